@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+
+namespace xarb::test {
+
+// Global operator new/delete replacements (alloc_counter.cpp, linked into the test binaries that
+// need them) count allocations made by the current thread while a scope is active.
+class AllocationScope {
+ public:
+  AllocationScope() noexcept;
+  ~AllocationScope();
+  AllocationScope(const AllocationScope&) = delete;
+  AllocationScope& operator=(const AllocationScope&) = delete;
+  [[nodiscard]] std::uint64_t count() const noexcept;
+
+ private:
+  std::uint64_t start_;
+};
+
+// Allocations by any thread since the process started.
+std::uint64_t total_allocations() noexcept;
+
+}  // namespace xarb::test
