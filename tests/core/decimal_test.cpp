@@ -353,13 +353,13 @@ TEST(DecimalAllocation, ParseAndFormatDoNotAllocate) {
   const std::string_view inputs[] = {"43.50830000", "1.16539E8", "0E-8", "garbage", "1e999"};
   char buf[32];
   test::AllocationScope scope;
-  std::int64_t sink = 0;
+  std::uint64_t sink = 0;  // unsigned: wraps by design
   for (int i = 0; i < 1000; ++i) {
     for (auto text : inputs) {
       Decimal v;
       if (Decimal::parse(text, v) == Errc::ok) {
-        sink += v.mantissa();
-        sink += v.to_chars(buf, buf + sizeof buf).end - buf;
+        sink += static_cast<std::uint64_t>(v.mantissa());
+        sink += static_cast<std::uint64_t>(v.to_chars(buf, buf + sizeof buf).end - buf);
       }
     }
   }
