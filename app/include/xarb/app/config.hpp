@@ -1,0 +1,192 @@
+#pragma once
+
+// The engine's configuration: one TOML file loaded into one Config. The default of every setting
+// is the member initializer below and nowhere else; the loader only overrides what the file says.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xarb/core/decimal.hpp>
+#include <xarb/core/ids.hpp>
+#include <xarb/core/wait.hpp>
+
+namespace xarb::app {
+
+enum class Mode : std::uint8_t { paper, live };
+enum class FxSource : std::uint8_t { upbit_book, fixed };
+enum class FxSide : std::uint8_t { mid, bid, ask };
+enum class Baseline : std::uint8_t { zero, ewma };
+enum class HotStage : std::uint8_t { feed, signal, exec };
+
+struct VenueConfig {
+  std::string ws_url;
+  std::string rest_url;
+  std::string ca_file;   // PEM bundle to verify the venue; empty: the system trust store
+  std::string key_file;  // 0600 file with the API key and secret; environment variables win
+  double taker_fee_bps = 0.0;
+  std::int64_t connect_timeout_ms = 3'000;
+  std::int64_t request_timeout_ms = 2'000;
+  std::int64_t recv_window_ms = 5'000;  // Binance signed requests only
+  friend bool operator==(const VenueConfig&, const VenueConfig&) = default;
+};
+
+struct SymbolConfig {
+  std::string base;            // "BTC"
+  std::string upbit_market;    // default "KRW-" + base
+  std::string binance_symbol;  // default base + "USDT"
+  Decimal trade_qty;           // base units per entry (required)
+  Decimal max_position_qty;    // total open base units; default 5 x trade_qty
+  friend bool operator==(const SymbolConfig&, const SymbolConfig&) = default;
+};
+
+struct FxConfig {
+  FxSource source = FxSource::upbit_book;
+  std::string market = "KRW-USDT";
+  FxSide side = FxSide::mid;
+  Decimal fixed_rate;  // KRW per USDT, only with source = "fixed"
+  std::int64_t max_age_ms = 5'000;
+  friend bool operator==(const FxConfig&, const FxConfig&) = default;
+};
+
+struct StrategyConfig {
+  Baseline baseline = Baseline::ewma;
+  double ewma_half_life_s = 600.0;
+  bool kimchi = true;   // sell on Upbit, buy on Binance
+  bool reverse = true;  // buy on Upbit, sell on Binance
+  double entry_bps = 30.0;        // net edge over the baseline needed to enter
+  double take_profit_bps = 15.0;  // pair PnL, bps of notional
+  double stop_loss_bps = 40.0;
+  double reversal_bps = 0.0;  // exit when the premium crosses back through baseline + this
+  std::int64_t timeout_s = 300;
+  std::int64_t cooldown_s = 10;
+  int max_open_per_symbol = 1;
+  int max_open_total = 3;
+  int clips = 1;                   // split an entry into this many orders
+  double min_depth_ratio = 1.0;    // executable depth needed, as a multiple of the trade size
+  double slippage_bps = 5.0;       // limit price beyond the VWAP
+  std::int64_t max_book_age_ms = 2'000;
+  std::int64_t exit_max_book_age_ms = 10'000;
+  std::int64_t max_clock_skew_ms = 500;
+  friend bool operator==(const StrategyConfig&, const StrategyConfig&) = default;
+};
+
+// Money limits are whole won (KRW has no smaller unit in trading).
+struct RiskConfig {
+  bool kill_switch = false;
+  std::int64_t daily_loss_limit_krw = 500'000;
+  int daily_reset_hour_utc = 15;  // midnight in Seoul
+  std::int64_t max_total_exposure_krw = 50'000'000;
+  std::int64_t max_symbol_exposure_krw = 20'000'000;
+  std::int64_t max_notional_krw = 10'000'000;
+  std::int64_t min_notional_krw = 10'000;
+  int max_consecutive_failures = 3;
+  std::int64_t halt_cooldown_s = 300;
+  double hedge_reserve_ratio = 0.2;  // share of each venue's rate budget kept for hedges
+  friend bool operator==(const RiskConfig&, const RiskConfig&) = default;
+};
+
+struct ThreadConfig {
+  std::string name;
+  std::vector<HotStage> stages;
+  int cpu = -1;  // -1: not pinned
+  WaitStrategy wait = WaitStrategy::automatic;
+  friend bool operator==(const ThreadConfig&, const ThreadConfig&) = default;
+};
+
+struct ThreadsConfig {
+  // One hot thread hosting every stage: the right layout on 2 cores (DESIGN.md).
+  std::vector<ThreadConfig> hot = {
+      {"hot", {HotStage::feed, HotStage::signal, HotStage::exec}, -1, WaitStrategy::automatic}};
+  int ops_cpu = -1;
+  friend bool operator==(const ThreadsConfig&, const ThreadsConfig&) = default;
+};
+
+struct JournalConfig {
+  std::string path = "xarb-journal.sqlite";
+  friend bool operator==(const JournalConfig&, const JournalConfig&) = default;
+};
+
+struct MetricsConfig {
+  std::string bind = "127.0.0.1";
+  int port = 0;  // 0: no /metrics endpoint
+  friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
+};
+
+struct Config {
+  Mode mode = Mode::paper;
+  VenueConfig binance = {.ws_url = "wss://stream.binance.com:9443",
+                         .rest_url = "https://api.binance.com",
+                         .ca_file = {},
+                         .key_file = {},
+                         .taker_fee_bps = 10.0};
+  VenueConfig upbit = {.ws_url = "wss://api.upbit.com/websocket/v1",
+                       .rest_url = "https://api.upbit.com",
+                       .ca_file = {},
+                       .key_file = {},
+                       .taker_fee_bps = 5.0};
+  std::vector<SymbolConfig> symbols;
+  FxConfig fx;
+  StrategyConfig strategy;
+  RiskConfig risk;
+  ThreadsConfig threads;
+  JournalConfig journal;
+  MetricsConfig metrics;
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// One problem found in a config file, located by file, line, column and dotted key.
+struct ConfigIssue {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
+  std::string key;
+  std::string message;
+
+  // "paper.toml:12:1: strategy.entry_bps: must be greater than 0"
+  [[nodiscard]] std::string to_string() const;
+};
+
+struct LoadResult {
+  Config config;
+  std::vector<ConfigIssue> errors;  // every problem found, in file order; empty means valid
+
+  [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
+};
+
+// Reads and validates a config file. Never throws for bad input: every syntax error, unknown
+// key, wrong type, out-of-range value and inconsistent combination is returned as an issue.
+// Relative paths inside the file (ca_file, key_file, journal.path) are taken relative to the
+// file's directory. Start-up only; allocates.
+[[nodiscard]] LoadResult load_config(const std::filesystem::path& path);
+
+// Same, from text; `source_name` names it in issues and `base_dir` anchors relative paths.
+[[nodiscard]] LoadResult parse_config(std::string_view text, std::string_view source_name,
+                                      const std::filesystem::path& base_dir = {});
+
+// The effective config as TOML that load_config() reads back to an equal Config, with a header
+// comment saying which credentials are set in the environment (their values are never written).
+[[nodiscard]] std::string dump_config(const Config& config);
+
+// The symbol map of the configured pairs plus the FX instrument.
+[[nodiscard]] SymbolMap build_symbol_map(const Config& config);
+
+// Environment variables that hold each venue's credentials.
+struct CredentialNames {
+  std::string_view key;
+  std::string_view secret;
+};
+[[nodiscard]] constexpr CredentialNames credential_env(Venue v) noexcept {
+  return v == Venue::binance ? CredentialNames{"XARB_BINANCE_API_KEY", "XARB_BINANCE_API_SECRET"}
+                             : CredentialNames{"XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY"};
+}
+
+[[nodiscard]] std::string_view to_string(Mode m) noexcept;
+[[nodiscard]] std::string_view to_string(FxSource s) noexcept;
+[[nodiscard]] std::string_view to_string(FxSide s) noexcept;
+[[nodiscard]] std::string_view to_string(Baseline b) noexcept;
+[[nodiscard]] std::string_view to_string(HotStage s) noexcept;
+
+}  // namespace xarb::app

@@ -1,0 +1,779 @@
+#include <xarb/app/config.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+#include <utility>
+
+namespace xarb::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <class E>
+struct Choice {
+  std::string_view name;
+  E value;
+};
+
+constexpr std::array<Choice<Mode>, 2> kModes = {{{"paper", Mode::paper}, {"live", Mode::live}}};
+constexpr std::array<Choice<FxSource>, 2> kFxSources = {
+    {{"upbit_book", FxSource::upbit_book}, {"fixed", FxSource::fixed}}};
+constexpr std::array<Choice<FxSide>, 3> kFxSides = {
+    {{"mid", FxSide::mid}, {"bid", FxSide::bid}, {"ask", FxSide::ask}}};
+constexpr std::array<Choice<Baseline>, 2> kBaselines = {
+    {{"zero", Baseline::zero}, {"ewma", Baseline::ewma}}};
+constexpr std::array<Choice<HotStage>, 3> kStages = {
+    {{"feed", HotStage::feed}, {"signal", HotStage::signal}, {"exec", HotStage::exec}}};
+constexpr std::array<Choice<WaitStrategy>, 4> kWaits = {{{"spin", WaitStrategy::spin},
+                                                         {"spin_then_park", WaitStrategy::spin_then_park},
+                                                         {"park", WaitStrategy::park},
+                                                         {"auto", WaitStrategy::automatic}}};
+
+template <class E, std::size_t N>
+std::string_view name_of(const std::array<Choice<E>, N>& choices, E value) {
+  for (const auto& c : choices) {
+    if (c.value == value) return c.name;
+  }
+  return "unknown";
+}
+
+template <class E, std::size_t N>
+std::string list_of(const std::array<Choice<E>, N>& choices) {
+  std::string out;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i > 0) out += i + 1 == N ? " or " : ", ";
+    out += '"';
+    out += choices[i].name;
+    out += '"';
+  }
+  return out;
+}
+
+std::string number_text(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+bool looks_like_secret(std::string_view key) {
+  for (const std::string_view word : {"secret", "api_key", "apikey", "access_key", "password",
+                                      "token", "private_key"}) {
+    if (key.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// Collects issues and remembers where each key was, for checks that span several keys.
+struct Context {
+  std::string file;
+  fs::path base_dir;
+  std::vector<ConfigIssue> issues;
+  std::map<std::string, toml::source_region> where;
+
+  void error(const toml::source_region& at, std::string key, std::string message) {
+    issues.push_back({file, static_cast<int>(at.begin.line), static_cast<int>(at.begin.column),
+                      std::move(key), std::move(message)});
+  }
+  // True when an issue was already reported for `key` or a key under it: a later check on the
+  // same value would only repeat the cause.
+  bool has_issue_under(std::string_view key) const {
+    return std::any_of(issues.begin(), issues.end(),
+                       [&](const ConfigIssue& i) { return i.key.starts_with(key); });
+  }
+  void error_at(const std::string& key, std::string message) {
+    const auto it = where.find(key);
+    error(it == where.end() ? toml::source_region{} : it->second, key, std::move(message));
+  }
+};
+
+// Reads one TOML table: every key the engine knows is taken through one of these functions,
+// and finish() reports the rest as unknown.
+class TableReader {
+ public:
+  TableReader(Context& ctx, const toml::table& table, std::string prefix)
+      : ctx_(ctx), table_(table), prefix_(std::move(prefix)) {}
+
+  std::string path(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+
+  const toml::node* take(std::string_view key) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node != nullptr) ctx_.where[path(key)] = node->source();
+    return node;
+  }
+
+  void wrong_type(std::string_view key, const toml::node& node, std::string_view expected) {
+    ctx_.error(node.source(), path(key),
+               "expected " + std::string(expected) + ", got " + type_name(node));
+  }
+
+  void string(std::string_view key, std::string& out, bool non_empty = true) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    const auto v = node->value<std::string>();
+    if (!node->is_string() || !v) return wrong_type(key, *node, "a string");
+    if (non_empty && v->empty()) {
+      ctx_.error(node->source(), path(key), "must not be empty");
+      return;
+    }
+    out = *v;
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    if (!node->is_boolean()) return wrong_type(key, *node, "true or false");
+    out = *node->value<bool>();
+  }
+
+  template <class Int>
+  void integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    if (!node->is_integer()) return wrong_type(key, *node, "an integer");
+    const std::int64_t v = *node->value<std::int64_t>();
+    if (v < min || v > max) {
+      ctx_.error(node->source(), path(key),
+                 "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                     ", got " + std::to_string(v));
+      return;
+    }
+    out = static_cast<Int>(v);
+  }
+
+  // A number in [min, max]; min excluded when min_exclusive. Integers are accepted.
+  void number(std::string_view key, double& out, double min, double max,
+              bool min_exclusive = false) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    if (!node->is_number()) return wrong_type(key, *node, "a number");
+    const double v = *node->value<double>();
+    if ((min_exclusive ? v <= min : v < min) || v > max || v != v) {
+      ctx_.error(node->source(), path(key),
+                 std::string("must be ") + (min_exclusive ? "greater than " : "at least ") +
+                     number_text(min) + " and at most " + number_text(max) + ", got " +
+                     number_text(v));
+      return;
+    }
+    out = v;
+  }
+
+  // An exact decimal: a string ("0.001", preferred) or a TOML number, which is read back from
+  // its shortest text so that 0.001 stays 0.001. Must be > 0 when positive is set.
+  void decimal(std::string_view key, Decimal& out, bool positive = true) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    std::string text;
+    if (node->is_string()) {
+      text = *node->value<std::string>();
+    } else if (node->is_integer()) {
+      text = std::to_string(*node->value<std::int64_t>());
+    } else if (node->is_floating_point()) {
+      text = number_text(*node->value<double>());
+    } else {
+      return wrong_type(key, *node, "a decimal number (string or number)");
+    }
+    Decimal v;
+    if (const Errc ec = Decimal::parse(text, v); ec != Errc::ok) {
+      ctx_.error(node->source(), path(key),
+                 "\"" + text + "\" is not a decimal number the engine can hold (" +
+                     std::string(xarb::to_string(ec)) + "; at most 8 decimals)");
+      return;
+    }
+    if (positive && !v.is_positive()) {
+      ctx_.error(node->source(), path(key), "must be greater than 0, got " + text);
+      return;
+    }
+    out = v;
+  }
+
+  template <class E, std::size_t N>
+  void choice(std::string_view key, E& out, const std::array<Choice<E>, N>& choices) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    if (!node->is_string()) return wrong_type(key, *node, "one of " + list_of(choices));
+    const std::string v = *node->value<std::string>();
+    for (const auto& c : choices) {
+      if (c.name == v) {
+        out = c.value;
+        return;
+      }
+    }
+    ctx_.error(node->source(), path(key),
+               "\"" + v + "\" is not one of " + list_of(choices));
+  }
+
+  // A relative path is taken relative to the config file's directory.
+  void file_path(std::string_view key, std::string& out) {
+    std::string text;
+    string(key, text, false);
+    if (text.empty()) return;
+    fs::path p(text);
+    if (p.is_relative() && !ctx_.base_dir.empty()) p = ctx_.base_dir / p;
+    out = p.lexically_normal().string();
+  }
+
+  const toml::table* table(std::string_view key) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table()) {
+      wrong_type(key, *node, "a table");
+      return nullptr;
+    }
+    return node->as_table();
+  }
+
+  const toml::array* array(std::string_view key, std::string_view expected) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_array()) {
+      wrong_type(key, *node, expected);
+      return nullptr;
+    }
+    return node->as_array();
+  }
+
+  void finish() {
+    for (const auto& [k, node] : table_) {
+      const std::string key(k.str());
+      if (known_.contains(key)) continue;
+      std::string message = "unknown key";
+      if (looks_like_secret(key)) {
+        message +=
+            "; secrets are never read from the config file: set the XARB_* environment "
+            "variables or point key_file at a 0600 file";
+      } else {
+        std::string best;
+        std::size_t best_distance = 3;  // suggest only close matches
+        for (const auto& candidate : known_) {
+          const std::size_t dist = edit_distance(key, candidate);
+          if (dist < best_distance) {
+            best_distance = dist;
+            best = candidate;
+          }
+        }
+        if (!best.empty()) message += " (did you mean '" + best + "'?)";
+      }
+      ctx_.error(k.source(), path(key), message);
+    }
+  }
+
+ private:
+  Context& ctx_;
+  const toml::table& table_;
+  std::string prefix_;
+  std::set<std::string> known_;
+};
+
+bool has_scheme(std::string_view url, std::initializer_list<std::string_view> schemes) {
+  return std::any_of(schemes.begin(), schemes.end(), [&](std::string_view s) {
+    return url.starts_with(s) && url.size() > s.size();
+  });
+}
+
+void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueConfig& v) {
+  const toml::table* t = parent.table(name);
+  if (t == nullptr) return;
+  TableReader r(ctx, *t, parent.path(name));
+  r.string("ws_url", v.ws_url);
+  r.string("rest_url", v.rest_url);
+  r.file_path("ca_file", v.ca_file);
+  r.file_path("key_file", v.key_file);
+  r.number("taker_fee_bps", v.taker_fee_bps, 0.0, 100.0);
+  r.integer("connect_timeout_ms", v.connect_timeout_ms, 1, 60'000);
+  r.integer("request_timeout_ms", v.request_timeout_ms, 1, 60'000);
+  r.integer("recv_window_ms", v.recv_window_ms, 1, 60'000);
+  r.finish();
+}
+
+void read_symbols(Context& ctx, TableReader& root, Config& c) {
+  const toml::array* arr = root.array("symbols", "an array of tables ([[symbols]])");
+  if (arr == nullptr) return;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::node& node = (*arr)[i];
+    const std::string prefix = "symbols[" + std::to_string(i) + "]";
+    if (!node.is_table()) {
+      ctx.error(node.source(), prefix, "expected a table ([[symbols]]), got " + type_name(node));
+      continue;
+    }
+    SymbolConfig s;
+    TableReader r(ctx, *node.as_table(), prefix);
+    r.string("base", s.base);
+    r.string("upbit_market", s.upbit_market);
+    r.string("binance_symbol", s.binance_symbol);
+    r.decimal("trade_qty", s.trade_qty);
+    r.decimal("max_position_qty", s.max_position_qty);
+    r.finish();
+    ctx.where[prefix] = node.source();
+    if (s.base.empty()) {
+      ctx.error(node.source(), prefix + ".base", "is required (the asset, such as \"BTC\")");
+    }
+    if (s.trade_qty.is_zero() && !ctx.where.contains(prefix + ".trade_qty")) {
+      ctx.error(node.source(), prefix + ".trade_qty",
+                "is required (base units per entry, such as \"0.01\")");
+    }
+    if (s.upbit_market.empty()) s.upbit_market = "KRW-" + s.base;
+    if (s.binance_symbol.empty()) s.binance_symbol = s.base + "USDT";
+    if (s.max_position_qty.is_zero()) {
+      (void)mul(s.trade_qty, Decimal::from_mantissa(5 * Decimal::kOne), Rounding::down,
+                s.max_position_qty);
+    } else if (s.max_position_qty < s.trade_qty) {
+      ctx.error_at(prefix + ".max_position_qty", "must be at least trade_qty");
+    }
+    c.symbols.push_back(std::move(s));
+  }
+}
+
+void read_threads(Context& ctx, TableReader& root, ThreadsConfig& t) {
+  const toml::table* table = root.table("threads");
+  if (table == nullptr) return;
+  TableReader r(ctx, *table, "threads");
+  r.integer("ops_cpu", t.ops_cpu, -1, 1023);
+  if (const toml::array* arr = r.array("hot", "an array of tables ([[threads.hot]])")) {
+    t.hot.clear();
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& node = (*arr)[i];
+      const std::string prefix = "threads.hot[" + std::to_string(i) + "]";
+      if (!node.is_table()) {
+        ctx.error(node.source(), prefix,
+                  "expected a table ([[threads.hot]]), got " + type_name(node));
+        continue;
+      }
+      ThreadConfig th;
+      TableReader tr(ctx, *node.as_table(), prefix);
+      tr.string("name", th.name);
+      tr.integer("cpu", th.cpu, -1, 1023);
+      tr.choice("wait", th.wait, kWaits);
+      if (const toml::array* stages = tr.array("stages", "an array of stage names")) {
+        for (const toml::node& s : *stages) {
+          const auto name = s.value<std::string>();
+          const auto* found =
+              std::find_if(kStages.begin(), kStages.end(),
+                           [&](const auto& c) { return s.is_string() && name && c.name == *name; });
+          if (found == kStages.end()) {
+            ctx.error(s.source(), prefix + ".stages",
+                      "each stage must be one of " + list_of(kStages));
+          } else {
+            th.stages.push_back(found->value);
+          }
+        }
+      }
+      tr.finish();
+      ctx.where[prefix] = node.source();
+      if (th.name.empty()) th.name = "hot" + std::to_string(i);
+      t.hot.push_back(std::move(th));
+    }
+  }
+  r.finish();
+}
+
+// Checks that involve several keys, after every key was read.
+void cross_check(Context& ctx, Config& c) {
+  for (const auto& [name, v] : {std::pair<std::string, VenueConfig*>{"venues.binance", &c.binance},
+                                {"venues.upbit", &c.upbit}}) {
+    if (!has_scheme(v->ws_url, {"wss://", "ws://"})) {
+      ctx.error_at(name + ".ws_url", "must start with wss:// (or ws:// for a local test server)");
+    }
+    if (!has_scheme(v->rest_url, {"https://", "http://"})) {
+      ctx.error_at(name + ".rest_url",
+                   "must start with https:// (or http:// for a local test server)");
+    }
+    if (c.mode == Mode::live) {
+      if (!has_scheme(v->ws_url, {"wss://"})) {
+        ctx.error_at(name + ".ws_url", "live mode needs TLS: use wss://");
+      }
+      if (!has_scheme(v->rest_url, {"https://"})) {
+        ctx.error_at(name + ".rest_url", "live mode needs TLS: use https://");
+      }
+    }
+    if (!v->ca_file.empty() && !fs::is_regular_file(v->ca_file)) {
+      ctx.error_at(name + ".ca_file", "no such file: " + v->ca_file);
+    }
+    if (!v->key_file.empty()) {
+      struct stat st {};
+      if (::stat(v->key_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        ctx.error_at(name + ".key_file", "no such file: " + v->key_file);
+      } else if ((st.st_mode & 077) != 0) {
+        ctx.error_at(name + ".key_file",
+                     v->key_file + " is readable by group or others; run chmod 600 on it");
+      }
+    }
+  }
+
+  if (c.symbols.empty() && !ctx.has_issue_under("symbols")) {
+    ctx.error_at("symbols", "at least one [[symbols]] entry is required");
+  }
+  SymbolMap map;
+  for (std::size_t i = 0; i < c.symbols.size(); ++i) {
+    const SymbolConfig& s = c.symbols[i];
+    if (s.base.empty()) continue;
+    if (map.add(s.base, s.upbit_market, s.binance_symbol) != Errc::ok) {
+      ctx.error_at("symbols[" + std::to_string(i) + "]",
+                   "\"" + s.base + "\" repeats a symbol or market already configured, or a "
+                   "name is longer than " + std::to_string(SymbolText::kCapacity) + " characters");
+    }
+    if (s.upbit_market == c.fx.market) {
+      ctx.error_at("symbols[" + std::to_string(i) + "]",
+                   "market " + s.upbit_market + " is the FX instrument (fx.market)");
+    }
+  }
+
+  if (c.fx.source == FxSource::fixed && c.fx.fixed_rate.is_zero()) {
+    ctx.error_at("fx.source", "source = \"fixed\" needs fx.fixed_rate (KRW per USDT)");
+  }
+  if (c.fx.source == FxSource::upbit_book && !c.fx.fixed_rate.is_zero()) {
+    ctx.error_at("fx.fixed_rate", "is read only with source = \"fixed\"; remove it or set source");
+  }
+  if (c.mode == Mode::live && c.fx.source == FxSource::fixed) {
+    ctx.error_at("fx.source", "live mode needs the live rate: use source = \"upbit_book\"");
+  }
+
+  const StrategyConfig& st = c.strategy;
+  if (!st.kimchi && !st.reverse) {
+    ctx.error_at("strategy.kimchi", "both directions are disabled: enable kimchi or reverse");
+  }
+  if (st.max_open_per_symbol > st.max_open_total) {
+    ctx.error_at("strategy.max_open_per_symbol", "must not exceed strategy.max_open_total (" +
+                                                     std::to_string(st.max_open_total) + ")");
+  }
+  if (st.exit_max_book_age_ms < st.max_book_age_ms) {
+    ctx.error_at("strategy.exit_max_book_age_ms",
+                 "must be at least strategy.max_book_age_ms: exits may not be stricter than "
+                 "entries");
+  }
+
+  const RiskConfig& rk = c.risk;
+  if (rk.min_notional_krw >= rk.max_notional_krw) {
+    ctx.error_at("risk.min_notional_krw", "must be below risk.max_notional_krw");
+  }
+  if (rk.max_notional_krw > rk.max_symbol_exposure_krw) {
+    ctx.error_at("risk.max_notional_krw", "must not exceed risk.max_symbol_exposure_krw");
+  }
+  if (rk.max_symbol_exposure_krw > rk.max_total_exposure_krw) {
+    ctx.error_at("risk.max_symbol_exposure_krw", "must not exceed risk.max_total_exposure_krw");
+  }
+
+  // Threads: every stage hosted exactly once; a CPU shared only by parking threads.
+  std::map<HotStage, std::string> host;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < c.threads.hot.size(); ++i) {
+    const ThreadConfig& th = c.threads.hot[i];
+    const std::string key = "threads.hot[" + std::to_string(i) + "]";
+    if (!names.insert(th.name).second) {
+      ctx.error_at(key, "thread name \"" + th.name + "\" is used twice");
+    }
+    if (th.stages.empty()) ctx.error_at(key, "hosts no stage; list at least one in stages");
+    for (const HotStage s : th.stages) {
+      const auto [it, inserted] = host.emplace(s, th.name);
+      if (!inserted) {
+        ctx.error_at(key, "stage \"" + std::string(to_string(s)) + "\" is hosted by both \"" +
+                              it->second + "\" and \"" + th.name + "\"");
+      }
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      const ThreadConfig& other = c.threads.hot[j];
+      if (th.cpu >= 0 && th.cpu == other.cpu &&
+          (th.wait != WaitStrategy::park || other.wait != WaitStrategy::park)) {
+        ctx.error_at(key, "shares CPU " + std::to_string(th.cpu) + " with \"" + other.name +
+                              "\"; only threads with wait = \"park\" may share a CPU");
+      }
+    }
+    if (th.cpu >= 0 && th.cpu == c.threads.ops_cpu && th.wait != WaitStrategy::park) {
+      ctx.error_at(key, "shares CPU " + std::to_string(th.cpu) +
+                            " with the ops thread (threads.ops_cpu); a hot thread that spins "
+                            "must have its CPU to itself");
+    }
+  }
+  for (const auto& [name, stage] : kStages) {
+    if (!host.contains(stage) && !ctx.has_issue_under("threads.hot")) {
+      ctx.error_at("threads.hot", "stage \"" + std::string(name) + "\" is not hosted by any thread");
+    }
+  }
+}
+
+// Ten trillion won: far above any limit, far below what int64 and double hold exactly.
+constexpr std::int64_t kMaxKrw = 10'000'000'000'000;
+
+void read_root(Context& ctx, const toml::table& root, Config& c) {
+  TableReader r(ctx, root, "");
+  r.choice("mode", c.mode, kModes);
+  if (const toml::table* venues = r.table("venues")) {
+    TableReader vr(ctx, *venues, "venues");
+    read_venue(ctx, vr, "binance", c.binance);
+    read_venue(ctx, vr, "upbit", c.upbit);
+    vr.finish();
+  }
+  read_symbols(ctx, r, c);
+  if (const toml::table* t = r.table("fx")) {
+    TableReader fr(ctx, *t, "fx");
+    fr.choice("source", c.fx.source, kFxSources);
+    fr.string("market", c.fx.market);
+    fr.choice("side", c.fx.side, kFxSides);
+    fr.decimal("fixed_rate", c.fx.fixed_rate);
+    fr.integer("max_age_ms", c.fx.max_age_ms, 1, 3'600'000);
+    fr.finish();
+  }
+  if (const toml::table* t = r.table("strategy")) {
+    StrategyConfig& s = c.strategy;
+    TableReader sr(ctx, *t, "strategy");
+    sr.choice("baseline", s.baseline, kBaselines);
+    sr.number("ewma_half_life_s", s.ewma_half_life_s, 0.0, 86'400.0 * 30, true);
+    sr.boolean("kimchi", s.kimchi);
+    sr.boolean("reverse", s.reverse);
+    sr.number("entry_bps", s.entry_bps, 0.0, 10'000.0, true);
+    sr.number("take_profit_bps", s.take_profit_bps, 0.0, 10'000.0, true);
+    sr.number("stop_loss_bps", s.stop_loss_bps, 0.0, 10'000.0, true);
+    sr.number("reversal_bps", s.reversal_bps, -10'000.0, 10'000.0);
+    sr.integer("timeout_s", s.timeout_s, 1, 86'400 * 7);
+    sr.integer("cooldown_s", s.cooldown_s, 0, 86'400);
+    sr.integer("max_open_per_symbol", s.max_open_per_symbol, 1, 1'000);
+    sr.integer("max_open_total", s.max_open_total, 1, 10'000);
+    sr.integer("clips", s.clips, 1, 100);
+    sr.number("min_depth_ratio", s.min_depth_ratio, 0.0, 100.0, true);
+    sr.number("slippage_bps", s.slippage_bps, 0.0, 1'000.0);
+    sr.integer("max_book_age_ms", s.max_book_age_ms, 1, 3'600'000);
+    sr.integer("exit_max_book_age_ms", s.exit_max_book_age_ms, 1, 3'600'000);
+    sr.integer("max_clock_skew_ms", s.max_clock_skew_ms, 1, 3'600'000);
+    sr.finish();
+  }
+  if (const toml::table* t = r.table("risk")) {
+    RiskConfig& k = c.risk;
+    TableReader kr(ctx, *t, "risk");
+    kr.boolean("kill_switch", k.kill_switch);
+    kr.integer("daily_loss_limit_krw", k.daily_loss_limit_krw, 1, kMaxKrw);
+    kr.integer("daily_reset_hour_utc", k.daily_reset_hour_utc, 0, 23);
+    kr.integer("max_total_exposure_krw", k.max_total_exposure_krw, 1, kMaxKrw);
+    kr.integer("max_symbol_exposure_krw", k.max_symbol_exposure_krw, 1, kMaxKrw);
+    kr.integer("max_notional_krw", k.max_notional_krw, 1, kMaxKrw);
+    kr.integer("min_notional_krw", k.min_notional_krw, 5'000, kMaxKrw);  // Upbit's KRW minimum
+    kr.integer("max_consecutive_failures", k.max_consecutive_failures, 1, 1'000);
+    kr.integer("halt_cooldown_s", k.halt_cooldown_s, 0, 86'400 * 7);
+    kr.number("hedge_reserve_ratio", k.hedge_reserve_ratio, 0.0, 0.9);
+    kr.finish();
+  }
+  read_threads(ctx, r, c.threads);
+  if (const toml::table* t = r.table("journal")) {
+    TableReader jr(ctx, *t, "journal");
+    jr.file_path("path", c.journal.path);
+    jr.finish();
+    if (c.journal.path.empty()) ctx.error_at("journal.path", "must not be empty");
+  }
+  if (const toml::table* t = r.table("metrics")) {
+    TableReader mr(ctx, *t, "metrics");
+    mr.string("bind", c.metrics.bind);
+    mr.integer("port", c.metrics.port, 0, 65'535);
+    mr.finish();
+  }
+  r.finish();
+}
+
+}  // namespace
+
+std::string ConfigIssue::to_string() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+LoadResult parse_config(std::string_view text, std::string_view source_name,
+                        const fs::path& base_dir) {
+  Context ctx{std::string(source_name), base_dir, {}, {}};
+  LoadResult result;
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    ctx.error(e.source(), "", "TOML syntax error: " + std::string(e.description()));
+    result.errors = std::move(ctx.issues);
+    return result;
+  }
+  read_root(ctx, root, result.config);
+  cross_check(ctx, result.config);
+  std::stable_sort(ctx.issues.begin(), ctx.issues.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  result.errors = std::move(ctx.issues);
+  return result;
+}
+
+LoadResult load_config(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    result.errors.push_back({path.string(), 0, 0, "", "cannot open the file"});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const fs::path base = fs::absolute(path).parent_path();
+  return parse_config(text.str(), path.string(), base);
+}
+
+SymbolMap build_symbol_map(const Config& config) {
+  SymbolMap map;
+  for (const SymbolConfig& s : config.symbols) {
+    (void)map.add(s.base, s.upbit_market, s.binance_symbol);  // validated at load
+  }
+  (void)map.add_fx(config.fx.market);
+  return map;
+}
+
+namespace {
+
+std::string decimal_text(Decimal d) {
+  char buf[Decimal::kMaxChars];
+  const FormatResult r = d.to_chars(buf, buf + sizeof buf);
+  return std::string(buf, r.end);
+}
+
+toml::table venue_table(const VenueConfig& v) {
+  toml::table t{{"ws_url", v.ws_url},
+                {"rest_url", v.rest_url},
+                {"ca_file", v.ca_file},
+                {"key_file", v.key_file},
+                {"taker_fee_bps", v.taker_fee_bps},
+                {"connect_timeout_ms", v.connect_timeout_ms},
+                {"request_timeout_ms", v.request_timeout_ms},
+                {"recv_window_ms", v.recv_window_ms}};
+  // Empty paths mean "not set": leave them out so the dump reads back the same.
+  if (v.ca_file.empty()) t.erase("ca_file");
+  if (v.key_file.empty()) t.erase("key_file");
+  return t;
+}
+
+std::string credential_status(Venue v) {
+  const CredentialNames names = credential_env(v);
+  auto status = [](std::string_view var) {
+    const char* value = std::getenv(std::string(var).c_str());
+    return std::string(var) + (value != nullptr && *value != '\0' ? " is set" : " is not set");
+  };
+  return "# " + std::string(xarb::to_string(v)) + " credentials: " + status(names.key) + ", " +
+         status(names.secret) + " (values are never shown)\n";
+}
+
+}  // namespace
+
+std::string dump_config(const Config& c) {
+  toml::table root;
+  root.insert("mode", std::string(to_string(c.mode)));
+  root.insert("venues", toml::table{{"binance", venue_table(c.binance)},
+                                    {"upbit", venue_table(c.upbit)}});
+  toml::array symbols;
+  for (const SymbolConfig& s : c.symbols) {
+    symbols.push_back(toml::table{{"base", s.base},
+                                  {"upbit_market", s.upbit_market},
+                                  {"binance_symbol", s.binance_symbol},
+                                  {"trade_qty", decimal_text(s.trade_qty)},
+                                  {"max_position_qty", decimal_text(s.max_position_qty)}});
+  }
+  root.insert("symbols", std::move(symbols));
+  toml::table fx{{"source", std::string(to_string(c.fx.source))},
+                 {"market", c.fx.market},
+                 {"side", std::string(to_string(c.fx.side))},
+                 {"max_age_ms", c.fx.max_age_ms}};
+  if (c.fx.source == FxSource::fixed) fx.insert("fixed_rate", decimal_text(c.fx.fixed_rate));
+  root.insert("fx", std::move(fx));
+  const StrategyConfig& s = c.strategy;
+  root.insert("strategy", toml::table{{"baseline", std::string(to_string(s.baseline))},
+                                      {"ewma_half_life_s", s.ewma_half_life_s},
+                                      {"kimchi", s.kimchi},
+                                      {"reverse", s.reverse},
+                                      {"entry_bps", s.entry_bps},
+                                      {"take_profit_bps", s.take_profit_bps},
+                                      {"stop_loss_bps", s.stop_loss_bps},
+                                      {"reversal_bps", s.reversal_bps},
+                                      {"timeout_s", s.timeout_s},
+                                      {"cooldown_s", s.cooldown_s},
+                                      {"max_open_per_symbol", s.max_open_per_symbol},
+                                      {"max_open_total", s.max_open_total},
+                                      {"clips", s.clips},
+                                      {"min_depth_ratio", s.min_depth_ratio},
+                                      {"slippage_bps", s.slippage_bps},
+                                      {"max_book_age_ms", s.max_book_age_ms},
+                                      {"exit_max_book_age_ms", s.exit_max_book_age_ms},
+                                      {"max_clock_skew_ms", s.max_clock_skew_ms}});
+  const RiskConfig& k = c.risk;
+  root.insert("risk", toml::table{{"kill_switch", k.kill_switch},
+                                  {"daily_loss_limit_krw", k.daily_loss_limit_krw},
+                                  {"daily_reset_hour_utc", k.daily_reset_hour_utc},
+                                  {"max_total_exposure_krw", k.max_total_exposure_krw},
+                                  {"max_symbol_exposure_krw", k.max_symbol_exposure_krw},
+                                  {"max_notional_krw", k.max_notional_krw},
+                                  {"min_notional_krw", k.min_notional_krw},
+                                  {"max_consecutive_failures", k.max_consecutive_failures},
+                                  {"halt_cooldown_s", k.halt_cooldown_s},
+                                  {"hedge_reserve_ratio", k.hedge_reserve_ratio}});
+  toml::array hot;
+  for (const ThreadConfig& th : c.threads.hot) {
+    toml::array stages;
+    for (const HotStage st : th.stages) stages.push_back(std::string(to_string(st)));
+    hot.push_back(toml::table{{"name", th.name},
+                              {"stages", std::move(stages)},
+                              {"cpu", th.cpu},
+                              {"wait", std::string(name_of(kWaits, th.wait))}});
+  }
+  root.insert("threads", toml::table{{"ops_cpu", c.threads.ops_cpu}, {"hot", std::move(hot)}});
+  root.insert("journal", toml::table{{"path", c.journal.path}});
+  root.insert("metrics", toml::table{{"bind", c.metrics.bind}, {"port", c.metrics.port}});
+
+  std::ostringstream out;
+  out << "# Effective xarb configuration: defaults plus what the file set.\n"
+      << credential_status(Venue::binance) << credential_status(Venue::upbit) << "\n"
+      << toml::toml_formatter{root, toml::toml_formatter::default_flags |
+                                        toml::format_flags::relaxed_float_precision}
+      << "\n";
+  return out.str();
+}
+
+std::string_view to_string(Mode m) noexcept { return name_of(kModes, m); }
+std::string_view to_string(FxSource s) noexcept { return name_of(kFxSources, s); }
+std::string_view to_string(FxSide s) noexcept { return name_of(kFxSides, s); }
+std::string_view to_string(Baseline b) noexcept { return name_of(kBaselines, b); }
+std::string_view to_string(HotStage s) noexcept { return name_of(kStages, s); }
+
+}  // namespace xarb::app

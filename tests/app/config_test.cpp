@@ -1,0 +1,357 @@
+#include <xarb/app/config.hpp>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "test_support.hpp"
+
+namespace xarb::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kMinimal = R"([[symbols]]
+base = "BTC"
+trade_qty = "0.01"
+)";
+
+// `extra` first: in TOML, keys after [[symbols]] would belong to that table.
+std::string cfg(std::string_view extra) { return std::string(extra) + std::string(kMinimal); }
+
+LoadResult parse(std::string_view text) { return parse_config(text, "test.toml"); }
+
+// All issues, one per line, as the CLI prints them.
+std::string issues(const LoadResult& r) {
+  std::string out;
+  for (const auto& i : r.errors) out += i.to_string() + "\n";
+  return out;
+}
+
+// The one issue a bad input must produce, with its exact text.
+void expect_single_error(std::string_view text, const std::string& expected) {
+  const LoadResult r = parse(text);
+  ASSERT_EQ(r.errors.size(), 1u) << issues(r);
+  EXPECT_EQ(r.errors[0].to_string(), expected);
+}
+
+fs::path temp_dir() {
+  const fs::path dir = fs::temp_directory_path() / ("xarb_config_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+TEST(ConfigFiles, ShippedConfigsAreValid) {
+  for (const char* name : {"configs/paper.toml", "configs/live.example.toml"}) {
+    const LoadResult r = load_config(test::source_dir() / name);
+    EXPECT_TRUE(r.ok()) << name << "\n" << issues(r);
+  }
+  const LoadResult paper = load_config(test::source_dir() / "configs/paper.toml");
+  EXPECT_EQ(paper.config.mode, Mode::paper);
+  ASSERT_EQ(paper.config.symbols.size(), 2u);
+  EXPECT_EQ(paper.config.symbols[0].upbit_market, "KRW-BTC");
+  EXPECT_EQ(paper.config.symbols[0].binance_symbol, "BTCUSDT");
+  EXPECT_EQ(paper.config.symbols[0].trade_qty, Decimal::from_mantissa(200'000));  // 0.002
+  EXPECT_EQ(paper.config.threads.hot.size(), 1u);
+  EXPECT_EQ(paper.config.threads.hot[0].wait, WaitStrategy::park);
+  // Relative paths in the file are relative to the file's directory.
+  EXPECT_EQ(paper.config.journal.path,
+            (test::source_dir() / "configs/xarb-paper.sqlite").lexically_normal().string());
+  const LoadResult live = load_config(test::source_dir() / "configs/live.example.toml");
+  EXPECT_EQ(live.config.mode, Mode::live);
+  EXPECT_EQ(live.config.threads.ops_cpu, 0);
+  EXPECT_EQ(live.config.threads.hot[0].cpu, 1);
+}
+
+TEST(ConfigFiles, ShippedConfigsHoldNoSecrets) {
+  for (const char* name : {"configs/paper.toml", "configs/live.example.toml"}) {
+    const std::string text = test::read_file(test::source_dir() / name);
+    for (const char* word : {"api_key =", "secret =", "secret_key =", "access_key ="}) {
+      EXPECT_EQ(text.find(word), std::string::npos) << name << " contains " << word;
+    }
+  }
+}
+
+TEST(ConfigDefaults, LiveInTheStructAndNowhereElse) {
+  const LoadResult r = parse(kMinimal);
+  ASSERT_TRUE(r.ok()) << issues(r);
+  Config expected;
+  SymbolConfig btc;
+  btc.base = "BTC";
+  btc.upbit_market = "KRW-BTC";
+  btc.binance_symbol = "BTCUSDT";
+  btc.trade_qty = Decimal::from_mantissa(1'000'000);
+  btc.max_position_qty = Decimal::from_mantissa(5'000'000);  // 5 x trade_qty
+  expected.symbols.push_back(btc);
+  EXPECT_EQ(r.config, expected);
+}
+
+TEST(ConfigDump, ReadsBackToAnEqualConfig) {
+  for (const char* name : {"configs/paper.toml", "configs/live.example.toml"}) {
+    const LoadResult first = load_config(test::source_dir() / name);
+    ASSERT_TRUE(first.ok()) << issues(first);
+    const std::string dumped = dump_config(first.config);
+    const LoadResult second = parse_config(dumped, "dump.toml");
+    ASSERT_TRUE(second.ok()) << issues(second) << dumped;
+    EXPECT_EQ(second.config, first.config) << dumped;
+  }
+}
+
+TEST(ConfigDump, NeverShowsCredentialValues) {
+  ::setenv("XARB_BINANCE_API_KEY", "k3y-value-that-must-not-leak", 1);
+  ::setenv("XARB_BINANCE_API_SECRET", "s3cret-value-that-must-not-leak", 1);
+  ::unsetenv("XARB_UPBIT_ACCESS_KEY");
+  const std::string dumped = dump_config(parse(kMinimal).config);
+  ::unsetenv("XARB_BINANCE_API_KEY");
+  ::unsetenv("XARB_BINANCE_API_SECRET");
+  EXPECT_EQ(dumped.find("must-not-leak"), std::string::npos);
+  EXPECT_NE(dumped.find("XARB_BINANCE_API_KEY is set"), std::string::npos);
+  EXPECT_NE(dumped.find("XARB_UPBIT_ACCESS_KEY is not set"), std::string::npos);
+}
+
+TEST(ConfigErrors, SyntaxErrorGivesLineAndColumn) {
+  const LoadResult r = parse("mode = \"paper\"\n[strategy\nentry_bps = 3\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_NE(r.errors[0].to_string().find("test.toml:2:"), std::string::npos);
+  EXPECT_NE(r.errors[0].message.find("TOML syntax error"), std::string::npos);
+}
+
+TEST(ConfigErrors, UnknownKeySuggestsTheNearestKnownOne) {
+  expect_single_error(cfg("[strategy]\nentry_pbs = 30\n"),
+                      "test.toml:2:1: strategy.entry_pbs: unknown key (did you mean 'entry_bps'?)");
+  expect_single_error(cfg("colour = 1\n"), "test.toml:1:1: colour: unknown key");
+  expect_single_error(cfg("[venues.kraken]\nws_url = \"wss://x\"\n"),
+                      "test.toml:1:9: venues.kraken: unknown key");
+}
+
+TEST(ConfigErrors, SecretsInTheFileAreRefusedWithoutEchoingThem) {
+  const LoadResult r = parse(cfg("[venues.binance]\napi_secret = \"hunter2\"\n"));
+  ASSERT_EQ(r.errors.size(), 1u) << issues(r);
+  const std::string text = r.errors[0].to_string();
+  EXPECT_NE(text.find("venues.binance.api_secret: unknown key; secrets are never read from the "
+                      "config file"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("hunter2"), std::string::npos);
+}
+
+TEST(ConfigErrors, WrongTypesNameWhatWasExpected) {
+  expect_single_error(cfg("[strategy]\nentry_bps = \"30\"\n"),
+                      "test.toml:2:13: strategy.entry_bps: expected a number, got a string");
+  expect_single_error(cfg("[strategy]\nkimchi = 1\n"),
+                      "test.toml:2:10: strategy.kimchi: expected true or false, got an integer");
+  expect_single_error(cfg("[strategy]\ntimeout_s = 1.5\n"),
+                      "test.toml:2:13: strategy.timeout_s: expected an integer, got a "
+                      "floating-point number");
+  expect_single_error(cfg("fx = 3\n"),
+                      "test.toml:1:6: fx: expected a table, got an integer");
+  expect_single_error("symbols = \"BTC\"\n",
+                      "test.toml:1:11: symbols: expected an array of tables ([[symbols]]), got a "
+                      "string");
+}
+
+TEST(ConfigErrors, OutOfRangeValuesSayTheRange) {
+  expect_single_error(cfg("[risk]\ndaily_reset_hour_utc = 24\n"),
+                      "test.toml:2:24: risk.daily_reset_hour_utc: must be between 0 and 23, got 24");
+  expect_single_error(cfg("[strategy]\nentry_bps = 0\n"),
+                      "test.toml:2:13: strategy.entry_bps: must be greater than 0 and at most "
+                      "10000, got 0");
+  expect_single_error(cfg("[venues.upbit]\ntaker_fee_bps = -1\n"),
+                      "test.toml:2:17: venues.upbit.taker_fee_bps: must be at least 0 and at most "
+                      "100, got -1");
+  expect_single_error(cfg("[metrics]\nport = 70000\n"),
+                      "test.toml:2:8: metrics.port: must be between 0 and 65535, got 70000");
+  expect_single_error(cfg("[risk]\nmin_notional_krw = 1000\n"),
+                      "test.toml:2:20: risk.min_notional_krw: must be between 5000 and "
+                      "10000000000000, got 1000");
+}
+
+TEST(ConfigErrors, EnumsListTheirChoices) {
+  expect_single_error(cfg("mode = \"real\"\n"),
+                      "test.toml:1:8: mode: \"real\" is not one of \"paper\" or \"live\"");
+  expect_single_error(cfg("[fx]\nside = \"last\"\n"),
+                      "test.toml:2:8: fx.side: \"last\" is not one of \"mid\", \"bid\" or \"ask\"");
+}
+
+TEST(ConfigErrors, DecimalsAreExactOrRejected) {
+  expect_single_error("[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.123456789\"\n",
+                      "test.toml:3:13: symbols[0].trade_qty: \"0.123456789\" is not a decimal "
+                      "number the engine can hold (too many decimals; at most 8 decimals)");
+  expect_single_error("[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"-1\"\n",
+                      "test.toml:3:13: symbols[0].trade_qty: must be greater than 0, got -1");
+  // A TOML float is read from its shortest text, so 0.001 stays 0.001.
+  const LoadResult r = parse("[[symbols]]\nbase = \"BTC\"\ntrade_qty = 0.001\n");
+  ASSERT_TRUE(r.ok()) << issues(r);
+  EXPECT_EQ(r.config.symbols[0].trade_qty, Decimal::from_mantissa(100'000));
+}
+
+TEST(ConfigErrors, MissingSymbolsAndRequiredFields) {
+  expect_single_error("mode = \"paper\"\n",
+                      "test.toml: symbols: at least one [[symbols]] entry is required");
+  expect_single_error("[[symbols]]\nbase = \"BTC\"\n",
+                      "test.toml:1:1: symbols[0].trade_qty: is required (base units per entry, "
+                      "such as \"0.01\")");
+  expect_single_error(cfg("[[symbols]]\nbase = \"BTC\"\ntrade_qty = 1\n"),
+                      "test.toml:4:1: symbols[1]: \"BTC\" repeats a symbol or market already "
+                      "configured, or a name is longer than 23 characters");
+  expect_single_error("[[symbols]]\nbase = \"BTC\"\ntrade_qty = 1\nmax_position_qty = \"0.5\"\n",
+                      "test.toml:4:20: symbols[0].max_position_qty: must be at least trade_qty");
+}
+
+TEST(ConfigErrors, InconsistentCombinationsPointAtTheKey) {
+  expect_single_error(cfg("[fx]\nsource = \"fixed\"\n"),
+                      "test.toml:2:10: fx.source: source = \"fixed\" needs fx.fixed_rate (KRW per "
+                      "USDT)");
+  expect_single_error(cfg("[fx]\nfixed_rate = 1400\n"),
+                      "test.toml:2:14: fx.fixed_rate: is read only with source = \"fixed\"; "
+                      "remove it or set source");
+  expect_single_error(cfg("mode = \"live\"\n[fx]\nsource = \"fixed\"\n"
+                                              "fixed_rate = 1400\n"),
+                      "test.toml:3:10: fx.source: live mode needs the live rate: use source = "
+                      "\"upbit_book\"");
+  expect_single_error(cfg("mode = \"live\"\n[venues.upbit]\n"
+                                              "ws_url = \"ws://127.0.0.1:9000\"\n"),
+                      "test.toml:3:10: venues.upbit.ws_url: live mode needs TLS: use wss://");
+  expect_single_error(cfg("[venues.binance]\nrest_url = \"ftp://x\"\n"),
+                      "test.toml:2:12: venues.binance.rest_url: must start with https:// (or "
+                      "http:// for a local test server)");
+  expect_single_error(cfg("[strategy]\nmax_open_per_symbol = 5\n"),
+                      "test.toml:2:23: strategy.max_open_per_symbol: must not exceed "
+                      "strategy.max_open_total (3)");
+  expect_single_error(cfg("[strategy]\nexit_max_book_age_ms = 100\n"),
+                      "test.toml:2:24: strategy.exit_max_book_age_ms: must be at least "
+                      "strategy.max_book_age_ms: exits may not be stricter than entries");
+  expect_single_error(cfg("[strategy]\nkimchi = false\nreverse = false\n"),
+                      "test.toml:2:10: strategy.kimchi: both directions are disabled: enable "
+                      "kimchi or reverse");
+  expect_single_error(cfg("[risk]\nmin_notional_krw = 20000000\n"),
+                      "test.toml:2:20: risk.min_notional_krw: must be below risk.max_notional_krw");
+}
+
+TEST(ConfigErrors, ThreadLayoutsMustHostEveryStageOnce) {
+  expect_single_error(cfg("[[threads.hot]]\nname = \"md\"\nstages = [\"feed\", \"signal\"]\n"),
+                      "test.toml:1:1: threads.hot: stage \"exec\" is not hosted by any thread");
+  expect_single_error(cfg("[[threads.hot]]\nname = \"a\"\nstages = [\"feed\", \"signal\", "
+                          "\"exec\"]\n[[threads.hot]]\nname = \"b\"\nstages = [\"exec\"]\n"),
+                      "test.toml:4:1: threads.hot[1]: stage \"exec\" is hosted by both \"a\" and "
+                      "\"b\"");
+  expect_single_error(cfg("[[threads.hot]]\nname = \"a\"\nstages = [\"feed\"]\ncpu = 1\n"
+                          "wait = \"spin\"\n[[threads.hot]]\nname = \"b\"\n"
+                          "stages = [\"signal\", \"exec\"]\ncpu = 1\nwait = \"park\"\n"),
+                      "test.toml:6:1: threads.hot[1]: shares CPU 1 with \"a\"; only threads with "
+                      "wait = \"park\" may share a CPU");
+  expect_single_error(cfg("[threads]\nops_cpu = 1\n[[threads.hot]]\n"
+                                              "stages = [\"feed\", \"signal\", \"exec\"]\n"
+                                              "cpu = 1\nwait = \"spin\"\n"),
+                      "test.toml:3:1: threads.hot[0]: shares CPU 1 with the ops thread "
+                      "(threads.ops_cpu); a hot thread that spins must have its CPU to itself");
+  expect_single_error(cfg("[[threads.hot]]\nstages = [\"feed\", \"parse\"]\n"),
+                      "test.toml:2:19: threads.hot[0].stages: each stage must be one of \"feed\", "
+                      "\"signal\" or \"exec\"");
+  // Parking threads may share a CPU.
+  const LoadResult ok = parse(cfg("[[threads.hot]]\nname = \"a\"\nstages = [\"feed\"]\ncpu = 1\n"
+                              "wait = \"park\"\n[[threads.hot]]\nname = \"b\"\n"
+                              "stages = [\"signal\", \"exec\"]\ncpu = 1\nwait = \"park\"\n"));
+  EXPECT_TRUE(ok.ok()) << issues(ok);
+}
+
+TEST(ConfigErrors, FilesAreCheckedBeforeAnythingConnects) {
+  const fs::path dir = temp_dir();
+  const fs::path key = dir / "binance.key";
+  { std::ofstream(key) << "not a real key\n"; }
+  ::chmod(key.c_str(), 0644);
+  const std::string text = cfg("[venues.binance]\nkey_file = \"binance.key\"\n"
+                                                   "ca_file = \"missing-ca.pem\"\n");
+  const LoadResult loose = parse_config(text, "test.toml", dir);
+  ASSERT_EQ(loose.errors.size(), 2u) << issues(loose);
+  EXPECT_EQ(loose.errors[0].to_string(),
+            "test.toml:2:12: venues.binance.key_file: " + key.string() +
+                " is readable by group or others; run chmod 600 on it");
+  EXPECT_EQ(loose.errors[1].to_string(), "test.toml:3:11: venues.binance.ca_file: no such file: " +
+                                             (dir / "missing-ca.pem").string());
+  ::chmod(key.c_str(), 0600);
+  const LoadResult tight =
+      parse_config(cfg("[venues.binance]\nkey_file = \"binance.key\"\n"),
+                   "test.toml", dir);
+  EXPECT_TRUE(tight.ok()) << issues(tight);
+  EXPECT_EQ(tight.config.binance.key_file, key.string());
+  fs::remove_all(dir);
+}
+
+TEST(ConfigErrors, EveryProblemIsReportedAtOnceInFileOrder) {
+  const LoadResult r = parse(
+      "mode = \"paper\"\n"
+      "[strategy]\n"
+      "entry_bps = -1\n"
+      "bogus = true\n"
+      "[[symbols]]\n"
+      "base = \"ETH\"\n"
+      "trade_qty = \"abc\"\n");
+  // One error per cause: the bad trade_qty is not also reported as missing.
+  ASSERT_EQ(r.errors.size(), 3u) << issues(r);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "test.toml:3:13: strategy.entry_bps: must be greater than 0 and at most 10000, got -1");
+  EXPECT_EQ(r.errors[1].to_string(), "test.toml:4:1: strategy.bogus: unknown key");
+  EXPECT_EQ(r.errors[2].to_string(),
+            "test.toml:7:13: symbols[0].trade_qty: \"abc\" is not a decimal number the engine can "
+            "hold (invalid number; at most 8 decimals)");
+}
+
+TEST(ConfigFiles, UnreadableFileIsAnIssueNotACrash) {
+  const LoadResult r = load_config("/nonexistent/xarb.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(), "/nonexistent/xarb.toml: cannot open the file");
+}
+
+TEST(SymbolMapFromConfig, IncludesTheFxInstrument) {
+  const LoadResult r = load_config(test::source_dir() / "configs/paper.toml");
+  const SymbolMap map = build_symbol_map(r.config);
+  EXPECT_EQ(map.size(), 3u);
+  EXPECT_EQ(map.find_binance("ethusdt"), map.find_upbit("KRW-ETH"));
+  EXPECT_EQ(map.fx(), map.find_upbit("KRW-USDT"));
+}
+
+// The CLI: exit codes and output streams of `xarb config check`.
+int run(const std::string& command, std::string& out) {
+  out.clear();
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ConfigCli, CheckPrintsTheEffectiveConfigOrTheErrors) {
+  std::string out;
+  const std::string xarb = XARB_BINARY;
+  EXPECT_EQ(run(xarb + " config check " + (test::source_dir() / "configs/paper.toml").string(), out),
+            0)
+      << out;
+  EXPECT_NE(out.find("[[symbols]]"), std::string::npos) << out;
+  EXPECT_NE(out.find("valid"), std::string::npos);
+
+  const fs::path dir = temp_dir();
+  const fs::path bad = dir / "bad.toml";
+  { std::ofstream(bad) << "[strategy]\nentry_bps = \"high\"\n"; }
+  EXPECT_EQ(run(xarb + " config check " + bad.string(), out), 2) << out;
+  EXPECT_NE(out.find(bad.string() + ":2:13: strategy.entry_bps: expected a number, got a string"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("2 errors; nothing was started"), std::string::npos) << out;
+  fs::remove_all(dir);
+
+  EXPECT_EQ(run(xarb + " config check", out), 106) << out;  // CLI11: required option missing
+  EXPECT_EQ(run(xarb + " --version", out), 0);
+  EXPECT_NE(out.find("xarb "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xarb::app
