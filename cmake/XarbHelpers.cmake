@@ -26,6 +26,13 @@ function(xarb_add_test name)
   endif()
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+  # The tsan preset builds only what it runs: `cmake --build --preset tsan --target xarb_concurrency_tests`.
+  if("concurrency" IN_LIST ARG_LABELS)
+    if(NOT TARGET xarb_concurrency_tests)
+      add_custom_target(xarb_concurrency_tests)
+    endif()
+    add_dependencies(xarb_concurrency_tests ${name})
+  endif()
 endfunction()
 
 # xarb_add_bench(NAME SOURCES ... DEPS ...)

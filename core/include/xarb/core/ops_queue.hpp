@@ -24,11 +24,10 @@ class OpsQueue {
   // it only from that thread.
   class Producer {
    public:
-    explicit Producer(OpsQueue& q) : queue_(&q), token_(q.queue_) {}
+    explicit Producer(OpsQueue& q) : token_(q.queue_) {}
 
    private:
     friend class OpsQueue;
-    OpsQueue* queue_;
     moodycamel::ProducerToken token_;
   };
 
