@@ -1,7 +1,3 @@
-#include <xarb/app/config.hpp>
-
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -11,8 +7,12 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
+#include <sys/stat.h>
 #include <utility>
+
+#include <toml++/toml.h>
+
+#include <xarb/app/config.hpp>
 
 namespace xarb::app {
 namespace {
@@ -34,10 +34,11 @@ constexpr std::array<Choice<Baseline>, 2> kBaselines = {
     {{"zero", Baseline::zero}, {"ewma", Baseline::ewma}}};
 constexpr std::array<Choice<HotStage>, 3> kStages = {
     {{"feed", HotStage::feed}, {"signal", HotStage::signal}, {"exec", HotStage::exec}}};
-constexpr std::array<Choice<WaitStrategy>, 4> kWaits = {{{"spin", WaitStrategy::spin},
-                                                         {"spin_then_park", WaitStrategy::spin_then_park},
-                                                         {"park", WaitStrategy::park},
-                                                         {"auto", WaitStrategy::automatic}}};
+constexpr std::array<Choice<WaitStrategy>, 4> kWaits = {
+    {{"spin", WaitStrategy::spin},
+     {"spin_then_park", WaitStrategy::spin_then_park},
+     {"park", WaitStrategy::park},
+     {"auto", WaitStrategy::automatic}}};
 
 template <class E, std::size_t N>
 std::string_view name_of(const std::array<Choice<E>, N>& choices, E value) {
@@ -67,16 +68,26 @@ std::string number_text(double v) {
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
@@ -96,8 +107,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 bool looks_like_secret(std::string_view key) {
-  for (const std::string_view word : {"secret", "api_key", "apikey", "access_key", "password",
-                                      "token", "private_key"}) {
+  for (const std::string_view word :
+       {"secret", "api_key", "apikey", "access_key", "password", "token", "private_key"}) {
     if (key.find(word) != std::string_view::npos) return true;
   }
   return false;
@@ -241,8 +252,7 @@ class TableReader {
         return;
       }
     }
-    ctx_.error(node->source(), path(key),
-               "\"" + v + "\" is not one of " + list_of(choices));
+    ctx_.error(node->source(), path(key), "\"" + v + "\" is not one of " + list_of(choices));
   }
 
   // A relative path is taken relative to the config file's directory.
@@ -389,9 +399,9 @@ void read_threads(Context& ctx, TableReader& root, ThreadsConfig& t) {
       if (const toml::array* stages = tr.array("stages", "an array of stage names")) {
         for (const toml::node& s : *stages) {
           const auto name = s.value<std::string>();
-          const auto* found =
-              std::find_if(kStages.begin(), kStages.end(),
-                           [&](const auto& c) { return s.is_string() && name && c.name == *name; });
+          const auto* found = std::find_if(kStages.begin(), kStages.end(), [&](const auto& c) {
+            return s.is_string() && name && c.name == *name;
+          });
           if (found == kStages.end()) {
             ctx.error(s.source(), prefix + ".stages",
                       "each stage must be one of " + list_of(kStages));
@@ -451,8 +461,10 @@ void cross_check(Context& ctx, Config& c) {
     if (s.base.empty()) continue;
     if (map.add(s.base, s.upbit_market, s.binance_symbol) != Errc::ok) {
       ctx.error_at("symbols[" + std::to_string(i) + "]",
-                   "\"" + s.base + "\" repeats a symbol or market already configured, or a "
-                   "name is longer than " + std::to_string(SymbolText::kCapacity) + " characters");
+                   "\"" + s.base +
+                       "\" repeats a symbol or market already configured, or a "
+                       "name is longer than " +
+                       std::to_string(SymbolText::kCapacity) + " characters");
     }
     if (s.upbit_market == c.fx.market) {
       ctx.error_at("symbols[" + std::to_string(i) + "]",
@@ -528,13 +540,15 @@ void cross_check(Context& ctx, Config& c) {
   }
   for (const auto& [name, stage] : kStages) {
     if (!host.contains(stage) && !ctx.has_issue_under("threads.hot")) {
-      ctx.error_at("threads.hot", "stage \"" + std::string(name) + "\" is not hosted by any thread");
+      ctx.error_at("threads.hot",
+                   "stage \"" + std::string(name) + "\" is not hosted by any thread");
     }
   }
 }
 
 // Ten trillion won: far above any limit, far below what int64 and double hold exactly.
 constexpr std::int64_t kMaxKrw = 10'000'000'000'000;
+constexpr std::int64_t kWeekSeconds = std::int64_t{7} * 86'400;
 
 void read_root(Context& ctx, const toml::table& root, Config& c) {
   TableReader r(ctx, root, "");
@@ -566,7 +580,7 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     sr.number("take_profit_bps", s.take_profit_bps, 0.0, 10'000.0, true);
     sr.number("stop_loss_bps", s.stop_loss_bps, 0.0, 10'000.0, true);
     sr.number("reversal_bps", s.reversal_bps, -10'000.0, 10'000.0);
-    sr.integer("timeout_s", s.timeout_s, 1, 86'400 * 7);
+    sr.integer("timeout_s", s.timeout_s, 1, kWeekSeconds);
     sr.integer("cooldown_s", s.cooldown_s, 0, 86'400);
     sr.integer("max_open_per_symbol", s.max_open_per_symbol, 1, 1'000);
     sr.integer("max_open_total", s.max_open_total, 1, 10'000);
@@ -589,7 +603,7 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     kr.integer("max_notional_krw", k.max_notional_krw, 1, kMaxKrw);
     kr.integer("min_notional_krw", k.min_notional_krw, 5'000, kMaxKrw);  // Upbit's KRW minimum
     kr.integer("max_consecutive_failures", k.max_consecutive_failures, 1, 1'000);
-    kr.integer("halt_cooldown_s", k.halt_cooldown_s, 0, 86'400 * 7);
+    kr.integer("halt_cooldown_s", k.halt_cooldown_s, 0, kWeekSeconds);
     kr.number("hedge_reserve_ratio", k.hedge_reserve_ratio, 0.0, 0.9);
     kr.finish();
   }
@@ -689,7 +703,8 @@ toml::table venue_table(const VenueConfig& v) {
 std::string credential_status(Venue v) {
   const CredentialNames names = credential_env(v);
   auto status = [](std::string_view var) {
-    const char* value = std::getenv(std::string(var).c_str());
+    // Start-up only, before any thread that could call setenv exists.
+    const char* value = std::getenv(std::string(var).c_str());  // NOLINT(concurrency-mt-unsafe)
     return std::string(var) + (value != nullptr && *value != '\0' ? " is set" : " is not set");
   };
   return "# " + std::string(xarb::to_string(v)) + " credentials: " + status(names.key) + ", " +
@@ -701,8 +716,8 @@ std::string credential_status(Venue v) {
 std::string dump_config(const Config& c) {
   toml::table root;
   root.insert("mode", std::string(to_string(c.mode)));
-  root.insert("venues", toml::table{{"binance", venue_table(c.binance)},
-                                    {"upbit", venue_table(c.upbit)}});
+  root.insert("venues",
+              toml::table{{"binance", venue_table(c.binance)}, {"upbit", venue_table(c.upbit)}});
   toml::array symbols;
   for (const SymbolConfig& s : c.symbols) {
     symbols.push_back(toml::table{{"base", s.base},

@@ -1,10 +1,10 @@
 // xarb: the command line. Subcommands are added by the issues that deliver them.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include <xarb/app/config.hpp>
 

@@ -1,10 +1,8 @@
-#include <xarb/core/clock.hpp>
-
-#include <xarb/core/decimal.hpp>
-
+#include <cmath>
 #include <time.h>
 
-#include <cmath>
+#include <xarb/core/clock.hpp>
+#include <xarb/core/decimal.hpp>
 
 #if defined(__x86_64__)
 #include <cpuid.h>

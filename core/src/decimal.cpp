@@ -1,6 +1,6 @@
-#include <xarb/core/decimal.hpp>
-
 #include <cmath>
+
+#include <xarb/core/decimal.hpp>
 
 namespace xarb {
 

@@ -1,11 +1,10 @@
-#include <xarb/core/wait.hpp>
-
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <xarb/core/clock.hpp>
+#include <xarb/core/wait.hpp>
 
 namespace xarb {
 namespace {

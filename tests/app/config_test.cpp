@@ -1,13 +1,13 @@
-#include <xarb/app/config.hpp>
-
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <xarb/app/config.hpp>
 
 #include "test_support.hpp"
 
@@ -41,7 +41,8 @@ void expect_single_error(std::string_view text, const std::string& expected) {
 }
 
 fs::path temp_dir() {
-  const fs::path dir = fs::temp_directory_path() / ("xarb_config_test_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("xarb_config_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   return dir;
 }
@@ -149,16 +150,16 @@ TEST(ConfigErrors, WrongTypesNameWhatWasExpected) {
   expect_single_error(cfg("[strategy]\ntimeout_s = 1.5\n"),
                       "test.toml:2:13: strategy.timeout_s: expected an integer, got a "
                       "floating-point number");
-  expect_single_error(cfg("fx = 3\n"),
-                      "test.toml:1:6: fx: expected a table, got an integer");
+  expect_single_error(cfg("fx = 3\n"), "test.toml:1:6: fx: expected a table, got an integer");
   expect_single_error("symbols = \"BTC\"\n",
                       "test.toml:1:11: symbols: expected an array of tables ([[symbols]]), got a "
                       "string");
 }
 
 TEST(ConfigErrors, OutOfRangeValuesSayTheRange) {
-  expect_single_error(cfg("[risk]\ndaily_reset_hour_utc = 24\n"),
-                      "test.toml:2:24: risk.daily_reset_hour_utc: must be between 0 and 23, got 24");
+  expect_single_error(
+      cfg("[risk]\ndaily_reset_hour_utc = 24\n"),
+      "test.toml:2:24: risk.daily_reset_hour_utc: must be between 0 and 23, got 24");
   expect_single_error(cfg("[strategy]\nentry_bps = 0\n"),
                       "test.toml:2:13: strategy.entry_bps: must be greater than 0 and at most "
                       "10000, got 0");
@@ -212,11 +213,11 @@ TEST(ConfigErrors, InconsistentCombinationsPointAtTheKey) {
                       "test.toml:2:14: fx.fixed_rate: is read only with source = \"fixed\"; "
                       "remove it or set source");
   expect_single_error(cfg("mode = \"live\"\n[fx]\nsource = \"fixed\"\n"
-                                              "fixed_rate = 1400\n"),
+                          "fixed_rate = 1400\n"),
                       "test.toml:3:10: fx.source: live mode needs the live rate: use source = "
                       "\"upbit_book\"");
   expect_single_error(cfg("mode = \"live\"\n[venues.upbit]\n"
-                                              "ws_url = \"ws://127.0.0.1:9000\"\n"),
+                          "ws_url = \"ws://127.0.0.1:9000\"\n"),
                       "test.toml:3:10: venues.upbit.ws_url: live mode needs TLS: use wss://");
   expect_single_error(cfg("[venues.binance]\nrest_url = \"ftp://x\"\n"),
                       "test.toml:2:12: venues.binance.rest_url: must start with https:// (or "
@@ -247,17 +248,18 @@ TEST(ConfigErrors, ThreadLayoutsMustHostEveryStageOnce) {
                       "test.toml:6:1: threads.hot[1]: shares CPU 1 with \"a\"; only threads with "
                       "wait = \"park\" may share a CPU");
   expect_single_error(cfg("[threads]\nops_cpu = 1\n[[threads.hot]]\n"
-                                              "stages = [\"feed\", \"signal\", \"exec\"]\n"
-                                              "cpu = 1\nwait = \"spin\"\n"),
+                          "stages = [\"feed\", \"signal\", \"exec\"]\n"
+                          "cpu = 1\nwait = \"spin\"\n"),
                       "test.toml:3:1: threads.hot[0]: shares CPU 1 with the ops thread "
                       "(threads.ops_cpu); a hot thread that spins must have its CPU to itself");
   expect_single_error(cfg("[[threads.hot]]\nstages = [\"feed\", \"parse\"]\n"),
                       "test.toml:2:19: threads.hot[0].stages: each stage must be one of \"feed\", "
                       "\"signal\" or \"exec\"");
   // Parking threads may share a CPU.
-  const LoadResult ok = parse(cfg("[[threads.hot]]\nname = \"a\"\nstages = [\"feed\"]\ncpu = 1\n"
-                              "wait = \"park\"\n[[threads.hot]]\nname = \"b\"\n"
-                              "stages = [\"signal\", \"exec\"]\ncpu = 1\nwait = \"park\"\n"));
+  const LoadResult ok =
+      parse(cfg("[[threads.hot]]\nname = \"a\"\nstages = [\"feed\"]\ncpu = 1\n"
+                "wait = \"park\"\n[[threads.hot]]\nname = \"b\"\n"
+                "stages = [\"signal\", \"exec\"]\ncpu = 1\nwait = \"park\"\n"));
   EXPECT_TRUE(ok.ok()) << issues(ok);
 }
 
@@ -266,8 +268,9 @@ TEST(ConfigErrors, FilesAreCheckedBeforeAnythingConnects) {
   const fs::path key = dir / "binance.key";
   { std::ofstream(key) << "not a real key\n"; }
   ::chmod(key.c_str(), 0644);
-  const std::string text = cfg("[venues.binance]\nkey_file = \"binance.key\"\n"
-                                                   "ca_file = \"missing-ca.pem\"\n");
+  const std::string text =
+      cfg("[venues.binance]\nkey_file = \"binance.key\"\n"
+          "ca_file = \"missing-ca.pem\"\n");
   const LoadResult loose = parse_config(text, "test.toml", dir);
   ASSERT_EQ(loose.errors.size(), 2u) << issues(loose);
   EXPECT_EQ(loose.errors[0].to_string(),
@@ -277,8 +280,7 @@ TEST(ConfigErrors, FilesAreCheckedBeforeAnythingConnects) {
                                              (dir / "missing-ca.pem").string());
   ::chmod(key.c_str(), 0600);
   const LoadResult tight =
-      parse_config(cfg("[venues.binance]\nkey_file = \"binance.key\"\n"),
-                   "test.toml", dir);
+      parse_config(cfg("[venues.binance]\nkey_file = \"binance.key\"\n"), "test.toml", dir);
   EXPECT_TRUE(tight.ok()) << issues(tight);
   EXPECT_EQ(tight.config.binance.key_file, key.string());
   fs::remove_all(dir);
@@ -332,8 +334,8 @@ int run(const std::string& command, std::string& out) {
 TEST(ConfigCli, CheckPrintsTheEffectiveConfigOrTheErrors) {
   std::string out;
   const std::string xarb = XARB_BINARY;
-  EXPECT_EQ(run(xarb + " config check " + (test::source_dir() / "configs/paper.toml").string(), out),
-            0)
+  EXPECT_EQ(
+      run(xarb + " config check " + (test::source_dir() / "configs/paper.toml").string(), out), 0)
       << out;
   EXPECT_NE(out.find("[[symbols]]"), std::string::npos) << out;
   EXPECT_NE(out.find("valid"), std::string::npos);

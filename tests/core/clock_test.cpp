@@ -1,9 +1,9 @@
-#include <xarb/core/clock.hpp>
+#include <chrono>
+#include <cmath>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cmath>
+#include <xarb/core/clock.hpp>
 
 namespace xarb {
 namespace {

@@ -1,9 +1,4 @@
 // Every number in every capture under ../shared/data goes through Decimal::parse.
-#include <xarb/core/decimal.hpp>
-
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
 #include <charconv>
 #include <filesystem>
 #include <map>
@@ -11,6 +6,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <xarb/core/decimal.hpp>
 
 #include "test_support.hpp"
 
@@ -53,9 +53,9 @@ bool looks_numeric(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' ||
-                        s.back() == '\t' || s.back() == ',' || s.back() == '}' ||
-                        s.back() == ']')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t' ||
+          s.back() == ',' || s.back() == '}' || s.back() == ']')) {
     s.remove_suffix(1);
   }
   return s;

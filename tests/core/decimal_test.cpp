@@ -1,8 +1,3 @@
-#include <xarb/core/decimal.hpp>
-#include <xarb/core/ids.hpp>
-
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +5,11 @@
 #include <random>
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
+
+#include <xarb/core/decimal.hpp>
+#include <xarb/core/ids.hpp>
 
 #include "alloc_counter.hpp"
 
@@ -46,14 +46,14 @@ TEST_P(DecimalParse, GivesExactMantissa) {
 INSTANTIATE_TEST_SUITE_P(
     VenueForms, DecimalParse,
     ::testing::Values(
-        ParseCase{"43.50830000", 4'350'830'000},        // Binance string
+        ParseCase{"43.50830000", 4'350'830'000},           // Binance string
         ParseCase{"150000000.0", 15'000'000'000'000'000},  // Upbit float
         ParseCase{"1.16539E8", 11'653'900'000'000'000},    // Upbit exponent form
         ParseCase{"0E-8", 0}, ParseCase{"-0.5", -50'000'000}, ParseCase{"7", 700'000'000},
         ParseCase{"0.00000000", 0}, ParseCase{"0", 0}, ParseCase{"-0", 0},
         ParseCase{"0.00000001", 1}, ParseCase{"1e-8", 1}, ParseCase{"1E+2", 10'000'000'000},
-        ParseCase{"2.2E-7", 22}, ParseCase{"9E-8", 9}, ParseCase{"158219000.00000000",
-                                                             15'821'900'000'000'000},
+        ParseCase{"2.2E-7", 22}, ParseCase{"9E-8", 9},
+        ParseCase{"158219000.00000000", 15'821'900'000'000'000},
         ParseCase{"0.000000010000000000000000", 1},  // trailing zeros beyond 8 decimals are exact
         ParseCase{"007.50", 750'000'000}, ParseCase{"12.5e-1", 125'000'000},
         ParseCase{"0.0000000000000000000000000001e28", 100'000'000},
@@ -268,8 +268,8 @@ TEST(DecimalArithmetic, FromDoubleRoundsInTheStatedDirection) {
 // agree with a long double reading of the same text.
 TEST(DecimalRandomised, MatchesLongDoubleReferenceUnderFixedSeed) {
   std::mt19937_64 rng(20261121);
-  std::uniform_int_distribution<std::int64_t> mantissa_dist(-std::numeric_limits<std::int64_t>::max(),
-                                                            std::numeric_limits<std::int64_t>::max());
+  std::uniform_int_distribution<std::int64_t> mantissa_dist(
+      -std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::max());
   std::uniform_int_distribution<int> small(0, 9);
   std::uniform_int_distribution<int> digits_dist(1, 18);
   int checked = 0;

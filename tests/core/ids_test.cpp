@@ -1,8 +1,8 @@
-#include <xarb/core/ids.hpp>
+#include <string>
 
 #include <gtest/gtest.h>
 
-#include <string>
+#include <xarb/core/ids.hpp>
 
 namespace xarb {
 namespace {

@@ -1,11 +1,11 @@
-#include <xarb/core/latency_histogram.hpp>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <xarb/core/latency_histogram.hpp>
 
 #include "alloc_counter.hpp"
 
@@ -49,7 +49,8 @@ TEST(LatencyHistogram, PercentilesMatchSortedReferenceWithinBucketPrecision) {
     const std::int64_t exact = exact_percentile(values, q);
     const std::int64_t got = h.percentile(q);
     EXPECT_GE(got, exact) << "q=" << q;
-    EXPECT_LE(static_cast<double>(got), static_cast<double>(exact) * (1.0 + 1.0 / 32) + 1) << "q=" << q;
+    EXPECT_LE(static_cast<double>(got), static_cast<double>(exact) * (1.0 + 1.0 / 32) + 1)
+        << "q=" << q;
   }
   EXPECT_EQ(h.max(), values.back());
   EXPECT_EQ(h.min(), values.front());

@@ -1,9 +1,9 @@
-#include <xarb/core/messages.hpp>
+#include <cstring>
+#include <type_traits>
 
 #include <gtest/gtest.h>
 
-#include <cstring>
-#include <type_traits>
+#include <xarb/core/messages.hpp>
 
 namespace xarb {
 namespace {
@@ -27,7 +27,8 @@ TEST(Messages, LayoutsArePinned) {
   // The header (stamps + sequence) of a snapshot is the first cache line.
   EXPECT_EQ(offsetof(BookSnapshot, stamps), 0u);
   EXPECT_EQ(offsetof(BookSnapshot, sequence), 56u);
-  EXPECT_EQ(offsetof(BookSnapshot, asks) - offsetof(BookSnapshot, bids), kBookDepth * sizeof(Level));
+  EXPECT_EQ(offsetof(BookSnapshot, asks) - offsetof(BookSnapshot, bids),
+            kBookDepth * sizeof(Level));
 }
 
 TEST(Messages, SurviveAByteCopy) {

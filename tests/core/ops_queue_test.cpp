@@ -1,12 +1,12 @@
-#include <xarb/core/ops_queue.hpp>
-
-#include <gtest/gtest.h>
-
 #include <array>
 #include <latch>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <xarb/core/ops_queue.hpp>
 
 #include "alloc_counter.hpp"
 
@@ -45,7 +45,8 @@ TEST(OpsQueue, PreallocatedRoomIsUsedWithoutAllocatingThenPushFailsAndCounts) {
   test::AllocationScope scope;
   std::size_t popped = 0;
   while (popped < accepted) popped += queue.try_pop_bulk(out.data(), out.size());
-  for (std::uint64_t i = 0; i < kCapacity; ++i) ASSERT_TRUE(queue.try_push(producer, tracked(0, i)));
+  for (std::uint64_t i = 0; i < kCapacity; ++i)
+    ASSERT_TRUE(queue.try_push(producer, tracked(0, i)));
   EXPECT_EQ(scope.count(), 0u);
 }
 
@@ -56,7 +57,8 @@ TEST(OpsQueueConcurrency, NoLostDuplicatedOrTornEvents) {
   constexpr std::uint64_t kPerProducer = 350'000;
   OpsQueue queue(4096, kProducers);
   std::vector<std::unique_ptr<OpsQueue::Producer>> tokens;
-  for (std::size_t p = 0; p < kProducers; ++p) tokens.push_back(std::make_unique<OpsQueue::Producer>(queue));
+  for (std::size_t p = 0; p < kProducers; ++p)
+    tokens.push_back(std::make_unique<OpsQueue::Producer>(queue));
   std::latch start(kProducers + 1);
   std::vector<std::jthread> threads;
   for (std::size_t p = 0; p < kProducers; ++p) {

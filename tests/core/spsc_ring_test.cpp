@@ -1,12 +1,11 @@
-#include <xarb/core/spsc_ring.hpp>
-
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <latch>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include <xarb/core/messages.hpp>
+#include <xarb/core/spsc_ring.hpp>
 #include <xarb/core/wait.hpp>
 
 #include "alloc_counter.hpp"

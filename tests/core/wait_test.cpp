@@ -1,13 +1,12 @@
-#include <xarb/core/wait.hpp>
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <latch>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include <xarb/core/clock.hpp>
 #include <xarb/core/spsc_ring.hpp>
+#include <xarb/core/wait.hpp>
 
 namespace xarb {
 namespace {
@@ -80,7 +79,9 @@ TEST_P(ParkedConsumer, WakesForEveryPublishedMessage) {
 INSTANTIATE_TEST_SUITE_P(Strategies, ParkedConsumer,
                          ::testing::Values(WaitStrategy::park, WaitStrategy::spin_then_park,
                                            WaitStrategy::spin),
-                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(to_string(param_info.param));
+                         });
 
 }  // namespace
 }  // namespace xarb

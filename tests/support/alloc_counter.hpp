@@ -26,14 +26,12 @@ bool counting_enabled() noexcept;
 
 }  // namespace xarb::test
 
-#define XARB_SKIP_WITHOUT_ALLOCATION_COUNTING()                                        \
-  do {                                                                                 \
-    if (!::xarb::test::counting_enabled()) {                                           \
-      GTEST_SKIP() << "operator new belongs to the sanitizer runtime in this build; "  \
-                      "allocations are counted in the ci preset";                      \
-    }                                                                                  \
+#define XARB_SKIP_WITHOUT_ALLOCATION_COUNTING()                                       \
+  do {                                                                                \
+    if (!::xarb::test::counting_enabled()) {                                          \
+      GTEST_SKIP() << "operator new belongs to the sanitizer runtime in this build; " \
+                      "allocations are counted in the ci preset";                     \
+    }                                                                                 \
   } while (false)
 
-namespace xarb::test {
-
-}  // namespace xarb::test
+namespace xarb::test {}  // namespace xarb::test

@@ -54,8 +54,8 @@ struct FxConfig {
 struct StrategyConfig {
   Baseline baseline = Baseline::ewma;
   double ewma_half_life_s = 600.0;
-  bool kimchi = true;   // sell on Upbit, buy on Binance
-  bool reverse = true;  // buy on Upbit, sell on Binance
+  bool kimchi = true;             // sell on Upbit, buy on Binance
+  bool reverse = true;            // buy on Upbit, sell on Binance
   double entry_bps = 30.0;        // net edge over the baseline needed to enter
   double take_profit_bps = 15.0;  // pair PnL, bps of notional
   double stop_loss_bps = 40.0;
@@ -64,9 +64,9 @@ struct StrategyConfig {
   std::int64_t cooldown_s = 10;
   int max_open_per_symbol = 1;
   int max_open_total = 3;
-  int clips = 1;                   // split an entry into this many orders
-  double min_depth_ratio = 1.0;    // executable depth needed, as a multiple of the trade size
-  double slippage_bps = 5.0;       // limit price beyond the VWAP
+  int clips = 1;                 // split an entry into this many orders
+  double min_depth_ratio = 1.0;  // executable depth needed, as a multiple of the trade size
+  double slippage_bps = 5.0;     // limit price beyond the VWAP
   std::int64_t max_book_age_ms = 2'000;
   std::int64_t exit_max_book_age_ms = 10'000;
   std::int64_t max_clock_skew_ms = 500;

@@ -21,8 +21,8 @@ enum class MonoSource : std::uint8_t { steady, tsc };
 
 struct MonoCalibration {
   MonoSource source = MonoSource::steady;
-  double ticks_per_ns = 0.0;   // 0 when the source is steady_clock
-  const char* reason = "";     // why the TSC was not used, when it was not
+  double ticks_per_ns = 0.0;  // 0 when the source is steady_clock
+  const char* reason = "";    // why the TSC was not used, when it was not
 };
 
 // Calibrates the fast monotonic clock against steady_clock over `window` (twice, and the two

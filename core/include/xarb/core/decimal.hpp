@@ -11,12 +11,12 @@
 namespace xarb {
 
 // Direction of every rounding in the project; never implicit. Toward negative infinity (`down`) or
-// positive infinity (`up`). For orders: a buy price cap rounds down, a sell price floor rounds up, a
-// quantity rounds down (see price_rounding() in ids.hpp).
+// positive infinity (`up`). For orders: a buy price cap rounds down, a sell price floor rounds up,
+// a quantity rounds down (see price_rounding() in ids.hpp).
 enum class Rounding : std::uint8_t { down, up };
 
 // 128-bit integers for products that can exceed int64 (notional = price x quantity).
-__extension__ typedef __int128 Int128;
+__extension__ using Int128 = __int128;
 
 struct FormatResult {
   char* end;  // one past the last character written; equals the `first` passed in on failure
@@ -91,6 +91,7 @@ class Decimal {
     return d;
   }
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the synthesized comparison.
   friend constexpr auto operator<=>(Decimal, Decimal) noexcept = default;
   friend constexpr bool operator==(Decimal, Decimal) noexcept = default;
   [[nodiscard]] constexpr Decimal operator-() const noexcept { return from_mantissa(-m_); }
@@ -132,8 +133,9 @@ class Decimal {
       digits[n++] = static_cast<char>('0' + int_part % 10);
       int_part /= 10;
     } while (int_part != 0);
-    const std::size_t length = static_cast<std::size_t>((m_ < 0 ? 1 : 0) + n +
-                                                        (shown > 0 ? 1 + shown : 0));
+    const auto shown_chars = static_cast<std::size_t>(shown);
+    const std::size_t length = (m_ < 0 ? 1u : 0u) + static_cast<std::size_t>(n) +
+                               (shown_chars > 0 ? 1 + shown_chars : 0);
     if (static_cast<std::size_t>(last - first) < length) return {first, Errc::buffer_too_small};
     char* p = first;
     if (m_ < 0) *p++ = '-';
@@ -288,7 +290,8 @@ constexpr Int128 div_round(Int128 n, Int128 d, Rounding rounding) noexcept {
   return q;
 }
 constexpr Errc narrow(Int128 m, Decimal& out) noexcept {
-  if (m > std::numeric_limits<std::int64_t>::max() || m < -std::numeric_limits<std::int64_t>::max()) {
+  if (m > std::numeric_limits<std::int64_t>::max() ||
+      m < -std::numeric_limits<std::int64_t>::max()) {
     return Errc::overflow;
   }
   out = Decimal::from_mantissa(static_cast<std::int64_t>(m));

@@ -30,19 +30,32 @@ enum class Errc : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(Errc e) noexcept {
   switch (e) {
-    case Errc::ok: return "ok";
-    case Errc::empty: return "empty";
-    case Errc::invalid_number: return "invalid number";
-    case Errc::too_precise: return "too many decimals";
-    case Errc::overflow: return "overflow";
-    case Errc::invalid_argument: return "invalid argument";
-    case Errc::buffer_too_small: return "buffer too small";
-    case Errc::queue_full: return "queue full";
-    case Errc::queue_empty: return "queue empty";
-    case Errc::unknown_symbol: return "unknown symbol";
-    case Errc::timeout: return "timeout";
-    case Errc::not_supported: return "not supported";
-    case Errc::system_error: return "system error";
+    case Errc::ok:
+      return "ok";
+    case Errc::empty:
+      return "empty";
+    case Errc::invalid_number:
+      return "invalid number";
+    case Errc::too_precise:
+      return "too many decimals";
+    case Errc::overflow:
+      return "overflow";
+    case Errc::invalid_argument:
+      return "invalid argument";
+    case Errc::buffer_too_small:
+      return "buffer too small";
+    case Errc::queue_full:
+      return "queue full";
+    case Errc::queue_empty:
+      return "queue empty";
+    case Errc::unknown_symbol:
+      return "unknown symbol";
+    case Errc::timeout:
+      return "timeout";
+    case Errc::not_supported:
+      return "not supported";
+    case Errc::system_error:
+      return "system error";
   }
   return "unknown error";
 }

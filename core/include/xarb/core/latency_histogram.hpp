@@ -53,12 +53,12 @@ class LatencyHistogram {
     }
     bump(count_, other.count_.load(std::memory_order_relaxed));
     bump(sum_, other.sum_.load(std::memory_order_relaxed));
-    max_.store(std::max(max_.load(std::memory_order_relaxed),
-                        other.max_.load(std::memory_order_relaxed)),
-               std::memory_order_relaxed);
-    min_.store(std::min(min_.load(std::memory_order_relaxed),
-                        other.min_.load(std::memory_order_relaxed)),
-               std::memory_order_relaxed);
+    max_.store(
+        std::max(max_.load(std::memory_order_relaxed), other.max_.load(std::memory_order_relaxed)),
+        std::memory_order_relaxed);
+    min_.store(
+        std::min(min_.load(std::memory_order_relaxed), other.min_.load(std::memory_order_relaxed)),
+        std::memory_order_relaxed);
   }
 
   // The recording thread only.
@@ -96,9 +96,9 @@ class LatencyHistogram {
   }
   [[nodiscard]] double mean() const noexcept {
     const std::uint64_t n = count();
-    return n == 0 ? 0.0
-                  : static_cast<double>(sum_.load(std::memory_order_relaxed)) /
-                        static_cast<double>(n);
+    return n == 0
+               ? 0.0
+               : static_cast<double>(sum_.load(std::memory_order_relaxed)) / static_cast<double>(n);
   }
   [[nodiscard]] std::uint64_t bucket_count_at(std::size_t i) const noexcept {
     return counts_[i].load(std::memory_order_relaxed);

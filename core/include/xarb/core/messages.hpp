@@ -1,7 +1,8 @@
 #pragma once
 
 // The messages passed between threads. Each is a trivially copyable, fixed-size struct written in
-// place into a preallocated ring slot; layouts are pinned by static_asserts at the end of this file.
+// place into a preallocated ring slot; layouts are pinned by static_asserts at the end of this
+// file.
 
 #include <array>
 #include <cstddef>
@@ -112,13 +113,20 @@ enum class ExitReason : std::uint8_t {
 }
 [[nodiscard]] constexpr std::string_view to_string(ExitReason r) noexcept {
   switch (r) {
-    case ExitReason::none: return "none";
-    case ExitReason::take_profit: return "take_profit";
-    case ExitReason::stop_loss: return "stop_loss";
-    case ExitReason::timeout: return "timeout";
-    case ExitReason::reversal: return "reversal";
-    case ExitReason::manual: return "manual";
-    case ExitReason::flatten: return "flatten";
+    case ExitReason::none:
+      return "none";
+    case ExitReason::take_profit:
+      return "take_profit";
+    case ExitReason::stop_loss:
+      return "stop_loss";
+    case ExitReason::timeout:
+      return "timeout";
+    case ExitReason::reversal:
+      return "reversal";
+    case ExitReason::manual:
+      return "manual";
+    case ExitReason::flatten:
+      return "flatten";
   }
   return "unknown";
 }
@@ -128,8 +136,8 @@ enum class ExitReason : std::uint8_t {
 enum class RefusalReason : std::uint8_t {
   none = 0,
   kill_switch,
-  halted,           // circuit breaker cooling down
-  reducing,         // exits only
+  halted,    // circuit breaker cooling down
+  reducing,  // exits only
   daily_loss,
   total_exposure,
   symbol_exposure,
@@ -153,11 +161,28 @@ enum class RefusalReason : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(RefusalReason r) noexcept {
   constexpr std::array<std::string_view, static_cast<std::size_t>(RefusalReason::count)> kNames = {
-      "none",           "kill_switch",     "halted",          "reducing",       "daily_loss",
-      "total_exposure", "symbol_exposure", "max_notional",    "min_notional",   "balance",
-      "venue_unhealthy", "rate_limit",     "max_open_symbol", "max_open_total", "cooldown",
-      "book_stale",     "book_age",        "fx_missing",      "fx_stale",       "clock_skew",
-      "depth",          "trading_rules"};
+      "none",
+      "kill_switch",
+      "halted",
+      "reducing",
+      "daily_loss",
+      "total_exposure",
+      "symbol_exposure",
+      "max_notional",
+      "min_notional",
+      "balance",
+      "venue_unhealthy",
+      "rate_limit",
+      "max_open_symbol",
+      "max_open_total",
+      "cooldown",
+      "book_stale",
+      "book_age",
+      "fx_missing",
+      "fx_stale",
+      "clock_skew",
+      "depth",
+      "trading_rules"};
   return r < RefusalReason::count ? kNames[static_cast<std::size_t>(r)] : "unknown";
 }
 
@@ -179,9 +204,9 @@ struct alignas(kCacheLine) OrderIntent {
   IntentKind kind = IntentKind::entry;
   Direction direction = Direction::kimchi;
   ExitReason exit_reason = ExitReason::none;
-  Decimal fx_rate;              // KRW per USDT the decision used
-  double edge_bps = 0.0;        // net edge (entry) or pair PnL (exit) expected at decision
-  std::int64_t deadline_ns = 0; // mono_ns by which both legs must be complete or unwound
+  Decimal fx_rate;               // KRW per USDT the decision used
+  double edge_bps = 0.0;         // net edge (entry) or pair PnL (exit) expected at decision
+  std::int64_t deadline_ns = 0;  // mono_ns by which both legs must be complete or unwound
   StageStamps stamps;
   std::array<LegIntent, kVenueCount> legs{};  // indexed by index(Venue)
 
@@ -213,40 +238,67 @@ enum class OrderState : std::uint8_t {
   unknown,  // request timed out or 5xx: resolved by querying the venue
 };
 
-enum class LegStatus : std::uint8_t { not_sent, accepted, partially_filled, filled, canceled, failed };
+enum class LegStatus : std::uint8_t {
+  not_sent,
+  accepted,
+  partially_filled,
+  filled,
+  canceled,
+  failed
+};
 
 [[nodiscard]] constexpr std::string_view to_string(ExecOutcome o) noexcept {
   switch (o) {
-    case ExecOutcome::success: return "success";
-    case ExecOutcome::partial_hedged: return "partial_hedged";
-    case ExecOutcome::rolled_back: return "rolled_back";
-    case ExecOutcome::failed: return "failed";
-    case ExecOutcome::blocked: return "blocked";
+    case ExecOutcome::success:
+      return "success";
+    case ExecOutcome::partial_hedged:
+      return "partial_hedged";
+    case ExecOutcome::rolled_back:
+      return "rolled_back";
+    case ExecOutcome::failed:
+      return "failed";
+    case ExecOutcome::blocked:
+      return "blocked";
   }
   return "unknown";
 }
 [[nodiscard]] constexpr std::string_view to_string(OrderState s) noexcept {
   switch (s) {
-    case OrderState::created: return "created";
-    case OrderState::sent: return "sent";
-    case OrderState::acked: return "acked";
-    case OrderState::partially_filled: return "partially_filled";
-    case OrderState::filled: return "filled";
-    case OrderState::canceled: return "canceled";
-    case OrderState::rejected: return "rejected";
-    case OrderState::expired: return "expired";
-    case OrderState::unknown: return "unknown";
+    case OrderState::created:
+      return "created";
+    case OrderState::sent:
+      return "sent";
+    case OrderState::acked:
+      return "acked";
+    case OrderState::partially_filled:
+      return "partially_filled";
+    case OrderState::filled:
+      return "filled";
+    case OrderState::canceled:
+      return "canceled";
+    case OrderState::rejected:
+      return "rejected";
+    case OrderState::expired:
+      return "expired";
+    case OrderState::unknown:
+      return "unknown";
   }
   return "unknown";
 }
 [[nodiscard]] constexpr std::string_view to_string(LegStatus s) noexcept {
   switch (s) {
-    case LegStatus::not_sent: return "not_sent";
-    case LegStatus::accepted: return "accepted";
-    case LegStatus::partially_filled: return "partially_filled";
-    case LegStatus::filled: return "filled";
-    case LegStatus::canceled: return "canceled";
-    case LegStatus::failed: return "failed";
+    case LegStatus::not_sent:
+      return "not_sent";
+    case LegStatus::accepted:
+      return "accepted";
+    case LegStatus::partially_filled:
+      return "partially_filled";
+    case LegStatus::filled:
+      return "filled";
+    case LegStatus::canceled:
+      return "canceled";
+    case LegStatus::failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -275,8 +327,8 @@ struct LegReport {
   InstrumentId instrument = kNoInstrument;
   Decimal requested_qty;
   Decimal filled_qty;
-  Decimal avg_price;   // quote currency: KRW on Upbit, USDT on Binance
-  Decimal fee;         // in the quote currency
+  Decimal avg_price;            // quote currency: KRW on Upbit, USDT on Binance
+  Decimal fee;                  // in the quote currency
   std::int64_t latency_ns = 0;  // request written -> final state known
   ClientOrderId client_order_id;
   VenueError error;
@@ -303,11 +355,16 @@ enum class PositionState : std::uint8_t { opening, open, closing, closed, broken
 
 [[nodiscard]] constexpr std::string_view to_string(PositionState s) noexcept {
   switch (s) {
-    case PositionState::opening: return "opening";
-    case PositionState::open: return "open";
-    case PositionState::closing: return "closing";
-    case PositionState::closed: return "closed";
-    case PositionState::broken: return "broken";
+    case PositionState::opening:
+      return "opening";
+    case PositionState::open:
+      return "open";
+    case PositionState::closing:
+      return "closing";
+    case PositionState::closed:
+      return "closed";
+    case PositionState::broken:
+      return "broken";
   }
   return "unknown";
 }
@@ -348,8 +405,8 @@ struct OpsEvent {
 // Layout: messages cross threads by memcpy into ring slots; a change here is deliberate.
 
 template <class T>
-inline constexpr bool kIsMessage =
-    std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> && sizeof(T) % alignof(T) == 0;
+inline constexpr bool kIsMessage = std::is_trivially_copyable_v<T>&& std::is_standard_layout_v<T> &&
+                                   sizeof(T) % alignof(T) == 0;
 
 static_assert(sizeof(Decimal) == 8 && std::is_trivially_copyable_v<Decimal>);
 static_assert(sizeof(StageStamps) == 56);

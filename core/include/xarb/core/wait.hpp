@@ -15,10 +15,14 @@ enum class WaitStrategy : std::uint8_t { spin, spin_then_park, park, automatic }
 
 [[nodiscard]] constexpr std::string_view to_string(WaitStrategy w) noexcept {
   switch (w) {
-    case WaitStrategy::spin: return "spin";
-    case WaitStrategy::spin_then_park: return "spin_then_park";
-    case WaitStrategy::park: return "park";
-    case WaitStrategy::automatic: return "auto";
+    case WaitStrategy::spin:
+      return "spin";
+    case WaitStrategy::spin_then_park:
+      return "spin_then_park";
+    case WaitStrategy::park:
+      return "park";
+    case WaitStrategy::automatic:
+      return "auto";
   }
   return "unknown";
 }
