@@ -28,10 +28,12 @@ Errc SymbolMap::append(Instrument item) noexcept {
 
 Errc SymbolMap::add(std::string_view base, std::string_view upbit_market,
                     std::string_view binance_symbol) noexcept {
-  if (base.empty() || upbit_market.empty() || binance_symbol.empty()) return Errc::invalid_argument;
+  // A pair needs at least one venue; replaying a one-venue capture uses one-sided instruments.
+  if (base.empty() || (upbit_market.empty() && binance_symbol.empty())) return Errc::invalid_argument;
   if (!fits(base) || !fits(upbit_market) || !fits(binance_symbol)) return Errc::invalid_argument;
-  if (find_base(base) != kNoInstrument || find_upbit(upbit_market) != kNoInstrument ||
-      find_binance(binance_symbol) != kNoInstrument) {
+  if (find_base(base) != kNoInstrument ||
+      (!upbit_market.empty() && find_upbit(upbit_market) != kNoInstrument) ||
+      (!binance_symbol.empty() && find_binance(binance_symbol) != kNoInstrument)) {
     return Errc::invalid_argument;
   }
   Instrument item;
@@ -55,6 +57,7 @@ Errc SymbolMap::add_fx(std::string_view upbit_market) noexcept {
 }
 
 InstrumentId SymbolMap::find_upbit(std::string_view market) const noexcept {
+  if (market.empty()) return kNoInstrument;
   for (std::size_t i = 0; i < size_; ++i) {
     if (items_[i].upbit_market.view() == market) return static_cast<InstrumentId>(i);
   }

@@ -37,6 +37,10 @@ TEST(SymbolMap, RejectsDuplicatesBadNamesAndOverflow) {
   EXPECT_EQ(map.add("XBT", "KRW-BTC", "XBTUSDT"), Errc::invalid_argument);
   EXPECT_EQ(map.add("XBT", "KRW-XBT", "btcusdt"), Errc::invalid_argument);
   EXPECT_EQ(map.add("", "KRW-A", "AUSDT"), Errc::invalid_argument);
+  EXPECT_EQ(map.add("A", "", ""), Errc::invalid_argument);
+  ASSERT_EQ(map.add("DOT", "", "DOTUSDT"), Errc::ok);  // one venue only
+  EXPECT_EQ(map.find_upbit(""), kNoInstrument);
+  EXPECT_EQ(map.find_binance("dotusdt"), map.find_base("DOT"));
   EXPECT_EQ(map.add("A", "KRW-AAAAAAAAAAAAAAAAAAAAAAAAAAA", "AUSDT"), Errc::invalid_argument);
   ASSERT_EQ(map.add_fx("KRW-USDT"), Errc::ok);
   EXPECT_EQ(map.add_fx("KRW-USDC"), Errc::invalid_argument);

@@ -54,8 +54,9 @@ struct Instrument {
 // by any thread without synchronisation: lookups are const, allocation-free and noexcept.
 class SymbolMap {
  public:
-  // Adds a traded pair. Fails with invalid_argument for an empty or too long name, a name already
-  // used on either venue, or a full map (kMaxInstruments).
+  // Adds a traded pair. One venue name may be empty (an instrument seen on one venue only, as in
+  // a one-venue capture). Fails with invalid_argument when both are empty, a name is too long or
+  // already used, or the map is full (kMaxInstruments).
   [[nodiscard]] Errc add(std::string_view base, std::string_view upbit_market,
                          std::string_view binance_symbol) noexcept;
   // Adds the FX instrument (Upbit "KRW-USDT" by default); at most one.

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <xarb/core/ids.hpp>
+
+namespace xarb::feed {
+
+// One line of a capture in the JSONL format of ../shared/data (see its README):
+//   {"t":"ws","ts":<epoch seconds>,"msg":<frame>}, {"t":"http","url":..,"ts":..,"msg":<body>},
+//   {"t":"ws_connect","url":..}, {"t":"ws_send","msg":..}, {"t":"config",...}.
+enum class CaptureKind : std::uint8_t { ws, http, ws_connect, ws_send, other, malformed };
+
+struct CaptureEvent {
+  CaptureKind kind = CaptureKind::other;
+  Venue venue = Venue::binance;  // from the url, or the last ws_connect for frames
+  bool venue_known = false;
+  std::int64_t recv_ns = 0;      // the "ts" field; 0 when absent
+  std::string_view url;
+  std::string_view msg;          // the message text exactly as captured
+};
+
+// Venue of a URL by its host, if it names one.
+[[nodiscard]] bool venue_of_url(std::string_view url, Venue& venue) noexcept;
+
+// Reads a capture line by line through one reused buffer: after the longest line has been seen,
+// next() does not allocate. Views in the event are valid until the next call. Single-threaded.
+class CaptureReader {
+ public:
+  // Opens `path`; null with `error` set when it cannot.
+  [[nodiscard]] static std::unique_ptr<CaptureReader> open(const std::string& path,
+                                                           std::string& error);
+  ~CaptureReader();
+  CaptureReader(const CaptureReader&) = delete;
+  CaptureReader& operator=(const CaptureReader&) = delete;
+
+  // The next line; false at the end of the file. A line that is not a capture record comes back
+  // as CaptureKind::malformed (counted), never an exception.
+  [[nodiscard]] bool next(CaptureEvent& event) noexcept;
+
+  [[nodiscard]] std::uint64_t lines() const noexcept { return lines_; }
+  [[nodiscard]] std::uint64_t malformed() const noexcept { return malformed_; }
+
+ private:
+  struct Impl;
+  explicit CaptureReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::uint64_t lines_ = 0;
+  std::uint64_t malformed_ = 0;
+};
+
+// The instruments a capture subscribes to, from its ws_connect URLs (Binance stream lists),
+// ws_send subscriptions (Upbit codes) and REST URLs (symbol=), so that a capture can be replayed
+// without a config. Binance symbols and Upbit markets become one-venue instruments named by
+// themselves. False with `error` set when the file cannot be read.
+[[nodiscard]] bool discover_symbols(const std::string& path, SymbolMap& out, std::string& error);
+
+}  // namespace xarb::feed

@@ -1,0 +1,230 @@
+#include <xarb/feed/capture.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <cerrno>
+#include <utility>
+
+#include <xarb/core/decimal.hpp>
+
+#include "json_input.hpp"
+
+namespace xarb::feed {
+
+namespace od = detail::od;
+
+bool venue_of_url(std::string_view url, Venue& venue) noexcept {
+  const std::size_t scheme = url.find("://");
+  std::string_view host = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  host = host.substr(0, host.find_first_of("/?:"));
+  if (host.find("binance") != std::string_view::npos) {
+    venue = Venue::binance;
+    return true;
+  }
+  if (host.find("upbit") != std::string_view::npos) {
+    venue = Venue::upbit;
+    return true;
+  }
+  return false;
+}
+
+struct CaptureReader::Impl {
+  std::FILE* file = nullptr;
+  char* line = nullptr;  // getline's buffer, kept with room for simdjson's padding
+  std::size_t capacity = 0;
+  od::parser parser;
+  Venue ws_venue = Venue::binance;
+  bool ws_venue_known = false;
+};
+
+CaptureReader::CaptureReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::unique_ptr<CaptureReader> CaptureReader::open(const std::string& path, std::string& error) {
+  auto impl = std::make_unique<Impl>();
+  impl->file = std::fopen(path.c_str(), "rb");
+  if (impl->file == nullptr) {
+    error = "cannot open capture " + path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  return std::unique_ptr<CaptureReader>(new CaptureReader(std::move(impl)));
+}
+
+CaptureReader::~CaptureReader() {
+  std::fclose(impl_->file);
+  std::free(impl_->line);
+}
+
+bool CaptureReader::next(CaptureEvent& event) noexcept {
+  Impl& m = *impl_;
+  const ssize_t read = ::getline(&m.line, &m.capacity, m.file);
+  if (read < 0) return false;
+  ++lines_;
+  auto length = static_cast<std::size_t>(read);
+  while (length > 0 && (m.line[length - 1] == '\n' || m.line[length - 1] == '\r')) --length;
+  if (m.capacity < length + simdjson::SIMDJSON_PADDING) {
+    // Rare: grow once so that this and shorter lines parse in place.
+    const std::size_t wanted = length + simdjson::SIMDJSON_PADDING;
+    char* grown = static_cast<char*>(std::realloc(m.line, wanted));
+    if (grown == nullptr) return false;
+    m.line = grown;
+    m.capacity = wanted;
+  }
+  event = CaptureEvent{};
+  event.kind = CaptureKind::malformed;
+  od::document doc;
+  od::object root;
+  if (length == 0 ||
+      m.parser.iterate(m.line, length, m.capacity).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(root) != simdjson::SUCCESS) {
+    ++malformed_;
+    return true;
+  }
+  std::string_view type;
+  bool ok = true;
+  for (auto field : root) {
+    std::string_view key;
+    od::value value;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
+        field.value().get(value) != simdjson::SUCCESS) {
+      ok = false;
+      break;
+    }
+    if (key == "t") {
+      ok = value.get_string().get(type) == simdjson::SUCCESS;
+    } else if (key == "url") {
+      ok = value.get_string().get(event.url) == simdjson::SUCCESS;
+    } else if (key == "ts") {
+      // Receive time in epoch seconds with up to 7 decimals: exact as a Decimal, then ns.
+      Decimal seconds;
+      ok = Decimal::parse(detail::number_text(value.raw_json_token()), Rounding::down, seconds) ==
+           Errc::ok;
+      event.recv_ns = seconds.mantissa() * 10;
+    } else if (key == "msg") {
+      od::json_type t;
+      if (value.type().get(t) != simdjson::SUCCESS) {
+        ok = false;
+      } else if (t == od::json_type::object) {
+        od::object o;
+        ok = value.get_object().get(o) == simdjson::SUCCESS && o.raw_json().get(event.msg) == simdjson::SUCCESS;
+      } else if (t == od::json_type::array) {
+        od::array a;
+        ok = value.get_array().get(a) == simdjson::SUCCESS && a.raw_json().get(event.msg) == simdjson::SUCCESS;
+      } else if (t == od::json_type::string) {
+        ok = value.get_string().get(event.msg) == simdjson::SUCCESS;  // a text frame
+      } else {
+        event.msg = value.raw_json_token();
+      }
+    }
+    if (!ok) break;
+  }
+  if (!ok) {
+    ++malformed_;
+    event.kind = CaptureKind::malformed;
+    return true;
+  }
+  if (type == "ws") event.kind = CaptureKind::ws;
+  else if (type == "http") event.kind = CaptureKind::http;
+  else if (type == "ws_connect") event.kind = CaptureKind::ws_connect;
+  else if (type == "ws_send") event.kind = CaptureKind::ws_send;
+  else event.kind = CaptureKind::other;
+
+  if (!event.url.empty()) {
+    event.venue_known = venue_of_url(event.url, event.venue);
+    if (event.kind == CaptureKind::ws_connect && event.venue_known) {
+      m.ws_venue = event.venue;
+      m.ws_venue_known = true;
+    }
+  } else if (event.kind == CaptureKind::ws || event.kind == CaptureKind::ws_send) {
+    event.venue = m.ws_venue;
+    event.venue_known = m.ws_venue_known;
+  }
+  return true;
+}
+
+namespace {
+
+// "symbol=DOTUSDT" in a query string.
+std::string_view query_param(std::string_view url, std::string_view name) {
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = url.substr(q + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query = query.substr(amp + 1);
+  }
+  return {};
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+void add_binance(SymbolMap& map, std::string_view symbol) {
+  const std::string name = upper(symbol);
+  if (!name.empty() && map.find_binance(name) == kNoInstrument) (void)map.add(name, "", name);
+}
+
+void add_upbit(SymbolMap& map, std::string_view market) {
+  if (!market.empty() && map.find_upbit(market) == kNoInstrument) {
+    (void)map.add(market, market, "");
+  }
+}
+
+}  // namespace
+
+bool discover_symbols(const std::string& path, SymbolMap& map, std::string& error) {
+  const std::unique_ptr<CaptureReader> reader = CaptureReader::open(path, error);
+  if (!reader) return false;
+  CaptureEvent e;
+  od::parser parser;
+  while (reader->next(e)) {
+    if (e.kind == CaptureKind::ws_connect && e.venue_known && e.venue == Venue::binance) {
+      // /stream?streams=btcusdt@depth@100ms/ethusdt@bookTicker or /ws/btcusdt@depth
+      std::string_view streams = query_param(e.url, "streams");
+      if (streams.empty()) {
+        const std::size_t ws = e.url.find("/ws/");
+        if (ws != std::string_view::npos) streams = e.url.substr(ws + 4);
+      }
+      while (!streams.empty()) {
+        const std::size_t slash = streams.find('/');
+        const std::string_view stream = streams.substr(0, slash);
+        add_binance(map, stream.substr(0, stream.find('@')));
+        if (slash == std::string_view::npos) break;
+        streams = streams.substr(slash + 1);
+      }
+    } else if (e.kind == CaptureKind::http && e.venue_known && e.venue == Venue::binance) {
+      add_binance(map, query_param(e.url, "symbol"));
+    } else if (e.kind == CaptureKind::ws_send && e.venue_known && e.venue == Venue::upbit) {
+      // [{"ticket":..},{"type":"orderbook","codes":["KRW-BTC.15",..]},..]
+      simdjson::padded_string text(e.msg);
+      od::document doc;
+      od::array items;
+      if (parser.iterate(text).get(doc) != simdjson::SUCCESS ||
+          doc.get_array().get(items) != simdjson::SUCCESS) {
+        continue;
+      }
+      for (auto item : items) {
+        od::object obj;
+        if (item.get_object().get(obj) != simdjson::SUCCESS) continue;
+        od::array codes;
+        if (obj.find_field_unordered("codes").get_array().get(codes) != simdjson::SUCCESS) continue;
+        for (auto code : codes) {
+          std::string_view c;
+          if (code.get_string().get(c) == simdjson::SUCCESS) add_upbit(map, c.substr(0, c.find('.')));
+        }
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace xarb::feed

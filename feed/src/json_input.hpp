@@ -1,0 +1,131 @@
+#pragma once
+
+// Private to feed: helpers shared by the venue parsers. Included only by translation units built
+// with exceptions off (SIMDJSON_EXCEPTIONS=0), so every simdjson error is a checked return value.
+
+#include <simdjson.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include <xarb/core/decimal.hpp>
+#include <xarb/feed/parsed_frame.hpp>
+
+namespace xarb::feed::detail {
+
+namespace od = simdjson::ondemand;
+
+// A reusable input buffer with simdjson's padding, sized once.
+class PaddedInput {
+ public:
+  explicit PaddedInput(std::size_t max_bytes)
+      // Not value-initialised: pages are touched only as large messages arrive.
+      : capacity_(max_bytes), data_(new char[max_bytes + simdjson::SIMDJSON_PADDING]) {}
+
+  // Copies `text` in; false (nothing copied) when it exceeds the maximum message size.
+  [[nodiscard]] bool load(std::string_view text) noexcept {
+    if (text.size() > capacity_) return false;
+    std::memcpy(data_.get(), text.data(), text.size());
+    std::memset(data_.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+    size_ = text.size();
+    return true;
+  }
+  [[nodiscard]] simdjson::error_code iterate(od::parser& parser, od::document& doc) noexcept {
+    return parser.iterate(data_.get(), size_, size_ + simdjson::SIMDJSON_PADDING).get(doc);
+  }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  std::size_t capacity_;
+  std::size_t size_ = 0;
+  std::unique_ptr<char[]> data_;
+};
+
+// Sizes a parser's internal buffers once. Start-up only; out of memory here is fatal (this
+// translation unit has no exceptions to report it with).
+inline void allocate_or_die(od::parser& parser, std::size_t max_bytes) noexcept {
+  if (parser.allocate(max_bytes) != simdjson::SUCCESS) {
+    std::fputs("xarb: out of memory while allocating a JSON parser\n", stderr);
+    std::abort();
+  }
+}
+
+// Preallocated level arrays for one message.
+struct LevelArrays {
+  LevelArrays() : bids(new Level[kMaxParsedLevels]), asks(new Level[kMaxParsedLevels]) {}
+  std::unique_ptr<Level[]> bids;
+  std::unique_ptr<Level[]> asks;
+  std::size_t bid_count = 0;
+  std::size_t ask_count = 0;
+};
+
+// The characters of a number token, without the whitespace simdjson may leave after it.
+inline std::string_view number_text(std::string_view token) noexcept {
+  std::size_t n = 0;
+  while (n < token.size()) {
+    const char c = token[n];
+    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+      ++n;
+    } else {
+      break;
+    }
+  }
+  return token.substr(0, n);
+}
+
+// A price or quantity given as a JSON string ("43.50830000") or number (1.16539E8), read exactly.
+inline DropReason read_decimal(od::value value, Decimal& out) noexcept {
+  od::json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS) return DropReason::malformed;
+  std::string_view text;
+  if (type == od::json_type::string) {
+    if (value.get_string().get(text) != simdjson::SUCCESS) return DropReason::malformed;
+  } else if (type == od::json_type::number) {
+    text = number_text(value.raw_json_token());
+  } else {
+    return DropReason::wrong_type;
+  }
+  return Decimal::parse(text, out) == Errc::ok ? DropReason::none : DropReason::bad_number;
+}
+
+inline DropReason read_uint(od::value value, std::uint64_t& out) noexcept {
+  const auto ec = value.get_uint64().get(out);
+  if (ec == simdjson::SUCCESS) return DropReason::none;
+  return ec == simdjson::INCORRECT_TYPE ? DropReason::wrong_type : DropReason::malformed;
+}
+
+inline DropReason read_int(od::value value, std::int64_t& out) noexcept {
+  const auto ec = value.get_int64().get(out);
+  if (ec == simdjson::SUCCESS) return DropReason::none;
+  return ec == simdjson::INCORRECT_TYPE ? DropReason::wrong_type : DropReason::malformed;
+}
+
+inline DropReason read_string(od::value value, std::string_view& out) noexcept {
+  const auto ec = value.get_string().get(out);
+  if (ec == simdjson::SUCCESS) return DropReason::none;
+  return ec == simdjson::INCORRECT_TYPE ? DropReason::wrong_type : DropReason::malformed;
+}
+
+// Milliseconds since the epoch to nanoseconds; absurd values (beyond year 2262) are rejected.
+inline DropReason ms_to_ns(std::int64_t ms, std::int64_t& ns) noexcept {
+  if (ms < 0 || ms > 9'000'000'000'000) return DropReason::bad_number;
+  ns = ms * 1'000'000;
+  return DropReason::none;
+}
+
+inline ParsedFrame dropped(DropReason reason) noexcept {
+  ParsedFrame f;
+  f.kind = MsgKind::dropped;
+  f.drop = reason;
+  return f;
+}
+
+// Maps a simdjson error met while walking a document to a drop reason.
+inline DropReason from_error(simdjson::error_code ec) noexcept {
+  return ec == simdjson::INCORRECT_TYPE ? DropReason::wrong_type : DropReason::malformed;
+}
+
+}  // namespace xarb::feed::detail
