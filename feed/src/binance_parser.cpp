@@ -55,6 +55,20 @@ DropReason read_levels(od::value value, Level* out, std::size_t& count) noexcept
   return DropReason::none;
 }
 
+// Binance writes the combined-stream wrapper compactly with "stream" first; deciding from the
+// text means the document is read once, front to back.
+bool is_combined(std::string_view frame) noexcept {
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < frame.size() && (frame[i] == ' ' || frame[i] == '\n' || frame[i] == '\r' || frame[i] == '\t')) ++i;
+  };
+  skip_space();
+  if (i >= frame.size() || frame[i] != '{') return false;
+  ++i;
+  skip_space();
+  return frame.substr(i).starts_with("\"stream\"");
+}
+
 }  // namespace
 
 struct BinanceParser::Impl {
@@ -229,48 +243,40 @@ ParsedFrame BinanceParser::Impl::parse_frame(std::string_view frame) noexcept {
     return fail(DropReason::malformed);
   }
   od::object root;
-  if (auto ec = doc.get_object().get(root); ec != simdjson::SUCCESS) {
-    return fail(detail::from_error(ec));
+  if (const DropReason r = detail::root_object(doc, root); r != DropReason::none) return fail(r);
+  if (!is_combined(frame)) {
+    // Raw stream (/ws/<stream>): the root object is the payload.
+    return finish(parse_payload(root, StreamKind::unknown, raw_instrument, false));
   }
-  // Combined stream: {"stream":"btcusdt@depth@100ms","data":{...}}. Binance writes "stream"
-  // first; find_field_unordered also accepts the other order.
+  // Combined stream: {"stream":"btcusdt@depth@100ms","data":{...}}.
   od::value stream_value;
-  const auto stream_ec = root.find_field_unordered("stream").get(stream_value);
-  if (stream_ec == simdjson::SUCCESS) {
-    std::string_view stream;
-    if (const DropReason r = detail::read_string(stream_value, stream); r != DropReason::none) {
-      return fail(r);
-    }
-    const std::size_t at = stream.find('@');
-    if (at == std::string_view::npos) return fail(DropReason::unknown_type);
-    const StreamKind kind = stream_kind(stream.substr(at + 1));
-    const InstrumentId instrument = symbols.find_binance(stream.substr(0, at));
-    od::object data;
-    if (auto ec = root.find_field_unordered("data").get_object().get(data);
-        ec != simdjson::SUCCESS) {
-      return fail(ec == simdjson::NO_SUCH_FIELD ? DropReason::missing_field
-                                                : detail::from_error(ec));
-    }
-    if (kind == StreamKind::trade || kind == StreamKind::kline || kind == StreamKind::ticker) {
-      ParsedFrame f;
-      f.kind = kind == StreamKind::trade   ? MsgKind::trade
-               : kind == StreamKind::kline ? MsgKind::kline
-                                           : MsgKind::ticker;
-      stats.record(f);  // counted, not parsed: the rest of the frame is not read
-      return f;
-    }
-    if (instrument == kNoInstrument && kind != StreamKind::unknown) {
-      return fail(DropReason::unknown_symbol);
-    }
-    return finish(parse_payload(data, kind, instrument, false));
-  }
-  if (stream_ec != simdjson::NO_SUCH_FIELD) return fail(detail::from_error(stream_ec));
-  // Raw stream: the root object is the payload.
-  doc.rewind();
-  if (auto ec = doc.get_object().get(root); ec != simdjson::SUCCESS) {
+  if (auto ec = root.find_field_unordered("stream").get(stream_value); ec != simdjson::SUCCESS) {
     return fail(detail::from_error(ec));
   }
-  return finish(parse_payload(root, StreamKind::unknown, raw_instrument, false));
+  std::string_view stream;
+  if (const DropReason r = detail::read_string(stream_value, stream); r != DropReason::none) {
+    return fail(r);
+  }
+  const std::size_t at = stream.find('@');
+  if (at == std::string_view::npos) return fail(DropReason::unknown_type);
+  const StreamKind kind = stream_kind(stream.substr(at + 1));
+  if (kind == StreamKind::trade || kind == StreamKind::kline || kind == StreamKind::ticker) {
+    ParsedFrame f;
+    f.kind = kind == StreamKind::trade   ? MsgKind::trade
+             : kind == StreamKind::kline ? MsgKind::kline
+                                         : MsgKind::ticker;
+    return finish(f);  // counted, not parsed: the rest of the frame is not read
+  }
+  const InstrumentId instrument = symbols.find_binance(stream.substr(0, at));
+  od::object data;
+  if (auto ec = root.find_field_unordered("data").get_object().get(data);
+      ec != simdjson::SUCCESS) {
+    return fail(ec == simdjson::NO_SUCH_FIELD ? DropReason::missing_field : detail::from_error(ec));
+  }
+  if (instrument == kNoInstrument && kind != StreamKind::unknown) {
+    return fail(DropReason::unknown_symbol);
+  }
+  return finish(parse_payload(data, kind, instrument, false));
 }
 
 BinanceParser::BinanceParser(const SymbolMap& symbols, std::size_t max_message_bytes)
@@ -293,9 +299,7 @@ ParsedFrame BinanceParser::parse_depth_snapshot(std::string_view body,
   od::document doc;
   if (m.input.iterate(m.parser, doc) != simdjson::SUCCESS) return fail(DropReason::malformed);
   od::object root;
-  if (auto ec = doc.get_object().get(root); ec != simdjson::SUCCESS) {
-    return fail(detail::from_error(ec));
-  }
+  if (const DropReason r = detail::root_object(doc, root); r != DropReason::none) return fail(r);
   ParsedFrame f = m.parse_payload(root, StreamKind::partial_depth, instrument, true);
   if (f.kind != MsgKind::depth_snapshot && f.kind != MsgKind::venue_error &&
       f.kind != MsgKind::dropped) {

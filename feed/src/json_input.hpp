@@ -123,9 +123,22 @@ inline ParsedFrame dropped(DropReason reason) noexcept {
   return f;
 }
 
+
 // Maps a simdjson error met while walking a document to a drop reason.
 inline DropReason from_error(simdjson::error_code ec) noexcept {
   return ec == simdjson::INCORRECT_TYPE ? DropReason::wrong_type : DropReason::malformed;
+}
+
+// The root object of a frame. An array root is the wrong type; anything else (plain text such as
+// "PONG", a bare number) is not a frame at all. The type is checked before anything is consumed,
+// because after a fatal error simdjson abandons the document and it may not be rewound.
+inline DropReason root_object(od::document& doc, od::object& root) noexcept {
+  od::json_type type;
+  if (doc.type().get(type) != simdjson::SUCCESS) return DropReason::malformed;
+  if (type == od::json_type::array) return DropReason::wrong_type;
+  if (type != od::json_type::object) return DropReason::malformed;
+  if (auto ec = doc.get_object().get(root); ec != simdjson::SUCCESS) return from_error(ec);
+  return DropReason::none;
 }
 
 }  // namespace xarb::feed::detail

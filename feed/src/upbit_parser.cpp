@@ -156,8 +156,8 @@ ParsedFrame UpbitParser::Impl::parse(std::string_view frame) noexcept {
     f = detail::dropped(DropReason::oversized);
   } else if (input.iterate(parser, doc) != simdjson::SUCCESS) {
     f = detail::dropped(DropReason::malformed);
-  } else if (auto ec = doc.get_object().get(root); ec != simdjson::SUCCESS) {
-    f = detail::dropped(detail::from_error(ec));
+  } else if (const DropReason r = detail::root_object(doc, root); r != DropReason::none) {
+    f = detail::dropped(r);
   } else {
     f = parse_object(root);
   }

@@ -1,0 +1,286 @@
+// Book correctness on the real Binance captures: every applied event is checked against a slow,
+// obvious reference built in the test (its own JSON parsing with simdjson's DOM API, std::map
+// books, the synchronisation rules written out again).
+#include <xarb/feed/replay.hpp>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "alloc_counter.hpp"
+#include "test_support.hpp"
+
+namespace xarb::feed {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t mantissa(std::string_view text) {
+  Decimal d;
+  EXPECT_EQ(Decimal::parse(text, d), Errc::ok) << text;
+  return d.mantissa();
+}
+
+struct RefDiff {
+  std::uint64_t first, last;
+  std::vector<std::pair<std::int64_t, std::int64_t>> bids, asks;
+};
+
+// The reference: per symbol, buffer until the snapshot, then U/u continuity.
+struct RefBook {
+  std::map<std::int64_t, std::int64_t, std::greater<>> bids;
+  std::map<std::int64_t, std::int64_t> asks;
+  bool synced = false;
+  bool first = false;
+  std::uint64_t last = 0;
+  std::vector<RefDiff> buffer;
+
+  static void set(auto& side, std::int64_t p, std::int64_t q) {
+    if (q == 0) side.erase(p); else side[p] = q;
+  }
+  // Returns true when the event was applied.
+  bool apply(const RefDiff& e) {
+    if (e.last <= last) return false;
+    const bool ok = first ? (e.first <= last + 1 && last + 1 <= e.last) : e.first == last + 1;
+    if (!ok) {
+      synced = false;
+      buffer = {e};
+      return false;
+    }
+    for (auto [p, q] : e.bids) set(bids, p, q);
+    for (auto [p, q] : e.asks) set(asks, p, q);
+    last = e.last;
+    first = false;
+    return true;
+  }
+};
+
+std::vector<std::pair<std::int64_t, std::int64_t>> levels(simdjson::dom::array arr) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (simdjson::dom::array pair : arr) {
+    out.emplace_back(mantissa(std::string_view(pair.at(0))), mantissa(std::string_view(pair.at(1))));
+  }
+  return out;
+}
+
+class RecordingSink : public SnapshotSink {
+ public:
+  void on_snapshot(const BookSnapshot& s) noexcept override {
+    last = s;
+    ++count;
+  }
+  BookSnapshot last;
+  std::uint64_t count = 0;
+};
+
+void expect_same_top(const BookSnapshot& s, const RefBook& ref, const std::string& where) {
+  std::size_t i = 0;
+  for (auto it = ref.bids.begin(); it != ref.bids.end() && i < kBookDepth; ++it, ++i) {
+    ASSERT_EQ(s.bids[i].price.mantissa(), it->first) << where << " bid level " << i;
+    ASSERT_EQ(s.bids[i].qty.mantissa(), it->second) << where << " bid level " << i;
+  }
+  ASSERT_EQ(s.bid_count, i) << where;
+  i = 0;
+  for (auto it = ref.asks.begin(); it != ref.asks.end() && i < kBookDepth; ++it, ++i) {
+    ASSERT_EQ(s.asks[i].price.mantissa(), it->first) << where << " ask level " << i;
+    ASSERT_EQ(s.asks[i].qty.mantissa(), it->second) << where << " ask level " << i;
+  }
+  ASSERT_EQ(s.ask_count, i) << where;
+}
+
+struct CaptureCheck {
+  std::uint64_t applied = 0;      // diff events the reference applied
+  std::uint64_t snapshots = 0;
+  std::uint64_t compared = 0;
+};
+
+// Replays one capture through Replayer and the reference side by side. `skip_diff` drops the
+// n-th diff event of `skip_symbol` from both (a cut message).
+CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol = "",
+                           int skip_diff = -1, bool* saw_gap = nullptr) {
+  CaptureCheck result;
+  SymbolMap symbols;
+  std::string error;
+  EXPECT_TRUE(discover_symbols(path.string(), symbols, error)) << error;
+  Replayer replayer(symbols, BinanceBookSource::diff_depth);
+  std::map<std::string, RefBook> refs;
+  simdjson::dom::parser dom;
+  RecordingSink sink;
+  std::string error2;
+  auto reader = CaptureReader::open(path.string(), error2);
+  EXPECT_TRUE(reader) << error2;
+  CaptureEvent e;
+  std::map<std::string, int> diff_index;
+  while (reader->next(e)) {
+    if (!e.venue_known || e.venue != Venue::binance) continue;
+    std::string symbol;
+    bool is_diff = false, is_snapshot = false;
+    RefDiff diff{};
+    simdjson::dom::element msg;
+    if (e.kind == CaptureKind::ws) {
+      msg = dom.parse(std::string(e.msg));
+      std::string_view stream;
+      if (msg["stream"].get(stream) != simdjson::SUCCESS) continue;
+      simdjson::dom::element data = msg["data"];
+      std::string_view type;
+      if (data["e"].get(type) != simdjson::SUCCESS || type != "depthUpdate") {
+        replayer.feed(e, sink);
+        continue;
+      }
+      symbol = std::string(std::string_view(data["s"]));
+      diff = {uint64_t(data["U"]), uint64_t(data["u"]), levels(data["b"]), levels(data["a"])};
+      is_diff = true;
+      if (symbol == skip_symbol && diff_index[symbol]++ == skip_diff) continue;  // cut
+    } else if (e.kind == CaptureKind::http && e.url.find("/depth") != std::string_view::npos) {
+      msg = dom.parse(std::string(e.msg));
+      const std::size_t at = e.url.find("symbol=");
+      symbol = std::string(e.url.substr(at + 7, e.url.find('&', at) - at - 7));
+      is_snapshot = true;
+    } else {
+      continue;
+    }
+    RefBook& ref = refs[symbol];
+    const std::uint64_t published_before = sink.count;
+    bool ref_applied = false;
+    if (is_diff) {
+      if (!ref.synced) {
+        ref.buffer.push_back(diff);
+      } else {
+        const bool was_synced = ref.synced;
+        ref_applied = ref.apply(diff);
+        if (was_synced && !ref.synced && saw_gap != nullptr) *saw_gap = true;
+      }
+      if (ref_applied) ++result.applied;
+    } else if (is_snapshot) {
+      ++result.snapshots;
+      const std::uint64_t id = uint64_t(msg["lastUpdateId"]);
+      ref.bids.clear();
+      ref.asks.clear();
+      for (auto [p, q] : levels(msg["bids"])) if (q != 0) ref.bids[p] = q;
+      for (auto [p, q] : levels(msg["asks"])) if (q != 0) ref.asks[p] = q;
+      ref.last = id;
+      ref.synced = true;
+      ref.first = true;
+      auto pending = std::move(ref.buffer);
+      ref.buffer.clear();
+      for (const RefDiff& d : pending) {
+        if (d.last <= id) continue;
+        if (!ref.synced) { ref.buffer.push_back(d); continue; }
+        if (ref.apply(d)) ++result.applied;
+      }
+      ref_applied = ref.synced;
+    }
+    replayer.feed(e, sink);
+    const std::string where = path.filename().string() + " " + symbol;
+    if (ref_applied) {
+      EXPECT_GT(sink.count, published_before) << where << ": the book did not publish";
+      EXPECT_EQ(symbols[sink.last.instrument].binance_symbol.view(), symbol) << where;
+      EXPECT_TRUE(sink.last.tradable()) << where;
+      expect_same_top(sink.last, ref, where);
+      if (::testing::Test::HasFatalFailure()) return result;
+      ++result.compared;
+    } else if (sink.count > published_before) {
+      // Anything published while the reference is out of sync must say so.
+      EXPECT_FALSE(sink.last.tradable()) << where;
+    }
+  }
+  return result;
+}
+
+std::vector<fs::path> binance_depth_captures() {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(test::shared_data() / "binance")) {
+    if (entry.path().filename().string().find("depth") != std::string::npos) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(ReplayBooks, EveryAppliedEventMatchesTheReferenceOnAllBinanceCaptures) {
+  const auto files = binance_depth_captures();
+  ASSERT_EQ(files.size(), 5u);
+  std::uint64_t applied = 0, compared = 0, snapshots = 0;
+  for (const auto& f : files) {
+    const CaptureCheck c = check_capture(f);
+    if (HasFatalFailure()) return;
+    applied += c.applied;
+    compared += c.compared;
+    snapshots += c.snapshots;
+  }
+  EXPECT_EQ(snapshots, 31u);
+  EXPECT_GT(applied, 5'000u);
+  EXPECT_EQ(compared, applied + snapshots);
+  std::printf("diff events applied and compared: %llu, snapshots: %llu\n",
+              static_cast<unsigned long long>(applied), static_cast<unsigned long long>(snapshots));
+}
+
+TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
+  const fs::path f = test::shared_data() / "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl";
+  bool saw_gap = false;
+  // The 50th diff of BTCUSDT never arrives.
+  const CaptureCheck c = check_capture(f, "BTCUSDT", 50, &saw_gap);
+  EXPECT_TRUE(saw_gap);
+  EXPECT_GT(c.compared, 0u);
+
+  SymbolMap symbols;
+  std::string error;
+  ASSERT_TRUE(discover_symbols(f.string(), symbols, error));
+  Replayer replayer(symbols, BinanceBookSource::diff_depth);
+  RecordingSink sink;
+  auto reader = CaptureReader::open(f.string(), error);
+  CaptureEvent e;
+  int btc_diffs = 0;
+  const InstrumentId btc = symbols.find_binance("BTCUSDT");
+  while (reader->next(e)) {
+    if (e.kind == CaptureKind::ws && e.msg.find("\"btcusdt@depth") != std::string_view::npos &&
+        btc_diffs++ == 50) {
+      continue;
+    }
+    replayer.feed(e, sink);
+  }
+  const book::DiffSyncBook* b = replayer.books().diff_book(btc);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->gaps(), 1u);
+  EXPECT_TRUE(b->needs_snapshot());
+  EXPECT_TRUE(b->book().flags() & book_flags::kStale);
+  EXPECT_GE(replayer.stats().snapshot_requests, 1u);
+  // The other symbols are untouched.
+  EXPECT_FALSE(replayer.books().diff_book(symbols.find_binance("ETHUSDT"))->needs_snapshot());
+}
+
+TEST(ReplayBooks, ReplayAtSteadyStateDoesNotAllocate) {
+  XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
+  const fs::path f = test::shared_data() / "binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl";
+  SymbolMap symbols;
+  std::string error;
+  ASSERT_TRUE(discover_symbols(f.string(), symbols, error));
+  Replayer replayer(symbols, BinanceBookSource::diff_depth);
+  RecordingSink sink;
+  // Warm-up: the whole file once (the line buffer reaches the longest line).
+  auto reader = CaptureReader::open(f.string(), error);
+  CaptureEvent e;
+  while (reader->next(e)) replayer.feed(e, sink);
+  // Steady state: the same frames again, each one through parser and book.
+  std::vector<std::string> frames;
+  auto again = CaptureReader::open(f.string(), error);
+  std::vector<CaptureEvent> events;
+  while (again->next(e)) {
+    if (e.kind != CaptureKind::ws) continue;
+    frames.emplace_back(e.msg);
+  }
+  BinanceParser parser(symbols);
+  BookKeeper books(symbols, BinanceBookSource::book_ticker);
+  for (const auto& frame : frames) (void)books.apply(Venue::binance, parser.parse(frame));
+  test::AllocationScope scope;
+  for (const auto& frame : frames) (void)books.apply(Venue::binance, parser.parse(frame));
+  EXPECT_EQ(scope.count(), 0u) << "over " << frames.size() << " frames";
+  EXPECT_GT(sink.count, 1000u);
+}
+
+}  // namespace
+}  // namespace xarb::feed
