@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <xarb/app/config.hpp>
+#include <xarb/app/replay_command.hpp>
 
 namespace {
 
@@ -40,11 +41,39 @@ int main(int argc, char** argv) {
       "check", "Validate a config file and print the effective configuration (secrets redacted)");
   check->add_option("file", check_path, "TOML config file")->required();
 
+  xarb::app::ReplayOptions replay_options;
+  std::string speed = "max";
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Feed a recorded capture through the parsers and books, deterministically");
+  replay->add_option("--input", replay_options.input, "Capture in the shared/data JSONL format")
+      ->required();
+  replay->add_option("--config", replay_options.config,
+                     "Take the symbols from this config (default: those the capture subscribes)");
+  replay->add_option("--emit-books", replay_options.emit_books,
+                     "Write one JSONL line per top-of-book change to this file");
+  replay->add_option("--speed", speed, "max (default) or a factor of the recorded speed (1)");
+  replay->add_option("--binance-book", replay_options.binance_book,
+                     "Binance book source: diff_depth (default), partial_depth or book_ticker");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (check->parsed()) return config_check(check_path);
+  if (replay->parsed()) {
+    if (speed != "max") {
+      try {
+        replay_options.speed = std::stod(speed);
+      } catch (const std::exception&) {
+        replay_options.speed = -1;
+      }
+      if (!(replay_options.speed > 0)) {
+        std::cerr << "--speed must be max or a positive factor, not \"" << speed << "\"\n";
+        return kExitConfigError;
+      }
+    }
+    return xarb::app::run_replay(replay_options, std::cout, std::cerr);
+  }
   return 0;
 }

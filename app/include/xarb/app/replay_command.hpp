@@ -1,0 +1,21 @@
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+namespace xarb::app {
+
+struct ReplayOptions {
+  std::string input;           // capture in the shared/data JSONL format
+  std::string config;          // optional: symbols from this config instead of the capture's
+  std::string emit_books;      // optional: one JSONL line per top-of-book change
+  std::string binance_book = "diff_depth";  // diff_depth | partial_depth | book_ticker
+  double speed = 0.0;          // 0: as fast as possible; 1: recorded speed; 2: twice as fast
+};
+
+// `xarb replay`: feeds a capture through the engine's parsers and books. Writes a summary to
+// `out`, problems to `err`; returns the process exit code (0 ok, 2 bad input or options).
+int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace xarb::app

@@ -1,0 +1,193 @@
+#include <xarb/app/replay_command.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <ostream>
+#include <thread>
+#include <vector>
+
+#include <xarb/app/config.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/feed/capture.hpp>
+#include <xarb/feed/replay.hpp>
+
+namespace xarb::app {
+namespace {
+
+constexpr int kExitBadInput = 2;
+
+// Writes one line per change of the best bid or ask (or of the book's tradability), with
+// prices and quantities as exact decimal strings.
+class EmitBooksSink : public feed::SnapshotSink {
+ public:
+  EmitBooksSink(const SymbolMap& symbols, std::FILE* out)
+      : symbols_(symbols), out_(out), last_(symbols.size() * kVenueCount) {}
+
+  void on_snapshot(const BookSnapshot& s) noexcept override {
+    if (s.instrument >= symbols_.size()) return;
+    Top& last = last_[s.instrument * kVenueCount + index(s.venue)];
+    const Top now{s.bid_count > 0 ? s.bids[0] : Level{}, s.ask_count > 0 ? s.asks[0] : Level{},
+                  s.tradable()};
+    if (last.seen && now.bid == last.bid && now.ask == last.ask && now.tradable == last.tradable) {
+      return;
+    }
+    last = now;
+    last.seen = true;
+    ++emitted;
+    if (out_ == nullptr) return;
+    const Instrument& inst = symbols_[s.instrument];
+    const std::string_view symbol =
+        s.venue == Venue::binance ? inst.binance_symbol.view() : inst.upbit_market.view();
+    char bp[Decimal::kMaxChars + 2], bq[Decimal::kMaxChars + 2], ap[Decimal::kMaxChars + 2],
+        aq[Decimal::kMaxChars + 2];
+    std::fprintf(out_,
+                 "{\"venue\":\"%s\",\"symbol\":\"%.*s\",\"seq\":%llu,\"exch_ts\":%lld,"
+                 "\"recv_ts\":%lld,\"bid_px\":%s,\"bid_qty\":%s,\"ask_px\":%s,\"ask_qty\":%s,"
+                 "\"levels\":[%u,%u],\"tradable\":%s}\n",
+                 to_string(s.venue).data(), static_cast<int>(symbol.size()), symbol.data(),
+                 static_cast<unsigned long long>(s.sequence),
+                 static_cast<long long>(s.stamps.get(Stage::exchange)),
+                 static_cast<long long>(s.stamps.get(Stage::received)),
+                 quoted(bp, s.bid_count > 0, now.bid.price), quoted(bq, s.bid_count > 0, now.bid.qty),
+                 quoted(ap, s.ask_count > 0, now.ask.price), quoted(aq, s.ask_count > 0, now.ask.qty),
+                 static_cast<unsigned>(s.bid_count), static_cast<unsigned>(s.ask_count),
+                 now.tradable ? "true" : "false");
+  }
+
+  std::uint64_t emitted = 0;
+
+ private:
+  struct Top {
+    Level bid, ask;
+    bool tradable = false;
+    bool seen = false;
+  };
+
+  // "43.5083" with quotes, or null when the side is empty.
+  static const char* quoted(char* buf, bool present, Decimal v) noexcept {
+    if (!present) return "null";
+    buf[0] = '"';
+    const FormatResult r = v.to_chars(buf + 1, buf + Decimal::kMaxChars + 1);
+    *r.end = '"';
+    *(r.end + 1) = '\0';
+    return buf;
+  }
+
+  const SymbolMap& symbols_;
+  std::FILE* out_;
+  std::vector<Top> last_;
+};
+
+struct FileCloser {
+  void operator()(std::FILE* f) const noexcept {
+    if (f != nullptr) std::fclose(f);
+  }
+};
+
+void print_stats(std::ostream& out, const char* venue, const feed::ParserStats& s) {
+  if (s.total() == 0) return;
+  out << "  " << venue << ":";
+  for (std::size_t k = 0; k < s.by_kind.size(); ++k) {
+    if (s.by_kind[k] != 0) {
+      out << ' ' << feed::to_string(static_cast<feed::MsgKind>(k)) << '=' << s.by_kind[k];
+    }
+  }
+  out << '\n';
+  for (std::size_t r = 1; r < s.drops.size(); ++r) {
+    if (s.drops[r] != 0) {
+      out << "    dropped " << feed::to_string(static_cast<feed::DropReason>(r)) << ": "
+          << s.drops[r] << '\n';
+    }
+  }
+}
+
+}  // namespace
+
+int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
+  feed::BinanceBookSource source{};
+  if (o.binance_book == "diff_depth") source = feed::BinanceBookSource::diff_depth;
+  else if (o.binance_book == "partial_depth") source = feed::BinanceBookSource::partial_depth;
+  else if (o.binance_book == "book_ticker") source = feed::BinanceBookSource::book_ticker;
+  else {
+    err << "--binance-book must be diff_depth, partial_depth or book_ticker, not \""
+        << o.binance_book << "\"\n";
+    return kExitBadInput;
+  }
+  if (o.speed < 0) {
+    err << "--speed must be max or a positive factor\n";
+    return kExitBadInput;
+  }
+
+  SymbolMap symbols;
+  std::string error;
+  if (!o.config.empty()) {
+    const LoadResult config = load_config(o.config);
+    if (!config.ok()) {
+      for (const auto& issue : config.errors) err << issue.to_string() << '\n';
+      return kExitBadInput;
+    }
+    symbols = build_symbol_map(config.config);
+  } else if (!feed::discover_symbols(o.input, symbols, error)) {
+    err << error << '\n';
+    return kExitBadInput;
+  }
+  if (symbols.size() == 0) {
+    err << o.input << ": the capture subscribes to no symbol; pass --config\n";
+    return kExitBadInput;
+  }
+
+  std::unique_ptr<std::FILE, FileCloser> emit;
+  if (!o.emit_books.empty()) {
+    emit.reset(std::fopen(o.emit_books.c_str(), "w"));
+    if (!emit) {
+      err << "cannot write " << o.emit_books << '\n';
+      return kExitBadInput;
+    }
+  }
+  auto reader = feed::CaptureReader::open(o.input, error);
+  if (!reader) {
+    err << error << '\n';
+    return kExitBadInput;
+  }
+
+  (void)clock::calibrate_mono();
+  feed::Replayer replayer(symbols, source);
+  EmitBooksSink sink(symbols, emit.get());
+  feed::CaptureEvent event;
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::int64_t first_recv = 0;
+  const std::int64_t t0 = clock::mono_ns();
+  while (reader->next(event)) {
+    if (o.speed > 0 && event.recv_ns != 0) {
+      if (first_recv == 0) first_recv = event.recv_ns;
+      const auto offset = std::chrono::nanoseconds(
+          static_cast<std::int64_t>(static_cast<double>(event.recv_ns - first_recv) / o.speed));
+      std::this_thread::sleep_until(wall_start + offset);
+    }
+    replayer.feed(event, sink);
+  }
+  const double seconds = static_cast<double>(clock::mono_ns() - t0) / 1e9;
+
+  const feed::ReplayStats& st = replayer.stats();
+  out << "replay " << o.input << '\n'
+      << "  lines " << reader->lines() << " (malformed " << reader->malformed() << "), frames "
+      << st.frames << ", REST snapshots " << st.rest_snapshots << ", instruments "
+      << symbols.size() << ", binance books from " << feed::to_string(source) << '\n';
+  print_stats(out, "binance", replayer.binance_stats());
+  print_stats(out, "upbit", replayer.upbit_stats());
+  out << "  books published " << st.published << ", top-of-book changes " << sink.emitted
+      << ", gaps " << replayer.books().gaps() << ", snapshot requests " << st.snapshot_requests
+      << ", frames for other book sources " << replayer.books().ignored_frames() << '\n';
+  const double frames = static_cast<double>(st.frames + st.rest_snapshots);
+  out << "  " << seconds << " s, "
+      << static_cast<std::uint64_t>(seconds > 0 ? frames / seconds : 0.0) << " frames/s"
+      << (o.speed > 0 ? " (paced)" : "") << '\n';
+  if (emit && std::fflush(emit.get()) != 0) {
+    err << "writing " << o.emit_books << " failed\n";
+    return kExitBadInput;
+  }
+  return 0;
+}
+
+}  // namespace xarb::app
