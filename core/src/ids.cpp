@@ -8,7 +8,7 @@ constexpr char lower(char c) noexcept {
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size() || a.empty() || lower(a[0]) != lower(b[0])) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (lower(a[i]) != lower(b[i])) return false;
   }

@@ -78,7 +78,7 @@ struct BinanceParser::Impl {
 
   ParsedFrame parse_frame(std::string_view frame) noexcept;
   ParsedFrame parse_payload(od::object payload, StreamKind hint, InstrumentId stream_instrument,
-                            bool rest_snapshot) noexcept;
+                            bool rest_snapshot, InstrumentId fallback = kNoInstrument) noexcept;
   ParsedFrame finish(ParsedFrame f) noexcept {
     stats.record(f);
     return f;
@@ -93,8 +93,8 @@ struct BinanceParser::Impl {
 };
 
 ParsedFrame BinanceParser::Impl::parse_payload(od::object payload, StreamKind hint,
-                                               InstrumentId stream_instrument,
-                                               bool rest_snapshot) noexcept {
+                                               InstrumentId stream_instrument, bool rest_snapshot,
+                                               InstrumentId fallback) noexcept {
   std::string_view event_type, symbol, error_msg;
   bool has_event_type = false, has_symbol = false, has_first = false, has_last = false;
   bool has_update_id = false, has_bid_levels = false, has_ask_levels = false;
@@ -103,15 +103,13 @@ ParsedFrame BinanceParser::Impl::parse_payload(od::object payload, StreamKind hi
   std::int64_t event_ms = 0, code = 0;
   Level best_bid, best_ask;
 
-  for (auto field : payload) {
+  for (auto item : payload) {
+    od::field field;
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key); ec != simdjson::SUCCESS) {
+    if (auto ec = detail::field_key(item, field, key); ec != simdjson::SUCCESS) {
       return detail::dropped(detail::from_error(ec));
     }
-    od::value value;
-    if (auto ec = field.value().get(value); ec != simdjson::SUCCESS) {
-      return detail::dropped(detail::from_error(ec));
-    }
+    od::value value = field.value();
     DropReason r = DropReason::none;
     if (key == "e") {
       r = detail::read_string(value, event_type);
@@ -162,8 +160,11 @@ ParsedFrame BinanceParser::Impl::parse_payload(od::object payload, StreamKind hi
   }
 
   ParsedFrame f;
+  // The combined-stream name already named the instrument; a raw stream names it in "s".
   auto resolve_symbol = [&]() -> bool {
-    f.instrument = has_symbol ? symbols.find_binance(symbol) : stream_instrument;
+    f.instrument = stream_instrument != kNoInstrument ? stream_instrument
+                   : has_symbol                      ? symbols.find_binance(symbol)
+                                                     : fallback;
     return f.instrument != kNoInstrument;
   };
 
@@ -245,8 +246,9 @@ ParsedFrame BinanceParser::Impl::parse_frame(std::string_view frame) noexcept {
   od::object root;
   if (const DropReason r = detail::root_object(doc, root); r != DropReason::none) return fail(r);
   if (!is_combined(frame)) {
-    // Raw stream (/ws/<stream>): the root object is the payload.
-    return finish(parse_payload(root, StreamKind::unknown, raw_instrument, false));
+    // Raw stream (/ws/<stream>): the root object is the payload; a payload naming its symbol
+    // ("s") is looked up by it, partial depth (which names none) takes the connection's.
+    return finish(parse_payload(root, StreamKind::unknown, kNoInstrument, false, raw_instrument));
   }
   // Combined stream: {"stream":"btcusdt@depth@100ms","data":{...}}.
   od::value stream_value;

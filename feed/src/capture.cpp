@@ -81,14 +81,14 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
   }
   std::string_view type;
   bool ok = true;
-  for (auto field : root) {
+  for (auto item : root) {
+    od::field field;
     std::string_view key;
-    od::value value;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
-        field.value().get(value) != simdjson::SUCCESS) {
+    if (detail::field_key(item, field, key) != simdjson::SUCCESS) {
       ok = false;
       break;
     }
+    od::value value = field.value();
     if (key == "t") {
       ok = value.get_string().get(type) == simdjson::SUCCESS;
     } else if (key == "url") {

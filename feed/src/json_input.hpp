@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/feed/parsed_frame.hpp>
@@ -77,18 +78,21 @@ inline std::string_view number_text(std::string_view token) noexcept {
 }
 
 // A price or quantity given as a JSON string ("43.50830000") or number (1.16539E8), read exactly.
+// Works on the raw token: no type query and no unescaping (a number never needs it; a string
+// holding an escape is not a number and fails Decimal::parse).
 inline DropReason read_decimal(od::value value, Decimal& out) noexcept {
-  od::json_type type;
-  if (value.type().get(type) != simdjson::SUCCESS) return DropReason::malformed;
-  std::string_view text;
-  if (type == od::json_type::string) {
-    if (value.get_string().get(text) != simdjson::SUCCESS) return DropReason::malformed;
-  } else if (type == od::json_type::number) {
-    text = number_text(value.raw_json_token());
+  std::string_view token = value.raw_json_token();
+  if (token.empty()) return DropReason::malformed;
+  if (token[0] == '"') {
+    const std::size_t close = token.find('"', 1);
+    if (close == std::string_view::npos) return DropReason::malformed;
+    token = token.substr(1, close - 1);
+  } else if (token[0] == '-' || (token[0] >= '0' && token[0] <= '9')) {
+    token = number_text(token);
   } else {
-    return DropReason::wrong_type;
+    return DropReason::wrong_type;  // object, array, true, false, null
   }
-  return Decimal::parse(text, out) == Errc::ok ? DropReason::none : DropReason::bad_number;
+  return Decimal::parse(token, out) == Errc::ok ? DropReason::none : DropReason::bad_number;
 }
 
 inline DropReason read_uint(od::value value, std::uint64_t& out) noexcept {
@@ -127,6 +131,21 @@ inline ParsedFrame dropped(DropReason reason) noexcept {
 // Maps a simdjson error met while walking a document to a drop reason.
 inline DropReason from_error(simdjson::error_code ec) noexcept {
   return ec == simdjson::INCORRECT_TYPE ? DropReason::wrong_type : DropReason::malformed;
+}
+
+// The key of an object field, without copying or unescaping it. Fails (malformed) for a key that
+// holds an escape: no key the engine reads has one.
+inline simdjson::error_code field_key(simdjson::simdjson_result<od::field>& item, od::field& field,
+                                      std::string_view& key) noexcept {
+  if (auto ec = std::move(item).get(field); ec != simdjson::SUCCESS) return ec;
+  const char* begin = field.key().raw();
+  const char* end = begin;
+  while (*end != '"') {
+    if (*end == '\\') return simdjson::STRING_ERROR;
+    ++end;
+  }
+  key = std::string_view(begin, static_cast<std::size_t>(end - begin));
+  return simdjson::SUCCESS;
 }
 
 // The root object of a frame. An array root is the wrong type; anything else (plain text such as

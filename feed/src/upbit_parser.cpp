@@ -15,13 +15,13 @@ DropReason read_unit(od::value value, Level& ask, Level& bid) noexcept {
     return detail::from_error(ec);
   }
   int seen = 0;
-  for (auto field : unit) {
+  for (auto item : unit) {
+    od::field field;
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key); ec != simdjson::SUCCESS) {
+    if (auto ec = detail::field_key(item, field, key); ec != simdjson::SUCCESS) {
       return detail::from_error(ec);
     }
-    od::value v;
-    if (auto ec = field.value().get(v); ec != simdjson::SUCCESS) return detail::from_error(ec);
+    od::value v = field.value();
     Decimal* target = nullptr;
     if (key == "ap" || key == "ask_price") target = &ask.price;
     else if (key == "bp" || key == "bid_price") target = &bid.price;
@@ -59,15 +59,13 @@ ParsedFrame UpbitParser::Impl::parse_object(od::object root) noexcept {
   ParsedFrame f;
   levels.bid_count = levels.ask_count = 0;
 
-  for (auto field : root) {
+  for (auto item : root) {
+    od::field field;
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key); ec != simdjson::SUCCESS) {
+    if (auto ec = detail::field_key(item, field, key); ec != simdjson::SUCCESS) {
       return detail::dropped(detail::from_error(ec));
     }
-    od::value value;
-    if (auto ec = field.value().get(value); ec != simdjson::SUCCESS) {
-      return detail::dropped(detail::from_error(ec));
-    }
+    od::value value = field.value();
     DropReason r = DropReason::none;
     if (key == "ty" || key == "type") {
       r = detail::read_string(value, type);
@@ -99,16 +97,17 @@ ParsedFrame UpbitParser::Impl::parse_object(od::object root) noexcept {
       r = detail::read_string(value, status);
       has_status = true;
     } else if (key == "error") {
-      od::object error;
+      od::object error;  // the venue's {"name","message"}
       if (auto ec = value.get_object().get(error); ec != simdjson::SUCCESS) {
         return detail::dropped(detail::from_error(ec));
       }
-      for (auto item : error) {
+      for (auto error_item : error) {
+        od::field error_field;
         std::string_view k, v;
-        od::value iv;
-        if (item.unescaped_key().get(k) != simdjson::SUCCESS || item.value().get(iv) != simdjson::SUCCESS) {
+        if (detail::field_key(error_item, error_field, k) != simdjson::SUCCESS) {
           return detail::dropped(DropReason::malformed);
         }
+        od::value iv = error_field.value();
         if (iv.get_string().get(v) != simdjson::SUCCESS) continue;
         if (k == "name") (void)f.error_name.assign(v);
         if (k == "message") (void)f.error_message.assign(v);
