@@ -202,6 +202,10 @@ ParsedFrame BinanceParser::Impl::parse_payload(od::object payload, StreamKind hi
   }
   if (has_last && (has_best_bid || has_best_ask)) {
     if (!has_best_bid || !has_best_ask) return detail::dropped(DropReason::missing_field);
+    if (best_bid.price.is_negative() || best_bid.qty.is_negative() ||
+        best_ask.price.is_negative() || best_ask.qty.is_negative()) {
+      return detail::dropped(DropReason::bad_number);  // found by binance_parser_fuzz
+    }
     if (!resolve_symbol()) return detail::dropped(DropReason::unknown_symbol);
     levels.bids[0] = best_bid;
     levels.asks[0] = best_ask;

@@ -139,6 +139,8 @@ INSTANTIATE_TEST_SUITE_P(
             DropReason::bad_number},
         Bad{"NegativeQty", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1","-2"]],"a":[]})",
             DropReason::bad_number},
+        Bad{"NegativeTickerPrice", R"({"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"-25.36520000","A":"40.66000000"})",
+            DropReason::bad_number},
         Bad{"IdsBackwards", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":5,"u":2,"b":[],"a":[]})",
             DropReason::bad_number},
         Bad{"MissingLastId", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"b":[],"a":[]})",

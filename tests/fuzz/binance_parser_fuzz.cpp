@@ -1,0 +1,39 @@
+// libFuzzer target: any bytes into the Binance parser (and, when a book comes out, into a book).
+// It must never crash, leak or read out of bounds; levels it returns must be non-negative.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include <xarb/feed/binance_parser.hpp>
+#include <xarb/feed/book_keeper.hpp>
+
+namespace {
+
+const xarb::SymbolMap& symbols() {
+  static const xarb::SymbolMap map = [] {
+    xarb::SymbolMap m;
+    (void)m.add("BTC", "KRW-BTC", "BTCUSDT");
+    (void)m.add("ETH", "KRW-ETH", "ETHUSDT");
+    (void)m.add("BNB", "", "BNBUSDT");
+    return m;
+  }();
+  return map;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static xarb::feed::BinanceParser parser(symbols(), 1 << 16);
+  static xarb::feed::BookKeeper diff_books(symbols(), xarb::feed::BinanceBookSource::diff_depth);
+  static xarb::feed::BookKeeper ticker_books(symbols(), xarb::feed::BinanceBookSource::book_ticker);
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  for (const auto& f : {parser.parse(text), parser.parse_depth_snapshot(text, 0)}) {
+    if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none) std::abort();
+    for (const auto& l : f.bids) if (l.price.is_negative() || l.qty.is_negative()) std::abort();
+    for (const auto& l : f.asks) if (l.price.is_negative() || l.qty.is_negative()) std::abort();
+    (void)diff_books.apply(xarb::Venue::binance, f);
+    (void)ticker_books.apply(xarb::Venue::binance, f);
+  }
+  return 0;
+}

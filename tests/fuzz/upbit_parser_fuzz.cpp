@@ -1,0 +1,33 @@
+// libFuzzer target: any bytes into the Upbit parser and, when a book comes out, into a book.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include <xarb/feed/book_keeper.hpp>
+#include <xarb/feed/upbit_parser.hpp>
+
+namespace {
+
+const xarb::SymbolMap& symbols() {
+  static const xarb::SymbolMap map = [] {
+    xarb::SymbolMap m;
+    (void)m.add("BTC", "KRW-BTC", "BTCUSDT");
+    (void)m.add_fx("KRW-USDT");
+    return m;
+  }();
+  return map;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static xarb::feed::UpbitParser parser(symbols(), 1 << 16);
+  static xarb::feed::BookKeeper books(symbols(), xarb::feed::BinanceBookSource::diff_depth);
+  const xarb::feed::ParsedFrame f =
+      parser.parse(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none) std::abort();
+  const xarb::feed::ApplyOutcome out = books.apply(xarb::Venue::upbit, f);
+  if (out.book != nullptr && out.book->bids().size() > xarb::feed::kMaxParsedLevels) std::abort();
+  return 0;
+}
