@@ -18,3 +18,13 @@ endif()
 if(XARB_BUILD_BENCH)
   find_package(benchmark CONFIG REQUIRED)
 endif()
+
+# Boost 1.74 (Asio, Beast) with OpenSSL, compiled once: link xarb::boost to use them.
+find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL REQUIRED)
+add_library(xarb_boost STATIC ${CMAKE_CURRENT_LIST_DIR}/boost_asio_impl.cpp)
+add_library(xarb::boost ALIAS xarb_boost)
+target_compile_features(xarb_boost PUBLIC cxx_std_20)
+target_compile_definitions(xarb_boost PUBLIC
+  BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED)
+target_link_libraries(xarb_boost PUBLIC Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)

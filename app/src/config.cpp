@@ -423,20 +423,14 @@ void read_threads(Context& ctx, TableReader& root, ThreadsConfig& t) {
 void cross_check(Context& ctx, Config& c) {
   for (const auto& [name, v] : {std::pair<std::string, VenueConfig*>{"venues.binance", &c.binance},
                                 {"venues.upbit", &c.upbit}}) {
-    if (!has_scheme(v->ws_url, {"wss://", "ws://"})) {
-      ctx.error_at(name + ".ws_url", "must start with wss:// (or ws:// for a local test server)");
+    // TLS always: the local simulator serves TLS too, with a CA file to verify it.
+    if (!has_scheme(v->ws_url, {"wss://"})) {
+      ctx.error_at(name + ".ws_url", "must start with wss:// (TLS; point ca_file at a local "
+                                     "server's certificate to test against it)");
     }
-    if (!has_scheme(v->rest_url, {"https://", "http://"})) {
-      ctx.error_at(name + ".rest_url",
-                   "must start with https:// (or http:// for a local test server)");
-    }
-    if (c.mode == Mode::live) {
-      if (!has_scheme(v->ws_url, {"wss://"})) {
-        ctx.error_at(name + ".ws_url", "live mode needs TLS: use wss://");
-      }
-      if (!has_scheme(v->rest_url, {"https://"})) {
-        ctx.error_at(name + ".rest_url", "live mode needs TLS: use https://");
-      }
+    if (!has_scheme(v->rest_url, {"https://"})) {
+      ctx.error_at(name + ".rest_url", "must start with https:// (TLS; point ca_file at a local "
+                                       "server's certificate to test against it)");
     }
     if (!v->ca_file.empty() && !fs::is_regular_file(v->ca_file)) {
       ctx.error_at(name + ".ca_file", "no such file: " + v->ca_file);

@@ -218,10 +218,11 @@ TEST(ConfigErrors, InconsistentCombinationsPointAtTheKey) {
                       "\"upbit_book\"");
   expect_single_error(cfg("mode = \"live\"\n[venues.upbit]\n"
                           "ws_url = \"ws://127.0.0.1:9000\"\n"),
-                      "test.toml:3:10: venues.upbit.ws_url: live mode needs TLS: use wss://");
+                      "test.toml:3:10: venues.upbit.ws_url: must start with wss:// (TLS; point "
+                      "ca_file at a local server's certificate to test against it)");
   expect_single_error(cfg("[venues.binance]\nrest_url = \"ftp://x\"\n"),
-                      "test.toml:2:12: venues.binance.rest_url: must start with https:// (or "
-                      "http:// for a local test server)");
+                      "test.toml:2:12: venues.binance.rest_url: must start with https:// (TLS; "
+                      "point ca_file at a local server's certificate to test against it)");
   expect_single_error(cfg("[strategy]\nmax_open_per_symbol = 5\n"),
                       "test.toml:2:23: strategy.max_open_per_symbol: must not exceed "
                       "strategy.max_open_total (3)");

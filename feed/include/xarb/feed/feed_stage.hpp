@@ -1,0 +1,107 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <xarb/core/ids.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/core/spsc_ring.hpp>
+#include <xarb/feed/book_keeper.hpp>
+#include <xarb/feed/parsed_frame.hpp>
+
+namespace xarb::feed {
+
+struct VenueEndpoint {
+  std::string ws_url;    // wss://host[:port][/path]
+  std::string rest_url;  // https://host[:port][/prefix] (Binance depth snapshots)
+  std::string ca_file;   // PEM bundle to verify the venue; empty: the system trust store
+  bool enabled = true;
+};
+
+struct FeedOptions {
+  VenueEndpoint binance;
+  VenueEndpoint upbit;
+  BinanceBookSource binance_source = BinanceBookSource::diff_depth;
+  int depth_snapshot_limit = 1000;                   // GET /api/v3/depth?limit=
+  std::chrono::milliseconds watchdog{10'000};        // reconnect after this long without a frame
+  std::chrono::milliseconds reconnect_min{100};      // backoff doubles from here ...
+  std::chrono::milliseconds reconnect_max{10'000};   // ... up to here, plus up to 50 % jitter
+  std::chrono::milliseconds connect_timeout{5'000};  // resolve + TCP + TLS + websocket handshake
+  std::chrono::milliseconds upbit_ping{30'000};      // text PING; Upbit drops idle connections
+  std::chrono::milliseconds binance_lifetime{std::chrono::hours(23) + std::chrono::minutes(50)};
+  std::size_t max_message_bytes = 4 << 20;
+};
+
+struct VenueFeedStats {
+  std::uint64_t connects = 0;         // websocket handshakes completed
+  std::uint64_t disconnects = 0;      // connections lost or closed, for any reason
+  std::uint64_t watchdog_trips = 0;   // of which: silent longer than the watchdog
+  std::uint64_t lifetime_renewals = 0;  // of which: Binance's 24 h limit approaching
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t pings_received = 0;   // answered with pongs by Beast
+  std::uint64_t pings_sent = 0;       // Upbit text PINGs
+  std::uint64_t snapshot_requests = 0;
+  std::uint64_t snapshot_failures = 0;
+  std::uint64_t resyncs = 0;          // books reset on reconnect or gap
+  std::uint64_t ring_full = 0;        // publishes that found the ring full (republished later)
+  std::string last_error;
+};
+
+// Observes raw traffic, for `xarb record`. Called on the feed thread; may allocate and block.
+class FrameObserver {
+ public:
+  virtual ~FrameObserver() = default;
+  virtual void on_connect(Venue venue, std::string_view url) = 0;
+  virtual void on_send(Venue venue, std::string_view message) = 0;
+  virtual void on_frame(Venue venue, std::int64_t recv_wall_ns, std::string_view frame) = 0;
+  virtual void on_http(Venue venue, std::string_view url, std::int64_t recv_wall_ns,
+                       std::string_view body) = 0;
+};
+
+// The market-data stage: one TLS websocket per enabled venue (Binance combined streams of every
+// configured symbol; Upbit orderbook for every market and the FX instrument), parsers, books, and
+// a BookSnapshot published into `out` after every applied update.
+//
+// Connections verify the venue's certificate and host name (SNI set), reconnect with exponential
+// backoff and jitter, resubscribe and resync every book of the venue; a watchdog reconnects a
+// venue silent for longer than FeedOptions::watchdog. Binance diff books fetch their REST
+// snapshot when they need one.
+//
+// Everything runs on the thread that calls poll() / run_for(): the stage's own io_context, no
+// locks. The producer side of `out` belongs to that thread.
+class FeedStage {
+ public:
+  // Throws std::invalid_argument for a URL that is not wss:// / https://, std::runtime_error
+  // when a CA file cannot be loaded.
+  FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<BookSnapshot>& out,
+            FrameObserver* observer = nullptr);
+  ~FeedStage();
+  FeedStage(const FeedStage&) = delete;
+  FeedStage& operator=(const FeedStage&) = delete;
+
+  // Starts connecting; returns at once.
+  void start();
+  // Runs the handlers that are ready, without blocking; returns how many ran.
+  std::size_t poll() noexcept;
+  // Runs handlers for up to `d` (blocking while idle); returns how many ran.
+  std::size_t run_for(std::chrono::nanoseconds d) noexcept;
+  // Closes the connections and cancels timers. The stage can be destroyed afterwards.
+  void stop() noexcept;
+
+  [[nodiscard]] const VenueFeedStats& stats(Venue venue) const noexcept;
+  [[nodiscard]] const ParserStats& parser_stats(Venue venue) const noexcept;
+  [[nodiscard]] const BookKeeper& books() const noexcept;
+  [[nodiscard]] bool connected(Venue venue) const noexcept;
+
+  struct Impl;  // opaque: Beast and OpenSSL stay in feed_stage.cpp
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xarb::feed

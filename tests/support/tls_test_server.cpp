@@ -1,0 +1,233 @@
+#include "tls_test_server.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace xarb::test {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct Pem {
+  std::string cert;
+  std::string key;
+};
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+void add_ext(X509* cert, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  if (ext == nullptr) throw std::runtime_error("X509V3_EXT_conf_nid failed");
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+// A self-signed P-256 certificate for 127.0.0.1 and localhost, valid for a day.
+Pem make_certificate() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  if (key == nullptr) throw std::runtime_error("key generation failed");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), static_cast<long>(::getpid()));
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  add_ext(cert, NID_basic_constraints, "critical,CA:TRUE");
+  add_ext(cert, NID_key_usage, "critical,digitalSignature,keyCertSign");
+  add_ext(cert, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+  if (X509_sign(cert, key, EVP_sha256()) == 0) throw std::runtime_error("X509_sign failed");
+  BIO* cb = BIO_new(BIO_s_mem());
+  BIO* kb = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(cb, cert);
+  PEM_write_bio_PrivateKey(kb, key, nullptr, nullptr, 0, nullptr, nullptr);
+  Pem pem{bio_text(cb), bio_text(kb)};
+  BIO_free(cb);
+  BIO_free(kb);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
+class BeastPeer : public WsPeer {
+ public:
+  BeastPeer(websocket::stream<ssl::stream<tcp::socket>&>& ws, int fd, std::string target)
+      : ws_(ws), fd_(fd), target_(std::move(target)) {
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) {
+        ++pongs_;
+        if (counter_ != nullptr) ++*counter_;
+      }
+    });
+  }
+  bool send(const std::string& data, bool binary) override {
+    beast::error_code ec;
+    ws_.binary(binary);
+    ws_.write(net::buffer(data), ec);
+    return !ec;
+  }
+  std::optional<std::string> receive() override {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    ws_.read(buffer, ec);
+    if (ec) return std::nullopt;
+    return beast::buffers_to_string(buffer.data());
+  }
+  bool ping() override {
+    beast::error_code ec;
+    ws_.ping({}, ec);
+    return !ec;
+  }
+  void kill() override { ::shutdown(fd_, SHUT_RDWR); }
+  std::uint64_t pongs() const override { return pongs_.load(); }
+  void set_pong_counter(std::atomic<std::uint64_t>* counter) override { counter_ = counter; }
+  std::string target() const override { return target_; }
+
+ private:
+  websocket::stream<ssl::stream<tcp::socket>&>& ws_;
+  int fd_;
+  std::string target_;
+  std::atomic<std::uint64_t> pongs_{0};
+  std::atomic<std::uint64_t>* counter_ = nullptr;
+};
+
+}  // namespace
+
+struct TlsTestServer::Impl {
+  net::io_context io;
+  ssl::context tls{ssl::context::tls_server};
+  tcp::acceptor acceptor{io};
+  std::thread accept_thread;
+  std::mutex mutex;
+  std::vector<std::thread> threads;
+  std::vector<int> fds;
+  WsHandler ws_handler;
+  HttpHandler http_handler;
+};
+
+TlsTestServer::TlsTestServer(WsHandler ws, HttpHandler http) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.ws_handler = std::move(ws);
+  m.http_handler = std::move(http);
+  const Pem pem = make_certificate();
+  ca_file_ = (std::filesystem::temp_directory_path() /
+              ("xarb_test_ca_" + std::to_string(::getpid()) + "_" +
+               std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".pem"))
+                 .string();
+  std::ofstream(ca_file_) << pem.cert;
+  m.tls.use_certificate_chain(net::buffer(pem.cert));
+  m.tls.use_private_key(net::buffer(pem.key), ssl::context::pem);
+  const tcp::endpoint loopback(net::ip::make_address("127.0.0.1"), 0);
+  m.acceptor.open(loopback.protocol());
+  m.acceptor.set_option(net::socket_base::reuse_address(true));
+  m.acceptor.bind(loopback);
+  m.acceptor.listen();
+  port_ = m.acceptor.local_endpoint().port();
+  m.accept_thread = std::thread([this] {
+    Impl& mm = *impl_;
+    for (int index = 0;; ++index) {
+      beast::error_code ec;
+      tcp::socket socket(mm.io);
+      mm.acceptor.accept(socket, ec);
+      if (ec || stopping_) return;
+      const int fd = socket.native_handle();
+      ++connections_;
+      std::lock_guard lock(mm.mutex);
+      mm.fds.push_back(fd);
+      mm.threads.emplace_back([this, s = std::move(socket), index]() mutable {
+        Impl& mi = *impl_;
+        const int fd2 = s.native_handle();
+        ssl::stream<tcp::socket> stream(std::move(s), mi.tls);
+        beast::error_code e;
+        stream.handshake(ssl::stream_base::server, e);
+        if (e) return;
+        beast::flat_buffer buffer;
+        http::request<http::string_body> req;
+        http::read(stream, buffer, req, e);
+        if (e) return;
+        if (websocket::is_upgrade(req)) {
+          websocket::stream<ssl::stream<tcp::socket>&> ws(stream);
+          ws.accept(req, e);
+          if (e) return;
+          BeastPeer peer(ws, fd2, std::string(req.target()));
+          mi.ws_handler(peer, index);
+          return;
+        }
+        int status = 200;
+        const std::string body = mi.http_handler(std::string(req.target()), status);
+        http::response<http::string_body> res{static_cast<http::status>(status), 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = body;
+        res.prepare_payload();
+        http::write(stream, res, e);
+        stream.shutdown(e);
+      });
+    }
+  });
+}
+
+TlsTestServer::~TlsTestServer() {
+  Impl& m = *impl_;
+  stopping_ = true;
+  beast::error_code ec;
+  {
+    // Closing a listening socket does not wake a blocked accept() on Linux: connect to it.
+    tcp::socket poke(m.io);
+    poke.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_), ec);
+  }
+  if (m.accept_thread.joinable()) m.accept_thread.join();
+  m.acceptor.close(ec);
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(m.mutex);
+    for (int fd : m.fds) ::shutdown(fd, SHUT_RDWR);
+    threads.swap(m.threads);
+  }
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+  std::filesystem::remove(ca_file_);
+}
+
+bool poll_until(const std::function<bool()>& done, const std::function<void()>& step,
+                std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    step();
+  }
+  return done();
+}
+
+}  // namespace xarb::test
