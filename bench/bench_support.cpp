@@ -26,14 +26,16 @@ std::string source_file(const std::string& relative_path) {
   return std::string(XARB_SOURCE_DIR) + "/" + relative_path;
 }
 
-std::vector<std::string> capture_frames(const std::string& relative_path, const std::string& needle) {
+std::vector<std::string> capture_frames(const std::string& relative_path,
+                                        const std::string& needle) {
   std::string error;
   auto reader = feed::CaptureReader::open(shared_data(relative_path), error);
   if (!reader) throw std::runtime_error(error);
   std::vector<std::string> frames;
   feed::CaptureEvent e;
   while (reader->next(e)) {
-    if (e.kind == feed::CaptureKind::ws && (needle.empty() || e.msg.find(needle) != std::string_view::npos)) {
+    if (e.kind == feed::CaptureKind::ws &&
+        (needle.empty() || e.msg.find(needle) != std::string_view::npos)) {
       frames.emplace_back(e.msg);
     }
   }
@@ -76,14 +78,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\nSame-run comparison (time per message; allocations per message in the timed loop):\n");
+    std::printf(
+        "\nSame-run comparison (time per message; allocations per message in the timed loop):\n");
     for (const auto& [name, kinds] : times_) {
       const auto x = kinds.find("xarb");
       const auto b = kinds.find("baseline");
       if (x == kinds.end()) continue;
       std::printf("  %-28s xarb %12.1f %s", name.c_str(), x->second, unit_.c_str());
       if (b != kinds.end()) {
-        std::printf("   baseline %9.1f %s   %5.1fx faster", b->second, unit_.c_str(), b->second / x->second);
+        std::printf("   baseline %9.1f %s   %5.1fx faster", b->second, unit_.c_str(),
+                    b->second / x->second);
       }
       const auto a = allocs_.find(name);
       if (a != allocs_.end()) std::printf("   allocs/msg %.2f", a->second);

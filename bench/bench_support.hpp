@@ -4,19 +4,20 @@
 // manager, real frames from ../shared/data, and a reporter that prints, after the usual table,
 // the ratio of every "<name>/baseline" run to its "<name>/xarb" twin measured in the same run.
 
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include <xarb/core/ids.hpp>
 
 namespace xarb::bench {
 
 // All "ws" frames of a capture whose text contains `needle` (every frame when empty).
-std::vector<std::string> capture_frames(const std::string& relative_path, const std::string& needle);
+std::vector<std::string> capture_frames(const std::string& relative_path,
+                                        const std::string& needle);
 std::string read_text(const std::string& path);
 std::string shared_data(const std::string& relative_path);
 std::string source_file(const std::string& relative_path);

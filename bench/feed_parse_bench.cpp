@@ -1,12 +1,12 @@
 // Parse + book apply per message type, against nlohmann::json doing the same work (parse,
 // extract the levels as doubles, apply them to a std::map book) in the same run.
-#include <benchmark/benchmark.h>
-
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include <xarb/book/order_book.hpp>
 #include <xarb/feed/binance_parser.hpp>
@@ -26,7 +26,10 @@ struct MapBook {
   std::map<double, double> asks;
   template <class Side>
   static void set(Side& side, double p, double q) {
-    if (q == 0) side.erase(p); else side[p] = q;
+    if (q == 0)
+      side.erase(p);
+    else
+      side[p] = q;
   }
 };
 
@@ -55,7 +58,8 @@ SymbolMap upbit_symbols(const std::vector<std::string>& frames) {
 std::vector<book::L2Book> make_books(const SymbolMap& symbols, Venue venue) {
   std::vector<book::L2Book> books;
   books.reserve(symbols.size());
-  for (std::size_t i = 0; i < symbols.size(); ++i) books.emplace_back(venue, static_cast<InstrumentId>(i));
+  for (std::size_t i = 0; i < symbols.size(); ++i)
+    books.emplace_back(venue, static_cast<InstrumentId>(i));
   return books;
 }
 
@@ -131,8 +135,10 @@ void BinanceDepthUpdate_baseline(benchmark::State& state) {
     const nlohmann::json j = nlohmann::json::parse(frames[i]);
     const auto& d = j["data"];
     MapBook& b = books[d["s"].get<std::string>()];
-    for (const auto& l : d["b"]) MapBook::set(b.bids, std::stod(l[0].get<std::string>()), std::stod(l[1].get<std::string>()));
-    for (const auto& l : d["a"]) MapBook::set(b.asks, std::stod(l[0].get<std::string>()), std::stod(l[1].get<std::string>()));
+    for (const auto& l : d["b"])
+      MapBook::set(b.bids, std::stod(l[0].get<std::string>()), std::stod(l[1].get<std::string>()));
+    for (const auto& l : d["a"])
+      MapBook::set(b.asks, std::stod(l[0].get<std::string>()), std::stod(l[1].get<std::string>()));
     benchmark::DoNotOptimize(b.bids.size());
     if (++i == frames.size()) i = 0;
   }
@@ -143,9 +149,9 @@ void BinanceDepthUpdate_baseline(benchmark::State& state) {
 
 template <bool kDefault>
 void UpbitOrderbook_xarb(benchmark::State& state) {
-  static const auto frames =
-      kDefault ? std::vector<std::string>{read_text(source_file("tests/data/upbit/ws_orderbook_default.json"))}
-               : capture_frames(kUpbit, "\"ty\":\"orderbook\"");
+  static const auto frames = kDefault ? std::vector<std::string>{read_text(source_file(
+                                            "tests/data/upbit/ws_orderbook_default.json"))}
+                                      : capture_frames(kUpbit, "\"ty\":\"orderbook\"");
   static const SymbolMap symbols = [] {
     SymbolMap m = upbit_symbols(frames);
     if (m.find_upbit("KRW-BTC") == kNoInstrument) (void)m.add("KRW-BTC", "KRW-BTC", "");
@@ -166,9 +172,9 @@ void UpbitOrderbook_xarb(benchmark::State& state) {
 
 template <bool kDefault>
 void UpbitOrderbook_baseline(benchmark::State& state) {
-  static const auto frames =
-      kDefault ? std::vector<std::string>{read_text(source_file("tests/data/upbit/ws_orderbook_default.json"))}
-               : capture_frames(kUpbit, "\"ty\":\"orderbook\"");
+  static const auto frames = kDefault ? std::vector<std::string>{read_text(source_file(
+                                            "tests/data/upbit/ws_orderbook_default.json"))}
+                                      : capture_frames(kUpbit, "\"ty\":\"orderbook\"");
   static std::map<std::string, MapBook> books;
   std::size_t i = 0;
   const char* units = kDefault ? "orderbook_units" : "obu";
@@ -192,13 +198,25 @@ void UpbitOrderbook_baseline(benchmark::State& state) {
 }
 
 BENCHMARK(BinanceBookTicker_xarb)->Name("BinanceBookTicker/xarb")->Unit(benchmark::kNanosecond);
-BENCHMARK(BinanceBookTicker_baseline)->Name("BinanceBookTicker/baseline")->Unit(benchmark::kNanosecond);
+BENCHMARK(BinanceBookTicker_baseline)
+    ->Name("BinanceBookTicker/baseline")
+    ->Unit(benchmark::kNanosecond);
 BENCHMARK(BinanceDepthUpdate_xarb)->Name("BinanceDepthUpdate/xarb")->Unit(benchmark::kNanosecond);
-BENCHMARK(BinanceDepthUpdate_baseline)->Name("BinanceDepthUpdate/baseline")->Unit(benchmark::kNanosecond);
-BENCHMARK(UpbitOrderbook_xarb<false>)->Name("UpbitOrderbookSimple15/xarb")->Unit(benchmark::kNanosecond);
-BENCHMARK(UpbitOrderbook_baseline<false>)->Name("UpbitOrderbookSimple15/baseline")->Unit(benchmark::kNanosecond);
-BENCHMARK(UpbitOrderbook_xarb<true>)->Name("UpbitOrderbookDefault30/xarb")->Unit(benchmark::kNanosecond);
-BENCHMARK(UpbitOrderbook_baseline<true>)->Name("UpbitOrderbookDefault30/baseline")->Unit(benchmark::kNanosecond);
+BENCHMARK(BinanceDepthUpdate_baseline)
+    ->Name("BinanceDepthUpdate/baseline")
+    ->Unit(benchmark::kNanosecond);
+BENCHMARK(UpbitOrderbook_xarb<false>)
+    ->Name("UpbitOrderbookSimple15/xarb")
+    ->Unit(benchmark::kNanosecond);
+BENCHMARK(UpbitOrderbook_baseline<false>)
+    ->Name("UpbitOrderbookSimple15/baseline")
+    ->Unit(benchmark::kNanosecond);
+BENCHMARK(UpbitOrderbook_xarb<true>)
+    ->Name("UpbitOrderbookDefault30/xarb")
+    ->Unit(benchmark::kNanosecond);
+BENCHMARK(UpbitOrderbook_baseline<true>)
+    ->Name("UpbitOrderbookDefault30/baseline")
+    ->Unit(benchmark::kNanosecond);
 
 }  // namespace
 }  // namespace xarb::bench

@@ -1,8 +1,8 @@
 // Replay throughput: the 10-symbol Binance capture through CaptureReader, parsers and books,
 // as `xarb replay --speed max` runs it (file read included; the page cache holds it).
-#include <benchmark/benchmark.h>
-
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include <xarb/feed/replay.hpp>
 
@@ -13,11 +13,14 @@ namespace {
 
 class NullSink : public feed::SnapshotSink {
  public:
-  void on_snapshot(const BookSnapshot& s) noexcept override { benchmark::DoNotOptimize(s.sequence); }
+  void on_snapshot(const BookSnapshot& s) noexcept override {
+    benchmark::DoNotOptimize(s.sequence);
+  }
 };
 
 void ReplayCapture(benchmark::State& state) {
-  const std::string path = shared_data("binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl");
+  const std::string path =
+      shared_data("binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl");
   SymbolMap symbols;
   std::string error;
   if (!feed::discover_symbols(path, symbols, error)) state.SkipWithError(error.c_str());
@@ -30,7 +33,8 @@ void ReplayCapture(benchmark::State& state) {
     while (reader->next(e)) replayer.feed(e, sink);
     frames += replayer.stats().frames + replayer.stats().rest_snapshots;
   }
-  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
 }
 
 BENCHMARK(ReplayCapture)->Name("ReplayTenSymbolCapture/xarb")->Unit(benchmark::kMillisecond);

@@ -25,6 +25,10 @@ struct Choice {
   E value;
 };
 
+constexpr std::array<Choice<feed::BinanceBookSource>, 3> kBinanceBooks = {
+    {{"diff_depth", feed::BinanceBookSource::diff_depth},
+     {"partial_depth", feed::BinanceBookSource::partial_depth},
+     {"book_ticker", feed::BinanceBookSource::book_ticker}}};
 constexpr std::array<Choice<Mode>, 2> kModes = {{{"paper", Mode::paper}, {"live", Mode::live}}};
 constexpr std::array<Choice<FxSource>, 2> kFxSources = {
     {{"upbit_book", FxSource::upbit_book}, {"fixed", FxSource::fixed}}};
@@ -425,12 +429,14 @@ void cross_check(Context& ctx, Config& c) {
                                 {"venues.upbit", &c.upbit}}) {
     // TLS always: the local simulator serves TLS too, with a CA file to verify it.
     if (!has_scheme(v->ws_url, {"wss://"})) {
-      ctx.error_at(name + ".ws_url", "must start with wss:// (TLS; point ca_file at a local "
-                                     "server's certificate to test against it)");
+      ctx.error_at(name + ".ws_url",
+                   "must start with wss:// (TLS; point ca_file at a local "
+                   "server's certificate to test against it)");
     }
     if (!has_scheme(v->rest_url, {"https://"})) {
-      ctx.error_at(name + ".rest_url", "must start with https:// (TLS; point ca_file at a local "
-                                       "server's certificate to test against it)");
+      ctx.error_at(name + ".rest_url",
+                   "must start with https:// (TLS; point ca_file at a local "
+                   "server's certificate to test against it)");
     }
     if (!v->ca_file.empty() && !fs::is_regular_file(v->ca_file)) {
       ctx.error_at(name + ".ca_file", "no such file: " + v->ca_file);
@@ -601,6 +607,18 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     kr.number("hedge_reserve_ratio", k.hedge_reserve_ratio, 0.0, 0.9);
     kr.finish();
   }
+  if (const toml::table* t = r.table("feed")) {
+    TableReader fr(ctx, *t, "feed");
+    fr.choice("binance_book", c.feed.binance_book, kBinanceBooks);
+    fr.integer("watchdog_ms", c.feed.watchdog_ms, 100, 600'000);
+    fr.integer("reconnect_min_ms", c.feed.reconnect_min_ms, 1, 600'000);
+    fr.integer("reconnect_max_ms", c.feed.reconnect_max_ms, 1, 3'600'000);
+    fr.integer("upbit_ping_ms", c.feed.upbit_ping_ms, 100, 110'000);  // Upbit closes idle at ~120 s
+    fr.finish();
+    if (c.feed.reconnect_max_ms < c.feed.reconnect_min_ms) {
+      ctx.error_at("feed.reconnect_max_ms", "must be at least feed.reconnect_min_ms");
+    }
+  }
   read_threads(ctx, r, c.threads);
   if (const toml::table* t = r.table("journal")) {
     TableReader jr(ctx, *t, "journal");
@@ -766,6 +784,12 @@ std::string dump_config(const Config& c) {
                               {"cpu", th.cpu},
                               {"wait", std::string(name_of(kWaits, th.wait))}});
   }
+  root.insert("feed",
+              toml::table{{"binance_book", std::string(feed::to_string(c.feed.binance_book))},
+                          {"watchdog_ms", c.feed.watchdog_ms},
+                          {"reconnect_min_ms", c.feed.reconnect_min_ms},
+                          {"reconnect_max_ms", c.feed.reconnect_max_ms},
+                          {"upbit_ping_ms", c.feed.upbit_ping_ms}});
   root.insert("threads", toml::table{{"ops_cpu", c.threads.ops_cpu}, {"hot", std::move(hot)}});
   root.insert("journal", toml::table{{"path", c.journal.path}});
   root.insert("metrics", toml::table{{"bind", c.metrics.bind}, {"port", c.metrics.port}});

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <xarb/app/config.hpp>
+#include <xarb/app/feed_commands.hpp>
 #include <xarb/app/replay_command.hpp>
 
 namespace {
@@ -55,12 +56,36 @@ int main(int argc, char** argv) {
   replay->add_option("--binance-book", replay_options.binance_book,
                      "Binance book source: diff_depth (default), partial_depth or book_ticker");
 
+  std::string record_config, record_out, record_duration = "60s";
+  CLI::App* record = app.add_subcommand(
+      "record", "Record raw frames from the configured venues in the shared/data JSONL format");
+  record->add_option("--config", record_config, "TOML config file")->required();
+  record->add_option("--out", record_out, "Output JSONL file")->required();
+  record->add_option("--duration", record_duration, "How long: 90, 90s, 5m, 1h (default 60s)");
+
+  std::string watch_config, watch_duration = "0";
+  CLI::App* watch = app.add_subcommand(
+      "watch", "Show the live books, FX and premium per symbol in the terminal; no trading");
+  watch->add_option("--config", watch_config, "TOML config file")->required();
+  watch->add_option("--duration", watch_duration, "Stop after this long (default: until Ctrl-C)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (check->parsed()) return config_check(check_path);
+  if (record->parsed() || watch->parsed()) {
+    std::chrono::milliseconds duration{};
+    const std::string& text = record->parsed() ? record_duration : watch_duration;
+    if (!xarb::app::parse_duration(text, duration)) {
+      std::cerr << "--duration must look like 90, 90s, 5m, 1h or 250ms, not \"" << text << "\"\n";
+      return kExitConfigError;
+    }
+    return record->parsed()
+               ? xarb::app::run_record(record_config, record_out, duration, std::cout, std::cerr)
+               : xarb::app::run_watch(watch_config, duration, std::cout, std::cerr);
+  }
   if (replay->parsed()) {
     if (speed != "max") {
       try {

@@ -1,5 +1,3 @@
-#include <xarb/app/replay_command.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -8,6 +6,7 @@
 #include <vector>
 
 #include <xarb/app/config.hpp>
+#include <xarb/app/replay_command.hpp>
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/capture.hpp>
 #include <xarb/feed/replay.hpp>
@@ -49,10 +48,11 @@ class EmitBooksSink : public feed::SnapshotSink {
                  static_cast<unsigned long long>(s.sequence),
                  static_cast<long long>(s.stamps.get(Stage::exchange)),
                  static_cast<long long>(s.stamps.get(Stage::received)),
-                 quoted(bp, s.bid_count > 0, now.bid.price), quoted(bq, s.bid_count > 0, now.bid.qty),
-                 quoted(ap, s.ask_count > 0, now.ask.price), quoted(aq, s.ask_count > 0, now.ask.qty),
-                 static_cast<unsigned>(s.bid_count), static_cast<unsigned>(s.ask_count),
-                 now.tradable ? "true" : "false");
+                 quoted(bp, s.bid_count > 0, now.bid.price),
+                 quoted(bq, s.bid_count > 0, now.bid.qty),
+                 quoted(ap, s.ask_count > 0, now.ask.price),
+                 quoted(aq, s.ask_count > 0, now.ask.qty), static_cast<unsigned>(s.bid_count),
+                 static_cast<unsigned>(s.ask_count), now.tradable ? "true" : "false");
   }
 
   std::uint64_t emitted = 0;
@@ -106,9 +106,12 @@ void print_stats(std::ostream& out, const char* venue, const feed::ParserStats& 
 
 int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   feed::BinanceBookSource source{};
-  if (o.binance_book == "diff_depth") source = feed::BinanceBookSource::diff_depth;
-  else if (o.binance_book == "partial_depth") source = feed::BinanceBookSource::partial_depth;
-  else if (o.binance_book == "book_ticker") source = feed::BinanceBookSource::book_ticker;
+  if (o.binance_book == "diff_depth")
+    source = feed::BinanceBookSource::diff_depth;
+  else if (o.binance_book == "partial_depth")
+    source = feed::BinanceBookSource::partial_depth;
+  else if (o.binance_book == "book_ticker")
+    source = feed::BinanceBookSource::book_ticker;
   else {
     err << "--binance-book must be diff_depth, partial_depth or book_ticker, not \""
         << o.binance_book << "\"\n";
@@ -172,8 +175,8 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   const feed::ReplayStats& st = replayer.stats();
   out << "replay " << o.input << '\n'
       << "  lines " << reader->lines() << " (malformed " << reader->malformed() << "), frames "
-      << st.frames << ", REST snapshots " << st.rest_snapshots << ", instruments "
-      << symbols.size() << ", binance books from " << feed::to_string(source) << '\n';
+      << st.frames << ", REST snapshots " << st.rest_snapshots << ", instruments " << symbols.size()
+      << ", binance books from " << feed::to_string(source) << '\n';
   print_stats(out, "binance", replayer.binance_stats());
   print_stats(out, "upbit", replayer.upbit_stats());
   out << "  books published " << st.published << ", top-of-book changes " << sink.emitted

@@ -31,9 +31,13 @@ void DiffSyncBook::buffer(const DepthDiff& diff) noexcept {
     pending_.clear();
     pool_.clear();
   }
-  Pending p{diff.first_id, diff.last_id, diff.exchange_ns,
-            static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(diff.bids.size()),
-            0, static_cast<std::uint32_t>(diff.asks.size())};
+  Pending p{diff.first_id,
+            diff.last_id,
+            diff.exchange_ns,
+            static_cast<std::uint32_t>(pool_.size()),
+            static_cast<std::uint32_t>(diff.bids.size()),
+            0,
+            static_cast<std::uint32_t>(diff.asks.size())};
   pool_.insert(pool_.end(), diff.bids.begin(), diff.bids.end());
   p.ask_offset = static_cast<std::uint32_t>(pool_.size());
   pool_.insert(pool_.end(), diff.asks.begin(), diff.asks.end());
@@ -78,7 +82,8 @@ SyncResult DiffSyncBook::on_diff(const DepthDiff& diff) noexcept {
 
 SyncResult DiffSyncBook::on_snapshot(const DepthSnapshot& snapshot) noexcept {
   // A snapshot older than the synced book would move it backwards.
-  if (state_ == State::synced && snapshot.last_update_id <= last_id_) return SyncResult::ignored_old;
+  if (state_ == State::synced && snapshot.last_update_id <= last_id_)
+    return SyncResult::ignored_old;
   // The first buffered event that the snapshot does not already contain.
   std::size_t i = 0;
   while (i < pending_.size() && pending_[i].last_id <= snapshot.last_update_id) ++i;

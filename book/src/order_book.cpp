@@ -1,7 +1,7 @@
-#include <xarb/book/order_book.hpp>
-
 #include <algorithm>
 #include <cstring>
+
+#include <xarb/book/order_book.hpp>
 
 namespace xarb::book {
 
@@ -9,9 +9,8 @@ bool BookSide::set(Decimal price, Decimal qty) noexcept {
   Level* first = levels_.data();
   Level* last = first + size_;
   // First level not worse than `price`: the slot for price in worst-to-best order.
-  Level* it = std::lower_bound(first, last, price, [this](const Level& l, Decimal p) {
-    return worse(l.price, p);
-  });
+  Level* it = std::lower_bound(first, last, price,
+                               [this](const Level& l, Decimal p) { return worse(l.price, p); });
   if (it != last && it->price == price) {
     if (qty.is_zero()) {
       std::memmove(it, it + 1, static_cast<std::size_t>(last - it - 1) * sizeof(Level));
@@ -56,8 +55,8 @@ void L2Book::replace(std::span<const Level> bids, std::span<const Level> asks,
   update_crossed();
 }
 
-void L2Book::apply(std::span<const Level> bids, std::span<const Level> asks,
-                   std::uint64_t sequence, std::int64_t exchange_ns) noexcept {
+void L2Book::apply(std::span<const Level> bids, std::span<const Level> asks, std::uint64_t sequence,
+                   std::int64_t exchange_ns) noexcept {
   for (const Level& l : bids) {
     if (!bids_.set(l.price, l.qty)) ++dropped_levels_;
   }
@@ -81,8 +80,7 @@ void L2Book::clear() noexcept {
 }
 
 void L2Book::update_crossed() noexcept {
-  const bool crossed =
-      !bids_.empty() && !asks_.empty() && bids_.best().price >= asks_.best().price;
+  const bool crossed = !bids_.empty() && !asks_.empty() && bids_.best().price >= asks_.best().price;
   if (crossed) {
     flags_ |= book_flags::kCrossed;
   } else {

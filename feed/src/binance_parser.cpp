@@ -1,6 +1,6 @@
-#include <xarb/feed/binance_parser.hpp>
-
 #include <charconv>
+
+#include <xarb/feed/binance_parser.hpp>
 
 #include "json_input.hpp"
 
@@ -12,7 +12,15 @@ namespace od = detail::od;
 namespace {
 
 // What the combined-stream name says a payload is.
-enum class StreamKind : std::uint8_t { unknown, diff_depth, partial_depth, book_ticker, trade, kline, ticker };
+enum class StreamKind : std::uint8_t {
+  unknown,
+  diff_depth,
+  partial_depth,
+  book_ticker,
+  trade,
+  kline,
+  ticker
+};
 
 StreamKind stream_kind(std::string_view suffix) noexcept {
   if (suffix == "bookTicker") return StreamKind::book_ticker;
@@ -60,7 +68,9 @@ DropReason read_levels(od::value value, Level* out, std::size_t& count) noexcept
 bool is_combined(std::string_view frame) noexcept {
   std::size_t i = 0;
   auto skip_space = [&] {
-    while (i < frame.size() && (frame[i] == ' ' || frame[i] == '\n' || frame[i] == '\r' || frame[i] == '\t')) ++i;
+    while (i < frame.size() &&
+           (frame[i] == ' ' || frame[i] == '\n' || frame[i] == '\r' || frame[i] == '\t'))
+      ++i;
   };
   skip_space();
   if (i >= frame.size() || frame[i] != '{') return false;
@@ -163,8 +173,8 @@ ParsedFrame BinanceParser::Impl::parse_payload(od::object payload, StreamKind hi
   // The combined-stream name already named the instrument; a raw stream names it in "s".
   auto resolve_symbol = [&]() -> bool {
     f.instrument = stream_instrument != kNoInstrument ? stream_instrument
-                   : has_symbol                      ? symbols.find_binance(symbol)
-                                                     : fallback;
+                   : has_symbol                       ? symbols.find_binance(symbol)
+                                                      : fallback;
     return f.instrument != kNoInstrument;
   };
 
@@ -185,10 +195,14 @@ ParsedFrame BinanceParser::Impl::parse_payload(od::object payload, StreamKind hi
       f.asks = {levels.asks.get(), levels.ask_count};
       return f;
     }
-    if (event_type == "trade" || event_type == "aggTrade") f.kind = MsgKind::trade;
-    else if (event_type == "kline") f.kind = MsgKind::kline;
-    else if (event_type.ends_with("icker")) f.kind = MsgKind::ticker;
-    else return detail::dropped(DropReason::unknown_type);
+    if (event_type == "trade" || event_type == "aggTrade")
+      f.kind = MsgKind::trade;
+    else if (event_type == "kline")
+      f.kind = MsgKind::kline;
+    else if (event_type.ends_with("icker"))
+      f.kind = MsgKind::ticker;
+    else
+      return detail::dropped(DropReason::unknown_type);
     return f;
   }
   if (has_update_id && (has_bid_levels || has_ask_levels)) {
@@ -275,8 +289,7 @@ ParsedFrame BinanceParser::Impl::parse_frame(std::string_view frame) noexcept {
   }
   const InstrumentId instrument = symbols.find_binance(stream.substr(0, at));
   od::object data;
-  if (auto ec = root.find_field_unordered("data").get_object().get(data);
-      ec != simdjson::SUCCESS) {
+  if (auto ec = root.find_field_unordered("data").get_object().get(data); ec != simdjson::SUCCESS) {
     return fail(ec == simdjson::NO_SUCH_FIELD ? DropReason::missing_field : detail::from_error(ec));
   }
   if (instrument == kNoInstrument && kind != StreamKind::unknown) {

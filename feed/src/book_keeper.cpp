@@ -4,9 +4,12 @@ namespace xarb::feed {
 
 std::string_view to_string(BinanceBookSource s) noexcept {
   switch (s) {
-    case BinanceBookSource::diff_depth: return "diff_depth";
-    case BinanceBookSource::partial_depth: return "partial_depth";
-    case BinanceBookSource::book_ticker: return "book_ticker";
+    case BinanceBookSource::diff_depth:
+      return "diff_depth";
+    case BinanceBookSource::partial_depth:
+      return "partial_depth";
+    case BinanceBookSource::book_ticker:
+      return "book_ticker";
   }
   return "unknown";
 }
@@ -46,8 +49,7 @@ ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
   switch (source_) {
     case BinanceBookSource::diff_depth: {
       book::DiffSyncBook* b = binance_diff_[f.instrument].get();
-      if (b == nullptr ||
-          (f.kind != MsgKind::depth_diff && f.kind != MsgKind::depth_snapshot)) {
+      if (b == nullptr || (f.kind != MsgKind::depth_diff && f.kind != MsgKind::depth_snapshot)) {
         ++ignored_;
         return out;
       }

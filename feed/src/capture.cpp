@@ -1,11 +1,10 @@
-#include <xarb/feed/capture.hpp>
-
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <cerrno>
 #include <utility>
 
 #include <xarb/core/decimal.hpp>
+#include <xarb/feed/capture.hpp>
 
 #include "json_input.hpp"
 
@@ -73,13 +72,12 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
   event.kind = CaptureKind::malformed;
   od::document doc;
   od::object root;
-  if (length == 0 ||
-      m.parser.iterate(m.line, length, m.capacity).get(doc) != simdjson::SUCCESS ||
+  if (length == 0 || m.parser.iterate(m.line, length, m.capacity).get(doc) != simdjson::SUCCESS ||
       doc.get_object().get(root) != simdjson::SUCCESS) {
     ++malformed_;
     return true;
   }
-  std::string_view type;
+  std::string_view type, venue_name;
   bool ok = true;
   for (auto item : root) {
     od::field field;
@@ -93,6 +91,8 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
       ok = value.get_string().get(type) == simdjson::SUCCESS;
     } else if (key == "url") {
       ok = value.get_string().get(event.url) == simdjson::SUCCESS;
+    } else if (key == "venue") {  // written by xarb record, whose URLs may be loopback ones
+      ok = value.get_string().get(venue_name) == simdjson::SUCCESS;
     } else if (key == "ts") {
       // Receive time in epoch seconds with up to 7 decimals: exact as a Decimal, then ns.
       Decimal seconds;
@@ -105,10 +105,12 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
         ok = false;
       } else if (t == od::json_type::object) {
         od::object o;
-        ok = value.get_object().get(o) == simdjson::SUCCESS && o.raw_json().get(event.msg) == simdjson::SUCCESS;
+        ok = value.get_object().get(o) == simdjson::SUCCESS &&
+             o.raw_json().get(event.msg) == simdjson::SUCCESS;
       } else if (t == od::json_type::array) {
         od::array a;
-        ok = value.get_array().get(a) == simdjson::SUCCESS && a.raw_json().get(event.msg) == simdjson::SUCCESS;
+        ok = value.get_array().get(a) == simdjson::SUCCESS &&
+             a.raw_json().get(event.msg) == simdjson::SUCCESS;
       } else if (t == od::json_type::string) {
         ok = value.get_string().get(event.msg) == simdjson::SUCCESS;  // a text frame
       } else {
@@ -122,13 +124,25 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
     event.kind = CaptureKind::malformed;
     return true;
   }
-  if (type == "ws") event.kind = CaptureKind::ws;
-  else if (type == "http") event.kind = CaptureKind::http;
-  else if (type == "ws_connect") event.kind = CaptureKind::ws_connect;
-  else if (type == "ws_send") event.kind = CaptureKind::ws_send;
-  else event.kind = CaptureKind::other;
+  if (type == "ws")
+    event.kind = CaptureKind::ws;
+  else if (type == "http")
+    event.kind = CaptureKind::http;
+  else if (type == "ws_connect")
+    event.kind = CaptureKind::ws_connect;
+  else if (type == "ws_send")
+    event.kind = CaptureKind::ws_send;
+  else
+    event.kind = CaptureKind::other;
 
-  if (!event.url.empty()) {
+  if (venue_name == "binance" || venue_name == "upbit") {
+    event.venue = venue_name == "binance" ? Venue::binance : Venue::upbit;
+    event.venue_known = true;
+    if (event.kind == CaptureKind::ws_connect) {
+      m.ws_venue = event.venue;
+      m.ws_venue_known = true;
+    }
+  } else if (!event.url.empty()) {
     event.venue_known = venue_of_url(event.url, event.venue);
     if (event.kind == CaptureKind::ws_connect && event.venue_known) {
       m.ws_venue = event.venue;
@@ -219,7 +233,8 @@ bool discover_symbols(const std::string& path, SymbolMap& map, std::string& erro
         if (obj.find_field_unordered("codes").get_array().get(codes) != simdjson::SUCCESS) continue;
         for (auto code : codes) {
           std::string_view c;
-          if (code.get_string().get(c) == simdjson::SUCCESS) add_upbit(map, c.substr(0, c.find('.')));
+          if (code.get_string().get(c) == simdjson::SUCCESS)
+            add_upbit(map, c.substr(0, c.find('.')));
         }
       }
     }

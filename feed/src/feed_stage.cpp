@@ -1,4 +1,8 @@
-#include <xarb/feed/feed_stage.hpp>
+#include <deque>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,14 +14,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <deque>
-#include <optional>
-#include <random>
-#include <stdexcept>
-#include <vector>
 
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/binance_parser.hpp>
+#include <xarb/feed/feed_stage.hpp>
 #include <xarb/feed/upbit_parser.hpp>
 
 namespace xarb::feed {
@@ -191,23 +191,28 @@ class Connection {
     const unsigned epoch = ++epoch_;
     writing_ = false;
     ws_ = std::make_unique<Ws>(impl_.io, tls_);
-    resolver_.async_resolve(url_.host, url_.port, [this, epoch](error_code ec, tcp::resolver::results_type results) {
-      if (epoch != epoch_) return;
-      if (ec) return fail(ec, "resolve");
-      beast::get_lowest_layer(*ws_).expires_after(impl_.options.connect_timeout);
-      beast::get_lowest_layer(*ws_).async_connect(results, [this, epoch](error_code ec2, const tcp::endpoint&) {
-        if (epoch != epoch_) return;
-        if (ec2) return fail(ec2, "connect");
-        if (!prepare_tls(ws_->next_layer(), url_.host)) {
-          return fail(error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()), "tls setup");
-        }
-        ws_->next_layer().async_handshake(ssl::stream_base::client, [this, epoch](error_code ec3) {
+    resolver_.async_resolve(
+        url_.host, url_.port, [this, epoch](error_code ec, tcp::resolver::results_type results) {
           if (epoch != epoch_) return;
-          if (ec3) return fail(ec3, "tls handshake");
-          on_tls(epoch);
+          if (ec) return fail(ec, "resolve");
+          beast::get_lowest_layer(*ws_).expires_after(impl_.options.connect_timeout);
+          beast::get_lowest_layer(*ws_).async_connect(
+              results, [this, epoch](error_code ec2, const tcp::endpoint&) {
+                if (epoch != epoch_) return;
+                if (ec2) return fail(ec2, "connect");
+                if (!prepare_tls(ws_->next_layer(), url_.host)) {
+                  return fail(error_code(static_cast<int>(::ERR_get_error()),
+                                         net::error::get_ssl_category()),
+                              "tls setup");
+                }
+                ws_->next_layer().async_handshake(ssl::stream_base::client,
+                                                  [this, epoch](error_code ec3) {
+                                                    if (epoch != epoch_) return;
+                                                    if (ec3) return fail(ec3, "tls handshake");
+                                                    on_tls(epoch);
+                                                  });
+              });
         });
-      });
-    });
   }
 
   void on_tls(unsigned epoch) {
@@ -389,31 +394,35 @@ class SnapshotFetcher {
     current_ = queue_.front();
     queue_.pop_front();
     ++stats().snapshot_requests;
-    target_ = base_.target + "/api/v3/depth?symbol=" +
-              std::string(impl_.symbols[current_].binance_symbol.view()) +
+    target_ = base_.target +
+              "/api/v3/depth?symbol=" + std::string(impl_.symbols[current_].binance_symbol.view()) +
               "&limit=" + std::to_string(impl_.options.depth_snapshot_limit);
     const unsigned epoch = ++epoch_;
     stream_ = std::make_unique<Stream>(impl_.io, tls_);
-    resolver_.async_resolve(base_.host, base_.port, [this, epoch](error_code ec, tcp::resolver::results_type r) {
-      if (epoch != epoch_) return;
-      if (ec) return fail(ec, "resolve");
-      beast::get_lowest_layer(*stream_).expires_after(impl_.options.connect_timeout);
-      beast::get_lowest_layer(*stream_).async_connect(r, [this, epoch](error_code ec2, const tcp::endpoint&) {
-        if (epoch != epoch_) return;
-        if (ec2) return fail(ec2, "connect");
-        if (!prepare_tls(*stream_, base_.host)) return fail(net::error::invalid_argument, "tls setup");
-        stream_->async_handshake(ssl::stream_base::client, [this, epoch](error_code ec3) {
+    resolver_.async_resolve(
+        base_.host, base_.port, [this, epoch](error_code ec, tcp::resolver::results_type r) {
           if (epoch != epoch_) return;
-          if (ec3) return fail(ec3, "tls handshake");
-          send(epoch);
+          if (ec) return fail(ec, "resolve");
+          beast::get_lowest_layer(*stream_).expires_after(impl_.options.connect_timeout);
+          beast::get_lowest_layer(*stream_).async_connect(
+              r, [this, epoch](error_code ec2, const tcp::endpoint&) {
+                if (epoch != epoch_) return;
+                if (ec2) return fail(ec2, "connect");
+                if (!prepare_tls(*stream_, base_.host))
+                  return fail(net::error::invalid_argument, "tls setup");
+                stream_->async_handshake(ssl::stream_base::client, [this, epoch](error_code ec3) {
+                  if (epoch != epoch_) return;
+                  if (ec3) return fail(ec3, "tls handshake");
+                  send(epoch);
+                });
+              });
         });
-      });
-    });
   }
 
   void send(unsigned epoch) {
     request_ = {http::verb::get, target_, 11};
-    request_.set(http::field::host, base_.port == "443" ? base_.host : base_.host + ":" + base_.port);
+    request_.set(http::field::host,
+                 base_.port == "443" ? base_.host : base_.host + ":" + base_.port);
     request_.set(http::field::user_agent, "xarb");
     http::async_write(*stream_, request_, [this, epoch](error_code ec, std::size_t) {
       if (epoch != epoch_) return;
@@ -514,8 +523,8 @@ std::size_t FeedStage::Impl::republish_dirty() noexcept {
   std::size_t done = 0;
   for (std::size_t i = 0; i < dirty.size() && dirty_count > 0; ++i) {
     if (dirty[i] == 0) continue;
-    const auto* b = books.book(static_cast<Venue>(i % kVenueCount),
-                               static_cast<InstrumentId>(i / kVenueCount));
+    const auto* b =
+        books.book(static_cast<Venue>(i % kVenueCount), static_cast<InstrumentId>(i / kVenueCount));
     if (b == nullptr) continue;
     const std::int64_t now = clock::mono_ns();
     publish(*b, now, now);
@@ -569,9 +578,10 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
     : impl_(std::make_unique<Impl>(std::move(options), symbols, out, observer)) {
   Impl& m = *impl_;
   std::string streams, codes;
-  const char* suffix = m.options.binance_source == BinanceBookSource::diff_depth      ? "@depth@100ms"
-                       : m.options.binance_source == BinanceBookSource::partial_depth ? "@depth20@100ms"
-                                                                                     : "@bookTicker";
+  const char* suffix = m.options.binance_source == BinanceBookSource::diff_depth ? "@depth@100ms"
+                       : m.options.binance_source == BinanceBookSource::partial_depth
+                           ? "@depth20@100ms"
+                           : "@bookTicker";
   for (const Instrument& i : symbols) {
     if (!i.binance_symbol.empty()) {
       if (!streams.empty()) streams += '/';

@@ -3,14 +3,14 @@
 // Private to feed: helpers shared by the venue parsers. Included only by translation units built
 // with exceptions off (SIMDJSON_EXCEPTIONS=0), so every simdjson error is a checked return value.
 
-#include <simdjson.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string_view>
 #include <utility>
+
+#include <simdjson.h>
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/feed/parsed_frame.hpp>
@@ -126,7 +126,6 @@ inline ParsedFrame dropped(DropReason reason) noexcept {
   f.drop = reason;
   return f;
 }
-
 
 // Maps a simdjson error met while walking a document to a drop reason.
 inline DropReason from_error(simdjson::error_code ec) noexcept {

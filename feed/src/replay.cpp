@@ -1,6 +1,5 @@
-#include <xarb/feed/replay.hpp>
-
 #include <xarb/core/clock.hpp>
+#include <xarb/feed/replay.hpp>
 
 namespace xarb::feed {
 

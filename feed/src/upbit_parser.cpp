@@ -23,10 +23,14 @@ DropReason read_unit(od::value value, Level& ask, Level& bid) noexcept {
     }
     od::value v = field.value();
     Decimal* target = nullptr;
-    if (key == "ap" || key == "ask_price") target = &ask.price;
-    else if (key == "bp" || key == "bid_price") target = &bid.price;
-    else if (key == "as" || key == "ask_size") target = &ask.qty;
-    else if (key == "bs" || key == "bid_size") target = &bid.qty;
+    if (key == "ap" || key == "ask_price")
+      target = &ask.price;
+    else if (key == "bp" || key == "bid_price")
+      target = &bid.price;
+    else if (key == "as" || key == "ask_size")
+      target = &ask.qty;
+    else if (key == "bs" || key == "bid_size")
+      target = &bid.qty;
     if (target == nullptr) continue;
     if (const DropReason r = detail::read_decimal(v, *target); r != DropReason::none) return r;
     if (target->is_negative()) return DropReason::bad_number;
@@ -87,7 +91,8 @@ ParsedFrame UpbitParser::Impl::parse_object(od::object root) noexcept {
         if (auto ec = element.get(unit); ec != simdjson::SUCCESS) {
           return detail::dropped(detail::from_error(ec));
         }
-        if (levels.ask_count == kMaxParsedLevels) return detail::dropped(DropReason::too_many_levels);
+        if (levels.ask_count == kMaxParsedLevels)
+          return detail::dropped(DropReason::too_many_levels);
         r = read_unit(unit, levels.asks[levels.ask_count], levels.bids[levels.bid_count]);
         if (r != DropReason::none) return detail::dropped(r);
         ++levels.ask_count;

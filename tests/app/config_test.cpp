@@ -180,6 +180,19 @@ TEST(ConfigErrors, EnumsListTheirChoices) {
                       "test.toml:2:8: fx.side: \"last\" is not one of \"mid\", \"bid\" or \"ask\"");
 }
 
+TEST(ConfigErrors, FeedSettingsAreChecked) {
+  expect_single_error(cfg("[feed]\nbinance_book = \"depth\"\n"),
+                      "test.toml:2:16: feed.binance_book: \"depth\" is not one of \"diff_depth\", "
+                      "\"partial_depth\" or \"book_ticker\"");
+  expect_single_error(
+      cfg("[feed]\nreconnect_min_ms = 500\nreconnect_max_ms = 100\n"),
+      "test.toml:3:20: feed.reconnect_max_ms: must be at least feed.reconnect_min_ms");
+  const LoadResult r = parse(cfg("[feed]\nbinance_book = \"book_ticker\"\nwatchdog_ms = 3000\n"));
+  ASSERT_TRUE(r.ok()) << issues(r);
+  EXPECT_EQ(r.config.feed.binance_book, feed::BinanceBookSource::book_ticker);
+  EXPECT_EQ(r.config.feed.watchdog_ms, 3000);
+}
+
 TEST(ConfigErrors, DecimalsAreExactOrRejected) {
   expect_single_error("[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.123456789\"\n",
                       "test.toml:3:13: symbols[0].trade_qty: \"0.123456789\" is not a decimal "

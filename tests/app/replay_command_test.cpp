@@ -1,11 +1,11 @@
-#include <xarb/app/replay_command.hpp>
-
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <xarb/app/replay_command.hpp>
 
 #include "test_support.hpp"
 
@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 fs::path capture(const char* name) { return test::shared_data() / name; }
 
 fs::path out_file(const char* name) {
-  return fs::temp_directory_path() / (std::string("xarb_replay_") + std::to_string(::getpid()) + name);
+  return fs::temp_directory_path() /
+         (std::string("xarb_replay_") + std::to_string(::getpid()) + name);
 }
 
 std::size_t count_lines(const std::string& text) {

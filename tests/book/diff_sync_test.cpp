@@ -1,8 +1,8 @@
-#include <xarb/book/diff_sync.hpp>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include <vector>
+#include <xarb/book/diff_sync.hpp>
 
 namespace xarb::book {
 namespace {
@@ -18,8 +18,8 @@ struct Diff {
 TEST(DiffSync, BuffersUntilTheSnapshotThenAppliesWhatFollowsIt) {
   DiffSyncBook b(Venue::binance, 0);
   EXPECT_TRUE(b.needs_snapshot());
-  const Diff e1{95, 99, {{d(10), d(1)}}, {}};      // before the snapshot: dropped
-  const Diff e2{100, 104, {{d(11), d(2)}}, {}};    // straddles lastUpdateId + 1 = 101
+  const Diff e1{95, 99, {{d(10), d(1)}}, {}};    // before the snapshot: dropped
+  const Diff e2{100, 104, {{d(11), d(2)}}, {}};  // straddles lastUpdateId + 1 = 101
   const Diff e3{105, 106, {}, {{d(20), d(3)}}};
   EXPECT_EQ(b.on_diff(e1.view()), SyncResult::buffered);
   EXPECT_EQ(b.on_diff(e2.view()), SyncResult::buffered);
@@ -47,8 +47,9 @@ TEST(DiffSync, SnapshotOlderThanTheBufferIsRefused) {
 
 TEST(DiffSync, AGapMakesTheBookStaleUntilTheNextSnapshot) {
   DiffSyncBook b(Venue::binance, 0);
-  ASSERT_EQ(b.on_snapshot({100, std::vector<Level>{{d(9), d(1)}}, std::vector<Level>{{d(11), d(1)}}}),
-            SyncResult::applied);
+  ASSERT_EQ(
+      b.on_snapshot({100, std::vector<Level>{{d(9), d(1)}}, std::vector<Level>{{d(11), d(1)}}}),
+      SyncResult::applied);
   EXPECT_EQ(b.on_diff(Diff{101, 102, {}, {}}.view()), SyncResult::applied);
   EXPECT_EQ(b.on_diff(Diff{101, 102, {}, {}}.view()), SyncResult::ignored_old);
   EXPECT_EQ(b.on_diff(Diff{104, 105, {}, {}}.view()), SyncResult::gap);  // 103 is missing
@@ -77,8 +78,9 @@ TEST(DiffSync, AGapInsideTheBufferKeepsTheLaterEventsForTheNextSnapshot) {
 
 TEST(DiffSync, ACrossedBookIsDiscarded) {
   DiffSyncBook b(Venue::binance, 0);
-  ASSERT_EQ(b.on_snapshot({10, std::vector<Level>{{d(9), d(1)}}, std::vector<Level>{{d(11), d(1)}}}),
-            SyncResult::applied);
+  ASSERT_EQ(
+      b.on_snapshot({10, std::vector<Level>{{d(9), d(1)}}, std::vector<Level>{{d(11), d(1)}}}),
+      SyncResult::applied);
   EXPECT_EQ(b.on_diff(Diff{11, 11, {{d(12), d(1)}}, {}}.view()), SyncResult::crossed);
   EXPECT_TRUE(b.needs_snapshot());
   EXPECT_TRUE(b.book().flags() & book_flags::kStale);

@@ -1,11 +1,11 @@
-#include <xarb/book/order_book.hpp>
-
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <map>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <xarb/book/order_book.hpp>
 
 namespace xarb::book {
 namespace {
@@ -87,9 +87,15 @@ TEST(L2Book, RandomStreamsMatchAMapReference) {
     book.apply(bid ? std::span<const Level>(&l, 1) : std::span<const Level>(),
                bid ? std::span<const Level>() : std::span<const Level>(&l, 1), 0, 0);
     if (bid) {
-      if (q == 0) ref_bids.erase(p); else ref_bids[p] = q;
+      if (q == 0)
+        ref_bids.erase(p);
+      else
+        ref_bids[p] = q;
     } else {
-      if (q == 0) ref_asks.erase(p); else ref_asks[p] = q;
+      if (q == 0)
+        ref_asks.erase(p);
+      else
+        ref_asks[p] = q;
     }
     ASSERT_EQ(book.bids().size(), ref_bids.size());
     ASSERT_EQ(book.asks().size(), ref_asks.size());

@@ -1,10 +1,9 @@
-#include <xarb/feed/binance_parser.hpp>
-
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/capture.hpp>
 
 #include "test_support.hpp"
@@ -123,29 +122,33 @@ std::string big_frame() {
 INSTANTIATE_TEST_SUITE_P(
     Frames, BinanceBadInput,
     ::testing::Values(
-        Bad{"Empty", "", DropReason::malformed},
-        Bad{"NotJson", "hello", DropReason::malformed},
+        Bad{"Empty", "", DropReason::malformed}, Bad{"NotJson", "hello", DropReason::malformed},
         Bad{"Truncated", R"({"u":400900217,"s":"BNBUSDT","b":"25.3519)", DropReason::malformed},
-        Bad{"TruncatedDepth", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1","2"],["3")",
+        Bad{"TruncatedDepth",
+            R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1","2"],["3")",
             DropReason::malformed},
         Bad{"Array", "[1,2,3]", DropReason::wrong_type},
         Bad{"PriceAsObject", R"({"u":1,"s":"BNBUSDT","b":{},"B":"1","a":"2","A":"1"})",
             DropReason::wrong_type},
         Bad{"IdAsString", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":"1","u":2,"b":[],"a":[]})",
             DropReason::wrong_type},
-        Bad{"ThirtyDigitPrice", R"({"u":1,"s":"BNBUSDT","b":"123456789012345678901234567890","B":"1","a":"2","A":"1"})",
+        Bad{"ThirtyDigitPrice",
+            R"({"u":1,"s":"BNBUSDT","b":"123456789012345678901234567890","B":"1","a":"2","A":"1"})",
             DropReason::bad_number},
         Bad{"TooPrecise", R"({"u":1,"s":"BNBUSDT","b":"1.123456789","B":"1","a":"2","A":"1"})",
             DropReason::bad_number},
-        Bad{"NegativeQty", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1","-2"]],"a":[]})",
+        Bad{"NegativeQty",
+            R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1","-2"]],"a":[]})",
             DropReason::bad_number},
-        Bad{"NegativeTickerPrice", R"({"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"-25.36520000","A":"40.66000000"})",
+        Bad{"NegativeTickerPrice",
+            R"({"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"-25.36520000","A":"40.66000000"})",
             DropReason::bad_number},
         Bad{"IdsBackwards", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":5,"u":2,"b":[],"a":[]})",
             DropReason::bad_number},
         Bad{"MissingLastId", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"b":[],"a":[]})",
             DropReason::missing_field},
-        Bad{"ShortLevel", R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1"]],"a":[]})",
+        Bad{"ShortLevel",
+            R"({"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1"]],"a":[]})",
             DropReason::missing_field},
         Bad{"UnknownSymbol", R"({"u":1,"s":"XRPUSDT","b":"1","B":"1","a":"2","A":"1"})",
             DropReason::unknown_symbol},
@@ -173,8 +176,9 @@ TEST(BinanceParserCaptures, EveryFrameOfEveryCaptureParses) {
       ASSERT_NE(e.kind, CaptureKind::malformed) << name << " line " << reader->lines();
       if (e.kind == CaptureKind::ws) {
         const ParsedFrame f = p.parse(e.msg);
-        ASSERT_NE(f.kind, MsgKind::dropped) << name << " line " << reader->lines() << ": "
-                                            << to_string(f.drop) << "\n" << e.msg.substr(0, 300);
+        ASSERT_NE(f.kind, MsgKind::dropped)
+            << name << " line " << reader->lines() << ": " << to_string(f.drop) << "\n"
+            << e.msg.substr(0, 300);
       } else if (e.kind == CaptureKind::http) {
         const std::size_t at = e.url.find("symbol=");
         const ParsedFrame f = p.parse_depth_snapshot(
@@ -192,7 +196,8 @@ TEST(BinanceParserCaptures, EveryFrameOfEveryCaptureParses) {
   EXPECT_EQ(total.count(MsgKind::kline), 157u);
   EXPECT_EQ(total.count(MsgKind::depth_snapshot), 31u);
   EXPECT_EQ(snapshots, 31u);
-  std::printf("simdjson kernel: %.*s\n", static_cast<int>(json_kernel().size()), json_kernel().data());
+  std::printf("simdjson kernel: %.*s\n", static_cast<int>(json_kernel().size()),
+              json_kernel().data());
 }
 
 }  // namespace

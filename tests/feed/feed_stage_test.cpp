@@ -1,17 +1,16 @@
 // The live feed over real sockets: an in-test TLS websocket + REST server on 127.0.0.1 plays a
 // recorded Binance capture (keeping its own std::map reference books, from which it answers
 // depth snapshots) or Upbit orderbooks; the feed connects with certificate verification on.
-#include <xarb/feed/feed_stage.hpp>
-
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
 #include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
 #include <xarb/feed/capture.hpp>
+#include <xarb/feed/feed_stage.hpp>
 
 #include "test_support.hpp"
 #include "tls_test_server.hpp"
@@ -36,7 +35,9 @@ class BinanceVenue {
     std::string error;
     auto reader = CaptureReader::open(
         (test::shared_data() /
-         "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl").string(), error);
+         "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl")
+            .string(),
+        error);
     CaptureEvent e;
     std::vector<std::pair<std::string, std::string>> ws;  // (symbol or "", frame)
     while (reader->next(e)) {
@@ -183,8 +184,12 @@ class BinanceVenue {
   }
   template <class Side>
   static void set(Side& side, simdjson::dom::array l) {
-    const std::int64_t p = mantissa(std::string_view(l.at(0))), q = mantissa(std::string_view(l.at(1)));
-    if (q == 0) side.erase(p); else side[p] = q;
+    const std::int64_t p = mantissa(std::string_view(l.at(0))),
+                       q = mantissa(std::string_view(l.at(1)));
+    if (q == 0)
+      side.erase(p);
+    else
+      side[p] = q;
   }
   void apply(const std::string& symbol, const std::string& frame) {
     simdjson::dom::parser dom;
@@ -250,7 +255,11 @@ TEST(FeedStage, BinanceBooksOverTlsEqualTheServersBooks) {
   feed.start();
   const bool done = test::poll_until(
       [&] { return f.venue.done() && feed.stats(Venue::binance).frames == f.venue.frame_count(); },
-      [&] { feed.run_for(5ms); consumer.drain(); }, 60s);
+      [&] {
+        feed.run_for(5ms);
+        consumer.drain();
+      },
+      60s);
   ASSERT_TRUE(done) << "frames " << feed.stats(Venue::binance).frames << " of "
                     << f.venue.frame_count() << "; " << feed.stats(Venue::binance).last_error;
   feed.run_for(20ms);
@@ -277,7 +286,11 @@ TEST(FeedStage, AKilledConnectionReconnectsResubscribesAndResyncs) {
   // Frames in flight when the connection died are lost; the snapshot fetched after the
   // reconnect covers them, so the books still end equal to the server's.
   const bool done = test::poll_until([&] { return f.venue.caught_up(feed, symbols); },
-                                     [&] { feed.run_for(5ms); consumer.drain(); }, 60s);
+                                     [&] {
+                                       feed.run_for(5ms);
+                                       consumer.drain();
+                                     },
+                                     60s);
   ASSERT_TRUE(done) << feed.stats(Venue::binance).last_error;
   const VenueFeedStats& st = feed.stats(Venue::binance);
   EXPECT_EQ(st.connects, 2u);
@@ -299,9 +312,16 @@ TEST(FeedStage, TheWatchdogReconnectsASilentFeed) {
   o.watchdog = 300ms;
   FeedStage feed(o, symbols, ring);
   feed.start();
-  const bool tripped = test::poll_until([&] { return feed.stats(Venue::binance).watchdog_trips >= 1 &&
-                                                     feed.stats(Venue::binance).connects >= 2; },
-                                        [&] { feed.run_for(5ms); consumer.drain(); }, 30s);
+  const bool tripped = test::poll_until(
+      [&] {
+        return feed.stats(Venue::binance).watchdog_trips >= 1 &&
+               feed.stats(Venue::binance).connects >= 2;
+      },
+      [&] {
+        feed.run_for(5ms);
+        consumer.drain();
+      },
+      30s);
   EXPECT_TRUE(tripped) << feed.stats(Venue::binance).last_error;
   EXPECT_NE(feed.stats(Venue::binance).last_error.find("watchdog"), std::string::npos);
   feed.stop();
@@ -316,7 +336,11 @@ TEST(FeedStage, BeastAnswersTheServersPings) {
   FeedStage feed(binance_options(f.server), symbols, ring);
   feed.start();
   const bool ponged = test::poll_until([&] { return f.venue.pongs.load() >= 1; },
-                                       [&] { feed.run_for(5ms); consumer.drain(); }, 60s);
+                                       [&] {
+                                         feed.run_for(5ms);
+                                         consumer.drain();
+                                       },
+                                       60s);
   EXPECT_TRUE(ponged);
   EXPECT_GE(feed.stats(Venue::binance).pings_received, 1u);
   feed.stop();
@@ -342,7 +366,8 @@ TEST(FeedStage, AnUntrustedCertificateIsRefused) {
 TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
   std::string subscription;
   std::atomic<int> pings{0};
-  const std::string book = test::read_file(test::source_dir() / "tests/data/upbit/ws_orderbook_default.json");
+  const std::string book =
+      test::read_file(test::source_dir() / "tests/data/upbit/ws_orderbook_default.json");
   test::TlsTestServer server(
       [&](test::WsPeer& peer, int) {
         const auto sub = peer.receive();
@@ -374,10 +399,17 @@ TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
   FeedStage feed(o, symbols, ring);
   feed.start();
   const bool ok = test::poll_until(
-      [&] { return pings.load() >= 2 && feed.parser_stats(Venue::upbit).count(MsgKind::status) >= 2; },
-      [&] { feed.run_for(5ms); consumer.drain(); }, 20s);
+      [&] {
+        return pings.load() >= 2 && feed.parser_stats(Venue::upbit).count(MsgKind::status) >= 2;
+      },
+      [&] {
+        feed.run_for(5ms);
+        consumer.drain();
+      },
+      20s);
   ASSERT_TRUE(ok) << feed.stats(Venue::upbit).last_error;
-  EXPECT_NE(subscription.find(R"({"type":"orderbook","codes":["KRW-BTC","KRW-USDT"]})"), std::string::npos)
+  EXPECT_NE(subscription.find(R"({"type":"orderbook","codes":["KRW-BTC","KRW-USDT"]})"),
+            std::string::npos)
       << subscription;
   EXPECT_NE(subscription.find(R"("ticket":"xarb-)"), std::string::npos);
   EXPECT_NE(subscription.find(R"({"format":"DEFAULT"})"), std::string::npos);

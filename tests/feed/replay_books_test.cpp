@@ -1,16 +1,16 @@
 // Book correctness on the real Binance captures: every applied event is checked against a slow,
 // obvious reference built in the test (its own JSON parsing with simdjson's DOM API, std::map
 // books, the synchronisation rules written out again).
-#include <xarb/feed/replay.hpp>
-
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <xarb/feed/replay.hpp>
 
 #include "alloc_counter.hpp"
 #include "test_support.hpp"
@@ -41,7 +41,10 @@ struct RefBook {
   std::vector<RefDiff> buffer;
 
   static void set(auto& side, std::int64_t p, std::int64_t q) {
-    if (q == 0) side.erase(p); else side[p] = q;
+    if (q == 0)
+      side.erase(p);
+    else
+      side[p] = q;
   }
   // Returns true when the event was applied.
   bool apply(const RefDiff& e) {
@@ -63,7 +66,8 @@ struct RefBook {
 std::vector<std::pair<std::int64_t, std::int64_t>> levels(simdjson::dom::array arr) {
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
   for (simdjson::dom::array pair : arr) {
-    out.emplace_back(mantissa(std::string_view(pair.at(0))), mantissa(std::string_view(pair.at(1))));
+    out.emplace_back(mantissa(std::string_view(pair.at(0))),
+                     mantissa(std::string_view(pair.at(1))));
   }
   return out;
 }
@@ -94,7 +98,7 @@ void expect_same_top(const BookSnapshot& s, const RefBook& ref, const std::strin
 }
 
 struct CaptureCheck {
-  std::uint64_t applied = 0;      // diff events the reference applied
+  std::uint64_t applied = 0;  // diff events the reference applied
   std::uint64_t snapshots = 0;
   std::uint64_t compared = 0;
 };
@@ -161,8 +165,10 @@ CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol 
       const std::uint64_t id = uint64_t(msg["lastUpdateId"]);
       ref.bids.clear();
       ref.asks.clear();
-      for (auto [p, q] : levels(msg["bids"])) if (q != 0) ref.bids[p] = q;
-      for (auto [p, q] : levels(msg["asks"])) if (q != 0) ref.asks[p] = q;
+      for (auto [p, q] : levels(msg["bids"]))
+        if (q != 0) ref.bids[p] = q;
+      for (auto [p, q] : levels(msg["asks"]))
+        if (q != 0) ref.asks[p] = q;
       ref.last = id;
       ref.synced = true;
       ref.first = true;
@@ -170,7 +176,10 @@ CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol 
       ref.buffer.clear();
       for (const RefDiff& d : pending) {
         if (d.last <= id) continue;
-        if (!ref.synced) { ref.buffer.push_back(d); continue; }
+        if (!ref.synced) {
+          ref.buffer.push_back(d);
+          continue;
+        }
         if (ref.apply(d)) ++result.applied;
       }
       ref_applied = ref.synced;
@@ -195,7 +204,8 @@ CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol 
 std::vector<fs::path> binance_depth_captures() {
   std::vector<fs::path> out;
   for (const auto& entry : fs::directory_iterator(test::shared_data() / "binance")) {
-    if (entry.path().filename().string().find("depth") != std::string::npos) out.push_back(entry.path());
+    if (entry.path().filename().string().find("depth") != std::string::npos)
+      out.push_back(entry.path());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -220,7 +230,8 @@ TEST(ReplayBooks, EveryAppliedEventMatchesTheReferenceOnAllBinanceCaptures) {
 }
 
 TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
-  const fs::path f = test::shared_data() / "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl";
+  const fs::path f = test::shared_data() /
+                     "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl";
   bool saw_gap = false;
   // The 50th diff of BTCUSDT never arrives.
   const CaptureCheck c = check_capture(f, "BTCUSDT", 50, &saw_gap);
@@ -255,7 +266,8 @@ TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
 
 TEST(ReplayBooks, ReplayAtSteadyStateDoesNotAllocate) {
   XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
-  const fs::path f = test::shared_data() / "binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl";
+  const fs::path f =
+      test::shared_data() / "binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl";
   SymbolMap symbols;
   std::string error;
   ASSERT_TRUE(discover_symbols(f.string(), symbols, error));

@@ -1,12 +1,11 @@
-#include <xarb/feed/upbit_parser.hpp>
-
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include <xarb/book/order_book.hpp>
 #include <xarb/feed/capture.hpp>
+#include <xarb/feed/upbit_parser.hpp>
 
 #include "test_support.hpp"
 
@@ -76,7 +75,8 @@ TEST(UpbitParser, RecognisesStatusErrorsTickerAndTrade) {
     std::size_t end = tickers.find('\n', start);
     if (end == std::string::npos) end = tickers.size();
     if (end > start) {
-      EXPECT_EQ(p.parse(std::string_view(tickers).substr(start, end - start)).kind, MsgKind::ticker);
+      EXPECT_EQ(p.parse(std::string_view(tickers).substr(start, end - start)).kind,
+                MsgKind::ticker);
       ++n;
     }
     start = end + 1;
@@ -94,11 +94,16 @@ TEST(UpbitParser, BadInputIsCountedAndDropped) {
   const Case cases[] = {
       {"", DropReason::malformed},
       {"PONG", DropReason::malformed},
-      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":1,"bp":1,"as":1)", DropReason::malformed},
-      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":"x","bp":1,"as":1,"bs":1}]})", DropReason::bad_number},
-      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":1e40,"bp":1,"as":1,"bs":1}]})", DropReason::bad_number},
-      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":123456789012345678901234567890,"bp":1,"as":1,"bs":1}]})", DropReason::bad_number},
-      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":1,"bp":1,"as":1}]})", DropReason::missing_field},
+      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":1,"bp":1,"as":1)",
+       DropReason::malformed},
+      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":"x","bp":1,"as":1,"bs":1}]})",
+       DropReason::bad_number},
+      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":1e40,"bp":1,"as":1,"bs":1}]})",
+       DropReason::bad_number},
+      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":123456789012345678901234567890,"bp":1,"as":1,"bs":1}]})",
+       DropReason::bad_number},
+      {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":[{"ap":1,"bp":1,"as":1}]})",
+       DropReason::missing_field},
       {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1,"obu":{}})", DropReason::wrong_type},
       {R"({"ty":"orderbook","cd":"KRW-BTC","tms":1})", DropReason::missing_field},
       {R"({"ty":"orderbook","cd":"KRW-DOGE","tms":1,"obu":[]})", DropReason::unknown_symbol},
@@ -130,8 +135,8 @@ TEST(UpbitParserCaptures, EverySimpleFrameParses) {
     while (reader->next(e)) {
       if (e.kind != CaptureKind::ws) continue;
       const ParsedFrame f = p.parse(e.msg);
-      ASSERT_NE(f.kind, MsgKind::dropped) << name << " line " << reader->lines() << ": "
-                                          << to_string(f.drop);
+      ASSERT_NE(f.kind, MsgKind::dropped)
+          << name << " line " << reader->lines() << ": " << to_string(f.drop);
       if (f.kind == MsgKind::orderbook) {
         ASSERT_EQ(f.bids.size(), 15u);  // 2021: 15 levels
         book::L2Book b(Venue::upbit, f.instrument);

@@ -29,9 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static xarb::feed::BookKeeper ticker_books(symbols(), xarb::feed::BinanceBookSource::book_ticker);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (const auto& f : {parser.parse(text), parser.parse_depth_snapshot(text, 0)}) {
-    if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none) std::abort();
-    for (const auto& l : f.bids) if (l.price.is_negative() || l.qty.is_negative()) std::abort();
-    for (const auto& l : f.asks) if (l.price.is_negative() || l.qty.is_negative()) std::abort();
+    if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none)
+      std::abort();
+    for (const auto& l : f.bids)
+      if (l.price.is_negative() || l.qty.is_negative()) std::abort();
+    for (const auto& l : f.asks)
+      if (l.price.is_negative() || l.qty.is_negative()) std::abort();
     (void)diff_books.apply(xarb::Venue::binance, f);
     (void)ticker_books.apply(xarb::Venue::binance, f);
   }

@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static xarb::feed::BookKeeper books(symbols(), xarb::feed::BinanceBookSource::diff_depth);
   const xarb::feed::ParsedFrame f =
       parser.parse(std::string_view(reinterpret_cast<const char*>(data), size));
-  if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none) std::abort();
+  if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none)
+    std::abort();
   const xarb::feed::ApplyOutcome out = books.apply(xarb::Venue::upbit, f);
   if (out.book != nullptr && out.book->bids().size() > xarb::feed::kMaxParsedLevels) std::abort();
   return 0;

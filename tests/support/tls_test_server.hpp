@@ -45,7 +45,9 @@ class TlsTestServer {
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
   [[nodiscard]] const std::string& ca_file() const noexcept { return ca_file_; }
   [[nodiscard]] std::string ws_url() const { return "wss://127.0.0.1:" + std::to_string(port_); }
-  [[nodiscard]] std::string https_url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string https_url() const {
+    return "https://127.0.0.1:" + std::to_string(port_);
+  }
   [[nodiscard]] int connections() const noexcept { return connections_.load(); }
   [[nodiscard]] bool stopping() const noexcept { return stopping_.load(); }
 

@@ -12,6 +12,7 @@
 #include <xarb/core/decimal.hpp>
 #include <xarb/core/ids.hpp>
 #include <xarb/core/wait.hpp>
+#include <xarb/feed/book_keeper.hpp>
 
 namespace xarb::app {
 
@@ -104,6 +105,15 @@ struct ThreadsConfig {
   friend bool operator==(const ThreadsConfig&, const ThreadsConfig&) = default;
 };
 
+struct FeedConfig {
+  feed::BinanceBookSource binance_book = feed::BinanceBookSource::diff_depth;
+  std::int64_t watchdog_ms = 10'000;
+  std::int64_t reconnect_min_ms = 100;
+  std::int64_t reconnect_max_ms = 10'000;
+  std::int64_t upbit_ping_ms = 30'000;
+  friend bool operator==(const FeedConfig&, const FeedConfig&) = default;
+};
+
 struct JournalConfig {
   std::string path = "xarb-journal.sqlite";
   friend bool operator==(const JournalConfig&, const JournalConfig&) = default;
@@ -131,6 +141,7 @@ struct Config {
   FxConfig fx;
   StrategyConfig strategy;
   RiskConfig risk;
+  FeedConfig feed;
   ThreadsConfig threads;
   JournalConfig journal;
   MetricsConfig metrics;

@@ -7,11 +7,11 @@
 namespace xarb::app {
 
 struct ReplayOptions {
-  std::string input;           // capture in the shared/data JSONL format
-  std::string config;          // optional: symbols from this config instead of the capture's
-  std::string emit_books;      // optional: one JSONL line per top-of-book change
+  std::string input;       // capture in the shared/data JSONL format
+  std::string config;      // optional: symbols from this config instead of the capture's
+  std::string emit_books;  // optional: one JSONL line per top-of-book change
   std::string binance_book = "diff_depth";  // diff_depth | partial_depth | book_ticker
-  double speed = 0.0;          // 0: as fast as possible; 1: recorded speed; 2: twice as fast
+  double speed = 0.0;  // 0: as fast as possible; 1: recorded speed; 2: twice as fast
 };
 
 // `xarb replay`: feeds a capture through the engine's parsers and books. Writes a summary to

@@ -27,22 +27,28 @@ struct DepthSnapshot {
 };
 
 enum class SyncResult : std::uint8_t {
-  applied,            // the book changed
-  buffered,           // waiting for a snapshot; kept for after it
-  ignored_old,        // already contained in the book (u <= last applied id)
-  gap,                // a missing update: the book is stale and a snapshot is needed
-  snapshot_too_old,   // the snapshot ends before the first buffered event: fetch another
-  crossed,            // the diff crossed the book: it is stale and a snapshot is needed
+  applied,           // the book changed
+  buffered,          // waiting for a snapshot; kept for after it
+  ignored_old,       // already contained in the book (u <= last applied id)
+  gap,               // a missing update: the book is stale and a snapshot is needed
+  snapshot_too_old,  // the snapshot ends before the first buffered event: fetch another
+  crossed,           // the diff crossed the book: it is stale and a snapshot is needed
 };
 
 [[nodiscard]] constexpr std::string_view to_string(SyncResult r) noexcept {
   switch (r) {
-    case SyncResult::applied: return "applied";
-    case SyncResult::buffered: return "buffered";
-    case SyncResult::ignored_old: return "ignored_old";
-    case SyncResult::gap: return "gap";
-    case SyncResult::snapshot_too_old: return "snapshot_too_old";
-    case SyncResult::crossed: return "crossed";
+    case SyncResult::applied:
+      return "applied";
+    case SyncResult::buffered:
+      return "buffered";
+    case SyncResult::ignored_old:
+      return "ignored_old";
+    case SyncResult::gap:
+      return "gap";
+    case SyncResult::snapshot_too_old:
+      return "snapshot_too_old";
+    case SyncResult::crossed:
+      return "crossed";
   }
   return "unknown";
 }

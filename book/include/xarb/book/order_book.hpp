@@ -50,8 +50,7 @@ class BookSide {
 // Single-threaded: the feed thread that owns it.
 class L2Book {
  public:
-  L2Book(Venue venue, InstrumentId instrument) noexcept
-      : venue_(venue), instrument_(instrument) {}
+  L2Book(Venue venue, InstrumentId instrument) noexcept : venue_(venue), instrument_(instrument) {}
 
   // Replaces both sides (an Upbit orderbook, a Binance partial depth or bookTicker, a REST
   // snapshot). Zero-quantity or zero-price levels (Upbit pads with them) are skipped. Clears the

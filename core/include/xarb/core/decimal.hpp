@@ -134,8 +134,8 @@ class Decimal {
       int_part /= 10;
     } while (int_part != 0);
     const auto shown_chars = static_cast<std::size_t>(shown);
-    const std::size_t length = (m_ < 0 ? 1u : 0u) + static_cast<std::size_t>(n) +
-                               (shown_chars > 0 ? 1 + shown_chars : 0);
+    const std::size_t length =
+        (m_ < 0 ? 1u : 0u) + static_cast<std::size_t>(n) + (shown_chars > 0 ? 1 + shown_chars : 0);
     if (static_cast<std::size_t>(last - first) < length) return {first, Errc::buffer_too_small};
     char* p = first;
     if (m_ < 0) *p++ = '-';
@@ -168,7 +168,8 @@ class Decimal {
     if (negative) ++i;
     const std::size_t int_start = i;
     std::int64_t int_part = 0;
-    while (i < s.size() && is_digit(s[i]) && i - int_start < 10) int_part = int_part * 10 + (s[i++] - '0');
+    while (i < s.size() && is_digit(s[i]) && i - int_start < 10)
+      int_part = int_part * 10 + (s[i++] - '0');
     if (i == int_start || (i < s.size() && is_digit(s[i]))) return false;
     std::int64_t frac = 0;
     int frac_digits = 0;
@@ -181,7 +182,8 @@ class Decimal {
       }
       if (frac_digits == 0 || i != s.size()) return false;
     }
-    const std::int64_t m = int_part * kOne + frac * static_cast<std::int64_t>(pow10(kScale - frac_digits));
+    const std::int64_t m =
+        int_part * kOne + frac * static_cast<std::int64_t>(pow10(kScale - frac_digits));
     out.m_ = negative ? -m : m;
     return true;
   }

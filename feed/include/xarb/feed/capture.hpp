@@ -13,15 +13,17 @@ namespace xarb::feed {
 // One line of a capture in the JSONL format of ../shared/data (see its README):
 //   {"t":"ws","ts":<epoch seconds>,"msg":<frame>}, {"t":"http","url":..,"ts":..,"msg":<body>},
 //   {"t":"ws_connect","url":..}, {"t":"ws_send","msg":..}, {"t":"config",...}.
+// An optional "venue":"binance"|"upbit" (written by xarb record) names the venue outright;
+// otherwise it comes from the URL's host.
 enum class CaptureKind : std::uint8_t { ws, http, ws_connect, ws_send, other, malformed };
 
 struct CaptureEvent {
   CaptureKind kind = CaptureKind::other;
   Venue venue = Venue::binance;  // from the url, or the last ws_connect for frames
   bool venue_known = false;
-  std::int64_t recv_ns = 0;      // the "ts" field; 0 when absent
+  std::int64_t recv_ns = 0;  // the "ts" field; 0 when absent
   std::string_view url;
-  std::string_view msg;          // the message text exactly as captured
+  std::string_view msg;  // the message text exactly as captured
 };
 
 // Venue of a URL by its host, if it names one.

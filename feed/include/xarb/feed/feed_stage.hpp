@@ -37,18 +37,18 @@ struct FeedOptions {
 };
 
 struct VenueFeedStats {
-  std::uint64_t connects = 0;         // websocket handshakes completed
-  std::uint64_t disconnects = 0;      // connections lost or closed, for any reason
-  std::uint64_t watchdog_trips = 0;   // of which: silent longer than the watchdog
+  std::uint64_t connects = 0;           // websocket handshakes completed
+  std::uint64_t disconnects = 0;        // connections lost or closed, for any reason
+  std::uint64_t watchdog_trips = 0;     // of which: silent longer than the watchdog
   std::uint64_t lifetime_renewals = 0;  // of which: Binance's 24 h limit approaching
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t pings_received = 0;   // answered with pongs by Beast
-  std::uint64_t pings_sent = 0;       // Upbit text PINGs
+  std::uint64_t pings_received = 0;  // answered with pongs by Beast
+  std::uint64_t pings_sent = 0;      // Upbit text PINGs
   std::uint64_t snapshot_requests = 0;
   std::uint64_t snapshot_failures = 0;
-  std::uint64_t resyncs = 0;          // books reset on reconnect or gap
-  std::uint64_t ring_full = 0;        // publishes that found the ring full (republished later)
+  std::uint64_t resyncs = 0;    // books reset on reconnect or gap
+  std::uint64_t ring_full = 0;  // publishes that found the ring full (republished later)
   std::string last_error;
 };
 

@@ -14,18 +14,18 @@ namespace xarb::feed {
 
 // What a frame turned out to be. Book kinds carry levels; the others are recognised and counted.
 enum class MsgKind : std::uint8_t {
-  depth_diff,       // Binance depthUpdate (U/u)
-  depth_snapshot,   // Binance REST /api/v3/depth
-  partial_depth,    // Binance depth5/10/20: a full top-N book
-  book_ticker,      // Binance bookTicker: best bid and ask
-  orderbook,        // Upbit orderbook (DEFAULT or SIMPLE): a full book of up to 30 levels
-  trade,            // Binance trade / aggTrade, Upbit trade
-  kline,            // Binance kline
-  ticker,           // Upbit ticker, Binance 24hrTicker
-  status,           // Upbit {"status":"UP"} answering PING
-  subscription,     // Binance {"result":null,"id":N}
-  venue_error,      // Binance {"code","msg"}, Upbit {"error":{"name","message"}}
-  dropped,          // see DropReason
+  depth_diff,      // Binance depthUpdate (U/u)
+  depth_snapshot,  // Binance REST /api/v3/depth
+  partial_depth,   // Binance depth5/10/20: a full top-N book
+  book_ticker,     // Binance bookTicker: best bid and ask
+  orderbook,       // Upbit orderbook (DEFAULT or SIMPLE): a full book of up to 30 levels
+  trade,           // Binance trade / aggTrade, Upbit trade
+  kline,           // Binance kline
+  ticker,          // Upbit ticker, Binance 24hrTicker
+  status,          // Upbit {"status":"UP"} answering PING
+  subscription,    // Binance {"result":null,"id":N}
+  venue_error,     // Binance {"code","msg"}, Upbit {"error":{"name","message"}}
+  dropped,         // see DropReason
   count
 };
 

@@ -19,11 +19,11 @@ class SnapshotSink {
 };
 
 struct ReplayStats {
-  std::uint64_t frames = 0;          // ws frames fed to a parser
-  std::uint64_t rest_snapshots = 0;  // http depth bodies fed to a book
-  std::uint64_t published = 0;       // snapshots handed to the sink
+  std::uint64_t frames = 0;             // ws frames fed to a parser
+  std::uint64_t rest_snapshots = 0;     // http depth bodies fed to a book
+  std::uint64_t published = 0;          // snapshots handed to the sink
   std::uint64_t snapshot_requests = 0;  // times a Binance book asked for a REST snapshot
-  std::uint64_t skipped = 0;         // events with no venue, or not market data
+  std::uint64_t skipped = 0;            // events with no venue, or not market data
 };
 
 // Feeds capture events through the same parsers and books the live feed uses, and publishes a

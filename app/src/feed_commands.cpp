@@ -1,0 +1,284 @@
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <ostream>
+#include <vector>
+
+#include <xarb/app/feed_commands.hpp>
+#include <xarb/core/clock.hpp>
+
+namespace xarb::app {
+namespace {
+
+constexpr int kExitBadInput = 2;
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_signal(int) { g_stop = 1; }
+
+void install_signals() {
+  g_stop = 0;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+// Writes JSON text as it is when it is a JSON object or array, else as a JSON string. A raw
+// line break in JSON text can only be whitespace between tokens (strings cannot hold one), so it
+// is written as a space: one record stays one line.
+void write_json_value(std::FILE* f, std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() &&
+         (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+    ++i;
+  if (i < text.size() && (text[i] == '{' || text[i] == '[')) {
+    for (const char c : text) std::fputc(c == '\n' || c == '\r' ? ' ' : c, f);
+    return;
+  }
+  std::fputc('"', f);
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      std::fputc('\\', f);
+      std::fputc(c, f);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      std::fprintf(f, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      std::fputc(c, f);
+    }
+  }
+  std::fputc('"', f);
+}
+
+void write_ts(std::FILE* f, std::int64_t wall_ns) {
+  std::fprintf(f, "%lld.%06lld", static_cast<long long>(wall_ns / 1'000'000'000),
+               static_cast<long long>((wall_ns % 1'000'000'000) / 1000));
+}
+
+class JsonlRecorder : public feed::FrameObserver {
+ public:
+  explicit JsonlRecorder(std::FILE* f) : f_(f) {}
+
+  void on_connect(Venue v, std::string_view url) override {
+    url_[index(v)] = std::string(url);
+    std::fprintf(f_, "{\"t\":\"ws_connect\",\"venue\":\"%s\",\"url\":", to_string(v).data());
+    write_json_value(f_, url);
+    std::fputs(",\"ts\":", f_);
+    write_ts(f_, clock::wall_ns());
+    std::fputs("}\n", f_);
+  }
+  void on_send(Venue v, std::string_view message) override {
+    line("ws_send", v, url_[index(v)], clock::wall_ns(), message);
+  }
+  void on_frame(Venue v, std::int64_t wall_ns, std::string_view frame) override {
+    ++frames;
+    line("ws", v, url_[index(v)], wall_ns, frame);
+  }
+  void on_http(Venue v, std::string_view target, std::int64_t wall_ns,
+               std::string_view body) override {
+    line("http", v, rest_base + std::string(target), wall_ns, body);
+  }
+
+  std::uint64_t frames = 0;
+  std::string rest_base;
+
+ private:
+  void line(const char* type, Venue v, std::string_view url, std::int64_t wall_ns,
+            std::string_view msg) {
+    std::fprintf(f_, "{\"t\":\"%s\",\"venue\":\"%s\",\"url\":", type, to_string(v).data());
+    write_json_value(f_, url);
+    std::fputs(",\"ts\":", f_);
+    write_ts(f_, wall_ns);
+    std::fputs(",\"msg\":", f_);
+    write_json_value(f_, msg);
+    std::fputs("}\n", f_);
+  }
+
+  std::FILE* f_;
+  std::string url_[kVenueCount];
+};
+
+bool load(const std::string& path, Config& config, std::ostream& err) {
+  const LoadResult r = load_config(path);
+  if (!r.ok()) {
+    for (const auto& issue : r.errors) err << issue.to_string() << '\n';
+    return false;
+  }
+  config = r.config;
+  return true;
+}
+
+void print_feed_stats(std::ostream& out, const feed::FeedStage& feed) {
+  for (const Venue v : {Venue::binance, Venue::upbit}) {
+    const feed::VenueFeedStats& s = feed.stats(v);
+    if (s.connects == 0 && s.last_error.empty()) continue;
+    out << "  " << to_string(v) << ": frames " << s.frames << ", bytes " << s.bytes << ", connects "
+        << s.connects << ", disconnects " << s.disconnects << " (watchdog " << s.watchdog_trips
+        << "), resyncs " << s.resyncs << ", snapshots " << s.snapshot_requests << " (failed "
+        << s.snapshot_failures << "), dropped frames "
+        << feed.parser_stats(v).count(feed::MsgKind::dropped);
+    if (!s.last_error.empty()) out << ", last error: " << s.last_error;
+    out << '\n';
+  }
+}
+
+}  // namespace
+
+bool parse_duration(const std::string& text, std::chrono::milliseconds& out) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  const std::string unit = text.substr(used);
+  double ms = 0;
+  if (unit.empty() || unit == "s")
+    ms = value * 1000;
+  else if (unit == "ms")
+    ms = value;
+  else if (unit == "m")
+    ms = value * 60'000;
+  else if (unit == "h")
+    ms = value * 3'600'000;
+  else
+    return false;
+  if (!(ms >= 0)) return false;
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+  return true;
+}
+
+feed::FeedOptions feed_options(const Config& c) {
+  feed::FeedOptions o;
+  o.binance = {c.binance.ws_url, c.binance.rest_url, c.binance.ca_file, true};
+  o.upbit = {c.upbit.ws_url, c.upbit.rest_url, c.upbit.ca_file, true};
+  o.binance_source = c.feed.binance_book;
+  o.watchdog = std::chrono::milliseconds(c.feed.watchdog_ms);
+  o.reconnect_min = std::chrono::milliseconds(c.feed.reconnect_min_ms);
+  o.reconnect_max = std::chrono::milliseconds(c.feed.reconnect_max_ms);
+  o.upbit_ping = std::chrono::milliseconds(c.feed.upbit_ping_ms);
+  o.connect_timeout = std::chrono::milliseconds(c.binance.connect_timeout_ms);
+  return o;
+}
+
+int run_record(const std::string& config_path, const std::string& out_path,
+               std::chrono::milliseconds duration, std::ostream& out, std::ostream& err) {
+  Config config;
+  if (!load(config_path, config, err)) return kExitBadInput;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(out_path.c_str(), "w"),
+                                                       &std::fclose);
+  if (!file) {
+    err << "cannot write " << out_path << '\n';
+    return kExitBadInput;
+  }
+  const SymbolMap symbols = build_symbol_map(config);
+  JsonlRecorder recorder(file.get());
+  recorder.rest_base = config.binance.rest_url;
+  SpscRing<BookSnapshot> ring(4096);
+  std::unique_ptr<feed::FeedStage> feed;
+  try {
+    feed = std::make_unique<feed::FeedStage>(feed_options(config), symbols, ring, &recorder);
+  } catch (const std::exception& e) {
+    err << e.what() << '\n';
+    return kExitBadInput;
+  }
+  install_signals();
+  const std::int64_t until = clock::steady_ns() + std::chrono::nanoseconds(duration).count();
+  feed->start();
+  while (g_stop == 0 && clock::steady_ns() < until) {
+    feed->run_for(std::chrono::milliseconds(20));
+    while (ring.front() != nullptr) ring.pop();  // recording only: the books are not used
+  }
+  feed->stop();
+  std::fflush(file.get());
+  out << "recorded " << recorder.frames << " frames to " << out_path << '\n';
+  print_feed_stats(out, *feed);
+  return 0;
+}
+
+int run_watch(const std::string& config_path, std::chrono::milliseconds duration, std::ostream& out,
+              std::ostream& err) {
+  Config config;
+  if (!load(config_path, config, err)) return kExitBadInput;
+  const SymbolMap symbols = build_symbol_map(config);
+  SpscRing<BookSnapshot> ring(4096);
+  std::unique_ptr<feed::FeedStage> feed;
+  try {
+    feed = std::make_unique<feed::FeedStage>(feed_options(config), symbols, ring);
+  } catch (const std::exception& e) {
+    err << e.what() << '\n';
+    return kExitBadInput;
+  }
+  std::vector<BookSnapshot> latest(symbols.size() * kVenueCount);
+  std::vector<std::int64_t> seen_at(symbols.size() * kVenueCount, 0);
+  install_signals();
+  const std::int64_t start = clock::steady_ns();
+  const std::int64_t until =
+      duration.count() == 0 ? INT64_MAX : start + std::chrono::nanoseconds(duration).count();
+  std::int64_t next_draw = start;
+  (void)clock::calibrate_mono();
+  feed->start();
+  auto draw = [&] {
+    const std::int64_t now = clock::mono_ns();
+    auto top = [&](Venue v, InstrumentId id, bool bid) -> double {
+      const BookSnapshot& s = latest[id * kVenueCount + index(v)];
+      if (!s.tradable()) return 0.0;
+      return bid ? s.bids[0].price.to_double() : s.asks[0].price.to_double();
+    };
+    auto age = [&](Venue v, InstrumentId id) -> std::string {
+      const std::int64_t t = seen_at[id * kVenueCount + index(v)];
+      return t == 0 ? "-" : std::to_string((now - t) / 1'000'000) + "ms";
+    };
+    double fx = 0.0;
+    if (config.fx.source == FxSource::fixed) {
+      fx = config.fx.fixed_rate.to_double();
+    } else if (symbols.fx() != kNoInstrument) {
+      const double b = top(Venue::upbit, symbols.fx(), true),
+                   a = top(Venue::upbit, symbols.fx(), false);
+      if (b > 0 && a > 0)
+        fx = config.fx.side == FxSide::bid ? b : config.fx.side == FxSide::ask ? a : (a + b) / 2;
+    }
+    char line[512];
+    out << "\x1b[H\x1b[2J";  // home, clear: refresh in place
+    std::snprintf(line, sizeof line, "xarb watch  FX %s %.2f KRW/USDT  binance %s  upbit %s\n\n",
+                  config.fx.market.c_str(), fx,
+                  feed->connected(Venue::binance) ? "connected" : "DISCONNECTED",
+                  feed->connected(Venue::upbit) ? "connected" : "DISCONNECTED");
+    out << line;
+    std::snprintf(line, sizeof line, "%-8s %16s %16s %12s %12s %10s %10s %8s %8s\n", "symbol",
+                  "upbit bid KRW", "upbit ask KRW", "bnb bid USDT", "bnb ask USDT", "kimchi %",
+                  "reverse %", "age U", "age B");
+    out << line;
+    for (const Instrument& i : symbols) {
+      if (i.is_fx) continue;
+      const double ub = top(Venue::upbit, i.id, true), ua = top(Venue::upbit, i.id, false);
+      const double bb = top(Venue::binance, i.id, true), ba = top(Venue::binance, i.id, false);
+      const double kimchi = (fx > 0 && ba > 0 && ub > 0) ? (ub / (fx * ba) - 1) * 100 : 0.0;
+      const double reverse = (fx > 0 && bb > 0 && ua > 0) ? (ua / (fx * bb) - 1) * 100 : 0.0;
+      std::snprintf(line, sizeof line, "%-8s %16.0f %16.0f %12.2f %12.2f %10.3f %10.3f %8s %8s\n",
+                    std::string(i.base.view()).c_str(), ub, ua, bb, ba, kimchi, reverse,
+                    age(Venue::upbit, i.id).c_str(), age(Venue::binance, i.id).c_str());
+      out << line;
+    }
+    out.flush();
+  };
+  while (g_stop == 0 && clock::steady_ns() < until) {
+    feed->run_for(std::chrono::milliseconds(20));
+    while (const BookSnapshot* s = ring.front()) {
+      if (s->instrument < symbols.size()) {
+        latest[s->instrument * kVenueCount + index(s->venue)] = *s;
+        seen_at[s->instrument * kVenueCount + index(s->venue)] = clock::mono_ns();
+      }
+      ring.pop();
+    }
+    if (clock::steady_ns() >= next_draw) {
+      draw();
+      next_draw = clock::steady_ns() + 500'000'000;
+    }
+  }
+  draw();
+  feed->stop();
+  out << '\n';
+  print_feed_stats(out, *feed);
+  return 0;
+}
+
+}  // namespace xarb::app

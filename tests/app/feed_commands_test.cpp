@@ -1,0 +1,159 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <xarb/app/feed_commands.hpp>
+#include <xarb/app/replay_command.hpp>
+#include <xarb/feed/capture.hpp>
+
+#include "test_support.hpp"
+#include "tls_test_server.hpp"
+
+namespace xarb::app {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Both venues on one loopback TLS server: Binance bookTicker frames on /stream, Upbit orderbooks
+// (KRW-BTC from the DEFAULT fixture, KRW-USDT around 1,400) on /websocket/v1.
+class TwoVenues {
+ public:
+  TwoVenues()
+      : upbit_btc_(
+            test::read_file(test::source_dir() / "tests/data/upbit/ws_orderbook_default.json")),
+        server_([this](test::WsPeer& peer, int) { serve(peer); },
+                [](const std::string&, int& status) {
+                  status = 404;
+                  return std::string(R"({"code":-1,"msg":"not here"})");
+                }) {}
+
+  const test::TlsTestServer& server() const { return server_; }
+
+  fs::path write_config(const fs::path& dir) const {
+    const fs::path path = dir / "venues.toml";
+    std::ofstream(path) << "[venues.binance]\nws_url = \"" << server_.ws_url()
+                        << "\"\nrest_url = \"" << server_.https_url() << "\"\nca_file = \""
+                        << server_.ca_file() << "\"\n[venues.upbit]\nws_url = \""
+                        << server_.ws_url() << "/websocket/v1\"\nrest_url = \""
+                        << server_.https_url() << "\"\nca_file = \"" << server_.ca_file()
+                        << "\"\n[feed]\nbinance_book = \"book_ticker\"\n"
+                           "[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\n";
+    return path;
+  }
+
+ private:
+  void serve(test::WsPeer& peer) {
+    const bool upbit = peer.target().starts_with("/websocket/v1");
+    if (upbit && !peer.receive()) return;  // the subscription
+    for (std::uint64_t u = 1; !server_.stopping(); ++u) {
+      bool ok = true;
+      if (upbit) {
+        ok =
+            peer.send(upbit_btc_, true) &&
+            peer.send(
+                R"({"type":"orderbook","code":"KRW-USDT","timestamp":1758857403123,"orderbook_units":[{"ask_price":1400.5,"bid_price":1399.5,"ask_size":100,"bid_size":100}]})",
+                true);
+      } else {
+        ok = peer.send(R"({"stream":"btcusdt@bookTicker","data":{"u":)" + std::to_string(u) +
+                           R"(,"s":"BTCUSDT","b":"109990.00","B":"1.5","a":"110000.00","A":"2"}})",
+                       false);
+      }
+      if (!ok) return;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  std::string upbit_btc_;
+  test::TlsTestServer server_;
+};
+
+fs::path temp_dir() {
+  const fs::path dir = fs::temp_directory_path() / ("xarb_feed_cmd_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+TEST(RecordCommand, RecordsBothVenuesInTheSharedFormatAndReplaysIt) {
+  TwoVenues venues;
+  const fs::path dir = temp_dir();
+  const fs::path config = venues.write_config(dir);
+  const fs::path out_file = dir / "recording.jsonl";
+  std::ostringstream out, err;
+  ASSERT_EQ(run_record(config.string(), out_file.string(), 1500ms, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("recorded "), std::string::npos) << out.str();
+
+  // Every line reads back as a capture event with its venue known.
+  std::string error;
+  auto reader = feed::CaptureReader::open(out_file.string(), error);
+  ASSERT_TRUE(reader) << error;
+  feed::CaptureEvent e;
+  int connects = 0, sends = 0, frames[2] = {0, 0};
+  while (reader->next(e)) {
+    ASSERT_NE(e.kind, feed::CaptureKind::malformed) << "line " << reader->lines();
+    ASSERT_TRUE(e.venue_known) << "line " << reader->lines();
+    if (e.kind == feed::CaptureKind::ws_connect) ++connects;
+    if (e.kind == feed::CaptureKind::ws_send) ++sends;
+    if (e.kind == feed::CaptureKind::ws) {
+      ++frames[index(e.venue)];
+      EXPECT_GT(e.recv_ns, 1'700'000'000'000'000'000);
+    }
+  }
+  EXPECT_EQ(connects, 2);
+  EXPECT_EQ(sends, 1);  // the Upbit subscription
+  EXPECT_GT(frames[index(Venue::binance)], 10);
+  EXPECT_GT(frames[index(Venue::upbit)], 10);
+
+  // The recording replays through the same parsers and books.
+  ReplayOptions replay;
+  replay.input = out_file.string();
+  replay.config = config.string();
+  replay.binance_book = "book_ticker";
+  replay.emit_books = (dir / "books.jsonl").string();
+  std::ostringstream rout, rerr;
+  ASSERT_EQ(run_replay(replay, rout, rerr), 0) << rerr.str();
+  const std::string books = test::read_file(replay.emit_books);
+  EXPECT_NE(books.find(R"({"venue":"binance","symbol":"BTCUSDT")"), std::string::npos)
+      << books.substr(0, 300);
+  EXPECT_NE(books.find(R"({"venue":"upbit","symbol":"KRW-BTC")"), std::string::npos);
+  EXPECT_NE(books.find(R"("ask_px":"110000")"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(WatchCommand, ShowsBooksFxAndPremiumBothWays) {
+  TwoVenues venues;
+  const fs::path dir = temp_dir();
+  const fs::path config = venues.write_config(dir);
+  std::ostringstream out, err;
+  ASSERT_EQ(run_watch(config.string(), 1500ms, out, err), 0) << err.str();
+  const std::string screen = out.str();
+  EXPECT_NE(screen.find("FX KRW-USDT 1400.00 KRW/USDT"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("binance connected  upbit connected"), std::string::npos) << screen;
+  // 158,200,000 / (1,400 x 110,000) - 1 = 2.727 %; 158,201,000 / (1,400 x 109,990) - 1 = 2.737 %.
+  EXPECT_NE(screen.find("2.727"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("2.737"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("\x1b[H\x1b[2J"), std::string::npos);  // refreshed in place
+  fs::remove_all(dir);
+}
+
+TEST(FeedCommands, BadConfigsAndDurationsAreRejected) {
+  std::chrono::milliseconds d{};
+  EXPECT_TRUE(parse_duration("90", d));
+  EXPECT_EQ(d, 90'000ms);
+  EXPECT_TRUE(parse_duration("5m", d));
+  EXPECT_EQ(d, 300'000ms);
+  EXPECT_TRUE(parse_duration("250ms", d));
+  EXPECT_EQ(d, 250ms);
+  EXPECT_FALSE(parse_duration("soon", d));
+  EXPECT_FALSE(parse_duration("5 days", d));
+  std::ostringstream out, err;
+  EXPECT_EQ(run_watch("/nonexistent/xarb.toml", 10ms, out, err), 2);
+  EXPECT_NE(err.str().find("cannot open the file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xarb::app
