@@ -48,6 +48,11 @@ std::unique_ptr<CaptureReader> CaptureReader::open(const std::string& path, std:
   return std::unique_ptr<CaptureReader>(new CaptureReader(std::move(impl)));
 }
 
+void CaptureReader::rewind() noexcept {
+  std::rewind(impl_->file);
+  impl_->ws_venue_known = false;
+}
+
 CaptureReader::~CaptureReader() {
   std::fclose(impl_->file);
   std::free(impl_->line);

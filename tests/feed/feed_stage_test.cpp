@@ -327,6 +327,23 @@ TEST(FeedStage, TheWatchdogReconnectsASilentFeed) {
   feed.stop();
 }
 
+TEST(FeedStage, BinanceConnectionsAreRenewedBeforeTheirLifetimeEnds) {
+  Fixture f;
+  const SymbolMap symbols = binance_symbols();
+  SpscRing<BookSnapshot> ring(8192);
+  Consumer consumer{ring};
+  FeedOptions o = binance_options(f.server);
+  o.binance_lifetime = 400ms;  // stands in for Binance's 24 h
+  FeedStage feed(o, symbols, ring);
+  feed.start();
+  const bool renewed = test::poll_until(
+      [&] { return feed.stats(Venue::binance).lifetime_renewals >= 1 && feed.stats(Venue::binance).connects >= 2; },
+      [&] { feed.run_for(5ms); consumer.drain(); }, 30s);
+  EXPECT_TRUE(renewed) << feed.stats(Venue::binance).last_error;
+  EXPECT_EQ(feed.stats(Venue::binance).watchdog_trips, 0u);
+  feed.stop();
+}
+
 TEST(FeedStage, BeastAnswersTheServersPings) {
   Fixture f;
   f.venue.ping_when_done = true;

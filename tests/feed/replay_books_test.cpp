@@ -264,6 +264,30 @@ TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
   EXPECT_FALSE(replayer.books().diff_book(symbols.find_binance("ETHUSDT"))->needs_snapshot());
 }
 
+TEST(ReplayBooks, TheWholeReplayPathDoesNotAllocateAfterWarmUp) {
+  XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
+  const fs::path f = test::shared_data() / "binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl";
+  SymbolMap symbols;
+  std::string error;
+  ASSERT_TRUE(discover_symbols(f.string(), symbols, error));
+  Replayer replayer(symbols, BinanceBookSource::book_ticker);
+  RecordingSink sink;
+  auto reader = CaptureReader::open(f.string(), error);
+  CaptureEvent e;
+  while (reader->next(e)) replayer.feed(e, sink);  // warm-up: buffers reach their sizes
+  reader->rewind();
+  const std::uint64_t published = sink.count;
+  test::AllocationScope scope;
+  std::uint64_t lines = 0;
+  while (reader->next(e)) {
+    replayer.feed(e, sink);
+    ++lines;
+  }
+  EXPECT_EQ(scope.count(), 0u) << "over " << lines << " lines";
+  EXPECT_EQ(lines, 11'369u);
+  EXPECT_GT(sink.count, published);
+}
+
 TEST(ReplayBooks, ReplayAtSteadyStateDoesNotAllocate) {
   XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
   const fs::path f =

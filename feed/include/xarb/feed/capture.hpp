@@ -44,6 +44,9 @@ class CaptureReader {
   // as CaptureKind::malformed (counted), never an exception.
   [[nodiscard]] bool next(CaptureEvent& event) noexcept;
 
+  // Back to the first line (the buffer is kept, so a second pass does not allocate).
+  void rewind() noexcept;
+
   [[nodiscard]] std::uint64_t lines() const noexcept { return lines_; }
   [[nodiscard]] std::uint64_t malformed() const noexcept { return malformed_; }
 
