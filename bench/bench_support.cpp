@@ -64,8 +64,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      std::string name = r.benchmark_name();
+      if (r.error_occurred) continue;
+      // With --benchmark_repetitions the median stands for the benchmark; else the one run.
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (r.run_type != Run::RT_Iteration && !median) continue;
+      if (r.run_type == Run::RT_Iteration && r.repetitions > 1) continue;
+      std::string name = r.run_name.function_name;
       const auto slash = name.find('/');
       if (slash == std::string::npos) continue;
       const std::string base = name.substr(0, slash);
