@@ -97,6 +97,35 @@ bool prepare_tls(beast::ssl_stream<beast::tcp_stream>& stream, const std::string
   return true;
 }
 
+// Resolves `url`, connects within `timeout` and runs the TLS handshake with SNI and host-name
+// verification. Calls done(ec, step) once: ec is empty on success, step names what failed.
+// `alive()` is asked after each step, so a cancelled attempt stops quietly. `stream` and `url`
+// must outlive the attempt.
+template <class Alive, class Done>
+void open_tls(tcp::resolver& resolver, beast::ssl_stream<beast::tcp_stream>& stream, const Url& url,
+              std::chrono::milliseconds timeout, Alive alive, Done done) {
+  resolver.async_resolve(
+      url.host, url.port,
+      [&stream, &url, timeout, alive, done](error_code ec, tcp::resolver::results_type results) {
+        if (!alive()) return;
+        if (ec) return done(ec, "resolve");
+        beast::get_lowest_layer(stream).expires_after(timeout);
+        beast::get_lowest_layer(stream).async_connect(
+            results, [&stream, &url, alive, done](error_code ec2, const tcp::endpoint&) {
+              if (!alive()) return;
+              if (ec2) return done(ec2, "connect");
+              if (!prepare_tls(stream, url.host)) {
+                return done(
+                    error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),
+                    "tls setup");
+              }
+              stream.async_handshake(ssl::stream_base::client, [alive, done](error_code ec3) {
+                if (alive()) done(ec3, "tls handshake");
+              });
+            });
+      });
+}
+
 }  // namespace
 
 class Connection;
@@ -191,27 +220,12 @@ class Connection {
     const unsigned epoch = ++epoch_;
     writing_ = false;
     ws_ = std::make_unique<Ws>(impl_.io, tls_);
-    resolver_.async_resolve(
-        url_.host, url_.port, [this, epoch](error_code ec, tcp::resolver::results_type results) {
-          if (epoch != epoch_) return;
-          if (ec) return fail(ec, "resolve");
-          beast::get_lowest_layer(*ws_).expires_after(impl_.options.connect_timeout);
-          beast::get_lowest_layer(*ws_).async_connect(
-              results, [this, epoch](error_code ec2, const tcp::endpoint&) {
-                if (epoch != epoch_) return;
-                if (ec2) return fail(ec2, "connect");
-                if (!prepare_tls(ws_->next_layer(), url_.host)) {
-                  return fail(error_code(static_cast<int>(::ERR_get_error()),
-                                         net::error::get_ssl_category()),
-                              "tls setup");
-                }
-                ws_->next_layer().async_handshake(ssl::stream_base::client,
-                                                  [this, epoch](error_code ec3) {
-                                                    if (epoch != epoch_) return;
-                                                    if (ec3) return fail(ec3, "tls handshake");
-                                                    on_tls(epoch);
-                                                  });
-              });
+    open_tls(
+        resolver_, ws_->next_layer(), url_, impl_.options.connect_timeout,
+        [this, epoch] { return epoch == epoch_; },
+        [this, epoch](error_code ec, const char* step) {
+          if (ec) return fail(ec, step);
+          on_tls(epoch);
         });
   }
 
@@ -399,23 +413,12 @@ class SnapshotFetcher {
               "&limit=" + std::to_string(impl_.options.depth_snapshot_limit);
     const unsigned epoch = ++epoch_;
     stream_ = std::make_unique<Stream>(impl_.io, tls_);
-    resolver_.async_resolve(
-        base_.host, base_.port, [this, epoch](error_code ec, tcp::resolver::results_type r) {
-          if (epoch != epoch_) return;
-          if (ec) return fail(ec, "resolve");
-          beast::get_lowest_layer(*stream_).expires_after(impl_.options.connect_timeout);
-          beast::get_lowest_layer(*stream_).async_connect(
-              r, [this, epoch](error_code ec2, const tcp::endpoint&) {
-                if (epoch != epoch_) return;
-                if (ec2) return fail(ec2, "connect");
-                if (!prepare_tls(*stream_, base_.host))
-                  return fail(net::error::invalid_argument, "tls setup");
-                stream_->async_handshake(ssl::stream_base::client, [this, epoch](error_code ec3) {
-                  if (epoch != epoch_) return;
-                  if (ec3) return fail(ec3, "tls handshake");
-                  send(epoch);
-                });
-              });
+    open_tls(
+        resolver_, *stream_, base_, impl_.options.connect_timeout,
+        [this, epoch] { return epoch == epoch_; },
+        [this, epoch](error_code ec, const char* step) {
+          if (ec) return fail(ec, step);
+          send(epoch);
         });
   }
 

@@ -104,6 +104,11 @@ class BinanceVenue {
     const std::string symbol = target.substr(at + 7, target.find('&', at) - at - 7);
     std::lock_guard lock(mutex_);
     ++depth_requests;
+    if (depth_failures_left > 0) {
+      --depth_failures_left;
+      status = 500;
+      return R"({"code":-1001,"msg":"Internal error; unable to process your request. Please try again."})";
+    }
     if (books_.count(symbol) == 0) {
       status = 400;
       return R"({"code":-1121,"msg":"Invalid symbol."})";
@@ -170,6 +175,7 @@ class BinanceVenue {
   bool ping_when_done = false;
   std::atomic<std::uint64_t> pongs{0};
   int depth_requests = 0;
+  int depth_failures_left = 0;
 
  private:
   struct Book {
@@ -302,6 +308,34 @@ TEST(FeedStage, AKilledConnectionReconnectsResubscribesAndResyncs) {
   feed.stop();
 }
 
+TEST(FeedStage, AFailedSnapshotLeavesTheBookStaleAndIsRetried) {
+  Fixture f;
+  f.venue.depth_failures_left = 2;  // the venue answers 500 twice
+  const SymbolMap symbols = binance_symbols();
+  SpscRing<BookSnapshot> ring(4096);
+  Consumer consumer{ring};
+  FeedStage feed(binance_options(f.server), symbols, ring);
+  feed.start();
+  bool saw_stale_while_failing = false;
+  const bool done = test::poll_until([&] { return f.venue.caught_up(feed, symbols); },
+                                     [&] {
+                                       feed.run_for(5ms);
+                                       consumer.drain();
+                                       if (feed.stats(Venue::binance).snapshot_failures > 0 &&
+                                           feed.books().diff_book(0)->needs_snapshot()) {
+                                         saw_stale_while_failing = true;
+                                       }
+                                     },
+                                     60s);
+  ASSERT_TRUE(done) << feed.stats(Venue::binance).last_error;
+  EXPECT_EQ(feed.stats(Venue::binance).snapshot_failures, 2u);
+  EXPECT_NE(feed.stats(Venue::binance).last_error.find("HTTP 500"), std::string::npos)
+      << feed.stats(Venue::binance).last_error;
+  EXPECT_TRUE(saw_stale_while_failing);
+  f.venue.expect_same_books(feed, symbols);
+  feed.stop();
+}
+
 TEST(FeedStage, TheWatchdogReconnectsASilentFeed) {
   Fixture f;
   f.venue.stall_after = 300;  // the first connection goes quiet
@@ -337,8 +371,15 @@ TEST(FeedStage, BinanceConnectionsAreRenewedBeforeTheirLifetimeEnds) {
   FeedStage feed(o, symbols, ring);
   feed.start();
   const bool renewed = test::poll_until(
-      [&] { return feed.stats(Venue::binance).lifetime_renewals >= 1 && feed.stats(Venue::binance).connects >= 2; },
-      [&] { feed.run_for(5ms); consumer.drain(); }, 30s);
+      [&] {
+        return feed.stats(Venue::binance).lifetime_renewals >= 1 &&
+               feed.stats(Venue::binance).connects >= 2;
+      },
+      [&] {
+        feed.run_for(5ms);
+        consumer.drain();
+      },
+      30s);
   EXPECT_TRUE(renewed) << feed.stats(Venue::binance).last_error;
   EXPECT_EQ(feed.stats(Venue::binance).watchdog_trips, 0u);
   feed.stop();
