@@ -29,6 +29,11 @@ namespace websocket = beast::websocket;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
+// Bound to the io_context's own executor rather than the type-erased any_io_executor of
+// beast::tcp_stream: completions then run without wrapping each handler in an allocated
+// executor_function, so steady-state reads do not allocate.
+using TcpStream = beast::basic_stream<tcp, net::io_context::executor_type>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 namespace {
 
@@ -87,7 +92,7 @@ std::string lower(std::string_view s) {
 }
 
 // Sets SNI and host-name verification on a TLS stream about to handshake with `host`.
-bool prepare_tls(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& host) {
+bool prepare_tls(TlsStream& stream, const std::string& host) {
   // SSL_set_tlsext_host_name without its C cast.
   if (SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                const_cast<char*>(host.c_str())) != 1) {
@@ -102,7 +107,7 @@ bool prepare_tls(beast::ssl_stream<beast::tcp_stream>& stream, const std::string
 // `alive()` is asked after each step, so a cancelled attempt stops quietly. `stream` and `url`
 // must outlive the attempt.
 template <class Alive, class Done>
-void open_tls(tcp::resolver& resolver, beast::ssl_stream<beast::tcp_stream>& stream, const Url& url,
+void open_tls(tcp::resolver& resolver, TlsStream& stream, const Url& url,
               std::chrono::milliseconds timeout, Alive alive, Done done) {
   resolver.async_resolve(
       url.host, url.port,
@@ -171,7 +176,7 @@ struct FeedStage::Impl {
 // One websocket to one venue, reconnecting forever until stopped.
 class Connection {
  public:
-  using Ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+  using Ws = websocket::stream<TlsStream>;
 
   Connection(FeedStage::Impl& impl, Venue venue, std::string url, ssl::context& tls,
              std::string subscription)
@@ -367,7 +372,7 @@ class Connection {
 // GET /api/v3/depth over HTTPS, one request at a time, retried with backoff on failure.
 class SnapshotFetcher {
  public:
-  using Stream = beast::ssl_stream<beast::tcp_stream>;
+  using Stream = TlsStream;
 
   SnapshotFetcher(FeedStage::Impl& impl, std::string base_url, ssl::context& tls)
       : impl_(impl),

@@ -12,6 +12,7 @@
 #include <xarb/feed/capture.hpp>
 #include <xarb/feed/feed_stage.hpp>
 
+#include "alloc_counter.hpp"
 #include "test_support.hpp"
 #include "tls_test_server.hpp"
 
@@ -277,6 +278,43 @@ TEST(FeedStage, BinanceBooksOverTlsEqualTheServersBooks) {
   EXPECT_GE(st.snapshot_requests, 3u);
   EXPECT_EQ(feed.parser_stats(Venue::binance).count(MsgKind::dropped), 0u);
   EXPECT_GT(consumer.tradable, 1000u);
+  feed.stop();
+}
+
+TEST(FeedStage, SteadyStateFramesDoNotAllocateOnTheFeedThread) {
+  XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
+  Fixture f;
+  const SymbolMap symbols = binance_symbols();
+  SpscRing<BookSnapshot> ring(8192);
+  Consumer consumer{ring};
+  FeedStage feed(binance_options(f.server), symbols, ring);
+  feed.start();
+  // Warm-up: connected, every book synchronised, buffers grown.
+  ASSERT_TRUE(test::poll_until(
+      [&] {
+        for (InstrumentId id = 0; id < 3; ++id) {
+          if (feed.books().diff_book(id)->needs_snapshot()) return false;
+        }
+        return feed.stats(Venue::binance).frames > 1000;
+      },
+      [&] {
+        feed.run_for(1ms);
+        consumer.drain();
+      },
+      60s));
+  // Counted on this thread only (the server's threads allocate as they like).
+  test::AllocationScope scope;
+  const std::uint64_t frames_before = feed.stats(Venue::binance).frames;
+  test::poll_until(
+      [&] { return f.venue.done() && feed.stats(Venue::binance).frames >= f.venue.frame_count(); },
+      [&] {
+        feed.run_for(1ms);
+        consumer.drain();
+      },
+      60s);
+  const std::uint64_t frames = feed.stats(Venue::binance).frames - frames_before;
+  EXPECT_GT(frames, 1000u);
+  EXPECT_EQ(scope.count(), 0u) << "allocations over " << frames << " frames";
   feed.stop();
 }
 
