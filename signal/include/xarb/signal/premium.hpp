@@ -1,0 +1,73 @@
+#pragma once
+
+// Executable prices and the premium between the venues (DESIGN.md: Premium, entries and exits).
+// Pure functions of book snapshots: no state, no allocation, any thread.
+
+#include <cstdint>
+#include <span>
+
+#include <xarb/core/decimal.hpp>
+#include <xarb/core/messages.hpp>
+
+namespace xarb::signal {
+
+// The result of walking one side of a book for a quantity.
+struct Walk {
+  Decimal qty;              // what the levels can fill, at most the quantity asked
+  Int128 notional_e16 = 0;  // exact sum of price x qty over the levels used, in 1e-16 units
+
+  [[nodiscard]] bool empty() const noexcept { return qty.is_zero(); }
+  // Volume-weighted average price of the walk; 0 when empty.
+  [[nodiscard]] double vwap() const noexcept {
+    return qty.is_zero()
+               ? 0.0
+               : static_cast<double>(notional_e16) /
+                     (static_cast<double>(qty.mantissa()) * static_cast<double>(Decimal::kOne));
+  }
+};
+
+// Walks `levels` (best first; zero levels end the walk) until `qty` is filled or the levels run
+// out. Never fails; a negative or zero qty gives an empty walk.
+[[nodiscard]] Walk walk_book(std::span<const Level> levels, Decimal qty) noexcept;
+
+// The depth of one side within the carried levels.
+[[nodiscard]] Decimal side_depth(std::span<const Level> levels) noexcept;
+
+// Taker fees of both legs, in basis points.
+struct Fees {
+  double upbit_bps = 5.0;
+  double binance_bps = 10.0;
+};
+
+// One direction's premium at executable prices for a trade size.
+//   kimchi  (sell on Upbit, buy on Binance): premium = VWAP_bid_U / (fx * VWAP_ask_B) - 1
+//   reverse (buy on Upbit, sell on Binance): premium = VWAP_ask_U / (fx * VWAP_bid_B) - 1
+// `edge` is what the pair earns per unit of notional after both fees:
+//   kimchi:  VWAP_bid_U (1 - fU) / (fx * VWAP_ask_B (1 + fB)) - 1
+//   reverse: fx * VWAP_bid_B (1 - fB) / (VWAP_ask_U (1 + fU)) - 1
+struct Premium {
+  Direction direction = Direction::kimchi;
+  bool valid = false;         // false: a book side is empty or the FX rate is not positive
+  Decimal qty;                // the size both books can fill, at most the size asked
+  double upbit_vwap = 0.0;    // KRW
+  double binance_vwap = 0.0;  // USDT
+  double premium = 0.0;       // ratio (0.03 = 3 %)
+  double edge = 0.0;          // ratio after fees
+
+  [[nodiscard]] double premium_bps() const noexcept { return premium * 1e4; }
+  [[nodiscard]] double edge_bps() const noexcept { return edge * 1e4; }
+};
+
+// The premium of `direction` for up to `qty`, bounded by what both books hold. `fx` is KRW per
+// USDT. Never fails (an unusable input gives valid = false), does not allocate, any thread.
+[[nodiscard]] Premium premium(const BookSnapshot& upbit, const BookSnapshot& binance, double fx,
+                              Direction direction, Decimal qty, const Fees& fees) noexcept;
+
+// Which side of the KRW-USDT book gives the FX rate.
+enum class FxSide : std::uint8_t { mid, bid, ask };
+
+// KRW per USDT from Upbit's KRW-USDT book; 0 (never a fallback such as 1.0) when the book is not
+// tradable or the side is empty.
+[[nodiscard]] double fx_rate(const BookSnapshot& krw_usdt, FxSide side) noexcept;
+
+}  // namespace xarb::signal
