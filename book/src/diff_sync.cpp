@@ -82,8 +82,9 @@ SyncResult DiffSyncBook::on_diff(const DepthDiff& diff) noexcept {
 
 SyncResult DiffSyncBook::on_snapshot(const DepthSnapshot& snapshot) noexcept {
   // A snapshot older than the synced book would move it backwards.
-  if (state_ == State::synced && snapshot.last_update_id <= last_id_)
+  if (state_ == State::synced && snapshot.last_update_id <= last_id_) {
     return SyncResult::ignored_old;
+  }
   // The first buffered event that the snapshot does not already contain.
   std::size_t i = 0;
   while (i < pending_.size() && pending_[i].last_id <= snapshot.last_update_id) ++i;

@@ -29,8 +29,9 @@ Errc SymbolMap::append(Instrument item) noexcept {
 Errc SymbolMap::add(std::string_view base, std::string_view upbit_market,
                     std::string_view binance_symbol) noexcept {
   // A pair needs at least one venue; replaying a one-venue capture uses one-sided instruments.
-  if (base.empty() || (upbit_market.empty() && binance_symbol.empty()))
+  if (base.empty() || (upbit_market.empty() && binance_symbol.empty())) {
     return Errc::invalid_argument;
+  }
   if (!fits(base) || !fits(upbit_market) || !fits(binance_symbol)) return Errc::invalid_argument;
   if (find_base(base) != kNoInstrument ||
       (!upbit_market.empty() && find_upbit(upbit_market) != kNoInstrument) ||

@@ -64,7 +64,7 @@ enum class SyncResult : std::uint8_t {
 class DiffSyncBook {
  public:
   static constexpr std::size_t kMaxBufferedEvents = 1024;
-  static constexpr std::size_t kMaxBufferedLevels = 16 * 1024;
+  static constexpr std::size_t kMaxBufferedLevels = std::size_t{16} * 1024;
 
   DiffSyncBook(Venue venue, InstrumentId instrument);
 

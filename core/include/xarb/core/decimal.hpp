@@ -168,8 +168,9 @@ class Decimal {
     if (negative) ++i;
     const std::size_t int_start = i;
     std::int64_t int_part = 0;
-    while (i < s.size() && is_digit(s[i]) && i - int_start < 10)
+    while (i < s.size() && is_digit(s[i]) && i - int_start < 10) {
       int_part = int_part * 10 + (s[i++] - '0');
+    }
     if (i == int_start || (i < s.size() && is_digit(s[i]))) return false;
     std::int64_t frac = 0;
     int frac_digits = 0;

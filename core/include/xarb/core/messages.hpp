@@ -405,8 +405,11 @@ struct OpsEvent {
 // Layout: messages cross threads by memcpy into ring slots; a change here is deliberate.
 
 template <class T>
-inline constexpr bool kIsMessage = std::is_trivially_copyable_v<T>&& std::is_standard_layout_v<T> &&
-                                   sizeof(T) % alignof(T) == 0;
+inline constexpr bool kIsTrivialStandardLayout =
+    std::is_trivially_copyable_v<T>&& std::is_standard_layout_v<T>;
+template <class T>
+// NOLINTNEXTLINE(misc-redundant-expression): clang-tidy 14 misreads sizeof % alignof in a template.
+inline constexpr bool kIsMessage = kIsTrivialStandardLayout<T> && sizeof(T) % alignof(T) == 0;
 
 static_assert(sizeof(Decimal) == 8 && std::is_trivially_copyable_v<Decimal>);
 static_assert(sizeof(StageStamps) == 56);
