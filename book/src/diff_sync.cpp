@@ -62,16 +62,18 @@ SyncResult DiffSyncBook::apply(const DepthDiff& diff) noexcept {
   return SyncResult::applied;
 }
 
+bool DiffSyncBook::in_sequence(const DepthDiff& diff) const noexcept {
+  return first_after_snapshot_ ? diff.first_id <= last_id_ + 1 && last_id_ + 1 <= diff.last_id
+                               : diff.first_id == last_id_ + 1;
+}
+
 SyncResult DiffSyncBook::on_diff(const DepthDiff& diff) noexcept {
   if (state_ != State::synced) {
     buffer(diff);
     return SyncResult::buffered;
   }
   if (diff.last_id <= last_id_) return SyncResult::ignored_old;
-  const bool in_sequence = first_after_snapshot_
-                               ? diff.first_id <= last_id_ + 1 && last_id_ + 1 <= diff.last_id
-                               : diff.first_id == last_id_ + 1;
-  if (!in_sequence) {
+  if (!in_sequence(diff)) {
     ++gaps_;
     resync();
     buffer(diff);  // the first event of the new synchronisation
@@ -98,10 +100,7 @@ SyncResult DiffSyncBook::on_snapshot(const DepthSnapshot& snapshot) noexcept {
   SyncResult result = SyncResult::applied;
   for (; i < pending_.size(); ++i) {
     const DepthDiff d = view(pending_[i]);
-    const bool in_sequence = first_after_snapshot_
-                                 ? d.first_id <= last_id_ + 1 && last_id_ + 1 <= d.last_id
-                                 : d.first_id == last_id_ + 1;
-    if (!in_sequence) {
+    if (!in_sequence(d)) {
       ++gaps_;
       ++resyncs_;
       // The buffered events from the gap on start the next synchronisation: keep them (their

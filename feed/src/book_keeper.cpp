@@ -1,3 +1,4 @@
+#include <xarb/core/clock.hpp>
 #include <xarb/feed/book_keeper.hpp>
 
 namespace xarb::feed {
@@ -12,6 +13,15 @@ std::string_view to_string(BinanceBookSource s) noexcept {
       return "book_ticker";
   }
   return "unknown";
+}
+
+void fill_snapshot(const book::L2Book& book, std::int64_t received_ns, std::int64_t parsed_ns,
+                   BookSnapshot& out) noexcept {
+  out.stamps = {};
+  book.publish(out);
+  out.stamps.set(Stage::received, received_ns);
+  out.stamps.set(Stage::parsed, parsed_ns);
+  out.stamps.set(Stage::applied, clock::mono_ns());
 }
 
 BookKeeper::BookKeeper(const SymbolMap& symbols, BinanceBookSource binance_source)

@@ -12,6 +12,22 @@ namespace xarb::feed {
 
 namespace od = detail::od;
 
+std::string_view query_param(std::string_view url, std::string_view name) noexcept {
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = url.substr(q + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query = query.substr(amp + 1);
+  }
+  return {};
+}
+
 bool venue_of_url(std::string_view url, Venue& venue) noexcept {
   const std::size_t scheme = url.find("://");
   std::string_view host = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
@@ -161,23 +177,6 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
 }
 
 namespace {
-
-// "symbol=DOTUSDT" in a query string.
-std::string_view query_param(std::string_view url, std::string_view name) {
-  const std::size_t q = url.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view query = url.substr(q + 1);
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
-      return pair.substr(name.size() + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query = query.substr(amp + 1);
-  }
-  return {};
-}
 
 std::string upper(std::string_view s) {
   std::string out(s);

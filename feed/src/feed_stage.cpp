@@ -514,11 +514,7 @@ void FeedStage::Impl::publish(const book::L2Book& b, std::int64_t recv_ns,
     }
     return;
   }
-  slot->stamps = {};
-  b.publish(*slot);
-  slot->stamps.set(Stage::received, recv_ns);
-  slot->stamps.set(Stage::parsed, parsed_ns);
-  slot->stamps.set(Stage::applied, clock::mono_ns());
+  fill_snapshot(b, recv_ns, parsed_ns, *slot);
   out.publish();
   if (dirty[slot_index] != 0) {
     dirty[slot_index] = 0;

@@ -3,17 +3,6 @@
 
 namespace xarb::feed {
 
-namespace {
-
-std::string_view query_symbol(std::string_view url) noexcept {
-  const std::size_t at = url.find("symbol=");
-  if (at == std::string_view::npos) return {};
-  std::string_view s = url.substr(at + 7);
-  return s.substr(0, s.find('&'));
-}
-
-}  // namespace
-
 Replayer::Replayer(const SymbolMap& symbols, BinanceBookSource binance_source)
     : symbols_(symbols), binance_(symbols), upbit_(symbols), books_(symbols, binance_source) {}
 
@@ -23,11 +12,7 @@ void Replayer::publish(const ApplyOutcome& outcome, const CaptureEvent& event,
     ++stats_.snapshot_requests;
   }
   if (outcome.book == nullptr) return;
-  scratch_.stamps = {};
-  outcome.book->publish(scratch_);
-  scratch_.stamps.set(Stage::received, event.recv_ns);
-  scratch_.stamps.set(Stage::parsed, parsed_ns);
-  scratch_.stamps.set(Stage::applied, clock::mono_ns());
+  fill_snapshot(*outcome.book, event.recv_ns, parsed_ns, scratch_);
   ++stats_.published;
   sink.on_snapshot(scratch_);
 }
@@ -47,7 +32,7 @@ void Replayer::feed(const CaptureEvent& event, SnapshotSink& sink) noexcept {
   }
   if (event.kind == CaptureKind::http && event.venue == Venue::binance &&
       event.url.find("/depth") != std::string_view::npos) {
-    const InstrumentId id = symbols_.find_binance(query_symbol(event.url));
+    const InstrumentId id = symbols_.find_binance(query_param(event.url, "symbol"));
     if (id == kNoInstrument) {
       ++stats_.skipped;
       return;

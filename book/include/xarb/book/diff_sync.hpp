@@ -93,6 +93,9 @@ class DiffSyncBook {
   };
 
   void buffer(const DepthDiff& diff) noexcept;
+  // Binance's continuity rule: the first event after a snapshot must straddle it
+  // (U <= lastUpdateId + 1 <= u); every later one must start at the previous u + 1.
+  [[nodiscard]] bool in_sequence(const DepthDiff& diff) const noexcept;
   // Applies one in-sequence event; returns crossed when it crossed the book.
   [[nodiscard]] SyncResult apply(const DepthDiff& diff) noexcept;
   [[nodiscard]] DepthDiff view(const Pending& p) const noexcept;

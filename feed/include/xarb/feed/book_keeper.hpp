@@ -27,6 +27,11 @@ struct ApplyOutcome {
   book::SyncResult sync = book::SyncResult::applied;
 };
 
+// Writes `book`'s top levels into `out` with the stage stamps of the update that changed it
+// (received, parsed, and applied = now). No allocation, feed thread.
+void fill_snapshot(const book::L2Book& book, std::int64_t received_ns, std::int64_t parsed_ns,
+                   BookSnapshot& out) noexcept;
+
 // The books of one feed thread, one per (venue, instrument) of the symbol map, allocated at
 // construction. apply() routes a parsed frame to its book. Single-threaded; apply() does not
 // allocate.

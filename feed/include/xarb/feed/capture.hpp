@@ -26,6 +26,10 @@ struct CaptureEvent {
   std::string_view msg;  // the message text exactly as captured
 };
 
+// The value of `name` in a URL's query string ("DOTUSDT" for symbol in ...?symbol=DOTUSDT&limit=5);
+// empty when absent.
+[[nodiscard]] std::string_view query_param(std::string_view url, std::string_view name) noexcept;
+
 // Venue of a URL by its host, if it names one.
 [[nodiscard]] bool venue_of_url(std::string_view url, Venue& venue) noexcept;
 
