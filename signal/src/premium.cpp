@@ -12,6 +12,8 @@ Walk walk_book(std::span<const Level> levels, Decimal qty) noexcept {
     if (left == 0 || !l.price.is_positive() || !l.qty.is_positive()) break;
     const std::int64_t take = std::min(left, l.qty.mantissa());
     w.notional_e16 += static_cast<Int128>(l.price.mantissa()) * take;
+    w.worst = l.price;
+    ++w.levels;
     left -= take;
   }
   w.qty = Decimal::from_mantissa(qty.mantissa() - left);
@@ -48,6 +50,8 @@ Premium premium(const BookSnapshot& upbit, const BookSnapshot& binance, double f
   p.qty = size;
   p.upbit_vwap = wu.vwap();
   p.binance_vwap = wb.vwap();
+  p.upbit_worst = wu.worst;
+  p.binance_worst = wb.worst;
   const double fu = fees.upbit_bps * 1e-4, fb = fees.binance_bps * 1e-4;
   p.premium = p.upbit_vwap / (fx * p.binance_vwap) - 1.0;
   p.edge = kimchi ? p.upbit_vwap * (1.0 - fu) / (fx * p.binance_vwap * (1.0 + fb)) - 1.0
@@ -60,6 +64,7 @@ double fx_rate(const BookSnapshot& krw_usdt, FxSide side) noexcept {
   if (!krw_usdt.tradable()) return 0.0;
   const double bid = krw_usdt.bids[0].price.to_double();
   const double ask = krw_usdt.asks[0].price.to_double();
+  if (!(bid > 0.0) || !(ask > bid)) return 0.0;  // crossed or empty, flagged or not
   switch (side) {
     case FxSide::bid:
       return bid;

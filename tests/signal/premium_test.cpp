@@ -91,6 +91,9 @@ TEST(Premium, NeverInventsAPriceOrARate) {
   fx.flags = 0;
   fx.ask_count = 0;
   EXPECT_EQ(fx_rate(fx, FxSide::mid), 0.0);
+  // Crossed without the flag (as a hand-made or corrupted snapshot could be): no rate either.
+  const BookSnapshot crossed = book(Venue::upbit, {{"1401", "100"}}, {{"1400", "100"}});
+  EXPECT_EQ(fx_rate(crossed, FxSide::bid), 0.0);
 }
 
 }  // namespace

@@ -102,8 +102,11 @@ enum class ExitReason : std::uint8_t {
   timeout,
   reversal,
   manual,   // operator asked
-  flatten,  // shutdown with --flatten-on-exit
+  flatten,   // shutdown with --flatten-on-exit
+  unhedged,  // closing what a BROKEN position holds on either venue
+  count
 };
+inline constexpr std::size_t kExitReasonCount = static_cast<std::size_t>(ExitReason::count);
 
 [[nodiscard]] constexpr std::string_view to_string(Direction d) noexcept {
   return d == Direction::kimchi ? "kimchi" : "reverse";
@@ -127,6 +130,10 @@ enum class ExitReason : std::uint8_t {
       return "manual";
     case ExitReason::flatten:
       return "flatten";
+    case ExitReason::unhedged:
+      return "unhedged";
+    case ExitReason::count:
+      break;
   }
   return "unknown";
 }
@@ -193,8 +200,8 @@ struct LegIntent {
   Side side = Side::buy;
   InstrumentId instrument = kNoInstrument;
   std::uint8_t level_count = 0;
-  Decimal limit_price;  // VWAP plus the slippage cap; exec rounds it to the tick (price_rounding)
-  Decimal quantity;     // exec rounds it down to the lot step
+  Decimal limit_price;  // worst level walked plus the slippage cap; exec rounds it to the tick
+  Decimal quantity;     // exec rounds it down to the lot step; zero: no order on this venue
   std::array<Level, kBookDepth> levels{};
 };
 
@@ -309,7 +316,7 @@ struct VenueError {
   std::int32_t http_status = 0;
   std::int32_t code = 0;
   FixedString<32> name;
-  FixedString<72> message;
+  FixedString<56> message;
 
   [[nodiscard]] constexpr bool present() const noexcept {
     return http_status != 0 || code != 0 || !name.empty();
@@ -319,6 +326,10 @@ struct VenueError {
 // Binance's newClientOrderId and Upbit's identifier are at most 36 characters.
 using ClientOrderId = FixedString<37>;
 
+// What one venue did for one leg of an intent. `filled_qty` at `avg_price` is everything traded
+// on the leg's side (first order and retries); `unwound_qty` at `unwind_avg_price` is what was
+// traded back on the opposite side to unwind an excess. The venue's net position change is
+// filled_qty - unwound_qty on the leg's side. `fee` covers both, in the quote currency.
 struct LegReport {
   Venue venue = Venue::binance;
   Side side = Side::buy;
@@ -327,8 +338,10 @@ struct LegReport {
   InstrumentId instrument = kNoInstrument;
   Decimal requested_qty;
   Decimal filled_qty;
-  Decimal avg_price;            // quote currency: KRW on Upbit, USDT on Binance
-  Decimal fee;                  // in the quote currency
+  Decimal avg_price;  // quote currency: KRW on Upbit, USDT on Binance
+  Decimal unwound_qty;
+  Decimal unwind_avg_price;
+  Decimal fee;  // in the quote currency
   std::int64_t latency_ns = 0;  // request written -> final state known
   ClientOrderId client_order_id;
   VenueError error;
@@ -421,6 +434,7 @@ static_assert(kIsMessage<OrderIntent> && alignof(OrderIntent) == kCacheLine);
 static_assert(sizeof(OrderIntent) == 8 * kCacheLine);
 static_assert(kIsMessage<ExecReport> && alignof(ExecReport) == kCacheLine);
 static_assert(sizeof(ExecReport) <= 8 * kCacheLine);
+static_assert(sizeof(LegReport) == 200, "two legs and the header fit 8 cache lines");
 static_assert(std::is_trivially_copyable_v<OpsEvent>);
 static_assert(sizeof(OpsEvent) <= 10 * kCacheLine, "sizes the ops queue's preallocation");
 

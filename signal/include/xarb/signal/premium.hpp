@@ -15,6 +15,8 @@ namespace xarb::signal {
 struct Walk {
   Decimal qty;              // what the levels can fill, at most the quantity asked
   Int128 notional_e16 = 0;  // exact sum of price x qty over the levels used, in 1e-16 units
+  Decimal worst;            // price of the last level used: an IOC limit there fills the walk
+  std::uint8_t levels = 0;  // levels used
 
   [[nodiscard]] bool empty() const noexcept { return qty.is_zero(); }
   // Volume-weighted average price of the walk; 0 when empty.
@@ -51,6 +53,8 @@ struct Premium {
   Decimal qty;                // the size both books can fill, at most the size asked
   double upbit_vwap = 0.0;    // KRW
   double binance_vwap = 0.0;  // USDT
+  Decimal upbit_worst;        // last level each walk reached
+  Decimal binance_worst;
   double premium = 0.0;       // ratio (0.03 = 3 %)
   double edge = 0.0;          // ratio after fees
 
@@ -67,7 +71,7 @@ struct Premium {
 enum class FxSide : std::uint8_t { mid, bid, ask };
 
 // KRW per USDT from Upbit's KRW-USDT book; 0 (never a fallback such as 1.0) when the book is not
-// tradable or the side is empty.
+// tradable, crossed, or a side is empty.
 [[nodiscard]] double fx_rate(const BookSnapshot& krw_usdt, FxSide side) noexcept;
 
 }  // namespace xarb::signal

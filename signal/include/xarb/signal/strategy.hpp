@@ -1,0 +1,176 @@
+#pragma once
+
+// The signal stage: latest books and FX -> premium -> exits of open positions, then entries ->
+// risk guard -> OrderIntents; exec reports -> fills, positions, PnL (DESIGN.md: Premium, entries
+// and exits; Risk guard). Single-threaded (the signal thread owns it), no locks, and no heap
+// allocation after construction.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include <xarb/core/ids.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/signal/baseline.hpp>
+#include <xarb/signal/fx.hpp>
+#include <xarb/signal/params.hpp>
+#include <xarb/signal/position.hpp>
+#include <xarb/signal/premium.hpp>
+#include <xarb/signal/risk.hpp>
+
+namespace xarb::signal {
+
+// Where the strategy's output goes: intents into the SPSC ring to exec (claimed in place, then
+// published), and events for the ops thread. Called on the signal thread only.
+class SignalSink {
+ public:
+  virtual ~SignalSink() = default;
+  // A slot for the next intent, or nullptr when the ring is full (the decision is dropped and
+  // counted; an exit is decided again on the next update).
+  [[nodiscard]] virtual OrderIntent* claim_intent() noexcept = 0;
+  virtual void publish_intent() noexcept = 0;
+  virtual void on_position(const PositionChange& change) noexcept { (void)change; }
+  // A refusal, reported once per change of reason for a symbol and direction (every one is
+  // counted in the stats).
+  virtual void on_refusal(const RiskRefusal& refusal) noexcept { (void)refusal; }
+};
+
+struct SymbolStats {
+  std::uint64_t entries = 0;  // entry intents
+  std::uint64_t closed = 0;   // positions closed with a trade
+  std::uint64_t wins = 0;
+  std::uint64_t broken = 0;
+  double realized_krw = 0.0;
+};
+
+struct StrategyStats {
+  std::uint64_t updates = 0;      // book snapshots consumed
+  std::uint64_t entries = 0;      // entry intents (clips included)
+  std::uint64_t exit_intents = 0;
+  std::array<std::uint64_t, kExitReasonCount> exits{};  // exit intents by reason
+  std::array<std::uint64_t, 5> outcomes{};              // reports by ExecOutcome
+  std::uint64_t opened = 0;        // positions that reached OPEN
+  std::uint64_t closed = 0;        // positions closed after trading
+  std::uint64_t unfilled = 0;      // entries closed without a fill
+  std::uint64_t wins = 0;
+  std::uint64_t broken = 0;        // transitions to BROKEN
+  std::uint64_t dropped = 0;       // intents not sent: ring or in-flight table full
+  std::uint64_t exit_deferred = 0; // exit checks skipped: books or FX unusable for exits
+  std::uint64_t unknown_reports = 0;
+  double realized_krw = 0.0;
+  std::array<SymbolStats, kMaxInstruments> symbols{};
+
+  [[nodiscard]] double winrate() const noexcept {
+    return closed == 0 ? 0.0 : static_cast<double>(wins) / static_cast<double>(closed);
+  }
+  [[nodiscard]] std::uint64_t exits_by(ExitReason r) const noexcept {
+    return exits[static_cast<std::size_t>(r)];
+  }
+  [[nodiscard]] std::uint64_t outcomes_by(ExecOutcome o) const noexcept {
+    return outcomes[static_cast<std::size_t>(o)];
+  }
+};
+
+class Strategy {
+ public:
+  Strategy(const SymbolMap& symbols, const StrategyParams& params) noexcept;
+
+  // A book update from a feed: stores it, then runs exits and entries for its symbol (for every
+  // traded symbol when it is the FX book).
+  void on_book(const BookSnapshot& snapshot, const Now& now, SignalSink& sink) noexcept;
+  // An execution report: fills, position transitions, PnL, breaker.
+  void on_report(const ExecReport& report, const Now& now, SignalSink& sink) noexcept;
+  // Re-runs the exit checks of every symbol with open positions (timeouts when books are quiet).
+  void on_timer(const Now& now, SignalSink& sink) noexcept;
+
+  // Operator controls.
+  void close_all(ExitReason reason) noexcept;  // manual / flatten, on each symbol's next update
+  [[nodiscard]] RiskGuard& risk() noexcept { return risk_; }
+  [[nodiscard]] Inventory& inventory() noexcept { return inventory_; }
+
+  [[nodiscard]] const StrategyStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const RiskGuard& risk() const noexcept { return risk_; }
+  [[nodiscard]] const Inventory& inventory() const noexcept { return inventory_; }
+  [[nodiscard]] const PositionBook& positions() const noexcept { return positions_; }
+  [[nodiscard]] std::size_t open_positions() const noexcept { return positions_.size(); }
+  [[nodiscard]] double baseline_bps(InstrumentId i, Direction d) const noexcept {
+    return baselines_[i][static_cast<std::size_t>(d)].value();
+  }
+  // Sum of the last marks of active positions, in KRW.
+  [[nodiscard]] double unrealized_krw() const noexcept;
+
+ private:
+  // Balances an entry needs on each venue: base it sells, quote (fee included) it pays.
+  struct Needs {
+    std::array<std::int64_t, kVenueCount> base{};
+    std::array<Int128, kVenueCount> quote_e16{};
+  };
+  struct InFlight {
+    std::uint64_t intent_id = 0;  // 0: free
+    std::uint64_t position_id = 0;
+    InstrumentId instrument = kNoInstrument;
+    IntentKind kind = IntentKind::entry;
+    Decimal fx;
+    double notional_krw = 0.0;
+    std::int64_t qty = 0;
+    Needs needs;  // reserved in the inventory until the report
+  };
+  struct Exposure {
+    double total_krw = 0.0;
+    double symbol_krw = 0.0;
+    std::int64_t symbol_qty = 0;
+    int symbol_open = 0;
+    int total_open = 0;
+  };
+
+  void evaluate(InstrumentId i, const StageStamps& trigger, const Now& now, bool entries,
+                SignalSink& sink) noexcept;
+  void run_exits(InstrumentId i, const StageStamps& trigger, const Now& now,
+                 const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
+  void try_exit(Position& p, const StageStamps& trigger, const Now& now,
+                const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
+  void run_entries(InstrumentId i, const StageStamps& trigger, const Now& now,
+                   const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
+  // Entry checks in tier order (global, venue, symbol, trade); none when the entry may go.
+  [[nodiscard]] RefusalReason check_entry(InstrumentId i, const Premium& p, Decimal qty,
+                                          const Now& now, const FxTracker::Quote& fx,
+                                          const Exposure& e, bool continuation) noexcept;
+  bool send_entry(Position* cont, InstrumentId i, const Premium& pr, Decimal qty, double fx,
+                  const StageStamps& trigger, const Now& now, SignalSink& sink) noexcept;
+  void stop_clips(Position& p, const Now& now, SignalSink& sink) noexcept;
+  [[nodiscard]] Exposure exposure(InstrumentId i) const noexcept;
+  [[nodiscard]] Needs needs(InstrumentId i, const Premium& p, Decimal qty) const noexcept;
+  [[nodiscard]] RefusalReason book_gate(InstrumentId i, const Now& now,
+                                        std::int64_t max_age_ns) const noexcept;
+  [[nodiscard]] double edge_over_baseline(InstrumentId i, const Premium& p) const noexcept;
+  void refuse(InstrumentId i, Direction d, RefusalReason r, double edge_bps,
+              SignalSink& sink) noexcept;
+  void stamp(OrderIntent& intent, const Position& p, IntentKind kind, Decimal fx,
+             const StageStamps& trigger, const Now& now) noexcept;
+  void transition(Position& p, PositionState to, SignalSink& sink) noexcept;
+  void settle_entry(Position& p, const Now& now, SignalSink& sink) noexcept;
+  void break_position(Position& p, SignalSink& sink) noexcept;
+  void close(Position& p, Decimal decided_fx, const Now& now, SignalSink& sink) noexcept;
+  void apply_leg(Position& p, const LegReport& leg) noexcept;
+  [[nodiscard]] InFlight* free_in_flight() noexcept;
+  [[nodiscard]] InFlight* find_in_flight(std::uint64_t intent_id) noexcept;
+
+  const SymbolMap& symbols_;
+  StrategyParams params_;
+  FxTracker fx_;
+  RiskGuard risk_;
+  Inventory inventory_;
+  PositionBook positions_;
+  StrategyStats stats_;
+  std::uint64_t next_intent_id_ = 1;
+  std::array<std::array<BookSnapshot, kVenueCount>, kMaxInstruments> books_{};
+  std::array<std::array<bool, kVenueCount>, kMaxInstruments> have_book_{};
+  std::array<std::array<Ewma, 2>, kMaxInstruments> baselines_{};
+  std::array<std::int64_t, kMaxInstruments> last_exit_ns_{};
+  std::array<bool, kMaxInstruments> exited_once_{};
+  std::array<std::array<RefusalReason, 2>, kMaxInstruments> last_refusal_{};
+  static constexpr std::size_t kMaxInFlight = 512;
+  std::array<InFlight, kMaxInFlight> in_flight_{};
+};
+
+}  // namespace xarb::signal

@@ -1,0 +1,107 @@
+#include <algorithm>
+#include <cstdlib>
+
+#include <xarb/signal/position.hpp>
+
+namespace xarb::signal {
+namespace {
+
+constexpr double kE16 = 1e16;
+
+std::int64_t abs64(std::int64_t v) noexcept { return v < 0 ? -v : v; }
+
+// Quote flow of trading `held` base units back at `vwap` with a fee: what closing earns (a long
+// sells) or costs (a short buys back).
+double close_value(const PositionLeg& leg, double vwap, double fee_bps) noexcept {
+  const double held = static_cast<double>(leg.held()) / static_cast<double>(Decimal::kOne);
+  const double fee = fee_bps * 1e-4;
+  return leg.entry_side == Side::buy ? held * vwap * (1.0 - fee) : -held * vwap * (1.0 + fee);
+}
+
+}  // namespace
+
+Decimal Position::qty() const noexcept {
+  const std::int64_t q = std::min(leg(Venue::upbit).held(), leg(Venue::binance).held());
+  return Decimal::from_mantissa(std::max<std::int64_t>(q, 0));
+}
+
+bool Position::flat() const noexcept {
+  return abs64(leg(Venue::upbit).held()) <= dust && abs64(leg(Venue::binance).held()) <= dust;
+}
+
+bool Position::hedged() const noexcept {
+  return abs64(leg(Venue::upbit).held() - leg(Venue::binance).held()) <= dust &&
+         leg(Venue::upbit).held() >= 0 && leg(Venue::binance).held() >= 0;
+}
+
+double Position::entry_notional_krw() const noexcept {
+  return static_cast<double>(leg(Venue::upbit).opened.notional_e16) / kE16;
+}
+
+Int128 Position::cash_krw_e16(Decimal fx) const noexcept {
+  // USDT e16 x KRW/USDT e8 = KRW e24; back to e16 rounding half away from zero.
+  const Int128 usdt = leg(Venue::binance).cash_e16() * fx.mantissa();
+  const Int128 half = Decimal::kOne / 2;
+  const Int128 krw = (usdt >= 0 ? usdt + half : usdt - half) / Decimal::kOne;
+  return leg(Venue::upbit).cash_e16() + krw;
+}
+
+double Position::realized_krw() const noexcept { return static_cast<double>(realized_e16) / kE16; }
+
+Mark mark(const Position& p, double upbit_exit_vwap, double binance_exit_vwap, double fx,
+          double upbit_fee_bps, double binance_fee_bps) noexcept {
+  const PositionLeg& u = p.leg(Venue::upbit);
+  const PositionLeg& b = p.leg(Venue::binance);
+  const double krw = static_cast<double>(u.cash_e16()) / kE16 +
+                     close_value(u, upbit_exit_vwap, upbit_fee_bps);
+  const double usdt = static_cast<double>(b.cash_e16()) / kE16 +
+                      close_value(b, binance_exit_vwap, binance_fee_bps);
+  Mark m;
+  m.pnl_krw = krw + usdt * fx;
+  const double base = p.entry_notional_krw();
+  m.pnl_bps = base > 0.0 ? m.pnl_krw / base * 1e4 : 0.0;
+  return m;
+}
+
+PositionBook::PositionBook(std::uint64_t first_id) noexcept : next_id_(first_id) {
+  for (std::size_t i = 0; i < kMaxPositions; ++i) {
+    free_[i] = static_cast<std::uint16_t>(kMaxPositions - 1 - i);  // hand out slot 0 first
+  }
+}
+
+Position* PositionBook::open(InstrumentId instrument, Direction direction) noexcept {
+  if (free_count_ == 0) return nullptr;
+  const std::uint16_t slot = free_[--free_count_];
+  order_[count_++] = slot;
+  Position& p = slots_[slot];
+  p = Position{};
+  p.id = next_id_++;
+  p.instrument = instrument;
+  p.direction = direction;
+  p.leg(Venue::upbit).entry_side = entry_side(direction, Venue::upbit);
+  p.leg(Venue::binance).entry_side = entry_side(direction, Venue::binance);
+  return &p;
+}
+
+void PositionBook::release(Position& p) noexcept {
+  const auto slot = static_cast<std::uint16_t>(&p - slots_.data());
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (order_[i] != slot) continue;
+    // Keep the order of the others (oldest first) for deterministic iteration.
+    std::copy(order_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+              order_.begin() + static_cast<std::ptrdiff_t>(count_),
+              order_.begin() + static_cast<std::ptrdiff_t>(i));
+    --count_;
+    free_[free_count_++] = slot;
+    return;
+  }
+}
+
+Position* PositionBook::find(std::uint64_t id) noexcept {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (slots_[order_[i]].id == id) return &slots_[order_[i]];
+  }
+  return nullptr;
+}
+
+}  // namespace xarb::signal

@@ -1,0 +1,632 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+
+#include <xarb/core/clock.hpp>
+#include <xarb/signal/strategy.hpp>
+
+namespace xarb::signal {
+namespace {
+
+constexpr std::array<Direction, 2> kDirections = {Direction::kimchi, Direction::reverse};
+constexpr std::array<Venue, kVenueCount> kVenues = {Venue::binance, Venue::upbit};
+
+constexpr std::size_t di(Direction d) noexcept { return static_cast<std::size_t>(d); }
+
+// The levels an order on `side` trades against: a buy takes the asks, a sell hits the bids.
+std::span<const Level> levels_for(const BookSnapshot& b, Side side) noexcept {
+  return side == Side::buy ? std::span<const Level>(b.asks.data(), b.ask_count)
+                           : std::span<const Level>(b.bids.data(), b.bid_count);
+}
+
+// The IOC limit: the worst level the walk reached, moved by the slippage cap in the order's
+// direction (a VWAP-based limit would stop short of the levels the VWAP is made of). Integer
+// arithmetic in 1/100 bps, rounded towards the less aggressive price; exec rounds to the tick.
+Decimal limit_price(Decimal worst, Side side, double slippage_bps) noexcept {
+  const auto centi_bps = static_cast<Int128>(std::llround(std::max(slippage_bps, 0.0) * 100.0));
+  const auto delta = static_cast<std::int64_t>(worst.mantissa() * centi_bps / 1'000'000);
+  return Decimal::from_mantissa(side == Side::buy ? worst.mantissa() + delta
+                                                  : worst.mantissa() - delta);
+}
+
+void fill_leg(LegIntent& leg, Venue v, Side side, InstrumentId i, const BookSnapshot& book,
+              Decimal qty, Decimal worst, double slippage_bps) noexcept {
+  leg.venue = v;
+  leg.side = side;
+  leg.instrument = i;
+  leg.quantity = qty;
+  leg.limit_price = qty.is_positive() ? limit_price(worst, side, slippage_bps) : Decimal{};
+  const std::span<const Level> levels = levels_for(book, side);
+  leg.level_count = static_cast<std::uint8_t>(levels.size());
+  std::copy(levels.begin(), levels.end(), leg.levels.begin());
+  std::fill(leg.levels.begin() + static_cast<std::ptrdiff_t>(levels.size()), leg.levels.end(),
+            Level{});
+}
+
+Decimal to_decimal(double v) noexcept {
+  Decimal out;
+  return from_double(v, Rounding::down, out) == Errc::ok ? out : Decimal{};
+}
+
+std::int64_t abs64(std::int64_t v) noexcept { return v < 0 ? -v : v; }
+
+}  // namespace
+
+Strategy::Strategy(const SymbolMap& symbols, const StrategyParams& params) noexcept
+    : symbols_(symbols),
+      params_(params),
+      fx_(params.fx),
+      risk_(params.risk),
+      positions_(params.first_position_id) {
+  for (auto& per_symbol : baselines_) {
+    for (Ewma& e : per_symbol) e = Ewma(params_.ewma_half_life_ns);
+  }
+  params_.clips = std::clamp(params_.clips, 1, 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Books
+
+void Strategy::on_book(const BookSnapshot& snapshot, const Now& now, SignalSink& sink) noexcept {
+  ++stats_.updates;
+  const InstrumentId i = snapshot.instrument;
+  if (i >= symbols_.size()) return;
+  if (i == symbols_.fx()) {
+    fx_.on_book(snapshot, now.mono_ns);
+    for (const Instrument& s : symbols_) {
+      if (!s.is_fx) evaluate(s.id, snapshot.stamps, now, true, sink);
+    }
+    return;
+  }
+  books_[i][index(snapshot.venue)] = snapshot;
+  have_book_[i][index(snapshot.venue)] = true;
+  evaluate(i, snapshot.stamps, now, true, sink);
+}
+
+void Strategy::on_timer(const Now& now, SignalSink& sink) noexcept {
+  for (const Instrument& s : symbols_) {
+    if (!s.is_fx) evaluate(s.id, books_[s.id][index(Venue::binance)].stamps, now, false, sink);
+  }
+}
+
+RefusalReason Strategy::book_gate(InstrumentId i, const Now& now,
+                                  std::int64_t max_age_ns) const noexcept {
+  for (const Venue v : kVenues) {
+    const BookSnapshot& b = books_[i][index(v)];
+    if (!b.tradable()) return RefusalReason::book_stale;
+    const std::int64_t received = b.stamps.get(Stage::received);
+    if (received != 0 && now.mono_ns - received > max_age_ns) return RefusalReason::book_age;
+  }
+  return RefusalReason::none;
+}
+
+double Strategy::edge_over_baseline(InstrumentId i, const Premium& p) const noexcept {
+  if (params_.baseline == BaselineMode::zero) return p.edge_bps();
+  const Ewma& e = baselines_[i][di(p.direction)];
+  return e.ready() ? p.edge_bps() - e.value() : -std::numeric_limits<double>::infinity();
+}
+
+void Strategy::evaluate(InstrumentId i, const StageStamps& trigger, const Now& now,
+                        bool entries, SignalSink& sink) noexcept {
+  if (!have_book_[i][index(Venue::upbit)] || !have_book_[i][index(Venue::binance)]) return;
+  const BookSnapshot& u = books_[i][index(Venue::upbit)];
+  const BookSnapshot& b = books_[i][index(Venue::binance)];
+  const SymbolParams& sp = params_.symbols[i];
+  const double fx_last = fx_.last();
+
+  // Each direction's premium at the trade size: the entry signal, the baseline's sample and the
+  // reversal measure of open positions.
+  std::array<Premium, 2> edges{};
+  if (sp.trade_qty.is_positive() && fx_last > 0.0) {
+    for (const Direction d : kDirections) {
+      edges[di(d)] = premium(u, b, fx_last, d, sp.trade_qty, params_.fees);
+    }
+  }
+
+  run_exits(i, trigger, now, edges, sink);
+  if (entries && sp.trade_qty.is_positive()) run_entries(i, trigger, now, edges, sink);
+
+  // The baseline learns only from usable data: tradable fresh books and a fresh FX rate.
+  if (params_.baseline == BaselineMode::ewma && fx_.quote(now.mono_ns).refusal == RefusalReason::none &&
+      book_gate(i, now, params_.max_book_age_ns) == RefusalReason::none) {
+    for (const Direction d : kDirections) {
+      if (edges[di(d)].valid) baselines_[i][di(d)].update(edges[di(d)].edge_bps(), now.mono_ns);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries
+
+Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
+  Exposure e;
+  for (std::size_t k = 0; k < positions_.size(); ++k) {
+    const Position& p = positions_[k];
+    const PositionLeg& up = p.leg(Venue::upbit);
+    const std::int64_t held =
+        std::max({up.held(), p.leg(Venue::binance).held(), std::int64_t{0}});
+    const double krw = p.pending_krw + static_cast<double>(held) /
+                                           static_cast<double>(Decimal::kOne) *
+                                           up.opened.avg_price();
+    e.total_krw += krw;
+    ++e.total_open;
+    if (p.instrument == i) {
+      e.symbol_krw += krw;
+      e.symbol_qty += held + p.pending_qty;
+      ++e.symbol_open;
+    }
+  }
+  return e;
+}
+
+Strategy::Needs Strategy::needs(InstrumentId i, const Premium& p, Decimal qty) const noexcept {
+  Needs n;
+  for (const Venue v : kVenues) {
+    const Side side = entry_side(p.direction, v);
+    if (side == Side::sell) {
+      n.base[index(v)] = qty.mantissa();
+    } else {
+      const Decimal worst = v == Venue::upbit ? p.upbit_worst : p.binance_worst;
+      const double fee_bps = v == Venue::upbit ? params_.fees.upbit_bps : params_.fees.binance_bps;
+      const Int128 notional =
+          static_cast<Int128>(limit_price(worst, side, params_.slippage_bps).mantissa()) *
+          qty.mantissa();
+      // Fee on top, rounded up to a whole 1e-16 unit.
+      const auto fee_centi_bps = static_cast<Int128>(std::llround(fee_bps * 100.0));
+      n.quote_e16[index(v)] = notional + (notional * fee_centi_bps + 999'999) / 1'000'000;
+    }
+  }
+  (void)i;
+  return n;
+}
+
+RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qty, const Now& now,
+                                    const FxTracker::Quote& fx, const Exposure& e,
+                                    bool continuation) noexcept {
+  const SymbolParams& sp = params_.symbols[i];
+  const double notional_krw = p.upbit_vwap * qty.to_double();
+  // Global tier.
+  if (const RefusalReason r = risk_.check_global(now); r != RefusalReason::none) return r;
+  if (!continuation && e.total_open >= params_.max_open_total) return RefusalReason::max_open_total;
+  if (const RefusalReason r = risk_.check_exposure(e.total_krw + notional_krw,
+                                                   e.symbol_krw + notional_krw);
+      r != RefusalReason::none) {
+    return r;
+  }
+  // Venue tier.
+  if (!risk_.venue_healthy(Venue::upbit) || !risk_.venue_healthy(Venue::binance)) {
+    return RefusalReason::venue_unhealthy;
+  }
+  if (risk_.params().check_balances) {
+    const Needs n = needs(i, p, qty);
+    for (const Venue v : kVenues) {
+      if (inventory_.free_base(v, i) < n.base[index(v)] ||
+          inventory_.free_quote_e16(v) < n.quote_e16[index(v)]) {
+        return RefusalReason::balance;
+      }
+    }
+  }
+  // Symbol tier.
+  if (!continuation && e.symbol_open >= params_.max_open_per_symbol) {
+    return RefusalReason::max_open_symbol;
+  }
+  if (sp.max_position_qty.is_positive() &&
+      e.symbol_qty + qty.mantissa() > sp.max_position_qty.mantissa()) {
+    return RefusalReason::symbol_exposure;
+  }
+  if (!continuation && exited_once_[i] && now.mono_ns - last_exit_ns_[i] < params_.cooldown_ns) {
+    return RefusalReason::cooldown;
+  }
+  // Trade tier: data, FX, clocks, depth, size.
+  if (const RefusalReason r = book_gate(i, now, params_.max_book_age_ns);
+      r != RefusalReason::none) {
+    return r;
+  }
+  if (fx.refusal != RefusalReason::none) return fx.refusal;
+  const std::int64_t eu = books_[i][index(Venue::upbit)].stamps.get(Stage::exchange);
+  const std::int64_t eb = books_[i][index(Venue::binance)].stamps.get(Stage::exchange);
+  if (eu != 0 && eb != 0 && abs64(eu - eb) > params_.max_clock_skew_ns) {
+    return RefusalReason::clock_skew;
+  }
+  const BookSnapshot& u = books_[i][index(Venue::upbit)];
+  const BookSnapshot& b = books_[i][index(Venue::binance)];
+  const Decimal depth =
+      std::min(side_depth(levels_for(u, entry_side(p.direction, Venue::upbit))),
+               side_depth(levels_for(b, entry_side(p.direction, Venue::binance))));
+  if (depth.to_double() < sp.trade_qty.to_double() * params_.min_depth_ratio ||
+      p.qty < qty) {
+    return RefusalReason::depth;
+  }
+  return risk_.check_notional(notional_krw);
+}
+
+void Strategy::run_entries(InstrumentId i, const StageStamps& trigger, const Now& now,
+                           const std::array<Premium, 2>& edges, SignalSink& sink) noexcept {
+  const SymbolParams& sp = params_.symbols[i];
+  const FxTracker::Quote fx = fx_.quote(now.mono_ns);
+  const Decimal clip = Decimal::from_mantissa(sp.trade_qty.mantissa() / params_.clips);
+  for (const Direction d : kDirections) {
+    if (!(d == Direction::kimchi ? params_.kimchi : params_.reverse)) continue;
+    const Premium& full = edges[di(d)];
+    // A position of this symbol and direction still sending its clips.
+    Position* cont = nullptr;
+    for (std::size_t k = 0; k < positions_.size(); ++k) {
+      Position& p = positions_[k];
+      if (p.instrument == i && p.direction == d && p.state == PositionState::opening &&
+          p.clips_sent < p.clips_planned) {
+        cont = &p;
+        break;
+      }
+    }
+    const double rel = full.valid ? edge_over_baseline(i, full) : 0.0;
+    if (!full.valid || !(rel >= params_.entry_bps)) {
+      last_refusal_[i][di(d)] = RefusalReason::none;
+      if (cont != nullptr) stop_clips(*cont, now, sink);  // the signal has gone
+      continue;
+    }
+    if (cont != nullptr && cont->clips_reported != cont->clips_sent) continue;  // one at a time
+    const Premium p =
+        params_.clips == 1 ? full : premium(books_[i][index(Venue::upbit)],
+                                            books_[i][index(Venue::binance)], full.upbit_vwap > 0.0 ? fx_.last() : 0.0,
+                                            d, clip, params_.fees);
+    const RefusalReason r =
+        p.valid ? check_entry(i, p, clip, now, fx, exposure(i), cont != nullptr)
+                : RefusalReason::depth;
+    if (r != RefusalReason::none) {
+      refuse(i, d, r, full.edge_bps(), sink);
+      if (cont != nullptr) stop_clips(*cont, now, sink);
+      continue;
+    }
+    if (send_entry(cont, i, p, clip, fx.rate, trigger, now, sink)) {
+      last_refusal_[i][di(d)] = RefusalReason::none;
+    }
+  }
+}
+
+void Strategy::stop_clips(Position& p, const Now& now, SignalSink& sink) noexcept {
+  p.clips_planned = p.clips_sent;
+  if (p.clips_reported == p.clips_sent) settle_entry(p, now, sink);
+}
+
+void Strategy::refuse(InstrumentId i, Direction d, RefusalReason r, double edge_bps,
+                      SignalSink& sink) noexcept {
+  risk_.count(r);
+  if (last_refusal_[i][di(d)] == r) return;
+  last_refusal_[i][di(d)] = r;
+  RiskRefusal event;
+  event.reason = r;
+  event.instrument = i;
+  event.direction = d;
+  event.kind = IntentKind::entry;
+  event.edge_bps = edge_bps;
+  sink.on_refusal(event);
+}
+
+Strategy::InFlight* Strategy::free_in_flight() noexcept {
+  for (InFlight& f : in_flight_) {
+    if (f.intent_id == 0) return &f;
+  }
+  return nullptr;
+}
+
+Strategy::InFlight* Strategy::find_in_flight(std::uint64_t intent_id) noexcept {
+  if (intent_id == 0) return nullptr;
+  for (InFlight& f : in_flight_) {
+    if (f.intent_id == intent_id) return &f;
+  }
+  return nullptr;
+}
+
+void Strategy::stamp(OrderIntent& intent, const Position& p, IntentKind kind, Decimal fx,
+                     const StageStamps& trigger, const Now& now) noexcept {
+  intent.intent_id = next_intent_id_++;
+  intent.position_id = p.id;
+  intent.kind = kind;
+  intent.direction = p.direction;
+  intent.fx_rate = fx;
+  intent.deadline_ns = now.mono_ns + params_.exec_deadline_ns;
+  intent.stamps = trigger;
+  intent.stamps.set(Stage::decided, clock::mono_ns());
+}
+
+bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Decimal qty,
+                          double fx, const StageStamps& trigger, const Now& now,
+                          SignalSink& sink) noexcept {
+  InFlight* f = free_in_flight();
+  if (f == nullptr || (cont == nullptr && positions_.size() >= kMaxPositions)) {
+    ++stats_.dropped;
+    return false;
+  }
+  OrderIntent* intent = sink.claim_intent();
+  if (intent == nullptr) {
+    ++stats_.dropped;
+    return false;
+  }
+  Position* p = cont;
+  if (p == nullptr) {
+    p = positions_.open(i, pr.direction);  // a slot is free: checked above
+    p->clips_planned = static_cast<std::uint8_t>(params_.clips);
+    p->created_ns = now.mono_ns;
+    p->entry_edge_bps = pr.edge_bps();
+    p->entry_fx = to_decimal(fx);
+    p->clip_qty = qty;
+    transition(*p, PositionState::opening, sink);
+  }
+  stamp(*intent, *p, IntentKind::entry, to_decimal(fx), trigger, now);
+  intent->exit_reason = ExitReason::none;
+  intent->edge_bps = pr.edge_bps();
+  for (const Venue v : kVenues) {
+    fill_leg(intent->leg(v), v, entry_side(pr.direction, v), i, books_[i][index(v)], qty,
+             v == Venue::upbit ? pr.upbit_worst : pr.binance_worst, params_.slippage_bps);
+  }
+
+  const Needs n = needs(i, pr, qty);
+  *f = InFlight{};
+  f->intent_id = intent->intent_id;
+  f->position_id = p->id;
+  f->instrument = i;
+  f->kind = IntentKind::entry;
+  f->fx = intent->fx_rate;
+  f->notional_krw = pr.upbit_vwap * qty.to_double();
+  f->qty = qty.mantissa();
+  f->needs = n;
+  for (const Venue v : kVenues) {
+    inventory_.reserve(v, i, n.base[index(v)], n.quote_e16[index(v)]);
+  }
+  p->pending_krw += f->notional_krw;
+  p->pending_qty += f->qty;
+  ++p->clips_sent;
+  ++stats_.entries;
+  ++stats_.symbols[i].entries;
+  sink.publish_intent();
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exits
+
+void Strategy::run_exits(InstrumentId i, const StageStamps& trigger, const Now& now,
+                         const std::array<Premium, 2>& edges, SignalSink& sink) noexcept {
+  for (std::size_t k = 0; k < positions_.size(); ++k) {
+    Position& p = positions_[k];
+    if (p.instrument == i) try_exit(p, trigger, now, edges, sink);
+  }
+}
+
+void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
+                        const std::array<Premium, 2>& edges, SignalSink& sink) noexcept {
+  if (p.exit_in_flight) return;
+  if (p.state != PositionState::open && p.state != PositionState::broken) return;
+  if (now.mono_ns < p.retry_after_ns) return;
+  const InstrumentId i = p.instrument;
+  const FxTracker::Quote fx = fx_.quote(now.mono_ns, params_.exit_max_book_age_ns);
+  if (book_gate(i, now, params_.exit_max_book_age_ns) != RefusalReason::none ||
+      fx.refusal != RefusalReason::none) {
+    ++stats_.exit_deferred;
+    return;
+  }
+
+  // Walk each venue's exit side for what it holds (an over-closed venue trades its entry side).
+  std::array<Walk, kVenueCount> walks{};
+  std::array<Side, kVenueCount> sides{};
+  for (const Venue v : kVenues) {
+    const PositionLeg& leg = p.leg(v);
+    const std::int64_t held = leg.held();
+    sides[index(v)] = held >= 0 ? opposite(leg.entry_side) : leg.entry_side;
+    walks[index(v)] = walk_book(levels_for(books_[i][index(v)], sides[index(v)]),
+                                Decimal::from_mantissa(abs64(held)));
+  }
+  const Mark m = mark(p, walks[index(Venue::upbit)].vwap(), walks[index(Venue::binance)].vwap(),
+                      fx.rate, params_.fees.upbit_bps, params_.fees.binance_bps);
+  p.last_mark_krw = m.pnl_krw;
+
+  ExitReason reason = ExitReason::none;
+  const Premium& edge = edges[di(p.direction)];
+  if (p.state == PositionState::broken) {
+    reason = ExitReason::unhedged;
+  } else if (p.close_request != ExitReason::none) {
+    reason = p.close_request;
+  } else if (m.pnl_bps >= params_.take_profit_bps) {
+    reason = ExitReason::take_profit;
+  } else if (m.pnl_bps <= -params_.stop_loss_bps) {
+    reason = ExitReason::stop_loss;
+  } else if (edge.valid && edge_over_baseline(i, edge) <= params_.reversal_bps) {
+    reason = ExitReason::reversal;
+  } else if (now.mono_ns - p.opened_ns >= params_.timeout_ns) {
+    reason = ExitReason::timeout;
+  }
+  if (reason == ExitReason::none) return;
+
+  // A hedged position exits the same quantity on both venues: what both books can take.
+  std::array<Decimal, kVenueCount> qty = {walks[0].qty, walks[1].qty};
+  if (p.state == PositionState::open) qty[0] = qty[1] = std::min(walks[0].qty, walks[1].qty);
+  if (qty[0].is_zero() && qty[1].is_zero()) {
+    ++stats_.exit_deferred;
+    return;
+  }
+  InFlight* f = free_in_flight();
+  OrderIntent* intent = f != nullptr ? sink.claim_intent() : nullptr;
+  if (intent == nullptr) {
+    ++stats_.dropped;
+    return;
+  }
+  stamp(*intent, p, IntentKind::exit, to_decimal(fx.rate), trigger, now);
+  intent->exit_reason = reason;
+  intent->edge_bps = m.pnl_bps;
+  for (const Venue v : kVenues) {
+    fill_leg(intent->leg(v), v, sides[index(v)], i, books_[i][index(v)], qty[index(v)],
+             walks[index(v)].worst, params_.slippage_bps);
+  }
+  *f = InFlight{};
+  f->intent_id = intent->intent_id;
+  f->position_id = p.id;
+  f->instrument = i;
+  f->kind = IntentKind::exit;
+  f->fx = intent->fx_rate;
+
+  p.exit_in_flight = true;
+  p.exit_reason = reason;
+  if (reason == p.close_request) p.close_request = ExitReason::none;
+  transition(p, PositionState::closing, sink);
+  ++stats_.exit_intents;
+  ++stats_.exits[static_cast<std::size_t>(reason)];
+  sink.publish_intent();
+}
+
+void Strategy::close_all(ExitReason reason) noexcept {
+  for (std::size_t k = 0; k < positions_.size(); ++k) {
+    Position& p = positions_[k];
+    p.close_request = reason;
+    if (p.state == PositionState::opening) p.clips_planned = p.clips_sent;
+  }
+}
+
+double Strategy::unrealized_krw() const noexcept {
+  double total = 0.0;
+  for (std::size_t k = 0; k < positions_.size(); ++k) total += positions_[k].last_mark_krw;
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+void Strategy::apply_leg(Position& p, const LegReport& leg) noexcept {
+  if (leg.instrument != p.instrument) return;
+  PositionLeg& pl = p.leg(leg.venue);
+  const auto book = [&](Side side, Decimal q, Decimal price) {
+    if (!q.is_positive()) return;
+    (side == pl.entry_side ? pl.opened : pl.closed).add(q, price);
+    inventory_.apply_trade(leg.venue, p.instrument, side, q, price);
+  };
+  book(leg.side, leg.filled_qty, leg.avg_price);
+  book(opposite(leg.side), leg.unwound_qty, leg.unwind_avg_price);
+  if (!leg.fee.is_zero()) {
+    pl.fees_e16 += static_cast<Int128>(leg.fee.mantissa()) * Decimal::kOne;
+    inventory_.apply_fee(leg.venue, leg.fee);
+  }
+}
+
+void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& sink) noexcept {
+  InFlight* f = find_in_flight(report.intent_id);
+  if (f == nullptr) {
+    ++stats_.unknown_reports;
+    return;
+  }
+  const InFlight rec = *f;
+  f->intent_id = 0;
+  for (const Venue v : kVenues) {
+    inventory_.release(v, rec.instrument, rec.needs.base[index(v)],
+                       rec.needs.quote_e16[index(v)]);
+  }
+  if (static_cast<std::size_t>(report.outcome) < stats_.outcomes.size()) {
+    ++stats_.outcomes[static_cast<std::size_t>(report.outcome)];
+  }
+  if (report.outcome == ExecOutcome::blocked && report.refusal != RefusalReason::none) {
+    risk_.count(report.refusal);
+  }
+  Position* p = positions_.find(rec.position_id);
+  if (p == nullptr) {
+    ++stats_.unknown_reports;
+    return;
+  }
+  for (const LegReport& leg : report.legs) apply_leg(*p, leg);
+  p->dust += std::max<std::int64_t>(report.dust_qty.mantissa(), 0);
+
+  const bool filled_any = report.legs[0].filled_qty.is_positive() ||
+                          report.legs[1].filled_qty.is_positive();
+  const bool failure = report.outcome == ExecOutcome::failed ||
+                       report.outcome == ExecOutcome::rolled_back || !p->hedged();
+  if (report.outcome != ExecOutcome::blocked) risk_.on_execution(failure, now);
+
+  if (rec.kind == IntentKind::entry) {
+    p->pending_krw -= rec.notional_krw;
+    p->pending_qty -= rec.qty;
+    ++p->clips_reported;
+    const bool good = (report.outcome == ExecOutcome::success ||
+                       report.outcome == ExecOutcome::partial_hedged) &&
+                      p->hedged();
+    if (!good) p->clips_planned = p->clips_sent;
+    if (p->clips_reported == p->clips_sent && p->clips_sent == p->clips_planned) {
+      settle_entry(*p, now, sink);
+    }
+    return;
+  }
+
+  p->exit_in_flight = false;
+  if (p->flat()) {
+    close(*p, rec.fx, now, sink);
+  } else if (p->hedged()) {
+    if (!filled_any) p->retry_after_ns = now.mono_ns + params_.exit_retry_ns;
+    transition(*p, PositionState::open, sink);
+  } else {
+    p->retry_after_ns = now.mono_ns + params_.exit_retry_ns;
+    break_position(*p, sink);
+  }
+}
+
+void Strategy::settle_entry(Position& p, const Now& now, SignalSink& sink) noexcept {
+  if (p.flat()) {
+    close(p, p.entry_fx, now, sink);
+  } else if (p.hedged()) {
+    p.opened_ns = now.mono_ns;
+    ++stats_.opened;
+    transition(p, PositionState::open, sink);
+  } else {
+    break_position(p, sink);
+  }
+}
+
+void Strategy::break_position(Position& p, SignalSink& sink) noexcept {
+  ++stats_.broken;
+  ++stats_.symbols[p.instrument].broken;
+  risk_.on_broken();
+  transition(p, PositionState::broken, sink);
+}
+
+void Strategy::close(Position& p, Decimal decided_fx, const Now& now, SignalSink& sink) noexcept {
+  // The USDT leg converts at the rate when the close completes, else the one the exit used.
+  const double last = fx_.last();
+  p.close_fx = last > 0.0 ? to_decimal(last) : decided_fx;
+  p.realized_e16 = p.cash_krw_e16(p.close_fx);
+  p.closed_ns = now.mono_ns;
+  p.last_mark_krw = 0.0;
+  const bool traded = p.leg(Venue::upbit).opened.qty != 0 || p.leg(Venue::binance).opened.qty != 0;
+  const double pnl = p.realized_krw();
+  if (traded) {
+    ++stats_.closed;
+    stats_.realized_krw += pnl;
+    SymbolStats& s = stats_.symbols[p.instrument];
+    ++s.closed;
+    s.realized_krw += pnl;
+    if (pnl > 0.0) {
+      ++stats_.wins;
+      ++s.wins;
+    }
+    risk_.on_realized(pnl, now);
+    last_exit_ns_[p.instrument] = now.mono_ns;
+    exited_once_[p.instrument] = true;
+  } else {
+    ++stats_.unfilled;
+  }
+  transition(p, PositionState::closed, sink);
+  positions_.release(p);
+}
+
+void Strategy::transition(Position& p, PositionState to, SignalSink& sink) noexcept {
+  PositionChange c;
+  c.position_id = p.id;
+  c.instrument = p.instrument;
+  c.direction = p.direction;
+  c.from = p.state;
+  c.to = to;
+  c.exit_reason = p.exit_reason;
+  c.qty = p.qty();
+  c.fx_rate = to == PositionState::closed ? p.close_fx : p.entry_fx;
+  c.realized_pnl_krw = to == PositionState::closed ? p.realized_krw() : 0.0;
+  p.state = to;
+  sink.on_position(c);
+}
+
+}  // namespace xarb::signal

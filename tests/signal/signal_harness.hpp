@@ -1,0 +1,148 @@
+#pragma once
+
+// A harness for strategy tests: books built from text, a sink that records what the strategy
+// emits (storage reserved up front, so steady-state runs do not allocate), and a fill model that
+// answers intents the way an exec thread would.
+
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <xarb/core/decimal.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/signal/strategy.hpp>
+
+namespace xarb::signal::test {
+
+inline Decimal d(std::string_view s) {
+  Decimal v;
+  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
+  return v;
+}
+
+using Levels = std::initializer_list<std::pair<const char*, const char*>>;
+
+inline BookSnapshot book(Venue venue, InstrumentId id, Levels bids, Levels asks,
+                         std::int64_t received_ns = 0, std::int64_t exchange_ns = 0) {
+  BookSnapshot s;
+  s.venue = venue;
+  s.instrument = id;
+  for (const auto& [p, q] : bids) s.bids[s.bid_count++] = {d(p), d(q)};
+  for (const auto& [p, q] : asks) s.asks[s.ask_count++] = {d(p), d(q)};
+  s.stamps.set(Stage::received, received_ns);
+  s.stamps.set(Stage::exchange, exchange_ns);
+  return s;
+}
+
+class RecordingSink final : public SignalSink {
+ public:
+  RecordingSink() {
+    intents.reserve(1 << 16);
+    changes.reserve(1 << 16);
+    refusals.reserve(1 << 16);
+  }
+  OrderIntent* claim_intent() noexcept override {
+    if (full) return nullptr;
+    return &slot_;
+  }
+  void publish_intent() noexcept override { intents.push_back(slot_); }
+  void on_position(const PositionChange& c) noexcept override { changes.push_back(c); }
+  void on_refusal(const RiskRefusal& r) noexcept override { refusals.push_back(r); }
+
+  void clear() {
+    intents.clear();
+    changes.clear();
+    refusals.clear();
+  }
+
+  bool full = false;  // a full ring: claim_intent fails
+  std::vector<OrderIntent> intents;
+  std::vector<PositionChange> changes;
+  std::vector<RiskRefusal> refusals;
+
+ private:
+  OrderIntent slot_{};
+};
+
+// Fee of a notional (1e-16 units) at `bps`, as a Decimal rounded half up.
+inline Decimal fee_of(Int128 notional_e16, double bps) {
+  const auto centi = static_cast<Int128>(bps * 100.0 + 0.5);
+  const Int128 e8 = (notional_e16 * centi + 500'000LL * 100'000'000LL) / (1'000'000LL * 100'000'000LL);
+  return Decimal::from_mantissa(static_cast<std::int64_t>(e8));
+}
+
+// Fills one leg against the levels it carries, within its limit, up to `share` of the quantity
+// (rounded down to 1e-8).
+inline LegReport fill_leg(const LegIntent& leg, double fee_bps, double share = 1.0) {
+  LegReport r;
+  r.venue = leg.venue;
+  r.side = leg.side;
+  r.instrument = leg.instrument;
+  r.requested_qty = leg.quantity;
+  if (!leg.quantity.is_positive()) return r;
+  auto want = static_cast<std::int64_t>(static_cast<double>(leg.quantity.mantissa()) * share);
+  std::int64_t left = want;
+  Int128 notional = 0;
+  for (std::uint8_t k = 0; k < leg.level_count && left > 0; ++k) {
+    const Level& l = leg.levels[k];
+    const bool within = leg.side == Side::buy ? l.price <= leg.limit_price
+                                              : l.price >= leg.limit_price;
+    if (!within) break;
+    const std::int64_t take = std::min(left, l.qty.mantissa());
+    notional += static_cast<Int128>(l.price.mantissa()) * take;
+    left -= take;
+  }
+  const std::int64_t filled = want - left;
+  r.state = filled == 0 ? OrderState::canceled
+            : filled == leg.quantity.mantissa() ? OrderState::filled
+                                                : OrderState::partially_filled;
+  r.status = filled == 0 ? LegStatus::canceled
+             : filled == leg.quantity.mantissa() ? LegStatus::filled
+                                                 : LegStatus::partially_filled;
+  r.filled_qty = Decimal::from_mantissa(filled);
+  if (filled > 0) {
+    r.avg_price = Decimal::from_mantissa(static_cast<std::int64_t>(notional / filled));
+    r.fee = fee_of(notional, fee_bps);
+  }
+  return r;
+}
+
+// The report of an intent with both legs filled against their levels.
+inline ExecReport fill(const OrderIntent& intent, const Fees& fees, double share = 1.0) {
+  ExecReport r;
+  r.intent_id = intent.intent_id;
+  r.position_id = intent.position_id;
+  r.kind = intent.kind;
+  r.stamps = intent.stamps;
+  r.leg(Venue::upbit) = fill_leg(intent.leg(Venue::upbit), fees.upbit_bps, share);
+  r.leg(Venue::binance) = fill_leg(intent.leg(Venue::binance), fees.binance_bps, share);
+  const bool both = r.leg(Venue::upbit).status == LegStatus::filled &&
+                    r.leg(Venue::binance).status == LegStatus::filled;
+  const bool none = r.leg(Venue::upbit).filled_qty.is_zero() &&
+                    r.leg(Venue::binance).filled_qty.is_zero();
+  r.outcome = both ? ExecOutcome::success : none ? ExecOutcome::failed : ExecOutcome::partial_hedged;
+  return r;
+}
+
+// A report where nothing filled: the venue refused.
+inline ExecReport reject(const OrderIntent& intent) {
+  ExecReport r;
+  r.intent_id = intent.intent_id;
+  r.position_id = intent.position_id;
+  r.kind = intent.kind;
+  r.outcome = ExecOutcome::failed;
+  for (const Venue v : {Venue::upbit, Venue::binance}) {
+    r.leg(v).venue = v;
+    r.leg(v).side = intent.leg(v).side;
+    r.leg(v).instrument = intent.leg(v).instrument;
+    r.leg(v).status = LegStatus::failed;
+    r.leg(v).state = OrderState::rejected;
+  }
+  return r;
+}
+
+}  // namespace xarb::signal::test

@@ -1,0 +1,294 @@
+// Scripted scenarios for the strategy: one per exit reason with hand-computed PnL, entry intents,
+// clips, FX, and the position state machine under partial, failed and unhedged executions.
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+
+#include <gtest/gtest.h>
+
+#include <xarb/signal/strategy.hpp>
+
+#include "signal_harness.hpp"
+
+namespace xarb::signal {
+namespace {
+
+using test::book;
+using test::d;
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+// 2026-11-21 00:00:00 UTC: the wall clock of every scenario (09:00 in Seoul).
+constexpr std::int64_t kWall = 1'795'219'200LL * kSecond;
+
+class StrategyTest : public ::testing::Test {
+ protected:
+  StrategyTest() {
+    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+    EXPECT_EQ(symbols.add_fx("KRW-USDT"), Errc::ok);
+    params.fees = {5.0, 10.0};
+    params.fx.fixed = true;
+    params.fx.fixed_rate = d("1400");
+    params.baseline = BaselineMode::zero;
+    params.entry_bps = 30.0;
+    params.take_profit_bps = 15.0;
+    params.stop_loss_bps = 40.0;
+    params.reversal_bps = -1000.0;  // off unless a test wants it
+    params.timeout_ns = 300 * kSecond;
+    params.cooldown_ns = 10 * kSecond;
+    params.slippage_bps = 5.0;
+    params.symbols[kBtc].trade_qty = d("0.01");
+    params.symbols[kBtc].max_position_qty = d("0.05");
+  }
+
+  // Builds the strategy from `params` with funded accounts on both venues.
+  Strategy& start() {
+    strategy.emplace(symbols, params);
+    Inventory& inv = strategy->inventory();
+    inv.set_base(Venue::upbit, kBtc, d("1"));
+    inv.set_base(Venue::binance, kBtc, d("1"));
+    inv.set_quote(Venue::upbit, d("1000000000"));
+    inv.set_quote(Venue::binance, d("1000000"));
+    return *strategy;
+  }
+
+  Now at(std::int64_t t) const { return {t, kWall + t}; }
+
+  void upbit(const char* bid, const char* ask, std::int64_t t) {
+    strategy->on_book(book(Venue::upbit, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+  }
+  void binance(const char* bid, const char* ask, std::int64_t t) {
+    strategy->on_book(book(Venue::binance, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+  }
+  void report(const ExecReport& r, std::int64_t t) { strategy->on_report(r, at(t), sink); }
+
+  // The entry of every exit scenario: kimchi at 50 bps gross. Upbit bid 140,700,000 KRW against
+  // Binance ask 100,000 USDT x 1,400 = 140,000,000 KRW; after 5 + 10 bps of fees the edge is
+  // about 35 bps, over the 30 bps threshold. Returns the position id, OPEN.
+  std::uint64_t enter(std::int64_t t) {
+    binance("99990", "100000", t);
+    upbit("140700000", "140800000", t);
+    EXPECT_EQ(sink.intents.size(), 1u);
+    const OrderIntent entry = sink.intents.back();
+    report(test::fill(entry, params.fees), t);
+    EXPECT_EQ(strategy->positions().size(), 1u);
+    EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+    sink.clear();
+    return entry.position_id;
+  }
+
+  static constexpr InstrumentId kBtc = 0;
+  SymbolMap symbols;
+  StrategyParams params;
+  std::optional<Strategy> strategy;
+  test::RecordingSink sink;
+};
+
+TEST_F(StrategyTest, EntryIntentCarriesBothLegsLimitsAndLevels) {
+  start();
+  binance("99990", "100000", kSecond);
+  EXPECT_TRUE(sink.intents.empty()) << "no Upbit book yet";
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent& in = sink.intents[0];
+  EXPECT_EQ(in.kind, IntentKind::entry);
+  EXPECT_EQ(in.direction, Direction::kimchi);
+  EXPECT_EQ(in.fx_rate, d("1400"));
+  // 140,700,000 x 0.9995 / (1,400 x 100,000 x 1.001) - 1, in bps.
+  EXPECT_NEAR(in.edge_bps, (140'700'000.0 * 0.9995 / (140'000'000.0 * 1.001) - 1.0) * 1e4, 1e-9);
+  EXPECT_EQ(in.deadline_ns, kSecond + params.exec_deadline_ns);
+  const LegIntent& u = in.leg(Venue::upbit);
+  EXPECT_EQ(u.side, Side::sell);
+  EXPECT_EQ(u.quantity, d("0.01"));
+  EXPECT_EQ(u.limit_price, d("140629650"));  // 140,700,000 less 5 bps
+  ASSERT_EQ(u.level_count, 1);
+  EXPECT_EQ(u.levels[0].price, d("140700000"));
+  const LegIntent& b = in.leg(Venue::binance);
+  EXPECT_EQ(b.side, Side::buy);
+  EXPECT_EQ(b.quantity, d("0.01"));
+  EXPECT_EQ(b.limit_price, d("100050"));  // 100,000 plus 5 bps
+  EXPECT_EQ(b.levels[0].price, d("100000"));
+  ASSERT_EQ(sink.changes.size(), 1u);
+  EXPECT_EQ(sink.changes[0].to, PositionState::opening);
+  EXPECT_EQ(strategy->stats().entries, 1u);
+
+  // The same books again: the one open pair per symbol is taken.
+  upbit("140700000", "140800000", 2 * kSecond);
+  EXPECT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(strategy->risk().refusals(RefusalReason::max_open_symbol), 1u);
+}
+
+// Every exit scenario's entry fills at the levels: Upbit sells 0.01 at 140,700,000 (+1,407,000
+// KRW, fee 703.5 KRW), Binance buys 0.01 at 100,000 (-1,000 USDT, fee 1 USDT).
+
+TEST_F(StrategyTest, TakeProfitFiresOnTheFirstUpdateAtOrOverTheTarget) {
+  start();
+  enter(kSecond);
+  // Marks at Upbit ask X and Binance bid 99,990 (both after exit fees):
+  //   KRW 1,407,000 - 703.5 - 0.01 X 1.0005, USDT -1,001 + 999.9 x 0.999 = -2.0999 (x 1,400).
+  upbit("140100000", "140200000", 2 * kSecond);  // +655.64 KRW = 4.66 bps
+  upbit("140000000", "140100000", 3 * kSecond);  // +1,656.14 KRW = 11.77 bps
+  EXPECT_TRUE(sink.intents.empty());
+  upbit("139900000", "140000000", 4 * kSecond);  // +2,656.64 KRW = 18.88 bps >= 15
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent exit = sink.intents[0];
+  EXPECT_EQ(exit.kind, IntentKind::exit);
+  EXPECT_EQ(exit.exit_reason, ExitReason::take_profit);
+  EXPECT_NEAR(exit.edge_bps, 2656.64 / 1'407'000.0 * 1e4, 1e-6);
+  EXPECT_EQ(exit.leg(Venue::upbit).side, Side::buy);
+  EXPECT_EQ(exit.leg(Venue::upbit).quantity, d("0.01"));
+  EXPECT_EQ(exit.leg(Venue::binance).side, Side::sell);
+  EXPECT_EQ(exit.leg(Venue::binance).quantity, d("0.01"));
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::closing);
+
+  // Exit fills: Upbit buys at 140,000,000 (-1,400,000 KRW, fee 700), Binance sells at 99,990
+  // (+999.9 USDT, fee 0.9999). KRW 5,596.5; USDT -2.0999 x 1,400 = -2,939.86. Total 2,656.64.
+  report(test::fill(exit, params.fees), 5 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  const StrategyStats& s = strategy->stats();
+  EXPECT_NEAR(s.realized_krw, 2656.64, 1e-6);
+  EXPECT_EQ(std::llround(s.realized_krw), 2657);
+  EXPECT_EQ(s.closed, 1u);
+  EXPECT_EQ(s.wins, 1u);
+  EXPECT_DOUBLE_EQ(s.winrate(), 1.0);
+  EXPECT_EQ(s.exits_by(ExitReason::take_profit), 1u);
+  EXPECT_EQ(s.symbols[kBtc].closed, 1u);
+  ASSERT_FALSE(sink.changes.empty());
+  const PositionChange& closed = sink.changes.back();
+  EXPECT_EQ(closed.to, PositionState::closed);
+  EXPECT_EQ(closed.exit_reason, ExitReason::take_profit);
+  EXPECT_EQ(closed.fx_rate, d("1400"));
+  EXPECT_NEAR(closed.realized_pnl_krw, 2656.64, 1e-6);
+  EXPECT_NEAR(strategy->risk().daily_realized_krw(), 2656.64, 1e-6);
+  // Inventory moved by the fills: Upbit sold then bought 0.01 BTC, paid fees and the spread.
+  EXPECT_EQ(strategy->inventory().base(Venue::upbit, kBtc), d("1"));
+  EXPECT_NEAR(strategy->inventory().quote(Venue::upbit), 1'000'000'000.0 + 5'596.5, 1e-6);
+  EXPECT_NEAR(strategy->inventory().quote(Venue::binance), 1'000'000.0 - 2.0999, 1e-9);
+}
+
+TEST_F(StrategyTest, StopLossFiresOnTheFirstUpdateAtOrUnderTheLimit) {
+  start();
+  enter(kSecond);
+  upbit("140700000", "140800000", 2 * kSecond);  // -5,347.36 KRW = -38.0 bps
+  EXPECT_TRUE(sink.intents.empty());
+  upbit("140800000", "140900000", 3 * kSecond);  // -6,347.86 KRW = -45.1 bps <= -40
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::stop_loss);
+  // Upbit buys back at 140,900,000 (-1,409,000 KRW, fee 704.5): KRW -3,408; USDT -2,939.86.
+  report(test::fill(sink.intents[0], params.fees), 4 * kSecond);
+  EXPECT_NEAR(strategy->stats().realized_krw, -6347.86, 1e-6);
+  EXPECT_EQ(std::llround(strategy->stats().realized_krw), -6348);
+  EXPECT_EQ(strategy->stats().wins, 0u);
+  EXPECT_EQ(strategy->stats().exits_by(ExitReason::stop_loss), 1u);
+}
+
+TEST_F(StrategyTest, TimeoutFiresOnTheFirstUpdateAfterTheHoldingTime) {
+  params.take_profit_bps = 1000.0;
+  params.stop_loss_bps = 1000.0;
+  params.timeout_ns = 60 * kSecond;
+  start();
+  enter(kSecond);
+  binance("99990", "100000", kSecond + 60 * kSecond - 1);
+  upbit("140700000", "140800000", kSecond + 60 * kSecond - 1);
+  EXPECT_TRUE(sink.intents.empty());
+  binance("99990", "100000", kSecond + 60 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::timeout);
+  // Upbit buys back at 140,800,000 (-1,408,000 KRW, fee 704): KRW -2,407.5; USDT -2,939.86.
+  report(test::fill(sink.intents[0], params.fees), 62 * kSecond);
+  EXPECT_NEAR(strategy->stats().realized_krw, -5347.36, 1e-6);
+  EXPECT_EQ(std::llround(strategy->stats().realized_krw), -5347);
+}
+
+TEST_F(StrategyTest, TimeoutAlsoFiresFromTheTimerWhenBooksAreQuiet) {
+  params.take_profit_bps = 1000.0;
+  params.stop_loss_bps = 1000.0;
+  params.timeout_ns = 5 * kSecond;
+  params.exit_max_book_age_ns = 60 * kSecond;
+  start();
+  enter(kSecond);
+  strategy->on_timer(at(5 * kSecond), sink);
+  EXPECT_TRUE(sink.intents.empty());
+  strategy->on_timer(at(6 * kSecond), sink);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::timeout);
+}
+
+TEST_F(StrategyTest, ReversalFiresWhenTheEntryEdgeFallsBackThroughTheLevel) {
+  params.take_profit_bps = 1000.0;
+  params.stop_loss_bps = 1000.0;
+  params.reversal_bps = 0.0;
+  start();
+  enter(kSecond);
+  // Kimchi edge at Upbit bid B: B x 0.9995 / (140,000,000 x 1.001) - 1.
+  upbit("140300000", "140400000", 2 * kSecond);  // +6.41 bps: still above 0
+  EXPECT_TRUE(sink.intents.empty());
+  upbit("140200000", "140300000", 3 * kSecond);  // -0.72 bps: crossed back
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::reversal);
+  // Upbit buys back at 140,300,000 (-1,403,000 KRW, fee 701.5): KRW 2,595; USDT -2,939.86.
+  report(test::fill(sink.intents[0], params.fees), 4 * kSecond);
+  EXPECT_NEAR(strategy->stats().realized_krw, -344.86, 1e-6);
+  EXPECT_EQ(std::llround(strategy->stats().realized_krw), -345);
+}
+
+TEST_F(StrategyTest, ReverseDirectionBuysUpbitAndSellsBinance) {
+  params.kimchi = false;
+  start();
+  binance("100000", "100010", kSecond);  // 140,000,000 KRW at the bid
+  upbit("139200000", "139300000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent& in = sink.intents[0];
+  EXPECT_EQ(in.direction, Direction::reverse);
+  EXPECT_EQ(in.leg(Venue::upbit).side, Side::buy);
+  EXPECT_EQ(in.leg(Venue::binance).side, Side::sell);
+  // 1,400 x 100,000 x 0.999 / (139,300,000 x 1.0005) - 1.
+  EXPECT_NEAR(in.edge_bps, (140'000'000.0 * 0.999 / (139'300'000.0 * 1.0005) - 1.0) * 1e4, 1e-9);
+}
+
+TEST_F(StrategyTest, FxFromTheUpbitBookGatesEntriesWhenMissingOrStale) {
+  params.fx.fixed = false;
+  params.fx.side = FxSide::mid;
+  params.fx.max_age_ns = 5 * kSecond;
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  EXPECT_TRUE(sink.intents.empty());
+  // No FX yet: no premium at all, so nothing to refuse.
+  const InstrumentId fx = symbols.fx();
+  strategy->on_book(book(Venue::upbit, fx, {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, kSecond),
+                    at(kSecond), sink);
+  ASSERT_EQ(sink.intents.size(), 1u) << "the FX update re-evaluates the symbol";
+  EXPECT_EQ(sink.intents[0].fx_rate, d("1400"));  // the mid
+  // An unusable KRW-USDT book clears the rate: exits of the open position wait for it.
+  report(test::fill(sink.intents[0], params.fees), kSecond);
+  ASSERT_EQ(strategy->positions()[0].state, PositionState::open);
+  strategy->on_book(book(Venue::upbit, fx, {{"1401", "1000"}}, {{"1400", "1000"}}, 2 * kSecond),
+                    at(2 * kSecond), sink);  // crossed
+  const std::uint64_t deferred = strategy->stats().exit_deferred;
+  upbit("130000000", "130100000", 2 * kSecond);  // would be a take-profit
+  EXPECT_GT(strategy->stats().exit_deferred, deferred);
+  EXPECT_EQ(sink.intents.size(), 1u);
+}
+
+TEST_F(StrategyTest, StaleFxRefusesEntries) {
+  params.fx.fixed = false;
+  params.fx.max_age_ns = 5 * kSecond;
+  start();
+  strategy->on_book(
+      book(Venue::upbit, symbols.fx(), {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, kSecond),
+      at(kSecond), sink);
+  binance("99990", "100000", 7 * kSecond);
+  upbit("140700000", "140800000", 7 * kSecond);
+  EXPECT_TRUE(sink.intents.empty());
+  EXPECT_EQ(strategy->risk().refusals(RefusalReason::fx_stale), 1u);
+  ASSERT_EQ(sink.refusals.size(), 1u);
+  EXPECT_EQ(sink.refusals[0].reason, RefusalReason::fx_stale);
+  strategy->on_book(
+      book(Venue::upbit, symbols.fx(), {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, 7 * kSecond),
+      at(7 * kSecond), sink);
+  EXPECT_EQ(sink.intents.size(), 1u);
+}
+
+}  // namespace
+}  // namespace xarb::signal
