@@ -126,7 +126,18 @@ void Strategy::evaluate(InstrumentId i, const StageStamps& trigger, const Now& n
   }
 
   run_exits(i, trigger, now, edges, sink);
-  if (entries && sp.trade_qty.is_positive()) run_entries(i, trigger, now, edges, sink);
+  if (entries && sp.trade_qty.is_positive()) {
+    if (fx_last > 0.0) {
+      run_entries(i, trigger, now, edges, sink);
+    } else {
+      // No rate at all: no premium to trade on, and the report says why.
+      for (const Direction d : kDirections) {
+        if (d == Direction::kimchi ? params_.kimchi : params_.reverse) {
+          refuse(i, d, RefusalReason::fx_missing, 0.0, sink);
+        }
+      }
+    }
+  }
 
   // The baseline learns only from usable data: tradable fresh books and a fresh FX rate.
   if (params_.baseline == BaselineMode::ewma && fx_.quote(now.mono_ns).refusal == RefusalReason::none &&
@@ -235,8 +246,8 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
   const Decimal depth =
       std::min(side_depth(levels_for(u, entry_side(p.direction, Venue::upbit))),
                side_depth(levels_for(b, entry_side(p.direction, Venue::binance))));
-  if (depth.to_double() < sp.trade_qty.to_double() * params_.min_depth_ratio ||
-      p.qty < qty) {
+  if (!qty.is_positive() ||
+      depth.to_double() < sp.trade_qty.to_double() * params_.min_depth_ratio) {
     return RefusalReason::depth;
   }
   return risk_.check_notional(notional_krw);
@@ -271,15 +282,17 @@ void Strategy::run_entries(InstrumentId i, const StageStamps& trigger, const Now
         params_.clips == 1 ? full : premium(books_[i][index(Venue::upbit)],
                                             books_[i][index(Venue::binance)], full.upbit_vwap > 0.0 ? fx_.last() : 0.0,
                                             d, clip, params_.fees);
+    // The size both books hold bounds the clip; check_entry decides whether that is enough.
+    const Decimal qty = p.valid ? std::min(clip, p.qty) : Decimal{};
     const RefusalReason r =
-        p.valid ? check_entry(i, p, clip, now, fx, exposure(i), cont != nullptr)
+        p.valid ? check_entry(i, p, qty, now, fx, exposure(i), cont != nullptr)
                 : RefusalReason::depth;
     if (r != RefusalReason::none) {
       refuse(i, d, r, full.edge_bps(), sink);
       if (cont != nullptr) stop_clips(*cont, now, sink);
       continue;
     }
-    if (send_entry(cont, i, p, clip, fx.rate, trigger, now, sink)) {
+    if (send_entry(cont, i, p, qty, fx.rate, trigger, now, sink)) {
       last_refusal_[i][di(d)] = RefusalReason::none;
     }
   }

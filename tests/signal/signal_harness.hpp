@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -144,5 +145,74 @@ inline ExecReport reject(const OrderIntent& intent) {
   }
   return r;
 }
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+// 2026-11-21 00:00:00 UTC: the wall clock of every scenario (09:00 in Seoul).
+constexpr std::int64_t kWall = 1'795'219'200LL * kSecond;
+
+// The scenario every strategy test starts from: BTC on both venues, fixed FX at 1,400 KRW per
+// USDT, 5 + 10 bps of fees, zero baseline, funded accounts.
+class ScenarioTest : public ::testing::Test {
+ protected:
+  ScenarioTest() {
+    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+    EXPECT_EQ(symbols.add_fx("KRW-USDT"), Errc::ok);
+    params.fees = {5.0, 10.0};
+    params.fx.fixed = true;
+    params.fx.fixed_rate = d("1400");
+    params.baseline = BaselineMode::zero;
+    params.entry_bps = 30.0;
+    params.take_profit_bps = 15.0;
+    params.stop_loss_bps = 40.0;
+    params.reversal_bps = -1000.0;  // off unless a test wants it
+    params.timeout_ns = 300 * kSecond;
+    params.cooldown_ns = 10 * kSecond;
+    params.slippage_bps = 5.0;
+    params.symbols[kBtc].trade_qty = d("0.01");
+    params.symbols[kBtc].max_position_qty = d("0.05");
+  }
+
+  // Builds the strategy from `params` with funded accounts on both venues.
+  Strategy& start() {
+    strategy.emplace(symbols, params);
+    Inventory& inv = strategy->inventory();
+    inv.set_base(Venue::upbit, kBtc, d("1"));
+    inv.set_base(Venue::binance, kBtc, d("1"));
+    inv.set_quote(Venue::upbit, d("1000000000"));
+    inv.set_quote(Venue::binance, d("1000000"));
+    return *strategy;
+  }
+
+  Now at(std::int64_t t) const { return {t, kWall + t}; }
+
+  void upbit(const char* bid, const char* ask, std::int64_t t) {
+    strategy->on_book(book(Venue::upbit, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+  }
+  void binance(const char* bid, const char* ask, std::int64_t t) {
+    strategy->on_book(book(Venue::binance, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+  }
+  void report(const ExecReport& r, std::int64_t t) { strategy->on_report(r, at(t), sink); }
+
+  // The entry of every exit scenario: kimchi at 50 bps gross. Upbit bid 140,700,000 KRW against
+  // Binance ask 100,000 USDT x 1,400 = 140,000,000 KRW; after 5 + 10 bps of fees the edge is
+  // about 35 bps, over the 30 bps threshold. Returns the position id, OPEN.
+  std::uint64_t enter(std::int64_t t) {
+    binance("99990", "100000", t);
+    upbit("140700000", "140800000", t);
+    EXPECT_EQ(sink.intents.size(), 1u);
+    const OrderIntent entry = sink.intents.back();
+    report(test::fill(entry, params.fees), t);
+    EXPECT_EQ(strategy->positions().size(), 1u);
+    EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+    sink.clear();
+    return entry.position_id;
+  }
+
+  static constexpr InstrumentId kBtc = 0;
+  SymbolMap symbols;
+  StrategyParams params;
+  std::optional<Strategy> strategy;
+  test::RecordingSink sink;
+};
 
 }  // namespace xarb::signal::test
