@@ -226,5 +226,226 @@ TEST_F(StrategyTest, StaleFxRefusesEntries) {
   EXPECT_EQ(sink.intents.size(), 1u);
 }
 
+TEST_F(StrategyTest, PartialEntryOpensWhatBothLegsHoldAndExitsThatMuch) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const ExecReport r = test::fill(sink.intents[0], params.fees, 0.5);
+  ASSERT_EQ(r.outcome, ExecOutcome::partial_hedged);
+  report(r, kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+  EXPECT_EQ(strategy->positions()[0].qty(), d("0.005"));
+  sink.clear();
+  upbit("139900000", "140000000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].leg(Venue::upbit).quantity, d("0.005"));
+  EXPECT_EQ(sink.intents[0].leg(Venue::binance).quantity, d("0.005"));
+  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  EXPECT_NEAR(strategy->stats().realized_krw, 2656.64 / 2, 1e-6);
+}
+
+TEST_F(StrategyTest, FailedExitReturnsToOpenAndRetriesAfterTheDelay) {
+  params.exit_retry_ns = kSecond;
+  start();
+  enter(kSecond);
+  upbit("139900000", "140000000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  report(test::reject(sink.intents[0]), 2 * kSecond);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+  upbit("139900000", "140000000", 2 * kSecond + kSecond - 1);
+  EXPECT_EQ(sink.intents.size(), 1u);
+  upbit("139900000", "140000000", 3 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 2u);
+  EXPECT_EQ(sink.intents[1].exit_reason, ExitReason::take_profit);
+  report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  EXPECT_NEAR(strategy->stats().realized_krw, 2656.64, 1e-6);
+}
+
+TEST_F(StrategyTest, PartialExitKeepsTheRestOpenAndClosesItNext) {
+  start();
+  enter(kSecond);
+  upbit("139900000", "140000000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  report(test::fill(sink.intents[0], params.fees, 0.4), 2 * kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+  EXPECT_EQ(strategy->positions()[0].qty(), d("0.006"));
+  upbit("139900000", "140000000", 3 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 2u);
+  EXPECT_EQ(sink.intents[1].leg(Venue::upbit).quantity, d("0.006"));
+  report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  // The same trades as a full exit, in two pieces.
+  EXPECT_NEAR(strategy->stats().realized_krw, 2656.64, 1e-6);
+  EXPECT_EQ(strategy->stats().closed, 1u);
+}
+
+TEST_F(StrategyTest, RolledBackEntryClosesWithTheUnwindCostRealised) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  ExecReport r = test::fill(sink.intents[0], params.fees);
+  // Binance filled nothing; the Upbit sale was bought back at 140,800,000.
+  r.leg(Venue::binance) = test::reject(sink.intents[0]).leg(Venue::binance);
+  LegReport& u = r.leg(Venue::upbit);
+  u.unwound_qty = d("0.01");
+  u.unwind_avg_price = d("140800000");
+  u.fee = d("1407.5");  // 703.5 + 704
+  r.outcome = ExecOutcome::rolled_back;
+  report(r, kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  // 1,407,000 - 1,408,000 - 1,407.5
+  EXPECT_NEAR(strategy->stats().realized_krw, -2407.5, 1e-9);
+  EXPECT_EQ(strategy->stats().closed, 1u);
+  EXPECT_EQ(strategy->risk().consecutive_failures(), 1);
+  EXPECT_EQ(strategy->inventory().base(Venue::upbit, kBtc), d("1"));
+}
+
+TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  ExecReport r = test::fill(sink.intents[0], params.fees);
+  r.leg(Venue::binance) = test::reject(sink.intents[0]).leg(Venue::binance);
+  r.outcome = ExecOutcome::failed;
+  report(r, kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::broken);
+  EXPECT_EQ(strategy->risk().mode(), RiskMode::reducing);
+  EXPECT_EQ(strategy->stats().broken, 1u);
+  sink.clear();
+  // The next usable update closes what Upbit holds, and only that.
+  upbit("140700000", "140800000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent& exit = sink.intents[0];
+  EXPECT_EQ(exit.exit_reason, ExitReason::unhedged);
+  EXPECT_EQ(exit.leg(Venue::upbit).side, Side::buy);
+  EXPECT_EQ(exit.leg(Venue::upbit).quantity, d("0.01"));
+  EXPECT_TRUE(exit.leg(Venue::binance).quantity.is_zero());
+  report(test::fill(exit, params.fees), 2 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  // 1,407,000 - 703.5 - 1,408,000 - 704
+  EXPECT_NEAR(strategy->stats().realized_krw, -2407.5, 1e-9);
+  EXPECT_EQ(strategy->stats().exits_by(ExitReason::unhedged), 1u);
+  // REDUCING stays until an operator clears it.
+  EXPECT_EQ(strategy->risk().mode(), RiskMode::reducing);
+}
+
+TEST_F(StrategyTest, ReportsForUnknownIntentsAreCountedAndIgnored) {
+  start();
+  const std::uint64_t id = enter(kSecond);
+  ExecReport stray;
+  stray.intent_id = 999;
+  stray.position_id = id;
+  stray.kind = IntentKind::exit;
+  stray.leg(Venue::upbit).filled_qty = d("0.01");
+  report(stray, 2 * kSecond);
+  EXPECT_EQ(strategy->stats().unknown_reports, 1u);
+  EXPECT_EQ(strategy->positions()[0].qty(), d("0.01"));
+}
+
+TEST_F(StrategyTest, FullRingDropsTheDecisionAndAnExitIsDecidedAgain) {
+  start();
+  sink.full = true;
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  EXPECT_EQ(strategy->stats().dropped, 1u);
+  EXPECT_EQ(strategy->positions().size(), 0u) << "no position without an intent";
+  sink.full = false;
+  upbit("140700000", "140800000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  report(test::fill(sink.intents[0], params.fees), 2 * kSecond);
+  sink.clear();
+  sink.full = true;
+  upbit("139900000", "140000000", 3 * kSecond);
+  EXPECT_EQ(strategy->stats().dropped, 2u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+  sink.full = false;
+  upbit("139900000", "140000000", 4 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::take_profit);
+}
+
+TEST_F(StrategyTest, ClipsSplitTheEntryIntoOnePositionSentOneAtATime) {
+  params.clips = 2;
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].leg(Venue::upbit).quantity, d("0.005"));
+  upbit("140700000", "140800000", kSecond + 1);
+  EXPECT_EQ(sink.intents.size(), 1u) << "the next clip waits for the first one's report";
+  report(test::fill(sink.intents[0], params.fees), kSecond + 2);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::opening);
+  upbit("140700000", "140800000", kSecond + 3);
+  ASSERT_EQ(sink.intents.size(), 2u);
+  EXPECT_EQ(sink.intents[1].position_id, sink.intents[0].position_id);
+  report(test::fill(sink.intents[1], params.fees), kSecond + 4);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+  EXPECT_EQ(strategy->positions()[0].qty(), d("0.01"));
+  EXPECT_EQ(strategy->stats().entries, 2u);
+}
+
+TEST_F(StrategyTest, ClipsStopWhenTheSignalGoes) {
+  params.clips = 2;
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  report(test::fill(sink.intents[0], params.fees), kSecond);
+  upbit("140300000", "140400000", 2 * kSecond);  // edge +6 bps: below the threshold
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
+  EXPECT_EQ(strategy->positions()[0].qty(), d("0.005"));
+  EXPECT_EQ(sink.intents.size(), 1u);
+}
+
+TEST_F(StrategyTest, EwmaBaselineEntersOnlyOnAMoveAwayFromThePersistentLevel) {
+  params.baseline = BaselineMode::ewma;
+  params.ewma_half_life_ns = 10 * kSecond;
+  start();
+  // A steady 35 bps edge for a minute: the baseline learns it, nothing enters.
+  for (int k = 1; k <= 60; ++k) {
+    binance("99990", "100000", k * kSecond);
+    upbit("140700000", "140800000", k * kSecond);
+  }
+  EXPECT_TRUE(sink.intents.empty());
+  const double steady = (140'700'000.0 * 0.9995 / (140'000'000.0 * 1.001) - 1.0) * 1e4;
+  EXPECT_NEAR(strategy->baseline_bps(kBtc, Direction::kimchi), steady, 1e-9);
+  // A jump to about 71 bps is about 36 bps over the baseline.
+  upbit("141200000", "141300000", 61 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].direction, Direction::kimchi);
+}
+
+TEST_F(StrategyTest, CloseAllExitsEveryPositionWithTheGivenReason) {
+  params.take_profit_bps = 1000.0;
+  params.stop_loss_bps = 1000.0;
+  start();
+  enter(kSecond);
+  strategy->close_all(ExitReason::flatten);
+  upbit("140700000", "140800000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::flatten);
+  report(test::fill(sink.intents[0], params.fees), 2 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  EXPECT_EQ(strategy->stats().exits_by(ExitReason::flatten), 1u);
+}
+
+TEST_F(StrategyTest, UnrealizedPnlIsTheLastMarkOfOpenPositions) {
+  params.take_profit_bps = 1000.0;
+  params.stop_loss_bps = 1000.0;
+  start();
+  enter(kSecond);
+  upbit("140000000", "140100000", 2 * kSecond);
+  EXPECT_NEAR(strategy->unrealized_krw(), 1656.14, 1e-6);
+}
+
 }  // namespace
 }  // namespace xarb::signal
