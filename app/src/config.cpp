@@ -689,6 +689,53 @@ SymbolMap build_symbol_map(const Config& config) {
   return map;
 }
 
+signal::StrategyParams strategy_params(const Config& config, const SymbolMap& symbols) {
+  constexpr std::int64_t kMs = 1'000'000;
+  constexpr std::int64_t kS = 1'000'000'000;
+  const StrategyConfig& st = config.strategy;
+  const RiskConfig& rk = config.risk;
+  signal::StrategyParams p;
+  p.fees = {config.upbit.taker_fee_bps, config.binance.taker_fee_bps};
+  p.fx.fixed = config.fx.source == FxSource::fixed;
+  p.fx.fixed_rate = config.fx.fixed_rate;
+  p.fx.side = config.fx.side;
+  p.fx.max_age_ns = config.fx.max_age_ms * kMs;
+  p.baseline = st.baseline;
+  p.ewma_half_life_ns = static_cast<std::int64_t>(st.ewma_half_life_s * 1e9);
+  p.kimchi = st.kimchi;
+  p.reverse = st.reverse;
+  p.entry_bps = st.entry_bps;
+  p.take_profit_bps = st.take_profit_bps;
+  p.stop_loss_bps = st.stop_loss_bps;
+  p.reversal_bps = st.reversal_bps;
+  p.timeout_ns = st.timeout_s * kS;
+  p.cooldown_ns = st.cooldown_s * kS;
+  p.max_open_per_symbol = st.max_open_per_symbol;
+  p.max_open_total = st.max_open_total;
+  p.clips = st.clips;
+  p.min_depth_ratio = st.min_depth_ratio;
+  p.slippage_bps = st.slippage_bps;
+  p.max_book_age_ns = st.max_book_age_ms * kMs;
+  p.exit_max_book_age_ns = st.exit_max_book_age_ms * kMs;
+  p.max_clock_skew_ns = st.max_clock_skew_ms * kMs;
+  p.risk.kill_switch = rk.kill_switch;
+  p.risk.daily_loss_limit_krw = rk.daily_loss_limit_krw;
+  p.risk.daily_reset_hour_utc = rk.daily_reset_hour_utc;
+  p.risk.max_total_exposure_krw = rk.max_total_exposure_krw;
+  p.risk.max_symbol_exposure_krw = rk.max_symbol_exposure_krw;
+  p.risk.max_notional_krw = rk.max_notional_krw;
+  p.risk.min_notional_krw = rk.min_notional_krw;
+  p.risk.max_consecutive_failures = rk.max_consecutive_failures;
+  p.risk.halt_cooldown_ns = rk.halt_cooldown_s * kS;
+  for (const SymbolConfig& s : config.symbols) {
+    const InstrumentId id = symbols.find_base(s.base);
+    if (id == kNoInstrument) continue;
+    p.symbols[id].trade_qty = s.trade_qty;
+    p.symbols[id].max_position_qty = s.max_position_qty;
+  }
+  return p;
+}
+
 namespace {
 
 std::string decimal_text(Decimal d) {

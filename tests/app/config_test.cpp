@@ -371,3 +371,50 @@ TEST(ConfigCli, CheckPrintsTheEffectiveConfigOrTheErrors) {
 
 }  // namespace
 }  // namespace xarb::app
+
+namespace xarb::app {
+namespace {
+
+TEST(StrategyParams, CarryTheConfigIntoTheSignalsUnits) {
+  const LoadResult r = parse_config(std::string(R"([strategy]
+baseline = "zero"
+entry_bps = 42.5
+timeout_s = 90
+max_book_age_ms = 1500
+clips = 2
+[risk]
+halt_cooldown_s = 60
+daily_loss_limit_krw = 123456
+[fx]
+source = "fixed"
+fixed_rate = "1385.5"
+[[symbols]]
+base = "ETH"
+trade_qty = "0.2"
+[[symbols]]
+base = "BTC"
+trade_qty = "0.01"
+)"), "test.toml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
+  const SymbolMap symbols = build_symbol_map(r.config);
+  const signal::StrategyParams p = strategy_params(r.config, symbols);
+  EXPECT_EQ(p.baseline, signal::BaselineMode::zero);
+  EXPECT_DOUBLE_EQ(p.entry_bps, 42.5);
+  EXPECT_EQ(p.timeout_ns, 90'000'000'000);
+  EXPECT_EQ(p.max_book_age_ns, 1'500'000'000);
+  EXPECT_EQ(p.clips, 2);
+  EXPECT_EQ(p.risk.halt_cooldown_ns, 60'000'000'000);
+  EXPECT_EQ(p.risk.daily_loss_limit_krw, 123'456);
+  EXPECT_TRUE(p.fx.fixed);
+  EXPECT_EQ(p.fx.fixed_rate.mantissa(), 138'550'000'000);
+  EXPECT_DOUBLE_EQ(p.fees.upbit_bps, 5.0);
+  EXPECT_DOUBLE_EQ(p.fees.binance_bps, 10.0);
+  const InstrumentId btc = symbols.find_base("BTC");
+  const InstrumentId eth = symbols.find_base("ETH");
+  EXPECT_EQ(p.symbols[btc].trade_qty.mantissa(), 1'000'000);
+  EXPECT_EQ(p.symbols[btc].max_position_qty.mantissa(), 5'000'000);  // 5 x trade_qty by default
+  EXPECT_EQ(p.symbols[eth].trade_qty.mantissa(), 20'000'000);
+}
+
+}  // namespace
+}  // namespace xarb::app

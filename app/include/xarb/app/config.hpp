@@ -13,13 +13,15 @@
 #include <xarb/core/ids.hpp>
 #include <xarb/core/wait.hpp>
 #include <xarb/feed/book_keeper.hpp>
+#include <xarb/signal/params.hpp>
 
 namespace xarb::app {
 
 enum class Mode : std::uint8_t { paper, live };
 enum class FxSource : std::uint8_t { upbit_book, fixed };
-enum class FxSide : std::uint8_t { mid, bid, ask };
-enum class Baseline : std::uint8_t { zero, ewma };
+// The signal's own enums, so that the config and the strategy name them once.
+using FxSide = signal::FxSide;
+using Baseline = signal::BaselineMode;
 enum class HotStage : std::uint8_t { feed, signal, exec };
 
 struct VenueConfig {
@@ -183,6 +185,9 @@ struct LoadResult {
 
 // The symbol map of the configured pairs plus the FX instrument.
 [[nodiscard]] SymbolMap build_symbol_map(const Config& config);
+
+// The signal stage's parameters from a validated config; `symbols` from build_symbol_map.
+[[nodiscard]] signal::StrategyParams strategy_params(const Config& config, const SymbolMap& symbols);
 
 // Environment variables that hold each venue's credentials.
 struct CredentialNames {
