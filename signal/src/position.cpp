@@ -12,10 +12,9 @@ std::int64_t abs64(std::int64_t v) noexcept { return v < 0 ? -v : v; }
 
 // Quote flow of trading `held` base units back at `vwap` with a fee: what closing earns (a long
 // sells) or costs (a short buys back).
-double close_value(const PositionLeg& leg, double vwap, double fee_bps) noexcept {
-  const double held = static_cast<double>(leg.held()) / static_cast<double>(Decimal::kOne);
+double close_value(Side entry, double held, double vwap, double fee_bps) noexcept {
   const double fee = fee_bps * 1e-4;
-  return leg.entry_side == Side::buy ? held * vwap * (1.0 - fee) : -held * vwap * (1.0 + fee);
+  return entry == Side::buy ? held * vwap * (1.0 - fee) : -held * vwap * (1.0 + fee);
 }
 
 }  // namespace
@@ -48,18 +47,24 @@ Int128 Position::cash_krw_e16(Decimal fx) const noexcept {
 
 double Position::realized_krw() const noexcept { return static_cast<double>(realized_e16) / kE16; }
 
+void Position::refresh() noexcept {
+  for (std::size_t v = 0; v < kVenueCount; ++v) {
+    cash[v] = static_cast<double>(legs[v].cash_e16()) / kE16;
+    held[v] = static_cast<double>(legs[v].held()) / static_cast<double>(Decimal::kOne);
+  }
+  entry_notional = entry_notional_krw();
+}
+
 Mark mark(const Position& p, double upbit_exit_vwap, double binance_exit_vwap, double fx,
           double upbit_fee_bps, double binance_fee_bps) noexcept {
-  const PositionLeg& u = p.leg(Venue::upbit);
-  const PositionLeg& b = p.leg(Venue::binance);
-  const double krw = static_cast<double>(u.cash_e16()) / kE16 +
-                     close_value(u, upbit_exit_vwap, upbit_fee_bps);
-  const double usdt = static_cast<double>(b.cash_e16()) / kE16 +
-                      close_value(b, binance_exit_vwap, binance_fee_bps);
+  constexpr std::size_t u = index(Venue::upbit), b = index(Venue::binance);
+  const double krw = p.cash[u] + close_value(p.legs[u].entry_side, p.held[u], upbit_exit_vwap,
+                                             upbit_fee_bps);
+  const double usdt = p.cash[b] + close_value(p.legs[b].entry_side, p.held[b],
+                                              binance_exit_vwap, binance_fee_bps);
   Mark m;
   m.pnl_krw = krw + usdt * fx;
-  const double base = p.entry_notional_krw();
-  m.pnl_bps = base > 0.0 ? m.pnl_krw / base * 1e4 : 0.0;
+  m.pnl_bps = p.entry_notional > 0.0 ? m.pnl_krw / p.entry_notional * 1e4 : 0.0;
   return m;
 }
 

@@ -402,37 +402,60 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
 
 void Strategy::run_exits(InstrumentId i, const StageStamps& trigger, const Now& now,
                          const std::array<Premium, 2>& edges, SignalSink& sink) noexcept {
+  ExitContext ctx;
+  bool any = false;
   for (std::size_t k = 0; k < positions_.size(); ++k) {
     Position& p = positions_[k];
-    if (p.instrument == i) try_exit(p, trigger, now, edges, sink);
+    if (p.instrument != i) continue;
+    if (!any) {
+      // Once per symbol and update: the exit gate (its own staleness bound) and the rate.
+      any = true;
+      const FxTracker::Quote fx = fx_.quote(now.mono_ns, params_.exit_max_book_age_ns);
+      ctx.usable = book_gate(i, now, params_.exit_max_book_age_ns) == RefusalReason::none &&
+                   fx.refusal == RefusalReason::none;
+      ctx.fx = fx.rate;
+    }
+    try_exit(p, trigger, now, edges, ctx, sink);
   }
 }
 
+const Strategy::ExitContext::CachedWalk& Strategy::ExitContext::walk(const BookSnapshot& book, Venue v, Side side,
+                                        std::int64_t qty) noexcept {
+  // Positions of a symbol mostly hold the same size: one walk serves them all.
+  CachedWalk& c = cache[index(v)];
+  if (!c.valid || c.side != side || c.qty != qty) {
+    c.walk = walk_book(levels_for(book, side), Decimal::from_mantissa(qty));
+    c.vwap = c.walk.vwap();
+    c.side = side;
+    c.qty = qty;
+    c.valid = true;
+  }
+  return c;
+}
+
 void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
-                        const std::array<Premium, 2>& edges, SignalSink& sink) noexcept {
+                        const std::array<Premium, 2>& edges, ExitContext& ctx,
+                        SignalSink& sink) noexcept {
   if (p.exit_in_flight) return;
   if (p.state != PositionState::open && p.state != PositionState::broken) return;
   if (now.mono_ns < p.retry_after_ns) return;
-  const InstrumentId i = p.instrument;
-  const FxTracker::Quote fx = fx_.quote(now.mono_ns, params_.exit_max_book_age_ns);
-  if (book_gate(i, now, params_.exit_max_book_age_ns) != RefusalReason::none ||
-      fx.refusal != RefusalReason::none) {
+  if (!ctx.usable) {
     ++stats_.exit_deferred;
     return;
   }
+  const InstrumentId i = p.instrument;
 
   // Walk each venue's exit side for what it holds (an over-closed venue trades its entry side).
-  std::array<Walk, kVenueCount> walks{};
+  std::array<const ExitContext::CachedWalk*, kVenueCount> walks{};
   std::array<Side, kVenueCount> sides{};
   for (const Venue v : kVenues) {
     const PositionLeg& leg = p.leg(v);
     const std::int64_t held = leg.held();
     sides[index(v)] = held >= 0 ? opposite(leg.entry_side) : leg.entry_side;
-    walks[index(v)] = walk_book(levels_for(books_[i][index(v)], sides[index(v)]),
-                                Decimal::from_mantissa(abs64(held)));
+    walks[index(v)] = &ctx.walk(books_[i][index(v)], v, sides[index(v)], abs64(held));
   }
-  const Mark m = mark(p, walks[index(Venue::upbit)].vwap(), walks[index(Venue::binance)].vwap(),
-                      fx.rate, params_.fees.upbit_bps, params_.fees.binance_bps);
+  const Mark m = mark(p, walks[index(Venue::upbit)]->vwap, walks[index(Venue::binance)]->vwap,
+                      ctx.fx, params_.fees.upbit_bps, params_.fees.binance_bps);
   p.last_mark_krw = m.pnl_krw;
 
   ExitReason reason = ExitReason::none;
@@ -453,8 +476,8 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   if (reason == ExitReason::none) return;
 
   // A hedged position exits the same quantity on both venues: what both books can take.
-  std::array<Decimal, kVenueCount> qty = {walks[0].qty, walks[1].qty};
-  if (p.state == PositionState::open) qty[0] = qty[1] = std::min(walks[0].qty, walks[1].qty);
+  std::array<Decimal, kVenueCount> qty = {walks[0]->walk.qty, walks[1]->walk.qty};
+  if (p.state == PositionState::open) qty[0] = qty[1] = std::min(qty[0], qty[1]);
   if (qty[0].is_zero() && qty[1].is_zero()) {
     ++stats_.exit_deferred;
     return;
@@ -465,12 +488,12 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
     ++stats_.dropped;
     return;
   }
-  stamp(*intent, p, IntentKind::exit, to_decimal(fx.rate), trigger, now);
+  stamp(*intent, p, IntentKind::exit, to_decimal(ctx.fx), trigger, now);
   intent->exit_reason = reason;
   intent->edge_bps = m.pnl_bps;
   for (const Venue v : kVenues) {
     fill_leg(intent->leg(v), v, sides[index(v)], i, books_[i][index(v)], qty[index(v)],
-             walks[index(v)].worst, params_.slippage_bps);
+             walks[index(v)]->walk.worst, params_.slippage_bps);
   }
   *f = InFlight{};
   f->intent_id = intent->intent_id;
@@ -545,6 +568,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
     return;
   }
   for (const LegReport& leg : report.legs) apply_leg(*p, leg);
+  p->refresh();
   p->dust += std::max<std::int64_t>(report.dust_qty.mantissa(), 0);
 
   const bool filled_any = report.legs[0].filled_qty.is_positive() ||

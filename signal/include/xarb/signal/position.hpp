@@ -87,6 +87,10 @@ struct Position {
   std::int64_t pending_qty = 0;   // their quantity (mantissa)
   double last_mark_krw = 0.0;     // unrealised PnL at the last exit check
   std::array<PositionLeg, kVenueCount> legs{};
+  // The legs in doubles for marking on every update, recomputed by refresh() after fills.
+  std::array<double, kVenueCount> cash{};  // quote units
+  std::array<double, kVenueCount> held{};  // base units
+  double entry_notional = 0.0;             // KRW
 
   [[nodiscard]] PositionLeg& leg(Venue v) noexcept { return legs[index(v)]; }
   [[nodiscard]] const PositionLeg& leg(Venue v) const noexcept { return legs[index(v)]; }
@@ -104,6 +108,8 @@ struct Position {
   // Cash flows of both legs with the USDT leg converted at `fx`, KRW in 1e-16 units.
   [[nodiscard]] Int128 cash_krw_e16(Decimal fx) const noexcept;
   [[nodiscard]] double realized_krw() const noexcept;
+  // Recomputes the cached doubles from the exact legs; call after any fill.
+  void refresh() noexcept;
 };
 
 // Marks a position at executable exit prices: what closing it now would earn, after the exit

@@ -127,8 +127,24 @@ class Strategy {
                 SignalSink& sink) noexcept;
   void run_exits(InstrumentId i, const StageStamps& trigger, const Now& now,
                  const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
+  // What the exit checks of one symbol share within an update.
+  struct ExitContext {
+    struct CachedWalk {
+      bool valid = false;
+      Side side = Side::buy;
+      std::int64_t qty = 0;
+      Walk walk;
+      double vwap = 0.0;
+    };
+    bool usable = false;  // books and FX within the exit bound
+    double fx = 0.0;
+    std::array<CachedWalk, kVenueCount> cache{};
+    const CachedWalk& walk(const BookSnapshot& book, Venue v, Side side,
+                           std::int64_t qty) noexcept;
+  };
   void try_exit(Position& p, const StageStamps& trigger, const Now& now,
-                const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
+                const std::array<Premium, 2>& edges, ExitContext& ctx,
+                SignalSink& sink) noexcept;
   void run_entries(InstrumentId i, const StageStamps& trigger, const Now& now,
                    const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
   // Entry checks in tier order (global, venue, symbol, trade); none when the entry may go.
