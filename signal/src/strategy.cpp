@@ -504,7 +504,6 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
 
   p.exit_in_flight = true;
   p.exit_reason = reason;
-  if (reason == p.close_request) p.close_request = ExitReason::none;
   transition(p, PositionState::closing, sink);
   ++stats_.exit_intents;
   ++stats_.exits[static_cast<std::size_t>(reason)];

@@ -433,9 +433,15 @@ TEST_F(StrategyTest, CloseAllExitsEveryPositionWithTheGivenReason) {
   upbit("140700000", "140800000", 2 * kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::flatten);
-  report(test::fill(sink.intents[0], params.fees), 2 * kSecond);
+  // A partial fill leaves the rest under the same request.
+  report(test::fill(sink.intents[0], params.fees, 0.5), 2 * kSecond);
+  upbit("140700000", "140800000", 3 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 2u);
+  EXPECT_EQ(sink.intents[1].exit_reason, ExitReason::flatten);
+  EXPECT_EQ(sink.intents[1].leg(Venue::upbit).quantity, d("0.005"));
+  report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
-  EXPECT_EQ(strategy->stats().exits_by(ExitReason::flatten), 1u);
+  EXPECT_EQ(strategy->stats().exits_by(ExitReason::flatten), 2u);
 }
 
 TEST_F(StrategyTest, UnrealizedPnlIsTheLastMarkOfOpenPositions) {

@@ -1,0 +1,68 @@
+#pragma once
+
+// The signal stage as a poll step (DESIGN.md: Threads and data flow): drains the exec report ring
+// and the feeds' snapshot rings into the Strategy, writes intents in place into the ring to exec,
+// and sends position changes and refusals to the ops queue. A thread hosting it calls poll() in
+// its round robin; it does a bounded amount of work and returns.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <xarb/core/messages.hpp>
+#include <xarb/core/ops_queue.hpp>
+#include <xarb/core/spsc_ring.hpp>
+#include <xarb/signal/strategy.hpp>
+
+namespace xarb::signal {
+
+struct SignalStageStats {
+  std::uint64_t books = 0;
+  std::uint64_t reports = 0;
+  std::uint64_t timers = 0;
+  std::uint64_t ops_dropped = 0;  // events the ops queue had no room for
+};
+
+class SignalStage final : public SignalSink {
+ public:
+  static constexpr std::size_t kMaxBookRings = 8;
+
+  // `ops` and `producer` may be null (no ops thread, as in a backtest). Rings beyond
+  // kMaxBookRings are ignored. Does not take ownership of anything.
+  SignalStage(Strategy& strategy, std::span<SpscRing<BookSnapshot>* const> book_rings,
+              SpscRing<ExecReport>& reports, SpscRing<OrderIntent>& intents, OpsQueue* ops,
+              OpsQueue::Producer* producer, std::int64_t timer_period_ns = 100'000'000) noexcept;
+
+  // Handles reports first (so fills land before the next decision), then up to `budget` book
+  // snapshots round robin over the rings, then the timer's exit checks when due. Reads the
+  // clocks once per message. Returns the number of messages handled.
+  std::size_t poll(std::size_t budget = 64) noexcept;
+
+  [[nodiscard]] const SignalStageStats& stats() const noexcept { return stats_; }
+
+  // SignalSink: the exec ring and the ops queue.
+  OrderIntent* claim_intent() noexcept override { return intents_.try_claim(); }
+  void publish_intent() noexcept override;
+  void on_position(const PositionChange& change) noexcept override;
+  void on_refusal(const RiskRefusal& refusal) noexcept override;
+
+ private:
+  template <class T>
+  void to_ops(const T& body) noexcept;
+
+  Strategy& strategy_;
+  std::array<SpscRing<BookSnapshot>*, kMaxBookRings> books_{};
+  std::size_t book_count_ = 0;
+  std::size_t next_ring_ = 0;
+  SpscRing<ExecReport>& reports_;
+  SpscRing<OrderIntent>& intents_;
+  OpsQueue* ops_;
+  OpsQueue::Producer* producer_;
+  std::int64_t timer_period_ns_;
+  std::int64_t next_timer_ns_ = 0;
+  SignalStageStats stats_;
+  OpsEvent scratch_{};
+};
+
+}  // namespace xarb::signal

@@ -1,0 +1,80 @@
+#include <algorithm>
+
+#include <xarb/core/clock.hpp>
+#include <xarb/signal/stage.hpp>
+
+namespace xarb::signal {
+namespace {
+
+Now now_from_clocks() noexcept { return {clock::mono_ns(), clock::wall_ns()}; }
+
+}  // namespace
+
+SignalStage::SignalStage(Strategy& strategy, std::span<SpscRing<BookSnapshot>* const> book_rings,
+                         SpscRing<ExecReport>& reports, SpscRing<OrderIntent>& intents,
+                         OpsQueue* ops, OpsQueue::Producer* producer,
+                         std::int64_t timer_period_ns) noexcept
+    : strategy_(strategy),
+      reports_(reports),
+      intents_(intents),
+      ops_(ops),
+      producer_(producer),
+      timer_period_ns_(timer_period_ns) {
+  for (SpscRing<BookSnapshot>* r : book_rings) {
+    if (r != nullptr && book_count_ < kMaxBookRings) books_[book_count_++] = r;
+  }
+}
+
+std::size_t SignalStage::poll(std::size_t budget) noexcept {
+  std::size_t handled = 0;
+  while (const ExecReport* r = reports_.front()) {
+    strategy_.on_report(*r, now_from_clocks(), *this);
+    reports_.pop();
+    ++stats_.reports;
+    ++handled;
+  }
+  // Round robin so that one busy feed cannot starve the others.
+  std::size_t idle = 0;
+  while (handled < budget && book_count_ > 0 && idle < book_count_) {
+    SpscRing<BookSnapshot>& ring = *books_[next_ring_];
+    next_ring_ = next_ring_ + 1 == book_count_ ? 0 : next_ring_ + 1;
+    const BookSnapshot* s = ring.front();
+    if (s == nullptr) {
+      ++idle;
+      continue;
+    }
+    idle = 0;
+    strategy_.on_book(*s, now_from_clocks(), *this);
+    ring.pop();
+    ++stats_.books;
+    ++handled;
+  }
+  const Now now = now_from_clocks();
+  if (timer_period_ns_ > 0 && now.mono_ns >= next_timer_ns_) {
+    next_timer_ns_ = now.mono_ns + timer_period_ns_;
+    strategy_.on_timer(now, *this);
+    ++stats_.timers;
+  }
+  return handled;
+}
+
+void SignalStage::publish_intent() noexcept {
+  if (ops_ != nullptr) {
+    // The journal records every intent; copy it before exec may consume the slot.
+    if (OrderIntent* slot = intents_.try_claim()) to_ops(*slot);
+  }
+  intents_.publish();
+}
+
+template <class T>
+void SignalStage::to_ops(const T& body) noexcept {
+  if (ops_ == nullptr || producer_ == nullptr) return;
+  scratch_.wall_ns = clock::wall_ns();
+  scratch_.body = body;
+  if (!ops_->try_push(*producer_, scratch_)) ++stats_.ops_dropped;
+}
+
+void SignalStage::on_position(const PositionChange& change) noexcept { to_ops(change); }
+void SignalStage::on_refusal(const RiskRefusal& refusal) noexcept { to_ops(refusal); }
+
+}  // namespace xarb::signal
