@@ -44,3 +44,34 @@ function(xarb_add_bench name)
     target_compile_options(${name} PRIVATE -march=native)
   endif()
 endfunction()
+
+# simdjson's on-demand API takes its SIMD kernel from the compile flags, not at run time: without
+# them it is the scalar fallback. The parsers are built for the best kernel the build host runs
+# (haswell: AVX2 + PCLMUL; westmere: SSE4.2 + PCLMUL). Set XARB_PARSER_ARCH to build for another
+# host; "none" gives the portable fallback.
+set(XARB_PARSER_ARCH "auto" CACHE STRING "-march for the JSON parsers: auto, haswell, westmere or none")
+set(XARB_PARSER_MARCH "${XARB_PARSER_ARCH}")
+if(XARB_PARSER_MARCH STREQUAL "auto")
+  set(XARB_PARSER_MARCH "none")
+  if(EXISTS /proc/cpuinfo AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+    file(STRINGS /proc/cpuinfo cpu_flags REGEX "^flags" LIMIT_COUNT 1)
+    if(cpu_flags MATCHES " avx2" AND cpu_flags MATCHES " pclmulqdq" AND cpu_flags MATCHES " bmi1")
+      set(XARB_PARSER_MARCH "haswell")
+    elseif(cpu_flags MATCHES " sse4_2" AND cpu_flags MATCHES " pclmulqdq")
+      set(XARB_PARSER_MARCH "westmere")
+    endif()
+  endif()
+endif()
+message(STATUS "xarb: JSON parsers built with -march=${XARB_PARSER_MARCH}")
+
+# xarb_json_sources(files...): sources that parse JSON with simdjson's on-demand API. They are built
+# for the kernel chosen above and with exceptions off, so that an unchecked simdjson error does not
+# compile (simdjson doc/performance.md); simdjson stays out of every public header.
+function(xarb_json_sources)
+  set(options -fno-exceptions)
+  if(NOT XARB_PARSER_MARCH STREQUAL "none")
+    list(APPEND options -march=${XARB_PARSER_MARCH})
+  endif()
+  set_source_files_properties(${ARGN} PROPERTIES
+    COMPILE_OPTIONS "${options}" COMPILE_DEFINITIONS "SIMDJSON_EXCEPTIONS=0")
+endfunction()

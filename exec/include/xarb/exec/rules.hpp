@@ -1,0 +1,89 @@
+#pragma once
+
+// Trading rules per venue and instrument: price tick, lot step, quantity and notional bounds
+// (EXCHANGES.md). Binance's come from exchangeInfo (PRICE_FILTER, LOT_SIZE, MIN_NOTIONAL or
+// NOTIONAL); Upbit's from /v1/orderbook/instruments when it answers, else from the KRW tick table
+// with the KRW-USDT exception and the 5,000 KRW minimum. Loaded at start-up (parsing allocates);
+// rounding and checking are allocation-free.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <xarb/core/decimal.hpp>
+#include <xarb/core/errc.hpp>
+#include <xarb/core/ids.hpp>
+
+namespace xarb::exec {
+
+struct InstrumentRules {
+  bool loaded = false;
+  bool krw_table = false;  // Upbit KRW market: the tick depends on the price (upbit_krw_tick)
+  Decimal tick;            // price step (unused with krw_table)
+  Decimal step;            // quantity step
+  Decimal min_qty;
+  Decimal max_qty;         // zero: no bound
+  Decimal min_price;
+  Decimal max_price;       // zero: no bound
+  Decimal min_notional;    // in the quote currency; zero: none
+  Decimal max_notional;    // zero: none
+};
+
+// Upbit's KRW tick for a price (EXCHANGES.md, table of 2025-07-31).
+[[nodiscard]] Decimal upbit_krw_tick(Decimal price) noexcept;
+// The tick at `price` under `rules`.
+[[nodiscard]] Decimal tick_at(const InstrumentRules& rules, Decimal price) noexcept;
+
+// Rounds a limit price onto the tick so that it never becomes more aggressive: a buy cap rounds
+// down, a sell floor rounds up (price_rounding). Fails with invalid_argument when no rules are
+// loaded or the result is not positive.
+[[nodiscard]] Errc round_price(const InstrumentRules& rules, Side side, Decimal price,
+                               Decimal& out) noexcept;
+// Rounds a quantity down onto the lot step.
+[[nodiscard]] Decimal round_qty(const InstrumentRules& rules, Decimal qty) noexcept;
+
+enum class RuleViolation : std::uint8_t {
+  none,
+  not_loaded,
+  price_tick,
+  price_range,
+  qty_step,
+  qty_min,
+  qty_max,
+  notional_min,
+  notional_max,
+};
+[[nodiscard]] std::string_view to_string(RuleViolation v) noexcept;
+
+// Checks an order already rounded: on the tick and step, within the bounds.
+[[nodiscard]] RuleViolation check_order(const InstrumentRules& rules, Decimal price,
+                                        Decimal qty) noexcept;
+
+class RulesTable {
+ public:
+  [[nodiscard]] InstrumentRules& at(Venue v, InstrumentId i) noexcept { return rules_[index(v)][i]; }
+  [[nodiscard]] const InstrumentRules& at(Venue v, InstrumentId i) const noexcept {
+    return rules_[index(v)][i];
+  }
+
+ private:
+  std::array<std::array<InstrumentRules, kMaxInstruments>, kVenueCount> rules_{};
+};
+
+// Fills the Binance rules of every instrument of `symbols` found in an exchangeInfo body (the
+// whole response, or one symbol object per line as in ../shared/data). Returns the number of
+// instruments loaded; `error` names what could not be read.
+std::size_t load_binance_rules(std::string_view body, const SymbolMap& symbols, RulesTable& table,
+                               std::string& error);
+
+// Upbit: the table-based defaults for every KRW market of `symbols` (and the FX market).
+void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table);
+// Upbit: tick sizes from a /v1/orderbook/instruments body, over the defaults. Returns the number
+// of markets updated.
+std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbols,
+                                   RulesTable& table, std::string& error);
+
+inline constexpr std::int64_t kUpbitMinOrderKrw = 5'000;
+
+}  // namespace xarb::exec
