@@ -21,6 +21,8 @@ enum class Errc : std::uint8_t {
   queue_empty,
   // Lookups
   unknown_symbol,
+  // Documents from a venue or a file
+  malformed,  // not in the documented form
   // Time
   timeout,
   // Host facilities
@@ -48,6 +50,8 @@ enum class Errc : std::uint8_t {
       return "queue full";
     case Errc::queue_empty:
       return "queue empty";
+    case Errc::malformed:
+      return "malformed";
     case Errc::unknown_symbol:
       return "unknown symbol";
     case Errc::timeout:

@@ -1,0 +1,104 @@
+#pragma once
+
+// Binance spot REST (EXCHANGES.md): signed requests written as complete HTTP/1.1 messages into
+// fixed buffers, and the venue's JSON answers parsed into OrderStatus. No I/O here: the venue
+// classes send what this writes and hand back what they receive.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xarb/core/errc.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/exec/orders.hpp>
+#include <xarb/exec/signing.hpp>
+
+namespace xarb::exec {
+
+using HttpRequestText = TextBuffer<4096>;
+
+struct RestEndpoint {
+  std::string host;         // "api.binance.com" or "127.0.0.1"
+  std::string port = "443";
+  std::string path_prefix;  // "" normally; a prefix when the base URL has a path
+  // "host" or "host:port" as the Host header wants it.
+  [[nodiscard]] std::string host_header() const {
+    return port == "443" ? host : host + ":" + port;
+  }
+};
+
+// Splits "https://host[:port][/prefix]". False when it is not an https URL.
+bool parse_rest_url(std::string_view url, RestEndpoint& out);
+
+[[nodiscard]] OrderState binance_order_state(std::string_view status) noexcept;
+
+class BinanceApi {
+ public:
+  BinanceApi(Credentials credentials, RestEndpoint endpoint, std::int64_t recv_window_ms);
+
+  // Signed requests; `timestamp_ms` is the local clock plus the server offset. False when the
+  // request does not fit the buffer.
+  bool new_order(const OrderRequest& order, std::string_view symbol, std::int64_t timestamp_ms,
+                 HttpRequestText& out) noexcept;
+  bool query_order(std::string_view symbol, std::string_view client_id, std::int64_t timestamp_ms,
+                   HttpRequestText& out) noexcept;
+  bool cancel_order(std::string_view symbol, std::string_view client_id,
+                    std::int64_t timestamp_ms, HttpRequestText& out) noexcept;
+  bool account(std::int64_t timestamp_ms, HttpRequestText& out) noexcept;
+  bool open_orders(std::string_view symbol, std::int64_t timestamp_ms,
+                   HttpRequestText& out) noexcept;
+  // Public.
+  bool server_time(HttpRequestText& out) noexcept;
+  bool exchange_info(std::string_view symbols_json_array, HttpRequestText& out) noexcept;
+
+  [[nodiscard]] const Credentials& credentials() const noexcept { return credentials_; }
+  [[nodiscard]] const RestEndpoint& endpoint() const noexcept { return endpoint_; }
+
+ private:
+  bool signed_request(std::string_view method, std::string_view path, TextBuffer<1024>& params,
+                      std::int64_t timestamp_ms, bool body, HttpRequestText& out) noexcept;
+
+  Credentials credentials_;
+  RestEndpoint endpoint_;
+  std::string host_header_;
+  std::int64_t recv_window_ms_;
+};
+
+struct Balance {
+  std::string asset;
+  Decimal free;
+  Decimal locked;
+};
+
+// Parses Binance answers. One per thread; reuses its buffers (after warm-up an order response
+// parses without allocating).
+class BinanceParser {
+ public:
+  BinanceParser();
+  ~BinanceParser();
+  BinanceParser(const BinanceParser&) = delete;
+  BinanceParser& operator=(const BinanceParser&) = delete;
+
+  // An order object (the FULL answer of POST, or GET / DELETE). `base` and `quote` name the
+  // instrument's assets so that commissions are sorted by asset.
+  [[nodiscard]] Errc parse_order(std::string_view body, std::string_view base,
+                                 std::string_view quote, OrderStatus& out) noexcept;
+  // {"code":-2010,"msg":"..."}: true when the body is an error object.
+  [[nodiscard]] bool parse_error(std::string_view body, VenueError& out) noexcept;
+  [[nodiscard]] Errc parse_server_time(std::string_view body, std::int64_t& ms) noexcept;
+  // Start-up and operator commands (allocate).
+  [[nodiscard]] Errc parse_account(std::string_view body, std::vector<Balance>& out);
+  [[nodiscard]] Errc parse_open_orders(std::string_view body, std::vector<OrderStatus>& out,
+                                       std::vector<std::string>& symbols);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A response header that carries rate-limit state, folded into `state`.
+void binance_header(std::string_view name, std::string_view value, RateLimitState& state) noexcept;
+
+}  // namespace xarb::exec

@@ -1,0 +1,82 @@
+#pragma once
+
+// Upbit REST (EXCHANGES.md): requests with a JWT bearer (a fresh UUID nonce each, query_hash over
+// the parameters), JSON order bodies, written as complete HTTP/1.1 messages into fixed buffers;
+// answers parsed into OrderStatus. No I/O here.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xarb/core/errc.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/orders.hpp>
+#include <xarb/exec/signing.hpp>
+
+namespace xarb::exec {
+
+[[nodiscard]] OrderState upbit_order_state(std::string_view state, Decimal executed,
+                                           Decimal volume) noexcept;
+
+class UpbitApi {
+ public:
+  UpbitApi(Credentials credentials, RestEndpoint endpoint, JwtAlg alg = JwtAlg::hs256);
+
+  // An IOC (or FOK / GTC) limit order: {"market","side","volume","price","ord_type":"limit",
+  // "time_in_force","identifier"}; the client id is the identifier.
+  bool new_order(const OrderRequest& order, std::string_view market,
+                 HttpRequestText& out) noexcept;
+  bool get_order(std::string_view identifier, HttpRequestText& out) noexcept;
+  bool cancel_order(std::string_view identifier, HttpRequestText& out) noexcept;
+  bool accounts(HttpRequestText& out) noexcept;
+  bool open_orders(std::string_view market, HttpRequestText& out) noexcept;
+  bool instruments(std::string_view markets_csv, HttpRequestText& out) noexcept;
+
+  [[nodiscard]] const Credentials& credentials() const noexcept { return credentials_; }
+  [[nodiscard]] const RestEndpoint& endpoint() const noexcept { return endpoint_; }
+
+ private:
+  // Writes method + path (+ ?query) + headers with the JWT over `query` (+ JSON body).
+  bool request(std::string_view method, std::string_view path, std::string_view query,
+               std::string_view json_body, bool authenticated, HttpRequestText& out) noexcept;
+
+  Credentials credentials_;
+  RestEndpoint endpoint_;
+  std::string host_header_;
+  JwtAlg alg_;
+  UuidSource nonces_;
+};
+
+struct UpbitAccount {
+  std::string currency;
+  Decimal balance;
+  Decimal locked;
+};
+
+class UpbitParser {
+ public:
+  UpbitParser();
+  ~UpbitParser();
+  UpbitParser(const UpbitParser&) = delete;
+  UpbitParser& operator=(const UpbitParser&) = delete;
+
+  // An order object (POST /v1/orders, GET or DELETE /v1/order). The fee (paid_fee) is in KRW.
+  [[nodiscard]] Errc parse_order(std::string_view body, OrderStatus& out) noexcept;
+  // {"error":{"name":"..","message":".."}}: true when the body is an error object.
+  [[nodiscard]] bool parse_error(std::string_view body, VenueError& out) noexcept;
+  [[nodiscard]] Errc parse_accounts(std::string_view body, std::vector<UpbitAccount>& out);
+  [[nodiscard]] Errc parse_orders(std::string_view body, std::vector<OrderStatus>& out,
+                                  std::vector<std::string>& markets);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Remaining-Req: group=default; min=1800; sec=29
+void upbit_header(std::string_view name, std::string_view value, RateLimitState& state) noexcept;
+
+}  // namespace xarb::exec

@@ -1,0 +1,373 @@
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include <simdjson.h>
+
+#include <xarb/exec/binance_api.hpp>
+
+namespace xarb::exec {
+namespace {
+
+using simdjson::SUCCESS;
+namespace od = simdjson::ondemand;
+
+bool decimal_of(od::value v, Decimal& out) noexcept {
+  std::string_view s;
+  if (v.get_string().get(s) != SUCCESS) return false;
+  return Decimal::parse(s, Rounding::down, out) == Errc::ok;
+}
+
+std::string_view side_text(Side s) noexcept { return s == Side::buy ? "BUY" : "SELL"; }
+std::string_view tif_text(TimeInForce t) noexcept {
+  return t == TimeInForce::ioc ? "IOC" : t == TimeInForce::fok ? "FOK" : "GTC";
+}
+
+std::int64_t to_int(std::string_view s) noexcept {
+  std::int64_t v = -1;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc{} ? v : -1;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+}  // namespace
+
+bool parse_rest_url(std::string_view url, RestEndpoint& out) {
+  constexpr std::string_view kScheme = "https://";
+  if (!url.starts_with(kScheme)) return false;
+  url.remove_prefix(kScheme.size());
+  const std::size_t slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  out.path_prefix = slash == std::string_view::npos ? "" : std::string(url.substr(slash));
+  while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
+  const std::size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos) {
+    out.port = std::string(authority.substr(colon + 1));
+    authority = authority.substr(0, colon);
+  } else {
+    out.port = "443";
+  }
+  out.host = std::string(authority);
+  return !out.host.empty() && !out.port.empty();
+}
+
+OrderState binance_order_state(std::string_view status) noexcept {
+  if (status == "NEW" || status == "PENDING_NEW") return OrderState::acked;
+  if (status == "PARTIALLY_FILLED") return OrderState::partially_filled;
+  if (status == "FILLED") return OrderState::filled;
+  if (status == "CANCELED" || status == "PENDING_CANCEL") return OrderState::canceled;
+  if (status == "REJECTED") return OrderState::rejected;
+  if (status == "EXPIRED" || status == "EXPIRED_IN_MATCH") return OrderState::expired;
+  return OrderState::unknown;
+}
+
+BinanceApi::BinanceApi(Credentials credentials, RestEndpoint endpoint, std::int64_t recv_window_ms)
+    : credentials_(std::move(credentials)),
+      endpoint_(std::move(endpoint)),
+      host_header_(endpoint_.host_header()),
+      recv_window_ms_(recv_window_ms) {}
+
+bool BinanceApi::signed_request(std::string_view method, std::string_view path,
+                                TextBuffer<1024>& params, std::int64_t timestamp_ms, bool body,
+                                HttpRequestText& out) noexcept {
+  if (params.size() > 0) params.put("&");
+  params.put("recvWindow=").put(recv_window_ms_).put("&timestamp=").put(timestamp_ms);
+  // The signature covers the query string followed directly by the body; here the parameters
+  // are in one or the other, never split.
+  const Hex256 sig = hmac_sha256_hex(credentials_.secret, params.view());
+  params.put("&signature=").put(std::string_view(sig.data(), sig.size()));
+  if (params.overflow()) return false;
+  out.clear();
+  out.put(method).put(" ").put(endpoint_.path_prefix).put(path);
+  if (!body) out.put("?").put(params.view());
+  out.put(" HTTP/1.1\r\nHost: ").put(host_header_);
+  out.put("\r\nUser-Agent: xarb\r\nX-MBX-APIKEY: ").put(credentials_.key);
+  if (body) {
+    out.put("\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ")
+        .put(static_cast<std::int64_t>(params.size()));
+  }
+  out.put("\r\n\r\n");
+  if (body) out.put(params.view());
+  return !out.overflow();
+}
+
+bool BinanceApi::new_order(const OrderRequest& o, std::string_view symbol,
+                           std::int64_t timestamp_ms, HttpRequestText& out) noexcept {
+  TextBuffer<1024> p;
+  p.put("symbol=").put(symbol).put("&side=").put(side_text(o.side));
+  p.put("&type=LIMIT&timeInForce=").put(tif_text(o.tif));
+  p.put("&quantity=").put(o.qty).put("&price=").put(o.price);
+  p.put("&newClientOrderId=").put(o.client_id.view()).put("&newOrderRespType=FULL");
+  return signed_request("POST", "/api/v3/order", p, timestamp_ms, true, out);
+}
+
+bool BinanceApi::query_order(std::string_view symbol, std::string_view client_id,
+                             std::int64_t timestamp_ms, HttpRequestText& out) noexcept {
+  TextBuffer<1024> p;
+  p.put("symbol=").put(symbol).put("&origClientOrderId=").put(client_id);
+  return signed_request("GET", "/api/v3/order", p, timestamp_ms, false, out);
+}
+
+bool BinanceApi::cancel_order(std::string_view symbol, std::string_view client_id,
+                              std::int64_t timestamp_ms, HttpRequestText& out) noexcept {
+  TextBuffer<1024> p;
+  p.put("symbol=").put(symbol).put("&origClientOrderId=").put(client_id);
+  return signed_request("DELETE", "/api/v3/order", p, timestamp_ms, false, out);
+}
+
+bool BinanceApi::account(std::int64_t timestamp_ms, HttpRequestText& out) noexcept {
+  TextBuffer<1024> p;
+  return signed_request("GET", "/api/v3/account", p, timestamp_ms, false, out);
+}
+
+bool BinanceApi::open_orders(std::string_view symbol, std::int64_t timestamp_ms,
+                             HttpRequestText& out) noexcept {
+  TextBuffer<1024> p;
+  if (!symbol.empty()) p.put("symbol=").put(symbol);
+  return signed_request("GET", "/api/v3/openOrders", p, timestamp_ms, false, out);
+}
+
+bool BinanceApi::server_time(HttpRequestText& out) noexcept {
+  out.clear();
+  out.put("GET ").put(endpoint_.path_prefix).put("/api/v3/time HTTP/1.1\r\nHost: ");
+  out.put(host_header_).put("\r\nUser-Agent: xarb\r\n\r\n");
+  return !out.overflow();
+}
+
+bool BinanceApi::exchange_info(std::string_view symbols_json_array, HttpRequestText& out) noexcept {
+  out.clear();
+  out.put("GET ").put(endpoint_.path_prefix).put("/api/v3/exchangeInfo");
+  if (!symbols_json_array.empty()) {
+    // ["BTCUSDT","ETHUSDT"] percent-encoded: [ ] " , are not allowed raw in a query.
+    out.put("?symbols=");
+    for (char c : symbols_json_array) {
+      switch (c) {
+        case '[': out.put("%5B"); break;
+        case ']': out.put("%5D"); break;
+        case '"': out.put("%22"); break;
+        case ',': out.put("%2C"); break;
+        default: out.put(std::string_view(&c, 1));
+      }
+    }
+  }
+  out.put(" HTTP/1.1\r\nHost: ").put(host_header_).put("\r\nUser-Agent: xarb\r\n\r\n");
+  return !out.overflow();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct BinanceParser::Impl {
+  od::parser parser;
+  std::string buffer;
+
+  // Copies `body` into the padded buffer and starts a document.
+  simdjson::error_code start(std::string_view body, od::document& doc) noexcept {
+    if (buffer.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
+      buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING + 4096);  // grows rarely
+    }
+    buffer.assign(body);
+    return parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc);
+  }
+};
+
+BinanceParser::BinanceParser() : impl_(std::make_unique<Impl>()) {
+  impl_->buffer.reserve(64 * 1024);
+}
+BinanceParser::~BinanceParser() = default;
+
+Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
+                                std::string_view quote, OrderStatus& out) noexcept {
+  out = OrderStatus{};
+  od::document doc;
+  od::object obj;
+  if (impl_->start(body, doc) != SUCCESS || doc.get_object().get(obj) != SUCCESS) {
+    return Errc::malformed;
+  }
+  Decimal cumulative_quote;
+  bool have_status = false;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value v;
+    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
+      return Errc::malformed;
+    }
+    if (key == "orderId") {
+      std::string_view raw = v.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+      out.venue_id.assign(raw);
+    } else if (key == "clientOrderId" || key == "origClientOrderId") {
+      std::string_view s;
+      if (v.get_string().get(s) == SUCCESS && (key == "clientOrderId" || out.client_id.empty())) {
+        out.client_id.assign(s);
+      }
+    } else if (key == "status") {
+      std::string_view s;
+      if (v.get_string().get(s) != SUCCESS) return Errc::malformed;
+      out.state = binance_order_state(s);
+      have_status = true;
+    } else if (key == "origQty") {
+      if (!decimal_of(v, out.orig_qty)) return Errc::malformed;
+    } else if (key == "executedQty") {
+      if (!decimal_of(v, out.filled_qty)) return Errc::malformed;
+    } else if (key == "cummulativeQuoteQty") {
+      if (!decimal_of(v, cumulative_quote)) cumulative_quote = Decimal{};
+    } else if (key == "fills") {
+      od::array fills;
+      if (v.get_array().get(fills) != SUCCESS) return Errc::malformed;
+      Int128 notional = 0;
+      std::int64_t fee_quote = 0, fee_base = 0, fee_other = 0;
+      for (auto f : fills) {
+        od::object fill;
+        if (f.get_object().get(fill) != SUCCESS) return Errc::malformed;
+        Decimal price, qty, commission;
+        std::string_view asset;
+        for (auto ff : fill) {
+          std::string_view k;
+          od::value fv;
+          if (ff.unescaped_key().get(k) != SUCCESS || ff.value().get(fv) != SUCCESS) {
+            return Errc::malformed;
+          }
+          if (k == "price") {
+            if (!decimal_of(fv, price)) return Errc::malformed;
+          } else if (k == "qty") {
+            if (!decimal_of(fv, qty)) return Errc::malformed;
+          } else if (k == "commission") {
+            if (!decimal_of(fv, commission)) return Errc::malformed;
+          } else if (k == "commissionAsset") {
+            if (fv.get_string().get(asset) != SUCCESS) return Errc::malformed;
+          }
+        }
+        notional += static_cast<Int128>(price.mantissa()) * qty.mantissa();
+        if (asset == quote) {
+          fee_quote += commission.mantissa();
+        } else if (asset == base) {
+          fee_base += commission.mantissa();
+        } else {
+          fee_other += commission.mantissa();
+        }
+      }
+      out.filled_notional_e16 = notional;
+      out.fee_quote = Decimal::from_mantissa(fee_quote);
+      out.fee_base = Decimal::from_mantissa(fee_base);
+      out.fee_other = Decimal::from_mantissa(fee_other);
+      out.fills_known = true;
+    }
+  }
+  if (!have_status) return Errc::malformed;
+  if (!out.fills_known) {
+    out.filled_notional_e16 = static_cast<Int128>(cumulative_quote.mantissa()) * Decimal::kOne;
+  }
+  return Errc::ok;
+}
+
+bool BinanceParser::parse_error(std::string_view body, VenueError& out) noexcept {
+  od::document doc;
+  od::object obj;
+  if (impl_->start(body, doc) != SUCCESS || doc.get_object().get(obj) != SUCCESS) return false;
+  bool have_code = false;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value v;
+    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) return false;
+    if (key == "code") {
+      std::int64_t code = 0;
+      if (v.get_int64().get(code) != SUCCESS) return false;
+      out.code = static_cast<std::int32_t>(code);
+      have_code = true;
+    } else if (key == "msg") {
+      std::string_view msg;
+      if (v.get_string().get(msg) == SUCCESS) out.message.assign(msg);
+    }
+  }
+  return have_code;
+}
+
+Errc BinanceParser::parse_server_time(std::string_view body, std::int64_t& ms) noexcept {
+  od::document doc;
+  if (impl_->start(body, doc) != SUCCESS) return Errc::malformed;
+  return doc["serverTime"].get_int64().get(ms) == SUCCESS ? Errc::ok : Errc::malformed;
+}
+
+Errc BinanceParser::parse_account(std::string_view body, std::vector<Balance>& out) {
+  od::document doc;
+  od::array balances;
+  if (impl_->start(body, doc) != SUCCESS ||
+      doc["balances"].get_array().get(balances) != SUCCESS) {
+    return Errc::malformed;
+  }
+  for (auto b : balances) {
+    Balance bal;
+    std::string_view asset;
+    od::object o;
+    if (b.get_object().get(o) != SUCCESS) return Errc::malformed;
+    for (auto field : o) {
+      std::string_view key;
+      od::value v;
+      if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
+        return Errc::malformed;
+      }
+      if (key == "asset") {
+        if (v.get_string().get(asset) != SUCCESS) return Errc::malformed;
+        bal.asset = std::string(asset);
+      } else if (key == "free") {
+        if (!decimal_of(v, bal.free)) return Errc::malformed;
+      } else if (key == "locked") {
+        if (!decimal_of(v, bal.locked)) return Errc::malformed;
+      }
+    }
+    out.push_back(std::move(bal));
+  }
+  return Errc::ok;
+}
+
+Errc BinanceParser::parse_open_orders(std::string_view body, std::vector<OrderStatus>& out,
+                                      std::vector<std::string>& symbols) {
+  // Each element is an order object: parse them one by one through parse_order's logic by
+  // re-serialising each element's raw text.
+  od::document doc;
+  od::array list;
+  if (impl_->start(body, doc) != SUCCESS || doc.get_array().get(list) != SUCCESS) {
+    return Errc::malformed;
+  }
+  std::vector<std::string> raw;
+  for (auto item : list) {
+    std::string_view text;
+    od::object o;
+    if (item.get_object().get(o) != SUCCESS || o.raw_json().get(text) != SUCCESS) {
+      return Errc::malformed;
+    }
+    raw.emplace_back(text);
+  }
+  for (const std::string& text : raw) {
+    OrderStatus s;
+    if (const Errc e = parse_order(text, "", "", s); e != Errc::ok) return e;
+    od::document d2;
+    std::string_view sym;
+    if (impl_->start(text, d2) != SUCCESS || d2["symbol"].get_string().get(sym) != SUCCESS) {
+      return Errc::malformed;
+    }
+    symbols.emplace_back(sym);
+    out.push_back(s);
+  }
+  return Errc::ok;
+}
+
+void binance_header(std::string_view name, std::string_view value, RateLimitState& state) noexcept {
+  if (iequals(name, "X-MBX-USED-WEIGHT-1M")) {
+    state.used_weight_1m = to_int(value);
+  } else if (iequals(name, "X-MBX-ORDER-COUNT-10S")) {
+    state.order_count_10s = to_int(value);
+  } else if (iequals(name, "X-MBX-ORDER-COUNT-1D")) {
+    state.order_count_1d = to_int(value);
+  } else if (iequals(name, "Retry-After")) {
+    state.retry_after_s = to_int(value);
+  }
+}
+
+}  // namespace xarb::exec

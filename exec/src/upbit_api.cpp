@@ -1,0 +1,332 @@
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include <simdjson.h>
+
+#include <xarb/exec/upbit_api.hpp>
+
+namespace xarb::exec {
+namespace {
+
+using simdjson::SUCCESS;
+namespace od = simdjson::ondemand;
+
+// Upbit sends numbers as strings ("0.01") in order objects; accept numbers too.
+bool decimal_of(od::value v, Decimal& out) noexcept {
+  od::json_type type{};
+  if (v.type().get(type) != SUCCESS) return false;
+  std::string_view s;
+  if (type == od::json_type::string) {
+    if (v.get_string().get(s) != SUCCESS) return false;
+  } else if (type == od::json_type::number) {
+    s = v.raw_json_token();
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r')) {
+      s.remove_suffix(1);
+    }
+  } else {
+    out = Decimal{};
+    return type == od::json_type::null;
+  }
+  return Decimal::parse(s, Rounding::down, out) == Errc::ok;
+}
+
+std::string_view tif_text(TimeInForce t) noexcept {
+  return t == TimeInForce::ioc ? "ioc" : t == TimeInForce::fok ? "fok" : "";
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+}  // namespace
+
+OrderState upbit_order_state(std::string_view state, Decimal executed, Decimal volume) noexcept {
+  if (state == "wait" || state == "watch") {
+    return executed.is_positive() ? OrderState::partially_filled : OrderState::acked;
+  }
+  if (state == "done") {
+    return executed.is_positive() && executed < volume ? OrderState::partially_filled
+                                                       : OrderState::filled;
+  }
+  if (state == "cancel") return OrderState::canceled;
+  return OrderState::unknown;
+}
+
+UpbitApi::UpbitApi(Credentials credentials, RestEndpoint endpoint, JwtAlg alg)
+    : credentials_(std::move(credentials)),
+      endpoint_(std::move(endpoint)),
+      host_header_(endpoint_.host_header()),
+      alg_(alg) {}
+
+bool UpbitApi::request(std::string_view method, std::string_view path, std::string_view query,
+                       std::string_view json_body, bool authenticated,
+                       HttpRequestText& out) noexcept {
+  out.clear();
+  out.put(method).put(" ").put(endpoint_.path_prefix).put(path);
+  if (!query.empty() && json_body.empty()) out.put("?").put(query);
+  out.put(" HTTP/1.1\r\nHost: ").put(host_header_).put("\r\nUser-Agent: xarb\r\n");
+  if (authenticated) {
+    const UuidSource::Text nonce = nonces_.next();
+    char token[1024];
+    const std::size_t n =
+        upbit_jwt(credentials_.key, credentials_.secret, std::string_view(nonce.data(), nonce.size()),
+                  query, alg_, std::span<char>(token, sizeof token));
+    if (n == 0) return false;
+    out.put("Authorization: Bearer ").put(std::string_view(token, n)).put("\r\n");
+  }
+  if (!json_body.empty()) {
+    out.put("Content-Type: application/json; charset=utf-8\r\nContent-Length: ")
+        .put(static_cast<std::int64_t>(json_body.size()))
+        .put("\r\n");
+  }
+  out.put("\r\n");
+  if (!json_body.empty()) out.put(json_body);
+  return !out.overflow();
+}
+
+bool UpbitApi::new_order(const OrderRequest& o, std::string_view market,
+                         HttpRequestText& out) noexcept {
+  // The same parameters twice: as the JSON body, and as key=value& for the query_hash, in the
+  // same order and unescaped (EXCHANGES.md).
+  const std::string_view side = o.side == Side::buy ? "bid" : "ask";
+  TextBuffer<512> query;
+  TextBuffer<512> body;
+  query.put("market=").put(market).put("&side=").put(side).put("&volume=").put(o.qty);
+  query.put("&price=").put(o.price).put("&ord_type=limit");
+  body.put(R"({"market":")").put(market).put(R"(","side":")").put(side);
+  body.put(R"(","volume":")").put(o.qty).put(R"(","price":")").put(o.price);
+  body.put(R"(","ord_type":"limit")");
+  if (o.tif != TimeInForce::gtc) {
+    query.put("&time_in_force=").put(tif_text(o.tif));
+    body.put(R"(,"time_in_force":")").put(tif_text(o.tif)).put(R"(")");
+  }
+  query.put("&identifier=").put(o.client_id.view());
+  body.put(R"(,"identifier":")").put(o.client_id.view()).put(R"("})");
+  if (query.overflow() || body.overflow()) return false;
+  return request("POST", "/v1/orders", query.view(), body.view(), true, out);
+}
+
+bool UpbitApi::get_order(std::string_view identifier, HttpRequestText& out) noexcept {
+  TextBuffer<256> q;
+  q.put("identifier=").put(identifier);
+  return !q.overflow() && request("GET", "/v1/order", q.view(), {}, true, out);
+}
+
+bool UpbitApi::cancel_order(std::string_view identifier, HttpRequestText& out) noexcept {
+  TextBuffer<256> q;
+  q.put("identifier=").put(identifier);
+  return !q.overflow() && request("DELETE", "/v1/order", q.view(), {}, true, out);
+}
+
+bool UpbitApi::accounts(HttpRequestText& out) noexcept {
+  return request("GET", "/v1/accounts", {}, {}, true, out);
+}
+
+bool UpbitApi::open_orders(std::string_view market, HttpRequestText& out) noexcept {
+  TextBuffer<256> q;
+  if (!market.empty()) q.put("market=").put(market);
+  return !q.overflow() && request("GET", "/v1/orders/open", q.view(), {}, true, out);
+}
+
+bool UpbitApi::instruments(std::string_view markets_csv, HttpRequestText& out) noexcept {
+  TextBuffer<512> q;
+  q.put("markets=").put(markets_csv);
+  return !q.overflow() && request("GET", "/v1/orderbook/instruments", q.view(), {}, false, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct UpbitParser::Impl {
+  od::parser parser;
+  std::string buffer;
+
+  simdjson::error_code start(std::string_view body, od::document& doc) noexcept {
+    if (buffer.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
+      buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING + 4096);
+    }
+    buffer.assign(body);
+    return parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc);
+  }
+};
+
+UpbitParser::UpbitParser() : impl_(std::make_unique<Impl>()) { impl_->buffer.reserve(64 * 1024); }
+UpbitParser::~UpbitParser() = default;
+
+namespace {
+
+// Reads one order object; `market` receives its market when asked.
+Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noexcept {
+  out = OrderStatus{};
+  std::string_view state;
+  Decimal volume;
+  bool have_state = false;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value v;
+    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
+      return Errc::malformed;
+    }
+    if (key == "uuid") {
+      std::string_view s;
+      if (v.get_string().get(s) == SUCCESS) out.venue_id.assign(s);
+    } else if (key == "identifier") {
+      std::string_view s;
+      if (v.get_string().get(s) == SUCCESS) out.client_id.assign(s);
+    } else if (key == "state") {
+      if (v.get_string().get(state) != SUCCESS) return Errc::malformed;
+      have_state = true;
+    } else if (key == "market") {
+      std::string_view s;
+      if (v.get_string().get(s) == SUCCESS && market != nullptr) *market = s;
+    } else if (key == "volume") {
+      if (!decimal_of(v, volume)) return Errc::malformed;
+    } else if (key == "executed_volume") {
+      if (!decimal_of(v, out.filled_qty)) return Errc::malformed;
+    } else if (key == "paid_fee") {
+      if (!decimal_of(v, out.fee_quote)) return Errc::malformed;
+    } else if (key == "trades") {
+      od::array trades;
+      if (v.get_array().get(trades) != SUCCESS) return Errc::malformed;
+      Int128 notional = 0;
+      for (auto t : trades) {
+        od::object trade;
+        if (t.get_object().get(trade) != SUCCESS) return Errc::malformed;
+        Decimal price, qty;
+        for (auto tf : trade) {
+          std::string_view k;
+          od::value tv;
+          if (tf.unescaped_key().get(k) != SUCCESS || tf.value().get(tv) != SUCCESS) {
+            return Errc::malformed;
+          }
+          if (k == "price") {
+            if (!decimal_of(tv, price)) return Errc::malformed;
+          } else if (k == "volume") {
+            if (!decimal_of(tv, qty)) return Errc::malformed;
+          }
+        }
+        notional += static_cast<Int128>(price.mantissa()) * qty.mantissa();
+      }
+      out.filled_notional_e16 = notional;
+      out.fills_known = true;
+    }
+  }
+  if (!have_state) return Errc::malformed;
+  out.orig_qty = volume;
+  out.state = upbit_order_state(state, out.filled_qty, volume);
+  return Errc::ok;
+}
+
+}  // namespace
+
+Errc UpbitParser::parse_order(std::string_view body, OrderStatus& out) noexcept {
+  od::document doc;
+  od::object obj;
+  if (impl_->start(body, doc) != SUCCESS || doc.get_object().get(obj) != SUCCESS) {
+    return Errc::malformed;
+  }
+  return read_order(obj, out, nullptr);
+}
+
+bool UpbitParser::parse_error(std::string_view body, VenueError& out) noexcept {
+  od::document doc;
+  od::object err;
+  if (impl_->start(body, doc) != SUCCESS || doc["error"].get_object().get(err) != SUCCESS) {
+    return false;
+  }
+  bool have_name = false;
+  for (auto field : err) {
+    std::string_view key, value;
+    if (field.unescaped_key().get(key) != SUCCESS) return false;
+    if (field.value().get_string().get(value) != SUCCESS) continue;
+    if (key == "name") {
+      out.name.assign(value);
+      have_name = true;
+    } else if (key == "message") {
+      out.message.assign(value);
+    }
+  }
+  return have_name;
+}
+
+Errc UpbitParser::parse_accounts(std::string_view body, std::vector<UpbitAccount>& out) {
+  od::document doc;
+  od::array list;
+  if (impl_->start(body, doc) != SUCCESS || doc.get_array().get(list) != SUCCESS) {
+    return Errc::malformed;
+  }
+  for (auto item : list) {
+    od::object o;
+    if (item.get_object().get(o) != SUCCESS) return Errc::malformed;
+    UpbitAccount a;
+    for (auto field : o) {
+      std::string_view key;
+      od::value v;
+      if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
+        return Errc::malformed;
+      }
+      if (key == "currency") {
+        std::string_view s;
+        if (v.get_string().get(s) != SUCCESS) return Errc::malformed;
+        a.currency = std::string(s);
+      } else if (key == "balance") {
+        if (!decimal_of(v, a.balance)) return Errc::malformed;
+      } else if (key == "locked") {
+        if (!decimal_of(v, a.locked)) return Errc::malformed;
+      }
+    }
+    out.push_back(std::move(a));
+  }
+  return Errc::ok;
+}
+
+Errc UpbitParser::parse_orders(std::string_view body, std::vector<OrderStatus>& out,
+                               std::vector<std::string>& markets) {
+  od::document doc;
+  od::array list;
+  if (impl_->start(body, doc) != SUCCESS || doc.get_array().get(list) != SUCCESS) {
+    return Errc::malformed;
+  }
+  for (auto item : list) {
+    od::object o;
+    if (item.get_object().get(o) != SUCCESS) return Errc::malformed;
+    OrderStatus s;
+    std::string_view market;
+    if (const Errc e = read_order(o, s, &market); e != Errc::ok) return e;
+    markets.emplace_back(market);
+    out.push_back(s);
+  }
+  return Errc::ok;
+}
+
+void upbit_header(std::string_view name, std::string_view value, RateLimitState& state) noexcept {
+  if (iequals(name, "Retry-After")) {
+    std::int64_t v = -1;
+    (void)std::from_chars(value.data(), value.data() + value.size(), v);
+    state.retry_after_s = v;
+    return;
+  }
+  if (!iequals(name, "Remaining-Req")) return;
+  // "group=default; min=1800; sec=29"
+  while (!value.empty()) {
+    const std::size_t semi = value.find(';');
+    std::string_view part = value.substr(0, semi);
+    value = semi == std::string_view::npos ? std::string_view{} : value.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const std::size_t eq = part.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view k = part.substr(0, eq), v = part.substr(eq + 1);
+    if (k == "group") {
+      state.remaining_group.assign(v);
+    } else if (k == "sec") {
+      std::int64_t n = -1;
+      (void)std::from_chars(v.data(), v.data() + v.size(), n);
+      state.remaining_sec = n;
+    }
+  }
+}
+
+}  // namespace xarb::exec
