@@ -1,0 +1,148 @@
+#pragma once
+
+// Two-leg execution (DESIGN.md: Execution and legging risk). An OrderIntent becomes one IOC limit
+// order per venue, rounded to each venue's tick and step and checked against trading rules,
+// balances, rate budget (a reserve kept for hedges) and health before anything is sent; a leg
+// that fails a check blocks both. Both legs go out at once. A shortfall is retried on its venue at
+// a capped worse price within the intent's deadline, else the excess of the other leg is unwound;
+// a residual under a venue's minimum goes to the dust ledger. A leg whose answer was lost is
+// queried by client id until the venue says what happened: it is never assumed filled or not.
+// The result is one ExecReport per intent. Single-threaded (the exec thread), no allocation.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include <xarb/core/ids.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/exec/orders.hpp>
+#include <xarb/exec/venue.hpp>
+
+namespace xarb::exec {
+
+struct ExecParams {
+  double retry_slippage_bps = 10.0;   // a shortfall retry may pay this much past the leg's limit
+  int max_retries = 2;                // shortfall retries per leg
+  double unwind_slippage_bps = 30.0;  // an unwind may give up this much against its fill price
+  int max_unwinds = 2;
+  std::int64_t query_interval_ns = 100'000'000;  // first query after a lost answer; doubles
+  std::int64_t max_query_interval_ns = 2'000'000'000;
+  int max_queries = 30;
+  std::int64_t hedge_reserve_orders = 2;  // rate budget entries may not use
+  double fee_estimate_bps = 20.0;         // for balance checks of buys
+  std::uint64_t run_id = 0;  // makes client ids unique across restarts (e.g. start time, ms)
+};
+
+struct ExecStats {
+  std::uint64_t intents = 0;
+  std::uint64_t orders = 0;   // order requests sent
+  std::uint64_t queries = 0;  // status queries after lost answers or unfinished orders
+  std::uint64_t retries = 0;
+  std::uint64_t unwinds = 0;
+  std::array<std::uint64_t, 5> outcomes{};  // by ExecOutcome
+  std::array<std::uint64_t, static_cast<std::size_t>(RefusalReason::count)> blocked{};
+  std::uint64_t busy = 0;  // intents that waited for a free job slot
+};
+
+// Base quantity below a venue's minimum, left over from legging, per venue and instrument.
+class DustLedger {
+ public:
+  void add(Venue v, InstrumentId i, std::int64_t qty) noexcept { dust_[index(v)][i] += qty; }
+  [[nodiscard]] Decimal get(Venue v, InstrumentId i) const noexcept {
+    return Decimal::from_mantissa(dust_[index(v)][i]);
+  }
+
+ private:
+  std::array<std::array<std::int64_t, kMaxInstruments>, kVenueCount> dust_{};
+};
+
+class TwoLegExecutor {
+ public:
+  // `venues` indexed by index(Venue); they outlive the executor.
+  TwoLegExecutor(const SymbolMap& symbols, std::array<VenueClient*, kVenueCount> venues,
+                 const ExecParams& params) noexcept;
+
+  // Takes an intent: checks it and sends its legs, or reports it blocked. False when every job
+  // slot is busy (leave the intent in the ring and offer it again).
+  [[nodiscard]] bool submit(const OrderIntent& intent, std::int64_t now_ns) noexcept;
+  // Drives the venues and the jobs.
+  void poll(std::int64_t now_ns) noexcept;
+  // The next finished report, if any.
+  [[nodiscard]] bool next_report(ExecReport& out) noexcept;
+
+  [[nodiscard]] std::size_t active() const noexcept;
+  [[nodiscard]] const ExecStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const DustLedger& dust() const noexcept { return dust_; }
+
+  // A client id: "x<run>-<intent>-<venue letter><attempt>", base 36, at most 36 characters.
+  [[nodiscard]] static ClientOrderId client_id(std::uint64_t run_id, std::uint64_t intent_id,
+                                               Venue venue, int attempt) noexcept;
+
+ private:
+  enum class LegPhase : std::uint8_t {
+    idle,      // nothing to do on this venue (zero quantity) or finished
+    sending,   // place() refused for now: try again on the next poll
+    waiting,   // a request is out
+    querying,  // the answer was lost or the order is not final: ask again at next_query_ns
+  };
+  enum class OrderRole : std::uint8_t { primary, retry, unwind };
+
+  struct LegJob {
+    LegIntent intent;
+    Decimal target;  // rounded quantity the leg should trade
+    OrderRequest order;
+    OrderRole role = OrderRole::primary;
+    LegPhase phase = LegPhase::idle;
+    int attempts = 0;  // orders sent on this venue (client id suffix)
+    int retries = 0;
+    int unwinds = 0;
+    int queries = 0;
+    std::int64_t query_interval_ns = 0;
+    std::int64_t next_query_ns = 0;
+    std::int64_t first_sent_ns = 0;
+    std::int64_t done_ns = 0;
+    bool unresolved = false;  // the venue never settled an order
+    // Totals over every order of the leg.
+    std::int64_t filled = 0;  // on the leg's side
+    Int128 filled_notional = 0;
+    std::int64_t unwound = 0;  // on the opposite side
+    Int128 unwound_notional = 0;
+    Int128 fee_quote_e16 = 0;
+    OrderState last_state = OrderState::created;
+    ClientOrderId first_id;
+    VenueError error;
+  };
+  struct Job {
+    bool active = false;
+    OrderIntent intent;
+    std::array<LegJob, kVenueCount> legs{};
+    bool hedged = true;  // both legs trade the same quantity (not a BROKEN position's exit)
+    std::int64_t deadline_ns = 0;
+    std::int64_t dust = 0;
+  };
+
+  [[nodiscard]] RefusalReason prepare(Job& job, std::int64_t now_ns) noexcept;
+  void send(Job& job, Venue v, std::int64_t now_ns) noexcept;
+  void on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept;
+  void apply(LegJob& leg, const OrderStatus& s) noexcept;
+  void advance(Job& job, std::int64_t now_ns) noexcept;
+  void finish(Job& job, ExecOutcome outcome, RefusalReason refusal) noexcept;
+  [[nodiscard]] bool below_minimum(Venue v, InstrumentId i, std::int64_t qty,
+                                   Decimal price) const noexcept;
+  [[nodiscard]] Job* find_job(const ClientOrderId& id, Venue& venue) noexcept;
+  void push_report(const ExecReport& r) noexcept;
+
+  const SymbolMap& symbols_;
+  std::array<VenueClient*, kVenueCount> venues_;
+  ExecParams params_;
+  ExecStats stats_;
+  DustLedger dust_;
+  static constexpr std::size_t kJobs = 32;
+  std::array<Job, kJobs> jobs_{};
+  static constexpr std::size_t kReports = 64;
+  std::array<ExecReport, kReports> reports_{};
+  std::size_t report_head_ = 0;
+  std::size_t report_count_ = 0;
+};
+
+}  // namespace xarb::exec

@@ -1,0 +1,65 @@
+#pragma once
+
+// One interface for the three venues exec can hold: Binance REST, Upbit REST and the paper venue
+// (DESIGN.md: "Paper and live differ only in the venue object the exec thread holds"). Requests
+// are started without blocking; poll() drives them; completions come back as events. Single
+// threaded: the exec thread owns its venues.
+
+#include <cstdint>
+#include <span>
+
+#include <xarb/core/ids.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/exec/orders.hpp>
+#include <xarb/exec/rules.hpp>
+
+namespace xarb::exec {
+
+enum class VenueOp : std::uint8_t { place, query, cancel };
+
+// The end of one request. `status.state` is OrderState::unknown when the venue's answer did not
+// settle the order (timeout, connection lost, 5xx): the order may or may not exist, and exec
+// queries it by client id.
+struct VenueEvent {
+  VenueOp op = VenueOp::place;
+  InstrumentId instrument = kNoInstrument;
+  OrderStatus status;
+  std::int64_t latency_ns = 0;  // request written -> answer parsed
+};
+
+// How many order requests may go out now, by the venue's own counters.
+struct RateBudget {
+  std::int64_t orders_available = 0;  // in the venue's current window
+  std::int64_t blocked_until_ns = 0;  // after a 429: nothing before this (mono)
+};
+
+struct VenueAsset {
+  Decimal free;  // what an order may use
+};
+
+class VenueClient {
+ public:
+  virtual ~VenueClient() = default;
+  [[nodiscard]] virtual Venue venue() const noexcept = 0;
+
+  // Starts a request. False when it cannot start now (rate limited, too many in flight); nothing
+  // was sent then. `book` are the levels the order expects to meet: only the paper venue uses
+  // them.
+  [[nodiscard]] virtual bool place(const OrderRequest& order, std::span<const Level> book) noexcept = 0;
+  [[nodiscard]] virtual bool query(InstrumentId instrument, const ClientOrderId& id) noexcept = 0;
+  [[nodiscard]] virtual bool cancel(InstrumentId instrument, const ClientOrderId& id) noexcept = 0;
+
+  // Drives I/O and timers; `now_ns` is clock::mono_ns() (or a test's clock for the paper venue).
+  virtual void poll(std::int64_t now_ns) noexcept = 0;
+  // The next completed request, if any.
+  [[nodiscard]] virtual bool next_event(VenueEvent& out) noexcept = 0;
+
+  [[nodiscard]] virtual const InstrumentRules& rules(InstrumentId instrument) const noexcept = 0;
+  [[nodiscard]] virtual RateBudget budget(std::int64_t now_ns) const noexcept = 0;
+  [[nodiscard]] virtual bool healthy() const noexcept = 0;
+  // Free balances as last known: the base asset of an instrument, and the quote currency.
+  [[nodiscard]] virtual Decimal free_base(InstrumentId instrument) const noexcept = 0;
+  [[nodiscard]] virtual Decimal free_quote() const noexcept = 0;
+};
+
+}  // namespace xarb::exec

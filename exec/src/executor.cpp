@@ -1,0 +1,447 @@
+#include <algorithm>
+#include <cmath>
+
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/executor.hpp>
+
+namespace xarb::exec {
+namespace {
+
+constexpr std::array<Venue, kVenueCount> kVenues = {Venue::binance, Venue::upbit};
+
+std::int64_t abs64(std::int64_t v) noexcept { return v < 0 ? -v : v; }
+
+// `price` moved by `bps` in the direction that makes an order on `side` more willing to trade.
+Decimal worse(Decimal price, Side side, double bps) noexcept {
+  const auto centi = static_cast<Int128>(std::llround(std::max(bps, 0.0) * 100.0));
+  const auto delta = static_cast<std::int64_t>(price.mantissa() * centi / 1'000'000);
+  return Decimal::from_mantissa(side == Side::buy ? price.mantissa() + delta
+                                                  : price.mantissa() - delta);
+}
+
+LegStatus leg_status(std::int64_t filled, std::int64_t target, OrderState last,
+                     bool error) noexcept {
+  if (target == 0) return LegStatus::not_sent;
+  if (filled >= target) return LegStatus::filled;
+  if (filled > 0) return LegStatus::partially_filled;
+  if (error || last == OrderState::rejected) return LegStatus::failed;
+  if (last == OrderState::canceled || last == OrderState::expired) return LegStatus::canceled;
+  return last == OrderState::unknown ? LegStatus::failed : LegStatus::accepted;
+}
+
+void put36(char*& p, std::uint64_t v) noexcept {
+  char digits[16];
+  int n = 0;
+  do {
+    const auto d = static_cast<int>(v % 36);
+    digits[n++] = static_cast<char>(d < 10 ? '0' + d : 'a' + d - 10);
+    v /= 36;
+  } while (v != 0 && n < 16);
+  while (n > 0) *p++ = digits[--n];
+}
+
+}  // namespace
+
+ClientOrderId TwoLegExecutor::client_id(std::uint64_t run_id, std::uint64_t intent_id, Venue venue,
+                                        int attempt) noexcept {
+  char buf[40];
+  char* p = buf;
+  *p++ = 'x';
+  put36(p, run_id);
+  *p++ = '-';
+  put36(p, intent_id);
+  *p++ = '-';
+  *p++ = venue == Venue::binance ? 'B' : 'U';
+  put36(p, static_cast<std::uint64_t>(attempt));
+  ClientOrderId id;
+  id.assign(std::string_view(buf, static_cast<std::size_t>(p - buf)));
+  return id;
+}
+
+TwoLegExecutor::TwoLegExecutor(const SymbolMap& symbols,
+                               std::array<VenueClient*, kVenueCount> venues,
+                               const ExecParams& params) noexcept
+    : symbols_(symbols), venues_(venues), params_(params) {}
+
+std::size_t TwoLegExecutor::active() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(jobs_.begin(), jobs_.end(), [](const Job& j) { return j.active; }));
+}
+
+void TwoLegExecutor::push_report(const ExecReport& r) noexcept {
+  if (report_count_ == kReports) return;  // cannot happen: at most kJobs reports are pending
+  reports_[(report_head_ + report_count_) % kReports] = r;
+  ++report_count_;
+}
+
+bool TwoLegExecutor::next_report(ExecReport& out) noexcept {
+  if (report_count_ == 0) return false;
+  out = reports_[report_head_];
+  report_head_ = (report_head_ + 1) % kReports;
+  --report_count_;
+  return true;
+}
+
+bool TwoLegExecutor::below_minimum(Venue v, InstrumentId i, std::int64_t qty,
+                                   Decimal price) const noexcept {
+  const InstrumentRules& r = venues_[index(v)]->rules(i);
+  const Decimal q = round_qty(r, Decimal::from_mantissa(qty));
+  if (!q.is_positive() || q < r.min_qty) return true;
+  return notional_e16(price, q) < static_cast<Int128>(r.min_notional.mantissa()) * Decimal::kOne;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Before sending
+
+RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
+  const OrderIntent& in = job.intent;
+  const LegIntent& lb = in.leg(Venue::binance);
+  const LegIntent& lu = in.leg(Venue::upbit);
+  job.hedged = lb.quantity == lu.quantity && lb.quantity.is_positive();
+  // Quantities onto each venue's step; a hedged pair trades the same quantity on both, so the
+  // coarser step wins.
+  std::array<Decimal, kVenueCount> qty{};
+  for (const Venue v : kVenues) {
+    const LegIntent& l = in.leg(v);
+    if (l.quantity.is_positive()) qty[index(v)] = round_qty(venues_[index(v)]->rules(l.instrument), l.quantity);
+  }
+  if (job.hedged) qty[0] = qty[1] = std::min(qty[0], qty[1]);
+  for (const Venue v : kVenues) {
+    const LegIntent& l = in.leg(v);
+    LegJob& leg = job.legs[index(v)];
+    leg = LegJob{};
+    leg.intent = l;
+    if (!l.quantity.is_positive()) continue;
+    VenueClient& venue = *venues_[index(v)];
+    const InstrumentRules& rules = venue.rules(l.instrument);
+    if (!rules.loaded) return RefusalReason::trading_rules;
+    if (!qty[index(v)].is_positive()) return RefusalReason::min_notional;
+    Decimal price;
+    if (round_price(rules, l.side, l.limit_price, price) != Errc::ok) {
+      return RefusalReason::trading_rules;
+    }
+    switch (check_order(rules, price, qty[index(v)])) {
+      case RuleViolation::none:
+        break;
+      case RuleViolation::qty_min:
+      case RuleViolation::notional_min:
+        return RefusalReason::min_notional;
+      default:
+        return RefusalReason::trading_rules;
+    }
+    if (!venue.healthy()) return RefusalReason::venue_unhealthy;
+    const RateBudget b = venue.budget(now_ns);
+    const std::int64_t reserve = in.kind == IntentKind::entry ? params_.hedge_reserve_orders : 0;
+    if (b.blocked_until_ns > now_ns || b.orders_available < 1 + reserve) {
+      return RefusalReason::rate_limit;
+    }
+    if (l.side == Side::sell) {
+      if (venue.free_base(l.instrument) < qty[index(v)]) return RefusalReason::balance;
+    } else {
+      const Int128 need = notional_e16(price, qty[index(v)]);
+      const auto fee = static_cast<Int128>(std::llround(params_.fee_estimate_bps * 100.0));
+      const Int128 with_fee = need + need * fee / 1'000'000;
+      if (static_cast<Int128>(venue.free_quote().mantissa()) * Decimal::kOne < with_fee) {
+        return RefusalReason::balance;
+      }
+    }
+    leg.target = qty[index(v)];
+    leg.order.instrument = l.instrument;
+    leg.order.side = l.side;
+    leg.order.price = price;
+    leg.order.qty = qty[index(v)];
+    leg.order.tif = TimeInForce::ioc;
+  }
+  return RefusalReason::none;
+}
+
+bool TwoLegExecutor::submit(const OrderIntent& intent, std::int64_t now_ns) noexcept {
+  Job* job = nullptr;
+  for (Job& j : jobs_) {
+    if (!j.active) {
+      job = &j;
+      break;
+    }
+  }
+  if (job == nullptr) {
+    ++stats_.busy;
+    return false;
+  }
+  ++stats_.intents;
+  for (VenueClient* v : venues_) v->poll(now_ns);  // venues see the time the checks use
+  job->active = true;
+  job->intent = intent;
+  job->intent.stamps.set(Stage::exec_dequeued, clock::mono_ns());
+  job->deadline_ns = intent.deadline_ns > 0 ? intent.deadline_ns : now_ns + 2'000'000'000;
+  job->dust = 0;
+  if (const RefusalReason r = prepare(*job, now_ns); r != RefusalReason::none) {
+    finish(*job, ExecOutcome::blocked, r);
+    return true;
+  }
+  // Both legs at once: each request is written before either answer is read.
+  for (const Venue v : kVenues) {
+    if (job->legs[index(v)].target.is_positive()) send(*job, v, now_ns);
+  }
+  job->intent.stamps.set(Stage::order_written, clock::mono_ns());
+  return true;
+}
+
+void TwoLegExecutor::send(Job& job, Venue v, std::int64_t now_ns) noexcept {
+  LegJob& leg = job.legs[index(v)];
+  leg.order.client_id = client_id(params_.run_id, job.intent.intent_id, v, leg.attempts);
+  // The paper venue fills primaries and retries against the levels the intent carried; an
+  // unwind trades the other side of the book, which the intent did not carry.
+  const std::span<const Level> book =
+      leg.role == OrderRole::unwind
+          ? std::span<const Level>{}
+          : std::span<const Level>(leg.intent.levels.data(), leg.intent.level_count);
+  if (!venues_[index(v)]->place(leg.order, book)) {
+    leg.phase = LegPhase::sending;  // the venue cannot take it now: next poll
+    return;
+  }
+  if (leg.attempts == 0) {
+    leg.first_id = leg.order.client_id;
+    leg.first_sent_ns = now_ns;
+  }
+  ++leg.attempts;
+  ++stats_.orders;
+  leg.phase = LegPhase::waiting;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+TwoLegExecutor::Job* TwoLegExecutor::find_job(const ClientOrderId& id, Venue& venue) noexcept {
+  for (Job& j : jobs_) {
+    if (!j.active) continue;
+    for (const Venue v : kVenues) {
+      if (j.legs[index(v)].order.client_id == id) {
+        venue = v;
+        return &j;
+      }
+    }
+  }
+  return nullptr;
+}
+
+void TwoLegExecutor::apply(LegJob& leg, const OrderStatus& s) noexcept {
+  leg.last_state = s.state;
+  if (s.error.present()) leg.error = s.error;
+  const std::int64_t q = s.filled_qty.mantissa();
+  if (q <= 0) return;
+  // A base-asset commission is converted at the fill price: the quote value it cost.
+  const Int128 fee = static_cast<Int128>(s.fee_quote.mantissa()) * Decimal::kOne +
+                     static_cast<Int128>(s.fee_base.mantissa()) * s.avg_price().mantissa();
+  leg.fee_quote_e16 += fee;
+  if (leg.role == OrderRole::unwind) {
+    leg.unwound += q;
+    leg.unwound_notional += s.filled_notional_e16;
+  } else {
+    leg.filled += q;
+    leg.filled_notional += s.filled_notional_e16;
+  }
+}
+
+void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept {
+  Venue v = Venue::binance;
+  Job* job = find_job(ev.status.client_id, v);
+  if (job == nullptr) return;  // an answer for an intent already reported
+  LegJob& leg = job->legs[index(v)];
+  if (leg.phase != LegPhase::waiting) return;
+  const OrderStatus& s = ev.status;
+  const bool not_found = s.error.code == -2013 || s.error.name.view() == "order_not_found";
+  if (ev.op == VenueOp::query && not_found) {
+    // The lost request never became an order: nothing traded.
+    leg.last_state = OrderState::rejected;
+    leg.phase = LegPhase::idle;
+    leg.done_ns = now_ns;
+    return;
+  }
+  if (s.state == OrderState::unknown || (!s.final() && s.state != OrderState::rejected)) {
+    // Lost answer, or the order is still working: ask the venue (never assume).
+    if (leg.queries >= params_.max_queries) {
+      leg.unresolved = true;
+      leg.last_state = OrderState::unknown;
+      leg.phase = LegPhase::idle;
+      leg.done_ns = now_ns;
+      return;
+    }
+    if (s.final() || s.state == OrderState::partially_filled || s.state == OrderState::acked) {
+      leg.last_state = s.state;
+    }
+    leg.query_interval_ns = leg.query_interval_ns == 0
+                                ? params_.query_interval_ns
+                                : std::min(2 * leg.query_interval_ns, params_.max_query_interval_ns);
+    leg.next_query_ns = now_ns + leg.query_interval_ns;
+    leg.phase = LegPhase::querying;
+    return;
+  }
+  apply(leg, s);
+  leg.phase = LegPhase::idle;
+  leg.done_ns = now_ns;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+void TwoLegExecutor::poll(std::int64_t now_ns) noexcept {
+  for (VenueClient* v : venues_) v->poll(now_ns);
+  VenueEvent ev;
+  for (VenueClient* v : venues_) {
+    while (v->next_event(ev)) on_event(ev, now_ns);
+  }
+  for (Job& job : jobs_) {
+    if (!job.active) continue;
+    for (const Venue v : kVenues) {
+      LegJob& leg = job.legs[index(v)];
+      if (leg.phase == LegPhase::sending) {
+        send(job, v, now_ns);
+      } else if (leg.phase == LegPhase::querying && now_ns >= leg.next_query_ns) {
+        if (venues_[index(v)]->query(leg.order.instrument, leg.order.client_id)) {
+          ++leg.queries;
+          ++stats_.queries;
+          leg.phase = LegPhase::waiting;
+        }
+      }
+    }
+    advance(job, now_ns);
+  }
+}
+
+void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
+  for (const LegJob& leg : job.legs) {
+    if (leg.phase != LegPhase::idle) return;  // something is still out
+  }
+  const bool unresolved = job.legs[0].unresolved || job.legs[1].unresolved;
+  if (!job.hedged || unresolved) {
+    // Independent legs (closing what a BROKEN position holds), or a venue that never said what
+    // happened: report what is known; the signal sees any mismatch.
+    bool all = true, any = false;
+    for (const LegJob& leg : job.legs) {
+      all = all && (leg.target.is_zero() || leg.filled - leg.unwound >= leg.target.mantissa());
+      any = any || leg.filled > 0;
+    }
+    finish(job, all && any && !unresolved ? ExecOutcome::success : ExecOutcome::failed,
+           RefusalReason::none);
+    return;
+  }
+  LegJob& b = job.legs[index(Venue::binance)];
+  LegJob& u = job.legs[index(Venue::upbit)];
+  const std::int64_t held_b = b.filled - b.unwound;
+  const std::int64_t held_u = u.filled - u.unwound;
+  const bool retried = b.retries + u.retries > 0;
+  const bool unwound = b.unwinds + u.unwinds > 0;
+  if (held_b == held_u) {
+    if (held_b == 0) {
+      finish(job, unwound ? ExecOutcome::rolled_back : ExecOutcome::failed, RefusalReason::none);
+    } else {
+      finish(job,
+             unwound ? ExecOutcome::rolled_back
+                     : (retried ? ExecOutcome::partial_hedged : ExecOutcome::success),
+             RefusalReason::none);
+    }
+    return;
+  }
+  const Venue short_v = held_b < held_u ? Venue::binance : Venue::upbit;
+  const Venue long_v = short_v == Venue::binance ? Venue::upbit : Venue::binance;
+  LegJob& s = job.legs[index(short_v)];
+  LegJob& l = job.legs[index(long_v)];
+  const std::int64_t gap = abs64(held_b - held_u);
+  // Below both venues' minimums: nothing can trade it. The dust ledger keeps it.
+  const Decimal l_avg = l.filled > 0 ? Decimal::from_mantissa(static_cast<std::int64_t>(
+                                           l.filled_notional / l.filled))
+                                     : l.order.price;
+  if (below_minimum(short_v, s.order.instrument, gap, s.order.price) &&
+      below_minimum(long_v, l.order.instrument, gap, l_avg)) {
+    dust_.add(long_v, l.order.instrument, gap);
+    job.dust += gap;
+    finish(job, retried ? ExecOutcome::partial_hedged : ExecOutcome::success, RefusalReason::none);
+    return;
+  }
+  // A venue that answered 429 gets nothing until its Retry-After has passed.
+  const bool short_blocked = venues_[index(short_v)]->budget(now_ns).blocked_until_ns > now_ns;
+  const bool long_blocked = venues_[index(long_v)]->budget(now_ns).blocked_until_ns > now_ns;
+  // 1. Complete the short leg at a capped worse price, within the deadline.
+  if (now_ns < job.deadline_ns && s.retries < params_.max_retries && !unwound && !short_blocked &&
+      !below_minimum(short_v, s.order.instrument, gap, s.order.price)) {
+    Decimal price;
+    const InstrumentRules& rules = venues_[index(short_v)]->rules(s.order.instrument);
+    const Decimal capped =
+        worse(s.intent.limit_price, s.order.side, params_.retry_slippage_bps * (s.retries + 1));
+    if (round_price(rules, s.order.side, capped, price) == Errc::ok) {
+      s.role = OrderRole::retry;
+      s.order.price = price;
+      s.order.qty = round_qty(rules, Decimal::from_mantissa(gap));
+      ++s.retries;
+      ++stats_.retries;
+      send(job, short_v, now_ns);
+      return;
+    }
+  }
+  // 2. Otherwise unwind the excess of the long leg, giving up at most the unwind slippage; if
+  // that venue is blocked, wait for it rather than leave the excess.
+  if (l.unwinds < params_.max_unwinds && long_blocked) return;
+  if (l.unwinds < params_.max_unwinds &&
+      !below_minimum(long_v, l.order.instrument, gap, l_avg)) {
+    const InstrumentRules& rules = venues_[index(long_v)]->rules(l.order.instrument);
+    const Side side = opposite(l.intent.side);
+    Decimal price;
+    if (round_price(rules, side, worse(l_avg, side, params_.unwind_slippage_bps * (l.unwinds + 1)),
+                    price) == Errc::ok) {
+      l.role = OrderRole::unwind;
+      l.order.side = side;
+      l.order.price = price;
+      l.order.qty = round_qty(rules, Decimal::from_mantissa(gap));
+      ++l.unwinds;
+      ++stats_.unwinds;
+      send(job, long_v, now_ns);
+      return;
+    }
+  }
+  // 3. Nothing more to try: report the mismatch; the position is BROKEN in the signal.
+  finish(job, ExecOutcome::failed, RefusalReason::none);
+}
+
+void TwoLegExecutor::finish(Job& job, ExecOutcome outcome, RefusalReason refusal) noexcept {
+  ExecReport r;
+  r.intent_id = job.intent.intent_id;
+  r.position_id = job.intent.position_id;
+  r.kind = job.intent.kind;
+  r.outcome = outcome;
+  r.refusal = refusal;
+  r.dust_qty = Decimal::from_mantissa(job.dust);
+  r.stamps = job.intent.stamps;
+  for (const Venue v : kVenues) {
+    const LegJob& leg = job.legs[index(v)];
+    LegReport& lr = r.leg(v);
+    lr.venue = v;
+    lr.side = leg.intent.side;
+    lr.instrument = leg.intent.instrument;
+    lr.requested_qty = leg.target;
+    lr.filled_qty = Decimal::from_mantissa(leg.filled);
+    lr.avg_price = leg.filled > 0 ? Decimal::from_mantissa(static_cast<std::int64_t>(
+                                        leg.filled_notional / leg.filled))
+                                  : Decimal{};
+    lr.unwound_qty = Decimal::from_mantissa(leg.unwound);
+    lr.unwind_avg_price = leg.unwound > 0 ? Decimal::from_mantissa(static_cast<std::int64_t>(
+                                                leg.unwound_notional / leg.unwound))
+                                          : Decimal{};
+    // Fees to 1e-8, rounded up: never report less than was charged.
+    lr.fee = Decimal::from_mantissa(
+        static_cast<std::int64_t>((leg.fee_quote_e16 + Decimal::kOne - 1) / Decimal::kOne));
+    lr.state = leg.last_state;
+    lr.status = refusal != RefusalReason::none
+                    ? LegStatus::not_sent
+                    : leg_status(leg.filled, leg.target.mantissa(), leg.last_state,
+                                 leg.error.present() || leg.unresolved);
+    lr.latency_ns = leg.first_sent_ns > 0 ? leg.done_ns - leg.first_sent_ns : 0;
+    lr.client_order_id = leg.first_id;
+    lr.error = leg.error;
+  }
+  ++stats_.outcomes[static_cast<std::size_t>(outcome)];
+  if (outcome == ExecOutcome::blocked) ++stats_.blocked[static_cast<std::size_t>(refusal)];
+  push_report(r);
+  job.active = false;
+}
+
+}  // namespace xarb::exec

@@ -1,0 +1,264 @@
+#include <algorithm>
+#include <cmath>
+
+#include <xarb/exec/paper_venue.hpp>
+
+namespace xarb::exec {
+namespace {
+
+// Price moved against the order by `bps`, kept within its limit.
+Decimal adverse(Decimal price, Side side, double bps, Decimal limit) noexcept {
+  if (bps <= 0.0) return price;
+  const auto centi = static_cast<Int128>(std::llround(bps * 100.0));
+  const auto delta = static_cast<std::int64_t>(price.mantissa() * centi / 1'000'000);
+  const Decimal moved =
+      Decimal::from_mantissa(side == Side::buy ? price.mantissa() + delta : price.mantissa() - delta);
+  return side == Side::buy ? std::min(moved, limit) : std::max(moved, limit);
+}
+
+// A fee of `bps` on a notional (1e-16 units), rounded up to 1e-8.
+std::int64_t fee_of(Int128 notional_e16, double bps) noexcept {
+  const auto centi = static_cast<Int128>(std::llround(bps * 100.0));
+  const Int128 denom = static_cast<Int128>(1'000'000) * Decimal::kOne;
+  return static_cast<std::int64_t>((notional_e16 * centi + denom - 1) / denom);
+}
+
+}  // namespace
+
+PaperVenue::PaperVenue(Venue venue, const SymbolMap& symbols, const RulesTable& rules,
+                       PaperParams params)
+    : venue_(venue), symbols_(symbols), rules_(rules), params_(params), rng_(params.seed) {}
+
+void PaperVenue::set_base(InstrumentId instrument, Decimal qty) noexcept {
+  if (instrument < kMaxInstruments) base_[instrument] = qty.mantissa();
+}
+
+void PaperVenue::set_quote(Decimal amount) noexcept {
+  quote_e16_ = static_cast<Int128>(amount.mantissa()) * Decimal::kOne;
+}
+
+Decimal PaperVenue::free_quote() const noexcept {
+  return Decimal::from_mantissa(static_cast<std::int64_t>(quote_e16_ / Decimal::kOne));
+}
+
+double PaperVenue::uniform() noexcept {
+  std::uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+PaperFault PaperVenue::take_fault(VenueOp op) noexcept {
+  PaperFault& f = faults_[static_cast<std::size_t>(op)];
+  const PaperFault out = f;
+  f = PaperFault::none;
+  return out;
+}
+
+RateBudget PaperVenue::budget(std::int64_t now_ns) const noexcept {
+  RateBudget b;
+  b.blocked_until_ns = blocked_until_ns_ > now_ns ? blocked_until_ns_ : 0;
+  b.orders_available = params_.orders_per_window;
+  return b;
+}
+
+bool PaperVenue::enqueue(const VenueEvent& event) noexcept {
+  if (pending_count_ == kPending) return false;
+  pending_[pending_count_++] = {now_ns_ + params_.latency_ns, event};
+  return true;
+}
+
+PaperVenue::Known* PaperVenue::find(const ClientOrderId& id) noexcept {
+  for (Known& k : known_) {
+    if (k.instrument != kNoInstrument && k.status.client_id == id) return &k;
+  }
+  return nullptr;
+}
+
+void PaperVenue::refuse(OrderStatus& out, int code, std::string_view binance_msg,
+                        std::string_view upbit_name) const noexcept {
+  out.state = OrderState::rejected;
+  out.error.http_status = 400;
+  if (venue_ == Venue::binance) {
+    out.error.code = code;
+    out.error.message.assign(binance_msg);
+  } else {
+    out.error.name.assign(upbit_name);
+    out.error.message.assign(binance_msg);
+  }
+}
+
+void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, bool liquid,
+                         OrderStatus& out) noexcept {
+  out.client_id = o.client_id;
+  out.orig_qty = o.qty;
+  const InstrumentRules& r = rules_.at(venue_, o.instrument);
+  const bool buy = o.side == Side::buy;
+  if (const RuleViolation v = check_order(r, o.price, o.qty); v != RuleViolation::none) {
+    const bool notional = v == RuleViolation::notional_min;
+    refuse(out, -1013, notional ? "Filter failure: NOTIONAL" : "Filter failure: LOT_SIZE",
+           notional ? (buy ? "under_min_total_bid" : "under_min_total_ask")
+                    : (buy ? "invalid_price_bid" : "invalid_price_ask"));
+    return;
+  }
+  const Int128 worst_cost = notional_e16(o.price, o.qty);
+  const bool enough = buy ? quote_e16_ >= worst_cost + fee_of(worst_cost, params_.fee_bps) * Decimal::kOne
+                          : base_[o.instrument] >= o.qty.mantissa();
+  if (!enough) {
+    refuse(out, -2010, "Account has insufficient balance for requested action.",
+           buy ? "insufficient_funds_bid" : "insufficient_funds_ask");
+    return;
+  }
+  // Walk the levels within the limit. Without levels (an unwind or a retry the intent carried
+  // no book for), the order meets liquidity at its limit.
+  std::int64_t left = o.qty.mantissa();
+  Int128 notional = 0;
+  if (!liquid) book = {};
+  if (book.empty() && liquid) {
+    notional = notional_e16(o.price, o.qty);
+    left = 0;
+  }
+  for (const Level& l : book) {
+    if (left == 0 || !l.qty.is_positive()) break;
+    if (buy ? l.price > o.price : l.price < o.price) break;
+    const Decimal px = adverse(l.price, o.side, params_.slippage_bps, o.price);
+    const std::int64_t take = std::min(left, l.qty.mantissa());
+    notional += static_cast<Int128>(px.mantissa()) * take;
+    left -= take;
+  }
+  std::int64_t filled = o.qty.mantissa() - left;
+  if (filled > 0 && params_.partial_probability > 0.0 && uniform() < params_.partial_probability) {
+    const double share = 0.1 + 0.8 * uniform();
+    const Decimal part = round_qty(r, Decimal::from_mantissa(static_cast<std::int64_t>(
+                                          static_cast<double>(filled) * share)));
+    if (part.mantissa() < filled) {
+      notional = notional * part.mantissa() / filled;  // the same average price
+      filled = part.mantissa();
+    }
+  }
+  out.filled_qty = Decimal::from_mantissa(filled);
+  out.filled_notional_e16 = notional;
+  out.fills_known = true;
+  const std::int64_t fee = fee_of(notional, params_.fee_bps);
+  out.fee_quote = Decimal::from_mantissa(fee);
+  if (buy) {
+    base_[o.instrument] += filled;
+    quote_e16_ -= notional + static_cast<Int128>(fee) * Decimal::kOne;
+  } else {
+    base_[o.instrument] -= filled;
+    quote_e16_ += notional - static_cast<Int128>(fee) * Decimal::kOne;
+  }
+  // An IOC ends filled, or with the rest cancelled: EXPIRED on Binance, cancel on Upbit.
+  out.state = filled == o.qty.mantissa()
+                  ? OrderState::filled
+                  : (venue_ == Venue::binance ? OrderState::expired : OrderState::canceled);
+}
+
+bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) noexcept {
+  if (pending_count_ == kPending || order.instrument >= kMaxInstruments) return false;
+  VenueEvent ev;
+  ev.op = VenueOp::place;
+  ev.instrument = order.instrument;
+  ev.latency_ns = params_.latency_ns;
+  ev.status.client_id = order.client_id;
+  const PaperFault fault = take_fault(VenueOp::place);
+  ++orders_;
+  if (fault == PaperFault::rate_limit || now_ns_ < blocked_until_ns_) {
+    blocked_until_ns_ = std::max(blocked_until_ns_, now_ns_ + 10'000'000'000);
+    ev.status.state = OrderState::rejected;
+    ev.status.error.http_status = 429;
+    ev.status.error.code = -1003;
+    ev.status.error.name.assign("too_many_requests");
+    ev.status.error.message.assign("Too many requests; current request has limited.");
+    return enqueue(ev);
+  }
+  if (fault == PaperFault::server_error) {
+    ev.status.state = OrderState::unknown;
+    ev.status.error.http_status = 503;
+    return enqueue(ev);
+  }
+  if (find(order.client_id) != nullptr) {
+    // A client id is used once, ever: the first order stands.
+    refuse(ev.status, -2010, "Duplicate order sent.", "duplicate_identifier");
+    return enqueue(ev);
+  }
+  if (fault == PaperFault::reject) {
+    refuse(ev.status, -2010, "Account has insufficient balance for requested action.",
+           order.side == Side::buy ? "insufficient_funds_bid" : "insufficient_funds_ask");
+  } else {
+    execute(order, book, fault != PaperFault::no_fill, ev.status);
+  }
+  Known& k = known_[known_next_];
+  known_next_ = (known_next_ + 1) % kKnown;
+  k.instrument = order.instrument;
+  k.status = ev.status;
+  if (fault == PaperFault::lost_answer) {
+    ev.status.state = OrderState::unknown;
+    ev.status.filled_qty = Decimal{};
+    ev.status.filled_notional_e16 = 0;
+    ev.status.fee_quote = Decimal{};
+    ev.status.error = VenueError{};
+    ev.status.error.http_status = 504;
+  }
+  return enqueue(ev);
+}
+
+bool PaperVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcept {
+  VenueEvent ev;
+  ev.op = VenueOp::query;
+  ev.instrument = instrument;
+  ev.latency_ns = params_.latency_ns;
+  if (take_fault(VenueOp::query) == PaperFault::lost_answer) {
+    ev.status.client_id = id;
+    ev.status.state = OrderState::unknown;
+    ev.status.error.http_status = 504;
+    return enqueue(ev);
+  }
+  if (const Known* k = find(id)) {
+    ev.status = k->status;
+  } else {
+    ev.status.client_id = id;
+    refuse(ev.status, -2013, "Order does not exist.", "order_not_found");
+    ev.status.error.http_status = 404;
+  }
+  return enqueue(ev);
+}
+
+bool PaperVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcept {
+  // IOC orders are final when answered: cancelling one finds nothing to cancel.
+  VenueEvent ev;
+  ev.op = VenueOp::cancel;
+  ev.instrument = instrument;
+  ev.latency_ns = params_.latency_ns;
+  if (const Known* k = find(id); k != nullptr && !k->status.final()) {
+    ev.status = k->status;
+    ev.status.state = OrderState::canceled;
+  } else {
+    ev.status.client_id = id;
+    refuse(ev.status, -2011, "Unknown order sent.", "order_not_found");
+    ev.status.error.http_status = 400;
+  }
+  return enqueue(ev);
+}
+
+void PaperVenue::poll(std::int64_t now_ns) noexcept { now_ns_ = now_ns; }
+
+bool PaperVenue::next_event(VenueEvent& out) noexcept {
+  // The earliest due answer, in the order sent when due together.
+  std::size_t best = pending_count_;
+  for (std::size_t i = 0; i < pending_count_; ++i) {
+    if (pending_[i].due_ns <= now_ns_ && (best == pending_count_ || pending_[i].due_ns < pending_[best].due_ns)) {
+      best = i;
+    }
+  }
+  if (best == pending_count_) return false;
+  out = pending_[best].event;
+  std::move(pending_.begin() + static_cast<std::ptrdiff_t>(best) + 1,
+            pending_.begin() + static_cast<std::ptrdiff_t>(pending_count_),
+            pending_.begin() + static_cast<std::ptrdiff_t>(best));
+  --pending_count_;
+  return true;
+}
+
+}  // namespace xarb::exec

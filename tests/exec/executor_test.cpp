@@ -1,0 +1,339 @@
+// Two-leg execution against paper venues: every outcome path of DESIGN.md, each asserting the
+// final holdings and balances on both venues, not only the statuses.
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <xarb/exec/executor.hpp>
+#include <xarb/exec/paper_venue.hpp>
+
+#include "test_support.hpp"
+
+namespace xarb::exec {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+Decimal d(std::string_view s) {
+  Decimal v;
+  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
+  return v;
+}
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  ExecutorTest() {
+    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+    std::string error;
+    EXPECT_EQ(load_binance_rules(test::read_file(test::shared_data() /
+                                                 "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl"),
+                                 symbols, rules, error),
+              1u);
+    load_upbit_default_rules(symbols, rules);
+    params.run_id = 1'700'000'000'000;
+  }
+
+  void start(PaperParams bp = {}, PaperParams up = {}) {
+    bp.latency_ns = up.latency_ns = kMs;
+    bp.fee_bps = 10.0;
+    up.fee_bps = 5.0;
+    binance = std::make_unique<PaperVenue>(Venue::binance, symbols, rules, bp);
+    upbit = std::make_unique<PaperVenue>(Venue::upbit, symbols, rules, up);
+    binance->set_base(kBtc, d("1"));
+    binance->set_quote(d("10000"));
+    upbit->set_base(kBtc, d("1"));
+    upbit->set_quote(d("100000000"));
+    exec = std::make_unique<TwoLegExecutor>(
+        symbols, std::array<VenueClient*, kVenueCount>{binance.get(), upbit.get()}, params);
+  }
+
+  // A kimchi entry of `qty`: sell on Upbit against `upbit_bids`, buy on Binance against
+  // `binance_asks`, limits 5 bps past the worst level.
+  OrderIntent kimchi(const char* qty, std::vector<Level> upbit_bids, std::vector<Level> binance_asks,
+                     IntentKind kind = IntentKind::entry) {
+    OrderIntent in;
+    in.intent_id = ++next_intent;
+    in.position_id = 1;
+    in.kind = kind;
+    in.deadline_ns = now + 2'000 * kMs;
+    LegIntent& u = in.leg(Venue::upbit);
+    u.venue = Venue::upbit;
+    u.side = Side::sell;
+    u.instrument = kBtc;
+    u.quantity = d(qty);
+    u.limit_price = d("140629650");
+    u.level_count = static_cast<std::uint8_t>(upbit_bids.size());
+    std::copy(upbit_bids.begin(), upbit_bids.end(), u.levels.begin());
+    LegIntent& b = in.leg(Venue::binance);
+    b.venue = Venue::binance;
+    b.side = Side::buy;
+    b.instrument = kBtc;
+    b.quantity = d(qty);
+    b.limit_price = d("100050");
+    b.level_count = static_cast<std::uint8_t>(binance_asks.size());
+    std::copy(binance_asks.begin(), binance_asks.end(), b.levels.begin());
+    return in;
+  }
+  OrderIntent kimchi(const char* qty) {
+    return kimchi(qty, {{d("140700000"), d("1")}}, {{d("100000"), d("1")}});
+  }
+
+  // Submits and polls in 1 ms steps until the report comes (at most `limit_ms`).
+  ExecReport run(const OrderIntent& in, std::int64_t limit_ms = 5'000) {
+    EXPECT_TRUE(exec->submit(in, now));
+    ExecReport r;
+    for (std::int64_t i = 0; i < limit_ms; ++i) {
+      exec->poll(now);
+      if (exec->next_report(r)) return r;
+      now += kMs;
+    }
+    ADD_FAILURE() << "no report within " << limit_ms << " ms";
+    return r;
+  }
+
+  static constexpr InstrumentId kBtc = 0;
+  SymbolMap symbols;
+  RulesTable rules;
+  ExecParams params;
+  std::unique_ptr<PaperVenue> binance, upbit;
+  std::unique_ptr<TwoLegExecutor> exec;
+  std::int64_t now = 1'000 * kMs;
+  std::uint64_t next_intent = 0;
+};
+
+TEST_F(ExecutorTest, BothLegsFilled) {
+  start();
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  const LegReport& u = r.leg(Venue::upbit);
+  const LegReport& b = r.leg(Venue::binance);
+  EXPECT_EQ(u.status, LegStatus::filled);
+  EXPECT_EQ(u.filled_qty, d("0.01"));
+  EXPECT_EQ(u.avg_price, d("140700000"));
+  EXPECT_EQ(u.fee, d("703.5"));
+  EXPECT_EQ(b.status, LegStatus::filled);
+  EXPECT_EQ(b.avg_price, d("100000"));
+  EXPECT_EQ(b.fee, d("1"));
+  EXPECT_EQ(u.client_order_id.view(), "xloyw3v28-1-U0");
+  EXPECT_EQ(b.client_order_id.view(), "xloyw3v28-1-B0");
+  EXPECT_GT(r.stamps.get(Stage::order_written), 0);
+  // Balances: Upbit sold 0.01 BTC for 1,407,000 KRW less 703.5; Binance paid 1,000 + 1 USDT.
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
+  EXPECT_EQ(upbit->free_quote(), d("101406296.5"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_EQ(binance->free_quote(), d("8999"));
+}
+
+TEST_F(ExecutorTest, PricesAndQuantitiesAreRoundedPerVenueBeforeSending) {
+  start();
+  OrderIntent in = kimchi("0.01234567");  // Binance's step is 0.00001
+  in.leg(Venue::upbit).limit_price = d("140629650");
+  in.leg(Venue::binance).limit_price = d("100050.019");
+  const ExecReport r = run(in);
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  // Both legs trade the coarser step's quantity, so that the pair stays hedged.
+  EXPECT_EQ(r.leg(Venue::binance).requested_qty, d("0.01234"));
+  EXPECT_EQ(r.leg(Venue::upbit).requested_qty, d("0.01234"));
+}
+
+TEST_F(ExecutorTest, ChecksBlockBothLegsBeforeAnythingIsSent) {
+  start();
+  upbit->set_base(kBtc, d("0.005"));  // kimchi sells 0.01 on Upbit
+  ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::blocked);
+  EXPECT_EQ(r.refusal, RefusalReason::balance);
+  EXPECT_EQ(r.leg(Venue::binance).status, LegStatus::not_sent);
+  EXPECT_EQ(binance->orders() + upbit->orders(), 0u);
+
+  upbit->set_base(kBtc, d("1"));
+  r = run(kimchi("0.00005"));  // 5 USDT on Binance: under its 10 USDT minimum
+  EXPECT_EQ(r.refusal, RefusalReason::min_notional);
+
+  binance->set_quote(d("500"));  // a 1,000 USDT buy
+  r = run(kimchi("0.01"));
+  EXPECT_EQ(r.refusal, RefusalReason::balance);
+  EXPECT_EQ(binance->orders() + upbit->orders(), 0u);
+  EXPECT_EQ(exec->stats().blocked[static_cast<std::size_t>(RefusalReason::balance)], 2u);
+}
+
+TEST_F(ExecutorTest, EntriesKeepARateBudgetReserveForHedges) {
+  PaperParams tight;
+  tight.orders_per_window = 2;
+  params.hedge_reserve_orders = 2;
+  start(tight);
+  ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.refusal, RefusalReason::rate_limit);
+  r = run(kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}}, IntentKind::exit));
+  EXPECT_EQ(r.outcome, ExecOutcome::success) << "an exit may use the reserve";
+}
+
+TEST_F(ExecutorTest, RejectedLegWithoutRetryIsUnwound) {
+  params.max_retries = 0;
+  // The Upbit order is refused by the venue (its balance changed after the check).
+  start();
+  upbit->inject(VenueOp::place, PaperFault::reject);
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::rolled_back);
+  const LegReport& u = r.leg(Venue::upbit);
+  const LegReport& b = r.leg(Venue::binance);
+  EXPECT_EQ(u.status, LegStatus::failed);
+  EXPECT_EQ(u.error.name.view(), "insufficient_funds_ask");
+  EXPECT_EQ(b.filled_qty, d("0.01"));
+  EXPECT_EQ(b.unwound_qty, d("0.01"));
+  // Sold back at the unwind cap: 100,000 less 30 bps = 99,700.
+  EXPECT_EQ(b.unwind_avg_price, d("99700"));
+  EXPECT_EQ(b.fee, d("1.997"));
+  // Binance holds what it started with; the unwind cost 3 USDT plus fees.
+  EXPECT_EQ(binance->free_base(kBtc), d("1"));
+  EXPECT_EQ(binance->free_quote(), d("9995.003"));
+  EXPECT_EQ(upbit->free_base(kBtc), d("1"));
+  EXPECT_EQ(exec->stats().unwinds, 1u);
+}
+
+TEST_F(ExecutorTest, RejectedLegIsRetriedAndCompleted) {
+  start();
+  upbit->inject(VenueOp::place, PaperFault::reject);
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged);
+  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_EQ(exec->stats().retries, 1u);
+}
+
+TEST_F(ExecutorTest, PartialFillCompletedByARetryAtACappedWorsePrice) {
+  start();
+  // 0.006 at 140,700,000, then 140,600,000: under the 140,630,000 limit, over the retry's cap.
+  const ExecReport r =
+      run(kimchi("0.01", {{d("140700000"), d("0.006")}, {d("140600000"), d("1")}},
+                 {{d("100000"), d("1")}}));
+  EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged);
+  const LegReport& u = r.leg(Venue::upbit);
+  EXPECT_EQ(u.filled_qty, d("0.01"));
+  // 0.006 at 140,700,000, then the retry (cap 140,490,000) takes 0.004: 0.004 at 140,700,000 is
+  // the first level again in the paper book, the rest not needed.
+  EXPECT_EQ(u.status, LegStatus::filled);
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+}
+
+TEST_F(ExecutorTest, PartialFillThenUnwoundWhenTheRetryFindsNothing) {
+  params.max_retries = 1;
+  start();
+  OrderIntent in = kimchi("0.01", {{d("140700000"), d("0.006")}}, {{d("100000"), d("1")}});
+  ASSERT_TRUE(exec->submit(in, now));
+  upbit->inject(VenueOp::place, PaperFault::no_fill);  // the retry meets an empty book
+  ExecReport r;
+  for (int i = 0; i < 5'000 && !exec->next_report(r); ++i) {
+    exec->poll(now);
+    now += kMs;
+  }
+  EXPECT_EQ(r.outcome, ExecOutcome::rolled_back);
+  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.006"));
+  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(Venue::binance).unwound_qty, d("0.004"));
+  // Hedged at what Upbit sold.
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.994"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.006"));
+}
+
+TEST_F(ExecutorTest, LostAnswerIsResolvedByQueryingTheClientId) {
+  start();
+  upbit->inject(VenueOp::place, PaperFault::lost_answer);
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01")) << "found filled by the query";
+  EXPECT_EQ(exec->stats().queries, 1u);
+  EXPECT_EQ(exec->stats().retries, 0u) << "never re-sent: the first order had filled";
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
+  EXPECT_GE(r.leg(Venue::upbit).latency_ns, 100 * kMs) << "includes the query";
+}
+
+TEST_F(ExecutorTest, ServerErrorBeforeTheOrderExistedIsFoundUnfilledThenRetried) {
+  start();
+  upbit->inject(VenueOp::place, PaperFault::server_error);
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged);
+  EXPECT_EQ(exec->stats().queries, 1u);
+  EXPECT_EQ(upbit->orders(), 2u);
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+}
+
+TEST_F(ExecutorTest, TooManyRequestsIsHonouredUntilRetryAfter) {
+  start();
+  binance->inject(VenueOp::place, PaperFault::rate_limit);
+  ExecReport r = run(kimchi("0.01"));
+  // Binance answered 429; nothing more goes there: Upbit's sale is bought back instead.
+  EXPECT_EQ(r.outcome, ExecOutcome::rolled_back);
+  EXPECT_EQ(r.leg(Venue::binance).error.http_status, 429);
+  EXPECT_EQ(binance->orders(), 1u);
+  EXPECT_EQ(upbit->free_base(kBtc), d("1"));
+  // Within Retry-After (10 s): the next intent is blocked before sending.
+  r = run(kimchi("0.01"));
+  EXPECT_EQ(r.refusal, RefusalReason::rate_limit);
+  EXPECT_EQ(binance->orders(), 1u);
+  now += 10'000 * kMs;
+  r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+}
+
+TEST_F(ExecutorTest, ResidualUnderBothMinimumsGoesToTheDustLedger) {
+  start();
+  // Upbit can sell 0.00997 of 0.01: 0.00003 BTC is 3 USDT on Binance (minimum 10) and 4,221 KRW
+  // on Upbit (minimum 5,000). Neither venue can trade it.
+  const ExecReport r =
+      run(kimchi("0.01", {{d("140700000"), d("0.00997")}}, {{d("100000"), d("1")}}));
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  EXPECT_EQ(r.dust_qty, d("0.00003"));
+  EXPECT_EQ(exec->dust().get(Venue::binance, kBtc), d("0.00003"));
+  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.00997"));
+  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+}
+
+TEST_F(ExecutorTest, ClientIdsAreUniqueAcrossRunsAndAttempts) {
+  std::set<std::string> ids;
+  for (std::uint64_t run : {1'700'000'000'000ULL, 1'700'000'000'001ULL}) {
+    for (std::uint64_t intent = 1; intent < 200; ++intent) {
+      for (const Venue v : {Venue::binance, Venue::upbit}) {
+        for (int attempt = 0; attempt < 4; ++attempt) {
+          const ClientOrderId id = TwoLegExecutor::client_id(run, intent, v, attempt);
+          EXPECT_LE(id.view().size(), 36u);
+          EXPECT_TRUE(ids.insert(std::string(id.view())).second) << id.view();
+        }
+      }
+    }
+  }
+}
+
+TEST_F(ExecutorTest, PaperVenueIsDeterministicUnderASeed) {
+  const auto fills = [&](std::uint64_t seed) {
+    PaperParams p;
+    p.partial_probability = 0.5;
+    p.slippage_bps = 2.0;
+    p.seed = seed;
+    start(p, p);
+    std::vector<std::string> out;
+    for (int i = 0; i < 20; ++i) {
+      const ExecReport r = run(kimchi("0.01"));
+      out.push_back(std::to_string(static_cast<int>(r.outcome)) + ":" +
+                    std::to_string(r.leg(Venue::upbit).filled_qty.mantissa()) + "@" +
+                    std::to_string(r.leg(Venue::upbit).avg_price.mantissa()) + "/" +
+                    std::to_string(r.leg(Venue::binance).filled_qty.mantissa()) + "@" +
+                    std::to_string(r.leg(Venue::binance).avg_price.mantissa()));
+    }
+    return out;
+  };
+  const std::vector<std::string> a = fills(7), b = fills(7), c = fills(8);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+}  // namespace
+}  // namespace xarb::exec
