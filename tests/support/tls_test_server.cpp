@@ -1,5 +1,7 @@
 #include "tls_test_server.hpp"
 
+#include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -134,7 +136,20 @@ struct TlsTestServer::Impl {
   std::vector<int> fds;
   WsHandler ws_handler;
   HttpHandler http_handler;
+  RestHandler rest_handler;
 };
+
+std::string HttpExchange::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+TlsTestServer::TlsTestServer(WsHandler ws, RestHandler rest)
+    : TlsTestServer(std::move(ws), HttpHandler{}) {
+  impl_->rest_handler = std::move(rest);
+}
 
 TlsTestServer::TlsTestServer(WsHandler ws, HttpHandler http) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
@@ -182,6 +197,39 @@ TlsTestServer::TlsTestServer(WsHandler ws, HttpHandler http) : impl_(std::make_u
           if (e) return;
           BeastPeer peer(ws, fd2, std::string(req.target()));
           mi.ws_handler(peer, index);
+          return;
+        }
+        if (mi.rest_handler) {
+          // Kept-alive: answer requests on this connection until the client closes it.
+          for (;;) {
+            HttpExchange ex;
+            ex.method = std::string(req.method_string());
+            ex.target = std::string(req.target());
+            ex.body = req.body();
+            ex.connection = index;
+            for (const auto& f : req) {
+              std::string name(f.name_string());
+              for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+              ex.headers.emplace_back(std::move(name), std::string(f.value()));
+            }
+            const HttpReply reply = mi.rest_handler(ex);
+            if (reply.delay_ms > 0) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(reply.delay_ms));
+            }
+            if (reply.drop || stopping_) return;
+            http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
+            res.set(http::field::content_type, "application/json;charset=UTF-8");
+            for (const auto& [k, v] : reply.headers) res.set(k, v);
+            res.body() = reply.body;
+            res.keep_alive(req.keep_alive());
+            res.prepare_payload();
+            http::write(stream, res, e);
+            if (e || !req.keep_alive()) break;
+            req = {};
+            http::read(stream, buffer, req, e);
+            if (e) return;
+          }
+          stream.shutdown(e);
           return;
         }
         int status = 200;

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace xarb::test {
@@ -33,13 +35,40 @@ class WsPeer {
   virtual std::string target() const = 0;
 };
 
+// One HTTP request as a REST handler sees it.
+struct HttpExchange {
+  std::string method;
+  std::string target;  // path and query
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
+  std::string body;
+  int connection = 0;  // index of the TCP connection it came on
+
+  [[nodiscard]] std::string header(std::string_view name) const;
+  [[nodiscard]] std::string path() const { return target.substr(0, target.find('?')); }
+  [[nodiscard]] std::string query() const {
+    const auto q = target.find('?');
+    return q == std::string::npos ? std::string() : target.substr(q + 1);
+  }
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int delay_ms = 0;   // wait this long before answering
+  bool drop = false;  // close the connection without answering
+};
+
 class TlsTestServer {
  public:
   using WsHandler = std::function<void(WsPeer&, int connection_index)>;
-  // Returns the body; sets status.
+  // Returns the body; sets status. One request per connection.
   using HttpHandler = std::function<std::string(const std::string& target, int& status)>;
+  // Full requests, kept-alive connections. Called from connection threads: synchronise.
+  using RestHandler = std::function<HttpReply(const HttpExchange&)>;
 
   TlsTestServer(WsHandler ws, HttpHandler http);
+  TlsTestServer(WsHandler ws, RestHandler rest);
   ~TlsTestServer();
 
   [[nodiscard]] unsigned short port() const noexcept { return port_; }

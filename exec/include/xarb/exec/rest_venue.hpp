@@ -1,0 +1,93 @@
+#pragma once
+
+// The live venues: Binance and Upbit over kept-alive HTTPS (Beast + OpenSSL, peer verified),
+// behind the VenueClient interface the executor uses. Start-up is blocking (connect and warm the
+// connection, load trading rules, read the server time offset and balances); trading is
+// non-blocking and driven by poll(). All URLs and CA files come from the caller (the config), so
+// tests and the simulator point them at 127.0.0.1.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xarb/core/ids.hpp>
+#include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/orders.hpp>
+#include <xarb/exec/signing.hpp>
+#include <xarb/exec/upbit_api.hpp>
+#include <xarb/exec/venue.hpp>
+
+namespace xarb::exec {
+
+struct RestVenueOptions {
+  Venue venue = Venue::binance;
+  std::string rest_url;  // https://api.binance.com, https://api.upbit.com
+  std::string ca_file;   // empty: the system trust store
+  Credentials credentials;
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds request_timeout{2000};
+  std::int64_t recv_window_ms = 5000;
+  std::int64_t time_sync_interval_ns = 60'000'000'000;  // Binance server time refresh
+  std::int64_t orders_per_10s = 50;                     // Binance ORDERS limit per 10 s
+  std::int64_t upbit_orders_per_second = 8;
+  double fee_bps = 10.0;  // used to estimate fees an answer does not list
+};
+
+struct AssetBalance {
+  std::string asset;
+  Decimal free;
+  Decimal locked;
+};
+
+struct OpenOrder {
+  std::string symbol;  // the venue's symbol or market
+  OrderStatus status;
+};
+
+class RestVenue final : public VenueClient {
+ public:
+  RestVenue(const SymbolMap& symbols, RestVenueOptions options);
+  ~RestVenue() override;
+  RestVenue(const RestVenue&) = delete;
+  RestVenue& operator=(const RestVenue&) = delete;
+
+  // Blocking start-up, in order: connect, server time (Binance), trading rules, balances (when
+  // credentials are present). False with `error` naming the step and the venue's answer.
+  [[nodiscard]] bool start(std::string& error);
+
+  // Blocking operator calls (the `xarb venue` commands); the error carries the venue's own code
+  // and message.
+  [[nodiscard]] bool read_balances(std::vector<AssetBalance>& out, std::string& error);
+  [[nodiscard]] bool read_open_orders(std::vector<OpenOrder>& out, std::string& error);
+  [[nodiscard]] bool place_blocking(const OrderRequest& order, OrderStatus& out,
+                                    std::string& error);
+  [[nodiscard]] bool get_blocking(InstrumentId instrument, const ClientOrderId& id,
+                                  OrderStatus& out, std::string& error);
+  [[nodiscard]] bool cancel_blocking(InstrumentId instrument, const ClientOrderId& id,
+                                     OrderStatus& out, std::string& error);
+
+  // VenueClient
+  [[nodiscard]] Venue venue() const noexcept override;
+  [[nodiscard]] bool place(const OrderRequest& order, std::span<const Level> book) noexcept override;
+  [[nodiscard]] bool query(InstrumentId instrument, const ClientOrderId& id) noexcept override;
+  [[nodiscard]] bool cancel(InstrumentId instrument, const ClientOrderId& id) noexcept override;
+  void poll(std::int64_t now_ns) noexcept override;
+  [[nodiscard]] bool next_event(VenueEvent& out) noexcept override;
+  [[nodiscard]] const InstrumentRules& rules(InstrumentId instrument) const noexcept override;
+  [[nodiscard]] RateBudget budget(std::int64_t now_ns) const noexcept override;
+  [[nodiscard]] bool healthy() const noexcept override;
+  [[nodiscard]] Decimal free_base(InstrumentId instrument) const noexcept override;
+  [[nodiscard]] Decimal free_quote() const noexcept override;
+
+  [[nodiscard]] std::int64_t time_offset_ms() const noexcept;
+  [[nodiscard]] const RateLimitState& rate_limits() const noexcept;
+  [[nodiscard]] RulesTable& rules_table() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xarb::exec

@@ -1,0 +1,47 @@
+#pragma once
+
+// The exec stage as a poll step: takes intents from the signal's ring into the executor, drives
+// the venues, and writes reports in place into the ring back to the signal (and a copy to the
+// ops queue for the journal). Bounded work per call.
+
+#include <cstddef>
+#include <cstdint>
+
+#include <xarb/core/messages.hpp>
+#include <xarb/core/ops_queue.hpp>
+#include <xarb/core/spsc_ring.hpp>
+#include <xarb/exec/executor.hpp>
+
+namespace xarb::exec {
+
+struct ExecStageStats {
+  std::uint64_t intents = 0;
+  std::uint64_t reports = 0;
+  std::uint64_t ops_dropped = 0;
+};
+
+class ExecStage {
+ public:
+  ExecStage(TwoLegExecutor& executor, SpscRing<OrderIntent>& intents,
+            SpscRing<ExecReport>& reports, OpsQueue* ops, OpsQueue::Producer* producer) noexcept
+      : executor_(executor), intents_(intents), reports_(reports), ops_(ops), producer_(producer) {}
+
+  // Takes up to `budget` intents (while job slots are free), polls the venues at `now_ns`, and
+  // hands finished reports on while the report ring has room. Returns the work done.
+  std::size_t poll(std::int64_t now_ns, std::size_t budget = 16) noexcept;
+
+  [[nodiscard]] const ExecStageStats& stats() const noexcept { return stats_; }
+
+ private:
+  TwoLegExecutor& executor_;
+  SpscRing<OrderIntent>& intents_;
+  SpscRing<ExecReport>& reports_;
+  OpsQueue* ops_;
+  OpsQueue::Producer* producer_;
+  ExecStageStats stats_;
+  OpsEvent scratch_{};
+  ExecReport held_{};
+  bool holding_ = false;  // a report taken from the executor, waiting for ring room
+};
+
+}  // namespace xarb::exec

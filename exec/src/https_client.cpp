@@ -1,0 +1,205 @@
+#include <stdexcept>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+
+#include <xarb/core/clock.hpp>
+
+#include "https_client.hpp"
+
+namespace xarb::exec::detail {
+
+std::unique_ptr<ssl::context> make_client_tls(const std::string& ca_file) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  ctx->set_verify_mode(ssl::verify_peer);
+  error_code ec;
+  if (ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);
+  } else {
+    ctx->load_verify_file(ca_file, ec);
+  }
+  if (ec) {
+    throw std::runtime_error("cannot load the trust store " +
+                             (ca_file.empty() ? std::string("(system)") : ca_file) + ": " +
+                             ec.message());
+  }
+  return ctx;
+}
+
+HttpsClient::HttpsClient(net::io_context& io, ssl::context& tls, RestEndpoint endpoint,
+                         std::chrono::milliseconds connect_timeout,
+                         std::chrono::milliseconds request_timeout, HeaderSink headers)
+    : io_(io),
+      tls_(tls),
+      endpoint_(std::move(endpoint)),
+      connect_timeout_(connect_timeout),
+      request_timeout_(request_timeout),
+      headers_(std::move(headers)),
+      resolver_(io) {
+  for (Done& d : done_) d.body.reserve(64 * 1024);
+  buffer_.reserve(64 * 1024);
+}
+
+HttpsClient::~HttpsClient() { close(); }
+
+void HttpsClient::close() noexcept {
+  ++epoch_;
+  resolver_.cancel();
+  if (stream_) {
+    error_code ignored;
+    beast::get_lowest_layer(*stream_).socket().close(ignored);
+  }
+  state_ = State::closed;
+}
+
+void HttpsClient::push_done(const HttpAnswer& a, std::string_view body) noexcept {
+  if (done_count_ == kSlots) return;  // cannot happen: at most kSlots requests are queued
+  Done& d = done_[(done_head_ + done_count_) % kSlots];
+  d.answer = a;
+  d.body.assign(body);
+  ++done_count_;
+}
+
+bool HttpsClient::next(HttpAnswer& out) noexcept {
+  if (done_count_ == 0) return false;
+  Done& d = done_[done_head_];
+  out = d.answer;
+  out.body = d.body;
+  done_head_ = (done_head_ + 1) % kSlots;
+  --done_count_;
+  return true;
+}
+
+void HttpsClient::connect() {
+  if (state_ != State::closed) return;
+  state_ = State::connecting;
+  const unsigned epoch = ++epoch_;
+  stream_ = std::make_unique<TlsStream>(io_, tls_);
+  buffer_.clear();
+  resolver_.async_resolve(
+      endpoint_.host, endpoint_.port,
+      [this, epoch](error_code ec, tcp::resolver::results_type results) {
+        if (epoch != epoch_) return;
+        if (ec) return on_connected(ec, "resolve");
+        beast::get_lowest_layer(*stream_).expires_after(connect_timeout_);
+        beast::get_lowest_layer(*stream_).async_connect(
+            results, [this, epoch](error_code ec2, const tcp::endpoint&) {
+              if (epoch != epoch_) return;
+              if (ec2) return on_connected(ec2, "connect");
+              // SNI and host-name verification (SSL_set_tlsext_host_name without its C cast).
+              if (SSL_ctrl(stream_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                           TLSEXT_NAMETYPE_host_name,
+                           const_cast<char*>(endpoint_.host.c_str())) != 1) {
+                return on_connected(net::error::invalid_argument, "tls setup");
+              }
+              stream_->set_verify_callback(ssl::host_name_verification(endpoint_.host));
+              stream_->async_handshake(ssl::stream_base::client, [this, epoch](error_code ec3) {
+                if (epoch == epoch_) on_connected(ec3, "tls handshake");
+              });
+            });
+      });
+}
+
+void HttpsClient::on_connected(error_code ec, const char* step) {
+  if (ec) {
+    state_ = State::closed;
+    // The request at the head of the queue cannot be sent: it fails as a transport error (it
+    // was never written, but the caller treats every transport failure the same: unknown).
+    if (count_ > 0) fail_current(step);
+    return;
+  }
+  state_ = State::ready;
+  beast::get_lowest_layer(*stream_).expires_never();
+  start_next();
+}
+
+bool HttpsClient::submit(std::string_view request, std::uint64_t tag) noexcept {
+  if (count_ == kSlots) return false;
+  Slot& s = slots_[(head_ + count_) % kSlots];
+  s.bytes.clear();
+  s.bytes.put(request);
+  s.tag = tag;
+  ++count_;
+  if (state_ == State::closed) {
+    ++reconnects_;
+    connect();
+  } else if (state_ == State::ready) {
+    start_next();
+  }
+  return true;
+}
+
+void HttpsClient::fail_current(const char* what) {
+  HttpAnswer a;
+  a.tag = slots_[head_].tag;
+  a.transport_error = true;
+  a.what = what;
+  a.latency_ns = sent_ns_ > 0 ? clock::mono_ns() - sent_ns_ : 0;
+  head_ = (head_ + 1) % kSlots;
+  --count_;
+  push_done(a, {});
+  sent_ns_ = 0;
+  // Remaining requests go out on a new connection.
+  if (count_ > 0) {
+    ++reconnects_;
+    close();
+    connect();
+  }
+}
+
+void HttpsClient::start_next() {
+  if (state_ != State::ready || count_ == 0) return;
+  state_ = State::busy;
+  const unsigned epoch = epoch_;
+  Slot& s = slots_[head_];
+  sent_ns_ = clock::mono_ns();
+  beast::get_lowest_layer(*stream_).expires_after(request_timeout_);
+  net::async_write(
+      *stream_, net::buffer(s.bytes.view().data(), s.bytes.size()),
+      [this, epoch](error_code ec, std::size_t) {
+        if (epoch != epoch_) return;
+        if (ec) {
+          close();
+          return fail_current("write");
+        }
+        parser_.emplace();
+        parser_->body_limit(8 * 1024 * 1024);
+        http::async_read(*stream_, buffer_, *parser_, [this, epoch](error_code ec2, std::size_t) {
+          if (epoch != epoch_) return;
+          if (ec2) {
+            close();
+            return fail_current(ec2 == beast::error::timeout ? "timeout" : "read");
+          }
+          const auto& res = parser_->get();
+          if (headers_) {
+            for (const auto& field : res.base()) {
+              headers_(std::string_view(field.name_string().data(), field.name_string().size()),
+                       std::string_view(field.value().data(), field.value().size()));
+            }
+          }
+          HttpAnswer a;
+          a.tag = slots_[head_].tag;
+          a.status = static_cast<int>(res.result_int());
+          a.latency_ns = clock::mono_ns() - sent_ns_;
+          push_done(a, res.body());
+          head_ = (head_ + 1) % kSlots;
+          --count_;
+          sent_ns_ = 0;
+          const bool keep = res.keep_alive();
+          parser_.reset();
+          beast::get_lowest_layer(*stream_).expires_never();
+          if (!keep) {
+            close();
+            if (count_ > 0) {
+              ++reconnects_;
+              connect();
+            }
+            return;
+          }
+          state_ = State::ready;
+          start_next();
+        });
+      });
+}
+
+}  // namespace xarb::exec::detail

@@ -1,0 +1,611 @@
+#include <algorithm>
+#include <optional>
+
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/rest_venue.hpp>
+
+#include "https_client.hpp"
+
+namespace xarb::exec {
+namespace {
+
+enum class Op : std::uint8_t {
+  place,
+  query,
+  cancel,
+  time,
+  exchange_info,
+  instruments,
+  account,
+  open_orders
+};
+
+constexpr std::int64_t kSecondNs = 1'000'000'000;
+
+std::int64_t wall_ms() noexcept { return clock::wall_ns() / 1'000'000; }
+
+}  // namespace
+
+struct RestVenue::Impl {
+  struct Pending {
+    bool used = false;
+    std::uint64_t tag = 0;
+    Op op = Op::place;
+    InstrumentId instrument = kNoInstrument;
+    ClientOrderId id;
+    Side side = Side::buy;
+    std::int64_t sent_wall_ms = 0;
+  };
+  // Orders placed from here: their side, and how much of their fill the balances include.
+  struct Applied {
+    ClientOrderId id;
+    Side side = Side::buy;
+    std::int64_t qty = 0;
+  };
+
+  Impl(const SymbolMap& s, RestVenueOptions o) : symbols(s), options(std::move(o)) {}
+
+  const SymbolMap& symbols;
+  RestVenueOptions options;
+  RestEndpoint endpoint;
+  detail::net::io_context io{1};
+  std::unique_ptr<detail::ssl::context> tls;
+  std::unique_ptr<detail::HttpsClient> client;
+  std::optional<BinanceApi> binance;
+  std::optional<UpbitApi> upbit;
+  BinanceParser binance_parser;
+  UpbitParser upbit_parser;
+  RulesTable rules;
+  RateLimitState rate;
+  std::int64_t offset_ms = 0;
+  std::int64_t next_sync_ns = 0;
+  std::int64_t now_ns = 0;
+  std::int64_t blocked_until_ns = 0;
+  int transport_errors = 0;
+  std::array<std::int64_t, kMaxInstruments> base{};
+  std::int64_t quote = 0;
+  HttpRequestText scratch;
+  std::uint64_t next_tag = 1;
+  static constexpr std::size_t kPending = 32;
+  std::array<Pending, kPending> pending{};
+  static constexpr std::size_t kEvents = 64;
+  std::array<VenueEvent, kEvents> events{};
+  std::size_t event_head = 0;
+  std::size_t event_count = 0;
+  static constexpr std::size_t kApplied = 128;
+  std::array<Applied, kApplied> applied{};
+  std::size_t applied_next = 0;
+  // Blocking calls: the answer of the awaited tag, copied out.
+  std::uint64_t awaited = 0;
+  bool awaited_done = false;
+  detail::HttpAnswer awaited_answer;
+  std::string awaited_body;
+
+  [[nodiscard]] bool is_binance() const noexcept { return options.venue == Venue::binance; }
+  [[nodiscard]] std::string_view quote_asset() const noexcept {
+    return is_binance() ? "USDT" : "KRW";
+  }
+
+  Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id, Side side) noexcept {
+    for (Pending& p : pending) {
+      if (!p.used) {
+        p = Pending{true, next_tag++, op, instrument, id, side, wall_ms()};
+        return &p;
+      }
+    }
+    return nullptr;
+  }
+
+  bool send(Op op, InstrumentId instrument, const ClientOrderId& id, Side side) noexcept {
+    Pending* p = track(op, instrument, id, side);
+    if (p == nullptr) return false;
+    if (!client->submit(scratch.view(), p->tag)) {
+      p->used = false;
+      return false;
+    }
+    return true;
+  }
+
+  void push_event(const VenueEvent& e) noexcept {
+    if (event_count == kEvents) return;  // cannot happen: bounded by kPending
+    events[(event_head + event_count) % kEvents] = e;
+    ++event_count;
+  }
+
+  Applied* order_record(const ClientOrderId& id) noexcept {
+    for (Applied& x : applied) {
+      if (!x.id.empty() && x.id == id) return &x;
+    }
+    return nullptr;
+  }
+  void remember(const ClientOrderId& id, Side side) noexcept {
+    applied[applied_next] = Applied{id, side, 0};
+    applied_next = (applied_next + 1) % kApplied;
+  }
+
+  // Moves the balances by what an answer adds to the fill already applied for that order.
+  void apply_fills(const Pending& p, const OrderStatus& s) noexcept {
+    if (p.instrument >= kMaxInstruments || !s.filled_qty.is_positive()) return;
+    Applied* a = order_record(s.client_id);
+    if (a == nullptr) return;  // not an order of this process (an operator's query)
+    const std::int64_t delta = s.filled_qty.mantissa() - a->qty;
+    if (delta <= 0) return;
+    a->qty = s.filled_qty.mantissa();
+    const Int128 notional = s.filled_notional_e16 * delta / s.filled_qty.mantissa();
+    const auto notional_m = static_cast<std::int64_t>(notional / Decimal::kOne);
+    const bool buy = a->side == Side::buy;
+    base[p.instrument] += buy ? delta : -delta;
+    quote += buy ? -notional_m : notional_m;
+    // Commission is charged on each fill; the share of this delta.
+    quote -= static_cast<std::int64_t>(static_cast<Int128>(s.fee_quote.mantissa()) * delta /
+                                       s.filled_qty.mantissa());
+    base[p.instrument] -= static_cast<std::int64_t>(static_cast<Int128>(s.fee_base.mantissa()) *
+                                                    delta / s.filled_qty.mantissa());
+  }
+
+  void on_answer(const detail::HttpAnswer& a) noexcept {
+    if (a.tag == awaited && awaited != 0) {
+      awaited_answer = a;
+      awaited_body.assign(a.body);
+      awaited_answer.body = awaited_body;
+      awaited_done = true;
+    }
+    Pending* p = nullptr;
+    for (Pending& x : pending) {
+      if (x.used && x.tag == a.tag) p = &x;
+    }
+    if (p == nullptr) return;
+    const Pending req = *p;
+    p->used = false;
+    transport_errors = a.transport_error ? transport_errors + 1 : 0;
+    if (req.op == Op::time) {
+      std::int64_t server = 0;
+      if (!a.transport_error && a.status == 200 &&
+          binance_parser.parse_server_time(a.body, server) == Errc::ok) {
+        // The server read its clock about halfway through the round trip.
+        offset_ms = server - (req.sent_wall_ms + wall_ms()) / 2;
+      }
+      return;
+    }
+    if (req.op != Op::place && req.op != Op::query && req.op != Op::cancel) return;
+    VenueEvent ev;
+    ev.op = req.op == Op::place ? VenueOp::place : req.op == Op::query ? VenueOp::query : VenueOp::cancel;
+    ev.instrument = req.instrument;
+    ev.latency_ns = a.latency_ns;
+    OrderStatus& s = ev.status;
+    s.client_id = req.id;
+    if (a.transport_error || a.status >= 500) {
+      // No answer, or the venue does not know: the order may exist. Exec queries it.
+      s.state = OrderState::unknown;
+      s.error.http_status = a.status;
+      s.error.message.assign(a.transport_error ? a.what : std::string_view("server error"));
+      push_event(ev);
+      return;
+    }
+    if (a.status == 429 || a.status == 418) {
+      // Honour Retry-After; 418 (a ban) likewise, with a longer default.
+      const std::int64_t wait_s = rate.retry_after_s > 0 ? rate.retry_after_s
+                                                         : (a.status == 418 ? 120 : 60);
+      blocked_until_ns = std::max(blocked_until_ns, clock::mono_ns() + wait_s * kSecondNs);
+      rate.retry_after_s = -1;
+    }
+    if (a.status != 200) {
+      s.state = OrderState::rejected;
+      s.error.http_status = a.status;
+      if (is_binance()) {
+        (void)binance_parser.parse_error(a.body, s.error);
+        if (s.error.code == -1021) next_sync_ns = 0;  // timestamp outside recvWindow: resync
+      } else {
+        (void)upbit_parser.parse_error(a.body, s.error);
+      }
+      push_event(ev);
+      return;
+    }
+    const ClientOrderId asked = s.client_id;
+    const Errc e = is_binance()
+                       ? binance_parser.parse_order(a.body, symbols[req.instrument].base.view(),
+                                                    quote_asset(), s)
+                       : upbit_parser.parse_order(a.body, s);
+    if (e != Errc::ok) {
+      s = OrderStatus{};
+      s.client_id = asked;
+      s.state = OrderState::unknown;  // an answer we cannot read: ask again
+      s.error.http_status = a.status;
+      s.error.message.assign("unreadable answer");
+    } else {
+      if (s.client_id.empty()) s.client_id = asked;
+      // Upbit lists paid_fee. Binance's GET answer has no fills, hence no commission: estimate
+      // it at the configured rate.
+      if (!s.fills_known && is_binance() && s.filled_qty.is_positive()) {
+        const auto centi = static_cast<Int128>(options.fee_bps * 100.0);
+        s.fee_quote = Decimal::from_mantissa(static_cast<std::int64_t>(
+            s.filled_notional_e16 * centi / (static_cast<Int128>(1'000'000) * Decimal::kOne)));
+      }
+      apply_fills(req, s);
+    }
+    push_event(ev);
+  }
+
+  // An io_context that ran out of work stops; restart it before running it again.
+  void run_ready() noexcept {
+    if (io.stopped()) io.restart();
+    io.poll();
+  }
+
+  void drive() noexcept {
+    run_ready();
+    detail::HttpAnswer a;
+    while (client->next(a)) on_answer(a);
+  }
+
+  // Runs the connection until the answer of `tag` has been handled, or the timeouts pass.
+  void wait_for(std::uint64_t tag) {
+    awaited = tag;
+    awaited_done = false;
+    const auto deadline =
+        std::chrono::steady_clock::now() + options.connect_timeout + options.request_timeout;
+    while (!awaited_done && std::chrono::steady_clock::now() < deadline) {
+      if (io.stopped()) io.restart();
+      io.run_for(std::chrono::milliseconds(5));
+      detail::HttpAnswer ans;
+      while (client->next(ans)) on_answer(ans);
+    }
+    awaited = 0;
+  }
+
+  // Sends scratch and waits for its answer (start-up and operator calls).
+  bool roundtrip(Op op, std::string& body, int& status, std::string& error) {
+    Pending* p = track(op, kNoInstrument, ClientOrderId{}, Side::buy);
+    if (p == nullptr || !client->submit(scratch.view(), p->tag)) {
+      error = "request queue full";
+      return false;
+    }
+    wait_for(p->tag);
+    if (!awaited_done) {
+      error = "no answer within the timeouts";
+      return false;
+    }
+    if (awaited_answer.transport_error) {
+      error = std::string(awaited_answer.what) + " failed";
+      return false;
+    }
+    status = awaited_answer.status;
+    body = awaited_body;
+    return true;
+  }
+
+  std::string venue_error(int status, const std::string& body) {
+    VenueError e;
+    const bool parsed = is_binance() ? binance_parser.parse_error(body, e)
+                                     : upbit_parser.parse_error(body, e);
+    std::string out = "HTTP " + std::to_string(status);
+    if (parsed) {
+      if (e.code != 0) out += " code " + std::to_string(e.code);
+      if (!e.name.empty()) out += " " + std::string(e.name.view());
+      if (!e.message.empty()) out += ": " + std::string(e.message.view());
+    } else if (!body.empty()) {
+      out += ": " + body.substr(0, 200);
+    }
+    return out;
+  }
+
+  // A blocking order call: writes scratch already; waits; parses.
+  bool order_call(Op op, InstrumentId instrument, const ClientOrderId& id, Side side,
+                  OrderStatus& out, std::string& error) {
+    Pending* p = track(op, instrument, id, side);
+    if (p == nullptr || !client->submit(scratch.view(), p->tag)) {
+      error = "request queue full";
+      return false;
+    }
+    wait_for(p->tag);
+    VenueEvent ev;
+    bool found = false;
+    while (event_count > 0) {
+      ev = events[event_head];
+      event_head = (event_head + 1) % kEvents;
+      --event_count;
+      if (ev.status.client_id == id) found = true;
+    }
+    if (!found) {
+      error = awaited_done ? "unreadable answer" : "no answer within the timeouts";
+      return false;
+    }
+    out = ev.status;
+    if (out.state == OrderState::unknown) {
+      error = "outcome unknown (" + std::string(out.error.message.view()) +
+              "): query the order by its client id";
+      return false;
+    }
+    if (out.state == OrderState::rejected && out.error.present()) {
+      error = venue_error(out.error.http_status, awaited_body);
+      return false;
+    }
+    return true;
+  }
+};
+
+RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
+    : impl_(std::make_unique<Impl>(symbols, std::move(options))) {
+  Impl& m = *impl_;
+  if (!parse_rest_url(m.options.rest_url, m.endpoint)) {
+    throw std::invalid_argument("\"" + m.options.rest_url + "\" is not an https:// URL");
+  }
+  m.tls = detail::make_client_tls(m.options.ca_file);
+  m.client = std::make_unique<detail::HttpsClient>(
+      m.io, *m.tls, m.endpoint, m.options.connect_timeout, m.options.request_timeout,
+      [&m](std::string_view name, std::string_view value) {
+        if (m.is_binance()) {
+          binance_header(name, value, m.rate);
+        } else {
+          upbit_header(name, value, m.rate);
+        }
+      });
+  if (m.is_binance()) {
+    m.binance.emplace(m.options.credentials, m.endpoint, m.options.recv_window_ms);
+  } else {
+    m.upbit.emplace(m.options.credentials, m.endpoint);
+  }
+}
+
+RestVenue::~RestVenue() = default;
+
+bool RestVenue::start(std::string& error) {
+  Impl& m = *impl_;
+  const std::string where = std::string(to_string(m.options.venue)) + " " + m.options.rest_url;
+  m.client->connect();
+  std::string body;
+  int status = 0;
+  if (m.is_binance()) {
+    if (!m.binance->server_time(m.scratch) || !m.roundtrip(Op::time, body, status, error)) {
+      error = where + ": server time: " + error;
+      return false;
+    }
+    if (status != 200) {
+      error = where + ": server time: " + m.venue_error(status, body);
+      return false;
+    }
+    m.next_sync_ns = clock::mono_ns() + m.options.time_sync_interval_ns;
+    std::string list = "[";
+    for (const Instrument& i : m.symbols) {
+      if (i.binance_symbol.empty()) continue;
+      if (list.size() > 1) list += ",";
+      list += "\"" + std::string(i.binance_symbol.view()) + "\"";
+    }
+    list += "]";
+    if (!m.binance->exchange_info(list, m.scratch) ||
+        !m.roundtrip(Op::exchange_info, body, status, error)) {
+      error = where + ": exchangeInfo: " + error;
+      return false;
+    }
+    if (status != 200) {
+      error = where + ": exchangeInfo: " + m.venue_error(status, body);
+      return false;
+    }
+    std::string parse_error;
+    load_binance_rules(body, m.symbols, m.rules, parse_error);
+    for (const Instrument& i : m.symbols) {
+      if (!i.binance_symbol.empty() && !m.rules.at(Venue::binance, i.id).loaded) {
+        error = where + ": exchangeInfo has no trading rules for " +
+                std::string(i.binance_symbol.view()) +
+                (parse_error.empty() ? "" : " (" + parse_error + ")");
+        return false;
+      }
+    }
+  } else {
+    load_upbit_default_rules(m.symbols, m.rules);
+    std::string markets;
+    for (const Instrument& i : m.symbols) {
+      if (i.upbit_market.empty()) continue;
+      if (!markets.empty()) markets += ",";
+      markets += std::string(i.upbit_market.view());
+    }
+    // The instruments endpoint is newer than the table; when it does not answer, the table is
+    // the fallback (EXCHANGES.md).
+    if (m.upbit->instruments(markets, m.scratch) &&
+        m.roundtrip(Op::instruments, body, status, error) && status == 200) {
+      std::string parse_error;
+      (void)load_upbit_instruments(body, m.symbols, m.rules, parse_error);
+    }
+    error.clear();
+  }
+  if (m.options.credentials.present()) {
+    std::vector<AssetBalance> balances;
+    if (!read_balances(balances, error)) {
+      error = where + ": balances: " + error;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RestVenue::read_balances(std::vector<AssetBalance>& out, std::string& error) {
+  Impl& m = *impl_;
+  std::string body;
+  int status = 0;
+  const bool written = m.is_binance() ? m.binance->account(wall_ms() + m.offset_ms, m.scratch)
+                                      : m.upbit->accounts(m.scratch);
+  if (!written || !m.roundtrip(Op::account, body, status, error)) return false;
+  if (status != 200) {
+    error = m.venue_error(status, body);
+    return false;
+  }
+  out.clear();
+  if (m.is_binance()) {
+    std::vector<Balance> list;
+    if (m.binance_parser.parse_account(body, list) != Errc::ok) {
+      error = "unreadable account answer";
+      return false;
+    }
+    for (const Balance& b : list) out.push_back({b.asset, b.free, b.locked});
+  } else {
+    std::vector<UpbitAccount> list;
+    if (m.upbit_parser.parse_accounts(body, list) != Errc::ok) {
+      error = "unreadable accounts answer";
+      return false;
+    }
+    for (const UpbitAccount& a : list) out.push_back({a.currency, a.balance, a.locked});
+  }
+  m.base.fill(0);
+  m.quote = 0;
+  for (const AssetBalance& b : out) {
+    if (b.asset == m.quote_asset()) m.quote = b.free.mantissa();
+    const InstrumentId id = m.symbols.find_base(b.asset);
+    if (id != kNoInstrument) m.base[id] = b.free.mantissa();
+  }
+  return true;
+}
+
+bool RestVenue::read_open_orders(std::vector<OpenOrder>& out, std::string& error) {
+  Impl& m = *impl_;
+  std::string body;
+  int status = 0;
+  const bool written = m.is_binance() ? m.binance->open_orders("", wall_ms() + m.offset_ms, m.scratch)
+                                      : m.upbit->open_orders("", m.scratch);
+  if (!written || !m.roundtrip(Op::open_orders, body, status, error)) return false;
+  if (status != 200) {
+    error = m.venue_error(status, body);
+    return false;
+  }
+  std::vector<OrderStatus> orders;
+  std::vector<std::string> names;
+  const Errc e = m.is_binance() ? m.binance_parser.parse_open_orders(body, orders, names)
+                                : m.upbit_parser.parse_orders(body, orders, names);
+  if (e != Errc::ok) {
+    error = "unreadable open orders answer";
+    return false;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < orders.size(); ++i) out.push_back({names[i], orders[i]});
+  return true;
+}
+
+bool RestVenue::place_blocking(const OrderRequest& order, OrderStatus& out, std::string& error) {
+  Impl& m = *impl_;
+  const Instrument& i = m.symbols[order.instrument];
+  const bool written =
+      m.is_binance()
+          ? m.binance->new_order(order, i.binance_symbol.view(), wall_ms() + m.offset_ms, m.scratch)
+          : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
+  if (!written) {
+    error = "the order does not fit the request buffer";
+    return false;
+  }
+  m.remember(order.client_id, order.side);
+  return m.order_call(Op::place, order.instrument, order.client_id, order.side, out, error);
+}
+
+bool RestVenue::get_blocking(InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
+                             std::string& error) {
+  Impl& m = *impl_;
+  const bool written =
+      m.is_binance() ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(), id.view(),
+                                              wall_ms() + m.offset_ms, m.scratch)
+                     : m.upbit->get_order(id.view(), m.scratch);
+  if (!written) {
+    error = "request too long";
+    return false;
+  }
+  return m.order_call(Op::query, instrument, id, Side::buy, out, error);
+}
+
+bool RestVenue::cancel_blocking(InstrumentId instrument, const ClientOrderId& id,
+                                OrderStatus& out, std::string& error) {
+  Impl& m = *impl_;
+  const bool written =
+      m.is_binance() ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
+                                               id.view(), wall_ms() + m.offset_ms, m.scratch)
+                     : m.upbit->cancel_order(id.view(), m.scratch);
+  if (!written) {
+    error = "request too long";
+    return false;
+  }
+  return m.order_call(Op::cancel, instrument, id, Side::buy, out, error);
+}
+
+Venue RestVenue::venue() const noexcept { return impl_->options.venue; }
+
+bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) noexcept {
+  (void)book;
+  Impl& m = *impl_;
+  if (order.instrument >= m.symbols.size()) return false;
+  const Instrument& i = m.symbols[order.instrument];
+  const bool written =
+      m.is_binance()
+          ? m.binance->new_order(order, i.binance_symbol.view(), wall_ms() + m.offset_ms, m.scratch)
+          : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
+  if (!written || !m.send(Op::place, order.instrument, order.client_id, order.side)) return false;
+  m.remember(order.client_id, order.side);
+  return true;
+}
+
+bool RestVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcept {
+  Impl& m = *impl_;
+  if (instrument >= m.symbols.size()) return false;
+  const bool written =
+      m.is_binance() ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(), id.view(),
+                                              wall_ms() + m.offset_ms, m.scratch)
+                     : m.upbit->get_order(id.view(), m.scratch);
+  return written && m.send(Op::query, instrument, id, Side::buy);
+}
+
+bool RestVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcept {
+  Impl& m = *impl_;
+  if (instrument >= m.symbols.size()) return false;
+  const bool written =
+      m.is_binance() ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
+                                               id.view(), wall_ms() + m.offset_ms, m.scratch)
+                     : m.upbit->cancel_order(id.view(), m.scratch);
+  return written && m.send(Op::cancel, instrument, id, Side::buy);
+}
+
+void RestVenue::poll(std::int64_t now_ns) noexcept {
+  Impl& m = *impl_;
+  m.now_ns = now_ns;
+  if (m.is_binance() && now_ns >= m.next_sync_ns && m.next_sync_ns >= 0) {
+    // Refresh the server-time offset periodically and after a -1021.
+    if (m.binance->server_time(m.scratch) && m.send(Op::time, kNoInstrument, ClientOrderId{}, Side::buy)) {
+      m.next_sync_ns = now_ns + m.options.time_sync_interval_ns;
+    }
+  }
+  m.drive();
+}
+
+bool RestVenue::next_event(VenueEvent& out) noexcept {
+  Impl& m = *impl_;
+  if (m.event_count == 0) return false;
+  out = m.events[m.event_head];
+  m.event_head = (m.event_head + 1) % Impl::kEvents;
+  --m.event_count;
+  return true;
+}
+
+const InstrumentRules& RestVenue::rules(InstrumentId instrument) const noexcept {
+  return impl_->rules.at(impl_->options.venue, instrument);
+}
+
+RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
+  const Impl& m = *impl_;
+  RateBudget b;
+  b.blocked_until_ns = m.blocked_until_ns > now_ns ? m.blocked_until_ns : 0;
+  if (m.is_binance()) {
+    b.orders_available = m.options.orders_per_10s - std::max<std::int64_t>(m.rate.order_count_10s, 0);
+  } else {
+    b.orders_available = m.rate.remaining_sec >= 0 ? m.rate.remaining_sec
+                                                   : m.options.upbit_orders_per_second;
+  }
+  return b;
+}
+
+bool RestVenue::healthy() const noexcept { return impl_->transport_errors < 3; }
+
+Decimal RestVenue::free_base(InstrumentId instrument) const noexcept {
+  return Decimal::from_mantissa(impl_->base[instrument]);
+}
+
+Decimal RestVenue::free_quote() const noexcept { return Decimal::from_mantissa(impl_->quote); }
+
+std::int64_t RestVenue::time_offset_ms() const noexcept { return impl_->offset_ms; }
+const RateLimitState& RestVenue::rate_limits() const noexcept { return impl_->rate; }
+RulesTable& RestVenue::rules_table() noexcept { return impl_->rules; }
+
+}  // namespace xarb::exec

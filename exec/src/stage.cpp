@@ -1,0 +1,37 @@
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/stage.hpp>
+
+namespace xarb::exec {
+
+std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
+  std::size_t work = 0;
+  while (work < budget) {
+    const OrderIntent* in = intents_.front();
+    if (in == nullptr || !executor_.submit(*in, now_ns)) break;
+    intents_.pop();
+    ++stats_.intents;
+    ++work;
+  }
+  executor_.poll(now_ns);
+  for (;;) {
+    if (!holding_) {
+      if (!executor_.next_report(held_)) break;
+      holding_ = true;
+    }
+    ExecReport* slot = reports_.try_claim();
+    if (slot == nullptr) break;  // the signal is behind: keep the report and try next poll
+    *slot = held_;
+    reports_.publish();
+    holding_ = false;
+    ++stats_.reports;
+    ++work;
+    if (ops_ != nullptr && producer_ != nullptr) {
+      scratch_.wall_ns = clock::wall_ns();
+      scratch_.body = held_;
+      if (!ops_->try_push(*producer_, scratch_)) ++stats_.ops_dropped;
+    }
+  }
+  return work;
+}
+
+}  // namespace xarb::exec

@@ -1,0 +1,371 @@
+#include "venue_stubs.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <simdjson.h>
+
+#include "test_support.hpp"
+
+namespace xarb::test {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += "0123456789abcdef"[p[i] >> 4];
+    out += "0123456789abcdef"[p[i] & 15];
+  }
+  return out;
+}
+
+std::string hmac_hex(const EVP_MD* md, const std::string& key, const std::string& data) {
+  unsigned char mac[64];
+  unsigned int len = 0;
+  HMAC(md, key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return hex(mac, len);
+}
+
+std::string b64url_decode(std::string s) {
+  for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (s.size() % 4 != 0) s += '=';
+  std::string out(s.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(s.data()),
+                                static_cast<int>(s.size()));
+  if (n < 0) return {};
+  out.resize(static_cast<std::size_t>(n));
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+
+std::string b64url_encode(const unsigned char* p, std::size_t n) {
+  std::string out(4 * ((n + 2) / 3) + 1, '\0');
+  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, static_cast<int>(n));
+  out.resize(static_cast<std::size_t>(len));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+
+std::string param(const std::string& params, const std::string& name) {
+  std::size_t pos = 0;
+  while (pos <= params.size()) {
+    const std::size_t amp = params.find('&', pos);
+    const std::string part = params.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (part.rfind(name + "=", 0) == 0) return part.substr(name.size() + 1);
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return {};
+}
+
+double to_d(const std::string& s) { return s.empty() ? 0.0 : std::stod(s); }
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.8f", v);
+  return buf;
+}
+
+HttpReply json(int status, std::string body) {
+  HttpReply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Binance
+
+BinanceStub::BinanceStub(std::string key, std::string secret)
+    : key_(std::move(key)), secret_(std::move(secret)) {
+  // exchangeInfo from the recorded symbol objects (lines 2 and 3 of the shared file).
+  std::ifstream in(shared_data() / "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl");
+  std::string line, symbols;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    if (!symbols.empty()) symbols += ",";
+    symbols += line;
+  }
+  exchange_info_ = R"({"timezone":"UTC","serverTime":0,"rateLimits":[],"symbols":[)" + symbols + "]}";
+  balances_ = {{"USDT", "10000.00000000"}, {"BTC", "1.00000000"}, {"ETH", "10.00000000"}};
+  server_ = std::make_unique<TlsTestServer>(
+      nullptr, TlsTestServer::RestHandler([this](const HttpExchange& ex) { return handle(ex); }));
+}
+
+BinanceStub::~BinanceStub() = default;
+
+void BinanceStub::script(Scripted s) {
+  std::lock_guard lock(mutex_);
+  script_.push_back(std::move(s));
+}
+
+void BinanceStub::set_balance(const std::string& asset, const std::string& free) {
+  std::lock_guard lock(mutex_);
+  balances_[asset] = free;
+}
+
+HttpReply BinanceStub::handle(const HttpExchange& ex) {
+  const std::string path = ex.path();
+  const std::int64_t server_ms = now_ms() + skew_ms_.load();
+  if (path == "/api/v3/time") {
+    ++time_requests;
+    return json(200, R"({"serverTime":)" + std::to_string(server_ms) + "}");
+  }
+  if (path == "/api/v3/exchangeInfo") return json(200, exchange_info_);
+  // Signed endpoints.
+  if (ex.header("x-mbx-apikey") != key_) {
+    ++auth_failures;
+    return json(401, R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})");
+  }
+  // The signature covers the query string followed directly by the body.
+  const std::string all = ex.query() + ex.body;
+  const auto sig_at = all.rfind("&signature=");
+  if (sig_at == std::string::npos ||
+      hmac_hex(EVP_sha256(), secret_, all.substr(0, sig_at)) != all.substr(sig_at + 11)) {
+    ++auth_failures;
+    return json(400, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+  }
+  const std::int64_t ts = std::stoll(param(all, "timestamp"));
+  const std::string rw = param(all, "recvWindow");
+  const std::int64_t recv_window = rw.empty() ? 5000 : std::stoll(rw);
+  if (ts > server_ms + 1000 || server_ms - ts > recv_window) {
+    ++auth_failures;
+    return json(400, R"({"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."})");
+  }
+  ++signed_ok;
+  std::lock_guard lock(mutex_);
+  if (path == "/api/v3/account") {
+    std::string list;
+    for (const auto& [asset, free] : balances_) {
+      if (!list.empty()) list += ",";
+      list += R"({"asset":")" + asset + R"(","free":")" + free + R"(","locked":"0.00000000"})";
+    }
+    return json(200, R"({"makerCommission":10,"balances":[)" + list + "]}");
+  }
+  if (path == "/api/v3/openOrders") return json(200, "[]");
+  const std::string cid = param(all, ex.method == "POST" ? "newClientOrderId" : "origClientOrderId");
+  if (path == "/api/v3/order" && ex.method == "GET") {
+    const auto it = orders_.find(cid);
+    if (it == orders_.end()) return json(400, R"({"code":-2013,"msg":"Order does not exist."})");
+    return json(200, it->second);
+  }
+  if (path == "/api/v3/order" && ex.method == "DELETE") {
+    return json(400, R"({"code":-2011,"msg":"Unknown order sent."})");
+  }
+  if (path == "/api/v3/order" && ex.method == "POST") {
+    ++orders;
+    Scripted s;
+    if (!script_.empty()) {
+      s = script_.front();
+      script_.pop_front();
+    }
+    HttpReply reply;
+    reply.delay_ms = s.delay_ms;
+    reply.drop = s.drop;
+    reply.headers = s.headers;
+    reply.headers.emplace_back("X-MBX-USED-WEIGHT-1M", std::to_string(orders.load()));
+    reply.headers.emplace_back("X-MBX-ORDER-COUNT-10S", std::to_string(orders.load()));
+    if (s.status != 200) {
+      reply.status = s.status;
+      reply.body = s.body;
+      return reply;
+    }
+    const double qty = to_d(param(all, "quantity"));
+    const double price = to_d(param(all, "price"));
+    const double filled = qty * s.fill_share;
+    const std::string status = filled >= qty ? "FILLED" : "EXPIRED";
+    std::string fills;
+    if (filled > 0) {
+      fills = R"({"price":")" + num(price) + R"(","qty":")" + num(filled) + R"(","commission":")" +
+              num(filled * price * 0.001) + R"(","commissionAsset":"USDT","tradeId":1})";
+    }
+    const std::string body = R"({"symbol":")" + param(all, "symbol") +
+                             R"(","orderId":)" + std::to_string(orders.load()) +
+                             R"(,"clientOrderId":")" + cid + R"(","transactTime":)" +
+                             std::to_string(server_ms) + R"(,"price":")" + num(price) +
+                             R"(","origQty":")" + num(qty) + R"(","executedQty":")" + num(filled) +
+                             R"(","cummulativeQuoteQty":")" + num(filled * price) +
+                             R"(","status":")" + status + R"(","timeInForce":")" +
+                             param(all, "timeInForce") + R"(","type":"LIMIT","side":")" +
+                             param(all, "side") + R"(","fills":[)" + fills + "]}";
+    orders_[cid] = body;
+    reply.body = body;
+    return reply;
+  }
+  return json(404, R"({"code":-1000,"msg":"Unknown path."})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upbit
+
+UpbitStub::UpbitStub(std::string access_key, std::string secret_key)
+    : access_(std::move(access_key)), secret_(std::move(secret_key)) {
+  balances_ = {{"KRW", "100000000.0"}, {"BTC", "1.0"}};
+  server_ = std::make_unique<TlsTestServer>(
+      nullptr, TlsTestServer::RestHandler([this](const HttpExchange& ex) { return handle(ex); }));
+}
+
+UpbitStub::~UpbitStub() = default;
+
+void UpbitStub::script(Scripted s) {
+  std::lock_guard lock(mutex_);
+  script_.push_back(std::move(s));
+}
+
+void UpbitStub::set_balance(const std::string& currency, const std::string& balance) {
+  std::lock_guard lock(mutex_);
+  balances_[currency] = balance;
+}
+
+std::string UpbitStub::verify(const HttpExchange& ex) {
+  const std::string auth = ex.header("authorization");
+  if (auth.rfind("Bearer ", 0) != 0) return "jwt_verification";
+  const std::string token = auth.substr(7);
+  const auto d1 = token.find('.'), d2 = token.rfind('.');
+  if (d1 == std::string::npos || d1 == d2) return "jwt_verification";
+  const std::string header = b64url_decode(token.substr(0, d1));
+  const std::string payload = b64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
+  const EVP_MD* md = header.find("\"HS512\"") != std::string::npos ? EVP_sha512()
+                     : header.find("\"HS256\"") != std::string::npos ? EVP_sha256()
+                                                                     : nullptr;
+  if (md == nullptr) return "jwt_verification";
+  unsigned char mac[64];
+  unsigned int len = 0;
+  const std::string input = token.substr(0, d2);
+  HMAC(md, secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+  if (b64url_encode(mac, len) != token.substr(d2 + 1)) return "jwt_verification";
+  simdjson::dom::parser parser;
+  simdjson::dom::element p;
+  if (parser.parse(payload).get(p) != simdjson::SUCCESS) return "jwt_verification";
+  std::string_view access, nonce;
+  if (p["access_key"].get(access) != simdjson::SUCCESS || access != access_) {
+    return "invalid_access_key";
+  }
+  if (p["nonce"].get(nonce) != simdjson::SUCCESS) return "jwt_verification";
+  {
+    std::lock_guard lock(mutex_);
+    if (!nonces_.insert(std::string(nonce)).second) return "nonce_used";
+  }
+  // The parameters, as key=value&... in the order sent: the query string, or the JSON body.
+  std::string params = ex.query();
+  if (!ex.body.empty()) {
+    simdjson::dom::parser bp;
+    simdjson::dom::object body;
+    if (bp.parse(ex.body).get(body) != simdjson::SUCCESS) return "invalid_query_payload";
+    params.clear();
+    for (auto [k, v] : body) {
+      if (!params.empty()) params += "&";
+      std::string_view sv;
+      params += std::string(k) + "=" +
+                (v.get(sv) == simdjson::SUCCESS ? std::string(sv) : simdjson::minify(v));
+    }
+  }
+  std::string_view hash;
+  const bool has_hash = p["query_hash"].get(hash) == simdjson::SUCCESS;
+  if (params.empty()) return has_hash ? "invalid_query_payload" : "";
+  unsigned char digest[64];
+  SHA512(reinterpret_cast<const unsigned char*>(params.data()), params.size(), digest);
+  if (!has_hash || hash != hex(digest, 64)) return "invalid_query_payload";
+  return {};
+}
+
+HttpReply UpbitStub::handle(const HttpExchange& ex) {
+  const std::string path = ex.path();
+  HttpReply reply;
+  reply.headers.emplace_back("Remaining-Req", "group=default; min=1800; sec=29");
+  if (path == "/v1/orderbook/instruments") {
+    if (!instruments_) return json(404, R"({"error":{"name":"not_found","message":"Not found"}})");
+    reply.body = R"([{"market":"KRW-BTC","quote_currency":"KRW","tick_size":"1000","supported_levels":["0"]}])";
+    return reply;
+  }
+  if (const std::string err = verify(ex); !err.empty()) {
+    ++auth_failures;
+    {
+      std::lock_guard lock(mutex_);
+      last_auth_error = err;
+    }
+    return json(401, R"({"error":{"name":")" + err + R"(","message":"authentication failed"}})");
+  }
+  ++signed_ok;
+  std::lock_guard lock(mutex_);
+  if (path == "/v1/accounts") {
+    std::string list;
+    for (const auto& [cur, bal] : balances_) {
+      if (!list.empty()) list += ",";
+      list += R"({"currency":")" + cur + R"(","balance":")" + bal +
+              R"(","locked":"0.0","avg_buy_price":"0","avg_buy_price_modified":false,"unit_currency":"KRW"})";
+    }
+    reply.body = "[" + list + "]";
+    return reply;
+  }
+  if (path == "/v1/orders/open") {
+    reply.body = "[]";
+    return reply;
+  }
+  if (path == "/v1/order" && ex.method == "GET") {
+    ++queries;
+    const auto it = orders_.find(param(ex.query(), "identifier"));
+    if (it == orders_.end()) {
+      return json(404, R"({"error":{"name":"order_not_found","message":"주문을 찾지 못했습니다."}})");
+    }
+    reply.body = it->second;
+    return reply;
+  }
+  if (path == "/v1/orders" && ex.method == "POST") {
+    ++orders;
+    Scripted s;
+    if (!script_.empty()) {
+      s = script_.front();
+      script_.pop_front();
+    }
+    reply.delay_ms = s.delay_ms;
+    reply.drop = s.drop;
+    for (auto& h : s.headers) reply.headers.push_back(h);
+    if (s.status != 200) {
+      reply.status = s.status;
+      reply.body = s.body;
+      return reply;
+    }
+    simdjson::dom::parser bp;
+    simdjson::dom::element body = bp.parse(ex.body);
+    const std::string id(body["identifier"].get_string().value());
+    const std::string market(body["market"].get_string().value());
+    const std::string side(body["side"].get_string().value());
+    const double volume = to_d(std::string(body["volume"].get_string().value()));
+    const double price = to_d(std::string(body["price"].get_string().value()));
+    const double filled = volume * s.fill_share;
+    const std::string common = R"({"uuid":"u-)" + id + R"(","side":")" + side +
+                               R"(","ord_type":"limit","price":")" + num(price) +
+                               R"(","market":")" + market + R"(","volume":")" + num(volume) +
+                               R"(","identifier":")" + id + R"(",)";
+    // The POST answers while the order is still working, as Upbit does; the fill is seen by
+    // querying it.
+    reply.body = common + R"("state":"wait","executed_volume":"0.0","paid_fee":"0.0","trades_count":0})";
+    orders_[id] = common + R"("state":")" + (filled >= volume ? "done" : "cancel") +
+                  R"(","executed_volume":")" + num(filled) + R"(","paid_fee":")" +
+                  num(filled * price * 0.0005) + R"(","trades_count":1,"trades":[{"market":")" +
+                  market + R"(","price":")" + num(price) + R"(","volume":")" + num(filled) +
+                  R"(","funds":")" + num(filled * price) + R"(","side":")" + side + R"("}]})";
+    return reply;
+  }
+  return json(404, R"({"error":{"name":"not_found","message":"Not found"}})");
+}
+
+}  // namespace xarb::test
