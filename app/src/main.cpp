@@ -9,6 +9,7 @@
 #include <xarb/app/config.hpp>
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/app/replay_command.hpp>
+#include <xarb/app/venue_commands.hpp>
 
 namespace {
 
@@ -69,12 +70,63 @@ int main(int argc, char** argv) {
   watch->add_option("--config", watch_config, "TOML config file")->required();
   watch->add_option("--duration", watch_duration, "Stop after this long (default: until Ctrl-C)");
 
+  // xarb venue ...: operator commands against the configured venues.
+  xarb::app::VenueCommand venue_cmd;
+  std::string venue_config, venue_name = "both";
+  CLI::App* venue = app.add_subcommand(
+      "venue", "Operator commands against the configured venues (live or the simulator)");
+  venue->require_subcommand(1);
+  const auto common = [&](CLI::App* c) {
+    c->add_option("--config", venue_config, "TOML config file")->required();
+    c->add_option("--venue", venue_name, "binance, upbit or both (default both)");
+  };
+  CLI::App* balances = venue->add_subcommand("balances", "Show free and locked balances");
+  common(balances);
+  CLI::App* open_orders = venue->add_subcommand("open-orders", "List open orders");
+  common(open_orders);
+  CLI::App* cancel_all = venue->add_subcommand("cancel-all", "Cancel every open order");
+  common(cancel_all);
+  CLI::App* order = venue->add_subcommand("order", "Place, get or cancel one order");
+  order->require_subcommand(1);
+  CLI::App* place = order->add_subcommand("place", "Place one limit order");
+  CLI::App* get = order->add_subcommand("get", "Show one order by its client id");
+  CLI::App* cancel = order->add_subcommand("cancel", "Cancel one order by its client id");
+  for (CLI::App* c : {place, get, cancel}) {
+    common(c);
+    c->add_option("--symbol", venue_cmd.symbol, "Base asset of a configured symbol (BTC)")
+        ->required();
+    c->add_option("--client-id", venue_cmd.client_id,
+                  c == place ? "Client order id (default: generated)" : "Client order id")
+        ->required(c != place);
+  }
+  place->add_option("--side", venue_cmd.side, "buy or sell")->required();
+  place->add_option("--price", venue_cmd.price, "Limit price, on the venue's tick")->required();
+  place->add_option("--qty", venue_cmd.qty, "Base quantity, on the venue's step")->required();
+  place->add_option("--tif", venue_cmd.tif, "ioc (default), fok or gtc");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (check->parsed()) return config_check(check_path);
+  if (venue->parsed()) {
+    if (venue_name == "binance") {
+      venue_cmd.venues = {xarb::Venue::binance};
+    } else if (venue_name == "upbit") {
+      venue_cmd.venues = {xarb::Venue::upbit};
+    } else if (venue_name != "both") {
+      std::cerr << "--venue must be binance, upbit or both, not \"" << venue_name << "\"\n";
+      return kExitConfigError;
+    }
+    venue_cmd.action = balances->parsed()      ? "balances"
+                       : open_orders->parsed() ? "open-orders"
+                       : cancel_all->parsed()  ? "cancel-all"
+                       : place->parsed()       ? "place"
+                       : get->parsed()         ? "get"
+                                               : "cancel";
+    return xarb::app::run_venue_command(venue_config, venue_cmd, std::cout, std::cerr);
+  }
   if (record->parsed() || watch->parsed()) {
     std::chrono::milliseconds duration{};
     const std::string& text = record->parsed() ? record_duration : watch_duration;

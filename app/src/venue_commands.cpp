@@ -1,0 +1,229 @@
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+
+#include <xarb/app/venue_commands.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/executor.hpp>
+
+namespace xarb::app {
+namespace {
+
+std::string decimal_text(Decimal d) {
+  char buf[Decimal::kMaxChars];
+  const FormatResult r = d.to_chars(buf, buf + sizeof buf);
+  return std::string(buf, r.end);
+}
+
+std::string_view state_text(OrderState s) { return to_string(s); }
+
+void print_order(std::ostream& out, Venue v, std::string_view symbol, const exec::OrderStatus& s) {
+  out << to_string(v) << "  " << symbol << "  " << s.client_id.view() << "  "
+      << state_text(s.state) << "  filled " << decimal_text(s.filled_qty) << " of "
+      << decimal_text(s.orig_qty);
+  if (s.filled_qty.is_positive()) out << " at " << decimal_text(s.avg_price());
+  if (s.fee_quote.is_positive()) out << "  fee " << decimal_text(s.fee_quote);
+  if (!s.venue_id.empty()) out << "  venue id " << s.venue_id.view();
+  out << '\n';
+}
+
+bool parse_decimal(const std::string& text, const char* what, Decimal& out, std::ostream& err) {
+  if (Decimal::parse(text, out) != Errc::ok || !out.is_positive()) {
+    err << "--" << what << " \"" << text << "\" is not a positive decimal with at most 8 decimals\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool load_credentials(const Config& config, Venue venue, exec::Credentials& out,
+                      std::string& error) {
+  const CredentialNames names = credential_env(venue);
+  const char* key = std::getenv(std::string(names.key).c_str());
+  const char* secret = std::getenv(std::string(names.secret).c_str());
+  if (key != nullptr && secret != nullptr && *key != '\0' && *secret != '\0') {
+    out = {key, secret};
+    return true;
+  }
+  const VenueConfig& v = venue == Venue::binance ? config.binance : config.upbit;
+  if (!v.key_file.empty()) {
+    std::ifstream in(v.key_file);
+    std::string line;
+    std::vector<std::string> lines;
+    while (lines.size() < 2 && std::getline(in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty()) lines.push_back(line);
+    }
+    if (lines.size() == 2) {
+      out = {lines[0], lines[1]};
+      return true;
+    }
+    error = v.key_file + " must hold the key on its first line and the secret on its second";
+    return false;
+  }
+  error = "no credentials for " + std::string(to_string(venue)) + ": set " +
+          std::string(names.key) + " and " + std::string(names.secret) +
+          ", or key_file in [venues." + std::string(to_string(venue)) + "]";
+  return false;
+}
+
+exec::RestVenueOptions rest_options(const Config& config, Venue venue) {
+  const VenueConfig& v = venue == Venue::binance ? config.binance : config.upbit;
+  exec::RestVenueOptions o;
+  o.venue = venue;
+  o.rest_url = v.rest_url;
+  o.ca_file = v.ca_file;
+  o.connect_timeout = std::chrono::milliseconds(v.connect_timeout_ms);
+  o.request_timeout = std::chrono::milliseconds(v.request_timeout_ms);
+  o.recv_window_ms = v.recv_window_ms;
+  o.fee_bps = v.taker_fee_bps;
+  std::string ignored;
+  (void)load_credentials(config, venue, o.credentials, ignored);
+  return o;
+}
+
+int run_venue_command(const std::string& config_path, const VenueCommand& cmd, std::ostream& out,
+                      std::ostream& err) {
+  const LoadResult loaded = load_config(config_path);
+  if (!loaded.ok()) {
+    for (const auto& issue : loaded.errors) err << issue.to_string() << '\n';
+    return 2;
+  }
+  const Config& config = loaded.config;
+  const SymbolMap symbols = build_symbol_map(config);
+  const std::vector<Venue> venues =
+      cmd.venues.empty() ? std::vector<Venue>{Venue::binance, Venue::upbit} : cmd.venues;
+  const bool order_action = cmd.action == "place" || cmd.action == "get" || cmd.action == "cancel";
+  if (order_action && venues.size() != 1) {
+    err << "venue order " << cmd.action << ": name one --venue (binance or upbit)\n";
+    return 1;
+  }
+  InstrumentId instrument = kNoInstrument;
+  if (order_action) {
+    instrument = symbols.find_base(cmd.symbol);
+    if (instrument == kNoInstrument) {
+      err << "--symbol " << cmd.symbol << " is not among the config's [[symbols]]\n";
+      return 1;
+    }
+  }
+  int rc = 0;
+  for (const Venue v : venues) {
+    exec::RestVenueOptions options = rest_options(config, v);
+    std::string error;
+    if (!options.credentials.present() && !load_credentials(config, v, options.credentials, error)) {
+      err << error << '\n';
+      rc = 1;
+      continue;
+    }
+    std::unique_ptr<exec::RestVenue> venue;
+    try {
+      venue = std::make_unique<exec::RestVenue>(symbols, options);
+    } catch (const std::exception& e) {
+      err << to_string(v) << ": " << e.what() << '\n';
+      rc = 1;
+      continue;
+    }
+    if (!venue->start(error)) {
+      err << error << '\n';
+      rc = 1;
+      continue;
+    }
+    const auto symbol_of = [&](InstrumentId id) {
+      return std::string(v == Venue::binance ? symbols[id].binance_symbol.view()
+                                             : symbols[id].upbit_market.view());
+    };
+    if (cmd.action == "balances") {
+      std::vector<exec::AssetBalance> balances;
+      if (!venue->read_balances(balances, error)) {
+        err << to_string(v) << ": " << error << '\n';
+        rc = 1;
+        continue;
+      }
+      out << to_string(v) << " balances\n";
+      for (const auto& b : balances) {
+        if (b.free.is_zero() && b.locked.is_zero()) continue;
+        out << "  " << std::left << std::setw(8) << b.asset << " free " << decimal_text(b.free)
+            << "  locked " << decimal_text(b.locked) << '\n';
+      }
+    } else if (cmd.action == "open-orders" || cmd.action == "cancel-all") {
+      std::vector<exec::OpenOrder> orders;
+      if (!venue->read_open_orders(orders, error)) {
+        err << to_string(v) << ": " << error << '\n';
+        rc = 1;
+        continue;
+      }
+      if (orders.empty()) out << to_string(v) << ": no open orders\n";
+      for (const auto& o : orders) {
+        print_order(out, v, o.symbol, o.status);
+        if (cmd.action != "cancel-all") continue;
+        const InstrumentId id = v == Venue::binance ? symbols.find_binance(o.symbol)
+                                                    : symbols.find_upbit(o.symbol);
+        exec::OrderStatus result;
+        if (id == kNoInstrument || !venue->cancel_blocking(id, o.status.client_id, result, error)) {
+          err << to_string(v) << ": cancel " << o.status.client_id.view() << ": "
+              << (id == kNoInstrument ? "not a configured symbol" : error) << '\n';
+          rc = 1;
+        } else {
+          out << "  cancelled\n";
+        }
+      }
+    } else if (cmd.action == "place") {
+      exec::OrderRequest order;
+      order.instrument = instrument;
+      if (cmd.side != "buy" && cmd.side != "sell") {
+        err << "--side must be buy or sell\n";
+        return 1;
+      }
+      order.side = cmd.side == "buy" ? Side::buy : Side::sell;
+      if (!parse_decimal(cmd.price, "price", order.price, err) ||
+          !parse_decimal(cmd.qty, "qty", order.qty, err)) {
+        return 1;
+      }
+      order.tif = cmd.tif == "gtc" ? exec::TimeInForce::gtc
+                  : cmd.tif == "fok" ? exec::TimeInForce::fok
+                                     : exec::TimeInForce::ioc;
+      if (const exec::RuleViolation bad = exec::check_order(venue->rules(instrument), order.price, order.qty);
+          bad != exec::RuleViolation::none) {
+        err << to_string(v) << " " << symbol_of(instrument) << ": " << exec::to_string(bad)
+            << "; nothing was sent\n";
+        return 1;
+      }
+      if (cmd.client_id.empty()) {
+        const auto ms = static_cast<std::uint64_t>(clock::wall_ns() / 1'000'000);
+        order.client_id = exec::TwoLegExecutor::client_id(ms, 0, v, 0);
+      } else if (!order.client_id.assign(cmd.client_id)) {
+        err << "--client-id is longer than 36 characters\n";
+        return 1;
+      }
+      exec::OrderStatus result;
+      if (!venue->place_blocking(order, result, error)) {
+        err << to_string(v) << ": place " << order.client_id.view() << ": " << error << '\n';
+        return 1;
+      }
+      print_order(out, v, symbol_of(instrument), result);
+    } else if (cmd.action == "get" || cmd.action == "cancel") {
+      ClientOrderId id;
+      if (cmd.client_id.empty() || !id.assign(cmd.client_id)) {
+        err << "--client-id is required (at most 36 characters)\n";
+        return 1;
+      }
+      exec::OrderStatus result;
+      const bool ok = cmd.action == "get" ? venue->get_blocking(instrument, id, result, error)
+                                          : venue->cancel_blocking(instrument, id, result, error);
+      if (!ok) {
+        err << to_string(v) << ": " << cmd.action << " " << cmd.client_id << ": " << error << '\n';
+        return 1;
+      }
+      print_order(out, v, symbol_of(instrument), result);
+    } else {
+      err << "unknown venue action \"" << cmd.action << "\"\n";
+      return 1;
+    }
+  }
+  return rc;
+}
+
+}  // namespace xarb::app
