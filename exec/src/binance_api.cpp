@@ -71,7 +71,8 @@ BinanceApi::BinanceApi(Credentials credentials, RestEndpoint endpoint, std::int6
     : credentials_(std::move(credentials)),
       endpoint_(std::move(endpoint)),
       host_header_(endpoint_.host_header()),
-      recv_window_ms_(recv_window_ms) {}
+      recv_window_ms_(recv_window_ms),
+      signer_(std::make_unique<HmacKey>(credentials_.secret, HmacKey::Hash::sha256)) {}
 
 bool BinanceApi::signed_request(std::string_view method, std::string_view path,
                                 TextBuffer<1024>& params, std::int64_t timestamp_ms, bool body,
@@ -80,7 +81,7 @@ bool BinanceApi::signed_request(std::string_view method, std::string_view path,
   params.put("recvWindow=").put(recv_window_ms_).put("&timestamp=").put(timestamp_ms);
   // The signature covers the query string followed directly by the body; here the parameters
   // are in one or the other, never split.
-  const Hex256 sig = hmac_sha256_hex(credentials_.secret, params.view());
+  const Hex256 sig = signer_->sign_hex256(params.view());
   params.put("&signature=").put(std::string_view(sig.data(), sig.size()));
   if (params.overflow()) return false;
   out.clear();

@@ -278,13 +278,14 @@ struct RestVenue::Impl {
     VenueError e;
     const bool parsed = is_binance() ? binance_parser.parse_error(body, e)
                                      : upbit_parser.parse_error(body, e);
-    std::string out = "HTTP " + std::to_string(status);
+    std::string out("HTTP ");
+    out.append(std::to_string(status));
     if (parsed) {
-      if (e.code != 0) out += " code " + std::to_string(e.code);
-      if (!e.name.empty()) out += " " + std::string(e.name.view());
-      if (!e.message.empty()) out += ": " + std::string(e.message.view());
+      if (e.code != 0) out.append(" code ").append(std::to_string(e.code));
+      if (!e.name.empty()) out.append(" ").append(e.name.view());
+      if (!e.message.empty()) out.append(": ").append(e.message.view());
     } else if (!body.empty()) {
-      out += ": " + body.substr(0, 200);
+      out.append(": ").append(body, 0, std::min<std::size_t>(body.size(), 200));
     }
     return out;
   }

@@ -2,8 +2,10 @@
 #include <chrono>
 #include <cstring>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -78,6 +80,80 @@ std::size_t base64url(std::span<const unsigned char> data, std::span<char> out) 
   return len;
 }
 
+struct HmacKey::Impl {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* ctx = nullptr;
+  bool ok = false;
+};
+
+HmacKey::HmacKey(std::string_view key, Hash hash) : impl_(new Impl) {
+  impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  impl_->ctx = impl_->mac != nullptr ? EVP_MAC_CTX_new(impl_->mac) : nullptr;
+  char digest[8];
+  std::memcpy(digest, hash == Hash::sha256 ? "SHA256" : "SHA512", 7);
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  impl_->ok = impl_->ctx != nullptr &&
+              EVP_MAC_init(impl_->ctx, reinterpret_cast<const unsigned char*>(key.data()),
+                           key.size(), params) == 1;
+}
+
+HmacKey::~HmacKey() {
+  EVP_MAC_CTX_free(impl_->ctx);
+  EVP_MAC_free(impl_->mac);
+  delete impl_;
+}
+
+std::size_t HmacKey::sign(std::string_view data, std::span<unsigned char, 64> out) noexcept {
+  if (!impl_->ok) return 0;
+  // A null key re-initialises with the key already set (EVP_MAC_init(3)).
+  std::size_t len = 0;
+  if (EVP_MAC_init(impl_->ctx, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(impl_->ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1 ||
+      EVP_MAC_final(impl_->ctx, out.data(), &len, out.size()) != 1) {
+    return 0;
+  }
+  return len;
+}
+
+Hex256 HmacKey::sign_hex256(std::string_view data) noexcept {
+  unsigned char mac[64];
+  Hex256 out{};
+  if (sign(data, mac) == 32) to_hex<32>(mac, out);
+  return out;
+}
+
+struct Sha512::Impl {
+  EVP_MD* md = nullptr;
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha512::Sha512() : impl_(new Impl) {
+  impl_->md = EVP_MD_fetch(nullptr, "SHA512", nullptr);
+  impl_->ctx = EVP_MD_CTX_new();
+}
+
+Sha512::~Sha512() {
+  EVP_MD_CTX_free(impl_->ctx);
+  EVP_MD_free(impl_->md);
+  delete impl_;
+}
+
+Hex512 Sha512::hex(std::string_view data) noexcept {
+  unsigned char digest[64];
+  unsigned int len = 0;
+  Hex512 out{};
+  if (impl_->md == nullptr || impl_->ctx == nullptr ||
+      EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr) != 1 ||
+      EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(impl_->ctx, digest, &len) != 1 || len != 64) {
+    return out;
+  }
+  to_hex<64>(digest, out);
+  return out;
+}
+
 UuidSource::Text UuidSource::next() noexcept {
   unsigned char b[16];
   if (used_ + 16 > pool_.size()) {
@@ -107,8 +183,8 @@ UuidSource::Text UuidSource::next() noexcept {
   return out;
 }
 
-std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
-                      std::string_view nonce, std::string_view query, JwtAlg alg,
+std::size_t upbit_jwt(std::string_view access_key, HmacKey& key, JwtAlg alg, Sha512& hasher,
+                      std::string_view nonce, std::string_view query,
                       std::span<char> out) noexcept {
   // base64url of {"alg":"HS256","typ":"JWT"} and {"alg":"HS512","typ":"JWT"}.
   constexpr std::string_view kHs256 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -121,7 +197,7 @@ std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
   p = put(pay, p, R"(","nonce":")");
   p = put(pay, p, nonce);
   if (!query.empty()) {
-    const Hex512 hash = sha512_hex(query);
+    const Hex512 hash = hasher.hex(query);
     p = put(pay, p, R"(","query_hash":")");
     p = put(pay, p, std::string_view(hash.data(), hash.size()));
     p = put(pay, p, R"(","query_hash_alg":"SHA512)");
@@ -136,20 +212,22 @@ std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
       {reinterpret_cast<const unsigned char*>(payload.data()), p}, out.subspan(o));
   if (n == 0) return 0;
   o += n;
-  const std::string_view signing_input(out.data(), o);
   unsigned char mac[64];
-  std::size_t mac_len = 32;
-  if (alg == JwtAlg::hs256) {
-    hmac(EVP_sha256(), secret_key, signing_input, mac);
-  } else {
-    hmac(EVP_sha512(), secret_key, signing_input, mac);
-    mac_len = 64;
-  }
+  const std::size_t mac_len = key.sign(std::string_view(out.data(), o), mac);
+  if (mac_len == 0) return 0;
   o = put(out, o, ".");
   if (o == kNoRoom) return 0;
   const std::size_t s = base64url({mac, mac_len}, out.subspan(o));
   if (s == 0) return 0;
   return o + s;
+}
+
+std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
+                      std::string_view nonce, std::string_view query, JwtAlg alg,
+                      std::span<char> out) noexcept {
+  HmacKey key(secret_key, alg == JwtAlg::hs256 ? HmacKey::Hash::sha256 : HmacKey::Hash::sha512);
+  Sha512 hasher;
+  return upbit_jwt(access_key, key, alg, hasher, nonce, query, out);
 }
 
 std::string Credentials::redacted_key() const {

@@ -60,7 +60,10 @@ UpbitApi::UpbitApi(Credentials credentials, RestEndpoint endpoint, JwtAlg alg)
     : credentials_(std::move(credentials)),
       endpoint_(std::move(endpoint)),
       host_header_(endpoint_.host_header()),
-      alg_(alg) {}
+      alg_(alg),
+      signer_(std::make_unique<HmacKey>(
+          credentials_.secret, alg == JwtAlg::hs256 ? HmacKey::Hash::sha256 : HmacKey::Hash::sha512)),
+      hasher_(std::make_unique<Sha512>()) {}
 
 bool UpbitApi::request(std::string_view method, std::string_view path, std::string_view query,
                        std::string_view json_body, bool authenticated,
@@ -73,8 +76,9 @@ bool UpbitApi::request(std::string_view method, std::string_view path, std::stri
     const UuidSource::Text nonce = nonces_.next();
     char token[1024];
     const std::size_t n =
-        upbit_jwt(credentials_.key, credentials_.secret, std::string_view(nonce.data(), nonce.size()),
-                  query, alg_, std::span<char>(token, sizeof token));
+        upbit_jwt(credentials_.key, *signer_, alg_, *hasher_,
+                  std::string_view(nonce.data(), nonce.size()), query,
+                  std::span<char>(token, sizeof token));
     if (n == 0) return false;
     out.put("Authorization: Bearer ").put(std::string_view(token, n)).put("\r\n");
   }

@@ -64,6 +64,7 @@ class BinanceApi {
   RestEndpoint endpoint_;
   std::string host_header_;
   std::int64_t recv_window_ms_;
+  std::unique_ptr<HmacKey> signer_;  // keyed once with the secret
 };
 
 struct Balance {

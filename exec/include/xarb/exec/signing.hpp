@@ -28,6 +28,39 @@ using Hex512 = std::array<char, 128>;
 // or 0 when `out` is too small.
 [[nodiscard]] std::size_t base64url(std::span<const unsigned char> data, std::span<char> out) noexcept;
 
+// A keyed HMAC that signs many messages: the key is set up once (OpenSSL EVP_MAC), so signing
+// does not allocate or redo the key schedule. Not copyable; one per thread.
+class HmacKey {
+ public:
+  enum class Hash : std::uint8_t { sha256, sha512 };
+  HmacKey(std::string_view key, Hash hash);
+  ~HmacKey();
+  HmacKey(const HmacKey&) = delete;
+  HmacKey& operator=(const HmacKey&) = delete;
+
+  // Writes the MAC (32 or 64 bytes) to `out`; returns its length, 0 on failure.
+  std::size_t sign(std::string_view data, std::span<unsigned char, 64> out) noexcept;
+  [[nodiscard]] Hex256 sign_hex256(std::string_view data) noexcept;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// SHA-512 with a reused context (no allocation per digest).
+class Sha512 {
+ public:
+  Sha512();
+  ~Sha512();
+  Sha512(const Sha512&) = delete;
+  Sha512& operator=(const Sha512&) = delete;
+  [[nodiscard]] Hex512 hex(std::string_view data) noexcept;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
 // A UUID v4 in its 36-character text form, from OpenSSL's CSPRNG drawn in batches.
 class UuidSource {
  public:
@@ -51,6 +84,11 @@ enum class JwtAlg : std::uint8_t { hs256, hs512 };
 [[nodiscard]] std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
                                     std::string_view nonce, std::string_view query, JwtAlg alg,
                                     std::span<char> out) noexcept;
+// The same with a prepared key (HS256: Hash::sha256, HS512: Hash::sha512) and hasher: what the
+// venue uses for every request.
+[[nodiscard]] std::size_t upbit_jwt(std::string_view access_key, HmacKey& key, JwtAlg alg,
+                                    Sha512& hasher, std::string_view nonce,
+                                    std::string_view query, std::span<char> out) noexcept;
 
 // API credentials. The secret never leaves this struct except into the HMAC; printing it is not
 // possible through any function here.

@@ -48,6 +48,8 @@ class UpbitApi {
   std::string host_header_;
   JwtAlg alg_;
   UuidSource nonces_;
+  std::unique_ptr<HmacKey> signer_;  // keyed once with the secret
+  std::unique_ptr<Sha512> hasher_;
 };
 
 struct UpbitAccount {
