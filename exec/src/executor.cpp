@@ -249,7 +249,7 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
   LegJob& leg = job->legs[index(v)];
   if (leg.phase != LegPhase::waiting) return;
   const OrderStatus& s = ev.status;
-  const bool not_found = s.error.code == -2013 || s.error.name.view() == "order_not_found";
+  const bool not_found = s.error.kind == VenueErrorKind::unknown_order;
   if (ev.op == VenueOp::query && not_found) {
     // The lost request never became an order: nothing traded.
     leg.last_state = OrderState::rejected;

@@ -87,6 +87,7 @@ void PaperVenue::refuse(OrderStatus& out, int code, std::string_view binance_msg
     out.error.name.assign(upbit_name);
     out.error.message.assign(binance_msg);
   }
+  classify(venue_, out.error);
 }
 
 void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, bool liquid,
@@ -171,6 +172,7 @@ bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) n
     ev.status.error.code = -1003;
     ev.status.error.name.assign("too_many_requests");
     ev.status.error.message.assign("Too many requests; current request has limited.");
+    classify(venue_, ev.status.error);
     return enqueue(ev);
   }
   if (fault == PaperFault::server_error) {

@@ -97,6 +97,9 @@ struct RestVenue::Impl {
   }
 
   bool send(Op op, InstrumentId instrument, const ClientOrderId& id, Side side) noexcept {
+    // After a 429 nothing goes out until Retry-After has passed: continuing is what gets an IP
+    // banned (418).
+    if (blocked_until_ns > clock::mono_ns() && op != Op::time) return false;
     Pending* p = track(op, instrument, id, side);
     if (p == nullptr) return false;
     if (!client->submit(scratch.view(), p->tag)) {
@@ -179,6 +182,7 @@ struct RestVenue::Impl {
       s.state = OrderState::unknown;
       s.error.http_status = a.status;
       s.error.message.assign(a.transport_error ? a.what : std::string_view("server error"));
+      classify(options.venue, s.error);
       push_event(ev);
       return;
     }
@@ -198,6 +202,7 @@ struct RestVenue::Impl {
       } else {
         (void)upbit_parser.parse_error(a.body, s.error);
       }
+      classify(options.venue, s.error);
       push_event(ev);
       return;
     }

@@ -164,13 +164,19 @@ TEST(BinanceParser, RealErrorBodies) {
     ASSERT_TRUE(parser.parse_error(body, e)) << body;
     EXPECT_LT(e.code, 0) << body;
     EXPECT_FALSE(e.message.empty()) << body;
+    // Every recorded error maps to what it means.
+    classify(Venue::binance, e);
+    const VenueErrorKind want = e.code == -2010   ? VenueErrorKind::insufficient_balance
+                                : e.code == -1013 ? VenueErrorKind::filter_failure
+                                                  : VenueErrorKind::rate_limited;
+    EXPECT_EQ(e.kind, want) << body;
     ++seen;
   }
   EXPECT_EQ(seen, 7);
   VenueError e;
   ASSERT_TRUE(parser.parse_error(R"({"code":-2010,"msg":"Account has insufficient balance for requested action."})", e));
   EXPECT_EQ(e.code, -2010);
-  EXPECT_EQ(e.message.view(), std::string_view("Account has insufficient balance for requested action.").substr(0, 55));
+  EXPECT_EQ(e.message.view(), std::string_view("Account has insufficient balance for requested action.").substr(0, 51));
   EXPECT_FALSE(parser.parse_error(R"({"orderId":1})", e));
   std::int64_t ms = 0;
   ASSERT_EQ(parser.parse_server_time(R"({"serverTime":1499827319559})", ms), Errc::ok);
@@ -302,6 +308,33 @@ TEST(UpbitParser, DocumentedOrderWithTradesAndErrors) {
             Errc::ok);
   ASSERT_EQ(accounts.size(), 2u);
   EXPECT_EQ(accounts[1].locked, d("0.5"));
+}
+
+TEST(VenueErrors, KindsFromCodesNamesAndStatuses) {
+  const auto kind = [](Venue v, int status, int code, const char* name, const char* msg) {
+    VenueError e;
+    e.http_status = status;
+    e.code = code;
+    e.name.assign(name);
+    e.message.assign(msg);
+    classify(v, e);
+    return e.kind;
+  };
+  EXPECT_EQ(kind(Venue::binance, 400, -1021, "", "Timestamp for this request is outside of the recvWindow."),
+            VenueErrorKind::timestamp);
+  EXPECT_EQ(kind(Venue::binance, 400, -1022, "", "Signature for this request is not valid."),
+            VenueErrorKind::auth);
+  EXPECT_EQ(kind(Venue::binance, 400, -2013, "", "Order does not exist."), VenueErrorKind::unknown_order);
+  EXPECT_EQ(kind(Venue::binance, 400, -2010, "", "Duplicate order sent."), VenueErrorKind::duplicate);
+  EXPECT_EQ(kind(Venue::binance, 418, -1003, "", "Way too much request weight used"),
+            VenueErrorKind::rate_limited);
+  EXPECT_EQ(kind(Venue::binance, 503, 0, "", ""), VenueErrorKind::server);
+  EXPECT_EQ(kind(Venue::binance, 0, 0, "", "timeout"), VenueErrorKind::transport);
+  EXPECT_EQ(kind(Venue::upbit, 400, 0, "insufficient_funds_bid", ""), VenueErrorKind::insufficient_balance);
+  EXPECT_EQ(kind(Venue::upbit, 400, 0, "under_min_total_ask", ""), VenueErrorKind::filter_failure);
+  EXPECT_EQ(kind(Venue::upbit, 401, 0, "jwt_verification", ""), VenueErrorKind::auth);
+  EXPECT_EQ(kind(Venue::upbit, 404, 0, "order_not_found", ""), VenueErrorKind::unknown_order);
+  EXPECT_EQ(kind(Venue::upbit, 429, 0, "", ""), VenueErrorKind::rate_limited);
 }
 
 TEST(UpbitHeaders, RemainingReq) {

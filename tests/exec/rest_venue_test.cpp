@@ -128,6 +128,7 @@ TEST_F(RestVenueTest, InsufficientBalanceIsRejectedWithTheVenueCode) {
   EXPECT_EQ(ev.status.state, OrderState::rejected);
   EXPECT_EQ(ev.status.error.code, -2010);
   EXPECT_EQ(ev.status.error.http_status, 400);
+  EXPECT_EQ(ev.status.error.kind, VenueErrorKind::insufficient_balance);
 }
 
 TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
@@ -145,6 +146,11 @@ TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
   const RateBudget b = venue->budget(now);
   EXPECT_GT(b.blocked_until_ns, now + 2'000 * kMs);
   EXPECT_LE(b.blocked_until_ns, now + 3'100 * kMs);
+  // Nothing is sent until then: the venue refuses to start a request.
+  const int orders = binance_stub.orders.load();
+  EXPECT_FALSE(venue->place(order("l-2", Side::buy, "100000", "0.01"), {}));
+  EXPECT_FALSE(venue->query(0, ev.status.client_id));
+  EXPECT_EQ(binance_stub.orders.load(), orders);
 }
 
 TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {

@@ -310,13 +310,38 @@ enum class LegStatus : std::uint8_t {
   return "unknown";
 }
 
+// What a venue error means for exec, whatever the venue's own code or name.
+enum class VenueErrorKind : std::uint8_t {
+  none,
+  insufficient_balance,
+  filter_failure,  // price, quantity or notional outside the trading rules
+  auth,            // key, signature or token refused
+  timestamp,       // outside the receive window (Binance -1021)
+  rate_limited,    // 429 / 418 / -1003
+  unknown_order,   // no such order (-2013, -2011, order_not_found)
+  duplicate,       // client order id used before
+  server,          // 5xx: the outcome is unknown
+  transport,       // no answer: connection lost or timed out
+  other,
+};
+
+[[nodiscard]] constexpr std::string_view to_string(VenueErrorKind k) noexcept {
+  constexpr std::array<std::string_view, 11> kNames = {
+      "none",          "insufficient_balance", "filter_failure", "auth",
+      "timestamp",     "rate_limited",         "unknown_order",  "duplicate",
+      "server",        "transport",            "other"};
+  return static_cast<std::size_t>(k) < kNames.size() ? kNames[static_cast<std::size_t>(k)]
+                                                     : "unknown";
+}
+
 // The venue's own error: Binance's numeric code (-2010) or Upbit's name
-// ("insufficient_funds_bid"), with the venue's message, truncated to fit.
+// ("insufficient_funds_bid"), with the venue's message, truncated to fit, and its meaning.
 struct VenueError {
   std::int32_t http_status = 0;
   std::int32_t code = 0;
+  VenueErrorKind kind = VenueErrorKind::none;
   FixedString<32> name;
-  FixedString<56> message;
+  FixedString<52> message;
 
   [[nodiscard]] constexpr bool present() const noexcept {
     return http_status != 0 || code != 0 || !name.empty();

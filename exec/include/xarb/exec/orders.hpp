@@ -63,6 +63,9 @@ struct RateLimitState {
   std::int64_t retry_after_s = -1;     // Retry-After on a 429 / 418
 };
 
+// Sets `error.kind` from the venue's HTTP status, code or name, and message.
+void classify(Venue venue, VenueError& error) noexcept;
+
 // A text buffer requests are written into: fixed capacity, no allocation. Appends past the end
 // set overflow() and are dropped.
 template <std::size_t N>
