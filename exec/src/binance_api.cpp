@@ -283,7 +283,7 @@ bool BinanceParser::parse_error(std::string_view body, VenueError& out) noexcept
       have_code = true;
     } else if (key == "msg") {
       std::string_view msg;
-      if (v.get_string().get(msg) == SUCCESS) out.message.assign(msg);
+      if (v.get_string().get(msg) == SUCCESS) out.message.assign_utf8(msg);
     }
   }
   return have_code;

@@ -250,7 +250,7 @@ bool UpbitParser::parse_error(std::string_view body, VenueError& out) noexcept {
       out.name.assign(value);
       have_name = true;
     } else if (key == "message") {
-      out.message.assign(value);
+      out.message.assign_utf8(value);
     }
   }
   return have_name;

@@ -298,6 +298,18 @@ TEST(UpbitParser, DocumentedOrderWithTradesAndErrors) {
       R"({"error":{"name":"insufficient_funds_bid","message":"주문가능한 금액(KRW)이 부족합니다."}})", e));
   EXPECT_EQ(e.name.view(), "insufficient_funds_bid");
   EXPECT_FALSE(e.message.empty());
+  // A long Korean message is cut between characters, never inside one.
+  ASSERT_TRUE(parser.parse_error(
+      R"({"error":{"name":"validation_error","message":"잘못된 파라미터입니다. 주문 수량과 가격을 다시 확인해 주세요. 최소 주문 금액은 5000원입니다."}})", e));
+  const std::string_view m = e.message.view();
+  ASSERT_FALSE(m.empty());
+  // Valid UTF-8 throughout: every lead byte's sequence is complete.
+  for (std::size_t i = 0; i < m.size();) {
+    const auto c = static_cast<unsigned char>(m[i]);
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
+    ASSERT_LE(i + len, m.size()) << "a character cut in half at byte " << i;
+    i += len;
+  }
   EXPECT_FALSE(parser.parse_error(R"({"uuid":"x"})", e));
 
   std::vector<UpbitAccount> accounts;

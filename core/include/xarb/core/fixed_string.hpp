@@ -24,6 +24,14 @@ struct FixedString {
     size = static_cast<std::uint8_t>(n);
     return n == text.size();
   }
+  // Like assign, but a cut never splits a UTF-8 character (venue messages may be Korean).
+  constexpr bool assign_utf8(std::string_view text) noexcept {
+    if (text.size() <= kCapacity) return assign(text);
+    std::size_t n = kCapacity;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    assign(text.substr(0, n));
+    return false;
+  }
   [[nodiscard]] constexpr std::string_view view() const noexcept { return {data, size}; }
   [[nodiscard]] constexpr bool empty() const noexcept { return size == 0; }
   friend constexpr bool operator==(const FixedString& a, const FixedString& b) noexcept {
