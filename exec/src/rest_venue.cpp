@@ -163,7 +163,7 @@ struct RestVenue::Impl {
     transport_errors = a.transport_error ? transport_errors + 1 : 0;
     if (req.op == Op::time) {
       std::int64_t server = 0;
-      if (!a.transport_error && a.status == 200 &&
+      if (!a.transport_error && a.status / 100 == 2 &&
           binance_parser.parse_server_time(a.body, server) == Errc::ok) {
         // The server read its clock about halfway through the round trip.
         offset_ms = server - (req.sent_wall_ms + wall_ms()) / 2;
@@ -193,7 +193,7 @@ struct RestVenue::Impl {
       blocked_until_ns = std::max(blocked_until_ns, clock::mono_ns() + wait_s * kSecondNs);
       rate.retry_after_s = -1;
     }
-    if (a.status != 200) {
+    if (a.status / 100 != 2) {
       s.state = OrderState::rejected;
       s.error.http_status = a.status;
       if (is_binance()) {
@@ -366,7 +366,7 @@ bool RestVenue::start(std::string& error) {
       error = where + ": server time: " + error;
       return false;
     }
-    if (status != 200) {
+    if (status / 100 != 2) {
       error = where + ": server time: " + m.venue_error(status, body);
       return false;
     }
@@ -383,7 +383,7 @@ bool RestVenue::start(std::string& error) {
       error = where + ": exchangeInfo: " + error;
       return false;
     }
-    if (status != 200) {
+    if (status / 100 != 2) {
       error = where + ": exchangeInfo: " + m.venue_error(status, body);
       return false;
     }
@@ -408,7 +408,7 @@ bool RestVenue::start(std::string& error) {
     // The instruments endpoint is newer than the table; when it does not answer, the table is
     // the fallback (EXCHANGES.md).
     if (m.upbit->instruments(markets, m.scratch) &&
-        m.roundtrip(Op::instruments, body, status, error) && status == 200) {
+        m.roundtrip(Op::instruments, body, status, error) && status / 100 == 2) {
       std::string parse_error;
       (void)load_upbit_instruments(body, m.symbols, m.rules, parse_error);
     }
@@ -431,7 +431,7 @@ bool RestVenue::read_balances(std::vector<AssetBalance>& out, std::string& error
   const bool written = m.is_binance() ? m.binance->account(wall_ms() + m.offset_ms, m.scratch)
                                       : m.upbit->accounts(m.scratch);
   if (!written || !m.roundtrip(Op::account, body, status, error)) return false;
-  if (status != 200) {
+  if (status / 100 != 2) {
     error = m.venue_error(status, body);
     return false;
   }
@@ -468,7 +468,7 @@ bool RestVenue::read_open_orders(std::vector<OpenOrder>& out, std::string& error
   const bool written = m.is_binance() ? m.binance->open_orders("", wall_ms() + m.offset_ms, m.scratch)
                                       : m.upbit->open_orders("", m.scratch);
   if (!written || !m.roundtrip(Op::open_orders, body, status, error)) return false;
-  if (status != 200) {
+  if (status / 100 != 2) {
     error = m.venue_error(status, body);
     return false;
   }

@@ -1,0 +1,163 @@
+#pragma once
+
+// The simulator's exchange: accounts and balances, orders matched against the simulator's own
+// books at each venue's tick and step with fees, authentication exactly as each venue does it,
+// rate limits with the venues' headers, and injected faults. Answers REST requests in each
+// venue's documented shapes. Not thread-safe: the simulator's I/O thread owns it.
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <xarb/core/decimal.hpp>
+#include <xarb/core/ids.hpp>
+#include <xarb/exec/rules.hpp>
+#include <xarb/sim/market.hpp>
+
+namespace xarb::sim {
+
+struct AccountSpec {
+  Venue venue = Venue::binance;
+  std::string key;     // Binance API key / Upbit access key
+  std::string secret;  // Binance secret / Upbit secret key
+  std::map<std::string, std::int64_t> balances;  // asset -> free, Decimal mantissa
+};
+
+struct FaultParams {
+  double reject_share = 0.0;     // orders refused as if the balance were short
+  double partial_share = 0.0;    // orders filled only in part
+  double error_5xx_share = 0.0;  // requests answered 503 (orders not executed)
+  double timeout_share = 0.0;    // orders executed, answer never sent (connection dropped)
+  int rest_delay_ms = 0;         // every REST answer delayed
+  std::int64_t clock_skew_ms = 0;
+  double drop_ws_every_s = 0.0;    // close every websocket this often (0: never)
+  double drop_ws_probability = 0.0;  // per second, per connection
+  int stall_feed_ms = 0;             // pause market data this long, every 10 s (0: never)
+};
+
+struct LimitParams {
+  std::int64_t binance_weight_1m = 1200;
+  std::int64_t binance_orders_10s = 50;
+  std::int64_t upbit_requests_per_second = 8;
+  std::int64_t retry_after_s = 10;
+  std::int64_t ban_s = 120;
+};
+
+struct HttpRequest {
+  std::string method;
+  std::string target;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lowercase
+
+  [[nodiscard]] std::string path() const { return target.substr(0, target.find('?')); }
+  [[nodiscard]] std::string query() const {
+    const auto q = target.find('?');
+    return q == std::string::npos ? std::string() : target.substr(q + 1);
+  }
+  [[nodiscard]] std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct HttpResult {
+  int status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int delay_ms = 0;
+  bool drop = false;  // close without answering
+};
+
+struct Trade {
+  std::int64_t price = 0;  // mantissas
+  std::int64_t qty = 0;
+  std::int64_t fee = 0;  // quote
+};
+
+struct SimOrder {
+  Venue venue = Venue::binance;
+  std::string account;  // key
+  std::string client_id;
+  std::string venue_id;  // Binance orderId, Upbit uuid
+  std::size_t symbol = 0;
+  bool buy = true;
+  std::string type;  // LIMIT / MARKET (Binance); limit / price / market / best (Upbit)
+  std::string tif;   // GTC / IOC / FOK, or ioc / fok / "" (Upbit)
+  std::int64_t price = 0;
+  std::int64_t qty = 0;        // requested base (0 for Upbit "price" orders)
+  std::int64_t quote_qty = 0;  // requested quote (Upbit "price" / Binance quoteOrderQty)
+  std::int64_t executed = 0;
+  Int128 notional_e16 = 0;
+  std::int64_t fee = 0;
+  std::string status;  // Binance names; Upbit state derived
+  std::int64_t time_ms = 0;
+  std::vector<Trade> trades;
+};
+
+struct ExchangeStats {
+  std::map<std::string, std::uint64_t> orders_by_outcome;  // FILLED, EXPIRED, REJECTED, ...
+  std::uint64_t requests = 0;
+  std::uint64_t auth_failures = 0;
+  std::uint64_t rate_limited = 0;
+  std::uint64_t banned = 0;
+  std::uint64_t faults = 0;
+};
+
+class Exchange {
+ public:
+  Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, double binance_fee_bps,
+           double upbit_fee_bps, LimitParams limits, FaultParams faults, std::uint64_t seed);
+
+  // One REST request to a venue's front end. `touched` receives the books an order changed.
+  HttpResult handle(Venue venue, const HttpRequest& request,
+                    std::vector<std::pair<Venue, std::size_t>>& touched);
+
+  [[nodiscard]] std::int64_t now_ms() const;  // the venues' clock, skew included
+  [[nodiscard]] const ExchangeStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] FaultParams& faults() noexcept { return faults_; }
+  [[nodiscard]] const std::vector<AccountSpec>& accounts() const noexcept { return accounts_; }
+  [[nodiscard]] exec::InstrumentRules rules(Venue venue, std::size_t symbol) const;
+  [[nodiscard]] std::string exchange_info() const;
+
+ private:
+  struct Limiter {
+    std::vector<std::int64_t> weight_times;  // Binance weights in the last minute (one per unit)
+    std::vector<std::int64_t> order_times;   // order requests
+    std::int64_t blocked_until_ms = 0;
+    bool banned = false;
+  };
+
+  HttpResult binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);
+  HttpResult upbit(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);
+  // Empty when the request is signed as Binance requires; else the error answer.
+  bool binance_auth(const HttpRequest& r, const std::string& params, AccountSpec*& account,
+                    HttpResult& error);
+  bool upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResult& error);
+  // Rate limit for `key` at `weight`; false with the 429/418 answer.
+  bool admit(Venue venue, const std::string& key, int weight, bool order, HttpResult& error);
+  void match(SimOrder& o, AccountSpec& account, std::vector<std::pair<Venue, std::size_t>>& touched);
+  [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
+  [[nodiscard]] std::string upbit_order_json(const SimOrder& o, bool with_trades) const;
+  [[nodiscard]] std::string quote_asset(Venue v) const { return v == Venue::binance ? "USDT" : "KRW"; }
+  [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
+  [[nodiscard]] double roll() { return uniform_(rng_); }
+
+  SyntheticMarket& market_;
+  std::vector<AccountSpec> accounts_;
+  double fee_bps_[kVenueCount];
+  LimitParams limits_;
+  FaultParams faults_;
+  std::mt19937_64 rng_;
+  std::uniform_real_distribution<double> uniform_{0.0, 1.0};
+  std::map<std::string, SimOrder> orders_;  // venue + ":" + account + ":" + client id
+  std::map<std::string, Limiter> limiters_;  // venue + ":" + key
+  std::set<std::string> nonces_;
+  std::uint64_t next_order_id_ = 1;
+  ExchangeStats stats_;
+};
+
+}  // namespace xarb::sim

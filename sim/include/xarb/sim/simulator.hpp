@@ -1,0 +1,83 @@
+#pragma once
+
+// xarb-sim: both venues on 127.0.0.1 over TLS, speaking their real protocols. Binance: websocket
+// /ws/<streams> and /stream?streams= (bookTicker, diff depth with consistent U/u, partial depth),
+// SUBSCRIBE messages, pings every 20 s, and the REST API of exchange.hpp. Upbit: websocket
+// /websocket/v1 with the JSON-array subscription (orderbook, DEFAULT or SIMPLE, requested depth,
+// binary frames, PING -> {"status":"UP"}, error objects for bad subscriptions) and its REST API.
+// One I/O thread runs everything; the market advances on a timer at the configured rate.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xarb/sim/exchange.hpp>
+#include <xarb/sim/market.hpp>
+
+namespace xarb::sim {
+
+struct SimOptions {
+  std::vector<SymbolSpec> symbols;
+  MarketParams market;
+  std::vector<AccountSpec> accounts;
+  double binance_fee_bps = 10.0;
+  double upbit_fee_bps = 5.0;
+  LimitParams limits;
+  FaultParams faults;
+  double updates_per_second = 200.0;  // book updates the market makes (each reaches every
+                                      // subscribed stream)
+  std::chrono::milliseconds binance_ping{20'000};
+  unsigned short binance_port = 0;  // 0: any free port
+  unsigned short upbit_port = 0;
+  std::string cert_out;  // where to write the certificate (PEM), for clients' CA file
+};
+
+struct SimSummary {
+  std::uint64_t book_updates = 0;
+  std::uint64_t ws_messages = 0;
+  std::uint64_t ws_connections = 0;
+  std::uint64_t ws_dropped = 0;  // connections closed by a fault
+  std::uint64_t http_requests = 0;
+  ExchangeStats exchange;
+  std::vector<AccountSpec> accounts;  // balances at the end
+
+  [[nodiscard]] std::string text() const;
+};
+
+class Simulator {
+ public:
+  explicit Simulator(SimOptions options);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Binds both ports, writes the certificate and starts the I/O thread. Throws on failure.
+  void start();
+  void stop();
+
+  [[nodiscard]] unsigned short binance_port() const noexcept;
+  [[nodiscard]] unsigned short upbit_port() const noexcept;
+  [[nodiscard]] std::string binance_ws_url() const;
+  [[nodiscard]] std::string binance_rest_url() const;
+  [[nodiscard]] std::string upbit_ws_url() const;
+  [[nodiscard]] std::string upbit_rest_url() const;
+  [[nodiscard]] const std::string& ca_file() const noexcept;
+
+  // Runs `fn` on the I/O thread and waits for it (tests reading or changing the state).
+  void with_exchange(const std::function<void(Exchange&, SyntheticMarket&)>& fn);
+  // Changes how many book updates per second the market makes (0 pauses it).
+  void set_rate(double updates_per_second);
+  // Closes every websocket now (a fault drill).
+  void drop_websockets();
+  [[nodiscard]] SimSummary summary();
+
+  struct Impl;  // the I/O thread's state (simulator.cpp)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xarb::sim

@@ -1,0 +1,260 @@
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include <simdjson.h>
+
+#include <xarb/exec/signing.hpp>
+#include <xarb/sim/exchange.hpp>
+
+#include "text.hpp"
+
+namespace xarb::sim {
+using namespace text;  // NOLINT(google-build-using-namespace)
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Exchange::Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, double binance_fee_bps,
+                   double upbit_fee_bps, LimitParams limits, FaultParams faults, std::uint64_t seed)
+    : market_(market),
+      accounts_(std::move(accounts)),
+      fee_bps_{binance_fee_bps, upbit_fee_bps},
+      limits_(limits),
+      faults_(faults),
+      rng_(seed ^ 0x5EED5EEDULL) {}
+
+std::int64_t Exchange::now_ms() const { return wall_ms() + faults_.clock_skew_ms; }
+
+int Exchange::find_symbol(Venue v, const std::string& name) const {
+  const auto& specs = market_.specs();
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if ((v == Venue::binance ? specs[i].binance_symbol : specs[i].upbit_market) == name) {
+      return static_cast<int>(i);
+    }
+  }
+  if (v == Venue::upbit && name == "KRW-USDT") return static_cast<int>(specs.size());
+  return -1;
+}
+
+exec::InstrumentRules Exchange::rules(Venue v, std::size_t symbol) const {
+  exec::InstrumentRules r;
+  r.loaded = true;
+  if (v == Venue::binance) {
+    const SymbolSpec& s = market_.specs()[symbol];
+    r.tick = s.binance_tick;
+    r.step = s.step;
+    r.min_qty = s.step;
+    r.max_qty = Decimal::from_mantissa(9'000 * kOne);
+    r.min_price = s.binance_tick;
+    r.max_price = Decimal::from_mantissa(1'000'000 * kOne);
+    r.min_notional = Decimal::from_mantissa(10 * kOne);
+  } else {
+    r.step = Decimal::from_mantissa(1);
+    r.min_notional = Decimal::from_mantissa(exec::kUpbitMinOrderKrw * kOne);
+    if (symbol == market_.specs().size()) {
+      r.tick = Decimal::from_mantissa(kOne / 2);
+    } else {
+      r.krw_table = true;
+    }
+  }
+  return r;
+}
+
+std::string Exchange::exchange_info() const {
+  std::string symbols;
+  for (const SymbolSpec& s : market_.specs()) {
+    if (!symbols.empty()) symbols += ",";
+    const exec::InstrumentRules r = rules(Venue::binance, static_cast<std::size_t>(&s - market_.specs().data()));
+    symbols += R"({"symbol":")" + s.binance_symbol + R"(","status":"TRADING","baseAsset":")" + s.base +
+               R"(","baseAssetPrecision":8,"quoteAsset":"USDT","quotePrecision":8,"quoteAssetPrecision":8,)" +
+               R"("orderTypes":["LIMIT","LIMIT_MAKER","MARKET"],"icebergAllowed":true,"ocoAllowed":false,)" +
+               R"("isSpotTradingAllowed":true,"isMarginTradingAllowed":false,"filters":[)" +
+               R"({"filterType":"PRICE_FILTER","minPrice":")" + dec8(r.min_price.mantissa()) +
+               R"(","maxPrice":")" + dec8(r.max_price.mantissa()) + R"(","tickSize":")" +
+               dec8(r.tick.mantissa()) + R"("},{"filterType":"LOT_SIZE","minQty":")" +
+               dec8(r.min_qty.mantissa()) + R"(","maxQty":")" + dec8(r.max_qty.mantissa()) +
+               R"(","stepSize":")" + dec8(r.step.mantissa()) +
+               R"("},{"filterType":"NOTIONAL","minNotional":")" + dec8(r.min_notional.mantissa()) +
+               R"(","applyMinToMarket":true,"maxNotional":"9000000.00000000","applyMaxToMarket":false,"avgPriceMins":5}],)" +
+               R"("permissions":["SPOT"]})";
+  }
+  return R"({"timezone":"UTC","serverTime":)" + std::to_string(now_ms()) +
+         R"(,"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":)" +
+         std::to_string(limits_.binance_weight_1m) +
+         R"(},{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":)" +
+         std::to_string(limits_.binance_orders_10s) + R"(}],"exchangeFilters":[],"symbols":[)" +
+         symbols + "]}";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+
+bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, HttpResult& error) {
+  Limiter& l = limiters_[std::string(to_string(v)) + ":" + key];
+  const std::int64_t now = wall_ms();
+  if (now < l.blocked_until_ms) {
+    // Still sending after a 429: Binance bans the IP (418); Upbit keeps answering 429.
+    ++stats_.banned;
+    const bool ban = v == Venue::binance;
+    if (ban && !l.banned) {
+      l.banned = true;
+      l.blocked_until_ms = now + limits_.ban_s * 1000;
+    }
+    const std::int64_t wait = (l.blocked_until_ms - now + 999) / 1000;
+    error = v == Venue::binance
+                ? binance_error(ban ? 418 : 429, -1003,
+                                "Way too much request weight used; IP banned until " +
+                                    std::to_string(l.blocked_until_ms) + ".")
+                : upbit_error(429, "too_many_requests", "Too many API requests.");
+    error.headers.emplace_back("Retry-After", std::to_string(wait));
+    return false;
+  }
+  l.banned = false;
+  const auto prune = [now](std::vector<std::int64_t>& times, std::int64_t window) {
+    times.erase(std::remove_if(times.begin(), times.end(),
+                               [&](std::int64_t t) { return t <= now - window; }),
+                times.end());
+  };
+  bool over = false;
+  if (v == Venue::binance) {
+    prune(l.weight_times, 60'000);
+    prune(l.order_times, 10'000);
+    over = static_cast<std::int64_t>(l.weight_times.size()) + weight > limits_.binance_weight_1m ||
+           (order && static_cast<std::int64_t>(l.order_times.size()) + 1 > limits_.binance_orders_10s);
+  } else {
+    prune(l.weight_times, 1'000);
+    over = static_cast<std::int64_t>(l.weight_times.size()) + 1 > limits_.upbit_requests_per_second;
+  }
+  if (over) {
+    ++stats_.rate_limited;
+    l.blocked_until_ms = now + limits_.retry_after_s * 1000;
+    error = v == Venue::binance
+                ? binance_error(429, -1003, "Too many requests; current request has limited.")
+                : upbit_error(429, "too_many_requests", "Too many API requests.");
+    error.headers.emplace_back("Retry-After", std::to_string(limits_.retry_after_s));
+    return false;
+  }
+  for (int i = 0; i < (v == Venue::binance ? weight : 1); ++i) l.weight_times.push_back(now);
+  if (order) l.order_times.push_back(now);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+void Exchange::match(SimOrder& o, AccountSpec& account,
+                     std::vector<std::pair<Venue, std::size_t>>& touched) {
+  const bool fx = o.venue == Venue::upbit && o.symbol == market_.specs().size();
+  SimBook& book = fx ? market_.fx_book() : market_.book(o.venue, o.symbol);
+  const std::string base = fx ? "USDT" : market_.specs()[o.symbol].base;
+  const std::string quote = quote_asset(o.venue);
+  const double fee_rate = fee_bps_[index(o.venue)] * 1e-4;
+  const bool market_order = o.type == "MARKET" || o.type == "market" || o.type == "price" ||
+                            o.type == "best";
+  // What the levels can give within the limit.
+  BookSide& side = o.buy ? book.asks : book.bids;
+  const auto within = [&](std::int64_t p) {
+    return market_order || (o.buy ? p <= o.price : p >= o.price);
+  };
+  std::int64_t want = o.qty;
+  Int128 quote_left = static_cast<Int128>(o.quote_qty) * kOne;  // Upbit "price" buys by KRW
+  const bool by_quote = o.qty == 0 && o.quote_qty > 0;
+  // FOK: all or nothing, decided before touching the book.
+  if (o.tif == "FOK" || o.tif == "fok") {
+    std::int64_t avail = 0;
+    Int128 cost = 0;
+    const auto count = [&](std::int64_t p, std::int64_t q) {
+      if (!within(p)) return false;
+      avail += q;
+      cost += static_cast<Int128>(p) * q;
+      return true;
+    };
+    if (o.buy) {
+      for (auto it = side.begin(); it != side.end() && count(it->first, it->second);) ++it;
+    } else {
+      for (auto it = side.rbegin(); it != side.rend() && count(it->first, it->second);) ++it;
+    }
+    if ((!by_quote && avail < want) || (by_quote && cost < quote_left)) {
+      o.status = "EXPIRED";
+      return;
+    }
+  }
+  // A faulted order fills only part of what it could.
+  if (!by_quote && faults_.partial_share > 0.0 && roll() < faults_.partial_share) {
+    want = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(want) * (0.2 + 0.6 * roll())));
+    const exec::InstrumentRules r = rules(o.venue, o.symbol);
+    if (r.step.mantissa() > 1) want = std::max(r.step.mantissa(), want / r.step.mantissa() * r.step.mantissa());
+    ++stats_.faults;
+  }
+  std::int64_t filled = 0;
+  while ((by_quote ? quote_left > 0 : filled < want) && !side.empty()) {
+    auto it = o.buy ? side.begin() : std::prev(side.end());
+    if (!within(it->first)) break;
+    std::int64_t take = by_quote ? static_cast<std::int64_t>(std::min<Int128>(
+                                       it->second, quote_left / it->first))
+                                 : std::min(it->second, want - filled);
+    if (take <= 0) break;
+    const Int128 notional = static_cast<Int128>(it->first) * take;
+    const auto fee = static_cast<std::int64_t>(std::ceil(static_cast<double>(notional) * fee_rate / kOne));
+    o.trades.push_back({it->first, take, fee});
+    o.notional_e16 += notional;
+    o.fee += fee;
+    filled += take;
+    quote_left -= notional;
+    it->second -= take;
+    if (it->second == 0) side.erase(it);
+  }
+  o.executed = filled;
+  if (filled > 0) {
+    ++book.update_id;
+    touched.emplace_back(o.venue, o.symbol);
+    const auto quote_m = static_cast<std::int64_t>(o.notional_e16 / kOne);
+    std::int64_t& b = account.balances[base];
+    std::int64_t& q = account.balances[quote];
+    if (o.buy) {
+      b += filled;
+      q -= quote_m + o.fee;
+    } else {
+      b -= filled;
+      q += quote_m - o.fee;
+    }
+  }
+  const bool complete = by_quote ? quote_left < static_cast<Int128>(kOne) * kOne / 1000 : filled == o.qty;
+  if (complete && filled > 0) {
+    o.status = "FILLED";
+  } else if (o.tif == "GTC" || (o.venue == Venue::upbit && o.tif.empty() && o.type == "limit")) {
+    o.status = filled > 0 ? "PARTIALLY_FILLED" : "NEW";  // rests (not matched again)
+  } else {
+    o.status = "EXPIRED";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch
+
+HttpResult Exchange::handle(Venue v, const HttpRequest& r,
+                            std::vector<std::pair<Venue, std::size_t>>& touched) {
+  ++stats_.requests;
+  HttpResult result;
+  if (faults_.error_5xx_share > 0.0 && roll() < faults_.error_5xx_share) {
+    ++stats_.faults;
+    result = v == Venue::binance
+                 ? binance_error(503, -1001, "Internal error; unable to process your request. Please try again.")
+                 : upbit_error(503, "server_error", "Service unavailable.");
+  } else {
+    result = v == Venue::binance ? binance(r, touched) : upbit(r, touched);
+  }
+  result.delay_ms += faults_.rest_delay_ms;
+  return result;
+}
+
+}  // namespace xarb::sim

@@ -1,0 +1,732 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <simdjson.h>
+
+#include <xarb/sim/certificate.hpp>
+#include <xarb/sim/simulator.hpp>
+
+#include "text.hpp"
+
+namespace xarb::sim {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+using text::dec8;
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string side_json(const BookSide& side, bool descending, std::size_t limit) {
+  return text::levels(side, descending, limit);
+}
+
+std::string diff_json(const std::vector<std::pair<std::int64_t, std::int64_t>>& d) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i > 0) out += ",";
+    out += "[\"" + dec8(d[i].first) + "\",\"" + dec8(d[i].second) + "\"]";
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string SimSummary::text() const {
+  std::ostringstream out;
+  out << "xarb-sim summary\n"
+      << "  book updates      " << book_updates << "\n"
+      << "  ws messages sent  " << ws_messages << " over " << ws_connections << " connections ("
+      << ws_dropped << " dropped by faults)\n"
+      << "  REST requests     " << http_requests << " (" << exchange.auth_failures
+      << " refused by authentication, " << exchange.rate_limited << " rate limited, "
+      << exchange.banned << " while blocked, " << exchange.faults << " faults injected)\n"
+      << "  orders by outcome";
+  for (const auto& [k, n] : exchange.orders_by_outcome) out << "  " << k << " " << n;
+  out << "\n  balances\n";
+  for (const AccountSpec& a : accounts) {
+    out << "    " << to_string(a.venue) << " " << a.key.substr(0, 4) << "...";
+    for (const auto& [asset, m] : a.balances) out << "  " << asset << " " << dec8(m);
+    out << "\n";
+  }
+  return out.str();
+}
+
+class WsSession;
+
+struct Simulator::Impl {
+  explicit Impl(SimOptions o)
+      : options(std::move(o)),
+        market(options.symbols, options.market),
+        exchange(market, options.accounts, options.binance_fee_bps, options.upbit_fee_bps,
+                 options.limits, options.faults, options.market.seed),
+        tick(io),
+        ping(io),
+        drop(io) {}
+
+  void broadcast(Venue v, std::size_t symbol);
+  void on_tick();
+  void accept(Venue v);
+
+  SimOptions options;
+  net::io_context io{1};
+  ssl::context tls{ssl::context::tls_server};
+  SyntheticMarket market;
+  Exchange exchange;
+  std::unique_ptr<tcp::acceptor> acceptors[kVenueCount];
+  net::steady_timer tick, ping, drop;
+  std::thread thread;
+  std::vector<std::weak_ptr<WsSession>> sessions;
+  std::vector<SimBook> sent_binance;  // each Binance book as last broadcast (diff base)
+  SimSummary counts;
+  std::string ca_file;
+  std::chrono::steady_clock::time_point last_tick;
+  double owed = 0.0;  // book updates due but not yet made
+  std::chrono::steady_clock::time_point stall_until{};
+  std::chrono::steady_clock::time_point next_stall{};
+  std::mt19937_64 fault_rng{0xFA17};
+};
+
+// ---------------------------------------------------------------------------------------------
+// Websocket sessions
+
+class WsSession : public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(Simulator::Impl& m, Stream&& stream, Venue venue)
+      : m_(m), ws_(std::move(stream)), venue_(venue) {}
+
+  void run(http::request<http::string_body> req) {
+    target_ = std::string(req.target());
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.async_accept(req, [self = shared_from_this()](error_code ec) {
+      if (ec) return;
+      self->on_accept();
+    });
+  }
+
+  // Book changed: send what this session's subscriptions want.
+  void on_binance_book(std::size_t i, const std::string& bookticker, const std::string& diff,
+                       const SimBook& book) {
+    const std::string sym = lower(m_.market.specs()[i].binance_symbol);
+    for (const std::string& s : streams_) {
+      if (s.rfind(sym + "@", 0) != 0) continue;
+      const std::string kind = s.substr(sym.size() + 1);
+      std::string payload;
+      if (kind == "bookTicker") {
+        payload = bookticker;
+      } else if (kind == "depth" || kind == "depth@100ms" || kind == "depth@1000ms") {
+        payload = diff;
+      } else if (kind.rfind("depth", 0) == 0) {
+        const std::size_t levels = std::strtoul(kind.c_str() + 5, nullptr, 10);
+        if (levels != 5 && levels != 10 && levels != 20) continue;
+        payload = R"({"lastUpdateId":)" + std::to_string(book.update_id) + R"(,"bids":)" +
+                  side_json(book.bids, true, levels) + R"(,"asks":)" + side_json(book.asks, false, levels) + "}";
+      } else {
+        continue;
+      }
+      send(combined_ ? R"({"stream":")" + s + R"(","data":)" + payload + "}" : payload, false);
+    }
+  }
+
+  void on_upbit_book(std::size_t i, const SimBook& book, bool snapshot) {
+    for (const auto& [code, depth] : codes_) {
+      if (code != i) continue;
+      send(upbit_orderbook(i, book, depth, snapshot), true);
+    }
+  }
+
+  void ping() {
+    if (venue_ != Venue::binance || closed_) return;
+    ws_.async_ping({}, [self = shared_from_this()](error_code) {});
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  [[nodiscard]] Venue venue() const noexcept { return venue_; }
+
+ private:
+  void on_accept() {
+    ++m_.counts.ws_connections;
+    m_.sessions.push_back(weak_from_this());
+    if (venue_ == Venue::binance) {
+      // /ws/<s1>[/<s2>...] raw, or /stream?streams=<s1>/<s2> combined.
+      std::string list;
+      if (target_.rfind("/stream", 0) == 0) {
+        combined_ = true;
+        const auto at = target_.find("streams=");
+        if (at != std::string::npos) list = target_.substr(at + 8);
+      } else if (target_.rfind("/ws/", 0) == 0) {
+        list = target_.substr(4);
+      }
+      std::size_t pos = 0;
+      while (pos < list.size()) {
+        std::size_t slash = list.find('/', pos);
+        if (slash == std::string::npos) slash = list.size();
+        add_stream(list.substr(pos, slash - pos));
+        pos = slash + 1;
+      }
+    }
+    read();
+  }
+
+  void add_stream(const std::string& name) {
+    // Symbols are lowercase; the stream kind keeps its case (bookTicker).
+    const auto at = name.find('@');
+    if (at == std::string::npos) return;
+    streams_.insert(lower(name.substr(0, at)) + name.substr(at));
+  }
+
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) {
+        self->closed_ = true;
+        return;
+      }
+      const std::string msg = beast::buffers_to_string(self->buffer_.data());
+      self->buffer_.consume(self->buffer_.size());
+      self->on_message(msg);
+      if (!self->closed_) self->read();
+    });
+  }
+
+  void on_message(const std::string& msg) {
+    if (venue_ == Venue::binance) {
+      simdjson::dom::parser p;
+      simdjson::dom::element e;
+      std::string_view method;
+      std::int64_t id = 0;
+      if (p.parse(msg).get(e) != simdjson::SUCCESS || e["method"].get(method) != simdjson::SUCCESS) {
+        send(R"({"error":{"code":2,"msg":"Invalid request"}})", false);
+        return;
+      }
+      if (e["id"].get(id) != simdjson::SUCCESS) id = 0;
+      simdjson::dom::array params;
+      if (method == "LIST_SUBSCRIPTIONS") {
+        std::string list;
+        for (const std::string& s : streams_) list += (list.empty() ? "\"" : ",\"") + s + "\"";
+        send(R"({"result":[)" + list + R"(],"id":)" + std::to_string(id) + "}", false);
+        return;
+      }
+      if (e["params"].get(params) == simdjson::SUCCESS) {
+        for (auto v : params) {
+          std::string_view s;
+          if (v.get(s) != simdjson::SUCCESS) continue;
+          if (method == "SUBSCRIBE") add_stream(std::string(s));
+          if (method == "UNSUBSCRIBE") streams_.erase(std::string(s));
+        }
+      }
+      send(R"({"result":null,"id":)" + std::to_string(id) + "}", false);
+      return;
+    }
+    // Upbit.
+    if (msg == "PING") {
+      send(R"({"status":"UP"})", false);
+      return;
+    }
+    simdjson::dom::parser p;
+    simdjson::dom::array arr;
+    if (p.parse(msg).get(arr) != simdjson::SUCCESS) {
+      return fail("WRONG_FORMAT", "요청 포맷이 올바르지 않습니다.");
+    }
+    bool ticket = false, type = false;
+    codes_.clear();
+    simple_ = false;
+    for (auto item : arr) {
+      simdjson::dom::object o;
+      if (item.get(o) != simdjson::SUCCESS) return fail("WRONG_FORMAT", "요청 포맷이 올바르지 않습니다.");
+      std::string_view v;
+      if (o["ticket"].get(v) == simdjson::SUCCESS) ticket = !v.empty();
+      if (o["format"].get(v) == simdjson::SUCCESS) simple_ = v == "SIMPLE";
+      if (o["type"].get(v) == simdjson::SUCCESS) {
+        if (v != "orderbook" && v != "ticker" && v != "trade") return fail("INVALID_PARAM", "type is invalid.");
+        type = true;
+        simdjson::dom::array codes;
+        if (o["codes"].get(codes) != simdjson::SUCCESS) return fail("NO_CODES", "codes 필드가 없습니다.");
+        if (v != "orderbook") continue;
+        for (auto c : codes) {
+          std::string_view code;
+          if (c.get(code) != simdjson::SUCCESS) return fail("INVALID_PARAM", "code is invalid.");
+          std::string name(code);
+          std::size_t depth = 30;
+          if (const auto dot = name.find('.'); dot != std::string::npos) {
+            depth = std::strtoul(name.c_str() + dot + 1, nullptr, 10);
+            name.resize(dot);
+            if (depth != 1 && depth != 5 && depth != 15 && depth != 30) {
+              return fail("INVALID_PARAM", "depth is invalid.");
+            }
+          }
+          const auto& specs = m_.market.specs();
+          std::size_t index = specs.size() + 1;
+          for (std::size_t i = 0; i < specs.size(); ++i) {
+            if (specs[i].upbit_market == name) index = i;
+          }
+          if (name == "KRW-USDT") index = specs.size();
+          if (index > specs.size()) return fail("INVALID_PARAM", "code is invalid: " + name);
+          codes_.emplace_back(index, depth);
+        }
+      }
+    }
+    if (!ticket) return fail("NO_TICKET", "ticket 필드가 없습니다.");
+    if (!type) return fail("NO_TYPE", "type 필드가 없습니다.");
+    if (codes_.empty()) return fail("NO_CODES", "codes 필드가 없습니다.");
+    // A snapshot of each book first, then realtime updates.
+    for (const auto& [i, depth] : codes_) {
+      const SimBook& b = i == m_.market.specs().size() ? m_.market.fx_book()
+                                                       : m_.market.book(Venue::upbit, i);
+      send(upbit_orderbook(i, b, depth, true), true);
+    }
+  }
+
+  void fail(const std::string& name, const std::string& message) {
+    send(R"({"error":{"name":")" + name + R"(","message":")" + message + R"("}})", true);
+    close_after_write_ = true;
+  }
+
+  std::string upbit_orderbook(std::size_t i, const SimBook& b, std::size_t depth, bool snapshot) const {
+    const std::string code = i == m_.market.specs().size() ? "KRW-USDT" : m_.market.specs()[i].upbit_market;
+    std::string units;
+    std::int64_t tas = 0, tbs = 0;
+    auto bit = b.bids.rbegin();
+    auto ait = b.asks.begin();
+    for (std::size_t k = 0; k < depth && bit != b.bids.rend() && ait != b.asks.end(); ++k, ++bit, ++ait) {
+      if (k > 0) units += ",";
+      units += simple_ ? R"({"ap":)" + dec8(ait->first) + R"(,"bp":)" + dec8(bit->first) +
+                             R"(,"as":)" + dec8(ait->second) + R"(,"bs":)" + dec8(bit->second) + "}"
+                       : R"({"ask_price":)" + dec8(ait->first) + R"(,"bid_price":)" + dec8(bit->first) +
+                             R"(,"ask_size":)" + dec8(ait->second) + R"(,"bid_size":)" + dec8(bit->second) + "}";
+      tas += ait->second;
+      tbs += bit->second;
+    }
+    const std::string st = snapshot ? "SNAPSHOT" : "REALTIME";
+    if (simple_) {
+      return R"({"ty":"orderbook","cd":")" + code + R"(","tms":)" + std::to_string(b.time_ms) +
+             R"(,"tas":)" + dec8(tas) + R"(,"tbs":)" + dec8(tbs) + R"(,"obu":[)" + units +
+             R"(],"st":")" + st + R"(","lv":0})";
+    }
+    return R"({"type":"orderbook","code":")" + code + R"(","timestamp":)" + std::to_string(b.time_ms) +
+           R"(,"total_ask_size":)" + dec8(tas) + R"(,"total_bid_size":)" + dec8(tbs) +
+           R"(,"orderbook_units":[)" + units + R"(],"stream_type":")" + st + R"(","level":0})";
+  }
+
+  void send(std::string msg, bool binary) {
+    if (closed_) return;
+    if (queue_.size() > 20'000) {  // a consumer this far behind is dropped, as the venues do
+      close();
+      return;
+    }
+    queue_.push_back({std::move(msg), binary});
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (queue_.empty() || closed_) {
+      writing_ = false;
+      if (close_after_write_ && !closed_) {
+        ws_.async_close(websocket::close_code::policy_error, [self = shared_from_this()](error_code) {
+          self->closed_ = true;
+        });
+      }
+      return;
+    }
+    writing_ = true;
+    ws_.binary(queue_.front().binary);
+    ws_.async_write(net::buffer(queue_.front().text), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) {
+        self->closed_ = true;
+        return;
+      }
+      ++self->m_.counts.ws_messages;
+      self->queue_.pop_front();
+      self->write_next();
+    });
+  }
+
+  struct Out {
+    std::string text;
+    bool binary = false;
+  };
+  Simulator::Impl& m_;
+  websocket::stream<Stream> ws_;
+  Venue venue_;
+  std::string target_;
+  beast::flat_buffer buffer_;
+  std::deque<Out> queue_;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool close_after_write_ = false;
+  bool combined_ = false;
+  std::set<std::string> streams_;
+  std::vector<std::pair<std::size_t, std::size_t>> codes_;  // (book index, depth)
+  bool simple_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP sessions
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(Simulator::Impl& m, tcp::socket socket, Venue venue)
+      : m_(m), stream_(std::move(socket), m.tls), venue_(venue), timer_(m.io) {}
+
+  void run() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
+    stream_.async_handshake(ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
+      if (!ec) self->read();
+    });
+  }
+
+ private:
+  void read() {
+    req_ = {};
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(120));
+    http::async_read(stream_, buffer_, req_, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return;
+      self->on_request();
+    });
+  }
+
+  void on_request() {
+    if (websocket::is_upgrade(req_)) {
+      beast::get_lowest_layer(stream_).expires_never();
+      std::make_shared<WsSession>(m_, std::move(stream_), venue_)->run(std::move(req_));
+      return;
+    }
+    ++m_.counts.http_requests;
+    HttpRequest r;
+    r.method = std::string(req_.method_string());
+    r.target = std::string(req_.target());
+    r.body = req_.body();
+    for (const auto& f : req_) r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
+    std::vector<std::pair<Venue, std::size_t>> touched;
+    HttpResult result = m_.exchange.handle(venue_, r, touched);
+    for (const auto& [v, i] : touched) m_.broadcast(v, i);
+    if (result.drop) {
+      error_code ignored;
+      beast::get_lowest_layer(stream_).socket().close(ignored);
+      return;
+    }
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(result.status), req_.version());
+    res->set(http::field::content_type, "application/json;charset=UTF-8");
+    res->set(http::field::server, "xarb-sim");
+    for (const auto& [k, v] : result.headers) res->set(k, v);
+    res->body() = std::move(result.body);
+    res->keep_alive(req_.keep_alive());
+    res->prepare_payload();
+    if (result.delay_ms > 0) {
+      timer_.expires_after(std::chrono::milliseconds(result.delay_ms));
+      timer_.async_wait([self = shared_from_this(), res](error_code) { self->write(res); });
+    } else {
+      write(res);
+    }
+  }
+
+  void write(const std::shared_ptr<http::response<http::string_body>>& res) {
+    http::async_write(stream_, *res, [self = shared_from_this(), res](error_code ec, std::size_t) {
+      if (ec) return;
+      if (res->keep_alive()) {
+        self->read();
+      } else {
+        self->stream_.async_shutdown([self](error_code) {});
+      }
+    });
+  }
+
+  Simulator::Impl& m_;
+  Stream stream_;
+  Venue venue_;
+  net::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> req_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The market and the broadcast
+
+void Simulator::Impl::broadcast(Venue v, std::size_t i) {
+  ++counts.book_updates;
+  // Drop sessions that have gone.
+  sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
+                                [](const std::weak_ptr<WsSession>& w) { return w.expired(); }),
+                 sessions.end());
+  if (v == Venue::binance) {
+    SimBook& book = market.book(Venue::binance, i);
+    SimBook& sent = sent_binance[i];
+    if (book.update_id == sent.update_id) return;
+    const std::string sym = market.specs()[i].binance_symbol;
+    // One diff from the last broadcast version: U..u covers every change since (continuous).
+    const std::string diff =
+        R"({"e":"depthUpdate","E":)" + std::to_string(exchange.now_ms()) + R"(,"s":")" + sym +
+        R"(","U":)" + std::to_string(sent.update_id + 1) + R"(,"u":)" + std::to_string(book.update_id) +
+        R"(,"b":)" + diff_json(side_diff(sent.bids, book.bids)) + R"(,"a":)" +
+        diff_json(side_diff(sent.asks, book.asks)) + "}";
+    std::string ticker;
+    if (!book.bids.empty() && !book.asks.empty()) {
+      ticker = R"({"u":)" + std::to_string(book.update_id) + R"(,"s":")" + sym + R"(","b":")" +
+               dec8(book.bids.rbegin()->first) + R"(","B":")" + dec8(book.bids.rbegin()->second) +
+               R"(","a":")" + dec8(book.asks.begin()->first) + R"(","A":")" +
+               dec8(book.asks.begin()->second) + R"("})";
+    }
+    sent = book;
+    for (const auto& w : sessions) {
+      if (auto s = w.lock(); s && s->venue() == Venue::binance) s->on_binance_book(i, ticker, diff, book);
+    }
+    return;
+  }
+  const SimBook& book = i == market.specs().size() ? market.fx_book() : market.book(Venue::upbit, i);
+  for (const auto& w : sessions) {
+    if (auto s = w.lock(); s && s->venue() == Venue::upbit) s->on_upbit_book(i, book, false);
+  }
+}
+
+void Simulator::Impl::on_tick() {
+  const auto now = std::chrono::steady_clock::now();
+  const double dt = std::chrono::duration<double>(now - last_tick).count();
+  last_tick = now;
+  const FaultParams& f = exchange.faults();
+  if (f.stall_feed_ms > 0 && now >= next_stall) {
+    stall_until = now + std::chrono::milliseconds(f.stall_feed_ms);
+    next_stall = now + std::chrono::seconds(10);
+  }
+  if (now >= stall_until) {
+    owed += options.updates_per_second * dt;
+    const int n = static_cast<int>(std::min(owed, 10'000.0));
+    owed -= n;
+    for (int k = 0; k < n; ++k) {
+      const BookUpdate u = market.step(dt / std::max(n, 1), wall_ms());
+      broadcast(u.venue, u.symbol);
+    }
+  }
+  if (f.drop_ws_probability > 0.0) {
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    for (const auto& w : sessions) {
+      if (auto s = w.lock(); s && uni(fault_rng) < f.drop_ws_probability * dt) {
+        s->close();
+        ++counts.ws_dropped;
+      }
+    }
+  }
+  tick.expires_after(std::chrono::milliseconds(1));
+  tick.async_wait([this](error_code ec) {
+    if (!ec) on_tick();
+  });
+}
+
+void Simulator::Impl::accept(Venue v) {
+  acceptors[index(v)]->async_accept([this, v](error_code ec, tcp::socket socket) {
+    if (ec) return;
+    std::make_shared<HttpSession>(*this, std::move(socket), v)->run();
+    accept(v);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Simulator::Simulator(SimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Simulator::~Simulator() { stop(); }
+
+void Simulator::start() {
+  Impl& m = *impl_;
+  const Pem pem = make_self_signed_certificate();
+  m.ca_file = m.options.cert_out;
+  if (m.ca_file.empty()) {
+    m.ca_file = (std::filesystem::temp_directory_path() /
+                 ("xarb_sim_ca_" + std::to_string(::getpid()) + "_" +
+                  std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".pem"))
+                    .string();
+  }
+  std::ofstream(m.ca_file) << pem.cert;
+  if (!std::ofstream(m.ca_file, std::ios::app)) {
+    throw std::runtime_error("cannot write the certificate to " + m.ca_file);
+  }
+  m.tls.use_certificate_chain(net::buffer(pem.cert));
+  m.tls.use_private_key(net::buffer(pem.key), ssl::context::pem);
+  const unsigned short ports[kVenueCount] = {m.options.binance_port, m.options.upbit_port};
+  for (const Venue v : {Venue::binance, Venue::upbit}) {
+    const tcp::endpoint loopback(net::ip::make_address("127.0.0.1"), ports[index(v)]);
+    auto a = std::make_unique<tcp::acceptor>(m.io);
+    a->open(loopback.protocol());
+    a->set_option(net::socket_base::reuse_address(true));
+    a->bind(loopback);
+    a->listen();
+    m.acceptors[index(v)] = std::move(a);
+    m.accept(v);
+  }
+  m.market.rebuild_all(wall_ms());
+  m.sent_binance.assign(m.options.symbols.size(), SimBook{});
+  for (std::size_t i = 0; i < m.options.symbols.size(); ++i) {
+    m.sent_binance[i] = m.market.book(Venue::binance, i);
+  }
+  m.last_tick = std::chrono::steady_clock::now();
+  m.next_stall = m.last_tick + std::chrono::seconds(10);
+  m.tick.expires_after(std::chrono::milliseconds(1));
+  m.tick.async_wait([&m](error_code ec) {
+    if (!ec) m.on_tick();
+  });
+  // Binance pings every connection every 20 s.
+  struct Pinger {
+    Impl& m;
+    void operator()(error_code ec) const {
+      if (ec) return;
+      for (const auto& w : m.sessions) {
+        if (auto s = w.lock()) s->ping();
+      }
+      m.ping.expires_after(m.options.binance_ping);
+      m.ping.async_wait(*this);
+    }
+  };
+  m.ping.expires_after(m.options.binance_ping);
+  m.ping.async_wait(Pinger{m});
+  if (m.options.faults.drop_ws_every_s > 0.0) {
+    struct Dropper {
+      Simulator* sim;
+      void operator()(error_code ec) const {
+        if (ec) return;
+        for (const auto& w : sim->impl_->sessions) {
+          if (auto s = w.lock()) {
+            s->close();
+            ++sim->impl_->counts.ws_dropped;
+          }
+        }
+        sim->impl_->drop.expires_after(std::chrono::milliseconds(
+            static_cast<std::int64_t>(sim->impl_->options.faults.drop_ws_every_s * 1000)));
+        sim->impl_->drop.async_wait(*this);
+      }
+    };
+    m.drop.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(m.options.faults.drop_ws_every_s * 1000)));
+    m.drop.async_wait(Dropper{this});
+  }
+  m.thread = std::thread([&m] { m.io.run(); });
+}
+
+void Simulator::stop() {
+  Impl& m = *impl_;
+  if (!m.thread.joinable()) return;
+  net::post(m.io, [&m] {
+    error_code ignored;
+    m.tick.cancel();
+    m.ping.cancel();
+    m.drop.cancel();
+    for (auto& a : m.acceptors) {
+      if (a) a->close(ignored);
+    }
+    for (const auto& w : m.sessions) {
+      if (auto s = w.lock()) s->close();
+    }
+    m.io.stop();
+  });
+  m.thread.join();
+  if (m.options.cert_out.empty()) std::filesystem::remove(m.ca_file);
+}
+
+unsigned short Simulator::binance_port() const noexcept {
+  return impl_->acceptors[0] ? impl_->acceptors[0]->local_endpoint().port() : 0;
+}
+unsigned short Simulator::upbit_port() const noexcept {
+  return impl_->acceptors[1] ? impl_->acceptors[1]->local_endpoint().port() : 0;
+}
+std::string Simulator::binance_ws_url() const { return "wss://127.0.0.1:" + std::to_string(binance_port()); }
+std::string Simulator::binance_rest_url() const { return "https://127.0.0.1:" + std::to_string(binance_port()); }
+std::string Simulator::upbit_ws_url() const {
+  return "wss://127.0.0.1:" + std::to_string(upbit_port()) + "/websocket/v1";
+}
+std::string Simulator::upbit_rest_url() const { return "https://127.0.0.1:" + std::to_string(upbit_port()); }
+const std::string& Simulator::ca_file() const noexcept { return impl_->ca_file; }
+
+void Simulator::with_exchange(const std::function<void(Exchange&, SyntheticMarket&)>& fn) {
+  std::promise<void> done;
+  net::post(impl_->io, [&] {
+    fn(impl_->exchange, impl_->market);
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void Simulator::set_rate(double updates_per_second) {
+  std::promise<void> done;
+  net::post(impl_->io, [&] {
+    impl_->options.updates_per_second = updates_per_second;
+    impl_->owed = 0.0;
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void Simulator::drop_websockets() {
+  std::promise<void> done;
+  net::post(impl_->io, [&] {
+    for (const auto& w : impl_->sessions) {
+      if (auto s = w.lock()) {
+        s->close();
+        ++impl_->counts.ws_dropped;
+      }
+    }
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+SimSummary Simulator::summary() {
+  SimSummary out;
+  const auto fill = [&] {
+    out = impl_->counts;
+    out.exchange = impl_->exchange.stats();
+    out.accounts = impl_->exchange.accounts();
+  };
+  if (impl_->thread.joinable() && !impl_->io.stopped()) {
+    std::promise<void> done;
+    net::post(impl_->io, [&] {
+      fill();
+      done.set_value();
+    });
+    done.get_future().wait();
+  } else {
+    fill();
+  }
+  return out;
+}
+
+}  // namespace xarb::sim

@@ -1,0 +1,602 @@
+// The two REST front ends of the simulator's exchange: Binance's and Upbit's endpoints, their
+// authentication, and their answers in the documented shapes.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include <simdjson.h>
+
+#include <xarb/exec/signing.hpp>
+#include <xarb/sim/exchange.hpp>
+
+#include "text.hpp"
+
+namespace xarb::sim {
+
+using namespace text;  // NOLINT(google-build-using-namespace): this file is the helpers' user
+
+// ---------------------------------------------------------------------------------------------
+// Binance
+
+bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, AccountSpec*& account,
+                            HttpResult& error) {
+  account = nullptr;
+  const std::string key = r.header("x-mbx-apikey");
+  for (AccountSpec& a : accounts_) {
+    if (a.venue == Venue::binance && a.key == key && !key.empty()) account = &a;
+  }
+  if (account == nullptr) {
+    ++stats_.auth_failures;
+    error = binance_error(401, -2015, "Invalid API-key, IP, or permissions for action.");
+    return false;
+  }
+  const auto sig_at = all.rfind("&signature=");
+  const std::string sig = sig_at == std::string::npos ? std::string() : all.substr(sig_at + 11);
+  if (sig.empty()) {
+    ++stats_.auth_failures;
+    error = binance_error(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.");
+    return false;
+  }
+  const exec::Hex256 expected = exec::hmac_sha256_hex(account->secret, all.substr(0, sig_at));
+  if (std::string(expected.data(), expected.size()) != sig) {
+    ++stats_.auth_failures;
+    error = binance_error(400, -1022, "Signature for this request is not valid.");
+    return false;
+  }
+  const auto p = params_of(all);
+  const auto ts = p.find("timestamp");
+  if (ts == p.end()) {
+    ++stats_.auth_failures;
+    error = binance_error(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.");
+    return false;
+  }
+  const std::int64_t server = now_ms();
+  const auto rw = p.find("recvWindow");
+  const std::int64_t window = rw == p.end() ? 5000 : std::min<std::int64_t>(std::stoll(rw->second), 60'000);
+  const std::int64_t t = std::stoll(ts->second);
+  if (t > server + 1000 || server - t > window) {
+    ++stats_.auth_failures;
+    error = binance_error(400, -1021, "Timestamp for this request is outside of the recvWindow.");
+    return false;
+  }
+  return true;
+}
+
+std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
+  const SymbolSpec& s = market_.specs()[o.symbol];
+  std::string out = R"({"symbol":")" + s.binance_symbol + R"(","orderId":)" + o.venue_id +
+                    R"(,"orderListId":-1,"clientOrderId":")" + o.client_id +
+                    R"(","transactTime":)" + std::to_string(o.time_ms) + R"(,"price":")" +
+                    dec8(o.price) + R"(","origQty":")" + dec8(o.qty) + R"(","executedQty":")" +
+                    dec8(o.executed) + R"(","cummulativeQuoteQty":")" +
+                    dec8(static_cast<std::int64_t>(o.notional_e16 / kOne)) + R"(","status":")" +
+                    o.status + R"(","timeInForce":")" + o.tif + R"(","type":")" + o.type +
+                    R"(","side":")" + (o.buy ? "BUY" : "SELL") + R"(","workingTime":)" +
+                    std::to_string(o.time_ms) + R"(,"selfTradePreventionMode":"NONE")";
+  if (full) {
+    out += R"(,"fills":[)";
+    for (std::size_t i = 0; i < o.trades.size(); ++i) {
+      const Trade& t = o.trades[i];
+      if (i > 0) out += ",";
+      out += R"({"price":")" + dec8(t.price) + R"(","qty":")" + dec8(t.qty) +
+             R"(","commission":")" + dec8(t.fee) + R"(","commissionAsset":"USDT","tradeId":)" +
+             std::to_string(o.time_ms % 1'000'000 + static_cast<std::int64_t>(i)) + "}";
+    }
+    out += "]";
+  }
+  return out + "}";
+}
+
+HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched) {
+  const std::string path = r.path();
+  const std::string query = r.query();
+  HttpResult limit_error;
+  const std::string ip_key = "ip";  // public endpoints are limited per IP: one client here
+  if (path == "/api/v3/ping") return answer(200, "{}");
+  if (path == "/api/v3/time") {
+    if (!admit(Venue::binance, ip_key, 1, false, limit_error)) return limit_error;
+    return answer(200, R"({"serverTime":)" + std::to_string(now_ms()) + "}");
+  }
+  if (path == "/api/v3/exchangeInfo") {
+    if (!admit(Venue::binance, ip_key, 20, false, limit_error)) return limit_error;
+    return answer(200, exchange_info());
+  }
+  if (path == "/api/v3/depth") {
+    const auto p = params_of(query);
+    const auto sym = p.find("symbol");
+    const int i = sym == p.end() ? -1 : find_symbol(Venue::binance, sym->second);
+    if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
+    const auto lim = p.find("limit");
+    const std::size_t n = lim == p.end() ? 100 : std::min<std::size_t>(std::stoul(lim->second), 5000);
+    if (!admit(Venue::binance, ip_key, n <= 100 ? 5 : n <= 500 ? 25 : 50, false, limit_error)) {
+      return limit_error;
+    }
+    const SimBook& b = market_.book(Venue::binance, static_cast<std::size_t>(i));
+    return answer(200, R"({"lastUpdateId":)" + std::to_string(b.update_id) + R"(,"bids":)" +
+                           levels(b.bids, true, n) + R"(,"asks":)" + levels(b.asks, false, n) + "}");
+  }
+  // Signed endpoints: parameters in the query string and/or the body.
+  const std::string all = query + r.body;
+  AccountSpec* account = nullptr;
+  HttpResult error;
+  if (!binance_auth(r, all, account, error)) return error;
+  const auto p = params_of(all);
+  const auto get = [&](const char* k) {
+    const auto it = p.find(k);
+    return it == p.end() ? std::string() : it->second;
+  };
+  const bool order_post = path == "/api/v3/order" && r.method == "POST";
+  if (!admit(Venue::binance, account->key, order_post ? 1 : 4, order_post, limit_error)) {
+    return limit_error;
+  }
+  const auto headers = [&](HttpResult& res) {
+    const Limiter& l = limiters_[std::string("binance:") + account->key];
+    res.headers.emplace_back("X-MBX-USED-WEIGHT-1M", std::to_string(l.weight_times.size()));
+    res.headers.emplace_back("X-MBX-ORDER-COUNT-10S", std::to_string(l.order_times.size()));
+    res.headers.emplace_back("X-MBX-ORDER-COUNT-1D", std::to_string(l.order_times.size()));
+    return res;
+  };
+  if (path == "/api/v3/account" && r.method == "GET") {
+    std::string list;
+    for (const auto& [asset, free] : account->balances) {
+      if (!list.empty()) list += ",";
+      list += R"({"asset":")" + asset + R"(","free":")" + dec8(free) + R"(","locked":"0.00000000"})";
+    }
+    HttpResult res = answer(200, R"({"makerCommission":10,"takerCommission":10,"canTrade":true,)"
+                                 R"("canWithdraw":false,"canDeposit":false,"accountType":"SPOT","balances":[)" +
+                                     list + R"(],"permissions":["SPOT"]})");
+    return headers(res);
+  }
+  if (path == "/api/v3/openOrders" && (r.method == "GET" || r.method == "DELETE")) {
+    const std::string symbol = get("symbol");
+    std::string list;
+    for (auto& [k, o] : orders_) {
+      if (o.venue != Venue::binance || o.account != account->key) continue;
+      if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
+      if (!symbol.empty() && market_.specs()[o.symbol].binance_symbol != symbol) continue;
+      if (r.method == "DELETE") o.status = "CANCELED";
+      if (!list.empty()) list += ",";
+      list += binance_order_json(o, false);
+    }
+    HttpResult res = answer(200, "[" + list + "]");
+    return headers(res);
+  }
+  if (path != "/api/v3/order") return binance_error(404, -1000, "Unknown endpoint.");
+  const int i = find_symbol(Venue::binance, get("symbol"));
+  if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
+  if (r.method == "GET" || r.method == "DELETE") {
+    const std::string id = get("origClientOrderId");
+    const auto it = orders_.find("binance:" + account->key + ":" + id);
+    if (it == orders_.end()) {
+      return r.method == "GET" ? binance_error(400, -2013, "Order does not exist.")
+                               : binance_error(400, -2011, "Unknown order sent.");
+    }
+    SimOrder& o = it->second;
+    if (r.method == "DELETE") {
+      if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") {
+        return binance_error(400, -2011, "Unknown order sent.");
+      }
+      o.status = "CANCELED";
+    }
+    HttpResult res = answer(200, binance_order_json(o, false));
+    return headers(res);
+  }
+  if (r.method != "POST") return binance_error(405, -1000, "Method not allowed.");
+  // New order.
+  SimOrder o;
+  o.venue = Venue::binance;
+  o.account = account->key;
+  o.symbol = static_cast<std::size_t>(i);
+  o.client_id = get("newClientOrderId");
+  if (o.client_id.empty()) o.client_id = "sim" + std::to_string(next_order_id_);
+  o.venue_id = std::to_string(next_order_id_++);
+  o.buy = get("side") == "BUY";
+  o.type = get("type");
+  o.tif = get("timeInForce");
+  o.time_ms = now_ms();
+  if (get("side") != "BUY" && get("side") != "SELL") {
+    return binance_error(400, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed.");
+  }
+  if (orders_.contains("binance:" + account->key + ":" + o.client_id)) {
+    return binance_error(400, -2010, "Duplicate order sent.");
+  }
+  const exec::InstrumentRules rules_i = rules(Venue::binance, o.symbol);
+  if (o.type == "LIMIT") {
+    if (o.tif.empty()) return binance_error(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
+    if (!decimal(get("price"), o.price) || !decimal(get("quantity"), o.qty)) {
+      return binance_error(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
+    }
+    switch (exec::check_order(rules_i, Decimal::from_mantissa(o.price), Decimal::from_mantissa(o.qty))) {
+      case exec::RuleViolation::none:
+        break;
+      case exec::RuleViolation::price_tick:
+      case exec::RuleViolation::price_range:
+        return binance_error(400, -1013, "Filter failure: PRICE_FILTER");
+      case exec::RuleViolation::notional_min:
+      case exec::RuleViolation::notional_max:
+        return binance_error(400, -1013, "Filter failure: NOTIONAL");
+      default:
+        return binance_error(400, -1013, "Filter failure: LOT_SIZE");
+    }
+  } else if (o.type == "MARKET") {
+    o.tif = "IOC";
+    if (!decimal(get("quantity"), o.qty)) {
+      if (!decimal(get("quoteOrderQty"), o.quote_qty)) {
+        return binance_error(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
+      }
+    }
+  } else {
+    return binance_error(400, -1116, "Invalid orderType.");
+  }
+  // Balance: a buy needs the quote at the limit (or the book's worst for a market order).
+  const SymbolSpec& spec = market_.specs()[o.symbol];
+  const SimBook& book = market_.book(Venue::binance, o.symbol);
+  const std::int64_t ref = o.type == "LIMIT" ? o.price
+                           : o.buy ? (book.asks.empty() ? 0 : book.asks.rbegin()->first)
+                                   : 0;
+  const bool enough = o.buy ? account->balances["USDT"] >=
+                                  static_cast<std::int64_t>(static_cast<Int128>(ref) * o.qty / kOne +
+                                                            o.quote_qty)
+                            : account->balances[spec.base] >= o.qty;
+  if (!enough || (faults_.reject_share > 0.0 && roll() < faults_.reject_share)) {
+    if (enough) ++stats_.faults;
+    ++stats_.orders_by_outcome["REJECTED"];
+    HttpResult res = binance_error(400, -2010, "Account has insufficient balance for requested action.");
+    return headers(res);
+  }
+  match(o, *account, touched);
+  ++stats_.orders_by_outcome[o.status];
+  const std::string key = "binance:" + account->key + ":" + o.client_id;
+  orders_[key] = o;
+  HttpResult res = answer(200, binance_order_json(o, get("newOrderRespType") != "ACK" &&
+                                                         get("newOrderRespType") != "RESULT"));
+  if (faults_.timeout_share > 0.0 && roll() < faults_.timeout_share) {
+    ++stats_.faults;
+    res.drop = true;  // executed, the answer never comes
+  }
+  return headers(res);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upbit
+
+bool Exchange::upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResult& error) {
+  account = nullptr;
+  const auto fail = [&](const std::string& name, const std::string& msg) {
+    ++stats_.auth_failures;
+    error = upbit_error(401, name, msg);
+    return false;
+  };
+  const std::string auth = r.header("authorization");
+  if (auth.rfind("Bearer ", 0) != 0) return fail("jwt_verification", "Missing or malformed token.");
+  const std::string token = auth.substr(7);
+  const auto d1 = token.find('.'), d2 = token.rfind('.');
+  if (d1 == std::string::npos || d1 == d2) return fail("jwt_verification", "Malformed token.");
+  const std::string header = unb64url(token.substr(0, d1));
+  const std::string payload = unb64url(token.substr(d1 + 1, d2 - d1 - 1));
+  simdjson::dom::parser parser;
+  simdjson::dom::element h, p;
+  std::string_view alg, access, nonce;
+  if (parser.parse(header).get(h) != simdjson::SUCCESS || h["alg"].get(alg) != simdjson::SUCCESS) {
+    return fail("jwt_verification", "Invalid token header.");
+  }
+  const std::string alg_s(alg);
+  simdjson::dom::parser parser2;
+  if (parser2.parse(payload).get(p) != simdjson::SUCCESS ||
+      p["access_key"].get(access) != simdjson::SUCCESS) {
+    return fail("jwt_verification", "Invalid token payload.");
+  }
+  for (AccountSpec& a : accounts_) {
+    if (a.venue == Venue::upbit && a.key == access) account = &a;
+  }
+  if (account == nullptr) return fail("invalid_access_key", "Invalid access key.");
+  const std::string input = token.substr(0, d2);
+  unsigned char mac[64];
+  std::size_t len = 0;
+  if (alg_s == "HS256") {
+    exec::hmac_sha256(account->secret, input, std::span<unsigned char, 32>(mac, 32));
+    len = 32;
+  } else if (alg_s == "HS512") {
+    exec::hmac_sha512(account->secret, input, std::span<unsigned char, 64>(mac, 64));
+    len = 64;
+  } else {
+    return fail("jwt_verification", "Unsupported algorithm.");
+  }
+  if (b64url(std::string(reinterpret_cast<char*>(mac), len)) != token.substr(d2 + 1)) {
+    return fail("jwt_verification", "Token signature does not verify.");
+  }
+  if (p["nonce"].get(nonce) != simdjson::SUCCESS || nonce.empty()) {
+    return fail("jwt_verification", "Missing nonce.");
+  }
+  if (!nonces_.insert(std::string(access) + ":" + std::string(nonce)).second) {
+    return fail("nonce_used", "This nonce was used before.");
+  }
+  // query_hash: SHA-512 of the parameters as key=value&..., query string or JSON body in order.
+  std::string params = url_decode(r.query());
+  if (!r.body.empty()) {
+    simdjson::dom::parser bp;
+    simdjson::dom::object body;
+    if (bp.parse(r.body).get(body) != simdjson::SUCCESS) {
+      return fail("invalid_query_payload", "The body is not a JSON object.");
+    }
+    params.clear();
+    for (auto [k, v] : body) {
+      if (!params.empty()) params += "&";
+      std::string_view sv;
+      params += std::string(k) + "=" +
+                (v.get(sv) == simdjson::SUCCESS ? std::string(sv) : simdjson::minify(v));
+    }
+  }
+  std::string_view hash;
+  const bool has_hash = p["query_hash"].get(hash) == simdjson::SUCCESS;
+  if (params.empty()) {
+    if (has_hash) return fail("invalid_query_payload", "query_hash given without parameters.");
+    return true;
+  }
+  const exec::Hex512 want = exec::sha512_hex(params);
+  if (!has_hash || hash != std::string_view(want.data(), want.size())) {
+    return fail("invalid_query_payload", "query_hash does not match the parameters.");
+  }
+  return true;
+}
+
+std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) const {
+  const bool fx = o.symbol == market_.specs().size();
+  const std::string market = fx ? "KRW-USDT" : market_.specs()[o.symbol].upbit_market;
+  // Upbit states: wait (working), done (fully executed), cancel (the rest cancelled).
+  const std::string state = o.status == "NEW" || o.status == "PARTIALLY_FILLED" ? "wait"
+                            : o.status == "FILLED"                              ? "done"
+                                                                                : "cancel";
+  std::string out = R"({"uuid":")" + o.venue_id + R"(","side":")" + (o.buy ? "bid" : "ask") +
+                    R"(","ord_type":")" + o.type + R"(","price":")" + dec8(o.price) +
+                    R"(","state":")" + state + R"(","market":")" + market +
+                    R"(","created_at":"2026-01-01T00:00:00+09:00","volume":")" + dec8(o.qty) +
+                    R"(","remaining_volume":")" + dec8(std::max<std::int64_t>(o.qty - o.executed, 0)) +
+                    R"(","reserved_fee":"0","remaining_fee":"0","paid_fee":")" + dec8(o.fee) +
+                    R"(","locked":"0","executed_volume":")" + dec8(o.executed) +
+                    R"(","trades_count":)" + std::to_string(o.trades.size()) +
+                    R"(,"identifier":")" + o.client_id + "\"";
+  if (!o.tif.empty()) out += R"(,"time_in_force":")" + o.tif + "\"";
+  if (with_trades) {
+    out += R"(,"trades":[)";
+    for (std::size_t i = 0; i < o.trades.size(); ++i) {
+      const Trade& t = o.trades[i];
+      if (i > 0) out += ",";
+      out += R"({"market":")" + market + R"(","uuid":")" + o.venue_id + "-" + std::to_string(i) +
+             R"(","price":")" + dec8(t.price) + R"(","volume":")" + dec8(t.qty) +
+             R"(","funds":")" + dec8(static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / kOne)) +
+             R"(","side":")" + (o.buy ? "bid" : "ask") + R"("})";
+    }
+    out += "]";
+  }
+  return out + "}";
+}
+
+HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched) {
+  const std::string path = r.path();
+  const auto q = params_of(r.query());
+  HttpResult limit_error;
+  const auto remaining = [&](HttpResult& res, const std::string& group, const std::string& key) {
+    const Limiter& l = limiters_["upbit:" + key];
+    const std::int64_t left = std::max<std::int64_t>(
+        limits_.upbit_requests_per_second - static_cast<std::int64_t>(l.weight_times.size()), 0);
+    res.headers.emplace_back("Remaining-Req", "group=" + group + "; min=1800; sec=" + std::to_string(left));
+    return res;
+  };
+  // Public.
+  if (path == "/v1/market/all") {
+    std::string list;
+    for (const SymbolSpec& s : market_.specs()) {
+      if (!list.empty()) list += ",";
+      list += R"({"market":")" + s.upbit_market + R"(","korean_name":")" + s.base +
+              R"(","english_name":")" + s.base + R"("})";
+    }
+    list += R"(,{"market":"KRW-USDT","korean_name":"테더","english_name":"Tether"})";
+    HttpResult res = answer(200, "[" + list + "]");
+    return remaining(res, "market", "ip");
+  }
+  if (path == "/v1/orderbook" || path == "/v1/orderbook/instruments") {
+    const auto it = q.find("markets");
+    if (it == q.end()) return upbit_error(400, "validation_error", "markets is required.");
+    std::string list;
+    for (const std::string& m : [&] {
+           std::vector<std::string> names;
+           std::size_t pos = 0;
+           while (pos <= it->second.size()) {
+             std::size_t comma = it->second.find(',', pos);
+             if (comma == std::string::npos) comma = it->second.size();
+             names.push_back(it->second.substr(pos, comma - pos));
+             pos = comma + 1;
+           }
+           return names;
+         }()) {
+      const int i = find_symbol(Venue::upbit, m);
+      if (i < 0) return upbit_error(404, "not_found", "Code not found: " + m);
+      const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
+      SimBook& b = fx ? market_.fx_book() : market_.book(Venue::upbit, static_cast<std::size_t>(i));
+      if (!list.empty()) list += ",";
+      if (path == "/v1/orderbook/instruments") {
+        const std::int64_t best = b.bids.empty() ? 0 : b.bids.rbegin()->first;
+        const Decimal tick = fx ? Decimal::from_mantissa(kOne / 2)
+                                : exec::upbit_krw_tick(Decimal::from_mantissa(best));
+        list += R"({"market":")" + m + R"(","quote_currency":"KRW","tick_size":")" +
+                dec8(tick.mantissa()) + R"(","supported_levels":["0"]})";
+        continue;
+      }
+      std::string units;
+      double tas = 0, tbs = 0;
+      auto bit = b.bids.rbegin();
+      auto ait = b.asks.begin();
+      for (int k = 0; k < 30 && bit != b.bids.rend() && ait != b.asks.end(); ++k, ++bit, ++ait) {
+        if (k > 0) units += ",";
+        units += R"({"ask_price":)" + dec8(ait->first) + R"(,"bid_price":)" + dec8(bit->first) +
+                 R"(,"ask_size":)" + dec8(ait->second) + R"(,"bid_size":)" + dec8(bit->second) + "}";
+        tas += static_cast<double>(ait->second) / kOne;
+        tbs += static_cast<double>(bit->second) / kOne;
+      }
+      char totals[96];
+      std::snprintf(totals, sizeof totals, R"("total_ask_size":%.8f,"total_bid_size":%.8f)", tas, tbs);
+      list += R"({"market":")" + m + R"(","timestamp":)" + std::to_string(b.time_ms) + "," + totals +
+              R"(,"orderbook_units":[)" + units + R"(],"level":0})";
+    }
+    HttpResult res = answer(200, "[" + list + "]");
+    return remaining(res, "orderbook", "ip");
+  }
+  // Private.
+  AccountSpec* account = nullptr;
+  HttpResult error;
+  if (!upbit_auth(r, account, error)) return error;
+  const bool order_post = path == "/v1/orders" && r.method == "POST";
+  if (!admit(Venue::upbit, account->key, 1, order_post, limit_error)) return limit_error;
+  const std::string group = order_post ? "order" : "default";
+  if (path == "/v1/accounts") {
+    std::string list;
+    for (const auto& [cur, bal] : account->balances) {
+      if (!list.empty()) list += ",";
+      list += R"({"currency":")" + cur + R"(","balance":")" + dec8(bal) +
+              R"(","locked":"0","avg_buy_price":"0","avg_buy_price_modified":false,"unit_currency":"KRW"})";
+    }
+    HttpResult res = answer(200, "[" + list + "]");
+    return remaining(res, group, account->key);
+  }
+  if (path == "/v1/orders/chance") {
+    const auto it = q.find("market");
+    const int i = it == q.end() ? -1 : find_symbol(Venue::upbit, it->second);
+    if (i < 0) return upbit_error(404, "not_found", "market not found");
+    const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
+    const std::string base = fx ? "USDT" : market_.specs()[static_cast<std::size_t>(i)].base;
+    const double fee = fee_bps_[index(Venue::upbit)] * 1e-4;
+    char fees[64];
+    std::snprintf(fees, sizeof fees, "%.4f", fee);
+    HttpResult res = answer(
+        200, R"({"bid_fee":")" + std::string(fees) + R"(","ask_fee":")" + fees +
+                 R"(","market":{"id":")" + it->second + R"(","name":")" + base +
+                 R"(/KRW","order_types":["limit"],"order_sides":["ask","bid"],"bid":{"currency":"KRW","min_total":"5000"},"ask":{"currency":")" +
+                 base + R"(","min_total":"5000"},"max_total":"1000000000","state":"active"},)" +
+                 R"("bid_account":{"currency":"KRW","balance":")" + dec8(account->balances["KRW"]) +
+                 R"(","locked":"0"},"ask_account":{"currency":")" + base + R"(","balance":")" +
+                 dec8(account->balances[base]) + R"(","locked":"0"}})");
+    return remaining(res, group, account->key);
+  }
+  if (path == "/v1/orders/open") {
+    const auto it = q.find("market");
+    std::string list;
+    for (auto& [k, o] : orders_) {
+      if (o.venue != Venue::upbit || o.account != account->key) continue;
+      if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
+      if (it != q.end() && find_symbol(Venue::upbit, it->second) != static_cast<int>(o.symbol)) continue;
+      if (!list.empty()) list += ",";
+      list += upbit_order_json(o, false);
+    }
+    HttpResult res = answer(200, "[" + list + "]");
+    return remaining(res, group, account->key);
+  }
+  if (path == "/v1/order") {
+    SimOrder* found = nullptr;
+    for (auto& [k, o] : orders_) {
+      if (o.venue != Venue::upbit || o.account != account->key) continue;
+      if ((q.contains("uuid") && o.venue_id == q.at("uuid")) ||
+          (q.contains("identifier") && o.client_id == q.at("identifier"))) {
+        found = &o;
+      }
+    }
+    if (found == nullptr) return upbit_error(404, "order_not_found", "주문을 찾지 못했습니다.");
+    if (r.method == "DELETE") {
+      if (found->status != "NEW" && found->status != "PARTIALLY_FILLED") {
+        return upbit_error(400, "order_not_found", "취소할 수 없는 주문입니다.");
+      }
+      found->status = "CANCELED";
+    }
+    HttpResult res = answer(200, upbit_order_json(*found, r.method == "GET"));
+    return remaining(res, group, account->key);
+  }
+  if (!order_post) return upbit_error(404, "not_found", "Not found.");
+  simdjson::dom::parser bp;
+  simdjson::dom::element body;
+  if (bp.parse(r.body).get(body) != simdjson::SUCCESS) {
+    return upbit_error(400, "validation_error", "The body is not JSON.");
+  }
+  const auto field = [&](const char* k) {
+    std::string_view sv;
+    return body[k].get(sv) == simdjson::SUCCESS ? std::string(sv) : std::string();
+  };
+  SimOrder o;
+  o.venue = Venue::upbit;
+  o.account = account->key;
+  const int i = find_symbol(Venue::upbit, field("market"));
+  if (i < 0) return upbit_error(400, "validation_error", "market is invalid.");
+  o.symbol = static_cast<std::size_t>(i);
+  const std::string side = field("side");
+  if (side != "bid" && side != "ask") return upbit_error(400, "validation_error", "side is invalid.");
+  o.buy = side == "bid";
+  o.type = field("ord_type");
+  o.tif = field("time_in_force");
+  o.client_id = field("identifier");
+  o.time_ms = now_ms();
+  o.venue_id = "sim-" + std::to_string(next_order_id_++) + "-0000-4000-8000-000000000000";
+  if (!o.client_id.empty()) {
+    for (const auto& [k, x] : orders_) {
+      if (x.venue == Venue::upbit && x.account == account->key && x.client_id == o.client_id) {
+        return upbit_error(400, "duplicate_identifier", "identifier is already used.");
+      }
+    }
+  } else {
+    o.client_id = o.venue_id;
+  }
+  const bool fx = o.symbol == market_.specs().size();
+  const std::string base = fx ? "USDT" : market_.specs()[o.symbol].base;
+  const std::string err_side = o.buy ? "bid" : "ask";
+  if (o.type == "limit") {
+    if (!decimal(field("price"), o.price) || !decimal(field("volume"), o.qty)) {
+      return upbit_error(400, "validation_error", "price and volume are required.");
+    }
+    switch (exec::check_order(rules(Venue::upbit, o.symbol), Decimal::from_mantissa(o.price),
+                              Decimal::from_mantissa(o.qty))) {
+      case exec::RuleViolation::none:
+        break;
+      case exec::RuleViolation::notional_min:
+        return upbit_error(400, "under_min_total_" + err_side, "최소주문금액 이상으로 주문해주세요.");
+      default:
+        return upbit_error(400, "invalid_price_" + err_side, "주문 가격 단위를 잘못 입력하셨습니다.");
+    }
+  } else if (o.type == "price" && o.buy) {
+    if (!decimal(field("price"), o.quote_qty)) return upbit_error(400, "validation_error", "price is required.");
+  } else if (o.type == "market" && !o.buy) {
+    if (!decimal(field("volume"), o.qty)) return upbit_error(400, "validation_error", "volume is required.");
+  } else if (o.type == "best") {
+    if (o.tif != "ioc" && o.tif != "fok") return upbit_error(400, "validation_error", "best needs ioc or fok.");
+    if (o.buy ? !decimal(field("price"), o.quote_qty) : !decimal(field("volume"), o.qty)) {
+      return upbit_error(400, "validation_error", "price or volume is required.");
+    }
+  } else {
+    return upbit_error(400, "validation_error", "ord_type is invalid.");
+  }
+  const std::int64_t need = o.buy ? (o.type == "limit" ? static_cast<std::int64_t>(static_cast<Int128>(o.price) * o.qty / kOne)
+                                                       : o.quote_qty)
+                                  : o.qty;
+  const bool enough = account->balances[o.buy ? "KRW" : base] >= need;
+  if (!enough || (faults_.reject_share > 0.0 && roll() < faults_.reject_share)) {
+    if (enough) ++stats_.faults;
+    ++stats_.orders_by_outcome["REJECTED"];
+    return upbit_error(400, "insufficient_funds_" + err_side, "주문가능한 금액이 부족합니다.");
+  }
+  match(o, *account, touched);
+  ++stats_.orders_by_outcome[o.status];
+  orders_["upbit:" + account->key + ":" + o.client_id] = o;
+  // Upbit answers as the order is taken: state wait, nothing executed yet. The result is read
+  // with GET /v1/order.
+  SimOrder taken = o;
+  taken.status = "NEW";
+  taken.executed = 0;
+  taken.fee = 0;
+  taken.trades.clear();
+  HttpResult res = answer(201, upbit_order_json(taken, false));
+  if (faults_.timeout_share > 0.0 && roll() < faults_.timeout_share) {
+    ++stats_.faults;
+    res.drop = true;
+  }
+  return remaining(res, group, account->key);
+}
+
+}  // namespace xarb::sim

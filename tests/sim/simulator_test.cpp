@@ -1,0 +1,294 @@
+// xarb-sim over real sockets: the engine's own feed and venue code against it. Books equal the
+// simulator's; orders fill against its books with fees and balances; tampered requests are
+// refused with the venues' errors; matching (levels, IOC, FOK, balance); faults are survived;
+// the market is deterministic under a seed.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/rest_venue.hpp>
+#include <xarb/feed/feed_stage.hpp>
+#include <xarb/sim/simulator.hpp>
+
+namespace xarb::sim {
+namespace {
+
+using namespace std::chrono_literals;
+
+Decimal d(std::string_view s) {
+  Decimal v;
+  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
+  return v;
+}
+
+SimOptions options() {
+  SimOptions o;
+  SymbolSpec btc;
+  btc.base = "BTC";
+  btc.binance_symbol = "BTCUSDT";
+  btc.upbit_market = "KRW-BTC";
+  btc.price_usdt = 60'000.0;
+  SymbolSpec eth;
+  eth.base = "ETH";
+  eth.binance_symbol = "ETHUSDT";
+  eth.upbit_market = "KRW-ETH";
+  eth.price_usdt = 3'000.0;
+  eth.step = Decimal::from_mantissa(10'000);
+  eth.level_qty = 5.0;
+  o.symbols = {btc, eth};
+  o.market.seed = 7;
+  o.updates_per_second = 400.0;
+  o.accounts = {
+      {Venue::binance, "bkey-0123456789", "bsecret",
+       {{"USDT", 1'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}, {"ETH", 100 * Decimal::kOne}}},
+      {Venue::upbit, "ukey-0123456789", "usecret",
+       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
+  return o;
+}
+
+SymbolMap symbols() {
+  SymbolMap m;
+  EXPECT_EQ(m.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  EXPECT_EQ(m.add("ETH", "KRW-ETH", "ETHUSDT"), Errc::ok);
+  EXPECT_EQ(m.add_fx("KRW-USDT"), Errc::ok);
+  return m;
+}
+
+// The top `n` levels of a simulator book as a snapshot, for comparison with the feed's.
+void expect_same_top(const SimBook& sim, const book::L2Book& ours, const char* what) {
+  BookSnapshot s;
+  ours.publish(s);
+  ASSERT_GT(s.bid_count, 0) << what;
+  auto bit = sim.bids.rbegin();
+  for (std::uint8_t k = 0; k < s.bid_count; ++k, ++bit) {
+    ASSERT_NE(bit, sim.bids.rend()) << what;
+    EXPECT_EQ(s.bids[k].price.mantissa(), bit->first) << what << " bid " << int(k);
+    EXPECT_EQ(s.bids[k].qty.mantissa(), bit->second) << what << " bid " << int(k);
+  }
+  auto ait = sim.asks.begin();
+  for (std::uint8_t k = 0; k < s.ask_count; ++k, ++ait) {
+    ASSERT_NE(ait, sim.asks.end()) << what;
+    EXPECT_EQ(s.asks[k].price.mantissa(), ait->first) << what << " ask " << int(k);
+    EXPECT_EQ(s.asks[k].qty.mantissa(), ait->second) << what << " ask " << int(k);
+  }
+}
+
+class SimulatorTest : public ::testing::Test {
+ protected:
+  SimulatorTest() : sim(options()), map(symbols()) { sim.start(); }
+
+  feed::FeedOptions feed_options() const {
+    feed::FeedOptions f;
+    f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
+    f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
+    f.reconnect_min = 20ms;
+    f.reconnect_max = 200ms;
+    return f;
+  }
+
+  exec::RestVenueOptions venue_options(Venue v, const char* secret = nullptr) const {
+    exec::RestVenueOptions o;
+    o.venue = v;
+    o.rest_url = v == Venue::binance ? sim.binance_rest_url() : sim.upbit_rest_url();
+    o.ca_file = sim.ca_file();
+    o.credentials = v == Venue::binance ? exec::Credentials{"bkey-0123456789", secret ? secret : "bsecret"}
+                                        : exec::Credentials{"ukey-0123456789", secret ? secret : "usecret"};
+    return o;
+  }
+
+  // Runs the feed until both venues' books of every symbol are live, then pauses the market and
+  // lets the feed catch up.
+  void run_feed(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring, std::chrono::milliseconds d) {
+    const auto until = std::chrono::steady_clock::now() + d;
+    BookSnapshot s;
+    while (std::chrono::steady_clock::now() < until) {
+      stage.run_for(2ms);
+      while (ring.try_pop(s)) ++snapshots;
+    }
+  }
+
+  Simulator sim;
+  SymbolMap map;
+  std::uint64_t snapshots = 0;
+};
+
+TEST_F(SimulatorTest, EngineFeedBooksEqualTheSimulatorsBooks) {
+  SpscRing<BookSnapshot> ring(1 << 14);
+  feed::FeedStage stage(feed_options(), map, ring);
+  stage.start();
+  run_feed(stage, ring, 2'500ms);
+  sim.set_rate(0.0);
+  run_feed(stage, ring, 500ms);
+  EXPECT_GT(snapshots, 200u);
+  EXPECT_EQ(stage.parser_stats(Venue::binance).count(feed::MsgKind::dropped), 0u);
+  EXPECT_EQ(stage.parser_stats(Venue::upbit).count(feed::MsgKind::dropped), 0u);
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
+      const book::DiffSyncBook* b = stage.books().diff_book(i);
+      ASSERT_NE(b, nullptr);
+      expect_same_top(m.book(Venue::binance, i), b->book(), "binance");
+      expect_same_top(m.book(Venue::upbit, i), *stage.books().book(Venue::upbit, i), "upbit");
+    }
+    expect_same_top(m.fx_book(), *stage.books().book(Venue::upbit, map.fx()), "krw-usdt");
+  });
+  EXPECT_EQ(stage.books().gaps(), 0u) << "U/u continuous";
+  stage.stop();
+}
+
+TEST_F(SimulatorTest, FeedSurvivesDroppedConnectionsAndResyncs) {
+  SpscRing<BookSnapshot> ring(1 << 14);
+  feed::FeedStage stage(feed_options(), map, ring);
+  stage.start();
+  run_feed(stage, ring, 800ms);
+  sim.drop_websockets();
+  run_feed(stage, ring, 1'500ms);
+  EXPECT_GE(stage.stats(Venue::binance).connects, 2u);
+  EXPECT_GE(stage.stats(Venue::upbit).connects, 2u);
+  sim.set_rate(0.0);
+  run_feed(stage, ring, 500ms);
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(), "binance after drop");
+    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0), "upbit after drop");
+  });
+  stage.stop();
+}
+
+TEST_F(SimulatorTest, BinanceOrdersFillAgainstTheBookWithFeesAndBalances) {
+  sim.set_rate(0.0);
+  exec::RestVenue venue(map, venue_options(Venue::binance));
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  EXPECT_EQ(venue.free_quote(), d("1000000"));
+  EXPECT_EQ(venue.rules(0).tick, d("0.01"));
+  std::int64_t best_ask = 0, second = 0, q1 = 0;
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    auto it = m.book(Venue::binance, 0).asks.begin();
+    best_ask = it->first;
+    q1 = it->second;
+    second = std::next(it)->first;
+  });
+  // Buy more than the best level holds, limit at the second: fills over two levels.
+  exec::OrderRequest o;
+  o.client_id.assign("sim-b-1");
+  o.instrument = 0;
+  o.side = Side::buy;
+  o.price = Decimal::from_mantissa(second);
+  o.qty = Decimal::from_mantissa(q1 + 1'000'000);  // + 0.01
+  exec::OrderStatus s;
+  ASSERT_TRUE(venue.place_blocking(o, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::filled);
+  EXPECT_EQ(s.filled_qty, o.qty);
+  const Int128 notional = static_cast<Int128>(best_ask) * q1 + static_cast<Int128>(second) * 1'000'000;
+  EXPECT_EQ(s.filled_notional_e16, notional);
+  EXPECT_GT(s.fee_quote.mantissa(), 0);
+  // IOC remainder expires: a huge order at the best ask takes what is there.
+  o.client_id.assign("sim-b-2");
+  o.qty = d("10");
+  o.price = Decimal::from_mantissa(best_ask);
+  std::string err2;
+  ASSERT_TRUE(venue.place_blocking(o, s, err2)) << err2;
+  EXPECT_EQ(s.state, OrderState::expired);
+  // FOK: all or nothing.
+  o.client_id.assign("sim-b-3");
+  o.tif = exec::TimeInForce::fok;
+  o.price = Decimal::from_mantissa(second);
+  o.qty = d("10");
+  ASSERT_TRUE(venue.place_blocking(o, s, err2)) << err2;
+  EXPECT_EQ(s.state, OrderState::expired);
+  EXPECT_TRUE(s.filled_qty.is_zero());
+  // The query answers the first order as filled; the balances moved.
+  ASSERT_TRUE(venue.get_blocking(0, ClientOrderId{{'s','i','m','-','b','-','1'}, 7}, s, err2)) << err2;
+  EXPECT_EQ(s.state, OrderState::filled);
+  std::vector<exec::AssetBalance> balances;
+  ASSERT_TRUE(venue.read_balances(balances, err2));
+  bool seen = false;
+  for (const auto& b : balances) {
+    if (b.asset == "BTC") {
+      EXPECT_GT(b.free, d("10"));
+      seen = true;
+    }
+  }
+  EXPECT_TRUE(seen);
+  // Insufficient balance: the venue's -2010.
+  o.client_id.assign("sim-b-4");
+  o.tif = exec::TimeInForce::ioc;
+  o.side = Side::sell;
+  o.qty = d("500");
+  EXPECT_FALSE(venue.place_blocking(o, s, err2));
+  EXPECT_NE(err2.find("-2010"), std::string::npos) << err2;
+}
+
+TEST_F(SimulatorTest, TamperedRequestsAreRefusedWithTheVenuesErrors) {
+  exec::RestVenue binance(map, venue_options(Venue::binance, "wrong"));
+  std::string error;
+  EXPECT_FALSE(binance.start(error));
+  EXPECT_NE(error.find("-1022"), std::string::npos) << error;
+  exec::RestVenue upbit(map, venue_options(Venue::upbit, "wrong"));
+  EXPECT_FALSE(upbit.start(error));
+  EXPECT_NE(error.find("jwt_verification"), std::string::npos) << error;
+  exec::RestVenueOptions o = venue_options(Venue::binance);
+  o.credentials.key = "unknown-key-000";
+  exec::RestVenue nokey(map, o);
+  EXPECT_FALSE(nokey.start(error));
+  EXPECT_NE(error.find("-2015"), std::string::npos) << error;
+  EXPECT_GE(sim.summary().exchange.auth_failures, 3u);
+}
+
+TEST_F(SimulatorTest, UpbitOrderIsTakenThenDoneOnQuery) {
+  sim.set_rate(0.0);
+  exec::RestVenue venue(map, venue_options(Venue::upbit));
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  std::int64_t best_bid = 0;
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) { best_bid = m.book(Venue::upbit, 0).bids.rbegin()->first; });
+  exec::OrderRequest o;
+  o.client_id.assign("sim-u-1");
+  o.instrument = 0;
+  o.side = Side::sell;
+  o.price = Decimal::from_mantissa(best_bid);
+  o.qty = d("0.01");
+  exec::OrderStatus s;
+  ASSERT_TRUE(venue.place_blocking(o, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::acked) << "Upbit answers while the order is taken";
+  ASSERT_TRUE(venue.get_blocking(0, o.client_id, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::filled);
+  EXPECT_EQ(s.avg_price(), Decimal::from_mantissa(best_bid));
+  EXPECT_GT(s.fee_quote.mantissa(), 0);
+  // The identifier is unique forever.
+  EXPECT_FALSE(venue.place_blocking(o, s, error));
+  EXPECT_NE(error.find("duplicate_identifier"), std::string::npos) << error;
+}
+
+TEST(SyntheticMarket, SameSeedSameStream) {
+  SimOptions o = options();
+  SyntheticMarket a(o.symbols, o.market), b(o.symbols, o.market);
+  o.market.seed = 8;
+  SyntheticMarket c(o.symbols, o.market);
+  a.rebuild_all(0);
+  b.rebuild_all(0);
+  c.rebuild_all(0);
+  bool differs = false;
+  for (int k = 0; k < 2'000; ++k) {
+    const BookUpdate ua = a.step(0.01, k);
+    const BookUpdate ub = b.step(0.01, k);
+    (void)c.step(0.01, k);
+    ASSERT_EQ(ua.venue, ub.venue);
+    ASSERT_EQ(ua.symbol, ub.symbol);
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(a.book(Venue::binance, i).bids, b.book(Venue::binance, i).bids);
+    EXPECT_EQ(a.book(Venue::upbit, i).asks, b.book(Venue::upbit, i).asks);
+    differs = differs || a.book(Venue::binance, i).bids != c.book(Venue::binance, i).bids;
+  }
+  EXPECT_TRUE(differs);
+  // The premium stays around its level over time (mean reversion).
+  EXPECT_NEAR(a.premium_bps(0), o.market.premium_bps, 200.0);
+}
+
+}  // namespace
+}  // namespace xarb::sim
