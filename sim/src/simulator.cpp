@@ -102,6 +102,9 @@ struct Simulator::Impl {
 
   void broadcast(Venue v, std::size_t symbol);
   void on_tick();
+  // The control endpoint: GET /sim/summary; GET or POST /sim/faults?name=value&... changes the
+  // injected faults while running.
+  HttpResult control(const HttpRequest& r);
   void accept(Venue v);
 
   SimOptions options;
@@ -440,7 +443,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     r.body = req_.body();
     for (const auto& f : req_) r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
     std::vector<std::pair<Venue, std::size_t>> touched;
-    HttpResult result = m_.exchange.handle(venue_, r, touched);
+    HttpResult result = r.path().rfind("/sim/", 0) == 0 ? m_.control(r)
+                                                        : m_.exchange.handle(venue_, r, touched);
     for (const auto& [v, i] : touched) m_.broadcast(v, i);
     if (result.drop) {
       error_code ignored;
@@ -519,6 +523,65 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
   for (const auto& w : sessions) {
     if (auto s = w.lock(); s && s->venue() == Venue::upbit) s->on_upbit_book(i, book, false);
   }
+}
+
+HttpResult Simulator::Impl::control(const HttpRequest& r) {
+  HttpResult res;
+  if (r.path() == "/sim/summary") {
+    SimSummary s = counts;
+    s.exchange = exchange.stats();
+    s.accounts = exchange.accounts();
+    res.body = s.text();
+    return res;
+  }
+  if (r.path() != "/sim/faults") {
+    res.status = 404;
+    res.body = R"({"error":"unknown control path"})";
+    return res;
+  }
+  FaultParams& f = exchange.faults();
+  const std::map<std::string, double*> doubles = {
+      {"reject_share", &f.reject_share},       {"partial_share", &f.partial_share},
+      {"error_5xx_share", &f.error_5xx_share}, {"timeout_share", &f.timeout_share},
+      {"drop_ws_every_s", &f.drop_ws_every_s}, {"drop_ws_probability", &f.drop_ws_probability}};
+  for (const auto& [k, v] : text::params_of(r.query())) {
+    try {
+      if (const auto it = doubles.find(k); it != doubles.end()) {
+        *it->second = std::stod(v);
+      } else if (k == "rest_delay_ms") {
+        f.rest_delay_ms = std::stoi(v);
+      } else if (k == "stall_feed_ms") {
+        f.stall_feed_ms = std::stoi(v);
+      } else if (k == "clock_skew_ms") {
+        f.clock_skew_ms = std::stoll(v);
+      } else if (k == "drop_ws_now") {
+        for (const auto& w : sessions) {
+          if (auto sess = w.lock()) {
+            sess->close();
+            ++counts.ws_dropped;
+          }
+        }
+      } else {
+        res.status = 400;
+        res.body = R"({"error":"unknown fault )" + k + R"("})";
+        return res;
+      }
+    } catch (const std::exception&) {
+      res.status = 400;
+      res.body = R"({"error":"bad value for )" + k + R"("})";
+      return res;
+    }
+  }
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                R"({"reject_share":%g,"partial_share":%g,"error_5xx_share":%g,"timeout_share":%g,)"
+                R"("rest_delay_ms":%d,"clock_skew_ms":%lld,"drop_ws_every_s":%g,)"
+                R"("drop_ws_probability":%g,"stall_feed_ms":%d})",
+                f.reject_share, f.partial_share, f.error_5xx_share, f.timeout_share, f.rest_delay_ms,
+                static_cast<long long>(f.clock_skew_ms), f.drop_ws_every_s, f.drop_ws_probability,
+                f.stall_feed_ms);
+  res.body = buf;
+  return res;
 }
 
 void Simulator::Impl::on_tick() {
