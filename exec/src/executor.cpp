@@ -355,7 +355,11 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
       below_minimum(long_v, l.order.instrument, gap, l_avg)) {
     dust_.add(long_v, l.order.instrument, gap);
     job.dust += gap;
-    finish(job, retried ? ExecOutcome::partial_hedged : ExecOutcome::success, RefusalReason::none);
+    finish(job,
+           unwound   ? ExecOutcome::rolled_back
+           : retried ? ExecOutcome::partial_hedged
+                     : ExecOutcome::success,
+           RefusalReason::none);
     return;
   }
   // A venue that answered 429 gets nothing until its Retry-After has passed.

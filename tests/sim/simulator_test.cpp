@@ -4,6 +4,9 @@
 // the market is deterministic under a seed.
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/core/clock.hpp>
+#include <xarb/exec/executor.hpp>
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/sim/simulator.hpp>
@@ -43,6 +47,7 @@ SimOptions options() {
   o.symbols = {btc, eth};
   o.market.seed = 7;
   o.updates_per_second = 400.0;
+  o.limits.upbit_requests_per_second = 50;  // the real 8/s would throttle a fast test run
   o.accounts = {
       {Venue::binance, "bkey-0123456789", "bsecret",
        {{"USDT", 1'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}, {"ETH", 100 * Decimal::kOne}}},
@@ -262,6 +267,127 @@ TEST_F(SimulatorTest, UpbitOrderIsTakenThenDoneOnQuery) {
   // The identifier is unique forever.
   EXPECT_FALSE(venue.place_blocking(o, s, error));
   EXPECT_NE(error.find("duplicate_identifier"), std::string::npos) << error;
+}
+
+// Two-leg execution over both simulated venues with faults switched on: answers lost after the
+// order executed, 5xx before it did, partial fills and rejections. Every intent ends in a report;
+// no leg is left unknown; what the reports say filled is what the balances moved by.
+TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
+  exec::RestVenueOptions bo = venue_options(Venue::binance);
+  exec::RestVenueOptions uo = venue_options(Venue::upbit);
+  bo.request_timeout = uo.request_timeout = 300ms;
+  exec::RestVenue binance(map, bo), upbit(map, uo);
+  std::string error;
+  ASSERT_TRUE(binance.start(error)) << error;
+  ASSERT_TRUE(upbit.start(error)) << error;
+  const Decimal btc_b0 = binance.free_base(0), btc_u0 = upbit.free_base(0);
+  sim.set_rate(20.0);
+  sim.with_exchange([](Exchange& x, SyntheticMarket&) {
+    x.faults().error_5xx_share = 0.1;
+    x.faults().timeout_share = 0.1;
+    x.faults().partial_share = 0.2;
+    x.faults().reject_share = 0.05;
+  });
+  exec::ExecParams params;
+  params.run_id = 99;
+  params.query_interval_ns = 20'000'000;
+  exec::TwoLegExecutor exec(map, {&binance, &upbit}, params);
+  std::map<ExecOutcome, int> outcomes;
+  std::int64_t net_b = 0, net_u = 0;
+  for (std::uint64_t k = 1; k <= 12; ++k) {
+    std::int64_t ask_b = 0, bid_u = 0;
+    sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+      ask_b = m.book(Venue::binance, 0).asks.begin()->first;
+      bid_u = m.book(Venue::upbit, 0).bids.rbegin()->first;
+    });
+    OrderIntent in;
+    in.intent_id = k;
+    in.position_id = k;
+    in.deadline_ns = clock::mono_ns() + 2'000'000'000;
+    in.leg(Venue::binance) = {Venue::binance, Side::buy, 0, 0,
+                              Decimal::from_mantissa(ask_b + ask_b / 1000), d("0.01"), {}};
+    in.leg(Venue::upbit) = {Venue::upbit, Side::sell, 0, 0,
+                            Decimal::from_mantissa(bid_u - bid_u / 1000), d("0.01"), {}};
+    ASSERT_TRUE(exec.submit(in, clock::mono_ns()));
+    ExecReport r;
+    const auto until = std::chrono::steady_clock::now() + 15s;
+    bool done = false;
+    while (!done && std::chrono::steady_clock::now() < until) {
+      exec.poll(clock::mono_ns());
+      done = exec.next_report(r);
+      std::this_thread::sleep_for(200us);
+    }
+    ASSERT_TRUE(done) << "intent " << k;
+    ++outcomes[r.outcome];
+    if (std::getenv("XARB_TEST_VERBOSE") != nullptr) {
+      std::printf("intent %llu %s: binance %s %lld-%lld, upbit %s %lld-%lld\n",
+                  static_cast<unsigned long long>(k), std::string(to_string(r.outcome)).c_str(),
+                  std::string(to_string(r.leg(Venue::binance).status)).c_str(),
+                  static_cast<long long>(r.leg(Venue::binance).filled_qty.mantissa()),
+                  static_cast<long long>(r.leg(Venue::binance).unwound_qty.mantissa()),
+                  std::string(to_string(r.leg(Venue::upbit).status)).c_str(),
+                  static_cast<long long>(r.leg(Venue::upbit).filled_qty.mantissa()),
+                  static_cast<long long>(r.leg(Venue::upbit).unwound_qty.mantissa()));
+    }
+    for (const LegReport& leg : r.legs) {
+      EXPECT_NE(leg.state, OrderState::unknown) << "a leg left unresolved in intent " << k;
+    }
+    const LegReport& lb = r.leg(Venue::binance);
+    const LegReport& lu = r.leg(Venue::upbit);
+    net_b += lb.filled_qty.mantissa() - lb.unwound_qty.mantissa();
+    net_u -= lu.filled_qty.mantissa() - lu.unwound_qty.mantissa();
+  }
+  sim.with_exchange([](Exchange& x, SyntheticMarket&) { x.faults() = FaultParams{}; });
+  // The venues' own balances moved by what the reports say.
+  std::vector<exec::AssetBalance> balances;
+  ASSERT_TRUE(binance.read_balances(balances, error)) << error;
+  ASSERT_TRUE(upbit.read_balances(balances, error)) << error;
+  EXPECT_EQ(binance.free_base(0).mantissa() - btc_b0.mantissa(), net_b);
+  EXPECT_EQ(upbit.free_base(0).mantissa() - btc_u0.mantissa(), net_u);
+  EXPECT_GT(sim.summary().exchange.faults, 0u);
+  std::printf("outcomes: success %d partial_hedged %d rolled_back %d failed %d blocked %d; "
+              "queries %llu retries %llu unwinds %llu\n",
+              outcomes[ExecOutcome::success], outcomes[ExecOutcome::partial_hedged],
+              outcomes[ExecOutcome::rolled_back], outcomes[ExecOutcome::failed],
+              outcomes[ExecOutcome::blocked],
+              static_cast<unsigned long long>(exec.stats().queries),
+              static_cast<unsigned long long>(exec.stats().retries),
+              static_cast<unsigned long long>(exec.stats().unwinds));
+}
+
+TEST_F(SimulatorTest, RateLimitAnswers429WithRetryAfterAndTheEngineStopsSending) {
+  sim.set_rate(0.0);
+  sim.with_exchange([](Exchange&, SyntheticMarket&) {});
+  exec::RestVenue venue(map, venue_options(Venue::binance));
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  std::int64_t ask = 0;
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) { ask = m.book(Venue::binance, 0).asks.begin()->first; });
+  // 50 orders per 10 s: the 51st is refused with 429 and Retry-After.
+  int refused = 0;
+  for (int k = 0; k < 51; ++k) {
+    exec::OrderRequest o;
+    o.client_id.assign("rl-" + std::to_string(k));
+    o.instrument = 0;
+    o.side = Side::buy;
+    o.price = Decimal::from_mantissa(ask);
+    o.qty = d("0.001");
+    exec::OrderStatus s;
+    if (!venue.place_blocking(o, s, error)) {
+      ++refused;
+      EXPECT_NE(error.find("HTTP 429"), std::string::npos) << error;
+    }
+  }
+  EXPECT_EQ(refused, 1);
+  EXPECT_GT(venue.budget(clock::mono_ns()).blocked_until_ns, clock::mono_ns());
+  // The engine sends nothing more until Retry-After: never a 418.
+  exec::OrderRequest o;
+  o.client_id.assign("rl-x");
+  o.instrument = 0;
+  o.price = Decimal::from_mantissa(ask);
+  o.qty = d("0.001");
+  EXPECT_FALSE(venue.place(o, {}));
+  EXPECT_EQ(sim.summary().exchange.banned, 0u);
 }
 
 TEST(SyntheticMarket, SameSeedSameStream) {
