@@ -31,20 +31,29 @@ std::vector<std::pair<std::int64_t, std::int64_t>> side_diff(const BookSide& bef
 
 void SyntheticMarket::fill(SimBook& b, double mid, double tick, double half_spread, double qty,
                            std::int64_t step_m, std::int64_t now_ms) {
-  b.bids.clear();
-  b.asks.clear();
+  // The price grid follows the mid; a level that stays on the grid keeps its quantity, except a
+  // couple redrawn per update, as real books change a few levels at a time.
   const double best_bid = std::floor((mid - half_spread) / tick) * tick;
   const double best_ask = std::max(std::ceil((mid + half_spread) / tick) * tick, best_bid + tick);
-  for (int k = 0; k < params_.levels; ++k) {
-    // Deeper levels hold more, with some noise; quantities on the lot step.
+  const auto draw = [&](int k) {
     const double q = qty * (1.0 + 0.35 * k) * (0.7 + 0.6 * uniform_(rng_));
-    const std::int64_t qm = std::max<std::int64_t>(
-        step_m, static_cast<std::int64_t>(q * 1e8) / step_m * step_m);
+    return std::max<std::int64_t>(step_m, static_cast<std::int64_t>(q * 1e8) / step_m * step_m);
+  };
+  const int redraw_bid = static_cast<int>(uniform_(rng_) * params_.levels);
+  const int redraw_ask = static_cast<int>(uniform_(rng_) * params_.levels);
+  BookSide bids, asks;
+  for (int k = 0; k < params_.levels; ++k) {
     const auto bid = static_cast<std::int64_t>(std::llround((best_bid - k * tick) * 1e8));
     const auto ask = static_cast<std::int64_t>(std::llround((best_ask + k * tick) * 1e8));
-    if (bid > 0) b.bids[bid] = qm;
-    b.asks[ask] = qm;
+    if (bid > 0) {
+      const auto it = b.bids.find(bid);
+      bids[bid] = it != b.bids.end() && k != redraw_bid ? it->second : draw(k);
+    }
+    const auto it = b.asks.find(ask);
+    asks[ask] = it != b.asks.end() && k != redraw_ask ? it->second : draw(k);
   }
+  b.bids.swap(bids);
+  b.asks.swap(asks);
   ++b.update_id;
   b.time_ms = now_ms;
 }

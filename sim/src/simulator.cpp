@@ -73,7 +73,8 @@ std::string SimSummary::text() const {
   out << "xarb-sim summary\n"
       << "  book updates      " << book_updates << "\n"
       << "  ws messages sent  " << ws_messages << " over " << ws_connections << " connections ("
-      << ws_dropped << " dropped by faults)\n"
+      << ws_dropped << " dropped by faults; the market waited " << backpressure_ticks
+      << " ms for slow clients)\n"
       << "  REST requests     " << http_requests << " (" << exchange.auth_failures
       << " refused by authentication, " << exchange.rate_limited << " rate limited, "
       << exchange.banned << " while blocked, " << exchange.faults << " faults injected)\n"
@@ -188,6 +189,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   [[nodiscard]] Venue venue() const noexcept { return venue_; }
+  [[nodiscard]] std::size_t backlog() const noexcept { return queue_.size(); }
 
  private:
   void on_accept() {
@@ -593,9 +595,20 @@ void Simulator::Impl::on_tick() {
     stall_until = now + std::chrono::milliseconds(f.stall_feed_ms);
     next_stall = now + std::chrono::seconds(10);
   }
-  if (now >= stall_until) {
-    owed += options.updates_per_second * dt;
-    const int n = static_cast<int>(std::min(owed, 10'000.0));
+  // Backpressure: while a client's socket is behind, the market waits for it rather than drop
+  // messages (the summary counts the ticks it waited).
+  bool behind = false;
+  for (const auto& w : sessions) {
+    if (auto s = w.lock(); s && s->backlog() > 1'000) behind = true;
+  }
+  if (behind) {
+    ++counts.backpressure_ticks;
+    owed = 0.0;
+  } else if (now >= stall_until) {
+    // At most 5 ms worth of updates per tick, so that writes to the sockets interleave with
+    // the market; a rate this thread cannot sustain shows as fewer updates, never as a backlog.
+    owed = std::min(owed + options.updates_per_second * dt, options.updates_per_second * 0.005 + 1.0);
+    const int n = static_cast<int>(owed);
     owed -= n;
     for (int k = 0; k < n; ++k) {
       const BookUpdate u = market.step(dt / std::max(n, 1), wall_ms());

@@ -40,6 +40,7 @@ struct SimSummary {
   std::uint64_t ws_messages = 0;
   std::uint64_t ws_connections = 0;
   std::uint64_t ws_dropped = 0;  // connections closed by a fault
+  std::uint64_t backpressure_ticks = 0;  // 1 ms ticks the market waited for a slow client
   std::uint64_t http_requests = 0;
   ExchangeStats exchange;
   std::vector<AccountSpec> accounts;  // balances at the end
