@@ -105,7 +105,8 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
   if (const toml::table* m = root["market"].as_table()) {
     if (!r.only(*m, "market.", {"seed", "updates_per_second", "levels", "premium_bps",
                                 "premium_reversion", "premium_vol_bps", "jump_probability",
-                                "jump_bps", "price_vol", "fx", "fx_vol", "spread_bps"})) {
+                                "jump_bps", "price_vol", "fx", "fx_vol", "spread_bps", "source",
+                                "replay_file", "replay_speed"})) {
       return false;
     }
     MarketParams& p = out.market;
@@ -124,6 +125,19 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
       return false;
     }
     p.seed = static_cast<std::uint64_t>(seed);
+    std::string source = "synthetic";
+    if (!r.text(*m, "market.", "source", source) ||
+        !r.text(*m, "market.", "replay_file", out.replay_file) ||
+        !r.number(*m, "market.", "replay_speed", out.replay_speed)) {
+      return false;
+    }
+    if (source != "synthetic" && source != "replay") {
+      return r.fail(m->get("source"), "market.source", "must be synthetic or replay");
+    }
+    if (source == "replay" && out.replay_file.empty()) {
+      return r.fail(m->get("source"), "market.replay_file", "is required with source = \"replay\"");
+    }
+    if (source == "synthetic") out.replay_file.clear();
     if (p.levels < 1 || p.levels > 1000) return r.fail(m->get("levels"), "market.levels", "must be 1..1000");
     if (out.updates_per_second < 0) {
       return r.fail(m->get("updates_per_second"), "market.updates_per_second", "must be >= 0");

@@ -14,6 +14,36 @@ SyntheticMarket::SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams par
   }
   for (auto& v : books_) v.resize(specs_.size());
   for (auto& v : previous_) v.resize(specs_.size());
+  replayed_.assign(specs_.size(), false);
+}
+
+void SyntheticMarket::apply_binance(std::size_t i,
+                                    const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
+                                    const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
+                                    std::uint64_t update_id, bool snapshot, std::int64_t now_ms) {
+  replayed_[i] = true;
+  SimBook& b = books_[index(Venue::binance)][i];
+  previous_[index(Venue::binance)][i] = b;
+  if (snapshot) {
+    b.bids.clear();
+    b.asks.clear();
+  }
+  const auto apply = [](BookSide& side, const std::vector<std::pair<std::int64_t, std::int64_t>>& levels) {
+    for (const auto& [p, q] : levels) {
+      if (q == 0) {
+        side.erase(p);
+      } else {
+        side[p] = q;
+      }
+    }
+  };
+  apply(b.bids, bids);
+  apply(b.asks, asks);
+  b.update_id = update_id;
+  b.time_ms = now_ms;
+  if (!b.bids.empty() && !b.asks.empty()) {
+    mid_[i] = static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
+  }
 }
 
 std::vector<std::pair<std::int64_t, std::int64_t>> side_diff(const BookSide& before,
@@ -87,7 +117,7 @@ void SyntheticMarket::rebuild_all(std::int64_t now_ms) {
 BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
   const double sq = std::sqrt(std::max(dt, 0.0));
   for (std::size_t i = 0; i < specs_.size(); ++i) {
-    mid_[i] *= std::exp(params_.price_vol * sq * normal_(rng_));
+    if (!replayed_[i]) mid_[i] *= std::exp(params_.price_vol * sq * normal_(rng_));
     // Ornstein-Uhlenbeck around the level, plus rare jumps either way.
     premium_[i] += params_.premium_reversion * (params_.premium_bps - premium_[i]) * dt +
                    params_.premium_vol_bps * sq * normal_(rng_);
@@ -102,7 +132,8 @@ BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
     rebuild_fx(now_ms);
     return {Venue::upbit, specs_.size()};
   }
-  const Venue v = k % 2 == 0 ? Venue::binance : Venue::upbit;
+  Venue v = k % 2 == 0 ? Venue::binance : Venue::upbit;
+  if (v == Venue::binance && replayed_[k / 2]) v = Venue::upbit;  // the capture drives it
   rebuild(v, k / 2, now_ms);
   return {v, k / 2};
 }

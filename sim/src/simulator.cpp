@@ -24,6 +24,7 @@
 #include <simdjson.h>
 
 #include <xarb/sim/certificate.hpp>
+#include <xarb/sim/replay.hpp>
 #include <xarb/sim/simulator.hpp>
 
 #include "text.hpp"
@@ -125,6 +126,8 @@ struct Simulator::Impl {
   std::chrono::steady_clock::time_point stall_until{};
   std::chrono::steady_clock::time_point next_stall{};
   std::mt19937_64 fault_rng{0xFA17};
+  std::unique_ptr<CaptureReplay> replay;
+  std::chrono::steady_clock::time_point replay_start;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -605,6 +608,12 @@ void Simulator::Impl::on_tick() {
     ++counts.backpressure_ticks;
     owed = 0.0;
   } else if (now >= stall_until) {
+    if (replay) {
+      for (const std::size_t i : replay->advance(std::chrono::duration<double>(now - replay_start).count(),
+                                                 market, wall_ms())) {
+        broadcast(Venue::binance, i);
+      }
+    }
     // At most 5 ms worth of updates per tick, so that writes to the sockets interleave with
     // the market; a rate this thread cannot sustain shows as fewer updates, never as a backlog.
     owed = std::min(owed + options.updates_per_second * dt, options.updates_per_second * 0.005 + 1.0);
@@ -672,6 +681,10 @@ void Simulator::start() {
     m.accept(v);
   }
   m.market.rebuild_all(wall_ms());
+  if (!m.options.replay_file.empty()) {
+    m.replay = std::make_unique<CaptureReplay>(m.options.replay_file, m.options.replay_speed);
+    m.replay_start = std::chrono::steady_clock::now();
+  }
   m.sent_binance.assign(m.options.symbols.size(), SimBook{});
   for (std::size_t i = 0; i < m.options.symbols.size(); ++i) {
     m.sent_binance[i] = m.market.book(Venue::binance, i);

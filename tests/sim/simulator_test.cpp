@@ -390,6 +390,52 @@ TEST_F(SimulatorTest, RateLimitAnswers429WithRetryAfterAndTheEngineStopsSending)
   EXPECT_EQ(sim.summary().exchange.banned, 0u);
 }
 
+// Replay as the market source: the recorded Binance depth of 2021-04-04 drives the simulator's
+// Binance books at 50x; the engine's feed ends with the same books, and Upbit follows the
+// replayed BTC price with the premium.
+TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
+  SimOptions o = options();
+  o.replay_file = std::string(XARB_SHARED_DATA_DIR) +
+                  "/binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl";
+  o.replay_speed = 50.0;
+  o.updates_per_second = 50.0;
+  Simulator sim(o);
+  sim.start();
+  const SymbolMap map = symbols();
+  feed::FeedOptions f;
+  f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
+  f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
+  SpscRing<BookSnapshot> ring(1 << 14);
+  feed::FeedStage stage(f, map, ring);
+  stage.start();
+  BookSnapshot s;
+  const auto until = std::chrono::steady_clock::now() + 3s;  // the capture is 92 s: 1.9 s at 50x
+  while (std::chrono::steady_clock::now() < until) {
+    stage.run_for(2ms);
+    while (ring.try_pop(s)) {
+    }
+  }
+  sim.set_rate(0.0);
+  for (int i = 0; i < 200; ++i) {
+    stage.run_for(2ms);
+    while (ring.try_pop(s)) {
+    }
+  }
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    const SimBook& btc = m.book(Venue::binance, 0);
+    ASSERT_FALSE(btc.bids.empty());
+    const double mid = static_cast<double>(btc.bids.rbegin()->first + btc.asks.begin()->first) / 2e8;
+    EXPECT_GT(mid, 55'000.0) << "BTCUSDT in April 2021";
+    EXPECT_LT(mid, 61'000.0);
+    EXPECT_GT(btc.update_id, 1'000'000u) << "the capture's own update ids";
+    expect_same_top(btc, stage.books().diff_book(0)->book(), "replayed binance BTC");
+    expect_same_top(m.book(Venue::binance, 1), stage.books().diff_book(1)->book(), "replayed binance ETH");
+    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0), "upbit following");
+  });
+  EXPECT_EQ(stage.books().gaps(), 0u);
+  stage.stop();
+}
+
 TEST(SyntheticMarket, SameSeedSameStream) {
   SimOptions o = options();
   SyntheticMarket a(o.symbols, o.market), b(o.symbols, o.market);

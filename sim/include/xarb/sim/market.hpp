@@ -69,6 +69,14 @@ class SyntheticMarket {
   // Rebuilds every book (start-up).
   void rebuild_all(std::int64_t now_ms);
 
+  // Replay: Binance book `symbol` is driven by recorded depth (snapshot or diff) instead of the
+  // model; its mid then drives the symbol's Upbit book. Levels are (price, qty) mantissas, qty 0
+  // removes a level.
+  void apply_binance(std::size_t symbol,
+                     const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
+                     const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
+                     std::uint64_t update_id, bool snapshot, std::int64_t now_ms);
+
   [[nodiscard]] SimBook& book(Venue v, std::size_t symbol) { return books_[index(v)][symbol]; }
   // The book as it was before its last rebuild (for diff streams).
   [[nodiscard]] const SimBook& previous(Venue v, std::size_t symbol) const {
@@ -96,6 +104,7 @@ class SyntheticMarket {
   double fx_;
   std::vector<SimBook> books_[kVenueCount];
   std::vector<SimBook> previous_[kVenueCount];
+  std::vector<bool> replayed_;  // Binance books driven by a capture
   SimBook fx_book_;
   std::size_t next_ = 0;
 };

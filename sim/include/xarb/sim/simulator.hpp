@@ -33,6 +33,10 @@ struct SimOptions {
   unsigned short binance_port = 0;  // 0: any free port
   unsigned short upbit_port = 0;
   std::string cert_out;  // where to write the certificate (PEM), for clients' CA file
+  // Market source: empty = synthetic; else a capture whose Binance depth drives the Binance
+  // books (Upbit books follow with the model's premium), at `replay_speed` x recorded speed.
+  std::string replay_file;
+  double replay_speed = 1.0;
 };
 
 struct SimSummary {
