@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 
@@ -152,6 +153,29 @@ Hex512 Sha512::hex(std::string_view data) noexcept {
   }
   to_hex<64>(digest, out);
   return out;
+}
+
+bool base64url_decode(std::string_view text, std::string& out) {
+  std::string s(text);
+  for (char& c : s) {
+    if (c == '-') {
+      c = '+';
+    } else if (c == '_') {
+      c = '/';
+    } else if (!std::isalnum(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  const std::size_t pad = (4 - s.size() % 4) % 4;
+  if (pad == 3) return false;
+  s.append(pad, '=');
+  out.assign(s.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(s.data()),
+                                static_cast<int>(s.size()));
+  if (n < 0) return false;
+  out.resize(static_cast<std::size_t>(n) - pad);  // EVP_DecodeBlock counts the padding as zeros
+  return true;
 }
 
 UuidSource::Text UuidSource::next() noexcept {

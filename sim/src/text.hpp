@@ -1,17 +1,14 @@
 #pragma once
 
 // Text helpers shared by the simulator's front ends: decimal text, query strings, the venues'
-// error bodies, book levels as JSON, base64url.
+// error bodies, book levels as JSON.
 
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
 
-#include <openssl/evp.h>
-
 #include <xarb/core/decimal.hpp>
-#include <xarb/exec/signing.hpp>
 #include <xarb/sim/exchange.hpp>
 
 namespace xarb::sim::text {
@@ -89,27 +86,5 @@ inline std::string levels(const BookSide& side, bool descending, std::size_t lim
   }
   return out + "]";
 }
-
-inline std::string b64url(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const std::size_t n = exec::base64url(
-      {reinterpret_cast<const unsigned char*>(data.data()), data.size()}, out);
-  out.resize(n);
-  return out;
-}
-
-inline std::string unb64url(std::string s) {
-  for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (s.size() % 4 != 0) s += '=';
-  std::string out(s.size(), '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()),
-                                static_cast<int>(s.size()));
-  if (n < 0) return {};
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '\0') out.pop_back();
-  return out;
-}
-
 
 }  // namespace xarb::sim::text

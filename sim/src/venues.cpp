@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include <xarb/exec/signing.hpp>
+#include <xarb/sim/auth.hpp>
 #include <xarb/sim/exchange.hpp>
 
 #include "text.hpp"
@@ -38,8 +39,7 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
     error = binance_error(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.");
     return false;
   }
-  const exec::Hex256 expected = exec::hmac_sha256_hex(account->secret, all.substr(0, sig_at));
-  if (std::string(expected.data(), expected.size()) != sig) {
+  if (!binance_signature_valid(all, account->secret)) {
     ++stats_.auth_failures;
     error = binance_error(400, -1022, "Signature for this request is not valid.");
     return false;
@@ -263,82 +263,24 @@ HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, 
 
 bool Exchange::upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResult& error) {
   account = nullptr;
-  const auto fail = [&](const std::string& name, const std::string& msg) {
-    ++stats_.auth_failures;
-    error = upbit_error(401, name, msg);
-    return false;
-  };
-  const std::string auth = r.header("authorization");
-  if (auth.rfind("Bearer ", 0) != 0) return fail("jwt_verification", "Missing or malformed token.");
-  const std::string token = auth.substr(7);
-  const auto d1 = token.find('.'), d2 = token.rfind('.');
-  if (d1 == std::string::npos || d1 == d2) return fail("jwt_verification", "Malformed token.");
-  const std::string header = unb64url(token.substr(0, d1));
-  const std::string payload = unb64url(token.substr(d1 + 1, d2 - d1 - 1));
-  simdjson::dom::parser parser;
-  simdjson::dom::element h, p;
-  std::string_view alg, access, nonce;
-  if (parser.parse(header).get(h) != simdjson::SUCCESS || h["alg"].get(alg) != simdjson::SUCCESS) {
-    return fail("jwt_verification", "Invalid token header.");
-  }
-  const std::string alg_s(alg);
-  simdjson::dom::parser parser2;
-  if (parser2.parse(payload).get(p) != simdjson::SUCCESS ||
-      p["access_key"].get(access) != simdjson::SUCCESS) {
-    return fail("jwt_verification", "Invalid token payload.");
-  }
-  for (AccountSpec& a : accounts_) {
-    if (a.venue == Venue::upbit && a.key == access) account = &a;
-  }
-  if (account == nullptr) return fail("invalid_access_key", "Invalid access key.");
-  const std::string input = token.substr(0, d2);
-  unsigned char mac[64];
-  std::size_t len = 0;
-  if (alg_s == "HS256") {
-    exec::hmac_sha256(account->secret, input, std::span<unsigned char, 32>(mac, 32));
-    len = 32;
-  } else if (alg_s == "HS512") {
-    exec::hmac_sha512(account->secret, input, std::span<unsigned char, 64>(mac, 64));
-    len = 64;
-  } else {
-    return fail("jwt_verification", "Unsupported algorithm.");
-  }
-  if (b64url(std::string(reinterpret_cast<char*>(mac), len)) != token.substr(d2 + 1)) {
-    return fail("jwt_verification", "Token signature does not verify.");
-  }
-  if (p["nonce"].get(nonce) != simdjson::SUCCESS || nonce.empty()) {
-    return fail("jwt_verification", "Missing nonce.");
-  }
-  if (!nonces_.insert(std::string(access) + ":" + std::string(nonce)).second) {
-    return fail("nonce_used", "This nonce was used before.");
-  }
-  // query_hash: SHA-512 of the parameters as key=value&..., query string or JSON body in order.
-  std::string params = url_decode(r.query());
-  if (!r.body.empty()) {
-    simdjson::dom::parser bp;
-    simdjson::dom::object body;
-    if (bp.parse(r.body).get(body) != simdjson::SUCCESS) {
-      return fail("invalid_query_payload", "The body is not a JSON object.");
-    }
-    params.clear();
-    for (auto [k, v] : body) {
-      if (!params.empty()) params += "&";
-      std::string_view sv;
-      params += std::string(k) + "=" +
-                (v.get(sv) == simdjson::SUCCESS ? std::string(sv) : simdjson::minify(v));
-    }
-  }
-  std::string_view hash;
-  const bool has_hash = p["query_hash"].get(hash) == simdjson::SUCCESS;
-  if (params.empty()) {
-    if (has_hash) return fail("invalid_query_payload", "query_hash given without parameters.");
-    return true;
-  }
-  const exec::Hex512 want = exec::sha512_hex(params);
-  if (!has_hash || hash != std::string_view(want.data(), want.size())) {
-    return fail("invalid_query_payload", "query_hash does not match the parameters.");
-  }
-  return true;
+  const UpbitAuth auth = verify_upbit(r.header("authorization"), url_decode(r.query()), r.body,
+                                      [&](std::string_view access) {
+                                        for (AccountSpec& a : accounts_) {
+                                          if (a.venue == Venue::upbit && a.key == access) {
+                                            account = &a;
+                                            return a.secret;
+                                          }
+                                        }
+                                        return std::string();
+                                      });
+  std::string name = auth.error;
+  if (name.empty() && !nonces_.insert(auth.access_key + ":" + auth.nonce).second) name = "nonce_used";
+  if (name.empty()) return true;
+  ++stats_.auth_failures;
+  account = nullptr;
+  error = upbit_error(401, name, name == "nonce_used" ? "This nonce was used before."
+                                                      : "The request's authentication failed.");
+  return false;
 }
 
 std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) const {

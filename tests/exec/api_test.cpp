@@ -16,11 +16,7 @@
 namespace xarb::exec {
 namespace {
 
-Decimal d(std::string_view s) {
-  Decimal v;
-  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
-  return v;
-}
+using ::xarb::test::d;
 
 const Credentials kBinanceKeys{"vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
                                "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"};
@@ -31,15 +27,9 @@ RestEndpoint endpoint(const char* url) {
   return e;
 }
 
-std::string unbase64url(std::string s) {
-  for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (s.size() % 4 != 0) s += '=';
-  std::string out(s.size(), '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()),
-                                static_cast<int>(s.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '\0') out.pop_back();
+std::string unbase64url(std::string_view s) {
+  std::string out;
+  EXPECT_TRUE(base64url_decode(s, out)) << s;
   return out;
 }
 

@@ -13,6 +13,8 @@
 #include <xarb/exec/executor.hpp>
 #include <xarb/exec/rest_venue.hpp>
 
+#include "test_support.hpp"
+
 #include "venue_stubs.hpp"
 
 namespace xarb::exec {
@@ -20,11 +22,7 @@ namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 
-Decimal d(std::string_view s) {
-  Decimal v;
-  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
-  return v;
-}
+using ::xarb::test::d;
 
 class RestVenueTest : public ::testing::Test {
  protected:

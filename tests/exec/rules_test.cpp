@@ -12,11 +12,7 @@
 namespace xarb::exec {
 namespace {
 
-Decimal d(std::string_view s) {
-  Decimal v;
-  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
-  return v;
-}
+using ::xarb::test::d;
 
 class RulesTest : public ::testing::Test {
  protected:

@@ -19,19 +19,9 @@ namespace {
 
 std::string text(const auto& arr) { return std::string(arr.data(), arr.size()); }
 
-// Standard base64url decoding, for reading tokens back.
-std::string unbase64url(std::string s) {
-  for (char& c : s) {
-    if (c == '-') c = '+';
-    if (c == '_') c = '/';
-  }
-  while (s.size() % 4 != 0) s += '=';
-  std::string out(s.size(), '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()),
-                                static_cast<int>(s.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '\0') out.pop_back();
+std::string unbase64url(std::string_view s) {
+  std::string out;
+  EXPECT_TRUE(base64url_decode(s, out)) << s;
   return out;
 }
 
@@ -138,6 +128,17 @@ TEST(Signing, UpbitJwtHasTheDocumentedShape) {
   // Too small a buffer: 0, never a truncated token.
   std::array<char, 64> tiny{};
   EXPECT_EQ(upbit_jwt(access, "secret", nonce, query, JwtAlg::hs256, tiny), 0u);
+}
+
+TEST(Signing, Base64urlRoundTripsAndRejectsOtherAlphabets) {
+  for (const std::string text : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\xfd"}) {
+    std::string decoded;
+    ASSERT_TRUE(base64url_decode(b64url(text), decoded)) << text;
+    EXPECT_EQ(decoded, text);
+  }
+  std::string out;
+  EXPECT_FALSE(base64url_decode("ab+c", out)) << "standard base64's alphabet";
+  EXPECT_FALSE(base64url_decode("abcde", out)) << "impossible length";
 }
 
 TEST(Signing, UuidNoncesAreVersion4AndUnique) {

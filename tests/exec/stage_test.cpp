@@ -18,11 +18,7 @@ namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 
-Decimal d(std::string_view s) {
-  Decimal v;
-  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
-  return v;
-}
+using ::xarb::test::d;
 
 struct Fixture {
   Fixture() {

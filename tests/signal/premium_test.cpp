@@ -5,14 +5,12 @@
 
 #include <xarb/signal/premium.hpp>
 
+#include "test_support.hpp"
+
 namespace xarb::signal {
 namespace {
 
-Decimal d(std::string_view s) {
-  Decimal v;
-  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
-  return v;
-}
+using ::xarb::test::d;
 
 BookSnapshot book(Venue venue, std::initializer_list<std::pair<const char*, const char*>> bids,
                   std::initializer_list<std::pair<const char*, const char*>> asks) {

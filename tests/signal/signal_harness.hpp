@@ -17,13 +17,11 @@
 #include <xarb/core/messages.hpp>
 #include <xarb/signal/strategy.hpp>
 
+#include "test_support.hpp"
+
 namespace xarb::signal::test {
 
-inline Decimal d(std::string_view s) {
-  Decimal v;
-  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
-  return v;
-}
+using ::xarb::test::d;
 
 using Levels = std::initializer_list<std::pair<const char*, const char*>>;
 

@@ -19,16 +19,14 @@
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/sim/simulator.hpp>
 
+#include "test_support.hpp"
+
 namespace xarb::sim {
 namespace {
 
 using namespace std::chrono_literals;
 
-Decimal d(std::string_view s) {
-  Decimal v;
-  EXPECT_EQ(Decimal::parse(s, v), Errc::ok) << s;
-  return v;
-}
+using ::xarb::test::d;
 
 SimOptions options() {
   SimOptions o;

@@ -5,10 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <simdjson.h>
+
+#include <xarb/sim/auth.hpp>
 
 #include "test_support.hpp"
 
@@ -19,45 +18,6 @@ std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += "0123456789abcdef"[p[i] >> 4];
-    out += "0123456789abcdef"[p[i] & 15];
-  }
-  return out;
-}
-
-std::string hmac_hex(const EVP_MD* md, const std::string& key, const std::string& data) {
-  unsigned char mac[64];
-  unsigned int len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  return hex(mac, len);
-}
-
-std::string b64url_decode(std::string s) {
-  for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (s.size() % 4 != 0) s += '=';
-  std::string out(s.size(), '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()),
-                                static_cast<int>(s.size()));
-  if (n < 0) return {};
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '\0') out.pop_back();
-  return out;
-}
-
-std::string b64url_encode(const unsigned char* p, std::size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, static_cast<int>(n));
-  out.resize(static_cast<std::size_t>(len));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
 }
 
 std::string param(const std::string& params, const std::string& name) {
@@ -135,9 +95,7 @@ HttpReply BinanceStub::handle(const HttpExchange& ex) {
   }
   // The signature covers the query string followed directly by the body.
   const std::string all = ex.query() + ex.body;
-  const auto sig_at = all.rfind("&signature=");
-  if (sig_at == std::string::npos ||
-      hmac_hex(EVP_sha256(), secret_, all.substr(0, sig_at)) != all.substr(sig_at + 11)) {
+  if (!sim::binance_signature_valid(all, secret_)) {
     ++auth_failures;
     return json(400, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
   }
@@ -234,56 +192,12 @@ void UpbitStub::set_balance(const std::string& currency, const std::string& bala
 }
 
 std::string UpbitStub::verify(const HttpExchange& ex) {
-  const std::string auth = ex.header("authorization");
-  if (auth.rfind("Bearer ", 0) != 0) return "jwt_verification";
-  const std::string token = auth.substr(7);
-  const auto d1 = token.find('.'), d2 = token.rfind('.');
-  if (d1 == std::string::npos || d1 == d2) return "jwt_verification";
-  const std::string header = b64url_decode(token.substr(0, d1));
-  const std::string payload = b64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
-  const EVP_MD* md = header.find("\"HS512\"") != std::string::npos ? EVP_sha512()
-                     : header.find("\"HS256\"") != std::string::npos ? EVP_sha256()
-                                                                     : nullptr;
-  if (md == nullptr) return "jwt_verification";
-  unsigned char mac[64];
-  unsigned int len = 0;
-  const std::string input = token.substr(0, d2);
-  HMAC(md, secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-  if (b64url_encode(mac, len) != token.substr(d2 + 1)) return "jwt_verification";
-  simdjson::dom::parser parser;
-  simdjson::dom::element p;
-  if (parser.parse(payload).get(p) != simdjson::SUCCESS) return "jwt_verification";
-  std::string_view access, nonce;
-  if (p["access_key"].get(access) != simdjson::SUCCESS || access != access_) {
-    return "invalid_access_key";
-  }
-  if (p["nonce"].get(nonce) != simdjson::SUCCESS) return "jwt_verification";
-  {
-    std::lock_guard lock(mutex_);
-    if (!nonces_.insert(std::string(nonce)).second) return "nonce_used";
-  }
-  // The parameters, as key=value&... in the order sent: the query string, or the JSON body.
-  std::string params = ex.query();
-  if (!ex.body.empty()) {
-    simdjson::dom::parser bp;
-    simdjson::dom::object body;
-    if (bp.parse(ex.body).get(body) != simdjson::SUCCESS) return "invalid_query_payload";
-    params.clear();
-    for (auto [k, v] : body) {
-      if (!params.empty()) params += "&";
-      std::string_view sv;
-      params += std::string(k) + "=" +
-                (v.get(sv) == simdjson::SUCCESS ? std::string(sv) : simdjson::minify(v));
-    }
-  }
-  std::string_view hash;
-  const bool has_hash = p["query_hash"].get(hash) == simdjson::SUCCESS;
-  if (params.empty()) return has_hash ? "invalid_query_payload" : "";
-  unsigned char digest[64];
-  SHA512(reinterpret_cast<const unsigned char*>(params.data()), params.size(), digest);
-  if (!has_hash || hash != hex(digest, 64)) return "invalid_query_payload";
-  return {};
+  const sim::UpbitAuth auth = sim::verify_upbit(
+      ex.header("authorization"), ex.query(), ex.body,
+      [this](std::string_view access) { return access == access_ ? secret_ : std::string(); });
+  if (!auth.error.empty()) return auth.error;
+  std::lock_guard lock(mutex_);
+  return nonces_.insert(auth.nonce).second ? std::string() : std::string("nonce_used");
 }
 
 HttpReply UpbitStub::handle(const HttpExchange& ex) {

@@ -28,6 +28,10 @@ using Hex512 = std::array<char, 128>;
 // or 0 when `out` is too small.
 [[nodiscard]] std::size_t base64url(std::span<const unsigned char> data, std::span<char> out) noexcept;
 
+// Decodes unpadded base64url (as in JWTs); false when `text` is not base64url. Allocates (servers
+// and tests use it, not the order path).
+bool base64url_decode(std::string_view text, std::string& out);
+
 // A keyed HMAC that signs many messages: the key is set up once (OpenSSL EVP_MAC), so signing
 // does not allocate or redo the key schedule. Not copyable; one per thread.
 class HmacKey {
