@@ -206,6 +206,7 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
     const Int128 notional = static_cast<Int128>(it->first) * take;
     const auto fee = static_cast<std::int64_t>(std::ceil(static_cast<double>(notional) * fee_rate / kOne));
     o.trades.push_back({it->first, take, fee});
+    add_trade({o.venue, o.symbol, it->first, take, o.buy, now_ms(), 0});
     o.notional_e16 += notional;
     o.fee += fee;
     filled += take;

@@ -6,10 +6,10 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <random>
 #include <thread>
 #include <unistd.h>
 
@@ -103,6 +103,7 @@ struct Simulator::Impl {
         drop(io) {}
 
   void broadcast(Venue v, std::size_t symbol);
+  void publish_trades();
   void on_tick();
   // The control endpoint: GET /sim/summary; GET or POST /sim/faults?name=value&... changes the
   // injected faults while running.
@@ -163,11 +164,29 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         const std::size_t levels = std::strtoul(kind.c_str() + 5, nullptr, 10);
         if (levels != 5 && levels != 10 && levels != 20) continue;
         payload = R"({"lastUpdateId":)" + std::to_string(book.update_id) + R"(,"bids":)" +
-                  side_json(book.bids, true, levels) + R"(,"asks":)" + side_json(book.asks, false, levels) + "}";
+                  side_json(book.bids, true, levels) + R"(,"asks":)" +
+                  side_json(book.asks, false, levels) + "}";
       } else {
         continue;
       }
       send(combined_ ? R"({"stream":")" + s + R"(","data":)" + payload + "}" : payload, false);
+    }
+  }
+
+  void on_trade(const PublicTrade& t, const std::string& binance_trade,
+                const std::string& binance_agg) {
+    if (t.venue == Venue::binance && venue_ == Venue::binance) {
+      const std::string sym = lower(m_.market.specs()[t.symbol].binance_symbol);
+      for (const std::string& s : streams_) {
+        if (s == sym + "@trade" || s == sym + "@aggTrade") {
+          const std::string& payload = s == sym + "@trade" ? binance_trade : binance_agg;
+          send(combined_ ? R"({"stream":")" + s + R"(","data":)" + payload + "}" : payload, false);
+        }
+      }
+    } else if (t.venue == Venue::upbit && venue_ == Venue::upbit) {
+      for (const std::size_t code : trade_codes_) {
+        if (code == t.symbol) send(upbit_trade(t), true);
+      }
     }
   }
 
@@ -245,7 +264,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
       simdjson::dom::element e;
       std::string_view method;
       std::int64_t id = 0;
-      if (p.parse(msg).get(e) != simdjson::SUCCESS || e["method"].get(method) != simdjson::SUCCESS) {
+      if (p.parse(msg).get(e) != simdjson::SUCCESS ||
+          e["method"].get(method) != simdjson::SUCCESS) {
         send(R"({"error":{"code":2,"msg":"Invalid request"}})", false);
         return;
       }
@@ -280,18 +300,34 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     }
     bool ticket = false, type = false;
     codes_.clear();
+    trade_codes_.clear();
     simple_ = false;
     for (auto item : arr) {
       simdjson::dom::object o;
-      if (item.get(o) != simdjson::SUCCESS) return fail("WRONG_FORMAT", "요청 포맷이 올바르지 않습니다.");
+      if (item.get(o) != simdjson::SUCCESS)
+        return fail("WRONG_FORMAT", "요청 포맷이 올바르지 않습니다.");
       std::string_view v;
       if (o["ticket"].get(v) == simdjson::SUCCESS) ticket = !v.empty();
       if (o["format"].get(v) == simdjson::SUCCESS) simple_ = v == "SIMPLE";
       if (o["type"].get(v) == simdjson::SUCCESS) {
-        if (v != "orderbook" && v != "ticker" && v != "trade") return fail("INVALID_PARAM", "type is invalid.");
+        if (v != "orderbook" && v != "ticker" && v != "trade")
+          return fail("INVALID_PARAM", "type is invalid.");
         type = true;
         simdjson::dom::array codes;
-        if (o["codes"].get(codes) != simdjson::SUCCESS) return fail("NO_CODES", "codes 필드가 없습니다.");
+        if (o["codes"].get(codes) != simdjson::SUCCESS)
+          return fail("NO_CODES", "codes 필드가 없습니다.");
+        if (v == "trade") {
+          for (auto c : codes) {
+            std::string_view code;
+            if (c.get(code) != simdjson::SUCCESS) return fail("INVALID_PARAM", "code is invalid.");
+            const auto& specs = m_.market.specs();
+            for (std::size_t i = 0; i < specs.size(); ++i) {
+              if (specs[i].upbit_market == code) trade_codes_.push_back(i);
+            }
+            if (code == "KRW-USDT") trade_codes_.push_back(specs.size());
+          }
+          continue;
+        }
         if (v != "orderbook") continue;
         for (auto c : codes) {
           std::string_view code;
@@ -318,11 +354,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     }
     if (!ticket) return fail("NO_TICKET", "ticket 필드가 없습니다.");
     if (!type) return fail("NO_TYPE", "type 필드가 없습니다.");
-    if (codes_.empty()) return fail("NO_CODES", "codes 필드가 없습니다.");
+    if (codes_.empty() && trade_codes_.empty()) return fail("NO_CODES", "codes 필드가 없습니다.");
     // A snapshot of each book first, then realtime updates.
     for (const auto& [i, depth] : codes_) {
-      const SimBook& b = i == m_.market.specs().size() ? m_.market.fx_book()
-                                                       : m_.market.book(Venue::upbit, i);
+      const SimBook& b =
+          i == m_.market.specs().size() ? m_.market.fx_book() : m_.market.book(Venue::upbit, i);
       send(upbit_orderbook(i, b, depth, true), true);
     }
   }
@@ -332,18 +368,22 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     close_after_write_ = true;
   }
 
-  std::string upbit_orderbook(std::size_t i, const SimBook& b, std::size_t depth, bool snapshot) const {
-    const std::string code = i == m_.market.specs().size() ? "KRW-USDT" : m_.market.specs()[i].upbit_market;
+  std::string upbit_orderbook(std::size_t i, const SimBook& b, std::size_t depth,
+                              bool snapshot) const {
+    const std::string code =
+        i == m_.market.specs().size() ? "KRW-USDT" : m_.market.specs()[i].upbit_market;
     std::string units;
     std::int64_t tas = 0, tbs = 0;
     auto bit = b.bids.rbegin();
     auto ait = b.asks.begin();
-    for (std::size_t k = 0; k < depth && bit != b.bids.rend() && ait != b.asks.end(); ++k, ++bit, ++ait) {
+    for (std::size_t k = 0; k < depth && bit != b.bids.rend() && ait != b.asks.end();
+         ++k, ++bit, ++ait) {
       if (k > 0) units += ",";
       units += simple_ ? R"({"ap":)" + dec8(ait->first) + R"(,"bp":)" + dec8(bit->first) +
                              R"(,"as":)" + dec8(ait->second) + R"(,"bs":)" + dec8(bit->second) + "}"
-                       : R"({"ask_price":)" + dec8(ait->first) + R"(,"bid_price":)" + dec8(bit->first) +
-                             R"(,"ask_size":)" + dec8(ait->second) + R"(,"bid_size":)" + dec8(bit->second) + "}";
+                       : R"({"ask_price":)" + dec8(ait->first) + R"(,"bid_price":)" +
+                             dec8(bit->first) + R"(,"ask_size":)" + dec8(ait->second) +
+                             R"(,"bid_size":)" + dec8(bit->second) + "}";
       tas += ait->second;
       tbs += bit->second;
     }
@@ -353,9 +393,27 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
              R"(,"tas":)" + dec8(tas) + R"(,"tbs":)" + dec8(tbs) + R"(,"obu":[)" + units +
              R"(],"st":")" + st + R"(","lv":0})";
     }
-    return R"({"type":"orderbook","code":")" + code + R"(","timestamp":)" + std::to_string(b.time_ms) +
-           R"(,"total_ask_size":)" + dec8(tas) + R"(,"total_bid_size":)" + dec8(tbs) +
-           R"(,"orderbook_units":[)" + units + R"(],"stream_type":")" + st + R"(","level":0})";
+    return R"({"type":"orderbook","code":")" + code + R"(","timestamp":)" +
+           std::to_string(b.time_ms) + R"(,"total_ask_size":)" + dec8(tas) +
+           R"(,"total_bid_size":)" + dec8(tbs) + R"(,"orderbook_units":[)" + units +
+           R"(],"stream_type":")" + st + R"(","level":0})";
+  }
+
+  std::string upbit_trade(const PublicTrade& t) const {
+    const std::string code = t.symbol == m_.market.specs().size()
+                                 ? "KRW-USDT"
+                                 : m_.market.specs()[t.symbol].upbit_market;
+    const std::string ab = t.buyer_is_taker ? "BID" : "ASK";
+    if (simple_) {
+      return R"({"ty":"trade","cd":")" + code + R"(","tms":)" + std::to_string(t.time_ms) +
+             R"(,"ttms":)" + std::to_string(t.time_ms) + R"(,"tp":)" + dec8(t.price) + R"(,"tv":)" +
+             dec8(t.qty) + R"(,"ab":")" + ab + R"(","sid":)" + std::to_string(t.id) +
+             R"(,"st":"REALTIME"})";
+    }
+    return R"({"type":"trade","code":")" + code + R"(","timestamp":)" + std::to_string(t.time_ms) +
+           R"(,"trade_timestamp":)" + std::to_string(t.time_ms) + R"(,"trade_price":)" +
+           dec8(t.price) + R"(,"trade_volume":)" + dec8(t.qty) + R"(,"ask_bid":")" + ab +
+           R"(","sequential_id":)" + std::to_string(t.id) + R"(,"stream_type":"REALTIME"})";
   }
 
   void send(std::string msg, bool binary) {
@@ -372,23 +430,23 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     if (queue_.empty() || closed_) {
       writing_ = false;
       if (close_after_write_ && !closed_) {
-        ws_.async_close(websocket::close_code::policy_error, [self = shared_from_this()](error_code) {
-          self->closed_ = true;
-        });
+        ws_.async_close(websocket::close_code::policy_error,
+                        [self = shared_from_this()](error_code) { self->closed_ = true; });
       }
       return;
     }
     writing_ = true;
     ws_.binary(queue_.front().binary);
-    ws_.async_write(net::buffer(queue_.front().text), [self = shared_from_this()](error_code ec, std::size_t) {
-      if (ec) {
-        self->closed_ = true;
-        return;
-      }
-      ++self->m_.counts.ws_messages;
-      self->queue_.pop_front();
-      self->write_next();
-    });
+    ws_.async_write(net::buffer(queue_.front().text),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      if (ec) {
+                        self->closed_ = true;
+                        return;
+                      }
+                      ++self->m_.counts.ws_messages;
+                      self->queue_.pop_front();
+                      self->write_next();
+                    });
   }
 
   struct Out {
@@ -407,6 +465,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool combined_ = false;
   std::set<std::string> streams_;
   std::vector<std::pair<std::size_t, std::size_t>> codes_;  // (book index, depth)
+  std::vector<std::size_t> trade_codes_;                    // Upbit trade subscriptions
   bool simple_ = false;
 };
 
@@ -429,10 +488,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void read() {
     req_ = {};
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(120));
-    http::async_read(stream_, buffer_, req_, [self = shared_from_this()](error_code ec, std::size_t) {
-      if (ec) return;
-      self->on_request();
-    });
+    http::async_read(stream_, buffer_, req_,
+                     [self = shared_from_this()](error_code ec, std::size_t) {
+                       if (ec) return;
+                       self->on_request();
+                     });
   }
 
   void on_request() {
@@ -446,11 +506,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     r.method = std::string(req_.method_string());
     r.target = std::string(req_.target());
     r.body = req_.body();
-    for (const auto& f : req_) r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
+    for (const auto& f : req_)
+      r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
     std::vector<std::pair<Venue, std::size_t>> touched;
-    HttpResult result = r.path().rfind("/sim/", 0) == 0 ? m_.control(r)
-                                                        : m_.exchange.handle(venue_, r, touched);
+    HttpResult result =
+        r.path().rfind("/sim/", 0) == 0 ? m_.control(r) : m_.exchange.handle(venue_, r, touched);
     for (const auto& [v, i] : touched) m_.broadcast(v, i);
+    m_.publish_trades();
     if (result.drop) {
       error_code ignored;
       beast::get_lowest_layer(stream_).socket().close(ignored);
@@ -506,11 +568,11 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
     if (book.update_id == sent.update_id) return;
     const std::string sym = market.specs()[i].binance_symbol;
     // One diff from the last broadcast version: U..u covers every change since (continuous).
-    const std::string diff =
-        R"({"e":"depthUpdate","E":)" + std::to_string(exchange.now_ms()) + R"(,"s":")" + sym +
-        R"(","U":)" + std::to_string(sent.update_id + 1) + R"(,"u":)" + std::to_string(book.update_id) +
-        R"(,"b":)" + diff_json(side_diff(sent.bids, book.bids)) + R"(,"a":)" +
-        diff_json(side_diff(sent.asks, book.asks)) + "}";
+    const std::string diff = R"({"e":"depthUpdate","E":)" + std::to_string(exchange.now_ms()) +
+                             R"(,"s":")" + sym + R"(","U":)" + std::to_string(sent.update_id + 1) +
+                             R"(,"u":)" + std::to_string(book.update_id) + R"(,"b":)" +
+                             diff_json(side_diff(sent.bids, book.bids)) + R"(,"a":)" +
+                             diff_json(side_diff(sent.asks, book.asks)) + "}";
     std::string ticker;
     if (!book.bids.empty() && !book.asks.empty()) {
       ticker = R"({"u":)" + std::to_string(book.update_id) + R"(,"s":")" + sym + R"(","b":")" +
@@ -520,11 +582,13 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
     }
     sent = book;
     for (const auto& w : sessions) {
-      if (auto s = w.lock(); s && s->venue() == Venue::binance) s->on_binance_book(i, ticker, diff, book);
+      if (auto s = w.lock(); s && s->venue() == Venue::binance)
+        s->on_binance_book(i, ticker, diff, book);
     }
     return;
   }
-  const SimBook& book = i == market.specs().size() ? market.fx_book() : market.book(Venue::upbit, i);
+  const SimBook& book =
+      i == market.specs().size() ? market.fx_book() : market.book(Venue::upbit, i);
   for (const auto& w : sessions) {
     if (auto s = w.lock(); s && s->venue() == Venue::upbit) s->on_upbit_book(i, book, false);
   }
@@ -582,11 +646,32 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
                 R"({"reject_share":%g,"partial_share":%g,"error_5xx_share":%g,"timeout_share":%g,)"
                 R"("rest_delay_ms":%d,"clock_skew_ms":%lld,"drop_ws_every_s":%g,)"
                 R"("drop_ws_probability":%g,"stall_feed_ms":%d})",
-                f.reject_share, f.partial_share, f.error_5xx_share, f.timeout_share, f.rest_delay_ms,
-                static_cast<long long>(f.clock_skew_ms), f.drop_ws_every_s, f.drop_ws_probability,
-                f.stall_feed_ms);
+                f.reject_share, f.partial_share, f.error_5xx_share, f.timeout_share,
+                f.rest_delay_ms, static_cast<long long>(f.clock_skew_ms), f.drop_ws_every_s,
+                f.drop_ws_probability, f.stall_feed_ms);
   res.body = buf;
   return res;
+}
+
+void Simulator::Impl::publish_trades() {
+  for (const PublicTrade& t : exchange.take_trades()) {
+    std::string trade, agg;
+    if (t.venue == Venue::binance) {
+      const std::string sym = market.specs()[t.symbol].binance_symbol;
+      trade = R"({"e":"trade","E":)" + std::to_string(t.time_ms) + R"(,"s":")" + sym + R"(","t":)" +
+              std::to_string(t.id) + R"(,"p":")" + dec8(t.price) + R"(","q":")" + dec8(t.qty) +
+              R"(","T":)" + std::to_string(t.time_ms) + R"(,"m":)" +
+              (t.buyer_is_taker ? "false" : "true") + R"(,"M":true})";
+      agg = R"({"e":"aggTrade","E":)" + std::to_string(t.time_ms) + R"(,"s":")" + sym +
+            R"(","a":)" + std::to_string(t.id) + R"(,"p":")" + dec8(t.price) + R"(","q":")" +
+            dec8(t.qty) + R"(","f":)" + std::to_string(t.id) + R"(,"l":)" + std::to_string(t.id) +
+            R"(,"T":)" + std::to_string(t.time_ms) + R"(,"m":)" +
+            (t.buyer_is_taker ? "false" : "true") + R"(,"M":true})";
+    }
+    for (const auto& w : sessions) {
+      if (auto s = w.lock()) s->on_trade(t, trade, agg);
+    }
+  }
 }
 
 void Simulator::Impl::on_tick() {
@@ -609,20 +694,38 @@ void Simulator::Impl::on_tick() {
     owed = 0.0;
   } else if (now >= stall_until) {
     if (replay) {
-      for (const std::size_t i : replay->advance(std::chrono::duration<double>(now - replay_start).count(),
-                                                 market, wall_ms())) {
+      for (const std::size_t i : replay->advance(
+               std::chrono::duration<double>(now - replay_start).count(), market, wall_ms())) {
         broadcast(Venue::binance, i);
       }
     }
     // At most 5 ms worth of updates per tick, so that writes to the sockets interleave with
     // the market; a rate this thread cannot sustain shows as fewer updates, never as a backlog.
-    owed = std::min(owed + options.updates_per_second * dt, options.updates_per_second * 0.005 + 1.0);
+    owed =
+        std::min(owed + options.updates_per_second * dt, options.updates_per_second * 0.005 + 1.0);
     const int n = static_cast<int>(owed);
     owed -= n;
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
     for (int k = 0; k < n; ++k) {
       const BookUpdate u = market.step(dt / std::max(n, 1), wall_ms());
       broadcast(u.venue, u.symbol);
+      // The market's own trades: now and then a small one at the touch (streams stay lively
+      // without orders; they do not consume the books).
+      if (u.symbol < market.specs().size() && uni(fault_rng) < 0.2) {
+        const SimBook& b = market.book(u.venue, u.symbol);
+        const bool buy = uni(fault_rng) < 0.5;
+        if (!b.bids.empty() && !b.asks.empty()) {
+          const std::int64_t step =
+              u.venue == Venue::binance ? market.specs()[u.symbol].step.mantissa() : 1;
+          const std::int64_t qty = std::max<std::int64_t>(
+              step, static_cast<std::int64_t>(uni(fault_rng) * 1e6) / step * step);
+          exchange.add_trade({u.venue, u.symbol,
+                              buy ? b.asks.begin()->first : b.bids.rbegin()->first, qty, buy,
+                              wall_ms(), 0});
+        }
+      }
     }
+    publish_trades();
   }
   if (f.drop_ws_probability > 0.0) {
     std::uniform_real_distribution<double> uni(0.0, 1.0);
@@ -725,7 +828,8 @@ void Simulator::start() {
         sim->impl_->drop.async_wait(*this);
       }
     };
-    m.drop.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(m.options.faults.drop_ws_every_s * 1000)));
+    m.drop.expires_after(std::chrono::milliseconds(
+        static_cast<std::int64_t>(m.options.faults.drop_ws_every_s * 1000)));
     m.drop.async_wait(Dropper{this});
   }
   m.thread = std::thread([&m] { m.io.run(); });
@@ -757,12 +861,18 @@ unsigned short Simulator::binance_port() const noexcept {
 unsigned short Simulator::upbit_port() const noexcept {
   return impl_->acceptors[1] ? impl_->acceptors[1]->local_endpoint().port() : 0;
 }
-std::string Simulator::binance_ws_url() const { return "wss://127.0.0.1:" + std::to_string(binance_port()); }
-std::string Simulator::binance_rest_url() const { return "https://127.0.0.1:" + std::to_string(binance_port()); }
+std::string Simulator::binance_ws_url() const {
+  return "wss://127.0.0.1:" + std::to_string(binance_port());
+}
+std::string Simulator::binance_rest_url() const {
+  return "https://127.0.0.1:" + std::to_string(binance_port());
+}
 std::string Simulator::upbit_ws_url() const {
   return "wss://127.0.0.1:" + std::to_string(upbit_port()) + "/websocket/v1";
 }
-std::string Simulator::upbit_rest_url() const { return "https://127.0.0.1:" + std::to_string(upbit_port()); }
+std::string Simulator::upbit_rest_url() const {
+  return "https://127.0.0.1:" + std::to_string(upbit_port());
+}
 const std::string& Simulator::ca_file() const noexcept { return impl_->ca_file; }
 
 void Simulator::with_exchange(const std::function<void(Exchange&, SyntheticMarket&)>& fn) {

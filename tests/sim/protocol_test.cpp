@@ -147,5 +147,30 @@ TEST_F(ProtocolTest, UpbitSubscriptionFormatsDepthPingAndErrors) {
   EXPECT_TRUE(bad.closed_by_server());
 }
 
+TEST_F(ProtocolTest, TradeStreamsOnBothVenues) {
+  Client b(sim.ca_file(), sim.binance_port(), "/stream?streams=btcusdt@trade/btcusdt@aggTrade");
+  bool trade = false, agg = false;
+  for (int i = 0; i < 2'000 && !(trade && agg); ++i) {
+    simdjson::dom::element e = parser.parse(b.read());
+    simdjson::dom::element d = e["data"];
+    const std::string_view kind = d["e"].get_string();
+    EXPECT_EQ(std::string_view(d["s"].get_string()), "BTCUSDT");
+    std::string_view price;
+    EXPECT_EQ(d["p"].get(price), simdjson::SUCCESS);
+    trade = trade || kind == "trade";
+    agg = agg || kind == "aggTrade";
+  }
+  EXPECT_TRUE(trade);
+  EXPECT_TRUE(agg);
+  Client u(sim.ca_file(), sim.upbit_port(), "/websocket/v1");
+  u.send(R"([{"ticket":"t3"},{"type":"trade","codes":["KRW-BTC"]}])");
+  simdjson::dom::element t = parser.parse(u.read());
+  EXPECT_EQ(std::string_view(t["type"].get_string()), "trade");
+  EXPECT_EQ(std::string_view(t["code"].get_string()), "KRW-BTC");
+  EXPECT_TRUE(t["trade_price"].is_number());
+  const std::string_view side = t["ask_bid"].get_string();
+  EXPECT_TRUE(side == "ASK" || side == "BID");
+}
+
 }  // namespace
 }  // namespace xarb::sim

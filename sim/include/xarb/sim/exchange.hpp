@@ -98,6 +98,17 @@ struct SimOrder {
   std::vector<Trade> trades;
 };
 
+// One execution, for the public trade streams.
+struct PublicTrade {
+  Venue venue = Venue::binance;
+  std::size_t symbol = 0;
+  std::int64_t price = 0;
+  std::int64_t qty = 0;
+  bool buyer_is_taker = true;
+  std::int64_t time_ms = 0;
+  std::uint64_t id = 0;
+};
+
 struct ExchangeStats {
   std::map<std::string, std::uint64_t> orders_by_outcome;  // FILLED, EXPIRED, REJECTED, ...
   std::uint64_t requests = 0;
@@ -122,6 +133,12 @@ class Exchange {
   [[nodiscard]] const std::vector<AccountSpec>& accounts() const noexcept { return accounts_; }
   [[nodiscard]] exec::InstrumentRules rules(Venue venue, std::size_t symbol) const;
   [[nodiscard]] std::string exchange_info() const;
+  // Executions since the last call (orders' fills and the market's own trades).
+  std::vector<PublicTrade> take_trades() { return std::exchange(trades_, {}); }
+  void add_trade(PublicTrade t) {
+    t.id = next_trade_id_++;
+    trades_.push_back(t);
+  }
 
  private:
   struct Limiter {
@@ -157,6 +174,8 @@ class Exchange {
   std::map<std::string, Limiter> limiters_;  // venue + ":" + key
   std::set<std::string> nonces_;
   std::uint64_t next_order_id_ = 1;
+  std::uint64_t next_trade_id_ = 1;
+  std::vector<PublicTrade> trades_;
   ExchangeStats stats_;
 };
 
