@@ -157,7 +157,9 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
   SimBook& book = fx ? market_.fx_book() : market_.book(o.venue, o.symbol);
   const std::string base = fx ? "USDT" : market_.specs()[o.symbol].base;
   const std::string quote = quote_asset(o.venue);
-  const double fee_rate = fee_bps_[index(o.venue)] * 1e-4;
+  // Fees in whole 1e-8 units, rounded up, in integers: no floating-point residue in balances.
+  const auto fee_centi_bps = static_cast<Int128>(std::llround(fee_bps_[index(o.venue)] * 100.0));
+  const Int128 fee_denominator = static_cast<Int128>(1'000'000) * kOne;
   const bool market_order = o.type == "MARKET" || o.type == "market" || o.type == "price" ||
                             o.type == "best";
   // What the levels can give within the limit.
@@ -204,7 +206,8 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
                                  : std::min(it->second, want - filled);
     if (take <= 0) break;
     const Int128 notional = static_cast<Int128>(it->first) * take;
-    const auto fee = static_cast<std::int64_t>(std::ceil(static_cast<double>(notional) * fee_rate / kOne));
+    const auto fee = static_cast<std::int64_t>(
+        (notional * fee_centi_bps + fee_denominator - 1) / fee_denominator);
     o.trades.push_back({it->first, take, fee});
     add_trade({o.venue, o.symbol, it->first, take, o.buy, now_ms(), 0});
     o.notional_e16 += notional;
