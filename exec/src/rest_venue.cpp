@@ -33,7 +33,6 @@ struct RestVenue::Impl {
     Op op = Op::place;
     InstrumentId instrument = kNoInstrument;
     ClientOrderId id;
-    Side side = Side::buy;
     std::int64_t sent_wall_ms = 0;
   };
   // Orders placed from here: their side, and how much of their fill the balances include.
@@ -86,21 +85,21 @@ struct RestVenue::Impl {
     return is_binance() ? "USDT" : "KRW";
   }
 
-  Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id, Side side) noexcept {
+  Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
     for (Pending& p : pending) {
       if (!p.used) {
-        p = Pending{true, next_tag++, op, instrument, id, side, wall_ms()};
+        p = Pending{true, next_tag++, op, instrument, id, wall_ms()};
         return &p;
       }
     }
     return nullptr;
   }
 
-  bool send(Op op, InstrumentId instrument, const ClientOrderId& id, Side side) noexcept {
+  bool send(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
     // After a 429 nothing goes out until Retry-After has passed: continuing is what gets an IP
     // banned (418).
     if (blocked_until_ns > clock::mono_ns() && op != Op::time) return false;
-    Pending* p = track(op, instrument, id, side);
+    Pending* p = track(op, instrument, id);
     if (p == nullptr) return false;
     if (!client->submit(scratch.view(), p->tag)) {
       p->used = false;
@@ -172,7 +171,9 @@ struct RestVenue::Impl {
     }
     if (req.op != Op::place && req.op != Op::query && req.op != Op::cancel) return;
     VenueEvent ev;
-    ev.op = req.op == Op::place ? VenueOp::place : req.op == Op::query ? VenueOp::query : VenueOp::cancel;
+    ev.op = req.op == Op::place   ? VenueOp::place
+            : req.op == Op::query ? VenueOp::query
+                                  : VenueOp::cancel;
     ev.instrument = req.instrument;
     ev.latency_ns = a.latency_ns;
     OrderStatus& s = ev.status;
@@ -188,8 +189,8 @@ struct RestVenue::Impl {
     }
     if (a.status == 429 || a.status == 418) {
       // Honour Retry-After; 418 (a ban) likewise, with a longer default.
-      const std::int64_t wait_s = rate.retry_after_s > 0 ? rate.retry_after_s
-                                                         : (a.status == 418 ? 120 : 60);
+      const std::int64_t wait_s =
+          rate.retry_after_s > 0 ? rate.retry_after_s : (a.status == 418 ? 120 : 60);
       blocked_until_ns = std::max(blocked_until_ns, clock::mono_ns() + wait_s * kSecondNs);
       rate.retry_after_s = -1;
     }
@@ -207,10 +208,9 @@ struct RestVenue::Impl {
       return;
     }
     const ClientOrderId asked = s.client_id;
-    const Errc e = is_binance()
-                       ? binance_parser.parse_order(a.body, symbols[req.instrument].base.view(),
-                                                    quote_asset(), s)
-                       : upbit_parser.parse_order(a.body, s);
+    const Errc e = is_binance() ? binance_parser.parse_order(
+                                      a.body, symbols[req.instrument].base.view(), quote_asset(), s)
+                                : upbit_parser.parse_order(a.body, s);
     if (e != Errc::ok) {
       s = OrderStatus{};
       s.client_id = asked;
@@ -260,7 +260,7 @@ struct RestVenue::Impl {
 
   // Sends scratch and waits for its answer (start-up and operator calls).
   bool roundtrip(Op op, std::string& body, int& status, std::string& error) {
-    Pending* p = track(op, kNoInstrument, ClientOrderId{}, Side::buy);
+    Pending* p = track(op, kNoInstrument, ClientOrderId{});
     if (p == nullptr || !client->submit(scratch.view(), p->tag)) {
       error = "request queue full";
       return false;
@@ -281,8 +281,8 @@ struct RestVenue::Impl {
 
   std::string venue_error(int status, const std::string& body) {
     VenueError e;
-    const bool parsed = is_binance() ? binance_parser.parse_error(body, e)
-                                     : upbit_parser.parse_error(body, e);
+    const bool parsed =
+        is_binance() ? binance_parser.parse_error(body, e) : upbit_parser.parse_error(body, e);
     std::string out("HTTP ");
     out.append(std::to_string(status));
     if (parsed) {
@@ -296,9 +296,9 @@ struct RestVenue::Impl {
   }
 
   // A blocking order call: writes scratch already; waits; parses.
-  bool order_call(Op op, InstrumentId instrument, const ClientOrderId& id, Side side,
-                  OrderStatus& out, std::string& error) {
-    Pending* p = track(op, instrument, id, side);
+  bool order_call(Op op, InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
+                  std::string& error) {
+    Pending* p = track(op, instrument, id);
     if (p == nullptr || !client->submit(scratch.view(), p->tag)) {
       error = "request queue full";
       return false;
@@ -465,8 +465,9 @@ bool RestVenue::read_open_orders(std::vector<OpenOrder>& out, std::string& error
   Impl& m = *impl_;
   std::string body;
   int status = 0;
-  const bool written = m.is_binance() ? m.binance->open_orders("", wall_ms() + m.offset_ms, m.scratch)
-                                      : m.upbit->open_orders("", m.scratch);
+  const bool written = m.is_binance()
+                           ? m.binance->open_orders("", wall_ms() + m.offset_ms, m.scratch)
+                           : m.upbit->open_orders("", m.scratch);
   if (!written || !m.roundtrip(Op::open_orders, body, status, error)) return false;
   if (status / 100 != 2) {
     error = m.venue_error(status, body);
@@ -488,44 +489,43 @@ bool RestVenue::read_open_orders(std::vector<OpenOrder>& out, std::string& error
 bool RestVenue::place_blocking(const OrderRequest& order, OrderStatus& out, std::string& error) {
   Impl& m = *impl_;
   const Instrument& i = m.symbols[order.instrument];
-  const bool written =
-      m.is_binance()
-          ? m.binance->new_order(order, i.binance_symbol.view(), wall_ms() + m.offset_ms, m.scratch)
-          : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
+  const bool written = m.is_binance() ? m.binance->new_order(order, i.binance_symbol.view(),
+                                                             wall_ms() + m.offset_ms, m.scratch)
+                                      : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
   if (!written) {
     error = "the order does not fit the request buffer";
     return false;
   }
   m.remember(order.client_id, order.side);
-  return m.order_call(Op::place, order.instrument, order.client_id, order.side, out, error);
+  return m.order_call(Op::place, order.instrument, order.client_id, out, error);
 }
 
 bool RestVenue::get_blocking(InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
                              std::string& error) {
   Impl& m = *impl_;
-  const bool written =
-      m.is_binance() ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(), id.view(),
-                                              wall_ms() + m.offset_ms, m.scratch)
-                     : m.upbit->get_order(id.view(), m.scratch);
+  const bool written = m.is_binance()
+                           ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(),
+                                                    id.view(), wall_ms() + m.offset_ms, m.scratch)
+                           : m.upbit->get_order(id.view(), m.scratch);
   if (!written) {
     error = "request too long";
     return false;
   }
-  return m.order_call(Op::query, instrument, id, Side::buy, out, error);
+  return m.order_call(Op::query, instrument, id, out, error);
 }
 
-bool RestVenue::cancel_blocking(InstrumentId instrument, const ClientOrderId& id,
-                                OrderStatus& out, std::string& error) {
+bool RestVenue::cancel_blocking(InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
+                                std::string& error) {
   Impl& m = *impl_;
-  const bool written =
-      m.is_binance() ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
-                                               id.view(), wall_ms() + m.offset_ms, m.scratch)
-                     : m.upbit->cancel_order(id.view(), m.scratch);
+  const bool written = m.is_binance()
+                           ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
+                                                     id.view(), wall_ms() + m.offset_ms, m.scratch)
+                           : m.upbit->cancel_order(id.view(), m.scratch);
   if (!written) {
     error = "request too long";
     return false;
   }
-  return m.order_call(Op::cancel, instrument, id, Side::buy, out, error);
+  return m.order_call(Op::cancel, instrument, id, out, error);
 }
 
 Venue RestVenue::venue() const noexcept { return impl_->options.venue; }
@@ -535,11 +535,10 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
   Impl& m = *impl_;
   if (order.instrument >= m.symbols.size()) return false;
   const Instrument& i = m.symbols[order.instrument];
-  const bool written =
-      m.is_binance()
-          ? m.binance->new_order(order, i.binance_symbol.view(), wall_ms() + m.offset_ms, m.scratch)
-          : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
-  if (!written || !m.send(Op::place, order.instrument, order.client_id, order.side)) return false;
+  const bool written = m.is_binance() ? m.binance->new_order(order, i.binance_symbol.view(),
+                                                             wall_ms() + m.offset_ms, m.scratch)
+                                      : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
+  if (!written || !m.send(Op::place, order.instrument, order.client_id)) return false;
   m.remember(order.client_id, order.side);
   return true;
 }
@@ -547,21 +546,21 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
 bool RestVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcept {
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
-  const bool written =
-      m.is_binance() ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(), id.view(),
-                                              wall_ms() + m.offset_ms, m.scratch)
-                     : m.upbit->get_order(id.view(), m.scratch);
-  return written && m.send(Op::query, instrument, id, Side::buy);
+  const bool written = m.is_binance()
+                           ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(),
+                                                    id.view(), wall_ms() + m.offset_ms, m.scratch)
+                           : m.upbit->get_order(id.view(), m.scratch);
+  return written && m.send(Op::query, instrument, id);
 }
 
 bool RestVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcept {
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
-  const bool written =
-      m.is_binance() ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
-                                               id.view(), wall_ms() + m.offset_ms, m.scratch)
-                     : m.upbit->cancel_order(id.view(), m.scratch);
-  return written && m.send(Op::cancel, instrument, id, Side::buy);
+  const bool written = m.is_binance()
+                           ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
+                                                     id.view(), wall_ms() + m.offset_ms, m.scratch)
+                           : m.upbit->cancel_order(id.view(), m.scratch);
+  return written && m.send(Op::cancel, instrument, id);
 }
 
 void RestVenue::poll(std::int64_t now_ns) noexcept {
@@ -569,7 +568,7 @@ void RestVenue::poll(std::int64_t now_ns) noexcept {
   m.now_ns = now_ns;
   if (m.is_binance() && now_ns >= m.next_sync_ns && m.next_sync_ns >= 0) {
     // Refresh the server-time offset periodically and after a -1021.
-    if (m.binance->server_time(m.scratch) && m.send(Op::time, kNoInstrument, ClientOrderId{}, Side::buy)) {
+    if (m.binance->server_time(m.scratch) && m.send(Op::time, kNoInstrument, ClientOrderId{})) {
       m.next_sync_ns = now_ns + m.options.time_sync_interval_ns;
     }
   }
@@ -594,10 +593,11 @@ RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
   RateBudget b;
   b.blocked_until_ns = m.blocked_until_ns > now_ns ? m.blocked_until_ns : 0;
   if (m.is_binance()) {
-    b.orders_available = m.options.orders_per_10s - std::max<std::int64_t>(m.rate.order_count_10s, 0);
+    b.orders_available =
+        m.options.orders_per_10s - std::max<std::int64_t>(m.rate.order_count_10s, 0);
   } else {
-    b.orders_available = m.rate.remaining_sec >= 0 ? m.rate.remaining_sec
-                                                   : m.options.upbit_orders_per_second;
+    b.orders_available =
+        m.rate.remaining_sec >= 0 ? m.rate.remaining_sec : m.options.upbit_orders_per_second;
   }
   return b;
 }

@@ -172,7 +172,7 @@ Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
   return e;
 }
 
-Strategy::Needs Strategy::needs(InstrumentId i, const Premium& p, Decimal qty) const noexcept {
+Strategy::Needs Strategy::needs(const Premium& p, Decimal qty) const noexcept {
   Needs n;
   for (const Venue v : kVenues) {
     const Side side = entry_side(p.direction, v);
@@ -189,7 +189,6 @@ Strategy::Needs Strategy::needs(InstrumentId i, const Premium& p, Decimal qty) c
       n.quote_e16[index(v)] = notional + (notional * fee_centi_bps + 999'999) / 1'000'000;
     }
   }
-  (void)i;
   return n;
 }
 
@@ -211,7 +210,7 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
     return RefusalReason::venue_unhealthy;
   }
   if (risk_.params().check_balances) {
-    const Needs n = needs(i, p, qty);
+    const Needs n = needs(p, qty);
     for (const Venue v : kVenues) {
       if (inventory_.free_base(v, i) < n.base[index(v)] ||
           inventory_.free_quote_e16(v) < n.quote_e16[index(v)]) {
@@ -375,7 +374,7 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
              v == Venue::upbit ? pr.upbit_worst : pr.binance_worst, params_.slippage_bps);
   }
 
-  const Needs n = needs(i, pr, qty);
+  const Needs n = needs(pr, qty);
   *f = InFlight{};
   f->intent_id = intent->intent_id;
   f->position_id = p->id;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/sim/exchange.hpp>
@@ -70,6 +71,19 @@ inline HttpResult binance_error(int status, int code, const std::string& msg) {
 
 inline HttpResult upbit_error(int status, const std::string& name, const std::string& msg) {
   return answer(status, R"({"error":{"name":")" + name + R"(","message":")" + msg + R"("}})");
+}
+
+// "a,b,c" -> {"a", "b", "c"}.
+inline std::vector<std::string> split_csv(const std::string& csv) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= csv.size()) {
+    std::size_t comma = csv.find(',', pos);
+    if (comma == std::string::npos) comma = csv.size();
+    out.push_back(csv.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
 }
 
 inline std::string levels(const BookSide& side, bool descending, std::size_t limit) {

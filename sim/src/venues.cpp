@@ -36,7 +36,8 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
   const std::string sig = sig_at == std::string::npos ? std::string() : all.substr(sig_at + 11);
   if (sig.empty()) {
     ++stats_.auth_failures;
-    error = binance_error(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.");
+    error = binance_error(
+        400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.");
     return false;
   }
   if (!binance_signature_valid(all, account->secret)) {
@@ -48,12 +49,14 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
   const auto ts = p.find("timestamp");
   if (ts == p.end()) {
     ++stats_.auth_failures;
-    error = binance_error(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.");
+    error = binance_error(
+        400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.");
     return false;
   }
   const std::int64_t server = now_ms();
   const auto rw = p.find("recvWindow");
-  const std::int64_t window = rw == p.end() ? 5000 : std::min<std::int64_t>(std::stoll(rw->second), 60'000);
+  const std::int64_t window =
+      rw == p.end() ? 5000 : std::min<std::int64_t>(std::stoll(rw->second), 60'000);
   const std::int64_t t = std::stoll(ts->second);
   if (t > server + 1000 || server - t > window) {
     ++stats_.auth_failures;
@@ -88,7 +91,8 @@ std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
   return out + "}";
 }
 
-HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched) {
+HttpResult Exchange::binance(const HttpRequest& r,
+                             std::vector<std::pair<Venue, std::size_t>>& touched) {
   const std::string path = r.path();
   const std::string query = r.query();
   HttpResult limit_error;
@@ -108,13 +112,15 @@ HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, 
     const int i = sym == p.end() ? -1 : find_symbol(Venue::binance, sym->second);
     if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
     const auto lim = p.find("limit");
-    const std::size_t n = lim == p.end() ? 100 : std::min<std::size_t>(std::stoul(lim->second), 5000);
+    const std::size_t n =
+        lim == p.end() ? 100 : std::min<std::size_t>(std::stoul(lim->second), 5000);
     if (!admit(Venue::binance, ip_key, n <= 100 ? 5 : n <= 500 ? 25 : 50, false, limit_error)) {
       return limit_error;
     }
     const SimBook& b = market_.book(Venue::binance, static_cast<std::size_t>(i));
     return answer(200, R"({"lastUpdateId":)" + std::to_string(b.update_id) + R"(,"bids":)" +
-                           levels(b.bids, true, n) + R"(,"asks":)" + levels(b.asks, false, n) + "}");
+                           levels(b.bids, true, n) + R"(,"asks":)" + levels(b.asks, false, n) +
+                           "}");
   }
   // Signed endpoints: parameters in the query string and/or the body.
   const std::string all = query + r.body;
@@ -141,11 +147,13 @@ HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, 
     std::string list;
     for (const auto& [asset, free] : account->balances) {
       if (!list.empty()) list += ",";
-      list += R"({"asset":")" + asset + R"(","free":")" + dec8(free) + R"(","locked":"0.00000000"})";
+      list +=
+          R"({"asset":")" + asset + R"(","free":")" + dec8(free) + R"(","locked":"0.00000000"})";
     }
-    HttpResult res = answer(200, R"({"makerCommission":10,"takerCommission":10,"canTrade":true,)"
-                                 R"("canWithdraw":false,"canDeposit":false,"accountType":"SPOT","balances":[)" +
-                                     list + R"(],"permissions":["SPOT"]})");
+    HttpResult res =
+        answer(200, R"({"makerCommission":10,"takerCommission":10,"canTrade":true,)"
+                    R"("canWithdraw":false,"canDeposit":false,"accountType":"SPOT","balances":[)" +
+                        list + R"(],"permissions":["SPOT"]})");
     return headers(res);
   }
   if (path == "/api/v3/openOrders" && (r.method == "GET" || r.method == "DELETE")) {
@@ -196,18 +204,24 @@ HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, 
   o.tif = get("timeInForce");
   o.time_ms = now_ms();
   if (get("side") != "BUY" && get("side") != "SELL") {
-    return binance_error(400, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed.");
+    return binance_error(400, -1102,
+                         "Mandatory parameter 'side' was not sent, was empty/null, or malformed.");
   }
   if (orders_.contains("binance:" + account->key + ":" + o.client_id)) {
     return binance_error(400, -2010, "Duplicate order sent.");
   }
   const exec::InstrumentRules rules_i = rules(Venue::binance, o.symbol);
   if (o.type == "LIMIT") {
-    if (o.tif.empty()) return binance_error(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
+    if (o.tif.empty())
+      return binance_error(
+          400, -1102,
+          "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
     if (!decimal(get("price"), o.price) || !decimal(get("quantity"), o.qty)) {
-      return binance_error(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
+      return binance_error(
+          400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
     }
-    switch (exec::check_order(rules_i, Decimal::from_mantissa(o.price), Decimal::from_mantissa(o.qty))) {
+    switch (exec::check_order(rules_i, Decimal::from_mantissa(o.price),
+                              Decimal::from_mantissa(o.qty))) {
       case exec::RuleViolation::none:
         break;
       case exec::RuleViolation::price_tick:
@@ -223,7 +237,9 @@ HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, 
     o.tif = "IOC";
     if (!decimal(get("quantity"), o.qty)) {
       if (!decimal(get("quoteOrderQty"), o.quote_qty)) {
-        return binance_error(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
+        return binance_error(
+            400, -1102,
+            "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
       }
     }
   } else {
@@ -233,16 +249,17 @@ HttpResult Exchange::binance(const HttpRequest& r, std::vector<std::pair<Venue, 
   const SymbolSpec& spec = market_.specs()[o.symbol];
   const SimBook& book = market_.book(Venue::binance, o.symbol);
   const std::int64_t ref = o.type == "LIMIT" ? o.price
-                           : o.buy ? (book.asks.empty() ? 0 : book.asks.rbegin()->first)
-                                   : 0;
-  const bool enough = o.buy ? account->balances["USDT"] >=
-                                  static_cast<std::int64_t>(static_cast<Int128>(ref) * o.qty / kOne +
-                                                            o.quote_qty)
-                            : account->balances[spec.base] >= o.qty;
+                           : o.buy           ? (book.asks.empty() ? 0 : book.asks.rbegin()->first)
+                                             : 0;
+  const bool enough =
+      o.buy ? account->balances["USDT"] >=
+                  static_cast<std::int64_t>(static_cast<Int128>(ref) * o.qty / kOne + o.quote_qty)
+            : account->balances[spec.base] >= o.qty;
   if (!enough || (faults_.reject_share > 0.0 && roll() < faults_.reject_share)) {
     if (enough) ++stats_.faults;
     ++stats_.orders_by_outcome["REJECTED"];
-    HttpResult res = binance_error(400, -2010, "Account has insufficient balance for requested action.");
+    HttpResult res =
+        binance_error(400, -2010, "Account has insufficient balance for requested action.");
     return headers(res);
   }
   match(o, *account, touched);
@@ -274,12 +291,14 @@ bool Exchange::upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResul
                                         return std::string();
                                       });
   std::string name = auth.error;
-  if (name.empty() && !nonces_.insert(auth.access_key + ":" + auth.nonce).second) name = "nonce_used";
+  if (name.empty() && !nonces_.insert(auth.access_key + ":" + auth.nonce).second)
+    name = "nonce_used";
   if (name.empty()) return true;
   ++stats_.auth_failures;
   account = nullptr;
-  error = upbit_error(401, name, name == "nonce_used" ? "This nonce was used before."
-                                                      : "The request's authentication failed.");
+  error = upbit_error(401, name,
+                      name == "nonce_used" ? "This nonce was used before."
+                                           : "The request's authentication failed.");
   return false;
 }
 
@@ -290,15 +309,15 @@ std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) cons
   const std::string state = o.status == "NEW" || o.status == "PARTIALLY_FILLED" ? "wait"
                             : o.status == "FILLED"                              ? "done"
                                                                                 : "cancel";
-  std::string out = R"({"uuid":")" + o.venue_id + R"(","side":")" + (o.buy ? "bid" : "ask") +
-                    R"(","ord_type":")" + o.type + R"(","price":")" + dec8(o.price) +
-                    R"(","state":")" + state + R"(","market":")" + market +
-                    R"(","created_at":"2026-01-01T00:00:00+09:00","volume":")" + dec8(o.qty) +
-                    R"(","remaining_volume":")" + dec8(std::max<std::int64_t>(o.qty - o.executed, 0)) +
-                    R"(","reserved_fee":"0","remaining_fee":"0","paid_fee":")" + dec8(o.fee) +
-                    R"(","locked":"0","executed_volume":")" + dec8(o.executed) +
-                    R"(","trades_count":)" + std::to_string(o.trades.size()) +
-                    R"(,"identifier":")" + o.client_id + "\"";
+  std::string out =
+      R"({"uuid":")" + o.venue_id + R"(","side":")" + (o.buy ? "bid" : "ask") +
+      R"(","ord_type":")" + o.type + R"(","price":")" + dec8(o.price) + R"(","state":")" + state +
+      R"(","market":")" + market + R"(","created_at":"2026-01-01T00:00:00+09:00","volume":")" +
+      dec8(o.qty) + R"(","remaining_volume":")" +
+      dec8(std::max<std::int64_t>(o.qty - o.executed, 0)) +
+      R"(","reserved_fee":"0","remaining_fee":"0","paid_fee":")" + dec8(o.fee) +
+      R"(","locked":"0","executed_volume":")" + dec8(o.executed) + R"(","trades_count":)" +
+      std::to_string(o.trades.size()) + R"(,"identifier":")" + o.client_id + "\"";
   if (!o.tif.empty()) out += R"(,"time_in_force":")" + o.tif + "\"";
   if (with_trades) {
     out += R"(,"trades":[)";
@@ -306,8 +325,8 @@ std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) cons
       const Trade& t = o.trades[i];
       if (i > 0) out += ",";
       out += R"({"market":")" + market + R"(","uuid":")" + o.venue_id + "-" + std::to_string(i) +
-             R"(","price":")" + dec8(t.price) + R"(","volume":")" + dec8(t.qty) +
-             R"(","funds":")" + dec8(static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / kOne)) +
+             R"(","price":")" + dec8(t.price) + R"(","volume":")" + dec8(t.qty) + R"(","funds":")" +
+             dec8(static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / kOne)) +
              R"(","side":")" + (o.buy ? "bid" : "ask") + R"("})";
     }
     out += "]";
@@ -315,7 +334,8 @@ std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) cons
   return out + "}";
 }
 
-HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched) {
+HttpResult Exchange::upbit(const HttpRequest& r,
+                           std::vector<std::pair<Venue, std::size_t>>& touched) {
   const std::string path = r.path();
   const auto q = params_of(r.query());
   HttpResult limit_error;
@@ -323,7 +343,8 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
     const Limiter& l = limiters_["upbit:" + key];
     const std::int64_t left = std::max<std::int64_t>(
         limits_.upbit_requests_per_second - static_cast<std::int64_t>(l.weight_times.size()), 0);
-    res.headers.emplace_back("Remaining-Req", "group=" + group + "; min=1800; sec=" + std::to_string(left));
+    res.headers.emplace_back("Remaining-Req",
+                             "group=" + group + "; min=1800; sec=" + std::to_string(left));
     return res;
   };
   // Public.
@@ -342,17 +363,7 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
     const auto it = q.find("markets");
     if (it == q.end()) return upbit_error(400, "validation_error", "markets is required.");
     std::string list;
-    for (const std::string& m : [&] {
-           std::vector<std::string> names;
-           std::size_t pos = 0;
-           while (pos <= it->second.size()) {
-             std::size_t comma = it->second.find(',', pos);
-             if (comma == std::string::npos) comma = it->second.size();
-             names.push_back(it->second.substr(pos, comma - pos));
-             pos = comma + 1;
-           }
-           return names;
-         }()) {
+    for (const std::string& m : split_csv(it->second)) {
       const int i = find_symbol(Venue::upbit, m);
       if (i < 0) return upbit_error(404, "not_found", "Code not found: " + m);
       const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
@@ -373,14 +384,16 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
       for (int k = 0; k < 30 && bit != b.bids.rend() && ait != b.asks.end(); ++k, ++bit, ++ait) {
         if (k > 0) units += ",";
         units += R"({"ask_price":)" + dec8(ait->first) + R"(,"bid_price":)" + dec8(bit->first) +
-                 R"(,"ask_size":)" + dec8(ait->second) + R"(,"bid_size":)" + dec8(bit->second) + "}";
+                 R"(,"ask_size":)" + dec8(ait->second) + R"(,"bid_size":)" + dec8(bit->second) +
+                 "}";
         tas += static_cast<double>(ait->second) / kOne;
         tbs += static_cast<double>(bit->second) / kOne;
       }
       char totals[96];
-      std::snprintf(totals, sizeof totals, R"("total_ask_size":%.8f,"total_bid_size":%.8f)", tas, tbs);
-      list += R"({"market":")" + m + R"(","timestamp":)" + std::to_string(b.time_ms) + "," + totals +
-              R"(,"orderbook_units":[)" + units + R"(],"level":0})";
+      std::snprintf(totals, sizeof totals, R"("total_ask_size":%.8f,"total_bid_size":%.8f)", tas,
+                    tbs);
+      list += R"({"market":")" + m + R"(","timestamp":)" + std::to_string(b.time_ms) + "," +
+              totals + R"(,"orderbook_units":[)" + units + R"(],"level":0})";
     }
     HttpResult res = answer(200, "[" + list + "]");
     return remaining(res, "orderbook", "ip");
@@ -396,8 +409,9 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
     std::string list;
     for (const auto& [cur, bal] : account->balances) {
       if (!list.empty()) list += ",";
-      list += R"({"currency":")" + cur + R"(","balance":")" + dec8(bal) +
-              R"(","locked":"0","avg_buy_price":"0","avg_buy_price_modified":false,"unit_currency":"KRW"})";
+      list +=
+          R"({"currency":")" + cur + R"(","balance":")" + dec8(bal) +
+          R"(","locked":"0","avg_buy_price":"0","avg_buy_price_modified":false,"unit_currency":"KRW"})";
     }
     HttpResult res = answer(200, "[" + list + "]");
     return remaining(res, group, account->key);
@@ -412,13 +426,14 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
     char fees[64];
     std::snprintf(fees, sizeof fees, "%.4f", fee);
     HttpResult res = answer(
-        200, R"({"bid_fee":")" + std::string(fees) + R"(","ask_fee":")" + fees +
-                 R"(","market":{"id":")" + it->second + R"(","name":")" + base +
-                 R"(/KRW","order_types":["limit"],"order_sides":["ask","bid"],"bid":{"currency":"KRW","min_total":"5000"},"ask":{"currency":")" +
-                 base + R"(","min_total":"5000"},"max_total":"1000000000","state":"active"},)" +
-                 R"("bid_account":{"currency":"KRW","balance":")" + dec8(account->balances["KRW"]) +
-                 R"(","locked":"0"},"ask_account":{"currency":")" + base + R"(","balance":")" +
-                 dec8(account->balances[base]) + R"(","locked":"0"}})");
+        200,
+        R"({"bid_fee":")" + std::string(fees) + R"(","ask_fee":")" + fees +
+            R"(","market":{"id":")" + it->second + R"(","name":")" + base +
+            R"(/KRW","order_types":["limit"],"order_sides":["ask","bid"],"bid":{"currency":"KRW","min_total":"5000"},"ask":{"currency":")" +
+            base + R"(","min_total":"5000"},"max_total":"1000000000","state":"active"},)" +
+            R"("bid_account":{"currency":"KRW","balance":")" + dec8(account->balances["KRW"]) +
+            R"(","locked":"0"},"ask_account":{"currency":")" + base + R"(","balance":")" +
+            dec8(account->balances[base]) + R"(","locked":"0"}})");
     return remaining(res, group, account->key);
   }
   if (path == "/v1/orders/open") {
@@ -427,7 +442,8 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
     for (auto& [k, o] : orders_) {
       if (o.venue != Venue::upbit || o.account != account->key) continue;
       if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
-      if (it != q.end() && find_symbol(Venue::upbit, it->second) != static_cast<int>(o.symbol)) continue;
+      if (it != q.end() && find_symbol(Venue::upbit, it->second) != static_cast<int>(o.symbol))
+        continue;
       if (!list.empty()) list += ",";
       list += upbit_order_json(o, false);
     }
@@ -470,7 +486,8 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
   if (i < 0) return upbit_error(400, "validation_error", "market is invalid.");
   o.symbol = static_cast<std::size_t>(i);
   const std::string side = field("side");
-  if (side != "bid" && side != "ask") return upbit_error(400, "validation_error", "side is invalid.");
+  if (side != "bid" && side != "ask")
+    return upbit_error(400, "validation_error", "side is invalid.");
   o.buy = side == "bid";
   o.type = field("ord_type");
   o.tif = field("time_in_force");
@@ -498,25 +515,32 @@ HttpResult Exchange::upbit(const HttpRequest& r, std::vector<std::pair<Venue, st
       case exec::RuleViolation::none:
         break;
       case exec::RuleViolation::notional_min:
-        return upbit_error(400, "under_min_total_" + err_side, "최소주문금액 이상으로 주문해주세요.");
+        return upbit_error(400, "under_min_total_" + err_side,
+                           "최소주문금액 이상으로 주문해주세요.");
       default:
-        return upbit_error(400, "invalid_price_" + err_side, "주문 가격 단위를 잘못 입력하셨습니다.");
+        return upbit_error(400, "invalid_price_" + err_side,
+                           "주문 가격 단위를 잘못 입력하셨습니다.");
     }
   } else if (o.type == "price" && o.buy) {
-    if (!decimal(field("price"), o.quote_qty)) return upbit_error(400, "validation_error", "price is required.");
+    if (!decimal(field("price"), o.quote_qty))
+      return upbit_error(400, "validation_error", "price is required.");
   } else if (o.type == "market" && !o.buy) {
-    if (!decimal(field("volume"), o.qty)) return upbit_error(400, "validation_error", "volume is required.");
+    if (!decimal(field("volume"), o.qty))
+      return upbit_error(400, "validation_error", "volume is required.");
   } else if (o.type == "best") {
-    if (o.tif != "ioc" && o.tif != "fok") return upbit_error(400, "validation_error", "best needs ioc or fok.");
+    if (o.tif != "ioc" && o.tif != "fok")
+      return upbit_error(400, "validation_error", "best needs ioc or fok.");
     if (o.buy ? !decimal(field("price"), o.quote_qty) : !decimal(field("volume"), o.qty)) {
       return upbit_error(400, "validation_error", "price or volume is required.");
     }
   } else {
     return upbit_error(400, "validation_error", "ord_type is invalid.");
   }
-  const std::int64_t need = o.buy ? (o.type == "limit" ? static_cast<std::int64_t>(static_cast<Int128>(o.price) * o.qty / kOne)
-                                                       : o.quote_qty)
-                                  : o.qty;
+  const std::int64_t need =
+      o.buy ? (o.type == "limit"
+                   ? static_cast<std::int64_t>(static_cast<Int128>(o.price) * o.qty / kOne)
+                   : o.quote_qty)
+            : o.qty;
   const bool enough = account->balances[o.buy ? "KRW" : base] >= need;
   if (!enough || (faults_.reject_share > 0.0 && roll() < faults_.reject_share)) {
     if (enough) ++stats_.faults;

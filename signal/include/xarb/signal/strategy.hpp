@@ -155,7 +155,7 @@ class Strategy {
                   const StageStamps& trigger, const Now& now, SignalSink& sink) noexcept;
   void stop_clips(Position& p, const Now& now, SignalSink& sink) noexcept;
   [[nodiscard]] Exposure exposure(InstrumentId i) const noexcept;
-  [[nodiscard]] Needs needs(InstrumentId i, const Premium& p, Decimal qty) const noexcept;
+  [[nodiscard]] Needs needs(const Premium& p, Decimal qty) const noexcept;
   [[nodiscard]] RefusalReason book_gate(InstrumentId i, const Now& now,
                                         std::int64_t max_age_ns) const noexcept;
   [[nodiscard]] double edge_over_baseline(InstrumentId i, const Premium& p) const noexcept;
