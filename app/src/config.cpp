@@ -738,12 +738,6 @@ signal::StrategyParams strategy_params(const Config& config, const SymbolMap& sy
 
 namespace {
 
-std::string decimal_text(Decimal d) {
-  char buf[Decimal::kMaxChars];
-  const FormatResult r = d.to_chars(buf, buf + sizeof buf);
-  return std::string(buf, r.end);
-}
-
 toml::table venue_table(const VenueConfig& v) {
   toml::table t{{"ws_url", v.ws_url},
                 {"rest_url", v.rest_url},
@@ -782,15 +776,15 @@ std::string dump_config(const Config& c) {
     symbols.push_back(toml::table{{"base", s.base},
                                   {"upbit_market", s.upbit_market},
                                   {"binance_symbol", s.binance_symbol},
-                                  {"trade_qty", decimal_text(s.trade_qty)},
-                                  {"max_position_qty", decimal_text(s.max_position_qty)}});
+                                  {"trade_qty", to_string(s.trade_qty)},
+                                  {"max_position_qty", to_string(s.max_position_qty)}});
   }
   root.insert("symbols", std::move(symbols));
   toml::table fx{{"source", std::string(to_string(c.fx.source))},
                  {"market", c.fx.market},
                  {"side", std::string(to_string(c.fx.side))},
                  {"max_age_ms", c.fx.max_age_ms}};
-  if (c.fx.source == FxSource::fixed) fx.insert("fixed_rate", decimal_text(c.fx.fixed_rate));
+  if (c.fx.source == FxSource::fixed) fx.insert("fixed_rate", to_string(c.fx.fixed_rate));
   root.insert("fx", std::move(fx));
   const StrategyConfig& s = c.strategy;
   root.insert("strategy", toml::table{{"baseline", std::string(to_string(s.baseline))},

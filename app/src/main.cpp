@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <xarb/app/config.hpp>
+#include <xarb/app/engine.hpp>
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/app/replay_command.hpp>
 #include <xarb/app/venue_commands.hpp>
@@ -104,12 +105,61 @@ int main(int argc, char** argv) {
   place->add_option("--qty", venue_cmd.qty, "Base quantity, on the venue's step")->required();
   place->add_option("--tif", venue_cmd.tif, "ioc (default), fok or gtc");
 
+  CLI::App* run = app.add_subcommand(
+      "run", "Trade: feeds, strategy and execution (paper unless --live), until SIGINT/SIGTERM");
+  std::string run_config;
+  std::string run_duration = "0";
+  std::string status_every = "10s";
+  std::string run_report_dir = ".";
+  xarb::app::RunOptions run_options;
+  run->add_option("--config", run_config, "Config file (TOML)")->required();
+  run->add_option("--duration", run_duration, "Stop after this long (90s, 5m, 1h; 0: never)");
+  run->add_flag("--live", run_options.live,
+                "Send real orders (needs mode = \"live\" in the config and the API keys)");
+  run->add_flag("--flatten-on-exit", run_options.flatten_on_exit,
+                "Close open positions before exiting");
+  run->add_option("--report-dir", run_report_dir, "Where report.json and report.txt go");
+  run->add_option("--status-every", status_every, "Status line period (10s)");
+
+  CLI::App* journal = app.add_subcommand("journal", "Read the journal of earlier runs");
+  journal->require_subcommand(1);
+  std::string journal_config, journal_path;
+  bool journal_all = false;
+  std::size_t journal_limit = 50;
+  CLI::App* j_summary = journal->add_subcommand("summary", "Runs, trades, PnL and winrate");
+  CLI::App* j_trades = journal->add_subcommand("trades", "The latest fills");
+  CLI::App* j_positions = journal->add_subcommand("positions", "Positions not closed (--all: every one)");
+  for (CLI::App* c : {j_summary, j_trades, j_positions}) {
+    c->add_option("--config", journal_config, "Config file naming the journal");
+    c->add_option("--journal", journal_path, "The journal file itself");
+  }
+  j_trades->add_option("--limit", journal_limit, "How many fills (50)");
+  j_positions->add_flag("--all", journal_all, "Closed positions too");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (check->parsed()) return config_check(check_path);
+  if (run->parsed()) {
+    if (!xarb::app::parse_duration(run_duration, run_options.duration) ||
+        !xarb::app::parse_duration(status_every, run_options.status_every)) {
+      std::cerr << "--duration and --status-every look like 90, 90s, 5m, 1h or 250ms\n";
+      return kExitConfigError;
+    }
+    run_options.report_dir = run_report_dir;
+    return xarb::app::run_command(run_config, run_options, std::cout, std::cerr);
+  }
+  if (journal->parsed()) {
+    if (journal_config.empty() && journal_path.empty()) {
+      std::cerr << "journal: give --config or --journal\n";
+      return kExitConfigError;
+    }
+    const std::string action = j_summary->parsed() ? "summary" : j_trades->parsed() ? "trades" : "positions";
+    return xarb::app::journal_command(journal_config, journal_path, action, journal_all,
+                                      journal_limit, std::cout, std::cerr);
+  }
   if (venue->parsed()) {
     if (venue_name == "binance") {
       venue_cmd.venues = {xarb::Venue::binance};

@@ -11,20 +11,14 @@
 namespace xarb::app {
 namespace {
 
-std::string decimal_text(Decimal d) {
-  char buf[Decimal::kMaxChars];
-  const FormatResult r = d.to_chars(buf, buf + sizeof buf);
-  return std::string(buf, r.end);
-}
-
 std::string_view state_text(OrderState s) { return to_string(s); }
 
 void print_order(std::ostream& out, Venue v, std::string_view symbol, const exec::OrderStatus& s) {
   out << to_string(v) << "  " << symbol << "  " << s.client_id.view() << "  "
-      << state_text(s.state) << "  filled " << decimal_text(s.filled_qty) << " of "
-      << decimal_text(s.orig_qty);
-  if (s.filled_qty.is_positive()) out << " at " << decimal_text(s.avg_price());
-  if (s.fee_quote.is_positive()) out << "  fee " << decimal_text(s.fee_quote);
+      << state_text(s.state) << "  filled " << to_string(s.filled_qty) << " of "
+      << to_string(s.orig_qty);
+  if (s.filled_qty.is_positive()) out << " at " << to_string(s.avg_price());
+  if (s.fee_quote.is_positive()) out << "  fee " << to_string(s.fee_quote);
   if (!s.venue_id.empty()) out << "  venue id " << s.venue_id.view();
   out << '\n';
 }
@@ -145,8 +139,8 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
       out << to_string(v) << " balances\n";
       for (const auto& b : balances) {
         if (b.free.is_zero() && b.locked.is_zero()) continue;
-        out << "  " << std::left << std::setw(8) << b.asset << " free " << decimal_text(b.free)
-            << "  locked " << decimal_text(b.locked) << '\n';
+        out << "  " << std::left << std::setw(8) << b.asset << " free " << to_string(b.free)
+            << "  locked " << to_string(b.locked) << '\n';
       }
     } else if (cmd.action == "open-orders" || cmd.action == "cancel-all") {
       std::vector<exec::OpenOrder> orders;

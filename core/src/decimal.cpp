@@ -14,4 +14,10 @@ Errc from_double(double v, Rounding rounding, Decimal& out) noexcept {
   return Errc::ok;
 }
 
+std::string to_string(Decimal d) {
+  char buf[Decimal::kMaxChars];
+  const FormatResult r = d.to_chars(buf, buf + sizeof buf);
+  return std::string(buf, r.end);
+}
+
 }  // namespace xarb

@@ -212,6 +212,11 @@ Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
       if (v.get_string().get(s) != SUCCESS) return Errc::malformed;
       out.state = binance_order_state(s);
       have_status = true;
+    } else if (key == "side") {
+      std::string_view s;
+      if (v.get_string().get(s) == SUCCESS && (s == "BUY" || s == "SELL")) {
+        out.side = s == "BUY" ? Side::buy : Side::sell;
+      }
     } else if (key == "origQty") {
       if (!decimal_of(v, out.orig_qty)) return Errc::malformed;
     } else if (key == "executedQty") {

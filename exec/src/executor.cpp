@@ -7,7 +7,6 @@
 namespace xarb::exec {
 namespace {
 
-constexpr std::array<Venue, kVenueCount> kVenues = {Venue::binance, Venue::upbit};
 
 std::int64_t abs64(std::int64_t v) noexcept { return v < 0 ? -v : v; }
 

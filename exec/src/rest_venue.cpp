@@ -56,6 +56,8 @@ struct RestVenue::Impl {
   UpbitParser upbit_parser;
   RulesTable rules;
   RateLimitState rate;
+  std::int64_t rate_seen_ns = 0;         // when the last order-count header arrived
+  std::int64_t order_remaining_sec = -1;  // Upbit: Remaining-Req sec= of the "order" group
   std::int64_t offset_ms = 0;
   std::int64_t next_sync_ns = 0;
   std::int64_t now_ns = 0;
@@ -340,10 +342,16 @@ RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
   m.client = std::make_unique<detail::HttpsClient>(
       m.io, *m.tls, m.endpoint, m.options.connect_timeout, m.options.request_timeout,
       [&m](std::string_view name, std::string_view value) {
+        // Counts belong to their windows: remember when each was seen (budget() expires them).
         if (m.is_binance()) {
           binance_header(name, value, m.rate);
+          m.rate_seen_ns = clock::mono_ns();
         } else {
           upbit_header(name, value, m.rate);
+          if (m.rate.remaining_group.view() == "order") {
+            m.order_remaining_sec = m.rate.remaining_sec;
+            m.rate_seen_ns = clock::mono_ns();
+          }
         }
       });
   if (m.is_binance()) {
@@ -592,12 +600,17 @@ RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
   const Impl& m = *impl_;
   RateBudget b;
   b.blocked_until_ns = m.blocked_until_ns > now_ns ? m.blocked_until_ns : 0;
+  // A count describes the window it was sent in: 10 s on Binance, 1 s on Upbit. Once that has
+  // passed with no newer header, the whole budget is back.
+  const std::int64_t age = now_ns - m.rate_seen_ns;
   if (m.is_binance()) {
+    const bool current = m.rate_seen_ns != 0 && age < 10 * kSecondNs;
     b.orders_available =
-        m.options.orders_per_10s - std::max<std::int64_t>(m.rate.order_count_10s, 0);
+        m.options.orders_per_10s -
+        (current ? std::max<std::int64_t>(m.rate.order_count_10s, 0) : std::int64_t{0});
   } else {
-    b.orders_available =
-        m.rate.remaining_sec >= 0 ? m.rate.remaining_sec : m.options.upbit_orders_per_second;
+    const bool current = m.rate_seen_ns != 0 && age < kSecondNs && m.order_remaining_sec >= 0;
+    b.orders_available = current ? m.order_remaining_sec : m.options.upbit_orders_per_second;
   }
   return b;
 }

@@ -17,6 +17,18 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
     if (!holding_) {
       if (!executor_.next_report(held_)) break;
       holding_ = true;
+      if (latencies_ != nullptr) {
+        const StageStamps& st = held_.stamps;
+        if (const auto d = st.between(Stage::decided, Stage::exec_dequeued); d >= 0) {
+          latencies_->intent_queue.record(d);
+        }
+        if (const auto d = st.between(Stage::exec_dequeued, Stage::order_written); d >= 0) {
+          latencies_->exec.record(d);
+        }
+        if (const auto d = st.between(Stage::received, Stage::order_written); d >= 0) {
+          latencies_->tick_to_order.record(d);
+        }
+      }
     }
     ExecReport* slot = reports_.try_claim();
     if (slot == nullptr) break;  // the signal is behind: keep the report and try next poll

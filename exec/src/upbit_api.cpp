@@ -186,6 +186,11 @@ Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noex
     } else if (key == "market") {
       std::string_view s;
       if (v.get_string().get(s) == SUCCESS && market != nullptr) *market = s;
+    } else if (key == "side") {
+      std::string_view s;
+      if (v.get_string().get(s) == SUCCESS && (s == "bid" || s == "ask")) {
+        out.side = s == "bid" ? Side::buy : Side::sell;
+      }
     } else if (key == "volume") {
       if (!decimal_of(v, volume)) return Errc::malformed;
     } else if (key == "executed_volume") {

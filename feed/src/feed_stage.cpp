@@ -638,6 +638,14 @@ std::size_t FeedStage::run_for(std::chrono::nanoseconds d) noexcept {
   return n;
 }
 
+std::size_t FeedStage::wait(std::chrono::nanoseconds d) noexcept {
+  std::size_t n = impl_->republish_dirty();
+  if (n == 0) n += impl_->io.run_one_for(d);
+  n += impl_->io.poll();
+  if (impl_->io.stopped()) impl_->io.restart();
+  return n;
+}
+
 void FeedStage::stop() noexcept {
   Impl& m = *impl_;
   if (m.stopping) return;

@@ -88,6 +88,17 @@ Position* PositionBook::open(InstrumentId instrument, Direction direction) noexc
   return &p;
 }
 
+Position* PositionBook::adopt(const Position& restored) noexcept {
+  if (free_count_ == 0 || restored.id == 0 || find(restored.id) != nullptr) return nullptr;
+  const std::uint16_t slot = free_[--free_count_];
+  order_[count_++] = slot;
+  Position& p = slots_[slot];
+  p = restored;
+  p.refresh();
+  next_id_ = std::max(next_id_, restored.id + 1);
+  return &p;
+}
+
 void PositionBook::release(Position& p) noexcept {
   const auto slot = static_cast<std::uint16_t>(&p - slots_.data());
   for (std::size_t i = 0; i < count_; ++i) {

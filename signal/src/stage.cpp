@@ -44,7 +44,22 @@ std::size_t SignalStage::poll(std::size_t budget) noexcept {
       continue;
     }
     idle = 0;
-    strategy_.on_book(*s, now_from_clocks(), *this);
+    const Now now = now_from_clocks();
+    if (latencies_ != nullptr) {
+      const StageStamps& st = s->stamps;
+      if (const std::int64_t d = st.between(Stage::received, Stage::parsed); d >= 0) {
+        latencies_->parse.record(d);
+      }
+      if (const std::int64_t d = st.between(Stage::parsed, Stage::applied); d >= 0) {
+        latencies_->apply.record(d);
+      }
+      if (const std::int64_t a = st.get(Stage::applied); a != 0) {
+        latencies_->book_queue.record(now.mono_ns - a);
+      }
+    }
+    taken_ns_ = now.mono_ns;
+    strategy_.on_book(*s, now, *this);
+    taken_ns_ = 0;
     ring.pop();
     ++stats_.books;
     ++handled;
@@ -59,10 +74,16 @@ std::size_t SignalStage::poll(std::size_t budget) noexcept {
 }
 
 void SignalStage::publish_intent() noexcept {
-  if (ops_ != nullptr) {
-    // The journal records every intent; copy it before exec may consume the slot.
-    if (OrderIntent* slot = intents_.try_claim()) to_ops(*slot);
+  OrderIntent* slot = intents_.try_claim();
+  if (slot != nullptr && latencies_ != nullptr) {
+    const std::int64_t decided = slot->stamps.get(Stage::decided);
+    if (taken_ns_ != 0 && decided != 0) latencies_->decide.record(decided - taken_ns_);
+    if (const std::int64_t d = slot->stamps.between(Stage::received, Stage::decided); d >= 0) {
+      latencies_->tick_to_decide.record(d);
+    }
   }
+  // The journal records every intent; copy it before exec may consume the slot.
+  if (slot != nullptr && ops_ != nullptr) to_ops(*slot);
   intents_.publish();
 }
 

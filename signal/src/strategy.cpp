@@ -11,7 +11,6 @@ namespace xarb::signal {
 namespace {
 
 constexpr std::array<Direction, 2> kDirections = {Direction::kimchi, Direction::reverse};
-constexpr std::array<Venue, kVenueCount> kVenues = {Venue::binance, Venue::upbit};
 
 constexpr std::size_t di(Direction d) noexcept { return static_cast<std::size_t>(d); }
 
@@ -86,9 +85,35 @@ void Strategy::on_book(const BookSnapshot& snapshot, const Now& now, SignalSink&
 }
 
 void Strategy::on_timer(const Now& now, SignalSink& sink) noexcept {
+  // No frame triggered these checks: their intents carry no receive stamp, so tick-to-order
+  // latencies count only decisions a market update caused.
+  const StageStamps untriggered{};
   for (const Instrument& s : symbols_) {
-    if (!s.is_fx) evaluate(s.id, books_[s.id][index(Venue::binance)].stamps, now, false, sink);
+    if (!s.is_fx) evaluate(s.id, untriggered, now, false, sink);
   }
+}
+
+bool Strategy::restore(const Position& position, std::int64_t opened_wall_ns,
+                       const Now& now) noexcept {
+  if (position.instrument >= symbols_.size() || symbols_[position.instrument].is_fx) return false;
+  Position* p = positions_.adopt(position);
+  if (p == nullptr) return false;
+  p->opened_ns = p->created_ns = now.mono_ns - std::max<std::int64_t>(0, now.wall_ns - opened_wall_ns);
+  p->exit_in_flight = false;
+  p->pending_krw = 0.0;
+  p->pending_qty = 0;
+  p->clips_planned = p->clips_sent = p->clips_reported = 1;
+  p->close_request = ExitReason::none;
+  p->exposure_krw = p->entry_notional;
+  if (p->state != PositionState::broken && p->hedged() && !p->flat()) {
+    p->state = PositionState::open;
+  } else {
+    p->state = PositionState::broken;
+    ++stats_.broken;
+    ++stats_.symbols[p->instrument].broken;
+    risk_.on_broken();
+  }
+  return true;
 }
 
 RefusalReason Strategy::book_gate(InstrumentId i, const Now& now,
@@ -229,6 +254,7 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
   if (!continuation && exited_once_[i] && now.mono_ns - last_exit_ns_[i] < params_.cooldown_ns) {
     return RefusalReason::cooldown;
   }
+  if (!continuation && now.mono_ns < entry_after_ns_[i]) return RefusalReason::cooldown;
   // Trade tier: data, FX, clocks, depth, size.
   if (const RefusalReason r = book_gate(i, now, params_.max_book_age_ns);
       r != RefusalReason::none) {
@@ -643,7 +669,10 @@ void Strategy::close(Position& p, Decimal decided_fx, const Now& now, SignalSink
     last_exit_ns_[p.instrument] = now.mono_ns;
     exited_once_[p.instrument] = true;
   } else {
+    // Refused or unfilled: the same entry on the next update would most likely meet the same
+    // answer. Wait as long as after an exit that filled nothing.
     ++stats_.unfilled;
+    entry_after_ns_[p.instrument] = now.mono_ns + params_.exit_retry_ns;
   }
   transition(p, PositionState::closed, sink);
   positions_.release(p);

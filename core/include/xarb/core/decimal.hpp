@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
 
 #include <xarb/core/errc.hpp>
@@ -358,6 +359,10 @@ constexpr Errc narrow(Int128 m, Decimal& out) noexcept {
 // stated direction. Fails with invalid_argument for NaN or infinity, overflow out of range. The
 // result is exact to the double's own precision; use it only on values that came from doubles.
 [[nodiscard]] Errc from_double(double v, Rounding rounding, Decimal& out) noexcept;
+
+// The shortest exact text of `d` ("0.01", "-3", "43.5083"): for logs, reports and the journal.
+// Allocates.
+[[nodiscard]] std::string to_string(Decimal d);
 
 // Rounds `value` to `step` in the stated direction and writes it with exactly the step's number
 // of decimals: the text an order carries ("43.51" for tick 0.01, "0.001" for step 0.001).

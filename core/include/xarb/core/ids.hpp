@@ -13,6 +13,8 @@ namespace xarb {
 
 enum class Venue : std::uint8_t { binance = 0, upbit = 1 };
 inline constexpr std::size_t kVenueCount = 2;
+// Every venue, for loops over both.
+inline constexpr std::array<Venue, kVenueCount> kVenues = {Venue::binance, Venue::upbit};
 
 [[nodiscard]] constexpr std::string_view to_string(Venue v) noexcept {
   return v == Venue::binance ? "binance" : "upbit";

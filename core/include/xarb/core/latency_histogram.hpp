@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 namespace xarb {
 
@@ -134,6 +135,36 @@ class LatencyHistogram {
   std::atomic<std::uint64_t> sum_{0};
   std::atomic<std::int64_t> max_{0};
   std::atomic<std::int64_t> min_{std::numeric_limits<std::int64_t>::max()};
+};
+
+// The pipeline's latency histograms, one per hop (DESIGN.md: every message carries stage
+// timestamps). The signal stage records the book hops, the exec stage the intent hops; any thread
+// may read them while they run.
+struct PipelineLatencies {
+  LatencyHistogram parse;           // received -> parsed (feed)
+  LatencyHistogram apply;           // parsed -> applied and published (feed)
+  LatencyHistogram book_queue;      // applied -> taken by the signal stage
+  LatencyHistogram decide;          // taken by the signal stage -> intent decided
+  LatencyHistogram intent_queue;    // decided -> taken by exec
+  LatencyHistogram exec;            // taken by exec -> order bytes written
+  LatencyHistogram tick_to_order;   // frame received -> order bytes written
+  LatencyHistogram tick_to_decide;  // frame received -> intent decided
+
+  static constexpr std::size_t kCount = 8;
+  struct Named {
+    std::string_view name;
+    const LatencyHistogram* histogram;
+  };
+  [[nodiscard]] std::array<Named, kCount> all() const noexcept {
+    return {{{"parse", &parse},
+             {"apply", &apply},
+             {"book_queue", &book_queue},
+             {"decide", &decide},
+             {"intent_queue", &intent_queue},
+             {"exec", &exec},
+             {"tick_to_decide", &tick_to_decide},
+             {"tick_to_order", &tick_to_order}}};
+  }
 };
 
 }  // namespace xarb

@@ -4,6 +4,7 @@
 // order request, and the order's state as the venue reports it.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <xarb/core/decimal.hpp>
@@ -32,6 +33,7 @@ struct OrderStatus {
   ClientOrderId client_id;
   VenueOrderId venue_id;
   OrderState state = OrderState::unknown;
+  std::optional<Side> side;  // as the venue's answer states it (absent when it does not)
   Decimal orig_qty;
   Decimal filled_qty;
   Int128 filled_notional_e16 = 0;  // exact sum of price x qty over the fills, quote currency

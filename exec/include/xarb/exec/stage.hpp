@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <xarb/core/latency_histogram.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/core/ops_queue.hpp>
 #include <xarb/core/spsc_ring.hpp>
@@ -31,6 +32,8 @@ class ExecStage {
   std::size_t poll(std::int64_t now_ns, std::size_t budget = 16) noexcept;
 
   [[nodiscard]] const ExecStageStats& stats() const noexcept { return stats_; }
+  // Records the intent hops of every report (intent_queue, exec, tick_to_order); null: none.
+  void set_latencies(PipelineLatencies* latencies) noexcept { latencies_ = latencies; }
 
  private:
   TwoLegExecutor& executor_;
@@ -42,6 +45,7 @@ class ExecStage {
   OpsEvent scratch_{};
   ExecReport held_{};
   bool holding_ = false;  // a report taken from the executor, waiting for ring room
+  PipelineLatencies* latencies_ = nullptr;
 };
 
 }  // namespace xarb::exec

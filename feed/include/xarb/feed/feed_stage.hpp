@@ -90,6 +90,9 @@ class FeedStage {
   std::size_t poll() noexcept;
   // Runs handlers for up to `d` (blocking while idle); returns how many ran.
   std::size_t run_for(std::chrono::nanoseconds d) noexcept;
+  // Parks on the sockets: blocks until a handler ran or `d` elapsed, then runs whatever else is
+  // ready, and returns (a hot thread's idle wait, so a frame is handled as soon as it arrives).
+  std::size_t wait(std::chrono::nanoseconds d) noexcept;
   // Closes the connections and cancels timers. The stage can be destroyed afterwards.
   void stop() noexcept;
 

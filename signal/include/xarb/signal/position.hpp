@@ -131,6 +131,9 @@ class PositionBook {
 
   // A new position in OPENING, or nullptr when every slot is taken.
   [[nodiscard]] Position* open(InstrumentId instrument, Direction direction) noexcept;
+  // A position carried over from an earlier run (the journal), keeping its id; nullptr when
+  // every slot is taken or the id is active already. Later ids continue after it.
+  [[nodiscard]] Position* adopt(const Position& restored) noexcept;
   // Frees the slot of a CLOSED position.
   void release(Position& p) noexcept;
   [[nodiscard]] Position* find(std::uint64_t id) noexcept;

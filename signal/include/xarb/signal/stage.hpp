@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 
+#include <xarb/core/latency_histogram.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/core/ops_queue.hpp>
 #include <xarb/core/spsc_ring.hpp>
@@ -40,6 +41,9 @@ class SignalStage final : public SignalSink {
   std::size_t poll(std::size_t budget = 64) noexcept;
 
   [[nodiscard]] const SignalStageStats& stats() const noexcept { return stats_; }
+  // Records the book hops (parse, apply, book_queue) and the decisions into `latencies`; null:
+  // nothing recorded.
+  void set_latencies(PipelineLatencies* latencies) noexcept { latencies_ = latencies; }
 
   // SignalSink: the exec ring and the ops queue.
   OrderIntent* claim_intent() noexcept override { return intents_.try_claim(); }
@@ -63,6 +67,8 @@ class SignalStage final : public SignalSink {
   std::int64_t next_timer_ns_ = 0;
   SignalStageStats stats_;
   OpsEvent scratch_{};
+  PipelineLatencies* latencies_ = nullptr;
+  std::int64_t taken_ns_ = 0;  // when the book being handled was taken from its ring
 };
 
 }  // namespace xarb::signal

@@ -84,7 +84,23 @@ class Strategy {
   void on_timer(const Now& now, SignalSink& sink) noexcept;
 
   // Operator controls.
-  void close_all(ExitReason reason) noexcept;  // manual / flatten, on each symbol's next update
+  void close_all(ExitReason reason) noexcept;
+
+  // Takes over a position from an earlier run (restored from the journal) before trading starts:
+  // OPEN when its legs are hedged, BROKEN (entries blocked: REDUCING) otherwise. `opened_wall_ns`
+  // dates it for the timeout. False when it cannot be held (no slot, id in use, bad instrument).
+  bool restore(const Position& position, std::int64_t opened_wall_ns, const Now& now) noexcept;
+  // Ids continue after the journal's: intents are numbered from here.
+  void set_next_intent_id(std::uint64_t id) noexcept { next_intent_id_ = id; }
+
+  // The last book seen for (instrument, venue); `have_book` says whether there was one.
+  [[nodiscard]] const BookSnapshot& book(InstrumentId i, Venue v) const noexcept {
+    return books_[i][index(v)];
+  }
+  [[nodiscard]] bool have_book(InstrumentId i, Venue v) const noexcept {
+    return have_book_[i][index(v)];
+  }
+  [[nodiscard]] const FxTracker& fx() const noexcept { return fx_; }  // manual / flatten, on each symbol's next update
   [[nodiscard]] RiskGuard& risk() noexcept { return risk_; }
   [[nodiscard]] Inventory& inventory() noexcept { return inventory_; }
 
@@ -184,6 +200,7 @@ class Strategy {
   std::array<std::array<Ewma, 2>, kMaxInstruments> baselines_{};
   std::array<std::int64_t, kMaxInstruments> last_exit_ns_{};
   std::array<bool, kMaxInstruments> exited_once_{};
+  std::array<std::int64_t, kMaxInstruments> entry_after_ns_{};  // after a refused or unfilled entry
   std::array<std::array<RefusalReason, 2>, kMaxInstruments> last_refusal_{};
   static constexpr std::size_t kMaxInFlight = 512;
   std::array<InFlight, kMaxInFlight> in_flight_{};

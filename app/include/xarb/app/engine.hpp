@@ -1,0 +1,53 @@
+#pragma once
+
+// `xarb run`: the pipeline of DESIGN.md wired from a config. Feed -> SPSC -> signal -> SPSC ->
+// exec -> SPSC (reports) -> signal; every stage -> MPMC -> the ops thread (journal, metrics,
+// status lines). Hot stages are hosted by the threads of [threads] (one pinned thread hosting
+// all three on 2 cores, or one each); the rings are the same in every layout.
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include <xarb/app/config.hpp>
+#include <xarb/app/report.hpp>
+
+namespace xarb::app {
+
+struct RunOptions {
+  bool live = false;                      // --live: real orders (needs mode = "live" and keys)
+  std::chrono::milliseconds duration{0};  // 0: until SIGINT / SIGTERM
+  bool flatten_on_exit = false;           // close open positions before exiting
+  std::filesystem::path report_dir = ".";  // report.json and report.txt go here
+  std::chrono::milliseconds status_every{10'000};
+  std::chrono::milliseconds startup_timeout{30'000};  // books and FX must be there by then
+  std::chrono::milliseconds drain_timeout{15'000};    // in-flight intents (and a flatten) on exit
+  std::string config_text;  // the effective config, stored with the run in the journal
+};
+
+struct RunResult {
+  int exit_code = 0;  // 0 ok, 1 start-up or run failure, 2 bad input (config, options)
+  RunReport report;
+  std::string error;
+};
+
+// Runs the engine until `duration` or until `stop` turns true, then winds down: entries stop,
+// open positions are closed when flatten_on_exit, queues drain, the journal is committed and the
+// report is written. Progress and the report go to `out`, problems to `err`.
+[[nodiscard]] RunResult run_engine(const Config& config, const RunOptions& options,
+                                   const std::atomic<bool>& stop, std::ostream& out,
+                                   std::ostream& err);
+
+// `xarb run --config FILE`: loads and checks the config, installs SIGINT / SIGTERM handlers
+// that stop the run, and runs it. Returns the exit code.
+int run_command(const std::string& config_path, RunOptions options, std::ostream& out,
+                std::ostream& err);
+
+// `xarb journal summary|trades|positions [--all]` on the config's journal (or `path`).
+int journal_command(const std::string& config_path, const std::string& journal_path,
+                    const std::string& action, bool all, std::size_t limit, std::ostream& out,
+                    std::ostream& err);
+
+}  // namespace xarb::app

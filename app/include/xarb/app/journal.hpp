@@ -1,0 +1,128 @@
+#pragma once
+
+// The journal: an SQLite database in WAL mode written by the ops thread (off the hot path) with
+// every intent, order, fill, position transition and risk refusal of every run, timestamped. A
+// restarted `xarb run` reads the positions that were not closed back from it; `xarb journal`
+// prints it. Not thread-safe: one thread owns a Journal.
+//
+// Quantities and prices are stored as exact decimal text; PnL figures in KRW as REAL.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xarb/core/ids.hpp>
+#include <xarb/core/messages.hpp>
+#include <xarb/signal/position.hpp>
+
+namespace xarb::app {
+
+// One fill row: everything a leg traded on one side for one intent.
+struct JournalFill {
+  std::uint64_t run_id = 0;
+  std::uint64_t intent_id = 0;
+  std::uint64_t position_id = 0;
+  Venue venue = Venue::binance;
+  Side side = Side::buy;
+  std::string symbol;  // the base, "BTC"
+  Decimal qty;
+  Decimal price;
+  Decimal fee;  // quote currency of the venue
+  bool unwind = false;
+  std::int64_t wall_ns = 0;
+};
+
+// A position that was not closed when its run ended, rebuilt from its fills.
+struct JournalPosition {
+  signal::Position position;  // id, instrument, direction, state, legs, entry fx
+  std::uint64_t run_id = 0;
+  std::string symbol;
+  std::int64_t opened_wall_ns = 0;
+};
+
+// An intent the journal has no report for: its orders may have executed.
+struct UnresolvedIntent {
+  std::uint64_t run_id = 0;
+  std::uint64_t intent_id = 0;
+  std::uint64_t position_id = 0;
+  IntentKind kind = IntentKind::entry;
+  std::string symbol;
+  std::array<Side, kVenueCount> sides{};
+  std::array<Decimal, kVenueCount> qty{};
+};
+
+struct JournalTotals {
+  std::uint64_t runs = 0;
+  std::uint64_t intents = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t fills = 0;
+  std::uint64_t refusals = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t wins = 0;
+  std::uint64_t open = 0;
+  std::uint64_t broken = 0;
+  double realized_pnl_krw = 0.0;        // as the strategy reported each close
+  double realized_from_fills_krw = 0.0;  // recomputed from the fills at each close's FX rate
+};
+
+class Journal {
+ public:
+  // Opens or creates the database (WAL mode, schema created if missing). Throws
+  // std::runtime_error with SQLite's message when the file cannot be opened or written.
+  explicit Journal(const std::filesystem::path& path);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // A run starts; `symbols` names instruments in every later row.
+  void begin_run(std::uint64_t run_id, std::int64_t wall_ns, std::string_view mode,
+                 std::string_view config_text, const SymbolMap& symbols);
+  void end_run(std::int64_t wall_ns, std::string_view report_json);
+
+  // Writes one event inside the current transaction (opened on demand). Never throws: a failed
+  // write is counted in write_errors() and remembered in last_error().
+  void record(const OpsEvent& event) noexcept;
+  // Fills found by reconciliation (an order whose answer the killed run never journaled).
+  void record_fill(const JournalFill& fill) noexcept;
+  // Commits the open transaction. The ops thread calls it after each batch.
+  void commit() noexcept;
+
+  [[nodiscard]] std::uint64_t write_errors() const noexcept { return write_errors_; }
+  [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+  [[nodiscard]] std::uint64_t events() const noexcept { return events_; }
+
+  // Reading (start-up and `xarb journal`).
+  [[nodiscard]] std::vector<JournalPosition> open_positions(const SymbolMap& symbols);
+  [[nodiscard]] std::vector<UnresolvedIntent> unresolved_intents();
+  [[nodiscard]] std::uint64_t max_position_id();
+  [[nodiscard]] std::uint64_t last_run_id();
+  [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id = 0);
+  // Totals over every run (run_id 0) or one run.
+  [[nodiscard]] JournalTotals totals(std::uint64_t run_id = 0);
+  // A position the restart could not reconcile: marked BROKEN in the journal.
+  void mark_broken(std::uint64_t position_id, std::int64_t wall_ns, std::string_view why);
+
+  // `xarb journal summary|trades|positions`: text tables.
+  void print_summary(std::ostream& out);
+  void print_trades(std::ostream& out, std::size_t limit);
+  void print_positions(std::ostream& out, bool all);
+
+  struct Db;
+
+ private:
+  std::unique_ptr<Db> db_;
+  std::uint64_t run_id_ = 0;
+  std::vector<std::string> symbol_names_;  // by InstrumentId
+  std::uint64_t write_errors_ = 0;
+  std::uint64_t events_ = 0;
+  std::string last_error_;
+  bool in_txn_ = false;
+
+  void fail(std::string_view what) noexcept;
+  [[nodiscard]] std::string_view symbol(InstrumentId i) const noexcept;
+};
+
+}  // namespace xarb::app

@@ -1,0 +1,107 @@
+#pragma once
+
+// The run report of `xarb run`: what the engine did, printed as text at the end (and as one line
+// every few seconds while running) and written as report.json with the same figures.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <xarb/core/ids.hpp>
+#include <xarb/core/messages.hpp>
+
+namespace xarb::app {
+
+struct VenueReport {
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t dropped_frames = 0;  // malformed or not understood: counted and dropped
+  std::uint64_t connects = 0;
+  std::uint64_t disconnects = 0;
+  std::uint64_t resyncs = 0;
+  std::uint64_t snapshot_failures = 0;
+  std::uint64_t ring_full = 0;
+  std::uint64_t orders = 0;      // order requests the venue received from this run
+  std::uint64_t order_errors = 0;  // legs that ended with a venue error
+};
+
+struct LatencyReport {
+  std::string name;
+  std::uint64_t count = 0;
+  std::int64_t p50_ns = 0;
+  std::int64_t p99_ns = 0;
+  std::int64_t p999_ns = 0;
+  std::int64_t max_ns = 0;
+};
+
+struct QueueReport {
+  std::string name;
+  std::uint64_t capacity = 0;
+  std::uint64_t high_water = 0;
+  std::uint64_t drops = 0;
+};
+
+struct ThreadReport {
+  std::string name;
+  std::string stages;  // "feed+signal+exec", "ops"
+  int cpu = -1;
+  std::string wait;
+  double cpu_s = 0.0;
+};
+
+struct SymbolReport {
+  std::string symbol;
+  std::uint64_t entries = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t wins = 0;
+  std::uint64_t broken = 0;
+  std::uint64_t open = 0;
+  double realized_krw = 0.0;
+};
+
+struct RunReport {
+  std::uint64_t run_id = 0;
+  std::string mode;  // paper | live
+  double duration_s = 0.0;
+  std::array<VenueReport, kVenueCount> venues{};  // by index(Venue)
+  std::uint64_t book_updates = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t exit_intents = 0;
+  std::array<std::uint64_t, kExitReasonCount> exits{};  // exit intents by reason
+  std::map<std::string, std::uint64_t> blocked;          // refusals by reason (signal and exec)
+  std::array<std::uint64_t, 5> outcomes{};              // by ExecOutcome
+  std::uint64_t opened = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t wins = 0;
+  std::uint64_t broken = 0;
+  std::uint64_t open_positions = 0;
+  std::uint64_t restored_positions = 0;
+  std::uint64_t dropped_intents = 0;
+  double winrate = 0.0;
+  double realized_krw = 0.0;
+  double unrealized_krw = 0.0;
+  std::uint64_t exec_retries = 0;
+  std::uint64_t exec_unwinds = 0;
+  std::uint64_t exec_queries = 0;
+  std::vector<SymbolReport> symbols;
+  std::vector<LatencyReport> latencies;
+  std::vector<QueueReport> queues;
+  std::vector<ThreadReport> threads;
+  std::int64_t peak_rss_kib = 0;
+  std::int64_t rss_kib = 0;
+  std::uint64_t journal_events = 0;
+  std::uint64_t journal_errors = 0;
+  std::string risk_mode;
+};
+
+// The end-of-run report as text.
+void print_report(std::ostream& out, const RunReport& r);
+// The one-line status printed every few seconds.
+void print_status_line(std::ostream& out, const RunReport& r);
+// The same figures as JSON (report.json).
+[[nodiscard]] std::string report_json(const RunReport& r);
+
+}  // namespace xarb::app

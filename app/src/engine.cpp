@@ -1,0 +1,916 @@
+#include <xarb/app/engine.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <csignal>
+#include <fstream>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <xarb/app/feed_commands.hpp>
+#include <xarb/app/journal.hpp>
+#include <xarb/app/metrics.hpp>
+#include <xarb/app/venue_commands.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/core/latency_histogram.hpp>
+#include <xarb/core/ops_queue.hpp>
+#include <xarb/core/spsc_ring.hpp>
+#include <xarb/core/wait.hpp>
+#include <xarb/exec/executor.hpp>
+#include <xarb/exec/paper_venue.hpp>
+#include <xarb/exec/rest_venue.hpp>
+#include <xarb/exec/stage.hpp>
+#include <xarb/feed/feed_stage.hpp>
+#include <xarb/signal/stage.hpp>
+#include <xarb/signal/strategy.hpp>
+#include <xarb/tuning/threads.hpp>
+
+namespace xarb::app {
+namespace {
+
+constexpr std::size_t kMaxThreads = 8;
+constexpr std::size_t kRefusals = static_cast<std::size_t>(RefusalReason::count);
+constexpr std::int64_t kPublishEveryNs = 100'000'000;
+constexpr std::size_t kOpsPerProducer = 4096;  // the ops thread drains every 5 ms
+
+using Counter = std::atomic<std::uint64_t>;
+
+void put(Counter& c, std::uint64_t v) noexcept { c.store(v, std::memory_order_relaxed); }
+void put(Counter& c, double v) noexcept { c.store(std::bit_cast<std::uint64_t>(v), std::memory_order_relaxed); }
+std::uint64_t get(const Counter& c) noexcept { return c.load(std::memory_order_relaxed); }
+double get_double(const Counter& c) noexcept { return std::bit_cast<double>(get(c)); }
+
+// The figures the hot threads publish for the ops thread: relaxed atomic copies of each stage's
+// own counters, refreshed every 100 ms by the thread hosting the stage (never per message).
+struct Telemetry {
+  struct Feed {
+    Counter frames, bytes, dropped, connects, disconnects, resyncs, snapshot_failures, ring_full;
+  };
+  std::array<Feed, kVenueCount> feed;
+  Counter books, entries, exit_intents, opened, closed, wins, broken, open_positions,
+      dropped_intents, realized, unrealized, risk_mode;
+  std::array<Counter, kExitReasonCount> exits;
+  std::array<Counter, 5> outcomes;
+  std::array<Counter, kRefusals> refusals;
+  std::array<Counter, kMaxInstruments> sym_entries, sym_closed, sym_wins, sym_broken, sym_realized;
+  Counter exec_retries, exec_unwinds, exec_queries, exec_active, ops_dropped_signal,
+      ops_dropped_exec;
+  std::array<Counter, kMaxThreads> thread_cpu_ns;
+};
+
+void publish_feed(const feed::FeedStage& f, Telemetry& t) noexcept {
+  for (const Venue v : kVenues) {
+    const feed::VenueFeedStats& s = f.stats(v);
+    Telemetry::Feed& o = t.feed[index(v)];
+    put(o.frames, s.frames);
+    put(o.bytes, s.bytes);
+    put(o.dropped, f.parser_stats(v).count(feed::MsgKind::dropped));
+    put(o.connects, s.connects);
+    put(o.disconnects, s.disconnects);
+    put(o.resyncs, s.resyncs);
+    put(o.snapshot_failures, s.snapshot_failures);
+    put(o.ring_full, s.ring_full);
+  }
+}
+
+void publish_signal(const signal::Strategy& s, const signal::SignalStage& stage,
+                    Telemetry& t) noexcept {
+  const signal::StrategyStats& st = s.stats();
+  put(t.books, stage.stats().books);
+  put(t.entries, st.entries);
+  put(t.exit_intents, st.exit_intents);
+  put(t.opened, st.opened);
+  put(t.closed, st.closed);
+  put(t.wins, st.wins);
+  put(t.broken, st.broken);
+  put(t.open_positions, std::uint64_t{s.open_positions()});
+  put(t.dropped_intents, st.dropped);
+  put(t.realized, st.realized_krw);
+  put(t.unrealized, s.unrealized_krw());
+  put(t.risk_mode, static_cast<std::uint64_t>(s.risk().mode()));
+  put(t.ops_dropped_signal, stage.stats().ops_dropped);
+  for (std::size_t k = 0; k < kExitReasonCount; ++k) put(t.exits[k], st.exits[k]);
+  for (std::size_t k = 0; k < 5; ++k) put(t.outcomes[k], st.outcomes[k]);
+  for (std::size_t k = 0; k < kRefusals; ++k) {
+    put(t.refusals[k], s.risk().refusals(static_cast<RefusalReason>(k)));
+  }
+  for (std::size_t i = 0; i < kMaxInstruments; ++i) {
+    put(t.sym_entries[i], st.symbols[i].entries);
+    put(t.sym_closed[i], st.symbols[i].closed);
+    put(t.sym_wins[i], st.symbols[i].wins);
+    put(t.sym_broken[i], st.symbols[i].broken);
+    put(t.sym_realized[i], st.symbols[i].realized_krw);
+  }
+}
+
+void publish_exec(const exec::TwoLegExecutor& x, const exec::ExecStage& stage,
+                  Telemetry& t) noexcept {
+  const exec::ExecStats& s = x.stats();
+  put(t.exec_retries, s.retries);
+  put(t.exec_unwinds, s.unwinds);
+  put(t.exec_queries, s.queries);
+  put(t.exec_active, std::uint64_t{x.active()});
+  put(t.ops_dropped_exec, stage.stats().ops_dropped);
+}
+
+// What the ops thread learns from the events it journals.
+struct OpsTally {
+  std::array<std::uint64_t, kVenueCount> orders{};
+  std::array<std::uint64_t, kVenueCount> order_errors{};
+};
+
+std::string stages_text(const ThreadConfig& t) {
+  std::string s;
+  for (const HotStage h : t.stages) {
+    if (!s.empty()) s += '+';
+    s += to_string(h);
+  }
+  return s;
+}
+
+bool hosts(const ThreadConfig& t, HotStage h) {
+  return std::find(t.stages.begin(), t.stages.end(), h) != t.stages.end();
+}
+
+volatile std::sig_atomic_t g_signalled = 0;
+extern "C" void on_stop_signal(int) { g_signalled = 1; }
+
+class Engine {
+ public:
+  Engine(const Config& config, const RunOptions& options, const std::atomic<bool>& stop,
+         std::ostream& out, std::ostream& err)
+      : cfg_(config), opt_(options), stop_(stop), out_(out), err_(err) {}
+
+  RunResult run();
+
+ private:
+  bool start_venues(std::string& error);
+  bool restore(std::string& error);
+  bool warm_up(std::string& error);
+  void start_threads();
+  void host_loop(std::size_t k, std::latch& go);
+  void ops_loop();
+  void wind_down();
+  void drain_ops();
+  void handle(const OpsEvent& e);
+  [[nodiscard]] RunReport build_report() const;
+  void finish(RunResult& result);
+  [[nodiscard]] bool ready(std::string& missing) const;
+
+  const Config& cfg_;
+  RunOptions opt_;
+  const std::atomic<bool>& stop_;
+  std::ostream& out_;
+  std::ostream& err_;
+
+  SymbolMap symbols_;
+  bool live_ = false;
+  std::uint64_t run_id_ = 0;
+  std::int64_t started_mono_ = 0;
+  std::atomic<std::int64_t> ended_mono_{0};
+  std::mutex out_mu_;  // `out_` once the ops thread prints status lines
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<MetricsServer> metrics_;
+
+  std::array<std::unique_ptr<exec::RestVenue>, kVenueCount> rest_;
+  std::array<std::unique_ptr<exec::PaperVenue>, kVenueCount> paper_;
+  std::unique_ptr<exec::TwoLegExecutor> executor_;
+
+  SpscRing<BookSnapshot> books_{8192};
+  SpscRing<OrderIntent> intents_{256};
+  SpscRing<ExecReport> reports_{256};
+  OpsQueue ops_{kOpsPerProducer, 3};  // signal, exec and one spare
+  OpsQueue::Producer signal_producer_{ops_};
+  OpsQueue::Producer exec_producer_{ops_};
+
+  std::unique_ptr<signal::Strategy> strategy_;
+  std::unique_ptr<signal::SignalStage> signal_;
+  std::unique_ptr<exec::ExecStage> exec_;
+  std::unique_ptr<feed::FeedStage> feed_;
+  PipelineLatencies latencies_;
+  Telemetry telemetry_;
+  std::uint64_t restored_ = 0;
+
+  // Layout: one entry per hot thread, then the ops thread.
+  std::vector<ThreadConfig> layout_;
+  std::vector<WaitStrategy> waits_;
+  std::array<Doorbell, kMaxThreads> bells_;
+  std::size_t feed_host_ = 0, signal_host_ = 0, exec_host_ = 0;
+  std::atomic<bool> trading_{false};  // the hot threads run (status lines from then on)
+  std::atomic<int> phase_{0};  // 0 trading, 1 winding down (no entries), 2 stop
+  std::atomic<bool> ops_stop_{false};
+  std::vector<std::jthread> threads_;
+  std::jthread ops_thread_;
+  std::int64_t ops_cpu_ns_ = 0;  // written by the ops thread before it exits
+  OpsTally tally_;               // the ops thread's
+  std::atomic<std::uint64_t> journal_events_{0}, journal_errors_{0};
+};
+
+RunResult Engine::run() {
+  RunResult result;
+  live_ = opt_.live;
+  if (opt_.live && cfg_.mode != Mode::live) {
+    result.exit_code = 2;
+    result.error = "--live needs mode = \"live\" in the config; it says \"" +
+                   std::string(to_string(cfg_.mode)) + "\"";
+    return result;
+  }
+  if (!opt_.live && cfg_.mode == Mode::live) {
+    out_ << "config says mode = \"live\" but --live was not given: running in paper mode\n";
+  }
+  symbols_ = build_symbol_map(cfg_);
+  run_id_ = static_cast<std::uint64_t>(clock::wall_ns() / 1'000'000);
+
+  // Thread layout: validated before anything connects.
+  const std::vector<int> allowed = tuning::allowed_cpus();
+  layout_ = cfg_.threads.hot;
+  std::vector<tuning::ThreadPlan> plan;
+  for (const ThreadConfig& t : layout_) {
+    const WaitStrategy w = resolve_wait(t.wait, static_cast<unsigned>(allowed.size()),
+                                        static_cast<unsigned>(layout_.size()));
+    waits_.push_back(w);
+    plan.push_back({t.name, t.cpu, w, true});
+  }
+  plan.push_back({"ops", cfg_.threads.ops_cpu, WaitStrategy::park, false});
+  if (layout_.empty() || layout_.size() > kMaxThreads - 1) {
+    result.exit_code = 2;
+    result.error = "[threads]: between 1 and 7 hot threads";
+    return result;
+  }
+  for (std::size_t k = 0; k < layout_.size(); ++k) {
+    if (hosts(layout_[k], HotStage::feed)) feed_host_ = k;
+    if (hosts(layout_[k], HotStage::signal)) signal_host_ = k;
+    if (hosts(layout_[k], HotStage::exec)) exec_host_ = k;
+  }
+  bool fatal = false;
+  for (const auto& p : tuning::validate_layout(plan, allowed, tuning::online_cpus())) {
+    (p.fatal ? err_ : out_) << (p.fatal ? "error" : "warning") << ": [threads] " << p.thread
+                            << ": " << p.message << '\n';
+    fatal = fatal || p.fatal;
+  }
+  if (fatal) {
+    result.exit_code = 2;
+    result.error = "the thread layout does not fit this host";
+    return result;
+  }
+
+  try {
+    journal_ = std::make_unique<Journal>(cfg_.journal.path);
+    journal_->begin_run(run_id_, clock::wall_ns(), live_ ? "live" : "paper", opt_.config_text,
+                        symbols_);
+  } catch (const std::exception& e) {
+    result.exit_code = 1;
+    result.error = e.what();
+    return result;
+  }
+  out_ << "run " << run_id_ << " (" << (live_ ? "live" : "paper") << "), journal "
+       << cfg_.journal.path << '\n';
+
+  std::string error;
+  if (!start_venues(error) || !restore(error)) {
+    result.exit_code = 1;
+    result.error = error;
+    journal_->end_run(clock::wall_ns(), "{}");
+    return result;
+  }
+  if (cfg_.metrics.port != 0) {
+    try {
+      metrics_ = std::make_unique<MetricsServer>(cfg_.metrics.bind, cfg_.metrics.port);
+      out_ << "metrics: http://" << cfg_.metrics.bind << ':' << metrics_->port() << "/metrics\n";
+    } catch (const std::exception& e) {
+      result.exit_code = 1;
+      result.error = e.what();
+      journal_->end_run(clock::wall_ns(), "{}");
+      return result;
+    }
+  }
+
+  started_mono_ = clock::mono_ns();
+  ops_thread_ = std::jthread([this] { ops_loop(); });
+  if (!warm_up(error)) {
+    result.exit_code = 1;
+    result.error = error;
+    {
+      std::lock_guard lock(out_mu_);
+      err_ << error << '\n';
+    }
+    phase_.store(2);
+    ended_mono_.store(clock::mono_ns());
+    finish(result);
+    result.exit_code = 1;
+    return result;
+  }
+  start_threads();
+
+  // The main thread waits for the end: the duration, a signal, or the caller's stop flag.
+  const std::int64_t end_ns =
+      opt_.duration.count() > 0
+          ? clock::mono_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.duration).count()
+          : INT64_MAX;
+  while (!stop_.load() && g_signalled == 0 && clock::mono_ns() < end_ns) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  wind_down();
+  finish(result);
+  return result;
+}
+
+bool Engine::start_venues(std::string& error) {
+  for (const Venue v : kVenues) {
+    exec::RestVenueOptions o = rest_options(cfg_, v);
+    if (live_) {
+      if (!o.credentials.present() && !load_credentials(cfg_, v, o.credentials, error)) {
+        return false;
+      }
+    } else {
+      o.credentials = {};  // paper: public endpoints only (trading rules)
+    }
+    rest_[index(v)] = std::make_unique<exec::RestVenue>(symbols_, std::move(o));
+    std::string why;
+    if (!rest_[index(v)]->start(why)) {
+      error = "start-up: " + std::string(to_string(v)) + ": " + why;
+      return false;
+    }
+    out_ << "start-up: " << to_string(v) << " reachable, trading rules loaded";
+    if (v == Venue::binance) out_ << ", server time offset " << rest_[index(v)]->time_offset_ms() << " ms";
+    out_ << (live_ ? ", balances read" : "") << '\n';
+  }
+  std::array<exec::VenueClient*, kVenueCount> clients{};
+  if (live_) {
+    for (const Venue v : kVenues) clients[index(v)] = rest_[index(v)].get();
+  } else {
+    for (const Venue v : kVenues) {
+      exec::PaperParams p;
+      p.fee_bps = (v == Venue::binance ? cfg_.binance : cfg_.upbit).taker_fee_bps;
+      p.seed = run_id_ + index(v);
+      auto venue = std::make_unique<exec::PaperVenue>(v, symbols_, rest_[index(v)]->rules_table(), p);
+      // Paper balances: ten times each symbol's position limit, and quote to match.
+      for (const SymbolConfig& s : cfg_.symbols) {
+        const InstrumentId i = symbols_.find_base(s.base);
+        venue->set_base(i, Decimal::from_mantissa(s.max_position_qty.mantissa() * 10));
+      }
+      venue->set_quote(v == Venue::upbit ? Decimal::from_mantissa(1'000'000'000 * Decimal::kOne)
+                                         : Decimal::from_mantissa(1'000'000 * Decimal::kOne));
+      clients[index(v)] = venue.get();
+      paper_[index(v)] = std::move(venue);
+    }
+  }
+  exec::ExecParams xp;
+  xp.run_id = run_id_;
+  xp.hedge_reserve_orders = 2;
+  executor_ = std::make_unique<exec::TwoLegExecutor>(symbols_, clients, xp);
+  return true;
+}
+
+// Positions the journal holds open from earlier runs come back before trading: intents whose
+// outcome was never journaled are resolved by querying their client order ids (live), fills are
+// folded in once (the journal's keys make a second insert a no-op), and what still does not add
+// up is BROKEN, which blocks entries until an operator looks.
+bool Engine::restore(std::string& error) {
+  signal::StrategyParams params = strategy_params(cfg_, symbols_);
+  params.first_position_id = journal_->max_position_id() + 1;
+  params.risk.kill_switch = true;  // no entries until the start-up checks pass
+  strategy_ = std::make_unique<signal::Strategy>(symbols_, params);
+  const signal::Now now{clock::mono_ns(), clock::wall_ns()};
+
+  std::vector<std::uint64_t> unreconciled;
+  for (const UnresolvedIntent& u : journal_->unresolved_intents()) {
+    const InstrumentId instrument = symbols_.find_base(u.symbol);
+    bool resolved = live_ && instrument != kNoInstrument;
+    for (const Venue v : kVenues) {
+      if (!resolved || !u.qty[index(v)].is_positive()) continue;
+      // Every order the executor may have sent for this intent: the first, retries on the
+      // intent's side, unwinds on the other. Their client ids are numbered 1, 2, ...
+      std::array<Int128, 2> notional{};  // [0] the intent's side, [1] the unwinds
+      std::array<std::int64_t, 2> qty{};
+      std::array<Decimal, 2> fee{};
+      for (int attempt = 1; attempt <= 8; ++attempt) {
+        const ClientOrderId id = exec::TwoLegExecutor::client_id(u.run_id, u.intent_id, v, attempt);
+        exec::OrderStatus st;
+        std::string why;
+        if (!rest_[index(v)]->get_blocking(instrument, id, st, why)) {
+          if (st.error.kind == VenueErrorKind::unknown_order) break;  // never sent
+          err_ << "reconcile: " << to_string(v) << " order " << id.view() << ": " << why << '\n';
+          resolved = false;
+          break;
+        }
+        const std::size_t k = st.side.value_or(u.sides[index(v)]) == u.sides[index(v)] ? 0 : 1;
+        qty[k] += st.filled_qty.mantissa();
+        notional[k] += st.filled_notional_e16;
+        (void)add(fee[k], st.fee_quote, fee[k]);  // overflow: a fee past 92 billion is not one
+      }
+      if (!resolved) break;
+      for (std::size_t k = 0; k < 2; ++k) {
+        if (qty[k] == 0) continue;
+        JournalFill f{u.run_id, u.intent_id, u.position_id, v,
+                      k == 0 ? u.sides[index(v)] : opposite(u.sides[index(v)]), u.symbol,
+                      Decimal::from_mantissa(qty[k]),
+                      Decimal::from_mantissa(static_cast<std::int64_t>(notional[k] / qty[k])),
+                      fee[k], k == 1, now.wall_ns};
+        journal_->record_fill(f);
+        out_ << "reconcile: intent " << u.intent_id << " of run " << u.run_id << ": "
+             << to_string(v) << ' ' << to_string(f.side) << ' ' << to_string(f.qty) << ' '
+             << u.symbol << " at " << to_string(f.price) << " found on the venue\n";
+      }
+    }
+    if (!resolved) unreconciled.push_back(u.position_id);
+  }
+  journal_->commit();
+
+  for (JournalPosition& jp : journal_->open_positions(symbols_)) {
+    signal::Position& p = jp.position;
+    const bool unknown =
+        std::find(unreconciled.begin(), unreconciled.end(), p.id) != unreconciled.end();
+    if (p.instrument == kNoInstrument) {
+      err_ << "restore: position " << p.id << " trades " << jp.symbol
+           << ", which the config no longer lists: left in the journal, entries blocked\n";
+      strategy_->risk().set_reducing(true);
+      continue;
+    }
+    if (p.flat() && !unknown) {
+      // Nothing is held: it never traded (or was unwound); close it in the journal.
+      PositionChange c{p.id, p.instrument, p.direction, p.state, PositionState::closed,
+                       ExitReason::none, Decimal{}, p.entry_fx, 0.0};
+      journal_->record(OpsEvent{now.wall_ns, c});
+      continue;
+    }
+    if (unknown) {
+      p.state = PositionState::broken;
+      journal_->mark_broken(p.id, now.wall_ns,
+                            live_ ? "an order's outcome could not be read back from the venue"
+                                  : "an intent's outcome was lost with the paper venue");
+    }
+    if (!strategy_->restore(p, jp.opened_wall_ns, now)) {
+      error = "restore: position " + std::to_string(p.id) + " cannot be held";
+      return false;
+    }
+    const signal::Position* held = nullptr;
+    for (std::size_t k = 0; k < strategy_->positions().size(); ++k) {
+      if (strategy_->positions()[k].id == p.id) held = &strategy_->positions()[k];
+    }
+    if (held != nullptr && held->state == PositionState::broken && !unknown) {
+      journal_->mark_broken(p.id, now.wall_ns, "legs not hedged after restart");
+    }
+    ++restored_;
+    out_ << "restore: position " << p.id << ' ' << jp.symbol << ' ' << to_string(p.direction)
+         << " qty " << to_string(p.qty()) << ' '
+         << (held != nullptr ? to_string(held->state) : std::string_view("?")) << '\n';
+  }
+  journal_->commit();
+  if (restored_ == 0) out_ << "restore: no open positions in the journal\n";
+
+  // The strategy's inventory starts from what the venues hold.
+  for (const Venue v : kVenues) {
+    exec::VenueClient* c = live_ ? static_cast<exec::VenueClient*>(rest_[index(v)].get())
+                                 : static_cast<exec::VenueClient*>(paper_[index(v)].get());
+    for (const Instrument& s : symbols_) {
+      if (!s.is_fx) strategy_->inventory().set_base(v, s.id, c->free_base(s.id));
+    }
+    strategy_->inventory().set_quote(v, c->free_quote());
+  }
+
+  std::array<SpscRing<BookSnapshot>*, 1> rings = {&books_};
+  signal_ = std::make_unique<signal::SignalStage>(*strategy_, rings, reports_, intents_, &ops_,
+                                                  &signal_producer_);
+  signal_->set_latencies(&latencies_);
+  exec_ = std::make_unique<exec::ExecStage>(*executor_, intents_, reports_, &ops_, &exec_producer_);
+  exec_->set_latencies(&latencies_);
+  feed_ = std::make_unique<feed::FeedStage>(feed_options(cfg_), symbols_, books_);
+  return true;
+}
+
+bool Engine::ready(std::string& missing) const {
+  const std::int64_t now = clock::mono_ns();
+  for (const Instrument& s : symbols_) {
+    if (s.is_fx) continue;  // the FX book feeds the rate, checked below
+    for (const Venue v : kVenues) {
+      if (!strategy_->have_book(s.id, v) || !strategy_->book(s.id, v).tradable()) {
+        missing = std::string(to_string(v)) + " " +
+                  std::string(v == Venue::upbit ? s.upbit_market.view() : s.binance_symbol.view()) +
+                  " book";
+        return false;
+      }
+    }
+  }
+  const auto q = strategy_->fx().quote(now);
+  if (q.refusal != RefusalReason::none) {
+    missing = "FX rate (" + std::string(to_string(q.refusal)) + ")";
+    return false;
+  }
+  return true;
+}
+
+// Start-up on the main thread: the feeds connect and the books synchronise while every stage is
+// polled in turn (the same poll steps the hot threads run later), entries still switched off.
+bool Engine::warm_up(std::string& error) {
+  feed_->start();
+  const std::int64_t t0 = clock::mono_ns();
+  const std::int64_t deadline =
+      t0 + std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.startup_timeout).count();
+  std::string missing = "books";
+  while (clock::mono_ns() < deadline) {
+    if (stop_.load() || g_signalled != 0) {
+      error = "stopped during start-up";
+      return false;
+    }
+    feed_->run_for(std::chrono::milliseconds(2));
+    signal_->poll(1024);
+    exec_->poll(clock::mono_ns());
+    if (ready(missing)) {
+      out_ << "start-up: books synchronised and FX " << strategy_->fx().last() << " KRW/USDT after "
+           << (clock::mono_ns() - t0) / 1'000'000 << " ms\n";
+      strategy_->risk().set_kill_switch(cfg_.risk.kill_switch);
+      if (cfg_.risk.kill_switch) out_ << "start-up: kill switch on (config): exits only\n";
+      return true;
+    }
+  }
+  error = "start-up: no usable " + missing + " within " +
+          std::to_string(opt_.startup_timeout.count()) + " ms";
+  for (const Venue v : kVenues) {
+    const auto& s = feed_->stats(v);
+    if (!s.last_error.empty()) error += "; " + std::string(to_string(v)) + ": " + s.last_error;
+  }
+  return false;
+}
+
+void Engine::start_threads() {
+  std::latch go(static_cast<std::ptrdiff_t>(layout_.size()) + 1);
+  for (std::size_t k = 0; k < layout_.size(); ++k) {
+    threads_.emplace_back([this, k, &go] { host_loop(k, go); });
+  }
+  go.arrive_and_wait();
+  trading_.store(true);
+  std::lock_guard lock(out_mu_);
+  out_ << "trading: ";
+  for (std::size_t k = 0; k < layout_.size(); ++k) {
+    out_ << (k == 0 ? "" : ", ") << layout_[k].name << " [" << stages_text(layout_[k]) << "] cpu "
+         << (layout_[k].cpu < 0 ? std::string("any") : std::to_string(layout_[k].cpu)) << ' '
+         << to_string(waits_[k]);
+  }
+  out_ << '\n';
+}
+
+// One hot thread: its stages polled round robin, the wait strategy when a round finds nothing.
+void Engine::host_loop(std::size_t k, std::latch& go) {
+  const ThreadConfig& t = layout_[k];
+  tuning::name_current_thread(t.name);
+  if (t.cpu >= 0) {
+    std::string why;
+    if (!tuning::pin_current_thread(t.cpu, why)) {
+      std::lock_guard lock(out_mu_);
+      (live_ ? err_ : out_) << (live_ ? "error: " : "warning: ") << t.name << ": " << why << '\n';
+      if (live_) phase_.store(2);
+    }
+  }
+  const bool has_feed = hosts(t, HotStage::feed);
+  const bool has_signal = hosts(t, HotStage::signal);
+  const bool has_exec = hosts(t, HotStage::exec);
+  const WaitStrategy wait = waits_[k];
+  Doorbell& bell = bells_[k];
+  // Threads whose input another thread produces are woken by its doorbell; sockets are polled
+  // at least this often when parked.
+  const bool cross_thread_input = (has_signal && (feed_host_ != k || exec_host_ != k)) ||
+                                  (has_exec && signal_host_ != k);
+  bool entries_stopped = false;
+  std::int64_t next_publish = 0;
+  std::int64_t idle_since = 0;
+  go.arrive_and_wait();
+
+  while (phase_.load(std::memory_order_relaxed) < 2) {
+    const std::uint32_t epoch = bell.epoch();
+    std::size_t work = 0;
+    if (has_feed) {
+      const std::size_t n = feed_->poll();
+      work += n;
+      if (n != 0 && signal_host_ != k) bells_[signal_host_].ring();
+    }
+    if (has_signal) {
+      if (!entries_stopped && phase_.load(std::memory_order_relaxed) >= 1) {
+        entries_stopped = true;
+        strategy_->risk().set_kill_switch(true);
+        if (opt_.flatten_on_exit) strategy_->close_all(ExitReason::flatten);
+      }
+      const std::size_t n = signal_->poll();
+      work += n;
+      if (n != 0 && exec_host_ != k) bells_[exec_host_].ring();
+    }
+    if (has_exec) {
+      const std::size_t n = exec_->poll(clock::mono_ns());
+      work += n;
+      if (n != 0 && signal_host_ != k) bells_[signal_host_].ring();
+    }
+    const std::int64_t now = clock::mono_ns();
+    if (now >= next_publish) {
+      next_publish = now + kPublishEveryNs;
+      if (has_feed) publish_feed(*feed_, telemetry_);
+      if (has_signal) publish_signal(*strategy_, *signal_, telemetry_);
+      if (has_exec) publish_exec(*executor_, *exec_, telemetry_);
+      put(telemetry_.thread_cpu_ns[k], static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()));
+    }
+    if (work != 0) {
+      idle_since = 0;
+      continue;
+    }
+    if (wait == WaitStrategy::spin) {
+      cpu_relax();
+      continue;
+    }
+    if (wait == WaitStrategy::spin_then_park) {
+      if (idle_since == 0) idle_since = now;
+      if (now - idle_since < 50'000) {
+        cpu_relax();
+        continue;
+      }
+    }
+    // Park: on the feed's sockets when this thread owns them, else on the doorbell. Orders in
+    // flight shorten the nap: their answers arrive on exec's sockets, which nothing rings for.
+    const bool orders_out = has_exec && executor_->active() != 0;
+    const std::int64_t nap = (orders_out || cross_thread_input) ? 100'000 : 1'000'000;
+    if (has_feed) {
+      feed_->wait(std::chrono::nanoseconds(cross_thread_input ? std::min<std::int64_t>(nap, 50'000) : nap));
+    } else {
+      bell.wait(epoch, nap);
+    }
+  }
+  if (has_feed) publish_feed(*feed_, telemetry_);
+  if (has_signal) publish_signal(*strategy_, *signal_, telemetry_);
+  if (has_exec) publish_exec(*executor_, *exec_, telemetry_);
+  put(telemetry_.thread_cpu_ns[k], static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()));
+}
+
+void Engine::handle(const OpsEvent& e) {
+  journal_->record(e);
+  if (const auto* r = std::get_if<ExecReport>(&e.body)) {
+    for (const LegReport& leg : r->legs) {
+      if (leg.status == LegStatus::not_sent) continue;
+      ++tally_.orders[index(leg.venue)];
+      if (leg.error.present()) ++tally_.order_errors[index(leg.venue)];
+    }
+  } else if (const auto* log = std::get_if<LogRecord>(&e.body)) {
+    std::lock_guard lock(out_mu_);
+    out_ << log->text.view() << '\n';
+  }
+}
+
+void Engine::drain_ops() {
+  std::array<OpsEvent, 64> batch;
+  for (;;) {
+    const std::size_t n = ops_.try_pop_bulk(batch.data(), batch.size());
+    for (std::size_t i = 0; i < n; ++i) handle(batch[i]);
+    if (n < batch.size()) break;
+  }
+  journal_->commit();
+  journal_events_.store(journal_->events());
+  journal_errors_.store(journal_->write_errors());
+}
+
+// The ops thread: journal, status lines, /metrics. Never on a hot core.
+void Engine::ops_loop() {
+  tuning::name_current_thread("ops");
+  if (cfg_.threads.ops_cpu >= 0) {
+    std::string why;
+    if (!tuning::pin_current_thread(cfg_.threads.ops_cpu, why)) {
+      std::lock_guard lock(out_mu_);
+      out_ << "warning: ops: " << why << '\n';
+    }
+  }
+  std::int64_t next_status = clock::mono_ns() + opt_.status_every.count() * 1'000'000;
+  std::int64_t next_metrics = 0;
+  while (!ops_stop_.load()) {
+    drain_ops();
+    const std::int64_t now = clock::mono_ns();
+    if (trading_.load() && now >= next_status) {
+      next_status = now + opt_.status_every.count() * 1'000'000;
+      const RunReport r = build_report();
+      std::lock_guard lock(out_mu_);
+      print_status_line(out_, r);
+    }
+    if (metrics_ && now >= next_metrics) {
+      next_metrics = now + 1'000'000'000;
+      metrics_->publish(prometheus_text(build_report()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  drain_ops();
+  ops_cpu_ns_ = tuning::current_thread_cpu_ns();
+}
+
+void Engine::wind_down() {
+  std::unique_lock lock(out_mu_);
+  out_ << "stopping: no new entries" << (opt_.flatten_on_exit ? ", closing open positions" : "")
+       << ", draining the queues\n";
+  lock.unlock();
+  phase_.store(1);
+  const std::int64_t deadline =
+      clock::mono_ns() +
+      std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.drain_timeout).count();
+  int quiet = 0;
+  while (clock::mono_ns() < deadline && quiet < 5) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The counters lag by up to 100 ms; five quiet looks in a row settle it.
+    const bool idle = get(telemetry_.exec_active) == 0 && intents_.size_approx() == 0 &&
+                      reports_.size_approx() == 0 &&
+                      (!opt_.flatten_on_exit || get(telemetry_.open_positions) == 0);
+    quiet = idle ? quiet + 1 : 0;
+  }
+  if (quiet < 5) {
+    std::lock_guard relock(out_mu_);
+    err_ << "stopping: still busy after " << opt_.drain_timeout.count()
+         << " ms (orders in flight or positions open); the journal keeps them for the next run\n";
+  }
+  phase_.store(2);
+  threads_.clear();  // joins
+  ended_mono_.store(clock::mono_ns());
+}
+
+RunReport Engine::build_report() const {
+  RunReport r;
+  r.run_id = run_id_;
+  r.mode = live_ ? "live" : "paper";
+  const std::int64_t ended = ended_mono_.load();
+  const std::int64_t end = ended != 0 ? ended : clock::mono_ns();
+  r.duration_s = static_cast<double>(end - started_mono_) * 1e-9;
+  const Telemetry& t = telemetry_;
+  for (const Venue v : kVenues) {
+    const Telemetry::Feed& f = t.feed[index(v)];
+    VenueReport& o = r.venues[index(v)];
+    o.frames = get(f.frames);
+    o.bytes = get(f.bytes);
+    o.dropped_frames = get(f.dropped);
+    o.connects = get(f.connects);
+    o.disconnects = get(f.disconnects);
+    o.resyncs = get(f.resyncs);
+    o.snapshot_failures = get(f.snapshot_failures);
+    o.ring_full = get(f.ring_full);
+  }
+  r.book_updates = get(t.books);
+  r.entries = get(t.entries);
+  r.exit_intents = get(t.exit_intents);
+  for (std::size_t k = 0; k < kExitReasonCount; ++k) r.exits[k] = get(t.exits[k]);
+  for (std::size_t k = 0; k < 5; ++k) r.outcomes[k] = get(t.outcomes[k]);
+  for (std::size_t k = 1; k < kRefusals; ++k) {
+    // The strategy counts exec's refusals too (from the blocked reports).
+    const std::uint64_t n = get(t.refusals[k]);
+    if (n != 0) r.blocked[std::string(to_string(static_cast<RefusalReason>(k)))] = n;
+  }
+  r.opened = get(t.opened);
+  r.closed = get(t.closed);
+  r.wins = get(t.wins);
+  r.broken = get(t.broken);
+  r.open_positions = get(t.open_positions);
+  r.restored_positions = restored_;
+  r.dropped_intents = get(t.dropped_intents);
+  r.winrate = r.closed == 0 ? 0.0 : static_cast<double>(r.wins) / static_cast<double>(r.closed);
+  r.realized_krw = get_double(t.realized);
+  r.unrealized_krw = get_double(t.unrealized);
+  r.exec_retries = get(t.exec_retries);
+  r.exec_unwinds = get(t.exec_unwinds);
+  r.exec_queries = get(t.exec_queries);
+  const auto mode = static_cast<signal::RiskMode>(get(t.risk_mode));
+  r.risk_mode = std::string(signal::to_string(mode));
+  for (const Instrument& s : symbols_) {
+    if (s.is_fx) continue;
+    SymbolReport sr;
+    sr.symbol = std::string(s.base.view());
+    sr.entries = get(t.sym_entries[s.id]);
+    sr.closed = get(t.sym_closed[s.id]);
+    sr.wins = get(t.sym_wins[s.id]);
+    sr.broken = get(t.sym_broken[s.id]);
+    sr.realized_krw = get_double(t.sym_realized[s.id]);
+    r.symbols.push_back(sr);
+  }
+  for (const auto& [name, h] : latencies_.all()) {
+    r.latencies.push_back({std::string(name), h->count(), h->percentile(0.5), h->percentile(0.99),
+                           h->percentile(0.999), h->max()});
+  }
+  const auto ring = [&](std::string name, const auto& q, std::uint64_t drops) {
+    r.queues.push_back({std::move(name), q.capacity(), q.high_water(), drops});
+  };
+  std::uint64_t ring_full = 0;
+  for (const Venue v : kVenues) ring_full += get(t.feed[index(v)].ring_full);
+  ring("books", books_, ring_full);
+  ring("intents", intents_, get(t.dropped_intents));
+  ring("reports", reports_, 0);
+  r.queues.push_back({"ops", kOpsPerProducer, 0, ops_.dropped()});
+  for (std::size_t k = 0; k < layout_.size(); ++k) {
+    r.threads.push_back({layout_[k].name, stages_text(layout_[k]), layout_[k].cpu,
+                         std::string(to_string(waits_[k])),
+                         static_cast<double>(get(t.thread_cpu_ns[k])) * 1e-9});
+  }
+  r.threads.push_back({"ops", "journal+metrics", cfg_.threads.ops_cpu, "sleep",
+                       static_cast<double>(ops_cpu_ns_) * 1e-9});
+  for (const Venue v : kVenues) {
+    r.venues[index(v)].orders = tally_.orders[index(v)];
+    r.venues[index(v)].order_errors = tally_.order_errors[index(v)];
+  }
+  r.peak_rss_kib = tuning::peak_rss_kib();
+  r.rss_kib = tuning::current_rss_kib();
+  r.journal_events = journal_events_.load();
+  r.journal_errors = journal_errors_.load();
+  return r;
+}
+
+void Engine::finish(RunResult& result) {
+  ops_stop_.store(true);
+  if (ops_thread_.joinable()) ops_thread_.join();
+  if (feed_) feed_->stop();
+  // Every thread has stopped: the stages' own counters are final and read directly.
+  if (feed_) publish_feed(*feed_, telemetry_);
+  if (signal_) publish_signal(*strategy_, *signal_, telemetry_);
+  if (exec_) publish_exec(*executor_, *exec_, telemetry_);
+  result.report = build_report();
+  const std::string json = report_json(result.report);
+  std::error_code ec;
+  std::filesystem::create_directories(opt_.report_dir, ec);
+  std::ofstream(opt_.report_dir / "report.json") << json;
+  {
+    std::ofstream txt(opt_.report_dir / "report.txt");
+    print_report(txt, result.report);
+  }
+  journal_->end_run(clock::wall_ns(), json);
+  print_report(out_, result.report);
+  out_ << "report: " << (opt_.report_dir / "report.json").string() << ", journal "
+       << cfg_.journal.path << '\n';
+  if (result.report.journal_errors != 0) {
+    err_ << "journal: " << result.report.journal_errors << " write errors, last: "
+         << journal_->last_error() << '\n';
+  }
+}
+
+}  // namespace
+
+RunResult run_engine(const Config& config, const RunOptions& options,
+                     const std::atomic<bool>& stop, std::ostream& out, std::ostream& err) {
+  try {
+    Engine engine(config, options, stop, out, err);
+    RunResult r = engine.run();
+    if (!r.error.empty() && r.report.run_id == 0) err << r.error << '\n';
+    return r;
+  } catch (const std::exception& e) {
+    RunResult r;
+    r.exit_code = 1;
+    r.error = e.what();
+    err << r.error << '\n';
+    return r;
+  }
+}
+
+int run_command(const std::string& config_path, RunOptions options, std::ostream& out,
+                std::ostream& err) {
+  const LoadResult loaded = load_config(config_path);
+  if (!loaded.ok()) {
+    for (const auto& issue : loaded.errors) err << issue.to_string() << '\n';
+    return 2;
+  }
+  options.config_text = dump_config(loaded.config);
+  g_signalled = 0;
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const std::atomic<bool> never{false};
+  const RunResult r = run_engine(loaded.config, options, never, out, err);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  return r.exit_code;
+}
+
+int journal_command(const std::string& config_path, const std::string& journal_path,
+                    const std::string& action, bool all, std::size_t limit, std::ostream& out,
+                    std::ostream& err) {
+  std::string path = journal_path;
+  if (path.empty()) {
+    const LoadResult loaded = load_config(config_path);
+    if (!loaded.ok()) {
+      for (const auto& issue : loaded.errors) err << issue.to_string() << '\n';
+      return 2;
+    }
+    path = loaded.config.journal.path;
+  }
+  if (!std::filesystem::exists(path)) {
+    err << "no journal at " << path << '\n';
+    return 1;
+  }
+  try {
+    Journal j(path);
+    if (action == "summary") {
+      j.print_summary(out);
+    } else if (action == "trades") {
+      j.print_trades(out, limit);
+    } else if (action == "positions") {
+      j.print_positions(out, all);
+    } else {
+      err << "journal: unknown action " << action << '\n';
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    err << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace xarb::app

@@ -1,0 +1,561 @@
+#include <xarb/app/journal.hpp>
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <stdexcept>
+#include <variant>
+
+namespace xarb::app {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS runs(
+  run_id INTEGER PRIMARY KEY, started_ns INTEGER, ended_ns INTEGER, mode TEXT, config TEXT,
+  report TEXT);
+CREATE TABLE IF NOT EXISTS intents(
+  run_id INTEGER, intent_id INTEGER, position_id INTEGER, kind TEXT, direction TEXT,
+  exit_reason TEXT, symbol TEXT, fx_rate TEXT, edge_bps REAL,
+  upbit_side TEXT, upbit_qty TEXT, upbit_limit TEXT,
+  binance_side TEXT, binance_qty TEXT, binance_limit TEXT,
+  outcome TEXT, refusal TEXT, wall_ns INTEGER, reported_ns INTEGER,
+  PRIMARY KEY(run_id, intent_id));
+CREATE TABLE IF NOT EXISTS orders(
+  run_id INTEGER, intent_id INTEGER, position_id INTEGER, venue TEXT, side TEXT, symbol TEXT,
+  client_order_id TEXT, state TEXT, status TEXT, requested_qty TEXT, filled_qty TEXT,
+  avg_price TEXT, unwound_qty TEXT, unwind_avg_price TEXT, fee TEXT, latency_ns INTEGER,
+  http_status INTEGER, error_code INTEGER, error_name TEXT, error_message TEXT, wall_ns INTEGER,
+  PRIMARY KEY(run_id, intent_id, venue));
+CREATE TABLE IF NOT EXISTS fills(
+  run_id INTEGER, intent_id INTEGER, position_id INTEGER, venue TEXT, side TEXT, symbol TEXT,
+  qty TEXT, price TEXT, fee TEXT, unwind INTEGER, wall_ns INTEGER,
+  PRIMARY KEY(run_id, intent_id, venue, unwind));
+CREATE TABLE IF NOT EXISTS positions(
+  position_id INTEGER PRIMARY KEY, run_id INTEGER, symbol TEXT, direction TEXT, state TEXT,
+  exit_reason TEXT, qty TEXT, entry_fx TEXT, close_fx TEXT, realized_pnl_krw REAL,
+  created_ns INTEGER, opened_ns INTEGER, closed_ns INTEGER, note TEXT);
+CREATE TABLE IF NOT EXISTS position_events(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, position_id INTEGER, symbol TEXT,
+  direction TEXT, from_state TEXT, to_state TEXT, exit_reason TEXT, qty TEXT, fx_rate TEXT,
+  realized_pnl_krw REAL, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS refusals(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, reason TEXT, symbol TEXT,
+  direction TEXT, kind TEXT, edge_bps REAL, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS logs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, level TEXT, text TEXT, wall_ns INTEGER);
+CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
+CREATE INDEX IF NOT EXISTS positions_by_state ON positions(state);
+)sql";
+
+// A prepared statement, reset after each use.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, std::string_view sql) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("journal: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, std::uint64_t v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, Decimal v) { return bind(i, std::string_view(to_string(v))); }
+  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  [[nodiscard]] std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  [[nodiscard]] double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  [[nodiscard]] std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
+  }
+  [[nodiscard]] Decimal dec(int col) const {
+    Decimal d;
+    return Decimal::parse(text(col), d) == Errc::ok ? d : Decimal{};
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+template <class E>
+E parse_enum(std::string_view text, E count) {
+  for (int k = 0; k < static_cast<int>(count); ++k) {
+    if (to_string(static_cast<E>(k)) == text) return static_cast<E>(k);
+  }
+  return static_cast<E>(0);
+}
+
+Side parse_side(std::string_view s) { return s == "sell" ? Side::sell : Side::buy; }
+Venue parse_venue(std::string_view s) { return s == "upbit" ? Venue::upbit : Venue::binance; }
+Direction parse_direction(std::string_view s) {
+  return s == "reverse" ? Direction::reverse : Direction::kimchi;
+}
+
+}  // namespace
+
+struct Journal::Db {
+  sqlite3* db = nullptr;
+  std::unique_ptr<Stmt> intent, order, fill, position_new, position_update, position_event,
+      refusal, log, intent_outcome;
+
+  ~Db() {
+    intent.reset();
+    order.reset();
+    fill.reset();
+    position_new.reset();
+    position_update.reset();
+    position_event.reset();
+    refusal.reset();
+    log.reset();
+    intent_outcome.reset();
+    if (db != nullptr) sqlite3_close(db);
+  }
+  void exec(std::string_view sql) const {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string text = msg != nullptr ? msg : "unknown error";
+      sqlite3_free(msg);
+      throw std::runtime_error("journal: " + text);
+    }
+  }
+};
+
+Journal::Journal(const std::filesystem::path& path) : db_(std::make_unique<Db>()) {
+  if (sqlite3_open_v2(path.c_str(), &db_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
+    throw std::runtime_error("journal " + path.string() + ": " +
+                             (db_->db != nullptr ? sqlite3_errmsg(db_->db) : "cannot open"));
+  }
+  sqlite3_busy_timeout(db_->db, 2000);
+  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  db_->exec(kSchema);
+  sqlite3* d = db_->db;
+  db_->intent = std::make_unique<Stmt>(
+      d,
+      "INSERT OR IGNORE INTO intents(run_id,intent_id,position_id,kind,direction,exit_reason,"
+      "symbol,fx_rate,edge_bps,upbit_side,upbit_qty,upbit_limit,binance_side,binance_qty,"
+      "binance_limit,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+  db_->intent_outcome = std::make_unique<Stmt>(
+      d, "UPDATE intents SET outcome=?3, refusal=?4, reported_ns=?5 WHERE run_id=?1 AND intent_id=?2");
+  db_->order = std::make_unique<Stmt>(
+      d,
+      "INSERT OR REPLACE INTO orders(run_id,intent_id,position_id,venue,side,symbol,"
+      "client_order_id,state,status,requested_qty,filled_qty,avg_price,unwound_qty,"
+      "unwind_avg_price,fee,latency_ns,http_status,error_code,error_name,error_message,wall_ns) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)");
+  db_->fill = std::make_unique<Stmt>(
+      d,
+      "INSERT OR IGNORE INTO fills(run_id,intent_id,position_id,venue,side,symbol,qty,price,fee,"
+      "unwind,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+  db_->position_new = std::make_unique<Stmt>(
+      d,
+      "INSERT OR IGNORE INTO positions(position_id,run_id,symbol,direction,state,exit_reason,qty,"
+      "entry_fx,realized_pnl_krw,created_ns) VALUES(?1,?2,?3,?4,?5,'none',?6,?7,0,?8)");
+  db_->position_update = std::make_unique<Stmt>(
+      d,
+      "UPDATE positions SET state=?2, exit_reason=?3, qty=CASE WHEN ?4='0' THEN qty ELSE ?4 END,"
+      " entry_fx=CASE WHEN ?2='open' THEN ?5 ELSE entry_fx END,"
+      " close_fx=CASE WHEN ?2='closed' THEN ?5 ELSE close_fx END,"
+      " realized_pnl_krw=CASE WHEN ?2='closed' THEN ?6 ELSE realized_pnl_krw END,"
+      " opened_ns=CASE WHEN ?2='open' AND opened_ns IS NULL THEN ?7 ELSE opened_ns END,"
+      " closed_ns=CASE WHEN ?2='closed' THEN ?7 ELSE closed_ns END WHERE position_id=?1");
+  db_->position_event = std::make_unique<Stmt>(
+      d,
+      "INSERT INTO position_events(run_id,position_id,symbol,direction,from_state,to_state,"
+      "exit_reason,qty,fx_rate,realized_pnl_krw,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+  db_->refusal = std::make_unique<Stmt>(
+      d,
+      "INSERT INTO refusals(run_id,reason,symbol,direction,kind,edge_bps,wall_ns) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
+  db_->log = std::make_unique<Stmt>(
+      d, "INSERT INTO logs(run_id,level,text,wall_ns) VALUES(?1,?2,?3,?4)");
+}
+
+Journal::~Journal() { commit(); }
+
+void Journal::fail(std::string_view what) noexcept {
+  ++write_errors_;
+  try {
+    last_error_ = std::string(what) + ": " + sqlite3_errmsg(db_->db);
+  } catch (...) {
+  }
+}
+
+std::string_view Journal::symbol(InstrumentId i) const noexcept {
+  return i < symbol_names_.size() ? std::string_view(symbol_names_[i]) : std::string_view("?");
+}
+
+void Journal::begin_run(std::uint64_t run_id, std::int64_t wall_ns, std::string_view mode,
+                        std::string_view config_text, const SymbolMap& symbols) {
+  run_id_ = run_id;
+  symbol_names_.clear();
+  for (const Instrument& s : symbols) symbol_names_.emplace_back(s.base.view());
+  Stmt st(db_->db, "INSERT OR REPLACE INTO runs(run_id,started_ns,mode,config) VALUES(?1,?2,?3,?4)");
+  st.bind(1, run_id).bind(2, wall_ns).bind(3, mode).bind(4, config_text);
+  if (st.step() != SQLITE_DONE) throw std::runtime_error(std::string("journal: ") + sqlite3_errmsg(db_->db));
+}
+
+void Journal::end_run(std::int64_t wall_ns, std::string_view report_json) {
+  commit();
+  Stmt st(db_->db, "UPDATE runs SET ended_ns=?2, report=?3 WHERE run_id=?1");
+  st.bind(1, run_id_).bind(2, wall_ns).bind(3, report_json);
+  if (st.step() != SQLITE_DONE) fail("end_run");
+}
+
+void Journal::commit() noexcept {
+  if (!in_txn_) return;
+  in_txn_ = false;
+  if (sqlite3_exec(db_->db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) fail("commit");
+}
+
+void Journal::record_fill(const JournalFill& f) noexcept {
+  try {
+    Stmt& st = *db_->fill;
+    st.bind(1, f.run_id).bind(2, f.intent_id).bind(3, f.position_id);
+    st.bind(4, to_string(f.venue)).bind(5, to_string(f.side)).bind(6, std::string_view(f.symbol));
+    st.bind(7, f.qty).bind(8, f.price).bind(9, f.fee).bind(10, f.unwind ? 1 : 0).bind(11, f.wall_ns);
+    if (st.step() != SQLITE_DONE) fail("fill");
+    st.reset();
+  } catch (...) {
+    fail("fill");
+  }
+}
+
+void Journal::record(const OpsEvent& event) noexcept {
+  if (!in_txn_) {
+    if (sqlite3_exec(db_->db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      fail("begin");
+      return;
+    }
+    in_txn_ = true;
+  }
+  ++events_;
+  try {
+    std::visit(
+        [&](const auto& body) {
+          using T = std::decay_t<decltype(body)>;
+          if constexpr (std::is_same_v<T, OrderIntent>) {
+            const LegIntent& u = body.leg(Venue::upbit);
+            const LegIntent& b = body.leg(Venue::binance);
+            Stmt& st = *db_->intent;
+            st.bind(1, run_id_).bind(2, body.intent_id).bind(3, body.position_id);
+            st.bind(4, to_string(body.kind)).bind(5, to_string(body.direction));
+            st.bind(6, to_string(body.exit_reason)).bind(7, symbol(u.instrument));
+            st.bind(8, body.fx_rate).bind(9, body.edge_bps);
+            st.bind(10, to_string(u.side)).bind(11, u.quantity).bind(12, u.limit_price);
+            st.bind(13, to_string(b.side)).bind(14, b.quantity).bind(15, b.limit_price);
+            st.bind(16, event.wall_ns);
+            if (st.step() != SQLITE_DONE) fail("intent");
+            st.reset();
+          } else if constexpr (std::is_same_v<T, ExecReport>) {
+            Stmt& io = *db_->intent_outcome;
+            io.bind(1, run_id_).bind(2, body.intent_id).bind(3, to_string(body.outcome));
+            io.bind(4, to_string(body.refusal)).bind(5, event.wall_ns);
+            if (io.step() != SQLITE_DONE) fail("intent outcome");
+            io.reset();
+            for (const LegReport& leg : body.legs) {
+              if (leg.requested_qty.is_zero() && leg.filled_qty.is_zero()) continue;
+              Stmt& st = *db_->order;
+              st.bind(1, run_id_).bind(2, body.intent_id).bind(3, body.position_id);
+              st.bind(4, to_string(leg.venue)).bind(5, to_string(leg.side));
+              st.bind(6, symbol(leg.instrument)).bind(7, leg.client_order_id.view());
+              st.bind(8, to_string(leg.state)).bind(9, to_string(leg.status));
+              st.bind(10, leg.requested_qty).bind(11, leg.filled_qty).bind(12, leg.avg_price);
+              st.bind(13, leg.unwound_qty).bind(14, leg.unwind_avg_price).bind(15, leg.fee);
+              st.bind(16, leg.latency_ns).bind(17, leg.error.http_status).bind(18, leg.error.code);
+              st.bind(19, leg.error.name.view()).bind(20, leg.error.message.view());
+              st.bind(21, event.wall_ns);
+              if (st.step() != SQLITE_DONE) fail("order");
+              st.reset();
+              JournalFill f{run_id_, body.intent_id, body.position_id, leg.venue, leg.side,
+                            std::string(symbol(leg.instrument)), leg.filled_qty, leg.avg_price,
+                            leg.fee, false, event.wall_ns};
+              if (leg.filled_qty.is_positive() || leg.fee.is_positive()) record_fill(f);
+              if (leg.unwound_qty.is_positive()) {
+                f.side = opposite(leg.side);
+                f.qty = leg.unwound_qty;
+                f.price = leg.unwind_avg_price;
+                f.fee = Decimal{};
+                f.unwind = true;
+                record_fill(f);
+              }
+            }
+          } else if constexpr (std::is_same_v<T, PositionChange>) {
+            if (body.from == body.to || body.to == PositionState::opening) {
+              Stmt& st = *db_->position_new;
+              st.bind(1, body.position_id).bind(2, run_id_).bind(3, symbol(body.instrument));
+              st.bind(4, to_string(body.direction)).bind(5, to_string(body.to));
+              st.bind(6, body.qty).bind(7, body.fx_rate).bind(8, event.wall_ns);
+              if (st.step() != SQLITE_DONE) fail("position");
+              st.reset();
+            }
+            Stmt& up = *db_->position_update;
+            up.bind(1, body.position_id).bind(2, to_string(body.to));
+            up.bind(3, to_string(body.exit_reason)).bind(4, body.qty).bind(5, body.fx_rate);
+            up.bind(6, body.realized_pnl_krw).bind(7, event.wall_ns);
+            if (up.step() != SQLITE_DONE) fail("position update");
+            up.reset();
+            Stmt& ev = *db_->position_event;
+            ev.bind(1, run_id_).bind(2, body.position_id).bind(3, symbol(body.instrument));
+            ev.bind(4, to_string(body.direction)).bind(5, to_string(body.from));
+            ev.bind(6, to_string(body.to)).bind(7, to_string(body.exit_reason)).bind(8, body.qty);
+            ev.bind(9, body.fx_rate).bind(10, body.realized_pnl_krw).bind(11, event.wall_ns);
+            if (ev.step() != SQLITE_DONE) fail("position event");
+            ev.reset();
+          } else if constexpr (std::is_same_v<T, RiskRefusal>) {
+            Stmt& st = *db_->refusal;
+            st.bind(1, run_id_).bind(2, to_string(body.reason)).bind(3, symbol(body.instrument));
+            st.bind(4, to_string(body.direction)).bind(5, to_string(body.kind));
+            st.bind(6, body.edge_bps).bind(7, event.wall_ns);
+            if (st.step() != SQLITE_DONE) fail("refusal");
+            st.reset();
+          } else if constexpr (std::is_same_v<T, LogRecord>) {
+            constexpr std::array<std::string_view, 4> kLevels = {"debug", "info", "warn", "error"};
+            Stmt& st = *db_->log;
+            st.bind(1, run_id_).bind(2, kLevels[static_cast<std::size_t>(body.level) & 3]);
+            st.bind(3, body.text.view()).bind(4, event.wall_ns);
+            if (st.step() != SQLITE_DONE) fail("log");
+            st.reset();
+          }
+        },
+        event.body);
+  } catch (...) {
+    fail("record");
+  }
+}
+
+std::vector<JournalFill> Journal::fills(std::uint64_t run_id) {
+  Stmt st(db_->db,
+          "SELECT run_id,intent_id,position_id,venue,side,symbol,qty,price,fee,unwind,wall_ns "
+          "FROM fills WHERE ?1=0 OR run_id=?1 ORDER BY wall_ns, intent_id, venue");
+  st.bind(1, run_id);
+  std::vector<JournalFill> out;
+  while (st.step() == SQLITE_ROW) {
+    out.push_back({static_cast<std::uint64_t>(st.i64(0)), static_cast<std::uint64_t>(st.i64(1)),
+                   static_cast<std::uint64_t>(st.i64(2)), parse_venue(st.text(3)),
+                   parse_side(st.text(4)), st.text(5), st.dec(6), st.dec(7), st.dec(8),
+                   st.i64(9) != 0, st.i64(10)});
+  }
+  return out;
+}
+
+std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols) {
+  commit();
+  std::vector<JournalPosition> out;
+  Stmt st(db_->db,
+          "SELECT position_id,run_id,symbol,direction,state,entry_fx,"
+          "COALESCE(opened_ns,created_ns) FROM positions WHERE state<>'closed' ORDER BY position_id");
+  Stmt fills(db_->db,
+             "SELECT venue,side,qty,price,fee FROM fills WHERE position_id=?1 "
+             "ORDER BY wall_ns, intent_id");
+  while (st.step() == SQLITE_ROW) {
+    JournalPosition jp;
+    signal::Position& p = jp.position;
+    p.id = static_cast<std::uint64_t>(st.i64(0));
+    jp.run_id = static_cast<std::uint64_t>(st.i64(1));
+    jp.symbol = st.text(2);
+    p.instrument = symbols.find_base(jp.symbol);
+    p.direction = parse_direction(st.text(3));
+    p.state = parse_enum(st.text(4), static_cast<PositionState>(5));
+    p.entry_fx = st.dec(5);
+    jp.opened_wall_ns = st.i64(6);
+    for (const Venue v : kVenues) p.leg(v).entry_side = signal::entry_side(p.direction, v);
+    fills.bind(1, p.id);
+    while (fills.step() == SQLITE_ROW) {
+      signal::PositionLeg& leg = p.leg(parse_venue(fills.text(0)));
+      const Side side = parse_side(fills.text(1));
+      (side == leg.entry_side ? leg.opened : leg.closed).add(fills.dec(2), fills.dec(3));
+      leg.fees_e16 += static_cast<Int128>(fills.dec(4).mantissa()) * Decimal::kOne;
+    }
+    fills.reset();
+    p.refresh();
+    out.push_back(std::move(jp));
+  }
+  return out;
+}
+
+std::vector<UnresolvedIntent> Journal::unresolved_intents() {
+  commit();
+  std::vector<UnresolvedIntent> out;
+  Stmt st(db_->db,
+          "SELECT run_id,intent_id,position_id,kind,symbol,upbit_side,upbit_qty,binance_side,"
+          "binance_qty FROM intents WHERE outcome IS NULL ORDER BY run_id, intent_id");
+  while (st.step() == SQLITE_ROW) {
+    UnresolvedIntent u;
+    u.run_id = static_cast<std::uint64_t>(st.i64(0));
+    u.intent_id = static_cast<std::uint64_t>(st.i64(1));
+    u.position_id = static_cast<std::uint64_t>(st.i64(2));
+    u.kind = st.text(3) == "exit" ? IntentKind::exit : IntentKind::entry;
+    u.symbol = st.text(4);
+    u.sides[index(Venue::upbit)] = parse_side(st.text(5));
+    u.qty[index(Venue::upbit)] = st.dec(6);
+    u.sides[index(Venue::binance)] = parse_side(st.text(7));
+    u.qty[index(Venue::binance)] = st.dec(8);
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+void Journal::mark_broken(std::uint64_t position_id, std::int64_t wall_ns, std::string_view why) {
+  commit();
+  Stmt st(db_->db, "UPDATE positions SET state='broken', note=?2 WHERE position_id=?1");
+  st.bind(1, position_id).bind(2, why);
+  if (st.step() != SQLITE_DONE) fail("mark_broken");
+  Stmt ev(db_->db,
+          "INSERT INTO position_events(run_id,position_id,symbol,direction,from_state,to_state,"
+          "exit_reason,qty,fx_rate,realized_pnl_krw,wall_ns) SELECT ?1,position_id,symbol,"
+          "direction,state,'broken','none',qty,entry_fx,0,?3 FROM positions WHERE position_id=?2");
+  ev.bind(1, run_id_).bind(2, position_id).bind(3, wall_ns);
+  if (ev.step() != SQLITE_DONE) fail("mark_broken event");
+}
+
+std::uint64_t Journal::max_position_id() {
+  commit();
+  Stmt st(db_->db, "SELECT COALESCE(MAX(position_id),0) FROM positions");
+  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
+std::uint64_t Journal::last_run_id() {
+  commit();
+  Stmt st(db_->db, "SELECT COALESCE(MAX(run_id),0) FROM runs");
+  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
+JournalTotals Journal::totals(std::uint64_t run_id) {
+  commit();
+  JournalTotals t;
+  const auto count = [&](const char* sql) -> std::uint64_t {
+    Stmt st(db_->db, sql);
+    st.bind(1, run_id);
+    return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+  };
+  t.runs = count("SELECT COUNT(*) FROM runs WHERE ?1=0 OR run_id=?1");
+  t.intents = count("SELECT COUNT(*) FROM intents WHERE ?1=0 OR run_id=?1");
+  t.orders = count("SELECT COUNT(*) FROM orders WHERE ?1=0 OR run_id=?1");
+  t.fills = count("SELECT COUNT(*) FROM fills WHERE ?1=0 OR run_id=?1");
+  t.refusals = count("SELECT COUNT(*) FROM refusals WHERE ?1=0 OR run_id=?1");
+  t.open = count("SELECT COUNT(*) FROM positions WHERE (?1=0 OR run_id=?1) AND state<>'closed'");
+  t.broken = count("SELECT COUNT(*) FROM positions WHERE (?1=0 OR run_id=?1) AND state='broken'");
+  // Closes: positions whose close event belongs to the run (a restored position closes in a
+  // later run than it opened in).
+  Stmt closed(db_->db,
+              "SELECT p.position_id, e.fx_rate, e.realized_pnl_krw FROM position_events e "
+              "JOIN positions p ON p.position_id=e.position_id "
+              "WHERE e.to_state='closed' AND (?1=0 OR e.run_id=?1)");
+  closed.bind(1, run_id);
+  Stmt fills(db_->db, "SELECT venue,side,qty,price,fee FROM fills WHERE position_id=?1");
+  while (closed.step() == SQLITE_ROW) {
+    ++t.closed;
+    const double reported = closed.real(2);
+    t.realized_pnl_krw += reported;
+    // Traded positions that earned something count as wins, as in the strategy's winrate.
+    const Decimal fx = closed.dec(1);
+    Int128 krw_e16 = 0;
+    bool traded = false;
+    fills.bind(1, static_cast<std::uint64_t>(closed.i64(0)));
+    while (fills.step() == SQLITE_ROW) {
+      const Venue v = parse_venue(fills.text(0));
+      const Side side = parse_side(fills.text(1));
+      const Decimal q = fills.dec(2), px = fills.dec(3), fee = fills.dec(4);
+      traded = traded || q.is_positive();
+      Int128 cash = static_cast<Int128>(px.mantissa()) * q.mantissa();  // quote, 1e-16
+      if (side == Side::buy) cash = -cash;
+      cash -= static_cast<Int128>(fee.mantissa()) * Decimal::kOne;
+      if (v == Venue::binance) cash = cash * fx.mantissa() / Decimal::kOne;
+      krw_e16 += cash;
+    }
+    fills.reset();
+    if (traded && reported > 0.0) ++t.wins;
+    t.realized_from_fills_krw += static_cast<double>(krw_e16) * 1e-16;
+  }
+  return t;
+}
+
+void Journal::print_summary(std::ostream& out) {
+  const JournalTotals t = totals();
+  out << "runs " << t.runs << ", intents " << t.intents << ", orders " << t.orders << ", fills "
+      << t.fills << ", refusals " << t.refusals << '\n';
+  out << "positions closed " << t.closed << " (wins " << t.wins << ", winrate "
+      << std::fixed << std::setprecision(2)
+      << (t.closed == 0 ? 0.0 : static_cast<double>(t.wins) / static_cast<double>(t.closed))
+      << "), open " << t.open << ", broken " << t.broken << '\n';
+  out << "realised PnL " << t.realized_pnl_krw << " KRW (from fills: " << t.realized_from_fills_krw
+      << " KRW)\n";
+  Stmt runs(db_->db,
+            "SELECT run_id, mode, started_ns, COALESCE(ended_ns,0) FROM runs ORDER BY run_id");
+  while (runs.step() == SQLITE_ROW) {
+    const std::int64_t started = runs.i64(2), ended = runs.i64(3);
+    out << "  run " << runs.i64(0) << " " << runs.text(1) << ", "
+        << (ended == 0 ? std::string("did not end cleanly")
+                       : std::to_string((ended - started) / 1'000'000'000) + " s")
+        << '\n';
+  }
+  out.unsetf(std::ios::floatfield);
+}
+
+void Journal::print_trades(std::ostream& out, std::size_t limit) {
+  commit();
+  Stmt st(db_->db,
+          "SELECT f.wall_ns, f.run_id, f.intent_id, f.position_id, f.venue, f.side, f.symbol, "
+          "f.qty, f.price, f.fee, f.unwind, COALESCE(o.client_order_id,'') FROM fills f LEFT JOIN "
+          "orders o ON o.run_id=f.run_id AND o.intent_id=f.intent_id AND o.venue=f.venue "
+          "ORDER BY f.wall_ns DESC LIMIT ?1");
+  st.bind(1, static_cast<std::int64_t>(limit));
+  out << "wall_ns              position intent venue   side symbol qty          price          "
+         "fee          order\n";
+  while (st.step() == SQLITE_ROW) {
+    out << st.i64(0) << ' ' << std::setw(8) << st.i64(3) << ' ' << std::setw(6) << st.i64(2)
+        << ' ' << std::left << std::setw(7) << st.text(4) << ' ' << std::setw(4) << st.text(5)
+        << (st.i64(10) != 0 ? "*" : " ") << std::setw(6) << st.text(6) << ' ' << std::setw(12)
+        << st.text(7) << ' ' << std::setw(14) << st.text(8) << ' ' << std::setw(12) << st.text(9)
+        << ' ' << st.text(11) << std::right << '\n';
+  }
+  out << "(* an unwind)\n";
+}
+
+void Journal::print_positions(std::ostream& out, bool all) {
+  commit();
+  Stmt st(db_->db,
+          "SELECT position_id, run_id, symbol, direction, state, exit_reason, qty, entry_fx, "
+          "COALESCE(close_fx,''), realized_pnl_krw, COALESCE(note,'') FROM positions "
+          "WHERE ?1=1 OR state<>'closed' ORDER BY position_id");
+  st.bind(1, all ? 1 : 0);
+  out << "position run            symbol direction state   exit        qty          entry_fx  "
+         "close_fx  pnl_krw\n";
+  while (st.step() == SQLITE_ROW) {
+    out << std::setw(8) << st.i64(0) << ' ' << std::setw(14) << st.i64(1) << ' ' << std::left
+        << std::setw(6) << st.text(2) << ' ' << std::setw(9) << st.text(3) << ' ' << std::setw(7)
+        << st.text(4) << ' ' << std::setw(11) << st.text(5) << ' ' << std::setw(12) << st.text(6)
+        << ' ' << std::setw(9) << st.text(7) << ' ' << std::setw(9) << st.text(8) << std::right
+        << ' ' << std::fixed << std::setprecision(2) << st.real(9);
+    out.unsetf(std::ios::floatfield);
+    if (!st.text(10).empty()) out << "  (" << st.text(10) << ')';
+    out << '\n';
+  }
+}
+
+}  // namespace xarb::app

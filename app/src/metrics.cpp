@@ -1,0 +1,176 @@
+#include <xarb/app/metrics.hpp>
+
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace xarb::app {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct MetricsServer::Impl {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::mutex mu;
+  std::string text = "# no figures yet\n";
+  std::thread thread;
+
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) return;  // closed
+      serve(std::make_shared<beast::tcp_stream>(std::move(socket)));
+      accept();
+    });
+  }
+
+  void serve(std::shared_ptr<beast::tcp_stream> stream) {
+    auto buffer = std::make_shared<beast::flat_buffer>();
+    auto req = std::make_shared<http::request<http::empty_body>>();
+    stream->expires_after(std::chrono::seconds(5));
+    http::async_read(*stream, *buffer, *req,
+                     [this, stream, buffer, req](beast::error_code ec, std::size_t) {
+                       if (ec) return;
+                       auto res = std::make_shared<http::response<http::string_body>>();
+                       res->version(req->version());
+                       res->keep_alive(false);
+                       if (req->method() != http::verb::get || req->target() != "/metrics") {
+                         res->result(http::status::not_found);
+                         res->body() = "try /metrics\n";
+                       } else {
+                         res->result(http::status::ok);
+                         res->set(http::field::content_type, "text/plain; version=0.0.4");
+                         std::lock_guard lock(mu);
+                         res->body() = text;
+                       }
+                       res->prepare_payload();
+                       http::async_write(*stream, *res,
+                                         [stream, res](beast::error_code, std::size_t) {
+                                           beast::error_code ignored;
+                                           stream->socket().shutdown(tcp::socket::shutdown_both,
+                                                                     ignored);
+                                         });
+                     });
+  }
+};
+
+MetricsServer::MetricsServer(const std::string& bind, int port) : impl_(std::make_unique<Impl>()) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(bind, ec);
+  if (ec) throw std::runtime_error("metrics: bad bind address " + bind);
+  const tcp::endpoint ep(address, static_cast<unsigned short>(port));
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("metrics: cannot listen on " + bind + ":" + std::to_string(port) +
+                             ": " + ec.message());
+  }
+  impl_->accept();
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+MetricsServer::~MetricsServer() {
+  asio::post(impl_->io, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    impl_->io.stop();
+  });
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void MetricsServer::publish(std::string text) {
+  std::lock_guard lock(impl_->mu);
+  impl_->text = std::move(text);
+}
+
+int MetricsServer::port() const noexcept { return impl_->acceptor.local_endpoint().port(); }
+
+std::string prometheus_text(const RunReport& r) {
+  std::ostringstream o;
+  const auto metric = [&](std::string_view name, std::string_view type, std::string_view help) {
+    o << "# HELP xarb_" << name << ' ' << help << "\n# TYPE xarb_" << name << ' ' << type << '\n';
+  };
+  metric("frames_total", "counter", "Market data frames received.");
+  for (const Venue v : kVenues) {
+    o << "xarb_frames_total{venue=\"" << to_string(v) << "\"} " << r.venues[index(v)].frames << '\n';
+  }
+  metric("dropped_frames_total", "counter", "Frames counted and dropped as malformed or unknown.");
+  for (const Venue v : kVenues) {
+    o << "xarb_dropped_frames_total{venue=\"" << to_string(v) << "\"} "
+      << r.venues[index(v)].dropped_frames << '\n';
+  }
+  metric("reconnects_total", "counter", "Websocket connections lost.");
+  for (const Venue v : kVenues) {
+    o << "xarb_reconnects_total{venue=\"" << to_string(v) << "\"} "
+      << r.venues[index(v)].disconnects << '\n';
+  }
+  metric("resyncs_total", "counter", "Books reset and resynchronised.");
+  for (const Venue v : kVenues) {
+    o << "xarb_resyncs_total{venue=\"" << to_string(v) << "\"} " << r.venues[index(v)].resyncs
+      << '\n';
+  }
+  metric("entries_total", "counter", "Entry intents.");
+  o << "xarb_entries_total " << r.entries << '\n';
+  metric("exits_total", "counter", "Exit intents by reason.");
+  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+    o << "xarb_exits_total{reason=\"" << to_string(static_cast<ExitReason>(k)) << "\"} "
+      << r.exits[k] << '\n';
+  }
+  metric("blocked_total", "counter", "Intents refused, by reason.");
+  for (const auto& [reason, n] : r.blocked) {
+    o << "xarb_blocked_total{reason=\"" << reason << "\"} " << n << '\n';
+  }
+  metric("exec_outcomes_total", "counter", "Two-leg execution outcomes.");
+  for (std::size_t k = 0; k < r.outcomes.size(); ++k) {
+    o << "xarb_exec_outcomes_total{outcome=\"" << to_string(static_cast<ExecOutcome>(k)) << "\"} "
+      << r.outcomes[k] << '\n';
+  }
+  metric("positions_closed_total", "counter", "Positions closed after trading.");
+  o << "xarb_positions_closed_total " << r.closed << '\n';
+  metric("positions_open", "gauge", "Positions not closed.");
+  o << "xarb_positions_open " << r.open_positions << '\n';
+  metric("positions_broken_total", "counter", "Positions that became BROKEN.");
+  o << "xarb_positions_broken_total " << r.broken << '\n';
+  metric("winrate", "gauge", "Share of closed positions with a positive PnL.");
+  o << "xarb_winrate " << r.winrate << '\n';
+  metric("realized_pnl_krw", "gauge", "Realised PnL in KRW.");
+  o << "xarb_realized_pnl_krw " << r.realized_krw << '\n';
+  metric("unrealized_pnl_krw", "gauge", "Unrealised PnL of open positions in KRW.");
+  o << "xarb_unrealized_pnl_krw " << r.unrealized_krw << '\n';
+  metric("latency_seconds", "summary", "Pipeline latencies per stage.");
+  for (const LatencyReport& l : r.latencies) {
+    const auto q = [&](std::string_view quantile, std::int64_t ns) {
+      o << "xarb_latency_seconds{stage=\"" << l.name << "\",quantile=\"" << quantile << "\"} "
+        << static_cast<double>(ns) * 1e-9 << '\n';
+    };
+    q("0.5", l.p50_ns);
+    q("0.99", l.p99_ns);
+    q("0.999", l.p999_ns);
+    q("1", l.max_ns);
+    o << "xarb_latency_seconds_count{stage=\"" << l.name << "\"} " << l.count << '\n';
+  }
+  metric("queue_high_water", "gauge", "Deepest a queue has been.");
+  for (const QueueReport& q : r.queues) {
+    o << "xarb_queue_high_water{queue=\"" << q.name << "\"} " << q.high_water << '\n';
+  }
+  metric("queue_drops_total", "counter", "Messages a full queue could not take.");
+  for (const QueueReport& q : r.queues) {
+    o << "xarb_queue_drops_total{queue=\"" << q.name << "\"} " << q.drops << '\n';
+  }
+  metric("thread_cpu_seconds_total", "counter", "CPU time per thread.");
+  for (const ThreadReport& t : r.threads) {
+    o << "xarb_thread_cpu_seconds_total{thread=\"" << t.name << "\"} " << t.cpu_s << '\n';
+  }
+  metric("resident_memory_bytes", "gauge", "Resident set size.");
+  o << "xarb_resident_memory_bytes " << r.rss_kib * 1024 << '\n';
+  return o.str();
+}
+
+}  // namespace xarb::app

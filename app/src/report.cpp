@@ -1,0 +1,184 @@
+#include <xarb/app/report.hpp>
+
+#include <iomanip>
+
+#include <nlohmann/json.hpp>
+
+namespace xarb::app {
+namespace {
+
+std::string us(std::int64_t ns) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << static_cast<double>(ns) / 1000.0;
+  return s.str();
+}
+
+std::string krw(double v) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << v;
+  return s.str();
+}
+
+std::uint64_t exits_total(const RunReport& r) {
+  std::uint64_t n = 0;
+  for (const auto e : r.exits) n += e;
+  return n;
+}
+
+}  // namespace
+
+void print_status_line(std::ostream& out, const RunReport& r) {
+  const auto& b = r.venues[index(Venue::binance)];
+  const auto& u = r.venues[index(Venue::upbit)];
+  std::uint64_t blocked = 0;
+  for (const auto& [reason, n] : r.blocked) blocked += n;
+  const LatencyReport* t2o = nullptr;
+  for (const auto& l : r.latencies) {
+    if (l.name == "tick_to_order") t2o = &l;
+  }
+  out << "[" << std::fixed << std::setprecision(0) << r.duration_s << " s] frames binance "
+      << b.frames << " upbit " << u.frames << " | entries " << r.entries << " exits "
+      << exits_total(r) << " blocked " << blocked << " | open " << r.open_positions << " closed "
+      << r.closed << " winrate " << std::setprecision(2) << r.winrate << " | PnL "
+      << krw(r.realized_krw) << " KRW (unrealised " << krw(r.unrealized_krw) << ")";
+  if (t2o != nullptr && t2o->count > 0) {
+    out << " | tick-to-order p50 " << us(t2o->p50_ns) << " us p99 " << us(t2o->p99_ns) << " us";
+  }
+  out << " | rss " << r.rss_kib / 1024 << " MiB\n";
+  out.unsetf(std::ios::floatfield);
+}
+
+void print_report(std::ostream& out, const RunReport& r) {
+  out << "== xarb run " << r.run_id << " (" << r.mode << "), " << std::fixed << std::setprecision(1)
+      << r.duration_s << " s ==\n";
+  out << "market data\n";
+  for (const Venue v : kVenues) {
+    const VenueReport& s = r.venues[index(v)];
+    out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "frames " << s.frames
+        << ", dropped " << s.dropped_frames << ", connects " << s.connects << ", disconnects "
+        << s.disconnects << ", resyncs " << s.resyncs << ", snapshot failures "
+        << s.snapshot_failures << ", ring full " << s.ring_full << ", orders " << s.orders
+        << ", order errors " << s.order_errors << '\n';
+  }
+  out << "  book updates to the strategy: " << r.book_updates << '\n';
+  out << "strategy\n";
+  out << "  entries " << r.entries << ", exit intents " << r.exit_intents << ", opened "
+      << r.opened << ", closed " << r.closed << ", open " << r.open_positions << ", broken "
+      << r.broken << ", restored " << r.restored_positions << '\n';
+  out << "  exits by reason:";
+  bool any = false;
+  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+    if (r.exits[k] == 0) continue;
+    out << ' ' << to_string(static_cast<ExitReason>(k)) << ' ' << r.exits[k];
+    any = true;
+  }
+  out << (any ? "" : " none") << '\n';
+  out << "  blocked intents by reason:";
+  for (const auto& [reason, n] : r.blocked) out << ' ' << reason << ' ' << n;
+  out << (r.blocked.empty() ? " none" : "") << '\n';
+  out << "  execution outcomes:";
+  for (std::size_t k = 0; k < r.outcomes.size(); ++k) {
+    out << ' ' << to_string(static_cast<ExecOutcome>(k)) << ' ' << r.outcomes[k];
+  }
+  out << " (retries " << r.exec_retries << ", unwinds " << r.exec_unwinds << ", queries "
+      << r.exec_queries << ", intents dropped " << r.dropped_intents << ")\n";
+  out << "  winrate " << std::setprecision(2) << r.winrate << ", realised PnL "
+      << krw(r.realized_krw) << " KRW, unrealised " << krw(r.unrealized_krw)
+      << " KRW, risk mode " << r.risk_mode << '\n';
+  out << "  symbol  entries closed wins broken open  realised KRW\n";
+  for (const SymbolReport& s : r.symbols) {
+    out << "  " << std::left << std::setw(7) << s.symbol << std::right << std::setw(8) << s.entries
+        << std::setw(7) << s.closed << std::setw(5) << s.wins << std::setw(7) << s.broken
+        << std::setw(5) << s.open << std::setw(14) << krw(s.realized_krw) << '\n';
+  }
+  out << "latency (us)          count      p50      p99    p99.9      max\n";
+  for (const LatencyReport& l : r.latencies) {
+    out << "  " << std::left << std::setw(16) << l.name << std::right << std::setw(10) << l.count
+        << std::setw(9) << us(l.p50_ns) << std::setw(9) << us(l.p99_ns) << std::setw(9)
+        << us(l.p999_ns) << std::setw(9) << us(l.max_ns) << '\n';
+  }
+  out << "queues              capacity high-water  drops\n";
+  for (const QueueReport& q : r.queues) {
+    out << "  " << std::left << std::setw(16) << q.name << std::right << std::setw(10) << q.capacity
+        << std::setw(11) << q.high_water << std::setw(7) << q.drops << '\n';
+  }
+  out << "threads\n";
+  for (const ThreadReport& t : r.threads) {
+    out << "  " << std::left << std::setw(8) << t.name << std::setw(18) << t.stages << std::right
+        << "cpu " << (t.cpu < 0 ? std::string("-") : std::to_string(t.cpu)) << ", wait " << t.wait
+        << ", cpu time " << std::setprecision(2) << t.cpu_s << " s\n";
+  }
+  out << "memory: peak RSS " << r.peak_rss_kib / 1024 << " MiB, now " << r.rss_kib / 1024
+      << " MiB; journal events " << r.journal_events << ", journal errors " << r.journal_errors
+      << '\n';
+  out.unsetf(std::ios::floatfield);
+}
+
+std::string report_json(const RunReport& r) {
+  using nlohmann::json;
+  json j;
+  j["run_id"] = r.run_id;
+  j["mode"] = r.mode;
+  j["duration_s"] = r.duration_s;
+  for (const Venue v : kVenues) {
+    const VenueReport& s = r.venues[index(v)];
+    j["venues"][std::string(to_string(v))] = {
+        {"frames", s.frames},       {"bytes", s.bytes},
+        {"dropped_frames", s.dropped_frames}, {"connects", s.connects},
+        {"disconnects", s.disconnects}, {"resyncs", s.resyncs},
+        {"snapshot_failures", s.snapshot_failures}, {"ring_full", s.ring_full},
+        {"orders", s.orders},       {"order_errors", s.order_errors}};
+  }
+  j["book_updates"] = r.book_updates;
+  j["entries"] = r.entries;
+  j["exit_intents"] = r.exit_intents;
+  json exits = json::object();
+  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+    exits[std::string(to_string(static_cast<ExitReason>(k)))] = r.exits[k];
+  }
+  j["exits"] = exits;
+  j["blocked"] = r.blocked;
+  json outcomes = json::object();
+  for (std::size_t k = 0; k < r.outcomes.size(); ++k) {
+    outcomes[std::string(to_string(static_cast<ExecOutcome>(k)))] = r.outcomes[k];
+  }
+  j["outcomes"] = outcomes;
+  j["opened"] = r.opened;
+  j["closed"] = r.closed;
+  j["wins"] = r.wins;
+  j["broken"] = r.broken;
+  j["open_positions"] = r.open_positions;
+  j["restored_positions"] = r.restored_positions;
+  j["dropped_intents"] = r.dropped_intents;
+  j["winrate"] = r.winrate;
+  j["realized_pnl_krw"] = r.realized_krw;
+  j["unrealized_pnl_krw"] = r.unrealized_krw;
+  j["exec"] = {{"retries", r.exec_retries}, {"unwinds", r.exec_unwinds}, {"queries", r.exec_queries}};
+  j["risk_mode"] = r.risk_mode;
+  j["symbols"] = json::array();
+  for (const SymbolReport& s : r.symbols) {
+    j["symbols"].push_back({{"symbol", s.symbol}, {"entries", s.entries}, {"closed", s.closed},
+                            {"wins", s.wins}, {"broken", s.broken}, {"open", s.open},
+                            {"realized_pnl_krw", s.realized_krw}});
+  }
+  j["latency_ns"] = json::object();
+  for (const LatencyReport& l : r.latencies) {
+    j["latency_ns"][l.name] = {{"count", l.count}, {"p50", l.p50_ns}, {"p99", l.p99_ns},
+                               {"p99_9", l.p999_ns}, {"max", l.max_ns}};
+  }
+  j["queues"] = json::object();
+  for (const QueueReport& q : r.queues) {
+    j["queues"][q.name] = {{"capacity", q.capacity}, {"high_water", q.high_water}, {"drops", q.drops}};
+  }
+  j["threads"] = json::array();
+  for (const ThreadReport& t : r.threads) {
+    j["threads"].push_back({{"name", t.name}, {"stages", t.stages}, {"cpu", t.cpu},
+                            {"wait", t.wait}, {"cpu_s", t.cpu_s}});
+  }
+  j["peak_rss_kib"] = r.peak_rss_kib;
+  j["rss_kib"] = r.rss_kib;
+  j["journal"] = {{"events", r.journal_events}, {"errors", r.journal_errors}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace xarb::app
