@@ -151,6 +151,10 @@ class Engine {
  private:
   bool start_venues(std::string& error);
   bool restore(std::string& error);
+  void probe_unjournaled(std::int64_t wall_ns);
+  bool read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
+                   std::array<std::int64_t, 2>& qty, std::array<Int128, 2>& notional,
+                   std::array<Decimal, 2>& fee, std::optional<Side>& first_side, bool& any);
   bool warm_up(std::string& error);
   void start_threads();
   void host_loop(std::size_t k, std::latch& go);
@@ -384,26 +388,12 @@ bool Engine::restore(std::string& error) {
     bool resolved = live_ && instrument != kNoInstrument;
     for (const Venue v : kVenues) {
       if (!resolved || !u.qty[index(v)].is_positive()) continue;
-      // Every order the executor may have sent for this intent: the first, retries on the
-      // intent's side, unwinds on the other. Their client ids are numbered 1, 2, ...
       std::array<Int128, 2> notional{};  // [0] the intent's side, [1] the unwinds
       std::array<std::int64_t, 2> qty{};
       std::array<Decimal, 2> fee{};
-      for (int attempt = 1; attempt <= 8; ++attempt) {
-        const ClientOrderId id = exec::TwoLegExecutor::client_id(u.run_id, u.intent_id, v, attempt);
-        exec::OrderStatus st;
-        std::string why;
-        if (!rest_[index(v)]->get_blocking(instrument, id, st, why)) {
-          if (st.error.kind == VenueErrorKind::unknown_order) break;  // never sent
-          err_ << "reconcile: " << to_string(v) << " order " << id.view() << ": " << why << '\n';
-          resolved = false;
-          break;
-        }
-        const std::size_t k = st.side.value_or(u.sides[index(v)]) == u.sides[index(v)] ? 0 : 1;
-        qty[k] += st.filled_qty.mantissa();
-        notional[k] += st.filled_notional_e16;
-        (void)add(fee[k], st.fee_quote, fee[k]);  // overflow: a fee past 92 billion is not one
-      }
+      std::optional<Side> first = u.sides[index(v)];
+      bool any = false;
+      resolved = read_orders(u.run_id, u.intent_id, v, instrument, qty, notional, fee, first, any);
       if (!resolved) break;
       for (std::size_t k = 0; k < 2; ++k) {
         if (qty[k] == 0) continue;
@@ -421,6 +411,7 @@ bool Engine::restore(std::string& error) {
     if (!resolved) unreconciled.push_back(u.position_id);
   }
   journal_->commit();
+  if (live_) probe_unjournaled(now.wall_ns);
 
   for (JournalPosition& jp : journal_->open_positions(symbols_)) {
     signal::Position& p = jp.position;
@@ -464,6 +455,30 @@ bool Engine::restore(std::string& error) {
   journal_->commit();
   if (restored_ == 0) out_ << "restore: no open positions in the journal\n";
 
+  // Live: each venue's base balances must be what the previous run started with plus its
+  // journaled fills. A difference is a fill the journal never saw (the process died between
+  // sending an order and journaling its intent): entries stay blocked until an operator looks.
+  if (live_) {
+    const std::uint64_t previous = journal_->last_run_id(run_id_);
+    for (const Venue v : kVenues) {
+      for (const Instrument& s : symbols_) {
+        if (s.is_fx) continue;
+        const std::string asset(s.base.view());
+        const Decimal now_held = rest_[index(v)]->free_base(s.id);
+        Decimal expected;
+        if (previous != 0 && journal_->expected_balance(previous, v, asset, expected) &&
+            expected != now_held) {
+          err_ << "reconcile: " << to_string(v) << ' ' << asset << " holds " << to_string(now_held)
+               << ", the journal explains " << to_string(expected)
+               << ": a fill was never journaled; entries blocked (REDUCING) until checked\n";
+          strategy_->risk().set_reducing(true);
+        }
+        journal_->record_balance(run_id_, v, asset, now_held);
+      }
+    }
+    journal_->commit();
+  }
+
   // The strategy's inventory starts from what the venues hold.
   for (const Venue v : kVenues) {
     exec::VenueClient* c = live_ ? static_cast<exec::VenueClient*>(rest_[index(v)].get())
@@ -482,6 +497,86 @@ bool Engine::restore(std::string& error) {
   exec_->set_latencies(&latencies_);
   feed_ = std::make_unique<feed::FeedStage>(feed_options(cfg_), symbols_, books_);
   return true;
+}
+
+// Every order the executor may have sent for an intent on one venue: the first, retries, unwinds;
+// client ids numbered 0, 1, ... Sums what filled on the first order's side ([0]) and the other
+// ([1]). False when the venue could not answer.
+bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
+                         std::array<std::int64_t, 2>& qty, std::array<Int128, 2>& notional,
+                         std::array<Decimal, 2>& fee, std::optional<Side>& first_side, bool& any) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const ClientOrderId id = exec::TwoLegExecutor::client_id(run_id, intent_id, v, attempt);
+    exec::OrderStatus st;
+    std::string why;
+    if (!rest_[index(v)]->get_blocking(i, id, st, why)) {
+      if (st.error.kind == VenueErrorKind::unknown_order) return true;  // never sent
+      err_ << "reconcile: " << to_string(v) << " order " << id.view() << ": " << why << '\n';
+      return false;
+    }
+    any = true;
+    if (!first_side && st.side) first_side = st.side;
+    const std::size_t k = st.side && first_side && *st.side != *first_side ? 1 : 0;
+    qty[k] += st.filled_qty.mantissa();
+    notional[k] += st.filled_notional_e16;
+    (void)add(fee[k], st.fee_quote, fee[k]);
+  }
+  return true;
+}
+
+// The window a journal cannot close without blocking the hot path: an intent sent to the venues
+// just before the process died, whose journal entry never committed. Intent ids are sequential,
+// so the orders of the ids after the last journaled one are looked up on the venues; what they
+// filled becomes a BROKEN position (entries blocked) that the strategy then closes.
+void Engine::probe_unjournaled(std::int64_t wall_ns) {
+  const std::uint64_t previous = journal_->last_run_id(run_id_);
+  if (previous == 0) return;
+  for (std::uint64_t intent = journal_->max_intent_id(previous) + 1;; ++intent) {
+    bool found = false;
+    for (const Instrument& s : symbols_) {
+      if (s.is_fx) continue;
+      std::array<std::array<std::int64_t, 2>, kVenueCount> qty{};
+      std::array<std::array<Int128, 2>, kVenueCount> notional{};
+      std::array<std::array<Decimal, 2>, kVenueCount> fee{};
+      std::array<std::optional<Side>, kVenueCount> side{};
+      bool any = false;
+      for (const Venue v : kVenues) {
+        if (!read_orders(previous, intent, v, s.id, qty[index(v)], notional[index(v)],
+                         fee[index(v)], side[index(v)], any)) {
+          strategy_->risk().set_reducing(true);
+        }
+      }
+      if (!any) continue;
+      found = true;
+      const std::uint64_t position = journal_->max_position_id() + 1;
+      // Selling on Upbit or buying on Binance opens the kimchi direction.
+      const bool kimchi = side[index(Venue::upbit)] ? *side[index(Venue::upbit)] == Side::sell
+                                                    : side[index(Venue::binance)].value_or(Side::buy) == Side::buy;
+      const std::string symbol(s.base.view());
+      journal_->record_recovered_position(position, previous, symbol,
+                                          kimchi ? Direction::kimchi : Direction::reverse, wall_ns,
+                                          "orders of intent " + std::to_string(intent) +
+                                              " were never journaled; recovered from the venues");
+      for (const Venue v : kVenues) {
+        for (std::size_t k = 0; k < 2; ++k) {
+          if (qty[index(v)][k] == 0 || !side[index(v)]) continue;
+          const Side sd = k == 0 ? *side[index(v)] : opposite(*side[index(v)]);
+          const JournalFill f{previous, intent, position, v, sd, symbol,
+                              Decimal::from_mantissa(qty[index(v)][k]),
+                              Decimal::from_mantissa(static_cast<std::int64_t>(
+                                  notional[index(v)][k] / qty[index(v)][k])),
+                              fee[index(v)][k], k == 1, wall_ns};
+          journal_->record_fill(f);
+          err_ << "reconcile: intent " << intent << " of run " << previous
+               << " was never journaled: " << to_string(v) << ' ' << to_string(sd) << ' '
+               << to_string(f.qty) << ' ' << symbol << " at " << to_string(f.price)
+               << " found on the venue; position " << position << " BROKEN\n";
+        }
+      }
+      journal_->commit();
+    }
+    if (!found) break;
+  }
 }
 
 bool Engine::ready(std::string& missing) const {

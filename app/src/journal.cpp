@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS refusals(
   direction TEXT, kind TEXT, edge_bps REAL, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS logs(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, level TEXT, text TEXT, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS balances(
+  run_id INTEGER, venue TEXT, asset TEXT, qty TEXT, PRIMARY KEY(run_id, venue, asset));
 CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
 CREATE INDEX IF NOT EXISTS positions_by_state ON positions(state);
 )sql";
@@ -113,6 +115,20 @@ Side parse_side(std::string_view s) { return s == "sell" ? Side::sell : Side::bu
 Venue parse_venue(std::string_view s) { return s == "upbit" ? Venue::upbit : Venue::binance; }
 Direction parse_direction(std::string_view s) {
   return s == "reverse" ? Direction::reverse : Direction::kimchi;
+}
+
+// Adds the fills a statement yields (venue, side, qty, price, fee) to the position's legs, as the
+// strategy adds a report's legs.
+void fold_fills(Stmt& fills, signal::Position& p) {
+  for (const Venue v : kVenues) p.leg(v).entry_side = signal::entry_side(p.direction, v);
+  while (fills.step() == SQLITE_ROW) {
+    signal::PositionLeg& leg = p.leg(parse_venue(fills.text(0)));
+    const Side side = parse_side(fills.text(1));
+    (side == leg.entry_side ? leg.opened : leg.closed).add(fills.dec(2), fills.dec(3));
+    leg.fees_e16 += static_cast<Int128>(fills.dec(4).mantissa()) * Decimal::kOne;
+  }
+  fills.reset();
+  p.refresh();
 }
 
 }  // namespace
@@ -271,6 +287,13 @@ void Journal::record(const OpsEvent& event) noexcept {
             st.bind(16, event.wall_ns);
             if (st.step() != SQLITE_DONE) fail("intent");
             st.reset();
+            // The position exists from its first intent on, whichever event a crash kept.
+            Stmt& pn = *db_->position_new;
+            pn.bind(1, body.position_id).bind(2, run_id_).bind(3, symbol(u.instrument));
+            pn.bind(4, to_string(body.direction)).bind(5, to_string(PositionState::opening));
+            pn.bind(6, Decimal{}).bind(7, body.fx_rate).bind(8, event.wall_ns);
+            if (pn.step() != SQLITE_DONE) fail("position");
+            pn.reset();
           } else if constexpr (std::is_same_v<T, ExecReport>) {
             Stmt& io = *db_->intent_outcome;
             io.bind(1, run_id_).bind(2, body.intent_id).bind(3, to_string(body.outcome));
@@ -383,16 +406,8 @@ std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols) {
     p.state = parse_enum(st.text(4), static_cast<PositionState>(5));
     p.entry_fx = st.dec(5);
     jp.opened_wall_ns = st.i64(6);
-    for (const Venue v : kVenues) p.leg(v).entry_side = signal::entry_side(p.direction, v);
     fills.bind(1, p.id);
-    while (fills.step() == SQLITE_ROW) {
-      signal::PositionLeg& leg = p.leg(parse_venue(fills.text(0)));
-      const Side side = parse_side(fills.text(1));
-      (side == leg.entry_side ? leg.opened : leg.closed).add(fills.dec(2), fills.dec(3));
-      leg.fees_e16 += static_cast<Int128>(fills.dec(4).mantissa()) * Decimal::kOne;
-    }
-    fills.reset();
-    p.refresh();
+    fold_fills(fills, p);
     out.push_back(std::move(jp));
   }
   return out;
@@ -439,10 +454,55 @@ std::uint64_t Journal::max_position_id() {
   return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
 }
 
-std::uint64_t Journal::last_run_id() {
+std::uint64_t Journal::last_run_id(std::uint64_t before) {
   commit();
-  Stmt st(db_->db, "SELECT COALESCE(MAX(run_id),0) FROM runs");
+  Stmt st(db_->db, "SELECT COALESCE(MAX(run_id),0) FROM runs WHERE run_id < ?1");
+  st.bind(1, static_cast<std::int64_t>(std::min<std::uint64_t>(before, INT64_MAX)));
   return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
+std::uint64_t Journal::max_intent_id(std::uint64_t run_id) {
+  commit();
+  Stmt st(db_->db, "SELECT COALESCE(MAX(intent_id),0) FROM intents WHERE run_id=?1");
+  st.bind(1, run_id);
+  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
+void Journal::record_recovered_position(std::uint64_t position_id, std::uint64_t run_id,
+                                        std::string_view symbol, Direction direction,
+                                        std::int64_t wall_ns, std::string_view why) {
+  commit();
+  Stmt st(db_->db,
+          "INSERT OR IGNORE INTO positions(position_id,run_id,symbol,direction,state,exit_reason,"
+          "qty,entry_fx,realized_pnl_krw,created_ns,note) "
+          "VALUES(?1,?2,?3,?4,'broken','none','0','0',0,?5,?6)");
+  st.bind(1, position_id).bind(2, run_id).bind(3, symbol).bind(4, to_string(direction));
+  st.bind(5, wall_ns).bind(6, why);
+  if (st.step() != SQLITE_DONE) fail("recovered position");
+}
+
+void Journal::record_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
+                             Decimal qty) {
+  Stmt st(db_->db, "INSERT OR REPLACE INTO balances(run_id,venue,asset,qty) VALUES(?1,?2,?3,?4)");
+  st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, qty);
+  if (st.step() != SQLITE_DONE) fail("balance");
+}
+
+bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
+                               Decimal& out) {
+  commit();
+  Stmt st(db_->db, "SELECT qty FROM balances WHERE run_id=?1 AND venue=?2 AND asset=?3");
+  st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset);
+  if (st.step() != SQLITE_ROW) return false;
+  std::int64_t m = st.dec(0).mantissa();
+  Stmt f(db_->db, "SELECT side, qty FROM fills WHERE run_id=?1 AND venue=?2 AND symbol=?3");
+  f.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset);
+  while (f.step() == SQLITE_ROW) {
+    const std::int64_t q = f.dec(1).mantissa();
+    m += parse_side(f.text(0)) == Side::buy ? q : -q;
+  }
+  out = Decimal::from_mantissa(m);
+  return true;
 }
 
 JournalTotals Journal::totals(std::uint64_t run_id) {
@@ -463,34 +523,24 @@ JournalTotals Journal::totals(std::uint64_t run_id) {
   // Closes: positions whose close event belongs to the run (a restored position closes in a
   // later run than it opened in).
   Stmt closed(db_->db,
-              "SELECT p.position_id, e.fx_rate, e.realized_pnl_krw FROM position_events e "
-              "JOIN positions p ON p.position_id=e.position_id "
+              "SELECT p.position_id, p.direction, e.fx_rate, e.realized_pnl_krw FROM "
+              "position_events e JOIN positions p ON p.position_id=e.position_id "
               "WHERE e.to_state='closed' AND (?1=0 OR e.run_id=?1)");
   closed.bind(1, run_id);
   Stmt fills(db_->db, "SELECT venue,side,qty,price,fee FROM fills WHERE position_id=?1");
   while (closed.step() == SQLITE_ROW) {
-    ++t.closed;
-    const double reported = closed.real(2);
-    t.realized_pnl_krw += reported;
-    // Traded positions that earned something count as wins, as in the strategy's winrate.
-    const Decimal fx = closed.dec(1);
-    Int128 krw_e16 = 0;
-    bool traded = false;
+    // Positions closed without a trade (refused or unfilled entries) are not counted, as in the
+    // strategy's own figures.
+    signal::Position p;
+    p.direction = parse_direction(closed.text(1));
     fills.bind(1, static_cast<std::uint64_t>(closed.i64(0)));
-    while (fills.step() == SQLITE_ROW) {
-      const Venue v = parse_venue(fills.text(0));
-      const Side side = parse_side(fills.text(1));
-      const Decimal q = fills.dec(2), px = fills.dec(3), fee = fills.dec(4);
-      traded = traded || q.is_positive();
-      Int128 cash = static_cast<Int128>(px.mantissa()) * q.mantissa();  // quote, 1e-16
-      if (side == Side::buy) cash = -cash;
-      cash -= static_cast<Int128>(fee.mantissa()) * Decimal::kOne;
-      if (v == Venue::binance) cash = cash * fx.mantissa() / Decimal::kOne;
-      krw_e16 += cash;
-    }
-    fills.reset();
-    if (traded && reported > 0.0) ++t.wins;
-    t.realized_from_fills_krw += static_cast<double>(krw_e16) * 1e-16;
+    fold_fills(fills, p);
+    if (p.leg(Venue::upbit).opened.qty == 0 && p.leg(Venue::binance).opened.qty == 0) continue;
+    ++t.closed;
+    const double reported = closed.real(3);
+    t.realized_pnl_krw += reported;
+    if (reported > 0.0) ++t.wins;
+    t.realized_from_fills_krw += static_cast<double>(p.cash_krw_e16(closed.dec(2))) * 1e-16;
   }
   return t;
 }

@@ -98,7 +98,20 @@ class Journal {
   [[nodiscard]] std::vector<JournalPosition> open_positions(const SymbolMap& symbols);
   [[nodiscard]] std::vector<UnresolvedIntent> unresolved_intents();
   [[nodiscard]] std::uint64_t max_position_id();
-  [[nodiscard]] std::uint64_t last_run_id();
+  // The newest run before `before` (0: none).
+  [[nodiscard]] std::uint64_t last_run_id(std::uint64_t before = UINT64_MAX);
+  // The highest intent id journaled for a run (0: none).
+  [[nodiscard]] std::uint64_t max_intent_id(std::uint64_t run_id);
+  // A BROKEN position for fills found on the venues that no journaled intent explains.
+  void record_recovered_position(std::uint64_t position_id, std::uint64_t run_id,
+                                 std::string_view symbol, Direction direction,
+                                 std::int64_t wall_ns, std::string_view why);
+  // A venue's base balance when a run started (live runs record them).
+  void record_balance(std::uint64_t run_id, Venue venue, std::string_view asset, Decimal qty);
+  // What `run_id` started with on `venue` plus that run's journaled fills; false when the run
+  // recorded no balance for the asset.
+  [[nodiscard]] bool expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
+                                      Decimal& out);
   [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id = 0);
   // Totals over every run (run_id 0) or one run.
   [[nodiscard]] JournalTotals totals(std::uint64_t run_id = 0);
