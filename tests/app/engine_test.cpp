@@ -96,6 +96,8 @@ class EngineTest : public ::testing::Test {
     replace("../build/release/xarb-sim-ca.pem", (dir_ / "ca.pem").string());
     replace("../build/release/demo-journal.sqlite", (dir_ / "journal.sqlite").string());
     replace("port = 19464", "port = 0");
+    // A lower bar than the demo's, so that every run of a few seconds trades.
+    replace("entry_bps = 45", "entry_bps = 30");
     return text + std::string(extra);
   }
 
@@ -170,6 +172,31 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
       << "the report's PnL is the sum of the journal's fills at each close's FX rate";
   EXPECT_EQ(t.open, 0u);
   EXPECT_TRUE(fs::exists(dir_ / "report.json"));
+  expect_balances_match_journal();
+}
+
+// The same rings and stages, one thread per stage (parked: this machine has 2 cores).
+TEST_F(EngineTest, ThreeThreadLayoutTradesToo) {
+  start_sim(sim_options(42));
+  std::string layout = config_text();
+  const std::size_t at = layout.find("[[threads.hot]]");
+  ASSERT_NE(at, std::string::npos);
+  layout.replace(at, layout.find("[journal]") - at,
+                 "[[threads.hot]]\nname = \"feed\"\nstages = [\"feed\"]\nwait = \"park\"\n"
+                 "[[threads.hot]]\nname = \"signal\"\nstages = [\"signal\"]\nwait = \"park\"\n"
+                 "[[threads.hot]]\nname = \"exec\"\nstages = [\"exec\"]\nwait = \"park\"\n\n");
+  LoadResult c = parse_config(layout, "three.toml", dir_);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  ASSERT_EQ(c.config.threads.hot.size(), 3u);
+  const RunResult r = run(c.config, 15s, /*flatten=*/true);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  ASSERT_EQ(r.report.threads.size(), 4u);
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_GT(r.report.threads[k].cpu_s, 0.0);
+  EXPECT_GT(r.report.book_updates, 1000u);
+  EXPECT_GT(r.report.entries, 0u);
+  EXPECT_EQ(r.report.open_positions, 0u);
+  Journal j(dir_ / "journal.sqlite");
+  EXPECT_NEAR(j.totals(r.report.run_id).realized_from_fills_krw, r.report.realized_krw, 1e-6);
   expect_balances_match_journal();
 }
 
