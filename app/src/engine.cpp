@@ -53,7 +53,7 @@ struct Telemetry {
   };
   std::array<Feed, kVenueCount> feed;
   Counter books, entries, exit_intents, opened, closed, wins, broken, open_positions,
-      dropped_intents, realized, unrealized, risk_mode;
+      dropped_intents, dust_writeoffs, realized, unrealized, risk_mode;
   std::array<Counter, kExitReasonCount> exits;
   std::array<Counter, 5> outcomes;
   std::array<Counter, kRefusals> refusals;
@@ -90,6 +90,7 @@ void publish_signal(const signal::Strategy& s, const signal::SignalStage& stage,
   put(t.broken, st.broken);
   put(t.open_positions, std::uint64_t{s.open_positions()});
   put(t.dropped_intents, st.dropped);
+  put(t.dust_writeoffs, st.dust_writeoffs);
   put(t.realized, st.realized_krw);
   put(t.unrealized, s.unrealized_krw());
   put(t.risk_mode, static_cast<std::uint64_t>(s.risk().mode()));
@@ -208,6 +209,7 @@ class Engine {
   std::atomic<bool> trading_{false};  // the hot threads run (status lines from then on)
   std::atomic<int> phase_{0};  // 0 trading, 1 winding down (no entries), 2 stop
   std::atomic<bool> ops_stop_{false};
+  std::unique_ptr<std::latch> go_;  // releases the hot threads together
   std::vector<std::jthread> threads_;
   std::jthread ops_thread_;
   std::int64_t ops_cpu_ns_ = 0;  // written by the ops thread before it exits
@@ -634,11 +636,13 @@ bool Engine::warm_up(std::string& error) {
 }
 
 void Engine::start_threads() {
-  std::latch go(static_cast<std::ptrdiff_t>(layout_.size()) + 1);
+  // A member, not a local: a thread may still be inside arrive_and_wait() after the last
+  // arrival released this one.
+  go_ = std::make_unique<std::latch>(static_cast<std::ptrdiff_t>(layout_.size()) + 1);
   for (std::size_t k = 0; k < layout_.size(); ++k) {
-    threads_.emplace_back([this, k, &go] { host_loop(k, go); });
+    threads_.emplace_back([this, k] { host_loop(k, *go_); });
   }
-  go.arrive_and_wait();
+  go_->arrive_and_wait();
   trading_.store(true);
   std::lock_guard lock(out_mu_);
   out_ << "trading: ";
@@ -860,6 +864,7 @@ RunReport Engine::build_report() const {
   r.open_positions = get(t.open_positions);
   r.restored_positions = restored_;
   r.dropped_intents = get(t.dropped_intents);
+  r.dust_writeoffs = get(t.dust_writeoffs);
   r.winrate = r.closed == 0 ? 0.0 : static_cast<double>(r.wins) / static_cast<double>(r.closed);
   r.realized_krw = get_double(t.realized);
   r.unrealized_krw = get_double(t.unrealized);

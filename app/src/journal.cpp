@@ -172,11 +172,22 @@ Journal::Journal(const std::filesystem::path& path) : db_(std::make_unique<Db>()
   sqlite3* d = db_->db;
   db_->intent = std::make_unique<Stmt>(
       d,
-      "INSERT OR IGNORE INTO intents(run_id,intent_id,position_id,kind,direction,exit_reason,"
+      "INSERT INTO intents(run_id,intent_id,position_id,kind,direction,exit_reason,"
       "symbol,fx_rate,edge_bps,upbit_side,upbit_qty,upbit_limit,binance_side,binance_qty,"
-      "binance_limit,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+      "binance_limit,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) "
+      // The ops queue orders events per producer only: exec's report may come first.
+      "ON CONFLICT(run_id,intent_id) DO UPDATE SET position_id=excluded.position_id,"
+      "kind=excluded.kind,direction=excluded.direction,exit_reason=excluded.exit_reason,"
+      "symbol=excluded.symbol,fx_rate=excluded.fx_rate,edge_bps=excluded.edge_bps,"
+      "upbit_side=excluded.upbit_side,upbit_qty=excluded.upbit_qty,"
+      "upbit_limit=excluded.upbit_limit,binance_side=excluded.binance_side,"
+      "binance_qty=excluded.binance_qty,binance_limit=excluded.binance_limit,"
+      "wall_ns=excluded.wall_ns");
   db_->intent_outcome = std::make_unique<Stmt>(
-      d, "UPDATE intents SET outcome=?3, refusal=?4, reported_ns=?5 WHERE run_id=?1 AND intent_id=?2");
+      d,
+      "INSERT INTO intents(run_id,intent_id,position_id,kind,outcome,refusal,reported_ns) "
+      "VALUES(?1,?2,?6,?7,?3,?4,?5) ON CONFLICT(run_id,intent_id) DO UPDATE SET "
+      "outcome=excluded.outcome,refusal=excluded.refusal,reported_ns=excluded.reported_ns");
   db_->order = std::make_unique<Stmt>(
       d,
       "INSERT OR REPLACE INTO orders(run_id,intent_id,position_id,venue,side,symbol,"
@@ -298,6 +309,7 @@ void Journal::record(const OpsEvent& event) noexcept {
             Stmt& io = *db_->intent_outcome;
             io.bind(1, run_id_).bind(2, body.intent_id).bind(3, to_string(body.outcome));
             io.bind(4, to_string(body.refusal)).bind(5, event.wall_ns);
+            io.bind(6, body.position_id).bind(7, to_string(body.kind));
             if (io.step() != SQLITE_DONE) fail("intent outcome");
             io.reset();
             for (const LegReport& leg : body.legs) {

@@ -64,7 +64,8 @@ void print_report(std::ostream& out, const RunReport& r) {
   out << "strategy\n";
   out << "  entries " << r.entries << ", exit intents " << r.exit_intents << ", opened "
       << r.opened << ", closed " << r.closed << ", open " << r.open_positions << ", broken "
-      << r.broken << ", restored " << r.restored_positions << '\n';
+      << r.broken << ", restored " << r.restored_positions << ", dust write-offs "
+      << r.dust_writeoffs << '\n';
   out << "  exits by reason:";
   bool any = false;
   for (std::size_t k = 1; k < kExitReasonCount; ++k) {
@@ -150,6 +151,7 @@ std::string report_json(const RunReport& r) {
   j["open_positions"] = r.open_positions;
   j["restored_positions"] = r.restored_positions;
   j["dropped_intents"] = r.dropped_intents;
+  j["dust_writeoffs"] = r.dust_writeoffs;
   j["winrate"] = r.winrate;
   j["realized_pnl_krw"] = r.realized_krw;
   j["unrealized_pnl_krw"] = r.unrealized_krw;

@@ -105,11 +105,15 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
     if (l.quantity.is_positive()) qty[index(v)] = round_qty(venues_[index(v)]->rules(l.instrument), l.quantity);
   }
   if (job.hedged) qty[0] = qty[1] = std::min(qty[0], qty[1]);
+  // Both legs start clean before any check can return: a refusal on the first venue must not
+  // leave the second with what the slot's previous job traded (its report would repeat it).
+  for (const Venue v : kVenues) {
+    job.legs[index(v)] = LegJob{};
+    job.legs[index(v)].intent = in.leg(v);
+  }
   for (const Venue v : kVenues) {
     const LegIntent& l = in.leg(v);
     LegJob& leg = job.legs[index(v)];
-    leg = LegJob{};
-    leg.intent = l;
     if (!l.quantity.is_positive()) continue;
     VenueClient& venue = *venues_[index(v)];
     const InstrumentRules& rules = venue.rules(l.instrument);
@@ -256,7 +260,12 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
     leg.done_ns = now_ns;
     return;
   }
-  if (s.state == OrderState::unknown || (!s.final() && s.state != OrderState::rejected)) {
+  // A query or cancel the venue refused (429, a bad request...) says nothing about the order,
+  // which may well have filled: ask again later, as for a lost answer.
+  const bool request_failed =
+      ev.op != VenueOp::place && s.state == OrderState::rejected && s.error.present();
+  if (request_failed || s.state == OrderState::unknown ||
+      (!s.final() && s.state != OrderState::rejected)) {
     // Lost answer, or the order is still working: ask the venue (never assume).
     if (leg.queries >= params_.max_queries) {
       leg.unresolved = true;
@@ -265,7 +274,8 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
       leg.done_ns = now_ns;
       return;
     }
-    if (s.final() || s.state == OrderState::partially_filled || s.state == OrderState::acked) {
+    if (!request_failed && (s.final() || s.state == OrderState::partially_filled ||
+                            s.state == OrderState::acked)) {
       leg.last_state = s.state;
     }
     leg.query_interval_ns = leg.query_interval_ns == 0

@@ -211,10 +211,18 @@ bool PaperVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcep
   ev.op = VenueOp::query;
   ev.instrument = instrument;
   ev.latency_ns = params_.latency_ns;
-  if (take_fault(VenueOp::query) == PaperFault::lost_answer) {
+  const PaperFault fault = take_fault(VenueOp::query);
+  if (fault == PaperFault::lost_answer) {
     ev.status.client_id = id;
     ev.status.state = OrderState::unknown;
     ev.status.error.http_status = 504;
+    return enqueue(ev);
+  }
+  if (fault == PaperFault::rate_limit) {
+    // The query is refused; the order itself is untouched.
+    ev.status.client_id = id;
+    refuse(ev.status, -1003, "Too many requests.", "too_many_requests");
+    ev.status.error.http_status = 429;
     return enqueue(ev);
   }
   if (const Known* k = find(id)) {

@@ -20,6 +20,8 @@
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/feed/upbit_parser.hpp>
 
+#include "handler_memory.hpp"
+
 namespace xarb::feed {
 
 namespace net = boost::asio;
@@ -272,15 +274,17 @@ class Connection {
     if (writing_) return;  // one write at a time; a ping can wait for the next tick
     writing_ = true;
     ws_->text(true);
-    ws_->async_write(net::buffer(text), [this, epoch](error_code ec, std::size_t) {
-      if (epoch != epoch_) return;
-      writing_ = false;
-      if (ec) fail(ec, "write");
-    });
+    ws_->async_write(net::buffer(text),
+                     detail::with_memory(memory_, [this, epoch](error_code ec, std::size_t) {
+                       if (epoch != epoch_) return;
+                       writing_ = false;
+                       if (ec) fail(ec, "write");
+                     }));
   }
 
   void read(unsigned epoch) {
-    ws_->async_read(buffer_, [this, epoch](error_code ec, std::size_t) {
+    // The read's memory (and that of the pongs Beast writes from inside it) comes from memory_.
+    ws_->async_read(buffer_, detail::with_memory(memory_, [this, epoch](error_code ec, std::size_t) {
       if (epoch != epoch_) return;
       if (ec) return fail(ec, "read");
       const std::int64_t recv = clock::mono_ns();
@@ -291,7 +295,7 @@ class Connection {
                      recv, clock::wall_ns());
       buffer_.consume(buffer_.size());
       if (epoch == epoch_) read(epoch);
-    });
+    }));
   }
 
   void arm_ping(unsigned epoch) {
@@ -358,6 +362,7 @@ class Connection {
   ssl::context& tls_;
   std::string subscription_;
   const std::string ping_text_ = "PING";
+  detail::HandlerMemory memory_;  // declared before ws_: outlives its pending operations
   tcp::resolver resolver_;
   std::unique_ptr<Ws> ws_;
   beast::flat_buffer buffer_;

@@ -616,6 +616,16 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   }
 
   p->exit_in_flight = false;
+  if (report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
+                                                 report.refusal == RefusalReason::trading_rules)) {
+    // What is left is below a venue's minimum or step: no order can close it. It is dust,
+    // written off (and counted) rather than retried forever.
+    for (const Venue v : kVenues) {
+      const std::int64_t held = p->leg(v).held();
+      p->dust = std::max(p->dust, held < 0 ? -held : held);
+    }
+    ++stats_.dust_writeoffs;
+  }
   if (p->flat()) {
     close(*p, rec.fx, now, sink);
   } else if (p->hedged()) {
@@ -640,6 +650,7 @@ void Strategy::settle_entry(Position& p, const Now& now, SignalSink& sink) noexc
 }
 
 void Strategy::break_position(Position& p, SignalSink& sink) noexcept {
+  if (p.state == PositionState::broken) return;  // still broken: counted once
   ++stats_.broken;
   ++stats_.symbols[p.instrument].broken;
   risk_.on_broken();

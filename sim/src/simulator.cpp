@@ -364,6 +364,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   void fail(const std::string& name, const std::string& message) {
+    // Nothing more goes to a connection that is being closed for a bad subscription (the codes
+    // parsed before the error would otherwise get the next market update first).
+    codes_.clear();
+    trade_codes_.clear();
     send(R"({"error":{"name":")" + name + R"(","message":")" + message + R"("}})", true);
     close_after_write_ = true;
   }

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -20,10 +21,20 @@
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/engine.hpp>
+#include <xarb/app/feed_commands.hpp>
 #include <xarb/app/journal.hpp>
+#include <xarb/app/venue_commands.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/executor.hpp>
+#include <xarb/exec/paper_venue.hpp>
+#include <xarb/exec/rest_venue.hpp>
+#include <xarb/exec/stage.hpp>
+#include <xarb/feed/feed_stage.hpp>
+#include <xarb/signal/stage.hpp>
 #include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>
 
+#include "alloc_counter.hpp"
 #include "test_support.hpp"
 
 namespace xarb::app {
@@ -68,7 +79,8 @@ class EngineTest : public ::testing::Test {
   }
   void TearDown() override {
     if (sim_) sim_->stop();
-    fs::remove_all(dir_);
+    // XARB_KEEP_TEST_FILES=1 keeps the journal and the reports for a look after a failure.
+    if (std::getenv("XARB_KEEP_TEST_FILES") == nullptr) fs::remove_all(dir_);
   }
 
   void start_sim(sim::SimOptions o) {
@@ -115,10 +127,22 @@ class EngineTest : public ::testing::Test {
     o.report_dir = dir_;
     o.status_every = 5s;
     std::atomic<bool> stop{false};
-    std::ostringstream out, err;
-    RunResult r = run_engine(c, o, stop, out, err);
-    std::printf("%s", out.str().c_str());
-    if (!err.str().empty()) std::printf("stderr: %s", err.str().c_str());
+    // A run that does not end fails the test at once (with its output so far) instead of
+    // holding the suite until ctest's timeout.
+    std::atomic<bool> done{false};
+    std::thread guard([&] {
+      const auto limit = std::chrono::steady_clock::now() + duration + 90s;
+      while (!done.load()) {
+        if (std::chrono::steady_clock::now() > limit) {
+          std::fprintf(stderr, "xarb run did not stop within its duration + 90 s\n");
+          std::abort();
+        }
+        std::this_thread::sleep_for(100ms);
+      }
+    });
+    RunResult r = run_engine(c, o, stop, std::cout, std::cerr);
+    done.store(true);
+    guard.join();
     return r;
   }
 
@@ -173,6 +197,111 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   EXPECT_EQ(t.open, 0u);
   EXPECT_TRUE(fs::exists(dir_ / "report.json"));
   expect_balances_match_journal();
+}
+
+// The hot path allocates nothing: the engine's stages composed as the one-thread layout hosts
+// them (FeedStage over TLS from the simulator, SignalStage, ExecStage with the paper venue), on
+// this thread, counting every operator new it makes over 20,000 book messages after warm-up.
+TEST_F(EngineTest, HotPathAllocatesNothingOver20000Messages) {
+  XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
+  sim::SimOptions o = sim_options(5);
+  o.updates_per_second = 1500;
+  start_sim(o);
+  std::string text = config_text();
+  // Trade often: a low bar over a zero baseline, short timeouts, so the window sees entries,
+  // fills and exits.
+  const auto set = [&](const std::string& from, const std::string& to) {
+    const std::size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, text.find('\n', at) - at, to);
+  };
+  set("baseline = ", "baseline = \"zero\"");
+  set("entry_bps = ", "entry_bps = 1");  // the premium sits ~250 bps over zero
+  set("timeout_s = ", "timeout_s = 1");
+  set("cooldown_s = ", "cooldown_s = 0");
+  LoadResult loaded = parse_config(text, "alloc.toml", dir_);
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
+  const Config& c = loaded.config;
+  const SymbolMap symbols = build_symbol_map(c);
+
+  // Start-up (allocates): trading rules from the simulator's public REST, paper venues.
+  std::array<std::unique_ptr<exec::RestVenue>, kVenueCount> rest;
+  std::array<std::unique_ptr<exec::PaperVenue>, kVenueCount> paper;
+  std::array<exec::VenueClient*, kVenueCount> clients{};
+  for (const Venue v : kVenues) {
+    exec::RestVenueOptions ro = rest_options(c, v);
+    ro.credentials = {};
+    rest[index(v)] = std::make_unique<exec::RestVenue>(symbols, ro);
+    std::string error;
+    ASSERT_TRUE(rest[index(v)]->start(error)) << error;
+    exec::PaperParams pp;
+    pp.latency_ns = 200'000;
+    paper[index(v)] = std::make_unique<exec::PaperVenue>(v, symbols, rest[index(v)]->rules_table(), pp);
+    for (const Instrument& s : symbols) {
+      if (!s.is_fx) paper[index(v)]->set_base(s.id, Decimal::from_mantissa(1'000 * Decimal::kOne));
+    }
+    paper[index(v)]->set_quote(Decimal::from_mantissa(1'000'000'000 * Decimal::kOne));
+    clients[index(v)] = paper[index(v)].get();
+  }
+  signal::StrategyParams sp = strategy_params(c, symbols);
+  sp.risk.check_balances = false;
+  auto strategy = std::make_unique<signal::Strategy>(symbols, sp);
+  exec::TwoLegExecutor executor(symbols, clients, exec::ExecParams{});
+  SpscRing<BookSnapshot> books(8192);
+  SpscRing<OrderIntent> intents(256);
+  SpscRing<ExecReport> reports(256);
+  OpsQueue ops(4096, 3);
+  OpsQueue::Producer sig_producer(ops), exec_producer(ops);
+  std::array<SpscRing<BookSnapshot>*, 1> rings = {&books};
+  signal::SignalStage sig(*strategy, rings, reports, intents, &ops, &sig_producer);
+  exec::ExecStage ex(executor, intents, reports, &ops, &exec_producer);
+  PipelineLatencies latencies;
+  sig.set_latencies(&latencies);
+  ex.set_latencies(&latencies);
+  feed::FeedStage feed(feed_options(c), symbols, books);
+  feed.start();
+  std::array<OpsEvent, 64> drained;
+  const auto round = [&] {
+    feed.wait(std::chrono::microseconds(200));
+    sig.poll();
+    ex.poll(clock::mono_ns());
+    while (ops.try_pop_bulk(drained.data(), drained.size()) != 0) {
+    }
+  };
+  // Warm-up: connections, snapshots, the first positions opened and closed.
+  const std::int64_t warm_end = clock::mono_ns() + 4'000'000'000;
+  while (clock::mono_ns() < warm_end || strategy->stats().closed < 2) {
+    round();
+    if (clock::mono_ns() >= warm_end + 20'000'000'000) {
+      const signal::StrategyStats& st = strategy->stats();
+      std::string why;
+      for (std::size_t k = 1; k < static_cast<std::size_t>(RefusalReason::count); ++k) {
+        const auto n = strategy->risk().refusals(static_cast<RefusalReason>(k));
+        if (n != 0) why += " " + std::string(to_string(static_cast<RefusalReason>(k))) + "=" + std::to_string(n);
+      }
+      FAIL() << "no trades within 24 s: books " << sig.stats().books << ", entries " << st.entries
+             << ", opened " << st.opened << ", closed " << st.closed << ", refusals:" << why;
+    }
+  }
+  const std::uint64_t books0 = sig.stats().books;
+  const std::uint64_t intents0 = ex.stats().intents;
+  const std::uint64_t reports0 = ex.stats().reports;
+  std::uint64_t allocations = 0;
+  {
+    test::AllocationScope scope;
+    while (sig.stats().books - books0 < 20'000) round();
+    allocations = scope.count();
+  }
+  feed.stop();
+  const std::uint64_t n_books = sig.stats().books - books0;
+  const std::uint64_t n_intents = ex.stats().intents - intents0;
+  std::printf("steady state: %llu books, %llu intents, %llu reports, %llu allocations\n",
+              static_cast<unsigned long long>(n_books), static_cast<unsigned long long>(n_intents),
+              static_cast<unsigned long long>(ex.stats().reports - reports0),
+              static_cast<unsigned long long>(allocations));
+  EXPECT_GE(n_books, 20'000u);
+  EXPECT_GT(n_intents, 0u) << "orders went out during the window";
+  EXPECT_EQ(allocations, 0u) << "frame read -> order written allocates nothing after warm-up";
 }
 
 // The same rings and stages, one thread per stage (parked: this machine has 2 cores).

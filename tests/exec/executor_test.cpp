@@ -251,6 +251,38 @@ TEST_F(ExecutorTest, LostAnswerIsResolvedByQueryingTheClientId) {
   EXPECT_GE(r.leg(Venue::upbit).latency_ns, 100 * kMs) << "includes the query";
 }
 
+// A refused query (429) says nothing about the order: it filled, and the next query finds it.
+// (Found by the engine's fault test: the fill was dropped and the leg unwound what it had.)
+TEST_F(ExecutorTest, RefusedQueryIsAskedAgainAndTheFillCounted) {
+  start();
+  upbit->inject(VenueOp::place, PaperFault::lost_answer);
+  upbit->inject(VenueOp::query, PaperFault::rate_limit);
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
+  EXPECT_TRUE(r.leg(Venue::upbit).unwound_qty.is_zero());
+  EXPECT_EQ(exec->stats().queries, 2u) << "the refused query, then the one that found it";
+  EXPECT_EQ(exec->stats().retries, 0u);
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99")) << "the venue sold exactly once";
+}
+
+// A job slot is reused: an intent refused on its first venue must not report what the slot's
+// previous intent traded on the second. (Found by the engine's fault test as a fill counted
+// twice in the journal.)
+TEST_F(ExecutorTest, RefusedIntentReportsNothingFromTheSlotsPreviousJob) {
+  start();
+  const ExecReport first = run(kimchi("0.01"));
+  ASSERT_EQ(first.outcome, ExecOutcome::success);
+  // Binance is checked first: a quantity under its minimum is refused there.
+  const ExecReport second = run(kimchi("0.000001"));
+  ASSERT_EQ(second.outcome, ExecOutcome::blocked);
+  for (const Venue v : {Venue::binance, Venue::upbit}) {
+    EXPECT_TRUE(second.leg(v).filled_qty.is_zero()) << to_string(v);
+    EXPECT_TRUE(second.leg(v).client_order_id.empty()) << to_string(v);
+    EXPECT_EQ(second.leg(v).status, LegStatus::not_sent) << to_string(v);
+  }
+}
+
 TEST_F(ExecutorTest, ServerErrorBeforeTheOrderExistedIsFoundUnfilledThenRetried) {
   start();
   upbit->inject(VenueOp::place, PaperFault::server_error);

@@ -80,6 +80,7 @@ struct RunReport {
   std::uint64_t open_positions = 0;
   std::uint64_t restored_positions = 0;
   std::uint64_t dropped_intents = 0;
+  std::uint64_t dust_writeoffs = 0;  // residuals below the venues' minimums, written off
   double winrate = 0.0;
   double realized_krw = 0.0;
   double unrealized_krw = 0.0;

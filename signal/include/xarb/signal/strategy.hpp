@@ -57,6 +57,7 @@ struct StrategyStats {
   std::uint64_t dropped = 0;       // intents not sent: ring or in-flight table full
   std::uint64_t exit_deferred = 0; // exit checks skipped: books or FX unusable for exits
   std::uint64_t unknown_reports = 0;
+  std::uint64_t dust_writeoffs = 0;  // positions whose residual no order could close
   double realized_krw = 0.0;
   std::array<SymbolStats, kMaxInstruments> symbols{};
 
