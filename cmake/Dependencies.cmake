@@ -12,6 +12,7 @@ target_include_directories(moodycamel SYSTEM INTERFACE ${MOODYCAMEL_INCLUDE_DIR}
 add_library(moodycamel::queues ALIAS moodycamel)
 
 find_package(simdjson CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)  # report.json; the parser benchmarks' baseline
 if(XARB_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -968,6 +968,9 @@ int run_command(const std::string& config_path, RunOptions options, std::ostream
     return 2;
   }
   options.config_text = dump_config(loaded.config);
+  // Every line out at once, also into a file or a pipe: an operator tails them while it runs.
+  out.setf(std::ios::unitbuf);
+  err.setf(std::ios::unitbuf);
   g_signalled = 0;
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);

@@ -97,27 +97,30 @@ std::string prometheus_text(const RunReport& r) {
   const auto metric = [&](std::string_view name, std::string_view type, std::string_view help) {
     o << "# HELP xarb_" << name << ' ' << help << "\n# TYPE xarb_" << name << ' ' << type << '\n';
   };
-  metric("frames_total", "counter", "Market data frames received.");
-  for (const Venue v : kVenues) {
-    o << "xarb_frames_total{venue=\"" << to_string(v) << "\"} " << r.venues[index(v)].frames << '\n';
-  }
-  metric("dropped_frames_total", "counter", "Frames counted and dropped as malformed or unknown.");
-  for (const Venue v : kVenues) {
-    o << "xarb_dropped_frames_total{venue=\"" << to_string(v) << "\"} "
-      << r.venues[index(v)].dropped_frames << '\n';
-  }
-  metric("reconnects_total", "counter", "Websocket connections lost.");
-  for (const Venue v : kVenues) {
-    o << "xarb_reconnects_total{venue=\"" << to_string(v) << "\"} "
-      << r.venues[index(v)].disconnects << '\n';
-  }
-  metric("resyncs_total", "counter", "Books reset and resynchronised.");
-  for (const Venue v : kVenues) {
-    o << "xarb_resyncs_total{venue=\"" << to_string(v) << "\"} " << r.venues[index(v)].resyncs
-      << '\n';
-  }
-  metric("entries_total", "counter", "Entry intents.");
-  o << "xarb_entries_total " << r.entries << '\n';
+  const auto scalar = [&](std::string_view name, std::string_view type, std::string_view help,
+                          auto value) {
+    metric(name, type, help);
+    o << "xarb_" << name << ' ' << value << '\n';
+  };
+  const auto per_venue = [&](std::string_view name, std::string_view help, auto field) {
+    metric(name, "counter", help);
+    for (const Venue v : kVenues) {
+      o << "xarb_" << name << "{venue=\"" << to_string(v) << "\"} " << field(r.venues[index(v)])
+        << '\n';
+    }
+  };
+  per_venue("frames_total", "Market data frames received.",
+            [](const VenueReport& s) { return s.frames; });
+  per_venue("dropped_frames_total", "Frames counted and dropped as malformed or unknown.",
+            [](const VenueReport& s) { return s.dropped_frames; });
+  per_venue("reconnects_total", "Websocket connections lost.",
+            [](const VenueReport& s) { return s.disconnects; });
+  per_venue("resyncs_total", "Books reset and resynchronised.",
+            [](const VenueReport& s) { return s.resyncs; });
+  per_venue("orders_total", "Order requests sent.", [](const VenueReport& s) { return s.orders; });
+  per_venue("order_errors_total", "Orders that ended with a venue error.",
+            [](const VenueReport& s) { return s.order_errors; });
+  scalar("entries_total", "counter", "Entry intents.", r.entries);
   metric("exits_total", "counter", "Exit intents by reason.");
   for (std::size_t k = 1; k < kExitReasonCount; ++k) {
     o << "xarb_exits_total{reason=\"" << to_string(static_cast<ExitReason>(k)) << "\"} "
@@ -132,18 +135,12 @@ std::string prometheus_text(const RunReport& r) {
     o << "xarb_exec_outcomes_total{outcome=\"" << to_string(static_cast<ExecOutcome>(k)) << "\"} "
       << r.outcomes[k] << '\n';
   }
-  metric("positions_closed_total", "counter", "Positions closed after trading.");
-  o << "xarb_positions_closed_total " << r.closed << '\n';
-  metric("positions_open", "gauge", "Positions not closed.");
-  o << "xarb_positions_open " << r.open_positions << '\n';
-  metric("positions_broken_total", "counter", "Positions that became BROKEN.");
-  o << "xarb_positions_broken_total " << r.broken << '\n';
-  metric("winrate", "gauge", "Share of closed positions with a positive PnL.");
-  o << "xarb_winrate " << r.winrate << '\n';
-  metric("realized_pnl_krw", "gauge", "Realised PnL in KRW.");
-  o << "xarb_realized_pnl_krw " << r.realized_krw << '\n';
-  metric("unrealized_pnl_krw", "gauge", "Unrealised PnL of open positions in KRW.");
-  o << "xarb_unrealized_pnl_krw " << r.unrealized_krw << '\n';
+  scalar("positions_closed_total", "counter", "Positions closed after trading.", r.closed);
+  scalar("positions_open", "gauge", "Positions not closed.", r.open_positions);
+  scalar("positions_broken_total", "counter", "Positions that became BROKEN.", r.broken);
+  scalar("winrate", "gauge", "Share of closed positions with a positive PnL.", r.winrate);
+  scalar("realized_pnl_krw", "gauge", "Realised PnL in KRW.", r.realized_krw);
+  scalar("unrealized_pnl_krw", "gauge", "Unrealised PnL of open positions in KRW.", r.unrealized_krw);
   metric("latency_seconds", "summary", "Pipeline latencies per stage.");
   for (const LatencyReport& l : r.latencies) {
     const auto q = [&](std::string_view quantile, std::int64_t ns) {
@@ -168,8 +165,7 @@ std::string prometheus_text(const RunReport& r) {
   for (const ThreadReport& t : r.threads) {
     o << "xarb_thread_cpu_seconds_total{thread=\"" << t.name << "\"} " << t.cpu_s << '\n';
   }
-  metric("resident_memory_bytes", "gauge", "Resident set size.");
-  o << "xarb_resident_memory_bytes " << r.rss_kib * 1024 << '\n';
+  scalar("resident_memory_bytes", "gauge", "Resident set size.", r.rss_kib * 1024);
   return o.str();
 }
 

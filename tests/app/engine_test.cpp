@@ -169,6 +169,33 @@ class EngineTest : public ::testing::Test {
     }
   }
 
+  // `xarb run --live` as a child process, its output in `log`.
+  pid_t spawn(const fs::path& cfg, const std::string& duration, bool flatten, const fs::path& log) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      FILE* f = std::freopen(log.c_str(), "w", stdout);
+      (void)f;
+      (void)dup2(fileno(stdout), 2);
+      std::vector<std::string> args = {XARB_BINARY, "run", "--config", cfg.string(), "--live",
+                                       "--duration", duration, "--report-dir", dir_.string(),
+                                       "--status-every", "2s"};
+      if (flatten) args.emplace_back("--flatten-on-exit");
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(XARB_BINARY, argv.data());
+      _exit(127);
+    }
+    return pid;
+  }
+
+  static std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
   fs::path dir_;
   std::unique_ptr<sim::Simulator> sim_;
   std::vector<sim::AccountSpec> start_balances_;
@@ -363,23 +390,7 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
   const fs::path cfg = dir_ / "run.toml";
   std::ofstream(cfg) << config_text("\n");
   const auto launch = [&](const std::string& duration, bool flatten) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const std::string log = (dir_ / ("run-" + duration + ".log")).string();
-      FILE* f = std::freopen(log.c_str(), "w", stdout);
-      (void)f;
-      (void)dup2(fileno(stdout), 2);
-      std::vector<std::string> args = {XARB_BINARY, "run", "--config", cfg.string(), "--live",
-                                       "--duration", duration, "--report-dir", dir_.string(),
-                                       "--status-every", "2s"};
-      if (flatten) args.emplace_back("--flatten-on-exit");
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(XARB_BINARY, argv.data());
-      _exit(127);
-    }
-    return pid;
+    return spawn(cfg, duration, flatten, dir_ / ("run-" + duration + ".log"));
   };
 
   // Run until the journal shows an open position, then kill -9.
@@ -424,6 +435,81 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
   EXPECT_EQ(t.broken, 0u);
   EXPECT_EQ(t.runs, 2u);
   expect_balances_match_journal();
+}
+
+// SIGTERM (and SIGINT) end a run the orderly way: entries stop, --flatten-on-exit closes what is
+// open, the report and the journal are written, exit code 0.
+TEST_F(EngineTest, SigtermStopsTheRunCleanly) {
+  start_sim(sim_options(3));
+  const fs::path cfg = dir_ / "run.toml";
+  std::ofstream(cfg) << config_text("\n");
+  const fs::path log = dir_ / "term.log";
+  const pid_t pid = spawn(cfg, "0", true, log);
+  ASSERT_GT(pid, 0);
+  bool trading = false;
+  for (int k = 0; k < 300 && !trading; ++k) {
+    std::this_thread::sleep_for(100ms);
+    trading = slurp(log).find("trading:") != std::string::npos;
+  }
+  ASSERT_TRUE(trading) << slurp(log);
+  std::this_thread::sleep_for(3s);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const std::string text = slurp(log);
+  ASSERT_TRUE(WIFEXITED(status)) << text;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_NE(text.find("stopping: no new entries, closing open positions"), std::string::npos);
+  EXPECT_NE(text.find("== xarb run"), std::string::npos) << "the report";
+  EXPECT_TRUE(fs::exists(dir_ / "report.json"));
+  Journal j(dir_ / "journal.sqlite");
+  EXPECT_EQ(j.totals().open, 0u);
+  EXPECT_EQ(j.totals().runs, 1u);
+}
+
+// Without --live the engine trades on paper: the same market data, fills from the paper venue,
+// and not one order reaches the (simulated) exchange.
+TEST_F(EngineTest, PaperModeSendsNoOrders) {
+  start_sim(sim_options(42));
+  RunOptions o;
+  o.duration = 12s;
+  o.flatten_on_exit = true;
+  o.report_dir = dir_;
+  o.status_every = 5s;
+  std::atomic<bool> stop{false};
+  const RunResult r = run_engine(config(), o, stop, std::cout, std::cerr);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_EQ(r.report.mode, "paper");
+  EXPECT_GT(r.report.book_updates, 1000u);
+  EXPECT_TRUE(sim_->summary().exchange.orders_by_outcome.empty()) << "no order reached the venues";
+  EXPECT_EQ(r.report.open_positions, 0u);
+}
+
+// `--live` against a config that says paper is refused before anything connects.
+TEST_F(EngineTest, LiveNeedsModeLiveInTheConfig) {
+  start_sim(sim_options(1));
+  std::string text = config_text();
+  text.replace(text.find("mode = \"live\""), 13, "mode = \"paper\"");
+  LoadResult c = parse_config(text, "paper.toml", dir_);
+  ASSERT_TRUE(c.ok());
+  RunOptions o;
+  o.live = true;
+  o.duration = 1s;
+  o.report_dir = dir_;
+  std::atomic<bool> stop{false};
+  std::ostringstream out, err;
+  const RunResult r = run_engine(c.config, o, stop, out, err);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(err.str().find("--live needs mode = \"live\""), std::string::npos) << err.str();
+  EXPECT_EQ(sim_->summary().http_requests, 0u) << "nothing connected";
+
+  // mode = "live" and --live, but no keys: refused before any order could go out.
+  unsetenv("XARB_UPBIT_SECRET_KEY");
+  std::ostringstream out2, err2;
+  const RunResult r2 = run_engine(config(), o, stop, out2, err2);
+  EXPECT_EQ(r2.exit_code, 1);
+  EXPECT_NE(err2.str().find("no credentials for upbit"), std::string::npos) << err2.str();
+  EXPECT_TRUE(sim_->summary().exchange.orders_by_outcome.empty());
 }
 
 }  // namespace

@@ -1,0 +1,116 @@
+// The run report's three forms (text, report.json, Prometheus text) carry the same figures, and
+// the /metrics server serves what the ops thread published.
+
+#include <string>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <xarb/app/metrics.hpp>
+#include <xarb/app/report.hpp>
+
+namespace xarb::app {
+namespace {
+
+RunReport sample() {
+  RunReport r;
+  r.run_id = 42;
+  r.mode = "live";
+  r.duration_s = 60.5;
+  r.venues[index(Venue::binance)].frames = 12'129;
+  r.venues[index(Venue::upbit)].frames = 18'189;
+  r.venues[index(Venue::upbit)].disconnects = 2;
+  r.entries = 10;
+  r.exits[static_cast<std::size_t>(ExitReason::take_profit)] = 2;
+  r.exits[static_cast<std::size_t>(ExitReason::reversal)] = 6;
+  r.blocked["max_open_symbol"] = 3'545;
+  r.outcomes[static_cast<std::size_t>(ExecOutcome::success)] = 18;
+  r.closed = 8;
+  r.wins = 8;
+  r.winrate = 1.0;
+  r.realized_krw = 4'894.45;
+  r.symbols.push_back({"BTC", 6, 6, 6, 0, 0, 4'633.96});
+  r.latencies.push_back({"tick_to_order", 18, 376'800, 2'118'300, 2'118'300, 2'118'300});
+  r.queues.push_back({"books", 8192, 15, 0});
+  r.threads.push_back({"hot", "feed+signal+exec", 1, "park", 3.12});
+  r.peak_rss_kib = 21 * 1024;
+  r.rss_kib = 21 * 1024;
+  return r;
+}
+
+TEST(Report, JsonCarriesTheFigures) {
+  const nlohmann::json j = nlohmann::json::parse(report_json(sample()));
+  EXPECT_EQ(j["run_id"], 42);
+  EXPECT_EQ(j["venues"]["upbit"]["frames"], 18'189);
+  EXPECT_EQ(j["venues"]["upbit"]["disconnects"], 2);
+  EXPECT_EQ(j["exits"]["take_profit"], 2);
+  EXPECT_EQ(j["exits"]["reversal"], 6);
+  EXPECT_EQ(j["exits"]["stop_loss"], 0);
+  EXPECT_EQ(j["blocked"]["max_open_symbol"], 3'545);
+  EXPECT_EQ(j["outcomes"]["success"], 18);
+  EXPECT_DOUBLE_EQ(j["realized_pnl_krw"].get<double>(), 4'894.45);
+  EXPECT_EQ(j["latency_ns"]["tick_to_order"]["p50"], 376'800);
+  EXPECT_EQ(j["queues"]["books"]["high_water"], 15);
+  EXPECT_EQ(j["symbols"][0]["symbol"], "BTC");
+  EXPECT_DOUBLE_EQ(j["threads"][0]["cpu_s"].get<double>(), 3.12);
+}
+
+TEST(Report, TextAndStatusLineShowTheFigures) {
+  std::ostringstream text, line;
+  print_report(text, sample());
+  print_status_line(line, sample());
+  EXPECT_NE(text.str().find("take_profit 2 reversal 6"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("realised PnL 4894.45 KRW"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("max_open_symbol 3545"), std::string::npos);
+  EXPECT_NE(line.str().find("entries 10 exits 8"), std::string::npos) << line.str();
+  EXPECT_NE(line.str().find("tick-to-order p50 376.8 us"), std::string::npos) << line.str();
+  EXPECT_EQ(line.str().back(), '\n');
+}
+
+TEST(Report, PrometheusText) {
+  const std::string p = prometheus_text(sample());
+  EXPECT_NE(p.find("# TYPE xarb_frames_total counter"), std::string::npos);
+  EXPECT_NE(p.find("xarb_frames_total{venue=\"upbit\"} 18189\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_exits_total{reason=\"reversal\"} 6\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_latency_seconds{stage=\"tick_to_order\",quantile=\"0.5\"} 0.0003768\n"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("xarb_realized_pnl_krw 4894.45\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_resident_memory_bytes 22020096\n"), std::string::npos);
+}
+
+std::string http_get(int port, const std::string& target) {
+  namespace net = boost::asio;
+  net::io_context io;
+  net::ip::tcp::socket s(io);
+  s.connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  net::write(s, net::buffer(req));
+  std::string out;
+  boost::system::error_code ec;
+  net::read(s, net::dynamic_buffer(out), ec);  // the server closes after one answer
+  return out;
+}
+
+TEST(Metrics, ServesWhatWasPublished) {
+  MetricsServer server("127.0.0.1", 0);
+  ASSERT_GT(server.port(), 0);
+  EXPECT_NE(http_get(server.port(), "/metrics").find("# no figures yet"), std::string::npos);
+  server.publish(prometheus_text(sample()));
+  const std::string a = http_get(server.port(), "/metrics");
+  EXPECT_NE(a.find("HTTP/1.1 200 OK"), std::string::npos) << a;
+  EXPECT_NE(a.find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(a.find("xarb_frames_total{venue=\"binance\"} 12129"), std::string::npos);
+  EXPECT_NE(http_get(server.port(), "/other").find("404"), std::string::npos);
+}
+
+TEST(Metrics, ABadAddressIsRefused) {
+  EXPECT_THROW(MetricsServer("not-an-address", 0), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace xarb::app
