@@ -924,6 +924,15 @@ void Engine::finish(RunResult& result) {
   if (signal_) publish_signal(*strategy_, *signal_, telemetry_);
   if (exec_) publish_exec(*executor_, *exec_, telemetry_);
   result.report = build_report();
+  if (strategy_) {
+    for (const Instrument& s : symbols_) {
+      if (s.is_fx) continue;
+      for (const Venue v : kVenues) {
+        result.inventory.push_back(
+            {v, std::string(s.base.view()), strategy_->inventory().base(v, s.id)});
+      }
+    }
+  }
   const std::string json = report_json(result.report);
   std::error_code ec;
   std::filesystem::create_directories(opt_.report_dir, ec);

@@ -169,6 +169,20 @@ class EngineTest : public ::testing::Test {
     }
   }
 
+  // The engine's inventory at the end is what the simulator's accounts hold, to the satoshi.
+  void expect_inventory_matches_simulator(const RunResult& r) {
+    const sim::SimSummary s = sim_->summary();
+    ASSERT_FALSE(r.inventory.empty());
+    for (const HeldAsset& h : r.inventory) {
+      for (const sim::AccountSpec& a : s.accounts) {
+        if (a.venue != h.venue) continue;
+        const auto it = a.balances.find(h.asset);
+        EXPECT_EQ(h.qty.mantissa(), it == a.balances.end() ? 0 : it->second)
+            << to_string(h.venue) << ' ' << h.asset;
+      }
+    }
+  }
+
   // `xarb run --live` as a child process, its output in `log`.
   pid_t spawn(const fs::path& cfg, const std::string& duration, bool flatten, const fs::path& log) {
     const pid_t pid = fork();
@@ -224,6 +238,7 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   EXPECT_EQ(t.open, 0u);
   EXPECT_TRUE(fs::exists(dir_ / "report.json"));
   expect_balances_match_journal();
+  expect_inventory_matches_simulator(r);
 }
 
 // The hot path allocates nothing: the engine's stages composed as the one-thread layout hosts
@@ -354,6 +369,7 @@ TEST_F(EngineTest, ThreeThreadLayoutTradesToo) {
   Journal j(dir_ / "journal.sqlite");
   EXPECT_NEAR(j.totals(r.report.run_id).realized_from_fills_krw, r.report.realized_krw, 1e-6);
   expect_balances_match_journal();
+  expect_inventory_matches_simulator(r);
 }
 
 TEST_F(EngineTest, SurvivesTheSimulatorsFaults) {
@@ -380,6 +396,7 @@ TEST_F(EngineTest, SurvivesTheSimulatorsFaults) {
   EXPECT_EQ(rep.open_positions, rep.broken == 0 ? 0u : rep.open_positions);
   EXPECT_NEAR(t.realized_from_fills_krw, rep.realized_krw, 1e-6);
   expect_balances_match_journal();
+  expect_inventory_matches_simulator(r);
 }
 
 // The real binary, killed with SIGKILL while trading, then restarted on the same journal: the
@@ -435,6 +452,19 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
   EXPECT_EQ(t.broken, 0u);
   EXPECT_EQ(t.runs, 2u);
   expect_balances_match_journal();
+
+  // `xarb journal` reads the same journal.
+  const std::string cmd = std::string(XARB_BINARY) + " journal summary --journal " +
+                          (dir_ / "journal.sqlite").string() + " > " + (dir_ / "summary.txt").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string summary = slurp(dir_ / "summary.txt");
+  EXPECT_NE(summary.find("runs 2,"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("did not end cleanly"), std::string::npos) << "the killed run" << summary;
+  const std::string positions_cmd = std::string(XARB_BINARY) + " journal positions --all --journal " +
+                                    (dir_ / "journal.sqlite").string() + " > " +
+                                    (dir_ / "positions.txt").string();
+  ASSERT_EQ(std::system(positions_cmd.c_str()), 0);
+  EXPECT_NE(slurp(dir_ / "positions.txt").find("closed"), std::string::npos);
 }
 
 // SIGTERM (and SIGINT) end a run the orderly way: entries stop, --flatten-on-exit closes what is

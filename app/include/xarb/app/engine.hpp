@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/report.hpp>
@@ -27,10 +28,18 @@ struct RunOptions {
   std::string config_text;  // the effective config, stored with the run in the journal
 };
 
+// What the strategy believes a venue holds of an asset at the end of the run.
+struct HeldAsset {
+  Venue venue = Venue::binance;
+  std::string asset;  // "BTC"
+  Decimal qty;
+};
+
 struct RunResult {
   int exit_code = 0;  // 0 ok, 1 start-up or run failure, 2 bad input (config, options)
   RunReport report;
   std::string error;
+  std::vector<HeldAsset> inventory;  // base assets, from the venues' balances at start + fills
 };
 
 // Runs the engine until `duration` or until `stop` turns true, then winds down: entries stop,
