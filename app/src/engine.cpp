@@ -336,9 +336,25 @@ bool Engine::start_venues(std::string& error) {
     } else {
       o.credentials = {};  // paper: public endpoints only (trading rules)
     }
-    rest_[index(v)] = std::make_unique<exec::RestVenue>(symbols_, std::move(o));
+    // A venue that answers 5xx or not at all during start-up gets a few more tries (exchanges
+    // have bad seconds); a refusal (bad key, unknown symbol) fails at once.
     std::string why;
-    if (!rest_[index(v)]->start(why)) {
+    bool started = false;
+    for (int attempt = 1; attempt <= 5 && !started; ++attempt) {
+      rest_[index(v)] = std::make_unique<exec::RestVenue>(symbols_, o);
+      why.clear();
+      started = rest_[index(v)]->start(why);
+      // 5xx, or no answer at all (the transport's "... failed", a timeout).
+      const bool transient = why.find("HTTP 5") != std::string::npos ||
+                             why.find(" failed") != std::string::npos ||
+                             why.find("timed out") != std::string::npos;
+      if (!started && (!transient || attempt == 5)) break;
+      if (!started) {
+        out_ << "start-up: " << to_string(v) << ": " << why << "; trying again\n";
+        std::this_thread::sleep_for(std::chrono::milliseconds(250 * attempt));
+      }
+    }
+    if (!started) {
       error = "start-up: " + std::string(to_string(v)) + ": " + why;
       return false;
     }
@@ -885,8 +901,10 @@ RunReport Engine::build_report() const {
     r.symbols.push_back(sr);
   }
   for (const auto& [name, h] : latencies_.all()) {
-    r.latencies.push_back({std::string(name), h->count(), h->percentile(0.5), h->percentile(0.99),
-                           h->percentile(0.999), h->max()});
+    LatencyReport l{std::string(name), h->count(), h->percentile(0.5), h->percentile(0.99),
+                    h->percentile(0.999), h->max(), h->sum(), {}};
+    for (const std::int64_t le : kLatencyBucketsNs) l.at_most.push_back(h->count_at_most(le));
+    r.latencies.push_back(std::move(l));
   }
   const auto ring = [&](std::string name, const auto& q, std::uint64_t drops) {
     r.queues.push_back({std::move(name), q.capacity(), q.high_water(), drops});

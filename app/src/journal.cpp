@@ -167,7 +167,9 @@ Journal::Journal(const std::filesystem::path& path) : db_(std::make_unique<Db>()
                              (db_->db != nullptr ? sqlite3_errmsg(db_->db) : "cannot open"));
   }
   sqlite3_busy_timeout(db_->db, 2000);
-  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  // WAL: the ops thread appends, readers (xarb journal) never block it. A small page cache keeps
+  // the engine's memory flat however long it runs.
+  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512;");
   db_->exec(kSchema);
   sqlite3* d = db_->db;
   db_->intent = std::make_unique<Stmt>(

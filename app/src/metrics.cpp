@@ -153,6 +153,18 @@ std::string prometheus_text(const RunReport& r) {
     q("1", l.max_ns);
     o << "xarb_latency_seconds_count{stage=\"" << l.name << "\"} " << l.count << '\n';
   }
+  metric("stage_latency_seconds", "histogram", "Pipeline latencies per stage.");
+  for (const LatencyReport& l : r.latencies) {
+    for (std::size_t k = 0; k < l.at_most.size() && k < kLatencyBucketsNs.size(); ++k) {
+      o << "xarb_stage_latency_seconds_bucket{stage=\"" << l.name << "\",le=\""
+        << static_cast<double>(kLatencyBucketsNs[k]) * 1e-9 << "\"} " << l.at_most[k] << '\n';
+    }
+    o << "xarb_stage_latency_seconds_bucket{stage=\"" << l.name << "\",le=\"+Inf\"} " << l.count
+      << '\n';
+    o << "xarb_stage_latency_seconds_sum{stage=\"" << l.name << "\"} "
+      << static_cast<double>(l.sum_ns) * 1e-9 << '\n';
+    o << "xarb_stage_latency_seconds_count{stage=\"" << l.name << "\"} " << l.count << '\n';
+  }
   metric("queue_high_water", "gauge", "Deepest a queue has been.");
   for (const QueueReport& q : r.queues) {
     o << "xarb_queue_high_water{queue=\"" << q.name << "\"} " << q.high_water << '\n';

@@ -56,6 +56,9 @@ std::size_t SignalStage::poll(std::size_t budget) noexcept {
       if (const std::int64_t a = st.get(Stage::applied); a != 0) {
         latencies_->book_queue.record(now.mono_ns - a);
       }
+      if (const std::int64_t r = st.get(Stage::received); r != 0) {
+        latencies_->tick_to_signal.record(now.mono_ns - r);
+      }
     }
     taken_ns_ = now.mono_ns;
     strategy_.on_book(*s, now, *this);

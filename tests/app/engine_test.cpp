@@ -78,6 +78,12 @@ class EngineTest : public ::testing::Test {
     setenv("XARB_UPBIT_SECRET_KEY", "sim-upbit-secret-key-00000000000", 1);
   }
   void TearDown() override {
+    for (const pid_t pid : children_) {
+      if (waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
     if (sim_) sim_->stop();
     // XARB_KEEP_TEST_FILES=1 keeps the journal and the reports for a look after a failure.
     if (std::getenv("XARB_KEEP_TEST_FILES") == nullptr) fs::remove_all(dir_);
@@ -183,7 +189,8 @@ class EngineTest : public ::testing::Test {
     }
   }
 
-  // `xarb run --live` as a child process, its output in `log`.
+  // `xarb run --live` as a child process, its output in `log`. The child is killed when the test
+  // ends, whatever happened (a failed assertion must not leave an engine running).
   pid_t spawn(const fs::path& cfg, const std::string& duration, bool flatten, const fs::path& log) {
     const pid_t pid = fork();
     if (pid == 0) {
@@ -200,6 +207,7 @@ class EngineTest : public ::testing::Test {
       execv(XARB_BINARY, argv.data());
       _exit(127);
     }
+    children_.push_back(pid);
     return pid;
   }
 
@@ -211,6 +219,7 @@ class EngineTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  std::vector<pid_t> children_;
   std::unique_ptr<sim::Simulator> sim_;
   std::vector<sim::AccountSpec> start_balances_;
 };

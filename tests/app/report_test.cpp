@@ -34,7 +34,9 @@ RunReport sample() {
   r.winrate = 1.0;
   r.realized_krw = 4'894.45;
   r.symbols.push_back({"BTC", 6, 6, 6, 0, 0, 4'633.96});
-  r.latencies.push_back({"tick_to_order", 18, 376'800, 2'118'300, 2'118'300, 2'118'300});
+  LatencyReport t2o{"tick_to_order", 18, 376'800, 2'118'300, 2'118'300, 2'118'300, 9'000'000, {}};
+  for (const std::int64_t le : kLatencyBucketsNs) t2o.at_most.push_back(le >= 500'000 ? 17 : 0);
+  r.latencies.push_back(t2o);
   r.queues.push_back({"books", 8192, 15, 0});
   r.threads.push_back({"hot", "feed+signal+exec", 1, "park", 3.12});
   r.peak_rss_kib = 21 * 1024;
@@ -80,6 +82,15 @@ TEST(Report, PrometheusText) {
             std::string::npos)
       << p;
   EXPECT_NE(p.find("xarb_realized_pnl_krw 4894.45\n"), std::string::npos);
+  EXPECT_NE(p.find("# TYPE xarb_stage_latency_seconds histogram"), std::string::npos);
+  EXPECT_NE(p.find("xarb_stage_latency_seconds_bucket{stage=\"tick_to_order\",le=\"0.0002\"} 0\n"),
+            std::string::npos) << p;
+  EXPECT_NE(p.find("xarb_stage_latency_seconds_bucket{stage=\"tick_to_order\",le=\"0.0005\"} 17\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_stage_latency_seconds_bucket{stage=\"tick_to_order\",le=\"+Inf\"} 18\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_stage_latency_seconds_sum{stage=\"tick_to_order\"} 0.009\n"),
+            std::string::npos);
   EXPECT_NE(p.find("xarb_resident_memory_bytes 22020096\n"), std::string::npos);
 }
 

@@ -107,5 +107,24 @@ TEST(LatencyHistogram, RecordDoesNotAllocate) {
   EXPECT_EQ(scope.count(), 0u);
 }
 
+// Cumulative counts at bucket edges: exact where a bound is an edge (1-2-5 microseconds are).
+TEST(LatencyHistogram, CountAtMostIsCumulativeAndExactAtEdges) {
+  LatencyHistogram h;
+  for (std::int64_t v : {10, 63, 999, 1'000, 1'001, 4'999, 5'000, 20'000, 1'000'000}) h.record(v);
+  EXPECT_EQ(h.count_at_most(0), 0u);
+  EXPECT_EQ(h.count_at_most(63), 2u);
+  EXPECT_EQ(h.count_at_most(1'023), 5u) << "1023 ends a bucket: 10, 63, 999, 1000, 1001";
+  EXPECT_EQ(h.count_at_most(1'000'000'000), 9u);
+  EXPECT_EQ(h.sum(), 10u + 63 + 999 + 1'000 + 1'001 + 4'999 + 5'000 + 20'000 + 1'000'000);
+  // Never counts a sample above the bound.
+  for (std::int64_t le : {1'000, 2'000, 5'000, 10'000, 20'000, 50'000}) {
+    std::uint64_t truth = 0;
+    for (std::int64_t v : {10, 63, 999, 1'000, 1'001, 4'999, 5'000, 20'000, 1'000'000}) {
+      truth += v <= le ? 1 : 0;
+    }
+    EXPECT_LE(h.count_at_most(le), truth) << le;
+  }
+}
+
 }  // namespace
 }  // namespace xarb

@@ -47,11 +47,15 @@ class Client {
     if (binary != nullptr) *binary = ws_.got_binary();
     return beast::buffers_to_string(b.data());
   }
+  // True when the server closes the connection (frames already on their way are skipped).
   bool closed_by_server() {
-    beast::flat_buffer b;
-    beast::error_code ec;
-    ws_.read(b, ec);
-    return ec == websocket::error::closed || ec;
+    for (int k = 0; k < 100; ++k) {
+      beast::flat_buffer b;
+      beast::error_code ec;
+      ws_.read(b, ec);
+      if (ec) return true;
+    }
+    return false;
   }
 
  private:

@@ -35,7 +35,17 @@ struct LatencyReport {
   std::int64_t p99_ns = 0;
   std::int64_t p999_ns = 0;
   std::int64_t max_ns = 0;
+  std::uint64_t sum_ns = 0;
+  // Cumulative counts at fixed upper bounds (kLatencyBucketsNs), for /metrics histograms from
+  // which a scraper (scripts/soak) computes the percentiles of each interval.
+  std::vector<std::uint64_t> at_most;
 };
+
+// Upper bounds of the /metrics latency histogram buckets, ns: 1-2-5 steps from 1 us to 1 s.
+inline constexpr std::array<std::int64_t, 19> kLatencyBucketsNs = {
+    1'000,       2'000,       5'000,       10'000,      20'000,     50'000,     100'000,
+    200'000,     500'000,     1'000'000,   2'000'000,   5'000'000,  10'000'000, 20'000'000,
+    50'000'000,  100'000'000, 200'000'000, 500'000'000, 1'000'000'000};
 
 struct QueueReport {
   std::string name;

@@ -91,6 +91,16 @@ class LatencyHistogram {
   [[nodiscard]] std::uint64_t count() const noexcept {
     return count_.load(std::memory_order_relaxed);
   }
+  // Samples in the buckets that end at or below `ns`: every sample <= ns when `ns` is a bucket's
+  // upper edge (a cumulative Prometheus bucket), at most 1/32 of ns short of it otherwise.
+  [[nodiscard]] std::uint64_t count_at_most(std::int64_t ns) const noexcept {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < kBucketCount && bucket_upper(i) <= ns; ++i) {
+      n += counts_[i].load(std::memory_order_relaxed);
+    }
+    return n;
+  }
+  [[nodiscard]] std::uint64_t sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::int64_t max() const noexcept { return max_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::int64_t min() const noexcept {
     return count() == 0 ? 0 : min_.load(std::memory_order_relaxed);
@@ -144,13 +154,14 @@ struct PipelineLatencies {
   LatencyHistogram parse;           // received -> parsed (feed)
   LatencyHistogram apply;           // parsed -> applied and published (feed)
   LatencyHistogram book_queue;      // applied -> taken by the signal stage
+  LatencyHistogram tick_to_signal;  // frame received -> its book taken by the signal stage
   LatencyHistogram decide;          // taken by the signal stage -> intent decided
   LatencyHistogram intent_queue;    // decided -> taken by exec
   LatencyHistogram exec;            // taken by exec -> order bytes written
   LatencyHistogram tick_to_order;   // frame received -> order bytes written
   LatencyHistogram tick_to_decide;  // frame received -> intent decided
 
-  static constexpr std::size_t kCount = 8;
+  static constexpr std::size_t kCount = 9;
   struct Named {
     std::string_view name;
     const LatencyHistogram* histogram;
@@ -159,6 +170,7 @@ struct PipelineLatencies {
     return {{{"parse", &parse},
              {"apply", &apply},
              {"book_queue", &book_queue},
+             {"tick_to_signal", &tick_to_signal},
              {"decide", &decide},
              {"intent_queue", &intent_queue},
              {"exec", &exec},
