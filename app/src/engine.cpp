@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <csignal>
 #include <fstream>
 #include <latch>
 #include <memory>
@@ -29,6 +28,8 @@
 #include <xarb/signal/stage.hpp>
 #include <xarb/signal/strategy.hpp>
 #include <xarb/tuning/threads.hpp>
+
+#include "stop_signals.hpp"
 
 namespace xarb::app {
 namespace {
@@ -138,8 +139,32 @@ bool hosts(const ThreadConfig& t, HotStage h) {
   return std::find(t.stages.begin(), t.stages.end(), h) != t.stages.end();
 }
 
-volatile std::sig_atomic_t g_signalled = 0;
-extern "C" void on_stop_signal(int) { g_signalled = 1; }
+// What the orders of one intent did on one venue, read back by client id: index 0 is the first
+// order's side (the first order and its retries), index 1 the other side (unwinds).
+struct VenueOrders {
+  std::optional<Side> first_side;
+  std::array<std::int64_t, 2> qty{};
+  std::array<Int128, 2> notional{};
+  std::array<Decimal, 2> fee{};
+  bool any = false;  // at least one order exists
+
+  // The journal fills these orders amount to (none for a side that traded nothing).
+  [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id, std::uint64_t intent_id,
+                                               std::uint64_t position_id, Venue v,
+                                               const std::string& symbol,
+                                               std::int64_t wall_ns) const {
+    std::vector<JournalFill> out;
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (qty[k] == 0 || !first_side) continue;
+      out.push_back({run_id, intent_id, position_id, v,
+                     k == 0 ? *first_side : opposite(*first_side), symbol,
+                     Decimal::from_mantissa(qty[k]),
+                     Decimal::from_mantissa(static_cast<std::int64_t>(notional[k] / qty[k])),
+                     fee[k], k == 1, wall_ns});
+    }
+    return out;
+  }
+};
 
 class Engine {
  public:
@@ -154,11 +179,11 @@ class Engine {
   bool restore(std::string& error);
   void probe_unjournaled(std::int64_t wall_ns);
   bool read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
-                   std::array<std::int64_t, 2>& qty, std::array<Int128, 2>& notional,
-                   std::array<Decimal, 2>& fee, std::optional<Side>& first_side, bool& any);
+                   VenueOrders& out);
   bool warm_up(std::string& error);
   void start_threads();
   void host_loop(std::size_t k, std::latch& go);
+  void publish_telemetry(bool with_feed, bool with_signal, bool with_exec) noexcept;
   void ops_loop();
   void wind_down();
   void drain_ops();
@@ -318,7 +343,7 @@ RunResult Engine::run() {
       opt_.duration.count() > 0
           ? clock::mono_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.duration).count()
           : INT64_MAX;
-  while (!stop_.load() && g_signalled == 0 && clock::mono_ns() < end_ns) {
+  while (!stop_.load() && !detail::stop_signalled() && clock::mono_ns() < end_ns) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   wind_down();
@@ -406,20 +431,12 @@ bool Engine::restore(std::string& error) {
     bool resolved = live_ && instrument != kNoInstrument;
     for (const Venue v : kVenues) {
       if (!resolved || !u.qty[index(v)].is_positive()) continue;
-      std::array<Int128, 2> notional{};  // [0] the intent's side, [1] the unwinds
-      std::array<std::int64_t, 2> qty{};
-      std::array<Decimal, 2> fee{};
-      std::optional<Side> first = u.sides[index(v)];
-      bool any = false;
-      resolved = read_orders(u.run_id, u.intent_id, v, instrument, qty, notional, fee, first, any);
+      VenueOrders orders;
+      orders.first_side = u.sides[index(v)];
+      resolved = read_orders(u.run_id, u.intent_id, v, instrument, orders);
       if (!resolved) break;
-      for (std::size_t k = 0; k < 2; ++k) {
-        if (qty[k] == 0) continue;
-        JournalFill f{u.run_id, u.intent_id, u.position_id, v,
-                      k == 0 ? u.sides[index(v)] : opposite(u.sides[index(v)]), u.symbol,
-                      Decimal::from_mantissa(qty[k]),
-                      Decimal::from_mantissa(static_cast<std::int64_t>(notional[k] / qty[k])),
-                      fee[k], k == 1, now.wall_ns};
+      for (const JournalFill& f :
+           orders.fills(u.run_id, u.intent_id, u.position_id, v, u.symbol, now.wall_ns)) {
         journal_->record_fill(f);
         out_ << "reconcile: intent " << u.intent_id << " of run " << u.run_id << ": "
              << to_string(v) << ' ' << to_string(f.side) << ' ' << to_string(f.qty) << ' '
@@ -454,21 +471,18 @@ bool Engine::restore(std::string& error) {
                             live_ ? "an order's outcome could not be read back from the venue"
                                   : "an intent's outcome was lost with the paper venue");
     }
-    if (!strategy_->restore(p, jp.opened_wall_ns, now)) {
+    const signal::Position* held = strategy_->restore(p, jp.opened_wall_ns, now);
+    if (held == nullptr) {
       error = "restore: position " + std::to_string(p.id) + " cannot be held";
       return false;
     }
-    const signal::Position* held = nullptr;
-    for (std::size_t k = 0; k < strategy_->positions().size(); ++k) {
-      if (strategy_->positions()[k].id == p.id) held = &strategy_->positions()[k];
-    }
-    if (held != nullptr && held->state == PositionState::broken && !unknown) {
+    if (held->state == PositionState::broken && !unknown) {
       journal_->mark_broken(p.id, now.wall_ns, "legs not hedged after restart");
     }
     ++restored_;
     out_ << "restore: position " << p.id << ' ' << jp.symbol << ' ' << to_string(p.direction)
          << " qty " << to_string(p.qty()) << ' '
-         << (held != nullptr ? to_string(held->state) : std::string_view("?")) << '\n';
+         << to_string(held->state) << '\n';
   }
   journal_->commit();
   if (restored_ == 0) out_ << "restore: no open positions in the journal\n";
@@ -521,8 +535,7 @@ bool Engine::restore(std::string& error) {
 // client ids numbered 0, 1, ... Sums what filled on the first order's side ([0]) and the other
 // ([1]). False when the venue could not answer.
 bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
-                         std::array<std::int64_t, 2>& qty, std::array<Int128, 2>& notional,
-                         std::array<Decimal, 2>& fee, std::optional<Side>& first_side, bool& any) {
+                         VenueOrders& out) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     const ClientOrderId id = exec::TwoLegExecutor::client_id(run_id, intent_id, v, attempt);
     exec::OrderStatus st;
@@ -532,12 +545,12 @@ bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v,
       err_ << "reconcile: " << to_string(v) << " order " << id.view() << ": " << why << '\n';
       return false;
     }
-    any = true;
-    if (!first_side && st.side) first_side = st.side;
-    const std::size_t k = st.side && first_side && *st.side != *first_side ? 1 : 0;
-    qty[k] += st.filled_qty.mantissa();
-    notional[k] += st.filled_notional_e16;
-    (void)add(fee[k], st.fee_quote, fee[k]);
+    out.any = true;
+    if (!out.first_side && st.side) out.first_side = st.side;
+    const std::size_t k = st.side && out.first_side && *st.side != *out.first_side ? 1 : 0;
+    out.qty[k] += st.filled_qty.mantissa();
+    out.notional[k] += st.filled_notional_e16;
+    (void)add(out.fee[k], st.fee_quote, out.fee[k]);  // overflow: a fee past 92 billion is not one
   }
   return true;
 }
@@ -553,40 +566,31 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
     bool found = false;
     for (const Instrument& s : symbols_) {
       if (s.is_fx) continue;
-      std::array<std::array<std::int64_t, 2>, kVenueCount> qty{};
-      std::array<std::array<Int128, 2>, kVenueCount> notional{};
-      std::array<std::array<Decimal, 2>, kVenueCount> fee{};
-      std::array<std::optional<Side>, kVenueCount> side{};
-      bool any = false;
+      std::array<VenueOrders, kVenueCount> orders{};
       for (const Venue v : kVenues) {
-        if (!read_orders(previous, intent, v, s.id, qty[index(v)], notional[index(v)],
-                         fee[index(v)], side[index(v)], any)) {
+        if (!read_orders(previous, intent, v, s.id, orders[index(v)])) {
           strategy_->risk().set_reducing(true);
         }
       }
-      if (!any) continue;
+      if (!orders[0].any && !orders[1].any) continue;
       found = true;
       const std::uint64_t position = journal_->max_position_id() + 1;
       // Selling on Upbit or buying on Binance opens the kimchi direction.
-      const bool kimchi = side[index(Venue::upbit)] ? *side[index(Venue::upbit)] == Side::sell
-                                                    : side[index(Venue::binance)].value_or(Side::buy) == Side::buy;
+      const std::optional<Side>& upbit = orders[index(Venue::upbit)].first_side;
+      const bool kimchi =
+          upbit ? *upbit == Side::sell
+                : orders[index(Venue::binance)].first_side.value_or(Side::buy) == Side::buy;
       const std::string symbol(s.base.view());
       journal_->record_recovered_position(position, previous, symbol,
                                           kimchi ? Direction::kimchi : Direction::reverse, wall_ns,
                                           "orders of intent " + std::to_string(intent) +
                                               " were never journaled; recovered from the venues");
       for (const Venue v : kVenues) {
-        for (std::size_t k = 0; k < 2; ++k) {
-          if (qty[index(v)][k] == 0 || !side[index(v)]) continue;
-          const Side sd = k == 0 ? *side[index(v)] : opposite(*side[index(v)]);
-          const JournalFill f{previous, intent, position, v, sd, symbol,
-                              Decimal::from_mantissa(qty[index(v)][k]),
-                              Decimal::from_mantissa(static_cast<std::int64_t>(
-                                  notional[index(v)][k] / qty[index(v)][k])),
-                              fee[index(v)][k], k == 1, wall_ns};
+        for (const JournalFill& f :
+             orders[index(v)].fills(previous, intent, position, v, symbol, wall_ns)) {
           journal_->record_fill(f);
           err_ << "reconcile: intent " << intent << " of run " << previous
-               << " was never journaled: " << to_string(v) << ' ' << to_string(sd) << ' '
+               << " was never journaled: " << to_string(v) << ' ' << to_string(f.side) << ' '
                << to_string(f.qty) << ' ' << symbol << " at " << to_string(f.price)
                << " found on the venue; position " << position << " BROKEN\n";
         }
@@ -627,7 +631,7 @@ bool Engine::warm_up(std::string& error) {
       t0 + std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.startup_timeout).count();
   std::string missing = "books";
   while (clock::mono_ns() < deadline) {
-    if (stop_.load() || g_signalled != 0) {
+    if (stop_.load() || detail::stop_signalled()) {
       error = "stopped during start-up";
       return false;
     }
@@ -722,9 +726,7 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
     const std::int64_t now = clock::mono_ns();
     if (now >= next_publish) {
       next_publish = now + kPublishEveryNs;
-      if (has_feed) publish_feed(*feed_, telemetry_);
-      if (has_signal) publish_signal(*strategy_, *signal_, telemetry_);
-      if (has_exec) publish_exec(*executor_, *exec_, telemetry_);
+      publish_telemetry(has_feed, has_signal, has_exec);
       put(telemetry_.thread_cpu_ns[k], static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()));
     }
     if (work != 0) {
@@ -752,10 +754,15 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
       bell.wait(epoch, nap);
     }
   }
-  if (has_feed) publish_feed(*feed_, telemetry_);
-  if (has_signal) publish_signal(*strategy_, *signal_, telemetry_);
-  if (has_exec) publish_exec(*executor_, *exec_, telemetry_);
+  publish_telemetry(has_feed, has_signal, has_exec);
   put(telemetry_.thread_cpu_ns[k], static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()));
+}
+
+// Copies the named stages' counters into the telemetry. Called by the thread hosting them.
+void Engine::publish_telemetry(bool with_feed, bool with_signal, bool with_exec) noexcept {
+  if (with_feed) publish_feed(*feed_, telemetry_);
+  if (with_signal) publish_signal(*strategy_, *signal_, telemetry_);
+  if (with_exec) publish_exec(*executor_, *exec_, telemetry_);
 }
 
 void Engine::handle(const OpsEvent& e) {
@@ -938,9 +945,7 @@ void Engine::finish(RunResult& result) {
   if (ops_thread_.joinable()) ops_thread_.join();
   if (feed_) feed_->stop();
   // Every thread has stopped: the stages' own counters are final and read directly.
-  if (feed_) publish_feed(*feed_, telemetry_);
-  if (signal_) publish_signal(*strategy_, *signal_, telemetry_);
-  if (exec_) publish_exec(*executor_, *exec_, telemetry_);
+  publish_telemetry(feed_ != nullptr, signal_ != nullptr, exec_ != nullptr);
   result.report = build_report();
   if (strategy_) {
     for (const Instrument& s : symbols_) {
@@ -998,13 +1003,10 @@ int run_command(const std::string& config_path, RunOptions options, std::ostream
   // Every line out at once, also into a file or a pipe: an operator tails them while it runs.
   out.setf(std::ios::unitbuf);
   err.setf(std::ios::unitbuf);
-  g_signalled = 0;
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  detail::install_stop_signals();
   const std::atomic<bool> never{false};
   const RunResult r = run_engine(loaded.config, options, never, out, err);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  detail::remove_stop_signals();
   return r.exit_code;
 }
 

@@ -1,4 +1,3 @@
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <ostream>
@@ -7,19 +6,12 @@
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/core/clock.hpp>
 
+#include "stop_signals.hpp"
+
 namespace xarb::app {
 namespace {
 
 constexpr int kExitBadInput = 2;
-
-volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_signal(int) { g_stop = 1; }
-
-void install_signals() {
-  g_stop = 0;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-}
 
 // Writes JSON text as it is when it is a JSON object or array, else as a JSON string. A raw
 // line break in JSON text can only be whitespace between tokens (strings cannot hold one), so it
@@ -180,10 +172,10 @@ int run_record(const std::string& config_path, const std::string& out_path,
     err << e.what() << '\n';
     return kExitBadInput;
   }
-  install_signals();
+  detail::install_stop_signals();
   const std::int64_t until = clock::steady_ns() + std::chrono::nanoseconds(duration).count();
   feed->start();
-  while (g_stop == 0 && clock::steady_ns() < until) {
+  while (!detail::stop_signalled() && clock::steady_ns() < until) {
     feed->run_for(std::chrono::milliseconds(20));
     while (ring.front() != nullptr) ring.pop();  // recording only: the books are not used
   }
@@ -209,7 +201,7 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
   }
   std::vector<BookSnapshot> latest(symbols.size() * kVenueCount);
   std::vector<std::int64_t> seen_at(symbols.size() * kVenueCount, 0);
-  install_signals();
+  detail::install_stop_signals();
   const std::int64_t start = clock::steady_ns();
   const std::int64_t until =
       duration.count() == 0 ? INT64_MAX : start + std::chrono::nanoseconds(duration).count();
@@ -260,7 +252,7 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
     }
     out.flush();
   };
-  while (g_stop == 0 && clock::steady_ns() < until) {
+  while (!detail::stop_signalled() && clock::steady_ns() < until) {
     feed->run_for(std::chrono::milliseconds(20));
     while (const BookSnapshot* s = ring.front()) {
       if (s->instrument < symbols.size()) {

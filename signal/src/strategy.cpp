@@ -93,11 +93,11 @@ void Strategy::on_timer(const Now& now, SignalSink& sink) noexcept {
   }
 }
 
-bool Strategy::restore(const Position& position, std::int64_t opened_wall_ns,
-                       const Now& now) noexcept {
-  if (position.instrument >= symbols_.size() || symbols_[position.instrument].is_fx) return false;
+const Position* Strategy::restore(const Position& position, std::int64_t opened_wall_ns,
+                                  const Now& now) noexcept {
+  if (position.instrument >= symbols_.size() || symbols_[position.instrument].is_fx) return nullptr;
   Position* p = positions_.adopt(position);
-  if (p == nullptr) return false;
+  if (p == nullptr) return nullptr;
   p->opened_ns = p->created_ns = now.mono_ns - std::max<std::int64_t>(0, now.wall_ns - opened_wall_ns);
   p->exit_in_flight = false;
   p->pending_krw = 0.0;
@@ -113,7 +113,7 @@ bool Strategy::restore(const Position& position, std::int64_t opened_wall_ns,
     ++stats_.symbols[p->instrument].broken;
     risk_.on_broken();
   }
-  return true;
+  return p;
 }
 
 RefusalReason Strategy::book_gate(InstrumentId i, const Now& now,

@@ -89,8 +89,10 @@ class Strategy {
 
   // Takes over a position from an earlier run (restored from the journal) before trading starts:
   // OPEN when its legs are hedged, BROKEN (entries blocked: REDUCING) otherwise. `opened_wall_ns`
-  // dates it for the timeout. False when it cannot be held (no slot, id in use, bad instrument).
-  bool restore(const Position& position, std::int64_t opened_wall_ns, const Now& now) noexcept;
+  // dates it for the timeout. Returns the position as held, or nullptr when it cannot be held
+  // (no slot, id in use, bad instrument).
+  const Position* restore(const Position& position, std::int64_t opened_wall_ns,
+                          const Now& now) noexcept;
   // Ids continue after the journal's: intents are numbered from here.
   void set_next_intent_id(std::uint64_t id) noexcept { next_intent_id_ = id; }
 
