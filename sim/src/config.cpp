@@ -88,7 +88,8 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     return false;
   }
   Reader r{path, error};
-  if (!r.only(root, "", {"server", "market", "symbols", "fees", "limits", "faults", "accounts"})) {
+  if (!r.only(root, "", {"server", "market", "symbols", "fees", "limits", "faults", "accounts",
+                          "probe"})) {
     return false;
   }
   if (const toml::table* s = root["server"].as_table()) {
@@ -181,13 +182,27 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
   }
   if (const toml::table* l = root["limits"].as_table()) {
     if (!r.only(*l, "limits.", {"binance_weight_1m", "binance_orders_10s",
-                                "upbit_requests_per_second", "retry_after_s", "ban_s"}) ||
+                                "upbit_requests_per_second", "retry_after_s", "ban_s",
+                                "ban_after_requests"}) ||
         !r.number(*l, "limits.", "binance_weight_1m", out.limits.binance_weight_1m) ||
         !r.number(*l, "limits.", "binance_orders_10s", out.limits.binance_orders_10s) ||
         !r.number(*l, "limits.", "upbit_requests_per_second", out.limits.upbit_requests_per_second) ||
         !r.number(*l, "limits.", "retry_after_s", out.limits.retry_after_s) ||
-        !r.number(*l, "limits.", "ban_s", out.limits.ban_s)) {
+        !r.number(*l, "limits.", "ban_s", out.limits.ban_s) ||
+        !r.number(*l, "limits.", "ban_after_requests", out.limits.ban_after_requests)) {
       return false;
+    }
+  }
+  if (const toml::table* p = root["probe"].as_table()) {
+    if (!r.only(*p, "probe.", {"every_ms", "jump_bps", "hold_ms"}) ||
+        !r.number(*p, "probe.", "every_ms", out.probe_every_ms) ||
+        !r.number(*p, "probe.", "jump_bps", out.probe_jump_bps) ||
+        !r.number(*p, "probe.", "hold_ms", out.probe_hold_ms)) {
+      return false;
+    }
+    if (out.probe_every_ms < 0) return r.fail(p->get("every_ms"), "probe.every_ms", "must be >= 0");
+    if (out.probe_every_ms > 0 && out.probe_hold_ms >= out.probe_every_ms) {
+      return r.fail(p->get("hold_ms"), "probe.hold_ms", "must be shorter than probe.every_ms");
     }
   }
   if (const toml::table* f = root["faults"].as_table()) {

@@ -104,21 +104,25 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
   if (now < l.blocked_until_ms) {
     // Still sending after a 429: Binance bans the IP (418); Upbit keeps answering 429.
     ++stats_.banned;
-    const bool ban = v == Venue::binance;
+    const bool ban =
+        v == Venue::binance && (l.banned || ++l.while_blocked >= limits_.ban_after_requests);
     if (ban && !l.banned) {
       l.banned = true;
       l.blocked_until_ms = now + limits_.ban_s * 1000;
     }
     const std::int64_t wait = (l.blocked_until_ms - now + 999) / 1000;
     error = v == Venue::binance
-                ? binance_error(ban ? 418 : 429, -1003,
-                                "Way too much request weight used; IP banned until " +
-                                    std::to_string(l.blocked_until_ms) + ".")
+                ? (ban ? binance_error(418, -1003,
+                                       "Way too much request weight used; IP banned until " +
+                                           std::to_string(l.blocked_until_ms) + ".")
+                       : binance_error(429, -1003,
+                                       "Too many requests; current request has limited."))
                 : upbit_error(429, "too_many_requests", "Too many API requests.");
     error.headers.emplace_back("Retry-After", std::to_string(wait));
     return false;
   }
   l.banned = false;
+  l.while_blocked = 0;
   const auto prune = [now](std::vector<std::int64_t>& times, std::int64_t window) {
     times.erase(std::remove_if(times.begin(), times.end(),
                                [&](std::int64_t t) { return t <= now - window; }),

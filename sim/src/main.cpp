@@ -22,12 +22,14 @@ int main(int argc, char** argv) {
   CLI::App app{"xarb-sim: a local exchange simulator speaking Binance's and Upbit's real protocols"};
   std::string config, cert_out;
   double duration_s = 0, rate = -1;
-  int binance_port = -1, upbit_port = -1;
+  int binance_port = -1, upbit_port = -1, probe_every_ms = -1;
   app.add_option("--config", config, "TOML file (configs/sim.toml)")->required();
   app.add_option("--cert-out", cert_out, "Write the TLS certificate (PEM) here, for clients' CA file");
   app.add_option("--binance-port", binance_port, "Port of the Binance front end (0: any)");
   app.add_option("--upbit-port", upbit_port, "Port of the Upbit front end (0: any)");
   app.add_option("--rate", rate, "Book updates per second (overrides the config)");
+  app.add_option("--probe-every-ms", probe_every_ms,
+                 "Latency probe: jump the first symbol's premium this often (0: off; see [probe])");
   app.add_option("--duration", duration_s, "Stop after this many seconds (default: until Ctrl-C)");
   CLI11_PARSE(app, argc, argv);
 
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   if (binance_port >= 0) options.binance_port = static_cast<unsigned short>(binance_port);
   if (upbit_port >= 0) options.upbit_port = static_cast<unsigned short>(upbit_port);
   if (rate >= 0) options.updates_per_second = rate;
+  if (probe_every_ms >= 0) options.probe_every_ms = probe_every_ms;
 
   xarb::sim::Simulator sim(options);
   try {

@@ -114,6 +114,12 @@ void SyntheticMarket::rebuild_all(std::int64_t now_ms) {
   rebuild_fx(now_ms);
 }
 
+BookUpdate SyntheticMarket::jump(std::size_t symbol, double bps, std::int64_t now_ms) {
+  premium_[symbol] += bps;
+  rebuild(Venue::upbit, symbol, now_ms);
+  return {Venue::upbit, symbol};
+}
+
 BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
   const double sq = std::sqrt(std::max(dt, 0.0));
   for (std::size_t i = 0; i < specs_.size(); ++i) {

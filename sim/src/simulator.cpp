@@ -81,6 +81,16 @@ std::string SimSummary::text() const {
       << exchange.banned << " while blocked, " << exchange.faults << " faults injected)\n"
       << "  orders by outcome";
   for (const auto& [k, n] : exchange.orders_by_outcome) out << "  " << k << " " << n;
+  if (probes.sent > 0) {
+    std::vector<std::int64_t> l = probes.latencies_ns;
+    std::sort(l.begin(), l.end());
+    const auto at = [&](double q) {
+      return l.empty() ? 0.0 : static_cast<double>(l[std::min(l.size() - 1, static_cast<std::size_t>(q * static_cast<double>(l.size())))]) / 1e3;
+    };
+    out << "\n  latency probes    " << probes.sent << " sent, " << probes.answered
+        << " answered; frame written -> order read p50 " << at(0.5) << " us, p99 " << at(0.99)
+        << " us";
+  }
   out << "\n  balances\n";
   for (const AccountSpec& a : accounts) {
     out << "    " << to_string(a.venue) << " " << a.key.substr(0, 4) << "...";
@@ -129,7 +139,24 @@ struct Simulator::Impl {
   std::mt19937_64 fault_rng{0xFA17};
   std::unique_ptr<CaptureReplay> replay;
   std::chrono::steady_clock::time_point replay_start;
+  // The latency probe (SimOptions::probe_every_ms).
+  struct Probe {
+    std::chrono::steady_clock::time_point next{};
+    std::chrono::steady_clock::time_point fall{};  // when the jump is taken back
+    bool up = false;
+    bool armed = false;         // the jumped frames are being queued (broadcast in progress)
+    std::int64_t written_ns = 0;  // the first jumped frame handed to a socket; 0: none waiting
+    ProbeStats stats;
+  } probe;
+  void on_probe(std::chrono::steady_clock::time_point now);
+  void match_probe(Venue v, const HttpRequest& r, std::int64_t received_ns);
 };
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Websocket sessions
@@ -426,7 +453,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
       close();
       return;
     }
-    queue_.push_back({std::move(msg), binary});
+    queue_.push_back({std::move(msg), binary, m_.probe.armed});
     if (!writing_) write_next();
   }
 
@@ -440,6 +467,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
       return;
     }
     writing_ = true;
+    if (queue_.front().probe && m_.probe.written_ns == 0) m_.probe.written_ns = steady_ns();
     ws_.binary(queue_.front().binary);
     ws_.async_write(net::buffer(queue_.front().text),
                     [self = shared_from_this()](error_code ec, std::size_t) {
@@ -456,6 +484,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   struct Out {
     std::string text;
     bool binary = false;
+    bool probe = false;  // a latency probe's jumped frame
   };
   Simulator::Impl& m_;
   websocket::stream<Stream> ws_;
@@ -505,6 +534,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       std::make_shared<WsSession>(m_, std::move(stream_), venue_)->run(std::move(req_));
       return;
     }
+    const std::int64_t received_ns = steady_ns();
     ++m_.counts.http_requests;
     HttpRequest r;
     r.method = std::string(req_.method_string());
@@ -512,6 +542,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     r.body = req_.body();
     for (const auto& f : req_)
       r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
+    m_.match_probe(venue_, r, received_ns);
     std::vector<std::pair<Venue, std::size_t>> touched;
     HttpResult result =
         r.path().rfind("/sim/", 0) == 0 ? m_.control(r) : m_.exchange.handle(venue_, r, touched);
@@ -602,9 +633,15 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
   HttpResult res;
   if (r.path() == "/sim/summary") {
     SimSummary s = counts;
+    s.probes = probe.stats;
     s.exchange = exchange.stats();
     s.accounts = exchange.accounts();
     res.body = s.text();
+    return res;
+  }
+  if (r.path() == "/sim/probes") {
+    res.body = probe.stats.json();
+    if (r.query().find("reset=1") != std::string::npos) probe.stats = ProbeStats{};
     return res;
   }
   if (r.path() != "/sim/faults") {
@@ -740,10 +777,64 @@ void Simulator::Impl::on_tick() {
       }
     }
   }
+  if (options.probe_every_ms > 0) on_probe(now);
   tick.expires_after(std::chrono::milliseconds(1));
   tick.async_wait([this](error_code ec) {
     if (!ec) on_tick();
   });
+}
+
+std::string ProbeStats::json() const {
+  std::string out = R"({"sent":)" + std::to_string(sent) + R"(,"answered":)" +
+                    std::to_string(answered) + R"(,"latencies_ns":[)";
+  for (std::size_t i = 0; i < latencies_ns.size(); ++i) {
+    if (i != 0) out += ',';
+    out += std::to_string(latencies_ns[i]);
+  }
+  return out + "]}";
+}
+
+// Jump up, hold, fall back, wait: one probe per period. A jump the engine has not answered in a
+// second is given up (it was cooling down, or already in a position).
+void Simulator::Impl::on_probe(std::chrono::steady_clock::time_point now) {
+  if (probe.written_ns != 0 && steady_ns() - probe.written_ns > 1'000'000'000) {
+    probe.written_ns = 0;
+  }
+  if (probe.up && now >= probe.fall) {
+    probe.up = false;
+    const BookUpdate u = market.jump(0, -options.probe_jump_bps, wall_ms());
+    broadcast(u.venue, u.symbol);
+  }
+  if (probe.up || now < probe.next || market.specs().empty()) return;
+  probe.next = now + std::chrono::milliseconds(options.probe_every_ms);
+  probe.fall = now + std::chrono::milliseconds(options.probe_hold_ms);
+  probe.up = true;
+  ++probe.stats.sent;
+  probe.written_ns = 0;
+  const BookUpdate u = market.jump(0, options.probe_jump_bps, wall_ms());
+  probe.armed = true;
+  broadcast(u.venue, u.symbol);
+  probe.armed = false;
+}
+
+// The first kimchi entry order on the probed symbol after a jumped frame went out: sell on Upbit
+// (side=ask) or buy on Binance (side=BUY).
+void Simulator::Impl::match_probe(Venue v, const HttpRequest& r, std::int64_t received_ns) {
+  if (probe.written_ns == 0 || r.method != "POST" || market.specs().empty()) return;
+  const SymbolSpec& s = market.specs()[0];
+  const std::string text = r.target + "&" + r.body;
+  const bool entry =
+      v == Venue::binance
+          ? r.path() == "/api/v3/order" && text.find("side=BUY") != std::string::npos &&
+                text.find("symbol=" + s.binance_symbol) != std::string::npos
+          : r.path() == "/v1/orders" &&
+                (text.find(R"("side":"ask")") != std::string::npos ||
+                 text.find("side=ask") != std::string::npos) &&
+                text.find(s.upbit_market) != std::string::npos;
+  if (!entry) return;
+  probe.stats.latencies_ns.push_back(received_ns - probe.written_ns);
+  ++probe.stats.answered;
+  probe.written_ns = 0;
 }
 
 void Simulator::Impl::accept(Venue v) {
@@ -916,6 +1007,7 @@ SimSummary Simulator::summary() {
   SimSummary out;
   const auto fill = [&] {
     out = impl_->counts;
+    out.probes = impl_->probe.stats;
     out.exchange = impl_->exchange.stats();
     out.accounts = impl_->exchange.accounts();
   };

@@ -388,6 +388,36 @@ TEST_F(SimulatorTest, RateLimitAnswers429WithRetryAfterAndTheEngineStopsSending)
   EXPECT_EQ(sim.summary().exchange.banned, 0u);
 }
 
+// A 429 blocks for Retry-After; requests already in flight when it was written get 429 too, and
+// only a client that keeps sending (the ban_after_requests-th request during the block) is
+// banned with 418 for ban_s.
+TEST_F(SimulatorTest, BinanceBansOnlyAClientThatKeepsSendingAfter429) {
+  sim.with_exchange([](Exchange& ex, SyntheticMarket&) {
+    HttpRequest time;
+    time.method = "GET";
+    time.target = "/api/v3/time";
+    std::vector<std::pair<Venue, std::size_t>> touched;
+    int ok = 0;
+    HttpResult r;
+    // Weight 1 each, 1,200 a minute: the 1,201st is refused.
+    while ((r = ex.handle(Venue::binance, time, touched)).status == 200) ++ok;
+    EXPECT_EQ(ok, 1200);
+    EXPECT_EQ(r.status, 429);
+    EXPECT_NE(r.body.find("-1003"), std::string::npos) << r.body;
+    EXPECT_EQ(ex.handle(Venue::binance, time, touched).status, 429);  // in flight
+    EXPECT_EQ(ex.handle(Venue::binance, time, touched).status, 429);  // in flight
+    r = ex.handle(Venue::binance, time, touched);                     // still sending: banned
+    EXPECT_EQ(r.status, 418);
+    EXPECT_NE(r.body.find("banned until"), std::string::npos) << r.body;
+    bool retry_after = false;
+    for (const auto& [name, value] : r.headers) {
+      if (name == "Retry-After") retry_after = std::stoi(value) > 100;  // ban_s = 120
+    }
+    EXPECT_TRUE(retry_after);
+    EXPECT_EQ(ex.handle(Venue::binance, time, touched).status, 418);
+  });
+}
+
 // Replay as the market source: the recorded Binance depth of 2021-04-04 drives the simulator's
 // Binance books at 50x; the engine's feed ends with the same books, and Upbit follows the
 // replayed BTC price with the premium.
@@ -431,6 +461,93 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
     expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0), "upbit following");
   });
   EXPECT_EQ(stage.books().gaps(), 0u);
+  stage.stop();
+}
+
+// The latency probe: the premium jumps and falls back on schedule, the jumped Upbit frame reaches
+// the feed, and only a kimchi entry order on the probed symbol (an Upbit ask; not a Binance SELL)
+// is timed against it, once.
+TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
+  SimOptions o = options();
+  o.updates_per_second = 50.0;
+  o.probe_every_ms = 200;
+  o.probe_hold_ms = 100;
+  o.probe_jump_bps = 400.0;
+  Simulator sim(o);
+  sim.start();
+  const SymbolMap map = symbols();
+  feed::FeedOptions f;
+  f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
+  f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
+  SpscRing<BookSnapshot> ring(1 << 14);
+  feed::FeedStage stage(f, map, ring);
+  stage.start();
+  // The Upbit BTC bid seen by the feed over a few probe periods: the 400 bps jumps (the market's
+  // own moves in a second are a few bps).
+  double high = 0, low = 1e18;
+  BookSnapshot s;
+  const auto watch = [&](std::chrono::milliseconds d) {
+    const auto until = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < until) {
+      stage.run_for(2ms);
+      while (ring.try_pop(s)) {
+        if (s.venue != Venue::upbit || s.instrument != 0 || s.bid_count == 0) continue;
+        high = std::max(high, s.bids[0].price.to_double());
+        low = std::min(low, s.bids[0].price.to_double());
+      }
+    }
+  };
+  watch(900ms);
+  EXPECT_GT((high / low - 1.0) * 1e4, 300.0) << "the jumps of 400 bps reached the feed";
+
+  exec::RestVenueOptions bo;
+  bo.venue = Venue::binance;
+  bo.rest_url = sim.binance_rest_url();
+  bo.ca_file = sim.ca_file();
+  bo.credentials = {"bkey-0123456789", "bsecret"};
+  exec::RestVenueOptions uo = bo;
+  uo.venue = Venue::upbit;
+  uo.rest_url = sim.upbit_rest_url();
+  uo.credentials = {"ukey-0123456789", "usecret"};
+  exec::RestVenue binance(map, bo), upbit(map, uo);
+  std::string error;
+  ASSERT_TRUE(binance.start(error)) << error;
+  ASSERT_TRUE(upbit.start(error)) << error;
+  std::int64_t bid = 0;
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::binance, 0).bids.rbegin()->first; });
+  exec::OrderRequest sell;
+  sell.client_id.assign("probe-b-sell");
+  sell.instrument = 0;
+  sell.side = Side::sell;
+  sell.price = Decimal::from_mantissa(bid);
+  sell.qty = d("0.001");
+  sell.tif = exec::TimeInForce::ioc;
+  exec::OrderStatus st;
+  ASSERT_TRUE(binance.place_blocking(sell, st, error)) << error;
+  EXPECT_EQ(sim.summary().probes.answered, 0u) << "a Binance SELL is not a kimchi entry";
+  // An Upbit ask (a market-able sell) right after a jumped frame went out is timed; retry across
+  // the instant a new probe re-arms.
+  std::uint64_t answered = 0;
+  for (int k = 0; k < 10 && answered == 0; ++k) {
+    watch(60ms);
+    sim.with_exchange([&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::upbit, 0).bids.rbegin()->first; });
+    exec::OrderRequest ask;
+    ask.client_id.assign("probe-u-" + std::to_string(k));
+    ask.instrument = 0;
+    ask.side = Side::sell;
+    ask.price = Decimal::from_mantissa(bid);
+    ask.qty = d("0.001");
+    ask.tif = exec::TimeInForce::ioc;
+    ASSERT_TRUE(upbit.place_blocking(ask, st, error)) << error;
+    answered = sim.summary().probes.answered;
+  }
+  const SimSummary summary = sim.summary();
+  EXPECT_EQ(summary.probes.answered, 1u);
+  ASSERT_EQ(summary.probes.latencies_ns.size(), 1u);
+  EXPECT_GT(summary.probes.latencies_ns[0], 0);
+  EXPECT_LT(summary.probes.latencies_ns[0], 1'000'000'000);
+  EXPECT_GE(summary.probes.sent, 4u);
+  EXPECT_NE(summary.probes.json().find(R"("answered":1)"), std::string::npos) << summary.probes.json();
   stage.stop();
 }
 

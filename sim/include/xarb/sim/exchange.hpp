@@ -45,6 +45,10 @@ struct LimitParams {
   std::int64_t upbit_requests_per_second = 8;
   std::int64_t retry_after_s = 10;
   std::int64_t ban_s = 120;
+  // Binance bans (418) a client that keeps sending while a 429 is in force: "repeatedly", in
+  // its words. Requests already in flight when the 429 was written are not a client ignoring
+  // it, so the ban comes with the ban_after_requests-th request during the block.
+  std::int64_t ban_after_requests = 3;
 };
 
 struct HttpRequest {
@@ -146,6 +150,7 @@ class Exchange {
     std::vector<std::int64_t> order_times;   // order requests
     std::int64_t blocked_until_ms = 0;
     bool banned = false;
+    std::int64_t while_blocked = 0;  // requests during the current block
   };
 
   HttpResult binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);

@@ -66,6 +66,8 @@ class SyntheticMarket {
   // Advances the model by `dt_s` seconds and rebuilds one book, chosen round robin over every
   // (venue, symbol) book and the FX book. Returns which.
   BookUpdate step(double dt_s, std::int64_t now_ms);
+  // Moves symbol's Upbit premium by `bps` at once and rebuilds its Upbit book (the latency probe).
+  BookUpdate jump(std::size_t symbol, double bps, std::int64_t now_ms);
   // Rebuilds every book (start-up).
   void rebuild_all(std::int64_t now_ms);
 

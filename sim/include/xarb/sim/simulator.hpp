@@ -37,6 +37,23 @@ struct SimOptions {
   // books (Upbit books follow with the model's premium), at `replay_speed` x recorded speed.
   std::string replay_file;
   double replay_speed = 1.0;
+  // Latency probe: every probe_every_ms the first symbol's Upbit premium jumps by probe_jump_bps
+  // (a kimchi entry for any strategy watching), and falls back probe_hold_ms later. The
+  // simulator stamps when the jumped Upbit frame is handed to the socket and when the next
+  // kimchi entry order (an Upbit ask or a Binance BUY on that symbol) has been read: the
+  // engine's frame-to-order latency over loopback, on the simulator's clock. 0: off.
+  int probe_every_ms = 0;
+  double probe_jump_bps = 400.0;
+  int probe_hold_ms = 300;
+};
+
+// What the probe saw (GET /sim/probes; ?reset=1 starts a new series).
+struct ProbeStats {
+  std::uint64_t sent = 0;      // jumps published
+  std::uint64_t answered = 0;  // jumps an entry order followed within a second
+  std::vector<std::int64_t> latencies_ns;  // frame handed to the socket -> order request read
+
+  [[nodiscard]] std::string json() const;
 };
 
 struct SimSummary {
@@ -48,6 +65,7 @@ struct SimSummary {
   std::uint64_t http_requests = 0;
   ExchangeStats exchange;
   std::vector<AccountSpec> accounts;  // balances at the end
+  ProbeStats probes;
 
   [[nodiscard]] std::string text() const;
 };
