@@ -69,8 +69,24 @@ bool PaperVenue::enqueue(const VenueEvent& event) noexcept {
   return true;
 }
 
+namespace {
+
+// FNV-1a of a client id: the key of the known-order index.
+std::uint64_t id_hash(const ClientOrderId& id) noexcept {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const char c : id.view()) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
 PaperVenue::Known* PaperVenue::find(const ClientOrderId& id) noexcept {
-  for (Known& k : known_) {
+  const std::uint64_t h = id_hash(id);
+  for (std::size_t i = 0; i < kKnown; ++i) {
+    if (known_hash_[i] != h) continue;
+    Known& k = known_[i];
     if (k.instrument != kNoInstrument && k.status.client_id == id) return &k;
   }
   return nullptr;
@@ -192,6 +208,7 @@ bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) n
     execute(order, book, fault != PaperFault::no_fill, ev.status);
   }
   Known& k = known_[known_next_];
+  known_hash_[known_next_] = id_hash(order.client_id);
   known_next_ = (known_next_ + 1) % kKnown;
   k.instrument = order.instrument;
   k.status = ev.status;
