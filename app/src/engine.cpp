@@ -935,6 +935,10 @@ RunReport Engine::build_report() const {
   }
   r.peak_rss_kib = tuning::peak_rss_kib();
   r.rss_kib = tuning::current_rss_kib();
+  const tuning::HeapUsage heap = tuning::heap_usage();
+  r.heap_in_use_bytes = heap.in_use_bytes;
+  r.heap_held_bytes = heap.held_bytes;
+  r.journal_memory_bytes = Journal::memory_used();
   r.journal_events = journal_events_.load();
   r.journal_errors = journal_errors_.load();
   return r;

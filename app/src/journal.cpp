@@ -255,6 +255,8 @@ void Journal::end_run(std::int64_t wall_ns, std::string_view report_json) {
   if (st.step() != SQLITE_DONE) fail("end_run");
 }
 
+std::int64_t Journal::memory_used() noexcept { return sqlite3_memory_used(); }
+
 void Journal::commit() noexcept {
   if (!in_txn_) return;
   in_txn_ = false;

@@ -178,6 +178,11 @@ std::string prometheus_text(const RunReport& r) {
     o << "xarb_thread_cpu_seconds_total{thread=\"" << t.name << "\"} " << t.cpu_s << '\n';
   }
   scalar("resident_memory_bytes", "gauge", "Resident set size.", r.rss_kib * 1024);
+  scalar("heap_in_use_bytes", "gauge", "C heap handed out and not freed.", r.heap_in_use_bytes);
+  scalar("heap_held_bytes", "gauge", "C heap the allocator holds from the system.",
+         r.heap_held_bytes);
+  scalar("journal_memory_bytes", "gauge", "SQLite's allocations (page cache, statements).",
+         r.journal_memory_bytes);
   return o.str();
 }
 

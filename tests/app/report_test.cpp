@@ -41,6 +41,9 @@ RunReport sample() {
   r.threads.push_back({"hot", "feed+signal+exec", 1, "park", 3.12});
   r.peak_rss_kib = 21 * 1024;
   r.rss_kib = 21 * 1024;
+  r.heap_in_use_bytes = 5'000'000;
+  r.heap_held_bytes = 6'000'000;
+  r.journal_memory_bytes = 150'000;
   return r;
 }
 
@@ -92,6 +95,9 @@ TEST(Report, PrometheusText) {
   EXPECT_NE(p.find("xarb_stage_latency_seconds_sum{stage=\"tick_to_order\"} 0.009\n"),
             std::string::npos);
   EXPECT_NE(p.find("xarb_resident_memory_bytes 22020096\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_heap_in_use_bytes 5000000\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_heap_held_bytes 6000000\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_journal_memory_bytes 150000\n"), std::string::npos);
 }
 
 std::string http_get(int port, const std::string& target) {

@@ -1,6 +1,9 @@
 // Thread layout validation against a host: CPUs that exist and are allowed, spinning threads that
 // would share a core, the ops thread on a hot core.
 
+#include <cstring>
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include <xarb/tuning/threads.hpp>
@@ -73,6 +76,18 @@ TEST(Host, AllowedCpusAndMemoryAreReadable) {
   EXPECT_TRUE(pin_current_thread(allowed_cpus().front(), error)) << error;
   EXPECT_FALSE(pin_current_thread(-1, error));
   EXPECT_GT(current_thread_cpu_ns(), 0);
+}
+
+TEST(Host, HeapUsageFollowsAllocations) {
+  constexpr std::int64_t kBlock = 8 << 20;
+  const HeapUsage before = heap_usage();
+  auto block = std::make_unique<char[]>(kBlock);
+  std::memset(block.get(), 1, kBlock);
+  const HeapUsage during = heap_usage();
+  EXPECT_GE(during.in_use_bytes - before.in_use_bytes, kBlock);
+  EXPECT_GE(during.held_bytes, during.in_use_bytes);
+  block.reset();
+  EXPECT_LT(heap_usage().in_use_bytes, during.in_use_bytes - kBlock / 2);
 }
 
 }  // namespace

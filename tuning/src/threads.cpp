@@ -1,5 +1,12 @@
 #include <xarb/tuning/threads.hpp>
 
+#include <malloc.h>
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// The sanitizer runtimes' allocator statistics (sanitizer/allocator_interface.h, which g++ 12
+// does not ship; the runtime exports them for both compilers).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+extern "C" std::size_t __sanitizer_get_heap_size();
+#endif
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -117,6 +124,17 @@ std::int64_t peak_rss_kib() noexcept {
   rusage u{};
   if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
   return u.ru_maxrss;  // KiB on Linux
+}
+
+HeapUsage heap_usage() noexcept {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizer's allocator has replaced glibc's: ask it.
+  return {static_cast<std::int64_t>(__sanitizer_get_current_allocated_bytes()),
+          static_cast<std::int64_t>(__sanitizer_get_heap_size())};
+#endif
+  const struct mallinfo2 m = ::mallinfo2();
+  return {static_cast<std::int64_t>(m.uordblks + m.hblkhd),
+          static_cast<std::int64_t>(m.arena + m.hblkhd)};
 }
 
 }  // namespace xarb::tuning

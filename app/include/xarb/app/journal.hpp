@@ -93,6 +93,8 @@ class Journal {
   [[nodiscard]] std::uint64_t write_errors() const noexcept { return write_errors_; }
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
   [[nodiscard]] std::uint64_t events() const noexcept { return events_; }
+  // Bytes SQLite holds in this process (page cache, statements, every connection). Any thread.
+  [[nodiscard]] static std::int64_t memory_used() noexcept;
 
   // Reading (start-up and `xarb journal`).
   [[nodiscard]] std::vector<JournalPosition> open_positions(const SymbolMap& symbols);

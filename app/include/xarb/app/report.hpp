@@ -103,6 +103,9 @@ struct RunReport {
   std::vector<ThreadReport> threads;
   std::int64_t peak_rss_kib = 0;
   std::int64_t rss_kib = 0;
+  std::int64_t heap_in_use_bytes = 0;  // C heap handed out (tuning::heap_usage)
+  std::int64_t heap_held_bytes = 0;    // C heap the allocator holds from the system
+  std::int64_t journal_memory_bytes = 0;  // SQLite's own allocations
   std::uint64_t journal_events = 0;
   std::uint64_t journal_errors = 0;
   std::string risk_mode;

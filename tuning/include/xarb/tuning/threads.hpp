@@ -54,4 +54,14 @@ void name_current_thread(std::string_view name) noexcept;
 [[nodiscard]] std::int64_t current_rss_kib() noexcept;
 [[nodiscard]] std::int64_t peak_rss_kib() noexcept;
 
+// The C heap (glibc's allocator, every arena): bytes handed out and not yet freed, and bytes the
+// allocator holds from the system (in use + free chunks it keeps + large mmapped blocks). RSS
+// that grows while `in_use` stays flat is the allocator keeping freed memory, not a leak. Walks
+// every arena under its lock: call it from a cold thread, about once a second at most.
+struct HeapUsage {
+  std::int64_t in_use_bytes = 0;
+  std::int64_t held_bytes = 0;
+};
+[[nodiscard]] HeapUsage heap_usage() noexcept;
+
 }  // namespace xarb::tuning
