@@ -182,11 +182,13 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
   }
   if (const toml::table* l = root["limits"].as_table()) {
     if (!r.only(*l, "limits.", {"binance_weight_1m", "binance_orders_10s",
-                                "upbit_requests_per_second", "retry_after_s", "ban_s",
+                                "upbit_requests_per_second", "upbit_default_per_second",
+                                "retry_after_s", "ban_s",
                                 "ban_after_requests"}) ||
         !r.number(*l, "limits.", "binance_weight_1m", out.limits.binance_weight_1m) ||
         !r.number(*l, "limits.", "binance_orders_10s", out.limits.binance_orders_10s) ||
         !r.number(*l, "limits.", "upbit_requests_per_second", out.limits.upbit_requests_per_second) ||
+        !r.number(*l, "limits.", "upbit_default_per_second", out.limits.upbit_default_per_second) ||
         !r.number(*l, "limits.", "retry_after_s", out.limits.retry_after_s) ||
         !r.number(*l, "limits.", "ban_s", out.limits.ban_s) ||
         !r.number(*l, "limits.", "ban_after_requests", out.limits.ban_after_requests)) {

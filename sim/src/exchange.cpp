@@ -136,7 +136,9 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
            (order && static_cast<std::int64_t>(l.order_times.size()) + 1 > limits_.binance_orders_10s);
   } else {
     prune(l.weight_times, 1'000);
-    over = static_cast<std::int64_t>(l.weight_times.size()) + 1 > limits_.upbit_requests_per_second;
+    // Upbit counts per group: orders apart from everything else (Remaining-Req: group=...).
+    over = static_cast<std::int64_t>(l.weight_times.size()) + 1 >
+           (order ? limits_.upbit_requests_per_second : limits_.upbit_default_per_second);
   }
   if (over) {
     ++stats_.rate_limited;

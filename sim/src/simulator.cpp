@@ -794,14 +794,13 @@ std::string ProbeStats::json() const {
   return out + "]}";
 }
 
-// Jump up, hold, fall back, wait: one probe per period. A jump the engine has not answered in a
-// second is given up (it was cooling down, or already in a position).
+// Jump up, hold, fall back, wait: one probe per period. A jump not answered by the time it is
+// taken back is given up (the engine was cooling down, or already in a position): an order after
+// that answers something else.
 void Simulator::Impl::on_probe(std::chrono::steady_clock::time_point now) {
-  if (probe.written_ns != 0 && steady_ns() - probe.written_ns > 1'000'000'000) {
-    probe.written_ns = 0;
-  }
   if (probe.up && now >= probe.fall) {
     probe.up = false;
+    probe.written_ns = 0;
     const BookUpdate u = market.jump(0, -options.probe_jump_bps, wall_ms());
     broadcast(u.venue, u.symbol);
   }

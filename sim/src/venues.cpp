@@ -174,8 +174,26 @@ HttpResult Exchange::binance(const HttpRequest& r,
   const int i = find_symbol(Venue::binance, get("symbol"));
   if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
   if (r.method == "GET" || r.method == "DELETE") {
+    // By client id (origClientOrderId) or by the venue's id (orderId), as Binance accepts either.
     const std::string id = get("origClientOrderId");
-    const auto it = orders_.find("binance:" + account->key + ":" + id);
+    const std::string order_id = get("orderId");
+    if (id.empty() && order_id.empty()) {
+      return binance_error(400, -1102,
+                           "Param 'origClientOrderId' or 'orderId' must be sent, but both were "
+                           "empty/null!");
+    }
+    auto it = orders_.end();
+    if (!id.empty()) {
+      it = orders_.find("binance:" + account->key + ":" + id);
+    } else {
+      for (auto o = orders_.begin(); o != orders_.end(); ++o) {
+        if (o->second.venue == Venue::binance && o->second.account == account->key &&
+            o->second.venue_id == order_id && o->second.symbol == static_cast<std::size_t>(i)) {
+          it = o;
+          break;
+        }
+      }
+    }
     if (it == orders_.end()) {
       return r.method == "GET" ? binance_error(400, -2013, "Order does not exist.")
                                : binance_error(400, -2011, "Unknown order sent.");
@@ -340,9 +358,12 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   const auto q = params_of(r.query());
   HttpResult limit_error;
   const auto remaining = [&](HttpResult& res, const std::string& group, const std::string& key) {
-    const Limiter& l = limiters_["upbit:" + key];
-    const std::int64_t left = std::max<std::int64_t>(
-        limits_.upbit_requests_per_second - static_cast<std::int64_t>(l.weight_times.size()), 0);
+    const bool orders = group == "order";
+    const Limiter& l = limiters_["upbit:" + key + (orders ? ":order" : "")];
+    const std::int64_t limit =
+        orders ? limits_.upbit_requests_per_second : limits_.upbit_default_per_second;
+    const std::int64_t left =
+        std::max<std::int64_t>(limit - static_cast<std::int64_t>(l.weight_times.size()), 0);
     res.headers.emplace_back("Remaining-Req",
                              "group=" + group + "; min=1800; sec=" + std::to_string(left));
     return res;
@@ -403,7 +424,9 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   HttpResult error;
   if (!upbit_auth(r, account, error)) return error;
   const bool order_post = path == "/v1/orders" && r.method == "POST";
-  if (!admit(Venue::upbit, account->key, 1, order_post, limit_error)) return limit_error;
+  if (!admit(Venue::upbit, account->key + (order_post ? ":order" : ""), 1, order_post, limit_error)) {
+    return limit_error;
+  }
   const std::string group = order_post ? "order" : "default";
   if (path == "/v1/accounts") {
     std::string list;

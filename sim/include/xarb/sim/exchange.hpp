@@ -42,7 +42,8 @@ struct FaultParams {
 struct LimitParams {
   std::int64_t binance_weight_1m = 1200;
   std::int64_t binance_orders_10s = 50;
-  std::int64_t upbit_requests_per_second = 8;
+  std::int64_t upbit_requests_per_second = 8;   // Upbit's `order` group: POST /v1/orders
+  std::int64_t upbit_default_per_second = 30;   // Upbit's `default` group: other private calls
   std::int64_t retry_after_s = 10;
   std::int64_t ban_s = 120;
   // Binance bans (418) a client that keeps sending while a 429 is in force: "repeatedly", in

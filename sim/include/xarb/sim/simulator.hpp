@@ -50,7 +50,7 @@ struct SimOptions {
 // What the probe saw (GET /sim/probes; ?reset=1 starts a new series).
 struct ProbeStats {
   std::uint64_t sent = 0;      // jumps published
-  std::uint64_t answered = 0;  // jumps an entry order followed within a second
+  std::uint64_t answered = 0;  // jumps an entry order followed before they were taken back
   std::vector<std::int64_t> latencies_ns;  // frame handed to the socket -> order request read
 
   [[nodiscard]] std::string json() const;

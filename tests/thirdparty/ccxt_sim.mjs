@@ -1,0 +1,112 @@
+// ccxt, the most used third-party client library for both venues, unchanged, against xarb-sim:
+// only its base URLs point at the simulator. It loads markets, reads books and balances, and
+// places, queries, lists and cancels orders on both venues; balances must move by exactly what
+// the fills say. Exits non-zero on the first failed check.
+//
+//   BPORT=.. UPORT=.. NODE_EXTRA_CA_CERTS=ca.pem node ccxt_sim.mjs
+import assert from 'node:assert/strict';
+import ccxt from 'ccxt';
+
+const bport = process.env.BPORT;
+const uport = process.env.UPORT;
+// Every base URL of the client's API table on the simulator's port.
+function pointAt(exchange, port) {
+  for (const key of Object.keys(exchange.urls.api)) {
+    const url = exchange.urls.api[key];
+    if (typeof url === 'string') exchange.urls.api[key] = url.replace(/^https:\/\/[^/]+/, `https://127.0.0.1:${port}`);
+  }
+  exchange.verbose = !!process.env.VERBOSE;
+}
+const near = (a, b, what) => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} != ${b}`);
+const step = (text) => console.log(`ok  ${text}`);
+
+// --- Binance (spot; the simulator serves no margin, futures or wallet endpoints) --------------
+const binance = new ccxt.binance({
+  apiKey: 'sim-binance-key-0000000000000000',
+  secret: 'sim-binance-secret-000000000000000',
+  options: { defaultType: 'spot', fetchMarkets: ['spot'], fetchMargins: false, fetchCurrencies: false },
+});
+pointAt(binance, bport);
+const markets = await binance.loadMarkets();
+assert.ok(markets['BTC/USDT'] && markets['ETH/USDT'], 'binance markets');
+assert.equal(markets['BTC/USDT'].precision.price, 0.01, 'BTCUSDT tick from PRICE_FILTER');
+assert.ok(markets['BTC/USDT'].limits.amount.min > 0, 'LOT_SIZE');
+step(`binance loadMarkets: ${Object.keys(markets).join(', ')}`);
+const book = await binance.fetchOrderBook('BTC/USDT', 5);
+assert.ok(book.bids.length === 5 && book.asks.length === 5 && book.bids[0][0] < book.asks[0][0], 'binance book');
+step(`binance fetchOrderBook: ${book.bids[0][0]} / ${book.asks[0][0]}`);
+const b0 = (await binance.fetchBalance()).total;
+step(`binance fetchBalance: ${JSON.stringify(b0)}`);
+
+const ioc = await binance.createOrder('BTC/USDT', 'limit', 'buy', 0.001,
+  Math.round(book.asks[0][0] * 1.002 * 100) / 100, { timeInForce: 'IOC' });
+assert.equal(ioc.status, 'closed');
+near(ioc.filled, 0.001, 'IOC filled');
+const iocAgain = await binance.fetchOrder(ioc.id, 'BTC/USDT');
+assert.equal(iocAgain.status, 'closed');
+near(iocAgain.filled, 0.001, 'fetchOrder filled');
+step(`binance limit IOC buy: ${ioc.status} ${ioc.filled} at ${ioc.average}, fee ${ioc.fee.cost} ${ioc.fee.currency}`);
+
+const resting = await binance.createOrder('BTC/USDT', 'limit', 'buy', 0.001, Math.round(book.bids[0][0] * 0.9));
+assert.equal(resting.status, 'open', 'a GTC limit below the book rests');
+const open = await binance.fetchOpenOrders('BTC/USDT');
+assert.ok(open.some((o) => o.id === resting.id), 'the resting order is listed');
+const canceled = await binance.cancelOrder(resting.id, 'BTC/USDT');
+assert.equal(canceled.status, 'canceled');
+assert.ok(!(await binance.fetchOpenOrders('BTC/USDT')).some((o) => o.id === resting.id));
+step('binance GTC buy rests, is listed by fetchOpenOrders, cancelOrder cancels it');
+
+const market = await binance.createOrder('ETH/USDT', 'market', 'sell', 0.01);
+assert.equal(market.status, 'closed');
+near(market.filled, 0.01, 'market filled');
+step(`binance market sell: ${market.filled} ETH at ${market.average}`);
+
+await assert.rejects(binance.fetchOrder('999999', 'BTC/USDT'), ccxt.OrderNotFound);
+await assert.rejects(binance.createOrder('BTC/USDT', 'limit', 'buy', 1000, book.asks[0][0]), ccxt.InsufficientFunds);
+step('binance unknown order -> OrderNotFound, too large an order -> InsufficientFunds');
+
+const b1 = (await binance.fetchBalance()).total;
+near(b1.BTC - b0.BTC, 0.001, 'BTC moved by the IOC fill');
+near(b1.ETH - b0.ETH, -0.01, 'ETH moved by the market fill');
+near(b1.USDT - b0.USDT, -ioc.cost - ioc.fee.cost + market.cost - market.fee.cost, 'USDT moved by cost and fees');
+step(`binance balances moved by exactly the fills: ${JSON.stringify(b1)}`);
+
+// --- Upbit ------------------------------------------------------------------------------------
+const upbit = new ccxt.upbit({
+  apiKey: 'sim-upbit-access-key-00000000000',
+  secret: 'sim-upbit-secret-key-00000000000',
+});
+pointAt(upbit, uport);
+const umarkets = await upbit.loadMarkets();
+assert.ok(umarkets['BTC/KRW'] && umarkets['ETH/KRW'], 'upbit markets');
+step(`upbit loadMarkets: ${Object.keys(umarkets).join(', ')}`);
+const ubook = await upbit.fetchOrderBook('BTC/KRW');
+assert.ok(ubook.bids.length > 0 && ubook.bids[0][0] < ubook.asks[0][0], 'upbit book');
+step(`upbit fetchOrderBook: ${ubook.bids.length} levels, ${ubook.bids[0][0]} / ${ubook.asks[0][0]}`);
+const u0 = (await upbit.fetchBalance()).total;
+step(`upbit fetchBalance: ${JSON.stringify(u0)}`);
+
+// Upbit's KRW tick at this price is 1,000: a price off the grid is refused (invalid_price_ask).
+const sell = await upbit.createOrder('BTC/KRW', 'limit', 'sell', 0.001, Math.floor(ubook.bids[0][0] * 0.99 / 1000) * 1000);
+const sold = await upbit.fetchOrder(sell.id);
+assert.equal(sold.status, 'closed');
+near(sold.filled, 0.001, 'upbit limit sell filled');
+step(`upbit limit sell at the bid: ${sold.status} ${sold.filled} at ${sold.average}`);
+
+const urest = await upbit.createOrder('BTC/KRW', 'limit', 'buy', 0.001, Math.round(ubook.bids[0][0] * 0.9 / 1000) * 1000);
+assert.equal(urest.status, 'open');
+assert.ok((await upbit.fetchOpenOrders('BTC/KRW')).some((o) => o.id === urest.id));
+const ucanceled = await upbit.cancelOrder(urest.id);
+assert.equal(ucanceled.id, urest.id);
+assert.equal((await upbit.fetchOrder(urest.id)).status, 'canceled');
+step('upbit limit buy rests, is listed, cancelOrder cancels it');
+
+await assert.rejects(upbit.fetchOrder('00000000-0000-4000-8000-000000000000'), ccxt.OrderNotFound);
+await assert.rejects(upbit.createOrder('BTC/KRW', 'limit', 'sell', 0.001, ubook.bids[0][0] + 1), ccxt.ExchangeError);
+step('upbit unknown order -> OrderNotFound, a price off the tick -> refused');
+
+const u1 = (await upbit.fetchBalance()).total;
+near(u1.BTC - u0.BTC, -0.001, 'upbit BTC moved by the sell');
+assert.ok(u1.KRW > u0.KRW, 'upbit KRW grew by the proceeds');
+step(`upbit balances moved by the fill: ${JSON.stringify(u1)}`);
+console.log('ccxt against xarb-sim: every check passed');
