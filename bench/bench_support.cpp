@@ -96,6 +96,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const auto a = allocs_.find(name);
       if (a != allocs_.end()) std::printf("   allocs/msg %.2f", a->second);
       std::printf("\n");
+      // Other contenders of the same benchmark (another library, another wait strategy).
+      for (const auto& [kind, t] : kinds) {
+        if (kind == "xarb" || kind == "baseline") continue;
+        std::printf("  %-28s %-16s %9.1f %s   xarb is %.2fx as fast\n", "", kind.c_str(), t,
+                    unit_.c_str(), t / x->second);
+      }
     }
   }
 
