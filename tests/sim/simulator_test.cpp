@@ -45,7 +45,8 @@ SimOptions options() {
   o.symbols = {btc, eth};
   o.market.seed = 7;
   o.updates_per_second = 400.0;
-  o.limits.upbit_requests_per_second = 50;  // the real 8/s would throttle a fast test run
+  o.limits.upbit_requests_per_second = 50;  // the real 8/s (30/s for the rest) would throttle
+  o.limits.upbit_default_per_second = 100;  // a fast test run
   o.accounts = {
       {Venue::binance, "bkey-0123456789", "bsecret",
        {{"USDT", 1'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}, {"ETH", 100 * Decimal::kOne}}},
