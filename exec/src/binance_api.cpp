@@ -172,6 +172,9 @@ struct BinanceParser::Impl {
     if (buffer.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
       buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING + 4096);  // grows rarely
     }
+    if (parser.capacity() < body.size()) {
+      if (const auto e = parser.allocate(2 * body.size()); e != SUCCESS) return e;
+    }
     buffer.assign(body);
     return parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc);
   }
@@ -179,6 +182,10 @@ struct BinanceParser::Impl {
 
 BinanceParser::BinanceParser() : impl_(std::make_unique<Impl>()) {
   impl_->buffer.reserve(64 * 1024);
+  // simdjson sizes its parser to the document: without room reserved it reallocates whenever an
+  // answer is longer than every one before (on the hot thread).
+  // (Should it fail, iterate() allocates when it needs to.)
+  [[maybe_unused]] const auto reserved = impl_->parser.allocate(64 * 1024);
 }
 BinanceParser::~BinanceParser() = default;
 

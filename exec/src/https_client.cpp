@@ -1,11 +1,11 @@
+#include "https_client.hpp"
+
 #include <stdexcept>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
 #include <xarb/core/clock.hpp>
-
-#include "https_client.hpp"
 
 namespace xarb::exec::detail {
 
@@ -38,6 +38,7 @@ HttpsClient::HttpsClient(net::io_context& io, ssl::context& tls, RestEndpoint en
       resolver_(io) {
   for (Done& d : done_) d.body.reserve(64 * 1024);
   buffer_.reserve(64 * 1024);
+  body_.reserve(64 * 1024);
 }
 
 HttpsClient::~HttpsClient() { close(); }
@@ -147,59 +148,68 @@ void HttpsClient::fail_current(const char* what) {
   }
 }
 
+void HttpsClient::expire(std::int64_t now_ns) noexcept {
+  if (state_ != State::busy || sent_ns_ == 0 || timed_out_) return;
+  if (now_ns - sent_ns_ < std::chrono::nanoseconds(request_timeout_).count()) return;
+  // Cancel, do not close: the stream must outlive its pending operations, whose handlers (run by
+  // the next poll, with operation_aborted) fail the request as timed out and reconnect.
+  timed_out_ = true;
+  error_code ignored;
+  beast::get_lowest_layer(*stream_).socket().cancel(ignored);
+}
+
 void HttpsClient::start_next() {
   if (state_ != State::ready || count_ == 0) return;
   state_ = State::busy;
   const unsigned epoch = epoch_;
   Slot& s = slots_[head_];
   sent_ns_ = clock::mono_ns();
-  beast::get_lowest_layer(*stream_).expires_after(request_timeout_);
-  net::async_write(
-      *stream_, net::buffer(s.bytes.view().data(), s.bytes.size()),
-      [this, epoch](error_code ec, std::size_t) {
-        if (epoch != epoch_) return;
-        if (ec) {
-          close();
-          return fail_current("write");
-        }
-        parser_.emplace();
-        parser_->body_limit(8 * 1024 * 1024);
-        http::async_read(*stream_, buffer_, *parser_, [this, epoch](error_code ec2, std::size_t) {
-          if (epoch != epoch_) return;
-          if (ec2) {
-            close();
-            return fail_current(ec2 == beast::error::timeout ? "timeout" : "read");
-          }
-          const auto& res = parser_->get();
-          if (headers_) {
-            for (const auto& field : res.base()) {
-              headers_(std::string_view(field.name_string().data(), field.name_string().size()),
-                       std::string_view(field.value().data(), field.value().size()));
-            }
-          }
-          HttpAnswer a;
-          a.tag = slots_[head_].tag;
-          a.status = static_cast<int>(res.result_int());
-          a.latency_ns = clock::mono_ns() - sent_ns_;
-          push_done(a, res.body());
-          head_ = (head_ + 1) % kSlots;
-          --count_;
-          sent_ns_ = 0;
-          const bool keep = res.keep_alive();
-          parser_.reset();
-          beast::get_lowest_layer(*stream_).expires_never();
-          if (!keep) {
-            close();
-            if (count_ > 0) {
-              ++reconnects_;
-              connect();
-            }
-            return;
-          }
-          state_ = State::ready;
-          start_next();
-        });
-      });
+  timed_out_ = false;
+  // No timer per request: arming one costs syscalls (clock, timerfd) on the order's path.
+  // expire(), called from the venue's poll, enforces the request timeout instead.
+  // The write's and the read's operations take their memory from memory_: asio's per-thread
+  // cache has one slot, and the read is started before the write's memory is given back.
+  net::async_write(*stream_, net::buffer(s.bytes.view().data(), s.bytes.size()),
+                   with_memory(memory_, [this, epoch](error_code ec, std::size_t) {
+                     if (epoch != epoch_) return;
+                     if (ec) {
+                       close();
+                       return fail_current(timed_out_ ? "timeout" : "write");
+                     }
+                     body_.clear();
+                     parser_.emplace(headers_, body_);
+                     http::async_read(
+                         *stream_, buffer_, *parser_,
+                         with_memory(memory_, [this, epoch](error_code ec2, std::size_t) {
+                           if (epoch != epoch_) return;
+                           if (ec2) {
+                             close();
+                             return fail_current(
+                                 timed_out_ || ec2 == beast::error::timeout ? "timeout" : "read");
+                           }
+                           // The headers already went to the sink, while the parser read them.
+                           HttpAnswer a;
+                           a.tag = slots_[head_].tag;
+                           a.status = parser_->status();
+                           a.latency_ns = clock::mono_ns() - sent_ns_;
+                           push_done(a, body_);
+                           head_ = (head_ + 1) % kSlots;
+                           --count_;
+                           sent_ns_ = 0;
+                           const bool keep = parser_->keep_alive();
+                           parser_.reset();
+                           if (!keep) {
+                             close();
+                             if (count_ > 0) {
+                               ++reconnects_;
+                               connect();
+                             }
+                             return;
+                           }
+                           state_ = State::ready;
+                           start_next();
+                         }));
+                   }));
 }
 
 }  // namespace xarb::exec::detail

@@ -22,6 +22,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <xarb/core/handler_memory.hpp>
 #include <xarb/exec/binance_api.hpp>
 #include <xarb/exec/orders.hpp>
 
@@ -49,10 +50,53 @@ struct HttpAnswer {
   std::int64_t latency_ns = 0;   // request written -> answer read
 };
 
+using HeaderSink = std::function<void(std::string_view name, std::string_view value)>;
+
+// One HTTP response, parsed without allocating: each header goes straight to the sink and the
+// body into a buffer reserved once (beast's response_parser stores every header field in a newly
+// allocated node, five or more per answer, on the hot thread).
+class AnswerParser final : public http::basic_parser<false> {
+ public:
+  AnswerParser(const HeaderSink& sink, std::string& body) : sink_(sink), body_(body) {
+    body_limit(8 * 1024 * 1024);
+  }
+  [[nodiscard]] int status() const noexcept { return status_; }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                       error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, error_code&) override {
+    status_ = code;
+  }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     error_code&) override {
+    if (sink_) sink_({name.data(), name.size()}, {value.data(), value.size()});
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    body_.clear();
+    if (length && body_.capacity() < *length) body_.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view part, error_code&) override {
+    body_.append(part.data(), part.size());
+    return part.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view part, error_code&) override {
+    body_.append(part.data(), part.size());
+    return part.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  const HeaderSink& sink_;
+  std::string& body_;
+  int status_ = 0;
+};
+
 class HttpsClient {
  public:
   // Called for every header of every answer, before next() returns it.
-  using HeaderSink = std::function<void(std::string_view name, std::string_view value)>;
+  using HeaderSink = detail::HeaderSink;
 
   HttpsClient(net::io_context& io, ssl::context& tls, RestEndpoint endpoint,
               std::chrono::milliseconds connect_timeout, std::chrono::milliseconds request_timeout,
@@ -65,6 +109,10 @@ class HttpsClient {
   void connect();
   // Queues a request; false when the queue is full.
   [[nodiscard]] bool submit(std::string_view request, std::uint64_t tag) noexcept;
+  // Fails the request in flight when it was written more than the request timeout before
+  // `now_ns` (clock::mono_ns): its outcome is unknown; the connection is re-opened for the next.
+  // The owner calls it from its poll loop.
+  void expire(std::int64_t now_ns) noexcept;
   // The next finished request.
   [[nodiscard]] bool next(HttpAnswer& out) noexcept;
 
@@ -91,9 +139,11 @@ class HttpsClient {
   std::chrono::milliseconds request_timeout_;
   HeaderSink headers_;
   tcp::resolver resolver_;
+  HandlerMemory memory_;  // declared before stream_: outlives its pending operations
   std::unique_ptr<TlsStream> stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  std::optional<AnswerParser> parser_;
+  std::string body_;  // the answer being read (AnswerParser's buffer)
   State state_ = State::closed;
   unsigned epoch_ = 0;
   static constexpr std::size_t kSlots = 16;
@@ -101,6 +151,7 @@ class HttpsClient {
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   std::int64_t sent_ns_ = 0;
+  bool timed_out_ = false;  // expire() cancelled the request in flight
   // Finished answers waiting for next(), each with its own body buffer (reserved up front).
   struct Done {
     HttpAnswer answer;

@@ -241,6 +241,7 @@ struct RestVenue::Impl {
 
   void drive() noexcept {
     run_ready();
+    client->expire(now_ns);
     detail::HttpAnswer a;
     while (client->next(a)) on_answer(a);
   }
@@ -254,6 +255,7 @@ struct RestVenue::Impl {
     while (!awaited_done && std::chrono::steady_clock::now() < deadline) {
       if (io.stopped()) io.restart();
       io.run_for(std::chrono::milliseconds(5));
+      client->expire(clock::mono_ns());
       detail::HttpAnswer ans;
       while (client->next(ans)) on_answer(ans);
     }

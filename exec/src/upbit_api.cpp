@@ -152,12 +152,20 @@ struct UpbitParser::Impl {
     if (buffer.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
       buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING + 4096);
     }
+    if (parser.capacity() < body.size()) {
+      if (const auto e = parser.allocate(2 * body.size()); e != SUCCESS) return e;
+    }
     buffer.assign(body);
     return parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc);
   }
 };
 
-UpbitParser::UpbitParser() : impl_(std::make_unique<Impl>()) { impl_->buffer.reserve(64 * 1024); }
+UpbitParser::UpbitParser() : impl_(std::make_unique<Impl>()) {
+  impl_->buffer.reserve(64 * 1024);
+  // simdjson sizes its parser to the document: reserve, so answers do not reallocate it.
+  // (Should it fail, iterate() allocates when it needs to.)
+  [[maybe_unused]] const auto reserved = impl_->parser.allocate(64 * 1024);
+}
 UpbitParser::~UpbitParser() = default;
 
 namespace {

@@ -16,11 +16,11 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <xarb/core/clock.hpp>
+#include <xarb/core/handler_memory.hpp>
 #include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/feed/upbit_parser.hpp>
 
-#include "handler_memory.hpp"
 
 namespace xarb::feed {
 
@@ -275,7 +275,7 @@ class Connection {
     writing_ = true;
     ws_->text(true);
     ws_->async_write(net::buffer(text),
-                     detail::with_memory(memory_, [this, epoch](error_code ec, std::size_t) {
+                     with_memory(memory_, [this, epoch](error_code ec, std::size_t) {
                        if (epoch != epoch_) return;
                        writing_ = false;
                        if (ec) fail(ec, "write");
@@ -284,7 +284,7 @@ class Connection {
 
   void read(unsigned epoch) {
     // The read's memory (and that of the pongs Beast writes from inside it) comes from memory_.
-    ws_->async_read(buffer_, detail::with_memory(memory_, [this, epoch](error_code ec, std::size_t) {
+    ws_->async_read(buffer_, with_memory(memory_, [this, epoch](error_code ec, std::size_t) {
       if (epoch != epoch_) return;
       if (ec) return fail(ec, "read");
       const std::int64_t recv = clock::mono_ns();
@@ -362,7 +362,7 @@ class Connection {
   ssl::context& tls_;
   std::string subscription_;
   const std::string ping_text_ = "PING";
-  detail::HandlerMemory memory_;  // declared before ws_: outlives its pending operations
+  HandlerMemory memory_;  // declared before ws_: outlives its pending operations
   tcp::resolver resolver_;
   std::unique_ptr<Ws> ws_;
   beast::flat_buffer buffer_;

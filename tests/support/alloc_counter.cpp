@@ -1,5 +1,8 @@
 #include "alloc_counter.hpp"
 
+#include <execinfo.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
@@ -21,10 +24,28 @@
 namespace {
 std::atomic<std::uint64_t> g_total{0};
 thread_local std::uint64_t t_count = 0;
+thread_local int t_scopes = 0;       // AllocationScopes alive on this thread
+thread_local bool t_tracing = false;  // inside the backtrace below (it may allocate itself)
+
+// XARB_ALLOC_BACKTRACE=1: every allocation inside an AllocationScope prints its call stack to
+// stderr (symbolise with addr2line, or read the function names when the binary exports them).
+void trace_allocation(std::size_t n) {
+  static const bool enabled = std::getenv("XARB_ALLOC_BACKTRACE") != nullptr;
+  if (!enabled || t_scopes == 0 || t_tracing) return;
+  t_tracing = true;
+  void* frames[32];
+  const int depth = ::backtrace(frames, 32);
+  char line[64];
+  const int len = __builtin_snprintf(line, sizeof line, "allocation of %zu bytes in scope:\n", n);
+  (void)!::write(2, line, static_cast<std::size_t>(len));
+  ::backtrace_symbols_fd(frames, depth, 2);
+  t_tracing = false;
+}
 
 void* counted_alloc(std::size_t n, std::size_t align) {
   g_total.fetch_add(1, std::memory_order_relaxed);
   ++t_count;
+  trace_allocation(n);
   if (n == 0) n = 1;
   void* p = align > alignof(std::max_align_t)
                 ? std::aligned_alloc(align, (n + align - 1) / align * align)
@@ -89,8 +110,8 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 
 namespace xarb::test {
 
-AllocationScope::AllocationScope() noexcept : start_(t_count) {}
-AllocationScope::~AllocationScope() = default;
+AllocationScope::AllocationScope() noexcept : start_(t_count) { ++t_scopes; }
+AllocationScope::~AllocationScope() { --t_scopes; }
 std::uint64_t AllocationScope::count() const noexcept { return t_count - start_; }
 std::uint64_t total_allocations() noexcept { return g_total.load(std::memory_order_relaxed); }
 bool counting_enabled() noexcept { return XARB_COUNTING_NEW != 0; }

@@ -6,14 +6,16 @@
 // on each socket, and a pong or a text PING being written). Handlers wrapped by with_memory()
 // take their operation's memory from a few fixed slots instead; only an operation larger than a
 // slot, or more of them at once than there are slots, goes to operator new.
-// The asio "allocation" example's pattern; one thread owns a HandlerMemory.
+// The asio "allocation" example's pattern; one thread owns a HandlerMemory. Header-only and
+// independent of Asio (it only has to look like an allocator), shared by the feed's websockets
+// and exec's HTTPS connections.
 
 #include <array>
 #include <cstddef>
 #include <new>
 #include <utility>
 
-namespace xarb::feed::detail {
+namespace xarb {
 
 class HandlerMemory {
  public:
@@ -99,4 +101,4 @@ template <class F>
   return WithMemory<F>(memory, std::move(f));
 }
 
-}  // namespace xarb::feed::detail
+}  // namespace xarb
