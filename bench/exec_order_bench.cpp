@@ -208,6 +208,36 @@ void BinanceAnswer_baseline(benchmark::State& state) {
   rate(state, before);
 }
 
+// Upbit's documented GET /v1/order answer for a filled order, with its trade.
+const std::string kUpbitDone = R"({"uuid":"9ca023a5-851b-4fec-9f0a-48cd83c2eaae","side":"ask","ord_type":"limit","price":"4280000.0","state":"done","market":"KRW-BTC","created_at":"2019-01-04T13:48:09+09:00","volume":"1.0","remaining_volume":"0.0","reserved_fee":"0.0","remaining_fee":"0.0","paid_fee":"2140.0","locked":"0.0","executed_volume":"1.0","trades_count":1,"identifier":"xloyw3v28-1a2b-U0","trades":[{"market":"KRW-BTC","uuid":"9e8f8eba-7050-4837-8969-cfc272cbe083","price":"4280000.0","volume":"1.0","funds":"4280000.0","side":"ask"}]})";
+
+void UpbitAnswer_xarb(benchmark::State& state) {
+  exec::UpbitParser parser;
+  exec::OrderStatus s;
+  (void)parser.parse_order(kUpbitDone, s);
+  const Before before;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(parser.parse_order(kUpbitDone, s));
+    benchmark::DoNotOptimize(s.filled_notional_e16);
+  }
+  rate(state, before);
+}
+
+void UpbitAnswer_baseline(benchmark::State& state) {
+  const Before before;
+  for (auto _ : state) {
+    const auto j = nlohmann::json::parse(kUpbitDone);
+    double qty = 0, funds = 0;
+    for (const auto& t : j["trades"]) {
+      qty += std::stod(t["volume"].get<std::string>());
+      funds += std::stod(t["funds"].get<std::string>());
+    }
+    benchmark::DoNotOptimize(qty + funds + std::stod(j["paid_fee"].get<std::string>()));
+    benchmark::DoNotOptimize(j["state"].get<std::string>().size());
+  }
+  rate(state, before);
+}
+
 }  // namespace
 
 BENCHMARK(BinanceOrder_xarb)->Name("BinanceOrderBuildSign/xarb");
@@ -216,6 +246,8 @@ BENCHMARK(UpbitOrder_xarb)->Name("UpbitOrderBuildSignJwt/xarb");
 BENCHMARK(UpbitOrder_baseline)->Name("UpbitOrderBuildSignJwt/baseline");
 BENCHMARK(BinanceAnswer_xarb)->Name("BinanceFullAnswerParse/xarb");
 BENCHMARK(BinanceAnswer_baseline)->Name("BinanceFullAnswerParse/baseline");
+BENCHMARK(UpbitAnswer_xarb)->Name("UpbitOrderAnswerParse/xarb");
+BENCHMARK(UpbitAnswer_baseline)->Name("UpbitOrderAnswerParse/baseline");
 
 }  // namespace xarb::bench
 

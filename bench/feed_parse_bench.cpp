@@ -1,5 +1,7 @@
 // Parse + book apply per message type, against nlohmann::json doing the same work (parse,
-// extract the levels as doubles, apply them to a std::map book) in the same run.
+// extract the levels as doubles, apply them to a std::map book) in the same run; then each half
+// alone: *Parse (the parser, no book) and *Apply (levels parsed beforehand, applied to the book;
+// the baseline applies the same levels as doubles to the std::map book).
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -197,6 +199,168 @@ void UpbitOrderbook_baseline(benchmark::State& state) {
   rate(state, allocations_before);
 }
 
+// --- Each half alone --------------------------------------------------------------------------
+
+// The levels of every frame, parsed once, kept for the apply benchmarks.
+struct Parsed {
+  InstrumentId instrument;
+  std::uint64_t first_id, last_id;
+  std::int64_t exchange_ns;
+  std::vector<Level> bids, asks;
+  std::vector<std::pair<double, double>> bids_d, asks_d;
+};
+
+template <class Parser>
+std::vector<Parsed> parse_all(Parser& parser, const std::vector<std::string>& frames) {
+  std::vector<Parsed> out;
+  for (const std::string& text : frames) {
+    const feed::ParsedFrame f = parser.parse(text);
+    Parsed p{f.instrument, f.first_id, f.last_id, f.exchange_ns, {f.bids.begin(), f.bids.end()},
+             {f.asks.begin(), f.asks.end()}, {}, {}};
+    for (const Level& l : p.bids) p.bids_d.emplace_back(l.price.to_double(), l.qty.to_double());
+    for (const Level& l : p.asks) p.asks_d.emplace_back(l.price.to_double(), l.qty.to_double());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+const std::vector<std::string>& upbit_default_frames() {
+  static const std::vector<std::string> frames{
+      read_text(source_file("tests/data/upbit/ws_orderbook_default.json"))};
+  return frames;
+}
+const SymbolMap& upbit_default_symbols() {
+  static const SymbolMap m = [] {
+    SymbolMap s;
+    (void)s.add("KRW-BTC", "KRW-BTC", "");
+    return s;
+  }();
+  return m;
+}
+
+void BinanceDepthParse_xarb(benchmark::State& state) {
+  static const auto frames = capture_frames(kBinance, "\"depthUpdate\"");
+  static const SymbolMap symbols = binance_symbols(frames);
+  static feed::BinanceParser parser(symbols);
+  std::size_t i = 0;
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(parser.parse(frames[i]).bids.size());
+    if (++i == frames.size()) i = 0;
+  }
+  rate(state, allocations_before);
+}
+
+void BinanceDepthParse_baseline(benchmark::State& state) {
+  static const auto frames = capture_frames(kBinance, "\"depthUpdate\"");
+  std::vector<std::pair<double, double>> levels;
+  levels.reserve(4096);
+  std::size_t i = 0;
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) {
+    const nlohmann::json j = nlohmann::json::parse(frames[i]);
+    levels.clear();
+    for (const char* side : {"b", "a"}) {
+      for (const auto& l : j["data"][side])
+        levels.emplace_back(std::stod(l[0].get<std::string>()), std::stod(l[1].get<std::string>()));
+    }
+    benchmark::DoNotOptimize(levels.data());
+    if (++i == frames.size()) i = 0;
+  }
+  rate(state, allocations_before);
+}
+
+void BinanceDepthApply_xarb(benchmark::State& state) {
+  static const auto frames = capture_frames(kBinance, "\"depthUpdate\"");
+  static const SymbolMap symbols = binance_symbols(frames);
+  static feed::BinanceParser parser(symbols);
+  static const std::vector<Parsed> parsed = parse_all(parser, frames);
+  static std::vector<book::L2Book> books = make_books(symbols, Venue::binance);
+  std::size_t i = 0;
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) {
+    const Parsed& p = parsed[i];
+    books[p.instrument].apply(p.bids, p.asks, p.last_id, p.exchange_ns);
+    benchmark::DoNotOptimize(books[p.instrument].bids().size());
+    if (++i == parsed.size()) i = 0;
+  }
+  rate(state, allocations_before);
+}
+
+void BinanceDepthApply_baseline(benchmark::State& state) {
+  static const auto frames = capture_frames(kBinance, "\"depthUpdate\"");
+  static const SymbolMap symbols = binance_symbols(frames);
+  static feed::BinanceParser parser(symbols);
+  static const std::vector<Parsed> parsed = parse_all(parser, frames);
+  static std::vector<MapBook> books(symbols.size());
+  std::size_t i = 0;
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) {
+    const Parsed& p = parsed[i];
+    MapBook& b = books[p.instrument];
+    for (const auto& [price, qty] : p.bids_d) MapBook::set(b.bids, price, qty);
+    for (const auto& [price, qty] : p.asks_d) MapBook::set(b.asks, price, qty);
+    benchmark::DoNotOptimize(b.bids.size());
+    if (++i == parsed.size()) i = 0;
+  }
+  rate(state, allocations_before);
+}
+
+void UpbitDefaultParse_xarb(benchmark::State& state) {
+  static feed::UpbitParser parser(upbit_default_symbols());
+  const std::string& frame = upbit_default_frames()[0];
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) benchmark::DoNotOptimize(parser.parse(frame).asks.size());
+  rate(state, allocations_before);
+}
+
+void UpbitDefaultParse_baseline(benchmark::State& state) {
+  const std::string& frame = upbit_default_frames()[0];
+  std::vector<std::pair<double, double>> levels;
+  levels.reserve(64);
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) {
+    const nlohmann::json j = nlohmann::json::parse(frame);
+    levels.clear();
+    for (const auto& u : j["orderbook_units"]) {
+      levels.emplace_back(u["ask_price"].get<double>(), u["ask_size"].get<double>());
+      levels.emplace_back(u["bid_price"].get<double>(), u["bid_size"].get<double>());
+    }
+    benchmark::DoNotOptimize(levels.data());
+  }
+  rate(state, allocations_before);
+}
+
+void UpbitDefaultApply_xarb(benchmark::State& state) {
+  static feed::UpbitParser parser(upbit_default_symbols());
+  static const std::vector<Parsed> parsed = parse_all(parser, upbit_default_frames());
+  book::L2Book book(Venue::upbit, 0);
+  const Parsed& p = parsed[0];
+  std::uint64_t seq = 0;
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) {
+    book.replace(p.bids, p.asks, ++seq, p.exchange_ns);
+    benchmark::DoNotOptimize(book.asks().size());
+  }
+  rate(state, allocations_before);
+}
+
+void UpbitDefaultApply_baseline(benchmark::State& state) {
+  static feed::UpbitParser parser(upbit_default_symbols());
+  static const std::vector<Parsed> parsed = parse_all(parser, upbit_default_frames());
+  MapBook book;
+  const Parsed& p = parsed[0];
+  const std::uint64_t allocations_before = test::total_allocations();
+  for (auto _ : state) {
+    book.bids.clear();
+    book.asks.clear();
+    for (const auto& [price, qty] : p.bids_d) MapBook::set(book.bids, price, qty);
+    for (const auto& [price, qty] : p.asks_d) MapBook::set(book.asks, price, qty);
+    benchmark::DoNotOptimize(book.asks.size());
+  }
+  rate(state, allocations_before);
+}
+
 BENCHMARK(BinanceBookTicker_xarb)->Name("BinanceBookTicker/xarb")->Unit(benchmark::kNanosecond);
 BENCHMARK(BinanceBookTicker_baseline)
     ->Name("BinanceBookTicker/baseline")
@@ -217,6 +381,14 @@ BENCHMARK(UpbitOrderbook_xarb<true>)
 BENCHMARK(UpbitOrderbook_baseline<true>)
     ->Name("UpbitOrderbookDefault30/baseline")
     ->Unit(benchmark::kNanosecond);
+BENCHMARK(BinanceDepthParse_xarb)->Name("BinanceDepthParseOnly/xarb");
+BENCHMARK(BinanceDepthParse_baseline)->Name("BinanceDepthParseOnly/baseline");
+BENCHMARK(BinanceDepthApply_xarb)->Name("BinanceDepthApplyOnly/xarb");
+BENCHMARK(BinanceDepthApply_baseline)->Name("BinanceDepthApplyOnly/baseline");
+BENCHMARK(UpbitDefaultParse_xarb)->Name("UpbitDefault30ParseOnly/xarb");
+BENCHMARK(UpbitDefaultParse_baseline)->Name("UpbitDefault30ParseOnly/baseline");
+BENCHMARK(UpbitDefaultApply_xarb)->Name("UpbitDefault30ApplyOnly/xarb");
+BENCHMARK(UpbitDefaultApply_baseline)->Name("UpbitDefault30ApplyOnly/baseline");
 
 }  // namespace
 }  // namespace xarb::bench

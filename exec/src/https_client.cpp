@@ -87,6 +87,10 @@ void HttpsClient::connect() {
             results, [this, epoch](error_code ec2, const tcp::endpoint&) {
               if (epoch != epoch_) return;
               if (ec2) return on_connected(ec2, "connect");
+              // An order is written the moment it is ready: Nagle's algorithm would hold a
+              // small segment back while an earlier one is unacknowledged.
+              error_code ignored;
+              beast::get_lowest_layer(*stream_).socket().set_option(tcp::no_delay(true), ignored);
               // SNI and host-name verification (SSL_set_tlsext_host_name without its C cast).
               if (SSL_ctrl(stream_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
                            TLSEXT_NAMETYPE_host_name,

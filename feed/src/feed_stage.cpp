@@ -121,6 +121,9 @@ void open_tls(tcp::resolver& resolver, TlsStream& stream, const Url& url,
             results, [&stream, &url, alive, done](error_code ec2, const tcp::endpoint&) {
               if (!alive()) return;
               if (ec2) return done(ec2, "connect");
+              // Pongs and subscriptions go out at once, not held back by Nagle's algorithm.
+              error_code ignored;
+              beast::get_lowest_layer(stream).socket().set_option(tcp::no_delay(true), ignored);
               if (!prepare_tls(stream, url.host)) {
                 return done(
                     error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),

@@ -58,6 +58,7 @@ sections = [
     ("feed_parse_bench", "Parse + book apply, per message type (vs nlohmann::json + std::map book)"),
     ("signal_bench", "Signal stage per book update (premium both ways, exits, rules)"),
     ("exec_order_bench", "Order build + sign, answer parse (vs nlohmann::json + one-shot HMAC)"),
+    ("venue_write_bench", "Order build + sign + TLS write to xarb-sim in this process (RestVenue::place)"),
     ("queue_hop_bench", "Queue hop between two threads, a 448-byte book snapshot"),
     ("feed_replay_bench", "Replay throughput, the 10-symbol Binance capture"),
 ]

@@ -839,6 +839,10 @@ void Simulator::Impl::match_probe(Venue v, const HttpRequest& r, std::int64_t re
 void Simulator::Impl::accept(Venue v) {
   acceptors[index(v)]->async_accept([this, v](error_code ec, tcp::socket socket) {
     if (ec) return;
+    // As the venues do: every frame and answer goes out at once (no Nagle delay behind an
+    // unacknowledged segment, which with delayed ACKs can hold a frame for tens of ms).
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     std::make_shared<HttpSession>(*this, std::move(socket), v)->run();
     accept(v);
   });
