@@ -74,18 +74,20 @@ for name, title in sections:
         rows[base] = b
     lines += [f"## {title}", "", f"`build/bench/bench/{name}`", ""]
     lines += ["| benchmark | time | rate | allocs/op | vs baseline |", "|---|---|---|---|---|"]
+    # Keyed by "<benchmark>/<kind>", without Google Benchmark's suffixes (/real_time, /0, ...).
+    short = lambda base: "/".join(base.split("/")[:2])
     times = {}
     for base, b in rows.items():
-        times[base] = to_ns(b["real_time"], b["time_unit"])
+        times[short(base)] = to_ns(b["real_time"], b["time_unit"])
     for base, b in rows.items():
-        t = times[base]
+        t = times[short(base)]
         rate = ""
         for key in ("msgs/s", "updates/s", "items_per_second", "orders/s"):
             if key in b:
                 rate = f"{b[key] / 1e6:.2f} M/s" if b[key] >= 1e6 else f"{b[key] / 1e3:.1f} k/s"
                 break
         if "ns/hop" in b:
-            rate = f"{b['ns/hop']:.0f} ns/hop"
+            rate = f"{b['ns/hop'] * 1e9:.0f} ns/hop"  # an inverted rate: seconds per hop
         allocs = b.get("allocs/msg", b.get("allocs/op", ""))
         allocs = f"{allocs:.2f}" if allocs != "" else ""
         ratio = ""
@@ -152,6 +154,82 @@ if loop:
                      f"{r['p50_us']:.1f} | {r['p90_us']:.1f} | {r['p99_us']:.1f} | {r['max_us']:.1f} |")
     if "ratio_p50" in loop:
         lines += ["", f"Plain / tuned at p50: {loop['ratio_p50']:.2f}x; at p99: {loop['ratio_p99']:.2f}x."]
+    if any("engine_ns" in loop.get(n, {}) for n in ("tuned", "plain")):
+        lines += ["", "The engine's own stamps in the same runs (every intent; µs, p50 / p99):", "",
+                  "| layout | tick-to-signal | tick-to-decide | exec (both legs written) | tick-to-order |",
+                  "|---|---|---|---|---|"]
+        for name in ("tuned", "plain"):
+            e = loop.get(name, {}).get("engine_ns", {})
+            cell = lambda k: f"{e[k]['p50'] / 1e3:.1f} / {e[k]['p99'] / 1e3:.1f}" if k in e else ""
+            lines.append(f"| {name} | {cell('tick_to_signal')} | {cell('tick_to_decide')} | {cell('exec')} | {cell('tick_to_order')} |")
+    lines.append("")
+
+# --- The aims, side by side with this run ----------------------------------------------
+def median_ns(bench, name):
+    data = load(f"{bench}.json")
+    if not data:
+        return None
+    for b in data["benchmarks"]:
+        run = "/".join(b.get("run_name", b["name"]).split("/")[:2])
+        if run == name and b.get("aggregate_name", "median") == "median":
+            return to_ns(b["real_time"], b["time_unit"])
+    return None
+
+
+def ratio(bench, name):
+    x, b = median_ns(bench, f"{name}/xarb"), median_ns(bench, f"{name}/baseline")
+    return b / x if x and b else None
+
+
+aims = []
+t = median_ns("feed_parse_bench", "BinanceBookTicker/xarb")
+if t:
+    aims.append(("bookTicker parse + apply", "about 100 ns", f"{t:.0f} ns"))
+t = median_ns("feed_parse_bench", "UpbitOrderbookDefault30/xarb")
+if t:
+    p = median_ns("feed_parse_bench", "UpbitDefault30ParseOnly/xarb")
+    aims.append(("30-level Upbit book", "about 1 µs", f"{t / 1e3:.2f} µs (parse alone {p / 1e3:.2f} µs)" if p else f"{t / 1e3:.2f} µs"))
+rs = [r for r in (ratio("feed_parse_bench", n) for n in ("BinanceBookTicker", "BinanceDepthUpdate", "UpbitOrderbookSimple15", "UpbitOrderbookDefault30")) if r]
+if rs:
+    aims.append(("parse vs nlohmann::json", "8x or more", f"{min(rs):.1f}x to {max(rs):.1f}x"))
+t, b = median_ns("queue_hop_bench", "QueueHop/xarb"), median_ns("queue_hop_bench", "QueueHop/baseline")
+if t and b:
+    aims.append(("queue hop, spinning consumer", "about 100 ns", f"{t / 2:.0f} ns (a 448-byte snapshot)"))
+    aims.append(("... vs mutex + condition variable, parked", "more than 50x", f"{b / t:.0f}x"))
+if pipe:
+    for name in ("one_thread", "spin"):
+        h = pipe["layouts"].get(name, {}).get("intent_ns", {}).get("tick_to_order")
+        if h:
+            aims.append((f"in-process frame -> order, {name}", "p50 < 6 µs, p99 < 12 µs",
+                         f"p50 {h['p50'] / 1e3:.2f} µs, p99 {h['p99'] / 1e3:.2f} µs"))
+if loop and "tuned" in loop:
+    aims.append(("loopback TLS frame -> order, tuned", "p50 < 20 µs, p99 < 60 µs",
+                 f"p50 {loop['tuned']['p50_us']:.0f} µs, p99 {loop['tuned']['p99_us']:.0f} µs"))
+    if "ratio_p50" in loop:
+        aims.append(("... plain / tuned at p50", "3x or more", f"{loop['ratio_p50']:.2f}x"))
+allocs = []
+for name, _ in sections:
+    data = load(f"{name}.json")
+    for b in (data or {}).get("benchmarks", []):
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        # Below 0.001 per operation is the harness's own bookkeeping spread over millions.
+        if "/xarb" in b.get("run_name", b["name"]) and b.get("allocs/msg", 0) >= 0.001:
+            allocs.append(b.get("run_name", b["name"]))
+if pipe:
+    allocs += [n for n, r in pipe["layouts"].items() if r["allocations"] != 0]
+aims.append(("allocations (operator new) on the hot-path benchmarks", "zero",
+             "zero" if not allocs else "some: " + ", ".join(allocs)))
+ssl = []
+for b in (load("exec_order_bench.json") or {}).get("benchmarks", []):
+    run = b.get("run_name", b["name"])
+    if b.get("aggregate_name", "median") == "median" and "/xarb" in run and b.get("openssl_allocs/msg", 0) > 0:
+        ssl.append(f"{run.split('/')[0]} {b['openssl_allocs/msg']:.0f}")
+if ssl:
+    aims.append(("OpenSSL's own mallocs per signed order (HMAC)", "zero", ", ".join(ssl)))
+if aims:
+    lines += ["## Against the aims", "", "| what | aim | this run |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in aims]
     lines.append("")
 
 with open(output, "w") as f:
