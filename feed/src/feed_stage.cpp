@@ -617,9 +617,11 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
   if (m.options.upbit.enabled && !codes.empty()) {
     m.upbit_tls = make_tls(m.options.upbit.ca_file);
     std::uniform_int_distribution<std::uint64_t> ticket;
+    // SIMPLE: the same book with short keys (ty, cd, obu, ap/bp/as/bs), about 40 % fewer bytes to
+    // decrypt and parse per frame than DEFAULT; the parser reads both.
     const std::string subscription = "[{\"ticket\":\"xarb-" + std::to_string(ticket(m.rng)) +
                                      "\"},{\"type\":\"orderbook\",\"codes\":[" + codes +
-                                     "]},{\"format\":\"DEFAULT\"}]";
+                                     "]},{\"format\":\"SIMPLE\"}]";
     m.connections[index(Venue::upbit)] = std::make_unique<Connection>(
         m, Venue::upbit, m.options.upbit.ws_url, *m.upbit_tls, subscription);
   }

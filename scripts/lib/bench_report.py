@@ -232,6 +232,11 @@ if aims:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in aims]
     lines.append("")
 
+# Hand-written remarks on the committed run, if any.
+notes = os.path.join(results, "NOTES.md")
+if os.path.exists(notes):
+    lines += [open(notes).read().rstrip(), ""]
+
 with open(output, "w") as f:
     f.write("\n".join(lines))
 print(f"wrote {output}")

@@ -315,6 +315,10 @@ void EngineTest::hot_path(bool live) {
   }
   signal::StrategyParams sp = strategy_params(c, symbols);
   sp.risk.check_balances = false;
+  // Live IOC orders in a market moving 1,500 times a second miss now and then; three misses in a
+  // row would halt entries for five minutes (the risk guard's breaker, tested elsewhere) and
+  // leave the window without orders.
+  sp.risk.max_consecutive_failures = 1'000'000;
   auto strategy = std::make_unique<signal::Strategy>(symbols, sp);
   exec::TwoLegExecutor executor(symbols, clients, exec::ExecParams{});
   SpscRing<BookSnapshot> books(8192);

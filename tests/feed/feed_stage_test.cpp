@@ -508,7 +508,7 @@ TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
             std::string::npos)
       << subscription;
   EXPECT_NE(subscription.find(R"("ticket":"xarb-)"), std::string::npos);
-  EXPECT_NE(subscription.find(R"({"format":"DEFAULT"})"), std::string::npos);
+  EXPECT_NE(subscription.find(R"({"format":"SIMPLE"})"), std::string::npos);
   EXPECT_EQ(feed.parser_stats(Venue::upbit).count(MsgKind::orderbook), 50u);
   const book::L2Book* b = feed.books().book(Venue::upbit, symbols.find_upbit("KRW-BTC"));
   ASSERT_NE(b, nullptr);
