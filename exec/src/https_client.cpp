@@ -41,7 +41,16 @@ HttpsClient::HttpsClient(net::io_context& io, ssl::context& tls, RestEndpoint en
   body_.reserve(64 * 1024);
 }
 
-HttpsClient::~HttpsClient() { close(); }
+HttpsClient::~HttpsClient() {
+  close();
+  // A write or read cancelled by close() still holds its memory in memory_, which goes with this
+  // object: run the cancelled handlers now (they see the new epoch and return), so that the
+  // io_context's shutdown finds nothing of ours to destroy later. The io_context belongs to the
+  // owner (RestVenue) and serves this connection alone.
+  if (io_.stopped()) io_.restart();
+  for (int round = 0; round < 16 && io_.poll() > 0; ++round) {
+  }
+}
 
 void HttpsClient::close() noexcept {
   ++epoch_;

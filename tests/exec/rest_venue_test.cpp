@@ -81,6 +81,20 @@ TEST_F(RestVenueTest, BinanceStartsWithTimeRulesAndBalances) {
   EXPECT_EQ(binance_stub.auth_failures.load(), 0);
 }
 
+// A venue destroyed with a request in flight: its write's and read's operations live in the
+// connection's own handler memory, which must not be gone before the io_context lets go of them
+// (AddressSanitizer reported a use after free here once, in CI).
+TEST_F(RestVenueTest, DestroyedWithARequestInFlight) {
+  for (int k = 0; k < 5; ++k) {
+    auto venue = make(Venue::binance);
+    std::string error;
+    ASSERT_TRUE(venue->start(error)) << error;
+    const std::string id = "d-" + std::to_string(k);
+    ASSERT_TRUE(venue->place(order(id.c_str(), Side::buy, "100000", "0.01"), {}));
+    if (k % 2 == 1) venue->poll(clock::mono_ns());  // the write's handler has run: a read waits
+  }
+}
+
 TEST_F(RestVenueTest, BinanceOrdersAreSignedAndShareOneConnection) {
   auto venue = make(Venue::binance);
   std::string error;

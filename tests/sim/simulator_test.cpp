@@ -82,27 +82,39 @@ void expect_same_top(const SimBook& sim, const book::L2Book& ours, const char* w
   }
 }
 
+// The engine's feed pointed at `sim`, both venues.
+feed::FeedOptions feed_options_for(const Simulator& sim) {
+  feed::FeedOptions f;
+  f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
+  f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
+  return f;
+}
+
+// A venue client for `sim` with the test accounts' keys (or a wrong secret).
+exec::RestVenueOptions venue_options_for(const Simulator& sim, Venue v,
+                                         const char* secret = nullptr) {
+  exec::RestVenueOptions o;
+  o.venue = v;
+  o.rest_url = v == Venue::binance ? sim.binance_rest_url() : sim.upbit_rest_url();
+  o.ca_file = sim.ca_file();
+  o.credentials = v == Venue::binance ? exec::Credentials{"bkey-0123456789", secret ? secret : "bsecret"}
+                                      : exec::Credentials{"ukey-0123456789", secret ? secret : "usecret"};
+  return o;
+}
+
 class SimulatorTest : public ::testing::Test {
  protected:
   SimulatorTest() : sim(options()), map(symbols()) { sim.start(); }
 
   feed::FeedOptions feed_options() const {
-    feed::FeedOptions f;
-    f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
-    f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
+    feed::FeedOptions f = feed_options_for(sim);
     f.reconnect_min = 20ms;
     f.reconnect_max = 200ms;
     return f;
   }
 
   exec::RestVenueOptions venue_options(Venue v, const char* secret = nullptr) const {
-    exec::RestVenueOptions o;
-    o.venue = v;
-    o.rest_url = v == Venue::binance ? sim.binance_rest_url() : sim.upbit_rest_url();
-    o.ca_file = sim.ca_file();
-    o.credentials = v == Venue::binance ? exec::Credentials{"bkey-0123456789", secret ? secret : "bsecret"}
-                                        : exec::Credentials{"ukey-0123456789", secret ? secret : "usecret"};
-    return o;
+    return venue_options_for(sim, v, secret);
   }
 
   // Runs the feed until both venues' books of every symbol are live, then pauses the market and
@@ -431,11 +443,8 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   Simulator sim(o);
   sim.start();
   const SymbolMap map = symbols();
-  feed::FeedOptions f;
-  f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
-  f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
   SpscRing<BookSnapshot> ring(1 << 14);
-  feed::FeedStage stage(f, map, ring);
+  feed::FeedStage stage(feed_options_for(sim), map, ring);
   stage.start();
   BookSnapshot s;
   const auto until = std::chrono::steady_clock::now() + 3s;  // the capture is 92 s: 1.9 s at 50x
@@ -477,11 +486,8 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   Simulator sim(o);
   sim.start();
   const SymbolMap map = symbols();
-  feed::FeedOptions f;
-  f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
-  f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
   SpscRing<BookSnapshot> ring(1 << 14);
-  feed::FeedStage stage(f, map, ring);
+  feed::FeedStage stage(feed_options_for(sim), map, ring);
   stage.start();
   // The Upbit BTC bid seen by the feed over a few probe periods: the 400 bps jumps (the market's
   // own moves in a second are a few bps).
@@ -501,16 +507,8 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   watch(900ms);
   EXPECT_GT((high / low - 1.0) * 1e4, 300.0) << "the jumps of 400 bps reached the feed";
 
-  exec::RestVenueOptions bo;
-  bo.venue = Venue::binance;
-  bo.rest_url = sim.binance_rest_url();
-  bo.ca_file = sim.ca_file();
-  bo.credentials = {"bkey-0123456789", "bsecret"};
-  exec::RestVenueOptions uo = bo;
-  uo.venue = Venue::upbit;
-  uo.rest_url = sim.upbit_rest_url();
-  uo.credentials = {"ukey-0123456789", "usecret"};
-  exec::RestVenue binance(map, bo), upbit(map, uo);
+  exec::RestVenue binance(map, venue_options_for(sim, Venue::binance));
+  exec::RestVenue upbit(map, venue_options_for(sim, Venue::upbit));
   std::string error;
   ASSERT_TRUE(binance.start(error)) << error;
   ASSERT_TRUE(upbit.start(error)) << error;
