@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -128,17 +129,41 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     p.seed = static_cast<std::uint64_t>(seed);
     std::string source = "synthetic";
     if (!r.text(*m, "market.", "source", source) ||
-        !r.text(*m, "market.", "replay_file", out.replay_file) ||
         !r.number(*m, "market.", "replay_speed", out.replay_speed)) {
       return false;
+    }
+    // replay_file: one capture or a list of them, relative to this file's folder.
+    out.replay_files.clear();
+    if (const toml::node* files = m->get("replay_file")) {
+      const auto add = [&](const toml::node& n) {
+        const auto f = n.value<std::string>();
+        if (!f || f->empty()) return r.fail(&n, "market.replay_file", "must be a path or a list of paths");
+        const std::filesystem::path file(*f);
+        out.replay_files.push_back(
+            file.is_absolute() ? *f
+                               : (std::filesystem::path(path).parent_path() / file).lexically_normal().string());
+        return true;
+      };
+      if (const toml::array* list = files->as_array()) {
+        for (const toml::node& n : *list) {
+          if (!add(n)) return false;
+        }
+      } else if (!add(*files)) {
+        return false;
+      }
     }
     if (source != "synthetic" && source != "replay") {
       return r.fail(m->get("source"), "market.source", "must be synthetic or replay");
     }
-    if (source == "replay" && out.replay_file.empty()) {
+    if (source == "replay" && out.replay_files.empty()) {
       return r.fail(m->get("source"), "market.replay_file", "is required with source = \"replay\"");
     }
-    if (source == "synthetic") out.replay_file.clear();
+    for (const std::string& f : out.replay_files) {
+      if (source == "replay" && !std::filesystem::is_regular_file(f)) {
+        return r.fail(m->get("replay_file"), "market.replay_file", "no such file: " + f);
+      }
+    }
+    if (source == "synthetic") out.replay_files.clear();
     if (p.levels < 1 || p.levels > 1000) return r.fail(m->get("levels"), "market.levels", "must be 1..1000");
     if (out.updates_per_second < 0) {
       return r.fail(m->get("updates_per_second"), "market.updates_per_second", "must be >= 0");

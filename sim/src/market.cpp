@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include <xarb/exec/rules.hpp>
 #include <xarb/sim/market.hpp>
@@ -13,8 +14,29 @@ SyntheticMarket::SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams par
     premium_.push_back(params_.premium_bps);
   }
   for (auto& v : books_) v.resize(specs_.size());
-  for (auto& v : previous_) v.resize(specs_.size());
   replayed_.assign(specs_.size(), false);
+  upbit_replayed_.assign(specs_.size() + 1, false);
+}
+
+void SyntheticMarket::apply_upbit(std::size_t i,
+                                  const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
+                                  const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
+                                  std::int64_t now_ms) {
+  upbit_replayed_[i] = true;
+  SimBook& b = i == specs_.size() ? fx_book_ : books_[index(Venue::upbit)][i];
+  b.bids.clear();
+  b.asks.clear();
+  for (const auto& [p, q] : bids) b.bids[p] = q;
+  for (const auto& [p, q] : asks) b.asks[p] = q;
+  ++b.update_id;
+  b.time_ms = now_ms;
+  if (b.bids.empty() || b.asks.empty()) return;
+  const double mid = static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
+  if (i == specs_.size()) {
+    fx_ = mid;
+  } else if (!replayed_[i]) {
+    mid_[i] = mid / (fx_ * (1.0 + premium_[i] * 1e-4));
+  }
 }
 
 void SyntheticMarket::apply_binance(std::size_t i,
@@ -23,7 +45,6 @@ void SyntheticMarket::apply_binance(std::size_t i,
                                     std::uint64_t update_id, bool snapshot, std::int64_t now_ms) {
   replayed_[i] = true;
   SimBook& b = books_[index(Venue::binance)][i];
-  previous_[index(Venue::binance)][i] = b;
   if (snapshot) {
     b.bids.clear();
     b.asks.clear();
@@ -48,15 +69,34 @@ void SyntheticMarket::apply_binance(std::size_t i,
 
 std::vector<std::pair<std::int64_t, std::int64_t>> side_diff(const BookSide& before,
                                                              const BookSide& after) {
+  // One merge walk over both sides (each sorted by price): ascending prices.
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
-  for (const auto& [p, q] : before) {
-    if (!after.contains(p)) out.emplace_back(p, 0);
-  }
-  for (const auto& [p, q] : after) {
-    const auto it = before.find(p);
-    if (it == before.end() || it->second != q) out.emplace_back(p, q);
+  auto b = before.begin();
+  auto a = after.begin();
+  while (b != before.end() || a != after.end()) {
+    if (a == after.end() || (b != before.end() && b->first < a->first)) {
+      out.emplace_back(b->first, 0);  // gone
+      ++b;
+    } else if (b == before.end() || a->first < b->first) {
+      out.emplace_back(a->first, a->second);  // new
+      ++a;
+    } else {
+      if (a->second != b->second) out.emplace_back(a->first, a->second);  // changed
+      ++a;
+      ++b;
+    }
   }
   return out;
+}
+
+void apply_diff(BookSide& side, const std::vector<std::pair<std::int64_t, std::int64_t>>& diff) {
+  for (const auto& [p, q] : diff) {
+    if (q == 0) {
+      side.erase(p);
+    } else {
+      side.insert_or_assign(p, q);
+    }
+  }
 }
 
 void SyntheticMarket::fill(SimBook& b, double mid, double tick, double half_spread, double qty,
@@ -71,26 +111,45 @@ void SyntheticMarket::fill(SimBook& b, double mid, double tick, double half_spre
   };
   const int redraw_bid = static_cast<int>(uniform_(rng_) * params_.levels);
   const int redraw_ask = static_cast<int>(uniform_(rng_) * params_.levels);
-  BookSide bids, asks;
+  // In place: levels that left the grid go, the rest keep their nodes (no map is rebuilt).
+  grid_bids_.clear();
+  grid_asks_.clear();
   for (int k = 0; k < params_.levels; ++k) {
-    const auto bid = static_cast<std::int64_t>(std::llround((best_bid - k * tick) * 1e8));
-    const auto ask = static_cast<std::int64_t>(std::llround((best_ask + k * tick) * 1e8));
-    if (bid > 0) {
-      const auto it = b.bids.find(bid);
-      bids[bid] = it != b.bids.end() && k != redraw_bid ? it->second : draw(k);
-    }
-    const auto it = b.asks.find(ask);
-    asks[ask] = it != b.asks.end() && k != redraw_ask ? it->second : draw(k);
+    grid_bids_.push_back(static_cast<std::int64_t>(std::llround((best_bid - k * tick) * 1e8)));
+    grid_asks_.push_back(static_cast<std::int64_t>(std::llround((best_ask + k * tick) * 1e8)));
   }
-  b.bids.swap(bids);
-  b.asks.swap(asks);
+  // Everything outside the grid's range goes in two range erases; inside it, only a level off the
+  // grid (the tick changed with the price) is looked up and erased. The bid grid descends, the
+  // ask grid ascends.
+  const auto keep_grid = [](BookSide& side, std::int64_t lo, std::int64_t hi, auto on_grid) {
+    side.erase(side.begin(), side.lower_bound(lo));
+    side.erase(side.upper_bound(hi), side.end());
+    for (auto it = side.begin(); it != side.end();) it = on_grid(it->first) ? std::next(it) : side.erase(it);
+  };
+  if (params_.levels > 0) {
+    keep_grid(b.bids, grid_bids_.back(), grid_bids_.front(), [this](std::int64_t p) {
+      return std::binary_search(grid_bids_.begin(), grid_bids_.end(), p, std::greater<>());
+    });
+    keep_grid(b.asks, grid_asks_.front(), grid_asks_.back(), [this](std::int64_t p) {
+      return std::binary_search(grid_asks_.begin(), grid_asks_.end(), p);
+    });
+  }
+  for (int k = 0; k < params_.levels; ++k) {
+    const std::int64_t bid = grid_bids_[static_cast<std::size_t>(k)];
+    const std::int64_t ask = grid_asks_[static_cast<std::size_t>(k)];
+    if (bid > 0) {
+      const auto [it, added] = b.bids.try_emplace(bid, 0);
+      if (added || k == redraw_bid) it->second = draw(k);
+    }
+    const auto [it, added] = b.asks.try_emplace(ask, 0);
+    if (added || k == redraw_ask) it->second = draw(k);
+  }
   ++b.update_id;
   b.time_ms = now_ms;
 }
 
 void SyntheticMarket::rebuild(Venue v, std::size_t i, std::int64_t now_ms) {
   const SymbolSpec& s = specs_[i];
-  previous_[index(v)][i] = books_[index(v)][i];
   const double half = params_.spread_bps * 1e-4;
   if (v == Venue::binance) {
     fill(books_[index(v)][i], mid_[i], s.binance_tick.to_double(), mid_[i] * half, s.level_qty,
@@ -116,14 +175,23 @@ void SyntheticMarket::rebuild_all(std::int64_t now_ms) {
 
 BookUpdate SyntheticMarket::jump(std::size_t symbol, double bps, std::int64_t now_ms) {
   premium_[symbol] += bps;
-  rebuild(Venue::upbit, symbol, now_ms);
-  return {Venue::upbit, symbol};
+  if (!upbit_replayed_[symbol]) {
+    rebuild(Venue::upbit, symbol, now_ms);
+    return {Venue::upbit, symbol};
+  }
+  // The Upbit book is the capture's: the Binance book moves the other way instead.
+  const SimBook& u = books_[index(Venue::upbit)][symbol];
+  if (replayed_[symbol] || u.bids.empty() || u.asks.empty()) return {Venue::upbit, BookUpdate::kNone};
+  mid_[symbol] = static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8 /
+                 (fx_ * (1.0 + premium_[symbol] * 1e-4));
+  rebuild(Venue::binance, symbol, now_ms);
+  return {Venue::binance, symbol};
 }
 
 BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
   const double sq = std::sqrt(std::max(dt, 0.0));
   for (std::size_t i = 0; i < specs_.size(); ++i) {
-    if (!replayed_[i]) mid_[i] *= std::exp(params_.price_vol * sq * normal_(rng_));
+    if (!replayed_[i] && !upbit_replayed_[i]) mid_[i] *= std::exp(params_.price_vol * sq * normal_(rng_));
     // Ornstein-Uhlenbeck around the level, plus rare jumps either way.
     premium_[i] += params_.premium_reversion * (params_.premium_bps - premium_[i]) * dt +
                    params_.premium_vol_bps * sq * normal_(rng_);
@@ -131,17 +199,26 @@ BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
       premium_[i] += (uniform_(rng_) < 0.5 ? -1.0 : 1.0) * params_.jump_bps;
     }
   }
-  fx_ *= std::exp(params_.fx_vol * sq * normal_(rng_));
+  const double fx_move = std::exp(params_.fx_vol * sq * normal_(rng_));
+  if (!upbit_replayed_[specs_.size()]) fx_ *= fx_move;
+  // The next book round robin that no capture drives: a symbol's other venue stands in for a
+  // replayed one (so it follows the capture as often as a synthetic book would move).
   const std::size_t books = 2 * specs_.size() + 1;
-  const std::size_t k = next_++ % books;
-  if (k == books - 1) {
-    rebuild_fx(now_ms);
-    return {Venue::upbit, specs_.size()};
+  for (std::size_t tries = 0; tries < books; ++tries) {
+    const std::size_t k = next_++ % books;
+    if (k == books - 1) {
+      if (upbit_replayed_[specs_.size()]) continue;
+      rebuild_fx(now_ms);
+      return {Venue::upbit, specs_.size()};
+    }
+    const std::size_t i = k / 2;
+    Venue v = k % 2 == 0 ? Venue::binance : Venue::upbit;
+    if (replayed(v, i)) v = v == Venue::binance ? Venue::upbit : Venue::binance;
+    if (replayed(v, i)) continue;
+    rebuild(v, i, now_ms);
+    return {v, i};
   }
-  Venue v = k % 2 == 0 ? Venue::binance : Venue::upbit;
-  if (v == Venue::binance && replayed_[k / 2]) v = Venue::upbit;  // the capture drives it
-  rebuild(v, k / 2, now_ms);
-  return {v, k / 2};
+  return {Venue::upbit, BookUpdate::kNone};
 }
 
 }  // namespace xarb::sim

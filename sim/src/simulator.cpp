@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -43,6 +45,8 @@ using text::dec8;
 
 namespace {
 
+const std::string kFxMarket = "KRW-USDT";
+
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -58,13 +62,16 @@ std::string side_json(const BookSide& side, bool descending, std::size_t limit) 
   return text::levels(side, descending, limit);
 }
 
-std::string diff_json(const std::vector<std::pair<std::int64_t, std::int64_t>>& d) {
-  std::string out = "[";
+void append_diff(std::string& out, const std::vector<std::pair<std::int64_t, std::int64_t>>& d) {
+  out += '[';
   for (std::size_t i = 0; i < d.size(); ++i) {
-    if (i > 0) out += ",";
-    out += "[\"" + dec8(d[i].first) + "\",\"" + dec8(d[i].second) + "\"]";
+    out += i > 0 ? ",[\"" : "[\"";
+    text::append_dec8(out, d[i].first);
+    out += "\",\"";
+    text::append_dec8(out, d[i].second);
+    out += "\"]";
   }
-  return out + "]";
+  out += ']';
 }
 
 }  // namespace
@@ -78,8 +85,12 @@ std::string SimSummary::text() const {
       << " ms for slow clients)\n"
       << "  REST requests     " << http_requests << " (" << exchange.auth_failures
       << " refused by authentication, " << exchange.rate_limited << " rate limited, "
-      << exchange.banned << " while blocked, " << exchange.faults << " faults injected)\n"
-      << "  orders by outcome";
+      << exchange.banned << " while blocked, " << exchange.faults << " faults injected)\n";
+  if (replaying) {
+    out << "  replay            " << replay_applied << " capture events applied, " << replay_skipped
+        << " skipped" << (replay_finished ? " (every capture played to its end)" : "") << "\n";
+  }
+  out << "  orders by outcome";
   for (const auto& [k, n] : exchange.orders_by_outcome) out << "  " << k << " " << n;
   if (probes.sent > 0) {
     std::vector<std::int64_t> l = probes.latencies_ns;
@@ -130,6 +141,7 @@ struct Simulator::Impl {
   std::thread thread;
   std::vector<std::weak_ptr<WsSession>> sessions;
   std::vector<SimBook> sent_binance;  // each Binance book as last broadcast (diff base)
+  std::vector<std::string> lower_symbols;  // btcusdt: the Binance symbols as streams name them
   SimSummary counts;
   std::string ca_file;
   std::chrono::steady_clock::time_point last_tick;
@@ -178,25 +190,42 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Book changed: send what this session's subscriptions want.
   void on_binance_book(std::size_t i, const std::string& bookticker, const std::string& diff,
                        const SimBook& book) {
-    const std::string sym = lower(m_.market.specs()[i].binance_symbol);
+    const std::string& sym = m_.lower_symbols[i];
     for (const std::string& s : streams_) {
-      if (s.rfind(sym + "@", 0) != 0) continue;
-      const std::string kind = s.substr(sym.size() + 1);
-      std::string payload;
+      const std::string_view stream(s);
+      if (!stream.starts_with(sym) || stream.size() <= sym.size() || stream[sym.size()] != '@') {
+        continue;
+      }
+      const std::string_view kind = stream.substr(sym.size() + 1);
+      std::string partial;
+      const std::string* payload = nullptr;
       if (kind == "bookTicker") {
-        payload = bookticker;
+        payload = &bookticker;
       } else if (kind == "depth" || kind == "depth@100ms" || kind == "depth@1000ms") {
-        payload = diff;
-      } else if (kind.rfind("depth", 0) == 0) {
-        const std::size_t levels = std::strtoul(kind.c_str() + 5, nullptr, 10);
+        payload = &diff;
+      } else if (kind.starts_with("depth")) {
+        const std::size_t levels = std::strtoul(s.c_str() + sym.size() + 6, nullptr, 10);
         if (levels != 5 && levels != 10 && levels != 20) continue;
-        payload = R"({"lastUpdateId":)" + std::to_string(book.update_id) + R"(,"bids":)" +
+        partial = R"({"lastUpdateId":)" + std::to_string(book.update_id) + R"(,"bids":)" +
                   side_json(book.bids, true, levels) + R"(,"asks":)" +
                   side_json(book.asks, false, levels) + "}";
+        payload = &partial;
       } else {
         continue;
       }
-      send(combined_ ? R"({"stream":")" + s + R"(","data":)" + payload + "}" : payload, false);
+      if (payload->empty()) continue;  // no bookTicker of a one-sided book
+      if (!combined_) {
+        send(*payload, false);
+        continue;
+      }
+      std::string wrapped;
+      wrapped.reserve(payload->size() + s.size() + 24);
+      wrapped += R"({"stream":")";
+      wrapped += s;
+      wrapped += R"(","data":)";
+      wrapped += *payload;
+      wrapped += '}';
+      send(std::move(wrapped), false);
     }
   }
 
@@ -401,33 +430,46 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   std::string upbit_orderbook(std::size_t i, const SimBook& b, std::size_t depth,
                               bool snapshot) const {
-    const std::string code =
-        i == m_.market.specs().size() ? "KRW-USDT" : m_.market.specs()[i].upbit_market;
-    std::string units;
+    const std::string& code =
+        i == m_.market.specs().size() ? kFxMarket : m_.market.specs()[i].upbit_market;
+    // Units are pairs of levels: as many as both sides have, up to the depth.
+    const std::size_t n = std::min({depth, b.bids.size(), b.asks.size()});
     std::int64_t tas = 0, tbs = 0;
     auto bit = b.bids.rbegin();
     auto ait = b.asks.begin();
-    for (std::size_t k = 0; k < depth && bit != b.bids.rend() && ait != b.asks.end();
-         ++k, ++bit, ++ait) {
-      if (k > 0) units += ",";
-      units += simple_ ? R"({"ap":)" + dec8(ait->first) + R"(,"bp":)" + dec8(bit->first) +
-                             R"(,"as":)" + dec8(ait->second) + R"(,"bs":)" + dec8(bit->second) + "}"
-                       : R"({"ask_price":)" + dec8(ait->first) + R"(,"bid_price":)" +
-                             dec8(bit->first) + R"(,"ask_size":)" + dec8(ait->second) +
-                             R"(,"bid_size":)" + dec8(bit->second) + "}";
+    for (std::size_t k = 0; k < n; ++k, ++bit, ++ait) {
       tas += ait->second;
       tbs += bit->second;
     }
-    const std::string st = snapshot ? "SNAPSHOT" : "REALTIME";
-    if (simple_) {
-      return R"({"ty":"orderbook","cd":")" + code + R"(","tms":)" + std::to_string(b.time_ms) +
-             R"(,"tas":)" + dec8(tas) + R"(,"tbs":)" + dec8(tbs) + R"(,"obu":[)" + units +
-             R"(],"st":")" + st + R"(","lv":0})";
+    std::string out;
+    out.reserve(160 + n * (simple_ ? 80 : 120));
+    out += simple_ ? R"({"ty":"orderbook","cd":")" : R"({"type":"orderbook","code":")";
+    out += code;
+    out += simple_ ? R"(","tms":)" : R"(","timestamp":)";
+    text::append_int(out, b.time_ms);
+    out += simple_ ? R"(,"tas":)" : R"(,"total_ask_size":)";
+    text::append_dec8(out, tas);
+    out += simple_ ? R"(,"tbs":)" : R"(,"total_bid_size":)";
+    text::append_dec8(out, tbs);
+    out += simple_ ? R"(,"obu":[)" : R"(,"orderbook_units":[)";
+    bit = b.bids.rbegin();
+    ait = b.asks.begin();
+    for (std::size_t k = 0; k < n; ++k, ++bit, ++ait) {
+      if (k > 0) out += ',';
+      out += simple_ ? R"({"ap":)" : R"({"ask_price":)";
+      text::append_dec8(out, ait->first);
+      out += simple_ ? R"(,"bp":)" : R"(,"bid_price":)";
+      text::append_dec8(out, bit->first);
+      out += simple_ ? R"(,"as":)" : R"(,"ask_size":)";
+      text::append_dec8(out, ait->second);
+      out += simple_ ? R"(,"bs":)" : R"(,"bid_size":)";
+      text::append_dec8(out, bit->second);
+      out += '}';
     }
-    return R"({"type":"orderbook","code":")" + code + R"(","timestamp":)" +
-           std::to_string(b.time_ms) + R"(,"total_ask_size":)" + dec8(tas) +
-           R"(,"total_bid_size":)" + dec8(tbs) + R"(,"orderbook_units":[)" + units +
-           R"(],"stream_type":")" + st + R"(","level":0})";
+    out += simple_ ? R"(],"st":")" : R"(],"stream_type":")";
+    out += snapshot ? "SNAPSHOT" : "REALTIME";
+    out += simple_ ? R"(","lv":0})" : R"(","level":0})";
+    return out;
   }
 
   std::string upbit_trade(const PublicTrade& t) const {
@@ -457,7 +499,20 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     if (!writing_) write_next();
   }
 
+  // While frames are queued behind the one being written, the socket is corked: the kernel sends
+  // full segments instead of one per frame (on loopback, each send also runs the receiver's side
+  // of TCP, so per-frame segments cost more than the TLS). Uncorking when the queue drains sends
+  // the rest at once, so a frame that finds the queue empty is not delayed at all.
+  void cork(bool on) {
+    if (on == corked_ || closed_) return;
+    corked_ = on;
+    const int v = on ? 1 : 0;
+    ::setsockopt(beast::get_lowest_layer(ws_).socket().native_handle(), IPPROTO_TCP, TCP_CORK, &v,
+                 sizeof v);
+  }
+
   void write_next() {
+    cork(queue_.size() > 1);
     if (queue_.empty() || closed_) {
       writing_ = false;
       if (close_after_write_ && !closed_) {
@@ -493,6 +548,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   beast::flat_buffer buffer_;
   std::deque<Out> queue_;
   bool writing_ = false;
+  bool corked_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;
   bool combined_ = false;
@@ -592,6 +648,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 // The market and the broadcast
 
 void Simulator::Impl::broadcast(Venue v, std::size_t i) {
+  if (i == BookUpdate::kNone) return;
   ++counts.book_updates;
   // Drop sessions that have gone.
   sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
@@ -601,21 +658,47 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
     SimBook& book = market.book(Venue::binance, i);
     SimBook& sent = sent_binance[i];
     if (book.update_id == sent.update_id) return;
-    const std::string sym = market.specs()[i].binance_symbol;
+    const std::string& sym = market.specs()[i].binance_symbol;
     // One diff from the last broadcast version: U..u covers every change since (continuous).
-    const std::string diff = R"({"e":"depthUpdate","E":)" + std::to_string(exchange.now_ms()) +
-                             R"(,"s":")" + sym + R"(","U":)" + std::to_string(sent.update_id + 1) +
-                             R"(,"u":)" + std::to_string(book.update_id) + R"(,"b":)" +
-                             diff_json(side_diff(sent.bids, book.bids)) + R"(,"a":)" +
-                             diff_json(side_diff(sent.asks, book.asks)) + "}";
+    std::string diff;
+    diff.reserve(1024);
+    diff += R"({"e":"depthUpdate","E":)";
+    text::append_int(diff, exchange.now_ms());
+    diff += R"(,"s":")";
+    diff += sym;
+    diff += R"(","U":)";
+    text::append_int(diff, static_cast<std::int64_t>(sent.update_id + 1));
+    diff += R"(,"u":)";
+    text::append_int(diff, static_cast<std::int64_t>(book.update_id));
+    diff += R"(,"b":)";
+    const auto bids = side_diff(sent.bids, book.bids);
+    const auto asks = side_diff(sent.asks, book.asks);
+    append_diff(diff, bids);
+    diff += R"(,"a":)";
+    append_diff(diff, asks);
+    diff += '}';
     std::string ticker;
     if (!book.bids.empty() && !book.asks.empty()) {
-      ticker = R"({"u":)" + std::to_string(book.update_id) + R"(,"s":")" + sym + R"(","b":")" +
-               dec8(book.bids.rbegin()->first) + R"(","B":")" + dec8(book.bids.rbegin()->second) +
-               R"(","a":")" + dec8(book.asks.begin()->first) + R"(","A":")" +
-               dec8(book.asks.begin()->second) + R"("})";
+      ticker.reserve(160);
+      ticker += R"({"u":)";
+      text::append_int(ticker, static_cast<std::int64_t>(book.update_id));
+      ticker += R"(,"s":")";
+      ticker += sym;
+      ticker += R"(","b":")";
+      text::append_dec8(ticker, book.bids.rbegin()->first);
+      ticker += R"(","B":")";
+      text::append_dec8(ticker, book.bids.rbegin()->second);
+      ticker += R"(","a":")";
+      text::append_dec8(ticker, book.asks.begin()->first);
+      ticker += R"(","A":")";
+      text::append_dec8(ticker, book.asks.begin()->second);
+      ticker += R"("})";
     }
-    sent = book;
+    // The diff base moves by the diff itself (cheaper than copying the book).
+    apply_diff(sent.bids, bids);
+    apply_diff(sent.asks, asks);
+    sent.update_id = book.update_id;
+    sent.time_ms = book.time_ms;
     for (const auto& w : sessions) {
       if (auto s = w.lock(); s && s->venue() == Venue::binance)
         s->on_binance_book(i, ticker, diff, book);
@@ -735,10 +818,13 @@ void Simulator::Impl::on_tick() {
     owed = 0.0;
   } else if (now >= stall_until) {
     if (replay) {
-      for (const std::size_t i : replay->advance(
+      for (const BookUpdate& u : replay->advance(
                std::chrono::duration<double>(now - replay_start).count(), market, wall_ms())) {
-        broadcast(Venue::binance, i);
+        broadcast(u.venue, u.symbol);
       }
+      counts.replay_applied = replay->applied();
+      counts.replay_skipped = replay->skipped();
+      counts.replay_finished = replay->finished();
     }
     // At most 5 ms worth of updates per tick, so that writes to the sockets interleave with
     // the market; a rate this thread cannot sustain shows as fewer updates, never as a backlog.
@@ -882,11 +968,13 @@ void Simulator::start() {
     m.accept(v);
   }
   m.market.rebuild_all(wall_ms());
-  if (!m.options.replay_file.empty()) {
-    m.replay = std::make_unique<CaptureReplay>(m.options.replay_file, m.options.replay_speed);
+  if (!m.options.replay_files.empty()) {
+    m.replay = std::make_unique<CaptureReplay>(m.options.replay_files, m.options.replay_speed);
+    m.counts.replaying = true;
     m.replay_start = std::chrono::steady_clock::now();
   }
   m.sent_binance.assign(m.options.symbols.size(), SimBook{});
+  for (const SymbolSpec& spec : m.options.symbols) m.lower_symbols.push_back(lower(spec.binance_symbol));
   for (std::size_t i = 0; i < m.options.symbols.size(); ++i) {
     m.sent_binance[i] = m.market.book(Venue::binance, i);
   }

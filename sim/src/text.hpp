@@ -4,7 +4,8 @@
 // error bodies, book levels as JSON.
 
 #include <cstdint>
-#include <cstdio>
+#include <charconv>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,12 +17,40 @@ namespace xarb::sim::text {
 
 inline constexpr std::int64_t kOne = Decimal::kOne;
 
+// A mantissa as text with all 8 decimals ("43.50830000"), appended to `out`: the venues' number
+// text. Every frame the market sends is made of these (80 in a 20-level Upbit book), so no printf,
+// no temporary string, and the decimals two digits at a time. Same text as Decimal::to_chars(8).
+inline void append_dec8(std::string& out, std::int64_t m) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  char buf[Decimal::kMaxChars];
+  char* p = buf;
+  const std::uint64_t mag = m < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(m)
+                                  : static_cast<std::uint64_t>(m);
+  if (m < 0) *p++ = '-';
+  p = std::to_chars(p, buf + sizeof buf, mag / static_cast<std::uint64_t>(kOne)).ptr;
+  *p++ = '.';
+  auto frac = static_cast<std::uint32_t>(mag % static_cast<std::uint64_t>(kOne));
+  for (int i = 3; i >= 0; --i) {
+    std::memcpy(p + 2 * i, kPairs + 2 * (frac % 100), 2);
+    frac /= 100;
+  }
+  out.append(buf, p + 8);
+}
+
 inline std::string dec8(std::int64_t m) {
-  char buf[40];
-  const std::int64_t a = m < 0 ? -m : m;
-  std::snprintf(buf, sizeof buf, "%s%lld.%08lld", m < 0 ? "-" : "", static_cast<long long>(a / kOne),
-                static_cast<long long>(a % kOne));
-  return buf;
+  std::string out;
+  append_dec8(out, m);
+  return out;
+}
+
+// An integer as text, appended to `out`.
+inline void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 inline std::string url_decode(const std::string& s) {
@@ -90,8 +119,11 @@ inline std::string levels(const BookSide& side, bool descending, std::size_t lim
   std::string out = "[";
   std::size_t n = 0;
   const auto add = [&](std::int64_t p, std::int64_t q) {
-    if (n++ > 0) out += ",";
-    out += "[\"" + dec8(p) + "\",\"" + dec8(q) + "\"]";
+    out += n++ > 0 ? ",[\"" : "[\"";
+    append_dec8(out, p);
+    out += "\",\"";
+    append_dec8(out, q);
+    out += "\"]";
   };
   if (descending) {
     for (auto it = side.rbegin(); it != side.rend() && n < limit; ++it) add(it->first, it->second);

@@ -6,10 +6,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -17,6 +22,7 @@
 #include <xarb/exec/executor.hpp>
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/feed/feed_stage.hpp>
+#include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>
 
 #include "test_support.hpp"
@@ -436,8 +442,8 @@ TEST_F(SimulatorTest, BinanceBansOnlyAClientThatKeepsSendingAfter429) {
 // replayed BTC price with the premium.
 TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   SimOptions o = options();
-  o.replay_file = std::string(XARB_SHARED_DATA_DIR) +
-                  "/binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl";
+  o.replay_files = {std::string(XARB_SHARED_DATA_DIR) +
+                    "/binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl"};
   o.replay_speed = 50.0;
   o.updates_per_second = 50.0;
   Simulator sim(o);
@@ -472,6 +478,142 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   });
   EXPECT_EQ(stage.books().gaps(), 0u);
   stage.stop();
+}
+
+// The last KRW-ADA orderbook frame of the Upbit capture, read from its text with a regex (not
+// the simulator's JSON path): (price, size) mantissas, asks and bids.
+struct CapturedBook {
+  std::vector<std::pair<std::int64_t, std::int64_t>> asks, bids;
+};
+CapturedBook last_captured_upbit_book(const std::string& path, const std::string& code) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (line.find(R"("ty":"orderbook","cd":")" + code + "\"") != std::string::npos) last = line;
+  }
+  CapturedBook out;
+  const std::regex unit(R"re(\{"ap":([0-9.]+),"bp":([0-9.]+),"as":([0-9.]+),"bs":([0-9.]+)\})re");
+  for (std::sregex_iterator it(last.begin(), last.end(), unit), end; it != end; ++it) {
+    const auto m = [&](std::size_t k) { return d((*it)[k].str().c_str()).mantissa(); };
+    out.asks.emplace_back(m(1), m(3));
+    out.bids.emplace_back(m(2), m(4));
+  }
+  return out;
+}
+
+// Both captures at once: the Binance one drives BTCUSDT's book (and KRW-BTC follows), the Upbit
+// one drives KRW-ADA's book (and ADAUSDT follows it through the premium and the FX rate). What
+// the engine's feed ends with is the capture's last KRW-ADA book, level for level.
+TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
+  SimOptions o = options();
+  SymbolSpec ada;
+  ada.base = "ADA";
+  ada.binance_symbol = "ADAUSDT";
+  ada.upbit_market = "KRW-ADA";
+  ada.price_usdt = 1.0;  // the capture moves it to its own level (1,585 KRW in April 2021)
+  ada.binance_tick = Decimal::from_mantissa(1'000);  // 0.00001
+  ada.step = Decimal::from_mantissa(10'000'000);     // 0.1
+  ada.level_qty = 1'000.0;
+  o.symbols = {o.symbols[0], ada};
+  const std::string upbit_capture =
+      std::string(XARB_SHARED_DATA_DIR) + "/upbit/2021-04-05_simple_orderbook_trade.events.jsonl";
+  o.replay_files = {std::string(XARB_SHARED_DATA_DIR) +
+                        "/binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl",
+                    upbit_capture};
+  o.replay_speed = 50.0;  // 92 s and 120 s of capture: 2.4 s
+  o.updates_per_second = 50.0;
+  Simulator sim(o);
+  sim.start();
+  SymbolMap map;
+  ASSERT_EQ(map.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  ASSERT_EQ(map.add("ADA", "KRW-ADA", "ADAUSDT"), Errc::ok);
+  ASSERT_EQ(map.add_fx("KRW-USDT"), Errc::ok);
+  SpscRing<BookSnapshot> ring(1 << 14);
+  feed::FeedStage stage(feed_options_for(sim), map, ring);
+  stage.start();
+  BookSnapshot s;
+  const auto until = std::chrono::steady_clock::now() + 3500ms;
+  while (std::chrono::steady_clock::now() < until) {
+    stage.run_for(2ms);
+    while (ring.try_pop(s)) {
+    }
+  }
+  sim.set_rate(0.0);
+  for (int i = 0; i < 200; ++i) {
+    stage.run_for(2ms);
+    while (ring.try_pop(s)) {
+    }
+  }
+  const CapturedBook captured = last_captured_upbit_book(upbit_capture, "KRW-ADA");
+  ASSERT_EQ(captured.asks.size(), 15u);
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    ASSERT_TRUE(m.replayed(Venue::upbit, 1));
+    ASSERT_FALSE(m.replayed(Venue::binance, 1));
+    const SimBook& u = m.book(Venue::upbit, 1);
+    // The simulator's KRW-ADA book is the capture's last one, exactly.
+    ASSERT_EQ(u.asks.size(), captured.asks.size());
+    ASSERT_EQ(u.bids.size(), captured.bids.size());
+    auto ait = u.asks.begin();
+    auto bit = u.bids.rbegin();
+    for (std::size_t k = 0; k < captured.asks.size(); ++k, ++ait, ++bit) {
+      EXPECT_EQ(ait->first, captured.asks[k].first) << "ask " << k;
+      EXPECT_EQ(ait->second, captured.asks[k].second) << "ask " << k;
+      EXPECT_EQ(bit->first, captured.bids[k].first) << "bid " << k;
+      EXPECT_EQ(bit->second, captured.bids[k].second) << "bid " << k;
+    }
+    // ... and what the engine's feed holds.
+    expect_same_top(u, *stage.books().book(Venue::upbit, 1), "replayed upbit ADA");
+    // ADAUSDT follows: its mid is the Upbit mid at the model's premium and FX rate.
+    const SimBook& b = m.book(Venue::binance, 1);
+    ASSERT_FALSE(b.bids.empty());
+    const double upbit_mid = static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8;
+    const double binance_mid = static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
+    EXPECT_NEAR(binance_mid, upbit_mid / (m.fx() * (1.0 + m.premium_bps(1) * 1e-4)),
+                binance_mid * 0.01);
+    expect_same_top(b, *stage.books().book(Venue::binance, 1), "binance ADA following");
+    // The Binance capture still drives BTC.
+    EXPECT_TRUE(m.replayed(Venue::binance, 0));
+    EXPECT_GT(m.book(Venue::binance, 0).update_id, 1'000'000u);
+    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(), "replayed binance BTC");
+  });
+  EXPECT_EQ(stage.books().gaps(), 0u);
+  stage.stop();
+}
+
+// replay_file: one path or a list, relative to the config's folder; a missing file or a wrong
+// type is refused with the file, line and key before anything starts.
+TEST(SimConfig, ReplayFilesAreOneOrAListRelativeToTheConfig) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("xarb_sim_config_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "captures");
+  std::ofstream(dir / "captures" / "a.jsonl") << "\n";
+  std::ofstream(dir / "captures" / "b.jsonl") << "\n";
+  const auto load = [&](const std::string& market, SimOptions& o, std::string& error) {
+    const std::string path = (dir / "sim.toml").string();
+    std::ofstream(path) << "[market]\n" << market << "\n[[symbols]]\nbase = \"BTC\"\n";
+    return load_sim_options(path, o, error);
+  };
+  SimOptions o;
+  std::string error;
+  ASSERT_TRUE(load("source = \"replay\"\nreplay_file = \"captures/a.jsonl\"", o, error)) << error;
+  EXPECT_EQ(o.replay_files, std::vector<std::string>{(dir / "captures" / "a.jsonl").string()});
+  ASSERT_TRUE(load("source = \"replay\"\nreplay_file = [\"captures/a.jsonl\", \"" +
+                       (dir / "captures" / "b.jsonl").string() + "\"]",
+                   o, error))
+      << error;
+  EXPECT_EQ(o.replay_files, (std::vector<std::string>{(dir / "captures" / "a.jsonl").string(),
+                                                       (dir / "captures" / "b.jsonl").string()}));
+  ASSERT_TRUE(load("source = \"synthetic\"\nreplay_file = \"captures/a.jsonl\"", o, error));
+  EXPECT_TRUE(o.replay_files.empty()) << "synthetic ignores the captures";
+  EXPECT_FALSE(load("source = \"replay\"\nreplay_file = \"captures/missing.jsonl\"", o, error));
+  EXPECT_NE(error.find("sim.toml:3:"), std::string::npos) << error;
+  EXPECT_NE(error.find("market.replay_file: no such file"), std::string::npos) << error;
+  EXPECT_FALSE(load("source = \"replay\"\nreplay_file = [\"captures/a.jsonl\", 3]", o, error));
+  EXPECT_NE(error.find("market.replay_file: must be a path or a list of paths"), std::string::npos)
+      << error;
+  EXPECT_FALSE(load("source = \"replay\"", o, error));
+  EXPECT_NE(error.find("market.replay_file: is required"), std::string::npos) << error;
+  std::filesystem::remove_all(dir);
 }
 
 // The latency probe: the premium jumps and falls back on schedule, the jumped Upbit frame reaches

@@ -51,6 +51,7 @@ struct MarketParams {
 
 // A venue book update produced by a market step.
 struct BookUpdate {
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);  // no book changed
   Venue venue = Venue::binance;
   std::size_t symbol = 0;  // index into the specs; specs.size() = the KRW-USDT book (Upbit)
 };
@@ -58,32 +59,41 @@ struct BookUpdate {
 // Levels that differ between two versions of a book side: (price, new qty), qty 0 = removed.
 std::vector<std::pair<std::int64_t, std::int64_t>> side_diff(const BookSide& before,
                                                              const BookSide& after);
+// Applies such levels to `side`: afterwards side == after.
+void apply_diff(BookSide& side, const std::vector<std::pair<std::int64_t, std::int64_t>>& diff);
 
 class SyntheticMarket {
  public:
   SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams params);
 
   // Advances the model by `dt_s` seconds and rebuilds one book, chosen round robin over every
-  // (venue, symbol) book and the FX book. Returns which.
+  // (venue, symbol) book and the FX book, skipping books a capture drives. Returns which
+  // (symbol kNone when a capture drives every book).
   BookUpdate step(double dt_s, std::int64_t now_ms);
-  // Moves symbol's Upbit premium by `bps` at once and rebuilds its Upbit book (the latency probe).
+  // Moves symbol's Upbit premium by `bps` at once and rebuilds its Upbit book (the latency probe);
+  // if a capture drives that book, the Binance book moves instead.
   BookUpdate jump(std::size_t symbol, double bps, std::int64_t now_ms);
   // Rebuilds every book (start-up).
   void rebuild_all(std::int64_t now_ms);
 
   // Replay: Binance book `symbol` is driven by recorded depth (snapshot or diff) instead of the
-  // model; its mid then drives the symbol's Upbit book. Levels are (price, qty) mantissas, qty 0
-  // removes a level.
+  // model; its mid then drives the symbol's Upbit book (unless a capture drives that too). Levels
+  // are (price, qty) mantissas, qty 0 removes a level.
   void apply_binance(std::size_t symbol,
                      const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
                      const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
                      std::uint64_t update_id, bool snapshot, std::int64_t now_ms);
+  // Replay: Upbit book `symbol` (specs().size(): KRW-USDT) becomes the recorded book, whole.
+  // Its mid then drives the symbol's Binance book through the model's premium and FX rate
+  // (unless a capture drives that too); a recorded KRW-USDT book drives the FX rate.
+  void apply_upbit(std::size_t symbol, const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
+                   const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
+                   std::int64_t now_ms);
+  [[nodiscard]] bool replayed(Venue v, std::size_t symbol) const {
+    return v == Venue::binance ? replayed_[symbol] : upbit_replayed_[symbol];
+  }
 
   [[nodiscard]] SimBook& book(Venue v, std::size_t symbol) { return books_[index(v)][symbol]; }
-  // The book as it was before its last rebuild (for diff streams).
-  [[nodiscard]] const SimBook& previous(Venue v, std::size_t symbol) const {
-    return previous_[index(v)][symbol];
-  }
   [[nodiscard]] SimBook& fx_book() { return fx_book_; }
   [[nodiscard]] const std::vector<SymbolSpec>& specs() const noexcept { return specs_; }
   [[nodiscard]] double premium_bps(std::size_t symbol) const { return premium_[symbol]; }
@@ -105,9 +115,10 @@ class SyntheticMarket {
   std::vector<double> premium_;
   double fx_;
   std::vector<SimBook> books_[kVenueCount];
-  std::vector<SimBook> previous_[kVenueCount];
-  std::vector<bool> replayed_;  // Binance books driven by a capture
+  std::vector<bool> replayed_;        // Binance books driven by a capture
+  std::vector<bool> upbit_replayed_;  // Upbit books (and, last, KRW-USDT) driven by a capture
   SimBook fx_book_;
+  std::vector<std::int64_t> grid_bids_, grid_asks_;  // fill()'s scratch: the new price grid
   std::size_t next_ = 0;
 };
 

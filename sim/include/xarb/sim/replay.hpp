@@ -1,13 +1,21 @@
 #pragma once
 
-// Replay as a market source: recorded Binance depth (REST snapshots and diff streams, in the
-// ../shared/data JSONL format) drives the simulator's Binance books at the recorded speed or a
-// multiple of it; each symbol's Upbit book follows the replayed mid with the model's premium.
+// Replay as a market source: captures in the ../shared/data JSONL format drive the simulator's
+// books at the recorded speed or a multiple of it.
+// - Binance depth (REST snapshots, then the diffs that continue them) drives the Binance books.
+// - Upbit orderbook frames (SIMPLE or DEFAULT; each one a whole book) drive the Upbit books, and
+//   KRW-USDT frames the FX book.
+// A book no capture drives follows the model: the other venue's replayed mid with the model's
+// premium and FX rate. Several captures play side by side, each from its own first event (the
+// Binance and Upbit captures here were recorded at different times and share no symbol).
 
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <simdjson.h>
 
 #include <xarb/sim/market.hpp>
 
@@ -15,29 +23,40 @@ namespace xarb::sim {
 
 class CaptureReplay {
  public:
-  // Throws std::runtime_error when the file cannot be opened.
-  CaptureReplay(const std::string& path, double speed);
+  // Throws std::runtime_error when a file cannot be opened.
+  CaptureReplay(const std::vector<std::string>& paths, double speed);
 
   // Applies every event due `elapsed_s` seconds after the start (recorded time / speed) to
-  // `market`; returns the Binance books that changed (symbol indices, in order).
-  std::vector<std::size_t> advance(double elapsed_s, SyntheticMarket& market, std::int64_t now_ms);
+  // `market`; returns the books that changed, in order (Upbit symbol == specs().size(): the
+  // KRW-USDT book).
+  std::vector<BookUpdate> advance(double elapsed_s, SyntheticMarket& market, std::int64_t now_ms);
 
-  [[nodiscard]] bool finished() const noexcept { return finished_; }
+  [[nodiscard]] bool finished() const noexcept;
   [[nodiscard]] std::uint64_t applied() const noexcept { return applied_; }
+  // Book events of a simulated market that did not apply: Binance diffs before the first
+  // snapshot or behind it, malformed levels. Markets not simulated are ignored, not counted.
   [[nodiscard]] std::uint64_t skipped() const noexcept { return skipped_; }
 
  private:
-  bool read_next();  // into next_line_ / next_ts_
+  struct Source {
+    std::ifstream in;
+    std::string line;        // the next event, read ahead
+    double ts = 0.0;         // its receive time
+    double first_ts = -1.0;  // the capture's first event: its time zero
+    bool have = false;
+    bool done = false;
+  };
+  bool read_next(Source& s);
+  void apply(std::string_view line, SyntheticMarket& market, std::int64_t now_ms,
+             std::vector<BookUpdate>& changed);
+  bool apply_upbit(simdjson::dom::element data, SyntheticMarket& market, std::int64_t now_ms,
+                   std::vector<BookUpdate>& changed);
 
-  std::ifstream in_;
+  std::vector<Source> sources_;
   double speed_;
-  double first_ts_ = -1.0;
-  std::string next_line_;
-  double next_ts_ = 0.0;
-  bool have_next_ = false;
-  bool finished_ = false;
-  std::vector<bool> synced_;              // per symbol: a snapshot was applied
-  std::vector<std::uint64_t> last_u_;     // per symbol: last applied update id
+  simdjson::dom::parser parser_;
+  std::vector<bool> synced_;           // per symbol: a Binance snapshot was applied
+  std::vector<std::uint64_t> last_u_;  // per symbol: last applied Binance update id
   std::uint64_t applied_ = 0;
   std::uint64_t skipped_ = 0;
 };

@@ -33,9 +33,10 @@ struct SimOptions {
   unsigned short binance_port = 0;  // 0: any free port
   unsigned short upbit_port = 0;
   std::string cert_out;  // where to write the certificate (PEM), for clients' CA file
-  // Market source: empty = synthetic; else a capture whose Binance depth drives the Binance
-  // books (Upbit books follow with the model's premium), at `replay_speed` x recorded speed.
-  std::string replay_file;
+  // Market source: empty = synthetic; else captures (replay.hpp) whose Binance depth drives the
+  // Binance books and whose Upbit orderbooks drive the Upbit books, side by side, at
+  // `replay_speed` x recorded speed. A book no capture drives follows the model.
+  std::vector<std::string> replay_files;
   double replay_speed = 1.0;
   // Latency probe: every probe_every_ms the first symbol's Upbit premium jumps by probe_jump_bps
   // (a kimchi entry for any strategy watching), and falls back probe_hold_ms later. The
@@ -63,6 +64,10 @@ struct SimSummary {
   std::uint64_t ws_dropped = 0;  // connections closed by a fault
   std::uint64_t backpressure_ticks = 0;  // 1 ms ticks the market waited for a slow client
   std::uint64_t http_requests = 0;
+  bool replaying = false;            // the market source is a replay
+  std::uint64_t replay_applied = 0;  // capture events applied to a book
+  std::uint64_t replay_skipped = 0;  // book events for a simulated market that could not apply
+  bool replay_finished = false;      // every capture played to its end
   ExchangeStats exchange;
   std::vector<AccountSpec> accounts;  // balances at the end
   ProbeStats probes;
