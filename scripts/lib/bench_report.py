@@ -164,6 +164,33 @@ if loop:
             lines.append(f"| {name} | {cell('tick_to_signal')} | {cell('tick_to_decide')} | {cell('exec')} | {cell('tick_to_order')} |")
     lines.append("")
 
+# --- The simulator's rate ---------------------------------------------------------------------
+sim = load("sim_throughput.json")
+if sim:
+    lines += [
+        "## The simulator's message rate (`sim_throughput`)",
+        "",
+        "xarb-sim in this process with the market of configs/sim.toml (BTC, ETH, 20 levels; five"
+        " books), asked for R book updates per second. *Alone*: no client, what the market and its"
+        " frames' text cost. *With client*: one client thread reading a Binance combined stream"
+        " (depth diff and bookTicker of both symbols: two messages per Binance update) and an Upbit"
+        " SIMPLE orderbook subscription over TLS on 127.0.0.1, checking that every depth diff"
+        " continues the last. The simulator waits for a slow reader instead of dropping (its"
+        " backpressure). CPU is the share of one core. Medians of repeated runs.",
+        "",
+        "| requested updates/s | generated alone | with client | messages delivered/s (Binance + Upbit) | MB/s | depth gaps | sim waited | CPU sim / client (sim alone) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sim:
+        req = r["requested_per_s"]
+        lines.append(
+            f"| {req:,.0f} | {r['generated_alone_per_s']:,.0f} ({100 * r['generated_alone_per_s'] / req:.0f} %) | "
+            f"{r['generated_per_s']:,.0f} ({100 * r['generated_per_s'] / req:.0f} %) | "
+            f"{r['delivered_per_s']:,.0f} ({r['delivered_binance_per_s']:,.0f} + {r['delivered_upbit_per_s']:,.0f}) | "
+            f"{r['payload_mb_per_s']:.1f} | {r['depth_gaps']} | {r['sim_waited_ms']} ms | "
+            f"{100 * r['sim_cpu']:.0f} % / {100 * r['client_cpu']:.0f} % ({100 * r['sim_alone_cpu']:.0f} %) |")
+    lines.append("")
+
 # --- The issue's aims, side by side with this run ----------------------------------------------
 def median_ns(bench, name):
     data = load(f"{bench}.json")
@@ -227,6 +254,14 @@ for b in (load("exec_order_bench.json") or {}).get("benchmarks", []):
         ssl.append(f"{run.split('/')[0]} {b['openssl_allocs/msg']:.0f}")
 if ssl:
     aims.append(("OpenSSL's own mallocs per signed order (HMAC)", "zero", ", ".join(ssl)))
+if sim:
+    at = [r for r in sim if r["requested_per_s"] >= 50_000]
+    if at:
+        r = at[0]
+        aims.append(("xarb-sim at 50,000 updates/s requested (issue 6)", "generated and delivered",
+                     f"generated alone {r['generated_alone_per_s']:,.0f}/s; with one TLS client "
+                     f"{r['generated_per_s']:,.0f} updates/s = {r['delivered_per_s']:,.0f} messages/s "
+                     f"delivered, {r['depth_gaps']} gaps"))
 if aims:
     lines += ["## Against the aims", "", "| what | aim | this run |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in aims]

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <regex>
 #include <string>
 #include <thread>
@@ -690,6 +691,56 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   EXPECT_GE(summary.probes.sent, 4u);
   EXPECT_NE(summary.probes.json().find(R"("answered":1)"), std::string::npos) << summary.probes.json();
   stage.stop();
+}
+
+// The Binance diff stream's base: the levels side_diff finds, applied with apply_diff, turn the
+// old side into the new one exactly (gone levels as qty 0), in ascending price order, for random
+// books that share some levels, change some and lose some.
+TEST(SyntheticMarket, SideDiffAppliedGivesTheNewBook) {
+  std::mt19937_64 rng(3);
+  for (int round = 0; round < 500; ++round) {
+    BookSide before, after;
+    for (int k = 0; k < 30; ++k) {
+      const std::int64_t p = static_cast<std::int64_t>(rng() % 60) * 100;
+      if (rng() % 3 != 0) before[p] = static_cast<std::int64_t>(1 + rng() % 5);
+      if (rng() % 3 != 0) after[p] = rng() % 2 == 0 && before.contains(p) ? before[p] : static_cast<std::int64_t>(1 + rng() % 5);
+    }
+    const auto diff = side_diff(before, after);
+    for (std::size_t k = 1; k < diff.size(); ++k) ASSERT_LT(diff[k - 1].first, diff[k].first);
+    for (const auto& [p, q] : diff) {
+      ASSERT_EQ(q, after.contains(p) ? after.at(p) : 0) << p;
+      ASSERT_TRUE(!before.contains(p) || !after.contains(p) || before.at(p) != after.at(p)) << p;
+    }
+    BookSide applied = before;
+    apply_diff(applied, diff);
+    ASSERT_EQ(applied, after) << "round " << round;
+  }
+}
+
+// Books refilled in place keep their shape: `levels` levels a side on the price grid, bids
+// below asks, every quantity a positive multiple of the step, over many updates.
+TEST(SyntheticMarket, BooksKeepTheirShapeOverManyUpdates) {
+  SimOptions o = options();
+  SyntheticMarket m(o.symbols, o.market);
+  m.rebuild_all(0);
+  for (int k = 0; k < 20'000; ++k) {
+    const BookUpdate u = m.step(0.001, k);
+    ASSERT_NE(u.symbol, BookUpdate::kNone);
+    if (u.symbol == o.symbols.size()) continue;
+    const SimBook& b = m.book(u.venue, u.symbol);
+    ASSERT_EQ(b.bids.size(), static_cast<std::size_t>(o.market.levels)) << k;
+    ASSERT_EQ(b.asks.size(), static_cast<std::size_t>(o.market.levels)) << k;
+    ASSERT_LT(b.bids.rbegin()->first, b.asks.begin()->first) << k;
+    if (u.venue == Venue::binance) {
+      const std::int64_t tick = o.symbols[u.symbol].binance_tick.mantissa();
+      const std::int64_t step = o.symbols[u.symbol].step.mantissa();
+      for (const auto& [p, q] : b.bids) {
+        ASSERT_EQ(p % tick, 0) << k;
+        ASSERT_TRUE(q > 0 && q % step == 0) << k;
+      }
+      ASSERT_EQ(b.asks.rbegin()->first - b.asks.begin()->first, (o.market.levels - 1) * tick) << k;
+    }
+  }
 }
 
 TEST(SyntheticMarket, SameSeedSameStream) {
