@@ -42,6 +42,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>
 
 namespace xarb::bench {
@@ -54,23 +55,17 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using Ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
+// configs/sim.toml's market (its faults are off), on any free ports, at `rate`.
 sim::SimOptions options(double rate) {
   sim::SimOptions o;
-  sim::SymbolSpec btc;
-  btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
-  btc.price_usdt = 60'000.0;
-  btc.level_qty = 0.5;
-  sim::SymbolSpec eth = btc;
-  eth.base = "ETH";
-  eth.binance_symbol = "ETHUSDT";
-  eth.upbit_market = "KRW-ETH";
-  eth.price_usdt = 3'000.0;
-  eth.step = Decimal::from_mantissa(10'000);
-  eth.level_qty = 5.0;
-  o.symbols = {btc, eth};
-  o.market.seed = 42;
+  std::string error;
+  if (!sim::load_sim_options(XARB_SOURCE_DIR "/configs/sim.toml", o, error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    std::exit(1);
+  }
+  o.binance_port = 0;
+  o.upbit_port = 0;
+  o.cert_out.clear();
   o.updates_per_second = rate;
   return o;
 }

@@ -441,6 +441,25 @@ TEST_F(SimulatorTest, BinanceBansOnlyAClientThatKeepsSendingAfter429) {
 // Replay as the market source: the recorded Binance depth of 2021-04-04 drives the simulator's
 // Binance books at 50x; the engine's feed ends with the same books, and Upbit follows the
 // replayed BTC price with the premium.
+// Runs the feed while the replay plays for `d`, then pauses the market's own updates and lets
+// the feed take in what is still on the way.
+void play_replay(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring,
+                 std::chrono::milliseconds d) {
+  BookSnapshot s;
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    stage.run_for(2ms);
+    while (ring.try_pop(s)) {
+    }
+  }
+  sim.set_rate(0.0);
+  for (int i = 0; i < 200; ++i) {
+    stage.run_for(2ms);
+    while (ring.try_pop(s)) {
+    }
+  }
+}
+
 TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   SimOptions o = options();
   o.replay_files = {std::string(XARB_SHARED_DATA_DIR) +
@@ -453,19 +472,7 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(feed_options_for(sim), map, ring);
   stage.start();
-  BookSnapshot s;
-  const auto until = std::chrono::steady_clock::now() + 3s;  // the capture is 92 s: 1.9 s at 50x
-  while (std::chrono::steady_clock::now() < until) {
-    stage.run_for(2ms);
-    while (ring.try_pop(s)) {
-    }
-  }
-  sim.set_rate(0.0);
-  for (int i = 0; i < 200; ++i) {
-    stage.run_for(2ms);
-    while (ring.try_pop(s)) {
-    }
-  }
+  play_replay(sim, stage, ring, 3s);  // the capture is 92 s: 1.9 s at 50x
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
     const SimBook& btc = m.book(Venue::binance, 0);
     ASSERT_FALSE(btc.bids.empty());
@@ -532,19 +539,7 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(feed_options_for(sim), map, ring);
   stage.start();
-  BookSnapshot s;
-  const auto until = std::chrono::steady_clock::now() + 3500ms;
-  while (std::chrono::steady_clock::now() < until) {
-    stage.run_for(2ms);
-    while (ring.try_pop(s)) {
-    }
-  }
-  sim.set_rate(0.0);
-  for (int i = 0; i < 200; ++i) {
-    stage.run_for(2ms);
-    while (ring.try_pop(s)) {
-    }
-  }
+  play_replay(sim, stage, ring, 3500ms);
   const CapturedBook captured = last_captured_upbit_book(upbit_capture, "KRW-ADA");
   ASSERT_EQ(captured.asks.size(), 15u);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
