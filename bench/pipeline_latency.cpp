@@ -177,15 +177,14 @@ class Pipeline {
     for (const Venue v : kVenues) {
       pp.seed = 1 + index(v);
       pp.orders_per_window = 1'000'000;
-      paper_[index(v)] = std::make_unique<exec::PaperVenue>(v, symbols_, rules_, pp);
+      paper_[index(v)] = std::make_unique<exec::PaperVenue>(v, rules_, pp);
       paper_[index(v)]->set_base(kPair, Decimal::from_mantissa(1'000'000'000 * Decimal::kOne));
       paper_[index(v)]->set_quote(Decimal::from_mantissa(10'000'000'000 * Decimal::kOne));
     }
     exec::ExecParams xp;
     xp.run_id = 1;
     executor_ = std::make_unique<exec::TwoLegExecutor>(
-        symbols_, std::array<exec::VenueClient*, kVenueCount>{paper_[0].get(), paper_[1].get()},
-        xp);
+        std::array<exec::VenueClient*, kVenueCount>{paper_[0].get(), paper_[1].get()}, xp);
     signal::StrategyParams p;
     p.fees = {5.0, 10.0};
     p.fx.fixed = true;

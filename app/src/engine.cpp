@@ -395,7 +395,7 @@ bool Engine::start_venues(std::string& error) {
       exec::PaperParams p;
       p.fee_bps = (v == Venue::binance ? cfg_.binance : cfg_.upbit).taker_fee_bps;
       p.seed = run_id_ + index(v);
-      auto venue = std::make_unique<exec::PaperVenue>(v, symbols_, rest_[index(v)]->rules_table(), p);
+      auto venue = std::make_unique<exec::PaperVenue>(v, rest_[index(v)]->rules_table(), p);
       // Paper balances: ten times each symbol's position limit, and quote to match.
       for (const SymbolConfig& s : cfg_.symbols) {
         const InstrumentId i = symbols_.find_base(s.base);
@@ -410,7 +410,7 @@ bool Engine::start_venues(std::string& error) {
   exec::ExecParams xp;
   xp.run_id = run_id_;
   xp.hedge_reserve_orders = 2;
-  executor_ = std::make_unique<exec::TwoLegExecutor>(symbols_, clients, xp);
+  executor_ = std::make_unique<exec::TwoLegExecutor>(clients, xp);
   return true;
 }
 

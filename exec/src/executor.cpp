@@ -57,10 +57,9 @@ ClientOrderId TwoLegExecutor::client_id(std::uint64_t run_id, std::uint64_t inte
   return id;
 }
 
-TwoLegExecutor::TwoLegExecutor(const SymbolMap& symbols,
-                               std::array<VenueClient*, kVenueCount> venues,
+TwoLegExecutor::TwoLegExecutor(std::array<VenueClient*, kVenueCount> venues,
                                const ExecParams& params) noexcept
-    : symbols_(symbols), venues_(venues), params_(params) {}
+    : venues_(venues), params_(params) {}
 
 std::size_t TwoLegExecutor::active() const noexcept {
   return static_cast<std::size_t>(

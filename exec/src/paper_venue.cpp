@@ -25,9 +25,8 @@ std::int64_t fee_of(Int128 notional_e16, double bps) noexcept {
 
 }  // namespace
 
-PaperVenue::PaperVenue(Venue venue, const SymbolMap& symbols, const RulesTable& rules,
-                       PaperParams params)
-    : venue_(venue), symbols_(symbols), rules_(rules), params_(params), rng_(params.seed) {}
+PaperVenue::PaperVenue(Venue venue, const RulesTable& rules, PaperParams params)
+    : venue_(venue), rules_(rules), params_(params), rng_(params.seed) {}
 
 void PaperVenue::set_base(InstrumentId instrument, Decimal qty) noexcept {
   if (instrument < kMaxInstruments) base_[instrument] = qty.mantissa();

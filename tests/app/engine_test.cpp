@@ -306,7 +306,7 @@ void EngineTest::hot_path(bool live) {
     }
     exec::PaperParams pp;
     pp.latency_ns = 200'000;
-    paper[index(v)] = std::make_unique<exec::PaperVenue>(v, symbols, rest[index(v)]->rules_table(), pp);
+    paper[index(v)] = std::make_unique<exec::PaperVenue>(v, rest[index(v)]->rules_table(), pp);
     for (const Instrument& s : symbols) {
       if (!s.is_fx) paper[index(v)]->set_base(s.id, Decimal::from_mantissa(1'000 * Decimal::kOne));
     }
@@ -320,7 +320,7 @@ void EngineTest::hot_path(bool live) {
   // leave the window without orders.
   sp.risk.max_consecutive_failures = 1'000'000;
   auto strategy = std::make_unique<signal::Strategy>(symbols, sp);
-  exec::TwoLegExecutor executor(symbols, clients, exec::ExecParams{});
+  exec::TwoLegExecutor executor(clients, exec::ExecParams{});
   SpscRing<BookSnapshot> books(8192);
   SpscRing<OrderIntent> intents(256);
   SpscRing<ExecReport> reports(256);

@@ -38,14 +38,14 @@ class ExecutorTest : public ::testing::Test {
     bp.latency_ns = up.latency_ns = kMs;
     bp.fee_bps = 10.0;
     up.fee_bps = 5.0;
-    binance = std::make_unique<PaperVenue>(Venue::binance, symbols, rules, bp);
-    upbit = std::make_unique<PaperVenue>(Venue::upbit, symbols, rules, up);
+    binance = std::make_unique<PaperVenue>(Venue::binance, rules, bp);
+    upbit = std::make_unique<PaperVenue>(Venue::upbit, rules, up);
     binance->set_base(kBtc, d("1"));
     binance->set_quote(d("10000"));
     upbit->set_base(kBtc, d("1"));
     upbit->set_quote(d("100000000"));
     exec = std::make_unique<TwoLegExecutor>(
-        symbols, std::array<VenueClient*, kVenueCount>{binance.get(), upbit.get()}, params);
+        std::array<VenueClient*, kVenueCount>{binance.get(), upbit.get()}, params);
   }
 
   // A kimchi entry of `qty`: sell on Upbit against `upbit_bids`, buy on Binance against

@@ -259,7 +259,7 @@ TEST_F(RestVenueTest, TwoLegExecutionOverBothVenues) {
   ExecParams params;
   params.run_id = 42;
   params.query_interval_ns = 20 * kMs;
-  TwoLegExecutor exec(symbols, {binance.get(), upbit.get()}, params);
+  TwoLegExecutor exec({binance.get(), upbit.get()}, params);
   OrderIntent in;
   in.intent_id = 1;
   in.position_id = 1;

@@ -30,14 +30,14 @@ struct Fixture {
     load_upbit_default_rules(symbols, rules);
     PaperParams p;
     p.latency_ns = kMs;
-    binance = std::make_unique<PaperVenue>(Venue::binance, symbols, rules, p);
-    upbit = std::make_unique<PaperVenue>(Venue::upbit, symbols, rules, p);
+    binance = std::make_unique<PaperVenue>(Venue::binance, rules, p);
+    upbit = std::make_unique<PaperVenue>(Venue::upbit, rules, p);
     binance->set_base(0, d("1"));
     binance->set_quote(d("100000"));
     upbit->set_base(0, d("1"));
     upbit->set_quote(d("1000000000"));
     exec = std::make_unique<TwoLegExecutor>(
-        symbols, std::array<VenueClient*, kVenueCount>{binance.get(), upbit.get()}, ExecParams{});
+        std::array<VenueClient*, kVenueCount>{binance.get(), upbit.get()}, ExecParams{});
   }
   OrderIntent intent(std::uint64_t id) const {
     OrderIntent in;

@@ -309,7 +309,7 @@ TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
   exec::ExecParams params;
   params.run_id = 99;
   params.query_interval_ns = 20'000'000;
-  exec::TwoLegExecutor exec(map, {&binance, &upbit}, params);
+  exec::TwoLegExecutor exec({&binance, &upbit}, params);
   std::map<ExecOutcome, int> outcomes;
   std::int64_t net_b = 0, net_u = 0;
   for (std::uint64_t k = 1; k <= 12; ++k) {

@@ -59,8 +59,7 @@ class DustLedger {
 class TwoLegExecutor {
  public:
   // `venues` indexed by index(Venue); they outlive the executor.
-  TwoLegExecutor(const SymbolMap& symbols, std::array<VenueClient*, kVenueCount> venues,
-                 const ExecParams& params) noexcept;
+  TwoLegExecutor(std::array<VenueClient*, kVenueCount> venues, const ExecParams& params) noexcept;
 
   // Takes an intent: checks it and sends its legs, or reports it blocked. False when every job
   // slot is busy (leave the intent in the ring and offer it again).
@@ -132,7 +131,6 @@ class TwoLegExecutor {
   [[nodiscard]] Job* find_job(const ClientOrderId& id, Venue& venue) noexcept;
   void push_report(const ExecReport& r) noexcept;
 
-  const SymbolMap& symbols_;
   std::array<VenueClient*, kVenueCount> venues_;
   ExecParams params_;
   ExecStats stats_;

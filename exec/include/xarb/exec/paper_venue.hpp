@@ -35,7 +35,7 @@ enum class PaperFault : std::uint8_t {
 
 class PaperVenue final : public VenueClient {
  public:
-  PaperVenue(Venue venue, const SymbolMap& symbols, const RulesTable& rules, PaperParams params);
+  PaperVenue(Venue venue, const RulesTable& rules, PaperParams params);
 
   void set_base(InstrumentId instrument, Decimal qty) noexcept;
   void set_quote(Decimal amount) noexcept;
@@ -80,7 +80,6 @@ class PaperVenue final : public VenueClient {
   [[nodiscard]] PaperFault take_fault(VenueOp op) noexcept;
 
   Venue venue_;
-  const SymbolMap& symbols_;
   RulesTable rules_;
   PaperParams params_;
   std::uint64_t rng_;
