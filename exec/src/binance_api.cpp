@@ -15,7 +15,9 @@ namespace od = simdjson::ondemand;
 bool decimal_of(od::value v, Decimal& out) noexcept {
   std::string_view s;
   if (v.get_string().get(s) != SUCCESS) return false;
-  return Decimal::parse(s, Rounding::down, out) == Errc::ok;
+  // Every number in these answers (quantities, prices, fees, balances) is >= 0: a negative one
+  // would count as a negative fill, so the answer is malformed.
+  return Decimal::parse(s, Rounding::down, out) == Errc::ok && out.mantissa() >= 0;
 }
 
 std::string_view side_text(Side s) noexcept { return s == Side::buy ? "BUY" : "SELL"; }

@@ -28,7 +28,9 @@ bool decimal_of(od::value v, Decimal& out) noexcept {
     out = Decimal{};
     return type == od::json_type::null;
   }
-  return Decimal::parse(s, Rounding::down, out) == Errc::ok;
+  // Every number in these answers (quantities, prices, fees, balances) is >= 0: a negative one
+  // would count as a negative fill, so the answer is malformed.
+  return Decimal::parse(s, Rounding::down, out) == Errc::ok && out.mantissa() >= 0;
 }
 
 std::string_view tif_text(TimeInForce t) noexcept {

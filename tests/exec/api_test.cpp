@@ -131,6 +131,22 @@ TEST(BinanceParser, DocumentedFullOrderResponse) {
   EXPECT_FALSE(s.fills_known);
   EXPECT_EQ(s.avg_price(), d("100050"));
   EXPECT_EQ(parser.parse_order("[1,2]", "BTC", "USDT", s), Errc::malformed);
+  // A negative quantity, price or fee would count as a negative fill (found by the
+  // venue_answer_fuzz target's invariant): malformed, whichever field carries it.
+  for (const char* bad : {R"("executedQty":"-0.01")", R"("origQty":"-0.02")"}) {
+    std::string answer = R"({"symbol":"BTCUSDT","orderId":7,"clientOrderId":"a",
+        "status":"PARTIALLY_FILLED","origQty":"0.02","executedQty":"0.01",
+        "cummulativeQuoteQty":"1000.5"})";
+    const std::string field = std::string(bad).substr(0, std::string(bad).find(':') + 1);
+    const auto at = answer.find(field);
+    answer.replace(at, answer.find(',', at) - at, bad);
+    EXPECT_EQ(parser.parse_order(answer, "BTC", "USDT", s), Errc::malformed) << bad;
+  }
+  EXPECT_EQ(parser.parse_order(R"({"orderId":7,"clientOrderId":"a","status":"FILLED",
+      "origQty":"0.01","executedQty":"0.01","cummulativeQuoteQty":"1000.5",
+      "fills":[{"price":"100050","qty":"-0.01","commission":"0","commissionAsset":"BTC"}]})",
+                               "BTC", "USDT", s),
+            Errc::malformed);
   EXPECT_EQ(parser.parse_order(R"({"orderId":7})", "BTC", "USDT", s), Errc::malformed);
 }
 
@@ -282,6 +298,15 @@ TEST(UpbitParser, DocumentedOrderWithTradesAndErrors) {
   ASSERT_EQ(parser.parse_order(R"({"uuid":"u","state":"wait","volume":"0.02","executed_volume":"0"})", s),
             Errc::ok);
   EXPECT_EQ(s.state, OrderState::acked);
+  // Negative quantities or fees: malformed (a negative fill otherwise).
+  EXPECT_EQ(parser.parse_order(R"({"uuid":"u","state":"cancel","volume":"0.02","executed_volume":"-0.01"})", s),
+            Errc::malformed);
+  EXPECT_EQ(parser.parse_order(R"({"uuid":"u","state":"cancel","volume":"0.02","executed_volume":"0.01",
+      "paid_fee":"-703.5","trades":[{"price":"140700000","volume":"0.01"}]})", s),
+            Errc::malformed);
+  EXPECT_EQ(parser.parse_order(R"({"uuid":"u","state":"cancel","volume":"0.02","executed_volume":"0.01",
+      "trades":[{"price":"140700000","volume":"-0.01"}]})", s),
+            Errc::malformed);
 
   VenueError e;
   ASSERT_TRUE(parser.parse_error(
