@@ -30,7 +30,6 @@
 #include <string_view>
 #include <thread>
 #include <type_traits>
-#include <utility>
 
 #include <sys/resource.h>
 #include <vector>
@@ -184,40 +183,44 @@ Result with_client(double rate, double seconds) {
   upbit.read();
   std::thread client([&io] { io.run(); });
   std::this_thread::sleep_for(std::chrono::seconds(1));
+  // The counters at one moment. The client's belong to its thread: they are read there, in a
+  // posted handler, while this thread waits.
+  struct Counters {
+    std::uint64_t binance = 0, upbit = 0, bytes = 0, updates = 0, waited_ms = 0;
+    double client_cpu = 0, process_cpu = 0;
+  };
   const auto snap = [&] {
-    std::uint64_t out[5] = {};
-    double client_cpu = 0;
-    net::post(io, [&] {
-      out[0] = binance.messages;
-      out[1] = upbit.messages;
-      out[2] = binance.bytes + upbit.bytes;
-      client_cpu = thread_cpu_s();
-    });
-    // The counters belong to the client thread: read them there (a posted handler, then wait).
+    Counters c;
     std::atomic<bool> done{false};
-    net::post(io, [&] { done = true; });
+    net::post(io, [&] {
+      c.binance = binance.messages;
+      c.upbit = upbit.messages;
+      c.bytes = binance.bytes + upbit.bytes;
+      c.client_cpu = thread_cpu_s();
+      done = true;
+    });
     while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const sim::SimSummary sum = s.summary();
-    out[3] = sum.book_updates;
-    out[4] = sum.backpressure_ticks;
-    return std::pair(std::vector<std::uint64_t>(out, out + 5),
-                     std::pair(client_cpu, process_cpu_s()));
+    c.updates = sum.book_updates;
+    c.waited_ms = sum.backpressure_ticks;
+    c.process_cpu = process_cpu_s();
+    return c;
   };
-  const auto [a, cpu_a] = snap();
+  const Counters a = snap();
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  const auto [b, cpu_b] = snap();
+  const Counters b = snap();
   const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   s.stop();
   io.stop();
   client.join();
-  r.client_cpu = (cpu_b.first - cpu_a.first) / dt;
-  r.other_cpu = (cpu_b.second - cpu_a.second) / dt - r.client_cpu;
-  r.binance_msgs = static_cast<double>(b[0] - a[0]) / dt;
-  r.upbit_msgs = static_cast<double>(b[1] - a[1]) / dt;
-  r.mbytes = static_cast<double>(b[2] - a[2]) / dt / 1e6;
-  r.generated = static_cast<double>(b[3] - a[3]) / dt;
-  r.waited_ms = b[4] - a[4];
+  r.client_cpu = (b.client_cpu - a.client_cpu) / dt;
+  r.other_cpu = (b.process_cpu - a.process_cpu) / dt - r.client_cpu;
+  r.binance_msgs = static_cast<double>(b.binance - a.binance) / dt;
+  r.upbit_msgs = static_cast<double>(b.upbit - a.upbit) / dt;
+  r.mbytes = static_cast<double>(b.bytes - a.bytes) / dt / 1e6;
+  r.generated = static_cast<double>(b.updates - a.updates) / dt;
+  r.waited_ms = b.waited_ms - a.waited_ms;
   r.gaps = binance.gaps;
   return r;
 }

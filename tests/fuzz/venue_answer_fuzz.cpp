@@ -22,6 +22,12 @@ void check(const xarb::exec::OrderStatus& s) {
   (void)s.avg_price();
 }
 
+// A list answer: one name (symbol or market) per order, every order sane.
+void check(const std::vector<xarb::exec::OrderStatus>& orders, const std::vector<std::string>& names) {
+  if (orders.size() != names.size()) std::abort();
+  for (const auto& o : orders) check(o);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -51,10 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 4: {
       std::vector<xarb::exec::OrderStatus> orders;
       std::vector<std::string> symbols;
-      if (binance.parse_open_orders(body, orders, symbols) == xarb::Errc::ok) {
-        if (orders.size() != symbols.size()) std::abort();
-        for (const auto& o : orders) check(o);
-      }
+      if (binance.parse_open_orders(body, orders, symbols) == xarb::Errc::ok) check(orders, symbols);
       break;
     }
     case 5:
@@ -71,10 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 8: {
       std::vector<xarb::exec::OrderStatus> orders;
       std::vector<std::string> markets;
-      if (upbit.parse_orders(body, orders, markets) == xarb::Errc::ok) {
-        if (orders.size() != markets.size()) std::abort();
-        for (const auto& o : orders) check(o);
-      }
+      if (upbit.parse_orders(body, orders, markets) == xarb::Errc::ok) check(orders, markets);
       break;
     }
     default: {
