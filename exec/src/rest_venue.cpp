@@ -384,8 +384,10 @@ bool RestVenue::start(std::string& error) {
     std::string list = "[";
     for (const Instrument& i : m.symbols) {
       if (i.binance_symbol.empty()) continue;
-      if (list.size() > 1) list += ",";
-      list += "\"" + std::string(i.binance_symbol.view()) + "\"";
+      if (list.size() > 1) list += ',';
+      list += '"';
+      list += i.binance_symbol.view();
+      list += '"';
     }
     list += "]";
     if (!m.binance->exchange_info(list, m.scratch) ||

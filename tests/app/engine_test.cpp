@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -126,10 +127,15 @@ class EngineTest : public ::testing::Test {
     return r.config;
   }
 
-  RunResult run(const Config& c, std::chrono::milliseconds duration, bool flatten) {
+  // Runs the engine live for at least `at_least`, then, when `enough` is given, on until the
+  // journal's totals satisfy it (read every 250 ms from a connection of the test's own), at
+  // most 60 s more. What a run achieves in a fixed time depends on how fast this machine is;
+  // the property a test asserts does not, so the run lasts until the property had its chance.
+  RunResult run(const Config& c, std::chrono::milliseconds at_least, bool flatten,
+                const std::function<bool(const JournalTotals&)>& enough = {}) {
     RunOptions o;
     o.live = true;
-    o.duration = duration;
+    o.duration = enough ? at_least + 60s : at_least;
     o.flatten_on_exit = flatten;
     o.report_dir = dir_;
     o.status_every = 5s;
@@ -138,13 +144,22 @@ class EngineTest : public ::testing::Test {
     // holding the suite until ctest's timeout.
     std::atomic<bool> done{false};
     std::thread guard([&] {
-      const auto limit = std::chrono::steady_clock::now() + duration + 90s;
+      const auto start = std::chrono::steady_clock::now();
+      const auto limit = start + o.duration + 90s;
       while (!done.load()) {
-        if (std::chrono::steady_clock::now() > limit) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now > limit) {
           std::fprintf(stderr, "xarb run did not stop within its duration + 90 s\n");
           std::abort();
         }
-        std::this_thread::sleep_for(100ms);
+        if (enough && !stop.load() && now >= start + at_least && fs::exists(dir_ / "journal.sqlite")) {
+          try {
+            Journal j(dir_ / "journal.sqlite");
+            if (enough(j.totals())) stop.store(true);
+          } catch (const std::exception&) {
+          }
+        }
+        std::this_thread::sleep_for(250ms);
       }
     });
     RunResult r = run_engine(c, o, stop, std::cout, std::cerr);
@@ -152,6 +167,9 @@ class EngineTest : public ::testing::Test {
     guard.join();
     return r;
   }
+
+  // At least one position opened and closed.
+  static bool closed_one(const JournalTotals& t) { return t.closed > 0; }
 
   // The simulator's base balance changes equal the journal's fills, venue by venue.
   void expect_balances_match_journal() {
@@ -227,7 +245,7 @@ class EngineTest : public ::testing::Test {
 
 TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   start_sim(sim_options(42));
-  const RunResult r = run(config(), 20s, /*flatten=*/true);
+  const RunResult r = run(config(), 20s, /*flatten=*/true, closed_one);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   const RunReport& rep = r.report;
   EXPECT_GT(rep.venues[index(Venue::binance)].frames, 1000u);
@@ -367,7 +385,13 @@ void EngineTest::hot_path(bool live) {
   std::uint64_t allocations = 0;
   {
     test::AllocationScope scope;
-    while (sig.stats().books - books0 < 20'000) round();
+    // 20,000 books, and on until an order went out (the strategy's entries depend on the
+    // market's path, not on the count), at most 60 s.
+    const std::int64_t limit = clock::mono_ns() + 60'000'000'000;
+    while ((sig.stats().books - books0 < 20'000 || ex.stats().intents == intents0) &&
+           clock::mono_ns() < limit) {
+      round();
+    }
     allocations = scope.count();
   }
   feed.stop();
@@ -407,7 +431,7 @@ TEST_F(EngineTest, ThreeThreadLayoutTradesToo) {
   LoadResult c = parse_config(layout, "three.toml", dir_);
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   ASSERT_EQ(c.config.threads.hot.size(), 3u);
-  const RunResult r = run(c.config, 15s, /*flatten=*/true);
+  const RunResult r = run(c.config, 15s, /*flatten=*/true, closed_one);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   ASSERT_EQ(r.report.threads.size(), 4u);
   for (std::size_t k = 0; k < 3; ++k) EXPECT_GT(r.report.threads[k].cpu_s, 0.0);
@@ -430,7 +454,8 @@ TEST_F(EngineTest, SurvivesTheSimulatorsFaults) {
   o.faults.clock_skew_ms = 150;
   o.faults.stall_feed_ms = 1500;
   start_sim(o);
-  const RunResult r = run(config(), 25s, /*flatten=*/true);
+  const RunResult r =
+      run(config(), 25s, /*flatten=*/true, [](const JournalTotals& t) { return t.intents > 0; });
   ASSERT_EQ(r.exit_code, 0) << r.error;
   const RunReport& rep = r.report;
   EXPECT_GT(rep.venues[index(Venue::binance)].disconnects, 0u);

@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <regex>
 #include <string>
@@ -70,23 +72,86 @@ SymbolMap symbols() {
   return m;
 }
 
-// The top `n` levels of a simulator book as a snapshot, for comparison with the feed's.
-void expect_same_top(const SimBook& sim, const book::L2Book& ours, const char* what) {
+// Where the levels `ours` holds differ from the simulator book's top levels; empty when they are
+// the same, level for level.
+std::string top_difference(const SimBook& sim, const book::L2Book& ours) {
   BookSnapshot s;
   ours.publish(s);
-  ASSERT_GT(s.bid_count, 0) << what;
+  if (s.bid_count == 0) return "no bids";
   auto bit = sim.bids.rbegin();
   for (std::uint8_t k = 0; k < s.bid_count; ++k, ++bit) {
-    ASSERT_NE(bit, sim.bids.rend()) << what;
-    EXPECT_EQ(s.bids[k].price.mantissa(), bit->first) << what << " bid " << int(k);
-    EXPECT_EQ(s.bids[k].qty.mantissa(), bit->second) << what << " bid " << int(k);
+    if (bit == sim.bids.rend()) return "bid " + std::to_string(k) + " not in the simulator's book";
+    if (s.bids[k].price.mantissa() != bit->first || s.bids[k].qty.mantissa() != bit->second) {
+      return "bid " + std::to_string(k) + ": " + std::to_string(s.bids[k].price.mantissa()) + " x " +
+             std::to_string(s.bids[k].qty.mantissa()) + " against the simulator's " +
+             std::to_string(bit->first) + " x " + std::to_string(bit->second);
+    }
   }
   auto ait = sim.asks.begin();
   for (std::uint8_t k = 0; k < s.ask_count; ++k, ++ait) {
-    ASSERT_NE(ait, sim.asks.end()) << what;
-    EXPECT_EQ(s.asks[k].price.mantissa(), ait->first) << what << " ask " << int(k);
-    EXPECT_EQ(s.asks[k].qty.mantissa(), ait->second) << what << " ask " << int(k);
+    if (ait == sim.asks.end()) return "ask " + std::to_string(k) + " not in the simulator's book";
+    if (s.asks[k].price.mantissa() != ait->first || s.asks[k].qty.mantissa() != ait->second) {
+      return "ask " + std::to_string(k) + ": " + std::to_string(s.asks[k].price.mantissa()) + " x " +
+             std::to_string(s.asks[k].qty.mantissa()) + " against the simulator's " +
+             std::to_string(ait->first) + " x " + std::to_string(ait->second);
+    }
   }
+  return {};
+}
+
+void expect_same_top(const SimBook& sim, const book::L2Book& ours, const char* what) {
+  EXPECT_EQ(top_difference(sim, ours), "") << what;
+}
+
+// Runs `stage` (dropping what it publishes, counted in `popped`) until `done()` holds, checked
+// every 20 ms, or `timeout` passed; returns done(). How long the feed needs to get somewhere
+// depends on this machine, so tests wait for the state they assert, with a bound for failure.
+bool feed_until(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring, const std::function<bool()>& done,
+                std::chrono::milliseconds timeout, std::uint64_t* popped = nullptr) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  BookSnapshot s;
+  for (;;) {
+    for (int k = 0; k < 10; ++k) {
+      stage.run_for(2ms);
+      while (ring.try_pop(s)) {
+        if (popped != nullptr) ++*popped;
+      }
+    }
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+  }
+}
+
+// True when every (simulator book, feed book) pair `pairs` returns holds the same top levels.
+using BookPairs = std::vector<std::pair<const SimBook*, const book::L2Book*>>;
+bool same_tops(Simulator& sim, const std::function<BookPairs(SyntheticMarket&)>& pairs) {
+  bool same = true;
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    for (const auto& [theirs, ours] : pairs(m)) same = same && top_difference(*theirs, *ours).empty();
+  });
+  return same;
+}
+
+// Pauses the market, then runs the feed until its books of symbols 0 and 1 (and the FX book
+// when `fx` is given) hold what the simulator's hold: what was on the way has arrived.
+void settle(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring,
+            std::optional<InstrumentId> fx, std::uint64_t* popped = nullptr) {
+  sim.set_rate(0.0);
+  const bool same = feed_until(
+      stage, ring,
+      [&] {
+        return same_tops(sim, [&](SyntheticMarket& m) {
+          BookPairs p;
+          for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
+            p.emplace_back(&m.book(Venue::binance, i), &stage.books().diff_book(i)->book());
+            p.emplace_back(&m.book(Venue::upbit, i), stage.books().book(Venue::upbit, i));
+          }
+          if (fx) p.emplace_back(&m.fx_book(), stage.books().book(Venue::upbit, *fx));
+          return p;
+        });
+      },
+      20s, popped);
+  EXPECT_TRUE(same) << "the feed's books did not reach the paused simulator's within 20 s";
 }
 
 // The engine's feed pointed at `sim`, both venues.
@@ -124,15 +189,13 @@ class SimulatorTest : public ::testing::Test {
     return venue_options_for(sim, v, secret);
   }
 
-  // Runs the feed until both venues' books of every symbol are live, then pauses the market and
-  // lets the feed catch up.
+  // Runs the feed for `d`, counting what it publishes.
   void run_feed(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring, std::chrono::milliseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    BookSnapshot s;
-    while (std::chrono::steady_clock::now() < until) {
-      stage.run_for(2ms);
-      while (ring.try_pop(s)) ++snapshots;
-    }
+    (void)feed_until(stage, ring, [] { return false; }, d, &snapshots);
+  }
+
+  void settle(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring) {
+    sim::settle(sim, stage, ring, map.fx(), &snapshots);
   }
 
   Simulator sim;
@@ -144,10 +207,10 @@ TEST_F(SimulatorTest, EngineFeedBooksEqualTheSimulatorsBooks) {
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(feed_options(), map, ring);
   stage.start();
+  // The market moves for 2.5 s and at least until 200 books reached the feed.
   run_feed(stage, ring, 2'500ms);
-  sim.set_rate(0.0);
-  run_feed(stage, ring, 500ms);
-  EXPECT_GT(snapshots, 200u);
+  ASSERT_TRUE(feed_until(stage, ring, [&] { return snapshots > 200; }, 30s, &snapshots));
+  settle(stage, ring);
   EXPECT_EQ(stage.parser_stats(Venue::binance).count(feed::MsgKind::dropped), 0u);
   EXPECT_EQ(stage.parser_stats(Venue::upbit).count(feed::MsgKind::dropped), 0u);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
@@ -167,13 +230,25 @@ TEST_F(SimulatorTest, FeedSurvivesDroppedConnectionsAndResyncs) {
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(feed_options(), map, ring);
   stage.start();
-  run_feed(stage, ring, 800ms);
+  // Connected and publishing on both venues, then every websocket dropped at once.
+  ASSERT_TRUE(feed_until(stage, ring,
+                         [&] {
+                           return stage.stats(Venue::binance).connects >= 1 &&
+                                  stage.stats(Venue::upbit).connects >= 1 && snapshots > 50;
+                         },
+                         30s, &snapshots));
   sim.drop_websockets();
-  run_feed(stage, ring, 1'500ms);
+  const bool reconnected = feed_until(stage, ring,
+                                      [&] {
+                                        return stage.stats(Venue::binance).connects >= 2 &&
+                                               stage.stats(Venue::upbit).connects >= 2;
+                                      },
+                                      30s, &snapshots);
+  EXPECT_TRUE(reconnected);
   EXPECT_GE(stage.stats(Venue::binance).connects, 2u);
   EXPECT_GE(stage.stats(Venue::upbit).connects, 2u);
-  sim.set_rate(0.0);
-  run_feed(stage, ring, 500ms);
+  run_feed(stage, ring, 300ms);  // the market moves on after the reconnect
+  settle(stage, ring);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
     expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(), "binance after drop");
     expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0), "upbit after drop");
@@ -441,23 +516,12 @@ TEST_F(SimulatorTest, BinanceBansOnlyAClientThatKeepsSendingAfter429) {
 // Replay as the market source: the recorded Binance depth of 2021-04-04 drives the simulator's
 // Binance books at 50x; the engine's feed ends with the same books, and Upbit follows the
 // replayed BTC price with the premium.
-// Runs the feed while the replay plays for `d`, then pauses the market's own updates and lets
-// the feed take in what is still on the way.
-void play_replay(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring,
-                 std::chrono::milliseconds d) {
-  BookSnapshot s;
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < until) {
-    stage.run_for(2ms);
-    while (ring.try_pop(s)) {
-    }
-  }
-  sim.set_rate(0.0);
-  for (int i = 0; i < 200; ++i) {
-    stage.run_for(2ms);
-    while (ring.try_pop(s)) {
-    }
-  }
+// Runs the feed while the replay plays to its end (at most 60 s), then pauses the market's own
+// updates and runs the feed until its books of the two symbols hold what the simulator's hold.
+void play_replay(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring) {
+  EXPECT_TRUE(feed_until(stage, ring, [&] { return sim.summary().replay_finished; }, 60s))
+      << "the replay did not finish within 60 s";
+  settle(sim, stage, ring, std::nullopt);
 }
 
 TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
@@ -472,7 +536,7 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(feed_options_for(sim), map, ring);
   stage.start();
-  play_replay(sim, stage, ring, 3s);  // the capture is 92 s: 1.9 s at 50x
+  play_replay(sim, stage, ring);  // the capture is 92 s: 1.9 s at 50x
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
     const SimBook& btc = m.book(Venue::binance, 0);
     ASSERT_FALSE(btc.bids.empty());
@@ -539,7 +603,7 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(feed_options_for(sim), map, ring);
   stage.start();
-  play_replay(sim, stage, ring, 3500ms);
+  play_replay(sim, stage, ring);
   const CapturedBook captured = last_captured_upbit_book(upbit_capture, "KRW-ADA");
   ASSERT_EQ(captured.asks.size(), 15u);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
@@ -631,19 +695,23 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   // own moves in a second are a few bps).
   double high = 0, low = 1e18;
   BookSnapshot s;
-  const auto watch = [&](std::chrono::milliseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < until) {
+  const auto jumped = [&] { return (high / low - 1.0) * 1e4 > 300.0; };
+  const auto watch = [&](std::chrono::milliseconds at_least, const std::function<bool()>& done) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto limit = start + at_least + 30s;
+    for (;;) {
       stage.run_for(2ms);
       while (ring.try_pop(s)) {
         if (s.venue != Venue::upbit || s.instrument != 0 || s.bid_count == 0) continue;
         high = std::max(high, s.bids[0].price.to_double());
         low = std::min(low, s.bids[0].price.to_double());
       }
+      const auto now = std::chrono::steady_clock::now();
+      if ((now - start >= at_least && done()) || now > limit) return;
     }
   };
-  watch(900ms);
-  EXPECT_GT((high / low - 1.0) * 1e4, 300.0) << "the jumps of 400 bps reached the feed";
+  watch(900ms, jumped);  // four probe periods, and until a jump was seen
+  EXPECT_TRUE(jumped()) << "the jumps of 400 bps reached the feed: " << low << " .. " << high;
 
   exec::RestVenue binance(map, venue_options_for(sim, Venue::binance));
   exec::RestVenue upbit(map, venue_options_for(sim, Venue::upbit));
@@ -665,8 +733,9 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   // An Upbit ask (a market-able sell) right after a jumped frame went out is timed; retry across
   // the instant a new probe re-arms.
   std::uint64_t answered = 0;
-  for (int k = 0; k < 10 && answered == 0; ++k) {
-    watch(60ms);
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  for (int k = 0; answered == 0 && std::chrono::steady_clock::now() < give_up; ++k) {
+    watch(60ms, [] { return true; });
     sim.with_exchange([&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::upbit, 0).bids.rbegin()->first; });
     exec::OrderRequest ask;
     ask.client_id.assign("probe-u-" + std::to_string(k));
