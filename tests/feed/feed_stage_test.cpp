@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -35,7 +36,7 @@ class BinanceVenue {
     simdjson::dom::parser dom;
     std::string error;
     auto reader = CaptureReader::open(
-        (test::shared_data() /
+        (test::data_dir() /
          "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl")
             .string(),
         error);
@@ -72,23 +73,25 @@ class BinanceVenue {
 
   // Sends frames from the shared cursor; returns when done, killed or the server stops.
   void serve(test::WsPeer& peer, int connection, const test::TlsTestServer& server) {
-    {
-      std::lock_guard lock(mutex_);
-      if (websockets_++ > 0) reconnected_ = true;
-    }
     int sent_here = 0;
     while (!server.stopping()) {
       std::string frame;
+      bool kill = false;
       {
         std::lock_guard lock(mutex_);
         if (cursor_ == frames_.size()) break;
         const auto& [symbol, text] = frames_[cursor_++];
         if (!symbol.empty()) apply(symbol, text);
         frame = text;
+        // The kill comes after `kill_after` frames and once every book's first snapshot was
+        // asked for: from then on, every depth request is one the reconnect made.
+        kill = connection == kill_on_connection && sent_here + 1 >= kill_after &&
+               requested_.size() == books_.size();
+        if (kill) killed_ = true;
       }
       if (!peer.send(frame, false)) return;
       ++sent_here;
-      if (connection == kill_on_connection && sent_here == kill_after) {
+      if (kill) {
         peer.kill();
         return;
       }
@@ -109,7 +112,8 @@ class BinanceVenue {
     const std::string symbol = target.substr(at + 7, target.find('&', at) - at - 7);
     std::lock_guard lock(mutex_);
     ++depth_requests;
-    if (reconnected_) ++depth_requests_after_reconnect_[symbol];
+    requested_.insert(symbol);
+    if (killed_) ++depth_requests_after_kill_[symbol];
     if (depth_failures_left > 0) {
       --depth_failures_left;
       status = 500;
@@ -164,11 +168,11 @@ class BinanceVenue {
 
   std::size_t frame_count() const { return frames_.size(); }
 
-  // Depth snapshots requested for `symbol` once a second websocket connection was accepted.
-  int depth_requests_after_reconnect(const std::string& symbol) {
+  // Depth snapshots requested for `symbol` after the connection was killed.
+  int depth_requests_after_kill(const std::string& symbol) {
     std::lock_guard lock(mutex_);
-    const auto it = depth_requests_after_reconnect_.find(symbol);
-    return it == depth_requests_after_reconnect_.end() ? 0 : it->second;
+    const auto it = depth_requests_after_kill_.find(symbol);
+    return it == depth_requests_after_kill_.end() ? 0 : it->second;
   }
 
   // True once every feed book has reached the server's last update id for its symbol.
@@ -223,9 +227,9 @@ class BinanceVenue {
   std::map<std::string, Book> books_;
   std::vector<std::pair<std::string, std::string>> frames_;
   std::size_t cursor_ = 0;
-  int websockets_ = 0;        // websocket connections served so far
-  bool reconnected_ = false;  // a second websocket connection was accepted
-  std::map<std::string, int> depth_requests_after_reconnect_;
+  std::set<std::string> requested_;  // symbols whose snapshot was asked for
+  bool killed_ = false;              // the connection was killed (kill_on_connection)
+  std::map<std::string, int> depth_requests_after_kill_;
 };
 
 SymbolMap binance_symbols() {
@@ -355,10 +359,10 @@ TEST(FeedStage, AKilledConnectionReconnectsResubscribesAndResyncs) {
   EXPECT_EQ(st.connects, 2u);
   EXPECT_EQ(st.disconnects, 1u);
   EXPECT_GE(st.resyncs, 1u);
-  // Every book fetched again after the reconnect, however many the first connection had
-  // fetched before the kill (that depends on how fast this machine is).
+  // Every book fetched again after the reconnect (the kill waited for every first snapshot
+  // request, so the count does not depend on how far the first connection got).
   for (const char* symbol : {"BTCUSDT", "ETHUSDT", "DOTUSDT"}) {
-    EXPECT_GE(f.venue.depth_requests_after_reconnect(symbol), 1) << symbol;
+    EXPECT_GE(f.venue.depth_requests_after_kill(symbol), 1) << symbol;
   }
   EXPECT_GE(f.server.connections(), 2);
   f.venue.expect_same_books(feed, symbols);
