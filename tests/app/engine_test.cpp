@@ -2,10 +2,6 @@
 // REST), the engine in live mode against it. Checks the report against the journal and the
 // journal against the simulator's balances, under faults, and across a kill -9.
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -14,9 +10,12 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <signal.h>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -105,7 +104,8 @@ class EngineTest : public ::testing::Test {
     s << in.rdbuf();
     std::string text = s.str();
     const auto replace = [&](const std::string& from, const std::string& to) {
-      for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+      for (std::size_t at = text.find(from); at != std::string::npos;
+           at = text.find(from, at + to.size())) {
         text.replace(at, from.size(), to);
       }
     };
@@ -152,7 +152,8 @@ class EngineTest : public ::testing::Test {
           std::fprintf(stderr, "xarb run did not stop within its duration + 90 s\n");
           std::abort();
         }
-        if (enough && !stop.load() && now >= start + at_least && fs::exists(dir_ / "journal.sqlite")) {
+        if (enough && !stop.load() && now >= start + at_least &&
+            fs::exists(dir_ / "journal.sqlite")) {
           try {
             Journal j(dir_ / "journal.sqlite");
             if (enough(j.totals())) stop.store(true);
@@ -216,9 +217,9 @@ class EngineTest : public ::testing::Test {
       FILE* f = std::freopen(log.c_str(), "w", stdout);
       (void)f;
       (void)dup2(fileno(stdout), 2);
-      std::vector<std::string> args = {XARB_BINARY, "run", "--config", cfg.string(), "--live",
-                                       "--duration", duration, "--report-dir", dir_.string(),
-                                       "--status-every", "2s"};
+      std::vector<std::string> args = {
+          XARB_BINARY, "run",          "--config",    cfg.string(),     "--live", "--duration",
+          duration,    "--report-dir", dir_.string(), "--status-every", "2s"};
       if (flatten) args.emplace_back("--flatten-on-exit");
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -365,12 +366,15 @@ void EngineTest::hot_path(bool live) {
     std::string why;
     for (std::size_t k = 1; k < static_cast<std::size_t>(RefusalReason::count); ++k) {
       const auto n = strategy->risk().refusals(static_cast<RefusalReason>(k));
-      if (n != 0) why += " " + std::string(to_string(static_cast<RefusalReason>(k))) + "=" + std::to_string(n);
+      if (n != 0)
+        why +=
+            " " + std::string(to_string(static_cast<RefusalReason>(k))) + "=" + std::to_string(n);
     }
     const signal::StrategyStats& st = strategy->stats();
-    return "books " + std::to_string(sig.stats().books) + ", entries " + std::to_string(st.entries) +
-           ", opened " + std::to_string(st.opened) + ", closed " + std::to_string(st.closed) +
-           ", broken " + std::to_string(st.broken) + ", refusals:" + why;
+    return "books " + std::to_string(sig.stats().books) + ", entries " +
+           std::to_string(st.entries) + ", opened " + std::to_string(st.opened) + ", closed " +
+           std::to_string(st.closed) + ", broken " + std::to_string(st.broken) +
+           ", refusals:" + why;
   };
   const std::int64_t warm_end = clock::mono_ns() + 4'000'000'000;
   while (clock::mono_ns() < warm_end || strategy->stats().closed < 2) {
@@ -528,14 +532,15 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
 
   // `xarb journal` reads the same journal.
   const std::string cmd = std::string(XARB_BINARY) + " journal summary --journal " +
-                          (dir_ / "journal.sqlite").string() + " > " + (dir_ / "summary.txt").string();
+                          (dir_ / "journal.sqlite").string() + " > " +
+                          (dir_ / "summary.txt").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   const std::string summary = slurp(dir_ / "summary.txt");
   EXPECT_NE(summary.find("runs 2,"), std::string::npos) << summary;
   EXPECT_NE(summary.find("did not end cleanly"), std::string::npos) << "the killed run" << summary;
-  const std::string positions_cmd = std::string(XARB_BINARY) + " journal positions --all --journal " +
-                                    (dir_ / "journal.sqlite").string() + " > " +
-                                    (dir_ / "positions.txt").string();
+  const std::string positions_cmd =
+      std::string(XARB_BINARY) + " journal positions --all --journal " +
+      (dir_ / "journal.sqlite").string() + " > " + (dir_ / "positions.txt").string();
   ASSERT_EQ(std::system(positions_cmd.c_str()), 0);
   EXPECT_NE(slurp(dir_ / "positions.txt").find("closed"), std::string::npos);
 }

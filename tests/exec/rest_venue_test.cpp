@@ -14,7 +14,6 @@
 #include <xarb/exec/rest_venue.hpp>
 
 #include "test_support.hpp"
-
 #include "venue_stubs.hpp"
 
 namespace xarb::exec {
@@ -26,7 +25,8 @@ using ::xarb::test::d;
 
 class RestVenueTest : public ::testing::Test {
  protected:
-  RestVenueTest() : binance_stub("bkey-0123456789", "bsecret"), upbit_stub("ukey-0123456789", "usecret") {
+  RestVenueTest()
+      : binance_stub("bkey-0123456789", "bsecret"), upbit_stub("ukey-0123456789", "usecret") {
     EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
   }
 
@@ -35,8 +35,9 @@ class RestVenueTest : public ::testing::Test {
     o.venue = v;
     o.rest_url = v == Venue::binance ? binance_stub.url() : upbit_stub.url();
     o.ca_file = v == Venue::binance ? binance_stub.ca_file() : upbit_stub.ca_file();
-    o.credentials = v == Venue::binance ? Credentials{"bkey-0123456789", secret.empty() ? "bsecret" : secret}
-                                        : Credentials{"ukey-0123456789", secret.empty() ? "usecret" : secret};
+    o.credentials = v == Venue::binance
+                        ? Credentials{"bkey-0123456789", secret.empty() ? "bsecret" : secret}
+                        : Credentials{"ukey-0123456789", secret.empty() ? "usecret" : secret};
     o.request_timeout = std::chrono::milliseconds(500);
     return std::make_unique<RestVenue>(symbols, o);
   }
@@ -134,7 +135,8 @@ TEST_F(RestVenueTest, InsufficientBalanceIsRejectedWithTheVenueCode) {
   auto venue = make(Venue::binance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
-  binance_stub.script(test::Scripted::error(400, R"({"code":-2010,"msg":"Account has insufficient balance for requested action."})"));
+  binance_stub.script(test::Scripted::error(
+      400, R"({"code":-2010,"msg":"Account has insufficient balance for requested action."})"));
   ASSERT_TRUE(venue->place(order("r-1", Side::buy, "100000", "0.01"), {}));
   VenueEvent ev;
   ASSERT_TRUE(wait_event(*venue, ev));
@@ -148,7 +150,8 @@ TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
   auto venue = make(Venue::binance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
-  test::Scripted s = test::Scripted::error(429, R"({"code":-1003,"msg":"Too many requests; current request has limited."})");
+  test::Scripted s = test::Scripted::error(
+      429, R"({"code":-1003,"msg":"Too many requests; current request has limited."})");
   s.headers = {{"Retry-After", "3"}};
   binance_stub.script(s);
   // The block runs 3 s from when the answer arrived, somewhere between these two instants
@@ -164,7 +167,8 @@ TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
   EXPECT_LE(b.blocked_until_ns, after + 3'000 * kMs);
   // Nothing is sent until then: the venue refuses to start a request.
   const int orders = binance_stub.orders.load();
-  if (clock::mono_ns() >= b.blocked_until_ns) GTEST_SKIP() << "the block ran out before it could be checked";
+  if (clock::mono_ns() >= b.blocked_until_ns)
+    GTEST_SKIP() << "the block ran out before it could be checked";
   EXPECT_FALSE(venue->place(order("l-2", Side::buy, "100000", "0.01"), {}));
   EXPECT_FALSE(venue->query(0, ev.status.client_id));
   EXPECT_EQ(binance_stub.orders.load(), orders);
@@ -174,7 +178,8 @@ TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
   auto venue = make(Venue::binance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
-  binance_stub.script(test::Scripted::error(503, R"({"code":-1001,"msg":"Internal error; unable to process your request."})"));
+  binance_stub.script(test::Scripted::error(
+      503, R"({"code":-1001,"msg":"Internal error; unable to process your request."})"));
   ASSERT_TRUE(venue->place(order("u-1", Side::buy, "100000", "0.01"), {}));
   VenueEvent ev;
   ASSERT_TRUE(wait_event(*venue, ev));
