@@ -19,8 +19,8 @@ std::string read_text(const std::string& path) {
   return out.str();
 }
 
-std::string shared_data(const std::string& relative_path) {
-  return std::string(XARB_SHARED_DATA_DIR) + "/" + relative_path;
+std::string data_file(const std::string& relative_path) {
+  return std::string(XARB_DATA_DIR) + "/" + relative_path;
 }
 std::string source_file(const std::string& relative_path) {
   return std::string(XARB_SOURCE_DIR) + "/" + relative_path;
@@ -29,7 +29,7 @@ std::string source_file(const std::string& relative_path) {
 std::vector<std::string> capture_frames(const std::string& relative_path,
                                         const std::string& needle) {
   std::string error;
-  auto reader = feed::CaptureReader::open(shared_data(relative_path), error);
+  auto reader = feed::CaptureReader::open(data_file(relative_path), error);
   if (!reader) throw std::runtime_error(error);
   std::vector<std::string> frames;
   feed::CaptureEvent e;

@@ -1,7 +1,7 @@
 #pragma once
 
 // Shared by the benchmark executables: allocation counting through Google Benchmark's memory
-// manager, real frames from ../shared/data, and a reporter that prints, after the usual table,
+// manager, real frames from data/, and a reporter that prints, after the usual table,
 // the ratio of every "<name>/baseline" run to its "<name>/xarb" twin measured in the same run.
 
 #include <cstdint>
@@ -19,7 +19,7 @@ namespace xarb::bench {
 std::vector<std::string> capture_frames(const std::string& relative_path,
                                         const std::string& needle);
 std::string read_text(const std::string& path);
-std::string shared_data(const std::string& relative_path);
+std::string data_file(const std::string& relative_path);
 std::string source_file(const std::string& relative_path);
 
 // Runs the registered benchmarks with allocation counting and the ratio table.

@@ -20,7 +20,7 @@ class NullSink : public feed::SnapshotSink {
 
 void ReplayCapture(benchmark::State& state) {
   const std::string path =
-      shared_data("binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl");
+      data_file("binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl");
   SymbolMap symbols;
   std::string error;
   if (!feed::discover_symbols(path, symbols, error)) state.SkipWithError(error.c_str());

@@ -6,7 +6,7 @@
 //   pipeline_latency [--messages N] [--gap-us G] [--layouts a,b,..] [--json FILE]
 //
 // Frames: Binance MANAUSDT bookTicker and Upbit KRW-ADA SIMPLE orderbook (15 levels), both from
-// ../shared/data/*/2021-04-05_*, in capture order, repeated (bookTicker ids are shifted each pass
+// data/*/2021-04-05_*, in capture order, repeated (bookTicker ids are shifted each pass
 // so they keep growing). The two captures share no symbol, so the bench trades them as one pair
 // at a fixed KRW/USDT rate equal to the ratio of their first mid prices; the premium then moves
 // with both real price series. The strategy enters whenever it is flat (entry threshold far below
@@ -67,7 +67,7 @@ std::vector<Frame> load_frames() {
   std::vector<std::pair<double, Frame>> timed;
   const auto add = [&](const char* path, Venue venue, std::string_view needle) {
     std::string error;
-    auto reader = feed::CaptureReader::open(shared_data(path), error);
+    auto reader = feed::CaptureReader::open(data_file(path), error);
     if (!reader) throw std::runtime_error(error);
     feed::CaptureEvent e;
     while (reader->next(e)) {

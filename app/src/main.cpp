@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   std::string speed = "max";
   CLI::App* replay = app.add_subcommand(
       "replay", "Feed a recorded capture through the parsers and books, deterministically");
-  replay->add_option("--input", replay_options.input, "Capture in the shared/data JSONL format")
+  replay->add_option("--input", replay_options.input,
+                     "Capture file: JSONL events as xarb record writes them (data/README.md)")
       ->required();
   replay->add_option("--config", replay_options.config,
                      "Take the symbols from this config (default: those the capture subscribes)");
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
 
   std::string record_config, record_out, record_duration = "60s";
   CLI::App* record = app.add_subcommand(
-      "record", "Record raw frames from the configured venues in the shared/data JSONL format");
+      "record",
+      "Record raw frames from the configured venues as JSONL capture events (data/README.md)");
   record->add_option("--config", record_config, "TOML config file")->required();
   record->add_option("--out", record_out, "Output JSONL file")->required();
   record->add_option("--duration", record_duration, "How long: 90, 90s, 5m, 1h (default 60s)");

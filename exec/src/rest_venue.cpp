@@ -418,7 +418,7 @@ bool RestVenue::start(std::string& error) {
       markets += std::string(i.upbit_market.view());
     }
     // The instruments endpoint is newer than the table; when it does not answer, the table is
-    // the fallback (EXCHANGES.md).
+    // the fallback (docs/venues.md).
     if (m.upbit->instruments(markets, m.scratch) &&
         m.roundtrip(Op::instruments, body, status, error) && status / 100 == 2) {
       std::string parse_error;

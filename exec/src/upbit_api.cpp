@@ -97,7 +97,7 @@ bool UpbitApi::request(std::string_view method, std::string_view path, std::stri
 bool UpbitApi::new_order(const OrderRequest& o, std::string_view market,
                          HttpRequestText& out) noexcept {
   // The same parameters twice: as the JSON body, and as key=value& for the query_hash, in the
-  // same order and unescaped (EXCHANGES.md).
+  // same order and unescaped (docs/venues.md).
   const std::string_view side = o.side == Side::buy ? "bid" : "ask";
   TextBuffer<512> query;
   TextBuffer<512> body;

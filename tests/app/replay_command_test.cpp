@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path capture(const char* name) { return test::shared_data() / name; }
+fs::path capture(const char* name) { return test::data_dir() / name; }
 
 fs::path out_file(const char* name) {
   return fs::temp_directory_path() /

@@ -1,5 +1,5 @@
 // Request text and answer parsing for both venues' REST APIs: exact bytes of signed requests,
-// the venues' documented answers, and the real error bodies in ../shared/data.
+// the venues' documented answers, and the real error bodies in data/.
 
 #include <fstream>
 #include <string>
@@ -151,7 +151,7 @@ TEST(BinanceParser, DocumentedFullOrderResponse) {
 }
 
 TEST(BinanceParser, RealErrorBodies) {
-  std::ifstream in(test::shared_data() / "binance/real_error_bodies.jsonl");
+  std::ifstream in(test::data_dir() / "binance/real_error_bodies.jsonl");
   std::string line;
   simdjson::dom::parser dom;
   BinanceParser parser;

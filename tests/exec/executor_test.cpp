@@ -1,4 +1,4 @@
-// Two-leg execution against paper venues: every outcome path of DESIGN.md, each asserting the
+// Two-leg execution against paper venues: every outcome path of docs/design.md, each asserting the
 // final holdings and balances on both venues, not only the statuses.
 
 #include <cstdint>
@@ -26,7 +26,7 @@ class ExecutorTest : public ::testing::Test {
   ExecutorTest() {
     EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
     std::string error;
-    EXPECT_EQ(load_binance_rules(test::read_file(test::shared_data() /
+    EXPECT_EQ(load_binance_rules(test::read_file(test::data_dir() /
                                                  "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl"),
                                  symbols, rules, error),
               1u);

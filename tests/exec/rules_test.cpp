@@ -26,7 +26,7 @@ class RulesTest : public ::testing::Test {
 };
 
 TEST_F(RulesTest, BinanceFiltersFromTheRecordedExchangeInfo) {
-  const std::string body = test::read_file(test::shared_data() /
+  const std::string body = test::read_file(test::data_dir() /
                                            "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl");
   std::string error;
   EXPECT_EQ(load_binance_rules(body, symbols, table, error), 2u) << error;
@@ -61,7 +61,7 @@ TEST_F(RulesTest, BinanceFiltersFromTheRecordedExchangeInfo) {
 
 TEST_F(RulesTest, RoundingNeverMakesAnOrderMoreAggressive) {
   std::string error;
-  ASSERT_EQ(load_binance_rules(test::read_file(test::shared_data() /
+  ASSERT_EQ(load_binance_rules(test::read_file(test::data_dir() /
                                                "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl"),
                                symbols, table, error),
             2u);

@@ -1,4 +1,4 @@
-// Signing against the published vectors in ../shared/data/vectors: Binance's documented HMAC
+// Signing against the published vectors in data/vectors: Binance's documented HMAC
 // example, RFC 7515 A.1, RFC 4231 case 2, FIPS 180-2 SHA-512("abc"), and the shape of Upbit's
 // documented JWT.
 
@@ -33,7 +33,7 @@ std::string b64url(std::string_view data) {
 }
 
 simdjson::dom::element load(simdjson::dom::parser& parser, const char* name) {
-  return parser.load((test::shared_data() / "vectors" / name).string());
+  return parser.load((test::data_dir() / "vectors" / name).string());
 }
 
 TEST(Signing, BinanceDocumentedHmacExample) {

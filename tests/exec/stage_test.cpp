@@ -24,7 +24,7 @@ struct Fixture {
   Fixture() {
     EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
     std::string error;
-    (void)load_binance_rules(test::read_file(test::shared_data() /
+    (void)load_binance_rules(test::read_file(test::data_dir() /
                                              "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl"),
                              symbols, rules, error);
     load_upbit_default_rules(symbols, rules);

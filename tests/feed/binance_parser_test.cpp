@@ -158,11 +158,11 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"TenMegabytes", big_frame(), DropReason::oversized}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
-// Every Binance capture in shared/data parses with zero errors; counts per type asserted.
+// Every Binance capture in data/ parses with zero errors; counts per type asserted.
 TEST(BinanceParserCaptures, EveryFrameOfEveryCaptureParses) {
   ParserStats total;
   std::uint64_t snapshots = 0;
-  for (const auto& entry : fs::directory_iterator(test::shared_data() / "binance")) {
+  for (const auto& entry : fs::directory_iterator(test::data_dir() / "binance")) {
     const std::string name = entry.path().filename().string();
     if (name.find(".events.jsonl") == std::string::npos) continue;
     SymbolMap m;

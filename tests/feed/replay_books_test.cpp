@@ -203,7 +203,7 @@ CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol 
 
 std::vector<fs::path> binance_depth_captures() {
   std::vector<fs::path> out;
-  for (const auto& entry : fs::directory_iterator(test::shared_data() / "binance")) {
+  for (const auto& entry : fs::directory_iterator(test::data_dir() / "binance")) {
     if (entry.path().filename().string().find("depth") != std::string::npos)
       out.push_back(entry.path());
   }
@@ -230,7 +230,7 @@ TEST(ReplayBooks, EveryAppliedEventMatchesTheReferenceOnAllBinanceCaptures) {
 }
 
 TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
-  const fs::path f = test::shared_data() /
+  const fs::path f = test::data_dir() /
                      "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl";
   bool saw_gap = false;
   // The 50th diff of BTCUSDT never arrives.
@@ -267,7 +267,7 @@ TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
 TEST(ReplayBooks, TheWholeReplayPathDoesNotAllocateAfterWarmUp) {
   XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
   const fs::path f =
-      test::shared_data() / "binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl";
+      test::data_dir() / "binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl";
   SymbolMap symbols;
   std::string error;
   ASSERT_TRUE(discover_symbols(f.string(), symbols, error));

@@ -69,7 +69,7 @@ TEST(UpbitParser, RecognisesStatusErrorsTickerAndTrade) {
   EXPECT_EQ(err.error_message.view(), "bad codes");
   // The documented DEFAULT ticker frames (with 0E-8 and 10-decimal ratios) are tickers.
   const std::string tickers =
-      test::read_file(test::shared_data() / "upbit/default_ticker_krw-btc_2025-09-26.jsonl");
+      test::read_file(test::data_dir() / "upbit/default_ticker_krw-btc_2025-09-26.jsonl");
   std::size_t start = 0, n = 0;
   while (start < tickers.size()) {
     std::size_t end = tickers.find('\n', start);
@@ -124,7 +124,7 @@ TEST(UpbitParserCaptures, EverySimpleFrameParses) {
   ParserStats total;
   for (const char* name : {"upbit/2021-04-05_simple_orderbook_trade.events.jsonl",
                            "upbit/2021-04-17_simple_orderbook_trade.events.jsonl"}) {
-    const fs::path path = test::shared_data() / name;
+    const fs::path path = test::data_dir() / name;
     SymbolMap m;
     std::string error;
     ASSERT_TRUE(discover_symbols(path.string(), m, error)) << error;

@@ -1,4 +1,4 @@
-// Real Binance BTCUSDT and ETHUSDT depth from ../shared/data, replayed through the feed's
+// Real Binance BTCUSDT and ETHUSDT depth from data/, replayed through the feed's
 // parsers and books into the strategy, against synthetic Upbit books: the Binance book in KRW,
 // offset by a premium that swings +-70 bps with a 30 s period. The strategy must enter, exit and
 // end flat, deciding on the capture's own clock.
@@ -112,7 +112,7 @@ TEST(SignalReplay, RealBinanceDepthAgainstASyntheticUpbitPremiumEntersAndExits) 
   params.risk.check_balances = false;
   Strategy strategy(symbols, params);
 
-  const auto path = ::xarb::test::shared_data() /
+  const auto path = ::xarb::test::data_dir() /
                     "binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl";
   std::string error;
   auto reader = feed::CaptureReader::open(path.string(), error);

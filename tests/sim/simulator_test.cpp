@@ -16,7 +16,6 @@
 #include <regex>
 #include <string>
 #include <thread>
-
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -56,11 +55,16 @@ SimOptions options() {
   o.updates_per_second = 400.0;
   o.limits.upbit_requests_per_second = 50;  // the real 8/s (30/s for the rest) would throttle
   o.limits.upbit_default_per_second = 100;  // a fast test run
-  o.accounts = {
-      {Venue::binance, "bkey-0123456789", "bsecret",
-       {{"USDT", 1'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}, {"ETH", 100 * Decimal::kOne}}},
-      {Venue::upbit, "ukey-0123456789", "usecret",
-       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
+  o.accounts = {{Venue::binance,
+                 "bkey-0123456789",
+                 "bsecret",
+                 {{"USDT", 1'000'000 * Decimal::kOne},
+                  {"BTC", 10 * Decimal::kOne},
+                  {"ETH", 100 * Decimal::kOne}}},
+                {Venue::upbit,
+                 "ukey-0123456789",
+                 "usecret",
+                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
   return o;
 }
 
@@ -82,8 +86,8 @@ std::string top_difference(const SimBook& sim, const book::L2Book& ours) {
   for (std::uint8_t k = 0; k < s.bid_count; ++k, ++bit) {
     if (bit == sim.bids.rend()) return "bid " + std::to_string(k) + " not in the simulator's book";
     if (s.bids[k].price.mantissa() != bit->first || s.bids[k].qty.mantissa() != bit->second) {
-      return "bid " + std::to_string(k) + ": " + std::to_string(s.bids[k].price.mantissa()) + " x " +
-             std::to_string(s.bids[k].qty.mantissa()) + " against the simulator's " +
+      return "bid " + std::to_string(k) + ": " + std::to_string(s.bids[k].price.mantissa()) +
+             " x " + std::to_string(s.bids[k].qty.mantissa()) + " against the simulator's " +
              std::to_string(bit->first) + " x " + std::to_string(bit->second);
     }
   }
@@ -91,8 +95,8 @@ std::string top_difference(const SimBook& sim, const book::L2Book& ours) {
   for (std::uint8_t k = 0; k < s.ask_count; ++k, ++ait) {
     if (ait == sim.asks.end()) return "ask " + std::to_string(k) + " not in the simulator's book";
     if (s.asks[k].price.mantissa() != ait->first || s.asks[k].qty.mantissa() != ait->second) {
-      return "ask " + std::to_string(k) + ": " + std::to_string(s.asks[k].price.mantissa()) + " x " +
-             std::to_string(s.asks[k].qty.mantissa()) + " against the simulator's " +
+      return "ask " + std::to_string(k) + ": " + std::to_string(s.asks[k].price.mantissa()) +
+             " x " + std::to_string(s.asks[k].qty.mantissa()) + " against the simulator's " +
              std::to_string(ait->first) + " x " + std::to_string(ait->second);
     }
   }
@@ -106,8 +110,9 @@ void expect_same_top(const SimBook& sim, const book::L2Book& ours, const char* w
 // Runs `stage` (dropping what it publishes, counted in `popped`) until `done()` holds, checked
 // every 20 ms, or `timeout` passed; returns done(). How long the feed needs to get somewhere
 // depends on this machine, so tests wait for the state they assert, with a bound for failure.
-bool feed_until(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring, const std::function<bool()>& done,
-                std::chrono::milliseconds timeout, std::uint64_t* popped = nullptr) {
+bool feed_until(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring,
+                const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::uint64_t* popped = nullptr) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   BookSnapshot s;
   for (;;) {
@@ -127,7 +132,8 @@ using BookPairs = std::vector<std::pair<const SimBook*, const book::L2Book*>>;
 bool same_tops(Simulator& sim, const std::function<BookPairs(SyntheticMarket&)>& pairs) {
   bool same = true;
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    for (const auto& [theirs, ours] : pairs(m)) same = same && top_difference(*theirs, *ours).empty();
+    for (const auto& [theirs, ours] : pairs(m))
+      same = same && top_difference(*theirs, *ours).empty();
   });
   return same;
 }
@@ -169,8 +175,9 @@ exec::RestVenueOptions venue_options_for(const Simulator& sim, Venue v,
   o.venue = v;
   o.rest_url = v == Venue::binance ? sim.binance_rest_url() : sim.upbit_rest_url();
   o.ca_file = sim.ca_file();
-  o.credentials = v == Venue::binance ? exec::Credentials{"bkey-0123456789", secret ? secret : "bsecret"}
-                                      : exec::Credentials{"ukey-0123456789", secret ? secret : "usecret"};
+  o.credentials = v == Venue::binance
+                      ? exec::Credentials{"bkey-0123456789", secret ? secret : "bsecret"}
+                      : exec::Credentials{"ukey-0123456789", secret ? secret : "usecret"};
   return o;
 }
 
@@ -191,7 +198,8 @@ class SimulatorTest : public ::testing::Test {
 
   // Runs the feed for `d`, counting what it publishes.
   void run_feed(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring, std::chrono::milliseconds d) {
-    (void)feed_until(stage, ring, [] { return false; }, d, &snapshots);
+    (void)feed_until(
+        stage, ring, [] { return false; }, d, &snapshots);
   }
 
   void settle(feed::FeedStage& stage, SpscRing<BookSnapshot>& ring) {
@@ -209,7 +217,8 @@ TEST_F(SimulatorTest, EngineFeedBooksEqualTheSimulatorsBooks) {
   stage.start();
   // The market moves for 2.5 s and at least until 200 books reached the feed.
   run_feed(stage, ring, 2'500ms);
-  ASSERT_TRUE(feed_until(stage, ring, [&] { return snapshots > 200; }, 30s, &snapshots));
+  ASSERT_TRUE(feed_until(
+      stage, ring, [&] { return snapshots > 200; }, 30s, &snapshots));
   settle(stage, ring);
   EXPECT_EQ(stage.parser_stats(Venue::binance).count(feed::MsgKind::dropped), 0u);
   EXPECT_EQ(stage.parser_stats(Venue::upbit).count(feed::MsgKind::dropped), 0u);
@@ -231,27 +240,30 @@ TEST_F(SimulatorTest, FeedSurvivesDroppedConnectionsAndResyncs) {
   feed::FeedStage stage(feed_options(), map, ring);
   stage.start();
   // Connected and publishing on both venues, then every websocket dropped at once.
-  ASSERT_TRUE(feed_until(stage, ring,
-                         [&] {
-                           return stage.stats(Venue::binance).connects >= 1 &&
-                                  stage.stats(Venue::upbit).connects >= 1 && snapshots > 50;
-                         },
-                         30s, &snapshots));
+  ASSERT_TRUE(feed_until(
+      stage, ring,
+      [&] {
+        return stage.stats(Venue::binance).connects >= 1 &&
+               stage.stats(Venue::upbit).connects >= 1 && snapshots > 50;
+      },
+      30s, &snapshots));
   sim.drop_websockets();
-  const bool reconnected = feed_until(stage, ring,
-                                      [&] {
-                                        return stage.stats(Venue::binance).connects >= 2 &&
-                                               stage.stats(Venue::upbit).connects >= 2;
-                                      },
-                                      30s, &snapshots);
+  const bool reconnected = feed_until(
+      stage, ring,
+      [&] {
+        return stage.stats(Venue::binance).connects >= 2 && stage.stats(Venue::upbit).connects >= 2;
+      },
+      30s, &snapshots);
   EXPECT_TRUE(reconnected);
   EXPECT_GE(stage.stats(Venue::binance).connects, 2u);
   EXPECT_GE(stage.stats(Venue::upbit).connects, 2u);
   run_feed(stage, ring, 300ms);  // the market moves on after the reconnect
   settle(stage, ring);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(), "binance after drop");
-    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0), "upbit after drop");
+    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(),
+                    "binance after drop");
+    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0),
+                    "upbit after drop");
   });
   stage.stop();
 }
@@ -281,7 +293,8 @@ TEST_F(SimulatorTest, BinanceOrdersFillAgainstTheBookWithFeesAndBalances) {
   ASSERT_TRUE(venue.place_blocking(o, s, error)) << error;
   EXPECT_EQ(s.state, OrderState::filled);
   EXPECT_EQ(s.filled_qty, o.qty);
-  const Int128 notional = static_cast<Int128>(best_ask) * q1 + static_cast<Int128>(second) * 1'000'000;
+  const Int128 notional =
+      static_cast<Int128>(best_ask) * q1 + static_cast<Int128>(second) * 1'000'000;
   EXPECT_EQ(s.filled_notional_e16, notional);
   EXPECT_GT(s.fee_quote.mantissa(), 0);
   // IOC remainder expires: a huge order at the best ask takes what is there.
@@ -300,7 +313,8 @@ TEST_F(SimulatorTest, BinanceOrdersFillAgainstTheBookWithFeesAndBalances) {
   EXPECT_EQ(s.state, OrderState::expired);
   EXPECT_TRUE(s.filled_qty.is_zero());
   // The query answers the first order as filled; the balances moved.
-  ASSERT_TRUE(venue.get_blocking(0, ClientOrderId{{'s','i','m','-','b','-','1'}, 7}, s, err2)) << err2;
+  ASSERT_TRUE(venue.get_blocking(0, ClientOrderId{{'s', 'i', 'm', '-', 'b', '-', '1'}, 7}, s, err2))
+      << err2;
   EXPECT_EQ(s.state, OrderState::filled);
   std::vector<exec::AssetBalance> balances;
   ASSERT_TRUE(venue.read_balances(balances, err2));
@@ -343,7 +357,9 @@ TEST_F(SimulatorTest, UpbitOrderIsTakenThenDoneOnQuery) {
   std::string error;
   ASSERT_TRUE(venue.start(error)) << error;
   std::int64_t best_bid = 0;
-  sim.with_exchange([&](Exchange&, SyntheticMarket& m) { best_bid = m.book(Venue::upbit, 0).bids.rbegin()->first; });
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    best_bid = m.book(Venue::upbit, 0).bids.rbegin()->first;
+  });
   exec::OrderRequest o;
   o.client_id.assign("sim-u-1");
   o.instrument = 0;
@@ -397,10 +413,12 @@ TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
     in.intent_id = k;
     in.position_id = k;
     in.deadline_ns = clock::mono_ns() + 2'000'000'000;
-    in.leg(Venue::binance) = {Venue::binance, Side::buy, 0, 0,
-                              Decimal::from_mantissa(ask_b + ask_b / 1000), d("0.01"), {}};
-    in.leg(Venue::upbit) = {Venue::upbit, Side::sell, 0, 0,
-                            Decimal::from_mantissa(bid_u - bid_u / 1000), d("0.01"), {}};
+    in.leg(Venue::binance) = {
+        Venue::binance, Side::buy, 0, 0, Decimal::from_mantissa(ask_b + ask_b / 1000),
+        d("0.01"),      {}};
+    in.leg(Venue::upbit) = {
+        Venue::upbit, Side::sell, 0, 0, Decimal::from_mantissa(bid_u - bid_u / 1000),
+        d("0.01"),    {}};
     ASSERT_TRUE(exec.submit(in, clock::mono_ns()));
     ExecReport r;
     const auto until = std::chrono::steady_clock::now() + 15s;
@@ -438,14 +456,14 @@ TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
   EXPECT_EQ(binance.free_base(0).mantissa() - btc_b0.mantissa(), net_b);
   EXPECT_EQ(upbit.free_base(0).mantissa() - btc_u0.mantissa(), net_u);
   EXPECT_GT(sim.summary().exchange.faults, 0u);
-  std::printf("outcomes: success %d partial_hedged %d rolled_back %d failed %d blocked %d; "
-              "queries %llu retries %llu unwinds %llu\n",
-              outcomes[ExecOutcome::success], outcomes[ExecOutcome::partial_hedged],
-              outcomes[ExecOutcome::rolled_back], outcomes[ExecOutcome::failed],
-              outcomes[ExecOutcome::blocked],
-              static_cast<unsigned long long>(exec.stats().queries),
-              static_cast<unsigned long long>(exec.stats().retries),
-              static_cast<unsigned long long>(exec.stats().unwinds));
+  std::printf(
+      "outcomes: success %d partial_hedged %d rolled_back %d failed %d blocked %d; "
+      "queries %llu retries %llu unwinds %llu\n",
+      outcomes[ExecOutcome::success], outcomes[ExecOutcome::partial_hedged],
+      outcomes[ExecOutcome::rolled_back], outcomes[ExecOutcome::failed],
+      outcomes[ExecOutcome::blocked], static_cast<unsigned long long>(exec.stats().queries),
+      static_cast<unsigned long long>(exec.stats().retries),
+      static_cast<unsigned long long>(exec.stats().unwinds));
 }
 
 TEST_F(SimulatorTest, RateLimitAnswers429WithRetryAfterAndTheEngineStopsSending) {
@@ -455,7 +473,8 @@ TEST_F(SimulatorTest, RateLimitAnswers429WithRetryAfterAndTheEngineStopsSending)
   std::string error;
   ASSERT_TRUE(venue.start(error)) << error;
   std::int64_t ask = 0;
-  sim.with_exchange([&](Exchange&, SyntheticMarket& m) { ask = m.book(Venue::binance, 0).asks.begin()->first; });
+  sim.with_exchange(
+      [&](Exchange&, SyntheticMarket& m) { ask = m.book(Venue::binance, 0).asks.begin()->first; });
   // 50 orders per 10 s: the 51st is refused with 429 and Retry-After.
   int refused = 0;
   for (int k = 0; k < 51; ++k) {
@@ -519,14 +538,15 @@ TEST_F(SimulatorTest, BinanceBansOnlyAClientThatKeepsSendingAfter429) {
 // Runs the feed while the replay plays to its end (at most 60 s), then pauses the market's own
 // updates and runs the feed until its books of the two symbols hold what the simulator's hold.
 void play_replay(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring) {
-  EXPECT_TRUE(feed_until(stage, ring, [&] { return sim.summary().replay_finished; }, 60s))
+  EXPECT_TRUE(feed_until(
+      stage, ring, [&] { return sim.summary().replay_finished; }, 60s))
       << "the replay did not finish within 60 s";
   settle(sim, stage, ring, std::nullopt);
 }
 
 TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   SimOptions o = options();
-  o.replay_files = {std::string(XARB_SHARED_DATA_DIR) +
+  o.replay_files = {std::string(XARB_DATA_DIR) +
                     "/binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl"};
   o.replay_speed = 50.0;
   o.updates_per_second = 50.0;
@@ -540,13 +560,16 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
     const SimBook& btc = m.book(Venue::binance, 0);
     ASSERT_FALSE(btc.bids.empty());
-    const double mid = static_cast<double>(btc.bids.rbegin()->first + btc.asks.begin()->first) / 2e8;
+    const double mid =
+        static_cast<double>(btc.bids.rbegin()->first + btc.asks.begin()->first) / 2e8;
     EXPECT_GT(mid, 55'000.0) << "BTCUSDT in April 2021";
     EXPECT_LT(mid, 61'000.0);
     EXPECT_GT(btc.update_id, 1'000'000u) << "the capture's own update ids";
     expect_same_top(btc, stage.books().diff_book(0)->book(), "replayed binance BTC");
-    expect_same_top(m.book(Venue::binance, 1), stage.books().diff_book(1)->book(), "replayed binance ETH");
-    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0), "upbit following");
+    expect_same_top(m.book(Venue::binance, 1), stage.books().diff_book(1)->book(),
+                    "replayed binance ETH");
+    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0),
+                    "upbit following");
   });
   EXPECT_EQ(stage.books().gaps(), 0u);
   stage.stop();
@@ -588,8 +611,8 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
   ada.level_qty = 1'000.0;
   o.symbols = {o.symbols[0], ada};
   const std::string upbit_capture =
-      std::string(XARB_SHARED_DATA_DIR) + "/upbit/2021-04-05_simple_orderbook_trade.events.jsonl";
-  o.replay_files = {std::string(XARB_SHARED_DATA_DIR) +
+      std::string(XARB_DATA_DIR) + "/upbit/2021-04-05_simple_orderbook_trade.events.jsonl";
+  o.replay_files = {std::string(XARB_DATA_DIR) +
                         "/binance/2021-04-04_btcusdt_ethusdt_dotusdt_depth_aggtrade.events.jsonl",
                     upbit_capture};
   o.replay_speed = 50.0;  // 92 s and 120 s of capture: 2.4 s
@@ -626,25 +649,46 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
     // ADAUSDT follows: its mid is the Upbit mid at the model's premium and FX rate.
     const SimBook& b = m.book(Venue::binance, 1);
     ASSERT_FALSE(b.bids.empty());
-    const double upbit_mid = static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8;
-    const double binance_mid = static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
+    const double upbit_mid =
+        static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8;
+    const double binance_mid =
+        static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
     EXPECT_NEAR(binance_mid, upbit_mid / (m.fx() * (1.0 + m.premium_bps(1) * 1e-4)),
                 binance_mid * 0.01);
     expect_same_top(b, *stage.books().book(Venue::binance, 1), "binance ADA following");
     // The Binance capture still drives BTC.
     EXPECT_TRUE(m.replayed(Venue::binance, 0));
     EXPECT_GT(m.book(Venue::binance, 0).update_id, 1'000'000u);
-    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(), "replayed binance BTC");
+    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(),
+                    "replayed binance BTC");
   });
   EXPECT_EQ(stage.books().gaps(), 0u);
   stage.stop();
 }
 
+// The shipped configs load as they are, and the replay variant's captures are the project's own
+// (data/), not files beside the project.
+TEST(SimConfig, ShippedConfigsLoadAndReplayTheProjectsOwnCaptures) {
+  SimOptions o;
+  std::string error;
+  ASSERT_TRUE(load_sim_options((test::source_dir() / "configs/sim.toml").string(), o, error))
+      << error;
+  EXPECT_TRUE(o.replay_files.empty());
+  ASSERT_TRUE(load_sim_options((test::source_dir() / "configs/sim-replay.toml").string(), o, error))
+      << error;
+  ASSERT_EQ(o.replay_files.size(), 2u);
+  const std::filesystem::path data = std::filesystem::canonical(test::data_dir());
+  for (const std::string& f : o.replay_files) {
+    const std::filesystem::path p = std::filesystem::canonical(f);
+    EXPECT_EQ(p.string().rfind(data.string() + "/", 0), 0u) << p << " is not under " << data;
+  }
+}
+
 // replay_file: one path or a list, relative to the config's folder; a missing file or a wrong
 // type is refused with the file, line and key before anything starts.
 TEST(SimConfig, ReplayFilesAreOneOrAListRelativeToTheConfig) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("xarb_sim_config_" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("xarb_sim_config_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "captures");
   std::ofstream(dir / "captures" / "a.jsonl") << "\n";
   std::ofstream(dir / "captures" / "b.jsonl") << "\n";
@@ -662,7 +706,7 @@ TEST(SimConfig, ReplayFilesAreOneOrAListRelativeToTheConfig) {
                    o, error))
       << error;
   EXPECT_EQ(o.replay_files, (std::vector<std::string>{(dir / "captures" / "a.jsonl").string(),
-                                                       (dir / "captures" / "b.jsonl").string()}));
+                                                      (dir / "captures" / "b.jsonl").string()}));
   ASSERT_TRUE(load("source = \"synthetic\"\nreplay_file = \"captures/a.jsonl\"", o, error));
   EXPECT_TRUE(o.replay_files.empty()) << "synthetic ignores the captures";
   EXPECT_FALSE(load("source = \"replay\"\nreplay_file = \"captures/missing.jsonl\"", o, error));
@@ -719,7 +763,8 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   ASSERT_TRUE(binance.start(error)) << error;
   ASSERT_TRUE(upbit.start(error)) << error;
   std::int64_t bid = 0;
-  sim.with_exchange([&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::binance, 0).bids.rbegin()->first; });
+  sim.with_exchange(
+      [&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::binance, 0).bids.rbegin()->first; });
   exec::OrderRequest sell;
   sell.client_id.assign("probe-b-sell");
   sell.instrument = 0;
@@ -736,7 +781,8 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   const auto give_up = std::chrono::steady_clock::now() + 30s;
   for (int k = 0; answered == 0 && std::chrono::steady_clock::now() < give_up; ++k) {
     watch(60ms, [] { return true; });
-    sim.with_exchange([&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::upbit, 0).bids.rbegin()->first; });
+    sim.with_exchange(
+        [&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::upbit, 0).bids.rbegin()->first; });
     exec::OrderRequest ask;
     ask.client_id.assign("probe-u-" + std::to_string(k));
     ask.instrument = 0;
@@ -753,7 +799,8 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   EXPECT_GT(summary.probes.latencies_ns[0], 0);
   EXPECT_LT(summary.probes.latencies_ns[0], 1'000'000'000);
   EXPECT_GE(summary.probes.sent, 4u);
-  EXPECT_NE(summary.probes.json().find(R"("answered":1)"), std::string::npos) << summary.probes.json();
+  EXPECT_NE(summary.probes.json().find(R"("answered":1)"), std::string::npos)
+      << summary.probes.json();
   stage.stop();
 }
 
@@ -767,7 +814,9 @@ TEST(SyntheticMarket, SideDiffAppliedGivesTheNewBook) {
     for (int k = 0; k < 30; ++k) {
       const std::int64_t p = static_cast<std::int64_t>(rng() % 60) * 100;
       if (rng() % 3 != 0) before[p] = static_cast<std::int64_t>(1 + rng() % 5);
-      if (rng() % 3 != 0) after[p] = rng() % 2 == 0 && before.contains(p) ? before[p] : static_cast<std::int64_t>(1 + rng() % 5);
+      if (rng() % 3 != 0)
+        after[p] = rng() % 2 == 0 && before.contains(p) ? before[p]
+                                                        : static_cast<std::int64_t>(1 + rng() % 5);
     }
     const auto diff = side_diff(before, after);
     for (std::size_t k = 1; k < diff.size(); ++k) ASSERT_LT(diff[k - 1].first, diff[k].first);

@@ -54,8 +54,8 @@ HttpReply json(int status, std::string body) {
 
 BinanceStub::BinanceStub(std::string key, std::string secret)
     : key_(std::move(key)), secret_(std::move(secret)) {
-  // exchangeInfo from the recorded symbol objects (lines 2 and 3 of the shared file).
-  std::ifstream in(shared_data() / "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl");
+  // exchangeInfo from the recorded symbol objects (lines 2 and 3 of the recorded file).
+  std::ifstream in(data_dir() / "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl");
   std::string line, symbols;
   std::getline(in, line);
   while (std::getline(in, line)) {

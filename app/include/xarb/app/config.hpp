@@ -100,7 +100,7 @@ struct ThreadConfig {
 };
 
 struct ThreadsConfig {
-  // One hot thread hosting every stage: the right layout on 2 cores (DESIGN.md).
+  // One hot thread hosting every stage: the right layout on 2 cores (docs/design.md).
   std::vector<ThreadConfig> hot = {
       {"hot", {HotStage::feed, HotStage::signal, HotStage::exec}, -1, WaitStrategy::automatic}};
   int ops_cpu = -1;

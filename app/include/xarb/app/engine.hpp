@@ -1,6 +1,6 @@
 #pragma once
 
-// `xarb run`: the pipeline of DESIGN.md wired from a config. Feed -> SPSC -> signal -> SPSC ->
+// `xarb run`: the pipeline of docs/design.md wired from a config. Feed -> SPSC -> signal -> SPSC ->
 // exec -> SPSC (reports) -> signal; every stage -> MPMC -> the ops thread (journal, metrics,
 // status lines). Hot stages are hosted by the threads of [threads] (one pinned thread hosting
 // all three on 2 cores, or one each); the rings are the same in every layout.

@@ -13,7 +13,7 @@ namespace xarb::app {
 [[nodiscard]] feed::FeedOptions feed_options(const Config& config);
 
 // `xarb record`: connects to the configured venues and writes every raw frame (and every REST
-// depth snapshot) with its receive time in the JSONL format of ../shared/data, so that
+// depth snapshot) with its receive time in the JSONL format of data/, so that
 // `xarb replay` reads it back. Each ws line names its connection's url. Runs for `duration`
 // or until SIGINT/SIGTERM. Returns the exit code.
 int run_record(const std::string& config_path, const std::string& out_path,

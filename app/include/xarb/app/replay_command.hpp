@@ -7,7 +7,7 @@
 namespace xarb::app {
 
 struct ReplayOptions {
-  std::string input;       // capture in the shared/data JSONL format
+  std::string input;       // capture in the data/ JSONL format
   std::string config;      // optional: symbols from this config instead of the capture's
   std::string emit_books;  // optional: one JSONL line per top-of-book change
   std::string binance_book = "diff_depth";  // diff_depth | partial_depth | book_ticker

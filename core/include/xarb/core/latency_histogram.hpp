@@ -147,7 +147,7 @@ class LatencyHistogram {
   std::atomic<std::int64_t> min_{std::numeric_limits<std::int64_t>::max()};
 };
 
-// The pipeline's latency histograms, one per hop (DESIGN.md: every message carries stage
+// The pipeline's latency histograms, one per hop (docs/design.md: every message carries stage
 // timestamps). The signal stage records the book hops, the exec stage the intent hops; any thread
 // may read them while they run.
 struct PipelineLatencies {

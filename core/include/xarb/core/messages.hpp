@@ -232,7 +232,7 @@ enum class ExecOutcome : std::uint8_t {
   blocked,         // refused before sending (see refusal)
 };
 
-// Per-order state machine (DESIGN.md: Execution and legging risk).
+// Per-order state machine (docs/design.md: Execution and legging risk).
 enum class OrderState : std::uint8_t {
   created,
   sent,

@@ -1,6 +1,6 @@
 #pragma once
 
-// Binance spot REST (EXCHANGES.md): signed requests written as complete HTTP/1.1 messages into
+// Binance spot REST (docs/venues.md): signed requests written as complete HTTP/1.1 messages into
 // fixed buffers, and the venue's JSON answers parsed into OrderStatus. No I/O here: the venue
 // classes send what this writes and hand back what they receive.
 

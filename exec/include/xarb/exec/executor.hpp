@@ -1,6 +1,6 @@
 #pragma once
 
-// Two-leg execution (DESIGN.md: Execution and legging risk). An OrderIntent becomes one IOC limit
+// Two-leg execution (docs/design.md: Execution and legging risk). An OrderIntent becomes one IOC limit
 // order per venue, rounded to each venue's tick and step and checked against trading rules,
 // balances, rate budget (a reserve kept for hedges) and health before anything is sent; a leg
 // that fails a check blocks both. Both legs go out at once. A shortfall is retried on its venue at

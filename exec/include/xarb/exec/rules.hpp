@@ -1,7 +1,7 @@
 #pragma once
 
 // Trading rules per venue and instrument: price tick, lot step, quantity and notional bounds
-// (EXCHANGES.md). Binance's come from exchangeInfo (PRICE_FILTER, LOT_SIZE, MIN_NOTIONAL or
+// (docs/venues.md). Binance's come from exchangeInfo (PRICE_FILTER, LOT_SIZE, MIN_NOTIONAL or
 // NOTIONAL); Upbit's from /v1/orderbook/instruments when it answers, else from the KRW tick table
 // with the KRW-USDT exception and the 5,000 KRW minimum. Loaded at start-up (parsing allocates);
 // rounding and checking are allocation-free.
@@ -30,7 +30,7 @@ struct InstrumentRules {
   Decimal max_notional;    // zero: none
 };
 
-// Upbit's KRW tick for a price (EXCHANGES.md, table of 2025-07-31).
+// Upbit's KRW tick for a price (docs/venues.md, the 2025 table).
 [[nodiscard]] Decimal upbit_krw_tick(Decimal price) noexcept;
 // The tick at `price` under `rules`.
 [[nodiscard]] Decimal tick_at(const InstrumentRules& rules, Decimal price) noexcept;
@@ -72,7 +72,7 @@ class RulesTable {
 };
 
 // Fills the Binance rules of every instrument of `symbols` found in an exchangeInfo body (the
-// whole response, or one symbol object per line as in ../shared/data). Returns the number of
+// whole response, or one symbol object per line as in data/). Returns the number of
 // instruments loaded; `error` names what could not be read.
 std::size_t load_binance_rules(std::string_view body, const SymbolMap& symbols, RulesTable& table,
                                std::string& error);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Request signing for both venues (EXCHANGES.md): Binance's HMAC-SHA256 hex signature and Upbit's
+// Request signing for both venues (docs/venues.md): Binance's HMAC-SHA256 hex signature and Upbit's
 // JWT (HS256 or HS512) with a SHA-512 query_hash. OpenSSL does the cryptography; everything is
 // written into caller buffers, so signing an order does not allocate here (OpenSSL's own internal
 // allocations are measured by the order benchmark).

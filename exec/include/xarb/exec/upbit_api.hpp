@@ -1,6 +1,6 @@
 #pragma once
 
-// Upbit REST (EXCHANGES.md): requests with a JWT bearer (a fresh UUID nonce each, query_hash over
+// Upbit REST (docs/venues.md): requests with a JWT bearer (a fresh UUID nonce each, query_hash over
 // the parameters), JSON order bodies, written as complete HTTP/1.1 messages into fixed buffers;
 // answers parsed into OrderStatus. No I/O here.
 

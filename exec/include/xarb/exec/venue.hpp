@@ -1,7 +1,7 @@
 #pragma once
 
 // One interface for the three venues exec can hold: Binance REST, Upbit REST and the paper venue
-// (DESIGN.md: "Paper and live differ only in the venue object the exec thread holds"). Requests
+// (docs/design.md: "Paper and live differ only in the venue object exec holds"). Requests
 // are started without blocking; poll() drives them; completions come back as events. Single
 // threaded: the exec thread owns its venues.
 

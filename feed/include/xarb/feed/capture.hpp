@@ -10,7 +10,7 @@
 
 namespace xarb::feed {
 
-// One line of a capture in the JSONL format of ../shared/data (see its README):
+// One line of a capture in the JSONL format of data/ (see its README):
 //   {"t":"ws","ts":<epoch seconds>,"msg":<frame>}, {"t":"http","url":..,"ts":..,"msg":<body>},
 //   {"t":"ws_connect","url":..}, {"t":"ws_send","msg":..}, {"t":"config",...}.
 // An optional "venue":"binance"|"upbit" (written by xarb record) names the venue outright;

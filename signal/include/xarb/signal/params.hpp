@@ -29,7 +29,7 @@ struct FxParams {
 
 enum class BaselineMode : std::uint8_t { zero, ewma };
 
-// Global and per-trade limits (DESIGN.md: Risk guard). Money in whole won.
+// Global and per-trade limits (docs/design.md: Risk guard). Money in whole won.
 struct RiskParams {
   bool kill_switch = false;
   std::int64_t daily_loss_limit_krw = 500'000;

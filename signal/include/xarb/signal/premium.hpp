@@ -1,6 +1,6 @@
 #pragma once
 
-// Executable prices and the premium between the venues (DESIGN.md: Premium, entries and exits).
+// Executable prices and the premium between the venues (docs/design.md: Strategy).
 // Pure functions of book snapshots: no state, no allocation, any thread.
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 
-// The risk guard's state (DESIGN.md: Risk guard, in tiers) and the inventory it checks balances
+// The risk guard's state (docs/design.md: Risk guard) and the inventory it checks balances
 // against. Owned by the signal thread: no locks, no allocation.
 
 #include <array>

@@ -1,8 +1,8 @@
 #pragma once
 
 // The signal stage: latest books and FX -> premium -> exits of open positions, then entries ->
-// risk guard -> OrderIntents; exec reports -> fills, positions, PnL (DESIGN.md: Premium, entries
-// and exits; Risk guard). Single-threaded (the signal thread owns it), no locks, and no heap
+// risk guard -> OrderIntents; exec reports -> fills, positions, PnL (docs/design.md: Strategy;
+// Risk guard). Single-threaded (the signal thread owns it), no locks, and no heap
 // allocation after construction.
 
 #include <array>

@@ -1,6 +1,6 @@
 #pragma once
 
-// Replay as a market source: captures in the ../shared/data JSONL format drive the simulator's
+// Replay as a market source: captures in the data/ JSONL format drive the simulator's
 // books at the recorded speed or a multiple of it.
 // - Binance depth (REST snapshots, then the diffs that continue them) drives the Binance books.
 // - Upbit orderbook frames (SIMPLE or DEFAULT; each one a whole book) drive the Upbit books, and

@@ -1,6 +1,6 @@
 #pragma once
 
-// Thread layout and placement (DESIGN.md: Threads and data flow): which CPUs exist and are
+// Thread layout and placement (docs/design.md: Threads and messages): which CPUs exist and are
 // allowed, whether a layout of hot threads and the ops thread makes sense on them, pinning,
 // naming, and the per-thread CPU time and process memory the run report shows. Start-up and
 // reporting only: everything here may allocate and make system calls.
