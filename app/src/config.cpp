@@ -371,8 +371,15 @@ void read_symbols(Context& ctx, TableReader& root, Config& c) {
     if (s.upbit_market.empty()) s.upbit_market = "KRW-" + s.base;
     if (s.binance_symbol.empty()) s.binance_symbol = s.base + "USDT";
     if (s.max_position_qty.is_zero()) {
-      (void)mul(s.trade_qty, Decimal::from_mantissa(5 * Decimal::kOne), Rounding::down,
-                s.max_position_qty);
+      // The default is five entries' worth; a trade_qty too large for that is refused rather
+      // than left with a limit of 0.
+      if (mul(s.trade_qty, Decimal::from_mantissa(5 * Decimal::kOne), Rounding::down,
+              s.max_position_qty) != Errc::ok) {
+        s.max_position_qty = Decimal{};
+        ctx.error_at(prefix + ".trade_qty",
+                     "too large: five times it (the default max_position_qty) does not fit; "
+                     "set max_position_qty");
+      }
     } else if (s.max_position_qty < s.trade_qty) {
       ctx.error_at(prefix + ".max_position_qty", "must be at least trade_qty");
     }

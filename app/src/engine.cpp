@@ -200,6 +200,7 @@ class Engine {
 
   SymbolMap symbols_;
   bool live_ = false;
+  [[nodiscard]] const char* mode_name() const noexcept { return live_ ? "live" : "paper"; }
   std::uint64_t run_id_ = 0;
   std::int64_t started_mono_ = 0;
   std::atomic<std::int64_t> ended_mono_{0};
@@ -292,15 +293,26 @@ RunResult Engine::run() {
 
   try {
     journal_ = std::make_unique<Journal>(cfg_.journal.path);
-    journal_->begin_run(run_id_, clock::wall_ns(), live_ ? "live" : "paper", opt_.config_text,
-                        symbols_);
+    // Paper and live never share positions: a paper run on a live journal would restore the live
+    // positions and "close" them with paper fills, and the next live run would take the paper
+    // run's positions for real ones. The easy slip is forgetting --live on a live config.
+    const std::string_view other = live_ ? "paper" : "live";
+    if (const std::uint64_t n = journal_->runs_of_mode(other); n != 0 && !opt_.share_journal) {
+      result.exit_code = 2;
+      result.error = "journal " + cfg_.journal.path + " holds " + std::to_string(n) + " " +
+                     std::string(other) + " run" + (n == 1 ? "" : "s") + "; a " + mode_name() +
+                     " run does not use it" + (live_ ? "" : " (did you mean --live?)") +
+                     ". Give each mode its own [journal] path, or pass --share-journal (the "
+                     "modes' positions stay apart)";
+      return result;
+    }
+    journal_->begin_run(run_id_, clock::wall_ns(), mode_name(), opt_.config_text, symbols_);
   } catch (const std::exception& e) {
     result.exit_code = 1;
     result.error = e.what();
     return result;
   }
-  out_ << "run " << run_id_ << " (" << (live_ ? "live" : "paper") << "), journal "
-       << cfg_.journal.path << '\n';
+  out_ << "run " << run_id_ << " (" << mode_name() << "), journal " << cfg_.journal.path << '\n';
 
   std::string error;
   if (!start_venues(error) || !restore(error)) {
@@ -409,7 +421,7 @@ bool Engine::start_venues(std::string& error) {
   }
   exec::ExecParams xp;
   xp.run_id = run_id_;
-  xp.hedge_reserve_orders = 2;
+  xp.hedge_reserve_ratio = cfg_.risk.hedge_reserve_ratio;
   executor_ = std::make_unique<exec::TwoLegExecutor>(clients, xp);
   return true;
 }
@@ -426,7 +438,7 @@ bool Engine::restore(std::string& error) {
   const signal::Now now{clock::mono_ns(), clock::wall_ns()};
 
   std::vector<std::uint64_t> unreconciled;
-  for (const UnresolvedIntent& u : journal_->unresolved_intents()) {
+  for (const UnresolvedIntent& u : journal_->unresolved_intents(mode_name())) {
     const InstrumentId instrument = symbols_.find_base(u.symbol);
     bool resolved = live_ && instrument != kNoInstrument;
     for (const Venue v : kVenues) {
@@ -448,7 +460,7 @@ bool Engine::restore(std::string& error) {
   journal_->commit();
   if (live_) probe_unjournaled(now.wall_ns);
 
-  for (JournalPosition& jp : journal_->open_positions(symbols_)) {
+  for (JournalPosition& jp : journal_->open_positions(symbols_, mode_name())) {
     signal::Position& p = jp.position;
     const bool unknown =
         std::find(unreconciled.begin(), unreconciled.end(), p.id) != unreconciled.end();
@@ -491,7 +503,7 @@ bool Engine::restore(std::string& error) {
   // journaled fills. A difference is a fill the journal never saw (the process died between
   // sending an order and journaling its intent): entries stay blocked until an operator looks.
   if (live_) {
-    const std::uint64_t previous = journal_->last_run_id(run_id_);
+    const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
     for (const Venue v : kVenues) {
       for (const Instrument& s : symbols_) {
         if (s.is_fx) continue;
@@ -533,15 +545,20 @@ bool Engine::restore(std::string& error) {
 
 // Every order the executor may have sent for an intent on one venue: the first, retries, unwinds;
 // client ids numbered 0, 1, ... Sums what filled on the first order's side ([0]) and the other
-// ([1]). False when the venue could not answer.
+// ([1]). Every attempt is asked for: one that never reached the venue (its request lost) does
+// not mean the next one was not sent. An order of another symbol under the same id (Upbit finds
+// orders by identifier alone) is not this symbol's. False when the venue could not answer.
 bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
                          VenueOrders& out) {
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  for (int attempt = 0; attempt < exec::TwoLegExecutor::kMaxAttempts; ++attempt) {
     const ClientOrderId id = exec::TwoLegExecutor::client_id(run_id, intent_id, v, attempt);
     exec::OrderStatus st;
     std::string why;
     if (!rest_[index(v)]->get_blocking(i, id, st, why)) {
-      if (st.error.kind == VenueErrorKind::unknown_order) return true;  // never sent
+      if (st.error.kind == VenueErrorKind::unknown_order ||
+          st.error.kind == VenueErrorKind::mismatch) {
+        continue;  // not sent, or not this symbol's
+      }
       err_ << "reconcile: " << to_string(v) << " order " << id.view() << ": " << why << '\n';
       return false;
     }
@@ -560,7 +577,7 @@ bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v,
 // so the orders of the ids after the last journaled one are looked up on the venues; what they
 // filled becomes a BROKEN position (entries blocked) that the strategy then closes.
 void Engine::probe_unjournaled(std::int64_t wall_ns) {
-  const std::uint64_t previous = journal_->last_run_id(run_id_);
+  const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
   if (previous == 0) return;
   for (std::uint64_t intent = journal_->max_intent_id(previous) + 1;; ++intent) {
     bool found = false;
@@ -853,7 +870,7 @@ void Engine::wind_down() {
 RunReport Engine::build_report() const {
   RunReport r;
   r.run_id = run_id_;
-  r.mode = live_ ? "live" : "paper";
+  r.mode = mode_name();
   const std::int64_t ended = ended_mono_.load();
   const std::int64_t end = ended != 0 ? ended : clock::mono_ns();
   r.duration_s = static_cast<double>(end - started_mono_) * 1e-9;

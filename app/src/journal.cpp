@@ -402,12 +402,16 @@ std::vector<JournalFill> Journal::fills(std::uint64_t run_id) {
   return out;
 }
 
-std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols) {
+std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols,
+                                                    std::string_view mode) {
   commit();
   std::vector<JournalPosition> out;
   Stmt st(db_->db,
           "SELECT position_id,run_id,symbol,direction,state,entry_fx,"
-          "COALESCE(opened_ns,created_ns) FROM positions WHERE state<>'closed' ORDER BY position_id");
+          "COALESCE(opened_ns,created_ns) FROM positions WHERE state<>'closed' AND "
+          "(COALESCE(?1,'')='' OR run_id IN (SELECT run_id FROM runs WHERE mode=?1)) "
+          "ORDER BY position_id");
+  st.bind(1, mode);
   Stmt fills(db_->db,
              "SELECT venue,side,qty,price,fee FROM fills WHERE position_id=?1 "
              "ORDER BY wall_ns, intent_id");
@@ -429,12 +433,15 @@ std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols) {
   return out;
 }
 
-std::vector<UnresolvedIntent> Journal::unresolved_intents() {
+std::vector<UnresolvedIntent> Journal::unresolved_intents(std::string_view mode) {
   commit();
   std::vector<UnresolvedIntent> out;
   Stmt st(db_->db,
           "SELECT run_id,intent_id,position_id,kind,symbol,upbit_side,upbit_qty,binance_side,"
-          "binance_qty FROM intents WHERE outcome IS NULL ORDER BY run_id, intent_id");
+          "binance_qty FROM intents WHERE outcome IS NULL AND "
+          "(COALESCE(?1,'')='' OR run_id IN (SELECT run_id FROM runs WHERE mode=?1)) "
+          "ORDER BY run_id, intent_id");
+  st.bind(1, mode);
   while (st.step() == SQLITE_ROW) {
     UnresolvedIntent u;
     u.run_id = static_cast<std::uint64_t>(st.i64(0));
@@ -470,10 +477,19 @@ std::uint64_t Journal::max_position_id() {
   return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
 }
 
-std::uint64_t Journal::last_run_id(std::uint64_t before) {
+std::uint64_t Journal::last_run_id(std::uint64_t before, std::string_view mode) {
   commit();
-  Stmt st(db_->db, "SELECT COALESCE(MAX(run_id),0) FROM runs WHERE run_id < ?1");
-  st.bind(1, static_cast<std::int64_t>(std::min<std::uint64_t>(before, INT64_MAX)));
+  Stmt st(db_->db,
+          "SELECT COALESCE(MAX(run_id),0) FROM runs WHERE run_id < ?1 AND "
+          "(COALESCE(?2,'')='' OR mode=?2)");
+  st.bind(1, static_cast<std::int64_t>(std::min<std::uint64_t>(before, INT64_MAX))).bind(2, mode);
+  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
+std::uint64_t Journal::runs_of_mode(std::string_view mode) {
+  commit();
+  Stmt st(db_->db, "SELECT COUNT(*) FROM runs WHERE mode=?1");
+  st.bind(1, mode);
   return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
 }
 

@@ -201,6 +201,7 @@ Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
   }
   Decimal cumulative_quote;
   bool have_status = false;
+  bool orig_seen = false;
   for (auto field : obj) {
     std::string_view key;
     od::value v;
@@ -212,10 +213,16 @@ Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
       while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
       out.venue_id.assign(raw);
     } else if (key == "clientOrderId" || key == "origClientOrderId") {
+      // A cancel's answer carries the cancel request's own new clientOrderId; the order's is
+      // origClientOrderId, which wins whichever comes first.
       std::string_view s;
-      if (v.get_string().get(s) == SUCCESS && (key == "clientOrderId" || out.client_id.empty())) {
+      if (v.get_string().get(s) == SUCCESS && (key == "origClientOrderId" || !orig_seen)) {
         out.client_id.assign(s);
+        orig_seen = orig_seen || key == "origClientOrderId";
       }
+    } else if (key == "symbol") {
+      std::string_view s;
+      if (v.get_string().get(s) == SUCCESS) out.symbol.assign(s);
     } else if (key == "status") {
       std::string_view s;
       if (v.get_string().get(s) != SUCCESS) return Errc::malformed;

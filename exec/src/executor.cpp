@@ -57,9 +57,19 @@ ClientOrderId TwoLegExecutor::client_id(std::uint64_t run_id, std::uint64_t inte
   return id;
 }
 
+std::int64_t TwoLegExecutor::hedge_reserve(const RateBudget& b) const noexcept {
+  if (params_.hedge_reserve_ratio <= 0.0) return 0;
+  const auto share = static_cast<std::int64_t>(
+      std::ceil(params_.hedge_reserve_ratio * static_cast<double>(b.orders_per_window)));
+  return std::max<std::int64_t>(share, 1);
+}
+
 TwoLegExecutor::TwoLegExecutor(std::array<VenueClient*, kVenueCount> venues,
                                const ExecParams& params) noexcept
-    : venues_(venues), params_(params) {}
+    : venues_(venues), params_(params) {
+  params_.max_retries = std::clamp(params_.max_retries, 0, kMaxAttempts - 1);
+  params_.max_unwinds = std::clamp(params_.max_unwinds, 0, kMaxAttempts - 1 - params_.max_retries);
+}
 
 std::size_t TwoLegExecutor::active() const noexcept {
   return static_cast<std::size_t>(
@@ -133,7 +143,7 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
     }
     if (!venue.healthy()) return RefusalReason::venue_unhealthy;
     const RateBudget b = venue.budget(now_ns);
-    const std::int64_t reserve = in.kind == IntentKind::entry ? params_.hedge_reserve_orders : 0;
+    const std::int64_t reserve = in.kind == IntentKind::entry ? hedge_reserve(b) : 0;
     if (b.blocked_until_ns > now_ns || b.orders_available < 1 + reserve) {
       return RefusalReason::rate_limit;
     }

@@ -59,6 +59,7 @@ RateBudget PaperVenue::budget(std::int64_t now_ns) const noexcept {
   RateBudget b;
   b.blocked_until_ns = blocked_until_ns_ > now_ns ? blocked_until_ns_ : 0;
   b.orders_available = params_.orders_per_window;
+  b.orders_per_window = params_.orders_per_window;
   return b;
 }
 

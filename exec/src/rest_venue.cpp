@@ -213,7 +213,25 @@ struct RestVenue::Impl {
     const Errc e = is_binance() ? binance_parser.parse_order(
                                       a.body, symbols[req.instrument].base.view(), quote_asset(), s)
                                 : upbit_parser.parse_order(a.body, s);
-    if (e != Errc::ok) {
+    // An order is (venue, symbol, client id): an answer about another symbol (Upbit looks orders
+    // up by identifier alone) or another id is never a fill of the order asked about.
+    const std::string_view want =
+        req.instrument < symbols.size()
+            ? (is_binance() ? symbols[req.instrument].binance_symbol.view()
+                            : symbols[req.instrument].upbit_market.view())
+            : std::string_view{};
+    const bool other_symbol = e == Errc::ok && !s.symbol.empty() && s.symbol.view() != want;
+    const bool other_id =
+        e == Errc::ok && !s.client_id.empty() && !asked.empty() && s.client_id != asked;
+    if (other_symbol || other_id) {
+      s = OrderStatus{};
+      s.client_id = asked;
+      s.state = OrderState::unknown;
+      s.error.http_status = a.status;
+      s.error.kind = VenueErrorKind::mismatch;
+      s.error.message.assign(other_symbol ? "the answer is for another symbol"
+                                          : "the answer is for another client id");
+    } else if (e != Errc::ok) {
       s = OrderStatus{};
       s.client_id = asked;
       s.state = OrderState::unknown;  // an answer we cannot read: ask again
@@ -609,11 +627,13 @@ RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
   const std::int64_t age = now_ns - m.rate_seen_ns;
   if (m.is_binance()) {
     const bool current = m.rate_seen_ns != 0 && age < 10 * kSecondNs;
+    b.orders_per_window = m.options.orders_per_10s;
     b.orders_available =
         m.options.orders_per_10s -
         (current ? std::max<std::int64_t>(m.rate.order_count_10s, 0) : std::int64_t{0});
   } else {
     const bool current = m.rate_seen_ns != 0 && age < kSecondNs && m.order_remaining_sec >= 0;
+    b.orders_per_window = m.options.upbit_orders_per_second;
     b.orders_available = current ? m.order_remaining_sec : m.options.upbit_orders_per_second;
   }
   return b;

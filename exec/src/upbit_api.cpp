@@ -176,8 +176,8 @@ namespace {
 Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noexcept {
   out = OrderStatus{};
   std::string_view state;
-  Decimal volume;
-  bool have_state = false;
+  Decimal volume, limit_price, executed_funds, trades_qty;
+  bool have_state = false, have_funds = false, have_trades = false;
   for (auto field : obj) {
     std::string_view key;
     od::value v;
@@ -195,7 +195,10 @@ Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noex
       have_state = true;
     } else if (key == "market") {
       std::string_view s;
-      if (v.get_string().get(s) == SUCCESS && market != nullptr) *market = s;
+      if (v.get_string().get(s) == SUCCESS) {
+        out.symbol.assign(s);
+        if (market != nullptr) *market = s;
+      }
     } else if (key == "side") {
       std::string_view s;
       if (v.get_string().get(s) == SUCCESS && (s == "bid" || s == "ask")) {
@@ -203,6 +206,13 @@ Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noex
       }
     } else if (key == "volume") {
       if (!decimal_of(v, volume)) return Errc::malformed;
+    } else if (key == "price") {
+      bool null = false;
+      if (v.is_null().get(null) == SUCCESS && null) continue;  // a market order has none
+      if (!decimal_of(v, limit_price)) return Errc::malformed;
+    } else if (key == "executed_funds") {
+      if (!decimal_of(v, executed_funds)) return Errc::malformed;
+      have_funds = true;
     } else if (key == "executed_volume") {
       if (!decimal_of(v, out.filled_qty)) return Errc::malformed;
     } else if (key == "paid_fee") {
@@ -228,12 +238,28 @@ Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noex
           }
         }
         notional += static_cast<Int128>(price.mantissa()) * qty.mantissa();
+        if (add(trades_qty, qty, trades_qty) != Errc::ok) return Errc::malformed;
       }
       out.filled_notional_e16 = notional;
-      out.fills_known = true;
+      have_trades = true;
     }
   }
   if (!have_state) return Errc::malformed;
+  // What the fills cost: the trades when they account for the whole executed volume; else
+  // executed_funds; else, at worst, the limit price (a bid paid no more, an ask got no less).
+  // An executed volume with none of these cannot be priced: the answer is unusable.
+  if (have_trades && trades_qty == out.filled_qty) {
+    out.fills_known = true;
+  } else if (!out.filled_qty.is_positive()) {
+    out.filled_notional_e16 = 0;
+  } else if (have_funds && executed_funds.is_positive()) {
+    out.filled_notional_e16 = static_cast<Int128>(executed_funds.mantissa()) * Decimal::kOne;
+  } else if (limit_price.is_positive()) {
+    out.filled_notional_e16 =
+        static_cast<Int128>(limit_price.mantissa()) * out.filled_qty.mantissa();
+  } else {
+    return Errc::malformed;
+  }
   out.orig_qty = volume;
   out.state = upbit_order_state(state, out.filled_qty, volume);
   return Errc::ok;

@@ -184,7 +184,11 @@ HttpResult Exchange::binance(const HttpRequest& r,
     }
     auto it = orders_.end();
     if (!id.empty()) {
+      // The symbol is part of the lookup: another symbol's order under this id is not found.
       it = orders_.find("binance:" + account->key + ":" + id);
+      if (it != orders_.end() && it->second.symbol != static_cast<std::size_t>(i)) {
+        it = orders_.end();
+      }
     } else {
       for (auto o = orders_.begin(); o != orders_.end(); ++o) {
         if (o->second.venue == Venue::binance && o->second.account == account->key &&
@@ -204,6 +208,17 @@ HttpResult Exchange::binance(const HttpRequest& r,
         return binance_error(400, -2011, "Unknown order sent.");
       }
       o.status = "CANCELED";
+      // As Binance answers a cancel: the order's id as origClientOrderId, and clientOrderId is
+      // the cancel request's own (newClientOrderId, or one the venue makes up).
+      std::string cancel_id = get("newClientOrderId");
+      if (cancel_id.empty()) cancel_id = "simcancel" + std::to_string(next_order_id_++);
+      std::string body = binance_order_json(o, false);
+      const std::string own = R"("clientOrderId":")" + o.client_id + "\"";
+      body.replace(body.find(own), own.size(), R"("clientOrderId":")" + cancel_id + "\"");
+      const std::size_t after_symbol = body.find(',') + 1;
+      body.insert(after_symbol, R"("origClientOrderId":")" + o.client_id + "\",");
+      HttpResult res = answer(200, body);
+      return headers(res);
     }
     HttpResult res = answer(200, binance_order_json(o, false));
     return headers(res);

@@ -247,6 +247,10 @@ TEST(ConfigErrors, InconsistentCombinationsPointAtTheKey) {
                       "kimchi or reverse");
   expect_single_error(cfg("[risk]\nmin_notional_krw = 20000000\n"),
                       "test.toml:2:20: risk.min_notional_krw: must be below risk.max_notional_krw");
+  // Five times this (the default max_position_qty) does not fit: refused, not a limit of 0.
+  expect_single_error("[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"20000000000\"\n",
+                      "test.toml:3:13: symbols[0].trade_qty: too large: five times it (the "
+                      "default max_position_qty) does not fit; set max_position_qty");
 }
 
 TEST(ConfigErrors, ThreadLayoutsMustHostEveryStageOnce) {

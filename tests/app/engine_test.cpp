@@ -56,9 +56,11 @@ sim::SimOptions sim_options(std::uint64_t seed) {
 }
 
 // Net base quantity each venue's fills moved, per (venue, asset), from the journal.
-std::map<std::pair<Venue, std::string>, std::int64_t> journal_base(Journal& j) {
+std::map<std::pair<Venue, std::string>, std::int64_t> journal_base(Journal& j,
+                                                                   std::uint64_t paper_run = 0) {
   std::map<std::pair<Venue, std::string>, std::int64_t> net;
   for (const JournalFill& f : j.fills()) {
+    if (paper_run != 0 && f.run_id == paper_run) continue;  // paper fills moved nothing
     net[{f.venue, f.symbol}] += f.side == Side::buy ? f.qty.mantissa() : -f.qty.mantissa();
   }
   return net;
@@ -173,10 +175,11 @@ class EngineTest : public ::testing::Test {
   static bool closed_one(const JournalTotals& t) { return t.closed > 0; }
 
   // The simulator's base balance changes equal the journal's fills, venue by venue.
-  void expect_balances_match_journal() {
+  // `paper_run`: a paper run on the same journal, whose fills are left out.
+  void expect_balances_match_journal(std::uint64_t paper_run = 0) {
     const sim::SimSummary s = sim_->summary();
     Journal j(dir_ / "journal.sqlite");
-    const auto net = journal_base(j);
+    const auto net = journal_base(j, paper_run);
     for (const sim::AccountSpec& end : s.accounts) {
       for (const sim::AccountSpec& start : start_balances_) {
         if (start.venue != end.venue || start.key != end.key) continue;
@@ -470,7 +473,7 @@ TEST_F(EngineTest, SurvivesTheSimulatorsFaults) {
   Journal j(dir_ / "journal.sqlite");
   const JournalTotals t = j.totals(rep.run_id);
   EXPECT_EQ(t.open, t.broken);
-  EXPECT_EQ(rep.open_positions, rep.broken == 0 ? 0u : rep.open_positions);
+  EXPECT_LE(rep.open_positions, rep.broken) << "every position still open is one that went BROKEN";
   EXPECT_NEAR(t.realized_from_fills_krw, rep.realized_krw, 1e-6);
   expect_balances_match_journal();
   expect_inventory_matches_simulator(r);
@@ -591,6 +594,77 @@ TEST_F(EngineTest, PaperModeSendsNoOrders) {
   EXPECT_GT(r.report.book_updates, 1000u);
   EXPECT_TRUE(sim_->summary().exchange.orders_by_outcome.empty()) << "no order reached the venues";
   EXPECT_EQ(r.report.open_positions, 0u);
+}
+
+// Paper and live never share positions. A live run leaves positions open; the same config run
+// without --live (the easy slip) is refused before anything connects; with --share-journal the
+// paper run neither restores nor closes the live positions, and the next live run still finds
+// them and closes them with real orders.
+TEST_F(EngineTest, PaperAndLiveNeverShareAJournalsPositions) {
+  start_sim(sim_options(42));
+  const RunResult first =
+      run(config(), 3s, /*flatten=*/false, [](const JournalTotals& t) { return t.open > 0; });
+  ASSERT_EQ(first.exit_code, 0) << first.error;
+  std::uint64_t live_open = 0;
+  {
+    Journal j(dir_ / "journal.sqlite");
+    live_open = j.totals().open;
+  }
+  ASSERT_GT(live_open, 0u) << "the live run left a position open";
+  std::uint64_t sim_orders = 0;
+  for (const auto& [outcome, n] : sim_->summary().exchange.orders_by_outcome) sim_orders += n;
+
+  RunOptions paper;
+  paper.duration = 4s;
+  paper.flatten_on_exit = true;
+  paper.report_dir = dir_;
+  std::atomic<bool> stop{false};
+  std::ostringstream out, err;
+  const RunResult refused = run_engine(config(), paper, stop, out, err);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(
+      refused.error.find("holds 1 live run; a paper run does not use it (did you mean --live?)"),
+      std::string::npos)
+      << refused.error;
+  {
+    Journal j(dir_ / "journal.sqlite");
+    EXPECT_EQ(j.totals().runs, 1u) << "the refused run left no trace";
+    EXPECT_EQ(j.totals().open, live_open);
+  }
+
+  paper.share_journal = true;
+  std::ostringstream out2, err2;
+  const RunResult shared = run_engine(config(), paper, stop, out2, err2);
+  ASSERT_EQ(shared.exit_code, 0) << shared.error << err2.str();
+  EXPECT_EQ(shared.report.restored_positions, 0u) << out2.str();
+  EXPECT_NE(out2.str().find("restore: no open positions in the journal"), std::string::npos)
+      << out2.str();
+  std::uint64_t sim_orders_after_paper = 0;
+  for (const auto& [outcome, n] : sim_->summary().exchange.orders_by_outcome) {
+    sim_orders_after_paper += n;
+  }
+  EXPECT_EQ(sim_orders_after_paper, sim_orders) << "the paper run sent nothing";
+  {
+    Journal j(dir_ / "journal.sqlite");
+    EXPECT_EQ(j.totals(first.report.run_id).open, live_open)
+        << "the live run's positions are untouched by the paper run";
+  }
+
+  // The next live run (sharing the journal the paper run now also holds) restores and closes them.
+  RunOptions live;
+  live.live = true;
+  live.duration = 8s;
+  live.flatten_on_exit = true;
+  live.report_dir = dir_;
+  live.share_journal = true;
+  std::ostringstream out3, err3;
+  const RunResult second = run_engine(config(), live, stop, out3, err3);
+  ASSERT_EQ(second.exit_code, 0) << second.error << err3.str();
+  EXPECT_EQ(second.report.restored_positions, live_open) << out3.str();
+  Journal j(dir_ / "journal.sqlite");
+  EXPECT_EQ(j.totals(first.report.run_id).open, 0u) << "closed by the second live run";
+  EXPECT_EQ(j.totals().broken, 0u);
+  expect_balances_match_journal(shared.report.run_id);
 }
 
 // `--live` against a config that says paper is refused before anything connects.

@@ -337,6 +337,59 @@ TEST(UpbitParser, DocumentedOrderWithTradesAndErrors) {
   EXPECT_EQ(accounts[1].locked, d("0.5"));
 }
 
+// An executed volume must be priced. Trades that account for all of it give the exact cost; if
+// they are missing (or cover less), executed_funds does; failing that, the limit price bounds it
+// (a bid paid no more, an ask got no less). Before, no trades meant an average price of 0.
+TEST(UpbitParser, AnExecutedVolumeIsPricedEvenWithoutTrades) {
+  UpbitParser parser;
+  OrderStatus s;
+  ASSERT_EQ(parser.parse_order(R"({"uuid":"u","market":"KRW-BTC","state":"done","price":"140000000",
+      "volume":"0.01","executed_volume":"0.01","executed_funds":"1399000","paid_fee":"699.5"})",
+                               s),
+            Errc::ok);
+  EXPECT_EQ(s.avg_price(), d("139900000"));
+  EXPECT_FALSE(s.fills_known);
+  EXPECT_EQ(s.symbol.view(), "KRW-BTC");
+  ASSERT_EQ(parser.parse_order(R"({"uuid":"u","state":"done","price":"140000000",
+      "volume":"0.01","executed_volume":"0.01","trades":[]})",
+                               s),
+            Errc::ok);
+  EXPECT_EQ(s.avg_price(), d("140000000")) << "at worst the limit";
+  // Trades covering only part of the volume do not price all of it.
+  ASSERT_EQ(parser.parse_order(R"({"uuid":"u","state":"done","price":"140000000","volume":"0.02",
+      "executed_volume":"0.02","executed_funds":"2799000","trades":[{"price":"139900000",
+      "volume":"0.01"}]})",
+                               s),
+            Errc::ok);
+  EXPECT_EQ(s.avg_price(), d("139950000"));
+  // Nothing to price it with: unusable, asked again rather than booked at 0.
+  EXPECT_EQ(parser.parse_order(R"({"uuid":"u","state":"done","price":null,"volume":"0.01",
+      "executed_volume":"0.01"})",
+                               s),
+            Errc::malformed);
+}
+
+// A cancel's answer carries the cancel request's own new clientOrderId; the order's is
+// origClientOrderId, whichever comes first. Both venues' answers name their symbol.
+TEST(BinanceParser, ACancelAnswerIsTheOriginalOrdersWithItsSymbol) {
+  BinanceParser parser;
+  OrderStatus s;
+  ASSERT_EQ(parser.parse_order(R"({"symbol":"ETHUSDT","origClientOrderId":"x1-2-B0","orderId":4,
+      "orderListId":-1,"clientOrderId":"cancelMyOrder1","transactTime":1684804350068,
+      "price":"2000.00000000","origQty":"0.01000000","executedQty":"0.00000000",
+      "cummulativeQuoteQty":"0.00000000","status":"CANCELED","timeInForce":"GTC","type":"LIMIT",
+      "side":"BUY"})",
+                               "ETH", "USDT", s),
+            Errc::ok);
+  EXPECT_EQ(s.client_id.view(), "x1-2-B0");
+  EXPECT_EQ(s.symbol.view(), "ETHUSDT");
+  ASSERT_EQ(parser.parse_order(R"({"symbol":"ETHUSDT","clientOrderId":"cancelMyOrder1",
+      "orderId":4,"origClientOrderId":"x1-2-B0","status":"CANCELED","executedQty":"0"})",
+                               "ETH", "USDT", s),
+            Errc::ok);
+  EXPECT_EQ(s.client_id.view(), "x1-2-B0");
+}
+
 TEST(VenueErrors, KindsFromCodesNamesAndStatuses) {
   const auto kind = [](Venue v, int status, int code, const char* name, const char* msg) {
     VenueError e;

@@ -160,7 +160,7 @@ TEST_F(ExecutorTest, ChecksBlockBothLegsBeforeAnythingIsSent) {
 TEST_F(ExecutorTest, EntriesKeepARateBudgetReserveForHedges) {
   PaperParams tight;
   tight.orders_per_window = 2;
-  params.hedge_reserve_orders = 2;
+  params.hedge_reserve_ratio = 0.9;  // ceil(1.8): both orders of the window kept for hedges
   start(tight);
   ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.refusal, RefusalReason::rate_limit);

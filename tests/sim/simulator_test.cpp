@@ -378,6 +378,55 @@ TEST_F(SimulatorTest, UpbitOrderIsTakenThenDoneOnQuery) {
   EXPECT_NE(error.find("duplicate_identifier"), std::string::npos) << error;
 }
 
+// An order is (venue, symbol, client id). Upbit finds an order by identifier alone, so asking
+// for it as another market's order returns it anyway: the engine must refuse that answer, never
+// book it as a fill of the symbol it asked about. Binance finds orders by symbol and client id.
+// A Binance cancel answers with the order's id as origClientOrderId and a new clientOrderId.
+TEST_F(SimulatorTest, AnAnswerAboutAnotherSymbolIsNeverAFill) {
+  sim.set_rate(0.0);
+  exec::RestVenue upbit(map, venue_options(Venue::upbit));
+  exec::RestVenue binance(map, venue_options(Venue::binance));
+  std::string error;
+  ASSERT_TRUE(upbit.start(error)) << error;
+  ASSERT_TRUE(binance.start(error)) << error;
+  std::int64_t upbit_ask = 0, binance_ask = 0;
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    upbit_ask = m.book(Venue::upbit, 1).asks.begin()->first;
+    binance_ask = m.book(Venue::binance, 1).asks.begin()->first;
+  });
+  exec::OrderRequest eth;
+  eth.client_id.assign("same-id-1");
+  eth.instrument = 1;  // ETH
+  eth.side = Side::buy;
+  eth.price = Decimal::from_mantissa(upbit_ask);
+  eth.qty = d("0.1");
+  exec::OrderStatus s;
+  ASSERT_TRUE(upbit.place_blocking(eth, s, error)) << error;
+  EXPECT_FALSE(upbit.get_blocking(0, eth.client_id, s, error)) << "found as a BTC order";
+  EXPECT_EQ(s.error.kind, VenueErrorKind::mismatch) << error;
+  EXPECT_EQ(s.filled_qty, Decimal{});
+  ASSERT_TRUE(upbit.get_blocking(1, eth.client_id, s, error)) << error;
+  EXPECT_EQ(s.filled_qty, d("0.1"));
+
+  eth.price = Decimal::from_mantissa(binance_ask);
+  ASSERT_TRUE(binance.place_blocking(eth, s, error)) << error;
+  EXPECT_FALSE(binance.get_blocking(0, eth.client_id, s, error));
+  EXPECT_EQ(s.error.kind, VenueErrorKind::unknown_order) << error;
+  ASSERT_TRUE(binance.get_blocking(1, eth.client_id, s, error)) << error;
+  EXPECT_EQ(s.filled_qty, d("0.1"));
+
+  // A resting GTC order cancelled: the answer is the original order's.
+  exec::OrderRequest rest = eth;
+  rest.client_id.assign("gtc-1");
+  rest.tif = exec::TimeInForce::gtc;
+  rest.price = Decimal::from_mantissa(binance_ask / 2 - (binance_ask / 2) % 1'000'000);
+  ASSERT_TRUE(binance.place_blocking(rest, s, error)) << error;
+  ASSERT_TRUE(binance.cancel_blocking(1, rest.client_id, s, error)) << error;
+  EXPECT_EQ(s.client_id.view(), "gtc-1");
+  EXPECT_EQ(s.symbol.view(), "ETHUSDT");
+  EXPECT_EQ(s.state, OrderState::canceled);
+}
+
 // Two-leg execution over both simulated venues with faults switched on: answers lost after the
 // order executed, 5xx before it did, partial fills and rejections. Every intent ends in a report;
 // no leg is left unknown; what the reports say filled is what the balances moved by.

@@ -26,6 +26,10 @@ struct RunOptions {
   std::chrono::milliseconds startup_timeout{30'000};  // books and FX must be there by then
   std::chrono::milliseconds drain_timeout{15'000};    // in-flight intents (and a flatten) on exit
   std::string config_text;  // the effective config, stored with the run in the journal
+  // --share-journal: run on a journal that holds runs of the other mode (paper and live). Off, such
+  // a journal is refused before anything connects. On, the modes still never see each other's
+  // positions or intents.
+  bool share_journal = false;
 };
 
 // What the strategy believes a venue holds of an asset at the end of the run.

@@ -96,12 +96,18 @@ class Journal {
   // Bytes SQLite holds in this process (page cache, statements, every connection). Any thread.
   [[nodiscard]] static std::int64_t memory_used() noexcept;
 
-  // Reading (start-up and `xarb journal`).
-  [[nodiscard]] std::vector<JournalPosition> open_positions(const SymbolMap& symbols);
-  [[nodiscard]] std::vector<UnresolvedIntent> unresolved_intents();
+  // Reading (start-up and `xarb journal`). `mode` ("live" or "paper") restricts a query to the
+  // runs of that mode: a paper run never sees a live run's positions or intents, nor the reverse.
+  // Empty: every run.
+  [[nodiscard]] std::vector<JournalPosition> open_positions(const SymbolMap& symbols,
+                                                            std::string_view mode = {});
+  [[nodiscard]] std::vector<UnresolvedIntent> unresolved_intents(std::string_view mode = {});
   [[nodiscard]] std::uint64_t max_position_id();
-  // The newest run before `before` (0: none).
-  [[nodiscard]] std::uint64_t last_run_id(std::uint64_t before = UINT64_MAX);
+  // The newest run before `before` (0: none), of `mode` when given.
+  [[nodiscard]] std::uint64_t last_run_id(std::uint64_t before = UINT64_MAX,
+                                          std::string_view mode = {});
+  // How many runs of `mode` the journal holds, the current one included once begun.
+  [[nodiscard]] std::uint64_t runs_of_mode(std::string_view mode);
   // The highest intent id journaled for a run (0: none).
   [[nodiscard]] std::uint64_t max_intent_id(std::uint64_t run_id);
   // A BROKEN position for fills found on the venues that no journaled intent explains.

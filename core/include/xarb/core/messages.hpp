@@ -323,13 +323,14 @@ enum class VenueErrorKind : std::uint8_t {
   server,          // 5xx: the outcome is unknown
   transport,       // no answer: connection lost or timed out
   other,
+  mismatch,  // the answer is about another symbol or client id: never a fill of the order asked
 };
 
 [[nodiscard]] constexpr std::string_view to_string(VenueErrorKind k) noexcept {
-  constexpr std::array<std::string_view, 11> kNames = {
-      "none",          "insufficient_balance", "filter_failure", "auth",
-      "timestamp",     "rate_limited",         "unknown_order",  "duplicate",
-      "server",        "transport",            "other"};
+  constexpr std::array<std::string_view, 12> kNames = {
+      "none",      "insufficient_balance", "filter_failure", "auth",
+      "timestamp", "rate_limited",         "unknown_order",  "duplicate",
+      "server",    "transport",            "other",          "mismatch"};
   return static_cast<std::size_t>(k) < kNames.size() ? kNames[static_cast<std::size_t>(k)]
                                                      : "unknown";
 }

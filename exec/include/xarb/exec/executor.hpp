@@ -28,9 +28,11 @@ struct ExecParams {
   std::int64_t query_interval_ns = 100'000'000;  // first query after a lost answer; doubles
   std::int64_t max_query_interval_ns = 2'000'000'000;
   int max_queries = 30;
-  std::int64_t hedge_reserve_orders = 2;  // rate budget entries may not use
-  double fee_estimate_bps = 20.0;         // for balance checks of buys
-  std::uint64_t run_id = 0;  // makes client ids unique across restarts (e.g. start time, ms)
+  // Share of each venue's order allowance per window that entries may not use: it is kept for
+  // hedges, retries, unwinds and exits (at least one order when the share is above 0).
+  double hedge_reserve_ratio = 0.2;
+  double fee_estimate_bps = 20.0;  // for balance checks of buys
+  std::uint64_t run_id = 0;        // makes client ids unique across restarts (e.g. start time, ms)
 };
 
 struct ExecStats {
@@ -73,11 +75,18 @@ class TwoLegExecutor {
   [[nodiscard]] const ExecStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const DustLedger& dust() const noexcept { return dust_; }
 
+  // Orders one leg of an intent may send: the first, max_retries retries and max_unwinds unwinds
+  // (the constructor caps the two so that they fit). A restart asks the venues for attempts
+  // 0 .. kMaxAttempts - 1 of every unresolved intent.
+  static constexpr int kMaxAttempts = 8;
   // A client id: "x<run>-<intent>-<venue letter><attempt>", base 36, at most 36 characters.
   [[nodiscard]] static ClientOrderId client_id(std::uint64_t run_id, std::uint64_t intent_id,
                                                Venue venue, int attempt) noexcept;
 
  private:
+  // Orders of `b`'s window an entry must leave unused (hedge_reserve_ratio of the allowance).
+  [[nodiscard]] std::int64_t hedge_reserve(const RateBudget& b) const noexcept;
+
   enum class LegPhase : std::uint8_t {
     idle,      // nothing to do on this venue (zero quantity) or finished
     sending,   // place() refused for now: try again on the next poll

@@ -32,6 +32,7 @@ using VenueOrderId = FixedString<40>;
 struct OrderStatus {
   ClientOrderId client_id;
   VenueOrderId venue_id;
+  FixedString<24> symbol;  // the answer's symbol (Binance) or market (Upbit); empty when absent
   OrderState state = OrderState::unknown;
   std::optional<Side> side;  // as the venue's answer states it (absent when it does not)
   Decimal orig_qty;

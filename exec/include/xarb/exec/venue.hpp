@@ -29,8 +29,9 @@ struct VenueEvent {
 
 // How many order requests may go out now, by the venue's own counters.
 struct RateBudget {
-  std::int64_t orders_available = 0;  // in the venue's current window
-  std::int64_t blocked_until_ns = 0;  // after a 429: nothing before this (mono)
+  std::int64_t orders_available = 0;   // in the venue's current window
+  std::int64_t orders_per_window = 0;  // the window's whole allowance
+  std::int64_t blocked_until_ns = 0;   // after a 429: nothing before this (mono)
 };
 
 struct VenueAsset {
