@@ -438,7 +438,9 @@ std::vector<UnresolvedIntent> Journal::unresolved_intents(std::string_view mode)
   std::vector<UnresolvedIntent> out;
   Stmt st(db_->db,
           "SELECT run_id,intent_id,position_id,kind,symbol,upbit_side,upbit_qty,binance_side,"
-          "binance_qty FROM intents WHERE outcome IS NULL AND "
+          "binance_qty FROM intents WHERE (outcome IS NULL OR EXISTS (SELECT 1 FROM orders o "
+          "WHERE o.run_id=intents.run_id AND o.intent_id=intents.intent_id AND "
+          "o.state='unknown')) AND "
           "(COALESCE(?1,'')='' OR run_id IN (SELECT run_id FROM runs WHERE mode=?1)) "
           "ORDER BY run_id, intent_id");
   st.bind(1, mode);

@@ -215,6 +215,7 @@ void TwoLegExecutor::send(Job& job, Venue v, std::int64_t now_ns) noexcept {
     leg.first_id = leg.order.client_id;
     leg.first_sent_ns = now_ns;
   }
+  leg.last_sent_ns = now_ns;
   ++leg.attempts;
   ++stats_.orders;
   leg.phase = LegPhase::waiting;
@@ -262,8 +263,10 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
   if (leg.phase != LegPhase::waiting) return;
   const OrderStatus& s = ev.status;
   const bool not_found = s.error.kind == VenueErrorKind::unknown_order;
-  if (ev.op == VenueOp::query && not_found) {
-    // The lost request never became an order: nothing traded.
+  if (ev.op == VenueOp::query && not_found &&
+      now_ns - leg.last_sent_ns >= venues_[index(v)]->not_found_grace_ns()) {
+    // The lost request never became an order, and it can no longer become one: nothing traded.
+    // (Sooner, "not found" may only mean the venue has not taken it yet: asked again below.)
     leg.last_state = OrderState::rejected;
     leg.phase = LegPhase::idle;
     leg.done_ns = now_ns;
@@ -272,7 +275,8 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
   // A query or cancel the venue refused (429, a bad request...) says nothing about the order,
   // which may well have filled: ask again later, as for a lost answer.
   const bool request_failed =
-      ev.op != VenueOp::place && s.state == OrderState::rejected && s.error.present();
+      (ev.op != VenueOp::place && s.state == OrderState::rejected && s.error.present()) ||
+      (ev.op == VenueOp::query && not_found);
   if (request_failed || s.state == OrderState::unknown ||
       (!s.final() && s.state != OrderState::rejected)) {
     // Lost answer, or the order is still working: ask the venue (never assume).

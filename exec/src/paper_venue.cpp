@@ -212,7 +212,8 @@ bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) n
   known_next_ = (known_next_ + 1) % kKnown;
   k.instrument = order.instrument;
   k.status = ev.status;
-  if (fault == PaperFault::lost_answer) {
+  k.visible_from_ns = fault == PaperFault::late_accept ? now_ns_ + params_.late_accept_ns : 0;
+  if (fault == PaperFault::lost_answer || fault == PaperFault::late_accept) {
     ev.status.state = OrderState::unknown;
     ev.status.filled_qty = Decimal{};
     ev.status.filled_notional_e16 = 0;
@@ -242,7 +243,9 @@ bool PaperVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcep
     ev.status.error.http_status = 429;
     return enqueue(ev);
   }
-  if (const Known* k = find(id)) {
+  // An order is found by (symbol, client id), and only once the venue has taken it.
+  if (const Known* k = find(id);
+      k != nullptr && k->instrument == instrument && k->visible_from_ns <= now_ns_) {
     ev.status = k->status;
   } else {
     ev.status.client_id = id;

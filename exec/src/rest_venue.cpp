@@ -641,6 +641,12 @@ RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
 
 bool RestVenue::healthy() const noexcept { return impl_->transport_errors < 3; }
 
+std::int64_t RestVenue::not_found_grace_ns() const noexcept {
+  const RestVenueOptions& o = impl_->options;
+  return o.venue == Venue::binance ? (o.recv_window_ms + 1'000) * 1'000'000
+                                   : o.upbit_not_found_grace_ms * 1'000'000;
+}
+
 Decimal RestVenue::free_base(InstrumentId instrument) const noexcept {
   return Decimal::from_mantissa(impl_->base[instrument]);
 }

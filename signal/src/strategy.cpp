@@ -463,6 +463,9 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
                         SignalSink& sink) noexcept {
   if (p.exit_in_flight) return;
   if (p.state != PositionState::open && p.state != PositionState::broken) return;
+  // What one venue holds is not known: closing the other leg could unhedge it. Held, BROKEN
+  // (entries stopped), until a restart asks the venue.
+  if (p.outcome_unknown) return;
   if (now.mono_ns < p.retry_after_ns) return;
   if (!ctx.usable) {
     ++stats_.exit_deferred;
@@ -591,7 +594,10 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
     ++stats_.unknown_reports;
     return;
   }
-  for (const LegReport& leg : report.legs) apply_leg(*p, leg);
+  for (const LegReport& leg : report.legs) {
+    apply_leg(*p, leg);
+    if (leg.state == OrderState::unknown) p->outcome_unknown = true;
+  }
   p->refresh();
   p->dust += std::max<std::int64_t>(report.dust_qty.mantissa(), 0);
 
@@ -626,7 +632,9 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
     }
     ++stats_.dust_writeoffs;
   }
-  if (p->flat()) {
+  if (p->outcome_unknown) {
+    break_position(*p, sink);
+  } else if (p->flat()) {
     close(*p, rec.fx, now, sink);
   } else if (p->hedged()) {
     if (!filled_any) p->retry_after_ns = now.mono_ns + params_.exit_retry_ns;
@@ -638,7 +646,9 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
 }
 
 void Strategy::settle_entry(Position& p, const Now& now, SignalSink& sink) noexcept {
-  if (p.flat()) {
+  if (p.outcome_unknown) {
+    break_position(p, sink);
+  } else if (p.flat()) {
     close(p, p.entry_fx, now, sink);
   } else if (p.hedged()) {
     p.opened_ns = now.mono_ns;

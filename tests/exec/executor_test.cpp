@@ -251,6 +251,40 @@ TEST_F(ExecutorTest, LostAnswerIsResolvedByQueryingTheClientId) {
   EXPECT_GE(r.leg(Venue::upbit).latency_ns, 100 * kMs) << "includes the query";
 }
 
+// Binance documents that an order can still execute after the client gave up on its answer. A
+// "not found" while the venue could still take the request is not proof that nothing traded:
+// the executor asks again until the grace period has passed, and then finds the fill. (Before,
+// the first "not found" was final: the leg counted as unfilled, the other one was unwound, and
+// the order that did execute was owned by nothing.)
+TEST_F(ExecutorTest, NotFoundRightAfterALostAnswerIsNotFinal) {
+  PaperParams up;
+  up.late_accept_ns = 300 * kMs;   // taken 300 ms after it was written
+  up.not_found_grace_ns = 1'000 * kMs;
+  start({}, up);
+  upbit->inject(VenueOp::place, PaperFault::late_accept);
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01")) << "found once the venue had taken it";
+  EXPECT_TRUE(r.leg(Venue::binance).unwound_qty.is_zero()) << "nothing unwound";
+  EXPECT_GE(exec->stats().queries, 2u) << "the first query found nothing";
+  EXPECT_EQ(upbit->orders(), 1u) << "never re-sent";
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+}
+
+// Past the grace period "not found" is final: the request never became an order.
+TEST_F(ExecutorTest, NotFoundAfterTheGracePeriodIsFinal) {
+  PaperParams up;
+  up.not_found_grace_ns = 200 * kMs;
+  start({}, up);
+  upbit->inject(VenueOp::place, PaperFault::server_error);  // nothing executed
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged) << "completed by a retry";
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_GE(r.leg(Venue::upbit).latency_ns, 200 * kMs) << "waited out the grace period";
+}
+
 // A refused query (429) says nothing about the order: it filled, and the next query finds it.
 // (Found by the engine's fault test: the fill was dropped and the leg unwound what it had.)
 TEST_F(ExecutorTest, RefusedQueryIsAskedAgainAndTheFillCounted) {

@@ -337,6 +337,27 @@ TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
   EXPECT_EQ(strategy->risk().mode(), RiskMode::reducing);
 }
 
+// An order whose outcome the venue never told (its queries ran out) is not "unfilled": the
+// position stays BROKEN with entries stopped, and nothing is traded on it (closing the known leg
+// could unhedge the unknown one) until a restart asks the venue. Before, it closed as flat and
+// was forgotten.
+TEST_F(StrategyTest, AnOrderLeftUnknownKeepsItsPositionBrokenAndUntouched) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  ExecReport r = test::reject(sink.intents[0]);
+  r.leg(Venue::upbit).state = OrderState::unknown;  // both show nothing filled; Upbit's is unknown
+  report(r, kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u) << "not closed as flat";
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::broken);
+  EXPECT_EQ(strategy->risk().mode(), RiskMode::reducing);
+  sink.clear();
+  upbit("140700000", "140800000", 2 * kSecond);
+  binance("99990", "100000", 2 * kSecond);
+  EXPECT_TRUE(sink.intents.empty()) << "no exit and no entry while it is unknown";
+}
+
 TEST_F(StrategyTest, ReportsForUnknownIntentsAreCountedAndIgnored) {
   start();
   const std::uint64_t id = enter(kSecond);

@@ -101,6 +101,7 @@ class Journal {
   // Empty: every run.
   [[nodiscard]] std::vector<JournalPosition> open_positions(const SymbolMap& symbols,
                                                             std::string_view mode = {});
+  // Intents without a journaled outcome, or with an order whose outcome stayed unknown.
   [[nodiscard]] std::vector<UnresolvedIntent> unresolved_intents(std::string_view mode = {});
   [[nodiscard]] std::uint64_t max_position_id();
   // The newest run before `before` (0: none), of `mode` when given.

@@ -108,6 +108,7 @@ class TwoLegExecutor {
     std::int64_t query_interval_ns = 0;
     std::int64_t next_query_ns = 0;
     std::int64_t first_sent_ns = 0;
+    std::int64_t last_sent_ns = 0;  // when the current attempt was written
     std::int64_t done_ns = 0;
     bool unresolved = false;  // the venue never settled an order
     // Totals over every order of the leg.

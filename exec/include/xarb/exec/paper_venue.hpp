@@ -21,6 +21,8 @@ struct PaperParams {
   double fee_bps = 10.0;              // in the quote currency
   std::uint64_t seed = 1;
   std::int64_t orders_per_window = 50;  // the rate budget it reports
+  std::int64_t late_accept_ns = 2'000'000'000;  // PaperFault::late_accept: taken this much later
+  std::int64_t not_found_grace_ns = 0;          // reported as not_found_grace_ns()
 };
 
 // A fault to inject into the next request of a kind (tests and the simulator's drills).
@@ -31,6 +33,8 @@ enum class PaperFault : std::uint8_t {
   rate_limit,   // 429 with Retry-After: nothing executes, the budget is blocked
   no_fill,      // the book moved away: the IOC expires unfilled
   server_error, // 5xx before the order was taken: the event says unknown, nothing executed
+  late_accept,  // the answer is lost and the venue takes the order late_accept_ns later: until
+                // then a query finds no such order, after it the order has executed
 };
 
 class PaperVenue final : public VenueClient {
@@ -52,6 +56,9 @@ class PaperVenue final : public VenueClient {
   }
   [[nodiscard]] RateBudget budget(std::int64_t now_ns) const noexcept override;
   [[nodiscard]] bool healthy() const noexcept override { return true; }
+  [[nodiscard]] std::int64_t not_found_grace_ns() const noexcept override {
+    return params_.not_found_grace_ns;
+  }
   [[nodiscard]] Decimal free_base(InstrumentId instrument) const noexcept override {
     return Decimal::from_mantissa(base_[instrument]);
   }
@@ -67,6 +74,7 @@ class PaperVenue final : public VenueClient {
   struct Known {
     InstrumentId instrument = kNoInstrument;
     OrderStatus status;
+    std::int64_t visible_from_ns = 0;  // a query before this finds nothing (late acceptance)
   };
 
   // Fills `order` against `book`; with no levels, at its limit when `liquid`, else not at all.

@@ -32,6 +32,9 @@ struct RestVenueOptions {
   std::int64_t time_sync_interval_ns = 60'000'000'000;  // Binance server time refresh
   std::int64_t orders_per_10s = 50;                     // Binance ORDERS limit per 10 s
   std::int64_t upbit_orders_per_second = 8;
+  // Upbit: "order_not_found" for an order whose answer was lost is final only this long after
+  // the request was written (Binance's bound is its recvWindow, plus a second of clock error).
+  std::int64_t upbit_not_found_grace_ms = 10'000;
   double fee_bps = 10.0;  // used to estimate fees an answer does not list
 };
 
@@ -78,6 +81,7 @@ class RestVenue final : public VenueClient {
   [[nodiscard]] const InstrumentRules& rules(InstrumentId instrument) const noexcept override;
   [[nodiscard]] RateBudget budget(std::int64_t now_ns) const noexcept override;
   [[nodiscard]] bool healthy() const noexcept override;
+  [[nodiscard]] std::int64_t not_found_grace_ns() const noexcept override;
   [[nodiscard]] Decimal free_base(InstrumentId instrument) const noexcept override;
   [[nodiscard]] Decimal free_quote() const noexcept override;
 

@@ -58,6 +58,10 @@ class VenueClient {
   [[nodiscard]] virtual const InstrumentRules& rules(InstrumentId instrument) const noexcept = 0;
   [[nodiscard]] virtual RateBudget budget(std::int64_t now_ns) const noexcept = 0;
   [[nodiscard]] virtual bool healthy() const noexcept = 0;
+  // How long after an order request was written a "no such order" answer can still be wrong:
+  // until then the venue may yet accept the request (Binance: while its timestamp is inside
+  // recvWindow; Upbit: a grace period). 0: "not found" is final at once.
+  [[nodiscard]] virtual std::int64_t not_found_grace_ns() const noexcept { return 0; }
   // Free balances as last known: the base asset of an instrument, and the quote currency.
   [[nodiscard]] virtual Decimal free_base(InstrumentId instrument) const noexcept = 0;
   [[nodiscard]] virtual Decimal free_quote() const noexcept = 0;

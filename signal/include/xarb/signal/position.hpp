@@ -72,6 +72,9 @@ struct Position {
   std::uint8_t clips_sent = 0;
   std::uint8_t clips_reported = 0;
   bool exit_in_flight = false;
+  // An order of this position ended its run of queries with its outcome unknown: the position
+  // is never closed as flat on what is known; it stays BROKEN until a restart asks the venue.
+  bool outcome_unknown = false;
   Decimal clip_qty;
   std::int64_t dust = 0;          // accepted residual mismatch between the legs (mantissa)
   std::int64_t created_ns = 0;    // mono: first entry intent
