@@ -141,7 +141,9 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
       default:
         return RefusalReason::trading_rules;
     }
-    if (!venue.healthy()) return RefusalReason::venue_unhealthy;
+    // An unhealthy venue takes no entries; an exit is still tried (and retried): it must never
+    // be starved by the same fault that made the position worth closing.
+    if (in.kind == IntentKind::entry && !venue.healthy()) return RefusalReason::venue_unhealthy;
     const RateBudget b = venue.budget(now_ns);
     const std::int64_t reserve = in.kind == IntentKind::entry ? hedge_reserve(b) : 0;
     if (b.blocked_until_ns > now_ns || b.orders_available < 1 + reserve) {

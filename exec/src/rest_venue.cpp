@@ -62,7 +62,15 @@ struct RestVenue::Impl {
   std::int64_t next_sync_ns = 0;
   std::int64_t now_ns = 0;
   std::int64_t blocked_until_ns = 0;
+  // Upbit limits per group: a 429 on an order blocks orders (the "order" group) only; queries,
+  // cancels and balances (the "default" group) go on, and the reverse.
+  std::int64_t orders_blocked_until_ns = 0;
   int transport_errors = 0;
+  // An unhealthy venue (three transport errors in a row) is probed with a cheap public request
+  // every second until it answers: nothing else may be sent to it, so without the probe it
+  // would stay unhealthy for good.
+  std::int64_t next_probe_ns = 0;
+  std::string probe_markets;  // Upbit: the first market, for GET /v1/orderbook/instruments
   std::array<std::int64_t, kMaxInstruments> base{};
   std::int64_t quote = 0;
   HttpRequestText scratch;
@@ -100,7 +108,10 @@ struct RestVenue::Impl {
   bool send(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
     // After a 429 nothing goes out until Retry-After has passed: continuing is what gets an IP
     // banned (418).
-    if (blocked_until_ns > clock::mono_ns() && op != Op::time) return false;
+    const std::int64_t now = clock::mono_ns();
+    if (op != Op::time && (blocked_until_ns > now || (op == Op::place && orders_blocked_until_ns > now))) {
+      return false;
+    }
     Pending* p = track(op, instrument, id);
     if (p == nullptr) return false;
     if (!client->submit(scratch.view(), p->tag)) {
@@ -190,10 +201,16 @@ struct RestVenue::Impl {
       return;
     }
     if (a.status == 429 || a.status == 418) {
-      // Honour Retry-After; 418 (a ban) likewise, with a longer default.
-      const std::int64_t wait_s =
-          rate.retry_after_s > 0 ? rate.retry_after_s : (a.status == 418 ? 120 : 60);
-      blocked_until_ns = std::max(blocked_until_ns, clock::mono_ns() + wait_s * kSecondNs);
+      // Honour Retry-After; 418 (a ban) likewise, with a longer default. Without it: Binance's
+      // limits are per IP over a minute; Upbit's per group and per second, so its own window.
+      const std::int64_t wait_ns =
+          rate.retry_after_s > 0 ? rate.retry_after_s * kSecondNs
+          : a.status == 418      ? 120 * kSecondNs
+          : is_binance()         ? 60 * kSecondNs
+                                 : kSecondNs;
+      std::int64_t& until =
+          !is_binance() && req.op == Op::place ? orders_blocked_until_ns : blocked_until_ns;
+      until = std::max(until, clock::mono_ns() + wait_ns);
       rate.retry_after_s = -1;
     }
     if (a.status / 100 != 2) {
@@ -252,6 +269,19 @@ struct RestVenue::Impl {
   }
 
   // An io_context that ran out of work stops; restart it before running it again.
+  void probe(std::int64_t now) noexcept {
+    if (transport_errors < 3 || now < next_probe_ns) return;
+    for (const Pending& x : pending) {
+      if (x.used && (x.op == Op::time || x.op == Op::instruments)) return;  // one at a time
+    }
+    next_probe_ns = now + kSecondNs;
+    if (is_binance()) {
+      if (binance->server_time(scratch)) (void)send(Op::time, kNoInstrument, ClientOrderId{});
+    } else if (!probe_markets.empty() && upbit->instruments(probe_markets, scratch)) {
+      (void)send(Op::instruments, kNoInstrument, ClientOrderId{});
+    }
+  }
+
   void run_ready() noexcept {
     if (io.stopped()) io.restart();
     io.poll();
@@ -434,6 +464,7 @@ bool RestVenue::start(std::string& error) {
       if (i.upbit_market.empty()) continue;
       if (!markets.empty()) markets += ",";
       markets += std::string(i.upbit_market.view());
+      if (m.probe_markets.empty()) m.probe_markets = std::string(i.upbit_market.view());
     }
     // The instruments endpoint is newer than the table; when it does not answer, the table is
     // the fallback (docs/venues.md).
@@ -602,6 +633,7 @@ void RestVenue::poll(std::int64_t now_ns) noexcept {
       m.next_sync_ns = now_ns + m.options.time_sync_interval_ns;
     }
   }
+  m.probe(now_ns);
   m.drive();
 }
 
@@ -621,7 +653,9 @@ const InstrumentRules& RestVenue::rules(InstrumentId instrument) const noexcept 
 RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
   const Impl& m = *impl_;
   RateBudget b;
-  b.blocked_until_ns = m.blocked_until_ns > now_ns ? m.blocked_until_ns : 0;
+  // What blocks an order: the venue-wide block, or its order group's.
+  const std::int64_t until = std::max(m.blocked_until_ns, m.orders_blocked_until_ns);
+  b.blocked_until_ns = until > now_ns ? until : 0;
   // A count describes the window it was sent in: 10 s on Binance, 1 s on Upbit. Once that has
   // passed with no newer header, the whole budget is back.
   const std::int64_t age = now_ns - m.rate_seen_ns;

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <charconv>
 #include <deque>
 #include <optional>
 #include <random>
@@ -261,6 +263,7 @@ class Connection {
 
   void on_open(unsigned epoch) {
     connected_ = true;
+    connected_ns_ = clock::mono_ns();
     ++stats().connects;
     last_frame_ns_ = clock::mono_ns();
     if (impl_.observer != nullptr) impl_.observer->on_connect(venue_, full_url_);
@@ -292,7 +295,13 @@ class Connection {
       if (ec) return fail(ec, "read");
       const std::int64_t recv = clock::mono_ns();
       last_frame_ns_ = recv;
-      attempt_ = 0;  // a frame arrived: the connection works
+      // The backoff starts over once a connection has stayed up for reconnect_max: one frame
+      // is not proof that it works (a venue that drops every connection after a few frames
+      // must not be reconnected to as fast as at first: the same IP places the orders).
+      if (attempt_ != 0 &&
+          recv - connected_ns_ >= std::chrono::nanoseconds(impl_.options.reconnect_max).count()) {
+        attempt_ = 0;
+      }
       const auto data = buffer_.cdata();
       impl_.on_frame(venue_, std::string_view(static_cast<const char*>(data.data()), data.size()),
                      recv, clock::wall_ns());
@@ -373,6 +382,7 @@ class Connection {
   unsigned epoch_ = 0;
   unsigned attempt_ = 0;
   bool connected_ = false;
+  std::int64_t connected_ns_ = 0;  // mono: when the current connection opened
   bool writing_ = false;
   std::int64_t last_frame_ns_ = 0;
 };
@@ -450,8 +460,25 @@ class SnapshotFetcher {
         if (ec2) return fail(ec2, "read");
         const auto& res = parser_->get();
         if (res.result() != http::status::ok) {
+          // 429 / 418: the venue says how long to stay away (the same IP places the orders);
+          // without Retry-After, a minute (418, a ban: two).
+          std::chrono::milliseconds wait{0};
+          if (res.result_int() == 429 || res.result_int() == 418) {
+            long long seconds = res.result_int() == 418 ? 120 : 60;
+            const auto it = res.find(http::field::retry_after);
+            if (it != res.end()) {
+              const std::string_view v(it->value().data(), it->value().size());
+              long long parsed = 0;
+              if (std::from_chars(v.data(), v.data() + v.size(), parsed).ec == std::errc{} &&
+                  parsed > 0) {
+                seconds = parsed;
+              }
+            }
+            wait = std::chrono::seconds(seconds);
+          }
           return fail_with(std::string("HTTP ") + std::to_string(res.result_int()) + ": " +
-                           res.body().substr(0, 200));
+                               res.body().substr(0, 200),
+                           wait);
         }
         error_code ignored;
         beast::get_lowest_layer(*stream_).socket().close(ignored);
@@ -465,7 +492,8 @@ class SnapshotFetcher {
 
   void fail(error_code ec, const char* what) { fail_with(std::string(what) + ": " + ec.message()); }
 
-  void fail_with(std::string reason) {
+  // Retried after the backoff, or after `at_least` when the venue asked for longer.
+  void fail_with(std::string reason, std::chrono::milliseconds at_least = {}) {
     if (impl_.stopping) return;
     ++stats().snapshot_failures;
     stats().last_error = "depth snapshot: " + reason;
@@ -475,7 +503,7 @@ class SnapshotFetcher {
     }
     queue_.push_back(current_);  // retried after a pause
     const unsigned epoch = ++epoch_;
-    retry_timer_.expires_after(impl_.backoff(attempt_++));
+    retry_timer_.expires_after(std::max(impl_.backoff(attempt_++), at_least));
     retry_timer_.async_wait([this, epoch](error_code ec) {
       if (ec || epoch != epoch_) return;
       next();

@@ -174,6 +174,39 @@ TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
   EXPECT_EQ(binance_stub.orders.load(), orders);
 }
 
+// Upbit limits per group and per second. A 429 on an order without Retry-After blocks orders for
+// Upbit's one-second window, not for a minute, and queries (the default group) go on: the
+// query that settles an order, or an unwind's, is never held behind an order limit.
+TEST_F(RestVenueTest, UpbitTooManyOrdersBlocksOrdersForItsWindowOnly) {
+  auto venue = make(Venue::upbit);
+  std::string error;
+  ASSERT_TRUE(venue->start(error)) << error;
+  ASSERT_TRUE(venue->place(order("g-1", Side::sell, "140000000", "0.01"), {}));
+  VenueEvent ev;
+  ASSERT_TRUE(wait_event(*venue, ev));
+  upbit_stub.script(test::Scripted::error(
+      429, R"({"error":{"name":"too_many_requests","message":"Too many requests"}})"));
+  const std::int64_t before = clock::mono_ns();
+  ASSERT_TRUE(venue->place(order("g-2", Side::sell, "140000000", "0.01"), {}));
+  ASSERT_TRUE(wait_event(*venue, ev));
+  const std::int64_t after = clock::mono_ns();
+  EXPECT_EQ(ev.status.error.http_status, 429);
+  const RateBudget b = venue->budget(after);
+  EXPECT_GE(b.blocked_until_ns, before + 1'000 * kMs);
+  EXPECT_LE(b.blocked_until_ns, after + 1'000 * kMs);
+  // A query goes out at once.
+  ClientOrderId first;
+  first.assign("g-1");
+  EXPECT_TRUE(venue->query(0, first)) << "the default group is not blocked";
+  ASSERT_TRUE(wait_event(*venue, ev));
+  EXPECT_EQ(ev.status.state, OrderState::filled);
+  // After the window, orders go out again.
+  while (clock::mono_ns() < b.blocked_until_ns) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(venue->place(order("g-3", Side::sell, "140000000", "0.01"), {}));
+}
+
 TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
   auto venue = make(Venue::binance);
   std::string error;
@@ -198,6 +231,34 @@ TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
   ASSERT_TRUE(wait_event(*venue, ev));
   EXPECT_EQ(ev.status.state, OrderState::filled);
   EXPECT_EQ(ev.status.filled_qty, d("0.01"));
+}
+
+// Three transport errors in a row mark a venue unhealthy, and then nothing is sent to it; it is
+// probed with a public request every second until it answers, and is healthy again. (Before, only
+// a successful answer cleared the mark, and nothing was ever sent to get one.)
+TEST_F(RestVenueTest, AnUnhealthyVenueIsProbedUntilItAnswers) {
+  auto venue = make(Venue::binance);
+  std::string error;
+  ASSERT_TRUE(venue->start(error)) << error;
+  for (int k = 0; k < 3; ++k) {
+    test::Scripted lost;
+    lost.drop = true;
+    binance_stub.script(lost);
+    ASSERT_TRUE(venue->place(order(("h-" + std::to_string(k)).c_str(), Side::buy, "100000", "0.01"),
+                             {}));
+    VenueEvent ev;
+    ASSERT_TRUE(wait_event(*venue, ev));
+    EXPECT_EQ(ev.status.state, OrderState::unknown);
+  }
+  EXPECT_FALSE(venue->healthy());
+  const int times = binance_stub.time_requests.load();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!venue->healthy() && std::chrono::steady_clock::now() < deadline) {
+    venue->poll(clock::mono_ns());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(venue->healthy());
+  EXPECT_GT(binance_stub.time_requests.load(), times) << "the probe";
 }
 
 TEST_F(RestVenueTest, TimestampOutsideRecvWindowResynchronisesTheClock) {
