@@ -241,6 +241,7 @@ class Engine {
   std::int64_t ops_cpu_ns_ = 0;  // written by the ops thread before it exits
   OpsTally tally_;               // the ops thread's
   std::atomic<std::uint64_t> journal_events_{0}, journal_errors_{0};
+  std::uint64_t ops_dropped_reported_ = 0;  // the ops thread's
 };
 
 RunResult Engine::run() {
@@ -713,6 +714,7 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
   const bool cross_thread_input = (has_signal && (feed_host_ != k || exec_host_ != k)) ||
                                   (has_exec && signal_host_ != k);
   bool entries_stopped = false;
+  bool journal_unsafe = false;
   std::int64_t next_publish = 0;
   std::int64_t idle_since = 0;
   go.arrive_and_wait();
@@ -726,6 +728,13 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
       if (n != 0 && signal_host_ != k) bells_[signal_host_].ring();
     }
     if (has_signal) {
+      // The journal cannot silently lose what reached a venue: a dropped ops event or a failed
+      // write stops entries.
+      if (!journal_unsafe &&
+          (ops_.dropped() != 0 || journal_errors_.load(std::memory_order_relaxed) != 0)) {
+        journal_unsafe = true;
+        strategy_->risk().set_reducing(true);
+      }
       if (!entries_stopped && phase_.load(std::memory_order_relaxed) >= 1) {
         entries_stopped = true;
         strategy_->risk().set_kill_switch(true);
@@ -805,7 +814,17 @@ void Engine::drain_ops() {
   }
   journal_->commit();
   journal_events_.store(journal_->events());
-  journal_errors_.store(journal_->write_errors());
+  const std::uint64_t errors = journal_->write_errors();
+  if (errors != journal_errors_.load() || ops_.dropped() != ops_dropped_reported_) {
+    // What reached a venue may now be missing from the journal: entries stop (the hot thread
+    // that hosts signal sees journal_errors_ / ops_.dropped() and switches to REDUCING).
+    std::lock_guard lock(out_mu_);
+    err_ << "error: the journal lost events (" << errors << " write errors, last: "
+         << journal_->last_error() << "; " << ops_.dropped()
+         << " ops events dropped): entries stopped (REDUCING)\n";
+    ops_dropped_reported_ = ops_.dropped();
+  }
+  journal_errors_.store(errors);
 }
 
 // The ops thread: journal, status lines, /metrics. Never on a hot core.

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/engine.hpp>
@@ -665,6 +666,39 @@ TEST_F(EngineTest, PaperAndLiveNeverShareAJournalsPositions) {
   EXPECT_EQ(j.totals(first.report.run_id).open, 0u) << "closed by the second live run";
   EXPECT_EQ(j.totals().broken, 0u);
   expect_balances_match_journal(shared.report.run_id);
+}
+
+// The journal cannot silently lose what reached a venue. Another process holds the journal
+// locked for longer than the engine's busy timeout, so its writes fail: entries stop (REDUCING),
+// the run says so, and the report counts the errors. (Before, a failed write was only counted.)
+TEST_F(EngineTest, AJournalThatCannotBeWrittenStopsEntries) {
+  start_sim(sim_options(42));
+  const Config c = config();
+  RunOptions o;
+  o.live = true;
+  o.duration = 12s;
+  o.flatten_on_exit = true;
+  o.report_dir = dir_;
+  o.status_every = 5s;
+  std::atomic<bool> stop{false};
+  std::thread locker([&] {
+    const fs::path path = dir_ / "journal.sqlite";
+    for (int k = 0; k < 200 && !fs::exists(path); ++k) std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(3s);  // trading by then
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    std::this_thread::sleep_for(5s);  // past the engine's 2 s busy timeout
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  });
+  std::ostringstream out, err;
+  const RunResult r = run_engine(c, o, stop, out, err);
+  locker.join();
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_GT(r.report.journal_errors, 0u) << out.str();
+  EXPECT_EQ(r.report.risk_mode, "reducing") << "entries stopped";
+  EXPECT_NE(err.str().find("the journal lost events"), std::string::npos) << err.str();
 }
 
 // `--live` against a config that says paper is refused before anything connects.
