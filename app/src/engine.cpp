@@ -511,14 +511,26 @@ bool Engine::restore(std::string& error) {
         const std::string asset(s.base.view());
         const Decimal now_held = rest_[index(v)]->free_base(s.id);
         Decimal expected;
+        Decimal baseline = now_held;
         if (previous != 0 && journal_->expected_balance(previous, v, asset, expected) &&
             expected != now_held) {
-          err_ << "reconcile: " << to_string(v) << ' ' << asset << " holds " << to_string(now_held)
-               << ", the journal explains " << to_string(expected)
-               << ": a fill was never journaled; entries blocked (REDUCING) until checked\n";
-          strategy_->risk().set_reducing(true);
+          if (opt_.accept_balances) {
+            journal_->record_acceptance(run_id_, v, asset, expected, now_held, clock::wall_ns());
+            out_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
+                 << to_string(now_held) << ", the journal expected " << to_string(expected)
+                 << ": accepted (--accept-balances), journaled\n";
+          } else {
+            err_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
+                 << to_string(now_held) << ", the journal explains " << to_string(expected)
+                 << ": entries blocked (REDUCING) at this start and every later one until "
+                    "accepted with --accept-balances\n";
+            strategy_->risk().set_reducing(true);
+            // The baseline stays what the journal explains, so the next start sees the same
+            // difference (before, the held balance became the baseline and it was forgotten).
+            baseline = expected;
+          }
         }
-        journal_->record_balance(run_id_, v, asset, now_held);
+        journal_->record_balance(run_id_, v, asset, baseline);
       }
     }
     journal_->commit();

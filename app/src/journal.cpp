@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS logs(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, level TEXT, text TEXT, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS balances(
   run_id INTEGER, venue TEXT, asset TEXT, qty TEXT, PRIMARY KEY(run_id, venue, asset));
+CREATE TABLE IF NOT EXISTS acceptances(
+  run_id INTEGER, venue TEXT, asset TEXT, expected TEXT, held TEXT, wall_ns INTEGER);
 CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
 CREATE INDEX IF NOT EXISTS positions_by_state ON positions(state);
 )sql";
@@ -520,6 +522,22 @@ void Journal::record_balance(std::uint64_t run_id, Venue venue, std::string_view
   Stmt st(db_->db, "INSERT OR REPLACE INTO balances(run_id,venue,asset,qty) VALUES(?1,?2,?3,?4)");
   st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, qty);
   if (st.step() != SQLITE_DONE) fail("balance");
+}
+
+void Journal::record_acceptance(std::uint64_t run_id, Venue venue, std::string_view asset,
+                                Decimal expected, Decimal held, std::int64_t wall_ns) {
+  Stmt st(db_->db,
+          "INSERT INTO acceptances(run_id,venue,asset,expected,held,wall_ns) "
+          "VALUES(?1,?2,?3,?4,?5,?6)");
+  st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, expected).bind(5, held);
+  st.bind(6, wall_ns);
+  if (st.step() != SQLITE_DONE) fail("acceptance");
+}
+
+std::uint64_t Journal::acceptances() {
+  commit();
+  Stmt st(db_->db, "SELECT COUNT(*) FROM acceptances");
+  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
 }
 
 bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,

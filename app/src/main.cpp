@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
                 "Send real orders (needs mode = \"live\" in the config and the API keys)");
   run->add_flag("--flatten-on-exit", run_options.flatten_on_exit,
                 "Close open positions before exiting");
+  run->add_flag("--accept-balances", run_options.accept_balances,
+                "Accept the venues' balances as they are (journaled); without it a difference "
+                "from the journal keeps entries blocked (REDUCING)");
   run->add_flag("--share-journal", run_options.share_journal,
                 "Accept a journal that holds runs of the other mode (paper/live); their "
                 "positions stay apart");

@@ -295,11 +295,11 @@ class Connection {
       if (ec) return fail(ec, "read");
       const std::int64_t recv = clock::mono_ns();
       last_frame_ns_ = recv;
-      // The backoff starts over once a connection has stayed up for reconnect_max: one frame
+      // The backoff starts over once a connection has stayed up for stable_after: one frame
       // is not proof that it works (a venue that drops every connection after a few frames
       // must not be reconnected to as fast as at first: the same IP places the orders).
       if (attempt_ != 0 &&
-          recv - connected_ns_ >= std::chrono::nanoseconds(impl_.options.reconnect_max).count()) {
+          recv - connected_ns_ >= std::chrono::nanoseconds(impl_.options.stable_after).count()) {
         attempt_ = 0;
       }
       const auto data = buffer_.cdata();

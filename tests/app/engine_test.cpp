@@ -701,6 +701,47 @@ TEST_F(EngineTest, AJournalThatCannotBeWrittenStopsEntries) {
   EXPECT_NE(err.str().find("the journal lost events"), std::string::npos) << err.str();
 }
 
+// A balance the journal cannot explain (a deposit, or a trade someone else made on the account)
+// keeps entries blocked at this start and at every later one, until an operator accepts it with
+// --accept-balances, which is journaled. (Before, the first restart that saw it recorded the new
+// balance as the baseline and the next one had forgotten it.)
+TEST_F(EngineTest, AnUnexplainedBalanceStaysReducingUntilAccepted) {
+  const sim::SimOptions so = sim_options(42);
+  start_sim(so);
+  const auto quick = [&](bool accept) {
+    RunOptions o;
+    o.live = true;
+    o.duration = 1s;
+    o.flatten_on_exit = true;
+    o.report_dir = dir_;
+    o.accept_balances = accept;
+    std::atomic<bool> stop{false};
+    std::ostringstream out, err;
+    RunResult r = run_engine(config(), o, stop, out, err);
+    EXPECT_EQ(r.exit_code, 0) << r.error << err.str();
+    return std::make_pair(r.report.risk_mode, out.str() + err.str());
+  };
+  EXPECT_EQ(quick(false).first, "normal") << "the first run records the baseline";
+  std::string binance_key;
+  for (const sim::AccountSpec& a : so.accounts) {
+    if (a.venue == Venue::binance) binance_key = a.key;
+  }
+  sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
+    x.adjust_balance(Venue::binance, binance_key, "BTC", 1'000'000);  // +0.01 BTC from elsewhere
+  });
+  const auto second = quick(false);
+  EXPECT_EQ(second.first, "reducing");
+  EXPECT_NE(second.second.find("reconcile: binance BTC holds"), std::string::npos) << second.second;
+  EXPECT_EQ(quick(false).first, "reducing") << "not forgotten by the next start";
+  const auto accepted = quick(true);
+  EXPECT_EQ(accepted.first, "normal");
+  EXPECT_NE(accepted.second.find("accepted (--accept-balances), journaled"), std::string::npos)
+      << accepted.second;
+  EXPECT_EQ(quick(false).first, "normal") << "accepted for good";
+  Journal j(dir_ / "journal.sqlite");
+  EXPECT_EQ(j.acceptances(), 1u);
+}
+
 // `--live` against a config that says paper is refused before anything connects.
 TEST_F(EngineTest, LiveNeedsModeLiveInTheConfig) {
   start_sim(sim_options(1));

@@ -30,6 +30,10 @@ struct RunOptions {
   // a journal is refused before anything connects. On, the modes still never see each other's
   // positions or intents.
   bool share_journal = false;
+  // --accept-balances: the venues' balances at start become the journal's baseline, whatever
+  // it expected; each difference accepted is journaled with the time. Without it a difference
+  // puts the engine in REDUCING, at this start and at every later one until it is accepted.
+  bool accept_balances = false;
 };
 
 // What the strategy believes a venue holds of an asset at the end of the run.

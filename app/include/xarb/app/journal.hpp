@@ -117,6 +117,11 @@ class Journal {
                                  std::int64_t wall_ns, std::string_view why);
   // A venue's base balance when a run started (live runs record them).
   void record_balance(std::uint64_t run_id, Venue venue, std::string_view asset, Decimal qty);
+  // An operator accepted that `venue` holds `held` of `asset` where the journal expected
+  // `expected` (xarb run --accept-balances); kept with when.
+  void record_acceptance(std::uint64_t run_id, Venue venue, std::string_view asset,
+                         Decimal expected, Decimal held, std::int64_t wall_ns);
+  [[nodiscard]] std::uint64_t acceptances();
   // What `run_id` started with on `venue` plus that run's journaled fills; false when the run
   // recorded no balance for the asset.
   [[nodiscard]] bool expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,

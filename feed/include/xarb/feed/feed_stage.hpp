@@ -30,6 +30,9 @@ struct FeedOptions {
   std::chrono::milliseconds watchdog{10'000};        // reconnect after this long without a frame
   std::chrono::milliseconds reconnect_min{100};      // backoff doubles from here ...
   std::chrono::milliseconds reconnect_max{10'000};   // ... up to here, plus up to 50 % jitter
+  // A connection that stayed up this long starts the backoff over. A venue that drops every
+  // connection sooner (right after its first frames) is reconnected to ever more slowly.
+  std::chrono::milliseconds stable_after{2'000};
   std::chrono::milliseconds connect_timeout{5'000};  // resolve + TCP + TLS + websocket handshake
   std::chrono::milliseconds upbit_ping{30'000};      // text PING; Upbit drops idle connections
   std::chrono::milliseconds binance_lifetime{std::chrono::hours(23) + std::chrono::minutes(50)};

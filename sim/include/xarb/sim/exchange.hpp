@@ -136,6 +136,14 @@ class Exchange {
   [[nodiscard]] const ExchangeStats& stats() const noexcept { return stats_; }
   [[nodiscard]] FaultParams& faults() noexcept { return faults_; }
   [[nodiscard]] const std::vector<AccountSpec>& accounts() const noexcept { return accounts_; }
+  // Moves an account's balance by `delta` (mantissa) outside any order: a deposit, a withdrawal
+  // or a trade made by someone else on the same account (a reconciliation drill).
+  void adjust_balance(Venue venue, const std::string& key, const std::string& asset,
+                      std::int64_t delta) {
+    for (AccountSpec& a : accounts_) {
+      if (a.venue == venue && a.key == key) a.balances[asset] += delta;
+    }
+  }
   [[nodiscard]] exec::InstrumentRules rules(Venue venue, std::size_t symbol) const;
   [[nodiscard]] std::string exchange_info() const;
   // Executions since the last call (orders' fills and the market's own trades).
