@@ -462,8 +462,14 @@ void cross_check(Context& ctx, Config& c) {
   if (c.symbols.empty() && !ctx.has_issue_under("symbols")) {
     ctx.error_at("symbols", "at least one [[symbols]] entry is required");
   }
+  // The FX instrument takes one of the kMaxInstruments slots.
+  if (c.symbols.size() > kMaxInstruments - 1) {
+    ctx.error_at("symbols", std::to_string(c.symbols.size()) + " [[symbols]] entries: at most " +
+                                std::to_string(kMaxInstruments - 1) +
+                                " (one more instrument is the FX market)");
+  }
   SymbolMap map;
-  for (std::size_t i = 0; i < c.symbols.size(); ++i) {
+  for (std::size_t i = 0; i < c.symbols.size() && i < kMaxInstruments - 1; ++i) {
     const SymbolConfig& s = c.symbols[i];
     if (s.base.empty()) continue;
     if (map.add(s.base, s.upbit_market, s.binance_symbol) != Errc::ok) {

@@ -247,6 +247,18 @@ TEST(ConfigErrors, InconsistentCombinationsPointAtTheKey) {
                       "kimchi or reverse");
   expect_single_error(cfg("[risk]\nmin_notional_krw = 20000000\n"),
                       "test.toml:2:20: risk.min_notional_krw: must be below risk.max_notional_krw");
+  // 64 symbols leave no room for the FX instrument.
+  {
+    std::string many;
+    for (int k = 0; k < 64; ++k) {
+      many += "[[symbols]]\nbase = \"S" + std::to_string(k) + "\"\ntrade_qty = \"1\"\n";
+    }
+    const LoadResult r = parse(many);
+    EXPECT_NE(issues(r).find("symbols: 64 [[symbols]] entries: at most 63 (one more instrument is "
+                             "the FX market)"),
+              std::string::npos)
+        << issues(r);
+  }
   // Five times this (the default max_position_qty) does not fit: refused, not a limit of 0.
   expect_single_error("[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"20000000000\"\n",
                       "test.toml:3:13: symbols[0].trade_qty: too large: five times it (the "

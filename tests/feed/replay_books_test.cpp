@@ -2,14 +2,18 @@
 // obvious reference built in the test (its own JSON parsing with simdjson's DOM API, std::map
 // books, the synchronisation rules written out again).
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <xarb/feed/capture.hpp>
 #include <xarb/feed/replay.hpp>
 
 #include "alloc_counter.hpp"
@@ -209,6 +213,28 @@ std::vector<fs::path> binance_depth_captures() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// A receive time whose nanoseconds do not fit an int64 (past 2262) is a malformed line, counted
+// and skipped; before, it wrapped around to a negative time.
+TEST(CaptureReader, AReceiveTimePastInt64NanosecondsIsMalformed) {
+  const fs::path path =
+      fs::temp_directory_path() / ("xarb_capture_ts_" + std::to_string(::getpid()) + ".jsonl");
+  std::ofstream(path) << R"({"t":"ws","ts":1617580800.1234567,"msg":{"u":1}})" << '\n'
+                      << R"({"t":"ws","ts":92233720368.5477581,"msg":{"u":2}})" << '\n'
+                      << R"({"t":"ws","ts":-1.5,"msg":{"u":3}})" << '\n';
+  std::string error;
+  auto reader = CaptureReader::open(path.string(), error);
+  ASSERT_TRUE(reader) << error;
+  CaptureEvent e;
+  ASSERT_TRUE(reader->next(e));
+  EXPECT_EQ(e.kind, CaptureKind::ws);
+  EXPECT_EQ(e.recv_ns, 1'617'580'800'123'456'700);
+  ASSERT_TRUE(reader->next(e));
+  EXPECT_EQ(e.kind, CaptureKind::malformed);
+  ASSERT_TRUE(reader->next(e));
+  EXPECT_EQ(e.kind, CaptureKind::malformed) << "a negative time too";
+  fs::remove(path);
 }
 
 TEST(ReplayBooks, EveryAppliedEventMatchesTheReferenceOnAllBinanceCaptures) {
