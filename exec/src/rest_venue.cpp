@@ -109,9 +109,9 @@ struct RestVenue::Impl {
     // After a 429 nothing goes out until Retry-After has passed: continuing is what gets an IP
     // banned (418).
     const std::int64_t now = clock::mono_ns();
-    if (op != Op::time && (blocked_until_ns > now || (op == Op::place && orders_blocked_until_ns > now))) {
-      return false;
-    }
+    const bool blocked =
+        blocked_until_ns > now || (op == Op::place && orders_blocked_until_ns > now);
+    if (blocked && op != Op::time) return false;
     Pending* p = track(op, instrument, id);
     if (p == nullptr) return false;
     if (!client->submit(scratch.view(), p->tag)) {
@@ -268,7 +268,7 @@ struct RestVenue::Impl {
     push_event(ev);
   }
 
-  // An io_context that ran out of work stops; restart it before running it again.
+  // Sends the health probe of an unhealthy venue, at most one a second and one at a time.
   void probe(std::int64_t now) noexcept {
     if (transport_errors < 3 || now < next_probe_ns) return;
     for (const Pending& x : pending) {
@@ -282,6 +282,7 @@ struct RestVenue::Impl {
     }
   }
 
+  // An io_context that ran out of work stops; restart it before running it again.
   void run_ready() noexcept {
     if (io.stopped()) io.restart();
     io.poll();

@@ -1,7 +1,7 @@
 #pragma once
 
-// Two-leg execution (docs/design.md: Execution and legging risk). An OrderIntent becomes one IOC limit
-// order per venue, rounded to each venue's tick and step and checked against trading rules,
+// Two-leg execution (docs/design.md: Execution and legging risk). An OrderIntent becomes one IOC
+// limit order per venue, rounded to each venue's tick and step and checked against trading rules,
 // balances, rate budget (a reserve kept for hedges) and health before anything is sent; a leg
 // that fails a check blocks both. Both legs go out at once. A shortfall is retried on its venue at
 // a capped worse price within the intent's deadline, else the excess of the other leg is unwound;

@@ -1,8 +1,8 @@
 #pragma once
 
 // Positions: one hedged pair (a leg on each venue) from its entry intent to closed, with every
-// fill from the exec reports, exact cash flows and PnL in KRW (docs/design.md: Execution and legging
-// risk, position states).
+// fill from the exec reports, exact cash flows and PnL in KRW (docs/design.md: Execution and
+// legging risk; Strategy).
 
 #include <array>
 #include <cstddef>

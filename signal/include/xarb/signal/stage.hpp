@@ -1,7 +1,7 @@
 #pragma once
 
-// The signal stage as a poll step (docs/design.md: Threads and messages): drains the exec report ring
-// and the feeds' snapshot rings into the Strategy, writes intents in place into the ring to exec,
+// The signal stage as a poll step (docs/design.md: Threads and messages): drains the exec report
+// ring and the feeds' snapshot rings into the Strategy, writes intents in place into the ring to exec,
 // and sends position changes and refusals to the ops queue. A thread hosting it calls poll() in
 // its round robin; it does a bounded amount of work and returns.
 
