@@ -636,6 +636,7 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
   if (const toml::table* t = r.table("journal")) {
     TableReader jr(ctx, *t, "journal");
     jr.file_path("path", c.journal.path);
+    jr.integer("busy_timeout_ms", c.journal.busy_timeout_ms, 1, 60'000);
     jr.finish();
     if (c.journal.path.empty()) ctx.error_at("journal.path", "must not be empty");
   }
@@ -845,7 +846,8 @@ std::string dump_config(const Config& c) {
                           {"reconnect_max_ms", c.feed.reconnect_max_ms},
                           {"upbit_ping_ms", c.feed.upbit_ping_ms}});
   root.insert("threads", toml::table{{"ops_cpu", c.threads.ops_cpu}, {"hot", std::move(hot)}});
-  root.insert("journal", toml::table{{"path", c.journal.path}});
+  root.insert("journal", toml::table{{"path", c.journal.path},
+                                     {"busy_timeout_ms", c.journal.busy_timeout_ms}});
   root.insert("metrics", toml::table{{"bind", c.metrics.bind}, {"port", c.metrics.port}});
 
   std::ostringstream out;

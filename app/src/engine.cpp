@@ -293,7 +293,8 @@ RunResult Engine::run() {
   }
 
   try {
-    journal_ = std::make_unique<Journal>(cfg_.journal.path);
+    journal_ = std::make_unique<Journal>(cfg_.journal.path,
+                                         static_cast<int>(cfg_.journal.busy_timeout_ms));
     // Paper and live never share positions: a paper run on a live journal would restore the live
     // positions and "close" them with paper fills, and the next live run would take the paper
     // run's positions for real ones. The easy slip is forgetting --live on a live config.
@@ -567,7 +568,15 @@ bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v,
     const ClientOrderId id = exec::TwoLegExecutor::client_id(run_id, intent_id, v, attempt);
     exec::OrderStatus st;
     std::string why;
-    if (!rest_[index(v)]->get_blocking(i, id, st, why)) {
+    bool answered = false;
+    // Start-up is not in a hurry: a venue that says "too many requests" is waited for (its
+    // Retry-After, or its window) and asked again, up to half a minute.
+    for (int wait = 0; wait < 60; ++wait) {
+      answered = rest_[index(v)]->get_blocking(i, id, st, why);
+      if (answered || st.error.kind != VenueErrorKind::rate_limited) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    if (!answered) {
       if (st.error.kind == VenueErrorKind::unknown_order ||
           st.error.kind == VenueErrorKind::mismatch) {
         continue;  // not sent, or not this symbol's

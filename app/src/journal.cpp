@@ -162,13 +162,14 @@ struct Journal::Db {
   }
 };
 
-Journal::Journal(const std::filesystem::path& path) : db_(std::make_unique<Db>()) {
+Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
+    : db_(std::make_unique<Db>()) {
   if (sqlite3_open_v2(path.c_str(), &db_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       nullptr) != SQLITE_OK) {
     throw std::runtime_error("journal " + path.string() + ": " +
                              (db_->db != nullptr ? sqlite3_errmsg(db_->db) : "cannot open"));
   }
-  sqlite3_busy_timeout(db_->db, 2000);
+  sqlite3_busy_timeout(db_->db, busy_timeout_ms);
   // WAL: the ops thread appends, readers (xarb journal) never block it. A small page cache keeps
   // the engine's memory flat however long it runs.
   db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512;");

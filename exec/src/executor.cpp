@@ -120,6 +120,15 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
     job.legs[index(v)] = LegJob{};
     job.legs[index(v)].intent = in.leg(v);
   }
+  // Independent legs (a BROKEN position's residuals): one too small for its venue does not stop
+  // the other, which may hold a tradable quantity; it is reported below_minimum.
+  RefusalReason too_small = RefusalReason::none;
+  const auto small = [&](Venue v, RefusalReason r) {
+    if (job.hedged) return r;
+    job.legs[index(v)].below_minimum = true;
+    if (too_small == RefusalReason::none) too_small = r;
+    return RefusalReason::none;
+  };
   for (const Venue v : kVenues) {
     const LegIntent& l = in.leg(v);
     LegJob& leg = job.legs[index(v)];
@@ -127,19 +136,31 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
     VenueClient& venue = *venues_[index(v)];
     const InstrumentRules& rules = venue.rules(l.instrument);
     if (!rules.loaded) return RefusalReason::trading_rules;
-    if (!qty[index(v)].is_positive()) return RefusalReason::min_notional;
+    if (!qty[index(v)].is_positive()) {
+      if (const RefusalReason r = small(v, RefusalReason::min_notional); r != RefusalReason::none) {
+        return r;
+      }
+      continue;
+    }
     Decimal price;
     if (round_price(rules, l.side, l.limit_price, price) != Errc::ok) {
       return RefusalReason::trading_rules;
     }
+    RefusalReason violation = RefusalReason::none;
     switch (check_order(rules, price, qty[index(v)])) {
       case RuleViolation::none:
         break;
       case RuleViolation::qty_min:
       case RuleViolation::notional_min:
-        return RefusalReason::min_notional;
+        violation = RefusalReason::min_notional;
+        break;
       default:
-        return RefusalReason::trading_rules;
+        violation = RefusalReason::trading_rules;
+        break;
+    }
+    if (violation != RefusalReason::none) {
+      if (const RefusalReason r = small(v, violation); r != RefusalReason::none) return r;
+      continue;
     }
     // An unhealthy venue takes no entries; an exit is still tried (and retried): it must never
     // be starved by the same fault that made the position worth closing.
@@ -165,6 +186,12 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
     leg.order.price = price;
     leg.order.qty = qty[index(v)];
     leg.order.tif = TimeInForce::ioc;
+  }
+  // Nothing left to send: every leg was too small.
+  if (too_small != RefusalReason::none &&
+      std::none_of(job.legs.begin(), job.legs.end(),
+                   [](const LegJob& l) { return l.target.is_positive(); })) {
+    return too_small;
   }
   return RefusalReason::none;
 }
@@ -458,10 +485,11 @@ void TwoLegExecutor::finish(Job& job, ExecOutcome outcome, RefusalReason refusal
     lr.fee = Decimal::from_mantissa(
         static_cast<std::int64_t>((leg.fee_quote_e16 + Decimal::kOne - 1) / Decimal::kOne));
     lr.state = leg.last_state;
-    lr.status = refusal != RefusalReason::none
-                    ? LegStatus::not_sent
-                    : leg_status(leg.filled, leg.target.mantissa(), leg.last_state,
-                                 leg.error.present() || leg.unresolved);
+    lr.status = leg.below_minimum                ? LegStatus::below_minimum
+                : refusal != RefusalReason::none ? LegStatus::not_sent
+                                                 : leg_status(leg.filled, leg.target.mantissa(),
+                                                              leg.last_state,
+                                                              leg.error.present() || leg.unresolved);
     lr.latency_ns = leg.first_sent_ns > 0 ? leg.done_ns - leg.first_sent_ns : 0;
     lr.client_order_id = leg.first_id;
     lr.error = leg.error;

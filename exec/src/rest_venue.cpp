@@ -351,6 +351,20 @@ struct RestVenue::Impl {
   // A blocking order call: writes scratch already; waits; parses.
   bool order_call(Op op, InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
                   std::string& error) {
+    // A blocking call honours a 429's block as the polled ones do: continuing is what gets a
+    // ban. The caller learns it was rate limited and when it may ask again.
+    const std::int64_t now = clock::mono_ns();
+    const std::int64_t until = std::max(blocked_until_ns, op == Op::place ? orders_blocked_until_ns
+                                                                          : std::int64_t{0});
+    if (until > now) {
+      out = OrderStatus{};
+      out.client_id = id;
+      out.state = OrderState::unknown;
+      out.error.kind = VenueErrorKind::rate_limited;
+      out.error.http_status = 429;
+      error = "rate limited for " + std::to_string((until - now) / 1'000'000) + " ms more";
+      return false;
+    }
     Pending* p = track(op, instrument, id);
     if (p == nullptr || !client->submit(scratch.view(), p->tag)) {
       error = "request queue full";

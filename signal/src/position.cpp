@@ -25,7 +25,8 @@ Decimal Position::qty() const noexcept {
 }
 
 bool Position::flat() const noexcept {
-  return abs64(leg(Venue::upbit).held()) <= dust && abs64(leg(Venue::binance).held()) <= dust;
+  return abs64(leg(Venue::upbit).held()) <= std::max(dust, leg_dust[index(Venue::upbit)]) &&
+         abs64(leg(Venue::binance).held()) <= std::max(dust, leg_dust[index(Venue::binance)]);
 }
 
 bool Position::hedged() const noexcept {

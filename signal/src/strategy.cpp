@@ -503,8 +503,12 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   }
   if (reason == ExitReason::none) return;
 
-  // A hedged position exits the same quantity on both venues: what both books can take.
+  // A hedged position exits the same quantity on both venues: what both books can take. A leg
+  // written off as under its venue's minimum is not sent again.
   std::array<Decimal, kVenueCount> qty = {walks[0]->walk.qty, walks[1]->walk.qty};
+  for (const Venue v : kVenues) {
+    if (abs64(p.leg(v).held()) <= p.leg_dust[index(v)]) qty[index(v)] = Decimal{};
+  }
   if (p.state == PositionState::open) qty[0] = qty[1] = std::min(qty[0], qty[1]);
   if (qty[0].is_zero() && qty[1].is_zero()) {
     ++stats_.exit_deferred;
@@ -622,16 +626,21 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   }
 
   p->exit_in_flight = false;
-  if (report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
-                                                 report.refusal == RefusalReason::trading_rules)) {
-    // What is left is below a venue's minimum or step: no order can close it. It is dust,
-    // written off (and counted) rather than retried forever.
-    for (const Venue v : kVenues) {
-      const std::int64_t held = p->leg(v).held();
-      p->dust = std::max(p->dust, held < 0 ? -held : held);
-    }
-    ++stats_.dust_writeoffs;
+  // A leg below its venue's minimum or step cannot be closed by any order: its residual is
+  // written off for that venue only (and counted). What the other venue holds stays a position
+  // (before, one small leg wrote the whole position off, the other venue's 0.01 BTC included).
+  const bool all_too_small =
+      report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
+                                                 report.refusal == RefusalReason::trading_rules);
+  bool wrote_off = false;
+  for (const Venue v : kVenues) {
+    if (!all_too_small && report.leg(v).status != LegStatus::below_minimum) continue;
+    const std::int64_t held = p->leg(v).held();
+    if (held == 0) continue;
+    p->leg_dust[index(v)] = std::max(p->leg_dust[index(v)], held < 0 ? -held : held);
+    wrote_off = true;
   }
+  if (wrote_off) ++stats_.dust_writeoffs;
   if (p->outcome_unknown) {
     break_position(*p, sink);
   } else if (p->flat()) {

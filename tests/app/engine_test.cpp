@@ -669,31 +669,60 @@ TEST_F(EngineTest, PaperAndLiveNeverShareAJournalsPositions) {
 }
 
 // The journal cannot silently lose what reached a venue. Another process holds the journal
-// locked for longer than the engine's busy timeout, so its writes fail: entries stop (REDUCING),
-// the run says so, and the report counts the errors. (Before, a failed write was only counted.)
+// locked, so the engine's writes fail after its busy timeout: entries stop (REDUCING), the run
+// says so, and the report counts the errors. (Before, a failed write was only counted.)
 TEST_F(EngineTest, AJournalThatCannotBeWrittenStopsEntries) {
   start_sim(sim_options(42));
-  const Config c = config();
+  // Entries all the time (a low bar over a zero baseline), so that the journal has something to
+  // write while it is locked, whatever path the market takes.
+  std::string text = config_text();
+  const auto set = [&](const std::string& from, const std::string& to) {
+    const std::size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, text.find('\n', at) - at, to);
+  };
+  set("baseline = ", "baseline = \"zero\"");
+  set("entry_bps = ", "entry_bps = 1");
+  text += "\n";
+  text.replace(text.find("[journal]"), 9, "[journal]\nbusy_timeout_ms = 50");
+  const LoadResult loaded = parse_config(text, "journal_lock.toml", dir_);
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
+  const Config& c = loaded.config;
   RunOptions o;
   o.live = true;
   o.duration = 12s;
   o.flatten_on_exit = true;
   o.report_dir = dir_;
   o.status_every = 5s;
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, run_over{false};
+  // Once the first intent is journaled, another connection takes the write lock and holds it to
+  // the end of the run: every later write (the flatten at the end at least) fails after the
+  // 50 ms busy timeout.
   std::thread locker([&] {
     const fs::path path = dir_ / "journal.sqlite";
-    for (int k = 0; k < 200 && !fs::exists(path); ++k) std::this_thread::sleep_for(50ms);
-    std::this_thread::sleep_for(3s);  // trading by then
+    for (int k = 0; k < 600 && !fs::exists(path); ++k) std::this_thread::sleep_for(50ms);
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-    std::this_thread::sleep_for(5s);  // past the engine's 2 s busy timeout
+    sqlite3_busy_timeout(db, 5000);
+    for (int k = 0; k < 600 && !run_over.load(); ++k) {
+      sqlite3_stmt* st = nullptr;
+      std::int64_t intents = 0;
+      if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM intents", -1, &st, nullptr) == SQLITE_OK &&
+          sqlite3_step(st) == SQLITE_ROW) {
+        intents = sqlite3_column_int64(st, 0);
+      }
+      sqlite3_finalize(st);
+      if (intents > 0) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    while (!run_over.load()) std::this_thread::sleep_for(20ms);
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     sqlite3_close(db);
   });
   std::ostringstream out, err;
   const RunResult r = run_engine(c, o, stop, out, err);
+  run_over.store(true);
   locker.join();
   ASSERT_EQ(r.exit_code, 0) << r.error;
   EXPECT_GT(r.report.journal_errors, 0u) << out.str();

@@ -251,6 +251,26 @@ TEST_F(ExecutorTest, LostAnswerIsResolvedByQueryingTheClientId) {
   EXPECT_GE(r.leg(Venue::upbit).latency_ns, 100 * kMs) << "includes the query";
 }
 
+// Closing a BROKEN position's residuals (independent legs): a leg under its venue's minimum is
+// reported below_minimum and the other leg still goes out. (Before, the whole intent was refused
+// as min_notional, and the strategy wrote the tradable leg off with the small one.)
+TEST_F(ExecutorTest, AnIndependentLegUnderItsMinimumDoesNotStopTheOther) {
+  start();
+  OrderIntent in = kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}},
+                          IntentKind::exit);
+  in.leg(Venue::upbit).quantity = d("0.00001");  // 1,407 KRW: under Upbit's 5,000 KRW minimum
+  const ExecReport r = run(in);
+  EXPECT_NE(r.outcome, ExecOutcome::blocked);
+  EXPECT_EQ(r.leg(Venue::upbit).status, LegStatus::below_minimum);
+  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_EQ(upbit->orders(), 0u);
+  EXPECT_EQ(binance->orders(), 1u);
+  // Both legs too small: refused as before.
+  in = kimchi("0.00001", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}}, IntentKind::exit);
+  in.leg(Venue::binance).quantity = d("0.00002");
+  EXPECT_EQ(run(in).refusal, RefusalReason::min_notional);
+}
+
 // Binance documents that an order can still execute after the client gave up on its answer. A
 // "not found" while the venue could still take the request is not proof that nothing traded:
 // the executor asks again until the grace period has passed, and then finds the fill. (Before,

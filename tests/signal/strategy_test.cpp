@@ -358,6 +358,41 @@ TEST_F(StrategyTest, AnOrderLeftUnknownKeepsItsPositionBrokenAndUntouched) {
   EXPECT_TRUE(sink.intents.empty()) << "no exit and no entry while it is unknown";
 }
 
+// A BROKEN position holding +0.01 BTC on Binance and -0.00001 on Upbit: the Upbit residual is
+// under Upbit's minimum, so exec reports that leg below_minimum and closes the Binance one. Only
+// the Upbit residual is written off; the Binance 0.01 is sold, never written off with it (before,
+// one small leg wrote the whole position off and the 0.01 BTC stayed at the venue, owned by
+// nothing).
+TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  ExecReport r = test::fill(sink.intents[0], params.fees);
+  r.leg(Venue::upbit) = test::fill_leg(sink.intents[0].leg(Venue::upbit), params.fees.upbit_bps,
+                                       0.001);  // 0.00001 of 0.01 sold on Upbit
+  r.outcome = ExecOutcome::failed;
+  report(r, kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  ASSERT_EQ(strategy->positions()[0].state, PositionState::broken);
+  sink.clear();
+  upbit("140700000", "140800000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  OrderIntent exit = sink.intents[0];
+  EXPECT_EQ(exit.leg(Venue::binance).quantity, d("0.01"));
+  EXPECT_EQ(exit.leg(Venue::upbit).quantity, d("0.00001"));
+  // Exec: the Upbit leg is below Upbit's minimum, the Binance one fills.
+  ExecReport done = test::fill(exit, params.fees);
+  done.leg(Venue::upbit) = LegReport{};
+  done.leg(Venue::upbit).venue = Venue::upbit;
+  done.leg(Venue::upbit).status = LegStatus::below_minimum;
+  done.outcome = ExecOutcome::partial_hedged;
+  report(done, 2 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u) << "closed: Binance sold, the Upbit dust written off";
+  EXPECT_EQ(strategy->stats().dust_writeoffs, 1u);
+
+}
+
 TEST_F(StrategyTest, ReportsForUnknownIntentsAreCountedAndIgnored) {
   start();
   const std::uint64_t id = enter(kSecond);

@@ -118,6 +118,9 @@ struct FeedConfig {
 
 struct JournalConfig {
   std::string path = "xarb-journal.sqlite";
+  // How long a write waits for a lock another process holds on the journal before it fails
+  // (a failed write stops entries).
+  std::int64_t busy_timeout_ms = 2'000;
   friend bool operator==(const JournalConfig&, const JournalConfig&) = default;
 };
 

@@ -72,7 +72,8 @@ class Journal {
  public:
   // Opens or creates the database (WAL mode, schema created if missing). Throws
   // std::runtime_error with SQLite's message when the file cannot be opened or written.
-  explicit Journal(const std::filesystem::path& path);
+  // `busy_timeout_ms`: how long a statement waits for another connection's lock.
+  explicit Journal(const std::filesystem::path& path, int busy_timeout_ms = 2'000);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;

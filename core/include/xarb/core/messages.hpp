@@ -251,7 +251,8 @@ enum class LegStatus : std::uint8_t {
   partially_filled,
   filled,
   canceled,
-  failed
+  failed,
+  below_minimum,  // not sent: the quantity is under the venue's minimum or step (a residual)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(ExecOutcome o) noexcept {
@@ -306,6 +307,8 @@ enum class LegStatus : std::uint8_t {
       return "canceled";
     case LegStatus::failed:
       return "failed";
+    case LegStatus::below_minimum:
+      return "below_minimum";
   }
   return "unknown";
 }

@@ -111,6 +111,7 @@ class TwoLegExecutor {
     std::int64_t last_sent_ns = 0;  // when the current attempt was written
     std::int64_t done_ns = 0;
     bool unresolved = false;  // the venue never settled an order
+    bool below_minimum = false;  // an independent leg too small to send (the other one goes)
     // Totals over every order of the leg.
     std::int64_t filled = 0;  // on the leg's side
     Int128 filled_notional = 0;

@@ -77,6 +77,9 @@ struct Position {
   bool outcome_unknown = false;
   Decimal clip_qty;
   std::int64_t dust = 0;          // accepted residual mismatch between the legs (mantissa)
+  // A leg's residual under its venue's minimum (no order can close it): written off for that
+  // venue only; the other venue's holding stays a position to close.
+  std::array<std::int64_t, kVenueCount> leg_dust{};
   std::int64_t created_ns = 0;    // mono: first entry intent
   std::int64_t opened_ns = 0;     // mono: all entry clips reported, both legs hedged
   std::int64_t closed_ns = 0;
