@@ -105,7 +105,7 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
   const OrderIntent& in = job.intent;
   const LegIntent& lb = in.leg(Venue::binance);
   const LegIntent& lu = in.leg(Venue::upbit);
-  job.hedged = lb.quantity == lu.quantity && lb.quantity.is_positive();
+  job.hedged = !in.independent_legs && lb.quantity == lu.quantity && lb.quantity.is_positive();
   // Quantities onto each venue's step; a hedged pair trades the same quantity on both, so the
   // coarser step wins.
   std::array<Decimal, kVenueCount> qty{};

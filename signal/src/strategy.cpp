@@ -509,7 +509,8 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   for (const Venue v : kVenues) {
     if (abs64(p.leg(v).held()) <= p.leg_dust[index(v)]) qty[index(v)] = Decimal{};
   }
-  if (p.state == PositionState::open) qty[0] = qty[1] = std::min(qty[0], qty[1]);
+  const bool independent = p.state == PositionState::broken || p.split_exit;
+  if (!independent) qty[0] = qty[1] = std::min(qty[0], qty[1]);
   if (qty[0].is_zero() && qty[1].is_zero()) {
     ++stats_.exit_deferred;
     return;
@@ -522,6 +523,7 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   }
   stamp(*intent, p, IntentKind::exit, to_decimal(ctx.fx), trigger, now);
   intent->exit_reason = reason;
+  intent->independent_legs = independent;
   intent->edge_bps = m.pnl_bps;
   for (const Venue v : kVenues) {
     fill_leg(intent->leg(v), v, sides[index(v)], i, books_[i][index(v)], qty[index(v)],
@@ -629,9 +631,17 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   // A leg below its venue's minimum or step cannot be closed by any order: its residual is
   // written off for that venue only (and counted). What the other venue holds stays a position
   // (before, one small leg wrote the whole position off, the other venue's 0.01 BTC included).
-  const bool all_too_small =
+  bool all_too_small =
       report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
                                                  report.refusal == RefusalReason::trading_rules);
+  if (all_too_small && !p->split_exit && p->leg(Venue::upbit).held() != 0 &&
+      p->leg(Venue::binance).held() != 0) {
+    // A pair exit refused as too small may be too small on one venue only (their minimums
+    // differ): close the legs independently before writing anything off.
+    p->split_exit = true;
+    all_too_small = false;
+    if (p->close_request == ExitReason::none) p->close_request = p->exit_reason;  // asked again
+  }
   bool wrote_off = false;
   for (const Venue v : kVenues) {
     if (!all_too_small && report.leg(v).status != LegStatus::below_minimum) continue;

@@ -393,6 +393,39 @@ TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly)
 
 }
 
+// A pair exit refused as under the minimum may be under one venue's minimum only (Binance's 10
+// USDT against Upbit's 5,000 KRW): the legs are then closed independently, and only the leg
+// exec reports below_minimum is written off. (Before, both legs were written off.)
+TEST_F(StrategyTest, APairExitTooSmallForOneVenueClosesTheOtherLeg) {
+  start();
+  const std::uint64_t id = enter(kSecond);
+  ASSERT_EQ(strategy->positions()[0].id, id);
+  strategy->close_all(ExitReason::flatten);
+  binance("99990", "100000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent pair = sink.intents[0];
+  EXPECT_FALSE(pair.independent_legs);
+  ExecReport refused = test::reject(pair);
+  refused.outcome = ExecOutcome::blocked;
+  refused.refusal = RefusalReason::min_notional;
+  report(refused, 2 * kSecond);
+  EXPECT_EQ(strategy->stats().dust_writeoffs, 0u) << "nothing written off yet";
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  sink.clear();
+  binance("99990", "100000", 10 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent split = sink.intents[0];
+  EXPECT_TRUE(split.independent_legs);
+  ExecReport done = test::fill(split, params.fees);
+  done.leg(Venue::binance) = LegReport{};
+  done.leg(Venue::binance).venue = Venue::binance;
+  done.leg(Venue::binance).status = LegStatus::below_minimum;
+  done.outcome = ExecOutcome::partial_hedged;
+  report(done, 10 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u) << "Upbit closed, the Binance residual written off";
+  EXPECT_EQ(strategy->stats().dust_writeoffs, 1u);
+}
+
 TEST_F(StrategyTest, ReportsForUnknownIntentsAreCountedAndIgnored) {
   start();
   const std::uint64_t id = enter(kSecond);

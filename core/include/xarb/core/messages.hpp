@@ -211,6 +211,9 @@ struct alignas(kCacheLine) OrderIntent {
   IntentKind kind = IntentKind::entry;
   Direction direction = Direction::kimchi;
   ExitReason exit_reason = ExitReason::none;
+  // Each leg trades on its own (closing residuals): one too small for its venue does not stop the
+  // other. Otherwise the legs are a pair and trade the same quantity, or not at all.
+  bool independent_legs = false;
   Decimal fx_rate;               // KRW per USDT the decision used
   double edge_bps = 0.0;         // net edge (entry) or pair PnL (exit) expected at decision
   std::int64_t deadline_ns = 0;  // mono_ns by which both legs must be complete or unwound

@@ -75,6 +75,9 @@ struct Position {
   // An order of this position ended its run of queries with its outcome unknown: the position
   // is never closed as flat on what is known; it stays BROKEN until a restart asks the venue.
   bool outcome_unknown = false;
+  // A pair exit was refused because one venue's leg is under its minimum: the legs now close
+  // independently, so the tradable one is sold and only the other is written off.
+  bool split_exit = false;
   Decimal clip_qty;
   std::int64_t dust = 0;          // accepted residual mismatch between the legs (mantissa)
   // A leg's residual under its venue's minimum (no order can close it): written off for that
