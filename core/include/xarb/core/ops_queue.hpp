@@ -20,11 +20,26 @@ class OpsQueue {
   };
   using Queue = moodycamel::ConcurrentQueue<OpsEvent, Traits>;
 
-  // A producer's handle. Create one per producing thread at start-up (this allocates), then use
-  // it only from that thread.
+  // A producer's handle. Create one per producing thread at start-up, before anything consumes
+  // (this allocates), then use it only from that thread.
+  //
+  // moodycamel hands out the preallocated blocks to explicit producers on first use and never
+  // takes them back: one producer in a burst could take them all and every other producer would
+  // then fail forever (seen: the concurrency test hung when one of three producers filled the
+  // pool before the others started). So the constructor claims this producer's share at once, by
+  // filling its room with placeholders and taking them out again: the blocks stay with it.
   class Producer {
    public:
-    explicit Producer(OpsQueue& q) : token_(q.queue_) {}
+    explicit Producer(OpsQueue& q) : token_(q.queue_) {
+      std::size_t claimed = 0;
+      while (claimed < q.capacity_per_producer_ && q.queue_.try_enqueue(token_, OpsEvent{})) {
+        ++claimed;
+      }
+      OpsEvent placeholder;
+      for (std::size_t k = 0; k < claimed; ++k) {
+        (void)q.queue_.try_dequeue_from_producer(token_, placeholder);
+      }
+    }
 
    private:
     friend class OpsQueue;
@@ -34,7 +49,8 @@ class OpsQueue {
   // Preallocates room for `capacity_per_producer` events for each of `max_producers` producers.
   // Allocates here only.
   OpsQueue(std::size_t capacity_per_producer, std::size_t max_producers)
-      : queue_(capacity_per_producer, max_producers, 0) {}
+      : queue_(capacity_per_producer, max_producers, 0),
+        capacity_per_producer_(capacity_per_producer) {}
 
   // Producer thread. Copies the event in; false when the producer's preallocated room is used up
   // (the event is counted in dropped() and lost). Does not allocate, never blocks.
@@ -57,6 +73,7 @@ class OpsQueue {
 
  private:
   Queue queue_;
+  std::size_t capacity_per_producer_;
   std::atomic<std::uint64_t> dropped_{0};
 };
 
