@@ -142,6 +142,9 @@ class EngineTest : public ::testing::Test {
     o.flatten_on_exit = flatten;
     o.report_dir = dir_;
     o.status_every = 5s;
+    // Under the simulator's faults a flatten can need a few lost answers' grace periods (up to
+    // 10 s each) before every order is settled: the drain may take that long.
+    o.drain_timeout = 60s;
     std::atomic<bool> stop{false};
     // A run that does not end fails the test at once (with its output so far) instead of
     // holding the suite until ctest's timeout.

@@ -24,7 +24,9 @@ struct RunOptions {
   std::filesystem::path report_dir = ".";  // report.json and report.txt go here
   std::chrono::milliseconds status_every{10'000};
   std::chrono::milliseconds startup_timeout{30'000};  // books and FX must be there by then
-  std::chrono::milliseconds drain_timeout{15'000};    // in-flight intents (and a flatten) on exit
+  // In-flight intents (and a flatten) on exit: long enough for a lost answer's not-found grace
+  // (Upbit 10 s) and a retry.
+  std::chrono::milliseconds drain_timeout{30'000};
   std::string config_text;  // the effective config, stored with the run in the journal
   // --share-journal: run on a journal that holds runs of the other mode (paper and live). Off, such
   // a journal is refused before anything connects. On, the modes still never see each other's
