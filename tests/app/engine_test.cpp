@@ -67,6 +67,13 @@ std::map<std::pair<Venue, std::string>, std::int64_t> journal_base(Journal& j,
   return net;
 }
 
+// Replaces the config line that starts with `from` by `to`.
+void set_line(std::string& text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, text.find('\n', at) - at, to);
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   void hot_path(bool live);
@@ -298,9 +305,7 @@ void EngineTest::hot_path(bool live) {
   // Trade often: a low bar over a zero baseline, short timeouts, so the window sees entries,
   // fills and exits.
   const auto set = [&](const std::string& from, const std::string& to) {
-    const std::size_t at = text.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    text.replace(at, text.find('\n', at) - at, to);
+    set_line(text, from, to);
   };
   set("baseline = ", "baseline = \"zero\"");
   set("entry_bps = ", "entry_bps = 1");  // the premium sits ~250 bps over zero
@@ -680,9 +685,7 @@ TEST_F(EngineTest, AJournalThatCannotBeWrittenStopsEntries) {
   // write while it is locked, whatever path the market takes.
   std::string text = config_text();
   const auto set = [&](const std::string& from, const std::string& to) {
-    const std::size_t at = text.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    text.replace(at, text.find('\n', at) - at, to);
+    set_line(text, from, to);
   };
   set("baseline = ", "baseline = \"zero\"");
   set("entry_bps = ", "entry_bps = 1");
