@@ -199,11 +199,13 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     out.symbols.push_back(s);
   }
   if (const toml::table* f = root["fees"].as_table()) {
-    if (!r.only(*f, "fees.", {"binance_bps", "upbit_bps"}) ||
+    if (!r.only(*f, "fees.", {"binance_bps", "upbit_bps", "bnb_usdt"}) ||
         !r.number(*f, "fees.", "binance_bps", out.binance_fee_bps) ||
-        !r.number(*f, "fees.", "upbit_bps", out.upbit_fee_bps)) {
+        !r.number(*f, "fees.", "upbit_bps", out.upbit_fee_bps) ||
+        !r.decimal(*f, "fees.", "bnb_usdt", out.bnb_usdt)) {
       return false;
     }
+    if (!out.bnb_usdt.is_positive()) return r.fail(f->get("bnb_usdt"), "fees.bnb_usdt", "must be positive");
   }
   if (const toml::table* l = root["limits"].as_table()) {
     if (!r.only(*l, "limits.", {"binance_weight_1m", "binance_orders_10s",
@@ -236,7 +238,10 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     FaultParams& p = out.faults;
     if (!r.only(*f, "faults.", {"reject_share", "partial_share", "error_5xx_share", "timeout_share",
                                 "rest_delay_ms", "clock_skew_ms", "drop_ws_every_s",
-                                "drop_ws_probability", "stall_feed_ms"}) ||
+                                "drop_ws_probability", "stall_feed_ms", "late_accept_share",
+                                "late_accept_ms", "omit_retry_after"}) ||
+        !r.number(*f, "faults.", "late_accept_share", p.late_accept_share) ||
+        !r.number(*f, "faults.", "late_accept_ms", p.late_accept_ms) ||
         !r.number(*f, "faults.", "reject_share", p.reject_share) ||
         !r.number(*f, "faults.", "partial_share", p.partial_share) ||
         !r.number(*f, "faults.", "error_5xx_share", p.error_5xx_share) ||
@@ -248,13 +253,20 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
         !r.number(*f, "faults.", "stall_feed_ms", p.stall_feed_ms)) {
       return false;
     }
+    if (const toml::node* n = f->get("omit_retry_after")) {
+      const auto on = n->value<bool>();
+      if (!on) return r.fail(n, "faults.omit_retry_after", "must be true or false");
+      p.omit_retry_after = *on;
+    }
   }
   out.accounts.clear();
   if (const toml::array* accounts = root["accounts"].as_array()) {
     for (const toml::node& n : *accounts) {
       const toml::table* t = n.as_table();
       if (t == nullptr) return r.fail(&n, "accounts", "must be tables");
-      if (!r.only(*t, "accounts.", {"venue", "key", "secret", "balances"})) return false;
+      if (!r.only(*t, "accounts.", {"venue", "key", "secret", "balances", "bnb_fees"})) {
+        return false;
+      }
       AccountSpec a;
       std::string venue;
       if (!r.text(*t, "accounts.", "venue", venue, true) ||
@@ -266,6 +278,14 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
         return r.fail(t->get("venue"), "accounts.venue", "must be binance or upbit");
       }
       a.venue = venue == "binance" ? Venue::binance : Venue::upbit;
+      if (const toml::node* b = t->get("bnb_fees")) {
+        const auto on = b->value<bool>();
+        if (!on) return r.fail(b, "accounts.bnb_fees", "must be true or false");
+        if (*on && a.venue != Venue::binance) {
+          return r.fail(b, "accounts.bnb_fees", "is a Binance option");
+        }
+        a.bnb_fees = *on;
+      }
       if (const toml::table* b = (*t)["balances"].as_table()) {
         for (const auto& [asset, v] : *b) {
           Decimal amount;

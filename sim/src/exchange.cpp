@@ -118,7 +118,7 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
                        : binance_error(429, -1003,
                                        "Too many requests; current request has limited."))
                 : upbit_error(429, "too_many_requests", "Too many API requests.");
-    error.headers.emplace_back("Retry-After", std::to_string(wait));
+    if (!faults_.omit_retry_after) error.headers.emplace_back("Retry-After", std::to_string(wait));
     return false;
   }
   l.banned = false;
@@ -146,7 +146,9 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
     error = v == Venue::binance
                 ? binance_error(429, -1003, "Too many requests; current request has limited.")
                 : upbit_error(429, "too_many_requests", "Too many API requests.");
-    error.headers.emplace_back("Retry-After", std::to_string(limits_.retry_after_s));
+    if (!faults_.omit_retry_after) {
+      error.headers.emplace_back("Retry-After", std::to_string(limits_.retry_after_s));
+    }
     return false;
   }
   for (int i = 0; i < (v == Venue::binance ? weight : 1); ++i) l.weight_times.push_back(now);
@@ -212,12 +214,29 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
                                  : std::min(it->second, want - filled);
     if (take <= 0) break;
     const Int128 notional = static_cast<Int128>(it->first) * take;
-    const auto fee = static_cast<std::int64_t>(
-        (notional * fee_centi_bps + fee_denominator - 1) / fee_denominator);
-    o.trades.push_back({it->first, take, fee});
+    // The commission, in the asset the venue charges it in (docs/venues.md): Upbit in KRW;
+    // Binance in BNB at a quarter off when the account pays fees in BNB and holds enough, else
+    // in what the trade brought in (the base on a buy, the quote on a sell).
+    Trade t{it->first, take, 0, 0, 0, next_trade_id_};
+    const Int128 fee_e16 = notional * fee_centi_bps / 1'000'000;  // quote, 1e-16 units
+    const auto bnb_fee = static_cast<std::int64_t>((fee_e16 * 3 / 4 + bnb_usdt_ - 1) / bnb_usdt_);
+    const auto bnb_held = account.balances.find("BNB");
+    if (o.venue == Venue::binance && account.bnb_fees && bnb_held != account.balances.end() &&
+        bnb_held->second - o.fee_bnb >= bnb_fee) {
+      t.fee_bnb = bnb_fee;
+    } else if (o.venue == Venue::binance && o.buy) {
+      t.fee_base = static_cast<std::int64_t>(
+          (static_cast<Int128>(take) * fee_centi_bps + 1'000'000 - 1) / 1'000'000);
+    } else {
+      t.fee = static_cast<std::int64_t>((notional * fee_centi_bps + fee_denominator - 1) /
+                                        fee_denominator);
+    }
+    o.trades.push_back(t);
     add_trade({o.venue, o.symbol, it->first, take, o.buy, now_ms(), 0});
     o.notional_e16 += notional;
-    o.fee += fee;
+    o.fee += t.fee;
+    o.fee_base += t.fee_base;
+    o.fee_bnb += t.fee_bnb;
     filled += take;
     quote_left -= notional;
     it->second -= take;
@@ -231,12 +250,13 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
     std::int64_t& b = account.balances[base];
     std::int64_t& q = account.balances[quote];
     if (o.buy) {
-      b += filled;
+      b += filled - o.fee_base;
       q -= quote_m + o.fee;
     } else {
       b -= filled;
       q += quote_m - o.fee;
     }
+    if (o.fee_bnb > 0) account.balances["BNB"] -= o.fee_bnb;
   }
   const bool complete = by_quote ? quote_left < static_cast<Int128>(kOne) * kOne / 1000 : filled == o.qty;
   if (complete && filled > 0) {
@@ -245,6 +265,17 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
     o.status = filled > 0 ? "PARTIALLY_FILLED" : "NEW";  // rests (not matched again)
   } else {
     o.status = "EXPIRED";
+  }
+}
+
+void Exchange::lose_answer(SimOrder& stored, HttpResult& res) {
+  if (faults_.timeout_share > 0.0 && roll() < faults_.timeout_share) {
+    ++stats_.faults;
+    res.drop = true;  // executed, the answer never comes
+  } else if (faults_.late_accept_share > 0.0 && roll() < faults_.late_accept_share) {
+    ++stats_.faults;
+    res.drop = true;
+    stored.visible_from_ms = now_ms() + faults_.late_accept_ms;
   }
 }
 

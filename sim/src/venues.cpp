@@ -66,6 +66,15 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
   return true;
 }
 
+// "commission":"...","commissionAsset":"..." of one Binance trade.
+std::string Exchange::commission_json(const SimOrder& o, const Trade& t) const {
+  const std::string asset = t.fee_bnb > 0    ? std::string("BNB")
+                            : t.fee_base > 0 ? market_.specs()[o.symbol].base
+                                             : quote_asset(o.venue);
+  return R"("commission":")" + dec8(t.fee_bnb > 0 ? t.fee_bnb : t.fee_base > 0 ? t.fee_base : t.fee) +
+         R"(","commissionAsset":")" + asset + "\"";
+}
+
 std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
   const SymbolSpec& s = market_.specs()[o.symbol];
   std::string out = R"({"symbol":")" + s.binance_symbol + R"(","orderId":)" + o.venue_id +
@@ -82,9 +91,8 @@ std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
     for (std::size_t i = 0; i < o.trades.size(); ++i) {
       const Trade& t = o.trades[i];
       if (i > 0) out += ",";
-      out += R"({"price":")" + dec8(t.price) + R"(","qty":")" + dec8(t.qty) +
-             R"(","commission":")" + dec8(t.fee) + R"(","commissionAsset":"USDT","tradeId":)" +
-             std::to_string(o.time_ms % 1'000'000 + static_cast<std::int64_t>(i)) + "}";
+      out += R"({"price":")" + dec8(t.price) + R"(","qty":")" + dec8(t.qty) + R"(",)" +
+             commission_json(o, t) + R"(,"tradeId":)" + std::to_string(t.id) + "}";
     }
     out += "]";
   }
@@ -170,6 +178,33 @@ HttpResult Exchange::binance(const HttpRequest& r,
     HttpResult res = answer(200, "[" + list + "]");
     return headers(res);
   }
+  if (path == "/api/v3/myTrades" && r.method == "GET") {
+    // One order's trades (orderId requires the symbol), as Binance lists them.
+    const int i = find_symbol(Venue::binance, get("symbol"));
+    if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
+    const std::string order_id = get("orderId");
+    std::string list;
+    for (const auto& [k, o] : orders_) {
+      if (o.venue != Venue::binance || o.account != account->key ||
+          o.symbol != static_cast<std::size_t>(i) || !visible(o) ||
+          (!order_id.empty() && o.venue_id != order_id)) {
+        continue;
+      }
+      for (const Trade& t : o.trades) {
+        if (!list.empty()) list += ",";
+        list += R"({"symbol":")" + market_.specs()[o.symbol].binance_symbol + R"(","id":)" +
+                std::to_string(t.id) + R"(,"orderId":)" + o.venue_id +
+                R"(,"orderListId":-1,"price":")" + dec8(t.price) + R"(","qty":")" + dec8(t.qty) +
+                R"(","quoteQty":")" +
+                dec8(static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / kOne)) +
+                R"(",)" + commission_json(o, t) + R"(,"time":)" + std::to_string(o.time_ms) +
+                R"(,"isBuyer":)" + (o.buy ? "true" : "false") +
+                R"(,"isMaker":false,"isBestMatch":true})";
+      }
+    }
+    HttpResult res = answer(200, "[" + list + "]");
+    return headers(res);
+  }
   if (path != "/api/v3/order") return binance_error(404, -1000, "Unknown endpoint.");
   const int i = find_symbol(Venue::binance, get("symbol"));
   if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
@@ -186,13 +221,15 @@ HttpResult Exchange::binance(const HttpRequest& r,
     if (!id.empty()) {
       // The symbol is part of the lookup: another symbol's order under this id is not found.
       it = orders_.find("binance:" + account->key + ":" + id);
-      if (it != orders_.end() && it->second.symbol != static_cast<std::size_t>(i)) {
+      if (it != orders_.end() &&
+          (it->second.symbol != static_cast<std::size_t>(i) || !visible(it->second))) {
         it = orders_.end();
       }
     } else {
       for (auto o = orders_.begin(); o != orders_.end(); ++o) {
         if (o->second.venue == Venue::binance && o->second.account == account->key &&
-            o->second.venue_id == order_id && o->second.symbol == static_cast<std::size_t>(i)) {
+            o->second.venue_id == order_id && o->second.symbol == static_cast<std::size_t>(i) &&
+            visible(o->second)) {
           it = o;
           break;
         }
@@ -301,10 +338,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
   orders_[key] = o;
   HttpResult res = answer(200, binance_order_json(o, get("newOrderRespType") != "ACK" &&
                                                          get("newOrderRespType") != "RESULT"));
-  if (faults_.timeout_share > 0.0 && roll() < faults_.timeout_share) {
-    ++stats_.faults;
-    res.drop = true;  // executed, the answer never comes
-  }
+  lose_answer(orders_[key], res);
   return headers(res);
 }
 
@@ -491,7 +525,7 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   if (path == "/v1/order") {
     SimOrder* found = nullptr;
     for (auto& [k, o] : orders_) {
-      if (o.venue != Venue::upbit || o.account != account->key) continue;
+      if (o.venue != Venue::upbit || o.account != account->key || !visible(o)) continue;
       if ((q.contains("uuid") && o.venue_id == q.at("uuid")) ||
           (q.contains("identifier") && o.client_id == q.at("identifier"))) {
         found = &o;
@@ -596,10 +630,7 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   taken.fee = 0;
   taken.trades.clear();
   HttpResult res = answer(201, upbit_order_json(taken, false));
-  if (faults_.timeout_share > 0.0 && roll() < faults_.timeout_share) {
-    ++stats_.faults;
-    res.drop = true;
-  }
+  lose_answer(orders_["upbit:" + account->key + ":" + o.client_id], res);
   return remaining(res, group, account->key);
 }
 

@@ -25,6 +25,10 @@ struct AccountSpec {
   std::string key;     // Binance API key / Upbit access key
   std::string secret;  // Binance secret / Upbit secret key
   std::map<std::string, std::int64_t> balances;  // asset -> free, Decimal mantissa
+  // Binance's "use BNB to pay fees": commissions in BNB at a quarter off while the account holds
+  // enough of it. Without it, as by default on Binance, a buy pays in the base asset it bought
+  // and a sell in the quote it received.
+  bool bnb_fees = false;
 };
 
 struct FaultParams {
@@ -37,6 +41,11 @@ struct FaultParams {
   double drop_ws_every_s = 0.0;    // close every websocket this often (0: never)
   double drop_ws_probability = 0.0;  // per second, per connection
   int stall_feed_ms = 0;             // pause market data this long, every 10 s (0: never)
+  // Orders whose answer is lost and which the venue's lookups do not find until
+  // late_accept_ms later: accepted after the client gave up on them.
+  double late_accept_share = 0.0;
+  int late_accept_ms = 1500;
+  bool omit_retry_after = false;  // 429s without a Retry-After header
 };
 
 struct LimitParams {
@@ -80,7 +89,10 @@ struct HttpResult {
 struct Trade {
   std::int64_t price = 0;  // mantissas
   std::int64_t qty = 0;
-  std::int64_t fee = 0;  // quote
+  std::int64_t fee = 0;       // quote
+  std::int64_t fee_base = 0;  // Binance buys without BNB
+  std::int64_t fee_bnb = 0;   // Binance with the BNB option
+  std::uint64_t id = 0;
 };
 
 struct SimOrder {
@@ -97,9 +109,12 @@ struct SimOrder {
   std::int64_t quote_qty = 0;  // requested quote (Upbit "price" / Binance quoteOrderQty)
   std::int64_t executed = 0;
   Int128 notional_e16 = 0;
-  std::int64_t fee = 0;
+  std::int64_t fee = 0;       // quote
+  std::int64_t fee_base = 0;  // base asset
+  std::int64_t fee_bnb = 0;
   std::string status;  // Binance names; Upbit state derived
   std::int64_t time_ms = 0;
+  std::int64_t visible_from_ms = 0;  // lookups find it from then on (a late acceptance)
   std::vector<Trade> trades;
 };
 
@@ -136,6 +151,11 @@ class Exchange {
   [[nodiscard]] const ExchangeStats& stats() const noexcept { return stats_; }
   [[nodiscard]] FaultParams& faults() noexcept { return faults_; }
   [[nodiscard]] const std::vector<AccountSpec>& accounts() const noexcept { return accounts_; }
+  // Every order taken, by venue + ":" + account + ":" + client id.
+  [[nodiscard]] const std::map<std::string, SimOrder>& orders() const noexcept { return orders_; }
+  [[nodiscard]] const std::string& base_of(std::size_t symbol) const {
+    return symbol < market_.specs().size() ? market_.specs()[symbol].base : usdt_;
+  }
   // Moves an account's balance by `delta` (mantissa) outside any order: a deposit, a withdrawal
   // or a trade made by someone else on the same account (a reconciliation drill).
   void adjust_balance(Venue venue, const std::string& key, const std::string& asset,
@@ -144,6 +164,8 @@ class Exchange {
       if (a.venue == venue && a.key == key) a.balances[asset] += delta;
     }
   }
+  // BNB's price in USDT, for commissions paid in BNB (mantissa).
+  void set_bnb_usdt(std::int64_t price) noexcept { bnb_usdt_ = price; }
   [[nodiscard]] exec::InstrumentRules rules(Venue venue, std::size_t symbol) const;
   [[nodiscard]] std::string exchange_info() const;
   // Executions since the last call (orders' fills and the market's own trades).
@@ -172,10 +194,15 @@ class Exchange {
   bool admit(Venue venue, const std::string& key, int weight, bool order, HttpResult& error);
   void match(SimOrder& o, AccountSpec& account, std::vector<std::pair<Venue, std::size_t>>& touched);
   [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
+  [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
   [[nodiscard]] std::string upbit_order_json(const SimOrder& o, bool with_trades) const;
   [[nodiscard]] std::string quote_asset(Venue v) const { return v == Venue::binance ? "USDT" : "KRW"; }
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
+  // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
+  // comes), or dropped with the order hidden from lookups for a while (accepted late).
+  void lose_answer(SimOrder& stored, HttpResult& res);
+  [[nodiscard]] bool visible(const SimOrder& o) const { return now_ms() >= o.visible_from_ms; }
 
   SyntheticMarket& market_;
   std::vector<AccountSpec> accounts_;
@@ -189,6 +216,8 @@ class Exchange {
   std::set<std::string> nonces_;
   std::uint64_t next_order_id_ = 1;
   std::uint64_t next_trade_id_ = 1;
+  std::int64_t bnb_usdt_ = 600 * Decimal::kOne;
+  std::string usdt_ = "USDT";  // the base of Upbit's FX market
   std::vector<PublicTrade> trades_;
   ExchangeStats stats_;
 };

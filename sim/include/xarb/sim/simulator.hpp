@@ -25,6 +25,7 @@ struct SimOptions {
   std::vector<AccountSpec> accounts;
   double binance_fee_bps = 10.0;
   double upbit_fee_bps = 5.0;
+  Decimal bnb_usdt = Decimal::from_mantissa(600 * Decimal::kOne);  // for fees paid in BNB
   LimitParams limits;
   FaultParams faults;
   double updates_per_second = 200.0;  // book updates the market makes (each reaches every
