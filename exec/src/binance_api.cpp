@@ -117,6 +117,13 @@ bool BinanceApi::query_order(std::string_view symbol, std::string_view client_id
   return signed_request("GET", "/api/v3/order", p, timestamp_ms, false, out);
 }
 
+bool BinanceApi::my_trades(std::string_view symbol, std::string_view order_id,
+                           std::int64_t timestamp_ms, HttpRequestText& out) noexcept {
+  TextBuffer<1024> p;
+  p.put("symbol=").put(symbol).put("&orderId=").put(order_id);
+  return signed_request("GET", "/api/v3/myTrades", p, timestamp_ms, false, out);
+}
+
 bool BinanceApi::cancel_order(std::string_view symbol, std::string_view client_id,
                               std::int64_t timestamp_ms, HttpRequestText& out) noexcept {
   TextBuffer<1024> p;
@@ -191,6 +198,56 @@ BinanceParser::BinanceParser() : impl_(std::make_unique<Impl>()) {
 }
 BinanceParser::~BinanceParser() = default;
 
+namespace {
+
+// Trades of one order (an answer's "fills", or GET /api/v3/myTrades): the exact notional and the
+// commissions sorted by the asset they were charged in.
+struct FillSums {
+  Int128 notional = 0;
+  std::int64_t qty = 0;
+  std::int64_t fee_quote = 0, fee_base = 0, fee_other = 0;
+
+  // One trade object. With `order_id` set, a trade of another order is refused.
+  bool add(od::object& fill, std::string_view base, std::string_view quote,
+           std::string_view order_id) noexcept {
+    Decimal price, q, commission;
+    std::string_view asset;
+    bool this_order = order_id.empty();
+    for (auto ff : fill) {
+      std::string_view k;
+      od::value fv;
+      if (ff.unescaped_key().get(k) != SUCCESS || ff.value().get(fv) != SUCCESS) return false;
+      if (k == "price") {
+        if (!decimal_of(fv, price)) return false;
+      } else if (k == "qty") {
+        if (!decimal_of(fv, q)) return false;
+      } else if (k == "commission") {
+        if (!decimal_of(fv, commission)) return false;
+      } else if (k == "commissionAsset") {
+        if (fv.get_string().get(asset) != SUCCESS) return false;
+      } else if (k == "orderId" && !order_id.empty()) {
+        std::string_view raw = fv.raw_json_token();
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+        this_order = raw == order_id;
+      }
+    }
+    if (!this_order) return false;
+    notional += static_cast<Int128>(price.mantissa()) * q.mantissa();
+    qty += q.mantissa();
+    (asset == quote ? fee_quote : asset == base ? fee_base : fee_other) += commission.mantissa();
+    return true;
+  }
+  void store(OrderStatus& out) const noexcept {
+    out.filled_notional_e16 = notional;
+    out.fee_quote = Decimal::from_mantissa(fee_quote);
+    out.fee_base = Decimal::from_mantissa(fee_base);
+    out.fee_other = Decimal::from_mantissa(fee_other);
+    out.fills_known = true;
+  }
+};
+
+}  // namespace
+
 Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
                                 std::string_view quote, OrderStatus& out) noexcept {
   out = OrderStatus{};
@@ -242,49 +299,41 @@ Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
     } else if (key == "fills") {
       od::array fills;
       if (v.get_array().get(fills) != SUCCESS) return Errc::malformed;
-      Int128 notional = 0;
-      std::int64_t fee_quote = 0, fee_base = 0, fee_other = 0;
+      FillSums sums;
       for (auto f : fills) {
         od::object fill;
-        if (f.get_object().get(fill) != SUCCESS) return Errc::malformed;
-        Decimal price, qty, commission;
-        std::string_view asset;
-        for (auto ff : fill) {
-          std::string_view k;
-          od::value fv;
-          if (ff.unescaped_key().get(k) != SUCCESS || ff.value().get(fv) != SUCCESS) {
-            return Errc::malformed;
-          }
-          if (k == "price") {
-            if (!decimal_of(fv, price)) return Errc::malformed;
-          } else if (k == "qty") {
-            if (!decimal_of(fv, qty)) return Errc::malformed;
-          } else if (k == "commission") {
-            if (!decimal_of(fv, commission)) return Errc::malformed;
-          } else if (k == "commissionAsset") {
-            if (fv.get_string().get(asset) != SUCCESS) return Errc::malformed;
-          }
-        }
-        notional += static_cast<Int128>(price.mantissa()) * qty.mantissa();
-        if (asset == quote) {
-          fee_quote += commission.mantissa();
-        } else if (asset == base) {
-          fee_base += commission.mantissa();
-        } else {
-          fee_other += commission.mantissa();
+        if (f.get_object().get(fill) != SUCCESS || !sums.add(fill, base, quote, {})) {
+          return Errc::malformed;
         }
       }
-      out.filled_notional_e16 = notional;
-      out.fee_quote = Decimal::from_mantissa(fee_quote);
-      out.fee_base = Decimal::from_mantissa(fee_base);
-      out.fee_other = Decimal::from_mantissa(fee_other);
-      out.fills_known = true;
+      sums.store(out);
     }
   }
   if (!have_status) return Errc::malformed;
   if (!out.fills_known) {
     out.filled_notional_e16 = static_cast<Int128>(cumulative_quote.mantissa()) * Decimal::kOne;
   }
+  return Errc::ok;
+}
+
+Errc BinanceParser::parse_trades(std::string_view body, std::string_view base,
+                                 std::string_view quote, OrderStatus& out) noexcept {
+  od::document doc;
+  od::array trades;
+  if (impl_->start(body, doc) != SUCCESS || doc.get_array().get(trades) != SUCCESS) {
+    return Errc::malformed;
+  }
+  FillSums sums;
+  for (auto t : trades) {
+    od::object trade;
+    if (t.get_object().get(trade) != SUCCESS ||
+        !sums.add(trade, base, quote, out.venue_id.view())) {
+      return Errc::malformed;
+    }
+  }
+  // Every trade of the order, or none of them: the venue may list a trade late.
+  if (sums.qty != out.filled_qty.mantissa()) return Errc::malformed;
+  sums.store(out);
   return Errc::ok;
 }
 

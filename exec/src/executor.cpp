@@ -105,15 +105,30 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
   const OrderIntent& in = job.intent;
   const LegIntent& lb = in.leg(Venue::binance);
   const LegIntent& lu = in.leg(Venue::upbit);
-  job.hedged = !in.independent_legs && lb.quantity == lu.quantity && lb.quantity.is_positive();
+  job.hedged = !in.independent_legs && lb.quantity.is_positive() && lu.quantity.is_positive();
   // Quantities onto each venue's step; a hedged pair trades the same quantity on both, so the
-  // coarser step wins.
+  // coarser step wins. An exit's legs may differ by the base-asset commission one venue took
+  // (each closes what it holds): that difference rides on top of the common quantity, on the
+  // leg's own step.
   std::array<Decimal, kVenueCount> qty{};
+  const auto rounded = [&](Venue v, Decimal q) {
+    return round_qty(venues_[index(v)]->rules(in.leg(v).instrument), q);
+  };
   for (const Venue v : kVenues) {
     const LegIntent& l = in.leg(v);
-    if (l.quantity.is_positive()) qty[index(v)] = round_qty(venues_[index(v)]->rules(l.instrument), l.quantity);
+    if (l.quantity.is_positive()) qty[index(v)] = rounded(v, l.quantity);
   }
-  if (job.hedged) qty[0] = qty[1] = std::min(qty[0], qty[1]);
+  job.offset = {};
+  if (job.hedged) {
+    const Decimal base = std::min(lb.quantity, lu.quantity);
+    const Decimal common = std::min(rounded(Venue::binance, base), rounded(Venue::upbit, base));
+    for (const Venue v : kVenues) {
+      const std::int64_t extra = in.leg(v).quantity.mantissa() - base.mantissa();
+      qty[index(v)] = extra > 0 ? rounded(v, Decimal::from_mantissa(common.mantissa() + extra))
+                                : common;
+      job.offset[index(v)] = qty[index(v)].mantissa() - common.mantissa();
+    }
+  }
   // Both legs start clean before any check can return: a refusal on the first venue must not
   // leave the second with what the slot's previous job traded (its report would repeat it).
   for (const Venue v : kVenues) {
@@ -271,10 +286,11 @@ void TwoLegExecutor::apply(LegJob& leg, const OrderStatus& s) noexcept {
   if (s.error.present()) leg.error = s.error;
   const std::int64_t q = s.filled_qty.mantissa();
   if (q <= 0) return;
-  // A base-asset commission is converted at the fill price: the quote value it cost.
-  const Int128 fee = static_cast<Int128>(s.fee_quote.mantissa()) * Decimal::kOne +
-                     static_cast<Int128>(s.fee_base.mantissa()) * s.avg_price().mantissa();
-  leg.fee_quote_e16 += fee;
+  // Each commission stays in the asset it was charged in: a base-asset one is not held (the
+  // position and the ledger count it there), not a quote cost.
+  leg.fee_quote_e16 += static_cast<Int128>(s.fee_quote.mantissa()) * Decimal::kOne;
+  leg.fee_base += s.fee_base.mantissa();
+  leg.fee_bnb += s.fee_other.mantissa();
   if (leg.role == OrderRole::unwind) {
     leg.unwound += q;
     leg.unwound_notional += s.filled_notional_e16;
@@ -378,12 +394,13 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
   }
   LegJob& b = job.legs[index(Venue::binance)];
   LegJob& u = job.legs[index(Venue::upbit)];
-  const std::int64_t held_b = b.filled - b.unwound;
-  const std::int64_t held_u = u.filled - u.unwound;
+  const std::int64_t held_b = b.filled - b.unwound - job.offset[index(Venue::binance)];
+  const std::int64_t held_u = u.filled - u.unwound - job.offset[index(Venue::upbit)];
   const bool retried = b.retries + u.retries > 0;
   const bool unwound = b.unwinds + u.unwinds > 0;
-  if (held_b == held_u) {
-    if (held_b == 0) {
+  const bool none_held = b.filled == b.unwound && u.filled == u.unwound;
+  if (held_b == held_u || none_held) {
+    if (none_held) {
       finish(job, unwound ? ExecOutcome::rolled_back : ExecOutcome::failed, RefusalReason::none);
     } else {
       finish(job,
@@ -484,6 +501,8 @@ void TwoLegExecutor::finish(Job& job, ExecOutcome outcome, RefusalReason refusal
     // Fees to 1e-8, rounded up: never report less than was charged.
     lr.fee = Decimal::from_mantissa(
         static_cast<std::int64_t>((leg.fee_quote_e16 + Decimal::kOne - 1) / Decimal::kOne));
+    lr.fee_base = Decimal::from_mantissa(leg.fee_base);
+    lr.fee_bnb = Decimal::from_mantissa(leg.fee_bnb);
     lr.state = leg.last_state;
     lr.status = leg.below_minimum                ? LegStatus::below_minimum
                 : refusal != RefusalReason::none ? LegStatus::not_sent

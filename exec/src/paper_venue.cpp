@@ -157,6 +157,15 @@ void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, boo
   out.filled_qty = Decimal::from_mantissa(filled);
   out.filled_notional_e16 = notional;
   out.fills_known = true;
+  // As the venues charge it: Binance takes a buy's commission from the base asset it bought
+  // (the account has no BNB here), everything else pays in the quote.
+  if (buy && venue_ == Venue::binance) {
+    const std::int64_t fee = fee_of(static_cast<Int128>(filled) * Decimal::kOne, params_.fee_bps);
+    out.fee_base = Decimal::from_mantissa(fee);
+    base_[o.instrument] += filled - fee;
+    quote_e16_ -= notional;
+    return finish_state(o, filled, out);
+  }
   const std::int64_t fee = fee_of(notional, params_.fee_bps);
   out.fee_quote = Decimal::from_mantissa(fee);
   if (buy) {
@@ -166,6 +175,11 @@ void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, boo
     base_[o.instrument] -= filled;
     quote_e16_ += notional - static_cast<Int128>(fee) * Decimal::kOne;
   }
+  finish_state(o, filled, out);
+}
+
+void PaperVenue::finish_state(const OrderRequest& o, std::int64_t filled,
+                              OrderStatus& out) const noexcept {
   // An IOC ends filled, or with the rest cancelled: EXPIRED on Binance, cancel on Upbit.
   out.state = filled == o.qty.mantissa()
                   ? OrderState::filled

@@ -17,7 +17,8 @@ enum class Op : std::uint8_t {
   exchange_info,
   instruments,
   account,
-  open_orders
+  open_orders,
+  trades,  // GET /api/v3/myTrades: the commissions of an order answer that had no fills
 };
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
@@ -34,6 +35,10 @@ struct RestVenue::Impl {
     InstrumentId instrument = kNoInstrument;
     ClientOrderId id;
     std::int64_t sent_wall_ms = 0;
+    // Op::trades: the order answer waiting for its commissions, and what asked for it.
+    VenueOp origin = VenueOp::query;
+    std::int64_t latency_ns = 0;
+    OrderStatus status;
   };
   // Orders placed from here: their side, and how much of their fill the balances include.
   struct Applied {
@@ -73,6 +78,7 @@ struct RestVenue::Impl {
   std::string probe_markets;  // Upbit: the first market, for GET /v1/orderbook/instruments
   std::array<std::int64_t, kMaxInstruments> base{};
   std::int64_t quote = 0;
+  std::vector<AssetBalance> balances;  // as the last read_balances() found them
   HttpRequestText scratch;
   std::uint64_t next_tag = 1;
   static constexpr std::size_t kPending = 32;
@@ -98,7 +104,7 @@ struct RestVenue::Impl {
   Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
     for (Pending& p : pending) {
       if (!p.used) {
-        p = Pending{true, next_tag++, op, instrument, id, wall_ms()};
+        p = Pending{true, next_tag++, op, instrument, id, wall_ms(), {}, 0, {}};
         return &p;
       }
     }
@@ -182,6 +188,10 @@ struct RestVenue::Impl {
       }
       return;
     }
+    if (req.op == Op::trades) {
+      on_trades(req, a);
+      return;
+    }
     if (req.op != Op::place && req.op != Op::query && req.op != Op::cancel) return;
     VenueEvent ev;
     ev.op = req.op == Op::place   ? VenueOp::place
@@ -256,16 +266,63 @@ struct RestVenue::Impl {
       s.error.message.assign("unreadable answer");
     } else {
       if (s.client_id.empty()) s.client_id = asked;
-      // Upbit lists paid_fee. Binance's GET answer has no fills, hence no commission: estimate
-      // it at the configured rate.
+      // Upbit lists paid_fee. Binance's GET and DELETE answers list no fills, hence no
+      // commission, nor the asset it was charged in (the base on a buy, the quote on a sell,
+      // or BNB): the order's trades say, and the answer waits for them.
       if (!s.fills_known && is_binance() && s.filled_qty.is_positive()) {
-        const auto centi = static_cast<Int128>(options.fee_bps * 100.0);
-        s.fee_quote = Decimal::from_mantissa(static_cast<std::int64_t>(
-            s.filled_notional_e16 * centi / (static_cast<Int128>(1'000'000) * Decimal::kOne)));
+        ask_trades(req, ev);
+        return;
       }
       apply_fills(req, s);
     }
     push_event(ev);
+  }
+
+  // Asks for the trades of the order `ev` describes; without them its commissions are unknown,
+  // and so is the order (exec asks again).
+  void ask_trades(const Pending& req, VenueEvent& ev) noexcept {
+    const std::int64_t now = clock::mono_ns();
+    Pending* p = nullptr;
+    if (req.instrument < symbols.size() && blocked_until_ns <= now &&
+        binance->my_trades(symbols[req.instrument].binance_symbol.view(), ev.status.venue_id.view(),
+                           wall_ms() + offset_ms, scratch)) {
+      p = track(Op::trades, req.instrument, req.id);
+    }
+    if (p != nullptr && client->submit(scratch.view(), p->tag)) {
+      p->origin = ev.op;
+      p->latency_ns = ev.latency_ns;
+      p->status = ev.status;
+      return;
+    }
+    if (p != nullptr) p->used = false;
+    commissions_unknown(ev.status, 0, "its trades could not be asked for");
+    push_event(ev);
+  }
+
+  void on_trades(const Pending& req, const detail::HttpAnswer& a) noexcept {
+    VenueEvent ev;
+    ev.op = req.origin;
+    ev.instrument = req.instrument;
+    ev.latency_ns = req.latency_ns + a.latency_ns;
+    ev.status = req.status;
+    OrderStatus& s = ev.status;
+    if (a.transport_error || a.status / 100 != 2 ||
+        binance_parser.parse_trades(a.body, symbols[req.instrument].base.view(), quote_asset(),
+                                    s) != Errc::ok) {
+      commissions_unknown(s, a.status, a.transport_error ? a.what : "trades unreadable");
+    } else {
+      apply_fills(req, s);
+    }
+    push_event(ev);
+  }
+
+  static void commissions_unknown(OrderStatus& s, int http_status, std::string_view why) noexcept {
+    const ClientOrderId id = s.client_id;
+    s = OrderStatus{};
+    s.client_id = id;
+    s.state = OrderState::unknown;
+    s.error.http_status = http_status;
+    s.error.message.assign(why);
   }
 
   // Sends the health probe of an unhealthy venue, at most one a second and one at a time.
@@ -371,6 +428,13 @@ struct RestVenue::Impl {
       return false;
     }
     wait_for(p->tag);
+    // A Binance answer without fills waits for its trades (the commissions): wait for them too.
+    for (const Pending& x : pending) {
+      if (x.used && x.op == Op::trades && x.id == id) {
+        wait_for(x.tag);
+        break;
+      }
+    }
     VenueEvent ev;
     bool found = false;
     while (event_count > 0) {
@@ -529,6 +593,7 @@ bool RestVenue::read_balances(std::vector<AssetBalance>& out, std::string& error
   }
   m.base.fill(0);
   m.quote = 0;
+  m.balances = out;
   for (const AssetBalance& b : out) {
     if (b.asset == m.quote_asset()) m.quote = b.free.mantissa();
     const InstrumentId id = m.symbols.find_base(b.asset);
@@ -703,6 +768,13 @@ Decimal RestVenue::free_base(InstrumentId instrument) const noexcept {
 Decimal RestVenue::free_quote() const noexcept { return Decimal::from_mantissa(impl_->quote); }
 
 std::int64_t RestVenue::time_offset_ms() const noexcept { return impl_->offset_ms; }
+
+Decimal RestVenue::read_free(std::string_view asset) const {
+  for (const AssetBalance& b : impl_->balances) {
+    if (b.asset == asset) return b.free;
+  }
+  return Decimal{};
+}
 const RateLimitState& RestVenue::rate_limits() const noexcept { return impl_->rate; }
 RulesTable& RestVenue::rules_table() noexcept { return impl_->rules; }
 

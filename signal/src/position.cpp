@@ -24,14 +24,21 @@ Decimal Position::qty() const noexcept {
   return Decimal::from_mantissa(std::max<std::int64_t>(q, 0));
 }
 
+// A leg traded the same quantity out as in, and the venue took a commission in the base asset:
+// it holds that commission less than before the position. The ledger counts it; no order could
+// buy back a satoshi's commission, so the leg is flat up to it.
 bool Position::flat() const noexcept {
-  return abs64(leg(Venue::upbit).held()) <= std::max(dust, leg_dust[index(Venue::upbit)]) &&
-         abs64(leg(Venue::binance).held()) <= std::max(dust, leg_dust[index(Venue::binance)]);
+  for (std::size_t v = 0; v < kVenueCount; ++v) {
+    if (abs64(legs[v].held()) > std::max({dust, leg_dust[v], legs[v].fee_base})) return false;
+  }
+  return true;
 }
 
 bool Position::hedged() const noexcept {
-  return abs64(leg(Venue::upbit).held() - leg(Venue::binance).held()) <= dust &&
-         leg(Venue::upbit).held() >= 0 && leg(Venue::binance).held() >= 0;
+  const std::int64_t fees = leg(Venue::upbit).fee_base + leg(Venue::binance).fee_base;
+  return abs64(leg(Venue::upbit).held() - leg(Venue::binance).held()) <= dust + fees &&
+         leg(Venue::upbit).held() >= -leg(Venue::upbit).fee_base &&
+         leg(Venue::binance).held() >= -leg(Venue::binance).fee_base;
 }
 
 double Position::entry_notional_krw() const noexcept {

@@ -503,14 +503,23 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   }
   if (reason == ExitReason::none) return;
 
-  // A hedged position exits the same quantity on both venues: what both books can take. A leg
-  // written off as under its venue's minimum is not sent again.
+  // A hedged position exits the same quantity on both venues: what both books can take, plus on
+  // each venue what it holds beyond the other (the commission a venue took in the base asset:
+  // each venue closes what it holds, so neither keeps a remainder). A leg written off as under
+  // its venue's minimum is not sent again.
   std::array<Decimal, kVenueCount> qty = {walks[0]->walk.qty, walks[1]->walk.qty};
   for (const Venue v : kVenues) {
     if (abs64(p.leg(v).held()) <= p.leg_dust[index(v)]) qty[index(v)] = Decimal{};
   }
   const bool independent = p.state == PositionState::broken || p.split_exit;
-  if (!independent) qty[0] = qty[1] = std::min(qty[0], qty[1]);
+  if (!independent) {
+    const std::int64_t common = std::min(qty[0].mantissa(), qty[1].mantissa());
+    const std::int64_t least = std::min(abs64(p.legs[0].held()), abs64(p.legs[1].held()));
+    for (std::size_t v = 0; v < kVenueCount; ++v) {
+      const std::int64_t extra = common > 0 ? abs64(p.legs[v].held()) - least : 0;
+      qty[v] = Decimal::from_mantissa(std::min(qty[v].mantissa(), common + extra));
+    }
+  }
   if (qty[0].is_zero() && qty[1].is_zero()) {
     ++stats_.exit_deferred;
     return;
@@ -575,6 +584,11 @@ void Strategy::apply_leg(Position& p, const LegReport& leg) noexcept {
     pl.fees_e16 += static_cast<Int128>(leg.fee.mantissa()) * Decimal::kOne;
     inventory_.apply_fee(leg.venue, leg.fee);
   }
+  if (leg.fee_base.is_positive()) {
+    pl.fee_base += leg.fee_base.mantissa();
+    inventory_.apply_base_fee(leg.venue, p.instrument, leg.fee_base);
+  }
+  pl.fee_bnb += std::max<std::int64_t>(leg.fee_bnb.mantissa(), 0);
 }
 
 void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& sink) noexcept {

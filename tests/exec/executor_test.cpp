@@ -114,15 +114,42 @@ TEST_F(ExecutorTest, BothLegsFilled) {
   EXPECT_EQ(u.fee, d("703.5"));
   EXPECT_EQ(b.status, LegStatus::filled);
   EXPECT_EQ(b.avg_price, d("100000"));
-  EXPECT_EQ(b.fee, d("1"));
+  // Binance takes a buy's commission from the base asset bought: 10 bps of 0.01 BTC.
+  EXPECT_TRUE(b.fee.is_zero());
+  EXPECT_EQ(b.fee_base, d("0.00001"));
   EXPECT_EQ(u.client_order_id.view(), "xloyw3v28-1-U0");
   EXPECT_EQ(b.client_order_id.view(), "xloyw3v28-1-B0");
   EXPECT_GT(r.stamps.get(Stage::order_written), 0);
-  // Balances: Upbit sold 0.01 BTC for 1,407,000 KRW less 703.5; Binance paid 1,000 + 1 USDT.
+  // Balances: Upbit sold 0.01 BTC for 1,407,000 KRW less 703.5; Binance paid 1,000 USDT for
+  // 0.01 BTC of which it kept 0.00001.
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
   EXPECT_EQ(upbit->free_quote(), d("101406296.5"));
-  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
-  EXPECT_EQ(binance->free_quote(), d("8999"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
+  EXPECT_EQ(binance->free_quote(), d("9000"));
+}
+
+// An exit closes on each venue what that venue holds: after a Binance commission in the base
+// asset, Upbit buys back 0.01 and Binance sells 0.00999. The legs differ by design: nothing is
+// retried or unwound to "match" them.
+TEST_F(ExecutorTest, AnExitsLegsMayDifferByTheCommissionOneVenueTookInTheBase) {
+  start();
+  OrderIntent in = kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}},
+                          IntentKind::exit);
+  // Reverse sides: an exit of a kimchi position buys on Upbit and sells on Binance.
+  in.leg(Venue::upbit).side = Side::buy;
+  in.leg(Venue::upbit).limit_price = d("140770350");
+  in.leg(Venue::binance).side = Side::sell;
+  in.leg(Venue::binance).limit_price = d("99950");
+  in.leg(Venue::binance).quantity = d("0.00999");
+  in.leg(Venue::binance).levels[0] = {d("100000"), d("1")};
+  in.leg(Venue::upbit).levels[0] = {d("140700000"), d("1")};
+  const ExecReport r = run(in);
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.00999"));
+  EXPECT_TRUE(r.leg(Venue::upbit).unwound_qty.is_zero());
+  EXPECT_TRUE(r.leg(Venue::binance).unwound_qty.is_zero());
+  EXPECT_EQ(exec->stats().retries + exec->stats().unwinds, 0u);
 }
 
 TEST_F(ExecutorTest, PricesAndQuantitiesAreRoundedPerVenueBeforeSending) {
@@ -183,10 +210,12 @@ TEST_F(ExecutorTest, RejectedLegWithoutRetryIsUnwound) {
   EXPECT_EQ(b.unwound_qty, d("0.01"));
   // Sold back at the unwind cap: 100,000 less 30 bps = 99,700.
   EXPECT_EQ(b.unwind_avg_price, d("99700"));
-  EXPECT_EQ(b.fee, d("1.997"));
-  // Binance holds what it started with; the unwind cost 3 USDT plus fees.
-  EXPECT_EQ(binance->free_base(kBtc), d("1"));
-  EXPECT_EQ(binance->free_quote(), d("9995.003"));
+  EXPECT_EQ(b.fee, d("0.997")) << "the unwind's, in USDT; the buy's was taken in BTC";
+  EXPECT_EQ(b.fee_base, d("0.00001"));
+  // Binance holds what it started with less the buy's commission; the unwind cost 3 USDT plus
+  // its fee.
+  EXPECT_EQ(binance->free_base(kBtc), d("0.99999"));
+  EXPECT_EQ(binance->free_quote(), d("9996.003"));
   EXPECT_EQ(upbit->free_base(kBtc), d("1"));
   EXPECT_EQ(exec->stats().unwinds, 1u);
 }
@@ -199,7 +228,7 @@ TEST_F(ExecutorTest, RejectedLegIsRetriedAndCompleted) {
   EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
   EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
-  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
   EXPECT_EQ(exec->stats().retries, 1u);
 }
 
@@ -216,7 +245,7 @@ TEST_F(ExecutorTest, PartialFillCompletedByARetryAtACappedWorsePrice) {
   // the first level again in the paper book, the rest not needed.
   EXPECT_EQ(u.status, LegStatus::filled);
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
-  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
 }
 
 TEST_F(ExecutorTest, PartialFillThenUnwoundWhenTheRetryFindsNothing) {
@@ -236,7 +265,7 @@ TEST_F(ExecutorTest, PartialFillThenUnwoundWhenTheRetryFindsNothing) {
   EXPECT_EQ(r.leg(Venue::binance).unwound_qty, d("0.004"));
   // Hedged at what Upbit sold.
   EXPECT_EQ(upbit->free_base(kBtc), d("0.994"));
-  EXPECT_EQ(binance->free_base(kBtc), d("1.006"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.00599"));
 }
 
 TEST_F(ExecutorTest, LostAnswerIsResolvedByQueryingTheClientId) {
@@ -258,6 +287,7 @@ TEST_F(ExecutorTest, AnIndependentLegUnderItsMinimumDoesNotStopTheOther) {
   start();
   OrderIntent in = kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}},
                           IntentKind::exit);
+  in.independent_legs = true;
   in.leg(Venue::upbit).quantity = d("0.00001");  // 1,407 KRW: under Upbit's 5,000 KRW minimum
   const ExecReport r = run(in);
   EXPECT_NE(r.outcome, ExecOutcome::blocked);
@@ -267,6 +297,7 @@ TEST_F(ExecutorTest, AnIndependentLegUnderItsMinimumDoesNotStopTheOther) {
   EXPECT_EQ(binance->orders(), 1u);
   // Both legs too small: refused as before.
   in = kimchi("0.00001", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}}, IntentKind::exit);
+  in.independent_legs = true;
   in.leg(Venue::binance).quantity = d("0.00002");
   EXPECT_EQ(run(in).refusal, RefusalReason::min_notional);
 }
@@ -289,7 +320,7 @@ TEST_F(ExecutorTest, NotFoundRightAfterALostAnswerIsNotFinal) {
   EXPECT_GE(exec->stats().queries, 2u) << "the first query found nothing";
   EXPECT_EQ(upbit->orders(), 1u) << "never re-sent";
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
-  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
 }
 
 // Past the grace period "not found" is final: the request never became an order.
@@ -301,7 +332,7 @@ TEST_F(ExecutorTest, NotFoundAfterTheGracePeriodIsFinal) {
   const ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged) << "completed by a retry";
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
-  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
   EXPECT_GE(r.leg(Venue::upbit).latency_ns, 200 * kMs) << "waited out the grace period";
 }
 
@@ -345,7 +376,7 @@ TEST_F(ExecutorTest, ServerErrorBeforeTheOrderExistedIsFoundUnfilledThenRetried)
   EXPECT_EQ(exec->stats().queries, 1u);
   EXPECT_EQ(upbit->orders(), 2u);
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
-  EXPECT_EQ(binance->free_base(kBtc), d("1.01"));
+  EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
 }
 
 TEST_F(ExecutorTest, TooManyRequestsIsHonouredUntilRetryAfter) {

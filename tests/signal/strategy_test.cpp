@@ -247,6 +247,41 @@ TEST_F(StrategyTest, PartialEntryOpensWhatBothLegsHoldAndExitsThatMuch) {
   EXPECT_NEAR(strategy->stats().realized_krw, 2656.64 / 2, 1e-6);
 }
 
+// Binance takes a buy's commission from the base asset: after a kimchi entry of 0.01 BTC the
+// Binance leg holds 0.01 less 0.00001. The position is hedged (the difference is the commission,
+// not an unfilled leg), it holds net quantities, and its exit closes on each venue what that
+// venue holds: Upbit buys back 0.01, Binance sells 0.00999, and neither keeps a remainder.
+TEST_F(StrategyTest, ACommissionTakenInTheBaseAssetIsNotHeldAndEachVenueClosesItsOwn) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  ExecReport r = test::fill(sink.intents[0], params.fees);
+  ASSERT_EQ(r.leg(Venue::binance).side, Side::buy);
+  r.leg(Venue::binance).fee = Decimal{};
+  r.leg(Venue::binance).fee_base = d("0.00001");
+  report(r, kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  const Position& p = strategy->positions()[0];
+  EXPECT_EQ(p.state, PositionState::open) << "a commission is not a hedging failure";
+  EXPECT_EQ(p.leg(Venue::binance).held(), d("0.00999").mantissa());
+  EXPECT_EQ(p.leg(Venue::upbit).held(), d("0.01").mantissa());
+  EXPECT_EQ(p.qty(), d("0.00999"));
+  EXPECT_EQ(strategy->inventory().base(Venue::binance, 0),
+            Decimal::from_mantissa(d("1").mantissa() + d("0.00999").mantissa()))
+      << "the inventory is net of the commission too";
+  sink.clear();
+  upbit("139900000", "140000000", 2 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_FALSE(sink.intents[0].independent_legs);
+  EXPECT_EQ(sink.intents[0].leg(Venue::upbit).quantity, d("0.01"));
+  EXPECT_EQ(sink.intents[0].leg(Venue::binance).quantity, d("0.00999"));
+  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  EXPECT_EQ(strategy->positions().size(), 0u);
+  EXPECT_EQ(strategy->stats().closed, 1u);
+  EXPECT_EQ(strategy->stats().dust_writeoffs, 0u);
+}
+
 TEST_F(StrategyTest, FailedExitReturnsToOpenAndRetriesAfterTheDelay) {
   params.exit_retry_ns = kSecond;
   start();

@@ -348,7 +348,7 @@ struct VenueError {
   std::int32_t code = 0;
   VenueErrorKind kind = VenueErrorKind::none;
   FixedString<32> name;
-  FixedString<52> message;
+  FixedString<44> message;
 
   [[nodiscard]] constexpr bool present() const noexcept {
     return http_status != 0 || code != 0 || !name.empty();
@@ -361,7 +361,10 @@ using ClientOrderId = FixedString<37>;
 // What one venue did for one leg of an intent. `filled_qty` at `avg_price` is everything traded
 // on the leg's side (first order and retries); `unwound_qty` at `unwind_avg_price` is what was
 // traded back on the opposite side to unwind an excess. The venue's net position change is
-// filled_qty - unwound_qty on the leg's side. `fee` covers both, in the quote currency.
+// filled_qty - unwound_qty on the leg's side, less `fee_base`. Fees cover both sides, each in the
+// asset the venue charged it in: the quote currency (`fee`), the base asset (`fee_base`: Binance
+// takes a buy's commission from what it bought, which then holds that much less) or BNB
+// (`fee_bnb`: Binance with the BNB fee option).
 struct LegReport {
   Venue venue = Venue::binance;
   Side side = Side::buy;
@@ -373,7 +376,9 @@ struct LegReport {
   Decimal avg_price;  // quote currency: KRW on Upbit, USDT on Binance
   Decimal unwound_qty;
   Decimal unwind_avg_price;
-  Decimal fee;  // in the quote currency
+  Decimal fee;       // in the quote currency
+  Decimal fee_base;  // in the base asset: not held
+  Decimal fee_bnb;   // in BNB
   std::int64_t latency_ns = 0;  // request written -> final state known
   ClientOrderId client_order_id;
   VenueError error;
@@ -466,7 +471,7 @@ static_assert(kIsMessage<OrderIntent> && alignof(OrderIntent) == kCacheLine);
 static_assert(sizeof(OrderIntent) == 8 * kCacheLine);
 static_assert(kIsMessage<ExecReport> && alignof(ExecReport) == kCacheLine);
 static_assert(sizeof(ExecReport) <= 8 * kCacheLine);
-static_assert(sizeof(LegReport) == 200, "two legs and the header fit 8 cache lines");
+static_assert(sizeof(LegReport) == 208, "two legs and the header fit 8 cache lines");
 static_assert(std::is_trivially_copyable_v<OpsEvent>);
 static_assert(sizeof(OpsEvent) <= 10 * kCacheLine, "sizes the ops queue's preallocation");
 

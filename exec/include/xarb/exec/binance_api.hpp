@@ -46,6 +46,9 @@ class BinanceApi {
                    HttpRequestText& out) noexcept;
   bool cancel_order(std::string_view symbol, std::string_view client_id,
                     std::int64_t timestamp_ms, HttpRequestText& out) noexcept;
+  // GET /api/v3/myTrades for one order: its commissions, which GET /api/v3/order does not list.
+  bool my_trades(std::string_view symbol, std::string_view order_id, std::int64_t timestamp_ms,
+                 HttpRequestText& out) noexcept;
   bool account(std::int64_t timestamp_ms, HttpRequestText& out) noexcept;
   bool open_orders(std::string_view symbol, std::int64_t timestamp_ms,
                    HttpRequestText& out) noexcept;
@@ -86,6 +89,11 @@ class BinanceParser {
   // instrument's assets so that commissions are sorted by asset.
   [[nodiscard]] Errc parse_order(std::string_view body, std::string_view base,
                                  std::string_view quote, OrderStatus& out) noexcept;
+  // The answer of my_trades() for the order `out` describes (its venue_id and filled_qty set by
+  // parse_order): sets its notional and commissions by asset. Malformed when a trade belongs to
+  // another order or the trades do not add up to the order's executed quantity.
+  [[nodiscard]] Errc parse_trades(std::string_view body, std::string_view base,
+                                  std::string_view quote, OrderStatus& out) noexcept;
   // {"code":-2010,"msg":"..."}: true when the body is an error object.
   [[nodiscard]] bool parse_error(std::string_view body, VenueError& out) noexcept;
   [[nodiscard]] Errc parse_server_time(std::string_view body, std::int64_t& ms) noexcept;

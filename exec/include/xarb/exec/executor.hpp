@@ -118,6 +118,8 @@ class TwoLegExecutor {
     std::int64_t unwound = 0;  // on the opposite side
     Int128 unwound_notional = 0;
     Int128 fee_quote_e16 = 0;
+    std::int64_t fee_base = 0;  // commission taken from the base asset (Binance buys)
+    std::int64_t fee_bnb = 0;   // commission paid in BNB
     OrderState last_state = OrderState::created;
     ClientOrderId first_id;
     VenueError error;
@@ -127,6 +129,9 @@ class TwoLegExecutor {
     OrderIntent intent;
     std::array<LegJob, kVenueCount> legs{};
     bool hedged = true;  // both legs trade the same quantity (not a BROKEN position's exit)
+    // What a hedged leg trades beyond the common quantity: an exit closes on each venue what
+    // that venue holds, and a venue that took its commission in the base asset holds less.
+    std::array<std::int64_t, kVenueCount> offset{};
     std::int64_t deadline_ns = 0;
     std::int64_t dust = 0;
   };

@@ -77,6 +77,8 @@ class PaperVenue final : public VenueClient {
     std::int64_t visible_from_ns = 0;  // a query before this finds nothing (late acceptance)
   };
 
+  // The final state of an IOC that filled `filled`.
+  void finish_state(const OrderRequest& order, std::int64_t filled, OrderStatus& out) const noexcept;
   // Fills `order` against `book`; with no levels, at its limit when `liquid`, else not at all.
   void execute(const OrderRequest& order, std::span<const Level> book, bool liquid,
                OrderStatus& out) noexcept;

@@ -35,7 +35,6 @@ struct RestVenueOptions {
   // Upbit: "order_not_found" for an order whose answer was lost is final only this long after
   // the request was written (Binance's bound is its recvWindow, plus a second of clock error).
   std::int64_t upbit_not_found_grace_ms = 10'000;
-  double fee_bps = 10.0;  // used to estimate fees an answer does not list
 };
 
 struct AssetBalance {
@@ -85,6 +84,9 @@ class RestVenue final : public VenueClient {
   [[nodiscard]] Decimal free_base(InstrumentId instrument) const noexcept override;
   [[nodiscard]] Decimal free_quote() const noexcept override;
 
+  // What the last read_balances() found free of `asset` (zero when it was not listed): for the
+  // assets no instrument trades, such as the BNB Binance charges commissions in.
+  [[nodiscard]] Decimal read_free(std::string_view asset) const;
   [[nodiscard]] std::int64_t time_offset_ms() const noexcept;
   [[nodiscard]] const RateLimitState& rate_limits() const noexcept;
   [[nodiscard]] RulesTable& rules_table() noexcept;

@@ -44,9 +44,14 @@ struct PositionLeg {
   Fills opened;           // entry side
   Fills closed;           // exit side: exits and unwinds
   Int128 fees_e16 = 0;    // quote currency
+  std::int64_t fee_base = 0;  // commission the venue took in the base asset (Binance buys)
+  std::int64_t fee_bnb = 0;   // commission paid in BNB
 
-  // Base units still held on this venue (short for a sell entry), >= 0 unless over-closed.
-  [[nodiscard]] std::int64_t held() const noexcept { return opened.qty - closed.qty; }
+  // Base units still held on this venue (short for a sell entry), >= 0 unless over-closed: net
+  // of the commission taken in the base asset, which a buy never received.
+  [[nodiscard]] std::int64_t held() const noexcept {
+    return opened.qty - closed.qty + (entry_side == Side::buy ? -fee_base : fee_base);
+  }
   // Quote received minus quote paid, fees included, 1e-16 units.
   [[nodiscard]] Int128 cash_e16() const noexcept {
     const Int128 flow = opened.notional_e16 - closed.notional_e16;
@@ -108,9 +113,11 @@ struct Position {
   }
   // The hedged quantity: what both venues hold.
   [[nodiscard]] Decimal qty() const noexcept;
-  // True when neither venue holds anything beyond the dust.
+  // True when neither venue holds anything beyond the dust (or its base-asset commissions).
   [[nodiscard]] bool flat() const noexcept;
-  // True when both venues hold the same quantity, up to the dust.
+  // True when both venues hold the same quantity, up to the dust and to the commissions taken in
+  // the base asset (a venue that took one holds that much less; no order can buy it back to the
+  // unit).
   [[nodiscard]] bool hedged() const noexcept;
   // KRW notional of the Upbit entry fills: the base of bps figures.
   [[nodiscard]] double entry_notional_krw() const noexcept;

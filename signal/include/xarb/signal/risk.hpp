@@ -24,6 +24,10 @@ class Inventory {
   // A trade of `qty` at `price` on `side`, and a fee in the quote currency.
   void apply_trade(Venue v, InstrumentId i, Side side, Decimal qty, Decimal price) noexcept;
   void apply_fee(Venue v, Decimal fee) noexcept;
+  // A commission taken in the base asset: that much less is held.
+  void apply_base_fee(Venue v, InstrumentId i, Decimal fee) noexcept {
+    base_[index(v)][i] -= fee.mantissa();
+  }
 
   void reserve(Venue v, InstrumentId i, std::int64_t base, Int128 quote_e16) noexcept;
   void release(Venue v, InstrumentId i, std::int64_t base, Int128 quote_e16) noexcept;
