@@ -618,6 +618,7 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     kr.integer("max_consecutive_failures", k.max_consecutive_failures, 1, 1'000);
     kr.integer("halt_cooldown_s", k.halt_cooldown_s, 0, kWeekSeconds);
     kr.number("hedge_reserve_ratio", k.hedge_reserve_ratio, 0.0, 0.9);
+    kr.integer("reconcile_every_s", k.reconcile_every_s, 0, kWeekSeconds);
     kr.finish();
   }
   if (const toml::table* t = r.table("feed")) {
@@ -829,7 +830,8 @@ std::string dump_config(const Config& c) {
                                   {"min_notional_krw", k.min_notional_krw},
                                   {"max_consecutive_failures", k.max_consecutive_failures},
                                   {"halt_cooldown_s", k.halt_cooldown_s},
-                                  {"hedge_reserve_ratio", k.hedge_reserve_ratio}});
+                                  {"hedge_reserve_ratio", k.hedge_reserve_ratio},
+                                  {"reconcile_every_s", k.reconcile_every_s}});
   toml::array hot;
   for (const ThreadConfig& th : c.threads.hot) {
     toml::array stages;

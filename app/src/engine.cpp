@@ -29,6 +29,7 @@
 #include <xarb/signal/strategy.hpp>
 #include <xarb/tuning/threads.hpp>
 
+#include "reconciler.hpp"
 #include "stop_signals.hpp"
 
 namespace xarb::app {
@@ -145,7 +146,9 @@ struct VenueOrders {
   std::optional<Side> first_side;
   std::array<std::int64_t, 2> qty{};
   std::array<Int128, 2> notional{};
-  std::array<Decimal, 2> fee{};
+  std::array<Decimal, 2> fee{};       // quote currency
+  std::array<Decimal, 2> fee_base{};  // taken in the base asset
+  std::array<Decimal, 2> fee_bnb{};
   bool any = false;  // at least one order exists
 
   // The journal fills these orders amount to (none for a side that traded nothing).
@@ -160,7 +163,7 @@ struct VenueOrders {
                      k == 0 ? *first_side : opposite(*first_side), symbol,
                      Decimal::from_mantissa(qty[k]),
                      Decimal::from_mantissa(static_cast<std::int64_t>(notional[k] / qty[k])),
-                     fee[k], k == 1, wall_ns});
+                     fee[k], k == 1, wall_ns, fee_base[k], fee_bnb[k]});
     }
     return out;
   }
@@ -242,6 +245,7 @@ class Engine {
   OpsTally tally_;               // the ops thread's
   std::atomic<std::uint64_t> journal_events_{0}, journal_errors_{0};
   std::uint64_t ops_dropped_reported_ = 0;  // the ops thread's
+  std::unique_ptr<Reconciler> reconciler_;  // live: venues' balances against the ledger
 };
 
 RunResult Engine::run() {
@@ -351,6 +355,12 @@ RunResult Engine::run() {
     return result;
   }
   start_threads();
+  if (live_ && cfg_.risk.reconcile_every_s > 0) {
+    reconciler_ = std::make_unique<Reconciler>(
+        cfg_, symbols_, cfg_.journal.path, run_id_,
+        [this] { return get(telemetry_.exec_active) == 0; }, err_, out_mu_);
+    reconciler_->start();
+  }
 
   // The main thread waits for the end: the duration, a signal, or the caller's stop flag.
   const std::int64_t end_ns =
@@ -507,10 +517,18 @@ bool Engine::restore(std::string& error) {
   if (live_) {
     const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
     for (const Venue v : kVenues) {
+      // Every base asset, and on Binance the BNB it may charge commissions in.
+      std::vector<std::string> assets;
       for (const Instrument& s : symbols_) {
-        if (s.is_fx) continue;
-        const std::string asset(s.base.view());
-        const Decimal now_held = rest_[index(v)]->free_base(s.id);
+        if (!s.is_fx) assets.emplace_back(s.base.view());
+      }
+      if (v == Venue::binance && symbols_.find_base("BNB") == kNoInstrument) {
+        assets.emplace_back("BNB");
+      }
+      for (const std::string& asset : assets) {
+        const InstrumentId id = symbols_.find_base(asset);
+        const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
+                                                     : rest_[index(v)]->read_free(asset);
         Decimal expected;
         Decimal baseline = now_held;
         if (previous != 0 && journal_->expected_balance(previous, v, asset, expected) &&
@@ -589,7 +607,10 @@ bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v,
     const std::size_t k = st.side && out.first_side && *st.side != *out.first_side ? 1 : 0;
     out.qty[k] += st.filled_qty.mantissa();
     out.notional[k] += st.filled_notional_e16;
-    (void)add(out.fee[k], st.fee_quote, out.fee[k]);  // overflow: a fee past 92 billion is not one
+    // Overflow: a fee past 92 billion is not one.
+    (void)add(out.fee[k], st.fee_quote, out.fee[k]);
+    (void)add(out.fee_base[k], st.fee_base, out.fee_base[k]);
+    (void)add(out.fee_bnb[k], st.fee_other, out.fee_bnb[k]);
   }
   return true;
 }
@@ -736,6 +757,7 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
                                   (has_exec && signal_host_ != k);
   bool entries_stopped = false;
   bool journal_unsafe = false;
+  bool balance_unexplained = false;
   std::int64_t next_publish = 0;
   std::int64_t idle_since = 0;
   go.arrive_and_wait();
@@ -754,6 +776,11 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
       if (!journal_unsafe &&
           (ops_.dropped() != 0 || journal_errors_.load(std::memory_order_relaxed) != 0)) {
         journal_unsafe = true;
+        strategy_->risk().set_reducing(true);
+      }
+      // A venue holds what the ledger cannot explain: entries stop.
+      if (!balance_unexplained && reconciler_ && reconciler_->unexplained()) {
+        balance_unexplained = true;
         strategy_->risk().set_reducing(true);
       }
       if (!entries_stopped && phase_.load(std::memory_order_relaxed) >= 1) {
@@ -998,6 +1025,10 @@ RunReport Engine::build_report() const {
   r.journal_memory_bytes = Journal::memory_used();
   r.journal_events = journal_events_.load();
   r.journal_errors = journal_errors_.load();
+  if (reconciler_) {
+    r.balances = reconciler_->last();
+    r.reconciliations = reconciler_->rounds();
+  }
   return r;
 }
 
@@ -1005,6 +1036,11 @@ void Engine::finish(RunResult& result) {
   ops_stop_.store(true);
   if (ops_thread_.joinable()) ops_thread_.join();
   if (feed_) feed_->stop();
+  if (reconciler_) {
+    // Everything is journaled: a last reconciliation for the report.
+    reconciler_->stop();
+    (void)reconciler_->round(true);
+  }
   // Every thread has stopped: the stages' own counters are final and read directly.
   publish_telemetry(feed_ != nullptr, signal_ != nullptr, exec_ != nullptr);
   result.report = build_report();

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS orders(
 CREATE TABLE IF NOT EXISTS fills(
   run_id INTEGER, intent_id INTEGER, position_id INTEGER, venue TEXT, side TEXT, symbol TEXT,
   qty TEXT, price TEXT, fee TEXT, unwind INTEGER, wall_ns INTEGER,
+  fee_base TEXT DEFAULT '0', fee_bnb TEXT DEFAULT '0',
   PRIMARY KEY(run_id, intent_id, venue, unwind));
 CREATE TABLE IF NOT EXISTS positions(
   position_id INTEGER PRIMARY KEY, run_id INTEGER, symbol TEXT, direction TEXT, state TEXT,
@@ -50,6 +51,9 @@ CREATE TABLE IF NOT EXISTS balances(
   run_id INTEGER, venue TEXT, asset TEXT, qty TEXT, PRIMARY KEY(run_id, venue, asset));
 CREATE TABLE IF NOT EXISTS acceptances(
   run_id INTEGER, venue TEXT, asset TEXT, expected TEXT, held TEXT, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS reconciliations(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, venue TEXT, asset TEXT, expected TEXT,
+  held TEXT, wall_ns INTEGER);
 CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
 CREATE INDEX IF NOT EXISTS positions_by_state ON positions(state);
 )sql";
@@ -119,8 +123,11 @@ Direction parse_direction(std::string_view s) {
   return s == "reverse" ? Direction::reverse : Direction::kimchi;
 }
 
-// Adds the fills a statement yields (venue, side, qty, price, fee) to the position's legs, as the
-// strategy adds a report's legs.
+// The columns fold_fills reads, in its order.
+constexpr const char* kFoldColumns = "venue,side,qty,price,fee,fee_base,fee_bnb";
+
+// Adds the fills a statement yields (kFoldColumns) to the position's legs, as the strategy adds a
+// report's legs.
 void fold_fills(Stmt& fills, signal::Position& p) {
   for (const Venue v : kVenues) p.leg(v).entry_side = signal::entry_side(p.direction, v);
   while (fills.step() == SQLITE_ROW) {
@@ -128,6 +135,8 @@ void fold_fills(Stmt& fills, signal::Position& p) {
     const Side side = parse_side(fills.text(1));
     (side == leg.entry_side ? leg.opened : leg.closed).add(fills.dec(2), fills.dec(3));
     leg.fees_e16 += static_cast<Int128>(fills.dec(4).mantissa()) * Decimal::kOne;
+    leg.fee_base += fills.dec(5).mantissa();
+    leg.fee_bnb += fills.dec(6).mantissa();
   }
   fills.reset();
   p.refresh();
@@ -174,6 +183,15 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
   // the engine's memory flat however long it runs.
   db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512;");
   db_->exec(kSchema);
+  // Journals written before commissions were kept by asset: add the columns (their fills were
+  // all counted in the quote currency).
+  for (const char* column : {"fee_base", "fee_bnb"}) {
+    Stmt has(db_->db, "SELECT COUNT(*) FROM pragma_table_info('fills') WHERE name=?1");
+    has.bind(1, std::string_view(column));
+    if (has.step() == SQLITE_ROW && has.i64(0) == 0) {
+      db_->exec("ALTER TABLE fills ADD COLUMN " + std::string(column) + " TEXT DEFAULT '0'");
+    }
+  }
   sqlite3* d = db_->db;
   db_->intent = std::make_unique<Stmt>(
       d,
@@ -202,7 +220,7 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
   db_->fill = std::make_unique<Stmt>(
       d,
       "INSERT OR IGNORE INTO fills(run_id,intent_id,position_id,venue,side,symbol,qty,price,fee,"
-      "unwind,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+      "unwind,wall_ns,fee_base,fee_bnb) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
   db_->position_new = std::make_unique<Stmt>(
       d,
       "INSERT OR IGNORE INTO positions(position_id,run_id,symbol,direction,state,exit_reason,qty,"
@@ -272,6 +290,7 @@ void Journal::record_fill(const JournalFill& f) noexcept {
     st.bind(1, f.run_id).bind(2, f.intent_id).bind(3, f.position_id);
     st.bind(4, to_string(f.venue)).bind(5, to_string(f.side)).bind(6, std::string_view(f.symbol));
     st.bind(7, f.qty).bind(8, f.price).bind(9, f.fee).bind(10, f.unwind ? 1 : 0).bind(11, f.wall_ns);
+    st.bind(12, f.fee_base).bind(13, f.fee_bnb);
     if (st.step() != SQLITE_DONE) fail("fill");
     st.reset();
   } catch (...) {
@@ -333,15 +352,19 @@ void Journal::record(const OpsEvent& event) noexcept {
               st.bind(21, event.wall_ns);
               if (st.step() != SQLITE_DONE) fail("order");
               st.reset();
+              // The leg's commissions go on its first row, whichever side they were charged on.
               JournalFill f{run_id_, body.intent_id, body.position_id, leg.venue, leg.side,
                             std::string(symbol(leg.instrument)), leg.filled_qty, leg.avg_price,
-                            leg.fee, false, event.wall_ns};
-              if (leg.filled_qty.is_positive() || leg.fee.is_positive()) record_fill(f);
+                            leg.fee, false, event.wall_ns, leg.fee_base, leg.fee_bnb};
+              if (leg.filled_qty.is_positive() || leg.fee.is_positive() ||
+                  leg.fee_base.is_positive() || leg.fee_bnb.is_positive()) {
+                record_fill(f);
+              }
               if (leg.unwound_qty.is_positive()) {
                 f.side = opposite(leg.side);
                 f.qty = leg.unwound_qty;
                 f.price = leg.unwind_avg_price;
-                f.fee = Decimal{};
+                f.fee = f.fee_base = f.fee_bnb = Decimal{};
                 f.unwind = true;
                 record_fill(f);
               }
@@ -392,15 +415,15 @@ void Journal::record(const OpsEvent& event) noexcept {
 
 std::vector<JournalFill> Journal::fills(std::uint64_t run_id) {
   Stmt st(db_->db,
-          "SELECT run_id,intent_id,position_id,venue,side,symbol,qty,price,fee,unwind,wall_ns "
-          "FROM fills WHERE ?1=0 OR run_id=?1 ORDER BY wall_ns, intent_id, venue");
+          "SELECT run_id,intent_id,position_id,venue,side,symbol,qty,price,fee,unwind,wall_ns,"
+          "fee_base,fee_bnb FROM fills WHERE ?1=0 OR run_id=?1 ORDER BY wall_ns, intent_id, venue");
   st.bind(1, run_id);
   std::vector<JournalFill> out;
   while (st.step() == SQLITE_ROW) {
     out.push_back({static_cast<std::uint64_t>(st.i64(0)), static_cast<std::uint64_t>(st.i64(1)),
                    static_cast<std::uint64_t>(st.i64(2)), parse_venue(st.text(3)),
                    parse_side(st.text(4)), st.text(5), st.dec(6), st.dec(7), st.dec(8),
-                   st.i64(9) != 0, st.i64(10)});
+                   st.i64(9) != 0, st.i64(10), st.dec(11), st.dec(12)});
   }
   return out;
 }
@@ -415,9 +438,8 @@ std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols,
           "(COALESCE(?1,'')='' OR run_id IN (SELECT run_id FROM runs WHERE mode=?1)) "
           "ORDER BY position_id");
   st.bind(1, mode);
-  Stmt fills(db_->db,
-             "SELECT venue,side,qty,price,fee FROM fills WHERE position_id=?1 "
-             "ORDER BY wall_ns, intent_id");
+  Stmt fills(db_->db, std::string("SELECT ") + kFoldColumns +
+                         " FROM fills WHERE position_id=?1 ORDER BY wall_ns, intent_id");
   while (st.step() == SQLITE_ROW) {
     JournalPosition jp;
     signal::Position& p = jp.position;
@@ -535,6 +557,23 @@ void Journal::record_acceptance(std::uint64_t run_id, Venue venue, std::string_v
   if (st.step() != SQLITE_DONE) fail("acceptance");
 }
 
+void Journal::record_reconciliation(std::uint64_t run_id, Venue venue, std::string_view asset,
+                                    Decimal expected, Decimal held, std::int64_t wall_ns) {
+  Stmt st(db_->db,
+          "INSERT INTO reconciliations(run_id,venue,asset,expected,held,wall_ns) "
+          "VALUES(?1,?2,?3,?4,?5,?6)");
+  st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, expected).bind(5, held);
+  st.bind(6, wall_ns);
+  if (st.step() != SQLITE_DONE) fail("reconciliation");
+}
+
+std::uint64_t Journal::reconciliations(std::uint64_t run_id) {
+  commit();
+  Stmt st(db_->db, "SELECT COUNT(*) FROM reconciliations WHERE ?1=0 OR run_id=?1");
+  st.bind(1, run_id);
+  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
 std::uint64_t Journal::acceptances() {
   commit();
   Stmt st(db_->db, "SELECT COUNT(*) FROM acceptances");
@@ -548,11 +587,19 @@ bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_vi
   st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset);
   if (st.step() != SQLITE_ROW) return false;
   std::int64_t m = st.dec(0).mantissa();
-  Stmt f(db_->db, "SELECT side, qty FROM fills WHERE run_id=?1 AND venue=?2 AND symbol=?3");
-  f.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset);
+  // A base asset moves by the fills net of the commissions taken in it; BNB by the commissions
+  // paid in it, whatever the symbol.
+  const bool bnb = asset == "BNB";
+  Stmt f(db_->db,
+         "SELECT side, qty, fee_base, fee_bnb, symbol FROM fills WHERE run_id=?1 AND venue=?2 "
+         "AND (symbol=?3 OR ?4=1)");
+  f.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, bnb ? 1 : 0);
   while (f.step() == SQLITE_ROW) {
-    const std::int64_t q = f.dec(1).mantissa();
-    m += parse_side(f.text(0)) == Side::buy ? q : -q;
+    if (f.text(4) == asset) {
+      const std::int64_t q = f.dec(1).mantissa();
+      m += (parse_side(f.text(0)) == Side::buy ? q : -q) - f.dec(2).mantissa();
+    }
+    if (bnb) m -= f.dec(3).mantissa();
   }
   out = Decimal::from_mantissa(m);
   return true;
@@ -580,7 +627,7 @@ JournalTotals Journal::totals(std::uint64_t run_id) {
               "position_events e JOIN positions p ON p.position_id=e.position_id "
               "WHERE e.to_state='closed' AND (?1=0 OR e.run_id=?1)");
   closed.bind(1, run_id);
-  Stmt fills(db_->db, "SELECT venue,side,qty,price,fee FROM fills WHERE position_id=?1");
+  Stmt fills(db_->db, std::string("SELECT ") + kFoldColumns + " FROM fills WHERE position_id=?1");
   while (closed.step() == SQLITE_ROW) {
     // Positions closed without a trade (refused or unfilled entries) are not counted, as in the
     // strategy's own figures.

@@ -120,6 +120,22 @@ std::string prometheus_text(const RunReport& r) {
   per_venue("orders_total", "Order requests sent.", [](const VenueReport& s) { return s.orders; });
   per_venue("order_errors_total", "Orders that ended with a venue error.",
             [](const VenueReport& s) { return s.order_errors; });
+  if (!r.balances.empty()) {
+    // Decimal text: exact, whatever the magnitude.
+    const auto balance = [&](std::string_view name, std::string_view help, auto field) {
+      metric(name, "gauge", help);
+      for (const BalanceReport& b : r.balances) {
+        o << "xarb_" << name << "{venue=\"" << to_string(b.venue) << "\",asset=\"" << b.asset
+          << "\"} " << to_string(field(b)) << '\n';
+      }
+    };
+    balance("balance_held", "Free balance the venue reported at the last reconciliation.",
+            [](const BalanceReport& b) { return b.held; });
+    balance("balance_expected", "Balance the ledger explains (start + fills net of commissions).",
+            [](const BalanceReport& b) { return b.expected; });
+    balance("balance_difference", "Held minus expected.",
+            [](const BalanceReport& b) { return b.difference(); });
+  }
   scalar("entries_total", "counter", "Entry intents.", r.entries);
   metric("exits_total", "counter", "Exit intents by reason.");
   for (std::size_t k = 1; k < kExitReasonCount; ++k) {

@@ -109,6 +109,15 @@ void print_report(std::ostream& out, const RunReport& r) {
         << "cpu " << (t.cpu < 0 ? std::string("-") : std::to_string(t.cpu)) << ", wait " << t.wait
         << ", cpu time " << std::setprecision(2) << t.cpu_s << " s\n";
   }
+  if (!r.balances.empty()) {
+    out << "balances (" << r.reconciliations << " reconciliations)  held  expected  difference\n";
+    for (const BalanceReport& b : r.balances) {
+      out << "  " << std::left << std::setw(8) << to_string(b.venue) << std::setw(5) << b.asset
+          << std::right << ' ' << to_string(b.held) << "  " << to_string(b.expected) << "  "
+          << to_string(b.difference()) << (b.confirmed ? "  (unexplained: REDUCING)" : "")
+          << '\n';
+    }
+  }
   out << "memory: peak RSS " << r.peak_rss_kib / 1024 << " MiB, now " << r.rss_kib / 1024
       << " MiB; journal events " << r.journal_events << ", journal errors " << r.journal_errors
       << '\n';
@@ -180,6 +189,15 @@ std::string report_json(const RunReport& r) {
   j["peak_rss_kib"] = r.peak_rss_kib;
   j["rss_kib"] = r.rss_kib;
   j["journal"] = {{"events", r.journal_events}, {"errors", r.journal_errors}};
+  // Money as exact decimal strings.
+  j["reconciliations"] = r.reconciliations;
+  j["balances"] = json::array();
+  for (const BalanceReport& b : r.balances) {
+    j["balances"].push_back({{"venue", std::string(to_string(b.venue))}, {"asset", b.asset},
+                             {"held", to_string(b.held)}, {"expected", to_string(b.expected)},
+                             {"difference", to_string(b.difference())},
+                             {"unexplained", b.confirmed}});
+  }
   return j.dump(2) + "\n";
 }
 

@@ -73,7 +73,6 @@ exec::RestVenueOptions rest_options(const Config& config, Venue venue) {
   o.connect_timeout = std::chrono::milliseconds(v.connect_timeout_ms);
   o.request_timeout = std::chrono::milliseconds(v.request_timeout_ms);
   o.recv_window_ms = v.recv_window_ms;
-  o.fee_bps = v.taker_fee_bps;
   std::string ignored;
   (void)load_credentials(config, venue, o.credentials, ignored);
   return o;

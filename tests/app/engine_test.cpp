@@ -62,7 +62,10 @@ std::map<std::pair<Venue, std::string>, std::int64_t> journal_base(Journal& j,
   std::map<std::pair<Venue, std::string>, std::int64_t> net;
   for (const JournalFill& f : j.fills()) {
     if (paper_run != 0 && f.run_id == paper_run) continue;  // paper fills moved nothing
-    net[{f.venue, f.symbol}] += f.side == Side::buy ? f.qty.mantissa() : -f.qty.mantissa();
+    // Net of the commission taken in the base asset (Binance buys), which was never received.
+    net[{f.venue, f.symbol}] +=
+        (f.side == Side::buy ? f.qty.mantissa() : -f.qty.mantissa()) - f.fee_base.mantissa();
+    net[{f.venue, "BNB"}] -= f.fee_bnb.mantissa();
   }
   return net;
 }
@@ -194,7 +197,7 @@ class EngineTest : public ::testing::Test {
     for (const sim::AccountSpec& end : s.accounts) {
       for (const sim::AccountSpec& start : start_balances_) {
         if (start.venue != end.venue || start.key != end.key) continue;
-        for (const std::string asset : {"BTC", "ETH"}) {
+        for (const std::string asset : {"BTC", "ETH", "BNB"}) {
           const auto it = net.find({end.venue, asset});
           const std::int64_t moved = it == net.end() ? 0 : it->second;
           const auto at = [](const sim::AccountSpec& a, const std::string& k) {
@@ -282,6 +285,92 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   EXPECT_TRUE(fs::exists(dir_ / "report.json"));
   expect_balances_match_journal();
   expect_inventory_matches_simulator(r);
+  // The run's last reconciliation: every venue's balance is what the ledger explains, Binance's
+  // commissions (taken from the BTC and ETH it bought) included.
+  EXPECT_GE(rep.reconciliations, 1u);
+  ASSERT_FALSE(rep.balances.empty());
+  for (const BalanceReport& b : rep.balances) {
+    EXPECT_EQ(b.held, b.expected) << to_string(b.venue) << ' ' << b.asset;
+    EXPECT_FALSE(b.confirmed);
+  }
+  EXPECT_EQ(j.reconciliations(rep.run_id), 0u);
+}
+
+// With Binance's BNB fee option every commission there is paid in BNB: the positions hold the
+// whole quantity bought, the BNB balance falls by what the journal's fills say it paid, and the
+// ledger explains every asset to the unit.
+TEST_F(EngineTest, CommissionsPaidInBnbAreInTheLedger) {
+  sim::SimOptions so = sim_options(42);
+  for (sim::AccountSpec& a : so.accounts) {
+    if (a.venue != Venue::binance) continue;
+    a.bnb_fees = true;
+    a.balances["BNB"] = 10 * Decimal::kOne;
+  }
+  start_sim(so);
+  const RunResult r = run(config(), 10s, /*flatten=*/true, closed_one);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  ASSERT_GT(r.report.closed, 0u);
+  Journal j(dir_ / "journal.sqlite");
+  std::int64_t bnb = 0, base = 0;
+  for (const JournalFill& f : j.fills()) {
+    bnb += f.fee_bnb.mantissa();
+    base += f.fee_base.mantissa();
+  }
+  EXPECT_GT(bnb, 0) << "commissions were paid in BNB";
+  EXPECT_EQ(base, 0) << "none in the base asset while BNB lasts";
+  expect_balances_match_journal();
+  expect_inventory_matches_simulator(r);
+  bool seen = false;
+  for (const BalanceReport& b : r.report.balances) {
+    EXPECT_EQ(b.held, b.expected) << to_string(b.venue) << ' ' << b.asset;
+    seen = seen || b.asset == "BNB";
+  }
+  EXPECT_TRUE(seen) << "BNB is reconciled";
+}
+
+// Something moves a venue's balance while the engine runs (a trade by hand on the same account,
+// a withdrawal): the running reconciliation sees the ledger no longer explains it, confirms it
+// on repeated reads, stops entries (REDUCING), journals it and reports held, expected and the
+// difference.
+TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
+  const sim::SimOptions so = sim_options(42);
+  start_sim(so);
+  std::string text = config_text();
+  set_line(text, "max_total_exposure_krw", "max_total_exposure_krw = 100000000\nreconcile_every_s = 1");
+  LoadResult c = parse_config(text, "engine_test.toml", dir_);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  std::string upbit_key;
+  for (const sim::AccountSpec& a : so.accounts) {
+    if (a.venue == Venue::upbit) upbit_key = a.key;
+  }
+  std::thread elsewhere([&] {
+    std::this_thread::sleep_for(4s);
+    sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
+      x.adjust_balance(Venue::upbit, upbit_key, "ETH", -50'000'000);  // 0.5 ETH withdrawn
+    });
+  });
+  RunResult r = run(c.config, 3s, /*flatten=*/true, [&](const JournalTotals&) {
+    Journal j(dir_ / "journal.sqlite");
+    return j.reconciliations() > 0;
+  });
+  elsewhere.join();
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_EQ(r.report.risk_mode, "reducing");
+  bool found = false;
+  for (const BalanceReport& b : r.report.balances) {
+    if (b.venue == Venue::upbit && b.asset == "ETH") {
+      found = true;
+      EXPECT_EQ(b.difference().mantissa(), -50'000'000);
+      EXPECT_TRUE(b.confirmed);
+    } else {
+      EXPECT_EQ(b.held, b.expected) << to_string(b.venue) << ' ' << b.asset;
+    }
+  }
+  EXPECT_TRUE(found);
+  Journal j(dir_ / "journal.sqlite");
+  EXPECT_EQ(j.reconciliations(r.report.run_id), 1u) << "journaled once, not every round";
+  const std::string json = slurp(dir_ / "report.json");
+  EXPECT_NE(json.find("\"difference\": \"-0.5\""), std::string::npos) << json;
 }
 
 // The hot path allocates nothing: the engine's stages composed as the one-thread layout hosts
@@ -734,6 +823,51 @@ TEST_F(EngineTest, AJournalThatCannotBeWrittenStopsEntries) {
   EXPECT_GT(r.report.journal_errors, 0u) << out.str();
   EXPECT_EQ(r.report.risk_mode, "reducing") << "entries stopped";
   EXPECT_NE(err.str().find("the journal lost events"), std::string::npos) << err.str();
+}
+
+// A journal written before commissions were kept by asset has no fee_base / fee_bnb columns:
+// opening it adds them (its fills count as commission-free in the base), and its fills, its
+// expected balances and new fills all read and write.
+TEST(JournalMigration, AJournalWithoutCommissionColumnsGetsThem) {
+  const fs::path dir = fs::temp_directory_path() / ("xarb-journal-old-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path path = dir / "journal.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE fills(run_id INTEGER, intent_id INTEGER, position_id INTEGER,"
+                         " venue TEXT, side TEXT, symbol TEXT, qty TEXT, price TEXT, fee TEXT,"
+                         " unwind INTEGER, wall_ns INTEGER,"
+                         " PRIMARY KEY(run_id, intent_id, venue, unwind));"
+                         "CREATE TABLE balances(run_id INTEGER, venue TEXT, asset TEXT, qty TEXT,"
+                         " PRIMARY KEY(run_id, venue, asset));"
+                         "INSERT INTO fills VALUES(7,1,1,'binance','buy','BTC','0.01','100000',"
+                         "'1',0,1);"
+                         "INSERT INTO balances VALUES(7,'binance','BTC','2');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    Journal j(path);
+    ASSERT_EQ(j.fills(7).size(), 1u);
+    EXPECT_TRUE(j.fills(7)[0].fee_base.is_zero());
+    Decimal expected;
+    ASSERT_TRUE(j.expected_balance(7, Venue::binance, "BTC", expected));
+    EXPECT_EQ(expected, Decimal::from_mantissa(201'000'000));
+    JournalFill f{7, 2, 2, Venue::binance, Side::buy, "BTC", Decimal::from_mantissa(1'000'000),
+                  Decimal::from_mantissa(100'000 * Decimal::kOne), Decimal{}, false, 2,
+                  Decimal::from_mantissa(1'000), Decimal{}};
+    j.record_fill(f);
+    j.commit();
+    ASSERT_TRUE(j.expected_balance(7, Venue::binance, "BTC", expected));
+    EXPECT_EQ(expected, Decimal::from_mantissa(201'000'000 + 1'000'000 - 1'000))
+        << "the new fill counts net of its commission in BTC";
+    EXPECT_EQ(j.write_errors(), 0u);
+  }
+  Journal again(path);  // a second open finds the columns there
+  EXPECT_EQ(again.fills(7).size(), 2u);
+  fs::remove_all(dir);
 }
 
 // A balance the journal cannot explain (a deposit, or a trade someone else made on the account)

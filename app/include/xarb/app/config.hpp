@@ -88,6 +88,9 @@ struct RiskConfig {
   int max_consecutive_failures = 3;
   std::int64_t halt_cooldown_s = 300;
   double hedge_reserve_ratio = 0.2;  // share of each venue's rate budget kept for hedges
+  // Live: every this often the venues' balances are read and compared with the ledger; a
+  // difference that persists (orders in flight settle within seconds) stops entries. 0: never.
+  std::int64_t reconcile_every_s = 30;
   friend bool operator==(const RiskConfig&, const RiskConfig&) = default;
 };
 

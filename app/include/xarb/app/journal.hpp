@@ -33,6 +33,8 @@ struct JournalFill {
   Decimal fee;  // quote currency of the venue
   bool unwind = false;
   std::int64_t wall_ns = 0;
+  Decimal fee_base;  // commission taken in the base asset (not held)
+  Decimal fee_bnb;   // commission paid in BNB
 };
 
 // A position that was not closed when its run ended, rebuilt from its fills.
@@ -123,8 +125,14 @@ class Journal {
   void record_acceptance(std::uint64_t run_id, Venue venue, std::string_view asset,
                          Decimal expected, Decimal held, std::int64_t wall_ns);
   [[nodiscard]] std::uint64_t acceptances();
-  // What `run_id` started with on `venue` plus that run's journaled fills; false when the run
-  // recorded no balance for the asset.
+  // A difference the running reconciliation confirmed: `venue` held `held` of `asset` where the
+  // ledger explained `expected`.
+  void record_reconciliation(std::uint64_t run_id, Venue venue, std::string_view asset,
+                             Decimal expected, Decimal held, std::int64_t wall_ns);
+  [[nodiscard]] std::uint64_t reconciliations(std::uint64_t run_id = 0);
+  // What `run_id` started with on `venue` plus that run's journaled fills, net of commissions
+  // taken in the asset (base on Binance buys; BNB for "BNB"); false when the run recorded no
+  // balance for the asset.
   [[nodiscard]] bool expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
                                       Decimal& out);
   [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id = 0);

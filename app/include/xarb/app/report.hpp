@@ -28,6 +28,18 @@ struct VenueReport {
   std::uint64_t order_errors = 0;  // legs that ended with a venue error
 };
 
+// One venue's balance of one asset against the ledger (live runs).
+struct BalanceReport {
+  Venue venue = Venue::binance;
+  std::string asset;
+  Decimal held;      // what the venue says is free
+  Decimal expected;  // what the ledger explains
+  bool confirmed = false;  // a difference that persisted: entries stopped
+  [[nodiscard]] Decimal difference() const noexcept {
+    return Decimal::from_mantissa(held.mantissa() - expected.mantissa());
+  }
+};
+
 struct LatencyReport {
   std::string name;
   std::uint64_t count = 0;
@@ -109,6 +121,8 @@ struct RunReport {
   std::uint64_t journal_events = 0;
   std::uint64_t journal_errors = 0;
   std::string risk_mode;
+  std::vector<BalanceReport> balances;  // the last reconciliation (live)
+  std::uint64_t reconciliations = 0;
 };
 
 // The end-of-run report as text.

@@ -1,0 +1,146 @@
+#include "reconciler.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include <xarb/app/journal.hpp>
+#include <xarb/app/venue_commands.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/rest_venue.hpp>
+
+namespace xarb::app {
+
+struct Reconciler::Impl {
+  const Config& config;
+  const SymbolMap& symbols;
+  std::filesystem::path journal_path;
+  std::uint64_t run_id = 0;
+  std::unique_ptr<Journal> journal;  // a connection of its own (the ops thread owns the other)
+  std::array<std::unique_ptr<exec::RestVenue>, kVenueCount> venues;
+  std::vector<BalanceReport> reported;  // confirmed differences already printed
+};
+
+Reconciler::Reconciler(const Config& config, const SymbolMap& symbols,
+                       std::filesystem::path journal, std::uint64_t run_id,
+                       std::function<bool()> quiet, std::ostream& err, std::mutex& err_mu)
+    : impl_(std::make_unique<Impl>(Impl{config, symbols, std::move(journal), run_id, {}, {}, {}})),
+      every_(config.risk.reconcile_every_s),
+      quiet_(std::move(quiet)),
+      err_(err),
+      err_mu_(err_mu) {}
+
+Reconciler::~Reconciler() { stop(); }
+
+void Reconciler::start() {
+  if (every_.count() <= 0 || thread_.joinable()) return;
+  thread_ = std::jthread([this] { loop(); });
+}
+
+void Reconciler::stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<BalanceReport> Reconciler::last() const {
+  std::lock_guard lock(mu_);
+  return last_;
+}
+
+bool Reconciler::sleep_for(std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop_.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return !stop_.load();
+}
+
+void Reconciler::loop() {
+  while (sleep_for(every_)) (void)round();
+}
+
+// Every traded base asset on both venues, and the BNB Binance may charge commissions in: what
+// the venue holds free against what the ledger explains.
+bool Reconciler::read(std::vector<BalanceReport>& out) {
+  Impl& m = *impl_;
+  out.clear();
+  try {
+    if (!m.journal) m.journal = std::make_unique<Journal>(m.journal_path);
+  } catch (const std::exception&) {
+    return false;
+  }
+  for (const Venue v : kVenues) {
+    std::string error;
+    if (!m.venues[index(v)]) {
+      auto venue = std::make_unique<exec::RestVenue>(m.symbols, rest_options(m.config, v));
+      if (!venue->start(error)) return false;
+      m.venues[index(v)] = std::move(venue);
+    }
+    std::vector<exec::AssetBalance> balances;
+    if (!m.venues[index(v)]->read_balances(balances, error)) return false;
+    std::vector<std::string> assets;
+    for (const Instrument& s : m.symbols) {
+      if (!s.is_fx) assets.emplace_back(s.base.view());
+    }
+    if (v == Venue::binance && m.symbols.find_base("BNB") == kNoInstrument) assets.emplace_back("BNB");
+    for (const std::string& asset : assets) {
+      BalanceReport b;
+      b.venue = v;
+      b.asset = asset;
+      b.held = m.venues[index(v)]->read_free(asset);
+      if (!m.journal->expected_balance(m.run_id, v, asset, b.expected)) continue;  // not tracked
+      out.push_back(std::move(b));
+    }
+  }
+  return true;
+}
+
+bool Reconciler::round(bool settled) {
+  Impl& m = *impl_;
+  std::vector<BalanceReport> now;
+  if (!read(now)) return false;
+  const auto differs = [](const std::vector<BalanceReport>& r) {
+    return std::any_of(r.begin(), r.end(),
+                       [](const BalanceReport& b) { return b.held != b.expected; });
+  };
+  // A difference while orders are in flight, or one that changes between reads, is an order
+  // the journal has not seen yet: read again. Three equal reads while quiet confirm it.
+  int same = !differs(now) ? 0 : settled ? 3 : quiet_() ? 1 : 0;
+  for (int attempt = 0; differs(now) && same < 3 && attempt < 10; ++attempt) {
+    if (!sleep_for(std::chrono::milliseconds(2000))) return false;
+    std::vector<BalanceReport> again;
+    if (!read(again)) return false;
+    const bool equal = again.size() == now.size() &&
+                       std::equal(again.begin(), again.end(), now.begin(),
+                                  [](const BalanceReport& a, const BalanceReport& b) {
+                                    return a.held == b.held && a.expected == b.expected;
+                                  });
+    same = !quiet_() ? 0 : equal ? same + 1 : 1;
+    now = std::move(again);
+  }
+  if (same >= 3) {
+    for (BalanceReport& b : now) {
+      if (b.held == b.expected) continue;
+      b.confirmed = true;
+      // The same difference is reported once, whatever trading moved both figures by since.
+      const bool known = std::any_of(m.reported.begin(), m.reported.end(), [&](const BalanceReport& r) {
+        return r.venue == b.venue && r.asset == b.asset && r.difference() == b.difference();
+      });
+      if (known) continue;
+      m.reported.push_back(b);
+      m.journal->record_reconciliation(m.run_id, b.venue, b.asset, b.expected, b.held,
+                                       clock::wall_ns());
+      std::lock_guard lock(err_mu_);
+      err_ << "reconcile: " << to_string(b.venue) << ' ' << b.asset << " holds "
+           << to_string(b.held) << ", the ledger explains " << to_string(b.expected)
+           << " (difference " << to_string(b.difference())
+           << "): entries stopped (REDUCING), journaled\n";
+    }
+    unexplained_.store(true);
+  }
+  ++rounds_;
+  std::lock_guard lock(mu_);
+  last_ = std::move(now);
+  return true;
+}
+
+}  // namespace xarb::app

@@ -1,0 +1,70 @@
+#pragma once
+
+// Continuous reconciliation (live runs): every `risk.reconcile_every_s` the venues' balances are
+// read on a connection of its own, off every hot thread, and compared with the ledger: the
+// balances this run started from plus its journaled fills, net of every commission in the asset
+// it was charged in. A difference is confirmed only when it is the same on three reads two
+// seconds apart while no order is in flight (what an order in flight moved reaches the journal
+// within that time); a confirmed one stops entries (REDUCING), is journaled and printed, and is
+// reported until the run ends. The next start sees it again, until an operator accepts it.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <xarb/app/config.hpp>
+#include <xarb/app/report.hpp>
+#include <xarb/core/ids.hpp>
+
+namespace xarb::app {
+
+class Reconciler {
+ public:
+  // `quiet` says whether no order is in flight now. `err` is written under `err_mu`.
+  Reconciler(const Config& config, const SymbolMap& symbols, std::filesystem::path journal,
+             std::uint64_t run_id, std::function<bool()> quiet, std::ostream& err,
+             std::mutex& err_mu);
+  ~Reconciler();
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  void start();
+  void stop();
+
+  // A difference was confirmed during this run: entries must stop.
+  [[nodiscard]] bool unexplained() const noexcept { return unexplained_.load(); }
+  [[nodiscard]] std::uint64_t rounds() const noexcept { return rounds_.load(); }
+  // What the last round found, per venue and asset.
+  [[nodiscard]] std::vector<BalanceReport> last() const;
+
+  // One round: read, and when something differs, confirm. `settled`: nothing can be in flight
+  // (the run has ended), one read is enough. False when a venue could not be read.
+  bool round(bool settled = false);
+
+ private:
+  struct Impl;
+  bool read(std::vector<BalanceReport>& out);
+  bool sleep_for(std::chrono::milliseconds d);
+  void loop();
+
+  std::unique_ptr<Impl> impl_;
+  std::chrono::seconds every_;
+  std::function<bool()> quiet_;
+  std::ostream& err_;
+  std::mutex& err_mu_;
+  std::atomic<bool> unexplained_{false};
+  std::atomic<std::uint64_t> rounds_{0};
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::vector<BalanceReport> last_;
+  std::jthread thread_;
+};
+
+}  // namespace xarb::app
