@@ -447,10 +447,28 @@ bool Engine::restore(std::string& error) {
   params.first_position_id = journal_->max_position_id() + 1;
   params.risk.kill_switch = true;  // no entries until the start-up checks pass
   strategy_ = std::make_unique<signal::Strategy>(symbols_, params);
-  const signal::Now now{clock::mono_ns(), clock::wall_ns()};
 
+  // An order sent just before the previous run died may still be accepted by its venue (a
+  // request in flight, a late acceptance): "not found" means "not sent" only once the venues can
+  // no longer take it, so the orders are read after their grace period has run out. (A run that
+  // ended cleanly settled its orders, unless some stayed unknown.)
+  const std::vector<UnresolvedIntent> unresolved = journal_->unresolved_intents(mode_name());
+  if (const std::uint64_t previous = live_ ? journal_->last_run_id(run_id_, "live") : 0;
+      previous != 0 && (!journal_->ended(previous) || !unresolved.empty())) {
+    std::int64_t grace = 0;
+    for (const Venue v : kVenues) grace = std::max(grace, rest_[index(v)]->not_found_grace_ns());
+    const std::int64_t last = journal_->last_activity_ns(previous);
+    const std::int64_t wait = last + grace - clock::wall_ns();
+    if (last > 0 && wait > 0) {
+      out_ << "restore: the previous run was active " << (clock::wall_ns() - last) / 1'000'000
+           << " ms ago: waiting " << wait / 1'000'000
+           << " ms before reading its orders (a venue may still accept one)\n";
+      std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+    }
+  }
+  const signal::Now now{clock::mono_ns(), clock::wall_ns()};
   std::vector<std::uint64_t> unreconciled;
-  for (const UnresolvedIntent& u : journal_->unresolved_intents(mode_name())) {
+  for (const UnresolvedIntent& u : unresolved) {
     const InstrumentId instrument = symbols_.find_base(u.symbol);
     bool resolved = live_ && instrument != kNoInstrument;
     for (const Venue v : kVenues) {

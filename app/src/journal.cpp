@@ -513,6 +513,26 @@ std::uint64_t Journal::last_run_id(std::uint64_t before, std::string_view mode) 
   return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
 }
 
+std::int64_t Journal::last_activity_ns(std::uint64_t run_id) {
+  commit();
+  Stmt st(db_->db,
+          "SELECT MAX(t) FROM ("
+          "SELECT MAX(wall_ns) AS t FROM intents WHERE run_id=?1 UNION ALL "
+          "SELECT MAX(wall_ns) FROM orders WHERE run_id=?1 UNION ALL "
+          "SELECT MAX(wall_ns) FROM position_events WHERE run_id=?1 UNION ALL "
+          "SELECT MAX(wall_ns) FROM logs WHERE run_id=?1 UNION ALL "
+          "SELECT MAX(COALESCE(ended_ns, started_ns)) FROM runs WHERE run_id=?1)");
+  st.bind(1, run_id);
+  return st.step() == SQLITE_ROW ? st.i64(0) : 0;
+}
+
+bool Journal::ended(std::uint64_t run_id) {
+  commit();
+  Stmt st(db_->db, "SELECT ended_ns IS NOT NULL FROM runs WHERE run_id=?1");
+  st.bind(1, run_id);
+  return st.step() == SQLITE_ROW && st.i64(0) != 0;
+}
+
 std::uint64_t Journal::runs_of_mode(std::string_view mode) {
   commit();
   Stmt st(db_->db, "SELECT COUNT(*) FROM runs WHERE mode=?1");

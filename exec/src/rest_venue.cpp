@@ -189,6 +189,7 @@ struct RestVenue::Impl {
       return;
     }
     if (req.op == Op::trades) {
+      note_rate_limit(req, a);
       on_trades(req, a);
       return;
     }
@@ -210,19 +211,7 @@ struct RestVenue::Impl {
       push_event(ev);
       return;
     }
-    if (a.status == 429 || a.status == 418) {
-      // Honour Retry-After; 418 (a ban) likewise, with a longer default. Without it: Binance's
-      // limits are per IP over a minute; Upbit's per group and per second, so its own window.
-      const std::int64_t wait_ns =
-          rate.retry_after_s > 0 ? rate.retry_after_s * kSecondNs
-          : a.status == 418      ? 120 * kSecondNs
-          : is_binance()         ? 60 * kSecondNs
-                                 : kSecondNs;
-      std::int64_t& until =
-          !is_binance() && req.op == Op::place ? orders_blocked_until_ns : blocked_until_ns;
-      until = std::max(until, clock::mono_ns() + wait_ns);
-      rate.retry_after_s = -1;
-    }
+    note_rate_limit(req, a);
     if (a.status / 100 != 2) {
       s.state = OrderState::rejected;
       s.error.http_status = a.status;
@@ -276,6 +265,21 @@ struct RestVenue::Impl {
       apply_fills(req, s);
     }
     push_event(ev);
+  }
+
+  // A 429 or 418 blocks what it applies to: honour Retry-After; 418 (a ban) likewise, with a
+  // longer default. Without it: Binance's limits are per IP over a minute; Upbit's per group and
+  // per second, so its own window.
+  void note_rate_limit(const Pending& req, const detail::HttpAnswer& a) noexcept {
+    if (a.transport_error || (a.status != 429 && a.status != 418)) return;
+    const std::int64_t wait_ns = rate.retry_after_s > 0 ? rate.retry_after_s * kSecondNs
+                                 : a.status == 418      ? 120 * kSecondNs
+                                 : is_binance()         ? 60 * kSecondNs
+                                                        : kSecondNs;
+    std::int64_t& until =
+        !is_binance() && req.op == Op::place ? orders_blocked_until_ns : blocked_until_ns;
+    until = std::max(until, clock::mono_ns() + wait_ns);
+    rate.retry_after_s = -1;
   }
 
   // Asks for the trades of the order `ev` describes; without them its commissions are unknown,

@@ -239,7 +239,10 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     if (!r.only(*f, "faults.", {"reject_share", "partial_share", "error_5xx_share", "timeout_share",
                                 "rest_delay_ms", "clock_skew_ms", "drop_ws_every_s",
                                 "drop_ws_probability", "stall_feed_ms", "late_accept_share",
-                                "late_accept_ms", "omit_retry_after"}) ||
+                                "late_accept_ms", "slow_answer_share", "slow_answer_ms",
+                                "omit_retry_after"}) ||
+        !r.number(*f, "faults.", "slow_answer_share", p.slow_answer_share) ||
+        !r.number(*f, "faults.", "slow_answer_ms", p.slow_answer_ms) ||
         !r.number(*f, "faults.", "late_accept_share", p.late_accept_share) ||
         !r.number(*f, "faults.", "late_accept_ms", p.late_accept_ms) ||
         !r.number(*f, "faults.", "reject_share", p.reject_share) ||

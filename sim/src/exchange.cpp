@@ -276,6 +276,9 @@ void Exchange::lose_answer(SimOrder& stored, HttpResult& res) {
     ++stats_.faults;
     res.drop = true;
     stored.visible_from_ms = now_ms() + faults_.late_accept_ms;
+  } else if (faults_.slow_answer_share > 0.0 && roll() < faults_.slow_answer_share) {
+    ++stats_.faults;
+    res.delay_ms += faults_.slow_answer_ms;
   }
 }
 

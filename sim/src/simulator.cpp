@@ -778,7 +778,7 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
       {"reject_share", &f.reject_share},       {"partial_share", &f.partial_share},
       {"error_5xx_share", &f.error_5xx_share}, {"timeout_share", &f.timeout_share},
       {"drop_ws_every_s", &f.drop_ws_every_s}, {"drop_ws_probability", &f.drop_ws_probability},
-      {"late_accept_share", &f.late_accept_share}};
+      {"late_accept_share", &f.late_accept_share}, {"slow_answer_share", &f.slow_answer_share}};
   for (const auto& [k, v] : text::params_of(r.query())) {
     try {
       if (const auto it = doubles.find(k); it != doubles.end()) {
@@ -787,6 +787,8 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
         f.rest_delay_ms = std::stoi(v);
       } else if (k == "stall_feed_ms") {
         f.stall_feed_ms = std::stoi(v);
+      } else if (k == "slow_answer_ms") {
+        f.slow_answer_ms = std::stoi(v);
       } else if (k == "late_accept_ms") {
         f.late_accept_ms = std::stoi(v);
       } else if (k == "omit_retry_after") {
@@ -816,11 +818,12 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
                 R"({"reject_share":%g,"partial_share":%g,"error_5xx_share":%g,"timeout_share":%g,)"
                 R"("rest_delay_ms":%d,"clock_skew_ms":%lld,"drop_ws_every_s":%g,)"
                 R"("drop_ws_probability":%g,"stall_feed_ms":%d,"late_accept_share":%g,)"
-                R"("late_accept_ms":%d,"omit_retry_after":%s})",
+                R"("late_accept_ms":%d,"slow_answer_share":%g,"slow_answer_ms":%d,)"
+                R"("omit_retry_after":%s})",
                 f.reject_share, f.partial_share, f.error_5xx_share, f.timeout_share,
                 f.rest_delay_ms, static_cast<long long>(f.clock_skew_ms), f.drop_ws_every_s,
                 f.drop_ws_probability, f.stall_feed_ms, f.late_accept_share, f.late_accept_ms,
-                f.omit_retry_after ? "true" : "false");
+                f.slow_answer_share, f.slow_answer_ms, f.omit_retry_after ? "true" : "false");
   res.body = buf;
   return res;
 }

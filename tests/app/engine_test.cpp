@@ -622,6 +622,10 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_NE(text.str().find("restore: position"), std::string::npos) << "positions restored";
+  // Killed just after a position opened: the restart waits out the venues' grace before reading
+  // the orders (one may still have been on its way to a venue).
+  EXPECT_NE(text.str().find("before reading its orders (a venue may still accept one)"),
+            std::string::npos);
 
   Journal j(dir_ / "journal.sqlite");
   const JournalTotals t = j.totals();

@@ -110,6 +110,11 @@ class Journal {
   // The newest run before `before` (0: none), of `mode` when given.
   [[nodiscard]] std::uint64_t last_run_id(std::uint64_t before = UINT64_MAX,
                                           std::string_view mode = {});
+  // The wall clock of the last thing a run journaled (0: nothing): about when it last sent an
+  // order, if it died without ending.
+  [[nodiscard]] std::int64_t last_activity_ns(std::uint64_t run_id);
+  // The run ended cleanly (its end and report were journaled).
+  [[nodiscard]] bool ended(std::uint64_t run_id);
   // How many runs of `mode` the journal holds, the current one included once begun.
   [[nodiscard]] std::uint64_t runs_of_mode(std::string_view mode);
   // The highest intent id journaled for a run (0: none).

@@ -45,6 +45,9 @@ struct FaultParams {
   // late_accept_ms later: accepted after the client gave up on them.
   double late_accept_share = 0.0;
   int late_accept_ms = 1500;
+  // Order answers written this much later (executed at once): past the client's timeout.
+  double slow_answer_share = 0.0;
+  int slow_answer_ms = 3000;
   bool omit_retry_after = false;  // 429s without a Retry-After header
 };
 
@@ -200,7 +203,8 @@ class Exchange {
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
-  // comes), or dropped with the order hidden from lookups for a while (accepted late).
+  // comes), dropped with the order hidden from lookups for a while (accepted late), or written
+  // after the client's timeout.
   void lose_answer(SimOrder& stored, HttpResult& res);
   [[nodiscard]] bool visible(const SimOrder& o) const { return now_ms() >= o.visible_from_ms; }
 
