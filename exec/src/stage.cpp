@@ -32,6 +32,9 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
     }
     ExecReport* slot = reports_.try_claim();
     if (slot == nullptr) break;  // the signal is behind: keep the report and try next poll
+    for (const Venue v : kVenues) {
+      held_.venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
+    }
     *slot = held_;
     reports_.publish();
     holding_ = false;
@@ -41,6 +44,20 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
       scratch_.wall_ns = clock::wall_ns();
       scratch_.body = held_;
       if (!ops_->try_push(*producer_, scratch_)) ++stats_.ops_dropped;
+    }
+  }
+  // A venue's health changed with no report to carry it: a status-only report.
+  bool changed = false;
+  for (const Venue v : kVenues) changed = changed || executor_.venue_healthy(v) != told_healthy_[index(v)];
+  if (changed && !holding_) {
+    if (ExecReport* slot = reports_.try_claim(); slot != nullptr) {
+      *slot = ExecReport{};
+      slot->status_only = true;
+      for (const Venue v : kVenues) {
+        slot->venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
+      }
+      reports_.publish();
+      ++work;
     }
   }
   return work;

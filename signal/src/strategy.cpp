@@ -592,6 +592,10 @@ void Strategy::apply_leg(Position& p, const LegReport& leg) noexcept {
 }
 
 void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& sink) noexcept {
+  // Exec's word on each venue: an unhealthy one gets no entry decided for it (exec would refuse
+  // it); exits go on.
+  for (const Venue v : kVenues) risk_.set_venue_healthy(v, report.venue_healthy[index(v)]);
+  if (report.status_only) return;
   InFlight* f = find_in_flight(report.intent_id);
   if (f == nullptr) {
     ++stats_.unknown_reports;

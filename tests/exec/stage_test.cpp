@@ -80,6 +80,44 @@ TEST(ExecStage, IntentsInReportsOutAndToOps) {
   EXPECT_TRUE(std::holds_alternative<ExecReport>(events[0].body));
 }
 
+// The signal side learns each venue's health from exec: every report carries it, and a change
+// with nothing else to report comes as a status-only report (not journaled). (Before, the signal
+// never heard of it and kept deciding entries that exec refused.)
+TEST(ExecStage, AVenuesHealthReachesTheSignalSide) {
+  Fixture f;
+  SpscRing<OrderIntent> intents(8);
+  SpscRing<ExecReport> reports(8);
+  OpsQueue ops(64, 2);
+  OpsQueue::Producer producer(ops);
+  ExecStage stage(*f.exec, intents, reports, &ops, &producer);
+  stage.poll(0);
+  ExecReport r;
+  EXPECT_FALSE(reports.try_pop(r)) << "nothing changed, nothing said";
+  f.upbit->set_healthy(false);
+  stage.poll(kMs);
+  ASSERT_TRUE(reports.try_pop(r));
+  EXPECT_TRUE(r.status_only);
+  EXPECT_FALSE(r.venue_healthy[index(Venue::upbit)]);
+  EXPECT_TRUE(r.venue_healthy[index(Venue::binance)]);
+  stage.poll(2 * kMs);
+  EXPECT_FALSE(reports.try_pop(r)) << "said once";
+  // An intent's report carries the health as it is when the report goes out.
+  f.upbit->set_healthy(true);
+  ASSERT_TRUE(intents.try_push(f.intent(1)));
+  std::int64_t now = 3 * kMs;
+  for (int i = 0; i < 10; ++i, now += kMs) stage.poll(now);
+  ASSERT_TRUE(reports.try_pop(r));
+  if (r.status_only) {  // the recovery, told before the intent's report was ready
+    EXPECT_TRUE(r.venue_healthy[index(Venue::upbit)]);
+    ASSERT_TRUE(reports.try_pop(r));
+  }
+  EXPECT_FALSE(r.status_only);
+  EXPECT_EQ(r.intent_id, 1u);
+  EXPECT_TRUE(r.venue_healthy[index(Venue::upbit)]);
+  std::vector<OpsEvent> events(8);
+  EXPECT_EQ(ops.try_pop_bulk(events.data(), events.size()), 1u) << "only the intent's report";
+}
+
 TEST(ExecStage, AFullReportRingHoldsReportsBackWithoutLosingThem) {
   Fixture f;
   SpscRing<OrderIntent> intents(8);

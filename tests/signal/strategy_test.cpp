@@ -207,6 +207,25 @@ TEST_F(StrategyTest, FxFromTheUpbitBookGatesEntriesWhenMissingOrStale) {
   EXPECT_EQ(sink.intents.size(), 1u);
 }
 
+// Exec says Upbit cannot be reached (a status-only report): no entry is decided while it lasts,
+// exits are; once exec says it answers again, entries resume.
+TEST_F(StrategyTest, AVenueExecCannotReachGetsNoEntriesUntilItRecovers) {
+  start();
+  ExecReport status;
+  status.status_only = true;
+  status.venue_healthy[index(Venue::upbit)] = false;
+  report(status, kSecond);
+  EXPECT_EQ(strategy->stats().unknown_reports, 0u) << "a status is not a stray report";
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  EXPECT_TRUE(sink.intents.empty());
+  EXPECT_GE(strategy->risk().refusals(RefusalReason::venue_unhealthy), 1u);
+  status.venue_healthy[index(Venue::upbit)] = true;
+  report(status, 2 * kSecond);
+  upbit("140700000", "140800000", 2 * kSecond);
+  EXPECT_EQ(sink.intents.size(), 1u);
+}
+
 TEST_F(StrategyTest, StaleFxRefusesEntries) {
   params.fx.fixed = false;
   params.fx.max_age_ns = 5 * kSecond;

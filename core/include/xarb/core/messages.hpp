@@ -390,6 +390,11 @@ struct alignas(kCacheLine) ExecReport {
   IntentKind kind = IntentKind::entry;
   ExecOutcome outcome = ExecOutcome::failed;
   RefusalReason refusal = RefusalReason::none;  // when blocked
+  // Whether exec can reach each venue now (every report carries it, so the signal side stops
+  // deciding entries that exec would refuse). A status-only report carries nothing else: exec
+  // sends one when a venue's health changes.
+  std::array<bool, kVenueCount> venue_healthy{true, true};
+  bool status_only = false;
   Decimal dust_qty;  // residual below a venue minimum, moved to the dust ledger
   StageStamps stamps;
   std::array<LegReport, kVenueCount> legs{};  // indexed by index(Venue)

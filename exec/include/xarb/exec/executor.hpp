@@ -72,6 +72,7 @@ class TwoLegExecutor {
   [[nodiscard]] bool next_report(ExecReport& out) noexcept;
 
   [[nodiscard]] std::size_t active() const noexcept;
+  [[nodiscard]] bool venue_healthy(Venue v) const noexcept { return venues_[index(v)]->healthy(); }
   [[nodiscard]] const ExecStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const DustLedger& dust() const noexcept { return dust_; }
 

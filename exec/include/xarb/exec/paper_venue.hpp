@@ -55,7 +55,9 @@ class PaperVenue final : public VenueClient {
     return rules_.at(venue_, instrument);
   }
   [[nodiscard]] RateBudget budget(std::int64_t now_ns) const noexcept override;
-  [[nodiscard]] bool healthy() const noexcept override { return true; }
+  [[nodiscard]] bool healthy() const noexcept override { return healthy_; }
+  // A drill: the venue as exec sees it after transport errors (or after a probe answered).
+  void set_healthy(bool on) noexcept { healthy_ = on; }
   [[nodiscard]] std::int64_t not_found_grace_ns() const noexcept override {
     return params_.not_found_grace_ns;
   }
@@ -98,6 +100,7 @@ class PaperVenue final : public VenueClient {
   std::array<std::int64_t, kMaxInstruments> base_{};
   Int128 quote_e16_ = 0;
   std::array<PaperFault, 3> faults_{};
+  bool healthy_ = true;
   static constexpr std::size_t kPending = 64;
   std::array<Pending, kPending> pending_{};
   std::size_t pending_count_ = 0;

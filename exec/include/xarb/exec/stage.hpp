@@ -28,7 +28,9 @@ class ExecStage {
       : executor_(executor), intents_(intents), reports_(reports), ops_(ops), producer_(producer) {}
 
   // Takes up to `budget` intents (while job slots are free), polls the venues at `now_ns`, and
-  // hands finished reports on while the report ring has room. Returns the work done.
+  // hands finished reports on while the report ring has room, each with the venues' health; when
+  // a venue's health changes it tells the signal with a status-only report (not journaled).
+  // Returns the work done.
   std::size_t poll(std::int64_t now_ns, std::size_t budget = 16) noexcept;
 
   [[nodiscard]] const ExecStageStats& stats() const noexcept { return stats_; }
@@ -45,6 +47,7 @@ class ExecStage {
   OpsEvent scratch_{};
   ExecReport held_{};
   bool holding_ = false;  // a report taken from the executor, waiting for ring room
+  std::array<bool, kVenueCount> told_healthy_{true, true};  // what the signal was last told
   PipelineLatencies* latencies_ = nullptr;
 };
 
