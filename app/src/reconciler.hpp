@@ -1,9 +1,9 @@
 #pragma once
 
-// Continuous reconciliation (live runs): every `risk.reconcile_every_s` the venues' balances are
-// read on a connection of its own, off every hot thread, and compared with the ledger: the
-// balances this run started from plus its journaled fills, net of every commission in the asset
-// it was charged in. A difference is confirmed only when it is the same on three reads two
+// Continuous reconciliation (live runs): when trading starts and every `risk.reconcile_every_s`
+// after, the venues' balances are read on a connection of its own, off every hot thread, and
+// compared with the ledger: the balances this run started from plus its journaled fills, net of
+// every commission in the asset it was charged in. A difference is confirmed only when it is the same on three reads two
 // seconds apart while no order is in flight (what an order in flight moved reaches the journal
 // within that time); a confirmed one stops entries (REDUCING), is journaled and printed, and is
 // reported until the run ends. The next start sees it again, until an operator accepts it.
