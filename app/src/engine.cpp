@@ -1149,6 +1149,8 @@ int journal_command(const std::string& config_path, const std::string& journal_p
       j.print_trades(out, limit);
     } else if (action == "positions") {
       j.print_positions(out, all);
+    } else if (action == "balances") {
+      j.print_balances(out);
     } else {
       err << "journal: unknown action " << action << '\n';
       return 2;

@@ -1,5 +1,6 @@
 #include <xarb/app/journal.hpp>
 
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <map>
 #include <ostream>
 #include <stdexcept>
+#include <tuple>
 #include <variant>
 
 namespace xarb::app {
@@ -726,6 +728,59 @@ void Journal::print_positions(std::ostream& out, bool all) {
     if (!st.text(10).empty()) out << "  (" << st.text(10) << ')';
     out << '\n';
   }
+}
+
+void Journal::print_balances(std::ostream& out) {
+  commit();
+  Stmt last(db_->db,
+            "SELECT r.run_id, COALESCE(r.report,'') FROM runs r WHERE r.mode='live' AND "
+            "EXISTS(SELECT 1 FROM balances b WHERE b.run_id=r.run_id) ORDER BY r.run_id DESC "
+            "LIMIT 1");
+  if (last.step() != SQLITE_ROW) {
+    out << "no live run has recorded balances\n";
+    return;
+  }
+  const auto run = static_cast<std::uint64_t>(last.i64(0));
+  // What the venues held at the run's last reconciliation, from its report (when it ended).
+  std::map<std::pair<std::string, std::string>, std::string> held;
+  const nlohmann::json report = nlohmann::json::parse(last.text(1), nullptr, false);
+  if (report.is_object() && report.contains("balances") && report["balances"].is_array()) {
+    for (const auto& b : report["balances"]) {
+      if (b.contains("venue") && b.contains("asset") && b.contains("held") && b["held"].is_string()) {
+        held[{b["venue"].get<std::string>(), b["asset"].get<std::string>()}] =
+            b["held"].get<std::string>();
+      }
+    }
+  }
+  out << "run " << run << "\nvenue   asset start            expected         held (last reconciliation)\n";
+  Stmt st(db_->db, "SELECT venue, asset, qty FROM balances WHERE run_id=?1 ORDER BY venue, asset");
+  st.bind(1, run);
+  std::vector<std::tuple<std::string, std::string, std::string>> rows;
+  while (st.step() == SQLITE_ROW) rows.emplace_back(st.text(0), st.text(1), st.text(2));
+  for (const auto& [venue, asset, start] : rows) {
+    Decimal expected;
+    const bool known = expected_balance(run, parse_venue(venue), asset, expected);
+    const auto h = held.find({venue, asset});
+    out << std::left << std::setw(8) << venue << std::setw(6) << asset << std::setw(17) << start
+        << std::setw(17) << (known ? to_string(expected) : std::string("-"))
+        << (h == held.end() ? std::string("-") : h->second) << std::right << '\n';
+  }
+  const auto list = [&](const char* title, const char* sql) {
+    Stmt q(db_->db, sql);
+    bool any = false;
+    while (q.step() == SQLITE_ROW) {
+      if (!any) out << title << "\n  wall_ns              run            venue   asset expected         held\n";
+      any = true;
+      out << "  " << q.i64(0) << ' ' << std::setw(14) << q.i64(1) << ' ' << std::left
+          << std::setw(7) << q.text(2) << ' ' << std::setw(5) << q.text(3) << ' ' << std::setw(16)
+          << q.text(4) << ' ' << q.text(5) << std::right << '\n';
+    }
+    if (!any) out << title << ": none\n";
+  };
+  list("differences confirmed while running",
+       "SELECT wall_ns, run_id, venue, asset, expected, held FROM reconciliations ORDER BY id");
+  list("differences accepted (--accept-balances)",
+       "SELECT wall_ns, run_id, venue, asset, expected, held FROM acceptances ORDER BY wall_ns");
 }
 
 }  // namespace xarb::app

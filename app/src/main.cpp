@@ -137,7 +137,9 @@ int main(int argc, char** argv) {
   CLI::App* j_summary = journal->add_subcommand("summary", "Runs, trades, PnL and winrate");
   CLI::App* j_trades = journal->add_subcommand("trades", "The latest fills");
   CLI::App* j_positions = journal->add_subcommand("positions", "Positions not closed (--all: every one)");
-  for (CLI::App* c : {j_summary, j_trades, j_positions}) {
+  CLI::App* j_balances = journal->add_subcommand(
+      "balances", "The ledger of the latest live run: start, expected, held; confirmed and accepted differences");
+  for (CLI::App* c : {j_summary, j_trades, j_positions, j_balances}) {
     c->add_option("--config", journal_config, "Config file naming the journal");
     c->add_option("--journal", journal_path, "The journal file itself");
   }
@@ -164,7 +166,10 @@ int main(int argc, char** argv) {
       std::cerr << "journal: give --config or --journal\n";
       return kExitConfigError;
     }
-    const std::string action = j_summary->parsed() ? "summary" : j_trades->parsed() ? "trades" : "positions";
+    const std::string action = j_summary->parsed()   ? "summary"
+                               : j_trades->parsed()  ? "trades"
+                               : j_balances->parsed() ? "balances"
+                                                      : "positions";
     return xarb::app::journal_command(journal_config, journal_path, action, journal_all,
                                       journal_limit, std::cout, std::cerr);
   }

@@ -371,6 +371,13 @@ TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
   EXPECT_EQ(j.reconciliations(r.report.run_id), 1u) << "journaled once, not every round";
   const std::string json = slurp(dir_ / "report.json");
   EXPECT_NE(json.find("\"difference\": \"-0.5\""), std::string::npos) << json;
+  // `xarb journal balances`: the ledger and what the venue held, and the confirmed difference.
+  std::ostringstream listing;
+  j.print_balances(listing);
+  EXPECT_NE(listing.str().find("upbit   ETH   20"), std::string::npos) << listing.str();
+  EXPECT_NE(listing.str().find("19.5"), std::string::npos) << listing.str();
+  EXPECT_NE(listing.str().find("differences confirmed while running\n"), std::string::npos)
+      << listing.str();
 }
 
 // The hot path allocates nothing: the engine's stages composed as the one-thread layout hosts

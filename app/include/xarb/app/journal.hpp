@@ -150,6 +150,10 @@ class Journal {
   void print_summary(std::ostream& out);
   void print_trades(std::ostream& out, std::size_t limit);
   void print_positions(std::ostream& out, bool all);
+  // The ledger of the latest live run: per venue and asset what it started with, what its fills
+  // explain now and what the venue held at its last reconciliation; then every difference a
+  // reconciliation confirmed and every one an operator accepted.
+  void print_balances(std::ostream& out);
 
   struct Db;
 
