@@ -66,9 +66,15 @@ await assert.rejects(binance.createOrder('BTC/USDT', 'limit', 'buy', 1000, book.
 step('binance unknown order -> OrderNotFound, too large an order -> InsufficientFunds');
 
 const b1 = (await binance.fetchBalance()).total;
-near(b1.BTC - b0.BTC, 0.001, 'BTC moved by the IOC fill');
+// Binance charges each commission in the asset the trade brought in: the buy's in BTC, the
+// sell's in USDT.
+const feeIn = (order, asset) => (order.fee && order.fee.currency === asset ? order.fee.cost : 0);
+assert.equal(ioc.fee.currency, 'BTC');
+assert.equal(market.fee.currency, 'USDT');
+near(b1.BTC - b0.BTC, 0.001 - feeIn(ioc, 'BTC'), 'BTC moved by the IOC fill less its commission');
 near(b1.ETH - b0.ETH, -0.01, 'ETH moved by the market fill');
-near(b1.USDT - b0.USDT, -ioc.cost - ioc.fee.cost + market.cost - market.fee.cost, 'USDT moved by cost and fees');
+near(b1.USDT - b0.USDT, -ioc.cost - feeIn(ioc, 'USDT') + market.cost - feeIn(market, 'USDT'),
+     'USDT moved by cost and fees');
 step(`binance balances moved by exactly the fills: ${JSON.stringify(b1)}`);
 
 // --- Upbit ------------------------------------------------------------------------------------
