@@ -535,15 +535,7 @@ bool Engine::restore(std::string& error) {
   if (live_) {
     const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
     for (const Venue v : kVenues) {
-      // Every base asset, and on Binance the BNB it may charge commissions in.
-      std::vector<std::string> assets;
-      for (const Instrument& s : symbols_) {
-        if (!s.is_fx) assets.emplace_back(s.base.view());
-      }
-      if (v == Venue::binance && symbols_.find_base("BNB") == kNoInstrument) {
-        assets.emplace_back("BNB");
-      }
-      for (const std::string& asset : assets) {
+      for (const std::string& asset : ledger_assets(symbols_, v)) {
         const InstrumentId id = symbols_.find_base(asset);
         const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
                                                      : rest_[index(v)]->read_free(asset);

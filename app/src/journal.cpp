@@ -569,24 +569,34 @@ void Journal::record_balance(std::uint64_t run_id, Venue venue, std::string_view
   if (st.step() != SQLITE_DONE) fail("balance");
 }
 
-void Journal::record_acceptance(std::uint64_t run_id, Venue venue, std::string_view asset,
-                                Decimal expected, Decimal held, std::int64_t wall_ns) {
-  Stmt st(db_->db,
-          "INSERT INTO acceptances(run_id,venue,asset,expected,held,wall_ns) "
-          "VALUES(?1,?2,?3,?4,?5,?6)");
+// A balance difference into `table` (acceptances or reconciliations: the same columns).
+void Journal::record_difference(std::string_view table, std::uint64_t run_id, Venue venue,
+                                std::string_view asset, Decimal expected, Decimal held,
+                                std::int64_t wall_ns) {
+  Stmt st(db_->db, "INSERT INTO " + std::string(table) +
+                       "(run_id,venue,asset,expected,held,wall_ns) VALUES(?1,?2,?3,?4,?5,?6)");
   st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, expected).bind(5, held);
   st.bind(6, wall_ns);
-  if (st.step() != SQLITE_DONE) fail("acceptance");
+  if (st.step() != SQLITE_DONE) fail(table);
+}
+
+void Journal::record_acceptance(std::uint64_t run_id, Venue venue, std::string_view asset,
+                                Decimal expected, Decimal held, std::int64_t wall_ns) {
+  record_difference("acceptances", run_id, venue, asset, expected, held, wall_ns);
 }
 
 void Journal::record_reconciliation(std::uint64_t run_id, Venue venue, std::string_view asset,
                                     Decimal expected, Decimal held, std::int64_t wall_ns) {
-  Stmt st(db_->db,
-          "INSERT INTO reconciliations(run_id,venue,asset,expected,held,wall_ns) "
-          "VALUES(?1,?2,?3,?4,?5,?6)");
-  st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, expected).bind(5, held);
-  st.bind(6, wall_ns);
-  if (st.step() != SQLITE_DONE) fail("reconciliation");
+  record_difference("reconciliations", run_id, venue, asset, expected, held, wall_ns);
+}
+
+std::vector<std::string> ledger_assets(const SymbolMap& symbols, Venue venue) {
+  std::vector<std::string> assets;
+  for (const Instrument& s : symbols) {
+    if (!s.is_fx) assets.emplace_back(s.base.view());
+  }
+  if (venue == Venue::binance && symbols.find_base("BNB") == kNoInstrument) assets.emplace_back("BNB");
+  return assets;
 }
 
 std::uint64_t Journal::reconciliations(std::uint64_t run_id) {

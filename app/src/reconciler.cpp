@@ -81,12 +81,7 @@ bool Reconciler::read(std::vector<BalanceReport>& out) {
     }
     std::vector<exec::AssetBalance> balances;
     if (!m.venues[index(v)]->read_balances(balances, error)) return false;
-    std::vector<std::string> assets;
-    for (const Instrument& s : m.symbols) {
-      if (!s.is_fx) assets.emplace_back(s.base.view());
-    }
-    if (v == Venue::binance && m.symbols.find_base("BNB") == kNoInstrument) assets.emplace_back("BNB");
-    for (const std::string& asset : assets) {
+    for (const std::string& asset : ledger_assets(m.symbols, v)) {
       BalanceReport b;
       b.venue = v;
       b.asset = asset;

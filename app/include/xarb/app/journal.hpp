@@ -70,6 +70,10 @@ struct JournalTotals {
   double realized_from_fills_krw = 0.0;  // recomputed from the fills at each close's FX rate
 };
 
+// The assets a venue's ledger tracks: every traded base asset, and on Binance the BNB it may
+// charge commissions in.
+[[nodiscard]] std::vector<std::string> ledger_assets(const SymbolMap& symbols, Venue venue);
+
 class Journal {
  public:
   // Opens or creates the database (WAL mode, schema created if missing). Throws
@@ -167,6 +171,9 @@ class Journal {
   bool in_txn_ = false;
 
   void fail(std::string_view what) noexcept;
+  void record_difference(std::string_view table, std::uint64_t run_id, Venue venue,
+                         std::string_view asset, Decimal expected, Decimal held,
+                         std::int64_t wall_ns);
   [[nodiscard]] std::string_view symbol(InstrumentId i) const noexcept;
 };
 
