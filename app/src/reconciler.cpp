@@ -117,6 +117,9 @@ bool Reconciler::round(bool settled) {
     now = std::move(again);
   }
   if (same >= 3) {
+    // Entries stop before anything else can see the difference (the journal row, a test or an
+    // operator watching it): the hot thread reads this flag on its next turn.
+    unexplained_.store(true);
     for (BalanceReport& b : now) {
       if (b.held == b.expected) continue;
       b.confirmed = true;
@@ -134,7 +137,6 @@ bool Reconciler::round(bool settled) {
            << " (difference " << to_string(b.difference())
            << "): entries stopped (REDUCING), journaled\n";
     }
-    unexplained_.store(true);
   }
   ++rounds_;
   std::lock_guard lock(mu_);
