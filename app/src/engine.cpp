@@ -60,7 +60,7 @@ struct Telemetry {
   std::array<Counter, 5> outcomes;
   std::array<Counter, kRefusals> refusals;
   std::array<Counter, kMaxInstruments> sym_entries, sym_closed, sym_wins, sym_broken, sym_realized;
-  Counter exec_retries, exec_unwinds, exec_queries, exec_active, ops_dropped_signal,
+  Counter exec_retries, exec_unwinds, exec_queries, exec_active, exec_unsettled, exec_settled, ops_dropped_signal,
       ops_dropped_exec;
   std::array<Counter, kMaxThreads> thread_cpu_ns;
 };
@@ -118,6 +118,8 @@ void publish_exec(const exec::TwoLegExecutor& x, const exec::ExecStage& stage,
   put(t.exec_unwinds, s.unwinds);
   put(t.exec_queries, s.queries);
   put(t.exec_active, std::uint64_t{x.active()});
+  put(t.exec_unsettled, std::uint64_t{x.unsettled()});
+  put(t.exec_settled, s.settled);
   put(t.ops_dropped_exec, stage.stats().ops_dropped);
 }
 
@@ -358,7 +360,10 @@ RunResult Engine::run() {
   if (live_ && cfg_.risk.reconcile_every_s > 0) {
     reconciler_ = std::make_unique<Reconciler>(
         cfg_, symbols_, cfg_.journal.path, run_id_,
-        [this] { return get(telemetry_.exec_active) == 0; }, err_, out_mu_);
+        // An order no venue has settled yet may still move a balance: no difference is
+        // confirmed while one is out.
+        [this] { return get(telemetry_.exec_active) == 0 && get(telemetry_.exec_unsettled) == 0; },
+        err_, out_mu_);
     reconciler_->start();
   }
 
@@ -471,17 +476,23 @@ bool Engine::restore(std::string& error) {
   for (const UnresolvedIntent& u : unresolved) {
     const InstrumentId instrument = symbols_.find_base(u.symbol);
     bool resolved = live_ && instrument != kNoInstrument;
+    std::vector<JournalFill> found;
     for (const Venue v : kVenues) {
       if (!resolved || !u.qty[index(v)].is_positive()) continue;
       VenueOrders orders;
       orders.first_side = u.sides[index(v)];
       resolved = read_orders(u.run_id, u.intent_id, v, instrument, orders);
-      if (!resolved) break;
-      for (const JournalFill& f :
+      for (JournalFill& f :
            orders.fills(u.run_id, u.intent_id, u.position_id, v, u.symbol, now.wall_ns)) {
-        journal_->record_fill(f);
+        found.push_back(std::move(f));
+      }
+    }
+    if (resolved) {
+      // Every order of the intent was read: the venues' word replaces what the journal had.
+      journal_->resolve_intent(u.run_id, u.intent_id, found);
+      for (const JournalFill& f : found) {
         out_ << "reconcile: intent " << u.intent_id << " of run " << u.run_id << ": "
-             << to_string(v) << ' ' << to_string(f.side) << ' ' << to_string(f.qty) << ' '
+             << to_string(f.venue) << ' ' << to_string(f.side) << ' ' << to_string(f.qty) << ' '
              << u.symbol << " at " << to_string(f.price) << " found on the venue\n";
       }
     }
@@ -508,7 +519,9 @@ bool Engine::restore(std::string& error) {
       continue;
     }
     if (unknown) {
+      // Held as it is, neither leg closed on its own, until a venue settles the order.
       p.state = PositionState::broken;
+      p.unknown_orders = 1;
       journal_->mark_broken(p.id, now.wall_ns,
                             live_ ? "an order's outcome could not be read back from the venue"
                                   : "an intent's outcome was lost with the paper venue");
@@ -988,6 +1001,8 @@ RunReport Engine::build_report() const {
   r.exec_retries = get(t.exec_retries);
   r.exec_unwinds = get(t.exec_unwinds);
   r.exec_queries = get(t.exec_queries);
+  r.exec_unsettled = get(t.exec_unsettled);
+  r.exec_settled = get(t.exec_settled);
   const auto mode = static_cast<signal::RiskMode>(get(t.risk_mode));
   r.risk_mode = std::string(signal::to_string(mode));
   for (const Instrument& s : symbols_) {

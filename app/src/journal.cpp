@@ -300,6 +300,76 @@ void Journal::record_fill(const JournalFill& f) noexcept {
   }
 }
 
+// An order a report left unknown, settled later in the same run: its fills are added to the
+// intent's rows for its venue (one row per side: quantities add, prices average by quantity,
+// commissions add) and the order row takes the venue's final word.
+void Journal::record_settlement(const ExecReport& r, std::int64_t wall_ns) {
+  for (const LegReport& leg : r.legs) {
+    if (leg.client_order_id.empty()) continue;
+    for (const bool unwind : {false, true}) {
+      const Decimal q = unwind ? leg.unwound_qty : leg.filled_qty;
+      if (!q.is_positive()) continue;
+      JournalFill f{run_id_, r.intent_id, r.position_id, leg.venue,
+                    unwind ? opposite(leg.side) : leg.side, std::string(symbol(leg.instrument)),
+                    q, unwind ? leg.unwind_avg_price : leg.avg_price, leg.fee, unwind, wall_ns,
+                    leg.fee_base, leg.fee_bnb};
+      Stmt old(db_->db,
+               "SELECT qty,price,fee,fee_base,fee_bnb FROM fills WHERE run_id=?1 AND "
+               "intent_id=?2 AND venue=?3 AND unwind=?4");
+      old.bind(1, run_id_).bind(2, r.intent_id).bind(3, to_string(leg.venue)).bind(4, unwind ? 1 : 0);
+      if (old.step() == SQLITE_ROW) {
+        const Decimal oq = old.dec(0);
+        const Decimal total = Decimal::from_mantissa(oq.mantissa() + q.mantissa());
+        if (total.is_positive()) {
+          const Int128 notional = static_cast<Int128>(oq.mantissa()) * old.dec(1).mantissa() +
+                                  static_cast<Int128>(q.mantissa()) * f.price.mantissa();
+          f.price = Decimal::from_mantissa(static_cast<std::int64_t>(notional / total.mantissa()));
+        }
+        f.qty = total;
+        f.fee = Decimal::from_mantissa(old.dec(2).mantissa() + f.fee.mantissa());
+        f.fee_base = Decimal::from_mantissa(old.dec(3).mantissa() + f.fee_base.mantissa());
+        f.fee_bnb = Decimal::from_mantissa(old.dec(4).mantissa() + f.fee_bnb.mantissa());
+      }
+      Stmt del(db_->db,
+               "DELETE FROM fills WHERE run_id=?1 AND intent_id=?2 AND venue=?3 AND unwind=?4");
+      del.bind(1, run_id_).bind(2, r.intent_id).bind(3, to_string(leg.venue)).bind(4, unwind ? 1 : 0);
+      if (del.step() != SQLITE_DONE) fail("settle fill");
+      record_fill(f);
+    }
+    Stmt up(db_->db,
+            "UPDATE orders SET state=?4, status=?5, "
+            "filled_qty=COALESCE((SELECT qty FROM fills f WHERE f.run_id=?1 AND f.intent_id=?2 "
+            "AND f.venue=?3 AND f.unwind=0), filled_qty), "
+            "avg_price=COALESCE((SELECT price FROM fills f WHERE f.run_id=?1 AND f.intent_id=?2 "
+            "AND f.venue=?3 AND f.unwind=0), avg_price), "
+            "unwound_qty=COALESCE((SELECT qty FROM fills f WHERE f.run_id=?1 AND f.intent_id=?2 "
+            "AND f.venue=?3 AND f.unwind=1), unwound_qty) "
+            "WHERE run_id=?1 AND intent_id=?2 AND venue=?3");
+    up.bind(1, run_id_).bind(2, r.intent_id).bind(3, to_string(leg.venue));
+    up.bind(4, to_string(leg.state)).bind(5, to_string(leg.status));
+    if (up.step() != SQLITE_DONE) fail("settle order");
+  }
+}
+
+void Journal::resolve_intent(std::uint64_t run_id, std::uint64_t intent_id,
+                             const std::vector<JournalFill>& fills) {
+  commit();
+  Stmt del(db_->db, "DELETE FROM fills WHERE run_id=?1 AND intent_id=?2");
+  del.bind(1, run_id).bind(2, intent_id);
+  if (del.step() != SQLITE_DONE) fail("resolve fills");
+  for (const JournalFill& f : fills) record_fill(f);
+  Stmt up(db_->db,
+          "UPDATE orders SET state='recovered' WHERE run_id=?1 AND intent_id=?2 AND "
+          "state='unknown'");
+  up.bind(1, run_id).bind(2, intent_id);
+  if (up.step() != SQLITE_DONE) fail("resolve orders");
+  Stmt io(db_->db,
+          "UPDATE intents SET outcome='recovered' WHERE run_id=?1 AND intent_id=?2 AND "
+          "outcome IS NULL");
+  io.bind(1, run_id).bind(2, intent_id);
+  if (io.step() != SQLITE_DONE) fail("resolve intent");
+}
+
 void Journal::record(const OpsEvent& event) noexcept {
   if (!in_txn_) {
     if (sqlite3_exec(db_->db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -334,6 +404,10 @@ void Journal::record(const OpsEvent& event) noexcept {
             if (pn.step() != SQLITE_DONE) fail("position");
             pn.reset();
           } else if constexpr (std::is_same_v<T, ExecReport>) {
+            if (body.settles) {
+              record_settlement(body, event.wall_ns);
+              return;
+            }
             Stmt& io = *db_->intent_outcome;
             io.bind(1, run_id_).bind(2, body.intent_id).bind(3, to_string(body.outcome));
             io.bind(4, to_string(body.refusal)).bind(5, event.wall_ns);

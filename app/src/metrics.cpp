@@ -151,6 +151,11 @@ std::string prometheus_text(const RunReport& r) {
     o << "xarb_exec_outcomes_total{outcome=\"" << to_string(static_cast<ExecOutcome>(k)) << "\"} "
       << r.outcomes[k] << '\n';
   }
+  scalar("orders_unsettled", "gauge",
+         "Orders whose outcome no venue has settled yet (their positions held BROKEN).",
+         r.exec_unsettled);
+  scalar("orders_settled_late_total", "counter",
+         "Orders left unknown that their venue settled later in the run.", r.exec_settled);
   scalar("positions_closed_total", "counter", "Positions closed after trading.", r.closed);
   scalar("positions_open", "gauge", "Positions not closed.", r.open_positions);
   scalar("positions_broken_total", "counter", "Positions that became BROKEN.", r.broken);

@@ -83,6 +83,10 @@ void print_report(std::ostream& out, const RunReport& r) {
   }
   out << " (retries " << r.exec_retries << ", unwinds " << r.exec_unwinds << ", queries "
       << r.exec_queries << ", intents dropped " << r.dropped_intents << ")\n";
+  if (r.exec_settled + r.exec_unsettled > 0) {
+    out << "  orders left unknown: " << r.exec_settled << " settled later by their venue, "
+        << r.exec_unsettled << " still unknown (their positions held BROKEN; the next start asks)\n";
+  }
   out << "  winrate " << std::setprecision(2) << r.winrate << ", realised PnL "
       << krw(r.realized_krw) << " KRW, unrealised " << krw(r.unrealized_krw)
       << " KRW, risk mode " << r.risk_mode << '\n';
@@ -164,7 +168,8 @@ std::string report_json(const RunReport& r) {
   j["winrate"] = r.winrate;
   j["realized_pnl_krw"] = r.realized_krw;
   j["unrealized_pnl_krw"] = r.unrealized_krw;
-  j["exec"] = {{"retries", r.exec_retries}, {"unwinds", r.exec_unwinds}, {"queries", r.exec_queries}};
+  j["exec"] = {{"retries", r.exec_retries}, {"unwinds", r.exec_unwinds}, {"queries", r.exec_queries},
+               {"settled", r.exec_settled}, {"unsettled", r.exec_unsettled}};
   j["risk_mode"] = r.risk_mode;
   j["symbols"] = json::array();
   for (const SymbolReport& s : r.symbols) {

@@ -76,6 +76,11 @@ std::size_t TwoLegExecutor::active() const noexcept {
       std::count_if(jobs_.begin(), jobs_.end(), [](const Job& j) { return j.active; }));
 }
 
+std::size_t TwoLegExecutor::unsettled() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(watches_.begin(), watches_.end(), [](const Watch& w) { return w.active; }));
+}
+
 void TwoLegExecutor::push_report(const ExecReport& r) noexcept {
   if (report_count_ == kReports) return;  // cannot happen: at most kJobs reports are pending
   reports_[(report_head_ + report_count_) % kReports] = r;
@@ -303,7 +308,15 @@ void TwoLegExecutor::apply(LegJob& leg, const OrderStatus& s) noexcept {
 void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept {
   Venue v = Venue::binance;
   Job* job = find_job(ev.status.client_id, v);
-  if (job == nullptr) return;  // an answer for an intent already reported
+  if (job == nullptr) {
+    for (Watch& w : watches_) {
+      if (w.active && w.waiting && w.id == ev.status.client_id) {
+        on_watch_event(w, ev, now_ns);
+        return;
+      }
+    }
+    return;  // an answer for an intent already reported
+  }
   LegJob& leg = job->legs[index(v)];
   if (leg.phase != LegPhase::waiting) return;
   const OrderStatus& s = ev.status;
@@ -326,6 +339,9 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
       (!s.final() && s.state != OrderState::rejected)) {
     // Lost answer, or the order is still working: ask the venue (never assume).
     if (leg.queries >= params_.max_queries) {
+      // Not known, and not assumed: the job reports the leg unknown (its position BROKEN, held)
+      // and the order stays watched until its venue settles it.
+      watch(*job, v, leg, now_ns);
       leg.unresolved = true;
       leg.last_state = OrderState::unknown;
       leg.phase = LegPhase::idle;
@@ -373,6 +389,96 @@ void TwoLegExecutor::poll(std::int64_t now_ns) noexcept {
     }
     advance(job, now_ns);
   }
+  for (Watch& w : watches_) {
+    if (!w.active || w.waiting || now_ns < w.next_query_ns) continue;
+    if (venues_[index(w.venue)]->query(w.instrument, w.id)) {
+      ++stats_.queries;
+      w.waiting = true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders no venue has settled
+
+void TwoLegExecutor::watch(const Job& job, Venue v, const LegJob& leg, std::int64_t now_ns) noexcept {
+  for (Watch& w : watches_) {
+    if (w.active) continue;
+    w = Watch{};
+    w.active = true;
+    w.venue = v;
+    w.unwind = leg.role == OrderRole::unwind;
+    w.leg_side = leg.intent.side;
+    w.kind = job.intent.kind;
+    w.instrument = leg.order.instrument;
+    w.intent_id = job.intent.intent_id;
+    w.position_id = job.intent.position_id;
+    w.id = leg.order.client_id;
+    w.qty = leg.order.qty;
+    w.sent_ns = leg.last_sent_ns;
+    w.interval_ns = std::max<std::int64_t>(params_.settle_interval_ns, 1);
+    w.next_query_ns = now_ns + w.interval_ns;
+    return;
+  }
+  ++stats_.unwatched;  // the journal keeps it unknown: the next start asks
+}
+
+void TwoLegExecutor::on_watch_event(Watch& w, const VenueEvent& ev, std::int64_t now_ns) noexcept {
+  w.waiting = false;
+  const OrderStatus& s = ev.status;
+  const bool not_found = s.error.kind == VenueErrorKind::unknown_order;
+  if (ev.op == VenueOp::query && not_found &&
+      now_ns - w.sent_ns >= venues_[index(w.venue)]->not_found_grace_ns()) {
+    OrderStatus none;
+    none.client_id = w.id;
+    none.state = OrderState::rejected;  // never became an order: nothing traded
+    settle(w, none, now_ns);
+    return;
+  }
+  const bool request_failed =
+      (s.state == OrderState::rejected && s.error.present()) || not_found;
+  if (request_failed || s.state == OrderState::unknown || !s.final()) {
+    w.interval_ns = std::min(2 * w.interval_ns, std::max(params_.max_settle_interval_ns,
+                                                         params_.settle_interval_ns));
+    w.next_query_ns = now_ns + w.interval_ns;
+    return;
+  }
+  settle(w, s, now_ns);
+}
+
+void TwoLegExecutor::settle(Watch& w, const OrderStatus& s, std::int64_t now_ns) noexcept {
+  ExecReport r;
+  r.intent_id = w.intent_id;
+  r.position_id = w.position_id;
+  r.kind = w.kind;
+  r.settles = true;
+  for (const Venue v : kVenues) r.leg(v).venue = v;
+  LegReport& lr = r.leg(w.venue);
+  lr.side = w.leg_side;
+  lr.instrument = w.instrument;
+  lr.state = s.state;
+  lr.client_order_id = w.id;
+  lr.error = s.error;
+  lr.latency_ns = now_ns - w.sent_ns;
+  const std::int64_t q = std::max<std::int64_t>(s.filled_qty.mantissa(), 0);
+  // The venue's word on the side wins over what the job thought it sent.
+  const bool unwind = s.side ? *s.side != w.leg_side : w.unwind;
+  if (q > 0) {
+    const Decimal avg = Decimal::from_mantissa(static_cast<std::int64_t>(s.filled_notional_e16 / q));
+    (unwind ? lr.unwound_qty : lr.filled_qty) = Decimal::from_mantissa(q);
+    (unwind ? lr.unwind_avg_price : lr.avg_price) = avg;
+    lr.fee = s.fee_quote;
+    lr.fee_base = s.fee_base;
+    lr.fee_bnb = s.fee_other;
+  }
+  lr.requested_qty = unwind ? Decimal{} : w.qty;
+  lr.status = q >= w.qty.mantissa() ? LegStatus::filled
+              : q > 0               ? LegStatus::partially_filled
+              : s.state == OrderState::rejected ? LegStatus::failed
+                                                : LegStatus::canceled;
+  w.active = false;
+  ++stats_.settled;
+  push_report(r);
 }
 
 void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {

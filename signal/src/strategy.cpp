@@ -465,7 +465,7 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   if (p.state != PositionState::open && p.state != PositionState::broken) return;
   // What one venue holds is not known: closing the other leg could unhedge it. Held, BROKEN
   // (entries stopped), until a restart asks the venue.
-  if (p.outcome_unknown) return;
+  if (p.outcome_unknown()) return;
   if (now.mono_ns < p.retry_after_ns) return;
   if (!ctx.usable) {
     ++stats_.exit_deferred;
@@ -596,6 +596,10 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   // it); exits go on.
   for (const Venue v : kVenues) risk_.set_venue_healthy(v, report.venue_healthy[index(v)]);
   if (report.status_only) return;
+  if (report.settles) {
+    on_settled(report, now, sink);
+    return;
+  }
   InFlight* f = find_in_flight(report.intent_id);
   if (f == nullptr) {
     ++stats_.unknown_reports;
@@ -620,7 +624,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   }
   for (const LegReport& leg : report.legs) {
     apply_leg(*p, leg);
-    if (leg.state == OrderState::unknown) p->outcome_unknown = true;
+    if (leg.state == OrderState::unknown && p->unknown_orders < 255) ++p->unknown_orders;
   }
   p->refresh();
   p->dust += std::max<std::int64_t>(report.dust_qty.mantissa(), 0);
@@ -669,7 +673,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
     wrote_off = true;
   }
   if (wrote_off) ++stats_.dust_writeoffs;
-  if (p->outcome_unknown) {
+  if (p->outcome_unknown()) {
     break_position(*p, sink);
   } else if (p->flat()) {
     close(*p, rec.fx, now, sink);
@@ -682,8 +686,35 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   }
 }
 
+// The venue settled an order an earlier report left unknown: its fills join the position. Once
+// nothing is unknown the position is what it holds: closed if flat, OPEN if hedged, else BROKEN
+// with its legs closed on their own (its exit was held while the order was unknown).
+void Strategy::on_settled(const ExecReport& report, const Now& now, SignalSink& sink) noexcept {
+  Position* p = positions_.find(report.position_id);
+  if (p == nullptr) {
+    ++stats_.unknown_reports;
+    return;
+  }
+  for (const LegReport& leg : report.legs) apply_leg(*p, leg);
+  p->refresh();
+  if (p->unknown_orders > 0) --p->unknown_orders;
+  ++stats_.settled;
+  if (p->outcome_unknown() || p->exit_in_flight) return;
+  if (p->state == PositionState::opening && p->clips_reported < p->clips_sent) return;
+  if (p->flat()) {
+    close(*p, p->entry_fx, now, sink);
+  } else if (!p->hedged()) {
+    break_position(*p, sink);
+  } else if (p->state == PositionState::broken) {
+    // Hedged after all: an open position again, exited on its own terms. (REDUCING, set when
+    // it broke, stays until an operator clears it.)
+    if (p->opened_ns == 0) p->opened_ns = now.mono_ns;
+    transition(*p, PositionState::open, sink);
+  }
+}
+
 void Strategy::settle_entry(Position& p, const Now& now, SignalSink& sink) noexcept {
-  if (p.outcome_unknown) {
+  if (p.outcome_unknown()) {
     break_position(p, sink);
   } else if (p.flat()) {
     close(p, p.entry_fx, now, sink);

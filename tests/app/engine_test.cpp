@@ -881,6 +881,105 @@ TEST(JournalMigration, AJournalWithoutCommissionColumnsGetsThem) {
   fs::remove_all(dir);
 }
 
+// An order a report left unknown settles later in the run: its fills join the intent's row for
+// that venue (quantities add, prices average by quantity, commissions add) and the intent is no
+// longer unresolved. At a restart, what the venues say about every order of an intent replaces
+// its rows: a report may have journaled part of a leg (an earlier attempt) before an unknown one.
+// (Before, the restart's rows were dropped by INSERT OR IGNORE behind the partial row, and the
+// intent stayed unresolved for every later start.)
+TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
+  const fs::path dir = fs::temp_directory_path() / ("xarb-journal-settle-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  const auto dec = [](const char* t) { return test::d(t); };
+  Journal j(dir / "journal.sqlite");
+  j.begin_run(7, 1, "live", "", symbols);
+  j.record_balance(7, Venue::upbit, "BTC", dec("1"));
+  // Binance bought 0.01; Upbit sold 0.004 on a first attempt and its retry's answer was lost.
+  const auto report = [&](std::uint64_t intent) {
+    ExecReport r;
+    r.intent_id = intent;
+    r.position_id = intent;
+    r.outcome = ExecOutcome::failed;
+    LegReport& u = r.leg(Venue::upbit);
+    u.venue = Venue::upbit;
+    u.side = Side::sell;
+    u.instrument = 0;
+    u.requested_qty = dec("0.01");
+    u.filled_qty = dec("0.004");
+    u.avg_price = dec("140000000");
+    u.fee = dec("280");
+    u.state = OrderState::unknown;
+    u.status = LegStatus::partially_filled;
+    u.client_order_id.assign("x7-1-U0");
+    LegReport& b = r.leg(Venue::binance);
+    b.venue = Venue::binance;
+    b.side = Side::buy;
+    b.instrument = 0;
+    b.requested_qty = b.filled_qty = dec("0.01");
+    b.avg_price = dec("100000");
+    b.fee_base = dec("0.00001");
+    b.state = OrderState::filled;
+    b.status = LegStatus::filled;
+    b.client_order_id.assign("x7-1-B0");
+    return r;
+  };
+  j.record(OpsEvent{10, report(1)});
+  j.commit();
+  ASSERT_EQ(j.unresolved_intents("live").size(), 1u);
+
+  ExecReport late;
+  late.intent_id = late.position_id = 1;
+  late.settles = true;
+  late.leg(Venue::binance).venue = Venue::binance;
+  LegReport& u = late.leg(Venue::upbit);
+  u.venue = Venue::upbit;
+  u.side = Side::sell;
+  u.instrument = 0;
+  u.filled_qty = dec("0.006");
+  u.avg_price = dec("141000000");
+  u.fee = dec("423");
+  u.state = OrderState::filled;
+  u.status = LegStatus::filled;
+  u.client_order_id.assign("x7-1-U1");
+  j.record(OpsEvent{20, late});
+  j.commit();
+  EXPECT_TRUE(j.unresolved_intents("live").empty()) << "settled";
+  const auto row = [&](std::uint64_t intent, Venue v) {
+    for (const JournalFill& f : j.fills(7)) {
+      if (f.intent_id == intent && f.venue == v && !f.unwind) return f;
+    }
+    return JournalFill{};
+  };
+  EXPECT_EQ(row(1, Venue::upbit).qty, dec("0.01"));
+  EXPECT_EQ(row(1, Venue::upbit).price, dec("140600000"));
+  EXPECT_EQ(row(1, Venue::upbit).fee, dec("703"));
+  EXPECT_EQ(row(1, Venue::binance).qty, dec("0.01")) << "the other venue's row untouched";
+  EXPECT_EQ(row(1, Venue::binance).fee_base, dec("0.00001"));
+
+  // The same unknown left for a restart: the venues' word on every order replaces the rows.
+  j.record(OpsEvent{30, report(2)});
+  j.commit();
+  ASSERT_EQ(j.unresolved_intents("live").size(), 1u);
+  std::vector<JournalFill> read = {
+      {7, 2, 2, Venue::upbit, Side::sell, "BTC", dec("0.01"), dec("140600000"), dec("703"), false,
+       40, Decimal{}, Decimal{}},
+      {7, 2, 2, Venue::binance, Side::buy, "BTC", dec("0.01"), dec("100000"), Decimal{}, false, 40,
+       dec("0.00001"), Decimal{}}};
+  j.resolve_intent(7, 2, read);
+  j.commit();
+  EXPECT_TRUE(j.unresolved_intents("live").empty()) << "a restart does not ask again";
+  EXPECT_EQ(row(2, Venue::upbit).qty, dec("0.01"));
+  EXPECT_EQ(row(2, Venue::upbit).fee, dec("703"));
+  Decimal expected;
+  ASSERT_TRUE(j.expected_balance(7, Venue::upbit, "BTC", expected));
+  EXPECT_EQ(expected, dec("0.98")) << "both intents sold 0.01 on Upbit";
+  EXPECT_EQ(j.write_errors(), 0u);
+  fs::remove_all(dir);
+}
+
 // A balance the journal cannot explain (a deposit, or a trade someone else made on the account)
 // keeps entries blocked at this start and at every later one, until an operator accepts it with
 // --accept-balances, which is journaled. (Before, the first restart that saw it recorded the new

@@ -323,6 +323,81 @@ TEST_F(ExecutorTest, NotFoundRightAfterALostAnswerIsNotFinal) {
   EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
 }
 
+// An order still unknown after its queries is not given up: the job reports it unknown (its
+// position BROKEN), and the order stays watched, asked at the slower settle pace, until the
+// venue says what happened. Here the venue took it 10 s late: a settling report brings its fill.
+// (Before, the leg was forgotten until a restart asked.)
+TEST_F(ExecutorTest, AnOrderLeftUnknownIsWatchedUntilItsVenueSettlesIt) {
+  params.max_queries = 2;
+  params.settle_interval_ns = 1'000 * kMs;
+  params.max_settle_interval_ns = 4'000 * kMs;
+  PaperParams up;
+  up.late_accept_ns = 10'000 * kMs;
+  up.not_found_grace_ns = 60'000 * kMs;
+  start({}, up);
+  upbit->inject(VenueOp::place, PaperFault::late_accept);
+  const OrderIntent in = kimchi("0.01");
+  const ExecReport r = run(in);
+  EXPECT_EQ(r.outcome, ExecOutcome::failed);
+  EXPECT_EQ(r.leg(Venue::upbit).state, OrderState::unknown);
+  EXPECT_TRUE(r.leg(Venue::upbit).filled_qty.is_zero());
+  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_TRUE(r.leg(Venue::binance).unwound_qty.is_zero()) << "nothing unwound on a guess";
+  EXPECT_EQ(exec->unsettled(), 1u);
+  EXPECT_EQ(upbit->orders(), 1u) << "never re-sent";
+
+  ExecReport late;
+  bool got = false;
+  for (int i = 0; i < 30'000 && !got; ++i) {
+    now += kMs;
+    exec->poll(now);
+    got = exec->next_report(late);
+  }
+  ASSERT_TRUE(got) << "settled within 30 s";
+  EXPECT_TRUE(late.settles);
+  EXPECT_EQ(late.intent_id, in.intent_id);
+  EXPECT_EQ(late.position_id, in.position_id);
+  const LegReport& u = late.leg(Venue::upbit);
+  EXPECT_EQ(u.client_order_id, r.leg(Venue::upbit).client_order_id);
+  EXPECT_EQ(u.filled_qty, d("0.01"));
+  EXPECT_EQ(u.avg_price, d("140700000"));
+  EXPECT_EQ(u.fee, d("703.5"));
+  EXPECT_EQ(u.state, OrderState::filled);
+  EXPECT_TRUE(late.leg(Venue::binance).filled_qty.is_zero()) << "only the settled order";
+  EXPECT_TRUE(late.leg(Venue::binance).client_order_id.empty());
+  EXPECT_EQ(exec->unsettled(), 0u);
+  EXPECT_EQ(exec->stats().settled, 1u);
+  EXPECT_EQ(upbit->free_base(kBtc), d("0.99")) << "what the settling report says the venue did";
+  // The slow pace: 10 s late at 1, 2, 4, 4... s apart is a handful of queries, not thousands.
+  EXPECT_LT(exec->stats().queries, 12u);
+}
+
+// Watched past the venue's grace period, "not found" settles it as never placed.
+TEST_F(ExecutorTest, AWatchedOrderNotFoundAfterTheGraceSettlesAsNothingTraded) {
+  params.max_queries = 1;
+  params.settle_interval_ns = 500 * kMs;
+  PaperParams up;
+  up.not_found_grace_ns = 2'000 * kMs;
+  start({}, up);
+  upbit->inject(VenueOp::place, PaperFault::server_error);  // nothing executed
+  const ExecReport r = run(kimchi("0.01"));
+  EXPECT_EQ(r.leg(Venue::upbit).state, OrderState::unknown);
+  EXPECT_EQ(exec->unsettled(), 1u);
+  ExecReport late;
+  bool got = false;
+  for (int i = 0; i < 10'000 && !got; ++i) {
+    now += kMs;
+    exec->poll(now);
+    got = exec->next_report(late);
+  }
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(late.settles);
+  EXPECT_TRUE(late.leg(Venue::upbit).filled_qty.is_zero());
+  EXPECT_EQ(late.leg(Venue::upbit).state, OrderState::rejected);
+  EXPECT_EQ(exec->unsettled(), 0u);
+  EXPECT_EQ(upbit->free_base(kBtc), d("1"));
+}
+
 // Past the grace period "not found" is final: the request never became an order.
 TEST_F(ExecutorTest, NotFoundAfterTheGracePeriodIsFinal) {
   PaperParams up;

@@ -412,6 +412,82 @@ TEST_F(StrategyTest, AnOrderLeftUnknownKeepsItsPositionBrokenAndUntouched) {
   EXPECT_TRUE(sink.intents.empty()) << "no exit and no entry while it is unknown";
 }
 
+// Exec keeps asking about an order it left unknown; when the venue settles it, a settling report
+// carries that order's fills. The position is then what it holds: here the Upbit sell did fill,
+// so it is hedged and OPEN again, exited on its own terms.
+TEST_F(StrategyTest, AnUnknownOrderSettledFilledLaterMakesItsPositionOpenAgain) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent entry = sink.intents[0];
+  ExecReport r = test::fill(entry, params.fees);
+  r.leg(Venue::upbit) = LegReport{};
+  r.leg(Venue::upbit).venue = Venue::upbit;
+  r.leg(Venue::upbit).side = Side::sell;
+  r.leg(Venue::upbit).instrument = entry.leg(Venue::upbit).instrument;
+  r.leg(Venue::upbit).state = OrderState::unknown;
+  r.outcome = ExecOutcome::failed;
+  report(r, kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::broken);
+  EXPECT_TRUE(strategy->positions()[0].outcome_unknown());
+  sink.clear();
+  upbit("140700000", "140800000", 2 * kSecond);
+  EXPECT_TRUE(sink.intents.empty()) << "held while unknown";
+
+  ExecReport settled;
+  settled.intent_id = entry.intent_id;
+  settled.position_id = entry.position_id;
+  settled.settles = true;
+  settled.leg(Venue::upbit) = test::fill_leg(entry.leg(Venue::upbit), params.fees.upbit_bps);
+  settled.leg(Venue::binance).venue = Venue::binance;
+  report(settled, 3 * kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  const signal::Position& p = strategy->positions()[0];
+  EXPECT_FALSE(p.outcome_unknown());
+  EXPECT_TRUE(p.hedged());
+  EXPECT_EQ(p.state, PositionState::open);
+  EXPECT_EQ(p.leg(Venue::upbit).held(), d("0.01").mantissa()) << "what it sold to enter";
+  EXPECT_EQ(strategy->stats().settled, 1u);
+  EXPECT_EQ(strategy->risk().mode(), RiskMode::reducing) << "REDUCING stays for the operator";
+}
+
+// Settled with nothing traded: the Binance leg is unhedged, the position stays BROKEN and its
+// exit, held while the order was unknown, now sells what Binance holds.
+TEST_F(StrategyTest, AnUnknownOrderSettledUnfilledLetsTheBrokenPositionClose) {
+  start();
+  binance("99990", "100000", kSecond);
+  upbit("140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent entry = sink.intents[0];
+  ExecReport r = test::fill(entry, params.fees);
+  r.leg(Venue::upbit) = LegReport{};
+  r.leg(Venue::upbit).venue = Venue::upbit;
+  r.leg(Venue::upbit).instrument = entry.leg(Venue::upbit).instrument;
+  r.leg(Venue::upbit).state = OrderState::unknown;
+  r.outcome = ExecOutcome::failed;
+  report(r, kSecond);
+  ExecReport settled;
+  settled.intent_id = entry.intent_id;
+  settled.position_id = entry.position_id;
+  settled.settles = true;
+  settled.leg(Venue::upbit).venue = Venue::upbit;
+  settled.leg(Venue::upbit).state = OrderState::canceled;
+  settled.leg(Venue::binance).venue = Venue::binance;
+  report(settled, 2 * kSecond);
+  ASSERT_EQ(strategy->positions().size(), 1u);
+  EXPECT_EQ(strategy->positions()[0].state, PositionState::broken);
+  EXPECT_FALSE(strategy->positions()[0].outcome_unknown());
+  sink.clear();
+  upbit("140700000", "140800000", 3 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::unhedged);
+  EXPECT_TRUE(sink.intents[0].independent_legs);
+  EXPECT_EQ(sink.intents[0].leg(Venue::binance).side, Side::sell);
+  EXPECT_TRUE(sink.intents[0].leg(Venue::upbit).quantity.is_zero());
+}
+
 // A BROKEN position holding +0.01 BTC on Binance and -0.00001 on Upbit: the Upbit residual is
 // under Upbit's minimum, so exec reports that leg below_minimum and closes the Binance one. Only
 // the Upbit residual is written off; the Binance 0.01 is sold, never written off with it (before,

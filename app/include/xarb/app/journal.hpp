@@ -94,6 +94,11 @@ class Journal {
   void record(const OpsEvent& event) noexcept;
   // Fills found by reconciliation (an order whose answer the killed run never journaled).
   void record_fill(const JournalFill& fill) noexcept;
+  // What a restart read back from the venues for an unresolved intent is their word on all of
+  // its orders: `fills` replace the intent's fill rows (a report may have journaled part of
+  // them); its unknown orders and its missing outcome become "recovered".
+  void resolve_intent(std::uint64_t run_id, std::uint64_t intent_id,
+                      const std::vector<JournalFill>& fills);
   // Commits the open transaction. The ops thread calls it after each batch.
   void commit() noexcept;
 
@@ -171,6 +176,7 @@ class Journal {
   bool in_txn_ = false;
 
   void fail(std::string_view what) noexcept;
+  void record_settlement(const ExecReport& r, std::int64_t wall_ns);
   void record_difference(std::string_view table, std::uint64_t run_id, Venue venue,
                          std::string_view asset, Decimal expected, Decimal held,
                          std::int64_t wall_ns);

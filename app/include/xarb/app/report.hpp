@@ -109,6 +109,8 @@ struct RunReport {
   std::uint64_t exec_retries = 0;
   std::uint64_t exec_unwinds = 0;
   std::uint64_t exec_queries = 0;
+  std::uint64_t exec_settled = 0;    // orders left unknown that their venue settled later
+  std::uint64_t exec_unsettled = 0;  // orders whose outcome is still unknown (BROKEN, asked)
   std::vector<SymbolReport> symbols;
   std::vector<LatencyReport> latencies;
   std::vector<QueueReport> queues;

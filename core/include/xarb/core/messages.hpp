@@ -395,6 +395,9 @@ struct alignas(kCacheLine) ExecReport {
   // sends one when a venue's health changes.
   std::array<bool, kVenueCount> venue_healthy{true, true};
   bool status_only = false;
+  // A late word on one order an earlier report of this intent left unknown: its leg carries that
+  // order's fills only (on its side, or as unwound on the opposite one); the other leg is empty.
+  bool settles = false;
   Decimal dust_qty;  // residual below a venue minimum, moved to the dust ledger
   StageStamps stamps;
   std::array<LegReport, kVenueCount> legs{};  // indexed by index(Venue)

@@ -28,6 +28,10 @@ struct ExecParams {
   std::int64_t query_interval_ns = 100'000'000;  // first query after a lost answer; doubles
   std::int64_t max_query_interval_ns = 2'000'000'000;
   int max_queries = 30;
+  // An order still unsettled after max_queries stays watched: asked again every settle interval
+  // (doubling up to the maximum) until its venue says what happened, however long that takes.
+  std::int64_t settle_interval_ns = 5'000'000'000;
+  std::int64_t max_settle_interval_ns = 60'000'000'000;
   // Share of each venue's order allowance per window that entries may not use: it is kept for
   // hedges, retries, unwinds and exits (at least one order when the share is above 0).
   double hedge_reserve_ratio = 0.2;
@@ -44,6 +48,8 @@ struct ExecStats {
   std::array<std::uint64_t, 5> outcomes{};  // by ExecOutcome
   std::array<std::uint64_t, static_cast<std::size_t>(RefusalReason::count)> blocked{};
   std::uint64_t busy = 0;  // intents that waited for a free job slot
+  std::uint64_t settled = 0;     // watched orders their venue settled later (settling reports)
+  std::uint64_t unwatched = 0;   // unsettled orders the watch list had no room for (restart asks)
 };
 
 // Base quantity below a venue's minimum, left over from legging, per venue and instrument.
@@ -72,6 +78,8 @@ class TwoLegExecutor {
   [[nodiscard]] bool next_report(ExecReport& out) noexcept;
 
   [[nodiscard]] std::size_t active() const noexcept;
+  // Orders whose outcome no venue has settled yet (watched, queried at the slow pace).
+  [[nodiscard]] std::size_t unsettled() const noexcept;
   [[nodiscard]] bool venue_healthy(Venue v) const noexcept { return venues_[index(v)]->healthy(); }
   [[nodiscard]] const ExecStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const DustLedger& dust() const noexcept { return dust_; }
@@ -137,7 +145,28 @@ class TwoLegExecutor {
     std::int64_t dust = 0;
   };
 
+  // An order a job gave up asking about: its outcome is not known, so it stays watched.
+  struct Watch {
+    bool active = false;
+    bool waiting = false;  // a query is out
+    Venue venue = Venue::binance;
+    bool unwind = false;   // on the leg's opposite side
+    Side leg_side = Side::buy;
+    IntentKind kind = IntentKind::entry;
+    InstrumentId instrument = kNoInstrument;
+    std::uint64_t intent_id = 0;
+    std::uint64_t position_id = 0;
+    ClientOrderId id;
+    Decimal qty;
+    std::int64_t sent_ns = 0;
+    std::int64_t next_query_ns = 0;
+    std::int64_t interval_ns = 0;
+  };
+
   [[nodiscard]] RefusalReason prepare(Job& job, std::int64_t now_ns) noexcept;
+  void watch(const Job& job, Venue v, const LegJob& leg, std::int64_t now_ns) noexcept;
+  void on_watch_event(Watch& w, const VenueEvent& ev, std::int64_t now_ns) noexcept;
+  void settle(Watch& w, const OrderStatus& s, std::int64_t now_ns) noexcept;
   void send(Job& job, Venue v, std::int64_t now_ns) noexcept;
   void on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept;
   void apply(LegJob& leg, const OrderStatus& s) noexcept;
@@ -154,7 +183,10 @@ class TwoLegExecutor {
   DustLedger dust_;
   static constexpr std::size_t kJobs = 32;
   std::array<Job, kJobs> jobs_{};
-  static constexpr std::size_t kReports = 64;
+  static constexpr std::size_t kWatches = 32;
+  std::array<Watch, kWatches> watches_{};
+  // Room for every job's report and every watched order's settling report.
+  static constexpr std::size_t kReports = kJobs + kWatches;
   std::array<ExecReport, kReports> reports_{};
   std::size_t report_head_ = 0;
   std::size_t report_count_ = 0;

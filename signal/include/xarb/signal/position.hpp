@@ -77,9 +77,11 @@ struct Position {
   std::uint8_t clips_sent = 0;
   std::uint8_t clips_reported = 0;
   bool exit_in_flight = false;
-  // An order of this position ended its run of queries with its outcome unknown: the position
-  // is never closed as flat on what is known; it stays BROKEN until a restart asks the venue.
-  bool outcome_unknown = false;
+  // Orders of this position whose outcome no venue has settled (exec keeps asking; a restart
+  // asks again). While any is, the position is held BROKEN: never closed as flat on what is
+  // known, no leg closed on its own (it could unhedge what the unknown order did).
+  std::uint8_t unknown_orders = 0;
+  [[nodiscard]] bool outcome_unknown() const noexcept { return unknown_orders != 0; }
   // A pair exit was refused because one venue's leg is under its minimum: the legs now close
   // independently, so the tradable one is sold and only the other is written off.
   bool split_exit = false;

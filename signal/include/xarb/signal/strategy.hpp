@@ -57,6 +57,7 @@ struct StrategyStats {
   std::uint64_t dropped = 0;       // intents not sent: ring or in-flight table full
   std::uint64_t exit_deferred = 0; // exit checks skipped: books or FX unusable for exits
   std::uint64_t unknown_reports = 0;
+  std::uint64_t settled = 0;       // orders left unknown that their venue settled later
   std::uint64_t dust_writeoffs = 0;  // positions whose residual no order could close
   double realized_krw = 0.0;
   std::array<SymbolStats, kMaxInstruments> symbols{};
@@ -184,6 +185,7 @@ class Strategy {
              const StageStamps& trigger, const Now& now) noexcept;
   void transition(Position& p, PositionState to, SignalSink& sink) noexcept;
   void settle_entry(Position& p, const Now& now, SignalSink& sink) noexcept;
+  void on_settled(const ExecReport& report, const Now& now, SignalSink& sink) noexcept;
   void break_position(Position& p, SignalSink& sink) noexcept;
   void close(Position& p, Decimal decided_fx, const Now& now, SignalSink& sink) noexcept;
   void apply_leg(Position& p, const LegReport& leg) noexcept;
