@@ -1054,6 +1054,8 @@ RunReport Engine::build_report() const {
     r.balances = reconciler_->last();
     r.reconciliations = reconciler_->rounds();
   }
+  // The ops thread owns the journal; finish() calls this after it has stopped.
+  if (journal_) r.dust = journal_->dust(run_id_);
   return r;
 }
 

@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS acceptances(
 CREATE TABLE IF NOT EXISTS reconciliations(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, venue TEXT, asset TEXT, expected TEXT,
   held TEXT, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS dust(
+  run_id INTEGER, position_id INTEGER, venue TEXT, asset TEXT, qty TEXT, wall_ns INTEGER,
+  PRIMARY KEY(position_id, venue));
 CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
 CREATE INDEX IF NOT EXISTS positions_by_state ON positions(state);
 )sql";
@@ -351,6 +354,48 @@ void Journal::record_settlement(const ExecReport& r, std::int64_t wall_ns) {
   }
 }
 
+// What a closed position leaves at each venue: its fills there, net of the commissions taken in
+// the base. Anything but zero is dust (the strategy closes a position only when what is left is
+// under the venues' minimums); it is kept per position and venue.
+void Journal::record_dust(std::uint64_t position_id, std::int64_t wall_ns) {
+  Stmt st(db_->db, "SELECT venue, side, qty, fee_base, symbol FROM fills WHERE position_id=?1");
+  st.bind(1, position_id);
+  std::map<std::string, std::pair<std::int64_t, std::string>> left;  // venue -> (qty, asset)
+  while (st.step() == SQLITE_ROW) {
+    auto& [m, asset] = left[st.text(0)];
+    const std::int64_t q = st.dec(2).mantissa();
+    m += (parse_side(st.text(1)) == Side::buy ? q : -q) - st.dec(3).mantissa();
+    asset = st.text(4);
+  }
+  for (const auto& [venue, rest] : left) {
+    if (rest.first == 0) continue;
+    Stmt in(db_->db,
+            "INSERT OR REPLACE INTO dust(run_id,position_id,venue,asset,qty,wall_ns) "
+            "VALUES(?1,?2,?3,?4,?5,?6)");
+    in.bind(1, run_id_).bind(2, position_id).bind(3, venue).bind(4, rest.second);
+    in.bind(5, Decimal::from_mantissa(rest.first)).bind(6, wall_ns);
+    if (in.step() != SQLITE_DONE) fail("dust");
+  }
+}
+
+std::vector<DustReport> Journal::dust(std::uint64_t run_id) {
+  commit();
+  Stmt st(db_->db,
+          "SELECT venue, asset, qty FROM dust WHERE (?1=0 OR run_id=?1) ORDER BY venue, asset");
+  st.bind(1, run_id);
+  std::vector<DustReport> out;
+  while (st.step() == SQLITE_ROW) {
+    const Venue v = parse_venue(st.text(0));
+    const std::string asset = st.text(1);
+    if (out.empty() || out.back().venue != v || out.back().asset != asset) {
+      out.push_back(DustReport{v, asset, Decimal{}, 0});
+    }
+    out.back().qty = Decimal::from_mantissa(out.back().qty.mantissa() + st.dec(2).mantissa());
+    ++out.back().positions;
+  }
+  return out;
+}
+
 void Journal::resolve_intent(std::uint64_t run_id, std::uint64_t intent_id,
                              const std::vector<JournalFill>& fills) {
   commit();
@@ -467,6 +512,7 @@ void Journal::record(const OpsEvent& event) noexcept {
             ev.bind(9, body.fx_rate).bind(10, body.realized_pnl_krw).bind(11, event.wall_ns);
             if (ev.step() != SQLITE_DONE) fail("position event");
             ev.reset();
+            if (body.to == PositionState::closed) record_dust(body.position_id, event.wall_ns);
           } else if constexpr (std::is_same_v<T, RiskRefusal>) {
             Stmt& st = *db_->refusal;
             st.bind(1, run_id_).bind(2, to_string(body.reason)).bind(3, symbol(body.instrument));
@@ -865,6 +911,16 @@ void Journal::print_balances(std::ostream& out) {
        "SELECT wall_ns, run_id, venue, asset, expected, held FROM reconciliations ORDER BY id");
   list("differences accepted (--accept-balances)",
        "SELECT wall_ns, run_id, venue, asset, expected, held FROM acceptances ORDER BY wall_ns");
+  const std::vector<DustReport> all = dust();
+  if (all.empty()) {
+    out << "dust left by closed positions: none\n";
+  } else {
+    out << "dust left by closed positions (every run; held at the venue, under its minimum)\n";
+    for (const DustReport& d : all) {
+      out << "  " << std::left << std::setw(8) << to_string(d.venue) << std::setw(6) << d.asset
+          << std::right << to_string(d.qty) << "  (" << d.positions << " positions)\n";
+    }
+  }
 }
 
 }  // namespace xarb::app

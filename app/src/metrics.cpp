@@ -136,6 +136,13 @@ std::string prometheus_text(const RunReport& r) {
     balance("balance_difference", "Held minus expected.",
             [](const BalanceReport& b) { return b.difference(); });
   }
+  if (!r.dust.empty()) {
+    metric("dust", "gauge", "What positions closed this run left at the venue, under its minimum.");
+    for (const DustReport& d : r.dust) {
+      o << "xarb_dust{venue=\"" << to_string(d.venue) << "\",asset=\"" << d.asset << "\"} "
+        << to_string(d.qty) << '\n';
+    }
+  }
   scalar("entries_total", "counter", "Entry intents.", r.entries);
   metric("exits_total", "counter", "Exit intents by reason.");
   for (std::size_t k = 1; k < kExitReasonCount; ++k) {

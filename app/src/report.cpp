@@ -122,6 +122,13 @@ void print_report(std::ostream& out, const RunReport& r) {
           << '\n';
     }
   }
+  if (!r.dust.empty()) {
+    out << "dust left by closed positions (under the venues' minimums)\n";
+    for (const DustReport& d : r.dust) {
+      out << "  " << std::left << std::setw(8) << to_string(d.venue) << std::setw(5) << d.asset
+          << std::right << ' ' << to_string(d.qty) << "  (" << d.positions << " positions)\n";
+    }
+  }
   out << "memory: peak RSS " << r.peak_rss_kib / 1024 << " MiB, now " << r.rss_kib / 1024
       << " MiB; journal events " << r.journal_events << ", journal errors " << r.journal_errors
       << '\n';
@@ -202,6 +209,11 @@ std::string report_json(const RunReport& r) {
                              {"held", to_string(b.held)}, {"expected", to_string(b.expected)},
                              {"difference", to_string(b.difference())},
                              {"unexplained", b.confirmed}});
+  }
+  j["dust"] = json::array();
+  for (const DustReport& d : r.dust) {
+    j["dust"].push_back({{"venue", std::string(to_string(d.venue))}, {"asset", d.asset},
+                         {"qty", to_string(d.qty)}, {"positions", d.positions}});
   }
   return j.dump(2) + "\n";
 }

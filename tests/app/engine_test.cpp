@@ -980,6 +980,52 @@ TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
   fs::remove_all(dir);
 }
 
+// The dust ledger: a position closes when what is left is under the venues' minimums; what its
+// fills leave at each venue (net of the commission taken in the base) is journaled per position
+// and venue, summed per venue and asset for the report, and listed by `xarb journal balances`.
+TEST(JournalDust, AClosedPositionsRemainderIsJournaledPerVenueAndAsset) {
+  const fs::path dir = fs::temp_directory_path() / ("xarb-journal-dust-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  const auto dec = [](const char* t) { return test::d(t); };
+  Journal j(dir / "journal.sqlite");
+  j.begin_run(7, 1, "live", "", symbols);
+  j.record_balance(7, Venue::binance, "BTC", dec("1"));
+  const auto fill = [&](std::uint64_t intent, std::uint64_t position, Venue v, Side side,
+                        const char* qty, const char* fee_base) {
+    j.record_fill({7, intent, position, v, side, "BTC", dec(qty), dec("100000"), Decimal{}, false,
+                   1, dec(fee_base), Decimal{}});
+  };
+  // Position 1: Binance bought 0.01 (0.00001 taken as commission) and sold 0.0099 back.
+  fill(1, 1, Venue::binance, Side::buy, "0.01", "0.00001");
+  fill(1, 1, Venue::upbit, Side::sell, "0.01", "0");
+  fill(2, 1, Venue::binance, Side::sell, "0.0099", "0");
+  fill(2, 1, Venue::upbit, Side::buy, "0.01", "0");
+  // Position 2 closes even: nothing left.
+  fill(3, 2, Venue::binance, Side::buy, "0.01", "0.00001");
+  fill(4, 2, Venue::binance, Side::sell, "0.00999", "0");
+  for (const std::uint64_t id : {1u, 2u}) {
+    j.record(OpsEvent{5, PositionChange{id, 0, Direction::kimchi, PositionState::closing,
+                                        PositionState::closed, ExitReason::take_profit, Decimal{},
+                                        dec("1400"), 0.0}});
+  }
+  j.commit();
+  const std::vector<DustReport> dust = j.dust(7);
+  ASSERT_EQ(dust.size(), 1u);
+  EXPECT_EQ(dust[0].venue, Venue::binance);
+  EXPECT_EQ(dust[0].asset, "BTC");
+  EXPECT_EQ(dust[0].qty, dec("0.00009"));
+  EXPECT_EQ(dust[0].positions, 1u);
+  std::ostringstream listing;
+  j.print_balances(listing);
+  EXPECT_NE(listing.str().find("binance BTC   0.00009  (1 positions)"), std::string::npos)
+      << listing.str();
+  EXPECT_EQ(j.write_errors(), 0u);
+  fs::remove_all(dir);
+}
+
 // A balance the journal cannot explain (a deposit, or a trade someone else made on the account)
 // keeps entries blocked at this start and at every later one, until an operator accepts it with
 // --accept-balances, which is journaled. (Before, the first restart that saw it recorded the new

@@ -44,6 +44,9 @@ RunReport sample() {
   r.heap_in_use_bytes = 5'000'000;
   r.heap_held_bytes = 6'000'000;
   r.journal_memory_bytes = 150'000;
+  r.dust.push_back({Venue::binance, "BTC", Decimal::from_mantissa(9'000), 1});
+  r.exec_settled = 1;
+  r.exec_unsettled = 2;
   return r;
 }
 
@@ -62,6 +65,10 @@ TEST(Report, JsonCarriesTheFigures) {
   EXPECT_EQ(j["queues"]["books"]["high_water"], 15);
   EXPECT_EQ(j["symbols"][0]["symbol"], "BTC");
   EXPECT_DOUBLE_EQ(j["threads"][0]["cpu_s"].get<double>(), 3.12);
+  EXPECT_EQ(j["dust"][0]["qty"], "0.00009") << "exact decimal text";
+  EXPECT_EQ(j["dust"][0]["venue"], "binance");
+  EXPECT_EQ(j["exec"]["settled"], 1);
+  EXPECT_EQ(j["exec"]["unsettled"], 2);
 }
 
 TEST(Report, TextAndStatusLineShowTheFigures) {
@@ -71,6 +78,8 @@ TEST(Report, TextAndStatusLineShowTheFigures) {
   EXPECT_NE(text.str().find("take_profit 2 reversal 6"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("realised PnL 4894.45 KRW"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("max_open_symbol 3545"), std::string::npos);
+  EXPECT_NE(text.str().find("binance BTC   0.00009  (1 positions)"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("1 settled later by their venue, 2 still unknown"), std::string::npos);
   EXPECT_NE(line.str().find("entries 10 exits 8"), std::string::npos) << line.str();
   EXPECT_NE(line.str().find("tick-to-order p50 376.8 us"), std::string::npos) << line.str();
   EXPECT_EQ(line.str().back(), '\n');
@@ -98,6 +107,8 @@ TEST(Report, PrometheusText) {
   EXPECT_NE(p.find("xarb_heap_in_use_bytes 5000000\n"), std::string::npos);
   EXPECT_NE(p.find("xarb_heap_held_bytes 6000000\n"), std::string::npos);
   EXPECT_NE(p.find("xarb_journal_memory_bytes 150000\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_dust{venue=\"binance\",asset=\"BTC\"} 0.00009\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_orders_unsettled 2\n"), std::string::npos);
 }
 
 std::string http_get(int port, const std::string& target) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include <xarb/app/report.hpp>
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/signal/position.hpp>
@@ -139,6 +140,9 @@ class Journal {
   void record_acceptance(std::uint64_t run_id, Venue venue, std::string_view asset,
                          Decimal expected, Decimal held, std::int64_t wall_ns);
   [[nodiscard]] std::uint64_t acceptances();
+  // The dust ledger: what closed positions left at each venue, per venue and asset, of one run
+  // (0: every run).
+  [[nodiscard]] std::vector<DustReport> dust(std::uint64_t run_id = 0);
   // A difference the running reconciliation confirmed: `venue` held `held` of `asset` where the
   // ledger explained `expected`.
   void record_reconciliation(std::uint64_t run_id, Venue venue, std::string_view asset,
@@ -177,6 +181,7 @@ class Journal {
 
   void fail(std::string_view what) noexcept;
   void record_settlement(const ExecReport& r, std::int64_t wall_ns);
+  void record_dust(std::uint64_t position_id, std::int64_t wall_ns);
   void record_difference(std::string_view table, std::uint64_t run_id, Venue venue,
                          std::string_view asset, Decimal expected, Decimal held,
                          std::int64_t wall_ns);

@@ -40,6 +40,16 @@ struct BalanceReport {
   }
 };
 
+// What closed positions left at a venue: each position's fills there net of its commissions in
+// the base, under every venue's minimum (no order could trade it). Held at the venue, owned by
+// no position; the ledger counts it like any other holding.
+struct DustReport {
+  Venue venue = Venue::binance;
+  std::string asset;
+  Decimal qty;  // signed: positive held beyond the positions, negative short of them
+  std::uint64_t positions = 0;
+};
+
 struct LatencyReport {
   std::string name;
   std::uint64_t count = 0;
@@ -124,6 +134,7 @@ struct RunReport {
   std::uint64_t journal_errors = 0;
   std::string risk_mode;
   std::vector<BalanceReport> balances;  // the last reconciliation (live)
+  std::vector<DustReport> dust;         // left by the positions this run closed
   std::uint64_t reconciliations = 0;
 };
 
