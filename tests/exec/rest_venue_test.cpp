@@ -110,14 +110,16 @@ TEST_F(RestVenueTest, BinanceOrdersAreSignedAndShareOneConnection) {
     EXPECT_EQ(ev.status.state, OrderState::filled);
     EXPECT_EQ(ev.status.client_id.view(), id);
     EXPECT_EQ(ev.status.avg_price(), d("100000"));
-    EXPECT_EQ(ev.status.fee_quote, d("1"));
+    // A buy's commission comes out of the BTC bought (no BNB on the account).
+    EXPECT_TRUE(ev.status.fee_quote.is_zero());
+    EXPECT_EQ(ev.status.fee_base, d("0.00001"));
     EXPECT_GT(ev.latency_ns, 0);
   }
   EXPECT_EQ(binance_stub.connections(), connections) << "kept alive";
   EXPECT_EQ(binance_stub.orders.load(), 3);
-  // Balances follow the fills: 3 x (1,000 + 1 fee) USDT.
-  EXPECT_EQ(venue->free_quote(), d("6997"));
-  EXPECT_EQ(venue->free_base(0), d("1.03"));
+  // Balances follow the fills: 3 x 1,000 USDT paid, 3 x (0.01 - 0.00001) BTC received.
+  EXPECT_EQ(venue->free_quote(), d("7000"));
+  EXPECT_EQ(venue->free_base(0), d("1.02997"));
   EXPECT_GE(venue->rate_limits().order_count_10s, 3);
 }
 
@@ -225,12 +227,17 @@ TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
   ASSERT_TRUE(venue->place(order("u-2", Side::buy, "100000", "0.01"), {}));
   ASSERT_TRUE(wait_event(*venue, ev));
   EXPECT_EQ(ev.status.state, OrderState::unknown);
-  // Querying by client id tells the truth: it filled.
+  // Querying by client id tells the truth: it filled. Binance's order query lists no fills, so
+  // the venue asks for the order's trades: the commission is known before the fill is reported.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int trades = binance_stub.trade_requests.load();
   ASSERT_TRUE(venue->query(0, ev.status.client_id));
   ASSERT_TRUE(wait_event(*venue, ev));
   EXPECT_EQ(ev.status.state, OrderState::filled);
   EXPECT_EQ(ev.status.filled_qty, d("0.01"));
+  EXPECT_EQ(ev.status.avg_price(), d("100000"));
+  EXPECT_EQ(ev.status.fee_base, d("0.00001"));
+  EXPECT_EQ(binance_stub.trade_requests.load(), trades + 1);
 }
 
 // Three transport errors in a row mark a venue unhealthy, and then nothing is sent to it; it is

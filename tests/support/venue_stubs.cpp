@@ -120,8 +120,19 @@ HttpReply BinanceStub::handle(const HttpExchange& ex) {
   const std::string cid = param(all, ex.method == "POST" ? "newClientOrderId" : "origClientOrderId");
   if (path == "/api/v3/order" && ex.method == "GET") {
     const auto it = orders_.find(cid);
-    if (it == orders_.end()) return json(400, R"({"code":-2013,"msg":"Order does not exist."})");
-    return json(200, it->second);
+    if (it == orders_.end() || it->second.symbol != param(all, "symbol")) {
+      return json(400, R"({"code":-2013,"msg":"Order does not exist."})");
+    }
+    return json(200, it->second.query_json);
+  }
+  if (path == "/api/v3/myTrades" && ex.method == "GET") {
+    ++trade_requests;
+    for (const auto& [id, o] : orders_) {
+      if (o.symbol == param(all, "symbol") && o.order_id == param(all, "orderId")) {
+        return json(200, o.trades_json);
+      }
+    }
+    return json(200, "[]");
   }
   if (path == "/api/v3/order" && ex.method == "DELETE") {
     return json(400, R"({"code":-2011,"msg":"Unknown order sent."})");
@@ -144,26 +155,44 @@ HttpReply BinanceStub::handle(const HttpExchange& ex) {
       reply.body = s.body;
       return reply;
     }
+    const std::string symbol = param(all, "symbol");
+    const std::string side = param(all, "side");
+    const std::string order_id = std::to_string(orders.load());
     const double qty = to_d(param(all, "quantity"));
     const double price = to_d(param(all, "price"));
     const double filled = qty * s.fill_share;
     const std::string status = filled >= qty ? "FILLED" : "EXPIRED";
-    std::string fills;
+    // Without BNB, Binance takes 0.1% of what the trade brought in: the base asset on a buy,
+    // USDT on a sell.
+    const bool buy = side == "BUY";
+    const std::string commission =
+        R"("commission":")" + num(buy ? filled * 0.001 : filled * price * 0.001) +
+        R"(","commissionAsset":")" + (buy ? symbol.substr(0, symbol.size() - 4) : "USDT") + '"';
+    std::string fills, trades;
     if (filled > 0) {
-      fills = R"({"price":")" + num(price) + R"(","qty":")" + num(filled) + R"(","commission":")" +
-              num(filled * price * 0.001) + R"(","commissionAsset":"USDT","tradeId":1})";
+      fills = R"({"price":")" + num(price) + R"(","qty":")" + num(filled) + R"(",)" + commission +
+              R"(,"tradeId":1})";
+      trades = R"({"symbol":")" + symbol + R"(","id":1,"orderId":)" + order_id +
+               R"(,"orderListId":-1,"price":")" + num(price) + R"(","qty":")" + num(filled) +
+               R"(","quoteQty":")" + num(filled * price) + R"(",)" + commission +
+               R"(,"time":)" + std::to_string(server_ms) + R"(,"isBuyer":)" +
+               (buy ? "true" : "false") + R"(,"isMaker":false,"isBestMatch":true})";
     }
-    const std::string body = R"({"symbol":")" + param(all, "symbol") +
-                             R"(","orderId":)" + std::to_string(orders.load()) +
-                             R"(,"clientOrderId":")" + cid + R"(","transactTime":)" +
-                             std::to_string(server_ms) + R"(,"price":")" + num(price) +
-                             R"(","origQty":")" + num(qty) + R"(","executedQty":")" + num(filled) +
-                             R"(","cummulativeQuoteQty":")" + num(filled * price) +
-                             R"(","status":")" + status + R"(","timeInForce":")" +
-                             param(all, "timeInForce") + R"(","type":"LIMIT","side":")" +
-                             param(all, "side") + R"(","fills":[)" + fills + "]}";
-    orders_[cid] = body;
-    reply.body = body;
+    const std::string common = R"({"symbol":")" + symbol + R"(","orderId":)" + order_id +
+                               R"(,"orderListId":-1,"clientOrderId":")" + cid + R"(","price":")" +
+                               num(price) + R"(","origQty":")" + num(qty) +
+                               R"(","executedQty":")" + num(filled) +
+                               R"(","cummulativeQuoteQty":")" + num(filled * price) +
+                               R"(","status":")" + status + R"(","timeInForce":")" +
+                               param(all, "timeInForce") + R"(","type":"LIMIT","side":")" + side +
+                               '"';
+    orders_[cid] = StoredOrder{symbol, order_id,
+                               common + R"(,"time":)" + std::to_string(server_ms) +
+                                   R"(,"updateTime":)" + std::to_string(server_ms) +
+                                   R"(,"isWorking":true})",
+                               "[" + trades + "]"};
+    reply.body = common + R"(,"transactTime":)" + std::to_string(server_ms) + R"(,"fills":[)" +
+                 fills + "]}";
     return reply;
   }
   return json(404, R"({"code":-1000,"msg":"Unknown path."})");

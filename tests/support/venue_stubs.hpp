@@ -53,6 +53,7 @@ class BinanceStub {
   std::atomic<int> auth_failures{0};
   std::atomic<int> orders{0};
   std::atomic<int> time_requests{0};
+  std::atomic<int> trade_requests{0};  // GET /api/v3/myTrades
 
  private:
   HttpReply handle(const HttpExchange& ex);
@@ -61,7 +62,15 @@ class BinanceStub {
   std::atomic<std::int64_t> skew_ms_{0};
   std::mutex mutex_;
   std::deque<Scripted> script_;
-  std::map<std::string, std::string> orders_;  // client id -> order JSON
+  // As Binance keeps them: an order's query answer has no fills; its trades are listed by
+  // GET /api/v3/myTrades?symbol=&orderId=.
+  struct StoredOrder {
+    std::string symbol;
+    std::string order_id;
+    std::string query_json;
+    std::string trades_json;  // the array
+  };
+  std::map<std::string, StoredOrder> orders_;  // by client id
   std::map<std::string, std::string> balances_;
   std::string exchange_info_;
   std::unique_ptr<TlsTestServer> server_;
