@@ -184,7 +184,7 @@ class Engine {
   bool restore(std::string& error);
   void probe_unjournaled(std::int64_t wall_ns);
   bool read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
-                   VenueOrders& out);
+                   VenueOrders& out, int attempts = exec::TwoLegExecutor::kMaxAttempts);
   bool warm_up(std::string& error);
   void start_threads();
   void host_loop(std::size_t k, std::latch& go);
@@ -604,8 +604,8 @@ bool Engine::restore(std::string& error) {
 // not mean the next one was not sent. An order of another symbol under the same id (Upbit finds
 // orders by identifier alone) is not this symbol's. False when the venue could not answer.
 bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
-                         VenueOrders& out) {
-  for (int attempt = 0; attempt < exec::TwoLegExecutor::kMaxAttempts; ++attempt) {
+                         VenueOrders& out, int attempts) {
+  for (int attempt = 0; attempt < attempts; ++attempt) {
     const ClientOrderId id = exec::TwoLegExecutor::client_id(run_id, intent_id, v, attempt);
     exec::OrderStatus st;
     std::string why;
@@ -645,17 +645,31 @@ bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v,
 void Engine::probe_unjournaled(std::int64_t wall_ns) {
   const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
   if (previous == 0) return;
-  for (std::uint64_t intent = journal_->max_intent_id(previous) + 1;; ++intent) {
+  // An intent id without orders does not end the search: exec may have refused that intent (or
+  // the strategy's next one) and sent a later one before the process died. The search ends after
+  // kGap ids in a row without orders.
+  constexpr int kGap = 3;
+  int empty = 0;
+  for (std::uint64_t intent = journal_->max_intent_id(previous) + 1; empty < kGap; ++intent) {
     bool found = false;
     for (const Instrument& s : symbols_) {
       if (s.is_fx) continue;
+      // An intent's first orders first: a later attempt follows one that was answered (or
+      // given up on after the venue's grace period), seconds during which a live process would
+      // have journaled the intent.
+      std::array<VenueOrders, kVenueCount> first{};
+      for (const Venue v : kVenues) {
+        if (!read_orders(previous, intent, v, s.id, first[index(v)], 1)) {
+          strategy_->risk().set_reducing(true);
+        }
+      }
+      if (!first[0].any && !first[1].any) continue;
       std::array<VenueOrders, kVenueCount> orders{};
       for (const Venue v : kVenues) {
         if (!read_orders(previous, intent, v, s.id, orders[index(v)])) {
           strategy_->risk().set_reducing(true);
         }
       }
-      if (!orders[0].any && !orders[1].any) continue;
       found = true;
       const std::uint64_t position = journal_->max_position_id() + 1;
       // Selling on Upbit or buying on Binance opens the kimchi direction.
@@ -680,7 +694,7 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
       }
       journal_->commit();
     }
-    if (!found) break;
+    empty = found ? 0 : empty + 1;
   }
 }
 

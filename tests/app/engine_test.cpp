@@ -657,6 +657,62 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
   EXPECT_NE(slurp(dir_ / "positions.txt").find("closed"), std::string::npos);
 }
 
+// A run killed between sending an intent's orders and journaling the intent leaves orders no
+// journal row names: the restart looks up the ids after the last journaled intent. An id without
+// orders (an intent exec refused, or one never sent) does not end the search: here intent 1 sent
+// nothing and intent 2 bought 0.01 BTC on Binance. (Before, the search stopped at intent 1 and
+// the 0.01 BTC stayed at the venue, owned by no position.)
+TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
+  const sim::SimOptions so = sim_options(9);
+  start_sim(so);
+  LoadResult c = parse_config(config_text(), "engine_test.toml", dir_);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  const SymbolMap symbols = build_symbol_map(c.config);
+  const std::uint64_t dead_run = 1'700'000'000'000;
+  {
+    Journal j(dir_ / "journal.sqlite");
+    j.begin_run(dead_run, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
+  }
+  exec::RestVenueOptions ro = rest_options(c.config, Venue::binance);
+  for (const sim::AccountSpec& a : so.accounts) {
+    if (a.venue == Venue::binance) ro.credentials = {a.key, a.secret};
+  }
+  {
+    exec::RestVenue venue(symbols, ro);
+    std::string error;
+    ASSERT_TRUE(venue.start(error)) << error;
+    double mid = 0.0;
+    sim_->with_exchange([&](sim::Exchange&, sim::SyntheticMarket& m) { mid = m.mid_usdt(0); });
+    exec::OrderRequest o;
+    o.instrument = symbols.find_base("BTC");
+    o.side = Side::buy;
+    o.qty = test::d("0.01");
+    o.price = Decimal::from_mantissa(std::llround(mid * 1.01 * 100.0) * 1'000'000);
+    o.client_id = exec::TwoLegExecutor::client_id(dead_run, 2, Venue::binance, 0);
+    ASSERT_TRUE(venue.place(o, {}));
+    exec::VenueEvent ev;
+    bool answered = false;
+    for (int k = 0; k < 5'000 && !answered; ++k) {
+      venue.poll(clock::mono_ns());
+      answered = venue.next_event(ev);
+      if (!answered) std::this_thread::sleep_for(1ms);
+    }
+    ASSERT_TRUE(answered);
+    ASSERT_EQ(ev.status.filled_qty, test::d("0.01")) << "the dead run's order executed";
+  }
+  const RunResult r = run(c.config, 3s, /*flatten=*/true);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  Journal j(dir_ / "journal.sqlite");
+  bool found = false;
+  for (const JournalFill& f : j.fills(dead_run)) {
+    found = found || (f.intent_id == 2 && f.venue == Venue::binance && f.side == Side::buy &&
+                      f.qty == test::d("0.01"));
+  }
+  EXPECT_TRUE(found) << "intent 2's fill recovered from the venue";
+  EXPECT_EQ(r.report.broken, 1u) << "the recovered position is BROKEN (and closed)";
+  expect_balances_match_journal();
+}
+
 // SIGTERM (and SIGINT) end a run the orderly way: entries stop, --flatten-on-exit closes what is
 // open, the report and the journal are written, exit code 0.
 TEST_F(EngineTest, SigtermStopsTheRunCleanly) {
