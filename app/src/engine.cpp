@@ -542,9 +542,11 @@ bool Engine::restore(std::string& error) {
   journal_->commit();
   if (restored_ == 0) out_ << "restore: no open positions in the journal\n";
 
-  // Live: each venue's base balances must be what the previous run started with plus its
-  // journaled fills. A difference is a fill the journal never saw (the process died between
-  // sending an order and journaling its intent): entries stay blocked until an operator looks.
+  // Live: each venue's balances (bases, quote, BNB) must be what the previous run started with
+  // plus its journaled fills. A difference is a fill the journal never saw (the process died
+  // between sending an order and journaling its intent): entries stay blocked until an operator
+  // looks. (What the quote ledger's rounding leaves is not a difference: the held balance becomes
+  // the next baseline.)
   if (live_) {
     const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
     for (const Venue v : kVenues) {
@@ -552,10 +554,13 @@ bool Engine::restore(std::string& error) {
         const InstrumentId id = symbols_.find_base(asset);
         const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
                                                      : rest_[index(v)]->read_free(asset);
-        Decimal expected;
+        BalanceReport b;
+        b.held = now_held;
+        Decimal& expected = b.expected;
         Decimal baseline = now_held;
-        if (previous != 0 && journal_->expected_balance(previous, v, asset, expected) &&
-            expected != now_held) {
+        if (previous != 0 &&
+            journal_->expected_balance(previous, v, asset, expected, &b.tolerance) &&
+            b.differs()) {
           if (opt_.accept_balances) {
             journal_->record_acceptance(run_id_, v, asset, expected, now_held, clock::wall_ns());
             out_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "

@@ -716,6 +716,7 @@ std::vector<std::string> ledger_assets(const SymbolMap& symbols, Venue venue) {
     if (!s.is_fx) assets.emplace_back(s.base.view());
   }
   if (venue == Venue::binance && symbols.find_base("BNB") == kNoInstrument) assets.emplace_back("BNB");
+  assets.emplace_back(quote_asset(venue));
   return assets;
 }
 
@@ -733,7 +734,7 @@ std::uint64_t Journal::acceptances() {
 }
 
 bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
-                               Decimal& out) {
+                               Decimal& out, Decimal* tolerance) {
   commit();
   Stmt st(db_->db, "SELECT qty FROM balances WHERE run_id=?1 AND venue=?2 AND asset=?3");
   st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset);
@@ -742,18 +743,26 @@ bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_vi
   // A base asset moves by the fills net of the commissions taken in it; BNB by the commissions
   // paid in it, whatever the symbol.
   const bool bnb = asset == "BNB";
+  const bool quote = asset == quote_asset(venue);
   Stmt f(db_->db,
-         "SELECT side, qty, fee_base, fee_bnb, symbol FROM fills WHERE run_id=?1 AND venue=?2 "
-         "AND (symbol=?3 OR ?4=1)");
-  f.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, bnb ? 1 : 0);
+         "SELECT side, qty, fee_base, fee_bnb, symbol, price, fee FROM fills WHERE run_id=?1 AND "
+         "venue=?2 AND (symbol=?3 OR ?4=1)");
+  f.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, bnb || quote ? 1 : 0);
+  std::int64_t slack = 0;
   while (f.step() == SQLITE_ROW) {
-    if (f.text(4) == asset) {
-      const std::int64_t q = f.dec(1).mantissa();
-      m += (parse_side(f.text(0)) == Side::buy ? q : -q) - f.dec(2).mantissa();
-    }
+    const std::int64_t q = f.dec(1).mantissa();
+    const bool buy = parse_side(f.text(0)) == Side::buy;
+    if (f.text(4) == asset) m += (buy ? q : -q) - f.dec(2).mantissa();
     if (bnb) m -= f.dec(3).mantissa();
+    if (quote) {
+      const auto notional = static_cast<std::int64_t>(static_cast<Int128>(q) *
+                                                      f.dec(5).mantissa() / Decimal::kOne);
+      m += (buy ? -notional : notional) - f.dec(6).mantissa();
+      slack += q / Decimal::kOne + 3;
+    }
   }
   out = Decimal::from_mantissa(m);
+  if (tolerance != nullptr) *tolerance = Decimal::from_mantissa(slack);
   return true;
 }
 

@@ -86,7 +86,9 @@ bool Reconciler::read(std::vector<BalanceReport>& out) {
       b.venue = v;
       b.asset = asset;
       b.held = m.venues[index(v)]->read_free(asset);
-      if (!m.journal->expected_balance(m.run_id, v, asset, b.expected)) continue;  // not tracked
+      if (!m.journal->expected_balance(m.run_id, v, asset, b.expected, &b.tolerance)) {
+        continue;  // not tracked
+      }
       out.push_back(std::move(b));
     }
   }
@@ -99,7 +101,7 @@ bool Reconciler::round(bool settled) {
   if (!read(now)) return false;
   const auto differs = [](const std::vector<BalanceReport>& r) {
     return std::any_of(r.begin(), r.end(),
-                       [](const BalanceReport& b) { return b.held != b.expected; });
+                       [](const BalanceReport& b) { return b.differs(); });
   };
   // A difference while orders are in flight, or one that changes between reads, is an order
   // the journal has not seen yet: read again. Three equal reads while quiet confirm it.
@@ -121,7 +123,7 @@ bool Reconciler::round(bool settled) {
     // operator watching it): the hot thread reads this flag on its next turn.
     unexplained_.store(true);
     for (BalanceReport& b : now) {
-      if (b.held == b.expected) continue;
+      if (!b.differs()) continue;
       b.confirmed = true;
       // The same difference is reported once, whatever trading moved both figures by since.
       const bool known = std::any_of(m.reported.begin(), m.reported.end(), [&](const BalanceReport& r) {

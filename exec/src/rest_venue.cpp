@@ -98,7 +98,7 @@ struct RestVenue::Impl {
 
   [[nodiscard]] bool is_binance() const noexcept { return options.venue == Venue::binance; }
   [[nodiscard]] std::string_view quote_asset() const noexcept {
-    return is_binance() ? "USDT" : "KRW";
+    return xarb::quote_asset(options.venue);
   }
 
   Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {

@@ -149,10 +149,12 @@ class Journal {
                              Decimal expected, Decimal held, std::int64_t wall_ns);
   [[nodiscard]] std::uint64_t reconciliations(std::uint64_t run_id = 0);
   // What `run_id` started with on `venue` plus that run's journaled fills, net of commissions
-  // taken in the asset (base on Binance buys; BNB for "BNB"); false when the run recorded no
-  // balance for the asset.
+  // taken in the asset (base on Binance buys; the quote asset on the rest; BNB for "BNB"); false
+  // when the run recorded no balance for the asset. The quote asset moves by each fill's
+  // quantity times its average price: `tolerance` (when given) is what that rounding can leave,
+  // at most qty + 3 units of 1e-8 per fill row; zero for the other assets, which are exact.
   [[nodiscard]] bool expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
-                                      Decimal& out);
+                                      Decimal& out, Decimal* tolerance = nullptr);
   [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id = 0);
   // Totals over every run (run_id 0) or one run.
   [[nodiscard]] JournalTotals totals(std::uint64_t run_id = 0);

@@ -34,9 +34,15 @@ struct BalanceReport {
   std::string asset;
   Decimal held;      // what the venue says is free
   Decimal expected;  // what the ledger explains
+  Decimal tolerance;  // what the ledger's rounding can leave (the quote asset's average prices)
   bool confirmed = false;  // a difference that persisted: entries stopped
   [[nodiscard]] Decimal difference() const noexcept {
     return Decimal::from_mantissa(held.mantissa() - expected.mantissa());
+  }
+  // A difference the ledger's rounding cannot explain.
+  [[nodiscard]] bool differs() const noexcept {
+    const std::int64_t d = held.mantissa() - expected.mantissa();
+    return (d < 0 ? -d : d) > tolerance.mantissa();
   }
 };
 

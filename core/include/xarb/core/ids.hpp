@@ -20,6 +20,10 @@ inline constexpr std::array<Venue, kVenueCount> kVenues = {Venue::binance, Venue
   return v == Venue::binance ? "binance" : "upbit";
 }
 [[nodiscard]] constexpr std::size_t index(Venue v) noexcept { return static_cast<std::size_t>(v); }
+// The asset a venue's markets are quoted in (and its orders paid in).
+[[nodiscard]] constexpr std::string_view quote_asset(Venue v) noexcept {
+  return v == Venue::binance ? "USDT" : "KRW";
+}
 
 enum class Side : std::uint8_t { buy = 0, sell = 1 };
 
