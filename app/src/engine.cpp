@@ -1072,6 +1072,9 @@ RunReport Engine::build_report() const {
   if (reconciler_) {
     r.balances = reconciler_->last();
     r.reconciliations = reconciler_->rounds();
+    // A difference confirmed by the last round (after the hot thread stopped) is REDUCING too:
+    // the next start keeps it so until an operator accepts it.
+    if (reconciler_->unexplained()) r.risk_mode = "reducing";
   }
   // The ops thread owns the journal; finish() calls this after it has stopped.
   if (journal_) r.dust = journal_->dust(run_id_);

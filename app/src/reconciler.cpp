@@ -104,7 +104,10 @@ bool Reconciler::round(bool settled) {
                        [](const BalanceReport& b) { return b.differs(); });
   };
   // A difference while orders are in flight, or one that changes between reads, is an order
-  // the journal has not seen yet: read again. Three equal reads while quiet confirm it.
+  // the journal has not seen yet: read again. The same difference on three reads, each taken
+  // while no order is out, confirms it. (The difference, not the balances: while the engine
+  // trades, fills move the held and the expected figures alike between reads. Before, a busy
+  // run never saw two equal reads and confirmed nothing until it had stopped.)
   int same = !differs(now) ? 0 : settled ? 3 : quiet_() ? 1 : 0;
   for (int attempt = 0; differs(now) && same < 3 && attempt < 10; ++attempt) {
     if (!sleep_for(std::chrono::milliseconds(2000))) return false;
@@ -113,7 +116,9 @@ bool Reconciler::round(bool settled) {
     const bool equal = again.size() == now.size() &&
                        std::equal(again.begin(), again.end(), now.begin(),
                                   [](const BalanceReport& a, const BalanceReport& b) {
-                                    return a.held == b.held && a.expected == b.expected;
+                                    return a.venue == b.venue && a.asset == b.asset &&
+                                           a.differs() == b.differs() &&
+                                           (!a.differs() || a.difference() == b.difference());
                                   });
     same = !quiet_() ? 0 : equal ? same + 1 : 1;
     now = std::move(again);
