@@ -305,6 +305,26 @@ void TwoLegExecutor::apply(LegJob& leg, const OrderStatus& s) noexcept {
   }
 }
 
+TwoLegExecutor::Reading TwoLegExecutor::read_answer(const VenueEvent& ev, Venue v,
+                                                    std::int64_t sent_ns,
+                                                    std::int64_t now_ns) const noexcept {
+  const OrderStatus& s = ev.status;
+  const bool not_found = s.error.kind == VenueErrorKind::unknown_order;
+  // The lost request never became an order, and it can no longer become one: nothing traded.
+  // (Sooner, "not found" may only mean the venue has not taken it yet: asked again.)
+  if (ev.op == VenueOp::query && not_found &&
+      now_ns - sent_ns >= venues_[index(v)]->not_found_grace_ns()) {
+    return Reading::never_placed;
+  }
+  // A query or cancel the venue refused (429, a bad request...) says nothing about the order,
+  // which may well have filled: ask again later, as for a lost answer.
+  if ((ev.op != VenueOp::place && s.state == OrderState::rejected && s.error.present()) ||
+      (ev.op == VenueOp::query && not_found)) {
+    return Reading::request_failed;
+  }
+  return s.state == OrderState::unknown || !s.final() ? Reading::not_final : Reading::final;
+}
+
 void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept {
   Venue v = Venue::binance;
   Job* job = find_job(ev.status.client_id, v);
@@ -320,23 +340,14 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
   LegJob& leg = job->legs[index(v)];
   if (leg.phase != LegPhase::waiting) return;
   const OrderStatus& s = ev.status;
-  const bool not_found = s.error.kind == VenueErrorKind::unknown_order;
-  if (ev.op == VenueOp::query && not_found &&
-      now_ns - leg.last_sent_ns >= venues_[index(v)]->not_found_grace_ns()) {
-    // The lost request never became an order, and it can no longer become one: nothing traded.
-    // (Sooner, "not found" may only mean the venue has not taken it yet: asked again below.)
+  const Reading reading = read_answer(ev, v, leg.last_sent_ns, now_ns);
+  if (reading == Reading::never_placed) {
     leg.last_state = OrderState::rejected;
     leg.phase = LegPhase::idle;
     leg.done_ns = now_ns;
     return;
   }
-  // A query or cancel the venue refused (429, a bad request...) says nothing about the order,
-  // which may well have filled: ask again later, as for a lost answer.
-  const bool request_failed =
-      (ev.op != VenueOp::place && s.state == OrderState::rejected && s.error.present()) ||
-      (ev.op == VenueOp::query && not_found);
-  if (request_failed || s.state == OrderState::unknown ||
-      (!s.final() && s.state != OrderState::rejected)) {
+  if (reading != Reading::final) {
     // Lost answer, or the order is still working: ask the venue (never assume).
     if (leg.queries >= params_.max_queries) {
       // Not known, and not assumed: the job reports the leg unknown (its position BROKEN, held)
@@ -348,8 +359,8 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
       leg.done_ns = now_ns;
       return;
     }
-    if (!request_failed && (s.final() || s.state == OrderState::partially_filled ||
-                            s.state == OrderState::acked)) {
+    if (reading == Reading::not_final &&
+        (s.state == OrderState::partially_filled || s.state == OrderState::acked)) {
       leg.last_state = s.state;
     }
     leg.query_interval_ns = leg.query_interval_ns == 0
@@ -425,25 +436,21 @@ void TwoLegExecutor::watch(const Job& job, Venue v, const LegJob& leg, std::int6
 
 void TwoLegExecutor::on_watch_event(Watch& w, const VenueEvent& ev, std::int64_t now_ns) noexcept {
   w.waiting = false;
-  const OrderStatus& s = ev.status;
-  const bool not_found = s.error.kind == VenueErrorKind::unknown_order;
-  if (ev.op == VenueOp::query && not_found &&
-      now_ns - w.sent_ns >= venues_[index(w.venue)]->not_found_grace_ns()) {
+  const Reading reading = read_answer(ev, w.venue, w.sent_ns, now_ns);
+  if (reading == Reading::never_placed) {
     OrderStatus none;
     none.client_id = w.id;
     none.state = OrderState::rejected;  // never became an order: nothing traded
     settle(w, none, now_ns);
     return;
   }
-  const bool request_failed =
-      (s.state == OrderState::rejected && s.error.present()) || not_found;
-  if (request_failed || s.state == OrderState::unknown || !s.final()) {
+  if (reading != Reading::final) {
     w.interval_ns = std::min(2 * w.interval_ns, std::max(params_.max_settle_interval_ns,
                                                          params_.settle_interval_ns));
     w.next_query_ns = now_ns + w.interval_ns;
     return;
   }
-  settle(w, s, now_ns);
+  settle(w, ev.status, now_ns);
 }
 
 void TwoLegExecutor::settle(Watch& w, const OrderStatus& s, std::int64_t now_ns) noexcept {

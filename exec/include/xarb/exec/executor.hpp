@@ -163,6 +163,13 @@ class TwoLegExecutor {
     std::int64_t interval_ns = 0;
   };
 
+  // What an answer about an order sent at `sent_ns` says: it was never placed (not found past the
+  // venue's grace), the request failed (nothing learnt), the order is not final yet (or the
+  // answer was lost), or it is final.
+  enum class Reading : std::uint8_t { never_placed, request_failed, not_final, final };
+  [[nodiscard]] Reading read_answer(const VenueEvent& ev, Venue v, std::int64_t sent_ns,
+                                    std::int64_t now_ns) const noexcept;
+
   [[nodiscard]] RefusalReason prepare(Job& job, std::int64_t now_ns) noexcept;
   void watch(const Job& job, Venue v, const LegJob& leg, std::int64_t now_ns) noexcept;
   void on_watch_event(Watch& w, const VenueEvent& ev, std::int64_t now_ns) noexcept;
