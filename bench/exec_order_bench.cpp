@@ -27,11 +27,7 @@ namespace {
 const exec::Credentials kKeys{"vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
                               "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"};
 
-exec::RestEndpoint endpoint(const char* url) {
-  exec::RestEndpoint e;
-  (void)exec::parse_rest_url(url, e);
-  return e;
-}
+net::Url endpoint(const char* url) { return net::parse_url(url, "https://"); }
 
 exec::OrderRequest order(Side side) {
   exec::OrderRequest o;

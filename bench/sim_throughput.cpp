@@ -41,17 +41,14 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include <xarb/net/names.hpp>
 #include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>
 
 namespace xarb::bench {
 namespace {
 
-namespace net = boost::asio;
-namespace ssl = boost::asio::ssl;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
+using namespace xarb::net::names;  // asio, beast, http, websocket, ssl, tcp, error_code
 using Ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 // configs/sim.toml's market (its faults are off), on any free ports, at `rate`.
@@ -71,7 +68,7 @@ sim::SimOptions options(double rate) {
 
 // One websocket of the client: reads frames until told to stop, counting them.
 struct Reader {
-  Reader(net::io_context& io, ssl::context& tls) : ws(io, tls) {}
+  Reader(asio::io_context& io, ssl::context& tls) : ws(io, tls) {}
   Ws ws;
   beast::flat_buffer buffer;
   std::uint64_t messages = 0;
@@ -112,7 +109,7 @@ struct Reader {
 
 void connect(Reader& r, unsigned short port, const std::string& target) {
   auto& tcp_layer = beast::get_lowest_layer(r.ws);
-  tcp_layer.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  tcp_layer.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   tcp_layer.socket().set_option(tcp::no_delay(true));
   SSL_set_tlsext_host_name(r.ws.next_layer().native_handle(), "127.0.0.1");
   r.ws.next_layer().handshake(ssl::stream_base::client);
@@ -167,7 +164,7 @@ Result with_client(double rate, double seconds) {
   r.requested = rate;
   sim::Simulator s(options(rate));
   s.start();
-  net::io_context io;
+  asio::io_context io;
   ssl::context tls(ssl::context::tls_client);
   tls.load_verify_file(s.ca_file());
   tls.set_verify_mode(ssl::verify_peer);
@@ -177,7 +174,7 @@ Result with_client(double rate, double seconds) {
           "ethusdt@bookTicker");
   connect(upbit, s.upbit_port(), "/websocket/v1");
   upbit.ws.binary(false);
-  upbit.ws.write(net::buffer(std::string(
+  upbit.ws.write(asio::buffer(std::string(
       R"([{"ticket":"sim-throughput"},{"type":"orderbook","codes":["KRW-BTC","KRW-ETH","KRW-USDT"]},{"format":"SIMPLE"}])")));
   binance.read();
   upbit.read();
@@ -192,7 +189,7 @@ Result with_client(double rate, double seconds) {
   const auto snap = [&] {
     Counters c;
     std::atomic<bool> done{false};
-    net::post(io, [&] {
+    asio::post(io, [&] {
       c.binance = binance.messages;
       c.upbit = upbit.messages;
       c.bytes = binance.bytes + upbit.bytes;

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <xarb/exec/binance_api.hpp>
+#include <xarb/net/json.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -12,13 +13,8 @@ namespace {
 using simdjson::SUCCESS;
 namespace od = simdjson::ondemand;
 
-bool decimal_of(od::value v, Decimal& out) noexcept {
-  std::string_view s;
-  if (v.get_string().get(s) != SUCCESS) return false;
-  // Every number in these answers (quantities, prices, fees, balances) is >= 0: a negative one
-  // would count as a negative fill, so the answer is malformed.
-  return Decimal::parse(s, Rounding::down, out) == Errc::ok && out.mantissa() >= 0;
-}
+// Every number in these answers (quantities, prices, fees, balances) is >= 0.
+bool decimal_of(od::value v, Decimal& out) noexcept { return net::json::read_amount(v, out); }
 
 std::string_view side_text(Side s) noexcept { return s == Side::buy ? "BUY" : "SELL"; }
 std::string_view tif_text(TimeInForce t) noexcept {
@@ -40,25 +36,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 }  // namespace
 
-bool parse_rest_url(std::string_view url, RestEndpoint& out) {
-  constexpr std::string_view kScheme = "https://";
-  if (!url.starts_with(kScheme)) return false;
-  url.remove_prefix(kScheme.size());
-  const std::size_t slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  out.path_prefix = slash == std::string_view::npos ? "" : std::string(url.substr(slash));
-  while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
-  const std::size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos) {
-    out.port = std::string(authority.substr(colon + 1));
-    authority = authority.substr(0, colon);
-  } else {
-    out.port = "443";
-  }
-  out.host = std::string(authority);
-  return !out.host.empty() && !out.port.empty();
-}
-
 OrderState binance_order_state(std::string_view status) noexcept {
   if (status == "NEW" || status == "PENDING_NEW") return OrderState::acked;
   if (status == "PARTIALLY_FILLED") return OrderState::partially_filled;
@@ -69,10 +46,11 @@ OrderState binance_order_state(std::string_view status) noexcept {
   return OrderState::unknown;
 }
 
-BinanceApi::BinanceApi(Credentials credentials, RestEndpoint endpoint, std::int64_t recv_window_ms)
+BinanceApi::BinanceApi(Credentials credentials, net::Url endpoint, std::int64_t recv_window_ms)
     : credentials_(std::move(credentials)),
       endpoint_(std::move(endpoint)),
       host_header_(endpoint_.host_header()),
+      path_prefix_(endpoint_.path_prefix()),
       recv_window_ms_(recv_window_ms),
       signer_(std::make_unique<HmacKey>(credentials_.secret, HmacKey::Hash::sha256)) {}
 
@@ -87,7 +65,7 @@ bool BinanceApi::signed_request(std::string_view method, std::string_view path,
   params.put("&signature=").put(std::string_view(sig.data(), sig.size()));
   if (params.overflow()) return false;
   out.clear();
-  out.put(method).put(" ").put(endpoint_.path_prefix).put(path);
+  out.put(method).put(" ").put(path_prefix_).put(path);
   if (!body) out.put("?").put(params.view());
   out.put(" HTTP/1.1\r\nHost: ").put(host_header_);
   out.put("\r\nUser-Agent: xarb\r\nX-MBX-APIKEY: ").put(credentials_.key);
@@ -145,14 +123,14 @@ bool BinanceApi::open_orders(std::string_view symbol, std::int64_t timestamp_ms,
 
 bool BinanceApi::server_time(HttpRequestText& out) noexcept {
   out.clear();
-  out.put("GET ").put(endpoint_.path_prefix).put("/api/v3/time HTTP/1.1\r\nHost: ");
+  out.put("GET ").put(path_prefix_).put("/api/v3/time HTTP/1.1\r\nHost: ");
   out.put(host_header_).put("\r\nUser-Agent: xarb\r\n\r\n");
   return !out.overflow();
 }
 
 bool BinanceApi::exchange_info(std::string_view symbols_json_array, HttpRequestText& out) noexcept {
   out.clear();
-  out.put("GET ").put(endpoint_.path_prefix).put("/api/v3/exchangeInfo");
+  out.put("GET ").put(path_prefix_).put("/api/v3/exchangeInfo");
   if (!symbols_json_array.empty()) {
     // ["BTCUSDT","ETHUSDT"] percent-encoded: [ ] " , are not allowed raw in a query.
     out.put("?symbols=");
@@ -174,23 +152,14 @@ bool BinanceApi::exchange_info(std::string_view symbols_json_array, HttpRequestT
 
 struct BinanceParser::Impl {
   od::parser parser;
-  std::string buffer;
+  net::json::JsonInput input{64 * 1024, 8 << 20};  // grows rarely, up to the largest answer
 
-  // Copies `body` into the padded buffer and starts a document.
   simdjson::error_code start(std::string_view body, od::document& doc) noexcept {
-    if (buffer.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
-      buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING + 4096);  // grows rarely
-    }
-    if (parser.capacity() < body.size()) {
-      if (const auto e = parser.allocate(2 * body.size()); e != SUCCESS) return e;
-    }
-    buffer.assign(body);
-    return parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc);
+    return input.start(body, parser, doc);
   }
 };
 
 BinanceParser::BinanceParser() : impl_(std::make_unique<Impl>()) {
-  impl_->buffer.reserve(64 * 1024);
   // simdjson sizes its parser to the document: without room reserved it reallocates whenever an
   // answer is longer than every one before (on the hot thread).
   // (Should it fail, iterate() allocates when it needs to.)

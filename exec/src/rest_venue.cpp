@@ -4,7 +4,7 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/rest_venue.hpp>
 
-#include "https_client.hpp"
+#include <xarb/net/https_client.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -51,10 +51,13 @@ struct RestVenue::Impl {
 
   const SymbolMap& symbols;
   RestVenueOptions options;
-  RestEndpoint endpoint;
-  detail::net::io_context io{1};
-  std::unique_ptr<detail::ssl::context> tls;
-  std::unique_ptr<detail::HttpsClient> client;
+  net::Url endpoint;
+  net::asio::io_context io{1};
+  std::unique_ptr<net::ssl::context> tls;
+  // Two kept-alive connections: orders go out on their own, so that an order never waits behind
+  // a query, a cancel, a time sync or a balance read in flight on the same venue.
+  std::unique_ptr<net::HttpsClient> order_lane;
+  std::unique_ptr<net::HttpsClient> query_lane;
   std::optional<BinanceApi> binance;
   std::optional<UpbitApi> upbit;
   BinanceParser binance_parser;
@@ -93,10 +96,13 @@ struct RestVenue::Impl {
   // Blocking calls: the answer of the awaited tag, copied out.
   std::uint64_t awaited = 0;
   bool awaited_done = false;
-  detail::HttpAnswer awaited_answer;
+  net::HttpAnswer awaited_answer;
   std::string awaited_body;
 
   [[nodiscard]] bool is_binance() const noexcept { return options.venue == Venue::binance; }
+  [[nodiscard]] net::HttpsClient& lane(Op op) noexcept {
+    return op == Op::place ? *order_lane : *query_lane;
+  }
   [[nodiscard]] std::string_view quote_asset() const noexcept {
     return xarb::quote_asset(options.venue);
   }
@@ -120,7 +126,7 @@ struct RestVenue::Impl {
     if (blocked && op != Op::time) return false;
     Pending* p = track(op, instrument, id);
     if (p == nullptr) return false;
-    if (!client->submit(scratch.view(), p->tag)) {
+    if (!lane(op).submit(scratch.view(), p->tag)) {
       p->used = false;
       return false;
     }
@@ -164,7 +170,7 @@ struct RestVenue::Impl {
                                                     delta / s.filled_qty.mantissa());
   }
 
-  void on_answer(const detail::HttpAnswer& a) noexcept {
+  void on_answer(const net::HttpAnswer& a) noexcept {
     if (a.tag == awaited && awaited != 0) {
       awaited_answer = a;
       awaited_body.assign(a.body);
@@ -270,7 +276,7 @@ struct RestVenue::Impl {
   // A 429 or 418 blocks what it applies to: honour Retry-After; 418 (a ban) likewise, with a
   // longer default. Without it: Binance's limits are per IP over a minute; Upbit's per group and
   // per second, so its own window.
-  void note_rate_limit(const Pending& req, const detail::HttpAnswer& a) noexcept {
+  void note_rate_limit(const Pending& req, const net::HttpAnswer& a) noexcept {
     if (a.transport_error || (a.status != 429 && a.status != 418)) return;
     const std::int64_t wait_ns = rate.retry_after_s > 0 ? rate.retry_after_s * kSecondNs
                                  : a.status == 418      ? 120 * kSecondNs
@@ -292,7 +298,7 @@ struct RestVenue::Impl {
                            wall_ms() + offset_ms, scratch)) {
       p = track(Op::trades, req.instrument, req.id);
     }
-    if (p != nullptr && client->submit(scratch.view(), p->tag)) {
+    if (p != nullptr && lane(Op::trades).submit(scratch.view(), p->tag)) {
       p->origin = ev.op;
       p->latency_ns = ev.latency_ns;
       p->status = ev.status;
@@ -303,7 +309,7 @@ struct RestVenue::Impl {
     push_event(ev);
   }
 
-  void on_trades(const Pending& req, const detail::HttpAnswer& a) noexcept {
+  void on_trades(const Pending& req, const net::HttpAnswer& a) noexcept {
     VenueEvent ev;
     ev.op = req.origin;
     ev.instrument = req.instrument;
@@ -351,9 +357,11 @@ struct RestVenue::Impl {
 
   void drive() noexcept {
     run_ready();
-    client->expire(now_ns);
-    detail::HttpAnswer a;
-    while (client->next(a)) on_answer(a);
+    net::HttpAnswer a;
+    for (net::HttpsClient* c : {order_lane.get(), query_lane.get()}) {
+      c->expire(now_ns);
+      while (c->next(a)) on_answer(a);
+    }
   }
 
   // Runs the connection until the answer of `tag` has been handled, or the timeouts pass.
@@ -365,9 +373,11 @@ struct RestVenue::Impl {
     while (!awaited_done && std::chrono::steady_clock::now() < deadline) {
       if (io.stopped()) io.restart();
       io.run_for(std::chrono::milliseconds(5));
-      client->expire(clock::mono_ns());
-      detail::HttpAnswer ans;
-      while (client->next(ans)) on_answer(ans);
+      net::HttpAnswer ans;
+      for (net::HttpsClient* c : {order_lane.get(), query_lane.get()}) {
+        c->expire(clock::mono_ns());
+        while (c->next(ans)) on_answer(ans);
+      }
     }
     awaited = 0;
   }
@@ -375,7 +385,7 @@ struct RestVenue::Impl {
   // Sends scratch and waits for its answer (start-up and operator calls).
   bool roundtrip(Op op, std::string& body, int& status, std::string& error) {
     Pending* p = track(op, kNoInstrument, ClientOrderId{});
-    if (p == nullptr || !client->submit(scratch.view(), p->tag)) {
+    if (p == nullptr || !lane(op).submit(scratch.view(), p->tag)) {
       error = "request queue full";
       return false;
     }
@@ -427,7 +437,7 @@ struct RestVenue::Impl {
       return false;
     }
     Pending* p = track(op, instrument, id);
-    if (p == nullptr || !client->submit(scratch.view(), p->tag)) {
+    if (p == nullptr || !lane(op).submit(scratch.view(), p->tag)) {
       error = "request queue full";
       return false;
     }
@@ -468,25 +478,33 @@ struct RestVenue::Impl {
 RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
     : impl_(std::make_unique<Impl>(symbols, std::move(options))) {
   Impl& m = *impl_;
-  if (!parse_rest_url(m.options.rest_url, m.endpoint)) {
-    throw std::invalid_argument("\"" + m.options.rest_url + "\" is not an https:// URL");
+  std::string url_error;
+  if (!net::parse_url(m.options.rest_url, "https://", m.endpoint, url_error)) {
+    throw std::invalid_argument(url_error);
   }
-  m.tls = detail::make_client_tls(m.options.ca_file);
-  m.client = std::make_unique<detail::HttpsClient>(
-      m.io, *m.tls, m.endpoint, m.options.connect_timeout, m.options.request_timeout,
-      [&m](std::string_view name, std::string_view value) {
-        // Counts belong to their windows: remember when each was seen (budget() expires them).
-        if (m.is_binance()) {
-          binance_header(name, value, m.rate);
-          m.rate_seen_ns = clock::mono_ns();
-        } else {
-          upbit_header(name, value, m.rate);
-          if (m.rate.remaining_group.view() == "order") {
-            m.order_remaining_sec = m.rate.remaining_sec;
-            m.rate_seen_ns = clock::mono_ns();
-          }
-        }
-      });
+  m.tls = net::make_client_tls(m.options.ca_file);
+  const net::HeaderSink headers = [&m](std::string_view name, std::string_view value) {
+    // Counts belong to their windows: remember when each was seen (budget() expires them).
+    if (m.is_binance()) {
+      binance_header(name, value, m.rate);
+      m.rate_seen_ns = clock::mono_ns();
+    } else {
+      upbit_header(name, value, m.rate);
+      if (m.rate.remaining_group.view() == "order") {
+        m.order_remaining_sec = m.rate.remaining_sec;
+        m.rate_seen_ns = clock::mono_ns();
+      }
+    }
+  };
+  net::HttpsClientOptions lane_options;
+  lane_options.connect_timeout = m.options.connect_timeout;
+  lane_options.request_timeout = m.options.request_timeout;
+  lane_options.max_request_bytes = HttpRequestText::capacity();
+  lane_options.max_idle = m.options.connection_max_idle;
+  m.order_lane =
+      std::make_unique<net::HttpsClient>(m.io, *m.tls, m.endpoint, lane_options, headers);
+  m.query_lane =
+      std::make_unique<net::HttpsClient>(m.io, *m.tls, m.endpoint, lane_options, headers);
   if (m.is_binance()) {
     m.binance.emplace(m.options.credentials, m.endpoint, m.options.recv_window_ms);
   } else {
@@ -499,7 +517,8 @@ RestVenue::~RestVenue() = default;
 bool RestVenue::start(std::string& error) {
   Impl& m = *impl_;
   const std::string where = std::string(to_string(m.options.venue)) + " " + m.options.rest_url;
-  m.client->connect();
+  m.order_lane->connect();
+  m.query_lane->connect();
   std::string body;
   int status = 0;
   if (m.is_binance()) {

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <xarb/exec/rules.hpp>
+#include <xarb/net/json.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -10,12 +11,11 @@ namespace {
 Decimal dec(std::int64_t mantissa) noexcept { return Decimal::from_mantissa(mantissa); }
 constexpr std::int64_t kOne = Decimal::kOne;
 
-// A JSON string holding a decimal ("0.01000000"); false when absent or not a decimal.
-template <class Value>
-bool get_decimal(Value&& v, Decimal& out) noexcept {
-  std::string_view s;
-  if (v.get_string().get(s) != simdjson::SUCCESS) return false;
-  return Decimal::parse(s, Rounding::down, out) == Errc::ok;
+// A decimal ("0.01000000"); false when absent or not a decimal.
+bool get_decimal(simdjson::simdjson_result<simdjson::ondemand::value> v, Decimal& out) noexcept {
+  simdjson::ondemand::value value;
+  if (std::move(v).get(value) != simdjson::SUCCESS) return false;
+  return net::json::read_decimal(value, out, /*exact=*/false) == net::json::NumberStatus::ok;
 }
 
 // One Binance symbol object: its filters.

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <xarb/exec/upbit_api.hpp>
+#include <xarb/net/json.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -12,25 +13,10 @@ namespace {
 using simdjson::SUCCESS;
 namespace od = simdjson::ondemand;
 
-// Upbit sends numbers as strings ("0.01") in order objects; accept numbers too.
+// Upbit sends numbers as strings ("0.01") in order objects; numbers are accepted too, and null
+// (an amount an order does not have yet) reads as zero. Every one is >= 0.
 bool decimal_of(od::value v, Decimal& out) noexcept {
-  od::json_type type{};
-  if (v.type().get(type) != SUCCESS) return false;
-  std::string_view s;
-  if (type == od::json_type::string) {
-    if (v.get_string().get(s) != SUCCESS) return false;
-  } else if (type == od::json_type::number) {
-    s = v.raw_json_token();
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r')) {
-      s.remove_suffix(1);
-    }
-  } else {
-    out = Decimal{};
-    return type == od::json_type::null;
-  }
-  // Every number in these answers (quantities, prices, fees, balances) is >= 0: a negative one
-  // would count as a negative fill, so the answer is malformed.
-  return Decimal::parse(s, Rounding::down, out) == Errc::ok && out.mantissa() >= 0;
+  return net::json::read_amount(v, out, /*null_is_zero=*/true);
 }
 
 std::string_view tif_text(TimeInForce t) noexcept {
@@ -58,10 +44,11 @@ OrderState upbit_order_state(std::string_view state, Decimal executed, Decimal v
   return OrderState::unknown;
 }
 
-UpbitApi::UpbitApi(Credentials credentials, RestEndpoint endpoint, JwtAlg alg)
+UpbitApi::UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg)
     : credentials_(std::move(credentials)),
       endpoint_(std::move(endpoint)),
       host_header_(endpoint_.host_header()),
+      path_prefix_(endpoint_.path_prefix()),
       alg_(alg),
       signer_(std::make_unique<HmacKey>(
           credentials_.secret, alg == JwtAlg::hs256 ? HmacKey::Hash::sha256 : HmacKey::Hash::sha512)),
@@ -71,7 +58,7 @@ bool UpbitApi::request(std::string_view method, std::string_view path, std::stri
                        std::string_view json_body, bool authenticated,
                        HttpRequestText& out) noexcept {
   out.clear();
-  out.put(method).put(" ").put(endpoint_.path_prefix).put(path);
+  out.put(method).put(" ").put(path_prefix_).put(path);
   if (!query.empty() && json_body.empty()) out.put("?").put(query);
   out.put(" HTTP/1.1\r\nHost: ").put(host_header_).put("\r\nUser-Agent: xarb\r\n");
   if (authenticated) {
@@ -148,22 +135,14 @@ bool UpbitApi::instruments(std::string_view markets_csv, HttpRequestText& out) n
 
 struct UpbitParser::Impl {
   od::parser parser;
-  std::string buffer;
+  net::json::JsonInput input{64 * 1024, 8 << 20};  // grows rarely, up to the largest answer
 
   simdjson::error_code start(std::string_view body, od::document& doc) noexcept {
-    if (buffer.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
-      buffer.reserve(body.size() + simdjson::SIMDJSON_PADDING + 4096);
-    }
-    if (parser.capacity() < body.size()) {
-      if (const auto e = parser.allocate(2 * body.size()); e != SUCCESS) return e;
-    }
-    buffer.assign(body);
-    return parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc);
+    return input.start(body, parser, doc);
   }
 };
 
 UpbitParser::UpbitParser() : impl_(std::make_unique<Impl>()) {
-  impl_->buffer.reserve(64 * 1024);
   // simdjson sizes its parser to the document: reserve, so answers do not reallocate it.
   // (Should it fail, iterate() allocates when it needs to.)
   [[maybe_unused]] const auto reserved = impl_->parser.allocate(64 * 1024);

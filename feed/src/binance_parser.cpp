@@ -82,7 +82,7 @@ bool is_combined(std::string_view frame) noexcept {
 }  // namespace
 
 struct BinanceParser::Impl {
-  Impl(const SymbolMap& s, std::size_t max_bytes) : symbols(s), input(max_bytes) {
+  Impl(const SymbolMap& s, std::size_t max_bytes) : symbols(s), input(max_bytes, max_bytes) {
     detail::allocate_or_die(parser, max_bytes);
   }
 
@@ -95,7 +95,7 @@ struct BinanceParser::Impl {
   }
 
   const SymbolMap& symbols;
-  detail::PaddedInput input;
+  detail::JsonInput input;
   od::parser parser;
   detail::LevelArrays levels;
   InstrumentId raw_instrument = kNoInstrument;

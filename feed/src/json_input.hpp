@@ -14,36 +14,13 @@
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/feed/parsed_frame.hpp>
+#include <xarb/net/json.hpp>
 
 namespace xarb::feed::detail {
 
 namespace od = simdjson::ondemand;
-
-// A reusable input buffer with simdjson's padding, sized once.
-class PaddedInput {
- public:
-  explicit PaddedInput(std::size_t max_bytes)
-      // Not value-initialised: pages are touched only as large messages arrive.
-      : capacity_(max_bytes), data_(new char[max_bytes + simdjson::SIMDJSON_PADDING]) {}
-
-  // Copies `text` in; false (nothing copied) when it exceeds the maximum message size.
-  [[nodiscard]] bool load(std::string_view text) noexcept {
-    if (text.size() > capacity_) return false;
-    std::memcpy(data_.get(), text.data(), text.size());
-    std::memset(data_.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
-    size_ = text.size();
-    return true;
-  }
-  [[nodiscard]] simdjson::error_code iterate(od::parser& parser, od::document& doc) noexcept {
-    return parser.iterate(data_.get(), size_, size_ + simdjson::SIMDJSON_PADDING).get(doc);
-  }
-  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
-
- private:
-  std::size_t capacity_;
-  std::size_t size_ = 0;
-  std::unique_ptr<char[]> data_;
-};
+using net::json::JsonInput;
+using net::json::number_text;
 
 // Sizes a parser's internal buffers once. Start-up only; out of memory here is fatal (this
 // translation unit has no exceptions to report it with).
@@ -63,36 +40,16 @@ struct LevelArrays {
   std::size_t ask_count = 0;
 };
 
-// The characters of a number token, without the whitespace simdjson may leave after it.
-inline std::string_view number_text(std::string_view token) noexcept {
-  std::size_t n = 0;
-  while (n < token.size()) {
-    const char c = token[n];
-    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
-      ++n;
-    } else {
-      break;
-    }
-  }
-  return token.substr(0, n);
-}
-
 // A price or quantity given as a JSON string ("43.50830000") or number (1.16539E8), read exactly.
-// Works on the raw token: no type query and no unescaping (a number never needs it; a string
-// holding an escape is not a number and fails Decimal::parse).
 inline DropReason read_decimal(od::value value, Decimal& out) noexcept {
-  std::string_view token = value.raw_json_token();
-  if (token.empty()) return DropReason::malformed;
-  if (token[0] == '"') {
-    const std::size_t close = token.find('"', 1);
-    if (close == std::string_view::npos) return DropReason::malformed;
-    token = token.substr(1, close - 1);
-  } else if (token[0] == '-' || (token[0] >= '0' && token[0] <= '9')) {
-    token = number_text(token);
-  } else {
-    return DropReason::wrong_type;  // object, array, true, false, null
+  switch (net::json::read_decimal(value, out)) {
+    case net::json::NumberStatus::ok: return DropReason::none;
+    case net::json::NumberStatus::malformed: return DropReason::malformed;
+    case net::json::NumberStatus::bad_number: return DropReason::bad_number;
+    case net::json::NumberStatus::null:
+    case net::json::NumberStatus::wrong_type: return DropReason::wrong_type;
   }
-  return Decimal::parse(token, out) == Errc::ok ? DropReason::none : DropReason::bad_number;
+  return DropReason::malformed;
 }
 
 inline DropReason read_uint(od::value value, std::uint64_t& out) noexcept {

@@ -42,14 +42,14 @@ DropReason read_unit(od::value value, Level& ask, Level& bid) noexcept {
 }  // namespace
 
 struct UpbitParser::Impl {
-  Impl(const SymbolMap& s, std::size_t max_bytes) : symbols(s), input(max_bytes) {
+  Impl(const SymbolMap& s, std::size_t max_bytes) : symbols(s), input(max_bytes, max_bytes) {
     detail::allocate_or_die(parser, max_bytes);
   }
   ParsedFrame parse(std::string_view frame) noexcept;
   ParsedFrame parse_object(od::object root) noexcept;
 
   const SymbolMap& symbols;
-  detail::PaddedInput input;
+  detail::JsonInput input;
   od::parser parser;
   detail::LevelArrays levels;
   ParserStats stats;

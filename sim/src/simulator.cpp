@@ -25,6 +25,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <simdjson.h>
 
+#include <xarb/net/tls.hpp>
 #include <xarb/sim/certificate.hpp>
 #include <xarb/sim/replay.hpp>
 #include <xarb/sim/simulator.hpp>
@@ -33,14 +34,8 @@
 
 namespace xarb::sim {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using namespace xarb::net::names;  // asio, beast, http, websocket, ssl, tcp, error_code
+using Stream = xarb::net::ServerTlsStream;
 using text::dec8;
 
 namespace {
@@ -135,12 +130,12 @@ struct Simulator::Impl {
   void accept(Venue v);
 
   SimOptions options;
-  net::io_context io{1};
+  asio::io_context io{1};
   ssl::context tls{ssl::context::tls_server};
   SyntheticMarket market;
   Exchange exchange;
   std::unique_ptr<tcp::acceptor> acceptors[kVenueCount];
-  net::steady_timer tick, ping, drop;
+  asio::steady_timer tick, ping, drop;
   std::thread thread;
   std::vector<std::weak_ptr<WsSession>> sessions;
   std::vector<SimBook> sent_binance;  // each Binance book as last broadcast (diff base)
@@ -527,7 +522,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     writing_ = true;
     if (queue_.front().probe && m_.probe.written_ns == 0) m_.probe.written_ns = steady_ns();
     ws_.binary(queue_.front().binary);
-    ws_.async_write(net::buffer(queue_.front().text),
+    ws_.async_write(asio::buffer(queue_.front().text),
                     [self = shared_from_this()](error_code ec, std::size_t) {
                       if (ec) {
                         self->closed_ = true;
@@ -642,7 +637,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Simulator::Impl& m_;
   Stream stream_;
   Venue venue_;
-  net::steady_timer timer_;
+  asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> req_;
 };
@@ -1005,14 +1000,14 @@ void Simulator::start() {
   if (!std::ofstream(m.ca_file, std::ios::app)) {
     throw std::runtime_error("cannot write the certificate to " + m.ca_file);
   }
-  m.tls.use_certificate_chain(net::buffer(pem.cert));
-  m.tls.use_private_key(net::buffer(pem.key), ssl::context::pem);
+  m.tls.use_certificate_chain(asio::buffer(pem.cert));
+  m.tls.use_private_key(asio::buffer(pem.key), ssl::context::pem);
   const unsigned short ports[kVenueCount] = {m.options.binance_port, m.options.upbit_port};
   for (const Venue v : {Venue::binance, Venue::upbit}) {
-    const tcp::endpoint loopback(net::ip::make_address("127.0.0.1"), ports[index(v)]);
+    const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), ports[index(v)]);
     auto a = std::make_unique<tcp::acceptor>(m.io);
     a->open(loopback.protocol());
-    a->set_option(net::socket_base::reuse_address(true));
+    a->set_option(asio::socket_base::reuse_address(true));
     a->bind(loopback);
     a->listen();
     m.acceptors[index(v)] = std::move(a);
@@ -1075,7 +1070,7 @@ void Simulator::start() {
 void Simulator::stop() {
   Impl& m = *impl_;
   if (!m.thread.joinable()) return;
-  net::post(m.io, [&m] {
+  asio::post(m.io, [&m] {
     error_code ignored;
     m.tick.cancel();
     m.ping.cancel();
@@ -1114,7 +1109,7 @@ const std::string& Simulator::ca_file() const noexcept { return impl_->ca_file; 
 
 void Simulator::with_exchange(const std::function<void(Exchange&, SyntheticMarket&)>& fn) {
   std::promise<void> done;
-  net::post(impl_->io, [&] {
+  asio::post(impl_->io, [&] {
     fn(impl_->exchange, impl_->market);
     done.set_value();
   });
@@ -1123,7 +1118,7 @@ void Simulator::with_exchange(const std::function<void(Exchange&, SyntheticMarke
 
 void Simulator::set_rate(double updates_per_second) {
   std::promise<void> done;
-  net::post(impl_->io, [&] {
+  asio::post(impl_->io, [&] {
     impl_->options.updates_per_second = updates_per_second;
     impl_->owed = 0.0;
     done.set_value();
@@ -1133,7 +1128,7 @@ void Simulator::set_rate(double updates_per_second) {
 
 void Simulator::drop_websockets() {
   std::promise<void> done;
-  net::post(impl_->io, [&] {
+  asio::post(impl_->io, [&] {
     for (const auto& w : impl_->sessions) {
       if (auto s = w.lock()) {
         s->close();
@@ -1155,7 +1150,7 @@ SimSummary Simulator::summary() {
   };
   if (impl_->thread.joinable() && !impl_->io.stopped()) {
     std::promise<void> done;
-    net::post(impl_->io, [&] {
+    asio::post(impl_->io, [&] {
       fill();
       done.set_value();
     });

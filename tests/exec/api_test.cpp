@@ -21,29 +21,12 @@ using ::xarb::test::d;
 const Credentials kBinanceKeys{"vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
                                "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"};
 
-RestEndpoint endpoint(const char* url) {
-  RestEndpoint e;
-  EXPECT_TRUE(parse_rest_url(url, e)) << url;
-  return e;
-}
+net::Url endpoint(const char* url) { return net::parse_url(url, "https://"); }
 
 std::string unbase64url(std::string_view s) {
   std::string out;
   EXPECT_TRUE(base64url_decode(s, out)) << s;
   return out;
-}
-
-TEST(RestUrl, SplitsHostPortAndPrefix) {
-  RestEndpoint e = endpoint("https://api.binance.com");
-  EXPECT_EQ(e.host, "api.binance.com");
-  EXPECT_EQ(e.port, "443");
-  EXPECT_EQ(e.host_header(), "api.binance.com");
-  e = endpoint("https://127.0.0.1:8443/upbit/");
-  EXPECT_EQ(e.host, "127.0.0.1");
-  EXPECT_EQ(e.port, "8443");
-  EXPECT_EQ(e.path_prefix, "/upbit");
-  EXPECT_EQ(e.host_header(), "127.0.0.1:8443");
-  EXPECT_FALSE(parse_rest_url("http://api.binance.com", e));
 }
 
 TEST(BinanceApi, NewOrderIsAFormBodySignedOverEverythingBeforeTheSignature) {

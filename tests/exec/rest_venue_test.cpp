@@ -123,6 +123,43 @@ TEST_F(RestVenueTest, BinanceOrdersAreSignedAndShareOneConnection) {
   EXPECT_GE(venue->rate_limits().order_count_10s, 3);
 }
 
+// An order goes out on its own connection: it is answered while a query on the same venue is
+// still waiting for its answer (the stub holds it until the order's answer has been seen).
+TEST_F(RestVenueTest, AnOrderDoesNotWaitBehindAQueryInFlight) {
+  RestVenueOptions o;
+  o.venue = Venue::binance;
+  o.rest_url = binance_stub.url();
+  o.ca_file = binance_stub.ca_file();
+  o.credentials = Credentials{"bkey-0123456789", "bsecret"};
+  o.request_timeout = std::chrono::seconds(20);  // the held query must not time out
+  RestVenue venue(symbols, o);
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  ASSERT_TRUE(venue.place(order("w-1", Side::buy, "100000", "0.01"), {}));
+  VenueEvent ev;
+  ASSERT_TRUE(wait_event(venue, ev));
+  ASSERT_EQ(ev.status.state, OrderState::filled);
+
+  binance_stub.hold_queries = true;
+  ASSERT_TRUE(venue.query(0, ev.status.client_id));
+  const bool query_arrived = test::poll_until([&] { return binance_stub.queries_held.load() > 0; },
+                                              [&] { venue.poll(clock::mono_ns()); },
+                                              std::chrono::seconds(10));
+  ASSERT_TRUE(query_arrived);
+  ASSERT_TRUE(venue.place(order("w-2", Side::buy, "100000", "0.01"), {}));
+  ASSERT_TRUE(wait_event(venue, ev));
+  EXPECT_EQ(ev.op, VenueOp::place);
+  EXPECT_EQ(ev.status.client_id.view(), "w-2");
+  EXPECT_EQ(ev.status.state, OrderState::filled);
+  EXPECT_EQ(binance_stub.queries_held.load(), 1) << "the query is still held";
+
+  binance_stub.hold_queries = false;
+  ASSERT_TRUE(wait_event(venue, ev));
+  EXPECT_EQ(ev.op, VenueOp::query);
+  EXPECT_EQ(ev.status.client_id.view(), "w-1");
+  EXPECT_EQ(ev.status.state, OrderState::filled);
+}
+
 TEST_F(RestVenueTest, AWrongSecretGetsTheVenuesOwnError) {
   auto venue = make(Venue::binance, "not-the-secret");
   std::string error;

@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <gtest/gtest.h>
 
+#include <xarb/net/names.hpp>
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/signing.hpp>
 #include <xarb/sim/simulator.hpp>
@@ -18,11 +19,7 @@
 namespace xarb::sim {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
+using namespace xarb::net::names;  // asio, beast, http, websocket, ssl, tcp, error_code
 
 struct Answer {
   int status = 0;
@@ -32,13 +29,13 @@ struct Answer {
 // One HTTPS request on its own connection, verifying the simulator's certificate.
 Answer request(const std::string& ca, unsigned short port, http::verb method, const std::string& target,
                const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body = {}) {
-  net::io_context io;
+  asio::io_context io;
   ssl::context tls(ssl::context::tls_client);
   tls.load_verify_file(ca);
   tls.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<tcp::socket> stream(io, tls);
   tcp::resolver resolver(io);
-  net::connect(stream.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+  asio::connect(stream.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
   stream.handshake(ssl::stream_base::client);
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1");

@@ -14,16 +14,13 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <xarb/net/names.hpp>
 #include <xarb/sim/simulator.hpp>
 
 namespace xarb::sim {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
+using namespace xarb::net::names;  // asio, beast, http, websocket, ssl, tcp, error_code
 
 class Client {
  public:
@@ -32,13 +29,13 @@ class Client {
     tls_.load_verify_file(ca_file);
     tls_.set_verify_mode(ssl::verify_peer);
     tcp::resolver resolver(io_);
-    net::connect(beast::get_lowest_layer(ws_), resolver.resolve("127.0.0.1", std::to_string(port)));
+    asio::connect(beast::get_lowest_layer(ws_), resolver.resolve("127.0.0.1", std::to_string(port)));
     ws_.next_layer().handshake(ssl::stream_base::client);
     ws_.handshake("127.0.0.1", target);
   }
   void send(const std::string& text) {
     ws_.text(true);
-    ws_.write(net::buffer(text));
+    ws_.write(asio::buffer(text));
   }
   // The next message, and whether it came as a binary frame.
   std::string read(bool* binary = nullptr) {
@@ -59,7 +56,7 @@ class Client {
   }
 
  private:
-  net::io_context io_;
+  asio::io_context io_;
   ssl::context tls_;
   websocket::stream<beast::ssl_stream<tcp::socket>> ws_;
 };

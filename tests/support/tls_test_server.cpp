@@ -1,5 +1,6 @@
 #include "tls_test_server.hpp"
 
+#include <xarb/net/names.hpp>
 #include <xarb/sim/certificate.hpp>
 
 #include <cctype>
@@ -24,12 +25,7 @@
 
 namespace xarb::test {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
+using namespace xarb::net::names;  // asio, beast, http, websocket, ssl, tcp, error_code
 
 namespace {
 
@@ -47,7 +43,7 @@ class BeastPeer : public WsPeer {
   bool send(const std::string& data, bool binary) override {
     beast::error_code ec;
     ws_.binary(binary);
-    ws_.write(net::buffer(data), ec);
+    ws_.write(asio::buffer(data), ec);
     return !ec;
   }
   std::optional<std::string> receive() override {
@@ -78,7 +74,7 @@ class BeastPeer : public WsPeer {
 }  // namespace
 
 struct TlsTestServer::Impl {
-  net::io_context io;
+  asio::io_context io;
   ssl::context tls{ssl::context::tls_server};
   tcp::acceptor acceptor{io};
   std::thread accept_thread;
@@ -112,11 +108,11 @@ TlsTestServer::TlsTestServer(WsHandler ws, HttpHandler http) : impl_(std::make_u
                std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".pem"))
                  .string();
   std::ofstream(ca_file_) << pem.cert;
-  m.tls.use_certificate_chain(net::buffer(pem.cert));
-  m.tls.use_private_key(net::buffer(pem.key), ssl::context::pem);
-  const tcp::endpoint loopback(net::ip::make_address("127.0.0.1"), 0);
+  m.tls.use_certificate_chain(asio::buffer(pem.cert));
+  m.tls.use_private_key(asio::buffer(pem.key), ssl::context::pem);
+  const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), 0);
   m.acceptor.open(loopback.protocol());
-  m.acceptor.set_option(net::socket_base::reuse_address(true));
+  m.acceptor.set_option(asio::socket_base::reuse_address(true));
   m.acceptor.bind(loopback);
   m.acceptor.listen();
   port_ = m.acceptor.local_endpoint().port();
@@ -188,6 +184,7 @@ TlsTestServer::TlsTestServer(WsHandler ws, HttpHandler http) : impl_(std::make_u
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         res.set(http::field::content_type, "application/json");
         res.body() = body;
+        res.keep_alive(false);  // one request per connection, and the answer says so
         res.prepare_payload();
         http::write(stream, res, e);
         stream.shutdown(e);
@@ -203,7 +200,7 @@ TlsTestServer::~TlsTestServer() {
   {
     // Closing a listening socket does not wake a blocked accept() on Linux: connect to it.
     tcp::socket poke(m.io);
-    poke.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_), ec);
+    poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
   }
   if (m.accept_thread.joinable()) m.accept_thread.join();
   m.acceptor.close(ec);

@@ -1,5 +1,7 @@
 #include "venue_stubs.hpp"
 
+#include <thread>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -107,6 +109,13 @@ HttpReply BinanceStub::handle(const HttpExchange& ex) {
     return json(400, R"({"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."})");
   }
   ++signed_ok;
+  if (path == "/api/v3/order" && ex.method == "GET") {
+    // Held (outside the lock: other connections are served meanwhile) while a test says so.
+    ++queries_held;
+    while (hold_queries.load() && !server_->stopping()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   std::lock_guard lock(mutex_);
   if (path == "/api/v3/account") {
     std::string list;

@@ -54,6 +54,9 @@ class BinanceStub {
   std::atomic<int> orders{0};
   std::atomic<int> time_requests{0};
   std::atomic<int> trade_requests{0};  // GET /api/v3/myTrades
+  // While true, GET /api/v3/order is not answered (queries_held counts those that arrived).
+  std::atomic<bool> hold_queries{false};
+  std::atomic<int> queries_held{0};
 
  private:
   HttpReply handle(const HttpExchange& ex);

@@ -14,29 +14,17 @@
 #include <xarb/core/messages.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/signing.hpp>
+#include <xarb/net/url.hpp>
 
 namespace xarb::exec {
 
 using HttpRequestText = TextBuffer<4096>;
 
-struct RestEndpoint {
-  std::string host;         // "api.binance.com" or "127.0.0.1"
-  std::string port = "443";
-  std::string path_prefix;  // "" normally; a prefix when the base URL has a path
-  // "host" or "host:port" as the Host header wants it.
-  [[nodiscard]] std::string host_header() const {
-    return port == "443" ? host : host + ":" + port;
-  }
-};
-
-// Splits "https://host[:port][/prefix]". False when it is not an https URL.
-bool parse_rest_url(std::string_view url, RestEndpoint& out);
-
 [[nodiscard]] OrderState binance_order_state(std::string_view status) noexcept;
 
 class BinanceApi {
  public:
-  BinanceApi(Credentials credentials, RestEndpoint endpoint, std::int64_t recv_window_ms);
+  BinanceApi(Credentials credentials, net::Url endpoint, std::int64_t recv_window_ms);
 
   // Signed requests; `timestamp_ms` is the local clock plus the server offset. False when the
   // request does not fit the buffer.
@@ -57,15 +45,16 @@ class BinanceApi {
   bool exchange_info(std::string_view symbols_json_array, HttpRequestText& out) noexcept;
 
   [[nodiscard]] const Credentials& credentials() const noexcept { return credentials_; }
-  [[nodiscard]] const RestEndpoint& endpoint() const noexcept { return endpoint_; }
+  [[nodiscard]] const net::Url& endpoint() const noexcept { return endpoint_; }
 
  private:
   bool signed_request(std::string_view method, std::string_view path, TextBuffer<1024>& params,
                       std::int64_t timestamp_ms, bool body, HttpRequestText& out) noexcept;
 
   Credentials credentials_;
-  RestEndpoint endpoint_;
+  net::Url endpoint_;
   std::string host_header_;
+  std::string path_prefix_;
   std::int64_t recv_window_ms_;
   std::unique_ptr<HmacKey> signer_;  // keyed once with the secret
 };

@@ -112,6 +112,7 @@ class TextBuffer {
   }
   [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
   [[nodiscard]] bool overflow() const noexcept { return overflow_; }
   // Drops everything after `n` characters.
   void truncate(std::size_t n) noexcept { size_ = std::min(size_, n); }

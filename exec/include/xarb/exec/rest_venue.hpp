@@ -28,6 +28,9 @@ struct RestVenueOptions {
   Credentials credentials;
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds request_timeout{2000};
+  // A kept-alive connection idle this long is replaced, before the venue's idle timeout closes
+  // it under the next order (whose outcome would then be unknown).
+  std::chrono::milliseconds connection_max_idle{30'000};
   std::int64_t recv_window_ms = 5000;
   std::int64_t time_sync_interval_ns = 60'000'000'000;  // Binance server time refresh
   std::int64_t orders_per_10s = 50;                     // Binance ORDERS limit per 10 s

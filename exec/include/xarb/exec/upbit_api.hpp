@@ -23,7 +23,7 @@ namespace xarb::exec {
 
 class UpbitApi {
  public:
-  UpbitApi(Credentials credentials, RestEndpoint endpoint, JwtAlg alg = JwtAlg::hs256);
+  UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg = JwtAlg::hs256);
 
   // An IOC (or FOK / GTC) limit order: {"market","side","volume","price","ord_type":"limit",
   // "time_in_force","identifier"}; the client id is the identifier.
@@ -36,7 +36,7 @@ class UpbitApi {
   bool instruments(std::string_view markets_csv, HttpRequestText& out) noexcept;
 
   [[nodiscard]] const Credentials& credentials() const noexcept { return credentials_; }
-  [[nodiscard]] const RestEndpoint& endpoint() const noexcept { return endpoint_; }
+  [[nodiscard]] const net::Url& endpoint() const noexcept { return endpoint_; }
 
  private:
   // Writes method + path (+ ?query) + headers with the JWT over `query` (+ JSON body).
@@ -44,8 +44,9 @@ class UpbitApi {
                std::string_view json_body, bool authenticated, HttpRequestText& out) noexcept;
 
   Credentials credentials_;
-  RestEndpoint endpoint_;
+  net::Url endpoint_;
   std::string host_header_;
+  std::string path_prefix_;
   JwtAlg alg_;
   UuidSource nonces_;
   std::unique_ptr<HmacKey> signer_;  // keyed once with the secret

@@ -12,6 +12,7 @@
 #include <xarb/core/spsc_ring.hpp>
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/feed/parsed_frame.hpp>
+#include <xarb/net/ws_client.hpp>
 
 namespace xarb::feed {
 
@@ -39,20 +40,15 @@ struct FeedOptions {
   std::size_t max_message_bytes = 4 << 20;
 };
 
-struct VenueFeedStats {
-  std::uint64_t connects = 0;           // websocket handshakes completed
-  std::uint64_t disconnects = 0;        // connections lost or closed, for any reason
-  std::uint64_t watchdog_trips = 0;     // of which: silent longer than the watchdog
-  std::uint64_t lifetime_renewals = 0;  // of which: Binance's 24 h limit approaching
+// A venue's feed: its websocket's history (net::WsStats: connects, disconnects, watchdog trips,
+// lifetime renewals, pings, last error) and what came over it.
+struct VenueFeedStats : net::WsStats {
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t pings_received = 0;  // answered with pongs by Beast
-  std::uint64_t pings_sent = 0;      // Upbit text PINGs
   std::uint64_t snapshot_requests = 0;
   std::uint64_t snapshot_failures = 0;
   std::uint64_t resyncs = 0;    // books reset on reconnect or gap
   std::uint64_t ring_full = 0;  // publishes that found the ring full (republished later)
-  std::string last_error;
 };
 
 // Observes raw traffic, for `xarb record`. Called on the feed thread; may allocate and block.
