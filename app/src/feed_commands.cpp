@@ -143,11 +143,11 @@ feed::FeedOptions feed_options(const Config& c) {
   o.binance = {c.binance.ws_url, c.binance.rest_url, c.binance.ca_file, true};
   o.upbit = {c.upbit.ws_url, c.upbit.rest_url, c.upbit.ca_file, true};
   o.binance_source = c.feed.binance_book;
-  o.watchdog = std::chrono::milliseconds(c.feed.watchdog_ms);
-  o.reconnect_min = std::chrono::milliseconds(c.feed.reconnect_min_ms);
-  o.reconnect_max = std::chrono::milliseconds(c.feed.reconnect_max_ms);
+  o.ws.watchdog = std::chrono::milliseconds(c.feed.watchdog_ms);
+  o.ws.reconnect_min = std::chrono::milliseconds(c.feed.reconnect_min_ms);
+  o.ws.reconnect_max = std::chrono::milliseconds(c.feed.reconnect_max_ms);
   o.upbit_ping = std::chrono::milliseconds(c.feed.upbit_ping_ms);
-  o.connect_timeout = std::chrono::milliseconds(c.binance.connect_timeout_ms);
+  o.ws.connect_timeout = std::chrono::milliseconds(c.binance.connect_timeout_ms);
   return o;
 }
 

@@ -355,13 +355,18 @@ struct RestVenue::Impl {
     io.poll();
   }
 
-  void drive() noexcept {
-    run_ready();
+  // Expires what is overdue on both connections and handles every answer they hold.
+  void collect(std::int64_t now) noexcept {
     net::HttpAnswer a;
     for (net::HttpsClient* c : {order_lane.get(), query_lane.get()}) {
-      c->expire(now_ns);
+      c->expire(now);
       while (c->next(a)) on_answer(a);
     }
+  }
+
+  void drive() noexcept {
+    run_ready();
+    collect(now_ns);
   }
 
   // Runs the connection until the answer of `tag` has been handled, or the timeouts pass.
@@ -373,11 +378,7 @@ struct RestVenue::Impl {
     while (!awaited_done && std::chrono::steady_clock::now() < deadline) {
       if (io.stopped()) io.restart();
       io.run_for(std::chrono::milliseconds(5));
-      net::HttpAnswer ans;
-      for (net::HttpsClient* c : {order_lane.get(), query_lane.get()}) {
-        c->expire(clock::mono_ns());
-        while (c->next(ans)) on_answer(ans);
-      }
+      collect(clock::mono_ns());
     }
     awaited = 0;
   }

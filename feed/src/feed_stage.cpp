@@ -20,8 +20,7 @@
 
 namespace xarb::feed {
 
-namespace asio = boost::asio;
-using error_code = boost::system::error_code;
+using namespace net::names;  // asio, beast, ssl, tcp, error_code
 
 namespace {
 
@@ -44,8 +43,8 @@ struct FeedStage::Impl {
         symbols(s),
         out(ring),
         observer(obs),
-        binance_parser(s, options.max_message_bytes),
-        upbit_parser(s, options.max_message_bytes),
+        binance_parser(s, options.ws.max_message_bytes),
+        upbit_parser(s, options.ws.max_message_bytes),
         books(s, options.binance_source),
         dirty(s.size() * kVenueCount, 0),
         rng(std::random_device{}()) {}
@@ -116,11 +115,11 @@ class SnapshotFetcher {
  public:
   SnapshotFetcher(FeedStage::Impl& impl, const std::string& base_url, asio::ssl::context& tls)
       : impl_(impl),
-        prefix_(net::parse_url(base_url, "https://").path_prefix()),
         client_(impl.io, tls, net::parse_url(base_url, "https://"), client_options(impl.options),
                 [this](std::string_view name, std::string_view value) { on_header(name, value); },
                 [this] { on_answers(); }),
-        backoff_(impl.options.reconnect_min, impl.options.reconnect_max),
+        prefix_(client_.endpoint().path_prefix()),
+        backoff_(impl.options.ws.reconnect_min, impl.options.ws.reconnect_max),
         retry_timer_(impl.io),
         expiry_timer_(impl.io),
         pending_(impl.symbols.size(), 0) {}
@@ -142,9 +141,9 @@ class SnapshotFetcher {
  private:
   static net::HttpsClientOptions client_options(const FeedOptions& o) {
     net::HttpsClientOptions c;
-    c.connect_timeout = o.connect_timeout;
-    c.request_timeout = o.connect_timeout;  // a snapshot that takes longer is asked again
-    c.max_body_bytes = o.max_message_bytes;
+    c.connect_timeout = o.ws.connect_timeout;
+    c.request_timeout = o.ws.connect_timeout;  // a snapshot that takes longer is asked again
+    c.max_body_bytes = o.ws.max_message_bytes;
     return c;
   }
 
@@ -181,7 +180,7 @@ class SnapshotFetcher {
   }
 
   void on_header(std::string_view name, std::string_view value) {
-    if (name.size() != 11 || (name[0] | 0x20) != 'r' || lower(name) != "retry-after") return;
+    if (!beast::iequals(beast::string_view(name.data(), name.size()), "retry-after")) return;
     long long parsed = 0;
     if (std::from_chars(value.data(), value.data() + value.size(), parsed).ec == std::errc{} &&
         parsed > 0) {
@@ -231,8 +230,8 @@ class SnapshotFetcher {
   }
 
   FeedStage::Impl& impl_;
-  std::string prefix_;
   net::HttpsClient client_;
+  std::string prefix_;  // the base URL's path, before /api/v3/depth
   net::Backoff backoff_;
   asio::steady_timer retry_timer_;
   asio::steady_timer expiry_timer_;
@@ -336,21 +335,14 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
     }
     if (!i.upbit_market.empty()) {
       if (!codes.empty()) codes += ',';
-      codes += "\"" + std::string(i.upbit_market.view()) + "\"";
+      codes.append(1, '"').append(i.upbit_market.view()).append(1, '"');
     }
   }
-  net::WsClientOptions ws;
-  ws.connect_timeout = m.options.connect_timeout;
-  ws.watchdog = m.options.watchdog;
-  ws.reconnect_min = m.options.reconnect_min;
-  ws.reconnect_max = m.options.reconnect_max;
-  ws.stable_after = m.options.stable_after;
-  ws.max_message_bytes = m.options.max_message_bytes;
   if (m.options.binance.enabled && !streams.empty()) {
     m.binance_tls = net::make_client_tls(m.options.binance.ca_file);
     std::string base = m.options.binance.ws_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    net::WsClientOptions binance_ws = ws;
+    net::WsClientOptions binance_ws = m.options.ws;
     binance_ws.lifetime = m.options.binance_lifetime;  // Binance closes a connection at 24 h
     m.connections[index(Venue::binance)] =
         std::make_unique<Connection>(m, Venue::binance, base + "/stream?streams=" + streams,
@@ -367,7 +359,7 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
     const std::string subscription = "[{\"ticket\":\"xarb-" + std::to_string(ticket(m.rng)) +
                                      "\"},{\"type\":\"orderbook\",\"codes\":[" + codes +
                                      "]},{\"format\":\"SIMPLE\"}]";
-    net::WsClientOptions upbit_ws = ws;
+    net::WsClientOptions upbit_ws = m.options.ws;
     upbit_ws.keepalive_text = "PING";  // Upbit drops a connection idle for 120 s
     upbit_ws.keepalive_interval = m.options.upbit_ping;
     m.connections[index(Venue::upbit)] = std::make_unique<Connection>(

@@ -252,9 +252,9 @@ FeedOptions binance_options(const test::TlsTestServer& server) {
   FeedOptions o;
   o.binance = {server.ws_url(), server.https_url(), server.ca_file(), true};
   o.upbit.enabled = false;
-  o.reconnect_min = 20ms;
-  o.reconnect_max = 200ms;
-  o.watchdog = 2'000ms;
+  o.ws.reconnect_min = 20ms;
+  o.ws.reconnect_max = 200ms;
+  o.ws.watchdog = 2'000ms;
   return o;
 }
 
@@ -431,7 +431,7 @@ TEST(FeedStage, TheWatchdogReconnectsASilentFeed) {
   SpscRing<BookSnapshot> ring(4096);
   Consumer consumer{ring};
   FeedOptions o = binance_options(f.server);
-  o.watchdog = 300ms;
+  o.ws.watchdog = 300ms;
   FeedStage feed(o, symbols, ring);
   feed.start();
   const bool tripped = test::poll_until(

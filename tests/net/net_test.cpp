@@ -72,15 +72,25 @@ TEST(Url, RefusesWhatIsNotATlsEndpoint) {
   EXPECT_THROW((void)parse_url("ftp://x", "wss://"), std::invalid_argument);
 }
 
-// Reads `field` of the one-object document `text` with read_decimal.
+// The value of "v" in the one-object document `text` (valid until the next call).
+class OneValue {
+ public:
+  simdjson::ondemand::value& of(const std::string& text) {
+    EXPECT_EQ(input_.start(text, parser_, doc_), simdjson::SUCCESS) << text;
+    EXPECT_EQ(doc_["v"].get(value_), simdjson::SUCCESS) << text;
+    return value_;
+  }
+
+ private:
+  simdjson::ondemand::parser parser_;
+  json::JsonInput input_{64, 1 << 16};
+  simdjson::ondemand::document doc_;
+  simdjson::ondemand::value value_;
+};
+
 json::NumberStatus decimal_field(const std::string& text, Decimal& out, bool exact = true) {
-  static simdjson::ondemand::parser parser;
-  static json::JsonInput input(64, 1 << 16);
-  simdjson::ondemand::document doc;
-  EXPECT_EQ(input.start(text, parser, doc), simdjson::SUCCESS);
-  simdjson::ondemand::value v;
-  EXPECT_EQ(doc["v"].get(v), simdjson::SUCCESS);
-  return json::read_decimal(v, out, exact);
+  static OneValue one;
+  return json::read_decimal(one.of(text), out, exact);
 }
 
 TEST(Json, ReadsDecimalsFromStringsAndNumbersExactly) {
@@ -106,14 +116,9 @@ TEST(Json, ReadsDecimalsFromStringsAndNumbersExactly) {
 }
 
 TEST(Json, AnAmountIsNeverNegative) {
-  simdjson::ondemand::parser parser;
-  json::JsonInput input(64, 1 << 16);
+  OneValue one;
   const auto amount = [&](const std::string& text, Decimal& out, bool null_is_zero) {
-    simdjson::ondemand::document doc;
-    EXPECT_EQ(input.start(text, parser, doc), simdjson::SUCCESS);
-    simdjson::ondemand::value v;
-    EXPECT_EQ(doc["v"].get(v), simdjson::SUCCESS);
-    return json::read_amount(v, out, null_is_zero);
+    return json::read_amount(one.of(text), out, null_is_zero);
   };
   Decimal x;
   EXPECT_TRUE(amount(R"({"v":"0.00100000"})", x, false));

@@ -187,8 +187,8 @@ class SimulatorTest : public ::testing::Test {
 
   feed::FeedOptions feed_options() const {
     feed::FeedOptions f = feed_options_for(sim);
-    f.reconnect_min = 20ms;
-    f.reconnect_max = 200ms;
+    f.ws.reconnect_min = 20ms;
+    f.ws.reconnect_max = 200ms;
     return f;
   }
 

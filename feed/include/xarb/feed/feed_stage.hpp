@@ -27,17 +27,12 @@ struct FeedOptions {
   VenueEndpoint binance;
   VenueEndpoint upbit;
   BinanceBookSource binance_source = BinanceBookSource::diff_depth;
-  int depth_snapshot_limit = 1000;                   // GET /api/v3/depth?limit=
-  std::chrono::milliseconds watchdog{10'000};        // reconnect after this long without a frame
-  std::chrono::milliseconds reconnect_min{100};      // backoff doubles from here ...
-  std::chrono::milliseconds reconnect_max{10'000};   // ... up to here, plus up to 50 % jitter
-  // A connection that stayed up this long starts the backoff over. A venue that drops every
-  // connection sooner (right after its first frames) is reconnected to ever more slowly.
-  std::chrono::milliseconds stable_after{2'000};
-  std::chrono::milliseconds connect_timeout{5'000};  // resolve + TCP + TLS + websocket handshake
-  std::chrono::milliseconds upbit_ping{30'000};      // text PING; Upbit drops idle connections
+  int depth_snapshot_limit = 1000;  // GET /api/v3/depth?limit=
+  // Every venue's websocket: timeouts, watchdog, backoff, message size (also the limit of a
+  // depth snapshot). Its keep-alive and lifetime are set per venue from the two below.
+  net::WsClientOptions ws;
+  std::chrono::milliseconds upbit_ping{30'000};  // text PING; Upbit drops idle connections
   std::chrono::milliseconds binance_lifetime{std::chrono::hours(23) + std::chrono::minutes(50)};
-  std::size_t max_message_bytes = 4 << 20;
 };
 
 // A venue's feed: its websocket's history (net::WsStats: connects, disconnects, watchdog trips,
