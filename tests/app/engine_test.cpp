@@ -426,6 +426,11 @@ void EngineTest::hot_path(bool live) {
   for (const Venue v : kVenues) {
     exec::RestVenueOptions ro = rest_options(c, v);
     ro.credentials = {};
+    // Connection upkeep allocates (a fresh TLS stream for a connection idle past its limit, the
+    // Binance time sync): it comes every 30 s and 60 s, which a window slowed by a loaded machine
+    // would reach. The window measures frame -> order written, so upkeep is set past its end.
+    ro.connection_max_idle = std::chrono::minutes(10);
+    ro.time_sync_interval_ns = 600'000'000'000;
     if (live) {
       for (const sim::AccountSpec& a : o.accounts) {
         if (a.venue == v) ro.credentials = {a.key, a.secret};
