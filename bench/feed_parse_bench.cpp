@@ -13,6 +13,7 @@
 #include <xarb/book/order_book.hpp>
 #include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/upbit_parser.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
 #include "bench_support.hpp"
@@ -42,7 +43,7 @@ SymbolMap binance_symbols(const std::vector<std::string>& frames) {
     const auto end = f.find('@', at);
     std::string sym = f.substr(at + 10, end - at - 10);
     for (char& c : sym) c = static_cast<char>(std::toupper(c));
-    if (m.find_binance(sym) == kNoInstrument) (void)m.add(sym, "", sym);
+    if (m.find(venues::kBinance, sym) == kNoInstrument) (void)m.add(sym, {{venues::kBinance, sym}});
   }
   return m;
 }
@@ -52,7 +53,7 @@ SymbolMap upbit_symbols(const std::vector<std::string>& frames) {
   for (const auto& f : frames) {
     const auto at = f.find("\"cd\":\"");
     const std::string code = f.substr(at + 6, f.find('"', at + 6) - at - 6);
-    if (m.find_upbit(code) == kNoInstrument) (void)m.add(code, code, "");
+    if (m.find(venues::kUpbit, code) == kNoInstrument) (void)m.add(code, {{venues::kUpbit, code}});
   }
   return m;
 }
@@ -79,7 +80,7 @@ void BinanceBookTicker_xarb(benchmark::State& state) {
   static const auto frames = capture_frames(kBinance, "@bookTicker");
   static const SymbolMap symbols = binance_symbols(frames);
   static feed::BinanceParser parser(symbols);  // set-up outside the measured loop, once
-  static std::vector<book::L2Book> books = make_books(symbols, Venue::binance);
+  static std::vector<book::L2Book> books = make_books(symbols, venues::kBinance);
   std::size_t i = 0;
   const std::uint64_t allocations_before = test::total_allocations();
   for (auto _ : state) {
@@ -116,7 +117,7 @@ void BinanceDepthUpdate_xarb(benchmark::State& state) {
   static const auto frames = capture_frames(kBinance, "\"depthUpdate\"");
   static const SymbolMap symbols = binance_symbols(frames);
   static feed::BinanceParser parser(symbols);  // set-up outside the measured loop, once
-  static std::vector<book::L2Book> books = make_books(symbols, Venue::binance);
+  static std::vector<book::L2Book> books = make_books(symbols, venues::kBinance);
   std::size_t i = 0;
   const std::uint64_t allocations_before = test::total_allocations();
   for (auto _ : state) {
@@ -156,11 +157,12 @@ void UpbitOrderbook_xarb(benchmark::State& state) {
                                       : capture_frames(kUpbit, "\"ty\":\"orderbook\"");
   static const SymbolMap symbols = [] {
     SymbolMap m = upbit_symbols(frames);
-    if (m.find_upbit("KRW-BTC") == kNoInstrument) (void)m.add("KRW-BTC", "KRW-BTC", "");
+    if (m.find(venues::kUpbit, "KRW-BTC") == kNoInstrument)
+      (void)m.add("KRW-BTC", {{venues::kUpbit, "KRW-BTC"}});
     return m;
   }();
   static feed::UpbitParser parser(symbols);
-  static std::vector<book::L2Book> books = make_books(symbols, Venue::upbit);
+  static std::vector<book::L2Book> books = make_books(symbols, venues::kUpbit);
   std::size_t i = 0;
   const std::uint64_t allocations_before = test::total_allocations();
   for (auto _ : state) {
@@ -232,7 +234,7 @@ const std::vector<std::string>& upbit_default_frames() {
 const SymbolMap& upbit_default_symbols() {
   static const SymbolMap m = [] {
     SymbolMap s;
-    (void)s.add("KRW-BTC", "KRW-BTC", "");
+    (void)s.add("KRW-BTC", {{venues::kUpbit, "KRW-BTC"}});
     return s;
   }();
   return m;
@@ -275,7 +277,7 @@ void BinanceDepthApply_xarb(benchmark::State& state) {
   static const SymbolMap symbols = binance_symbols(frames);
   static feed::BinanceParser parser(symbols);
   static const std::vector<Parsed> parsed = parse_all(parser, frames);
-  static std::vector<book::L2Book> books = make_books(symbols, Venue::binance);
+  static std::vector<book::L2Book> books = make_books(symbols, venues::kBinance);
   std::size_t i = 0;
   const std::uint64_t allocations_before = test::total_allocations();
   for (auto _ : state) {
@@ -334,7 +336,7 @@ void UpbitDefaultParse_baseline(benchmark::State& state) {
 void UpbitDefaultApply_xarb(benchmark::State& state) {
   static feed::UpbitParser parser(upbit_default_symbols());
   static const std::vector<Parsed> parsed = parse_all(parser, upbit_default_frames());
-  book::L2Book book(Venue::upbit, 0);
+  book::L2Book book(venues::kUpbit, 0);
   const Parsed& p = parsed[0];
   std::uint64_t seq = 0;
   const std::uint64_t allocations_before = test::total_allocations();

@@ -51,6 +51,7 @@
 
 #include "alloc_counter.hpp"
 #include "bench_support.hpp"
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::bench {
 namespace {
@@ -76,9 +77,9 @@ std::vector<Frame> load_frames() {
       }
     }
   };
-  add("binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl", Venue::binance,
+  add("binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl", venues::kBinance,
       "\"manausdt@bookTicker\"");
-  add("upbit/2021-04-05_simple_orderbook_trade.events.jsonl", Venue::upbit,
+  add("upbit/2021-04-05_simple_orderbook_trade.events.jsonl", venues::kUpbit,
       "\"ty\":\"orderbook\",\"cd\":\"KRW-ADA\"");
   std::stable_sort(timed.begin(), timed.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -89,7 +90,7 @@ std::vector<Frame> load_frames() {
 
 // The frame with its bookTicker id ("u":123) raised by `shift`, so a repeated pass is newer.
 std::string shifted(const Frame& f, std::uint64_t shift) {
-  if (f.venue != Venue::binance || shift == 0) return f.text;
+  if (f.venue != venues::kBinance || shift == 0) return f.text;
   const auto at = f.text.find("\"u\":");
   if (at == std::string::npos) return f.text;
   const auto end = f.text.find_first_not_of("0123456789", at + 4);
@@ -161,10 +162,10 @@ class Pipeline {
  public:
   Pipeline(const std::vector<Frame>& pass, std::size_t messages, double fx_rate)
       : books_ring_(4096), intents_(256), exec_out_(256), reports_(256) {
-    (void)symbols_.add("PAIR", "KRW-ADA", "MANAUSDT");
+    (void)symbols_.add("PAIR", {{venues::kUpbit, "KRW-ADA"}, {venues::kBinance, "MANAUSDT"}});
     // Binance MANAUSDT's filters in 2021 (tick 0.00001, step 1, 10 USDT minimum); Upbit's KRW
     // table for the other leg.
-    exec::InstrumentRules& b = rules_.at(Venue::binance, kPair);
+    exec::InstrumentRules& b = rules_.at(venues::kBinance, kPair);
     b.loaded = true;
     b.tick = Decimal::from_mantissa(1'000);
     b.step = Decimal::from_mantissa(Decimal::kOne);
@@ -174,7 +175,7 @@ class Pipeline {
     exec::load_upbit_default_rules(symbols_, rules_);
     exec::PaperParams pp;
     pp.latency_ns = 20'000;  // the venue answers 20 µs after an order (a fill a few polls later)
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       pp.seed = 1 + index(v);
       pp.orders_per_window = 1'000'000;
       paper_[index(v)] = std::make_unique<exec::PaperVenue>(v, rules_, pp);
@@ -184,7 +185,7 @@ class Pipeline {
     exec::ExecParams xp;
     xp.run_id = 1;
     executor_ = std::make_unique<exec::TwoLegExecutor>(
-        std::array<exec::VenueClient*, kVenueCount>{paper_[0].get(), paper_[1].get()}, xp);
+        std::array<exec::VenueClient*, kMaxVenues>{paper_[0].get(), paper_[1].get()}, xp);
     signal::StrategyParams p;
     p.fees = {5.0, 10.0};
     p.fx.fixed = true;
@@ -387,7 +388,7 @@ class Pipeline {
 
   SymbolMap symbols_;
   exec::RulesTable rules_;
-  std::array<std::unique_ptr<exec::PaperVenue>, kVenueCount> paper_;
+  std::array<std::unique_ptr<exec::PaperVenue>, kMaxVenues> paper_;
   std::unique_ptr<exec::TwoLegExecutor> executor_;
   std::unique_ptr<signal::Strategy> strategy_;
   SpscRing<BookSnapshot> books_ring_;
@@ -454,13 +455,13 @@ int main(int argc, char** argv) {
   double upbit_mid = 0, binance_mid = 0;
   {
     SymbolMap symbols;
-    (void)symbols.add("PAIR", "KRW-ADA", "MANAUSDT");
+    (void)symbols.add("PAIR", {{venues::kUpbit, "KRW-ADA"}, {venues::kBinance, "MANAUSDT"}});
     feed::Replayer probe(symbols, feed::BinanceBookSource::book_ticker);
     struct Mids final : feed::SnapshotSink {
       double* u;
       double* b;
       void on_snapshot(const BookSnapshot& s) noexcept override {
-        double& m = s.venue == Venue::upbit ? *u : *b;
+        double& m = s.venue == venues::kUpbit ? *u : *b;
         if (m == 0 && s.bid_count > 0 && s.ask_count > 0) m = mid_of(s);
       }
     } mids;

@@ -30,6 +30,7 @@
 #include <xarb/core/messages.hpp>
 #include <xarb/core/spsc_ring.hpp>
 #include <xarb/core/wait.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
 #include "bench_support.hpp"
@@ -41,7 +42,7 @@ constexpr std::size_t kCapacity = 1024;
 
 BookSnapshot sample_book() {
   BookSnapshot s;
-  s.venue = Venue::binance;
+  s.venue = venues::kBinance;
   s.instrument = 3;
   for (int k = 0; k < 10; ++k) {
     s.bids[s.bid_count++] = {Decimal::from_mantissa(9'000'000'000'000 - k * 1'000'000),

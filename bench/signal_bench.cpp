@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include <xarb/signal/strategy.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
 #include "bench_support.hpp"
@@ -50,7 +51,7 @@ ExecReport fill(const OrderIntent& in) {
   r.position_id = in.position_id;
   r.kind = in.kind;
   r.outcome = ExecOutcome::success;
-  for (const Venue v : {Venue::upbit, Venue::binance}) {
+  for (const Venue v : {venues::kUpbit, venues::kBinance}) {
     const LegIntent& l = in.leg(v);
     LegReport& lr = r.leg(v);
     lr.venue = v;
@@ -66,7 +67,7 @@ ExecReport fill(const OrderIntent& in) {
 void SignalUpdate(benchmark::State& state) {
   const auto open = static_cast<int>(state.range(0));
   SymbolMap symbols;
-  (void)symbols.add("BTC", "KRW-BTC", "BTCUSDT");
+  (void)symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
   signal::StrategyParams p;
   p.fees = fees();
   p.fx.fixed = true;
@@ -86,8 +87,8 @@ void SignalUpdate(benchmark::State& state) {
   BenchSink sink;
 
   // Open `open` positions at a 60 bps premium.
-  BookSnapshot b = make_book(Venue::binance, 100'000.0, 0.01);
-  BookSnapshot wide = make_book(Venue::upbit, 100'000.0 * 1400.0 * 1.006, 1000.0);
+  BookSnapshot b = make_book(venues::kBinance, 100'000.0, 0.01);
+  BookSnapshot wide = make_book(venues::kUpbit, 100'000.0 * 1400.0 * 1.006, 1000.0);
   std::int64_t t = 1'000'000'000;
   for (int k = 0; k < open; ++k) {
     strategy->on_book(b, {t, t}, sink);
@@ -103,9 +104,10 @@ void SignalUpdate(benchmark::State& state) {
     return;
   }
   // The loop: a premium of 20 bps (no entry) moving by a tick on every update.
-  std::array<BookSnapshot, 2> upbit = {make_book(Venue::upbit, 100'000.0 * 1400.0 * 1.002, 1000.0),
-                                       make_book(Venue::upbit, 100'000.0 * 1400.0 * 1.002 + 1000.0, 1000.0)};
-  std::array<BookSnapshot, 2> binance = {b, make_book(Venue::binance, 100'000.01, 0.01)};
+  std::array<BookSnapshot, 2> upbit = {
+      make_book(venues::kUpbit, 100'000.0 * 1400.0 * 1.002, 1000.0),
+      make_book(venues::kUpbit, 100'000.0 * 1400.0 * 1.002 + 1000.0, 1000.0)};
+  std::array<BookSnapshot, 2> binance = {b, make_book(venues::kBinance, 100'000.01, 0.01)};
   std::size_t i = 0;
   const std::uint64_t before = test::total_allocations();
   for (auto _ : state) {

@@ -13,6 +13,7 @@
 
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/sim/simulator.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
 #include "bench_support.hpp"
@@ -33,8 +34,9 @@ sim::SimOptions sim_options() {
   o.limits.binance_orders_10s = 1'000'000'000;
   o.limits.upbit_requests_per_second = 1'000'000'000;
   o.limits.upbit_default_per_second = 1'000'000'000;
-  o.accounts = {{Venue::binance, "bkey-0123456789", "bsecret", {{"USDT", 1'000'000'000 * Decimal::kOne}}},
-                {Venue::upbit, "ukey-0123456789", "usecret", {{"KRW", 1'000'000'000 * Decimal::kOne}}}};
+  o.accounts = {
+      {venues::kBinance, "bkey-0123456789", "bsecret", {{"USDT", 1'000'000'000 * Decimal::kOne}}},
+      {venues::kUpbit, "ukey-0123456789", "usecret", {{"KRW", 1'000'000'000 * Decimal::kOne}}}};
   return o;
 }
 
@@ -45,13 +47,14 @@ void Place(benchmark::State& state, Venue venue) {
     return s;
   }();
   SymbolMap symbols;
-  (void)symbols.add("BTC", "KRW-BTC", "BTCUSDT");
+  (void)symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
   exec::RestVenueOptions o;
   o.venue = venue;
-  o.rest_url = venue == Venue::binance ? simulator->binance_rest_url() : simulator->upbit_rest_url();
+  o.rest_url =
+      venue == venues::kBinance ? simulator->binance_rest_url() : simulator->upbit_rest_url();
   o.ca_file = simulator->ca_file();
-  o.credentials = venue == Venue::binance ? exec::Credentials{"bkey-0123456789", "bsecret"}
-                                          : exec::Credentials{"ukey-0123456789", "usecret"};
+  o.credentials = venue == venues::kBinance ? exec::Credentials{"bkey-0123456789", "bsecret"}
+                                            : exec::Credentials{"ukey-0123456789", "usecret"};
   exec::RestVenue rest(symbols, o);
   std::string error;
   if (!rest.start(error)) {
@@ -63,7 +66,7 @@ void Place(benchmark::State& state, Venue venue) {
   order.side = Side::buy;
   order.tif = exec::TimeInForce::ioc;
   // A buy at a tenth of the price: on the tick, above the minimum notional, never filled.
-  (void)Decimal::parse(venue == Venue::binance ? "6000.00" : "8600000", order.price);
+  (void)Decimal::parse(venue == venues::kBinance ? "6000.00" : "8600000", order.price);
   (void)Decimal::parse("0.01", order.qty);
   std::uint64_t n = 0;
   exec::VenueEvent ev;
@@ -96,11 +99,11 @@ void Place(benchmark::State& state, Venue venue) {
       static_cast<double>(allocations) / static_cast<double>(std::max<std::uint64_t>(answers, 1));
 }
 
-BENCHMARK_CAPTURE(Place, binance, Venue::binance)
+BENCHMARK_CAPTURE(Place, binance, venues::kBinance)
     ->Name("PlaceOverTlsBinance/xarb")
     ->Unit(benchmark::kMicrosecond)
     ->Iterations(2000);
-BENCHMARK_CAPTURE(Place, upbit, Venue::upbit)
+BENCHMARK_CAPTURE(Place, upbit, venues::kUpbit)
     ->Name("PlaceOverTlsUpbit/xarb")
     ->Unit(benchmark::kMicrosecond)
     ->Iterations(2000);

@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include <xarb/app/config.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -472,7 +473,8 @@ void cross_check(Context& ctx, Config& c) {
   for (std::size_t i = 0; i < c.symbols.size() && i < kMaxInstruments - 1; ++i) {
     const SymbolConfig& s = c.symbols[i];
     if (s.base.empty()) continue;
-    if (map.add(s.base, s.upbit_market, s.binance_symbol) != Errc::ok) {
+    if (map.add(s.base, {{venues::kUpbit, s.upbit_market}, {venues::kBinance, s.binance_symbol}}) !=
+        Errc::ok) {
       ctx.error_at("symbols[" + std::to_string(i) + "]",
                    "\"" + s.base +
                        "\" repeats a symbol or market already configured, or a "
@@ -698,9 +700,10 @@ LoadResult load_config(const fs::path& path) {
 SymbolMap build_symbol_map(const Config& config) {
   SymbolMap map;
   for (const SymbolConfig& s : config.symbols) {
-    (void)map.add(s.base, s.upbit_market, s.binance_symbol);  // validated at load
+    (void)map.add(s.base, {{venues::kUpbit, s.upbit_market},
+                           {venues::kBinance, s.binance_symbol}});  // validated at load
   }
-  (void)map.add_fx(config.fx.market);
+  (void)map.add_fx(venues::kUpbit, config.fx.market);
   return map;
 }
 
@@ -854,7 +857,7 @@ std::string dump_config(const Config& c) {
 
   std::ostringstream out;
   out << "# Effective xarb configuration: defaults plus what the file set.\n"
-      << credential_status(Venue::binance) << credential_status(Venue::upbit) << "\n"
+      << credential_status(venues::kBinance) << credential_status(venues::kUpbit) << "\n"
       << toml::toml_formatter{root, toml::toml_formatter::default_flags |
                                         toml::format_flags::relaxed_float_precision}
       << "\n";

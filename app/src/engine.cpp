@@ -28,6 +28,7 @@
 #include <xarb/signal/stage.hpp>
 #include <xarb/signal/strategy.hpp>
 #include <xarb/tuning/threads.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "reconciler.hpp"
 #include "stop_signals.hpp"
@@ -53,7 +54,7 @@ struct Telemetry {
   struct Feed {
     Counter frames, bytes, dropped, connects, disconnects, resyncs, snapshot_failures, ring_full;
   };
-  std::array<Feed, kVenueCount> feed;
+  std::array<Feed, kMaxVenues> feed;
   Counter books, entries, exit_intents, opened, closed, wins, broken, open_positions,
       dropped_intents, dust_writeoffs, realized, unrealized, risk_mode;
   std::array<Counter, kExitReasonCount> exits;
@@ -66,7 +67,7 @@ struct Telemetry {
 };
 
 void publish_feed(const feed::FeedStage& f, Telemetry& t) noexcept {
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const feed::VenueFeedStats& s = f.stats(v);
     Telemetry::Feed& o = t.feed[index(v)];
     put(o.frames, s.frames);
@@ -125,8 +126,8 @@ void publish_exec(const exec::TwoLegExecutor& x, const exec::ExecStage& stage,
 
 // What the ops thread learns from the events it journals.
 struct OpsTally {
-  std::array<std::uint64_t, kVenueCount> orders{};
-  std::array<std::uint64_t, kVenueCount> order_errors{};
+  std::array<std::uint64_t, kMaxVenues> orders{};
+  std::array<std::uint64_t, kMaxVenues> order_errors{};
 };
 
 std::string stages_text(const ThreadConfig& t) {
@@ -213,8 +214,8 @@ class Engine {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<MetricsServer> metrics_;
 
-  std::array<std::unique_ptr<exec::RestVenue>, kVenueCount> rest_;
-  std::array<std::unique_ptr<exec::PaperVenue>, kVenueCount> paper_;
+  std::array<std::unique_ptr<exec::RestVenue>, kMaxVenues> rest_;
+  std::array<std::unique_ptr<exec::PaperVenue>, kMaxVenues> paper_;
   std::unique_ptr<exec::TwoLegExecutor> executor_;
 
   SpscRing<BookSnapshot> books_{8192};
@@ -381,7 +382,7 @@ RunResult Engine::run() {
 }
 
 bool Engine::start_venues(std::string& error) {
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     exec::RestVenueOptions o = rest_options(cfg_, v);
     if (live_) {
       if (!o.credentials.present() && !load_credentials(cfg_, v, o.credentials, error)) {
@@ -413,16 +414,17 @@ bool Engine::start_venues(std::string& error) {
       return false;
     }
     out_ << "start-up: " << to_string(v) << " reachable, trading rules loaded";
-    if (v == Venue::binance) out_ << ", server time offset " << rest_[index(v)]->time_offset_ms() << " ms";
+    if (v == venues::kBinance)
+      out_ << ", server time offset " << rest_[index(v)]->time_offset_ms() << " ms";
     out_ << (live_ ? ", balances read" : "") << '\n';
   }
-  std::array<exec::VenueClient*, kVenueCount> clients{};
+  std::array<exec::VenueClient*, kMaxVenues> clients{};
   if (live_) {
-    for (const Venue v : kVenues) clients[index(v)] = rest_[index(v)].get();
+    for (const Venue v : venues::kAll) clients[index(v)] = rest_[index(v)].get();
   } else {
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       exec::PaperParams p;
-      p.fee_bps = (v == Venue::binance ? cfg_.binance : cfg_.upbit).taker_fee_bps;
+      p.fee_bps = (v == venues::kBinance ? cfg_.binance : cfg_.upbit).taker_fee_bps;
       p.seed = run_id_ + index(v);
       auto venue = std::make_unique<exec::PaperVenue>(v, rest_[index(v)]->rules_table(), p);
       // Paper balances: ten times each symbol's position limit, and quote to match.
@@ -430,8 +432,8 @@ bool Engine::start_venues(std::string& error) {
         const InstrumentId i = symbols_.find_base(s.base);
         venue->set_base(i, Decimal::from_mantissa(s.max_position_qty.mantissa() * 10));
       }
-      venue->set_quote(v == Venue::upbit ? Decimal::from_mantissa(1'000'000'000 * Decimal::kOne)
-                                         : Decimal::from_mantissa(1'000'000 * Decimal::kOne));
+      venue->set_quote(v == venues::kUpbit ? Decimal::from_mantissa(1'000'000'000 * Decimal::kOne)
+                                           : Decimal::from_mantissa(1'000'000 * Decimal::kOne));
       clients[index(v)] = venue.get();
       paper_[index(v)] = std::move(venue);
     }
@@ -461,7 +463,8 @@ bool Engine::restore(std::string& error) {
   if (const std::uint64_t previous = live_ ? journal_->last_run_id(run_id_, "live") : 0;
       previous != 0 && (!journal_->ended(previous) || !unresolved.empty())) {
     std::int64_t grace = 0;
-    for (const Venue v : kVenues) grace = std::max(grace, rest_[index(v)]->not_found_grace_ns());
+    for (const Venue v : venues::kAll)
+      grace = std::max(grace, rest_[index(v)]->not_found_grace_ns());
     const std::int64_t last = journal_->last_activity_ns(previous);
     const std::int64_t wait = last + grace - clock::wall_ns();
     if (last > 0 && wait > 0) {
@@ -477,7 +480,7 @@ bool Engine::restore(std::string& error) {
     const InstrumentId instrument = symbols_.find_base(u.symbol);
     bool resolved = live_ && instrument != kNoInstrument;
     std::vector<JournalFill> found;
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       if (!resolved || !u.qty[index(v)].is_positive()) continue;
       VenueOrders orders;
       orders.first_side = u.sides[index(v)];
@@ -549,7 +552,7 @@ bool Engine::restore(std::string& error) {
   // the next baseline.)
   if (live_) {
     const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       for (const std::string& asset : ledger_assets(symbols_, v)) {
         const InstrumentId id = symbols_.find_base(asset);
         const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
@@ -584,7 +587,7 @@ bool Engine::restore(std::string& error) {
   }
 
   // The strategy's inventory starts from what the venues hold.
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     exec::VenueClient* c = live_ ? static_cast<exec::VenueClient*>(rest_[index(v)].get())
                                  : static_cast<exec::VenueClient*>(paper_[index(v)].get());
     for (const Instrument& s : symbols_) {
@@ -662,15 +665,15 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
       // An intent's first orders first: a later attempt follows one that was answered (or
       // given up on after the venue's grace period), seconds during which a live process would
       // have journaled the intent.
-      std::array<VenueOrders, kVenueCount> first{};
-      for (const Venue v : kVenues) {
+      std::array<VenueOrders, kMaxVenues> first{};
+      for (const Venue v : venues::kAll) {
         if (!read_orders(previous, intent, v, s.id, first[index(v)], 1)) {
           strategy_->risk().set_reducing(true);
         }
       }
       if (!first[0].any && !first[1].any) continue;
-      std::array<VenueOrders, kVenueCount> orders{};
-      for (const Venue v : kVenues) {
+      std::array<VenueOrders, kMaxVenues> orders{};
+      for (const Venue v : venues::kAll) {
         if (!read_orders(previous, intent, v, s.id, orders[index(v)])) {
           strategy_->risk().set_reducing(true);
         }
@@ -678,16 +681,16 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
       found = true;
       const std::uint64_t position = journal_->max_position_id() + 1;
       // Selling on Upbit or buying on Binance opens the kimchi direction.
-      const std::optional<Side>& upbit = orders[index(Venue::upbit)].first_side;
+      const std::optional<Side>& upbit = orders[index(venues::kUpbit)].first_side;
       const bool kimchi =
           upbit ? *upbit == Side::sell
-                : orders[index(Venue::binance)].first_side.value_or(Side::buy) == Side::buy;
+                : orders[index(venues::kBinance)].first_side.value_or(Side::buy) == Side::buy;
       const std::string symbol(s.base.view());
       journal_->record_recovered_position(position, previous, symbol,
                                           kimchi ? Direction::kimchi : Direction::reverse, wall_ns,
                                           "orders of intent " + std::to_string(intent) +
                                               " were never journaled; recovered from the venues");
-      for (const Venue v : kVenues) {
+      for (const Venue v : venues::kAll) {
         for (const JournalFill& f :
              orders[index(v)].fills(previous, intent, position, v, symbol, wall_ns)) {
           journal_->record_fill(f);
@@ -707,10 +710,11 @@ bool Engine::ready(std::string& missing) const {
   const std::int64_t now = clock::mono_ns();
   for (const Instrument& s : symbols_) {
     if (s.is_fx) continue;  // the FX book feeds the rate, checked below
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       if (!strategy_->have_book(s.id, v) || !strategy_->book(s.id, v).tradable()) {
         missing = std::string(to_string(v)) + " " +
-                  std::string(v == Venue::upbit ? s.upbit_market.view() : s.binance_symbol.view()) +
+                  std::string(v == venues::kUpbit ? s.symbol(venues::kUpbit)
+                                                  : s.symbol(venues::kBinance)) +
                   " book";
         return false;
       }
@@ -750,7 +754,7 @@ bool Engine::warm_up(std::string& error) {
   }
   error = "start-up: no usable " + missing + " within " +
           std::to_string(opt_.startup_timeout.count()) + " ms";
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const auto& s = feed_->stats(v);
     if (!s.last_error.empty()) error += "; " + std::string(to_string(v)) + ": " + s.last_error;
   }
@@ -984,7 +988,7 @@ RunReport Engine::build_report() const {
   const std::int64_t end = ended != 0 ? ended : clock::mono_ns();
   r.duration_s = static_cast<double>(end - started_mono_) * 1e-9;
   const Telemetry& t = telemetry_;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const Telemetry::Feed& f = t.feed[index(v)];
     VenueReport& o = r.venues[index(v)];
     o.frames = get(f.frames);
@@ -1045,7 +1049,7 @@ RunReport Engine::build_report() const {
     r.queues.push_back({std::move(name), q.capacity(), q.high_water(), drops});
   };
   std::uint64_t ring_full = 0;
-  for (const Venue v : kVenues) ring_full += get(t.feed[index(v)].ring_full);
+  for (const Venue v : venues::kAll) ring_full += get(t.feed[index(v)].ring_full);
   ring("books", books_, ring_full);
   ring("intents", intents_, get(t.dropped_intents));
   ring("reports", reports_, 0);
@@ -1057,7 +1061,7 @@ RunReport Engine::build_report() const {
   }
   r.threads.push_back({"ops", "journal+metrics", cfg_.threads.ops_cpu, "sleep",
                        static_cast<double>(ops_cpu_ns_) * 1e-9});
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     r.venues[index(v)].orders = tally_.orders[index(v)];
     r.venues[index(v)].order_errors = tally_.order_errors[index(v)];
   }
@@ -1096,7 +1100,7 @@ void Engine::finish(RunResult& result) {
   if (strategy_) {
     for (const Instrument& s : symbols_) {
       if (s.is_fx) continue;
-      for (const Venue v : kVenues) {
+      for (const Venue v : venues::kAll) {
         result.inventory.push_back(
             {v, std::string(s.base.view()), strategy_->inventory().base(v, s.id)});
       }

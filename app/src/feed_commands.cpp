@@ -5,6 +5,7 @@
 
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/core/clock.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "stop_signals.hpp"
 
@@ -84,7 +85,7 @@ class JsonlRecorder : public feed::FrameObserver {
   }
 
   std::FILE* f_;
-  std::string url_[kVenueCount];
+  std::string url_[kMaxVenues];
 };
 
 bool load(const std::string& path, Config& config, std::ostream& err) {
@@ -98,7 +99,7 @@ bool load(const std::string& path, Config& config, std::ostream& err) {
 }
 
 void print_feed_stats(std::ostream& out, const feed::FeedStage& feed) {
-  for (const Venue v : {Venue::binance, Venue::upbit}) {
+  for (const Venue v : {venues::kBinance, venues::kUpbit}) {
     const feed::VenueFeedStats& s = feed.stats(v);
     if (s.connects == 0 && s.last_error.empty()) continue;
     out << "  " << to_string(v) << ": frames " << s.frames << ", bytes " << s.bytes << ", connects "
@@ -199,8 +200,8 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
     err << e.what() << '\n';
     return kExitBadInput;
   }
-  std::vector<BookSnapshot> latest(symbols.size() * kVenueCount);
-  std::vector<std::int64_t> seen_at(symbols.size() * kVenueCount, 0);
+  std::vector<BookSnapshot> latest(symbols.size() * kMaxVenues);
+  std::vector<std::int64_t> seen_at(symbols.size() * kMaxVenues, 0);
   detail::install_stop_signals();
   const std::int64_t start = clock::steady_ns();
   const std::int64_t until =
@@ -211,20 +212,20 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
   auto draw = [&] {
     const std::int64_t now = clock::mono_ns();
     auto top = [&](Venue v, InstrumentId id, bool bid) -> double {
-      const BookSnapshot& s = latest[id * kVenueCount + index(v)];
+      const BookSnapshot& s = latest[id * kMaxVenues + index(v)];
       if (!s.tradable()) return 0.0;
       return bid ? s.bids[0].price.to_double() : s.asks[0].price.to_double();
     };
     auto age = [&](Venue v, InstrumentId id) -> std::string {
-      const std::int64_t t = seen_at[id * kVenueCount + index(v)];
+      const std::int64_t t = seen_at[id * kMaxVenues + index(v)];
       return t == 0 ? "-" : std::to_string((now - t) / 1'000'000) + "ms";
     };
     double fx = 0.0;
     if (config.fx.source == FxSource::fixed) {
       fx = config.fx.fixed_rate.to_double();
     } else if (symbols.fx() != kNoInstrument) {
-      const double b = top(Venue::upbit, symbols.fx(), true),
-                   a = top(Venue::upbit, symbols.fx(), false);
+      const double b = top(venues::kUpbit, symbols.fx(), true),
+                   a = top(venues::kUpbit, symbols.fx(), false);
       if (b > 0 && a > 0)
         fx = config.fx.side == FxSide::bid ? b : config.fx.side == FxSide::ask ? a : (a + b) / 2;
     }
@@ -232,8 +233,8 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
     out << "\x1b[H\x1b[2J";  // home, clear: refresh in place
     std::snprintf(line, sizeof line, "xarb watch  FX %s %.2f KRW/USDT  binance %s  upbit %s\n\n",
                   config.fx.market.c_str(), fx,
-                  feed->connected(Venue::binance) ? "connected" : "DISCONNECTED",
-                  feed->connected(Venue::upbit) ? "connected" : "DISCONNECTED");
+                  feed->connected(venues::kBinance) ? "connected" : "DISCONNECTED",
+                  feed->connected(venues::kUpbit) ? "connected" : "DISCONNECTED");
     out << line;
     std::snprintf(line, sizeof line, "%-8s %16s %16s %12s %12s %10s %10s %8s %8s\n", "symbol",
                   "upbit bid KRW", "upbit ask KRW", "bnb bid USDT", "bnb ask USDT", "kimchi %",
@@ -241,13 +242,13 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
     out << line;
     for (const Instrument& i : symbols) {
       if (i.is_fx) continue;
-      const double ub = top(Venue::upbit, i.id, true), ua = top(Venue::upbit, i.id, false);
-      const double bb = top(Venue::binance, i.id, true), ba = top(Venue::binance, i.id, false);
+      const double ub = top(venues::kUpbit, i.id, true), ua = top(venues::kUpbit, i.id, false);
+      const double bb = top(venues::kBinance, i.id, true), ba = top(venues::kBinance, i.id, false);
       const double kimchi = (fx > 0 && ba > 0 && ub > 0) ? (ub / (fx * ba) - 1) * 100 : 0.0;
       const double reverse = (fx > 0 && bb > 0 && ua > 0) ? (ua / (fx * bb) - 1) * 100 : 0.0;
       std::snprintf(line, sizeof line, "%-8s %16.0f %16.0f %12.2f %12.2f %10.3f %10.3f %8s %8s\n",
                     std::string(i.base.view()).c_str(), ub, ua, bb, ba, kimchi, reverse,
-                    age(Venue::upbit, i.id).c_str(), age(Venue::binance, i.id).c_str());
+                    age(venues::kUpbit, i.id).c_str(), age(venues::kBinance, i.id).c_str());
       out << line;
     }
     out.flush();
@@ -256,8 +257,8 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
     feed->run_for(std::chrono::milliseconds(20));
     while (const BookSnapshot* s = ring.front()) {
       if (s->instrument < symbols.size()) {
-        latest[s->instrument * kVenueCount + index(s->venue)] = *s;
-        seen_at[s->instrument * kVenueCount + index(s->venue)] = clock::mono_ns();
+        latest[s->instrument * kMaxVenues + index(s->venue)] = *s;
+        seen_at[s->instrument * kMaxVenues + index(s->venue)] = clock::mono_ns();
       }
       ring.pop();
     }

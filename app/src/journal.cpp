@@ -11,6 +11,8 @@
 #include <tuple>
 #include <variant>
 
+#include <xarb/venues/registry.hpp>
+
 namespace xarb::app {
 namespace {
 
@@ -123,7 +125,7 @@ E parse_enum(std::string_view text, E count) {
 }
 
 Side parse_side(std::string_view s) { return s == "sell" ? Side::sell : Side::buy; }
-Venue parse_venue(std::string_view s) { return s == "upbit" ? Venue::upbit : Venue::binance; }
+Venue parse_venue(std::string_view s) { return s == "upbit" ? venues::kUpbit : venues::kBinance; }
 Direction parse_direction(std::string_view s) {
   return s == "reverse" ? Direction::reverse : Direction::kimchi;
 }
@@ -134,7 +136,7 @@ constexpr const char* kFoldColumns = "venue,side,qty,price,fee,fee_base,fee_bnb"
 // Adds the fills a statement yields (kFoldColumns) to the position's legs, as the strategy adds a
 // report's legs.
 void fold_fills(Stmt& fills, signal::Position& p) {
-  for (const Venue v : kVenues) p.leg(v).entry_side = signal::entry_side(p.direction, v);
+  for (const Venue v : venues::kAll) p.leg(v).entry_side = signal::entry_side(p.direction, v);
   while (fills.step() == SQLITE_ROW) {
     signal::PositionLeg& leg = p.leg(parse_venue(fills.text(0)));
     const Side side = parse_side(fills.text(1));
@@ -429,8 +431,8 @@ void Journal::record(const OpsEvent& event) noexcept {
         [&](const auto& body) {
           using T = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<T, OrderIntent>) {
-            const LegIntent& u = body.leg(Venue::upbit);
-            const LegIntent& b = body.leg(Venue::binance);
+            const LegIntent& u = body.leg(venues::kUpbit);
+            const LegIntent& b = body.leg(venues::kBinance);
             Stmt& st = *db_->intent;
             st.bind(1, run_id_).bind(2, body.intent_id).bind(3, body.position_id);
             st.bind(4, to_string(body.kind)).bind(5, to_string(body.direction));
@@ -598,10 +600,10 @@ std::vector<UnresolvedIntent> Journal::unresolved_intents(std::string_view mode)
     u.position_id = static_cast<std::uint64_t>(st.i64(2));
     u.kind = st.text(3) == "exit" ? IntentKind::exit : IntentKind::entry;
     u.symbol = st.text(4);
-    u.sides[index(Venue::upbit)] = parse_side(st.text(5));
-    u.qty[index(Venue::upbit)] = st.dec(6);
-    u.sides[index(Venue::binance)] = parse_side(st.text(7));
-    u.qty[index(Venue::binance)] = st.dec(8);
+    u.sides[index(venues::kUpbit)] = parse_side(st.text(5));
+    u.qty[index(venues::kUpbit)] = st.dec(6);
+    u.sides[index(venues::kBinance)] = parse_side(st.text(7));
+    u.qty[index(venues::kBinance)] = st.dec(8);
     out.push_back(std::move(u));
   }
   return out;
@@ -715,8 +717,9 @@ std::vector<std::string> ledger_assets(const SymbolMap& symbols, Venue venue) {
   for (const Instrument& s : symbols) {
     if (!s.is_fx) assets.emplace_back(s.base.view());
   }
-  if (venue == Venue::binance && symbols.find_base("BNB") == kNoInstrument) assets.emplace_back("BNB");
-  assets.emplace_back(quote_asset(venue));
+  if (venue == venues::kBinance && symbols.find_base("BNB") == kNoInstrument)
+    assets.emplace_back("BNB");
+  assets.emplace_back(venues::quote_asset(venue));
   return assets;
 }
 
@@ -743,7 +746,7 @@ bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_vi
   // A base asset moves by the fills net of the commissions taken in it; BNB by the commissions
   // paid in it, whatever the symbol.
   const bool bnb = asset == "BNB";
-  const bool quote = asset == quote_asset(venue);
+  const bool quote = asset == venues::quote_asset(venue);
   Stmt f(db_->db,
          "SELECT side, qty, fee_base, fee_bnb, symbol, price, fee FROM fills WHERE run_id=?1 AND "
          "venue=?2 AND (symbol=?3 OR ?4=1)");
@@ -796,7 +799,7 @@ JournalTotals Journal::totals(std::uint64_t run_id) {
     p.direction = parse_direction(closed.text(1));
     fills.bind(1, static_cast<std::uint64_t>(closed.i64(0)));
     fold_fills(fills, p);
-    if (p.leg(Venue::upbit).opened.qty == 0 && p.leg(Venue::binance).opened.qty == 0) continue;
+    if (p.leg(venues::kUpbit).opened.qty == 0 && p.leg(venues::kBinance).opened.qty == 0) continue;
     ++t.closed;
     const double reported = closed.real(3);
     t.realized_pnl_krw += reported;

@@ -11,6 +11,7 @@
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/app/replay_command.hpp>
 #include <xarb/app/venue_commands.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace {
 
@@ -175,9 +176,9 @@ int main(int argc, char** argv) {
   }
   if (venue->parsed()) {
     if (venue_name == "binance") {
-      venue_cmd.venues = {xarb::Venue::binance};
+      venue_cmd.venues = {xarb::venues::kBinance};
     } else if (venue_name == "upbit") {
-      venue_cmd.venues = {xarb::Venue::upbit};
+      venue_cmd.venues = {xarb::venues::kUpbit};
     } else if (venue_name != "both") {
       std::cerr << "--venue must be binance, upbit or both, not \"" << venue_name << "\"\n";
       return kExitConfigError;

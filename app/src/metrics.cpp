@@ -8,6 +8,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <xarb/venues/registry.hpp>
+
 namespace xarb::app {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -104,7 +106,7 @@ std::string prometheus_text(const RunReport& r) {
   };
   const auto per_venue = [&](std::string_view name, std::string_view help, auto field) {
     metric(name, "counter", help);
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       o << "xarb_" << name << "{venue=\"" << to_string(v) << "\"} " << field(r.venues[index(v)])
         << '\n';
     }

@@ -7,6 +7,7 @@
 #include <xarb/app/venue_commands.hpp>
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/rest_venue.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 
@@ -16,7 +17,7 @@ struct Reconciler::Impl {
   std::filesystem::path journal_path;
   std::uint64_t run_id = 0;
   std::unique_ptr<Journal> journal;  // a connection of its own (the ops thread owns the other)
-  std::array<std::unique_ptr<exec::RestVenue>, kVenueCount> venues;
+  std::array<std::unique_ptr<exec::RestVenue>, kMaxVenues> venues;
   std::vector<BalanceReport> reported;  // confirmed differences already printed
 };
 
@@ -72,7 +73,7 @@ bool Reconciler::read(std::vector<BalanceReport>& out) {
   } catch (const std::exception&) {
     return false;
   }
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     std::string error;
     if (!m.venues[index(v)]) {
       auto venue = std::make_unique<exec::RestVenue>(m.symbols, rest_options(m.config, v));

@@ -10,6 +10,7 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/capture.hpp>
 #include <xarb/feed/replay.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -21,11 +22,11 @@ constexpr int kExitBadInput = 2;
 class EmitBooksSink : public feed::SnapshotSink {
  public:
   EmitBooksSink(const SymbolMap& symbols, std::FILE* out)
-      : symbols_(symbols), out_(out), last_(symbols.size() * kVenueCount) {}
+      : symbols_(symbols), out_(out), last_(symbols.size() * kMaxVenues) {}
 
   void on_snapshot(const BookSnapshot& s) noexcept override {
     if (s.instrument >= symbols_.size()) return;
-    Top& last = last_[s.instrument * kVenueCount + index(s.venue)];
+    Top& last = last_[s.instrument * kMaxVenues + index(s.venue)];
     const Top now{s.bid_count > 0 ? s.bids[0] : Level{}, s.ask_count > 0 ? s.asks[0] : Level{},
                   s.tradable()};
     if (last.seen && now.bid == last.bid && now.ask == last.ask && now.tradable == last.tradable) {
@@ -37,7 +38,7 @@ class EmitBooksSink : public feed::SnapshotSink {
     if (out_ == nullptr) return;
     const Instrument& inst = symbols_[s.instrument];
     const std::string_view symbol =
-        s.venue == Venue::binance ? inst.binance_symbol.view() : inst.upbit_market.view();
+        s.venue == venues::kBinance ? inst.symbol(venues::kBinance) : inst.symbol(venues::kUpbit);
     char bp[Decimal::kMaxChars + 2], bq[Decimal::kMaxChars + 2], ap[Decimal::kMaxChars + 2],
         aq[Decimal::kMaxChars + 2];
     std::fprintf(out_,

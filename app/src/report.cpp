@@ -1,8 +1,9 @@
 #include <xarb/app/report.hpp>
 
 #include <iomanip>
-
 #include <nlohmann/json.hpp>
+
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -28,8 +29,8 @@ std::uint64_t exits_total(const RunReport& r) {
 }  // namespace
 
 void print_status_line(std::ostream& out, const RunReport& r) {
-  const auto& b = r.venues[index(Venue::binance)];
-  const auto& u = r.venues[index(Venue::upbit)];
+  const auto& b = r.venues[index(venues::kBinance)];
+  const auto& u = r.venues[index(venues::kUpbit)];
   std::uint64_t blocked = 0;
   for (const auto& [reason, n] : r.blocked) blocked += n;
   const LatencyReport* t2o = nullptr;
@@ -52,7 +53,7 @@ void print_report(std::ostream& out, const RunReport& r) {
   out << "== xarb run " << r.run_id << " (" << r.mode << "), " << std::fixed << std::setprecision(1)
       << r.duration_s << " s ==\n";
   out << "market data\n";
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const VenueReport& s = r.venues[index(v)];
     out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "frames " << s.frames
         << ", dropped " << s.dropped_frames << ", connects " << s.connects << ", disconnects "
@@ -141,7 +142,7 @@ std::string report_json(const RunReport& r) {
   j["run_id"] = r.run_id;
   j["mode"] = r.mode;
   j["duration_s"] = r.duration_s;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const VenueReport& s = r.venues[index(v)];
     j["venues"][std::string(to_string(v))] = {
         {"frames", s.frames},       {"bytes", s.bytes},

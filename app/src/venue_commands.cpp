@@ -7,6 +7,7 @@
 #include <xarb/app/venue_commands.hpp>
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/executor.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -42,7 +43,7 @@ bool load_credentials(const Config& config, Venue venue, exec::Credentials& out,
     out = {key, secret};
     return true;
   }
-  const VenueConfig& v = venue == Venue::binance ? config.binance : config.upbit;
+  const VenueConfig& v = venue == venues::kBinance ? config.binance : config.upbit;
   if (!v.key_file.empty()) {
     std::ifstream in(v.key_file);
     std::string line;
@@ -65,7 +66,7 @@ bool load_credentials(const Config& config, Venue venue, exec::Credentials& out,
 }
 
 exec::RestVenueOptions rest_options(const Config& config, Venue venue) {
-  const VenueConfig& v = venue == Venue::binance ? config.binance : config.upbit;
+  const VenueConfig& v = venue == venues::kBinance ? config.binance : config.upbit;
   exec::RestVenueOptions o;
   o.venue = venue;
   o.rest_url = v.rest_url;
@@ -88,7 +89,7 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
   const Config& config = loaded.config;
   const SymbolMap symbols = build_symbol_map(config);
   const std::vector<Venue> venues =
-      cmd.venues.empty() ? std::vector<Venue>{Venue::binance, Venue::upbit} : cmd.venues;
+      cmd.venues.empty() ? std::vector<Venue>{venues::kBinance, venues::kUpbit} : cmd.venues;
   const bool order_action = cmd.action == "place" || cmd.action == "get" || cmd.action == "cancel";
   if (order_action && venues.size() != 1) {
     err << "venue order " << cmd.action << ": name one --venue (binance or upbit)\n";
@@ -125,8 +126,8 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
       continue;
     }
     const auto symbol_of = [&](InstrumentId id) {
-      return std::string(v == Venue::binance ? symbols[id].binance_symbol.view()
-                                             : symbols[id].upbit_market.view());
+      return std::string(v == venues::kBinance ? symbols[id].symbol(venues::kBinance)
+                                               : symbols[id].symbol(venues::kUpbit));
     };
     if (cmd.action == "balances") {
       std::vector<exec::AssetBalance> balances;
@@ -152,8 +153,8 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
       for (const auto& o : orders) {
         print_order(out, v, o.symbol, o.status);
         if (cmd.action != "cancel-all") continue;
-        const InstrumentId id = v == Venue::binance ? symbols.find_binance(o.symbol)
-                                                    : symbols.find_upbit(o.symbol);
+        const InstrumentId id = v == venues::kBinance ? symbols.find(venues::kBinance, o.symbol)
+                                                      : symbols.find(venues::kUpbit, o.symbol);
         exec::OrderStatus result;
         if (id == kNoInstrument || !venue->cancel_blocking(id, o.status.client_id, result, error)) {
           err << to_string(v) << ": cancel " << o.status.client_id.view() << ": "

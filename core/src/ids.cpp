@@ -26,50 +26,46 @@ Errc SymbolMap::append(Instrument item) noexcept {
   return Errc::ok;
 }
 
-Errc SymbolMap::add(std::string_view base, std::string_view upbit_market,
-                    std::string_view binance_symbol) noexcept {
-  // A pair needs at least one venue; replaying a one-venue capture uses one-sided instruments.
-  if (base.empty() || (upbit_market.empty() && binance_symbol.empty())) {
-    return Errc::invalid_argument;
-  }
-  if (!fits(base) || !fits(upbit_market) || !fits(binance_symbol)) return Errc::invalid_argument;
-  if (find_base(base) != kNoInstrument ||
-      (!upbit_market.empty() && find_upbit(upbit_market) != kNoInstrument) ||
-      (!binance_symbol.empty() && find_binance(binance_symbol) != kNoInstrument)) {
+Errc SymbolMap::add(std::string_view base, std::initializer_list<VenueSymbol> symbols) noexcept {
+  if (base.empty() || !fits(base) || find_base(base) != kNoInstrument) {
     return Errc::invalid_argument;
   }
   Instrument item;
   (void)item.base.assign(base);
-  (void)item.upbit_market.assign(upbit_market);
-  (void)item.binance_symbol.assign(binance_symbol);
+  bool listed = false;
+  for (const VenueSymbol& s : symbols) {
+    // A venue without a market for this asset may be given an empty name: it is skipped.
+    if (!valid(s.venue)) return Errc::invalid_argument;
+    if (s.symbol.empty()) continue;
+    if (!fits(s.symbol) || item.listed_on(s.venue) || find(s.venue, s.symbol) != kNoInstrument) {
+      return Errc::invalid_argument;
+    }
+    (void)item.symbols[index(s.venue)].assign(s.symbol);
+    listed = true;
+  }
+  if (!listed) return Errc::invalid_argument;
   return append(item);
 }
 
-Errc SymbolMap::add_fx(std::string_view upbit_market) noexcept {
-  if (fx_ != kNoInstrument || upbit_market.empty() || !fits(upbit_market)) {
+Errc SymbolMap::add_fx(Venue venue, std::string_view market) noexcept {
+  if (fx_ != kNoInstrument || !valid(venue) || market.empty() || !fits(market) ||
+      find(venue, market) != kNoInstrument) {
     return Errc::invalid_argument;
   }
-  if (find_upbit(upbit_market) != kNoInstrument) return Errc::invalid_argument;
   Instrument item;
-  (void)item.upbit_market.assign(upbit_market);
+  (void)item.symbols[index(venue)].assign(market);
   item.is_fx = true;
   const Errc ec = append(item);
   if (ec == Errc::ok) fx_ = static_cast<InstrumentId>(size_ - 1);
   return ec;
 }
 
-InstrumentId SymbolMap::find_upbit(std::string_view market) const noexcept {
-  if (market.empty()) return kNoInstrument;
+InstrumentId SymbolMap::find(Venue venue, std::string_view symbol) const noexcept {
+  if (symbol.empty() || !valid(venue)) return kNoInstrument;
   for (std::size_t i = 0; i < size_; ++i) {
-    if (items_[i].upbit_market.view() == market) return static_cast<InstrumentId>(i);
-  }
-  return kNoInstrument;
-}
-
-InstrumentId SymbolMap::find_binance(std::string_view symbol) const noexcept {
-  if (symbol.empty()) return kNoInstrument;
-  for (std::size_t i = 0; i < size_; ++i) {
-    if (iequals(items_[i].binance_symbol.view(), symbol)) return static_cast<InstrumentId>(i);
+    if (iequals(items_[i].symbols[index(venue)].view(), symbol)) {
+      return static_cast<InstrumentId>(i);
+    }
   }
   return kNoInstrument;
 }

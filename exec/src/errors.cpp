@@ -1,4 +1,5 @@
 #include <xarb/exec/orders.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -65,7 +66,7 @@ void classify(Venue venue, VenueError& e) noexcept {
   } else if (e.http_status == 0 && e.code == 0 && e.name.empty()) {
     e.kind = e.message.empty() ? VenueErrorKind::none : VenueErrorKind::transport;
   } else {
-    e.kind = venue == Venue::binance ? binance_kind(e) : upbit_kind(e);
+    e.kind = venue == venues::kBinance ? binance_kind(e) : upbit_kind(e);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/executor.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -50,7 +51,7 @@ ClientOrderId TwoLegExecutor::client_id(std::uint64_t run_id, std::uint64_t inte
   *p++ = '-';
   put36(p, intent_id);
   *p++ = '-';
-  *p++ = venue == Venue::binance ? 'B' : 'U';
+  *p++ = venue == venues::kBinance ? 'B' : 'U';
   put36(p, static_cast<std::uint64_t>(attempt));
   ClientOrderId id;
   id.assign(std::string_view(buf, static_cast<std::size_t>(p - buf)));
@@ -64,7 +65,7 @@ std::int64_t TwoLegExecutor::hedge_reserve(const RateBudget& b) const noexcept {
   return std::max<std::int64_t>(share, 1);
 }
 
-TwoLegExecutor::TwoLegExecutor(std::array<VenueClient*, kVenueCount> venues,
+TwoLegExecutor::TwoLegExecutor(std::array<VenueClient*, kMaxVenues> venues,
                                const ExecParams& params) noexcept
     : venues_(venues), params_(params) {
   params_.max_retries = std::clamp(params_.max_retries, 0, kMaxAttempts - 1);
@@ -108,37 +109,43 @@ bool TwoLegExecutor::below_minimum(Venue v, InstrumentId i, std::int64_t qty,
 
 RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
   const OrderIntent& in = job.intent;
-  const LegIntent& lb = in.leg(Venue::binance);
-  const LegIntent& lu = in.leg(Venue::upbit);
+  // Both legs start clean before any check can return: a refusal on the first venue must not
+  // leave the second with what the slot's previous job traded (its report would repeat it).
+  for (const Venue v : venues::kAll) {
+    job.legs[index(v)] = LegJob{};
+    job.legs[index(v)].intent = in.leg(v);
+  }
+  for (const LegIntent& l : in.legs) {
+    // A leg on a venue this executor has no client for is never sent.
+    if (l.quantity.is_positive() && (!valid(l.venue) || venues_[index(l.venue)] == nullptr)) {
+      return RefusalReason::venue_unhealthy;
+    }
+  }
+  const LegIntent& lb = in.leg(venues::kBinance);
+  const LegIntent& lu = in.leg(venues::kUpbit);
   job.hedged = !in.independent_legs && lb.quantity.is_positive() && lu.quantity.is_positive();
   // Quantities onto each venue's step; a hedged pair trades the same quantity on both, so the
   // coarser step wins. An exit's legs may differ by the base-asset commission one venue took
   // (each closes what it holds): that difference rides on top of the common quantity, on the
   // leg's own step.
-  std::array<Decimal, kVenueCount> qty{};
+  std::array<Decimal, kMaxVenues> qty{};
   const auto rounded = [&](Venue v, Decimal q) {
     return round_qty(venues_[index(v)]->rules(in.leg(v).instrument), q);
   };
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const LegIntent& l = in.leg(v);
     if (l.quantity.is_positive()) qty[index(v)] = rounded(v, l.quantity);
   }
   job.offset = {};
   if (job.hedged) {
     const Decimal base = std::min(lb.quantity, lu.quantity);
-    const Decimal common = std::min(rounded(Venue::binance, base), rounded(Venue::upbit, base));
-    for (const Venue v : kVenues) {
+    const Decimal common = std::min(rounded(venues::kBinance, base), rounded(venues::kUpbit, base));
+    for (const Venue v : venues::kAll) {
       const std::int64_t extra = in.leg(v).quantity.mantissa() - base.mantissa();
       qty[index(v)] = extra > 0 ? rounded(v, Decimal::from_mantissa(common.mantissa() + extra))
                                 : common;
       job.offset[index(v)] = qty[index(v)].mantissa() - common.mantissa();
     }
-  }
-  // Both legs start clean before any check can return: a refusal on the first venue must not
-  // leave the second with what the slot's previous job traded (its report would repeat it).
-  for (const Venue v : kVenues) {
-    job.legs[index(v)] = LegJob{};
-    job.legs[index(v)].intent = in.leg(v);
   }
   // Independent legs (a BROKEN position's residuals): one too small for its venue does not stop
   // the other, which may hold a tradable quantity; it is reported below_minimum.
@@ -149,7 +156,7 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
     if (too_small == RefusalReason::none) too_small = r;
     return RefusalReason::none;
   };
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const LegIntent& l = in.leg(v);
     LegJob& leg = job.legs[index(v)];
     if (!l.quantity.is_positive()) continue;
@@ -229,7 +236,9 @@ bool TwoLegExecutor::submit(const OrderIntent& intent, std::int64_t now_ns) noex
     return false;
   }
   ++stats_.intents;
-  for (VenueClient* v : venues_) v->poll(now_ns);  // venues see the time the checks use
+  for (VenueClient* v : venues_) {
+    if (v != nullptr) v->poll(now_ns);  // venues see the time the checks use
+  }
   job->active = true;
   job->intent = intent;
   job->intent.stamps.set(Stage::exec_dequeued, clock::mono_ns());
@@ -240,7 +249,7 @@ bool TwoLegExecutor::submit(const OrderIntent& intent, std::int64_t now_ns) noex
     return true;
   }
   // Both legs at once: each request is written before either answer is read.
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     if (job->legs[index(v)].target.is_positive()) send(*job, v, now_ns);
   }
   job->intent.stamps.set(Stage::order_written, clock::mono_ns());
@@ -276,7 +285,7 @@ void TwoLegExecutor::send(Job& job, Venue v, std::int64_t now_ns) noexcept {
 TwoLegExecutor::Job* TwoLegExecutor::find_job(const ClientOrderId& id, Venue& venue) noexcept {
   for (Job& j : jobs_) {
     if (!j.active) continue;
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       if (j.legs[index(v)].order.client_id == id) {
         venue = v;
         return &j;
@@ -326,7 +335,7 @@ TwoLegExecutor::Reading TwoLegExecutor::read_answer(const VenueEvent& ev, Venue 
 }
 
 void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept {
-  Venue v = Venue::binance;
+  Venue v = venues::kBinance;
   Job* job = find_job(ev.status.client_id, v);
   if (job == nullptr) {
     for (Watch& w : watches_) {
@@ -379,14 +388,16 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
 // Progress
 
 void TwoLegExecutor::poll(std::int64_t now_ns) noexcept {
-  for (VenueClient* v : venues_) v->poll(now_ns);
+  for (VenueClient* v : venues_) {
+    if (v != nullptr) v->poll(now_ns);
+  }
   VenueEvent ev;
   for (VenueClient* v : venues_) {
-    while (v->next_event(ev)) on_event(ev, now_ns);
+    while (v != nullptr && v->next_event(ev)) on_event(ev, now_ns);
   }
   for (Job& job : jobs_) {
     if (!job.active) continue;
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       LegJob& leg = job.legs[index(v)];
       if (leg.phase == LegPhase::sending) {
         send(job, v, now_ns);
@@ -459,7 +470,7 @@ void TwoLegExecutor::settle(Watch& w, const OrderStatus& s, std::int64_t now_ns)
   r.position_id = w.position_id;
   r.kind = w.kind;
   r.settles = true;
-  for (const Venue v : kVenues) r.leg(v).venue = v;
+  for (const Venue v : venues::kAll) r.leg(v).venue = v;
   LegReport& lr = r.leg(w.venue);
   lr.side = w.leg_side;
   lr.instrument = w.instrument;
@@ -492,7 +503,8 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
   for (const LegJob& leg : job.legs) {
     if (leg.phase != LegPhase::idle) return;  // something is still out
   }
-  const bool unresolved = job.legs[0].unresolved || job.legs[1].unresolved;
+  const bool unresolved =
+      std::any_of(job.legs.begin(), job.legs.end(), [](const LegJob& l) { return l.unresolved; });
   if (!job.hedged || unresolved) {
     // Independent legs (closing what a BROKEN position holds), or a venue that never said what
     // happened: report what is known; the signal sees any mismatch.
@@ -505,10 +517,10 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
            RefusalReason::none);
     return;
   }
-  LegJob& b = job.legs[index(Venue::binance)];
-  LegJob& u = job.legs[index(Venue::upbit)];
-  const std::int64_t held_b = b.filled - b.unwound - job.offset[index(Venue::binance)];
-  const std::int64_t held_u = u.filled - u.unwound - job.offset[index(Venue::upbit)];
+  LegJob& b = job.legs[index(venues::kBinance)];
+  LegJob& u = job.legs[index(venues::kUpbit)];
+  const std::int64_t held_b = b.filled - b.unwound - job.offset[index(venues::kBinance)];
+  const std::int64_t held_u = u.filled - u.unwound - job.offset[index(venues::kUpbit)];
   const bool retried = b.retries + u.retries > 0;
   const bool unwound = b.unwinds + u.unwinds > 0;
   const bool none_held = b.filled == b.unwound && u.filled == u.unwound;
@@ -523,8 +535,8 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
     }
     return;
   }
-  const Venue short_v = held_b < held_u ? Venue::binance : Venue::upbit;
-  const Venue long_v = short_v == Venue::binance ? Venue::upbit : Venue::binance;
+  const Venue short_v = held_b < held_u ? venues::kBinance : venues::kUpbit;
+  const Venue long_v = short_v == venues::kBinance ? venues::kUpbit : venues::kBinance;
   LegJob& s = job.legs[index(short_v)];
   LegJob& l = job.legs[index(long_v)];
   const std::int64_t gap = abs64(held_b - held_u);
@@ -596,7 +608,7 @@ void TwoLegExecutor::finish(Job& job, ExecOutcome outcome, RefusalReason refusal
   r.refusal = refusal;
   r.dust_qty = Decimal::from_mantissa(job.dust);
   r.stamps = job.intent.stamps;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const LegJob& leg = job.legs[index(v)];
     LegReport& lr = r.leg(v);
     lr.venue = v;

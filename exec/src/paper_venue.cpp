@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include <xarb/exec/paper_venue.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -96,7 +97,7 @@ void PaperVenue::refuse(OrderStatus& out, int code, std::string_view binance_msg
                         std::string_view upbit_name) const noexcept {
   out.state = OrderState::rejected;
   out.error.http_status = 400;
-  if (venue_ == Venue::binance) {
+  if (venue_ == venues::kBinance) {
     out.error.code = code;
     out.error.message.assign(binance_msg);
   } else {
@@ -159,7 +160,7 @@ void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, boo
   out.fills_known = true;
   // As the venues charge it: Binance takes a buy's commission from the base asset it bought
   // (the account has no BNB here), everything else pays in the quote.
-  if (buy && venue_ == Venue::binance) {
+  if (buy && venue_ == venues::kBinance) {
     const std::int64_t fee = fee_of(static_cast<Int128>(filled) * Decimal::kOne, params_.fee_bps);
     out.fee_base = Decimal::from_mantissa(fee);
     base_[o.instrument] += filled - fee;
@@ -183,7 +184,7 @@ void PaperVenue::finish_state(const OrderRequest& o, std::int64_t filled,
   // An IOC ends filled, or with the rest cancelled: EXPIRED on Binance, cancel on Upbit.
   out.state = filled == o.qty.mantissa()
                   ? OrderState::filled
-                  : (venue_ == Venue::binance ? OrderState::expired : OrderState::canceled);
+                  : (venue_ == venues::kBinance ? OrderState::expired : OrderState::canceled);
 }
 
 bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) noexcept {

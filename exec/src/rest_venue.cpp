@@ -3,8 +3,8 @@
 
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/rest_venue.hpp>
-
 #include <xarb/net/https_client.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -99,12 +99,12 @@ struct RestVenue::Impl {
   net::HttpAnswer awaited_answer;
   std::string awaited_body;
 
-  [[nodiscard]] bool is_binance() const noexcept { return options.venue == Venue::binance; }
+  [[nodiscard]] bool is_binance() const noexcept { return options.venue == venues::kBinance; }
   [[nodiscard]] net::HttpsClient& lane(Op op) noexcept {
     return op == Op::place ? *order_lane : *query_lane;
   }
   [[nodiscard]] std::string_view quote_asset() const noexcept {
-    return xarb::quote_asset(options.venue);
+    return venues::quote_asset(options.venue);
   }
 
   Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
@@ -239,8 +239,8 @@ struct RestVenue::Impl {
     // up by identifier alone) or another id is never a fill of the order asked about.
     const std::string_view want =
         req.instrument < symbols.size()
-            ? (is_binance() ? symbols[req.instrument].binance_symbol.view()
-                            : symbols[req.instrument].upbit_market.view())
+            ? (is_binance() ? symbols[req.instrument].symbol(venues::kBinance)
+                            : symbols[req.instrument].symbol(venues::kUpbit))
             : std::string_view{};
     const bool other_symbol = e == Errc::ok && !s.symbol.empty() && s.symbol.view() != want;
     const bool other_id =
@@ -294,8 +294,8 @@ struct RestVenue::Impl {
     const std::int64_t now = clock::mono_ns();
     Pending* p = nullptr;
     if (req.instrument < symbols.size() && blocked_until_ns <= now &&
-        binance->my_trades(symbols[req.instrument].binance_symbol.view(), ev.status.venue_id.view(),
-                           wall_ms() + offset_ms, scratch)) {
+        binance->my_trades(symbols[req.instrument].symbol(venues::kBinance),
+                           ev.status.venue_id.view(), wall_ms() + offset_ms, scratch)) {
       p = track(Op::trades, req.instrument, req.id);
     }
     if (p != nullptr && lane(Op::trades).submit(scratch.view(), p->tag)) {
@@ -534,10 +534,10 @@ bool RestVenue::start(std::string& error) {
     m.next_sync_ns = clock::mono_ns() + m.options.time_sync_interval_ns;
     std::string list = "[";
     for (const Instrument& i : m.symbols) {
-      if (i.binance_symbol.empty()) continue;
+      if (i.symbol(venues::kBinance).empty()) continue;
       if (list.size() > 1) list += ',';
       list += '"';
-      list += i.binance_symbol.view();
+      list += i.symbol(venues::kBinance);
       list += '"';
     }
     list += "]";
@@ -553,9 +553,9 @@ bool RestVenue::start(std::string& error) {
     std::string parse_error;
     load_binance_rules(body, m.symbols, m.rules, parse_error);
     for (const Instrument& i : m.symbols) {
-      if (!i.binance_symbol.empty() && !m.rules.at(Venue::binance, i.id).loaded) {
+      if (!i.symbol(venues::kBinance).empty() && !m.rules.at(venues::kBinance, i.id).loaded) {
         error = where + ": exchangeInfo has no trading rules for " +
-                std::string(i.binance_symbol.view()) +
+                std::string(i.symbol(venues::kBinance)) +
                 (parse_error.empty() ? "" : " (" + parse_error + ")");
         return false;
       }
@@ -564,10 +564,10 @@ bool RestVenue::start(std::string& error) {
     load_upbit_default_rules(m.symbols, m.rules);
     std::string markets;
     for (const Instrument& i : m.symbols) {
-      if (i.upbit_market.empty()) continue;
+      if (i.symbol(venues::kUpbit).empty()) continue;
       if (!markets.empty()) markets += ",";
-      markets += std::string(i.upbit_market.view());
-      if (m.probe_markets.empty()) m.probe_markets = std::string(i.upbit_market.view());
+      markets += std::string(i.symbol(venues::kUpbit));
+      if (m.probe_markets.empty()) m.probe_markets = std::string(i.symbol(venues::kUpbit));
     }
     // The instruments endpoint is newer than the table; when it does not answer, the table is
     // the fallback (docs/venues.md).
@@ -654,9 +654,10 @@ bool RestVenue::read_open_orders(std::vector<OpenOrder>& out, std::string& error
 bool RestVenue::place_blocking(const OrderRequest& order, OrderStatus& out, std::string& error) {
   Impl& m = *impl_;
   const Instrument& i = m.symbols[order.instrument];
-  const bool written = m.is_binance() ? m.binance->new_order(order, i.binance_symbol.view(),
-                                                             wall_ms() + m.offset_ms, m.scratch)
-                                      : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
+  const bool written = m.is_binance()
+                           ? m.binance->new_order(order, i.symbol(venues::kBinance),
+                                                  wall_ms() + m.offset_ms, m.scratch)
+                           : m.upbit->new_order(order, i.symbol(venues::kUpbit), m.scratch);
   if (!written) {
     error = "the order does not fit the request buffer";
     return false;
@@ -669,7 +670,7 @@ bool RestVenue::get_blocking(InstrumentId instrument, const ClientOrderId& id, O
                              std::string& error) {
   Impl& m = *impl_;
   const bool written = m.is_binance()
-                           ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(),
+                           ? m.binance->query_order(m.symbols[instrument].symbol(venues::kBinance),
                                                     id.view(), wall_ms() + m.offset_ms, m.scratch)
                            : m.upbit->get_order(id.view(), m.scratch);
   if (!written) {
@@ -683,7 +684,7 @@ bool RestVenue::cancel_blocking(InstrumentId instrument, const ClientOrderId& id
                                 std::string& error) {
   Impl& m = *impl_;
   const bool written = m.is_binance()
-                           ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
+                           ? m.binance->cancel_order(m.symbols[instrument].symbol(venues::kBinance),
                                                      id.view(), wall_ms() + m.offset_ms, m.scratch)
                            : m.upbit->cancel_order(id.view(), m.scratch);
   if (!written) {
@@ -700,9 +701,10 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
   Impl& m = *impl_;
   if (order.instrument >= m.symbols.size()) return false;
   const Instrument& i = m.symbols[order.instrument];
-  const bool written = m.is_binance() ? m.binance->new_order(order, i.binance_symbol.view(),
-                                                             wall_ms() + m.offset_ms, m.scratch)
-                                      : m.upbit->new_order(order, i.upbit_market.view(), m.scratch);
+  const bool written = m.is_binance()
+                           ? m.binance->new_order(order, i.symbol(venues::kBinance),
+                                                  wall_ms() + m.offset_ms, m.scratch)
+                           : m.upbit->new_order(order, i.symbol(venues::kUpbit), m.scratch);
   if (!written || !m.send(Op::place, order.instrument, order.client_id)) return false;
   m.remember(order.client_id, order.side);
   return true;
@@ -712,7 +714,7 @@ bool RestVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcept
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
   const bool written = m.is_binance()
-                           ? m.binance->query_order(m.symbols[instrument].binance_symbol.view(),
+                           ? m.binance->query_order(m.symbols[instrument].symbol(venues::kBinance),
                                                     id.view(), wall_ms() + m.offset_ms, m.scratch)
                            : m.upbit->get_order(id.view(), m.scratch);
   return written && m.send(Op::query, instrument, id);
@@ -722,7 +724,7 @@ bool RestVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcep
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
   const bool written = m.is_binance()
-                           ? m.binance->cancel_order(m.symbols[instrument].binance_symbol.view(),
+                           ? m.binance->cancel_order(m.symbols[instrument].symbol(venues::kBinance),
                                                      id.view(), wall_ms() + m.offset_ms, m.scratch)
                            : m.upbit->cancel_order(id.view(), m.scratch);
   return written && m.send(Op::cancel, instrument, id);
@@ -781,8 +783,8 @@ bool RestVenue::healthy() const noexcept { return impl_->transport_errors < 3; }
 
 std::int64_t RestVenue::not_found_grace_ns() const noexcept {
   const RestVenueOptions& o = impl_->options;
-  return o.venue == Venue::binance ? (o.recv_window_ms + 1'000) * 1'000'000
-                                   : o.upbit_not_found_grace_ms * 1'000'000;
+  return o.venue == venues::kBinance ? (o.recv_window_ms + 1'000) * 1'000'000
+                                     : o.upbit_not_found_grace_ms * 1'000'000;
 }
 
 Decimal RestVenue::free_base(InstrumentId instrument) const noexcept {

@@ -4,6 +4,7 @@
 
 #include <xarb/exec/rules.hpp>
 #include <xarb/net/json.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 namespace {
@@ -29,7 +30,7 @@ bool read_binance_symbol(simdjson::ondemand::object symbol, const SymbolMap& sym
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
     if (key == "symbol") {
       if (field.value().get_string().get(name) != simdjson::SUCCESS) return false;
-      id = symbols.find_binance(name);
+      id = symbols.find(venues::kBinance, name);
     } else if (key == "filters") {
       simdjson::ondemand::array filters;
       if (field.value().get_array().get(filters) != simdjson::SUCCESS) return false;
@@ -70,7 +71,7 @@ bool read_binance_symbol(simdjson::ondemand::object symbol, const SymbolMap& sym
   if (id == kNoInstrument) return true;  // a symbol we do not trade
   if (!r.tick.is_positive() || !r.step.is_positive()) return false;
   r.loaded = true;
-  table.at(Venue::binance, id) = r;
+  table.at(venues::kBinance, id) = r;
   ++loaded;
   return true;
 }
@@ -224,17 +225,17 @@ std::size_t load_binance_rules(std::string_view body, const SymbolMap& symbols, 
 
 void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table) {
   for (const Instrument& i : symbols) {
-    if (i.upbit_market.empty() || !i.upbit_market.view().starts_with("KRW-")) continue;
+    if (i.symbol(venues::kUpbit).empty() || !i.symbol(venues::kUpbit).starts_with("KRW-")) continue;
     InstrumentRules r;
     r.loaded = true;
     r.step = dec(1);  // volumes to 8 decimals
     r.min_notional = dec(kUpbitMinOrderKrw * kOne);
-    if (i.upbit_market.view() == "KRW-USDT") {
+    if (i.symbol(venues::kUpbit) == "KRW-USDT") {
       r.tick = dec(kOne / 2);  // the KRW-USDT exception: 0.5 KRW
     } else {
       r.krw_table = true;
     }
-    table.at(Venue::upbit, i.id) = r;
+    table.at(venues::kUpbit, i.id) = r;
   }
 }
 
@@ -280,9 +281,9 @@ std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbo
         have_tick = Decimal::parse(text, Rounding::down, tick) == Errc::ok && tick.is_positive();
       }
     }
-    const InstrumentId id = symbols.find_upbit(market);
+    const InstrumentId id = symbols.find(venues::kUpbit, market);
     if (id == kNoInstrument || !have_tick) continue;
-    InstrumentRules& r = table.at(Venue::upbit, id);
+    InstrumentRules& r = table.at(venues::kUpbit, id);
     if (!r.loaded) {
       r.loaded = true;
       r.step = dec(1);

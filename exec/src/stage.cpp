@@ -1,5 +1,6 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/stage.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 
@@ -32,7 +33,7 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
     }
     ExecReport* slot = reports_.try_claim();
     if (slot == nullptr) break;  // the signal is behind: keep the report and try next poll
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       held_.venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
     }
     *slot = held_;
@@ -48,12 +49,13 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
   }
   // A venue's health changed with no report to carry it: a status-only report.
   bool changed = false;
-  for (const Venue v : kVenues) changed = changed || executor_.venue_healthy(v) != told_healthy_[index(v)];
+  for (const Venue v : venues::kAll)
+    changed = changed || executor_.venue_healthy(v) != told_healthy_[index(v)];
   if (changed && !holding_) {
     if (ExecReport* slot = reports_.try_claim(); slot != nullptr) {
       *slot = ExecReport{};
       slot->status_only = true;
-      for (const Venue v : kVenues) {
+      for (const Venue v : venues::kAll) {
         slot->venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
       }
       reports_.publish();

@@ -1,6 +1,7 @@
 #include <charconv>
 
 #include <xarb/feed/binance_parser.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "json_input.hpp"
 
@@ -173,7 +174,7 @@ ParsedFrame BinanceParser::Impl::parse_payload(od::object payload, StreamKind hi
   // The combined-stream name already named the instrument; a raw stream names it in "s".
   auto resolve_symbol = [&]() -> bool {
     f.instrument = stream_instrument != kNoInstrument ? stream_instrument
-                   : has_symbol                       ? symbols.find_binance(symbol)
+                   : has_symbol                       ? symbols.find(venues::kBinance, symbol)
                                                       : fallback;
     return f.instrument != kNoInstrument;
   };
@@ -287,7 +288,7 @@ ParsedFrame BinanceParser::Impl::parse_frame(std::string_view frame) noexcept {
                                          : MsgKind::ticker;
     return finish(f);  // counted, not parsed: the rest of the frame is not read
   }
-  const InstrumentId instrument = symbols.find_binance(stream.substr(0, at));
+  const InstrumentId instrument = symbols.find(venues::kBinance, stream.substr(0, at));
   od::object data;
   if (auto ec = root.find_field_unordered("data").get_object().get(data); ec != simdjson::SUCCESS) {
     return fail(ec == simdjson::NO_SUCH_FIELD ? DropReason::missing_field : detail::from_error(ec));

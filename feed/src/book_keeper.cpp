@@ -1,5 +1,6 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/book_keeper.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::feed {
 
@@ -30,14 +31,15 @@ BookKeeper::BookKeeper(const SymbolMap& symbols, BinanceBookSource binance_sourc
   binance_top_.resize(symbols.size());
   upbit_.resize(symbols.size());
   for (const Instrument& i : symbols) {
-    if (!i.binance_symbol.empty()) {
+    if (!i.symbol(venues::kBinance).empty()) {
       if (source_ == BinanceBookSource::diff_depth) {
-        binance_diff_[i.id] = std::make_unique<book::DiffSyncBook>(Venue::binance, i.id);
+        binance_diff_[i.id] = std::make_unique<book::DiffSyncBook>(venues::kBinance, i.id);
       } else {
-        binance_top_[i.id] = std::make_unique<book::L2Book>(Venue::binance, i.id);
+        binance_top_[i.id] = std::make_unique<book::L2Book>(venues::kBinance, i.id);
       }
     }
-    if (!i.upbit_market.empty()) upbit_[i.id] = std::make_unique<book::L2Book>(Venue::upbit, i.id);
+    if (!i.symbol(venues::kUpbit).empty())
+      upbit_[i.id] = std::make_unique<book::L2Book>(venues::kUpbit, i.id);
   }
 }
 
@@ -46,7 +48,7 @@ ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
   out.instrument = f.instrument;
   if (!f.has_book() || f.instrument >= upbit_.size()) return out;
   const std::int64_t ts = f.exchange_ns;
-  if (venue == Venue::upbit) {
+  if (venue == venues::kUpbit) {
     book::L2Book* b = upbit_[f.instrument].get();
     if (f.kind != MsgKind::orderbook || b == nullptr) {
       ++ignored_;
@@ -98,7 +100,7 @@ ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
 }
 
 void BookKeeper::resync_venue(Venue venue) noexcept {
-  if (venue == Venue::upbit) {
+  if (venue == venues::kUpbit) {
     for (auto& b : upbit_) {
       if (b) b->mark_stale(false);
     }
@@ -114,7 +116,7 @@ void BookKeeper::resync_venue(Venue venue) noexcept {
 
 const book::L2Book* BookKeeper::book(Venue venue, InstrumentId instrument) const noexcept {
   if (instrument >= upbit_.size()) return nullptr;
-  if (venue == Venue::upbit) return upbit_[instrument].get();
+  if (venue == venues::kUpbit) return upbit_[instrument].get();
   if (binance_diff_[instrument]) return &binance_diff_[instrument]->book();
   return binance_top_[instrument].get();
 }

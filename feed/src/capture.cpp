@@ -5,6 +5,7 @@
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/feed/capture.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "json_input.hpp"
 
@@ -33,11 +34,11 @@ bool venue_of_url(std::string_view url, Venue& venue) noexcept {
   std::string_view host = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
   host = host.substr(0, host.find_first_of("/?:"));
   if (host.find("binance") != std::string_view::npos) {
-    venue = Venue::binance;
+    venue = venues::kBinance;
     return true;
   }
   if (host.find("upbit") != std::string_view::npos) {
-    venue = Venue::upbit;
+    venue = venues::kUpbit;
     return true;
   }
   return false;
@@ -48,7 +49,7 @@ struct CaptureReader::Impl {
   char* line = nullptr;  // getline's buffer, kept with room for simdjson's padding
   std::size_t capacity = 0;
   od::parser parser;
-  Venue ws_venue = Venue::binance;
+  Venue ws_venue = venues::kBinance;
   bool ws_venue_known = false;
 };
 
@@ -159,7 +160,7 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
     event.kind = CaptureKind::other;
 
   if (venue_name == "binance" || venue_name == "upbit") {
-    event.venue = venue_name == "binance" ? Venue::binance : Venue::upbit;
+    event.venue = venue_name == "binance" ? venues::kBinance : venues::kUpbit;
     event.venue_known = true;
     if (event.kind == CaptureKind::ws_connect) {
       m.ws_venue = event.venue;
@@ -190,12 +191,13 @@ std::string upper(std::string_view s) {
 
 void add_binance(SymbolMap& map, std::string_view symbol) {
   const std::string name = upper(symbol);
-  if (!name.empty() && map.find_binance(name) == kNoInstrument) (void)map.add(name, "", name);
+  if (!name.empty() && map.find(venues::kBinance, name) == kNoInstrument)
+    (void)map.add(name, {{venues::kBinance, name}});
 }
 
 void add_upbit(SymbolMap& map, std::string_view market) {
-  if (!market.empty() && map.find_upbit(market) == kNoInstrument) {
-    (void)map.add(market, market, "");
+  if (!market.empty() && map.find(venues::kUpbit, market) == kNoInstrument) {
+    (void)map.add(market, {{venues::kUpbit, market}});
   }
 }
 
@@ -207,7 +209,7 @@ bool discover_symbols(const std::string& path, SymbolMap& map, std::string& erro
   CaptureEvent e;
   od::parser parser;
   while (reader->next(e)) {
-    if (e.kind == CaptureKind::ws_connect && e.venue_known && e.venue == Venue::binance) {
+    if (e.kind == CaptureKind::ws_connect && e.venue_known && e.venue == venues::kBinance) {
       // /stream?streams=btcusdt@depth@100ms/ethusdt@bookTicker or /ws/btcusdt@depth
       std::string_view streams = query_param(e.url, "streams");
       if (streams.empty()) {
@@ -221,9 +223,9 @@ bool discover_symbols(const std::string& path, SymbolMap& map, std::string& erro
         if (slash == std::string_view::npos) break;
         streams = streams.substr(slash + 1);
       }
-    } else if (e.kind == CaptureKind::http && e.venue_known && e.venue == Venue::binance) {
+    } else if (e.kind == CaptureKind::http && e.venue_known && e.venue == venues::kBinance) {
       add_binance(map, query_param(e.url, "symbol"));
-    } else if (e.kind == CaptureKind::ws_send && e.venue_known && e.venue == Venue::upbit) {
+    } else if (e.kind == CaptureKind::ws_send && e.venue_known && e.venue == venues::kUpbit) {
       // [{"ticket":..},{"type":"orderbook","codes":["KRW-BTC.15",..]},..]
       simdjson::padded_string text(e.msg);
       od::document doc;

@@ -17,6 +17,7 @@
 #include <xarb/net/https_client.hpp>
 #include <xarb/net/tls.hpp>
 #include <xarb/net/ws_client.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::feed {
 
@@ -46,7 +47,7 @@ struct FeedStage::Impl {
         binance_parser(s, options.ws.max_message_bytes),
         upbit_parser(s, options.ws.max_message_bytes),
         books(s, options.binance_source),
-        dirty(s.size() * kVenueCount, 0),
+        dirty(s.size() * kMaxVenues, 0),
         rng(std::random_device{}()) {}
 
   void on_frame(Venue venue, std::string_view frame, std::int64_t recv_ns, std::int64_t wall_ns);
@@ -67,9 +68,9 @@ struct FeedStage::Impl {
   std::mt19937_64 rng;
   asio::io_context io{1};
   std::unique_ptr<asio::ssl::context> binance_tls, upbit_tls;
-  std::unique_ptr<Connection> connections[kVenueCount];
+  std::unique_ptr<Connection> connections[kMaxVenues];
   std::unique_ptr<SnapshotFetcher> fetcher;
-  VenueFeedStats stats[kVenueCount];
+  VenueFeedStats stats[kMaxVenues];
   bool stopping = false;
 };
 
@@ -147,7 +148,7 @@ class SnapshotFetcher {
     return c;
   }
 
-  VenueFeedStats& stats() noexcept { return impl_.stats[index(Venue::binance)]; }
+  VenueFeedStats& stats() noexcept { return impl_.stats[index(venues::kBinance)]; }
 
   void next() {
     if (queue_.empty() || stopped_) {
@@ -159,7 +160,7 @@ class SnapshotFetcher {
     queue_.pop_front();
     ++stats().snapshot_requests;
     target_ = prefix_ + "/api/v3/depth?symbol=" +
-              std::string(impl_.symbols[current_].binance_symbol.view()) +
+              std::string(impl_.symbols[current_].symbol(venues::kBinance)) +
               "&limit=" + std::to_string(impl_.options.depth_snapshot_limit);
     retry_after_s_ = -1;
     const std::string request = "GET " + target_ + " HTTP/1.1\r\nHost: " +
@@ -246,7 +247,7 @@ class SnapshotFetcher {
 
 void FeedStage::Impl::publish(const book::L2Book& b, std::int64_t recv_ns,
                               std::int64_t parsed_ns) noexcept {
-  const std::size_t slot_index = b.instrument() * kVenueCount + index(b.venue());
+  const std::size_t slot_index = b.instrument() * kMaxVenues + index(b.venue());
   BookSnapshot* slot = out.try_claim();
   if (slot == nullptr) {
     ++stats[index(b.venue())].ring_full;
@@ -270,7 +271,7 @@ std::size_t FeedStage::Impl::republish_dirty() noexcept {
   for (std::size_t i = 0; i < dirty.size() && dirty_count > 0; ++i) {
     if (dirty[i] == 0) continue;
     const auto* b =
-        books.book(static_cast<Venue>(i % kVenueCount), static_cast<InstrumentId>(i / kVenueCount));
+        books.book(static_cast<Venue>(i % kMaxVenues), static_cast<InstrumentId>(i / kMaxVenues));
     if (b == nullptr) continue;
     const std::int64_t now = clock::mono_ns();
     publish(*b, now, now);
@@ -287,7 +288,7 @@ void FeedStage::Impl::on_frame(Venue venue, std::string_view frame, std::int64_t
   st.bytes += frame.size();
   if (observer != nullptr) observer->on_frame(venue, wall_ns, frame);
   const ParsedFrame f =
-      venue == Venue::binance ? binance_parser.parse(frame) : upbit_parser.parse(frame);
+      venue == venues::kBinance ? binance_parser.parse(frame) : upbit_parser.parse(frame);
   const std::int64_t parsed = clock::mono_ns();
   const ApplyOutcome outcome = books.apply(venue, f);
   if (outcome.sync == book::SyncResult::gap || outcome.sync == book::SyncResult::crossed) {
@@ -298,11 +299,11 @@ void FeedStage::Impl::on_frame(Venue venue, std::string_view frame, std::int64_t
 }
 
 void FeedStage::Impl::on_snapshot(InstrumentId id, std::string_view url, std::string_view body) {
-  if (observer != nullptr) observer->on_http(Venue::binance, url, clock::wall_ns(), body);
+  if (observer != nullptr) observer->on_http(venues::kBinance, url, clock::wall_ns(), body);
   const std::int64_t recv = clock::mono_ns();
   const ParsedFrame f = binance_parser.parse_depth_snapshot(body, id);
   const std::int64_t parsed = clock::mono_ns();
-  const ApplyOutcome outcome = books.apply(Venue::binance, f);
+  const ApplyOutcome outcome = books.apply(venues::kBinance, f);
   if (outcome.needs_snapshot && fetcher) fetcher->request(id);  // too old: fetch another
   if (outcome.book != nullptr) publish(*outcome.book, recv, parsed);
 }
@@ -329,13 +330,13 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
                            ? "@depth20@100ms"
                            : "@bookTicker";
   for (const Instrument& i : symbols) {
-    if (!i.binance_symbol.empty()) {
+    if (!i.symbol(venues::kBinance).empty()) {
       if (!streams.empty()) streams += '/';
-      streams += lower(i.binance_symbol.view()) + suffix;
+      streams += lower(i.symbol(venues::kBinance)) + suffix;
     }
-    if (!i.upbit_market.empty()) {
+    if (!i.symbol(venues::kUpbit).empty()) {
       if (!codes.empty()) codes += ',';
-      codes.append(1, '"').append(i.upbit_market.view()).append(1, '"');
+      codes.append(1, '"').append(i.symbol(venues::kUpbit)).append(1, '"');
     }
   }
   if (m.options.binance.enabled && !streams.empty()) {
@@ -344,9 +345,8 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
     while (!base.empty() && base.back() == '/') base.pop_back();
     net::WsClientOptions binance_ws = m.options.ws;
     binance_ws.lifetime = m.options.binance_lifetime;  // Binance closes a connection at 24 h
-    m.connections[index(Venue::binance)] =
-        std::make_unique<Connection>(m, Venue::binance, base + "/stream?streams=" + streams,
-                                     *m.binance_tls, "", binance_ws);
+    m.connections[index(venues::kBinance)] = std::make_unique<Connection>(
+        m, venues::kBinance, base + "/stream?streams=" + streams, *m.binance_tls, "", binance_ws);
     if (m.options.binance_source == BinanceBookSource::diff_depth) {
       m.fetcher = std::make_unique<SnapshotFetcher>(m, m.options.binance.rest_url, *m.binance_tls);
     }
@@ -362,8 +362,8 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
     net::WsClientOptions upbit_ws = m.options.ws;
     upbit_ws.keepalive_text = "PING";  // Upbit drops a connection idle for 120 s
     upbit_ws.keepalive_interval = m.options.upbit_ping;
-    m.connections[index(Venue::upbit)] = std::make_unique<Connection>(
-        m, Venue::upbit, m.options.upbit.ws_url, *m.upbit_tls, subscription, upbit_ws);
+    m.connections[index(venues::kUpbit)] = std::make_unique<Connection>(
+        m, venues::kUpbit, m.options.upbit.ws_url, *m.upbit_tls, subscription, upbit_ws);
   }
 }
 
@@ -411,7 +411,7 @@ const VenueFeedStats& FeedStage::stats(Venue venue) const noexcept {
   return impl_->stats[index(venue)];
 }
 const ParserStats& FeedStage::parser_stats(Venue venue) const noexcept {
-  return venue == Venue::binance ? impl_->binance_parser.stats() : impl_->upbit_parser.stats();
+  return venue == venues::kBinance ? impl_->binance_parser.stats() : impl_->upbit_parser.stats();
 }
 const BookKeeper& FeedStage::books() const noexcept { return impl_->books; }
 bool FeedStage::connected(Venue venue) const noexcept {

@@ -1,5 +1,6 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/replay.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::feed {
 
@@ -25,14 +26,14 @@ void Replayer::feed(const CaptureEvent& event, SnapshotSink& sink) noexcept {
   if (event.kind == CaptureKind::ws) {
     ++stats_.frames;
     const ParsedFrame f =
-        event.venue == Venue::binance ? binance_.parse(event.msg) : upbit_.parse(event.msg);
+        event.venue == venues::kBinance ? binance_.parse(event.msg) : upbit_.parse(event.msg);
     const std::int64_t parsed_ns = clock::mono_ns();
     publish(books_.apply(event.venue, f), event, parsed_ns, sink);
     return;
   }
-  if (event.kind == CaptureKind::http && event.venue == Venue::binance &&
+  if (event.kind == CaptureKind::http && event.venue == venues::kBinance &&
       event.url.find("/depth") != std::string_view::npos) {
-    const InstrumentId id = symbols_.find_binance(query_param(event.url, "symbol"));
+    const InstrumentId id = symbols_.find(venues::kBinance, query_param(event.url, "symbol"));
     if (id == kNoInstrument) {
       ++stats_.skipped;
       return;
@@ -40,7 +41,7 @@ void Replayer::feed(const CaptureEvent& event, SnapshotSink& sink) noexcept {
     ++stats_.rest_snapshots;
     const ParsedFrame f = binance_.parse_depth_snapshot(event.msg, id);
     const std::int64_t parsed_ns = clock::mono_ns();
-    publish(books_.apply(Venue::binance, f), event, parsed_ns, sink);
+    publish(books_.apply(venues::kBinance, f), event, parsed_ns, sink);
     return;
   }
   ++stats_.skipped;

@@ -1,4 +1,5 @@
 #include <xarb/feed/upbit_parser.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "json_input.hpp"
 
@@ -141,7 +142,7 @@ ParsedFrame UpbitParser::Impl::parse_object(od::object root) noexcept {
   }
   if (type != "orderbook") return detail::dropped(DropReason::unknown_type);
   if (!has_code || !has_units) return detail::dropped(DropReason::missing_field);
-  f.instrument = symbols.find_upbit(code);
+  f.instrument = symbols.find(venues::kUpbit, code);
   if (f.instrument == kNoInstrument) return detail::dropped(DropReason::unknown_symbol);
   if (const DropReason r = detail::ms_to_ns(timestamp_ms, f.exchange_ns); r != DropReason::none) {
     return detail::dropped(r);

@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include <xarb/signal/position.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::signal {
 namespace {
@@ -20,7 +21,7 @@ double close_value(Side entry, double held, double vwap, double fee_bps) noexcep
 }  // namespace
 
 Decimal Position::qty() const noexcept {
-  const std::int64_t q = std::min(leg(Venue::upbit).held(), leg(Venue::binance).held());
+  const std::int64_t q = std::min(leg(venues::kUpbit).held(), leg(venues::kBinance).held());
   return Decimal::from_mantissa(std::max<std::int64_t>(q, 0));
 }
 
@@ -28,35 +29,35 @@ Decimal Position::qty() const noexcept {
 // it holds that commission less than before the position. The ledger counts it; no order could
 // buy back a satoshi's commission, so the leg is flat up to it.
 bool Position::flat() const noexcept {
-  for (std::size_t v = 0; v < kVenueCount; ++v) {
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {
     if (abs64(legs[v].held()) > std::max({dust, leg_dust[v], legs[v].fee_base})) return false;
   }
   return true;
 }
 
 bool Position::hedged() const noexcept {
-  const std::int64_t fees = leg(Venue::upbit).fee_base + leg(Venue::binance).fee_base;
-  return abs64(leg(Venue::upbit).held() - leg(Venue::binance).held()) <= dust + fees &&
-         leg(Venue::upbit).held() >= -leg(Venue::upbit).fee_base &&
-         leg(Venue::binance).held() >= -leg(Venue::binance).fee_base;
+  const std::int64_t fees = leg(venues::kUpbit).fee_base + leg(venues::kBinance).fee_base;
+  return abs64(leg(venues::kUpbit).held() - leg(venues::kBinance).held()) <= dust + fees &&
+         leg(venues::kUpbit).held() >= -leg(venues::kUpbit).fee_base &&
+         leg(venues::kBinance).held() >= -leg(venues::kBinance).fee_base;
 }
 
 double Position::entry_notional_krw() const noexcept {
-  return static_cast<double>(leg(Venue::upbit).opened.notional_e16) / kE16;
+  return static_cast<double>(leg(venues::kUpbit).opened.notional_e16) / kE16;
 }
 
 Int128 Position::cash_krw_e16(Decimal fx) const noexcept {
   // USDT e16 x KRW/USDT e8 = KRW e24; back to e16 rounding half away from zero.
-  const Int128 usdt = leg(Venue::binance).cash_e16() * fx.mantissa();
+  const Int128 usdt = leg(venues::kBinance).cash_e16() * fx.mantissa();
   const Int128 half = Decimal::kOne / 2;
   const Int128 krw = (usdt >= 0 ? usdt + half : usdt - half) / Decimal::kOne;
-  return leg(Venue::upbit).cash_e16() + krw;
+  return leg(venues::kUpbit).cash_e16() + krw;
 }
 
 double Position::realized_krw() const noexcept { return static_cast<double>(realized_e16) / kE16; }
 
 void Position::refresh() noexcept {
-  for (std::size_t v = 0; v < kVenueCount; ++v) {
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {
     cash[v] = static_cast<double>(legs[v].cash_e16()) / kE16;
     held[v] = static_cast<double>(legs[v].held()) / static_cast<double>(Decimal::kOne);
   }
@@ -65,7 +66,7 @@ void Position::refresh() noexcept {
 
 Mark mark(const Position& p, double upbit_exit_vwap, double binance_exit_vwap, double fx,
           double upbit_fee_bps, double binance_fee_bps) noexcept {
-  constexpr std::size_t u = index(Venue::upbit), b = index(Venue::binance);
+  constexpr std::size_t u = index(venues::kUpbit), b = index(venues::kBinance);
   const double krw = p.cash[u] + close_value(p.legs[u].entry_side, p.held[u], upbit_exit_vwap,
                                              upbit_fee_bps);
   const double usdt = p.cash[b] + close_value(p.legs[b].entry_side, p.held[b],
@@ -91,8 +92,8 @@ Position* PositionBook::open(InstrumentId instrument, Direction direction) noexc
   p.id = next_id_++;
   p.instrument = instrument;
   p.direction = direction;
-  p.leg(Venue::upbit).entry_side = entry_side(direction, Venue::upbit);
-  p.leg(Venue::binance).entry_side = entry_side(direction, Venue::binance);
+  p.leg(venues::kUpbit).entry_side = entry_side(direction, venues::kUpbit);
+  p.leg(venues::kBinance).entry_side = entry_side(direction, venues::kBinance);
   return &p;
 }
 

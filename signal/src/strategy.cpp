@@ -6,6 +6,7 @@
 
 #include <xarb/core/clock.hpp>
 #include <xarb/signal/strategy.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::signal {
 namespace {
@@ -118,7 +119,7 @@ const Position* Strategy::restore(const Position& position, std::int64_t opened_
 
 RefusalReason Strategy::book_gate(InstrumentId i, const Now& now,
                                   std::int64_t max_age_ns) const noexcept {
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const BookSnapshot& b = books_[i][index(v)];
     if (!b.tradable()) return RefusalReason::book_stale;
     const std::int64_t received = b.stamps.get(Stage::received);
@@ -135,9 +136,9 @@ double Strategy::edge_over_baseline(InstrumentId i, const Premium& p) const noex
 
 void Strategy::evaluate(InstrumentId i, const StageStamps& trigger, const Now& now,
                         bool entries, SignalSink& sink) noexcept {
-  if (!have_book_[i][index(Venue::upbit)] || !have_book_[i][index(Venue::binance)]) return;
-  const BookSnapshot& u = books_[i][index(Venue::upbit)];
-  const BookSnapshot& b = books_[i][index(Venue::binance)];
+  if (!have_book_[i][index(venues::kUpbit)] || !have_book_[i][index(venues::kBinance)]) return;
+  const BookSnapshot& u = books_[i][index(venues::kUpbit)];
+  const BookSnapshot& b = books_[i][index(venues::kBinance)];
   const SymbolParams& sp = params_.symbols[i];
   const double fx_last = fx_.last();
 
@@ -180,9 +181,9 @@ Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
   Exposure e;
   for (std::size_t k = 0; k < positions_.size(); ++k) {
     const Position& p = positions_[k];
-    const PositionLeg& up = p.leg(Venue::upbit);
+    const PositionLeg& up = p.leg(venues::kUpbit);
     const std::int64_t held =
-        std::max({up.held(), p.leg(Venue::binance).held(), std::int64_t{0}});
+        std::max({up.held(), p.leg(venues::kBinance).held(), std::int64_t{0}});
     const double krw = p.pending_krw + static_cast<double>(held) /
                                            static_cast<double>(Decimal::kOne) *
                                            up.opened.avg_price();
@@ -199,13 +200,14 @@ Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
 
 Strategy::Needs Strategy::needs(const Premium& p, Decimal qty) const noexcept {
   Needs n;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     const Side side = entry_side(p.direction, v);
     if (side == Side::sell) {
       n.base[index(v)] = qty.mantissa();
     } else {
-      const Decimal worst = v == Venue::upbit ? p.upbit_worst : p.binance_worst;
-      const double fee_bps = v == Venue::upbit ? params_.fees.upbit_bps : params_.fees.binance_bps;
+      const Decimal worst = v == venues::kUpbit ? p.upbit_worst : p.binance_worst;
+      const double fee_bps =
+          v == venues::kUpbit ? params_.fees.upbit_bps : params_.fees.binance_bps;
       const Int128 notional =
           static_cast<Int128>(limit_price(worst, side, params_.slippage_bps).mantissa()) *
           qty.mantissa();
@@ -231,12 +233,12 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
     return r;
   }
   // Venue tier.
-  if (!risk_.venue_healthy(Venue::upbit) || !risk_.venue_healthy(Venue::binance)) {
+  if (!risk_.venue_healthy(venues::kUpbit) || !risk_.venue_healthy(venues::kBinance)) {
     return RefusalReason::venue_unhealthy;
   }
   if (risk_.params().check_balances) {
     const Needs n = needs(p, qty);
-    for (const Venue v : kVenues) {
+    for (const Venue v : venues::kAll) {
       if (inventory_.free_base(v, i) < n.base[index(v)] ||
           inventory_.free_quote_e16(v) < n.quote_e16[index(v)]) {
         return RefusalReason::balance;
@@ -261,16 +263,16 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
     return r;
   }
   if (fx.refusal != RefusalReason::none) return fx.refusal;
-  const std::int64_t eu = books_[i][index(Venue::upbit)].stamps.get(Stage::exchange);
-  const std::int64_t eb = books_[i][index(Venue::binance)].stamps.get(Stage::exchange);
+  const std::int64_t eu = books_[i][index(venues::kUpbit)].stamps.get(Stage::exchange);
+  const std::int64_t eb = books_[i][index(venues::kBinance)].stamps.get(Stage::exchange);
   if (eu != 0 && eb != 0 && abs64(eu - eb) > params_.max_clock_skew_ns) {
     return RefusalReason::clock_skew;
   }
-  const BookSnapshot& u = books_[i][index(Venue::upbit)];
-  const BookSnapshot& b = books_[i][index(Venue::binance)];
+  const BookSnapshot& u = books_[i][index(venues::kUpbit)];
+  const BookSnapshot& b = books_[i][index(venues::kBinance)];
   const Decimal depth =
-      std::min(side_depth(levels_for(u, entry_side(p.direction, Venue::upbit))),
-               side_depth(levels_for(b, entry_side(p.direction, Venue::binance))));
+      std::min(side_depth(levels_for(u, entry_side(p.direction, venues::kUpbit))),
+               side_depth(levels_for(b, entry_side(p.direction, venues::kBinance))));
   if (!qty.is_positive() ||
       depth.to_double() < sp.trade_qty.to_double() * params_.min_depth_ratio) {
     return RefusalReason::depth;
@@ -304,9 +306,10 @@ void Strategy::run_entries(InstrumentId i, const StageStamps& trigger, const Now
     }
     if (cont != nullptr && cont->clips_reported != cont->clips_sent) continue;  // one at a time
     const Premium p =
-        params_.clips == 1 ? full : premium(books_[i][index(Venue::upbit)],
-                                            books_[i][index(Venue::binance)], full.upbit_vwap > 0.0 ? fx_.last() : 0.0,
-                                            d, clip, params_.fees);
+        params_.clips == 1
+            ? full
+            : premium(books_[i][index(venues::kUpbit)], books_[i][index(venues::kBinance)],
+                      full.upbit_vwap > 0.0 ? fx_.last() : 0.0, d, clip, params_.fees);
     // The size both books hold bounds the clip; check_entry decides whether that is enough.
     const Decimal qty = p.valid ? std::min(clip, p.qty) : Decimal{};
     const RefusalReason r =
@@ -395,9 +398,9 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   stamp(*intent, *p, IntentKind::entry, to_decimal(fx), trigger, now);
   intent->exit_reason = ExitReason::none;
   intent->edge_bps = pr.edge_bps();
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     fill_leg(intent->leg(v), v, entry_side(pr.direction, v), i, books_[i][index(v)], qty,
-             v == Venue::upbit ? pr.upbit_worst : pr.binance_worst, params_.slippage_bps);
+             v == venues::kUpbit ? pr.upbit_worst : pr.binance_worst, params_.slippage_bps);
   }
 
   const Needs n = needs(pr, qty);
@@ -410,7 +413,7 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   f->notional_krw = pr.upbit_vwap * qty.to_double();
   f->qty = qty.mantissa();
   f->needs = n;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     inventory_.reserve(v, i, n.base[index(v)], n.quote_e16[index(v)]);
   }
   p->pending_krw += f->notional_krw;
@@ -474,15 +477,15 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   const InstrumentId i = p.instrument;
 
   // Walk each venue's exit side for what it holds (an over-closed venue trades its entry side).
-  std::array<const ExitContext::CachedWalk*, kVenueCount> walks{};
-  std::array<Side, kVenueCount> sides{};
-  for (const Venue v : kVenues) {
+  std::array<const ExitContext::CachedWalk*, kMaxVenues> walks{};
+  std::array<Side, kMaxVenues> sides{};
+  for (const Venue v : venues::kAll) {
     const PositionLeg& leg = p.leg(v);
     const std::int64_t held = leg.held();
     sides[index(v)] = held >= 0 ? opposite(leg.entry_side) : leg.entry_side;
     walks[index(v)] = &ctx.walk(books_[i][index(v)], v, sides[index(v)], abs64(held));
   }
-  const Mark m = mark(p, walks[index(Venue::upbit)]->vwap, walks[index(Venue::binance)]->vwap,
+  const Mark m = mark(p, walks[index(venues::kUpbit)]->vwap, walks[index(venues::kBinance)]->vwap,
                       ctx.fx, params_.fees.upbit_bps, params_.fees.binance_bps);
   p.last_mark_krw = m.pnl_krw;
 
@@ -507,20 +510,22 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   // each venue what it holds beyond the other (the commission a venue took in the base asset:
   // each venue closes what it holds, so neither keeps a remainder). A leg written off as under
   // its venue's minimum is not sent again.
-  std::array<Decimal, kVenueCount> qty = {walks[0]->walk.qty, walks[1]->walk.qty};
-  for (const Venue v : kVenues) {
-    if (abs64(p.leg(v).held()) <= p.leg_dust[index(v)]) qty[index(v)] = Decimal{};
+  constexpr std::size_t u = index(venues::kUpbit), b = index(venues::kBinance);
+  std::array<Decimal, kMaxVenues> qty{};
+  for (const Venue v : venues::kAll) {
+    qty[index(v)] =
+        abs64(p.leg(v).held()) <= p.leg_dust[index(v)] ? Decimal{} : walks[index(v)]->walk.qty;
   }
   const bool independent = p.state == PositionState::broken || p.split_exit;
   if (!independent) {
-    const std::int64_t common = std::min(qty[0].mantissa(), qty[1].mantissa());
-    const std::int64_t least = std::min(abs64(p.legs[0].held()), abs64(p.legs[1].held()));
-    for (std::size_t v = 0; v < kVenueCount; ++v) {
+    const std::int64_t common = std::min(qty[u].mantissa(), qty[b].mantissa());
+    const std::int64_t least = std::min(abs64(p.legs[u].held()), abs64(p.legs[b].held()));
+    for (const std::size_t v : {u, b}) {
       const std::int64_t extra = common > 0 ? abs64(p.legs[v].held()) - least : 0;
       qty[v] = Decimal::from_mantissa(std::min(qty[v].mantissa(), common + extra));
     }
   }
-  if (qty[0].is_zero() && qty[1].is_zero()) {
+  if (qty[u].is_zero() && qty[b].is_zero()) {
     ++stats_.exit_deferred;
     return;
   }
@@ -534,7 +539,7 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   intent->exit_reason = reason;
   intent->independent_legs = independent;
   intent->edge_bps = m.pnl_bps;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     fill_leg(intent->leg(v), v, sides[index(v)], i, books_[i][index(v)], qty[index(v)],
              walks[index(v)]->walk.worst, params_.slippage_bps);
   }
@@ -594,7 +599,7 @@ void Strategy::apply_leg(Position& p, const LegReport& leg) noexcept {
 void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& sink) noexcept {
   // Exec's word on each venue: an unhealthy one gets no entry decided for it (exec would refuse
   // it); exits go on.
-  for (const Venue v : kVenues) risk_.set_venue_healthy(v, report.venue_healthy[index(v)]);
+  for (const Venue v : venues::kAll) risk_.set_venue_healthy(v, report.venue_healthy[index(v)]);
   if (report.status_only) return;
   if (report.settles) {
     on_settled(report, now, sink);
@@ -607,7 +612,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   }
   const InFlight rec = *f;
   f->intent_id = 0;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     inventory_.release(v, rec.instrument, rec.needs.base[index(v)],
                        rec.needs.quote_e16[index(v)]);
   }
@@ -656,8 +661,8 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   bool all_too_small =
       report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
                                                  report.refusal == RefusalReason::trading_rules);
-  if (all_too_small && !p->split_exit && p->leg(Venue::upbit).held() != 0 &&
-      p->leg(Venue::binance).held() != 0) {
+  if (all_too_small && !p->split_exit && p->leg(venues::kUpbit).held() != 0 &&
+      p->leg(venues::kBinance).held() != 0) {
     // A pair exit refused as too small may be too small on one venue only (their minimums
     // differ): close the legs independently before writing anything off.
     p->split_exit = true;
@@ -665,7 +670,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
     if (p->close_request == ExitReason::none) p->close_request = p->exit_reason;  // asked again
   }
   bool wrote_off = false;
-  for (const Venue v : kVenues) {
+  for (const Venue v : venues::kAll) {
     if (!all_too_small && report.leg(v).status != LegStatus::below_minimum) continue;
     const std::int64_t held = p->leg(v).held();
     if (held == 0) continue;
@@ -742,7 +747,8 @@ void Strategy::close(Position& p, Decimal decided_fx, const Now& now, SignalSink
   p.realized_e16 = p.cash_krw_e16(p.close_fx);
   p.closed_ns = now.mono_ns;
   p.last_mark_krw = 0.0;
-  const bool traded = p.leg(Venue::upbit).opened.qty != 0 || p.leg(Venue::binance).opened.qty != 0;
+  const bool traded =
+      p.leg(venues::kUpbit).opened.qty != 0 || p.leg(venues::kBinance).opened.qty != 0;
   const double pnl = p.realized_krw();
   if (traded) {
     ++stats_.closed;

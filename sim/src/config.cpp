@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include <xarb/sim/config.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::sim {
 namespace {
@@ -280,11 +281,11 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
       if (venue != "binance" && venue != "upbit") {
         return r.fail(t->get("venue"), "accounts.venue", "must be binance or upbit");
       }
-      a.venue = venue == "binance" ? Venue::binance : Venue::upbit;
+      a.venue = venue == "binance" ? venues::kBinance : venues::kUpbit;
       if (const toml::node* b = t->get("bnb_fees")) {
         const auto on = b->value<bool>();
         if (!on) return r.fail(b, "accounts.bnb_fees", "must be true or false");
-        if (*on && a.venue != Venue::binance) {
+        if (*on && a.venue != venues::kBinance) {
           return r.fail(b, "accounts.bnb_fees", "is a Binance option");
         }
         a.bnb_fees = *on;

@@ -7,6 +7,7 @@
 
 #include <xarb/exec/signing.hpp>
 #include <xarb/sim/exchange.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "text.hpp"
 
@@ -37,18 +38,18 @@ std::int64_t Exchange::now_ms() const { return wall_ms() + faults_.clock_skew_ms
 int Exchange::find_symbol(Venue v, const std::string& name) const {
   const auto& specs = market_.specs();
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    if ((v == Venue::binance ? specs[i].binance_symbol : specs[i].upbit_market) == name) {
+    if ((v == venues::kBinance ? specs[i].binance_symbol : specs[i].upbit_market) == name) {
       return static_cast<int>(i);
     }
   }
-  if (v == Venue::upbit && name == "KRW-USDT") return static_cast<int>(specs.size());
+  if (v == venues::kUpbit && name == "KRW-USDT") return static_cast<int>(specs.size());
   return -1;
 }
 
 exec::InstrumentRules Exchange::rules(Venue v, std::size_t symbol) const {
   exec::InstrumentRules r;
   r.loaded = true;
-  if (v == Venue::binance) {
+  if (v == venues::kBinance) {
     const SymbolSpec& s = market_.specs()[symbol];
     r.tick = s.binance_tick;
     r.step = s.step;
@@ -73,7 +74,8 @@ std::string Exchange::exchange_info() const {
   std::string symbols;
   for (const SymbolSpec& s : market_.specs()) {
     if (!symbols.empty()) symbols += ",";
-    const exec::InstrumentRules r = rules(Venue::binance, static_cast<std::size_t>(&s - market_.specs().data()));
+    const exec::InstrumentRules r =
+        rules(venues::kBinance, static_cast<std::size_t>(&s - market_.specs().data()));
     symbols += R"({"symbol":")" + s.binance_symbol + R"(","status":"TRADING","baseAsset":")" + s.base +
                R"(","baseAssetPrecision":8,"quoteAsset":"USDT","quotePrecision":8,"quoteAssetPrecision":8,)" +
                R"("orderTypes":["LIMIT","LIMIT_MAKER","MARKET"],"icebergAllowed":true,"ocoAllowed":false,)" +
@@ -105,19 +107,19 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
     // Still sending after a 429: Binance bans the IP (418); Upbit keeps answering 429.
     ++stats_.banned;
     const bool ban =
-        v == Venue::binance && (l.banned || ++l.while_blocked >= limits_.ban_after_requests);
+        v == venues::kBinance && (l.banned || ++l.while_blocked >= limits_.ban_after_requests);
     if (ban && !l.banned) {
       l.banned = true;
       l.blocked_until_ms = now + limits_.ban_s * 1000;
     }
     const std::int64_t wait = (l.blocked_until_ms - now + 999) / 1000;
-    error = v == Venue::binance
-                ? (ban ? binance_error(418, -1003,
-                                       "Way too much request weight used; IP banned until " +
-                                           std::to_string(l.blocked_until_ms) + ".")
-                       : binance_error(429, -1003,
-                                       "Too many requests; current request has limited."))
-                : upbit_error(429, "too_many_requests", "Too many API requests.");
+    error =
+        v == venues::kBinance
+            ? (ban ? binance_error(418, -1003,
+                                   "Way too much request weight used; IP banned until " +
+                                       std::to_string(l.blocked_until_ms) + ".")
+                   : binance_error(429, -1003, "Too many requests; current request has limited."))
+            : upbit_error(429, "too_many_requests", "Too many API requests.");
     if (!faults_.omit_retry_after) error.headers.emplace_back("Retry-After", std::to_string(wait));
     return false;
   }
@@ -129,7 +131,7 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
                 times.end());
   };
   bool over = false;
-  if (v == Venue::binance) {
+  if (v == venues::kBinance) {
     prune(l.weight_times, 60'000);
     prune(l.order_times, 10'000);
     over = static_cast<std::int64_t>(l.weight_times.size()) + weight > limits_.binance_weight_1m ||
@@ -143,7 +145,7 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
   if (over) {
     ++stats_.rate_limited;
     l.blocked_until_ms = now + limits_.retry_after_s * 1000;
-    error = v == Venue::binance
+    error = v == venues::kBinance
                 ? binance_error(429, -1003, "Too many requests; current request has limited.")
                 : upbit_error(429, "too_many_requests", "Too many API requests.");
     if (!faults_.omit_retry_after) {
@@ -151,7 +153,7 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
     }
     return false;
   }
-  for (int i = 0; i < (v == Venue::binance ? weight : 1); ++i) l.weight_times.push_back(now);
+  for (int i = 0; i < (v == venues::kBinance ? weight : 1); ++i) l.weight_times.push_back(now);
   if (order) l.order_times.push_back(now);
   return true;
 }
@@ -161,10 +163,10 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
 
 void Exchange::match(SimOrder& o, AccountSpec& account,
                      std::vector<std::pair<Venue, std::size_t>>& touched) {
-  const bool fx = o.venue == Venue::upbit && o.symbol == market_.specs().size();
+  const bool fx = o.venue == venues::kUpbit && o.symbol == market_.specs().size();
   SimBook& book = fx ? market_.fx_book() : market_.book(o.venue, o.symbol);
   const std::string base = fx ? "USDT" : market_.specs()[o.symbol].base;
-  const std::string quote = quote_asset(o.venue);
+  const std::string quote(venues::quote_asset(o.venue));
   // Fees in whole 1e-8 units, rounded up, in integers: no floating-point residue in balances.
   const auto fee_centi_bps = static_cast<Int128>(std::llround(fee_bps_[index(o.venue)] * 100.0));
   const Int128 fee_denominator = static_cast<Int128>(1'000'000) * kOne;
@@ -221,10 +223,10 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
     const Int128 fee_e16 = notional * fee_centi_bps / 1'000'000;  // quote, 1e-16 units
     const auto bnb_fee = static_cast<std::int64_t>((fee_e16 * 3 / 4 + bnb_usdt_ - 1) / bnb_usdt_);
     const auto bnb_held = account.balances.find("BNB");
-    if (o.venue == Venue::binance && account.bnb_fees && bnb_held != account.balances.end() &&
+    if (o.venue == venues::kBinance && account.bnb_fees && bnb_held != account.balances.end() &&
         bnb_held->second - o.fee_bnb >= bnb_fee) {
       t.fee_bnb = bnb_fee;
-    } else if (o.venue == Venue::binance && o.buy) {
+    } else if (o.venue == venues::kBinance && o.buy) {
       t.fee_base = static_cast<std::int64_t>(
           (static_cast<Int128>(take) * fee_centi_bps + 1'000'000 - 1) / 1'000'000);
     } else {
@@ -261,7 +263,7 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
   const bool complete = by_quote ? quote_left < static_cast<Int128>(kOne) * kOne / 1000 : filled == o.qty;
   if (complete && filled > 0) {
     o.status = "FILLED";
-  } else if (o.tif == "GTC" || (o.venue == Venue::upbit && o.tif.empty() && o.type == "limit")) {
+  } else if (o.tif == "GTC" || (o.venue == venues::kUpbit && o.tif.empty() && o.type == "limit")) {
     o.status = filled > 0 ? "PARTIALLY_FILLED" : "NEW";  // rests (not matched again)
   } else {
     o.status = "EXPIRED";
@@ -291,11 +293,13 @@ HttpResult Exchange::handle(Venue v, const HttpRequest& r,
   HttpResult result;
   if (faults_.error_5xx_share > 0.0 && roll() < faults_.error_5xx_share) {
     ++stats_.faults;
-    result = v == Venue::binance
-                 ? binance_error(503, -1001, "Internal error; unable to process your request. Please try again.")
-                 : upbit_error(503, "server_error", "Service unavailable.");
+    result =
+        v == venues::kBinance
+            ? binance_error(503, -1001,
+                            "Internal error; unable to process your request. Please try again.")
+            : upbit_error(503, "server_error", "Service unavailable.");
   } else {
-    result = v == Venue::binance ? binance(r, touched) : upbit(r, touched);
+    result = v == venues::kBinance ? binance(r, touched) : upbit(r, touched);
   }
   result.delay_ms += faults_.rest_delay_ms;
   return result;

@@ -4,6 +4,7 @@
 
 #include <xarb/exec/rules.hpp>
 #include <xarb/sim/market.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::sim {
 
@@ -23,7 +24,7 @@ void SyntheticMarket::apply_upbit(std::size_t i,
                                   const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
                                   std::int64_t now_ms) {
   upbit_replayed_[i] = true;
-  SimBook& b = i == specs_.size() ? fx_book_ : books_[index(Venue::upbit)][i];
+  SimBook& b = i == specs_.size() ? fx_book_ : books_[index(venues::kUpbit)][i];
   b.bids.clear();
   b.asks.clear();
   for (const auto& [p, q] : bids) b.bids[p] = q;
@@ -44,7 +45,7 @@ void SyntheticMarket::apply_binance(std::size_t i,
                                     const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
                                     std::uint64_t update_id, bool snapshot, std::int64_t now_ms) {
   replayed_[i] = true;
-  SimBook& b = books_[index(Venue::binance)][i];
+  SimBook& b = books_[index(venues::kBinance)][i];
   if (snapshot) {
     b.bids.clear();
     b.asks.clear();
@@ -151,7 +152,7 @@ void SyntheticMarket::fill(SimBook& b, double mid, double tick, double half_spre
 void SyntheticMarket::rebuild(Venue v, std::size_t i, std::int64_t now_ms) {
   const SymbolSpec& s = specs_[i];
   const double half = params_.spread_bps * 1e-4;
-  if (v == Venue::binance) {
+  if (v == venues::kBinance) {
     fill(books_[index(v)][i], mid_[i], s.binance_tick.to_double(), mid_[i] * half, s.level_qty,
          s.step.mantissa(), now_ms);
   } else {
@@ -167,8 +168,8 @@ void SyntheticMarket::rebuild_fx(std::int64_t now_ms) {
 
 void SyntheticMarket::rebuild_all(std::int64_t now_ms) {
   for (std::size_t i = 0; i < specs_.size(); ++i) {
-    rebuild(Venue::binance, i, now_ms);
-    rebuild(Venue::upbit, i, now_ms);
+    rebuild(venues::kBinance, i, now_ms);
+    rebuild(venues::kUpbit, i, now_ms);
   }
   rebuild_fx(now_ms);
 }
@@ -176,16 +177,17 @@ void SyntheticMarket::rebuild_all(std::int64_t now_ms) {
 BookUpdate SyntheticMarket::jump(std::size_t symbol, double bps, std::int64_t now_ms) {
   premium_[symbol] += bps;
   if (!upbit_replayed_[symbol]) {
-    rebuild(Venue::upbit, symbol, now_ms);
-    return {Venue::upbit, symbol};
+    rebuild(venues::kUpbit, symbol, now_ms);
+    return {venues::kUpbit, symbol};
   }
   // The Upbit book is the capture's: the Binance book moves the other way instead.
-  const SimBook& u = books_[index(Venue::upbit)][symbol];
-  if (replayed_[symbol] || u.bids.empty() || u.asks.empty()) return {Venue::upbit, BookUpdate::kNone};
+  const SimBook& u = books_[index(venues::kUpbit)][symbol];
+  if (replayed_[symbol] || u.bids.empty() || u.asks.empty())
+    return {venues::kUpbit, BookUpdate::kNone};
   mid_[symbol] = static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8 /
                  (fx_ * (1.0 + premium_[symbol] * 1e-4));
-  rebuild(Venue::binance, symbol, now_ms);
-  return {Venue::binance, symbol};
+  rebuild(venues::kBinance, symbol, now_ms);
+  return {venues::kBinance, symbol};
 }
 
 BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
@@ -209,16 +211,16 @@ BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
     if (k == books - 1) {
       if (upbit_replayed_[specs_.size()]) continue;
       rebuild_fx(now_ms);
-      return {Venue::upbit, specs_.size()};
+      return {venues::kUpbit, specs_.size()};
     }
     const std::size_t i = k / 2;
-    Venue v = k % 2 == 0 ? Venue::binance : Venue::upbit;
-    if (replayed(v, i)) v = v == Venue::binance ? Venue::upbit : Venue::binance;
+    Venue v = k % 2 == 0 ? venues::kBinance : venues::kUpbit;
+    if (replayed(v, i)) v = v == venues::kBinance ? venues::kUpbit : venues::kBinance;
     if (replayed(v, i)) continue;
     rebuild(v, i, now_ms);
     return {v, i};
   }
-  return {Venue::upbit, BookUpdate::kNone};
+  return {venues::kUpbit, BookUpdate::kNone};
 }
 
 }  // namespace xarb::sim

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include <xarb/sim/replay.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::sim {
 namespace {
@@ -139,7 +140,7 @@ void CaptureReplay::apply(std::string_view line, SyntheticMarket& market, std::i
                          true, now_ms);
     synced_[static_cast<std::size_t>(i)] = true;
     last_u_[static_cast<std::size_t>(i)] = static_cast<std::uint64_t>(last);
-    changed.push_back({Venue::binance, static_cast<std::size_t>(i)});
+    changed.push_back({venues::kBinance, static_cast<std::size_t>(i)});
     ++applied_;
     return;
   }
@@ -170,7 +171,7 @@ void CaptureReplay::apply(std::string_view line, SyntheticMarket& market, std::i
   }
   market.apply_binance(k, bids, asks, static_cast<std::uint64_t>(last), false, now_ms);
   last_u_[k] = static_cast<std::uint64_t>(last);
-  changed.push_back({Venue::binance, k});
+  changed.push_back({venues::kBinance, k});
   ++applied_;
 }
 
@@ -217,7 +218,7 @@ bool CaptureReplay::apply_upbit(simdjson::dom::element data, SyntheticMarket& ma
     return true;
   }
   market.apply_upbit(i, bids, asks, now_ms);
-  changed.push_back({Venue::upbit, i});
+  changed.push_back({venues::kUpbit, i});
   ++applied_;
   return true;
 }

@@ -29,6 +29,7 @@
 #include <xarb/sim/certificate.hpp>
 #include <xarb/sim/replay.hpp>
 #include <xarb/sim/simulator.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "text.hpp"
 
@@ -134,7 +135,7 @@ struct Simulator::Impl {
   ssl::context tls{ssl::context::tls_server};
   SyntheticMarket market;
   Exchange exchange;
-  std::unique_ptr<tcp::acceptor> acceptors[kVenueCount];
+  std::unique_ptr<tcp::acceptor> acceptors[kMaxVenues];
   asio::steady_timer tick, ping, drop;
   std::thread thread;
   std::vector<std::weak_ptr<WsSession>> sessions;
@@ -229,7 +230,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   void on_trade(const PublicTrade& t, const std::string& binance_trade,
                 const std::string& binance_agg) {
-    if (t.venue == Venue::binance && venue_ == Venue::binance) {
+    if (t.venue == venues::kBinance && venue_ == venues::kBinance) {
       const std::string sym = lower(m_.market.specs()[t.symbol].binance_symbol);
       for (const std::string& s : streams_) {
         if (s == sym + "@trade" || s == sym + "@aggTrade") {
@@ -237,7 +238,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
           send(combined_ ? R"({"stream":")" + s + R"(","data":)" + payload + "}" : payload, false);
         }
       }
-    } else if (t.venue == Venue::upbit && venue_ == Venue::upbit) {
+    } else if (t.venue == venues::kUpbit && venue_ == venues::kUpbit) {
       for (const std::size_t code : trade_codes_) {
         if (code == t.symbol) send(upbit_trade(t), true);
       }
@@ -252,7 +253,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   void ping() {
-    if (venue_ != Venue::binance || closed_) return;
+    if (venue_ != venues::kBinance || closed_) return;
     ws_.async_ping({}, [self = shared_from_this()](error_code) {});
   }
 
@@ -271,7 +272,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void on_accept() {
     ++m_.counts.ws_connections;
     m_.sessions.push_back(weak_from_this());
-    if (venue_ == Venue::binance) {
+    if (venue_ == venues::kBinance) {
       // /ws/<s1>[/<s2>...] raw, or /stream?streams=<s1>/<s2> combined.
       std::string list;
       if (target_.rfind("/stream", 0) == 0) {
@@ -313,7 +314,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   void on_message(const std::string& msg) {
-    if (venue_ == Venue::binance) {
+    if (venue_ == venues::kBinance) {
       simdjson::dom::parser p;
       simdjson::dom::element e;
       std::string_view method;
@@ -412,7 +413,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     // A snapshot of each book first, then realtime updates.
     for (const auto& [i, depth] : codes_) {
       const SimBook& b =
-          i == m_.market.specs().size() ? m_.market.fx_book() : m_.market.book(Venue::upbit, i);
+          i == m_.market.specs().size() ? m_.market.fx_book() : m_.market.book(venues::kUpbit, i);
       send(upbit_orderbook(i, b, depth, true), true);
     }
   }
@@ -652,8 +653,8 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
   sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
                                 [](const std::weak_ptr<WsSession>& w) { return w.expired(); }),
                  sessions.end());
-  if (v == Venue::binance) {
-    SimBook& book = market.book(Venue::binance, i);
+  if (v == venues::kBinance) {
+    SimBook& book = market.book(venues::kBinance, i);
     SimBook& sent = sent_binance[i];
     if (book.update_id == sent.update_id) return;
     const std::string& sym = market.specs()[i].binance_symbol;
@@ -698,15 +699,15 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
     sent.update_id = book.update_id;
     sent.time_ms = book.time_ms;
     for (const auto& w : sessions) {
-      if (auto s = w.lock(); s && s->venue() == Venue::binance)
+      if (auto s = w.lock(); s && s->venue() == venues::kBinance)
         s->on_binance_book(i, ticker, diff, book);
     }
     return;
   }
   const SimBook& book =
-      i == market.specs().size() ? market.fx_book() : market.book(Venue::upbit, i);
+      i == market.specs().size() ? market.fx_book() : market.book(venues::kUpbit, i);
   for (const auto& w : sessions) {
-    if (auto s = w.lock(); s && s->venue() == Venue::upbit) s->on_upbit_book(i, book, false);
+    if (auto s = w.lock(); s && s->venue() == venues::kUpbit) s->on_upbit_book(i, book, false);
   }
 }
 
@@ -826,7 +827,7 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
 void Simulator::Impl::publish_trades() {
   for (const PublicTrade& t : exchange.take_trades()) {
     std::string trade, agg;
-    if (t.venue == Venue::binance) {
+    if (t.venue == venues::kBinance) {
       const std::string sym = market.specs()[t.symbol].binance_symbol;
       trade = R"({"e":"trade","E":)" + std::to_string(t.time_ms) + R"(,"s":")" + sym + R"(","t":)" +
               std::to_string(t.id) + R"(,"p":")" + dec8(t.price) + R"(","q":")" + dec8(t.qty) +
@@ -889,7 +890,7 @@ void Simulator::Impl::on_tick() {
         const bool buy = uni(fault_rng) < 0.5;
         if (!b.bids.empty() && !b.asks.empty()) {
           const std::int64_t step =
-              u.venue == Venue::binance ? market.specs()[u.symbol].step.mantissa() : 1;
+              u.venue == venues::kBinance ? market.specs()[u.symbol].step.mantissa() : 1;
           const std::int64_t qty = std::max<std::int64_t>(
               step, static_cast<std::int64_t>(uni(fault_rng) * 1e6) / step * step);
           exchange.add_trade({u.venue, u.symbol,
@@ -954,14 +955,14 @@ void Simulator::Impl::match_probe(Venue v, const HttpRequest& r, std::int64_t re
   if (probe.written_ns == 0 || r.method != "POST" || market.specs().empty()) return;
   const SymbolSpec& s = market.specs()[0];
   const std::string text = r.target + "&" + r.body;
-  const bool entry =
-      v == Venue::binance
-          ? r.path() == "/api/v3/order" && text.find("side=BUY") != std::string::npos &&
-                text.find("symbol=" + s.binance_symbol) != std::string::npos
-          : r.path() == "/v1/orders" &&
-                (text.find(R"("side":"ask")") != std::string::npos ||
-                 text.find("side=ask") != std::string::npos) &&
-                text.find(s.upbit_market) != std::string::npos;
+  const bool entry = v == venues::kBinance
+                         ? r.path() == "/api/v3/order" &&
+                               text.find("side=BUY") != std::string::npos &&
+                               text.find("symbol=" + s.binance_symbol) != std::string::npos
+                         : r.path() == "/v1/orders" &&
+                               (text.find(R"("side":"ask")") != std::string::npos ||
+                                text.find("side=ask") != std::string::npos) &&
+                               text.find(s.upbit_market) != std::string::npos;
   if (!entry) return;
   probe.stats.latencies_ns.push_back(received_ns - probe.written_ns);
   ++probe.stats.answered;
@@ -1002,8 +1003,8 @@ void Simulator::start() {
   }
   m.tls.use_certificate_chain(asio::buffer(pem.cert));
   m.tls.use_private_key(asio::buffer(pem.key), ssl::context::pem);
-  const unsigned short ports[kVenueCount] = {m.options.binance_port, m.options.upbit_port};
-  for (const Venue v : {Venue::binance, Venue::upbit}) {
+  const unsigned short ports[kMaxVenues] = {m.options.binance_port, m.options.upbit_port};
+  for (const Venue v : {venues::kBinance, venues::kUpbit}) {
     const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), ports[index(v)]);
     auto a = std::make_unique<tcp::acceptor>(m.io);
     a->open(loopback.protocol());
@@ -1022,7 +1023,7 @@ void Simulator::start() {
   m.sent_binance.assign(m.options.symbols.size(), SimBook{});
   for (const SymbolSpec& spec : m.options.symbols) m.lower_symbols.push_back(lower(spec.binance_symbol));
   for (std::size_t i = 0; i < m.options.symbols.size(); ++i) {
-    m.sent_binance[i] = m.market.book(Venue::binance, i);
+    m.sent_binance[i] = m.market.book(venues::kBinance, i);
   }
   m.last_tick = std::chrono::steady_clock::now();
   m.next_stall = m.last_tick + std::chrono::seconds(10);

@@ -10,6 +10,7 @@
 #include <xarb/exec/signing.hpp>
 #include <xarb/sim/auth.hpp>
 #include <xarb/sim/exchange.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "text.hpp"
 
@@ -25,7 +26,7 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
   account = nullptr;
   const std::string key = r.header("x-mbx-apikey");
   for (AccountSpec& a : accounts_) {
-    if (a.venue == Venue::binance && a.key == key && !key.empty()) account = &a;
+    if (a.venue == venues::kBinance && a.key == key && !key.empty()) account = &a;
   }
   if (account == nullptr) {
     ++stats_.auth_failures;
@@ -70,7 +71,7 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
 std::string Exchange::commission_json(const SimOrder& o, const Trade& t) const {
   const std::string asset = t.fee_bnb > 0    ? std::string("BNB")
                             : t.fee_base > 0 ? market_.specs()[o.symbol].base
-                                             : quote_asset(o.venue);
+                                             : std::string(venues::quote_asset(o.venue));
   return R"("commission":")" + dec8(t.fee_bnb > 0 ? t.fee_bnb : t.fee_base > 0 ? t.fee_base : t.fee) +
          R"(","commissionAsset":")" + asset + "\"";
 }
@@ -107,25 +108,25 @@ HttpResult Exchange::binance(const HttpRequest& r,
   const std::string ip_key = "ip";  // public endpoints are limited per IP: one client here
   if (path == "/api/v3/ping") return answer(200, "{}");
   if (path == "/api/v3/time") {
-    if (!admit(Venue::binance, ip_key, 1, false, limit_error)) return limit_error;
+    if (!admit(venues::kBinance, ip_key, 1, false, limit_error)) return limit_error;
     return answer(200, R"({"serverTime":)" + std::to_string(now_ms()) + "}");
   }
   if (path == "/api/v3/exchangeInfo") {
-    if (!admit(Venue::binance, ip_key, 20, false, limit_error)) return limit_error;
+    if (!admit(venues::kBinance, ip_key, 20, false, limit_error)) return limit_error;
     return answer(200, exchange_info());
   }
   if (path == "/api/v3/depth") {
     const auto p = params_of(query);
     const auto sym = p.find("symbol");
-    const int i = sym == p.end() ? -1 : find_symbol(Venue::binance, sym->second);
+    const int i = sym == p.end() ? -1 : find_symbol(venues::kBinance, sym->second);
     if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
     const auto lim = p.find("limit");
     const std::size_t n =
         lim == p.end() ? 100 : std::min<std::size_t>(std::stoul(lim->second), 5000);
-    if (!admit(Venue::binance, ip_key, n <= 100 ? 5 : n <= 500 ? 25 : 50, false, limit_error)) {
+    if (!admit(venues::kBinance, ip_key, n <= 100 ? 5 : n <= 500 ? 25 : 50, false, limit_error)) {
       return limit_error;
     }
-    const SimBook& b = market_.book(Venue::binance, static_cast<std::size_t>(i));
+    const SimBook& b = market_.book(venues::kBinance, static_cast<std::size_t>(i));
     return answer(200, R"({"lastUpdateId":)" + std::to_string(b.update_id) + R"(,"bids":)" +
                            levels(b.bids, true, n) + R"(,"asks":)" + levels(b.asks, false, n) +
                            "}");
@@ -141,7 +142,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
     return it == p.end() ? std::string() : it->second;
   };
   const bool order_post = path == "/api/v3/order" && r.method == "POST";
-  if (!admit(Venue::binance, account->key, order_post ? 1 : 4, order_post, limit_error)) {
+  if (!admit(venues::kBinance, account->key, order_post ? 1 : 4, order_post, limit_error)) {
     return limit_error;
   }
   const auto headers = [&](HttpResult& res) {
@@ -168,7 +169,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
     const std::string symbol = get("symbol");
     std::string list;
     for (auto& [k, o] : orders_) {
-      if (o.venue != Venue::binance || o.account != account->key) continue;
+      if (o.venue != venues::kBinance || o.account != account->key) continue;
       if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
       if (!symbol.empty() && market_.specs()[o.symbol].binance_symbol != symbol) continue;
       if (r.method == "DELETE") o.status = "CANCELED";
@@ -180,12 +181,12 @@ HttpResult Exchange::binance(const HttpRequest& r,
   }
   if (path == "/api/v3/myTrades" && r.method == "GET") {
     // One order's trades (orderId requires the symbol), as Binance lists them.
-    const int i = find_symbol(Venue::binance, get("symbol"));
+    const int i = find_symbol(venues::kBinance, get("symbol"));
     if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
     const std::string order_id = get("orderId");
     std::string list;
     for (const auto& [k, o] : orders_) {
-      if (o.venue != Venue::binance || o.account != account->key ||
+      if (o.venue != venues::kBinance || o.account != account->key ||
           o.symbol != static_cast<std::size_t>(i) || !visible(o) ||
           (!order_id.empty() && o.venue_id != order_id)) {
         continue;
@@ -206,7 +207,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
     return headers(res);
   }
   if (path != "/api/v3/order") return binance_error(404, -1000, "Unknown endpoint.");
-  const int i = find_symbol(Venue::binance, get("symbol"));
+  const int i = find_symbol(venues::kBinance, get("symbol"));
   if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
   if (r.method == "GET" || r.method == "DELETE") {
     // By client id (origClientOrderId) or by the venue's id (orderId), as Binance accepts either.
@@ -227,7 +228,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
       }
     } else {
       for (auto o = orders_.begin(); o != orders_.end(); ++o) {
-        if (o->second.venue == Venue::binance && o->second.account == account->key &&
+        if (o->second.venue == venues::kBinance && o->second.account == account->key &&
             o->second.venue_id == order_id && o->second.symbol == static_cast<std::size_t>(i) &&
             visible(o->second)) {
           it = o;
@@ -263,7 +264,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
   if (r.method != "POST") return binance_error(405, -1000, "Method not allowed.");
   // New order.
   SimOrder o;
-  o.venue = Venue::binance;
+  o.venue = venues::kBinance;
   o.account = account->key;
   o.symbol = static_cast<std::size_t>(i);
   o.client_id = get("newClientOrderId");
@@ -280,7 +281,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
   if (orders_.contains("binance:" + account->key + ":" + o.client_id)) {
     return binance_error(400, -2010, "Duplicate order sent.");
   }
-  const exec::InstrumentRules rules_i = rules(Venue::binance, o.symbol);
+  const exec::InstrumentRules rules_i = rules(venues::kBinance, o.symbol);
   if (o.type == "LIMIT") {
     if (o.tif.empty())
       return binance_error(
@@ -317,7 +318,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
   }
   // Balance: a buy needs the quote at the limit (or the book's worst for a market order).
   const SymbolSpec& spec = market_.specs()[o.symbol];
-  const SimBook& book = market_.book(Venue::binance, o.symbol);
+  const SimBook& book = market_.book(venues::kBinance, o.symbol);
   const std::int64_t ref = o.type == "LIMIT" ? o.price
                            : o.buy           ? (book.asks.empty() ? 0 : book.asks.rbegin()->first)
                                              : 0;
@@ -350,7 +351,7 @@ bool Exchange::upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResul
   const UpbitAuth auth = verify_upbit(r.header("authorization"), url_decode(r.query()), r.body,
                                       [&](std::string_view access) {
                                         for (AccountSpec& a : accounts_) {
-                                          if (a.venue == Venue::upbit && a.key == access) {
+                                          if (a.venue == venues::kUpbit && a.key == access) {
                                             account = &a;
                                             return a.secret;
                                           }
@@ -434,10 +435,11 @@ HttpResult Exchange::upbit(const HttpRequest& r,
     if (it == q.end()) return upbit_error(400, "validation_error", "markets is required.");
     std::string list;
     for (const std::string& m : split_csv(it->second)) {
-      const int i = find_symbol(Venue::upbit, m);
+      const int i = find_symbol(venues::kUpbit, m);
       if (i < 0) return upbit_error(404, "not_found", "Code not found: " + m);
       const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
-      SimBook& b = fx ? market_.fx_book() : market_.book(Venue::upbit, static_cast<std::size_t>(i));
+      SimBook& b =
+          fx ? market_.fx_book() : market_.book(venues::kUpbit, static_cast<std::size_t>(i));
       if (!list.empty()) list += ",";
       if (path == "/v1/orderbook/instruments") {
         const std::int64_t best = b.bids.empty() ? 0 : b.bids.rbegin()->first;
@@ -473,7 +475,8 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   HttpResult error;
   if (!upbit_auth(r, account, error)) return error;
   const bool order_post = path == "/v1/orders" && r.method == "POST";
-  if (!admit(Venue::upbit, account->key + (order_post ? ":order" : ""), 1, order_post, limit_error)) {
+  if (!admit(venues::kUpbit, account->key + (order_post ? ":order" : ""), 1, order_post,
+             limit_error)) {
     return limit_error;
   }
   const std::string group = order_post ? "order" : "default";
@@ -490,11 +493,11 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   }
   if (path == "/v1/orders/chance") {
     const auto it = q.find("market");
-    const int i = it == q.end() ? -1 : find_symbol(Venue::upbit, it->second);
+    const int i = it == q.end() ? -1 : find_symbol(venues::kUpbit, it->second);
     if (i < 0) return upbit_error(404, "not_found", "market not found");
     const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
     const std::string base = fx ? "USDT" : market_.specs()[static_cast<std::size_t>(i)].base;
-    const double fee = fee_bps_[index(Venue::upbit)] * 1e-4;
+    const double fee = fee_bps_[index(venues::kUpbit)] * 1e-4;
     char fees[64];
     std::snprintf(fees, sizeof fees, "%.4f", fee);
     HttpResult res = answer(
@@ -512,9 +515,9 @@ HttpResult Exchange::upbit(const HttpRequest& r,
     const auto it = q.find("market");
     std::string list;
     for (auto& [k, o] : orders_) {
-      if (o.venue != Venue::upbit || o.account != account->key) continue;
+      if (o.venue != venues::kUpbit || o.account != account->key) continue;
       if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
-      if (it != q.end() && find_symbol(Venue::upbit, it->second) != static_cast<int>(o.symbol))
+      if (it != q.end() && find_symbol(venues::kUpbit, it->second) != static_cast<int>(o.symbol))
         continue;
       if (!list.empty()) list += ",";
       list += upbit_order_json(o, false);
@@ -525,7 +528,7 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   if (path == "/v1/order") {
     SimOrder* found = nullptr;
     for (auto& [k, o] : orders_) {
-      if (o.venue != Venue::upbit || o.account != account->key || !visible(o)) continue;
+      if (o.venue != venues::kUpbit || o.account != account->key || !visible(o)) continue;
       if ((q.contains("uuid") && o.venue_id == q.at("uuid")) ||
           (q.contains("identifier") && o.client_id == q.at("identifier"))) {
         found = &o;
@@ -552,9 +555,9 @@ HttpResult Exchange::upbit(const HttpRequest& r,
     return body[k].get(sv) == simdjson::SUCCESS ? std::string(sv) : std::string();
   };
   SimOrder o;
-  o.venue = Venue::upbit;
+  o.venue = venues::kUpbit;
   o.account = account->key;
-  const int i = find_symbol(Venue::upbit, field("market"));
+  const int i = find_symbol(venues::kUpbit, field("market"));
   if (i < 0) return upbit_error(400, "validation_error", "market is invalid.");
   o.symbol = static_cast<std::size_t>(i);
   const std::string side = field("side");
@@ -568,7 +571,7 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   o.venue_id = "sim-" + std::to_string(next_order_id_++) + "-0000-4000-8000-000000000000";
   if (!o.client_id.empty()) {
     for (const auto& [k, x] : orders_) {
-      if (x.venue == Venue::upbit && x.account == account->key && x.client_id == o.client_id) {
+      if (x.venue == venues::kUpbit && x.account == account->key && x.client_id == o.client_id) {
         return upbit_error(400, "duplicate_identifier", "identifier is already used.");
       }
     }
@@ -582,7 +585,7 @@ HttpResult Exchange::upbit(const HttpRequest& r,
     if (!decimal(field("price"), o.price) || !decimal(field("volume"), o.qty)) {
       return upbit_error(400, "validation_error", "price and volume are required.");
     }
-    switch (exec::check_order(rules(Venue::upbit, o.symbol), Decimal::from_mantissa(o.price),
+    switch (exec::check_order(rules(venues::kUpbit, o.symbol), Decimal::from_mantissa(o.price),
                               Decimal::from_mantissa(o.qty))) {
       case exec::RuleViolation::none:
         break;

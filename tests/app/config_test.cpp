@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/app/config.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -345,8 +346,8 @@ TEST(SymbolMapFromConfig, IncludesTheFxInstrument) {
   const LoadResult r = load_config(test::source_dir() / "configs/paper.toml");
   const SymbolMap map = build_symbol_map(r.config);
   EXPECT_EQ(map.size(), 3u);
-  EXPECT_EQ(map.find_binance("ethusdt"), map.find_upbit("KRW-ETH"));
-  EXPECT_EQ(map.fx(), map.find_upbit("KRW-USDT"));
+  EXPECT_EQ(map.find(venues::kBinance, "ethusdt"), map.find(venues::kUpbit, "KRW-ETH"));
+  EXPECT_EQ(map.fx(), map.find(venues::kUpbit, "KRW-USDT"));
 }
 
 // The CLI: exit codes and output streams of `xarb config check`.

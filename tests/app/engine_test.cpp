@@ -34,6 +34,7 @@
 #include <xarb/signal/stage.hpp>
 #include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
 #include "test_support.hpp"
@@ -266,8 +267,8 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   const RunResult r = run(config(), 20s, /*flatten=*/true, closed_one);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   const RunReport& rep = r.report;
-  EXPECT_GT(rep.venues[index(Venue::binance)].frames, 1000u);
-  EXPECT_GT(rep.venues[index(Venue::upbit)].frames, 1000u);
+  EXPECT_GT(rep.venues[index(venues::kBinance)].frames, 1000u);
+  EXPECT_GT(rep.venues[index(venues::kUpbit)].frames, 1000u);
   EXPECT_GT(rep.entries, 0u);
   EXPECT_GT(rep.closed, 0u);
   EXPECT_EQ(rep.open_positions, 0u) << "--flatten-on-exit closes every position";
@@ -291,7 +292,7 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   ASSERT_FALSE(rep.balances.empty());
   int quotes = 0;
   for (const BalanceReport& b : rep.balances) {
-    if (b.asset == quote_asset(b.venue)) ++quotes;
+    if (b.asset == venues::quote_asset(b.venue)) ++quotes;
     // Bases and BNB to the unit; the quote asset within its average prices' rounding.
     EXPECT_FALSE(b.differs()) << to_string(b.venue) << ' ' << b.asset << ": held "
                               << to_string(b.held) << ", expected " << to_string(b.expected);
@@ -307,7 +308,7 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
 TEST_F(EngineTest, CommissionsPaidInBnbAreInTheLedger) {
   sim::SimOptions so = sim_options(42);
   for (sim::AccountSpec& a : so.accounts) {
-    if (a.venue != Venue::binance) continue;
+    if (a.venue != venues::kBinance) continue;
     a.bnb_fees = true;
     a.balances["BNB"] = 10 * Decimal::kOne;
   }
@@ -348,12 +349,12 @@ TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   std::string upbit_key;
   for (const sim::AccountSpec& a : so.accounts) {
-    if (a.venue == Venue::upbit) upbit_key = a.key;
+    if (a.venue == venues::kUpbit) upbit_key = a.key;
   }
   std::thread elsewhere([&] {
     std::this_thread::sleep_for(4s);
     sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
-      x.adjust_balance(Venue::upbit, upbit_key, "ETH", -50'000'000);  // 0.5 ETH withdrawn
+      x.adjust_balance(venues::kUpbit, upbit_key, "ETH", -50'000'000);  // 0.5 ETH withdrawn
     });
   });
   RunResult r = run(c.config, 3s, /*flatten=*/true, [&](const JournalTotals&) {
@@ -365,7 +366,7 @@ TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
   EXPECT_EQ(r.report.risk_mode, "reducing");
   bool found = false;
   for (const BalanceReport& b : r.report.balances) {
-    if (b.venue == Venue::upbit && b.asset == "ETH") {
+    if (b.venue == venues::kUpbit && b.asset == "ETH") {
       found = true;
       EXPECT_EQ(b.difference().mantissa(), -50'000'000);
       EXPECT_TRUE(b.confirmed);
@@ -420,10 +421,10 @@ void EngineTest::hot_path(bool live) {
   const SymbolMap symbols = build_symbol_map(c);
 
   // Start-up (allocates): trading rules from the simulator's public REST, paper venues.
-  std::array<std::unique_ptr<exec::RestVenue>, kVenueCount> rest;
-  std::array<std::unique_ptr<exec::PaperVenue>, kVenueCount> paper;
-  std::array<exec::VenueClient*, kVenueCount> clients{};
-  for (const Venue v : kVenues) {
+  std::array<std::unique_ptr<exec::RestVenue>, kMaxVenues> rest;
+  std::array<std::unique_ptr<exec::PaperVenue>, kMaxVenues> paper;
+  std::array<exec::VenueClient*, kMaxVenues> clients{};
+  for (const Venue v : venues::kAll) {
     exec::RestVenueOptions ro = rest_options(c, v);
     ro.credentials = {};
     // Connection upkeep allocates (a fresh TLS stream for a connection idle past its limit, the
@@ -582,9 +583,9 @@ TEST_F(EngineTest, SurvivesTheSimulatorsFaults) {
       run(config(), 25s, /*flatten=*/true, [](const JournalTotals& t) { return t.intents > 0; });
   ASSERT_EQ(r.exit_code, 0) << r.error;
   const RunReport& rep = r.report;
-  EXPECT_GT(rep.venues[index(Venue::binance)].disconnects, 0u);
-  EXPECT_GT(rep.venues[index(Venue::upbit)].disconnects, 0u);
-  EXPECT_GT(rep.venues[index(Venue::binance)].resyncs, 0u);
+  EXPECT_GT(rep.venues[index(venues::kBinance)].disconnects, 0u);
+  EXPECT_GT(rep.venues[index(venues::kUpbit)].disconnects, 0u);
+  EXPECT_GT(rep.venues[index(venues::kBinance)].resyncs, 0u);
   EXPECT_GT(rep.entries, 0u);
   // Whatever is still open is BROKEN and reported: never an unhedged position that looks fine.
   Journal j(dir_ / "journal.sqlite");
@@ -685,9 +686,9 @@ TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
     Journal j(dir_ / "journal.sqlite");
     j.begin_run(dead_run, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
   }
-  exec::RestVenueOptions ro = rest_options(c.config, Venue::binance);
+  exec::RestVenueOptions ro = rest_options(c.config, venues::kBinance);
   for (const sim::AccountSpec& a : so.accounts) {
-    if (a.venue == Venue::binance) ro.credentials = {a.key, a.secret};
+    if (a.venue == venues::kBinance) ro.credentials = {a.key, a.secret};
   }
   {
     exec::RestVenue venue(symbols, ro);
@@ -700,7 +701,7 @@ TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
     o.side = Side::buy;
     o.qty = test::d("0.01");
     o.price = Decimal::from_mantissa(std::llround(mid * 1.01 * 100.0) * 1'000'000);
-    o.client_id = exec::TwoLegExecutor::client_id(dead_run, 2, Venue::binance, 0);
+    o.client_id = exec::TwoLegExecutor::client_id(dead_run, 2, venues::kBinance, 0);
     ASSERT_TRUE(venue.place(o, {}));
     exec::VenueEvent ev;
     bool answered = false;
@@ -717,7 +718,7 @@ TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
   Journal j(dir_ / "journal.sqlite");
   bool found = false;
   for (const JournalFill& f : j.fills(dead_run)) {
-    found = found || (f.intent_id == 2 && f.venue == Venue::binance && f.side == Side::buy &&
+    found = found || (f.intent_id == 2 && f.venue == venues::kBinance && f.side == Side::buy &&
                       f.qty == test::d("0.01"));
   }
   EXPECT_TRUE(found) << "intent 2's fill recovered from the venue";
@@ -932,14 +933,24 @@ TEST(JournalMigration, AJournalWithoutCommissionColumnsGetsThem) {
     ASSERT_EQ(j.fills(7).size(), 1u);
     EXPECT_TRUE(j.fills(7)[0].fee_base.is_zero());
     Decimal expected;
-    ASSERT_TRUE(j.expected_balance(7, Venue::binance, "BTC", expected));
+    ASSERT_TRUE(j.expected_balance(7, venues::kBinance, "BTC", expected));
     EXPECT_EQ(expected, Decimal::from_mantissa(201'000'000));
-    JournalFill f{7, 2, 2, Venue::binance, Side::buy, "BTC", Decimal::from_mantissa(1'000'000),
-                  Decimal::from_mantissa(100'000 * Decimal::kOne), Decimal{}, false, 2,
-                  Decimal::from_mantissa(1'000), Decimal{}};
+    JournalFill f{7,
+                  2,
+                  2,
+                  venues::kBinance,
+                  Side::buy,
+                  "BTC",
+                  Decimal::from_mantissa(1'000'000),
+                  Decimal::from_mantissa(100'000 * Decimal::kOne),
+                  Decimal{},
+                  false,
+                  2,
+                  Decimal::from_mantissa(1'000),
+                  Decimal{}};
     j.record_fill(f);
     j.commit();
-    ASSERT_TRUE(j.expected_balance(7, Venue::binance, "BTC", expected));
+    ASSERT_TRUE(j.expected_balance(7, venues::kBinance, "BTC", expected));
     EXPECT_EQ(expected, Decimal::from_mantissa(201'000'000 + 1'000'000 - 1'000))
         << "the new fill counts net of its commission in BTC";
     EXPECT_EQ(j.write_errors(), 0u);
@@ -960,20 +971,21 @@ TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
   const auto dec = [](const char* t) { return test::d(t); };
   Journal j(dir / "journal.sqlite");
   j.begin_run(7, 1, "live", "", symbols);
-  j.record_balance(7, Venue::upbit, "BTC", dec("1"));
-  j.record_balance(7, Venue::upbit, "KRW", dec("1000000"));
+  j.record_balance(7, venues::kUpbit, "BTC", dec("1"));
+  j.record_balance(7, venues::kUpbit, "KRW", dec("1000000"));
   // Binance bought 0.01; Upbit sold 0.004 on a first attempt and its retry's answer was lost.
   const auto report = [&](std::uint64_t intent) {
     ExecReport r;
     r.intent_id = intent;
     r.position_id = intent;
     r.outcome = ExecOutcome::failed;
-    LegReport& u = r.leg(Venue::upbit);
-    u.venue = Venue::upbit;
+    LegReport& u = r.leg(venues::kUpbit);
+    u.venue = venues::kUpbit;
     u.side = Side::sell;
     u.instrument = 0;
     u.requested_qty = dec("0.01");
@@ -983,8 +995,8 @@ TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
     u.state = OrderState::unknown;
     u.status = LegStatus::partially_filled;
     u.client_order_id.assign("x7-1-U0");
-    LegReport& b = r.leg(Venue::binance);
-    b.venue = Venue::binance;
+    LegReport& b = r.leg(venues::kBinance);
+    b.venue = venues::kBinance;
     b.side = Side::buy;
     b.instrument = 0;
     b.requested_qty = b.filled_qty = dec("0.01");
@@ -1002,9 +1014,9 @@ TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
   ExecReport late;
   late.intent_id = late.position_id = 1;
   late.settles = true;
-  late.leg(Venue::binance).venue = Venue::binance;
-  LegReport& u = late.leg(Venue::upbit);
-  u.venue = Venue::upbit;
+  late.leg(venues::kBinance).venue = venues::kBinance;
+  LegReport& u = late.leg(venues::kUpbit);
+  u.venue = venues::kUpbit;
   u.side = Side::sell;
   u.instrument = 0;
   u.filled_qty = dec("0.006");
@@ -1022,33 +1034,33 @@ TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
     }
     return JournalFill{};
   };
-  EXPECT_EQ(row(1, Venue::upbit).qty, dec("0.01"));
-  EXPECT_EQ(row(1, Venue::upbit).price, dec("140600000"));
-  EXPECT_EQ(row(1, Venue::upbit).fee, dec("703"));
-  EXPECT_EQ(row(1, Venue::binance).qty, dec("0.01")) << "the other venue's row untouched";
-  EXPECT_EQ(row(1, Venue::binance).fee_base, dec("0.00001"));
+  EXPECT_EQ(row(1, venues::kUpbit).qty, dec("0.01"));
+  EXPECT_EQ(row(1, venues::kUpbit).price, dec("140600000"));
+  EXPECT_EQ(row(1, venues::kUpbit).fee, dec("703"));
+  EXPECT_EQ(row(1, venues::kBinance).qty, dec("0.01")) << "the other venue's row untouched";
+  EXPECT_EQ(row(1, venues::kBinance).fee_base, dec("0.00001"));
 
   // The same unknown left for a restart: the venues' word on every order replaces the rows.
   j.record(OpsEvent{30, report(2)});
   j.commit();
   ASSERT_EQ(j.unresolved_intents("live").size(), 1u);
   std::vector<JournalFill> read = {
-      {7, 2, 2, Venue::upbit, Side::sell, "BTC", dec("0.01"), dec("140600000"), dec("703"), false,
+      {7, 2, 2, venues::kUpbit, Side::sell, "BTC", dec("0.01"), dec("140600000"), dec("703"), false,
        40, Decimal{}, Decimal{}},
-      {7, 2, 2, Venue::binance, Side::buy, "BTC", dec("0.01"), dec("100000"), Decimal{}, false, 40,
-       dec("0.00001"), Decimal{}}};
+      {7, 2, 2, venues::kBinance, Side::buy, "BTC", dec("0.01"), dec("100000"), Decimal{}, false,
+       40, dec("0.00001"), Decimal{}}};
   j.resolve_intent(7, 2, read);
   j.commit();
   EXPECT_TRUE(j.unresolved_intents("live").empty()) << "a restart does not ask again";
-  EXPECT_EQ(row(2, Venue::upbit).qty, dec("0.01"));
-  EXPECT_EQ(row(2, Venue::upbit).fee, dec("703"));
+  EXPECT_EQ(row(2, venues::kUpbit).qty, dec("0.01"));
+  EXPECT_EQ(row(2, venues::kUpbit).fee, dec("703"));
   Decimal expected;
-  ASSERT_TRUE(j.expected_balance(7, Venue::upbit, "BTC", expected));
+  ASSERT_TRUE(j.expected_balance(7, venues::kUpbit, "BTC", expected));
   EXPECT_EQ(expected, dec("0.98")) << "both intents sold 0.01 on Upbit";
   // The quote ledger: two sells of 0.01 at 140,600,000 KRW less 703 KRW commission each, within
   // the rounding of an average price (3 units of 1e-8 per fill row under one unit of base).
   Decimal tolerance;
-  ASSERT_TRUE(j.expected_balance(7, Venue::upbit, "KRW", expected, &tolerance));
+  ASSERT_TRUE(j.expected_balance(7, venues::kUpbit, "KRW", expected, &tolerance));
   EXPECT_EQ(expected, dec("3810594"));
   EXPECT_EQ(tolerance, dec("0.00000006"));
   EXPECT_EQ(j.write_errors(), 0u);
@@ -1063,24 +1075,25 @@ TEST(JournalDust, AClosedPositionsRemainderIsJournaledPerVenueAndAsset) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
   const auto dec = [](const char* t) { return test::d(t); };
   Journal j(dir / "journal.sqlite");
   j.begin_run(7, 1, "live", "", symbols);
-  j.record_balance(7, Venue::binance, "BTC", dec("1"));
+  j.record_balance(7, venues::kBinance, "BTC", dec("1"));
   const auto fill = [&](std::uint64_t intent, std::uint64_t position, Venue v, Side side,
                         const char* qty, const char* fee_base) {
     j.record_fill({7, intent, position, v, side, "BTC", dec(qty), dec("100000"), Decimal{}, false,
                    1, dec(fee_base), Decimal{}});
   };
   // Position 1: Binance bought 0.01 (0.00001 taken as commission) and sold 0.0099 back.
-  fill(1, 1, Venue::binance, Side::buy, "0.01", "0.00001");
-  fill(1, 1, Venue::upbit, Side::sell, "0.01", "0");
-  fill(2, 1, Venue::binance, Side::sell, "0.0099", "0");
-  fill(2, 1, Venue::upbit, Side::buy, "0.01", "0");
+  fill(1, 1, venues::kBinance, Side::buy, "0.01", "0.00001");
+  fill(1, 1, venues::kUpbit, Side::sell, "0.01", "0");
+  fill(2, 1, venues::kBinance, Side::sell, "0.0099", "0");
+  fill(2, 1, venues::kUpbit, Side::buy, "0.01", "0");
   // Position 2 closes even: nothing left.
-  fill(3, 2, Venue::binance, Side::buy, "0.01", "0.00001");
-  fill(4, 2, Venue::binance, Side::sell, "0.00999", "0");
+  fill(3, 2, venues::kBinance, Side::buy, "0.01", "0.00001");
+  fill(4, 2, venues::kBinance, Side::sell, "0.00999", "0");
   for (const std::uint64_t id : {1u, 2u}) {
     j.record(OpsEvent{5, PositionChange{id, 0, Direction::kimchi, PositionState::closing,
                                         PositionState::closed, ExitReason::take_profit, Decimal{},
@@ -1089,7 +1102,7 @@ TEST(JournalDust, AClosedPositionsRemainderIsJournaledPerVenueAndAsset) {
   j.commit();
   const std::vector<DustReport> dust = j.dust(7);
   ASSERT_EQ(dust.size(), 1u);
-  EXPECT_EQ(dust[0].venue, Venue::binance);
+  EXPECT_EQ(dust[0].venue, venues::kBinance);
   EXPECT_EQ(dust[0].asset, "BTC");
   EXPECT_EQ(dust[0].qty, dec("0.00009"));
   EXPECT_EQ(dust[0].positions, 1u);
@@ -1124,10 +1137,10 @@ TEST_F(EngineTest, AnUnexplainedBalanceStaysReducingUntilAccepted) {
   EXPECT_EQ(quick(false).first, "normal") << "the first run records the baseline";
   std::string binance_key;
   for (const sim::AccountSpec& a : so.accounts) {
-    if (a.venue == Venue::binance) binance_key = a.key;
+    if (a.venue == venues::kBinance) binance_key = a.key;
   }
   sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
-    x.adjust_balance(Venue::binance, binance_key, "BTC", 1'000'000);  // +0.01 BTC from elsewhere
+    x.adjust_balance(venues::kBinance, binance_key, "BTC", 1'000'000);  // +0.01 BTC from elsewhere
   });
   const auto second = quick(false);
   EXPECT_EQ(second.first, "reducing");

@@ -9,6 +9,7 @@
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/app/replay_command.hpp>
 #include <xarb/feed/capture.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 #include "tls_test_server.hpp"
@@ -114,8 +115,8 @@ TEST(RecordCommand, RecordsBothVenuesInTheSharedFormatAndReplaysIt) {
   }
   EXPECT_EQ(connects, 2);
   EXPECT_EQ(sends, 1);  // the Upbit subscription
-  EXPECT_EQ(frames[index(Venue::binance)], 25);
-  EXPECT_EQ(frames[index(Venue::upbit)], 50);  // KRW-BTC and KRW-USDT each round
+  EXPECT_EQ(frames[index(venues::kBinance)], 25);
+  EXPECT_EQ(frames[index(venues::kUpbit)], 50);  // KRW-BTC and KRW-USDT each round
 
   // The recording replays through the same parsers and books.
   ReplayOptions replay;

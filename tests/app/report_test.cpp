@@ -12,6 +12,7 @@
 
 #include <xarb/app/metrics.hpp>
 #include <xarb/app/report.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -21,9 +22,9 @@ RunReport sample() {
   r.run_id = 42;
   r.mode = "live";
   r.duration_s = 60.5;
-  r.venues[index(Venue::binance)].frames = 12'129;
-  r.venues[index(Venue::upbit)].frames = 18'189;
-  r.venues[index(Venue::upbit)].disconnects = 2;
+  r.venues[index(venues::kBinance)].frames = 12'129;
+  r.venues[index(venues::kUpbit)].frames = 18'189;
+  r.venues[index(venues::kUpbit)].disconnects = 2;
   r.entries = 10;
   r.exits[static_cast<std::size_t>(ExitReason::take_profit)] = 2;
   r.exits[static_cast<std::size_t>(ExitReason::reversal)] = 6;
@@ -44,7 +45,7 @@ RunReport sample() {
   r.heap_in_use_bytes = 5'000'000;
   r.heap_held_bytes = 6'000'000;
   r.journal_memory_bytes = 150'000;
-  r.dust.push_back({Venue::binance, "BTC", Decimal::from_mantissa(9'000), 1});
+  r.dust.push_back({venues::kBinance, "BTC", Decimal::from_mantissa(9'000), 1});
   r.exec_settled = 1;
   r.exec_unsettled = 2;
   return r;

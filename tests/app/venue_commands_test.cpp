@@ -13,6 +13,7 @@
 #include <xarb/app/venue_commands.hpp>
 
 #include "venue_stubs.hpp"
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -66,20 +67,20 @@ TEST_F(VenueCommandsTest, BalancesOfBothVenues) {
 }
 
 TEST_F(VenueCommandsTest, PlaceGetAndCancelOneOrder) {
-  ASSERT_EQ(run({"place", {Venue::binance}, "BTC", "buy", "100000", "0.01", "ioc", "op-1"}), 0)
+  ASSERT_EQ(run({"place", {venues::kBinance}, "BTC", "buy", "100000", "0.01", "ioc", "op-1"}), 0)
       << err.str();
   EXPECT_NE(out.str().find("binance  BTCUSDT  op-1  filled  filled 0.01 of 0.01 at 100000"),
             std::string::npos)
       << out.str();
-  ASSERT_EQ(run({"get", {Venue::binance}, "BTC", "", "", "", "ioc", "op-1"}), 0) << err.str();
+  ASSERT_EQ(run({"get", {venues::kBinance}, "BTC", "", "", "", "ioc", "op-1"}), 0) << err.str();
   EXPECT_NE(out.str().find("op-1  filled"), std::string::npos) << out.str();
   // Cancelling a filled IOC: the venue's own answer.
-  EXPECT_EQ(run({"cancel", {Venue::binance}, "BTC", "", "", "", "ioc", "op-1"}), 1);
+  EXPECT_EQ(run({"cancel", {venues::kBinance}, "BTC", "", "", "", "ioc", "op-1"}), 1);
   EXPECT_NE(err.str().find("-2011"), std::string::npos) << err.str();
   EXPECT_NE(err.str().find("Unknown order sent."), std::string::npos) << err.str();
   // Off the tick: refused before anything is sent.
   const int orders = binance.orders.load();
-  EXPECT_EQ(run({"place", {Venue::binance}, "BTC", "buy", "100000.005", "0.01", "ioc", ""}), 1);
+  EXPECT_EQ(run({"place", {venues::kBinance}, "BTC", "buy", "100000.005", "0.01", "ioc", ""}), 1);
   EXPECT_NE(err.str().find("price not on the tick"), std::string::npos) << err.str();
   EXPECT_EQ(binance.orders.load(), orders);
 }
@@ -87,21 +88,21 @@ TEST_F(VenueCommandsTest, PlaceGetAndCancelOneOrder) {
 TEST_F(VenueCommandsTest, VenueErrorsReachTheOperator) {
   upbit.script(test::Scripted::error(
       400, R"({"error":{"name":"insufficient_funds_ask","message":"Insufficient balance."}})"));
-  EXPECT_EQ(run({"place", {Venue::upbit}, "BTC", "sell", "140000000", "0.01", "ioc", "op-2"}), 1);
+  EXPECT_EQ(run({"place", {venues::kUpbit}, "BTC", "sell", "140000000", "0.01", "ioc", "op-2"}), 1);
   EXPECT_NE(err.str().find("insufficient_funds_ask"), std::string::npos) << err.str();
-  EXPECT_EQ(run({"get", {Venue::upbit}, "BTC", "", "", "", "ioc", "nope"}), 1);
+  EXPECT_EQ(run({"get", {venues::kUpbit}, "BTC", "", "", "", "ioc", "nope"}), 1);
   EXPECT_NE(err.str().find("order_not_found"), std::string::npos) << err.str();
 }
 
 TEST_F(VenueCommandsTest, OpenOrdersAndCancelAll) {
   ASSERT_EQ(run({"open-orders", {}, "", "", "", "", "ioc", ""}), 0) << err.str();
   EXPECT_NE(out.str().find("binance: no open orders"), std::string::npos) << out.str();
-  ASSERT_EQ(run({"cancel-all", {Venue::upbit}, "", "", "", "", "ioc", ""}), 0) << err.str();
+  ASSERT_EQ(run({"cancel-all", {venues::kUpbit}, "", "", "", "", "ioc", ""}), 0) << err.str();
 }
 
 TEST_F(VenueCommandsTest, CredentialsFromAKeyFileOrAClearError) {
   ::unsetenv("XARB_BINANCE_API_SECRET");
-  EXPECT_EQ(run({"balances", {Venue::binance}, "", "", "", "", "ioc", ""}), 1);
+  EXPECT_EQ(run({"balances", {venues::kBinance}, "", "", "", "", "ioc", ""}), 1);
   EXPECT_NE(err.str().find("XARB_BINANCE_API_KEY and XARB_BINANCE_API_SECRET"), std::string::npos)
       << err.str();
   const fs::path key = dir / "binance.key";
@@ -115,7 +116,7 @@ TEST_F(VenueCommandsTest, CredentialsFromAKeyFileOrAClearError) {
   }
   text.replace(text.find("[venues.upbit]"), 0, "key_file = \"" + key.string() + "\"\n");
   std::ofstream(config) << text;
-  ASSERT_EQ(run({"balances", {Venue::binance}, "", "", "", "", "ioc", ""}), 0) << err.str();
+  ASSERT_EQ(run({"balances", {venues::kBinance}, "", "", "", "", "ioc", ""}), 0) << err.str();
   EXPECT_NE(out.str().find("USDT"), std::string::npos);
 }
 

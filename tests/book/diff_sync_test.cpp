@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/book/diff_sync.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::book {
 namespace {
@@ -16,7 +17,7 @@ struct Diff {
 };
 
 TEST(DiffSync, BuffersUntilTheSnapshotThenAppliesWhatFollowsIt) {
-  DiffSyncBook b(Venue::binance, 0);
+  DiffSyncBook b(venues::kBinance, 0);
   EXPECT_TRUE(b.needs_snapshot());
   const Diff e1{95, 99, {{d(10), d(1)}}, {}};    // before the snapshot: dropped
   const Diff e2{100, 104, {{d(11), d(2)}}, {}};  // straddles lastUpdateId + 1 = 101
@@ -36,7 +37,7 @@ TEST(DiffSync, BuffersUntilTheSnapshotThenAppliesWhatFollowsIt) {
 }
 
 TEST(DiffSync, SnapshotOlderThanTheBufferIsRefused) {
-  DiffSyncBook b(Venue::binance, 0);
+  DiffSyncBook b(venues::kBinance, 0);
   const Diff e{200, 205, {{d(1), d(1)}}, {}};
   EXPECT_EQ(b.on_diff(e.view()), SyncResult::buffered);
   EXPECT_EQ(b.on_snapshot({150, {}, {}}), SyncResult::snapshot_too_old);
@@ -46,7 +47,7 @@ TEST(DiffSync, SnapshotOlderThanTheBufferIsRefused) {
 }
 
 TEST(DiffSync, AGapMakesTheBookStaleUntilTheNextSnapshot) {
-  DiffSyncBook b(Venue::binance, 0);
+  DiffSyncBook b(venues::kBinance, 0);
   ASSERT_EQ(
       b.on_snapshot({100, std::vector<Level>{{d(9), d(1)}}, std::vector<Level>{{d(11), d(1)}}}),
       SyncResult::applied);
@@ -66,7 +67,7 @@ TEST(DiffSync, AGapMakesTheBookStaleUntilTheNextSnapshot) {
 }
 
 TEST(DiffSync, AGapInsideTheBufferKeepsTheLaterEventsForTheNextSnapshot) {
-  DiffSyncBook b(Venue::binance, 0);
+  DiffSyncBook b(venues::kBinance, 0);
   EXPECT_EQ(b.on_diff(Diff{101, 102, {}, {}}.view()), SyncResult::buffered);
   EXPECT_EQ(b.on_diff(Diff{105, 106, {}, {}}.view()), SyncResult::buffered);  // 103-104 lost
   EXPECT_EQ(b.on_snapshot({100, {}, {}}), SyncResult::gap);
@@ -77,7 +78,7 @@ TEST(DiffSync, AGapInsideTheBufferKeepsTheLaterEventsForTheNextSnapshot) {
 }
 
 TEST(DiffSync, ACrossedBookIsDiscarded) {
-  DiffSyncBook b(Venue::binance, 0);
+  DiffSyncBook b(venues::kBinance, 0);
   ASSERT_EQ(
       b.on_snapshot({10, std::vector<Level>{{d(9), d(1)}}, std::vector<Level>{{d(11), d(1)}}}),
       SyncResult::applied);
@@ -87,7 +88,7 @@ TEST(DiffSync, ACrossedBookIsDiscarded) {
 }
 
 TEST(DiffSync, AnOlderSnapshotNeverMovesASyncedBookBackwards) {
-  DiffSyncBook b(Venue::binance, 0);
+  DiffSyncBook b(venues::kBinance, 0);
   ASSERT_EQ(b.on_snapshot({10, std::vector<Level>{{d(9), d(1)}}, {}}), SyncResult::applied);
   ASSERT_EQ(b.on_diff(Diff{11, 20, {{d(9), d(3)}}, {}}.view()), SyncResult::applied);
   EXPECT_EQ(b.on_snapshot({15, std::vector<Level>{{d(9), d(1)}}, {}}), SyncResult::ignored_old);
@@ -95,7 +96,7 @@ TEST(DiffSync, AnOlderSnapshotNeverMovesASyncedBookBackwards) {
 }
 
 TEST(DiffSync, BufferOverflowKeepsTheNewestEvents) {
-  DiffSyncBook b(Venue::binance, 0);
+  DiffSyncBook b(venues::kBinance, 0);
   for (std::uint64_t i = 0; i < DiffSyncBook::kMaxBufferedEvents + 10; ++i) {
     ASSERT_EQ(b.on_diff(Diff{i + 1, i + 1, {}, {}}.view()), SyncResult::buffered);
   }

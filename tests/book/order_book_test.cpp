@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/book/order_book.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::book {
 namespace {
@@ -46,7 +47,7 @@ TEST(BookSide, WhenFullDropsTheWorstLevelNeverTheTop) {
 }
 
 TEST(L2Book, ReplaceSkipsZeroPaddingAndFlagsCrossedBooks) {
-  L2Book book(Venue::upbit, 0);
+  L2Book book(venues::kUpbit, 0);
   EXPECT_TRUE(book.flags() & book_flags::kStale);
   const std::vector<Level> bids = {{px(99), px(1)}, {px(0), px(0)}, {px(98), px(2)}};
   const std::vector<Level> asks = {{px(101), px(1)}, {px(102), px(0)}};
@@ -74,7 +75,7 @@ TEST(L2Book, RandomStreamsMatchAMapReference) {
   std::mt19937_64 rng(1234);
   std::uniform_int_distribution<std::int64_t> price(900, 1100);
   std::uniform_int_distribution<std::int64_t> qty(0, 5);  // 0 removes
-  L2Book book(Venue::binance, 0);
+  L2Book book(venues::kBinance, 0);
   std::map<std::int64_t, std::int64_t, std::greater<>> ref_bids;
   std::map<std::int64_t, std::int64_t> ref_asks;
   book.replace({}, {}, 0, 0);

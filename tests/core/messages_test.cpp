@@ -1,5 +1,6 @@
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -7,6 +8,10 @@
 
 namespace xarb {
 namespace {
+
+// Two venue ids: core knows venues by id only.
+constexpr Venue kUsdtVenue{0};
+constexpr Venue kKrwVenue{1};
 
 template <class T>
 void expect_message_layout(std::size_t lines) {
@@ -33,7 +38,7 @@ TEST(Messages, LayoutsArePinned) {
 
 TEST(Messages, SurviveAByteCopy) {
   BookSnapshot a;
-  a.venue = Venue::upbit;
+  a.venue = kKrwVenue;
   a.instrument = 3;
   a.sequence = 99;
   a.bid_count = 1;
@@ -55,16 +60,47 @@ TEST(Messages, SurviveAByteCopy) {
   EXPECT_FALSE(b.tradable());
 }
 
-TEST(Messages, LegsAreIndexedByVenue) {
+TEST(Messages, LegsAreFoundByVenue) {
+  // Any two venue ids make a pair, whatever their order or value.
+  constexpr Venue kThird{3};
   OrderIntent intent;
-  intent.leg(Venue::upbit).side = Side::sell;
-  intent.leg(Venue::binance).side = Side::buy;
-  EXPECT_EQ(intent.legs[1].side, Side::sell);
-  EXPECT_EQ(intent.legs[0].side, Side::buy);
+  EXPECT_FALSE(intent.has_leg(kThird));
+  intent.leg(kThird).side = Side::sell;  // the first leg asked for takes the first slot
+  intent.leg(kUsdtVenue).side = Side::buy;
+  EXPECT_EQ(intent.legs[0].venue, kThird);
+  EXPECT_EQ(intent.legs[1].venue, kUsdtVenue);
+  EXPECT_EQ(intent.leg(kThird).side, Side::sell);
+  EXPECT_EQ(intent.leg(kUsdtVenue).side, Side::buy);
+  EXPECT_TRUE(intent.has_leg(kThird));
+  EXPECT_FALSE(intent.has_leg(kKrwVenue));
+
+  // Read through a const intent, a venue outside the pair is an empty leg, not the other one.
+  intent.leg(kThird).quantity = Decimal::from_mantissa(5);
+  const OrderIntent& read = intent;
+  EXPECT_EQ(read.leg(kThird).quantity.mantissa(), 5);
+  EXPECT_TRUE(read.leg(kKrwVenue).quantity.is_zero());
+  EXPECT_EQ(read.leg(kKrwVenue).venue, kNoVenue);
+  EXPECT_TRUE(read.leg(kNoVenue).quantity.is_zero());
+
+  // Copied into a ring slot, the legs keep their venues.
+  const OrderIntent copy = intent;
+  EXPECT_EQ(copy.leg(kThird).quantity.mantissa(), 5);
+
   ExecReport report;
-  report.leg(Venue::binance).error.code = -2010;
-  EXPECT_TRUE(report.legs[0].error.present());
-  EXPECT_FALSE(report.legs[1].error.present());
+  report.leg(kUsdtVenue).error.code = -2010;
+  report.leg(kKrwVenue).filled_qty = Decimal::from_mantissa(7);
+  EXPECT_TRUE(report.leg(kUsdtVenue).error.present());
+  EXPECT_FALSE(report.leg(kKrwVenue).error.present());
+  EXPECT_EQ(std::as_const(report).leg(kKrwVenue).filled_qty.mantissa(), 7);
+  EXPECT_TRUE(std::as_const(report).leg(kThird).filled_qty.is_zero());
+}
+
+TEST(MessagesDeathTest, TakingALegForAThirdVenueStops) {
+  // Trading on the wrong venue is worse than stopping: the third venue has no leg to take.
+  OrderIntent intent;
+  intent.leg(kKrwVenue).side = Side::sell;
+  intent.leg(kUsdtVenue).side = Side::buy;
+  EXPECT_DEATH((void)intent.leg(Venue{2}), "");
 }
 
 TEST(Messages, OpsEventCarriesEachBody) {

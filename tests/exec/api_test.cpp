@@ -10,6 +10,7 @@
 
 #include <xarb/exec/binance_api.hpp>
 #include <xarb/exec/upbit_api.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -193,7 +194,7 @@ TEST(BinanceParser, RealErrorBodies) {
     EXPECT_LT(e.code, 0) << body;
     EXPECT_FALSE(e.message.empty()) << body;
     // Every recorded error maps to what it means.
-    classify(Venue::binance, e);
+    classify(venues::kBinance, e);
     const VenueErrorKind want = e.code == -2010   ? VenueErrorKind::insufficient_balance
                                 : e.code == -1013 ? VenueErrorKind::filter_failure
                                                   : VenueErrorKind::rate_limited;
@@ -422,21 +423,26 @@ TEST(VenueErrors, KindsFromCodesNamesAndStatuses) {
     classify(v, e);
     return e.kind;
   };
-  EXPECT_EQ(kind(Venue::binance, 400, -1021, "", "Timestamp for this request is outside of the recvWindow."),
+  EXPECT_EQ(kind(venues::kBinance, 400, -1021, "",
+                 "Timestamp for this request is outside of the recvWindow."),
             VenueErrorKind::timestamp);
-  EXPECT_EQ(kind(Venue::binance, 400, -1022, "", "Signature for this request is not valid."),
+  EXPECT_EQ(kind(venues::kBinance, 400, -1022, "", "Signature for this request is not valid."),
             VenueErrorKind::auth);
-  EXPECT_EQ(kind(Venue::binance, 400, -2013, "", "Order does not exist."), VenueErrorKind::unknown_order);
-  EXPECT_EQ(kind(Venue::binance, 400, -2010, "", "Duplicate order sent."), VenueErrorKind::duplicate);
-  EXPECT_EQ(kind(Venue::binance, 418, -1003, "", "Way too much request weight used"),
+  EXPECT_EQ(kind(venues::kBinance, 400, -2013, "", "Order does not exist."),
+            VenueErrorKind::unknown_order);
+  EXPECT_EQ(kind(venues::kBinance, 400, -2010, "", "Duplicate order sent."),
+            VenueErrorKind::duplicate);
+  EXPECT_EQ(kind(venues::kBinance, 418, -1003, "", "Way too much request weight used"),
             VenueErrorKind::rate_limited);
-  EXPECT_EQ(kind(Venue::binance, 503, 0, "", ""), VenueErrorKind::server);
-  EXPECT_EQ(kind(Venue::binance, 0, 0, "", "timeout"), VenueErrorKind::transport);
-  EXPECT_EQ(kind(Venue::upbit, 400, 0, "insufficient_funds_bid", ""), VenueErrorKind::insufficient_balance);
-  EXPECT_EQ(kind(Venue::upbit, 400, 0, "under_min_total_ask", ""), VenueErrorKind::filter_failure);
-  EXPECT_EQ(kind(Venue::upbit, 401, 0, "jwt_verification", ""), VenueErrorKind::auth);
-  EXPECT_EQ(kind(Venue::upbit, 404, 0, "order_not_found", ""), VenueErrorKind::unknown_order);
-  EXPECT_EQ(kind(Venue::upbit, 429, 0, "", ""), VenueErrorKind::rate_limited);
+  EXPECT_EQ(kind(venues::kBinance, 503, 0, "", ""), VenueErrorKind::server);
+  EXPECT_EQ(kind(venues::kBinance, 0, 0, "", "timeout"), VenueErrorKind::transport);
+  EXPECT_EQ(kind(venues::kUpbit, 400, 0, "insufficient_funds_bid", ""),
+            VenueErrorKind::insufficient_balance);
+  EXPECT_EQ(kind(venues::kUpbit, 400, 0, "under_min_total_ask", ""),
+            VenueErrorKind::filter_failure);
+  EXPECT_EQ(kind(venues::kUpbit, 401, 0, "jwt_verification", ""), VenueErrorKind::auth);
+  EXPECT_EQ(kind(venues::kUpbit, 404, 0, "order_not_found", ""), VenueErrorKind::unknown_order);
+  EXPECT_EQ(kind(venues::kUpbit, 429, 0, "", ""), VenueErrorKind::rate_limited);
 }
 
 TEST(UpbitHeaders, RemainingReq) {

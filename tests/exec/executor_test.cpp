@@ -11,6 +11,7 @@
 
 #include <xarb/exec/executor.hpp>
 #include <xarb/exec/paper_venue.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -24,7 +25,8 @@ using ::xarb::test::d;
 class ExecutorTest : public ::testing::Test {
  protected:
   ExecutorTest() {
-    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+    EXPECT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+              Errc::ok);
     std::string error;
     EXPECT_EQ(load_binance_rules(test::read_file(test::data_dir() /
                                                  "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl"),
@@ -38,14 +40,14 @@ class ExecutorTest : public ::testing::Test {
     bp.latency_ns = up.latency_ns = kMs;
     bp.fee_bps = 10.0;
     up.fee_bps = 5.0;
-    binance = std::make_unique<PaperVenue>(Venue::binance, rules, bp);
-    upbit = std::make_unique<PaperVenue>(Venue::upbit, rules, up);
+    binance = std::make_unique<PaperVenue>(venues::kBinance, rules, bp);
+    upbit = std::make_unique<PaperVenue>(venues::kUpbit, rules, up);
     binance->set_base(kBtc, d("1"));
     binance->set_quote(d("10000"));
     upbit->set_base(kBtc, d("1"));
     upbit->set_quote(d("100000000"));
     exec = std::make_unique<TwoLegExecutor>(
-        std::array<VenueClient*, kVenueCount>{binance.get(), upbit.get()}, params);
+        std::array<VenueClient*, kMaxVenues>{binance.get(), upbit.get()}, params);
   }
 
   // A kimchi entry of `qty`: sell on Upbit against `upbit_bids`, buy on Binance against
@@ -57,16 +59,16 @@ class ExecutorTest : public ::testing::Test {
     in.position_id = 1;
     in.kind = kind;
     in.deadline_ns = now + 2'000 * kMs;
-    LegIntent& u = in.leg(Venue::upbit);
-    u.venue = Venue::upbit;
+    LegIntent& u = in.leg(venues::kUpbit);
+    u.venue = venues::kUpbit;
     u.side = Side::sell;
     u.instrument = kBtc;
     u.quantity = d(qty);
     u.limit_price = d("140629650");
     u.level_count = static_cast<std::uint8_t>(upbit_bids.size());
     std::copy(upbit_bids.begin(), upbit_bids.end(), u.levels.begin());
-    LegIntent& b = in.leg(Venue::binance);
-    b.venue = Venue::binance;
+    LegIntent& b = in.leg(venues::kBinance);
+    b.venue = venues::kBinance;
     b.side = Side::buy;
     b.instrument = kBtc;
     b.quantity = d(qty);
@@ -106,8 +108,8 @@ TEST_F(ExecutorTest, BothLegsFilled) {
   start();
   const ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::success);
-  const LegReport& u = r.leg(Venue::upbit);
-  const LegReport& b = r.leg(Venue::binance);
+  const LegReport& u = r.leg(venues::kUpbit);
+  const LegReport& b = r.leg(venues::kBinance);
   EXPECT_EQ(u.status, LegStatus::filled);
   EXPECT_EQ(u.filled_qty, d("0.01"));
   EXPECT_EQ(u.avg_price, d("140700000"));
@@ -136,32 +138,32 @@ TEST_F(ExecutorTest, AnExitsLegsMayDifferByTheCommissionOneVenueTookInTheBase) {
   OrderIntent in = kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}},
                           IntentKind::exit);
   // Reverse sides: an exit of a kimchi position buys on Upbit and sells on Binance.
-  in.leg(Venue::upbit).side = Side::buy;
-  in.leg(Venue::upbit).limit_price = d("140770350");
-  in.leg(Venue::binance).side = Side::sell;
-  in.leg(Venue::binance).limit_price = d("99950");
-  in.leg(Venue::binance).quantity = d("0.00999");
-  in.leg(Venue::binance).levels[0] = {d("100000"), d("1")};
-  in.leg(Venue::upbit).levels[0] = {d("140700000"), d("1")};
+  in.leg(venues::kUpbit).side = Side::buy;
+  in.leg(venues::kUpbit).limit_price = d("140770350");
+  in.leg(venues::kBinance).side = Side::sell;
+  in.leg(venues::kBinance).limit_price = d("99950");
+  in.leg(venues::kBinance).quantity = d("0.00999");
+  in.leg(venues::kBinance).levels[0] = {d("100000"), d("1")};
+  in.leg(venues::kUpbit).levels[0] = {d("140700000"), d("1")};
   const ExecReport r = run(in);
   EXPECT_EQ(r.outcome, ExecOutcome::success);
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
-  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.00999"));
-  EXPECT_TRUE(r.leg(Venue::upbit).unwound_qty.is_zero());
-  EXPECT_TRUE(r.leg(Venue::binance).unwound_qty.is_zero());
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.00999"));
+  EXPECT_TRUE(r.leg(venues::kUpbit).unwound_qty.is_zero());
+  EXPECT_TRUE(r.leg(venues::kBinance).unwound_qty.is_zero());
   EXPECT_EQ(exec->stats().retries + exec->stats().unwinds, 0u);
 }
 
 TEST_F(ExecutorTest, PricesAndQuantitiesAreRoundedPerVenueBeforeSending) {
   start();
   OrderIntent in = kimchi("0.01234567");  // Binance's step is 0.00001
-  in.leg(Venue::upbit).limit_price = d("140629650");
-  in.leg(Venue::binance).limit_price = d("100050.019");
+  in.leg(venues::kUpbit).limit_price = d("140629650");
+  in.leg(venues::kBinance).limit_price = d("100050.019");
   const ExecReport r = run(in);
   EXPECT_EQ(r.outcome, ExecOutcome::success);
   // Both legs trade the coarser step's quantity, so that the pair stays hedged.
-  EXPECT_EQ(r.leg(Venue::binance).requested_qty, d("0.01234"));
-  EXPECT_EQ(r.leg(Venue::upbit).requested_qty, d("0.01234"));
+  EXPECT_EQ(r.leg(venues::kBinance).requested_qty, d("0.01234"));
+  EXPECT_EQ(r.leg(venues::kUpbit).requested_qty, d("0.01234"));
 }
 
 TEST_F(ExecutorTest, ChecksBlockBothLegsBeforeAnythingIsSent) {
@@ -170,7 +172,7 @@ TEST_F(ExecutorTest, ChecksBlockBothLegsBeforeAnythingIsSent) {
   ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::blocked);
   EXPECT_EQ(r.refusal, RefusalReason::balance);
-  EXPECT_EQ(r.leg(Venue::binance).status, LegStatus::not_sent);
+  EXPECT_EQ(r.leg(venues::kBinance).status, LegStatus::not_sent);
   EXPECT_EQ(binance->orders() + upbit->orders(), 0u);
 
   upbit->set_base(kBtc, d("1"));
@@ -202,8 +204,8 @@ TEST_F(ExecutorTest, RejectedLegWithoutRetryIsUnwound) {
   upbit->inject(VenueOp::place, PaperFault::reject);
   const ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::rolled_back);
-  const LegReport& u = r.leg(Venue::upbit);
-  const LegReport& b = r.leg(Venue::binance);
+  const LegReport& u = r.leg(venues::kUpbit);
+  const LegReport& b = r.leg(venues::kBinance);
   EXPECT_EQ(u.status, LegStatus::failed);
   EXPECT_EQ(u.error.name.view(), "insufficient_funds_ask");
   EXPECT_EQ(b.filled_qty, d("0.01"));
@@ -225,8 +227,8 @@ TEST_F(ExecutorTest, RejectedLegIsRetriedAndCompleted) {
   upbit->inject(VenueOp::place, PaperFault::reject);
   const ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged);
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
-  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.01"));
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
   EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
   EXPECT_EQ(exec->stats().retries, 1u);
@@ -239,7 +241,7 @@ TEST_F(ExecutorTest, PartialFillCompletedByARetryAtACappedWorsePrice) {
       run(kimchi("0.01", {{d("140700000"), d("0.006")}, {d("140600000"), d("1")}},
                  {{d("100000"), d("1")}}));
   EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged);
-  const LegReport& u = r.leg(Venue::upbit);
+  const LegReport& u = r.leg(venues::kUpbit);
   EXPECT_EQ(u.filled_qty, d("0.01"));
   // 0.006 at 140,700,000, then the retry (cap 140,490,000) takes 0.004: 0.004 at 140,700,000 is
   // the first level again in the paper book, the rest not needed.
@@ -260,9 +262,9 @@ TEST_F(ExecutorTest, PartialFillThenUnwoundWhenTheRetryFindsNothing) {
     now += kMs;
   }
   EXPECT_EQ(r.outcome, ExecOutcome::rolled_back);
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.006"));
-  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
-  EXPECT_EQ(r.leg(Venue::binance).unwound_qty, d("0.004"));
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.006"));
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kBinance).unwound_qty, d("0.004"));
   // Hedged at what Upbit sold.
   EXPECT_EQ(upbit->free_base(kBtc), d("0.994"));
   EXPECT_EQ(binance->free_base(kBtc), d("1.00599"));
@@ -273,11 +275,11 @@ TEST_F(ExecutorTest, LostAnswerIsResolvedByQueryingTheClientId) {
   upbit->inject(VenueOp::place, PaperFault::lost_answer);
   const ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::success);
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01")) << "found filled by the query";
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.01")) << "found filled by the query";
   EXPECT_EQ(exec->stats().queries, 1u);
   EXPECT_EQ(exec->stats().retries, 0u) << "never re-sent: the first order had filled";
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
-  EXPECT_GE(r.leg(Venue::upbit).latency_ns, 100 * kMs) << "includes the query";
+  EXPECT_GE(r.leg(venues::kUpbit).latency_ns, 100 * kMs) << "includes the query";
 }
 
 // Closing a BROKEN position's residuals (independent legs): a leg under its venue's minimum is
@@ -288,17 +290,17 @@ TEST_F(ExecutorTest, AnIndependentLegUnderItsMinimumDoesNotStopTheOther) {
   OrderIntent in = kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}},
                           IntentKind::exit);
   in.independent_legs = true;
-  in.leg(Venue::upbit).quantity = d("0.00001");  // 1,407 KRW: under Upbit's 5,000 KRW minimum
+  in.leg(venues::kUpbit).quantity = d("0.00001");  // 1,407 KRW: under Upbit's 5,000 KRW minimum
   const ExecReport r = run(in);
   EXPECT_NE(r.outcome, ExecOutcome::blocked);
-  EXPECT_EQ(r.leg(Venue::upbit).status, LegStatus::below_minimum);
-  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kUpbit).status, LegStatus::below_minimum);
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.01"));
   EXPECT_EQ(upbit->orders(), 0u);
   EXPECT_EQ(binance->orders(), 1u);
   // Both legs too small: refused as before.
   in = kimchi("0.00001", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}}, IntentKind::exit);
   in.independent_legs = true;
-  in.leg(Venue::binance).quantity = d("0.00002");
+  in.leg(venues::kBinance).quantity = d("0.00002");
   EXPECT_EQ(run(in).refusal, RefusalReason::min_notional);
 }
 
@@ -315,8 +317,8 @@ TEST_F(ExecutorTest, NotFoundRightAfterALostAnswerIsNotFinal) {
   upbit->inject(VenueOp::place, PaperFault::late_accept);
   const ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::success);
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01")) << "found once the venue had taken it";
-  EXPECT_TRUE(r.leg(Venue::binance).unwound_qty.is_zero()) << "nothing unwound";
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.01")) << "found once the venue had taken it";
+  EXPECT_TRUE(r.leg(venues::kBinance).unwound_qty.is_zero()) << "nothing unwound";
   EXPECT_GE(exec->stats().queries, 2u) << "the first query found nothing";
   EXPECT_EQ(upbit->orders(), 1u) << "never re-sent";
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
@@ -339,10 +341,10 @@ TEST_F(ExecutorTest, AnOrderLeftUnknownIsWatchedUntilItsVenueSettlesIt) {
   const OrderIntent in = kimchi("0.01");
   const ExecReport r = run(in);
   EXPECT_EQ(r.outcome, ExecOutcome::failed);
-  EXPECT_EQ(r.leg(Venue::upbit).state, OrderState::unknown);
-  EXPECT_TRUE(r.leg(Venue::upbit).filled_qty.is_zero());
-  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
-  EXPECT_TRUE(r.leg(Venue::binance).unwound_qty.is_zero()) << "nothing unwound on a guess";
+  EXPECT_EQ(r.leg(venues::kUpbit).state, OrderState::unknown);
+  EXPECT_TRUE(r.leg(venues::kUpbit).filled_qty.is_zero());
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.01"));
+  EXPECT_TRUE(r.leg(venues::kBinance).unwound_qty.is_zero()) << "nothing unwound on a guess";
   EXPECT_EQ(exec->unsettled(), 1u);
   EXPECT_EQ(upbit->orders(), 1u) << "never re-sent";
 
@@ -357,14 +359,14 @@ TEST_F(ExecutorTest, AnOrderLeftUnknownIsWatchedUntilItsVenueSettlesIt) {
   EXPECT_TRUE(late.settles);
   EXPECT_EQ(late.intent_id, in.intent_id);
   EXPECT_EQ(late.position_id, in.position_id);
-  const LegReport& u = late.leg(Venue::upbit);
-  EXPECT_EQ(u.client_order_id, r.leg(Venue::upbit).client_order_id);
+  const LegReport& u = late.leg(venues::kUpbit);
+  EXPECT_EQ(u.client_order_id, r.leg(venues::kUpbit).client_order_id);
   EXPECT_EQ(u.filled_qty, d("0.01"));
   EXPECT_EQ(u.avg_price, d("140700000"));
   EXPECT_EQ(u.fee, d("703.5"));
   EXPECT_EQ(u.state, OrderState::filled);
-  EXPECT_TRUE(late.leg(Venue::binance).filled_qty.is_zero()) << "only the settled order";
-  EXPECT_TRUE(late.leg(Venue::binance).client_order_id.empty());
+  EXPECT_TRUE(late.leg(venues::kBinance).filled_qty.is_zero()) << "only the settled order";
+  EXPECT_TRUE(late.leg(venues::kBinance).client_order_id.empty());
   EXPECT_EQ(exec->unsettled(), 0u);
   EXPECT_EQ(exec->stats().settled, 1u);
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99")) << "what the settling report says the venue did";
@@ -381,7 +383,7 @@ TEST_F(ExecutorTest, AWatchedOrderNotFoundAfterTheGraceSettlesAsNothingTraded) {
   start({}, up);
   upbit->inject(VenueOp::place, PaperFault::server_error);  // nothing executed
   const ExecReport r = run(kimchi("0.01"));
-  EXPECT_EQ(r.leg(Venue::upbit).state, OrderState::unknown);
+  EXPECT_EQ(r.leg(venues::kUpbit).state, OrderState::unknown);
   EXPECT_EQ(exec->unsettled(), 1u);
   ExecReport late;
   bool got = false;
@@ -392,8 +394,8 @@ TEST_F(ExecutorTest, AWatchedOrderNotFoundAfterTheGraceSettlesAsNothingTraded) {
   }
   ASSERT_TRUE(got);
   EXPECT_TRUE(late.settles);
-  EXPECT_TRUE(late.leg(Venue::upbit).filled_qty.is_zero());
-  EXPECT_EQ(late.leg(Venue::upbit).state, OrderState::rejected);
+  EXPECT_TRUE(late.leg(venues::kUpbit).filled_qty.is_zero());
+  EXPECT_EQ(late.leg(venues::kUpbit).state, OrderState::rejected);
   EXPECT_EQ(exec->unsettled(), 0u);
   EXPECT_EQ(upbit->free_base(kBtc), d("1"));
 }
@@ -408,7 +410,7 @@ TEST_F(ExecutorTest, NotFoundAfterTheGracePeriodIsFinal) {
   EXPECT_EQ(r.outcome, ExecOutcome::partial_hedged) << "completed by a retry";
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99"));
   EXPECT_EQ(binance->free_base(kBtc), d("1.00999"));
-  EXPECT_GE(r.leg(Venue::upbit).latency_ns, 200 * kMs) << "waited out the grace period";
+  EXPECT_GE(r.leg(venues::kUpbit).latency_ns, 200 * kMs) << "waited out the grace period";
 }
 
 // A refused query (429) says nothing about the order: it filled, and the next query finds it.
@@ -419,8 +421,8 @@ TEST_F(ExecutorTest, RefusedQueryIsAskedAgainAndTheFillCounted) {
   upbit->inject(VenueOp::query, PaperFault::rate_limit);
   const ExecReport r = run(kimchi("0.01"));
   EXPECT_EQ(r.outcome, ExecOutcome::success);
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
-  EXPECT_TRUE(r.leg(Venue::upbit).unwound_qty.is_zero());
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.01"));
+  EXPECT_TRUE(r.leg(venues::kUpbit).unwound_qty.is_zero());
   EXPECT_EQ(exec->stats().queries, 2u) << "the refused query, then the one that found it";
   EXPECT_EQ(exec->stats().retries, 0u);
   EXPECT_EQ(upbit->free_base(kBtc), d("0.99")) << "the venue sold exactly once";
@@ -436,7 +438,7 @@ TEST_F(ExecutorTest, RefusedIntentReportsNothingFromTheSlotsPreviousJob) {
   // Binance is checked first: a quantity under its minimum is refused there.
   const ExecReport second = run(kimchi("0.000001"));
   ASSERT_EQ(second.outcome, ExecOutcome::blocked);
-  for (const Venue v : {Venue::binance, Venue::upbit}) {
+  for (const Venue v : {venues::kBinance, venues::kUpbit}) {
     EXPECT_TRUE(second.leg(v).filled_qty.is_zero()) << to_string(v);
     EXPECT_TRUE(second.leg(v).client_order_id.empty()) << to_string(v);
     EXPECT_EQ(second.leg(v).status, LegStatus::not_sent) << to_string(v);
@@ -460,7 +462,7 @@ TEST_F(ExecutorTest, TooManyRequestsIsHonouredUntilRetryAfter) {
   ExecReport r = run(kimchi("0.01"));
   // Binance answered 429; nothing more goes there: Upbit's sale is bought back instead.
   EXPECT_EQ(r.outcome, ExecOutcome::rolled_back);
-  EXPECT_EQ(r.leg(Venue::binance).error.http_status, 429);
+  EXPECT_EQ(r.leg(venues::kBinance).error.http_status, 429);
   EXPECT_EQ(binance->orders(), 1u);
   EXPECT_EQ(upbit->free_base(kBtc), d("1"));
   // Within Retry-After (10 s): the next intent is blocked before sending.
@@ -480,16 +482,16 @@ TEST_F(ExecutorTest, ResidualUnderBothMinimumsGoesToTheDustLedger) {
       run(kimchi("0.01", {{d("140700000"), d("0.00997")}}, {{d("100000"), d("1")}}));
   EXPECT_EQ(r.outcome, ExecOutcome::success);
   EXPECT_EQ(r.dust_qty, d("0.00003"));
-  EXPECT_EQ(exec->dust().get(Venue::binance, kBtc), d("0.00003"));
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.00997"));
-  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_EQ(exec->dust().get(venues::kBinance, kBtc), d("0.00003"));
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.00997"));
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.01"));
 }
 
 TEST_F(ExecutorTest, ClientIdsAreUniqueAcrossRunsAndAttempts) {
   std::set<std::string> ids;
   for (std::uint64_t run : {1'700'000'000'000ULL, 1'700'000'000'001ULL}) {
     for (std::uint64_t intent = 1; intent < 200; ++intent) {
-      for (const Venue v : {Venue::binance, Venue::upbit}) {
+      for (const Venue v : {venues::kBinance, venues::kUpbit}) {
         for (int attempt = 0; attempt < 4; ++attempt) {
           const ClientOrderId id = TwoLegExecutor::client_id(run, intent, v, attempt);
           EXPECT_LE(id.view().size(), 36u);
@@ -511,10 +513,10 @@ TEST_F(ExecutorTest, PaperVenueIsDeterministicUnderASeed) {
     for (int i = 0; i < 20; ++i) {
       const ExecReport r = run(kimchi("0.01"));
       out.push_back(std::to_string(static_cast<int>(r.outcome)) + ":" +
-                    std::to_string(r.leg(Venue::upbit).filled_qty.mantissa()) + "@" +
-                    std::to_string(r.leg(Venue::upbit).avg_price.mantissa()) + "/" +
-                    std::to_string(r.leg(Venue::binance).filled_qty.mantissa()) + "@" +
-                    std::to_string(r.leg(Venue::binance).avg_price.mantissa()));
+                    std::to_string(r.leg(venues::kUpbit).filled_qty.mantissa()) + "@" +
+                    std::to_string(r.leg(venues::kUpbit).avg_price.mantissa()) + "/" +
+                    std::to_string(r.leg(venues::kBinance).filled_qty.mantissa()) + "@" +
+                    std::to_string(r.leg(venues::kBinance).avg_price.mantissa()));
     }
     return out;
   };

@@ -12,6 +12,7 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/executor.hpp>
 #include <xarb/exec/rest_venue.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 #include "venue_stubs.hpp"
@@ -27,15 +28,16 @@ class RestVenueTest : public ::testing::Test {
  protected:
   RestVenueTest()
       : binance_stub("bkey-0123456789", "bsecret"), upbit_stub("ukey-0123456789", "usecret") {
-    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+    EXPECT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+              Errc::ok);
   }
 
   std::unique_ptr<RestVenue> make(Venue v, std::string secret = {}) {
     RestVenueOptions o;
     o.venue = v;
-    o.rest_url = v == Venue::binance ? binance_stub.url() : upbit_stub.url();
-    o.ca_file = v == Venue::binance ? binance_stub.ca_file() : upbit_stub.ca_file();
-    o.credentials = v == Venue::binance
+    o.rest_url = v == venues::kBinance ? binance_stub.url() : upbit_stub.url();
+    o.ca_file = v == venues::kBinance ? binance_stub.ca_file() : upbit_stub.ca_file();
+    o.credentials = v == venues::kBinance
                         ? Credentials{"bkey-0123456789", secret.empty() ? "bsecret" : secret}
                         : Credentials{"ukey-0123456789", secret.empty() ? "usecret" : secret};
     o.request_timeout = std::chrono::milliseconds(500);
@@ -71,7 +73,7 @@ class RestVenueTest : public ::testing::Test {
 
 TEST_F(RestVenueTest, BinanceStartsWithTimeRulesAndBalances) {
   binance_stub.set_clock_skew_ms(1500);  // the venue's clock is 1.5 s ahead of ours
-  auto venue = make(Venue::binance);
+  auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   EXPECT_NEAR(static_cast<double>(venue->time_offset_ms()), 1500.0, 200.0);
@@ -88,7 +90,7 @@ TEST_F(RestVenueTest, BinanceStartsWithTimeRulesAndBalances) {
 // (AddressSanitizer reported a use after free here once, in CI).
 TEST_F(RestVenueTest, DestroyedWithARequestInFlight) {
   for (int k = 0; k < 5; ++k) {
-    auto venue = make(Venue::binance);
+    auto venue = make(venues::kBinance);
     std::string error;
     ASSERT_TRUE(venue->start(error)) << error;
     const std::string id = "d-" + std::to_string(k);
@@ -98,7 +100,7 @@ TEST_F(RestVenueTest, DestroyedWithARequestInFlight) {
 }
 
 TEST_F(RestVenueTest, BinanceOrdersAreSignedAndShareOneConnection) {
-  auto venue = make(Venue::binance);
+  auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   const int connections = binance_stub.connections();
@@ -127,7 +129,7 @@ TEST_F(RestVenueTest, BinanceOrdersAreSignedAndShareOneConnection) {
 // still waiting for its answer (the stub holds it until the order's answer has been seen).
 TEST_F(RestVenueTest, AnOrderDoesNotWaitBehindAQueryInFlight) {
   RestVenueOptions o;
-  o.venue = Venue::binance;
+  o.venue = venues::kBinance;
   o.rest_url = binance_stub.url();
   o.ca_file = binance_stub.ca_file();
   o.credentials = Credentials{"bkey-0123456789", "bsecret"};
@@ -161,7 +163,7 @@ TEST_F(RestVenueTest, AnOrderDoesNotWaitBehindAQueryInFlight) {
 }
 
 TEST_F(RestVenueTest, AWrongSecretGetsTheVenuesOwnError) {
-  auto venue = make(Venue::binance, "not-the-secret");
+  auto venue = make(venues::kBinance, "not-the-secret");
   std::string error;
   EXPECT_FALSE(venue->start(error));
   EXPECT_NE(error.find("-1022"), std::string::npos) << error;
@@ -171,7 +173,7 @@ TEST_F(RestVenueTest, AWrongSecretGetsTheVenuesOwnError) {
 }
 
 TEST_F(RestVenueTest, InsufficientBalanceIsRejectedWithTheVenueCode) {
-  auto venue = make(Venue::binance);
+  auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   binance_stub.script(test::Scripted::error(
@@ -186,7 +188,7 @@ TEST_F(RestVenueTest, InsufficientBalanceIsRejectedWithTheVenueCode) {
 }
 
 TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
-  auto venue = make(Venue::binance);
+  auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   test::Scripted s = test::Scripted::error(
@@ -217,7 +219,7 @@ TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
 // Upbit's one-second window, not for a minute, and queries (the default group) go on: the
 // query that settles an order, or an unwind's, is never held behind an order limit.
 TEST_F(RestVenueTest, UpbitTooManyOrdersBlocksOrdersForItsWindowOnly) {
-  auto venue = make(Venue::upbit);
+  auto venue = make(venues::kUpbit);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   ASSERT_TRUE(venue->place(order("g-1", Side::sell, "140000000", "0.01"), {}));
@@ -247,7 +249,7 @@ TEST_F(RestVenueTest, UpbitTooManyOrdersBlocksOrdersForItsWindowOnly) {
 }
 
 TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
-  auto venue = make(Venue::binance);
+  auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   binance_stub.script(test::Scripted::error(
@@ -281,7 +283,7 @@ TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
 // probed with a public request every second until it answers, and is healthy again. (Before, only
 // a successful answer cleared the mark, and nothing was ever sent to get one.)
 TEST_F(RestVenueTest, AnUnhealthyVenueIsProbedUntilItAnswers) {
-  auto venue = make(Venue::binance);
+  auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   for (int k = 0; k < 3; ++k) {
@@ -306,7 +308,7 @@ TEST_F(RestVenueTest, AnUnhealthyVenueIsProbedUntilItAnswers) {
 }
 
 TEST_F(RestVenueTest, TimestampOutsideRecvWindowResynchronisesTheClock) {
-  auto venue = make(Venue::binance);
+  auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   const int times = binance_stub.time_requests.load();
@@ -331,20 +333,20 @@ TEST_F(RestVenueTest, TimestampOutsideRecvWindowResynchronisesTheClock) {
 }
 
 TEST_F(RestVenueTest, UpbitStartsWithInstrumentsOrTheTable) {
-  auto venue = make(Venue::upbit);
+  auto venue = make(venues::kUpbit);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   EXPECT_TRUE(venue->rules(0).loaded);
   EXPECT_FALSE(venue->rules(0).krw_table) << "tick from orderbook/instruments";
   EXPECT_EQ(venue->free_quote(), d("100000000"));
   upbit_stub.set_instruments_available(false);
-  auto fallback = make(Venue::upbit);
+  auto fallback = make(venues::kUpbit);
   ASSERT_TRUE(fallback->start(error)) << error;
   EXPECT_TRUE(fallback->rules(0).krw_table);
 }
 
 TEST_F(RestVenueTest, UpbitOrderIsAuthenticatedThenFoundDoneByQuery) {
-  auto venue = make(Venue::upbit);
+  auto venue = make(venues::kUpbit);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   ASSERT_TRUE(venue->place(order("up-1", Side::sell, "140630000", "0.01"), {}));
@@ -360,14 +362,14 @@ TEST_F(RestVenueTest, UpbitOrderIsAuthenticatedThenFoundDoneByQuery) {
   EXPECT_EQ(venue->free_base(0), d("0.99"));
   // Every request had its own nonce and a matching query_hash.
   EXPECT_GE(upbit_stub.signed_ok.load(), 3);
-  auto wrong = make(Venue::upbit, "wrong-secret");
+  auto wrong = make(venues::kUpbit, "wrong-secret");
   EXPECT_FALSE(wrong->start(error));
   EXPECT_NE(error.find("jwt_verification"), std::string::npos) << error;
 }
 
 TEST_F(RestVenueTest, TwoLegExecutionOverBothVenues) {
-  auto binance = make(Venue::binance);
-  auto upbit = make(Venue::upbit);
+  auto binance = make(venues::kBinance);
+  auto upbit = make(venues::kUpbit);
   std::string error;
   ASSERT_TRUE(binance->start(error)) << error;
   ASSERT_TRUE(upbit->start(error)) << error;
@@ -379,10 +381,10 @@ TEST_F(RestVenueTest, TwoLegExecutionOverBothVenues) {
   in.intent_id = 1;
   in.position_id = 1;
   in.deadline_ns = clock::mono_ns() + 10'000 * kMs;
-  LegIntent& u = in.leg(Venue::upbit);
-  u = {Venue::upbit, Side::sell, 0, 0, d("140629650"), d("0.01"), {}};
-  LegIntent& b = in.leg(Venue::binance);
-  b = {Venue::binance, Side::buy, 0, 0, d("100050"), d("0.01"), {}};
+  LegIntent& u = in.leg(venues::kUpbit);
+  u = {venues::kUpbit, Side::sell, 0, 0, d("140629650"), d("0.01"), {}};
+  LegIntent& b = in.leg(venues::kBinance);
+  b = {venues::kBinance, Side::buy, 0, 0, d("100050"), d("0.01"), {}};
   ASSERT_TRUE(exec.submit(in, clock::mono_ns()));
   ExecReport r;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
@@ -395,10 +397,10 @@ TEST_F(RestVenueTest, TwoLegExecutionOverBothVenues) {
   ASSERT_TRUE(done);
   EXPECT_EQ(r.outcome, ExecOutcome::success);
   // Upbit's limit 140,629,650 rounds up to its 1,000 KRW tick for a sell.
-  EXPECT_EQ(r.leg(Venue::upbit).avg_price, d("140630000"));
-  EXPECT_EQ(r.leg(Venue::binance).avg_price, d("100050"));
-  EXPECT_EQ(r.leg(Venue::upbit).filled_qty, d("0.01"));
-  EXPECT_EQ(r.leg(Venue::binance).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kUpbit).avg_price, d("140630000"));
+  EXPECT_EQ(r.leg(venues::kBinance).avg_price, d("100050"));
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.01"));
   EXPECT_GE(exec.stats().queries, 1u) << "Upbit's IOC was settled by a query";
 }
 

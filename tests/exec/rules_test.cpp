@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/exec/rules.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -17,9 +18,11 @@ using ::xarb::test::d;
 class RulesTest : public ::testing::Test {
  protected:
   RulesTest() {
-    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-    EXPECT_EQ(symbols.add("ETH", "KRW-ETH", "ETHUSDT"), Errc::ok);
-    EXPECT_EQ(symbols.add_fx("KRW-USDT"), Errc::ok);
+    EXPECT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+              Errc::ok);
+    EXPECT_EQ(symbols.add("ETH", {{venues::kUpbit, "KRW-ETH"}, {venues::kBinance, "ETHUSDT"}}),
+              Errc::ok);
+    EXPECT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   }
   SymbolMap symbols;
   RulesTable table;
@@ -30,7 +33,7 @@ TEST_F(RulesTest, BinanceFiltersFromTheRecordedExchangeInfo) {
                                            "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl");
   std::string error;
   EXPECT_EQ(load_binance_rules(body, symbols, table, error), 2u) << error;
-  const InstrumentRules& btc = table.at(Venue::binance, 0);
+  const InstrumentRules& btc = table.at(venues::kBinance, 0);
   EXPECT_TRUE(btc.loaded);
   EXPECT_EQ(btc.tick, d("0.01"));
   EXPECT_EQ(btc.step, d("0.00001"));
@@ -39,7 +42,7 @@ TEST_F(RulesTest, BinanceFiltersFromTheRecordedExchangeInfo) {
   EXPECT_EQ(btc.min_notional, d("10"));
   EXPECT_EQ(btc.min_price, d("0.01"));
   EXPECT_EQ(btc.max_price, d("1000000"));
-  EXPECT_EQ(table.at(Venue::binance, 1).step, d("0.0001"));
+  EXPECT_EQ(table.at(venues::kBinance, 1).step, d("0.0001"));
 
   // The same filters inside a whole response, NOTIONAL flavour, keys in another order.
   RulesTable t2;
@@ -49,10 +52,10 @@ TEST_F(RulesTest, BinanceFiltersFromTheRecordedExchangeInfo) {
       {"filterType":"NOTIONAL","minNotional":"5","applyMinToMarket":true,"maxNotional":"9000000"}],
       "symbol":"ETHUSDT","status":"TRADING"},{"symbol":"XRPUSDT","filters":[]}]})";
   EXPECT_EQ(load_binance_rules(response, symbols, t2, error), 1u) << error;
-  EXPECT_EQ(t2.at(Venue::binance, 1).tick, d("0.1"));
-  EXPECT_EQ(t2.at(Venue::binance, 1).min_notional, d("5"));
-  EXPECT_EQ(t2.at(Venue::binance, 1).max_notional, d("9000000"));
-  EXPECT_FALSE(t2.at(Venue::binance, 0).loaded);
+  EXPECT_EQ(t2.at(venues::kBinance, 1).tick, d("0.1"));
+  EXPECT_EQ(t2.at(venues::kBinance, 1).min_notional, d("5"));
+  EXPECT_EQ(t2.at(venues::kBinance, 1).max_notional, d("9000000"));
+  EXPECT_FALSE(t2.at(venues::kBinance, 0).loaded);
 
   RulesTable t3;
   EXPECT_EQ(load_binance_rules("{not json", symbols, t3, error), 0u);
@@ -65,7 +68,7 @@ TEST_F(RulesTest, RoundingNeverMakesAnOrderMoreAggressive) {
                                                "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl"),
                                symbols, table, error),
             2u);
-  const InstrumentRules& btc = table.at(Venue::binance, 0);
+  const InstrumentRules& btc = table.at(venues::kBinance, 0);
   Decimal out;
   ASSERT_EQ(round_price(btc, Side::buy, d("100050.019"), out), Errc::ok);
   EXPECT_EQ(out, d("100050.01"));
@@ -79,8 +82,8 @@ TEST_F(RulesTest, RoundingNeverMakesAnOrderMoreAggressive) {
 
 TEST_F(RulesTest, UpbitKrwTickTableAndTheKrwUsdtException) {
   load_upbit_default_rules(symbols, table);
-  const InstrumentRules& btc = table.at(Venue::upbit, 0);
-  const InstrumentRules& fx = table.at(Venue::upbit, symbols.fx());
+  const InstrumentRules& btc = table.at(venues::kUpbit, 0);
+  const InstrumentRules& fx = table.at(venues::kUpbit, symbols.fx());
   EXPECT_EQ(upbit_krw_tick(d("140123456")), d("1000"));
   EXPECT_EQ(upbit_krw_tick(d("1000000")), d("1000"));
   EXPECT_EQ(upbit_krw_tick(d("999999")), d("500"));
@@ -118,7 +121,7 @@ TEST_F(RulesTest, UpbitInstrumentsEndpointOverridesTheTable) {
     {"market":"KRW-USDT","quote_currency":"KRW","tick_size":"1"},
     {"market":"KRW-DOGE","quote_currency":"KRW","tick_size":"0.1"}])";
   EXPECT_EQ(load_upbit_instruments(body, symbols, table, error), 2u) << error;
-  const InstrumentRules& fx = table.at(Venue::upbit, symbols.fx());
+  const InstrumentRules& fx = table.at(venues::kUpbit, symbols.fx());
   EXPECT_FALSE(fx.krw_table);
   EXPECT_EQ(fx.tick, d("1"));
   Decimal out;

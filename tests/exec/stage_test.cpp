@@ -10,6 +10,7 @@
 
 #include <xarb/exec/paper_venue.hpp>
 #include <xarb/exec/stage.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -22,7 +23,8 @@ using ::xarb::test::d;
 
 struct Fixture {
   Fixture() {
-    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+    EXPECT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+              Errc::ok);
     std::string error;
     (void)load_binance_rules(test::read_file(test::data_dir() /
                                              "binance/exchangeInfo_btcusdt_ethusdt_2021-10-12.jsonl"),
@@ -30,25 +32,26 @@ struct Fixture {
     load_upbit_default_rules(symbols, rules);
     PaperParams p;
     p.latency_ns = kMs;
-    binance = std::make_unique<PaperVenue>(Venue::binance, rules, p);
-    upbit = std::make_unique<PaperVenue>(Venue::upbit, rules, p);
+    binance = std::make_unique<PaperVenue>(venues::kBinance, rules, p);
+    upbit = std::make_unique<PaperVenue>(venues::kUpbit, rules, p);
     binance->set_base(0, d("1"));
     binance->set_quote(d("100000"));
     upbit->set_base(0, d("1"));
     upbit->set_quote(d("1000000000"));
     exec = std::make_unique<TwoLegExecutor>(
-        std::array<VenueClient*, kVenueCount>{binance.get(), upbit.get()}, ExecParams{});
+        std::array<VenueClient*, kMaxVenues>{binance.get(), upbit.get()}, ExecParams{});
   }
   OrderIntent intent(std::uint64_t id) const {
     OrderIntent in;
     in.intent_id = id;
     in.position_id = id;
     in.deadline_ns = 10'000 * kMs;
-    LegIntent& u = in.leg(Venue::upbit);
-    u = {Venue::upbit, Side::sell, 0, 1, Decimal::from_mantissa(14'062'965'000'000'000), d("0.01"), {}};
+    LegIntent& u = in.leg(venues::kUpbit);
+    u = {venues::kUpbit, Side::sell, 0, 1, Decimal::from_mantissa(14'062'965'000'000'000),
+         d("0.01"),      {}};
     u.levels[0] = {d("140700000"), d("1")};
-    LegIntent& b = in.leg(Venue::binance);
-    b = {Venue::binance, Side::buy, 0, 1, d("100050"), d("0.01"), {}};
+    LegIntent& b = in.leg(venues::kBinance);
+    b = {venues::kBinance, Side::buy, 0, 1, d("100050"), d("0.01"), {}};
     b.levels[0] = {d("100000"), d("1")};
     return in;
   }
@@ -97,8 +100,8 @@ TEST(ExecStage, AVenuesHealthReachesTheSignalSide) {
   stage.poll(kMs);
   ASSERT_TRUE(reports.try_pop(r));
   EXPECT_TRUE(r.status_only);
-  EXPECT_FALSE(r.venue_healthy[index(Venue::upbit)]);
-  EXPECT_TRUE(r.venue_healthy[index(Venue::binance)]);
+  EXPECT_FALSE(r.venue_healthy[index(venues::kUpbit)]);
+  EXPECT_TRUE(r.venue_healthy[index(venues::kBinance)]);
   stage.poll(2 * kMs);
   EXPECT_FALSE(reports.try_pop(r)) << "said once";
   // An intent's report carries the health as it is when the report goes out.
@@ -108,12 +111,12 @@ TEST(ExecStage, AVenuesHealthReachesTheSignalSide) {
   for (int i = 0; i < 10; ++i, now += kMs) stage.poll(now);
   ASSERT_TRUE(reports.try_pop(r));
   if (r.status_only) {  // the recovery, told before the intent's report was ready
-    EXPECT_TRUE(r.venue_healthy[index(Venue::upbit)]);
+    EXPECT_TRUE(r.venue_healthy[index(venues::kUpbit)]);
     ASSERT_TRUE(reports.try_pop(r));
   }
   EXPECT_FALSE(r.status_only);
   EXPECT_EQ(r.intent_id, 1u);
-  EXPECT_TRUE(r.venue_healthy[index(Venue::upbit)]);
+  EXPECT_TRUE(r.venue_healthy[index(venues::kUpbit)]);
   std::vector<OpsEvent> events(8);
   EXPECT_EQ(ops.try_pop_bulk(events.data(), events.size()), 1u) << "only the intent's report";
 }

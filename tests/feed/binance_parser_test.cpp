@@ -5,6 +5,7 @@
 
 #include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/capture.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -15,9 +16,9 @@ namespace fs = std::filesystem;
 
 SymbolMap symbols() {
   SymbolMap m;
-  EXPECT_EQ(m.add("BNB", "", "BNBUSDT"), Errc::ok);
-  EXPECT_EQ(m.add("BNBBTC", "", "BNBBTC"), Errc::ok);
-  EXPECT_EQ(m.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  EXPECT_EQ(m.add("BNB", {{venues::kBinance, "BNBUSDT"}}), Errc::ok);
+  EXPECT_EQ(m.add("BNBBTC", {{venues::kBinance, "BNBBTC"}}), Errc::ok);
+  EXPECT_EQ(m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}), Errc::ok);
   return m;
 }
 
@@ -38,7 +39,7 @@ TEST(BinanceParser, DocumentedBookTicker) {
   BinanceParser p(m);
   const ParsedFrame f = p.parse(fixture("ws_bookticker.json"));
   ASSERT_EQ(f.kind, MsgKind::book_ticker) << to_string(f.drop);
-  EXPECT_EQ(f.instrument, m.find_binance("BNBUSDT"));
+  EXPECT_EQ(f.instrument, m.find(venues::kBinance, "BNBUSDT"));
   EXPECT_EQ(f.last_id, 400900217u);
   ASSERT_EQ(f.bids.size(), 1u);
   EXPECT_EQ(f.bids[0].price, d("25.35190000"));
@@ -52,7 +53,7 @@ TEST(BinanceParser, DocumentedDiffDepthOnARawStream) {
   BinanceParser p(m);
   const ParsedFrame f = p.parse(fixture("ws_depthupdate.json"));
   ASSERT_EQ(f.kind, MsgKind::depth_diff) << to_string(f.drop);
-  EXPECT_EQ(f.instrument, m.find_binance("BNBBTC"));
+  EXPECT_EQ(f.instrument, m.find(venues::kBinance, "BNBBTC"));
   EXPECT_EQ(f.first_id, 157u);
   EXPECT_EQ(f.last_id, 160u);
   EXPECT_EQ(f.exchange_ns, 1672515782136'000'000);
@@ -66,16 +67,16 @@ TEST(BinanceParser, PartialDepthTakesTheSymbolFromTheStreamName) {
   BinanceParser p(m);
   const ParsedFrame f = p.parse(fixture("ws_partial_depth_combined.json"));
   ASSERT_EQ(f.kind, MsgKind::partial_depth) << to_string(f.drop);
-  EXPECT_EQ(f.instrument, m.find_binance("BTCUSDT"));
+  EXPECT_EQ(f.instrument, m.find(venues::kBinance, "BTCUSDT"));
   EXPECT_EQ(f.last_id, 160u);
   // On a raw stream the frame names no symbol: the connection's instrument is used.
   const ParsedFrame raw = p.parse(R"({"lastUpdateId":5,"bids":[],"asks":[["1","2"]]})");
   EXPECT_EQ(raw.kind, MsgKind::dropped);
   EXPECT_EQ(raw.drop, DropReason::unknown_symbol);
-  p.set_raw_stream_instrument(m.find_binance("BNBUSDT"));
+  p.set_raw_stream_instrument(m.find(venues::kBinance, "BNBUSDT"));
   const ParsedFrame raw2 = p.parse(R"({"lastUpdateId":5,"bids":[],"asks":[["1","2"]]})");
   EXPECT_EQ(raw2.kind, MsgKind::partial_depth);
-  EXPECT_EQ(raw2.instrument, m.find_binance("BNBUSDT"));
+  EXPECT_EQ(raw2.instrument, m.find(venues::kBinance, "BNBUSDT"));
 }
 
 TEST(BinanceParser, RecognisesRepliesErrorsAndCountedKinds) {
@@ -182,7 +183,7 @@ TEST(BinanceParserCaptures, EveryFrameOfEveryCaptureParses) {
       } else if (e.kind == CaptureKind::http) {
         const std::size_t at = e.url.find("symbol=");
         const ParsedFrame f = p.parse_depth_snapshot(
-            e.msg, m.find_binance(e.url.substr(at + 7, e.url.find('&', at) - at - 7)));
+            e.msg, m.find(venues::kBinance, e.url.substr(at + 7, e.url.find('&', at) - at - 7)));
         ASSERT_EQ(f.kind, MsgKind::depth_snapshot) << name << ": " << to_string(f.drop);
         ++snapshots;
       }

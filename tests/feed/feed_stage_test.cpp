@@ -11,6 +11,7 @@
 
 #include <xarb/feed/capture.hpp>
 #include <xarb/feed/feed_stage.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
 #include "test_support.hpp"
@@ -155,7 +156,8 @@ class BinanceVenue {
   void expect_same_books(const FeedStage& feed, const SymbolMap& symbols) {
     std::lock_guard lock(mutex_);
     for (const auto& [symbol, b] : books_) {
-      const book::L2Book* mine = feed.books().book(Venue::binance, symbols.find_binance(symbol));
+      const book::L2Book* mine =
+          feed.books().book(venues::kBinance, symbols.find(venues::kBinance, symbol));
       ASSERT_NE(mine, nullptr) << symbol;
       EXPECT_EQ(mine->flags(), 0) << symbol;
       EXPECT_EQ(mine->sequence(), b.last) << symbol;
@@ -186,7 +188,7 @@ class BinanceVenue {
     std::lock_guard lock(mutex_);
     if (cursor_ != frames_.size()) return false;
     for (const auto& [symbol, b] : books_) {
-      const auto* d = feed.books().diff_book(symbols.find_binance(symbol));
+      const auto* d = feed.books().diff_book(symbols.find(venues::kBinance, symbol));
       if (d == nullptr || d->needs_snapshot() || d->last_update_id() != b.last) return false;
     }
     return true;
@@ -242,9 +244,9 @@ class BinanceVenue {
 
 SymbolMap binance_symbols() {
   SymbolMap m;
-  EXPECT_EQ(m.add("BTC", "", "BTCUSDT"), Errc::ok);
-  EXPECT_EQ(m.add("ETH", "", "ETHUSDT"), Errc::ok);
-  EXPECT_EQ(m.add("DOT", "", "DOTUSDT"), Errc::ok);
+  EXPECT_EQ(m.add("BTC", {{venues::kBinance, "BTCUSDT"}}), Errc::ok);
+  EXPECT_EQ(m.add("ETH", {{venues::kBinance, "ETHUSDT"}}), Errc::ok);
+  EXPECT_EQ(m.add("DOT", {{venues::kBinance, "DOTUSDT"}}), Errc::ok);
   return m;
 }
 
@@ -292,7 +294,7 @@ TEST(FeedStage, BinanceBooksOverTlsEqualTheServersBooks) {
   // Every frame read and every book synchronised up to the server's last update.
   const bool done = test::poll_until(
       [&] {
-        return feed.stats(Venue::binance).frames == f.venue.frame_count() &&
+        return feed.stats(venues::kBinance).frames == f.venue.frame_count() &&
                f.venue.caught_up(feed, symbols);
       },
       [&] {
@@ -300,15 +302,15 @@ TEST(FeedStage, BinanceBooksOverTlsEqualTheServersBooks) {
         consumer.drain();
       },
       60s);
-  ASSERT_TRUE(done) << "frames " << feed.stats(Venue::binance).frames << " of "
-                    << f.venue.frame_count() << "; " << feed.stats(Venue::binance).last_error;
+  ASSERT_TRUE(done) << "frames " << feed.stats(venues::kBinance).frames << " of "
+                    << f.venue.frame_count() << "; " << feed.stats(venues::kBinance).last_error;
   consumer.drain();
   f.venue.expect_same_books(feed, symbols);
-  const VenueFeedStats& st = feed.stats(Venue::binance);
+  const VenueFeedStats& st = feed.stats(venues::kBinance);
   EXPECT_EQ(st.connects, 1u);
   EXPECT_EQ(st.disconnects, 0u);
   EXPECT_GE(st.snapshot_requests, 3u);
-  EXPECT_EQ(feed.parser_stats(Venue::binance).count(MsgKind::dropped), 0u);
+  EXPECT_EQ(feed.parser_stats(venues::kBinance).count(MsgKind::dropped), 0u);
   // How many snapshots were published before each book's REST snapshot arrived depends on this
   // machine; that the books end tradable does not.
   EXPECT_GT(consumer.tradable, 0u);
@@ -334,7 +336,7 @@ TEST(FeedStage, SteadyStateFramesDoNotAllocateOnTheFeedThread) {
         for (InstrumentId id = 0; id < 3; ++id) {
           if (feed.books().diff_book(id)->needs_snapshot()) return false;
         }
-        return feed.stats(Venue::binance).frames >= 1500;
+        return feed.stats(venues::kBinance).frames >= 1500;
       },
       [&] {
         feed.run_for(1ms);
@@ -343,16 +345,18 @@ TEST(FeedStage, SteadyStateFramesDoNotAllocateOnTheFeedThread) {
       60s));
   // Counted on this thread only (the server's threads allocate as they like).
   test::AllocationScope scope;
-  const std::uint64_t frames_before = feed.stats(Venue::binance).frames;
+  const std::uint64_t frames_before = feed.stats(venues::kBinance).frames;
   f.venue.release.store(true);
   test::poll_until(
-      [&] { return f.venue.done() && feed.stats(Venue::binance).frames >= f.venue.frame_count(); },
+      [&] {
+        return f.venue.done() && feed.stats(venues::kBinance).frames >= f.venue.frame_count();
+      },
       [&] {
         feed.run_for(1ms);
         consumer.drain();
       },
       60s);
-  const std::uint64_t frames = feed.stats(Venue::binance).frames - frames_before;
+  const std::uint64_t frames = feed.stats(venues::kBinance).frames - frames_before;
   EXPECT_GT(frames, 1000u);
   EXPECT_EQ(scope.count(), 0u) << "allocations over " << frames << " frames";
   feed.stop();
@@ -381,8 +385,8 @@ TEST(FeedStage, AKilledConnectionReconnectsResubscribesAndResyncs) {
                          if (synced) f.venue.may_kill.store(true);
                        },
                        60s);
-  ASSERT_TRUE(done) << feed.stats(Venue::binance).last_error;
-  const VenueFeedStats& st = feed.stats(Venue::binance);
+  ASSERT_TRUE(done) << feed.stats(venues::kBinance).last_error;
+  const VenueFeedStats& st = feed.stats(venues::kBinance);
   EXPECT_EQ(st.connects, 2u);
   EXPECT_EQ(st.disconnects, 1u);
   EXPECT_GE(st.resyncs, 1u);
@@ -409,16 +413,16 @@ TEST(FeedStage, AFailedSnapshotLeavesTheBookStaleAndIsRetried) {
                                      [&] {
                                        feed.run_for(5ms);
                                        consumer.drain();
-                                       if (feed.stats(Venue::binance).snapshot_failures > 0 &&
+                                       if (feed.stats(venues::kBinance).snapshot_failures > 0 &&
                                            feed.books().diff_book(0)->needs_snapshot()) {
                                          saw_stale_while_failing = true;
                                        }
                                      },
                                      60s);
-  ASSERT_TRUE(done) << feed.stats(Venue::binance).last_error;
-  EXPECT_EQ(feed.stats(Venue::binance).snapshot_failures, 2u);
-  EXPECT_NE(feed.stats(Venue::binance).last_error.find("HTTP 500"), std::string::npos)
-      << feed.stats(Venue::binance).last_error;
+  ASSERT_TRUE(done) << feed.stats(venues::kBinance).last_error;
+  EXPECT_EQ(feed.stats(venues::kBinance).snapshot_failures, 2u);
+  EXPECT_NE(feed.stats(venues::kBinance).last_error.find("HTTP 500"), std::string::npos)
+      << feed.stats(venues::kBinance).last_error;
   EXPECT_TRUE(saw_stale_while_failing);
   f.venue.expect_same_books(feed, symbols);
   feed.stop();
@@ -436,16 +440,16 @@ TEST(FeedStage, TheWatchdogReconnectsASilentFeed) {
   feed.start();
   const bool tripped = test::poll_until(
       [&] {
-        return feed.stats(Venue::binance).watchdog_trips >= 1 &&
-               feed.stats(Venue::binance).connects >= 2;
+        return feed.stats(venues::kBinance).watchdog_trips >= 1 &&
+               feed.stats(venues::kBinance).connects >= 2;
       },
       [&] {
         feed.run_for(5ms);
         consumer.drain();
       },
       30s);
-  EXPECT_TRUE(tripped) << feed.stats(Venue::binance).last_error;
-  EXPECT_NE(feed.stats(Venue::binance).last_error.find("watchdog"), std::string::npos);
+  EXPECT_TRUE(tripped) << feed.stats(venues::kBinance).last_error;
+  EXPECT_NE(feed.stats(venues::kBinance).last_error.find("watchdog"), std::string::npos);
   feed.stop();
 }
 
@@ -460,16 +464,16 @@ TEST(FeedStage, BinanceConnectionsAreRenewedBeforeTheirLifetimeEnds) {
   feed.start();
   const bool renewed = test::poll_until(
       [&] {
-        return feed.stats(Venue::binance).lifetime_renewals >= 1 &&
-               feed.stats(Venue::binance).connects >= 2;
+        return feed.stats(venues::kBinance).lifetime_renewals >= 1 &&
+               feed.stats(venues::kBinance).connects >= 2;
       },
       [&] {
         feed.run_for(5ms);
         consumer.drain();
       },
       30s);
-  EXPECT_TRUE(renewed) << feed.stats(Venue::binance).last_error;
-  EXPECT_EQ(feed.stats(Venue::binance).watchdog_trips, 0u);
+  EXPECT_TRUE(renewed) << feed.stats(venues::kBinance).last_error;
+  EXPECT_EQ(feed.stats(venues::kBinance).watchdog_trips, 0u);
   feed.stop();
 }
 
@@ -488,7 +492,7 @@ TEST(FeedStage, BeastAnswersTheServersPings) {
                                        },
                                        60s);
   EXPECT_TRUE(ponged);
-  EXPECT_GE(feed.stats(Venue::binance).pings_received, 1u);
+  EXPECT_GE(feed.stats(venues::kBinance).pings_received, 1u);
   feed.stop();
 }
 
@@ -500,12 +504,12 @@ TEST(FeedStage, AnUntrustedCertificateIsRefused) {
   o.binance.ca_file.clear();  // the system trust store does not know the test certificate
   FeedStage feed(o, symbols, ring);
   feed.start();
-  test::poll_until([&] { return !feed.stats(Venue::binance).last_error.empty(); },
+  test::poll_until([&] { return !feed.stats(venues::kBinance).last_error.empty(); },
                    [&] { feed.run_for(5ms); }, 10s);
-  EXPECT_EQ(feed.stats(Venue::binance).connects, 0u);
-  EXPECT_EQ(feed.stats(Venue::binance).frames, 0u);
-  EXPECT_NE(feed.stats(Venue::binance).last_error.find("tls handshake"), std::string::npos)
-      << feed.stats(Venue::binance).last_error;
+  EXPECT_EQ(feed.stats(venues::kBinance).connects, 0u);
+  EXPECT_EQ(feed.stats(venues::kBinance).frames, 0u);
+  EXPECT_NE(feed.stats(venues::kBinance).last_error.find("tls handshake"), std::string::npos)
+      << feed.stats(venues::kBinance).last_error;
   feed.stop();
 }
 
@@ -534,8 +538,9 @@ TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
         return std::string("{}");
       });
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-  ASSERT_EQ(symbols.add_fx("KRW-USDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
+  ASSERT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   FeedOptions o;
   o.binance.enabled = false;
   o.upbit = {server.ws_url() + "/websocket/v1", "", server.ca_file(), true};
@@ -546,21 +551,22 @@ TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
   feed.start();
   const bool ok = test::poll_until(
       [&] {
-        return pings.load() >= 2 && feed.parser_stats(Venue::upbit).count(MsgKind::status) >= 2;
+        return pings.load() >= 2 && feed.parser_stats(venues::kUpbit).count(MsgKind::status) >= 2;
       },
       [&] {
         feed.run_for(5ms);
         consumer.drain();
       },
       20s);
-  ASSERT_TRUE(ok) << feed.stats(Venue::upbit).last_error;
+  ASSERT_TRUE(ok) << feed.stats(venues::kUpbit).last_error;
   EXPECT_NE(subscription.find(R"({"type":"orderbook","codes":["KRW-BTC","KRW-USDT"]})"),
             std::string::npos)
       << subscription;
   EXPECT_NE(subscription.find(R"("ticket":"xarb-)"), std::string::npos);
   EXPECT_NE(subscription.find(R"({"format":"SIMPLE"})"), std::string::npos);
-  EXPECT_EQ(feed.parser_stats(Venue::upbit).count(MsgKind::orderbook), 50u);
-  const book::L2Book* b = feed.books().book(Venue::upbit, symbols.find_upbit("KRW-BTC"));
+  EXPECT_EQ(feed.parser_stats(venues::kUpbit).count(MsgKind::orderbook), 50u);
+  const book::L2Book* b =
+      feed.books().book(venues::kUpbit, symbols.find(venues::kUpbit, "KRW-BTC"));
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->asks().size(), 27u);
   EXPECT_EQ(b->flags(), 0);

@@ -18,6 +18,7 @@
 
 #include "alloc_counter.hpp"
 #include "test_support.hpp"
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::feed {
 namespace {
@@ -125,7 +126,7 @@ CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol 
   CaptureEvent e;
   std::map<std::string, int> diff_index;
   while (reader->next(e)) {
-    if (!e.venue_known || e.venue != Venue::binance) continue;
+    if (!e.venue_known || e.venue != venues::kBinance) continue;
     std::string symbol;
     bool is_diff = false, is_snapshot = false;
     RefDiff diff{};
@@ -192,7 +193,7 @@ CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol 
     const std::string where = path.filename().string() + " " + symbol;
     if (ref_applied) {
       EXPECT_GT(sink.count, published_before) << where << ": the book did not publish";
-      EXPECT_EQ(symbols[sink.last.instrument].binance_symbol.view(), symbol) << where;
+      EXPECT_EQ(symbols[sink.last.instrument].symbol(venues::kBinance), symbol) << where;
       EXPECT_TRUE(sink.last.tradable()) << where;
       expect_same_top(sink.last, ref, where);
       if (::testing::Test::HasFatalFailure()) return result;
@@ -272,7 +273,7 @@ TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
   auto reader = CaptureReader::open(f.string(), error);
   CaptureEvent e;
   int btc_diffs = 0;
-  const InstrumentId btc = symbols.find_binance("BTCUSDT");
+  const InstrumentId btc = symbols.find(venues::kBinance, "BTCUSDT");
   while (reader->next(e)) {
     if (e.kind == CaptureKind::ws && e.msg.find("\"btcusdt@depth") != std::string_view::npos &&
         btc_diffs++ == 50) {
@@ -287,7 +288,8 @@ TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
   EXPECT_TRUE(b->book().flags() & book_flags::kStale);
   EXPECT_GE(replayer.stats().snapshot_requests, 1u);
   // The other symbols are untouched.
-  EXPECT_FALSE(replayer.books().diff_book(symbols.find_binance("ETHUSDT"))->needs_snapshot());
+  EXPECT_FALSE(
+      replayer.books().diff_book(symbols.find(venues::kBinance, "ETHUSDT"))->needs_snapshot());
 }
 
 TEST(ReplayBooks, TheWholeReplayPathDoesNotAllocateAfterWarmUp) {

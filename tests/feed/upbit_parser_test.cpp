@@ -6,6 +6,7 @@
 #include <xarb/book/order_book.hpp>
 #include <xarb/feed/capture.hpp>
 #include <xarb/feed/upbit_parser.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -16,8 +17,8 @@ namespace fs = std::filesystem;
 
 SymbolMap symbols() {
   SymbolMap m;
-  EXPECT_EQ(m.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-  EXPECT_EQ(m.add_fx("KRW-USDT"), Errc::ok);
+  EXPECT_EQ(m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}), Errc::ok);
+  EXPECT_EQ(m.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   return m;
 }
 
@@ -30,7 +31,7 @@ std::string fixture(const char* name) {
 book::L2Book book_from(UpbitParser& p, const std::string& frame) {
   const ParsedFrame f = p.parse(frame);
   EXPECT_EQ(f.kind, MsgKind::orderbook) << to_string(f.drop);
-  book::L2Book b(Venue::upbit, f.instrument);
+  book::L2Book b(venues::kUpbit, f.instrument);
   b.replace(f.bids, f.asks, 1, f.exchange_ns);
   return b;
 }
@@ -40,7 +41,7 @@ TEST(UpbitParser, DefaultAndSimpleFormatsGiveIdenticalBooks) {
   UpbitParser p(m);
   const ParsedFrame def = p.parse(fixture("ws_orderbook_default.json"));
   ASSERT_EQ(def.kind, MsgKind::orderbook) << to_string(def.drop);
-  EXPECT_EQ(def.instrument, m.find_upbit("KRW-BTC"));
+  EXPECT_EQ(def.instrument, m.find(venues::kUpbit, "KRW-BTC"));
   EXPECT_EQ(def.bids.size(), 30u);  // 27 real units and 3 zero-padded ones
   EXPECT_EQ(def.exchange_ns, 1758857403123'000'000);
   const book::L2Book a = book_from(p, fixture("ws_orderbook_default.json"));
@@ -139,7 +140,7 @@ TEST(UpbitParserCaptures, EverySimpleFrameParses) {
           << name << " line " << reader->lines() << ": " << to_string(f.drop);
       if (f.kind == MsgKind::orderbook) {
         ASSERT_EQ(f.bids.size(), 15u);  // 2021: 15 levels
-        book::L2Book b(Venue::upbit, f.instrument);
+        book::L2Book b(venues::kUpbit, f.instrument);
         b.replace(f.bids, f.asks, 1, f.exchange_ns);
         ASSERT_FALSE(b.crossed()) << name << " line " << reader->lines();
       }

@@ -7,15 +7,16 @@
 
 #include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/book_keeper.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace {
 
 const xarb::SymbolMap& symbols() {
   static const xarb::SymbolMap map = [] {
     xarb::SymbolMap m;
-    (void)m.add("BTC", "KRW-BTC", "BTCUSDT");
-    (void)m.add("ETH", "KRW-ETH", "ETHUSDT");
-    (void)m.add("BNB", "", "BNBUSDT");
+    (void)m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
+    (void)m.add("ETH", {{venues::kUpbit, "KRW-ETH"}, {venues::kBinance, "ETHUSDT"}});
+    (void)m.add("BNB", {{venues::kBinance, "BNBUSDT"}});
     return m;
   }();
   return map;
@@ -35,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (l.price.is_negative() || l.qty.is_negative()) std::abort();
     for (const auto& l : f.asks)
       if (l.price.is_negative() || l.qty.is_negative()) std::abort();
-    (void)diff_books.apply(xarb::Venue::binance, f);
-    (void)ticker_books.apply(xarb::Venue::binance, f);
+    (void)diff_books.apply(xarb::venues::kBinance, f);
+    (void)ticker_books.apply(xarb::venues::kBinance, f);
   }
   return 0;
 }

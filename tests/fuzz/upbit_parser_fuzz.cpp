@@ -6,14 +6,15 @@
 
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/feed/upbit_parser.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace {
 
 const xarb::SymbolMap& symbols() {
   static const xarb::SymbolMap map = [] {
     xarb::SymbolMap m;
-    (void)m.add("BTC", "KRW-BTC", "BTCUSDT");
-    (void)m.add_fx("KRW-USDT");
+    (void)m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
+    (void)m.add_fx(venues::kUpbit, "KRW-USDT");
     return m;
   }();
   return map;
@@ -28,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       parser.parse(std::string_view(reinterpret_cast<const char*>(data), size));
   if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none)
     std::abort();
-  const xarb::feed::ApplyOutcome out = books.apply(xarb::Venue::upbit, f);
+  const xarb::feed::ApplyOutcome out = books.apply(xarb::venues::kUpbit, f);
   if (out.book != nullptr && out.book->bids().size() > xarb::feed::kMaxParsedLevels) std::abort();
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/signal/premium.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -23,9 +24,9 @@ BookSnapshot book(Venue venue, std::initializer_list<std::pair<const char*, cons
 
 // KRW-BTC on Upbit and BTCUSDT on Binance, small enough to check by hand.
 const BookSnapshot kUpbit =
-    book(Venue::upbit, {{"158000000", "0.01"}, {"157900000", "0.02"}, {"157800000", "0.05"}},
+    book(venues::kUpbit, {{"158000000", "0.01"}, {"157900000", "0.02"}, {"157800000", "0.05"}},
          {{"158100000", "0.015"}, {"158200000", "0.03"}});
-const BookSnapshot kBinance = book(Venue::binance, {{"109990", "0.03"}, {"109980", "0.04"}},
+const BookSnapshot kBinance = book(venues::kBinance, {{"109990", "0.03"}, {"109980", "0.04"}},
                                    {{"110000", "0.005"}, {"110010", "0.02"}, {"110020", "0.1"}});
 const Fees kFees{5.0, 10.0};
 
@@ -80,7 +81,7 @@ TEST(Premium, NeverInventsAPriceOrARate) {
   EXPECT_FALSE(premium(kUpbit, kBinance, 0.0, Direction::kimchi, d("0.02"), kFees).valid);
   EXPECT_FALSE(premium(kUpbit, kBinance, -1.0, Direction::kimchi, d("0.02"), kFees).valid);
 
-  BookSnapshot fx = book(Venue::upbit, {{"1399.5", "100"}}, {{"1400.5", "100"}});
+  BookSnapshot fx = book(venues::kUpbit, {{"1399.5", "100"}}, {{"1400.5", "100"}});
   EXPECT_DOUBLE_EQ(fx_rate(fx, FxSide::mid), 1400.0);
   EXPECT_DOUBLE_EQ(fx_rate(fx, FxSide::bid), 1399.5);
   EXPECT_DOUBLE_EQ(fx_rate(fx, FxSide::ask), 1400.5);
@@ -90,7 +91,7 @@ TEST(Premium, NeverInventsAPriceOrARate) {
   fx.ask_count = 0;
   EXPECT_EQ(fx_rate(fx, FxSide::mid), 0.0);
   // Crossed without the flag (as a hand-made or corrupted snapshot could be): no rate either.
-  const BookSnapshot crossed = book(Venue::upbit, {{"1401", "100"}}, {{"1400", "100"}});
+  const BookSnapshot crossed = book(venues::kUpbit, {{"1401", "100"}}, {{"1400", "100"}});
   EXPECT_EQ(fx_rate(crossed, FxSide::bid), 0.0);
 }
 

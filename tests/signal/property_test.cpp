@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/signal/strategy.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
 #include "signal_harness.hpp"
@@ -81,7 +82,7 @@ class RandomExec {
     if (u < 0.12) return test::fill(in, fees_, 0.2 + 0.7 * rng_.uniform());
     if (u < 0.125) {
       ExecReport r = test::fill(in, fees_);
-      r.leg(Venue::binance) = test::reject(in).leg(Venue::binance);
+      r.leg(venues::kBinance) = test::reject(in).leg(venues::kBinance);
       r.outcome = ExecOutcome::failed;
       return r;
     }
@@ -96,9 +97,11 @@ class RandomExec {
 class PropertyTest : public ::testing::Test {
  protected:
   PropertyTest() {
-    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-    EXPECT_EQ(symbols.add("ETH", "KRW-ETH", "ETHUSDT"), Errc::ok);
-    EXPECT_EQ(symbols.add_fx("KRW-USDT"), Errc::ok);
+    EXPECT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+              Errc::ok);
+    EXPECT_EQ(symbols.add("ETH", {{venues::kUpbit, "KRW-ETH"}, {venues::kBinance, "ETHUSDT"}}),
+              Errc::ok);
+    EXPECT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
     params.fees = {5.0, 10.0};
     params.fx.side = FxSide::mid;
     params.baseline = BaselineMode::zero;
@@ -118,11 +121,11 @@ class PropertyTest : public ::testing::Test {
 
   void fund(Strategy& s) {
     for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
-      s.inventory().set_base(Venue::upbit, i, Decimal::from_mantissa(100 * Decimal::kOne));
-      s.inventory().set_base(Venue::binance, i, Decimal::from_mantissa(100 * Decimal::kOne));
+      s.inventory().set_base(venues::kUpbit, i, Decimal::from_mantissa(100 * Decimal::kOne));
+      s.inventory().set_base(venues::kBinance, i, Decimal::from_mantissa(100 * Decimal::kOne));
     }
-    s.inventory().set_quote(Venue::upbit, Decimal::from_mantissa(10'000'000'000 * Decimal::kOne));
-    s.inventory().set_quote(Venue::binance, Decimal::from_mantissa(10'000'000 * Decimal::kOne));
+    s.inventory().set_quote(venues::kUpbit, Decimal::from_mantissa(10'000'000'000 * Decimal::kOne));
+    s.inventory().set_quote(venues::kBinance, Decimal::from_mantissa(10'000'000 * Decimal::kOne));
   }
 
   SymbolMap symbols;
@@ -170,13 +173,13 @@ RunResult run_path(const SymbolMap& symbols, const StrategyParams& params, Strat
       }
     }
     const BookSnapshot fx_book =
-        make_book(Venue::upbit, symbols.fx(), fx, 0.5, 0.25, 1'000'000 * Decimal::kOne, now);
+        make_book(venues::kUpbit, symbols.fx(), fx, 0.5, 0.25, 1'000'000 * Decimal::kOne, now);
     strategy.on_book(fx_book, t, sink);
     for (const Market& m : markets) {
       const double upbit_mid = m.binance_mid * fx * (1.0 + m.premium_bps * 1e-4);
-      const BookSnapshot b = make_book(Venue::binance, m.id, m.binance_mid, m.binance_tick,
+      const BookSnapshot b = make_book(venues::kBinance, m.id, m.binance_mid, m.binance_tick,
                                        m.binance_mid * 0.5e-4, 50 * Decimal::kOne, now);
-      const BookSnapshot u = make_book(Venue::upbit, m.id, upbit_mid, m.upbit_tick,
+      const BookSnapshot u = make_book(venues::kUpbit, m.id, upbit_mid, m.upbit_tick,
                                        upbit_mid * 0.5e-4, 50 * Decimal::kOne, now);
       for (const BookSnapshot* snap : {&b, &u}) {
         // Which OPEN positions of this symbol are due for a timeout exit at this update.
@@ -249,11 +252,11 @@ TEST_F(PropertyTest, EveryOpenedPositionClosesOnceThePremiumReverts) {
     // With every position closed, each venue holds what it started with, and the PnL of the
     // positions is exactly the change of the quote balances (USDT at the closing rates).
     for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
-      EXPECT_EQ(strategy.inventory().base(Venue::upbit, i).mantissa(), 100 * Decimal::kOne);
-      EXPECT_EQ(strategy.inventory().base(Venue::binance, i).mantissa(), 100 * Decimal::kOne);
+      EXPECT_EQ(strategy.inventory().base(venues::kUpbit, i).mantissa(), 100 * Decimal::kOne);
+      EXPECT_EQ(strategy.inventory().base(venues::kBinance, i).mantissa(), 100 * Decimal::kOne);
     }
-    EXPECT_EQ(strategy.inventory().free_quote_e16(Venue::upbit),
-              strategy.inventory().quote_e16(Venue::upbit))
+    EXPECT_EQ(strategy.inventory().free_quote_e16(venues::kUpbit),
+              strategy.inventory().quote_e16(venues::kUpbit))
         << "no reservation left behind";
     std::printf("seed %llu: entries %llu opened %llu closed %llu unfilled %llu broken %llu "
                 "tp %llu sl %llu timeout %llu reversal %llu winrate %.2f pnl %.0f KRW\n",

@@ -14,6 +14,7 @@
 #include <xarb/feed/capture.hpp>
 #include <xarb/feed/replay.hpp>
 #include <xarb/signal/strategy.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "signal_harness.hpp"
 #include "test_support.hpp"
@@ -30,7 +31,7 @@ class StrategyFeeder final : public feed::SnapshotSink {
       : symbols_(symbols), strategy_(strategy), fees_(fees) {}
 
   void on_snapshot(const BookSnapshot& b) noexcept override {
-    if (b.venue != Venue::binance) return;
+    if (b.venue != venues::kBinance) return;
     const std::int64_t t = b.stamps.get(Stage::received);
     if (start_ns == 0) start_ns = t;
     const Now now{t, t};
@@ -38,7 +39,7 @@ class StrategyFeeder final : public feed::SnapshotSink {
     if (b.tradable()) ++tradable;
     // The FX book, then the real Binance book, then its synthetic Upbit twin.
     BookSnapshot fx;
-    fx.venue = Venue::upbit;
+    fx.venue = venues::kUpbit;
     fx.instrument = symbols_.fx();
     fx.bid_count = fx.ask_count = 1;
     fx.bids[0] = {Decimal::from_mantissa(113'000'000'000), Decimal::from_mantissa(1'000'000 * Decimal::kOne)};
@@ -68,7 +69,7 @@ class StrategyFeeder final : public feed::SnapshotSink {
 
   BookSnapshot upbit_twin(const BookSnapshot& b, std::int64_t t) const {
     BookSnapshot u = b;
-    u.venue = Venue::upbit;
+    u.venue = venues::kUpbit;
     const double k = kFx * (1.0 + premium_bps(t) * 1e-4);
     const auto krw = [&](Decimal usdt, bool up) {
       const double v = usdt.to_double() * k / kUpbitTick;
@@ -95,9 +96,11 @@ class StrategyFeeder final : public feed::SnapshotSink {
 
 TEST(SignalReplay, RealBinanceDepthAgainstASyntheticUpbitPremiumEntersAndExits) {
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-  ASSERT_EQ(symbols.add("ETH", "KRW-ETH", "ETHUSDT"), Errc::ok);
-  ASSERT_EQ(symbols.add_fx("KRW-USDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
+  ASSERT_EQ(symbols.add("ETH", {{venues::kUpbit, "KRW-ETH"}, {venues::kBinance, "ETHUSDT"}}),
+            Errc::ok);
+  ASSERT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   StrategyParams params;
   params.fees = {5.0, 10.0};
   params.baseline = BaselineMode::zero;

@@ -8,6 +8,7 @@
 #include <xarb/signal/baseline.hpp>
 #include <xarb/signal/risk.hpp>
 #include <xarb/signal/strategy.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "signal_harness.hpp"
 
@@ -78,7 +79,7 @@ TEST_F(RiskTest, MaxAndMinNotional) {
 
 TEST_F(RiskTest, BalancesOnBothVenuesIncludingWhatIsInFlight) {
   start();
-  strategy->inventory().set_base(Venue::upbit, kBtc, d("0.005"));  // kimchi sells 0.01 there
+  strategy->inventory().set_base(venues::kUpbit, kBtc, d("0.005"));  // kimchi sells 0.01 there
   expect_refused(RefusalReason::balance);
 
   // Enough for one entry: the second, while the first is in flight, finds the USDT reserved.
@@ -86,7 +87,7 @@ TEST_F(RiskTest, BalancesOnBothVenuesIncludingWhatIsInFlight) {
   params.max_open_total = 2;
   start();
   sink.clear();
-  strategy->inventory().set_quote(Venue::binance, d("1500"));  // 0.01 x 100,050 x 1.001 = 1,001.5
+  strategy->inventory().set_quote(venues::kBinance, d("1500"));  // 0.01 x 100,050 x 1.001 = 1,001.5
   offer(kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   upbit("140700000", "140800000", 2 * kSecond);
@@ -94,14 +95,14 @@ TEST_F(RiskTest, BalancesOnBothVenuesIncludingWhatIsInFlight) {
   EXPECT_EQ(strategy->risk().refusals(RefusalReason::balance), 1u);
   // The report releases the reservation and moves the balance by the fill: 1,500 - 1,001.
   report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
-  EXPECT_NEAR(strategy->inventory().quote(Venue::binance), 499.0, 1e-9);
-  EXPECT_EQ(strategy->inventory().free_quote_e16(Venue::binance),
-            strategy->inventory().quote_e16(Venue::binance));
+  EXPECT_NEAR(strategy->inventory().quote(venues::kBinance), 499.0, 1e-9);
+  EXPECT_EQ(strategy->inventory().free_quote_e16(venues::kBinance),
+            strategy->inventory().quote_e16(venues::kBinance));
 }
 
 TEST_F(RiskTest, VenueUnhealthy) {
   start();
-  strategy->risk().set_venue_healthy(Venue::binance, false);
+  strategy->risk().set_venue_healthy(venues::kBinance, false);
   expect_refused(RefusalReason::venue_unhealthy);
 }
 
@@ -130,7 +131,7 @@ TEST_F(RiskTest, CooldownAfterAnExit) {
 
 TEST_F(RiskTest, StaleBook) {
   start();
-  BookSnapshot b = book(Venue::binance, kBtc, {{"99990", "1"}}, {{"100000", "1"}}, kSecond);
+  BookSnapshot b = book(venues::kBinance, kBtc, {{"99990", "1"}}, {{"100000", "1"}}, kSecond);
   b.flags = book_flags::kResyncing;
   strategy->on_book(b, at(kSecond), sink);
   upbit("140700000", "140800000", kSecond);
@@ -156,9 +157,9 @@ TEST_F(RiskTest, FxMissing) {
 TEST_F(RiskTest, ClockSkewBetweenTheVenues) {
   start();
   strategy->on_book(
-      book(Venue::binance, kBtc, {{"99990", "1"}}, {{"100000", "1"}}, kSecond, kWall),
+      book(venues::kBinance, kBtc, {{"99990", "1"}}, {{"100000", "1"}}, kSecond, kWall),
       at(kSecond), sink);
-  strategy->on_book(book(Venue::upbit, kBtc, {{"140700000", "1"}}, {{"140800000", "1"}}, kSecond,
+  strategy->on_book(book(venues::kUpbit, kBtc, {{"140700000", "1"}}, {{"140800000", "1"}}, kSecond,
                          kWall + params.max_clock_skew_ns + 1),
                     at(kSecond), sink);
   EXPECT_TRUE(sink.intents.empty());
@@ -169,8 +170,9 @@ TEST_F(RiskTest, DepthBelowTheTradeSize) {
   params.min_depth_ratio = 2.0;
   start();
   binance("99990", "100000", kSecond);
-  strategy->on_book(book(Venue::upbit, kBtc, {{"140700000", "0.015"}}, {{"140800000", "1"}}, kSecond),
-                    at(kSecond), sink);
+  strategy->on_book(
+      book(venues::kUpbit, kBtc, {{"140700000", "0.015"}}, {{"140800000", "1"}}, kSecond),
+      at(kSecond), sink);
   EXPECT_TRUE(sink.intents.empty());
   EXPECT_EQ(strategy->risk().refusals(RefusalReason::depth), 1u);
 }
@@ -179,11 +181,12 @@ TEST_F(RiskTest, ThinBookBoundsTheSizeWhenTheDepthRatioAllowsIt) {
   params.min_depth_ratio = 0.5;
   start();
   binance("99990", "100000", kSecond);
-  strategy->on_book(book(Venue::upbit, kBtc, {{"140700000", "0.006"}}, {{"140800000", "1"}}, kSecond),
-                    at(kSecond), sink);
+  strategy->on_book(
+      book(venues::kUpbit, kBtc, {{"140700000", "0.006"}}, {{"140800000", "1"}}, kSecond),
+      at(kSecond), sink);
   ASSERT_EQ(sink.intents.size(), 1u);
-  EXPECT_EQ(sink.intents[0].leg(Venue::upbit).quantity, d("0.006"));
-  EXPECT_EQ(sink.intents[0].leg(Venue::binance).quantity, d("0.006"));
+  EXPECT_EQ(sink.intents[0].leg(venues::kUpbit).quantity, d("0.006"));
+  EXPECT_EQ(sink.intents[0].leg(venues::kBinance).quantity, d("0.006"));
 }
 
 TEST_F(RiskTest, RefusalsAreCountedEveryTimeAndReportedOncePerChange) {
@@ -260,10 +263,10 @@ TEST_F(RiskTest, DailyLossLimitStopsEntriesUntilTheResetHour) {
   const std::int64_t to_reset = 15 * 3600 * kSecond;
   const auto offer_at_wall = [&](std::int64_t wall_offset) {
     const Now n{4 * kSecond, kWall + wall_offset};
-    strategy->on_book(book(Venue::binance, kBtc, {{"99990", "1"}}, {{"100000", "1"}}, n.mono_ns),
+    strategy->on_book(book(venues::kBinance, kBtc, {{"99990", "1"}}, {{"100000", "1"}}, n.mono_ns),
                       n, sink);
     strategy->on_book(
-        book(Venue::upbit, kBtc, {{"140700000", "1"}}, {{"140800000", "1"}}, n.mono_ns), n, sink);
+        book(venues::kUpbit, kBtc, {{"140700000", "1"}}, {{"140800000", "1"}}, n.mono_ns), n, sink);
   };
   offer_at_wall(to_reset - 1);
   EXPECT_TRUE(sink.intents.empty());

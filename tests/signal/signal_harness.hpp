@@ -16,6 +16,7 @@
 #include <xarb/core/decimal.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/signal/strategy.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -117,12 +118,12 @@ inline ExecReport fill(const OrderIntent& intent, const Fees& fees, double share
   r.position_id = intent.position_id;
   r.kind = intent.kind;
   r.stamps = intent.stamps;
-  r.leg(Venue::upbit) = fill_leg(intent.leg(Venue::upbit), fees.upbit_bps, share);
-  r.leg(Venue::binance) = fill_leg(intent.leg(Venue::binance), fees.binance_bps, share);
-  const bool both = r.leg(Venue::upbit).status == LegStatus::filled &&
-                    r.leg(Venue::binance).status == LegStatus::filled;
-  const bool none = r.leg(Venue::upbit).filled_qty.is_zero() &&
-                    r.leg(Venue::binance).filled_qty.is_zero();
+  r.leg(venues::kUpbit) = fill_leg(intent.leg(venues::kUpbit), fees.upbit_bps, share);
+  r.leg(venues::kBinance) = fill_leg(intent.leg(venues::kBinance), fees.binance_bps, share);
+  const bool both = r.leg(venues::kUpbit).status == LegStatus::filled &&
+                    r.leg(venues::kBinance).status == LegStatus::filled;
+  const bool none =
+      r.leg(venues::kUpbit).filled_qty.is_zero() && r.leg(venues::kBinance).filled_qty.is_zero();
   r.outcome = both ? ExecOutcome::success : none ? ExecOutcome::failed : ExecOutcome::partial_hedged;
   return r;
 }
@@ -134,7 +135,7 @@ inline ExecReport reject(const OrderIntent& intent) {
   r.position_id = intent.position_id;
   r.kind = intent.kind;
   r.outcome = ExecOutcome::failed;
-  for (const Venue v : {Venue::upbit, Venue::binance}) {
+  for (const Venue v : {venues::kUpbit, venues::kBinance}) {
     r.leg(v).venue = v;
     r.leg(v).side = intent.leg(v).side;
     r.leg(v).instrument = intent.leg(v).instrument;
@@ -153,8 +154,9 @@ constexpr std::int64_t kWall = 1'795'219'200LL * kSecond;
 class ScenarioTest : public ::testing::Test {
  protected:
   ScenarioTest() {
-    EXPECT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-    EXPECT_EQ(symbols.add_fx("KRW-USDT"), Errc::ok);
+    EXPECT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+              Errc::ok);
+    EXPECT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
     params.fees = {5.0, 10.0};
     params.fx.fixed = true;
     params.fx.fixed_rate = d("1400");
@@ -174,20 +176,20 @@ class ScenarioTest : public ::testing::Test {
   Strategy& start() {
     strategy.emplace(symbols, params);
     Inventory& inv = strategy->inventory();
-    inv.set_base(Venue::upbit, kBtc, d("1"));
-    inv.set_base(Venue::binance, kBtc, d("1"));
-    inv.set_quote(Venue::upbit, d("1000000000"));
-    inv.set_quote(Venue::binance, d("1000000"));
+    inv.set_base(venues::kUpbit, kBtc, d("1"));
+    inv.set_base(venues::kBinance, kBtc, d("1"));
+    inv.set_quote(venues::kUpbit, d("1000000000"));
+    inv.set_quote(venues::kBinance, d("1000000"));
     return *strategy;
   }
 
   Now at(std::int64_t t) const { return {t, kWall + t}; }
 
   void upbit(const char* bid, const char* ask, std::int64_t t) {
-    strategy->on_book(book(Venue::upbit, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+    strategy->on_book(book(venues::kUpbit, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
   }
   void binance(const char* bid, const char* ask, std::int64_t t) {
-    strategy->on_book(book(Venue::binance, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+    strategy->on_book(book(venues::kBinance, kBtc, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
   }
   void report(const ExecReport& r, std::int64_t t) { strategy->on_report(r, at(t), sink); }
 

@@ -12,6 +12,7 @@
 
 #include <xarb/core/clock.hpp>
 #include <xarb/signal/stage.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "signal_harness.hpp"
 
@@ -34,7 +35,8 @@ StrategyParams scenario_params() {
 
 TEST(SignalStage, SnapshotsInIntentsOutReportsBackEventsToOps) {
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
   Strategy strategy(symbols, scenario_params());
   SpscRing<BookSnapshot> binance(16), upbit(16);
   SpscRing<ExecReport> reports(16);
@@ -45,8 +47,9 @@ TEST(SignalStage, SnapshotsInIntentsOutReportsBackEventsToOps) {
   SignalStage stage(strategy, rings, reports, intents, &ops, &producer);
 
   const std::int64_t t = clock::mono_ns();
-  ASSERT_TRUE(binance.try_push(book(Venue::binance, 0, {{"99990", "1"}}, {{"100000", "1"}}, t)));
-  ASSERT_TRUE(upbit.try_push(book(Venue::upbit, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, t)));
+  ASSERT_TRUE(binance.try_push(book(venues::kBinance, 0, {{"99990", "1"}}, {{"100000", "1"}}, t)));
+  ASSERT_TRUE(
+      upbit.try_push(book(venues::kUpbit, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, t)));
   EXPECT_EQ(stage.poll(), 2u);
   OrderIntent in;
   ASSERT_TRUE(intents.try_pop(in));
@@ -73,7 +76,8 @@ TEST(SignalStage, SnapshotsInIntentsOutReportsBackEventsToOps) {
 
 TEST(SignalStage, BudgetBoundsTheWorkOfOnePoll) {
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
   Strategy strategy(symbols, scenario_params());
   SpscRing<BookSnapshot> binance(64);
   SpscRing<ExecReport> reports(4);
@@ -81,7 +85,7 @@ TEST(SignalStage, BudgetBoundsTheWorkOfOnePoll) {
   std::array<SpscRing<BookSnapshot>*, 1> rings = {&binance};
   SignalStage stage(strategy, rings, reports, intents, nullptr, nullptr);
   for (int k = 0; k < 40; ++k) {
-    ASSERT_TRUE(binance.try_push(book(Venue::binance, 0, {{"99990", "1"}}, {{"100000", "1"}})));
+    ASSERT_TRUE(binance.try_push(book(venues::kBinance, 0, {{"99990", "1"}}, {{"100000", "1"}})));
   }
   EXPECT_EQ(stage.poll(16), 16u);
   EXPECT_EQ(stage.poll(16), 16u);
@@ -91,7 +95,8 @@ TEST(SignalStage, BudgetBoundsTheWorkOfOnePoll) {
 
 TEST(SignalStage, FullIntentRingDropsTheDecision) {
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
   Strategy strategy(symbols, scenario_params());
   SpscRing<BookSnapshot> books(16);
   SpscRing<ExecReport> reports(4);
@@ -100,8 +105,9 @@ TEST(SignalStage, FullIntentRingDropsTheDecision) {
   std::array<SpscRing<BookSnapshot>*, 1> rings = {&books};
   SignalStage stage(strategy, rings, reports, intents, nullptr, nullptr);
   const std::int64_t t = clock::mono_ns();
-  ASSERT_TRUE(books.try_push(book(Venue::binance, 0, {{"99990", "1"}}, {{"100000", "1"}}, t)));
-  ASSERT_TRUE(books.try_push(book(Venue::upbit, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, t)));
+  ASSERT_TRUE(books.try_push(book(venues::kBinance, 0, {{"99990", "1"}}, {{"100000", "1"}}, t)));
+  ASSERT_TRUE(
+      books.try_push(book(venues::kUpbit, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, t)));
   stage.poll();
   EXPECT_EQ(strategy.stats().dropped, 1u);
   EXPECT_EQ(strategy.positions().size(), 0u);
@@ -112,7 +118,8 @@ TEST(SignalStage, FullIntentRingDropsTheDecision) {
 // position is flattened and closed.
 TEST(SignalStage, ThreeThreadsEndFlat) {
   SymbolMap symbols;
-  ASSERT_EQ(symbols.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
   StrategyParams p = scenario_params();
   p.cooldown_ns = 0;
   p.max_book_age_ns = 5'000'000'000;  // sanitizers and a loaded machine slow the threads down
@@ -138,11 +145,11 @@ TEST(SignalStage, ThreeThreadsEndFlat) {
       slot->instrument = 0;
       slot->bid_count = slot->ask_count = 1;
       if (k % 2 == 0) {
-        slot->venue = Venue::binance;
+        slot->venue = venues::kBinance;
         slot->bids[0] = {Decimal::from_mantissa(9'999'000'000'000), Decimal::from_mantissa(100'000'000)};
         slot->asks[0] = {Decimal::from_mantissa(10'000'000'000'000), Decimal::from_mantissa(100'000'000)};
       } else {
-        slot->venue = Venue::upbit;
+        slot->venue = venues::kUpbit;
         slot->bids[0] = {Decimal::from_mantissa(upbit_bid * Decimal::kOne), Decimal::from_mantissa(100'000'000)};
         slot->asks[0] = {Decimal::from_mantissa((upbit_bid + 100'000) * Decimal::kOne),
                          Decimal::from_mantissa(100'000'000)};

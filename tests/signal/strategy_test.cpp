@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/signal/strategy.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "signal_harness.hpp"
 
@@ -33,13 +34,13 @@ TEST_F(StrategyTest, EntryIntentCarriesBothLegsLimitsAndLevels) {
   // 140,700,000 x 0.9995 / (1,400 x 100,000 x 1.001) - 1, in bps.
   EXPECT_NEAR(in.edge_bps, (140'700'000.0 * 0.9995 / (140'000'000.0 * 1.001) - 1.0) * 1e4, 1e-9);
   EXPECT_EQ(in.deadline_ns, kSecond + params.exec_deadline_ns);
-  const LegIntent& u = in.leg(Venue::upbit);
+  const LegIntent& u = in.leg(venues::kUpbit);
   EXPECT_EQ(u.side, Side::sell);
   EXPECT_EQ(u.quantity, d("0.01"));
   EXPECT_EQ(u.limit_price, d("140629650"));  // 140,700,000 less 5 bps
   ASSERT_EQ(u.level_count, 1);
   EXPECT_EQ(u.levels[0].price, d("140700000"));
-  const LegIntent& b = in.leg(Venue::binance);
+  const LegIntent& b = in.leg(venues::kBinance);
   EXPECT_EQ(b.side, Side::buy);
   EXPECT_EQ(b.quantity, d("0.01"));
   EXPECT_EQ(b.limit_price, d("100050"));  // 100,000 plus 5 bps
@@ -71,10 +72,10 @@ TEST_F(StrategyTest, TakeProfitFiresOnTheFirstUpdateAtOrOverTheTarget) {
   EXPECT_EQ(exit.kind, IntentKind::exit);
   EXPECT_EQ(exit.exit_reason, ExitReason::take_profit);
   EXPECT_NEAR(exit.edge_bps, 2656.64 / 1'407'000.0 * 1e4, 1e-6);
-  EXPECT_EQ(exit.leg(Venue::upbit).side, Side::buy);
-  EXPECT_EQ(exit.leg(Venue::upbit).quantity, d("0.01"));
-  EXPECT_EQ(exit.leg(Venue::binance).side, Side::sell);
-  EXPECT_EQ(exit.leg(Venue::binance).quantity, d("0.01"));
+  EXPECT_EQ(exit.leg(venues::kUpbit).side, Side::buy);
+  EXPECT_EQ(exit.leg(venues::kUpbit).quantity, d("0.01"));
+  EXPECT_EQ(exit.leg(venues::kBinance).side, Side::sell);
+  EXPECT_EQ(exit.leg(venues::kBinance).quantity, d("0.01"));
   EXPECT_EQ(strategy->positions()[0].state, PositionState::closing);
 
   // Exit fills: Upbit buys at 140,000,000 (-1,400,000 KRW, fee 700), Binance sells at 99,990
@@ -97,9 +98,9 @@ TEST_F(StrategyTest, TakeProfitFiresOnTheFirstUpdateAtOrOverTheTarget) {
   EXPECT_NEAR(closed.realized_pnl_krw, 2656.64, 1e-6);
   EXPECT_NEAR(strategy->risk().daily_realized_krw(), 2656.64, 1e-6);
   // Inventory moved by the fills: Upbit sold then bought 0.01 BTC, paid fees and the spread.
-  EXPECT_EQ(strategy->inventory().base(Venue::upbit, kBtc), d("1"));
-  EXPECT_NEAR(strategy->inventory().quote(Venue::upbit), 1'000'000'000.0 + 5'596.5, 1e-6);
-  EXPECT_NEAR(strategy->inventory().quote(Venue::binance), 1'000'000.0 - 2.0999, 1e-9);
+  EXPECT_EQ(strategy->inventory().base(venues::kUpbit, kBtc), d("1"));
+  EXPECT_NEAR(strategy->inventory().quote(venues::kUpbit), 1'000'000'000.0 + 5'596.5, 1e-6);
+  EXPECT_NEAR(strategy->inventory().quote(venues::kBinance), 1'000'000.0 - 2.0999, 1e-9);
 }
 
 TEST_F(StrategyTest, StopLossFiresOnTheFirstUpdateAtOrUnderTheLimit) {
@@ -176,8 +177,8 @@ TEST_F(StrategyTest, ReverseDirectionBuysUpbitAndSellsBinance) {
   ASSERT_EQ(sink.intents.size(), 1u);
   const OrderIntent& in = sink.intents[0];
   EXPECT_EQ(in.direction, Direction::reverse);
-  EXPECT_EQ(in.leg(Venue::upbit).side, Side::buy);
-  EXPECT_EQ(in.leg(Venue::binance).side, Side::sell);
+  EXPECT_EQ(in.leg(venues::kUpbit).side, Side::buy);
+  EXPECT_EQ(in.leg(venues::kBinance).side, Side::sell);
   // 1,400 x 100,000 x 0.999 / (139,300,000 x 1.0005) - 1.
   EXPECT_NEAR(in.edge_bps, (140'000'000.0 * 0.999 / (139'300'000.0 * 1.0005) - 1.0) * 1e4, 1e-9);
 }
@@ -192,14 +193,14 @@ TEST_F(StrategyTest, FxFromTheUpbitBookGatesEntriesWhenMissingOrStale) {
   EXPECT_TRUE(sink.intents.empty());
   // No FX yet: no premium at all, so nothing to refuse.
   const InstrumentId fx = symbols.fx();
-  strategy->on_book(book(Venue::upbit, fx, {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, kSecond),
+  strategy->on_book(book(venues::kUpbit, fx, {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, kSecond),
                     at(kSecond), sink);
   ASSERT_EQ(sink.intents.size(), 1u) << "the FX update re-evaluates the symbol";
   EXPECT_EQ(sink.intents[0].fx_rate, d("1400"));  // the mid
   // An unusable KRW-USDT book clears the rate: exits of the open position wait for it.
   report(test::fill(sink.intents[0], params.fees), kSecond);
   ASSERT_EQ(strategy->positions()[0].state, PositionState::open);
-  strategy->on_book(book(Venue::upbit, fx, {{"1401", "1000"}}, {{"1400", "1000"}}, 2 * kSecond),
+  strategy->on_book(book(venues::kUpbit, fx, {{"1401", "1000"}}, {{"1400", "1000"}}, 2 * kSecond),
                     at(2 * kSecond), sink);  // crossed
   const std::uint64_t deferred = strategy->stats().exit_deferred;
   upbit("130000000", "130100000", 2 * kSecond);  // would be a take-profit
@@ -213,14 +214,14 @@ TEST_F(StrategyTest, AVenueExecCannotReachGetsNoEntriesUntilItRecovers) {
   start();
   ExecReport status;
   status.status_only = true;
-  status.venue_healthy[index(Venue::upbit)] = false;
+  status.venue_healthy[index(venues::kUpbit)] = false;
   report(status, kSecond);
   EXPECT_EQ(strategy->stats().unknown_reports, 0u) << "a status is not a stray report";
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
   EXPECT_TRUE(sink.intents.empty());
   EXPECT_GE(strategy->risk().refusals(RefusalReason::venue_unhealthy), 1u);
-  status.venue_healthy[index(Venue::upbit)] = true;
+  status.venue_healthy[index(venues::kUpbit)] = true;
   report(status, 2 * kSecond);
   upbit("140700000", "140800000", 2 * kSecond);
   EXPECT_EQ(sink.intents.size(), 1u);
@@ -231,7 +232,7 @@ TEST_F(StrategyTest, StaleFxRefusesEntries) {
   params.fx.max_age_ns = 5 * kSecond;
   start();
   strategy->on_book(
-      book(Venue::upbit, symbols.fx(), {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, kSecond),
+      book(venues::kUpbit, symbols.fx(), {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, kSecond),
       at(kSecond), sink);
   binance("99990", "100000", 7 * kSecond);
   upbit("140700000", "140800000", 7 * kSecond);
@@ -240,7 +241,7 @@ TEST_F(StrategyTest, StaleFxRefusesEntries) {
   ASSERT_EQ(sink.refusals.size(), 1u);
   EXPECT_EQ(sink.refusals[0].reason, RefusalReason::fx_stale);
   strategy->on_book(
-      book(Venue::upbit, symbols.fx(), {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, 7 * kSecond),
+      book(venues::kUpbit, symbols.fx(), {{"1399.5", "1000"}}, {{"1400.5", "1000"}}, 7 * kSecond),
       at(7 * kSecond), sink);
   EXPECT_EQ(sink.intents.size(), 1u);
 }
@@ -259,8 +260,8 @@ TEST_F(StrategyTest, PartialEntryOpensWhatBothLegsHoldAndExitsThatMuch) {
   sink.clear();
   upbit("139900000", "140000000", 2 * kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  EXPECT_EQ(sink.intents[0].leg(Venue::upbit).quantity, d("0.005"));
-  EXPECT_EQ(sink.intents[0].leg(Venue::binance).quantity, d("0.005"));
+  EXPECT_EQ(sink.intents[0].leg(venues::kUpbit).quantity, d("0.005"));
+  EXPECT_EQ(sink.intents[0].leg(venues::kBinance).quantity, d("0.005"));
   report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   EXPECT_NEAR(strategy->stats().realized_krw, 2656.64 / 2, 1e-6);
@@ -276,25 +277,25 @@ TEST_F(StrategyTest, ACommissionTakenInTheBaseAssetIsNotHeldAndEachVenueClosesIt
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   ExecReport r = test::fill(sink.intents[0], params.fees);
-  ASSERT_EQ(r.leg(Venue::binance).side, Side::buy);
-  r.leg(Venue::binance).fee = Decimal{};
-  r.leg(Venue::binance).fee_base = d("0.00001");
+  ASSERT_EQ(r.leg(venues::kBinance).side, Side::buy);
+  r.leg(venues::kBinance).fee = Decimal{};
+  r.leg(venues::kBinance).fee_base = d("0.00001");
   report(r, kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
   const Position& p = strategy->positions()[0];
   EXPECT_EQ(p.state, PositionState::open) << "a commission is not a hedging failure";
-  EXPECT_EQ(p.leg(Venue::binance).held(), d("0.00999").mantissa());
-  EXPECT_EQ(p.leg(Venue::upbit).held(), d("0.01").mantissa());
+  EXPECT_EQ(p.leg(venues::kBinance).held(), d("0.00999").mantissa());
+  EXPECT_EQ(p.leg(venues::kUpbit).held(), d("0.01").mantissa());
   EXPECT_EQ(p.qty(), d("0.00999"));
-  EXPECT_EQ(strategy->inventory().base(Venue::binance, 0),
+  EXPECT_EQ(strategy->inventory().base(venues::kBinance, 0),
             Decimal::from_mantissa(d("1").mantissa() + d("0.00999").mantissa()))
       << "the inventory is net of the commission too";
   sink.clear();
   upbit("139900000", "140000000", 2 * kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_FALSE(sink.intents[0].independent_legs);
-  EXPECT_EQ(sink.intents[0].leg(Venue::upbit).quantity, d("0.01"));
-  EXPECT_EQ(sink.intents[0].leg(Venue::binance).quantity, d("0.00999"));
+  EXPECT_EQ(sink.intents[0].leg(venues::kUpbit).quantity, d("0.01"));
+  EXPECT_EQ(sink.intents[0].leg(venues::kBinance).quantity, d("0.00999"));
   report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   EXPECT_EQ(strategy->stats().closed, 1u);
@@ -330,7 +331,7 @@ TEST_F(StrategyTest, PartialExitKeepsTheRestOpenAndClosesItNext) {
   EXPECT_EQ(strategy->positions()[0].qty(), d("0.006"));
   upbit("139900000", "140000000", 3 * kSecond);
   ASSERT_EQ(sink.intents.size(), 2u);
-  EXPECT_EQ(sink.intents[1].leg(Venue::upbit).quantity, d("0.006"));
+  EXPECT_EQ(sink.intents[1].leg(venues::kUpbit).quantity, d("0.006"));
   report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   // The same trades as a full exit, in two pieces.
@@ -345,8 +346,8 @@ TEST_F(StrategyTest, RolledBackEntryClosesWithTheUnwindCostRealised) {
   ASSERT_EQ(sink.intents.size(), 1u);
   ExecReport r = test::fill(sink.intents[0], params.fees);
   // Binance filled nothing; the Upbit sale was bought back at 140,800,000.
-  r.leg(Venue::binance) = test::reject(sink.intents[0]).leg(Venue::binance);
-  LegReport& u = r.leg(Venue::upbit);
+  r.leg(venues::kBinance) = test::reject(sink.intents[0]).leg(venues::kBinance);
+  LegReport& u = r.leg(venues::kUpbit);
   u.unwound_qty = d("0.01");
   u.unwind_avg_price = d("140800000");
   u.fee = d("1407.5");  // 703.5 + 704
@@ -357,7 +358,7 @@ TEST_F(StrategyTest, RolledBackEntryClosesWithTheUnwindCostRealised) {
   EXPECT_NEAR(strategy->stats().realized_krw, -2407.5, 1e-9);
   EXPECT_EQ(strategy->stats().closed, 1u);
   EXPECT_EQ(strategy->risk().consecutive_failures(), 1);
-  EXPECT_EQ(strategy->inventory().base(Venue::upbit, kBtc), d("1"));
+  EXPECT_EQ(strategy->inventory().base(venues::kUpbit, kBtc), d("1"));
 }
 
 TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
@@ -366,7 +367,7 @@ TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   ExecReport r = test::fill(sink.intents[0], params.fees);
-  r.leg(Venue::binance) = test::reject(sink.intents[0]).leg(Venue::binance);
+  r.leg(venues::kBinance) = test::reject(sink.intents[0]).leg(venues::kBinance);
   r.outcome = ExecOutcome::failed;
   report(r, kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
@@ -379,9 +380,9 @@ TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
   ASSERT_EQ(sink.intents.size(), 1u);
   const OrderIntent& exit = sink.intents[0];
   EXPECT_EQ(exit.exit_reason, ExitReason::unhedged);
-  EXPECT_EQ(exit.leg(Venue::upbit).side, Side::buy);
-  EXPECT_EQ(exit.leg(Venue::upbit).quantity, d("0.01"));
-  EXPECT_TRUE(exit.leg(Venue::binance).quantity.is_zero());
+  EXPECT_EQ(exit.leg(venues::kUpbit).side, Side::buy);
+  EXPECT_EQ(exit.leg(venues::kUpbit).quantity, d("0.01"));
+  EXPECT_TRUE(exit.leg(venues::kBinance).quantity.is_zero());
   report(test::fill(exit, params.fees), 2 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   // 1,407,000 - 703.5 - 1,408,000 - 704
@@ -401,7 +402,8 @@ TEST_F(StrategyTest, AnOrderLeftUnknownKeepsItsPositionBrokenAndUntouched) {
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   ExecReport r = test::reject(sink.intents[0]);
-  r.leg(Venue::upbit).state = OrderState::unknown;  // both show nothing filled; Upbit's is unknown
+  r.leg(venues::kUpbit).state =
+      OrderState::unknown;  // both show nothing filled; Upbit's is unknown
   report(r, kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u) << "not closed as flat";
   EXPECT_EQ(strategy->positions()[0].state, PositionState::broken);
@@ -422,11 +424,11 @@ TEST_F(StrategyTest, AnUnknownOrderSettledFilledLaterMakesItsPositionOpenAgain) 
   ASSERT_EQ(sink.intents.size(), 1u);
   const OrderIntent entry = sink.intents[0];
   ExecReport r = test::fill(entry, params.fees);
-  r.leg(Venue::upbit) = LegReport{};
-  r.leg(Venue::upbit).venue = Venue::upbit;
-  r.leg(Venue::upbit).side = Side::sell;
-  r.leg(Venue::upbit).instrument = entry.leg(Venue::upbit).instrument;
-  r.leg(Venue::upbit).state = OrderState::unknown;
+  r.leg(venues::kUpbit) = LegReport{};
+  r.leg(venues::kUpbit).venue = venues::kUpbit;
+  r.leg(venues::kUpbit).side = Side::sell;
+  r.leg(venues::kUpbit).instrument = entry.leg(venues::kUpbit).instrument;
+  r.leg(venues::kUpbit).state = OrderState::unknown;
   r.outcome = ExecOutcome::failed;
   report(r, kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
@@ -440,15 +442,15 @@ TEST_F(StrategyTest, AnUnknownOrderSettledFilledLaterMakesItsPositionOpenAgain) 
   settled.intent_id = entry.intent_id;
   settled.position_id = entry.position_id;
   settled.settles = true;
-  settled.leg(Venue::upbit) = test::fill_leg(entry.leg(Venue::upbit), params.fees.upbit_bps);
-  settled.leg(Venue::binance).venue = Venue::binance;
+  settled.leg(venues::kUpbit) = test::fill_leg(entry.leg(venues::kUpbit), params.fees.upbit_bps);
+  settled.leg(venues::kBinance).venue = venues::kBinance;
   report(settled, 3 * kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
   const signal::Position& p = strategy->positions()[0];
   EXPECT_FALSE(p.outcome_unknown());
   EXPECT_TRUE(p.hedged());
   EXPECT_EQ(p.state, PositionState::open);
-  EXPECT_EQ(p.leg(Venue::upbit).held(), d("0.01").mantissa()) << "what it sold to enter";
+  EXPECT_EQ(p.leg(venues::kUpbit).held(), d("0.01").mantissa()) << "what it sold to enter";
   EXPECT_EQ(strategy->stats().settled, 1u);
   EXPECT_EQ(strategy->risk().mode(), RiskMode::reducing) << "REDUCING stays for the operator";
 }
@@ -462,19 +464,19 @@ TEST_F(StrategyTest, AnUnknownOrderSettledUnfilledLetsTheBrokenPositionClose) {
   ASSERT_EQ(sink.intents.size(), 1u);
   const OrderIntent entry = sink.intents[0];
   ExecReport r = test::fill(entry, params.fees);
-  r.leg(Venue::upbit) = LegReport{};
-  r.leg(Venue::upbit).venue = Venue::upbit;
-  r.leg(Venue::upbit).instrument = entry.leg(Venue::upbit).instrument;
-  r.leg(Venue::upbit).state = OrderState::unknown;
+  r.leg(venues::kUpbit) = LegReport{};
+  r.leg(venues::kUpbit).venue = venues::kUpbit;
+  r.leg(venues::kUpbit).instrument = entry.leg(venues::kUpbit).instrument;
+  r.leg(venues::kUpbit).state = OrderState::unknown;
   r.outcome = ExecOutcome::failed;
   report(r, kSecond);
   ExecReport settled;
   settled.intent_id = entry.intent_id;
   settled.position_id = entry.position_id;
   settled.settles = true;
-  settled.leg(Venue::upbit).venue = Venue::upbit;
-  settled.leg(Venue::upbit).state = OrderState::canceled;
-  settled.leg(Venue::binance).venue = Venue::binance;
+  settled.leg(venues::kUpbit).venue = venues::kUpbit;
+  settled.leg(venues::kUpbit).state = OrderState::canceled;
+  settled.leg(venues::kBinance).venue = venues::kBinance;
   report(settled, 2 * kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
   EXPECT_EQ(strategy->positions()[0].state, PositionState::broken);
@@ -484,8 +486,8 @@ TEST_F(StrategyTest, AnUnknownOrderSettledUnfilledLetsTheBrokenPositionClose) {
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::unhedged);
   EXPECT_TRUE(sink.intents[0].independent_legs);
-  EXPECT_EQ(sink.intents[0].leg(Venue::binance).side, Side::sell);
-  EXPECT_TRUE(sink.intents[0].leg(Venue::upbit).quantity.is_zero());
+  EXPECT_EQ(sink.intents[0].leg(venues::kBinance).side, Side::sell);
+  EXPECT_TRUE(sink.intents[0].leg(venues::kUpbit).quantity.is_zero());
 }
 
 // A BROKEN position holding +0.01 BTC on Binance and -0.00001 on Upbit: the Upbit residual is
@@ -499,8 +501,8 @@ TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly)
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   ExecReport r = test::fill(sink.intents[0], params.fees);
-  r.leg(Venue::upbit) = test::fill_leg(sink.intents[0].leg(Venue::upbit), params.fees.upbit_bps,
-                                       0.001);  // 0.00001 of 0.01 sold on Upbit
+  r.leg(venues::kUpbit) = test::fill_leg(sink.intents[0].leg(venues::kUpbit), params.fees.upbit_bps,
+                                         0.001);  // 0.00001 of 0.01 sold on Upbit
   r.outcome = ExecOutcome::failed;
   report(r, kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
@@ -509,13 +511,13 @@ TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly)
   upbit("140700000", "140800000", 2 * kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   OrderIntent exit = sink.intents[0];
-  EXPECT_EQ(exit.leg(Venue::binance).quantity, d("0.01"));
-  EXPECT_EQ(exit.leg(Venue::upbit).quantity, d("0.00001"));
+  EXPECT_EQ(exit.leg(venues::kBinance).quantity, d("0.01"));
+  EXPECT_EQ(exit.leg(venues::kUpbit).quantity, d("0.00001"));
   // Exec: the Upbit leg is below Upbit's minimum, the Binance one fills.
   ExecReport done = test::fill(exit, params.fees);
-  done.leg(Venue::upbit) = LegReport{};
-  done.leg(Venue::upbit).venue = Venue::upbit;
-  done.leg(Venue::upbit).status = LegStatus::below_minimum;
+  done.leg(venues::kUpbit) = LegReport{};
+  done.leg(venues::kUpbit).venue = venues::kUpbit;
+  done.leg(venues::kUpbit).status = LegStatus::below_minimum;
   done.outcome = ExecOutcome::partial_hedged;
   report(done, 2 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u) << "closed: Binance sold, the Upbit dust written off";
@@ -547,9 +549,9 @@ TEST_F(StrategyTest, APairExitTooSmallForOneVenueClosesTheOtherLeg) {
   const OrderIntent split = sink.intents[0];
   EXPECT_TRUE(split.independent_legs);
   ExecReport done = test::fill(split, params.fees);
-  done.leg(Venue::binance) = LegReport{};
-  done.leg(Venue::binance).venue = Venue::binance;
-  done.leg(Venue::binance).status = LegStatus::below_minimum;
+  done.leg(venues::kBinance) = LegReport{};
+  done.leg(venues::kBinance).venue = venues::kBinance;
+  done.leg(venues::kBinance).status = LegStatus::below_minimum;
   done.outcome = ExecOutcome::partial_hedged;
   report(done, 10 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u) << "Upbit closed, the Binance residual written off";
@@ -563,7 +565,7 @@ TEST_F(StrategyTest, ReportsForUnknownIntentsAreCountedAndIgnored) {
   stray.intent_id = 999;
   stray.position_id = id;
   stray.kind = IntentKind::exit;
-  stray.leg(Venue::upbit).filled_qty = d("0.01");
+  stray.leg(venues::kUpbit).filled_qty = d("0.01");
   report(stray, 2 * kSecond);
   EXPECT_EQ(strategy->stats().unknown_reports, 1u);
   EXPECT_EQ(strategy->positions()[0].qty(), d("0.01"));
@@ -597,7 +599,7 @@ TEST_F(StrategyTest, ClipsSplitTheEntryIntoOnePositionSentOneAtATime) {
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  EXPECT_EQ(sink.intents[0].leg(Venue::upbit).quantity, d("0.005"));
+  EXPECT_EQ(sink.intents[0].leg(venues::kUpbit).quantity, d("0.005"));
   upbit("140700000", "140800000", kSecond + 1);
   EXPECT_EQ(sink.intents.size(), 1u) << "the next clip waits for the first one's report";
   report(test::fill(sink.intents[0], params.fees), kSecond + 2);
@@ -657,7 +659,7 @@ TEST_F(StrategyTest, CloseAllExitsEveryPositionWithTheGivenReason) {
   upbit("140700000", "140800000", 3 * kSecond);
   ASSERT_EQ(sink.intents.size(), 2u);
   EXPECT_EQ(sink.intents[1].exit_reason, ExitReason::flatten);
-  EXPECT_EQ(sink.intents[1].leg(Venue::upbit).quantity, d("0.005"));
+  EXPECT_EQ(sink.intents[1].leg(venues::kUpbit).quantity, d("0.005"));
   report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   EXPECT_EQ(strategy->stats().exits_by(ExitReason::flatten), 2u);

@@ -15,6 +15,7 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/signing.hpp>
 #include <xarb/sim/simulator.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::sim {
 namespace {
@@ -74,8 +75,8 @@ class AuthTest : public ::testing::Test {
     btc.upbit_market = "KRW-BTC";
     o.symbols = {btc};
     o.updates_per_second = 0;
-    o.accounts = {{Venue::binance, "bkey", "bsecret", {{"USDT", 1'000 * Decimal::kOne}}},
-                  {Venue::upbit, "ukey", "usecret", {{"KRW", 1'000'000 * Decimal::kOne}}}};
+    o.accounts = {{venues::kBinance, "bkey", "bsecret", {{"USDT", 1'000 * Decimal::kOne}}},
+                  {venues::kUpbit, "ukey", "usecret", {{"KRW", 1'000'000 * Decimal::kOne}}}};
     return o;
   }
   Answer binance(http::verb m, const std::string& target, const std::string& key = "bkey") {

@@ -26,6 +26,7 @@
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
 
@@ -55,13 +56,13 @@ SimOptions options() {
   o.updates_per_second = 400.0;
   o.limits.upbit_requests_per_second = 50;  // the real 8/s (30/s for the rest) would throttle
   o.limits.upbit_default_per_second = 100;  // a fast test run
-  o.accounts = {{Venue::binance,
+  o.accounts = {{venues::kBinance,
                  "bkey-0123456789",
                  "bsecret",
                  {{"USDT", 1'000'000 * Decimal::kOne},
                   {"BTC", 10 * Decimal::kOne},
                   {"ETH", 100 * Decimal::kOne}}},
-                {Venue::upbit,
+                {venues::kUpbit,
                  "ukey-0123456789",
                  "usecret",
                  {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
@@ -70,9 +71,9 @@ SimOptions options() {
 
 SymbolMap symbols() {
   SymbolMap m;
-  EXPECT_EQ(m.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-  EXPECT_EQ(m.add("ETH", "KRW-ETH", "ETHUSDT"), Errc::ok);
-  EXPECT_EQ(m.add_fx("KRW-USDT"), Errc::ok);
+  EXPECT_EQ(m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}), Errc::ok);
+  EXPECT_EQ(m.add("ETH", {{venues::kUpbit, "KRW-ETH"}, {venues::kBinance, "ETHUSDT"}}), Errc::ok);
+  EXPECT_EQ(m.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   return m;
 }
 
@@ -149,10 +150,10 @@ void settle(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring
         return same_tops(sim, [&](SyntheticMarket& m) {
           BookPairs p;
           for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
-            p.emplace_back(&m.book(Venue::binance, i), &stage.books().diff_book(i)->book());
-            p.emplace_back(&m.book(Venue::upbit, i), stage.books().book(Venue::upbit, i));
+            p.emplace_back(&m.book(venues::kBinance, i), &stage.books().diff_book(i)->book());
+            p.emplace_back(&m.book(venues::kUpbit, i), stage.books().book(venues::kUpbit, i));
           }
-          if (fx) p.emplace_back(&m.fx_book(), stage.books().book(Venue::upbit, *fx));
+          if (fx) p.emplace_back(&m.fx_book(), stage.books().book(venues::kUpbit, *fx));
           return p;
         });
       },
@@ -173,9 +174,9 @@ exec::RestVenueOptions venue_options_for(const Simulator& sim, Venue v,
                                          const char* secret = nullptr) {
   exec::RestVenueOptions o;
   o.venue = v;
-  o.rest_url = v == Venue::binance ? sim.binance_rest_url() : sim.upbit_rest_url();
+  o.rest_url = v == venues::kBinance ? sim.binance_rest_url() : sim.upbit_rest_url();
   o.ca_file = sim.ca_file();
-  o.credentials = v == Venue::binance
+  o.credentials = v == venues::kBinance
                       ? exec::Credentials{"bkey-0123456789", secret ? secret : "bsecret"}
                       : exec::Credentials{"ukey-0123456789", secret ? secret : "usecret"};
   return o;
@@ -220,16 +221,16 @@ TEST_F(SimulatorTest, EngineFeedBooksEqualTheSimulatorsBooks) {
   ASSERT_TRUE(feed_until(
       stage, ring, [&] { return snapshots > 200; }, 30s, &snapshots));
   settle(stage, ring);
-  EXPECT_EQ(stage.parser_stats(Venue::binance).count(feed::MsgKind::dropped), 0u);
-  EXPECT_EQ(stage.parser_stats(Venue::upbit).count(feed::MsgKind::dropped), 0u);
+  EXPECT_EQ(stage.parser_stats(venues::kBinance).count(feed::MsgKind::dropped), 0u);
+  EXPECT_EQ(stage.parser_stats(venues::kUpbit).count(feed::MsgKind::dropped), 0u);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
     for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
       const book::DiffSyncBook* b = stage.books().diff_book(i);
       ASSERT_NE(b, nullptr);
-      expect_same_top(m.book(Venue::binance, i), b->book(), "binance");
-      expect_same_top(m.book(Venue::upbit, i), *stage.books().book(Venue::upbit, i), "upbit");
+      expect_same_top(m.book(venues::kBinance, i), b->book(), "binance");
+      expect_same_top(m.book(venues::kUpbit, i), *stage.books().book(venues::kUpbit, i), "upbit");
     }
-    expect_same_top(m.fx_book(), *stage.books().book(Venue::upbit, map.fx()), "krw-usdt");
+    expect_same_top(m.fx_book(), *stage.books().book(venues::kUpbit, map.fx()), "krw-usdt");
   });
   EXPECT_EQ(stage.books().gaps(), 0u) << "U/u continuous";
   stage.stop();
@@ -243,26 +244,27 @@ TEST_F(SimulatorTest, FeedSurvivesDroppedConnectionsAndResyncs) {
   ASSERT_TRUE(feed_until(
       stage, ring,
       [&] {
-        return stage.stats(Venue::binance).connects >= 1 &&
-               stage.stats(Venue::upbit).connects >= 1 && snapshots > 50;
+        return stage.stats(venues::kBinance).connects >= 1 &&
+               stage.stats(venues::kUpbit).connects >= 1 && snapshots > 50;
       },
       30s, &snapshots));
   sim.drop_websockets();
   const bool reconnected = feed_until(
       stage, ring,
       [&] {
-        return stage.stats(Venue::binance).connects >= 2 && stage.stats(Venue::upbit).connects >= 2;
+        return stage.stats(venues::kBinance).connects >= 2 &&
+               stage.stats(venues::kUpbit).connects >= 2;
       },
       30s, &snapshots);
   EXPECT_TRUE(reconnected);
-  EXPECT_GE(stage.stats(Venue::binance).connects, 2u);
-  EXPECT_GE(stage.stats(Venue::upbit).connects, 2u);
+  EXPECT_GE(stage.stats(venues::kBinance).connects, 2u);
+  EXPECT_GE(stage.stats(venues::kUpbit).connects, 2u);
   run_feed(stage, ring, 300ms);  // the market moves on after the reconnect
   settle(stage, ring);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(),
+    expect_same_top(m.book(venues::kBinance, 0), stage.books().diff_book(0)->book(),
                     "binance after drop");
-    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0),
+    expect_same_top(m.book(venues::kUpbit, 0), *stage.books().book(venues::kUpbit, 0),
                     "upbit after drop");
   });
   stage.stop();
@@ -270,14 +272,14 @@ TEST_F(SimulatorTest, FeedSurvivesDroppedConnectionsAndResyncs) {
 
 TEST_F(SimulatorTest, BinanceOrdersFillAgainstTheBookWithFeesAndBalances) {
   sim.set_rate(0.0);
-  exec::RestVenue venue(map, venue_options(Venue::binance));
+  exec::RestVenue venue(map, venue_options(venues::kBinance));
   std::string error;
   ASSERT_TRUE(venue.start(error)) << error;
   EXPECT_EQ(venue.free_quote(), d("1000000"));
   EXPECT_EQ(venue.rules(0).tick, d("0.01"));
   std::int64_t best_ask = 0, second = 0, q1 = 0;
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    auto it = m.book(Venue::binance, 0).asks.begin();
+    auto it = m.book(venues::kBinance, 0).asks.begin();
     best_ask = it->first;
     q1 = it->second;
     second = std::next(it)->first;
@@ -372,12 +374,12 @@ TEST(SimulatorFees, BinanceChargesBnbWhileTheAccountHoldsEnough) {
   sim.start();
   sim.set_rate(0.0);
   SymbolMap map = symbols();
-  exec::RestVenue venue(map, venue_options_for(sim, Venue::binance));
+  exec::RestVenue venue(map, venue_options_for(sim, venues::kBinance));
   std::string error;
   ASSERT_TRUE(venue.start(error)) << error;
   std::int64_t best_ask = 0;
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    best_ask = m.book(Venue::binance, 0).asks.begin()->first;
+    best_ask = m.book(venues::kBinance, 0).asks.begin()->first;
   });
   exec::OrderRequest buy;
   buy.client_id.assign("bnb-1");
@@ -416,7 +418,7 @@ TEST(SimulatorFees, BinanceChargesBnbWhileTheAccountHoldsEnough) {
 // is not final.)
 TEST_F(SimulatorTest, AnOrderAcceptedLateIsNotFoundAtFirstThenFound) {
   sim.set_rate(0.0);
-  exec::RestVenueOptions vo = venue_options(Venue::binance);
+  exec::RestVenueOptions vo = venue_options(venues::kBinance);
   vo.request_timeout = 300ms;
   exec::RestVenue venue(map, vo);
   std::string error;
@@ -427,7 +429,7 @@ TEST_F(SimulatorTest, AnOrderAcceptedLateIsNotFoundAtFirstThenFound) {
   });
   std::int64_t best_ask = 0;
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    best_ask = m.book(Venue::binance, 0).asks.begin()->first;
+    best_ask = m.book(venues::kBinance, 0).asks.begin()->first;
   });
   exec::OrderRequest o;
   o.client_id.assign("late-1");
@@ -449,14 +451,14 @@ TEST_F(SimulatorTest, AnOrderAcceptedLateIsNotFoundAtFirstThenFound) {
 }
 
 TEST_F(SimulatorTest, TamperedRequestsAreRefusedWithTheVenuesErrors) {
-  exec::RestVenue binance(map, venue_options(Venue::binance, "wrong"));
+  exec::RestVenue binance(map, venue_options(venues::kBinance, "wrong"));
   std::string error;
   EXPECT_FALSE(binance.start(error));
   EXPECT_NE(error.find("-1022"), std::string::npos) << error;
-  exec::RestVenue upbit(map, venue_options(Venue::upbit, "wrong"));
+  exec::RestVenue upbit(map, venue_options(venues::kUpbit, "wrong"));
   EXPECT_FALSE(upbit.start(error));
   EXPECT_NE(error.find("jwt_verification"), std::string::npos) << error;
-  exec::RestVenueOptions o = venue_options(Venue::binance);
+  exec::RestVenueOptions o = venue_options(venues::kBinance);
   o.credentials.key = "unknown-key-000";
   exec::RestVenue nokey(map, o);
   EXPECT_FALSE(nokey.start(error));
@@ -466,12 +468,12 @@ TEST_F(SimulatorTest, TamperedRequestsAreRefusedWithTheVenuesErrors) {
 
 TEST_F(SimulatorTest, UpbitOrderIsTakenThenDoneOnQuery) {
   sim.set_rate(0.0);
-  exec::RestVenue venue(map, venue_options(Venue::upbit));
+  exec::RestVenue venue(map, venue_options(venues::kUpbit));
   std::string error;
   ASSERT_TRUE(venue.start(error)) << error;
   std::int64_t best_bid = 0;
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    best_bid = m.book(Venue::upbit, 0).bids.rbegin()->first;
+    best_bid = m.book(venues::kUpbit, 0).bids.rbegin()->first;
   });
   exec::OrderRequest o;
   o.client_id.assign("sim-u-1");
@@ -497,15 +499,15 @@ TEST_F(SimulatorTest, UpbitOrderIsTakenThenDoneOnQuery) {
 // A Binance cancel answers with the order's id as origClientOrderId and a new clientOrderId.
 TEST_F(SimulatorTest, AnAnswerAboutAnotherSymbolIsNeverAFill) {
   sim.set_rate(0.0);
-  exec::RestVenue upbit(map, venue_options(Venue::upbit));
-  exec::RestVenue binance(map, venue_options(Venue::binance));
+  exec::RestVenue upbit(map, venue_options(venues::kUpbit));
+  exec::RestVenue binance(map, venue_options(venues::kBinance));
   std::string error;
   ASSERT_TRUE(upbit.start(error)) << error;
   ASSERT_TRUE(binance.start(error)) << error;
   std::int64_t upbit_ask = 0, binance_ask = 0;
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    upbit_ask = m.book(Venue::upbit, 1).asks.begin()->first;
-    binance_ask = m.book(Venue::binance, 1).asks.begin()->first;
+    upbit_ask = m.book(venues::kUpbit, 1).asks.begin()->first;
+    binance_ask = m.book(venues::kBinance, 1).asks.begin()->first;
   });
   exec::OrderRequest eth;
   eth.client_id.assign("same-id-1");
@@ -544,8 +546,8 @@ TEST_F(SimulatorTest, AnAnswerAboutAnotherSymbolIsNeverAFill) {
 // order executed, 5xx before it did, partial fills and rejections. Every intent ends in a report;
 // no leg is left unknown; what the reports say filled is what the balances moved by.
 TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
-  exec::RestVenueOptions bo = venue_options(Venue::binance);
-  exec::RestVenueOptions uo = venue_options(Venue::upbit);
+  exec::RestVenueOptions bo = venue_options(venues::kBinance);
+  exec::RestVenueOptions uo = venue_options(venues::kUpbit);
   bo.request_timeout = uo.request_timeout = 300ms;
   exec::RestVenue binance(map, bo), upbit(map, uo);
   std::string error;
@@ -568,19 +570,19 @@ TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
   for (std::uint64_t k = 1; k <= 12; ++k) {
     std::int64_t ask_b = 0, bid_u = 0;
     sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-      ask_b = m.book(Venue::binance, 0).asks.begin()->first;
-      bid_u = m.book(Venue::upbit, 0).bids.rbegin()->first;
+      ask_b = m.book(venues::kBinance, 0).asks.begin()->first;
+      bid_u = m.book(venues::kUpbit, 0).bids.rbegin()->first;
     });
     OrderIntent in;
     in.intent_id = k;
     in.position_id = k;
     in.deadline_ns = clock::mono_ns() + 2'000'000'000;
-    in.leg(Venue::binance) = {
-        Venue::binance, Side::buy, 0, 0, Decimal::from_mantissa(ask_b + ask_b / 1000),
+    in.leg(venues::kBinance) = {
+        venues::kBinance, Side::buy, 0, 0, Decimal::from_mantissa(ask_b + ask_b / 1000),
+        d("0.01"),        {}};
+    in.leg(venues::kUpbit) = {
+        venues::kUpbit, Side::sell, 0, 0, Decimal::from_mantissa(bid_u - bid_u / 1000),
         d("0.01"),      {}};
-    in.leg(Venue::upbit) = {
-        Venue::upbit, Side::sell, 0, 0, Decimal::from_mantissa(bid_u - bid_u / 1000),
-        d("0.01"),    {}};
     ASSERT_TRUE(exec.submit(in, clock::mono_ns()));
     ExecReport r;
     const auto until = std::chrono::steady_clock::now() + 15s;
@@ -595,18 +597,18 @@ TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
     if (std::getenv("XARB_TEST_VERBOSE") != nullptr) {
       std::printf("intent %llu %s: binance %s %lld-%lld, upbit %s %lld-%lld\n",
                   static_cast<unsigned long long>(k), std::string(to_string(r.outcome)).c_str(),
-                  std::string(to_string(r.leg(Venue::binance).status)).c_str(),
-                  static_cast<long long>(r.leg(Venue::binance).filled_qty.mantissa()),
-                  static_cast<long long>(r.leg(Venue::binance).unwound_qty.mantissa()),
-                  std::string(to_string(r.leg(Venue::upbit).status)).c_str(),
-                  static_cast<long long>(r.leg(Venue::upbit).filled_qty.mantissa()),
-                  static_cast<long long>(r.leg(Venue::upbit).unwound_qty.mantissa()));
+                  std::string(to_string(r.leg(venues::kBinance).status)).c_str(),
+                  static_cast<long long>(r.leg(venues::kBinance).filled_qty.mantissa()),
+                  static_cast<long long>(r.leg(venues::kBinance).unwound_qty.mantissa()),
+                  std::string(to_string(r.leg(venues::kUpbit).status)).c_str(),
+                  static_cast<long long>(r.leg(venues::kUpbit).filled_qty.mantissa()),
+                  static_cast<long long>(r.leg(venues::kUpbit).unwound_qty.mantissa()));
     }
     for (const LegReport& leg : r.legs) {
       EXPECT_NE(leg.state, OrderState::unknown) << "a leg left unresolved in intent " << k;
     }
-    const LegReport& lb = r.leg(Venue::binance);
-    const LegReport& lu = r.leg(Venue::upbit);
+    const LegReport& lb = r.leg(venues::kBinance);
+    const LegReport& lu = r.leg(venues::kUpbit);
     // Net of the commission Binance took from the BTC bought (the reports carry it, also for
     // fills found by a query, whose answer lists no fills: the order's trades say).
     net_b += lb.filled_qty.mantissa() - lb.unwound_qty.mantissa() - lb.fee_base.mantissa();
@@ -633,12 +635,13 @@ TEST_F(SimulatorTest, TwoLegExecutionSurvivesInjectedFaults) {
 TEST_F(SimulatorTest, RateLimitAnswers429WithRetryAfterAndTheEngineStopsSending) {
   sim.set_rate(0.0);
   sim.with_exchange([](Exchange&, SyntheticMarket&) {});
-  exec::RestVenue venue(map, venue_options(Venue::binance));
+  exec::RestVenue venue(map, venue_options(venues::kBinance));
   std::string error;
   ASSERT_TRUE(venue.start(error)) << error;
   std::int64_t ask = 0;
-  sim.with_exchange(
-      [&](Exchange&, SyntheticMarket& m) { ask = m.book(Venue::binance, 0).asks.begin()->first; });
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    ask = m.book(venues::kBinance, 0).asks.begin()->first;
+  });
   // 50 orders per 10 s: the 51st is refused with 429 and Retry-After.
   int refused = 0;
   for (int k = 0; k < 51; ++k) {
@@ -678,13 +681,13 @@ TEST_F(SimulatorTest, BinanceBansOnlyAClientThatKeepsSendingAfter429) {
     int ok = 0;
     HttpResult r;
     // Weight 1 each, 1,200 a minute: the 1,201st is refused.
-    while ((r = ex.handle(Venue::binance, time, touched)).status == 200) ++ok;
+    while ((r = ex.handle(venues::kBinance, time, touched)).status == 200) ++ok;
     EXPECT_EQ(ok, 1200);
     EXPECT_EQ(r.status, 429);
     EXPECT_NE(r.body.find("-1003"), std::string::npos) << r.body;
-    EXPECT_EQ(ex.handle(Venue::binance, time, touched).status, 429);  // in flight
-    EXPECT_EQ(ex.handle(Venue::binance, time, touched).status, 429);  // in flight
-    r = ex.handle(Venue::binance, time, touched);                     // still sending: banned
+    EXPECT_EQ(ex.handle(venues::kBinance, time, touched).status, 429);  // in flight
+    EXPECT_EQ(ex.handle(venues::kBinance, time, touched).status, 429);  // in flight
+    r = ex.handle(venues::kBinance, time, touched);                     // still sending: banned
     EXPECT_EQ(r.status, 418);
     EXPECT_NE(r.body.find("banned until"), std::string::npos) << r.body;
     bool retry_after = false;
@@ -692,7 +695,7 @@ TEST_F(SimulatorTest, BinanceBansOnlyAClientThatKeepsSendingAfter429) {
       if (name == "Retry-After") retry_after = std::stoi(value) > 100;  // ban_s = 120
     }
     EXPECT_TRUE(retry_after);
-    EXPECT_EQ(ex.handle(Venue::binance, time, touched).status, 418);
+    EXPECT_EQ(ex.handle(venues::kBinance, time, touched).status, 418);
   });
 }
 
@@ -722,7 +725,7 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   stage.start();
   play_replay(sim, stage, ring);  // the capture is 92 s: 1.9 s at 50x
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    const SimBook& btc = m.book(Venue::binance, 0);
+    const SimBook& btc = m.book(venues::kBinance, 0);
     ASSERT_FALSE(btc.bids.empty());
     const double mid =
         static_cast<double>(btc.bids.rbegin()->first + btc.asks.begin()->first) / 2e8;
@@ -730,9 +733,9 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
     EXPECT_LT(mid, 61'000.0);
     EXPECT_GT(btc.update_id, 1'000'000u) << "the capture's own update ids";
     expect_same_top(btc, stage.books().diff_book(0)->book(), "replayed binance BTC");
-    expect_same_top(m.book(Venue::binance, 1), stage.books().diff_book(1)->book(),
+    expect_same_top(m.book(venues::kBinance, 1), stage.books().diff_book(1)->book(),
                     "replayed binance ETH");
-    expect_same_top(m.book(Venue::upbit, 0), *stage.books().book(Venue::upbit, 0),
+    expect_same_top(m.book(venues::kUpbit, 0), *stage.books().book(venues::kUpbit, 0),
                     "upbit following");
   });
   EXPECT_EQ(stage.books().gaps(), 0u);
@@ -784,9 +787,9 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
   Simulator sim(o);
   sim.start();
   SymbolMap map;
-  ASSERT_EQ(map.add("BTC", "KRW-BTC", "BTCUSDT"), Errc::ok);
-  ASSERT_EQ(map.add("ADA", "KRW-ADA", "ADAUSDT"), Errc::ok);
-  ASSERT_EQ(map.add_fx("KRW-USDT"), Errc::ok);
+  ASSERT_EQ(map.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}), Errc::ok);
+  ASSERT_EQ(map.add("ADA", {{venues::kUpbit, "KRW-ADA"}, {venues::kBinance, "ADAUSDT"}}), Errc::ok);
+  ASSERT_EQ(map.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(feed_options_for(sim), map, ring);
   stage.start();
@@ -794,9 +797,9 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
   const CapturedBook captured = last_captured_upbit_book(upbit_capture, "KRW-ADA");
   ASSERT_EQ(captured.asks.size(), 15u);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    ASSERT_TRUE(m.replayed(Venue::upbit, 1));
-    ASSERT_FALSE(m.replayed(Venue::binance, 1));
-    const SimBook& u = m.book(Venue::upbit, 1);
+    ASSERT_TRUE(m.replayed(venues::kUpbit, 1));
+    ASSERT_FALSE(m.replayed(venues::kBinance, 1));
+    const SimBook& u = m.book(venues::kUpbit, 1);
     // The simulator's KRW-ADA book is the capture's last one, exactly.
     ASSERT_EQ(u.asks.size(), captured.asks.size());
     ASSERT_EQ(u.bids.size(), captured.bids.size());
@@ -809,9 +812,9 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
       EXPECT_EQ(bit->second, captured.bids[k].second) << "bid " << k;
     }
     // ... and what the engine's feed holds.
-    expect_same_top(u, *stage.books().book(Venue::upbit, 1), "replayed upbit ADA");
+    expect_same_top(u, *stage.books().book(venues::kUpbit, 1), "replayed upbit ADA");
     // ADAUSDT follows: its mid is the Upbit mid at the model's premium and FX rate.
-    const SimBook& b = m.book(Venue::binance, 1);
+    const SimBook& b = m.book(venues::kBinance, 1);
     ASSERT_FALSE(b.bids.empty());
     const double upbit_mid =
         static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8;
@@ -819,11 +822,11 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
         static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
     EXPECT_NEAR(binance_mid, upbit_mid / (m.fx() * (1.0 + m.premium_bps(1) * 1e-4)),
                 binance_mid * 0.01);
-    expect_same_top(b, *stage.books().book(Venue::binance, 1), "binance ADA following");
+    expect_same_top(b, *stage.books().book(venues::kBinance, 1), "binance ADA following");
     // The Binance capture still drives BTC.
-    EXPECT_TRUE(m.replayed(Venue::binance, 0));
-    EXPECT_GT(m.book(Venue::binance, 0).update_id, 1'000'000u);
-    expect_same_top(m.book(Venue::binance, 0), stage.books().diff_book(0)->book(),
+    EXPECT_TRUE(m.replayed(venues::kBinance, 0));
+    EXPECT_GT(m.book(venues::kBinance, 0).update_id, 1'000'000u);
+    expect_same_top(m.book(venues::kBinance, 0), stage.books().diff_book(0)->book(),
                     "replayed binance BTC");
   });
   EXPECT_EQ(stage.books().gaps(), 0u);
@@ -910,7 +913,7 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
     for (;;) {
       stage.run_for(2ms);
       while (ring.try_pop(s)) {
-        if (s.venue != Venue::upbit || s.instrument != 0 || s.bid_count == 0) continue;
+        if (s.venue != venues::kUpbit || s.instrument != 0 || s.bid_count == 0) continue;
         high = std::max(high, s.bids[0].price.to_double());
         low = std::min(low, s.bids[0].price.to_double());
       }
@@ -921,14 +924,15 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   watch(900ms, jumped);  // four probe periods, and until a jump was seen
   EXPECT_TRUE(jumped()) << "the jumps of 400 bps reached the feed: " << low << " .. " << high;
 
-  exec::RestVenue binance(map, venue_options_for(sim, Venue::binance));
-  exec::RestVenue upbit(map, venue_options_for(sim, Venue::upbit));
+  exec::RestVenue binance(map, venue_options_for(sim, venues::kBinance));
+  exec::RestVenue upbit(map, venue_options_for(sim, venues::kUpbit));
   std::string error;
   ASSERT_TRUE(binance.start(error)) << error;
   ASSERT_TRUE(upbit.start(error)) << error;
   std::int64_t bid = 0;
-  sim.with_exchange(
-      [&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::binance, 0).bids.rbegin()->first; });
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    bid = m.book(venues::kBinance, 0).bids.rbegin()->first;
+  });
   exec::OrderRequest sell;
   sell.client_id.assign("probe-b-sell");
   sell.instrument = 0;
@@ -945,8 +949,9 @@ TEST(SimulatorProbe, TimesTheFirstEntryOrderAfterAJumpedFrame) {
   const auto give_up = std::chrono::steady_clock::now() + 30s;
   for (int k = 0; answered == 0 && std::chrono::steady_clock::now() < give_up; ++k) {
     watch(60ms, [] { return true; });
-    sim.with_exchange(
-        [&](Exchange&, SyntheticMarket& m) { bid = m.book(Venue::upbit, 0).bids.rbegin()->first; });
+    sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+      bid = m.book(venues::kUpbit, 0).bids.rbegin()->first;
+    });
     exec::OrderRequest ask;
     ask.client_id.assign("probe-u-" + std::to_string(k));
     ask.instrument = 0;
@@ -1008,7 +1013,7 @@ TEST(SyntheticMarket, BooksKeepTheirShapeOverManyUpdates) {
     ASSERT_EQ(b.bids.size(), static_cast<std::size_t>(o.market.levels)) << k;
     ASSERT_EQ(b.asks.size(), static_cast<std::size_t>(o.market.levels)) << k;
     ASSERT_LT(b.bids.rbegin()->first, b.asks.begin()->first) << k;
-    if (u.venue == Venue::binance) {
+    if (u.venue == venues::kBinance) {
       const std::int64_t tick = o.symbols[u.symbol].binance_tick.mantissa();
       const std::int64_t step = o.symbols[u.symbol].step.mantissa();
       for (const auto& [p, q] : b.bids) {
@@ -1037,9 +1042,9 @@ TEST(SyntheticMarket, SameSeedSameStream) {
     ASSERT_EQ(ua.symbol, ub.symbol);
   }
   for (std::size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(a.book(Venue::binance, i).bids, b.book(Venue::binance, i).bids);
-    EXPECT_EQ(a.book(Venue::upbit, i).asks, b.book(Venue::upbit, i).asks);
-    differs = differs || a.book(Venue::binance, i).bids != c.book(Venue::binance, i).bids;
+    EXPECT_EQ(a.book(venues::kBinance, i).bids, b.book(venues::kBinance, i).bids);
+    EXPECT_EQ(a.book(venues::kUpbit, i).asks, b.book(venues::kUpbit, i).asks);
+    differs = differs || a.book(venues::kBinance, i).bids != c.book(venues::kBinance, i).bids;
   }
   EXPECT_TRUE(differs);
   // The premium stays around its level over time (mean reversion).

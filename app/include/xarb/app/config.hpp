@@ -14,6 +14,7 @@
 #include <xarb/core/wait.hpp>
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/signal/params.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 
@@ -201,8 +202,8 @@ struct CredentialNames {
   std::string_view secret;
 };
 [[nodiscard]] constexpr CredentialNames credential_env(Venue v) noexcept {
-  return v == Venue::binance ? CredentialNames{"XARB_BINANCE_API_KEY", "XARB_BINANCE_API_SECRET"}
-                             : CredentialNames{"XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY"};
+  return v == venues::kBinance ? CredentialNames{"XARB_BINANCE_API_KEY", "XARB_BINANCE_API_SECRET"}
+                               : CredentialNames{"XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY"};
 }
 
 [[nodiscard]] std::string_view to_string(Mode m) noexcept;

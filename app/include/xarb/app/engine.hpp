@@ -14,6 +14,7 @@
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/report.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 
@@ -40,7 +41,7 @@ struct RunOptions {
 
 // What the strategy believes a venue holds of an asset at the end of the run.
 struct HeldAsset {
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::string asset;  // "BTC"
   Decimal qty;
 };

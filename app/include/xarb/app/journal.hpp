@@ -18,6 +18,7 @@
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/signal/position.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 
@@ -26,7 +27,7 @@ struct JournalFill {
   std::uint64_t run_id = 0;
   std::uint64_t intent_id = 0;
   std::uint64_t position_id = 0;
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   Side side = Side::buy;
   std::string symbol;  // the base, "BTC"
   Decimal qty;
@@ -53,8 +54,8 @@ struct UnresolvedIntent {
   std::uint64_t position_id = 0;
   IntentKind kind = IntentKind::entry;
   std::string symbol;
-  std::array<Side, kVenueCount> sides{};
-  std::array<Decimal, kVenueCount> qty{};
+  std::array<Side, kMaxVenues> sides{};
+  std::array<Decimal, kMaxVenues> qty{};
 };
 
 struct JournalTotals {

@@ -12,6 +12,7 @@
 
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 
@@ -30,7 +31,7 @@ struct VenueReport {
 
 // One venue's balance of one asset against the ledger (live runs).
 struct BalanceReport {
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::string asset;
   Decimal held;      // what the venue says is free
   Decimal expected;  // what the ledger explains
@@ -50,7 +51,7 @@ struct BalanceReport {
 // the base, under every venue's minimum (no order could trade it). Held at the venue, owned by
 // no position; the ledger counts it like any other holding.
 struct DustReport {
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::string asset;
   Decimal qty;  // signed: positive held beyond the positions, negative short of them
   std::uint64_t positions = 0;
@@ -104,7 +105,7 @@ struct RunReport {
   std::uint64_t run_id = 0;
   std::string mode;  // paper | live
   double duration_s = 0.0;
-  std::array<VenueReport, kVenueCount> venues{};  // by index(Venue)
+  std::array<VenueReport, kMaxVenues> venues{};  // by index(Venue)
   std::uint64_t book_updates = 0;
   std::uint64_t entries = 0;
   std::uint64_t exit_intents = 0;

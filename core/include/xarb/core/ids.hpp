@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 #include <xarb/core/decimal.hpp>
@@ -11,19 +12,14 @@
 
 namespace xarb {
 
-enum class Venue : std::uint8_t { binance = 0, upbit = 1 };
-inline constexpr std::size_t kVenueCount = 2;
-// Every venue, for loops over both.
-inline constexpr std::array<Venue, kVenueCount> kVenues = {Venue::binance, Venue::upbit};
+// A venue is an id given by the venue registry (the `venues` library): core, the book and the
+// strategy name no exchange. Ids are dense and below kMaxVenues, so per-venue state is an array.
+enum class Venue : std::uint8_t {};
+inline constexpr std::size_t kMaxVenues = 4;
+inline constexpr Venue kNoVenue{0xFF};
 
-[[nodiscard]] constexpr std::string_view to_string(Venue v) noexcept {
-  return v == Venue::binance ? "binance" : "upbit";
-}
 [[nodiscard]] constexpr std::size_t index(Venue v) noexcept { return static_cast<std::size_t>(v); }
-// The asset a venue's markets are quoted in (and its orders paid in).
-[[nodiscard]] constexpr std::string_view quote_asset(Venue v) noexcept {
-  return v == Venue::binance ? "USDT" : "KRW";
-}
+[[nodiscard]] constexpr bool valid(Venue v) noexcept { return index(v) < kMaxVenues; }
 
 enum class Side : std::uint8_t { buy = 0, sell = 1 };
 
@@ -40,39 +36,49 @@ enum class Side : std::uint8_t { buy = 0, sell = 1 };
 }
 inline constexpr Rounding kQuantityRounding = Rounding::down;
 
-// Dense index of an instrument in the SymbolMap; the same id names the pair on both venues.
+// Dense index of an instrument in the SymbolMap; the same id names its market on every venue.
 using InstrumentId = std::uint16_t;
 inline constexpr InstrumentId kNoInstrument = 0xFFFF;
 inline constexpr std::size_t kMaxInstruments = 64;
 
 using SymbolText = FixedString<24>;
 
-// One traded asset and its market on each venue, or the FX instrument (Upbit only).
+// One traded asset and its market on each venue that lists it, or the FX instrument (a market
+// on one venue that prices one quote currency in another).
 struct Instrument {
   InstrumentId id = kNoInstrument;
-  SymbolText base;            // "BTC"
-  SymbolText upbit_market;    // "KRW-BTC"
-  SymbolText binance_symbol;  // "BTCUSDT" (empty for the FX instrument)
+  SymbolText base;                               // "BTC" (empty for the FX instrument)
+  std::array<SymbolText, kMaxVenues> symbols{};  // by venue: "BTCUSDT", "KRW-BTC"; empty: unlisted
   bool is_fx = false;
+
+  [[nodiscard]] constexpr std::string_view symbol(Venue v) const noexcept {
+    return valid(v) ? symbols[index(v)].view() : std::string_view{};
+  }
+  [[nodiscard]] constexpr bool listed_on(Venue v) const noexcept { return !symbol(v).empty(); }
+};
+
+// An instrument's market on one venue, for SymbolMap::add.
+struct VenueSymbol {
+  Venue venue = kNoVenue;
+  std::string_view symbol;
 };
 
 // Maps venue symbols to instrument ids. Built once at start-up from the config (add*), then read
 // by any thread without synchronisation: lookups are const, allocation-free and noexcept.
 class SymbolMap {
  public:
-  // Adds a traded pair. One venue name may be empty (an instrument seen on one venue only, as in
-  // a one-venue capture). Fails with invalid_argument when both are empty, a name is too long or
-  // already used, or the map is full (kMaxInstruments).
-  [[nodiscard]] Errc add(std::string_view base, std::string_view upbit_market,
-                         std::string_view binance_symbol) noexcept;
-  // Adds the FX instrument (Upbit "KRW-USDT" by default); at most one.
-  [[nodiscard]] Errc add_fx(std::string_view upbit_market) noexcept;
+  // Adds a traded asset with its market on each venue that lists it (an instrument may be seen
+  // on one venue only, as in a one-venue capture). Fails with invalid_argument when no venue
+  // lists it, a venue is out of range or listed twice, a name is too long or already used on
+  // its venue, or the map is full (kMaxInstruments).
+  [[nodiscard]] Errc add(std::string_view base,
+                         std::initializer_list<VenueSymbol> symbols) noexcept;
+  // Adds the FX instrument, a market on one venue ("KRW-USDT" on Upbit); at most one.
+  [[nodiscard]] Errc add_fx(Venue venue, std::string_view market) noexcept;
 
-  // Exact match on Upbit's code ("KRW-BTC"). kNoInstrument when absent.
-  [[nodiscard]] InstrumentId find_upbit(std::string_view market) const noexcept;
-  // ASCII case-insensitive match on Binance's symbol: payloads say "BTCUSDT", stream names
-  // "btcusdt". kNoInstrument when absent.
-  [[nodiscard]] InstrumentId find_binance(std::string_view symbol) const noexcept;
+  // The instrument whose market on `venue` is `symbol`, matched ASCII case-insensitively (Binance
+  // payloads say "BTCUSDT", its stream names "btcusdt"). kNoInstrument when absent.
+  [[nodiscard]] InstrumentId find(Venue venue, std::string_view symbol) const noexcept;
   [[nodiscard]] InstrumentId find_base(std::string_view base) const noexcept;
 
   [[nodiscard]] const Instrument& operator[](InstrumentId id) const noexcept { return items_[id]; }

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 #include <type_traits>
 #include <variant>
@@ -76,7 +77,7 @@ struct alignas(kCacheLine) BookSnapshot {
   std::uint64_t sequence = 0;    // venue update id (Binance `u`), or a local counter (Upbit)
   std::uint32_t generation = 0;  // incremented on every resync of this book
   InstrumentId instrument = kNoInstrument;
-  Venue venue = Venue::binance;
+  Venue venue = kNoVenue;
   std::uint8_t flags = 0;
   std::uint8_t bid_count = 0;
   std::uint8_t ask_count = 0;
@@ -92,7 +93,8 @@ struct alignas(kCacheLine) BookSnapshot {
 // ---------------------------------------------------------------------------------------------
 // Signal -> exec
 
-// Kimchi: Upbit dear, sell there and buy on Binance. Reverse: buy on Upbit, sell on Binance.
+// Of a pair of venues, the first is a KRW venue. Kimchi: the first is dear, sell there and buy on
+// the second. Reverse: buy on the first, sell on the second.
 enum class Direction : std::uint8_t { kimchi = 0, reverse = 1 };
 enum class IntentKind : std::uint8_t { entry = 0, exit = 1 };
 enum class ExitReason : std::uint8_t {
@@ -193,10 +195,42 @@ enum class RefusalReason : std::uint8_t {
   return r < RefusalReason::count ? kNames[static_cast<std::size_t>(r)] : "unknown";
 }
 
+// An intent and its report trade a pair of venues: one leg on each.
+inline constexpr std::size_t kPairLegs = 2;
+
+// The empty leg a lookup of a venue outside the pair reads.
+template <class Leg>
+inline constexpr Leg kNoLeg{};
+
+// The leg of `legs` on venue `v` (see OrderIntent::leg). Taking a leg for a third venue is a
+// programming error: it stops the process rather than trade on the wrong venue.
+template <class Leg>
+[[nodiscard]] Leg& pair_leg(std::array<Leg, kPairLegs>& legs, Venue v) noexcept {
+  if (v == kNoVenue) std::abort();
+  for (Leg& l : legs) {
+    if (l.venue == v) return l;
+  }
+  for (Leg& l : legs) {
+    if (l.venue == kNoVenue) {
+      l.venue = v;
+      return l;
+    }
+  }
+  std::abort();
+}
+template <class Leg>
+[[nodiscard]] const Leg& pair_leg(const std::array<Leg, kPairLegs>& legs, Venue v) noexcept {
+  if (v == kNoVenue) return kNoLeg<Leg>;
+  for (const Leg& l : legs) {
+    if (l.venue == v) return l;
+  }
+  return kNoLeg<Leg>;
+}
+
 // One leg: an IOC limit order on one venue, with the book side it expects to hit (the paper venue
 // fills against these levels).
 struct LegIntent {
-  Venue venue = Venue::binance;
+  Venue venue = kNoVenue;
   Side side = Side::buy;
   InstrumentId instrument = kNoInstrument;
   std::uint8_t level_count = 0;
@@ -218,10 +252,15 @@ struct alignas(kCacheLine) OrderIntent {
   double edge_bps = 0.0;         // net edge (entry) or pair PnL (exit) expected at decision
   std::int64_t deadline_ns = 0;  // mono_ns by which both legs must be complete or unwound
   StageStamps stamps;
-  std::array<LegIntent, kVenueCount> legs{};  // indexed by index(Venue)
+  std::array<LegIntent, kPairLegs> legs{};  // one per venue of the pair, found by leg(venue)
 
-  [[nodiscard]] constexpr LegIntent& leg(Venue v) noexcept { return legs[index(v)]; }
-  [[nodiscard]] constexpr const LegIntent& leg(Venue v) const noexcept { return legs[index(v)]; }
+  // The leg on venue `v`. Writing to the leg of a venue the intent has none on yet takes its
+  // first unused leg; reading it gives an empty leg.
+  [[nodiscard]] LegIntent& leg(Venue v) noexcept { return pair_leg(legs, v); }
+  [[nodiscard]] const LegIntent& leg(Venue v) const noexcept { return pair_leg(legs, v); }
+  [[nodiscard]] bool has_leg(Venue v) const noexcept {
+    return &pair_leg(legs, v) != &kNoLeg<LegIntent>;
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +405,7 @@ using ClientOrderId = FixedString<37>;
 // takes a buy's commission from what it bought, which then holds that much less) or BNB
 // (`fee_bnb`: Binance with the BNB fee option).
 struct LegReport {
-  Venue venue = Venue::binance;
+  Venue venue = kNoVenue;
   Side side = Side::buy;
   OrderState state = OrderState::created;
   LegStatus status = LegStatus::not_sent;
@@ -393,17 +432,21 @@ struct alignas(kCacheLine) ExecReport {
   // Whether exec can reach each venue now (every report carries it, so the signal side stops
   // deciding entries that exec would refuse). A status-only report carries nothing else: exec
   // sends one when a venue's health changes.
-  std::array<bool, kVenueCount> venue_healthy{true, true};
+  std::array<bool, kMaxVenues> venue_healthy{true, true, true, true};
   bool status_only = false;
   // A late word on one order an earlier report of this intent left unknown: its leg carries that
   // order's fills only (on its side, or as unwound on the opposite one); the other leg is empty.
   bool settles = false;
   Decimal dust_qty;  // residual below a venue minimum, moved to the dust ledger
   StageStamps stamps;
-  std::array<LegReport, kVenueCount> legs{};  // indexed by index(Venue)
+  std::array<LegReport, kPairLegs> legs{};  // one per venue of the pair, found by leg(venue)
 
-  [[nodiscard]] constexpr LegReport& leg(Venue v) noexcept { return legs[index(v)]; }
-  [[nodiscard]] constexpr const LegReport& leg(Venue v) const noexcept { return legs[index(v)]; }
+  // As OrderIntent::leg.
+  [[nodiscard]] LegReport& leg(Venue v) noexcept { return pair_leg(legs, v); }
+  [[nodiscard]] const LegReport& leg(Venue v) const noexcept { return pair_leg(legs, v); }
+  [[nodiscard]] bool has_leg(Venue v) const noexcept {
+    return &pair_leg(legs, v) != &kNoLeg<LegReport>;
+  }
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <xarb/core/messages.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/venue.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 
@@ -61,13 +62,13 @@ class DustLedger {
   }
 
  private:
-  std::array<std::array<std::int64_t, kMaxInstruments>, kVenueCount> dust_{};
+  std::array<std::array<std::int64_t, kMaxInstruments>, kMaxVenues> dust_{};
 };
 
 class TwoLegExecutor {
  public:
   // `venues` indexed by index(Venue); they outlive the executor.
-  TwoLegExecutor(std::array<VenueClient*, kVenueCount> venues, const ExecParams& params) noexcept;
+  TwoLegExecutor(std::array<VenueClient*, kMaxVenues> venues, const ExecParams& params) noexcept;
 
   // Takes an intent: checks it and sends its legs, or reports it blocked. False when every job
   // slot is busy (leave the intent in the ring and offer it again).
@@ -80,7 +81,10 @@ class TwoLegExecutor {
   [[nodiscard]] std::size_t active() const noexcept;
   // Orders whose outcome no venue has settled yet (watched, queried at the slow pace).
   [[nodiscard]] std::size_t unsettled() const noexcept;
-  [[nodiscard]] bool venue_healthy(Venue v) const noexcept { return venues_[index(v)]->healthy(); }
+  // False for a venue this executor has no client for.
+  [[nodiscard]] bool venue_healthy(Venue v) const noexcept {
+    return valid(v) && venues_[index(v)] != nullptr && venues_[index(v)]->healthy();
+  }
   [[nodiscard]] const ExecStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const DustLedger& dust() const noexcept { return dust_; }
 
@@ -136,11 +140,11 @@ class TwoLegExecutor {
   struct Job {
     bool active = false;
     OrderIntent intent;
-    std::array<LegJob, kVenueCount> legs{};
+    std::array<LegJob, kMaxVenues> legs{};
     bool hedged = true;  // both legs trade the same quantity (not a BROKEN position's exit)
     // What a hedged leg trades beyond the common quantity: an exit closes on each venue what
     // that venue holds, and a venue that took its commission in the base asset holds less.
-    std::array<std::int64_t, kVenueCount> offset{};
+    std::array<std::int64_t, kMaxVenues> offset{};
     std::int64_t deadline_ns = 0;
     std::int64_t dust = 0;
   };
@@ -149,7 +153,7 @@ class TwoLegExecutor {
   struct Watch {
     bool active = false;
     bool waiting = false;  // a query is out
-    Venue venue = Venue::binance;
+    Venue venue = venues::kBinance;
     bool unwind = false;   // on the leg's opposite side
     Side leg_side = Side::buy;
     IntentKind kind = IntentKind::entry;
@@ -184,7 +188,7 @@ class TwoLegExecutor {
   [[nodiscard]] Job* find_job(const ClientOrderId& id, Venue& venue) noexcept;
   void push_report(const ExecReport& r) noexcept;
 
-  std::array<VenueClient*, kVenueCount> venues_;
+  std::array<VenueClient*, kMaxVenues> venues_;
   ExecParams params_;
   ExecStats stats_;
   DustLedger dust_;

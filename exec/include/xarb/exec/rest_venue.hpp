@@ -18,11 +18,12 @@
 #include <xarb/exec/signing.hpp>
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/exec/venue.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 
 struct RestVenueOptions {
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::string rest_url;  // https://api.binance.com, https://api.upbit.com
   std::string ca_file;   // empty: the system trust store
   Credentials credentials;

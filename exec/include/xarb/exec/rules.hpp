@@ -68,7 +68,7 @@ class RulesTable {
   }
 
  private:
-  std::array<std::array<InstrumentRules, kMaxInstruments>, kVenueCount> rules_{};
+  std::array<std::array<InstrumentRules, kMaxInstruments>, kMaxVenues> rules_{};
 };
 
 // Fills the Binance rules of every instrument of `symbols` found in an exchangeInfo body (the

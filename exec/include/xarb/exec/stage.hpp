@@ -47,7 +47,8 @@ class ExecStage {
   OpsEvent scratch_{};
   ExecReport held_{};
   bool holding_ = false;  // a report taken from the executor, waiting for ring room
-  std::array<bool, kVenueCount> told_healthy_{true, true};  // what the signal was last told
+  std::array<bool, kMaxVenues> told_healthy_{true, true, true,
+                                             true};  // what the signal was last told
   PipelineLatencies* latencies_ = nullptr;
 };
 

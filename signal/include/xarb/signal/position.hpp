@@ -11,6 +11,7 @@
 #include <xarb/core/decimal.hpp>
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::signal {
 
@@ -62,7 +63,7 @@ struct PositionLeg {
 // Which side each venue trades to open a position of `d`.
 [[nodiscard]] constexpr Side entry_side(Direction d, Venue v) noexcept {
   // Kimchi sells on Upbit and buys on Binance; reverse the other way round.
-  const bool sell = (d == Direction::kimchi) == (v == Venue::upbit);
+  const bool sell = (d == Direction::kimchi) == (v == venues::kUpbit);
   return sell ? Side::sell : Side::buy;
 }
 
@@ -89,7 +90,7 @@ struct Position {
   std::int64_t dust = 0;          // accepted residual mismatch between the legs (mantissa)
   // A leg's residual under its venue's minimum (no order can close it): written off for that
   // venue only; the other venue's holding stays a position to close.
-  std::array<std::int64_t, kVenueCount> leg_dust{};
+  std::array<std::int64_t, kMaxVenues> leg_dust{};
   std::int64_t created_ns = 0;    // mono: first entry intent
   std::int64_t opened_ns = 0;     // mono: all entry clips reported, both legs hedged
   std::int64_t closed_ns = 0;
@@ -102,10 +103,10 @@ struct Position {
   double pending_krw = 0.0;       // notional of entry intents in flight
   std::int64_t pending_qty = 0;   // their quantity (mantissa)
   double last_mark_krw = 0.0;     // unrealised PnL at the last exit check
-  std::array<PositionLeg, kVenueCount> legs{};
+  std::array<PositionLeg, kMaxVenues> legs{};
   // The legs in doubles for marking on every update, recomputed by refresh() after fills.
-  std::array<double, kVenueCount> cash{};  // quote units
-  std::array<double, kVenueCount> held{};  // base units
+  std::array<double, kMaxVenues> cash{};   // quote units
+  std::array<double, kMaxVenues> held{};   // base units
   double entry_notional = 0.0;             // KRW
 
   [[nodiscard]] PositionLeg& leg(Venue v) noexcept { return legs[index(v)]; }

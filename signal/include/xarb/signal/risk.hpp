@@ -49,10 +49,10 @@ class Inventory {
   }
 
  private:
-  std::array<std::array<std::int64_t, kMaxInstruments>, kVenueCount> base_{};
-  std::array<std::array<std::int64_t, kMaxInstruments>, kVenueCount> reserved_base_{};
-  std::array<Int128, kVenueCount> quote_e16_{};
-  std::array<Int128, kVenueCount> reserved_quote_e16_{};
+  std::array<std::array<std::int64_t, kMaxInstruments>, kMaxVenues> base_{};
+  std::array<std::array<std::int64_t, kMaxInstruments>, kMaxVenues> reserved_base_{};
+  std::array<Int128, kMaxVenues> quote_e16_{};
+  std::array<Int128, kMaxVenues> reserved_quote_e16_{};
 };
 
 enum class RiskMode : std::uint8_t {
@@ -117,7 +117,7 @@ class RiskGuard {
   std::uint64_t halts_ = 0;
   std::int64_t day_ = INT64_MIN;
   double daily_realized_krw_ = 0.0;
-  std::array<bool, kVenueCount> healthy_{true, true};
+  std::array<bool, kMaxVenues> healthy_{true, true, true, true};
   std::array<std::uint64_t, static_cast<std::size_t>(RefusalReason::count)> refusals_{};
 };
 

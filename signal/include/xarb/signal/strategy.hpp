@@ -122,8 +122,8 @@ class Strategy {
  private:
   // Balances an entry needs on each venue: base it sells, quote (fee included) it pays.
   struct Needs {
-    std::array<std::int64_t, kVenueCount> base{};
-    std::array<Int128, kVenueCount> quote_e16{};
+    std::array<std::int64_t, kMaxVenues> base{};
+    std::array<Int128, kMaxVenues> quote_e16{};
   };
   struct InFlight {
     std::uint64_t intent_id = 0;  // 0: free
@@ -158,7 +158,7 @@ class Strategy {
     };
     bool usable = false;  // books and FX within the exit bound
     double fx = 0.0;
-    std::array<CachedWalk, kVenueCount> cache{};
+    std::array<CachedWalk, kMaxVenues> cache{};
     const CachedWalk& walk(const BookSnapshot& book, Venue v, Side side,
                            std::int64_t qty) noexcept;
   };
@@ -200,8 +200,8 @@ class Strategy {
   PositionBook positions_;
   StrategyStats stats_;
   std::uint64_t next_intent_id_ = 1;
-  std::array<std::array<BookSnapshot, kVenueCount>, kMaxInstruments> books_{};
-  std::array<std::array<bool, kVenueCount>, kMaxInstruments> have_book_{};
+  std::array<std::array<BookSnapshot, kMaxVenues>, kMaxInstruments> books_{};
+  std::array<std::array<bool, kMaxVenues>, kMaxInstruments> have_book_{};
   std::array<std::array<Ewma, 2>, kMaxInstruments> baselines_{};
   std::array<std::int64_t, kMaxInstruments> last_exit_ns_{};
   std::array<bool, kMaxInstruments> exited_once_{};

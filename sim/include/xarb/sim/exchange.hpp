@@ -17,11 +17,12 @@
 #include <xarb/core/ids.hpp>
 #include <xarb/exec/rules.hpp>
 #include <xarb/sim/market.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::sim {
 
 struct AccountSpec {
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::string key;     // Binance API key / Upbit access key
   std::string secret;  // Binance secret / Upbit secret key
   std::map<std::string, std::int64_t> balances;  // asset -> free, Decimal mantissa
@@ -99,7 +100,7 @@ struct Trade {
 };
 
 struct SimOrder {
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::string account;  // key
   std::string client_id;
   std::string venue_id;  // Binance orderId, Upbit uuid
@@ -123,7 +124,7 @@ struct SimOrder {
 
 // One execution, for the public trade streams.
 struct PublicTrade {
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::size_t symbol = 0;
   std::int64_t price = 0;
   std::int64_t qty = 0;
@@ -199,7 +200,6 @@ class Exchange {
   [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
   [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
   [[nodiscard]] std::string upbit_order_json(const SimOrder& o, bool with_trades) const;
-  [[nodiscard]] std::string quote_asset(Venue v) const { return v == Venue::binance ? "USDT" : "KRW"; }
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
@@ -210,7 +210,7 @@ class Exchange {
 
   SyntheticMarket& market_;
   std::vector<AccountSpec> accounts_;
-  double fee_bps_[kVenueCount];
+  double fee_bps_[kMaxVenues];
   LimitParams limits_;
   FaultParams faults_;
   std::mt19937_64 rng_;

@@ -12,6 +12,7 @@
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/core/ids.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::sim {
 
@@ -52,7 +53,7 @@ struct MarketParams {
 // A venue book update produced by a market step.
 struct BookUpdate {
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);  // no book changed
-  Venue venue = Venue::binance;
+  Venue venue = venues::kBinance;
   std::size_t symbol = 0;  // index into the specs; specs.size() = the KRW-USDT book (Upbit)
 };
 
@@ -90,7 +91,7 @@ class SyntheticMarket {
                    const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
                    std::int64_t now_ms);
   [[nodiscard]] bool replayed(Venue v, std::size_t symbol) const {
-    return v == Venue::binance ? replayed_[symbol] : upbit_replayed_[symbol];
+    return v == venues::kBinance ? replayed_[symbol] : upbit_replayed_[symbol];
   }
 
   [[nodiscard]] SimBook& book(Venue v, std::size_t symbol) { return books_[index(v)][symbol]; }
@@ -114,7 +115,7 @@ class SyntheticMarket {
   std::vector<double> mid_;
   std::vector<double> premium_;
   double fx_;
-  std::vector<SimBook> books_[kVenueCount];
+  std::vector<SimBook> books_[kMaxVenues];
   std::vector<bool> replayed_;        // Binance books driven by a capture
   std::vector<bool> upbit_replayed_;  // Upbit books (and, last, KRW-USDT) driven by a capture
   SimBook fx_book_;
