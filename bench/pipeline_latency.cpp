@@ -187,6 +187,7 @@ class Pipeline {
     executor_ = std::make_unique<exec::TwoLegExecutor>(
         std::array<exec::VenueClient*, kMaxVenues>{paper_[0].get(), paper_[1].get()}, xp);
     signal::StrategyParams p;
+    p.pair = venues::kUpbitBinance;
     p.fees = {5.0, 10.0};
     p.fx.fixed = true;
     p.fx.fixed_rate = Decimal::from_mantissa(std::llround(fx_rate * 1e8));

@@ -69,6 +69,7 @@ void SignalUpdate(benchmark::State& state) {
   SymbolMap symbols;
   (void)symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
   signal::StrategyParams p;
+  p.pair = venues::kUpbitBinance;
   p.fees = fees();
   p.fx.fixed = true;
   p.fx.fixed_rate = Decimal::from_mantissa(1400 * Decimal::kOne);

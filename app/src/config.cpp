@@ -713,6 +713,7 @@ signal::StrategyParams strategy_params(const Config& config, const SymbolMap& sy
   const StrategyConfig& st = config.strategy;
   const RiskConfig& rk = config.risk;
   signal::StrategyParams p;
+  p.pair = venues::kUpbitBinance;
   p.fees = {config.upbit.taker_fee_bps, config.binance.taker_fee_bps};
   p.fx.fixed = config.fx.source == FxSource::fixed;
   p.fx.fixed_rate = config.fx.fixed_rate;

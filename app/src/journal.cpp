@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iomanip>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <tuple>
@@ -125,7 +126,8 @@ E parse_enum(std::string_view text, E count) {
 }
 
 Side parse_side(std::string_view s) { return s == "sell" ? Side::sell : Side::buy; }
-Venue parse_venue(std::string_view s) { return s == "upbit" ? venues::kUpbit : venues::kBinance; }
+// kNoVenue for a name the registry does not have.
+Venue parse_venue(std::string_view s) { return venues::from_name(s).value_or(kNoVenue); }
 Direction parse_direction(std::string_view s) {
   return s == "reverse" ? Direction::reverse : Direction::kimchi;
 }
@@ -136,9 +138,14 @@ constexpr const char* kFoldColumns = "venue,side,qty,price,fee,fee_base,fee_bnb"
 // Adds the fills a statement yields (kFoldColumns) to the position's legs, as the strategy adds a
 // report's legs.
 void fold_fills(Stmt& fills, signal::Position& p) {
-  for (const Venue v : venues::kAll) p.leg(v).entry_side = signal::entry_side(p.direction, v);
+  // Positions are journaled by the one pair the engine trades.
+  p.pair = venues::kUpbitBinance;
+  p.first().entry_side = signal::entry_side(p.direction, true);
+  p.second().entry_side = signal::entry_side(p.direction, false);
   while (fills.step() == SQLITE_ROW) {
-    signal::PositionLeg& leg = p.leg(parse_venue(fills.text(0)));
+    const std::optional<Venue> venue = venues::from_name(fills.text(0));
+    if (!venue || !p.pair.contains(*venue)) continue;  // never written: fills are on the pair
+    signal::PositionLeg& leg = p.leg(*venue);
     const Side side = parse_side(fills.text(1));
     (side == leg.entry_side ? leg.opened : leg.closed).add(fills.dec(2), fills.dec(3));
     leg.fees_e16 += static_cast<Int128>(fills.dec(4).mantissa()) * Decimal::kOne;

@@ -2,7 +2,6 @@
 #include <cstdlib>
 
 #include <xarb/signal/position.hpp>
-#include <xarb/venues/registry.hpp>
 
 namespace xarb::signal {
 namespace {
@@ -21,7 +20,7 @@ double close_value(Side entry, double held, double vwap, double fee_bps) noexcep
 }  // namespace
 
 Decimal Position::qty() const noexcept {
-  const std::int64_t q = std::min(leg(venues::kUpbit).held(), leg(venues::kBinance).held());
+  const std::int64_t q = std::min(first().held(), second().held());
   return Decimal::from_mantissa(std::max<std::int64_t>(q, 0));
 }
 
@@ -36,22 +35,21 @@ bool Position::flat() const noexcept {
 }
 
 bool Position::hedged() const noexcept {
-  const std::int64_t fees = leg(venues::kUpbit).fee_base + leg(venues::kBinance).fee_base;
-  return abs64(leg(venues::kUpbit).held() - leg(venues::kBinance).held()) <= dust + fees &&
-         leg(venues::kUpbit).held() >= -leg(venues::kUpbit).fee_base &&
-         leg(venues::kBinance).held() >= -leg(venues::kBinance).fee_base;
+  const std::int64_t fees = first().fee_base + second().fee_base;
+  return abs64(first().held() - second().held()) <= dust + fees &&
+         first().held() >= -first().fee_base && second().held() >= -second().fee_base;
 }
 
 double Position::entry_notional_krw() const noexcept {
-  return static_cast<double>(leg(venues::kUpbit).opened.notional_e16) / kE16;
+  return static_cast<double>(first().opened.notional_e16) / kE16;
 }
 
 Int128 Position::cash_krw_e16(Decimal fx) const noexcept {
   // USDT e16 x KRW/USDT e8 = KRW e24; back to e16 rounding half away from zero.
-  const Int128 usdt = leg(venues::kBinance).cash_e16() * fx.mantissa();
+  const Int128 usdt = second().cash_e16() * fx.mantissa();
   const Int128 half = Decimal::kOne / 2;
   const Int128 krw = (usdt >= 0 ? usdt + half : usdt - half) / Decimal::kOne;
-  return leg(venues::kUpbit).cash_e16() + krw;
+  return first().cash_e16() + krw;
 }
 
 double Position::realized_krw() const noexcept { return static_cast<double>(realized_e16) / kE16; }
@@ -64,13 +62,13 @@ void Position::refresh() noexcept {
   entry_notional = entry_notional_krw();
 }
 
-Mark mark(const Position& p, double upbit_exit_vwap, double binance_exit_vwap, double fx,
-          double upbit_fee_bps, double binance_fee_bps) noexcept {
-  constexpr std::size_t u = index(venues::kUpbit), b = index(venues::kBinance);
-  const double krw = p.cash[u] + close_value(p.legs[u].entry_side, p.held[u], upbit_exit_vwap,
-                                             upbit_fee_bps);
-  const double usdt = p.cash[b] + close_value(p.legs[b].entry_side, p.held[b],
-                                              binance_exit_vwap, binance_fee_bps);
+Mark mark(const Position& p, double first_exit_vwap, double second_exit_vwap, double fx,
+          double first_fee_bps, double second_fee_bps) noexcept {
+  const std::size_t f = index(p.pair.first), s = index(p.pair.second);
+  const double krw =
+      p.cash[f] + close_value(p.legs[f].entry_side, p.held[f], first_exit_vwap, first_fee_bps);
+  const double usdt =
+      p.cash[s] + close_value(p.legs[s].entry_side, p.held[s], second_exit_vwap, second_fee_bps);
   Mark m;
   m.pnl_krw = krw + usdt * fx;
   m.pnl_bps = p.entry_notional > 0.0 ? m.pnl_krw / p.entry_notional * 1e4 : 0.0;
@@ -83,22 +81,27 @@ PositionBook::PositionBook(std::uint64_t first_id) noexcept : next_id_(first_id)
   }
 }
 
-Position* PositionBook::open(InstrumentId instrument, Direction direction) noexcept {
-  if (free_count_ == 0) return nullptr;
+Position* PositionBook::open(InstrumentId instrument, Direction direction,
+                             VenuePair pair) noexcept {
+  if (free_count_ == 0 || !pair.valid()) return nullptr;
   const std::uint16_t slot = free_[--free_count_];
   order_[count_++] = slot;
   Position& p = slots_[slot];
   p = Position{};
   p.id = next_id_++;
   p.instrument = instrument;
+  p.pair = pair;
   p.direction = direction;
-  p.leg(venues::kUpbit).entry_side = entry_side(direction, venues::kUpbit);
-  p.leg(venues::kBinance).entry_side = entry_side(direction, venues::kBinance);
+  p.first().entry_side = entry_side(direction, true);
+  p.second().entry_side = entry_side(direction, false);
   return &p;
 }
 
 Position* PositionBook::adopt(const Position& restored) noexcept {
-  if (free_count_ == 0 || restored.id == 0 || find(restored.id) != nullptr) return nullptr;
+  if (free_count_ == 0 || restored.id == 0 || !restored.pair.valid() ||
+      find(restored.id) != nullptr) {
+    return nullptr;
+  }
   const std::uint16_t slot = free_[--free_count_];
   order_[count_++] = slot;
   Position& p = slots_[slot];

@@ -29,18 +29,18 @@ Decimal side_depth(std::span<const Level> levels) noexcept {
   return Decimal::from_mantissa(total);
 }
 
-Premium premium(const BookSnapshot& upbit, const BookSnapshot& binance, double fx,
+Premium premium(const BookSnapshot& first, const BookSnapshot& second, double fx,
                 Direction direction, Decimal qty, const Fees& fees) noexcept {
   Premium p;
   p.direction = direction;
   const bool kimchi = direction == Direction::kimchi;
-  // Kimchi sells into Upbit's bids and buys Binance's asks; reverse the other way round.
+  // Kimchi sells into the first venue's bids and buys the second's asks; reverse the other way.
   const std::span<const Level> u = kimchi
-                                       ? std::span<const Level>(upbit.bids.data(), upbit.bid_count)
-                                       : std::span<const Level>(upbit.asks.data(), upbit.ask_count);
+                                       ? std::span<const Level>(first.bids.data(), first.bid_count)
+                                       : std::span<const Level>(first.asks.data(), first.ask_count);
   const std::span<const Level> b =
-      kimchi ? std::span<const Level>(binance.asks.data(), binance.ask_count)
-             : std::span<const Level>(binance.bids.data(), binance.bid_count);
+      kimchi ? std::span<const Level>(second.asks.data(), second.ask_count)
+             : std::span<const Level>(second.bids.data(), second.bid_count);
   if (!(fx > 0.0) || u.empty() || b.empty()) return p;
   // The size both books can fill.
   const Decimal size = std::min({qty, side_depth(u), side_depth(b)});
@@ -48,14 +48,14 @@ Premium premium(const BookSnapshot& upbit, const BookSnapshot& binance, double f
   const Walk wb = walk_book(b, size);
   if (wu.empty() || wb.empty()) return p;
   p.qty = size;
-  p.upbit_vwap = wu.vwap();
-  p.binance_vwap = wb.vwap();
-  p.upbit_worst = wu.worst;
-  p.binance_worst = wb.worst;
-  const double fu = fees.upbit_bps * 1e-4, fb = fees.binance_bps * 1e-4;
-  p.premium = p.upbit_vwap / (fx * p.binance_vwap) - 1.0;
-  p.edge = kimchi ? p.upbit_vwap * (1.0 - fu) / (fx * p.binance_vwap * (1.0 + fb)) - 1.0
-                  : fx * p.binance_vwap * (1.0 - fb) / (p.upbit_vwap * (1.0 + fu)) - 1.0;
+  p.first_vwap = wu.vwap();
+  p.second_vwap = wb.vwap();
+  p.first_worst = wu.worst;
+  p.second_worst = wb.worst;
+  const double fu = fees.first_bps * 1e-4, fb = fees.second_bps * 1e-4;
+  p.premium = p.first_vwap / (fx * p.second_vwap) - 1.0;
+  p.edge = kimchi ? p.first_vwap * (1.0 - fu) / (fx * p.second_vwap * (1.0 + fb)) - 1.0
+                  : fx * p.second_vwap * (1.0 - fb) / (p.first_vwap * (1.0 + fu)) - 1.0;
   p.valid = true;
   return p;
 }

@@ -6,7 +6,6 @@
 
 #include <xarb/core/clock.hpp>
 #include <xarb/signal/strategy.hpp>
-#include <xarb/venues/registry.hpp>
 
 namespace xarb::signal {
 namespace {
@@ -80,6 +79,7 @@ void Strategy::on_book(const BookSnapshot& snapshot, const Now& now, SignalSink&
     }
     return;
   }
+  if (!params_.pair.contains(snapshot.venue)) return;  // a venue this strategy does not trade
   books_[i][index(snapshot.venue)] = snapshot;
   have_book_[i][index(snapshot.venue)] = true;
   evaluate(i, snapshot.stamps, now, true, sink);
@@ -119,7 +119,7 @@ const Position* Strategy::restore(const Position& position, std::int64_t opened_
 
 RefusalReason Strategy::book_gate(InstrumentId i, const Now& now,
                                   std::int64_t max_age_ns) const noexcept {
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : pair_venues()) {
     const BookSnapshot& b = books_[i][index(v)];
     if (!b.tradable()) return RefusalReason::book_stale;
     const std::int64_t received = b.stamps.get(Stage::received);
@@ -136,9 +136,12 @@ double Strategy::edge_over_baseline(InstrumentId i, const Premium& p) const noex
 
 void Strategy::evaluate(InstrumentId i, const StageStamps& trigger, const Now& now,
                         bool entries, SignalSink& sink) noexcept {
-  if (!have_book_[i][index(venues::kUpbit)] || !have_book_[i][index(venues::kBinance)]) return;
-  const BookSnapshot& u = books_[i][index(venues::kUpbit)];
-  const BookSnapshot& b = books_[i][index(venues::kBinance)];
+  if (!params_.pair.valid()) return;  // nothing to trade across
+  if (!have_book_[i][index(params_.pair.first)] || !have_book_[i][index(params_.pair.second)]) {
+    return;
+  }
+  const BookSnapshot& u = books_[i][index(params_.pair.first)];
+  const BookSnapshot& b = books_[i][index(params_.pair.second)];
   const SymbolParams& sp = params_.symbols[i];
   const double fx_last = fx_.last();
 
@@ -181,9 +184,9 @@ Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
   Exposure e;
   for (std::size_t k = 0; k < positions_.size(); ++k) {
     const Position& p = positions_[k];
-    const PositionLeg& up = p.leg(venues::kUpbit);
+    const PositionLeg& up = p.leg(params_.pair.first);
     const std::int64_t held =
-        std::max({up.held(), p.leg(venues::kBinance).held(), std::int64_t{0}});
+        std::max({up.held(), p.leg(params_.pair.second).held(), std::int64_t{0}});
     const double krw = p.pending_krw + static_cast<double>(held) /
                                            static_cast<double>(Decimal::kOne) *
                                            up.opened.avg_price();
@@ -200,14 +203,14 @@ Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
 
 Strategy::Needs Strategy::needs(const Premium& p, Decimal qty) const noexcept {
   Needs n;
-  for (const Venue v : venues::kAll) {
-    const Side side = entry_side(p.direction, v);
+  for (const Venue v : pair_venues()) {
+    const Side side = entry_side(p.direction, v == params_.pair.first);
     if (side == Side::sell) {
       n.base[index(v)] = qty.mantissa();
     } else {
-      const Decimal worst = v == venues::kUpbit ? p.upbit_worst : p.binance_worst;
+      const Decimal worst = v == params_.pair.first ? p.first_worst : p.second_worst;
       const double fee_bps =
-          v == venues::kUpbit ? params_.fees.upbit_bps : params_.fees.binance_bps;
+          v == params_.pair.first ? params_.fees.first_bps : params_.fees.second_bps;
       const Int128 notional =
           static_cast<Int128>(limit_price(worst, side, params_.slippage_bps).mantissa()) *
           qty.mantissa();
@@ -223,7 +226,7 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
                                     const FxTracker::Quote& fx, const Exposure& e,
                                     bool continuation) noexcept {
   const SymbolParams& sp = params_.symbols[i];
-  const double notional_krw = p.upbit_vwap * qty.to_double();
+  const double notional_krw = p.first_vwap * qty.to_double();
   // Global tier.
   if (const RefusalReason r = risk_.check_global(now); r != RefusalReason::none) return r;
   if (!continuation && e.total_open >= params_.max_open_total) return RefusalReason::max_open_total;
@@ -233,12 +236,12 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
     return r;
   }
   // Venue tier.
-  if (!risk_.venue_healthy(venues::kUpbit) || !risk_.venue_healthy(venues::kBinance)) {
+  if (!risk_.venue_healthy(params_.pair.first) || !risk_.venue_healthy(params_.pair.second)) {
     return RefusalReason::venue_unhealthy;
   }
   if (risk_.params().check_balances) {
     const Needs n = needs(p, qty);
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : pair_venues()) {
       if (inventory_.free_base(v, i) < n.base[index(v)] ||
           inventory_.free_quote_e16(v) < n.quote_e16[index(v)]) {
         return RefusalReason::balance;
@@ -263,16 +266,15 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
     return r;
   }
   if (fx.refusal != RefusalReason::none) return fx.refusal;
-  const std::int64_t eu = books_[i][index(venues::kUpbit)].stamps.get(Stage::exchange);
-  const std::int64_t eb = books_[i][index(venues::kBinance)].stamps.get(Stage::exchange);
+  const std::int64_t eu = books_[i][index(params_.pair.first)].stamps.get(Stage::exchange);
+  const std::int64_t eb = books_[i][index(params_.pair.second)].stamps.get(Stage::exchange);
   if (eu != 0 && eb != 0 && abs64(eu - eb) > params_.max_clock_skew_ns) {
     return RefusalReason::clock_skew;
   }
-  const BookSnapshot& u = books_[i][index(venues::kUpbit)];
-  const BookSnapshot& b = books_[i][index(venues::kBinance)];
-  const Decimal depth =
-      std::min(side_depth(levels_for(u, entry_side(p.direction, venues::kUpbit))),
-               side_depth(levels_for(b, entry_side(p.direction, venues::kBinance))));
+  const BookSnapshot& u = books_[i][index(params_.pair.first)];
+  const BookSnapshot& b = books_[i][index(params_.pair.second)];
+  const Decimal depth = std::min(side_depth(levels_for(u, entry_side(p.direction, true))),
+                                 side_depth(levels_for(b, entry_side(p.direction, false))));
   if (!qty.is_positive() ||
       depth.to_double() < sp.trade_qty.to_double() * params_.min_depth_ratio) {
     return RefusalReason::depth;
@@ -308,8 +310,8 @@ void Strategy::run_entries(InstrumentId i, const StageStamps& trigger, const Now
     const Premium p =
         params_.clips == 1
             ? full
-            : premium(books_[i][index(venues::kUpbit)], books_[i][index(venues::kBinance)],
-                      full.upbit_vwap > 0.0 ? fx_.last() : 0.0, d, clip, params_.fees);
+            : premium(books_[i][index(params_.pair.first)], books_[i][index(params_.pair.second)],
+                      full.first_vwap > 0.0 ? fx_.last() : 0.0, d, clip, params_.fees);
     // The size both books hold bounds the clip; check_entry decides whether that is enough.
     const Decimal qty = p.valid ? std::min(clip, p.qty) : Decimal{};
     const RefusalReason r =
@@ -387,7 +389,7 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   }
   Position* p = cont;
   if (p == nullptr) {
-    p = positions_.open(i, pr.direction);  // a slot is free: checked above
+    p = positions_.open(i, pr.direction, params_.pair);  // a slot is free: checked above
     p->clips_planned = static_cast<std::uint8_t>(params_.clips);
     p->created_ns = now.mono_ns;
     p->entry_edge_bps = pr.edge_bps();
@@ -398,9 +400,10 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   stamp(*intent, *p, IntentKind::entry, to_decimal(fx), trigger, now);
   intent->exit_reason = ExitReason::none;
   intent->edge_bps = pr.edge_bps();
-  for (const Venue v : venues::kAll) {
-    fill_leg(intent->leg(v), v, entry_side(pr.direction, v), i, books_[i][index(v)], qty,
-             v == venues::kUpbit ? pr.upbit_worst : pr.binance_worst, params_.slippage_bps);
+  for (const Venue v : pair_venues()) {
+    fill_leg(intent->leg(v), v, entry_side(pr.direction, v == params_.pair.first), i,
+             books_[i][index(v)], qty, v == params_.pair.first ? pr.first_worst : pr.second_worst,
+             params_.slippage_bps);
   }
 
   const Needs n = needs(pr, qty);
@@ -410,10 +413,10 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   f->instrument = i;
   f->kind = IntentKind::entry;
   f->fx = intent->fx_rate;
-  f->notional_krw = pr.upbit_vwap * qty.to_double();
+  f->notional_krw = pr.first_vwap * qty.to_double();
   f->qty = qty.mantissa();
   f->needs = n;
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : pair_venues()) {
     inventory_.reserve(v, i, n.base[index(v)], n.quote_e16[index(v)]);
   }
   p->pending_krw += f->notional_krw;
@@ -479,14 +482,15 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   // Walk each venue's exit side for what it holds (an over-closed venue trades its entry side).
   std::array<const ExitContext::CachedWalk*, kMaxVenues> walks{};
   std::array<Side, kMaxVenues> sides{};
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : pair_venues()) {
     const PositionLeg& leg = p.leg(v);
     const std::int64_t held = leg.held();
     sides[index(v)] = held >= 0 ? opposite(leg.entry_side) : leg.entry_side;
     walks[index(v)] = &ctx.walk(books_[i][index(v)], v, sides[index(v)], abs64(held));
   }
-  const Mark m = mark(p, walks[index(venues::kUpbit)]->vwap, walks[index(venues::kBinance)]->vwap,
-                      ctx.fx, params_.fees.upbit_bps, params_.fees.binance_bps);
+  const Mark m =
+      mark(p, walks[index(params_.pair.first)]->vwap, walks[index(params_.pair.second)]->vwap,
+           ctx.fx, params_.fees.first_bps, params_.fees.second_bps);
   p.last_mark_krw = m.pnl_krw;
 
   ExitReason reason = ExitReason::none;
@@ -510,9 +514,9 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   // each venue what it holds beyond the other (the commission a venue took in the base asset:
   // each venue closes what it holds, so neither keeps a remainder). A leg written off as under
   // its venue's minimum is not sent again.
-  constexpr std::size_t u = index(venues::kUpbit), b = index(venues::kBinance);
+  const std::size_t u = index(params_.pair.first), b = index(params_.pair.second);
   std::array<Decimal, kMaxVenues> qty{};
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : pair_venues()) {
     qty[index(v)] =
         abs64(p.leg(v).held()) <= p.leg_dust[index(v)] ? Decimal{} : walks[index(v)]->walk.qty;
   }
@@ -539,7 +543,7 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   intent->exit_reason = reason;
   intent->independent_legs = independent;
   intent->edge_bps = m.pnl_bps;
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : pair_venues()) {
     fill_leg(intent->leg(v), v, sides[index(v)], i, books_[i][index(v)], qty[index(v)],
              walks[index(v)]->walk.worst, params_.slippage_bps);
   }
@@ -599,7 +603,9 @@ void Strategy::apply_leg(Position& p, const LegReport& leg) noexcept {
 void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& sink) noexcept {
   // Exec's word on each venue: an unhealthy one gets no entry decided for it (exec would refuse
   // it); exits go on.
-  for (const Venue v : venues::kAll) risk_.set_venue_healthy(v, report.venue_healthy[index(v)]);
+  for (std::size_t k = 0; k < kMaxVenues; ++k) {
+    risk_.set_venue_healthy(Venue{static_cast<std::uint8_t>(k)}, report.venue_healthy[k]);
+  }
   if (report.status_only) return;
   if (report.settles) {
     on_settled(report, now, sink);
@@ -612,7 +618,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   }
   const InFlight rec = *f;
   f->intent_id = 0;
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : pair_venues()) {
     inventory_.release(v, rec.instrument, rec.needs.base[index(v)],
                        rec.needs.quote_e16[index(v)]);
   }
@@ -661,8 +667,8 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   bool all_too_small =
       report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
                                                  report.refusal == RefusalReason::trading_rules);
-  if (all_too_small && !p->split_exit && p->leg(venues::kUpbit).held() != 0 &&
-      p->leg(venues::kBinance).held() != 0) {
+  if (all_too_small && !p->split_exit && p->leg(params_.pair.first).held() != 0 &&
+      p->leg(params_.pair.second).held() != 0) {
     // A pair exit refused as too small may be too small on one venue only (their minimums
     // differ): close the legs independently before writing anything off.
     p->split_exit = true;
@@ -670,7 +676,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
     if (p->close_request == ExitReason::none) p->close_request = p->exit_reason;  // asked again
   }
   bool wrote_off = false;
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : pair_venues()) {
     if (!all_too_small && report.leg(v).status != LegStatus::below_minimum) continue;
     const std::int64_t held = p->leg(v).held();
     if (held == 0) continue;
@@ -748,7 +754,7 @@ void Strategy::close(Position& p, Decimal decided_fx, const Now& now, SignalSink
   p.closed_ns = now.mono_ns;
   p.last_mark_krw = 0.0;
   const bool traded =
-      p.leg(venues::kUpbit).opened.qty != 0 || p.leg(venues::kBinance).opened.qty != 0;
+      p.leg(params_.pair.first).opened.qty != 0 || p.leg(params_.pair.second).opened.qty != 0;
   const double pnl = p.realized_krw();
   if (traded) {
     ++stats_.closed;

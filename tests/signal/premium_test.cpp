@@ -46,8 +46,8 @@ TEST(Premium, KimchiAtExecutablePricesNetOfBothFees) {
   const Premium p = premium(kUpbit, kBinance, 1400.0, Direction::kimchi, d("0.02"), kFees);
   ASSERT_TRUE(p.valid);
   EXPECT_EQ(p.qty, d("0.02"));
-  EXPECT_DOUBLE_EQ(p.upbit_vwap, 157'950'000.0);  // Upbit bids walked
-  EXPECT_DOUBLE_EQ(p.binance_vwap, 110'007.5);    // Binance asks walked: 2,200.15 USDT / 0.02
+  EXPECT_DOUBLE_EQ(p.first_vwap, 157'950'000.0);  // Upbit bids walked
+  EXPECT_DOUBLE_EQ(p.second_vwap, 110'007.5);     // Binance asks walked: 2,200.15 USDT / 0.02
   // 157,950,000 / (1,400 x 110,007.5) - 1, and after 5 bps + 10 bps (Python's decimal).
   EXPECT_NEAR(p.premium, 0.025579424779479321, 1e-15);
   EXPECT_NEAR(p.edge, 0.024042592474614967, 1e-15);
@@ -57,8 +57,8 @@ TEST(Premium, KimchiAtExecutablePricesNetOfBothFees) {
 TEST(Premium, ReverseBuysUpbitAsksAndSellsBinanceBids) {
   const Premium p = premium(kUpbit, kBinance, 1400.0, Direction::reverse, d("0.02"), kFees);
   ASSERT_TRUE(p.valid);
-  EXPECT_DOUBLE_EQ(p.upbit_vwap, 158'125'000.0);  // 0.015 @ 158.1M + 0.005 @ 158.2M
-  EXPECT_DOUBLE_EQ(p.binance_vwap, 109'990.0);
+  EXPECT_DOUBLE_EQ(p.first_vwap, 158'125'000.0);  // 0.015 @ 158.1M + 0.005 @ 158.2M
+  EXPECT_DOUBLE_EQ(p.second_vwap, 109'990.0);
   EXPECT_NEAR(p.premium, 0.026879066928162300, 1e-15);
   // Buying KRW-BTC dear and selling it cheap loses: a negative edge.
   EXPECT_NEAR(p.edge, -0.027635500826661768, 1e-15);
@@ -68,8 +68,8 @@ TEST(Premium, ThinBooksBoundTheTradeSize) {
   const Premium p = premium(kUpbit, kBinance, 1400.0, Direction::kimchi, d("1"), kFees);
   ASSERT_TRUE(p.valid);
   EXPECT_EQ(p.qty, d("0.08"));                    // all Upbit's bids; Binance's asks hold 0.125
-  EXPECT_DOUBLE_EQ(p.upbit_vwap, 157'850'000.0);  // 12,628,000 KRW / 0.08
-  EXPECT_DOUBLE_EQ(p.binance_vwap, 110'016.25);   // 8,801.3 USDT / 0.08
+  EXPECT_DOUBLE_EQ(p.first_vwap, 157'850'000.0);  // 12,628,000 KRW / 0.08
+  EXPECT_DOUBLE_EQ(p.second_vwap, 110'016.25);    // 8,801.3 USDT / 0.08
   EXPECT_NEAR(p.premium, 0.024848601911081318, 1e-15);
 }
 

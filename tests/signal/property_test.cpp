@@ -129,7 +129,11 @@ class PropertyTest : public ::testing::Test {
   }
 
   SymbolMap symbols;
-  StrategyParams params;
+  StrategyParams params = [] {
+    StrategyParams p;
+    p.pair = venues::kUpbitBinance;
+    return p;
+  }();
 };
 
 // One run: `steps` of 100 ms, each moving both markets and the FX rate and updating every book;

@@ -102,6 +102,7 @@ TEST(SignalReplay, RealBinanceDepthAgainstASyntheticUpbitPremiumEntersAndExits) 
             Errc::ok);
   ASSERT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   StrategyParams params;
+  params.pair = venues::kUpbitBinance;
   params.fees = {5.0, 10.0};
   params.baseline = BaselineMode::zero;
   params.entry_bps = 30.0;

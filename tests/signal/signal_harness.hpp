@@ -118,8 +118,8 @@ inline ExecReport fill(const OrderIntent& intent, const Fees& fees, double share
   r.position_id = intent.position_id;
   r.kind = intent.kind;
   r.stamps = intent.stamps;
-  r.leg(venues::kUpbit) = fill_leg(intent.leg(venues::kUpbit), fees.upbit_bps, share);
-  r.leg(venues::kBinance) = fill_leg(intent.leg(venues::kBinance), fees.binance_bps, share);
+  r.leg(venues::kUpbit) = fill_leg(intent.leg(venues::kUpbit), fees.first_bps, share);
+  r.leg(venues::kBinance) = fill_leg(intent.leg(venues::kBinance), fees.second_bps, share);
   const bool both = r.leg(venues::kUpbit).status == LegStatus::filled &&
                     r.leg(venues::kBinance).status == LegStatus::filled;
   const bool none =
@@ -210,7 +210,11 @@ class ScenarioTest : public ::testing::Test {
 
   static constexpr InstrumentId kBtc = 0;
   SymbolMap symbols;
-  StrategyParams params;
+  StrategyParams params = [] {
+    StrategyParams p;
+    p.pair = venues::kUpbitBinance;
+    return p;
+  }();
   std::optional<Strategy> strategy;
   test::RecordingSink sink;
 };

@@ -24,6 +24,7 @@ using test::d;
 
 StrategyParams scenario_params() {
   StrategyParams p;
+  p.pair = venues::kUpbitBinance;
   p.fees = {5.0, 10.0};
   p.fx.fixed = true;
   p.fx.fixed_rate = d("1400");

@@ -55,6 +55,53 @@ TEST_F(StrategyTest, EntryIntentCarriesBothLegsLimitsAndLevels) {
   EXPECT_EQ(strategy->risk().refusals(RefusalReason::max_open_symbol), 1u);
 }
 
+// The strategy knows venues only as its pair: any two ids trade as Upbit and Binance do, and
+// books from venues outside the pair are not traded on.
+TEST(StrategyPair, AnyTwoVenuesTradeAsAPair) {
+  constexpr Venue kKrw{3}, kUsdt{2}, kOther{0};
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", {{kKrw, "KRW-BTC"}, {kUsdt, "BTCUSDT"}, {kOther, "BTCUSDT"}}),
+            Errc::ok);
+  StrategyParams params;
+  params.pair = {kKrw, kUsdt};
+  params.fx.fixed = true;
+  params.fx.fixed_rate = d("1400");
+  params.baseline = BaselineMode::zero;
+  params.risk.check_balances = false;
+  params.symbols[0].trade_qty = d("0.01");
+  params.symbols[0].max_position_qty = d("0.05");
+  Strategy strategy(symbols, params);
+  test::RecordingSink sink;
+  const auto at = [](std::int64_t t) { return Now{t, test::kWall + t}; };
+  // A cheap book on a venue outside the pair, with the pair's KRW book: no premium to trade.
+  strategy.on_book(book(kOther, 0, {{"99990", "1"}}, {{"100000", "1"}}, kSecond), at(kSecond),
+                   sink);
+  strategy.on_book(book(kKrw, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, kSecond), at(kSecond),
+                   sink);
+  EXPECT_TRUE(sink.intents.empty());
+  strategy.on_book(book(kUsdt, 0, {{"99990", "1"}}, {{"100000", "1"}}, kSecond), at(kSecond), sink);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent& in = sink.intents[0];
+  EXPECT_EQ(in.direction, Direction::kimchi);
+  EXPECT_FALSE(in.has_leg(kOther));
+  EXPECT_EQ(in.leg(kKrw).side, Side::sell);  // kimchi sells on the first venue
+  EXPECT_EQ(in.leg(kKrw).limit_price, d("140629650"));
+  EXPECT_EQ(in.leg(kUsdt).side, Side::buy);
+  EXPECT_EQ(in.leg(kUsdt).limit_price, d("100050"));
+  EXPECT_EQ(in.leg(kUsdt).quantity, d("0.01"));
+
+  // Without a valid pair the strategy trades nothing.
+  StrategyParams none = params;
+  none.pair = {kKrw, kKrw};
+  Strategy idle(symbols, none);
+  test::RecordingSink quiet;
+  idle.on_book(book(kKrw, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, kSecond), at(kSecond),
+               quiet);
+  idle.on_book(book(kUsdt, 0, {{"99990", "1"}}, {{"100000", "1"}}, kSecond), at(kSecond), quiet);
+  idle.on_timer(at(2 * kSecond), quiet);
+  EXPECT_TRUE(quiet.intents.empty());
+}
+
 // Every exit scenario's entry fills at the levels: Upbit sells 0.01 at 140,700,000 (+1,407,000
 // KRW, fee 703.5 KRW), Binance buys 0.01 at 100,000 (-1,000 USDT, fee 1 USDT).
 
@@ -442,7 +489,7 @@ TEST_F(StrategyTest, AnUnknownOrderSettledFilledLaterMakesItsPositionOpenAgain) 
   settled.intent_id = entry.intent_id;
   settled.position_id = entry.position_id;
   settled.settles = true;
-  settled.leg(venues::kUpbit) = test::fill_leg(entry.leg(venues::kUpbit), params.fees.upbit_bps);
+  settled.leg(venues::kUpbit) = test::fill_leg(entry.leg(venues::kUpbit), params.fees.first_bps);
   settled.leg(venues::kBinance).venue = venues::kBinance;
   report(settled, 3 * kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
@@ -501,7 +548,7 @@ TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly)
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   ExecReport r = test::fill(sink.intents[0], params.fees);
-  r.leg(venues::kUpbit) = test::fill_leg(sink.intents[0].leg(venues::kUpbit), params.fees.upbit_bps,
+  r.leg(venues::kUpbit) = test::fill_leg(sink.intents[0].leg(venues::kUpbit), params.fees.first_bps,
                                          0.001);  // 0.00001 of 0.01 sold on Upbit
   r.outcome = ExecOutcome::failed;
   report(r, kSecond);

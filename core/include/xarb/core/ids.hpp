@@ -21,6 +21,22 @@ inline constexpr Venue kNoVenue{0xFF};
 [[nodiscard]] constexpr std::size_t index(Venue v) noexcept { return static_cast<std::size_t>(v); }
 [[nodiscard]] constexpr bool valid(Venue v) noexcept { return index(v) < kMaxVenues; }
 
+// The two venues a strategy trades an instrument across. `first` quotes in KRW and is the dear
+// one in a kimchi premium (Direction::kimchi sells there and buys on `second`); `second` quotes in
+// USDT (priced through the FX rate) or, later, in KRW too.
+struct VenuePair {
+  Venue first = kNoVenue;
+  Venue second = kNoVenue;
+
+  [[nodiscard]] constexpr bool valid() const noexcept {
+    return xarb::valid(first) && xarb::valid(second) && first != second;
+  }
+  [[nodiscard]] constexpr bool contains(Venue v) const noexcept {
+    return v == first || v == second;
+  }
+  friend constexpr bool operator==(const VenuePair&, const VenuePair&) noexcept = default;
+};
+
 enum class Side : std::uint8_t { buy = 0, sell = 1 };
 
 [[nodiscard]] constexpr std::string_view to_string(Side s) noexcept {

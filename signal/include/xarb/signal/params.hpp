@@ -49,6 +49,7 @@ struct SymbolParams {
 };
 
 struct StrategyParams {
+  VenuePair pair;  // the venues traded; a strategy with an invalid pair opens nothing
   Fees fees;
   FxParams fx;
   BaselineMode baseline = BaselineMode::ewma;

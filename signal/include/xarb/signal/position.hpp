@@ -11,7 +11,6 @@
 #include <xarb/core/decimal.hpp>
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
-#include <xarb/venues/registry.hpp>
 
 namespace xarb::signal {
 
@@ -39,13 +38,13 @@ struct Fills {
 };
 
 // One venue's side of a position. Entry trades are on `entry_side`; exits and unwinds on the
-// opposite side. Cash is in the venue's quote currency (KRW on Upbit, USDT on Binance).
+// opposite side. Cash is in the venue's quote currency.
 struct PositionLeg {
   Side entry_side = Side::buy;
   Fills opened;           // entry side
   Fills closed;           // exit side: exits and unwinds
   Int128 fees_e16 = 0;    // quote currency
-  std::int64_t fee_base = 0;  // commission the venue took in the base asset (Binance buys)
+  std::int64_t fee_base = 0;  // commission the venue took in the base asset (from a buy)
   std::int64_t fee_bnb = 0;   // commission paid in BNB
 
   // Base units still held on this venue (short for a sell entry), >= 0 unless over-closed: net
@@ -60,16 +59,17 @@ struct PositionLeg {
   }
 };
 
-// Which side each venue trades to open a position of `d`.
-[[nodiscard]] constexpr Side entry_side(Direction d, Venue v) noexcept {
-  // Kimchi sells on Upbit and buys on Binance; reverse the other way round.
-  const bool sell = (d == Direction::kimchi) == (v == venues::kUpbit);
+// Which side a venue of the pair trades to open a position of `d`: kimchi sells on the first
+// venue and buys on the second; reverse the other way round.
+[[nodiscard]] constexpr Side entry_side(Direction d, bool first_venue) noexcept {
+  const bool sell = (d == Direction::kimchi) == first_venue;
   return sell ? Side::sell : Side::buy;
 }
 
 struct Position {
   std::uint64_t id = 0;
   InstrumentId instrument = kNoInstrument;
+  VenuePair pair;  // its legs: legs[index(pair.first)] and legs[index(pair.second)]
   Direction direction = Direction::kimchi;
   PositionState state = PositionState::opening;
   ExitReason exit_reason = ExitReason::none;     // of the last exit intent
@@ -111,6 +111,10 @@ struct Position {
 
   [[nodiscard]] PositionLeg& leg(Venue v) noexcept { return legs[index(v)]; }
   [[nodiscard]] const PositionLeg& leg(Venue v) const noexcept { return legs[index(v)]; }
+  [[nodiscard]] PositionLeg& first() noexcept { return leg(pair.first); }
+  [[nodiscard]] const PositionLeg& first() const noexcept { return leg(pair.first); }
+  [[nodiscard]] PositionLeg& second() noexcept { return leg(pair.second); }
+  [[nodiscard]] const PositionLeg& second() const noexcept { return leg(pair.second); }
   [[nodiscard]] bool active() const noexcept {
     return state != PositionState::closed;
   }
@@ -122,9 +126,9 @@ struct Position {
   // the base asset (a venue that took one holds that much less; no order can buy it back to the
   // unit).
   [[nodiscard]] bool hedged() const noexcept;
-  // KRW notional of the Upbit entry fills: the base of bps figures.
+  // KRW notional of the first venue's entry fills: the base of bps figures.
   [[nodiscard]] double entry_notional_krw() const noexcept;
-  // Cash flows of both legs with the USDT leg converted at `fx`, KRW in 1e-16 units.
+  // Cash flows of both legs with the second venue's converted at `fx`, KRW in 1e-16 units.
   [[nodiscard]] Int128 cash_krw_e16(Decimal fx) const noexcept;
   [[nodiscard]] double realized_krw() const noexcept;
   // Recomputes the cached doubles from the exact legs; call after any fill.
@@ -132,14 +136,14 @@ struct Position {
 };
 
 // Marks a position at executable exit prices: what closing it now would earn, after the exit
-// fees. `upbit_exit_vwap` / `binance_exit_vwap` are the VWAPs of walking each venue's exit side
+// fees. `first_exit_vwap` / `second_exit_vwap` are the VWAPs of walking each venue's exit side
 // for what it holds.
 struct Mark {
   double pnl_krw = 0.0;
   double pnl_bps = 0.0;  // of the entry notional
 };
-[[nodiscard]] Mark mark(const Position& p, double upbit_exit_vwap, double binance_exit_vwap,
-                        double fx, double upbit_fee_bps, double binance_fee_bps) noexcept;
+[[nodiscard]] Mark mark(const Position& p, double first_exit_vwap, double second_exit_vwap,
+                        double fx, double first_fee_bps, double second_fee_bps) noexcept;
 
 // Fixed-capacity position storage: slots are reused after close; ids never are.
 inline constexpr std::size_t kMaxPositions = 256;
@@ -149,9 +153,13 @@ class PositionBook {
   explicit PositionBook(std::uint64_t first_id = 1) noexcept;
 
   // A new position in OPENING, or nullptr when every slot is taken.
-  [[nodiscard]] Position* open(InstrumentId instrument, Direction direction) noexcept;
+  // A new position of `instrument` across `pair`; null when the book is full or the pair is not
+  // two valid venues.
+  [[nodiscard]] Position* open(InstrumentId instrument, Direction direction,
+                               VenuePair pair) noexcept;
   // A position carried over from an earlier run (the journal), keeping its id; nullptr when
-  // every slot is taken or the id is active already. Later ids continue after it.
+  // every slot is taken, the id is active already or its pair is not two valid venues. Later ids
+  // continue after it.
   [[nodiscard]] Position* adopt(const Position& restored) noexcept;
   // Frees the slot of a CLOSED position.
   void release(Position& p) noexcept;

@@ -35,26 +35,29 @@ struct Walk {
 // The depth of one side within the carried levels.
 [[nodiscard]] Decimal side_depth(std::span<const Level> levels) noexcept;
 
-// Taker fees of both legs, in basis points.
+// Taker fees of both legs (the pair's first and second venue), in basis points.
 struct Fees {
-  double upbit_bps = 5.0;
-  double binance_bps = 10.0;
+  double first_bps = 5.0;
+  double second_bps = 10.0;
 };
 
 // One direction's premium at executable prices for a trade size.
-//   kimchi  (sell on Upbit, buy on Binance): premium = VWAP_bid_U / (fx * VWAP_ask_B) - 1
-//   reverse (buy on Upbit, sell on Binance): premium = VWAP_ask_U / (fx * VWAP_bid_B) - 1
+//   kimchi  (sell on the first venue, buy on the second):
+//     premium = VWAP_bid_1 / (fx * VWAP_ask_2) - 1
+//   reverse (buy on the first venue, sell on the second):
+//     premium = VWAP_ask_1 / (fx * VWAP_bid_2) - 1
 // `edge` is what the pair earns per unit of notional after both fees:
-//   kimchi:  VWAP_bid_U (1 - fU) / (fx * VWAP_ask_B (1 + fB)) - 1
-//   reverse: fx * VWAP_bid_B (1 - fB) / (VWAP_ask_U (1 + fU)) - 1
+//   kimchi:  VWAP_bid_1 (1 - f1) / (fx * VWAP_ask_2 (1 + f2)) - 1
+//   reverse: fx * VWAP_bid_2 (1 - f2) / (VWAP_ask_1 (1 + f1)) - 1
+// `fx` converts the second venue's quote currency into the first's (1 when both quote KRW).
 struct Premium {
   Direction direction = Direction::kimchi;
   bool valid = false;         // false: a book side is empty or the FX rate is not positive
   Decimal qty;                // the size both books can fill, at most the size asked
-  double upbit_vwap = 0.0;    // KRW
-  double binance_vwap = 0.0;  // USDT
-  Decimal upbit_worst;        // last level each walk reached
-  Decimal binance_worst;
+  double first_vwap = 0.0;    // in the first venue's quote currency (KRW)
+  double second_vwap = 0.0;   // in the second venue's (USDT)
+  Decimal first_worst;        // last level each walk reached
+  Decimal second_worst;
   double premium = 0.0;       // ratio (0.03 = 3 %)
   double edge = 0.0;          // ratio after fees
 
@@ -64,7 +67,7 @@ struct Premium {
 
 // The premium of `direction` for up to `qty`, bounded by what both books hold. `fx` is KRW per
 // USDT. Never fails (an unusable input gives valid = false), does not allocate, any thread.
-[[nodiscard]] Premium premium(const BookSnapshot& upbit, const BookSnapshot& binance, double fx,
+[[nodiscard]] Premium premium(const BookSnapshot& first, const BookSnapshot& second, double fx,
                               Direction direction, Decimal qty, const Fees& fees) noexcept;
 
 // Which side of the KRW-USDT book gives the FX rate.

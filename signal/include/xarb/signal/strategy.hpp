@@ -193,6 +193,11 @@ class Strategy {
   [[nodiscard]] InFlight* find_in_flight(std::uint64_t intent_id) noexcept;
 
   const SymbolMap& symbols_;
+  // The pair's venues, first then second.
+  [[nodiscard]] std::array<Venue, 2> pair_venues() const noexcept {
+    return {params_.pair.first, params_.pair.second};
+  }
+
   StrategyParams params_;
   FxTracker fx_;
   RiskGuard risk_;

@@ -29,6 +29,9 @@ inline constexpr std::array<VenueInfo, 2> kRegistry = {{
 }};
 static_assert(kRegistry.size() <= kMaxVenues);
 
+// The pair the engine trades: Upbit (KRW) against Binance (USDT), priced through the FX rate.
+inline constexpr VenuePair kUpbitBinance{kUpbit, kBinance};
+
 // Every venue of the registry, in id order.
 inline constexpr std::array<Venue, kRegistry.size()> kAll = [] {
   std::array<Venue, kRegistry.size()> all{};
