@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <xarb/app/config.hpp>
+#include <xarb/app/feed_commands.hpp>
+#include <xarb/app/venue_commands.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"
@@ -391,6 +393,64 @@ TEST(ConfigCli, CheckPrintsTheEffectiveConfigOrTheErrors) {
 
 namespace xarb::app {
 namespace {
+
+// Each default is written once, in the stage's parameter struct: a file that sets nothing gives
+// the stages exactly their own defaults.
+TEST(StrategyParams, AnUnsetSettingIsTheStagesOwnDefault) {
+  const LoadResult r = parse_config(std::string(R"([[symbols]]
+base = "BTC"
+trade_qty = "0.01"
+)"),
+                                    "test.toml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
+  const signal::StrategyParams p = strategy_params(r.config, build_symbol_map(r.config));
+  const signal::StrategyParams want;
+  EXPECT_EQ(p.baseline, want.baseline);
+  EXPECT_EQ(p.ewma_half_life_ns, want.ewma_half_life_ns);
+  EXPECT_EQ(p.kimchi, want.kimchi);
+  EXPECT_EQ(p.reverse, want.reverse);
+  EXPECT_DOUBLE_EQ(p.entry_bps, want.entry_bps);
+  EXPECT_DOUBLE_EQ(p.take_profit_bps, want.take_profit_bps);
+  EXPECT_DOUBLE_EQ(p.stop_loss_bps, want.stop_loss_bps);
+  EXPECT_DOUBLE_EQ(p.reversal_bps, want.reversal_bps);
+  EXPECT_EQ(p.timeout_ns, want.timeout_ns);
+  EXPECT_EQ(p.cooldown_ns, want.cooldown_ns);
+  EXPECT_EQ(p.max_open_per_symbol, want.max_open_per_symbol);
+  EXPECT_EQ(p.max_open_total, want.max_open_total);
+  EXPECT_EQ(p.clips, want.clips);
+  EXPECT_DOUBLE_EQ(p.min_depth_ratio, want.min_depth_ratio);
+  EXPECT_DOUBLE_EQ(p.slippage_bps, want.slippage_bps);
+  EXPECT_EQ(p.max_book_age_ns, want.max_book_age_ns);
+  EXPECT_EQ(p.exit_max_book_age_ns, want.exit_max_book_age_ns);
+  EXPECT_EQ(p.max_clock_skew_ns, want.max_clock_skew_ns);
+  EXPECT_EQ(p.fx.side, want.fx.side);
+  EXPECT_EQ(p.fx.max_age_ns, want.fx.max_age_ns);
+  EXPECT_EQ(p.risk.kill_switch, want.risk.kill_switch);
+  EXPECT_EQ(p.risk.daily_loss_limit_krw, want.risk.daily_loss_limit_krw);
+  EXPECT_EQ(p.risk.daily_reset_hour_utc, want.risk.daily_reset_hour_utc);
+  EXPECT_EQ(p.risk.max_total_exposure_krw, want.risk.max_total_exposure_krw);
+  EXPECT_EQ(p.risk.max_symbol_exposure_krw, want.risk.max_symbol_exposure_krw);
+  EXPECT_EQ(p.risk.max_notional_krw, want.risk.max_notional_krw);
+  EXPECT_EQ(p.risk.min_notional_krw, want.risk.min_notional_krw);
+  EXPECT_EQ(p.risk.max_consecutive_failures, want.risk.max_consecutive_failures);
+  EXPECT_EQ(p.risk.halt_cooldown_ns, want.risk.halt_cooldown_ns);
+  EXPECT_DOUBLE_EQ(r.config.risk.hedge_reserve_ratio, exec::ExecParams{}.hedge_reserve_ratio);
+
+  const feed::FeedOptions f = feed_options(r.config);
+  const feed::FeedOptions fw;
+  EXPECT_EQ(f.binance_source, fw.binance_source);
+  EXPECT_EQ(f.ws.watchdog, fw.ws.watchdog);
+  EXPECT_EQ(f.ws.reconnect_min, fw.ws.reconnect_min);
+  EXPECT_EQ(f.ws.reconnect_max, fw.ws.reconnect_max);
+  EXPECT_EQ(f.upbit_ping, fw.upbit_ping);
+  for (const Venue v : venues::kAll) {
+    const exec::RestVenueOptions o = rest_options(r.config, v);
+    const exec::RestVenueOptions ow;
+    EXPECT_EQ(o.connect_timeout, ow.connect_timeout) << to_string(v);
+    EXPECT_EQ(o.request_timeout, ow.request_timeout) << to_string(v);
+    EXPECT_EQ(o.recv_window_ms, ow.recv_window_ms) << to_string(v);
+  }
+}
 
 TEST(StrategyParams, CarryTheConfigIntoTheSignalsUnits) {
   const LoadResult r = parse_config(std::string(R"([strategy]

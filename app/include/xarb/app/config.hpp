@@ -1,7 +1,9 @@
 #pragma once
 
 // The engine's configuration: one TOML file loaded into one Config. The default of every setting
-// is the member initializer below and nowhere else; the loader only overrides what the file says.
+// is written once: a setting a stage's parameter struct also has (signal::StrategyParams,
+// feed::FeedOptions, exec::RestVenueOptions) takes that struct's default, the others are the
+// member initializers below. The loader only overrides what the file says.
 
 #include <cstdint>
 #include <filesystem>
@@ -12,7 +14,10 @@
 #include <xarb/core/decimal.hpp>
 #include <xarb/core/ids.hpp>
 #include <xarb/core/wait.hpp>
+#include <xarb/exec/executor.hpp>
+#include <xarb/exec/rest_venue.hpp>
 #include <xarb/feed/book_keeper.hpp>
+#include <xarb/feed/feed_stage.hpp>
 #include <xarb/signal/params.hpp>
 #include <xarb/venues/registry.hpp>
 
@@ -25,15 +30,30 @@ using FxSide = signal::FxSide;
 using Baseline = signal::BaselineMode;
 enum class HotStage : std::uint8_t { feed, signal, exec };
 
+// The stages' own defaults, in the config's units.
+namespace defaults {
+inline constexpr signal::StrategyParams kStrategy{};
+[[nodiscard]] inline const feed::FeedOptions& feed() {
+  static const feed::FeedOptions options;
+  return options;
+}
+[[nodiscard]] inline const exec::RestVenueOptions& rest() {
+  static const exec::RestVenueOptions options;
+  return options;
+}
+[[nodiscard]] constexpr std::int64_t ms(std::int64_t ns) noexcept { return ns / 1'000'000; }
+[[nodiscard]] constexpr std::int64_t s(std::int64_t ns) noexcept { return ns / 1'000'000'000; }
+}  // namespace defaults
+
 struct VenueConfig {
   std::string ws_url;
   std::string rest_url;
   std::string ca_file;   // PEM bundle to verify the venue; empty: the system trust store
   std::string key_file;  // 0600 file with the API key and secret; environment variables win
   double taker_fee_bps = 0.0;
-  std::int64_t connect_timeout_ms = 3'000;
-  std::int64_t request_timeout_ms = 2'000;
-  std::int64_t recv_window_ms = 5'000;  // Binance signed requests only
+  std::int64_t connect_timeout_ms = defaults::rest().connect_timeout.count();
+  std::int64_t request_timeout_ms = defaults::rest().request_timeout.count();
+  std::int64_t recv_window_ms = defaults::rest().recv_window_ms;  // Binance signed requests only
   friend bool operator==(const VenueConfig&, const VenueConfig&) = default;
 };
 
@@ -49,46 +69,50 @@ struct SymbolConfig {
 struct FxConfig {
   FxSource source = FxSource::upbit_book;
   std::string market = "KRW-USDT";
-  FxSide side = FxSide::mid;
+  FxSide side = defaults::kStrategy.fx.side;
   Decimal fixed_rate;  // KRW per USDT, only with source = "fixed"
-  std::int64_t max_age_ms = 5'000;
+  std::int64_t max_age_ms = defaults::ms(defaults::kStrategy.fx.max_age_ns);
   friend bool operator==(const FxConfig&, const FxConfig&) = default;
 };
 
 struct StrategyConfig {
-  Baseline baseline = Baseline::ewma;
-  double ewma_half_life_s = 600.0;
-  bool kimchi = true;             // sell on Upbit, buy on Binance
-  bool reverse = true;            // buy on Upbit, sell on Binance
-  double entry_bps = 30.0;        // net edge over the baseline needed to enter
-  double take_profit_bps = 15.0;  // pair PnL, bps of notional
-  double stop_loss_bps = 40.0;
-  double reversal_bps = 0.0;  // exit when the premium crosses back through baseline + this
-  std::int64_t timeout_s = 300;
-  std::int64_t cooldown_s = 10;
-  int max_open_per_symbol = 1;
-  int max_open_total = 3;
-  int clips = 1;                 // split an entry into this many orders
-  double min_depth_ratio = 1.0;  // executable depth needed, as a multiple of the trade size
-  double slippage_bps = 5.0;     // limit price beyond the VWAP
-  std::int64_t max_book_age_ms = 2'000;
-  std::int64_t exit_max_book_age_ms = 10'000;
-  std::int64_t max_clock_skew_ms = 500;
+  static constexpr const signal::StrategyParams& kDefaults = defaults::kStrategy;
+  Baseline baseline = kDefaults.baseline;
+  double ewma_half_life_s = static_cast<double>(kDefaults.ewma_half_life_ns) / 1e9;
+  bool kimchi = kDefaults.kimchi;                      // sell on Upbit, buy on Binance
+  bool reverse = kDefaults.reverse;                    // buy on Upbit, sell on Binance
+  double entry_bps = kDefaults.entry_bps;              // net edge over the baseline needed to enter
+  double take_profit_bps = kDefaults.take_profit_bps;  // pair PnL, bps of notional
+  double stop_loss_bps = kDefaults.stop_loss_bps;
+  double reversal_bps = kDefaults.reversal_bps;  // exit when the premium crosses back through it
+  std::int64_t timeout_s = defaults::s(kDefaults.timeout_ns);
+  std::int64_t cooldown_s = defaults::s(kDefaults.cooldown_ns);
+  int max_open_per_symbol = kDefaults.max_open_per_symbol;
+  int max_open_total = kDefaults.max_open_total;
+  int clips = kDefaults.clips;  // split an entry into this many orders
+  // Executable depth needed, as a multiple of the trade size.
+  double min_depth_ratio = kDefaults.min_depth_ratio;
+  double slippage_bps = kDefaults.slippage_bps;  // limit price beyond the VWAP
+  std::int64_t max_book_age_ms = defaults::ms(kDefaults.max_book_age_ns);
+  std::int64_t exit_max_book_age_ms = defaults::ms(kDefaults.exit_max_book_age_ns);
+  std::int64_t max_clock_skew_ms = defaults::ms(kDefaults.max_clock_skew_ns);
   friend bool operator==(const StrategyConfig&, const StrategyConfig&) = default;
 };
 
 // Money limits are whole won (KRW has no smaller unit in trading).
 struct RiskConfig {
-  bool kill_switch = false;
-  std::int64_t daily_loss_limit_krw = 500'000;
-  int daily_reset_hour_utc = 15;  // midnight in Seoul
-  std::int64_t max_total_exposure_krw = 50'000'000;
-  std::int64_t max_symbol_exposure_krw = 20'000'000;
-  std::int64_t max_notional_krw = 10'000'000;
-  std::int64_t min_notional_krw = 10'000;
-  int max_consecutive_failures = 3;
-  std::int64_t halt_cooldown_s = 300;
-  double hedge_reserve_ratio = 0.2;  // share of each venue's rate budget kept for hedges
+  static constexpr const signal::RiskParams& kDefaults = defaults::kStrategy.risk;
+  bool kill_switch = kDefaults.kill_switch;
+  std::int64_t daily_loss_limit_krw = kDefaults.daily_loss_limit_krw;
+  int daily_reset_hour_utc = kDefaults.daily_reset_hour_utc;  // midnight in Seoul
+  std::int64_t max_total_exposure_krw = kDefaults.max_total_exposure_krw;
+  std::int64_t max_symbol_exposure_krw = kDefaults.max_symbol_exposure_krw;
+  std::int64_t max_notional_krw = kDefaults.max_notional_krw;
+  std::int64_t min_notional_krw = kDefaults.min_notional_krw;
+  int max_consecutive_failures = kDefaults.max_consecutive_failures;
+  std::int64_t halt_cooldown_s = defaults::s(kDefaults.halt_cooldown_ns);
+  // Share of each venue's rate budget kept for hedges.
+  double hedge_reserve_ratio = exec::ExecParams{}.hedge_reserve_ratio;
   // Live: every this often the venues' balances are read and compared with the ledger; a
   // difference that persists (orders in flight settle within seconds) stops entries. 0: never.
   std::int64_t reconcile_every_s = 30;
@@ -112,11 +136,11 @@ struct ThreadsConfig {
 };
 
 struct FeedConfig {
-  feed::BinanceBookSource binance_book = feed::BinanceBookSource::diff_depth;
-  std::int64_t watchdog_ms = 10'000;
-  std::int64_t reconnect_min_ms = 100;
-  std::int64_t reconnect_max_ms = 10'000;
-  std::int64_t upbit_ping_ms = 30'000;
+  feed::BinanceBookSource binance_book = defaults::feed().binance_source;
+  std::int64_t watchdog_ms = defaults::feed().ws.watchdog.count();
+  std::int64_t reconnect_min_ms = defaults::feed().ws.reconnect_min.count();
+  std::int64_t reconnect_max_ms = defaults::feed().ws.reconnect_max.count();
+  std::int64_t upbit_ping_ms = defaults::feed().upbit_ping.count();
   friend bool operator==(const FeedConfig&, const FeedConfig&) = default;
 };
 
