@@ -157,8 +157,9 @@ void UpbitOrderbook_xarb(benchmark::State& state) {
                                       : capture_frames(kUpbit, "\"ty\":\"orderbook\"");
   static const SymbolMap symbols = [] {
     SymbolMap m = upbit_symbols(frames);
-    if (m.find(venues::kUpbit, "KRW-BTC") == kNoInstrument)
+    if (m.find(venues::kUpbit, "KRW-BTC") == kNoInstrument) {
       (void)m.add("KRW-BTC", {{venues::kUpbit, "KRW-BTC"}});
+    }
     return m;
   }();
   static feed::UpbitParser parser(symbols);

@@ -414,8 +414,9 @@ bool Engine::start_venues(std::string& error) {
       return false;
     }
     out_ << "start-up: " << to_string(v) << " reachable, trading rules loaded";
-    if (v == venues::kBinance)
+    if (v == venues::kBinance) {
       out_ << ", server time offset " << rest_[index(v)]->time_offset_ms() << " ms";
+    }
     out_ << (live_ ? ", balances read" : "") << '\n';
   }
   std::array<exec::VenueClient*, kMaxVenues> clients{};
@@ -463,8 +464,9 @@ bool Engine::restore(std::string& error) {
   if (const std::uint64_t previous = live_ ? journal_->last_run_id(run_id_, "live") : 0;
       previous != 0 && (!journal_->ended(previous) || !unresolved.empty())) {
     std::int64_t grace = 0;
-    for (const Venue v : venues::kAll)
+    for (const Venue v : venues::kAll) {
       grace = std::max(grace, rest_[index(v)]->not_found_grace_ns());
+    }
     const std::int64_t last = journal_->last_activity_ns(previous);
     const std::int64_t wait = last + grace - clock::wall_ns();
     if (last > 0 && wait > 0) {

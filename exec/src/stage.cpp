@@ -49,8 +49,9 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
   }
   // A venue's health changed with no report to carry it: a status-only report.
   bool changed = false;
-  for (const Venue v : venues::kAll)
+  for (const Venue v : venues::kAll) {
     changed = changed || executor_.venue_healthy(v) != told_healthy_[index(v)];
+  }
   if (changed && !holding_) {
     if (ExecReport* slot = reports_.try_claim(); slot != nullptr) {
       *slot = ExecReport{};

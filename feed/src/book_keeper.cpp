@@ -38,8 +38,9 @@ BookKeeper::BookKeeper(const SymbolMap& symbols, BinanceBookSource binance_sourc
         binance_top_[i.id] = std::make_unique<book::L2Book>(venues::kBinance, i.id);
       }
     }
-    if (!i.symbol(venues::kUpbit).empty())
+    if (!i.symbol(venues::kUpbit).empty()) {
       upbit_[i.id] = std::make_unique<book::L2Book>(venues::kUpbit, i.id);
+    }
   }
 }
 

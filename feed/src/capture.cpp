@@ -191,8 +191,9 @@ std::string upper(std::string_view s) {
 
 void add_binance(SymbolMap& map, std::string_view symbol) {
   const std::string name = upper(symbol);
-  if (!name.empty() && map.find(venues::kBinance, name) == kNoInstrument)
+  if (!name.empty() && map.find(venues::kBinance, name) == kNoInstrument) {
     (void)map.add(name, {{venues::kBinance, name}});
+  }
 }
 
 void add_upbit(SymbolMap& map, std::string_view market) {

@@ -580,7 +580,8 @@ double Strategy::unrealized_krw() const noexcept {
 // Reports
 
 void Strategy::apply_leg(Position& p, const LegReport& leg) noexcept {
-  if (leg.instrument != p.instrument) return;
+  // An empty leg (no instrument) or one on a venue outside the position's pair books nothing.
+  if (leg.instrument != p.instrument || !p.pair.contains(leg.venue)) return;
   PositionLeg& pl = p.leg(leg.venue);
   const auto book = [&](Side side, Decimal q, Decimal price) {
     if (!q.is_positive()) return;

@@ -182,8 +182,9 @@ BookUpdate SyntheticMarket::jump(std::size_t symbol, double bps, std::int64_t no
   }
   // The Upbit book is the capture's: the Binance book moves the other way instead.
   const SimBook& u = books_[index(venues::kUpbit)][symbol];
-  if (replayed_[symbol] || u.bids.empty() || u.asks.empty())
+  if (replayed_[symbol] || u.bids.empty() || u.asks.empty()) {
     return {venues::kUpbit, BookUpdate::kNone};
+  }
   mid_[symbol] = static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8 /
                  (fx_ * (1.0 + premium_[symbol] * 1e-4));
   rebuild(venues::kBinance, symbol, now_ms);

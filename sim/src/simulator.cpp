@@ -699,8 +699,9 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
     sent.update_id = book.update_id;
     sent.time_ms = book.time_ms;
     for (const auto& w : sessions) {
-      if (auto s = w.lock(); s && s->venue() == venues::kBinance)
+      if (auto s = w.lock(); s && s->venue() == venues::kBinance) {
         s->on_binance_book(i, ticker, diff, book);
+      }
     }
     return;
   }

@@ -517,8 +517,9 @@ HttpResult Exchange::upbit(const HttpRequest& r,
     for (auto& [k, o] : orders_) {
       if (o.venue != venues::kUpbit || o.account != account->key) continue;
       if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
-      if (it != q.end() && find_symbol(venues::kUpbit, it->second) != static_cast<int>(o.symbol))
+      if (it != q.end() && find_symbol(venues::kUpbit, it->second) != static_cast<int>(o.symbol)) {
         continue;
+      }
       if (!list.empty()) list += ",";
       list += upbit_order_json(o, false);
     }
