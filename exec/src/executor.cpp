@@ -51,7 +51,9 @@ ClientOrderId TwoLegExecutor::client_id(std::uint64_t run_id, std::uint64_t inte
   *p++ = '-';
   put36(p, intent_id);
   *p++ = '-';
-  *p++ = venue == venues::kBinance ? 'B' : 'U';
+  // The registry's letter; a venue id it has no row for gets its digit: ids stay unique per venue.
+  const venues::VenueInfo* info = venues::info(venue);
+  *p++ = info != nullptr ? info->code : static_cast<char>('0' + index(venue) % 10);
   put36(p, static_cast<std::uint64_t>(attempt));
   ClientOrderId id;
   id.assign(std::string_view(buf, static_cast<std::size_t>(p - buf)));
@@ -111,19 +113,20 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
   const OrderIntent& in = job.intent;
   // Both legs start clean before any check can return: a refusal on the first venue must not
   // leave the second with what the slot's previous job traded (its report would repeat it).
-  for (const Venue v : venues::kAll) {
-    job.legs[index(v)] = LegJob{};
+  job.legs = {};
+  job.venues = {in.legs[0].venue, in.legs[1].venue};
+  // The intent's two legs are on two venues this executor has a client for, or nothing is sent.
+  if (!VenuePair{job.venues[0], job.venues[1]}.valid()) {
+    job.venues = {kNoVenue, kNoVenue};
+    return RefusalReason::venue_unhealthy;
+  }
+  for (const Venue v : job.venues) {
     job.legs[index(v)].intent = in.leg(v);
+    if (venues_[index(v)] == nullptr) return RefusalReason::venue_unhealthy;
   }
-  for (const LegIntent& l : in.legs) {
-    // A leg on a venue this executor has no client for is never sent.
-    if (l.quantity.is_positive() && (!valid(l.venue) || venues_[index(l.venue)] == nullptr)) {
-      return RefusalReason::venue_unhealthy;
-    }
-  }
-  const LegIntent& lb = in.leg(venues::kBinance);
-  const LegIntent& lu = in.leg(venues::kUpbit);
-  job.hedged = !in.independent_legs && lb.quantity.is_positive() && lu.quantity.is_positive();
+  const LegIntent& l0 = in.legs[0];
+  const LegIntent& l1 = in.legs[1];
+  job.hedged = !in.independent_legs && l0.quantity.is_positive() && l1.quantity.is_positive();
   // Quantities onto each venue's step; a hedged pair trades the same quantity on both, so the
   // coarser step wins. An exit's legs may differ by the base-asset commission one venue took
   // (each closes what it holds): that difference rides on top of the common quantity, on the
@@ -132,15 +135,15 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
   const auto rounded = [&](Venue v, Decimal q) {
     return round_qty(venues_[index(v)]->rules(in.leg(v).instrument), q);
   };
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : job.venues) {
     const LegIntent& l = in.leg(v);
     if (l.quantity.is_positive()) qty[index(v)] = rounded(v, l.quantity);
   }
   job.offset = {};
   if (job.hedged) {
-    const Decimal base = std::min(lb.quantity, lu.quantity);
-    const Decimal common = std::min(rounded(venues::kBinance, base), rounded(venues::kUpbit, base));
-    for (const Venue v : venues::kAll) {
+    const Decimal base = std::min(l0.quantity, l1.quantity);
+    const Decimal common = std::min(rounded(l0.venue, base), rounded(l1.venue, base));
+    for (const Venue v : job.venues) {
       const std::int64_t extra = in.leg(v).quantity.mantissa() - base.mantissa();
       qty[index(v)] = extra > 0 ? rounded(v, Decimal::from_mantissa(common.mantissa() + extra))
                                 : common;
@@ -156,7 +159,7 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
     if (too_small == RefusalReason::none) too_small = r;
     return RefusalReason::none;
   };
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : job.venues) {
     const LegIntent& l = in.leg(v);
     LegJob& leg = job.legs[index(v)];
     if (!l.quantity.is_positive()) continue;
@@ -249,7 +252,7 @@ bool TwoLegExecutor::submit(const OrderIntent& intent, std::int64_t now_ns) noex
     return true;
   }
   // Both legs at once: each request is written before either answer is read.
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : job->venues) {
     if (job->legs[index(v)].target.is_positive()) send(*job, v, now_ns);
   }
   job->intent.stamps.set(Stage::order_written, clock::mono_ns());
@@ -285,7 +288,7 @@ void TwoLegExecutor::send(Job& job, Venue v, std::int64_t now_ns) noexcept {
 TwoLegExecutor::Job* TwoLegExecutor::find_job(const ClientOrderId& id, Venue& venue) noexcept {
   for (Job& j : jobs_) {
     if (!j.active) continue;
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : j.venues) {
       if (j.legs[index(v)].order.client_id == id) {
         venue = v;
         return &j;
@@ -335,7 +338,7 @@ TwoLegExecutor::Reading TwoLegExecutor::read_answer(const VenueEvent& ev, Venue 
 }
 
 void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept {
-  Venue v = venues::kBinance;
+  Venue v = kNoVenue;
   Job* job = find_job(ev.status.client_id, v);
   if (job == nullptr) {
     for (Watch& w : watches_) {
@@ -397,7 +400,7 @@ void TwoLegExecutor::poll(std::int64_t now_ns) noexcept {
   }
   for (Job& job : jobs_) {
     if (!job.active) continue;
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : job.venues) {
       LegJob& leg = job.legs[index(v)];
       if (leg.phase == LegPhase::sending) {
         send(job, v, now_ns);
@@ -470,8 +473,7 @@ void TwoLegExecutor::settle(Watch& w, const OrderStatus& s, std::int64_t now_ns)
   r.position_id = w.position_id;
   r.kind = w.kind;
   r.settles = true;
-  for (const Venue v : venues::kAll) r.leg(v).venue = v;
-  LegReport& lr = r.leg(w.venue);
+  LegReport& lr = r.leg(w.venue);  // the other leg stays empty
   lr.side = w.leg_side;
   lr.instrument = w.instrument;
   lr.state = s.state;
@@ -517,14 +519,15 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
            RefusalReason::none);
     return;
   }
-  LegJob& b = job.legs[index(venues::kBinance)];
-  LegJob& u = job.legs[index(venues::kUpbit)];
-  const std::int64_t held_b = b.filled - b.unwound - job.offset[index(venues::kBinance)];
-  const std::int64_t held_u = u.filled - u.unwound - job.offset[index(venues::kUpbit)];
-  const bool retried = b.retries + u.retries > 0;
-  const bool unwound = b.unwinds + u.unwinds > 0;
-  const bool none_held = b.filled == b.unwound && u.filled == u.unwound;
-  if (held_b == held_u || none_held) {
+  const Venue v0 = job.venues[0], v1 = job.venues[1];
+  LegJob& j0 = job.legs[index(v0)];
+  LegJob& j1 = job.legs[index(v1)];
+  const std::int64_t held0 = j0.filled - j0.unwound - job.offset[index(v0)];
+  const std::int64_t held1 = j1.filled - j1.unwound - job.offset[index(v1)];
+  const bool retried = j0.retries + j1.retries > 0;
+  const bool unwound = j0.unwinds + j1.unwinds > 0;
+  const bool none_held = j0.filled == j0.unwound && j1.filled == j1.unwound;
+  if (held0 == held1 || none_held) {
     if (none_held) {
       finish(job, unwound ? ExecOutcome::rolled_back : ExecOutcome::failed, RefusalReason::none);
     } else {
@@ -535,11 +538,11 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
     }
     return;
   }
-  const Venue short_v = held_b < held_u ? venues::kBinance : venues::kUpbit;
-  const Venue long_v = short_v == venues::kBinance ? venues::kUpbit : venues::kBinance;
+  const Venue short_v = held0 < held1 ? v0 : v1;
+  const Venue long_v = short_v == v0 ? v1 : v0;
   LegJob& s = job.legs[index(short_v)];
   LegJob& l = job.legs[index(long_v)];
-  const std::int64_t gap = abs64(held_b - held_u);
+  const std::int64_t gap = abs64(held0 - held1);
   // Below both venues' minimums: nothing can trade it. The dust ledger keeps it.
   const Decimal l_avg = l.filled > 0 ? Decimal::from_mantissa(static_cast<std::int64_t>(
                                            l.filled_notional / l.filled))
@@ -608,7 +611,8 @@ void TwoLegExecutor::finish(Job& job, ExecOutcome outcome, RefusalReason refusal
   r.refusal = refusal;
   r.dust_qty = Decimal::from_mantissa(job.dust);
   r.stamps = job.intent.stamps;
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : job.venues) {
+    if (v == kNoVenue) continue;  // refused before its legs were read
     const LegJob& leg = job.legs[index(v)];
     LegReport& lr = r.leg(v);
     lr.venue = v;

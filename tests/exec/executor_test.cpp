@@ -104,6 +104,46 @@ class ExecutorTest : public ::testing::Test {
   std::uint64_t next_intent = 0;
 };
 
+// The executor knows venues only as the intent's legs: any two venue ids with a client trade as
+// Upbit and Binance do, and a leg on a venue without a client is refused before anything is sent.
+TEST_F(ExecutorTest, AnyTwoVenuesTradeAsAPair) {
+  constexpr Venue kKrw{3}, kUsdt{2};
+  rules.at(kKrw, kBtc) = rules.at(venues::kUpbit, kBtc);
+  rules.at(kUsdt, kBtc) = rules.at(venues::kBinance, kBtc);
+  PaperParams pp;
+  pp.latency_ns = kMs;
+  PaperVenue usdt(kUsdt, rules, pp), krw(kKrw, rules, pp);
+  usdt.set_base(kBtc, d("1"));
+  usdt.set_quote(d("10000"));
+  krw.set_base(kBtc, d("1"));
+  krw.set_quote(d("100000000"));
+  std::array<VenueClient*, kMaxVenues> clients{};
+  clients[index(kUsdt)] = &usdt;
+  clients[index(kKrw)] = &krw;
+  exec = std::make_unique<TwoLegExecutor>(clients, params);
+
+  OrderIntent in = kimchi("0.01");
+  for (LegIntent& l : in.legs) l.venue = l.venue == venues::kUpbit ? kKrw : kUsdt;
+  const ExecReport r = run(in);
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  EXPECT_EQ(r.leg(kKrw).side, Side::sell);
+  EXPECT_EQ(r.leg(kKrw).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(kUsdt).side, Side::buy);
+  EXPECT_EQ(r.leg(kUsdt).filled_qty, d("0.01"));
+  EXPECT_NE(r.leg(kKrw).client_order_id, r.leg(kUsdt).client_order_id);
+  EXPECT_EQ(krw.free_base(kBtc), d("0.99"));
+  EXPECT_EQ(usdt.free_base(kBtc), d("1.01"));
+
+  // A leg on a venue without a client: blocked, nothing sent, nothing moved.
+  OrderIntent other = kimchi("0.01");
+  for (LegIntent& l : other.legs) l.venue = l.venue == venues::kUpbit ? venues::kUpbit : kUsdt;
+  const ExecReport blocked = run(other);
+  EXPECT_EQ(blocked.outcome, ExecOutcome::blocked);
+  EXPECT_EQ(blocked.refusal, RefusalReason::venue_unhealthy);
+  EXPECT_EQ(usdt.free_base(kBtc), d("1.01"));
+  EXPECT_EQ(exec->stats().orders, 2u);
+}
+
 TEST_F(ExecutorTest, BothLegsFilled) {
   start();
   const ExecReport r = run(kimchi("0.01"));

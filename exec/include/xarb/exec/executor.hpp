@@ -17,7 +17,6 @@
 #include <xarb/core/messages.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/venue.hpp>
-#include <xarb/venues/registry.hpp>
 
 namespace xarb::exec {
 
@@ -140,7 +139,8 @@ class TwoLegExecutor {
   struct Job {
     bool active = false;
     OrderIntent intent;
-    std::array<LegJob, kMaxVenues> legs{};
+    std::array<Venue, kPairLegs> venues{kNoVenue, kNoVenue};  // the intent's legs, in its order
+    std::array<LegJob, kMaxVenues> legs{};                    // by venue
     bool hedged = true;  // both legs trade the same quantity (not a BROKEN position's exit)
     // What a hedged leg trades beyond the common quantity: an exit closes on each venue what
     // that venue holds, and a venue that took its commission in the base asset holds less.
@@ -153,7 +153,7 @@ class TwoLegExecutor {
   struct Watch {
     bool active = false;
     bool waiting = false;  // a query is out
-    Venue venue = venues::kBinance;
+    Venue venue = kNoVenue;
     bool unwind = false;   // on the leg's opposite side
     Side leg_side = Side::buy;
     IntentKind kind = IntentKind::entry;

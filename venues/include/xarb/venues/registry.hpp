@@ -21,11 +21,12 @@ struct VenueInfo {
   Venue id = kNoVenue;
   std::string_view name;         // config section, journal and report name
   std::string_view quote_asset;  // the currency its markets are quoted in and its orders paid in
+  char code = '?';               // in client order ids ("x<run>-<intent>-B0"): unique per venue
 };
 
 inline constexpr std::array<VenueInfo, 2> kRegistry = {{
-    {kBinance, "binance", "USDT"},
-    {kUpbit, "upbit", "KRW"},
+    {kBinance, "binance", "USDT", 'B'},
+    {kUpbit, "upbit", "KRW", 'U'},
 }};
 static_assert(kRegistry.size() <= kMaxVenues);
 
