@@ -516,10 +516,23 @@ bool Engine::restore(std::string& error) {
       strategy_->risk().set_reducing(true);
       continue;
     }
+    if (p.pair != venues::kUpbitBinance) {
+      err_ << "restore: position " << p.id << " trades " << to_string(p.pair.first) << " against "
+           << to_string(p.pair.second)
+           << ", a pair this engine does not trade: left in the journal, entries blocked\n";
+      strategy_->risk().set_reducing(true);
+      continue;
+    }
     if (p.flat() && !unknown) {
       // Nothing is held: it never traded (or was unwound); close it in the journal.
-      PositionChange c{p.id, p.instrument, p.direction, p.state, PositionState::closed,
-                       ExitReason::none, Decimal{}, p.entry_fx, 0.0};
+      PositionChange c;
+      c.position_id = p.id;
+      c.instrument = p.instrument;
+      c.pair = p.pair;
+      c.direction = p.direction;
+      c.from = p.state;
+      c.to = PositionState::closed;
+      c.fx_rate = p.entry_fx;
       journal_->record(OpsEvent{now.wall_ns, c});
       continue;
     }
@@ -688,7 +701,7 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
           upbit ? *upbit == Side::sell
                 : orders[index(venues::kBinance)].first_side.value_or(Side::buy) == Side::buy;
       const std::string symbol(s.base.view());
-      journal_->record_recovered_position(position, previous, symbol,
+      journal_->record_recovered_position(position, previous, symbol, venues::kUpbitBinance,
                                           kimchi ? Direction::kimchi : Direction::reverse, wall_ns,
                                           "orders of intent " + std::to_string(intent) +
                                               " were never journaled; recovered from the venues");

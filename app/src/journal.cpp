@@ -1,17 +1,17 @@
-#include <xarb/app/journal.hpp>
-
-#include <nlohmann/json.hpp>
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <iomanip>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 #include <variant>
 
+#include <sqlite3.h>
+
+#include <xarb/app/journal.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -24,10 +24,11 @@ CREATE TABLE IF NOT EXISTS runs(
 CREATE TABLE IF NOT EXISTS intents(
   run_id INTEGER, intent_id INTEGER, position_id INTEGER, kind TEXT, direction TEXT,
   exit_reason TEXT, symbol TEXT, fx_rate TEXT, edge_bps REAL,
-  upbit_side TEXT, upbit_qty TEXT, upbit_limit TEXT,
-  binance_side TEXT, binance_qty TEXT, binance_limit TEXT,
   outcome TEXT, refusal TEXT, wall_ns INTEGER, reported_ns INTEGER,
   PRIMARY KEY(run_id, intent_id));
+CREATE TABLE IF NOT EXISTS intent_legs(
+  run_id INTEGER, intent_id INTEGER, venue TEXT, side TEXT, qty TEXT, limit_price TEXT,
+  PRIMARY KEY(run_id, intent_id, venue));
 CREATE TABLE IF NOT EXISTS orders(
   run_id INTEGER, intent_id INTEGER, position_id INTEGER, venue TEXT, side TEXT, symbol TEXT,
   client_order_id TEXT, state TEXT, status TEXT, requested_qty TEXT, filled_qty TEXT,
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS fills(
 CREATE TABLE IF NOT EXISTS positions(
   position_id INTEGER PRIMARY KEY, run_id INTEGER, symbol TEXT, direction TEXT, state TEXT,
   exit_reason TEXT, qty TEXT, entry_fx TEXT, close_fx TEXT, realized_pnl_krw REAL,
-  created_ns INTEGER, opened_ns INTEGER, closed_ns INTEGER, note TEXT);
+  created_ns INTEGER, opened_ns INTEGER, closed_ns INTEGER, note TEXT,
+  first_venue TEXT, second_venue TEXT);
 CREATE TABLE IF NOT EXISTS position_events(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, position_id INTEGER, symbol TEXT,
   direction TEXT, from_state TEXT, to_state TEXT, exit_reason TEXT, qty TEXT, fx_rate TEXT,
@@ -138,8 +140,7 @@ constexpr const char* kFoldColumns = "venue,side,qty,price,fee,fee_base,fee_bnb"
 // Adds the fills a statement yields (kFoldColumns) to the position's legs, as the strategy adds a
 // report's legs.
 void fold_fills(Stmt& fills, signal::Position& p) {
-  // Positions are journaled by the one pair the engine trades.
-  p.pair = venues::kUpbitBinance;
+  if (!p.pair.valid()) return;  // a position row that names no pair of known venues
   p.first().entry_side = signal::entry_side(p.direction, true);
   p.second().entry_side = signal::entry_side(p.direction, false);
   while (fills.step() == SQLITE_ROW) {
@@ -160,11 +161,12 @@ void fold_fills(Stmt& fills, signal::Position& p) {
 
 struct Journal::Db {
   sqlite3* db = nullptr;
-  std::unique_ptr<Stmt> intent, order, fill, position_new, position_update, position_event,
-      refusal, log, intent_outcome;
+  std::unique_ptr<Stmt> intent, intent_leg, order, fill, position_new, position_update,
+      position_event, refusal, log, intent_outcome;
 
   ~Db() {
     intent.reset();
+    intent_leg.reset();
     order.reset();
     fill.reset();
     position_new.reset();
@@ -206,20 +208,45 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
       db_->exec("ALTER TABLE fills ADD COLUMN " + std::string(column) + " TEXT DEFAULT '0'");
     }
   }
+  // Journals written before positions named their pair traded Upbit against Binance.
+  for (const auto& [column, venue] : {std::pair{"first_venue", venues::kUpbitBinance.first},
+                                      std::pair{"second_venue", venues::kUpbitBinance.second}}) {
+    Stmt has(db_->db, "SELECT COUNT(*) FROM pragma_table_info('positions') WHERE name=?1");
+    has.bind(1, std::string_view(column));
+    if (has.step() == SQLITE_ROW && has.i64(0) == 0) {
+      db_->exec("ALTER TABLE positions ADD COLUMN " + std::string(column) + " TEXT DEFAULT '" +
+                std::string(to_string(venue)) + "'");
+    }
+  }
+  // Journals written before intents kept their legs as rows had a column set per venue: copy
+  // them into intent_legs (idempotent; rows written since leave those columns empty).
+  {
+    Stmt has(db_->db, "SELECT COUNT(*) FROM pragma_table_info('intents') WHERE name='upbit_side'");
+    if (has.step() == SQLITE_ROW && has.i64(0) != 0) {
+      for (const Venue v : {venues::kUpbit, venues::kBinance}) {
+        const std::string n(to_string(v));
+        db_->exec(
+            "INSERT OR IGNORE INTO intent_legs(run_id,intent_id,venue,side,qty,limit_price) "
+            "SELECT run_id,intent_id,'" +
+            n + "'," + n + "_side," + n + "_qty," + n + "_limit FROM intents WHERE " + n +
+            "_side IS NOT NULL");
+      }
+    }
+  }
   sqlite3* d = db_->db;
   db_->intent = std::make_unique<Stmt>(
       d,
       "INSERT INTO intents(run_id,intent_id,position_id,kind,direction,exit_reason,"
-      "symbol,fx_rate,edge_bps,upbit_side,upbit_qty,upbit_limit,binance_side,binance_qty,"
-      "binance_limit,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) "
+      "symbol,fx_rate,edge_bps,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
       // The ops queue orders events per producer only: exec's report may come first.
       "ON CONFLICT(run_id,intent_id) DO UPDATE SET position_id=excluded.position_id,"
       "kind=excluded.kind,direction=excluded.direction,exit_reason=excluded.exit_reason,"
       "symbol=excluded.symbol,fx_rate=excluded.fx_rate,edge_bps=excluded.edge_bps,"
-      "upbit_side=excluded.upbit_side,upbit_qty=excluded.upbit_qty,"
-      "upbit_limit=excluded.upbit_limit,binance_side=excluded.binance_side,"
-      "binance_qty=excluded.binance_qty,binance_limit=excluded.binance_limit,"
       "wall_ns=excluded.wall_ns");
+  db_->intent_leg = std::make_unique<Stmt>(
+      d,
+      "INSERT OR REPLACE INTO intent_legs(run_id,intent_id,venue,side,qty,limit_price) "
+      "VALUES(?1,?2,?3,?4,?5,?6)");
   db_->intent_outcome = std::make_unique<Stmt>(
       d,
       "INSERT INTO intents(run_id,intent_id,position_id,kind,outcome,refusal,reported_ns) "
@@ -238,7 +265,8 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
   db_->position_new = std::make_unique<Stmt>(
       d,
       "INSERT OR IGNORE INTO positions(position_id,run_id,symbol,direction,state,exit_reason,qty,"
-      "entry_fx,realized_pnl_krw,created_ns) VALUES(?1,?2,?3,?4,?5,'none',?6,?7,0,?8)");
+      "entry_fx,realized_pnl_krw,created_ns,first_venue,second_venue) "
+      "VALUES(?1,?2,?3,?4,?5,'none',?6,?7,0,?8,?9,?10)");
   db_->position_update = std::make_unique<Stmt>(
       d,
       "UPDATE positions SET state=?2, exit_reason=?3, qty=CASE WHEN ?4='0' THEN qty ELSE ?4 END,"
@@ -438,23 +466,29 @@ void Journal::record(const OpsEvent& event) noexcept {
         [&](const auto& body) {
           using T = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<T, OrderIntent>) {
-            const LegIntent& u = body.leg(venues::kUpbit);
-            const LegIntent& b = body.leg(venues::kBinance);
+            // The strategy writes the pair's first venue's leg first.
+            const LegIntent& first = body.legs[0];
             Stmt& st = *db_->intent;
             st.bind(1, run_id_).bind(2, body.intent_id).bind(3, body.position_id);
             st.bind(4, to_string(body.kind)).bind(5, to_string(body.direction));
-            st.bind(6, to_string(body.exit_reason)).bind(7, symbol(u.instrument));
-            st.bind(8, body.fx_rate).bind(9, body.edge_bps);
-            st.bind(10, to_string(u.side)).bind(11, u.quantity).bind(12, u.limit_price);
-            st.bind(13, to_string(b.side)).bind(14, b.quantity).bind(15, b.limit_price);
-            st.bind(16, event.wall_ns);
+            st.bind(6, to_string(body.exit_reason)).bind(7, symbol(first.instrument));
+            st.bind(8, body.fx_rate).bind(9, body.edge_bps).bind(10, event.wall_ns);
             if (st.step() != SQLITE_DONE) fail("intent");
             st.reset();
+            for (const LegIntent& leg : body.legs) {
+              if (leg.venue == kNoVenue) continue;
+              Stmt& sl = *db_->intent_leg;
+              sl.bind(1, run_id_).bind(2, body.intent_id).bind(3, to_string(leg.venue));
+              sl.bind(4, to_string(leg.side)).bind(5, leg.quantity).bind(6, leg.limit_price);
+              if (sl.step() != SQLITE_DONE) fail("intent leg");
+              sl.reset();
+            }
             // The position exists from its first intent on, whichever event a crash kept.
             Stmt& pn = *db_->position_new;
-            pn.bind(1, body.position_id).bind(2, run_id_).bind(3, symbol(u.instrument));
+            pn.bind(1, body.position_id).bind(2, run_id_).bind(3, symbol(first.instrument));
             pn.bind(4, to_string(body.direction)).bind(5, to_string(PositionState::opening));
             pn.bind(6, Decimal{}).bind(7, body.fx_rate).bind(8, event.wall_ns);
+            pn.bind(9, to_string(body.legs[0].venue)).bind(10, to_string(body.legs[1].venue));
             if (pn.step() != SQLITE_DONE) fail("position");
             pn.reset();
           } else if constexpr (std::is_same_v<T, ExecReport>) {
@@ -505,6 +539,7 @@ void Journal::record(const OpsEvent& event) noexcept {
               st.bind(1, body.position_id).bind(2, run_id_).bind(3, symbol(body.instrument));
               st.bind(4, to_string(body.direction)).bind(5, to_string(body.to));
               st.bind(6, body.qty).bind(7, body.fx_rate).bind(8, event.wall_ns);
+              st.bind(9, to_string(body.pair.first)).bind(10, to_string(body.pair.second));
               if (st.step() != SQLITE_DONE) fail("position");
               st.reset();
             }
@@ -565,7 +600,8 @@ std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols,
   std::vector<JournalPosition> out;
   Stmt st(db_->db,
           "SELECT position_id,run_id,symbol,direction,state,entry_fx,"
-          "COALESCE(opened_ns,created_ns) FROM positions WHERE state<>'closed' AND "
+          "COALESCE(opened_ns,created_ns),first_venue,second_venue FROM positions "
+          "WHERE state<>'closed' AND "
           "(COALESCE(?1,'')='' OR run_id IN (SELECT run_id FROM runs WHERE mode=?1)) "
           "ORDER BY position_id");
   st.bind(1, mode);
@@ -582,6 +618,7 @@ std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols,
     p.state = parse_enum(st.text(4), static_cast<PositionState>(5));
     p.entry_fx = st.dec(5);
     jp.opened_wall_ns = st.i64(6);
+    p.pair = {parse_venue(st.text(7)), parse_venue(st.text(8))};
     fills.bind(1, p.id);
     fold_fills(fills, p);
     out.push_back(std::move(jp));
@@ -593,13 +630,14 @@ std::vector<UnresolvedIntent> Journal::unresolved_intents(std::string_view mode)
   commit();
   std::vector<UnresolvedIntent> out;
   Stmt st(db_->db,
-          "SELECT run_id,intent_id,position_id,kind,symbol,upbit_side,upbit_qty,binance_side,"
-          "binance_qty FROM intents WHERE (outcome IS NULL OR EXISTS (SELECT 1 FROM orders o "
+          "SELECT run_id,intent_id,position_id,kind,symbol FROM intents "
+          "WHERE (outcome IS NULL OR EXISTS (SELECT 1 FROM orders o "
           "WHERE o.run_id=intents.run_id AND o.intent_id=intents.intent_id AND "
           "o.state='unknown')) AND "
           "(COALESCE(?1,'')='' OR run_id IN (SELECT run_id FROM runs WHERE mode=?1)) "
           "ORDER BY run_id, intent_id");
   st.bind(1, mode);
+  Stmt legs(db_->db, "SELECT venue,side,qty FROM intent_legs WHERE run_id=?1 AND intent_id=?2");
   while (st.step() == SQLITE_ROW) {
     UnresolvedIntent u;
     u.run_id = static_cast<std::uint64_t>(st.i64(0));
@@ -607,10 +645,14 @@ std::vector<UnresolvedIntent> Journal::unresolved_intents(std::string_view mode)
     u.position_id = static_cast<std::uint64_t>(st.i64(2));
     u.kind = st.text(3) == "exit" ? IntentKind::exit : IntentKind::entry;
     u.symbol = st.text(4);
-    u.sides[index(venues::kUpbit)] = parse_side(st.text(5));
-    u.qty[index(venues::kUpbit)] = st.dec(6);
-    u.sides[index(venues::kBinance)] = parse_side(st.text(7));
-    u.qty[index(venues::kBinance)] = st.dec(8);
+    legs.bind(1, u.run_id).bind(2, u.intent_id);
+    while (legs.step() == SQLITE_ROW) {
+      const Venue v = parse_venue(legs.text(0));
+      if (!valid(v)) continue;
+      u.sides[index(v)] = parse_side(legs.text(1));
+      u.qty[index(v)] = legs.dec(2);
+    }
+    legs.reset();
     out.push_back(std::move(u));
   }
   return out;
@@ -679,15 +721,16 @@ std::uint64_t Journal::max_intent_id(std::uint64_t run_id) {
 }
 
 void Journal::record_recovered_position(std::uint64_t position_id, std::uint64_t run_id,
-                                        std::string_view symbol, Direction direction,
-                                        std::int64_t wall_ns, std::string_view why) {
+                                        std::string_view symbol, VenuePair pair,
+                                        Direction direction, std::int64_t wall_ns,
+                                        std::string_view why) {
   commit();
   Stmt st(db_->db,
           "INSERT OR IGNORE INTO positions(position_id,run_id,symbol,direction,state,exit_reason,"
-          "qty,entry_fx,realized_pnl_krw,created_ns,note) "
-          "VALUES(?1,?2,?3,?4,'broken','none','0','0',0,?5,?6)");
+          "qty,entry_fx,realized_pnl_krw,created_ns,note,first_venue,second_venue) "
+          "VALUES(?1,?2,?3,?4,'broken','none','0','0',0,?5,?6,?7,?8)");
   st.bind(1, position_id).bind(2, run_id).bind(3, symbol).bind(4, to_string(direction));
-  st.bind(5, wall_ns).bind(6, why);
+  st.bind(5, wall_ns).bind(6, why).bind(7, to_string(pair.first)).bind(8, to_string(pair.second));
   if (st.step() != SQLITE_DONE) fail("recovered position");
 }
 
@@ -795,7 +838,8 @@ JournalTotals Journal::totals(std::uint64_t run_id) {
   // Closes: positions whose close event belongs to the run (a restored position closes in a
   // later run than it opened in).
   Stmt closed(db_->db,
-              "SELECT p.position_id, p.direction, e.fx_rate, e.realized_pnl_krw FROM "
+              "SELECT p.position_id, p.direction, e.fx_rate, e.realized_pnl_krw, p.first_venue, "
+              "p.second_venue FROM "
               "position_events e JOIN positions p ON p.position_id=e.position_id "
               "WHERE e.to_state='closed' AND (?1=0 OR e.run_id=?1)");
   closed.bind(1, run_id);
@@ -805,9 +849,11 @@ JournalTotals Journal::totals(std::uint64_t run_id) {
     // strategy's own figures.
     signal::Position p;
     p.direction = parse_direction(closed.text(1));
+    p.pair = {parse_venue(closed.text(4)), parse_venue(closed.text(5))};
+    if (!p.pair.valid()) continue;
     fills.bind(1, static_cast<std::uint64_t>(closed.i64(0)));
     fold_fills(fills, p);
-    if (p.leg(venues::kUpbit).opened.qty == 0 && p.leg(venues::kBinance).opened.qty == 0) continue;
+    if (p.first().opened.qty == 0 && p.second().opened.qty == 0) continue;
     ++t.closed;
     const double reported = closed.real(3);
     t.realized_pnl_krw += reported;

@@ -784,6 +784,7 @@ void Strategy::transition(Position& p, PositionState to, SignalSink& sink) noexc
   PositionChange c;
   c.position_id = p.id;
   c.instrument = p.instrument;
+  c.pair = p.pair;
   c.direction = p.direction;
   c.from = p.state;
   c.to = to;

@@ -960,6 +960,89 @@ TEST(JournalMigration, AJournalWithoutCommissionColumnsGetsThem) {
   fs::remove_all(dir);
 }
 
+// A journal written before intents kept their legs as rows (one column set per venue) and before
+// positions named their pair: opening it copies the legs into rows and names the pair Upbit
+// against Binance, so an unresolved intent and an open position read back as they were written.
+TEST(JournalMigration, AJournalWithVenueColumnsReadsBackByRows) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("xarb-journal-legs-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path path = dir / "journal.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(
+          db,
+          "CREATE TABLE runs(run_id INTEGER PRIMARY KEY, started_ns INTEGER, ended_ns INTEGER,"
+          " mode TEXT, config TEXT, report TEXT);"
+          "CREATE TABLE intents(run_id INTEGER, intent_id INTEGER, position_id INTEGER, kind TEXT,"
+          " direction TEXT, exit_reason TEXT, symbol TEXT, fx_rate TEXT, edge_bps REAL,"
+          " upbit_side TEXT, upbit_qty TEXT, upbit_limit TEXT,"
+          " binance_side TEXT, binance_qty TEXT, binance_limit TEXT,"
+          " outcome TEXT, refusal TEXT, wall_ns INTEGER, reported_ns INTEGER,"
+          " PRIMARY KEY(run_id, intent_id));"
+          "CREATE TABLE positions(position_id INTEGER PRIMARY KEY, run_id INTEGER, symbol TEXT,"
+          " direction TEXT, state TEXT, exit_reason TEXT, qty TEXT, entry_fx TEXT, close_fx TEXT,"
+          " realized_pnl_krw REAL, created_ns INTEGER, opened_ns INTEGER, closed_ns INTEGER,"
+          " note TEXT);"
+          "INSERT INTO runs VALUES(7,1,NULL,'live','',NULL);"
+          "INSERT INTO intents(run_id,intent_id,position_id,kind,direction,exit_reason,symbol,"
+          " fx_rate,edge_bps,upbit_side,upbit_qty,upbit_limit,binance_side,binance_qty,"
+          " binance_limit,wall_ns) VALUES(7,3,2,'entry','kimchi','none','BTC','1400',35,'sell',"
+          " '0.01','140629650','buy','0.01','100050',1);"
+          "INSERT INTO positions(position_id,run_id,symbol,direction,state,exit_reason,qty,"
+          " entry_fx,realized_pnl_krw,created_ns,opened_ns) VALUES(1,7,'BTC','kimchi','open',"
+          " 'none','0.01','1400',0,1,1);",
+          nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
+  for (int open = 0; open < 2; ++open) {  // the second open finds the rows there already
+    Journal j(path);
+    const std::vector<UnresolvedIntent> u = j.unresolved_intents("live");
+    ASSERT_EQ(u.size(), 1u);
+    EXPECT_EQ(u[0].intent_id, 3u);
+    EXPECT_EQ(u[0].sides[index(venues::kUpbit)], Side::sell);
+    EXPECT_EQ(u[0].qty[index(venues::kUpbit)], test::d("0.01"));
+    EXPECT_EQ(u[0].sides[index(venues::kBinance)], Side::buy);
+    EXPECT_EQ(u[0].qty[index(venues::kBinance)], test::d("0.01"));
+    const std::vector<JournalPosition> open_now = j.open_positions(symbols, "live");
+    ASSERT_EQ(open_now.size(), 1u);
+    EXPECT_EQ(open_now[0].position.pair, venues::kUpbitBinance);
+    EXPECT_EQ(open_now[0].position.first().entry_side, Side::sell) << "kimchi sells on Upbit";
+    EXPECT_EQ(j.write_errors(), 0u);
+  }
+
+  // New intents write their legs as rows, on whatever venues they name.
+  {
+    Journal j(path);
+    j.begin_run(8, 2, "live", "", symbols);
+    OrderIntent in;
+    in.intent_id = 1;
+    in.position_id = 5;
+    LegIntent& first = in.leg(venues::kUpbit);
+    first.side = Side::buy;
+    first.instrument = 0;
+    first.quantity = test::d("0.02");
+    LegIntent& second = in.leg(venues::kBinance);
+    second.side = Side::sell;
+    second.instrument = 0;
+    second.quantity = test::d("0.02");
+    j.record(OpsEvent{5, in});
+    j.commit();
+    const std::vector<UnresolvedIntent> u = j.unresolved_intents("live");
+    ASSERT_EQ(u.size(), 2u);
+    EXPECT_EQ(u[1].run_id, 8u);
+    EXPECT_EQ(u[1].sides[index(venues::kUpbit)], Side::buy);
+    EXPECT_EQ(u[1].qty[index(venues::kBinance)], test::d("0.02"));
+    EXPECT_EQ(j.write_errors(), 0u);
+  }
+  fs::remove_all(dir);
+}
+
 // An order a report left unknown settles later in the run: its fills join the intent's row for
 // that venue (quantities add, prices average by quantity, commissions add) and the intent is no
 // longer unresolved. At a restart, what the venues say about every order of an intent replaces
@@ -1095,9 +1178,9 @@ TEST(JournalDust, AClosedPositionsRemainderIsJournaledPerVenueAndAsset) {
   fill(3, 2, venues::kBinance, Side::buy, "0.01", "0.00001");
   fill(4, 2, venues::kBinance, Side::sell, "0.00999", "0");
   for (const std::uint64_t id : {1u, 2u}) {
-    j.record(OpsEvent{5, PositionChange{id, 0, Direction::kimchi, PositionState::closing,
-                                        PositionState::closed, ExitReason::take_profit, Decimal{},
-                                        dec("1400"), 0.0}});
+    j.record(OpsEvent{5, PositionChange{id, 0, venues::kUpbitBinance, Direction::kimchi,
+                                        PositionState::closing, PositionState::closed,
+                                        ExitReason::take_profit, Decimal{}, dec("1400"), 0.0}});
   }
   j.commit();
   const std::vector<DustReport> dust = j.dust(7);

@@ -132,7 +132,7 @@ class Journal {
   [[nodiscard]] std::uint64_t max_intent_id(std::uint64_t run_id);
   // A BROKEN position for fills found on the venues that no journaled intent explains.
   void record_recovered_position(std::uint64_t position_id, std::uint64_t run_id,
-                                 std::string_view symbol, Direction direction,
+                                 std::string_view symbol, VenuePair pair, Direction direction,
                                  std::int64_t wall_ns, std::string_view why);
   // A venue's base balance when a run started (live runs record them).
   void record_balance(std::uint64_t run_id, Venue venue, std::string_view asset, Decimal qty);

@@ -480,6 +480,7 @@ struct LogRecord {
 struct PositionChange {
   std::uint64_t position_id = 0;
   InstrumentId instrument = kNoInstrument;
+  VenuePair pair;
   Direction direction = Direction::kimchi;
   PositionState from = PositionState::opening;
   PositionState to = PositionState::opening;
