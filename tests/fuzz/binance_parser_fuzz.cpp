@@ -14,9 +14,9 @@ namespace {
 const xarb::SymbolMap& symbols() {
   static const xarb::SymbolMap map = [] {
     xarb::SymbolMap m;
-    (void)m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
-    (void)m.add("ETH", {{venues::kUpbit, "KRW-ETH"}, {venues::kBinance, "ETHUSDT"}});
-    (void)m.add("BNB", {{venues::kBinance, "BNBUSDT"}});
+    (void)m.add("BTC", {{xarb::venues::kUpbit, "KRW-BTC"}, {xarb::venues::kBinance, "BTCUSDT"}});
+    (void)m.add("ETH", {{xarb::venues::kUpbit, "KRW-ETH"}, {xarb::venues::kBinance, "ETHUSDT"}});
+    (void)m.add("BNB", {{xarb::venues::kBinance, "BNBUSDT"}});
     return m;
   }();
   return map;

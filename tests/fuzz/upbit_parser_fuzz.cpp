@@ -13,8 +13,8 @@ namespace {
 const xarb::SymbolMap& symbols() {
   static const xarb::SymbolMap map = [] {
     xarb::SymbolMap m;
-    (void)m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
-    (void)m.add_fx(venues::kUpbit, "KRW-USDT");
+    (void)m.add("BTC", {{xarb::venues::kUpbit, "KRW-BTC"}, {xarb::venues::kBinance, "BTCUSDT"}});
+    (void)m.add_fx(xarb::venues::kUpbit, "KRW-USDT");
     return m;
   }();
   return map;
