@@ -1,17 +1,17 @@
+#include <xarb/app/journal.hpp>
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <iomanip>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
 #include <variant>
 
-#include <sqlite3.h>
-
-#include <xarb/app/journal.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -144,9 +144,9 @@ void fold_fills(Stmt& fills, signal::Position& p) {
   p.first().entry_side = signal::entry_side(p.direction, true);
   p.second().entry_side = signal::entry_side(p.direction, false);
   while (fills.step() == SQLITE_ROW) {
-    const std::optional<Venue> venue = venues::from_name(fills.text(0));
-    if (!venue || !p.pair.contains(*venue)) continue;  // never written: fills are on the pair
-    signal::PositionLeg& leg = p.leg(*venue);
+    const Venue venue = parse_venue(fills.text(0));
+    if (!p.pair.contains(venue)) continue;  // never written: fills are on the pair
+    signal::PositionLeg& leg = p.leg(venue);
     const Side side = parse_side(fills.text(1));
     (side == leg.entry_side ? leg.opened : leg.closed).add(fills.dec(2), fills.dec(3));
     leg.fees_e16 += static_cast<Int128>(fills.dec(4).mantissa()) * Decimal::kOne;
