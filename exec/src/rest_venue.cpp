@@ -6,6 +6,8 @@
 #include <xarb/net/https_client.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "venues/adapter.hpp"
+
 namespace xarb::exec {
 namespace {
 
@@ -13,12 +15,12 @@ enum class Op : std::uint8_t {
   place,
   query,
   cancel,
-  time,
-  exchange_info,
-  instruments,
+  upkeep,  // the adapter's periodic request (Binance's server time)
+  probe,   // the health probe of an unhealthy venue
+  start,   // start-up's requests (trading rules)
   account,
   open_orders,
-  trades,  // GET /api/v3/myTrades: the commissions of an order answer that had no fills
+  follow_up,  // the commissions of an order answer that did not list them (Binance's myTrades)
 };
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
@@ -35,7 +37,7 @@ struct RestVenue::Impl {
     InstrumentId instrument = kNoInstrument;
     ClientOrderId id;
     std::int64_t sent_wall_ms = 0;
-    // Op::trades: the order answer waiting for its commissions, and what asked for it.
+    // Op::follow_up: the order answer waiting for its commissions, and what asked for it.
     VenueOp origin = VenueOp::query;
     std::int64_t latency_ns = 0;
     OrderStatus status;
@@ -49,36 +51,33 @@ struct RestVenue::Impl {
 
   Impl(const SymbolMap& s, RestVenueOptions o) : symbols(s), options(std::move(o)) {}
 
+  [[nodiscard]] std::string_view symbol(InstrumentId i) const noexcept {
+    return i < symbols.size() ? symbols[i].symbol(options.venue) : std::string_view{};
+  }
+
   const SymbolMap& symbols;
   RestVenueOptions options;
   net::Url endpoint;
+  // Declared before the connections: their teardown may still deliver headers to it.
+  std::unique_ptr<adapters::RestAdapter> venue;
   net::asio::io_context io{1};
   std::unique_ptr<net::ssl::context> tls;
   // Two kept-alive connections: orders go out on their own, so that an order never waits behind
   // a query, a cancel, a time sync or a balance read in flight on the same venue.
   std::unique_ptr<net::HttpsClient> order_lane;
   std::unique_ptr<net::HttpsClient> query_lane;
-  std::optional<BinanceApi> binance;
-  std::optional<UpbitApi> upbit;
-  BinanceParser binance_parser;
-  UpbitParser upbit_parser;
   RulesTable rules;
   RateLimitState rate;
-  std::int64_t rate_seen_ns = 0;         // when the last order-count header arrived
-  std::int64_t order_remaining_sec = -1;  // Upbit: Remaining-Req sec= of the "order" group
-  std::int64_t offset_ms = 0;
-  std::int64_t next_sync_ns = 0;
   std::int64_t now_ns = 0;
   std::int64_t blocked_until_ns = 0;
-  // Upbit limits per group: a 429 on an order blocks orders (the "order" group) only; queries,
-  // cancels and balances (the "default" group) go on, and the reverse.
+  // Venues that limit per group (adapter blocks_by_group()): a 429 on an order blocks orders
+  // only, a 429 on anything else blocks the rest.
   std::int64_t orders_blocked_until_ns = 0;
   int transport_errors = 0;
   // An unhealthy venue (three transport errors in a row) is probed with a cheap public request
   // every second until it answers: nothing else may be sent to it, so without the probe it
   // would stay unhealthy for good.
   std::int64_t next_probe_ns = 0;
-  std::string probe_markets;  // Upbit: the first market, for GET /v1/orderbook/instruments
   std::array<std::int64_t, kMaxInstruments> base{};
   std::int64_t quote = 0;
   std::vector<AssetBalance> balances;  // as the last read_balances() found them
@@ -99,7 +98,6 @@ struct RestVenue::Impl {
   net::HttpAnswer awaited_answer;
   std::string awaited_body;
 
-  [[nodiscard]] bool is_binance() const noexcept { return options.venue == venues::kBinance; }
   [[nodiscard]] net::HttpsClient& lane(Op op) noexcept {
     return op == Op::place ? *order_lane : *query_lane;
   }
@@ -123,7 +121,7 @@ struct RestVenue::Impl {
     const std::int64_t now = clock::mono_ns();
     const bool blocked =
         blocked_until_ns > now || (op == Op::place && orders_blocked_until_ns > now);
-    if (blocked && op != Op::time) return false;
+    if (blocked && op != Op::upkeep) return false;
     Pending* p = track(op, instrument, id);
     if (p == nullptr) return false;
     if (!lane(op).submit(scratch.view(), p->tag)) {
@@ -185,18 +183,13 @@ struct RestVenue::Impl {
     const Pending req = *p;
     p->used = false;
     transport_errors = a.transport_error ? transport_errors + 1 : 0;
-    if (req.op == Op::time) {
-      std::int64_t server = 0;
-      if (!a.transport_error && a.status / 100 == 2 &&
-          binance_parser.parse_server_time(a.body, server) == Errc::ok) {
-        // The server read its clock about halfway through the round trip.
-        offset_ms = server - (req.sent_wall_ms + wall_ms()) / 2;
-      }
+    if (req.op == Op::upkeep || req.op == Op::probe) {
+      venue->on_upkeep(a, req.sent_wall_ms);
       return;
     }
-    if (req.op == Op::trades) {
+    if (req.op == Op::follow_up) {
       note_rate_limit(req, a);
-      on_trades(req, a);
+      on_follow_up(req, a);
       return;
     }
     if (req.op != Op::place && req.op != Op::query && req.op != Op::cancel) return;
@@ -221,27 +214,18 @@ struct RestVenue::Impl {
     if (a.status / 100 != 2) {
       s.state = OrderState::rejected;
       s.error.http_status = a.status;
-      if (is_binance()) {
-        (void)binance_parser.parse_error(a.body, s.error);
-        if (s.error.code == -1021) next_sync_ns = 0;  // timestamp outside recvWindow: resync
-      } else {
-        (void)upbit_parser.parse_error(a.body, s.error);
-      }
-      classify(options.venue, s.error);
+      (void)venue->parse_error(a.body, s.error);
+      venue->on_rejected(s.error);
       push_event(ev);
       return;
     }
     const ClientOrderId asked = s.client_id;
-    const Errc e = is_binance() ? binance_parser.parse_order(
-                                      a.body, symbols[req.instrument].base.view(), quote_asset(), s)
-                                : upbit_parser.parse_order(a.body, s);
+    const Errc e = req.instrument < symbols.size()
+                       ? venue->parse_order(a.body, symbols[req.instrument], s)
+                       : Errc::invalid_argument;
     // An order is (venue, symbol, client id): an answer about another symbol (Upbit looks orders
     // up by identifier alone) or another id is never a fill of the order asked about.
-    const std::string_view want =
-        req.instrument < symbols.size()
-            ? (is_binance() ? symbols[req.instrument].symbol(venues::kBinance)
-                            : symbols[req.instrument].symbol(venues::kUpbit))
-            : std::string_view{};
+    const std::string_view want = symbol(req.instrument);
     const bool other_symbol = e == Errc::ok && !s.symbol.empty() && s.symbol.view() != want;
     const bool other_id =
         e == Errc::ok && !s.client_id.empty() && !asked.empty() && s.client_id != asked;
@@ -261,11 +245,9 @@ struct RestVenue::Impl {
       s.error.message.assign("unreadable answer");
     } else {
       if (s.client_id.empty()) s.client_id = asked;
-      // Upbit lists paid_fee. Binance's GET and DELETE answers list no fills, hence no
-      // commission, nor the asset it was charged in (the base on a buy, the quote on a sell,
-      // or BNB): the order's trades say, and the answer waits for them.
-      if (!s.fills_known && is_binance() && s.filled_qty.is_positive()) {
-        ask_trades(req, ev);
+      // An answer that does not settle its commissions waits for the request that does.
+      if (venue->follow_up(s, want, scratch)) {
+        ask_follow_up(req, ev);
         return;
       }
       apply_fills(req, s);
@@ -274,31 +256,24 @@ struct RestVenue::Impl {
   }
 
   // A 429 or 418 blocks what it applies to: honour Retry-After; 418 (a ban) likewise, with a
-  // longer default. Without it: Binance's limits are per IP over a minute; Upbit's per group and
-  // per second, so its own window.
+  // longer default. Without it, the venue's own window.
   void note_rate_limit(const Pending& req, const net::HttpAnswer& a) noexcept {
     if (a.transport_error || (a.status != 429 && a.status != 418)) return;
     const std::int64_t wait_ns = rate.retry_after_s > 0 ? rate.retry_after_s * kSecondNs
                                  : a.status == 418      ? 120 * kSecondNs
-                                 : is_binance()         ? 60 * kSecondNs
-                                                        : kSecondNs;
-    std::int64_t& until =
-        !is_binance() && req.op == Op::place ? orders_blocked_until_ns : blocked_until_ns;
+                                                        : venue->default_block_ns();
+    std::int64_t& until = venue->blocks_by_group() && req.op == Op::place ? orders_blocked_until_ns
+                                                                          : blocked_until_ns;
     until = std::max(until, clock::mono_ns() + wait_ns);
     rate.retry_after_s = -1;
   }
 
-  // Asks for the trades of the order `ev` describes; without them its commissions are unknown,
-  // and so is the order (exec asks again).
-  void ask_trades(const Pending& req, VenueEvent& ev) noexcept {
-    const std::int64_t now = clock::mono_ns();
+  // Sends the follow-up written into scratch for the order `ev` describes; without its answer
+  // the order's commissions are unknown, and so is the order (exec asks again).
+  void ask_follow_up(const Pending& req, VenueEvent& ev) noexcept {
     Pending* p = nullptr;
-    if (req.instrument < symbols.size() && blocked_until_ns <= now &&
-        binance->my_trades(symbols[req.instrument].symbol(venues::kBinance),
-                           ev.status.venue_id.view(), wall_ms() + offset_ms, scratch)) {
-      p = track(Op::trades, req.instrument, req.id);
-    }
-    if (p != nullptr && lane(Op::trades).submit(scratch.view(), p->tag)) {
+    if (blocked_until_ns <= clock::mono_ns()) p = track(Op::follow_up, req.instrument, req.id);
+    if (p != nullptr && lane(Op::follow_up).submit(scratch.view(), p->tag)) {
       p->origin = ev.op;
       p->latency_ns = ev.latency_ns;
       p->status = ev.status;
@@ -309,7 +284,7 @@ struct RestVenue::Impl {
     push_event(ev);
   }
 
-  void on_trades(const Pending& req, const net::HttpAnswer& a) noexcept {
+  void on_follow_up(const Pending& req, const net::HttpAnswer& a) noexcept {
     VenueEvent ev;
     ev.op = req.origin;
     ev.instrument = req.instrument;
@@ -317,8 +292,7 @@ struct RestVenue::Impl {
     ev.status = req.status;
     OrderStatus& s = ev.status;
     if (a.transport_error || a.status / 100 != 2 ||
-        binance_parser.parse_trades(a.body, symbols[req.instrument].base.view(), quote_asset(),
-                                    s) != Errc::ok) {
+        venue->parse_follow_up(a.body, symbols[req.instrument], s) != Errc::ok) {
       commissions_unknown(s, a.status, a.transport_error ? a.what : "trades unreadable");
     } else {
       apply_fills(req, s);
@@ -339,14 +313,10 @@ struct RestVenue::Impl {
   void probe(std::int64_t now) noexcept {
     if (transport_errors < 3 || now < next_probe_ns) return;
     for (const Pending& x : pending) {
-      if (x.used && (x.op == Op::time || x.op == Op::instruments)) return;  // one at a time
+      if (x.used && x.op == Op::probe) return;  // one at a time
     }
     next_probe_ns = now + kSecondNs;
-    if (is_binance()) {
-      if (binance->server_time(scratch)) (void)send(Op::time, kNoInstrument, ClientOrderId{});
-    } else if (!probe_markets.empty() && upbit->instruments(probe_markets, scratch)) {
-      (void)send(Op::instruments, kNoInstrument, ClientOrderId{});
-    }
+    if (venue->probe(scratch)) (void)send(Op::probe, kNoInstrument, ClientOrderId{});
   }
 
   // An io_context that ran out of work stops; restart it before running it again.
@@ -404,22 +374,6 @@ struct RestVenue::Impl {
     return true;
   }
 
-  std::string venue_error(int status, const std::string& body) {
-    VenueError e;
-    const bool parsed =
-        is_binance() ? binance_parser.parse_error(body, e) : upbit_parser.parse_error(body, e);
-    std::string out("HTTP ");
-    out.append(std::to_string(status));
-    if (parsed) {
-      if (e.code != 0) out.append(" code ").append(std::to_string(e.code));
-      if (!e.name.empty()) out.append(" ").append(e.name.view());
-      if (!e.message.empty()) out.append(": ").append(e.message.view());
-    } else if (!body.empty()) {
-      out.append(": ").append(body, 0, std::min<std::size_t>(body.size(), 200));
-    }
-    return out;
-  }
-
   // A blocking order call: writes scratch already; waits; parses.
   bool order_call(Op op, InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
                   std::string& error) {
@@ -443,9 +397,9 @@ struct RestVenue::Impl {
       return false;
     }
     wait_for(p->tag);
-    // A Binance answer without fills waits for its trades (the commissions): wait for them too.
+    // An answer without its commissions waits for its follow-up: wait for that too.
     for (const Pending& x : pending) {
-      if (x.used && x.op == Op::trades && x.id == id) {
+      if (x.used && x.op == Op::follow_up && x.id == id) {
         wait_for(x.tag);
         break;
       }
@@ -469,7 +423,7 @@ struct RestVenue::Impl {
       return false;
     }
     if (out.state == OrderState::rejected && out.error.present()) {
-      error = venue_error(out.error.http_status, awaited_body);
+      error = venue->describe(out.error.http_status, awaited_body);
       return false;
     }
     return true;
@@ -479,23 +433,19 @@ struct RestVenue::Impl {
 RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
     : impl_(std::make_unique<Impl>(symbols, std::move(options))) {
   Impl& m = *impl_;
+  const adapters::ExecVenue* exec_venue = adapters::find(m.options.venue);
+  if (exec_venue == nullptr) {
+    throw std::invalid_argument(std::string("no REST adapter for venue ") +
+                                std::string(to_string(m.options.venue)));
+  }
   std::string url_error;
   if (!net::parse_url(m.options.rest_url, "https://", m.endpoint, url_error)) {
     throw std::invalid_argument(url_error);
   }
+  m.venue = exec_venue->make_rest(m.options, m.endpoint);
   m.tls = net::make_client_tls(m.options.ca_file);
   const net::HeaderSink headers = [&m](std::string_view name, std::string_view value) {
-    // Counts belong to their windows: remember when each was seen (budget() expires them).
-    if (m.is_binance()) {
-      binance_header(name, value, m.rate);
-      m.rate_seen_ns = clock::mono_ns();
-    } else {
-      upbit_header(name, value, m.rate);
-      if (m.rate.remaining_group.view() == "order") {
-        m.order_remaining_sec = m.rate.remaining_sec;
-        m.rate_seen_ns = clock::mono_ns();
-      }
-    }
+    m.venue->on_header(name, value, m.rate);
   };
   net::HttpsClientOptions lane_options;
   lane_options.connect_timeout = m.options.connect_timeout;
@@ -506,11 +456,6 @@ RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
       std::make_unique<net::HttpsClient>(m.io, *m.tls, m.endpoint, lane_options, headers);
   m.query_lane =
       std::make_unique<net::HttpsClient>(m.io, *m.tls, m.endpoint, lane_options, headers);
-  if (m.is_binance()) {
-    m.binance.emplace(m.options.credentials, m.endpoint, m.options.recv_window_ms);
-  } else {
-    m.upbit.emplace(m.options.credentials, m.endpoint);
-  }
 }
 
 RestVenue::~RestVenue() = default;
@@ -520,63 +465,12 @@ bool RestVenue::start(std::string& error) {
   const std::string where = std::string(to_string(m.options.venue)) + " " + m.options.rest_url;
   m.order_lane->connect();
   m.query_lane->connect();
-  std::string body;
-  int status = 0;
-  if (m.is_binance()) {
-    if (!m.binance->server_time(m.scratch) || !m.roundtrip(Op::time, body, status, error)) {
-      error = where + ": server time: " + error;
-      return false;
-    }
-    if (status / 100 != 2) {
-      error = where + ": server time: " + m.venue_error(status, body);
-      return false;
-    }
-    m.next_sync_ns = clock::mono_ns() + m.options.time_sync_interval_ns;
-    std::string list = "[";
-    for (const Instrument& i : m.symbols) {
-      if (i.symbol(venues::kBinance).empty()) continue;
-      if (list.size() > 1) list += ',';
-      list += '"';
-      list += i.symbol(venues::kBinance);
-      list += '"';
-    }
-    list += "]";
-    if (!m.binance->exchange_info(list, m.scratch) ||
-        !m.roundtrip(Op::exchange_info, body, status, error)) {
-      error = where + ": exchangeInfo: " + error;
-      return false;
-    }
-    if (status / 100 != 2) {
-      error = where + ": exchangeInfo: " + m.venue_error(status, body);
-      return false;
-    }
-    std::string parse_error;
-    load_binance_rules(body, m.symbols, m.rules, parse_error);
-    for (const Instrument& i : m.symbols) {
-      if (!i.symbol(venues::kBinance).empty() && !m.rules.at(venues::kBinance, i.id).loaded) {
-        error = where + ": exchangeInfo has no trading rules for " +
-                std::string(i.symbol(venues::kBinance)) +
-                (parse_error.empty() ? "" : " (" + parse_error + ")");
-        return false;
-      }
-    }
-  } else {
-    load_upbit_default_rules(m.symbols, m.rules);
-    std::string markets;
-    for (const Instrument& i : m.symbols) {
-      if (i.symbol(venues::kUpbit).empty()) continue;
-      if (!markets.empty()) markets += ",";
-      markets += std::string(i.symbol(venues::kUpbit));
-      if (m.probe_markets.empty()) m.probe_markets = std::string(i.symbol(venues::kUpbit));
-    }
-    // The instruments endpoint is newer than the table; when it does not answer, the table is
-    // the fallback (docs/venues.md).
-    if (m.upbit->instruments(markets, m.scratch) &&
-        m.roundtrip(Op::instruments, body, status, error) && status / 100 == 2) {
-      std::string parse_error;
-      (void)load_upbit_instruments(body, m.symbols, m.rules, parse_error);
-    }
-    error.clear();
+  const adapters::Roundtrip roundtrip = [&m](int& status, std::string& body, std::string& e) {
+    return m.roundtrip(Op::start, body, status, e);
+  };
+  if (!m.venue->start(m.symbols, m.rules, m.scratch, roundtrip, error)) {
+    error = where + ": " + error;
+    return false;
   }
   if (m.options.credentials.present()) {
     std::vector<AssetBalance> balances;
@@ -592,28 +486,17 @@ bool RestVenue::read_balances(std::vector<AssetBalance>& out, std::string& error
   Impl& m = *impl_;
   std::string body;
   int status = 0;
-  const bool written = m.is_binance() ? m.binance->account(wall_ms() + m.offset_ms, m.scratch)
-                                      : m.upbit->accounts(m.scratch);
-  if (!written || !m.roundtrip(Op::account, body, status, error)) return false;
+  if (!m.venue->balances(m.scratch) || !m.roundtrip(Op::account, body, status, error)) {
+    return false;
+  }
   if (status / 100 != 2) {
-    error = m.venue_error(status, body);
+    error = m.venue->describe(status, body);
     return false;
   }
   out.clear();
-  if (m.is_binance()) {
-    std::vector<Balance> list;
-    if (m.binance_parser.parse_account(body, list) != Errc::ok) {
-      error = "unreadable account answer";
-      return false;
-    }
-    for (const Balance& b : list) out.push_back({b.asset, b.free, b.locked});
-  } else {
-    std::vector<UpbitAccount> list;
-    if (m.upbit_parser.parse_accounts(body, list) != Errc::ok) {
-      error = "unreadable accounts answer";
-      return false;
-    }
-    for (const UpbitAccount& a : list) out.push_back({a.currency, a.balance, a.locked});
+  if (m.venue->parse_balances(body, out) != Errc::ok) {
+    error = "unreadable balances answer";
+    return false;
   }
   m.base.fill(0);
   m.quote = 0;
@@ -630,35 +513,24 @@ bool RestVenue::read_open_orders(std::vector<OpenOrder>& out, std::string& error
   Impl& m = *impl_;
   std::string body;
   int status = 0;
-  const bool written = m.is_binance()
-                           ? m.binance->open_orders("", wall_ms() + m.offset_ms, m.scratch)
-                           : m.upbit->open_orders("", m.scratch);
-  if (!written || !m.roundtrip(Op::open_orders, body, status, error)) return false;
-  if (status / 100 != 2) {
-    error = m.venue_error(status, body);
+  if (!m.venue->open_orders(m.scratch) || !m.roundtrip(Op::open_orders, body, status, error)) {
     return false;
   }
-  std::vector<OrderStatus> orders;
-  std::vector<std::string> names;
-  const Errc e = m.is_binance() ? m.binance_parser.parse_open_orders(body, orders, names)
-                                : m.upbit_parser.parse_orders(body, orders, names);
-  if (e != Errc::ok) {
-    error = "unreadable open orders answer";
+  if (status / 100 != 2) {
+    error = m.venue->describe(status, body);
     return false;
   }
   out.clear();
-  for (std::size_t i = 0; i < orders.size(); ++i) out.push_back({names[i], orders[i]});
+  if (m.venue->parse_open_orders(body, out) != Errc::ok) {
+    error = "unreadable open orders answer";
+    return false;
+  }
   return true;
 }
 
 bool RestVenue::place_blocking(const OrderRequest& order, OrderStatus& out, std::string& error) {
   Impl& m = *impl_;
-  const Instrument& i = m.symbols[order.instrument];
-  const bool written = m.is_binance()
-                           ? m.binance->new_order(order, i.symbol(venues::kBinance),
-                                                  wall_ms() + m.offset_ms, m.scratch)
-                           : m.upbit->new_order(order, i.symbol(venues::kUpbit), m.scratch);
-  if (!written) {
+  if (!m.venue->place(order, m.symbol(order.instrument), m.scratch)) {
     error = "the order does not fit the request buffer";
     return false;
   }
@@ -669,11 +541,7 @@ bool RestVenue::place_blocking(const OrderRequest& order, OrderStatus& out, std:
 bool RestVenue::get_blocking(InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
                              std::string& error) {
   Impl& m = *impl_;
-  const bool written = m.is_binance()
-                           ? m.binance->query_order(m.symbols[instrument].symbol(venues::kBinance),
-                                                    id.view(), wall_ms() + m.offset_ms, m.scratch)
-                           : m.upbit->get_order(id.view(), m.scratch);
-  if (!written) {
+  if (!m.venue->query(m.symbol(instrument), id, m.scratch)) {
     error = "request too long";
     return false;
   }
@@ -683,11 +551,7 @@ bool RestVenue::get_blocking(InstrumentId instrument, const ClientOrderId& id, O
 bool RestVenue::cancel_blocking(InstrumentId instrument, const ClientOrderId& id, OrderStatus& out,
                                 std::string& error) {
   Impl& m = *impl_;
-  const bool written = m.is_binance()
-                           ? m.binance->cancel_order(m.symbols[instrument].symbol(venues::kBinance),
-                                                     id.view(), wall_ms() + m.offset_ms, m.scratch)
-                           : m.upbit->cancel_order(id.view(), m.scratch);
-  if (!written) {
+  if (!m.venue->cancel(m.symbol(instrument), id, m.scratch)) {
     error = "request too long";
     return false;
   }
@@ -700,12 +564,10 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
   (void)book;
   Impl& m = *impl_;
   if (order.instrument >= m.symbols.size()) return false;
-  const Instrument& i = m.symbols[order.instrument];
-  const bool written = m.is_binance()
-                           ? m.binance->new_order(order, i.symbol(venues::kBinance),
-                                                  wall_ms() + m.offset_ms, m.scratch)
-                           : m.upbit->new_order(order, i.symbol(venues::kUpbit), m.scratch);
-  if (!written || !m.send(Op::place, order.instrument, order.client_id)) return false;
+  if (!m.venue->place(order, m.symbol(order.instrument), m.scratch) ||
+      !m.send(Op::place, order.instrument, order.client_id)) {
+    return false;
+  }
   m.remember(order.client_id, order.side);
   return true;
 }
@@ -713,32 +575,19 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
 bool RestVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcept {
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
-  const bool written = m.is_binance()
-                           ? m.binance->query_order(m.symbols[instrument].symbol(venues::kBinance),
-                                                    id.view(), wall_ms() + m.offset_ms, m.scratch)
-                           : m.upbit->get_order(id.view(), m.scratch);
-  return written && m.send(Op::query, instrument, id);
+  return m.venue->query(m.symbol(instrument), id, m.scratch) && m.send(Op::query, instrument, id);
 }
 
 bool RestVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcept {
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
-  const bool written = m.is_binance()
-                           ? m.binance->cancel_order(m.symbols[instrument].symbol(venues::kBinance),
-                                                     id.view(), wall_ms() + m.offset_ms, m.scratch)
-                           : m.upbit->cancel_order(id.view(), m.scratch);
-  return written && m.send(Op::cancel, instrument, id);
+  return m.venue->cancel(m.symbol(instrument), id, m.scratch) && m.send(Op::cancel, instrument, id);
 }
 
 void RestVenue::poll(std::int64_t now_ns) noexcept {
   Impl& m = *impl_;
   m.now_ns = now_ns;
-  if (m.is_binance() && now_ns >= m.next_sync_ns && m.next_sync_ns >= 0) {
-    // Refresh the server-time offset periodically and after a -1021.
-    if (m.binance->server_time(m.scratch) && m.send(Op::time, kNoInstrument, ClientOrderId{})) {
-      m.next_sync_ns = now_ns + m.options.time_sync_interval_ns;
-    }
-  }
+  if (m.venue->upkeep(now_ns, m.scratch)) (void)m.send(Op::upkeep, kNoInstrument, ClientOrderId{});
   m.probe(now_ns);
   m.drive();
 }
@@ -762,29 +611,14 @@ RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
   // What blocks an order: the venue-wide block, or its order group's.
   const std::int64_t until = std::max(m.blocked_until_ns, m.orders_blocked_until_ns);
   b.blocked_until_ns = until > now_ns ? until : 0;
-  // A count describes the window it was sent in: 10 s on Binance, 1 s on Upbit. Once that has
-  // passed with no newer header, the whole budget is back.
-  const std::int64_t age = now_ns - m.rate_seen_ns;
-  if (m.is_binance()) {
-    const bool current = m.rate_seen_ns != 0 && age < 10 * kSecondNs;
-    b.orders_per_window = m.options.orders_per_10s;
-    b.orders_available =
-        m.options.orders_per_10s -
-        (current ? std::max<std::int64_t>(m.rate.order_count_10s, 0) : std::int64_t{0});
-  } else {
-    const bool current = m.rate_seen_ns != 0 && age < kSecondNs && m.order_remaining_sec >= 0;
-    b.orders_per_window = m.options.upbit_orders_per_second;
-    b.orders_available = current ? m.order_remaining_sec : m.options.upbit_orders_per_second;
-  }
+  m.venue->order_budget(now_ns, m.rate, b);
   return b;
 }
 
 bool RestVenue::healthy() const noexcept { return impl_->transport_errors < 3; }
 
 std::int64_t RestVenue::not_found_grace_ns() const noexcept {
-  const RestVenueOptions& o = impl_->options;
-  return o.venue == venues::kBinance ? (o.recv_window_ms + 1'000) * 1'000'000
-                                     : o.upbit_not_found_grace_ms * 1'000'000;
+  return impl_->venue->not_found_grace_ns();
 }
 
 Decimal RestVenue::free_base(InstrumentId instrument) const noexcept {
@@ -793,7 +627,7 @@ Decimal RestVenue::free_base(InstrumentId instrument) const noexcept {
 
 Decimal RestVenue::free_quote() const noexcept { return Decimal::from_mantissa(impl_->quote); }
 
-std::int64_t RestVenue::time_offset_ms() const noexcept { return impl_->offset_ms; }
+std::int64_t RestVenue::time_offset_ms() const noexcept { return impl_->venue->time_offset_ms(); }
 
 Decimal RestVenue::read_free(std::string_view asset) const {
   for (const AssetBalance& b : impl_->balances) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// The live venues: Binance and Upbit over kept-alive HTTPS (Beast + OpenSSL, peer verified),
-// behind the VenueClient interface the executor uses. Start-up is blocking (connect and warm the
+// A live venue over kept-alive HTTPS (Beast + OpenSSL, peer verified), behind the VenueClient
+// interface the executor uses; what differs between venues is its adapter
+// (exec/src/venues/<venue>.cpp). Start-up is blocking (connect and warm the
 // connection, load trading rules, read the server time offset and balances); trading is
 // non-blocking and driven by poll(). All URLs and CA files come from the caller (the config), so
 // tests and the simulator point them at 127.0.0.1.
@@ -16,7 +17,6 @@
 #include <xarb/exec/binance_api.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/signing.hpp>
-#include <xarb/exec/upbit_api.hpp>
 #include <xarb/exec/venue.hpp>
 #include <xarb/venues/registry.hpp>
 

@@ -1,0 +1,124 @@
+#pragma once
+
+// One venue's REST as RestVenue needs it: how its requests are written and signed, how its
+// answers, errors and rate-limit headers read, what it needs at start-up (server time, trading
+// rules) and as upkeep. RestVenue owns the connections, the requests in flight, the balances
+// and the events; an adapter does no I/O. One adapter per venue (exec/src/venues/<venue>.cpp),
+// and one registry line (registry.cpp) maps a venue id to it.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xarb/core/errc.hpp>
+#include <xarb/core/ids.hpp>
+#include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/orders.hpp>
+#include <xarb/exec/rest_venue.hpp>
+#include <xarb/exec/rules.hpp>
+#include <xarb/exec/venue.hpp>
+#include <xarb/net/https_client.hpp>
+#include <xarb/net/url.hpp>
+
+namespace xarb::exec::adapters {
+
+// Start-up's blocking request: sends `request` and gives back the answer's HTTP status and body,
+// or false with `error` naming what failed on the way.
+using Roundtrip = std::function<bool(int& status, std::string& body, std::string& error)>;
+
+class RestAdapter {
+ public:
+  virtual ~RestAdapter() = default;
+
+  // Requests, written into `out`; false when one does not fit the buffer. `symbol` is the
+  // instrument's symbol on this venue.
+  virtual bool place(const OrderRequest& order, std::string_view symbol,
+                     HttpRequestText& out) noexcept = 0;
+  virtual bool query(std::string_view symbol, const ClientOrderId& id,
+                     HttpRequestText& out) noexcept = 0;
+  virtual bool cancel(std::string_view symbol, const ClientOrderId& id,
+                      HttpRequestText& out) noexcept = 0;
+  virtual bool balances(HttpRequestText& out) noexcept = 0;
+  virtual bool open_orders(HttpRequestText& out) noexcept = 0;
+  // A cheap public request: the health probe of a venue that stopped answering.
+  virtual bool probe(HttpRequestText& out) noexcept = 0;
+
+  // An order object of a place, query or cancel answer.
+  [[nodiscard]] virtual Errc parse_order(std::string_view body, const Instrument& instrument,
+                                         OrderStatus& out) noexcept = 0;
+  // The venue's error object, with its kind set; false when the body is not one.
+  [[nodiscard]] virtual bool parse_error(std::string_view body, VenueError& out) noexcept = 0;
+  [[nodiscard]] virtual Errc parse_balances(std::string_view body,
+                                            std::vector<AssetBalance>& out) = 0;
+  [[nodiscard]] virtual Errc parse_open_orders(std::string_view body,
+                                               std::vector<OpenOrder>& out) = 0;
+
+  // An order answer that does not settle its commissions (Binance's GET and DELETE list no
+  // fills): writes the request whose answer does. False when `s` needs none.
+  virtual bool follow_up(const OrderStatus& s, std::string_view symbol,
+                         HttpRequestText& out) noexcept {
+    (void)s, (void)symbol, (void)out;
+    return false;
+  }
+  [[nodiscard]] virtual Errc parse_follow_up(std::string_view body, const Instrument& instrument,
+                                             OrderStatus& out) noexcept {
+    (void)body, (void)instrument, (void)out;
+    return Errc::malformed;
+  }
+
+  // Blocking start-up, after the connections are up: server time, trading rules. Each request
+  // is written into `scratch` and sent with `roundtrip`.
+  [[nodiscard]] virtual bool start(const SymbolMap& symbols, RulesTable& rules,
+                                   HttpRequestText& scratch, const Roundtrip& roundtrip,
+                                   std::string& error) = 0;
+  // Periodic upkeep (Binance's server time): writes the request when one is due at `now_ns`.
+  virtual bool upkeep(std::int64_t now_ns, HttpRequestText& out) noexcept {
+    (void)now_ns, (void)out;
+    return false;
+  }
+  // The answer of an upkeep or probe request written at `sent_wall_ms`.
+  virtual void on_upkeep(const net::HttpAnswer& a, std::int64_t sent_wall_ms) noexcept {
+    (void)a, (void)sent_wall_ms;
+  }
+  // A refused order request (after parse_error): Binance resynchronises its clock on -1021.
+  virtual void on_rejected(const VenueError& e) noexcept { (void)e; }
+  [[nodiscard]] virtual std::int64_t time_offset_ms() const noexcept { return 0; }
+
+  // Rate limits: a response header; how many orders may go out now; how long a 429 without
+  // Retry-After blocks; whether it blocks only its own group (orders, or the rest) rather than
+  // the whole venue.
+  virtual void on_header(std::string_view name, std::string_view value,
+                         RateLimitState& rate) noexcept = 0;
+  virtual void order_budget(std::int64_t now_ns, const RateLimitState& rate,
+                            RateBudget& out) const noexcept = 0;
+  [[nodiscard]] virtual std::int64_t default_block_ns() const noexcept = 0;
+  [[nodiscard]] virtual bool blocks_by_group() const noexcept = 0;
+  // See VenueClient::not_found_grace_ns.
+  [[nodiscard]] virtual std::int64_t not_found_grace_ns() const noexcept = 0;
+
+  // "HTTP 400 code -1013 ...: message": an answer that refused a request, for an operator.
+  [[nodiscard]] std::string describe(int status, std::string_view body);
+};
+
+// What exec knows of a venue, one registry line each (registry.cpp).
+struct ExecVenue {
+  Venue id = kNoVenue;
+  std::unique_ptr<RestAdapter> (*make_rest)(const RestVenueOptions& options,
+                                            const net::Url& endpoint) = nullptr;
+  VenueErrorKind (*error_kind)(const VenueError& e) noexcept = nullptr;
+};
+
+// The venue's line; nullptr for a venue exec cannot trade.
+[[nodiscard]] const ExecVenue* find(Venue venue) noexcept;
+
+// The adapters.
+std::unique_ptr<RestAdapter> make_binance(const RestVenueOptions& options,
+                                          const net::Url& endpoint);
+VenueErrorKind binance_error_kind(const VenueError& e) noexcept;
+std::unique_ptr<RestAdapter> make_upbit(const RestVenueOptions& options, const net::Url& endpoint);
+VenueErrorKind upbit_error_kind(const VenueError& e) noexcept;
+
+}  // namespace xarb::exec::adapters

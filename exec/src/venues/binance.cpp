@@ -1,0 +1,218 @@
+// Binance spot REST as an adapter (docs/venues.md): HMAC-signed requests with the server-time
+// offset, FULL order answers, myTrades for the commissions GET and DELETE do not list, the
+// exchangeInfo filters, per-IP limits with the order count of the last 10 s.
+
+#include <algorithm>
+
+#include <xarb/core/clock.hpp>
+#include <xarb/venues/registry.hpp>
+
+#include "adapter.hpp"
+
+namespace xarb::exec::adapters {
+namespace {
+
+constexpr std::int64_t kSecondNs = 1'000'000'000;
+
+std::int64_t wall_ms() noexcept { return clock::wall_ns() / 1'000'000; }
+
+bool contains(std::string_view text, std::string_view part) noexcept {
+  return text.find(part) != std::string_view::npos;
+}
+
+class Binance final : public RestAdapter {
+ public:
+  Binance(const RestVenueOptions& o, const net::Url& endpoint)
+      : options_(o), api_(o.credentials, endpoint, o.recv_window_ms) {}
+
+  bool place(const OrderRequest& order, std::string_view symbol,
+             HttpRequestText& out) noexcept override {
+    return api_.new_order(order, symbol, now_ms(), out);
+  }
+  bool query(std::string_view symbol, const ClientOrderId& id,
+             HttpRequestText& out) noexcept override {
+    return api_.query_order(symbol, id.view(), now_ms(), out);
+  }
+  bool cancel(std::string_view symbol, const ClientOrderId& id,
+              HttpRequestText& out) noexcept override {
+    return api_.cancel_order(symbol, id.view(), now_ms(), out);
+  }
+  bool balances(HttpRequestText& out) noexcept override { return api_.account(now_ms(), out); }
+  bool open_orders(HttpRequestText& out) noexcept override {
+    return api_.open_orders("", now_ms(), out);
+  }
+  bool probe(HttpRequestText& out) noexcept override { return api_.server_time(out); }
+
+  Errc parse_order(std::string_view body, const Instrument& instrument,
+                   OrderStatus& out) noexcept override {
+    return parser_.parse_order(body, instrument.base.view(), venues::quote_asset(venues::kBinance),
+                               out);
+  }
+  bool parse_error(std::string_view body, VenueError& out) noexcept override {
+    const bool parsed = parser_.parse_error(body, out);
+    classify(venues::kBinance, out);
+    return parsed;
+  }
+  Errc parse_balances(std::string_view body, std::vector<AssetBalance>& out) override {
+    std::vector<Balance> list;
+    const Errc e = parser_.parse_account(body, list);
+    for (const Balance& b : list) out.push_back({b.asset, b.free, b.locked});
+    return e;
+  }
+  Errc parse_open_orders(std::string_view body, std::vector<OpenOrder>& out) override {
+    std::vector<OrderStatus> orders;
+    std::vector<std::string> names;
+    const Errc e = parser_.parse_open_orders(body, orders, names);
+    for (std::size_t i = 0; i < orders.size() && i < names.size(); ++i) {
+      out.push_back({names[i], orders[i]});
+    }
+    return e;
+  }
+
+  // GET and DELETE answers list no fills, hence no commission, nor the asset it was charged in
+  // (the base on a buy, the quote on a sell, or BNB): the order's trades say.
+  bool follow_up(const OrderStatus& s, std::string_view symbol,
+                 HttpRequestText& out) noexcept override {
+    if (s.fills_known || !s.filled_qty.is_positive()) return false;
+    return api_.my_trades(symbol, s.venue_id.view(), now_ms(), out);
+  }
+  Errc parse_follow_up(std::string_view body, const Instrument& instrument,
+                       OrderStatus& out) noexcept override {
+    return parser_.parse_trades(body, instrument.base.view(), venues::quote_asset(venues::kBinance),
+                                out);
+  }
+
+  bool start(const SymbolMap& symbols, RulesTable& rules, HttpRequestText& scratch,
+             const Roundtrip& roundtrip, std::string& error) override {
+    std::string body;
+    int status = 0;
+    const std::int64_t sent = wall_ms();
+    if (!api_.server_time(scratch) || !roundtrip(status, body, error)) {
+      error = "server time: " + error;
+      return false;
+    }
+    std::int64_t server = 0;
+    if (status / 100 != 2 || parser_.parse_server_time(body, server) != Errc::ok) {
+      error = "server time: " + describe(status, body);
+      return false;
+    }
+    offset_ms_ = server - (sent + wall_ms()) / 2;
+    next_sync_ns_ = clock::mono_ns() + options_.time_sync_interval_ns;
+    std::string list = "[";
+    for (const Instrument& i : symbols) {
+      if (!i.listed_on(venues::kBinance)) continue;
+      if (list.size() > 1) list += ',';
+      list.append("\"").append(i.symbol(venues::kBinance)).append("\"");
+    }
+    list += "]";
+    if (!api_.exchange_info(list, scratch) || !roundtrip(status, body, error)) {
+      error = "exchangeInfo: " + error;
+      return false;
+    }
+    if (status / 100 != 2) {
+      error = "exchangeInfo: " + describe(status, body);
+      return false;
+    }
+    std::string parse_error;
+    load_binance_rules(body, symbols, rules, parse_error);
+    for (const Instrument& i : symbols) {
+      if (i.listed_on(venues::kBinance) && !rules.at(venues::kBinance, i.id).loaded) {
+        error = "exchangeInfo has no trading rules for " + std::string(i.symbol(venues::kBinance)) +
+                (parse_error.empty() ? "" : " (" + parse_error + ")");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Refreshes the server-time offset periodically and after a -1021.
+  bool upkeep(std::int64_t now_ns, HttpRequestText& out) noexcept override {
+    if (now_ns < next_sync_ns_ || next_sync_ns_ < 0 || !api_.server_time(out)) return false;
+    next_sync_ns_ = now_ns + options_.time_sync_interval_ns;
+    return true;
+  }
+  void on_upkeep(const net::HttpAnswer& a, std::int64_t sent_wall_ms) noexcept override {
+    std::int64_t server = 0;
+    if (!a.transport_error && a.status / 100 == 2 &&
+        parser_.parse_server_time(a.body, server) == Errc::ok) {
+      // The server read its clock about halfway through the round trip.
+      offset_ms_ = server - (sent_wall_ms + wall_ms()) / 2;
+    }
+  }
+  void on_rejected(const VenueError& e) noexcept override {
+    if (e.code == -1021) next_sync_ns_ = 0;  // timestamp outside recvWindow: resync
+  }
+  std::int64_t time_offset_ms() const noexcept override { return offset_ms_; }
+
+  void on_header(std::string_view name, std::string_view value,
+                 RateLimitState& rate) noexcept override {
+    binance_header(name, value, rate);
+    rate_seen_ns_ = clock::mono_ns();
+  }
+  // A count describes the 10 s it was sent in: once they have passed with no newer header, the
+  // whole budget is back.
+  void order_budget(std::int64_t now_ns, const RateLimitState& rate,
+                    RateBudget& out) const noexcept override {
+    const bool current = rate_seen_ns_ != 0 && now_ns - rate_seen_ns_ < 10 * kSecondNs;
+    out.orders_per_window = options_.orders_per_10s;
+    out.orders_available =
+        options_.orders_per_10s -
+        (current ? std::max<std::int64_t>(rate.order_count_10s, 0) : std::int64_t{0});
+  }
+  // Binance's limits are per IP over a minute, and cover every request.
+  std::int64_t default_block_ns() const noexcept override { return 60 * kSecondNs; }
+  bool blocks_by_group() const noexcept override { return false; }
+  // A request is valid while its timestamp is inside recvWindow, plus a second of clock error.
+  std::int64_t not_found_grace_ns() const noexcept override {
+    return (options_.recv_window_ms + 1'000) * 1'000'000;
+  }
+
+ private:
+  [[nodiscard]] std::int64_t now_ms() const noexcept { return wall_ms() + offset_ms_; }
+  const RestVenueOptions& options_;
+  BinanceApi api_;
+  BinanceParser parser_;
+  std::int64_t offset_ms_ = 0;
+  std::int64_t next_sync_ns_ = 0;
+  std::int64_t rate_seen_ns_ = 0;  // when the last order-count header arrived
+};
+
+}  // namespace
+
+std::unique_ptr<RestAdapter> make_binance(const RestVenueOptions& options,
+                                          const net::Url& endpoint) {
+  return std::make_unique<Binance>(options, endpoint);
+}
+
+VenueErrorKind binance_error_kind(const VenueError& e) noexcept {
+  switch (e.code) {
+    case -1021:
+      return VenueErrorKind::timestamp;
+    case -1022:
+    case -2014:
+    case -2015:
+      return VenueErrorKind::auth;
+    case -1003:
+    case -1015:
+      return VenueErrorKind::rate_limited;
+    case -1013:
+      return VenueErrorKind::filter_failure;
+    case -2011:
+    case -2013:
+      return VenueErrorKind::unknown_order;
+    case -1001:
+    case -1006:
+    case -1007:
+      return VenueErrorKind::server;
+    case -2010:
+      if (contains(e.message.view(), "insufficient balance")) {
+        return VenueErrorKind::insufficient_balance;
+      }
+      if (contains(e.message.view(), "Duplicate")) return VenueErrorKind::duplicate;
+      return VenueErrorKind::other;
+    default:
+      return VenueErrorKind::other;
+  }
+}
+
+}  // namespace xarb::exec::adapters
