@@ -654,6 +654,14 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
 
 }  // namespace
 
+std::vector<Venue> Config::venues() const { return {venues::kBinance, venues::kUpbit}; }
+
+const VenueConfig& Config::venue(Venue v) const {
+  if (v == venues::kBinance) return binance;
+  if (v == venues::kUpbit) return upbit;
+  throw std::invalid_argument("no config section for venue " + std::string(to_string(v)));
+}
+
 std::string ConfigIssue::to_string() const {
   std::string out = file;
   if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);

@@ -66,8 +66,9 @@ struct Telemetry {
   std::array<Counter, kMaxThreads> thread_cpu_ns;
 };
 
-void publish_feed(const feed::FeedStage& f, Telemetry& t) noexcept {
-  for (const Venue v : venues::kAll) {
+void publish_feed(const feed::FeedStage& f, const std::vector<Venue>& traded,
+                  Telemetry& t) noexcept {
+  for (const Venue v : traded) {
     const feed::VenueFeedStats& s = f.stats(v);
     Telemetry::Feed& o = t.feed[index(v)];
     put(o.frames, s.frames);
@@ -176,7 +177,7 @@ class Engine {
  public:
   Engine(const Config& config, const RunOptions& options, const std::atomic<bool>& stop,
          std::ostream& out, std::ostream& err)
-      : cfg_(config), opt_(options), stop_(stop), out_(out), err_(err) {}
+      : cfg_(config), venues_(config.venues()), opt_(options), stop_(stop), out_(out), err_(err) {}
 
   RunResult run();
 
@@ -199,6 +200,7 @@ class Engine {
   [[nodiscard]] bool ready(std::string& missing) const;
 
   const Config& cfg_;
+  const std::vector<Venue> venues_;  // the venues this run trades
   RunOptions opt_;
   const std::atomic<bool>& stop_;
   std::ostream& out_;
@@ -382,7 +384,7 @@ RunResult Engine::run() {
 }
 
 bool Engine::start_venues(std::string& error) {
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : venues_) {
     exec::RestVenueOptions o = rest_options(cfg_, v);
     if (live_) {
       if (!o.credentials.present() && !load_credentials(cfg_, v, o.credentials, error)) {
@@ -421,11 +423,11 @@ bool Engine::start_venues(std::string& error) {
   }
   std::array<exec::VenueClient*, kMaxVenues> clients{};
   if (live_) {
-    for (const Venue v : venues::kAll) clients[index(v)] = rest_[index(v)].get();
+    for (const Venue v : venues_) clients[index(v)] = rest_[index(v)].get();
   } else {
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : venues_) {
       exec::PaperParams p;
-      p.fee_bps = (v == venues::kBinance ? cfg_.binance : cfg_.upbit).taker_fee_bps;
+      p.fee_bps = cfg_.venue(v).taker_fee_bps;
       p.seed = run_id_ + index(v);
       auto venue = std::make_unique<exec::PaperVenue>(v, rest_[index(v)]->rules_table(), p);
       // Paper balances: ten times each symbol's position limit, and quote to match.
@@ -464,7 +466,7 @@ bool Engine::restore(std::string& error) {
   if (const std::uint64_t previous = live_ ? journal_->last_run_id(run_id_, "live") : 0;
       previous != 0 && (!journal_->ended(previous) || !unresolved.empty())) {
     std::int64_t grace = 0;
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : venues_) {
       grace = std::max(grace, rest_[index(v)]->not_found_grace_ns());
     }
     const std::int64_t last = journal_->last_activity_ns(previous);
@@ -482,7 +484,7 @@ bool Engine::restore(std::string& error) {
     const InstrumentId instrument = symbols_.find_base(u.symbol);
     bool resolved = live_ && instrument != kNoInstrument;
     std::vector<JournalFill> found;
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : venues_) {
       if (!resolved || !u.qty[index(v)].is_positive()) continue;
       VenueOrders orders;
       orders.first_side = u.sides[index(v)];
@@ -567,7 +569,7 @@ bool Engine::restore(std::string& error) {
   // the next baseline.)
   if (live_) {
     const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : venues_) {
       for (const std::string& asset : ledger_assets(symbols_, v)) {
         const InstrumentId id = symbols_.find_base(asset);
         const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
@@ -602,7 +604,7 @@ bool Engine::restore(std::string& error) {
   }
 
   // The strategy's inventory starts from what the venues hold.
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : venues_) {
     exec::VenueClient* c = live_ ? static_cast<exec::VenueClient*>(rest_[index(v)].get())
                                  : static_cast<exec::VenueClient*>(paper_[index(v)].get());
     for (const Instrument& s : symbols_) {
@@ -681,14 +683,14 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
       // given up on after the venue's grace period), seconds during which a live process would
       // have journaled the intent.
       std::array<VenueOrders, kMaxVenues> first{};
-      for (const Venue v : venues::kAll) {
+      for (const Venue v : venues_) {
         if (!read_orders(previous, intent, v, s.id, first[index(v)], 1)) {
           strategy_->risk().set_reducing(true);
         }
       }
       if (!first[0].any && !first[1].any) continue;
       std::array<VenueOrders, kMaxVenues> orders{};
-      for (const Venue v : venues::kAll) {
+      for (const Venue v : venues_) {
         if (!read_orders(previous, intent, v, s.id, orders[index(v)])) {
           strategy_->risk().set_reducing(true);
         }
@@ -705,7 +707,7 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
                                           kimchi ? Direction::kimchi : Direction::reverse, wall_ns,
                                           "orders of intent " + std::to_string(intent) +
                                               " were never journaled; recovered from the venues");
-      for (const Venue v : venues::kAll) {
+      for (const Venue v : venues_) {
         for (const JournalFill& f :
              orders[index(v)].fills(previous, intent, position, v, symbol, wall_ns)) {
           journal_->record_fill(f);
@@ -725,12 +727,9 @@ bool Engine::ready(std::string& missing) const {
   const std::int64_t now = clock::mono_ns();
   for (const Instrument& s : symbols_) {
     if (s.is_fx) continue;  // the FX book feeds the rate, checked below
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : venues_) {
       if (!strategy_->have_book(s.id, v) || !strategy_->book(s.id, v).tradable()) {
-        missing = std::string(to_string(v)) + " " +
-                  std::string(v == venues::kUpbit ? s.symbol(venues::kUpbit)
-                                                  : s.symbol(venues::kBinance)) +
-                  " book";
+        missing = std::string(to_string(v)) + " " + std::string(s.symbol(v)) + " book";
         return false;
       }
     }
@@ -769,7 +768,7 @@ bool Engine::warm_up(std::string& error) {
   }
   error = "start-up: no usable " + missing + " within " +
           std::to_string(opt_.startup_timeout.count()) + " ms";
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : venues_) {
     const auto& s = feed_->stats(v);
     if (!s.last_error.empty()) error += "; " + std::string(to_string(v)) + ": " + s.last_error;
   }
@@ -895,7 +894,7 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
 
 // Copies the named stages' counters into the telemetry. Called by the thread hosting them.
 void Engine::publish_telemetry(bool with_feed, bool with_signal, bool with_exec) noexcept {
-  if (with_feed) publish_feed(*feed_, telemetry_);
+  if (with_feed) publish_feed(*feed_, venues_, telemetry_);
   if (with_signal) publish_signal(*strategy_, *signal_, telemetry_);
   if (with_exec) publish_exec(*executor_, *exec_, telemetry_);
 }
@@ -1002,8 +1001,9 @@ RunReport Engine::build_report() const {
   const std::int64_t ended = ended_mono_.load();
   const std::int64_t end = ended != 0 ? ended : clock::mono_ns();
   r.duration_s = static_cast<double>(end - started_mono_) * 1e-9;
+  r.traded = venues_;
   const Telemetry& t = telemetry_;
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : venues_) {
     const Telemetry::Feed& f = t.feed[index(v)];
     VenueReport& o = r.venues[index(v)];
     o.frames = get(f.frames);
@@ -1064,7 +1064,7 @@ RunReport Engine::build_report() const {
     r.queues.push_back({std::move(name), q.capacity(), q.high_water(), drops});
   };
   std::uint64_t ring_full = 0;
-  for (const Venue v : venues::kAll) ring_full += get(t.feed[index(v)].ring_full);
+  for (const Venue v : venues_) ring_full += get(t.feed[index(v)].ring_full);
   ring("books", books_, ring_full);
   ring("intents", intents_, get(t.dropped_intents));
   ring("reports", reports_, 0);
@@ -1076,7 +1076,7 @@ RunReport Engine::build_report() const {
   }
   r.threads.push_back({"ops", "journal+metrics", cfg_.threads.ops_cpu, "sleep",
                        static_cast<double>(ops_cpu_ns_) * 1e-9});
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : venues_) {
     r.venues[index(v)].orders = tally_.orders[index(v)];
     r.venues[index(v)].order_errors = tally_.order_errors[index(v)];
   }
@@ -1115,7 +1115,7 @@ void Engine::finish(RunResult& result) {
   if (strategy_) {
     for (const Instrument& s : symbols_) {
       if (s.is_fx) continue;
-      for (const Venue v : venues::kAll) {
+      for (const Venue v : venues_) {
         result.inventory.push_back(
             {v, std::string(s.base.view()), strategy_->inventory().base(v, s.id)});
       }

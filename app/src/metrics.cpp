@@ -106,7 +106,7 @@ std::string prometheus_text(const RunReport& r) {
   };
   const auto per_venue = [&](std::string_view name, std::string_view help, auto field) {
     metric(name, "counter", help);
-    for (const Venue v : venues::kAll) {
+    for (const Venue v : r.traded) {
       o << "xarb_" << name << "{venue=\"" << to_string(v) << "\"} " << field(r.venues[index(v)])
         << '\n';
     }

@@ -73,7 +73,7 @@ bool Reconciler::read(std::vector<BalanceReport>& out) {
   } catch (const std::exception&) {
     return false;
   }
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : m.config.venues()) {
     std::string error;
     if (!m.venues[index(v)]) {
       auto venue = std::make_unique<exec::RestVenue>(m.symbols, rest_options(m.config, v));

@@ -53,7 +53,7 @@ void print_report(std::ostream& out, const RunReport& r) {
   out << "== xarb run " << r.run_id << " (" << r.mode << "), " << std::fixed << std::setprecision(1)
       << r.duration_s << " s ==\n";
   out << "market data\n";
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : r.traded) {
     const VenueReport& s = r.venues[index(v)];
     out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "frames " << s.frames
         << ", dropped " << s.dropped_frames << ", connects " << s.connects << ", disconnects "
@@ -142,7 +142,7 @@ std::string report_json(const RunReport& r) {
   j["run_id"] = r.run_id;
   j["mode"] = r.mode;
   j["duration_s"] = r.duration_s;
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : r.traded) {
     const VenueReport& s = r.venues[index(v)];
     j["venues"][std::string(to_string(v))] = {
         {"frames", s.frames},       {"bytes", s.bytes},

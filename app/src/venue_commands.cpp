@@ -43,7 +43,7 @@ bool load_credentials(const Config& config, Venue venue, exec::Credentials& out,
     out = {key, secret};
     return true;
   }
-  const VenueConfig& v = venue == venues::kBinance ? config.binance : config.upbit;
+  const VenueConfig& v = config.venue(venue);
   if (!v.key_file.empty()) {
     std::ifstream in(v.key_file);
     std::string line;
@@ -66,7 +66,7 @@ bool load_credentials(const Config& config, Venue venue, exec::Credentials& out,
 }
 
 exec::RestVenueOptions rest_options(const Config& config, Venue venue) {
-  const VenueConfig& v = venue == venues::kBinance ? config.binance : config.upbit;
+  const VenueConfig& v = config.venue(venue);
   exec::RestVenueOptions o;
   o.venue = venue;
   o.rest_url = v.rest_url;

@@ -240,9 +240,15 @@ struct RestVenue::Impl {
     } else if (e != Errc::ok) {
       s = OrderStatus{};
       s.client_id = asked;
-      s.state = OrderState::unknown;  // an answer we cannot read: ask again
       s.error.http_status = a.status;
-      s.error.message.assign("unreadable answer");
+      if (venue->parse_error(a.body, s.error)) {
+        // A refusal sent with a 2xx status (Bithumb may): as refused as with a 4xx.
+        s.state = OrderState::rejected;
+        venue->on_rejected(s.error);
+      } else {
+        s.state = OrderState::unknown;  // an answer we cannot read: ask again
+        s.error.message.assign("unreadable answer");
+      }
     } else {
       if (s.client_id.empty()) s.client_id = asked;
       // An answer that does not settle its commissions waits for the request that does.

@@ -78,23 +78,47 @@ bool read_binance_symbol(simdjson::ondemand::object symbol, const SymbolMap& sym
 
 }  // namespace
 
-Decimal upbit_krw_tick(Decimal price) noexcept {
-  const std::int64_t p = price.mantissa();
-  if (p >= 1'000'000 * kOne) return dec(1'000 * kOne);
-  if (p >= 500'000 * kOne) return dec(500 * kOne);
-  if (p >= 100'000 * kOne) return dec(100 * kOne);
-  if (p >= 50'000 * kOne) return dec(50 * kOne);
-  if (p >= 10'000 * kOne) return dec(10 * kOne);
-  if (p >= 5'000 * kOne) return dec(5 * kOne);
-  if (p >= 100 * kOne) return dec(kOne);
-  if (p >= 10 * kOne) return dec(kOne / 100);
-  if (p >= kOne) return dec(kOne / 1'000);
-  if (p >= kOne / 10) return dec(kOne / 10'000);
-  return dec(kOne / 100'000);
+namespace {
+
+constexpr TickBand kUpbitBands[] = {
+    {0, kOne / 100'000},
+    {kOne / 10, kOne / 10'000},
+    {kOne, kOne / 1'000},
+    {10 * kOne, kOne / 100},
+    {100 * kOne, kOne},
+    {5'000 * kOne, 5 * kOne},
+    {10'000 * kOne, 10 * kOne},
+    {50'000 * kOne, 50 * kOne},
+    {100'000 * kOne, 100 * kOne},
+    {500'000 * kOne, 500 * kOne},
+    {1'000'000 * kOne, 1'000 * kOne},
+};
+constexpr TickBand kBithumbBands[] = {
+    {0, kOne / 10'000},           {kOne, kOne / 1'000},
+    {10 * kOne, kOne / 100},      {100 * kOne, kOne},
+    {5'000 * kOne, 5 * kOne},     {10'000 * kOne, 10 * kOne},
+    {50'000 * kOne, 50 * kOne},   {100'000 * kOne, 100 * kOne},
+    {500'000 * kOne, 500 * kOne}, {1'000'000 * kOne, 1'000 * kOne},
+};
+
+}  // namespace
+
+const TickTable kUpbitKrwTicks{kUpbitBands};
+const TickTable kBithumbKrwTicks{kBithumbBands};
+
+Decimal TickTable::at(Decimal price) const noexcept {
+  std::int64_t tick = bands.empty() ? 0 : bands.front().tick;
+  for (const TickBand& b : bands) {
+    if (price.mantissa() >= b.from) tick = b.tick;
+  }
+  return dec(tick);
 }
 
+Decimal upbit_krw_tick(Decimal price) noexcept { return kUpbitKrwTicks.at(price); }
+Decimal bithumb_krw_tick(Decimal price) noexcept { return kBithumbKrwTicks.at(price); }
+
 Decimal tick_at(const InstrumentRules& rules, Decimal price) noexcept {
-  return rules.krw_table ? upbit_krw_tick(price) : rules.tick;
+  return rules.krw_table != nullptr ? rules.krw_table->at(price) : rules.tick;
 }
 
 Errc round_price(const InstrumentRules& rules, Side side, Decimal price, Decimal& out) noexcept {
@@ -223,19 +247,26 @@ std::size_t load_binance_rules(std::string_view body, const SymbolMap& symbols, 
   return loaded;
 }
 
-void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table) {
+void load_krw_default_rules(Venue venue, const TickTable& ticks, std::int64_t min_order_krw,
+                            const SymbolMap& symbols, RulesTable& table) {
   for (const Instrument& i : symbols) {
-    if (i.symbol(venues::kUpbit).empty() || !i.symbol(venues::kUpbit).starts_with("KRW-")) continue;
+    if (!i.symbol(venue).starts_with("KRW-")) continue;
     InstrumentRules r;
     r.loaded = true;
     r.step = dec(1);  // volumes to 8 decimals
-    r.min_notional = dec(kUpbitMinOrderKrw * kOne);
-    if (i.symbol(venues::kUpbit) == "KRW-USDT") {
-      r.tick = dec(kOne / 2);  // the KRW-USDT exception: 0.5 KRW
-    } else {
-      r.krw_table = true;
-    }
-    table.at(venues::kUpbit, i.id) = r;
+    r.min_notional = dec(min_order_krw * kOne);
+    r.krw_table = &ticks;
+    table.at(venue, i.id) = r;
+  }
+}
+
+void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table) {
+  load_krw_default_rules(venues::kUpbit, kUpbitKrwTicks, kUpbitMinOrderKrw, symbols, table);
+  for (const Instrument& i : symbols) {
+    if (i.symbol(venues::kUpbit) != "KRW-USDT") continue;
+    InstrumentRules& r = table.at(venues::kUpbit, i.id);
+    r.krw_table = nullptr;
+    r.tick = dec(kOne / 2);  // the KRW-USDT exception: 0.5 KRW
   }
 }
 
@@ -289,7 +320,7 @@ std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbo
       r.step = dec(1);
       r.min_notional = dec(kUpbitMinOrderKrw * kOne);
     }
-    r.krw_table = false;
+    r.krw_table = nullptr;
     r.tick = tick;
     ++updated;
   }

@@ -34,6 +34,7 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
     ExecReport* slot = reports_.try_claim();
     if (slot == nullptr) break;  // the signal is behind: keep the report and try next poll
     for (const Venue v : venues::kAll) {
+      if (!executor_.has_venue(v)) continue;  // a venue this engine does not trade
       held_.venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
     }
     *slot = held_;
@@ -50,13 +51,15 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
   // A venue's health changed with no report to carry it: a status-only report.
   bool changed = false;
   for (const Venue v : venues::kAll) {
-    changed = changed || executor_.venue_healthy(v) != told_healthy_[index(v)];
+    changed = changed ||
+              (executor_.has_venue(v) && executor_.venue_healthy(v) != told_healthy_[index(v)]);
   }
   if (changed && !holding_) {
     if (ExecReport* slot = reports_.try_claim(); slot != nullptr) {
       *slot = ExecReport{};
       slot->status_only = true;
       for (const Venue v : venues::kAll) {
+        if (!executor_.has_venue(v)) continue;
         slot->venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
       }
       reports_.publish();

@@ -64,7 +64,7 @@ exec::InstrumentRules Exchange::rules(Venue v, std::size_t symbol) const {
     if (symbol == market_.specs().size()) {
       r.tick = Decimal::from_mantissa(kOne / 2);
     } else {
-      r.krw_table = true;
+      r.krw_table = &exec::kUpbitKrwTicks;
     }
   }
   return r;

@@ -443,7 +443,7 @@ trade_qty = "0.01"
   EXPECT_EQ(f.ws.reconnect_min, fw.ws.reconnect_min);
   EXPECT_EQ(f.ws.reconnect_max, fw.ws.reconnect_max);
   EXPECT_EQ(f.upbit_ping, fw.upbit_ping);
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : r.config.venues()) {
     const exec::RestVenueOptions o = rest_options(r.config, v);
     const exec::RestVenueOptions ow;
     EXPECT_EQ(o.connect_timeout, ow.connect_timeout) << to_string(v);

@@ -424,7 +424,7 @@ void EngineTest::hot_path(bool live) {
   std::array<std::unique_ptr<exec::RestVenue>, kMaxVenues> rest;
   std::array<std::unique_ptr<exec::PaperVenue>, kMaxVenues> paper;
   std::array<exec::VenueClient*, kMaxVenues> clients{};
-  for (const Venue v : venues::kAll) {
+  for (const Venue v : c.venues()) {
     exec::RestVenueOptions ro = rest_options(c, v);
     ro.credentials = {};
     // Connection upkeep allocates (a fresh TLS stream for a connection idle past its limit, the

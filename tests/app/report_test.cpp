@@ -22,6 +22,7 @@ RunReport sample() {
   r.run_id = 42;
   r.mode = "live";
   r.duration_s = 60.5;
+  r.traded = {venues::kBinance, venues::kUpbit};
   r.venues[index(venues::kBinance)].frames = 12'129;
   r.venues[index(venues::kUpbit)].frames = 18'189;
   r.venues[index(venues::kUpbit)].disconnects = 2;

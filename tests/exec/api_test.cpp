@@ -1,6 +1,7 @@
 // Request text and answer parsing for both venues' REST APIs: exact bytes of signed requests,
 // the venues' documented answers, and the real error bodies in data/.
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -8,7 +9,9 @@
 #include <openssl/evp.h>
 #include <simdjson.h>
 
+#include <xarb/core/clock.hpp>
 #include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/rules.hpp>
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
@@ -443,6 +446,147 @@ TEST(VenueErrors, KindsFromCodesNamesAndStatuses) {
   EXPECT_EQ(kind(venues::kUpbit, 401, 0, "jwt_verification", ""), VenueErrorKind::auth);
   EXPECT_EQ(kind(venues::kUpbit, 404, 0, "order_not_found", ""), VenueErrorKind::unknown_order);
   EXPECT_EQ(kind(venues::kUpbit, 429, 0, "", ""), VenueErrorKind::rate_limited);
+  EXPECT_EQ(kind(venues::kBithumb, 400, 0, "under_price_limit_bid", ""),
+            VenueErrorKind::filter_failure);
+  EXPECT_EQ(kind(venues::kBithumb, 401, 0, "expired_jwt", ""), VenueErrorKind::auth);
+  EXPECT_EQ(kind(venues::kBithumb, 401, 0, "NotAllowIP", ""), VenueErrorKind::auth);
+  EXPECT_EQ(kind(venues::kBithumb, 404, 0, "order_not_found", ""), VenueErrorKind::unknown_order);
+  EXPECT_EQ(kind(venues::kBithumb, 422, 0, "order_not_ready", ""), VenueErrorKind::other);
+}
+
+// Bithumb (docs/venues.md): Upbit's JWT with a timestamp claim; orders on /v2 with order_type
+// and client_order_id; lookups and cancels by client_order_id.
+TEST(BithumbApi, OrdersGoToV2WithTheirOwnNamesAndATimestampClaim) {
+  const Credentials keys{"bithumb-access-0123456789", "bithumb-secret-0123456789"};
+  UpbitApi api(keys, endpoint("https://api.bithumb.com"), JwtAlg::hs256, KrwDialect::bithumb);
+  OrderRequest o;
+  o.client_id.assign("x7-12-H0");
+  o.side = Side::buy;
+  o.price = d("140629000");
+  o.qty = d("0.0123");
+  HttpRequestText out;
+  ASSERT_TRUE(api.new_order(o, "KRW-BTC", out));
+  const std::string text(out.view());
+  const std::string body =
+      R"({"market":"KRW-BTC","side":"bid","volume":"0.0123","price":"140629000","order_type":"limit","time_in_force":"ioc","client_order_id":"x7-12-H0"})";
+  EXPECT_TRUE(text.starts_with("POST /v2/orders HTTP/1.1\r\nHost: api.bithumb.com\r\n")) << text;
+  EXPECT_TRUE(text.ends_with("\r\n\r\n" + body)) << text;
+  const auto auth = text.find("Authorization: Bearer ");
+  ASSERT_NE(auth, std::string::npos);
+  const std::string token = text.substr(auth + 22, text.find("\r\n", auth) - auth - 22);
+  EXPECT_EQ(unbase64url(token.substr(0, token.find('.'))), R"({"alg":"HS256","typ":"JWT"})");
+  const std::string payload =
+      unbase64url(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
+  const Hex512 hash = sha512_hex(
+      "market=KRW-BTC&side=bid&volume=0.0123&price=140629000&order_type=limit"
+      "&time_in_force=ioc&client_order_id=x7-12-H0");
+  EXPECT_NE(payload.find(R"("query_hash":")" + std::string(hash.data(), hash.size()) +
+                         R"(","query_hash_alg":"SHA512"})"),
+            std::string::npos)
+      << payload;
+  // "timestamp" is a number of milliseconds, now.
+  const auto ts = payload.find(R"(","timestamp":)");
+  ASSERT_NE(ts, std::string::npos) << payload;
+  const std::int64_t ms = std::stoll(payload.substr(ts + 14));
+  EXPECT_LT(std::llabs(ms - clock::wall_ns() / 1'000'000), 5'000) << payload;
+  EXPECT_EQ(text.find(keys.secret), std::string::npos) << "the secret never appears";
+
+  ASSERT_TRUE(api.get_order("x7-12-H0", out));
+  EXPECT_TRUE(out.view().starts_with("GET /v1/order?client_order_id=x7-12-H0 HTTP/1.1\r\n"));
+  ASSERT_TRUE(api.cancel_order("x7-12-H0", out));
+  EXPECT_TRUE(out.view().starts_with("DELETE /v2/order?client_order_id=x7-12-H0 HTTP/1.1\r\n"));
+  ASSERT_TRUE(api.open_orders("", out));
+  EXPECT_TRUE(out.view().starts_with("GET /v2/orders/pending HTTP/1.1\r\n"));
+  ASSERT_TRUE(api.orderbook("KRW-BTC", out));
+  EXPECT_TRUE(out.view().starts_with("GET /v1/orderbook?markets=KRW-BTC HTTP/1.1\r\n"));
+  EXPECT_EQ(out.view().find("Authorization"), std::string_view::npos) << "public";
+}
+
+TEST(BithumbParser, AnAckHasNoStateAndAnIocThatFilledInPartEndsDone) {
+  UpbitParser parser(KrwDialect::bithumb);
+  OrderStatus s;
+  // POST /v2/orders: an acknowledgement without state or fills (exec then queries the order).
+  ASSERT_EQ(parser.parse_order(R"({"order_id":"C0101000003152350309","market":"KRW-BTC",
+      "side":"bid","order_type":"limit","created_at":"2026-07-04T14:39:04+09:00",
+      "stp_type":"cancel_taker"})",
+                               s),
+            Errc::ok);
+  EXPECT_EQ(s.state, OrderState::acked);
+  EXPECT_EQ(s.venue_id.view(), "C0101000003152350309");
+  EXPECT_EQ(s.symbol.view(), "KRW-BTC");
+  EXPECT_FALSE(s.filled_qty.is_positive());
+
+  // GET /v1/order: an IOC that met half its volume ends `done`, the rest cancelled. That is
+  // final, with its fill: never "partially filled, still working".
+  ASSERT_EQ(parser.parse_order(R"({"uuid":"C0101000003152406454","side":"bid","ord_type":"limit",
+      "price":"140629000","state":"done","market":"KRW-BTC","created_at":"2026-07-04T15:05:46+09:00",
+      "volume":"0.02","remaining_volume":"0","executed_volume":"0.01","paid_fee":"562.52",
+      "client_order_id":"x7-12-H0","time_in_force":"ioc","cancel_type":"tif_cancel",
+      "trades":[{"market":"KRW-BTC","uuid":"t1","price":"140629000","volume":"0.01",
+                 "funds":"1406290","side":"bid"}]})",
+                               s),
+            Errc::ok);
+  EXPECT_EQ(s.state, OrderState::canceled);
+  EXPECT_TRUE(s.final());
+  EXPECT_EQ(s.client_id.view(), "x7-12-H0");
+  EXPECT_EQ(s.filled_qty, d("0.01"));
+  EXPECT_EQ(s.avg_price(), d("140629000"));
+  EXPECT_EQ(s.fee_quote, d("562.52"));
+  EXPECT_TRUE(s.fills_known);
+
+  // The same with the whole volume: filled.
+  ASSERT_EQ(parser.parse_order(R"({"uuid":"C2","state":"done","market":"KRW-BTC","side":"ask",
+      "volume":"0.01","executed_volume":"0.01","executed_funds":"1406290","paid_fee":"0",
+      "client_order_id":"x7-13-H0"})",
+                               s),
+            Errc::ok);
+  EXPECT_EQ(s.state, OrderState::filled);
+
+  // Errors, including a numeric name (kept as its text).
+  VenueError e;
+  EXPECT_TRUE(parser.parse_error(
+      R"({"error":{"name":"under_price_limit_bid","message":"최소 주문금액 이상으로 주문해주세요"}})",
+      e));
+  EXPECT_EQ(e.name.view(), "under_price_limit_bid");
+  VenueError n;
+  EXPECT_TRUE(parser.parse_error(R"({"error":{"name":5600,"message":"bad"}})", n));
+  EXPECT_EQ(n.name.view(), "5600");
+
+  // GET /v2/orders/pending wraps its rows.
+  std::vector<OrderStatus> orders;
+  std::vector<std::string> markets;
+  ASSERT_EQ(parser.parse_orders(R"({"data":[{"order_id":"C3","market":"KRW-ETH","side":"bid",
+      "state":"wait","volume":"1","executed_volume":"0","price":"5000000",
+      "client_order_id":"a"}],"has_next":false,"next_key":null})",
+                                orders, markets),
+            Errc::ok);
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(markets[0], "KRW-ETH");
+  EXPECT_EQ(orders[0].state, OrderState::acked);
+}
+
+TEST(BithumbRules, ItsOwnTickTable) {
+  EXPECT_EQ(bithumb_krw_tick(d("140123456")), d("1000"));
+  EXPECT_EQ(bithumb_krw_tick(d("999999")), d("500"));
+  EXPECT_EQ(bithumb_krw_tick(d("5000")), d("5"));
+  EXPECT_EQ(bithumb_krw_tick(d("4999")), d("1"));
+  EXPECT_EQ(bithumb_krw_tick(d("99")), d("0.01"));
+  EXPECT_EQ(bithumb_krw_tick(d("1")), d("0.001"));
+  // Below 1 KRW Bithumb keeps 0.0001 where Upbit goes to 0.00001 under 0.1.
+  EXPECT_EQ(bithumb_krw_tick(d("0.05")), d("0.0001"));
+  EXPECT_EQ(upbit_krw_tick(d("0.05")), d("0.00001"));
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", {{venues::kBithumb, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
+  RulesTable table;
+  load_krw_default_rules(venues::kBithumb, kBithumbKrwTicks, kBithumbMinOrderKrw, symbols, table);
+  const InstrumentRules& r = table.at(venues::kBithumb, 0);
+  ASSERT_TRUE(r.loaded);
+  EXPECT_EQ(r.min_notional, d("5000"));
+  Decimal p;
+  ASSERT_EQ(round_price(r, Side::buy, d("140629499"), p), Errc::ok);
+  EXPECT_EQ(p, d("140629000"));
+  EXPECT_FALSE(table.at(venues::kUpbit, 0).loaded) << "only the venue asked for";
 }
 
 TEST(UpbitHeaders, RemainingReq) {

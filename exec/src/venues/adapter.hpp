@@ -120,5 +120,8 @@ std::unique_ptr<RestAdapter> make_binance(const RestVenueOptions& options,
 VenueErrorKind binance_error_kind(const VenueError& e) noexcept;
 std::unique_ptr<RestAdapter> make_upbit(const RestVenueOptions& options, const net::Url& endpoint);
 VenueErrorKind upbit_error_kind(const VenueError& e) noexcept;
+std::unique_ptr<RestAdapter> make_bithumb(const RestVenueOptions& options,
+                                          const net::Url& endpoint);
+VenueErrorKind bithumb_error_kind(const VenueError& e) noexcept;
 
 }  // namespace xarb::exec::adapters

@@ -11,6 +11,7 @@ namespace {
 constexpr ExecVenue kExecVenues[] = {
     {venues::kBinance, &make_binance, &binance_error_kind},
     {venues::kUpbit, &make_upbit, &upbit_error_kind},
+    {venues::kBithumb, &make_bithumb, &bithumb_error_kind},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <xarb/core/clock.hpp>
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/net/json.hpp>
 
@@ -44,14 +45,21 @@ OrderState upbit_order_state(std::string_view state, Decimal executed, Decimal v
   return OrderState::unknown;
 }
 
-UpbitApi::UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg)
+OrderState bithumb_order_state(std::string_view state, Decimal executed, Decimal volume) noexcept {
+  if (state == "done") return executed < volume ? OrderState::canceled : OrderState::filled;
+  return upbit_order_state(state, executed, volume);
+}
+
+UpbitApi::UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg, KrwDialect dialect)
     : credentials_(std::move(credentials)),
       endpoint_(std::move(endpoint)),
       host_header_(endpoint_.host_header()),
       path_prefix_(endpoint_.path_prefix()),
       alg_(alg),
-      signer_(std::make_unique<HmacKey>(
-          credentials_.secret, alg == JwtAlg::hs256 ? HmacKey::Hash::sha256 : HmacKey::Hash::sha512)),
+      dialect_(dialect),
+      signer_(std::make_unique<HmacKey>(credentials_.secret, alg == JwtAlg::hs256
+                                                                 ? HmacKey::Hash::sha256
+                                                                 : HmacKey::Hash::sha512)),
       hasher_(std::make_unique<Sha512>()) {}
 
 bool UpbitApi::request(std::string_view method, std::string_view path, std::string_view query,
@@ -64,10 +72,10 @@ bool UpbitApi::request(std::string_view method, std::string_view path, std::stri
   if (authenticated) {
     const UuidSource::Text nonce = nonces_.next();
     char token[1024];
-    const std::size_t n =
-        upbit_jwt(credentials_.key, *signer_, alg_, *hasher_,
-                  std::string_view(nonce.data(), nonce.size()), query,
-                  std::span<char>(token, sizeof token));
+    const std::size_t n = upbit_jwt(
+        credentials_.key, *signer_, alg_, *hasher_, std::string_view(nonce.data(), nonce.size()),
+        query, std::span<char>(token, sizeof token),
+        dialect_ == KrwDialect::bithumb ? clock::wall_ns() / 1'000'000 : -1);
     if (n == 0) return false;
     out.put("Authorization: Bearer ").put(std::string_view(token, n)).put("\r\n");
   }
@@ -85,34 +93,41 @@ bool UpbitApi::new_order(const OrderRequest& o, std::string_view market,
                          HttpRequestText& out) noexcept {
   // The same parameters twice: as the JSON body, and as key=value& for the query_hash, in the
   // same order and unescaped (docs/venues.md).
+  // Bithumb names the type and the client id differently and places on /v2.
+  const bool bithumb = dialect_ == KrwDialect::bithumb;
+  const std::string_view type_key = bithumb ? "order_type" : "ord_type";
+  const std::string_view id_key = bithumb ? "client_order_id" : "identifier";
   const std::string_view side = o.side == Side::buy ? "bid" : "ask";
   TextBuffer<512> query;
   TextBuffer<512> body;
   query.put("market=").put(market).put("&side=").put(side).put("&volume=").put(o.qty);
-  query.put("&price=").put(o.price).put("&ord_type=limit");
+  query.put("&price=").put(o.price).put("&").put(type_key).put("=limit");
   body.put(R"({"market":")").put(market).put(R"(","side":")").put(side);
   body.put(R"(","volume":")").put(o.qty).put(R"(","price":")").put(o.price);
-  body.put(R"(","ord_type":"limit")");
+  body.put(R"(",")").put(type_key).put(R"(":"limit")");
   if (o.tif != TimeInForce::gtc) {
     query.put("&time_in_force=").put(tif_text(o.tif));
     body.put(R"(,"time_in_force":")").put(tif_text(o.tif)).put(R"(")");
   }
-  query.put("&identifier=").put(o.client_id.view());
-  body.put(R"(,"identifier":")").put(o.client_id.view()).put(R"("})");
+  query.put("&").put(id_key).put("=").put(o.client_id.view());
+  body.put(R"(,")").put(id_key).put(R"(":")").put(o.client_id.view()).put(R"("})");
   if (query.overflow() || body.overflow()) return false;
-  return request("POST", "/v1/orders", query.view(), body.view(), true, out);
+  return request("POST", bithumb ? "/v2/orders" : "/v1/orders", query.view(), body.view(), true,
+                 out);
 }
 
 bool UpbitApi::get_order(std::string_view identifier, HttpRequestText& out) noexcept {
   TextBuffer<256> q;
-  q.put("identifier=").put(identifier);
+  q.put(dialect_ == KrwDialect::bithumb ? "client_order_id=" : "identifier=").put(identifier);
   return !q.overflow() && request("GET", "/v1/order", q.view(), {}, true, out);
 }
 
 bool UpbitApi::cancel_order(std::string_view identifier, HttpRequestText& out) noexcept {
+  const bool bithumb = dialect_ == KrwDialect::bithumb;
   TextBuffer<256> q;
-  q.put("identifier=").put(identifier);
-  return !q.overflow() && request("DELETE", "/v1/order", q.view(), {}, true, out);
+  q.put(bithumb ? "client_order_id=" : "identifier=").put(identifier);
+  return !q.overflow() &&
+         request("DELETE", bithumb ? "/v2/order" : "/v1/order", q.view(), {}, true, out);
 }
 
 bool UpbitApi::accounts(HttpRequestText& out) noexcept {
@@ -122,7 +137,9 @@ bool UpbitApi::accounts(HttpRequestText& out) noexcept {
 bool UpbitApi::open_orders(std::string_view market, HttpRequestText& out) noexcept {
   TextBuffer<256> q;
   if (!market.empty()) q.put("market=").put(market);
-  return !q.overflow() && request("GET", "/v1/orders/open", q.view(), {}, true, out);
+  const std::string_view path =
+      dialect_ == KrwDialect::bithumb ? "/v2/orders/pending" : "/v1/orders/open";
+  return !q.overflow() && request("GET", path, q.view(), {}, true, out);
 }
 
 bool UpbitApi::instruments(std::string_view markets_csv, HttpRequestText& out) noexcept {
@@ -131,9 +148,16 @@ bool UpbitApi::instruments(std::string_view markets_csv, HttpRequestText& out) n
   return !q.overflow() && request("GET", "/v1/orderbook/instruments", q.view(), {}, false, out);
 }
 
+bool UpbitApi::orderbook(std::string_view markets_csv, HttpRequestText& out) noexcept {
+  TextBuffer<512> q;
+  q.put("markets=").put(markets_csv);
+  return !q.overflow() && request("GET", "/v1/orderbook", q.view(), {}, false, out);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct UpbitParser::Impl {
+  KrwDialect dialect = KrwDialect::upbit;
   od::parser parser;
   net::json::JsonInput input{64 * 1024, 8 << 20};  // grows rarely, up to the largest answer
 
@@ -142,7 +166,8 @@ struct UpbitParser::Impl {
   }
 };
 
-UpbitParser::UpbitParser() : impl_(std::make_unique<Impl>()) {
+UpbitParser::UpbitParser(KrwDialect dialect) : impl_(std::make_unique<Impl>()) {
+  impl_->dialect = dialect;
   // simdjson sizes its parser to the document: reserve, so answers do not reallocate it.
   // (Should it fail, iterate() allocates when it needs to.)
   [[maybe_unused]] const auto reserved = impl_->parser.allocate(64 * 1024);
@@ -152,8 +177,10 @@ UpbitParser::~UpbitParser() = default;
 namespace {
 
 // Reads one order object; `market` receives its market when asked.
-Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noexcept {
+Errc read_order(od::object obj, KrwDialect dialect, OrderStatus& out,
+                std::string_view* market) noexcept {
   out = OrderStatus{};
+  const std::string_view id_key = dialect == KrwDialect::bithumb ? "client_order_id" : "identifier";
   std::string_view state;
   Decimal volume, limit_price, executed_funds, trades_qty;
   bool have_state = false, have_funds = false, have_trades = false;
@@ -163,10 +190,10 @@ Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noex
     if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
       return Errc::malformed;
     }
-    if (key == "uuid") {
+    if (key == "uuid" || key == "order_id") {
       std::string_view s;
       if (v.get_string().get(s) == SUCCESS) out.venue_id.assign(s);
-    } else if (key == "identifier") {
+    } else if (key == id_key) {
       std::string_view s;
       if (v.get_string().get(s) == SUCCESS) out.client_id.assign(s);
     } else if (key == "state") {
@@ -223,7 +250,14 @@ Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noex
       have_trades = true;
     }
   }
-  if (!have_state) return Errc::malformed;
+  if (!have_state) {
+    // Bithumb acknowledges a placed or cancelled order with its id and no state.
+    if (dialect != KrwDialect::bithumb || out.venue_id.empty()) return Errc::malformed;
+    out.state = OrderState::acked;
+    out.filled_qty = Decimal{};
+    out.filled_notional_e16 = 0;
+    return Errc::ok;
+  }
   // What the fills cost: the trades when they account for the whole executed volume; else
   // executed_funds; else, at worst, the limit price (a bid paid no more, an ask got no less).
   // An executed volume with none of these cannot be priced: the answer is unusable.
@@ -240,7 +274,8 @@ Errc read_order(od::object obj, OrderStatus& out, std::string_view* market) noex
     return Errc::malformed;
   }
   out.orig_qty = volume;
-  out.state = upbit_order_state(state, out.filled_qty, volume);
+  out.state = dialect == KrwDialect::bithumb ? bithumb_order_state(state, out.filled_qty, volume)
+                                             : upbit_order_state(state, out.filled_qty, volume);
   return Errc::ok;
 }
 
@@ -252,7 +287,7 @@ Errc UpbitParser::parse_order(std::string_view body, OrderStatus& out) noexcept 
   if (impl_->start(body, doc) != SUCCESS || doc.get_object().get(obj) != SUCCESS) {
     return Errc::malformed;
   }
-  return read_order(obj, out, nullptr);
+  return read_order(obj, impl_->dialect, out, nullptr);
 }
 
 bool UpbitParser::parse_error(std::string_view body, VenueError& out) noexcept {
@@ -265,7 +300,17 @@ bool UpbitParser::parse_error(std::string_view body, VenueError& out) noexcept {
   for (auto field : err) {
     std::string_view key, value;
     if (field.unescaped_key().get(key) != SUCCESS) return false;
-    if (field.value().get_string().get(value) != SUCCESS) continue;
+    od::value v;
+    if (field.value().get(v) != SUCCESS) return false;
+    // Bithumb's name may be a number: kept as its text.
+    std::uint64_t number = 0;
+    char digits[24];
+    if (key == "name" && v.get_uint64().get(number) == SUCCESS) {
+      const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+      value = std::string_view(digits, static_cast<std::size_t>(end - digits));
+    } else if (v.get_string().get(value) != SUCCESS) {
+      continue;
+    }
     if (key == "name") {
       out.name.assign(value);
       have_name = true;
@@ -311,7 +356,10 @@ Errc UpbitParser::parse_orders(std::string_view body, std::vector<OrderStatus>& 
                                std::vector<std::string>& markets) {
   od::document doc;
   od::array list;
-  if (impl_->start(body, doc) != SUCCESS || doc.get_array().get(list) != SUCCESS) {
+  if (impl_->start(body, doc) != SUCCESS) return Errc::malformed;
+  // Bithumb's pending orders come as {"data":[..],"has_next":..,"next_key":..}.
+  const bool wrapped = impl_->dialect == KrwDialect::bithumb;
+  if ((wrapped ? doc["data"].get_array().get(list) : doc.get_array().get(list)) != SUCCESS) {
     return Errc::malformed;
   }
   for (auto item : list) {
@@ -319,7 +367,7 @@ Errc UpbitParser::parse_orders(std::string_view body, std::vector<OrderStatus>& 
     if (item.get_object().get(o) != SUCCESS) return Errc::malformed;
     OrderStatus s;
     std::string_view market;
-    if (const Errc e = read_order(o, s, &market); e != Errc::ok) return e;
+    if (const Errc e = read_order(o, impl_->dialect, s, &market); e != Errc::ok) return e;
     markets.emplace_back(market);
     out.push_back(s);
   }

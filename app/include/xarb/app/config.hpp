@@ -179,6 +179,10 @@ struct Config {
   JournalConfig journal;
   MetricsConfig metrics;
   friend bool operator==(const Config&, const Config&) = default;
+
+  // The venues this config trades, in id order, and each one's section.
+  [[nodiscard]] std::vector<Venue> venues() const;
+  [[nodiscard]] const VenueConfig& venue(Venue v) const;
 };
 
 // One problem found in a config file, located by file, line, column and dotted key.
@@ -226,8 +230,9 @@ struct CredentialNames {
   std::string_view secret;
 };
 [[nodiscard]] constexpr CredentialNames credential_env(Venue v) noexcept {
-  return v == venues::kBinance ? CredentialNames{"XARB_BINANCE_API_KEY", "XARB_BINANCE_API_SECRET"}
-                               : CredentialNames{"XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY"};
+  if (v == venues::kBinance) return {"XARB_BINANCE_API_KEY", "XARB_BINANCE_API_SECRET"};
+  if (v == venues::kBithumb) return {"XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY"};
+  return {"XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY"};
 }
 
 [[nodiscard]] std::string_view to_string(Mode m) noexcept;

@@ -105,6 +105,7 @@ struct RunReport {
   std::uint64_t run_id = 0;
   std::string mode;  // paper | live
   double duration_s = 0.0;
+  std::vector<Venue> traded;                     // the venues of this run, in id order
   std::array<VenueReport, kMaxVenues> venues{};  // by index(Venue)
   std::uint64_t book_updates = 0;
   std::uint64_t entries = 0;

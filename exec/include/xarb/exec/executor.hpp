@@ -80,6 +80,9 @@ class TwoLegExecutor {
   [[nodiscard]] std::size_t active() const noexcept;
   // Orders whose outcome no venue has settled yet (watched, queried at the slow pace).
   [[nodiscard]] std::size_t unsettled() const noexcept;
+  [[nodiscard]] bool has_venue(Venue v) const noexcept {
+    return valid(v) && venues_[index(v)] != nullptr;
+  }
   // False for a venue this executor has no client for.
   [[nodiscard]] bool venue_healthy(Venue v) const noexcept {
     return valid(v) && venues_[index(v)] != nullptr && venues_[index(v)]->healthy();

@@ -36,8 +36,12 @@ struct RestVenueOptions {
   std::int64_t time_sync_interval_ns = 60'000'000'000;  // Binance server time refresh
   std::int64_t orders_per_10s = 50;                     // Binance ORDERS limit per 10 s
   std::int64_t upbit_orders_per_second = 8;
-  // Upbit: "order_not_found" for an order whose answer was lost is final only this long after
-  // the request was written (Binance's bound is its recvWindow, plus a second of clock error).
+  // Bithumb allows 140 order requests a second per IP, but more than about 20 orders and
+  // cancels a second on one coin may be restricted (docs/venues.md).
+  std::int64_t bithumb_orders_per_second = 20;
+  // Upbit and Bithumb: "order_not_found" for an order whose answer was lost is final only this long
+  // after the request was written (Binance's bound is its recvWindow, plus a second of clock
+  // error).
   std::int64_t upbit_not_found_grace_ms = 10'000;
 };
 

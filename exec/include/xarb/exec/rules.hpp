@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,10 +18,23 @@
 
 namespace xarb::exec {
 
+// A KRW venue's price ticks: each band from its lowest price up, lowest band first.
+struct TickBand {
+  std::int64_t from = 0;  // Decimal mantissa
+  std::int64_t tick = 0;  // Decimal mantissa
+};
+struct TickTable {
+  std::span<const TickBand> bands;
+  // The tick at `price` (the first band's below it).
+  [[nodiscard]] Decimal at(Decimal price) const noexcept;
+};
+extern const TickTable kUpbitKrwTicks;    // docs/venues.md, the 2025 table
+extern const TickTable kBithumbKrwTicks;  // docs/venues.md
+
 struct InstrumentRules {
   bool loaded = false;
-  bool krw_table = false;  // Upbit KRW market: the tick depends on the price (upbit_krw_tick)
-  Decimal tick;            // price step (unused with krw_table)
+  const TickTable* krw_table = nullptr;  // a KRW market: the tick depends on the price
+  Decimal tick;                          // price step (unused with krw_table)
   Decimal step;            // quantity step
   Decimal min_qty;
   Decimal max_qty;         // zero: no bound
@@ -30,8 +44,9 @@ struct InstrumentRules {
   Decimal max_notional;    // zero: none
 };
 
-// Upbit's KRW tick for a price (docs/venues.md, the 2025 table).
+// Upbit's and Bithumb's KRW tick for a price.
 [[nodiscard]] Decimal upbit_krw_tick(Decimal price) noexcept;
+[[nodiscard]] Decimal bithumb_krw_tick(Decimal price) noexcept;
 // The tick at `price` under `rules`.
 [[nodiscard]] Decimal tick_at(const InstrumentRules& rules, Decimal price) noexcept;
 
@@ -77,7 +92,11 @@ class RulesTable {
 std::size_t load_binance_rules(std::string_view body, const SymbolMap& symbols, RulesTable& table,
                                std::string& error);
 
-// Upbit: the table-based defaults for every KRW market of `symbols` (and the FX market).
+// A KRW venue's table-based defaults for every KRW market of `symbols` it lists: its tick table,
+// volumes to 8 decimals, a minimum order of `min_order_krw`.
+void load_krw_default_rules(Venue venue, const TickTable& ticks, std::int64_t min_order_krw,
+                            const SymbolMap& symbols, RulesTable& table);
+// Upbit: the KRW defaults, and the FX market's 0.5 KRW tick.
 void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table);
 // Upbit: tick sizes from a /v1/orderbook/instruments body, over the defaults. Returns the number
 // of markets updated.
@@ -85,5 +104,8 @@ std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbo
                                    RulesTable& table, std::string& error);
 
 inline constexpr std::int64_t kUpbitMinOrderKrw = 5'000;
+// Bithumb's minimum order total per market is in /v1/orders/chance (private); 5,000 KRW is the
+// documented figure for KRW markets until it is read (docs/venues.md).
+inline constexpr std::int64_t kBithumbMinOrderKrw = 5'000;
 
 }  // namespace xarb::exec

@@ -3,6 +3,12 @@
 // Upbit REST (docs/venues.md): requests with a JWT bearer (a fresh UUID nonce each, query_hash over
 // the parameters), JSON order bodies, written as complete HTTP/1.1 messages into fixed buffers;
 // answers parsed into OrderStatus. No I/O here.
+//
+// Bithumb's JWT API follows Upbit's, and the same classes speak it with KrwDialect::bithumb
+// (docs/venues.md): a timestamp claim; orders placed on POST /v2/orders with order_type and
+// client_order_id, acknowledged without a state; looked up on GET /v1/order and cancelled on
+// DELETE /v2/order by client_order_id; open orders on GET /v2/orders/pending; an IOC order that
+// filled in part ends `done`.
 
 #include <cstdint>
 #include <memory>
@@ -18,12 +24,19 @@
 
 namespace xarb::exec {
 
+enum class KrwDialect : std::uint8_t { upbit, bithumb };
+
 [[nodiscard]] OrderState upbit_order_state(std::string_view state, Decimal executed,
                                            Decimal volume) noexcept;
+// Bithumb's states: as Upbit's, except that `done` is final whatever was filled (an IOC order's
+// unfilled rest is cancelled and the order still ends `done`).
+[[nodiscard]] OrderState bithumb_order_state(std::string_view state, Decimal executed,
+                                             Decimal volume) noexcept;
 
 class UpbitApi {
  public:
-  UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg = JwtAlg::hs256);
+  UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg = JwtAlg::hs256,
+           KrwDialect dialect = KrwDialect::upbit);
 
   // An IOC (or FOK / GTC) limit order: {"market","side","volume","price","ord_type":"limit",
   // "time_in_force","identifier"}; the client id is the identifier.
@@ -34,6 +47,8 @@ class UpbitApi {
   bool accounts(HttpRequestText& out) noexcept;
   bool open_orders(std::string_view market, HttpRequestText& out) noexcept;
   bool instruments(std::string_view markets_csv, HttpRequestText& out) noexcept;
+  // Public GET /v1/orderbook?markets=: Bithumb's health probe.
+  bool orderbook(std::string_view markets_csv, HttpRequestText& out) noexcept;
 
   [[nodiscard]] const Credentials& credentials() const noexcept { return credentials_; }
   [[nodiscard]] const net::Url& endpoint() const noexcept { return endpoint_; }
@@ -48,6 +63,7 @@ class UpbitApi {
   std::string host_header_;
   std::string path_prefix_;
   JwtAlg alg_;
+  KrwDialect dialect_;
   UuidSource nonces_;
   std::unique_ptr<HmacKey> signer_;  // keyed once with the secret
   std::unique_ptr<Sha512> hasher_;
@@ -61,12 +77,14 @@ struct UpbitAccount {
 
 class UpbitParser {
  public:
-  UpbitParser();
+  explicit UpbitParser(KrwDialect dialect = KrwDialect::upbit);
   ~UpbitParser();
   UpbitParser(const UpbitParser&) = delete;
   UpbitParser& operator=(const UpbitParser&) = delete;
 
   // An order object (POST /v1/orders, GET or DELETE /v1/order). The fee (paid_fee) is in KRW.
+  // Bithumb's place and cancel acknowledgements ({"order_id",..} without a state) read as
+  // acked, with no fill.
   [[nodiscard]] Errc parse_order(std::string_view body, OrderStatus& out) noexcept;
   // {"error":{"name":"..","message":".."}}: true when the body is an error object.
   [[nodiscard]] bool parse_error(std::string_view body, VenueError& out) noexcept;

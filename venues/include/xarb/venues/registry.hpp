@@ -16,6 +16,7 @@ namespace venues {
 // Fixed ids: journals, captures and reports written by earlier versions store them.
 inline constexpr Venue kBinance{0};
 inline constexpr Venue kUpbit{1};
+inline constexpr Venue kBithumb{2};
 
 struct VenueInfo {
   Venue id = kNoVenue;
@@ -24,9 +25,10 @@ struct VenueInfo {
   char code = '?';               // in client order ids ("x<run>-<intent>-B0"): unique per venue
 };
 
-inline constexpr std::array<VenueInfo, 2> kRegistry = {{
+inline constexpr std::array<VenueInfo, 3> kRegistry = {{
     {kBinance, "binance", "USDT", 'B'},
     {kUpbit, "upbit", "KRW", 'U'},
+    {kBithumb, "bithumb", "KRW", 'H'},
 }};
 static_assert(kRegistry.size() <= kMaxVenues);
 

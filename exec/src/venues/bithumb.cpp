@@ -1,0 +1,155 @@
+// Bithumb's JWT REST as an adapter (docs/venues.md): Upbit's conventions with a timestamp claim,
+// orders placed on /v2 with a client_order_id and acknowledged without a state (exec queries
+// them), its own KRW tick table, error names and per-IP limits per category.
+
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/upbit_api.hpp>
+#include <xarb/venues/registry.hpp>
+
+#include "adapter.hpp"
+
+namespace xarb::exec::adapters {
+namespace {
+
+constexpr std::int64_t kSecondNs = 1'000'000'000;
+
+class Bithumb final : public RestAdapter {
+ public:
+  Bithumb(const RestVenueOptions& o, const net::Url& endpoint)
+      : options_(o),
+        api_(o.credentials, endpoint, JwtAlg::hs256, KrwDialect::bithumb),
+        parser_(KrwDialect::bithumb) {}
+
+  bool place(const OrderRequest& order, std::string_view symbol,
+             HttpRequestText& out) noexcept override {
+    return api_.new_order(order, symbol, out);
+  }
+  // By client_order_id alone (RestVenue checks the answer's market).
+  bool query(std::string_view symbol, const ClientOrderId& id,
+             HttpRequestText& out) noexcept override {
+    (void)symbol;
+    return api_.get_order(id.view(), out);
+  }
+  bool cancel(std::string_view symbol, const ClientOrderId& id,
+              HttpRequestText& out) noexcept override {
+    (void)symbol;
+    return api_.cancel_order(id.view(), out);
+  }
+  bool balances(HttpRequestText& out) noexcept override { return api_.accounts(out); }
+  bool open_orders(HttpRequestText& out) noexcept override { return api_.open_orders("", out); }
+  bool probe(HttpRequestText& out) noexcept override {
+    return !probe_market_.empty() && api_.orderbook(probe_market_, out);
+  }
+
+  // paid_fee is in KRW.
+  Errc parse_order(std::string_view body, const Instrument& instrument,
+                   OrderStatus& out) noexcept override {
+    (void)instrument;
+    return parser_.parse_order(body, out);
+  }
+  bool parse_error(std::string_view body, VenueError& out) noexcept override {
+    const bool parsed = parser_.parse_error(body, out);
+    classify(venues::kBithumb, out);
+    return parsed;
+  }
+  Errc parse_balances(std::string_view body, std::vector<AssetBalance>& out) override {
+    std::vector<UpbitAccount> list;
+    const Errc e = parser_.parse_accounts(body, list);
+    for (const UpbitAccount& a : list) out.push_back({a.currency, a.balance, a.locked});
+    return e;
+  }
+  Errc parse_open_orders(std::string_view body, std::vector<OpenOrder>& out) override {
+    std::vector<OrderStatus> orders;
+    std::vector<std::string> names;
+    const Errc e = parser_.parse_orders(body, orders, names);
+    for (std::size_t i = 0; i < orders.size() && i < names.size(); ++i) {
+      out.push_back({names[i], orders[i]});
+    }
+    return e;
+  }
+
+  // The tick table and the 5,000 KRW minimum; then the public order book answers for the first
+  // market, or start-up fails (nothing else checks the URL before the first order).
+  bool start(const SymbolMap& symbols, RulesTable& rules, HttpRequestText& scratch,
+             const Roundtrip& roundtrip, std::string& error) override {
+    load_krw_default_rules(venues::kBithumb, kBithumbKrwTicks, kBithumbMinOrderKrw, symbols, rules);
+    for (const Instrument& i : symbols) {
+      if (i.listed_on(venues::kBithumb)) {
+        probe_market_ = std::string(i.symbol(venues::kBithumb));
+        break;
+      }
+    }
+    if (probe_market_.empty()) return true;
+    std::string body;
+    int status = 0;
+    if (!api_.orderbook(probe_market_, scratch) || !roundtrip(status, body, error)) {
+      error = "orderbook: " + error;
+      return false;
+    }
+    if (status / 100 != 2) {
+      error = "orderbook: " + describe(status, body);
+      return false;
+    }
+    return true;
+  }
+
+  // No remaining-count header is documented: the budget is the configured rate per second,
+  // counted here from the orders this process sent.
+  void on_header(std::string_view name, std::string_view value,
+                 RateLimitState& rate) noexcept override {
+    upbit_header(name, value, rate);  // Retry-After
+  }
+  void order_budget(std::int64_t now_ns, const RateLimitState& rate,
+                    RateBudget& out) const noexcept override {
+    (void)now_ns, (void)rate;
+    out.orders_per_window = options_.bithumb_orders_per_second;
+    out.orders_available = options_.bithumb_orders_per_second;
+  }
+  // Per category (order, cancel, other) and per second.
+  std::int64_t default_block_ns() const noexcept override { return kSecondNs; }
+  bool blocks_by_group() const noexcept override { return true; }
+  std::int64_t not_found_grace_ns() const noexcept override {
+    return options_.upbit_not_found_grace_ms * 1'000'000;
+  }
+
+ private:
+  const RestVenueOptions& options_;
+  UpbitApi api_;
+  UpbitParser parser_;
+  std::string probe_market_;
+};
+
+}  // namespace
+
+std::unique_ptr<RestAdapter> make_bithumb(const RestVenueOptions& options,
+                                          const net::Url& endpoint) {
+  return std::make_unique<Bithumb>(options, endpoint);
+}
+
+// docs/venues.md: 400 invalid_parameter, invalid_price(_ask|_bid), under_price_limit_ask|bid,
+// cross_trading; 401 invalid_query_payload, jwt_verification, expired_jwt, NotAllowIP,
+// out_of_scope; 403 blocked_member_id; 404 order_not_found; 422 order_not_ready.
+VenueErrorKind bithumb_error_kind(const VenueError& e) noexcept {
+  const std::string_view n = e.name.view();
+  if (n.starts_with("insufficient_funds") || n == "not_enough_balance") {
+    return VenueErrorKind::insufficient_balance;
+  }
+  if (n.starts_with("invalid_price") || n.starts_with("under_price_limit") ||
+      n.starts_with("under_min_total") || n == "invalid_volume" || n == "invalid_parameter" ||
+      n == "cross_trading") {
+    return VenueErrorKind::filter_failure;
+  }
+  if (n == "invalid_query_payload" || n == "jwt_verification" || n == "expired_jwt" ||
+      n == "NotAllowIP" || n == "out_of_scope" || n == "blocked_member_id" ||
+      n == "invalid_access_key") {
+    return VenueErrorKind::auth;
+  }
+  if (n == "order_not_found") return VenueErrorKind::unknown_order;
+  if (n == "duplicate_client_order_id" || n.find("client_order_id") != std::string_view::npos) {
+    return VenueErrorKind::duplicate;
+  }
+  if (n == "too_many_requests") return VenueErrorKind::rate_limited;
+  return VenueErrorKind::other;
+}
+
+}  // namespace xarb::exec::adapters
