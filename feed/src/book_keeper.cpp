@@ -29,7 +29,7 @@ BookKeeper::BookKeeper(const SymbolMap& symbols, BinanceBookSource binance_sourc
     : source_(binance_source) {
   binance_diff_.resize(symbols.size());
   binance_top_.resize(symbols.size());
-  upbit_.resize(symbols.size());
+  for (auto& v : whole_) v.resize(symbols.size());
   for (const Instrument& i : symbols) {
     if (!i.symbol(venues::kBinance).empty()) {
       if (source_ == BinanceBookSource::diff_depth) {
@@ -38,8 +38,10 @@ BookKeeper::BookKeeper(const SymbolMap& symbols, BinanceBookSource binance_sourc
         binance_top_[i.id] = std::make_unique<book::L2Book>(venues::kBinance, i.id);
       }
     }
-    if (!i.symbol(venues::kUpbit).empty()) {
-      upbit_[i.id] = std::make_unique<book::L2Book>(venues::kUpbit, i.id);
+    for (const Venue v : venues::kAll) {
+      if (v != venues::kBinance && i.listed_on(v)) {
+        whole_[index(v)][i.id] = std::make_unique<book::L2Book>(v, i.id);
+      }
     }
   }
 }
@@ -47,15 +49,15 @@ BookKeeper::BookKeeper(const SymbolMap& symbols, BinanceBookSource binance_sourc
 ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
   ApplyOutcome out;
   out.instrument = f.instrument;
-  if (!f.has_book() || f.instrument >= upbit_.size()) return out;
+  if (!f.has_book() || f.instrument >= binance_top_.size() || !valid(venue)) return out;
   const std::int64_t ts = f.exchange_ns;
-  if (venue == venues::kUpbit) {
-    book::L2Book* b = upbit_[f.instrument].get();
+  if (venue != venues::kBinance) {
+    book::L2Book* b = whole_[index(venue)][f.instrument].get();
     if (f.kind != MsgKind::orderbook || b == nullptr) {
       ++ignored_;
       return out;
     }
-    b->replace(f.bids, f.asks, b->sequence() + 1, ts);  // Upbit has no sequence: count updates
+    b->replace(f.bids, f.asks, b->sequence() + 1, ts);  // no sequence: count updates
     out.book = b;
     return out;
   }
@@ -101,8 +103,9 @@ ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
 }
 
 void BookKeeper::resync_venue(Venue venue) noexcept {
-  if (venue == venues::kUpbit) {
-    for (auto& b : upbit_) {
+  if (!valid(venue)) return;
+  if (venue != venues::kBinance) {
+    for (auto& b : whole_[index(venue)]) {
       if (b) b->mark_stale(false);
     }
     return;
@@ -116,8 +119,8 @@ void BookKeeper::resync_venue(Venue venue) noexcept {
 }
 
 const book::L2Book* BookKeeper::book(Venue venue, InstrumentId instrument) const noexcept {
-  if (instrument >= upbit_.size()) return nullptr;
-  if (venue == venues::kUpbit) return upbit_[instrument].get();
+  if (instrument >= binance_top_.size() || !valid(venue)) return nullptr;
+  if (venue != venues::kBinance) return whole_[index(venue)][instrument].get();
   if (binance_diff_[instrument]) return &binance_diff_[instrument]->book();
   return binance_top_[instrument].get();
 }

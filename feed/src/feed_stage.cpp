@@ -45,7 +45,8 @@ struct FeedStage::Impl {
         out(ring),
         observer(obs),
         binance_parser(s, options.ws.max_message_bytes),
-        upbit_parser(s, options.ws.max_message_bytes),
+        upbit_parser(s, options.ws.max_message_bytes, venues::kUpbit),
+        bithumb_parser(s, options.ws.max_message_bytes, venues::kBithumb),
         books(s, options.binance_source),
         dirty(s.size() * kMaxVenues, 0),
         rng(std::random_device{}()) {}
@@ -61,13 +62,19 @@ struct FeedStage::Impl {
   SpscRing<BookSnapshot>& out;
   FrameObserver* observer;
   BinanceParser binance_parser;
+  // Upbit and Bithumb: the same framing, each venue its own parser (its own symbols and stats).
   UpbitParser upbit_parser;
+  UpbitParser bithumb_parser;
+  [[nodiscard]] UpbitParser& krw_parser(Venue v) noexcept {
+    return v == venues::kBithumb ? bithumb_parser : upbit_parser;
+  }
   BookKeeper books;
   std::vector<std::uint8_t> dirty;  // (instrument, venue) books waiting for room in the ring
   std::size_t dirty_count = 0;
   std::mt19937_64 rng;
   asio::io_context io{1};
-  std::unique_ptr<asio::ssl::context> binance_tls, upbit_tls;
+  std::unique_ptr<asio::ssl::context> binance_tls;
+  std::unique_ptr<asio::ssl::context> krw_tls[kMaxVenues];
   std::unique_ptr<Connection> connections[kMaxVenues];
   std::unique_ptr<SnapshotFetcher> fetcher;
   VenueFeedStats stats[kMaxVenues];
@@ -288,7 +295,7 @@ void FeedStage::Impl::on_frame(Venue venue, std::string_view frame, std::int64_t
   st.bytes += frame.size();
   if (observer != nullptr) observer->on_frame(venue, wall_ns, frame);
   const ParsedFrame f =
-      venue == venues::kBinance ? binance_parser.parse(frame) : upbit_parser.parse(frame);
+      venue == venues::kBinance ? binance_parser.parse(frame) : krw_parser(venue).parse(frame);
   const std::int64_t parsed = clock::mono_ns();
   const ApplyOutcome outcome = books.apply(venue, f);
   if (outcome.sync == book::SyncResult::gap || outcome.sync == book::SyncResult::crossed) {
@@ -324,7 +331,8 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
                      FrameObserver* observer)
     : impl_(std::make_unique<Impl>(std::move(options), symbols, out, observer)) {
   Impl& m = *impl_;
-  std::string streams, codes;
+  std::string streams;
+  std::string codes[kMaxVenues];  // Upbit's and Bithumb's markets, quoted, comma separated
   const char* suffix = m.options.binance_source == BinanceBookSource::diff_depth ? "@depth@100ms"
                        : m.options.binance_source == BinanceBookSource::partial_depth
                            ? "@depth20@100ms"
@@ -334,9 +342,11 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
       if (!streams.empty()) streams += '/';
       streams += lower(i.symbol(venues::kBinance)) + suffix;
     }
-    if (!i.symbol(venues::kUpbit).empty()) {
-      if (!codes.empty()) codes += ',';
-      codes.append(1, '"').append(i.symbol(venues::kUpbit)).append(1, '"');
+    for (const Venue v : {venues::kUpbit, venues::kBithumb}) {
+      if (!i.listed_on(v)) continue;
+      std::string& c = codes[index(v)];
+      if (!c.empty()) c += ',';
+      c.append(1, '"').append(i.symbol(v)).append(1, '"');
     }
   }
   if (m.options.binance.enabled && !streams.empty()) {
@@ -351,19 +361,22 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
       m.fetcher = std::make_unique<SnapshotFetcher>(m, m.options.binance.rest_url, *m.binance_tls);
     }
   }
-  if (m.options.upbit.enabled && !codes.empty()) {
-    m.upbit_tls = net::make_client_tls(m.options.upbit.ca_file);
+  // Upbit and Bithumb: the same subscription frame and keep-alive (docs/venues.md).
+  for (const Venue v : {venues::kUpbit, venues::kBithumb}) {
+    const VenueEndpoint& endpoint = v == venues::kUpbit ? m.options.upbit : m.options.bithumb;
+    if (!endpoint.enabled || codes[index(v)].empty()) continue;
+    m.krw_tls[index(v)] = net::make_client_tls(endpoint.ca_file);
     std::uniform_int_distribution<std::uint64_t> ticket;
     // SIMPLE: the same book with short keys (ty, cd, obu, ap/bp/as/bs), about 40 % fewer bytes to
     // decrypt and parse per frame than DEFAULT; the parser reads both.
     const std::string subscription = "[{\"ticket\":\"xarb-" + std::to_string(ticket(m.rng)) +
-                                     "\"},{\"type\":\"orderbook\",\"codes\":[" + codes +
+                                     "\"},{\"type\":\"orderbook\",\"codes\":[" + codes[index(v)] +
                                      "]},{\"format\":\"SIMPLE\"}]";
-    net::WsClientOptions upbit_ws = m.options.ws;
-    upbit_ws.keepalive_text = "PING";  // Upbit drops a connection idle for 120 s
-    upbit_ws.keepalive_interval = m.options.upbit_ping;
-    m.connections[index(venues::kUpbit)] = std::make_unique<Connection>(
-        m, venues::kUpbit, m.options.upbit.ws_url, *m.upbit_tls, subscription, upbit_ws);
+    net::WsClientOptions krw_ws = m.options.ws;
+    krw_ws.keepalive_text = "PING";  // both drop a connection idle for 120 s
+    krw_ws.keepalive_interval = m.options.upbit_ping;
+    m.connections[index(v)] = std::make_unique<Connection>(
+        m, v, endpoint.ws_url, *m.krw_tls[index(v)], subscription, krw_ws);
   }
 }
 
@@ -411,7 +424,8 @@ const VenueFeedStats& FeedStage::stats(Venue venue) const noexcept {
   return impl_->stats[index(venue)];
 }
 const ParserStats& FeedStage::parser_stats(Venue venue) const noexcept {
-  return venue == venues::kBinance ? impl_->binance_parser.stats() : impl_->upbit_parser.stats();
+  return venue == venues::kBinance ? impl_->binance_parser.stats()
+                                   : impl_->krw_parser(venue).stats();
 }
 const BookKeeper& FeedStage::books() const noexcept { return impl_->books; }
 bool FeedStage::connected(Venue venue) const noexcept {

@@ -43,13 +43,15 @@ DropReason read_unit(od::value value, Level& ask, Level& bid) noexcept {
 }  // namespace
 
 struct UpbitParser::Impl {
-  Impl(const SymbolMap& s, std::size_t max_bytes) : symbols(s), input(max_bytes, max_bytes) {
+  Impl(const SymbolMap& s, std::size_t max_bytes, Venue v)
+      : symbols(s), venue(v), input(max_bytes, max_bytes) {
     detail::allocate_or_die(parser, max_bytes);
   }
   ParsedFrame parse(std::string_view frame) noexcept;
   ParsedFrame parse_object(od::object root) noexcept;
 
   const SymbolMap& symbols;
+  Venue venue;
   detail::JsonInput input;
   od::parser parser;
   detail::LevelArrays levels;
@@ -142,8 +144,10 @@ ParsedFrame UpbitParser::Impl::parse_object(od::object root) noexcept {
   }
   if (type != "orderbook") return detail::dropped(DropReason::unknown_type);
   if (!has_code || !has_units) return detail::dropped(DropReason::missing_field);
-  f.instrument = symbols.find(venues::kUpbit, code);
+  f.instrument = symbols.find(venue, code);
   if (f.instrument == kNoInstrument) return detail::dropped(DropReason::unknown_symbol);
+  // Bithumb: microseconds (any epoch time past 1e14 is not milliseconds: that is year 5138).
+  if (venue == venues::kBithumb && timestamp_ms > 100'000'000'000'000) timestamp_ms /= 1'000;
   if (const DropReason r = detail::ms_to_ns(timestamp_ms, f.exchange_ns); r != DropReason::none) {
     return detail::dropped(r);
   }
@@ -170,8 +174,8 @@ ParsedFrame UpbitParser::Impl::parse(std::string_view frame) noexcept {
   return f;
 }
 
-UpbitParser::UpbitParser(const SymbolMap& symbols, std::size_t max_message_bytes)
-    : impl_(std::make_unique<Impl>(symbols, max_message_bytes)) {}
+UpbitParser::UpbitParser(const SymbolMap& symbols, std::size_t max_message_bytes, Venue venue)
+    : impl_(std::make_unique<Impl>(symbols, max_message_bytes, venue)) {}
 UpbitParser::~UpbitParser() = default;
 
 ParsedFrame UpbitParser::parse(std::string_view frame) noexcept { return impl_->parse(frame); }

@@ -57,6 +57,8 @@ UpbitAuth verify_upbit(std::string_view authorization, std::string_view query,
   if (token.substr(d2 + 1) != std::string_view(sig, n)) return fail("jwt_verification");
   if (p["nonce"].get(nonce) != simdjson::SUCCESS || nonce.empty()) return fail("jwt_verification");
   out.nonce = std::string(nonce);
+  std::int64_t timestamp = 0;
+  if (p["timestamp"].get(timestamp) == simdjson::SUCCESS) out.timestamp_ms = timestamp;
   // The parameters as key=value&... in the order sent: the query string, or the JSON body.
   std::string params(query);
   if (!body.empty()) {

@@ -99,6 +99,7 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     double ping = 20.0;
     if (!r.number(*s, "server.", "binance_port", out.binance_port) ||
         !r.number(*s, "server.", "upbit_port", out.upbit_port) ||
+        !r.number(*s, "server.", "bithumb_port", out.bithumb_port) ||
         !r.text(*s, "server.", "cert_out", out.cert_out) ||
         !r.number(*s, "server.", "ping_s", ping)) {
       return false;
@@ -106,10 +107,11 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     out.binance_ping = std::chrono::milliseconds(static_cast<std::int64_t>(ping * 1000));
   }
   if (const toml::table* m = root["market"].as_table()) {
-    if (!r.only(*m, "market.", {"seed", "updates_per_second", "levels", "premium_bps",
-                                "premium_reversion", "premium_vol_bps", "jump_probability",
-                                "jump_bps", "price_vol", "fx", "fx_vol", "spread_bps", "source",
-                                "replay_file", "replay_speed"})) {
+    if (!r.only(*m, "market.",
+                {"seed", "updates_per_second", "levels", "premium_bps", "premium_reversion",
+                 "premium_vol_bps", "jump_probability", "jump_bps", "price_vol", "fx", "fx_vol",
+                 "spread_bps", "source", "replay_file", "replay_speed", "bithumb",
+                 "bithumb_gap_bps", "bithumb_gap_vol_bps"})) {
       return false;
     }
     MarketParams& p = out.market;
@@ -124,8 +126,15 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
         !r.number(*m, "market.", "jump_bps", p.jump_bps) ||
         !r.number(*m, "market.", "price_vol", p.price_vol) ||
         !r.number(*m, "market.", "fx", p.fx) || !r.number(*m, "market.", "fx_vol", p.fx_vol) ||
-        !r.number(*m, "market.", "spread_bps", p.spread_bps)) {
+        !r.number(*m, "market.", "spread_bps", p.spread_bps) ||
+        !r.number(*m, "market.", "bithumb_gap_bps", p.bithumb_gap_bps) ||
+        !r.number(*m, "market.", "bithumb_gap_vol_bps", p.bithumb_gap_vol_bps)) {
       return false;
+    }
+    if (const toml::node* b = m->get("bithumb")) {
+      const auto on = b->value<bool>();
+      if (!on) return r.fail(b, "market.bithumb", "must be true or false");
+      p.bithumb = *on;
     }
     p.seed = static_cast<std::uint64_t>(seed);
     std::string source = "synthetic";
@@ -178,16 +187,19 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
   for (const toml::node& n : *symbols) {
     const toml::table* t = n.as_table();
     if (t == nullptr) return r.fail(&n, "symbols", "must be tables");
-    if (!r.only(*t, "symbols.", {"base", "binance_symbol", "upbit_market", "price_usdt", "tick",
-                                 "step", "level_qty"})) {
+    if (!r.only(*t, "symbols.",
+                {"base", "binance_symbol", "upbit_market", "bithumb_market", "price_usdt", "tick",
+                 "step", "level_qty"})) {
       return false;
     }
     SymbolSpec s;
     if (!r.text(*t, "symbols.", "base", s.base, true)) return false;
     s.binance_symbol = s.base + "USDT";
     s.upbit_market = "KRW-" + s.base;
+    s.bithumb_market = "KRW-" + s.base;
     if (!r.text(*t, "symbols.", "binance_symbol", s.binance_symbol) ||
         !r.text(*t, "symbols.", "upbit_market", s.upbit_market) ||
+        !r.text(*t, "symbols.", "bithumb_market", s.bithumb_market) ||
         !r.number(*t, "symbols.", "price_usdt", s.price_usdt) ||
         !r.decimal(*t, "symbols.", "tick", s.binance_tick) ||
         !r.decimal(*t, "symbols.", "step", s.step) ||
@@ -200,22 +212,28 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     out.symbols.push_back(s);
   }
   if (const toml::table* f = root["fees"].as_table()) {
-    if (!r.only(*f, "fees.", {"binance_bps", "upbit_bps", "bnb_usdt"}) ||
+    if (!r.only(*f, "fees.", {"binance_bps", "upbit_bps", "bithumb_bps", "bnb_usdt"}) ||
         !r.number(*f, "fees.", "binance_bps", out.binance_fee_bps) ||
         !r.number(*f, "fees.", "upbit_bps", out.upbit_fee_bps) ||
+        !r.number(*f, "fees.", "bithumb_bps", out.bithumb_fee_bps) ||
         !r.decimal(*f, "fees.", "bnb_usdt", out.bnb_usdt)) {
       return false;
     }
     if (!out.bnb_usdt.is_positive()) return r.fail(f->get("bnb_usdt"), "fees.bnb_usdt", "must be positive");
   }
   if (const toml::table* l = root["limits"].as_table()) {
-    if (!r.only(*l, "limits.", {"binance_weight_1m", "binance_orders_10s",
-                                "upbit_requests_per_second", "upbit_default_per_second",
-                                "retry_after_s", "ban_s",
-                                "ban_after_requests"}) ||
+    if (!r.only(*l, "limits.",
+                {"binance_weight_1m", "binance_orders_10s", "upbit_requests_per_second",
+                 "upbit_default_per_second", "bithumb_orders_per_second",
+                 "bithumb_default_per_second", "retry_after_s", "ban_s", "ban_after_requests"}) ||
+        !r.number(*l, "limits.", "bithumb_orders_per_second",
+                  out.limits.bithumb_orders_per_second) ||
+        !r.number(*l, "limits.", "bithumb_default_per_second",
+                  out.limits.bithumb_default_per_second) ||
         !r.number(*l, "limits.", "binance_weight_1m", out.limits.binance_weight_1m) ||
         !r.number(*l, "limits.", "binance_orders_10s", out.limits.binance_orders_10s) ||
-        !r.number(*l, "limits.", "upbit_requests_per_second", out.limits.upbit_requests_per_second) ||
+        !r.number(*l, "limits.", "upbit_requests_per_second",
+                  out.limits.upbit_requests_per_second) ||
         !r.number(*l, "limits.", "upbit_default_per_second", out.limits.upbit_default_per_second) ||
         !r.number(*l, "limits.", "retry_after_s", out.limits.retry_after_s) ||
         !r.number(*l, "limits.", "ban_s", out.limits.ban_s) ||
@@ -278,10 +296,11 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
           !r.text(*t, "accounts.", "secret", a.secret, true)) {
         return false;
       }
-      if (venue != "binance" && venue != "upbit") {
-        return r.fail(t->get("venue"), "accounts.venue", "must be binance or upbit");
+      const std::optional<Venue> id = venues::from_name(venue);
+      if (!id) {
+        return r.fail(t->get("venue"), "accounts.venue", "must be binance, upbit or bithumb");
       }
-      a.venue = venue == "binance" ? venues::kBinance : venues::kUpbit;
+      a.venue = *id;
       if (const toml::node* b = t->get("bnb_fees")) {
         const auto on = b->value<bool>();
         if (!on) return r.fail(b, "accounts.bnb_fees", "must be true or false");

@@ -38,7 +38,7 @@ std::int64_t Exchange::now_ms() const { return wall_ms() + faults_.clock_skew_ms
 int Exchange::find_symbol(Venue v, const std::string& name) const {
   const auto& specs = market_.specs();
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    if ((v == venues::kBinance ? specs[i].binance_symbol : specs[i].upbit_market) == name) {
+    if (market_.market_name(v, i) == name && !name.empty()) {
       return static_cast<int>(i);
     }
   }
@@ -58,6 +58,10 @@ exec::InstrumentRules Exchange::rules(Venue v, std::size_t symbol) const {
     r.min_price = s.binance_tick;
     r.max_price = Decimal::from_mantissa(1'000'000 * kOne);
     r.min_notional = Decimal::from_mantissa(10 * kOne);
+  } else if (v == venues::kBithumb) {
+    r.step = Decimal::from_mantissa(1);
+    r.min_notional = Decimal::from_mantissa(exec::kBithumbMinOrderKrw * kOne);
+    r.krw_table = &exec::kBithumbKrwTicks;
   } else {
     r.step = Decimal::from_mantissa(1);
     r.min_notional = Decimal::from_mantissa(exec::kUpbitMinOrderKrw * kOne);
@@ -139,8 +143,11 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
   } else {
     prune(l.weight_times, 1'000);
     // Upbit counts per group: orders apart from everything else (Remaining-Req: group=...).
-    over = static_cast<std::int64_t>(l.weight_times.size()) + 1 >
-           (order ? limits_.upbit_requests_per_second : limits_.upbit_default_per_second);
+    const bool bithumb = v == venues::kBithumb;
+    over =
+        static_cast<std::int64_t>(l.weight_times.size()) + 1 >
+        (order ? (bithumb ? limits_.bithumb_orders_per_second : limits_.upbit_requests_per_second)
+               : (bithumb ? limits_.bithumb_default_per_second : limits_.upbit_default_per_second));
   }
   if (over) {
     ++stats_.rate_limited;
@@ -263,7 +270,8 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
   const bool complete = by_quote ? quote_left < static_cast<Int128>(kOne) * kOne / 1000 : filled == o.qty;
   if (complete && filled > 0) {
     o.status = "FILLED";
-  } else if (o.tif == "GTC" || (o.venue == venues::kUpbit && o.tif.empty() && o.type == "limit")) {
+  } else if (o.tif == "GTC" ||
+             (o.venue != venues::kBinance && o.tif.empty() && o.type == "limit")) {
     o.status = filled > 0 ? "PARTIALLY_FILLED" : "NEW";  // rests (not matched again)
   } else {
     o.status = "EXPIRED";
@@ -299,7 +307,7 @@ HttpResult Exchange::handle(Venue v, const HttpRequest& r,
                             "Internal error; unable to process your request. Please try again.")
             : upbit_error(503, "server_error", "Service unavailable.");
   } else {
-    result = v == venues::kBinance ? binance(r, touched) : upbit(r, touched);
+    result = v == venues::kBinance ? binance(r, touched) : krw(v, r, touched);
   }
   result.delay_ms += faults_.rest_delay_ms;
   return result;

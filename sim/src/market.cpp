@@ -13,10 +13,19 @@ SyntheticMarket::SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams par
   for (const SymbolSpec& s : specs_) {
     mid_.push_back(s.price_usdt);
     premium_.push_back(params_.premium_bps);
+    gap_.push_back(params_.bithumb_gap_bps);
   }
   for (auto& v : books_) v.resize(specs_.size());
   replayed_.assign(specs_.size(), false);
   upbit_replayed_.assign(specs_.size() + 1, false);
+}
+
+const std::string& SyntheticMarket::market_name(Venue v, std::size_t i) const {
+  static const std::string none;
+  if (v == venues::kUpbit) return specs_[i].upbit_market;
+  if (v == venues::kBithumb && params_.bithumb) return specs_[i].bithumb_market;
+  if (v == venues::kBinance) return specs_[i].binance_symbol;
+  return none;
 }
 
 void SyntheticMarket::apply_upbit(std::size_t i,
@@ -156,8 +165,12 @@ void SyntheticMarket::rebuild(Venue v, std::size_t i, std::int64_t now_ms) {
     fill(books_[index(v)][i], mid_[i], s.binance_tick.to_double(), mid_[i] * half, s.level_qty,
          s.step.mantissa(), now_ms);
   } else {
-    const double krw = mid_[i] * fx_ * (1.0 + premium_[i] * 1e-4);
-    const double tick = exec::upbit_krw_tick(Decimal::from_mantissa(static_cast<std::int64_t>(krw * 1e8))).to_double();
+    const bool bithumb = v == venues::kBithumb;
+    const double premium = premium_[i] + (bithumb ? gap_[i] : 0.0);
+    const double krw = mid_[i] * fx_ * (1.0 + premium * 1e-4);
+    const Decimal at = Decimal::from_mantissa(static_cast<std::int64_t>(krw * 1e8));
+    const double tick =
+        (bithumb ? exec::bithumb_krw_tick(at) : exec::upbit_krw_tick(at)).to_double();
     fill(books_[index(v)][i], krw, tick, krw * half, s.level_qty, 1, now_ms);
   }
 }
@@ -170,6 +183,7 @@ void SyntheticMarket::rebuild_all(std::int64_t now_ms) {
   for (std::size_t i = 0; i < specs_.size(); ++i) {
     rebuild(venues::kBinance, i, now_ms);
     rebuild(venues::kUpbit, i, now_ms);
+    if (params_.bithumb) rebuild(venues::kBithumb, i, now_ms);
   }
   rebuild_fx(now_ms);
 }
@@ -201,12 +215,20 @@ BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
     if (uniform_(rng_) < params_.jump_probability * dt) {
       premium_[i] += (uniform_(rng_) < 0.5 ? -1.0 : 1.0) * params_.jump_bps;
     }
+    if (params_.bithumb) {
+      gap_[i] += params_.premium_reversion * (params_.bithumb_gap_bps - gap_[i]) * dt +
+                 params_.bithumb_gap_vol_bps * sq * normal_(rng_);
+      if (uniform_(rng_) < params_.jump_probability * dt) {
+        gap_[i] += (uniform_(rng_) < 0.5 ? -1.0 : 1.0) * params_.jump_bps;
+      }
+    }
   }
   const double fx_move = std::exp(params_.fx_vol * sq * normal_(rng_));
   if (!upbit_replayed_[specs_.size()]) fx_ *= fx_move;
   // The next book round robin that no capture drives: a symbol's other venue stands in for a
   // replayed one (so it follows the capture as often as a synthetic book would move).
-  const std::size_t books = 2 * specs_.size() + 1;
+  const std::size_t per_symbol = params_.bithumb ? 3 : 2;
+  const std::size_t books = per_symbol * specs_.size() + 1;
   for (std::size_t tries = 0; tries < books; ++tries) {
     const std::size_t k = next_++ % books;
     if (k == books - 1) {
@@ -214,8 +236,12 @@ BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
       rebuild_fx(now_ms);
       return {venues::kUpbit, specs_.size()};
     }
-    const std::size_t i = k / 2;
-    Venue v = k % 2 == 0 ? venues::kBinance : venues::kUpbit;
+    const std::size_t i = k / per_symbol;
+    if (k % per_symbol == 2) {  // Bithumb: never replayed (captures hold Binance and Upbit)
+      rebuild(venues::kBithumb, i, now_ms);
+      return {venues::kBithumb, i};
+    }
+    Venue v = k % per_symbol == 0 ? venues::kBinance : venues::kUpbit;
     if (replayed(v, i)) v = v == venues::kBinance ? venues::kUpbit : venues::kBinance;
     if (replayed(v, i)) continue;
     rebuild(v, i, now_ms);

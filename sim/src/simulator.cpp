@@ -119,6 +119,7 @@ struct Simulator::Impl {
         ping(io),
         drop(io) {
     exchange.set_bnb_usdt(options.bnb_usdt.mantissa());
+    exchange.set_fee_bps(venues::kBithumb, options.bithumb_fee_bps);
   }
 
   void broadcast(Venue v, std::size_t symbol);
@@ -238,7 +239,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
           send(combined_ ? R"({"stream":")" + s + R"(","data":)" + payload + "}" : payload, false);
         }
       }
-    } else if (t.venue == venues::kUpbit && venue_ == venues::kUpbit) {
+    } else if (t.venue == venue_) {  // Upbit and Bithumb
       for (const std::size_t code : trade_codes_) {
         if (code == t.symbol) send(upbit_trade(t), true);
       }
@@ -377,9 +378,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
             if (c.get(code) != simdjson::SUCCESS) return fail("INVALID_PARAM", "code is invalid.");
             const auto& specs = m_.market.specs();
             for (std::size_t i = 0; i < specs.size(); ++i) {
-              if (specs[i].upbit_market == code) trade_codes_.push_back(i);
+              if (m_.market.market_name(venue_, i) == code) trade_codes_.push_back(i);
             }
-            if (code == "KRW-USDT") trade_codes_.push_back(specs.size());
+            if (code == kFxMarket && venue_ == venues::kUpbit) trade_codes_.push_back(specs.size());
           }
           continue;
         }
@@ -399,9 +400,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
           const auto& specs = m_.market.specs();
           std::size_t index = specs.size() + 1;
           for (std::size_t i = 0; i < specs.size(); ++i) {
-            if (specs[i].upbit_market == name) index = i;
+            if (m_.market.market_name(venue_, i) == name) index = i;
           }
-          if (name == "KRW-USDT") index = specs.size();
+          if (name == kFxMarket && venue_ == venues::kUpbit) index = specs.size();
           if (index > specs.size()) return fail("INVALID_PARAM", "code is invalid: " + name);
           codes_.emplace_back(index, depth);
         }
@@ -413,7 +414,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     // A snapshot of each book first, then realtime updates.
     for (const auto& [i, depth] : codes_) {
       const SimBook& b =
-          i == m_.market.specs().size() ? m_.market.fx_book() : m_.market.book(venues::kUpbit, i);
+          i == m_.market.specs().size() ? m_.market.fx_book() : m_.market.book(venue_, i);
       send(upbit_orderbook(i, b, depth, true), true);
     }
   }
@@ -430,7 +431,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::string upbit_orderbook(std::size_t i, const SimBook& b, std::size_t depth,
                               bool snapshot) const {
     const std::string& code =
-        i == m_.market.specs().size() ? kFxMarket : m_.market.specs()[i].upbit_market;
+        i == m_.market.specs().size() ? kFxMarket : m_.market.market_name(venue_, i);
     // Units are pairs of levels: as many as both sides have, up to the depth.
     const std::size_t n = std::min({depth, b.bids.size(), b.asks.size()});
     std::int64_t tas = 0, tbs = 0;
@@ -472,9 +473,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   std::string upbit_trade(const PublicTrade& t) const {
-    const std::string code = t.symbol == m_.market.specs().size()
-                                 ? "KRW-USDT"
-                                 : m_.market.specs()[t.symbol].upbit_market;
+    const std::string code =
+        t.symbol == m_.market.specs().size() ? kFxMarket : m_.market.market_name(venue_, t.symbol);
     const std::string ab = t.buyer_is_taker ? "BID" : "ASK";
     if (simple_) {
       return R"({"ty":"trade","cd":")" + code + R"(","tms":)" + std::to_string(t.time_ms) +
@@ -705,10 +705,10 @@ void Simulator::Impl::broadcast(Venue v, std::size_t i) {
     }
     return;
   }
-  const SimBook& book =
-      i == market.specs().size() ? market.fx_book() : market.book(venues::kUpbit, i);
+  // Upbit and Bithumb: whole books, to that venue's sessions.
+  const SimBook& book = i == market.specs().size() ? market.fx_book() : market.book(v, i);
   for (const auto& w : sessions) {
-    if (auto s = w.lock(); s && s->venue() == venues::kUpbit) s->on_upbit_book(i, book, false);
+    if (auto s = w.lock(); s && s->venue() == v) s->on_upbit_book(i, book, false);
   }
 }
 
@@ -1004,8 +1004,10 @@ void Simulator::start() {
   }
   m.tls.use_certificate_chain(asio::buffer(pem.cert));
   m.tls.use_private_key(asio::buffer(pem.key), ssl::context::pem);
-  const unsigned short ports[kMaxVenues] = {m.options.binance_port, m.options.upbit_port};
-  for (const Venue v : {venues::kBinance, venues::kUpbit}) {
+  const unsigned short ports[kMaxVenues] = {m.options.binance_port, m.options.upbit_port,
+                                            m.options.bithumb_port};
+  for (const Venue v : {venues::kBinance, venues::kUpbit, venues::kBithumb}) {
+    if (v == venues::kBithumb && !m.options.market.bithumb) continue;
     const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), ports[index(v)]);
     auto a = std::make_unique<tcp::acceptor>(m.io);
     a->open(loopback.protocol());
@@ -1089,12 +1091,19 @@ void Simulator::stop() {
   if (m.options.cert_out.empty()) std::filesystem::remove(m.ca_file);
 }
 
-unsigned short Simulator::binance_port() const noexcept {
-  return impl_->acceptors[0] ? impl_->acceptors[0]->local_endpoint().port() : 0;
+unsigned short Simulator::port(Venue v) const noexcept {
+  const auto& a = impl_->acceptors[index(v)];
+  return a ? a->local_endpoint().port() : 0;
 }
-unsigned short Simulator::upbit_port() const noexcept {
-  return impl_->acceptors[1] ? impl_->acceptors[1]->local_endpoint().port() : 0;
+std::string Simulator::ws_url(Venue v) const {
+  return v == venues::kBinance ? binance_ws_url()
+                               : "wss://127.0.0.1:" + std::to_string(port(v)) + "/websocket/v1";
 }
+std::string Simulator::rest_url(Venue v) const {
+  return "https://127.0.0.1:" + std::to_string(port(v));
+}
+unsigned short Simulator::binance_port() const noexcept { return port(venues::kBinance); }
+unsigned short Simulator::upbit_port() const noexcept { return port(venues::kUpbit); }
 std::string Simulator::binance_ws_url() const {
   return "wss://127.0.0.1:" + std::to_string(binance_port());
 }

@@ -344,14 +344,14 @@ HttpResult Exchange::binance(const HttpRequest& r,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Upbit
+// Upbit and Bithumb
 
-bool Exchange::upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResult& error) {
+bool Exchange::krw_auth(Venue v, const HttpRequest& r, AccountSpec*& account, HttpResult& error) {
   account = nullptr;
   const UpbitAuth auth = verify_upbit(r.header("authorization"), url_decode(r.query()), r.body,
                                       [&](std::string_view access) {
                                         for (AccountSpec& a : accounts_) {
-                                          if (a.venue == venues::kUpbit && a.key == access) {
+                                          if (a.venue == v && a.key == access) {
                                             account = &a;
                                             return a.secret;
                                           }
@@ -359,6 +359,12 @@ bool Exchange::upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResul
                                         return std::string();
                                       });
   std::string name = auth.error;
+  // Bithumb's token carries its time: required, and stale after a minute (the window is not
+  // documented; a token from another minute is refused here as expired).
+  if (name.empty() && v == venues::kBithumb &&
+      (auth.timestamp_ms < 0 || std::llabs(auth.timestamp_ms - now_ms()) > 60'000)) {
+    name = auth.timestamp_ms < 0 ? "jwt_verification" : "expired_jwt";
+  }
   if (name.empty() && !nonces_.insert(auth.access_key + ":" + auth.nonce).second)
     name = "nonce_used";
   if (name.empty()) return true;
@@ -372,7 +378,7 @@ bool Exchange::upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResul
 
 std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) const {
   const bool fx = o.symbol == market_.specs().size();
-  const std::string market = fx ? "KRW-USDT" : market_.specs()[o.symbol].upbit_market;
+  const std::string market = fx ? "KRW-USDT" : market_.market_name(o.venue, o.symbol);
   // Upbit states: wait (working), done (fully executed), cancel (the rest cancelled).
   const std::string state = o.status == "NEW" || o.status == "PARTIALLY_FILLED" ? "wait"
                             : o.status == "FILLED"                              ? "done"
@@ -402,12 +408,30 @@ std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) cons
   return out + "}";
 }
 
-HttpResult Exchange::upbit(const HttpRequest& r,
-                           std::vector<std::pair<Venue, std::size_t>>& touched) {
+std::string Exchange::krw_order_json(const SimOrder& o, bool with_trades) const {
+  std::string out = upbit_order_json(o, with_trades);
+  if (o.venue != venues::kBithumb) return out;
+  // Bithumb: the client id under its own name; an order that ended with its rest cancelled by
+  // its time in force (IOC) is `done`, as a filled one.
+  const std::string upbit_id = R"(,"identifier":")";
+  out.replace(out.find(upbit_id), upbit_id.size(), R"(,"client_order_id":")");
+  if (o.status == "EXPIRED" && o.executed > 0) {
+    const std::string cancel = R"("state":"cancel")";
+    out.replace(out.find(cancel), cancel.size(), R"("state":"done")");
+  }
+  if (o.status == "EXPIRED") out.insert(out.size() - 1, R"(,"cancel_type":"tif_cancel")");
+  return out;
+}
+
+HttpResult Exchange::krw(Venue v, const HttpRequest& r,
+                         std::vector<std::pair<Venue, std::size_t>>& touched) {
+  const bool bithumb = v == venues::kBithumb;
+  const std::string name(to_string(v));
   const std::string path = r.path();
   const auto q = params_of(r.query());
   HttpResult limit_error;
   const auto remaining = [&](HttpResult& res, const std::string& group, const std::string& key) {
+    if (bithumb) return res;  // Bithumb documents no remaining-count header
     const bool orders = group == "order";
     const Limiter& l = limiters_["upbit:" + key + (orders ? ":order" : "")];
     const std::int64_t limit =
@@ -421,25 +445,26 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   // Public.
   if (path == "/v1/market/all") {
     std::string list;
-    for (const SymbolSpec& s : market_.specs()) {
+    for (std::size_t i = 0; i < market_.specs().size(); ++i) {
+      const std::string& m = market_.market_name(v, i);
+      if (m.empty()) continue;
       if (!list.empty()) list += ",";
-      list += R"({"market":")" + s.upbit_market + R"(","korean_name":")" + s.base +
-              R"(","english_name":")" + s.base + R"("})";
+      list += R"({"market":")" + m + R"(","korean_name":")" + market_.specs()[i].base +
+              R"(","english_name":")" + market_.specs()[i].base + R"("})";
     }
-    list += R"(,{"market":"KRW-USDT","korean_name":"테더","english_name":"Tether"})";
+    if (!bithumb) list += R"(,{"market":"KRW-USDT","korean_name":"테더","english_name":"Tether"})";
     HttpResult res = answer(200, "[" + list + "]");
     return remaining(res, "market", "ip");
   }
-  if (path == "/v1/orderbook" || path == "/v1/orderbook/instruments") {
+  if (path == "/v1/orderbook" || (path == "/v1/orderbook/instruments" && !bithumb)) {
     const auto it = q.find("markets");
     if (it == q.end()) return upbit_error(400, "validation_error", "markets is required.");
     std::string list;
     for (const std::string& m : split_csv(it->second)) {
-      const int i = find_symbol(venues::kUpbit, m);
+      const int i = find_symbol(v, m);
       if (i < 0) return upbit_error(404, "not_found", "Code not found: " + m);
       const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
-      SimBook& b =
-          fx ? market_.fx_book() : market_.book(venues::kUpbit, static_cast<std::size_t>(i));
+      SimBook& b = fx ? market_.fx_book() : market_.book(v, static_cast<std::size_t>(i));
       if (!list.empty()) list += ",";
       if (path == "/v1/orderbook/instruments") {
         const std::int64_t best = b.bids.empty() ? 0 : b.bids.rbegin()->first;
@@ -473,10 +498,9 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   // Private.
   AccountSpec* account = nullptr;
   HttpResult error;
-  if (!upbit_auth(r, account, error)) return error;
-  const bool order_post = path == "/v1/orders" && r.method == "POST";
-  if (!admit(venues::kUpbit, account->key + (order_post ? ":order" : ""), 1, order_post,
-             limit_error)) {
+  if (!krw_auth(v, r, account, error)) return error;
+  const bool order_post = path == (bithumb ? "/v2/orders" : "/v1/orders") && r.method == "POST";
+  if (!admit(v, account->key + (order_post ? ":order" : ""), 1, order_post, limit_error)) {
     return limit_error;
   }
   const std::string group = order_post ? "order" : "default";
@@ -493,11 +517,11 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   }
   if (path == "/v1/orders/chance") {
     const auto it = q.find("market");
-    const int i = it == q.end() ? -1 : find_symbol(venues::kUpbit, it->second);
+    const int i = it == q.end() ? -1 : find_symbol(v, it->second);
     if (i < 0) return upbit_error(404, "not_found", "market not found");
     const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
     const std::string base = fx ? "USDT" : market_.specs()[static_cast<std::size_t>(i)].base;
-    const double fee = fee_bps_[index(venues::kUpbit)] * 1e-4;
+    const double fee = fee_bps_[index(v)] * 1e-4;
     char fees[64];
     std::snprintf(fees, sizeof fees, "%.4f", fee);
     HttpResult res = answer(
@@ -511,38 +535,48 @@ HttpResult Exchange::upbit(const HttpRequest& r,
             dec8(account->balances[base]) + R"(","locked":"0"}})");
     return remaining(res, group, account->key);
   }
-  if (path == "/v1/orders/open") {
+  if (path == (bithumb ? "/v2/orders/pending" : "/v1/orders/open") && r.method == "GET") {
     const auto it = q.find("market");
     std::string list;
     for (auto& [k, o] : orders_) {
-      if (o.venue != venues::kUpbit || o.account != account->key) continue;
+      if (o.venue != v || o.account != account->key) continue;
       if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
-      if (it != q.end() && find_symbol(venues::kUpbit, it->second) != static_cast<int>(o.symbol)) {
-        continue;
-      }
+      if (it != q.end() && find_symbol(v, it->second) != static_cast<int>(o.symbol)) continue;
       if (!list.empty()) list += ",";
-      list += upbit_order_json(o, false);
+      list += krw_order_json(o, false);
     }
-    HttpResult res = answer(200, "[" + list + "]");
+    HttpResult res =
+        answer(200, bithumb ? R"({"data":[)" + list + R"(],"has_next":false,"next_key":null})"
+                            : "[" + list + "]");
     return remaining(res, group, account->key);
   }
-  if (path == "/v1/order") {
+  // Look-ups: GET /v1/order on both; cancels: DELETE /v1/order (Upbit), /v2/order (Bithumb).
+  const bool get_order = path == "/v1/order" && r.method == "GET";
+  const bool cancel_order = path == (bithumb ? "/v2/order" : "/v1/order") && r.method == "DELETE";
+  if (get_order || cancel_order) {
+    const char* id_key = bithumb ? "client_order_id" : "identifier";
+    const char* venue_key = bithumb && cancel_order ? "order_id" : "uuid";
     SimOrder* found = nullptr;
     for (auto& [k, o] : orders_) {
-      if (o.venue != venues::kUpbit || o.account != account->key || !visible(o)) continue;
-      if ((q.contains("uuid") && o.venue_id == q.at("uuid")) ||
-          (q.contains("identifier") && o.client_id == q.at("identifier"))) {
+      if (o.venue != v || o.account != account->key || !visible(o)) continue;
+      if ((q.contains(venue_key) && o.venue_id == q.at(venue_key)) ||
+          (q.contains(id_key) && o.client_id == q.at(id_key))) {
         found = &o;
       }
     }
     if (found == nullptr) return upbit_error(404, "order_not_found", "주문을 찾지 못했습니다.");
-    if (r.method == "DELETE") {
+    if (cancel_order) {
       if (found->status != "NEW" && found->status != "PARTIALLY_FILLED") {
         return upbit_error(400, "order_not_found", "취소할 수 없는 주문입니다.");
       }
       found->status = "CANCELED";
+      if (bithumb) {
+        HttpResult res = answer(200, R"({"order_id":")" + found->venue_id +
+                                         R"(","created_at":"2026-01-01T00:00:00+09:00"})");
+        return remaining(res, group, account->key);
+      }
     }
-    HttpResult res = answer(200, upbit_order_json(*found, r.method == "GET"));
+    HttpResult res = answer(200, krw_order_json(*found, get_order));
     return remaining(res, group, account->key);
   }
   if (!order_post) return upbit_error(404, "not_found", "Not found.");
@@ -555,25 +589,34 @@ HttpResult Exchange::upbit(const HttpRequest& r,
     std::string_view sv;
     return body[k].get(sv) == simdjson::SUCCESS ? std::string(sv) : std::string();
   };
+  // Bithumb's names for the same fields, and its one name for a bad parameter.
+  const std::string invalid = bithumb ? "invalid_parameter" : "validation_error";
   SimOrder o;
-  o.venue = venues::kUpbit;
+  o.venue = v;
   o.account = account->key;
-  const int i = find_symbol(venues::kUpbit, field("market"));
-  if (i < 0) return upbit_error(400, "validation_error", "market is invalid.");
+  const int i = find_symbol(v, field("market"));
+  if (i < 0) return upbit_error(400, invalid, "market is invalid.");
   o.symbol = static_cast<std::size_t>(i);
   const std::string side = field("side");
-  if (side != "bid" && side != "ask")
-    return upbit_error(400, "validation_error", "side is invalid.");
+  if (side != "bid" && side != "ask") return upbit_error(400, invalid, "side is invalid.");
   o.buy = side == "bid";
-  o.type = field("ord_type");
+  o.type = field(bithumb ? "order_type" : "ord_type");
   o.tif = field("time_in_force");
-  o.client_id = field("identifier");
+  o.client_id = field(bithumb ? "client_order_id" : "identifier");
   o.time_ms = now_ms();
-  o.venue_id = "sim-" + std::to_string(next_order_id_++) + "-0000-4000-8000-000000000000";
+  o.venue_id = bithumb ? "C01010000" + std::to_string(1'000'000'000 + next_order_id_++)
+                       : "sim-" + std::to_string(next_order_id_++) + "-0000-4000-8000-000000000000";
+  if (bithumb &&
+      (o.client_id.size() > 36 ||
+       o.client_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789_-") != std::string::npos)) {
+    return upbit_error(400, invalid, "client_order_id must be 1-36 of [A-Za-z0-9_-].");
+  }
   if (!o.client_id.empty()) {
     for (const auto& [k, x] : orders_) {
-      if (x.venue == venues::kUpbit && x.account == account->key && x.client_id == o.client_id) {
-        return upbit_error(400, "duplicate_identifier", "identifier is already used.");
+      if (x.venue == v && x.account == account->key && x.client_id == o.client_id) {
+        return upbit_error(400, bithumb ? "duplicate_client_order_id" : "duplicate_identifier",
+                           "the client id is already used.");
       }
     }
   } else {
@@ -584,14 +627,14 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   const std::string err_side = o.buy ? "bid" : "ask";
   if (o.type == "limit") {
     if (!decimal(field("price"), o.price) || !decimal(field("volume"), o.qty)) {
-      return upbit_error(400, "validation_error", "price and volume are required.");
+      return upbit_error(400, invalid, "price and volume are required.");
     }
-    switch (exec::check_order(rules(venues::kUpbit, o.symbol), Decimal::from_mantissa(o.price),
+    switch (exec::check_order(rules(v, o.symbol), Decimal::from_mantissa(o.price),
                               Decimal::from_mantissa(o.qty))) {
       case exec::RuleViolation::none:
         break;
       case exec::RuleViolation::notional_min:
-        return upbit_error(400, "under_min_total_" + err_side,
+        return upbit_error(400, (bithumb ? "under_price_limit_" : "under_min_total_") + err_side,
                            "최소주문금액 이상으로 주문해주세요.");
       default:
         return upbit_error(400, "invalid_price_" + err_side,
@@ -610,7 +653,7 @@ HttpResult Exchange::upbit(const HttpRequest& r,
       return upbit_error(400, "validation_error", "price or volume is required.");
     }
   } else {
-    return upbit_error(400, "validation_error", "ord_type is invalid.");
+    return upbit_error(400, invalid, "the order type is invalid.");
   }
   const std::int64_t need =
       o.buy ? (o.type == "limit"
@@ -625,16 +668,21 @@ HttpResult Exchange::upbit(const HttpRequest& r,
   }
   match(o, *account, touched);
   ++stats_.orders_by_outcome[o.status];
-  orders_["upbit:" + account->key + ":" + o.client_id] = o;
-  // Upbit answers as the order is taken: state wait, nothing executed yet. The result is read
-  // with GET /v1/order.
+  const std::string key = name + ":" + account->key + ":" + o.client_id;
+  orders_[key] = o;
+  // Upbit answers as the order is taken: state wait, nothing executed yet; Bithumb with an
+  // acknowledgement that has no state at all. The result is read with GET /v1/order.
   SimOrder taken = o;
   taken.status = "NEW";
   taken.executed = 0;
   taken.fee = 0;
   taken.trades.clear();
-  HttpResult res = answer(201, upbit_order_json(taken, false));
-  lose_answer(orders_["upbit:" + account->key + ":" + o.client_id], res);
+  HttpResult res = answer(201, bithumb ? R"({"order_id":")" + o.venue_id + R"(","market":")" +
+                                             market_.market_name(v, o.symbol) + R"(","side":")" +
+                                             side + R"(","order_type":")" + o.type +
+                                             R"(","created_at":"2026-01-01T00:00:00+09:00"})"
+                                       : upbit_order_json(taken, false));
+  lose_answer(orders_[key], res);
   return remaining(res, group, account->key);
 }
 

@@ -60,6 +60,37 @@ TEST(UpbitParser, DefaultAndSimpleFormatsGiveIdenticalBooks) {
   EXPECT_FALSE(a.crossed());
 }
 
+// Bithumb's public websocket frames in Upbit's framing (docs/venues.md): the parser built for
+// Bithumb finds Bithumb's markets (not Upbit's), and reads the microsecond timestamp Bithumb has
+// been seen to send as the same instant as a millisecond one.
+TEST(UpbitParser, BithumbFramesFindBithumbsMarketsAndMicrosecondTimes) {
+  SymbolMap m;
+  ASSERT_EQ(m.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}), Errc::ok);
+  ASSERT_EQ(m.add("XRP", {{venues::kBithumb, "KRW-XRP"}, {venues::kBinance, "XRPUSDT"}}), Errc::ok);
+  UpbitParser bithumb(m, 1 << 20, venues::kBithumb);
+  const std::string frame =
+      test::read_file(test::source_dir() / "tests/data/bithumb" / "ws_orderbook_us.json");
+  const ParsedFrame f = bithumb.parse(frame);
+  ASSERT_EQ(f.kind, MsgKind::orderbook) << to_string(f.drop);
+  EXPECT_EQ(f.instrument, m.find(venues::kBithumb, "KRW-XRP"));
+  EXPECT_EQ(f.exchange_ns, 1764748800123'000'000) << "microseconds read as such";
+  ASSERT_EQ(f.bids.size(), 2u);
+  EXPECT_EQ(f.bids[0].price, Decimal::from_mantissa(3'105LL * Decimal::kOne));
+  EXPECT_EQ(f.asks[1].qty, Decimal::from_mantissa(15'250'000'000));  // 152.5
+  // The same frame with milliseconds is the same instant.
+  std::string ms = frame;
+  ms.replace(ms.find("1764748800123456"), 16, "1764748800123");
+  EXPECT_EQ(bithumb.parse(ms).exchange_ns, 1764748800123'000'000);
+  // KRW-BTC is an Upbit market here, not a Bithumb one.
+  std::string btc = frame;
+  btc.replace(btc.find("KRW-XRP"), 7, "KRW-BTC");
+  EXPECT_EQ(bithumb.parse(btc).drop, DropReason::unknown_symbol);
+  // The Upbit parser keeps its millisecond rule: a microsecond time is a bad number there.
+  UpbitParser upbit(m);
+  std::string on_upbit = btc;
+  EXPECT_EQ(upbit.parse(on_upbit).drop, DropReason::bad_number);
+}
+
 TEST(UpbitParser, RecognisesStatusErrorsTickerAndTrade) {
   const SymbolMap m = symbols();
   UpbitParser p(m);

@@ -1,5 +1,5 @@
 // libFuzzer target: any bytes as a venue's REST answer. The first byte picks what reads it
-// (Binance or Upbit; an order, an error body, the server time, balances, open orders, or a
+// (Binance, Upbit or Bithumb; an order, an error body, the server time, balances, open orders, or a
 // rate-limit header as "name:value"); the rest is the body. Nothing from the network may crash
 // the engine, and an order it accepts must not carry negative quantities or a negative notional
 // (exec would count a negative fill).
@@ -34,10 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   static xarb::exec::BinanceParser binance;
   static xarb::exec::UpbitParser upbit;
+  static xarb::exec::UpbitParser bithumb(xarb::exec::KrwDialect::bithumb);
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   xarb::exec::OrderStatus s;
   xarb::VenueError e;
-  switch (data[0] % 10) {
+  switch (data[0] % 13) {
     case 0:
       if (binance.parse_order(body, "BTC", "USDT", s) == xarb::Errc::ok) check(s);
       break;
@@ -75,6 +76,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::vector<xarb::exec::OrderStatus> orders;
       std::vector<std::string> markets;
       if (upbit.parse_orders(body, orders, markets) == xarb::Errc::ok) check(orders, markets);
+      break;
+    }
+    case 10:
+      if (bithumb.parse_order(body, s) == xarb::Errc::ok) check(s);
+      break;
+    case 11:
+      (void)bithumb.parse_error(body, e);
+      break;
+    case 12: {
+      std::vector<xarb::exec::OrderStatus> orders;
+      std::vector<std::string> markets;
+      if (bithumb.parse_orders(body, orders, markets) == xarb::Errc::ok) check(orders, markets);
       break;
     }
     default: {

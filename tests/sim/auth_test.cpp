@@ -58,9 +58,10 @@ std::string sign(const std::string& secret, const std::string& params) {
 }
 
 std::string jwt(const std::string& access, const std::string& secret, const std::string& nonce,
-                const std::string& query, exec::JwtAlg alg = exec::JwtAlg::hs256) {
+                const std::string& query, exec::JwtAlg alg = exec::JwtAlg::hs256,
+                std::int64_t timestamp_ms = -1) {
   char out[1024];
-  const std::size_t n = exec::upbit_jwt(access, secret, nonce, query, alg, out);
+  const std::size_t n = exec::upbit_jwt(access, secret, nonce, query, alg, out, timestamp_ms);
   return "Bearer " + std::string(out, n);
 }
 
@@ -73,10 +74,13 @@ class AuthTest : public ::testing::Test {
     btc.base = "BTC";
     btc.binance_symbol = "BTCUSDT";
     btc.upbit_market = "KRW-BTC";
+    btc.bithumb_market = "KRW-BTC";
     o.symbols = {btc};
     o.updates_per_second = 0;
+    o.market.bithumb = true;
     o.accounts = {{venues::kBinance, "bkey", "bsecret", {{"USDT", 1'000 * Decimal::kOne}}},
-                  {venues::kUpbit, "ukey", "usecret", {{"KRW", 1'000'000 * Decimal::kOne}}}};
+                  {venues::kUpbit, "ukey", "usecret", {{"KRW", 1'000'000 * Decimal::kOne}}},
+                  {venues::kBithumb, "hkey", "hsecret", {{"KRW", 1'000'000 * Decimal::kOne}}}};
     return o;
   }
   Answer binance(http::verb m, const std::string& target, const std::string& key = "bkey") {
@@ -86,6 +90,9 @@ class AuthTest : public ::testing::Test {
     std::vector<std::pair<std::string, std::string>> h = {{"Authorization", auth}};
     if (!body.empty()) h.emplace_back("Content-Type", "application/json; charset=utf-8");
     return request(sim.ca_file(), sim.upbit_port(), m, target, h, body);
+  }
+  Answer bithumb(http::verb m, const std::string& target, const std::string& auth) {
+    return request(sim.ca_file(), sim.port(venues::kBithumb), m, target, {{"Authorization", auth}});
   }
   static std::string ts() { return std::to_string(clock::wall_ns() / 1'000'000); }
 
@@ -122,6 +129,32 @@ TEST_F(AuthTest, BinanceEachTamperingIsRefusedWithItsError) {
   a = binance(http::verb::get, "/api/v3/account?" + sign("bsecret", "recvWindow=5000"));
   EXPECT_NE(a.body.find("-1102"), std::string::npos) << a.body;
   EXPECT_GE(sim.summary().exchange.auth_failures, 7u);
+}
+
+// Bithumb: Upbit's token with a timestamp claim, which it requires and checks.
+TEST_F(AuthTest, BithumbWantsATimestampClaimAndRefusesAStaleOne) {
+  const std::int64_t now = clock::wall_ns() / 1'000'000;
+  Answer a = bithumb(http::verb::get, "/v1/accounts",
+                     jwt("hkey", "hsecret", "h-1", "", exec::JwtAlg::hs256, now));
+  EXPECT_EQ(a.status, 200) << a.body;
+  // Without the claim (an Upbit token): refused.
+  a = bithumb(http::verb::get, "/v1/accounts", jwt("hkey", "hsecret", "h-2", ""));
+  EXPECT_EQ(a.status, 401);
+  EXPECT_NE(a.body.find("jwt_verification"), std::string::npos) << a.body;
+  // From five minutes ago: expired.
+  a = bithumb(http::verb::get, "/v1/accounts",
+              jwt("hkey", "hsecret", "h-3", "", exec::JwtAlg::hs256, now - 300'000));
+  EXPECT_EQ(a.status, 401);
+  EXPECT_NE(a.body.find("expired_jwt"), std::string::npos) << a.body;
+  // A query whose hash does not match.
+  a = bithumb(http::verb::get, "/v1/order?client_order_id=a",
+              jwt("hkey", "hsecret", "h-4", "client_order_id=b", exec::JwtAlg::hs256, now));
+  EXPECT_EQ(a.status, 401);
+  EXPECT_NE(a.body.find("invalid_query_payload"), std::string::npos) << a.body;
+  // Upbit's keys are not Bithumb's.
+  a = bithumb(http::verb::get, "/v1/accounts",
+              jwt("ukey", "usecret", "h-5", "", exec::JwtAlg::hs256, now));
+  EXPECT_EQ(a.status, 401) << a.body;
 }
 
 TEST_F(AuthTest, UpbitEachTamperingIsRefusedWithItsError) {

@@ -711,6 +711,184 @@ void play_replay(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>&
   settle(sim, stage, ring, std::nullopt);
 }
 
+// Bithumb's front end, traded by the engine's own Bithumb adapter: an IOC buy acknowledged
+// without a state and found filled on query; an IOC sell bigger than the best level, which
+// Bithumb ends `done` with part of it filled (final: never "still working"); a resting order
+// cancelled; a reused client id refused with Bithumb's error. After each, what the engine holds
+// is what the venue's accounts hold, to the last unit.
+TEST(SimulatorBithumb, OrdersFillAndTheEnginesBalancesAreTheVenues) {
+  SimOptions o = options();
+  o.market.bithumb = true;
+  for (SymbolSpec& s : o.symbols) s.bithumb_market = "KRW-" + s.base;
+  o.accounts.push_back({venues::kBithumb,
+                        "hkey-0123456789",
+                        "hsecret",
+                        {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}});
+  Simulator sim(o);
+  sim.start();
+  sim.set_rate(0.0);
+  ASSERT_NE(sim.port(venues::kBithumb), 0);
+  SymbolMap map;
+  ASSERT_EQ(map.add("BTC", {{venues::kBithumb, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
+            Errc::ok);
+  exec::RestVenueOptions ro;
+  ro.venue = venues::kBithumb;
+  ro.rest_url = sim.rest_url(venues::kBithumb);
+  ro.ca_file = sim.ca_file();
+  ro.credentials = {"hkey-0123456789", "hsecret"};
+  exec::RestVenue venue(map, ro);
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  EXPECT_EQ(venue.free_quote(), d("1000000000"));
+  EXPECT_EQ(venue.free_base(0), d("10"));
+  EXPECT_TRUE(venue.rules(0).krw_table == &exec::kBithumbKrwTicks);
+
+  // What the venue holds for the account, and what the engine believes it holds: equal.
+  const auto held = [&](const char* asset) {
+    std::int64_t m = 0;
+    sim.with_exchange([&](Exchange& x, SyntheticMarket&) {
+      for (const AccountSpec& a : x.accounts()) {
+        if (a.venue == venues::kBithumb) m = a.balances.count(asset) ? a.balances.at(asset) : 0;
+      }
+    });
+    return Decimal::from_mantissa(m);
+  };
+  const auto balances_agree = [&] {
+    EXPECT_EQ(venue.free_quote(), held("KRW"));
+    EXPECT_EQ(venue.free_base(0), held("BTC"));
+  };
+
+  std::int64_t ask = 0, bid = 0, bid_qty = 0;
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    const SimBook& b = m.book(venues::kBithumb, 0);
+    ask = b.asks.begin()->first;
+    bid = b.bids.rbegin()->first;
+    bid_qty = b.bids.rbegin()->second;
+  });
+  exec::OrderRequest buy;
+  buy.client_id.assign("x1-1-H0");
+  buy.instrument = 0;
+  buy.side = Side::buy;
+  buy.price = Decimal::from_mantissa(ask);
+  buy.qty = d("0.01");
+  exec::OrderStatus s;
+  ASSERT_TRUE(venue.place_blocking(buy, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::acked) << "Bithumb acknowledges without a state";
+  EXPECT_FALSE(s.venue_id.empty());
+  ASSERT_TRUE(venue.get_blocking(0, buy.client_id, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::filled);
+  EXPECT_EQ(s.filled_qty, d("0.01"));
+  EXPECT_EQ(s.avg_price(), Decimal::from_mantissa(ask));
+  EXPECT_GT(s.fee_quote.mantissa(), 0) << "paid in KRW";
+  balances_agree();
+
+  // More than the best bid holds, priced at it: the rest is cancelled and the order is done.
+  exec::OrderRequest sell = buy;
+  sell.client_id.assign("x1-2-H0");
+  sell.side = Side::sell;
+  sell.price = Decimal::from_mantissa(bid);
+  sell.qty = Decimal::from_mantissa(bid_qty + 5 * Decimal::kOne / 10);
+  ASSERT_TRUE(venue.place_blocking(sell, s, error)) << error;
+  ASSERT_TRUE(venue.get_blocking(0, sell.client_id, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::canceled);
+  EXPECT_TRUE(s.final());
+  EXPECT_EQ(s.filled_qty, Decimal::from_mantissa(bid_qty));
+  balances_agree();
+
+  // A resting order (GTC, far below the book) cancelled: the cancel is acknowledged, the order
+  // then reads canceled with nothing filled, and nothing moved.
+  exec::OrderRequest rest = buy;
+  rest.client_id.assign("x1-3-H0");
+  rest.tif = exec::TimeInForce::gtc;
+  rest.price = d("50000000");
+  ASSERT_TRUE(venue.place_blocking(rest, s, error)) << error;
+  ASSERT_TRUE(venue.cancel_blocking(0, rest.client_id, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::acked);
+  ASSERT_TRUE(venue.get_blocking(0, rest.client_id, s, error)) << error;
+  EXPECT_EQ(s.state, OrderState::canceled);
+  EXPECT_EQ(s.filled_qty, Decimal{});
+
+  // The client id is unique: Bithumb's own error, classified.
+  EXPECT_FALSE(venue.place_blocking(buy, s, error));
+  EXPECT_NE(error.find("duplicate_client_order_id"), std::string::npos) << error;
+  EXPECT_EQ(s.error.kind, VenueErrorKind::duplicate);
+  // Under the minimum total: Bithumb's name for it.
+  exec::OrderRequest tiny = buy;
+  tiny.client_id.assign("x1-4-H0");
+  tiny.qty = d("0.00000001");
+  EXPECT_FALSE(venue.place_blocking(tiny, s, error));
+  EXPECT_NE(error.find("under_price_limit_bid"), std::string::npos) << error;
+  EXPECT_EQ(s.error.kind, VenueErrorKind::filter_failure);
+
+  // A fresh read of the venue's balances says what the engine already held.
+  const Decimal quote = venue.free_quote(), base = venue.free_base(0);
+  std::vector<exec::AssetBalance> read;
+  ASSERT_TRUE(venue.read_balances(read, error)) << error;
+  EXPECT_EQ(venue.free_quote(), quote);
+  EXPECT_EQ(venue.free_base(0), base);
+  balances_agree();
+
+  // Another venue's keys are not Bithumb's.
+  exec::RestVenueOptions wrong = ro;
+  wrong.credentials = {"ukey-0123456789", "usecret"};
+  exec::RestVenue stranger(map, wrong);
+  EXPECT_FALSE(stranger.start(error));
+}
+
+// The feed on three venues: Bithumb's public websocket (Upbit's framing, its own markets) beside
+// Binance's and Upbit's. Every Bithumb book the engine holds is the simulator's, level for level,
+// and its premium differs from Upbit's (a KRW <-> KRW spread to trade).
+TEST(SimulatorBithumb, TheFeedsBithumbBooksAreTheSimulators) {
+  SimOptions o = options();
+  o.market.bithumb = true;
+  for (SymbolSpec& s : o.symbols) s.bithumb_market = "KRW-" + s.base;
+  Simulator sim(o);
+  sim.start();
+  SymbolMap map;
+  for (const char* base : {"BTC", "ETH"}) {
+    const std::string krw = std::string("KRW-") + base, usdt = std::string(base) + "USDT";
+    ASSERT_EQ(
+        map.add(base, {{venues::kUpbit, krw}, {venues::kBinance, usdt}, {venues::kBithumb, krw}}),
+        Errc::ok);
+  }
+  ASSERT_EQ(map.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
+  feed::FeedOptions f = feed_options_for(sim);
+  f.bithumb = {sim.ws_url(venues::kBithumb), "", sim.ca_file(), true};
+  SpscRing<BookSnapshot> ring(1 << 14);
+  feed::FeedStage stage(f, map, ring);
+  stage.start();
+  std::uint64_t snapshots = 0;
+  ASSERT_TRUE(feed_until(
+      stage, ring, [&] { return stage.stats(venues::kBithumb).frames > 100; }, 30s, &snapshots));
+  sim.set_rate(0.0);
+  const bool same = feed_until(
+      stage, ring,
+      [&] {
+        return same_tops(sim, [&](SyntheticMarket& m) {
+          BookPairs p;
+          for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
+            p.emplace_back(&m.book(venues::kBithumb, i), stage.books().book(venues::kBithumb, i));
+            p.emplace_back(&m.book(venues::kUpbit, i), stage.books().book(venues::kUpbit, i));
+          }
+          return p;
+        });
+      },
+      20s, &snapshots);
+  EXPECT_TRUE(same) << "the feed's Bithumb and Upbit books did not reach the simulator's";
+  EXPECT_EQ(stage.parser_stats(venues::kBithumb).count(feed::MsgKind::dropped), 0u);
+  EXPECT_GT(stage.parser_stats(venues::kBithumb).count(feed::MsgKind::orderbook), 100u);
+  sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+    for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
+      expect_same_top(m.book(venues::kBithumb, i), *stage.books().book(venues::kBithumb, i),
+                      "bithumb");
+      EXPECT_NE(m.book(venues::kBithumb, i).bids.rbegin()->first,
+                m.book(venues::kUpbit, i).bids.rbegin()->first)
+          << "Bithumb's premium is its own";
+    }
+  });
+  stage.stop();
+}
+
 TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
   SimOptions o = options();
   o.replay_files = {std::string(XARB_DATA_DIR) +

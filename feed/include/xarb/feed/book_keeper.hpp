@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -55,7 +56,8 @@ class BookKeeper {
   BinanceBookSource source_;
   std::vector<std::unique_ptr<book::DiffSyncBook>> binance_diff_;  // by instrument; may be null
   std::vector<std::unique_ptr<book::L2Book>> binance_top_;         // partial depth / bookTicker
-  std::vector<std::unique_ptr<book::L2Book>> upbit_;
+  // Venues whose every frame is a whole book (Upbit, Bithumb), by venue then instrument.
+  std::array<std::vector<std::unique_ptr<book::L2Book>>, kMaxVenues> whole_;
   std::uint64_t ignored_ = 0;
 };
 

@@ -26,12 +26,13 @@ struct VenueEndpoint {
 struct FeedOptions {
   VenueEndpoint binance;
   VenueEndpoint upbit;
+  VenueEndpoint bithumb;  // connected when an instrument lists a Bithumb market
   BinanceBookSource binance_source = BinanceBookSource::diff_depth;
   int depth_snapshot_limit = 1000;  // GET /api/v3/depth?limit=
   // Every venue's websocket: timeouts, watchdog, backoff, message size (also the limit of a
   // depth snapshot). Its keep-alive and lifetime are set per venue from the two below.
   net::WsClientOptions ws;
-  std::chrono::milliseconds upbit_ping{30'000};  // text PING; Upbit drops idle connections
+  std::chrono::milliseconds upbit_ping{30'000};  // text PING; Upbit and Bithumb drop idle ones
   std::chrono::milliseconds binance_lifetime{std::chrono::hours(23) + std::chrono::minutes(50)};
 };
 

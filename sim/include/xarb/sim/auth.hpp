@@ -17,6 +17,7 @@ struct UpbitAuth {
   std::string error;       // empty: valid; else Upbit's error name (jwt_verification, ...)
   std::string access_key;  // as in the token
   std::string nonce;
+  std::int64_t timestamp_ms = -1;  // the "timestamp" claim (Bithumb's); -1 when absent
 };
 
 // Verifies "Bearer <jwt>" for a request with this query string and body: the HS256 / HS512

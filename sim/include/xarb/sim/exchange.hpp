@@ -57,6 +57,8 @@ struct LimitParams {
   std::int64_t binance_orders_10s = 50;
   std::int64_t upbit_requests_per_second = 8;   // Upbit's `order` group: POST /v1/orders
   std::int64_t upbit_default_per_second = 30;   // Upbit's `default` group: other private calls
+  std::int64_t bithumb_orders_per_second = 20;  // per coin, before Bithumb restricts (docs)
+  std::int64_t bithumb_default_per_second = 140;
   std::int64_t retry_after_s = 10;
   std::int64_t ban_s = 120;
   // Binance bans (418) a client that keeps sending while a 429 is in force: "repeatedly", in
@@ -168,6 +170,7 @@ class Exchange {
       if (a.venue == venue && a.key == key) a.balances[asset] += delta;
     }
   }
+  void set_fee_bps(Venue v, double bps) noexcept { fee_bps_[index(v)] = bps; }
   // BNB's price in USDT, for commissions paid in BNB (mantissa).
   void set_bnb_usdt(std::int64_t price) noexcept { bnb_usdt_ = price; }
   [[nodiscard]] exec::InstrumentRules rules(Venue venue, std::size_t symbol) const;
@@ -189,17 +192,23 @@ class Exchange {
   };
 
   HttpResult binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);
-  HttpResult upbit(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);
+  // Upbit's and Bithumb's front ends: Bithumb's JWT API follows Upbit's, with its own paths,
+  // names, acknowledgements and states (docs/venues.md).
+  HttpResult krw(Venue v, const HttpRequest& r,
+                 std::vector<std::pair<Venue, std::size_t>>& touched);
   // Empty when the request is signed as Binance requires; else the error answer.
   bool binance_auth(const HttpRequest& r, const std::string& params, AccountSpec*& account,
                     HttpResult& error);
-  bool upbit_auth(const HttpRequest& r, AccountSpec*& account, HttpResult& error);
+  bool krw_auth(Venue v, const HttpRequest& r, AccountSpec*& account, HttpResult& error);
   // Rate limit for `key` at `weight`; false with the 429/418 answer.
   bool admit(Venue venue, const std::string& key, int weight, bool order, HttpResult& error);
   void match(SimOrder& o, AccountSpec& account, std::vector<std::pair<Venue, std::size_t>>& touched);
   [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
   [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
   [[nodiscard]] std::string upbit_order_json(const SimOrder& o, bool with_trades) const;
+  // Bithumb's v1 order object: Upbit's, plus client_order_id and time_in_force, and an IOC
+  // order that executed in part ends `done`.
+  [[nodiscard]] std::string krw_order_json(const SimOrder& o, bool with_trades) const;
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
@@ -210,7 +219,7 @@ class Exchange {
 
   SyntheticMarket& market_;
   std::vector<AccountSpec> accounts_;
-  double fee_bps_[kMaxVenues];
+  double fee_bps_[kMaxVenues]{};
   LimitParams limits_;
   FaultParams faults_;
   std::mt19937_64 rng_;

@@ -30,6 +30,7 @@ struct SymbolSpec {
   std::string base;            // BTC
   std::string binance_symbol;  // BTCUSDT
   std::string upbit_market;    // KRW-BTC
+  std::string bithumb_market;  // KRW-BTC (with MarketParams::bithumb)
   double price_usdt = 60'000.0;
   Decimal binance_tick = Decimal::from_mantissa(1'000'000);  // 0.01
   Decimal step = Decimal::from_mantissa(1'000);              // 0.00001
@@ -48,6 +49,12 @@ struct MarketParams {
   double fx = 1400.0;               // KRW per USDT
   double fx_vol = 0.0001;
   double spread_bps = 1.0;          // half-spread at the top
+  // Bithumb books too: its premium reverts to Upbit's plus this gap (so Upbit <-> Bithumb has a
+  // spread of its own to trade), with its own noise and jumps. Off: the model and its random
+  // sequence are what they were with two venues.
+  bool bithumb = false;
+  double bithumb_gap_bps = -60.0;
+  double bithumb_gap_vol_bps = 10.0;  // per sqrt(second)
 };
 
 // A venue book update produced by a market step.
@@ -71,6 +78,8 @@ class SyntheticMarket {
   // (venue, symbol) book and the FX book, skipping books a capture drives. Returns which
   // (symbol kNone when a capture drives every book).
   BookUpdate step(double dt_s, std::int64_t now_ms);
+  // The KRW market of `symbol` on venue `v` ("" when that venue does not list it).
+  [[nodiscard]] const std::string& market_name(Venue v, std::size_t symbol) const;
   // Moves symbol's Upbit premium by `bps` at once and rebuilds its Upbit book (the latency probe);
   // if a capture drives that book, the Binance book moves instead.
   BookUpdate jump(std::size_t symbol, double bps, std::int64_t now_ms);
@@ -91,6 +100,7 @@ class SyntheticMarket {
                    const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
                    std::int64_t now_ms);
   [[nodiscard]] bool replayed(Venue v, std::size_t symbol) const {
+    if (v == venues::kBithumb) return false;  // captures hold Binance and Upbit only
     return v == venues::kBinance ? replayed_[symbol] : upbit_replayed_[symbol];
   }
 
@@ -98,6 +108,7 @@ class SyntheticMarket {
   [[nodiscard]] SimBook& fx_book() { return fx_book_; }
   [[nodiscard]] const std::vector<SymbolSpec>& specs() const noexcept { return specs_; }
   [[nodiscard]] double premium_bps(std::size_t symbol) const { return premium_[symbol]; }
+  [[nodiscard]] double bithumb_gap_bps(std::size_t symbol) const { return gap_[symbol]; }
   [[nodiscard]] double fx() const noexcept { return fx_; }
   [[nodiscard]] double mid_usdt(std::size_t symbol) const { return mid_[symbol]; }
 
@@ -114,6 +125,7 @@ class SyntheticMarket {
   std::uniform_real_distribution<double> uniform_{0.0, 1.0};
   std::vector<double> mid_;
   std::vector<double> premium_;
+  std::vector<double> gap_;  // Bithumb's premium over Upbit's
   double fx_;
   std::vector<SimBook> books_[kMaxVenues];
   std::vector<bool> replayed_;        // Binance books driven by a capture

@@ -25,6 +25,7 @@ struct SimOptions {
   std::vector<AccountSpec> accounts;
   double binance_fee_bps = 10.0;
   double upbit_fee_bps = 5.0;
+  double bithumb_fee_bps = 4.0;
   Decimal bnb_usdt = Decimal::from_mantissa(600 * Decimal::kOne);  // for fees paid in BNB
   LimitParams limits;
   FaultParams faults;
@@ -33,6 +34,7 @@ struct SimOptions {
   std::chrono::milliseconds binance_ping{20'000};
   unsigned short binance_port = 0;  // 0: any free port
   unsigned short upbit_port = 0;
+  unsigned short bithumb_port = 0;  // served when market.bithumb is on
   std::string cert_out;  // where to write the certificate (PEM), for clients' CA file
   // Market source: empty = synthetic; else captures (replay.hpp) whose Binance depth drives the
   // Binance books and whose Upbit orderbooks drive the Upbit books, side by side, at
@@ -89,6 +91,10 @@ class Simulator {
 
   [[nodiscard]] unsigned short binance_port() const noexcept;
   [[nodiscard]] unsigned short upbit_port() const noexcept;
+  // Any venue's front end (Bithumb's with market.bithumb); port 0 when it is not served.
+  [[nodiscard]] unsigned short port(Venue v) const noexcept;
+  [[nodiscard]] std::string ws_url(Venue v) const;
+  [[nodiscard]] std::string rest_url(Venue v) const;
   [[nodiscard]] std::string binance_ws_url() const;
   [[nodiscard]] std::string binance_rest_url() const;
   [[nodiscard]] std::string upbit_ws_url() const;
