@@ -358,6 +358,7 @@ void read_symbols(Context& ctx, TableReader& root, Config& c) {
     r.string("base", s.base);
     r.string("upbit_market", s.upbit_market);
     r.string("binance_symbol", s.binance_symbol);
+    r.string("bithumb_market", s.bithumb_market);
     r.decimal("trade_qty", s.trade_qty);
     r.decimal("max_position_qty", s.max_position_qty);
     r.finish();
@@ -371,6 +372,7 @@ void read_symbols(Context& ctx, TableReader& root, Config& c) {
     }
     if (s.upbit_market.empty()) s.upbit_market = "KRW-" + s.base;
     if (s.binance_symbol.empty()) s.binance_symbol = s.base + "USDT";
+    if (s.bithumb_market.empty() && c.bithumb) s.bithumb_market = "KRW-" + s.base;
     if (s.max_position_qty.is_zero()) {
       // The default is five entries' worth; a trade_qty too large for that is refused rather
       // than left with a limit of 0.
@@ -433,8 +435,10 @@ void read_threads(Context& ctx, TableReader& root, ThreadsConfig& t) {
 
 // Checks that involve several keys, after every key was read.
 void cross_check(Context& ctx, Config& c) {
-  for (const auto& [name, v] : {std::pair<std::string, VenueConfig*>{"venues.binance", &c.binance},
-                                {"venues.upbit", &c.upbit}}) {
+  std::vector<std::pair<std::string, VenueConfig*>> sections = {{"venues.binance", &c.binance},
+                                                                {"venues.upbit", &c.upbit}};
+  if (c.bithumb) sections.emplace_back("venues.bithumb", &*c.bithumb);
+  for (const auto& [name, v] : sections) {
     // TLS always: the local simulator serves TLS too, with a CA file to verify it.
     if (!has_scheme(v->ws_url, {"wss://"})) {
       ctx.error_at(name + ".ws_url",
@@ -473,13 +477,18 @@ void cross_check(Context& ctx, Config& c) {
   for (std::size_t i = 0; i < c.symbols.size() && i < kMaxInstruments - 1; ++i) {
     const SymbolConfig& s = c.symbols[i];
     if (s.base.empty()) continue;
-    if (map.add(s.base, {{venues::kUpbit, s.upbit_market}, {venues::kBinance, s.binance_symbol}}) !=
-        Errc::ok) {
+    if (map.add(s.base, {{venues::kUpbit, s.upbit_market},
+                         {venues::kBinance, s.binance_symbol},
+                         {venues::kBithumb, s.bithumb_market}}) != Errc::ok) {
       ctx.error_at("symbols[" + std::to_string(i) + "]",
                    "\"" + s.base +
                        "\" repeats a symbol or market already configured, or a "
                        "name is longer than " +
                        std::to_string(SymbolText::kCapacity) + " characters");
+    }
+    if (!s.bithumb_market.empty() && !c.bithumb) {
+      ctx.error_at("symbols[" + std::to_string(i) + "].bithumb_market",
+                   "names a Bithumb market, but the file has no [venues.bithumb] section");
     }
     if (s.upbit_market == c.fx.market) {
       ctx.error_at("symbols[" + std::to_string(i) + "]",
@@ -572,6 +581,10 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     TableReader vr(ctx, *venues, "venues");
     read_venue(ctx, vr, "binance", c.binance);
     read_venue(ctx, vr, "upbit", c.upbit);
+    if (venues->contains("bithumb")) {
+      c.bithumb = Config::kBithumbDefaults;
+      read_venue(ctx, vr, "bithumb", *c.bithumb);
+    }
     vr.finish();
   }
   read_symbols(ctx, r, c);
@@ -654,11 +667,16 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
 
 }  // namespace
 
-std::vector<Venue> Config::venues() const { return {venues::kBinance, venues::kUpbit}; }
+std::vector<Venue> Config::venues() const {
+  std::vector<Venue> out{venues::kBinance, venues::kUpbit};
+  if (bithumb) out.push_back(venues::kBithumb);
+  return out;
+}
 
 const VenueConfig& Config::venue(Venue v) const {
   if (v == venues::kBinance) return binance;
   if (v == venues::kUpbit) return upbit;
+  if (v == venues::kBithumb && bithumb) return *bithumb;
   throw std::invalid_argument("no config section for venue " + std::string(to_string(v)));
 }
 
@@ -709,7 +727,8 @@ SymbolMap build_symbol_map(const Config& config) {
   SymbolMap map;
   for (const SymbolConfig& s : config.symbols) {
     (void)map.add(s.base, {{venues::kUpbit, s.upbit_market},
-                           {venues::kBinance, s.binance_symbol}});  // validated at load
+                           {venues::kBinance, s.binance_symbol},
+                           {venues::kBithumb, s.bithumb_market}});  // validated at load
   }
   (void)map.add_fx(venues::kUpbit, config.fx.market);
   return map;
@@ -796,15 +815,18 @@ std::string credential_status(Venue v) {
 std::string dump_config(const Config& c) {
   toml::table root;
   root.insert("mode", std::string(to_string(c.mode)));
-  root.insert("venues",
-              toml::table{{"binance", venue_table(c.binance)}, {"upbit", venue_table(c.upbit)}});
+  toml::table venues{{"binance", venue_table(c.binance)}, {"upbit", venue_table(c.upbit)}};
+  if (c.bithumb) venues.insert("bithumb", venue_table(*c.bithumb));
+  root.insert("venues", std::move(venues));
   toml::array symbols;
   for (const SymbolConfig& s : c.symbols) {
-    symbols.push_back(toml::table{{"base", s.base},
-                                  {"upbit_market", s.upbit_market},
-                                  {"binance_symbol", s.binance_symbol},
-                                  {"trade_qty", to_string(s.trade_qty)},
-                                  {"max_position_qty", to_string(s.max_position_qty)}});
+    toml::table t{{"base", s.base},
+                  {"upbit_market", s.upbit_market},
+                  {"binance_symbol", s.binance_symbol},
+                  {"trade_qty", to_string(s.trade_qty)},
+                  {"max_position_qty", to_string(s.max_position_qty)}};
+    if (c.bithumb) t.insert("bithumb_market", s.bithumb_market);
+    symbols.push_back(std::move(t));
   }
   root.insert("symbols", std::move(symbols));
   toml::table fx{{"source", std::string(to_string(c.fx.source))},

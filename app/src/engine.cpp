@@ -727,7 +727,11 @@ bool Engine::ready(std::string& missing) const {
   const std::int64_t now = clock::mono_ns();
   for (const Instrument& s : symbols_) {
     if (s.is_fx) continue;  // the FX book feeds the rate, checked below
-    for (const Venue v : venues_) {
+    // The books the strategy trades on: its pair's (another venue's books are not its to wait
+    // for, and a symbol a venue of the pair does not list is not traded).
+    const auto pair = strategy_->pair_venues();
+    if (!s.listed_on(pair[0]) || !s.listed_on(pair[1])) continue;
+    for (const Venue v : pair) {
       if (!strategy_->have_book(s.id, v) || !strategy_->book(s.id, v).tradable()) {
         missing = std::string(to_string(v)) + " " + std::string(s.symbol(v)) + " book";
         return false;

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   venue->require_subcommand(1);
   const auto common = [&](CLI::App* c) {
     c->add_option("--config", venue_config, "TOML config file")->required();
-    c->add_option("--venue", venue_name, "binance, upbit or both (default both)");
+    c->add_option("--venue", venue_name,
+                  "binance, upbit, bithumb, or both: every venue the config trades (default)");
   };
   CLI::App* balances = venue->add_subcommand("balances", "Show free and locked balances");
   common(balances);
@@ -175,12 +176,11 @@ int main(int argc, char** argv) {
                                       journal_limit, std::cout, std::cerr);
   }
   if (venue->parsed()) {
-    if (venue_name == "binance") {
-      venue_cmd.venues = {xarb::venues::kBinance};
-    } else if (venue_name == "upbit") {
-      venue_cmd.venues = {xarb::venues::kUpbit};
+    if (const auto named = xarb::venues::from_name(venue_name)) {
+      venue_cmd.venues = {*named};
     } else if (venue_name != "both") {
-      std::cerr << "--venue must be binance, upbit or both, not \"" << venue_name << "\"\n";
+      std::cerr << "--venue must be binance, upbit, bithumb or both, not \"" << venue_name
+                << "\"\n";
       return kExitConfigError;
     }
     venue_cmd.action = balances->parsed()      ? "balances"

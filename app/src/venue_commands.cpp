@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -88,11 +89,18 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
   }
   const Config& config = loaded.config;
   const SymbolMap symbols = build_symbol_map(config);
-  const std::vector<Venue> venues =
-      cmd.venues.empty() ? std::vector<Venue>{venues::kBinance, venues::kUpbit} : cmd.venues;
+  const std::vector<Venue> traded = config.venues();
+  const std::vector<Venue> venues = cmd.venues.empty() ? traded : cmd.venues;
+  for (const Venue v : venues) {
+    if (std::find(traded.begin(), traded.end(), v) == traded.end()) {
+      err << config_path << ": no [venues." << to_string(v) << "] section: " << to_string(v)
+          << " is not traded by this config\n";
+      return 2;
+    }
+  }
   const bool order_action = cmd.action == "place" || cmd.action == "get" || cmd.action == "cancel";
   if (order_action && venues.size() != 1) {
-    err << "venue order " << cmd.action << ": name one --venue (binance or upbit)\n";
+    err << "venue order " << cmd.action << ": name one --venue\n";
     return 1;
   }
   InstrumentId instrument = kNoInstrument;

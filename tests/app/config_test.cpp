@@ -352,6 +352,61 @@ TEST(SymbolMapFromConfig, IncludesTheFxInstrument) {
   EXPECT_EQ(map.fx(), map.find(venues::kUpbit, "KRW-USDT"));
 }
 
+// A third venue is one section: [venues.bithumb] makes Bithumb a venue the config trades, every
+// symbol listed on it as KRW-<base> unless it says otherwise, with Bithumb's own defaults.
+TEST(ConfigBithumb, ASectionMakesItAVenueWithItsDefaults) {
+  const LoadResult plain = parse(cfg(""));
+  ASSERT_TRUE(plain.ok()) << issues(plain);
+  EXPECT_FALSE(plain.config.bithumb.has_value());
+  EXPECT_EQ(plain.config.venues(), (std::vector<Venue>{venues::kBinance, venues::kUpbit}));
+  EXPECT_TRUE(plain.config.symbols[0].bithumb_market.empty());
+  EXPECT_FALSE(build_symbol_map(plain.config)[0].listed_on(venues::kBithumb));
+
+  const LoadResult r = parse(R"([venues.bithumb]
+taker_fee_bps = 4.0
+
+[[symbols]]
+base = "BTC"
+trade_qty = "0.01"
+
+[[symbols]]
+base = "XRP"
+bithumb_market = "KRW-XRP2"
+trade_qty = "100"
+)");
+  ASSERT_TRUE(r.ok()) << issues(r);
+  const Config& c = r.config;
+  ASSERT_TRUE(c.bithumb.has_value());
+  EXPECT_EQ(c.venues(), (std::vector<Venue>{venues::kBinance, venues::kUpbit, venues::kBithumb}));
+  EXPECT_EQ(c.venue(venues::kBithumb).rest_url, "https://api.bithumb.com");
+  EXPECT_EQ(c.venue(venues::kBithumb).ws_url, "wss://ws-api.bithumb.com/websocket/v1");
+  EXPECT_EQ(c.venue(venues::kBithumb).taker_fee_bps, 4.0);
+  EXPECT_EQ(Config::kBithumbDefaults.taker_fee_bps, 25.0) << "Bithumb's base fee";
+  EXPECT_EQ(c.symbols[0].bithumb_market, "KRW-BTC");
+  EXPECT_EQ(c.symbols[1].bithumb_market, "KRW-XRP2");
+  const SymbolMap map = build_symbol_map(c);
+  EXPECT_EQ(map.find(venues::kBithumb, "KRW-BTC"), map.find(venues::kUpbit, "KRW-BTC"));
+  EXPECT_EQ(map.find(venues::kBithumb, "KRW-XRP2"), map.find(venues::kBinance, "XRPUSDT"));
+  EXPECT_EQ(rest_options(c, venues::kBithumb).rest_url, "https://api.bithumb.com");
+  EXPECT_EQ(credential_env(venues::kBithumb).key, "XARB_BITHUMB_ACCESS_KEY");
+  // The dump reads back to the same config, Bithumb included.
+  const std::string dumped = dump_config(c);
+  const LoadResult again = parse_config(dumped, "dump.toml");
+  ASSERT_TRUE(again.ok()) << issues(again) << dumped;
+  EXPECT_EQ(again.config, c) << dumped;
+
+  expect_single_error(R"([[symbols]]
+base = "BTC"
+bithumb_market = "KRW-BTC"
+trade_qty = "0.01"
+)",
+                      "test.toml:3:18: symbols[0].bithumb_market: names a Bithumb market, but the "
+                      "file has no [venues.bithumb] section");
+  const LoadResult bad = parse(cfg("[venues.bithumb]\nrest_url = \"http://api.bithumb.com\"\n"));
+  ASSERT_EQ(bad.errors.size(), 1u) << issues(bad);
+  EXPECT_EQ(bad.errors[0].key, "venues.bithumb.rest_url");
+}
+
 // The CLI: exit codes and output streams of `xarb config check`.
 int run(const std::string& command, std::string& out) {
   out.clear();

@@ -302,6 +302,74 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   EXPECT_EQ(j.reconciliations(rep.run_id), 0u);
 }
 
+// A third venue in the config: [venues.bithumb] beside the Upbit <-> Binance pair. The engine
+// starts it (rules, balances), feeds its books, reconciles its balances and reports it; the pair
+// trades as before; nothing is sent to Bithumb, whose balances stay what they were; and the
+// operator's `xarb venue --venue bithumb balances` reads them.
+TEST_F(EngineTest, AThirdVenueIsStartedFedReconciledAndReported) {
+  sim::SimOptions so = sim_options(42);
+  so.market.bithumb = true;
+  for (sim::SymbolSpec& s : so.symbols) s.bithumb_market = "KRW-" + s.base;
+  so.accounts.push_back({venues::kBithumb,
+                         "sim-bithumb-access-key-000000000",
+                         "sim-bithumb-secret-key-000000000",
+                         {{"KRW", 50'000'000 * Decimal::kOne}, {"BTC", 2 * Decimal::kOne}}});
+  start_sim(so);
+  setenv("XARB_BITHUMB_ACCESS_KEY", "sim-bithumb-access-key-000000000", 1);
+  setenv("XARB_BITHUMB_SECRET_KEY", "sim-bithumb-secret-key-000000000", 1);
+  const std::string bithumb = "\n[venues.bithumb]\nws_url = \"" + sim_->ws_url(venues::kBithumb) +
+                              "\"\nrest_url = \"" + sim_->rest_url(venues::kBithumb) +
+                              "\"\nca_file = \"" + (dir_ / "ca.pem").string() + "\"\n";
+  std::string text = config_text();
+  text.insert(text.find("[[symbols]]"), bithumb + "\n");
+  const LoadResult loaded = parse_config(text, "engine_test.toml", dir_);
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
+  const Config& c = loaded.config;
+  ASSERT_EQ(c.venues().size(), 3u);
+
+  const RunResult r = run(c, 10s, /*flatten=*/true, closed_one);
+  unsetenv("XARB_BITHUMB_ACCESS_KEY");
+  unsetenv("XARB_BITHUMB_SECRET_KEY");
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const RunReport& rep = r.report;
+  EXPECT_EQ(rep.traded, (std::vector<Venue>{venues::kBinance, venues::kUpbit, venues::kBithumb}));
+  EXPECT_GT(rep.venues[index(venues::kBithumb)].frames, 100u) << "its books were fed";
+  EXPECT_EQ(rep.venues[index(venues::kBithumb)].orders, 0u);
+  EXPECT_GT(rep.closed, 0u) << "the Upbit <-> Binance pair trades as before";
+  EXPECT_EQ(rep.broken, 0u);
+  expect_balances_match_journal();
+  bool bithumb_reconciled = false;
+  for (const BalanceReport& b : rep.balances) {
+    EXPECT_FALSE(b.differs()) << to_string(b.venue) << ' ' << b.asset;
+    bithumb_reconciled = bithumb_reconciled || b.venue == venues::kBithumb;
+  }
+  EXPECT_TRUE(bithumb_reconciled) << "Bithumb's balances are checked against the ledger too";
+  const sim::SimSummary end = sim_->summary();
+  for (const sim::AccountSpec& a : end.accounts) {
+    if (a.venue != venues::kBithumb) continue;
+    EXPECT_EQ(a.balances.at("KRW"), 50'000'000 * Decimal::kOne);
+    EXPECT_EQ(a.balances.at("BTC"), 2 * Decimal::kOne);
+  }
+
+  const fs::path file = dir_ / "three.toml";
+  std::ofstream(file) << text;
+  setenv("XARB_BITHUMB_ACCESS_KEY", "sim-bithumb-access-key-000000000", 1);
+  setenv("XARB_BITHUMB_SECRET_KEY", "sim-bithumb-secret-key-000000000", 1);
+  std::ostringstream out, err;
+  VenueCommand cmd;
+  cmd.action = "balances";
+  cmd.venues = {venues::kBithumb};
+  EXPECT_EQ(run_venue_command(file.string(), cmd, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("bithumb balances"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("KRW      free 50000000"), std::string::npos) << out.str();
+  unsetenv("XARB_BITHUMB_ACCESS_KEY");
+  unsetenv("XARB_BITHUMB_SECRET_KEY");
+  // A venue the config does not trade is refused by name, before anything connects.
+  std::ofstream(dir_ / "two.toml") << config_text();
+  EXPECT_EQ(run_venue_command((dir_ / "two.toml").string(), cmd, out, err), 2);
+  EXPECT_NE(err.str().find("no [venues.bithumb] section"), std::string::npos) << err.str();
+}
+
 // With Binance's BNB fee option every commission there is paid in BNB: the positions hold the
 // whole quantity bought, the BNB balance falls by what the journal's fills say it paid, and the
 // ledger explains every asset to the unit.

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,7 @@ struct SymbolConfig {
   std::string base;            // "BTC"
   std::string upbit_market;    // default "KRW-" + base
   std::string binance_symbol;  // default base + "USDT"
+  std::string bithumb_market;  // with [venues.bithumb]: default "KRW-" + base; else empty
   Decimal trade_qty;           // base units per entry (required)
   Decimal max_position_qty;    // total open base units; default 5 x trade_qty
   friend bool operator==(const SymbolConfig&, const SymbolConfig&) = default;
@@ -170,6 +172,16 @@ struct Config {
                        .ca_file = {},
                        .key_file = {},
                        .taker_fee_bps = 5.0};
+  // Traded when the file has a [venues.bithumb] section (kBithumbDefaults below it).
+  std::optional<VenueConfig> bithumb;
+  // Bithumb's base taker fee is 0.25 %; coupons lower it (set taker_fee_bps to what the account
+  // pays: a fee assumed lower than the real one turns every entry into a loss).
+  static inline const VenueConfig kBithumbDefaults = {
+      .ws_url = "wss://ws-api.bithumb.com/websocket/v1",
+      .rest_url = "https://api.bithumb.com",
+      .ca_file = {},
+      .key_file = {},
+      .taker_fee_bps = 25.0};
   std::vector<SymbolConfig> symbols;
   FxConfig fx;
   StrategyConfig strategy;

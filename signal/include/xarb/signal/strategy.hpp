@@ -119,6 +119,11 @@ class Strategy {
   // Sum of the last marks of active positions, in KRW.
   [[nodiscard]] double unrealized_krw() const noexcept;
 
+  // The pair's venues, first then second.
+  [[nodiscard]] std::array<Venue, 2> pair_venues() const noexcept {
+    return {params_.pair.first, params_.pair.second};
+  }
+
  private:
   // Balances an entry needs on each venue: base it sells, quote (fee included) it pays.
   struct Needs {
@@ -193,10 +198,6 @@ class Strategy {
   [[nodiscard]] InFlight* find_in_flight(std::uint64_t intent_id) noexcept;
 
   const SymbolMap& symbols_;
-  // The pair's venues, first then second.
-  [[nodiscard]] std::array<Venue, 2> pair_venues() const noexcept {
-    return {params_.pair.first, params_.pair.second};
-  }
 
   StrategyParams params_;
   FxTracker fx_;
