@@ -99,7 +99,7 @@ bool load(const std::string& path, Config& config, std::ostream& err) {
 }
 
 void print_feed_stats(std::ostream& out, const feed::FeedStage& feed) {
-  for (const Venue v : {venues::kBinance, venues::kUpbit}) {
+  for (const Venue v : venues::kAll) {
     const feed::VenueFeedStats& s = feed.stats(v);
     if (s.connects == 0 && s.last_error.empty()) continue;
     out << "  " << to_string(v) << ": frames " << s.frames << ", bytes " << s.bytes << ", connects "
@@ -252,6 +252,31 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
                     std::string(i.base.view()).c_str(), ub, ua, bb, ba, kimchi, reverse,
                     age(venues::kUpbit, i.id).c_str(), age(venues::kBinance, i.id).c_str());
       out << line;
+    }
+    if (config.bithumb) {
+      // Bithumb against Binance (a second kimchi pair) and against Upbit (KRW to KRW, no FX).
+      std::snprintf(line, sizeof line, "\n%-8s %16s %16s %10s %10s %12s %12s %8s  bithumb %s\n",
+                    "symbol", "bithumb bid KRW", "bithumb ask KRW", "kimchi %", "reverse %",
+                    "U->H gap %", "H->U gap %", "age H",
+                    feed->connected(venues::kBithumb) ? "connected" : "DISCONNECTED");
+      out << line;
+      for (const Instrument& i : symbols) {
+        if (i.is_fx || !i.listed_on(venues::kBithumb)) continue;
+        const double hb = top(venues::kBithumb, i.id, true);
+        const double ha = top(venues::kBithumb, i.id, false);
+        const double ub = top(venues::kUpbit, i.id, true), ua = top(venues::kUpbit, i.id, false);
+        const double bb = top(venues::kBinance, i.id, true);
+        const double ba = top(venues::kBinance, i.id, false);
+        const double kimchi = (fx > 0 && ba > 0 && hb > 0) ? (hb / (fx * ba) - 1) * 100 : 0.0;
+        const double reverse = (fx > 0 && bb > 0 && ha > 0) ? (ha / (fx * bb) - 1) * 100 : 0.0;
+        // Sell on one KRW venue, buy on the other: what the gap pays before fees.
+        const double sell_u = (ub > 0 && ha > 0) ? (ub / ha - 1) * 100 : 0.0;
+        const double sell_h = (hb > 0 && ua > 0) ? (hb / ua - 1) * 100 : 0.0;
+        std::snprintf(line, sizeof line, "%-8s %16.0f %16.0f %10.3f %10.3f %12.3f %12.3f %8s\n",
+                      std::string(i.base.view()).c_str(), hb, ha, kimchi, reverse, sell_u, sell_h,
+                      age(venues::kBithumb, i.id).c_str());
+        out << line;
+      }
     }
     out.flush();
   };

@@ -37,8 +37,7 @@ class EmitBooksSink : public feed::SnapshotSink {
     ++emitted;
     if (out_ == nullptr) return;
     const Instrument& inst = symbols_[s.instrument];
-    const std::string_view symbol =
-        s.venue == venues::kBinance ? inst.symbol(venues::kBinance) : inst.symbol(venues::kUpbit);
+    const std::string_view symbol = inst.symbol(s.venue);
     char bp[Decimal::kMaxChars + 2], bq[Decimal::kMaxChars + 2], ap[Decimal::kMaxChars + 2],
         aq[Decimal::kMaxChars + 2];
     std::fprintf(out_,
@@ -180,6 +179,10 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
       << ", binance books from " << feed::to_string(source) << '\n';
   print_stats(out, "binance", replayer.binance_stats());
   print_stats(out, "upbit", replayer.upbit_stats());
+  if (replayer.bithumb_stats().count(feed::MsgKind::orderbook) > 0 ||
+      replayer.bithumb_stats().count(feed::MsgKind::dropped) > 0) {
+    print_stats(out, "bithumb", replayer.bithumb_stats());
+  }
   out << "  books published " << st.published << ", top-of-book changes " << sink.emitted
       << ", gaps " << replayer.books().gaps() << ", snapshot requests " << st.snapshot_requests
       << ", frames for other book sources " << replayer.books().ignored_frames() << '\n';

@@ -33,13 +33,13 @@ bool venue_of_url(std::string_view url, Venue& venue) noexcept {
   const std::size_t scheme = url.find("://");
   std::string_view host = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
   host = host.substr(0, host.find_first_of("/?:"));
-  if (host.find("binance") != std::string_view::npos) {
-    venue = venues::kBinance;
-    return true;
-  }
-  if (host.find("upbit") != std::string_view::npos) {
-    venue = venues::kUpbit;
-    return true;
+  // A venue's host names carry its registry name (api.binance.com, api.upbit.com,
+  // ws-api.bithumb.com).
+  for (const venues::VenueInfo& v : venues::kRegistry) {
+    if (host.find(v.name) != std::string_view::npos) {
+      venue = v.id;
+      return true;
+    }
   }
   return false;
 }
@@ -159,8 +159,8 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
   else
     event.kind = CaptureKind::other;
 
-  if (venue_name == "binance" || venue_name == "upbit") {
-    event.venue = venue_name == "binance" ? venues::kBinance : venues::kUpbit;
+  if (const std::optional<Venue> named = venues::from_name(venue_name)) {
+    event.venue = *named;
     event.venue_known = true;
     if (event.kind == CaptureKind::ws_connect) {
       m.ws_venue = event.venue;
@@ -196,10 +196,16 @@ void add_binance(SymbolMap& map, std::string_view symbol) {
   }
 }
 
-void add_upbit(SymbolMap& map, std::string_view market) {
-  if (!market.empty() && map.find(venues::kUpbit, market) == kNoInstrument) {
-    (void)map.add(market, {{venues::kUpbit, market}});
+// A KRW venue's market (Upbit, Bithumb): an instrument named after it, or after venue and market
+// when another venue's capture already named one so ("bithumb:KRW-BTC").
+void add_krw(SymbolMap& map, Venue venue, std::string_view market) {
+  if (market.empty() || map.find(venue, market) != kNoInstrument) return;
+  if (map.find_base(market) == kNoInstrument) {
+    (void)map.add(market, {{venue, market}});
+    return;
   }
+  const std::string base = std::string(to_string(venue)) + ":" + std::string(market);
+  (void)map.add(base, {{venue, market}});
 }
 
 }  // namespace
@@ -226,7 +232,7 @@ bool discover_symbols(const std::string& path, SymbolMap& map, std::string& erro
       }
     } else if (e.kind == CaptureKind::http && e.venue_known && e.venue == venues::kBinance) {
       add_binance(map, query_param(e.url, "symbol"));
-    } else if (e.kind == CaptureKind::ws_send && e.venue_known && e.venue == venues::kUpbit) {
+    } else if (e.kind == CaptureKind::ws_send && e.venue_known && e.venue != venues::kBinance) {
       // [{"ticket":..},{"type":"orderbook","codes":["KRW-BTC.15",..]},..]
       simdjson::padded_string text(e.msg);
       od::document doc;
@@ -243,7 +249,7 @@ bool discover_symbols(const std::string& path, SymbolMap& map, std::string& erro
         for (auto code : codes) {
           std::string_view c;
           if (code.get_string().get(c) == simdjson::SUCCESS)
-            add_upbit(map, c.substr(0, c.find('.')));
+            add_krw(map, e.venue, c.substr(0, c.find('.')));
         }
       }
     }

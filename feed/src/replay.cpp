@@ -5,7 +5,11 @@
 namespace xarb::feed {
 
 Replayer::Replayer(const SymbolMap& symbols, BinanceBookSource binance_source)
-    : symbols_(symbols), binance_(symbols), upbit_(symbols), books_(symbols, binance_source) {}
+    : symbols_(symbols),
+      binance_(symbols),
+      upbit_(symbols, 1 << 20, venues::kUpbit),
+      bithumb_(symbols, 1 << 20, venues::kBithumb),
+      books_(symbols, binance_source) {}
 
 void Replayer::publish(const ApplyOutcome& outcome, const CaptureEvent& event,
                        std::int64_t parsed_ns, SnapshotSink& sink) noexcept {
@@ -25,8 +29,9 @@ void Replayer::feed(const CaptureEvent& event, SnapshotSink& sink) noexcept {
   }
   if (event.kind == CaptureKind::ws) {
     ++stats_.frames;
-    const ParsedFrame f =
-        event.venue == venues::kBinance ? binance_.parse(event.msg) : upbit_.parse(event.msg);
+    const ParsedFrame f = event.venue == venues::kBinance   ? binance_.parse(event.msg)
+                          : event.venue == venues::kBithumb ? bithumb_.parse(event.msg)
+                                                            : upbit_.parse(event.msg);
     const std::int64_t parsed_ns = clock::mono_ns();
     publish(books_.apply(event.venue, f), event, parsed_ns, sink);
     return;

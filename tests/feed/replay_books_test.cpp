@@ -216,6 +216,63 @@ std::vector<fs::path> binance_depth_captures() {
   return out;
 }
 
+// A capture of Bithumb's websocket beside Upbit's (as `xarb record` writes them: ws_connect with
+// the host, the subscription sent, the frames): the venues are told apart by host and by name,
+// the markets discovered per venue even when both list KRW-BTC, and each venue's frames build
+// that venue's book.
+TEST(CaptureReader, ABithumbCaptureReplaysIntoBithumbsBooks) {
+  const fs::path path =
+      fs::temp_directory_path() / ("xarb_capture_bithumb_" + std::to_string(::getpid()) + ".jsonl");
+  // Upbit's time in milliseconds, Bithumb's in microseconds.
+  const auto frame = [](const char* code, const char* bid, const char* ts = "1764748800123456") {
+    return std::string(R"({"type":"orderbook","code":")") + code + R"(","timestamp":)" + ts +
+           R"(,"orderbook_units":[{"ask_price":140100000,)" + R"("bid_price":)" + bid +
+           R"(,"ask_size":0.5,"bid_size":0.25}],"stream_type":"REALTIME"})";
+  };
+  std::ofstream(path)
+      << R"({"t":"ws_connect","ts":1764748800.0,"url":"wss://api.upbit.com/websocket/v1"})" << '\n'
+      << R"({"t":"ws_send","ts":1764748800.0,"msg":[{"ticket":"a"},{"type":"orderbook","codes":["KRW-BTC"]}]})"
+      << '\n'
+      << R"({"t":"ws","ts":1764748800.1,"msg":)" << frame("KRW-BTC", "140000000", "1764748800123")
+      << "}\n"
+      << R"({"t":"ws_connect","ts":1764748800.2,"url":"wss://ws-api.bithumb.com/websocket/v1"})"
+      << '\n'
+      << R"({"t":"ws_send","ts":1764748800.2,"msg":[{"ticket":"b"},{"type":"orderbook","codes":["KRW-BTC","KRW-XRP"]}]})"
+      << '\n'
+      << R"({"t":"ws","ts":1764748800.3,"msg":)" << frame("KRW-BTC", "139900000") << "}\n"
+      << R"({"t":"ws","ts":1764748800.4,"venue":"bithumb","msg":)" << frame("KRW-XRP", "3105")
+      << "}\n";
+  SymbolMap map;
+  std::string error;
+  ASSERT_TRUE(discover_symbols(path.string(), map, error)) << error;
+  const InstrumentId upbit_btc = map.find(venues::kUpbit, "KRW-BTC");
+  const InstrumentId bithumb_btc = map.find(venues::kBithumb, "KRW-BTC");
+  const InstrumentId bithumb_xrp = map.find(venues::kBithumb, "KRW-XRP");
+  ASSERT_NE(upbit_btc, kNoInstrument);
+  ASSERT_NE(bithumb_btc, kNoInstrument);
+  ASSERT_NE(bithumb_xrp, kNoInstrument);
+  EXPECT_NE(upbit_btc, bithumb_btc) << "one instrument per venue's market in a capture";
+
+  struct Sink : SnapshotSink {
+    std::vector<BookSnapshot> seen;
+    void on_snapshot(const BookSnapshot& s) noexcept override { seen.push_back(s); }
+  } sink;
+  Replayer replayer(map, BinanceBookSource::diff_depth);
+  auto reader = CaptureReader::open(path.string(), error);
+  ASSERT_TRUE(reader) << error;
+  CaptureEvent e;
+  while (reader->next(e)) replayer.feed(e, sink);
+  ASSERT_EQ(sink.seen.size(), 3u);
+  EXPECT_EQ(sink.seen[0].venue, venues::kUpbit);
+  EXPECT_EQ(sink.seen[1].venue, venues::kBithumb);
+  EXPECT_EQ(sink.seen[1].instrument, bithumb_btc);
+  EXPECT_EQ(sink.seen[1].bids[0].price, Decimal::from_mantissa(139'900'000LL * Decimal::kOne));
+  EXPECT_EQ(sink.seen[2].instrument, bithumb_xrp);
+  EXPECT_EQ(replayer.bithumb_stats().count(MsgKind::orderbook), 2u);
+  EXPECT_EQ(replayer.upbit_stats().count(MsgKind::dropped), 0u);
+  fs::remove(path);
+}
+
 // A receive time whose nanoseconds do not fit an int64 (past 2262) is a malformed line, counted
 // and skipped; before, it wrapped around to a negative time.
 TEST(CaptureReader, AReceiveTimePastInt64NanosecondsIsMalformed) {

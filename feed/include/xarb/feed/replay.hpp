@@ -38,6 +38,7 @@ class Replayer {
 
   [[nodiscard]] const ParserStats& binance_stats() const noexcept { return binance_.stats(); }
   [[nodiscard]] const ParserStats& upbit_stats() const noexcept { return upbit_.stats(); }
+  [[nodiscard]] const ParserStats& bithumb_stats() const noexcept { return bithumb_.stats(); }
   [[nodiscard]] const BookKeeper& books() const noexcept { return books_; }
   [[nodiscard]] const ReplayStats& stats() const noexcept { return stats_; }
 
@@ -48,6 +49,7 @@ class Replayer {
   const SymbolMap& symbols_;
   BinanceParser binance_;
   UpbitParser upbit_;
+  UpbitParser bithumb_;  // Upbit's framing, Bithumb's markets
   BookKeeper books_;
   BookSnapshot scratch_;
   ReplayStats stats_;
