@@ -6,66 +6,18 @@
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
-#include "adapter.hpp"
+#include "krw_venue.hpp"
 
 namespace xarb::exec::adapters {
 namespace {
 
-constexpr std::int64_t kSecondNs = 1'000'000'000;
-
-class Bithumb final : public RestAdapter {
+class Bithumb final : public KrwVenue {
  public:
   Bithumb(const RestVenueOptions& o, const net::Url& endpoint)
-      : options_(o),
-        api_(o.credentials, endpoint, JwtAlg::hs256, KrwDialect::bithumb),
-        parser_(KrwDialect::bithumb) {}
+      : KrwVenue(venues::kBithumb, KrwDialect::bithumb, o, endpoint) {}
 
-  bool place(const OrderRequest& order, std::string_view symbol,
-             HttpRequestText& out) noexcept override {
-    return api_.new_order(order, symbol, out);
-  }
-  // By client_order_id alone (RestVenue checks the answer's market).
-  bool query(std::string_view symbol, const ClientOrderId& id,
-             HttpRequestText& out) noexcept override {
-    (void)symbol;
-    return api_.get_order(id.view(), out);
-  }
-  bool cancel(std::string_view symbol, const ClientOrderId& id,
-              HttpRequestText& out) noexcept override {
-    (void)symbol;
-    return api_.cancel_order(id.view(), out);
-  }
-  bool balances(HttpRequestText& out) noexcept override { return api_.accounts(out); }
-  bool open_orders(HttpRequestText& out) noexcept override { return api_.open_orders("", out); }
   bool probe(HttpRequestText& out) noexcept override {
     return !probe_market_.empty() && api_.orderbook(probe_market_, out);
-  }
-
-  // paid_fee is in KRW.
-  Errc parse_order(std::string_view body, const Instrument& instrument,
-                   OrderStatus& out) noexcept override {
-    (void)instrument;
-    return parser_.parse_order(body, out);
-  }
-  bool parse_error(std::string_view body, VenueError& out) noexcept override {
-    const bool parsed = parser_.parse_error(body, out);
-    classify(venues::kBithumb, out);
-    return parsed;
-  }
-  Errc parse_balances(std::string_view body, std::vector<AssetBalance>& out) override {
-    std::vector<UpbitAccount> list;
-    const Errc e = parser_.parse_accounts(body, list);
-    for (const UpbitAccount& a : list) out.push_back({a.currency, a.balance, a.locked});
-    return e;
-  }
-  Errc parse_open_orders(std::string_view body, std::vector<OpenOrder>& out) override {
-    std::vector<OrderStatus> orders;
-    std::vector<std::string> names;
-    const Errc e = parser_.parse_orders(body, orders, names);
-    for (std::size_t i = 0; i < orders.size() && i < names.size(); ++i) {
-      out.push_back({names[i], orders[i]});
-    }
-    return e;
   }
 
   // The tick table and the 5,000 KRW minimum; then the public order book answers for the first
@@ -73,12 +25,7 @@ class Bithumb final : public RestAdapter {
   bool start(const SymbolMap& symbols, RulesTable& rules, HttpRequestText& scratch,
              const Roundtrip& roundtrip, std::string& error) override {
     load_krw_default_rules(venues::kBithumb, kBithumbKrwTicks, kBithumbMinOrderKrw, symbols, rules);
-    for (const Instrument& i : symbols) {
-      if (i.listed_on(venues::kBithumb)) {
-        probe_market_ = std::string(i.symbol(venues::kBithumb));
-        break;
-      }
-    }
+    probe_market_ = first_market(symbols);
     if (probe_market_.empty()) return true;
     std::string body;
     int status = 0;
@@ -93,8 +40,7 @@ class Bithumb final : public RestAdapter {
     return true;
   }
 
-  // No remaining-count header is documented: the budget is the configured rate per second,
-  // counted here from the orders this process sent.
+  // No remaining-count header is documented: the budget is the configured rate per second.
   void on_header(std::string_view name, std::string_view value,
                  RateLimitState& rate) noexcept override {
     upbit_header(name, value, rate);  // Retry-After
@@ -105,18 +51,9 @@ class Bithumb final : public RestAdapter {
     out.orders_per_window = options_.bithumb_orders_per_second;
     out.orders_available = options_.bithumb_orders_per_second;
   }
-  // Per category (order, cancel, other) and per second.
-  std::int64_t default_block_ns() const noexcept override { return kSecondNs; }
-  bool blocks_by_group() const noexcept override { return true; }
-  std::int64_t not_found_grace_ns() const noexcept override {
-    return options_.upbit_not_found_grace_ms * 1'000'000;
-  }
 
  private:
-  const RestVenueOptions& options_;
-  UpbitApi api_;
-  UpbitParser parser_;
-  std::string probe_market_;
+  std::string probe_market_;  // the first market, for GET /v1/orderbook
 };
 
 }  // namespace

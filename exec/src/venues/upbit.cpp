@@ -8,7 +8,7 @@
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
-#include "adapter.hpp"
+#include "krw_venue.hpp"
 
 namespace xarb::exec::adapters {
 namespace {
@@ -19,57 +19,13 @@ bool contains(std::string_view text, std::string_view part) noexcept {
   return text.find(part) != std::string_view::npos;
 }
 
-class Upbit final : public RestAdapter {
+class Upbit final : public KrwVenue {
  public:
   Upbit(const RestVenueOptions& o, const net::Url& endpoint)
-      : options_(o), api_(o.credentials, endpoint) {}
+      : KrwVenue(venues::kUpbit, KrwDialect::upbit, o, endpoint) {}
 
-  bool place(const OrderRequest& order, std::string_view symbol,
-             HttpRequestText& out) noexcept override {
-    return api_.new_order(order, symbol, out);
-  }
-  // Upbit looks an order up by its identifier alone (RestVenue checks the answer's market).
-  bool query(std::string_view symbol, const ClientOrderId& id,
-             HttpRequestText& out) noexcept override {
-    (void)symbol;
-    return api_.get_order(id.view(), out);
-  }
-  bool cancel(std::string_view symbol, const ClientOrderId& id,
-              HttpRequestText& out) noexcept override {
-    (void)symbol;
-    return api_.cancel_order(id.view(), out);
-  }
-  bool balances(HttpRequestText& out) noexcept override { return api_.accounts(out); }
-  bool open_orders(HttpRequestText& out) noexcept override { return api_.open_orders("", out); }
   bool probe(HttpRequestText& out) noexcept override {
     return !probe_market_.empty() && api_.instruments(probe_market_, out);
-  }
-
-  // paid_fee is in KRW.
-  Errc parse_order(std::string_view body, const Instrument& instrument,
-                   OrderStatus& out) noexcept override {
-    (void)instrument;
-    return parser_.parse_order(body, out);
-  }
-  bool parse_error(std::string_view body, VenueError& out) noexcept override {
-    const bool parsed = parser_.parse_error(body, out);
-    classify(venues::kUpbit, out);
-    return parsed;
-  }
-  Errc parse_balances(std::string_view body, std::vector<AssetBalance>& out) override {
-    std::vector<UpbitAccount> list;
-    const Errc e = parser_.parse_accounts(body, list);
-    for (const UpbitAccount& a : list) out.push_back({a.currency, a.balance, a.locked});
-    return e;
-  }
-  Errc parse_open_orders(std::string_view body, std::vector<OpenOrder>& out) override {
-    std::vector<OrderStatus> orders;
-    std::vector<std::string> names;
-    const Errc e = parser_.parse_orders(body, orders, names);
-    for (std::size_t i = 0; i < orders.size() && i < names.size(); ++i) {
-      out.push_back({names[i], orders[i]});
-    }
-    return e;
   }
 
   // The table's rules, then the instruments endpoint's ticks over them when it answers: it is
@@ -77,12 +33,12 @@ class Upbit final : public RestAdapter {
   bool start(const SymbolMap& symbols, RulesTable& rules, HttpRequestText& scratch,
              const Roundtrip& roundtrip, std::string& error) override {
     load_upbit_default_rules(symbols, rules);
+    probe_market_ = first_market(symbols);
     std::string markets;
     for (const Instrument& i : symbols) {
       if (!i.listed_on(venues::kUpbit)) continue;
       if (!markets.empty()) markets += ",";
       markets += i.symbol(venues::kUpbit);
-      if (probe_market_.empty()) probe_market_ = std::string(i.symbol(venues::kUpbit));
     }
     std::string body;
     int status = 0;
@@ -113,18 +69,8 @@ class Upbit final : public RestAdapter {
     out.orders_per_window = options_.upbit_orders_per_second;
     out.orders_available = current ? order_remaining_sec_ : options_.upbit_orders_per_second;
   }
-  // Per group and per second: a 429 on an order blocks orders only; queries, cancels and
-  // balances (the "default" group) go on, and the reverse.
-  std::int64_t default_block_ns() const noexcept override { return kSecondNs; }
-  bool blocks_by_group() const noexcept override { return true; }
-  std::int64_t not_found_grace_ns() const noexcept override {
-    return options_.upbit_not_found_grace_ms * 1'000'000;
-  }
 
  private:
-  const RestVenueOptions& options_;
-  UpbitApi api_;
-  UpbitParser parser_;
   std::string probe_market_;  // the first market, for GET /v1/orderbook/instruments
   std::int64_t order_remaining_sec_ = -1;
   std::int64_t rate_seen_ns_ = 0;

@@ -1,0 +1,92 @@
+#pragma once
+
+// What the KRW venues' adapters share: Bithumb's JWT API follows Upbit's, so both write their
+// requests with UpbitApi and read their answers with UpbitParser in their own dialect. Each
+// adapter (upbit.cpp, bithumb.cpp) adds its start-up, probe, rate limits and error kinds.
+
+#include <string>
+#include <vector>
+
+#include <xarb/exec/upbit_api.hpp>
+
+#include "adapter.hpp"
+
+namespace xarb::exec::adapters {
+
+class KrwVenue : public RestAdapter {
+ public:
+  KrwVenue(Venue venue, KrwDialect dialect, const RestVenueOptions& o, const net::Url& endpoint)
+      : options_(o),
+        api_(o.credentials, endpoint, JwtAlg::hs256, dialect),
+        parser_(dialect),
+        venue_(venue) {}
+
+  bool place(const OrderRequest& order, std::string_view symbol,
+             HttpRequestText& out) noexcept override {
+    return api_.new_order(order, symbol, out);
+  }
+  // By client id alone (RestVenue checks the answer's market).
+  bool query(std::string_view symbol, const ClientOrderId& id,
+             HttpRequestText& out) noexcept override {
+    (void)symbol;
+    return api_.get_order(id.view(), out);
+  }
+  bool cancel(std::string_view symbol, const ClientOrderId& id,
+              HttpRequestText& out) noexcept override {
+    (void)symbol;
+    return api_.cancel_order(id.view(), out);
+  }
+  bool balances(HttpRequestText& out) noexcept override { return api_.accounts(out); }
+  bool open_orders(HttpRequestText& out) noexcept override { return api_.open_orders("", out); }
+
+  // paid_fee is in KRW.
+  Errc parse_order(std::string_view body, const Instrument& instrument,
+                   OrderStatus& out) noexcept override {
+    (void)instrument;
+    return parser_.parse_order(body, out);
+  }
+  bool parse_error(std::string_view body, VenueError& out) noexcept override {
+    const bool parsed = parser_.parse_error(body, out);
+    classify(venue_, out);
+    return parsed;
+  }
+  Errc parse_balances(std::string_view body, std::vector<AssetBalance>& out) override {
+    std::vector<UpbitAccount> list;
+    const Errc e = parser_.parse_accounts(body, list);
+    for (const UpbitAccount& a : list) out.push_back({a.currency, a.balance, a.locked});
+    return e;
+  }
+  Errc parse_open_orders(std::string_view body, std::vector<OpenOrder>& out) override {
+    std::vector<OrderStatus> orders;
+    std::vector<std::string> names;
+    const Errc e = parser_.parse_orders(body, orders, names);
+    for (std::size_t i = 0; i < orders.size() && i < names.size(); ++i) {
+      out.push_back({names[i], orders[i]});
+    }
+    return e;
+  }
+
+  // Per group and per second: a 429 on an order blocks orders only; the rest goes on, and the
+  // reverse.
+  std::int64_t default_block_ns() const noexcept override { return 1'000'000'000; }
+  bool blocks_by_group() const noexcept override { return true; }
+  std::int64_t not_found_grace_ns() const noexcept override {
+    return options_.upbit_not_found_grace_ms * 1'000'000;
+  }
+
+ protected:
+  // The first market of `symbols` this venue lists ("" for none): the health probe's.
+  [[nodiscard]] std::string first_market(const SymbolMap& symbols) const {
+    for (const Instrument& i : symbols) {
+      if (i.listed_on(venue_)) return std::string(i.symbol(venue_));
+    }
+    return {};
+  }
+
+  const RestVenueOptions& options_;
+  UpbitApi api_;
+  UpbitParser parser_;
+  Venue venue_;
+};
+
+}  // namespace xarb::exec::adapters
