@@ -593,7 +593,9 @@ bool RestVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcep
 void RestVenue::poll(std::int64_t now_ns) noexcept {
   Impl& m = *impl_;
   m.now_ns = now_ns;
-  if (m.venue->upkeep(now_ns, m.scratch)) (void)m.send(Op::upkeep, kNoInstrument, ClientOrderId{});
+  if (m.venue->upkeep(now_ns, m.scratch) && !m.send(Op::upkeep, kNoInstrument, ClientOrderId{})) {
+    m.venue->upkeep_not_sent();  // tried again at the next poll
+  }
   m.probe(now_ns);
   m.drive();
 }

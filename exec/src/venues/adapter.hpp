@@ -79,6 +79,8 @@ class RestAdapter {
     (void)now_ns, (void)out;
     return false;
   }
+  // The upkeep request upkeep() wrote could not be sent (no free request slot): due again.
+  virtual void upkeep_not_sent() noexcept {}
   // The answer of an upkeep or probe request written at `sent_wall_ms`.
   virtual void on_upkeep(const net::HttpAnswer& a, std::int64_t sent_wall_ms) noexcept {
     (void)a, (void)sent_wall_ms;

@@ -131,6 +131,7 @@ class Binance final : public RestAdapter {
     next_sync_ns_ = now_ns + options_.time_sync_interval_ns;
     return true;
   }
+  void upkeep_not_sent() noexcept override { next_sync_ns_ = 0; }
   void on_upkeep(const net::HttpAnswer& a, std::int64_t sent_wall_ms) noexcept override {
     std::int64_t server = 0;
     if (!a.transport_error && a.status / 100 == 2 &&
