@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <optional>
 
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/rest_venue.hpp>

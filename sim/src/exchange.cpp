@@ -58,17 +58,17 @@ exec::InstrumentRules Exchange::rules(Venue v, std::size_t symbol) const {
     r.min_price = s.binance_tick;
     r.max_price = Decimal::from_mantissa(1'000'000 * kOne);
     r.min_notional = Decimal::from_mantissa(10 * kOne);
-  } else if (v == venues::kBithumb) {
-    r.step = Decimal::from_mantissa(1);
-    r.min_notional = Decimal::from_mantissa(exec::kBithumbMinOrderKrw * kOne);
-    r.krw_table = &exec::kBithumbKrwTicks;
   } else {
+    const bool bithumb = v == venues::kBithumb;
     r.step = Decimal::from_mantissa(1);
-    r.min_notional = Decimal::from_mantissa(exec::kUpbitMinOrderKrw * kOne);
-    if (symbol == market_.specs().size()) {
-      r.tick = Decimal::from_mantissa(kOne / 2);
+    // Each venue's own minimum (both 5,000 KRW today).
+    const std::int64_t min_krw =
+        bithumb ? std::int64_t{exec::kBithumbMinOrderKrw} : std::int64_t{exec::kUpbitMinOrderKrw};
+    r.min_notional = Decimal::from_mantissa(min_krw * kOne);
+    if (v == venues::kUpbit && symbol == market_.specs().size()) {
+      r.tick = Decimal::from_mantissa(kOne / 2);  // KRW-USDT
     } else {
-      r.krw_table = &exec::kUpbitKrwTicks;
+      r.krw_table = bithumb ? &exec::kBithumbKrwTicks : &exec::kUpbitKrwTicks;
     }
   }
   return r;

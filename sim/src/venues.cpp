@@ -379,10 +379,14 @@ bool Exchange::krw_auth(Venue v, const HttpRequest& r, AccountSpec*& account, Ht
 std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) const {
   const bool fx = o.symbol == market_.specs().size();
   const std::string market = fx ? "KRW-USDT" : market_.market_name(o.venue, o.symbol);
-  // Upbit states: wait (working), done (fully executed), cancel (the rest cancelled).
+  // Upbit states: wait (working), done (fully executed), cancel (the rest cancelled). Bithumb:
+  // an order whose rest its time in force cancelled (IOC) is `done` once anything executed.
+  const bool bithumb = o.venue == venues::kBithumb;
+  const bool tif_cancelled = o.status == "EXPIRED";
   const std::string state = o.status == "NEW" || o.status == "PARTIALLY_FILLED" ? "wait"
-                            : o.status == "FILLED"                              ? "done"
-                                                                                : "cancel";
+                            : o.status == "FILLED" || (bithumb && tif_cancelled && o.executed > 0)
+                                ? "done"
+                                : "cancel";
   std::string out =
       R"({"uuid":")" + o.venue_id + R"(","side":")" + (o.buy ? "bid" : "ask") +
       R"(","ord_type":")" + o.type + R"(","price":")" + dec8(o.price) + R"(","state":")" + state +
@@ -391,8 +395,10 @@ std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) cons
       dec8(std::max<std::int64_t>(o.qty - o.executed, 0)) +
       R"(","reserved_fee":"0","remaining_fee":"0","paid_fee":")" + dec8(o.fee) +
       R"(","locked":"0","executed_volume":")" + dec8(o.executed) + R"(","trades_count":)" +
-      std::to_string(o.trades.size()) + R"(,"identifier":")" + o.client_id + "\"";
+      std::to_string(o.trades.size()) +
+      (bithumb ? R"(,"client_order_id":")" : R"(,"identifier":")") + o.client_id + "\"";
   if (!o.tif.empty()) out += R"(,"time_in_force":")" + o.tif + "\"";
+  if (bithumb && tif_cancelled) out += R"(,"cancel_type":"tif_cancel")";
   if (with_trades) {
     out += R"(,"trades":[)";
     for (std::size_t i = 0; i < o.trades.size(); ++i) {
@@ -406,21 +412,6 @@ std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) cons
     out += "]";
   }
   return out + "}";
-}
-
-std::string Exchange::krw_order_json(const SimOrder& o, bool with_trades) const {
-  std::string out = upbit_order_json(o, with_trades);
-  if (o.venue != venues::kBithumb) return out;
-  // Bithumb: the client id under its own name; an order that ended with its rest cancelled by
-  // its time in force (IOC) is `done`, as a filled one.
-  const std::string upbit_id = R"(,"identifier":")";
-  out.replace(out.find(upbit_id), upbit_id.size(), R"(,"client_order_id":")");
-  if (o.status == "EXPIRED" && o.executed > 0) {
-    const std::string cancel = R"("state":"cancel")";
-    out.replace(out.find(cancel), cancel.size(), R"("state":"done")");
-  }
-  if (o.status == "EXPIRED") out.insert(out.size() - 1, R"(,"cancel_type":"tif_cancel")");
-  return out;
 }
 
 HttpResult Exchange::krw(Venue v, const HttpRequest& r,
@@ -543,7 +534,7 @@ HttpResult Exchange::krw(Venue v, const HttpRequest& r,
       if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
       if (it != q.end() && find_symbol(v, it->second) != static_cast<int>(o.symbol)) continue;
       if (!list.empty()) list += ",";
-      list += krw_order_json(o, false);
+      list += upbit_order_json(o, false);
     }
     HttpResult res =
         answer(200, bithumb ? R"({"data":[)" + list + R"(],"has_next":false,"next_key":null})"
@@ -576,7 +567,7 @@ HttpResult Exchange::krw(Venue v, const HttpRequest& r,
         return remaining(res, group, account->key);
       }
     }
-    HttpResult res = answer(200, krw_order_json(*found, get_order));
+    HttpResult res = answer(200, upbit_order_json(*found, get_order));
     return remaining(res, group, account->key);
   }
   if (!order_post) return upbit_error(404, "not_found", "Not found.");

@@ -25,6 +25,11 @@
 
 namespace xarb::exec::adapters {
 
+// Whether `part` occurs in `text` (error messages and names).
+[[nodiscard]] inline bool contains(std::string_view text, std::string_view part) noexcept {
+  return text.find(part) != std::string_view::npos;
+}
+
 // Start-up's blocking request: sends `request` and gives back the answer's HTTP status and body,
 // or false with `error` naming what failed on the way.
 using Roundtrip = std::function<bool(int& status, std::string& body, std::string& error)>;

@@ -16,10 +16,6 @@ constexpr std::int64_t kSecondNs = 1'000'000'000;
 
 std::int64_t wall_ms() noexcept { return clock::wall_ns() / 1'000'000; }
 
-bool contains(std::string_view text, std::string_view part) noexcept {
-  return text.find(part) != std::string_view::npos;
-}
-
 class Binance final : public RestAdapter {
  public:
   Binance(const RestVenueOptions& o, const net::Url& endpoint)

@@ -25,7 +25,7 @@ class Bithumb final : public KrwVenue {
   bool start(const SymbolMap& symbols, RulesTable& rules, HttpRequestText& scratch,
              const Roundtrip& roundtrip, std::string& error) override {
     load_krw_default_rules(venues::kBithumb, kBithumbKrwTicks, kBithumbMinOrderKrw, symbols, rules);
-    probe_market_ = first_market(symbols);
+    pick_probe_market(symbols);
     if (probe_market_.empty()) return true;
     std::string body;
     int status = 0;
@@ -51,9 +51,6 @@ class Bithumb final : public KrwVenue {
     out.orders_per_window = options_.bithumb_orders_per_second;
     out.orders_available = options_.bithumb_orders_per_second;
   }
-
- private:
-  std::string probe_market_;  // the first market, for GET /v1/orderbook
 };
 
 }  // namespace
@@ -82,7 +79,7 @@ VenueErrorKind bithumb_error_kind(const VenueError& e) noexcept {
     return VenueErrorKind::auth;
   }
   if (n == "order_not_found") return VenueErrorKind::unknown_order;
-  if (n == "duplicate_client_order_id" || n.find("client_order_id") != std::string_view::npos) {
+  if (n == "duplicate_client_order_id" || contains(n, "client_order_id")) {
     return VenueErrorKind::duplicate;
   }
   if (n == "too_many_requests") return VenueErrorKind::rate_limited;

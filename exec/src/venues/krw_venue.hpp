@@ -75,18 +75,22 @@ class KrwVenue : public RestAdapter {
   }
 
  protected:
-  // The first market of `symbols` this venue lists ("" for none): the health probe's.
-  [[nodiscard]] std::string first_market(const SymbolMap& symbols) const {
+  // Picks the health probe's market: the first of `symbols` this venue lists (none: no probe).
+  void pick_probe_market(const SymbolMap& symbols) {
+    probe_market_.clear();
     for (const Instrument& i : symbols) {
-      if (i.listed_on(venue_)) return std::string(i.symbol(venue_));
+      if (i.listed_on(venue_)) {
+        probe_market_ = std::string(i.symbol(venue_));
+        return;
+      }
     }
-    return {};
   }
 
   const RestVenueOptions& options_;
   UpbitApi api_;
   UpbitParser parser_;
   Venue venue_;
+  std::string probe_market_;
 };
 
 }  // namespace xarb::exec::adapters

@@ -2,8 +2,6 @@
 // identifier, the KRW tick table (or /v1/orderbook/instruments when it answers), limits per
 // group and per second from Remaining-Req.
 
-#include <algorithm>
-
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
@@ -14,10 +12,6 @@ namespace xarb::exec::adapters {
 namespace {
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
-
-bool contains(std::string_view text, std::string_view part) noexcept {
-  return text.find(part) != std::string_view::npos;
-}
 
 class Upbit final : public KrwVenue {
  public:
@@ -33,7 +27,7 @@ class Upbit final : public KrwVenue {
   bool start(const SymbolMap& symbols, RulesTable& rules, HttpRequestText& scratch,
              const Roundtrip& roundtrip, std::string& error) override {
     load_upbit_default_rules(symbols, rules);
-    probe_market_ = first_market(symbols);
+    pick_probe_market(symbols);
     std::string markets;
     for (const Instrument& i : symbols) {
       if (!i.listed_on(venues::kUpbit)) continue;
@@ -71,7 +65,6 @@ class Upbit final : public KrwVenue {
   }
 
  private:
-  std::string probe_market_;  // the first market, for GET /v1/orderbook/instruments
   std::int64_t order_remaining_sec_ = -1;
   std::int64_t rate_seen_ns_ = 0;
 };

@@ -205,10 +205,10 @@ class Exchange {
   void match(SimOrder& o, AccountSpec& account, std::vector<std::pair<Venue, std::size_t>>& touched);
   [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
   [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
+  // Upbit's order object; Bithumb's v1 one (its order's venue) names the client id
+  // client_order_id, says why its time in force cancelled it, and ends an IOC order that
+  // executed in part `done`.
   [[nodiscard]] std::string upbit_order_json(const SimOrder& o, bool with_trades) const;
-  // Bithumb's v1 order object: Upbit's, plus client_order_id and time_in_force, and an IOC
-  // order that executed in part ends `done`.
-  [[nodiscard]] std::string krw_order_json(const SimOrder& o, bool with_trades) const;
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
