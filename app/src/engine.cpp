@@ -184,7 +184,7 @@ class Engine {
  private:
   bool start_venues(std::string& error);
   bool restore(std::string& error);
-  void probe_unjournaled(std::int64_t wall_ns);
+  void probe_unjournaled(std::uint64_t run, std::int64_t wall_ns);
   bool read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
                    VenueOrders& out, int attempts = exec::TwoLegExecutor::kMaxAttempts);
   bool warm_up(std::string& error);
@@ -462,14 +462,21 @@ bool Engine::restore(std::string& error) {
   // request in flight, a late acceptance): "not found" means "not sent" only once the venues can
   // no longer take it, so the orders are read after their grace period has run out. (A run that
   // ended cleanly settled its orders, unless some stayed unknown.)
+  // Every earlier run that died without ending and was never searched counts, not just the last
+  // one: a run killed while it waited here searched nothing.
   const std::vector<UnresolvedIntent> unresolved = journal_->unresolved_intents(mode_name());
+  const std::vector<std::uint64_t> unsearched =
+      live_ ? journal_->unsearched_runs(run_id_, "live") : std::vector<std::uint64_t>{};
   if (const std::uint64_t previous = live_ ? journal_->last_run_id(run_id_, "live") : 0;
-      previous != 0 && (!journal_->ended(previous) || !unresolved.empty())) {
+      previous != 0 && (!unsearched.empty() || !unresolved.empty())) {
     std::int64_t grace = 0;
     for (const Venue v : venues_) {
       grace = std::max(grace, rest_[index(v)]->not_found_grace_ns());
     }
-    const std::int64_t last = journal_->last_activity_ns(previous);
+    std::int64_t last = journal_->last_activity_ns(previous);
+    for (const std::uint64_t run : unsearched) {
+      last = std::max(last, journal_->last_activity_ns(run));
+    }
     const std::int64_t wait = last + grace - clock::wall_ns();
     if (last > 0 && wait > 0) {
       out_ << "restore: the previous run was active " << (clock::wall_ns() - last) / 1'000'000
@@ -506,7 +513,7 @@ bool Engine::restore(std::string& error) {
     if (!resolved) unreconciled.push_back(u.position_id);
   }
   journal_->commit();
-  if (live_) probe_unjournaled(now.wall_ns);
+  for (const std::uint64_t run : unsearched) probe_unjournaled(run, now.wall_ns);
 
   for (JournalPosition& jp : journal_->open_positions(symbols_, mode_name())) {
     signal::Position& p = jp.position;
@@ -666,16 +673,16 @@ bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v,
 // The window a journal cannot close without blocking the hot path: an intent sent to the venues
 // just before the process died, whose journal entry never committed. Intent ids are sequential,
 // so the orders of the ids after the last journaled one are looked up on the venues; what they
-// filled becomes a BROKEN position (entries blocked) that the strategy then closes.
-void Engine::probe_unjournaled(std::int64_t wall_ns) {
-  const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
-  if (previous == 0) return;
+// filled becomes a BROKEN position (entries blocked) that the strategy then closes. `run` is
+// marked searched once every venue answered, so a later start searches it again otherwise.
+void Engine::probe_unjournaled(std::uint64_t run, std::int64_t wall_ns) {
+  bool answered = true;
   // An intent id without orders does not end the search: exec may have refused that intent (or
   // the strategy's next one) and sent a later one before the process died. The search ends after
   // kGap ids in a row without orders.
   constexpr int kGap = 3;
   int empty = 0;
-  for (std::uint64_t intent = journal_->max_intent_id(previous) + 1; empty < kGap; ++intent) {
+  for (std::uint64_t intent = journal_->max_intent_id(run) + 1; empty < kGap; ++intent) {
     bool found = false;
     for (const Instrument& s : symbols_) {
       if (s.is_fx) continue;
@@ -684,15 +691,19 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
       // have journaled the intent.
       std::array<VenueOrders, kMaxVenues> first{};
       for (const Venue v : venues_) {
-        if (!read_orders(previous, intent, v, s.id, first[index(v)], 1)) {
+        if (!read_orders(run, intent, v, s.id, first[index(v)], 1)) {
           strategy_->risk().set_reducing(true);
+          answered = false;
         }
       }
-      if (!first[0].any && !first[1].any) continue;
+      if (std::none_of(first.begin(), first.end(), [](const VenueOrders& o) { return o.any; })) {
+        continue;
+      }
       std::array<VenueOrders, kMaxVenues> orders{};
       for (const Venue v : venues_) {
-        if (!read_orders(previous, intent, v, s.id, orders[index(v)])) {
+        if (!read_orders(run, intent, v, s.id, orders[index(v)])) {
           strategy_->risk().set_reducing(true);
+          answered = false;
         }
       }
       found = true;
@@ -703,15 +714,15 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
           upbit ? *upbit == Side::sell
                 : orders[index(venues::kBinance)].first_side.value_or(Side::buy) == Side::buy;
       const std::string symbol(s.base.view());
-      journal_->record_recovered_position(position, previous, symbol, venues::kUpbitBinance,
+      journal_->record_recovered_position(position, run, symbol, venues::kUpbitBinance,
                                           kimchi ? Direction::kimchi : Direction::reverse, wall_ns,
                                           "orders of intent " + std::to_string(intent) +
                                               " were never journaled; recovered from the venues");
       for (const Venue v : venues_) {
         for (const JournalFill& f :
-             orders[index(v)].fills(previous, intent, position, v, symbol, wall_ns)) {
+             orders[index(v)].fills(run, intent, position, v, symbol, wall_ns)) {
           journal_->record_fill(f);
-          err_ << "reconcile: intent " << intent << " of run " << previous
+          err_ << "reconcile: intent " << intent << " of run " << run
                << " was never journaled: " << to_string(v) << ' ' << to_string(f.side) << ' '
                << to_string(f.qty) << ' ' << symbol << " at " << to_string(f.price)
                << " found on the venue; position " << position << " BROKEN\n";
@@ -720,6 +731,10 @@ void Engine::probe_unjournaled(std::int64_t wall_ns) {
       journal_->commit();
     }
     empty = found ? 0 : empty + 1;
+  }
+  if (answered) {
+    journal_->mark_searched(run, wall_ns);
+    journal_->commit();
   }
 }
 

@@ -17,6 +17,13 @@
 namespace xarb::app {
 namespace {
 
+// SQL: the row of table alias `t` belongs to a run of the same mode as run ?1 (a journal written
+// before runs were recorded has no mode: its rows are all of one).
+std::string same_mode(std::string_view t) {
+  return "COALESCE((SELECT mode FROM runs WHERE run_id=" + std::string(t) +
+         ".run_id),'')=COALESCE((SELECT mode FROM runs WHERE run_id=?1),'')";
+}
+
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS runs(
   run_id INTEGER PRIMARY KEY, started_ns INTEGER, ended_ns INTEGER, mode TEXT, config TEXT,
@@ -61,6 +68,8 @@ CREATE TABLE IF NOT EXISTS acceptances(
 CREATE TABLE IF NOT EXISTS reconciliations(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, venue TEXT, asset TEXT, expected TEXT,
   held TEXT, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS searched_runs(
+  run_id INTEGER PRIMARY KEY, by_run INTEGER, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS dust(
   run_id INTEGER, position_id INTEGER, venue TEXT, asset TEXT, qty TEXT, wall_ns INTEGER,
   PRIMARY KEY(position_id, venue));
@@ -699,6 +708,24 @@ std::int64_t Journal::last_activity_ns(std::uint64_t run_id) {
   return st.step() == SQLITE_ROW ? st.i64(0) : 0;
 }
 
+std::vector<std::uint64_t> Journal::unsearched_runs(std::uint64_t before, std::string_view mode) {
+  commit();
+  Stmt st(db_->db,
+          "SELECT run_id FROM runs WHERE run_id < ?1 AND mode=?2 AND ended_ns IS NULL AND "
+          "run_id NOT IN (SELECT run_id FROM searched_runs) ORDER BY run_id");
+  st.bind(1, static_cast<std::int64_t>(std::min<std::uint64_t>(before, INT64_MAX))).bind(2, mode);
+  std::vector<std::uint64_t> out;
+  while (st.step() == SQLITE_ROW) out.push_back(static_cast<std::uint64_t>(st.i64(0)));
+  return out;
+}
+
+void Journal::mark_searched(std::uint64_t run_id, std::int64_t wall_ns) {
+  commit();
+  Stmt st(db_->db, "INSERT OR REPLACE INTO searched_runs(run_id,by_run,wall_ns) VALUES(?1,?2,?3)");
+  st.bind(1, run_id).bind(2, run_id_).bind(3, wall_ns);
+  if (st.step() != SQLITE_DONE) fail("searched run");
+}
+
 bool Journal::ended(std::uint64_t run_id) {
   commit();
   Stmt st(db_->db, "SELECT ended_ns IS NOT NULL FROM runs WHERE run_id=?1");
@@ -790,18 +817,29 @@ std::uint64_t Journal::acceptances() {
 bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
                                Decimal& out, Decimal* tolerance) {
   commit();
-  Stmt st(db_->db, "SELECT qty FROM balances WHERE run_id=?1 AND venue=?2 AND asset=?3");
+  // The newest run of the same mode up to `run_id` that recorded the asset: a run killed before
+  // it recorded its own start (during its restart checks) leaves the one before it as the
+  // baseline, and every fill journaled under the runs since counts.
+  Stmt st(db_->db,
+          "SELECT b.run_id, b.qty FROM balances b WHERE b.run_id<=?1 AND b.venue=?2 AND "
+          "b.asset=?3 AND " +
+              same_mode("b") + " ORDER BY b.run_id DESC LIMIT 1");
   st.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset);
   if (st.step() != SQLITE_ROW) return false;
-  std::int64_t m = st.dec(0).mantissa();
+  const auto since = static_cast<std::uint64_t>(st.i64(0));
+  std::int64_t m = st.dec(1).mantissa();
   // A base asset moves by the fills net of the commissions taken in it; BNB by the commissions
   // paid in it, whatever the symbol.
   const bool bnb = asset == "BNB";
   const bool quote = asset == venues::quote_asset(venue);
   Stmt f(db_->db,
-         "SELECT side, qty, fee_base, fee_bnb, symbol, price, fee FROM fills WHERE run_id=?1 AND "
-         "venue=?2 AND (symbol=?3 OR ?4=1)");
+         "SELECT side, qty, fee_base, fee_bnb, symbol, price, fee FROM fills f WHERE "
+         "f.run_id>=?5 AND f.run_id<=?1 AND " +
+             same_mode("f") +
+             " AND venue=?2 AND "
+             "(symbol=?3 OR ?4=1)");
   f.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, bnb || quote ? 1 : 0);
+  f.bind(5, since);
   std::int64_t slack = 0;
   while (f.step() == SQLITE_ROW) {
     const std::int64_t q = f.dec(1).mantissa();

@@ -186,6 +186,54 @@ class EngineTest : public ::testing::Test {
     return r;
   }
 
+  // What a run killed between sending an intent and journaling it leaves behind: `intent`'s first
+  // Binance order (0.01 BTC bought at the simulator's price) under `run`'s client id, and no
+  // journal row that names it.
+  void buy_without_journaling(const Config& c, const SymbolMap& symbols, const sim::SimOptions& so,
+                              std::uint64_t run, std::uint64_t intent) {
+    exec::RestVenueOptions ro = rest_options(c, venues::kBinance);
+    for (const sim::AccountSpec& a : so.accounts) {
+      if (a.venue == venues::kBinance) ro.credentials = {a.key, a.secret};
+    }
+    {
+      exec::RestVenue venue(symbols, ro);
+      std::string error;
+      ASSERT_TRUE(venue.start(error)) << error;
+      double mid = 0.0;
+      sim_->with_exchange([&](sim::Exchange&, sim::SyntheticMarket& m) { mid = m.mid_usdt(0); });
+      exec::OrderRequest o;
+      o.instrument = symbols.find_base("BTC");
+      o.side = Side::buy;
+      o.qty = test::d("0.01");
+      o.price = Decimal::from_mantissa(std::llround(mid * 1.01 * 100.0) * 1'000'000);
+      o.client_id = exec::TwoLegExecutor::client_id(run, intent, venues::kBinance, 0);
+      ASSERT_TRUE(venue.place(o, {}));
+      exec::VenueEvent ev;
+      bool answered = false;
+      for (int k = 0; k < 5'000 && !answered; ++k) {
+        venue.poll(clock::mono_ns());
+        answered = venue.next_event(ev);
+        if (!answered) std::this_thread::sleep_for(1ms);
+      }
+      ASSERT_TRUE(answered);
+      ASSERT_EQ(ev.status.filled_qty, test::d("0.01")) << "the dead run's order executed";
+    }
+  }
+
+  // The simulator's balances now, as a live run records them when it starts.
+  void record_start_balances(Journal& j, std::uint64_t run) {
+    for (const sim::AccountSpec& a : sim_->summary().accounts) {
+      const char* key = std::getenv(a.venue == venues::kBinance ? "XARB_BINANCE_API_KEY"
+                                                                : "XARB_UPBIT_ACCESS_KEY");
+      if (a.venue != venues::kBinance && a.venue != venues::kUpbit) continue;
+      if (key == nullptr || a.key != key) continue;
+      for (const auto& [asset, units] : a.balances) {
+        j.record_balance(run, a.venue, asset, Decimal::from_mantissa(units));
+      }
+    }
+    j.commit();
+  }
+
   // At least one position opened and closed.
   static bool closed_one(const JournalTotals& t) { return t.closed > 0; }
 
@@ -754,33 +802,7 @@ TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
     Journal j(dir_ / "journal.sqlite");
     j.begin_run(dead_run, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
   }
-  exec::RestVenueOptions ro = rest_options(c.config, venues::kBinance);
-  for (const sim::AccountSpec& a : so.accounts) {
-    if (a.venue == venues::kBinance) ro.credentials = {a.key, a.secret};
-  }
-  {
-    exec::RestVenue venue(symbols, ro);
-    std::string error;
-    ASSERT_TRUE(venue.start(error)) << error;
-    double mid = 0.0;
-    sim_->with_exchange([&](sim::Exchange&, sim::SyntheticMarket& m) { mid = m.mid_usdt(0); });
-    exec::OrderRequest o;
-    o.instrument = symbols.find_base("BTC");
-    o.side = Side::buy;
-    o.qty = test::d("0.01");
-    o.price = Decimal::from_mantissa(std::llround(mid * 1.01 * 100.0) * 1'000'000);
-    o.client_id = exec::TwoLegExecutor::client_id(dead_run, 2, venues::kBinance, 0);
-    ASSERT_TRUE(venue.place(o, {}));
-    exec::VenueEvent ev;
-    bool answered = false;
-    for (int k = 0; k < 5'000 && !answered; ++k) {
-      venue.poll(clock::mono_ns());
-      answered = venue.next_event(ev);
-      if (!answered) std::this_thread::sleep_for(1ms);
-    }
-    ASSERT_TRUE(answered);
-    ASSERT_EQ(ev.status.filled_qty, test::d("0.01")) << "the dead run's order executed";
-  }
+  ASSERT_NO_FATAL_FAILURE(buy_without_journaling(c.config, symbols, so, dead_run, 2));
   const RunResult r = run(c.config, 3s, /*flatten=*/true);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   Journal j(dir_ / "journal.sqlite");
@@ -791,6 +813,53 @@ TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
   }
   EXPECT_TRUE(found) << "intent 2's fill recovered from the venue";
   EXPECT_EQ(r.report.broken, 1u) << "the recovered position is BROKEN (and closed)";
+  expect_balances_match_journal();
+}
+
+// The same window one run further back: the run that sent the unjournaled order was killed, and
+// so was the next one, while it waited out the venues' grace before searching (it searched
+// nothing and recorded no balances). The third start searches both, finds the first one's order,
+// and its balance check stands on the first run's balances plus the recovered fill: no
+// difference. (Before, a start searched only the run just before it, and that 0.01 BTC stayed at
+// the venue, owned by no position, found by chaos seed 26793.)
+TEST_F(EngineTest, AnUnjournaledOrderOfTheRunBeforeTheLastIsFound) {
+  const sim::SimOptions so = sim_options(9);
+  start_sim(so);
+  LoadResult c = parse_config(config_text(), "engine_test.toml", dir_);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  const SymbolMap symbols = build_symbol_map(c.config);
+  const std::uint64_t sent = 1'700'000'000'000;
+  const std::uint64_t waited = sent + 1'000;
+  {
+    Journal j(dir_ / "journal.sqlite");
+    j.begin_run(sent, clock::wall_ns() - 40'000'000'000, "live", "", symbols);
+    record_start_balances(j, sent);
+  }
+  ASSERT_NO_FATAL_FAILURE(buy_without_journaling(c.config, symbols, so, sent, 1));
+  {
+    Journal j(dir_ / "journal.sqlite");
+    j.begin_run(waited, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
+    ASSERT_EQ(j.unsearched_runs(waited + 1, "live"), (std::vector<std::uint64_t>{sent, waited}));
+  }
+  const RunResult r = run(c.config, 3s, /*flatten=*/true);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  Journal j(dir_ / "journal.sqlite");
+  bool found = false;
+  for (const JournalFill& f : j.fills(sent)) {
+    found = found || (f.intent_id == 1 && f.venue == venues::kBinance && f.side == Side::buy &&
+                      f.qty == test::d("0.01"));
+  }
+  EXPECT_TRUE(found) << "the first run's fill recovered from the venue";
+  EXPECT_EQ(r.report.broken, 1u) << "the recovered position is BROKEN (and closed)";
+  // The start-up check found no difference: had it found one, this run's baseline would be what
+  // the journal explains, 0.01 BTC short of what Binance holds.
+  for (const sim::AccountSpec& a : sim_->summary().accounts) {
+    if (a.venue != venues::kBinance || a.key != std::getenv("XARB_BINANCE_API_KEY")) continue;
+    Decimal expected;
+    ASSERT_TRUE(j.expected_balance(r.report.run_id, venues::kBinance, "BTC", expected));
+    EXPECT_EQ(expected.mantissa(), a.balances.at("BTC"));
+  }
+  EXPECT_TRUE(j.unsearched_runs(UINT64_MAX, "live").empty()) << "both runs marked searched";
   expect_balances_match_journal();
 }
 
@@ -1121,6 +1190,55 @@ TEST(JournalMigration, AJournalWithVenueColumnsReadsBackByRows) {
   fs::remove_all(dir);
 }
 
+// A live run killed during its start-up checks records no balances: the next start's expected
+// balance stands on the newest earlier live run that did, plus the fills journaled under every
+// run since (a paper run's fills in between are not the venue's).
+TEST(JournalBalances, ARunWithoutBalancesStandsOnTheOneBefore) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("xarb-journal-baseline-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    Journal j(dir / "journal.sqlite");
+    const SymbolMap symbols;
+    const auto fill = [&](std::uint64_t run, std::string_view qty, std::string_view fee_base) {
+      JournalFill f{run,
+                    1,
+                    run,
+                    venues::kBinance,
+                    Side::buy,
+                    "BTC",
+                    test::d(qty),
+                    test::d("100000"),
+                    Decimal{},
+                    false,
+                    1,
+                    test::d(fee_base),
+                    Decimal{}};
+      j.record_fill(f);
+    };
+    j.begin_run(1, 1, "live", "", symbols);
+    j.record_balance(1, venues::kBinance, "BTC", test::d("2"));
+    fill(1, "0.01", "0");
+    j.begin_run(2, 2, "paper", "", symbols);
+    fill(2, "1", "0");
+    j.begin_run(3, 3, "live", "", symbols);
+    fill(3, "0.02", "0.00002");
+    j.commit();
+    Decimal expected;
+    ASSERT_TRUE(j.expected_balance(3, venues::kBinance, "BTC", expected));
+    EXPECT_EQ(expected, test::d("2.02998")) << "run 1's balance and fills, run 3's fill";
+    EXPECT_FALSE(j.expected_balance(2, venues::kBinance, "BTC", expected))
+        << "no paper run recorded a balance";
+    EXPECT_FALSE(j.expected_balance(3, venues::kUpbit, "BTC", expected));
+    EXPECT_EQ(j.unsearched_runs(4, "live"), (std::vector<std::uint64_t>{1, 3}));
+    j.mark_searched(1, 4);
+    EXPECT_EQ(j.unsearched_runs(4, "live"), (std::vector<std::uint64_t>{3}));
+    EXPECT_TRUE(j.unsearched_runs(4, "paper") == std::vector<std::uint64_t>{2});
+    EXPECT_EQ(j.write_errors(), 0u);
+  }
+  fs::remove_all(dir);
+}
 // An order a report left unknown settles later in the run: its fills join the intent's row for
 // that venue (quantities add, prices average by quantity, commissions add) and the intent is no
 // longer unresolved. At a restart, what the venues say about every order of an intent replaces

@@ -124,6 +124,13 @@ class Journal {
   // The wall clock of the last thing a run journaled (0: nothing): about when it last sent an
   // order, if it died without ending.
   [[nodiscard]] std::int64_t last_activity_ns(std::uint64_t run_id);
+  // The runs of `mode` before `before` that died without ending and whose unjournaled window (the
+  // orders they may have sent without journaling them) no later run has searched yet, oldest
+  // first. A run killed during its own start-up checks leaves its predecessors here too.
+  [[nodiscard]] std::vector<std::uint64_t> unsearched_runs(std::uint64_t before,
+                                                           std::string_view mode);
+  // The current run searched `run_id`'s unjournaled window on every venue.
+  void mark_searched(std::uint64_t run_id, std::int64_t wall_ns);
   // The run ended cleanly (its end and report were journaled).
   [[nodiscard]] bool ended(std::uint64_t run_id);
   // How many runs of `mode` the journal holds, the current one included once begun.
@@ -150,10 +157,12 @@ class Journal {
                              Decimal expected, Decimal held, std::int64_t wall_ns);
   [[nodiscard]] std::uint64_t reconciliations(std::uint64_t run_id = 0);
   // What `run_id` started with on `venue` plus that run's journaled fills, net of commissions
-  // taken in the asset (base on Binance buys; the quote asset on the rest; BNB for "BNB"); false
-  // when the run recorded no balance for the asset. The quote asset moves by each fill's
-  // quantity times its average price: `tolerance` (when given) is what that rounding can leave,
-  // at most qty + 3 units of 1e-8 per fill row; zero for the other assets, which are exact.
+  // taken in the asset (base on Binance buys; the quote asset on the rest; BNB for "BNB"). A run
+  // that recorded no balance for the asset (killed during its start-up) stands on the newest
+  // earlier run of its mode that did, plus the fills of every run since; false when none did. The
+  // quote asset moves by each fill's quantity times its average price: `tolerance` (when given) is
+  // what that rounding can leave, at most qty + 3 units of 1e-8 per fill row; zero for the other
+  // assets, which are exact.
   [[nodiscard]] bool expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
                                       Decimal& out, Decimal* tolerance = nullptr);
   [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id = 0);
