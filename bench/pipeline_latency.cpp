@@ -187,8 +187,8 @@ class Pipeline {
     executor_ = std::make_unique<exec::TwoLegExecutor>(
         std::array<exec::VenueClient*, kMaxVenues>{paper_[0].get(), paper_[1].get()}, xp);
     signal::StrategyParams p;
-    p.pair = venues::kUpbitBinance;
-    p.fees = {5.0, 10.0};
+    p.pairs[0].pair = venues::kUpbitBinance;
+    p.pairs[0].fees = {5.0, 10.0};
     p.fx.fixed = true;
     p.fx.fixed_rate = Decimal::from_mantissa(std::llround(fx_rate * 1e8));
     p.baseline = signal::BaselineMode::zero;

@@ -69,8 +69,8 @@ void SignalUpdate(benchmark::State& state) {
   SymbolMap symbols;
   (void)symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
   signal::StrategyParams p;
-  p.pair = venues::kUpbitBinance;
-  p.fees = fees();
+  p.pairs[0].pair = venues::kUpbitBinance;
+  p.pairs[0].fees = fees();
   p.fx.fixed = true;
   p.fx.fixed_rate = Decimal::from_mantissa(1400 * Decimal::kOne);
   p.baseline = signal::BaselineMode::zero;

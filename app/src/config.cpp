@@ -673,6 +673,30 @@ std::vector<Venue> Config::venues() const {
   return out;
 }
 
+std::vector<VenuePair> Config::pairs() const {
+  const std::vector<Venue> all = venues();
+  const auto krw = [](Venue v) { return venues::quote_asset(v) == "KRW"; };
+  std::vector<VenuePair> out;
+  // A KRW venue against each venue quoted in another currency (through the FX rate) ...
+  for (const Venue k : all) {
+    if (!krw(k)) continue;
+    for (const Venue o : all) {
+      if (!krw(o)) out.push_back({k, o});
+    }
+  }
+  // ... then the KRW venues against each other (no FX).
+  for (std::size_t a = 0; a < all.size(); ++a) {
+    for (std::size_t b = a + 1; b < all.size(); ++b) {
+      if (krw(all[a]) && krw(all[b])) out.push_back({all[a], all[b]});
+    }
+  }
+  return out;
+}
+
+std::string to_string(VenuePair pair) {
+  return std::string(to_string(pair.first)) + "-" + std::string(to_string(pair.second));
+}
+
 const VenueConfig& Config::venue(Venue v) const {
   if (v == venues::kBinance) return binance;
   if (v == venues::kUpbit) return upbit;
@@ -740,8 +764,15 @@ signal::StrategyParams strategy_params(const Config& config, const SymbolMap& sy
   const StrategyConfig& st = config.strategy;
   const RiskConfig& rk = config.risk;
   signal::StrategyParams p;
-  p.pair = venues::kUpbitBinance;
-  p.fees = {config.upbit.taker_fee_bps, config.binance.taker_fee_bps};
+  const std::vector<VenuePair> pairs = config.pairs();
+  p.pair_count = std::min(pairs.size(), p.pairs.size());
+  for (std::size_t k = 0; k < p.pair_count; ++k) {
+    signal::PairParams& pp = p.pairs[k];
+    pp.pair = pairs[k];
+    pp.fees = {config.venue(pairs[k].first).taker_fee_bps,
+               config.venue(pairs[k].second).taker_fee_bps};
+    pp.fx = venues::quote_asset(pairs[k].first) != venues::quote_asset(pairs[k].second);
+  }
   p.fx.fixed = config.fx.source == FxSource::fixed;
   p.fx.fixed_rate = config.fx.fixed_rate;
   p.fx.side = config.fx.side;

@@ -60,7 +60,10 @@ struct Telemetry {
   std::array<Counter, kExitReasonCount> exits;
   std::array<Counter, 5> outcomes;
   std::array<Counter, kRefusals> refusals;
-  std::array<Counter, kMaxInstruments> sym_entries, sym_closed, sym_wins, sym_broken, sym_realized;
+  std::array<Counter, kMaxInstruments> sym_entries, sym_closed, sym_wins, sym_broken, sym_open,
+      sym_realized;
+  std::array<Counter, kMaxPairs> pair_entries, pair_closed, pair_wins, pair_broken, pair_open,
+      pair_realized;
   Counter exec_retries, exec_unwinds, exec_queries, exec_active, exec_unsettled, exec_settled, ops_dropped_signal,
       ops_dropped_exec;
   std::array<Counter, kMaxThreads> thread_cpu_ns;
@@ -111,6 +114,22 @@ void publish_signal(const signal::Strategy& s, const signal::SignalStage& stage,
     put(t.sym_broken[i], st.symbols[i].broken);
     put(t.sym_realized[i], st.symbols[i].realized_krw);
   }
+  for (std::size_t k = 0; k < kMaxPairs; ++k) {
+    put(t.pair_entries[k], st.pairs[k].entries);
+    put(t.pair_closed[k], st.pairs[k].closed);
+    put(t.pair_wins[k], st.pairs[k].wins);
+    put(t.pair_broken[k], st.pairs[k].broken);
+    put(t.pair_realized[k], st.pairs[k].realized_krw);
+  }
+  std::array<std::uint64_t, kMaxInstruments> sym_open{};
+  std::array<std::uint64_t, kMaxPairs> pair_open{};
+  for (std::size_t n = 0; n < s.positions().size(); ++n) {
+    const signal::Position& p = s.positions()[n];
+    if (p.instrument < kMaxInstruments) ++sym_open[p.instrument];
+    if (const std::size_t k = s.pair_index(p.pair); k < kMaxPairs) ++pair_open[k];
+  }
+  for (std::size_t i = 0; i < kMaxInstruments; ++i) put(t.sym_open[i], sym_open[i]);
+  for (std::size_t k = 0; k < kMaxPairs; ++k) put(t.pair_open[k], pair_open[k]);
 }
 
 void publish_exec(const exec::TwoLegExecutor& x, const exec::ExecStage& stage,
@@ -177,7 +196,13 @@ class Engine {
  public:
   Engine(const Config& config, const RunOptions& options, const std::atomic<bool>& stop,
          std::ostream& out, std::ostream& err)
-      : cfg_(config), venues_(config.venues()), opt_(options), stop_(stop), out_(out), err_(err) {}
+      : cfg_(config),
+        venues_(config.venues()),
+        pairs_(config.pairs()),
+        opt_(options),
+        stop_(stop),
+        out_(out),
+        err_(err) {}
 
   RunResult run();
 
@@ -201,6 +226,7 @@ class Engine {
 
   const Config& cfg_;
   const std::vector<Venue> venues_;  // the venues this run trades
+  const std::vector<VenuePair> pairs_;  // the pairs it trades, in the strategy's order
   RunOptions opt_;
   const std::atomic<bool>& stop_;
   std::ostream& out_;
@@ -525,7 +551,7 @@ bool Engine::restore(std::string& error) {
       strategy_->risk().set_reducing(true);
       continue;
     }
-    if (p.pair != venues::kUpbitBinance) {
+    if (strategy_->pair_index(p.pair) == strategy_->pairs().size()) {
       err_ << "restore: position " << p.id << " trades " << to_string(p.pair.first) << " against "
            << to_string(p.pair.second)
            << ", a pair this engine does not trade: left in the journal, entries blocked\n";
@@ -708,13 +734,23 @@ void Engine::probe_unjournaled(std::uint64_t run, std::int64_t wall_ns) {
       }
       found = true;
       const std::uint64_t position = journal_->max_position_id() + 1;
-      // Selling on Upbit or buying on Binance opens the kimchi direction.
-      const std::optional<Side>& upbit = orders[index(venues::kUpbit)].first_side;
+      // The intent's pair: the traded pair whose venues both have its orders, else one that
+      // has them on a venue. Selling on its first venue or buying on its second opens the
+      // kimchi direction.
+      VenuePair pair;
+      for (const bool both : {true, false}) {
+        for (const signal::PairParams& pp : strategy_->pairs()) {
+          const bool a = orders[index(pp.pair.first)].any, b = orders[index(pp.pair.second)].any;
+          if (!pair.valid() && (both ? a && b : a || b)) pair = pp.pair;
+        }
+      }
+      if (!pair.valid()) pair = strategy_->pairs()[0].pair;  // every venue is in a pair
+      const std::optional<Side>& opening = orders[index(pair.first)].first_side;
       const bool kimchi =
-          upbit ? *upbit == Side::sell
-                : orders[index(venues::kBinance)].first_side.value_or(Side::buy) == Side::buy;
+          opening ? *opening == Side::sell
+                  : orders[index(pair.second)].first_side.value_or(Side::buy) == Side::buy;
       const std::string symbol(s.base.view());
-      journal_->record_recovered_position(position, run, symbol, venues::kUpbitBinance,
+      journal_->record_recovered_position(position, run, symbol, pair,
                                           kimchi ? Direction::kimchi : Direction::reverse, wall_ns,
                                           "orders of intent " + std::to_string(intent) +
                                               " were never journaled; recovered from the venues");
@@ -742,19 +778,21 @@ bool Engine::ready(std::string& missing) const {
   const std::int64_t now = clock::mono_ns();
   for (const Instrument& s : symbols_) {
     if (s.is_fx) continue;  // the FX book feeds the rate, checked below
-    // The books the strategy trades on: its pair's (another venue's books are not its to wait
-    // for, and a symbol a venue of the pair does not list is not traded).
-    const auto pair = strategy_->pair_venues();
-    if (!s.listed_on(pair[0]) || !s.listed_on(pair[1])) continue;
-    for (const Venue v : pair) {
-      if (!strategy_->have_book(s.id, v) || !strategy_->book(s.id, v).tradable()) {
-        missing = std::string(to_string(v)) + " " + std::string(s.symbol(v)) + " book";
-        return false;
+    // The books the strategy trades on: its pairs' (a symbol a venue of a pair does not list
+    // is not traded on that pair).
+    for (const signal::PairParams& pp : strategy_->pairs()) {
+      const VenuePair pair = pp.pair;
+      if (!s.listed_on(pair.first) || !s.listed_on(pair.second)) continue;
+      for (const Venue v : {pair.first, pair.second}) {
+        if (!strategy_->have_book(s.id, v) || !strategy_->book(s.id, v).tradable()) {
+          missing = std::string(to_string(v)) + " " + std::string(s.symbol(v)) + " book";
+          return false;
+        }
       }
     }
   }
   const auto q = strategy_->fx().quote(now);
-  if (q.refusal != RefusalReason::none) {
+  if (strategy_->needs_fx() && q.refusal != RefusalReason::none) {
     missing = "FX rate (" + std::string(to_string(q.refusal)) + ")";
     return false;
   }
@@ -1064,14 +1102,14 @@ RunReport Engine::build_report() const {
   r.risk_mode = std::string(signal::to_string(mode));
   for (const Instrument& s : symbols_) {
     if (s.is_fx) continue;
-    SymbolReport sr;
-    sr.symbol = std::string(s.base.view());
-    sr.entries = get(t.sym_entries[s.id]);
-    sr.closed = get(t.sym_closed[s.id]);
-    sr.wins = get(t.sym_wins[s.id]);
-    sr.broken = get(t.sym_broken[s.id]);
-    sr.realized_krw = get_double(t.sym_realized[s.id]);
-    r.symbols.push_back(sr);
+    r.symbols.push_back({std::string(s.base.view()), get(t.sym_entries[s.id]),
+                         get(t.sym_closed[s.id]), get(t.sym_wins[s.id]), get(t.sym_broken[s.id]),
+                         get(t.sym_open[s.id]), get_double(t.sym_realized[s.id])});
+  }
+  for (std::size_t k = 0; k < pairs_.size(); ++k) {
+    r.pairs.push_back({to_string(pairs_[k]), get(t.pair_entries[k]), get(t.pair_closed[k]),
+                       get(t.pair_wins[k]), get(t.pair_broken[k]), get(t.pair_open[k]),
+                       get_double(t.pair_realized[k])});
   }
   for (const auto& [name, h] : latencies_.all()) {
     LatencyReport l{std::string(name), h->count(), h->percentile(0.5), h->percentile(0.99),

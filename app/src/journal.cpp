@@ -901,6 +901,24 @@ JournalTotals Journal::totals(std::uint64_t run_id) {
   return t;
 }
 
+std::vector<JournalPairTotals> Journal::pair_totals() {
+  commit();
+  Stmt st(db_->db,
+          "SELECT first_venue||'-'||second_venue, "
+          "SUM(state='closed' AND EXISTS(SELECT 1 FROM fills f WHERE f.position_id=p.position_id)),"
+          "SUM(state='closed' AND realized_pnl_krw>0 AND EXISTS(SELECT 1 FROM fills f WHERE "
+          "f.position_id=p.position_id)), SUM(state<>'closed'), "
+          "SUM(CASE WHEN state='closed' THEN realized_pnl_krw ELSE 0 END) FROM positions p "
+          "GROUP BY first_venue, second_venue ORDER BY MIN(position_id)");
+  std::vector<JournalPairTotals> out;
+  while (st.step() == SQLITE_ROW) {
+    out.push_back({st.text(0), static_cast<std::uint64_t>(st.i64(1)),
+                   static_cast<std::uint64_t>(st.i64(2)), static_cast<std::uint64_t>(st.i64(3)),
+                   st.real(4)});
+  }
+  return out;
+}
+
 void Journal::print_summary(std::ostream& out) {
   const JournalTotals t = totals();
   out << "runs " << t.runs << ", intents " << t.intents << ", orders " << t.orders << ", fills "
@@ -911,6 +929,10 @@ void Journal::print_summary(std::ostream& out) {
       << "), open " << t.open << ", broken " << t.broken << '\n';
   out << "realised PnL " << t.realized_pnl_krw << " KRW (from fills: " << t.realized_from_fills_krw
       << " KRW)\n";
+  for (const JournalPairTotals& p : pair_totals()) {
+    out << "  pair " << p.pair << ": closed " << p.closed << " (wins " << p.wins << "), open "
+        << p.open << ", realised PnL " << p.realized_pnl_krw << " KRW\n";
+  }
   Stmt runs(db_->db,
             "SELECT run_id, mode, started_ns, COALESCE(ended_ns,0) FROM runs ORDER BY run_id");
   while (runs.step() == SQLITE_ROW) {

@@ -76,14 +76,15 @@ int main(int argc, char** argv) {
 
   // xarb venue ...: operator commands against the configured venues.
   xarb::app::VenueCommand venue_cmd;
-  std::string venue_config, venue_name = "both";
+  std::string venue_config, venue_name = "all";
   CLI::App* venue = app.add_subcommand(
       "venue", "Operator commands against the configured venues (live or the simulator)");
   venue->require_subcommand(1);
   const auto common = [&](CLI::App* c) {
     c->add_option("--config", venue_config, "TOML config file")->required();
     c->add_option("--venue", venue_name,
-                  "binance, upbit, bithumb, or both: every venue the config trades (default)");
+                  "binance, upbit, bithumb, or all: every venue the config trades (default; "
+                  "\"both\" too, as before Bithumb)");
   };
   CLI::App* balances = venue->add_subcommand("balances", "Show free and locked balances");
   common(balances);
@@ -178,9 +179,8 @@ int main(int argc, char** argv) {
   if (venue->parsed()) {
     if (const auto named = xarb::venues::from_name(venue_name)) {
       venue_cmd.venues = {*named};
-    } else if (venue_name != "both") {
-      std::cerr << "--venue must be binance, upbit, bithumb or both, not \"" << venue_name
-                << "\"\n";
+    } else if (venue_name != "all" && venue_name != "both") {
+      std::cerr << "--venue must be binance, upbit, bithumb or all, not \"" << venue_name << "\"\n";
       return kExitConfigError;
     }
     venue_cmd.action = balances->parsed()      ? "balances"

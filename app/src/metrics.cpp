@@ -146,6 +146,25 @@ std::string prometheus_text(const RunReport& r) {
     }
   }
   scalar("entries_total", "counter", "Entry intents.", r.entries);
+  const auto per_pair = [&](std::string_view name, std::string_view type, std::string_view help,
+                            auto field) {
+    metric(name, type, help);
+    for (const TradeReport& p : r.pairs) {
+      o << "xarb_" << name << "{pair=\"" << p.name << "\"} " << field(p) << '\n';
+    }
+  };
+  per_pair("pair_entries_total", "counter", "Entry intents of the pair.",
+           [](const TradeReport& p) { return p.entries; });
+  per_pair("pair_closed_total", "counter", "Positions of the pair closed after trading.",
+           [](const TradeReport& p) { return p.closed; });
+  per_pair("pair_wins_total", "counter", "Positions of the pair closed with a profit.",
+           [](const TradeReport& p) { return p.wins; });
+  per_pair("pair_broken_total", "counter", "Positions of the pair that went BROKEN.",
+           [](const TradeReport& p) { return p.broken; });
+  per_pair("pair_open_positions", "gauge", "Open positions of the pair.",
+           [](const TradeReport& p) { return p.open; });
+  per_pair("pair_realized_pnl_krw", "gauge", "Realised PnL of the pair in KRW.",
+           [](const TradeReport& p) { return p.realized_krw; });
   metric("exits_total", "counter", "Exit intents by reason.");
   for (std::size_t k = 1; k < kExitReasonCount; ++k) {
     o << "xarb_exits_total{reason=\"" << to_string(static_cast<ExitReason>(k)) << "\"} "

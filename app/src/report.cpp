@@ -1,8 +1,8 @@
-#include <xarb/app/report.hpp>
-
 #include <iomanip>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
+#include <xarb/app/report.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -91,12 +91,17 @@ void print_report(std::ostream& out, const RunReport& r) {
   out << "  winrate " << std::setprecision(2) << r.winrate << ", realised PnL "
       << krw(r.realized_krw) << " KRW, unrealised " << krw(r.unrealized_krw)
       << " KRW, risk mode " << r.risk_mode << '\n';
-  out << "  symbol  entries closed wins broken open  realised KRW\n";
-  for (const SymbolReport& s : r.symbols) {
-    out << "  " << std::left << std::setw(7) << s.symbol << std::right << std::setw(8) << s.entries
-        << std::setw(7) << s.closed << std::setw(5) << s.wins << std::setw(7) << s.broken
-        << std::setw(5) << s.open << std::setw(14) << krw(s.realized_krw) << '\n';
-  }
+  const auto table = [&](std::string_view what, const std::vector<TradeReport>& rows) {
+    out << "  " << std::left << std::setw(15) << what << std::right
+        << "entries closed wins broken open  realised KRW\n";
+    for (const TradeReport& s : rows) {
+      out << "  " << std::left << std::setw(15) << s.name << std::right << std::setw(7) << s.entries
+          << std::setw(7) << s.closed << std::setw(5) << s.wins << std::setw(7) << s.broken
+          << std::setw(5) << s.open << std::setw(14) << krw(s.realized_krw) << '\n';
+    }
+  };
+  table("symbol", r.symbols);
+  table("pair", r.pairs);
   out << "latency (us)          count      p50      p99    p99.9      max\n";
   for (const LatencyReport& l : r.latencies) {
     out << "  " << std::left << std::setw(16) << l.name << std::right << std::setw(10) << l.count
@@ -179,11 +184,18 @@ std::string report_json(const RunReport& r) {
   j["exec"] = {{"retries", r.exec_retries}, {"unwinds", r.exec_unwinds}, {"queries", r.exec_queries},
                {"settled", r.exec_settled}, {"unsettled", r.exec_unsettled}};
   j["risk_mode"] = r.risk_mode;
-  j["symbols"] = json::array();
-  for (const SymbolReport& s : r.symbols) {
-    j["symbols"].push_back({{"symbol", s.symbol}, {"entries", s.entries}, {"closed", s.closed},
-                            {"wins", s.wins}, {"broken", s.broken}, {"open", s.open},
-                            {"realized_pnl_krw", s.realized_krw}});
+  for (const auto& [key, rows, name] :
+       {std::tuple{"symbols", &r.symbols, "symbol"}, std::tuple{"pairs", &r.pairs, "pair"}}) {
+    j[key] = json::array();
+    for (const TradeReport& s : *rows) {
+      j[key].push_back({{name, s.name},
+                        {"entries", s.entries},
+                        {"closed", s.closed},
+                        {"wins", s.wins},
+                        {"broken", s.broken},
+                        {"open", s.open},
+                        {"realized_pnl_krw", s.realized_krw}});
+    }
   }
   j["latency_ns"] = json::object();
   for (const LatencyReport& l : r.latencies) {

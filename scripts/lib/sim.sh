@@ -4,6 +4,8 @@ export XARB_BINANCE_API_KEY=sim-binance-key-0000000000000000
 export XARB_BINANCE_API_SECRET=sim-binance-secret-000000000000000
 export XARB_UPBIT_ACCESS_KEY=sim-upbit-access-key-00000000000
 export XARB_UPBIT_SECRET_KEY=sim-upbit-secret-key-00000000000
+export XARB_BITHUMB_ACCESS_KEY=sim-bithumb-access-key-000000000
+export XARB_BITHUMB_SECRET_KEY=sim-bithumb-secret-key-000000000
 
 # Prints N free TCP ports on 127.0.0.1, space-separated (for the simulator and /metrics).
 free_ports() {

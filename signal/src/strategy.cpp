@@ -59,10 +59,34 @@ Strategy::Strategy(const SymbolMap& symbols, const StrategyParams& params) noexc
       fx_(params.fx),
       risk_(params.risk),
       positions_(params.first_position_id) {
-  for (auto& per_symbol : baselines_) {
-    for (Ewma& e : per_symbol) e = Ewma(params_.ewma_half_life_ns);
+  for (auto& per_pair : baselines_) {
+    for (auto& per_symbol : per_pair) {
+      for (Ewma& e : per_symbol) e = Ewma(params_.ewma_half_life_ns);
+    }
   }
   params_.clips = std::clamp(params_.clips, 1, 100);
+  params_.pair_count = std::min(params_.pair_count, kMaxPairs);
+}
+
+std::size_t Strategy::pair_index(VenuePair pair) const noexcept {
+  std::size_t k = 0;
+  while (k < params_.pair_count && !(params_.pairs[k].pair == pair)) ++k;
+  return k;
+}
+
+bool Strategy::needs_fx() const noexcept {
+  return std::any_of(pairs().begin(), pairs().end(),
+                     [](const PairParams& p) { return p.pair.valid() && p.fx; });
+}
+
+FxTracker::Quote Strategy::fx_quote(std::size_t k, std::int64_t mono_ns,
+                                    std::int64_t max_age_ns) const noexcept {
+  if (!params_.pairs[k].fx) return {1.0, RefusalReason::none};
+  return max_age_ns > 0 ? fx_.quote(mono_ns, max_age_ns) : fx_.quote(mono_ns);
+}
+
+double Strategy::fx_last(std::size_t k) const noexcept {
+  return params_.pairs[k].fx ? fx_.last() : 1.0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -74,29 +98,39 @@ void Strategy::on_book(const BookSnapshot& snapshot, const Now& now, SignalSink&
   if (i >= symbols_.size()) return;
   if (i == symbols_.fx()) {
     fx_.on_book(snapshot, now.mono_ns);
-    for (const Instrument& s : symbols_) {
-      if (!s.is_fx) evaluate(s.id, snapshot.stamps, now, true, sink);
+    for (std::size_t k = 0; k < params_.pair_count; ++k) {
+      if (!params_.pairs[k].fx) continue;  // KRW against KRW: no rate involved
+      for (const Instrument& s : symbols_) {
+        if (!s.is_fx) evaluate(k, s.id, snapshot.stamps, now, true, sink);
+      }
     }
     return;
   }
-  if (!params_.pair.contains(snapshot.venue)) return;  // a venue this strategy does not trade
+  const auto trades = [&](const PairParams& p) { return p.pair.contains(snapshot.venue); };
+  if (std::none_of(pairs().begin(), pairs().end(), trades)) return;  // a venue not traded
   books_[i][index(snapshot.venue)] = snapshot;
   have_book_[i][index(snapshot.venue)] = true;
-  evaluate(i, snapshot.stamps, now, true, sink);
+  for (std::size_t k = 0; k < params_.pair_count; ++k) {
+    if (trades(params_.pairs[k])) evaluate(k, i, snapshot.stamps, now, true, sink);
+  }
 }
 
 void Strategy::on_timer(const Now& now, SignalSink& sink) noexcept {
   // No frame triggered these checks: their intents carry no receive stamp, so tick-to-order
   // latencies count only decisions a market update caused.
   const StageStamps untriggered{};
-  for (const Instrument& s : symbols_) {
-    if (!s.is_fx) evaluate(s.id, untriggered, now, false, sink);
+  for (std::size_t k = 0; k < params_.pair_count; ++k) {
+    for (const Instrument& s : symbols_) {
+      if (!s.is_fx) evaluate(k, s.id, untriggered, now, false, sink);
+    }
   }
 }
 
 const Position* Strategy::restore(const Position& position, std::int64_t opened_wall_ns,
                                   const Now& now) noexcept {
   if (position.instrument >= symbols_.size() || symbols_[position.instrument].is_fx) return nullptr;
+  const std::size_t k = pair_index(position.pair);
+  if (k == params_.pair_count) return nullptr;  // a pair this strategy does not trade
   Position* p = positions_.adopt(position);
   if (p == nullptr) return nullptr;
   p->opened_ns = p->created_ns = now.mono_ns - std::max<std::int64_t>(0, now.wall_ns - opened_wall_ns);
@@ -112,14 +146,16 @@ const Position* Strategy::restore(const Position& position, std::int64_t opened_
     p->state = PositionState::broken;
     ++stats_.broken;
     ++stats_.symbols[p->instrument].broken;
+    ++stats_.pairs[k].broken;
     risk_.on_broken();
   }
   return p;
 }
 
-RefusalReason Strategy::book_gate(InstrumentId i, const Now& now,
+RefusalReason Strategy::book_gate(std::size_t k, InstrumentId i, const Now& now,
                                   std::int64_t max_age_ns) const noexcept {
-  for (const Venue v : pair_venues()) {
+  const VenuePair pair = params_.pairs[k].pair;
+  for (const Venue v : {pair.first, pair.second}) {
     const BookSnapshot& b = books_[i][index(v)];
     if (!b.tradable()) return RefusalReason::book_stale;
     const std::int64_t received = b.stamps.get(Stage::received);
@@ -128,51 +164,54 @@ RefusalReason Strategy::book_gate(InstrumentId i, const Now& now,
   return RefusalReason::none;
 }
 
-double Strategy::edge_over_baseline(InstrumentId i, const Premium& p) const noexcept {
+double Strategy::edge_over_baseline(std::size_t k, InstrumentId i,
+                                    const Premium& p) const noexcept {
   if (params_.baseline == BaselineMode::zero) return p.edge_bps();
-  const Ewma& e = baselines_[i][di(p.direction)];
+  const Ewma& e = baselines_[k][i][di(p.direction)];
   return e.ready() ? p.edge_bps() - e.value() : -std::numeric_limits<double>::infinity();
 }
 
-void Strategy::evaluate(InstrumentId i, const StageStamps& trigger, const Now& now,
+void Strategy::evaluate(std::size_t k, InstrumentId i, const StageStamps& trigger, const Now& now,
                         bool entries, SignalSink& sink) noexcept {
-  if (!params_.pair.valid()) return;  // nothing to trade across
-  if (!have_book_[i][index(params_.pair.first)] || !have_book_[i][index(params_.pair.second)]) {
-    return;
-  }
-  const BookSnapshot& u = books_[i][index(params_.pair.first)];
-  const BookSnapshot& b = books_[i][index(params_.pair.second)];
+  const PairParams& pp = params_.pairs[k];
+  if (!pp.pair.valid()) return;  // nothing to trade across
+  if (!have_book_[i][index(pp.pair.first)] || !have_book_[i][index(pp.pair.second)]) return;
+  const BookSnapshot& u = books_[i][index(pp.pair.first)];
+  const BookSnapshot& b = books_[i][index(pp.pair.second)];
   const SymbolParams& sp = params_.symbols[i];
-  const double fx_last = fx_.last();
+  const double fx_last = this->fx_last(k);
 
   // Each direction's premium at the trade size: the entry signal, the baseline's sample and the
   // reversal measure of open positions.
   std::array<Premium, 2> edges{};
   if (sp.trade_qty.is_positive() && fx_last > 0.0) {
     for (const Direction d : kDirections) {
-      edges[di(d)] = premium(u, b, fx_last, d, sp.trade_qty, params_.fees);
+      edges[di(d)] = premium(u, b, fx_last, d, sp.trade_qty, pp.fees);
     }
   }
 
-  run_exits(i, trigger, now, edges, sink);
+  run_exits(k, i, trigger, now, edges, sink);
   if (entries && sp.trade_qty.is_positive()) {
     if (fx_last > 0.0) {
-      run_entries(i, trigger, now, edges, sink);
+      run_entries(k, i, trigger, now, edges, sink);
     } else {
       // No rate at all: no premium to trade on, and the report says why.
       for (const Direction d : kDirections) {
         if (d == Direction::kimchi ? params_.kimchi : params_.reverse) {
-          refuse(i, d, RefusalReason::fx_missing, 0.0, sink);
+          refuse(k, i, d, RefusalReason::fx_missing, 0.0, sink);
         }
       }
     }
   }
 
   // The baseline learns only from usable data: tradable fresh books and a fresh FX rate.
-  if (params_.baseline == BaselineMode::ewma && fx_.quote(now.mono_ns).refusal == RefusalReason::none &&
-      book_gate(i, now, params_.max_book_age_ns) == RefusalReason::none) {
+  if (params_.baseline == BaselineMode::ewma &&
+      fx_quote(k, now.mono_ns).refusal == RefusalReason::none &&
+      book_gate(k, i, now, params_.max_book_age_ns) == RefusalReason::none) {
     for (const Direction d : kDirections) {
-      if (edges[di(d)].valid) baselines_[i][di(d)].update(edges[di(d)].edge_bps(), now.mono_ns);
+      if (edges[di(d)].valid) {
+        baselines_[k][i][di(d)].update(edges[di(d)].edge_bps(), now.mono_ns);
+      }
     }
   }
 }
@@ -180,13 +219,14 @@ void Strategy::evaluate(InstrumentId i, const StageStamps& trigger, const Now& n
 // ---------------------------------------------------------------------------------------------
 // Entries
 
-Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
+// Money across every pair (total, and the symbol's KRW and quantity); the open positions a
+// limit per symbol counts, of pair k only.
+Strategy::Exposure Strategy::exposure(std::size_t k, InstrumentId i) const noexcept {
   Exposure e;
-  for (std::size_t k = 0; k < positions_.size(); ++k) {
-    const Position& p = positions_[k];
-    const PositionLeg& up = p.leg(params_.pair.first);
-    const std::int64_t held =
-        std::max({up.held(), p.leg(params_.pair.second).held(), std::int64_t{0}});
+  for (std::size_t n = 0; n < positions_.size(); ++n) {
+    const Position& p = positions_[n];
+    const PositionLeg& up = p.first();
+    const std::int64_t held = std::max({up.held(), p.second().held(), std::int64_t{0}});
     const double krw = p.pending_krw + static_cast<double>(held) /
                                            static_cast<double>(Decimal::kOne) *
                                            up.opened.avg_price();
@@ -195,22 +235,23 @@ Strategy::Exposure Strategy::exposure(InstrumentId i) const noexcept {
     if (p.instrument == i) {
       e.symbol_krw += krw;
       e.symbol_qty += held + p.pending_qty;
-      ++e.symbol_open;
+      if (p.pair == params_.pairs[k].pair) ++e.symbol_open;
     }
   }
   return e;
 }
 
-Strategy::Needs Strategy::needs(const Premium& p, Decimal qty) const noexcept {
+Strategy::Needs Strategy::needs(std::size_t k, const Premium& p, Decimal qty) const noexcept {
   Needs n;
-  for (const Venue v : pair_venues()) {
-    const Side side = entry_side(p.direction, v == params_.pair.first);
+  const PairParams& pp = params_.pairs[k];
+  for (const Venue v : {pp.pair.first, pp.pair.second}) {
+    const bool first = v == pp.pair.first;
+    const Side side = entry_side(p.direction, first);
     if (side == Side::sell) {
       n.base[index(v)] = qty.mantissa();
     } else {
-      const Decimal worst = v == params_.pair.first ? p.first_worst : p.second_worst;
-      const double fee_bps =
-          v == params_.pair.first ? params_.fees.first_bps : params_.fees.second_bps;
+      const Decimal worst = first ? p.first_worst : p.second_worst;
+      const double fee_bps = first ? pp.fees.first_bps : pp.fees.second_bps;
       const Int128 notional =
           static_cast<Int128>(limit_price(worst, side, params_.slippage_bps).mantissa()) *
           qty.mantissa();
@@ -222,10 +263,11 @@ Strategy::Needs Strategy::needs(const Premium& p, Decimal qty) const noexcept {
   return n;
 }
 
-RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qty, const Now& now,
-                                    const FxTracker::Quote& fx, const Exposure& e,
+RefusalReason Strategy::check_entry(std::size_t k, InstrumentId i, const Premium& p, Decimal qty,
+                                    const Now& now, const FxTracker::Quote& fx, const Exposure& e,
                                     bool continuation) noexcept {
   const SymbolParams& sp = params_.symbols[i];
+  const VenuePair pair = params_.pairs[k].pair;
   const double notional_krw = p.first_vwap * qty.to_double();
   // Global tier.
   if (const RefusalReason r = risk_.check_global(now); r != RefusalReason::none) return r;
@@ -236,12 +278,12 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
     return r;
   }
   // Venue tier.
-  if (!risk_.venue_healthy(params_.pair.first) || !risk_.venue_healthy(params_.pair.second)) {
+  if (!risk_.venue_healthy(pair.first) || !risk_.venue_healthy(pair.second)) {
     return RefusalReason::venue_unhealthy;
   }
   if (risk_.params().check_balances) {
-    const Needs n = needs(p, qty);
-    for (const Venue v : pair_venues()) {
+    const Needs n = needs(k, p, qty);
+    for (const Venue v : {pair.first, pair.second}) {
       if (inventory_.free_base(v, i) < n.base[index(v)] ||
           inventory_.free_quote_e16(v) < n.quote_e16[index(v)]) {
         return RefusalReason::balance;
@@ -256,23 +298,24 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
       e.symbol_qty + qty.mantissa() > sp.max_position_qty.mantissa()) {
     return RefusalReason::symbol_exposure;
   }
-  if (!continuation && exited_once_[i] && now.mono_ns - last_exit_ns_[i] < params_.cooldown_ns) {
+  if (!continuation && exited_once_[k][i] &&
+      now.mono_ns - last_exit_ns_[k][i] < params_.cooldown_ns) {
     return RefusalReason::cooldown;
   }
-  if (!continuation && now.mono_ns < entry_after_ns_[i]) return RefusalReason::cooldown;
+  if (!continuation && now.mono_ns < entry_after_ns_[k][i]) return RefusalReason::cooldown;
   // Trade tier: data, FX, clocks, depth, size.
-  if (const RefusalReason r = book_gate(i, now, params_.max_book_age_ns);
+  if (const RefusalReason r = book_gate(k, i, now, params_.max_book_age_ns);
       r != RefusalReason::none) {
     return r;
   }
   if (fx.refusal != RefusalReason::none) return fx.refusal;
-  const std::int64_t eu = books_[i][index(params_.pair.first)].stamps.get(Stage::exchange);
-  const std::int64_t eb = books_[i][index(params_.pair.second)].stamps.get(Stage::exchange);
+  const BookSnapshot& u = books_[i][index(pair.first)];
+  const BookSnapshot& b = books_[i][index(pair.second)];
+  const std::int64_t eu = u.stamps.get(Stage::exchange);
+  const std::int64_t eb = b.stamps.get(Stage::exchange);
   if (eu != 0 && eb != 0 && abs64(eu - eb) > params_.max_clock_skew_ns) {
     return RefusalReason::clock_skew;
   }
-  const BookSnapshot& u = books_[i][index(params_.pair.first)];
-  const BookSnapshot& b = books_[i][index(params_.pair.second)];
   const Decimal depth = std::min(side_depth(levels_for(u, entry_side(p.direction, true))),
                                  side_depth(levels_for(b, entry_side(p.direction, false))));
   if (!qty.is_positive() ||
@@ -282,27 +325,29 @@ RefusalReason Strategy::check_entry(InstrumentId i, const Premium& p, Decimal qt
   return risk_.check_notional(notional_krw);
 }
 
-void Strategy::run_entries(InstrumentId i, const StageStamps& trigger, const Now& now,
-                           const std::array<Premium, 2>& edges, SignalSink& sink) noexcept {
+void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& trigger,
+                           const Now& now, const std::array<Premium, 2>& edges,
+                           SignalSink& sink) noexcept {
   const SymbolParams& sp = params_.symbols[i];
-  const FxTracker::Quote fx = fx_.quote(now.mono_ns);
+  const PairParams& pp = params_.pairs[k];
+  const FxTracker::Quote fx = fx_quote(k, now.mono_ns);
   const Decimal clip = Decimal::from_mantissa(sp.trade_qty.mantissa() / params_.clips);
   for (const Direction d : kDirections) {
     if (!(d == Direction::kimchi ? params_.kimchi : params_.reverse)) continue;
     const Premium& full = edges[di(d)];
-    // A position of this symbol and direction still sending its clips.
+    // A position of this symbol, pair and direction still sending its clips.
     Position* cont = nullptr;
-    for (std::size_t k = 0; k < positions_.size(); ++k) {
-      Position& p = positions_[k];
-      if (p.instrument == i && p.direction == d && p.state == PositionState::opening &&
-          p.clips_sent < p.clips_planned) {
+    for (std::size_t n = 0; n < positions_.size(); ++n) {
+      Position& p = positions_[n];
+      if (p.instrument == i && p.pair == pp.pair && p.direction == d &&
+          p.state == PositionState::opening && p.clips_sent < p.clips_planned) {
         cont = &p;
         break;
       }
     }
-    const double rel = full.valid ? edge_over_baseline(i, full) : 0.0;
+    const double rel = full.valid ? edge_over_baseline(k, i, full) : 0.0;
     if (!full.valid || !(rel >= params_.entry_bps)) {
-      last_refusal_[i][di(d)] = RefusalReason::none;
+      last_refusal_[k][i][di(d)] = RefusalReason::none;
       if (cont != nullptr) stop_clips(*cont, now, sink);  // the signal has gone
       continue;
     }
@@ -310,20 +355,20 @@ void Strategy::run_entries(InstrumentId i, const StageStamps& trigger, const Now
     const Premium p =
         params_.clips == 1
             ? full
-            : premium(books_[i][index(params_.pair.first)], books_[i][index(params_.pair.second)],
-                      full.first_vwap > 0.0 ? fx_.last() : 0.0, d, clip, params_.fees);
+            : premium(books_[i][index(pp.pair.first)], books_[i][index(pp.pair.second)],
+                      full.first_vwap > 0.0 ? fx_last(k) : 0.0, d, clip, pp.fees);
     // The size both books hold bounds the clip; check_entry decides whether that is enough.
     const Decimal qty = p.valid ? std::min(clip, p.qty) : Decimal{};
     const RefusalReason r =
-        p.valid ? check_entry(i, p, qty, now, fx, exposure(i), cont != nullptr)
+        p.valid ? check_entry(k, i, p, qty, now, fx, exposure(k, i), cont != nullptr)
                 : RefusalReason::depth;
     if (r != RefusalReason::none) {
-      refuse(i, d, r, full.edge_bps(), sink);
+      refuse(k, i, d, r, full.edge_bps(), sink);
       if (cont != nullptr) stop_clips(*cont, now, sink);
       continue;
     }
-    if (send_entry(cont, i, p, qty, fx.rate, trigger, now, sink)) {
-      last_refusal_[i][di(d)] = RefusalReason::none;
+    if (send_entry(k, cont, i, p, qty, fx.rate, trigger, now, sink)) {
+      last_refusal_[k][i][di(d)] = RefusalReason::none;
     }
   }
 }
@@ -333,11 +378,11 @@ void Strategy::stop_clips(Position& p, const Now& now, SignalSink& sink) noexcep
   if (p.clips_reported == p.clips_sent) settle_entry(p, now, sink);
 }
 
-void Strategy::refuse(InstrumentId i, Direction d, RefusalReason r, double edge_bps,
+void Strategy::refuse(std::size_t k, InstrumentId i, Direction d, RefusalReason r, double edge_bps,
                       SignalSink& sink) noexcept {
   risk_.count(r);
-  if (last_refusal_[i][di(d)] == r) return;
-  last_refusal_[i][di(d)] = r;
+  if (last_refusal_[k][i][di(d)] == r) return;
+  last_refusal_[k][i][di(d)] = r;
   RiskRefusal event;
   event.reason = r;
   event.instrument = i;
@@ -374,9 +419,10 @@ void Strategy::stamp(OrderIntent& intent, const Position& p, IntentKind kind, De
   intent.stamps.set(Stage::decided, clock::mono_ns());
 }
 
-bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Decimal qty,
-                          double fx, const StageStamps& trigger, const Now& now,
+bool Strategy::send_entry(std::size_t k, Position* cont, InstrumentId i, const Premium& pr,
+                          Decimal qty, double fx, const StageStamps& trigger, const Now& now,
                           SignalSink& sink) noexcept {
+  const VenuePair pair = params_.pairs[k].pair;
   InFlight* f = free_in_flight();
   if (f == nullptr || (cont == nullptr && positions_.size() >= kMaxPositions)) {
     ++stats_.dropped;
@@ -389,7 +435,7 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   }
   Position* p = cont;
   if (p == nullptr) {
-    p = positions_.open(i, pr.direction, params_.pair);  // a slot is free: checked above
+    p = positions_.open(i, pr.direction, pair);  // a slot is free: checked above
     p->clips_planned = static_cast<std::uint8_t>(params_.clips);
     p->created_ns = now.mono_ns;
     p->entry_edge_bps = pr.edge_bps();
@@ -400,13 +446,12 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   stamp(*intent, *p, IntentKind::entry, to_decimal(fx), trigger, now);
   intent->exit_reason = ExitReason::none;
   intent->edge_bps = pr.edge_bps();
-  for (const Venue v : pair_venues()) {
-    fill_leg(intent->leg(v), v, entry_side(pr.direction, v == params_.pair.first), i,
-             books_[i][index(v)], qty, v == params_.pair.first ? pr.first_worst : pr.second_worst,
-             params_.slippage_bps);
+  for (const Venue v : {pair.first, pair.second}) {
+    fill_leg(intent->leg(v), v, entry_side(pr.direction, v == pair.first), i, books_[i][index(v)],
+             qty, v == pair.first ? pr.first_worst : pr.second_worst, params_.slippage_bps);
   }
 
-  const Needs n = needs(pr, qty);
+  const Needs n = needs(k, pr, qty);
   *f = InFlight{};
   f->intent_id = intent->intent_id;
   f->position_id = p->id;
@@ -416,7 +461,7 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   f->notional_krw = pr.first_vwap * qty.to_double();
   f->qty = qty.mantissa();
   f->needs = n;
-  for (const Venue v : pair_venues()) {
+  for (const Venue v : {pair.first, pair.second}) {
     inventory_.reserve(v, i, n.base[index(v)], n.quote_e16[index(v)]);
   }
   p->pending_krw += f->notional_krw;
@@ -424,6 +469,7 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
   ++p->clips_sent;
   ++stats_.entries;
   ++stats_.symbols[i].entries;
+  ++stats_.pairs[k].entries;
   sink.publish_intent();
   return true;
 }
@@ -431,22 +477,22 @@ bool Strategy::send_entry(Position* cont, InstrumentId i, const Premium& pr, Dec
 // ---------------------------------------------------------------------------------------------
 // Exits
 
-void Strategy::run_exits(InstrumentId i, const StageStamps& trigger, const Now& now,
+void Strategy::run_exits(std::size_t k, InstrumentId i, const StageStamps& trigger, const Now& now,
                          const std::array<Premium, 2>& edges, SignalSink& sink) noexcept {
   ExitContext ctx;
   bool any = false;
-  for (std::size_t k = 0; k < positions_.size(); ++k) {
-    Position& p = positions_[k];
-    if (p.instrument != i) continue;
+  for (std::size_t n = 0; n < positions_.size(); ++n) {
+    Position& p = positions_[n];
+    if (p.instrument != i || !(p.pair == params_.pairs[k].pair)) continue;
     if (!any) {
-      // Once per symbol and update: the exit gate (its own staleness bound) and the rate.
+      // Once per symbol, pair and update: the exit gate (its own staleness bound) and the rate.
       any = true;
-      const FxTracker::Quote fx = fx_.quote(now.mono_ns, params_.exit_max_book_age_ns);
-      ctx.usable = book_gate(i, now, params_.exit_max_book_age_ns) == RefusalReason::none &&
+      const FxTracker::Quote fx = fx_quote(k, now.mono_ns, params_.exit_max_book_age_ns);
+      ctx.usable = book_gate(k, i, now, params_.exit_max_book_age_ns) == RefusalReason::none &&
                    fx.refusal == RefusalReason::none;
       ctx.fx = fx.rate;
     }
-    try_exit(p, trigger, now, edges, ctx, sink);
+    try_exit(k, p, trigger, now, edges, ctx, sink);
   }
 }
 
@@ -464,9 +510,10 @@ const Strategy::ExitContext::CachedWalk& Strategy::ExitContext::walk(const BookS
   return c;
 }
 
-void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
+void Strategy::try_exit(std::size_t k, Position& p, const StageStamps& trigger, const Now& now,
                         const std::array<Premium, 2>& edges, ExitContext& ctx,
                         SignalSink& sink) noexcept {
+  const PairParams& pp = params_.pairs[k];
   if (p.exit_in_flight) return;
   if (p.state != PositionState::open && p.state != PositionState::broken) return;
   // What one venue holds is not known: closing the other leg could unhedge it. Held, BROKEN
@@ -482,15 +529,14 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   // Walk each venue's exit side for what it holds (an over-closed venue trades its entry side).
   std::array<const ExitContext::CachedWalk*, kMaxVenues> walks{};
   std::array<Side, kMaxVenues> sides{};
-  for (const Venue v : pair_venues()) {
+  for (const Venue v : {pp.pair.first, pp.pair.second}) {
     const PositionLeg& leg = p.leg(v);
     const std::int64_t held = leg.held();
     sides[index(v)] = held >= 0 ? opposite(leg.entry_side) : leg.entry_side;
     walks[index(v)] = &ctx.walk(books_[i][index(v)], v, sides[index(v)], abs64(held));
   }
-  const Mark m =
-      mark(p, walks[index(params_.pair.first)]->vwap, walks[index(params_.pair.second)]->vwap,
-           ctx.fx, params_.fees.first_bps, params_.fees.second_bps);
+  const Mark m = mark(p, walks[index(pp.pair.first)]->vwap, walks[index(pp.pair.second)]->vwap,
+                      ctx.fx, pp.fees.first_bps, pp.fees.second_bps);
   p.last_mark_krw = m.pnl_krw;
 
   ExitReason reason = ExitReason::none;
@@ -503,7 +549,7 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
     reason = ExitReason::take_profit;
   } else if (m.pnl_bps <= -params_.stop_loss_bps) {
     reason = ExitReason::stop_loss;
-  } else if (edge.valid && edge_over_baseline(i, edge) <= params_.reversal_bps) {
+  } else if (edge.valid && edge_over_baseline(k, i, edge) <= params_.reversal_bps) {
     reason = ExitReason::reversal;
   } else if (now.mono_ns - p.opened_ns >= params_.timeout_ns) {
     reason = ExitReason::timeout;
@@ -514,9 +560,9 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   // each venue what it holds beyond the other (the commission a venue took in the base asset:
   // each venue closes what it holds, so neither keeps a remainder). A leg written off as under
   // its venue's minimum is not sent again.
-  const std::size_t u = index(params_.pair.first), b = index(params_.pair.second);
+  const std::size_t u = index(pp.pair.first), b = index(pp.pair.second);
   std::array<Decimal, kMaxVenues> qty{};
-  for (const Venue v : pair_venues()) {
+  for (const Venue v : {pp.pair.first, pp.pair.second}) {
     qty[index(v)] =
         abs64(p.leg(v).held()) <= p.leg_dust[index(v)] ? Decimal{} : walks[index(v)]->walk.qty;
   }
@@ -543,7 +589,7 @@ void Strategy::try_exit(Position& p, const StageStamps& trigger, const Now& now,
   intent->exit_reason = reason;
   intent->independent_legs = independent;
   intent->edge_bps = m.pnl_bps;
-  for (const Venue v : pair_venues()) {
+  for (const Venue v : {pp.pair.first, pp.pair.second}) {
     fill_leg(intent->leg(v), v, sides[index(v)], i, books_[i][index(v)], qty[index(v)],
              walks[index(v)]->walk.worst, params_.slippage_bps);
   }
@@ -619,9 +665,9 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   }
   const InFlight rec = *f;
   f->intent_id = 0;
-  for (const Venue v : pair_venues()) {
-    inventory_.release(v, rec.instrument, rec.needs.base[index(v)],
-                       rec.needs.quote_e16[index(v)]);
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {  // what the entry reserved (exits reserve none)
+    inventory_.release(Venue{static_cast<std::uint8_t>(v)}, rec.instrument, rec.needs.base[v],
+                       rec.needs.quote_e16[v]);
   }
   if (static_cast<std::size_t>(report.outcome) < stats_.outcomes.size()) {
     ++stats_.outcomes[static_cast<std::size_t>(report.outcome)];
@@ -668,8 +714,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   bool all_too_small =
       report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
                                                  report.refusal == RefusalReason::trading_rules);
-  if (all_too_small && !p->split_exit && p->leg(params_.pair.first).held() != 0 &&
-      p->leg(params_.pair.second).held() != 0) {
+  if (all_too_small && !p->split_exit && p->first().held() != 0 && p->second().held() != 0) {
     // A pair exit refused as too small may be too small on one venue only (their minimums
     // differ): close the legs independently before writing anything off.
     p->split_exit = true;
@@ -677,7 +722,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
     if (p->close_request == ExitReason::none) p->close_request = p->exit_reason;  // asked again
   }
   bool wrote_off = false;
-  for (const Venue v : pair_venues()) {
+  for (const Venue v : {p->pair.first, p->pair.second}) {
     if (!all_too_small && report.leg(v).status != LegStatus::below_minimum) continue;
     const std::int64_t held = p->leg(v).held();
     if (held == 0) continue;
@@ -743,38 +788,40 @@ void Strategy::break_position(Position& p, SignalSink& sink) noexcept {
   if (p.state == PositionState::broken) return;  // still broken: counted once
   ++stats_.broken;
   ++stats_.symbols[p.instrument].broken;
+  if (const std::size_t k = pair_index(p.pair); k < params_.pair_count) ++stats_.pairs[k].broken;
   risk_.on_broken();
   transition(p, PositionState::broken, sink);
 }
 
 void Strategy::close(Position& p, Decimal decided_fx, const Now& now, SignalSink& sink) noexcept {
-  // The USDT leg converts at the rate when the close completes, else the one the exit used.
-  const double last = fx_.last();
+  // The second venue's leg converts at the rate when the close completes, else the one the exit
+  // used (1 when the pair quotes one currency). Positions are only ever opened or restored on a
+  // traded pair: k is one.
+  const std::size_t k = std::min(pair_index(p.pair), kMaxPairs - 1);
+  const double last = fx_last(k);
   p.close_fx = last > 0.0 ? to_decimal(last) : decided_fx;
   p.realized_e16 = p.cash_krw_e16(p.close_fx);
   p.closed_ns = now.mono_ns;
   p.last_mark_krw = 0.0;
-  const bool traded =
-      p.leg(params_.pair.first).opened.qty != 0 || p.leg(params_.pair.second).opened.qty != 0;
+  const bool traded = p.first().opened.qty != 0 || p.second().opened.qty != 0;
   const double pnl = p.realized_krw();
   if (traded) {
     ++stats_.closed;
     stats_.realized_krw += pnl;
-    SymbolStats& s = stats_.symbols[p.instrument];
-    ++s.closed;
-    s.realized_krw += pnl;
-    if (pnl > 0.0) {
-      ++stats_.wins;
-      ++s.wins;
+    for (TradeStats* s : {&stats_.symbols[p.instrument], &stats_.pairs[k]}) {
+      ++s->closed;
+      s->realized_krw += pnl;
+      if (pnl > 0.0) ++s->wins;
     }
+    if (pnl > 0.0) ++stats_.wins;
     risk_.on_realized(pnl, now);
-    last_exit_ns_[p.instrument] = now.mono_ns;
-    exited_once_[p.instrument] = true;
+    last_exit_ns_[k][p.instrument] = now.mono_ns;
+    exited_once_[k][p.instrument] = true;
   } else {
     // Refused or unfilled: the same entry on the next update would most likely meet the same
     // answer. Wait as long as after an exit that filled nothing.
     ++stats_.unfilled;
-    entry_after_ns_[p.instrument] = now.mono_ns + params_.exit_retry_ns;
+    entry_after_ns_[k][p.instrument] = now.mono_ns + params_.exit_retry_ns;
   }
   transition(p, PositionState::closed, sink);
   positions_.release(p);

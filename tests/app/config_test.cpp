@@ -539,8 +539,8 @@ trade_qty = "0.01"
   EXPECT_EQ(p.risk.daily_loss_limit_krw, 123'456);
   EXPECT_TRUE(p.fx.fixed);
   EXPECT_EQ(p.fx.fixed_rate.mantissa(), 138'550'000'000);
-  EXPECT_DOUBLE_EQ(p.fees.first_bps, 5.0);
-  EXPECT_DOUBLE_EQ(p.fees.second_bps, 10.0);
+  EXPECT_DOUBLE_EQ(p.pairs[0].fees.first_bps, 5.0);
+  EXPECT_DOUBLE_EQ(p.pairs[0].fees.second_bps, 10.0);
   const InstrumentId btc = symbols.find_base("BTC");
   const InstrumentId eth = symbols.find_base("ETH");
   EXPECT_EQ(p.symbols[btc].trade_qty.mantissa(), 1'000'000);

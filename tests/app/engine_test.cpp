@@ -24,6 +24,7 @@
 #include <xarb/app/engine.hpp>
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/app/journal.hpp>
+#include <xarb/app/metrics.hpp>
 #include <xarb/app/venue_commands.hpp>
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/executor.hpp>
@@ -350,11 +351,12 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   EXPECT_EQ(j.reconciliations(rep.run_id), 0u);
 }
 
-// A third venue in the config: [venues.bithumb] beside the Upbit <-> Binance pair. The engine
-// starts it (rules, balances), feeds its books, reconciles its balances and reports it; the pair
-// trades as before; nothing is sent to Bithumb, whose balances stay what they were; and the
-// operator's `xarb venue --venue bithumb balances` reads them.
-TEST_F(EngineTest, AThirdVenueIsStartedFedReconciledAndReported) {
+// A third venue in the config: [venues.bithumb] beside Upbit and Binance. The engine starts it
+// (rules, balances), feeds its books and trades three pairs: Upbit <-> Binance and Bithumb <->
+// Binance through the FX rate, Upbit <-> Bithumb KRW against KRW. Each pair enters and closes,
+// and is reported on its own; every venue's balances moved by exactly the journal's fills; and
+// the operator's `xarb venue --venue bithumb balances` reads Bithumb's.
+TEST_F(EngineTest, AThirdVenueTradesThreePairsEachReported) {
   sim::SimOptions so = sim_options(42);
   so.market.bithumb = true;
   for (sim::SymbolSpec& s : so.symbols) s.bithumb_market = "KRW-" + s.base;
@@ -375,16 +377,38 @@ TEST_F(EngineTest, AThirdVenueIsStartedFedReconciledAndReported) {
   const Config& c = loaded.config;
   ASSERT_EQ(c.venues().size(), 3u);
 
-  const RunResult r = run(c, 10s, /*flatten=*/true, closed_one);
+  ASSERT_EQ(c.pairs(), (std::vector<VenuePair>{venues::kUpbitBinance,
+                                               {venues::kBithumb, venues::kBinance},
+                                               {venues::kUpbit, venues::kBithumb}}));
+  // Until every pair has closed a position.
+  const RunResult r = run(c, 10s, /*flatten=*/true, [&](const JournalTotals&) {
+    Journal j(dir_ / "journal.sqlite");
+    const std::vector<JournalPairTotals> pairs = j.pair_totals();
+    return pairs.size() == 3 &&
+           std::all_of(pairs.begin(), pairs.end(), [](const auto& p) { return p.closed > 0; });
+  });
   unsetenv("XARB_BITHUMB_ACCESS_KEY");
   unsetenv("XARB_BITHUMB_SECRET_KEY");
   ASSERT_EQ(r.exit_code, 0) << r.error;
   const RunReport& rep = r.report;
   EXPECT_EQ(rep.traded, (std::vector<Venue>{venues::kBinance, venues::kUpbit, venues::kBithumb}));
   EXPECT_GT(rep.venues[index(venues::kBithumb)].frames, 100u) << "its books were fed";
-  EXPECT_EQ(rep.venues[index(venues::kBithumb)].orders, 0u);
-  EXPECT_GT(rep.closed, 0u) << "the Upbit <-> Binance pair trades as before";
+  EXPECT_GT(rep.venues[index(venues::kBithumb)].orders, 0u);
+  ASSERT_EQ(rep.pairs.size(), 3u);
+  for (const TradeReport& p : rep.pairs) {
+    EXPECT_GT(p.entries, 0u) << p.name;
+    EXPECT_GT(p.closed, 0u) << p.name;
+    EXPECT_EQ(p.open, 0u) << p.name << ": flattened";
+  }
+  EXPECT_EQ(rep.pairs[0].name, "upbit-binance");
+  EXPECT_EQ(rep.pairs[1].name, "bithumb-binance");
+  EXPECT_EQ(rep.pairs[2].name, "upbit-bithumb");
   EXPECT_EQ(rep.broken, 0u);
+  const std::string metrics = prometheus_text(rep);
+  EXPECT_NE(metrics.find("xarb_pair_closed_total{pair=\"upbit-bithumb\"} " +
+                         std::to_string(rep.pairs[2].closed)),
+            std::string::npos)
+      << metrics;
   expect_balances_match_journal();
   bool bithumb_reconciled = false;
   for (const BalanceReport& b : rep.balances) {
@@ -392,11 +416,11 @@ TEST_F(EngineTest, AThirdVenueIsStartedFedReconciledAndReported) {
     bithumb_reconciled = bithumb_reconciled || b.venue == venues::kBithumb;
   }
   EXPECT_TRUE(bithumb_reconciled) << "Bithumb's balances are checked against the ledger too";
-  const sim::SimSummary end = sim_->summary();
-  for (const sim::AccountSpec& a : end.accounts) {
-    if (a.venue != venues::kBithumb) continue;
-    EXPECT_EQ(a.balances.at("KRW"), 50'000'000 * Decimal::kOne);
-    EXPECT_EQ(a.balances.at("BTC"), 2 * Decimal::kOne);
+  std::string bithumb_btc;
+  for (const sim::AccountSpec& a : sim_->summary().accounts) {
+    if (a.venue == venues::kBithumb) {
+      bithumb_btc = to_string(Decimal::from_mantissa(a.balances.at("BTC")));
+    }
   }
 
   const fs::path file = dir_ / "three.toml";
@@ -409,7 +433,7 @@ TEST_F(EngineTest, AThirdVenueIsStartedFedReconciledAndReported) {
   cmd.venues = {venues::kBithumb};
   EXPECT_EQ(run_venue_command(file.string(), cmd, out, err), 0) << err.str();
   EXPECT_NE(out.str().find("bithumb balances"), std::string::npos) << out.str();
-  EXPECT_NE(out.str().find("KRW      free 50000000"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("BTC      free " + bithumb_btc + " "), std::string::npos) << out.str();
   unsetenv("XARB_BITHUMB_ACCESS_KEY");
   unsetenv("XARB_BITHUMB_SECRET_KEY");
   // A venue the config does not trade is refused by name, before anything connects.

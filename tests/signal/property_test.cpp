@@ -102,7 +102,7 @@ class PropertyTest : public ::testing::Test {
     EXPECT_EQ(symbols.add("ETH", {{venues::kUpbit, "KRW-ETH"}, {venues::kBinance, "ETHUSDT"}}),
               Errc::ok);
     EXPECT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
-    params.fees = {5.0, 10.0};
+    params.pairs[0].fees = {5.0, 10.0};
     params.fx.side = FxSide::mid;
     params.baseline = BaselineMode::zero;
     params.entry_bps = 30.0;
@@ -131,7 +131,7 @@ class PropertyTest : public ::testing::Test {
   SymbolMap symbols;
   StrategyParams params = [] {
     StrategyParams p;
-    p.pair = venues::kUpbitBinance;
+    p.pairs[0].pair = venues::kUpbitBinance;
     return p;
   }();
 };
@@ -148,7 +148,7 @@ struct RunResult {
 RunResult run_path(const SymbolMap& symbols, const StrategyParams& params, Strategy& strategy,
                    std::uint64_t seed, int steps, int calm_steps, bool count_allocations) {
   Rng rng(seed);
-  RandomExec exec(rng, params.fees);
+  RandomExec exec(rng, params.pairs[0].fees);
   test::RecordingSink sink;
   std::vector<Market> markets = {{0, 60'000.0, 0.01, 1000.0}, {1, 3'000.0, 0.01, 1000.0}};
   double fx = 1400.0;

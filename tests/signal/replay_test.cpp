@@ -102,8 +102,8 @@ TEST(SignalReplay, RealBinanceDepthAgainstASyntheticUpbitPremiumEntersAndExits) 
             Errc::ok);
   ASSERT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   StrategyParams params;
-  params.pair = venues::kUpbitBinance;
-  params.fees = {5.0, 10.0};
+  params.pairs[0].pair = venues::kUpbitBinance;
+  params.pairs[0].fees = {5.0, 10.0};
   params.baseline = BaselineMode::zero;
   params.entry_bps = 30.0;
   params.take_profit_bps = 15.0;
@@ -122,7 +122,7 @@ TEST(SignalReplay, RealBinanceDepthAgainstASyntheticUpbitPremiumEntersAndExits) 
   auto reader = feed::CaptureReader::open(path.string(), error);
   ASSERT_TRUE(reader) << error;
   feed::Replayer replayer(symbols, feed::BinanceBookSource::diff_depth);
-  StrategyFeeder feeder(symbols, strategy, params.fees);
+  StrategyFeeder feeder(symbols, strategy, params.pairs[0].fees);
   feed::CaptureEvent e;
   while (reader->next(e)) replayer.feed(e, feeder);
 

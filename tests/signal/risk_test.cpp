@@ -94,7 +94,7 @@ TEST_F(RiskTest, BalancesOnBothVenuesIncludingWhatIsInFlight) {
   EXPECT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(strategy->risk().refusals(RefusalReason::balance), 1u);
   // The report releases the reservation and moves the balance by the fill: 1,500 - 1,001.
-  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 3 * kSecond);
   EXPECT_NEAR(strategy->inventory().quote(venues::kBinance), 499.0, 1e-9);
   EXPECT_EQ(strategy->inventory().free_quote_e16(venues::kBinance),
             strategy->inventory().quote_e16(venues::kBinance));
@@ -122,7 +122,7 @@ TEST_F(RiskTest, CooldownAfterAnExit) {
   enter(kSecond);
   upbit("139900000", "140000000", 2 * kSecond);  // take-profit
   ASSERT_EQ(sink.intents.size(), 1u);
-  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 3 * kSecond);
   sink.clear();
   expect_refused(RefusalReason::cooldown, 3 * kSecond + params.cooldown_ns - 1);
   offer(3 * kSecond + params.cooldown_ns);
@@ -240,7 +240,7 @@ TEST_F(RiskTest, ReducingManuallyAllowsExitsOnly) {
   upbit("139900000", "140000000", 2 * kSecond);  // take-profit still fires
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].kind, IntentKind::exit);
-  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 3 * kSecond);
   sink.clear();
   expect_refused(RefusalReason::reducing, 20 * kSecond);
   strategy->risk().set_reducing(false);
@@ -256,7 +256,7 @@ TEST_F(RiskTest, DailyLossLimitStopsEntriesUntilTheResetHour) {
   enter(kSecond);
   upbit("140800000", "140900000", 2 * kSecond);  // stop-loss: -6,347.86 KRW
   ASSERT_EQ(sink.intents.size(), 1u);
-  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 3 * kSecond);
   sink.clear();
   EXPECT_NEAR(strategy->risk().daily_realized_krw(), -6347.86, 1e-6);
   // kWall is 00:00 UTC; the trading day runs to 15:00 UTC.

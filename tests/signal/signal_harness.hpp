@@ -112,18 +112,19 @@ inline LegReport fill_leg(const LegIntent& leg, double fee_bps, double share = 1
 }
 
 // The report of an intent with both legs filled against their levels.
-inline ExecReport fill(const OrderIntent& intent, const Fees& fees, double share = 1.0) {
+inline ExecReport fill(const OrderIntent& intent, const Fees& fees, double share = 1.0,
+                       VenuePair pair = venues::kUpbitBinance) {
   ExecReport r;
   r.intent_id = intent.intent_id;
   r.position_id = intent.position_id;
   r.kind = intent.kind;
   r.stamps = intent.stamps;
-  r.leg(venues::kUpbit) = fill_leg(intent.leg(venues::kUpbit), fees.first_bps, share);
-  r.leg(venues::kBinance) = fill_leg(intent.leg(venues::kBinance), fees.second_bps, share);
-  const bool both = r.leg(venues::kUpbit).status == LegStatus::filled &&
-                    r.leg(venues::kBinance).status == LegStatus::filled;
+  r.leg(pair.first) = fill_leg(intent.leg(pair.first), fees.first_bps, share);
+  r.leg(pair.second) = fill_leg(intent.leg(pair.second), fees.second_bps, share);
+  const bool both = r.leg(pair.first).status == LegStatus::filled &&
+                    r.leg(pair.second).status == LegStatus::filled;
   const bool none =
-      r.leg(venues::kUpbit).filled_qty.is_zero() && r.leg(venues::kBinance).filled_qty.is_zero();
+      r.leg(pair.first).filled_qty.is_zero() && r.leg(pair.second).filled_qty.is_zero();
   r.outcome = both ? ExecOutcome::success : none ? ExecOutcome::failed : ExecOutcome::partial_hedged;
   return r;
 }
@@ -157,7 +158,7 @@ class ScenarioTest : public ::testing::Test {
     EXPECT_EQ(symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}),
               Errc::ok);
     EXPECT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
-    params.fees = {5.0, 10.0};
+    params.pairs[0].fees = {5.0, 10.0};
     params.fx.fixed = true;
     params.fx.fixed_rate = d("1400");
     params.baseline = BaselineMode::zero;
@@ -201,7 +202,7 @@ class ScenarioTest : public ::testing::Test {
     upbit("140700000", "140800000", t);
     EXPECT_EQ(sink.intents.size(), 1u);
     const OrderIntent entry = sink.intents.back();
-    report(test::fill(entry, params.fees), t);
+    report(test::fill(entry, params.pairs[0].fees), t);
     EXPECT_EQ(strategy->positions().size(), 1u);
     EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
     sink.clear();
@@ -212,7 +213,7 @@ class ScenarioTest : public ::testing::Test {
   SymbolMap symbols;
   StrategyParams params = [] {
     StrategyParams p;
-    p.pair = venues::kUpbitBinance;
+    p.pairs[0].pair = venues::kUpbitBinance;
     return p;
   }();
   std::optional<Strategy> strategy;

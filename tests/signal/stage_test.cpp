@@ -24,8 +24,8 @@ using test::d;
 
 StrategyParams scenario_params() {
   StrategyParams p;
-  p.pair = venues::kUpbitBinance;
-  p.fees = {5.0, 10.0};
+  p.pairs[0].pair = venues::kUpbitBinance;
+  p.pairs[0].fees = {5.0, 10.0};
   p.fx.fixed = true;
   p.fx.fixed_rate = d("1400");
   p.baseline = BaselineMode::zero;

@@ -63,7 +63,7 @@ TEST(StrategyPair, AnyTwoVenuesTradeAsAPair) {
   ASSERT_EQ(symbols.add("BTC", {{kKrw, "KRW-BTC"}, {kUsdt, "BTCUSDT"}, {kOther, "BTCUSDT"}}),
             Errc::ok);
   StrategyParams params;
-  params.pair = {kKrw, kUsdt};
+  params.pairs[0].pair = {kKrw, kUsdt};
   params.fx.fixed = true;
   params.fx.fixed_rate = d("1400");
   params.baseline = BaselineMode::zero;
@@ -92,7 +92,7 @@ TEST(StrategyPair, AnyTwoVenuesTradeAsAPair) {
 
   // Without a valid pair the strategy trades nothing.
   StrategyParams none = params;
-  none.pair = {kKrw, kKrw};
+  none.pairs[0].pair = {kKrw, kKrw};
   Strategy idle(symbols, none);
   test::RecordingSink quiet;
   idle.on_book(book(kKrw, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, kSecond), at(kSecond),
@@ -100,6 +100,80 @@ TEST(StrategyPair, AnyTwoVenuesTradeAsAPair) {
   idle.on_book(book(kUsdt, 0, {{"99990", "1"}}, {{"100000", "1"}}, kSecond), at(kSecond), quiet);
   idle.on_timer(at(2 * kSecond), quiet);
   EXPECT_TRUE(quiet.intents.empty());
+}
+
+// One strategy trades several pairs. Upbit against Bithumb is KRW against KRW: it needs no FX rate
+// (none is fed here) and its PnL is in KRW as it is. Upbit against Binance, in the same
+// strategy, waits for the rate. Each pair's trades are counted on their own.
+TEST(StrategyPairs, KrwAgainstKrwTradesWithoutARateBesideAPairThatNeedsOne) {
+  const Venue up = venues::kUpbit, bt = venues::kBithumb, bn = venues::kBinance;
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", {{up, "KRW-BTC"}, {bt, "KRW-BTC"}, {bn, "BTCUSDT"}}), Errc::ok);
+  ASSERT_EQ(symbols.add_fx(up, "KRW-USDT"), Errc::ok);
+  StrategyParams params;
+  params.pairs[0] = {venues::kUpbitBinance, {5.0, 10.0}, true};
+  params.pairs[1] = {{up, bt}, {5.0, 4.0}, false};
+  params.pair_count = 2;
+  params.baseline = BaselineMode::zero;
+  params.risk.check_balances = false;
+  params.reversal_bps = -1000.0;
+  params.symbols[0].trade_qty = d("0.01");
+  params.symbols[0].max_position_qty = d("0.05");
+  Strategy strategy(symbols, params);
+  EXPECT_TRUE(strategy.needs_fx());
+  EXPECT_EQ(strategy.pair_index({up, bt}), 1u);
+  EXPECT_EQ(strategy.pair_index({bt, bn}), 2u) << "not traded";
+  test::RecordingSink sink;
+  const auto at = [](std::int64_t t) { return Now{t, test::kWall + t}; };
+  const auto feed = [&](Venue v, const char* bid, const char* ask, std::int64_t t) {
+    strategy.on_book(book(v, 0, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+  };
+  // Upbit's bid 50 bps over Bithumb's ask: 140,700,000 x 0.9995 / (140,000,000 x 1.0004) - 1 is
+  // 40.97 bps after fees, over the 30 bps threshold.
+  feed(bn, "99990", "100000", kSecond);
+  feed(bt, "139990000", "140000000", kSecond);
+  feed(up, "140700000", "140800000", kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent entry = sink.intents[0];
+  EXPECT_EQ(entry.direction, Direction::kimchi);
+  EXPECT_EQ(entry.fx_rate, d("1")) << "no rate: KRW against KRW";
+  EXPECT_NEAR(entry.edge_bps, (140'700'000.0 * 0.9995 / (140'000'000.0 * 1.0004) - 1.0) * 1e4,
+              1e-9);
+  EXPECT_FALSE(entry.has_leg(bn));
+  EXPECT_EQ(entry.leg(up).side, Side::sell);
+  EXPECT_EQ(entry.leg(bt).side, Side::buy);
+  EXPECT_EQ(entry.leg(bt).quantity, d("0.01"));
+  EXPECT_EQ(entry.leg(bt).limit_price, d("140070000"));  // 140,000,000 plus 5 bps
+  EXPECT_GE(strategy.risk().refusals(RefusalReason::fx_missing), 1u)
+      << "Upbit against Binance has no rate";
+  const ExecReport filled = test::fill(entry, params.pairs[1].fees, 1.0, {up, bt});
+  strategy.on_report(filled, at(2 * kSecond), sink);
+  ASSERT_EQ(strategy.positions().size(), 1u);
+  EXPECT_EQ(strategy.positions()[0].pair, (VenuePair{up, bt}));
+  EXPECT_EQ(strategy.positions()[0].state, PositionState::open);
+  sink.clear();
+
+  // Upbit falls to Bithumb's level: the mark is 1,407,000 - 703.5 (Upbit's sell and fee)
+  // - 1,400,000 - 560 (Bithumb's buy and fee) - 1,400,700 (buying back at 140,000,000 with
+  // 5 bps) + 1,399,340.04 (selling at 139,990,000 less 4 bps) = 4,376.54 KRW, 31.1 bps: over
+  // the 15 bps take-profit.
+  feed(up, "139900000", "140000000", 3 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent exit = sink.intents[0];
+  EXPECT_EQ(exit.exit_reason, ExitReason::take_profit);
+  EXPECT_EQ(exit.leg(up).side, Side::buy);
+  EXPECT_EQ(exit.leg(bt).side, Side::sell);
+  EXPECT_FALSE(exit.has_leg(bn));
+  strategy.on_report(test::fill(exit, params.pairs[1].fees, 1.0, {up, bt}), at(4 * kSecond), sink);
+  EXPECT_EQ(strategy.positions().size(), 0u);
+  const StrategyStats& s = strategy.stats();
+  EXPECT_NEAR(s.realized_krw, 4376.54, 1e-6);
+  EXPECT_EQ(s.pairs[1].entries, 1u);
+  EXPECT_EQ(s.pairs[1].closed, 1u);
+  EXPECT_EQ(s.pairs[1].wins, 1u);
+  EXPECT_NEAR(s.pairs[1].realized_krw, 4376.54, 1e-6);
+  EXPECT_EQ(s.pairs[0].entries, 0u);
+  EXPECT_EQ(s.pairs[0].closed, 0u);
 }
 
 // Every exit scenario's entry fills at the levels: Upbit sells 0.01 at 140,700,000 (+1,407,000
@@ -127,7 +201,7 @@ TEST_F(StrategyTest, TakeProfitFiresOnTheFirstUpdateAtOrOverTheTarget) {
 
   // Exit fills: Upbit buys at 140,000,000 (-1,400,000 KRW, fee 700), Binance sells at 99,990
   // (+999.9 USDT, fee 0.9999). KRW 5,596.5; USDT -2.0999 x 1,400 = -2,939.86. Total 2,656.64.
-  report(test::fill(exit, params.fees), 5 * kSecond);
+  report(test::fill(exit, params.pairs[0].fees), 5 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   const StrategyStats& s = strategy->stats();
   EXPECT_NEAR(s.realized_krw, 2656.64, 1e-6);
@@ -159,7 +233,7 @@ TEST_F(StrategyTest, StopLossFiresOnTheFirstUpdateAtOrUnderTheLimit) {
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::stop_loss);
   // Upbit buys back at 140,900,000 (-1,409,000 KRW, fee 704.5): KRW -3,408; USDT -2,939.86.
-  report(test::fill(sink.intents[0], params.fees), 4 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 4 * kSecond);
   EXPECT_NEAR(strategy->stats().realized_krw, -6347.86, 1e-6);
   EXPECT_EQ(std::llround(strategy->stats().realized_krw), -6348);
   EXPECT_EQ(strategy->stats().wins, 0u);
@@ -179,7 +253,7 @@ TEST_F(StrategyTest, TimeoutFiresOnTheFirstUpdateAfterTheHoldingTime) {
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::timeout);
   // Upbit buys back at 140,800,000 (-1,408,000 KRW, fee 704): KRW -2,407.5; USDT -2,939.86.
-  report(test::fill(sink.intents[0], params.fees), 62 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 62 * kSecond);
   EXPECT_NEAR(strategy->stats().realized_krw, -5347.36, 1e-6);
   EXPECT_EQ(std::llround(strategy->stats().realized_krw), -5347);
 }
@@ -211,7 +285,7 @@ TEST_F(StrategyTest, ReversalFiresWhenTheEntryEdgeFallsBackThroughTheLevel) {
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::reversal);
   // Upbit buys back at 140,300,000 (-1,403,000 KRW, fee 701.5): KRW 2,595; USDT -2,939.86.
-  report(test::fill(sink.intents[0], params.fees), 4 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 4 * kSecond);
   EXPECT_NEAR(strategy->stats().realized_krw, -344.86, 1e-6);
   EXPECT_EQ(std::llround(strategy->stats().realized_krw), -345);
 }
@@ -245,7 +319,7 @@ TEST_F(StrategyTest, FxFromTheUpbitBookGatesEntriesWhenMissingOrStale) {
   ASSERT_EQ(sink.intents.size(), 1u) << "the FX update re-evaluates the symbol";
   EXPECT_EQ(sink.intents[0].fx_rate, d("1400"));  // the mid
   // An unusable KRW-USDT book clears the rate: exits of the open position wait for it.
-  report(test::fill(sink.intents[0], params.fees), kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), kSecond);
   ASSERT_EQ(strategy->positions()[0].state, PositionState::open);
   strategy->on_book(book(venues::kUpbit, fx, {{"1401", "1000"}}, {{"1400", "1000"}}, 2 * kSecond),
                     at(2 * kSecond), sink);  // crossed
@@ -298,7 +372,7 @@ TEST_F(StrategyTest, PartialEntryOpensWhatBothLegsHoldAndExitsThatMuch) {
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  const ExecReport r = test::fill(sink.intents[0], params.fees, 0.5);
+  const ExecReport r = test::fill(sink.intents[0], params.pairs[0].fees, 0.5);
   ASSERT_EQ(r.outcome, ExecOutcome::partial_hedged);
   report(r, kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
@@ -309,7 +383,7 @@ TEST_F(StrategyTest, PartialEntryOpensWhatBothLegsHoldAndExitsThatMuch) {
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].leg(venues::kUpbit).quantity, d("0.005"));
   EXPECT_EQ(sink.intents[0].leg(venues::kBinance).quantity, d("0.005"));
-  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   EXPECT_NEAR(strategy->stats().realized_krw, 2656.64 / 2, 1e-6);
 }
@@ -323,7 +397,7 @@ TEST_F(StrategyTest, ACommissionTakenInTheBaseAssetIsNotHeldAndEachVenueClosesIt
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  ExecReport r = test::fill(sink.intents[0], params.fees);
+  ExecReport r = test::fill(sink.intents[0], params.pairs[0].fees);
   ASSERT_EQ(r.leg(venues::kBinance).side, Side::buy);
   r.leg(venues::kBinance).fee = Decimal{};
   r.leg(venues::kBinance).fee_base = d("0.00001");
@@ -343,7 +417,7 @@ TEST_F(StrategyTest, ACommissionTakenInTheBaseAssetIsNotHeldAndEachVenueClosesIt
   EXPECT_FALSE(sink.intents[0].independent_legs);
   EXPECT_EQ(sink.intents[0].leg(venues::kUpbit).quantity, d("0.01"));
   EXPECT_EQ(sink.intents[0].leg(venues::kBinance).quantity, d("0.00999"));
-  report(test::fill(sink.intents[0], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   EXPECT_EQ(strategy->stats().closed, 1u);
   EXPECT_EQ(strategy->stats().dust_writeoffs, 0u);
@@ -362,7 +436,7 @@ TEST_F(StrategyTest, FailedExitReturnsToOpenAndRetriesAfterTheDelay) {
   upbit("139900000", "140000000", 3 * kSecond);
   ASSERT_EQ(sink.intents.size(), 2u);
   EXPECT_EQ(sink.intents[1].exit_reason, ExitReason::take_profit);
-  report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[1], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   EXPECT_NEAR(strategy->stats().realized_krw, 2656.64, 1e-6);
 }
@@ -372,14 +446,14 @@ TEST_F(StrategyTest, PartialExitKeepsTheRestOpenAndClosesItNext) {
   enter(kSecond);
   upbit("139900000", "140000000", 2 * kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  report(test::fill(sink.intents[0], params.fees, 0.4), 2 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees, 0.4), 2 * kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
   EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
   EXPECT_EQ(strategy->positions()[0].qty(), d("0.006"));
   upbit("139900000", "140000000", 3 * kSecond);
   ASSERT_EQ(sink.intents.size(), 2u);
   EXPECT_EQ(sink.intents[1].leg(venues::kUpbit).quantity, d("0.006"));
-  report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[1], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   // The same trades as a full exit, in two pieces.
   EXPECT_NEAR(strategy->stats().realized_krw, 2656.64, 1e-6);
@@ -391,7 +465,7 @@ TEST_F(StrategyTest, RolledBackEntryClosesWithTheUnwindCostRealised) {
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  ExecReport r = test::fill(sink.intents[0], params.fees);
+  ExecReport r = test::fill(sink.intents[0], params.pairs[0].fees);
   // Binance filled nothing; the Upbit sale was bought back at 140,800,000.
   r.leg(venues::kBinance) = test::reject(sink.intents[0]).leg(venues::kBinance);
   LegReport& u = r.leg(venues::kUpbit);
@@ -413,7 +487,7 @@ TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  ExecReport r = test::fill(sink.intents[0], params.fees);
+  ExecReport r = test::fill(sink.intents[0], params.pairs[0].fees);
   r.leg(venues::kBinance) = test::reject(sink.intents[0]).leg(venues::kBinance);
   r.outcome = ExecOutcome::failed;
   report(r, kSecond);
@@ -430,7 +504,7 @@ TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
   EXPECT_EQ(exit.leg(venues::kUpbit).side, Side::buy);
   EXPECT_EQ(exit.leg(venues::kUpbit).quantity, d("0.01"));
   EXPECT_TRUE(exit.leg(venues::kBinance).quantity.is_zero());
-  report(test::fill(exit, params.fees), 2 * kSecond);
+  report(test::fill(exit, params.pairs[0].fees), 2 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   // 1,407,000 - 703.5 - 1,408,000 - 704
   EXPECT_NEAR(strategy->stats().realized_krw, -2407.5, 1e-9);
@@ -470,7 +544,7 @@ TEST_F(StrategyTest, AnUnknownOrderSettledFilledLaterMakesItsPositionOpenAgain) 
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   const OrderIntent entry = sink.intents[0];
-  ExecReport r = test::fill(entry, params.fees);
+  ExecReport r = test::fill(entry, params.pairs[0].fees);
   r.leg(venues::kUpbit) = LegReport{};
   r.leg(venues::kUpbit).venue = venues::kUpbit;
   r.leg(venues::kUpbit).side = Side::sell;
@@ -489,7 +563,8 @@ TEST_F(StrategyTest, AnUnknownOrderSettledFilledLaterMakesItsPositionOpenAgain) 
   settled.intent_id = entry.intent_id;
   settled.position_id = entry.position_id;
   settled.settles = true;
-  settled.leg(venues::kUpbit) = test::fill_leg(entry.leg(venues::kUpbit), params.fees.first_bps);
+  settled.leg(venues::kUpbit) =
+      test::fill_leg(entry.leg(venues::kUpbit), params.pairs[0].fees.first_bps);
   settled.leg(venues::kBinance).venue = venues::kBinance;
   report(settled, 3 * kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
@@ -510,7 +585,7 @@ TEST_F(StrategyTest, AnUnknownOrderSettledUnfilledLetsTheBrokenPositionClose) {
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
   const OrderIntent entry = sink.intents[0];
-  ExecReport r = test::fill(entry, params.fees);
+  ExecReport r = test::fill(entry, params.pairs[0].fees);
   r.leg(venues::kUpbit) = LegReport{};
   r.leg(venues::kUpbit).venue = venues::kUpbit;
   r.leg(venues::kUpbit).instrument = entry.leg(venues::kUpbit).instrument;
@@ -547,9 +622,10 @@ TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly)
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  ExecReport r = test::fill(sink.intents[0], params.fees);
-  r.leg(venues::kUpbit) = test::fill_leg(sink.intents[0].leg(venues::kUpbit), params.fees.first_bps,
-                                         0.001);  // 0.00001 of 0.01 sold on Upbit
+  ExecReport r = test::fill(sink.intents[0], params.pairs[0].fees);
+  r.leg(venues::kUpbit) =
+      test::fill_leg(sink.intents[0].leg(venues::kUpbit), params.pairs[0].fees.first_bps,
+                     0.001);  // 0.00001 of 0.01 sold on Upbit
   r.outcome = ExecOutcome::failed;
   report(r, kSecond);
   ASSERT_EQ(strategy->positions().size(), 1u);
@@ -561,7 +637,7 @@ TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly)
   EXPECT_EQ(exit.leg(venues::kBinance).quantity, d("0.01"));
   EXPECT_EQ(exit.leg(venues::kUpbit).quantity, d("0.00001"));
   // Exec: the Upbit leg is below Upbit's minimum, the Binance one fills.
-  ExecReport done = test::fill(exit, params.fees);
+  ExecReport done = test::fill(exit, params.pairs[0].fees);
   done.leg(venues::kUpbit) = LegReport{};
   done.leg(venues::kUpbit).venue = venues::kUpbit;
   done.leg(venues::kUpbit).status = LegStatus::below_minimum;
@@ -595,7 +671,7 @@ TEST_F(StrategyTest, APairExitTooSmallForOneVenueClosesTheOtherLeg) {
   ASSERT_EQ(sink.intents.size(), 1u);
   const OrderIntent split = sink.intents[0];
   EXPECT_TRUE(split.independent_legs);
-  ExecReport done = test::fill(split, params.fees);
+  ExecReport done = test::fill(split, params.pairs[0].fees);
   done.leg(venues::kBinance) = LegReport{};
   done.leg(venues::kBinance).venue = venues::kBinance;
   done.leg(venues::kBinance).status = LegStatus::below_minimum;
@@ -628,7 +704,7 @@ TEST_F(StrategyTest, FullRingDropsTheDecisionAndAnExitIsDecidedAgain) {
   sink.full = false;
   upbit("140700000", "140800000", 2 * kSecond);
   ASSERT_EQ(sink.intents.size(), 1u);
-  report(test::fill(sink.intents[0], params.fees), 2 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), 2 * kSecond);
   sink.clear();
   sink.full = true;
   upbit("139900000", "140000000", 3 * kSecond);
@@ -649,12 +725,12 @@ TEST_F(StrategyTest, ClipsSplitTheEntryIntoOnePositionSentOneAtATime) {
   EXPECT_EQ(sink.intents[0].leg(venues::kUpbit).quantity, d("0.005"));
   upbit("140700000", "140800000", kSecond + 1);
   EXPECT_EQ(sink.intents.size(), 1u) << "the next clip waits for the first one's report";
-  report(test::fill(sink.intents[0], params.fees), kSecond + 2);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), kSecond + 2);
   EXPECT_EQ(strategy->positions()[0].state, PositionState::opening);
   upbit("140700000", "140800000", kSecond + 3);
   ASSERT_EQ(sink.intents.size(), 2u);
   EXPECT_EQ(sink.intents[1].position_id, sink.intents[0].position_id);
-  report(test::fill(sink.intents[1], params.fees), kSecond + 4);
+  report(test::fill(sink.intents[1], params.pairs[0].fees), kSecond + 4);
   ASSERT_EQ(strategy->positions().size(), 1u);
   EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
   EXPECT_EQ(strategy->positions()[0].qty(), d("0.01"));
@@ -666,7 +742,7 @@ TEST_F(StrategyTest, ClipsStopWhenTheSignalGoes) {
   start();
   binance("99990", "100000", kSecond);
   upbit("140700000", "140800000", kSecond);
-  report(test::fill(sink.intents[0], params.fees), kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees), kSecond);
   upbit("140300000", "140400000", 2 * kSecond);  // edge +6 bps: below the threshold
   ASSERT_EQ(strategy->positions().size(), 1u);
   EXPECT_EQ(strategy->positions()[0].state, PositionState::open);
@@ -702,12 +778,12 @@ TEST_F(StrategyTest, CloseAllExitsEveryPositionWithTheGivenReason) {
   ASSERT_EQ(sink.intents.size(), 1u);
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::flatten);
   // A partial fill leaves the rest under the same request.
-  report(test::fill(sink.intents[0], params.fees, 0.5), 2 * kSecond);
+  report(test::fill(sink.intents[0], params.pairs[0].fees, 0.5), 2 * kSecond);
   upbit("140700000", "140800000", 3 * kSecond);
   ASSERT_EQ(sink.intents.size(), 2u);
   EXPECT_EQ(sink.intents[1].exit_reason, ExitReason::flatten);
   EXPECT_EQ(sink.intents[1].leg(venues::kUpbit).quantity, d("0.005"));
-  report(test::fill(sink.intents[1], params.fees), 3 * kSecond);
+  report(test::fill(sink.intents[1], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   EXPECT_EQ(strategy->stats().exits_by(ExitReason::flatten), 2u);
 }

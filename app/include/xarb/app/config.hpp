@@ -195,7 +195,15 @@ struct Config {
   // The venues this config trades, in id order, and each one's section.
   [[nodiscard]] std::vector<Venue> venues() const;
   [[nodiscard]] const VenueConfig& venue(Venue v) const;
+  // The pairs it trades, each symbol on every pair whose venues both list it: every KRW venue
+  // against every venue quoted in another currency (priced through the FX rate), first in
+  // venue id order, then the KRW venues against each other (no FX). With Bithumb:
+  // upbit-binance, bithumb-binance, upbit-bithumb.
+  [[nodiscard]] std::vector<VenuePair> pairs() const;
 };
+
+// "upbit-binance": a pair as config, report and metrics name it.
+[[nodiscard]] std::string to_string(VenuePair pair);
 
 // One problem found in a config file, located by file, line, column and dotted key.
 struct ConfigIssue {

@@ -72,6 +72,16 @@ struct JournalTotals {
   double realized_from_fills_krw = 0.0;  // recomputed from the fills at each close's FX rate
 };
 
+// One pair's positions over every run: those closed after trading, their wins and PnL (as the
+// strategy reported each close), and those still open.
+struct JournalPairTotals {
+  std::string pair;  // "upbit-binance"
+  std::uint64_t closed = 0;
+  std::uint64_t wins = 0;
+  std::uint64_t open = 0;
+  double realized_pnl_krw = 0.0;
+};
+
 // The assets a venue's ledger tracks: every traded base asset, and on Binance the BNB it may
 // charge commissions in.
 [[nodiscard]] std::vector<std::string> ledger_assets(const SymbolMap& symbols, Venue venue);
@@ -166,6 +176,8 @@ class Journal {
   [[nodiscard]] bool expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
                                       Decimal& out, Decimal* tolerance = nullptr);
   [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id = 0);
+  // Per pair, in the order the pairs first traded.
+  [[nodiscard]] std::vector<JournalPairTotals> pair_totals();
   // Totals over every run (run_id 0) or one run.
   [[nodiscard]] JournalTotals totals(std::uint64_t run_id = 0);
   // A position the restart could not reconcile: marked BROKEN in the journal.

@@ -91,8 +91,9 @@ struct ThreadReport {
   double cpu_s = 0.0;
 };
 
-struct SymbolReport {
-  std::string symbol;
+// What was traded, of one symbol ("BTC") or across one pair ("upbit-binance").
+struct TradeReport {
+  std::string name;
   std::uint64_t entries = 0;
   std::uint64_t closed = 0;
   std::uint64_t wins = 0;
@@ -129,7 +130,8 @@ struct RunReport {
   std::uint64_t exec_queries = 0;
   std::uint64_t exec_settled = 0;    // orders left unknown that their venue settled later
   std::uint64_t exec_unsettled = 0;  // orders whose outcome is still unknown (BROKEN, asked)
-  std::vector<SymbolReport> symbols;
+  std::vector<TradeReport> symbols;
+  std::vector<TradeReport> pairs;  // the pairs traded, in the strategy's order
   std::vector<LatencyReport> latencies;
   std::vector<QueueReport> queues;
   std::vector<ThreadReport> threads;

@@ -37,6 +37,9 @@ struct VenuePair {
   friend constexpr bool operator==(const VenuePair&, const VenuePair&) noexcept = default;
 };
 
+// Every unordered pair of distinct venues.
+inline constexpr std::size_t kMaxPairs = kMaxVenues * (kMaxVenues - 1) / 2;
+
 enum class Side : std::uint8_t { buy = 0, sell = 1 };
 
 [[nodiscard]] constexpr std::string_view to_string(Side s) noexcept {

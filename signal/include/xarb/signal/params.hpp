@@ -4,6 +4,7 @@
 // (app::strategy_params) or by a test by hand; the signal never reads a file.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include <xarb/core/decimal.hpp>
@@ -48,9 +49,19 @@ struct SymbolParams {
   Decimal max_position_qty;  // open base units across the symbol's positions
 };
 
-struct StrategyParams {
-  VenuePair pair;  // the venues traded; a strategy with an invalid pair opens nothing
+// A pair of venues the strategy trades, with its taker fees. `fx`: the second venue quotes
+// another currency (USDT against KRW), converted at the FX rate; false: both quote the same
+// one (KRW against KRW), no rate involved.
+struct PairParams {
+  VenuePair pair;
   Fees fees;
+  bool fx = true;
+};
+
+struct StrategyParams {
+  // The pairs traded, the first `pair_count`; a pair that is not two valid venues opens nothing.
+  std::array<PairParams, kMaxPairs> pairs{};
+  std::size_t pair_count = 1;
   FxParams fx;
   BaselineMode baseline = BaselineMode::ewma;
   std::int64_t ewma_half_life_ns = 600'000'000'000;
@@ -62,7 +73,7 @@ struct StrategyParams {
   double reversal_bps = 0.0;  // exit when the entry edge falls back to baseline + this
   std::int64_t timeout_ns = 300'000'000'000;
   std::int64_t cooldown_ns = 10'000'000'000;
-  int max_open_per_symbol = 1;
+  int max_open_per_symbol = 1;  // per pair
   int max_open_total = 3;
   int clips = 1;
   double min_depth_ratio = 1.0;

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
@@ -35,7 +36,8 @@ class SignalSink {
   virtual void on_refusal(const RiskRefusal& refusal) noexcept { (void)refusal; }
 };
 
-struct SymbolStats {
+// What was traded, of one symbol or across one pair.
+struct TradeStats {
   std::uint64_t entries = 0;  // entry intents
   std::uint64_t closed = 0;   // positions closed with a trade
   std::uint64_t wins = 0;
@@ -60,7 +62,8 @@ struct StrategyStats {
   std::uint64_t settled = 0;       // orders left unknown that their venue settled later
   std::uint64_t dust_writeoffs = 0;  // positions whose residual no order could close
   double realized_krw = 0.0;
-  std::array<SymbolStats, kMaxInstruments> symbols{};
+  std::array<TradeStats, kMaxInstruments> symbols{};
+  std::array<TradeStats, kMaxPairs> pairs{};  // by pair index (StrategyParams::pairs)
 
   [[nodiscard]] double winrate() const noexcept {
     return closed == 0 ? 0.0 : static_cast<double>(wins) / static_cast<double>(closed);
@@ -113,16 +116,21 @@ class Strategy {
   [[nodiscard]] const Inventory& inventory() const noexcept { return inventory_; }
   [[nodiscard]] const PositionBook& positions() const noexcept { return positions_; }
   [[nodiscard]] std::size_t open_positions() const noexcept { return positions_.size(); }
-  [[nodiscard]] double baseline_bps(InstrumentId i, Direction d) const noexcept {
-    return baselines_[i][static_cast<std::size_t>(d)].value();
+  [[nodiscard]] double baseline_bps(InstrumentId i, Direction d,
+                                    std::size_t pair = 0) const noexcept {
+    return baselines_[pair][i][static_cast<std::size_t>(d)].value();
   }
   // Sum of the last marks of active positions, in KRW.
   [[nodiscard]] double unrealized_krw() const noexcept;
 
-  // The pair's venues, first then second.
-  [[nodiscard]] std::array<Venue, 2> pair_venues() const noexcept {
-    return {params_.pair.first, params_.pair.second};
+  // The pairs traded (StrategyParams::pairs, the first pair_count).
+  [[nodiscard]] std::span<const PairParams> pairs() const noexcept {
+    return {params_.pairs.data(), params_.pair_count};
   }
+  // The index of `pair` among pairs(); pairs().size() when it is not traded.
+  [[nodiscard]] std::size_t pair_index(VenuePair pair) const noexcept;
+  // A traded pair needs the FX rate (its venues quote different currencies).
+  [[nodiscard]] bool needs_fx() const noexcept;
 
  private:
   // Balances an entry needs on each venue: base it sells, quote (fee included) it pays.
@@ -148,9 +156,9 @@ class Strategy {
     int total_open = 0;
   };
 
-  void evaluate(InstrumentId i, const StageStamps& trigger, const Now& now, bool entries,
-                SignalSink& sink) noexcept;
-  void run_exits(InstrumentId i, const StageStamps& trigger, const Now& now,
+  void evaluate(std::size_t k, InstrumentId i, const StageStamps& trigger, const Now& now,
+                bool entries, SignalSink& sink) noexcept;
+  void run_exits(std::size_t k, InstrumentId i, const StageStamps& trigger, const Now& now,
                  const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
   // What the exit checks of one symbol share within an update.
   struct ExitContext {
@@ -167,24 +175,28 @@ class Strategy {
     const CachedWalk& walk(const BookSnapshot& book, Venue v, Side side,
                            std::int64_t qty) noexcept;
   };
-  void try_exit(Position& p, const StageStamps& trigger, const Now& now,
-                const std::array<Premium, 2>& edges, ExitContext& ctx,
-                SignalSink& sink) noexcept;
-  void run_entries(InstrumentId i, const StageStamps& trigger, const Now& now,
+  void try_exit(std::size_t k, Position& p, const StageStamps& trigger, const Now& now,
+                const std::array<Premium, 2>& edges, ExitContext& ctx, SignalSink& sink) noexcept;
+  void run_entries(std::size_t k, InstrumentId i, const StageStamps& trigger, const Now& now,
                    const std::array<Premium, 2>& edges, SignalSink& sink) noexcept;
   // Entry checks in tier order (global, venue, symbol, trade); none when the entry may go.
-  [[nodiscard]] RefusalReason check_entry(InstrumentId i, const Premium& p, Decimal qty,
-                                          const Now& now, const FxTracker::Quote& fx,
+  [[nodiscard]] RefusalReason check_entry(std::size_t k, InstrumentId i, const Premium& p,
+                                          Decimal qty, const Now& now, const FxTracker::Quote& fx,
                                           const Exposure& e, bool continuation) noexcept;
-  bool send_entry(Position* cont, InstrumentId i, const Premium& pr, Decimal qty, double fx,
-                  const StageStamps& trigger, const Now& now, SignalSink& sink) noexcept;
+  bool send_entry(std::size_t k, Position* cont, InstrumentId i, const Premium& pr, Decimal qty,
+                  double fx, const StageStamps& trigger, const Now& now, SignalSink& sink) noexcept;
   void stop_clips(Position& p, const Now& now, SignalSink& sink) noexcept;
-  [[nodiscard]] Exposure exposure(InstrumentId i) const noexcept;
-  [[nodiscard]] Needs needs(const Premium& p, Decimal qty) const noexcept;
-  [[nodiscard]] RefusalReason book_gate(InstrumentId i, const Now& now,
+  [[nodiscard]] Exposure exposure(std::size_t k, InstrumentId i) const noexcept;
+  [[nodiscard]] Needs needs(std::size_t k, const Premium& p, Decimal qty) const noexcept;
+  [[nodiscard]] RefusalReason book_gate(std::size_t k, InstrumentId i, const Now& now,
                                         std::int64_t max_age_ns) const noexcept;
-  [[nodiscard]] double edge_over_baseline(InstrumentId i, const Premium& p) const noexcept;
-  void refuse(InstrumentId i, Direction d, RefusalReason r, double edge_bps,
+  [[nodiscard]] double edge_over_baseline(std::size_t k, InstrumentId i,
+                                          const Premium& p) const noexcept;
+  // The rate pair k converts at: the FX tracker's, or 1 (never stale) when it needs none.
+  [[nodiscard]] FxTracker::Quote fx_quote(std::size_t k, std::int64_t mono_ns,
+                                          std::int64_t max_age_ns = 0) const noexcept;
+  [[nodiscard]] double fx_last(std::size_t k) const noexcept;
+  void refuse(std::size_t k, InstrumentId i, Direction d, RefusalReason r, double edge_bps,
               SignalSink& sink) noexcept;
   void stamp(OrderIntent& intent, const Position& p, IntentKind kind, Decimal fx,
              const StageStamps& trigger, const Now& now) noexcept;
@@ -208,11 +220,14 @@ class Strategy {
   std::uint64_t next_intent_id_ = 1;
   std::array<std::array<BookSnapshot, kMaxVenues>, kMaxInstruments> books_{};
   std::array<std::array<bool, kMaxVenues>, kMaxInstruments> have_book_{};
-  std::array<std::array<Ewma, 2>, kMaxInstruments> baselines_{};
-  std::array<std::int64_t, kMaxInstruments> last_exit_ns_{};
-  std::array<bool, kMaxInstruments> exited_once_{};
-  std::array<std::int64_t, kMaxInstruments> entry_after_ns_{};  // after a refused or unfilled entry
-  std::array<std::array<RefusalReason, 2>, kMaxInstruments> last_refusal_{};
+  // By pair index, then instrument.
+  template <class T>
+  using PerPair = std::array<std::array<T, kMaxInstruments>, kMaxPairs>;
+  PerPair<std::array<Ewma, 2>> baselines_{};
+  PerPair<std::int64_t> last_exit_ns_{};
+  PerPair<bool> exited_once_{};
+  PerPair<std::int64_t> entry_after_ns_{};  // after a refused or unfilled entry
+  PerPair<std::array<RefusalReason, 2>> last_refusal_{};
   static constexpr std::size_t kMaxInFlight = 512;
   std::array<InFlight, kMaxInFlight> in_flight_{};
 };
