@@ -29,19 +29,18 @@ std::uint64_t exits_total(const RunReport& r) {
 }  // namespace
 
 void print_status_line(std::ostream& out, const RunReport& r) {
-  const auto& b = r.venues[index(venues::kBinance)];
-  const auto& u = r.venues[index(venues::kUpbit)];
   std::uint64_t blocked = 0;
   for (const auto& [reason, n] : r.blocked) blocked += n;
   const LatencyReport* t2o = nullptr;
   for (const auto& l : r.latencies) {
     if (l.name == "tick_to_order") t2o = &l;
   }
-  out << "[" << std::fixed << std::setprecision(0) << r.duration_s << " s] frames binance "
-      << b.frames << " upbit " << u.frames << " | entries " << r.entries << " exits "
-      << exits_total(r) << " blocked " << blocked << " | open " << r.open_positions << " closed "
-      << r.closed << " winrate " << std::setprecision(2) << r.winrate << " | PnL "
-      << krw(r.realized_krw) << " KRW (unrealised " << krw(r.unrealized_krw) << ")";
+  out << "[" << std::fixed << std::setprecision(0) << r.duration_s << " s] frames";
+  for (const Venue v : r.traded) out << ' ' << to_string(v) << ' ' << r.venues[index(v)].frames;
+  out << " | entries " << r.entries << " exits " << exits_total(r) << " blocked " << blocked
+      << " | open " << r.open_positions << " closed " << r.closed << " winrate "
+      << std::setprecision(2) << r.winrate << " | PnL " << krw(r.realized_krw)
+      << " KRW (unrealised " << krw(r.unrealized_krw) << ")";
   if (t2o != nullptr && t2o->count > 0) {
     out << " | tick-to-order p50 " << us(t2o->p50_ns) << " us p99 " << us(t2o->p99_ns) << " us";
   }
