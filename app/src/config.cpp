@@ -514,6 +514,23 @@ void cross_check(Context& ctx, Config& c) {
     ctx.error_at("strategy.max_open_per_symbol", "must not exceed strategy.max_open_total (" +
                                                      std::to_string(st.max_open_total) + ")");
   }
+  if (!st.pairs.empty()) {
+    const std::vector<VenuePair> made = c.venue_pairs();
+    std::string names;
+    for (const VenuePair p : made) names += (names.empty() ? "" : ", ") + to_string(p);
+    for (std::size_t k = 0; k < st.pairs.size(); ++k) {
+      const std::string key = "strategy.pairs[" + std::to_string(k) + "]";
+      const bool known = std::any_of(made.begin(), made.end(),
+                                     [&](VenuePair p) { return to_string(p) == st.pairs[k]; });
+      if (!known) {
+        ctx.error_at(
+            key, "\"" + st.pairs[k] + "\" is not a pair of this config's venues (" + names + ")");
+      } else if (std::find(st.pairs.begin(), st.pairs.begin() + static_cast<std::ptrdiff_t>(k),
+                           st.pairs[k]) != st.pairs.begin() + static_cast<std::ptrdiff_t>(k)) {
+        ctx.error_at(key, "\"" + st.pairs[k] + "\" is listed twice");
+      }
+    }
+  }
   if (st.exit_max_book_age_ms < st.max_book_age_ms) {
     ctx.error_at("strategy.exit_max_book_age_ms",
                  "must be at least strategy.max_book_age_ms: exits may not be stricter than "
@@ -618,6 +635,18 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     sr.integer("max_book_age_ms", s.max_book_age_ms, 1, 3'600'000);
     sr.integer("exit_max_book_age_ms", s.exit_max_book_age_ms, 1, 3'600'000);
     sr.integer("max_clock_skew_ms", s.max_clock_skew_ms, 1, 3'600'000);
+    if (const toml::array* pairs = sr.array("pairs", "an array of pair names")) {
+      for (const toml::node& p : *pairs) {
+        const std::string key = "strategy.pairs[" + std::to_string(s.pairs.size()) + "]";
+        ctx.where[key] = p.source();
+        const auto name = p.value<std::string>();
+        if (!p.is_string() || !name) {
+          ctx.error(p.source(), key, "must be a pair name such as \"upbit-binance\"");
+          continue;
+        }
+        s.pairs.push_back(*name);
+      }
+    }
     sr.finish();
   }
   if (const toml::table* t = r.table("risk")) {
@@ -674,6 +703,16 @@ std::vector<Venue> Config::venues() const {
 }
 
 std::vector<VenuePair> Config::pairs() const {
+  std::vector<VenuePair> out = venue_pairs();
+  if (strategy.pairs.empty()) return out;
+  std::erase_if(out, [&](VenuePair p) {
+    return std::find(strategy.pairs.begin(), strategy.pairs.end(), to_string(p)) ==
+           strategy.pairs.end();
+  });
+  return out;
+}
+
+std::vector<VenuePair> Config::venue_pairs() const {
   const std::vector<Venue> all = venues();
   const auto krw = [](Venue v) { return venues::quote_asset(v) == "KRW"; };
   std::vector<VenuePair> out;
@@ -885,6 +924,11 @@ std::string dump_config(const Config& c) {
                                       {"max_book_age_ms", s.max_book_age_ms},
                                       {"exit_max_book_age_ms", s.exit_max_book_age_ms},
                                       {"max_clock_skew_ms", s.max_clock_skew_ms}});
+  if (!s.pairs.empty()) {
+    toml::array pairs;
+    for (const std::string& p : s.pairs) pairs.push_back(p);
+    root["strategy"].as_table()->insert("pairs", std::move(pairs));
+  }
   const RiskConfig& k = c.risk;
   root.insert("risk", toml::table{{"kill_switch", k.kill_switch},
                                   {"daily_loss_limit_krw", k.daily_loss_limit_krw},

@@ -407,6 +407,57 @@ trade_qty = "0.01"
   EXPECT_EQ(bad.errors[0].key, "venues.bithumb.rest_url");
 }
 
+// The venues make the pairs; [strategy] pairs picks some of them, by name, refused at its line
+// when a name is not one of them or is listed twice.
+TEST(ConfigPairs, TheVenuesMakeThePairsAndTheStrategyMayPickSome) {
+  const LoadResult two = parse(cfg(""));
+  ASSERT_TRUE(two.ok()) << issues(two);
+  EXPECT_EQ(two.config.pairs(), (std::vector<VenuePair>{venues::kUpbitBinance}));
+  const signal::StrategyParams two_params =
+      strategy_params(two.config, build_symbol_map(two.config));
+  EXPECT_EQ(two_params.pair_count, 1u);
+  EXPECT_TRUE(two_params.pairs[0].fx);
+
+  const std::string three = "[venues.bithumb]\ntaker_fee_bps = 4.0\n\n";
+  const LoadResult all = parse(three + cfg(""));
+  ASSERT_TRUE(all.ok()) << issues(all);
+  const VenuePair bithumb_binance{venues::kBithumb, venues::kBinance};
+  const VenuePair upbit_bithumb{venues::kUpbit, venues::kBithumb};
+  EXPECT_EQ(all.config.pairs(),
+            (std::vector<VenuePair>{venues::kUpbitBinance, bithumb_binance, upbit_bithumb}));
+  const signal::StrategyParams p = strategy_params(all.config, build_symbol_map(all.config));
+  ASSERT_EQ(p.pair_count, 3u);
+  EXPECT_EQ(p.pairs[1].pair, bithumb_binance);
+  EXPECT_EQ(p.pairs[1].fees.first_bps, 4.0);
+  EXPECT_EQ(p.pairs[1].fees.second_bps, all.config.binance.taker_fee_bps);
+  EXPECT_TRUE(p.pairs[1].fx);
+  EXPECT_EQ(p.pairs[2].pair, upbit_bithumb);
+  EXPECT_EQ(p.pairs[2].fees.first_bps, all.config.upbit.taker_fee_bps);
+  EXPECT_EQ(p.pairs[2].fees.second_bps, 4.0);
+  EXPECT_FALSE(p.pairs[2].fx) << "KRW against KRW";
+  EXPECT_EQ(to_string(upbit_bithumb), "upbit-bithumb");
+
+  const LoadResult some =
+      parse(three + "[strategy]\npairs = [\"upbit-bithumb\", \"bithumb-binance\"]\n\n" + cfg(""));
+  ASSERT_TRUE(some.ok()) << issues(some);
+  EXPECT_EQ(some.config.pairs(), (std::vector<VenuePair>{bithumb_binance, upbit_bithumb}))
+      << "in the venues' order";
+  const std::string dumped = dump_config(some.config);
+  const LoadResult again = parse_config(dumped, "dump.toml");
+  ASSERT_TRUE(again.ok()) << issues(again) << dumped;
+  EXPECT_EQ(again.config, some.config) << dumped;
+
+  expect_single_error(
+      three + "[strategy]\npairs = [\"upbit-binance\", \"binance-upbit\"]\n\n" + cfg(""),
+      "test.toml:5:27: strategy.pairs[1]: \"binance-upbit\" is not a pair of this "
+      "config's venues (upbit-binance, bithumb-binance, upbit-bithumb)");
+  expect_single_error("[strategy]\npairs = [\"upbit-binance\", \"upbit-binance\"]\n\n" + cfg(""),
+                      "test.toml:2:27: strategy.pairs[1]: \"upbit-binance\" is listed twice");
+  expect_single_error("[strategy]\npairs = [\"upbit-bithumb\"]\n\n" + cfg(""),
+                      "test.toml:2:10: strategy.pairs[0]: \"upbit-bithumb\" is not a pair of this "
+                      "config's venues (upbit-binance)");
+}
+
 // The CLI: exit codes and output streams of `xarb config check`.
 int run(const std::string& command, std::string& out) {
   out.clear();

@@ -98,6 +98,8 @@ struct StrategyConfig {
   std::int64_t max_book_age_ms = defaults::ms(kDefaults.max_book_age_ns);
   std::int64_t exit_max_book_age_ms = defaults::ms(kDefaults.exit_max_book_age_ns);
   std::int64_t max_clock_skew_ms = defaults::ms(kDefaults.max_clock_skew_ns);
+  // The pairs traded, by name ("upbit-bithumb"); empty: every pair of the configured venues.
+  std::vector<std::string> pairs;
   friend bool operator==(const StrategyConfig&, const StrategyConfig&) = default;
 };
 
@@ -195,10 +197,12 @@ struct Config {
   // The venues this config trades, in id order, and each one's section.
   [[nodiscard]] std::vector<Venue> venues() const;
   [[nodiscard]] const VenueConfig& venue(Venue v) const;
-  // The pairs it trades, each symbol on every pair whose venues both list it: every KRW venue
-  // against every venue quoted in another currency (priced through the FX rate), first in
-  // venue id order, then the KRW venues against each other (no FX). With Bithumb:
+  // The pairs its venues make, each symbol traded on every pair whose venues both list it: every
+  // KRW venue against every venue quoted in another currency (priced through the FX rate), first
+  // in venue id order, then the KRW venues against each other (no FX). With Bithumb:
   // upbit-binance, bithumb-binance, upbit-bithumb.
+  [[nodiscard]] std::vector<VenuePair> venue_pairs() const;
+  // The pairs it trades: venue_pairs(), or those of them [strategy] pairs names.
   [[nodiscard]] std::vector<VenuePair> pairs() const;
 };
 
