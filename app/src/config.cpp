@@ -962,8 +962,11 @@ std::string dump_config(const Config& c) {
   root.insert("metrics", toml::table{{"bind", c.metrics.bind}, {"port", c.metrics.port}});
 
   std::ostringstream out;
-  out << "# Effective xarb configuration: defaults plus what the file set.\n"
-      << credential_status(venues::kBinance) << credential_status(venues::kUpbit) << "\n"
+  out << "# Effective xarb configuration: defaults plus what the file set.\n";
+  for (const Venue v : c.venues()) out << credential_status(v);
+  out << "# pairs traded:";
+  for (const VenuePair p : c.pairs()) out << ' ' << to_string(p);
+  out << "\n\n"
       << toml::toml_formatter{root, toml::toml_formatter::default_flags |
                                         toml::format_flags::relaxed_float_precision}
       << "\n";
