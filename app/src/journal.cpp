@@ -1,17 +1,17 @@
-#include <xarb/app/journal.hpp>
-
-#include <nlohmann/json.hpp>
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <iomanip>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
 #include <variant>
 
+#include <sqlite3.h>
+
+#include <xarb/app/config.hpp>
+#include <xarb/app/journal.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS position_events(
   realized_pnl_krw REAL, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS refusals(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, reason TEXT, symbol TEXT,
-  direction TEXT, kind TEXT, edge_bps REAL, wall_ns INTEGER);
+  direction TEXT, kind TEXT, edge_bps REAL, wall_ns INTEGER, pair TEXT);
 CREATE TABLE IF NOT EXISTS logs(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, level TEXT, text TEXT, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS balances(
@@ -227,6 +227,14 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
                 std::string(to_string(venue)) + "'");
     }
   }
+  // Journals written before refusals named their pair: theirs were Upbit's against Binance.
+  {
+    Stmt has(db_->db, "SELECT COUNT(*) FROM pragma_table_info('refusals') WHERE name='pair'");
+    if (has.step() == SQLITE_ROW && has.i64(0) == 0) {
+      db_->exec("ALTER TABLE refusals ADD COLUMN pair TEXT DEFAULT '" +
+                to_string(venues::kUpbitBinance) + "'");
+    }
+  }
   // Journals written before intents kept their legs as rows had a column set per venue: copy
   // them into intent_legs (idempotent; rows written since leave those columns empty).
   {
@@ -290,8 +298,8 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
       "exit_reason,qty,fx_rate,realized_pnl_krw,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
   db_->refusal = std::make_unique<Stmt>(
       d,
-      "INSERT INTO refusals(run_id,reason,symbol,direction,kind,edge_bps,wall_ns) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
+      "INSERT INTO refusals(run_id,reason,symbol,direction,kind,edge_bps,wall_ns,pair) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
   db_->log = std::make_unique<Stmt>(
       d, "INSERT INTO logs(run_id,level,text,wall_ns) VALUES(?1,?2,?3,?4)");
 }
@@ -570,7 +578,7 @@ void Journal::record(const OpsEvent& event) noexcept {
             Stmt& st = *db_->refusal;
             st.bind(1, run_id_).bind(2, to_string(body.reason)).bind(3, symbol(body.instrument));
             st.bind(4, to_string(body.direction)).bind(5, to_string(body.kind));
-            st.bind(6, body.edge_bps).bind(7, event.wall_ns);
+            st.bind(6, body.edge_bps).bind(7, event.wall_ns).bind(8, to_string(body.pair));
             if (st.step() != SQLITE_DONE) fail("refusal");
             st.reset();
           } else if constexpr (std::is_same_v<T, LogRecord>) {

@@ -386,6 +386,7 @@ void Strategy::refuse(std::size_t k, InstrumentId i, Direction d, RefusalReason 
   RiskRefusal event;
   event.reason = r;
   event.instrument = i;
+  event.pair = params_.pairs[k].pair;
   event.direction = d;
   event.kind = IntentKind::entry;
   event.edge_bps = edge_bps;

@@ -404,6 +404,28 @@ TEST_F(EngineTest, AThirdVenueTradesThreePairsEachReported) {
   EXPECT_EQ(rep.pairs[1].name, "bithumb-binance");
   EXPECT_EQ(rep.pairs[2].name, "upbit-bithumb");
   EXPECT_EQ(rep.broken, 0u);
+  {
+    // The journal keeps each pair's positions and refusals apart.
+    Journal j(dir_ / "journal.sqlite");
+    const std::vector<JournalPairTotals> totals = j.pair_totals();
+    ASSERT_EQ(totals.size(), 3u);
+    for (const JournalPairTotals& t : totals) {
+      const auto it = std::find_if(rep.pairs.begin(), rep.pairs.end(),
+                                   [&](const TradeReport& p) { return p.name == t.pair; });
+      ASSERT_NE(it, rep.pairs.end()) << t.pair;
+      EXPECT_EQ(t.closed, it->closed) << t.pair;
+      EXPECT_EQ(t.open, 0u) << t.pair;
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "journal.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(DISTINCT pair) FROM refusals", -1, &st, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_GE(sqlite3_column_int64(st, 0), 2) << "refusals name their pair";
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
   const std::string metrics = prometheus_text(rep);
   EXPECT_NE(metrics.find("xarb_pair_closed_total{pair=\"upbit-bithumb\"} " +
                          std::to_string(rep.pairs[2].closed)),

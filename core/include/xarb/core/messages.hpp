@@ -493,6 +493,7 @@ struct PositionChange {
 struct RiskRefusal {
   RefusalReason reason = RefusalReason::none;
   InstrumentId instrument = kNoInstrument;
+  VenuePair pair;  // the pair the entry would have traded
   Direction direction = Direction::kimchi;
   IntentKind kind = IntentKind::entry;
   double edge_bps = 0.0;
