@@ -1,0 +1,221 @@
+#pragma once
+
+// The engine's parts, shared by the files that hold its jobs: engine.cpp (the run, its threads,
+// the ops loop, wind-down), engine_startup.cpp (venue start-up, restore and the search of earlier
+// runs' orders), engine_report.cpp (telemetry and the run report). Internal to app/src.
+
+#include <algorithm>
+#include <bit>
+#include <fstream>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <xarb/app/engine.hpp>
+#include <xarb/app/feed_commands.hpp>
+#include <xarb/app/journal.hpp>
+#include <xarb/app/metrics.hpp>
+#include <xarb/app/venue_commands.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/core/latency_histogram.hpp>
+#include <xarb/core/ops_queue.hpp>
+#include <xarb/core/spsc_ring.hpp>
+#include <xarb/core/wait.hpp>
+#include <xarb/exec/executor.hpp>
+#include <xarb/exec/paper_venue.hpp>
+#include <xarb/exec/rest_venue.hpp>
+#include <xarb/exec/stage.hpp>
+#include <xarb/feed/feed_stage.hpp>
+#include <xarb/signal/stage.hpp>
+#include <xarb/signal/strategy.hpp>
+#include <xarb/tuning/threads.hpp>
+#include <xarb/venues/registry.hpp>
+
+#include "reconciler.hpp"
+
+namespace xarb::app::engine_detail {
+
+inline constexpr std::size_t kMaxThreads = 8;
+inline constexpr std::size_t kRefusals = static_cast<std::size_t>(RefusalReason::count);
+inline constexpr std::int64_t kPublishEveryNs = 100'000'000;
+inline constexpr std::size_t kOpsPerProducer = 4096;  // the ops thread drains every 5 ms
+
+using Counter = std::atomic<std::uint64_t>;
+
+inline void put(Counter& c, std::uint64_t v) noexcept { c.store(v, std::memory_order_relaxed); }
+inline void put(Counter& c, double v) noexcept {
+  c.store(std::bit_cast<std::uint64_t>(v), std::memory_order_relaxed);
+}
+inline std::uint64_t get(const Counter& c) noexcept { return c.load(std::memory_order_relaxed); }
+inline double get_double(const Counter& c) noexcept { return std::bit_cast<double>(get(c)); }
+
+// The figures the hot threads publish for the ops thread: relaxed atomic copies of each stage's
+// own counters, refreshed every 100 ms by the thread hosting the stage (never per message).
+struct Telemetry {
+  struct Feed {
+    Counter frames, bytes, dropped, connects, disconnects, resyncs, snapshot_failures, ring_full;
+  };
+  std::array<Feed, kMaxVenues> feed;
+  Counter books, entries, exit_intents, opened, closed, wins, broken, open_positions,
+      dropped_intents, dust_writeoffs, realized, unrealized, risk_mode;
+  std::array<Counter, kExitReasonCount> exits;
+  std::array<Counter, 5> outcomes;
+  std::array<Counter, kRefusals> refusals;
+  std::array<Counter, kMaxInstruments> sym_entries, sym_closed, sym_wins, sym_broken, sym_open,
+      sym_realized;
+  std::array<Counter, kMaxPairs> pair_entries, pair_closed, pair_wins, pair_broken, pair_open,
+      pair_realized;
+  Counter exec_retries, exec_unwinds, exec_queries, exec_active, exec_unsettled, exec_settled,
+      ops_dropped_signal, ops_dropped_exec;
+  std::array<Counter, kMaxThreads> thread_cpu_ns;
+};
+
+void publish_feed(const feed::FeedStage& f, const std::vector<Venue>& traded,
+                  Telemetry& t) noexcept;
+
+void publish_signal(const signal::Strategy& s, const signal::SignalStage& stage,
+                    Telemetry& t) noexcept;
+
+void publish_exec(const exec::TwoLegExecutor& x, const exec::ExecStage& stage,
+                  Telemetry& t) noexcept;
+
+// What the ops thread learns from the events it journals.
+struct OpsTally {
+  std::array<std::uint64_t, kMaxVenues> orders{};
+  std::array<std::uint64_t, kMaxVenues> order_errors{};
+};
+
+inline std::string stages_text(const ThreadConfig& t) {
+  std::string s;
+  for (const HotStage h : t.stages) {
+    if (!s.empty()) s += '+';
+    s += to_string(h);
+  }
+  return s;
+}
+
+inline bool hosts(const ThreadConfig& t, HotStage h) {
+  return std::find(t.stages.begin(), t.stages.end(), h) != t.stages.end();
+}
+
+// What the orders of one intent did on one venue, read back by client id: index 0 is the first
+// order's side (the first order and its retries), index 1 the other side (unwinds).
+struct VenueOrders {
+  std::optional<Side> first_side;
+  std::array<std::int64_t, 2> qty{};
+  std::array<Int128, 2> notional{};
+  std::array<Decimal, 2> fee{};       // quote currency
+  std::array<Decimal, 2> fee_base{};  // taken in the base asset
+  std::array<Decimal, 2> fee_bnb{};
+  bool any = false;  // at least one order exists
+
+  // The journal fills these orders amount to (none for a side that traded nothing).
+  [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id, std::uint64_t intent_id,
+                                               std::uint64_t position_id, Venue v,
+                                               const std::string& symbol,
+                                               std::int64_t wall_ns) const {
+    std::vector<JournalFill> out;
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (qty[k] == 0 || !first_side) continue;
+      out.push_back({run_id, intent_id, position_id, v,
+                     k == 0 ? *first_side : opposite(*first_side), symbol,
+                     Decimal::from_mantissa(qty[k]),
+                     Decimal::from_mantissa(static_cast<std::int64_t>(notional[k] / qty[k])),
+                     fee[k], k == 1, wall_ns, fee_base[k], fee_bnb[k]});
+    }
+    return out;
+  }
+};
+
+class Engine {
+ public:
+  Engine(const Config& config, const RunOptions& options, const std::atomic<bool>& stop,
+         std::ostream& out, std::ostream& err)
+      : cfg_(config),
+        venues_(config.venues()),
+        pairs_(config.pairs()),
+        opt_(options),
+        stop_(stop),
+        out_(out),
+        err_(err) {}
+
+  RunResult run();
+
+ private:
+  bool start_venues(std::string& error);
+  bool restore(std::string& error);
+  void probe_unjournaled(std::uint64_t run, std::int64_t wall_ns);
+  bool read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
+                   VenueOrders& out, int attempts = exec::TwoLegExecutor::kMaxAttempts);
+  bool warm_up(std::string& error);
+  void start_threads();
+  void host_loop(std::size_t k, std::latch& go);
+  void publish_telemetry(bool with_feed, bool with_signal, bool with_exec) noexcept;
+  void ops_loop();
+  void wind_down();
+  void drain_ops();
+  void handle(const OpsEvent& e);
+  [[nodiscard]] RunReport build_report() const;
+  void finish(RunResult& result);
+  [[nodiscard]] bool ready(std::string& missing) const;
+
+  const Config& cfg_;
+  const std::vector<Venue> venues_;     // the venues this run trades
+  const std::vector<VenuePair> pairs_;  // the pairs it trades, in the strategy's order
+  RunOptions opt_;
+  const std::atomic<bool>& stop_;
+  std::ostream& out_;
+  std::ostream& err_;
+
+  SymbolMap symbols_;
+  bool live_ = false;
+  [[nodiscard]] const char* mode_name() const noexcept { return live_ ? "live" : "paper"; }
+  std::uint64_t run_id_ = 0;
+  std::int64_t started_mono_ = 0;
+  std::atomic<std::int64_t> ended_mono_{0};
+  std::mutex out_mu_;  // `out_` once the ops thread prints status lines
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<MetricsServer> metrics_;
+
+  std::array<std::unique_ptr<exec::RestVenue>, kMaxVenues> rest_;
+  std::array<std::unique_ptr<exec::PaperVenue>, kMaxVenues> paper_;
+  std::unique_ptr<exec::TwoLegExecutor> executor_;
+
+  SpscRing<BookSnapshot> books_{8192};
+  SpscRing<OrderIntent> intents_{256};
+  SpscRing<ExecReport> reports_{256};
+  OpsQueue ops_{kOpsPerProducer, 3};  // signal, exec and one spare
+  OpsQueue::Producer signal_producer_{ops_};
+  OpsQueue::Producer exec_producer_{ops_};
+
+  std::unique_ptr<signal::Strategy> strategy_;
+  std::unique_ptr<signal::SignalStage> signal_;
+  std::unique_ptr<exec::ExecStage> exec_;
+  std::unique_ptr<feed::FeedStage> feed_;
+  PipelineLatencies latencies_;
+  Telemetry telemetry_;
+  std::uint64_t restored_ = 0;
+
+  // Layout: one entry per hot thread, then the ops thread.
+  std::vector<ThreadConfig> layout_;
+  std::vector<WaitStrategy> waits_;
+  std::array<Doorbell, kMaxThreads> bells_;
+  std::size_t feed_host_ = 0, signal_host_ = 0, exec_host_ = 0;
+  std::atomic<bool> trading_{false};  // the hot threads run (status lines from then on)
+  std::atomic<int> phase_{0};         // 0 trading, 1 winding down (no entries), 2 stop
+  std::atomic<bool> ops_stop_{false};
+  std::unique_ptr<std::latch> go_;  // releases the hot threads together
+  std::vector<std::jthread> threads_;
+  std::jthread ops_thread_;
+  std::int64_t ops_cpu_ns_ = 0;  // written by the ops thread before it exits
+  OpsTally tally_;               // the ops thread's
+  std::atomic<std::uint64_t> journal_events_{0}, journal_errors_{0};
+  std::uint64_t ops_dropped_reported_ = 0;  // the ops thread's
+  std::unique_ptr<Reconciler> reconciler_;  // live: venues' balances against the ledger
+};
+
+}  // namespace xarb::app::engine_detail
