@@ -715,10 +715,12 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   bool all_too_small =
       report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
                                                  report.refusal == RefusalReason::trading_rules);
+  bool split_now = false;
   if (all_too_small && !p->split_exit && p->first().held() != 0 && p->second().held() != 0) {
     // A pair exit refused as too small may be too small on one venue only (their minimums
     // differ): close the legs independently before writing anything off.
     p->split_exit = true;
+    split_now = true;
     all_too_small = false;
     if (p->close_request == ExitReason::none) p->close_request = p->exit_reason;  // asked again
   }
@@ -736,7 +738,11 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
   } else if (p->flat()) {
     close(*p, rec.fx, now, sink);
   } else if (p->hedged()) {
-    if (!filled_any) p->retry_after_ns = now.mono_ns + params_.exit_retry_ns;
+    // An exit that filled nothing waits before it is tried again, except the leg-by-leg exit
+    // that follows a pair exit exec refused as too small: that refusal reached no venue, and
+    // waiting would only hold the residual longer (a second per position, as the pipeline
+    // benchmark showed once Binance's commissions were taken in the base asset).
+    if (!filled_any && !split_now) p->retry_after_ns = now.mono_ns + params_.exit_retry_ns;
     transition(*p, PositionState::open, sink);
   } else {
     p->retry_after_ns = now.mono_ns + params_.exit_retry_ns;
