@@ -515,6 +515,20 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
       all = all && (leg.target.is_zero() || leg.filled - leg.unwound >= leg.target.mantissa());
       any = any || leg.filled > 0;
     }
+    // A leg that traded all it could leaves what its step cut off (19.98 asked, 19 sold on a
+    // step of 1): no order on that venue can trade it, it is dust. (Before, the position was left
+    // holding it on one venue only and went BROKEN.)
+    for (const Venue v : job.venues) {
+      const LegJob& leg = job.legs[index(v)];
+      const std::int64_t rest = job.intent.leg(v).quantity.mantissa() - leg.target.mantissa();
+      if (unresolved || !leg.target.is_positive() || rest <= 0 ||
+          leg.filled - leg.unwound < leg.target.mantissa() ||
+          !below_minimum(v, leg.order.instrument, rest, leg.order.price)) {
+        continue;
+      }
+      dust_.add(v, leg.order.instrument, rest);
+      job.dust += rest;
+    }
     finish(job, all && any && !unresolved ? ExecOutcome::success : ExecOutcome::failed,
            RefusalReason::none);
     return;

@@ -344,6 +344,29 @@ TEST_F(ExecutorTest, AnIndependentLegUnderItsMinimumDoesNotStopTheOther) {
   EXPECT_EQ(run(in).refusal, RefusalReason::min_notional);
 }
 
+// An independent leg rounded down to its venue's step leaves what the step cut off: no order on
+// that venue can trade it, so the report counts it as dust and the dust ledger keeps it. (Before,
+// the strategy saw it held on one venue only and marked the position BROKEN: found by the
+// pipeline benchmark, where Binance's commission in the base left 19.98 of a 20-unit leg.)
+TEST_F(ExecutorTest, WhatAnIndependentLegsStepCutsOffIsDust) {
+  start();
+  OrderIntent in =
+      kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}}, IntentKind::exit);
+  in.independent_legs = true;
+  in.leg(venues::kBinance).quantity = d("0.0100099");  // Binance's step is 0.00001
+  const ExecReport r = run(in);
+  EXPECT_EQ(r.outcome, ExecOutcome::success);
+  EXPECT_EQ(r.leg(venues::kBinance).filled_qty, d("0.01"));
+  EXPECT_EQ(r.leg(venues::kUpbit).filled_qty, d("0.01"));
+  EXPECT_EQ(r.dust_qty, d("0.0000099")) << "Binance's 0.0000099: under its step";
+  EXPECT_EQ(exec->dust().get(venues::kBinance, kBtc), d("0.0000099"));
+  // A leg that did not fill all it could trade leaves no dust: what is left is a position.
+  in = kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("0.005")}}, IntentKind::exit);
+  in.independent_legs = true;
+  in.leg(venues::kBinance).quantity = d("0.0100099");
+  EXPECT_TRUE(run(in).dust_qty.is_zero());
+}
+
 // Binance documents that an order can still execute after the client gave up on its answer. A
 // "not found" while the venue could still take the request is not proof that nothing traded:
 // the executor asks again until the grace period has passed, and then finds the fill. (Before,
