@@ -1,8 +1,9 @@
+#include <xarb/app/report.hpp>
+
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
-#include <xarb/app/report.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
