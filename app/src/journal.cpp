@@ -1,17 +1,18 @@
+#include <xarb/app/journal.hpp>
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <iomanip>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
 #include <variant>
 
-#include <sqlite3.h>
-
 #include <xarb/app/config.hpp>
-#include <xarb/app/journal.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
