@@ -95,7 +95,10 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
     return false;
   }
   if (const toml::table* s = root["server"].as_table()) {
-    if (!r.only(*s, "server.", {"binance_port", "upbit_port", "cert_out", "ping_s"})) return false;
+    if (!r.only(*s, "server.",
+                {"binance_port", "upbit_port", "bithumb_port", "cert_out", "ping_s"})) {
+      return false;
+    }
     double ping = 20.0;
     if (!r.number(*s, "server.", "binance_port", out.binance_port) ||
         !r.number(*s, "server.", "upbit_port", out.upbit_port) ||

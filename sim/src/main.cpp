@@ -30,8 +30,9 @@ int main(int argc, char** argv) {
   app.add_option("--cert-out", cert_out, "Write the TLS certificate (PEM) here, for clients' CA file");
   app.add_option("--binance-port", binance_port, "Port of the Binance front end (0: any)");
   app.add_option("--upbit-port", upbit_port, "Port of the Upbit front end (0: any)");
-  app.add_option("--bithumb-port", bithumb_port,
-                 "Port of the Bithumb front end, served with [market] bithumb = true (0: any)");
+  app.add_option(
+      "--bithumb-port", bithumb_port,
+      "Port of the Bithumb front end (0: any); serves Bithumb as [market] bithumb = true does");
   app.add_option("--rate", rate, "Book updates per second (overrides the config)");
   app.add_option("--probe-every-ms", probe_every_ms,
                  "Latency probe: jump the first symbol's premium this often (0: off; see [probe])");
@@ -48,7 +49,10 @@ int main(int argc, char** argv) {
   if (options.cert_out.empty()) options.cert_out = "xarb-sim-ca.pem";
   if (binance_port >= 0) options.binance_port = static_cast<unsigned short>(binance_port);
   if (upbit_port >= 0) options.upbit_port = static_cast<unsigned short>(upbit_port);
-  if (bithumb_port >= 0) options.bithumb_port = static_cast<unsigned short>(bithumb_port);
+  if (bithumb_port >= 0) {
+    options.bithumb_port = static_cast<unsigned short>(bithumb_port);
+    options.market.bithumb = true;  // a port asked for is a venue asked for
+  }
   if (rate >= 0) options.updates_per_second = rate;
   if (probe_every_ms >= 0) options.probe_every_ms = probe_every_ms;
 

@@ -376,26 +376,33 @@ bool Exchange::krw_auth(Venue v, const HttpRequest& r, AccountSpec*& account, Ht
   return false;
 }
 
+// Upbit states: wait (working), done (fully executed), cancel (the rest cancelled). Bithumb: an
+// order whose rest its time in force cancelled (IOC) is `done` once anything executed.
+std::string_view Exchange::upbit_state(const SimOrder& o) {
+  if (o.status == "NEW" || o.status == "PARTIALLY_FILLED") return "wait";
+  if (o.status == "FILLED") return "done";
+  return o.venue == venues::kBithumb && o.status == "EXPIRED" && o.executed > 0 ? "done" : "cancel";
+}
+
 std::string Exchange::upbit_order_json(const SimOrder& o, bool with_trades) const {
   const bool fx = o.symbol == market_.specs().size();
   const std::string market = fx ? "KRW-USDT" : market_.market_name(o.venue, o.symbol);
-  // Upbit states: wait (working), done (fully executed), cancel (the rest cancelled). Bithumb:
-  // an order whose rest its time in force cancelled (IOC) is `done` once anything executed.
   const bool bithumb = o.venue == venues::kBithumb;
   const bool tif_cancelled = o.status == "EXPIRED";
-  const std::string state = o.status == "NEW" || o.status == "PARTIALLY_FILLED" ? "wait"
-                            : o.status == "FILLED" || (bithumb && tif_cancelled && o.executed > 0)
-                                ? "done"
-                                : "cancel";
+  const std::string_view state = upbit_state(o);
+  std::int64_t funds = 0;  // what the trades cost or brought, each truncated as its line is
+  for (const Trade& t : o.trades) {
+    funds += static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / kOne);
+  }
   std::string out =
       R"({"uuid":")" + o.venue_id + R"(","side":")" + (o.buy ? "bid" : "ask") +
-      R"(","ord_type":")" + o.type + R"(","price":")" + dec8(o.price) + R"(","state":")" + state +
-      R"(","market":")" + market + R"(","created_at":"2026-01-01T00:00:00+09:00","volume":")" +
-      dec8(o.qty) + R"(","remaining_volume":")" +
-      dec8(std::max<std::int64_t>(o.qty - o.executed, 0)) +
+      R"(","ord_type":")" + o.type + R"(","price":")" + dec8(o.price) + R"(","state":")" +
+      std::string(state) + R"(","market":")" + market +
+      R"(","created_at":"2026-01-01T00:00:00+09:00","volume":")" + dec8(o.qty) +
+      R"(","remaining_volume":")" + dec8(std::max<std::int64_t>(o.qty - o.executed, 0)) +
       R"(","reserved_fee":"0","remaining_fee":"0","paid_fee":")" + dec8(o.fee) +
-      R"(","locked":"0","executed_volume":")" + dec8(o.executed) + R"(","trades_count":)" +
-      std::to_string(o.trades.size()) +
+      R"(","locked":"0","executed_volume":")" + dec8(o.executed) + R"(","executed_funds":")" +
+      dec8(funds) + R"(","trades_count":)" + std::to_string(o.trades.size()) +
       (bithumb ? R"(,"client_order_id":")" : R"(,"identifier":")") + o.client_id + "\"";
   if (!o.tif.empty()) out += R"(,"time_in_force":")" + o.tif + "\"";
   if (bithumb && tif_cancelled) out += R"(,"cancel_type":"tif_cancel")";
@@ -526,19 +533,29 @@ HttpResult Exchange::krw(Venue v, const HttpRequest& r,
             dec8(account->balances[base]) + R"(","locked":"0"}})");
     return remaining(res, group, account->key);
   }
-  if (path == (bithumb ? "/v2/orders/pending" : "/v1/orders/open") && r.method == "GET") {
+  // Lists: open orders (Upbit /v1/orders/open, Bithumb /v2/orders/pending), and Bithumb's v1
+  // list by state (`state=wait|watch|done|cancel`, default wait), an array as Upbit's was.
+  const bool open_list =
+      path == (bithumb ? "/v2/orders/pending" : "/v1/orders/open") && r.method == "GET";
+  const bool state_list = bithumb && path == "/v1/orders" && r.method == "GET";
+  if (open_list || state_list) {
     const auto it = q.find("market");
+    const std::string wanted = state_list && q.contains("state") ? q.at("state") : "wait";
+    if (wanted != "wait" && wanted != "watch" && wanted != "done" && wanted != "cancel") {
+      return upbit_error(400, "invalid_parameter", "state is invalid.");
+    }
     std::string list;
     for (auto& [k, o] : orders_) {
-      if (o.venue != v || o.account != account->key) continue;
-      if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
+      if (o.venue != v || o.account != account->key || !visible(o)) continue;
+      const std::string_view state = upbit_state(o);
+      if (state != (wanted == "watch" ? "wait" : wanted)) continue;
       if (it != q.end() && find_symbol(v, it->second) != static_cast<int>(o.symbol)) continue;
       if (!list.empty()) list += ",";
       list += upbit_order_json(o, false);
     }
-    HttpResult res =
-        answer(200, bithumb ? R"({"data":[)" + list + R"(],"has_next":false,"next_key":null})"
-                            : "[" + list + "]");
+    HttpResult res = answer(
+        200, bithumb && open_list ? R"({"data":[)" + list + R"(],"has_next":false,"next_key":null})"
+                                  : "[" + list + "]");
     return remaining(res, group, account->key);
   }
   // Look-ups: GET /v1/order on both; cancels: DELETE /v1/order (Upbit), /v2/order (Bithumb).
@@ -627,6 +644,10 @@ HttpResult Exchange::krw(Venue v, const HttpRequest& r,
       case exec::RuleViolation::notional_min:
         return upbit_error(400, (bithumb ? "under_price_limit_" : "under_min_total_") + err_side,
                            "최소주문금액 이상으로 주문해주세요.");
+      case exec::RuleViolation::qty_step:
+      case exec::RuleViolation::qty_min:
+      case exec::RuleViolation::qty_max:
+        return upbit_error(400, invalid, "volume is invalid.");
       default:
         return upbit_error(400, "invalid_price_" + err_side,
                            "주문 가격 단위를 잘못 입력하셨습니다.");

@@ -3,12 +3,14 @@
 // refused with the venues' errors; matching (levels, IOC, FOK, balance); faults are survived;
 // the market is deterministic under a seed.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1019,6 +1021,28 @@ TEST(SimConfig, ShippedConfigsLoadAndReplayTheProjectsOwnCaptures) {
   ASSERT_TRUE(load_sim_options((test::source_dir() / "configs/sim.toml").string(), o, error))
       << error;
   EXPECT_TRUE(o.replay_files.empty());
+  // One test account per venue: scripts/demo and tests/thirdparty serve Bithumb with it.
+  for (const Venue v : venues::kAll) {
+    EXPECT_EQ(std::count_if(o.accounts.begin(), o.accounts.end(),
+                            [&](const AccountSpec& a) { return a.venue == v; }),
+              1)
+        << to_string(v);
+  }
+  // Its commented-out Bithumb port is a key the loader takes (it refused it once).
+  {
+    std::ifstream in(test::source_dir() / "configs/sim.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t at = text.find("# bithumb_port = 0");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 18, "bithumb_port = 12345");
+    const std::filesystem::path copy = std::filesystem::temp_directory_path() /
+                                       ("xarb-sim-port-" + std::to_string(::getpid()) + ".toml");
+    std::ofstream(copy) << text;
+    SimOptions with_port;
+    EXPECT_TRUE(load_sim_options(copy.string(), with_port, error)) << error;
+    EXPECT_EQ(with_port.bithumb_port, 12345);
+    std::filesystem::remove(copy);
+  }
   ASSERT_TRUE(load_sim_options((test::source_dir() / "configs/sim-replay.toml").string(), o, error))
       << error;
   ASSERT_EQ(o.replay_files.size(), 2u);

@@ -1,14 +1,19 @@
 // ccxt, the most used third-party client library for both venues, unchanged, against xarb-sim:
 // only its base URLs point at the simulator. It loads markets, reads books and balances, and
-// places, queries, lists and cancels orders on both venues; balances must move by exactly what
+// places, queries, lists and cancels orders on every venue; balances must move by exactly what
 // the fills say. Exits non-zero on the first failed check.
 //
-//   BPORT=.. UPORT=.. NODE_EXTRA_CA_CERTS=ca.pem node ccxt_sim.mjs
+//   BPORT=.. UPORT=.. HPORT=.. NODE_EXTRA_CA_CERTS=ca.pem node ccxt_sim.mjs
+//
+// Bithumb (HPORT) runs from ccxt 4.5 on: its `bithumb` class speaks Bithumb's current API (JWT,
+// /v1 and /v2) by default. ccxt 4.4's speaks only the retired 1.x API (HMAC `Api-Sign`,
+// /public/ticker, /trade/place), which neither xarb nor xarb-sim uses.
 import assert from 'node:assert/strict';
 import ccxt from 'ccxt';
 
 const bport = process.env.BPORT;
 const uport = process.env.UPORT;
+const hport = process.env.HPORT;
 // Every base URL of the client's API table on the simulator's port.
 function pointAt(exchange, port) {
   for (const key of Object.keys(exchange.urls.api)) {
@@ -115,4 +120,67 @@ const u1 = (await upbit.fetchBalance()).total;
 near(u1.BTC - u0.BTC, -0.001, 'upbit BTC moved by the sell');
 assert.ok(u1.KRW > u0.KRW, 'upbit KRW grew by the proceeds');
 step(`upbit balances moved by the fill: ${JSON.stringify(u1)}`);
+
+// --- Bithumb ----------------------------------------------------------------------------------
+const [major, minor] = ccxt.version.split('.').map(Number);
+if (!hport) {
+  console.log('skip bithumb: no HPORT');
+} else if (major < 4 || (major === 4 && minor < 5)) {
+  console.log(`skip bithumb: ccxt ${ccxt.version}'s bithumb class speaks only Bithumb's retired 1.x API`);
+} else {
+  const bithumb = new ccxt.bithumb({
+    apiKey: 'sim-bithumb-access-key-000000000',
+    secret: 'sim-bithumb-secret-key-000000000',
+  });
+  pointAt(bithumb, hport);
+  const hmarkets = await bithumb.loadMarkets();
+  assert.ok(hmarkets['BTC/KRW'] && hmarkets['ETH/KRW'], 'bithumb markets');
+  step(`bithumb loadMarkets: ${Object.keys(hmarkets).join(', ')}`);
+  const hbook = await bithumb.fetchOrderBook('BTC/KRW');
+  assert.ok(hbook.bids.length > 0 && hbook.bids[0][0] < hbook.asks[0][0], 'bithumb book');
+  step(`bithumb fetchOrderBook: ${hbook.bids.length} levels, ${hbook.bids[0][0]} / ${hbook.asks[0][0]}`);
+  const h0 = (await bithumb.fetchBalance()).total;
+  step(`bithumb fetchBalance: ${JSON.stringify(h0)}`);
+
+  // ccxt rounds Bithumb prices to 4 significant digits: at ~86,000,000 KRW a multiple of 10,000,
+  // which is on Bithumb's 1,000 KRW tick. An IOC buy above the ask fills at once.
+  const grid = 10000;
+  const hioc = await bithumb.createOrder('BTC/KRW', 'limit', 'buy', 0.001,
+    Math.ceil(hbook.asks[0][0] * 1.002 / grid) * grid, { timeInForce: 'IOC' });
+  const hbought = await bithumb.fetchOrder(hioc.id);
+  assert.equal(hbought.status, 'closed');
+  assert.equal(hbought.id, hioc.id);
+  assert.equal(hbought.timeInForce, 'IOC');
+  // ccxt 4.5 sums `filled` from trade fields named trade_volume or units, and takes the fee from
+  // reserved_fee; Bithumb's order (Upbit's shape) names them volume and paid_fee. So the fill is
+  // read from the order's own fields, as ccxt hands them over in `info`.
+  const hfilled = Number(hbought.info.executed_volume);
+  const hfunds = Number(hbought.info.executed_funds);
+  const hfee = Number(hbought.info.paid_fee);
+  near(hfilled, 0.001, 'bithumb IOC executed_volume');
+  assert.ok(hfunds > 0 && hfee > 0, 'bithumb executed_funds and paid_fee');
+  near(hbought.info.trades.reduce((a, t) => a + Number(t.funds), 0), hfunds, 'trades sum to executed_funds');
+  step(`bithumb limit IOC buy: ${hbought.status} ${hfilled} for ${hfunds} KRW, fee ${hfee} KRW`);
+
+  const hrest = await bithumb.createOrder('BTC/KRW', 'limit', 'buy', 0.001,
+    Math.floor(hbook.bids[0][0] * 0.9 / grid) * grid);
+  assert.ok((await bithumb.fetchOpenOrders('BTC/KRW')).some((o) => o.id === hrest.id), 'the resting order is listed');
+  await bithumb.cancelOrder(hrest.id);
+  assert.equal((await bithumb.fetchOrder(hrest.id)).status, 'canceled');
+  assert.ok(!(await bithumb.fetchOpenOrders('BTC/KRW')).some((o) => o.id === hrest.id));
+  step('bithumb limit buy rests, is listed by fetchOpenOrders, cancelOrder cancels it');
+
+  // Bithumb's 404 order_not_found is not in ccxt's bithumb error table: a plain ExchangeError.
+  await assert.rejects(bithumb.fetchOrder('C0101000000000000000'), ccxt.ExchangeError);
+  // 0.001 ETH (about 4,300 KRW) is under Bithumb's 5,000 KRW minimum: refused.
+  const ebook = await bithumb.fetchOrderBook('ETH/KRW');
+  await assert.rejects(bithumb.createOrder('ETH/KRW', 'limit', 'buy', 0.001,
+    Math.ceil(ebook.asks[0][0] / 1000) * 1000), /최소주문금액/);
+  step('bithumb unknown order -> ExchangeError, an order under the minimum -> refused');
+
+  const h1 = (await bithumb.fetchBalance()).total;
+  near(h1.BTC - h0.BTC, 0.001, 'bithumb BTC moved by the buy');
+  near(h1.KRW - h0.KRW, -hfunds - hfee, 'bithumb KRW moved by the funds and the fee');
+  step(`bithumb balances moved by exactly the fill: ${JSON.stringify(h1)}`);
+}
 console.log('ccxt against xarb-sim: every check passed');

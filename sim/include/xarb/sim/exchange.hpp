@@ -209,6 +209,7 @@ class Exchange {
   // client_order_id, says why its time in force cancelled it, and ends an IOC order that
   // executed in part `done`.
   [[nodiscard]] std::string upbit_order_json(const SimOrder& o, bool with_trades) const;
+  [[nodiscard]] static std::string_view upbit_state(const SimOrder& o);
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
