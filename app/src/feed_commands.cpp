@@ -141,10 +141,11 @@ bool parse_duration(const std::string& text, std::chrono::milliseconds& out) {
 
 feed::FeedOptions feed_options(const Config& c) {
   feed::FeedOptions o;
-  o.binance = {c.binance.ws_url, c.binance.rest_url, c.binance.ca_file, true};
-  o.upbit = {c.upbit.ws_url, c.upbit.rest_url, c.upbit.ca_file, true};
-  if (c.bithumb) o.bithumb = {c.bithumb->ws_url, c.bithumb->rest_url, c.bithumb->ca_file, true};
-  o.bithumb.enabled = c.bithumb.has_value();
+  for (feed::VenueEndpoint& e : o.endpoints) e.enabled = false;  // only the config's venues
+  for (const Venue v : c.venues()) {
+    const VenueConfig& vc = c.venue(v);
+    o.endpoint(v) = {vc.ws_url, vc.rest_url, vc.ca_file, true};
+  }
   o.binance_source = c.feed.binance_book;
   o.ws.watchdog = std::chrono::milliseconds(c.feed.watchdog_ms);
   o.ws.reconnect_min = std::chrono::milliseconds(c.feed.reconnect_min_ms);

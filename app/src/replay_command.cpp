@@ -85,7 +85,7 @@ struct FileCloser {
   }
 };
 
-void print_stats(std::ostream& out, const char* venue, const feed::ParserStats& s) {
+void print_stats(std::ostream& out, std::string_view venue, const feed::ParserStats& s) {
   if (s.total() == 0) return;
   out << "  " << venue << ":";
   for (std::size_t k = 0; k < s.by_kind.size(); ++k) {
@@ -177,12 +177,7 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
       << "  lines " << reader->lines() << " (malformed " << reader->malformed() << "), frames "
       << st.frames << ", REST snapshots " << st.rest_snapshots << ", instruments " << symbols.size()
       << ", binance books from " << feed::to_string(source) << '\n';
-  print_stats(out, "binance", replayer.binance_stats());
-  print_stats(out, "upbit", replayer.upbit_stats());
-  if (replayer.bithumb_stats().count(feed::MsgKind::orderbook) > 0 ||
-      replayer.bithumb_stats().count(feed::MsgKind::dropped) > 0) {
-    print_stats(out, "bithumb", replayer.bithumb_stats());
-  }
+  for (const Venue v : venues::kAll) print_stats(out, to_string(v), replayer.parser_stats(v));
   out << "  books published " << st.published << ", top-of-book changes " << sink.emitted
       << ", gaps " << replayer.books().gaps() << ", snapshot requests " << st.snapshot_requests
       << ", frames for other book sources " << replayer.books().ignored_frames() << '\n';

@@ -1,6 +1,5 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/book_keeper.hpp>
-#include <xarb/venues/registry.hpp>
 
 namespace xarb::feed {
 
@@ -25,45 +24,58 @@ void fill_snapshot(const book::L2Book& book, std::int64_t received_ns, std::int6
   out.stamps.set(Stage::applied, clock::mono_ns());
 }
 
-BookKeeper::BookKeeper(const SymbolMap& symbols, BinanceBookSource binance_source)
-    : source_(binance_source) {
-  binance_diff_.resize(symbols.size());
-  binance_top_.resize(symbols.size());
-  for (auto& v : whole_) v.resize(symbols.size());
+BookKeeper::BookKeeper(const SymbolMap& symbols, const Syncs& syncs)
+    : syncs_(syncs), instruments_(symbols.size()) {
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {
+    diff_[v].resize(instruments_);
+    plain_[v].resize(instruments_);
+  }
   for (const Instrument& i : symbols) {
-    if (!i.symbol(venues::kBinance).empty()) {
-      if (source_ == BinanceBookSource::diff_depth) {
-        binance_diff_[i.id] = std::make_unique<book::DiffSyncBook>(venues::kBinance, i.id);
-      } else {
-        binance_top_[i.id] = std::make_unique<book::L2Book>(venues::kBinance, i.id);
-      }
-    }
-    for (const Venue v : venues::kAll) {
-      if (v != venues::kBinance && i.listed_on(v)) {
-        whole_[index(v)][i.id] = std::make_unique<book::L2Book>(v, i.id);
+    for (std::size_t v = 0; v < kMaxVenues; ++v) {
+      const Venue venue = static_cast<Venue>(v);
+      if (!i.listed_on(venue)) continue;
+      switch (syncs_[v]) {
+        case BookSync::none:
+          break;
+        case BookSync::diff_depth:
+          diff_[v][i.id] = std::make_unique<book::DiffSyncBook>(venue, i.id);
+          break;
+        case BookSync::whole_book:
+        case BookSync::partial_depth:
+        case BookSync::book_ticker:
+          plain_[v][i.id] = std::make_unique<book::L2Book>(venue, i.id);
+          break;
       }
     }
   }
 }
 
+BookSync BookKeeper::sync(Venue venue) const noexcept {
+  return valid(venue) ? syncs_[index(venue)] : BookSync::none;
+}
+
 ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
   ApplyOutcome out;
   out.instrument = f.instrument;
-  if (!f.has_book() || f.instrument >= binance_top_.size() || !valid(venue)) return out;
+  if (!f.has_book() || f.instrument >= instruments_ || !valid(venue)) return out;
   const std::int64_t ts = f.exchange_ns;
-  if (venue != venues::kBinance) {
-    book::L2Book* b = whole_[index(venue)][f.instrument].get();
-    if (f.kind != MsgKind::orderbook || b == nullptr) {
+  const std::size_t v = index(venue);
+  switch (syncs_[v]) {
+    case BookSync::none:
       ++ignored_;
       return out;
+    case BookSync::whole_book: {
+      book::L2Book* b = plain_[v][f.instrument].get();
+      if (f.kind != MsgKind::orderbook || b == nullptr) {
+        ++ignored_;
+        return out;
+      }
+      b->replace(f.bids, f.asks, b->sequence() + 1, ts);  // no sequence: count updates
+      out.book = b;
+      return out;
     }
-    b->replace(f.bids, f.asks, b->sequence() + 1, ts);  // no sequence: count updates
-    out.book = b;
-    return out;
-  }
-  switch (source_) {
-    case BinanceBookSource::diff_depth: {
-      book::DiffSyncBook* b = binance_diff_[f.instrument].get();
+    case BookSync::diff_depth: {
+      book::DiffSyncBook* b = diff_[v][f.instrument].get();
       if (b == nullptr || (f.kind != MsgKind::depth_diff && f.kind != MsgKind::depth_snapshot)) {
         ++ignored_;
         return out;
@@ -80,11 +92,11 @@ ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
       out.needs_snapshot = b->needs_snapshot();
       return out;
     }
-    case BinanceBookSource::partial_depth:
-    case BinanceBookSource::book_ticker: {
-      book::L2Book* b = binance_top_[f.instrument].get();
-      const MsgKind wanted = source_ == BinanceBookSource::partial_depth ? MsgKind::partial_depth
-                                                                         : MsgKind::book_ticker;
+    case BookSync::partial_depth:
+    case BookSync::book_ticker: {
+      book::L2Book* b = plain_[v][f.instrument].get();
+      const MsgKind wanted =
+          syncs_[v] == BookSync::partial_depth ? MsgKind::partial_depth : MsgKind::book_ticker;
       if (b == nullptr || f.kind != wanted) {
         ++ignored_;
         return out;
@@ -104,35 +116,32 @@ ApplyOutcome BookKeeper::apply(Venue venue, const ParsedFrame& f) noexcept {
 
 void BookKeeper::resync_venue(Venue venue) noexcept {
   if (!valid(venue)) return;
-  if (venue != venues::kBinance) {
-    for (auto& b : whole_[index(venue)]) {
-      if (b) b->mark_stale(false);
-    }
-    return;
-  }
-  for (auto& b : binance_diff_) {
+  for (auto& b : diff_[index(venue)]) {
     if (b) b->resync();
   }
-  for (auto& b : binance_top_) {
+  for (auto& b : plain_[index(venue)]) {
     if (b) b->mark_stale(false);
   }
 }
 
 const book::L2Book* BookKeeper::book(Venue venue, InstrumentId instrument) const noexcept {
-  if (instrument >= binance_top_.size() || !valid(venue)) return nullptr;
-  if (venue != venues::kBinance) return whole_[index(venue)][instrument].get();
-  if (binance_diff_[instrument]) return &binance_diff_[instrument]->book();
-  return binance_top_[instrument].get();
+  if (instrument >= instruments_ || !valid(venue)) return nullptr;
+  if (const auto& d = diff_[index(venue)][instrument]) return &d->book();
+  return plain_[index(venue)][instrument].get();
 }
 
-const book::DiffSyncBook* BookKeeper::diff_book(InstrumentId instrument) const noexcept {
-  return instrument < binance_diff_.size() ? binance_diff_[instrument].get() : nullptr;
+const book::DiffSyncBook* BookKeeper::diff_book(Venue venue,
+                                                InstrumentId instrument) const noexcept {
+  if (instrument >= instruments_ || !valid(venue)) return nullptr;
+  return diff_[index(venue)][instrument].get();
 }
 
 std::uint64_t BookKeeper::gaps() const noexcept {
   std::uint64_t n = 0;
-  for (const auto& b : binance_diff_) {
-    if (b) n += b->gaps();
+  for (const auto& venue : diff_) {
+    for (const auto& b : venue) {
+      if (b) n += b->gaps();
+    }
   }
   return n;
 }

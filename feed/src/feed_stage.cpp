@@ -10,30 +10,17 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <xarb/core/clock.hpp>
-#include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/feed_stage.hpp>
-#include <xarb/feed/upbit_parser.hpp>
 #include <xarb/net/backoff.hpp>
 #include <xarb/net/https_client.hpp>
 #include <xarb/net/tls.hpp>
 #include <xarb/net/ws_client.hpp>
-#include <xarb/venues/registry.hpp>
+
+#include "venues/adapter.hpp"
 
 namespace xarb::feed {
 
 using namespace net::names;  // asio, beast, ssl, tcp, error_code
-
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-}  // namespace
 
 class Connection;
 class SnapshotFetcher;
@@ -44,15 +31,25 @@ struct FeedStage::Impl {
         symbols(s),
         out(ring),
         observer(obs),
-        binance_parser(s, options.ws.max_message_bytes),
-        upbit_parser(s, options.ws.max_message_bytes, venues::kUpbit),
-        bithumb_parser(s, options.ws.max_message_bytes, venues::kBithumb),
-        books(s, options.binance_source),
+        adapters(make_adapters(s, options)),
+        books(s, syncs(adapters)),
         dirty(s.size() * kMaxVenues, 0),
         rng(std::random_device{}()) {}
 
+  using Adapters = std::array<std::unique_ptr<adapters::FeedAdapter>, kMaxVenues>;
+  static Adapters make_adapters(const SymbolMap& s, const FeedOptions& o) {
+    Adapters a;
+    for (std::size_t v = 0; v < kMaxVenues; ++v) a[v] = adapters::make(static_cast<Venue>(v), s, o);
+    return a;
+  }
+  static BookKeeper::Syncs syncs(const Adapters& a) {
+    BookKeeper::Syncs out{};
+    for (std::size_t v = 0; v < kMaxVenues; ++v) out[v] = a[v] ? a[v]->sync() : BookSync::none;
+    return out;
+  }
+
   void on_frame(Venue venue, std::string_view frame, std::int64_t recv_ns, std::int64_t wall_ns);
-  void on_snapshot(InstrumentId id, std::string_view url, std::string_view body);
+  void on_snapshot(Venue venue, InstrumentId id, std::string_view url, std::string_view body);
   void on_disconnect(Venue venue);
   void publish(const book::L2Book& b, std::int64_t recv_ns, std::int64_t parsed_ns) noexcept;
   std::size_t republish_dirty() noexcept;
@@ -61,22 +58,15 @@ struct FeedStage::Impl {
   const SymbolMap& symbols;
   SpscRing<BookSnapshot>& out;
   FrameObserver* observer;
-  BinanceParser binance_parser;
-  // Upbit and Bithumb: the same framing, each venue its own parser (its own symbols and stats).
-  UpbitParser upbit_parser;
-  UpbitParser bithumb_parser;
-  [[nodiscard]] UpbitParser& krw_parser(Venue v) noexcept {
-    return v == venues::kBithumb ? bithumb_parser : upbit_parser;
-  }
+  Adapters adapters;  // by venue index; null for a venue this build reads no market data of
   BookKeeper books;
   std::vector<std::uint8_t> dirty;  // (instrument, venue) books waiting for room in the ring
   std::size_t dirty_count = 0;
   std::mt19937_64 rng;
   asio::io_context io{1};
-  std::unique_ptr<asio::ssl::context> binance_tls;
-  std::unique_ptr<asio::ssl::context> krw_tls[kMaxVenues];
+  std::unique_ptr<asio::ssl::context> tls[kMaxVenues];
   std::unique_ptr<Connection> connections[kMaxVenues];
-  std::unique_ptr<SnapshotFetcher> fetcher;
+  std::unique_ptr<SnapshotFetcher> fetchers[kMaxVenues];
   VenueFeedStats stats[kMaxVenues];
   bool stopping = false;
 };
@@ -117,15 +107,18 @@ class Connection final : public net::WsHandler {
   net::WsClient client_;
 };
 
-// GET /api/v3/depth over one kept-alive HTTPS connection, one request at a time, retried with
-// backoff on failure.
+// A diff-synced venue's book snapshots (Binance: GET /api/v3/depth) over one kept-alive HTTPS
+// connection, one request at a time, retried with backoff on failure.
 class SnapshotFetcher {
  public:
-  SnapshotFetcher(FeedStage::Impl& impl, const std::string& base_url, asio::ssl::context& tls)
+  SnapshotFetcher(FeedStage::Impl& impl, Venue venue, const std::string& base_url,
+                  asio::ssl::context& tls)
       : impl_(impl),
-        client_(impl.io, tls, net::parse_url(base_url, "https://"), client_options(impl.options),
-                [this](std::string_view name, std::string_view value) { on_header(name, value); },
-                [this] { on_answers(); }),
+        venue_(venue),
+        client_(
+            impl.io, tls, net::parse_url(base_url, "https://"), client_options(impl.options),
+            [this](std::string_view name, std::string_view value) { on_header(name, value); },
+            [this] { on_answers(); }),
         prefix_(client_.endpoint().path_prefix()),
         backoff_(impl.options.ws.reconnect_min, impl.options.ws.reconnect_max),
         retry_timer_(impl.io),
@@ -155,7 +148,7 @@ class SnapshotFetcher {
     return c;
   }
 
-  VenueFeedStats& stats() noexcept { return impl_.stats[index(venues::kBinance)]; }
+  VenueFeedStats& stats() noexcept { return impl_.stats[index(venue_)]; }
 
   void next() {
     if (queue_.empty() || stopped_) {
@@ -166,9 +159,7 @@ class SnapshotFetcher {
     current_ = queue_.front();
     queue_.pop_front();
     ++stats().snapshot_requests;
-    target_ = prefix_ + "/api/v3/depth?symbol=" +
-              std::string(impl_.symbols[current_].symbol(venues::kBinance)) +
-              "&limit=" + std::to_string(impl_.options.depth_snapshot_limit);
+    target_ = prefix_ + impl_.adapters[index(venue_)]->snapshot_target(current_);
     retry_after_s_ = -1;
     const std::string request = "GET " + target_ + " HTTP/1.1\r\nHost: " +
                                 client_.endpoint().host_header() +
@@ -218,7 +209,7 @@ class SnapshotFetcher {
       } else {
         pending_[current_] = 0;
         backoff_.reset();
-        impl_.on_snapshot(current_, target_, a.body);
+        impl_.on_snapshot(venue_, current_, target_, a.body);
         next();
       }
     }
@@ -238,8 +229,9 @@ class SnapshotFetcher {
   }
 
   FeedStage::Impl& impl_;
+  Venue venue_;
   net::HttpsClient client_;
-  std::string prefix_;  // the base URL's path, before /api/v3/depth
+  std::string prefix_;  // the base URL's path, before the snapshot's
   net::Backoff backoff_;
   asio::steady_timer retry_timer_;
   asio::steady_timer expiry_timer_;
@@ -294,24 +286,25 @@ void FeedStage::Impl::on_frame(Venue venue, std::string_view frame, std::int64_t
   ++st.frames;
   st.bytes += frame.size();
   if (observer != nullptr) observer->on_frame(venue, wall_ns, frame);
-  const ParsedFrame f =
-      venue == venues::kBinance ? binance_parser.parse(frame) : krw_parser(venue).parse(frame);
+  const ParsedFrame f = adapters[index(venue)]->parse(frame);  // a connection has an adapter
   const std::int64_t parsed = clock::mono_ns();
   const ApplyOutcome outcome = books.apply(venue, f);
   if (outcome.sync == book::SyncResult::gap || outcome.sync == book::SyncResult::crossed) {
     ++st.resyncs;
   }
-  if (outcome.needs_snapshot && fetcher) fetcher->request(outcome.instrument);
+  SnapshotFetcher* fetcher = fetchers[index(venue)].get();
+  if (outcome.needs_snapshot && fetcher != nullptr) fetcher->request(outcome.instrument);
   if (outcome.book != nullptr) publish(*outcome.book, recv_ns, parsed);
 }
 
-void FeedStage::Impl::on_snapshot(InstrumentId id, std::string_view url, std::string_view body) {
-  if (observer != nullptr) observer->on_http(venues::kBinance, url, clock::wall_ns(), body);
+void FeedStage::Impl::on_snapshot(Venue venue, InstrumentId id, std::string_view url,
+                                  std::string_view body) {
+  if (observer != nullptr) observer->on_http(venue, url, clock::wall_ns(), body);
   const std::int64_t recv = clock::mono_ns();
-  const ParsedFrame f = binance_parser.parse_depth_snapshot(body, id);
+  const ParsedFrame f = adapters[index(venue)]->parse_snapshot(body, id);
   const std::int64_t parsed = clock::mono_ns();
-  const ApplyOutcome outcome = books.apply(venues::kBinance, f);
-  if (outcome.needs_snapshot && fetcher) fetcher->request(id);  // too old: fetch another
+  const ApplyOutcome outcome = books.apply(venue, f);
+  if (outcome.needs_snapshot) fetchers[index(venue)]->request(id);  // too old: fetch another
   if (outcome.book != nullptr) publish(*outcome.book, recv, parsed);
 }
 
@@ -331,52 +324,20 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
                      FrameObserver* observer)
     : impl_(std::make_unique<Impl>(std::move(options), symbols, out, observer)) {
   Impl& m = *impl_;
-  std::string streams;
-  std::string codes[kMaxVenues];  // Upbit's and Bithumb's markets, quoted, comma separated
-  const char* suffix = m.options.binance_source == BinanceBookSource::diff_depth ? "@depth@100ms"
-                       : m.options.binance_source == BinanceBookSource::partial_depth
-                           ? "@depth20@100ms"
-                           : "@bookTicker";
-  for (const Instrument& i : symbols) {
-    if (!i.symbol(venues::kBinance).empty()) {
-      if (!streams.empty()) streams += '/';
-      streams += lower(i.symbol(venues::kBinance)) + suffix;
+  std::uniform_int_distribution<std::uint64_t> ticket;
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {
+    const Venue venue = static_cast<Venue>(v);
+    const adapters::FeedAdapter* a = m.adapters[v].get();
+    const VenueEndpoint& endpoint = m.options.endpoint(venue);
+    if (a == nullptr || !endpoint.enabled || !a->lists_any()) continue;
+    m.tls[v] = net::make_client_tls(endpoint.ca_file);
+    net::WsClientOptions ws = m.options.ws;
+    a->tune(ws);
+    m.connections[v] = std::make_unique<Connection>(m, venue, a->url(endpoint), *m.tls[v],
+                                                    a->subscription(ticket(m.rng)), ws);
+    if (a->sync() == BookSync::diff_depth) {
+      m.fetchers[v] = std::make_unique<SnapshotFetcher>(m, venue, endpoint.rest_url, *m.tls[v]);
     }
-    for (const Venue v : {venues::kUpbit, venues::kBithumb}) {
-      if (!i.listed_on(v)) continue;
-      std::string& c = codes[index(v)];
-      if (!c.empty()) c += ',';
-      c.append(1, '"').append(i.symbol(v)).append(1, '"');
-    }
-  }
-  if (m.options.binance.enabled && !streams.empty()) {
-    m.binance_tls = net::make_client_tls(m.options.binance.ca_file);
-    std::string base = m.options.binance.ws_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    net::WsClientOptions binance_ws = m.options.ws;
-    binance_ws.lifetime = m.options.binance_lifetime;  // Binance closes a connection at 24 h
-    m.connections[index(venues::kBinance)] = std::make_unique<Connection>(
-        m, venues::kBinance, base + "/stream?streams=" + streams, *m.binance_tls, "", binance_ws);
-    if (m.options.binance_source == BinanceBookSource::diff_depth) {
-      m.fetcher = std::make_unique<SnapshotFetcher>(m, m.options.binance.rest_url, *m.binance_tls);
-    }
-  }
-  // Upbit and Bithumb: the same subscription frame and keep-alive (docs/venues.md).
-  for (const Venue v : {venues::kUpbit, venues::kBithumb}) {
-    const VenueEndpoint& endpoint = v == venues::kUpbit ? m.options.upbit : m.options.bithumb;
-    if (!endpoint.enabled || codes[index(v)].empty()) continue;
-    m.krw_tls[index(v)] = net::make_client_tls(endpoint.ca_file);
-    std::uniform_int_distribution<std::uint64_t> ticket;
-    // SIMPLE: the same book with short keys (ty, cd, obu, ap/bp/as/bs), about 40 % fewer bytes to
-    // decrypt and parse per frame than DEFAULT; the parser reads both.
-    const std::string subscription = "[{\"ticket\":\"xarb-" + std::to_string(ticket(m.rng)) +
-                                     "\"},{\"type\":\"orderbook\",\"codes\":[" + codes[index(v)] +
-                                     "]},{\"format\":\"SIMPLE\"}]";
-    net::WsClientOptions krw_ws = m.options.ws;
-    krw_ws.keepalive_text = "PING";  // both drop a connection idle for 120 s
-    krw_ws.keepalive_interval = m.options.upbit_ping;
-    m.connections[index(v)] = std::make_unique<Connection>(
-        m, v, endpoint.ws_url, *m.krw_tls[index(v)], subscription, krw_ws);
   }
 }
 
@@ -416,7 +377,9 @@ void FeedStage::stop() noexcept {
   for (auto& c : m.connections) {
     if (c) c->stop();
   }
-  if (m.fetcher) m.fetcher->stop();
+  for (auto& f : m.fetchers) {
+    if (f) f->stop();
+  }
   m.io.poll();  // let the cancelled handlers run and release their state
 }
 
@@ -424,8 +387,9 @@ const VenueFeedStats& FeedStage::stats(Venue venue) const noexcept {
   return impl_->stats[index(venue)];
 }
 const ParserStats& FeedStage::parser_stats(Venue venue) const noexcept {
-  return venue == venues::kBinance ? impl_->binance_parser.stats()
-                                   : impl_->krw_parser(venue).stats();
+  static const ParserStats kNone{};
+  if (!valid(venue) || !impl_->adapters[index(venue)]) return kNone;
+  return impl_->adapters[index(venue)]->stats();
 }
 const BookKeeper& FeedStage::books() const noexcept { return impl_->books; }
 bool FeedStage::connected(Venue venue) const noexcept {

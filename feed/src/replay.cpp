@@ -1,15 +1,44 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/replay.hpp>
-#include <xarb/venues/registry.hpp>
+
+#include "venues/adapter.hpp"
 
 namespace xarb::feed {
 
+namespace {
+
+FeedOptions replay_options(BinanceBookSource binance_source) {
+  FeedOptions o;
+  o.binance_source = binance_source;
+  return o;
+}
+
+}  // namespace
+
 Replayer::Replayer(const SymbolMap& symbols, BinanceBookSource binance_source)
-    : symbols_(symbols),
-      binance_(symbols),
-      upbit_(symbols, 1 << 20, venues::kUpbit),
-      bithumb_(symbols, 1 << 20, venues::kBithumb),
-      books_(symbols, binance_source) {}
+    : adapters_([&] {
+        const FeedOptions o = replay_options(binance_source);
+        std::array<std::unique_ptr<adapters::FeedAdapter>, kMaxVenues> a;
+        for (std::size_t v = 0; v < kMaxVenues; ++v) {
+          a[v] = adapters::make(static_cast<Venue>(v), symbols, o);
+        }
+        return a;
+      }()),
+      books_(symbols, [&] {
+        BookKeeper::Syncs s{};
+        for (std::size_t v = 0; v < kMaxVenues; ++v) {
+          s[v] = adapters_[v] ? adapters_[v]->sync() : BookSync::none;
+        }
+        return s;
+      }()) {}
+
+Replayer::~Replayer() = default;
+
+const ParserStats& Replayer::parser_stats(Venue venue) const noexcept {
+  static const ParserStats kNone{};
+  if (!valid(venue) || !adapters_[index(venue)]) return kNone;
+  return adapters_[index(venue)]->stats();
+}
 
 void Replayer::publish(const ApplyOutcome& outcome, const CaptureEvent& event,
                        std::int64_t parsed_ns, SnapshotSink& sink) noexcept {
@@ -27,29 +56,28 @@ void Replayer::feed(const CaptureEvent& event, SnapshotSink& sink) noexcept {
     ++stats_.skipped;
     return;
   }
+  adapters::FeedAdapter* a = valid(event.venue) ? adapters_[index(event.venue)].get() : nullptr;
+  if (a == nullptr) {
+    ++stats_.skipped;
+    return;
+  }
   if (event.kind == CaptureKind::ws) {
     ++stats_.frames;
-    const ParsedFrame f = event.venue == venues::kBinance   ? binance_.parse(event.msg)
-                          : event.venue == venues::kBithumb ? bithumb_.parse(event.msg)
-                                                            : upbit_.parse(event.msg);
+    const ParsedFrame f = a->parse(event.msg);
     const std::int64_t parsed_ns = clock::mono_ns();
     publish(books_.apply(event.venue, f), event, parsed_ns, sink);
     return;
   }
-  if (event.kind == CaptureKind::http && event.venue == venues::kBinance &&
-      event.url.find("/depth") != std::string_view::npos) {
-    const InstrumentId id = symbols_.find(venues::kBinance, query_param(event.url, "symbol"));
-    if (id == kNoInstrument) {
-      ++stats_.skipped;
-      return;
-    }
-    ++stats_.rest_snapshots;
-    const ParsedFrame f = binance_.parse_depth_snapshot(event.msg, id);
-    const std::int64_t parsed_ns = clock::mono_ns();
-    publish(books_.apply(venues::kBinance, f), event, parsed_ns, sink);
+  const InstrumentId id =
+      event.kind == CaptureKind::http ? a->snapshot_of(event.url) : kNoInstrument;
+  if (id == kNoInstrument) {
+    ++stats_.skipped;
     return;
   }
-  ++stats_.skipped;
+  ++stats_.rest_snapshots;
+  const ParsedFrame f = a->parse_snapshot(event.msg, id);
+  const std::int64_t parsed_ns = clock::mono_ns();
+  publish(books_.apply(event.venue, f), event, parsed_ns, sink);
 }
 
 }  // namespace xarb::feed

@@ -188,7 +188,8 @@ class BinanceVenue {
     std::lock_guard lock(mutex_);
     if (cursor_ != frames_.size()) return false;
     for (const auto& [symbol, b] : books_) {
-      const auto* d = feed.books().diff_book(symbols.find(venues::kBinance, symbol));
+      const auto* d =
+          feed.books().diff_book(venues::kBinance, symbols.find(venues::kBinance, symbol));
       if (d == nullptr || d->needs_snapshot() || d->last_update_id() != b.last) return false;
     }
     return true;
@@ -252,8 +253,8 @@ SymbolMap binance_symbols() {
 
 FeedOptions binance_options(const test::TlsTestServer& server) {
   FeedOptions o;
-  o.binance = {server.ws_url(), server.https_url(), server.ca_file(), true};
-  o.upbit.enabled = false;
+  o.endpoint(venues::kBinance) = {server.ws_url(), server.https_url(), server.ca_file(), true};
+  o.endpoint(venues::kUpbit).enabled = false;
   o.ws.reconnect_min = 20ms;
   o.ws.reconnect_max = 200ms;
   o.ws.watchdog = 2'000ms;
@@ -334,7 +335,7 @@ TEST(FeedStage, SteadyStateFramesDoNotAllocateOnTheFeedThread) {
   ASSERT_TRUE(test::poll_until(
       [&] {
         for (InstrumentId id = 0; id < 3; ++id) {
-          if (feed.books().diff_book(id)->needs_snapshot()) return false;
+          if (feed.books().diff_book(venues::kBinance, id)->needs_snapshot()) return false;
         }
         return feed.stats(venues::kBinance).frames >= 1500;
       },
@@ -380,7 +381,8 @@ TEST(FeedStage, AKilledConnectionReconnectsResubscribesAndResyncs) {
                          consumer.drain();
                          bool synced = true;
                          for (InstrumentId id = 0; id < 3; ++id) {
-                           synced = synced && !feed.books().diff_book(id)->needs_snapshot();
+                           synced = synced &&
+                                    !feed.books().diff_book(venues::kBinance, id)->needs_snapshot();
                          }
                          if (synced) f.venue.may_kill.store(true);
                        },
@@ -414,7 +416,9 @@ TEST(FeedStage, AFailedSnapshotLeavesTheBookStaleAndIsRetried) {
                                        feed.run_for(5ms);
                                        consumer.drain();
                                        if (feed.stats(venues::kBinance).snapshot_failures > 0 &&
-                                           feed.books().diff_book(0)->needs_snapshot()) {
+                                           feed.books()
+                                               .diff_book(venues::kBinance, 0)
+                                               ->needs_snapshot()) {
                                          saw_stale_while_failing = true;
                                        }
                                      },
@@ -501,7 +505,8 @@ TEST(FeedStage, AnUntrustedCertificateIsRefused) {
   const SymbolMap symbols = binance_symbols();
   SpscRing<BookSnapshot> ring(64);
   FeedOptions o = binance_options(f.server);
-  o.binance.ca_file.clear();  // the system trust store does not know the test certificate
+  o.endpoint(venues::kBinance)
+      .ca_file.clear();  // the system trust store does not know the test certificate
   FeedStage feed(o, symbols, ring);
   feed.start();
   test::poll_until([&] { return !feed.stats(venues::kBinance).last_error.empty(); },
@@ -542,8 +547,8 @@ TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
             Errc::ok);
   ASSERT_EQ(symbols.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   FeedOptions o;
-  o.binance.enabled = false;
-  o.upbit = {server.ws_url() + "/websocket/v1", "", server.ca_file(), true};
+  o.endpoint(venues::kBinance).enabled = false;
+  o.endpoint(venues::kUpbit) = {server.ws_url() + "/websocket/v1", "", server.ca_file(), true};
   o.upbit_ping = 100ms;
   SpscRing<BookSnapshot> ring(256);
   Consumer consumer{ring};

@@ -268,8 +268,8 @@ TEST(CaptureReader, ABithumbCaptureReplaysIntoBithumbsBooks) {
   EXPECT_EQ(sink.seen[1].instrument, bithumb_btc);
   EXPECT_EQ(sink.seen[1].bids[0].price, Decimal::from_mantissa(139'900'000LL * Decimal::kOne));
   EXPECT_EQ(sink.seen[2].instrument, bithumb_xrp);
-  EXPECT_EQ(replayer.bithumb_stats().count(MsgKind::orderbook), 2u);
-  EXPECT_EQ(replayer.upbit_stats().count(MsgKind::dropped), 0u);
+  EXPECT_EQ(replayer.parser_stats(venues::kBithumb).count(MsgKind::orderbook), 2u);
+  EXPECT_EQ(replayer.parser_stats(venues::kUpbit).count(MsgKind::dropped), 0u);
   fs::remove(path);
 }
 
@@ -338,15 +338,16 @@ TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
     }
     replayer.feed(e, sink);
   }
-  const book::DiffSyncBook* b = replayer.books().diff_book(btc);
+  const book::DiffSyncBook* b = replayer.books().diff_book(venues::kBinance, btc);
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->gaps(), 1u);
   EXPECT_TRUE(b->needs_snapshot());
   EXPECT_TRUE(b->book().flags() & book_flags::kStale);
   EXPECT_GE(replayer.stats().snapshot_requests, 1u);
   // The other symbols are untouched.
-  EXPECT_FALSE(
-      replayer.books().diff_book(symbols.find(venues::kBinance, "ETHUSDT"))->needs_snapshot());
+  EXPECT_FALSE(replayer.books()
+                   .diff_book(venues::kBinance, symbols.find(venues::kBinance, "ETHUSDT"))
+                   ->needs_snapshot());
 }
 
 TEST(ReplayBooks, TheWholeReplayPathDoesNotAllocateAfterWarmUp) {

@@ -152,7 +152,8 @@ void settle(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring
         return same_tops(sim, [&](SyntheticMarket& m) {
           BookPairs p;
           for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
-            p.emplace_back(&m.book(venues::kBinance, i), &stage.books().diff_book(i)->book());
+            p.emplace_back(&m.book(venues::kBinance, i),
+                           &stage.books().diff_book(venues::kBinance, i)->book());
             p.emplace_back(&m.book(venues::kUpbit, i), stage.books().book(venues::kUpbit, i));
           }
           if (fx) p.emplace_back(&m.fx_book(), stage.books().book(venues::kUpbit, *fx));
@@ -166,8 +167,9 @@ void settle(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring
 // The engine's feed pointed at `sim`, both venues.
 feed::FeedOptions feed_options_for(const Simulator& sim) {
   feed::FeedOptions f;
-  f.binance = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(), true};
-  f.upbit = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
+  f.endpoint(venues::kBinance) = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(),
+                                  true};
+  f.endpoint(venues::kUpbit) = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
   return f;
 }
 
@@ -227,7 +229,7 @@ TEST_F(SimulatorTest, EngineFeedBooksEqualTheSimulatorsBooks) {
   EXPECT_EQ(stage.parser_stats(venues::kUpbit).count(feed::MsgKind::dropped), 0u);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
     for (InstrumentId i : {InstrumentId{0}, InstrumentId{1}}) {
-      const book::DiffSyncBook* b = stage.books().diff_book(i);
+      const book::DiffSyncBook* b = stage.books().diff_book(venues::kBinance, i);
       ASSERT_NE(b, nullptr);
       expect_same_top(m.book(venues::kBinance, i), b->book(), "binance");
       expect_same_top(m.book(venues::kUpbit, i), *stage.books().book(venues::kUpbit, i), "upbit");
@@ -264,8 +266,8 @@ TEST_F(SimulatorTest, FeedSurvivesDroppedConnectionsAndResyncs) {
   run_feed(stage, ring, 300ms);  // the market moves on after the reconnect
   settle(stage, ring);
   sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
-    expect_same_top(m.book(venues::kBinance, 0), stage.books().diff_book(0)->book(),
-                    "binance after drop");
+    expect_same_top(m.book(venues::kBinance, 0),
+                    stage.books().diff_book(venues::kBinance, 0)->book(), "binance after drop");
     expect_same_top(m.book(venues::kUpbit, 0), *stage.books().book(venues::kUpbit, 0),
                     "upbit after drop");
   });
@@ -855,7 +857,7 @@ TEST(SimulatorBithumb, TheFeedsBithumbBooksAreTheSimulators) {
   }
   ASSERT_EQ(map.add_fx(venues::kUpbit, "KRW-USDT"), Errc::ok);
   feed::FeedOptions f = feed_options_for(sim);
-  f.bithumb = {sim.ws_url(venues::kBithumb), "", sim.ca_file(), true};
+  f.endpoint(venues::kBithumb) = {sim.ws_url(venues::kBithumb), "", sim.ca_file(), true};
   SpscRing<BookSnapshot> ring(1 << 14);
   feed::FeedStage stage(f, map, ring);
   stage.start();
@@ -912,9 +914,10 @@ TEST(SimulatorReplay, RecordedBinanceDepthDrivesTheBooksTheEngineSees) {
     EXPECT_GT(mid, 55'000.0) << "BTCUSDT in April 2021";
     EXPECT_LT(mid, 61'000.0);
     EXPECT_GT(btc.update_id, 1'000'000u) << "the capture's own update ids";
-    expect_same_top(btc, stage.books().diff_book(0)->book(), "replayed binance BTC");
-    expect_same_top(m.book(venues::kBinance, 1), stage.books().diff_book(1)->book(),
-                    "replayed binance ETH");
+    expect_same_top(btc, stage.books().diff_book(venues::kBinance, 0)->book(),
+                    "replayed binance BTC");
+    expect_same_top(m.book(venues::kBinance, 1),
+                    stage.books().diff_book(venues::kBinance, 1)->book(), "replayed binance ETH");
     expect_same_top(m.book(venues::kUpbit, 0), *stage.books().book(venues::kUpbit, 0),
                     "upbit following");
   });
@@ -1006,8 +1009,8 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
     // The Binance capture still drives BTC.
     EXPECT_TRUE(m.replayed(venues::kBinance, 0));
     EXPECT_GT(m.book(venues::kBinance, 0).update_id, 1'000'000u);
-    expect_same_top(m.book(venues::kBinance, 0), stage.books().diff_book(0)->book(),
-                    "replayed binance BTC");
+    expect_same_top(m.book(venues::kBinance, 0),
+                    stage.books().diff_book(venues::kBinance, 0)->book(), "replayed binance BTC");
   });
   EXPECT_EQ(stage.books().gaps(), 0u);
   stage.stop();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -18,15 +19,19 @@ namespace xarb::feed {
 
 struct VenueEndpoint {
   std::string ws_url;    // wss://host[:port][/path]
-  std::string rest_url;  // https://host[:port][/prefix] (Binance depth snapshots)
+  std::string rest_url;  // https://host[:port][/prefix] (book snapshots of diff-synced venues)
   std::string ca_file;   // PEM bundle to verify the venue; empty: the system trust store
   bool enabled = true;
 };
 
 struct FeedOptions {
-  VenueEndpoint binance;
-  VenueEndpoint upbit;
-  VenueEndpoint bithumb;  // connected when an instrument lists a Bithumb market
+  // Each venue's endpoints, by venue id: a venue is connected when it is enabled and an
+  // instrument lists it.
+  std::array<VenueEndpoint, kMaxVenues> endpoints{};
+  [[nodiscard]] VenueEndpoint& endpoint(Venue v) noexcept { return endpoints[index(v)]; }
+  [[nodiscard]] const VenueEndpoint& endpoint(Venue v) const noexcept {
+    return endpoints[index(v)];
+  }
   BinanceBookSource binance_source = BinanceBookSource::diff_depth;
   int depth_snapshot_limit = 1000;  // GET /api/v3/depth?limit=
   // Every venue's websocket: timeouts, watchdog, backoff, message size (also the limit of a
@@ -58,13 +63,13 @@ class FrameObserver {
                        std::string_view body) = 0;
 };
 
-// The market-data stage: one TLS websocket per enabled venue (Binance combined streams of every
-// configured symbol; Upbit orderbook for every market and the FX instrument), parsers, books, and
-// a BookSnapshot published into `out` after every applied update.
+// The market-data stage: one TLS websocket per enabled venue that lists an instrument, each
+// venue's feed adapter (feed/src/venues/: its URL and subscription, keep-alive, parser and book
+// sync), the books, and a BookSnapshot published into `out` after every applied update.
 //
 // Connections verify the venue's certificate and host name (SNI set), reconnect with exponential
 // backoff and jitter, resubscribe and resync every book of the venue; a watchdog reconnects a
-// venue silent for longer than FeedOptions::watchdog. Binance diff books fetch their REST
+// venue silent for longer than FeedOptions::watchdog. Diff books (Binance's) fetch their REST
 // snapshot when they need one.
 //
 // Everything runs on the thread that calls poll() / run_for(): the stage's own io_context, no

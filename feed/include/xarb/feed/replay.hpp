@@ -1,15 +1,20 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
-#include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/feed/capture.hpp>
-#include <xarb/feed/upbit_parser.hpp>
+#include <xarb/feed/parsed_frame.hpp>
 
 namespace xarb::feed {
+
+namespace adapters {
+class FeedAdapter;
+}
 
 // Receives every book snapshot a replay publishes. Called on the replaying thread.
 class SnapshotSink {
@@ -22,23 +27,25 @@ struct ReplayStats {
   std::uint64_t frames = 0;             // ws frames fed to a parser
   std::uint64_t rest_snapshots = 0;     // http depth bodies fed to a book
   std::uint64_t published = 0;          // snapshots handed to the sink
-  std::uint64_t snapshot_requests = 0;  // times a Binance book asked for a REST snapshot
+  std::uint64_t snapshot_requests = 0;  // times a diff book asked for a REST snapshot
   std::uint64_t skipped = 0;            // events with no venue, or not market data
 };
 
-// Feeds capture events through the same parsers and books the live feed uses, and publishes a
-// BookSnapshot (with received / parsed / applied stamps) after every applied update. The venue
-// of each frame comes from the capture's URLs. Single-threaded; after warm-up feed() does not
-// allocate.
+// Feeds capture events through the same venue adapters (parsers, book sync) and books the live
+// feed uses, and publishes a BookSnapshot (with received / parsed / applied stamps) after every
+// applied update. The venue of each frame comes from the capture's URLs. Single-threaded; after
+// warm-up feed() does not allocate.
 class Replayer {
  public:
   Replayer(const SymbolMap& symbols, BinanceBookSource binance_source);
+  ~Replayer();
+  Replayer(const Replayer&) = delete;
+  Replayer& operator=(const Replayer&) = delete;
 
   void feed(const CaptureEvent& event, SnapshotSink& sink) noexcept;
 
-  [[nodiscard]] const ParserStats& binance_stats() const noexcept { return binance_.stats(); }
-  [[nodiscard]] const ParserStats& upbit_stats() const noexcept { return upbit_.stats(); }
-  [[nodiscard]] const ParserStats& bithumb_stats() const noexcept { return bithumb_.stats(); }
+  // A venue's parser counts (all zero for a venue this build reads no market data of).
+  [[nodiscard]] const ParserStats& parser_stats(Venue venue) const noexcept;
   [[nodiscard]] const BookKeeper& books() const noexcept { return books_; }
   [[nodiscard]] const ReplayStats& stats() const noexcept { return stats_; }
 
@@ -46,10 +53,7 @@ class Replayer {
   void publish(const ApplyOutcome& outcome, const CaptureEvent& event, std::int64_t parsed_ns,
                SnapshotSink& sink) noexcept;
 
-  const SymbolMap& symbols_;
-  BinanceParser binance_;
-  UpbitParser upbit_;
-  UpbitParser bithumb_;  // Upbit's framing, Bithumb's markets
+  std::array<std::unique_ptr<adapters::FeedAdapter>, kMaxVenues> adapters_;
   BookKeeper books_;
   BookSnapshot scratch_;
   ReplayStats stats_;

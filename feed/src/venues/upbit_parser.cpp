@@ -1,7 +1,7 @@
 #include <xarb/feed/upbit_parser.hpp>
 #include <xarb/venues/registry.hpp>
 
-#include "json_input.hpp"
+#include "../json_input.hpp"
 
 namespace xarb::feed {
 

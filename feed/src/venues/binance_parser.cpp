@@ -3,7 +3,7 @@
 #include <xarb/feed/binance_parser.hpp>
 #include <xarb/venues/registry.hpp>
 
-#include "json_input.hpp"
+#include "../json_input.hpp"
 
 namespace xarb::feed {
 

@@ -1,0 +1,90 @@
+// Binance's market data: combined streams of every configured symbol on one connection (the
+// stream kind follows FeedOptions::binance_source), diff books synchronised with
+// GET /api/v3/depth, and a connection renewed before Binance closes it at 24 h.
+
+#include <xarb/feed/binance_parser.hpp>
+#include <xarb/feed/capture.hpp>
+#include <xarb/venues/registry.hpp>
+
+#include "adapter.hpp"
+
+namespace xarb::feed::adapters {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+class BinanceFeed final : public FeedAdapter {
+ public:
+  BinanceFeed(const SymbolMap& symbols, const FeedOptions& options)
+      : symbols_(symbols),
+        parser_(symbols, options.ws.max_message_bytes),
+        source_(options.binance_source),
+        lifetime_(options.binance_lifetime),
+        depth_limit_(options.depth_snapshot_limit) {
+    const char* suffix = source_ == BinanceBookSource::diff_depth      ? "@depth@100ms"
+                         : source_ == BinanceBookSource::partial_depth ? "@depth20@100ms"
+                                                                       : "@bookTicker";
+    for (const Instrument& i : symbols) {
+      if (!i.listed_on(venues::kBinance)) continue;
+      if (!streams_.empty()) streams_ += '/';
+      streams_ += lower(i.symbol(venues::kBinance)) + suffix;
+    }
+  }
+
+  BookSync sync() const noexcept override {
+    switch (source_) {
+      case BinanceBookSource::diff_depth:
+        return BookSync::diff_depth;
+      case BinanceBookSource::partial_depth:
+        return BookSync::partial_depth;
+      case BinanceBookSource::book_ticker:
+        return BookSync::book_ticker;
+    }
+    return BookSync::none;
+  }
+  bool lists_any() const noexcept override { return !streams_.empty(); }
+  std::string url(const VenueEndpoint& endpoint) const override {
+    std::string base = endpoint.ws_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base + "/stream?streams=" + streams_;
+  }
+  std::string subscription(std::uint64_t) const override { return {}; }  // in the URL
+  void tune(net::WsClientOptions& options) const override { options.lifetime = lifetime_; }
+
+  ParsedFrame parse(std::string_view frame) noexcept override { return parser_.parse(frame); }
+  const ParserStats& stats() const noexcept override { return parser_.stats(); }
+
+  std::string snapshot_target(InstrumentId id) const override {
+    return "/api/v3/depth?symbol=" + std::string(symbols_[id].symbol(venues::kBinance)) +
+           "&limit=" + std::to_string(depth_limit_);
+  }
+  ParsedFrame parse_snapshot(std::string_view body, InstrumentId id) noexcept override {
+    return parser_.parse_depth_snapshot(body, id);
+  }
+  InstrumentId snapshot_of(std::string_view url) const noexcept override {
+    if (url.find("/depth") == std::string_view::npos) return kNoInstrument;
+    return symbols_.find(venues::kBinance, query_param(url, "symbol"));
+  }
+
+ private:
+  const SymbolMap& symbols_;
+  BinanceParser parser_;
+  BinanceBookSource source_;
+  std::chrono::milliseconds lifetime_;
+  int depth_limit_;
+  std::string streams_;
+};
+
+}  // namespace
+
+std::unique_ptr<FeedAdapter> make_binance(const SymbolMap& symbols, const FeedOptions& options) {
+  return std::make_unique<BinanceFeed>(symbols, options);
+}
+
+}  // namespace xarb::feed::adapters
