@@ -10,6 +10,7 @@
 #include <xarb/venues/registry.hpp>
 
 #include "text.hpp"
+#include "venues/registry.hpp"
 
 namespace xarb::sim {
 using namespace text;  // NOLINT(google-build-using-namespace)
@@ -299,15 +300,19 @@ HttpResult Exchange::handle(Venue v, const HttpRequest& r,
                             std::vector<std::pair<Venue, std::size_t>>& touched) {
   ++stats_.requests;
   HttpResult result;
-  if (faults_.error_5xx_share > 0.0 && roll() < faults_.error_5xx_share) {
+  const SimVenue* front = find_venue(v);
+  if (front == nullptr) {
+    result = upbit_error(404, "not_found", "Not found.");
+  } else if (faults_.error_5xx_share > 0.0 && roll() < faults_.error_5xx_share) {
     ++stats_.faults;
-    result =
-        v == venues::kBinance
-            ? binance_error(503, -1001,
-                            "Internal error; unable to process your request. Please try again.")
-            : upbit_error(503, "server_error", "Service unavailable.");
+    result = front->protocol == Protocol::binance
+                 ? binance_error(503, -1001,
+                                 "Internal error; unable to process your request. Please try "
+                                 "again.")
+                 : upbit_error(503, "server_error", "Service unavailable.");
   } else {
-    result = v == venues::kBinance ? binance(r, touched) : krw(v, r, touched);
+    result =
+        front->protocol == Protocol::krw ? krw(*front->dialect, r, touched) : binance(r, touched);
   }
   result.delay_ms += faults_.rest_delay_ms;
   return result;

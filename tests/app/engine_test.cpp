@@ -360,10 +360,11 @@ TEST_F(EngineTest, AThirdVenueTradesThreePairsEachReported) {
   sim::SimOptions so = sim_options(42);
   so.market.bithumb = true;
   for (sim::SymbolSpec& s : so.symbols) s.bithumb_market = "KRW-" + s.base;
-  so.accounts.push_back({venues::kBithumb,
-                         "sim-bithumb-access-key-000000000",
-                         "sim-bithumb-secret-key-000000000",
-                         {{"KRW", 50'000'000 * Decimal::kOne}, {"BTC", 2 * Decimal::kOne}}});
+  for (sim::AccountSpec& a : so.accounts) {  // configs/sim.toml's Bithumb account, poorer
+    if (a.venue == venues::kBithumb) {
+      a.balances = {{"KRW", 50'000'000 * Decimal::kOne}, {"BTC", 2 * Decimal::kOne}};
+    }
+  }
   start_sim(so);
   setenv("XARB_BITHUMB_ACCESS_KEY", "sim-bithumb-access-key-000000000", 1);
   setenv("XARB_BITHUMB_SECRET_KEY", "sim-bithumb-secret-key-000000000", 1);

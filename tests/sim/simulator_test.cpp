@@ -1056,6 +1056,21 @@ TEST(SimConfig, ShippedConfigsLoadAndReplayTheProjectsOwnCaptures) {
   }
 }
 
+// Two accounts of one venue with one key: the second's balances no request could reach, so the
+// simulator refuses to start (configs/sim.toml's own Bithumb account and a test's were once both
+// there).
+TEST(SimConfig, TwoAccountsOfAVenueWithOneKeyAreRefused) {
+  SimOptions o = options();
+  o.accounts.push_back(o.accounts.front());
+  Simulator sim(o);
+  try {
+    sim.start();
+    ADD_FAILURE() << "started with two accounts of one key";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("accounts have the key"), std::string::npos) << e.what();
+  }
+}
+
 // replay_file: one path or a list, relative to the config's folder; a missing file or a wrong
 // type is refused with the file, line and key before anything starts.
 TEST(SimConfig, ReplayFilesAreOneOrAListRelativeToTheConfig) {

@@ -144,6 +144,8 @@ struct ExchangeStats {
   std::uint64_t faults = 0;
 };
 
+struct KrwDialect;  // sim/src/venues/krw.hpp
+
 class Exchange {
  public:
   Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, double binance_fee_bps,
@@ -191,25 +193,24 @@ class Exchange {
     std::int64_t while_blocked = 0;  // requests during the current block
   };
 
+  // The front ends (sim/src/venues/): Binance's, and Upbit's protocol in a venue's dialect.
   HttpResult binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);
-  // Upbit's and Bithumb's front ends: Bithumb's JWT API follows Upbit's, with its own paths,
-  // names, acknowledgements and states (docs/venues.md).
-  HttpResult krw(Venue v, const HttpRequest& r,
+  HttpResult krw(const KrwDialect& d, const HttpRequest& r,
                  std::vector<std::pair<Venue, std::size_t>>& touched);
   // Empty when the request is signed as Binance requires; else the error answer.
   bool binance_auth(const HttpRequest& r, const std::string& params, AccountSpec*& account,
                     HttpResult& error);
-  bool krw_auth(Venue v, const HttpRequest& r, AccountSpec*& account, HttpResult& error);
+  bool krw_auth(const KrwDialect& d, const HttpRequest& r, AccountSpec*& account,
+                HttpResult& error);
   // Rate limit for `key` at `weight`; false with the 429/418 answer.
   bool admit(Venue venue, const std::string& key, int weight, bool order, HttpResult& error);
   void match(SimOrder& o, AccountSpec& account, std::vector<std::pair<Venue, std::size_t>>& touched);
   [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
   [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
-  // Upbit's order object; Bithumb's v1 one (its order's venue) names the client id
-  // client_order_id, says why its time in force cancelled it, and ends an IOC order that
-  // executed in part `done`.
-  [[nodiscard]] std::string upbit_order_json(const SimOrder& o, bool with_trades) const;
-  [[nodiscard]] static std::string_view upbit_state(const SimOrder& o);
+  // A KRW venue's order object (Upbit's shape, the dialect's client-id name and states).
+  [[nodiscard]] std::string krw_order_json(const KrwDialect& d, const SimOrder& o,
+                                           bool with_trades) const;
+  [[nodiscard]] static std::string_view krw_state(const KrwDialect& d, const SimOrder& o);
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never

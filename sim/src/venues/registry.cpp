@@ -1,0 +1,39 @@
+// The simulator's venue registry: one line per venue it serves.
+
+#include "registry.hpp"
+
+#include <xarb/venues/registry.hpp>
+
+#include "krw.hpp"
+
+namespace xarb::sim {
+
+std::unique_ptr<WsVenueFront> make_binance_ws(SyntheticMarket& market, const Exchange& exchange);
+std::unique_ptr<WsVenueFront> make_krw_ws(const KrwDialect& d, SyntheticMarket& market);
+
+namespace {
+
+constexpr SimVenue kSimVenues[] = {
+    {venues::kBinance, Protocol::binance, nullptr, ""},
+    {venues::kUpbit, Protocol::krw, &kUpbitDialect, "/websocket/v1"},
+    {venues::kBithumb, Protocol::krw, &kBithumbDialect, "/websocket/v1"},
+};
+
+}  // namespace
+
+const SimVenue* find_venue(Venue v) noexcept {
+  for (const SimVenue& s : kSimVenues) {
+    if (s.id == v) return &s;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<WsVenueFront> make_ws_front(Venue v, SyntheticMarket& market,
+                                            const Exchange& exchange) {
+  const SimVenue* s = find_venue(v);
+  if (s == nullptr) return nullptr;
+  return s->protocol == Protocol::binance ? make_binance_ws(market, exchange)
+                                          : make_krw_ws(*s->dialect, market);
+}
+
+}  // namespace xarb::sim

@@ -1,0 +1,34 @@
+#pragma once
+
+// The simulator's venue registry: one line per venue it serves (registry.cpp), naming the
+// protocol of its front ends and, for the KRW protocol, the venue's dialect.
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include <xarb/core/ids.hpp>
+
+#include "ws_front.hpp"
+
+namespace xarb::sim {
+
+struct KrwDialect;
+
+enum class Protocol : std::uint8_t { binance, krw };
+
+struct SimVenue {
+  Venue id = kNoVenue;
+  Protocol protocol = Protocol::binance;
+  const KrwDialect* dialect = nullptr;  // Protocol::krw
+  std::string_view ws_path;             // the public websocket's path on its port
+};
+
+// The venue's row; null for a venue the simulator does not serve.
+[[nodiscard]] const SimVenue* find_venue(Venue v) noexcept;
+
+// The venue's public websocket market data (ws_front.hpp).
+[[nodiscard]] std::unique_ptr<WsVenueFront> make_ws_front(Venue v, SyntheticMarket& market,
+                                                          const Exchange& exchange);
+
+}  // namespace xarb::sim

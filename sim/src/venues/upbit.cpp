@@ -1,0 +1,32 @@
+// Upbit's front end: its dialect of the KRW protocol (krw.hpp; docs/venues.md).
+
+#include <xarb/venues/registry.hpp>
+
+#include "krw.hpp"
+
+namespace xarb::sim {
+
+const KrwDialect kUpbitDialect = {
+    .venue = venues::kUpbit,
+    .lists_fx = true,
+    .orderbook_instruments = true,
+    .remaining_req = true,
+    .token_window_ms = 0,
+    .place_path = "/v1/orders",
+    .open_path = "/v1/orders/open",
+    .open_wrapped = false,
+    .state_list = false,
+    .cancel_path = "/v1/order",
+    .cancel_id_key = "uuid",
+    .client_id_key = "identifier",
+    .type_key = "ord_type",
+    .invalid = "validation_error",
+    .duplicate = "duplicate_identifier",
+    .under_min = "under_min_total_",
+    .acks = false,
+    .c_ids = false,
+    .client_id_max = 0,
+    .tif_done = false,
+};
+
+}  // namespace xarb::sim
