@@ -328,6 +328,10 @@ bool has_scheme(std::string_view url, std::initializer_list<std::string_view> sc
   });
 }
 
+// Ten trillion won: far above any limit, far below what int64 and double hold exactly.
+constexpr std::int64_t kMaxKrw = 10'000'000'000'000;
+constexpr std::int64_t kWeekSeconds = std::int64_t{7} * 86'400;
+
 void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueConfig& v) {
   const toml::table* t = parent.table(name);
   if (t == nullptr) return;
@@ -340,6 +344,7 @@ void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueC
   r.integer("connect_timeout_ms", v.connect_timeout_ms, 1, 60'000);
   r.integer("request_timeout_ms", v.request_timeout_ms, 1, 60'000);
   r.integer("recv_window_ms", v.recv_window_ms, 1, 60'000);
+  r.integer("max_exposure_krw", v.max_exposure_krw, 0, kMaxKrw);
   r.finish();
 }
 
@@ -547,6 +552,20 @@ void cross_check(Context& ctx, Config& c) {
   if (rk.max_symbol_exposure_krw > rk.max_total_exposure_krw) {
     ctx.error_at("risk.max_symbol_exposure_krw", "must not exceed risk.max_total_exposure_krw");
   }
+  // A pair limit names a pair this config makes.
+  if (!rk.max_pair_exposure_krw.empty()) {
+    const std::vector<VenuePair> made = c.venue_pairs();
+    std::string names;
+    for (const VenuePair p : made) names += (names.empty() ? "" : ", ") + to_string(p);
+    for (const auto& [name, limit] : rk.max_pair_exposure_krw) {
+      const bool known =
+          std::any_of(made.begin(), made.end(), [&](VenuePair p) { return to_string(p) == name; });
+      if (!known) {
+        ctx.error_at("risk.max_pair_exposure_krw." + name,
+                     "\"" + name + "\" is not a pair of this config's venues (" + names + ")");
+      }
+    }
+  }
 
   // Threads: every stage hosted exactly once; a CPU shared only by parking threads.
   std::map<HotStage, std::string> host;
@@ -586,10 +605,6 @@ void cross_check(Context& ctx, Config& c) {
     }
   }
 }
-
-// Ten trillion won: far above any limit, far below what int64 and double hold exactly.
-constexpr std::int64_t kMaxKrw = 10'000'000'000'000;
-constexpr std::int64_t kWeekSeconds = std::int64_t{7} * 86'400;
 
 void read_root(Context& ctx, const toml::table& root, Config& c) {
   TableReader r(ctx, root, "");
@@ -663,6 +678,16 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     kr.integer("halt_cooldown_s", k.halt_cooldown_s, 0, kWeekSeconds);
     kr.number("hedge_reserve_ratio", k.hedge_reserve_ratio, 0.0, 0.9);
     kr.integer("reconcile_every_s", k.reconcile_every_s, 0, kWeekSeconds);
+    if (const toml::table* pt = kr.table("max_pair_exposure_krw")) {
+      TableReader pr(ctx, *pt, "risk.max_pair_exposure_krw");
+      for (const auto& [key, node] : *pt) {
+        const std::string name(key.str());
+        std::int64_t limit = 0;
+        pr.integer(name, limit, 1, kMaxKrw);
+        k.max_pair_exposure_krw[name] = limit;
+      }
+      pr.finish();
+    }
     kr.finish();
   }
   if (const toml::table* t = r.table("feed")) {
@@ -811,6 +836,13 @@ signal::StrategyParams strategy_params(const Config& config, const SymbolMap& sy
     pp.fees = {config.venue(pairs[k].first).taker_fee_bps,
                config.venue(pairs[k].second).taker_fee_bps};
     pp.fx = venues::quote_asset(pairs[k].first) != venues::quote_asset(pairs[k].second);
+    if (const auto it = rk.max_pair_exposure_krw.find(to_string(pairs[k]));
+        it != rk.max_pair_exposure_krw.end()) {
+      pp.max_exposure_krw = it->second;
+    }
+  }
+  for (const Venue v : config.venues()) {
+    p.risk.max_venue_exposure_krw[index(v)] = config.venue(v).max_exposure_krw;
   }
   p.fx.fixed = config.fx.source == FxSource::fixed;
   p.fx.fixed_rate = config.fx.fixed_rate;
@@ -862,7 +894,8 @@ toml::table venue_table(const VenueConfig& v) {
                 {"taker_fee_bps", v.taker_fee_bps},
                 {"connect_timeout_ms", v.connect_timeout_ms},
                 {"request_timeout_ms", v.request_timeout_ms},
-                {"recv_window_ms", v.recv_window_ms}};
+                {"recv_window_ms", v.recv_window_ms},
+                {"max_exposure_krw", v.max_exposure_krw}};
   // Empty paths mean "not set": leave them out so the dump reads back the same.
   if (v.ca_file.empty()) t.erase("ca_file");
   if (v.key_file.empty()) t.erase("key_file");
@@ -941,6 +974,11 @@ std::string dump_config(const Config& c) {
                                   {"halt_cooldown_s", k.halt_cooldown_s},
                                   {"hedge_reserve_ratio", k.hedge_reserve_ratio},
                                   {"reconcile_every_s", k.reconcile_every_s}});
+  if (!k.max_pair_exposure_krw.empty()) {
+    toml::table pairs;
+    for (const auto& [name, limit] : k.max_pair_exposure_krw) pairs.insert(name, limit);
+    root["risk"].as_table()->insert("max_pair_exposure_krw", std::move(pairs));
+  }
   toml::array hot;
   for (const ThreadConfig& th : c.threads.hot) {
     toml::array stages;

@@ -219,8 +219,8 @@ void Strategy::evaluate(std::size_t k, InstrumentId i, const StageStamps& trigge
 // ---------------------------------------------------------------------------------------------
 // Entries
 
-// Money across every pair (total, and the symbol's KRW and quantity); the open positions a
-// limit per symbol counts, of pair k only.
+// Money across every pair (total, the symbol's KRW and quantity, each venue's); pair k's money;
+// the open positions a limit per symbol counts, of pair k only.
 Strategy::Exposure Strategy::exposure(std::size_t k, InstrumentId i) const noexcept {
   Exposure e;
   for (std::size_t n = 0; n < positions_.size(); ++n) {
@@ -232,6 +232,10 @@ Strategy::Exposure Strategy::exposure(std::size_t k, InstrumentId i) const noexc
                                            up.opened.avg_price();
     e.total_krw += krw;
     ++e.total_open;
+    if (p.pair == params_.pairs[k].pair) e.pair_krw += krw;
+    for (const Venue v : {p.pair.first, p.pair.second}) {
+      if (valid(v)) e.venue_krw[index(v)] += krw;
+    }
     if (p.instrument == i) {
       e.symbol_krw += krw;
       e.symbol_qty += held + p.pending_qty;
@@ -277,9 +281,19 @@ RefusalReason Strategy::check_entry(std::size_t k, InstrumentId i, const Premium
       r != RefusalReason::none) {
     return r;
   }
-  // Venue tier.
+  // Venue and pair tier.
   if (!risk_.venue_healthy(pair.first) || !risk_.venue_healthy(pair.second)) {
     return RefusalReason::venue_unhealthy;
+  }
+  for (const Venue v : {pair.first, pair.second}) {
+    const std::int64_t limit = risk_.params().max_venue_exposure_krw[index(v)];
+    if (limit > 0 && e.venue_krw[index(v)] + notional_krw > static_cast<double>(limit)) {
+      return RefusalReason::venue_exposure;
+    }
+  }
+  if (const std::int64_t limit = params_.pairs[k].max_exposure_krw;
+      limit > 0 && e.pair_krw + notional_krw > static_cast<double>(limit)) {
+    return RefusalReason::pair_exposure;
   }
   if (risk_.params().check_balances) {
     const Needs n = needs(k, p, qty);

@@ -458,6 +458,39 @@ TEST(ConfigPairs, TheVenuesMakeThePairsAndTheStrategyMayPickSome) {
                       "config's venues (upbit-binance)");
 }
 
+// Limits of a venue ([venues.X] max_exposure_krw) and of a pair ([risk.max_pair_exposure_krw],
+// by pair name) reach the strategy; a pair the venues do not make is refused at its line.
+TEST(ConfigPairs, VenuesAndPairsHaveExposureLimitsOfTheirOwn) {
+  const std::string text =
+      "[risk.max_pair_exposure_krw]\nupbit-bithumb = 3000000\n\n"
+      "[venues.bithumb]\ntaker_fee_bps = 4.0\nmax_exposure_krw = 5000000\n\n" +
+      cfg("");
+  const LoadResult r = parse(text);
+  ASSERT_TRUE(r.ok()) << issues(r);
+  const signal::StrategyParams p = strategy_params(r.config, build_symbol_map(r.config));
+  ASSERT_EQ(p.pair_count, 3u);
+  EXPECT_EQ(p.pairs[2].pair, (VenuePair{venues::kUpbit, venues::kBithumb}));
+  EXPECT_EQ(p.pairs[2].max_exposure_krw, 3'000'000);
+  EXPECT_EQ(p.pairs[0].max_exposure_krw, 0) << "not listed: no limit of its own";
+  EXPECT_EQ(p.risk.max_venue_exposure_krw[index(venues::kBithumb)], 5'000'000);
+  EXPECT_EQ(p.risk.max_venue_exposure_krw[index(venues::kUpbit)], 0);
+  const std::string dumped = dump_config(r.config);
+  const LoadResult again = parse_config(dumped, "dump.toml");
+  ASSERT_TRUE(again.ok()) << issues(again) << dumped;
+  EXPECT_EQ(again.config, r.config) << dumped;
+
+  const LoadResult bad =
+      parse("[risk.max_pair_exposure_krw]\nbinance-upbit = 1000000\n\n" + cfg(""));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(issues(bad).find("test.toml:2:"), std::string::npos) << issues(bad);
+  EXPECT_NE(issues(bad).find("risk.max_pair_exposure_krw.binance-upbit: \"binance-upbit\" is not "
+                             "a pair of this config's venues (upbit-binance)"),
+            std::string::npos)
+      << issues(bad);
+  const LoadResult zero = parse("[risk.max_pair_exposure_krw]\nupbit-binance = 0\n\n" + cfg(""));
+  EXPECT_FALSE(zero.ok()) << "a listed pair's limit is positive";
+}
+
 // The CLI: exit codes and output streams of `xarb config check`.
 int run(const std::string& command, std::string& out) {
   out.clear();

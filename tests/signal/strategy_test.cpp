@@ -176,6 +176,67 @@ TEST(StrategyPairs, KrwAgainstKrwTradesWithoutARateBesideAPairThatNeedsOne) {
   EXPECT_EQ(s.pairs[0].closed, 0u);
 }
 
+// Limits of a venue and of a pair: Upbit <-> Bithumb (KRW against KRW) holds BTC worth
+// 1,407,000 KRW (0.01 at Upbit's 140,700,000). An ETH entry of 503,000 KRW (0.1 at 5,030,000)
+// would take the pair, and each of its venues, to 1,910,000 KRW: over a 1,600,000 limit on
+// Bithumb it is refused as venue_exposure, over the same limit on the pair as pair_exposure, and
+// with neither limit it goes out.
+TEST(StrategyLimits, AVenueOrAPairAtItsLimitRefusesTheNextEntry) {
+  const Venue up = venues::kUpbit, bt = venues::kBithumb;
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", {{up, "KRW-BTC"}, {bt, "KRW-BTC"}}), Errc::ok);
+  ASSERT_EQ(symbols.add("ETH", {{up, "KRW-ETH"}, {bt, "KRW-ETH"}}), Errc::ok);
+  struct Outcome {
+    std::size_t eth_intents = 0;
+    std::uint64_t venue_refusals = 0, pair_refusals = 0;
+  };
+  const auto run = [&](std::int64_t venue_limit, std::int64_t pair_limit) {
+    StrategyParams params;
+    params.pairs[0] = {{up, bt}, {5.0, 4.0}, false, pair_limit};
+    params.pair_count = 1;
+    params.baseline = BaselineMode::zero;
+    params.risk.check_balances = false;
+    params.risk.max_venue_exposure_krw[index(bt)] = venue_limit;
+    params.symbols[0].trade_qty = d("0.01");
+    params.symbols[1].trade_qty = d("0.1");
+    Strategy strategy(symbols, params);
+    test::RecordingSink sink;
+    const auto at = [](std::int64_t t) { return Now{t, test::kWall + t}; };
+    const auto feed = [&](Venue v, InstrumentId i, const char* bid, const char* ask,
+                          std::int64_t t) {
+      strategy.on_book(book(v, i, {{bid, "1"}}, {{ask, "1"}}, t), at(t), sink);
+    };
+    Outcome out;
+    feed(bt, 0, "139990000", "140000000", kSecond);
+    feed(up, 0, "140700000", "140800000", kSecond);
+    EXPECT_EQ(sink.intents.size(), 1u) << "the BTC entry";
+    if (sink.intents.size() != 1) return out;
+    strategy.on_report(test::fill(sink.intents[0], params.pairs[0].fees, 1.0, {up, bt}),
+                       at(2 * kSecond), sink);
+    sink.clear();
+    feed(bt, 1, "4999000", "5000000", 3 * kSecond);
+    feed(up, 1, "5030000", "5031000", 3 * kSecond);
+    out.eth_intents = sink.intents.size();
+    out.venue_refusals = strategy.risk().refusals(RefusalReason::venue_exposure);
+    out.pair_refusals = strategy.risk().refusals(RefusalReason::pair_exposure);
+    return out;
+  };
+  for (const auto& [venue_limit, pair_limit] :
+       {std::pair<std::int64_t, std::int64_t>{0, 0}, {0, 2'000'000}, {2'000'000, 0}}) {
+    const Outcome o = run(venue_limit, pair_limit);
+    EXPECT_EQ(o.eth_intents, 1u) << "limits " << venue_limit << ", " << pair_limit;
+    EXPECT_EQ(o.venue_refusals + o.pair_refusals, 0u);
+  }
+  const Outcome venue = run(1'600'000, 0);
+  EXPECT_EQ(venue.eth_intents, 0u);
+  EXPECT_GE(venue.venue_refusals, 1u);
+  EXPECT_EQ(venue.pair_refusals, 0u);
+  const Outcome pair = run(0, 1'600'000);
+  EXPECT_EQ(pair.eth_intents, 0u);
+  EXPECT_EQ(pair.venue_refusals, 0u);
+  EXPECT_GE(pair.pair_refusals, 1u);
+}
+
 // Every exit scenario's entry fills at the levels: Upbit sells 0.01 at 140,700,000 (+1,407,000
 // KRW, fee 703.5 KRW), Binance buys 0.01 at 100,000 (-1,000 USDT, fee 1 USDT).
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,8 @@ struct VenueConfig {
   std::int64_t connect_timeout_ms = defaults::rest().connect_timeout.count();
   std::int64_t request_timeout_ms = defaults::rest().request_timeout.count();
   std::int64_t recv_window_ms = defaults::rest().recv_window_ms;  // Binance signed requests only
+  // Open notional (KRW) of the positions with a leg on this venue; 0: no limit of its own.
+  std::int64_t max_exposure_krw = 0;
   friend bool operator==(const VenueConfig&, const VenueConfig&) = default;
 };
 
@@ -120,6 +123,9 @@ struct RiskConfig {
   // Live: every this often the venues' balances are read and compared with the ledger; a
   // difference that persists (orders in flight settle within seconds) stops entries. 0: never.
   std::int64_t reconcile_every_s = 30;
+  // [risk.max_pair_exposure_krw]: a pair's open notional (KRW) by pair name ("upbit-bithumb");
+  // a pair not listed has no limit of its own.
+  std::map<std::string, std::int64_t> max_pair_exposure_krw;
   friend bool operator==(const RiskConfig&, const RiskConfig&) = default;
 };
 

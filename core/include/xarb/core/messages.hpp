@@ -164,7 +164,9 @@ enum class RefusalReason : std::uint8_t {
   fx_stale,
   clock_skew,
   depth,
-  trading_rules,  // tick, step or filter could not be met
+  trading_rules,   // tick, step or filter could not be met
+  venue_exposure,  // a venue's open notional at its limit
+  pair_exposure,   // a pair's open notional at its limit
   count
 };
 
@@ -191,7 +193,9 @@ enum class RefusalReason : std::uint8_t {
       "fx_stale",
       "clock_skew",
       "depth",
-      "trading_rules"};
+      "trading_rules",
+      "venue_exposure",
+      "pair_exposure"};
   return r < RefusalReason::count ? kNames[static_cast<std::size_t>(r)] : "unknown";
 }
 

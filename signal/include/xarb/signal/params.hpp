@@ -37,6 +37,8 @@ struct RiskParams {
   int daily_reset_hour_utc = 15;  // midnight in Seoul
   std::int64_t max_total_exposure_krw = 50'000'000;
   std::int64_t max_symbol_exposure_krw = 20'000'000;
+  // Open notional (KRW) of the positions with a leg on the venue, by venue id; 0: no limit.
+  std::array<std::int64_t, kMaxVenues> max_venue_exposure_krw{};
   std::int64_t max_notional_krw = 10'000'000;
   std::int64_t min_notional_krw = 10'000;
   int max_consecutive_failures = 3;
@@ -56,6 +58,7 @@ struct PairParams {
   VenuePair pair;
   Fees fees;
   bool fx = true;
+  std::int64_t max_exposure_krw = 0;  // open notional (KRW) of the pair's positions; 0: none
 };
 
 struct StrategyParams {

@@ -151,6 +151,8 @@ class Strategy {
   struct Exposure {
     double total_krw = 0.0;
     double symbol_krw = 0.0;
+    double pair_krw = 0.0;                       // of pair k
+    std::array<double, kMaxVenues> venue_krw{};  // of the positions with a leg on each venue
     std::int64_t symbol_qty = 0;
     int symbol_open = 0;
     int total_open = 0;
