@@ -1,21 +1,15 @@
 // The simulator's connections: HTTP requests answered by the venue's REST front end (or the
 // /sim/ control endpoint), and websocket sessions that write what the venue's front end sends.
 
-#include <cctype>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include "simulator_internal.hpp"
+#include "text.hpp"
 
 namespace xarb::sim {
-namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-}  // namespace
+using text::lower;
 
 // ---------------------------------------------------------------------------------------------
 // Websocket sessions

@@ -17,6 +17,14 @@ namespace xarb::sim::text {
 
 inline constexpr std::int64_t kOne = Decimal::kOne;
 
+// ASCII lower case (header names, stream names).
+inline std::string lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 // A mantissa as text with all 8 decimals ("43.50830000"), appended to `out`: the venues' number
 // text. Every frame the market sends is made of these (80 in a 20-level Upbit book), so no printf,
 // no temporary string, and the decimals two digits at a time. Same text as Decimal::to_chars(8).

@@ -16,10 +16,7 @@
 namespace xarb::sim {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
 
 void append_diff(std::string& out, const std::vector<std::pair<std::int64_t, std::int64_t>>& d) {
   out += '[';
