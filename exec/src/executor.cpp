@@ -84,10 +84,13 @@ std::size_t TwoLegExecutor::unsettled() const noexcept {
       std::count_if(watches_.begin(), watches_.end(), [](const Watch& w) { return w.active; }));
 }
 
-void TwoLegExecutor::push_report(const ExecReport& r) noexcept {
-  if (report_count_ == kReports) return;  // cannot happen: at most kJobs reports are pending
-  reports_[(report_head_ + report_count_) % kReports] = r;
-  ++report_count_;
+ExecReport& TwoLegExecutor::new_report() noexcept {
+  // At most one report per job and per watch is pending, and the queue has that many slots; a
+  // full queue (which cannot happen) overwrites the newest rather than write out of bounds.
+  if (report_count_ < kReports) ++report_count_;
+  ExecReport& r = reports_[(report_head_ + report_count_ - 1) % kReports];
+  r = ExecReport{};
+  return r;
 }
 
 bool TwoLegExecutor::next_report(ExecReport& out) noexcept {
@@ -468,7 +471,7 @@ void TwoLegExecutor::on_watch_event(Watch& w, const VenueEvent& ev, std::int64_t
 }
 
 void TwoLegExecutor::settle(Watch& w, const OrderStatus& s, std::int64_t now_ns) noexcept {
-  ExecReport r;
+  ExecReport& r = new_report();
   r.intent_id = w.intent_id;
   r.position_id = w.position_id;
   r.kind = w.kind;
@@ -498,7 +501,6 @@ void TwoLegExecutor::settle(Watch& w, const OrderStatus& s, std::int64_t now_ns)
                                                 : LegStatus::canceled;
   w.active = false;
   ++stats_.settled;
-  push_report(r);
 }
 
 void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
@@ -617,7 +619,7 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
 }
 
 void TwoLegExecutor::finish(Job& job, ExecOutcome outcome, RefusalReason refusal) noexcept {
-  ExecReport r;
+  ExecReport& r = new_report();
   r.intent_id = job.intent.intent_id;
   r.position_id = job.intent.position_id;
   r.kind = job.intent.kind;
@@ -658,7 +660,6 @@ void TwoLegExecutor::finish(Job& job, ExecOutcome outcome, RefusalReason refusal
   }
   ++stats_.outcomes[static_cast<std::size_t>(outcome)];
   if (outcome == ExecOutcome::blocked) ++stats_.blocked[static_cast<std::size_t>(refusal)];
-  push_report(r);
   job.active = false;
 }
 

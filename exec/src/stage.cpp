@@ -14,38 +14,36 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
     ++work;
   }
   executor_.poll(now_ns);
+  // Each report goes from the executor's queue straight into the claimed ring slot; while the
+  // ring is full (the signal is behind) the reports wait in the executor's queue.
   for (;;) {
-    if (!holding_) {
-      if (!executor_.next_report(held_)) break;
-      holding_ = true;
-      if (latencies_ != nullptr) {
-        const StageStamps& st = held_.stamps;
-        if (const auto d = st.between(Stage::decided, Stage::exec_dequeued); d >= 0) {
-          latencies_->intent_queue.record(d);
-        }
-        if (const auto d = st.between(Stage::exec_dequeued, Stage::order_written); d >= 0) {
-          latencies_->exec.record(d);
-        }
-        if (const auto d = st.between(Stage::received, Stage::order_written); d >= 0) {
-          latencies_->tick_to_order.record(d);
-        }
+    ExecReport* slot = reports_.try_claim();
+    if (slot == nullptr || !executor_.next_report(*slot)) break;
+    if (latencies_ != nullptr) {
+      const StageStamps& st = slot->stamps;
+      if (const auto d = st.between(Stage::decided, Stage::exec_dequeued); d >= 0) {
+        latencies_->intent_queue.record(d);
+      }
+      if (const auto d = st.between(Stage::exec_dequeued, Stage::order_written); d >= 0) {
+        latencies_->exec.record(d);
+      }
+      if (const auto d = st.between(Stage::received, Stage::order_written); d >= 0) {
+        latencies_->tick_to_order.record(d);
       }
     }
-    ExecReport* slot = reports_.try_claim();
-    if (slot == nullptr) break;  // the signal is behind: keep the report and try next poll
     for (const Venue v : venues::kAll) {
       if (!executor_.has_venue(v)) continue;  // a venue this engine does not trade
-      held_.venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
+      slot->venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
     }
-    *slot = held_;
-    reports_.publish();
-    holding_ = false;
-    ++stats_.reports;
-    ++work;
     if (ops_ != nullptr && producer_ != nullptr) {
       scratch_.wall_ns = clock::wall_ns();
-      scratch_.body = held_;
-      if (!ops_->try_push(*producer_, scratch_)) ++stats_.ops_dropped;
+      scratch_.body = *slot;
+    }
+    reports_.publish();  // the slot is the signal's from here on
+    ++stats_.reports;
+    ++work;
+    if (ops_ != nullptr && producer_ != nullptr && !ops_->try_push(*producer_, scratch_)) {
+      ++stats_.ops_dropped;
     }
   }
   // A venue's health changed with no report to carry it: a status-only report.
@@ -54,7 +52,7 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
     changed = changed ||
               (executor_.has_venue(v) && executor_.venue_healthy(v) != told_healthy_[index(v)]);
   }
-  if (changed && !holding_) {
+  if (changed && executor_.pending_reports() == 0) {
     if (ExecReport* slot = reports_.try_claim(); slot != nullptr) {
       *slot = ExecReport{};
       slot->status_only = true;

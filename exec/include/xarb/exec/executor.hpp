@@ -76,6 +76,8 @@ class TwoLegExecutor {
   void poll(std::int64_t now_ns) noexcept;
   // The next finished report, if any.
   [[nodiscard]] bool next_report(ExecReport& out) noexcept;
+  // Reports waiting for next_report().
+  [[nodiscard]] std::size_t pending_reports() const noexcept { return report_count_; }
 
   [[nodiscard]] std::size_t active() const noexcept;
   // Orders whose outcome no venue has settled yet (watched, queried at the slow pace).
@@ -189,7 +191,9 @@ class TwoLegExecutor {
   [[nodiscard]] bool below_minimum(Venue v, InstrumentId i, std::int64_t qty,
                                    Decimal price) const noexcept;
   [[nodiscard]] Job* find_job(const ClientOrderId& id, Venue& venue) noexcept;
-  void push_report(const ExecReport& r) noexcept;
+  // The next report, built in place in the queue of reports not yet taken (cleared). The queue
+  // holds one per job and watch, so it never runs out.
+  [[nodiscard]] ExecReport& new_report() noexcept;
 
   std::array<VenueClient*, kMaxVenues> venues_;
   ExecParams params_;

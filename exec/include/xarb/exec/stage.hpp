@@ -45,8 +45,6 @@ class ExecStage {
   OpsQueue::Producer* producer_;
   ExecStageStats stats_;
   OpsEvent scratch_{};
-  ExecReport held_{};
-  bool holding_ = false;  // a report taken from the executor, waiting for ring room
   std::array<bool, kMaxVenues> told_healthy_{true, true, true,
                                              true};  // what the signal was last told
   PipelineLatencies* latencies_ = nullptr;
