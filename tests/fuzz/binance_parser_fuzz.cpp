@@ -22,12 +22,20 @@ const xarb::SymbolMap& symbols() {
   return map;
 }
 
+// Binance's books built as `sync` says (the feed adapter's choice for each book source).
+xarb::feed::BookKeeper::Syncs binance_as(xarb::feed::BookSync sync) {
+  xarb::feed::BookKeeper::Syncs s{};
+  s[xarb::index(xarb::venues::kBinance)] = sync;
+  return s;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static xarb::feed::BinanceParser parser(symbols(), 1 << 16);
-  static xarb::feed::BookKeeper diff_books(symbols(), xarb::feed::BinanceBookSource::diff_depth);
-  static xarb::feed::BookKeeper ticker_books(symbols(), xarb::feed::BinanceBookSource::book_ticker);
+  static xarb::feed::BookKeeper diff_books(symbols(), binance_as(xarb::feed::BookSync::diff_depth));
+  static xarb::feed::BookKeeper ticker_books(symbols(),
+                                             binance_as(xarb::feed::BookSync::book_ticker));
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (const auto& f : {parser.parse(text), parser.parse_depth_snapshot(text, 0)}) {
     if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none)

@@ -24,7 +24,11 @@ const xarb::SymbolMap& symbols() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static xarb::feed::UpbitParser parser(symbols(), 1 << 16);
-  static xarb::feed::BookKeeper books(symbols(), xarb::feed::BinanceBookSource::diff_depth);
+  static xarb::feed::BookKeeper books(symbols(), [] {
+    xarb::feed::BookKeeper::Syncs s{};  // Upbit's books: every frame a whole book
+    s[xarb::index(xarb::venues::kUpbit)] = xarb::feed::BookSync::whole_book;
+    return s;
+  }());
   const xarb::feed::ParsedFrame f =
       parser.parse(std::string_view(reinterpret_cast<const char*>(data), size));
   if (f.kind == xarb::feed::MsgKind::dropped && f.drop == xarb::feed::DropReason::none)
