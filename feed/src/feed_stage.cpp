@@ -31,22 +31,10 @@ struct FeedStage::Impl {
         symbols(s),
         out(ring),
         observer(obs),
-        adapters(make_adapters(s, options)),
-        books(s, syncs(adapters)),
+        adapters(adapters::make_all(s, options)),
+        books(s, adapters::syncs(adapters)),
         dirty(s.size() * kMaxVenues, 0),
         rng(std::random_device{}()) {}
-
-  using Adapters = std::array<std::unique_ptr<adapters::FeedAdapter>, kMaxVenues>;
-  static Adapters make_adapters(const SymbolMap& s, const FeedOptions& o) {
-    Adapters a;
-    for (std::size_t v = 0; v < kMaxVenues; ++v) a[v] = adapters::make(static_cast<Venue>(v), s, o);
-    return a;
-  }
-  static BookKeeper::Syncs syncs(const Adapters& a) {
-    BookKeeper::Syncs out{};
-    for (std::size_t v = 0; v < kMaxVenues; ++v) out[v] = a[v] ? a[v]->sync() : BookSync::none;
-    return out;
-  }
 
   void on_frame(Venue venue, std::string_view frame, std::int64_t recv_ns, std::int64_t wall_ns);
   void on_snapshot(Venue venue, InstrumentId id, std::string_view url, std::string_view body);
@@ -58,7 +46,7 @@ struct FeedStage::Impl {
   const SymbolMap& symbols;
   SpscRing<BookSnapshot>& out;
   FrameObserver* observer;
-  Adapters adapters;  // by venue index; null for a venue this build reads no market data of
+  adapters::Adapters adapters;  // by venue index; null for a venue without market data here
   BookKeeper books;
   std::vector<std::uint8_t> dirty;  // (instrument, venue) books waiting for room in the ring
   std::size_t dirty_count = 0;
@@ -387,9 +375,7 @@ const VenueFeedStats& FeedStage::stats(Venue venue) const noexcept {
   return impl_->stats[index(venue)];
 }
 const ParserStats& FeedStage::parser_stats(Venue venue) const noexcept {
-  static const ParserStats kNone{};
-  if (!valid(venue) || !impl_->adapters[index(venue)]) return kNone;
-  return impl_->adapters[index(venue)]->stats();
+  return adapters::parser_stats(impl_->adapters, venue);
 }
 const BookKeeper& FeedStage::books() const noexcept { return impl_->books; }
 bool FeedStage::connected(Venue venue) const noexcept {

@@ -16,28 +16,13 @@ FeedOptions replay_options(BinanceBookSource binance_source) {
 }  // namespace
 
 Replayer::Replayer(const SymbolMap& symbols, BinanceBookSource binance_source)
-    : adapters_([&] {
-        const FeedOptions o = replay_options(binance_source);
-        std::array<std::unique_ptr<adapters::FeedAdapter>, kMaxVenues> a;
-        for (std::size_t v = 0; v < kMaxVenues; ++v) {
-          a[v] = adapters::make(static_cast<Venue>(v), symbols, o);
-        }
-        return a;
-      }()),
-      books_(symbols, [&] {
-        BookKeeper::Syncs s{};
-        for (std::size_t v = 0; v < kMaxVenues; ++v) {
-          s[v] = adapters_[v] ? adapters_[v]->sync() : BookSync::none;
-        }
-        return s;
-      }()) {}
+    : adapters_(adapters::make_all(symbols, replay_options(binance_source))),
+      books_(symbols, adapters::syncs(adapters_)) {}
 
 Replayer::~Replayer() = default;
 
 const ParserStats& Replayer::parser_stats(Venue venue) const noexcept {
-  static const ParserStats kNone{};
-  if (!valid(venue) || !adapters_[index(venue)]) return kNone;
-  return adapters_[index(venue)]->stats();
+  return adapters::parser_stats(adapters_, venue);
 }
 
 void Replayer::publish(const ApplyOutcome& outcome, const CaptureEvent& event,

@@ -7,6 +7,7 @@
 // One adapter per venue (feed/src/venues/<venue>.cpp), and one registry line (registry.cpp)
 // maps a venue id to it.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,5 +63,13 @@ std::unique_ptr<FeedAdapter> make_bithumb(const SymbolMap& symbols, const FeedOp
 // The adapter of `venue`; null for a venue whose market data this build does not read.
 [[nodiscard]] std::unique_ptr<FeedAdapter> make(Venue venue, const SymbolMap& symbols,
                                                 const FeedOptions& options);
+
+// Every venue's adapter, by venue index (null where make() gives none), as FeedStage and
+// Replayer hold them; the books' sync each asks for; and a venue's parser counts (all zero
+// for a venue without an adapter).
+using Adapters = std::array<std::unique_ptr<FeedAdapter>, kMaxVenues>;
+[[nodiscard]] Adapters make_all(const SymbolMap& symbols, const FeedOptions& options);
+[[nodiscard]] BookKeeper::Syncs syncs(const Adapters& adapters) noexcept;
+[[nodiscard]] const ParserStats& parser_stats(const Adapters& adapters, Venue venue) noexcept;
 
 }  // namespace xarb::feed::adapters

@@ -28,4 +28,24 @@ std::unique_ptr<FeedAdapter> make(Venue venue, const SymbolMap& symbols,
   return nullptr;
 }
 
+Adapters make_all(const SymbolMap& symbols, const FeedOptions& options) {
+  Adapters a;
+  for (std::size_t v = 0; v < kMaxVenues; ++v) a[v] = make(static_cast<Venue>(v), symbols, options);
+  return a;
+}
+
+BookKeeper::Syncs syncs(const Adapters& adapters) noexcept {
+  BookKeeper::Syncs out{};
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {
+    out[v] = adapters[v] ? adapters[v]->sync() : BookSync::none;
+  }
+  return out;
+}
+
+const ParserStats& parser_stats(const Adapters& adapters, Venue venue) noexcept {
+  static const ParserStats kNone{};
+  if (!valid(venue) || !adapters[index(venue)]) return kNone;
+  return adapters[index(venue)]->stats();
+}
+
 }  // namespace xarb::feed::adapters
