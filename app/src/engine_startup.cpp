@@ -153,13 +153,7 @@ bool Engine::restore(std::string& error) {
     }
     if (p.flat() && !unknown) {
       // Nothing is held: it never traded (or was unwound); close it in the journal.
-      PositionChange c;
-      c.position_id = p.id;
-      c.instrument = p.instrument;
-      c.pair = p.pair;
-      c.direction = p.direction;
-      c.from = p.state;
-      c.to = PositionState::closed;
+      PositionChange c = p.change(PositionState::closed);
       c.fx_rate = p.entry_fx;
       journal_->record(OpsEvent{now.wall_ns, c});
       continue;

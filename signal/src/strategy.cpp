@@ -849,13 +849,7 @@ void Strategy::close(Position& p, Decimal decided_fx, const Now& now, SignalSink
 }
 
 void Strategy::transition(Position& p, PositionState to, SignalSink& sink) noexcept {
-  PositionChange c;
-  c.position_id = p.id;
-  c.instrument = p.instrument;
-  c.pair = p.pair;
-  c.direction = p.direction;
-  c.from = p.state;
-  c.to = to;
+  PositionChange c = p.change(to);
   c.exit_reason = p.exit_reason;
   c.qty = p.qty();
   c.fx_rate = to == PositionState::closed ? p.close_fx : p.entry_fx;

@@ -120,6 +120,18 @@ struct Position {
   }
   // The hedged quantity: what both venues hold.
   [[nodiscard]] Decimal qty() const noexcept;
+  // Its move from its state to `to`, naming the position; the caller adds what the change
+  // carries (exit reason, quantity, rate, PnL).
+  [[nodiscard]] PositionChange change(PositionState to) const noexcept {
+    PositionChange c;
+    c.position_id = id;
+    c.instrument = instrument;
+    c.pair = pair;
+    c.direction = direction;
+    c.from = state;
+    c.to = to;
+    return c;
+  }
   // True when neither venue holds anything beyond the dust (or its base-asset commissions).
   [[nodiscard]] bool flat() const noexcept;
   // True when both venues hold the same quantity, up to the dust and to the commissions taken in
