@@ -118,7 +118,10 @@ RunResult Engine::run() {
         cfg_, symbols_, cfg_.journal.path, run_id_,
         // An order no venue has settled yet may still move a balance: no difference is
         // confirmed while one is out.
-        [this] { return get(telemetry_.exec_active) == 0 && get(telemetry_.exec_unsettled) == 0; },
+        [this] {
+          const exec::ExecTelemetry x = exec_->telemetry();
+          return x.active == 0 && x.unsettled == 0;
+        },
         err_, out_mu_);
     reconciler_->start();
   }
@@ -189,7 +192,8 @@ bool Engine::warm_up(std::string& error) {
           std::to_string(opt_.startup_timeout.count()) + " ms";
   for (const Venue v : venues_) {
     const auto& s = feed_->stats(v);
-    if (!s.last_error.empty()) error += "; " + std::string(to_string(v)) + ": " + s.last_error;
+    if (!s.last_error.empty())
+      error += "; " + std::string(to_string(v)) + ": " + std::string(s.last_error.view());
   }
   return false;
 }
@@ -280,7 +284,8 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
     if (now >= next_publish) {
       next_publish = now + kPublishEveryNs;
       publish_telemetry(has_feed, has_signal, has_exec);
-      put(telemetry_.thread_cpu_ns[k], static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()));
+      thread_cpu_ns_[k].store(static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()),
+                              std::memory_order_relaxed);
     }
     if (work != 0) {
       idle_since = 0;
@@ -308,14 +313,15 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
     }
   }
   publish_telemetry(has_feed, has_signal, has_exec);
-  put(telemetry_.thread_cpu_ns[k], static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()));
+  thread_cpu_ns_[k].store(static_cast<std::uint64_t>(tuning::current_thread_cpu_ns()),
+                          std::memory_order_relaxed);
 }
 
-// Copies the named stages' counters into the telemetry. Called by the thread hosting them.
+// The named stages publish their figures. Called by the thread hosting them.
 void Engine::publish_telemetry(bool with_feed, bool with_signal, bool with_exec) noexcept {
-  if (with_feed) publish_feed(*feed_, venues_, telemetry_);
-  if (with_signal) publish_signal(*strategy_, *signal_, telemetry_);
-  if (with_exec) publish_exec(*executor_, *exec_, telemetry_);
+  if (with_feed) feed_->publish_telemetry();
+  if (with_signal) signal_->publish_telemetry();
+  if (with_exec) exec_->publish_telemetry();
 }
 
 void Engine::handle(const OpsEvent& e) {
@@ -398,9 +404,9 @@ void Engine::wind_down() {
   while (clock::mono_ns() < deadline && quiet < 5) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     // The counters lag by up to 100 ms; five quiet looks in a row settle it.
-    const bool idle = get(telemetry_.exec_active) == 0 && intents_.size_approx() == 0 &&
+    const bool idle = exec_->telemetry().active == 0 && intents_.size_approx() == 0 &&
                       reports_.size_approx() == 0 &&
-                      (!opt_.flatten_on_exit || get(telemetry_.open_positions) == 0);
+                      (!opt_.flatten_on_exit || signal_->telemetry().open_positions == 0);
     quiet = idle ? quiet + 1 : 0;
   }
   if (quiet < 5) {

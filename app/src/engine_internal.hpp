@@ -44,45 +44,6 @@ inline constexpr std::size_t kRefusals = static_cast<std::size_t>(RefusalReason:
 inline constexpr std::int64_t kPublishEveryNs = 100'000'000;
 inline constexpr std::size_t kOpsPerProducer = 4096;  // the ops thread drains every 5 ms
 
-using Counter = std::atomic<std::uint64_t>;
-
-inline void put(Counter& c, std::uint64_t v) noexcept { c.store(v, std::memory_order_relaxed); }
-inline void put(Counter& c, double v) noexcept {
-  c.store(std::bit_cast<std::uint64_t>(v), std::memory_order_relaxed);
-}
-inline std::uint64_t get(const Counter& c) noexcept { return c.load(std::memory_order_relaxed); }
-inline double get_double(const Counter& c) noexcept { return std::bit_cast<double>(get(c)); }
-
-// The figures the hot threads publish for the ops thread: relaxed atomic copies of each stage's
-// own counters, refreshed every 100 ms by the thread hosting the stage (never per message).
-struct Telemetry {
-  struct Feed {
-    Counter frames, bytes, dropped, connects, disconnects, resyncs, snapshot_failures, ring_full;
-  };
-  std::array<Feed, kMaxVenues> feed;
-  Counter books, entries, exit_intents, opened, closed, wins, broken, open_positions,
-      dropped_intents, dust_writeoffs, realized, unrealized, risk_mode;
-  std::array<Counter, kExitReasonCount> exits;
-  std::array<Counter, 5> outcomes;
-  std::array<Counter, kRefusals> refusals;
-  std::array<Counter, kMaxInstruments> sym_entries, sym_closed, sym_wins, sym_broken, sym_open,
-      sym_realized;
-  std::array<Counter, kMaxPairs> pair_entries, pair_closed, pair_wins, pair_broken, pair_open,
-      pair_realized;
-  Counter exec_retries, exec_unwinds, exec_queries, exec_active, exec_unsettled, exec_settled,
-      ops_dropped_signal, ops_dropped_exec;
-  std::array<Counter, kMaxThreads> thread_cpu_ns;
-};
-
-void publish_feed(const feed::FeedStage& f, const std::vector<Venue>& traded,
-                  Telemetry& t) noexcept;
-
-void publish_signal(const signal::Strategy& s, const signal::SignalStage& stage,
-                    Telemetry& t) noexcept;
-
-void publish_exec(const exec::TwoLegExecutor& x, const exec::ExecStage& stage,
-                  Telemetry& t) noexcept;
-
 // What the ops thread learns from the events it journals.
 struct OpsTally {
   std::array<std::uint64_t, kMaxVenues> orders{};
@@ -197,7 +158,8 @@ class Engine {
   std::unique_ptr<exec::ExecStage> exec_;
   std::unique_ptr<feed::FeedStage> feed_;
   PipelineLatencies latencies_;
-  Telemetry telemetry_;
+  // Each hot thread's CPU time, published by it every 100 ms (the stages publish their own).
+  std::array<std::atomic<std::uint64_t>, kMaxThreads> thread_cpu_ns_{};
   std::uint64_t restored_ = 0;
 
   // Layout: one entry per hot thread, then the ops thread.

@@ -107,7 +107,7 @@ void print_feed_stats(std::ostream& out, const feed::FeedStage& feed) {
         << "), resyncs " << s.resyncs << ", snapshots " << s.snapshot_requests << " (failed "
         << s.snapshot_failures << "), dropped frames "
         << feed.parser_stats(v).count(feed::MsgKind::dropped);
-    if (!s.last_error.empty()) out << ", last error: " << s.last_error;
+    if (!s.last_error.empty()) out << ", last error: " << s.last_error.view();
     out << '\n';
   }
 }

@@ -56,6 +56,7 @@ struct FeedStage::Impl {
   std::unique_ptr<Connection> connections[kMaxVenues];
   std::unique_ptr<SnapshotFetcher> fetchers[kMaxVenues];
   VenueFeedStats stats[kMaxVenues];
+  Published<FeedTelemetry> published;
   bool stopping = false;
 };
 
@@ -207,7 +208,7 @@ class SnapshotFetcher {
   void fail_with(std::string reason, std::chrono::milliseconds at_least = {}) {
     if (stopped_) return;
     ++stats().snapshot_failures;
-    stats().last_error = "depth snapshot: " + reason;
+    stats().last_error.assign_utf8("depth snapshot: " + reason);
     queue_.push_back(current_);  // retried after a pause
     retry_timer_.expires_after(std::max(backoff_.next(), at_least));
     retry_timer_.async_wait([this](error_code ec) {
@@ -377,6 +378,15 @@ const VenueFeedStats& FeedStage::stats(Venue venue) const noexcept {
 const ParserStats& FeedStage::parser_stats(Venue venue) const noexcept {
   return adapters::parser_stats(impl_->adapters, venue);
 }
+void FeedStage::publish_telemetry() noexcept {
+  FeedTelemetry t;
+  for (std::size_t k = 0; k < kMaxVenues; ++k) {
+    t.venues[k] = impl_->stats[k];
+    if (impl_->adapters[k]) t.parsers[k] = impl_->adapters[k]->stats();
+  }
+  impl_->published.publish(t);
+}
+FeedTelemetry FeedStage::telemetry() const noexcept { return impl_->published.read(); }
 const BookKeeper& FeedStage::books() const noexcept { return impl_->books; }
 bool FeedStage::connected(Venue venue) const noexcept {
   const auto& c = impl_->connections[index(venue)];

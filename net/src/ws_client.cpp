@@ -207,7 +207,7 @@ void WsClient::Impl::fail(error_code ec, const char* what) {
 // Drops the connection, tells the owner, and reconnects after `delay`.
 void WsClient::Impl::restart(std::string reason, std::chrono::milliseconds delay) {
   const unsigned e = ++epoch;  // handlers of this connection are now ignored
-  stats.last_error = std::move(reason);
+  stats.last_error.assign_utf8(reason);
   connector.cancel();
   keepalive_timer.cancel();
   lifetime_timer.cancel();

@@ -25,6 +25,25 @@ SignalStage::SignalStage(Strategy& strategy, std::span<SpscRing<BookSnapshot>* c
   }
 }
 
+void SignalStage::publish_telemetry() noexcept {
+  SignalTelemetry t;
+  t.strategy = strategy_.stats();
+  t.stage = stats_;
+  for (std::size_t k = 0; k < t.refusals.size(); ++k) {
+    t.refusals[k] = strategy_.risk().refusals(static_cast<RefusalReason>(k));
+  }
+  t.risk_mode = strategy_.risk().mode();
+  t.open_positions = strategy_.open_positions();
+  const PositionBook& book = strategy_.positions();
+  for (std::size_t n = 0; n < book.size(); ++n) {
+    const Position& p = book[n];
+    if (p.instrument < kMaxInstruments) ++t.open_by_symbol[p.instrument];
+    if (const std::size_t k = strategy_.pair_index(p.pair); k < kMaxPairs) ++t.open_by_pair[k];
+  }
+  t.unrealized_krw = strategy_.unrealized_krw();
+  published_.publish(t);
+}
+
 std::size_t SignalStage::poll(std::size_t budget) noexcept {
   std::size_t handled = 0;
   while (const ExecReport* r = reports_.front()) {

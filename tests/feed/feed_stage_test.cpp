@@ -304,7 +304,8 @@ TEST(FeedStage, BinanceBooksOverTlsEqualTheServersBooks) {
       },
       60s);
   ASSERT_TRUE(done) << "frames " << feed.stats(venues::kBinance).frames << " of "
-                    << f.venue.frame_count() << "; " << feed.stats(venues::kBinance).last_error;
+                    << f.venue.frame_count() << "; "
+                    << feed.stats(venues::kBinance).last_error.view();
   consumer.drain();
   f.venue.expect_same_books(feed, symbols);
   const VenueFeedStats& st = feed.stats(venues::kBinance);
@@ -387,7 +388,7 @@ TEST(FeedStage, AKilledConnectionReconnectsResubscribesAndResyncs) {
                          if (synced) f.venue.may_kill.store(true);
                        },
                        60s);
-  ASSERT_TRUE(done) << feed.stats(venues::kBinance).last_error;
+  ASSERT_TRUE(done) << feed.stats(venues::kBinance).last_error.view();
   const VenueFeedStats& st = feed.stats(venues::kBinance);
   EXPECT_EQ(st.connects, 2u);
   EXPECT_EQ(st.disconnects, 1u);
@@ -423,10 +424,10 @@ TEST(FeedStage, AFailedSnapshotLeavesTheBookStaleAndIsRetried) {
                                        }
                                      },
                                      60s);
-  ASSERT_TRUE(done) << feed.stats(venues::kBinance).last_error;
+  ASSERT_TRUE(done) << feed.stats(venues::kBinance).last_error.view();
   EXPECT_EQ(feed.stats(venues::kBinance).snapshot_failures, 2u);
-  EXPECT_NE(feed.stats(venues::kBinance).last_error.find("HTTP 500"), std::string::npos)
-      << feed.stats(venues::kBinance).last_error;
+  EXPECT_NE(feed.stats(venues::kBinance).last_error.view().find("HTTP 500"), std::string::npos)
+      << feed.stats(venues::kBinance).last_error.view();
   EXPECT_TRUE(saw_stale_while_failing);
   f.venue.expect_same_books(feed, symbols);
   feed.stop();
@@ -452,8 +453,8 @@ TEST(FeedStage, TheWatchdogReconnectsASilentFeed) {
         consumer.drain();
       },
       30s);
-  EXPECT_TRUE(tripped) << feed.stats(venues::kBinance).last_error;
-  EXPECT_NE(feed.stats(venues::kBinance).last_error.find("watchdog"), std::string::npos);
+  EXPECT_TRUE(tripped) << feed.stats(venues::kBinance).last_error.view();
+  EXPECT_NE(feed.stats(venues::kBinance).last_error.view().find("watchdog"), std::string::npos);
   feed.stop();
 }
 
@@ -476,7 +477,7 @@ TEST(FeedStage, BinanceConnectionsAreRenewedBeforeTheirLifetimeEnds) {
         consumer.drain();
       },
       30s);
-  EXPECT_TRUE(renewed) << feed.stats(venues::kBinance).last_error;
+  EXPECT_TRUE(renewed) << feed.stats(venues::kBinance).last_error.view();
   EXPECT_EQ(feed.stats(venues::kBinance).watchdog_trips, 0u);
   feed.stop();
 }
@@ -513,8 +514,8 @@ TEST(FeedStage, AnUntrustedCertificateIsRefused) {
                    [&] { feed.run_for(5ms); }, 10s);
   EXPECT_EQ(feed.stats(venues::kBinance).connects, 0u);
   EXPECT_EQ(feed.stats(venues::kBinance).frames, 0u);
-  EXPECT_NE(feed.stats(venues::kBinance).last_error.find("tls handshake"), std::string::npos)
-      << feed.stats(venues::kBinance).last_error;
+  EXPECT_NE(feed.stats(venues::kBinance).last_error.view().find("tls handshake"), std::string::npos)
+      << feed.stats(venues::kBinance).last_error.view();
   feed.stop();
 }
 
@@ -563,7 +564,7 @@ TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
         consumer.drain();
       },
       20s);
-  ASSERT_TRUE(ok) << feed.stats(venues::kUpbit).last_error;
+  ASSERT_TRUE(ok) << feed.stats(venues::kUpbit).last_error.view();
   EXPECT_NE(subscription.find(R"({"type":"orderbook","codes":["KRW-BTC","KRW-USDT"]})"),
             std::string::npos)
       << subscription;

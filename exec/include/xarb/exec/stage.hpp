@@ -10,6 +10,7 @@
 #include <xarb/core/latency_histogram.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/core/ops_queue.hpp>
+#include <xarb/core/published.hpp>
 #include <xarb/core/spsc_ring.hpp>
 #include <xarb/exec/executor.hpp>
 
@@ -19,6 +20,15 @@ struct ExecStageStats {
   std::uint64_t intents = 0;
   std::uint64_t reports = 0;
   std::uint64_t ops_dropped = 0;
+};
+
+// What the stage publishes for other threads (the ops thread's report, /metrics and wind-down):
+// the executor's and the stage's counts and what is still in flight.
+struct ExecTelemetry {
+  ExecStats executor;
+  ExecStageStats stage;
+  std::uint64_t active = 0;     // intents in flight
+  std::uint64_t unsettled = 0;  // orders whose outcome a venue has not yet told
 };
 
 class ExecStage {
@@ -34,6 +44,13 @@ class ExecStage {
   std::size_t poll(std::int64_t now_ns, std::size_t budget = 16) noexcept;
 
   [[nodiscard]] const ExecStageStats& stats() const noexcept { return stats_; }
+  // Copies the executor's and the stage's figures into the published telemetry: on the thread
+  // hosting the stage (every 100 ms, never per message).
+  void publish_telemetry() noexcept {
+    published_.publish({executor_.stats(), stats_, executor_.active(), executor_.unsettled()});
+  }
+  // The figures last published: any thread.
+  [[nodiscard]] ExecTelemetry telemetry() const noexcept { return published_.read(); }
   // Records the intent hops of every report (intent_queue, exec, tick_to_order); null: none.
   void set_latencies(PipelineLatencies* latencies) noexcept { latencies_ = latencies; }
 
@@ -44,6 +61,7 @@ class ExecStage {
   OpsQueue* ops_;
   OpsQueue::Producer* producer_;
   ExecStageStats stats_;
+  Published<ExecTelemetry> published_;
   OpsEvent scratch_{};
   std::array<bool, kMaxVenues> told_healthy_{true, true, true,
                                              true};  // what the signal was last told

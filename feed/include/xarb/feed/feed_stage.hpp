@@ -10,6 +10,7 @@
 
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
+#include <xarb/core/published.hpp>
 #include <xarb/core/spsc_ring.hpp>
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/feed/parsed_frame.hpp>
@@ -50,6 +51,13 @@ struct VenueFeedStats : net::WsStats {
   std::uint64_t snapshot_failures = 0;
   std::uint64_t resyncs = 0;    // books reset on reconnect or gap
   std::uint64_t ring_full = 0;  // publishes that found the ring full (republished later)
+};
+
+// What the stage publishes for other threads (the ops thread's report and /metrics): every
+// venue's feed and parser counts, by venue index.
+struct FeedTelemetry {
+  std::array<VenueFeedStats, kMaxVenues> venues{};
+  std::array<ParserStats, kMaxVenues> parsers{};
 };
 
 // Observes raw traffic, for `xarb record`. Called on the feed thread; may allocate and block.
@@ -96,8 +104,13 @@ class FeedStage {
   // Closes the connections and cancels timers. The stage can be destroyed afterwards.
   void stop() noexcept;
 
+  // The live counts: on the thread running the stage.
   [[nodiscard]] const VenueFeedStats& stats(Venue venue) const noexcept;
   [[nodiscard]] const ParserStats& parser_stats(Venue venue) const noexcept;
+  // Copies the live counts into the published telemetry: on the thread running the stage.
+  void publish_telemetry() noexcept;
+  // The counts last published: any thread.
+  [[nodiscard]] FeedTelemetry telemetry() const noexcept;
   [[nodiscard]] const BookKeeper& books() const noexcept;
   [[nodiscard]] bool connected(Venue venue) const noexcept;
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include <xarb/core/fixed_string.hpp>
 #include <xarb/net/url.hpp>
 
 namespace boost::asio {
@@ -41,7 +42,8 @@ struct WsClientOptions {
   std::chrono::milliseconds lifetime{0};  // reconnect after this long (a venue's limit); 0: never
 };
 
-// A connection's history. The owner may embed it in its own statistics.
+// A connection's history. The owner may embed it in its own statistics; trivially copyable, so a
+// stage can publish it whole to another thread.
 struct WsStats {
   std::uint64_t connects = 0;           // websocket handshakes completed
   std::uint64_t disconnects = 0;        // connections lost or closed, for any reason
@@ -49,7 +51,7 @@ struct WsStats {
   std::uint64_t lifetime_renewals = 0;  // of which: the planned lifetime reached
   std::uint64_t pings_received = 0;     // answered with pongs by Beast
   std::uint64_t pings_sent = 0;         // keep-alive texts written
-  std::string last_error;
+  FixedString<200> last_error;          // why the last connection ended (cut to fit)
 };
 
 class WsClient;

@@ -13,6 +13,7 @@
 #include <xarb/core/latency_histogram.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/core/ops_queue.hpp>
+#include <xarb/core/published.hpp>
 #include <xarb/core/spsc_ring.hpp>
 #include <xarb/signal/strategy.hpp>
 
@@ -23,6 +24,19 @@ struct SignalStageStats {
   std::uint64_t reports = 0;
   std::uint64_t timers = 0;
   std::uint64_t ops_dropped = 0;  // events the ops queue had no room for
+};
+
+// What the stage publishes for other threads (the ops thread's report and /metrics): the
+// strategy's and the stage's counts, the risk state, and what is open by symbol and by pair.
+struct SignalTelemetry {
+  StrategyStats strategy;
+  SignalStageStats stage;
+  std::array<std::uint64_t, static_cast<std::size_t>(RefusalReason::count)> refusals{};
+  RiskMode risk_mode = RiskMode::normal;
+  std::uint64_t open_positions = 0;
+  std::array<std::uint64_t, kMaxInstruments> open_by_symbol{};
+  std::array<std::uint64_t, kMaxPairs> open_by_pair{};  // by pair index
+  double unrealized_krw = 0.0;
 };
 
 class SignalStage final : public SignalSink {
@@ -41,6 +55,11 @@ class SignalStage final : public SignalSink {
   std::size_t poll(std::size_t budget = 64) noexcept;
 
   [[nodiscard]] const SignalStageStats& stats() const noexcept { return stats_; }
+  // Copies the strategy's and the stage's figures into the published telemetry: on the thread
+  // hosting the stage (every 100 ms, never per message).
+  void publish_telemetry() noexcept;
+  // The figures last published: any thread.
+  [[nodiscard]] SignalTelemetry telemetry() const noexcept { return published_.read(); }
   // Records the book hops (parse, apply, book_queue) and the decisions into `latencies`; null:
   // nothing recorded.
   void set_latencies(PipelineLatencies* latencies) noexcept { latencies_ = latencies; }
@@ -66,6 +85,7 @@ class SignalStage final : public SignalSink {
   std::int64_t timer_period_ns_;
   std::int64_t next_timer_ns_ = 0;
   SignalStageStats stats_;
+  Published<SignalTelemetry> published_;
   OpsEvent scratch_{};
   PipelineLatencies* latencies_ = nullptr;
   std::int64_t taken_ns_ = 0;  // when the book being handled was taken from its ring
