@@ -24,8 +24,6 @@ enum class Op : std::uint8_t {
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 
-std::int64_t wall_ms() noexcept { return clock::wall_ns() / 1'000'000; }
-
 }  // namespace
 
 struct RestVenue::Impl {
@@ -107,7 +105,7 @@ struct RestVenue::Impl {
   Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
     for (Pending& p : pending) {
       if (!p.used) {
-        p = Pending{true, next_tag++, op, instrument, id, wall_ms(), {}, 0, {}};
+        p = Pending{true, next_tag++, op, instrument, id, clock::wall_ms(), {}, 0, {}};
         return &p;
       }
     }

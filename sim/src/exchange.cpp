@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <xarb/core/clock.hpp>
 #include <xarb/exec/signing.hpp>
 #include <xarb/sim/exchange.hpp>
 #include <xarb/venues/registry.hpp>
@@ -15,16 +16,6 @@
 namespace xarb::sim {
 using namespace text;  // NOLINT(google-build-using-namespace)
 
-namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 Exchange::Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, double binance_fee_bps,
                    double upbit_fee_bps, LimitParams limits, FaultParams faults, std::uint64_t seed)
     : market_(market),
@@ -34,7 +25,7 @@ Exchange::Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, d
       faults_(faults),
       rng_(seed ^ 0x5EED5EEDULL) {}
 
-std::int64_t Exchange::now_ms() const { return wall_ms() + faults_.clock_skew_ms; }
+std::int64_t Exchange::now_ms() const { return clock::wall_ms() + faults_.clock_skew_ms; }
 
 int Exchange::find_symbol(Venue v, const std::string& name) const {
   const auto& specs = market_.specs();
@@ -107,7 +98,7 @@ std::string Exchange::exchange_info() const {
 
 bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, HttpResult& error) {
   Limiter& l = limiters_[std::string(to_string(v)) + ":" + key];
-  const std::int64_t now = wall_ms();
+  const std::int64_t now = clock::wall_ms();
   if (now < l.blocked_until_ms) {
     // Still sending after a 429: Binance bans the IP (418); Upbit keeps answering 429.
     ++stats_.banned;

@@ -64,8 +64,9 @@ void Simulator::Impl::on_tick() {
     owed = 0.0;
   } else if (now >= stall_until) {
     if (replay) {
-      for (const BookUpdate& u : replay->advance(
-               std::chrono::duration<double>(now - replay_start).count(), market, wall_ms())) {
+      for (const BookUpdate& u :
+           replay->advance(std::chrono::duration<double>(now - replay_start).count(), market,
+                           clock::wall_ms())) {
         broadcast(u.venue, u.symbol);
       }
       counts.replay_applied = replay->applied();
@@ -80,7 +81,7 @@ void Simulator::Impl::on_tick() {
     owed -= n;
     std::uniform_real_distribution<double> uni(0.0, 1.0);
     for (int k = 0; k < n; ++k) {
-      const BookUpdate u = market.step(dt / std::max(n, 1), wall_ms());
+      const BookUpdate u = market.step(dt / std::max(n, 1), clock::wall_ms());
       broadcast(u.venue, u.symbol);
       // The market's own trades: now and then a small one at the touch (streams stay lively
       // without orders; they do not consume the books).
@@ -94,7 +95,7 @@ void Simulator::Impl::on_tick() {
               step, static_cast<std::int64_t>(uni(fault_rng) * 1e6) / step * step);
           exchange.add_trade({u.venue, u.symbol,
                               buy ? b.asks.begin()->first : b.bids.rbegin()->first, qty, buy,
-                              wall_ms(), 0});
+                              clock::wall_ms(), 0});
         }
       }
     }

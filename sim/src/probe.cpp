@@ -25,7 +25,7 @@ void Simulator::Impl::on_probe(std::chrono::steady_clock::time_point now) {
   if (probe.up && now >= probe.fall) {
     probe.up = false;
     probe.written_ns = 0;
-    const BookUpdate u = market.jump(0, -options.probe_jump_bps, wall_ms());
+    const BookUpdate u = market.jump(0, -options.probe_jump_bps, clock::wall_ms());
     broadcast(u.venue, u.symbol);
   }
   if (probe.up || now < probe.next || market.specs().empty()) return;
@@ -34,7 +34,7 @@ void Simulator::Impl::on_probe(std::chrono::steady_clock::time_point now) {
   probe.up = true;
   ++probe.stats.sent;
   probe.written_ns = 0;
-  const BookUpdate u = market.jump(0, options.probe_jump_bps, wall_ms());
+  const BookUpdate u = market.jump(0, options.probe_jump_bps, clock::wall_ms());
   probe.armed = true;
   broadcast(u.venue, u.symbol);
   probe.armed = false;

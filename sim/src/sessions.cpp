@@ -92,7 +92,7 @@ void WsSession::write_next() {
     return;
   }
   writing_ = true;
-  if (queue_.front().probe && m_.probe.written_ns == 0) m_.probe.written_ns = steady_ns();
+  if (queue_.front().probe && m_.probe.written_ns == 0) m_.probe.written_ns = clock::steady_ns();
   ws_.binary(queue_.front().binary);
   ws_.async_write(asio::buffer(queue_.front().text),
                   [self = shared_from_this()](error_code ec, std::size_t) {
@@ -134,7 +134,7 @@ void HttpSession::on_request() {
     std::make_shared<WsSession>(m_, std::move(stream_), venue_)->run(std::move(req_));
     return;
   }
-  const std::int64_t received_ns = steady_ns();
+  const std::int64_t received_ns = clock::steady_ns();
   ++m_.counts.http_requests;
   HttpRequest r;
   r.method = std::string(req_.method_string());

@@ -21,18 +21,6 @@ namespace xarb::sim {
 
 using text::dec8;
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string SimSummary::text() const {
   std::ostringstream out;
   out << "xarb-sim summary\n"
@@ -140,7 +128,7 @@ void Simulator::start() {
     m.acceptors[index(v)] = std::move(a);
     m.accept(v);
   }
-  m.market.rebuild_all(wall_ms());
+  m.market.rebuild_all(clock::wall_ms());
   if (!m.options.replay_files.empty()) {
     m.replay = std::make_unique<CaptureReplay>(m.options.replay_files, m.options.replay_speed);
     m.counts.replaying = true;

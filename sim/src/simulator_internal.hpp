@@ -24,6 +24,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <xarb/core/clock.hpp>
 #include <xarb/net/tls.hpp>
 #include <xarb/sim/replay.hpp>
 #include <xarb/sim/simulator.hpp>
@@ -34,9 +35,6 @@ namespace xarb::sim {
 
 using namespace xarb::net::names;  // asio, beast, http, websocket, ssl, tcp, error_code
 using Stream = xarb::net::ServerTlsStream;
-
-[[nodiscard]] std::int64_t wall_ms();
-[[nodiscard]] std::int64_t steady_ns();
 
 class WsSession;
 

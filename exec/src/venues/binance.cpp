@@ -14,8 +14,6 @@ namespace {
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 
-std::int64_t wall_ms() noexcept { return clock::wall_ns() / 1'000'000; }
-
 class Binance final : public RestAdapter {
  public:
   Binance(const RestVenueOptions& o, const net::Url& endpoint)
@@ -82,7 +80,7 @@ class Binance final : public RestAdapter {
              const Roundtrip& roundtrip, std::string& error) override {
     std::string body;
     int status = 0;
-    const std::int64_t sent = wall_ms();
+    const std::int64_t sent = clock::wall_ms();
     if (!api_.server_time(scratch) || !roundtrip(status, body, error)) {
       error = "server time: " + error;
       return false;
@@ -92,7 +90,7 @@ class Binance final : public RestAdapter {
       error = "server time: " + describe(status, body);
       return false;
     }
-    offset_ms_ = server - (sent + wall_ms()) / 2;
+    offset_ms_ = server - (sent + clock::wall_ms()) / 2;
     next_sync_ns_ = clock::mono_ns() + options_.time_sync_interval_ns;
     std::string list = "[";
     for (const Instrument& i : symbols) {
@@ -133,7 +131,7 @@ class Binance final : public RestAdapter {
     if (!a.transport_error && a.status / 100 == 2 &&
         parser_.parse_server_time(a.body, server) == Errc::ok) {
       // The server read its clock about halfway through the round trip.
-      offset_ms_ = server - (sent_wall_ms + wall_ms()) / 2;
+      offset_ms_ = server - (sent_wall_ms + clock::wall_ms()) / 2;
     }
   }
   void on_rejected(const VenueError& e) noexcept override {
@@ -165,7 +163,7 @@ class Binance final : public RestAdapter {
   }
 
  private:
-  [[nodiscard]] std::int64_t now_ms() const noexcept { return wall_ms() + offset_ms_; }
+  [[nodiscard]] std::int64_t now_ms() const noexcept { return clock::wall_ms() + offset_ms_; }
   const RestVenueOptions& options_;
   BinanceApi api_;
   BinanceParser parser_;

@@ -9,6 +9,8 @@ namespace xarb::clock {
 // Nanoseconds since the Unix epoch (CLOCK_REALTIME): for exchange-time comparisons and the journal.
 // Never fails, does not allocate, any thread.
 [[nodiscard]] std::int64_t wall_ns() noexcept;
+// The same in milliseconds, the venues' timestamps.
+[[nodiscard]] inline std::int64_t wall_ms() noexcept { return wall_ns() / 1'000'000; }
 
 // Nanoseconds on std::chrono::steady_clock. Never fails, does not allocate, any thread.
 [[nodiscard]] std::int64_t steady_ns() noexcept;
