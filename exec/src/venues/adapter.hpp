@@ -6,6 +6,7 @@
 // and the events; an adapter does no I/O. One adapter per venue (exec/src/venues/<venue>.cpp),
 // and one registry line (registry.cpp) maps a venue id to it.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,15 @@ namespace xarb::exec::adapters {
 // Whether `part` occurs in `text` (error messages and names).
 [[nodiscard]] inline bool contains(std::string_view text, std::string_view part) noexcept {
   return text.find(part) != std::string_view::npos;
+}
+
+// The venues' parsers list open orders as two columns, statuses and their market names; a
+// RestAdapter hands them on as rows.
+inline void append_open_orders(const std::vector<OrderStatus>& orders,
+                               const std::vector<std::string>& names, std::vector<OpenOrder>& out) {
+  for (std::size_t i = 0; i < orders.size() && i < names.size(); ++i) {
+    out.push_back({names[i], orders[i]});
+  }
 }
 
 // Start-up's blocking request: sends `request` and gives back the answer's HTTP status and body,

@@ -60,9 +60,7 @@ class KrwVenue : public RestAdapter {
     std::vector<OrderStatus> orders;
     std::vector<std::string> names;
     const Errc e = parser_.parse_orders(body, orders, names);
-    for (std::size_t i = 0; i < orders.size() && i < names.size(); ++i) {
-      out.push_back({names[i], orders[i]});
-    }
+    append_open_orders(orders, names, out);
     return e;
   }
 
