@@ -27,6 +27,14 @@ Exchange::Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, d
 
 std::int64_t Exchange::now_ms() const { return clock::wall_ms() + faults_.clock_skew_ms; }
 
+std::vector<PrivateEvent> Exchange::take_private() {
+  std::vector<PrivateEvent> due, later;
+  const std::int64_t now = now_ms();
+  for (PrivateEvent& e : private_) (e.time_ms > now ? later : due).push_back(std::move(e));
+  private_ = std::move(later);
+  return due;
+}
+
 int Exchange::find_symbol(Venue v, const std::string& name) const {
   const auto& specs = market_.specs();
   for (std::size_t i = 0; i < specs.size(); ++i) {

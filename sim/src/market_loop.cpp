@@ -35,6 +35,14 @@ void Simulator::Impl::publish_trades() {
   }
 }
 
+void Simulator::Impl::publish_private() {
+  for (const PrivateEvent& e : exchange.take_private()) {
+    for (const auto& w : sessions) {
+      if (auto s = w.lock(); s && s->venue() == e.venue) s->on_private(e);
+    }
+  }
+}
+
 void Simulator::Impl::drop_sessions() {
   for (const auto& w : sessions) {
     if (auto s = w.lock()) {
@@ -101,6 +109,7 @@ void Simulator::Impl::on_tick() {
     }
     publish_trades();
   }
+  publish_private();  // an order accepted late is announced when it is accepted
   if (f.drop_ws_probability > 0.0) {
     std::uniform_real_distribution<double> uni(0.0, 1.0);
     for (const auto& w : sessions) {

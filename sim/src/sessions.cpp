@@ -6,6 +6,7 @@
 
 #include "simulator_internal.hpp"
 #include "text.hpp"
+#include "venues/registry.hpp"
 
 namespace xarb::sim {
 
@@ -14,8 +15,14 @@ using text::lower;
 // ---------------------------------------------------------------------------------------------
 // Websocket sessions
 
-WsSession::WsSession(Simulator::Impl& m, Stream&& stream, Venue venue)
-    : m_(m), ws_(std::move(stream)), venue_(venue), front_(m.fronts[index(venue)]->connect()) {}
+WsSession::WsSession(Simulator::Impl& m, Stream&& stream, Venue venue, bool private_stream,
+                     std::string account)
+    : m_(m),
+      ws_(std::move(stream)),
+      venue_(venue),
+      front_(m.fronts[index(venue)]->connect()),
+      private_(private_stream),
+      account_(std::move(account)) {}
 
 void WsSession::run(http::request<http::string_body> req) {
   target_ = std::string(req.target());
@@ -42,7 +49,7 @@ void WsSession::close() {
 void WsSession::on_accept() {
   ++m_.counts.ws_connections;
   m_.sessions.push_back(weak_from_this());
-  front_->on_open(target_);
+  front_->on_open({target_, private_, account_});
   read();
 }
 
@@ -129,25 +136,33 @@ void HttpSession::read() {
 }
 
 void HttpSession::on_request() {
-  if (websocket::is_upgrade(req_)) {
-    beast::get_lowest_layer(stream_).expires_never();
-    std::make_shared<WsSession>(m_, std::move(stream_), venue_)->run(std::move(req_));
-    return;
-  }
   const std::int64_t received_ns = clock::steady_ns();
-  ++m_.counts.http_requests;
   HttpRequest r;
   r.method = std::string(req_.method_string());
   r.target = std::string(req_.target());
   r.body = req_.body();
   for (const auto& f : req_)
     r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
+  if (websocket::is_upgrade(req_)) {
+    // A private endpoint authenticates the upgrade; the front end refuses what it then asks
+    // for when the token did not verify (the venue's INVALID_AUTH).
+    const SimVenue* sv = find_venue(venue_);
+    const bool private_stream =
+        sv != nullptr && !sv->private_ws_path.empty() && r.path() == sv->private_ws_path;
+    std::string account = private_stream ? m_.exchange.stream_account(venue_, r) : std::string();
+    beast::get_lowest_layer(stream_).expires_never();
+    std::make_shared<WsSession>(m_, std::move(stream_), venue_, private_stream, std::move(account))
+        ->run(std::move(req_));
+    return;
+  }
+  ++m_.counts.http_requests;
   m_.match_probe(venue_, r, received_ns);
   std::vector<std::pair<Venue, std::size_t>> touched;
   HttpResult result =
       r.path().rfind("/sim/", 0) == 0 ? m_.control(r) : m_.exchange.handle(venue_, r, touched);
   for (const auto& [v, i] : touched) m_.broadcast(v, i);
   m_.publish_trades();
+  m_.publish_private();
   if (result.drop) {
     error_code ignored;
     beast::get_lowest_layer(stream_).socket().close(ignored);

@@ -43,6 +43,8 @@ struct Simulator::Impl {
 
   void broadcast(Venue v, std::size_t symbol);
   void publish_trades();
+  // Hands the exchange's due private events to the sessions of their venue.
+  void publish_private();
   void on_tick();
   // Closes every websocket (a fault, or a test's drop), counting each.
   void drop_sessions();
@@ -89,11 +91,15 @@ struct Simulator::Impl {
 // corks and writes it.
 class WsSession : public std::enable_shared_from_this<WsSession>, public WsOut {
  public:
-  WsSession(Simulator::Impl& m, Stream&& stream, Venue venue);
+  // `private_stream`: opened on the venue's private endpoint, by `account` (empty: the token
+  // did not verify).
+  WsSession(Simulator::Impl& m, Stream&& stream, Venue venue, bool private_stream = false,
+            std::string account = {});
 
   void run(http::request<http::string_body> req);
   void on_book(std::size_t symbol) { front_->on_book(symbol, *this); }
   void on_trade(const PublicTrade& t) { front_->on_trade(t, *this); }
+  void on_private(const PrivateEvent& e) { front_->on_private(e, *this); }
   void ping();
   void close();
   void send(std::string msg, bool binary) override;
@@ -118,6 +124,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public WsOut {
   Venue venue_;
   std::unique_ptr<WsSessionFront> front_;
   std::string target_;
+  bool private_ = false;
+  std::string account_;
   beast::flat_buffer buffer_;
   std::deque<Out> queue_;
   bool writing_ = false;

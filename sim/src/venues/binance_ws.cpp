@@ -116,7 +116,8 @@ class BinanceWsSession final : public WsSessionFront {
  public:
   explicit BinanceWsSession(BinanceWsVenue& venue) : v_(venue) {}
 
-  void on_open(std::string_view target) override {
+  void on_open(const WsOpen& open) override {
+    const std::string_view target = open.target;
     std::string_view list;
     if (target.starts_with("/stream")) {
       combined_ = true;

@@ -14,6 +14,7 @@
 
 #include "../text.hpp"
 #include "krw.hpp"
+#include "registry.hpp"
 
 namespace xarb::sim {
 
@@ -47,6 +48,28 @@ bool Exchange::krw_auth(const KrwDialect& d, const HttpRequest& r, AccountSpec*&
                       name == "nonce_used" ? "This nonce was used before."
                                            : "The request's authentication failed.");
   return false;
+}
+
+std::string Exchange::stream_account(Venue v, const HttpRequest& upgrade) {
+  const SimVenue* s = find_venue(v);
+  if (s == nullptr || s->protocol != Protocol::krw) return {};
+  AccountSpec* account = nullptr;
+  HttpResult error;
+  return krw_auth(*s->dialect, upgrade, account, error) ? account->key : std::string();
+}
+
+void Exchange::krw_order_events(const KrwDialect& d, const std::string& key) {
+  const SimOrder& o = orders_.at(key);
+  const std::int64_t at = std::max(now_ms(), o.visible_from_ms);
+  const auto order_event = [&](int trade, std::string_view state) {
+    private_.push_back({o.venue, o.account, key, trade, std::string(state), {}, at});
+  };
+  order_event(-1, "wait");
+  for (std::size_t i = 0; i < o.trades.size(); ++i) order_event(static_cast<int>(i), "trade");
+  if (const std::string_view state = krw_state(d, o); state != "wait") order_event(-1, state);
+  if (o.executed > 0) {
+    private_.push_back({o.venue, o.account, {}, -1, {}, {"KRW", base_of(o.symbol)}, at});
+  }
 }
 
 // States: wait (working), done (fully executed), cancel (the rest cancelled); with tif_done
@@ -239,11 +262,13 @@ HttpResult Exchange::krw(const KrwDialect& d, const HttpRequest& r,
     const std::string id_key(d.client_id_key);
     const std::string venue_key(cancel_order ? d.cancel_id_key : "uuid");
     SimOrder* found = nullptr;
+    std::string found_key;
     for (auto& [k, o] : orders_) {
       if (o.venue != v || o.account != account->key || !visible(o)) continue;
       if ((q.contains(venue_key) && o.venue_id == q.at(venue_key)) ||
           (q.contains(id_key) && o.client_id == q.at(id_key))) {
         found = &o;
+        found_key = k;
       }
     }
     if (found == nullptr) return upbit_error(404, "order_not_found", "주문을 찾지 못했습니다.");
@@ -252,6 +277,7 @@ HttpResult Exchange::krw(const KrwDialect& d, const HttpRequest& r,
         return upbit_error(400, "order_not_found", "취소할 수 없는 주문입니다.");
       }
       found->status = "CANCELED";
+      private_.push_back({v, account->key, found_key, -1, "cancel", {}, now_ms()});
       if (d.acks) {
         HttpResult res = answer(200, R"({"order_id":")" + found->venue_id +
                                          R"(","created_at":"2026-01-01T00:00:00+09:00"})");
@@ -366,6 +392,7 @@ HttpResult Exchange::krw(const KrwDialect& d, const HttpRequest& r,
                                             R"(","created_at":"2026-01-01T00:00:00+09:00"})"
                                       : krw_order_json(d, taken, false));
   lose_answer(orders_[key], res);
+  krw_order_events(d, key);
   return remaining(res, group, account->key);
 }
 

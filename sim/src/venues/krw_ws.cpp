@@ -2,7 +2,9 @@
 // subscription message ([{ticket},{type,codes},{format}]) naming orderbook and trade codes, an
 // orderbook snapshot of each book first and then realtime books, DEFAULT or SIMPLE keys, text
 // PING answered {"status":"UP"}, and a refused subscription answered with the venue's error and
-// closed.
+// closed. The private endpoint (own orders and balances): the upgrade's JWT names the account,
+// myOrder (codes optional) and myAsset subscribe, and every change of the account's orders and
+// balances is pushed as Upbit's v1 frames or Bithumb's v2 ones, in DEFAULT keys.
 
 #include <algorithm>
 #include <cstdlib>
@@ -20,7 +22,8 @@ const std::string kFxMarket = "KRW-USDT";
 
 class KrwWsVenue final : public WsVenueFront {
  public:
-  KrwWsVenue(const KrwDialect& d, SyntheticMarket& market) : d_(d), market_(market) {}
+  KrwWsVenue(const KrwDialect& d, SyntheticMarket& market, const Exchange& exchange)
+      : d_(d), market_(market), exchange_(exchange) {}
 
   bool book_changed(std::size_t) override { return true; }  // every frame is the whole book
   std::unique_ptr<WsSessionFront> connect() override;
@@ -45,19 +48,24 @@ class KrwWsVenue final : public WsVenueFront {
 
   const KrwDialect& d_;
   SyntheticMarket& market_;
+  const Exchange& exchange_;
 };
 
 class KrwWsSession final : public WsSessionFront {
  public:
   explicit KrwWsSession(KrwWsVenue& venue) : v_(venue) {}
 
-  void on_open(std::string_view) override {}
+  void on_open(const WsOpen& open) override {
+    private_ = open.private_stream;
+    account_ = open.account;
+  }
 
   void on_message(std::string_view msg, WsOut& out) override {
     if (msg == "PING") {
       out.send(R"({"status":"UP"})", false);
       return;
     }
+    if (private_) return subscribe_private(msg, out);
     simdjson::dom::parser p;
     simdjson::dom::array arr;
     if (p.parse(msg.data(), msg.size()).get(arr) != simdjson::SUCCESS) {
@@ -134,12 +142,176 @@ class KrwWsSession final : public WsSessionFront {
     }
   }
 
+  void on_private(const PrivateEvent& e, WsOut& out) override {
+    if (e.account != account_ || account_.empty()) return;
+    if (e.order_key.empty()) {
+      if (my_asset_) out.send(my_asset(e), true);
+      return;
+    }
+    const auto it = v_.exchange_.orders().find(e.order_key);
+    if (!my_order_ || it == v_.exchange_.orders().end()) return;
+    const SimOrder& o = it->second;
+    if (!order_codes_.empty() && std::find(order_codes_.begin(), order_codes_.end(),
+                                           v_.code(o.symbol)) == order_codes_.end()) {
+      return;
+    }
+    out.send(v_.d_.venue == venues::kUpbit ? upbit_order(o, e) : bithumb_order(o, e), true);
+  }
+
  private:
+  // [{ticket},{type:myOrder,codes?},{type:myAsset},{format?}] on the private endpoint.
+  void subscribe_private(std::string_view msg, WsOut& out) {
+    if (account_.empty()) return fail(out, "INVALID_AUTH", "인증 정보가 올바르지 않습니다.");
+    simdjson::dom::parser p;
+    simdjson::dom::array arr;
+    if (p.parse(msg.data(), msg.size()).get(arr) != simdjson::SUCCESS) {
+      return fail(out, "WRONG_FORMAT", "요청 포맷이 올바르지 않습니다.");
+    }
+    bool ticket = false, type = false;
+    my_order_ = my_asset_ = false;
+    order_codes_.clear();
+    for (auto item : arr) {
+      simdjson::dom::object o;
+      if (item.get(o) != simdjson::SUCCESS) {
+        return fail(out, "WRONG_FORMAT", "요청 포맷이 올바르지 않습니다.");
+      }
+      std::string_view v;
+      if (o["ticket"].get(v) == simdjson::SUCCESS) ticket = !v.empty();
+      if (o["type"].get(v) != simdjson::SUCCESS) continue;
+      type = true;
+      if (v == "myAsset") {
+        my_asset_ = true;
+      } else if (v == "myOrder") {
+        my_order_ = true;
+        simdjson::dom::array codes;
+        if (o["codes"].get(codes) == simdjson::SUCCESS) {
+          for (auto c : codes) {
+            std::string_view code;
+            if (c.get(code) != simdjson::SUCCESS) {
+              return fail(out, "INVALID_PARAM", "code is invalid.");
+            }
+            order_codes_.emplace_back(code);
+          }
+        }
+      } else {
+        return fail(out, "INVALID_PARAM", "type is invalid.");
+      }
+    }
+    if (!ticket) return fail(out, "NO_TICKET", "ticket 필드가 없습니다.");
+    if (!type) return fail(out, "NO_TYPE", "type 필드가 없습니다.");
+  }
+
+  // What an order had executed up to and including execution `upto` (all of them: -1).
+  struct Executed {
+    std::int64_t qty = 0, funds = 0, fee = 0;
+    std::size_t count = 0;
+  };
+  static Executed executed(const SimOrder& o, int upto) {
+    Executed x;
+    const std::size_t n = upto < 0 ? o.trades.size() : static_cast<std::size_t>(upto) + 1;
+    for (std::size_t i = 0; i < n && i < o.trades.size(); ++i) {
+      const Trade& t = o.trades[i];
+      x.qty += t.qty;
+      x.funds += static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / text::kOne);
+      x.fee += t.fee;
+      ++x.count;
+    }
+    return x;
+  }
+  // An event before an order's end shows it as it was then; "wait" before anything executed.
+  static Executed at_event(const SimOrder& o, const PrivateEvent& e) {
+    if (e.state == "wait") return {};
+    return executed(o, e.trade);
+  }
+  static std::string number_or_null(bool set, std::int64_t mantissa) {
+    return set ? text::dec8(mantissa) : std::string("null");
+  }
+  static std::string string_or_null(bool set, const std::string& s) {
+    return set ? "\"" + s + "\"" : std::string("null");
+  }
+
+  // Upbit v1: price and volume are the execution's on `trade`, the order's otherwise.
+  std::string upbit_order(const SimOrder& o, const PrivateEvent& e) const {
+    using text::dec8;
+    const Executed x = at_event(o, e);
+    const bool fill = e.trade >= 0;
+    const Trade* t = fill ? &o.trades[static_cast<std::size_t>(e.trade)] : nullptr;
+    const std::int64_t avg =
+        x.qty > 0 ? static_cast<std::int64_t>(static_cast<Int128>(x.funds) * text::kOne / x.qty)
+                  : 0;
+    const std::string tuid = o.venue_id + "-" + std::to_string(e.trade);
+    return R"({"type":"myOrder","code":")" + v_.code(o.symbol) + R"(","uuid":")" + o.venue_id +
+           R"(","ask_bid":")" + (o.buy ? "BID" : "ASK") + R"(","order_type":")" + o.type +
+           R"(","state":")" + e.state + R"(","trade_uuid":)" + string_or_null(fill, tuid) +
+           R"(,"price":)" + dec8(fill ? t->price : o.price) + R"(,"avg_price":)" + dec8(avg) +
+           R"(,"volume":)" + dec8(fill ? t->qty : o.qty) + R"(,"remaining_volume":)" +
+           dec8(std::max<std::int64_t>(o.qty - x.qty, 0)) + R"(,"executed_volume":)" + dec8(x.qty) +
+           R"(,"trades_count":)" + std::to_string(x.count) +
+           R"(,"reserved_fee":0,"remaining_fee":0,"paid_fee":)" + dec8(x.fee) +
+           R"(,"locked":0,"executed_funds":)" + dec8(x.funds) + R"(,"time_in_force":)" +
+           string_or_null(!o.tif.empty(), o.tif) + R"(,"trade_fee":)" +
+           number_or_null(fill, fill ? t->fee : 0) + R"(,"is_maker":)" + (fill ? "false" : "null") +
+           R"(,"identifier":")" + o.client_id + R"(","trade_timestamp":)" +
+           (fill ? std::to_string(e.time_ms) : "null") + R"(,"order_timestamp":)" +
+           std::to_string(o.time_ms) + R"(,"timestamp":)" + std::to_string(e.time_ms) +
+           R"(,"stream_type":"REALTIME"})";
+  }
+
+  // Bithumb v2: the order's and the execution's price and quantity in fields of their own.
+  std::string bithumb_order(const SimOrder& o, const PrivateEvent& e) const {
+    using text::dec8;
+    const Executed x = at_event(o, e);
+    const bool fill = e.trade >= 0;
+    const Trade* t = fill ? &o.trades[static_cast<std::size_t>(e.trade)] : nullptr;
+    const std::int64_t order_amount =
+        o.quote_qty > 0
+            ? o.quote_qty
+            : static_cast<std::int64_t>(static_cast<Int128>(o.price) * o.qty / text::kOne);
+    const bool tif_cancel = (e.state == "done" || e.state == "cancel") && o.status == "EXPIRED";
+    return R"({"type":"myOrder","code":")" + v_.code(o.symbol) + R"(","order_id":")" + o.venue_id +
+           R"(","client_order_id":")" + o.client_id + R"(","side":")" + (o.buy ? "buy" : "sell") +
+           R"(","order_type":")" + o.type + R"(","state":")" + e.state + R"(","time_in_force":)" +
+           string_or_null(!o.tif.empty(), o.tif) + R"(,"order_price":)" + dec8(o.price) +
+           R"(,"order_quantity":)" + dec8(o.qty) + R"(,"order_amount":)" +
+           dec8(o.buy ? order_amount : 0) + R"(,"remaining_quantity":)" +
+           dec8(std::max<std::int64_t>(o.qty - x.qty, 0)) + R"(,"executed_quantity":)" +
+           dec8(x.qty) + R"(,"executed_amount":)" + dec8(x.funds) + R"(,"trade_id":)" +
+           string_or_null(fill, o.venue_id + "-" + std::to_string(e.trade)) + R"(,"trade_price":)" +
+           number_or_null(fill, fill ? t->price : 0) + R"(,"trade_quantity":)" +
+           number_or_null(fill, fill ? t->qty : 0) + R"(,"trade_amount":)" +
+           number_or_null(fill, fill ? static_cast<std::int64_t>(static_cast<Int128>(t->price) *
+                                                                 t->qty / text::kOne)
+                                     : 0) +
+           R"(,"reserved_fee":0,"remaining_fee":0,"paid_fee":)" + dec8(x.fee) +
+           R"(,"cancel_type":)" + (tif_cancel ? R"("tif_cancel")" : "null") +
+           R"(,"trade_timestamp":)" + (fill ? std::to_string(e.time_ms) : "null") +
+           R"(,"order_timestamp":)" + std::to_string(o.time_ms) + R"(,"timestamp":)" +
+           std::to_string(e.time_ms) + R"(,"stream_type":"REALTIME"})";
+  }
+
+  // The balances of the assets that changed (both venues: Upbit's shape).
+  std::string my_asset(const PrivateEvent& e) const {
+    const AccountSpec* a = v_.exchange_.account(v_.d_.venue, account_);
+    std::string list;
+    for (const std::string& asset : e.assets) {
+      std::int64_t held = 0;
+      if (a != nullptr) {
+        if (const auto it = a->balances.find(asset); it != a->balances.end()) held = it->second;
+      }
+      if (!list.empty()) list += ',';
+      list += R"({"currency":")" + asset + R"(","balance":)" + text::dec8(held) + R"(,"locked":0})";
+    }
+    return R"({"type":"myAsset","asset_uuid":")" + account_ + "-" + std::to_string(++asset_seq_) +
+           R"(","assets":[)" + list + R"(],"asset_timestamp":)" + std::to_string(e.time_ms) +
+           R"(,"timestamp":)" + std::to_string(e.time_ms) + R"(,"stream_type":"REALTIME"})";
+  }
+
   void fail(WsOut& out, const std::string& name, const std::string& message) {
     // Nothing more goes to a connection that is being closed for a bad subscription (the codes
     // parsed before the error would otherwise get the next market update first).
     codes_.clear();
     trade_codes_.clear();
+    my_order_ = my_asset_ = false;
     out.send(R"({"error":{"name":")" + name + R"(","message":")" + message + R"("}})", true);
     out.close_after_write();
   }
@@ -206,6 +378,12 @@ class KrwWsSession final : public WsSessionFront {
   std::vector<std::pair<std::size_t, std::size_t>> codes_;  // (book index, depth)
   std::vector<std::size_t> trade_codes_;
   bool simple_ = false;
+  // The private endpoint's.
+  bool private_ = false;
+  std::string account_;  // empty: the token did not verify
+  bool my_order_ = false, my_asset_ = false;
+  std::vector<std::string> order_codes_;  // empty: every market
+  mutable std::uint64_t asset_seq_ = 0;
 };
 
 std::unique_ptr<WsSessionFront> KrwWsVenue::connect() {
@@ -214,8 +392,9 @@ std::unique_ptr<WsSessionFront> KrwWsVenue::connect() {
 
 }  // namespace
 
-std::unique_ptr<WsVenueFront> make_krw_ws(const KrwDialect& d, SyntheticMarket& market) {
-  return std::make_unique<KrwWsVenue>(d, market);
+std::unique_ptr<WsVenueFront> make_krw_ws(const KrwDialect& d, SyntheticMarket& market,
+                                          const Exchange& exchange) {
+  return std::make_unique<KrwWsVenue>(d, market, exchange);
 }
 
 }  // namespace xarb::sim

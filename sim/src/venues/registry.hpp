@@ -22,6 +22,7 @@ struct SimVenue {
   Protocol protocol = Protocol::binance;
   const KrwDialect* dialect = nullptr;  // Protocol::krw
   std::string_view ws_path;             // the public websocket's path on its port
+  std::string_view private_ws_path;     // the private websocket's (own orders, balances)
 };
 
 // The venue's row; null for a venue the simulator does not serve.

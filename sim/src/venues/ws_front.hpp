@@ -24,16 +24,25 @@ class WsOut {
   virtual void close_after_write() = 0;
 };
 
+// Who opened a connection: its upgrade's target (Binance names streams in it) and, on a private
+// endpoint, the account its token authenticated (empty: it did not).
+struct WsOpen {
+  std::string_view target;
+  bool private_stream = false;
+  std::string_view account;
+};
+
 // One connection's subscriptions and frames.
 class WsSessionFront {
  public:
   virtual ~WsSessionFront() = default;
-  // The upgrade request's target (Binance names streams in it).
-  virtual void on_open(std::string_view target) = 0;
+  virtual void on_open(const WsOpen& open) = 0;
   virtual void on_message(std::string_view message, WsOut& out) = 0;
   // Book `symbol` of this venue changed (specs().size(): the KRW-USDT book).
   virtual void on_book(std::size_t symbol, WsOut& out) = 0;
   virtual void on_trade(const PublicTrade& trade, WsOut& out) = 0;
+  // An account's order or balances changed (private streams; Exchange::take_private).
+  virtual void on_private(const PrivateEvent& event, WsOut& out) { (void)event, (void)out; }
 };
 
 // A venue's websocket market data: what its connections share.

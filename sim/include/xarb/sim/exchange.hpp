@@ -135,6 +135,18 @@ struct PublicTrade {
   std::uint64_t id = 0;
 };
 
+// What a venue pushes on an account's private stream: an order's change (taken, one execution,
+// done or cancelled) or the balances of some assets. Rendered by the venue's front end.
+struct PrivateEvent {
+  Venue venue = venues::kBinance;
+  std::string account;    // key
+  std::string order_key;  // into Exchange::orders(); empty: balances only
+  int trade = -1;         // the order's execution this event is (index into trades); -1: none
+  std::string state;      // the KRW venues' names: wait, trade, done, cancel
+  std::vector<std::string> assets;  // balances that changed (myAsset)
+  std::int64_t time_ms = 0;         // when the venue pushes it
+};
+
 struct ExchangeStats {
   std::map<std::string, std::uint64_t> orders_by_outcome;  // FILLED, EXPIRED, REJECTED, ...
   std::uint64_t requests = 0;
@@ -156,6 +168,18 @@ class Exchange {
                     std::vector<std::pair<Venue, std::size_t>>& touched);
 
   [[nodiscard]] std::int64_t now_ms() const;  // the venues' clock, skew included
+  // A private websocket's upgrade request, authenticated as the venue does it: the account's key,
+  // or empty when the token is missing or does not verify.
+  [[nodiscard]] std::string stream_account(Venue venue, const HttpRequest& upgrade);
+  [[nodiscard]] const AccountSpec* account(Venue venue, const std::string& key) const {
+    for (const AccountSpec& a : accounts_) {
+      if (a.venue == venue && a.key == key) return &a;
+    }
+    return nullptr;
+  }
+  // Private stream events due by now, in order (an order accepted late is announced when it is
+  // accepted: its events wait until then).
+  std::vector<PrivateEvent> take_private();
   [[nodiscard]] const ExchangeStats& stats() const noexcept { return stats_; }
   [[nodiscard]] FaultParams& faults() noexcept { return faults_; }
   [[nodiscard]] const std::vector<AccountSpec>& accounts() const noexcept { return accounts_; }
@@ -171,6 +195,7 @@ class Exchange {
     for (AccountSpec& a : accounts_) {
       if (a.venue == venue && a.key == key) a.balances[asset] += delta;
     }
+    private_.push_back({venue, key, {}, -1, {}, {asset}, now_ms()});
   }
   void set_fee_bps(Venue v, double bps) noexcept { fee_bps_[index(v)] = bps; }
   // BNB's price in USDT, for commissions paid in BNB (mantissa).
@@ -218,6 +243,9 @@ class Exchange {
   // after the client's timeout.
   void lose_answer(SimOrder& stored, HttpResult& res);
   [[nodiscard]] bool visible(const SimOrder& o) const { return now_ms() >= o.visible_from_ms; }
+  // The private stream's events of a KRW order just taken and matched (orders_[key]): taken,
+  // each execution, its end unless it rests; then the balances it moved.
+  void krw_order_events(const KrwDialect& d, const std::string& key);
 
   SyntheticMarket& market_;
   std::vector<AccountSpec> accounts_;
@@ -234,6 +262,7 @@ class Exchange {
   std::int64_t bnb_usdt_ = 600 * Decimal::kOne;
   std::string usdt_ = "USDT";  // the base of Upbit's FX market
   std::vector<PublicTrade> trades_;
+  std::vector<PrivateEvent> private_;
   ExchangeStats stats_;
 };
 

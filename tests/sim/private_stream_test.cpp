@@ -1,0 +1,322 @@
+// The KRW venues' private websockets as xarb-sim serves them: the upgrade's JWT names the
+// account, myOrder and myAsset push every change of that account's orders and balances in the
+// venue's shape (Upbit v1, Bithumb v2), and what they push adds up to what the venue holds and
+// what its REST answers say. A plain Beast client, as a third-party library would connect.
+
+#include <string>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/rest_venue.hpp>
+#include <xarb/exec/signing.hpp>
+#include <xarb/net/names.hpp>
+#include <xarb/sim/simulator.hpp>
+#include <xarb/venues/registry.hpp>
+
+namespace xarb::sim {
+namespace {
+
+using namespace xarb::net::names;  // asio, beast, http, websocket, ssl, tcp, error_code
+
+// A private websocket client: the bearer token goes in the upgrade's Authorization header.
+class PrivateClient {
+ public:
+  PrivateClient(const std::string& ca_file, unsigned short port, const std::string& target,
+                const std::string& token)
+      : tls_(ssl::context::tls_client), ws_(io_, tls_) {
+    tls_.load_verify_file(ca_file);
+    tls_.set_verify_mode(ssl::verify_peer);
+    tcp::resolver resolver(io_);
+    asio::connect(beast::get_lowest_layer(ws_),
+                  resolver.resolve("127.0.0.1", std::to_string(port)));
+    // A read that waits 10 s fails instead of hanging the test.
+    const timeval limit{10, 0};
+    ::setsockopt(beast::get_lowest_layer(ws_).native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit,
+                 sizeof limit);
+    ws_.next_layer().handshake(ssl::stream_base::client);
+    ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+      if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    }));
+    ws_.handshake("127.0.0.1", target);
+  }
+  void send(const std::string& text) {
+    ws_.text(true);
+    ws_.write(asio::buffer(text));
+  }
+  // The next message; empty when none came in 10 s or the server closed.
+  std::string read() {
+    beast::flat_buffer b;
+    error_code ec;
+    ws_.read(b, ec);
+    return ec ? std::string() : beast::buffers_to_string(b.data());
+  }
+
+ private:
+  asio::io_context io_;
+  ssl::context tls_;
+  websocket::stream<beast::ssl_stream<tcp::socket>> ws_;
+};
+
+std::string token(const char* access, const char* secret, const char* nonce,
+                  std::int64_t timestamp_ms = -1) {
+  char buf[1024];
+  const std::size_t n =
+      exec::upbit_jwt(access, secret, nonce, "", exec::JwtAlg::hs256, buf, timestamp_ms);
+  return std::string(buf, n);
+}
+
+SimOptions options() {
+  SimOptions o;
+  SymbolSpec btc;
+  btc.base = "BTC";
+  btc.binance_symbol = "BTCUSDT";
+  btc.upbit_market = "KRW-BTC";
+  btc.bithumb_market = "KRW-BTC";
+  btc.price_usdt = 60'000.0;
+  o.symbols = {btc};
+  o.market.bithumb = true;
+  o.market.seed = 11;
+  o.updates_per_second = 100.0;
+  o.limits.upbit_requests_per_second = 50;
+  o.limits.upbit_default_per_second = 100;
+  o.accounts = {
+      {venues::kBinance, "bkey-0123456789", "bsecret", {{"USDT", 1'000'000 * Decimal::kOne}}},
+      {venues::kUpbit,
+       "ukey-0123456789",
+       "usecret",
+       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
+      {venues::kUpbit,
+       "ukey-other-000001",
+       "usecret2",
+       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
+      {venues::kBithumb,
+       "hkey-0123456789",
+       "hsecret",
+       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
+  return o;
+}
+
+// The number at `pointer` in `message`, read exactly from its text (a double would round the
+// last digits of a KRW balance).
+Decimal dec(const std::string& message, const std::string& pointer) {
+  simdjson::ondemand::parser p;
+  const simdjson::padded_string text(message);
+  simdjson::ondemand::document doc = p.iterate(text);
+  std::string_view raw = doc.at_pointer(pointer).raw_json_token();
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+  Decimal out;
+  EXPECT_EQ(Decimal::parse(raw, out), Errc::ok) << pointer << ": " << raw;
+  return out;
+}
+
+class PrivateStreamTest : public ::testing::Test {
+ protected:
+  PrivateStreamTest() : sim(options()) {
+    sim.start();
+    sim.set_rate(0.0);  // the books stay where the test reads them
+  }
+
+  exec::RestVenue venue_for(Venue v, SymbolMap& map, const char* key, const char* secret) {
+    EXPECT_EQ(map.add("BTC", {{v, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}}), Errc::ok);
+    exec::RestVenueOptions ro;
+    ro.venue = v;
+    ro.rest_url = sim.rest_url(v);
+    ro.ca_file = sim.ca_file();
+    ro.credentials = {key, secret};
+    return exec::RestVenue(map, ro);
+  }
+
+  std::int64_t held(Venue v, const std::string& key, const char* asset) {
+    std::int64_t m = 0;
+    sim.with_exchange([&](Exchange& x, SyntheticMarket&) {
+      const AccountSpec* a = x.account(v, key);
+      if (a != nullptr && a->balances.count(asset) != 0) m = a->balances.at(asset);
+    });
+    return m;
+  }
+
+  SimBook book(Venue v) {
+    SimBook b;
+    sim.with_exchange([&](Exchange&, SyntheticMarket& m) { b = m.book(v, 0); });
+    return b;
+  }
+
+  Simulator sim;
+  simdjson::dom::parser parser;
+};
+
+TEST_F(PrivateStreamTest, UpbitPushesEachExecutionTheOrdersEndAndTheBalances) {
+  PrivateClient c(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1/private",
+                  token("ukey-0123456789", "usecret", "n-stream-1"));
+  c.send(R"([{"ticket":"p1"},{"type":"myOrder"},{"type":"myAsset"}])");
+  // Another account's stream on the same venue sees none of it.
+  PrivateClient other(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1/private",
+                      token("ukey-other-000001", "usecret2", "n-stream-2"));
+  other.send(R"([{"ticket":"p2"},{"type":"myOrder"},{"type":"myAsset"}])");
+
+  SymbolMap map;
+  exec::RestVenue venue = venue_for(venues::kUpbit, map, "ukey-0123456789", "usecret");
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  // A buy through the two best asks: two executions.
+  const SimBook b = book(venues::kUpbit);
+  ASSERT_GE(b.asks.size(), 2u);
+  auto second = std::next(b.asks.begin());
+  exec::OrderRequest buy;
+  buy.client_id.assign("x1-1-U0");
+  buy.instrument = 0;
+  buy.side = Side::buy;
+  buy.price = Decimal::from_mantissa(second->first);
+  buy.qty = Decimal::from_mantissa(b.asks.begin()->second + second->second / 2);
+  exec::OrderStatus placed, s;
+  ASSERT_TRUE(venue.place_blocking(buy, placed, error)) << error;
+  ASSERT_TRUE(venue.get_blocking(0, buy.client_id, s, error)) << error;
+  ASSERT_EQ(s.state, OrderState::filled);
+
+  std::vector<std::string> states;
+  std::int64_t traded = 0, funds = 0, last_fee = 0;  // mantissas
+  std::string last;
+  while (states.empty() || (states.back() != "done" && states.back() != "cancel")) {
+    last = c.read();
+    ASSERT_FALSE(last.empty()) << "the stream stopped after " << states.size() << " events";
+    simdjson::dom::element e = parser.parse(last);
+    if (std::string_view(e["type"].get_string()) != "myOrder") continue;
+    EXPECT_EQ(std::string_view(e["code"].get_string()), "KRW-BTC");
+    EXPECT_EQ(std::string_view(e["identifier"].get_string()), "x1-1-U0");
+    EXPECT_EQ(std::string_view(e["uuid"].get_string()), placed.venue_id.view());
+    EXPECT_EQ(std::string_view(e["ask_bid"].get_string()), "BID");
+    states.emplace_back(std::string_view(e["state"].get_string()));
+    if (states.back() == "trade") {
+      // price and volume are the execution's; executed_volume the running total.
+      traded += dec(last, "/volume").mantissa();
+      funds += static_cast<std::int64_t>(static_cast<Int128>(dec(last, "/price").mantissa()) *
+                                         dec(last, "/volume").mantissa() / Decimal::kOne);
+      EXPECT_EQ(dec(last, "/executed_volume").mantissa(), traded);
+      EXPECT_FALSE(e["trade_uuid"].is_null());
+      last_fee = dec(last, "/paid_fee").mantissa();
+    }
+    if (states.back() == "done") {
+      EXPECT_EQ(dec(last, "/executed_volume"), s.filled_qty);
+      EXPECT_EQ(dec(last, "/executed_funds").mantissa(), funds) << "the executions' amounts, added";
+      EXPECT_EQ(dec(last, "/paid_fee"), s.fee_quote) << "the same fee as the REST answer";
+      EXPECT_EQ(dec(last, "/paid_fee").mantissa(), last_fee);
+      EXPECT_EQ(dec(last, "/remaining_volume"), Decimal{});
+    }
+  }
+  EXPECT_EQ((std::vector<std::string>{"wait", "trade", "trade", "done"}), states) << last;
+  EXPECT_EQ(traded, s.filled_qty.mantissa());
+
+  // Then the balances the order moved, as the venue holds them.
+  const std::string assets = c.read();
+  simdjson::dom::element a = parser.parse(assets);
+  ASSERT_EQ(std::string_view(a["type"].get_string()), "myAsset");
+  int seen = 0;
+  for (simdjson::dom::element x : simdjson::dom::array(a["assets"])) {
+    const std::string cur(std::string_view(x["currency"].get_string()));
+    EXPECT_EQ(dec(assets, "/assets/" + std::to_string(seen) + "/balance").mantissa(),
+              held(venues::kUpbit, "ukey-0123456789", cur.c_str()))
+        << cur;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2) << "KRW and BTC";
+
+  // A deposit is a balance change too; the other account still saw nothing of ours.
+  sim.with_exchange([&](Exchange& x, SyntheticMarket&) {
+    x.adjust_balance(venues::kUpbit, "ukey-other-000001", "KRW", 5 * Decimal::kOne);
+  });
+  // The market's next tick publishes what is due.
+  const std::string deposit = other.read();
+  simdjson::dom::element dep = parser.parse(deposit);
+  EXPECT_EQ(std::string_view(dep["type"].get_string()), "myAsset")
+      << "the first thing the other account sees is its own deposit";
+  EXPECT_EQ(dec(deposit, "/assets/0/balance"),
+            Decimal::from_mantissa(1'000'000'005 * Decimal::kOne));
+}
+
+TEST_F(PrivateStreamTest, ATokenThatDoesNotVerifyIsRefusedWithInvalidAuth) {
+  for (const std::string& t : {token("ukey-0123456789", "wrong", "n-bad-1"), std::string()}) {
+    PrivateClient c(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1/private", t);
+    c.send(R"([{"ticket":"p1"},{"type":"myOrder"}])");
+    simdjson::dom::element e = parser.parse(c.read());
+    EXPECT_EQ(std::string_view(e["error"]["name"].get_string()), "INVALID_AUTH");
+    EXPECT_EQ(c.read(), "") << "closed after the error";
+  }
+  // The public endpoint does not serve private types.
+  PrivateClient pub(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1",
+                    token("ukey-0123456789", "usecret", "n-pub-1"));
+  pub.send(R"([{"ticket":"p1"},{"type":"myOrder"}])");
+  simdjson::dom::element e = parser.parse(pub.read());
+  EXPECT_EQ(std::string_view(e["error"]["name"].get_string()), "INVALID_PARAM");
+}
+
+// Bithumb's v2 frames: order and execution prices in fields of their own, side buy/sell, the
+// client id as client_order_id, and an IOC that executed in part ends `done`, tif_cancel.
+TEST_F(PrivateStreamTest, BithumbPushesV2FramesAndAPartialIocEndsDone) {
+  PrivateClient c(sim.ca_file(), sim.port(venues::kBithumb), "/websocket/v2/private",
+                  token("hkey-0123456789", "hsecret", "n-h-1", clock::wall_ms()));
+  c.send(R"([{"ticket":"h1"},{"type":"myOrder","codes":["KRW-BTC"]},{"type":"myAsset"}])");
+  SymbolMap map;
+  exec::RestVenue venue = venue_for(venues::kBithumb, map, "hkey-0123456789", "hsecret");
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  const SimBook b = book(venues::kBithumb);
+  exec::OrderRequest sell;
+  sell.client_id.assign("x1-2-H0");
+  sell.instrument = 0;
+  sell.side = Side::sell;
+  sell.price = Decimal::from_mantissa(b.bids.rbegin()->first);
+  sell.qty = Decimal::from_mantissa(b.bids.rbegin()->second + Decimal::kOne / 10);
+  exec::OrderStatus placed, s;
+  ASSERT_TRUE(venue.place_blocking(sell, placed, error)) << error;
+  ASSERT_TRUE(venue.get_blocking(0, sell.client_id, s, error)) << error;
+
+  std::vector<std::string> states;
+  while (states.empty() || states.back() == "wait" || states.back() == "trade") {
+    const std::string m = c.read();
+    ASSERT_FALSE(m.empty());
+    simdjson::dom::element e = parser.parse(m);
+    if (std::string_view(e["type"].get_string()) != "myOrder") continue;
+    EXPECT_EQ(std::string_view(e["client_order_id"].get_string()), "x1-2-H0");
+    EXPECT_EQ(std::string_view(e["order_id"].get_string()), placed.venue_id.view());
+    EXPECT_EQ(std::string_view(e["side"].get_string()), "sell");
+    states.emplace_back(std::string_view(e["state"].get_string()));
+    if (states.back() == "trade") {
+      EXPECT_EQ(dec(m, "/trade_price"), sell.price);
+      EXPECT_EQ(dec(m, "/trade_quantity").mantissa(), b.bids.rbegin()->second);
+    }
+    if (states.back() == "done") {
+      EXPECT_EQ(std::string_view(e["cancel_type"].get_string()), "tif_cancel");
+      EXPECT_EQ(dec(m, "/executed_quantity"), s.filled_qty);
+      EXPECT_EQ(dec(m, "/paid_fee"), s.fee_quote);
+      EXPECT_EQ(dec(m, "/remaining_quantity"), Decimal::from_mantissa(Decimal::kOne / 10));
+    }
+  }
+  EXPECT_EQ((std::vector<std::string>{"wait", "trade", "done"}), states);
+  const std::string assets = c.read();
+  simdjson::dom::element a = parser.parse(assets);
+  ASSERT_EQ(std::string_view(a["type"].get_string()), "myAsset");
+  int seen = 0;
+  for (simdjson::dom::element x : simdjson::dom::array(a["assets"])) {
+    const std::string cur(std::string_view(x["currency"].get_string()));
+    EXPECT_EQ(dec(assets, "/assets/" + std::to_string(seen) + "/balance").mantissa(),
+              held(venues::kBithumb, "hkey-0123456789", cur.c_str()))
+        << cur;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2) << "KRW and BTC";
+}
+
+}  // namespace
+}  // namespace xarb::sim
