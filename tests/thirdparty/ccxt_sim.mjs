@@ -1,7 +1,9 @@
 // ccxt, the most used third-party client library for both venues, unchanged, against xarb-sim:
 // only its base URLs point at the simulator. It loads markets, reads books and balances, and
 // places, queries, lists and cancels orders on every venue; balances must move by exactly what
-// the fills say. Exits non-zero on the first failed check.
+// the fills say. ccxt.pro (the same package) watches Upbit's and Bithumb's private websockets:
+// myOrder must push the order's end, myAsset what fetchBalance then reads. Exits non-zero on the
+// first failed check.
 //
 //   BPORT=.. UPORT=.. HPORT=.. NODE_EXTRA_CA_CERTS=ca.pem node ccxt_sim.mjs
 //
@@ -121,6 +123,42 @@ near(u1.BTC - u0.BTC, -0.001, 'upbit BTC moved by the sell');
 assert.ok(u1.KRW > u0.KRW, 'upbit KRW grew by the proceeds');
 step(`upbit balances moved by the fill: ${JSON.stringify(u1)}`);
 
+// Upbit's private websocket (ccxt.pro, the same package): the JWT goes in the upgrade's
+// Authorization header; myOrder pushes the order's executions and its end, myAsset the balances.
+// One instance per subscription: a new request on a connection replaces the one before.
+const upbitWs = (extra = {}) => {
+  const x = new ccxt.pro.upbit({ apiKey: upbit.apiKey, secret: upbit.secret, ...extra });
+  pointAt(x, uport);
+  x.urls.api.ws = `wss://127.0.0.1:${uport}/websocket/v1`;
+  return x;
+};
+const orderStream = upbitWs();
+const assetStream = upbitWs();
+await orderStream.loadMarkets();
+await assetStream.loadMarkets();
+const watchingOrders = orderStream.watchOrders('BTC/KRW');
+const watchingAssets = assetStream.watchBalance();
+await new Promise((r) => setTimeout(r, 300));  // both subscriptions are in before the order
+const wsSell = await upbit.createOrder('BTC/KRW', 'limit', 'sell', 0.001, Math.floor(ubook.bids[0][0] * 0.99 / 1000) * 1000);
+let pushed = await watchingOrders;
+for (let k = 0; k < 10 && !pushed.some((o) => o.id === wsSell.id && o.status === 'closed'); ++k) {
+  pushed = await orderStream.watchOrders('BTC/KRW');
+}
+const wsDone = pushed.find((o) => o.id === wsSell.id && o.status === 'closed');
+assert.ok(wsDone, `watchOrders: the sell ends closed (${JSON.stringify(pushed.map((o) => [o.id, o.status]))})`);
+near(wsDone.filled, 0.001, 'watchOrders filled');
+const wsBalance = await watchingAssets;
+const u2 = (await upbit.fetchBalance()).total;
+near(wsBalance.BTC.total, u2.BTC, 'watchBalance BTC is what fetchBalance reads');
+near(wsBalance.KRW.total, u2.KRW, 'watchBalance KRW is what fetchBalance reads');
+step(`upbit watchOrders: ${wsDone.status} ${wsDone.filled}; watchBalance: BTC ${wsBalance.BTC.total}, KRW ${wsBalance.KRW.total}`);
+const refused = upbitWs({ secret: 'not-the-secret-key-0000000000000' });
+await refused.loadMarkets();
+// The simulator answers INVALID_AUTH and closes; ccxt's upbit class reports the close.
+await assert.rejects(refused.watchOrders('BTC/KRW'), ccxt.NetworkError);
+step('upbit watchOrders with a wrong secret -> refused, the connection closed');
+await Promise.all([orderStream.close(), assetStream.close(), refused.close()]);
+
 // --- Bithumb ----------------------------------------------------------------------------------
 const [major, minor] = ccxt.version.split('.').map(Number);
 if (!hport) {
@@ -182,5 +220,32 @@ if (!hport) {
   near(h1.BTC - h0.BTC, 0.001, 'bithumb BTC moved by the buy');
   near(h1.KRW - h0.KRW, -hfunds - hfee, 'bithumb KRW moved by the funds and the fee');
   step(`bithumb balances moved by exactly the fill: ${JSON.stringify(h1)}`);
+
+  // Bithumb's private websocket (v2, ccxt.pro): a JWT with its timestamp claim on the upgrade;
+  // ccxt sends myOrder and myAsset together (each request replaces the socket's list).
+  const hws = new ccxt.pro.bithumb({ apiKey: bithumb.apiKey, secret: bithumb.secret });
+  pointAt(hws, hport);
+  hws.urls.api.ws.privateGen2 = `wss://127.0.0.1:${hport}/websocket/v2/private`;
+  await hws.loadMarkets();
+  const hwatchAssets = hws.watchBalance();
+  await new Promise((r) => setTimeout(r, 200));
+  const hwatchOrders = hws.watchOrders('BTC/KRW');
+  await new Promise((r) => setTimeout(r, 300));
+  const hwsBuy = await bithumb.createOrder('BTC/KRW', 'limit', 'buy', 0.001,
+    Math.ceil(hbook.asks[0][0] * 1.002 / grid) * grid, { timeInForce: 'IOC' });
+  let hpushed = await hwatchOrders;
+  for (let k = 0; k < 10 && !hpushed.some((o) => o.id === hwsBuy.id && o.status === 'closed'); ++k) {
+    hpushed = await hws.watchOrders('BTC/KRW');
+  }
+  const hdone = hpushed.find((o) => o.id === hwsBuy.id && o.status === 'closed');
+  assert.ok(hdone, `bithumb watchOrders: the buy ends closed (${JSON.stringify(hpushed.map((o) => [o.id, o.status]))})`);
+  // ccxt 4.5 reads v1's names (executed_volume); the v2 frame's own are in `info`.
+  near(Number(hdone.info.executed_quantity), 0.001, 'bithumb myOrder executed_quantity');
+  const hbal = await hwatchAssets;
+  const h2 = (await bithumb.fetchBalance()).total;
+  near(hbal.BTC.total, h2.BTC, 'bithumb watchBalance BTC is what fetchBalance reads');
+  near(hbal.KRW.total, h2.KRW, 'bithumb watchBalance KRW is what fetchBalance reads');
+  step(`bithumb watchOrders: ${hdone.status} ${hdone.info.executed_quantity}; watchBalance: BTC ${hbal.BTC.total}, KRW ${hbal.KRW.total}`);
+  await hws.close();
 }
 console.log('ccxt against xarb-sim: every check passed');
