@@ -345,6 +345,8 @@ void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueC
   r.integer("request_timeout_ms", v.request_timeout_ms, 1, 60'000);
   r.integer("recv_window_ms", v.recv_window_ms, 1, 60'000);
   r.integer("max_exposure_krw", v.max_exposure_krw, 0, kMaxKrw);
+  r.boolean("private_stream", v.private_stream);
+  r.string("private_ws_url", v.private_ws_url);
   r.finish();
 }
 
@@ -449,6 +451,9 @@ void cross_check(Context& ctx, Config& c) {
       ctx.error_at(name + ".ws_url",
                    "must start with wss:// (TLS; point ca_file at a local "
                    "server's certificate to test against it)");
+    }
+    if (!v->private_ws_url.empty() && !has_scheme(v->private_ws_url, {"wss://"})) {
+      ctx.error_at(name + ".private_ws_url", "must start with wss:// (TLS)");
     }
     if (!has_scheme(v->rest_url, {"https://"})) {
       ctx.error_at(name + ".rest_url",
@@ -895,10 +900,13 @@ toml::table venue_table(const VenueConfig& v) {
                 {"connect_timeout_ms", v.connect_timeout_ms},
                 {"request_timeout_ms", v.request_timeout_ms},
                 {"recv_window_ms", v.recv_window_ms},
-                {"max_exposure_krw", v.max_exposure_krw}};
+                {"max_exposure_krw", v.max_exposure_krw},
+                {"private_stream", v.private_stream},
+                {"private_ws_url", v.private_ws_url}};
   // Empty paths mean "not set": leave them out so the dump reads back the same.
   if (v.ca_file.empty()) t.erase("ca_file");
   if (v.key_file.empty()) t.erase("key_file");
+  if (v.private_ws_url.empty()) t.erase("private_ws_url");
   return t;
 }
 

@@ -26,6 +26,15 @@ RunReport Engine::build_report() const {
     o.resyncs = in.resyncs;
     o.snapshot_failures = in.snapshot_failures;
     o.ring_full = in.ring_full;
+    const exec::StreamTelemetry& ps = x.streams[index(v)];
+    o.private_stream = ps.present;
+    o.stream_up = ps.streaming;
+    o.stream_connects = ps.stats.ws.connects;
+    o.stream_disconnects = ps.stats.ws.disconnects;
+    o.stream_fills = ps.stats.fills;
+    o.stream_reconciled = ps.stats.reconciled;
+    o.stream_malformed = ps.stats.malformed;
+    o.stream_balance_mismatches = ps.stats.balance_mismatches;
   }
   r.book_updates = s.stage.books;
   r.entries = st.entries;

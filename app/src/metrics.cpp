@@ -122,6 +122,23 @@ std::string prometheus_text(const RunReport& r) {
   per_venue("orders_total", "Order requests sent.", [](const VenueReport& s) { return s.orders; });
   per_venue("order_errors_total", "Orders that ended with a venue error.",
             [](const VenueReport& s) { return s.order_errors; });
+  metric("private_stream_up", "gauge",
+         "1 while the venue's private stream settles orders (up, subscribed, reconciled).");
+  for (const Venue v : r.traded) {
+    if (r.venues[index(v)].private_stream) {
+      o << "xarb_private_stream_up{venue=\"" << to_string(v) << "\"} "
+        << (r.venues[index(v)].stream_up ? 1 : 0) << '\n';
+    }
+  }
+  per_venue("private_stream_order_ends_total", "Orders whose end the private stream pushed.",
+            [](const VenueReport& s) { return s.stream_fills; });
+  per_venue("private_stream_reconnects_total", "Private stream connections lost.",
+            [](const VenueReport& s) { return s.stream_disconnects; });
+  per_venue("private_stream_malformed_total", "Private stream messages counted and dropped.",
+            [](const VenueReport& s) { return s.stream_malformed; });
+  per_venue("private_stream_balance_mismatches_total",
+            "Balances the private stream pushed that differ from what the fills predicted.",
+            [](const VenueReport& s) { return s.stream_balance_mismatches; });
   if (!r.balances.empty()) {
     // Decimal text: exact, whatever the magnitude.
     const auto balance = [&](std::string_view name, std::string_view help, auto field) {

@@ -76,7 +76,9 @@ bool Reconciler::read(std::vector<BalanceReport>& out) {
   for (const Venue v : m.config.venues()) {
     std::string error;
     if (!m.venues[index(v)]) {
-      auto venue = std::make_unique<exec::RestVenue>(m.symbols, rest_options(m.config, v));
+      exec::RestVenueOptions o = rest_options(m.config, v);
+      o.private_stream = false;  // the engine's own holds the one private connection
+      auto venue = std::make_unique<exec::RestVenue>(m.symbols, o);
       if (!venue->start(error)) return false;
       m.venues[index(v)] = std::move(venue);
     }

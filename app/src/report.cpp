@@ -62,6 +62,15 @@ void print_report(std::ostream& out, const RunReport& r) {
         << ", order errors " << s.order_errors << '\n';
   }
   out << "  book updates to the strategy: " << r.book_updates << '\n';
+  for (const Venue v : r.traded) {
+    const VenueReport& s = r.venues[index(v)];
+    if (!s.private_stream) continue;
+    out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "private stream "
+        << (s.stream_up ? "up" : "down") << ", connects " << s.stream_connects << ", disconnects "
+        << s.stream_disconnects << ", order ends pushed " << s.stream_fills << ", reconciled "
+        << s.stream_reconciled << ", malformed " << s.stream_malformed << ", balance mismatches "
+        << s.stream_balance_mismatches << '\n';
+  }
   out << "strategy\n";
   out << "  entries " << r.entries << ", exit intents " << r.exit_intents << ", opened "
       << r.opened << ", closed " << r.closed << ", open " << r.open_positions << ", broken "
@@ -155,6 +164,16 @@ std::string report_json(const RunReport& r) {
         {"disconnects", s.disconnects}, {"resyncs", s.resyncs},
         {"snapshot_failures", s.snapshot_failures}, {"ring_full", s.ring_full},
         {"orders", s.orders},       {"order_errors", s.order_errors}};
+    if (s.private_stream) {
+      j["venues"][std::string(to_string(v))]["private_stream"] = {
+          {"up", s.stream_up},
+          {"connects", s.stream_connects},
+          {"disconnects", s.stream_disconnects},
+          {"order_ends", s.stream_fills},
+          {"reconciled", s.stream_reconciled},
+          {"malformed", s.stream_malformed},
+          {"balance_mismatches", s.stream_balance_mismatches}};
+    }
   }
   j["book_updates"] = r.book_updates;
   j["entries"] = r.entries;

@@ -75,6 +75,9 @@ exec::RestVenueOptions rest_options(const Config& config, Venue venue) {
   o.connect_timeout = std::chrono::milliseconds(v.connect_timeout_ms);
   o.request_timeout = std::chrono::milliseconds(v.request_timeout_ms);
   o.recv_window_ms = v.recv_window_ms;
+  o.private_stream = v.private_stream;
+  o.ws_url = v.ws_url;
+  o.private_ws_url = v.private_ws_url;
   std::string ignored;
   (void)load_credentials(config, venue, o.credentials, ignored);
   return o;
@@ -114,6 +117,7 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
   int rc = 0;
   for (const Venue v : venues) {
     exec::RestVenueOptions options = rest_options(config, v);
+    options.private_stream = false;  // an operator's call: the answers say everything
     std::string error;
     if (!options.credentials.present() && !load_credentials(config, v, options.credentials, error)) {
       err << error << '\n';

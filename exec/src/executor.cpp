@@ -345,7 +345,9 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
   Job* job = find_job(ev.status.client_id, v);
   if (job == nullptr) {
     for (Watch& w : watches_) {
-      if (w.active && w.waiting && w.id == ev.status.client_id) {
+      // Its query's answer, or its end pushed by the venue's stream.
+      const bool pushed_end = ev.op == VenueOp::update && ev.status.final();
+      if (w.active && (w.waiting || pushed_end) && w.id == ev.status.client_id) {
         on_watch_event(w, ev, now_ns);
         return;
       }
@@ -353,8 +355,18 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
     return;  // an answer for an intent already reported
   }
   LegJob& leg = job->legs[index(v)];
-  if (leg.phase != LegPhase::waiting) return;
   const OrderStatus& s = ev.status;
+  if (ev.op == VenueOp::update) {
+    // Pushed by the venue (or found by its reconciliation): only an end settles the leg, and
+    // it does so whether an answer or a query is still awaited (theirs are then ignored).
+    if (!s.final() || (leg.phase != LegPhase::waiting && leg.phase != LegPhase::querying)) return;
+    ++stats_.stream_ends;
+    apply(leg, s);
+    leg.phase = LegPhase::idle;
+    leg.done_ns = now_ns;
+    return;
+  }
+  if (leg.phase != LegPhase::waiting) return;
   const Reading reading = read_answer(ev, v, leg.last_sent_ns, now_ns);
   if (reading == Reading::never_placed) {
     leg.last_state = OrderState::rejected;
@@ -382,6 +394,12 @@ void TwoLegExecutor::on_event(const VenueEvent& ev, std::int64_t now_ns) noexcep
                                 ? params_.query_interval_ns
                                 : std::min(2 * leg.query_interval_ns, params_.max_query_interval_ns);
     leg.next_query_ns = now_ns + leg.query_interval_ns;
+    // A working order on a venue that pushes its orders' ends: the stream tells first.
+    leg.stream_expected = reading == Reading::not_final && s.state != OrderState::unknown &&
+                          venues_[index(v)]->streaming();
+    if (leg.stream_expected) {
+      leg.next_query_ns = now_ns + std::max(params_.stream_fallback_ns, leg.query_interval_ns);
+    }
     leg.phase = LegPhase::querying;
     return;
   }
@@ -407,7 +425,10 @@ void TwoLegExecutor::poll(std::int64_t now_ns) noexcept {
       LegJob& leg = job.legs[index(v)];
       if (leg.phase == LegPhase::sending) {
         send(job, v, now_ns);
-      } else if (leg.phase == LegPhase::querying && now_ns >= leg.next_query_ns) {
+      } else if (leg.phase == LegPhase::querying &&
+                 (now_ns >= leg.next_query_ns ||
+                  (leg.stream_expected && !venues_[index(v)]->streaming()))) {
+        // (The stream went down while its end was awaited: ask now.)
         if (venues_[index(v)]->query(leg.order.instrument, leg.order.client_id)) {
           ++leg.queries;
           ++stats_.queries;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdio>
 
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/rest_venue.hpp>
@@ -20,7 +21,12 @@ enum class Op : std::uint8_t {
   account,
   open_orders,
   follow_up,  // the commissions of an order answer that did not list them (Binance's myTrades)
+  reconcile,  // an order in flight when the private stream (re)connected
 };
+
+// Orders older than this when the stream reconnects are not reconciled by it: exec has long
+// settled them by queries.
+constexpr std::int64_t kReconcileWindowNs = 300'000'000'000;
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 
@@ -43,7 +49,24 @@ struct RestVenue::Impl {
   struct Applied {
     ClientOrderId id;
     Side side = Side::buy;
-    std::int64_t qty = 0;
+    std::int64_t qty = 0;        // filled, as applied to the balances
+    std::int64_t notional = 0;   // what those fills cost (quote mantissa, truncated once)
+    std::int64_t fee_quote = 0;  // commissions applied, in the quote ...
+    std::int64_t fee_base = 0;   // ... and in the base asset
+    InstrumentId instrument = kNoInstrument;
+    std::int64_t placed_ns = 0;  // mono
+    bool ended = false;          // a final state was seen (from any answer or the stream)
+  };
+  // The private stream's connection calls back here.
+  struct Stream final : net::WsHandler {
+    explicit Stream(Impl& m) : impl(m) {}
+    std::string authorization() override { return impl.venue->stream_authorization(); }
+    void on_open(net::WsClient& client) override { impl.on_stream_open(client); }
+    void on_frame(std::string_view frame, std::int64_t recv_ns) override {
+      impl.on_stream_frame(frame, recv_ns);
+    }
+    void on_close() override { impl.subscribed = false; }
+    Impl& impl;
   };
 
   Impl(const SymbolMap& s, RestVenueOptions o) : symbols(s), options(std::move(o)) {}
@@ -63,6 +86,15 @@ struct RestVenue::Impl {
   // a query, a cancel, a time sync or a balance read in flight on the same venue.
   std::unique_ptr<net::HttpsClient> order_lane;
   std::unique_ptr<net::HttpsClient> query_lane;
+  // The private stream: its URL (empty: none), connection and state.
+  std::string stream_url;
+  Stream stream_handler{*this};
+  StreamStats stream_stats;
+  std::unique_ptr<net::WsClient> stream;
+  StreamUpdate update;
+  bool subscribed = false;
+  std::uint64_t stream_ticket = 0;
+  int reconciling = 0;  // reconciliation queries in flight
   RulesTable rules;
   RateLimitState rate;
   std::int64_t now_ns = 0;
@@ -129,6 +161,9 @@ struct RestVenue::Impl {
   }
 
   void push_event(const VenueEvent& e) noexcept {
+    if (e.status.final()) {
+      if (Applied* a = order_record(e.status.client_id); a != nullptr) a->ended = true;
+    }
     if (event_count == kEvents) return;  // cannot happen: bounded by kPending
     events[(event_head + event_count) % kEvents] = e;
     ++event_count;
@@ -140,29 +175,36 @@ struct RestVenue::Impl {
     }
     return nullptr;
   }
-  void remember(const ClientOrderId& id, Side side) noexcept {
-    applied[applied_next] = Applied{id, side, 0};
+  void remember(const OrderRequest& o) noexcept {
+    applied[applied_next] =
+        Applied{o.client_id, o.side, 0, 0, 0, 0, o.instrument, clock::mono_ns(), false};
     applied_next = (applied_next + 1) % kApplied;
   }
 
   // Moves the balances by what an answer adds to the fill already applied for that order.
-  void apply_fills(const Pending& p, const OrderStatus& s) noexcept {
-    if (p.instrument >= kMaxInstruments || !s.filled_qty.is_positive()) return;
+  // Every answer and stream event states the order's fill so far (quantity, what it cost, the
+  // commissions): the balances move by what it adds to what was applied. The quote is moved by
+  // the cumulative notional truncated once, so that fills applied in steps (the stream's
+  // executions, at different prices) sum to what one answer with all of them would have moved.
+  void apply_fills(InstrumentId instrument, const OrderStatus& s) noexcept {
+    if (instrument >= kMaxInstruments) return;
     Applied* a = order_record(s.client_id);
     if (a == nullptr) return;  // not an order of this process (an operator's query)
+    if (s.final()) a->ended = true;
+    if (!s.filled_qty.is_positive()) return;
     const std::int64_t delta = s.filled_qty.mantissa() - a->qty;
     if (delta <= 0) return;
     a->qty = s.filled_qty.mantissa();
-    const Int128 notional = s.filled_notional_e16 * delta / s.filled_qty.mantissa();
-    const auto notional_m = static_cast<std::int64_t>(notional / Decimal::kOne);
+    const auto notional_m = static_cast<std::int64_t>(s.filled_notional_e16 / Decimal::kOne);
+    const std::int64_t notional_delta = notional_m - a->notional;
+    const std::int64_t fee_quote_delta = s.fee_quote.mantissa() - a->fee_quote;
+    const std::int64_t fee_base_delta = s.fee_base.mantissa() - a->fee_base;
+    a->notional = notional_m;
+    a->fee_quote = s.fee_quote.mantissa();
+    a->fee_base = s.fee_base.mantissa();
     const bool buy = a->side == Side::buy;
-    base[p.instrument] += buy ? delta : -delta;
-    quote += buy ? -notional_m : notional_m;
-    // Commission is charged on each fill; the share of this delta.
-    quote -= static_cast<std::int64_t>(static_cast<Int128>(s.fee_quote.mantissa()) * delta /
-                                       s.filled_qty.mantissa());
-    base[p.instrument] -= static_cast<std::int64_t>(static_cast<Int128>(s.fee_base.mantissa()) *
-                                                    delta / s.filled_qty.mantissa());
+    base[instrument] += (buy ? delta : -delta) - fee_base_delta;
+    quote += (buy ? -notional_delta : notional_delta) - fee_quote_delta;
   }
 
   void on_answer(const net::HttpAnswer& a) noexcept {
@@ -189,11 +231,16 @@ struct RestVenue::Impl {
       on_follow_up(req, a);
       return;
     }
-    if (req.op != Op::place && req.op != Op::query && req.op != Op::cancel) return;
+    if (req.op == Op::reconcile) --reconciling;
+    if (req.op != Op::place && req.op != Op::query && req.op != Op::cancel &&
+        req.op != Op::reconcile) {
+      return;
+    }
     VenueEvent ev;
-    ev.op = req.op == Op::place   ? VenueOp::place
-            : req.op == Op::query ? VenueOp::query
-                                  : VenueOp::cancel;
+    ev.op = req.op == Op::place       ? VenueOp::place
+            : req.op == Op::query     ? VenueOp::query
+            : req.op == Op::reconcile ? VenueOp::update
+                                      : VenueOp::cancel;
     ev.instrument = req.instrument;
     ev.latency_ns = a.latency_ns;
     OrderStatus& s = ev.status;
@@ -253,9 +300,117 @@ struct RestVenue::Impl {
         ask_follow_up(req, ev);
         return;
       }
-      apply_fills(req, s);
+      apply_fills(req.instrument, s);
     }
     push_event(ev);
+  }
+
+  // The stream is open: subscribe, then query every order of the last minutes that has not
+  // ended (its end may have been pushed while the stream was down); the stream is trusted
+  // again once they have answered.
+  void on_stream_open(net::WsClient& client) noexcept {
+    if (!client.send(venue->stream_subscription(++stream_ticket))) {
+      client.restart("the subscription could not be written");
+      return;
+    }
+    subscribed = true;
+    const std::int64_t now = clock::mono_ns();
+    for (const Applied& a : applied) {
+      if (a.id.empty() || a.ended || now - a.placed_ns > kReconcileWindowNs) continue;
+      if (venue->query(symbol(a.instrument), a.id, scratch) &&
+          send(Op::reconcile, a.instrument, a.id)) {
+        ++reconciling;
+        ++stream_stats.reconciled;
+      }
+    }
+  }
+
+  void on_stream_frame(std::string_view frame, std::int64_t recv_ns) noexcept {
+    (void)recv_ns;
+    if (venue->parse_stream(frame, update) != Errc::ok) {
+      ++stream_stats.malformed;
+      return;
+    }
+    switch (update.kind) {
+      case StreamUpdate::Kind::none:
+        return;
+      case StreamUpdate::Kind::error:
+        // A refused token or subscription: the venue closes it anyway; reconnect with a fresh
+        // token after the backoff (growing while it is refused), the reason in the stats.
+        ++stream_stats.errors;
+        subscribed = false;
+        stream->restart(
+            "the venue refused the private stream: " + std::string(update.error.name.view()) + " " +
+            std::string(update.error.message.view()));
+        return;
+      case StreamUpdate::Kind::assets:
+        ++stream_stats.assets;
+        check_balances();
+        return;
+      case StreamUpdate::Kind::order:
+        on_stream_order();
+        return;
+    }
+  }
+
+  // An order event: the fills it adds move the balances; its end reaches exec as an update.
+  void on_stream_order() noexcept {
+    ++stream_stats.orders;
+    OrderStatus& s = update.order;
+    const InstrumentId instrument = symbols.find(options.venue, s.symbol.view());
+    if (instrument == kNoInstrument || s.client_id.empty()) return;  // not one of ours
+    const Applied* a = order_record(s.client_id);
+    if (a == nullptr) return;  // an order of another process or of an operator
+    const bool was_ended = a->ended;
+    apply_fills(instrument, s);
+    if (!s.final() || was_ended) return;  // exec waits for the end only
+    ++stream_stats.fills;
+    VenueEvent ev;
+    ev.op = VenueOp::update;
+    ev.instrument = instrument;
+    ev.status = s;
+    if (event_count == kEvents) {
+      ++stream_stats.events_dropped;  // exec's fallback query settles it
+      return;
+    }
+    push_event(ev);
+  }
+
+  // myAsset: with no order of this process working here, what the venue holds free must be
+  // what the fills predicted.
+  void check_balances() noexcept {
+    const std::int64_t now = clock::mono_ns();
+    for (const Applied& a : applied) {
+      // An order in flight moves them (one lost for longer than the window is exec's to settle).
+      if (!a.id.empty() && !a.ended && now - a.placed_ns < kReconcileWindowNs) return;
+    }
+    for (std::size_t i = 0; i < update.asset_count; ++i) {
+      const StreamUpdate::Asset& x = update.assets[i];
+      const std::string_view currency = x.currency.view();
+      std::int64_t expected = 0;
+      if (currency == quote_asset()) {
+        expected = quote;
+      } else if (const InstrumentId id = symbols.find_base(currency); id != kNoInstrument) {
+        expected = base[id];
+      } else {
+        continue;  // an asset this process does not trade
+      }
+      if (x.balance.mantissa() == expected) {
+        ++stream_stats.balance_checks;
+        continue;
+      }
+      ++stream_stats.balance_mismatches;
+      char text[120];
+      char held[Decimal::kMaxChars], want[Decimal::kMaxChars];
+      const FormatResult h = x.balance.to_chars(held, held + sizeof held);
+      const FormatResult w = Decimal::from_mantissa(expected).to_chars(want, want + sizeof want);
+      const int n =
+          std::snprintf(text, sizeof text, "%.*s: the venue holds %.*s, the fills say %.*s",
+                        static_cast<int>(currency.size()), currency.data(),
+                        static_cast<int>(h.end - held), held, static_cast<int>(w.end - want), want);
+      const std::size_t len = n > 0 ? std::min(static_cast<std::size_t>(n), sizeof text - 1) : 0;
+      stream_stats.last_mismatch.assign(std::string_view(text, len));
+    }
   }
 
   // A 429 or 418 blocks what it applies to: honour Retry-After; 418 (a ban) likewise, with a
@@ -298,7 +453,7 @@ struct RestVenue::Impl {
         venue->parse_follow_up(a.body, symbols[req.instrument], s) != Errc::ok) {
       commissions_unknown(s, a.status, a.transport_error ? a.what : "trades unreadable");
     } else {
-      apply_fills(req, s);
+      apply_fills(req.instrument, s);
     }
     push_event(ev);
   }
@@ -459,6 +614,24 @@ RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
       std::make_unique<net::HttpsClient>(m.io, *m.tls, m.endpoint, lane_options, headers);
   m.query_lane =
       std::make_unique<net::HttpsClient>(m.io, *m.tls, m.endpoint, lane_options, headers);
+  // The private stream: where the adapter has one, it is wanted and there are keys to open it.
+  const std::string_view path = m.venue->private_stream_path();
+  if (m.options.private_stream && !path.empty() && m.options.credentials.present() &&
+      (!m.options.private_ws_url.empty() || !m.options.ws_url.empty())) {
+    net::Url url;
+    if (!m.options.private_ws_url.empty()) {
+      url = net::parse_url(m.options.private_ws_url, "wss://");
+    } else {
+      url = net::parse_url(m.options.ws_url, "wss://");
+      url.target = std::string(path);  // on the public websocket's host
+    }
+    m.stream_url = "wss://" + url.host_header() + url.target;
+    net::WsClientOptions ws_options;
+    ws_options.connect_timeout = m.options.connect_timeout;
+    m.venue->tune_stream(ws_options);
+    m.stream = std::make_unique<net::WsClient>(m.io, *m.tls, std::move(url), ws_options,
+                                               m.stream_handler, m.stream_stats.ws);
+  }
 }
 
 RestVenue::~RestVenue() = default;
@@ -482,6 +655,9 @@ bool RestVenue::start(std::string& error) {
       return false;
     }
   }
+  // The private stream connects in the background (poll() drives it); until it is up, orders
+  // are settled by queries.
+  if (m.stream) m.stream->start();
   return true;
 }
 
@@ -537,7 +713,7 @@ bool RestVenue::place_blocking(const OrderRequest& order, OrderStatus& out, std:
     error = "the order does not fit the request buffer";
     return false;
   }
-  m.remember(order.client_id, order.side);
+  m.remember(order);
   return m.order_call(Op::place, order.instrument, order.client_id, out, error);
 }
 
@@ -571,7 +747,7 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
       !m.send(Op::place, order.instrument, order.client_id)) {
     return false;
   }
-  m.remember(order.client_id, order.side);
+  m.remember(order);
   return true;
 }
 
@@ -621,6 +797,18 @@ RateBudget RestVenue::budget(std::int64_t now_ns) const noexcept {
 }
 
 bool RestVenue::healthy() const noexcept { return impl_->transport_errors < 3; }
+
+bool RestVenue::streaming() const noexcept {
+  const Impl& m = *impl_;
+  return m.stream && m.stream->connected() && m.subscribed && m.reconciling == 0;
+}
+
+const StreamStats* RestVenue::stream() const noexcept {
+  return impl_->stream ? &impl_->stream_stats : nullptr;
+}
+
+const std::string& RestVenue::private_stream_url() const noexcept { return impl_->stream_url; }
+const StreamStats& RestVenue::stream_stats() const noexcept { return impl_->stream_stats; }
 
 std::int64_t RestVenue::not_found_grace_ns() const noexcept {
   return impl_->venue->not_found_grace_ns();

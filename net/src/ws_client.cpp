@@ -107,6 +107,13 @@ void WsClient::Impl::on_tls(unsigned e) {
   ws->control_callback([this](websocket::frame_type kind, beast::string_view) {
     if (kind == websocket::frame_type::ping) ++stats.pings_received;
   });
+  // A private stream authenticates its upgrade; the decorator holds this connection's token.
+  if (std::string auth = handler.authorization(); !auth.empty()) {
+    ws->set_option(
+        websocket::stream_base::decorator([auth = std::move(auth)](websocket::request_type& req) {
+          req.set(http::field::authorization, auth);
+        }));
+  }
   ws->async_handshake(url.host_header(), url.target, [this, e](error_code ec) {
     if (e != epoch) return;
     if (ec) return fail(ec, "websocket handshake");
@@ -231,7 +238,16 @@ WsClient::WsClient(asio::io_context& io, ssl::context& tls, Url url, WsClientOpt
     : impl_(std::make_unique<Impl>(*this, io, tls, std::move(url), std::move(options), handler,
                                    stats)) {}
 
-WsClient::~WsClient() { stop(); }
+WsClient::~WsClient() {
+  stop();
+  // A read or write cancelled by stop() still holds its memory in Impl::memory, which goes with
+  // this object: run the cancelled handlers now (they see the new epoch and return), so that the
+  // io_context, which may outlive this client, finds nothing of ours to destroy later.
+  asio::io_context& io = impl_->io;
+  if (io.stopped()) io.restart();
+  for (int round = 0; round < 16 && io.poll() > 0; ++round) {
+  }
+}
 
 void WsClient::start() {
   Impl& m = *impl_;

@@ -258,11 +258,12 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
   }
   if (const toml::table* f = root["faults"].as_table()) {
     FaultParams& p = out.faults;
-    if (!r.only(*f, "faults.", {"reject_share", "partial_share", "error_5xx_share", "timeout_share",
-                                "rest_delay_ms", "clock_skew_ms", "drop_ws_every_s",
-                                "drop_ws_probability", "stall_feed_ms", "late_accept_share",
-                                "late_accept_ms", "slow_answer_share", "slow_answer_ms",
-                                "omit_retry_after"}) ||
+    if (!r.only(*f, "faults.",
+                {"reject_share", "partial_share", "error_5xx_share", "timeout_share",
+                 "rest_delay_ms", "clock_skew_ms", "drop_ws_every_s", "drop_ws_probability",
+                 "stall_feed_ms", "late_accept_share", "late_accept_ms", "slow_answer_share",
+                 "slow_answer_ms", "omit_retry_after", "private_miss_share"}) ||
+        !r.number(*f, "faults.", "private_miss_share", p.private_miss_share) ||
         !r.number(*f, "faults.", "slow_answer_share", p.slow_answer_share) ||
         !r.number(*f, "faults.", "slow_answer_ms", p.slow_answer_ms) ||
         !r.number(*f, "faults.", "late_accept_share", p.late_accept_share) ||

@@ -63,11 +63,15 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
     return res;
   }
   FaultParams& f = exchange.faults();
-  const std::map<std::string, double*> doubles = {
-      {"reject_share", &f.reject_share},           {"partial_share", &f.partial_share},
-      {"error_5xx_share", &f.error_5xx_share},     {"timeout_share", &f.timeout_share},
-      {"drop_ws_every_s", &f.drop_ws_every_s},     {"drop_ws_probability", &f.drop_ws_probability},
-      {"late_accept_share", &f.late_accept_share}, {"slow_answer_share", &f.slow_answer_share}};
+  const std::map<std::string, double*> doubles = {{"reject_share", &f.reject_share},
+                                                  {"partial_share", &f.partial_share},
+                                                  {"error_5xx_share", &f.error_5xx_share},
+                                                  {"timeout_share", &f.timeout_share},
+                                                  {"drop_ws_every_s", &f.drop_ws_every_s},
+                                                  {"drop_ws_probability", &f.drop_ws_probability},
+                                                  {"late_accept_share", &f.late_accept_share},
+                                                  {"slow_answer_share", &f.slow_answer_share},
+                                                  {"private_miss_share", &f.private_miss_share}};
   for (const auto& [k, v] : text::params_of(r.query())) {
     try {
       if (const auto it = doubles.find(k); it != doubles.end()) {
@@ -108,11 +112,12 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
                 R"("rest_delay_ms":%d,"clock_skew_ms":%lld,"drop_ws_every_s":%g,)"
                 R"("drop_ws_probability":%g,"stall_feed_ms":%d,"late_accept_share":%g,)"
                 R"("late_accept_ms":%d,"slow_answer_share":%g,"slow_answer_ms":%d,)"
-                R"("omit_retry_after":%s})",
+                R"("omit_retry_after":%s,"private_miss_share":%g})",
                 f.reject_share, f.partial_share, f.error_5xx_share, f.timeout_share,
                 f.rest_delay_ms, static_cast<long long>(f.clock_skew_ms), f.drop_ws_every_s,
                 f.drop_ws_probability, f.stall_feed_ms, f.late_accept_share, f.late_accept_ms,
-                f.slow_answer_share, f.slow_answer_ms, f.omit_retry_after ? "true" : "false");
+                f.slow_answer_share, f.slow_answer_ms, f.omit_retry_after ? "true" : "false",
+                f.private_miss_share);
   res.body = buf;
   return res;
 }

@@ -36,7 +36,13 @@ void Simulator::Impl::publish_trades() {
 }
 
 void Simulator::Impl::publish_private() {
+  const double miss = exchange.faults().private_miss_share;
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
   for (const PrivateEvent& e : exchange.take_private()) {
+    if (miss > 0.0 && uni(fault_rng) < miss) {
+      ++counts.private_missed;
+      continue;
+    }
     for (const auto& w : sessions) {
       if (auto s = w.lock(); s && s->venue() == e.venue) s->on_private(e);
     }

@@ -27,7 +27,7 @@ std::string SimSummary::text() const {
       << "  book updates      " << book_updates << "\n"
       << "  ws messages sent  " << ws_messages << " over " << ws_connections << " connections ("
       << ws_dropped << " dropped by faults; the market waited " << backpressure_ticks
-      << " ms for slow clients)\n"
+      << " ms for slow clients; " << private_missed << " private events withheld)\n"
       << "  REST requests     " << http_requests << " (" << exchange.auth_failures
       << " refused by authentication, " << exchange.rate_limited << " rate limited, "
       << exchange.banned << " while blocked, " << exchange.faults << " faults injected)\n";

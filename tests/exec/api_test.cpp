@@ -565,6 +565,114 @@ TEST(BithumbParser, AnAckHasNoStateAndAnIocThatFilledInPartEndsDone) {
   EXPECT_EQ(orders[0].state, OrderState::acked);
 }
 
+// The private streams' messages (docs/venues.md): Upbit's v1 myOrder with numbers as JSON
+// numbers, its `trade` events whose price and volume are the execution's, the order's end,
+// myAsset, an error and the keep-alive answer; and what must not settle an order.
+TEST(UpbitParser, PrivateStreamOrdersAssetsAndErrors) {
+  UpbitParser p;
+  StreamUpdate u;
+  // A trade event: `volume` is this execution's; the order's is executed + remaining.
+  ASSERT_EQ(
+      p.parse_stream(
+          R"({"type":"myOrder","code":"KRW-BTC","uuid":"ac2dc2a3-fce9-40a2-a4f6-5987c25c438f",)"
+          R"("ask_bid":"BID","order_type":"limit","state":"trade","trade_uuid":"68315169",)"
+          R"("price":140630000,"avg_price":140630000,"volume":0.004,"remaining_volume":0.006,)"
+          R"("executed_volume":0.004,"trades_count":1,"reserved_fee":703.15,)"
+          R"("remaining_fee":421.89,"paid_fee":281.26,"locked":844500.89,)"
+          R"("executed_funds":562520,"time_in_force":"ioc","trade_fee":281.26,)"
+          R"("is_maker":false,"identifier":"x1-7-U0","trade_timestamp":1727052318148,)"
+          R"("order_timestamp":1727052318074,"timestamp":1727052318148,"stream_type":"REALTIME"})",
+          u),
+      Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::order);
+  EXPECT_EQ(u.order.client_id.view(), "x1-7-U0");
+  EXPECT_EQ(u.order.symbol.view(), "KRW-BTC");
+  EXPECT_EQ(u.order.side, Side::buy);
+  EXPECT_EQ(u.order.state, OrderState::partially_filled);
+  EXPECT_FALSE(u.order.final());
+  EXPECT_EQ(u.order.orig_qty, d("0.01"));
+  EXPECT_EQ(u.order.filled_qty, d("0.004"));
+  EXPECT_EQ(u.order.fee_quote, d("281.26"));
+  EXPECT_EQ(u.order.avg_price(), d("140630000"));
+  // The IOC's end with part of it filled: cancel.
+  ASSERT_EQ(
+      p.parse_stream(
+          R"({"type":"myOrder","code":"KRW-BTC","uuid":"ac2d","ask_bid":"ASK","state":"cancel",)"
+          R"("price":140631000,"volume":0.01,"remaining_volume":0.0035,)"
+          R"("executed_volume":0.0065,"paid_fee":457.05,"executed_funds":914101.5,)"
+          R"("identifier":"x1-8-U0"})",
+          u),
+      Errc::ok);
+  EXPECT_EQ(u.order.state, OrderState::canceled);
+  EXPECT_TRUE(u.order.final());
+  EXPECT_EQ(u.order.side, Side::sell);
+  EXPECT_EQ(u.order.filled_qty, d("0.0065"));
+  EXPECT_EQ(u.order.filled_notional_e16,
+            static_cast<Int128>(d("914101.5").mantissa()) * Decimal::kOne);
+  // Balances, to the last digit (a KRW balance a double would round).
+  ASSERT_EQ(
+      p.parse_stream(
+          R"({"type":"myAsset","asset_uuid":"e635","assets":[{"currency":"KRW",)"
+          R"("balance":934634366.12217293,"locked":0},{"currency":"BTC","balance":"1.00650000",)"
+          R"("locked":"0.0"}],"asset_timestamp":1727052318148,"timestamp":1727052318148})",
+          u),
+      Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::assets);
+  ASSERT_EQ(u.asset_count, 2u);
+  EXPECT_EQ(u.assets[0].currency.view(), "KRW");
+  EXPECT_EQ(u.assets[0].balance, d("934634366.12217293"));
+  EXPECT_EQ(u.assets[1].balance, d("1.0065"));
+  ASSERT_EQ(p.parse_stream(R"({"error":{"name":"INVALID_AUTH","message":"bad token"}})", u),
+            Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::error);
+  EXPECT_EQ(u.error.name.view(), "INVALID_AUTH");
+  ASSERT_EQ(p.parse_stream(R"({"status":"UP"})", u), Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::none);
+  // Never settled by: a fill without its funds, a missing remaining volume, an unknown state,
+  // broken JSON, a negative amount.
+  for (
+      const char* bad :
+      {R"({"type":"myOrder","code":"KRW-BTC","identifier":"a","state":"done","remaining_volume":0,"executed_volume":0.01,"paid_fee":1})",
+       R"({"type":"myOrder","code":"KRW-BTC","identifier":"a","state":"done","executed_volume":0.01,"executed_funds":1000})",
+       R"({"type":"myOrder","code":"KRW-BTC","identifier":"a","state":"gone","remaining_volume":0,"executed_volume":0,"executed_funds":0})",
+       R"({"type":"myOrder","code":"KRW-BTC","identifier":"a","state":"done","remaining_volume":0,"executed_volume":-0.01,"executed_funds":1000})",
+       R"({"type":"myOrder","code":"KRW-BTC",)", R"([1,2,3])"}) {
+    EXPECT_NE(p.parse_stream(bad, u), Errc::ok) << bad;
+  }
+}
+
+// Bithumb's v2 names: order_id, client_order_id, side buy/sell, executed_quantity and
+// executed_amount; an IOC that filled in part ends `done`.
+TEST(BithumbParser, PrivateStreamV2Names) {
+  UpbitParser p(KrwDialect::bithumb);
+  StreamUpdate u;
+  ASSERT_EQ(
+      p.parse_stream(
+          R"({"type":"myOrder","code":"KRW-BTC","order_id":"C0101000001","client_order_id":"x1-9-H0",)"
+          R"("side":"sell","order_type":"limit","state":"done","time_in_force":"ioc",)"
+          R"("order_price":140000000,"order_quantity":0.01,"order_amount":0,)"
+          R"("remaining_quantity":0.004,"executed_quantity":0.006,"executed_amount":840000,)"
+          R"("trade_id":null,"trade_price":null,"trade_quantity":null,"trade_amount":null,)"
+          R"("reserved_fee":0,"remaining_fee":0,"paid_fee":2100,"cancel_type":"tif_cancel",)"
+          R"("trade_timestamp":null,"order_timestamp":1,"timestamp":2,"stream_type":"REALTIME"})",
+          u),
+      Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::order);
+  EXPECT_EQ(u.order.client_id.view(), "x1-9-H0");
+  EXPECT_EQ(u.order.venue_id.view(), "C0101000001");
+  EXPECT_EQ(u.order.side, Side::sell);
+  EXPECT_EQ(u.order.state, OrderState::canceled) << "Bithumb's partial IOC ends done";
+  EXPECT_EQ(u.order.filled_qty, d("0.006"));
+  EXPECT_EQ(u.order.orig_qty, d("0.01"));
+  EXPECT_EQ(u.order.fee_quote, d("2100"));
+  EXPECT_EQ(u.order.avg_price(), d("140000000"));
+  // Upbit's names mean nothing in Bithumb's dialect: no client id, no quantities.
+  EXPECT_NE(p.parse_stream(R"({"type":"myOrder","code":"KRW-BTC","identifier":"a","state":"done",)"
+                           R"("remaining_volume":0,"executed_volume":0.01,"executed_funds":1000})",
+                           u),
+            Errc::ok);
+}
+
 TEST(BithumbRules, ItsOwnTickTable) {
   EXPECT_EQ(bithumb_krw_tick(d("140123456")), d("1000"));
   EXPECT_EQ(bithumb_krw_tick(d("999999")), d("500"));

@@ -23,6 +23,7 @@
 #include <xarb/exec/venue.hpp>
 #include <xarb/net/https_client.hpp>
 #include <xarb/net/url.hpp>
+#include <xarb/net/ws_client.hpp>
 
 namespace xarb::exec::adapters {
 
@@ -115,6 +116,25 @@ class RestAdapter {
   [[nodiscard]] virtual bool blocks_by_group() const noexcept = 0;
   // See VenueClient::not_found_grace_ns.
   [[nodiscard]] virtual std::int64_t not_found_grace_ns() const noexcept = 0;
+
+  // The private stream (the account's own orders and balances, pushed). An adapter without one
+  // leaves these alone, and its orders are settled by queries.
+  // Its websocket's path on the host of the venue's public websocket; empty: none.
+  [[nodiscard]] virtual std::string_view private_stream_path() const noexcept { return {}; }
+  // The upgrade's Authorization header for a new connection (a fresh token each time).
+  [[nodiscard]] virtual std::string stream_authorization() { return {}; }
+  // The subscription written once a connection is open.
+  [[nodiscard]] virtual std::string stream_subscription(std::uint64_t ticket) const {
+    (void)ticket;
+    return {};
+  }
+  // The venue's keep-alive and silence rules for the stream's connection.
+  virtual void tune_stream(net::WsClientOptions& options) const noexcept { (void)options; }
+  // One message of the stream.
+  [[nodiscard]] virtual Errc parse_stream(std::string_view frame, StreamUpdate& out) noexcept {
+    (void)frame, (void)out;
+    return Errc::malformed;
+  }
 
   // "HTTP 400 code -1013 ...: message": an answer that refused a request, for an operator.
   [[nodiscard]] std::string describe(int status, std::string_view body);

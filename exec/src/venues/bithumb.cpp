@@ -19,6 +19,8 @@ class Bithumb final : public KrwVenue {
   bool probe(HttpRequestText& out) noexcept override {
     return !probe_market_.empty() && api_.orderbook(probe_market_, out);
   }
+  // v2 (v1/private ended in 2026): order_id, client_order_id, side buy/sell.
+  std::string_view private_stream_path() const noexcept override { return "/websocket/v2/private"; }
 
   // The tick table and the 5,000 KRW minimum; then the public order book answers for the first
   // market, or start-up fails (nothing else checks the URL before the first order).

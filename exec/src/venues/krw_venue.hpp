@@ -4,6 +4,7 @@
 // requests with UpbitApi and read their answers with UpbitParser in their own dialect. Each
 // adapter (upbit.cpp, bithumb.cpp) adds its start-up, probe, rate limits and error kinds.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,26 @@ class KrwVenue : public RestAdapter {
     std::vector<std::string> names;
     const Errc e = parser_.parse_orders(body, orders, names);
     append_open_orders(orders, names, out);
+    return e;
+  }
+
+  // myOrder and myAsset on one connection (the venues may refuse a second private one), in
+  // the DEFAULT format; PING every 10 s (both close a connection idle for 120 s) is answered
+  // {"status":"UP"}, so a connection silent for 25 s is lost: frames otherwise come only on
+  // events.
+  std::string stream_authorization() override { return api_.stream_authorization(); }
+  std::string stream_subscription(std::uint64_t ticket) const override {
+    return "[{\"ticket\":\"xarb-private-" + std::to_string(ticket) +
+           "\"},{\"type\":\"myOrder\"},{\"type\":\"myAsset\"}]";
+  }
+  void tune_stream(net::WsClientOptions& o) const noexcept override {
+    o.keepalive_text = "PING";
+    o.keepalive_interval = std::chrono::seconds(10);
+    o.watchdog = std::chrono::seconds(25);
+  }
+  Errc parse_stream(std::string_view frame, StreamUpdate& out) noexcept override {
+    const Errc e = parser_.parse_stream(frame, out);
+    if (out.kind == StreamUpdate::Kind::error) classify(venue_, out.error);
     return e;
   }
 

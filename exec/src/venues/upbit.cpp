@@ -21,6 +21,7 @@ class Upbit final : public KrwVenue {
   bool probe(HttpRequestText& out) noexcept override {
     return !probe_market_.empty() && api_.instruments(probe_market_, out);
   }
+  std::string_view private_stream_path() const noexcept override { return "/websocket/v1/private"; }
 
   // The table's rules, then the instruments endpoint's ticks over them when it answers: it is
   // newer than the table, which stays the fallback (docs/venues.md).

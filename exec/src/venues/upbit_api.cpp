@@ -89,6 +89,16 @@ bool UpbitApi::request(std::string_view method, std::string_view path, std::stri
   return !out.overflow();
 }
 
+std::string UpbitApi::stream_authorization() {
+  const UuidSource::Text nonce = nonces_.next();
+  char token[1024];
+  const std::size_t n = upbit_jwt(
+      credentials_.key, *signer_, alg_, *hasher_, std::string_view(nonce.data(), nonce.size()), {},
+      std::span<char>(token, sizeof token),
+      dialect_ == KrwDialect::bithumb ? clock::wall_ns() / 1'000'000 : -1);
+  return n == 0 ? std::string() : "Bearer " + std::string(token, n);
+}
+
 bool UpbitApi::new_order(const OrderRequest& o, std::string_view market,
                          HttpRequestText& out) noexcept {
   // The same parameters twice: as the JSON body, and as key=value& for the query_hash, in the
@@ -371,6 +381,139 @@ Errc UpbitParser::parse_orders(std::string_view body, std::vector<OrderStatus>& 
     markets.emplace_back(market);
     out.push_back(s);
   }
+  return Errc::ok;
+}
+
+namespace {
+
+// myAsset's assets: [{currency, balance, locked}, ...].
+bool read_assets(od::value v, StreamUpdate& out) noexcept {
+  od::array list;
+  if (v.get_array().get(list) != SUCCESS) return false;
+  for (auto item : list) {
+    od::object o;
+    if (item.get_object().get(o) != SUCCESS) return false;
+    StreamUpdate::Asset a;
+    for (auto field : o) {
+      std::string_view key;
+      od::value fv;
+      if (field.unescaped_key().get(key) != SUCCESS || field.value().get(fv) != SUCCESS) {
+        return false;
+      }
+      if (key == "currency") {
+        std::string_view c;
+        if (fv.get_string().get(c) != SUCCESS) return false;
+        a.currency.assign(c);
+      } else if (key == "balance") {
+        if (!decimal_of(fv, a.balance)) return false;
+      } else if (key == "locked") {
+        if (!decimal_of(fv, a.locked)) return false;
+      }
+    }
+    if (a.currency.empty()) return false;
+    if (out.asset_count < StreamUpdate::kMaxAssets) out.assets[out.asset_count++] = a;
+  }
+  return true;
+}
+
+}  // namespace
+
+Errc UpbitParser::parse_stream(std::string_view frame, StreamUpdate& out) noexcept {
+  out.kind = StreamUpdate::Kind::none;
+  out.order = OrderStatus{};
+  out.asset_count = 0;
+  out.error = VenueError{};
+  od::document doc;
+  od::object obj;
+  if (impl_->start(frame, doc) != SUCCESS || doc.get_object().get(obj) != SUCCESS) {
+    return Errc::malformed;
+  }
+  const bool bithumb = impl_->dialect == KrwDialect::bithumb;
+  // The names of the two dialects (docs/venues.md): Upbit v1, Bithumb v2.
+  const std::string_view id_key = bithumb ? "client_order_id" : "identifier";
+  const std::string_view venue_id_key = bithumb ? "order_id" : "uuid";
+  const std::string_view side_key = bithumb ? "side" : "ask_bid";
+  const std::string_view executed_key = bithumb ? "executed_quantity" : "executed_volume";
+  const std::string_view remaining_key = bithumb ? "remaining_quantity" : "remaining_volume";
+  const std::string_view funds_key = bithumb ? "executed_amount" : "executed_funds";
+  std::string_view type, state;
+  Decimal remaining, funds;
+  bool have_executed = false, have_remaining = false, have_funds = false, have_assets = false;
+  OrderStatus& o = out.order;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value v;
+    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
+      return Errc::malformed;
+    }
+    std::string_view text;
+    if (key == "type") {
+      if (v.get_string().get(type) != SUCCESS) return Errc::malformed;
+    } else if (key == "error") {
+      od::object err;
+      if (v.get_object().get(err) != SUCCESS) return Errc::malformed;
+      for (auto ef : err) {
+        std::string_view k, t;
+        od::value ev;
+        if (ef.unescaped_key().get(k) != SUCCESS || ef.value().get(ev) != SUCCESS) {
+          return Errc::malformed;
+        }
+        if (ev.get_string().get(t) != SUCCESS) continue;
+        if (k == "name") out.error.name.assign(t);
+        if (k == "message") out.error.message.assign_utf8(t);
+      }
+      out.kind = StreamUpdate::Kind::error;
+      return Errc::ok;
+    } else if (key == "code") {
+      if (v.get_string().get(text) != SUCCESS) return Errc::malformed;
+      o.symbol.assign(text);
+    } else if (key == venue_id_key) {
+      if (v.get_string().get(text) == SUCCESS) o.venue_id.assign(text);
+    } else if (key == id_key) {
+      if (v.get_string().get(text) == SUCCESS) o.client_id.assign(text);
+    } else if (key == side_key) {
+      if (v.get_string().get(text) != SUCCESS) return Errc::malformed;
+      if (text == "BID" || text == "bid" || text == "buy") o.side = Side::buy;
+      if (text == "ASK" || text == "ask" || text == "sell") o.side = Side::sell;
+    } else if (key == "state") {
+      if (v.get_string().get(state) != SUCCESS) return Errc::malformed;
+    } else if (key == executed_key) {
+      if (!decimal_of(v, o.filled_qty)) return Errc::malformed;
+      have_executed = true;
+    } else if (key == remaining_key) {
+      if (!decimal_of(v, remaining)) return Errc::malformed;
+      have_remaining = true;
+    } else if (key == funds_key) {
+      if (!decimal_of(v, funds)) return Errc::malformed;
+      have_funds = true;
+    } else if (key == "paid_fee") {
+      if (!decimal_of(v, o.fee_quote)) return Errc::malformed;
+    } else if (key == "assets") {
+      if (!read_assets(v, out)) return Errc::malformed;
+      have_assets = true;
+    }
+  }
+  if (type == "myAsset") {
+    if (!have_assets) return Errc::malformed;
+    out.kind = StreamUpdate::Kind::assets;
+    return Errc::ok;
+  }
+  if (type != "myOrder") return Errc::ok;  // nothing for exec
+  // Every number that settles an order must be there: an event without them is dropped, and
+  // the order is settled by a query instead.
+  if (state.empty() || o.symbol.empty() || !have_executed || !have_remaining ||
+      (o.filled_qty.is_positive() && !have_funds) || (o.client_id.empty() && o.venue_id.empty())) {
+    return Errc::malformed;
+  }
+  // On Upbit's `trade` events `volume` is the execution's: the order's is executed + remaining.
+  if (add(o.filled_qty, remaining, o.orig_qty) != Errc::ok) return Errc::malformed;
+  o.filled_notional_e16 = static_cast<Int128>(funds.mantissa()) * Decimal::kOne;
+  if (state == "trade" || state == "watch") state = "wait";  // still working
+  if (state == "prevented") state = "cancel";                // self-trade prevention ended it
+  o.state = bithumb ? bithumb_order_state(state, o.filled_qty, o.orig_qty)
+                    : upbit_order_state(state, o.filled_qty, o.orig_qty);
+  if (o.state == OrderState::unknown) return Errc::malformed;
+  out.kind = StreamUpdate::Kind::order;
   return Errc::ok;
 }
 

@@ -58,6 +58,11 @@ struct VenueConfig {
   std::int64_t recv_window_ms = defaults::rest().recv_window_ms;  // Binance signed requests only
   // Open notional (KRW) of the positions with a leg on this venue; 0: no limit of its own.
   std::int64_t max_exposure_krw = 0;
+  // Live: fills pushed by the venue's private stream (where the venue has one); false: every
+  // working order is settled by queries. Its URL: private_ws_url, or the venue's private path
+  // on ws_url's host.
+  bool private_stream = defaults::rest().private_stream;
+  std::string private_ws_url{};  // (an initializer: the designated defaults below may omit it)
   friend bool operator==(const VenueConfig&, const VenueConfig&) = default;
 };
 

@@ -27,6 +27,15 @@ struct VenueReport {
   std::uint64_t ring_full = 0;
   std::uint64_t orders = 0;      // order requests the venue received from this run
   std::uint64_t order_errors = 0;  // legs that ended with a venue error
+  // The private stream (own orders and balances pushed), live runs on venues that have one.
+  bool private_stream = false;
+  bool stream_up = false;  // settling orders at the end of the run
+  std::uint64_t stream_connects = 0;
+  std::uint64_t stream_disconnects = 0;
+  std::uint64_t stream_fills = 0;               // orders whose end came from the stream
+  std::uint64_t stream_reconciled = 0;          // orders queried after a (re)connect
+  std::uint64_t stream_malformed = 0;           // messages counted and dropped
+  std::uint64_t stream_balance_mismatches = 0;  // balances pushed unlike the fills' prediction
 };
 
 // One venue's balance of one asset against the ledger (live runs).

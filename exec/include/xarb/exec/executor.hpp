@@ -26,6 +26,10 @@ struct ExecParams {
   double unwind_slippage_bps = 30.0;  // an unwind may give up this much against its fill price
   int max_unwinds = 2;
   std::int64_t query_interval_ns = 100'000'000;  // first query after a lost answer; doubles
+  // An order answered as still working on a venue whose private stream is up: its end is
+  // expected from the stream, and it is queried only this long after the answer (or at once
+  // when the stream goes down).
+  std::int64_t stream_fallback_ns = 500'000'000;
   std::int64_t max_query_interval_ns = 2'000'000'000;
   int max_queries = 30;
   // An order still unsettled after max_queries stays watched: asked again every settle interval
@@ -43,6 +47,7 @@ struct ExecStats {
   std::uint64_t intents = 0;
   std::uint64_t orders = 0;   // order requests sent
   std::uint64_t queries = 0;  // status queries after lost answers or unfinished orders
+  std::uint64_t stream_ends = 0;  // legs settled by their venue's private stream, not a query
   std::uint64_t retries = 0;
   std::uint64_t unwinds = 0;
   std::array<std::uint64_t, 5> outcomes{};  // by ExecOutcome
@@ -91,6 +96,13 @@ class TwoLegExecutor {
   }
   [[nodiscard]] const ExecStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const DustLedger& dust() const noexcept { return dust_; }
+  // A venue's private stream: whether it settles orders now, and its history (nullptr: none).
+  [[nodiscard]] bool venue_streaming(Venue v) const noexcept {
+    return valid(v) && venues_[index(v)] != nullptr && venues_[index(v)]->streaming();
+  }
+  [[nodiscard]] const StreamStats* venue_stream(Venue v) const noexcept {
+    return valid(v) && venues_[index(v)] != nullptr ? venues_[index(v)]->stream() : nullptr;
+  }
 
   // Orders one leg of an intent may send: the first, max_retries retries and max_unwinds unwinds
   // (the constructor caps the two so that they fit). A restart asks the venues for attempts
@@ -124,6 +136,7 @@ class TwoLegExecutor {
     int queries = 0;
     std::int64_t query_interval_ns = 0;
     std::int64_t next_query_ns = 0;
+    bool stream_expected = false;  // querying later: the venue's stream should settle it first
     std::int64_t first_sent_ns = 0;
     std::int64_t last_sent_ns = 0;  // when the current attempt was written
     std::int64_t done_ns = 0;

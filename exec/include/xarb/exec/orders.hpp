@@ -3,6 +3,7 @@
 // What exec says to a venue and what a venue answers, independent of the venue: an IOC limit
 // order request, and the order's state as the venue reports it.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -54,6 +55,29 @@ struct OrderStatus {
     return Decimal::from_mantissa(
         static_cast<std::int64_t>(filled_notional_e16 / filled_qty.mantissa()));
   }
+};
+
+// One message of a venue's private stream (its own orders and balances), as exec reads it.
+struct StreamUpdate {
+  enum class Kind : std::uint8_t {
+    none,    // nothing for exec (a keep-alive answer, a subscription acknowledgement)
+    order,   // `order`: one of the account's orders as it now stands
+    assets,  // `assets`: balances the venue says changed
+    error,   // `error`: the venue refused the connection or the subscription
+  };
+  struct Asset {
+    FixedString<16> currency;
+    Decimal balance;  // free
+    Decimal locked;
+  };
+  static constexpr std::size_t kMaxAssets = 8;
+
+  Kind kind = Kind::none;
+  // Cumulative as the venue states it on every event: executed quantity, funds, fees paid.
+  OrderStatus order;
+  std::array<Asset, kMaxAssets> assets{};
+  std::size_t asset_count = 0;  // more than kMaxAssets in one message: the rest are dropped
+  VenueError error;
 };
 
 // Rate-limit state a venue reported in its last response headers.

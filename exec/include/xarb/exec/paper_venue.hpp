@@ -99,7 +99,7 @@ class PaperVenue final : public VenueClient {
   std::int64_t blocked_until_ns_ = 0;
   std::array<std::int64_t, kMaxInstruments> base_{};
   Int128 quote_e16_ = 0;
-  std::array<PaperFault, 3> faults_{};
+  std::array<PaperFault, 4> faults_{};  // by VenueOp
   bool healthy_ = true;
   static constexpr std::size_t kPending = 64;
   std::array<Pending, kPending> pending_{};

@@ -43,6 +43,13 @@ struct RestVenueOptions {
   // after the request was written (Binance's bound is its recvWindow, plus a second of clock
   // error).
   std::int64_t upbit_not_found_grace_ms = 10'000;
+  // The private stream (own orders and balances, pushed), where the venue's adapter has one:
+  // while it is up an order's fill is taken from it, and a query goes out only when its end has
+  // not come stream_fallback after the order's answer. Its URL is private_ws_url, or else the
+  // adapter's path on ws_url's host (the venue's public websocket).
+  bool private_stream = true;
+  std::string ws_url;
+  std::string private_ws_url;
 };
 
 struct AssetBalance {
@@ -91,6 +98,12 @@ class RestVenue final : public VenueClient {
   [[nodiscard]] std::int64_t not_found_grace_ns() const noexcept override;
   [[nodiscard]] Decimal free_base(InstrumentId instrument) const noexcept override;
   [[nodiscard]] Decimal free_quote() const noexcept override;
+  [[nodiscard]] bool streaming() const noexcept override;
+  [[nodiscard]] const StreamStats* stream() const noexcept override;
+
+  // The private stream's URL (empty: none) and history.
+  [[nodiscard]] const std::string& private_stream_url() const noexcept;
+  [[nodiscard]] const StreamStats& stream_stats() const noexcept;
 
   // What the last read_balances() found free of `asset` (zero when it was not listed): for the
   // assets no instrument trades, such as the BNB Binance charges commissions in.

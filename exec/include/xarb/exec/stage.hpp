@@ -24,11 +24,19 @@ struct ExecStageStats {
 
 // What the stage publishes for other threads (the ops thread's report, /metrics and wind-down):
 // the executor's and the stage's counts and what is still in flight.
+// A venue's private stream as the telemetry shows it.
+struct StreamTelemetry {
+  bool present = false;    // the venue holds one
+  bool streaming = false;  // up, subscribed and reconciled: it settles orders now
+  StreamStats stats;
+};
+
 struct ExecTelemetry {
   ExecStats executor;
   ExecStageStats stage;
   std::uint64_t active = 0;     // intents in flight
   std::uint64_t unsettled = 0;  // orders whose outcome a venue has not yet told
+  std::array<StreamTelemetry, kMaxVenues> streams{};  // by venue index
 };
 
 class ExecStage {
@@ -47,7 +55,14 @@ class ExecStage {
   // Copies the executor's and the stage's figures into the published telemetry: on the thread
   // hosting the stage (every 100 ms, never per message).
   void publish_telemetry() noexcept {
-    published_.publish({executor_.stats(), stats_, executor_.active(), executor_.unsettled()});
+    ExecTelemetry t{executor_.stats(), stats_, executor_.active(), executor_.unsettled(), {}};
+    for (std::size_t i = 0; i < kMaxVenues; ++i) {
+      const Venue v = static_cast<Venue>(i);
+      if (const StreamStats* s = executor_.venue_stream(v); s != nullptr) {
+        t.streams[i] = {true, executor_.venue_streaming(v), *s};
+      }
+    }
+    published_.publish(t);
   }
   // The figures last published: any thread.
   [[nodiscard]] ExecTelemetry telemetry() const noexcept { return published_.read(); }

@@ -45,6 +45,8 @@ class UpbitApi {
   bool get_order(std::string_view identifier, HttpRequestText& out) noexcept;
   bool cancel_order(std::string_view identifier, HttpRequestText& out) noexcept;
   bool accounts(HttpRequestText& out) noexcept;
+  // "Bearer <JWT>" for a private websocket's upgrade: the REST token without query claims.
+  [[nodiscard]] std::string stream_authorization();
   bool open_orders(std::string_view market, HttpRequestText& out) noexcept;
   bool instruments(std::string_view markets_csv, HttpRequestText& out) noexcept;
   // Public GET /v1/orderbook?markets=: Bithumb's health probe.
@@ -91,6 +93,11 @@ class UpbitParser {
   [[nodiscard]] Errc parse_accounts(std::string_view body, std::vector<UpbitAccount>& out);
   [[nodiscard]] Errc parse_orders(std::string_view body, std::vector<OrderStatus>& out,
                                   std::vector<std::string>& markets);
+  // One private-stream message: myOrder (Upbit's v1 names or Bithumb's v2 ones, DEFAULT
+  // format) as the order's cumulative status, myAsset as balances, an error object, or
+  // anything else (the {"status":"UP"} keep-alive answer) as nothing. Does not allocate once
+  // warm.
+  [[nodiscard]] Errc parse_stream(std::string_view frame, StreamUpdate& out) noexcept;
 
  private:
   struct Impl;

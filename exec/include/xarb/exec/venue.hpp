@@ -12,10 +12,13 @@
 #include <xarb/core/messages.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/rules.hpp>
+#include <xarb/net/ws_client.hpp>
 
 namespace xarb::exec {
 
-enum class VenueOp : std::uint8_t { place, query, cancel };
+// `update`: nothing was asked; the venue's private stream pushed the order's end, or a
+// reconciliation after the stream reconnected found it.
+enum class VenueOp : std::uint8_t { place, query, cancel, update };
 
 // The end of one request. `status.state` is OrderState::unknown when the venue's answer did not
 // settle the order (timeout, connection lost, 5xx): the order may or may not exist, and exec
@@ -36,6 +39,21 @@ struct RateBudget {
 
 struct VenueAsset {
   Decimal free;  // what an order may use
+};
+
+// What a venue's private stream did.
+struct StreamStats {
+  net::WsStats ws;                   // connects, disconnects, keep-alives, the last error
+  std::uint64_t orders = 0;          // myOrder (or executionReport) events read
+  std::uint64_t fills = 0;           // of which: an order of this process ended (its fill known)
+  std::uint64_t assets = 0;          // balance events read
+  std::uint64_t malformed = 0;       // messages that could not be read (dropped)
+  std::uint64_t errors = 0;          // the venue refused the connection or the subscription
+  std::uint64_t reconciled = 0;      // orders queried after a (re)connect, before trusting it
+  std::uint64_t balance_checks = 0;  // balances pushed that equal what the fills predicted
+  std::uint64_t balance_mismatches = 0;  // ... that did not (last_mismatch says which)
+  std::uint64_t events_dropped = 0;      // order ends the event queue had no room for (queried)
+  FixedString<120> last_mismatch;
 };
 
 class VenueClient {
@@ -65,6 +83,11 @@ class VenueClient {
   // Free balances as last known: the base asset of an instrument, and the quote currency.
   [[nodiscard]] virtual Decimal free_base(InstrumentId instrument) const noexcept = 0;
   [[nodiscard]] virtual Decimal free_quote() const noexcept = 0;
+  // Whether the venue pushes its orders' ends now (a private stream that is up, subscribed and
+  // reconciled): exec then waits longer before asking.
+  [[nodiscard]] virtual bool streaming() const noexcept { return false; }
+  // The private stream's history; nullptr for a venue without one.
+  [[nodiscard]] virtual const StreamStats* stream() const noexcept { return nullptr; }
 };
 
 }  // namespace xarb::exec

@@ -59,6 +59,9 @@ class WsClient;
 class WsHandler {
  public:
   virtual ~WsHandler() = default;
+  // A connection is about to upgrade: the value of its Authorization header (a private stream's
+  // bearer token, fresh for each connection); empty: none. Called once per connection attempt.
+  virtual std::string authorization() { return {}; }
   // The websocket is open: subscribe here (client.send()).
   virtual void on_open(WsClient& client) = 0;
   // One message, as received; `frame` is valid until the handler returns.

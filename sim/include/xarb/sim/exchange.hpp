@@ -50,6 +50,9 @@ struct FaultParams {
   double slow_answer_share = 0.0;
   int slow_answer_ms = 3000;
   bool omit_retry_after = false;  // 429s without a Retry-After header
+  // Private stream events (an order's execution or end, balances) never sent: a gap the client
+  // cannot see, which only a query closes.
+  double private_miss_share = 0.0;
 };
 
 struct LimitParams {

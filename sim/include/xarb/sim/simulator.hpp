@@ -65,6 +65,7 @@ struct SimSummary {
   std::uint64_t ws_messages = 0;
   std::uint64_t ws_connections = 0;
   std::uint64_t ws_dropped = 0;  // connections closed by a fault
+  std::uint64_t private_missed = 0;      // private stream events not sent (a fault)
   std::uint64_t backpressure_ticks = 0;  // 1 ms ticks the market waited for a slow client
   std::uint64_t http_requests = 0;
   bool replaying = false;            // the market source is a replay
