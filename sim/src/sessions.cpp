@@ -66,6 +66,18 @@ void WsSession::read() {
   });
 }
 
+void WsSession::send_later(std::string frame, int delay_ms) {
+  auto timer = std::make_shared<asio::steady_timer>(m_.io);
+  timer->expires_after(std::chrono::milliseconds(delay_ms));
+  timer->async_wait([self = shared_from_this(), timer, frame = std::move(frame)](error_code) {
+    self->send(frame, false);
+  });
+}
+
+HttpResult WsSession::request(const HttpRequest& r) {
+  return m_.serve(venue_, r, clock::steady_ns());
+}
+
 void WsSession::send(std::string msg, bool binary) {
   if (closed_) return;
   if (queue_.size() > 20'000) {  // a consumer this far behind is dropped, as the venues do
@@ -116,6 +128,17 @@ void WsSession::write_next() {
 // ---------------------------------------------------------------------------------------------
 // HTTP sessions
 
+HttpResult Simulator::Impl::serve(Venue v, const HttpRequest& r, std::int64_t received_ns) {
+  ++counts.http_requests;
+  match_probe(v, r, received_ns);
+  std::vector<std::pair<Venue, std::size_t>> touched;
+  HttpResult result = r.path().rfind("/sim/", 0) == 0 ? control(r) : exchange.handle(v, r, touched);
+  for (const auto& [tv, i] : touched) broadcast(tv, i);
+  publish_trades();
+  publish_private();
+  return result;
+}
+
 HttpSession::HttpSession(Simulator::Impl& m, tcp::socket socket, Venue venue)
     : m_(m), stream_(std::move(socket), m.tls), venue_(venue), timer_(m.io) {}
 
@@ -155,14 +178,7 @@ void HttpSession::on_request() {
         ->run(std::move(req_));
     return;
   }
-  ++m_.counts.http_requests;
-  m_.match_probe(venue_, r, received_ns);
-  std::vector<std::pair<Venue, std::size_t>> touched;
-  HttpResult result =
-      r.path().rfind("/sim/", 0) == 0 ? m_.control(r) : m_.exchange.handle(venue_, r, touched);
-  for (const auto& [v, i] : touched) m_.broadcast(v, i);
-  m_.publish_trades();
-  m_.publish_private();
+  HttpResult result = m_.serve(venue_, r, received_ns);
   if (result.drop) {
     error_code ignored;
     beast::get_lowest_layer(stream_).socket().close(ignored);

@@ -41,6 +41,10 @@ class WsSession;
 struct Simulator::Impl {
   explicit Impl(SimOptions o);
 
+  // One request to a venue's REST front end (or /sim/) received at `received_ns`, over HTTP or
+  // a WebSocket API: matched against the latency probe, answered, and the books, trades and
+  // private events it caused published.
+  HttpResult serve(Venue v, const HttpRequest& r, std::int64_t received_ns);
   void broadcast(Venue v, std::size_t symbol);
   void publish_trades();
   // Hands the exchange's due private events to the sessions of their venue.
@@ -104,6 +108,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public WsOut {
   void close();
   void send(std::string msg, bool binary) override;
   void close_after_write() override { close_after_write_ = true; }
+  void send_later(std::string frame, int delay_ms) override;
+  HttpResult request(const HttpRequest& r) override;
 
   [[nodiscard]] Venue venue() const noexcept { return venue_; }
   [[nodiscard]] std::size_t backlog() const noexcept { return queue_.size(); }

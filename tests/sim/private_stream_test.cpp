@@ -1,8 +1,12 @@
 // The KRW venues' private websockets as xarb-sim serves them: the upgrade's JWT names the
 // account, myOrder and myAsset push every change of that account's orders and balances in the
 // venue's shape (Upbit v1, Bithumb v2), and what they push adds up to what the venue holds and
-// what its REST answers say. A plain Beast client, as a third-party library would connect.
+// what its REST answers say. Binance's WebSocket API likewise: signed requests answered in its
+// envelope with its rate limits, orders placed, queried and cancelled on it, and the user data
+// stream's events. A plain Beast client, as a third-party library would connect.
 
+#include <deque>
+#include <map>
 #include <string>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -91,31 +95,34 @@ SimOptions options() {
   o.updates_per_second = 100.0;
   o.limits.upbit_requests_per_second = 50;
   o.limits.upbit_default_per_second = 100;
-  o.accounts = {
-      {venues::kBinance, "bkey-0123456789", "bsecret", {{"USDT", 1'000'000 * Decimal::kOne}}},
-      {venues::kUpbit,
-       "ukey-0123456789",
-       "usecret",
-       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
-      {venues::kUpbit,
-       "ukey-other-000001",
-       "usecret2",
-       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
-      {venues::kBithumb,
-       "hkey-0123456789",
-       "hsecret",
-       {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
+  o.accounts = {{venues::kBinance,
+                 "bkey-0123456789",
+                 "bsecret",
+                 {{"USDT", 1'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
+                {venues::kUpbit,
+                 "ukey-0123456789",
+                 "usecret",
+                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
+                {venues::kUpbit,
+                 "ukey-other-000001",
+                 "usecret2",
+                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
+                {venues::kBithumb,
+                 "hkey-0123456789",
+                 "hsecret",
+                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
   return o;
 }
 
-// The number at `pointer` in `message`, read exactly from its text (a double would round the
-// last digits of a KRW balance).
+// The number at `pointer` in `message` (or the number a string there holds), read exactly from its
+// text (a double would round the last digits of a KRW balance).
 Decimal dec(const std::string& message, const std::string& pointer) {
   simdjson::ondemand::parser p;
   const simdjson::padded_string text(message);
   simdjson::ondemand::document doc = p.iterate(text);
   std::string_view raw = doc.at_pointer(pointer).raw_json_token();
   while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+  if (raw.size() >= 2 && raw.front() == '"') raw = raw.substr(1, raw.size() - 2);  // Binance's
   Decimal out;
   EXPECT_EQ(Decimal::parse(raw, out), Errc::ok) << pointer << ": " << raw;
   return out;
@@ -316,6 +323,246 @@ TEST_F(PrivateStreamTest, BithumbPushesV2FramesAndAPartialIocEndsDone) {
     ++seen;
   }
   EXPECT_EQ(seen, 2) << "KRW and BTC";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binance's WebSocket API
+
+std::string text_of(std::int64_t mantissa) {
+  char buf[Decimal::kMaxChars];
+  const FormatResult r = Decimal::from_mantissa(mantissa).to_chars(buf, buf + sizeof buf);
+  return std::string(buf, r.end);
+}
+
+// A signed request: every parameter but the signature, sorted by name, as k=v joined by &.
+std::string signed_request(const std::string& id, const std::string& method,
+                           std::map<std::string, std::string> params,
+                           const std::string& secret = "bsecret") {
+  std::string payload, json;
+  for (const auto& [k, v] : params) {
+    payload += (payload.empty() ? "" : "&") + k + "=" + v;
+    json += (json.empty() ? "\"" : ",\"") + k + "\":\"" + v + "\"";
+  }
+  const exec::Hex256 sig = exec::hmac_sha256_hex(secret, payload);
+  return R"({"id":")" + id + R"(","method":")" + method + R"(","params":{)" + json +
+         R"(,"signature":")" + std::string(sig.data(), sig.size()) + R"("}})";
+}
+
+class BinanceWsApiTest : public PrivateStreamTest {
+ protected:
+  BinanceWsApiTest()
+      : api(sim.ca_file(), sim.port(venues::kBinance), "/ws-api/v3", std::string()) {}
+
+  std::map<std::string, std::string> keyed() {
+    return {{"apiKey", "bkey-0123456789"}, {"timestamp", std::to_string(clock::wall_ms())}};
+  }
+  std::map<std::string, std::string> order(const std::string& id, const char* side,
+                                           std::int64_t price, std::int64_t qty,
+                                           const char* tif = "IOC") {
+    auto p = keyed();
+    p.insert({{"symbol", "BTCUSDT"},
+              {"side", side},
+              {"type", "LIMIT"},
+              {"timeInForce", tif},
+              {"price", text_of(price)},
+              {"quantity", text_of(qty)},
+              {"newClientOrderId", id},
+              {"newOrderRespType", "FULL"}});
+    return p;
+  }
+  // Reads until the answer to request `id`, keeping the user data events met on the way.
+  simdjson::dom::element answer(const std::string& id) {
+    for (int i = 0; i < 50; ++i) {
+      std::string m = api.read();
+      if (m.empty()) break;
+      simdjson::dom::element e = parser.parse(m);
+      std::string_view got;
+      if (e["id"].get(got) == simdjson::SUCCESS && got == id) {
+        answers.push_back(m);
+        return parser.parse(answers.back());
+      }
+      events.push_back(m);
+    }
+    ADD_FAILURE() << "no answer to " << id;
+    answers.emplace_back("{}");
+    return parser.parse(answers.back());
+  }
+  // Reads events until one of type `type` has `key` = `value` (or 50 messages have passed).
+  bool wait_event(const char* type, const char* key, const std::string& value) {
+    const auto match = [&](const std::string& m) {
+      simdjson::dom::parser p;
+      simdjson::dom::element e = p.parse(m);
+      simdjson::dom::element ev;
+      std::string_view t, v;
+      return e["event"].get(ev) == simdjson::SUCCESS && ev["e"].get(t) == simdjson::SUCCESS &&
+             t == type && ev[key].get(v) == simdjson::SUCCESS && v == value;
+    };
+    for (const std::string& m : events) {
+      if (match(m)) return true;
+    }
+    for (int i = 0; i < 50; ++i) {
+      std::string m = api.read();
+      if (m.empty()) return false;
+      events.push_back(m);
+      if (match(m)) return true;
+    }
+    return false;
+  }
+
+  PrivateClient api;
+  std::deque<std::string> answers;  // kept: the parsed elements point into them
+  std::vector<std::string> events;
+};
+
+TEST_F(BinanceWsApiTest, AnOrderPlacedOnTheApiIsAnsweredAndItsExecutionsPushed) {
+  api.send(signed_request("sub-1", "userDataStream.subscribe.signature", keyed()));
+  simdjson::dom::element sub = answer("sub-1");
+  ASSERT_EQ(std::int64_t(sub["status"]), 200) << simdjson::to_string(sub);
+  EXPECT_EQ(std::int64_t(sub["result"]["subscriptionId"]), 0);
+  // A second subscription of the same account on this connection is refused.
+  api.send(signed_request("sub-2", "userDataStream.subscribe.signature", keyed()));
+  EXPECT_EQ(std::int64_t(answer("sub-2")["status"]), 400);
+
+  // A buy through the two best asks: two executions, the commission in BTC.
+  const SimBook b = book(venues::kBinance);
+  ASSERT_GE(b.asks.size(), 2u);
+  const auto second = std::next(b.asks.begin());
+  const std::int64_t qty =
+      b.asks.begin()->second + second->second / 2 / 1000 * 1000;  // on the 0.00001 step
+  api.send(signed_request("p-1", "order.place", order("ws-1", "BUY", second->first, qty)));
+  simdjson::dom::element placed = answer("p-1");
+  ASSERT_EQ(std::int64_t(placed["status"]), 200) << simdjson::to_string(placed);
+  const std::string placed_text = answers.back();
+  EXPECT_EQ(std::string_view(placed["result"]["status"]), "FILLED");
+  EXPECT_EQ(dec(placed_text, "/result/executedQty"), Decimal::from_mantissa(qty));
+  std::int64_t answer_fee = 0;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::string at = "/result/fills/" + std::to_string(i);
+    EXPECT_EQ(std::string_view(placed["result"]["fills"].at(i)["commissionAsset"]), "BTC");
+    answer_fee += dec(placed_text, at + "/commission").mantissa();
+  }
+  // The answer states the limits it counted against.
+  bool orders_10s = false;
+  for (auto l : placed["rateLimits"].get_array()) {
+    if (std::string_view(l["rateLimitType"]) == "ORDERS" &&
+        std::string_view(l["interval"]) == "SECOND") {
+      orders_10s = true;
+      EXPECT_EQ(std::int64_t(l["intervalNum"]), 10);
+      EXPECT_GE(std::int64_t(l["count"]), 1);
+    }
+  }
+  EXPECT_TRUE(orders_10s) << simdjson::to_string(placed["rateLimits"]);
+
+  // The user data stream: NEW, then each TRADE (l, n per execution; z, Z cumulative), the last
+  // FILLED, then the balances the order moved.
+  ASSERT_TRUE(wait_event("executionReport", "X", "FILLED"));
+  ASSERT_TRUE(wait_event("outboundAccountPosition", "e", "outboundAccountPosition"));
+  std::vector<std::string> types;
+  std::int64_t executed = 0, fees = 0;
+  Int128 notional = 0;
+  std::string filled;
+  for (const std::string& m : events) {
+    simdjson::dom::element e = parser.parse(m);
+    EXPECT_EQ(std::int64_t(e["subscriptionId"]), 0);
+    simdjson::dom::element ev = e["event"];
+    if (std::string_view(ev["e"]) == "outboundAccountPosition") {
+      // The free balances are the venue's own.
+      for (std::size_t i = 0; i < 2; ++i) {
+        const std::string asset(std::string_view(ev["B"].at(i)["a"]));
+        EXPECT_EQ(dec(m, "/event/B/" + std::to_string(i) + "/f").mantissa(),
+                  held(venues::kBinance, "bkey-0123456789", asset.c_str()))
+            << asset;
+      }
+      continue;
+    }
+    EXPECT_EQ(std::string_view(ev["c"]), "ws-1");
+    EXPECT_EQ(std::string_view(ev["s"]), "BTCUSDT");
+    types.emplace_back(std::string_view(ev["x"]));
+    if (types.back() != "TRADE") continue;
+    executed += dec(m, "/event/l").mantissa();
+    notional += static_cast<Int128>(dec(m, "/event/L").mantissa()) * dec(m, "/event/l").mantissa();
+    EXPECT_EQ(std::string_view(ev["N"]), "BTC");
+    fees += dec(m, "/event/n").mantissa();
+    EXPECT_EQ(dec(m, "/event/z").mantissa(), executed) << "z is cumulative";
+    filled = m;
+  }
+  EXPECT_EQ((std::vector<std::string>{"NEW", "TRADE", "TRADE"}), types);
+  EXPECT_EQ(executed, qty);
+  EXPECT_EQ(fees, answer_fee) << "the events' commissions add up to the answer's";
+  EXPECT_EQ(dec(filled, "/event/Z").mantissa(),
+            static_cast<std::int64_t>(notional / Decimal::kOne));
+  EXPECT_EQ(dec(filled, "/event/Z"), dec(placed_text, "/result/cummulativeQuoteQty"));
+}
+
+TEST_F(BinanceWsApiTest, StatusAndCancelAnswerAndTheCancelIsPushedWithTheOriginalId) {
+  api.send(signed_request("sub", "userDataStream.subscribe.signature", keyed()));
+  ASSERT_EQ(std::int64_t(answer("sub")["status"]), 200);
+  // A GTC bid far below the book rests.
+  const SimBook b = book(venues::kBinance);
+  const std::int64_t low = b.bids.rbegin()->first / 2 / Decimal::kOne * Decimal::kOne;
+  api.send(
+      signed_request("p", "order.place", order("rest-1", "BUY", low, Decimal::kOne / 1000, "GTC")));
+  ASSERT_EQ(std::string_view(answer("p")["result"]["status"]), "NEW");
+  auto q = keyed();
+  q.insert({{"symbol", "BTCUSDT"}, {"origClientOrderId", "rest-1"}});
+  api.send(signed_request("s", "order.status", q));
+  simdjson::dom::element s = answer("s");
+  EXPECT_EQ(std::int64_t(s["status"]), 200);
+  EXPECT_EQ(std::string_view(s["result"]["status"]), "NEW");
+  api.send(signed_request("c", "order.cancel", q));
+  simdjson::dom::element c = answer("c");
+  EXPECT_EQ(std::int64_t(c["status"]), 200);
+  EXPECT_EQ(std::string_view(c["result"]["status"]), "CANCELED");
+  EXPECT_EQ(std::string_view(c["result"]["origClientOrderId"]), "rest-1");
+  ASSERT_TRUE(wait_event("executionReport", "x", "CANCELED"));
+  simdjson::dom::element ev = parser.parse(events.back())["event"];
+  EXPECT_EQ(std::string_view(ev["C"]), "rest-1") << "the order's own id is in C";
+  EXPECT_EQ(std::string_view(ev["X"]), "CANCELED");
+  // An order it does not know: the venue's own code.
+  q["origClientOrderId"] = "never-placed";
+  api.send(signed_request("u", "order.status", q));
+  simdjson::dom::element u = answer("u");
+  EXPECT_EQ(std::int64_t(u["status"]), 400);
+  EXPECT_EQ(std::int64_t(u["error"]["code"]), -2013);
+}
+
+TEST_F(BinanceWsApiTest, SignaturesAndKeysAreCheckedAsTheVenueDoes) {
+  api.send(signed_request(
+      "bad-sig", "order.place",
+      order("x-1", "BUY", book(venues::kBinance).asks.begin()->first, Decimal::kOne / 1000),
+      "not-the-secret"));
+  simdjson::dom::element a = answer("bad-sig");
+  EXPECT_EQ(std::int64_t(a["status"]), 400);
+  EXPECT_EQ(std::int64_t(a["error"]["code"]), -1022);
+  auto unknown = keyed();
+  unknown["apiKey"] = "no-such-key";
+  api.send(signed_request("bad-key", "userDataStream.subscribe.signature", unknown));
+  simdjson::dom::element k = answer("bad-key");
+  EXPECT_EQ(std::int64_t(k["status"]), 401);
+  EXPECT_EQ(std::int64_t(k["error"]["code"]), -2015);
+  api.send(R"({"id":"m","method":"no.such.method","params":{}})");
+  EXPECT_EQ(std::int64_t(answer("m")["status"]), 400);
+  int orders = 0;
+  sim.with_exchange([&](Exchange& x, SyntheticMarket&) { orders = int(x.orders().size()); });
+  EXPECT_EQ(orders, 0) << "nothing refused was placed";
+}
+
+TEST_F(BinanceWsApiTest, ALostAnswerIsMinus1007AndTheOrderStillExecuted) {
+  api.send(signed_request("sub", "userDataStream.subscribe.signature", keyed()));
+  ASSERT_EQ(std::int64_t(answer("sub")["status"]), 200);
+  sim.with_exchange([](Exchange& x, SyntheticMarket&) { x.faults().timeout_share = 1.0; });
+  const SimBook b = book(venues::kBinance);
+  api.send(signed_request("p", "order.place",
+                          order("lost-1", "SELL", b.bids.rbegin()->first, Decimal::kOne / 1000)));
+  simdjson::dom::element a = answer("p");
+  EXPECT_EQ(std::int64_t(a["error"]["code"]), -1007) << "sent, outcome unknown";
+  // The stream says what happened.
+  EXPECT_TRUE(wait_event("executionReport", "X", "FILLED"));
+  sim.with_exchange([](Exchange& x, SyntheticMarket&) { x.faults().timeout_share = 0.0; });
+  auto q = keyed();
+  q.insert({{"symbol", "BTCUSDT"}, {"origClientOrderId", "lost-1"}});
+  api.send(signed_request("s", "order.status", q));
+  EXPECT_EQ(std::string_view(answer("s")["result"]["status"]), "FILLED");
 }
 
 }  // namespace

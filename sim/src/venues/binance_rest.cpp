@@ -64,16 +64,34 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
   return true;
 }
 
+std::pair<std::int64_t, std::string> Exchange::binance_commission(const SimOrder& o,
+                                                                  const Trade& t) const {
+  if (t.fee_bnb > 0) return {t.fee_bnb, "BNB"};
+  if (t.fee_base > 0) return {t.fee_base, market_.specs()[o.symbol].base};
+  return {t.fee, std::string(venues::quote_asset(o.venue))};
+}
+
 // "commission":"...","commissionAsset":"..." of one Binance trade.
 std::string Exchange::commission_json(const SimOrder& o, const Trade& t) const {
-  const std::string asset = t.fee_bnb > 0    ? std::string("BNB")
-                            : t.fee_base > 0 ? market_.specs()[o.symbol].base
-                                             : std::string(venues::quote_asset(o.venue));
-  return R"("commission":")" +
-         dec8(t.fee_bnb > 0    ? t.fee_bnb
-              : t.fee_base > 0 ? t.fee_base
-                               : t.fee) +
-         R"(","commissionAsset":")" + asset + "\"";
+  const auto [amount, asset] = binance_commission(o, t);
+  return R"("commission":")" + dec8(amount) + R"(","commissionAsset":")" + asset + "\"";
+}
+
+void Exchange::binance_order_events(const std::string& key) {
+  const SimOrder& o = orders_.at(key);
+  const std::int64_t at = std::max(now_ms(), o.visible_from_ms);
+  const auto order_event = [&](int trade, const char* type) {
+    private_.push_back({o.venue, o.account, key, trade, type, {}, at});
+  };
+  order_event(-1, "NEW");
+  for (std::size_t i = 0; i < o.trades.size(); ++i) order_event(static_cast<int>(i), "TRADE");
+  if (o.status == "EXPIRED" || o.status == "CANCELED") order_event(-1, o.status.c_str());
+  if (o.executed > 0) {
+    std::vector<std::string> assets{market_.specs()[o.symbol].base,
+                                    std::string(venues::quote_asset(o.venue))};
+    if (o.fee_bnb > 0) assets.emplace_back("BNB");
+    private_.push_back({o.venue, o.account, {}, -1, {}, std::move(assets), at});
+  }
 }
 
 std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
@@ -152,6 +170,10 @@ HttpResult Exchange::binance(const HttpRequest& r,
     res.headers.emplace_back("X-MBX-ORDER-COUNT-1D", std::to_string(l.order_times.size()));
     return res;
   };
+  if (path == "/ws-api/v3/userDataStream.subscribe.signature") {
+    HttpResult res = answer(200, "{}");  // the connection's front end numbers the subscription
+    return headers(res);
+  }
   if (path == "/api/v3/account" && r.method == "GET") {
     std::string list;
     for (const auto& [asset, free] : account->balances) {
@@ -172,7 +194,10 @@ HttpResult Exchange::binance(const HttpRequest& r,
       if (o.venue != venues::kBinance || o.account != account->key) continue;
       if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
       if (!symbol.empty() && market_.specs()[o.symbol].binance_symbol != symbol) continue;
-      if (r.method == "DELETE") o.status = "CANCELED";
+      if (r.method == "DELETE") {
+        o.status = "CANCELED";
+        private_.push_back({o.venue, o.account, k, -1, "CANCELED", {}, now_ms()});
+      }
       if (!list.empty()) list += ",";
       list += binance_order_json(o, false);
     }
@@ -246,6 +271,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
         return binance_error(400, -2011, "Unknown order sent.");
       }
       o.status = "CANCELED";
+      private_.push_back({o.venue, o.account, it->first, -1, "CANCELED", {}, now_ms()});
       // As Binance answers a cancel: the order's id as origClientOrderId, and clientOrderId is
       // the cancel request's own (newClientOrderId, or one the venue makes up).
       std::string cancel_id = get("newClientOrderId");
@@ -340,6 +366,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
   HttpResult res = answer(200, binance_order_json(o, get("newOrderRespType") != "ACK" &&
                                                          get("newOrderRespType") != "RESULT"));
   lose_answer(orders_[key], res);
+  binance_order_events(key);
   return headers(res);
 }
 

@@ -1,7 +1,8 @@
 // Binance's public websocket: raw (/ws/<stream>) and combined (/stream?streams=a/b) connections,
 // SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS, and per symbol the diff stream (one diff from
 // the last broadcast version, U..u continuous), partial depth (5/10/20), bookTicker, trade and
-// aggTrade. The server pings every connection.
+// aggTrade. The server pings every connection. A connection to /ws-api/v3 is the WebSocket API
+// instead (binance_ws_api.cpp).
 
 #include <cstdlib>
 #include <set>
@@ -14,6 +15,9 @@
 #include "ws_front.hpp"
 
 namespace xarb::sim {
+
+std::unique_ptr<WsSessionFront> make_binance_ws_api(const Exchange& exchange);
+
 namespace {
 
 using text::lower;
@@ -118,6 +122,10 @@ class BinanceWsSession final : public WsSessionFront {
 
   void on_open(const WsOpen& open) override {
     const std::string_view target = open.target;
+    if (target.starts_with("/ws-api/v3")) {
+      api_ = make_binance_ws_api(v_.exchange_);
+      return api_->on_open(open);
+    }
     std::string_view list;
     if (target.starts_with("/stream")) {
       combined_ = true;
@@ -136,6 +144,7 @@ class BinanceWsSession final : public WsSessionFront {
   }
 
   void on_message(std::string_view msg, WsOut& out) override {
+    if (api_) return api_->on_message(msg, out);
     simdjson::dom::parser p;
     simdjson::dom::element e;
     std::string_view method;
@@ -194,6 +203,10 @@ class BinanceWsSession final : public WsSessionFront {
     }
   }
 
+  void on_private(const PrivateEvent& e, WsOut& out) override {
+    if (api_) api_->on_private(e, out);
+  }
+
   void on_trade(const PublicTrade& t, WsOut& out) override {
     const std::string& sym = v_.lower_symbols_[t.symbol];
     for (const std::string& s : streams_) {
@@ -227,6 +240,7 @@ class BinanceWsSession final : public WsSessionFront {
   }
 
   BinanceWsVenue& v_;
+  std::unique_ptr<WsSessionFront> api_;  // a WebSocket API connection's
   bool combined_ = false;
   std::set<std::string> streams_;
 };

@@ -22,6 +22,12 @@ class WsOut {
   virtual void send(std::string frame, bool binary) = 0;
   // Sends what is queued, then closes the connection (a refused subscription).
   virtual void close_after_write() = 0;
+  // Sends `frame` (text) `delay_ms` from now: an answer the venue writes late.
+  virtual void send_later(std::string frame, int delay_ms) = 0;
+  // A request to the venue's REST front end on this connection's behalf (Binance's WebSocket
+  // API methods are its REST endpoints): answered as over HTTP, the books, trades and private
+  // events it caused published.
+  virtual HttpResult request(const HttpRequest& r) = 0;
 };
 
 // Who opened a connection: its upgrade's target (Binance names streams in it) and, on a private

@@ -145,9 +145,13 @@ struct PrivateEvent {
   std::string account;    // key
   std::string order_key;  // into Exchange::orders(); empty: balances only
   int trade = -1;         // the order's execution this event is (index into trades); -1: none
-  std::string state;      // the KRW venues' names: wait, trade, done, cancel
-  std::vector<std::string> assets;  // balances that changed (myAsset)
+  // The KRW venues' names (wait, trade, done, cancel) or Binance's execution types (NEW, TRADE,
+  // CANCELED, EXPIRED); on a balances-only event, "balanceUpdate" for a deposit or withdrawal
+  // of `delta` of the one asset.
+  std::string state;
+  std::vector<std::string> assets;  // balances that changed (myAsset, outboundAccountPosition)
   std::int64_t time_ms = 0;         // when the venue pushes it
+  std::int64_t delta = 0;           // balanceUpdate's, mantissa
 };
 
 struct ExchangeStats {
@@ -198,12 +202,20 @@ class Exchange {
     for (AccountSpec& a : accounts_) {
       if (a.venue == venue && a.key == key) a.balances[asset] += delta;
     }
-    private_.push_back({venue, key, {}, -1, {}, {asset}, now_ms()});
+    private_.push_back({venue, key, {}, -1, "balanceUpdate", {asset}, now_ms(), delta});
   }
   void set_fee_bps(Venue v, double bps) noexcept { fee_bps_[index(v)] = bps; }
   // BNB's price in USDT, for commissions paid in BNB (mantissa).
   void set_bnb_usdt(std::int64_t price) noexcept { bnb_usdt_ = price; }
   [[nodiscard]] exec::InstrumentRules rules(Venue venue, std::size_t symbol) const;
+  [[nodiscard]] const LimitParams& limits() const noexcept { return limits_; }
+  // A symbol's name on a venue (BTCUSDT, KRW-BTC).
+  [[nodiscard]] const std::string& symbol_of(Venue venue, std::size_t symbol) const {
+    return market_.market_name(venue, symbol);
+  }
+  // What one Binance trade of an order was charged, and in which asset.
+  [[nodiscard]] std::pair<std::int64_t, std::string> binance_commission(const SimOrder& o,
+                                                                        const Trade& t) const;
   [[nodiscard]] std::string exchange_info() const;
   // Executions since the last call (orders' fills and the market's own trades).
   std::vector<PublicTrade> take_trades() { return std::exchange(trades_, {}); }
@@ -249,6 +261,9 @@ class Exchange {
   // The private stream's events of a KRW order just taken and matched (orders_[key]): taken,
   // each execution, its end unless it rests; then the balances it moved.
   void krw_order_events(const KrwDialect& d, const std::string& key);
+  // Binance's user data stream for an order just taken and matched: NEW, each TRADE, EXPIRED
+  // when its time in force ended it unfilled or in part; then the balances it moved.
+  void binance_order_events(const std::string& key);
 
   SyntheticMarket& market_;
   std::vector<AccountSpec> accounts_;
