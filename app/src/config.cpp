@@ -30,6 +30,8 @@ constexpr std::array<Choice<feed::BinanceBookSource>, 3> kBinanceBooks = {
     {{"diff_depth", feed::BinanceBookSource::diff_depth},
      {"partial_depth", feed::BinanceBookSource::partial_depth},
      {"book_ticker", feed::BinanceBookSource::book_ticker}}};
+constexpr std::array<Choice<exec::OrderEntry>, 2> kOrderEntries = {
+    {{"rest", exec::OrderEntry::rest}, {"ws", exec::OrderEntry::ws}}};
 constexpr std::array<Choice<Mode>, 2> kModes = {{{"paper", Mode::paper}, {"live", Mode::live}}};
 constexpr std::array<Choice<FxSource>, 2> kFxSources = {
     {{"upbit_book", FxSource::upbit_book}, {"fixed", FxSource::fixed}}};
@@ -336,6 +338,7 @@ void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueC
   const toml::table* t = parent.table(name);
   if (t == nullptr) return;
   TableReader r(ctx, *t, parent.path(name));
+  const std::string default_ws_url = v.ws_url;
   r.string("ws_url", v.ws_url);
   r.string("rest_url", v.rest_url);
   r.file_path("ca_file", v.ca_file);
@@ -346,7 +349,12 @@ void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueC
   r.integer("recv_window_ms", v.recv_window_ms, 1, 60'000);
   r.integer("max_exposure_krw", v.max_exposure_krw, 0, kMaxKrw);
   r.boolean("private_stream", v.private_stream);
+  // A venue whose private stream has a host of its own: with ws_url pointed elsewhere (a
+  // simulator, a proxy) it follows ws_url's host unless the file names it. Never the real
+  // venue's by default beside a simulator's market data.
+  if (v.ws_url != default_ws_url && !t->contains("private_ws_url")) v.private_ws_url.clear();
   r.string("private_ws_url", v.private_ws_url);
+  r.choice("order_entry", v.order_entry, kOrderEntries);
   r.finish();
 }
 
@@ -454,6 +462,15 @@ void cross_check(Context& ctx, Config& c) {
     }
     if (!v->private_ws_url.empty() && !has_scheme(v->private_ws_url, {"wss://"})) {
       ctx.error_at(name + ".private_ws_url", "must start with wss:// (TLS)");
+    }
+    if (v->order_entry == exec::OrderEntry::ws && name != "venues.binance") {
+      ctx.error_at(name + ".order_entry",
+                   "\"ws\" needs a WebSocket API that takes orders; only binance has one");
+    }
+    if (v->order_entry == exec::OrderEntry::ws && !v->private_stream) {
+      ctx.error_at(name + ".order_entry",
+                   "\"ws\" sends orders on the private stream's connection: private_stream must "
+                   "be true");
     }
     if (!has_scheme(v->rest_url, {"https://"})) {
       ctx.error_at(name + ".rest_url",
@@ -902,7 +919,8 @@ toml::table venue_table(const VenueConfig& v) {
                 {"recv_window_ms", v.recv_window_ms},
                 {"max_exposure_krw", v.max_exposure_krw},
                 {"private_stream", v.private_stream},
-                {"private_ws_url", v.private_ws_url}};
+                {"private_ws_url", v.private_ws_url},
+                {"order_entry", v.order_entry == exec::OrderEntry::ws ? "ws" : "rest"}};
   // Empty paths mean "not set": leave them out so the dump reads back the same.
   if (v.ca_file.empty()) t.erase("ca_file");
   if (v.key_file.empty()) t.erase("key_file");

@@ -78,6 +78,7 @@ exec::RestVenueOptions rest_options(const Config& config, Venue venue) {
   o.private_stream = v.private_stream;
   o.ws_url = v.ws_url;
   o.private_ws_url = v.private_ws_url;
+  o.order_entry = v.order_entry;
   std::string ignored;
   (void)load_credentials(config, venue, o.credentials, ignored);
   return o;

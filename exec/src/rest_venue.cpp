@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/rest_venue.hpp>
@@ -44,6 +45,9 @@ struct RestVenue::Impl {
     VenueOp origin = VenueOp::query;
     std::int64_t latency_ns = 0;
     OrderStatus status;
+    // Sent on the private stream's connection (order_entry = ws): when, for its timeout.
+    bool on_stream = false;
+    std::int64_t sent_ns = 0;
   };
   // Orders placed from here: their side, and how much of their fill the balances include.
   struct Applied {
@@ -65,7 +69,10 @@ struct RestVenue::Impl {
     void on_frame(std::string_view frame, std::int64_t recv_ns) override {
       impl.on_stream_frame(frame, recv_ns);
     }
-    void on_close() override { impl.subscribed = false; }
+    void on_close() override {
+      impl.subscribed = false;
+      impl.stream_closed();
+    }
     Impl& impl;
   };
 
@@ -95,6 +102,9 @@ struct RestVenue::Impl {
   bool subscribed = false;
   std::uint64_t stream_ticket = 0;
   int reconciling = 0;  // reconciliation queries in flight
+  WsRequestText ws_scratch;  // a request for the stream's connection (order_entry = ws)
+  std::string answer_body;   // an answer read on it (reserved: no allocation)
+  std::uint64_t stream_requests = 0;
   RulesTable rules;
   RateLimitState rate;
   std::int64_t now_ns = 0;
@@ -137,20 +147,23 @@ struct RestVenue::Impl {
   Pending* track(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
     for (Pending& p : pending) {
       if (!p.used) {
-        p = Pending{true, next_tag++, op, instrument, id, clock::wall_ms(), {}, 0, {}};
+        p = Pending{true, next_tag++, op, instrument, id, clock::wall_ms(), {}, 0, {}, false, 0};
         return &p;
       }
     }
     return nullptr;
   }
 
-  bool send(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
-    // After a 429 nothing goes out until Retry-After has passed: continuing is what gets an IP
-    // banned (418).
+  // After a 429 nothing goes out until Retry-After has passed: continuing is what gets an IP
+  // banned (418).
+  [[nodiscard]] bool blocked(Op op) const noexcept {
     const std::int64_t now = clock::mono_ns();
-    const bool blocked =
-        blocked_until_ns > now || (op == Op::place && orders_blocked_until_ns > now);
-    if (blocked && op != Op::upkeep) return false;
+    return op != Op::upkeep &&
+           (blocked_until_ns > now || (op == Op::place && orders_blocked_until_ns > now));
+  }
+
+  bool send(Op op, InstrumentId instrument, const ClientOrderId& id) noexcept {
+    if (blocked(op)) return false;
     Pending* p = track(op, instrument, id);
     if (p == nullptr) return false;
     if (!lane(op).submit(scratch.view(), p->tag)) {
@@ -158,6 +171,46 @@ struct RestVenue::Impl {
       return false;
     }
     return true;
+  }
+
+  // Orders, queries and cancels go on the private stream's connection (the venue's WebSocket
+  // API) when so configured and it is open; else over REST.
+  [[nodiscard]] bool stream_entry() const noexcept {
+    return options.order_entry == OrderEntry::ws && stream && stream->connected() &&
+           venue->has_stream_orders();
+  }
+
+  // Sends the request `write` puts in ws_scratch for a new tag on the stream's connection.
+  template <typename Write>
+  bool send_stream(Op op, InstrumentId instrument, const ClientOrderId& id, Write write) noexcept {
+    if (!stream_entry() || blocked(op)) return false;
+    Pending* p = track(op, instrument, id);
+    if (p == nullptr) return false;
+    if (!write(p->tag, ws_scratch) || !stream->send(ws_scratch.view())) {
+      p->used = false;
+      return false;
+    }
+    p->on_stream = true;
+    p->sent_ns = clock::mono_ns();
+    ++stream_requests;
+    return true;
+  }
+
+  // Requests sent on the stream's connection get no answer once it is gone, nor past the
+  // timeout: their outcome is unknown (exec queries them, over REST while it is down).
+  void fail_stream_requests(std::int64_t older_than_ns, std::string_view what) noexcept {
+    for (Pending& x : pending) {
+      if (!x.used || !x.on_stream || x.sent_ns > older_than_ns) continue;
+      net::HttpAnswer a;
+      a.tag = x.tag;
+      a.transport_error = true;
+      a.what = what;
+      a.latency_ns = clock::mono_ns() - x.sent_ns;
+      on_answer(a);
+    }
+  }
+  void stream_closed() noexcept {
+    fail_stream_requests(std::numeric_limits<std::int64_t>::max(), "websocket closed");
   }
 
   void push_event(const VenueEvent& e) noexcept {
@@ -249,7 +302,10 @@ struct RestVenue::Impl {
       // No answer, or the venue does not know: the order may exist. Exec queries it.
       s.state = OrderState::unknown;
       s.error.http_status = a.status;
-      s.error.message.assign(a.transport_error ? a.what : std::string_view("server error"));
+      // The venue's own error where it sent one (Binance's -1007 over its WebSocket API).
+      if (a.transport_error || !venue->parse_error(a.body, s.error)) {
+        s.error.message.assign(a.transport_error ? a.what : std::string_view("server error"));
+      }
       classify(options.venue, s.error);
       push_event(ev);
       return;
@@ -326,7 +382,6 @@ struct RestVenue::Impl {
   }
 
   void on_stream_frame(std::string_view frame, std::int64_t recv_ns) noexcept {
-    (void)recv_ns;
     if (venue->parse_stream(frame, update) != Errc::ok) {
       ++stream_stats.malformed;
       return;
@@ -350,6 +405,30 @@ struct RestVenue::Impl {
       case StreamUpdate::Kind::order:
         on_stream_order();
         return;
+      case StreamUpdate::Kind::answer:
+        on_stream_answer(recv_ns);
+        return;
+    }
+  }
+
+  // The answer to an order request sent on the connection: handled as its REST answer would be,
+  // with the rate limits it states.
+  void on_stream_answer(std::int64_t recv_ns) noexcept {
+    const StreamUpdate::Answer& ans = update.answer;
+    for (std::size_t i = 0; i < ans.limit_count; ++i) {
+      venue->on_header(ans.limits[i].first, ans.limits[i].second, rate);
+    }
+    for (const Pending& x : pending) {
+      if (!x.used || !x.on_stream || x.tag != ans.tag) continue;
+      // The body points into the stream parser's input, which parsing the answer would reuse.
+      answer_body.assign(ans.body);
+      net::HttpAnswer a;
+      a.tag = ans.tag;
+      a.status = ans.status;
+      a.body = answer_body;
+      a.latency_ns = recv_ns - x.sent_ns;
+      on_answer(a);
+      return;
     }
   }
 
@@ -361,6 +440,10 @@ struct RestVenue::Impl {
     if (instrument == kNoInstrument || s.client_id.empty()) return;  // not one of ours
     const Applied* a = order_record(s.client_id);
     if (a == nullptr) return;  // an order of another process or of an operator
+    if (!update.complete) {
+      ++stream_stats.incomplete;  // what it cost is not all known here: a query settles it
+      return;
+    }
     const bool was_ended = a->ended;
     apply_fills(instrument, s);
     if (!s.final() || was_ended) return;  // exec waits for the end only
@@ -485,6 +568,8 @@ struct RestVenue::Impl {
 
   // Expires what is overdue on both connections and handles every answer they hold.
   void collect(std::int64_t now) noexcept {
+    fail_stream_requests(now - std::chrono::nanoseconds(options.request_timeout).count(),
+                         "no answer on the websocket within the timeout");
     net::HttpAnswer a;
     for (net::HttpsClient* c : {order_lane.get(), query_lane.get()}) {
       c->expire(now);
@@ -602,6 +687,7 @@ RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
   }
   m.venue = exec_venue->make_rest(m.options, m.endpoint);
   m.tls = net::make_client_tls(m.options.ca_file);
+  m.answer_body.reserve(64 * 1024);
   const net::HeaderSink headers = [&m](std::string_view name, std::string_view value) {
     m.venue->on_header(name, value, m.rate);
   };
@@ -743,10 +829,14 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
   (void)book;
   Impl& m = *impl_;
   if (order.instrument >= m.symbols.size()) return false;
-  if (!m.venue->place(order, m.symbol(order.instrument), m.scratch) ||
-      !m.send(Op::place, order.instrument, order.client_id)) {
-    return false;
-  }
+  const std::string_view symbol = m.symbol(order.instrument);
+  const bool sent = m.send_stream(Op::place, order.instrument, order.client_id,
+                                  [&](std::uint64_t tag, WsRequestText& out) {
+                                    return m.venue->stream_place(order, symbol, tag, out);
+                                  }) ||
+                    (m.venue->place(order, symbol, m.scratch) &&
+                     m.send(Op::place, order.instrument, order.client_id));
+  if (!sent) return false;
   m.remember(order);
   return true;
 }
@@ -754,13 +844,19 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
 bool RestVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcept {
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
-  return m.venue->query(m.symbol(instrument), id, m.scratch) && m.send(Op::query, instrument, id);
+  const std::string_view symbol = m.symbol(instrument);
+  return m.send_stream(Op::query, instrument, id, [&](std::uint64_t tag, WsRequestText& out) {
+    return m.venue->stream_query(symbol, id, tag, out);
+  }) || (m.venue->query(symbol, id, m.scratch) && m.send(Op::query, instrument, id));
 }
 
 bool RestVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcept {
   Impl& m = *impl_;
   if (instrument >= m.symbols.size()) return false;
-  return m.venue->cancel(m.symbol(instrument), id, m.scratch) && m.send(Op::cancel, instrument, id);
+  const std::string_view symbol = m.symbol(instrument);
+  return m.send_stream(Op::cancel, instrument, id, [&](std::uint64_t tag, WsRequestText& out) {
+    return m.venue->stream_cancel(symbol, id, tag, out);
+  }) || (m.venue->cancel(symbol, id, m.scratch) && m.send(Op::cancel, instrument, id));
 }
 
 void RestVenue::poll(std::int64_t now_ns) noexcept {
@@ -808,6 +904,7 @@ const StreamStats* RestVenue::stream() const noexcept {
 }
 
 const std::string& RestVenue::private_stream_url() const noexcept { return impl_->stream_url; }
+std::uint64_t RestVenue::stream_requests() const noexcept { return impl_->stream_requests; }
 const StreamStats& RestVenue::stream_stats() const noexcept { return impl_->stream_stats; }
 
 std::int64_t RestVenue::not_found_grace_ns() const noexcept {

@@ -262,7 +262,8 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
                 {"reject_share", "partial_share", "error_5xx_share", "timeout_share",
                  "rest_delay_ms", "clock_skew_ms", "drop_ws_every_s", "drop_ws_probability",
                  "stall_feed_ms", "late_accept_share", "late_accept_ms", "slow_answer_share",
-                 "slow_answer_ms", "omit_retry_after", "private_miss_share"}) ||
+                 "slow_answer_ms", "omit_retry_after", "private_miss_share", "stall_private_ms"}) ||
+        !r.number(*f, "faults.", "stall_private_ms", p.stall_private_ms) ||
         !r.number(*f, "faults.", "private_miss_share", p.private_miss_share) ||
         !r.number(*f, "faults.", "slow_answer_share", p.slow_answer_share) ||
         !r.number(*f, "faults.", "slow_answer_ms", p.slow_answer_ms) ||

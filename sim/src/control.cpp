@@ -80,6 +80,8 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
         f.rest_delay_ms = std::stoi(v);
       } else if (k == "stall_feed_ms") {
         f.stall_feed_ms = std::stoi(v);
+      } else if (k == "stall_private_ms") {
+        f.stall_private_ms = std::stoi(v);
       } else if (k == "slow_answer_ms") {
         f.slow_answer_ms = std::stoi(v);
       } else if (k == "late_accept_ms") {
@@ -112,12 +114,12 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
                 R"("rest_delay_ms":%d,"clock_skew_ms":%lld,"drop_ws_every_s":%g,)"
                 R"("drop_ws_probability":%g,"stall_feed_ms":%d,"late_accept_share":%g,)"
                 R"("late_accept_ms":%d,"slow_answer_share":%g,"slow_answer_ms":%d,)"
-                R"("omit_retry_after":%s,"private_miss_share":%g})",
+                R"("omit_retry_after":%s,"private_miss_share":%g,"stall_private_ms":%d})",
                 f.reject_share, f.partial_share, f.error_5xx_share, f.timeout_share,
                 f.rest_delay_ms, static_cast<long long>(f.clock_skew_ms), f.drop_ws_every_s,
                 f.drop_ws_probability, f.stall_feed_ms, f.late_accept_share, f.late_accept_ms,
                 f.slow_answer_share, f.slow_answer_ms, f.omit_retry_after ? "true" : "false",
-                f.private_miss_share);
+                f.private_miss_share, f.stall_private_ms);
   res.body = buf;
   return res;
 }

@@ -36,6 +36,14 @@ void Simulator::Impl::publish_trades() {
 }
 
 void Simulator::Impl::publish_private() {
+  // A stalled private stream holds its events (the exchange keeps them) and sends them late.
+  const auto now = std::chrono::steady_clock::now();
+  if (const int stall = exchange.faults().stall_private_ms;
+      stall > 0 && now >= next_private_stall) {
+    private_stall_until = now + std::chrono::milliseconds(stall);
+    next_private_stall = now + std::chrono::seconds(10);
+  }
+  if (now < private_stall_until) return;
   const double miss = exchange.faults().private_miss_share;
   std::uniform_real_distribution<double> uni(0.0, 1.0);
   for (const PrivateEvent& e : exchange.take_private()) {

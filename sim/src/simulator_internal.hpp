@@ -75,6 +75,7 @@ struct Simulator::Impl {
   double owed = 0.0;  // book updates due but not yet made
   std::chrono::steady_clock::time_point stall_until{};
   std::chrono::steady_clock::time_point next_stall{};
+  std::chrono::steady_clock::time_point private_stall_until{}, next_private_stall{};
   std::mt19937_64 fault_rng{0xFA17};
   std::unique_ptr<CaptureReplay> replay;
   std::chrono::steady_clock::time_point replay_start;

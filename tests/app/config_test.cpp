@@ -409,6 +409,55 @@ trade_qty = "0.01"
 
 // The venues make the pairs; [strategy] pairs picks some of them, by name, refused at its line
 // when a name is not one of them or is listed twice.
+// Binance's user data stream is on a host of its own (the WebSocket API's): its default. A file
+// that points ws_url elsewhere (a simulator) takes the private stream there too, unless it names
+// one: a simulator's market data never goes with the real venue's account stream.
+TEST(ConfigPrivateStream, BinancesFollowsWsUrlUnlessNamed) {
+  const std::string symbols = "\n[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\n";
+  const LoadResult plain = parse(symbols);
+  ASSERT_TRUE(plain.ok()) << issues(plain);
+  EXPECT_EQ(plain.config.binance.private_ws_url, "wss://ws-api.binance.com:443/ws-api/v3");
+  EXPECT_EQ(rest_options(plain.config, venues::kBinance).private_ws_url,
+            "wss://ws-api.binance.com:443/ws-api/v3");
+  EXPECT_TRUE(plain.config.upbit.private_ws_url.empty()) << "Upbit's is on ws_url's host";
+
+  const LoadResult moved = parse(R"([venues.binance]
+ws_url = "wss://127.0.0.1:9443"
+rest_url = "https://127.0.0.1:9443"
+)" + symbols);
+  ASSERT_TRUE(moved.ok()) << issues(moved);
+  EXPECT_TRUE(moved.config.binance.private_ws_url.empty());
+  const LoadResult again = parse_config(dump_config(moved.config), "dump.toml");
+  ASSERT_TRUE(again.ok()) << issues(again);
+  EXPECT_EQ(again.config, moved.config);
+
+  const LoadResult named = parse(R"([venues.binance]
+ws_url = "wss://127.0.0.1:9443"
+private_ws_url = "wss://127.0.0.1:9444/ws-api/v3"
+)" + symbols);
+  ASSERT_TRUE(named.ok()) << issues(named);
+  EXPECT_EQ(named.config.binance.private_ws_url, "wss://127.0.0.1:9444/ws-api/v3");
+}
+
+TEST(ConfigPrivateStream, OrdersOverTheWebSocketApiOnlyWhereThereIsOne) {
+  const std::string symbols = "\n[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\n";
+  const LoadResult ws = parse("[venues.binance]\norder_entry = \"ws\"\n" + symbols);
+  ASSERT_TRUE(ws.ok()) << issues(ws);
+  EXPECT_EQ(ws.config.binance.order_entry, exec::OrderEntry::ws);
+  EXPECT_EQ(rest_options(ws.config, venues::kBinance).order_entry, exec::OrderEntry::ws);
+  const LoadResult again = parse_config(dump_config(ws.config), "dump.toml");
+  ASSERT_TRUE(again.ok()) << issues(again);
+  EXPECT_EQ(again.config, ws.config);
+  const LoadResult upbit = parse("[venues.upbit]\norder_entry = \"ws\"\n" + symbols);
+  ASSERT_FALSE(upbit.ok());
+  EXPECT_NE(issues(upbit).find("venues.upbit.order_entry"), std::string::npos) << issues(upbit);
+  const LoadResult no_stream =
+      parse("[venues.binance]\norder_entry = \"ws\"\nprivate_stream = false\n" + symbols);
+  EXPECT_FALSE(no_stream.ok());
+  const LoadResult typo = parse("[venues.binance]\norder_entry = \"websocket\"\n" + symbols);
+  EXPECT_FALSE(typo.ok());
+}
+
 TEST(ConfigPairs, TheVenuesMakeThePairsAndTheStrategyMayPickSome) {
   const LoadResult two = parse(cfg(""));
   ASSERT_TRUE(two.ok()) << issues(two);

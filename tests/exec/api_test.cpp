@@ -673,6 +673,203 @@ TEST(BithumbParser, PrivateStreamV2Names) {
             Errc::ok);
 }
 
+// Binance's user data stream on the WebSocket API: the envelope, executionReport's
+// case-sensitive keys (c and C, x and X, l and L), the balances, and the answers to requests.
+TEST(BinanceParser, UserDataStreamEventsAndAnswers) {
+  BinanceParser p;
+  StreamUpdate u;
+  ASSERT_EQ(p.parse_stream(R"({"id":"uds-1","status":200,"result":{"subscriptionId":0},)"
+                           R"("rateLimits":[]})",
+                           u),
+            Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::none);
+  ASSERT_EQ(p.parse_stream(R"({"id":"uds-2","status":401,"error":{"code":-2015,)"
+                           R"("msg":"Invalid API-key, IP, or permissions for action."}})",
+                           u),
+            Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::error);
+  EXPECT_EQ(u.error.code, -2015);
+  // An execution: l, L, n, N are its own; z and Z the order's so far.
+  ASSERT_EQ(
+      p.parse_stream(
+          R"({"subscriptionId":0,"event":{"e":"executionReport","E":1764748800100,"s":"BTCUSDT",)"
+          R"("c":"x1-2-B0","S":"BUY","o":"LIMIT","f":"IOC","q":"0.00200000","p":"60010.00000000",)"
+          R"("P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED",)"
+          R"("r":"NONE","i":12345678901,"l":"0.00120000","z":"0.00120000","L":"60000.01000000",)"
+          R"("n":"0.00000120","N":"BTC","T":1764748800100,"t":77,"I":9,"w":false,"m":false,)"
+          R"("M":true,"O":1764748800099,"Z":"72.00001200","Y":"72.00001200","Q":"0.00000000"}})",
+          u),
+      Errc::ok);
+  ASSERT_EQ(u.kind, StreamUpdate::Kind::order);
+  EXPECT_EQ(u.order.client_id.view(), "x1-2-B0");
+  EXPECT_EQ(u.order.venue_id.view(), "12345678901");
+  EXPECT_EQ(u.order.symbol.view(), "BTCUSDT");
+  EXPECT_EQ(u.order.state, OrderState::partially_filled);
+  EXPECT_EQ(u.order.side, Side::buy);
+  EXPECT_EQ(u.order.orig_qty, d("0.002"));
+  EXPECT_EQ(u.order.filled_qty, d("0.0012"));
+  EXPECT_EQ(u.order.filled_notional_e16,
+            static_cast<Int128>(d("72.000012").mantissa()) * Decimal::kOne);
+  EXPECT_EQ(u.execution.qty, d("0.0012"));
+  EXPECT_EQ(u.execution.price, d("60000.01"));
+  EXPECT_EQ(u.execution.commission, d("0.0000012"));
+  EXPECT_EQ(u.execution.commission_asset.view(), "BTC");
+  // A cancel's event: c is the cancel request's id, C the order's.
+  ASSERT_EQ(
+      p.parse_stream(
+          R"({"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","c":"cancel-9",)"
+          R"("S":"SELL","q":"1.00000000","C":"x1-3-B0","x":"CANCELED","X":"CANCELED","i":5,)"
+          R"("l":"0.00000000","z":"0.00000000","L":"0.00000000","n":"0","N":null,)"
+          R"("Z":"0.00000000"}})",
+          u),
+      Errc::ok);
+  EXPECT_EQ(u.order.client_id.view(), "x1-3-B0");
+  EXPECT_EQ(u.order.state, OrderState::canceled);
+  EXPECT_FALSE(u.execution.qty.is_positive());
+  // Balances, exactly.
+  ASSERT_EQ(p.parse_stream(R"({"subscriptionId":0,"event":{"e":"outboundAccountPosition",)"
+                           R"("E":1,"u":1,"B":[{"a":"USDT","f":"99976.88637182","l":"0"},)"
+                           R"({"a":"BTC","f":"1.99986000","l":"0.00000000"}]}})",
+                           u),
+            Errc::ok);
+  ASSERT_EQ(u.kind, StreamUpdate::Kind::assets);
+  ASSERT_EQ(u.asset_count, 2u);
+  EXPECT_EQ(u.assets[0].currency.view(), "USDT");
+  EXPECT_EQ(u.assets[0].balance, d("99976.88637182"));
+  EXPECT_EQ(u.assets[1].balance, d("1.99986"));
+  // A deposit's delta is not a balance; the position event that follows is.
+  ASSERT_EQ(p.parse_stream(R"({"subscriptionId":0,"event":{"e":"balanceUpdate","E":1,)"
+                           R"("a":"BTC","d":"0.5","T":1}})",
+                           u),
+            Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::none);
+  ASSERT_EQ(
+      p.parse_stream(R"({"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1}})", u),
+      Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::error);
+  // Without what settles an order, the event is dropped (a query settles it).
+  for (const char* bad :
+       {R"({"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","c":"a","x":"TRADE",)"
+        R"("X":"FILLED","Z":"1"}})",
+        R"({"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","c":"a","x":"TRADE",)"
+        R"("X":"SOMETHING","z":"1","Z":"1"}})",
+        R"({"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","c":"a","x":"TRADE",)"
+        R"("X":"FILLED","z":"-1","Z":"1"}})",
+        R"({"subscriptionId":0,"event":[]})", "not json"}) {
+    EXPECT_NE(p.parse_stream(bad, u), Errc::ok) << bad;
+  }
+}
+
+// Order entry on the WebSocket API: every parameter (apiKey, recvWindow and timestamp included)
+// sorted by name, signed as the API signs; the answer is read as the REST answer, with its
+// rateLimits as the REST headers; -1007 is an unknown outcome.
+TEST(BinanceApi, WebSocketApiOrdersAndTheirAnswers) {
+  BinanceApi api({"key-1", "secret-1"}, endpoint("https://api.binance.com"), 5000);
+  OrderRequest o;
+  o.client_id.assign("x9-1-B0");
+  o.side = Side::sell;
+  o.price = d("60000.5");
+  o.qty = d("0.0012");
+  WsRequestText out;
+  ASSERT_TRUE(api.ws_new_order(o, "BTCUSDT", 1764748800000, 7, out));
+  const std::string payload =
+      "apiKey=key-1&newClientOrderId=x9-1-B0&newOrderRespType=FULL&price=60000.5&"
+      "quantity=0.0012&recvWindow=5000&side=SELL&symbol=BTCUSDT&timeInForce=IOC&"
+      "timestamp=1764748800000&type=LIMIT";
+  const Hex256 sig = hmac_sha256_hex("secret-1", payload);
+  EXPECT_EQ(out.view(),
+            R"({"id":"o-7","method":"order.place","params":{"apiKey":"key-1",)"
+            R"("newClientOrderId":"x9-1-B0","newOrderRespType":"FULL","price":"60000.5",)"
+            R"("quantity":"0.0012","recvWindow":5000,"side":"SELL","symbol":"BTCUSDT",)"
+            R"("timeInForce":"IOC","timestamp":1764748800000,"type":"LIMIT","signature":")" +
+                std::string(sig.data(), sig.size()) + R"("}})");
+  ASSERT_TRUE(api.ws_query_order("BTCUSDT", "x9-1-B0", 1764748800000, 8, out));
+  EXPECT_NE(out.view().find(R"("method":"order.status")"), std::string_view::npos);
+
+  BinanceParser p;
+  StreamUpdate u;
+  const std::string answer =
+      R"({"id":"o-7","status":200,"result":{"symbol":"BTCUSDT","orderId":1,)"
+      R"("clientOrderId":"x9-1-B0","status":"FILLED","executedQty":"0.00120000",)"
+      R"("cummulativeQuoteQty":"72.00060000","fills":[]},"rateLimits":[)"
+      R"({"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":9},)"
+      R"({"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":100,"count":3},)"
+      R"({"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":200000,"count":40}]})";
+  ASSERT_EQ(p.parse_stream(answer, u), Errc::ok);
+  ASSERT_EQ(u.kind, StreamUpdate::Kind::answer);
+  EXPECT_EQ(u.answer.tag, 7u);
+  EXPECT_EQ(u.answer.status, 200);
+  EXPECT_TRUE(u.answer.body.starts_with(R"({"symbol":"BTCUSDT")"));
+  EXPECT_TRUE(u.answer.body.ends_with(R"("fills":[]})"));
+  RateLimitState rate;
+  for (std::size_t i = 0; i < u.answer.limit_count; ++i) {
+    binance_header(u.answer.limits[i].first, u.answer.limits[i].second, rate);
+  }
+  EXPECT_EQ(rate.used_weight_1m, 9);
+  EXPECT_EQ(rate.order_count_10s, 3);
+  EXPECT_EQ(rate.order_count_1d, 40);
+  ASSERT_EQ(p.parse_stream(R"({"id":"o-8","status":400,"error":{"code":-2010,)"
+                           R"("msg":"Account has insufficient balance for requested action."}})",
+                           u),
+            Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::answer);
+  EXPECT_EQ(u.answer.status, 400);
+  VenueError e;
+  const std::string body(u.answer.body);  // (a view into the parser's own input)
+  ASSERT_TRUE(p.parse_error(body, e));
+  EXPECT_EQ(e.code, -2010);
+  ASSERT_EQ(p.parse_stream(R"({"id":"o-9","status":408,"error":{"code":-1007,)"
+                           R"("msg":"Timeout waiting for response from backend server."}})",
+                           u),
+            Errc::ok);
+  EXPECT_EQ(u.answer.status, 503) << "sent, outcome unknown";
+}
+
+// The commissions of an order are the sum over its executions; an execution not seen leaves
+// the order to a query.
+TEST(BinanceExecutions, SumsEachOrdersExecutionsAndKnowsWhenOneIsMissing) {
+  BinanceExecutions sums;
+  const auto event = [](const char* id, const char* state, const char* z, const char* l,
+                        const char* price, const char* fee, const char* asset) {
+    StreamUpdate u;
+    u.kind = StreamUpdate::Kind::order;
+    u.order.client_id.assign(id);
+    u.order.state = binance_order_state(state);
+    u.order.filled_qty = d(z);
+    u.execution.qty = d(l);
+    u.execution.price = d(price);
+    u.execution.commission = d(fee);
+    u.execution.commission_asset.assign(asset);
+    return u;
+  };
+  StreamUpdate u = event("a", "NEW", "0", "0", "0", "0", "");
+  sums.apply(u, "BTC", "USDT");
+  EXPECT_TRUE(u.complete);
+  u = event("a", "PARTIALLY_FILLED", "0.001", "0.001", "60000", "0.000001", "BTC");
+  sums.apply(u, "BTC", "USDT");
+  EXPECT_TRUE(u.complete);
+  u = event("a", "FILLED", "0.003", "0.002", "60000.5", "0.000002", "BTC");
+  sums.apply(u, "BTC", "USDT");
+  ASSERT_TRUE(u.complete);
+  EXPECT_TRUE(u.order.fills_known);
+  EXPECT_EQ(u.order.fee_base, d("0.000003"));
+  EXPECT_EQ(u.order.fee_quote, Decimal{});
+  EXPECT_EQ(u.order.filled_notional_e16,
+            static_cast<Int128>(d("60000").mantissa()) * d("0.001").mantissa() +
+                static_cast<Int128>(d("60000.5").mantissa()) * d("0.002").mantissa());
+  // A sell whose first execution was missed: its end cannot be settled from the stream.
+  u = event("b", "FILLED", "0.003", "0.002", "60000", "0.12", "USDT");
+  sums.apply(u, "BTC", "USDT");
+  EXPECT_FALSE(u.complete);
+  EXPECT_FALSE(u.order.fills_known);
+  // A commission in BNB is kept apart.
+  u = event("c", "FILLED", "0.001", "0.001", "60000", "0.0001", "BNB");
+  sums.apply(u, "BTC", "USDT");
+  EXPECT_TRUE(u.complete);
+  EXPECT_EQ(u.order.fee_other, d("0.0001"));
+  EXPECT_EQ(u.order.fee_base, Decimal{});
+}
+
 TEST(BithumbRules, ItsOwnTickTable) {
   EXPECT_EQ(bithumb_krw_tick(d("140123456")), d("1000"));
   EXPECT_EQ(bithumb_krw_tick(d("999999")), d("500"));

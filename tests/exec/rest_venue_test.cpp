@@ -259,6 +259,7 @@ TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
   ASSERT_TRUE(wait_event(*venue, ev));
   EXPECT_EQ(ev.status.state, OrderState::unknown);
   EXPECT_EQ(ev.status.error.http_status, 503);
+  EXPECT_EQ(ev.status.error.code, -1001) << "the venue's own error, kept";
   // A timeout: the stub fills the order but answers after the 500 ms request timeout.
   test::Scripted slow;
   slow.delay_ms = 900;

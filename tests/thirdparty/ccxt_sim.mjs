@@ -2,8 +2,8 @@
 // only its base URLs point at the simulator. It loads markets, reads books and balances, and
 // places, queries, lists and cancels orders on every venue; balances must move by exactly what
 // the fills say. ccxt.pro (the same package) watches Upbit's and Bithumb's private websockets:
-// myOrder must push the order's end, myAsset what fetchBalance then reads. Exits non-zero on the
-// first failed check.
+// myOrder must push the order's end, myAsset what fetchBalance then reads; and Binance's WebSocket
+// API (createOrderWs, watchOrders, watchBalance). Exits non-zero on the first failed check.
 //
 //   BPORT=.. UPORT=.. HPORT=.. NODE_EXTRA_CA_CERTS=ca.pem node ccxt_sim.mjs
 //
@@ -83,6 +83,48 @@ near(b1.ETH - b0.ETH, -0.01, 'ETH moved by the market fill');
 near(b1.USDT - b0.USDT, -ioc.cost - feeIn(ioc, 'USDT') + market.cost - feeIn(market, 'USDT'),
      'USDT moved by cost and fees');
 step(`binance balances moved by exactly the fills: ${JSON.stringify(b1)}`);
+
+// Binance's WebSocket API (ccxt.pro): createOrderWs places on /ws-api/v3 (signed over the sorted
+// parameters), watchOrders and watchBalance hold the user data stream on the same connection
+// (userDataStream.subscribe.signature; executionReport, outboundAccountPosition). ccxt versions
+// that still ask for a listenKey (ended 2026-02-20) skip it.
+const bws = new ccxt.pro.binance({
+  apiKey: binance.apiKey,
+  secret: binance.secret,
+  options: { defaultType: 'spot', fetchMarkets: ['spot'], fetchMargins: false, fetchCurrencies: false },
+});
+pointAt(bws, bport);
+if (typeof bws.ensureUserDataStreamWsSubscribeSignature === 'function' && bws.urls.api.ws['ws-api']) {
+  bws.urls.api.ws['ws-api'].spot = `wss://127.0.0.1:${bport}/ws-api/v3`;
+  await bws.loadMarkets();
+  const watchingOrders = bws.watchOrders('BTC/USDT');
+  const watchingBalance = bws.watchBalance();
+  const wsBuy = await bws.createOrderWs('BTC/USDT', 'limit', 'buy', 0.001,
+    Math.round(book.asks[0][0] * 1.002 * 100) / 100, { timeInForce: 'IOC' });
+  assert.equal(wsBuy.status, 'closed', 'createOrderWs: the IOC filled');
+  near(wsBuy.filled, 0.001, 'createOrderWs filled');
+  let seen = await watchingOrders;
+  for (let k = 0; k < 10 && !seen.some((o) => o.id === wsBuy.id && o.status === 'closed'); ++k) {
+    seen = await bws.watchOrders('BTC/USDT');
+  }
+  const wsClosed = seen.find((o) => o.id === wsBuy.id && o.status === 'closed');
+  assert.ok(wsClosed, `watchOrders: the buy ends closed (${JSON.stringify(seen.map((o) => [o.id, o.status]))})`);
+  near(wsClosed.filled, 0.001, 'watchOrders filled');
+  const pushedBalance = await watchingBalance;
+  const fetched = (await binance.fetchBalance()).total;
+  near(pushedBalance.BTC.free, fetched.BTC, 'watchBalance BTC is what fetchBalance reads');
+  near(pushedBalance.USDT.free, fetched.USDT, 'watchBalance USDT is what fetchBalance reads');
+  const wsCancel = await bws.createOrderWs('BTC/USDT', 'limit', 'buy', 0.001, Math.round(book.bids[0][0] * 0.9));
+  assert.equal(wsCancel.status, 'open');
+  const wsCanceled = await bws.cancelOrderWs(wsCancel.id, 'BTC/USDT');
+  assert.equal(wsCanceled.status, 'canceled');
+  assert.equal((await bws.fetchOrderWs(wsCancel.id, 'BTC/USDT')).status, 'canceled');
+  step(`binance createOrderWs: ${wsBuy.status} ${wsBuy.filled}; watchOrders: ${wsClosed.status}; ` +
+       `watchBalance = fetchBalance (BTC ${fetched.BTC}, USDT ${fetched.USDT}); cancelOrderWs, fetchOrderWs`);
+  await bws.close();
+} else {
+  step('binance WebSocket API skipped: this ccxt holds the user data stream with a listenKey');
+}
 
 // --- Upbit ------------------------------------------------------------------------------------
 const upbit = new ccxt.upbit({

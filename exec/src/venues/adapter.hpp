@@ -123,8 +123,8 @@ class RestAdapter {
   [[nodiscard]] virtual std::string_view private_stream_path() const noexcept { return {}; }
   // The upgrade's Authorization header for a new connection (a fresh token each time).
   [[nodiscard]] virtual std::string stream_authorization() { return {}; }
-  // The subscription written once a connection is open.
-  [[nodiscard]] virtual std::string stream_subscription(std::uint64_t ticket) const {
+  // The subscription written once a connection is open (signed, where the venue signs it).
+  [[nodiscard]] virtual std::string stream_subscription(std::uint64_t ticket) {
     (void)ticket;
     return {};
   }
@@ -135,6 +135,26 @@ class RestAdapter {
     (void)frame, (void)out;
     return Errc::malformed;
   }
+
+  // Order entry on the private stream's connection (a venue's WebSocket API: order_entry = ws):
+  // the request for `tag`, written into `out`; false when the venue has none or it does not
+  // fit. Its answer comes back from parse_stream() as StreamUpdate::Kind::answer.
+  virtual bool stream_place(const OrderRequest& order, std::string_view symbol, std::uint64_t tag,
+                            WsRequestText& out) noexcept {
+    (void)order, (void)symbol, (void)tag, (void)out;
+    return false;
+  }
+  virtual bool stream_query(std::string_view symbol, const ClientOrderId& id, std::uint64_t tag,
+                            WsRequestText& out) noexcept {
+    (void)symbol, (void)id, (void)tag, (void)out;
+    return false;
+  }
+  virtual bool stream_cancel(std::string_view symbol, const ClientOrderId& id, std::uint64_t tag,
+                             WsRequestText& out) noexcept {
+    (void)symbol, (void)id, (void)tag, (void)out;
+    return false;
+  }
+  [[nodiscard]] virtual bool has_stream_orders() const noexcept { return false; }
 
   // "HTTP 400 code -1013 ...: message": an answer that refused a request, for an operator.
   [[nodiscard]] std::string describe(int status, std::string_view body);

@@ -1,6 +1,9 @@
 // Binance spot REST as an adapter (docs/venues.md): HMAC-signed requests with the server-time
 // offset, FULL order answers, myTrades for the commissions GET and DELETE do not list, the
-// exchangeInfo filters, per-IP limits with the order count of the last 10 s.
+// exchangeInfo filters, per-IP limits with the order count of the last 10 s. Its private stream
+// is the user data stream, held on a WebSocket API connection (/ws-api/v3): subscribed with
+// userDataStream.subscribe.signature, executionReport and outboundAccountPosition read, the
+// commissions summed over each order's executions.
 
 #include <algorithm>
 
@@ -76,6 +79,7 @@ class Binance final : public RestAdapter {
 
   bool start(const SymbolMap& symbols, RulesTable& rules, HttpRequestText& scratch,
              const Roundtrip& roundtrip, std::string& error) override {
+    symbols_ = &symbols;
     std::string body;
     int status = 0;
     const std::int64_t sent = clock::wall_ms();
@@ -137,6 +141,46 @@ class Binance final : public RestAdapter {
   }
   std::int64_t time_offset_ms() const noexcept override { return offset_ms_; }
 
+  // The user data stream: on the WebSocket API's host (ws-api.binance.com), not the market
+  // data's, so the config names it (private_ws_url) unless ws_url points elsewhere (a simulator).
+  std::string_view private_stream_path() const noexcept override { return "/ws-api/v3"; }
+  std::string stream_subscription(std::uint64_t ticket) override {
+    return api_.stream_subscription(now_ms(), ticket);
+  }
+  // The server pings every 20 s (Beast answers), but pings are not frames: the WebSocket API's
+  // own ping request every 10 s is answered with one, so 25 s without a frame is a lost
+  // connection, as on the KRW venues.
+  void tune_stream(net::WsClientOptions& o) const noexcept override {
+    o.keepalive_text = R"({"id":"keepalive","method":"ping"})";
+    o.keepalive_interval = std::chrono::seconds(10);
+    o.watchdog = std::chrono::seconds(25);
+    o.lifetime = std::chrono::hours(23);  // the venue closes a connection after 24 h
+  }
+  // Orders, queries and cancels on the same connection (order_entry = ws).
+  bool stream_place(const OrderRequest& order, std::string_view symbol, std::uint64_t tag,
+                    WsRequestText& out) noexcept override {
+    return api_.ws_new_order(order, symbol, now_ms(), tag, out);
+  }
+  bool stream_query(std::string_view symbol, const ClientOrderId& id, std::uint64_t tag,
+                    WsRequestText& out) noexcept override {
+    return api_.ws_query_order(symbol, id.view(), now_ms(), tag, out);
+  }
+  bool stream_cancel(std::string_view symbol, const ClientOrderId& id, std::uint64_t tag,
+                     WsRequestText& out) noexcept override {
+    return api_.ws_cancel_order(symbol, id.view(), now_ms(), tag, out);
+  }
+  bool has_stream_orders() const noexcept override { return true; }
+  Errc parse_stream(std::string_view frame, StreamUpdate& out) noexcept override {
+    const Errc e = parser_.parse_stream(frame, out);
+    if (e != Errc::ok) return e;
+    if (out.kind == StreamUpdate::Kind::error) classify(venues::kBinance, out.error);
+    if (out.kind != StreamUpdate::Kind::order || symbols_ == nullptr) return e;
+    const InstrumentId id = symbols_->find(venues::kBinance, out.order.symbol.view());
+    if (id == kNoInstrument) return e;  // not a symbol this process trades
+    executions_.apply(out, (*symbols_)[id].base.view(), venues::quote_asset(venues::kBinance));
+    return e;
+  }
+
   void on_header(std::string_view name, std::string_view value,
                  RateLimitState& rate) noexcept override {
     binance_header(name, value, rate);
@@ -165,6 +209,8 @@ class Binance final : public RestAdapter {
   const RestVenueOptions& options_;
   BinanceApi api_;
   BinanceParser parser_;
+  BinanceExecutions executions_;
+  const SymbolMap* symbols_ = nullptr;  // start()'s
   std::int64_t offset_ms_ = 0;
   std::int64_t next_sync_ns_ = 0;
   std::int64_t rate_seen_ns_ = 0;  // when the last order-count header arrived

@@ -121,6 +121,88 @@ bool BinanceApi::open_orders(std::string_view symbol, std::int64_t timestamp_ms,
   return signed_request("GET", "/api/v3/openOrders", p, timestamp_ms, false, out);
 }
 
+bool BinanceApi::ws_request(std::string_view method, std::uint64_t tag,
+                            std::initializer_list<std::string_view> pairs,
+                            std::int64_t timestamp_ms, WsRequestText& out) noexcept {
+  struct Param {
+    std::string_view name, value;
+    bool number = false;
+  };
+  std::array<Param, 16> params{};
+  std::size_t n = 0;
+  char recv[24], stamp[24];
+  const auto r = std::to_chars(recv, recv + sizeof recv, recv_window_ms_);
+  const auto t = std::to_chars(stamp, stamp + sizeof stamp, timestamp_ms);
+  params[n++] = {"apiKey", credentials_.key, false};
+  params[n++] = {"recvWindow", std::string_view(recv, static_cast<std::size_t>(r.ptr - recv)),
+                 true};
+  params[n++] = {"timestamp", std::string_view(stamp, static_cast<std::size_t>(t.ptr - stamp)),
+                 true};
+  for (auto it = pairs.begin(); it != pairs.end() && std::next(it) != pairs.end(); it += 2) {
+    if (n == params.size()) return false;
+    params[n++] = {*it, *std::next(it), false};
+  }
+  // Signed as the API signs: sorted by name, k=v joined by &, not percent-encoded.
+  std::sort(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(n),
+            [](const Param& a, const Param& b) { return a.name < b.name; });
+  TextBuffer<1024> payload;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) payload.put("&");
+    payload.put(params[i].name).put("=").put(params[i].value);
+  }
+  if (payload.overflow()) return false;
+  const Hex256 sig = signer_->sign_hex256(payload.view());
+  out.clear();
+  out.put(R"({"id":"o-)").put(static_cast<std::int64_t>(tag)).put(R"(","method":")").put(method);
+  out.put(R"(","params":{)");
+  for (std::size_t i = 0; i < n; ++i) {
+    out.put("\"").put(params[i].name).put(params[i].number ? "\":" : "\":\"");
+    out.put(params[i].value).put(params[i].number ? "," : "\",");
+  }
+  out.put(R"("signature":")").put(std::string_view(sig.data(), sig.size())).put(R"("}})");
+  return !out.overflow();
+}
+
+bool BinanceApi::ws_new_order(const OrderRequest& o, std::string_view symbol,
+                              std::int64_t timestamp_ms, std::uint64_t tag,
+                              WsRequestText& out) noexcept {
+  char qty[Decimal::kMaxChars], price[Decimal::kMaxChars];
+  const FormatResult q = o.qty.to_chars(qty, qty + sizeof qty);
+  const FormatResult p = o.price.to_chars(price, price + sizeof price);
+  return ws_request(
+      "order.place", tag,
+      {"newClientOrderId", o.client_id.view(), "newOrderRespType", "FULL", "price",
+       std::string_view(price, static_cast<std::size_t>(p.end - price)), "quantity",
+       std::string_view(qty, static_cast<std::size_t>(q.end - qty)), "side", side_text(o.side),
+       "symbol", symbol, "timeInForce", tif_text(o.tif), "type", "LIMIT"},
+      timestamp_ms, out);
+}
+
+bool BinanceApi::ws_query_order(std::string_view symbol, std::string_view client_id,
+                                std::int64_t timestamp_ms, std::uint64_t tag,
+                                WsRequestText& out) noexcept {
+  return ws_request("order.status", tag, {"origClientOrderId", client_id, "symbol", symbol},
+                    timestamp_ms, out);
+}
+
+bool BinanceApi::ws_cancel_order(std::string_view symbol, std::string_view client_id,
+                                 std::int64_t timestamp_ms, std::uint64_t tag,
+                                 WsRequestText& out) noexcept {
+  return ws_request("order.cancel", tag, {"origClientOrderId", client_id, "symbol", symbol},
+                    timestamp_ms, out);
+}
+
+std::string BinanceApi::stream_subscription(std::int64_t timestamp_ms, std::uint64_t id) const {
+  // The WebSocket API signs every parameter but the signature, sorted by name.
+  const std::string payload =
+      "apiKey=" + credentials_.key + "&timestamp=" + std::to_string(timestamp_ms);
+  const Hex256 sig = signer_->sign_hex256(payload);
+  return R"({"id":"uds-)" + std::to_string(id) +
+         R"(","method":"userDataStream.subscribe.signature","params":{"apiKey":")" +
+         credentials_.key + R"(","timestamp":)" + std::to_string(timestamp_ms) +
+         R"(,"signature":")" + std::string(sig.data(), sig.size()) + R"("}})";
+}
+
 bool BinanceApi::server_time(HttpRequestText& out) noexcept {
   out.clear();
   out.put("GET ").put(path_prefix_).put("/api/v3/time HTTP/1.1\r\nHost: ");
@@ -332,6 +414,285 @@ Errc BinanceParser::parse_server_time(std::string_view body, std::int64_t& ms) n
   od::document doc;
   if (impl_->start(body, doc) != SUCCESS) return Errc::malformed;
   return doc["serverTime"].get_int64().get(ms) == SUCCESS ? Errc::ok : Errc::malformed;
+}
+
+namespace {
+
+// {"code":-2015,"msg":"..."}: the WebSocket API's error object.
+bool read_error(od::object& err, VenueError& out) noexcept {
+  for (auto f : err) {
+    std::string_view k;
+    od::value ev;
+    if (f.unescaped_key().get(k) != SUCCESS || f.value().get(ev) != SUCCESS) return false;
+    if (k == "code") {
+      std::int64_t code = 0;
+      if (ev.get_int64().get(code) == SUCCESS) out.code = static_cast<std::int32_t>(code);
+    } else if (k == "msg") {
+      std::string_view msg;
+      if (ev.get_string().get(msg) == SUCCESS) out.message.assign_utf8(msg);
+    }
+  }
+  return true;
+}
+
+// An answer's rateLimits, as the REST headers that state the same counts.
+bool read_rate_limits(od::value v, StreamUpdate::Answer& a) noexcept {
+  od::array list;
+  if (v.get_array().get(list) != SUCCESS) return false;
+  for (auto item : list) {
+    od::object o;
+    if (item.get_object().get(o) != SUCCESS) return false;
+    std::string_view type, interval, count;
+    std::int64_t num = 0;
+    for (auto f : o) {
+      std::string_view k;
+      od::value fv;
+      if (f.unescaped_key().get(k) != SUCCESS || f.value().get(fv) != SUCCESS) return false;
+      if (k == "rateLimitType") {
+        if (fv.get_string().get(type) != SUCCESS) return false;
+      } else if (k == "interval") {
+        if (fv.get_string().get(interval) != SUCCESS) return false;
+      } else if (k == "intervalNum") {
+        if (fv.get_int64().get(num) != SUCCESS) return false;
+      } else if (k == "count") {
+        count = fv.raw_json_token();
+        while (!count.empty() && (count.back() == ' ' || count.back() == '\n'))
+          count.remove_suffix(1);
+      }
+    }
+    const std::string_view header =
+        type == "REQUEST_WEIGHT" && interval == "MINUTE" && num == 1 ? "X-MBX-USED-WEIGHT-1M"
+        : type == "ORDERS" && interval == "SECOND" && num == 10      ? "X-MBX-ORDER-COUNT-10S"
+        : type == "ORDERS" && interval == "DAY" && num == 1          ? "X-MBX-ORDER-COUNT-1D"
+                                                                     : "";
+    if (!header.empty() && !count.empty() && a.limit_count < a.limits.size()) {
+      a.limits[a.limit_count++] = {header, count};
+    }
+  }
+  return true;
+}
+
+// outboundAccountPosition's B: [{"a":"BTC","f":"1.0","l":"0.0"}, ...].
+bool read_positions(od::value v, StreamUpdate& out) noexcept {
+  od::array list;
+  if (v.get_array().get(list) != SUCCESS) return false;
+  for (auto item : list) {
+    od::object o;
+    if (item.get_object().get(o) != SUCCESS) return false;
+    StreamUpdate::Asset a;
+    bool have_asset = false, have_free = false;
+    for (auto f : o) {
+      std::string_view k, text;
+      od::value fv;
+      if (f.unescaped_key().get(k) != SUCCESS || f.value().get(fv) != SUCCESS) return false;
+      if (k == "a") {
+        if (fv.get_string().get(text) != SUCCESS) return false;
+        a.currency.assign(text);
+        have_asset = true;
+      } else if (k == "f") {
+        if (!decimal_of(fv, a.balance)) return false;
+        have_free = true;
+      } else if (k == "l") {
+        if (!decimal_of(fv, a.locked)) return false;
+      }
+    }
+    if (!have_asset || !have_free) return false;
+    if (out.asset_count < StreamUpdate::kMaxAssets) out.assets[out.asset_count++] = a;
+  }
+  return true;
+}
+
+// One event of the user data stream.
+Errc parse_event(od::object& ev, StreamUpdate& out) noexcept {
+  std::string_view type, client, original, exec_type, status;
+  Decimal cumulative_quote;
+  bool have_z = false, have_quote = false;
+  OrderStatus& o = out.order;
+  StreamUpdate::Execution& x = out.execution;
+  for (auto field : ev) {
+    std::string_view key, text;
+    od::value v;
+    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
+      return Errc::malformed;
+    }
+    // Binance's keys are case-sensitive single letters: c and C, x and X, l and L, ...
+    if (key == "e") {
+      if (v.get_string().get(type) != SUCCESS) return Errc::malformed;
+    } else if (key == "B") {
+      if (type != "outboundAccountPosition" || !read_positions(v, out)) return Errc::malformed;
+    } else if (type != "executionReport") {
+      continue;
+    } else if (key == "s") {
+      if (v.get_string().get(text) != SUCCESS) return Errc::malformed;
+      o.symbol.assign(text);
+    } else if (key == "c") {
+      if (v.get_string().get(client) != SUCCESS) return Errc::malformed;
+    } else if (key == "C") {
+      if (v.get_string().get(original) != SUCCESS) original = {};
+    } else if (key == "S") {
+      if (v.get_string().get(text) != SUCCESS) return Errc::malformed;
+      if (text == "BUY" || text == "SELL") o.side = text == "BUY" ? Side::buy : Side::sell;
+    } else if (key == "q") {
+      if (!decimal_of(v, o.orig_qty)) return Errc::malformed;
+    } else if (key == "x") {
+      if (v.get_string().get(exec_type) != SUCCESS) return Errc::malformed;
+    } else if (key == "X") {
+      if (v.get_string().get(status) != SUCCESS) return Errc::malformed;
+    } else if (key == "i") {
+      std::string_view raw = v.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+      o.venue_id.assign(raw);
+    } else if (key == "l") {
+      if (!decimal_of(v, x.qty)) return Errc::malformed;
+    } else if (key == "L") {
+      if (!decimal_of(v, x.price)) return Errc::malformed;
+    } else if (key == "n") {
+      if (!decimal_of(v, x.commission)) return Errc::malformed;
+    } else if (key == "N") {
+      if (v.get_string().get(text) == SUCCESS) x.commission_asset.assign(text);  // null: none
+    } else if (key == "z") {
+      if (!decimal_of(v, o.filled_qty)) return Errc::malformed;
+      have_z = true;
+    } else if (key == "Z") {
+      if (!decimal_of(v, cumulative_quote)) return Errc::malformed;
+      have_quote = true;
+    }
+  }
+  if (type == "outboundAccountPosition") {
+    out.kind = StreamUpdate::Kind::assets;
+    return Errc::ok;
+  }
+  if (type == "eventStreamTerminated" || type == "serverShutdown") {
+    out.kind = StreamUpdate::Kind::error;
+    out.error.name.assign(type);
+    return Errc::ok;
+  }
+  if (type != "executionReport") return Errc::ok;  // balanceUpdate (a delta), and the rest
+  // A cancel's event carries the cancel request's own id in c and the order's in C.
+  o.client_id.assign(exec_type == "CANCELED" && !original.empty() ? original : client);
+  o.state = binance_order_state(status);
+  if (o.state == OrderState::unknown || o.symbol.empty() || o.client_id.empty() || !have_z ||
+      !have_quote ||
+      (x.qty.is_positive() && x.commission_asset.empty() && x.commission.is_positive())) {
+    return Errc::malformed;
+  }
+  if (exec_type != "TRADE") x = StreamUpdate::Execution{};
+  o.filled_notional_e16 = static_cast<Int128>(cumulative_quote.mantissa()) * Decimal::kOne;
+  out.kind = StreamUpdate::Kind::order;
+  return Errc::ok;
+}
+
+}  // namespace
+
+Errc BinanceParser::parse_stream(std::string_view frame, StreamUpdate& out) noexcept {
+  out.kind = StreamUpdate::Kind::none;
+  out.order = OrderStatus{};
+  out.execution = StreamUpdate::Execution{};
+  out.answer = StreamUpdate::Answer{};
+  out.complete = true;
+  out.asset_count = 0;
+  out.error = VenueError{};
+  od::document doc;
+  od::object obj;
+  if (impl_->start(frame, doc) != SUCCESS || doc.get_object().get(obj) != SUCCESS) {
+    return Errc::malformed;
+  }
+  std::int64_t status = 0;
+  std::uint64_t tag = 0;  // an order request's ("o-<tag>")
+  std::string_view result, error;
+  StreamUpdate::Answer& a = out.answer;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value v;
+    if (field.unescaped_key().get(key) != SUCCESS || field.value().get(v) != SUCCESS) {
+      return Errc::malformed;
+    }
+    if (key == "id") {
+      std::string_view id;
+      if (v.get_string().get(id) == SUCCESS && id.starts_with("o-")) {
+        const auto r = std::from_chars(id.data() + 2, id.data() + id.size(), tag);
+        if (r.ec != std::errc{}) tag = 0;
+      }
+    } else if (key == "status") {
+      if (v.get_int64().get(status) != SUCCESS) return Errc::malformed;
+    } else if (key == "result" || key == "error") {
+      od::object o;
+      if (v.get_object().get(o) != SUCCESS) {
+        if (key == "error") return Errc::malformed;
+        continue;  // null, or a list (other requests' results)
+      }
+      if ((key == "result" ? o.raw_json().get(result) : o.raw_json().get(error)) != SUCCESS) {
+        return Errc::malformed;
+      }
+    } else if (key == "rateLimits") {
+      if (!read_rate_limits(v, a)) return Errc::malformed;
+    } else if (key == "event") {
+      od::object ev;
+      if (v.get_object().get(ev) != SUCCESS) return Errc::malformed;
+      return parse_event(ev, out);
+    }
+  }
+  if (tag != 0) {
+    // An order request's answer, read as its REST answer would be. -1007: the venue timed out
+    // waiting for its matching engine; the order may exist (outcome unknown, as a 5xx).
+    out.kind = StreamUpdate::Kind::answer;
+    a.tag = tag;
+    a.status = static_cast<int>(status);
+    a.body = error.empty() ? result : error;
+    if (!error.empty() && error.find("-1007") != std::string_view::npos) a.status = 503;
+    return Errc::ok;
+  }
+  // The subscription's or a keep-alive's answer; refused, the connection is of no use.
+  if (!error.empty() || (status != 0 && status / 100 != 2)) {
+    out.kind = StreamUpdate::Kind::error;
+    // (Read again from a copy: the parser's input buffer holds the frame it points into.)
+    char copy[512];
+    const std::size_t n = std::min(error.size(), sizeof copy);
+    std::copy_n(error.data(), n, copy);
+    od::document edoc;
+    od::object eobj;
+    if (n > 0 && impl_->start(std::string_view(copy, n), edoc) == SUCCESS &&
+        edoc.get_object().get(eobj) == SUCCESS) {
+      (void)read_error(eobj, out.error);
+    }
+    if (out.error.name.empty()) out.error.name.assign("status " + std::to_string(status));
+  }
+  return Errc::ok;
+}
+
+void BinanceExecutions::apply(StreamUpdate& u, std::string_view base,
+                              std::string_view quote) noexcept {
+  OrderStatus& o = u.order;
+  Sums* s = nullptr;
+  Sums* oldest = &orders_[0];
+  for (Sums& x : orders_) {
+    if (x.used != 0 && x.id == o.client_id) s = &x;
+    if (x.used < oldest->used) oldest = &x;
+  }
+  if (s == nullptr) {
+    s = oldest;  // a free slot, or the order least recently heard of
+    *s = Sums{};
+    s->id = o.client_id;
+  }
+  s->used = ++clock_;
+  const StreamUpdate::Execution& x = u.execution;
+  if (x.qty.is_positive()) {
+    s->qty += x.qty.mantissa();
+    s->notional += static_cast<Int128>(x.price.mantissa()) * x.qty.mantissa();
+    const std::string_view asset = x.commission_asset.view();
+    (asset == quote  ? s->fee_quote
+     : asset == base ? s->fee_base
+                     : s->fee_other) += x.commission.mantissa();
+  }
+  u.complete = s->qty == o.filled_qty.mantissa();
+  if (u.complete) {
+    o.filled_notional_e16 = s->notional;
+    o.fee_quote = Decimal::from_mantissa(s->fee_quote);
+    o.fee_base = Decimal::from_mantissa(s->fee_base);
+    o.fee_other = Decimal::from_mantissa(s->fee_other);
+    o.fills_known = true;
+  }
+  if (o.final()) *s = Sums{};
 }
 
 Errc BinanceParser::parse_account(std::string_view body, std::vector<Balance>& out) {

@@ -70,7 +70,7 @@ class KrwVenue : public RestAdapter {
   // {"status":"UP"}, so a connection silent for 25 s is lost: frames otherwise come only on
   // events.
   std::string stream_authorization() override { return api_.stream_authorization(); }
-  std::string stream_subscription(std::uint64_t ticket) const override {
+  std::string stream_subscription(std::uint64_t ticket) override {
     return "[{\"ticket\":\"xarb-private-" + std::to_string(ticket) +
            "\"},{\"type\":\"myOrder\"},{\"type\":\"myAsset\"}]";
   }

@@ -121,7 +121,11 @@ class BinanceWsApiSession final : public WsSessionFront {
     }
     const HttpResult res = out.request(r);
     const bool order = method == "order.place" || method == "order.cancel";
-    const std::string limits = rate_limits(res, order);
+    // returnRateLimits=false (a signed parameter) leaves them out of the answer.
+    const auto want_limits = params.find("returnRateLimits");
+    const std::string limits = want_limits != params.end() && want_limits->second == "false"
+                                   ? std::string()
+                                   : rate_limits(res, order);
     std::string frame;
     if (res.drop) {
       // The answer is lost on its way back: the venue gives up waiting for its matching engine.

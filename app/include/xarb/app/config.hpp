@@ -60,9 +60,13 @@ struct VenueConfig {
   std::int64_t max_exposure_krw = 0;
   // Live: fills pushed by the venue's private stream (where the venue has one); false: every
   // working order is settled by queries. Its URL: private_ws_url, or the venue's private path
-  // on ws_url's host.
+  // on ws_url's host. Binance's is on a host of its own (the WebSocket API's), its default;
+  // a file that points ws_url elsewhere (a simulator) moves it there too unless it names one.
   bool private_stream = defaults::rest().private_stream;
   std::string private_ws_url{};  // (an initializer: the designated defaults below may omit it)
+  // Live: orders, queries and cancels over REST, or over the venue's WebSocket API on the
+  // private stream's connection (Binance; REST whenever that connection is down).
+  exec::OrderEntry order_entry = exec::OrderEntry::rest;
   friend bool operator==(const VenueConfig&, const VenueConfig&) = default;
 };
 
@@ -179,7 +183,8 @@ struct Config {
                          .rest_url = "https://api.binance.com",
                          .ca_file = {},
                          .key_file = {},
-                         .taker_fee_bps = 10.0};
+                         .taker_fee_bps = 10.0,
+                         .private_ws_url = "wss://ws-api.binance.com:443/ws-api/v3"};
   VenueConfig upbit = {.ws_url = "wss://api.upbit.com/websocket/v1",
                        .rest_url = "https://api.upbit.com",
                        .ca_file = {},

@@ -4,7 +4,9 @@
 // fixed buffers, and the venue's JSON answers parsed into OrderStatus. No I/O here: the venue
 // classes send what this writes and hand back what they receive.
 
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 namespace xarb::exec {
 
 using HttpRequestText = TextBuffer<4096>;
+using WsRequestText = TextBuffer<2048>;  // one WebSocket API request
 
 [[nodiscard]] OrderState binance_order_state(std::string_view status) noexcept;
 
@@ -40,6 +43,18 @@ class BinanceApi {
   bool account(std::int64_t timestamp_ms, HttpRequestText& out) noexcept;
   bool open_orders(std::string_view symbol, std::int64_t timestamp_ms,
                    HttpRequestText& out) noexcept;
+  // The WebSocket API request that subscribes its connection to this key's user data stream
+  // (userDataStream.subscribe.signature, HMAC over the sorted parameters), with request id `id`.
+  [[nodiscard]] std::string stream_subscription(std::int64_t timestamp_ms, std::uint64_t id) const;
+  // The same orders, queries and cancels as WebSocket API requests (order.place, order.status,
+  // order.cancel) with request id "o-<tag>": every parameter, apiKey included, sorted by name and
+  // signed as the API signs (not percent-encoded).
+  bool ws_new_order(const OrderRequest& order, std::string_view symbol, std::int64_t timestamp_ms,
+                    std::uint64_t tag, WsRequestText& out) noexcept;
+  bool ws_query_order(std::string_view symbol, std::string_view client_id,
+                      std::int64_t timestamp_ms, std::uint64_t tag, WsRequestText& out) noexcept;
+  bool ws_cancel_order(std::string_view symbol, std::string_view client_id,
+                       std::int64_t timestamp_ms, std::uint64_t tag, WsRequestText& out) noexcept;
   // Public.
   bool server_time(HttpRequestText& out) noexcept;
   bool exchange_info(std::string_view symbols_json_array, HttpRequestText& out) noexcept;
@@ -50,6 +65,11 @@ class BinanceApi {
  private:
   bool signed_request(std::string_view method, std::string_view path, TextBuffer<1024>& params,
                       std::int64_t timestamp_ms, bool body, HttpRequestText& out) noexcept;
+  // `pairs`: the parameters as name, value, name, value, ... sorted by name, without apiKey,
+  // recvWindow and timestamp (added in their places).
+  bool ws_request(std::string_view method, std::uint64_t tag,
+                  std::initializer_list<std::string_view> pairs, std::int64_t timestamp_ms,
+                  WsRequestText& out) noexcept;
 
   Credentials credentials_;
   net::Url endpoint_;
@@ -86,6 +106,12 @@ class BinanceParser {
   // {"code":-2010,"msg":"..."}: true when the body is an error object.
   [[nodiscard]] bool parse_error(std::string_view body, VenueError& out) noexcept;
   [[nodiscard]] Errc parse_server_time(std::string_view body, std::int64_t& ms) noexcept;
+  // One message on the WebSocket API connection that holds the user data stream: an event
+  // ({"subscriptionId":N,"event":{...}}) or the answer to a request ({"id","status",...}).
+  // executionReport: an order (z and Z cumulative, this event's execution in `execution`; its
+  // fees are not summed here, see BinanceExecutions); outboundAccountPosition: balances; an
+  // answer with an error, eventStreamTerminated or serverShutdown: an error; the rest: none.
+  [[nodiscard]] Errc parse_stream(std::string_view frame, StreamUpdate& out) noexcept;
   // Start-up and operator commands (allocate).
   [[nodiscard]] Errc parse_account(std::string_view body, std::vector<Balance>& out);
   [[nodiscard]] Errc parse_open_orders(std::string_view body, std::vector<OrderStatus>& out,
@@ -94,6 +120,28 @@ class BinanceParser {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// Binance states an order's commission per execution only (executionReport n, N): its totals are
+// the sum over the executions seen. Keeps that sum per order, for the last kOrders orders, in
+// place (no allocation).
+class BinanceExecutions {
+ public:
+  static constexpr std::size_t kOrders = 64;
+  // Adds `u`'s execution to its order's sums. When they cover the order's cumulative quantity,
+  // states the exact notional and the fees by asset (base and quote name the instrument's) in
+  // `u.order`, with fills_known; else sets u.complete = false. An order that ended is forgotten.
+  void apply(StreamUpdate& u, std::string_view base, std::string_view quote) noexcept;
+
+ private:
+  struct Sums {
+    ClientOrderId id;
+    Int128 notional = 0;
+    std::int64_t qty = 0, fee_quote = 0, fee_base = 0, fee_other = 0;
+    std::uint64_t used = 0;  // 0: free
+  };
+  std::array<Sums, kOrders> orders_{};
+  std::uint64_t clock_ = 0;
 };
 
 // A response header that carries rate-limit state, folded into `state`.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/core/fixed_string.hpp>
@@ -64,6 +65,18 @@ struct StreamUpdate {
     order,   // `order`: one of the account's orders as it now stands
     assets,  // `assets`: balances the venue says changed
     error,   // `error`: the venue refused the connection or the subscription
+    answer,  // `answer`: the answer to a request sent on the connection (order entry)
+  };
+  // The answer to a request sent on the stream's connection (order entry over a venue's
+  // WebSocket API), as an HTTP answer states it: the request's tag, a status (5xx: the outcome
+  // is unknown) and the order or error object; and the rate limits it states, as the REST
+  // response headers that state the same (name, value).
+  struct Answer {
+    std::uint64_t tag = 0;
+    int status = 0;
+    std::string_view body;  // into the frame
+    std::array<std::pair<std::string_view, std::string_view>, 4> limits{};
+    std::size_t limit_count = 0;
   };
   struct Asset {
     FixedString<16> currency;
@@ -72,9 +85,23 @@ struct StreamUpdate {
   };
   static constexpr std::size_t kMaxAssets = 8;
 
+  // The execution an order event reports, where the venue states commissions per execution
+  // rather than in total (Binance's executionReport: l, L, n, N); zero quantity: none.
+  struct Execution {
+    Decimal qty;
+    Decimal price;
+    Decimal commission;
+    FixedString<16> commission_asset;
+  };
+
   Kind kind = Kind::none;
   // Cumulative as the venue states it on every event: executed quantity, funds, fees paid.
   OrderStatus order;
+  Execution execution;
+  Answer answer;
+  // False when the order's fees cannot be known from the stream (an execution of it was not
+  // seen: a gap or a reconnect); exec then takes the order from a query, not from this event.
+  bool complete = true;
   std::array<Asset, kMaxAssets> assets{};
   std::size_t asset_count = 0;  // more than kMaxAssets in one message: the rest are dropped
   VenueError error;

@@ -22,6 +22,10 @@
 
 namespace xarb::exec {
 
+// Where orders, queries and cancels go: REST, or the venue's WebSocket API on the private
+// stream's connection (Binance), with REST whenever that connection is down.
+enum class OrderEntry : std::uint8_t { rest, ws };
+
 struct RestVenueOptions {
   Venue venue = venues::kBinance;
   std::string rest_url;  // https://api.binance.com, https://api.upbit.com
@@ -50,6 +54,7 @@ struct RestVenueOptions {
   bool private_stream = true;
   std::string ws_url;
   std::string private_ws_url;
+  OrderEntry order_entry = OrderEntry::rest;
 };
 
 struct AssetBalance {
@@ -103,6 +108,8 @@ class RestVenue final : public VenueClient {
 
   // The private stream's URL (empty: none) and history.
   [[nodiscard]] const std::string& private_stream_url() const noexcept;
+  // Requests sent on the private stream's connection (order_entry = ws), and answered there.
+  [[nodiscard]] std::uint64_t stream_requests() const noexcept;
   [[nodiscard]] const StreamStats& stream_stats() const noexcept;
 
   // What the last read_balances() found free of `asset` (zero when it was not listed): for the

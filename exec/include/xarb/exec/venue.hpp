@@ -53,6 +53,9 @@ struct StreamStats {
   std::uint64_t balance_checks = 0;  // balances pushed that equal what the fills predicted
   std::uint64_t balance_mismatches = 0;  // ... that did not (last_mismatch says which)
   std::uint64_t events_dropped = 0;      // order ends the event queue had no room for (queried)
+  // Order events whose order's fees the stream could not state (an execution of it was not
+  // seen): left to the fallback query.
+  std::uint64_t incomplete = 0;
   FixedString<120> last_mismatch;
 };
 

@@ -53,6 +53,9 @@ struct FaultParams {
   // Private stream events (an order's execution or end, balances) never sent: a gap the client
   // cannot see, which only a query closes.
   double private_miss_share = 0.0;
+  // Every 10 s the private streams fall silent this long: their events are held and then sent
+  // all at once, late (0: never).
+  int stall_private_ms = 0;
 };
 
 struct LimitParams {
