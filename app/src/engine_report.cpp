@@ -35,6 +35,8 @@ RunReport Engine::build_report() const {
     o.stream_reconciled = ps.stats.reconciled;
     o.stream_malformed = ps.stats.malformed;
     o.stream_balance_mismatches = ps.stats.balance_mismatches;
+    o.stream_last_mismatch = std::string(ps.stats.last_mismatch.view());
+    o.stream_incomplete = ps.stats.incomplete;
   }
   r.book_updates = s.stage.books;
   r.entries = st.entries;

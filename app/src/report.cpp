@@ -68,8 +68,10 @@ void print_report(std::ostream& out, const RunReport& r) {
     out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "private stream "
         << (s.stream_up ? "up" : "down") << ", connects " << s.stream_connects << ", disconnects "
         << s.stream_disconnects << ", order ends pushed " << s.stream_fills << ", reconciled "
-        << s.stream_reconciled << ", malformed " << s.stream_malformed << ", balance mismatches "
-        << s.stream_balance_mismatches << '\n';
+        << s.stream_reconciled << ", malformed " << s.stream_malformed << ", incomplete "
+        << s.stream_incomplete << ", balance mismatches " << s.stream_balance_mismatches;
+    if (!s.stream_last_mismatch.empty()) out << " (last: " << s.stream_last_mismatch << ")";
+    out << '\n';
   }
   out << "strategy\n";
   out << "  entries " << r.entries << ", exit intents " << r.exit_intents << ", opened "
@@ -172,7 +174,9 @@ std::string report_json(const RunReport& r) {
           {"order_ends", s.stream_fills},
           {"reconciled", s.stream_reconciled},
           {"malformed", s.stream_malformed},
-          {"balance_mismatches", s.stream_balance_mismatches}};
+          {"incomplete", s.stream_incomplete},
+          {"balance_mismatches", s.stream_balance_mismatches},
+          {"last_mismatch", s.stream_last_mismatch}};
     }
   }
   j["book_updates"] = r.book_updates;

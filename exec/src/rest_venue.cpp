@@ -28,6 +28,9 @@ enum class Op : std::uint8_t {
 // Orders older than this when the stream reconnects are not reconciled by it: exec has long
 // settled them by queries.
 constexpr std::int64_t kReconcileWindowNs = 300'000'000'000;
+// How far behind an order's answer its private stream may be before its end there is taken as
+// lost (a balance check waits that long for it).
+constexpr std::int64_t kStreamLagNs = 10'000'000'000;
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 
@@ -60,6 +63,7 @@ struct RestVenue::Impl {
     InstrumentId instrument = kNoInstrument;
     std::int64_t placed_ns = 0;  // mono
     bool ended = false;          // a final state was seen (from any answer or the stream)
+    bool pushed_end = false;     // ... on the private stream: its balances include the order
   };
   // The private stream's connection calls back here.
   struct Stream final : net::WsHandler {
@@ -222,6 +226,18 @@ struct RestVenue::Impl {
     ++event_count;
   }
 
+  // An order of this process that may still be working: placed recently and not seen to end.
+  // (One lost for longer than the window is exec's to settle by its queries.)
+  static bool in_flight(const Applied& a, std::int64_t now) noexcept {
+    return !a.id.empty() && !a.ended && now - a.placed_ns <= kReconcileWindowNs;
+  }
+  // An order whose end an answer or a query told, and the stream not yet: balances it pushes
+  // now may predate the order (Binance answers a fill before it pushes the balances of an
+  // earlier one). Past kStreamLagNs the stream is taken to have passed it (its end was lost).
+  static bool ahead_of_stream(const Applied& a, std::int64_t now) noexcept {
+    return !a.id.empty() && a.ended && !a.pushed_end && now - a.placed_ns <= kStreamLagNs;
+  }
+
   Applied* order_record(const ClientOrderId& id) noexcept {
     for (Applied& x : applied) {
       if (!x.id.empty() && x.id == id) return &x;
@@ -230,7 +246,7 @@ struct RestVenue::Impl {
   }
   void remember(const OrderRequest& o) noexcept {
     applied[applied_next] =
-        Applied{o.client_id, o.side, 0, 0, 0, 0, o.instrument, clock::mono_ns(), false};
+        Applied{o.client_id, o.side, 0, 0, 0, 0, o.instrument, clock::mono_ns(), false, false};
     applied_next = (applied_next + 1) % kApplied;
   }
 
@@ -372,7 +388,7 @@ struct RestVenue::Impl {
     subscribed = true;
     const std::int64_t now = clock::mono_ns();
     for (const Applied& a : applied) {
-      if (a.id.empty() || a.ended || now - a.placed_ns > kReconcileWindowNs) continue;
+      if (!in_flight(a, now)) continue;
       if (venue->query(symbol(a.instrument), a.id, scratch) &&
           send(Op::reconcile, a.instrument, a.id)) {
         ++reconciling;
@@ -438,8 +454,9 @@ struct RestVenue::Impl {
     OrderStatus& s = update.order;
     const InstrumentId instrument = symbols.find(options.venue, s.symbol.view());
     if (instrument == kNoInstrument || s.client_id.empty()) return;  // not one of ours
-    const Applied* a = order_record(s.client_id);
+    Applied* a = order_record(s.client_id);
     if (a == nullptr) return;  // an order of another process or of an operator
+    if (s.final()) a->pushed_end = true;
     if (!update.complete) {
       ++stream_stats.incomplete;  // what it cost is not all known here: a query settles it
       return;
@@ -464,8 +481,7 @@ struct RestVenue::Impl {
   void check_balances() noexcept {
     const std::int64_t now = clock::mono_ns();
     for (const Applied& a : applied) {
-      // An order in flight moves them (one lost for longer than the window is exec's to settle).
-      if (!a.id.empty() && !a.ended && now - a.placed_ns < kReconcileWindowNs) return;
+      if (in_flight(a, now) || ahead_of_stream(a, now)) return;  // the balances are moving
     }
     for (std::size_t i = 0; i < update.asset_count; ++i) {
       const StreamUpdate::Asset& x = update.assets[i];

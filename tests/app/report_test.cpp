@@ -49,6 +49,13 @@ RunReport sample() {
   r.dust.push_back({venues::kBinance, "BTC", Decimal::from_mantissa(9'000), 1});
   r.exec_settled = 1;
   r.exec_unsettled = 2;
+  VenueReport& b = r.venues[index(venues::kBinance)];
+  b.private_stream = true;
+  b.stream_up = true;
+  b.stream_fills = 7;
+  b.stream_incomplete = 1;
+  b.stream_balance_mismatches = 1;
+  b.stream_last_mismatch = "USDT: the venue holds 10, the fills say 9";
   return r;
 }
 
@@ -71,6 +78,12 @@ TEST(Report, JsonCarriesTheFigures) {
   EXPECT_EQ(j["dust"][0]["venue"], "binance");
   EXPECT_EQ(j["exec"]["settled"], 1);
   EXPECT_EQ(j["exec"]["unsettled"], 2);
+  const auto& ps = j["venues"]["binance"]["private_stream"];
+  EXPECT_EQ(ps["order_ends"], 7);
+  EXPECT_EQ(ps["incomplete"], 1);
+  EXPECT_EQ(ps["balance_mismatches"], 1);
+  EXPECT_EQ(ps["last_mismatch"], "USDT: the venue holds 10, the fills say 9");
+  EXPECT_FALSE(j["venues"]["upbit"].contains("private_stream"));
 }
 
 TEST(Report, TextAndStatusLineShowTheFigures) {
@@ -82,6 +95,10 @@ TEST(Report, TextAndStatusLineShowTheFigures) {
   EXPECT_NE(text.str().find("max_open_symbol 3545"), std::string::npos);
   EXPECT_NE(text.str().find("binance BTC   0.00009  (1 positions)"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("1 settled later by their venue, 2 still unknown"), std::string::npos);
+  EXPECT_NE(text.str().find("incomplete 1, balance mismatches 1 (last: USDT: the venue holds 10, "
+                            "the fills say 9)"),
+            std::string::npos)
+      << text.str();
   EXPECT_NE(line.str().find("entries 10 exits 8"), std::string::npos) << line.str();
   EXPECT_NE(line.str().find("tick-to-order p50 376.8 us"), std::string::npos) << line.str();
   EXPECT_EQ(line.str().back(), '\n');

@@ -36,6 +36,8 @@ struct VenueReport {
   std::uint64_t stream_reconciled = 0;          // orders queried after a (re)connect
   std::uint64_t stream_malformed = 0;           // messages counted and dropped
   std::uint64_t stream_balance_mismatches = 0;  // balances pushed unlike the fills' prediction
+  std::string stream_last_mismatch;             // which asset, and by how much
+  std::uint64_t stream_incomplete = 0;  // order events without all their executions (queried)
 };
 
 // One venue's balance of one asset against the ledger (live runs).
