@@ -35,6 +35,8 @@
 #include <xarb/sim/simulator.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "sim_accounts.hpp"
+
 namespace xarb::bench {
 namespace {
 
@@ -42,26 +44,11 @@ constexpr std::int64_t kMs = 1'000'000;
 
 sim::SimOptions sim_options() {
   sim::SimOptions o;
-  sim::SymbolSpec btc;
-  btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
-  btc.price_usdt = 60'000.0;
-  o.symbols = {btc};
+  o.symbols = {test::sim_btc()};
   o.updates_per_second = 20.0;  // the books refill between entries
-  o.limits.binance_weight_1m = 1'000'000'000;
-  o.limits.binance_orders_10s = 1'000'000'000;
-  o.limits.upbit_requests_per_second = 1'000'000'000;
-  o.limits.upbit_default_per_second = 1'000'000'000;
-  o.accounts = {{venues::kBinance,
-                 "bkey-0123456789",
-                 "bsecret",
-                 {{"USDT", 100'000'000 * Decimal::kOne}, {"BTC", 100 * Decimal::kOne}}},
-                {venues::kUpbit,
-                 "ukey-0123456789",
-                 "usecret",
-                 {{"KRW", 10'000'000'000 * Decimal::kOne},
-                  {"BTC", 100 * Decimal::kOne}}}};  // (int64 mantissas: at most 9.2e10)
+  test::sim_unlimited(o.limits);
+  // (int64 mantissas: at most 9.2e10 of an asset.)
+  o.accounts = test::sim_accounts(100'000'000, 10'000'000'000, 100);
   return o;
 }
 
@@ -90,8 +77,7 @@ Run run(sim::Simulator& sim, const SymbolMap& symbols, bool stream, int entries,
     // refuse entries at this pace.
     o.orders_per_10s = 1'000'000;
     o.upbit_orders_per_second = 1'000'000;
-    o.credentials = v == venues::kUpbit ? exec::Credentials{"ukey-0123456789", "usecret"}
-                                        : exec::Credentials{"bkey-0123456789", "bsecret"};
+    o.credentials = test::sim_credentials(v);
     auto venue = std::make_unique<exec::RestVenue>(symbols, o);
     std::string error;
     if (!venue->start(error)) {
@@ -194,7 +180,7 @@ std::vector<std::int64_t> binance_answers(sim::Simulator& sim, const SymbolMap& 
   o.rest_url = sim.rest_url(venues::kBinance);
   o.ws_url = sim.ws_url(venues::kBinance);
   o.ca_file = sim.ca_file();
-  o.credentials = {"bkey-0123456789", "bsecret"};
+  o.credentials = test::kSimBinance;
   o.orders_per_10s = 1'000'000;
   o.order_entry = entry;
   exec::RestVenue venue(symbols, o);

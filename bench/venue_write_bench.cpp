@@ -17,26 +17,17 @@
 
 #include "alloc_counter.hpp"
 #include "bench_support.hpp"
+#include "sim_accounts.hpp"
 
 namespace xarb::bench {
 namespace {
 
 sim::SimOptions sim_options() {
   sim::SimOptions o;
-  sim::SymbolSpec btc;
-  btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
-  btc.price_usdt = 60'000.0;
-  o.symbols = {btc};
+  o.symbols = {test::sim_btc()};
   o.updates_per_second = 0.0;  // a still market: only the orders move
-  o.limits.binance_weight_1m = 1'000'000'000;
-  o.limits.binance_orders_10s = 1'000'000'000;
-  o.limits.upbit_requests_per_second = 1'000'000'000;
-  o.limits.upbit_default_per_second = 1'000'000'000;
-  o.accounts = {
-      {venues::kBinance, "bkey-0123456789", "bsecret", {{"USDT", 1'000'000'000 * Decimal::kOne}}},
-      {venues::kUpbit, "ukey-0123456789", "usecret", {{"KRW", 1'000'000'000 * Decimal::kOne}}}};
+  test::sim_unlimited(o.limits);
+  o.accounts = test::sim_accounts(1'000'000'000, 1'000'000'000, 0);
   return o;
 }
 
@@ -53,8 +44,7 @@ void Place(benchmark::State& state, Venue venue) {
   o.rest_url =
       venue == venues::kBinance ? simulator->binance_rest_url() : simulator->upbit_rest_url();
   o.ca_file = simulator->ca_file();
-  o.credentials = venue == venues::kBinance ? exec::Credentials{"bkey-0123456789", "bsecret"}
-                                            : exec::Credentials{"ukey-0123456789", "usecret"};
+  o.credentials = test::sim_credentials(venue);
   exec::RestVenue rest(symbols, o);
   std::string error;
   if (!rest.start(error)) {

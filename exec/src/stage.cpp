@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/stage.hpp>
 #include <xarb/venues/registry.hpp>
@@ -30,6 +32,10 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
       if (const auto d = st.between(Stage::received, Stage::order_written); d >= 0) {
         latencies_->tick_to_order.record(d);
       }
+      // The slowest leg's order written -> outcome known (a leg not sent has no latency).
+      std::int64_t known = 0;
+      for (const LegReport& leg : slot->legs) known = std::max(known, leg.latency_ns);
+      if (!slot->status_only && !slot->settles && known > 0) latencies_->fill_known.record(known);
     }
     for (const Venue v : venues::kAll) {
       if (!executor_.has_venue(v)) continue;  // a venue this engine does not trade

@@ -15,6 +15,7 @@
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "alloc_counter.hpp"
 #include "test_support.hpp"
 
 namespace xarb::exec {
@@ -758,6 +759,33 @@ TEST(BinanceParser, UserDataStreamEventsAndAnswers) {
         R"({"subscriptionId":0,"event":[]})", "not json"}) {
     EXPECT_NE(p.parse_stream(bad, u), Errc::ok) << bad;
   }
+}
+
+// The user data stream's steady state allocates nothing: an executionReport parsed and its
+// execution summed, after the first.
+TEST(BinanceParser, UserDataEventsParseWithoutAllocating) {
+  XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
+  BinanceParser p;
+  BinanceExecutions sums;
+  StreamUpdate u;
+  const std::string report =
+      R"({"subscriptionId":0,"event":{"e":"executionReport","E":1764748800100,"s":"BTCUSDT",)"
+      R"("c":"x1-2-B0","S":"BUY","o":"LIMIT","f":"IOC","q":"0.00200000","p":"60010.00000000",)"
+      R"("C":"","x":"TRADE","X":"PARTIALLY_FILLED","i":12345678901,"l":"0.00100000",)"
+      R"("z":"0.00100000","L":"60000.01000000","n":"0.00000100","N":"BTC","T":1764748800100,)"
+      R"("t":77,"Z":"60.00001000"}})";
+  const std::string position =
+      R"({"subscriptionId":0,"event":{"e":"outboundAccountPosition","E":1,"u":1,)"
+      R"("B":[{"a":"USDT","f":"99976.88637182","l":"0"},{"a":"BTC","f":"1.99986","l":"0"}]}})";
+  ASSERT_EQ(p.parse_stream(report, u), Errc::ok);  // warm-up
+  sums.apply(u, "BTC", "USDT");
+  test::AllocationScope scope;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(p.parse_stream(report, u), Errc::ok);
+    sums.apply(u, "BTC", "USDT");
+    ASSERT_EQ(p.parse_stream(position, u), Errc::ok);
+  }
+  EXPECT_EQ(scope.count(), 0u);
 }
 
 // Order entry on the WebSocket API: every parameter (apiKey, recvWindow and timestamp included)

@@ -16,6 +16,7 @@
 #include <xarb/sim/simulator.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "sim_accounts.hpp"
 #include "test_support.hpp"
 
 namespace xarb::exec {
@@ -27,30 +28,13 @@ constexpr std::int64_t kMs = 1'000'000;
 
 sim::SimOptions sim_options() {
   sim::SimOptions o;
-  sim::SymbolSpec btc;
-  btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
-  btc.bithumb_market = "KRW-BTC";
-  btc.price_usdt = 60'000.0;
-  o.symbols = {btc};
+  o.symbols = {test::sim_btc()};
   o.market.bithumb = true;
   o.market.seed = 7;
   o.updates_per_second = 100.0;
   o.limits.upbit_requests_per_second = 50;
   o.limits.upbit_default_per_second = 100;
-  o.accounts = {{venues::kBinance,
-                 "bkey-0123456789",
-                 "bsecret",
-                 {{"USDT", 1'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
-                {venues::kUpbit,
-                 "ukey-0123456789",
-                 "usecret",
-                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
-                {venues::kBithumb,
-                 "hkey-0123456789",
-                 "hsecret",
-                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
+  o.accounts = test::sim_accounts(1'000'000, 1'000'000'000, 10);
   return o;
 }
 
@@ -72,9 +56,7 @@ class StreamTest : public ::testing::Test {
     o.ws_url = sim.ws_url(v);
     o.ca_file = sim.ca_file();
     o.private_stream = stream;
-    o.credentials = v == venues::kUpbit     ? Credentials{"ukey-0123456789", "usecret"}
-                    : v == venues::kBithumb ? Credentials{"hkey-0123456789", "hsecret"}
-                                            : Credentials{"bkey-0123456789", "bsecret"};
+    o.credentials = test::sim_credentials(v);
     auto venue = std::make_unique<RestVenue>(symbols, o);
     std::string error;
     EXPECT_TRUE(venue->start(error)) << error;
@@ -95,10 +77,8 @@ class StreamTest : public ::testing::Test {
 
   std::int64_t held(Venue v, const char* key, const char* asset) {
     std::int64_t m = 0;
-    sim.with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
-      const sim::AccountSpec* a = x.account(v, key);
-      if (a != nullptr && a->balances.count(asset) != 0) m = a->balances.at(asset);
-    });
+    sim.with_exchange(
+        [&](sim::Exchange& x, sim::SyntheticMarket&) { m = x.balance(v, key, asset); });
     return m;
   }
 
@@ -307,7 +287,7 @@ TEST_F(StreamTest, BinanceOrdersGoOverTheWebSocketApiAndOverRestWhenItIsDown) {
   o.rest_url = sim.rest_url(venues::kBinance);
   o.ws_url = sim.ws_url(venues::kBinance);
   o.ca_file = sim.ca_file();
-  o.credentials = {"bkey-0123456789", "bsecret"};
+  o.credentials = test::kSimBinance;
   o.order_entry = OrderEntry::ws;
   RestVenue venue(symbols, o);
   std::string error;
@@ -421,7 +401,7 @@ TEST_F(StreamTest, ARefusedStreamLeavesOrdersToQueries) {
   o.venue = venues::kUpbit;
   o.rest_url = sim.rest_url(venues::kUpbit);
   o.ca_file = sim.ca_file();
-  o.credentials = {"ukey-0123456789", "usecret"};
+  o.credentials = test::kSimUpbit;
   o.private_ws_url = sim.ws_url(venues::kUpbit);  // the public endpoint
   RestVenue venue(symbols, o);
   std::string error;

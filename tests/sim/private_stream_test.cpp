@@ -29,6 +29,8 @@
 #include <xarb/sim/simulator.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "sim_accounts.hpp"
+
 namespace xarb::sim {
 namespace {
 
@@ -83,34 +85,18 @@ std::string token(const char* access, const char* secret, const char* nonce,
 
 SimOptions options() {
   SimOptions o;
-  SymbolSpec btc;
-  btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
-  btc.bithumb_market = "KRW-BTC";
-  btc.price_usdt = 60'000.0;
-  o.symbols = {btc};
+  o.symbols = {test::sim_btc()};
   o.market.bithumb = true;
   o.market.seed = 11;
   o.updates_per_second = 100.0;
   o.limits.upbit_requests_per_second = 50;
   o.limits.upbit_default_per_second = 100;
-  o.accounts = {{venues::kBinance,
-                 "bkey-0123456789",
-                 "bsecret",
-                 {{"USDT", 1'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
-                {venues::kUpbit,
-                 "ukey-0123456789",
-                 "usecret",
-                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
-                {venues::kUpbit,
-                 "ukey-other-000001",
-                 "usecret2",
-                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}},
-                {venues::kBithumb,
-                 "hkey-0123456789",
-                 "hsecret",
-                 {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}}};
+  o.accounts = test::sim_accounts(1'000'000, 1'000'000'000, 10);
+  // A second Upbit account: its stream sees nothing of the first one's orders.
+  o.accounts.push_back({venues::kUpbit,
+                        "ukey-other-000001",
+                        "usecret2",
+                        {{"KRW", 1'000'000'000 * Decimal::kOne}, {"BTC", 10 * Decimal::kOne}}});
   return o;
 }
 
@@ -147,10 +133,7 @@ class PrivateStreamTest : public ::testing::Test {
 
   std::int64_t held(Venue v, const std::string& key, const char* asset) {
     std::int64_t m = 0;
-    sim.with_exchange([&](Exchange& x, SyntheticMarket&) {
-      const AccountSpec* a = x.account(v, key);
-      if (a != nullptr && a->balances.count(asset) != 0) m = a->balances.at(asset);
-    });
+    sim.with_exchange([&](Exchange& x, SyntheticMarket&) { m = x.balance(v, key, asset); });
     return m;
   }
 

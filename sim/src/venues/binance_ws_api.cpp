@@ -266,15 +266,11 @@ class BinanceWsApiSession final : public WsSessionFront {
 
   // The balances of the assets that changed.
   std::string account_position(const PrivateEvent& e) const {
-    const AccountSpec* a = x_.account(venues::kBinance, e.account);
     std::string list;
     for (const std::string& asset : e.assets) {
-      std::int64_t held = 0;
-      if (a != nullptr) {
-        if (const auto it = a->balances.find(asset); it != a->balances.end()) held = it->second;
-      }
       if (!list.empty()) list += ',';
-      list += R"({"a":")" + asset + R"(","f":")" + dec8(held) + R"(","l":"0.00000000"})";
+      list += R"({"a":")" + asset + R"(","f":")" +
+              dec8(x_.balance(venues::kBinance, e.account, asset)) + R"(","l":"0.00000000"})";
     }
     return R"({"e":"outboundAccountPosition","E":)" + std::to_string(e.time_ms) + R"(,"u":)" +
            std::to_string(e.time_ms) + R"(,"B":[)" + list + "]}";

@@ -291,15 +291,11 @@ class KrwWsSession final : public WsSessionFront {
 
   // The balances of the assets that changed (both venues: Upbit's shape).
   std::string my_asset(const PrivateEvent& e) const {
-    const AccountSpec* a = v_.exchange_.account(v_.d_.venue, account_);
     std::string list;
     for (const std::string& asset : e.assets) {
-      std::int64_t held = 0;
-      if (a != nullptr) {
-        if (const auto it = a->balances.find(asset); it != a->balances.end()) held = it->second;
-      }
       if (!list.empty()) list += ',';
-      list += R"({"currency":")" + asset + R"(","balance":)" + text::dec8(held) + R"(,"locked":0})";
+      list += R"({"currency":")" + asset + R"(","balance":)" +
+              text::dec8(v_.exchange_.balance(v_.d_.venue, account_, asset)) + R"(,"locked":0})";
     }
     return R"({"type":"myAsset","asset_uuid":")" + account_ + "-" + std::to_string(++asset_seq_) +
            R"(","assets":[)" + list + R"(],"asset_timestamp":)" + std::to_string(e.time_ms) +

@@ -160,8 +160,11 @@ struct PipelineLatencies {
   LatencyHistogram exec;            // taken by exec -> order bytes written
   LatencyHistogram tick_to_order;   // frame received -> order bytes written
   LatencyHistogram tick_to_decide;  // frame received -> intent decided
+  // An intent's orders written -> every leg's outcome known by exec (its fill from an answer, a
+  // private stream or a query): how long the pair's hedge is unknown.
+  LatencyHistogram fill_known;
 
-  static constexpr std::size_t kCount = 9;
+  static constexpr std::size_t kCount = 10;
   struct Named {
     std::string_view name;
     const LatencyHistogram* histogram;
@@ -175,7 +178,8 @@ struct PipelineLatencies {
              {"intent_queue", &intent_queue},
              {"exec", &exec},
              {"tick_to_decide", &tick_to_decide},
-             {"tick_to_order", &tick_to_order}}};
+             {"tick_to_order", &tick_to_order},
+             {"fill_known", &fill_known}}};
   }
 };
 

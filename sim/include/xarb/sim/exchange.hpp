@@ -187,6 +187,14 @@ class Exchange {
     }
     return nullptr;
   }
+  // What an account holds of `asset` (mantissa; 0 for an account or asset it does not know).
+  [[nodiscard]] std::int64_t balance(Venue venue, const std::string& key,
+                                     const std::string& asset) const {
+    const AccountSpec* a = account(venue, key);
+    if (a == nullptr) return 0;
+    const auto it = a->balances.find(asset);
+    return it == a->balances.end() ? 0 : it->second;
+  }
   // Private stream events due by now, in order (an order accepted late is announced when it is
   // accepted: its events wait until then).
   std::vector<PrivateEvent> take_private();
