@@ -761,8 +761,8 @@ TEST(BinanceParser, UserDataStreamEventsAndAnswers) {
   }
 }
 
-// The user data stream's steady state allocates nothing: an executionReport parsed and its
-// execution summed, after the first.
+// The private streams' steady state allocates nothing: Binance's executionReport parsed and its
+// execution summed, its balances; the KRW venues' myOrder and myAsset; each after the first.
 TEST(BinanceParser, UserDataEventsParseWithoutAllocating) {
   XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
   BinanceParser p;
@@ -786,6 +786,24 @@ TEST(BinanceParser, UserDataEventsParseWithoutAllocating) {
     ASSERT_EQ(p.parse_stream(position, u), Errc::ok);
   }
   EXPECT_EQ(scope.count(), 0u);
+  // The KRW venues' myOrder and myAsset likewise.
+  UpbitParser krw;
+  const std::string order =
+      R"({"type":"myOrder","code":"KRW-BTC","uuid":"ac2dc2a3-fce9-40a2-a4f6-5987c25c438f",)"
+      R"("ask_bid":"BID","order_type":"limit","state":"done","price":140630000,)"
+      R"("volume":0.01,"remaining_volume":0,"executed_volume":0.01,"executed_funds":1406300,)"
+      R"("paid_fee":703.15,"identifier":"x1-2-U0","timestamp":1764748800100})";
+  const std::string assets =
+      R"({"type":"myAsset","asset_uuid":"a-1","assets":[{"currency":"KRW","balance":1000.5,)"
+      R"("locked":0},{"currency":"BTC","balance":0.01,"locked":0}],"timestamp":1})";
+  ASSERT_EQ(krw.parse_stream(order, u), Errc::ok);  // warm-up
+  ASSERT_EQ(u.kind, StreamUpdate::Kind::order);
+  test::AllocationScope krw_scope;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(krw.parse_stream(order, u), Errc::ok);
+    ASSERT_EQ(krw.parse_stream(assets, u), Errc::ok);
+  }
+  EXPECT_EQ(krw_scope.count(), 0u);
 }
 
 // Order entry on the WebSocket API: every parameter (apiKey, recvWindow and timestamp included)
