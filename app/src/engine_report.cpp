@@ -37,6 +37,7 @@ RunReport Engine::build_report() const {
     o.stream_balance_mismatches = ps.stats.balance_mismatches;
     o.stream_last_mismatch = std::string(ps.stats.last_mismatch.view());
     o.stream_incomplete = ps.stats.incomplete;
+    o.stream_requests = ps.stats.requests;
   }
   r.book_updates = s.stage.books;
   r.entries = st.entries;

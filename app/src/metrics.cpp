@@ -139,6 +139,12 @@ std::string prometheus_text(const RunReport& r) {
   per_venue("private_stream_balance_mismatches_total",
             "Balances the private stream pushed that differ from what the fills predicted.",
             [](const VenueReport& s) { return s.stream_balance_mismatches; });
+  per_venue("private_stream_incomplete_total",
+            "Order events the private stream could not settle (an execution unseen): queried.",
+            [](const VenueReport& s) { return s.stream_incomplete; });
+  per_venue("private_stream_requests_total",
+            "Orders, queries and cancels sent on the private stream's connection (order_entry ws).",
+            [](const VenueReport& s) { return s.stream_requests; });
   if (!r.balances.empty()) {
     // Decimal text: exact, whatever the magnitude.
     const auto balance = [&](std::string_view name, std::string_view help, auto field) {

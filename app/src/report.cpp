@@ -69,7 +69,9 @@ void print_report(std::ostream& out, const RunReport& r) {
         << (s.stream_up ? "up" : "down") << ", connects " << s.stream_connects << ", disconnects "
         << s.stream_disconnects << ", order ends pushed " << s.stream_fills << ", reconciled "
         << s.stream_reconciled << ", malformed " << s.stream_malformed << ", incomplete "
-        << s.stream_incomplete << ", balance mismatches " << s.stream_balance_mismatches;
+        << s.stream_incomplete;
+    if (s.stream_requests > 0) out << ", requests sent on it " << s.stream_requests;
+    out << ", balance mismatches " << s.stream_balance_mismatches;
     if (!s.stream_last_mismatch.empty()) out << " (last: " << s.stream_last_mismatch << ")";
     out << '\n';
   }
@@ -175,6 +177,7 @@ std::string report_json(const RunReport& r) {
           {"reconciled", s.stream_reconciled},
           {"malformed", s.stream_malformed},
           {"incomplete", s.stream_incomplete},
+          {"requests", s.stream_requests},
           {"balance_mismatches", s.stream_balance_mismatches},
           {"last_mismatch", s.stream_last_mismatch}};
     }

@@ -108,7 +108,6 @@ struct RestVenue::Impl {
   int reconciling = 0;  // reconciliation queries in flight
   WsRequestText ws_scratch;  // a request for the stream's connection (order_entry = ws)
   std::string answer_body;   // an answer read on it (reserved: no allocation)
-  std::uint64_t stream_requests = 0;
   RulesTable rules;
   RateLimitState rate;
   std::int64_t now_ns = 0;
@@ -196,7 +195,7 @@ struct RestVenue::Impl {
     }
     p->on_stream = true;
     p->sent_ns = clock::mono_ns();
-    ++stream_requests;
+    ++stream_stats.requests;
     return true;
   }
 
@@ -920,7 +919,7 @@ const StreamStats* RestVenue::stream() const noexcept {
 }
 
 const std::string& RestVenue::private_stream_url() const noexcept { return impl_->stream_url; }
-std::uint64_t RestVenue::stream_requests() const noexcept { return impl_->stream_requests; }
+std::uint64_t RestVenue::stream_requests() const noexcept { return impl_->stream_stats.requests; }
 const StreamStats& RestVenue::stream_stats() const noexcept { return impl_->stream_stats; }
 
 std::int64_t RestVenue::not_found_grace_ns() const noexcept {

@@ -54,6 +54,7 @@ RunReport sample() {
   b.stream_up = true;
   b.stream_fills = 7;
   b.stream_incomplete = 1;
+  b.stream_requests = 5;
   b.stream_balance_mismatches = 1;
   b.stream_last_mismatch = "USDT: the venue holds 10, the fills say 9";
   return r;
@@ -81,6 +82,7 @@ TEST(Report, JsonCarriesTheFigures) {
   const auto& ps = j["venues"]["binance"]["private_stream"];
   EXPECT_EQ(ps["order_ends"], 7);
   EXPECT_EQ(ps["incomplete"], 1);
+  EXPECT_EQ(ps["requests"], 5);
   EXPECT_EQ(ps["balance_mismatches"], 1);
   EXPECT_EQ(ps["last_mismatch"], "USDT: the venue holds 10, the fills say 9");
   EXPECT_FALSE(j["venues"]["upbit"].contains("private_stream"));
@@ -95,8 +97,8 @@ TEST(Report, TextAndStatusLineShowTheFigures) {
   EXPECT_NE(text.str().find("max_open_symbol 3545"), std::string::npos);
   EXPECT_NE(text.str().find("binance BTC   0.00009  (1 positions)"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("1 settled later by their venue, 2 still unknown"), std::string::npos);
-  EXPECT_NE(text.str().find("incomplete 1, balance mismatches 1 (last: USDT: the venue holds 10, "
-                            "the fills say 9)"),
+  EXPECT_NE(text.str().find("incomplete 1, requests sent on it 5, balance mismatches 1 (last: "
+                            "USDT: the venue holds 10, the fills say 9)"),
             std::string::npos)
       << text.str();
   EXPECT_NE(line.str().find("entries 10 exits 8"), std::string::npos) << line.str();

@@ -38,6 +38,7 @@ struct VenueReport {
   std::uint64_t stream_balance_mismatches = 0;  // balances pushed unlike the fills' prediction
   std::string stream_last_mismatch;             // which asset, and by how much
   std::uint64_t stream_incomplete = 0;  // order events without all their executions (queried)
+  std::uint64_t stream_requests = 0;    // orders, queries, cancels sent on it (order_entry = ws)
 };
 
 // One venue's balance of one asset against the ledger (live runs).

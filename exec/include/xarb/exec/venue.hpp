@@ -56,6 +56,8 @@ struct StreamStats {
   // Order events whose order's fees the stream could not state (an execution of it was not
   // seen): left to the fallback query.
   std::uint64_t incomplete = 0;
+  // Orders, queries and cancels sent on the connection (order_entry = ws).
+  std::uint64_t requests = 0;
   FixedString<120> last_mismatch;
 };
 
