@@ -1,6 +1,7 @@
-// libFuzzer target: any bytes as a venue's REST answer. The first byte picks what reads it
-// (Binance, Upbit or Bithumb; an order, an error body, the server time, balances, open orders, or a
-// rate-limit header as "name:value"); the rest is the body. Nothing from the network may crash
+// libFuzzer target: any bytes as a venue's REST answer or private stream message. The first byte
+// picks what reads it (Binance, Upbit or Bithumb; an order, an error body, the server time,
+// balances, open orders, a private stream message, or a rate-limit header as "name:value"); the
+// rest is the body. Nothing from the network may crash
 // the engine, and an order it accepts must not carry negative quantities or a negative notional
 // (exec would count a negative fill).
 #include <cstddef>
@@ -38,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   xarb::exec::OrderStatus s;
   xarb::VenueError e;
-  switch (data[0] % 13) {
+  switch (data[0] % 17) {
     case 0:
       if (binance.parse_order(body, "BTC", "USDT", s) == xarb::Errc::ok) check(s);
       break;
@@ -88,6 +89,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::vector<xarb::exec::OrderStatus> orders;
       std::vector<std::string> markets;
       if (bithumb.parse_orders(body, orders, markets) == xarb::Errc::ok) check(orders, markets);
+      break;
+    }
+    case 13:
+    case 14:
+    case 15: {
+      // A private stream message: an order it states is sane.
+      static xarb::exec::BinanceExecutions sums;
+      xarb::exec::StreamUpdate u;
+      const int which = data[0] % 17;
+      const xarb::Errc r = which == 13   ? binance.parse_stream(body, u)
+                           : which == 14 ? upbit.parse_stream(body, u)
+                                         : bithumb.parse_stream(body, u);
+      if (r != xarb::Errc::ok) break;
+      if (u.kind == xarb::exec::StreamUpdate::Kind::order) {
+        if (which == 13) sums.apply(u, "BTC", "USDT");
+        check(u.order);
+        if (u.execution.qty.mantissa() < 0 || u.execution.price.mantissa() < 0) std::abort();
+      }
+      // An answer's body is a part of the message.
+      if (u.answer.body.size() > body.size()) std::abort();
+      if (u.asset_count > xarb::exec::StreamUpdate::kMaxAssets) std::abort();
       break;
     }
     default: {
