@@ -275,6 +275,17 @@ struct RestVenue::Impl {
     quote += (buy ? -notional_delta : notional_delta) - fee_quote_delta;
   }
 
+  // An answer's event, to exec. A reconciliation query (Op::reconcile) reaches exec as the
+  // order's update only when the venue described the order: "not found" (an order accepted
+  // late), a refusal or no answer says nothing of how it ended, and exec's own queries settle it.
+  void deliver(const Pending& req, const VenueEvent& ev) noexcept {
+    if (req.op == Op::reconcile &&
+        (ev.status.state == OrderState::unknown || ev.status.error.present())) {
+      return;
+    }
+    push_event(ev);
+  }
+
   void on_answer(const net::HttpAnswer& a) noexcept {
     if (a.tag == awaited && awaited != 0) {
       awaited_answer = a;
@@ -322,7 +333,7 @@ struct RestVenue::Impl {
         s.error.message.assign(a.transport_error ? a.what : std::string_view("server error"));
       }
       classify(options.venue, s.error);
-      push_event(ev);
+      deliver(req, ev);
       return;
     }
     note_rate_limit(req, a);
@@ -331,7 +342,7 @@ struct RestVenue::Impl {
       s.error.http_status = a.status;
       (void)venue->parse_error(a.body, s.error);
       venue->on_rejected(s.error);
-      push_event(ev);
+      deliver(req, ev);
       return;
     }
     const ClientOrderId asked = s.client_id;
@@ -373,7 +384,7 @@ struct RestVenue::Impl {
       }
       apply_fills(req.instrument, s);
     }
-    push_event(ev);
+    deliver(req, ev);
   }
 
   // The stream is open: subscribe, then query every order of the last minutes that has not

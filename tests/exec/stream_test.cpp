@@ -393,6 +393,42 @@ TEST_F(StreamTest, ADroppedStreamIsReconciledBeforeItIsTrustedAgain) {
   EXPECT_EQ(upbit->free_quote().mantissa(), held(venues::kUpbit, "ukey-0123456789", "KRW"));
 }
 
+// A reconnect's reconciliation query that does not find an order (the venue accepted it late,
+// after its answer was lost) does not end it: the order's end comes once the venue has it, and
+// nothing is taken as unfilled before (exec would send the leg again: a double fill).
+TEST_F(StreamTest, AReconciliationThatDoesNotFindAnOrderDoesNotEndIt) {
+  auto upbit = make(venues::kUpbit);
+  ASSERT_TRUE(poll_until(*upbit, [&] { return upbit->streaming(); }));
+  sim.with_exchange([](sim::Exchange& x, sim::SyntheticMarket&) {
+    x.faults().late_accept_share = 1.0;
+    x.faults().late_accept_ms = 1'500;
+  });
+  const OrderRequest order = sweep(venues::kUpbit, "s7-1-U0");
+  ASSERT_TRUE(upbit->place(order, {}));
+  VenueEvent ev;
+  ASSERT_TRUE(poll_until(*upbit, [&] { return upbit->next_event(ev); }));
+  ASSERT_EQ(ev.op, VenueOp::place);
+  EXPECT_EQ(ev.status.state, OrderState::unknown) << "its answer was lost";
+  sim.with_exchange(
+      [](sim::Exchange& x, sim::SyntheticMarket&) { x.faults().late_accept_share = 0.0; });
+  const std::uint64_t reconciled = upbit->stream_stats().reconciled;
+  sim.drop_websockets();
+  // Back up, the order is queried (not found yet); its end then comes from the stream.
+  VenueEvent end;
+  bool ended = false;
+  ASSERT_TRUE(poll_until(*upbit, [&] {
+    while (upbit->next_event(ev)) {
+      if (ev.status.client_id == order.client_id && ev.status.final()) end = ev, ended = true;
+    }
+    return ended;
+  }));
+  EXPECT_GT(upbit->stream_stats().reconciled, reconciled);
+  EXPECT_EQ(end.op, VenueOp::update);
+  EXPECT_EQ(end.status.state, OrderState::filled) << "never \"not found\" taken as its end";
+  EXPECT_EQ(upbit->free_base(0).mantissa(), held(venues::kUpbit, "ukey-0123456789", "BTC"));
+  EXPECT_EQ(upbit->free_quote().mantissa(), held(venues::kUpbit, "ukey-0123456789", "KRW"));
+}
+
 // A stream the venue refuses (here: a path where it serves only public data, which answers the
 // subscription with its error) leaves the venue trading on queries, says why, and keeps trying;
 // a venue configured without one has none.
