@@ -2,6 +2,16 @@
 
 namespace xarb::app::engine_detail {
 
+namespace {
+// KRW summed in 1e-16 units, to the report's 8 decimals.
+Decimal krw_of(Int128 e16) noexcept {
+  Decimal out;
+  if (from_e16(e16, Rounding::down, out) != Errc::ok)
+    out = e16 < 0 ? -Decimal::max() : Decimal::max();
+  return out;
+}
+}  // namespace
+
 RunReport Engine::build_report() const {
   RunReport r;
   r.run_id = run_id_;
@@ -27,6 +37,7 @@ RunReport Engine::build_report() const {
     o.snapshot_failures = in.snapshot_failures;
     o.ring_full = in.ring_full;
     const exec::StreamTelemetry& ps = x.streams[index(v)];
+    o.healthy = !exec_ || x.healthy[index(v)];
     o.private_stream = ps.present;
     o.stream_up = ps.streaming;
     o.stream_connects = ps.stats.ws.connects;
@@ -59,8 +70,10 @@ RunReport Engine::build_report() const {
   r.dropped_intents = st.dropped;
   r.dust_writeoffs = st.dust_writeoffs;
   r.winrate = st.winrate();
-  r.realized_krw = st.realized_krw;
-  r.unrealized_krw = s.unrealized_krw;
+  r.realized_krw = krw_of(st.realized_e16);
+  if (from_double(s.unrealized_krw, Rounding::down, r.unrealized_krw) != Errc::ok) {
+    r.unrealized_krw = Decimal{};
+  }
   r.exec_retries = x.executor.retries;
   r.exec_unwinds = x.executor.unwinds;
   r.exec_queries = x.executor.queries;
@@ -68,8 +81,8 @@ RunReport Engine::build_report() const {
   r.exec_settled = x.executor.settled;
   r.risk_mode = std::string(signal::to_string(s.risk_mode));
   const auto traded = [](std::string name, const signal::TradeStats& t, std::uint64_t open) {
-    return TradeReport{std::move(name), t.entries, t.closed,      t.wins,
-                       t.broken,        open,      t.realized_krw};
+    return TradeReport{std::move(name),       t.entries, t.closed, t.wins, t.broken, open,
+                       krw_of(t.realized_e16)};
   };
   for (const Instrument& i : symbols_) {
     if (i.is_fx) continue;

@@ -1,13 +1,15 @@
-#include <xarb/app/metrics.hpp>
-
+#include <charconv>
+#include <cmath>
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <xarb/app/metrics.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -94,6 +96,48 @@ void MetricsServer::publish(std::string text) {
 
 int MetricsServer::port() const noexcept { return impl_->acceptor.local_endpoint().port(); }
 
+namespace {
+
+// A double as the shortest text that reads back as the same double: 1234567.89, not ostream's
+// six significant digits (1.23457e+06). Prometheus spells the specials NaN, +Inf and -Inf.
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : "NaN";
+}
+
+// Nanoseconds as seconds, exact: 376800 -> "0.0003768".
+std::string seconds(std::int64_t ns) {
+  const bool negative = ns < 0;
+  const std::uint64_t mag =
+      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
+  std::string out = (negative ? "-" : "") + std::to_string(mag / 1'000'000'000);
+  std::uint64_t frac = mag % 1'000'000'000;
+  if (frac == 0) return out;
+  char digits[9];
+  for (int k = 8; k >= 0; --k, frac /= 10) digits[k] = static_cast<char>('0' + frac % 10);
+  std::size_t n = 9;
+  while (digits[n - 1] == '0') --n;
+  return out + '.' + std::string(digits, n);
+}
+
+// A sample's value: integers as they are, money (Decimal) as its exact decimal text, doubles at
+// full precision.
+template <typename T>
+void put(std::ostream& o, T v) {
+  if constexpr (std::is_same_v<T, Decimal>) {
+    o << to_string(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    o << number(v);
+  } else {
+    o << v;
+  }
+}
+
+}  // namespace
+
 std::string prometheus_text(const RunReport& r) {
   std::ostringstream o;
   const auto metric = [&](std::string_view name, std::string_view type, std::string_view help) {
@@ -102,13 +146,16 @@ std::string prometheus_text(const RunReport& r) {
   const auto scalar = [&](std::string_view name, std::string_view type, std::string_view help,
                           auto value) {
     metric(name, type, help);
-    o << "xarb_" << name << ' ' << value << '\n';
+    o << "xarb_" << name << ' ';
+    put(o, value);
+    o << '\n';
   };
   const auto per_venue = [&](std::string_view name, std::string_view help, auto field) {
     metric(name, "counter", help);
     for (const Venue v : r.traded) {
-      o << "xarb_" << name << "{venue=\"" << to_string(v) << "\"} " << field(r.venues[index(v)])
-        << '\n';
+      o << "xarb_" << name << "{venue=\"" << to_string(v) << "\"} ";
+      put(o, field(r.venues[index(v)]));
+      o << '\n';
     }
   };
   per_venue("frames_total", "Market data frames received.",
@@ -122,6 +169,11 @@ std::string prometheus_text(const RunReport& r) {
   per_venue("orders_total", "Order requests sent.", [](const VenueReport& s) { return s.orders; });
   per_venue("order_errors_total", "Orders that ended with a venue error.",
             [](const VenueReport& s) { return s.order_errors; });
+  metric("venue_healthy", "gauge", "1 while exec can reach the venue (entries on it allowed).");
+  for (const Venue v : r.traded) {
+    o << "xarb_venue_healthy{venue=\"" << to_string(v) << "\"} "
+      << (r.venues[index(v)].healthy ? 1 : 0) << '\n';
+  }
   metric("private_stream_up", "gauge",
          "1 while the venue's private stream settles orders (up, subscribed, reconciled).");
   for (const Venue v : r.traded) {
@@ -160,6 +212,12 @@ std::string prometheus_text(const RunReport& r) {
             [](const BalanceReport& b) { return b.expected; });
     balance("balance_difference", "Held minus expected.",
             [](const BalanceReport& b) { return b.difference(); });
+    metric("balance_unexplained", "gauge",
+           "1 while a difference the ledger's rounding cannot explain persists (REDUCING).");
+    for (const BalanceReport& b : r.balances) {
+      o << "xarb_balance_unexplained{venue=\"" << to_string(b.venue) << "\",asset=\"" << b.asset
+        << "\"} " << (b.confirmed ? 1 : 0) << '\n';
+    }
   }
   if (!r.dust.empty()) {
     metric("dust", "gauge", "What positions closed this run left at the venue, under its minimum.");
@@ -168,12 +226,20 @@ std::string prometheus_text(const RunReport& r) {
         << to_string(d.qty) << '\n';
     }
   }
+  metric("risk_mode", "gauge",
+         "1 for the risk mode the engine is in: normal, halted (circuit breaker) or reducing "
+         "(exits only).");
+  for (const std::string_view mode : {"normal", "halted", "reducing"}) {
+    o << "xarb_risk_mode{mode=\"" << mode << "\"} " << (r.risk_mode == mode ? 1 : 0) << '\n';
+  }
   scalar("entries_total", "counter", "Entry intents.", r.entries);
   const auto per_pair = [&](std::string_view name, std::string_view type, std::string_view help,
                             auto field) {
     metric(name, type, help);
     for (const TradeReport& p : r.pairs) {
-      o << "xarb_" << name << "{pair=\"" << p.name << "\"} " << field(p) << '\n';
+      o << "xarb_" << name << "{pair=\"" << p.name << "\"} ";
+      put(o, field(p));
+      o << '\n';
     }
   };
   per_pair("pair_entries_total", "counter", "Entry intents of the pair.",
@@ -217,24 +283,26 @@ std::string prometheus_text(const RunReport& r) {
   for (const LatencyReport& l : r.latencies) {
     const auto q = [&](std::string_view quantile, std::int64_t ns) {
       o << "xarb_latency_seconds{stage=\"" << l.name << "\",quantile=\"" << quantile << "\"} "
-        << static_cast<double>(ns) * 1e-9 << '\n';
+        << seconds(ns) << '\n';
     };
     q("0.5", l.p50_ns);
     q("0.99", l.p99_ns);
     q("0.999", l.p999_ns);
     q("1", l.max_ns);
+    o << "xarb_latency_seconds_sum{stage=\"" << l.name << "\"} "
+      << seconds(static_cast<std::int64_t>(l.sum_ns)) << '\n';
     o << "xarb_latency_seconds_count{stage=\"" << l.name << "\"} " << l.count << '\n';
   }
   metric("stage_latency_seconds", "histogram", "Pipeline latencies per stage.");
   for (const LatencyReport& l : r.latencies) {
     for (std::size_t k = 0; k < l.at_most.size() && k < kLatencyBucketsNs.size(); ++k) {
       o << "xarb_stage_latency_seconds_bucket{stage=\"" << l.name << "\",le=\""
-        << static_cast<double>(kLatencyBucketsNs[k]) * 1e-9 << "\"} " << l.at_most[k] << '\n';
+        << seconds(kLatencyBucketsNs[k]) << "\"} " << l.at_most[k] << '\n';
     }
     o << "xarb_stage_latency_seconds_bucket{stage=\"" << l.name << "\",le=\"+Inf\"} " << l.count
       << '\n';
     o << "xarb_stage_latency_seconds_sum{stage=\"" << l.name << "\"} "
-      << static_cast<double>(l.sum_ns) * 1e-9 << '\n';
+      << seconds(static_cast<std::int64_t>(l.sum_ns)) << '\n';
     o << "xarb_stage_latency_seconds_count{stage=\"" << l.name << "\"} " << l.count << '\n';
   }
   metric("queue_high_water", "gauge", "Deepest a queue has been.");
@@ -247,12 +315,14 @@ std::string prometheus_text(const RunReport& r) {
   }
   metric("thread_cpu_seconds_total", "counter", "CPU time per thread.");
   for (const ThreadReport& t : r.threads) {
-    o << "xarb_thread_cpu_seconds_total{thread=\"" << t.name << "\"} " << t.cpu_s << '\n';
+    o << "xarb_thread_cpu_seconds_total{thread=\"" << t.name << "\"} " << number(t.cpu_s) << '\n';
   }
   scalar("resident_memory_bytes", "gauge", "Resident set size.", r.rss_kib * 1024);
   scalar("heap_in_use_bytes", "gauge", "C heap handed out and not freed.", r.heap_in_use_bytes);
   scalar("heap_held_bytes", "gauge", "C heap the allocator holds from the system.",
          r.heap_held_bytes);
+  scalar("journal_events_total", "counter", "Events the journal wrote.", r.journal_events);
+  scalar("journal_errors_total", "counter", "Journal writes that failed.", r.journal_errors);
   scalar("journal_memory_bytes", "gauge", "SQLite's allocations (page cache, statements).",
          r.journal_memory_bytes);
   return o.str();

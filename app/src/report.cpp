@@ -15,10 +15,12 @@ std::string us(std::int64_t ns) {
   return s.str();
 }
 
-std::string krw(double v) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(2) << v;
-  return s.str();
+// KRW for a person: two decimals, rounded down (report.json and /metrics carry every decimal).
+std::string krw(Decimal v) {
+  char buf[Decimal::kMaxChars + 2];
+  const FormatResult f = format_to_step(v, Decimal::from_mantissa(Decimal::kOne / 100),
+                                        Rounding::down, buf, buf + sizeof buf);
+  return f.ec == Errc::ok ? std::string(buf, f.end) : to_string(v);
 }
 
 std::uint64_t exits_total(const RunReport& r) {
@@ -59,7 +61,7 @@ void print_report(std::ostream& out, const RunReport& r) {
         << ", dropped " << s.dropped_frames << ", connects " << s.connects << ", disconnects "
         << s.disconnects << ", resyncs " << s.resyncs << ", snapshot failures "
         << s.snapshot_failures << ", ring full " << s.ring_full << ", orders " << s.orders
-        << ", order errors " << s.order_errors << '\n';
+        << ", order errors " << s.order_errors << (s.healthy ? "" : ", UNHEALTHY") << '\n';
   }
   out << "  book updates to the strategy: " << r.book_updates << '\n';
   for (const Venue v : r.traded) {
@@ -162,12 +164,17 @@ std::string report_json(const RunReport& r) {
   j["duration_s"] = r.duration_s;
   for (const Venue v : r.traded) {
     const VenueReport& s = r.venues[index(v)];
-    j["venues"][std::string(to_string(v))] = {
-        {"frames", s.frames},       {"bytes", s.bytes},
-        {"dropped_frames", s.dropped_frames}, {"connects", s.connects},
-        {"disconnects", s.disconnects}, {"resyncs", s.resyncs},
-        {"snapshot_failures", s.snapshot_failures}, {"ring_full", s.ring_full},
-        {"orders", s.orders},       {"order_errors", s.order_errors}};
+    j["venues"][std::string(to_string(v))] = {{"frames", s.frames},
+                                              {"bytes", s.bytes},
+                                              {"dropped_frames", s.dropped_frames},
+                                              {"connects", s.connects},
+                                              {"disconnects", s.disconnects},
+                                              {"resyncs", s.resyncs},
+                                              {"snapshot_failures", s.snapshot_failures},
+                                              {"ring_full", s.ring_full},
+                                              {"orders", s.orders},
+                                              {"order_errors", s.order_errors},
+                                              {"healthy", s.healthy}};
     if (s.private_stream) {
       j["venues"][std::string(to_string(v))]["private_stream"] = {
           {"up", s.stream_up},
@@ -205,8 +212,9 @@ std::string report_json(const RunReport& r) {
   j["dropped_intents"] = r.dropped_intents;
   j["dust_writeoffs"] = r.dust_writeoffs;
   j["winrate"] = r.winrate;
-  j["realized_pnl_krw"] = r.realized_krw;
-  j["unrealized_pnl_krw"] = r.unrealized_krw;
+  // Money as exact decimal strings, never binary floats.
+  j["realized_pnl_krw"] = to_string(r.realized_krw);
+  j["unrealized_pnl_krw"] = to_string(r.unrealized_krw);
   j["exec"] = {{"retries", r.exec_retries}, {"unwinds", r.exec_unwinds}, {"queries", r.exec_queries},
                {"settled", r.exec_settled}, {"unsettled", r.exec_unsettled}};
   j["risk_mode"] = r.risk_mode;
@@ -220,7 +228,7 @@ std::string report_json(const RunReport& r) {
                         {"wins", s.wins},
                         {"broken", s.broken},
                         {"open", s.open},
-                        {"realized_pnl_krw", s.realized_krw}});
+                        {"realized_pnl_krw", to_string(s.realized_krw)}});
     }
   }
   j["latency_ns"] = json::object();
@@ -240,7 +248,6 @@ std::string report_json(const RunReport& r) {
   j["peak_rss_kib"] = r.peak_rss_kib;
   j["rss_kib"] = r.rss_kib;
   j["journal"] = {{"events", r.journal_events}, {"errors", r.journal_errors}};
-  // Money as exact decimal strings.
   j["reconciliations"] = r.reconciliations;
   j["balances"] = json::array();
   for (const BalanceReport& b : r.balances) {

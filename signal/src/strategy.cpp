@@ -828,10 +828,10 @@ void Strategy::close(Position& p, Decimal decided_fx, const Now& now, SignalSink
   const double pnl = p.realized_krw();
   if (traded) {
     ++stats_.closed;
-    stats_.realized_krw += pnl;
+    stats_.realized_e16 += p.realized_e16;
     for (TradeStats* s : {&stats_.symbols[p.instrument], &stats_.pairs[k]}) {
       ++s->closed;
-      s->realized_krw += pnl;
+      s->realized_e16 += p.realized_e16;
       if (pnl > 0.0) ++s->wins;
     }
     if (pnl > 0.0) ++stats_.wins;

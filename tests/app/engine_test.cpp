@@ -328,8 +328,8 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
   const JournalTotals t = j.totals(rep.run_id);
   EXPECT_EQ(t.closed, rep.closed);
   EXPECT_EQ(t.wins, rep.wins);
-  EXPECT_NEAR(t.realized_pnl_krw, rep.realized_krw, 1e-6);
-  EXPECT_NEAR(t.realized_from_fills_krw, rep.realized_krw, 1e-6)
+  EXPECT_NEAR(t.realized_pnl_krw, rep.realized_krw.to_double(), 1e-6);
+  EXPECT_NEAR(t.realized_from_fills_krw, rep.realized_krw.to_double(), 1e-6)
       << "the report's PnL is the sum of the journal's fills at each close's FX rate";
   EXPECT_EQ(t.open, 0u);
   EXPECT_TRUE(fs::exists(dir_ / "report.json"));
@@ -732,7 +732,8 @@ TEST_F(EngineTest, ThreeThreadLayoutTradesToo) {
   EXPECT_GT(r.report.entries, 0u);
   EXPECT_EQ(r.report.open_positions, 0u);
   Journal j(dir_ / "journal.sqlite");
-  EXPECT_NEAR(j.totals(r.report.run_id).realized_from_fills_krw, r.report.realized_krw, 1e-6);
+  EXPECT_NEAR(j.totals(r.report.run_id).realized_from_fills_krw, r.report.realized_krw.to_double(),
+              1e-6);
   expect_balances_match_journal();
   expect_inventory_matches_simulator(r);
 }
@@ -760,7 +761,7 @@ TEST_F(EngineTest, SurvivesTheSimulatorsFaults) {
   const JournalTotals t = j.totals(rep.run_id);
   EXPECT_EQ(t.open, t.broken);
   EXPECT_LE(rep.open_positions, rep.broken) << "every position still open is one that went BROKEN";
-  EXPECT_NEAR(t.realized_from_fills_krw, rep.realized_krw, 1e-6);
+  EXPECT_NEAR(t.realized_from_fills_krw, rep.realized_krw.to_double(), 1e-6);
   expect_balances_match_journal();
   expect_inventory_matches_simulator(r);
 }

@@ -1,6 +1,10 @@
 // The run report's three forms (text, report.json, Prometheus text) carry the same figures, and
 // the /metrics server serves what the ops thread published.
 
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include <boost/asio/connect.hpp>
@@ -8,7 +12,6 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <xarb/app/metrics.hpp>
 #include <xarb/app/report.hpp>
@@ -16,6 +19,12 @@
 
 namespace xarb::app {
 namespace {
+
+Decimal dec(std::string_view text) {
+  Decimal d;
+  EXPECT_EQ(Decimal::parse(text, d), Errc::ok) << text;
+  return d;
+}
 
 RunReport sample() {
   RunReport r;
@@ -34,8 +43,10 @@ RunReport sample() {
   r.closed = 8;
   r.wins = 8;
   r.winrate = 1.0;
-  r.realized_krw = 4'894.45;
-  r.symbols.push_back({"BTC", 6, 6, 6, 0, 0, 4'633.96});
+  r.realized_krw = dec("1234567.89");
+  r.unrealized_krw = dec("-999.14254279");
+  r.symbols.push_back({"BTC", 6, 6, 6, 0, 0, dec("4633.96")});
+  r.pairs.push_back({"upbit-binance", 6, 6, 6, 0, 0, dec("1234567.89")});
   LatencyReport t2o{"tick_to_order", 18, 376'800, 2'118'300, 2'118'300, 2'118'300, 9'000'000, {}};
   for (const std::int64_t le : kLatencyBucketsNs) t2o.at_most.push_back(le >= 500'000 ? 17 : 0);
   r.latencies.push_back(t2o);
@@ -57,6 +68,11 @@ RunReport sample() {
   b.stream_requests = 5;
   b.stream_balance_mismatches = 1;
   b.stream_last_mismatch = "USDT: the venue holds 10, the fills say 9";
+  r.venues[index(venues::kUpbit)].healthy = false;
+  r.risk_mode = "reducing";
+  r.journal_events = 120;
+  r.journal_errors = 1;
+  r.balances.push_back({venues::kUpbit, "KRW", dec("1000"), dec("1234567.89"), dec("1"), true});
   return r;
 }
 
@@ -70,7 +86,11 @@ TEST(Report, JsonCarriesTheFigures) {
   EXPECT_EQ(j["exits"]["stop_loss"], 0);
   EXPECT_EQ(j["blocked"]["max_open_symbol"], 3'545);
   EXPECT_EQ(j["outcomes"]["success"], 18);
-  EXPECT_DOUBLE_EQ(j["realized_pnl_krw"].get<double>(), 4'894.45);
+  // Money as exact decimal strings, never binary floats.
+  EXPECT_EQ(j["realized_pnl_krw"], "1234567.89");
+  EXPECT_EQ(j["unrealized_pnl_krw"], "-999.14254279");
+  EXPECT_EQ(j["symbols"][0]["realized_pnl_krw"], "4633.96");
+  EXPECT_EQ(j["pairs"][0]["realized_pnl_krw"], "1234567.89");
   EXPECT_EQ(j["latency_ns"]["tick_to_order"]["p50"], 376'800);
   EXPECT_EQ(j["queues"]["books"]["high_water"], 15);
   EXPECT_EQ(j["symbols"][0]["symbol"], "BTC");
@@ -86,6 +106,10 @@ TEST(Report, JsonCarriesTheFigures) {
   EXPECT_EQ(ps["balance_mismatches"], 1);
   EXPECT_EQ(ps["last_mismatch"], "USDT: the venue holds 10, the fills say 9");
   EXPECT_FALSE(j["venues"]["upbit"].contains("private_stream"));
+  EXPECT_EQ(j["venues"]["upbit"]["healthy"], false);
+  EXPECT_EQ(j["venues"]["binance"]["healthy"], true);
+  EXPECT_EQ(j["risk_mode"], "reducing");
+  EXPECT_EQ(j["balances"][0]["difference"], "-1233567.89");
 }
 
 TEST(Report, TextAndStatusLineShowTheFigures) {
@@ -93,7 +117,9 @@ TEST(Report, TextAndStatusLineShowTheFigures) {
   print_report(text, sample());
   print_status_line(line, sample());
   EXPECT_NE(text.str().find("take_profit 2 reversal 6"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("realised PnL 4894.45 KRW"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("realised PnL 1234567.89 KRW, unrealised -999.15 KRW"),
+            std::string::npos)
+      << text.str();
   EXPECT_NE(text.str().find("max_open_symbol 3545"), std::string::npos);
   EXPECT_NE(text.str().find("binance BTC   0.00009  (1 positions)"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("1 settled later by their venue, 2 still unknown"), std::string::npos);
@@ -114,7 +140,16 @@ TEST(Report, PrometheusText) {
   EXPECT_NE(p.find("xarb_latency_seconds{stage=\"tick_to_order\",quantile=\"0.5\"} 0.0003768\n"),
             std::string::npos)
       << p;
-  EXPECT_NE(p.find("xarb_realized_pnl_krw 4894.45\n"), std::string::npos);
+  // Exact, whatever the magnitude: not 1.23457e+06.
+  EXPECT_NE(p.find("xarb_realized_pnl_krw 1234567.89\n"), std::string::npos) << p;
+  EXPECT_NE(p.find("xarb_unrealized_pnl_krw -999.14254279\n"), std::string::npos) << p;
+  EXPECT_NE(p.find("xarb_pair_realized_pnl_krw{pair=\"upbit-binance\"} 1234567.89\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_thread_cpu_seconds_total{thread=\"hot\"} 3.12\n"), std::string::npos);
+  // The summary carries its _sum beside its _count.
+  EXPECT_NE(p.find("xarb_latency_seconds_sum{stage=\"tick_to_order\"} 0.009\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_latency_seconds_count{stage=\"tick_to_order\"} 18\n"), std::string::npos);
+  EXPECT_NE(p.find("quantile=\"1\"} 0.0021183\n"), std::string::npos);
   EXPECT_NE(p.find("# TYPE xarb_stage_latency_seconds histogram"), std::string::npos);
   EXPECT_NE(p.find("xarb_stage_latency_seconds_bucket{stage=\"tick_to_order\",le=\"0.0002\"} 0\n"),
             std::string::npos) << p;
@@ -130,6 +165,15 @@ TEST(Report, PrometheusText) {
   EXPECT_NE(p.find("xarb_journal_memory_bytes 150000\n"), std::string::npos);
   EXPECT_NE(p.find("xarb_dust{venue=\"binance\",asset=\"BTC\"} 0.00009\n"), std::string::npos);
   EXPECT_NE(p.find("xarb_orders_unsettled 2\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_risk_mode{mode=\"reducing\"} 1\n"), std::string::npos) << p;
+  EXPECT_NE(p.find("xarb_risk_mode{mode=\"normal\"} 0\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_venue_healthy{venue=\"upbit\"} 0\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_venue_healthy{venue=\"binance\"} 1\n"), std::string::npos);
+  EXPECT_NE(p.find("xarb_balance_unexplained{venue=\"upbit\",asset=\"KRW\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_balance_difference{venue=\"upbit\",asset=\"KRW\"} -1233567.89\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_journal_errors_total 1\n"), std::string::npos);
 }
 
 std::string http_get(int port, const std::string& target) {
@@ -155,6 +199,23 @@ TEST(Metrics, ServesWhatWasPublished) {
   EXPECT_NE(a.find("text/plain; version=0.0.4"), std::string::npos);
   EXPECT_NE(a.find("xarb_frames_total{venue=\"binance\"} 12129"), std::string::npos);
   EXPECT_NE(http_get(server.port(), "/other").find("404"), std::string::npos);
+}
+
+// Prometheus' own linter (Debian's prometheus package, installed by scripts/install-deps) finds
+// nothing to say about the text: names, types, HELP, units, histogram and summary series.
+TEST(Metrics, PromtoolChecksTheTextClean) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "promtool is not installed (scripts/install-deps installs it)";
+  }
+  const std::string dir = ::testing::TempDir();
+  const std::string in = dir + "xarb-metrics.txt";
+  const std::string out = dir + "xarb-promtool.txt";
+  std::ofstream(in) << prometheus_text(sample());
+  const int rc = std::system(("promtool check metrics < " + in + " > " + out + " 2>&1").c_str());
+  std::stringstream said;
+  said << std::ifstream(out).rdbuf();
+  EXPECT_EQ(rc, 0) << said.str();
+  EXPECT_EQ(said.str(), "");
 }
 
 TEST(Metrics, ABadAddressIsRefused) {

@@ -228,6 +228,15 @@ TEST(DecimalArithmetic, MultiplicationUses128BitsAndRoundsAsAsked) {
             static_cast<Int128>(std::numeric_limits<std::int64_t>::max()) *
                 std::numeric_limits<std::int64_t>::max());
   EXPECT_DOUBLE_EQ(notional(d("158201000"), d("0.5")), 79'100'500.0);
+  // Back from 1e-16 units: 1234567.89 KRW plus 1e-16, each way; out of range is an overflow.
+  const Int128 pnl = notional_e16(d("1234567.89"), d("1")) + 1;
+  ASSERT_EQ(from_e16(pnl, Rounding::down, out), Errc::ok);
+  EXPECT_EQ(out, d("1234567.89"));
+  ASSERT_EQ(from_e16(pnl, Rounding::up, out), Errc::ok);
+  EXPECT_EQ(out, d("1234567.89000001"));
+  ASSERT_EQ(from_e16(-pnl, Rounding::down, out), Errc::ok);
+  EXPECT_EQ(out, d("-1234567.89000001"));
+  EXPECT_EQ(from_e16(notional_e16(Decimal::max(), d("2")), Rounding::down, out), Errc::overflow);
 }
 
 TEST(DecimalArithmetic, DivisionAndCheckedAddSub) {

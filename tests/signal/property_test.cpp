@@ -262,19 +262,17 @@ TEST_F(PropertyTest, EveryOpenedPositionClosesOnceThePremiumReverts) {
     EXPECT_EQ(strategy.inventory().free_quote_e16(venues::kUpbit),
               strategy.inventory().quote_e16(venues::kUpbit))
         << "no reservation left behind";
-    std::printf("seed %llu: entries %llu opened %llu closed %llu unfilled %llu broken %llu "
-                "tp %llu sl %llu timeout %llu reversal %llu winrate %.2f pnl %.0f KRW\n",
-                static_cast<unsigned long long>(seed),
-                static_cast<unsigned long long>(s.entries),
-                static_cast<unsigned long long>(r.opened),
-                static_cast<unsigned long long>(s.closed),
-                static_cast<unsigned long long>(s.unfilled),
-                static_cast<unsigned long long>(s.broken),
-                static_cast<unsigned long long>(s.exits_by(ExitReason::take_profit)),
-                static_cast<unsigned long long>(s.exits_by(ExitReason::stop_loss)),
-                static_cast<unsigned long long>(s.exits_by(ExitReason::timeout)),
-                static_cast<unsigned long long>(s.exits_by(ExitReason::reversal)), s.winrate(),
-                s.realized_krw);
+    std::printf(
+        "seed %llu: entries %llu opened %llu closed %llu unfilled %llu broken %llu "
+        "tp %llu sl %llu timeout %llu reversal %llu winrate %.2f pnl %.0f KRW\n",
+        static_cast<unsigned long long>(seed), static_cast<unsigned long long>(s.entries),
+        static_cast<unsigned long long>(r.opened), static_cast<unsigned long long>(s.closed),
+        static_cast<unsigned long long>(s.unfilled), static_cast<unsigned long long>(s.broken),
+        static_cast<unsigned long long>(s.exits_by(ExitReason::take_profit)),
+        static_cast<unsigned long long>(s.exits_by(ExitReason::stop_loss)),
+        static_cast<unsigned long long>(s.exits_by(ExitReason::timeout)),
+        static_cast<unsigned long long>(s.exits_by(ExitReason::reversal)), s.winrate(),
+        s.realized_krw());
   }
   EXPECT_GT(reversals, 0u);
 }

@@ -127,16 +127,16 @@ TEST(SignalReplay, RealBinanceDepthAgainstASyntheticUpbitPremiumEntersAndExits) 
   while (reader->next(e)) replayer.feed(e, feeder);
 
   const StrategyStats& s = strategy.stats();
-  std::printf("binance books %llu (tradable %llu), entries %llu, exits tp %llu sl %llu "
-              "reversal %llu timeout %llu, open at end %zu, pnl %.0f KRW\n",
-              static_cast<unsigned long long>(feeder.binance_books),
-              static_cast<unsigned long long>(feeder.tradable),
-              static_cast<unsigned long long>(s.entries),
-              static_cast<unsigned long long>(s.exits_by(ExitReason::take_profit)),
-              static_cast<unsigned long long>(s.exits_by(ExitReason::stop_loss)),
-              static_cast<unsigned long long>(s.exits_by(ExitReason::reversal)),
-              static_cast<unsigned long long>(s.exits_by(ExitReason::timeout)),
-              strategy.positions().size(), s.realized_krw);
+  std::printf(
+      "binance books %llu (tradable %llu), entries %llu, exits tp %llu sl %llu "
+      "reversal %llu timeout %llu, open at end %zu, pnl %.0f KRW\n",
+      static_cast<unsigned long long>(feeder.binance_books),
+      static_cast<unsigned long long>(feeder.tradable), static_cast<unsigned long long>(s.entries),
+      static_cast<unsigned long long>(s.exits_by(ExitReason::take_profit)),
+      static_cast<unsigned long long>(s.exits_by(ExitReason::stop_loss)),
+      static_cast<unsigned long long>(s.exits_by(ExitReason::reversal)),
+      static_cast<unsigned long long>(s.exits_by(ExitReason::timeout)), strategy.positions().size(),
+      s.realized_krw());
   EXPECT_GT(feeder.binance_books, 1500u);
   EXPECT_GT(s.entries, 4u);
   EXPECT_GT(s.exit_intents, 2u);

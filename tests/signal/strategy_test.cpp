@@ -167,11 +167,11 @@ TEST(StrategyPairs, KrwAgainstKrwTradesWithoutARateBesideAPairThatNeedsOne) {
   strategy.on_report(test::fill(exit, params.pairs[1].fees, 1.0, {up, bt}), at(4 * kSecond), sink);
   EXPECT_EQ(strategy.positions().size(), 0u);
   const StrategyStats& s = strategy.stats();
-  EXPECT_NEAR(s.realized_krw, 4376.54, 1e-6);
+  EXPECT_NEAR(s.realized_krw(), 4376.54, 1e-6);
   EXPECT_EQ(s.pairs[1].entries, 1u);
   EXPECT_EQ(s.pairs[1].closed, 1u);
   EXPECT_EQ(s.pairs[1].wins, 1u);
-  EXPECT_NEAR(s.pairs[1].realized_krw, 4376.54, 1e-6);
+  EXPECT_NEAR(s.pairs[1].realized_krw(), 4376.54, 1e-6);
   EXPECT_EQ(s.pairs[0].entries, 0u);
   EXPECT_EQ(s.pairs[0].closed, 0u);
 }
@@ -265,8 +265,8 @@ TEST_F(StrategyTest, TakeProfitFiresOnTheFirstUpdateAtOrOverTheTarget) {
   report(test::fill(exit, params.pairs[0].fees), 5 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   const StrategyStats& s = strategy->stats();
-  EXPECT_NEAR(s.realized_krw, 2656.64, 1e-6);
-  EXPECT_EQ(std::llround(s.realized_krw), 2657);
+  EXPECT_NEAR(s.realized_krw(), 2656.64, 1e-6);
+  EXPECT_EQ(std::llround(s.realized_krw()), 2657);
   EXPECT_EQ(s.closed, 1u);
   EXPECT_EQ(s.wins, 1u);
   EXPECT_DOUBLE_EQ(s.winrate(), 1.0);
@@ -295,8 +295,8 @@ TEST_F(StrategyTest, StopLossFiresOnTheFirstUpdateAtOrUnderTheLimit) {
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::stop_loss);
   // Upbit buys back at 140,900,000 (-1,409,000 KRW, fee 704.5): KRW -3,408; USDT -2,939.86.
   report(test::fill(sink.intents[0], params.pairs[0].fees), 4 * kSecond);
-  EXPECT_NEAR(strategy->stats().realized_krw, -6347.86, 1e-6);
-  EXPECT_EQ(std::llround(strategy->stats().realized_krw), -6348);
+  EXPECT_NEAR(strategy->stats().realized_krw(), -6347.86, 1e-6);
+  EXPECT_EQ(std::llround(strategy->stats().realized_krw()), -6348);
   EXPECT_EQ(strategy->stats().wins, 0u);
   EXPECT_EQ(strategy->stats().exits_by(ExitReason::stop_loss), 1u);
 }
@@ -315,8 +315,8 @@ TEST_F(StrategyTest, TimeoutFiresOnTheFirstUpdateAfterTheHoldingTime) {
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::timeout);
   // Upbit buys back at 140,800,000 (-1,408,000 KRW, fee 704): KRW -2,407.5; USDT -2,939.86.
   report(test::fill(sink.intents[0], params.pairs[0].fees), 62 * kSecond);
-  EXPECT_NEAR(strategy->stats().realized_krw, -5347.36, 1e-6);
-  EXPECT_EQ(std::llround(strategy->stats().realized_krw), -5347);
+  EXPECT_NEAR(strategy->stats().realized_krw(), -5347.36, 1e-6);
+  EXPECT_EQ(std::llround(strategy->stats().realized_krw()), -5347);
 }
 
 TEST_F(StrategyTest, TimeoutAlsoFiresFromTheTimerWhenBooksAreQuiet) {
@@ -347,8 +347,8 @@ TEST_F(StrategyTest, ReversalFiresWhenTheEntryEdgeFallsBackThroughTheLevel) {
   EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::reversal);
   // Upbit buys back at 140,300,000 (-1,403,000 KRW, fee 701.5): KRW 2,595; USDT -2,939.86.
   report(test::fill(sink.intents[0], params.pairs[0].fees), 4 * kSecond);
-  EXPECT_NEAR(strategy->stats().realized_krw, -344.86, 1e-6);
-  EXPECT_EQ(std::llround(strategy->stats().realized_krw), -345);
+  EXPECT_NEAR(strategy->stats().realized_krw(), -344.86, 1e-6);
+  EXPECT_EQ(std::llround(strategy->stats().realized_krw()), -345);
 }
 
 TEST_F(StrategyTest, ReverseDirectionBuysUpbitAndSellsBinance) {
@@ -446,7 +446,7 @@ TEST_F(StrategyTest, PartialEntryOpensWhatBothLegsHoldAndExitsThatMuch) {
   EXPECT_EQ(sink.intents[0].leg(venues::kBinance).quantity, d("0.005"));
   report(test::fill(sink.intents[0], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
-  EXPECT_NEAR(strategy->stats().realized_krw, 2656.64 / 2, 1e-6);
+  EXPECT_NEAR(strategy->stats().realized_krw(), 2656.64 / 2, 1e-6);
 }
 
 // Binance takes a buy's commission from the base asset: after a kimchi entry of 0.01 BTC the
@@ -499,7 +499,7 @@ TEST_F(StrategyTest, FailedExitReturnsToOpenAndRetriesAfterTheDelay) {
   EXPECT_EQ(sink.intents[1].exit_reason, ExitReason::take_profit);
   report(test::fill(sink.intents[1], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
-  EXPECT_NEAR(strategy->stats().realized_krw, 2656.64, 1e-6);
+  EXPECT_NEAR(strategy->stats().realized_krw(), 2656.64, 1e-6);
 }
 
 TEST_F(StrategyTest, PartialExitKeepsTheRestOpenAndClosesItNext) {
@@ -517,7 +517,7 @@ TEST_F(StrategyTest, PartialExitKeepsTheRestOpenAndClosesItNext) {
   report(test::fill(sink.intents[1], params.pairs[0].fees), 3 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   // The same trades as a full exit, in two pieces.
-  EXPECT_NEAR(strategy->stats().realized_krw, 2656.64, 1e-6);
+  EXPECT_NEAR(strategy->stats().realized_krw(), 2656.64, 1e-6);
   EXPECT_EQ(strategy->stats().closed, 1u);
 }
 
@@ -537,7 +537,7 @@ TEST_F(StrategyTest, RolledBackEntryClosesWithTheUnwindCostRealised) {
   report(r, kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   // 1,407,000 - 1,408,000 - 1,407.5
-  EXPECT_NEAR(strategy->stats().realized_krw, -2407.5, 1e-9);
+  EXPECT_NEAR(strategy->stats().realized_krw(), -2407.5, 1e-9);
   EXPECT_EQ(strategy->stats().closed, 1u);
   EXPECT_EQ(strategy->risk().consecutive_failures(), 1);
   EXPECT_EQ(strategy->inventory().base(venues::kUpbit, kBtc), d("1"));
@@ -568,7 +568,7 @@ TEST_F(StrategyTest, UnhedgedEntryIsBrokenReducesAndItsResidualIsClosed) {
   report(test::fill(exit, params.pairs[0].fees), 2 * kSecond);
   EXPECT_EQ(strategy->positions().size(), 0u);
   // 1,407,000 - 703.5 - 1,408,000 - 704
-  EXPECT_NEAR(strategy->stats().realized_krw, -2407.5, 1e-9);
+  EXPECT_NEAR(strategy->stats().realized_krw(), -2407.5, 1e-9);
   EXPECT_EQ(strategy->stats().exits_by(ExitReason::unhedged), 1u);
   // REDUCING stays until an operator clears it.
   EXPECT_EQ(strategy->risk().mode(), RiskMode::reducing);

@@ -27,6 +27,7 @@ struct VenueReport {
   std::uint64_t ring_full = 0;
   std::uint64_t orders = 0;      // order requests the venue received from this run
   std::uint64_t order_errors = 0;  // legs that ended with a venue error
+  bool healthy = true;             // exec can reach it (live: REST answers; paper: always)
   // The private stream (own orders and balances pushed), live runs on venues that have one.
   bool private_stream = false;
   bool stream_up = false;  // settling orders at the end of the run
@@ -111,7 +112,7 @@ struct TradeReport {
   std::uint64_t wins = 0;
   std::uint64_t broken = 0;
   std::uint64_t open = 0;
-  double realized_krw = 0.0;
+  Decimal realized_krw;  // exact to 1e-8 KRW (the positions' cash summed in 1e-16, rounded down)
 };
 
 struct RunReport {
@@ -135,8 +136,8 @@ struct RunReport {
   std::uint64_t dropped_intents = 0;
   std::uint64_t dust_writeoffs = 0;  // residuals below the venues' minimums, written off
   double winrate = 0.0;
-  double realized_krw = 0.0;
-  double unrealized_krw = 0.0;
+  Decimal realized_krw;    // exact to 1e-8 KRW, as TradeReport's
+  Decimal unrealized_krw;  // the open positions' marks (an estimate at the books' prices)
   std::uint64_t exec_retries = 0;
   std::uint64_t exec_unwinds = 0;
   std::uint64_t exec_queries = 0;

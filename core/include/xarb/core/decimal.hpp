@@ -350,6 +350,10 @@ constexpr Errc narrow(Int128 m, Decimal& out) noexcept {
 [[nodiscard]] constexpr Int128 notional_e16(Decimal price, Decimal qty) noexcept {
   return static_cast<Int128>(price.mantissa()) * qty.mantissa();
 }
+// A value in units of 1e-16 (a sum of notional_e16) to 8 decimals in the stated direction.
+[[nodiscard]] constexpr Errc from_e16(Int128 e16, Rounding rounding, Decimal& out) noexcept {
+  return detail::narrow(detail::div_round(e16, Decimal::kOne, rounding), out);
+}
 // price * quantity as a double, for ratios and risk limits where 1e-15 relative error is fine.
 [[nodiscard]] constexpr double notional(Decimal price, Decimal qty) noexcept {
   return price.to_double() * qty.to_double();

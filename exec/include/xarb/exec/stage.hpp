@@ -37,6 +37,7 @@ struct ExecTelemetry {
   std::uint64_t active = 0;     // intents in flight
   std::uint64_t unsettled = 0;  // orders whose outcome a venue has not yet told
   std::array<StreamTelemetry, kMaxVenues> streams{};  // by venue index
+  std::array<bool, kMaxVenues> healthy{};             // exec can reach the venue (by index)
 };
 
 class ExecStage {
@@ -58,6 +59,7 @@ class ExecStage {
     ExecTelemetry t{executor_.stats(), stats_, executor_.active(), executor_.unsettled(), {}};
     for (std::size_t i = 0; i < kMaxVenues; ++i) {
       const Venue v = static_cast<Venue>(i);
+      t.healthy[i] = executor_.venue_healthy(v);
       if (const StreamStats* s = executor_.venue_stream(v); s != nullptr) {
         t.streams[i] = {true, executor_.venue_streaming(v), *s};
       }

@@ -42,7 +42,11 @@ struct TradeStats {
   std::uint64_t closed = 0;   // positions closed with a trade
   std::uint64_t wins = 0;
   std::uint64_t broken = 0;
-  double realized_krw = 0.0;
+  Int128 realized_e16 = 0;  // KRW in units of 1e-16: the closed positions' cash, summed exactly
+
+  [[nodiscard]] double realized_krw() const noexcept {
+    return static_cast<double>(realized_e16) * 1e-16;
+  }
 };
 
 struct StrategyStats {
@@ -61,10 +65,13 @@ struct StrategyStats {
   std::uint64_t unknown_reports = 0;
   std::uint64_t settled = 0;       // orders left unknown that their venue settled later
   std::uint64_t dust_writeoffs = 0;  // positions whose residual no order could close
-  double realized_krw = 0.0;
+  Int128 realized_e16 = 0;           // KRW in units of 1e-16, summed exactly
   std::array<TradeStats, kMaxInstruments> symbols{};
   std::array<TradeStats, kMaxPairs> pairs{};  // by pair index (StrategyParams::pairs)
 
+  [[nodiscard]] double realized_krw() const noexcept {
+    return static_cast<double>(realized_e16) * 1e-16;
+  }
   [[nodiscard]] double winrate() const noexcept {
     return closed == 0 ? 0.0 : static_cast<double>(wins) / static_cast<double>(closed);
   }

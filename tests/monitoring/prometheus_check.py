@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Checks what a real Prometheus collected from a running xarb (tests/monitoring/run starts both).
+
+While the engine runs:
+  * `promtool check metrics` finds nothing to say about the engine's live /metrics;
+  * every sample is a number Prometheus reads, and money (the *_krw series, balances, dust) is
+    plain decimal text, never exponent notation or a float's binary noise;
+  * Prometheus scrapes the target (up == 1) and holds the series the engine serves;
+  * every metric that docs/monitoring's dashboard and alert rules name exists in the scrape, and
+    every dashboard query evaluates without error (most with data);
+  * the alert rules are loaded and evaluate without error, and a healthy run fires none of them.
+After it exits: report.json carries money as decimal strings.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+failures = []
+
+
+def check(ok, what):
+    print(("ok    " if ok else "FAIL  ") + what)
+    if not ok:
+        failures.append(what)
+    return ok
+
+
+def get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def query(prom, expr):
+    url = f"http://{prom}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    try:
+        return json.loads(get(url))
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read().decode())
+
+
+def engine_running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def metric_names(exprs):
+    names = set()
+    for e in exprs:
+        names.update(re.findall(r"\b(xarb_[a-z0-9_]+)", e))
+    return names
+
+
+def rule_exprs(path):
+    # alerts.yml without a YAML library: each rule's `expr:` is on one line.
+    return [line.split("expr:", 1)[1].strip() for line in open(path) if line.strip().startswith("expr:")]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--metrics", required=True)
+    ap.add_argument("--prometheus", required=True)
+    ap.add_argument("--engine-pid", type=int, required=True)
+    ap.add_argument("--seconds", type=int, required=True)
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--dashboard", required=True)
+    ap.add_argument("--rules", required=True)
+    a = ap.parse_args()
+    prom = a.prometheus
+
+    # Wait for Prometheus to be ready and the engine to have published a few times.
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if "Ready" in get(f"http://{prom}/-/ready", timeout=1):
+                break
+        except Exception:
+            pass
+        time.sleep(0.5)
+    # Let it scrape for most of the run (at least 10 scrapes), while the engine trades.
+    time.sleep(max(12, a.seconds * 2 // 3))
+    if not check(engine_running(a.engine_pid), "the engine is still running for the live checks"):
+        return
+
+    text = get(f"http://{a.metrics}/metrics")
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text,
+                          capture_output=True, text=True)
+    check(lint.returncode == 0 and lint.stdout.strip() == "" and lint.stderr.strip() == "",
+          f"promtool check metrics on the live /metrics ({len(text.splitlines())} lines): "
+          f"rc {lint.returncode} {lint.stdout.strip()} {lint.stderr.strip()}")
+
+    money = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+    bad_numbers, bad_money, money_samples = [], [], 0
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        try:
+            float(value)
+        except ValueError:
+            bad_numbers.append(line)
+        name = series.split("{", 1)[0]
+        if name.endswith("_krw") or name.startswith(("xarb_balance_", "xarb_dust")):
+            money_samples += 1
+            if name != "xarb_balance_unexplained" and not money.match(value):
+                bad_money.append(line)
+    check(not bad_numbers, f"every sample value is a number: {bad_numbers[:3]}")
+    check(money_samples > 0 and not bad_money,
+          f"money is plain decimal text ({money_samples} samples): {bad_money[:3]}")
+
+    up = query(prom, 'up{job="xarb"}')
+    check(up["status"] == "success" and [r["value"][1] for r in up["data"]["result"]] == ["1"],
+          f"Prometheus scrapes the engine (up == 1): {up['data']}")
+    scraped = query(prom, 'count by (__name__) ({__name__=~"xarb_.+"})')
+    present = {r["metric"]["__name__"] for r in scraped["data"]["result"]}
+    served = {line.split(" ")[0].split("{")[0] for line in text.splitlines()
+              if line and not line.startswith("#")}
+    check(len(present) >= 40 and served <= present,
+          f"Prometheus holds the {len(served)} metrics the engine serves ({len(present)} stored); "
+          f"missing: {sorted(served - present)[:5]}")
+
+    dashboard = json.load(open(a.dashboard))
+    targets = [(p["title"], t["expr"]) for p in dashboard["panels"] for t in p.get("targets", [])]
+    rules = rule_exprs(a.rules)
+    named = metric_names([e for _, e in targets] + rules)
+    # Prometheus' own series (up) aside, each name must be one the engine serves.
+    missing = sorted(n for n in named if n not in present)
+    check(not missing, f"the dashboard and the rules name {len(named)} metrics, all scraped: missing {missing}")
+
+    errors, empty = [], []
+    for title, expr in targets:
+        r = query(prom, expr)
+        if r.get("status") != "success":
+            errors.append(f"{title}: {r.get('error')}")
+        elif not r["data"]["result"]:
+            empty.append(title)
+    check(not errors, f"every one of the dashboard's {len(targets)} queries evaluates: {errors}")
+    # Some panels show what a healthy run has none of (drops, errors, broken positions: their
+    # increase() is 0 and present; the engine's unexplained balances are 0 and present). Every
+    # query should return series.
+    check(not empty, f"every dashboard query returns data: empty {empty}")
+
+    rules_api = json.loads(get(f"http://{prom}/api/v1/rules"))
+    loaded = [r for g in rules_api["data"]["groups"] for r in g["rules"]]
+    bad = [(r["name"], r.get("lastError")) for r in loaded if r.get("health") != "ok"]
+    check(len(loaded) == len(rules) and not bad,
+          f"the {len(rules)} alert rules are loaded and evaluate cleanly: {bad}")
+    firing = query(prom, 'ALERTS{alertstate="firing"}')["data"]["result"]
+    check(not firing, f"a healthy run fires no alert: {[r['metric'].get('alertname') for r in firing]}")
+    normal = query(prom, 'xarb_risk_mode{mode="normal"}')["data"]["result"]
+    check([r["value"][1] for r in normal] == ["1"], "the risk mode series says normal")
+    frames = query(prom, "sum(rate(xarb_frames_total[10s]))")["data"]["result"]
+    check(frames and float(frames[0]["value"][1]) > 0, f"market data flows: {frames}")
+
+    # The run ends by itself; report.json then carries money as strings.
+    deadline = time.time() + a.seconds + 60
+    while engine_running(a.engine_pid) and time.time() < deadline:
+        time.sleep(0.5)
+    check(not engine_running(a.engine_pid), "the engine finished its run")
+    try:
+        report = json.load(open(a.report))
+    except (FileNotFoundError, json.JSONDecodeError) as e:
+        check(False, f"report.json: {e}")
+        return
+    strings = [report["realized_pnl_krw"], report["unrealized_pnl_krw"]]
+    strings += [p["realized_pnl_krw"] for p in report["pairs"]]
+    strings += [b[k] for b in report["balances"] for k in ("held", "expected", "difference")]
+    check(all(isinstance(s, str) and money.match(s) for s in strings),
+          f"report.json money is exact decimal text ({len(strings)} values, realised "
+          f"{report['realized_pnl_krw']} KRW over {report['closed']} closed positions)")
+
+
+if __name__ == "__main__":
+    main()
+    if failures:
+        print(f"monitoring: {len(failures)} checks failed", file=sys.stderr)
+        sys.exit(1)
+    print("monitoring: every check passed")
