@@ -13,6 +13,7 @@ add_library(moodycamel::queues ALIAS moodycamel)
 
 find_package(simdjson CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)  # report.json; the parser benchmarks' baseline
+find_package(spdlog CONFIG REQUIRED)  # the structured log of `xarb run` (JSON lines)
 if(XARB_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

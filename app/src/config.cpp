@@ -738,6 +738,19 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     mr.integer("port", c.metrics.port, 0, 65'535);
     mr.finish();
   }
+  if (const toml::table* t = r.table("log")) {
+    TableReader lr(ctx, *t, "log");
+    lr.boolean("json", c.log.json);
+    lr.file_path("path", c.log.path);
+    lr.integer("max_mib", c.log.max_mib, 1, 4'096);
+    lr.integer("files", c.log.files, 1, 100);
+    lr.finish();
+  }
+  if (const toml::table* t = r.table("alerts")) {
+    TableReader ar(ctx, *t, "alerts");
+    ar.integer("stream_down_after_s", c.alerts.stream_down_after_s, 1, 86'400);
+    ar.finish();
+  }
   r.finish();
 }
 
@@ -1024,6 +1037,11 @@ std::string dump_config(const Config& c) {
   root.insert("journal", toml::table{{"path", c.journal.path},
                                      {"busy_timeout_ms", c.journal.busy_timeout_ms}});
   root.insert("metrics", toml::table{{"bind", c.metrics.bind}, {"port", c.metrics.port}});
+  root.insert("log", toml::table{{"json", c.log.json},
+                                 {"path", c.log.path},
+                                 {"max_mib", c.log.max_mib},
+                                 {"files", c.log.files}});
+  root.insert("alerts", toml::table{{"stream_down_after_s", c.alerts.stream_down_after_s}});
 
   std::ostringstream out;
   out << "# Effective xarb configuration: defaults plus what the file set.\n";

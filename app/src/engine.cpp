@@ -1,3 +1,5 @@
+#include <sstream>
+
 #include <xarb/app/engine.hpp>
 
 #include "engine_internal.hpp"
@@ -70,6 +72,7 @@ RunResult Engine::run() {
                      "modes' positions stay apart)";
       return result;
     }
+    open_event_log();
     journal_->begin_run(run_id_, clock::wall_ns(), mode_name(), opt_.config_text, symbols_);
   } catch (const std::exception& e) {
     result.exit_code = 1;
@@ -324,8 +327,49 @@ void Engine::publish_telemetry(bool with_feed, bool with_signal, bool with_exec)
   if (with_exec) exec_->publish_telemetry();
 }
 
+void Engine::open_event_log() {
+  watch_ = std::make_unique<OpsWatch>(symbols_, cfg_.alerts.stream_down_after_s * 1'000'000'000);
+  if (cfg_.log.json) {
+    const std::filesystem::path path = cfg_.log.path.empty() ? opt_.report_dir / "events.jsonl"
+                                                             : std::filesystem::path(cfg_.log.path);
+    std::error_code ec;
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    events_ =
+        std::make_unique<EventLog>(path, static_cast<std::size_t>(cfg_.log.max_mib) * 1024 * 1024,
+                                   static_cast<std::size_t>(cfg_.log.files), symbols_, run_id_);
+    events_->run_started(clock::wall_ns(), mode_name(), venues_);
+    out_ << "events: " << path.string() << '\n';
+  }
+  Notice n;
+  n.kind = NoticeKind::started;
+  n.key = "run";
+  n.text = "run " + std::to_string(run_id_) + " (" + mode_name() + ") started";
+  n.wall_ns = clock::wall_ns();
+  notices_.push_back(std::move(n));
+  tell(notices_);
+}
+
+void Engine::tell(std::vector<Notice>& notices) {
+  for (const Notice& n : notices) {
+    if (events_) events_->notice(n);
+  }
+  notices.clear();
+}
+
+void Engine::watch(const RunReport& r, std::int64_t mono_ns) {
+  if (!watch_) return;
+  watch_->observe(r, mono_ns, clock::wall_ns(), notices_);
+  tell(notices_);
+  if (events_) events_->flush();
+}
+
 void Engine::handle(const OpsEvent& e) {
   journal_->record(e);
+  if (events_) events_->event(e);
+  if (watch_) {
+    watch_->on_event(e, notices_);
+    if (!notices_.empty()) tell(notices_);
+  }
   if (const auto* r = std::get_if<ExecReport>(&e.body)) {
     for (const LegReport& leg : r->legs) {
       if (leg.status == LegStatus::not_sent) continue;
@@ -371,7 +415,7 @@ void Engine::ops_loop() {
     }
   }
   std::int64_t next_status = clock::mono_ns() + opt_.status_every.count() * 1'000'000;
-  std::int64_t next_metrics = 0;
+  std::int64_t next_second = 0;
   while (!ops_stop_.load()) {
     drain_ops();
     const std::int64_t now = clock::mono_ns();
@@ -381,9 +425,12 @@ void Engine::ops_loop() {
       std::lock_guard lock(out_mu_);
       print_status_line(out_, r);
     }
-    if (metrics_ && now >= next_metrics) {
-      next_metrics = now + 1'000'000'000;
-      metrics_->publish(prometheus_text(build_report()));
+    if (now >= next_second) {
+      // Once a second: the watch's snapshot and /metrics, from one report.
+      next_second = now + 1'000'000'000;
+      const RunReport r = build_report();
+      watch(r, now);
+      if (metrics_) metrics_->publish(prometheus_text(r));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -449,6 +496,26 @@ void Engine::finish(RunResult& result) {
     print_report(txt, result.report);
   }
   journal_->end_run(clock::wall_ns(), json);
+  // The ops thread has stopped: the last snapshot's notices and the end go out from here.
+  watch(result.report, clock::mono_ns());
+  {
+    const RunReport& r = result.report;
+    Notice n;
+    n.kind = NoticeKind::stopped;
+    n.severity = r.open_positions != 0 || r.broken != 0 || r.risk_mode != "normal" ? Severity::warn
+                                                                                   : Severity::info;
+    n.key = "run";
+    std::ostringstream text;
+    text << "run " << r.run_id << " (" << r.mode << ") stopped after "
+         << static_cast<std::int64_t>(r.duration_s) << " s: entries " << r.entries << ", closed "
+         << r.closed << ", open " << r.open_positions << ", broken " << r.broken
+         << ", realised PnL " << to_string(r.realized_krw) << " KRW, risk mode " << r.risk_mode;
+    n.text = text.str();
+    n.wall_ns = clock::wall_ns();
+    notices_.push_back(std::move(n));
+    tell(notices_);
+    if (events_) events_->run_stopped(clock::wall_ns(), r);
+  }
   print_report(out_, result.report);
   out_ << "report: " << (opt_.report_dir / "report.json").string() << ", journal "
        << cfg_.journal.path << '\n';

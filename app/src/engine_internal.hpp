@@ -35,6 +35,8 @@
 #include <xarb/tuning/threads.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "event_log.hpp"
+#include "ops_watch.hpp"
 #include "reconciler.hpp"
 
 namespace xarb::app::engine_detail {
@@ -120,6 +122,10 @@ class Engine {
   void wind_down();
   void drain_ops();
   void handle(const OpsEvent& e);
+  // The ops thread's watch: a report snapshot in, the notices it finds out (the structured log).
+  void watch(const RunReport& r, std::int64_t mono_ns);
+  void tell(std::vector<Notice>& notices);
+  void open_event_log();
   [[nodiscard]] RunReport build_report() const;
   void finish(RunResult& result);
   [[nodiscard]] bool ready(std::string& missing) const;
@@ -178,6 +184,9 @@ class Engine {
   std::atomic<std::uint64_t> journal_events_{0}, journal_errors_{0};
   std::uint64_t ops_dropped_reported_ = 0;  // the ops thread's
   std::unique_ptr<Reconciler> reconciler_;  // live: venues' balances against the ledger
+  std::unique_ptr<EventLog> events_;        // the structured log ([log]); the ops thread's
+  std::unique_ptr<OpsWatch> watch_;         // the ops thread's
+  std::vector<Notice> notices_;             // found and not yet told (the ops thread's)
 };
 
 }  // namespace xarb::app::engine_detail

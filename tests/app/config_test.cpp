@@ -106,6 +106,22 @@ TEST(ConfigDump, ReadsBackToAnEqualConfig) {
   }
 }
 
+TEST(ConfigLog, TheStructuredLogAndTheWatchAreConfigured) {
+  const LoadResult d = parse(cfg(""));
+  ASSERT_TRUE(d.ok()) << issues(d);
+  EXPECT_TRUE(d.config.log.json);
+  EXPECT_EQ(d.config.log.path, "") << "empty: events.jsonl in the report directory";
+  const LoadResult r =
+      parse(cfg("[log]\njson = false\npath = \"/var/log/xarb/events.jsonl\"\n"
+                "max_mib = 16\nfiles = 3\n[alerts]\nstream_down_after_s = 90\n"));
+  ASSERT_TRUE(r.ok()) << issues(r);
+  EXPECT_FALSE(r.config.log.json);
+  EXPECT_EQ(r.config.log.path, "/var/log/xarb/events.jsonl");
+  EXPECT_EQ(r.config.log.max_mib, 16);
+  EXPECT_EQ(r.config.log.files, 3);
+  EXPECT_EQ(r.config.alerts.stream_down_after_s, 90);
+}
+
 TEST(ConfigDump, NeverShowsCredentialValues) {
   ::setenv("XARB_BINANCE_API_KEY", "k3y-value-that-must-not-leak", 1);
   ::setenv("XARB_BINANCE_API_SECRET", "s3cret-value-that-must-not-leak", 1);
@@ -171,6 +187,12 @@ TEST(ConfigErrors, OutOfRangeValuesSayTheRange) {
                       "100, got -1");
   expect_single_error(cfg("[metrics]\nport = 70000\n"),
                       "test.toml:2:8: metrics.port: must be between 0 and 65535, got 70000");
+  expect_single_error(cfg("[log]\nmax_mib = 0\n"),
+                      "test.toml:2:11: log.max_mib: must be between 1 and 4096, got 0");
+  expect_single_error(
+      cfg("[alerts]\nstream_down_after_s = 0\n"),
+      "test.toml:2:23: alerts.stream_down_after_s: must be between 1 and 86400, got 0");
+  expect_single_error(cfg("[log]\nformat = \"json\"\n"), "test.toml:2:1: log.format: unknown key");
   expect_single_error(cfg("[risk]\nmin_notional_krw = 1000\n"),
                       "test.toml:2:20: risk.min_notional_krw: must be between 5000 and "
                       "10000000000000, got 1000");

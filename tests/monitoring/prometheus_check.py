@@ -9,7 +9,9 @@ While the engine runs:
   * every metric that docs/monitoring's dashboard and alert rules name exists in the scrape, and
     every dashboard query evaluates without error (most with data);
   * the alert rules are loaded and evaluate without error, and a healthy run fires none of them.
-After it exits: report.json carries money as decimal strings.
+After it exits: report.json carries money as decimal strings, and events.jsonl (the structured
+log) holds the run's start and end, its intents, execution reports and positions, one JSON object
+per line.
 """
 import argparse
 import json
@@ -170,6 +172,29 @@ def main():
     except (FileNotFoundError, json.JSONDecodeError) as e:
         check(False, f"report.json: {e}")
         return
+    # The structured log beside it: every line JSON, the run's start and end, its trades.
+    events_path = os.path.join(os.path.dirname(a.report), "events.jsonl")
+    try:
+        lines = [json.loads(line) for line in open(events_path)]
+    except (OSError, json.JSONDecodeError) as e:
+        lines = []
+        check(False, f"events.jsonl: {e}")
+    kinds = {}
+    for line in lines:
+        kinds[line.get("event")] = kinds.get(line.get("event"), 0) + 1
+    notices = [line["kind"] for line in lines if line.get("event") == "notice"]
+    check(lines and lines[0]["event"] == "run_started" and lines[-1]["event"] == "run_stopped"
+          and notices[:1] == ["started"] and "stopped" in notices
+          and kinds.get("intent", 0) >= 1 and kinds.get("exec_report", 0) >= 1
+          and kinds.get("position", 0) >= 1 and all("ts" in line for line in lines),
+          f"events.jsonl: {len(lines)} JSON lines, {kinds}, notices {notices}")
+    check(notices == ["started", "stopped"],
+          f"a healthy run tells nothing but its start and end: {notices}")
+    legs = [leg for line in lines if line.get("event") == "exec_report" for leg in line["legs"]]
+    check(legs and all(isinstance(leg["filled_qty"], str) and money.match(leg["avg_price"])
+                       for leg in legs),
+          f"events.jsonl: the {len(legs)} legs carry quantities and prices as exact text")
+
     strings = [report["realized_pnl_krw"], report["unrealized_pnl_krw"]]
     strings += [p["realized_pnl_krw"] for p in report["pairs"]]
     strings += [b[k] for b in report["balances"] for k in ("held", "expected", "difference")]

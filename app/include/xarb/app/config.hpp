@@ -177,6 +177,21 @@ struct MetricsConfig {
   friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
 };
 
+// The structured log of `xarb run`: JSON lines of every ops event and notice (spdlog).
+struct LogConfig {
+  bool json = true;
+  std::string path;           // empty: events.jsonl in the run's report directory (--report-dir)
+  std::int64_t max_mib = 64;  // the file is rotated at this size
+  std::int64_t files = 5;     // rotated files kept beside it (events.jsonl.1, ...)
+  friend bool operator==(const LogConfig&, const LogConfig&) = default;
+};
+
+// What the ops side tells an operator about (the structured log now; alert channels read it).
+struct AlertsConfig {
+  std::int64_t stream_down_after_s = 60;  // a private stream down this long is a notice
+  friend bool operator==(const AlertsConfig&, const AlertsConfig&) = default;
+};
+
 struct Config {
   Mode mode = Mode::paper;
   VenueConfig binance = {.ws_url = "wss://stream.binance.com:9443",
@@ -208,6 +223,8 @@ struct Config {
   ThreadsConfig threads;
   JournalConfig journal;
   MetricsConfig metrics;
+  LogConfig log;
+  AlertsConfig alerts;
   friend bool operator==(const Config&, const Config&) = default;
 
   // The venues this config trades, in id order, and each one's section.

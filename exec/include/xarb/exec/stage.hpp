@@ -37,7 +37,7 @@ struct ExecTelemetry {
   std::uint64_t active = 0;     // intents in flight
   std::uint64_t unsettled = 0;  // orders whose outcome a venue has not yet told
   std::array<StreamTelemetry, kMaxVenues> streams{};  // by venue index
-  std::array<bool, kMaxVenues> healthy{};             // exec can reach the venue (by index)
+  std::array<bool, kMaxVenues> healthy{true, true, true, true};  // exec reaches it (by index)
 };
 
 class ExecStage {
