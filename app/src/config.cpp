@@ -33,6 +33,8 @@ constexpr std::array<Choice<feed::BinanceBookSource>, 3> kBinanceBooks = {
 constexpr std::array<Choice<exec::OrderEntry>, 2> kOrderEntries = {
     {{"rest", exec::OrderEntry::rest}, {"ws", exec::OrderEntry::ws}}};
 constexpr std::array<Choice<Mode>, 2> kModes = {{{"paper", Mode::paper}, {"live", Mode::live}}};
+constexpr std::array<Choice<Severity>, 3> kSeverities = {
+    {{"info", Severity::info}, {"warn", Severity::warn}, {"page", Severity::page}}};
 constexpr std::array<Choice<FxSource>, 2> kFxSources = {
     {{"upbit_book", FxSource::upbit_book}, {"fixed", FxSource::fixed}}};
 constexpr std::array<Choice<FxSide>, 3> kFxSides = {
@@ -334,6 +336,53 @@ bool has_scheme(std::string_view url, std::initializer_list<std::string_view> sc
 constexpr std::int64_t kMaxKrw = 10'000'000'000'000;
 constexpr std::int64_t kWeekSeconds = std::int64_t{7} * 86'400;
 
+// A file holding secrets: it must exist and be readable by its owner only.
+void check_secret_file(Context& ctx, const std::string& key, const std::string& path) {
+  if (path.empty()) return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    ctx.error_at(key, "no such file: " + path);
+  } else if ((st.st_mode & 077) != 0) {
+    ctx.error_at(key, path + " is readable by group or others; run chmod 600 on it");
+  }
+}
+
+void read_alerts(Context& ctx, TableReader& root, AlertsConfig& a) {
+  const toml::table* t = root.table("alerts");
+  if (t == nullptr) return;
+  TableReader r(ctx, *t, "alerts");
+  r.integer("stream_down_after_s", a.stream_down_after_s, 1, 86'400);
+  r.choice("min_severity", a.min_severity, kSeverities);
+  r.integer("dedup_s", a.dedup_s, 0, 86'400);
+  r.integer("max_per_minute", a.max_per_minute, 1, 600);
+  r.integer("retries", a.retries, 0, 20);
+  r.integer("timeout_ms", a.timeout_ms, 100, 60'000);
+  r.file_path("ca_file", a.ca_file);
+  if (!a.ca_file.empty() && !fs::is_regular_file(a.ca_file)) {
+    ctx.error_at("alerts.ca_file", "no such file: " + a.ca_file);
+  }
+  for (const auto& [name, ch] : {std::pair{"telegram", &a.telegram}, std::pair{"slack", &a.slack},
+                                 std::pair{"webhook", &a.webhook}}) {
+    const toml::table* ct = r.table(name);
+    if (ct == nullptr) continue;
+    ch->enabled = true;
+    TableReader cr(ctx, *ct, r.path(name));
+    if (ch == &a.telegram) {
+      cr.string("api_url", ch->api_url);
+      cr.string("chat_id", ch->chat_id);
+      if (!has_scheme(ch->api_url, {"https://"})) {
+        ctx.error_at("alerts.telegram.api_url", "must start with https://");
+      }
+      if (ch->chat_id.empty() && !ctx.has_issue_under("alerts.telegram")) {
+        ctx.error_at("alerts.telegram.chat_id", "is required: the chat the bot writes to");
+      }
+    }
+    cr.file_path("secret_file", ch->secret_file);
+    cr.finish();
+  }
+  r.finish();
+}
+
 void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueConfig& v) {
   const toml::table* t = parent.table(name);
   if (t == nullptr) return;
@@ -480,15 +529,12 @@ void cross_check(Context& ctx, Config& c) {
     if (!v->ca_file.empty() && !fs::is_regular_file(v->ca_file)) {
       ctx.error_at(name + ".ca_file", "no such file: " + v->ca_file);
     }
-    if (!v->key_file.empty()) {
-      struct stat st {};
-      if (::stat(v->key_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        ctx.error_at(name + ".key_file", "no such file: " + v->key_file);
-      } else if ((st.st_mode & 077) != 0) {
-        ctx.error_at(name + ".key_file",
-                     v->key_file + " is readable by group or others; run chmod 600 on it");
-      }
-    }
+    check_secret_file(ctx, name + ".key_file", v->key_file);
+  }
+  for (const auto& [name, ch] : {std::pair{"alerts.telegram", &c.alerts.telegram},
+                                 std::pair{"alerts.slack", &c.alerts.slack},
+                                 std::pair{"alerts.webhook", &c.alerts.webhook}}) {
+    if (ch->enabled) check_secret_file(ctx, std::string(name) + ".secret_file", ch->secret_file);
   }
 
   if (c.symbols.empty() && !ctx.has_issue_under("symbols")) {
@@ -746,11 +792,7 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     lr.integer("files", c.log.files, 1, 100);
     lr.finish();
   }
-  if (const toml::table* t = r.table("alerts")) {
-    TableReader ar(ctx, *t, "alerts");
-    ar.integer("stream_down_after_s", c.alerts.stream_down_after_s, 1, 86'400);
-    ar.finish();
-  }
+  read_alerts(ctx, r, c.alerts);
   r.finish();
 }
 
@@ -1041,7 +1083,26 @@ std::string dump_config(const Config& c) {
                                  {"path", c.log.path},
                                  {"max_mib", c.log.max_mib},
                                  {"files", c.log.files}});
-  root.insert("alerts", toml::table{{"stream_down_after_s", c.alerts.stream_down_after_s}});
+  toml::table alerts{{"stream_down_after_s", c.alerts.stream_down_after_s},
+                     {"min_severity", std::string(name_of(kSeverities, c.alerts.min_severity))},
+                     {"dedup_s", c.alerts.dedup_s},
+                     {"max_per_minute", c.alerts.max_per_minute},
+                     {"retries", c.alerts.retries},
+                     {"timeout_ms", c.alerts.timeout_ms}};
+  if (!c.alerts.ca_file.empty()) alerts.insert("ca_file", c.alerts.ca_file);
+  for (const auto& [name, ch] :
+       {std::pair{"telegram", &c.alerts.telegram}, std::pair{"slack", &c.alerts.slack},
+        std::pair{"webhook", &c.alerts.webhook}}) {
+    if (!ch->enabled) continue;
+    toml::table t;
+    if (ch == &c.alerts.telegram) {
+      t.insert("api_url", ch->api_url);
+      t.insert("chat_id", ch->chat_id);
+    }
+    if (!ch->secret_file.empty()) t.insert("secret_file", ch->secret_file);
+    alerts.insert(name, std::move(t));
+  }
+  root.insert("alerts", std::move(alerts));
 
   std::ostringstream out;
   out << "# Effective xarb configuration: defaults plus what the file set.\n";
@@ -1056,6 +1117,7 @@ std::string dump_config(const Config& c) {
 }
 
 std::string_view to_string(Mode m) noexcept { return name_of(kModes, m); }
+std::string_view to_string(Severity s) noexcept { return name_of(kSeverities, s); }
 std::string_view to_string(FxSource s) noexcept { return name_of(kFxSources, s); }
 std::string_view to_string(FxSide s) noexcept { return name_of(kFxSides, s); }
 std::string_view to_string(Baseline b) noexcept { return name_of(kBaselines, b); }

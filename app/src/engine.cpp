@@ -329,6 +329,16 @@ void Engine::publish_telemetry(bool with_feed, bool with_signal, bool with_exec)
 
 void Engine::open_event_log() {
   watch_ = std::make_unique<OpsWatch>(symbols_, cfg_.alerts.stream_down_after_s * 1'000'000'000);
+  std::vector<AlertChannel> channels;
+  std::string error;
+  if (!load_alert_channels(cfg_.alerts, channels, error)) throw std::runtime_error(error);
+  if (!channels.empty()) {
+    std::string names;
+    for (const AlertChannel& c : channels)
+      names += std::string(names.empty() ? "" : ", ") + to_string(c.kind);
+    alerter_ = std::make_unique<Alerter>(cfg_.alerts, std::move(channels), run_id_);
+    out_ << "alerts: " << names << " (" << to_string(cfg_.alerts.min_severity) << " and above)\n";
+  }
   if (cfg_.log.json) {
     const std::filesystem::path path = cfg_.log.path.empty() ? opt_.report_dir / "events.jsonl"
                                                              : std::filesystem::path(cfg_.log.path);
@@ -352,8 +362,33 @@ void Engine::open_event_log() {
 void Engine::tell(std::vector<Notice>& notices) {
   for (const Notice& n : notices) {
     if (events_) events_->notice(n);
+    if (alerter_) alerter_->post(n);
   }
   notices.clear();
+}
+
+void Engine::collect_alerts() {
+  if (!alerter_) return;
+  std::vector<AlertOutcome> done;
+  alerter_->take_outcomes(done);
+  for (const AlertOutcome& o : done) {
+    const JournalAlert a{to_string(o.channel),
+                         to_string(o.kind),
+                         std::string(to_string(o.severity)),
+                         o.key,
+                         o.text,
+                         o.sent,
+                         o.attempts,
+                         o.error,
+                         o.wall_ns};
+    journal_->record_alert(a);
+    if (events_) events_->alert(a);
+    if (!o.sent) {
+      std::lock_guard lock(out_mu_);
+      err_ << "alert not sent on " << a.channel << " after " << o.attempts << " attempts ("
+           << o.error << "): " << o.text << '\n';
+    }
+  }
 }
 
 void Engine::watch(const RunReport& r, std::int64_t mono_ns) {
@@ -430,6 +465,7 @@ void Engine::ops_loop() {
       next_second = now + 1'000'000'000;
       const RunReport r = build_report();
       watch(r, now);
+      collect_alerts();
       if (metrics_) metrics_->publish(prometheus_text(r));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -495,7 +531,6 @@ void Engine::finish(RunResult& result) {
     std::ofstream txt(opt_.report_dir / "report.txt");
     print_report(txt, result.report);
   }
-  journal_->end_run(clock::wall_ns(), json);
   // The ops thread has stopped: the last snapshot's notices and the end go out from here.
   watch(result.report, clock::mono_ns());
   {
@@ -514,8 +549,14 @@ void Engine::finish(RunResult& result) {
     n.wall_ns = clock::wall_ns();
     notices_.push_back(std::move(n));
     tell(notices_);
-    if (events_) events_->run_stopped(clock::wall_ns(), r);
   }
+  if (alerter_) {
+    // The end's notice goes out too; what the channels have not taken by then is journaled.
+    alerter_->stop(kAlertsDrain);
+    collect_alerts();
+  }
+  if (events_) events_->run_stopped(clock::wall_ns(), result.report);
+  journal_->end_run(clock::wall_ns(), json);
   print_report(out_, result.report);
   out_ << "report: " << (opt_.report_dir / "report.json").string() << ", journal "
        << cfg_.journal.path << '\n';

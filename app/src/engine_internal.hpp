@@ -35,6 +35,7 @@
 #include <xarb/tuning/threads.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "alerts.hpp"
 #include "event_log.hpp"
 #include "ops_watch.hpp"
 #include "reconciler.hpp"
@@ -44,6 +45,8 @@ namespace xarb::app::engine_detail {
 inline constexpr std::size_t kMaxThreads = 8;
 inline constexpr std::size_t kRefusals = static_cast<std::size_t>(RefusalReason::count);
 inline constexpr std::int64_t kPublishEveryNs = 100'000'000;
+inline constexpr std::chrono::milliseconds kAlertsDrain{
+    5'000};                                           // the end waits this long for alerts
 inline constexpr std::size_t kOpsPerProducer = 4096;  // the ops thread drains every 5 ms
 
 // What the ops thread learns from the events it journals.
@@ -126,6 +129,7 @@ class Engine {
   void watch(const RunReport& r, std::int64_t mono_ns);
   void tell(std::vector<Notice>& notices);
   void open_event_log();
+  void collect_alerts();  // the alerts' outcomes into the journal and the log (ops thread)
   [[nodiscard]] RunReport build_report() const;
   void finish(RunResult& result);
   [[nodiscard]] bool ready(std::string& missing) const;
@@ -187,6 +191,7 @@ class Engine {
   std::unique_ptr<EventLog> events_;        // the structured log ([log]); the ops thread's
   std::unique_ptr<OpsWatch> watch_;         // the ops thread's
   std::vector<Notice> notices_;             // found and not yet told (the ops thread's)
+  std::unique_ptr<Alerter> alerter_;        // [alerts] channels: a thread of its own
 };
 
 }  // namespace xarb::app::engine_detail

@@ -172,6 +172,20 @@ void EventLog::notice(const Notice& n) {
   write(j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+void EventLog::alert(const JournalAlert& a) {
+  json j = {{"ts", iso_time(a.wall_ns)},
+            {"run", run_id_},
+            {"event", "alert"},
+            {"channel", a.channel},
+            {"kind", a.kind},
+            {"severity", a.severity},
+            {"key", a.key},
+            {"sent", a.sent},
+            {"attempts", a.attempts}};
+  if (!a.error.empty()) j["error"] = a.error;
+  write(j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
 void EventLog::run_started(std::int64_t wall_ns, std::string_view mode,
                            const std::vector<Venue>& venues) {
   json j = {{"ts", iso_time(wall_ns)},

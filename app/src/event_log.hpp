@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include <xarb/app/journal.hpp>
 #include <xarb/app/report.hpp>
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
@@ -35,6 +36,7 @@ class EventLog {
 
   void event(const OpsEvent& e);
   void notice(const Notice& n);
+  void alert(const JournalAlert& a);  // what became of an alert on one channel
   void run_started(std::int64_t wall_ns, std::string_view mode, const std::vector<Venue>& venues);
   void run_stopped(std::int64_t wall_ns, const RunReport& r);
   void flush();

@@ -60,6 +60,9 @@ CREATE TABLE IF NOT EXISTS position_events(
 CREATE TABLE IF NOT EXISTS refusals(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, reason TEXT, symbol TEXT,
   direction TEXT, kind TEXT, edge_bps REAL, wall_ns INTEGER, pair TEXT);
+CREATE TABLE IF NOT EXISTS alerts(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, channel TEXT, kind TEXT, severity TEXT,
+  key TEXT, text TEXT, sent INTEGER, attempts INTEGER, error TEXT, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS logs(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, level TEXT, text TEXT, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS balances(
@@ -172,7 +175,7 @@ void fold_fills(Stmt& fills, signal::Position& p) {
 struct Journal::Db {
   sqlite3* db = nullptr;
   std::unique_ptr<Stmt> intent, intent_leg, order, fill, position_new, position_update,
-      position_event, refusal, log, intent_outcome;
+      position_event, refusal, log, intent_outcome, alert;
 
   ~Db() {
     intent.reset();
@@ -185,6 +188,7 @@ struct Journal::Db {
     refusal.reset();
     log.reset();
     intent_outcome.reset();
+    alert.reset();
     if (db != nullptr) sqlite3_close(db);
   }
   void exec(std::string_view sql) const {
@@ -303,6 +307,10 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
   db_->log = std::make_unique<Stmt>(
       d, "INSERT INTO logs(run_id,level,text,wall_ns) VALUES(?1,?2,?3,?4)");
+  db_->alert = std::make_unique<Stmt>(
+      d,
+      "INSERT INTO alerts(run_id,channel,kind,severity,key,text,sent,attempts,error,wall_ns) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
 }
 
 Journal::~Journal() { commit(); }
@@ -356,6 +364,33 @@ void Journal::record_fill(const JournalFill& f) noexcept {
   } catch (...) {
     fail("fill");
   }
+}
+
+void Journal::record_alert(const JournalAlert& a) noexcept {
+  try {
+    Stmt& st = *db_->alert;
+    st.bind(1, run_id_).bind(2, std::string_view(a.channel)).bind(3, std::string_view(a.kind));
+    st.bind(4, std::string_view(a.severity)).bind(5, std::string_view(a.key));
+    st.bind(6, std::string_view(a.text)).bind(7, a.sent ? 1 : 0).bind(8, a.attempts);
+    st.bind(9, std::string_view(a.error)).bind(10, a.wall_ns);
+    if (st.step() != SQLITE_DONE) fail("alert");
+    st.reset();
+  } catch (...) {
+    fail("alert");
+  }
+}
+
+std::vector<JournalAlert> Journal::alerts(std::uint64_t run_id) {
+  std::vector<JournalAlert> out;
+  Stmt st(db_->db,
+          "SELECT channel,kind,severity,key,text,sent,attempts,error,wall_ns FROM alerts "
+          "WHERE run_id=?1 ORDER BY id");
+  st.bind(1, run_id);
+  while (st.step() == SQLITE_ROW) {
+    out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.i64(5) != 0,
+                   static_cast<int>(st.i64(6)), st.text(7), st.i64(8)});
+  }
+  return out;
 }
 
 // An order a report left unknown, settled later in the same run: its fills are added to the

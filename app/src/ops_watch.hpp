@@ -12,16 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include <xarb/app/config.hpp>
 #include <xarb/app/report.hpp>
 #include <xarb/core/ids.hpp>
 #include <xarb/core/messages.hpp>
 
 namespace xarb::app {
-
-enum class Severity : std::uint8_t { info, warn, page };
-[[nodiscard]] constexpr const char* to_string(Severity s) noexcept {
-  return s == Severity::info ? "info" : s == Severity::warn ? "warn" : "page";
-}
 
 enum class NoticeKind : std::uint8_t {
   started,

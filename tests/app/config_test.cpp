@@ -122,6 +122,47 @@ TEST(ConfigLog, TheStructuredLogAndTheWatchAreConfigured) {
   EXPECT_EQ(r.config.alerts.stream_down_after_s, 90);
 }
 
+TEST(ConfigAlerts, ChannelsAndTheirChecks) {
+  const LoadResult r =
+      parse(cfg("[alerts]\nmin_severity = \"page\"\nmax_per_minute = 5\n"
+                "[alerts.telegram]\nchat_id = \"-100\"\n[alerts.slack]\n"));
+  ASSERT_TRUE(r.ok()) << issues(r);
+  EXPECT_EQ(r.config.alerts.min_severity, Severity::page);
+  EXPECT_EQ(r.config.alerts.max_per_minute, 5);
+  EXPECT_TRUE(r.config.alerts.telegram.enabled);
+  EXPECT_EQ(r.config.alerts.telegram.api_url, "https://api.telegram.org");
+  EXPECT_TRUE(r.config.alerts.slack.enabled);
+  EXPECT_FALSE(r.config.alerts.webhook.enabled);
+  const LoadResult again = parse_config(dump_config(r.config), "dump.toml");
+  ASSERT_TRUE(again.ok()) << issues(again);
+  EXPECT_EQ(again.config.alerts, r.config.alerts);
+
+  expect_single_error(cfg("[alerts]\nmin_severity = \"loud\"\n"),
+                      "test.toml:2:16: alerts.min_severity: \"loud\" is not one of \"info\", "
+                      "\"warn\" or \"page\"");
+  expect_single_error(
+      cfg("[alerts.telegram]\n"),
+      "test.toml: alerts.telegram.chat_id: is required: the chat the bot writes to");
+  expect_single_error(cfg("[alerts.telegram]\nchat_id = \"1\"\napi_url = \"http://x\"\n"),
+                      "test.toml:3:11: alerts.telegram.api_url: must start with https://");
+  expect_single_error(cfg("[alerts.slack]\ntoken = \"xoxb\"\n"),
+                      "test.toml:2:1: alerts.slack.token: unknown key; secrets are never read "
+                      "from the config file: set the XARB_* environment variables or point "
+                      "key_file at a 0600 file");
+  // A secret file readable by others is refused, like a venue's key file.
+  const fs::path dir = temp_dir();
+  const fs::path secret = dir / "telegram.token";
+  std::ofstream(secret) << "123:abc\n";
+  fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  const LoadResult loose =
+      parse_config(cfg("[alerts.telegram]\nchat_id = \"1\"\nsecret_file = \"telegram.token\"\n"),
+                   "test.toml", dir);
+  ASSERT_EQ(loose.errors.size(), 1u) << issues(loose);
+  EXPECT_NE(loose.errors[0].to_string().find("is readable by group or others; run chmod 600"),
+            std::string::npos)
+      << issues(loose);
+}
+
 TEST(ConfigDump, NeverShowsCredentialValues) {
   ::setenv("XARB_BINANCE_API_KEY", "k3y-value-that-must-not-leak", 1);
   ::setenv("XARB_BINANCE_API_SECRET", "s3cret-value-that-must-not-leak", 1);

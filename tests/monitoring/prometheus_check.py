@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -75,6 +76,8 @@ def main():
     ap.add_argument("--report", required=True)
     ap.add_argument("--dashboard", required=True)
     ap.add_argument("--rules", required=True)
+    ap.add_argument("--webhook", required=True)
+    ap.add_argument("--journal", required=True)
     a = ap.parse_args()
     prom = a.prometheus
 
@@ -190,6 +193,19 @@ def main():
           f"events.jsonl: {len(lines)} JSON lines, {kinds}, notices {notices}")
     check(notices == ["started", "stopped"],
           f"a healthy run tells nothing but its start and end: {notices}")
+    # The alerts: the webhook got the start and the end, and the journal says they were sent.
+    try:
+        hooks = [json.loads(line) for line in open(a.webhook)]
+    except OSError:
+        hooks = []
+    check([h["kind"] for h in hooks] == ["started", "stopped"]
+          and all(h["source"] == "xarb" and h["run"] == lines[0]["run"] for h in hooks),
+          f"the alert webhook got the run's start and end: {[h.get('kind') for h in hooks]}")
+    db = sqlite3.connect(a.journal)
+    rows = db.execute("SELECT channel, kind, sent, attempts FROM alerts WHERE run_id=?",
+                      (lines[0]["run"],)).fetchall()
+    check(rows == [("webhook", "started", 1, 1), ("webhook", "stopped", 1, 1)],
+          f"the journal records each alert as sent: {rows}")
     legs = [leg for line in lines if line.get("event") == "exec_report" for leg in line["legs"]]
     check(legs and all(isinstance(leg["filled_qty"], str) and money.match(leg["avg_price"])
                        for leg in legs),

@@ -186,9 +186,36 @@ struct LogConfig {
   friend bool operator==(const LogConfig&, const LogConfig&) = default;
 };
 
-// What the ops side tells an operator about (the structured log now; alert channels read it).
+// How much a notice of the ops side matters: info (told in the log), warn (degraded, look
+// soon), page (money may be at risk now).
+enum class Severity : std::uint8_t { info, warn, page };
+[[nodiscard]] std::string_view to_string(Severity s) noexcept;
+
+// One alert channel: its section present turns it on. Secrets never come from the file: the
+// Telegram bot token from XARB_TELEGRAM_BOT_TOKEN, the Slack webhook URL from
+// XARB_SLACK_WEBHOOK_URL, the generic webhook's URL from XARB_ALERT_WEBHOOK_URL (and an optional
+// bearer token from XARB_ALERT_WEBHOOK_TOKEN), or each from `secret_file` (mode 0600; the
+// secret on its first line, the webhook's bearer token on its second).
+struct AlertChannelConfig {
+  bool enabled = false;
+  std::string api_url;  // Telegram: the Bot API's base URL
+  std::string chat_id;  // Telegram: where messages go
+  std::string secret_file;
+  friend bool operator==(const AlertChannelConfig&, const AlertChannelConfig&) = default;
+};
+
+// What the ops side tells an operator about, and where.
 struct AlertsConfig {
   std::int64_t stream_down_after_s = 60;  // a private stream down this long is a notice
+  Severity min_severity = Severity::warn;  // notices under it are logged, not sent
+  std::int64_t dedup_s = 300;        // the same notice (kind and key) again within it: dropped
+  std::int64_t max_per_minute = 20;  // per channel; the rest wait their turn
+  std::int64_t retries = 5;          // attempts after the first, with backoff (1 s doubling)
+  std::int64_t timeout_ms = 5'000;   // connect, and request written -> answer read
+  std::string ca_file;               // trust store for the channels (empty: the system's)
+  AlertChannelConfig telegram{.api_url = "https://api.telegram.org"};
+  AlertChannelConfig slack;
+  AlertChannelConfig webhook;
   friend bool operator==(const AlertsConfig&, const AlertsConfig&) = default;
 };
 

@@ -22,6 +22,19 @@
 
 namespace xarb::app {
 
+// One alert delivery: a notice on one channel, sent or given up (with the channel's words).
+struct JournalAlert {
+  std::string channel;  // telegram | slack | webhook
+  std::string kind;     // the notice's: reducing, broken, ...
+  std::string severity;
+  std::string key;
+  std::string text;
+  bool sent = false;
+  int attempts = 0;
+  std::string error;
+  std::int64_t wall_ns = 0;  // the notice's
+};
+
 // One fill row: everything a leg traded on one side for one intent.
 struct JournalFill {
   std::uint64_t run_id = 0;
@@ -106,6 +119,9 @@ class Journal {
   void record(const OpsEvent& event) noexcept;
   // Fills found by reconciliation (an order whose answer the killed run never journaled).
   void record_fill(const JournalFill& fill) noexcept;
+  // What became of an alert on one channel: sent, or not and why.
+  void record_alert(const JournalAlert& alert) noexcept;
+  [[nodiscard]] std::vector<JournalAlert> alerts(std::uint64_t run_id);
   // What a restart read back from the venues for an unresolved intent is their word on all of
   // its orders: `fills` replace the intent's fill rows (a report may have journaled part of
   // them); its unknown orders and its missing outcome become "recovered".
