@@ -306,8 +306,7 @@ std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbo
         if (type == simdjson::ondemand::json_type::string) {
           if (v.get_string().get(text) != simdjson::SUCCESS) break;
         } else {
-          text = v.raw_json_token();
-          while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.remove_suffix(1);
+          text = net::json::number_text(v.raw_json_token());
         }
         have_tick = Decimal::parse(text, Rounding::down, tick) == Errc::ok && tick.is_positive();
       }

@@ -748,6 +748,11 @@ TEST(BinanceParser, UserDataStreamEventsAndAnswers) {
       p.parse_stream(R"({"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1}})", u),
       Errc::ok);
   EXPECT_EQ(u.kind, StreamUpdate::Kind::error);
+  // A subscription refused without an error object is named by its status.
+  u = StreamUpdate{};
+  ASSERT_EQ(p.parse_stream(R"({"id":"sub","status":503})", u), Errc::ok);
+  EXPECT_EQ(u.kind, StreamUpdate::Kind::error);
+  EXPECT_EQ(u.error.name.view(), "status 503");
   // Without what settles an order, the event is dropped (a query settles it).
   for (const char* bad :
        {R"({"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","c":"a","x":"TRADE",)"

@@ -277,9 +277,7 @@ struct FillSums {
       } else if (k == "commissionAsset") {
         if (fv.get_string().get(asset) != SUCCESS) return false;
       } else if (k == "orderId" && !order_id.empty()) {
-        std::string_view raw = fv.raw_json_token();
-        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
-        this_order = raw == order_id;
+        this_order = net::json::number_text(fv.raw_json_token()) == order_id;
       }
     }
     if (!this_order) return false;
@@ -317,9 +315,7 @@ Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
       return Errc::malformed;
     }
     if (key == "orderId") {
-      std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
-      out.venue_id.assign(raw);
+      out.venue_id.assign(net::json::number_text(v.raw_json_token()));
     } else if (key == "clientOrderId" || key == "origClientOrderId") {
       // A cancel's answer carries the cancel request's own new clientOrderId; the order's is
       // origClientOrderId, which wins whichever comes first.
@@ -455,9 +451,7 @@ bool read_rate_limits(od::value v, StreamUpdate::Answer& a) noexcept {
       } else if (k == "intervalNum") {
         if (fv.get_int64().get(num) != SUCCESS) return false;
       } else if (k == "count") {
-        count = fv.raw_json_token();
-        while (!count.empty() && (count.back() == ' ' || count.back() == '\n'))
-          count.remove_suffix(1);
+        count = net::json::number_text(fv.raw_json_token());
       }
     }
     const std::string_view header =
@@ -539,9 +533,7 @@ Errc parse_event(od::object& ev, StreamUpdate& out) noexcept {
     } else if (key == "X") {
       if (v.get_string().get(status) != SUCCESS) return Errc::malformed;
     } else if (key == "i") {
-      std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
-      o.venue_id.assign(raw);
+      o.venue_id.assign(net::json::number_text(v.raw_json_token()));
     } else if (key == "l") {
       if (!decimal_of(v, x.qty)) return Errc::malformed;
     } else if (key == "L") {
@@ -655,7 +647,12 @@ Errc BinanceParser::parse_stream(std::string_view frame, StreamUpdate& out) noex
         edoc.get_object().get(eobj) == SUCCESS) {
       (void)read_error(eobj, out.error);
     }
-    if (out.error.name.empty()) out.error.name.assign("status " + std::to_string(status));
+    if (out.error.name.empty()) {
+      // "status 503", written in place: no allocation on an answer's path, refused or not.
+      char text[24] = "status ";
+      const auto [end, ec] = std::to_chars(text + 7, text + sizeof text, status);
+      out.error.name.assign(std::string_view(text, ec == std::errc{} ? end : text + 6));
+    }
   }
   return Errc::ok;
 }
