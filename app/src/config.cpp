@@ -793,6 +793,12 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     lr.finish();
   }
   read_alerts(ctx, r, c.alerts);
+  if (const toml::table* t = r.table("control")) {
+    TableReader cr(ctx, *t, "control");
+    cr.boolean("enabled", c.control.enabled);
+    cr.file_path("socket", c.control.socket);
+    cr.finish();
+  }
   r.finish();
 }
 
@@ -1103,6 +1109,7 @@ std::string dump_config(const Config& c) {
     alerts.insert(name, std::move(t));
   }
   root.insert("alerts", std::move(alerts));
+  root.insert("control", toml::table{{"enabled", c.control.enabled}, {"socket", c.control.socket}});
 
   std::ostringstream out;
   out << "# Effective xarb configuration: defaults plus what the file set.\n";

@@ -100,6 +100,15 @@ RunResult Engine::run() {
     }
   }
 
+  try {
+    open_control();
+  } catch (const std::exception& e) {
+    result.exit_code = 1;
+    result.error = e.what();
+    journal_->end_run(clock::wall_ns(), "{}");
+    return result;
+  }
+
   started_mono_ = clock::mono_ns();
   ops_thread_ = std::jthread([this] { ops_loop(); });
   if (!warm_up(error)) {
@@ -134,7 +143,8 @@ RunResult Engine::run() {
       opt_.duration.count() > 0
           ? clock::mono_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.duration).count()
           : INT64_MAX;
-  while (!stop_.load() && !detail::stop_signalled() && clock::mono_ns() < end_ns) {
+  while (!stop_.load() && !detail::stop_signalled() && !stop_requested_.load() &&
+         clock::mono_ns() < end_ns) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   wind_down();
@@ -269,10 +279,11 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
         balance_unexplained = true;
         strategy_->risk().set_reducing(true);
       }
+      apply_control(journal_unsafe, balance_unexplained);
       if (!entries_stopped && phase_.load(std::memory_order_relaxed) >= 1) {
         entries_stopped = true;
         strategy_->risk().set_kill_switch(true);
-        if (opt_.flatten_on_exit) strategy_->close_all(ExitReason::flatten);
+        if (flatten_at_end()) strategy_->close_all(ExitReason::flatten);
       }
       const std::size_t n = signal_->poll();
       work += n;
@@ -453,6 +464,7 @@ void Engine::ops_loop() {
   std::int64_t next_second = 0;
   while (!ops_stop_.load()) {
     drain_ops();
+    serve_control();
     const std::int64_t now = clock::mono_ns();
     if (trading_.load() && now >= next_status) {
       next_status = now + opt_.status_every.count() * 1'000'000;
@@ -476,7 +488,7 @@ void Engine::ops_loop() {
 
 void Engine::wind_down() {
   std::unique_lock lock(out_mu_);
-  out_ << "stopping: no new entries" << (opt_.flatten_on_exit ? ", closing open positions" : "")
+  out_ << "stopping: no new entries" << (flatten_at_end() ? ", closing open positions" : "")
        << ", draining the queues\n";
   lock.unlock();
   phase_.store(1);
@@ -489,7 +501,7 @@ void Engine::wind_down() {
     // The counters lag by up to 100 ms; five quiet looks in a row settle it.
     const bool idle = exec_->telemetry().active == 0 && intents_.size_approx() == 0 &&
                       reports_.size_approx() == 0 &&
-                      (!opt_.flatten_on_exit || signal_->telemetry().open_positions == 0);
+                      (!flatten_at_end() || signal_->telemetry().open_positions == 0);
     quiet = idle ? quiet + 1 : 0;
   }
   if (quiet < 5) {

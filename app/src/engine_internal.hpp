@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <deque>
 #include <fstream>
+#include <future>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -36,6 +38,7 @@
 #include <xarb/venues/registry.hpp>
 
 #include "alerts.hpp"
+#include "control.hpp"
 #include "event_log.hpp"
 #include "ops_watch.hpp"
 #include "reconciler.hpp"
@@ -97,6 +100,22 @@ struct VenueOrders {
   }
 };
 
+// An operator's command, from the ops thread to the hot thread that hosts signal, which applies
+// it to the strategy (as it applies the journal's and the reconciler's REDUCING).
+enum class ControlKind : std::uint8_t { pause, resume, flatten, clear_reducing, set_params };
+struct ControlCommand {
+  std::uint64_t seq = 0;
+  ControlKind kind = ControlKind::pause;
+  InstrumentId instrument = kNoInstrument;  // flatten: this symbol only
+  signal::StrategyParams params{};          // set_params: the thresholds and limits to take
+};
+
+// A command line from the control socket, answered by the ops thread.
+struct ControlRequest {
+  std::string line;
+  std::promise<std::string> answer;
+};
+
 class Engine {
  public:
   Engine(const Config& config, const RunOptions& options, const std::atomic<bool>& stop,
@@ -130,6 +149,18 @@ class Engine {
   void tell(std::vector<Notice>& notices);
   void open_event_log();
   void collect_alerts();  // the alerts' outcomes into the journal and the log (ops thread)
+  // Live control: the socket (start-up), the ops thread's side, the signal host's side.
+  void open_control();
+  void serve_control();
+  [[nodiscard]] std::string control(const std::string& line);
+  [[nodiscard]] bool send_control(ControlCommand& c, std::string& error);
+  [[nodiscard]] std::string control_state() const;
+  [[nodiscard]] bool validate_set(const std::string& assignment, Config& out, std::string& key,
+                                  std::string& error) const;
+  void apply_control(bool& journal_unsafe, bool& balance_unexplained);
+  [[nodiscard]] bool flatten_at_end() const noexcept {
+    return opt_.flatten_on_exit || flatten_on_stop_.load();
+  }
   [[nodiscard]] RunReport build_report() const;
   void finish(RunResult& result);
   [[nodiscard]] bool ready(std::string& missing) const;
@@ -192,6 +223,15 @@ class Engine {
   std::unique_ptr<OpsWatch> watch_;         // the ops thread's
   std::vector<Notice> notices_;             // found and not yet told (the ops thread's)
   std::unique_ptr<Alerter> alerter_;        // [alerts] channels: a thread of its own
+  std::unique_ptr<ControlServer> control_;  // [control] socket: a thread of its own
+  std::mutex control_mu_;
+  std::deque<ControlRequest*> control_inbox_;  // guarded by control_mu_
+  SpscRing<ControlCommand> control_ring_{8};   // ops -> the thread hosting signal
+  std::atomic<std::uint64_t> control_applied_{0};
+  std::uint64_t control_seq_ = 0;            // the ops thread's
+  std::atomic<bool> stop_requested_{false};  // `xarb ctl kill`
+  std::atomic<bool> flatten_on_stop_{false};
+  Config live_cfg_;  // the config as `set` changed it (the ops thread's)
 };
 
 }  // namespace xarb::app::engine_detail

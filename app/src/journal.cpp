@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS refusals(
 CREATE TABLE IF NOT EXISTS alerts(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, channel TEXT, kind TEXT, severity TEXT,
   key TEXT, text TEXT, sent INTEGER, attempts INTEGER, error TEXT, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS controls(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, command TEXT, ok INTEGER, effect TEXT,
+  wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS logs(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, level TEXT, text TEXT, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS balances(
@@ -378,6 +381,28 @@ void Journal::record_alert(const JournalAlert& a) noexcept {
   } catch (...) {
     fail("alert");
   }
+}
+
+void Journal::record_control(const JournalControl& c) noexcept {
+  try {
+    Stmt st(db_->db,
+            "INSERT INTO controls(run_id,command,ok,effect,wall_ns) VALUES(?1,?2,?3,?4,?5)");
+    st.bind(1, run_id_).bind(2, std::string_view(c.command)).bind(3, c.ok ? 1 : 0);
+    st.bind(4, std::string_view(c.effect)).bind(5, c.wall_ns);
+    if (st.step() != SQLITE_DONE) fail("control");
+  } catch (...) {
+    fail("control");
+  }
+}
+
+std::vector<JournalControl> Journal::controls(std::uint64_t run_id) {
+  std::vector<JournalControl> out;
+  Stmt st(db_->db, "SELECT command,ok,effect,wall_ns FROM controls WHERE run_id=?1 ORDER BY id");
+  st.bind(1, run_id);
+  while (st.step() == SQLITE_ROW) {
+    out.push_back({st.text(0), st.i64(1) != 0, st.text(2), st.i64(3)});
+  }
+  return out;
 }
 
 std::vector<JournalAlert> Journal::alerts(std::uint64_t run_id) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -132,6 +133,17 @@ int main(int argc, char** argv) {
   run->add_option("--report-dir", run_report_dir, "Where report.json and report.txt go");
   run->add_option("--status-every", status_every, "Status line period (10s)");
 
+  CLI::App* ctl = app.add_subcommand(
+      "ctl",
+      "Control a running engine: status | pause | resume | kill | flatten [SYMBOL] | "
+      "clear-reducing | set KEY=VALUE");
+  std::string ctl_config, ctl_socket, ctl_report_dir = ".";
+  std::vector<std::string> ctl_words;
+  ctl->add_option("--config", ctl_config, "The running engine's config (its [control] socket)");
+  ctl->add_option("--socket", ctl_socket, "The engine's control socket (default: ./xarb.sock)");
+  ctl->add_option("--report-dir", ctl_report_dir, "The run's --report-dir (its xarb.sock)");
+  ctl->add_option("command", ctl_words, "The command and its argument")->required();
+
   CLI::App* journal = app.add_subcommand("journal", "Read the journal of earlier runs");
   journal->require_subcommand(1);
   std::string journal_config, journal_path;
@@ -163,6 +175,10 @@ int main(int argc, char** argv) {
     }
     run_options.report_dir = run_report_dir;
     return xarb::app::run_command(run_config, run_options, std::cout, std::cerr);
+  }
+  if (ctl->parsed()) {
+    return xarb::app::ctl_command(ctl_config, ctl_socket, ctl_report_dir, ctl_words, std::cout,
+                                  std::cerr);
   }
   if (journal->parsed()) {
     if (journal_config.empty() && journal_path.empty()) {

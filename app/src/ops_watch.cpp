@@ -39,6 +39,8 @@ const char* to_string(NoticeKind k) noexcept {
       return "journal_error";
     case NoticeKind::daily_loss:
       return "daily_loss";
+    case NoticeKind::control:
+      return "control";
   }
   return "unknown";
 }

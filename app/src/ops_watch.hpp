@@ -35,6 +35,7 @@ enum class NoticeKind : std::uint8_t {
   stream_recovered,
   journal_error,
   daily_loss,
+  control,  // an operator's command and its effect
 };
 [[nodiscard]] const char* to_string(NoticeKind k) noexcept;
 

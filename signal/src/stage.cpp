@@ -33,6 +33,7 @@ void SignalStage::publish_telemetry() noexcept {
     t.refusals[k] = strategy_.risk().refusals(static_cast<RefusalReason>(k));
   }
   t.risk_mode = strategy_.risk().mode();
+  t.paused = strategy_.risk().kill_switch();
   t.open_positions = strategy_.open_positions();
   const PositionBook& book = strategy_.positions();
   for (std::size_t n = 0; n < book.size(); ++n) {

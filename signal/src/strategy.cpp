@@ -623,12 +623,35 @@ void Strategy::try_exit(std::size_t k, Position& p, const StageStamps& trigger, 
   sink.publish_intent();
 }
 
-void Strategy::close_all(ExitReason reason) noexcept {
+void Strategy::close_all(ExitReason reason) noexcept { close_instrument(kNoInstrument, reason); }
+
+void Strategy::close_instrument(InstrumentId instrument, ExitReason reason) noexcept {
   for (std::size_t k = 0; k < positions_.size(); ++k) {
     Position& p = positions_[k];
+    if (instrument != kNoInstrument && p.instrument != instrument) continue;
     p.close_request = reason;
     if (p.state == PositionState::opening) p.clips_planned = p.clips_sent;
   }
+}
+
+void Strategy::apply_live_params(const StrategyParams& p) noexcept {
+  params_.entry_bps = p.entry_bps;
+  params_.take_profit_bps = p.take_profit_bps;
+  params_.stop_loss_bps = p.stop_loss_bps;
+  params_.reversal_bps = p.reversal_bps;
+  params_.timeout_ns = p.timeout_ns;
+  params_.cooldown_ns = p.cooldown_ns;
+  params_.max_open_per_symbol = p.max_open_per_symbol;
+  params_.max_open_total = p.max_open_total;
+  params_.min_depth_ratio = p.min_depth_ratio;
+  params_.slippage_bps = p.slippage_bps;
+  RiskParams& r = params_.risk;
+  r.daily_loss_limit_krw = p.risk.daily_loss_limit_krw;
+  r.max_total_exposure_krw = p.risk.max_total_exposure_krw;
+  r.max_symbol_exposure_krw = p.risk.max_symbol_exposure_krw;
+  r.max_notional_krw = p.risk.max_notional_krw;
+  r.max_consecutive_failures = p.risk.max_consecutive_failures;
+  risk_.set_limits(r);
 }
 
 double Strategy::unrealized_krw() const noexcept {

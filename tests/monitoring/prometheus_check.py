@@ -9,7 +9,8 @@ While the engine runs:
   * every metric that docs/monitoring's dashboard and alert rules name exists in the scrape, and
     every dashboard query evaluates without error (most with data);
   * the alert rules are loaded and evaluate without error, and a healthy run fires none of them.
-After it exits: report.json carries money as decimal strings, and events.jsonl (the structured
+Then `xarb ctl` drives the engine (see control_checks): every command, its answer, its effect,
+and `kill` ends the run. After it exits: report.json carries money as decimal strings, and events.jsonl (the structured
 log) holds the run's start and end, its intents, execution reports and positions, one JSON object
 per line.
 """
@@ -67,6 +68,64 @@ def rule_exprs(path):
     return [line.split("expr:", 1)[1].strip() for line in open(path) if line.strip().startswith("expr:")]
 
 
+def ctl(a, *words):
+    r = subprocess.run([a.xarb, "ctl", "--socket", a.socket, *words], capture_output=True,
+                       text=True, timeout=30)
+    try:
+        answer = json.loads(r.stdout)
+    except ValueError:
+        answer = {"ok": False, "error": r.stdout + r.stderr}
+    return r.returncode, answer
+
+
+def control_checks(a):
+    """`xarb ctl` against the running engine: every command, its answer and its effect."""
+    mode = os.stat(a.socket).st_mode & 0o777
+    check(mode == 0o600, f"the control socket is mode 0600: {oct(mode)}")
+    rc, st = ctl(a, "status")
+    check(rc == 0 and st["ok"] and st["state"]["risk_mode"] == "normal"
+          and st["state"]["paused"] is False and "upbit" in st["state"]["venues"],
+          f"ctl status: rc {rc}, risk {st.get('state', {}).get('risk_mode')}")
+    rc, bad = ctl(a, "set", "strategy.entry_bps=0")
+    check(rc == 1 and not bad["ok"]
+          and bad["error"] == "strategy.entry_bps: must be greater than 0 and at most 10000, got 0",
+          f"ctl set refuses a value the config refuses: rc {rc}, {bad.get('error')}")
+    rc, fixed = ctl(a, "set", "strategy.clips=3")
+    check(rc == 1 and "cannot be changed while the engine runs" in fixed.get("error", ""),
+          f"ctl set refuses what is not safe to change live: {fixed.get('error', '')[:80]}")
+    rc, ok = ctl(a, "set", "risk.max_notional_krw=15000000")
+    check(rc == 0 and ok["effect"] == "risk.max_notional_krw: 20000000 -> 15000000"
+          and ok["state"]["settings"]["risk"]["max_notional_krw"] == 15000000,
+          f"ctl set changes a limit and answers the new state: {ok.get('effect')}")
+    rc, p = ctl(a, "pause")
+    entries = p["state"]["entries"]
+    check(rc == 0 and p["state"]["paused"] is True, f"ctl pause: paused {p['state']['paused']}")
+    time.sleep(3)
+    rc, later = ctl(a, "status")
+    check(later["state"]["entries"] == entries,
+          f"no entry while paused: {entries} before, {later['state']['entries']} 3 s later")
+    rc, unknown = ctl(a, "flatten", "DOGE")
+    check(rc == 1 and unknown["error"] == 'unknown symbol "DOGE"; traded: BTC ETH',
+          f"ctl flatten names the symbols traded: {unknown.get('error')}")
+    rc, flat = ctl(a, "flatten", "BTC")
+    check(rc == 0 and flat["ok"], f"ctl flatten BTC: {flat.get('effect')}")
+    rc, cr = ctl(a, "clear-reducing")
+    check(rc == 1 and cr["error"] == "the engine is not REDUCING (it is normal)",
+          f"ctl clear-reducing when not REDUCING: {cr.get('error')}")
+    rc, res = ctl(a, "resume")
+    check(rc == 0 and res["state"]["paused"] is False, "ctl resume")
+    rc, k = ctl(a, "kill")
+    check(rc == 0 and k["state"]["stopping"] is True,
+          f"ctl kill: {k.get('effect')}, stopping {k.get('state', {}).get('stopping')}")
+    started = time.time()
+    while engine_running(a.engine_pid) and time.time() - started < 40:
+        time.sleep(0.2)
+    check(not engine_running(a.engine_pid),
+          f"the run ended {time.time() - started:.1f} s after ctl kill")
+    rc, gone = ctl(a, "status")
+    check(rc == 3 and not os.path.exists(a.socket), "once the run ended nothing answers, no socket")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--metrics", required=True)
@@ -78,6 +137,8 @@ def main():
     ap.add_argument("--rules", required=True)
     ap.add_argument("--webhook", required=True)
     ap.add_argument("--journal", required=True)
+    ap.add_argument("--xarb", required=True)
+    ap.add_argument("--socket", required=True)
     a = ap.parse_args()
     prom = a.prometheus
 
@@ -91,7 +152,7 @@ def main():
             pass
         time.sleep(0.5)
     # Let it scrape for most of the run (at least 10 scrapes), while the engine trades.
-    time.sleep(max(12, a.seconds * 2 // 3))
+    time.sleep(max(12, a.seconds // 2))
     if not check(engine_running(a.engine_pid), "the engine is still running for the live checks"):
         return
 
@@ -165,7 +226,9 @@ def main():
     frames = query(prom, "sum(rate(xarb_frames_total[10s]))")["data"]["result"]
     check(frames and float(frames[0]["value"][1]) > 0, f"market data flows: {frames}")
 
-    # The run ends by itself; report.json then carries money as strings.
+    control_checks(a)
+
+    # The run ends (`xarb ctl kill`, or its duration); report.json then carries money as strings.
     deadline = time.time() + a.seconds + 60
     while engine_running(a.engine_pid) and time.time() < deadline:
         time.sleep(0.5)
@@ -191,21 +254,35 @@ def main():
           and kinds.get("intent", 0) >= 1 and kinds.get("exec_report", 0) >= 1
           and kinds.get("position", 0) >= 1 and all("ts" in line for line in lines),
           f"events.jsonl: {len(lines)} JSON lines, {kinds}, notices {notices}")
-    check(notices == ["started", "stopped"],
-          f"a healthy run tells nothing but its start and end: {notices}")
+    check(notices[0] == "started" and notices[-1] == "stopped"
+          and set(notices[1:-1]) == {"control"} and len(notices) == 11,
+          f"a healthy run tells its start, the 9 ctl commands that asked for a change and its "
+          f"end, nothing else: {notices}")
     # The alerts: the webhook got the start and the end, and the journal says they were sent.
     try:
         hooks = [json.loads(line) for line in open(a.webhook)]
     except OSError:
         hooks = []
-    check([h["kind"] for h in hooks] == ["started", "stopped"]
+    kinds_sent = [h["kind"] for h in hooks]
+    check(kinds_sent[:1] == ["started"] and kinds_sent[-1:] == ["stopped"]
+          and "control" in kinds_sent
           and all(h["source"] == "xarb" and h["run"] == lines[0]["run"] for h in hooks),
-          f"the alert webhook got the run's start and end: {[h.get('kind') for h in hooks]}")
+          f"the alert webhook got the run's start, the operator's commands and its end: "
+          f"{kinds_sent}")
     db = sqlite3.connect(a.journal)
     rows = db.execute("SELECT channel, kind, sent, attempts FROM alerts WHERE run_id=?",
                       (lines[0]["run"],)).fetchall()
-    check(rows == [("webhook", "started", 1, 1), ("webhook", "stopped", 1, 1)],
+    check(len(rows) == len(hooks) and all(r[2] == 1 and r[3] == 1 for r in rows),
           f"the journal records each alert as sent: {rows}")
+    controls = db.execute("SELECT command, ok FROM controls WHERE run_id=? ORDER BY id",
+                          (lines[0]["run"],)).fetchall()
+    check(controls == [("set strategy.entry_bps=0", 0), ("set strategy.clips=3", 0),
+                       ("set risk.max_notional_krw=15000000", 1), ("pause", 1),
+                       ("flatten DOGE", 0), ("flatten BTC", 1), ("clear-reducing", 0),
+                       ("resume", 1), ("kill", 1)],
+          f"the journal holds every command that asked for a change, and whether it was done: "
+          f"{controls}")
+    check(report["open_positions"] == 0, f"kill closed every position: {report['open_positions']} open")
     legs = [leg for line in lines if line.get("event") == "exec_report" for leg in line["legs"]]
     check(legs and all(isinstance(leg["filled_qty"], str) and money.match(leg["avg_price"])
                        for leg in legs),

@@ -186,6 +186,13 @@ struct LogConfig {
   friend bool operator==(const LogConfig&, const LogConfig&) = default;
 };
 
+// Live control (`xarb ctl`): a Unix socket, mode 0600.
+struct ControlConfig {
+  bool enabled = true;
+  std::string socket;  // empty: xarb.sock in the run's report directory (--report-dir)
+  friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
+};
+
 // How much a notice of the ops side matters: info (told in the log), warn (degraded, look
 // soon), page (money may be at risk now).
 enum class Severity : std::uint8_t { info, warn, page };
@@ -213,7 +220,8 @@ struct AlertsConfig {
   std::int64_t retries = 5;          // attempts after the first, with backoff (1 s doubling)
   std::int64_t timeout_ms = 5'000;   // connect, and request written -> answer read
   std::string ca_file;               // trust store for the channels (empty: the system's)
-  AlertChannelConfig telegram{.api_url = "https://api.telegram.org"};
+  AlertChannelConfig telegram{
+      .enabled = false, .api_url = "https://api.telegram.org", .chat_id = {}, .secret_file = {}};
   AlertChannelConfig slack;
   AlertChannelConfig webhook;
   friend bool operator==(const AlertsConfig&, const AlertsConfig&) = default;
@@ -252,6 +260,7 @@ struct Config {
   MetricsConfig metrics;
   LogConfig log;
   AlertsConfig alerts;
+  ControlConfig control;
   friend bool operator==(const Config&, const Config&) = default;
 
   // The venues this config trades, in id order, and each one's section.

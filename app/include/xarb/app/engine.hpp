@@ -66,6 +66,13 @@ int run_command(const std::string& config_path, RunOptions options, std::ostream
                 std::ostream& err);
 
 // `xarb journal summary|trades|positions [--all]` on the config's journal (or `path`).
+// `xarb ctl WORDS...`: sends one command to the engine listening on `socket` (empty: the
+// config's [control] socket, else xarb.sock in `report_dir`) and prints its answer. 0 when the
+// engine did it, 1 when it refused (the answer says why), 3 when no engine answered.
+int ctl_command(const std::string& config_path, const std::string& socket,
+                const std::filesystem::path& report_dir, const std::vector<std::string>& words,
+                std::ostream& out, std::ostream& err);
+
 int journal_command(const std::string& config_path, const std::string& journal_path,
                     const std::string& action, bool all, std::size_t limit, std::ostream& out,
                     std::ostream& err);

@@ -35,6 +35,14 @@ struct JournalAlert {
   std::int64_t wall_ns = 0;  // the notice's
 };
 
+// An operator's command (`xarb ctl`) and what it did.
+struct JournalControl {
+  std::string command;  // "set strategy.entry_bps=35"
+  bool ok = false;
+  std::string effect;  // what changed, or why it was refused
+  std::int64_t wall_ns = 0;
+};
+
 // One fill row: everything a leg traded on one side for one intent.
 struct JournalFill {
   std::uint64_t run_id = 0;
@@ -122,6 +130,8 @@ class Journal {
   // What became of an alert on one channel: sent, or not and why.
   void record_alert(const JournalAlert& alert) noexcept;
   [[nodiscard]] std::vector<JournalAlert> alerts(std::uint64_t run_id);
+  void record_control(const JournalControl& c) noexcept;
+  [[nodiscard]] std::vector<JournalControl> controls(std::uint64_t run_id);
   // What a restart read back from the venues for an unresolved intent is their word on all of
   // its orders: `fills` replace the intent's fill rows (a report may have journaled part of
   // them); its unknown orders and its missing outcome become "recovered".

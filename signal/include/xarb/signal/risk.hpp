@@ -86,6 +86,14 @@ class RiskGuard {
   void on_broken() noexcept { reducing_ = true; }
 
   void set_kill_switch(bool on) noexcept { params_.kill_switch = on; }
+  // The money limits and the breaker's count, changed live (the kill switch stays as it is).
+  void set_limits(const RiskParams& p) noexcept {
+    params_.daily_loss_limit_krw = p.daily_loss_limit_krw;
+    params_.max_total_exposure_krw = p.max_total_exposure_krw;
+    params_.max_symbol_exposure_krw = p.max_symbol_exposure_krw;
+    params_.max_notional_krw = p.max_notional_krw;
+    params_.max_consecutive_failures = p.max_consecutive_failures;
+  }
   void set_reducing(bool on) noexcept { reducing_ = on; }
   void set_venue_healthy(Venue v, bool healthy) noexcept { healthy_[index(v)] = healthy; }
   [[nodiscard]] bool venue_healthy(Venue v) const noexcept { return healthy_[index(v)]; }

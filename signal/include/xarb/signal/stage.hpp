@@ -33,6 +33,7 @@ struct SignalTelemetry {
   SignalStageStats stage;
   std::array<std::uint64_t, static_cast<std::size_t>(RefusalReason::count)> refusals{};
   RiskMode risk_mode = RiskMode::normal;
+  bool paused = false;  // the kill switch: no entries (an operator's pause, or the wind-down)
   std::uint64_t open_positions = 0;
   std::array<std::uint64_t, kMaxInstruments> open_by_symbol{};
   std::array<std::uint64_t, kMaxPairs> open_by_pair{};  // by pair index

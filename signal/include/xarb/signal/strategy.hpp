@@ -97,6 +97,13 @@ class Strategy {
 
   // Operator controls.
   void close_all(ExitReason reason) noexcept;
+  // Closes the positions of one instrument (kNoInstrument: all of them).
+  void close_instrument(InstrumentId instrument, ExitReason reason) noexcept;
+  // Takes the thresholds and limits that are safe to change while positions are open (entry,
+  // exit and stop thresholds, timeouts, open-position counts, money limits) from `p`; the rest
+  // of `p` (pairs, symbols, fees, books, FX) is ignored.
+  void apply_live_params(const StrategyParams& p) noexcept;
+  [[nodiscard]] const StrategyParams& params() const noexcept { return params_; }
 
   // Takes over a position from an earlier run (restored from the journal) before trading starts:
   // OPEN when its legs are hedged, BROKEN (entries blocked: REDUCING) otherwise. `opened_wall_ns`

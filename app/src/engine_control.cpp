@@ -1,0 +1,383 @@
+// Live control (`xarb ctl`): the socket, the commands the ops thread runs, and how the thread
+// hosting signal applies them. Every command and its effect is journaled, logged as a notice and
+// answered with the engine's state after it took effect.
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "engine_internal.hpp"
+
+namespace xarb::app::engine_detail {
+namespace {
+
+using nlohmann::json;
+
+// What `set` may change while positions are open: thresholds and limits the strategy reads at
+// each decision. Pairs, symbols, sizes, fees, books and FX are not among them.
+constexpr std::array<std::string_view, 15> kLiveKeys = {
+    "strategy.entry_bps",           "strategy.take_profit_bps",  "strategy.stop_loss_bps",
+    "strategy.reversal_bps",        "strategy.timeout_s",        "strategy.cooldown_s",
+    "strategy.max_open_per_symbol", "strategy.max_open_total",   "strategy.min_depth_ratio",
+    "strategy.slippage_bps",        "risk.daily_loss_limit_krw", "risk.max_total_exposure_krw",
+    "risk.max_symbol_exposure_krw", "risk.max_notional_krw",     "risk.max_consecutive_failures"};
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+json live_settings(const Config& c) {
+  return {{"strategy",
+           {{"entry_bps", c.strategy.entry_bps},
+            {"take_profit_bps", c.strategy.take_profit_bps},
+            {"stop_loss_bps", c.strategy.stop_loss_bps},
+            {"reversal_bps", c.strategy.reversal_bps},
+            {"timeout_s", c.strategy.timeout_s},
+            {"cooldown_s", c.strategy.cooldown_s},
+            {"max_open_per_symbol", c.strategy.max_open_per_symbol},
+            {"max_open_total", c.strategy.max_open_total},
+            {"min_depth_ratio", c.strategy.min_depth_ratio},
+            {"slippage_bps", c.strategy.slippage_bps}}},
+          {"risk",
+           {{"daily_loss_limit_krw", c.risk.daily_loss_limit_krw},
+            {"max_total_exposure_krw", c.risk.max_total_exposure_krw},
+            {"max_symbol_exposure_krw", c.risk.max_symbol_exposure_krw},
+            {"max_notional_krw", c.risk.max_notional_krw},
+            {"max_consecutive_failures", c.risk.max_consecutive_failures}}}};
+}
+
+}  // namespace
+
+void Engine::open_control() {
+  live_cfg_ = cfg_;
+  if (!cfg_.control.enabled) return;
+  const std::string path =
+      cfg_.control.socket.empty() ? (opt_.report_dir / "xarb.sock").string() : cfg_.control.socket;
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  // The socket's thread hands each line to the ops thread and waits for its answer.
+  control_ = std::make_unique<ControlServer>(path, [this](const std::string& line) {
+    ControlRequest request{line, {}};
+    std::future<std::string> answer = request.answer.get_future();
+    {
+      std::lock_guard lock(control_mu_);
+      control_inbox_.push_back(&request);
+    }
+    while (answer.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      if (!ops_stop_.load()) continue;
+      // The ops thread is gone (the run ended): take the request back if it is still there.
+      std::lock_guard lock(control_mu_);
+      const auto it = std::find(control_inbox_.begin(), control_inbox_.end(), &request);
+      if (it != control_inbox_.end()) {
+        control_inbox_.erase(it);
+        return std::string(R"({"ok":false,"error":"the run has ended"})");
+      }
+      break;  // taken just now: its answer is on its way
+    }
+    return answer.get();
+  });
+  out_ << "control: " << path << " (xarb ctl --socket " << path << " status)\n";
+}
+
+// The ops thread: answers what the socket brought.
+void Engine::serve_control() {
+  for (;;) {
+    ControlRequest* r = nullptr;
+    {
+      std::lock_guard lock(control_mu_);
+      if (control_inbox_.empty()) return;
+      r = control_inbox_.front();
+      control_inbox_.pop_front();
+    }
+    r->answer.set_value(control(r->line));
+  }
+}
+
+bool Engine::send_control(ControlCommand& c, std::string& error) {
+  c.seq = ++control_seq_;
+  if (!control_ring_.try_push(c)) {
+    error = "the control queue is full; try again";
+    return false;
+  }
+  if (signal_host_ < bells_.size()) bells_[signal_host_].ring();
+  // The thread hosting signal applies it within a poll round (it parks for at most 1 ms).
+  const std::int64_t until = clock::mono_ns() + 2'000'000'000;
+  while (control_applied_.load(std::memory_order_acquire) < c.seq) {
+    if (clock::mono_ns() > until || phase_.load() >= 2) {
+      error = "the strategy did not take the command within 2 s";
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// The thread hosting signal: applies the operators' commands between two polls.
+void Engine::apply_control(bool& journal_unsafe, bool& balance_unexplained) {
+  ControlCommand c;
+  bool any = false;
+  while (control_ring_.try_pop(c)) {
+    any = true;
+    signal::RiskGuard& risk = strategy_->risk();
+    switch (c.kind) {
+      case ControlKind::pause:
+        risk.set_kill_switch(true);
+        break;
+      case ControlKind::resume:
+        if (phase_.load(std::memory_order_relaxed) == 0) risk.set_kill_switch(false);
+        break;
+      case ControlKind::flatten:
+        strategy_->close_instrument(c.instrument, ExitReason::flatten);
+        break;
+      case ControlKind::clear_reducing:
+        risk.set_reducing(false);
+        // Their causes were checked gone by the ops thread: should one come back, it is seen.
+        journal_unsafe = false;
+        balance_unexplained = false;
+        break;
+      case ControlKind::set_params:
+        strategy_->apply_live_params(c.params);
+        break;
+    }
+    control_applied_.store(c.seq, std::memory_order_release);
+  }
+  if (any) signal_->publish_telemetry();  // the answer shows the new state
+}
+
+bool Engine::validate_set(const std::string& assignment, Config& out, std::string& key,
+                          std::string& error) const {
+  const std::size_t eq = assignment.find('=');
+  if (eq == std::string::npos) {
+    error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
+    return false;
+  }
+  key = trim(std::string_view(assignment).substr(0, eq));
+  const std::string value = trim(std::string_view(assignment).substr(eq + 1));
+  if (std::find(kLiveKeys.begin(), kLiveKeys.end(), key) == kLiveKeys.end()) {
+    error = key + " cannot be changed while the engine runs; these can:";
+    for (const std::string_view k : kLiveKeys) error += " " + std::string(k);
+    return false;
+  }
+  // The config's own checks: the running config with this one value changed, read again.
+  try {
+    toml::table root = toml::parse(dump_config(live_cfg_));
+    const toml::table parsed = toml::parse("v = " + value);
+    const std::size_t dot = key.find('.');
+    toml::table* section = root[key.substr(0, dot)].as_table();
+    if (section == nullptr) {
+      root.insert(key.substr(0, dot), toml::table{});
+      section = root[key.substr(0, dot)].as_table();
+    }
+    section->insert_or_assign(key.substr(dot + 1), *parsed.get("v"));
+    std::ostringstream text;
+    text << root;
+    const LoadResult r = parse_config(text.str(), "set");
+    if (!r.ok()) {
+      error = r.errors[0].key + ": " + r.errors[0].message;
+      return false;
+    }
+    out = r.config;
+  } catch (const toml::parse_error&) {
+    error = key + ": \"" + value + "\" is not a value (a number, as in 35 or 0.5)";
+    return false;
+  }
+  return true;
+}
+
+std::string Engine::control_state() const {
+  const RunReport r = build_report();
+  const signal::SignalTelemetry s = signal_ ? signal_->telemetry() : signal::SignalTelemetry{};
+  json venues = json::object();
+  for (const Venue v : r.traded) {
+    const VenueReport& x = r.venues[index(v)];
+    json one = {{"healthy", x.healthy}};
+    if (x.private_stream) one["private_stream_up"] = x.stream_up;
+    venues[std::string(to_string(v))] = one;
+  }
+  json balances = json::array();
+  for (const BalanceReport& b : r.balances) {
+    balances.push_back({{"venue", std::string(to_string(b.venue))},
+                        {"asset", b.asset},
+                        {"held", to_string(b.held)},
+                        {"expected", to_string(b.expected)},
+                        {"difference", to_string(b.difference())},
+                        {"unexplained", b.confirmed}});
+  }
+  json j = {{"run", r.run_id},
+            {"mode", r.mode},
+            {"risk_mode", r.risk_mode},
+            {"paused", s.paused},
+            {"stopping", phase_.load() >= 1 || stop_requested_.load()},
+            {"duration_s", r.duration_s},
+            {"entries", r.entries},
+            {"open_positions", r.open_positions},
+            {"closed", r.closed},
+            {"broken", r.broken},
+            {"realized_pnl_krw", to_string(r.realized_krw)},
+            {"unrealized_pnl_krw", to_string(r.unrealized_krw)},
+            {"journal_errors", r.journal_errors},
+            {"venues", venues},
+            {"balances", balances},
+            {"settings", live_settings(live_cfg_)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The ops thread: one command line in, one line of JSON out.
+std::string Engine::control(const std::string& line) {
+  const std::vector<std::string> w = words(line);
+  const std::string command = w.empty() ? std::string() : w[0];
+  std::string effect, error;
+  ControlCommand c;
+  const bool stopping = phase_.load() >= 1 || stop_requested_.load();
+  if (command == "status") {
+    effect = "none";
+  } else if (command == "pause" || command == "resume" || command == "kill" ||
+             command == "clear-reducing") {
+    if (w.size() != 1) error = command + " takes no argument";
+  } else if (command == "flatten") {
+    if (w.size() > 2) error = "flatten takes at most one symbol";
+  } else if (command == "set") {
+    if (w.size() < 2) error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
+  } else {
+    error = "unknown command \"" + command +
+            "\"; the commands: status, pause, resume, kill, flatten [SYMBOL], clear-reducing, "
+            "set KEY=VALUE";
+  }
+  if (error.empty() && stopping && command != "status") {
+    error = "the run is stopping: only status is answered";
+  }
+  if (error.empty() && command == "pause") {
+    c.kind = ControlKind::pause;
+    if (send_control(c, error))
+      effect = "entries paused; open positions are still watched and exit";
+  } else if (error.empty() && command == "resume") {
+    c.kind = ControlKind::resume;
+    if (send_control(c, error)) effect = "entries resumed";
+  } else if (error.empty() && command == "flatten") {
+    c.kind = ControlKind::flatten;
+    if (w.size() == 2) {
+      c.instrument = symbols_.find_base(w[1]);
+      if (c.instrument == kNoInstrument || symbols_[c.instrument].is_fx) {
+        error = "unknown symbol \"" + w[1] + "\"; traded:";
+        for (const Instrument& i : symbols_) {
+          if (!i.is_fx) error += " " + std::string(i.base.view());
+        }
+      }
+    }
+    if (error.empty() && send_control(c, error)) {
+      effect = std::string("closing the open positions") + (w.size() == 2 ? " of " + w[1] : "") +
+               " (entries continue unless paused)";
+    }
+  } else if (error.empty() && command == "clear-reducing") {
+    const signal::SignalTelemetry s = signal_->telemetry();
+    if (s.risk_mode != signal::RiskMode::reducing) {
+      error =
+          "the engine is not REDUCING (it is " + std::string(signal::to_string(s.risk_mode)) + ")";
+    } else if (journal_errors_.load() != 0 || ops_.dropped() != 0) {
+      error = "the journal lost events this run; it cannot be trusted until a restart";
+    } else if (reconciler_ && reconciler_->unexplained()) {
+      error =
+          "a venue's balance still differs from the ledger; check it (xarb venue balances, "
+          "xarb journal balances) and restart with --accept-balances once it is understood";
+    } else {
+      c.kind = ControlKind::clear_reducing;
+      if (send_control(c, error)) effect = "REDUCING cleared: entries allowed again";
+    }
+  } else if (error.empty() && command == "kill") {
+    c.kind = ControlKind::pause;
+    ControlCommand flat;
+    flat.kind = ControlKind::flatten;
+    if (send_control(c, error) && send_control(flat, error)) {
+      flatten_on_stop_.store(true);
+      stop_requested_.store(true);
+      effect = "entries stopped, closing every position, then the run ends";
+    }
+  } else if (error.empty() && command == "set") {
+    std::string assignment;
+    for (std::size_t k = 1; k < w.size(); ++k) assignment += w[k];
+    Config next;
+    std::string key;
+    if (validate_set(assignment, next, key, error)) {
+      c.kind = ControlKind::set_params;
+      c.params = strategy_params(next, symbols_);
+      if (send_control(c, error)) {
+        const json was = live_settings(live_cfg_);
+        live_cfg_ = next;
+        const json now = live_settings(live_cfg_);
+        const std::size_t dot = key.find('.');
+        const std::string section = key.substr(0, dot), name = key.substr(dot + 1);
+        effect = key + ": " + was[section][name].dump() + " -> " + now[section][name].dump();
+      }
+    }
+  }
+  const bool ok = error.empty();
+  json answer = {{"ok", ok}, {"command", trim(line)}};
+  if (ok) {
+    answer["effect"] = effect;
+  } else {
+    answer["error"] = error;
+  }
+  answer["state"] = json::parse(control_state());
+  // Every command that asks for a change, and what it did, is journaled and told.
+  if (command != "status") {
+    journal_->record_control({trim(line), ok, ok ? effect : error, clock::wall_ns()});
+    journal_->commit();
+    Notice n;
+    n.kind = NoticeKind::control;
+    n.severity = command == "kill" && ok ? Severity::warn : Severity::info;
+    n.key = "control/" + command;
+    n.text = "operator: " + trim(line) + (ok ? " -> " + effect : " refused: " + error);
+    n.fields = {{"command", trim(line)}, {"ok", ok ? "true" : "false"}};
+    n.wall_ns = clock::wall_ns();
+    notices_.push_back(std::move(n));
+    tell(notices_);
+  }
+  return answer.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace xarb::app::engine_detail
+
+namespace xarb::app {
+
+int ctl_command(const std::string& config_path, const std::string& socket,
+                const std::filesystem::path& report_dir, const std::vector<std::string>& words,
+                std::ostream& out, std::ostream& err) {
+  std::string path = socket;
+  if (path.empty() && !config_path.empty()) {
+    const LoadResult loaded = load_config(config_path);
+    if (!loaded.ok()) {
+      for (const auto& issue : loaded.errors) err << issue.to_string() << '\n';
+      return 2;
+    }
+    path = loaded.config.control.socket;
+  }
+  if (path.empty()) path = (report_dir / "xarb.sock").string();
+  std::string line;
+  for (const std::string& w : words) line += (line.empty() ? "" : " ") + w;
+  std::string answer, error;
+  if (!control_request(path, line, std::chrono::seconds(15), answer, error)) {
+    err << error << '\n';
+    return 3;
+  }
+  const nlohmann::json j = nlohmann::json::parse(answer, nullptr, false);
+  if (j.is_discarded()) {
+    out << answer << '\n';
+    return 1;
+  }
+  out << j.dump(2) << '\n';
+  return j.value("ok", false) ? 0 : 1;
+}
+
+}  // namespace xarb::app
