@@ -285,6 +285,39 @@ TEST_F(StrategyTest, TakeProfitFiresOnTheFirstUpdateAtOrOverTheTarget) {
   EXPECT_NEAR(strategy->inventory().quote(venues::kBinance), 1'000'000.0 - 2.0999, 1e-9);
 }
 
+// `xarb ctl set`: a threshold changed while a position is open applies to its next decision;
+// what is not safe to change live (clips, pairs, sizes) is ignored.
+TEST_F(StrategyTest, LiveParamsChangeTheThresholdsOfOpenPositions) {
+  start();
+  enter(kSecond);
+  upbit("140000000", "140100000", 2 * kSecond);  // +11.77 bps: under the 15 bps target
+  EXPECT_TRUE(sink.intents.empty());
+  StrategyParams p = params;
+  p.take_profit_bps = 10.0;
+  p.clips = 7;
+  p.risk.max_notional_krw = 123;
+  strategy->apply_live_params(p);
+  EXPECT_EQ(strategy->params().clips, params.clips);
+  EXPECT_EQ(strategy->params().risk.max_notional_krw, 123);
+  upbit("140000000", "140100000", 3 * kSecond);  // the same +11.77 bps: over 10 now
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::take_profit);
+}
+
+// `xarb ctl flatten SYMBOL`: the symbol's positions close on the next decision, others stay.
+TEST_F(StrategyTest, FlattenClosesOnlyTheNamedSymbolsPositions) {
+  start();
+  enter(kSecond);
+  strategy->close_instrument(static_cast<InstrumentId>(kBtc + 1), ExitReason::flatten);
+  upbit("140600000", "140700000", 2 * kSecond);
+  EXPECT_TRUE(sink.intents.empty()) << "another symbol's flatten leaves BTC open";
+  strategy->close_instrument(kBtc, ExitReason::flatten);
+  upbit("140600000", "140700000", 3 * kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].kind, IntentKind::exit);
+  EXPECT_EQ(sink.intents[0].exit_reason, ExitReason::flatten);
+}
+
 TEST_F(StrategyTest, StopLossFiresOnTheFirstUpdateAtOrUnderTheLimit) {
   start();
   enter(kSecond);
