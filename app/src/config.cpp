@@ -383,6 +383,45 @@ void read_alerts(Context& ctx, TableReader& root, AlertsConfig& a) {
   r.finish();
 }
 
+// [inventory.<name>]: a table per venue of amounts per asset, none negative.
+void read_amounts(Context& ctx, TableReader& parent, std::string_view name,
+                  VenueAssetAmounts& out) {
+  const toml::table* t = parent.table(name);
+  if (t == nullptr) return;
+  TableReader vr(ctx, *t, parent.path(name));
+  for (const auto& [venue_key, venue_node] : *t) {
+    const std::string venue(venue_key.str());
+    const toml::table* assets = vr.table(venue);
+    if (assets == nullptr) continue;
+    TableReader ar(ctx, *assets, vr.path(venue));
+    for (const auto& [asset_key, node] : *assets) {
+      const std::string asset(asset_key.str());
+      Decimal amount;
+      ar.decimal(asset, amount, false);
+      if (amount.is_negative()) {
+        ctx.error(node.source(), ar.path(asset), "must not be negative, got " + to_string(amount));
+        continue;
+      }
+      out[venue][asset] = amount;
+    }
+    ar.finish();
+  }
+  vr.finish();
+}
+
+void read_inventory(Context& ctx, TableReader& root, InventoryConfig& inv) {
+  const toml::table* t = root.table("inventory");
+  if (t == nullptr) return;
+  TableReader r(ctx, *t, "inventory");
+  read_amounts(ctx, r, "floor", inv.floor);
+  r.number("prefer_bps", inv.prefer_bps, 0.0, 1'000.0);
+  read_amounts(ctx, r, "withdrawal_fee", inv.withdrawal_fee);
+  r.number("rebalance_at", inv.rebalance_at, 0.0, 1.0);
+  r.number("max_fee_share", inv.max_fee_share, 0.0, 1.0);
+  read_amounts(ctx, r, "paper_balance", inv.paper_balance);
+  r.finish();
+}
+
 void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueConfig& v) {
   const toml::table* t = parent.table(name);
   if (t == nullptr) return;
@@ -635,6 +674,38 @@ void cross_check(Context& ctx, Config& c) {
     }
   }
 
+  // Inventory tables name this config's venues and the assets each holds: its quote asset and
+  // the symbols' bases.
+  for (const auto& [section, amounts] :
+       {std::pair{"inventory.floor", &c.inventory.floor},
+        std::pair{"inventory.withdrawal_fee", &c.inventory.withdrawal_fee},
+        std::pair{"inventory.paper_balance", &c.inventory.paper_balance}}) {
+    const std::vector<Venue> traded = c.venues();
+    std::string venue_names;
+    for (const Venue v : traded)
+      venue_names += (venue_names.empty() ? "" : ", ") + std::string(xarb::to_string(v));
+    for (const auto& [venue, assets] : *amounts) {
+      const std::string key = std::string(section) + "." + venue;
+      const auto v = std::find_if(traded.begin(), traded.end(),
+                                  [&](Venue x) { return xarb::to_string(x) == venue; });
+      if (v == traded.end()) {
+        ctx.error_at(key, "\"" + venue + "\" is not a venue of this config (" + venue_names + ")");
+        continue;
+      }
+      std::string asset_names(venues::quote_asset(*v));
+      for (const SymbolConfig& sc : c.symbols) asset_names += ", " + sc.base;
+      for (const auto& [asset, amount] : assets) {
+        const bool held = asset == venues::quote_asset(*v) ||
+                          std::any_of(c.symbols.begin(), c.symbols.end(),
+                                      [&](const SymbolConfig& sc) { return sc.base == asset; });
+        if (!held) {
+          ctx.error_at(key + "." + asset, "\"" + asset + "\" is not an asset " + venue +
+                                              " holds for this config (" + asset_names + ")");
+        }
+      }
+    }
+  }
+
   // Threads: every stage hosted exactly once; a CPU shared only by parking threads.
   std::map<HotStage, std::string> host;
   std::set<std::string> names;
@@ -793,6 +864,7 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     lr.finish();
   }
   read_alerts(ctx, r, c.alerts);
+  read_inventory(ctx, r, c.inventory);
   if (const toml::table* t = r.table("control")) {
     TableReader cr(ctx, *t, "control");
     cr.boolean("enabled", c.control.enabled);
@@ -964,6 +1036,19 @@ signal::StrategyParams strategy_params(const Config& config, const SymbolMap& sy
     p.symbols[id].trade_qty = s.trade_qty;
     p.symbols[id].max_position_qty = s.max_position_qty;
   }
+  p.inventory.prefer_bps = config.inventory.prefer_bps;
+  for (const Venue v : config.venues()) {
+    const auto floors = config.inventory.floor.find(std::string(xarb::to_string(v)));
+    if (floors == config.inventory.floor.end()) continue;
+    for (const auto& [asset, amount] : floors->second) {
+      if (asset == venues::quote_asset(v)) {
+        p.inventory.floor_quote_e16[index(v)] =
+            static_cast<Int128>(amount.mantissa()) * Decimal::kOne;
+      } else if (const InstrumentId id = symbols.find_base(asset); id != kNoInstrument) {
+        p.inventory.floor_base[index(v)][id] = amount.mantissa();
+      }
+    }
+  }
   return p;
 }
 
@@ -1110,6 +1195,22 @@ std::string dump_config(const Config& c) {
   }
   root.insert("alerts", std::move(alerts));
   root.insert("control", toml::table{{"enabled", c.control.enabled}, {"socket", c.control.socket}});
+  toml::table inventory{{"prefer_bps", c.inventory.prefer_bps},
+                        {"rebalance_at", c.inventory.rebalance_at},
+                        {"max_fee_share", c.inventory.max_fee_share}};
+  for (const auto& [name, amounts] : {std::pair{"floor", &c.inventory.floor},
+                                      std::pair{"withdrawal_fee", &c.inventory.withdrawal_fee},
+                                      std::pair{"paper_balance", &c.inventory.paper_balance}}) {
+    if (amounts->empty()) continue;
+    toml::table by_venue;
+    for (const auto& [venue, assets] : *amounts) {
+      toml::table t;
+      for (const auto& [asset, amount] : assets) t.insert(asset, to_string(amount));
+      by_venue.insert(venue, std::move(t));
+    }
+    inventory.insert(name, std::move(by_venue));
+  }
+  root.insert("inventory", std::move(inventory));
 
   std::ostringstream out;
   out << "# Effective xarb configuration: defaults plus what the file set.\n";

@@ -16,12 +16,13 @@ using nlohmann::json;
 
 // What `set` may change while positions are open: thresholds and limits the strategy reads at
 // each decision. Pairs, symbols, sizes, fees, books and FX are not among them.
-constexpr std::array<std::string_view, 15> kLiveKeys = {
+constexpr std::array<std::string_view, 16> kLiveKeys = {
     "strategy.entry_bps",           "strategy.take_profit_bps",  "strategy.stop_loss_bps",
     "strategy.reversal_bps",        "strategy.timeout_s",        "strategy.cooldown_s",
     "strategy.max_open_per_symbol", "strategy.max_open_total",   "strategy.min_depth_ratio",
     "strategy.slippage_bps",        "risk.daily_loss_limit_krw", "risk.max_total_exposure_krw",
-    "risk.max_symbol_exposure_krw", "risk.max_notional_krw",     "risk.max_consecutive_failures"};
+    "risk.max_symbol_exposure_krw", "risk.max_notional_krw",     "risk.max_consecutive_failures",
+    "inventory.prefer_bps"};
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -54,7 +55,8 @@ json live_settings(const Config& c) {
             {"max_total_exposure_krw", c.risk.max_total_exposure_krw},
             {"max_symbol_exposure_krw", c.risk.max_symbol_exposure_krw},
             {"max_notional_krw", c.risk.max_notional_krw},
-            {"max_consecutive_failures", c.risk.max_consecutive_failures}}}};
+            {"max_consecutive_failures", c.risk.max_consecutive_failures}}},
+          {"inventory", {{"prefer_bps", c.inventory.prefer_bps}}}};
 }
 
 }  // namespace
@@ -196,41 +198,20 @@ bool Engine::validate_set(const std::string& assignment, Config& out, std::strin
   return true;
 }
 
-std::string Engine::control_state() const {
-  const RunReport r = build_report();
+std::string Engine::control_state(bool with_inventory) const {
+  // The report's own figures (as report.json has them: money as exact text), and what only
+  // control knows: paused, stopping, the live settings.
+  const json report = json::parse(report_json(build_report()));
   const signal::SignalTelemetry s = signal_ ? signal_->telemetry() : signal::SignalTelemetry{};
-  json venues = json::object();
-  for (const Venue v : r.traded) {
-    const VenueReport& x = r.venues[index(v)];
-    json one = {{"healthy", x.healthy}};
-    if (x.private_stream) one["private_stream_up"] = x.stream_up;
-    venues[std::string(to_string(v))] = one;
-  }
-  json balances = json::array();
-  for (const BalanceReport& b : r.balances) {
-    balances.push_back({{"venue", std::string(to_string(b.venue))},
-                        {"asset", b.asset},
-                        {"held", to_string(b.held)},
-                        {"expected", to_string(b.expected)},
-                        {"difference", to_string(b.difference())},
-                        {"unexplained", b.confirmed}});
-  }
-  json j = {{"run", r.run_id},
-            {"mode", r.mode},
-            {"risk_mode", r.risk_mode},
-            {"paused", s.paused},
+  json j = {{"paused", s.paused},
             {"stopping", phase_.load() >= 1 || stop_requested_.load()},
-            {"duration_s", r.duration_s},
-            {"entries", r.entries},
-            {"open_positions", r.open_positions},
-            {"closed", r.closed},
-            {"broken", r.broken},
-            {"realized_pnl_krw", to_string(r.realized_krw)},
-            {"unrealized_pnl_krw", to_string(r.unrealized_krw)},
-            {"journal_errors", r.journal_errors},
-            {"venues", venues},
-            {"balances", balances},
             {"settings", live_settings(live_cfg_)}};
+  for (const char* key :
+       {"run_id", "mode", "risk_mode", "duration_s", "entries", "open_positions", "closed",
+        "broken", "realized_pnl_krw", "unrealized_pnl_krw", "journal", "balances", "venues"}) {
+    if (report.contains(key)) j[key] = report[key];
+  }
+  if (with_inventory && report.contains("inventory")) j["inventory"] = report["inventory"];
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -241,7 +222,8 @@ std::string Engine::control(const std::string& line) {
   std::string effect, error;
   ControlCommand c;
   const bool stopping = phase_.load() >= 1 || stop_requested_.load();
-  if (command == "status") {
+  if (command == "status" || command == "inventory") {
+    if (w.size() != 1) error = command + " takes no argument";
     effect = "none";
   } else if (command == "pause" || command == "resume" || command == "kill" ||
              command == "clear-reducing") {
@@ -252,11 +234,11 @@ std::string Engine::control(const std::string& line) {
     if (w.size() < 2) error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
   } else {
     error = "unknown command \"" + command +
-            "\"; the commands: status, pause, resume, kill, flatten [SYMBOL], clear-reducing, "
-            "set KEY=VALUE";
+            "\"; the commands: status, inventory, pause, resume, kill, flatten [SYMBOL], "
+            "clear-reducing, set KEY=VALUE";
   }
-  if (error.empty() && stopping && command != "status") {
-    error = "the run is stopping: only status is answered";
+  if (error.empty() && stopping && command != "status" && command != "inventory") {
+    error = "the run is stopping: only status and inventory are answered";
   }
   if (error.empty() && command == "pause") {
     c.kind = ControlKind::pause;
@@ -329,9 +311,9 @@ std::string Engine::control(const std::string& line) {
   } else {
     answer["error"] = error;
   }
-  answer["state"] = json::parse(control_state());
+  answer["state"] = json::parse(control_state(command == "inventory" && ok));
   // Every command that asks for a change, and what it did, is journaled and told.
-  if (command != "status") {
+  if (command != "status" && command != "inventory") {
     journal_->record_control({trim(line), ok, ok ? effect : error, clock::wall_ns()});
     journal_->commit();
     Notice n;
@@ -351,19 +333,77 @@ std::string Engine::control(const std::string& line) {
 
 namespace xarb::app {
 
-int ctl_command(const std::string& config_path, const std::string& socket,
-                const std::filesystem::path& report_dir, const std::vector<std::string>& words,
-                std::ostream& out, std::ostream& err) {
-  std::string path = socket;
+namespace {
+
+// The engine's control socket: --socket, the config's [control] socket, or xarb.sock in the
+// run's report directory. False (the config's problems said on `err`) for a bad config.
+bool control_socket(const std::string& config_path, const std::string& socket,
+                    const std::filesystem::path& report_dir, std::string& path, std::ostream& err) {
+  path = socket;
   if (path.empty() && !config_path.empty()) {
     const LoadResult loaded = load_config(config_path);
     if (!loaded.ok()) {
       for (const auto& issue : loaded.errors) err << issue.to_string() << '\n';
-      return 2;
+      return false;
     }
     path = loaded.config.control.socket;
   }
   if (path.empty()) path = (report_dir / "xarb.sock").string();
+  return true;
+}
+
+}  // namespace
+
+int inventory_command(const std::string& config_path, const std::string& socket,
+                      const std::filesystem::path& report_dir, bool as_json, std::ostream& out,
+                      std::ostream& err) {
+  std::string path;
+  if (!control_socket(config_path, socket, report_dir, path, err)) return 2;
+  // The running engine's figures; without one, those its last report left.
+  std::string answer, error, text, source;
+  if (control_request(path, "inventory", std::chrono::seconds(15), answer, error)) {
+    const nlohmann::json j = nlohmann::json::parse(answer, nullptr, false);
+    if (j.is_discarded() || !j.value("ok", false) || !j.contains("state")) {
+      err << "the engine on " << path << " did not answer with its inventory: " << answer << '\n';
+      return 1;
+    }
+    text = j["state"].dump();
+    source = "the engine running on " + path;
+  } else {
+    const std::filesystem::path report = report_dir / "report.json";
+    std::ifstream in(report);
+    if (!in) {
+      err << error << "; and there is no " << report.string()
+          << " of an earlier run (give the run's --report-dir)\n";
+      return 3;
+    }
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    source = report.string() + " (no engine answered on " + path + ")";
+  }
+  if (as_json) {
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.contains("inventory")) {
+      err << source << " holds no inventory\n";
+      return 1;
+    }
+    out << j["inventory"].dump(2) << '\n';
+    return 0;
+  }
+  RunReport r;
+  if (!read_inventory(text, r, error)) {
+    err << "cannot read the inventory of " << source << ": " << error << '\n';
+    return 1;
+  }
+  out << "inventory of run " << r.run_id << " (" << r.mode << "), from " << source << '\n';
+  print_inventory(out, r);
+  return 0;
+}
+
+int ctl_command(const std::string& config_path, const std::string& socket,
+                const std::filesystem::path& report_dir, const std::vector<std::string>& words,
+                std::ostream& out, std::ostream& err) {
+  std::string path;
+  if (!control_socket(config_path, socket, report_dir, path, err)) return 2;
   std::string line;
   for (const std::string& w : words) line += (line.empty() ? "" : " ") + w;
   std::string answer, error;

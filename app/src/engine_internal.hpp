@@ -40,6 +40,7 @@
 #include "alerts.hpp"
 #include "control.hpp"
 #include "event_log.hpp"
+#include "inventory.hpp"
 #include "ops_watch.hpp"
 #include "reconciler.hpp"
 
@@ -154,7 +155,7 @@ class Engine {
   void serve_control();
   [[nodiscard]] std::string control(const std::string& line);
   [[nodiscard]] bool send_control(ControlCommand& c, std::string& error);
-  [[nodiscard]] std::string control_state() const;
+  [[nodiscard]] std::string control_state(bool with_inventory = false) const;
   [[nodiscard]] bool validate_set(const std::string& assignment, Config& out, std::string& key,
                                   std::string& error) const;
   void apply_control(bool& journal_unsafe, bool& balance_unexplained);
@@ -162,6 +163,7 @@ class Engine {
     return opt_.flatten_on_exit || flatten_on_stop_.load();
   }
   [[nodiscard]] RunReport build_report() const;
+  void add_inventory(RunReport& r, const signal::SignalTelemetry& s) const;
   void finish(RunResult& result);
   [[nodiscard]] bool ready(std::string& missing) const;
 

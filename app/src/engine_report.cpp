@@ -136,7 +136,65 @@ RunReport Engine::build_report() const {
   }
   // The ops thread owns the journal; finish() calls this after it has stopped.
   if (journal_) r.dust = journal_->dust(run_id_);
+  add_inventory(r, s);
   return r;
+}
+
+// Every venue's quote asset and the bases of the symbols it lists: the engine's figures, the
+// venue's at the last reconciliation (live), the floors, each direction's headroom and the plan.
+void Engine::add_inventory(RunReport& r, const signal::SignalTelemetry& s) const {
+  const auto floor_of = [&](Venue v, const std::string& asset) {
+    const auto venue = cfg_.inventory.floor.find(std::string(to_string(v)));
+    if (venue == cfg_.inventory.floor.end()) return Decimal{};
+    const auto it = venue->second.find(asset);
+    return it == venue->second.end() ? Decimal{} : it->second;
+  };
+  const auto add = [&](Venue v, std::string asset, Decimal expected, Decimal locked) {
+    InventoryReport row{v, std::move(asset), expected, locked, expected, {}, false};
+    row.floor = floor_of(v, row.asset);
+    for (const BalanceReport& b : r.balances) {
+      if (b.venue == v && b.asset == row.asset) {
+        row.held = b.held;
+        row.expected = b.expected;
+        row.from_venue = true;
+      }
+    }
+    r.inventory.push_back(std::move(row));
+  };
+  for (const Venue v : venues_) {
+    Decimal locked;
+    if (from_e16(s.reserved_quote_e16[index(v)], Rounding::up, locked) != Errc::ok) locked = {};
+    add(v, std::string(venues::quote_asset(v)), krw_of(s.quote_e16[index(v)]), locked);
+    for (const Instrument& i : symbols_) {
+      if (i.is_fx || !i.listed_on(v)) continue;
+      add(v, std::string(i.base.view()), Decimal::from_mantissa(s.base[index(v)][i.id]),
+          Decimal::from_mantissa(s.reserved_base[index(v)][i.id]));
+    }
+  }
+  for (std::size_t k = 0; k < pairs_.size() && k < kMaxPairs; ++k) {
+    for (const Instrument& i : symbols_) {
+      if (i.is_fx || !i.listed_on(pairs_[k].first) || !i.listed_on(pairs_[k].second)) continue;
+      const auto sc = std::find_if(cfg_.symbols.begin(), cfg_.symbols.end(),
+                                   [&](const SymbolConfig& c) { return c.base == i.base.view(); });
+      const std::int64_t trade = sc == cfg_.symbols.end() ? 0 : sc->trade_qty.mantissa();
+      for (const Direction d : {Direction::kimchi, Direction::reverse}) {
+        const signal::Strategy::Headroom& h = s.headroom[k][i.id][static_cast<std::size_t>(d)];
+        HeadroomReport row;
+        row.pair = to_string(pairs_[k]);
+        row.symbol = std::string(i.base.view());
+        row.direction = std::string(to_string(d));
+        row.known = h.known;
+        if (h.known) {
+          row.qty = Decimal::from_mantissa(h.qty);
+          row.entries = trade > 0 ? static_cast<std::uint64_t>(h.qty / trade) : 0;
+          row.bound_by = std::string(to_string(h.venue)) + " " +
+                         (h.quote ? std::string(venues::quote_asset(h.venue)) : row.symbol);
+        }
+        r.headroom.push_back(std::move(row));
+      }
+    }
+  }
+  r.rebalance = plan_rebalance(r.inventory, r.headroom, cfg_.inventory);
 }
 
 }  // namespace xarb::app::engine_detail

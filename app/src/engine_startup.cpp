@@ -49,13 +49,23 @@ bool Engine::start_venues(std::string& error) {
       p.fee_bps = cfg_.venue(v).taker_fee_bps;
       p.seed = run_id_ + index(v);
       auto venue = std::make_unique<exec::PaperVenue>(v, rest_[index(v)]->rules_table(), p);
-      // Paper balances: ten times each symbol's position limit, and quote to match.
+      // Paper balances: [inventory.paper_balance], else ten times each symbol's position
+      // limit, and quote to match (1,000,000,000 KRW or 1,000,000 USDT).
+      const auto listed = cfg_.inventory.paper_balance.find(std::string(to_string(v)));
+      const auto balance = [&](std::string_view asset, Decimal otherwise) {
+        if (listed == cfg_.inventory.paper_balance.end()) return otherwise;
+        const auto it = listed->second.find(std::string(asset));
+        return it == listed->second.end() ? otherwise : it->second;
+      };
       for (const SymbolConfig& s : cfg_.symbols) {
         const InstrumentId i = symbols_.find_base(s.base);
-        venue->set_base(i, Decimal::from_mantissa(s.max_position_qty.mantissa() * 10));
+        venue->set_base(
+            i, balance(s.base, Decimal::from_mantissa(s.max_position_qty.mantissa() * 10)));
       }
-      venue->set_quote(v == venues::kUpbit ? Decimal::from_mantissa(1'000'000'000 * Decimal::kOne)
-                                           : Decimal::from_mantissa(1'000'000 * Decimal::kOne));
+      const bool krw = venues::quote_asset(v) == "KRW";
+      venue->set_quote(
+          balance(venues::quote_asset(v),
+                  Decimal::from_mantissa((krw ? 1'000'000'000 : 1'000'000) * Decimal::kOne)));
       clients[index(v)] = venue.get();
       paper_[index(v)] = std::move(venue);
     }

@@ -137,7 +137,7 @@ std::string EventLog::line(const OpsEvent& e) const {
           j["qty"] = to_string(body.qty);
           j["fx_rate"] = to_string(body.fx_rate);
           if (body.to == PositionState::closed) {
-            j["realized_pnl_krw"] = body.realized_pnl_krw;
+            j["realized_pnl_krw"] = to_string(body.realized_krw);
           }
         } else if constexpr (std::is_same_v<T, RiskRefusal>) {
           j["event"] = "refusal";

@@ -624,14 +624,16 @@ void Journal::record(const OpsEvent& event) noexcept {
             Stmt& up = *db_->position_update;
             up.bind(1, body.position_id).bind(2, to_string(body.to));
             up.bind(3, to_string(body.exit_reason)).bind(4, body.qty).bind(5, body.fx_rate);
-            up.bind(6, body.realized_pnl_krw).bind(7, event.wall_ns);
+            up.bind(6, body.realized_krw.to_double()).bind(7, event.wall_ns);
             if (up.step() != SQLITE_DONE) fail("position update");
             up.reset();
             Stmt& ev = *db_->position_event;
             ev.bind(1, run_id_).bind(2, body.position_id).bind(3, symbol(body.instrument));
             ev.bind(4, to_string(body.direction)).bind(5, to_string(body.from));
             ev.bind(6, to_string(body.to)).bind(7, to_string(body.exit_reason)).bind(8, body.qty);
-            ev.bind(9, body.fx_rate).bind(10, body.realized_pnl_krw).bind(11, event.wall_ns);
+            ev.bind(9, body.fx_rate)
+                .bind(10, body.realized_krw.to_double())
+                .bind(11, event.wall_ns);
             if (ev.step() != SQLITE_DONE) fail("position event");
             ev.reset();
             if (body.to == PositionState::closed) record_dust(body.position_id, event.wall_ns);
@@ -940,6 +942,14 @@ JournalTotals Journal::totals(std::uint64_t run_id) {
   t.orders = count("SELECT COUNT(*) FROM orders WHERE ?1=0 OR run_id=?1");
   t.fills = count("SELECT COUNT(*) FROM fills WHERE ?1=0 OR run_id=?1");
   t.refusals = count("SELECT COUNT(*) FROM refusals WHERE ?1=0 OR run_id=?1");
+  {
+    Stmt st(db_->db,
+            "SELECT reason, COUNT(*) FROM refusals WHERE ?1=0 OR run_id=?1 GROUP BY reason");
+    st.bind(1, run_id);
+    while (st.step() == SQLITE_ROW) {
+      t.refusals_by_reason[st.text(0)] = static_cast<std::uint64_t>(st.i64(1));
+    }
+  }
   t.open = count("SELECT COUNT(*) FROM positions WHERE (?1=0 OR run_id=?1) AND state<>'closed'");
   t.broken = count("SELECT COUNT(*) FROM positions WHERE (?1=0 OR run_id=?1) AND state='broken'");
   // Closes: positions whose close event belongs to the run (a restored position closes in a

@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
 
   CLI::App* ctl = app.add_subcommand(
       "ctl",
-      "Control a running engine: status | pause | resume | kill | flatten [SYMBOL] | "
+      "Control a running engine: status | inventory | pause | resume | kill | flatten [SYMBOL] | "
       "clear-reducing | set KEY=VALUE");
   std::string ctl_config, ctl_socket, ctl_report_dir = ".";
   std::vector<std::string> ctl_words;
@@ -143,6 +143,19 @@ int main(int argc, char** argv) {
   ctl->add_option("--socket", ctl_socket, "The engine's control socket (default: ./xarb.sock)");
   ctl->add_option("--report-dir", ctl_report_dir, "The run's --report-dir (its xarb.sock)");
   ctl->add_option("command", ctl_words, "The command and its argument")->required();
+
+  CLI::App* inventory = app.add_subcommand(
+      "inventory",
+      "Each venue's assets (held, locked, expected, difference, floor), how far each direction "
+      "can still trade, and a rebalance plan: from the running engine, else the last report.json");
+  bool inventory_json = false;
+  inventory->add_option("--config", ctl_config,
+                        "The running engine's config (its [control] socket)");
+  inventory->add_option("--socket", ctl_socket,
+                        "The engine's control socket (default: ./xarb.sock)");
+  inventory->add_option("--report-dir", ctl_report_dir,
+                        "The run's --report-dir (its xarb.sock, its report.json)");
+  inventory->add_flag("--json", inventory_json, "The inventory as JSON");
 
   CLI::App* journal = app.add_subcommand("journal", "Read the journal of earlier runs");
   journal->require_subcommand(1);
@@ -179,6 +192,10 @@ int main(int argc, char** argv) {
   if (ctl->parsed()) {
     return xarb::app::ctl_command(ctl_config, ctl_socket, ctl_report_dir, ctl_words, std::cout,
                                   std::cerr);
+  }
+  if (inventory->parsed()) {
+    return xarb::app::inventory_command(ctl_config, ctl_socket, ctl_report_dir, inventory_json,
+                                        std::cout, std::cerr);
   }
   if (journal->parsed()) {
     if (journal_config.empty() && journal_path.empty()) {

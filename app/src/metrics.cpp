@@ -219,6 +219,48 @@ std::string prometheus_text(const RunReport& r) {
         << "\"} " << (b.confirmed ? 1 : 0) << '\n';
     }
   }
+  if (!r.inventory.empty()) {
+    const auto holding = [&](std::string_view name, std::string_view help, auto field) {
+      metric(name, "gauge", help);
+      for (const InventoryReport& i : r.inventory) {
+        o << "xarb_" << name << "{venue=\"" << to_string(i.venue) << "\",asset=\"" << i.asset
+          << "\"} " << to_string(field(i)) << '\n';
+      }
+    };
+    holding("inventory_held",
+            "What the venue holds of the asset (live: at the last reconciliation; paper: the "
+            "engine's figure).",
+            [](const InventoryReport& i) { return i.held; });
+    holding("inventory_locked", "Set aside by the engine for intents in flight.",
+            [](const InventoryReport& i) { return i.locked; });
+    holding("inventory_expected",
+            "What the ledger (live) or the engine (paper) expects: start + fills net of fees.",
+            [](const InventoryReport& i) { return i.expected; });
+    holding("inventory_difference", "Held minus expected.",
+            [](const InventoryReport& i) { return i.difference(); });
+    holding("inventory_floor", "The floor entries stop at ([inventory.floor]; 0: none).",
+            [](const InventoryReport& i) { return i.floor; });
+    holding("inventory_above_floor", "Expected less locked less the floor: what entries may spend.",
+            [](const InventoryReport& i) { return i.above_floor(); });
+  }
+  if (!r.headroom.empty()) {
+    const auto room = [&](std::string_view name, std::string_view help, auto field) {
+      metric(name, "gauge", help);
+      for (const HeadroomReport& h : r.headroom) {
+        if (!h.known) continue;  // no books yet: no figure rather than a false zero
+        o << "xarb_" << name << "{pair=\"" << h.pair << "\",symbol=\"" << h.symbol
+          << "\",direction=\"" << h.direction << "\"} " << field(h) << '\n';
+      }
+    };
+    room("inventory_headroom_qty",
+         "Base units the direction can still enter before an asset it spends reaches its floor.",
+         [](const HeadroomReport& h) { return to_string(h.qty); });
+    room("inventory_headroom_entries", "Whole trade_qty entries in that headroom.",
+         [](const HeadroomReport& h) { return std::to_string(h.entries); });
+  }
+  scalar("rebalance_moves", "gauge",
+         "Transfers the rebalance plan proposes now (xarb inventory; nothing is withdrawn).",
+         r.rebalance.moves.size());
   if (!r.dust.empty()) {
     metric("dust", "gauge", "What positions closed this run left at the venue, under its minimum.");
     for (const DustReport& d : r.dust) {

@@ -1,9 +1,9 @@
-#include <xarb/app/report.hpp>
-
 #include <iomanip>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <tuple>
 
+#include <xarb/app/report.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -150,10 +150,145 @@ void print_report(std::ostream& out, const RunReport& r) {
           << std::right << ' ' << to_string(d.qty) << "  (" << d.positions << " positions)\n";
     }
   }
+  print_inventory(out, r);
   out << "memory: peak RSS " << r.peak_rss_kib / 1024 << " MiB, now " << r.rss_kib / 1024
       << " MiB; journal events " << r.journal_events << ", journal errors " << r.journal_errors
       << '\n';
   out.unsetf(std::ios::floatfield);
+}
+
+void print_inventory(std::ostream& out, const RunReport& r) {
+  if (r.inventory.empty()) return;
+  out << "inventory\n  " << std::left << std::setw(8) << "venue" << std::setw(6) << "asset";
+  for (const char* column : {"held", "locked", "expected", "difference", "floor"}) {
+    out << ' ' << std::setw(14) << column;
+  }
+  out << " above floor" << std::right << '\n';
+  for (const InventoryReport& i : r.inventory) {
+    out << "  " << std::left << std::setw(8) << to_string(i.venue) << std::setw(6) << i.asset;
+    for (const Decimal d : {i.held, i.locked, i.expected, i.difference(), i.floor}) {
+      out << ' ' << std::setw(14) << to_string(d);
+    }
+    out << ' ' << to_string(i.above_floor()) << (i.from_venue ? "" : "  (engine's figure)")
+        << std::right << '\n';
+  }
+  if (!r.headroom.empty()) {
+    out << "headroom before a floor (or running out)\n";
+    for (const HeadroomReport& h : r.headroom) {
+      out << "  " << std::left << std::setw(16) << h.pair << std::setw(6) << h.symbol
+          << std::setw(8) << h.direction << std::right;
+      if (h.known) {
+        out << ' ' << to_string(h.qty) << " (" << h.entries << " entries), bound by " << h.bound_by
+            << '\n';
+      } else {
+        out << " unknown (no books yet)\n";
+      }
+    }
+  }
+  if (r.rebalance.moves.empty() && r.rebalance.notes.empty()) {
+    out << "rebalance plan: nothing to move\n";
+    return;
+  }
+  out << "rebalance plan (nothing is withdrawn)\n";
+  for (const RebalanceMove& m : r.rebalance.moves) {
+    out << "  move " << to_string(m.amount) << ' ' << m.asset << " from " << to_string(m.from)
+        << " to " << to_string(m.to) << ", withdrawal fee "
+        << (m.fee_known ? to_string(m.fee) + " " + m.asset : std::string("not configured"))
+        << "; then " << to_string(m.from) << ' ' << to_string(m.from_after) << ", "
+        << to_string(m.to) << ' ' << to_string(m.to_after) << '\n';
+  }
+  for (const std::string& n : r.rebalance.notes) out << "  note: " << n << '\n';
+}
+
+namespace {
+
+nlohmann::json inventory_json(const RunReport& r) {
+  using nlohmann::json;
+  json j;
+  j["assets"] = json::array();
+  for (const InventoryReport& i : r.inventory) {
+    j["assets"].push_back({{"venue", std::string(to_string(i.venue))},
+                           {"asset", i.asset},
+                           {"held", to_string(i.held)},
+                           {"locked", to_string(i.locked)},
+                           {"expected", to_string(i.expected)},
+                           {"difference", to_string(i.difference())},
+                           {"floor", to_string(i.floor)},
+                           {"above_floor", to_string(i.above_floor())},
+                           {"from_venue", i.from_venue}});
+  }
+  j["headroom"] = json::array();
+  for (const HeadroomReport& h : r.headroom) {
+    json one = {{"pair", h.pair},        {"symbol", h.symbol},      {"direction", h.direction},
+                {"known", h.known},      {"qty", to_string(h.qty)}, {"entries", h.entries},
+                {"bound_by", h.bound_by}};
+    j["headroom"].push_back(std::move(one));
+  }
+  j["rebalance"] = {{"moves", json::array()}, {"notes", r.rebalance.notes}};
+  for (const RebalanceMove& m : r.rebalance.moves) {
+    j["rebalance"]["moves"].push_back({{"asset", m.asset},
+                                       {"from", std::string(to_string(m.from))},
+                                       {"to", std::string(to_string(m.to))},
+                                       {"amount", to_string(m.amount)},
+                                       {"fee", to_string(m.fee)},
+                                       {"fee_known", m.fee_known},
+                                       {"from_after", to_string(m.from_after)},
+                                       {"to_after", to_string(m.to_after)}});
+  }
+  return j;
+}
+
+Decimal decimal_of(const nlohmann::json& j, const char* key) {
+  Decimal d;
+  if (!j.contains(key) || !j[key].is_string() ||
+      Decimal::parse(j[key].get<std::string>(), d) != Errc::ok) {
+    throw std::runtime_error(std::string("\"") + key + "\" is not a decimal string");
+  }
+  return d;
+}
+
+Venue venue_of(const nlohmann::json& j, const char* key) {
+  const auto v = venues::from_name(j.at(key).get<std::string>());
+  if (!v) throw std::runtime_error(std::string("\"") + key + "\" names no venue");
+  return *v;
+}
+
+}  // namespace
+
+bool read_inventory(const std::string& report_text, RunReport& out, std::string& error) {
+  try {
+    const nlohmann::json root = nlohmann::json::parse(report_text);
+    if (!root.contains("inventory")) {
+      error = "it has no \"inventory\" section (written by an older xarb?)";
+      return false;
+    }
+    const nlohmann::json& j = root["inventory"];
+    if (root.contains("run_id")) out.run_id = root["run_id"].get<std::uint64_t>();
+    if (root.contains("mode")) out.mode = root["mode"].get<std::string>();
+    for (const auto& a : j.at("assets")) {
+      out.inventory.push_back({venue_of(a, "venue"), a.at("asset").get<std::string>(),
+                               decimal_of(a, "held"), decimal_of(a, "locked"),
+                               decimal_of(a, "expected"), decimal_of(a, "floor"),
+                               a.at("from_venue").get<bool>()});
+    }
+    for (const auto& h : j.at("headroom")) {
+      out.headroom.push_back({h.at("pair").get<std::string>(), h.at("symbol").get<std::string>(),
+                              h.at("direction").get<std::string>(), h.at("known").get<bool>(),
+                              decimal_of(h, "qty"), h.at("entries").get<std::uint64_t>(),
+                              h.at("bound_by").get<std::string>()});
+    }
+    for (const auto& m : j.at("rebalance").at("moves")) {
+      out.rebalance.moves.push_back({m.at("asset").get<std::string>(), venue_of(m, "from"),
+                                     venue_of(m, "to"), decimal_of(m, "amount"),
+                                     decimal_of(m, "fee"), m.at("fee_known").get<bool>(),
+                                     decimal_of(m, "from_after"), decimal_of(m, "to_after")});
+    }
+    out.rebalance.notes = j.at("rebalance").at("notes").get<std::vector<std::string>>();
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
 }
 
 std::string report_json(const RunReport& r) {
@@ -261,6 +396,7 @@ std::string report_json(const RunReport& r) {
     j["dust"].push_back({{"venue", std::string(to_string(d.venue))}, {"asset", d.asset},
                          {"qty", to_string(d.qty)}, {"positions", d.positions}});
   }
+  j["inventory"] = inventory_json(r);
   return j.dump(2) + "\n";
 }
 

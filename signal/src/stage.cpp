@@ -42,6 +42,25 @@ void SignalStage::publish_telemetry() noexcept {
     if (const std::size_t k = strategy_.pair_index(p.pair); k < kMaxPairs) ++t.open_by_pair[k];
   }
   t.unrealized_krw = strategy_.unrealized_krw();
+  const Inventory& inv = strategy_.inventory();
+  const SymbolMap& symbols = strategy_.symbols();
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {
+    const Venue venue{static_cast<std::uint8_t>(v)};
+    t.quote_e16[v] = inv.quote_e16(venue);
+    t.reserved_quote_e16[v] = inv.reserved_quote_e16(venue);
+    for (const Instrument& s : symbols) {
+      t.base[v][s.id] = inv.base(venue, s.id).mantissa();
+      t.reserved_base[v][s.id] = inv.reserved_base(venue, s.id);
+    }
+  }
+  for (std::size_t k = 0; k < strategy_.pairs().size(); ++k) {
+    for (const Instrument& s : symbols) {
+      if (s.is_fx) continue;
+      for (const Direction d : {Direction::kimchi, Direction::reverse}) {
+        t.headroom[k][s.id][static_cast<std::size_t>(d)] = strategy_.headroom(k, s.id, d);
+      }
+    }
+  }
   published_.publish(t);
 }
 

@@ -303,6 +303,16 @@ RefusalReason Strategy::check_entry(std::size_t k, InstrumentId i, const Premium
         return RefusalReason::balance;
       }
     }
+    // Only what the entry spends counts: the asset it receives there can only rise.
+    const InventoryParams& floors = params_.inventory;
+    for (const Venue v : {pair.first, pair.second}) {
+      const std::int64_t base = n.base[index(v)];
+      const Int128 quote = n.quote_e16[index(v)];
+      if ((base > 0 && inventory_.free_base(v, i) - base < floors.floor_base[index(v)][i]) ||
+          (quote > 0 && inventory_.free_quote_e16(v) - quote < floors.floor_quote_e16[index(v)])) {
+        return RefusalReason::inventory_floor;
+      }
+    }
   }
   // Symbol tier.
   if (!continuation && e.symbol_open >= params_.max_open_per_symbol) {
@@ -346,6 +356,16 @@ void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& tri
   const PairParams& pp = params_.pairs[k];
   const FxTracker::Quote fx = fx_quote(k, now.mono_ns);
   const Decimal clip = Decimal::from_mantissa(sp.trade_qty.mantissa() / params_.clips);
+  // A direction that cannot take another clip for want of inventory (its floor, or none left)
+  // makes the other one, which refills what it lacks, the preferred one: its threshold drops by
+  // prefer_bps, never under a zero edge.
+  std::array<bool, 2> starved{};
+  if (params_.inventory.prefer_bps > 0.0 && risk_.params().check_balances) {
+    for (const Direction d : kDirections) {
+      const Headroom h = headroom(k, i, d);
+      starved[di(d)] = h.known && h.qty < clip.mantissa();
+    }
+  }
   for (const Direction d : kDirections) {
     if (!(d == Direction::kimchi ? params_.kimchi : params_.reverse)) continue;
     const Premium& full = edges[di(d)];
@@ -360,7 +380,13 @@ void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& tri
       }
     }
     const double rel = full.valid ? edge_over_baseline(k, i, full) : 0.0;
-    if (!full.valid || !(rel >= params_.entry_bps)) {
+    const bool preferred =
+        starved[di(d == Direction::kimchi ? Direction::reverse : Direction::kimchi)] &&
+        !starved[di(d)];
+    const double threshold = preferred
+                                 ? std::max(params_.entry_bps - params_.inventory.prefer_bps, 0.0)
+                                 : params_.entry_bps;
+    if (!full.valid || !(rel >= threshold)) {
       last_refusal_[k][i][di(d)] = RefusalReason::none;
       if (cont != nullptr) stop_clips(*cont, now, sink);  // the signal has gone
       continue;
@@ -385,6 +411,46 @@ void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& tri
       last_refusal_[k][i][di(d)] = RefusalReason::none;
     }
   }
+}
+
+Strategy::Headroom Strategy::headroom(std::size_t k, InstrumentId i, Direction d) const noexcept {
+  Headroom h;
+  if (k >= params_.pair_count || i >= symbols_.size()) return h;
+  const PairParams& pp = params_.pairs[k];
+  if (!pp.pair.valid() || !have_book_[i][index(pp.pair.first)] ||
+      !have_book_[i][index(pp.pair.second)]) {
+    return h;
+  }
+  const InventoryParams& floors = params_.inventory;
+  h.known = true;
+  h.qty = std::numeric_limits<std::int64_t>::max();
+  for (const Venue v : {pp.pair.first, pp.pair.second}) {
+    const bool first = v == pp.pair.first;
+    std::int64_t qty = 0;
+    if (entry_side(d, first) == Side::sell) {
+      qty = std::max<std::int64_t>(inventory_.free_base(v, i) - floors.floor_base[index(v)][i], 0);
+    } else {
+      const BookSnapshot& book = books_[i][index(v)];
+      if (book.ask_count == 0) {
+        h.known = false;
+        return h;
+      }
+      const Decimal price = limit_price(book.asks[0].price, Side::buy, params_.slippage_bps);
+      const auto fee_centi_bps = static_cast<Int128>(
+          std::llround((first ? pp.fees.first_bps : pp.fees.second_bps) * 100.0));
+      const Int128 spare = inventory_.free_quote_e16(v) - floors.floor_quote_e16[index(v)];
+      const Int128 unit = static_cast<Int128>(price.mantissa()) * (1'000'000 + fee_centi_bps);
+      const Int128 q = spare > 0 && unit > 0 ? spare * 1'000'000 / unit : 0;
+      qty =
+          static_cast<std::int64_t>(std::min<Int128>(q, std::numeric_limits<std::int64_t>::max()));
+    }
+    if (qty < h.qty) {
+      h.qty = qty;
+      h.venue = v;
+      h.quote = entry_side(d, first) == Side::buy;
+    }
+  }
+  return h;
 }
 
 void Strategy::stop_clips(Position& p, const Now& now, SignalSink& sink) noexcept {
@@ -652,6 +718,7 @@ void Strategy::apply_live_params(const StrategyParams& p) noexcept {
   r.max_notional_krw = p.risk.max_notional_krw;
   r.max_consecutive_failures = p.risk.max_consecutive_failures;
   risk_.set_limits(r);
+  params_.inventory = p.inventory;
 }
 
 double Strategy::unrealized_krw() const noexcept {
@@ -876,7 +943,10 @@ void Strategy::transition(Position& p, PositionState to, SignalSink& sink) noexc
   c.exit_reason = p.exit_reason;
   c.qty = p.qty();
   c.fx_rate = to == PositionState::closed ? p.close_fx : p.entry_fx;
-  c.realized_pnl_krw = to == PositionState::closed ? p.realized_krw() : 0.0;
+  if (to == PositionState::closed &&
+      from_e16(p.realized_e16, Rounding::down, c.realized_krw) != Errc::ok) {
+    c.realized_krw = p.realized_e16 < 0 ? -Decimal::max() : Decimal::max();
+  }
   p.state = to;
   sink.on_position(c);
 }

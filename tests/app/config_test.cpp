@@ -163,6 +163,57 @@ TEST(ConfigAlerts, ChannelsAndTheirChecks) {
       << issues(loose);
 }
 
+TEST(ConfigInventory, FloorsFeesAndPaperBalancesByVenueAndAsset) {
+  const LoadResult r = parse(cfg(R"([inventory]
+prefer_bps = 12.5
+rebalance_at = 0.4
+[inventory.floor.upbit]
+KRW = "2000000"
+BTC = "0.02"
+[inventory.floor.binance]
+USDT = 500
+[inventory.withdrawal_fee.binance]
+BTC = "0.0002"
+[inventory.paper_balance.upbit]
+BTC = "0.1"
+)"));
+  ASSERT_TRUE(r.ok()) << issues(r);
+  const InventoryConfig& inv = r.config.inventory;
+  EXPECT_EQ(inv.prefer_bps, 12.5);
+  EXPECT_EQ(inv.rebalance_at, 0.4);
+  EXPECT_EQ(inv.max_fee_share, 0.01) << "the default";
+  EXPECT_EQ(inv.floor.at("upbit").at("KRW"), test::d("2000000"));
+  EXPECT_EQ(inv.floor.at("binance").at("USDT"), test::d("500"));
+  EXPECT_EQ(inv.withdrawal_fee.at("binance").at("BTC"), test::d("0.0002"));
+  EXPECT_EQ(inv.paper_balance.at("upbit").at("BTC"), test::d("0.1"));
+  const LoadResult again = parse_config(dump_config(r.config), "dump.toml");
+  ASSERT_TRUE(again.ok()) << issues(again);
+  EXPECT_EQ(again.config.inventory, inv);
+
+  // The strategy's floors: the quote in 1e-16 units, the base as a mantissa, by venue id.
+  const SymbolMap symbols = build_symbol_map(r.config);
+  const signal::StrategyParams p = strategy_params(r.config, symbols);
+  EXPECT_EQ(p.inventory.prefer_bps, 12.5);
+  EXPECT_TRUE(p.inventory.floor_quote_e16[index(venues::kUpbit)] ==
+              static_cast<Int128>(2'000'000) * Decimal::kOne * Decimal::kOne);
+  EXPECT_EQ(p.inventory.floor_base[index(venues::kUpbit)][symbols.find_base("BTC")],
+            test::d("0.02").mantissa());
+  EXPECT_EQ(p.inventory.floor_base[index(venues::kBinance)][symbols.find_base("BTC")], 0);
+
+  expect_single_error(cfg("[inventory.floor.bithumb]\nKRW = \"1\"\n"),
+                      "test.toml:1:1: inventory.floor.bithumb: \"bithumb\" is not a venue of this "
+                      "config (binance, upbit)");
+  expect_single_error(cfg("[inventory.floor.upbit]\nUSDT = \"1\"\n"),
+                      "test.toml:2:8: inventory.floor.upbit.USDT: \"USDT\" is not an asset upbit "
+                      "holds for this config (KRW, BTC)");
+  expect_single_error(cfg("[inventory.withdrawal_fee.binance]\nBTC = \"-0.1\"\n"),
+                      "test.toml:2:7: inventory.withdrawal_fee.binance.BTC: must not be negative, "
+                      "got -0.1");
+  expect_single_error(cfg("[inventory]\nprefer_bps = -1\n"),
+                      "test.toml:2:14: inventory.prefer_bps: must be at least 0 and at most 1000, "
+                      "got -1");
+}
+
 TEST(ConfigDump, NeverShowsCredentialValues) {
   ::setenv("XARB_BINANCE_API_KEY", "k3y-value-that-must-not-leak", 1);
   ::setenv("XARB_BINANCE_API_SECRET", "s3cret-value-that-must-not-leak", 1);

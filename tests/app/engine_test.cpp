@@ -946,6 +946,70 @@ TEST_F(EngineTest, SigtermStopsTheRunCleanly) {
   EXPECT_EQ(j.totals().runs, 1u);
 }
 
+// An inventory floor against the venue: Upbit holds 0.025 BTC over a floor of 0.02, so kimchi
+// (which sells BTC there) can enter only while reverse positions have brought BTC in. The run
+// refuses what would cross it; the venue's BTC never falls under it and is what the engine
+// believes it holds; the report and `xarb inventory` (from report.json once the run has ended)
+// show the floor, the headroom and what binds it.
+TEST_F(EngineTest, AnInventoryFloorStopsTheDirectionThatWouldCrossIt) {
+  sim::SimOptions so = sim_options(42);
+  for (sim::AccountSpec& a : so.accounts) {
+    if (a.venue == venues::kUpbit) a.balances["BTC"] = 2'500'000;
+  }
+  start_sim(so);
+  const Config c = config("[inventory.floor.upbit]\nBTC = \"0.02\"\n");
+  const RunResult r = run(c, 5s, /*flatten=*/false, [](const JournalTotals& t) {
+    return t.refusals_by_reason.contains("inventory_floor");
+  });
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const RunReport& rep = r.report;
+  ASSERT_TRUE(rep.blocked.contains("inventory_floor")) << "the run stopped after 65 s without one";
+  EXPECT_EQ(rep.broken, 0u);
+
+  std::int64_t held = -1;
+  for (const sim::AccountSpec& a : sim_->summary().accounts) {
+    if (a.venue == venues::kUpbit && a.key == std::getenv("XARB_UPBIT_ACCESS_KEY")) {
+      held = a.balances.at("BTC");
+    }
+  }
+  EXPECT_GE(held, 2'000'000) << "the venue's BTC fell under the floor";
+  expect_inventory_matches_simulator(r);
+  bool seen = false;
+  for (const InventoryReport& i : rep.inventory) {
+    if (i.venue != venues::kUpbit || i.asset != "BTC") continue;
+    seen = true;
+    EXPECT_EQ(i.floor, test::d("0.02"));
+    EXPECT_TRUE(i.from_venue) << "live: held is what the last reconciliation read";
+    EXPECT_EQ(i.held.mantissa(), held);
+    EXPECT_EQ(i.difference(), Decimal{});
+    EXPECT_GE(i.above_floor().mantissa(), 0);
+  }
+  EXPECT_TRUE(seen);
+  bool kimchi = false;
+  for (const HeadroomReport& h : rep.headroom) {
+    if (h.symbol != "BTC" || h.direction != "kimchi") continue;
+    kimchi = true;
+    ASSERT_TRUE(h.known);
+    EXPECT_EQ(h.qty.mantissa(), held - 2'000'000)
+        << "what Upbit holds over its floor (nothing is in flight at the end)";
+    EXPECT_EQ(h.bound_by, "upbit BTC");
+  }
+  EXPECT_TRUE(kimchi);
+
+  std::ostringstream out, err;
+  EXPECT_EQ(inventory_command("", "", dir_, false, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("inventory of run " + std::to_string(rep.run_id) + " (live), from "),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("report.json (no engine answered"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("bound by upbit BTC"), std::string::npos) << out.str();
+  std::ostringstream as_json;
+  EXPECT_EQ(inventory_command("", "", dir_, true, as_json, err), 0) << err.str();
+  for (const char* key : {"\"assets\"", "\"headroom\"", "\"rebalance\"", "\"above_floor\""}) {
+    EXPECT_NE(as_json.str().find(key), std::string::npos) << key << " in " << as_json.str();
+  }
+}
+
 // Without --live the engine trades on paper: the same market data, fills from the paper venue,
 // and not one order reaches the (simulated) exchange.
 TEST_F(EngineTest, PaperModeSendsNoOrders) {
@@ -1427,9 +1491,10 @@ TEST(JournalDust, AClosedPositionsRemainderIsJournaledPerVenueAndAsset) {
   fill(3, 2, venues::kBinance, Side::buy, "0.01", "0.00001");
   fill(4, 2, venues::kBinance, Side::sell, "0.00999", "0");
   for (const std::uint64_t id : {1u, 2u}) {
-    j.record(OpsEvent{5, PositionChange{id, 0, venues::kUpbitBinance, Direction::kimchi,
-                                        PositionState::closing, PositionState::closed,
-                                        ExitReason::take_profit, Decimal{}, dec("1400"), 0.0}});
+    j.record(
+        OpsEvent{5, PositionChange{id, 0, venues::kUpbitBinance, Direction::kimchi,
+                                   PositionState::closing, PositionState::closed,
+                                   ExitReason::take_profit, Decimal{}, dec("1400"), Decimal{}}});
   }
   j.commit();
   const std::vector<DustReport> dust = j.dust(7);

@@ -14,17 +14,12 @@
 #include <xarb/venues/registry.hpp>
 
 #include "event_log.hpp"
+#include "test_support.hpp"
 
 namespace xarb::app {
 namespace {
 
 constexpr std::int64_t kSecond = 1'000'000'000;
-
-Decimal dec(std::string_view text) {
-  Decimal d;
-  EXPECT_EQ(Decimal::parse(text, d), Errc::ok) << text;
-  return d;
-}
 
 SymbolMap btc_map() {
   SymbolMap symbols;
@@ -43,7 +38,8 @@ RunReport healthy_report() {
     r.venues[index(v)].private_stream = true;
     r.venues[index(v)].stream_up = true;
   }
-  r.balances.push_back({venues::kUpbit, "KRW", dec("1000000"), dec("1000000"), dec("1"), false});
+  r.balances.push_back(
+      {venues::kUpbit, "KRW", test::d("1000000"), test::d("1000000"), test::d("1"), false});
   return r;
 }
 
@@ -67,7 +63,7 @@ TEST(OpsWatch, AnUnexplainedBalanceIsReducingWithItsWhyAndClearsOnce) {
   std::vector<Notice> out;
   watch.observe(healthy_report(), 0, 0, out);
   RunReport r = healthy_report();
-  r.balances[0].held = dec("999000");
+  r.balances[0].held = test::d("999000");
   r.balances[0].confirmed = true;
   r.risk_mode = "reducing";
   watch.observe(r, kSecond, 0, out);
@@ -174,7 +170,7 @@ TEST(OpsWatch, ABrokenPositionAndTheDailyLossLimitFromTheOpsEvents) {
   c.pair = {venues::kUpbit, venues::kBinance};
   c.from = PositionState::opening;
   c.to = PositionState::broken;
-  c.qty = dec("0.01");
+  c.qty = test::d("0.01");
   watch.on_event({123, c}, out);
   c.from = PositionState::broken;  // still broken: nothing new
   watch.on_event({124, c}, out);
@@ -218,16 +214,16 @@ TEST(EventLog, EveryEventIsAJsonLineWithMoneyAsExactText) {
     x.legs[0].instrument = 0;
     x.legs[0].side = Side::buy;
     x.legs[0].status = LegStatus::filled;
-    x.legs[0].requested_qty = dec("0.01");
-    x.legs[0].filled_qty = dec("0.01");
-    x.legs[0].avg_price = dec("143250000");
-    x.legs[0].fee = dec("716.25");
+    x.legs[0].requested_qty = test::d("0.01");
+    x.legs[0].filled_qty = test::d("0.01");
+    x.legs[0].avg_price = test::d("143250000");
+    x.legs[0].fee = test::d("716.25");
     x.legs[1].venue = venues::kBinance;
     x.legs[1].instrument = 0;
     x.legs[1].side = Side::sell;
     x.legs[1].status = LegStatus::failed;
-    x.legs[1].requested_qty = dec("0.01");
-    x.legs[1].fee_base = dec("0.00001");
+    x.legs[1].requested_qty = test::d("0.01");
+    x.legs[1].fee_base = test::d("0.00001");
     x.legs[1].error.http_status = 400;
     x.legs[1].error.code = -2010;
     x.legs[1].error.name.assign("insufficient balance");
@@ -245,11 +241,23 @@ TEST(EventLog, EveryEventIsAJsonLineWithMoneyAsExactText) {
     n.wall_ns = 1'796'000'003'000'000'000;
     log.notice(n);
     RunReport r = healthy_report();
-    r.realized_krw = dec("1234567.89");
+    r.realized_krw = test::d("1234567.89");
     log.run_stopped(1'796'000'004'000'000'000, r);
+    PositionChange c;
+    c.position_id = 42;
+    c.instrument = 0;
+    c.pair = {venues::kUpbit, venues::kBinance};
+    c.from = PositionState::closing;
+    c.to = PositionState::closed;
+    c.qty = test::d("0.01");
+    c.realized_krw = test::d("1234567.12345678");  // past a double's 15 digits once summed
+    log.event({1'796'000'005'000'000'000, c});
   }
   const std::vector<nlohmann::json> lines = read_lines(path);
-  ASSERT_EQ(lines.size(), 5u);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[5]["event"], "position");
+  EXPECT_EQ(lines[5]["to"], "closed");
+  EXPECT_EQ(lines[5]["realized_pnl_krw"], "1234567.12345678");
   EXPECT_EQ(lines[0]["event"], "run_started");
   EXPECT_EQ(lines[0]["ts"], "2026-11-30T00:53:20.123456Z");
   EXPECT_EQ(lines[0]["venues"], nlohmann::json::array({"binance", "upbit"}));

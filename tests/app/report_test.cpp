@@ -17,14 +17,11 @@
 #include <xarb/app/report.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "inventory.hpp"
+#include "test_support.hpp"
+
 namespace xarb::app {
 namespace {
-
-Decimal dec(std::string_view text) {
-  Decimal d;
-  EXPECT_EQ(Decimal::parse(text, d), Errc::ok) << text;
-  return d;
-}
 
 RunReport sample() {
   RunReport r;
@@ -43,10 +40,10 @@ RunReport sample() {
   r.closed = 8;
   r.wins = 8;
   r.winrate = 1.0;
-  r.realized_krw = dec("1234567.89");
-  r.unrealized_krw = dec("-999.14254279");
-  r.symbols.push_back({"BTC", 6, 6, 6, 0, 0, dec("4633.96")});
-  r.pairs.push_back({"upbit-binance", 6, 6, 6, 0, 0, dec("1234567.89")});
+  r.realized_krw = test::d("1234567.89");
+  r.unrealized_krw = test::d("-999.14254279");
+  r.symbols.push_back({"BTC", 6, 6, 6, 0, 0, test::d("4633.96")});
+  r.pairs.push_back({"upbit-binance", 6, 6, 6, 0, 0, test::d("1234567.89")});
   LatencyReport t2o{"tick_to_order", 18, 376'800, 2'118'300, 2'118'300, 2'118'300, 9'000'000, {}};
   for (const std::int64_t le : kLatencyBucketsNs) t2o.at_most.push_back(le >= 500'000 ? 17 : 0);
   r.latencies.push_back(t2o);
@@ -72,8 +69,108 @@ RunReport sample() {
   r.risk_mode = "reducing";
   r.journal_events = 120;
   r.journal_errors = 1;
-  r.balances.push_back({venues::kUpbit, "KRW", dec("1000"), dec("1234567.89"), dec("1"), true});
+  r.balances.push_back(
+      {venues::kUpbit, "KRW", test::d("1000"), test::d("1234567.89"), test::d("1"), true});
+  r.inventory = {
+      {venues::kBinance, "USDT", test::d("500"), test::d("10.5"), test::d("500"), test::d("400"),
+       false},
+      {venues::kBinance, "BTC", test::d("0.18"), {}, test::d("0.18"), {}, false},
+      {venues::kUpbit, "KRW", test::d("1000"), {}, test::d("1234567.89"), test::d("100000"), true},
+      {venues::kUpbit, "BTC", test::d("0.02"), {}, test::d("0.02"), test::d("0.01"), false}};
+  r.headroom = {{"upbit-binance", "BTC", "kimchi", true, test::d("0.00089"), 0, "binance USDT"},
+                {"upbit-binance", "BTC", "reverse", true, test::d("0.18"), 18, "binance BTC"}};
   return r;
+}
+
+InventoryConfig fees(const char* binance_btc_fee) {
+  InventoryConfig c;
+  c.withdrawal_fee["binance"]["BTC"] = test::d(binance_btc_fee);
+  return c;
+}
+
+TEST(Inventory, PlanMovesTheBaseFromTheRichVenueToThePoorOneWithItsFeeOnTop) {
+  RunReport r = sample();
+  // BTC: 0.2 between the two, 0.1 each is even; Upbit's 0.02 is under half of it.
+  r.rebalance = plan_rebalance(r.inventory, r.headroom, fees("0.0002"));
+  ASSERT_EQ(r.rebalance.moves.size(), 1u);
+  const RebalanceMove& m = r.rebalance.moves[0];
+  EXPECT_EQ(m.asset, "BTC");
+  EXPECT_EQ(m.from, venues::kBinance);
+  EXPECT_EQ(m.to, venues::kUpbit);
+  EXPECT_EQ(m.amount, test::d("0.0798")) << "Binance keeps its 0.1 after the 0.0002 fee";
+  EXPECT_EQ(m.fee, test::d("0.0002"));
+  EXPECT_TRUE(m.fee_known);
+  EXPECT_EQ(m.from_after, test::d("0.1"));
+  EXPECT_EQ(m.to_after, test::d("0.0998"));
+  // KRW and USDT: one venue each, nothing to move between; the starved kimchi direction is
+  // bound by Binance's USDT, which only reverse entries bring back.
+  ASSERT_EQ(r.rebalance.notes.size(), 1u);
+  EXPECT_EQ(r.rebalance.notes[0],
+            "kimchi BTC on upbit-binance has no room left: binance USDT is at its floor, and no "
+            "transfer between these venues brings USDT; reverse entries refill it");
+
+  // Text, report.json, and back.
+  std::ostringstream text;
+  print_inventory(text, r);
+  EXPECT_NE(text.str().find("move 0.0798 BTC from binance to upbit, withdrawal fee 0.0002 BTC; "
+                            "then binance 0.1, upbit 0.0998"),
+            std::string::npos)
+      << text.str();
+  EXPECT_NE(
+      text.str().find("upbit-binance   BTC   kimchi   0.00089 (0 entries), bound by binance USDT"),
+      std::string::npos)
+      << text.str();
+  RunReport back;
+  std::string error;
+  ASSERT_TRUE(read_inventory(report_json(r), back, error)) << error;
+  std::ostringstream again;
+  print_inventory(again, back);
+  EXPECT_EQ(again.str(), text.str());
+  EXPECT_EQ(back.run_id, 42u);
+  EXPECT_FALSE(read_inventory("{\"run_id\": 1}", back, error));
+  EXPECT_NE(error.find("no \"inventory\""), std::string::npos) << error;
+  EXPECT_FALSE(read_inventory("not json", back, error));
+}
+
+TEST(Inventory, PlanLeavesOutWhatTheFeeWouldEatAndSaysWhatNoMoveCanDo) {
+  RunReport r = sample();
+  // 0.001 is more than 1 % of 0.079.
+  RebalancePlan p = plan_rebalance(r.inventory, {}, fees("0.001"));
+  EXPECT_TRUE(p.moves.empty());
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_EQ(p.notes[0],
+            "moving 0.079 BTC from binance to upbit is left out: its withdrawal fee (0.001 BTC) "
+            "is more than inventory.max_fee_share of it");
+  InventoryConfig generous = fees("0.001");
+  generous.max_fee_share = 0.05;
+  EXPECT_EQ(plan_rebalance(r.inventory, {}, generous).moves.size(), 1u);
+
+  // No fee configured: planned, and said so.
+  p = plan_rebalance(r.inventory, {}, InventoryConfig{});
+  ASSERT_EQ(p.moves.size(), 1u);
+  EXPECT_FALSE(p.moves[0].fee_known);
+  EXPECT_EQ(p.moves[0].amount, test::d("0.08"));
+
+  // A floor over the even split is the target: Upbit's 0.15 leaves Binance 0.05.
+  r.inventory[3].floor = test::d("0.15");
+  p = plan_rebalance(r.inventory, {}, fees("0.0002"));
+  ASSERT_EQ(p.moves.size(), 1u);
+  EXPECT_EQ(p.moves[0].amount, test::d("0.1298"));
+  EXPECT_EQ(p.moves[0].from_after, test::d("0.05"));
+
+  // Floors over what the venues hold together: nothing can lift both.
+  r.inventory[1].floor = test::d("0.1");
+  p = plan_rebalance(r.inventory, {}, fees("0.0002"));
+  EXPECT_TRUE(p.moves.empty());
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_EQ(p.notes[0],
+            "BTC: the venues hold 0.2 BTC together, less than their floors (0.25 BTC); no move "
+            "lifts every one over its floor: add BTC");
+
+  // Balanced enough: nothing to move.
+  r = sample();
+  r.inventory[3].expected = test::d("0.06");  // over half of the even 0.12
+  EXPECT_TRUE(plan_rebalance(r.inventory, {}, fees("0.0002")).moves.empty());
 }
 
 TEST(Report, JsonCarriesTheFigures) {
@@ -135,6 +232,20 @@ TEST(Report, TextAndStatusLineShowTheFigures) {
 TEST(Report, PrometheusText) {
   const std::string p = prometheus_text(sample());
   EXPECT_NE(p.find("# TYPE xarb_frames_total counter"), std::string::npos);
+  // Inventory per venue and asset, headroom per direction, exact.
+  EXPECT_NE(p.find("xarb_inventory_held{venue=\"upbit\",asset=\"KRW\"} 1000\n"), std::string::npos)
+      << p;
+  EXPECT_NE(p.find("xarb_inventory_difference{venue=\"upbit\",asset=\"KRW\"} -1233567.89\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_inventory_above_floor{venue=\"binance\",asset=\"USDT\"} 89.5\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_inventory_headroom_qty{pair=\"upbit-binance\",symbol=\"BTC\",direction="
+                   "\"kimchi\"} 0.00089\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_inventory_headroom_entries{pair=\"upbit-binance\",symbol=\"BTC\","
+                   "direction=\"reverse\"} 18\n"),
+            std::string::npos);
+  EXPECT_NE(p.find("xarb_rebalance_moves 0\n"), std::string::npos);
   EXPECT_NE(p.find("xarb_frames_total{venue=\"upbit\"} 18189\n"), std::string::npos);
   EXPECT_NE(p.find("xarb_exits_total{reason=\"reversal\"} 6\n"), std::string::npos);
   EXPECT_NE(p.find("xarb_latency_seconds{stage=\"tick_to_order\",quantile=\"0.5\"} 0.0003768\n"),

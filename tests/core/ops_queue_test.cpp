@@ -19,7 +19,7 @@ OpsEvent tracked(std::uint64_t producer, std::uint64_t seq) {
   PositionChange p;
   p.position_id = (producer << 48) | seq;
   p.qty = Decimal::from_mantissa(static_cast<std::int64_t>(seq * 3 + producer));
-  p.realized_pnl_krw = static_cast<double>(seq);
+  p.realized_krw = Decimal::from_mantissa(static_cast<std::int64_t>(seq));
   e.body = p;
   return e;
 }
@@ -93,7 +93,7 @@ TEST(OpsQueueConcurrency, NoLostDuplicatedOrTornEvents) {
       const std::uint64_t seq = p->position_id & ((std::uint64_t{1} << 48) - 1);
       if (producer >= kProducers || seq != next[producer] ||
           p->qty.mantissa() != static_cast<std::int64_t>(seq * 3 + producer) ||
-          p->realized_pnl_krw != static_cast<double>(seq) ||
+          p->realized_krw.mantissa() != static_cast<std::int64_t>(seq) ||
           batch[i].wall_ns != static_cast<std::int64_t>(seq)) {
         ++bad;
       }

@@ -28,6 +28,10 @@ import urllib.request
 failures = []
 
 
+# Money as exact decimal text: never a binary float, never an exponent.
+money = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
 def check(ok, what):
     print(("ok    " if ok else "FAIL  ") + what)
     if not ok:
@@ -86,6 +90,17 @@ def control_checks(a):
     check(rc == 0 and st["ok"] and st["state"]["risk_mode"] == "normal"
           and st["state"]["paused"] is False and "upbit" in st["state"]["venues"],
           f"ctl status: rc {rc}, risk {st.get('state', {}).get('risk_mode')}")
+    rc, inv = ctl(a, "inventory")
+    assets = inv.get("state", {}).get("inventory", {}).get("assets", [])
+    rooms = inv.get("state", {}).get("inventory", {}).get("headroom", [])
+    check(rc == 0 and {(x["venue"], x["asset"]) for x in assets} >= {("upbit", "KRW"), ("binance", "USDT"), ("upbit", "BTC")}
+          and all(money.match(x[k]) for x in assets for k in ("held", "locked", "expected", "difference", "floor"))
+          and any(r["known"] and r["bound_by"] for r in rooms),
+          f"ctl inventory: {len(assets)} assets, {len(rooms)} headroom rows, exact text")
+    r = subprocess.run([a.xarb, "inventory", "--socket", a.socket], capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 0 and "from the engine running on" in r.stdout and "bound by" in r.stdout,
+          f"xarb inventory asks the running engine: rc {r.returncode} {r.stdout[:80]!r}")
     rc, bad = ctl(a, "set", "strategy.entry_bps=0")
     check(rc == 1 and not bad["ok"]
           and bad["error"] == "strategy.entry_bps: must be greater than 0 and at most 10000, got 0",
@@ -163,7 +178,6 @@ def main():
           f"promtool check metrics on the live /metrics ({len(text.splitlines())} lines): "
           f"rc {lint.returncode} {lint.stdout.strip()} {lint.stderr.strip()}")
 
-    money = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
     bad_numbers, bad_money, money_samples = [], [], 0
     for line in text.splitlines():
         if not line or line.startswith("#"):
@@ -288,6 +302,11 @@ def main():
                        for leg in legs),
           f"events.jsonl: the {len(legs)} legs carry quantities and prices as exact text")
 
+    r = subprocess.run([a.xarb, "inventory", "--report-dir", os.path.dirname(a.report)],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and "report.json (no engine answered" in r.stdout
+          and "rebalance plan" in r.stdout,
+          f"xarb inventory reads report.json once the run has ended: rc {r.returncode} {r.stderr[:80]!r}")
     strings = [report["realized_pnl_krw"], report["unrealized_pnl_krw"]]
     strings += [p["realized_pnl_krw"] for p in report["pairs"]]
     strings += [b[k] for b in report["balances"] for k in ("held", "expected", "difference")]

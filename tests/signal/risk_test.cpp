@@ -305,5 +305,115 @@ TEST(Ewma, HalfLifeInTime) {
   EXPECT_NEAR(e.value(), 87.5, 1e-12);
 }
 
+// Inventory floors: an entry may not take an asset it spends on a venue under its floor; what it
+// receives there has none to respect. The other direction is preferred while one is starved.
+class InventoryFloorTest : public RiskTest {
+ protected:
+  void floor_base(Venue v, const char* qty) {
+    params.inventory.floor_base[index(v)][kBtc] = d(qty).mantissa();
+  }
+  void floor_quote(Venue v, const char* amount) {
+    params.inventory.floor_quote_e16[index(v)] =
+        static_cast<Int128>(d(amount).mantissa()) * Decimal::kOne;
+  }
+};
+
+TEST_F(InventoryFloorTest, AnEntryStopsBeforeTheBaseItSellsFallsUnderItsFloor) {
+  floor_base(venues::kUpbit, "0.995");  // kimchi sells 0.01 of Upbit's 1 BTC: 0.99 left
+  start();
+  expect_refused(RefusalReason::inventory_floor);
+  EXPECT_EQ(to_string(RefusalReason::inventory_floor), "inventory_floor");
+
+  floor_base(venues::kUpbit, "0.99");  // exactly the floor is left: allowed
+  start();
+  sink.clear();
+  offer(kSecond);
+  EXPECT_EQ(sink.intents.size(), 1u);
+}
+
+TEST_F(InventoryFloorTest, AnEntryStopsBeforeTheQuoteItPaysFallsUnderItsFloor) {
+  // Kimchi buys 0.01 BTC on Binance: the limit 100,050 x 0.01 plus 10 bps is 1,001.5005 USDT.
+  floor_quote(venues::kBinance, "998998");
+  start();
+  offer(kSecond);
+  EXPECT_EQ(sink.intents.size(), 1u) << "1,000,000 - 1,001.5005 leaves 998,998.4995";
+  floor_quote(venues::kBinance, "998999");
+  start();
+  sink.clear();
+  expect_refused(RefusalReason::inventory_floor);
+}
+
+TEST_F(InventoryFloorTest, AFloorOnWhatTheEntryReceivesDoesNotStopIt) {
+  // Kimchi receives BTC on Binance and KRW on Upbit: floors above what is held there do not bind.
+  floor_base(venues::kBinance, "5");
+  floor_quote(venues::kUpbit, "2000000000");
+  start();
+  offer(kSecond);
+  EXPECT_EQ(sink.intents.size(), 1u);
+}
+
+TEST_F(InventoryFloorTest, HeadroomIsWhatEachDirectionCanStillSpendAndWhatBindsIt) {
+  floor_base(venues::kUpbit, "0.95");
+  floor_quote(venues::kBinance, "990000");
+  start();
+  EXPECT_FALSE(strategy->headroom(0, kBtc, Direction::kimchi).known) << "no books yet";
+  binance("99990", "100000", 0);
+  upbit("139950000", "140050000", 0);  // no edge either way: nothing sent, nothing reserved
+  ASSERT_TRUE(sink.intents.empty());
+  // Kimchi: Upbit's BTC above its floor is 0.05; Binance's 10,000 spare USDT buy
+  // 10,000 / (100,050 x 1.001) = 0.09985...: Upbit's BTC binds.
+  const Strategy::Headroom k = strategy->headroom(0, kBtc, Direction::kimchi);
+  ASSERT_TRUE(k.known);
+  EXPECT_EQ(k.qty, d("0.05").mantissa());
+  EXPECT_EQ(k.venue, venues::kUpbit);
+  EXPECT_FALSE(k.quote);
+  // Reverse: 1 BTC to sell on Binance; 1e9 KRW buy 1e9 / (140,120,025 x 1.0005) = 7.13 on Upbit.
+  const Strategy::Headroom r = strategy->headroom(0, kBtc, Direction::reverse);
+  ASSERT_TRUE(r.known);
+  EXPECT_EQ(r.qty, d("1").mantissa());
+  EXPECT_EQ(r.venue, venues::kBinance);
+
+  // Raise the Binance USDT floor so that only 500 USDT are spare: under one entry's worth.
+  floor_quote(venues::kBinance, "999500");
+  start();
+  binance("99990", "100000", 0);
+  upbit("139950000", "140050000", 0);
+  const Strategy::Headroom q = strategy->headroom(0, kBtc, Direction::kimchi);
+  EXPECT_EQ(q.venue, venues::kBinance);
+  EXPECT_TRUE(q.quote);
+  // 500e16 x 1e6 / (100,050e8 x 1,001,000) in 1e-8 BTC, rounded down.
+  EXPECT_EQ(q.qty, static_cast<std::int64_t>(
+                       static_cast<Int128>(500) * Decimal::kOne * Decimal::kOne * 1'000'000 /
+                       (static_cast<Int128>(d("100050").mantissa()) * 1'001'000)));
+}
+
+TEST_F(InventoryFloorTest, TheDirectionThatRefillsAStarvedOneIsPreferred) {
+  // A reverse edge of about 20 bps (Binance bid 100,000 x 1,400 against an Upbit ask of
+  // 139,500,000, less 15 bps of fees): under the 30 bps threshold, over 30 - 15.
+  params.inventory.prefer_bps = 15.0;
+  const auto reverse_offer = [&](std::int64_t t) {
+    binance("100000", "100010", t);
+    upbit("139400000", "139500000", t);
+  };
+  start();
+  reverse_offer(kSecond);
+  EXPECT_TRUE(sink.intents.empty()) << "kimchi is not starved: no preference";
+
+  floor_base(venues::kUpbit, "0.995");  // kimchi cannot take another clip
+  start();
+  sink.clear();
+  reverse_offer(kSecond);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  EXPECT_EQ(sink.intents[0].direction, Direction::reverse);
+
+  // Never under a zero edge: a preference larger than the threshold stops at zero.
+  params.inventory.prefer_bps = 1000.0;
+  start();
+  sink.clear();
+  binance("100000", "100010", kSecond);
+  upbit("140700000", "140800000", kSecond);  // reverse is deeply negative here
+  for (const OrderIntent& i : sink.intents) EXPECT_NE(i.direction, Direction::reverse);
+}
+
 }  // namespace
 }  // namespace xarb::signal

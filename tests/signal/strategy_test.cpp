@@ -277,7 +277,7 @@ TEST_F(StrategyTest, TakeProfitFiresOnTheFirstUpdateAtOrOverTheTarget) {
   EXPECT_EQ(closed.to, PositionState::closed);
   EXPECT_EQ(closed.exit_reason, ExitReason::take_profit);
   EXPECT_EQ(closed.fx_rate, d("1400"));
-  EXPECT_NEAR(closed.realized_pnl_krw, 2656.64, 1e-6);
+  EXPECT_NEAR(closed.realized_krw.to_double(), 2656.64, 1e-6);
   EXPECT_NEAR(strategy->risk().daily_realized_krw(), 2656.64, 1e-6);
   // Inventory moved by the fills: Upbit sold then bought 0.01 BTC, paid fees and the spread.
   EXPECT_EQ(strategy->inventory().base(venues::kUpbit, kBtc), d("1"));

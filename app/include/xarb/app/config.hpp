@@ -193,6 +193,31 @@ struct ControlConfig {
   friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
 };
 
+// Amounts by venue name ("upbit"), then asset ("BTC", "KRW", "USDT").
+using VenueAssetAmounts = std::map<std::string, std::map<std::string, Decimal>>;
+
+// Inventory per venue and asset (`xarb inventory`, docs/design.md: Operating it).
+struct InventoryConfig {
+  // [inventory.floor.<venue>]: an entry that would leave less than this of an asset it spends
+  // there is refused (inventory_floor). An asset not listed has no floor (0).
+  VenueAssetAmounts floor;
+  // Entry threshold relief (bps) for the direction that refills what the other one lacks, while
+  // that one cannot take another clip; the threshold never drops under a zero edge.
+  double prefer_bps = 0.0;
+  // [inventory.withdrawal_fee.<venue>]: what the venue charges to send an asset out, for the
+  // rebalance plan. An asset not listed is planned with no fee, and the plan says so.
+  VenueAssetAmounts withdrawal_fee;
+  // The plan tops up a venue holding less than this share of its even split of an asset (or
+  // under its floor).
+  double rebalance_at = 0.5;
+  // A move whose withdrawal fee is more than this share of it is left out of the plan.
+  double max_fee_share = 0.01;
+  // [inventory.paper_balance.<venue>]: what a paper run starts with (default: ten times each
+  // symbol's max_position_qty, 1,000,000,000 KRW, 1,000,000 USDT).
+  VenueAssetAmounts paper_balance;
+  friend bool operator==(const InventoryConfig&, const InventoryConfig&) = default;
+};
+
 // How much a notice of the ops side matters: info (told in the log), warn (degraded, look
 // soon), page (money may be at risk now).
 enum class Severity : std::uint8_t { info, warn, page };
@@ -261,6 +286,7 @@ struct Config {
   LogConfig log;
   AlertsConfig alerts;
   ControlConfig control;
+  InventoryConfig inventory;
   friend bool operator==(const Config&, const Config&) = default;
 
   // The venues this config trades, in id order, and each one's section.

@@ -73,6 +73,14 @@ int ctl_command(const std::string& config_path, const std::string& socket,
                 const std::filesystem::path& report_dir, const std::vector<std::string>& words,
                 std::ostream& out, std::ostream& err);
 
+// `xarb inventory`: each venue's assets (held, locked, expected, difference, floor), each
+// direction's headroom and the rebalance plan, from the engine running on the control socket
+// (resolved as ctl_command does), else from report.json in `report_dir`. `as_json`: the
+// report's inventory section as JSON. 0 shown, 1 unreadable, 2 bad config, 3 nothing to show.
+int inventory_command(const std::string& config_path, const std::string& socket,
+                      const std::filesystem::path& report_dir, bool as_json, std::ostream& out,
+                      std::ostream& err);
+
 int journal_command(const std::string& config_path, const std::string& journal_path,
                     const std::string& action, bool all, std::size_t limit, std::ostream& out,
                     std::ostream& err);

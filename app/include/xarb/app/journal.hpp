@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -85,6 +86,7 @@ struct JournalTotals {
   std::uint64_t orders = 0;
   std::uint64_t fills = 0;
   std::uint64_t refusals = 0;
+  std::map<std::string, std::uint64_t> refusals_by_reason;  // "inventory_floor" -> 3
   std::uint64_t closed = 0;
   std::uint64_t wins = 0;
   std::uint64_t open = 0;

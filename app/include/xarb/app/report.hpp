@@ -70,6 +70,54 @@ struct DustReport {
   std::uint64_t positions = 0;
 };
 
+// One venue's holding of one asset (`xarb inventory`): what is there, what intents in flight set
+// aside, what the ledger expects, and the floor entries stop at.
+struct InventoryReport {
+  Venue venue = venues::kBinance;
+  std::string asset;
+  Decimal held;      // the venue's balance at the last reconciliation (live); paper: the engine's
+  Decimal locked;    // set aside by the engine for intents in flight
+  Decimal expected;  // the ledger's (live) or the engine's own figure: start + fills net of fees
+  Decimal floor;     // [inventory.floor]; zero: none
+  bool from_venue = false;  // `held` is what the venue said (else the engine's figure)
+  [[nodiscard]] Decimal difference() const noexcept {
+    return Decimal::from_mantissa(held.mantissa() - expected.mantissa());
+  }
+  // What entries may still spend of it: expected, less what is set aside and the floor.
+  [[nodiscard]] Decimal above_floor() const noexcept {
+    return Decimal::from_mantissa(expected.mantissa() - locked.mantissa() - floor.mantissa());
+  }
+};
+
+// How far one direction of one pair can still trade a symbol before an asset it spends on one
+// of the pair's venues reaches its floor (or runs out).
+struct HeadroomReport {
+  std::string pair;           // "upbit-binance"
+  std::string symbol;         // "BTC"
+  std::string direction;      // kimchi (sell on the pair's first venue) | reverse
+  bool known = false;         // both books seen
+  Decimal qty;                // base units
+  std::uint64_t entries = 0;  // whole trade_qty entries in qty
+  std::string bound_by;       // "binance USDT": the asset that runs out first
+};
+
+// One transfer the rebalance plan proposes. Nothing is withdrawn: it is a plan for an operator.
+struct RebalanceMove {
+  std::string asset;
+  Venue from = venues::kBinance;
+  Venue to = venues::kUpbit;
+  Decimal amount;          // what arrives
+  Decimal fee;             // the sending venue's withdrawal fee, on top of the amount
+  bool fee_known = false;  // [inventory.withdrawal_fee] lists it
+  Decimal from_after;      // what each venue holds once it has arrived
+  Decimal to_after;
+};
+
+struct RebalancePlan {
+  std::vector<RebalanceMove> moves;
+  std::vector<std::string> notes;  // what the plan cannot do, and why
+};
+
 struct LatencyReport {
   std::string name;
   std::uint64_t count = 0;
@@ -158,6 +206,9 @@ struct RunReport {
   std::string risk_mode;
   std::vector<BalanceReport> balances;  // the last reconciliation (live)
   std::vector<DustReport> dust;         // left by the positions this run closed
+  std::vector<InventoryReport> inventory;  // every venue's quote asset and symbols' bases
+  std::vector<HeadroomReport> headroom;    // by pair, symbol and direction
+  RebalancePlan rebalance;
   std::uint64_t reconciliations = 0;
 };
 
@@ -167,5 +218,12 @@ void print_report(std::ostream& out, const RunReport& r);
 void print_status_line(std::ostream& out, const RunReport& r);
 // The same figures as JSON (report.json).
 [[nodiscard]] std::string report_json(const RunReport& r);
+// The inventory part of the report (each venue's assets, the headroom of each direction, the
+// rebalance plan) as text: `xarb inventory` and the end of print_report.
+void print_inventory(std::ostream& out, const RunReport& r);
+// Reads the inventory part (and run id and mode) back from report_json's text into `out`; false,
+// with `error` saying why, when the text is not such a report.
+[[nodiscard]] bool read_inventory(const std::string& report_text, RunReport& out,
+                                  std::string& error);
 
 }  // namespace xarb::app

@@ -164,9 +164,10 @@ enum class RefusalReason : std::uint8_t {
   fx_stale,
   clock_skew,
   depth,
-  trading_rules,   // tick, step or filter could not be met
-  venue_exposure,  // a venue's open notional at its limit
-  pair_exposure,   // a pair's open notional at its limit
+  trading_rules,    // tick, step or filter could not be met
+  venue_exposure,   // a venue's open notional at its limit
+  pair_exposure,    // a pair's open notional at its limit
+  inventory_floor,  // the entry would take a venue's asset under its configured floor
   count
 };
 
@@ -195,7 +196,8 @@ enum class RefusalReason : std::uint8_t {
       "depth",
       "trading_rules",
       "venue_exposure",
-      "pair_exposure"};
+      "pair_exposure",
+      "inventory_floor"};
   return r < RefusalReason::count ? kNames[static_cast<std::size_t>(r)] : "unknown";
 }
 
@@ -491,7 +493,7 @@ struct PositionChange {
   ExitReason exit_reason = ExitReason::none;
   Decimal qty;
   Decimal fx_rate;
-  double realized_pnl_krw = 0.0;
+  Decimal realized_krw;  // on close: the position's cash in KRW, exact to 1e-8 (rounded down)
 };
 
 struct RiskRefusal {

@@ -46,6 +46,16 @@ struct RiskParams {
   bool check_balances = true;  // entries need the assets on both venues (tracked from fills)
 };
 
+// Floors under which an entry may not take a venue's inventory (docs/design.md: Operating it):
+// an entry that would leave less than its floor of an asset it spends on a venue is refused
+// (inventory_floor), and the other direction, which refills that asset, gets `prefer_bps` off its
+// entry threshold while it is. Zero floors: no floor.
+struct InventoryParams {
+  std::array<std::array<std::int64_t, kMaxInstruments>, kMaxVenues> floor_base{};  // mantissas
+  std::array<Int128, kMaxVenues> floor_quote_e16{};  // the venue's quote asset, 1e-16 units
+  double prefer_bps = 0.0;
+};
+
 struct SymbolParams {
   Decimal trade_qty;         // base units per entry; zero: the symbol is not traded
   Decimal max_position_qty;  // open base units across the symbol's positions
@@ -88,6 +98,7 @@ struct StrategyParams {
   std::int64_t exec_deadline_ns = 2'000'000'000;  // both legs complete or unwound by then
   std::uint64_t first_position_id = 1;           // the journal continues numbering after a restart
   RiskParams risk;
+  InventoryParams inventory;
   std::array<SymbolParams, kMaxInstruments> symbols{};  // indexed by InstrumentId
 };
 

@@ -47,6 +47,13 @@ class Inventory {
   [[nodiscard]] Int128 free_quote_e16(Venue v) const noexcept {
     return quote_e16_[index(v)] - reserved_quote_e16_[index(v)];
   }
+  // Set aside for intents in flight.
+  [[nodiscard]] std::int64_t reserved_base(Venue v, InstrumentId i) const noexcept {
+    return reserved_base_[index(v)][i];
+  }
+  [[nodiscard]] Int128 reserved_quote_e16(Venue v) const noexcept {
+    return reserved_quote_e16_[index(v)];
+  }
 
  private:
   std::array<std::array<std::int64_t, kMaxInstruments>, kMaxVenues> base_{};

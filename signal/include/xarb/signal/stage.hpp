@@ -38,6 +38,13 @@ struct SignalTelemetry {
   std::array<std::uint64_t, kMaxInstruments> open_by_symbol{};
   std::array<std::uint64_t, kMaxPairs> open_by_pair{};  // by pair index
   double unrealized_krw = 0.0;
+  // The inventory as the strategy holds it (venues' balances at start plus fills and fees), what
+  // intents in flight set aside, and each pair's headroom by instrument and direction.
+  std::array<std::array<std::int64_t, kMaxInstruments>, kMaxVenues> base{};
+  std::array<std::array<std::int64_t, kMaxInstruments>, kMaxVenues> reserved_base{};
+  std::array<Int128, kMaxVenues> quote_e16{};
+  std::array<Int128, kMaxVenues> reserved_quote_e16{};
+  std::array<std::array<std::array<Strategy::Headroom, 2>, kMaxInstruments>, kMaxPairs> headroom{};
 };
 
 class SignalStage final : public SignalSink {

@@ -101,7 +101,8 @@ class Strategy {
   void close_instrument(InstrumentId instrument, ExitReason reason) noexcept;
   // Takes the thresholds and limits that are safe to change while positions are open (entry,
   // exit and stop thresholds, timeouts, open-position counts, money limits) from `p`; the rest
-  // of `p` (pairs, symbols, fees, books, FX) is ignored.
+  // of `p` (pairs, symbols, fees, books, FX) is ignored. Inventory floors and the preference
+  // are taken too.
   void apply_live_params(const StrategyParams& p) noexcept;
   [[nodiscard]] const StrategyParams& params() const noexcept { return params_; }
 
@@ -126,6 +127,7 @@ class Strategy {
   [[nodiscard]] Inventory& inventory() noexcept { return inventory_; }
 
   [[nodiscard]] const StrategyStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const SymbolMap& symbols() const noexcept { return symbols_; }
   [[nodiscard]] const RiskGuard& risk() const noexcept { return risk_; }
   [[nodiscard]] const Inventory& inventory() const noexcept { return inventory_; }
   [[nodiscard]] const PositionBook& positions() const noexcept { return positions_; }
@@ -136,6 +138,18 @@ class Strategy {
   }
   // Sum of the last marks of active positions, in KRW.
   [[nodiscard]] double unrealized_krw() const noexcept;
+
+  // How much more of instrument i direction d of pair k can enter before an asset it spends on
+  // one of the pair's venues falls under its floor (zero floors: runs out), and which one binds.
+  // A buy is priced at its venue's best ask plus the slippage cap and the fee, as an entry
+  // reserves it; `known` is false without both books.
+  struct Headroom {
+    bool known = false;
+    std::int64_t qty = 0;  // base mantissa, 0 when at or under the floor already
+    Venue venue = kNoVenue;
+    bool quote = false;  // the binding asset is the venue's quote asset (else the base)
+  };
+  [[nodiscard]] Headroom headroom(std::size_t k, InstrumentId i, Direction d) const noexcept;
 
   // The pairs traded (StrategyParams::pairs, the first pair_count).
   [[nodiscard]] std::span<const PairParams> pairs() const noexcept {
