@@ -869,6 +869,53 @@ TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
   expect_balances_match_journal();
 }
 
+// The operator lifts REDUCING while the engine runs: the recovered position above makes the
+// start REDUCING (BROKEN); once nothing else holds it there, `xarb ctl clear-reducing` is taken,
+// answered with the new state, journaled, and the run ends normal.
+TEST_F(EngineTest, AnOperatorClearsReducingWhileTheEngineRuns) {
+  const sim::SimOptions so = sim_options(9);
+  start_sim(so);
+  LoadResult c = parse_config(config_text(), "engine_test.toml", dir_);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  const SymbolMap symbols = build_symbol_map(c.config);
+  const std::uint64_t dead_run = 1'700'000'000'000;
+  {
+    Journal j(dir_ / "journal.sqlite");
+    j.begin_run(dead_run, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
+  }
+  ASSERT_NO_FATAL_FAILURE(buy_without_journaling(c.config, symbols, so, dead_run, 2));
+  std::string before, cleared;
+  int cleared_rc = -1;
+  std::thread operator_([&] {
+    for (int k = 0; k < 400; ++k) {
+      std::ostringstream out, err;
+      if (ctl_command("", "", dir_, {"status"}, out, err) == 0 &&
+          out.str().find("\"risk_mode\": \"reducing\"") != std::string::npos) {
+        before = out.str();
+        std::ostringstream answer;
+        cleared_rc = ctl_command("", "", dir_, {"clear-reducing"}, answer, err);
+        cleared = answer.str() + err.str();
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  const RunResult r = run(c.config, 8s, /*flatten=*/true);
+  operator_.join();
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  ASSERT_FALSE(before.empty()) << "the run never answered REDUCING on its control socket";
+  EXPECT_EQ(cleared_rc, 0) << cleared;
+  EXPECT_NE(cleared.find("REDUCING cleared: entries allowed again"), std::string::npos) << cleared;
+  EXPECT_NE(cleared.find("\"risk_mode\": \"normal\""), std::string::npos) << cleared;
+  EXPECT_EQ(r.report.risk_mode, "normal");
+  Journal j(dir_ / "journal.sqlite");
+  const std::vector<JournalControl> controls = j.controls(r.report.run_id);
+  ASSERT_EQ(controls.size(), 1u);
+  EXPECT_EQ(controls[0].command, "clear-reducing");
+  EXPECT_TRUE(controls[0].ok);
+  expect_balances_match_journal();
+}
+
 // The same window one run further back: the run that sent the unjournaled order was killed, and
 // so was the next one, while it waited out the venues' grace before searching (it searched
 // nothing and recorded no balances). The third start searches both, finds the first one's order,
