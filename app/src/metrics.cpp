@@ -197,14 +197,19 @@ std::string prometheus_text(const RunReport& r) {
   per_venue("private_stream_requests_total",
             "Orders, queries and cancels sent on the private stream's connection (order_entry ws).",
             [](const VenueReport& s) { return s.stream_requests; });
+  // One gauge per venue and asset of `rows` (balances, inventory): Decimal text, exact whatever
+  // the magnitude.
+  const auto per_asset = [&](const auto& rows, std::string_view name, std::string_view help,
+                             auto field) {
+    metric(name, "gauge", help);
+    for (const auto& b : rows) {
+      o << "xarb_" << name << "{venue=\"" << to_string(b.venue) << "\",asset=\"" << b.asset
+        << "\"} " << to_string(field(b)) << '\n';
+    }
+  };
   if (!r.balances.empty()) {
-    // Decimal text: exact, whatever the magnitude.
     const auto balance = [&](std::string_view name, std::string_view help, auto field) {
-      metric(name, "gauge", help);
-      for (const BalanceReport& b : r.balances) {
-        o << "xarb_" << name << "{venue=\"" << to_string(b.venue) << "\",asset=\"" << b.asset
-          << "\"} " << to_string(field(b)) << '\n';
-      }
+      per_asset(r.balances, name, help, field);
     };
     balance("balance_held", "Free balance the venue reported at the last reconciliation.",
             [](const BalanceReport& b) { return b.held; });
@@ -221,11 +226,7 @@ std::string prometheus_text(const RunReport& r) {
   }
   if (!r.inventory.empty()) {
     const auto holding = [&](std::string_view name, std::string_view help, auto field) {
-      metric(name, "gauge", help);
-      for (const InventoryReport& i : r.inventory) {
-        o << "xarb_" << name << "{venue=\"" << to_string(i.venue) << "\",asset=\"" << i.asset
-          << "\"} " << to_string(field(i)) << '\n';
-      }
+      per_asset(r.inventory, name, help, field);
     };
     holding("inventory_held",
             "What the venue holds of the asset (live: at the last reconciliation; paper: the "

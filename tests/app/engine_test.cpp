@@ -221,6 +221,23 @@ class EngineTest : public ::testing::Test {
     }
   }
 
+  // A simulator and the demo's config, and a journal whose run `dead_run` (killed 30 s ago) sent
+  // intent 2's Binance order (0.01 BTC bought) without journaling it.
+  static constexpr std::uint64_t kDeadRun = 1'700'000'000'000;
+  LoadResult start_after_an_unjournaled_buy(std::uint64_t dead_run) {
+    const sim::SimOptions so = sim_options(9);
+    start_sim(so);
+    LoadResult c = parse_config(config_text(), "engine_test.toml", dir_);
+    EXPECT_TRUE(c.ok()) << c.errors[0].to_string();
+    const SymbolMap symbols = build_symbol_map(c.config);
+    {
+      Journal j(dir_ / "journal.sqlite");
+      j.begin_run(dead_run, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
+    }
+    buy_without_journaling(c.config, symbols, so, dead_run, 2);
+    return c;
+  }
+
   // The simulator's balances now, as a live run records them when it starts.
   void record_start_balances(Journal& j, std::uint64_t run) {
     for (const sim::AccountSpec& a : sim_->summary().accounts) {
@@ -845,22 +862,13 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
 // nothing and intent 2 bought 0.01 BTC on Binance. (Before, the search stopped at intent 1 and
 // the 0.01 BTC stayed at the venue, owned by no position.)
 TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
-  const sim::SimOptions so = sim_options(9);
-  start_sim(so);
-  LoadResult c = parse_config(config_text(), "engine_test.toml", dir_);
-  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
-  const SymbolMap symbols = build_symbol_map(c.config);
-  const std::uint64_t dead_run = 1'700'000'000'000;
-  {
-    Journal j(dir_ / "journal.sqlite");
-    j.begin_run(dead_run, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
-  }
-  ASSERT_NO_FATAL_FAILURE(buy_without_journaling(c.config, symbols, so, dead_run, 2));
+  LoadResult c;
+  ASSERT_NO_FATAL_FAILURE(c = start_after_an_unjournaled_buy(kDeadRun));
   const RunResult r = run(c.config, 3s, /*flatten=*/true);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   Journal j(dir_ / "journal.sqlite");
   bool found = false;
-  for (const JournalFill& f : j.fills(dead_run)) {
+  for (const JournalFill& f : j.fills(kDeadRun)) {
     found = found || (f.intent_id == 2 && f.venue == venues::kBinance && f.side == Side::buy &&
                       f.qty == test::d("0.01"));
   }
@@ -873,17 +881,8 @@ TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
 // start REDUCING (BROKEN); once nothing else holds it there, `xarb ctl clear-reducing` is taken,
 // answered with the new state, journaled, and the run ends normal.
 TEST_F(EngineTest, AnOperatorClearsReducingWhileTheEngineRuns) {
-  const sim::SimOptions so = sim_options(9);
-  start_sim(so);
-  LoadResult c = parse_config(config_text(), "engine_test.toml", dir_);
-  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
-  const SymbolMap symbols = build_symbol_map(c.config);
-  const std::uint64_t dead_run = 1'700'000'000'000;
-  {
-    Journal j(dir_ / "journal.sqlite");
-    j.begin_run(dead_run, clock::wall_ns() - 30'000'000'000, "live", "", symbols);
-  }
-  ASSERT_NO_FATAL_FAILURE(buy_without_journaling(c.config, symbols, so, dead_run, 2));
+  LoadResult c;
+  ASSERT_NO_FATAL_FAILURE(c = start_after_an_unjournaled_buy(kDeadRun));
   std::string before, cleared;
   int cleared_rc = -1;
   std::thread operator_([&] {

@@ -28,6 +28,18 @@ SymbolMap btc_map() {
   return symbols;
 }
 
+// Position 42 (0.01 BTC, upbit-binance) going from one state to another.
+PositionChange change(PositionState from, PositionState to) {
+  PositionChange c;
+  c.position_id = 42;
+  c.instrument = 0;
+  c.pair = {venues::kUpbit, venues::kBinance};
+  c.from = from;
+  c.to = to;
+  c.qty = test::d("0.01");
+  return c;
+}
+
 RunReport healthy_report() {
   RunReport r;
   r.run_id = 7;
@@ -164,13 +176,7 @@ TEST(OpsWatch, ABrokenPositionAndTheDailyLossLimitFromTheOpsEvents) {
   const SymbolMap symbols = btc_map();
   OpsWatch watch(symbols, 60 * kSecond);
   std::vector<Notice> out;
-  PositionChange c;
-  c.position_id = 42;
-  c.instrument = 0;
-  c.pair = {venues::kUpbit, venues::kBinance};
-  c.from = PositionState::opening;
-  c.to = PositionState::broken;
-  c.qty = test::d("0.01");
+  PositionChange c = change(PositionState::opening, PositionState::broken);
   watch.on_event({123, c}, out);
   c.from = PositionState::broken;  // still broken: nothing new
   watch.on_event({124, c}, out);
@@ -243,13 +249,7 @@ TEST(EventLog, EveryEventIsAJsonLineWithMoneyAsExactText) {
     RunReport r = healthy_report();
     r.realized_krw = test::d("1234567.89");
     log.run_stopped(1'796'000'004'000'000'000, r);
-    PositionChange c;
-    c.position_id = 42;
-    c.instrument = 0;
-    c.pair = {venues::kUpbit, venues::kBinance};
-    c.from = PositionState::closing;
-    c.to = PositionState::closed;
-    c.qty = test::d("0.01");
+    PositionChange c = change(PositionState::closing, PositionState::closed);
     c.realized_krw = test::d("1234567.12345678");  // past a double's 15 digits once summed
     log.event({1'796'000'005'000'000'000, c});
   }
