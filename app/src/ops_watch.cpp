@@ -41,6 +41,10 @@ const char* to_string(NoticeKind k) noexcept {
       return "daily_loss";
     case NoticeKind::control:
       return "control";
+    case NoticeKind::inventory_floor:
+      return "inventory_floor";
+    case NoticeKind::inventory_restored:
+      return "inventory_restored";
   }
   return "unknown";
 }
@@ -135,6 +139,36 @@ void OpsWatch::observe(const RunReport& r, std::int64_t mono_ns, std::int64_t wa
     }
   }
   unexplained_ = std::move(now_unexplained);
+
+  // Inventory: a direction that can no longer take a whole entry, and its return.
+  std::vector<std::string> now_starved;
+  for (const HeadroomReport& h : r.headroom) {
+    if (!h.known || h.entries > 0) continue;
+    std::string key = h.pair + "/" + h.symbol + "/" + h.direction;
+    if (std::find(starved_.begin(), starved_.end(), key) == starved_.end()) {
+      Notice n = notice(NoticeKind::inventory_floor, Severity::warn, "inventory/" + key,
+                        h.direction + " " + h.symbol + " on " + h.pair +
+                            " cannot take another entry: " + h.bound_by +
+                            " is at its floor (room for " + to_string(h.qty) + " " + h.symbol +
+                            "); the other direction is preferred, and `xarb inventory` has the "
+                            "rebalance plan",
+                        wall_ns);
+      n.fields = {{"pair", h.pair},
+                  {"symbol", h.symbol},
+                  {"direction", h.direction},
+                  {"bound_by", h.bound_by},
+                  {"qty", to_string(h.qty)}};
+      out.push_back(std::move(n));
+    }
+    now_starved.push_back(std::move(key));
+  }
+  for (const std::string& key : starved_) {
+    if (std::find(now_starved.begin(), now_starved.end(), key) == now_starved.end()) {
+      out.push_back(notice(NoticeKind::inventory_restored, Severity::info, "inventory/" + key,
+                           key + ": room for a whole entry again", wall_ns));
+    }
+  }
+  starved_ = std::move(now_starved);
 
   for (const Venue v : r.traded) {
     const VenueReport& s = r.venues[index(v)];

@@ -2,9 +2,9 @@
 
 // What an operator must hear about, found on the ops thread: the watch compares each report
 // snapshot with the last (risk mode, balances against the ledger, venue health, private streams,
-// journal errors) and reads the ops events that say it directly (a position gone BROKEN, the
-// daily loss limit). Each finding is a Notice: the structured log writes every one, the alerts
-// send them on. Internal to app/src.
+// journal errors, a direction out of inventory) and reads the ops events that say it directly (a
+// position gone BROKEN, the daily loss limit). Each finding is a Notice: the structured log writes
+// every one, the alerts send them on. Internal to app/src.
 
 #include <array>
 #include <cstdint>
@@ -35,7 +35,9 @@ enum class NoticeKind : std::uint8_t {
   stream_recovered,
   journal_error,
   daily_loss,
-  control,  // an operator's command and its effect
+  control,             // an operator's command and its effect
+  inventory_floor,     // a direction can no longer take a whole entry: an asset at its floor
+  inventory_restored,  // it can again
 };
 [[nodiscard]] const char* to_string(NoticeKind k) noexcept;
 
@@ -74,6 +76,7 @@ class OpsWatch {
   std::array<std::int64_t, kMaxVenues> stream_down_since_{};  // 0: up (or none)
   std::array<bool, kMaxVenues> stream_told_{};                // a stream_down notice went out
   std::vector<std::string> unexplained_;                      // "upbit/KRW"
+  std::vector<std::string> starved_;  // "upbit-binance/BTC/kimchi": no whole entry left
   bool daily_loss_told_ = false;
 };
 

@@ -135,6 +135,31 @@ TEST(OpsWatch, AVenueUnhealthyAndRecovered) {
   EXPECT_EQ(out[0].fields.at(0), (std::pair<std::string, std::string>{"venue", "binance"}));
 }
 
+TEST(OpsWatch, ADirectionOutOfInventoryIsToldOnceAndItsReturn) {
+  const SymbolMap symbols = btc_map();
+  OpsWatch watch(symbols, 60 * kSecond);
+  std::vector<Notice> out;
+  RunReport r = healthy_report();
+  r.headroom = {{"upbit-binance", "BTC", "kimchi", true, test::d("0.5"), 50, "upbit BTC"},
+                {"upbit-binance", "BTC", "reverse", false, {}, 0, ""}};  // no books: not told
+  watch.observe(r, 0, 0, out);
+  EXPECT_TRUE(out.empty());
+  r.headroom[0] = {"upbit-binance", "BTC", "kimchi", true, test::d("0.005"), 0, "upbit BTC"};
+  watch.observe(r, kSecond, 0, out);
+  watch.observe(r, 2 * kSecond, 0, out);  // still starved: once
+  r.headroom[0].entries = 1;
+  watch.observe(r, 3 * kSecond, 0, out);
+  ASSERT_EQ(kinds(out), (std::vector{NoticeKind::inventory_floor, NoticeKind::inventory_restored}));
+  EXPECT_EQ(out[0].severity, Severity::warn);
+  EXPECT_EQ(out[0].key, "inventory/upbit-binance/BTC/kimchi");
+  EXPECT_EQ(out[0].text,
+            "kimchi BTC on upbit-binance cannot take another entry: upbit BTC is at its floor "
+            "(room for 0.005 BTC); the other direction is preferred, and `xarb inventory` has "
+            "the rebalance plan");
+  EXPECT_EQ(out[1].key, out[0].key);
+  EXPECT_EQ(out[1].severity, Severity::info);
+}
+
 TEST(OpsWatch, AStreamDownIsToldOncePastTheThresholdAndItsRecoveryOnlyThen) {
   const SymbolMap symbols = btc_map();
   OpsWatch watch(symbols, 30 * kSecond);
