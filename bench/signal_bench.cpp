@@ -1,6 +1,8 @@
 // The signal stage per book update: premium both ways at the trade size, exit checks of every open
 // position at executable prices, the entry rules and the baseline, with 0, 10 and 100 positions
-// open on the updated symbol. Ten levels a side, as the feeds publish them.
+// open on the updated symbol. Ten levels a side, as the feeds publish them. The /floors variant
+// tracks balances with inventory floors set and the preference on (two headroom computations
+// per update on top of the balance check), against the same loop without them.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -66,6 +68,7 @@ ExecReport fill(const OrderIntent& in) {
 
 void SignalUpdate(benchmark::State& state) {
   const auto open = static_cast<int>(state.range(0));
+  const bool floors = state.range(1) != 0;
   SymbolMap symbols;
   (void)symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
   signal::StrategyParams p;
@@ -81,10 +84,20 @@ void SignalUpdate(benchmark::State& state) {
   p.cooldown_ns = 0;
   p.max_open_per_symbol = p.max_open_total = open;
   p.risk.max_total_exposure_krw = p.risk.max_symbol_exposure_krw = INT64_MAX / 4;
-  p.risk.check_balances = false;
+  p.risk.check_balances = floors;
+  if (floors) {
+    p.inventory.prefer_bps = 10.0;
+    p.inventory.floor_base[index(venues::kUpbit)][0] = 10 * Decimal::kOne;
+    p.inventory.floor_quote_e16[index(venues::kBinance)] =
+        static_cast<Int128>(1'000) * Decimal::kOne * Decimal::kOne;
+  }
   p.symbols[0].trade_qty = Decimal::from_mantissa(1'000'000);
   p.symbols[0].max_position_qty = Decimal::from_mantissa(1'000'000 * 1000);
   auto strategy = std::make_unique<Strategy>(symbols, p);
+  for (const Venue v : {venues::kUpbit, venues::kBinance}) {
+    strategy->inventory().set_base(v, 0, Decimal::from_mantissa(1'000 * Decimal::kOne));
+    strategy->inventory().set_quote(v, Decimal::from_mantissa(1'000'000'000 * Decimal::kOne));
+  }
   BenchSink sink;
 
   // Open `open` positions at a 60 bps premium.
@@ -126,9 +139,11 @@ void SignalUpdate(benchmark::State& state) {
   if (sink.published != 0) state.SkipWithError("the loop emitted intents");
 }
 
-BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:0/xarb")->Arg(0);
-BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:10/xarb")->Arg(10);
-BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:100/xarb")->Arg(100);
+BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:0/xarb")->Args({0, 0});
+BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:10/xarb")->Args({10, 0});
+BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:100/xarb")->Args({100, 0});
+BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:0/floors")->Args({0, 1});
+BENCHMARK(SignalUpdate)->Name("SignalUpdate/open:10/floors")->Args({10, 1});
 
 }  // namespace
 }  // namespace xarb::bench

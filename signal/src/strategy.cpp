@@ -361,10 +361,7 @@ void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& tri
   // prefer_bps, never under a zero edge.
   std::array<bool, 2> starved{};
   if (params_.inventory.prefer_bps > 0.0 && risk_.params().check_balances) {
-    for (const Direction d : kDirections) {
-      const Headroom h = headroom(k, i, d);
-      starved[di(d)] = h.known && h.qty < clip.mantissa();
-    }
+    for (const Direction d : kDirections) starved[di(d)] = !room_for(k, i, d, clip.mantissa());
   }
   for (const Direction d : kDirections) {
     if (!(d == Direction::kimchi ? params_.kimchi : params_.reverse)) continue;
@@ -411,6 +408,32 @@ void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& tri
       last_refusal_[k][i][di(d)] = RefusalReason::none;
     }
   }
+}
+
+bool Strategy::room_for(std::size_t k, InstrumentId i, Direction d,
+                        std::int64_t qty) const noexcept {
+  // headroom(k, i, d).qty >= qty, without its divisions (on every update while prefer_bps is on).
+  const PairParams& pp = params_.pairs[k];
+  if (!have_book_[i][index(pp.pair.first)] || !have_book_[i][index(pp.pair.second)]) return true;
+  const InventoryParams& floors = params_.inventory;
+  for (const Venue v : {pp.pair.first, pp.pair.second}) {
+    const bool first = v == pp.pair.first;
+    if (entry_side(d, first) == Side::sell) {
+      if (inventory_.free_base(v, i) - floors.floor_base[index(v)][i] < qty) return false;
+      continue;
+    }
+    const BookSnapshot& book = books_[i][index(v)];
+    if (book.ask_count == 0) return true;  // unknown: no preference either way
+    const Decimal price = limit_price(book.asks[0].price, Side::buy, params_.slippage_bps);
+    const auto fee_centi_bps =
+        static_cast<Int128>(std::llround((first ? pp.fees.first_bps : pp.fees.second_bps) * 100.0));
+    const Int128 spare = inventory_.free_quote_e16(v) - floors.floor_quote_e16[index(v)];
+    if (spare * 1'000'000 <
+        static_cast<Int128>(qty) * price.mantissa() * (1'000'000 + fee_centi_bps)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Strategy::Headroom Strategy::headroom(std::size_t k, InstrumentId i, Direction d) const noexcept {

@@ -382,6 +382,12 @@ TEST_F(InventoryFloorTest, HeadroomIsWhatEachDirectionCanStillSpendAndWhatBindsI
   EXPECT_EQ(q.venue, venues::kBinance);
   EXPECT_TRUE(q.quote);
   // 500e16 x 1e6 / (100,050e8 x 1,001,000) in 1e-8 BTC, rounded down.
+  // room_for says what headroom says, without its divisions, either side of the boundary.
+  for (const Direction d : {Direction::kimchi, Direction::reverse}) {
+    const std::int64_t h = strategy->headroom(0, kBtc, d).qty;
+    EXPECT_TRUE(strategy->room_for(0, kBtc, d, h)) << to_string(d);
+    EXPECT_FALSE(strategy->room_for(0, kBtc, d, h + 1)) << to_string(d);
+  }
   EXPECT_EQ(q.qty, static_cast<std::int64_t>(
                        static_cast<Int128>(500) * Decimal::kOne * Decimal::kOne * 1'000'000 /
                        (static_cast<Int128>(d("100050").mantissa()) * 1'001'000)));

@@ -150,6 +150,9 @@ class Strategy {
     bool quote = false;  // the binding asset is the venue's quote asset (else the base)
   };
   [[nodiscard]] Headroom headroom(std::size_t k, InstrumentId i, Direction d) const noexcept;
+  // Whether headroom(k, i, d) holds `qty` (base mantissa); true while it is unknown.
+  [[nodiscard]] bool room_for(std::size_t k, InstrumentId i, Direction d,
+                              std::int64_t qty) const noexcept;
 
   // The pairs traded (StrategyParams::pairs, the first pair_count).
   [[nodiscard]] std::span<const PairParams> pairs() const noexcept {
