@@ -358,11 +358,9 @@ void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& tri
   const Decimal clip = Decimal::from_mantissa(sp.trade_qty.mantissa() / params_.clips);
   // A direction that cannot take another clip for want of inventory (its floor, or none left)
   // makes the other one, which refills what it lacks, the preferred one: its threshold drops by
-  // prefer_bps, never under a zero edge.
-  std::array<bool, 2> starved{};
-  if (params_.inventory.prefer_bps > 0.0 && risk_.params().check_balances) {
-    for (const Direction d : kDirections) starved[di(d)] = !room_for(k, i, d, clip.mantissa());
-  }
+  // prefer_bps, never under a zero edge. Looked at only for an edge in the band it opens.
+  const double preferred_bps = std::max(params_.entry_bps - params_.inventory.prefer_bps, 0.0);
+  const bool may_prefer = params_.inventory.prefer_bps > 0.0 && risk_.params().check_balances;
   for (const Direction d : kDirections) {
     if (!(d == Direction::kimchi ? params_.kimchi : params_.reverse)) continue;
     const Premium& full = edges[di(d)];
@@ -377,12 +375,12 @@ void Strategy::run_entries(std::size_t k, InstrumentId i, const StageStamps& tri
       }
     }
     const double rel = full.valid ? edge_over_baseline(k, i, full) : 0.0;
-    const bool preferred =
-        starved[di(d == Direction::kimchi ? Direction::reverse : Direction::kimchi)] &&
-        !starved[di(d)];
-    const double threshold = preferred
-                                 ? std::max(params_.entry_bps - params_.inventory.prefer_bps, 0.0)
-                                 : params_.entry_bps;
+    const Direction other = d == Direction::kimchi ? Direction::reverse : Direction::kimchi;
+    const double threshold =
+        may_prefer && full.valid && rel < params_.entry_bps && rel >= preferred_bps &&
+                !room_for(k, i, other, clip.mantissa()) && room_for(k, i, d, clip.mantissa())
+            ? preferred_bps
+            : params_.entry_bps;
     if (!full.valid || !(rel >= threshold)) {
       last_refusal_[k][i][di(d)] = RefusalReason::none;
       if (cont != nullptr) stop_clips(*cont, now, sink);  // the signal has gone
