@@ -977,6 +977,14 @@ SymbolMap build_symbol_map(const Config& config) {
   return map;
 }
 
+std::optional<Decimal> find_amount(const VenueAssetAmounts& amounts, Venue venue,
+                                   std::string_view asset) {
+  const auto v = amounts.find(std::string(xarb::to_string(venue)));
+  if (v == amounts.end()) return std::nullopt;
+  const auto it = v->second.find(std::string(asset));
+  return it == v->second.end() ? std::nullopt : std::optional<Decimal>(it->second);
+}
+
 signal::StrategyParams strategy_params(const Config& config, const SymbolMap& symbols) {
   constexpr std::int64_t kMs = 1'000'000;
   constexpr std::int64_t kS = 1'000'000'000;

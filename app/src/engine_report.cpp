@@ -143,15 +143,9 @@ RunReport Engine::build_report() const {
 // Every venue's quote asset and the bases of the symbols it lists: the engine's figures, the
 // venue's at the last reconciliation (live), the floors, each direction's headroom and the plan.
 void Engine::add_inventory(RunReport& r, const signal::SignalTelemetry& s) const {
-  const auto floor_of = [&](Venue v, const std::string& asset) {
-    const auto venue = cfg_.inventory.floor.find(std::string(to_string(v)));
-    if (venue == cfg_.inventory.floor.end()) return Decimal{};
-    const auto it = venue->second.find(asset);
-    return it == venue->second.end() ? Decimal{} : it->second;
-  };
   const auto add = [&](Venue v, std::string asset, Decimal expected, Decimal locked) {
     InventoryReport row{v, std::move(asset), expected, locked, expected, {}, false};
-    row.floor = floor_of(v, row.asset);
+    row.floor = find_amount(cfg_.inventory.floor, v, row.asset).value_or(Decimal{});
     for (const BalanceReport& b : r.balances) {
       if (b.venue == v && b.asset == row.asset) {
         row.held = b.held;

@@ -51,11 +51,8 @@ bool Engine::start_venues(std::string& error) {
       auto venue = std::make_unique<exec::PaperVenue>(v, rest_[index(v)]->rules_table(), p);
       // Paper balances: [inventory.paper_balance], else ten times each symbol's position
       // limit, and quote to match (1,000,000,000 KRW or 1,000,000 USDT).
-      const auto listed = cfg_.inventory.paper_balance.find(std::string(to_string(v)));
       const auto balance = [&](std::string_view asset, Decimal otherwise) {
-        if (listed == cfg_.inventory.paper_balance.end()) return otherwise;
-        const auto it = listed->second.find(std::string(asset));
-        return it == listed->second.end() ? otherwise : it->second;
+        return find_amount(cfg_.inventory.paper_balance, v, asset).value_or(otherwise);
       };
       for (const SymbolConfig& s : cfg_.symbols) {
         const InstrumentId i = symbols_.find_base(s.base);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <xarb/venues/registry.hpp>
@@ -59,12 +60,9 @@ RebalancePlan plan_rebalance(const std::vector<InventoryReport>& inventory,
   for (const InventoryReport& r : inventory) {
     by_asset[r.asset].push_back({r.venue, r.expected.mantissa(), r.floor.mantissa(), 0});
   }
-  const auto fee_of = [&](Venue from, const std::string& asset) -> std::pair<bool, std::int64_t> {
-    const auto venue = config.withdrawal_fee.find(std::string(to_string(from)));
-    if (venue == config.withdrawal_fee.end()) return {false, 0};
-    const auto it = venue->second.find(asset);
-    return it == venue->second.end() ? std::pair{false, std::int64_t{0}}
-                                     : std::pair{true, it->second.mantissa()};
+  const auto fee_of = [&](Venue from, const std::string& asset) {
+    const std::optional<Decimal> fee = find_amount(config.withdrawal_fee, from, asset);
+    return std::pair{fee.has_value(), fee ? fee->mantissa() : std::int64_t{0}};
   };
   for (auto& [asset, h] : by_asset) {
     if (h.size() < 2) continue;

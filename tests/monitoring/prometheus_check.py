@@ -112,6 +112,10 @@ def control_checks(a):
     check(rc == 0 and ok["effect"] == "risk.max_notional_krw: 20000000 -> 15000000"
           and ok["state"]["settings"]["risk"]["max_notional_krw"] == 15000000,
           f"ctl set changes a limit and answers the new state: {ok.get('effect')}")
+    rc, pref = ctl(a, "set", "inventory.prefer_bps=7.5")
+    check(rc == 0 and pref["effect"] == "inventory.prefer_bps: 0.0 -> 7.5"
+          and pref["state"]["settings"]["inventory"]["prefer_bps"] == 7.5,
+          f"ctl set changes the inventory preference live: {pref.get('effect') or pref.get('error')}")
     rc, p = ctl(a, "pause")
     entries = p["state"]["entries"]
     check(rc == 0 and p["state"]["paused"] is True, f"ctl pause: paused {p['state']['paused']}")
@@ -269,8 +273,8 @@ def main():
           and kinds.get("position", 0) >= 1 and all("ts" in line for line in lines),
           f"events.jsonl: {len(lines)} JSON lines, {kinds}, notices {notices}")
     check(notices[0] == "started" and notices[-1] == "stopped"
-          and set(notices[1:-1]) == {"control"} and len(notices) == 11,
-          f"a healthy run tells its start, the 9 ctl commands that asked for a change and its "
+          and set(notices[1:-1]) == {"control"} and len(notices) == 12,
+          f"a healthy run tells its start, the 10 ctl commands that asked for a change and its "
           f"end, nothing else: {notices}")
     # The alerts: the webhook got the start and the end, and the journal says they were sent.
     try:
@@ -291,7 +295,8 @@ def main():
     controls = db.execute("SELECT command, ok FROM controls WHERE run_id=? ORDER BY id",
                           (lines[0]["run"],)).fetchall()
     check(controls == [("set strategy.entry_bps=0", 0), ("set strategy.clips=3", 0),
-                       ("set risk.max_notional_krw=15000000", 1), ("pause", 1),
+                       ("set risk.max_notional_krw=15000000", 1),
+                       ("set inventory.prefer_bps=7.5", 1), ("pause", 1),
                        ("flatten DOGE", 0), ("flatten BTC", 1), ("clear-reducing", 0),
                        ("resume", 1), ("kill", 1)],
           f"the journal holds every command that asked for a change, and whether it was done: "

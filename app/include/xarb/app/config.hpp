@@ -196,6 +196,10 @@ struct ControlConfig {
 // Amounts by venue name ("upbit"), then asset ("BTC", "KRW", "USDT").
 using VenueAssetAmounts = std::map<std::string, std::map<std::string, Decimal>>;
 
+// The amount `amounts` lists for `venue` and `asset`, or nullopt.
+[[nodiscard]] std::optional<Decimal> find_amount(const VenueAssetAmounts& amounts, Venue venue,
+                                                 std::string_view asset);
+
 // Inventory per venue and asset (`xarb inventory`, docs/design.md: Operating it).
 struct InventoryConfig {
   // [inventory.floor.<venue>]: an entry that would leave less than this of an asset it spends
