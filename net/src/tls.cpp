@@ -23,6 +23,10 @@ std::unique_ptr<ssl::context> make_client_tls(const std::string& ca_file) {
   return ctx;
 }
 
+void teardown(beast::role_type role, TlsStream& stream, error_code& ec) {
+  beast::teardown(role, stream.next_layer(), ec);
+}
+
 void TlsConnector::start(TlsStream& stream, const Url& url, std::chrono::milliseconds timeout,
                          Done done) {
   const unsigned epoch = ++epoch_;

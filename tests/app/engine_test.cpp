@@ -693,6 +693,7 @@ void EngineTest::hot_path(bool live) {
   const std::uint64_t intents0 = ex.stats().intents;
   const std::uint64_t reports0 = ex.stats().reports;
   std::uint64_t allocations = 0;
+  std::string first_allocation;
   {
     test::AllocationScope scope;
     // 20,000 books, and on until an order went out (the strategy's entries depend on the
@@ -703,6 +704,7 @@ void EngineTest::hot_path(bool live) {
       round();
     }
     allocations = scope.count();
+    first_allocation = scope.first();
   }
   feed.stop();
   const std::uint64_t n_books = sig.stats().books - books0;
@@ -713,7 +715,8 @@ void EngineTest::hot_path(bool live) {
               static_cast<unsigned long long>(allocations));
   EXPECT_GE(n_books, 20'000u);
   EXPECT_GT(n_intents, 0u) << "orders went out during the window: " << refusals();
-  EXPECT_EQ(allocations, 0u) << "frame read -> order written allocates nothing after warm-up";
+  EXPECT_EQ(allocations, 0u) << "frame read -> order written allocates nothing after warm-up\n"
+                             << first_allocation;
 }
 
 TEST_F(EngineTest, HotPathAllocatesNothingOver20000Messages) {

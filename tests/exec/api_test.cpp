@@ -790,7 +790,7 @@ TEST(BinanceParser, UserDataEventsParseWithoutAllocating) {
     sums.apply(u, "BTC", "USDT");
     ASSERT_EQ(p.parse_stream(position, u), Errc::ok);
   }
-  EXPECT_EQ(scope.count(), 0u);
+  EXPECT_EQ(scope.count(), 0u) << scope.first();
   // The KRW venues' myOrder and myAsset likewise.
   UpbitParser krw;
   const std::string order =
@@ -808,7 +808,7 @@ TEST(BinanceParser, UserDataEventsParseWithoutAllocating) {
     ASSERT_EQ(krw.parse_stream(order, u), Errc::ok);
     ASSERT_EQ(krw.parse_stream(assets, u), Errc::ok);
   }
-  EXPECT_EQ(krw_scope.count(), 0u);
+  EXPECT_EQ(krw_scope.count(), 0u) << krw_scope.first();
 }
 
 // Order entry on the WebSocket API: every parameter (apiKey, recvWindow and timestamp included)

@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 #include <simdjson.h>
-
-#include <boost/asio/io_context.hpp>
 
 #include <xarb/core/clock.hpp>
 #include <xarb/net/backoff.hpp>
@@ -19,6 +18,7 @@
 #include <xarb/net/url.hpp>
 #include <xarb/net/ws_client.hpp>
 
+#include "alloc_counter.hpp"
 #include "test_support.hpp"
 #include "tls_test_server.hpp"
 
@@ -405,6 +405,64 @@ TEST(WsClient, SubscribesReadsKeepsAliveAndReconnectsAfterAKill) {
   EXPECT_EQ(received[0], "0:subscribe");
   EXPECT_EQ(received[1], "0:PING");
   EXPECT_EQ(received[2], "1:subscribe");  // subscribed again on the new connection
+}
+
+// The server pings between frames (Binance's WebSocket API every 20 s); Beast answers each ping
+// with a pong of one buffer, and the client's next frame (header and payload, two buffers) is
+// gathered into one TLS record. That record's buffer is kept across the pongs: the frames that
+// follow a ping allocate nothing.
+TEST(WsClient, FramesAfterTheServersPingsAllocateNothing) {
+  XARB_SKIP_WITHOUT_ALLOCATION_COUNTING();
+  constexpr int kWarmUp = 10;  // past the outbox's 8 slots, each grown once to the text's size
+  constexpr int kRounds = 50;
+  TlsTestServer server(
+      [&](test::WsPeer& peer, int) {
+        // Each message is answered by a ping, then by a frame that asks for the next one.
+        while (auto m = peer.receive()) {
+          if (!peer.ping() || !peer.send("next", false)) return;
+        }
+      },
+      TlsTestServer::HttpHandler{});
+  struct Echo final : WsHandler {
+    void on_open(WsClient& c) override {
+      client = &c;
+      c.send("subscribe");
+    }
+    void on_frame(std::string_view, std::int64_t) override {
+      ++frames;
+      // An order-sized text: the size of what the engine writes on a venue's stream.
+      client->send(text);
+    }
+    void on_close() override {}
+    WsClient* client = nullptr;
+    int frames = 0;
+    std::string text = std::string(300, 'o');
+  } handler;
+  asio::io_context io{1};
+  auto tls = make_client_tls(server.ca_file());
+  WsStats stats;
+  WsClient client(io, *tls, parse_url(server.ws_url(), "wss://"), WsClientOptions{}, handler,
+                  stats);
+  client.start();
+  const auto run_until = [&](int frames) {
+    poll_until([&] { return handler.frames >= frames; },
+               [&] { io.run_for(std::chrono::milliseconds(5)); }, std::chrono::seconds(10));
+  };
+  run_until(kWarmUp);
+  ASSERT_GE(handler.frames, kWarmUp);
+  std::uint64_t allocations = 0;
+  std::string first;
+  {
+    test::AllocationScope scope;
+    while (handler.frames < kWarmUp + kRounds) io.run_one_for(std::chrono::seconds(10));
+    allocations = scope.count();
+    first = scope.first();
+  }
+  client.stop();
+  io.poll();
+  EXPECT_EQ(handler.frames, kWarmUp + kRounds);
+  EXPECT_GE(stats.pings_received, static_cast<std::uint64_t>(kWarmUp + kRounds));
+  EXPECT_EQ(allocations, 0u) << first;
 }
 
 }  // namespace

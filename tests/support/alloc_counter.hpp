@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace xarb::test {
 
@@ -13,6 +14,9 @@ class AllocationScope {
   AllocationScope(const AllocationScope&) = delete;
   AllocationScope& operator=(const AllocationScope&) = delete;
   [[nodiscard]] std::uint64_t count() const noexcept;
+  // Where the first allocation in this scope came from: its call stack, one frame a line (names
+  // where the binary exports its symbols), or empty when there was none. Allocates.
+  [[nodiscard]] std::string first() const;
 
  private:
   std::uint64_t start_;
@@ -33,5 +37,3 @@ bool counting_enabled() noexcept;
                       "allocations are counted in the ci preset";                     \
     }                                                                                 \
   } while (false)
-
-namespace xarb::test {}  // namespace xarb::test
