@@ -689,30 +689,53 @@ void EngineTest::hot_path(bool live) {
       FAIL() << "no trades within 24 s: " << refusals();
     }
   }
-  const std::uint64_t books0 = sig.stats().books;
-  const std::uint64_t intents0 = ex.stats().intents;
-  const std::uint64_t reports0 = ex.stats().reports;
+  // A steady window is one without a reconnect, a resync or a lost answer: those open new
+  // connections (a TLS stream each) and write their reasons, and they are not the path measured.
+  // On a loaded machine a stream's watchdog can trip (a feed starved for 25 s); such a window is
+  // told and measured again, up to three times.
+  const auto disturbances = [&] {
+    std::uint64_t n = executor.stats().queries;
+    for (const Venue v : c.venues()) {
+      const feed::VenueFeedStats& f = feed.stats(v);
+      n += f.disconnects + f.resyncs + f.snapshot_requests;
+      n += rest[index(v)]->stream_stats().ws.disconnects;
+    }
+    return n;
+  };
+  std::uint64_t n_books = 0;
+  std::uint64_t n_intents = 0;
   std::uint64_t allocations = 0;
   std::string first_allocation;
-  {
-    test::AllocationScope scope;
-    // 20,000 books, and on until an order went out (the strategy's entries depend on the
-    // market's path, not on the count), at most 60 s.
-    const std::int64_t limit = clock::mono_ns() + 60'000'000'000;
-    while ((sig.stats().books - books0 < 20'000 || ex.stats().intents == intents0) &&
-           clock::mono_ns() < limit) {
-      round();
+  bool steady = false;
+  for (int attempt = 1; attempt <= 3 && !steady; ++attempt) {
+    const std::uint64_t books0 = sig.stats().books;
+    const std::uint64_t intents0 = ex.stats().intents;
+    const std::uint64_t reports0 = ex.stats().reports;
+    const std::uint64_t disturbed0 = disturbances();
+    {
+      test::AllocationScope scope;
+      // 20,000 books, and on until an order went out (the strategy's entries depend on the
+      // market's path, not on the count), at most 60 s.
+      const std::int64_t limit = clock::mono_ns() + 60'000'000'000;
+      while ((sig.stats().books - books0 < 20'000 || ex.stats().intents == intents0) &&
+             clock::mono_ns() < limit) {
+        round();
+      }
+      allocations = scope.count();
+      first_allocation = scope.first();
     }
-    allocations = scope.count();
-    first_allocation = scope.first();
+    n_books = sig.stats().books - books0;
+    n_intents = ex.stats().intents - intents0;
+    steady = disturbances() == disturbed0;
+    std::printf("window %d: %llu books, %llu intents, %llu reports, %llu allocations%s\n", attempt,
+                static_cast<unsigned long long>(n_books),
+                static_cast<unsigned long long>(n_intents),
+                static_cast<unsigned long long>(ex.stats().reports - reports0),
+                static_cast<unsigned long long>(allocations),
+                steady ? "" : " (disturbed: a reconnect, resync or lost answer; measured again)");
   }
   feed.stop();
-  const std::uint64_t n_books = sig.stats().books - books0;
-  const std::uint64_t n_intents = ex.stats().intents - intents0;
-  std::printf("steady state: %llu books, %llu intents, %llu reports, %llu allocations\n",
-              static_cast<unsigned long long>(n_books), static_cast<unsigned long long>(n_intents),
-              static_cast<unsigned long long>(ex.stats().reports - reports0),
-              static_cast<unsigned long long>(allocations));
+  ASSERT_TRUE(steady) << "three windows in a row saw a reconnect, a resync or a lost answer";
   EXPECT_GE(n_books, 20'000u);
   EXPECT_GT(n_intents, 0u) << "orders went out during the window: " << refusals();
   EXPECT_EQ(allocations, 0u) << "frame read -> order written allocates nothing after warm-up\n"
