@@ -691,8 +691,8 @@ void EngineTest::hot_path(bool live) {
   }
   // A steady window is one without a reconnect, a resync or a lost answer: those open new
   // connections (a TLS stream each) and write their reasons, and they are not the path measured.
-  // On a loaded machine a stream's watchdog can trip (a feed starved for 25 s); such a window is
-  // told and measured again, up to three times.
+  // On a starved machine a stream's watchdog can trip (no frame read in its time) and the stream
+  // reconnects; such a window is told and measured again, up to three times.
   const auto disturbances = [&] {
     std::uint64_t n = executor.stats().queries;
     for (const Venue v : c.venues()) {

@@ -100,6 +100,7 @@ template <class Handler>
 void async_teardown(beast::role_type role, TlsStream& stream, Handler&& handler) {
   beast::async_teardown(role, stream.next_layer(), std::forward<Handler>(handler));
 }
+
 // The servers' side (the simulator, the tests' stubs), where an allocation per read is no cost.
 using ServerTlsStream = beast::ssl_stream<beast::tcp_stream>;
 
