@@ -152,6 +152,9 @@ void Engine::apply_control(bool& journal_unsafe, bool& balance_unexplained) {
       case ControlKind::set_params:
         strategy_->apply_live_params(c.params);
         break;
+      case ControlKind::transfer:
+        strategy_->inventory().apply_transfer(c.venue, c.instrument, c.qty);
+        break;
     }
     control_applied_.store(c.seq, std::memory_order_release);
   }
@@ -215,6 +218,84 @@ std::string Engine::control_state(bool with_inventory) const {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// An operator moved an asset into (+) or out of (-) a venue: a deposit or a withdrawal the engine
+// did not make (a rebalance, a top-up). Without it the reconciliation sees a balance the ledger
+// cannot explain and stops entries. The ledger adds it (a `transfers` row), the strategy's
+// inventory and the private stream's prediction move by it, and the balances are compared again
+// at once. Nothing is sent to a venue.
+std::string Engine::transfer(const std::vector<std::string>& w, std::string& error) {
+  if (!live_) {
+    error = "transfer is for live runs: a paper run's balances are its own";
+    return {};
+  }
+  const std::optional<Venue> found = venues::from_name(w[1]);
+  if (!found || std::find(venues_.begin(), venues_.end(), *found) == venues_.end()) {
+    error = "unknown venue \"" + w[1] + "\"; this run trades on:";
+    for (const Venue x : venues_) error += " " + std::string(to_string(x));
+    return {};
+  }
+  const Venue v = *found;
+  std::string asset = w[2];
+  std::transform(asset.begin(), asset.end(), asset.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  const std::vector<std::string> assets = ledger_assets(symbols_, v);
+  if (std::find(assets.begin(), assets.end(), asset) == assets.end()) {
+    error = "the ledger keeps no " + w[2] + " on " + std::string(to_string(v)) + "; it keeps:";
+    for (const std::string& a : assets) error += " " + a;
+    return {};
+  }
+  std::string_view amount = w[3];
+  if (amount.starts_with('+')) amount.remove_prefix(1);
+  Decimal qty;
+  if (Decimal::parse(amount, qty) != Errc::ok || qty.mantissa() == 0) {
+    error = "\"" + w[3] +
+            "\" is not an amount: a non-zero number with at most 8 decimals, + into the venue, - "
+            "out of it";
+    return {};
+  }
+  Decimal expected, after;
+  if (!journal_->expected_balance(run_id_, v, asset, expected)) {
+    error =
+        "the ledger has no " + asset + " balance on " + std::string(to_string(v)) + " for this run";
+    return {};
+  }
+  if (add(expected, qty, after) != Errc::ok || after.mantissa() < 0) {
+    error = "the ledger explains " + to_string(expected) + " " + asset + " on " +
+            std::string(to_string(v)) + ": " + to_string(qty) + " would leave less than nothing";
+    return {};
+  }
+  // The strategy first: a command it does not take changes nothing. (BNB on Binance, when no
+  // symbol trades it, is the ledger's alone.)
+  ControlCommand c;
+  c.kind = ControlKind::transfer;
+  c.venue = v;
+  c.qty = qty;
+  const bool quote = asset == venues::quote_asset(v);
+  const InstrumentId id = quote ? kNoInstrument : symbols_.find_base(asset);
+  c.instrument = id;
+  const bool tracked = quote || (id != kNoInstrument && !symbols_[id].is_fx);
+  if (tracked && !send_control(c, error)) return {};
+  try {
+    journal_->record_transfer({run_id_, v, asset, qty, clock::wall_ns()});
+    journal_->commit();
+  } catch (const std::exception& e) {
+    error = std::string(e.what()) + ": nothing recorded";
+    if (tracked) {
+      c.qty = Decimal::from_mantissa(-qty.mantissa());  // the strategy's inventory put back
+      std::string ignored;
+      if (!send_control(c, ignored)) error += " (the strategy's inventory could not be put back)";
+    }
+    return {};
+  }
+  // The private stream's balance check predicts from the fills too: it moves by the same.
+  if (tracked && rest_[index(v)]) rest_[index(v)]->note_transfer(id, qty);
+  if (reconciler_) reconciler_->recheck();
+  return std::string(to_string(v)) + ' ' + asset + ' ' + (qty.mantissa() > 0 ? "+" : "") +
+         to_string(qty) + " recorded (" + (qty.mantissa() > 0 ? "in" : "out") +
+         "): the ledger now explains " + to_string(after) +
+         "; nothing was sent to the venue; the balances are compared again now";
+}
+
 // The ops thread: one command line in, one line of JSON out.
 std::string Engine::control(const std::string& line) {
   const std::vector<std::string> w = words(line);
@@ -232,10 +313,16 @@ std::string Engine::control(const std::string& line) {
     if (w.size() > 2) error = "flatten takes at most one symbol";
   } else if (command == "set") {
     if (w.size() < 2) error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
+  } else if (command == "transfer") {
+    if (w.size() != 4) {
+      error =
+          "transfer takes VENUE ASSET AMOUNT (+ into the venue, - out of it), as in "
+          "transfer upbit ETH -0.5";
+    }
   } else {
     error = "unknown command \"" + command +
             "\"; the commands: status, inventory, pause, resume, kill, flatten [SYMBOL], "
-            "clear-reducing, set KEY=VALUE";
+            "clear-reducing, set KEY=VALUE, transfer VENUE ASSET AMOUNT";
   }
   if (error.empty() && stopping && command != "status" && command != "inventory") {
     error = "the run is stopping: only status and inventory are answered";
@@ -286,6 +373,8 @@ std::string Engine::control(const std::string& line) {
       stop_requested_.store(true);
       effect = "entries stopped, closing every position, then the run ends";
     }
+  } else if (error.empty() && command == "transfer") {
+    effect = transfer(w, error);
   } else if (error.empty() && command == "set") {
     std::string assignment;
     for (std::size_t k = 1; k < w.size(); ++k) assignment += w[k];

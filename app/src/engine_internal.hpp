@@ -103,11 +103,21 @@ struct VenueOrders {
 
 // An operator's command, from the ops thread to the hot thread that hosts signal, which applies
 // it to the strategy (as it applies the journal's and the reconciler's REDUCING).
-enum class ControlKind : std::uint8_t { pause, resume, flatten, clear_reducing, set_params };
+enum class ControlKind : std::uint8_t {
+  pause,
+  resume,
+  flatten,
+  clear_reducing,
+  set_params,
+  transfer
+};
 struct ControlCommand {
   std::uint64_t seq = 0;
   ControlKind kind = ControlKind::pause;
-  InstrumentId instrument = kNoInstrument;  // flatten: this symbol only
+  InstrumentId instrument = kNoInstrument;  // flatten: this symbol only; transfer: the base asset
+                                            // moved (none: the quote asset)
+  Venue venue = kNoVenue;                   // transfer: where it moved in or out
+  Decimal qty;                              // transfer: + in, - out
   signal::StrategyParams params{};          // set_params: the thresholds and limits to take
 };
 
@@ -156,6 +166,9 @@ class Engine {
   [[nodiscard]] std::string control(const std::string& line);
   [[nodiscard]] bool send_control(ControlCommand& c, std::string& error);
   [[nodiscard]] std::string control_state(bool with_inventory = false) const;
+  // `transfer VENUE ASSET AMOUNT`: records an operator's deposit or withdrawal; the effect, or
+  // empty with `error`.
+  [[nodiscard]] std::string transfer(const std::vector<std::string>& words, std::string& error);
   [[nodiscard]] bool validate_set(const std::string& assignment, Config& out, std::string& key,
                                   std::string& error) const;
   void apply_control(bool& journal_unsafe, bool& balance_unexplained);

@@ -75,6 +75,9 @@ CREATE TABLE IF NOT EXISTS acceptances(
 CREATE TABLE IF NOT EXISTS reconciliations(
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, venue TEXT, asset TEXT, expected TEXT,
   held TEXT, wall_ns INTEGER);
+CREATE TABLE IF NOT EXISTS transfers(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, venue TEXT, asset TEXT, qty TEXT,
+  wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS searched_runs(
   run_id INTEGER PRIMARY KEY, by_run INTEGER, wall_ns INTEGER);
 CREATE TABLE IF NOT EXISTS dust(
@@ -401,6 +404,27 @@ std::vector<JournalControl> Journal::controls(std::uint64_t run_id) {
   st.bind(1, run_id);
   while (st.step() == SQLITE_ROW) {
     out.push_back({st.text(0), st.i64(1) != 0, st.text(2), st.i64(3)});
+  }
+  return out;
+}
+
+void Journal::record_transfer(const JournalTransfer& t) {
+  Stmt st(db_->db, "INSERT INTO transfers(run_id,venue,asset,qty,wall_ns) VALUES(?1,?2,?3,?4,?5)");
+  st.bind(1, t.run_id).bind(2, to_string(t.venue)).bind(3, std::string_view(t.asset));
+  st.bind(4, t.qty).bind(5, t.wall_ns);
+  if (st.step() != SQLITE_DONE) throw std::runtime_error("journal: cannot write the transfer");
+}
+
+std::vector<JournalTransfer> Journal::transfers(std::uint64_t run_id) {
+  commit();
+  std::vector<JournalTransfer> out;
+  Stmt st(
+      db_->db,
+      "SELECT run_id,venue,asset,qty,wall_ns FROM transfers WHERE ?1=0 OR run_id=?1 ORDER BY id");
+  st.bind(1, run_id);
+  while (st.step() == SQLITE_ROW) {
+    out.push_back({static_cast<std::uint64_t>(st.i64(0)), parse_venue(st.text(1)), st.text(2),
+                   st.dec(3), st.i64(4)});
   }
   return out;
 }
@@ -924,6 +948,11 @@ bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_vi
       slack += q / Decimal::kOne + 3;
     }
   }
+  // What operators moved in and out of the venue since that baseline.
+  Stmt t(db_->db, "SELECT qty FROM transfers t WHERE t.run_id>=?4 AND t.run_id<=?1 AND " +
+                      same_mode("t") + " AND venue=?2 AND asset=?3");
+  t.bind(1, run_id).bind(2, to_string(venue)).bind(3, asset).bind(4, since);
+  while (t.step() == SQLITE_ROW) m += t.dec(0).mantissa();
   out = Decimal::from_mantissa(m);
   if (tolerance != nullptr) *tolerance = Decimal::from_mantissa(slack);
   return true;
@@ -1116,6 +1145,18 @@ void Journal::print_balances(std::ostream& out) {
        "SELECT wall_ns, run_id, venue, asset, expected, held FROM reconciliations ORDER BY id");
   list("differences accepted (--accept-balances)",
        "SELECT wall_ns, run_id, venue, asset, expected, held FROM acceptances ORDER BY wall_ns");
+  const std::vector<JournalTransfer> moved = transfers();
+  if (moved.empty()) {
+    out << "transfers recorded by an operator (xarb ctl transfer): none\n";
+  } else {
+    out << "transfers recorded by an operator (xarb ctl transfer; + in, - out)\n"
+           "  wall_ns              run            venue   asset qty\n";
+    for (const JournalTransfer& x : moved) {
+      out << "  " << x.wall_ns << ' ' << std::setw(14) << x.run_id << ' ' << std::left
+          << std::setw(7) << to_string(x.venue) << ' ' << std::setw(5) << x.asset << ' '
+          << std::right << to_string(x.qty) << '\n';
+    }
+  }
   const std::vector<DustReport> all = dust();
   if (all.empty()) {
     out << "dust left by closed positions: none\n";

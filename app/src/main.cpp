@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   CLI::App* ctl = app.add_subcommand(
       "ctl",
       "Control a running engine: status | inventory | pause | resume | kill | flatten [SYMBOL] | "
-      "clear-reducing | set KEY=VALUE");
+      "clear-reducing | set KEY=VALUE | transfer VENUE ASSET AMOUNT");
   std::string ctl_config, ctl_socket, ctl_report_dir = ".";
   std::vector<std::string> ctl_words;
   ctl->add_option("--config", ctl_config, "The running engine's config (its [control] socket)");

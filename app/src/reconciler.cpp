@@ -47,9 +47,10 @@ std::vector<BalanceReport> Reconciler::last() const {
   return last_;
 }
 
-bool Reconciler::sleep_for(std::chrono::milliseconds d) {
+bool Reconciler::sleep_for(std::chrono::milliseconds d, bool wake) {
   const auto until = std::chrono::steady_clock::now() + d;
   while (!stop_.load() && std::chrono::steady_clock::now() < until) {
+    if (wake && recheck_.exchange(false)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return !stop_.load();
@@ -60,7 +61,7 @@ void Reconciler::loop() {
   // engine warms up, not in the middle of a run (where they would read as memory growth), and
   // the report has a reconciliation from the start.
   (void)round();
-  while (sleep_for(every_)) (void)round();
+  while (sleep_for(every_, /*wake=*/true)) (void)round();
 }
 
 // Every traded base asset on both venues, and the BNB Binance may charge commissions in: what
@@ -125,6 +126,11 @@ bool Reconciler::round(bool settled) {
                                   });
     same = !quiet_() ? 0 : equal ? same + 1 : 1;
     now = std::move(again);
+  }
+  if (!differs(now)) {
+    // Every balance is explained (an operator recorded the transfer behind a difference, or it
+    // went away): a confirmed difference no longer holds entries; REDUCING stays until cleared.
+    unexplained_.store(false);
   }
   if (same >= 3) {
     // Entries stop before anything else can see the difference (the journal row, a test or an

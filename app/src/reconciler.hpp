@@ -3,10 +3,13 @@
 // Continuous reconciliation (live runs): when trading starts and every `risk.reconcile_every_s`
 // after, the venues' balances are read on a connection of its own, off every hot thread, and
 // compared with the ledger: the balances this run started from plus its journaled fills, net of
-// every commission in the asset it was charged in. A difference is confirmed only when it is the same on three reads two
-// seconds apart while no order is in flight (what an order in flight moved reaches the journal
-// within that time); a confirmed one stops entries (REDUCING), is journaled and printed, and is
-// reported until the run ends. The next start sees it again, until an operator accepts it.
+// every commission in the asset it was charged in. A difference is confirmed only when it is the
+// same on three reads two seconds apart while no order is in flight (what an order in flight moved
+// reaches the journal within that time); a confirmed one stops entries (REDUCING), is journaled and
+// printed, and is reported until the run ends. The next start sees it again, until an operator
+// accepts it, or records the transfer that explains it (`xarb ctl transfer`): a round that finds
+// every balance explained again says so (unexplained() turns false), and REDUCING can then be
+// cleared.
 
 #include <atomic>
 #include <chrono>
@@ -38,8 +41,11 @@ class Reconciler {
   void start();
   void stop();
 
-  // A difference was confirmed during this run: entries must stop.
+  // The last round confirmed a difference (and none has found every balance explained since):
+  // entries must stop.
   [[nodiscard]] bool unexplained() const noexcept { return unexplained_.load(); }
+  // Asks for a round now rather than at the next period (an operator recorded a transfer).
+  void recheck() noexcept { recheck_.store(true); }
   [[nodiscard]] std::uint64_t rounds() const noexcept { return rounds_.load(); }
   // What the last round found, per venue and asset.
   [[nodiscard]] std::vector<BalanceReport> last() const;
@@ -51,7 +57,8 @@ class Reconciler {
  private:
   struct Impl;
   bool read(std::vector<BalanceReport>& out);
-  bool sleep_for(std::chrono::milliseconds d);
+  // False when stopped; `wake`: a recheck() ends the wait early.
+  bool sleep_for(std::chrono::milliseconds d, bool wake = false);
   void loop();
 
   std::unique_ptr<Impl> impl_;
@@ -62,6 +69,7 @@ class Reconciler {
   std::atomic<bool> unexplained_{false};
   std::atomic<std::uint64_t> rounds_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> recheck_{false};
   mutable std::mutex mu_;
   std::vector<BalanceReport> last_;
   std::jthread thread_;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <limits>
 
@@ -122,6 +123,10 @@ struct RestVenue::Impl {
   std::int64_t next_probe_ns = 0;
   std::array<std::int64_t, kMaxInstruments> base{};
   std::int64_t quote = 0;
+  // Operators' transfers (note_transfer, any thread) not yet taken into base and quote.
+  std::array<std::atomic<std::int64_t>, kMaxInstruments> moved_base{};
+  std::atomic<std::int64_t> moved_quote{0};
+  std::atomic<bool> moved{false};
   std::vector<AssetBalance> balances;  // as the last read_balances() found them
   HttpRequestText scratch;
   std::uint64_t next_tag = 1;
@@ -489,6 +494,12 @@ struct RestVenue::Impl {
   // myAsset: with no order of this process working here, what the venue holds free must be
   // what the fills predicted.
   void check_balances() noexcept {
+    if (moved.exchange(false, std::memory_order_acquire)) {
+      for (std::size_t i = 0; i < kMaxInstruments; ++i) {
+        base[i] += moved_base[i].exchange(0, std::memory_order_relaxed);
+      }
+      quote += moved_quote.exchange(0, std::memory_order_relaxed);
+    }
     const std::int64_t now = clock::mono_ns();
     for (const Applied& a : applied) {
       if (in_flight(a, now) || ahead_of_stream(a, now)) return;  // the balances are moving
@@ -942,6 +953,15 @@ Decimal RestVenue::free_base(InstrumentId instrument) const noexcept {
 }
 
 Decimal RestVenue::free_quote() const noexcept { return Decimal::from_mantissa(impl_->quote); }
+
+void RestVenue::note_transfer(InstrumentId instrument, Decimal qty) noexcept {
+  if (instrument == kNoInstrument) {
+    impl_->moved_quote.fetch_add(qty.mantissa(), std::memory_order_relaxed);
+  } else if (instrument < kMaxInstruments) {
+    impl_->moved_base[instrument].fetch_add(qty.mantissa(), std::memory_order_relaxed);
+  }
+  impl_->moved.store(true, std::memory_order_release);
+}
 
 std::int64_t RestVenue::time_offset_ms() const noexcept { return impl_->venue->time_offset_ms(); }
 

@@ -39,6 +39,14 @@ void Inventory::apply_fee(Venue v, Decimal fee) noexcept {
   quote_e16_[index(v)] -= static_cast<Int128>(fee.mantissa()) * Decimal::kOne;
 }
 
+void Inventory::apply_transfer(Venue v, InstrumentId i, Decimal qty) noexcept {
+  if (i == kNoInstrument) {
+    quote_e16_[index(v)] += static_cast<Int128>(qty.mantissa()) * Decimal::kOne;
+  } else {
+    base_[index(v)][i] += qty.mantissa();
+  }
+}
+
 void Inventory::reserve(Venue v, InstrumentId i, std::int64_t base, Int128 quote_e16) noexcept {
   reserved_base_[index(v)][i] += base;
   reserved_quote_e16_[index(v)] += quote_e16;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sstream>
 #include <string>
@@ -68,6 +69,11 @@ std::map<std::pair<Venue, std::string>, std::int64_t> journal_base(Journal& j,
     net[{f.venue, f.symbol}] +=
         (f.side == Side::buy ? f.qty.mantissa() : -f.qty.mantissa()) - f.fee_base.mantissa();
     net[{f.venue, "BNB"}] -= f.fee_bnb.mantissa();
+  }
+  // What operators recorded moving in and out (xarb ctl transfer).
+  for (const JournalTransfer& t : j.transfers()) {
+    if (paper_run != 0 && t.run_id == paper_run) continue;
+    net[{t.venue, t.asset}] += t.qty.mantissa();
   }
   return net;
 }
@@ -566,6 +572,136 @@ TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
   EXPECT_NE(listing.str().find("19.5"), std::string::npos) << listing.str();
   EXPECT_NE(listing.str().find("differences confirmed while running\n"), std::string::npos)
       << listing.str();
+}
+
+// An operator moves funds while the engine runs (a rebalance): 0.5 ETH leaves Upbit. Until it is
+// recorded the reconciliation confirms a difference and entries stop. `xarb ctl transfer upbit
+// ETH -0.5` records it (after refusals for a venue this run does not trade, an asset the ledger
+// does not keep, a zero, a withdrawal larger than the ledger explains and a missing amount); the
+// next round finds every balance explained and clear-reducing is taken. The strategy's inventory
+// moved with it (it ends equal to the simulator's, to the satoshi), the journal holds the
+// transfer, and the next start finds nothing to explain.
+TEST_F(EngineTest, AnOperatorsTransferExplainsTheBalanceWhileRunning) {
+  const sim::SimOptions so = sim_options(42);
+  start_sim(so);
+  std::string text = config_text();
+  set_line(text, "max_total_exposure_krw",
+           "max_total_exposure_krw = 100000000\nreconcile_every_s = 1");
+  LoadResult c = parse_config(text, "engine_test.toml", dir_);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  std::string upbit_key;
+  for (const sim::AccountSpec& a : so.accounts) {
+    if (a.venue == venues::kUpbit) upbit_key = a.key;
+  }
+  const auto ctl = [&](std::vector<std::string> words, nlohmann::json& answer) {
+    std::ostringstream out, err;
+    const int rc = ctl_command("", "", dir_, words, out, err);
+    answer = nlohmann::json::parse(out.str(), nullptr, false);
+    return rc;
+  };
+  const auto eth_difference = [](const nlohmann::json& a) -> std::string {
+    if (!a.is_object() || !a.contains("state")) return "?";
+    for (const auto& b : a["state"]["balances"]) {
+      if (b["venue"] == "upbit" && b["asset"] == "ETH") return b["difference"].get<std::string>();
+    }
+    return "?";
+  };
+  std::vector<nlohmann::json> refused;
+  nlohmann::json moved, cleared;
+  std::string difference_seen;
+  std::atomic<bool> operator_done{false};
+  std::thread operator_([&] {
+    nlohmann::json a;
+    // The engine answers, trading: the operator withdraws 0.5 ETH from Upbit.
+    for (int k = 0; k < 600 && (ctl({"status"}, a) != 0 || eth_difference(a) == "?"); ++k) {
+      std::this_thread::sleep_for(50ms);
+    }
+    sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
+      x.adjust_balance(venues::kUpbit, upbit_key, "ETH", -50'000'000);
+    });
+    for (int k = 0; k < 600; ++k) {
+      if (ctl({"status"}, a) == 0 && a["state"]["risk_mode"] == "reducing") break;
+      std::this_thread::sleep_for(50ms);
+    }
+    difference_seen = eth_difference(a);
+    for (const std::vector<std::string>& words :
+         {std::vector<std::string>{"transfer", "kraken", "ETH", "-0.5"},
+          {"transfer", "upbit", "DOGE", "-0.5"},
+          {"transfer", "upbit", "ETH", "0"},
+          {"transfer", "upbit", "ETH", "-1000000"},
+          {"transfer", "upbit", "ETH"}}) {
+      if (ctl(words, a) != 0) refused.push_back(a);
+    }
+    (void)ctl({"transfer", "upbit", "eth", "-0.5"}, moved);
+    // The venue pushes the ETH balance again (unchanged): the private stream checks it.
+    sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
+      x.adjust_balance(venues::kUpbit, upbit_key, "ETH", 0);
+    });
+    // The next round (at once: the transfer asks for it) finds the balance explained.
+    for (int k = 0; k < 600 && eth_difference(a) != "0"; ++k) {
+      std::this_thread::sleep_for(50ms);
+      (void)ctl({"status"}, a);
+    }
+    (void)ctl({"clear-reducing"}, cleared);
+    operator_done.store(true);
+  });
+  RunResult r = run(c.config, 3s, /*flatten=*/true,
+                    [&](const JournalTotals&) { return operator_done.load(); });
+  operator_.join();
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_EQ(difference_seen, "-0.5");
+  ASSERT_EQ(refused.size(), 5u);
+  EXPECT_EQ(refused[0]["error"], "unknown venue \"kraken\"; this run trades on: binance upbit");
+  EXPECT_EQ(refused[1]["error"], "the ledger keeps no DOGE on upbit; it keeps: BTC ETH KRW");
+  EXPECT_EQ(refused[2]["error"],
+            "\"0\" is not an amount: a non-zero number with at most 8 decimals, + into the "
+            "venue, - out of it");
+  EXPECT_NE(refused[3]["error"].get<std::string>().find("-1000000 would leave less than nothing"),
+            std::string::npos)
+      << refused[3];
+  EXPECT_EQ(refused[4]["error"],
+            "transfer takes VENUE ASSET AMOUNT (+ into the venue, - out of it), as in transfer "
+            "upbit ETH -0.5");
+  ASSERT_TRUE(moved.is_object());
+  EXPECT_EQ(moved["ok"], true) << moved;
+  EXPECT_NE(moved["effect"].get<std::string>().find(
+                "upbit ETH -0.5 recorded (out): the ledger now explains "),
+            std::string::npos)
+      << moved;
+  EXPECT_EQ(cleared["ok"], true) << cleared;
+  EXPECT_EQ(r.report.risk_mode, "normal");
+  // Upbit's private stream predicts its balances from the fills: from the transfer on, its
+  // pushes match again (the balance pushed after it, the flatten's fills).
+  const auto& upbit_stream = moved["state"]["venues"]["upbit"]["private_stream"];
+  ASSERT_TRUE(upbit_stream.is_object()) << moved;
+  EXPECT_EQ(r.report.venues[index(venues::kUpbit)].stream_balance_mismatches,
+            upbit_stream["balance_mismatches"].get<std::uint64_t>())
+      << r.report.venues[index(venues::kUpbit)].stream_last_mismatch;
+  for (const BalanceReport& b : r.report.balances) {
+    EXPECT_FALSE(b.differs()) << to_string(b.venue) << ' ' << b.asset;
+  }
+  Journal j(dir_ / "journal.sqlite");
+  const std::vector<JournalTransfer> t = j.transfers(r.report.run_id);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].venue, venues::kUpbit);
+  EXPECT_EQ(t[0].asset, "ETH");
+  EXPECT_EQ(t[0].qty, test::d("-0.5"));
+  std::size_t journaled_ok = 0;
+  for (const JournalControl& k : j.controls(r.report.run_id)) journaled_ok += k.ok ? 1 : 0;
+  EXPECT_EQ(j.controls(r.report.run_id).size(), 7u) << "five refusals, the transfer, the clear";
+  EXPECT_EQ(journaled_ok, 2u);
+  std::ostringstream listing;
+  j.print_balances(listing);
+  EXPECT_NE(listing.str().find("transfers recorded by an operator"), std::string::npos)
+      << listing.str();
+  EXPECT_NE(listing.str().find("upbit   ETH   -0.5"), std::string::npos) << listing.str();
+  expect_inventory_matches_simulator(r);
+  expect_balances_match_journal();
+  // The next start stands on the ledger with the transfer in it: nothing to explain.
+  const RunResult again = run(c.config, 2s, /*flatten=*/true);
+  ASSERT_EQ(again.exit_code, 0) << again.error;
+  EXPECT_EQ(again.report.risk_mode, "normal");
+  EXPECT_EQ(Journal(dir_ / "journal.sqlite").reconciliations(again.report.run_id), 0u);
 }
 
 // The hot path allocates nothing: the engine's stages composed as the one-thread layout hosts
@@ -1382,6 +1518,53 @@ TEST(JournalMigration, AJournalWithVenueColumnsReadsBackByRows) {
 // A live run killed during its start-up checks records no balances: the next start's expected
 // balance stands on the newest earlier live run that did, plus the fills journaled under every
 // run since (a paper run's fills in between are not the venue's).
+// The ledger adds what operators recorded moving (xarb ctl transfer) since the baseline it stands
+// on, in runs of its own mode only; a newer baseline already holds what moved before it.
+TEST(JournalBalances, TransfersMoveTheLedgerFromTheirBaseline) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("xarb-journal-transfers-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    Journal j(dir / "journal.sqlite");
+    const SymbolMap symbols;
+    const auto transfer = [&](std::uint64_t run, Venue v, std::string asset, std::string_view q) {
+      j.record_transfer({run, v, std::move(asset), test::d(q), static_cast<std::int64_t>(run)});
+    };
+    j.begin_run(1, 1, "live", "", symbols);
+    j.record_balance(1, venues::kUpbit, "ETH", test::d("20"));
+    j.record_balance(1, venues::kUpbit, "KRW", test::d("100000000"));
+    transfer(1, venues::kUpbit, "ETH", "-0.5");
+    transfer(1, venues::kUpbit, "KRW", "2500000.5");
+    transfer(1, venues::kBinance, "ETH", "0.4995");  // another venue's
+    j.begin_run(2, 2, "paper", "", symbols);
+    transfer(2, venues::kUpbit, "ETH", "7");  // a paper run's: not the live ledger's
+    j.begin_run(3, 3, "live", "", symbols);
+    transfer(3, venues::kUpbit, "ETH", "0.25");
+    j.commit();
+    Decimal expected;
+    ASSERT_TRUE(j.expected_balance(3, venues::kUpbit, "ETH", expected));
+    EXPECT_EQ(expected, test::d("19.75")) << "20 - 0.5 (run 1) + 0.25 (run 3)";
+    ASSERT_TRUE(j.expected_balance(1, venues::kUpbit, "KRW", expected));
+    EXPECT_EQ(expected, test::d("102500000.5"));
+    ASSERT_TRUE(j.expected_balance(1, venues::kUpbit, "ETH", expected));
+    EXPECT_EQ(expected, test::d("19.5")) << "run 3's transfer came after run 1";
+    // Run 4 starts from what the venue held: the transfers before it are in that figure.
+    j.begin_run(4, 4, "live", "", symbols);
+    j.record_balance(4, venues::kUpbit, "ETH", test::d("19.75"));
+    transfer(4, venues::kUpbit, "ETH", "-0.00000001");
+    j.commit();
+    ASSERT_TRUE(j.expected_balance(4, venues::kUpbit, "ETH", expected));
+    EXPECT_EQ(expected, test::d("19.74999999"));
+    const std::vector<JournalTransfer> all = j.transfers();
+    ASSERT_EQ(all.size(), 6u);
+    EXPECT_EQ(all[1].asset, "KRW");
+    EXPECT_EQ(all[1].qty, test::d("2500000.5"));
+    EXPECT_EQ(j.transfers(3).size(), 1u);
+  }
+  fs::remove_all(dir);
+}
+
 TEST(JournalBalances, ARunWithoutBalancesStandsOnTheOneBefore) {
   const fs::path dir =
       fs::temp_directory_path() / ("xarb-journal-baseline-" + std::to_string(::getpid()));

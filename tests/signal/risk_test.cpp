@@ -331,6 +331,26 @@ TEST_F(InventoryFloorTest, AnEntryStopsBeforeTheBaseItSellsFallsUnderItsFloor) {
   EXPECT_EQ(sink.intents.size(), 1u);
 }
 
+// An operator's withdrawal (xarb ctl transfer) moves the inventory the floors are checked against;
+// the deposit that follows moves it back. The quote asset moves the same way.
+TEST_F(InventoryFloorTest, ATransferMovesWhatTheFloorsAreCheckedAgainst) {
+  floor_base(venues::kUpbit, "0.99");  // 1 BTC held, an entry sells 0.01: exactly the floor left
+  start();
+  strategy->inventory().apply_transfer(venues::kUpbit, kBtc, d("-0.00000001"));
+  EXPECT_EQ(strategy->inventory().base(venues::kUpbit, kBtc), d("0.99999999"));
+  expect_refused(RefusalReason::inventory_floor);
+  strategy->inventory().apply_transfer(venues::kUpbit, kBtc, d("0.00000001"));
+  sink.clear();
+  offer(2 * kSecond);
+  EXPECT_EQ(sink.intents.size(), 1u);
+
+  const Int128 before = strategy->inventory().quote_e16(venues::kBinance);
+  strategy->inventory().apply_transfer(venues::kBinance, kNoInstrument, d("-250.5"));
+  EXPECT_EQ(strategy->inventory().quote_e16(venues::kBinance),
+            before - static_cast<Int128>(d("250.5").mantissa()) * Decimal::kOne);
+  EXPECT_EQ(strategy->inventory().base(venues::kBinance, kBtc), d("1")) << "the base is untouched";
+}
+
 TEST_F(InventoryFloorTest, AnEntryStopsBeforeTheQuoteItPaysFallsUnderItsFloor) {
   // Kimchi buys 0.01 BTC on Binance: the limit 100,050 x 0.01 plus 10 bps is 1,001.5005 USDT.
   floor_quote(venues::kBinance, "998998");

@@ -44,6 +44,17 @@ struct JournalControl {
   std::int64_t wall_ns = 0;
 };
 
+// An operator moved an asset in or out of a venue (`xarb ctl transfer`): a deposit (qty > 0) or
+// a withdrawal (qty < 0) the ledger adds to what the venue should hold. The engine never moves
+// funds itself; this records what an operator did.
+struct JournalTransfer {
+  std::uint64_t run_id = 0;
+  Venue venue = kNoVenue;
+  std::string asset;
+  Decimal qty;
+  std::int64_t wall_ns = 0;
+};
+
 // One fill row: everything a leg traded on one side for one intent.
 struct JournalFill {
   std::uint64_t run_id = 0;
@@ -134,6 +145,11 @@ class Journal {
   [[nodiscard]] std::vector<JournalAlert> alerts(std::uint64_t run_id);
   void record_control(const JournalControl& c) noexcept;
   [[nodiscard]] std::vector<JournalControl> controls(std::uint64_t run_id);
+  // A transfer into the current transaction (throws when it cannot be written: the operator is
+  // told, nothing else changes).
+  void record_transfer(const JournalTransfer& t);
+  // Of one run (0: every run), oldest first.
+  [[nodiscard]] std::vector<JournalTransfer> transfers(std::uint64_t run_id = 0);
   // What a restart read back from the venues for an unresolved intent is their word on all of
   // its orders: `fills` replace the intent's fill rows (a report may have journaled part of
   // them); its unknown orders and its missing outcome become "recovered".
@@ -195,7 +211,8 @@ class Journal {
                              Decimal expected, Decimal held, std::int64_t wall_ns);
   [[nodiscard]] std::uint64_t reconciliations(std::uint64_t run_id = 0);
   // What `run_id` started with on `venue` plus that run's journaled fills, net of commissions
-  // taken in the asset (base on Binance buys; the quote asset on the rest; BNB for "BNB"). A run
+  // taken in the asset (base on Binance buys; the quote asset on the rest; BNB for "BNB"), plus
+  // the transfers an operator recorded (`xarb ctl transfer`). A run
   // that recorded no balance for the asset (killed during its start-up) stands on the newest
   // earlier run of its mode that did, plus the fills of every run since; false when none did. The
   // quote asset moves by each fill's quantity times its average price: `tolerance` (when given) is

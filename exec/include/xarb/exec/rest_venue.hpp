@@ -106,6 +106,11 @@ class RestVenue final : public VenueClient {
   [[nodiscard]] bool streaming() const noexcept override;
   [[nodiscard]] const StreamStats* stream() const noexcept override;
 
+  // An operator moved `qty` of `instrument`'s base (kNoInstrument: of the quote asset) in (> 0)
+  // or out (< 0) of the account, outside the engine. Callable from any thread: the venue's own
+  // takes it into what its fills predict before the next balance check on the private stream.
+  void note_transfer(InstrumentId instrument, Decimal qty) noexcept;
+
   // The private stream's URL (empty: none) and history.
   [[nodiscard]] const std::string& private_stream_url() const noexcept;
   // Requests sent on the private stream's connection (order_entry = ws), and answered there.

@@ -29,6 +29,10 @@ class Inventory {
     base_[index(v)][i] -= fee.mantissa();
   }
 
+  // An operator moved `qty` of base asset `i` (kNoInstrument: of the venue's quote asset) in
+  // (qty > 0) or out (qty < 0) of the venue: a deposit or a withdrawal made outside the engine.
+  void apply_transfer(Venue v, InstrumentId i, Decimal qty) noexcept;
+
   void reserve(Venue v, InstrumentId i, std::int64_t base, Int128 quote_e16) noexcept;
   void release(Venue v, InstrumentId i, std::int64_t base, Int128 quote_e16) noexcept;
 
