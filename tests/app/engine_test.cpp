@@ -619,8 +619,12 @@ TEST_F(EngineTest, AnOperatorsTransferExplainsTheBalanceWhileRunning) {
     sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
       x.adjust_balance(venues::kUpbit, upbit_key, "ETH", -50'000'000);
     });
+    // Entries stop first, then the round's figures are published: both are waited for.
     for (int k = 0; k < 600; ++k) {
-      if (ctl({"status"}, a) == 0 && a["state"]["risk_mode"] == "reducing") break;
+      if (ctl({"status"}, a) == 0 && a["state"]["risk_mode"] == "reducing" &&
+          eth_difference(a) != "0") {
+        break;
+      }
       std::this_thread::sleep_for(50ms);
     }
     difference_seen = eth_difference(a);
