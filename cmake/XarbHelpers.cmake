@@ -18,7 +18,7 @@ endfunction()
 
 # xarb_add_test(NAME SOURCES ... DEPS ... [LABELS ...])
 function(xarb_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT;SHARDS" "SOURCES;DEPS;LABELS;SERIAL" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main xarb::warnings)
   if(TARGET xarb_test_support)
@@ -27,34 +27,8 @@ function(xarb_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  if(NOT ARG_SHARDS)
-    add_test(NAME ${name} COMMAND ${name})
-    set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
-  else()
-    # A long binary as several ctest entries, so that `ctest -j` runs its parts beside the rest:
-    # SERIAL (gtest filter patterns) is one entry that runs alone (RUN_SERIAL: a measurement a
-    # busy machine disturbs); every other test is in one of SHARDS entries, split by gtest's own
-    # sharding (GTEST_TOTAL_SHARDS), so a test added later is run without naming it here. COST
-    # starts them first on a fresh clone, which has no timings of earlier runs.
-    set(exclude "")
-    if(ARG_SERIAL)
-      list(JOIN ARG_SERIAL ":" serial)
-      add_test(NAME ${name}_serial COMMAND ${name} --gtest_filter=${serial})
-      set_tests_properties(${name}_serial PROPERTIES TIMEOUT ${ARG_TIMEOUT}
-        LABELS "${ARG_LABELS}" RUN_SERIAL TRUE COST 1000)
-      set(exclude "-${serial}")
-    endif()
-    math(EXPR last "${ARG_SHARDS} - 1")
-    foreach(k RANGE ${last})
-      if(exclude)
-        add_test(NAME ${name}_${k} COMMAND ${name} --gtest_filter=${exclude})
-      else()
-        add_test(NAME ${name}_${k} COMMAND ${name})
-      endif()
-      set_tests_properties(${name}_${k} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}"
-        COST 1000 ENVIRONMENT "GTEST_TOTAL_SHARDS=${ARG_SHARDS};GTEST_SHARD_INDEX=${k}")
-    endforeach()
-  endif()
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
   # The tsan preset builds only what it runs: `cmake --build --preset tsan --target xarb_concurrency_tests`.
   if("concurrency" IN_LIST ARG_LABELS)
     if(NOT TARGET xarb_concurrency_tests)
