@@ -80,13 +80,35 @@ bool read_binance_symbol(simdjson::ondemand::object symbol, const SymbolMap& sym
 
 namespace {
 
+// Upbit's KRW table since 2025-07-31 (docs.upbit.com/kr/docs/krw-market-info, docs/venues.md),
+// down to the 8 decimals a Decimal holds.
 constexpr TickBand kUpbitBands[] = {
-    {0, kOne / 100'000},
+    {0, 1},
+    {kOne / 10'000, 10},
+    {kOne / 1'000, 100},
+    {kOne / 100, 1'000},
     {kOne / 10, kOne / 10'000},
     {kOne, kOne / 1'000},
     {10 * kOne, kOne / 100},
     {100 * kOne, kOne},
     {5'000 * kOne, 5 * kOne},
+    {10'000 * kOne, 10 * kOne},
+    {50'000 * kOne, 50 * kOne},
+    {100'000 * kOne, 100 * kOne},
+    {500'000 * kOne, 500 * kOne},
+    {1'000'000 * kOne, 1'000 * kOne},
+};
+// KRW-USDT and KRW-USDC: 0.5 KRW from 1,000 to 10,000 (since 2025-03-21), else Upbit's table.
+constexpr TickBand kUpbitStableBands[] = {
+    {0, 1},
+    {kOne / 10'000, 10},
+    {kOne / 1'000, 100},
+    {kOne / 100, 1'000},
+    {kOne / 10, kOne / 10'000},
+    {kOne, kOne / 1'000},
+    {10 * kOne, kOne / 100},
+    {100 * kOne, kOne},
+    {1'000 * kOne, kOne / 2},
     {10'000 * kOne, 10 * kOne},
     {50'000 * kOne, 50 * kOne},
     {100'000 * kOne, 100 * kOne},
@@ -104,6 +126,7 @@ constexpr TickBand kBithumbBands[] = {
 }  // namespace
 
 const TickTable kUpbitKrwTicks{kUpbitBands};
+const TickTable kUpbitKrwStableTicks{kUpbitStableBands};
 const TickTable kBithumbKrwTicks{kBithumbBands};
 
 Decimal TickTable::at(Decimal price) const noexcept {
@@ -114,11 +137,20 @@ Decimal TickTable::at(Decimal price) const noexcept {
   return dec(tick);
 }
 
+bool TickTable::has(Decimal tick) const noexcept {
+  return std::any_of(bands.begin(), bands.end(),
+                     [&](const TickBand& b) { return b.tick == tick.mantissa(); });
+}
+
 Decimal upbit_krw_tick(Decimal price) noexcept { return kUpbitKrwTicks.at(price); }
 Decimal bithumb_krw_tick(Decimal price) noexcept { return kBithumbKrwTicks.at(price); }
 
 Decimal tick_at(const InstrumentRules& rules, Decimal price) noexcept {
-  return rules.krw_table != nullptr ? rules.krw_table->at(price) : rules.tick;
+  if (rules.krw_table == nullptr) return rules.tick;
+  const Decimal table = rules.krw_table->at(price);
+  // A market's own tick the table does not know (the venue named it): never finer than that.
+  if (!rules.tick.is_positive() || rules.tick <= table) return table;
+  return rules.tick;
 }
 
 Errc round_price(const InstrumentRules& rules, Side side, Decimal price, Decimal& out) noexcept {
@@ -263,15 +295,18 @@ void load_krw_default_rules(Venue venue, const TickTable& ticks, std::int64_t mi
 void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table) {
   load_krw_default_rules(venues::kUpbit, kUpbitKrwTicks, kUpbitMinOrderKrw, symbols, table);
   for (const Instrument& i : symbols) {
-    if (i.symbol(venues::kUpbit) != "KRW-USDT") continue;
-    InstrumentRules& r = table.at(venues::kUpbit, i.id);
-    r.krw_table = nullptr;
-    r.tick = dec(kOne / 2);  // the KRW-USDT exception: 0.5 KRW
+    const std::string_view market = i.symbol(venues::kUpbit);
+    if (market != "KRW-USDT" && market != "KRW-USDC") continue;
+    table.at(venues::kUpbit, i.id).krw_table = &kUpbitKrwStableTicks;
   }
 }
 
 std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbols,
-                                   RulesTable& table, std::string& error) {
+                                   RulesTable& table, std::string& error,
+                                   std::size_t* exceptions_out) {
+  std::size_t ignored = 0;
+  std::size_t& exceptions = exceptions_out != nullptr ? *exceptions_out : ignored;
+  exceptions = 0;
   simdjson::ondemand::parser parser;
   const simdjson::padded_string padded(body);
   simdjson::ondemand::document doc;
@@ -319,9 +354,16 @@ std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbo
       r.step = dec(1);
       r.min_notional = dec(kUpbitMinOrderKrw * kOne);
     }
-    r.krw_table = nullptr;
-    r.tick = tick;
     ++updated;
+    // The answer is the tick at the market's price of this moment, not for the run: a KRW
+    // market keeps its table, applied at each order's own price. A tick the table does not have
+    // is the market's own exception (or a newer table): orders are never priced finer than it.
+    if (r.krw_table != nullptr && r.krw_table->has(tick)) {
+      r.tick = Decimal{};
+      continue;
+    }
+    r.tick = tick;
+    if (r.krw_table != nullptr) ++exceptions;
   }
   return updated;
 }

@@ -66,7 +66,7 @@ exec::InstrumentRules Exchange::rules(Venue v, std::size_t symbol) const {
         bithumb ? std::int64_t{exec::kBithumbMinOrderKrw} : std::int64_t{exec::kUpbitMinOrderKrw};
     r.min_notional = Decimal::from_mantissa(min_krw * kOne);
     if (v == venues::kUpbit && symbol == market_.specs().size()) {
-      r.tick = Decimal::from_mantissa(kOne / 2);  // KRW-USDT
+      r.krw_table = &exec::kUpbitKrwStableTicks;  // KRW-USDT
     } else {
       r.krw_table = bithumb ? &exec::kBithumbKrwTicks : &exec::kUpbitKrwTicks;
     }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +17,17 @@
 namespace xarb::sim::text {
 
 inline constexpr std::int64_t kOne = Decimal::kOne;
+
+// A venue clock time (ms since the epoch) as the KRW venues write `created_at`: ISO 8601 in
+// Korea's time, "2026-12-07T21:46:26+09:00".
+inline std::string kst_time(std::int64_t ms) {
+  const std::time_t t = ms / 1000 + 9 * 3600;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+09:00", &tm);
+  return std::string(buf, n);
+}
 
 // ASCII lower case (header names, stream names).
 inline std::string lower(std::string s) {

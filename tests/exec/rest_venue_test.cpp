@@ -215,6 +215,29 @@ TEST_F(RestVenueTest, TooManyRequestsBlocksUntilRetryAfter) {
   EXPECT_EQ(binance_stub.orders.load(), orders);
 }
 
+// A venue's order budget counts what this process sent in the last second, before any header
+// could: Bithumb documents none, and Upbit's Remaining-Req of the order group arrives with the
+// answer. (Bithumb's budget was a constant: exec sent bursts until a 429, which then blocked the
+// hedge and unwind legs that had to go out next.)
+TEST_F(RestVenueTest, OrdersSentThisSecondComeOffTheBudget) {
+  auto venue = make(venues::kUpbit);
+  std::string error;
+  ASSERT_TRUE(venue->start(error)) << error;
+  EXPECT_EQ(venue->budget(clock::mono_ns()).orders_available, 8);
+  const std::int64_t first = clock::mono_ns();
+  for (int k = 0; k < 5; ++k) {
+    ASSERT_TRUE(venue->place(order(("p-" + std::to_string(k)).c_str(), Side::sell, "140000000", "0.01"), {}));
+    VenueEvent ev;
+    ASSERT_TRUE(wait_event(*venue, ev));
+  }
+  const std::int64_t now = clock::mono_ns();
+  if (now - first >= 1'000 * kMs) GTEST_SKIP() << "five orders took a second here";
+  const RateBudget b = venue->budget(now);
+  EXPECT_EQ(b.orders_per_window, 8);
+  EXPECT_EQ(b.orders_available, 3);
+  EXPECT_EQ(venue->budget(first + 2'000 * kMs).orders_available, 8) << "a second later";
+}
+
 // Upbit limits per group and per second. A 429 on an order without Retry-After blocks orders for
 // Upbit's one-second window, not for a minute, and queries (the default group) go on: the
 // query that settles an order, or an unwind's, is never held behind an order limit.
@@ -308,6 +331,53 @@ TEST_F(RestVenueTest, AnUnhealthyVenueIsProbedUntilItAnswers) {
   EXPECT_GT(binance_stub.time_requests.load(), times) << "the probe";
 }
 
+// The venue keeps a record of each order it placed, to move its balances by the order's fills
+// whenever an answer tells them. The records were a ring of 128 overwritten in turn: an order
+// whose answer was lost, settled after 128 newer ones, found no record, and its fill never
+// reached the balances exec checks orders against. A record is now reused only once its order
+// has ended; and a transfer an operator records moves the balances at the next poll, with no
+// private stream to wait for.
+TEST_F(RestVenueTest, AnOrderSettledAfterManyNewerOnesStillMovesTheBalances) {
+  auto venue = make(venues::kBinance);
+  std::string error;
+  ASSERT_TRUE(venue->start(error)) << error;
+  const Decimal base0 = venue->free_base(0), quote0 = venue->free_quote();
+  Int128 base = 0, quote_e16 = 0;
+  const auto book = [&](const OrderStatus& s) {
+    base += s.filled_qty.mantissa() - s.fee_base.mantissa();
+    quote_e16 -= s.filled_notional_e16 + static_cast<Int128>(s.fee_quote.mantissa()) * Decimal::kOne;
+  };
+  test::Scripted lost;
+  lost.drop = true;  // executed, answer never sent
+  binance_stub.script(lost);
+  ASSERT_TRUE(venue->place(order("lost-0", Side::buy, "100000", "0.01"), {}));
+  VenueEvent ev;
+  ASSERT_TRUE(wait_event(*venue, ev));
+  ASSERT_EQ(ev.status.state, OrderState::unknown);
+  for (int k = 1; k <= 140; ++k) {
+    ASSERT_TRUE(venue->place(order(("n-" + std::to_string(k)).c_str(), Side::buy, "100000", "0.001"), {}));
+    ASSERT_TRUE(wait_event(*venue, ev));
+    ASSERT_EQ(ev.status.state, OrderState::filled) << k;
+    book(ev.status);
+  }
+  ClientOrderId lost_id;
+  lost_id.assign("lost-0");
+  ASSERT_TRUE(venue->query(0, lost_id));
+  ASSERT_TRUE(wait_event(*venue, ev));
+  ASSERT_EQ(ev.status.state, OrderState::filled);
+  book(ev.status);
+  EXPECT_EQ(venue->free_base(0).mantissa() - base0.mantissa(), static_cast<std::int64_t>(base))
+      << "the lost order's 0.01 BTC";
+  EXPECT_EQ(venue->free_quote().mantissa() - quote0.mantissa(),
+            static_cast<std::int64_t>(quote_e16 / Decimal::kOne));
+
+  const Decimal before = venue->free_base(0);
+  venue->note_transfer(0, d("-0.5"));
+  venue->poll(clock::mono_ns());
+  EXPECT_EQ(venue->free_base(0), Decimal::from_mantissa(before.mantissa() - d("0.5").mantissa()))
+      << "without a private stream too";
+}
+
 TEST_F(RestVenueTest, TimestampOutsideRecvWindowResynchronisesTheClock) {
   auto venue = make(venues::kBinance);
   std::string error;
@@ -338,7 +408,9 @@ TEST_F(RestVenueTest, UpbitStartsWithInstrumentsOrTheTable) {
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
   EXPECT_TRUE(venue->rules(0).loaded);
-  EXPECT_FALSE(venue->rules(0).krw_table) << "tick from orderbook/instruments";
+  // The answer (1,000 at the price of the moment) agrees with the table, which stays in force.
+  EXPECT_TRUE(venue->rules(0).krw_table);
+  EXPECT_EQ(tick_at(venue->rules(0), d("4985")), d("1"));
   EXPECT_EQ(venue->free_quote(), d("100000000"));
   upbit_stub.set_instruments_available(false);
   auto fallback = make(venues::kUpbit);

@@ -114,21 +114,67 @@ TEST_F(RulesTest, UpbitKrwTickTableAndTheKrwUsdtException) {
   EXPECT_EQ(check_order(btc, d("140000500"), d("0.1")), RuleViolation::price_tick);
 }
 
-TEST_F(RulesTest, UpbitInstrumentsEndpointOverridesTheTable) {
+// orderbook/instruments answers each market's tick at its price of that moment. Taken as the
+// tick for the whole run, it priced orders on the old grid once the price crossed a band (a coin
+// at 4,985 KRW answered 1; at 5,003 the unit is 5 and Upbit refused invalid_price_bid). A tick
+// the table has leaves the table in force at each order's own price; one it lacks becomes the
+// market's smallest tick, never a finer one.
+TEST_F(RulesTest, UpbitInstrumentsAnswerDoesNotFreezeTheTickOfItsMoment) {
   load_upbit_default_rules(symbols, table);
   std::string error;
-  const std::string body = R"([{"market":"KRW-BTC","quote_currency":"KRW","tick_size":"1000","supported_levels":["0","10000"]},
-    {"market":"KRW-USDT","quote_currency":"KRW","tick_size":"1"},
+  std::size_t exceptions = 0;
+  const std::string body = R"([{"market":"KRW-BTC","quote_currency":"KRW","tick_size":"1","supported_levels":["0"]},
+    {"market":"KRW-USDT","quote_currency":"KRW","tick_size":"0.5"},
     {"market":"KRW-DOGE","quote_currency":"KRW","tick_size":"0.1"}])";
-  EXPECT_EQ(load_upbit_instruments(body, symbols, table, error), 2u) << error;
+  EXPECT_EQ(load_upbit_instruments(body, symbols, table, error, &exceptions), 2u) << error;
+  EXPECT_EQ(exceptions, 0u);
+  const InstrumentRules& btc = table.at(venues::kUpbit, 0);
   const InstrumentRules& fx = table.at(venues::kUpbit, symbols.fx());
-  EXPECT_FALSE(fx.krw_table);
-  EXPECT_EQ(fx.tick, d("1"));
+  ASSERT_TRUE(btc.krw_table);
+  EXPECT_EQ(tick_at(btc, d("4985")), d("1"));
+  EXPECT_EQ(tick_at(btc, d("5003")), d("5"));
   Decimal out;
+  ASSERT_EQ(round_price(btc, Side::buy, d("5008.9"), out), Errc::ok);
+  EXPECT_EQ(out, d("5005"));
+  EXPECT_EQ(check_order(btc, d("5003"), d("2")), RuleViolation::price_tick);
   ASSERT_EQ(round_price(fx, Side::sell, d("1400.3"), out), Errc::ok);
-  EXPECT_EQ(out, d("1401"));
+  EXPECT_EQ(out, d("1400.5"));
+  EXPECT_EQ(tick_at(fx, d("10000")), d("10"));
+
+  // A tick no band has (a table the engine does not know yet): nothing finer than it.
+  const std::string odd = R"([{"market":"KRW-BTC","quote_currency":"KRW","tick_size":"2000"}])";
+  EXPECT_EQ(load_upbit_instruments(odd, symbols, table, error, &exceptions), 1u);
+  EXPECT_EQ(exceptions, 1u);
+  EXPECT_EQ(tick_at(btc, d("140000000")), d("2000"));
+  EXPECT_EQ(tick_at(btc, d("4985")), d("2000"));
   EXPECT_EQ(load_upbit_instruments("{\"error\":{}}", symbols, table, error), 0u);
   EXPECT_FALSE(error.empty());
+}
+
+// The documented bands, each edge and the tick on either side of it.
+TEST_F(RulesTest, EveryBandOfTheKrwTablesAtItsEdges) {
+  EXPECT_EQ(upbit_krw_tick(d("0.00009999")), d("0.00000001"));
+  EXPECT_EQ(upbit_krw_tick(d("0.0001")), d("0.0000001"));
+  EXPECT_EQ(upbit_krw_tick(d("0.001")), d("0.000001"));
+  EXPECT_EQ(upbit_krw_tick(d("0.01")), d("0.00001"));
+  EXPECT_EQ(upbit_krw_tick(d("0.1")), d("0.0001"));
+  EXPECT_EQ(upbit_krw_tick(d("1")), d("0.001"));
+  EXPECT_EQ(upbit_krw_tick(d("10")), d("0.01"));
+  EXPECT_EQ(upbit_krw_tick(d("2000000")), d("1000"));
+  EXPECT_EQ(kUpbitKrwStableTicks.at(d("999.9")), d("1"));
+  EXPECT_EQ(kUpbitKrwStableTicks.at(d("1000")), d("0.5"));
+  EXPECT_EQ(kUpbitKrwStableTicks.at(d("9999.5")), d("0.5"));
+  EXPECT_EQ(kUpbitKrwStableTicks.at(d("10000")), d("10"));
+  for (const TickTable* ticks : {&kUpbitKrwTicks, &kUpbitKrwStableTicks, &kBithumbKrwTicks}) {
+    for (std::size_t i = 1; i < ticks->bands.size(); ++i) {
+      const TickBand& b = ticks->bands[i];
+      EXPECT_GT(b.from, ticks->bands[i - 1].from) << "bands ascend";
+      EXPECT_EQ(b.from % b.tick, 0) << "a band starts on its own grid";
+      EXPECT_EQ(ticks->at(Decimal::from_mantissa(b.from)).mantissa(), b.tick);
+      EXPECT_EQ(ticks->at(Decimal::from_mantissa(b.from - 1)).mantissa(), ticks->bands[i - 1].tick);
+      EXPECT_TRUE(ticks->has(Decimal::from_mantissa(b.tick)));
+    }
+  }
 }
 
 TEST_F(RulesTest, EveryViolation) {

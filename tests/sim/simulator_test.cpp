@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -25,6 +26,7 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/executor.hpp>
 #include <xarb/exec/rest_venue.hpp>
+#include <xarb/exec/signing.hpp>
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>
@@ -497,6 +499,47 @@ TEST_F(SimulatorTest, UpbitOrderIsTakenThenDoneOnQuery) {
   EXPECT_NE(error.find("duplicate_identifier"), std::string::npos) << error;
 }
 
+// A KRW order's answer carries the time the venue took it (in Korea's time, as Upbit writes it),
+// not a fixed date: a client that ages or orders by created_at reads it right.
+TEST_F(SimulatorTest, KrwAnswersCarryTheOrdersOwnTime) {
+  sim.set_rate(0.0);
+  const auto kst = [](std::int64_t ms) {
+    const std::time_t t = ms / 1000 + 9 * 3600;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    return std::string(buf, std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm));
+  };
+  std::string created;
+  const std::int64_t before = clock::wall_ms();
+  sim.with_exchange([&](Exchange& x, SyntheticMarket& m) {
+    const std::string price = to_string(Decimal::from_mantissa(m.book(venues::kUpbit, 0).asks.begin()->first));
+    const std::string query =
+        "market=KRW-BTC&side=bid&volume=0.001&price=" + price + "&ord_type=limit&identifier=t-created";
+    const std::string body = R"({"market":"KRW-BTC","side":"bid","volume":"0.001","price":")" +
+                             price + R"(","ord_type":"limit","identifier":"t-created"})";
+    char token[1024];
+    const std::size_t n = exec::upbit_jwt("ukey-0123456789", "usecret", "nonce-created-at", query,
+                                          exec::JwtAlg::hs256, token);
+    ASSERT_GT(n, 0u);
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/v1/orders";
+    r.body = body;
+    r.headers["authorization"] = "Bearer " + std::string(token, n);
+    r.headers["content-type"] = "application/json";
+    std::vector<std::pair<Venue, std::size_t>> touched;
+    const HttpResult res = x.handle(venues::kUpbit, r, touched);
+    ASSERT_EQ(res.status, 201) << res.body;
+    const std::size_t at = res.body.find("\"created_at\":\"");
+    ASSERT_NE(at, std::string::npos) << res.body;
+    created = res.body.substr(at + 14, 25);
+  });
+  const std::int64_t after = clock::wall_ms();
+  EXPECT_TRUE(created.starts_with(kst(before)) || created.starts_with(kst(after))) << created;
+  EXPECT_TRUE(created.ends_with("+09:00")) << created;
+}
+
 // An order is (venue, symbol, client id). Upbit finds an order by identifier alone, so asking
 // for it as another market's order returns it anyway: the engine must refuse that answer, never
 // book it as a fill of the symbol it asked about. Binance finds orders by symbol and client id.
@@ -837,6 +880,104 @@ TEST(SimulatorBithumb, OrdersFillAndTheEnginesBalancesAreTheVenues) {
   wrong.credentials = {"ukey-0123456789", "usecret"};
   exec::RestVenue stranger(map, wrong);
   EXPECT_FALSE(stranger.start(error));
+}
+
+// A KRW venue's price unit moves with the price. The coin starts just under 5,000 KRW, where the
+// unit is 1 (and Upbit's orderbook/instruments says so), then its book is set across every band
+// of the venue's table in turn: at each edge an IOC buy over the best ask and an IOC sell under
+// the best bid, priced by the engine's own rounding, are accepted by the venue (never
+// invalid_price), and what the engine holds is what the venue holds.
+void walk_every_band(Venue v) {
+  SimOptions o = options();
+  SymbolSpec coin;
+  coin.base = "XRP";
+  coin.binance_symbol = "XRPUSDT";
+  coin.upbit_market = "KRW-XRP";
+  coin.bithumb_market = "KRW-XRP";
+  coin.price_usdt = 4'985.0 / (1'400.0 * 1.025);
+  coin.binance_tick = d("0.0001");
+  coin.step = d("0.1");
+  o.symbols = {coin};
+  o.market.bithumb = v == venues::kBithumb;
+  o.market.price_vol = 0.0;
+  o.market.premium_vol_bps = 0.0;
+  o.market.jump_probability = 0.0;
+  const exec::Credentials& c = v == venues::kUpbit ? exec::Credentials{"ukey-0123456789", "usecret"}
+                                                   : exec::Credentials{"hkey-0123456789", "hsecret"};
+  std::erase_if(o.accounts, [&](const AccountSpec& a) { return a.venue == v; });
+  o.accounts.push_back(
+      {v, c.key, c.secret, {{"KRW", 10'000'000'000 * Decimal::kOne}, {"XRP", 1'000'000'000 * Decimal::kOne}}});
+  Simulator sim(o);
+  sim.start();
+  sim.set_rate(0.0);
+  SymbolMap map;
+  ASSERT_EQ(map.add("XRP", {{v, "KRW-XRP"}, {venues::kBinance, "XRPUSDT"}}), Errc::ok);
+  exec::RestVenueOptions ro;
+  ro.venue = v;
+  ro.rest_url = sim.rest_url(v);
+  ro.ca_file = sim.ca_file();
+  ro.credentials = c;
+  exec::RestVenue venue(map, ro);
+  std::string error;
+  ASSERT_TRUE(venue.start(error)) << error;
+  const exec::InstrumentRules& rules = venue.rules(0);
+  ASSERT_TRUE(rules.krw_table != nullptr) << "the table applies at each order's own price";
+  EXPECT_EQ(exec::tick_at(rules, d("4985")), d("1"));
+  EXPECT_EQ(exec::tick_at(rules, d("5003")), d("5"));
+
+  int n = 0;
+  for (const exec::TickBand& band : rules.krw_table->bands) {
+    if (band.from == 0) continue;
+    const std::int64_t below = exec::tick_at(rules, Decimal::from_mantissa(band.from - 1)).mantissa();
+    const std::int64_t at = exec::tick_at(rules, Decimal::from_mantissa(band.from)).mantissa();
+    // Enough for the 5,000 KRW minimum at this price, on the 1e-8 volume step.
+    const std::int64_t qty = static_cast<std::int64_t>(
+        static_cast<Int128>(6'000) * Decimal::kOne * Decimal::kOne / band.from + 1);
+    sim.with_exchange([&](Exchange&, SyntheticMarket& m) {
+      SimBook& b = m.book(v, 0);
+      b.bids.clear();
+      b.asks.clear();
+      for (std::int64_t k = 1; k <= 5; ++k) {
+        b.bids[band.from - k * below] = 10 * qty;
+        b.asks[band.from + (k - 1) * at] = 10 * qty;
+      }
+    });
+    for (const Side side : {Side::buy, Side::sell}) {
+      // Over the best ask (under the best bid) by 0.07 %: off the grid, as a slippage cap is.
+      const Int128 best = side == Side::buy ? band.from : band.from - below;
+      const Int128 capped = side == Side::buy ? best * 10'007 / 10'000 : best * 9'993 / 10'000;
+      exec::OrderRequest order;
+      order.client_id.assign("band-" + std::to_string(++n));
+      order.instrument = 0;
+      order.side = side;
+      order.qty = Decimal::from_mantissa(qty);
+      ASSERT_EQ(exec::round_price(rules, side, Decimal::from_mantissa(static_cast<std::int64_t>(capped)),
+                                  order.price),
+                Errc::ok);
+      exec::OrderStatus s;
+      EXPECT_TRUE(venue.place_blocking(order, s, error))
+          << to_string(v) << " refused " << to_string(order.price) << " at the band from "
+          << to_string(Decimal::from_mantissa(band.from)) << ": " << error;
+      ASSERT_TRUE(venue.get_blocking(0, order.client_id, s, error)) << error;
+      EXPECT_EQ(s.filled_qty, order.qty) << to_string(order.price);
+    }
+  }
+  EXPECT_GT(n, 16);
+  sim.with_exchange([&](Exchange& x, SyntheticMarket&) {
+    for (const AccountSpec& a : x.accounts()) {
+      if (a.venue != v) continue;
+      EXPECT_EQ(venue.free_quote(), Decimal::from_mantissa(a.balances.at("KRW")));
+      EXPECT_EQ(venue.free_base(0), Decimal::from_mantissa(a.balances.at("XRP")));
+    }
+  });
+}
+
+TEST(SimulatorPriceUnits, UpbitOrdersArePricedOnTheUnitOfTheirOwnPriceAcrossEveryBand) {
+  walk_every_band(venues::kUpbit);
+}
+
+TEST(SimulatorPriceUnits, BithumbOrdersArePricedOnTheUnitOfTheirOwnPriceAcrossEveryBand) {
+  walk_every_band(venues::kBithumb);
 }
 
 // The feed on three venues: Bithumb's public websocket (Upbit's framing, its own markets) beside

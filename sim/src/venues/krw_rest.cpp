@@ -94,7 +94,7 @@ std::string Exchange::krw_order_json(const KrwDialect& d, const SimOrder& o,
       R"({"uuid":")" + o.venue_id + R"(","side":")" + (o.buy ? "bid" : "ask") +
       R"(","ord_type":")" + o.type + R"(","price":")" + dec8(o.price) + R"(","state":")" +
       std::string(state) + R"(","market":")" + market +
-      R"(","created_at":"2026-01-01T00:00:00+09:00","volume":")" + dec8(o.qty) +
+      R"(","created_at":")" + text::kst_time(o.time_ms) + R"(","volume":")" + dec8(o.qty) +
       R"(","remaining_volume":")" + dec8(std::max<std::int64_t>(o.qty - o.executed, 0)) +
       R"(","reserved_fee":"0","remaining_fee":"0","paid_fee":")" + dec8(o.fee) +
       R"(","locked":"0","executed_volume":")" + dec8(o.executed) + R"(","executed_funds":")" +
@@ -163,8 +163,9 @@ HttpResult Exchange::krw(const KrwDialect& d, const HttpRequest& r,
       if (!list.empty()) list += ",";
       if (path == "/v1/orderbook/instruments") {
         const std::int64_t best = b.bids.empty() ? 0 : b.bids.rbegin()->first;
-        const Decimal tick = fx ? Decimal::from_mantissa(kOne / 2)
-                                : exec::upbit_krw_tick(Decimal::from_mantissa(best));
+        // The tick at the market's price of this moment, as the venue answers it.
+        const Decimal tick = exec::tick_at(rules(v, static_cast<std::size_t>(i)),
+                                           Decimal::from_mantissa(best));
         list += R"({"market":")" + m + R"(","quote_currency":"KRW","tick_size":")" +
                 dec8(tick.mantissa()) + R"(","supported_levels":["0"]})";
         continue;
@@ -280,7 +281,8 @@ HttpResult Exchange::krw(const KrwDialect& d, const HttpRequest& r,
       private_.push_back({v, account->key, found_key, -1, "cancel", {}, now_ms()});
       if (d.acks) {
         HttpResult res = answer(200, R"({"order_id":")" + found->venue_id +
-                                         R"(","created_at":"2026-01-01T00:00:00+09:00"})");
+                                         R"(","created_at":")" + text::kst_time(found->time_ms) +
+                                         "\"}");
         return remaining(res, group, account->key);
       }
     }
@@ -389,7 +391,8 @@ HttpResult Exchange::krw(const KrwDialect& d, const HttpRequest& r,
   HttpResult res = answer(201, d.acks ? R"({"order_id":")" + o.venue_id + R"(","market":")" +
                                             market_.market_name(v, o.symbol) + R"(","side":")" +
                                             side + R"(","order_type":")" + o.type +
-                                            R"(","created_at":"2026-01-01T00:00:00+09:00"})"
+                                            R"(","created_at":")" + text::kst_time(o.time_ms) +
+                                            "\"}"
                                       : krw_order_json(d, taken, false));
   lose_answer(orders_[key], res);
   krw_order_events(d, key);

@@ -27,14 +27,19 @@ struct TickTable {
   std::span<const TickBand> bands;
   // The tick at `price` (the first band's below it).
   [[nodiscard]] Decimal at(Decimal price) const noexcept;
+  // Whether some band of the table has this tick.
+  [[nodiscard]] bool has(Decimal tick) const noexcept;
 };
-extern const TickTable kUpbitKrwTicks;    // docs/venues.md, the 2025 table
-extern const TickTable kBithumbKrwTicks;  // docs/venues.md
+extern const TickTable kUpbitKrwTicks;        // docs/venues.md, the table of 2025-07-31
+extern const TickTable kUpbitKrwStableTicks;  // KRW-USDT, KRW-USDC: 0.5 from 1,000 to 10,000
+extern const TickTable kBithumbKrwTicks;      // docs/venues.md
 
 struct InstrumentRules {
   bool loaded = false;
   const TickTable* krw_table = nullptr;  // a KRW market: the tick depends on the price
-  Decimal tick;                          // price step (unused with krw_table)
+  // The price step; with krw_table, a market's own tick the table lacks (zero: none), under
+  // which no order is priced.
+  Decimal tick;
   Decimal step;            // quantity step
   Decimal min_qty;
   Decimal max_qty;         // zero: no bound
@@ -96,12 +101,16 @@ std::size_t load_binance_rules(std::string_view body, const SymbolMap& symbols, 
 // volumes to 8 decimals, a minimum order of `min_order_krw`.
 void load_krw_default_rules(Venue venue, const TickTable& ticks, std::int64_t min_order_krw,
                             const SymbolMap& symbols, RulesTable& table);
-// Upbit: the KRW defaults, and the FX market's 0.5 KRW tick.
+// Upbit: the KRW defaults, and the stablecoin markets' table (0.5 KRW from 1,000 to 10,000).
 void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table);
-// Upbit: tick sizes from a /v1/orderbook/instruments body, over the defaults. Returns the number
-// of markets updated.
+// Upbit: checks the tick sizes of a /v1/orderbook/instruments body against the tables. The
+// answer gives each market's tick at its price of the moment, so a tick the market's table has
+// changes nothing (the table goes on applying at each order's own price); one it lacks becomes
+// the market's smallest tick. Returns the number of markets read; `exceptions` (when given) the
+// number whose tick the table lacks.
 std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbols,
-                                   RulesTable& table, std::string& error);
+                                   RulesTable& table, std::string& error,
+                                   std::size_t* exceptions = nullptr);
 
 inline constexpr std::int64_t kUpbitMinOrderKrw = 5'000;
 // Bithumb's minimum order total per market is in /v1/orders/chance (private); 5,000 KRW is the
