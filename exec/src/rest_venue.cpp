@@ -128,6 +128,7 @@ struct RestVenue::Impl {
   std::atomic<std::int64_t> moved_quote{0};
   std::atomic<bool> moved{false};
   std::vector<AssetBalance> balances;  // as the last read_balances() found them
+  std::uint64_t records_full = 0;      // placements deferred: no order record free
   HttpRequestText scratch;
   std::uint64_t next_tag = 1;
   static constexpr std::size_t kPending = 32;
@@ -138,7 +139,6 @@ struct RestVenue::Impl {
   std::size_t event_count = 0;
   static constexpr std::size_t kApplied = 128;
   std::array<Applied, kApplied> applied{};
-  std::size_t applied_next = 0;
   // Blocking calls: the answer of the awaited tag, copied out.
   std::uint64_t awaited = 0;
   bool awaited_done = false;
@@ -222,8 +222,14 @@ struct RestVenue::Impl {
   }
 
   void push_event(const VenueEvent& e) noexcept {
-    if (e.status.final()) {
-      if (Applied* a = order_record(e.status.client_id); a != nullptr) a->ended = true;
+    if (Applied* a = order_record(e.status.client_id); a != nullptr) {
+      // A final state ends it; so does "not found" past the venue's grace, as exec reads it:
+      // the request never became an order and never will.
+      if (e.status.final() ||
+          (e.op == VenueOp::query && e.status.error.kind == VenueErrorKind::unknown_order &&
+           clock::mono_ns() - a->placed_ns >= venue->not_found_grace_ns())) {
+        a->ended = true;
+      }
     }
     if (event_count == kEvents) return;  // cannot happen: bounded by kPending
     events[(event_head + event_count) % kEvents] = e;
@@ -248,10 +254,33 @@ struct RestVenue::Impl {
     }
     return nullptr;
   }
-  void remember(const OrderRequest& o) noexcept {
-    applied[applied_next] =
-        Applied{o.client_id, o.side, 0, 0, 0, 0, o.instrument, clock::mono_ns(), false, false};
-    applied_next = (applied_next + 1) % kApplied;
+  // A record for a new order: a free one, else the oldest whose order has ended (one whose
+  // balances the stream has passed first: reusing one it has not costs the balance check a
+  // false mismatch, never money). Null while every record holds an order that may still fill
+  // (working, or its outcome unknown): its fills must reach the balances when it settles, so no
+  // such record is overwritten and the new order waits (place() refuses it for now).
+  Applied* free_record(std::int64_t now) noexcept {
+    Applied* passed = nullptr;
+    Applied* ended = nullptr;
+    for (Applied& a : applied) {
+      if (a.id.empty()) return &a;
+      if (!a.ended) continue;
+      Applied*& best = ahead_of_stream(a, now) ? ended : passed;
+      if (best == nullptr || a.placed_ns < best->placed_ns) best = &a;
+    }
+    return passed != nullptr ? passed : ended;
+  }
+  void remember(Applied& slot, const OrderRequest& o, std::int64_t now) noexcept {
+    slot = Applied{o.client_id, o.side, 0, 0, 0, 0, o.instrument, now, false, false};
+  }
+
+  // Operators' transfers noted since the last call move base and quote (the venue's thread).
+  void take_transfers() noexcept {
+    if (!moved.exchange(false, std::memory_order_acquire)) return;
+    for (std::size_t i = 0; i < kMaxInstruments; ++i) {
+      base[i] += moved_base[i].exchange(0, std::memory_order_relaxed);
+    }
+    quote += moved_quote.exchange(0, std::memory_order_relaxed);
   }
 
   // Moves the balances by what an answer adds to the fill already applied for that order.
@@ -494,12 +523,7 @@ struct RestVenue::Impl {
   // myAsset: with no order of this process working here, what the venue holds free must be
   // what the fills predicted.
   void check_balances() noexcept {
-    if (moved.exchange(false, std::memory_order_acquire)) {
-      for (std::size_t i = 0; i < kMaxInstruments; ++i) {
-        base[i] += moved_base[i].exchange(0, std::memory_order_relaxed);
-      }
-      quote += moved_quote.exchange(0, std::memory_order_relaxed);
-    }
+    take_transfers();
     const std::int64_t now = clock::mono_ns();
     for (const Applied& a : applied) {
       if (in_flight(a, now) || ahead_of_stream(a, now)) return;  // the balances are moving
@@ -832,11 +856,17 @@ bool RestVenue::read_open_orders(std::vector<OpenOrder>& out, std::string& error
 
 bool RestVenue::place_blocking(const OrderRequest& order, OrderStatus& out, std::string& error) {
   Impl& m = *impl_;
+  const std::int64_t now = clock::mono_ns();
+  auto* record = m.free_record(now);
+  if (record == nullptr) {
+    error = "every order record holds an order that may still fill";
+    return false;
+  }
   if (!m.venue->place(order, m.symbol(order.instrument), m.scratch)) {
     error = "the order does not fit the request buffer";
     return false;
   }
-  m.remember(order);
+  m.remember(*record, order, now);
   return m.order_call(Op::place, order.instrument, order.client_id, out, error);
 }
 
@@ -866,6 +896,12 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
   (void)book;
   Impl& m = *impl_;
   if (order.instrument >= m.symbols.size()) return false;
+  const std::int64_t now = clock::mono_ns();
+  auto* record = m.free_record(now);
+  if (record == nullptr) {
+    ++m.records_full;
+    return false;  // tried again at the next poll
+  }
   const std::string_view symbol = m.symbol(order.instrument);
   const bool sent = m.send_stream(Op::place, order.instrument, order.client_id,
                                   [&](std::uint64_t tag, WsRequestText& out) {
@@ -874,7 +910,7 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
                     (m.venue->place(order, symbol, m.scratch) &&
                      m.send(Op::place, order.instrument, order.client_id));
   if (!sent) return false;
-  m.remember(order);
+  m.remember(*record, order, now);
   return true;
 }
 
@@ -903,6 +939,7 @@ void RestVenue::poll(std::int64_t now_ns) noexcept {
     m.venue->upkeep_not_sent();  // tried again at the next poll
   }
   m.probe(now_ns);
+  m.take_transfers();
   m.drive();
 }
 

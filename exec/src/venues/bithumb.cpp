@@ -42,16 +42,18 @@ class Bithumb final : public KrwVenue {
     return true;
   }
 
-  // No remaining-count header is documented: the budget is the configured rate per second.
+  // No remaining-count header is documented: the budget is the configured rate per second less
+  // the orders written in the last second, so that exec paces itself (its hedge reserve kept)
+  // rather than send a burst until a 429 blocks the hedges and unwinds that follow.
   void on_header(std::string_view name, std::string_view value,
                  RateLimitState& rate) noexcept override {
     upbit_header(name, value, rate);  // Retry-After
   }
   void order_budget(std::int64_t now_ns, const RateLimitState& rate,
                     RateBudget& out) const noexcept override {
-    (void)now_ns, (void)rate;
+    (void)rate;
     out.orders_per_window = options_.bithumb_orders_per_second;
-    out.orders_available = options_.bithumb_orders_per_second;
+    out.orders_available = unsent_this_second(now_ns, options_.bithumb_orders_per_second);
   }
 };
 

@@ -4,10 +4,13 @@
 // requests with UpbitApi and read their answers with UpbitParser in their own dialect. Each
 // adapter (upbit.cpp, bithumb.cpp) adds its start-up, probe, rate limits and error kinds.
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include <xarb/core/clock.hpp>
 #include <xarb/exec/upbit_api.hpp>
 
 #include "adapter.hpp"
@@ -24,7 +27,9 @@ class KrwVenue : public RestAdapter {
 
   bool place(const OrderRequest& order, std::string_view symbol,
              HttpRequestText& out) noexcept override {
-    return api_.new_order(order, symbol, out);
+    if (!api_.new_order(order, symbol, out)) return false;
+    sent_[sent_next_++ % kSent] = clock::mono_ns();
+    return true;
   }
   // By client id alone (RestVenue checks the answer's market).
   bool query(std::string_view symbol, const ClientOrderId& id,
@@ -105,11 +110,29 @@ class KrwVenue : public RestAdapter {
     }
   }
 
+  // The orders this process may still send in the venue's one-second window: `per_second` less
+  // those it wrote in the last second. What keeps a burst under the limit before any 429, and
+  // before a header could say so (Bithumb documents none; Upbit's Remaining-Req comes with the
+  // answer, after the next order may already be out).
+  [[nodiscard]] std::int64_t unsent_this_second(std::int64_t now_ns,
+                                                std::int64_t per_second) const noexcept {
+    std::int64_t recent = 0;
+    for (const std::int64_t t : sent_) {
+      if (t != 0 && now_ns - t < 1'000'000'000) ++recent;
+    }
+    return std::max<std::int64_t>(per_second - recent, 0);
+  }
+
   const RestVenueOptions& options_;
   UpbitApi api_;
   UpbitParser parser_;
   Venue venue_;
   std::string probe_market_;
+
+ private:
+  static constexpr std::size_t kSent = 256;  // above any venue's orders per second
+  std::array<std::int64_t, kSent> sent_{};    // mono ns of the last orders written
+  std::size_t sent_next_ = 0;
 };
 
 }  // namespace xarb::exec::adapters
