@@ -177,6 +177,47 @@ TEST(BinanceParser, AnOrdersTradesGiveItsCommissionsByAsset) {
   EXPECT_EQ(parser.parse_trades(one, "BTC", "USDT", t), Errc::malformed);
 }
 
+// An answer that does not add up is not believed. `fills: []` with an executed quantity booked
+// an average price of 0; fills that sum to less than executedQty left commissions out. Both now
+// leave the fills unknown (the order's trades are then read), more filled than ordered is
+// refused, and hostile values (negative, or sums past an int64) are refused, never summed.
+TEST(BinanceParser, FillsThatDoNotAddUpAreNotBelieved) {
+  BinanceParser parser;
+  OrderStatus s;
+  const std::string head =
+      R"({"symbol":"BTCUSDT","orderId":28,"clientOrderId":"x1","transactTime":1507725176595,)"
+      R"("price":"100000.00","origQty":"0.02","executedQty":"0.02","cummulativeQuoteQty":"2000.00",)"
+      R"("status":"FILLED","timeInForce":"IOC","type":"LIMIT","side":"BUY","fills":)";
+  const std::string fill =
+      R"({"price":"100000.00","qty":"0.01","commission":"0.00001","commissionAsset":"BTC","tradeId":1})";
+  ASSERT_EQ(parser.parse_order(head + "[" + fill + "," + fill + "]}", "BTC", "USDT", s), Errc::ok);
+  EXPECT_TRUE(s.fills_known);
+  EXPECT_EQ(s.fee_base, d("0.00002"));
+  EXPECT_EQ(s.avg_price(), d("100000"));
+
+  ASSERT_EQ(parser.parse_order(head + "[]}", "BTC", "USDT", s), Errc::ok);
+  EXPECT_FALSE(s.fills_known) << "no fills listed for 0.02 executed";
+  EXPECT_EQ(s.avg_price(), d("100000")) << "from cummulativeQuoteQty, never 0";
+  EXPECT_TRUE(s.fee_base.is_zero());
+
+  ASSERT_EQ(parser.parse_order(head + "[" + fill + "]}", "BTC", "USDT", s), Errc::ok);
+  EXPECT_FALSE(s.fills_known) << "0.01 listed for 0.02 executed";
+  EXPECT_TRUE(s.fee_base.is_zero()) << "half the commissions are not the commissions";
+
+  std::string over = head + "[" + fill + "]}";
+  over.replace(over.find("\"executedQty\":\"0.02\""), 20, "\"executedQty\":\"0.03\"");
+  EXPECT_EQ(parser.parse_order(over, "BTC", "USDT", s), Errc::malformed) << "0.03 of 0.02";
+
+  std::string negative = fill;
+  negative.replace(negative.find("\"qty\":\"0.01\""), 12, "\"qty\":\"-0.01\"");
+  EXPECT_EQ(parser.parse_order(head + "[" + negative + "]}", "BTC", "USDT", s), Errc::malformed);
+  std::string huge = fill;
+  huge.replace(huge.find("\"qty\":\"0.01\""), 12, "\"qty\":\"90000000000\"");
+  EXPECT_EQ(parser.parse_order(head + "[" + huge + "," + huge + "]}", "BTC", "USDT", s),
+            Errc::malformed)
+      << "a sum past an int64";
+}
+
 TEST(BinanceParser, RealErrorBodies) {
   std::ifstream in(test::data_dir() / "binance/real_error_bodies.jsonl");
   std::string line;
@@ -392,6 +433,15 @@ TEST(UpbitParser, AnExecutedVolumeIsPricedEvenWithoutTrades) {
   // Nothing to price it with: unusable, asked again rather than booked at 0.
   EXPECT_EQ(parser.parse_order(R"({"uuid":"u","state":"done","price":null,"volume":"0.01",
       "executed_volume":"0.01"})",
+                               s),
+            Errc::malformed);
+  // More executed than ordered, or a negative trade: not an answer about this order.
+  EXPECT_EQ(parser.parse_order(R"({"uuid":"u","state":"done","price":"140000000","volume":"0.01",
+      "executed_volume":"0.02","executed_funds":"2800000"})",
+                               s),
+            Errc::malformed);
+  EXPECT_EQ(parser.parse_order(R"({"uuid":"u","state":"done","price":"140000000","volume":"0.02",
+      "executed_volume":"0.02","trades":[{"price":"140000000","volume":"-0.01"}]})",
                                s),
             Errc::malformed);
 }

@@ -1,6 +1,7 @@
 // libFuzzer target: any bytes as a venue's REST answer or private stream message. The first byte
 // picks what reads it (Binance, Upbit or Bithumb; an order, an error body, the server time,
-// balances, open orders, a private stream message, or a rate-limit header as "name:value"); the
+// balances, open orders, a private stream message, an order's trades, the trading rules of
+// exchangeInfo or of Upbit's orderbook/instruments, or a rate-limit header as "name:value"); the
 // rest is the body. Nothing from the network may crash
 // the engine, and an order it accepts must not carry negative quantities or a negative notional
 // (exec would count a negative fill).
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/rules.hpp>
 #include <xarb/exec/upbit_api.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace {
 
@@ -29,6 +32,34 @@ void check(const std::vector<xarb::exec::OrderStatus>& orders, const std::vector
   for (const auto& o : orders) check(o);
 }
 
+const xarb::SymbolMap& symbols() {
+  static const xarb::SymbolMap map = [] {
+    xarb::SymbolMap m;
+    (void)m.add("BTC", {{xarb::venues::kUpbit, "KRW-BTC"}, {xarb::venues::kBinance, "BTCUSDT"}});
+    (void)m.add_fx(xarb::venues::kUpbit, "KRW-USDT");
+    return m;
+  }();
+  return map;
+}
+
+// Rules a loader accepted price and check orders without crashing, whatever they say.
+void use(const xarb::exec::RulesTable& table, xarb::Venue v) {
+  for (const xarb::Instrument& i : symbols()) {
+    const xarb::exec::InstrumentRules& r = table.at(v, i.id);
+    for (const std::int64_t price : {std::int64_t{1}, std::int64_t{499'999'999'999},
+                                     std::int64_t{140'000'000} * xarb::Decimal::kOne}) {
+      xarb::Decimal out;
+      for (const xarb::Side side : {xarb::Side::buy, xarb::Side::sell}) {
+        if (xarb::exec::round_price(r, side, xarb::Decimal::from_mantissa(price), out) ==
+            xarb::Errc::ok) {
+          if (!out.is_positive()) std::abort();
+          (void)xarb::exec::check_order(r, out, xarb::exec::round_qty(r, xarb::Decimal::from_mantissa(price)));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -39,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   xarb::exec::OrderStatus s;
   xarb::VenueError e;
-  switch (data[0] % 17) {
+  switch (data[0] % 20) {
     case 0:
       if (binance.parse_order(body, "BTC", "USDT", s) == xarb::Errc::ok) check(s);
       break;
@@ -97,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // A private stream message: an order it states is sane.
       static xarb::exec::BinanceExecutions sums;
       xarb::exec::StreamUpdate u;
-      const int which = data[0] % 17;
+      const int which = data[0] % 20;
       const xarb::Errc r = which == 13   ? binance.parse_stream(body, u)
                            : which == 14 ? upbit.parse_stream(body, u)
                                          : bithumb.parse_stream(body, u);
@@ -110,6 +141,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // An answer's body is a part of the message.
       if (u.answer.body.size() > body.size()) std::abort();
       if (u.asset_count > xarb::exec::StreamUpdate::kMaxAssets) std::abort();
+      break;
+    }
+    case 17: {
+      // An order's trades (GET /api/v3/myTrades): taken only when they are all of the order.
+      s.venue_id.assign("28");
+      s.filled_qty = xarb::Decimal::from_mantissa(2'000'000);
+      if (binance.parse_trades(body, "BTC", "USDT", s) == xarb::Errc::ok) {
+        check(s);
+        if (!s.fills_known) std::abort();
+      }
+      break;
+    }
+    case 18: {
+      xarb::exec::RulesTable table;
+      std::string error;
+      (void)xarb::exec::load_binance_rules(body, symbols(), table, error);
+      use(table, xarb::venues::kBinance);
+      break;
+    }
+    case 19: {
+      xarb::exec::RulesTable table;
+      std::string error;
+      xarb::exec::load_upbit_default_rules(symbols(), table);
+      (void)xarb::exec::load_upbit_instruments(body, symbols(), table, error);
+      use(table, xarb::venues::kUpbit);
       break;
     }
     default: {

@@ -281,9 +281,15 @@ struct FillSums {
       }
     }
     if (!this_order) return false;
+    // Hostile or broken values are refused, never summed: a negative trade, or a total past
+    // what an int64 holds.
+    if (price.mantissa() < 0 || q.mantissa() <= 0 || commission.mantissa() < 0) return false;
+    std::int64_t& fee = asset == quote ? fee_quote : asset == base ? fee_base : fee_other;
+    if (__builtin_add_overflow(qty, q.mantissa(), &qty) ||
+        __builtin_add_overflow(fee, commission.mantissa(), &fee)) {
+      return false;
+    }
     notional += static_cast<Int128>(price.mantissa()) * q.mantissa();
-    qty += q.mantissa();
-    (asset == quote ? fee_quote : asset == base ? fee_base : fee_other) += commission.mantissa();
     return true;
   }
   void store(OrderStatus& out) const noexcept {
@@ -308,6 +314,7 @@ Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
   Decimal cumulative_quote;
   bool have_status = false;
   bool orig_seen = false;
+  std::int64_t fills_qty = 0;
   for (auto field : obj) {
     std::string_view key;
     od::value v;
@@ -354,9 +361,21 @@ Errc BinanceParser::parse_order(std::string_view body, std::string_view base,
         }
       }
       sums.store(out);
+      fills_qty = sums.qty;
     }
   }
-  if (!have_status) return Errc::malformed;
+  if (!have_status || out.filled_qty.mantissa() < 0 || cumulative_quote.mantissa() < 0) {
+    return Errc::malformed;
+  }
+  // More filled than ordered is no answer about this order.
+  if (out.orig_qty.is_positive() && out.filled_qty > out.orig_qty) return Errc::malformed;
+  // Fills that do not add up to executedQty ("fills": [] with a quantity, or one left out) say
+  // nothing sure of the price or the commissions: taken as unknown, so that the order's trades
+  // are read (as for a query's answer, which lists none).
+  if (out.fills_known && fills_qty != out.filled_qty.mantissa()) {
+    out.fills_known = false;
+    out.fee_quote = out.fee_base = out.fee_other = Decimal{};
+  }
   if (!out.fills_known) {
     out.filled_notional_e16 = static_cast<Int128>(cumulative_quote.mantissa()) * Decimal::kOne;
   }

@@ -253,6 +253,7 @@ Errc read_order(od::object obj, KrwDialect dialect, OrderStatus& out,
             if (!decimal_of(tv, qty)) return Errc::malformed;
           }
         }
+        if (price.mantissa() < 0 || qty.mantissa() <= 0) return Errc::malformed;
         notional += static_cast<Int128>(price.mantissa()) * qty.mantissa();
         if (add(trades_qty, qty, trades_qty) != Errc::ok) return Errc::malformed;
       }
@@ -267,6 +268,10 @@ Errc read_order(od::object obj, KrwDialect dialect, OrderStatus& out,
     out.filled_qty = Decimal{};
     out.filled_notional_e16 = 0;
     return Errc::ok;
+  }
+  // Negative, or more filled than ordered: no answer about this order.
+  if (out.filled_qty.mantissa() < 0 || (volume.is_positive() && out.filled_qty > volume)) {
+    return Errc::malformed;
   }
   // What the fills cost: the trades when they account for the whole executed volume; else
   // executed_funds; else, at worst, the limit price (a bid paid no more, an ask got no less).
