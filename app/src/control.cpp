@@ -1,6 +1,7 @@
 #include "control.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
@@ -21,6 +23,8 @@ using local = asio::local::stream_protocol;
 namespace {
 constexpr std::size_t kMaxLine = 1024;
 constexpr std::size_t kMaxPath = sizeof(sockaddr_un::sun_path) - 1;
+// How long a client has to send its line, and then to take its answer.
+constexpr std::chrono::seconds kReadDeadline{5};
 }  // namespace
 
 struct ControlServer::Impl {
@@ -30,30 +34,73 @@ struct ControlServer::Impl {
   local::acceptor acceptor{io};
   std::thread thread;
 
-  // One connection at a time, one line each: operators type commands, nothing here is busy.
-  void run() {
-    tuning::name_current_thread("control");
-    for (;;) {
-      boost::system::error_code ec;
-      local::socket s(io);
-      acceptor.accept(s, ec);
-      if (ec) return;  // closed
-      // A client that connects and says nothing does not hold the socket for long.
-      const timeval tv{5, 0};
-      ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      asio::streambuf in(kMaxLine);
-      asio::read_until(s, in, '\n', ec);
+  // One connection: a line read within kReadDeadline, its answer written, closed. Reads are
+  // asynchronous, so a client that connects and says nothing (or says it a byte a second)
+  // holds nobody else up: the commands of every other client are read beside it, and kill,
+  // flatten and pause are always reachable. Commands are answered one at a time, in the order
+  // their lines are complete.
+  struct Session : std::enable_shared_from_this<Session> {
+    Session(Impl& owner, local::socket socket)
+        : impl(owner), s(std::move(socket)), deadline(owner.io) {}
+    Impl& impl;
+    local::socket s;
+    asio::streambuf in{kMaxLine};
+    asio::steady_timer deadline;
+    std::string answer;
+
+    void start() {
+      deadline.expires_after(kReadDeadline);
+      deadline.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) return;  // cancelled: the line came in time
+        self->s.close(ec);
+      });
+      asio::async_read_until(s, in, '\n',
+                             [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                               self->deadline.cancel();
+                               self->on_line(ec);
+                             });
+    }
+
+    void on_line(boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;
       std::string line;
       if (!ec || ec == asio::error::eof) {
         std::istream is(&in);
         std::getline(is, line);
       }
-      const std::string answer =
-          ec && ec != asio::error::eof
-              ? std::string(R"({"ok":false,"error":"a command is one line of at most 1024 bytes"})")
-              : handler(line);
-      asio::write(s, asio::buffer(answer + "\n"), ec);
+      if (ec && ec != asio::error::eof) {
+        answer = R"({"ok":false,"error":"a command is one line of at most 1024 bytes"})";
+      } else if (line.empty() && ec == asio::error::eof) {
+        return;  // connected and closed without a word
+      } else {
+        answer = impl.handler(line);
+      }
+      answer += '\n';
+      deadline.expires_after(kReadDeadline);
+      deadline.async_wait([self = shared_from_this()](boost::system::error_code e) {
+        if (!e) self->s.close(e);
+      });
+      asio::async_write(s, asio::buffer(answer),
+                        [self = shared_from_this()](boost::system::error_code, std::size_t) {
+                          self->deadline.cancel();
+                          boost::system::error_code ignored;
+                          self->s.close(ignored);
+                        });
     }
+  };
+
+  void accept() {
+    acceptor.async_accept([this](boost::system::error_code ec, local::socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) std::make_shared<Session>(*this, std::move(s))->start();
+      accept();
+    });
+  }
+
+  void run() {
+    tuning::name_current_thread("control");
+    accept();
+    io.run();
   }
 };
 
@@ -88,15 +135,15 @@ ControlServer::ControlServer(const std::string& path, Handler handler)
   if (!ec && ::chmod(path.c_str(), 0600) != 0) ec.assign(errno, boost::system::system_category());
   if (!ec) impl_->acceptor.listen(4, ec);
   if (ec) throw std::runtime_error("control: cannot listen on " + path + ": " + ec.message());
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
 }
 
 ControlServer::~ControlServer() {
-  boost::system::error_code ec;
-  // A blocked accept() returns once the socket is shut down and closed.
-  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
-  impl_->acceptor.close(ec);
+  // Sessions still open are dropped with the io_context: their clients read end of file.
+  impl_->io.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
   std::error_code fec;
   std::filesystem::remove(impl_->path, fec);
 }
