@@ -100,6 +100,8 @@ RunResult Engine::run() {
     }
   }
 
+  // Status answers what start-up found (REDUCING, restored positions) from its first command.
+  publish_telemetry(feed_ != nullptr, signal_ != nullptr, exec_ != nullptr);
   try {
     open_control();
   } catch (const std::exception& e) {
@@ -128,11 +130,16 @@ RunResult Engine::run() {
   if (live_ && cfg_.risk.reconcile_every_s > 0) {
     reconciler_ = std::make_unique<Reconciler>(
         cfg_, symbols_, cfg_.journal.path, run_id_,
-        // An order no venue has settled yet may still move a balance: no difference is
-        // confirmed while one is out.
-        [this] {
-          const exec::ExecTelemetry x = exec_->telemetry();
-          return x.active == 0 && x.unsettled == 0;
+        // An order no venue has settled yet may still move a balance: no difference in it is
+        // confirmed while one is out. An order moves its instrument's base and the venue's
+        // quote (and Binance's BNB, which its commissions may be paid in).
+        [this](Venue v, const std::string& asset) {
+          const std::uint64_t busy = exec_->telemetry().busy[index(v)];
+          const InstrumentId id = symbols_.find_base(asset);
+          const bool any_order_moves_it = id == kNoInstrument || symbols_[id].is_fx ||
+                                          asset == venues::quote_asset(v) ||
+                                          (v == venues::kBinance && asset == "BNB");
+          return any_order_moves_it ? busy == 0 : ((busy >> id) & 1U) == 0;
         },
         err_, out_mu_);
     reconciler_->start();
@@ -185,14 +192,20 @@ bool Engine::warm_up(std::string& error) {
   const std::int64_t deadline =
       t0 + std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.startup_timeout).count();
   std::string missing = "books";
+  std::int64_t next_publish = 0;
   while (clock::mono_ns() < deadline) {
-    if (stop_.load() || detail::stop_signalled()) {
+    if (stop_.load() || detail::stop_signalled() || stop_requested_.load()) {
       error = "stopped during start-up";
       return false;
     }
     feed_->run_for(std::chrono::milliseconds(2));
     signal_->poll(1024);
     exec_->poll(clock::mono_ns());
+    // What status answers during start-up: the hot threads publish from the time they run.
+    if (const std::int64_t now = clock::mono_ns(); now >= next_publish) {
+      next_publish = now + kPublishEveryNs;
+      publish_telemetry(true, true, true);
+    }
     if (ready(missing)) {
       out_ << "start-up: books synchronised and FX " << strategy_->fx().last() << " KRW/USDT after "
            << (clock::mono_ns() - t0) / 1'000'000 << " ms\n";

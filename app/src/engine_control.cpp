@@ -107,9 +107,17 @@ void Engine::serve_control() {
   }
 }
 
+// Either the command is applied, or it never will be: one given up on is taken back (the thread
+// hosting signal skips it), so a refused transfer or pause does not happen later behind the
+// operator's back, and a retry does not apply it twice.
 bool Engine::send_control(ControlCommand& c, std::string& error) {
+  if (!trading_.load()) {
+    error = "the engine is starting (restoring, books synchronising): try again once it trades";
+    return false;
+  }
   c.seq = ++control_seq_;
   if (!control_ring_.try_push(c)) {
+    control_taken_.store(c.seq);  // never queued: nothing can take it
     error = "the control queue is full; try again";
     return false;
   }
@@ -118,8 +126,14 @@ bool Engine::send_control(ControlCommand& c, std::string& error) {
   const std::int64_t until = clock::mono_ns() + 2'000'000'000;
   while (control_applied_.load(std::memory_order_acquire) < c.seq) {
     if (clock::mono_ns() > until || phase_.load() >= 2) {
-      error = "the strategy did not take the command within 2 s";
-      return false;
+      std::uint64_t before = c.seq - 1;
+      if (control_taken_.compare_exchange_strong(before, c.seq)) {
+        error = "the strategy did not take the command within 2 s: nothing changed";
+        return false;
+      }
+      // Taken just now: its effect is a moment away.
+      while (control_applied_.load(std::memory_order_acquire) < c.seq) std::this_thread::yield();
+      return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -131,6 +145,8 @@ void Engine::apply_control(bool& journal_unsafe, bool& balance_unexplained) {
   ControlCommand c;
   bool any = false;
   while (control_ring_.try_pop(c)) {
+    std::uint64_t before = c.seq - 1;
+    if (!control_taken_.compare_exchange_strong(before, c.seq)) continue;  // given up on
     any = true;
     signal::RiskGuard& risk = strategy_->risk();
     switch (c.kind) {
@@ -207,6 +223,7 @@ std::string Engine::control_state(bool with_inventory) const {
   const json report = json::parse(report_json(build_report()));
   const signal::SignalTelemetry s = signal_ ? signal_->telemetry() : signal::SignalTelemetry{};
   json j = {{"paused", s.paused},
+            {"starting", !trading_.load()},
             {"stopping", phase_.load() >= 1 || stop_requested_.load()},
             {"settings", live_settings(live_cfg_)}};
   for (const char* key :
@@ -296,6 +313,42 @@ std::string Engine::transfer(const std::vector<std::string>& w, std::string& err
          "; nothing was sent to the venue; the balances are compared again now";
 }
 
+// Every cause that holds REDUCING now, each with what lifts it. Clear-reducing lifts nothing
+// while one holds.
+std::vector<std::string> Engine::reducing_causes() const {
+  std::vector<std::string> causes;
+  if (journal_errors_.load() != 0 || ops_.dropped() != 0) {
+    causes.emplace_back("the journal lost events this run; it cannot be trusted until a restart");
+  }
+  for (const std::string& c : startup_causes_) causes.push_back(c);
+  // A difference start-up found stays until an operator accepts it (--accept-balances) or a
+  // reconciliation round after it finds every balance explained (a transfer recorded).
+  if (!startup_differences_.empty() && (!reconciler_ || reconciler_->explained_rounds() == 0)) {
+    for (const std::string& d : startup_differences_) {
+      causes.push_back(d + " (not accepted: restart with --accept-balances once understood, or "
+                           "record the transfer that explains it with xarb ctl transfer)");
+    }
+  }
+  if (reconciler_ && reconciler_->unexplained()) {
+    causes.emplace_back(
+        "a venue's balance differs from the ledger (xarb venue balances, xarb journal "
+        "balances): record the transfer behind it, or restart with --accept-balances");
+  }
+  const signal::SignalTelemetry s = signal_->telemetry();
+  if (s.broken_open != 0) {
+    causes.push_back(std::to_string(s.broken_open) + " BROKEN position" +
+                     (s.broken_open == 1 ? "" : "s") +
+                     " held (a residual not hedged or an order's outcome unknown): they close "
+                     "first (xarb ctl flatten)");
+  }
+  const exec::ExecTelemetry x = exec_->telemetry();
+  if (x.unsettled != 0) {
+    causes.push_back(std::to_string(x.unsettled) + " order" + (x.unsettled == 1 ? "" : "s") +
+                     " whose outcome no venue has told yet");
+  }
+  return causes;
+}
+
 // The ops thread: one command line in, one line of JSON out.
 std::string Engine::control(const std::string& line) {
   const std::vector<std::string> w = words(line);
@@ -351,19 +404,26 @@ std::string Engine::control(const std::string& line) {
     }
   } else if (error.empty() && command == "clear-reducing") {
     const signal::SignalTelemetry s = signal_->telemetry();
-    if (s.risk_mode != signal::RiskMode::reducing) {
+    const std::vector<std::string> causes = reducing_causes();
+    if (!trading_.load()) {
+      error = "the engine is starting (restoring, books synchronising): try again once it trades";
+    } else if (s.risk_mode != signal::RiskMode::reducing) {
       error =
           "the engine is not REDUCING (it is " + std::string(signal::to_string(s.risk_mode)) + ")";
-    } else if (journal_errors_.load() != 0 || ops_.dropped() != 0) {
-      error = "the journal lost events this run; it cannot be trusted until a restart";
-    } else if (reconciler_ && reconciler_->unexplained()) {
-      error =
-          "a venue's balance still differs from the ledger; check it (xarb venue balances, "
-          "xarb journal balances) and restart with --accept-balances once it is understood";
+    } else if (!causes.empty()) {
+      error = "REDUCING stays: " + std::to_string(causes.size()) +
+              (causes.size() == 1 ? " cause still holds:" : " causes still hold:");
+      for (std::size_t k = 0; k < causes.size(); ++k) {
+        error += (k == 0 ? " " : "; ") + std::to_string(k + 1) + ") " + causes[k];
+      }
     } else {
       c.kind = ControlKind::clear_reducing;
       if (send_control(c, error)) effect = "REDUCING cleared: entries allowed again";
     }
+  } else if (error.empty() && command == "kill" && !trading_.load()) {
+    // During start-up nothing trades yet: the run stops before it does.
+    stop_requested_.store(true);
+    effect = "start-up stopped: the run ends before trading";
   } else if (error.empty() && command == "kill") {
     c.kind = ControlKind::pause;
     ControlCommand flat;

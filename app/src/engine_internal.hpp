@@ -145,6 +145,11 @@ class Engine {
   bool start_venues(std::string& error);
   bool restore(std::string& error);
   void probe_unjournaled(std::uint64_t run, std::int64_t wall_ns);
+  // Start-up found a cause that holds for the whole run: REDUCING, and `why` (what lifts it)
+  // kept for clear-reducing's answer.
+  void reduce_at_start(std::string why);
+  // What still holds REDUCING (the ops thread): empty when clear-reducing may lift it.
+  [[nodiscard]] std::vector<std::string> reducing_causes() const;
   bool read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v, InstrumentId i,
                    VenueOrders& out, int attempts = exec::TwoLegExecutor::kMaxAttempts);
   bool warm_up(std::string& error);
@@ -217,6 +222,9 @@ class Engine {
   // Each hot thread's CPU time, published by it every 100 ms (the stages publish their own).
   std::array<std::atomic<std::uint64_t>, kMaxThreads> thread_cpu_ns_{};
   std::uint64_t restored_ = 0;
+  // Written by start-up on the main thread before the ops thread starts; read-only after.
+  std::vector<std::string> startup_causes_;       // hold REDUCING until a restart
+  std::vector<std::string> startup_differences_;  // balances not accepted: until explained
 
   // Layout: one entry per hot thread, then the ops thread.
   std::vector<ThreadConfig> layout_;
@@ -243,6 +251,9 @@ class Engine {
   std::deque<ControlRequest*> control_inbox_;  // guarded by control_mu_
   SpscRing<ControlCommand> control_ring_{8};   // ops -> the thread hosting signal
   std::atomic<std::uint64_t> control_applied_{0};
+  // The last command either taken by the thread hosting signal or abandoned by the ops thread
+  // (whichever moves it to the command's seq first): a command given up on is never applied late.
+  std::atomic<std::uint64_t> control_taken_{0};
   std::uint64_t control_seq_ = 0;            // the ops thread's
   std::atomic<bool> stop_requested_{false};  // `xarb ctl kill`
   std::atomic<bool> flatten_on_stop_{false};

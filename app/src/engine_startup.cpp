@@ -148,14 +148,16 @@ bool Engine::restore(std::string& error) {
     if (p.instrument == kNoInstrument) {
       err_ << "restore: position " << p.id << " trades " << jp.symbol
            << ", which the config no longer lists: left in the journal, entries blocked\n";
-      strategy_->risk().set_reducing(true);
+      reduce_at_start("position " + std::to_string(p.id) + " trades " + jp.symbol +
+                      ", which the config does not list (restart with a config that trades it)");
       continue;
     }
     if (strategy_->pair_index(p.pair) == strategy_->pairs().size()) {
       err_ << "restore: position " << p.id << " trades " << to_string(p.pair.first) << " against "
            << to_string(p.pair.second)
            << ", a pair this engine does not trade: left in the journal, entries blocked\n";
-      strategy_->risk().set_reducing(true);
+      reduce_at_start("position " + std::to_string(p.id) + " trades a pair this config does "
+                      "not (restart with a config that trades it)");
       continue;
     }
     if (p.flat() && !unknown) {
@@ -217,6 +219,9 @@ bool Engine::restore(std::string& error) {
                  << ": entries blocked (REDUCING) at this start and every later one until "
                     "accepted with --accept-balances\n";
             strategy_->risk().set_reducing(true);
+            startup_differences_.push_back(std::string(to_string(v)) + ' ' + asset + " held " +
+                                           to_string(now_held) + " at start, the ledger explains " +
+                                           to_string(expected));
             // The baseline stays what the journal explains, so the next start sees the same
             // difference (before, the held balance became the baseline and it was forgotten).
             baseline = expected;
@@ -293,6 +298,13 @@ bool Engine::read_orders(std::uint64_t run_id, std::uint64_t intent_id, Venue v,
 // so the orders of the ids after the last journaled one are looked up on the venues; what they
 // filled becomes a BROKEN position (entries blocked) that the strategy then closes. `run` is
 // marked searched once every venue answered, so a later start searches it again otherwise.
+void Engine::reduce_at_start(std::string why) {
+  strategy_->risk().set_reducing(true);
+  if (std::find(startup_causes_.begin(), startup_causes_.end(), why) == startup_causes_.end()) {
+    startup_causes_.push_back(std::move(why));
+  }
+}
+
 void Engine::probe_unjournaled(std::uint64_t run, std::int64_t wall_ns) {
   bool answered = true;
   // An intent id without orders does not end the search: exec may have refused that intent (or
@@ -310,7 +322,8 @@ void Engine::probe_unjournaled(std::uint64_t run, std::int64_t wall_ns) {
       std::array<VenueOrders, kMaxVenues> first{};
       for (const Venue v : venues_) {
         if (!read_orders(run, intent, v, s.id, first[index(v)], 1)) {
-          strategy_->risk().set_reducing(true);
+          reduce_at_start(std::string(to_string(v)) + " did not answer the search for orders of run " +
+                          std::to_string(run) + " never journaled (restart to search again)");
           answered = false;
         }
       }
@@ -320,7 +333,8 @@ void Engine::probe_unjournaled(std::uint64_t run, std::int64_t wall_ns) {
       std::array<VenueOrders, kMaxVenues> orders{};
       for (const Venue v : venues_) {
         if (!read_orders(run, intent, v, s.id, orders[index(v)])) {
-          strategy_->risk().set_reducing(true);
+          reduce_at_start(std::string(to_string(v)) + " did not answer the search for orders of run " +
+                          std::to_string(run) + " never journaled (restart to search again)");
           answered = false;
         }
       }

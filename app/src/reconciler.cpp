@@ -23,7 +23,7 @@ struct Reconciler::Impl {
 
 Reconciler::Reconciler(const Config& config, const SymbolMap& symbols,
                        std::filesystem::path journal, std::uint64_t run_id,
-                       std::function<bool()> quiet, std::ostream& err, std::mutex& err_mu)
+                       std::function<bool(Venue, const std::string&)> quiet, std::ostream& err, std::mutex& err_mu)
     : impl_(std::make_unique<Impl>(Impl{config, symbols, std::move(journal), run_id, {}, {}, {}})),
       every_(config.risk.reconcile_every_s),
       quiet_(std::move(quiet)),
@@ -107,37 +107,59 @@ bool Reconciler::round(bool settled) {
     return std::any_of(r.begin(), r.end(),
                        [](const BalanceReport& b) { return b.differs(); });
   };
-  // A difference while orders are in flight, or one that changes between reads, is an order
-  // the journal has not seen yet: read again. The same difference on three reads, each taken
-  // while no order is out, confirms it. (The difference, not the balances: while the engine
-  // trades, fills move the held and the expected figures alike between reads. Before, a busy
-  // run never saw two equal reads and confirmed nothing until it had stopped.)
-  int same = !differs(now) ? 0 : settled ? 3 : quiet_() ? 1 : 0;
-  for (int attempt = 0; differs(now) && same < 3 && attempt < 10; ++attempt) {
+  // Each (venue, asset) is confirmed on its own: a difference while an order that can move that
+  // balance is in flight, or one that changes between reads, is an order the journal has not
+  // seen yet: read again. The same difference on three reads, each taken while no such order is
+  // out, confirms it. (The difference, not the balances: while the engine trades, fills move the
+  // held and the expected figures alike. And an order on another venue or asset, even one left
+  // unsettled for a minute, does not hold up confirming this one.)
+  std::vector<int> same(now.size(), 0);
+  const auto count = [&](const BalanceReport& b, const BalanceReport* before, int was) {
+    if (!b.differs()) return 0;
+    if (settled) return 3;
+    if (!quiet_(b.venue, b.asset)) return 0;
+    if (before == nullptr) return 1;
+    return before->differs() && before->difference() == b.difference() ? was + 1 : 1;
+  };
+  for (std::size_t k = 0; k < now.size(); ++k) same[k] = count(now[k], nullptr, 0);
+  const auto pending = [&] {
+    for (std::size_t k = 0; k < now.size(); ++k) {
+      if (now[k].differs() && same[k] < 3) return true;
+    }
+    return false;
+  };
+  for (int attempt = 0; pending() && attempt < 10; ++attempt) {
     if (!sleep_for(std::chrono::milliseconds(2000))) return false;
     std::vector<BalanceReport> again;
     if (!read(again)) return false;
-    const bool equal = again.size() == now.size() &&
-                       std::equal(again.begin(), again.end(), now.begin(),
-                                  [](const BalanceReport& a, const BalanceReport& b) {
-                                    return a.venue == b.venue && a.asset == b.asset &&
-                                           a.differs() == b.differs() &&
-                                           (!a.differs() || a.difference() == b.difference());
-                                  });
-    same = !quiet_() ? 0 : equal ? same + 1 : 1;
+    std::vector<int> next(again.size(), 0);
+    for (std::size_t k = 0; k < again.size(); ++k) {
+      const BalanceReport* before = nullptr;
+      int was = 0;
+      for (std::size_t j = 0; j < now.size(); ++j) {
+        if (now[j].venue == again[k].venue && now[j].asset == again[k].asset) {
+          before = &now[j];
+          was = same[j];
+        }
+      }
+      next[k] = count(again[k], before, was);
+    }
     now = std::move(again);
+    same = std::move(next);
   }
   if (!differs(now)) {
     // Every balance is explained (an operator recorded the transfer behind a difference, or it
     // went away): a confirmed difference no longer holds entries; REDUCING stays until cleared.
     unexplained_.store(false);
+    ++explained_rounds_;
   }
-  if (same >= 3) {
+  if (std::any_of(same.begin(), same.end(), [](int n) { return n >= 3; })) {
     // Entries stop before anything else can see the difference (the journal row, a test or an
     // operator watching it): the hot thread reads this flag on its next turn.
     unexplained_.store(true);
-    for (BalanceReport& b : now) {
-      if (!b.differs()) continue;
+    for (std::size_t k = 0; k < now.size(); ++k) {
+      BalanceReport& b = now[k];
+      if (same[k] < 3) continue;
       b.confirmed = true;
       // The same difference is reported once, whatever trading moved both figures by since.
       const bool known = std::any_of(m.reported.begin(), m.reported.end(), [&](const BalanceReport& r) {

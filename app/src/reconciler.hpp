@@ -30,10 +30,11 @@ namespace xarb::app {
 
 class Reconciler {
  public:
-  // `quiet` says whether no order is in flight now. `err` is written under `err_mu`.
+  // `quiet(venue, asset)` says whether no order that can move that balance is in flight now.
+  // `err` is written under `err_mu`.
   Reconciler(const Config& config, const SymbolMap& symbols, std::filesystem::path journal,
-             std::uint64_t run_id, std::function<bool()> quiet, std::ostream& err,
-             std::mutex& err_mu);
+             std::uint64_t run_id, std::function<bool(Venue, const std::string&)> quiet,
+             std::ostream& err, std::mutex& err_mu);
   ~Reconciler();
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
@@ -47,6 +48,8 @@ class Reconciler {
   // Asks for a round now rather than at the next period (an operator recorded a transfer).
   void recheck() noexcept { recheck_.store(true); }
   [[nodiscard]] std::uint64_t rounds() const noexcept { return rounds_.load(); }
+  // Rounds that found every balance explained.
+  [[nodiscard]] std::uint64_t explained_rounds() const noexcept { return explained_rounds_.load(); }
   // What the last round found, per venue and asset.
   [[nodiscard]] std::vector<BalanceReport> last() const;
 
@@ -63,11 +66,12 @@ class Reconciler {
 
   std::unique_ptr<Impl> impl_;
   std::chrono::seconds every_;
-  std::function<bool()> quiet_;
+  std::function<bool(Venue, const std::string&)> quiet_;
   std::ostream& err_;
   std::mutex& err_mu_;
   std::atomic<bool> unexplained_{false};
   std::atomic<std::uint64_t> rounds_{0};
+  std::atomic<std::uint64_t> explained_rounds_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> recheck_{false};
   mutable std::mutex mu_;

@@ -84,6 +84,23 @@ std::size_t TwoLegExecutor::unsettled() const noexcept {
       std::count_if(watches_.begin(), watches_.end(), [](const Watch& w) { return w.active; }));
 }
 
+std::uint64_t TwoLegExecutor::busy(Venue v) const noexcept {
+  static_assert(kMaxInstruments <= 64, "one bit per instrument");
+  std::uint64_t mask = 0;
+  for (const Job& j : jobs_) {
+    if (!j.active || !j.intent.has_leg(v)) continue;
+    if (const InstrumentId i = j.intent.leg(v).instrument; i < kMaxInstruments) {
+      mask |= std::uint64_t{1} << i;
+    }
+  }
+  for (const Watch& w : watches_) {
+    if (w.active && w.venue == v && w.instrument < kMaxInstruments) {
+      mask |= std::uint64_t{1} << w.instrument;
+    }
+  }
+  return mask;
+}
+
 ExecReport& TwoLegExecutor::new_report() noexcept {
   // At most one report per job and per watch is pending, and the queue has that many slots; a
   // full queue (which cannot happen) overwrites the newest rather than write out of bounds.

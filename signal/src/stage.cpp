@@ -39,6 +39,7 @@ void SignalStage::publish_telemetry() noexcept {
   for (std::size_t n = 0; n < book.size(); ++n) {
     const Position& p = book[n];
     if (p.instrument < kMaxInstruments) ++t.open_by_symbol[p.instrument];
+    if (p.state == PositionState::broken || p.unknown_orders != 0) ++t.broken_open;
     if (const std::size_t k = strategy_.pair_index(p.pair); k < kMaxPairs) ++t.open_by_pair[k];
   }
   t.unrealized_krw = strategy_.unrealized_krw();

@@ -87,6 +87,9 @@ class TwoLegExecutor {
   [[nodiscard]] std::size_t active() const noexcept;
   // Orders whose outcome no venue has settled yet (watched, queried at the slow pace).
   [[nodiscard]] std::size_t unsettled() const noexcept;
+  // A bit per instrument (1 << id) with an intent in flight or an order unsettled on `v`: what
+  // may still move that venue's balances of the instrument and of its quote.
+  [[nodiscard]] std::uint64_t busy(Venue v) const noexcept;
   [[nodiscard]] bool has_venue(Venue v) const noexcept {
     return valid(v) && venues_[index(v)] != nullptr;
   }

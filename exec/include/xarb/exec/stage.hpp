@@ -36,6 +36,8 @@ struct ExecTelemetry {
   ExecStageStats stage;
   std::uint64_t active = 0;     // intents in flight
   std::uint64_t unsettled = 0;  // orders whose outcome a venue has not yet told
+  // By venue index: a bit per instrument with an order in flight or unsettled there.
+  std::array<std::uint64_t, kMaxVenues> busy{};
   std::array<StreamTelemetry, kMaxVenues> streams{};  // by venue index
   std::array<bool, kMaxVenues> healthy{true, true, true, true};  // exec reaches it (by index)
 };
@@ -60,6 +62,7 @@ class ExecStage {
     for (std::size_t i = 0; i < kMaxVenues; ++i) {
       const Venue v = static_cast<Venue>(i);
       t.healthy[i] = executor_.venue_healthy(v);
+      t.busy[i] = executor_.busy(v);
       if (const StreamStats* s = executor_.venue_stream(v); s != nullptr) {
         t.streams[i] = {true, executor_.venue_streaming(v), *s};
       }

@@ -35,6 +35,8 @@ struct SignalTelemetry {
   RiskMode risk_mode = RiskMode::normal;
   bool paused = false;  // the kill switch: no entries (an operator's pause, or the wind-down)
   std::uint64_t open_positions = 0;
+  // Positions held BROKEN now (a residual not hedged, or an order whose outcome is unknown).
+  std::uint64_t broken_open = 0;
   std::array<std::uint64_t, kMaxInstruments> open_by_symbol{};
   std::array<std::uint64_t, kMaxPairs> open_by_pair{};  // by pair index
   double unrealized_krw = 0.0;
