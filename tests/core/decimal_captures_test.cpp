@@ -93,7 +93,7 @@ void check_number(std::string_view text, bool quoted, const std::string& file,
 
 void walk(simdjson::ondemand::value value, const std::string& file, const std::string& field,
           Tally& tally) {
-  json_type type;
+  json_type type{};
   ASSERT_EQ(value.type().get(type), simdjson::SUCCESS);
   switch (type) {
     case json_type::object: {
