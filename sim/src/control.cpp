@@ -2,6 +2,9 @@
 // the orders that executed, and the injected faults (read and changed while running).
 
 #include <cstdio>
+#include <optional>
+
+#include <xarb/venues/registry.hpp>
 
 #include "simulator_internal.hpp"
 #include "text.hpp"
@@ -55,6 +58,39 @@ HttpResult Simulator::Impl::control(const HttpRequest& r) {
   if (r.path() == "/sim/probes") {
     res.body = probe.stats.json();
     if (r.query().find("reset=1") != std::string::npos) probe.stats = ProbeStats{};
+    return res;
+  }
+  if (r.path() == "/sim/transfer") {
+    // An operator's deposit (+) or withdrawal (-) at a venue, outside any order: the first
+    // account of `venue` moves by `amount` of `asset` (what a fault campaign pairs with
+    // `xarb ctl transfer`). Refused when it would leave less than nothing.
+    const std::map<std::string, std::string> q = text::params_of(r.query());
+    const auto get = [&](const char* k) {
+      const auto it = q.find(k);
+      return it == q.end() ? std::string() : it->second;
+    };
+    const std::optional<Venue> v = venues::from_name(get("venue"));
+    Decimal amount;
+    const std::string asset = get("asset");
+    res.status = 400;
+    if (!v || asset.empty() || Decimal::parse(get("amount"), amount) != Errc::ok) {
+      res.body = R"({"error":"transfer takes venue, asset and amount"})";
+      return res;
+    }
+    for (const AccountSpec& a : exchange.accounts()) {
+      if (a.venue != *v) continue;
+      const auto it = a.balances.find(asset);
+      const std::int64_t held = it == a.balances.end() ? 0 : it->second;
+      if (held + amount.mantissa() < 0) {
+        res.body = R"({"error":"less than nothing would be left"})";
+        return res;
+      }
+      exchange.adjust_balance(*v, a.key, asset, amount.mantissa());
+      res.status = 200;
+      res.body = R"({"ok":true,"held":")" + text::dec8(held + amount.mantissa()) + "\"}";
+      return res;
+    }
+    res.body = R"({"error":"no account at that venue"})";
     return res;
   }
   if (r.path() != "/sim/faults") {
