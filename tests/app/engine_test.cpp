@@ -574,6 +574,67 @@ TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
       << listing.str();
 }
 
+// Commands sent while the engine starts (restoring, books synchronising) are answered at once
+// and change nothing, then or later. Before, they waited 2 s for a hot thread that did not run
+// yet, were refused "not taken within 2 s" and stayed queued: a transfer refused that way moved
+// the strategy's inventory once trading began, with no transfers row, and an operator's retry
+// moved it twice. The simulator sends no market data until the operator has been answered, so
+// the start-up window is the test's to hold.
+TEST_F(EngineTest, ACommandRefusedDuringStartUpIsNeverAppliedLater) {
+  const sim::SimOptions so = sim_options(42);
+  start_sim(so);
+  sim_->set_rate(0.0);
+  std::string text = config_text();
+  set_line(text, "max_total_exposure_krw", "max_total_exposure_krw = 100000000\nreconcile_every_s = 0");
+  LoadResult c = parse_config(text, "engine_test.toml", dir_);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  std::string starting, transfer, pause;
+  std::thread operator_([&] {
+    const auto ctl = [&](std::vector<std::string> words) {
+      std::ostringstream out, err;
+      (void)ctl_command("", "", dir_, words, out, err);
+      return out.str() + err.str();
+    };
+    for (int k = 0; k < 400 && starting.find("\"starting\": true") == std::string::npos; ++k) {
+      std::this_thread::sleep_for(25ms);
+      starting = ctl({"status"});
+    }
+    transfer = ctl({"transfer", "upbit", "ETH", "-0.5"});
+    pause = ctl({"pause"});
+    sim_->set_rate(so.updates_per_second);
+  });
+  const RunResult r = run(c.config, 3s, /*flatten=*/true);
+  operator_.join();
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  ASSERT_NE(starting.find("\"starting\": true"), std::string::npos) << starting;
+  EXPECT_NE(transfer.find("the engine is starting"), std::string::npos) << transfer;
+  EXPECT_NE(pause.find("the engine is starting"), std::string::npos) << pause;
+  EXPECT_EQ(r.report.risk_mode, "normal");
+  Journal j(dir_ / "journal.sqlite");
+  EXPECT_TRUE(j.transfers(r.report.run_id).empty());
+  EXPECT_EQ(j.controls(r.report.run_id).size(), 2u) << "both refusals journaled";
+  // The strategy's inventory (the report's, with no reconciliation) is the venue's, to the unit:
+  // the refused withdrawal never moved it.
+  std::map<std::pair<std::string, std::string>, Decimal> venue_holds;
+  sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
+    for (const sim::AccountSpec& a : x.accounts()) {
+      for (const auto& [asset, m] : a.balances) {
+        venue_holds[{std::string(to_string(a.venue)), asset}] = Decimal::from_mantissa(m);
+      }
+    }
+  });
+  std::size_t compared = 0;
+  for (const InventoryReport& row : r.report.inventory) {
+    if (row.asset != "ETH" && row.asset != "BTC") continue;
+    EXPECT_FALSE(row.from_venue);
+    EXPECT_EQ(row.held, (venue_holds[{std::string(to_string(row.venue)), row.asset}]))
+        << to_string(row.venue) << ' ' << row.asset;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 4u);
+  expect_balances_match_journal();
+}
+
 // An operator moves funds while the engine runs (a rebalance): 0.5 ETH leaves Upbit. Until it is
 // recorded the reconciliation confirms a difference and entries stop. `xarb ctl transfer upbit
 // ETH -0.5` records it (after refusals for a venue this run does not trade, an asset the ledger
