@@ -238,6 +238,26 @@ TEST_F(RestVenueTest, OrdersSentThisSecondComeOffTheBudget) {
   EXPECT_EQ(venue->budget(first + 2'000 * kMs).orders_available, 8) << "a second later";
 }
 
+// Binance's X-MBX-ORDER-COUNT-10S counts the orders of the window up to its answer; orders
+// written since come off the budget too, before an answer could count them.
+TEST_F(RestVenueTest, BinanceOrdersWrittenSinceTheLastCountComeOffTheBudget) {
+  auto venue = make(venues::kBinance);
+  std::string error;
+  ASSERT_TRUE(venue->start(error)) << error;
+  const std::int64_t first = clock::mono_ns();
+  ASSERT_TRUE(venue->place(order("b-0", Side::buy, "100000", "0.01"), {}));
+  VenueEvent ev;
+  ASSERT_TRUE(wait_event(*venue, ev));
+  const std::int64_t counted = 50 - venue->budget(clock::mono_ns()).orders_available;
+  EXPECT_GE(counted, 1) << "the header's count, or the order written";
+  // Two more written, their answers not read yet: they count at once.
+  ASSERT_TRUE(venue->place(order("b-1", Side::buy, "100000", "0.01"), {}));
+  ASSERT_TRUE(venue->place(order("b-2", Side::buy, "100000", "0.01"), {}));
+  const std::int64_t now = clock::mono_ns();
+  if (now - first >= 10'000 * kMs) GTEST_SKIP() << "the window passed";
+  EXPECT_EQ(venue->budget(now).orders_available, 50 - counted - 2);
+}
+
 // Upbit limits per group and per second. A 429 on an order without Retry-After blocks orders for
 // Upbit's one-second window, not for a minute, and queries (the default group) go on: the
 // query that settles an order, or an unwind's, is never held behind an order limit.

@@ -6,6 +6,7 @@
 // and the events; an adapter does no I/O. One adapter per venue (exec/src/venues/<venue>.cpp),
 // and one registry line (registry.cpp) maps a venue id to it.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -26,6 +27,23 @@
 #include <xarb/net/ws_client.hpp>
 
 namespace xarb::exec::adapters {
+
+// The orders this process wrote, by time: what a venue's own counters (the headers of answers
+// still to come) may not have told yet. The venue's thread only; does not allocate.
+class SentOrders {
+ public:
+  void note(std::int64_t now_ns) noexcept { at_[next_++ % at_.size()] = now_ns; }
+  // How many were written after `since_ns` (at most the ring's size, above any venue's window).
+  [[nodiscard]] std::int64_t after(std::int64_t since_ns) const noexcept {
+    std::int64_t n = 0;
+    for (const std::int64_t t : at_) n += t != 0 && t > since_ns ? 1 : 0;
+    return n;
+  }
+
+ private:
+  std::array<std::int64_t, 256> at_{};  // mono ns
+  std::size_t next_ = 0;
+};
 
 // Whether `part` occurs in `text` (error messages and names).
 [[nodiscard]] inline bool contains(std::string_view text, std::string_view part) noexcept {

@@ -24,7 +24,9 @@ class Binance final : public RestAdapter {
 
   bool place(const OrderRequest& order, std::string_view symbol,
              HttpRequestText& out) noexcept override {
-    return api_.new_order(order, symbol, now_ms(), out);
+    if (!api_.new_order(order, symbol, now_ms(), out)) return false;
+    sent_.note(clock::mono_ns());
+    return true;
   }
   bool query(std::string_view symbol, const ClientOrderId& id,
              HttpRequestText& out) noexcept override {
@@ -159,7 +161,9 @@ class Binance final : public RestAdapter {
   // Orders, queries and cancels on the same connection (order_entry = ws).
   bool stream_place(const OrderRequest& order, std::string_view symbol, std::uint64_t tag,
                     WsRequestText& out) noexcept override {
-    return api_.ws_new_order(order, symbol, now_ms(), tag, out);
+    if (!api_.ws_new_order(order, symbol, now_ms(), tag, out)) return false;
+    sent_.note(clock::mono_ns());
+    return true;
   }
   bool stream_query(std::string_view symbol, const ClientOrderId& id, std::uint64_t tag,
                     WsRequestText& out) noexcept override {
@@ -190,11 +194,14 @@ class Binance final : public RestAdapter {
   // whole budget is back.
   void order_budget(std::int64_t now_ns, const RateLimitState& rate,
                     RateBudget& out) const noexcept override {
+    // The venue's count, plus the orders written since it was sent; and never fewer than this
+    // process wrote in the last 10 s (the header of an answer still to come would say so).
     const bool current = rate_seen_ns_ != 0 && now_ns - rate_seen_ns_ < 10 * kSecondNs;
+    const std::int64_t counted =
+        current ? std::max<std::int64_t>(rate.order_count_10s, 0) + sent_.after(rate_seen_ns_) : 0;
     out.orders_per_window = options_.orders_per_10s;
-    out.orders_available =
-        options_.orders_per_10s -
-        (current ? std::max<std::int64_t>(rate.order_count_10s, 0) : std::int64_t{0});
+    out.orders_available = options_.orders_per_10s -
+                           std::max(counted, sent_.after(now_ns - 10 * kSecondNs));
   }
   // Binance's limits are per IP over a minute, and cover every request.
   std::int64_t default_block_ns() const noexcept override { return 60 * kSecondNs; }
@@ -214,6 +221,7 @@ class Binance final : public RestAdapter {
   std::int64_t offset_ms_ = 0;
   std::int64_t next_sync_ns_ = 0;
   std::int64_t rate_seen_ns_ = 0;  // when the last order-count header arrived
+  SentOrders sent_;
 };
 
 }  // namespace

@@ -5,7 +5,6 @@
 // adapter (upbit.cpp, bithumb.cpp) adds its start-up, probe, rate limits and error kinds.
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -28,7 +27,7 @@ class KrwVenue : public RestAdapter {
   bool place(const OrderRequest& order, std::string_view symbol,
              HttpRequestText& out) noexcept override {
     if (!api_.new_order(order, symbol, out)) return false;
-    sent_[sent_next_++ % kSent] = clock::mono_ns();
+    sent_.note(clock::mono_ns());
     return true;
   }
   // By client id alone (RestVenue checks the answer's market).
@@ -116,11 +115,7 @@ class KrwVenue : public RestAdapter {
   // answer, after the next order may already be out).
   [[nodiscard]] std::int64_t unsent_this_second(std::int64_t now_ns,
                                                 std::int64_t per_second) const noexcept {
-    std::int64_t recent = 0;
-    for (const std::int64_t t : sent_) {
-      if (t != 0 && now_ns - t < 1'000'000'000) ++recent;
-    }
-    return std::max<std::int64_t>(per_second - recent, 0);
+    return std::max<std::int64_t>(per_second - sent_.after(now_ns - 1'000'000'000), 0);
   }
 
   const RestVenueOptions& options_;
@@ -130,9 +125,7 @@ class KrwVenue : public RestAdapter {
   std::string probe_market_;
 
  private:
-  static constexpr std::size_t kSent = 256;  // above any venue's orders per second
-  std::array<std::int64_t, kSent> sent_{};    // mono ns of the last orders written
-  std::size_t sent_next_ = 0;
+  SentOrders sent_;
 };
 
 }  // namespace xarb::exec::adapters
