@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <array>
+#include <iterator>
 
 #include <simdjson.h>
 
@@ -98,23 +100,16 @@ constexpr TickBand kUpbitBands[] = {
     {500'000 * kOne, 500 * kOne},
     {1'000'000 * kOne, 1'000 * kOne},
 };
-// KRW-USDT and KRW-USDC: 0.5 KRW from 1,000 to 10,000 (since 2025-03-21), else Upbit's table.
-constexpr TickBand kUpbitStableBands[] = {
-    {0, 1},
-    {kOne / 10'000, 10},
-    {kOne / 1'000, 100},
-    {kOne / 100, 1'000},
-    {kOne / 10, kOne / 10'000},
-    {kOne, kOne / 1'000},
-    {10 * kOne, kOne / 100},
-    {100 * kOne, kOne},
-    {1'000 * kOne, kOne / 2},
-    {10'000 * kOne, 10 * kOne},
-    {50'000 * kOne, 50 * kOne},
-    {100'000 * kOne, 100 * kOne},
-    {500'000 * kOne, 500 * kOne},
-    {1'000'000 * kOne, 1'000 * kOne},
-};
+// KRW-USDT and KRW-USDC: Upbit's table, but one band of 0.5 KRW from 1,000 to 10,000 (since
+// 2025-03-21) where the others have 1 (from 1,000) and 5 (from 5,000).
+constexpr auto kUpbitStableBands = [] {
+  std::array<TickBand, std::size(kUpbitBands)> out{};
+  std::size_t n = 0;
+  for (const TickBand& b : kUpbitBands) {
+    out[n++] = b.from == 5'000 * kOne ? TickBand{1'000 * kOne, kOne / 2} : b;
+  }
+  return out;
+}();
 constexpr TickBand kBithumbBands[] = {
     {0, kOne / 10'000},           {kOne, kOne / 1'000},
     {10 * kOne, kOne / 100},      {100 * kOne, kOne},

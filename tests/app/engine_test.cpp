@@ -142,6 +142,14 @@ class EngineTest : public ::testing::Test {
     return text + std::string(extra);
   }
 
+  // The config, with the venues' balances reconciled every `seconds` (0: not while running).
+  LoadResult reconciling_every(int seconds) const {
+    std::string text = config_text();
+    set_line(text, "max_total_exposure_krw",
+             "max_total_exposure_krw = 100000000\nreconcile_every_s = " + std::to_string(seconds));
+    return parse_config(text, "engine_test.toml", dir_);
+  }
+
   Config config(std::string_view extra = "") const {
     LoadResult r = parse_config(config_text(extra), "engine_test.toml", dir_);
     EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
@@ -529,9 +537,7 @@ TEST_F(EngineTest, CommissionsPaidInBnbAreInTheLedger) {
 TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
   const sim::SimOptions so = sim_options(42);
   start_sim(so);
-  std::string text = config_text();
-  set_line(text, "max_total_exposure_krw", "max_total_exposure_krw = 100000000\nreconcile_every_s = 1");
-  LoadResult c = parse_config(text, "engine_test.toml", dir_);
+  const LoadResult c = reconciling_every(1);
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   std::string upbit_key;
   for (const sim::AccountSpec& a : so.accounts) {
@@ -584,9 +590,7 @@ TEST_F(EngineTest, ACommandRefusedDuringStartUpIsNeverAppliedLater) {
   const sim::SimOptions so = sim_options(42);
   start_sim(so);
   sim_->set_rate(0.0);
-  std::string text = config_text();
-  set_line(text, "max_total_exposure_krw", "max_total_exposure_krw = 100000000\nreconcile_every_s = 0");
-  LoadResult c = parse_config(text, "engine_test.toml", dir_);
+  const LoadResult c = reconciling_every(0);
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   std::string starting, transfer, pause;
   std::thread operator_([&] {
@@ -645,10 +649,7 @@ TEST_F(EngineTest, ACommandRefusedDuringStartUpIsNeverAppliedLater) {
 TEST_F(EngineTest, AnOperatorsTransferExplainsTheBalanceWhileRunning) {
   const sim::SimOptions so = sim_options(42);
   start_sim(so);
-  std::string text = config_text();
-  set_line(text, "max_total_exposure_krw",
-           "max_total_exposure_krw = 100000000\nreconcile_every_s = 1");
-  LoadResult c = parse_config(text, "engine_test.toml", dir_);
+  const LoadResult c = reconciling_every(1);
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   std::string upbit_key;
   for (const sim::AccountSpec& a : so.accounts) {
@@ -1163,9 +1164,7 @@ TEST_F(EngineTest, AnOperatorClearsReducingWhileTheEngineRuns) {
 TEST_F(EngineTest, ClearReducingLiftsNothingWhileAStartupDifferenceHolds) {
   const sim::SimOptions so = sim_options(42);
   start_sim(so);
-  std::string text = config_text();
-  set_line(text, "max_total_exposure_krw", "max_total_exposure_krw = 100000000\nreconcile_every_s = 0");
-  LoadResult c = parse_config(text, "engine_test.toml", dir_);
+  const LoadResult c = reconciling_every(0);
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   ASSERT_EQ(run(c.config, 1s, /*flatten=*/true).report.risk_mode, "normal") << "the baseline";
   std::string binance_key;
