@@ -24,6 +24,10 @@ constexpr std::array<std::string_view, 16> kLiveKeys = {
     "risk.max_symbol_exposure_krw", "risk.max_notional_krw",     "risk.max_consecutive_failures",
     "inventory.prefer_bps"};
 
+// What a command that changes something is answered until the hot threads run.
+constexpr const char* kStarting =
+    "the engine is starting (restoring, books synchronising): try again once it trades";
+
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -112,7 +116,7 @@ void Engine::serve_control() {
 // operator's back, and a retry does not apply it twice.
 bool Engine::send_control(ControlCommand& c, std::string& error) {
   if (!trading_.load()) {
-    error = "the engine is starting (restoring, books synchronising): try again once it trades";
+    error = kStarting;
     return false;
   }
   c.seq = ++control_seq_;
@@ -406,7 +410,7 @@ std::string Engine::control(const std::string& line) {
     const signal::SignalTelemetry s = signal_->telemetry();
     const std::vector<std::string> causes = reducing_causes();
     if (!trading_.load()) {
-      error = "the engine is starting (restoring, books synchronising): try again once it trades";
+      error = kStarting;
     } else if (s.risk_mode != signal::RiskMode::reducing) {
       error =
           "the engine is not REDUCING (it is " + std::string(signal::to_string(s.risk_mode)) + ")";

@@ -128,7 +128,6 @@ struct RestVenue::Impl {
   std::atomic<std::int64_t> moved_quote{0};
   std::atomic<bool> moved{false};
   std::vector<AssetBalance> balances;  // as the last read_balances() found them
-  std::uint64_t records_full = 0;      // placements deferred: no order record free
   HttpRequestText scratch;
   std::uint64_t next_tag = 1;
   static constexpr std::size_t kPending = 32;
@@ -898,10 +897,7 @@ bool RestVenue::place(const OrderRequest& order, std::span<const Level> book) no
   if (order.instrument >= m.symbols.size()) return false;
   const std::int64_t now = clock::mono_ns();
   auto* record = m.free_record(now);
-  if (record == nullptr) {
-    ++m.records_full;
-    return false;  // tried again at the next poll
-  }
+  if (record == nullptr) return false;  // tried again at the next poll
   const std::string_view symbol = m.symbol(order.instrument);
   const bool sent = m.send_stream(Op::place, order.instrument, order.client_id,
                                   [&](std::uint64_t tag, WsRequestText& out) {
