@@ -39,6 +39,7 @@
 #include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"
+#include "reconciler.hpp"
 #include "test_support.hpp"
 
 namespace xarb::app {
@@ -578,6 +579,50 @@ TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
   EXPECT_NE(listing.str().find("19.5"), std::string::npos) << listing.str();
   EXPECT_NE(listing.str().find("differences confirmed while running\n"), std::string::npos)
       << listing.str();
+}
+
+// The reconciliation confirms each venue and asset on its own. It confirmed nothing while any
+// order was in flight or unsettled anywhere: one order watched for a minute on Binance (its
+// venue down) kept a withdrawal from Upbit from ever stopping entries. Here Binance has such an
+// order the whole time; 0.5 ETH leaves Upbit, and the difference is confirmed in one round.
+TEST_F(EngineTest, TheReconcilerConfirmsEachVenueAndAssetOnItsOwn) {
+  const sim::SimOptions so = sim_options(42);
+  start_sim(so);
+  const LoadResult c = reconciling_every(1);
+  ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
+  const SymbolMap symbols = build_symbol_map(c.config);
+  const std::uint64_t run = 1'700'000'000'000;
+  {
+    Journal j(dir_ / "journal.sqlite");
+    j.begin_run(run, clock::wall_ns(), "live", "", symbols);
+    record_start_balances(j, run);
+  }
+  std::string upbit_key;
+  for (const sim::AccountSpec& a : so.accounts) {
+    if (a.venue == venues::kUpbit) upbit_key = a.key;
+  }
+  sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
+    x.adjust_balance(venues::kUpbit, upbit_key, "ETH", -50'000'000);
+  });
+  std::mutex mu;
+  std::ostringstream err;
+  Reconciler reconciler(
+      c.config, symbols, dir_ / "journal.sqlite", run,
+      [](Venue v, const std::string&) { return v != venues::kBinance; }, err, mu);
+  ASSERT_TRUE(reconciler.round());
+  EXPECT_TRUE(reconciler.unexplained()) << err.str();
+  bool seen = false;
+  for (const BalanceReport& b : reconciler.last()) {
+    if (b.venue == venues::kUpbit && b.asset == "ETH") {
+      seen = true;
+      EXPECT_TRUE(b.confirmed);
+      EXPECT_EQ(b.difference(), test::d("-0.5"));
+    } else {
+      EXPECT_FALSE(b.differs()) << to_string(b.venue) << ' ' << b.asset;
+    }
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_NE(err.str().find("reconcile: upbit ETH holds"), std::string::npos) << err.str();
 }
 
 // Commands sent while the engine starts (restoring, books synchronising) are answered at once
