@@ -183,7 +183,6 @@ class PositionBook {
   [[nodiscard]] const Position& operator[](std::size_t i) const noexcept {
     return slots_[order_[i]];
   }
-  [[nodiscard]] std::uint64_t next_id() const noexcept { return next_id_; }
 
  private:
   std::array<Position, kMaxPositions> slots_{};

@@ -115,7 +115,6 @@ class RiskGuard {
   [[nodiscard]] bool kill_switch() const noexcept { return params_.kill_switch; }
   [[nodiscard]] double daily_realized_krw() const noexcept { return daily_realized_krw_; }
   [[nodiscard]] int consecutive_failures() const noexcept { return consecutive_failures_; }
-  [[nodiscard]] std::int64_t halted_until_ns() const noexcept { return halted_until_ns_; }
   [[nodiscard]] std::uint64_t halts() const noexcept { return halts_; }
   [[nodiscard]] const RiskParams& params() const noexcept { return params_; }
 
