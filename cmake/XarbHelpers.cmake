@@ -1,13 +1,17 @@
-# xarb_add_library(NAME folder SOURCES ... DEPS ...)
-# One library per folder: target xarb_<folder>, alias xarb::<folder>, public headers in a FILE_SET
-# under <folder>/include so VERIFY_INTERFACE_HEADER_SETS compiles each one on its own.
-function(xarb_add_library folder)
-  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
-  set(target xarb_${folder})
+# xarb_add_library(NAME [HEADERS dir] SOURCES ... PUBLIC_DEPS ... PRIVATE_DEPS ...)
+# One library per folder: target xarb_<name>, alias xarb::<name>, public headers in a FILE_SET
+# under include/xarb/<dir> (default <name>) so VERIFY_INTERFACE_HEADER_SETS compiles each one on
+# its own. app/'s rooms are libraries app_<room> whose headers all sit in include/xarb/app.
+function(xarb_add_library name)
+  cmake_parse_arguments(ARG "" "HEADERS" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  if(NOT ARG_HEADERS)
+    set(ARG_HEADERS ${name})
+  endif()
+  set(target xarb_${name})
   add_library(${target} ${ARG_SOURCES})
-  add_library(xarb::${folder} ALIAS ${target})
+  add_library(xarb::${name} ALIAS ${target})
   file(GLOB_RECURSE headers CONFIGURE_DEPENDS
-    "${CMAKE_CURRENT_SOURCE_DIR}/include/xarb/${folder}/*.hpp")
+    "${CMAKE_CURRENT_SOURCE_DIR}/include/xarb/${ARG_HEADERS}/*.hpp")
   target_sources(${target} PUBLIC FILE_SET HEADERS
     BASE_DIRS "${CMAKE_CURRENT_SOURCE_DIR}/include" FILES ${headers})
   set_target_properties(${target} PROPERTIES VERIFY_INTERFACE_HEADER_SETS ON)

@@ -5,7 +5,7 @@
 // retries with backoff and a 429's retry-after, giving up with the channel's own words, never
 // blocking the caller, and reading secrets from the environment or a 0600 file only.
 
-#include "alerts.hpp"
+#include <xarb/app/alerts.hpp>
 
 #include <atomic>
 #include <chrono>

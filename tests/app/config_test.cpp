@@ -8,8 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/app/config.hpp>
-#include <xarb/app/feed_commands.hpp>
-#include <xarb/app/venue_commands.hpp>
+#include <xarb/app/stage_options.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"

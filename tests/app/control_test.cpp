@@ -2,7 +2,7 @@
 // nothing, one that sends its line a few bytes at a time, and one that sends garbage hold nobody
 // up; a command sent behind them is answered. The socket is the owner's alone (0600).
 
-#include "control.hpp"
+#include <xarb/app/control.hpp>
 
 #include <atomic>
 #include <cerrno>

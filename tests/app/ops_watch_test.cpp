@@ -1,7 +1,7 @@
 // The ops side's watch (what an operator must hear about, from report snapshots and ops events)
 // and the structured log that writes every ops event and notice as a JSON line.
 
-#include "ops_watch.hpp"
+#include <xarb/app/ops_watch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -13,7 +13,7 @@
 
 #include <xarb/venues/registry.hpp>
 
-#include "event_log.hpp"
+#include <xarb/app/event_log.hpp>
 #include "test_support.hpp"
 
 namespace xarb::app {

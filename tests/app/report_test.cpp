@@ -14,10 +14,10 @@
 #include <gtest/gtest.h>
 
 #include <xarb/app/metrics.hpp>
-#include <xarb/app/report.hpp>
+#include <xarb/app/report_output.hpp>
 #include <xarb/venues/registry.hpp>
 
-#include "inventory.hpp"
+#include <xarb/app/inventory.hpp>
 #include "test_support.hpp"
 
 namespace xarb::app {

@@ -1,0 +1,187 @@
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+
+#include <xarb/app/venue_commands.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/exec/executor.hpp>
+#include <xarb/venues/registry.hpp>
+
+namespace xarb::app {
+namespace {
+
+std::string_view state_text(OrderState s) { return to_string(s); }
+
+void print_order(std::ostream& out, Venue v, std::string_view symbol, const exec::OrderStatus& s) {
+  out << to_string(v) << "  " << symbol << "  " << s.client_id.view() << "  "
+      << state_text(s.state) << "  filled " << to_string(s.filled_qty) << " of "
+      << to_string(s.orig_qty);
+  if (s.filled_qty.is_positive()) out << " at " << to_string(s.avg_price());
+  if (s.fee_quote.is_positive()) out << "  fee " << to_string(s.fee_quote);
+  if (!s.venue_id.empty()) out << "  venue id " << s.venue_id.view();
+  out << '\n';
+}
+
+bool parse_decimal(const std::string& text, const char* what, Decimal& out, std::ostream& err) {
+  if (Decimal::parse(text, out) != Errc::ok || !out.is_positive()) {
+    err << "--" << what << " \"" << text << "\" is not a positive decimal with at most 8 decimals\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_venue_command(const std::string& config_path, const VenueCommand& cmd, std::ostream& out,
+                      std::ostream& err) {
+  const LoadResult loaded = load_config(config_path);
+  if (!loaded.ok()) {
+    for (const auto& issue : loaded.errors) err << issue.to_string() << '\n';
+    return 2;
+  }
+  const Config& config = loaded.config;
+  const SymbolMap symbols = build_symbol_map(config);
+  const std::vector<Venue> traded = config.venues();
+  const std::vector<Venue> venues = cmd.venues.empty() ? traded : cmd.venues;
+  for (const Venue v : venues) {
+    if (std::find(traded.begin(), traded.end(), v) == traded.end()) {
+      err << config_path << ": no [venues." << to_string(v) << "] section: " << to_string(v)
+          << " is not traded by this config\n";
+      return 2;
+    }
+  }
+  const bool order_action = cmd.action == "place" || cmd.action == "get" || cmd.action == "cancel";
+  if (order_action && venues.size() != 1) {
+    err << "venue order " << cmd.action << ": name one --venue\n";
+    return 1;
+  }
+  InstrumentId instrument = kNoInstrument;
+  if (order_action) {
+    instrument = symbols.find_base(cmd.symbol);
+    if (instrument == kNoInstrument) {
+      err << "--symbol " << cmd.symbol << " is not among the config's [[symbols]]\n";
+      return 1;
+    }
+  }
+  int rc = 0;
+  for (const Venue v : venues) {
+    exec::RestVenueOptions options = rest_options(config, v);
+    options.private_stream = false;  // an operator's call: the answers say everything
+    std::string error;
+    if (!options.credentials.present() && !load_credentials(config, v, options.credentials, error)) {
+      err << error << '\n';
+      rc = 1;
+      continue;
+    }
+    std::unique_ptr<exec::RestVenue> venue;
+    try {
+      venue = std::make_unique<exec::RestVenue>(symbols, options);
+    } catch (const std::exception& e) {
+      err << to_string(v) << ": " << e.what() << '\n';
+      rc = 1;
+      continue;
+    }
+    if (!venue->start(error)) {
+      err << error << '\n';
+      rc = 1;
+      continue;
+    }
+    const auto symbol_of = [&](InstrumentId id) {
+      return std::string(v == venues::kBinance ? symbols[id].symbol(venues::kBinance)
+                                               : symbols[id].symbol(venues::kUpbit));
+    };
+    if (cmd.action == "balances") {
+      std::vector<exec::AssetBalance> balances;
+      if (!venue->read_balances(balances, error)) {
+        err << to_string(v) << ": " << error << '\n';
+        rc = 1;
+        continue;
+      }
+      out << to_string(v) << " balances\n";
+      for (const auto& b : balances) {
+        if (b.free.is_zero() && b.locked.is_zero()) continue;
+        out << "  " << std::left << std::setw(8) << b.asset << " free " << to_string(b.free)
+            << "  locked " << to_string(b.locked) << '\n';
+      }
+    } else if (cmd.action == "open-orders" || cmd.action == "cancel-all") {
+      std::vector<exec::OpenOrder> orders;
+      if (!venue->read_open_orders(orders, error)) {
+        err << to_string(v) << ": " << error << '\n';
+        rc = 1;
+        continue;
+      }
+      if (orders.empty()) out << to_string(v) << ": no open orders\n";
+      for (const auto& o : orders) {
+        print_order(out, v, o.symbol, o.status);
+        if (cmd.action != "cancel-all") continue;
+        const InstrumentId id = v == venues::kBinance ? symbols.find(venues::kBinance, o.symbol)
+                                                      : symbols.find(venues::kUpbit, o.symbol);
+        exec::OrderStatus result;
+        if (id == kNoInstrument || !venue->cancel_blocking(id, o.status.client_id, result, error)) {
+          err << to_string(v) << ": cancel " << o.status.client_id.view() << ": "
+              << (id == kNoInstrument ? "not a configured symbol" : error) << '\n';
+          rc = 1;
+        } else {
+          out << "  cancelled\n";
+        }
+      }
+    } else if (cmd.action == "place") {
+      exec::OrderRequest order;
+      order.instrument = instrument;
+      if (cmd.side != "buy" && cmd.side != "sell") {
+        err << "--side must be buy or sell\n";
+        return 1;
+      }
+      order.side = cmd.side == "buy" ? Side::buy : Side::sell;
+      if (!parse_decimal(cmd.price, "price", order.price, err) ||
+          !parse_decimal(cmd.qty, "qty", order.qty, err)) {
+        return 1;
+      }
+      order.tif = cmd.tif == "gtc" ? exec::TimeInForce::gtc
+                  : cmd.tif == "fok" ? exec::TimeInForce::fok
+                                     : exec::TimeInForce::ioc;
+      if (const exec::RuleViolation bad = exec::check_order(venue->rules(instrument), order.price, order.qty);
+          bad != exec::RuleViolation::none) {
+        err << to_string(v) << " " << symbol_of(instrument) << ": " << exec::to_string(bad)
+            << "; nothing was sent\n";
+        return 1;
+      }
+      if (cmd.client_id.empty()) {
+        const auto ms = static_cast<std::uint64_t>(clock::wall_ns() / 1'000'000);
+        order.client_id = exec::TwoLegExecutor::client_id(ms, 0, v, 0);
+      } else if (!order.client_id.assign(cmd.client_id)) {
+        err << "--client-id is longer than 36 characters\n";
+        return 1;
+      }
+      exec::OrderStatus result;
+      if (!venue->place_blocking(order, result, error)) {
+        err << to_string(v) << ": place " << order.client_id.view() << ": " << error << '\n';
+        return 1;
+      }
+      print_order(out, v, symbol_of(instrument), result);
+    } else if (cmd.action == "get" || cmd.action == "cancel") {
+      ClientOrderId id;
+      if (cmd.client_id.empty() || !id.assign(cmd.client_id)) {
+        err << "--client-id is required (at most 36 characters)\n";
+        return 1;
+      }
+      exec::OrderStatus result;
+      const bool ok = cmd.action == "get" ? venue->get_blocking(instrument, id, result, error)
+                                          : venue->cancel_blocking(instrument, id, result, error);
+      if (!ok) {
+        err << to_string(v) << ": " << cmd.action << " " << cmd.client_id << ": " << error << '\n';
+        return 1;
+      }
+      print_order(out, v, symbol_of(instrument), result);
+    } else {
+      err << "unknown venue action \"" << cmd.action << "\"\n";
+      return 1;
+    }
+  }
+  return rc;
+}
+
+}  // namespace xarb::app
