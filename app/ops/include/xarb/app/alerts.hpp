@@ -8,7 +8,7 @@
 // minute (the rest wait); a failed send is retried with backoff (a 429's own retry-after is
 // honoured), and what could not be sent (given up, a full queue, still queued at the end) comes
 // back as an outcome that the ops thread journals. Tokens and webhook URLs are secrets: read from
-// the environment or a 0600 file, never printed. Internal to app/src.
+// the environment or a 0600 file, never printed.
 
 #include <chrono>
 #include <cstdint>

@@ -2,8 +2,7 @@
 
 // Live control of a running engine (`xarb ctl`): a Unix socket, mode 0600, that takes one
 // command line per connection and answers one line of JSON. The server's thread only moves
-// bytes: `handler` (the engine's) decides, on the ops thread, and the answer goes back. Internal
-// to app/src.
+// bytes: `handler` (the engine's) decides, on the ops thread, and the answer goes back.
 
 #include <chrono>
 #include <functional>

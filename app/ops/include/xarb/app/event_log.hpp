@@ -3,7 +3,7 @@
 // The structured log of `xarb run`: one JSON object per line (spdlog, a rotating file) for every
 // ops event (intents, execution reports, position changes, refusals, log records), every notice
 // of the watch, and the run's start and end with its summary. Money is exact decimal text. Written
-// by the ops thread only, flushed as the journal commits. Internal to app/src.
+// by the ops thread only, flushed as the journal commits.
 
 #include <cstddef>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // snapshot with the last (risk mode, balances against the ledger, venue health, private streams,
 // journal errors, a direction out of inventory) and reads the ops events that say it directly (a
 // position gone BROKEN, the daily loss limit). Each finding is a Notice: the structured log writes
-// every one, the alerts send them on. Internal to app/src.
+// every one, the alerts send them on.
 
 #include <array>
 #include <cstdint>
