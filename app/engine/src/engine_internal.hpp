@@ -143,7 +143,20 @@ class Engine {
 
  private:
   bool start_venues(std::string& error);
+  // Restore, in its phases: the strategy from the journal, late orders waited out, unresolved
+  // intents read back from the venues, open positions held again, balances checked against the
+  // ledger (live), inventory seeded from the venues, stages built.
   bool restore(std::string& error);
+  void wait_out_late_orders(const std::vector<UnresolvedIntent>& unresolved,
+                            const std::vector<std::uint64_t>& unsearched);
+  std::vector<std::uint64_t> resolve_intents(const std::vector<UnresolvedIntent>& unresolved,
+                                             const std::vector<std::uint64_t>& unsearched,
+                                             const signal::Now& now);
+  bool restore_positions(const std::vector<std::uint64_t>& unreconciled, const signal::Now& now,
+                         std::string& error);
+  void check_balances();
+  void seed_inventory();
+  void build_stages();
   void probe_unjournaled(std::uint64_t run, std::int64_t wall_ns);
   // Start-up found a cause that holds for the whole run: REDUCING, and `why` (what lifts it)
   // kept for clear-reducing's answer.

@@ -84,15 +84,27 @@ bool Engine::restore(std::string& error) {
   params.risk.kill_switch = true;  // no entries until the start-up checks pass
   strategy_ = std::make_unique<signal::Strategy>(symbols_, params);
 
-  // An order sent just before the previous run died may still be accepted by its venue (a
-  // request in flight, a late acceptance): "not found" means "not sent" only once the venues can
-  // no longer take it, so the orders are read after their grace period has run out. (A run that
-  // ended cleanly settled its orders, unless some stayed unknown.)
-  // Every earlier run that died without ending and was never searched counts, not just the last
-  // one: a run killed while it waited here searched nothing.
   const std::vector<UnresolvedIntent> unresolved = journal_->unresolved_intents(mode_name());
   const std::vector<std::uint64_t> unsearched =
       live_ ? journal_->unsearched_runs(run_id_, "live") : std::vector<std::uint64_t>{};
+  wait_out_late_orders(unresolved, unsearched);
+  const signal::Now now{clock::mono_ns(), clock::wall_ns()};
+  const std::vector<std::uint64_t> unreconciled = resolve_intents(unresolved, unsearched, now);
+  if (!restore_positions(unreconciled, now, error)) return false;
+  if (live_) check_balances();
+  seed_inventory();
+  build_stages();
+  return true;
+}
+
+// An order sent just before the previous run died may still be accepted by its venue (a
+// request in flight, a late acceptance): "not found" means "not sent" only once the venues can
+// no longer take it, so the orders are read after their grace period has run out. (A run that
+// ended cleanly settled its orders, unless some stayed unknown.)
+// Every earlier run that died without ending and was never searched counts, not just the last
+// one: a run killed while it waited here searched nothing.
+void Engine::wait_out_late_orders(const std::vector<UnresolvedIntent>& unresolved,
+                                  const std::vector<std::uint64_t>& unsearched) {
   if (const std::uint64_t previous = live_ ? journal_->last_run_id(run_id_, "live") : 0;
       previous != 0 && (!unsearched.empty() || !unresolved.empty())) {
     std::int64_t grace = 0;
@@ -111,7 +123,14 @@ bool Engine::restore(std::string& error) {
       std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
     }
   }
-  const signal::Now now{clock::mono_ns(), clock::wall_ns()};
+}
+
+// The venues' word on each intent the journal left without an outcome: every order of it read
+// back, its fills replacing the journal's. Returns the positions of the intents that could not be
+// read (held BROKEN). Then the unjournaled window of each unsearched run is searched.
+std::vector<std::uint64_t> Engine::resolve_intents(
+    const std::vector<UnresolvedIntent>& unresolved, const std::vector<std::uint64_t>& unsearched,
+    const signal::Now& now) {
   std::vector<std::uint64_t> unreconciled;
   for (const UnresolvedIntent& u : unresolved) {
     const InstrumentId instrument = symbols_.find_base(u.symbol);
@@ -140,7 +159,14 @@ bool Engine::restore(std::string& error) {
   }
   journal_->commit();
   for (const std::uint64_t run : unsearched) probe_unjournaled(run, now.wall_ns);
+  return unreconciled;
+}
 
+// The journal's open positions back into the strategy: those of symbols or pairs the config no
+// longer trades stay in the journal with entries blocked; flat ones close; those with an order
+// unread are held BROKEN.
+bool Engine::restore_positions(const std::vector<std::uint64_t>& unreconciled,
+                               const signal::Now& now, std::string& error) {
   for (JournalPosition& jp : journal_->open_positions(symbols_, mode_name())) {
     signal::Position& p = jp.position;
     const bool unknown =
@@ -189,51 +215,54 @@ bool Engine::restore(std::string& error) {
   }
   journal_->commit();
   if (restored_ == 0) out_ << "restore: no open positions in the journal\n";
+  return true;
+}
 
-  // Live: each venue's balances (bases, quote, BNB) must be what the previous run started with
-  // plus its journaled fills. A difference is a fill the journal never saw (the process died
-  // between sending an order and journaling its intent): entries stay blocked until an operator
-  // looks. (What the quote ledger's rounding leaves is not a difference: the held balance becomes
-  // the next baseline.)
-  if (live_) {
-    const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
-    for (const Venue v : venues_) {
-      for (const std::string& asset : ledger_assets(symbols_, v)) {
-        const InstrumentId id = symbols_.find_base(asset);
-        const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
-                                                     : rest_[index(v)]->read_free(asset);
-        BalanceReport b;
-        b.held = now_held;
-        Decimal& expected = b.expected;
-        Decimal baseline = now_held;
-        if (previous != 0 &&
-            journal_->expected_balance(previous, v, asset, expected, &b.tolerance) && b.differs()) {
-          if (opt_.accept_balances) {
-            journal_->record_acceptance(run_id_, v, asset, expected, now_held, clock::wall_ns());
-            out_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
-                 << to_string(now_held) << ", the journal expected " << to_string(expected)
-                 << ": accepted (--accept-balances), journaled\n";
-          } else {
-            err_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
-                 << to_string(now_held) << ", the journal explains " << to_string(expected)
-                 << ": entries blocked (REDUCING) at this start and every later one until "
-                    "accepted with --accept-balances\n";
-            strategy_->risk().set_reducing(true);
-            startup_differences_.push_back(std::string(to_string(v)) + ' ' + asset + " held " +
-                                           to_string(now_held) + " at start, the ledger explains " +
-                                           to_string(expected));
-            // The baseline stays what the journal explains, so the next start sees the same
-            // difference (before, the held balance became the baseline and it was forgotten).
-            baseline = expected;
-          }
+// Live: each venue's balances (bases, quote, BNB) must be what the previous run started with
+// plus its journaled fills. A difference is a fill the journal never saw (the process died
+// between sending an order and journaling its intent): entries stay blocked until an operator
+// looks. (What the quote ledger's rounding leaves is not a difference: the held balance becomes
+// the next baseline.)
+void Engine::check_balances() {
+  const std::uint64_t previous = journal_->last_run_id(run_id_, "live");
+  for (const Venue v : venues_) {
+    for (const std::string& asset : ledger_assets(symbols_, v)) {
+      const InstrumentId id = symbols_.find_base(asset);
+      const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
+                                                   : rest_[index(v)]->read_free(asset);
+      BalanceReport b;
+      b.held = now_held;
+      Decimal& expected = b.expected;
+      Decimal baseline = now_held;
+      if (previous != 0 &&
+          journal_->expected_balance(previous, v, asset, expected, &b.tolerance) && b.differs()) {
+        if (opt_.accept_balances) {
+          journal_->record_acceptance(run_id_, v, asset, expected, now_held, clock::wall_ns());
+          out_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
+               << to_string(now_held) << ", the journal expected " << to_string(expected)
+               << ": accepted (--accept-balances), journaled\n";
+        } else {
+          err_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
+               << to_string(now_held) << ", the journal explains " << to_string(expected)
+               << ": entries blocked (REDUCING) at this start and every later one until "
+                  "accepted with --accept-balances\n";
+          strategy_->risk().set_reducing(true);
+          startup_differences_.push_back(std::string(to_string(v)) + ' ' + asset + " held " +
+                                         to_string(now_held) + " at start, the ledger explains " +
+                                         to_string(expected));
+          // The baseline stays what the journal explains, so the next start sees the same
+          // difference until it is accepted.
+          baseline = expected;
         }
-        journal_->record_balance(run_id_, v, asset, baseline);
       }
+      journal_->record_balance(run_id_, v, asset, baseline);
     }
-    journal_->commit();
   }
+  journal_->commit();
+}
 
-  // The strategy's inventory starts from what the venues hold.
+// The strategy's inventory starts from what the venues hold.
+void Engine::seed_inventory() {
   for (const Venue v : venues_) {
     exec::VenueClient* c = live_ ? static_cast<exec::VenueClient*>(rest_[index(v)].get())
                                  : static_cast<exec::VenueClient*>(paper_[index(v)].get());
@@ -242,7 +271,10 @@ bool Engine::restore(std::string& error) {
     }
     strategy_->inventory().set_quote(v, c->free_quote());
   }
+}
 
+// The signal, exec and feed stages over the restored strategy.
+void Engine::build_stages() {
   std::array<SpscRing<BookSnapshot>*, 1> rings = {&books_};
   signal_ = std::make_unique<signal::SignalStage>(*strategy_, rings, reports_, intents_, &ops_,
                                                   &signal_producer_);
@@ -250,7 +282,6 @@ bool Engine::restore(std::string& error) {
   exec_ = std::make_unique<exec::ExecStage>(*executor_, intents_, reports_, &ops_, &exec_producer_);
   exec_->set_latencies(&latencies_);
   feed_ = std::make_unique<feed::FeedStage>(feed_options(cfg_), symbols_, books_);
-  return true;
 }
 
 // Every order the executor may have sent for an intent on one venue: the first, retries, unwinds;
