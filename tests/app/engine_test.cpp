@@ -380,7 +380,7 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
     // Bases and BNB to the unit; the quote asset within its average prices' rounding.
     EXPECT_FALSE(b.differs()) << to_string(b.venue) << ' ' << b.asset << ": held "
                               << to_string(b.held) << ", expected " << to_string(b.expected);
-    EXPECT_FALSE(b.confirmed);
+    EXPECT_FALSE(b.unexplained);
   }
   EXPECT_EQ(quotes, 2) << "KRW and USDT are reconciled too";
   EXPECT_EQ(j.reconciliations(rep.run_id), 0u);
@@ -565,7 +565,7 @@ TEST_F(EngineTest, ABalanceTheLedgerCannotExplainStopsEntriesWhileRunning) {
     if (b.venue == venues::kUpbit && b.asset == "ETH") {
       found = true;
       EXPECT_EQ(b.difference().mantissa(), -50'000'000);
-      EXPECT_TRUE(b.confirmed);
+      EXPECT_TRUE(b.unexplained);
     } else {
       EXPECT_FALSE(b.differs()) << to_string(b.venue) << ' ' << b.asset;
     }
@@ -618,7 +618,7 @@ TEST_F(EngineTest, TheReconcilerConfirmsEachVenueAndAssetOnItsOwn) {
   for (const BalanceReport& b : reconciler.last()) {
     if (b.venue == venues::kUpbit && b.asset == "ETH") {
       seen = true;
-      EXPECT_TRUE(b.confirmed);
+      EXPECT_TRUE(b.unexplained);
       EXPECT_EQ(b.difference(), test::d("-0.5"));
     } else {
       EXPECT_FALSE(b.differs()) << to_string(b.venue) << ' ' << b.asset;

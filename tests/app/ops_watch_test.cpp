@@ -76,7 +76,7 @@ TEST(OpsWatch, AnUnexplainedBalanceIsReducingWithItsWhyAndClearsOnce) {
   watch.observe(healthy_report(), 0, 0, out);
   RunReport r = healthy_report();
   r.balances[0].held = test::d("999000");
-  r.balances[0].confirmed = true;
+  r.balances[0].unexplained = true;
   r.risk_mode = "reducing";
   watch.observe(r, kSecond, 0, out);
   ASSERT_EQ(kinds(out), (std::vector{NoticeKind::reducing, NoticeKind::balance_difference}));

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/app/metrics.hpp>
+#include <xarb/app/report_fields.hpp>
 #include <xarb/app/report_output.hpp>
 #include <xarb/venues/registry.hpp>
 
@@ -60,7 +61,7 @@ RunReport sample() {
   VenueReport& b = r.venues[index(venues::kBinance)];
   b.private_stream = true;
   b.stream_up = true;
-  b.stream_fills = 7;
+  b.stream_order_ends = 7;
   b.stream_incomplete = 1;
   b.stream_requests = 5;
   b.stream_balance_mismatches = 1;
@@ -285,6 +286,59 @@ TEST(Report, PrometheusText) {
   EXPECT_NE(p.find("xarb_balance_difference{venue=\"upbit\",asset=\"KRW\"} -1233567.89\n"),
             std::string::npos);
   EXPECT_NE(p.find("xarb_journal_errors_total 1\n"), std::string::npos);
+}
+
+// Each field is one row of one table: every row with a JSON key is in report.json under that
+// key, every row with a metric is one family on /metrics, no family twice, and the same count
+// reads the same in both (the names that drifted apart now say what they count).
+template <class Row>
+void expect_written(const std::string& prefix, std::span<const ReportField<Row>> table,
+                    const nlohmann::json& where, const std::string& metrics) {
+  for (const ReportField<Row>& f : table) {
+    if (!f.key.empty()) {
+      EXPECT_TRUE(where.contains(std::string(f.key))) << f.key << " not in " << where.dump();
+    }
+    if (!f.metric.empty()) {
+      const std::string family = "# TYPE xarb_" + prefix + std::string(f.metric) + ' ';
+      EXPECT_NE(metrics.find(family), std::string::npos) << family;
+    }
+  }
+}
+
+TEST(Report, EveryFieldIsWrittenOnceFromItsTable) {
+  const RunReport r = sample();
+  const nlohmann::json j = nlohmann::json::parse(report_json(r));
+  const std::string p = prometheus_text(r);
+  expect_written("", venue_fields(), j["venues"]["binance"], p);
+  expect_written("private_stream_", stream_fields(), j["venues"]["binance"]["private_stream"], p);
+  expect_written("", run_fields(), j, p);
+  expect_written("", exec_fields(), j["exec"], p);
+  expect_written("", journal_fields(), j["journal"], p);
+  expect_written("pair_", trade_fields(), j["pairs"][0], p);
+  expect_written("balance_", balance_fields(), j["balances"][0], p);
+  expect_written("inventory_", inventory_fields(), j["inventory"]["assets"][0], p);
+  expect_written("", dust_fields(), j["dust"][0], p);
+  expect_written("inventory_headroom_", headroom_fields(), j["inventory"]["headroom"][0], p);
+  std::map<std::string, int> families;
+  std::istringstream lines(p);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("# TYPE ")) ++families[line.substr(7, line.find(' ', 7) - 7)];
+  }
+  for (const auto& [name, n] : families) EXPECT_EQ(n, 1) << name << " is exposed " << n << " times";
+  // A lost connection is a disconnect in the text, in report.json and on /metrics.
+  EXPECT_EQ(j["venues"]["upbit"]["disconnects"], 2);
+  EXPECT_NE(p.find("xarb_disconnects_total{venue=\"upbit\"} 2\n"), std::string::npos) << p;
+  EXPECT_EQ(p.find("reconnects_total"), std::string::npos);
+  EXPECT_EQ(j["venues"]["binance"]["private_stream"]["order_ends"], 7);
+  EXPECT_NE(p.find("xarb_private_stream_order_ends_total{venue=\"binance\"} 7\n"),
+            std::string::npos);
+  EXPECT_EQ(j["balances"][0]["unexplained"], true);
+  EXPECT_NE(p.find("xarb_balance_unexplained{venue=\"upbit\",asset=\"KRW\"} 1\n"),
+            std::string::npos);
+  std::ostringstream text;
+  print_report(text, r);
+  EXPECT_NE(text.str().find("disconnects 2"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("order ends pushed 7"), std::string::npos) << text.str();
 }
 
 std::string http_get(int port, const std::string& target) {

@@ -42,7 +42,7 @@ RunReport Engine::build_report() const {
     o.stream_up = ps.streaming;
     o.stream_connects = ps.stats.ws.connects;
     o.stream_disconnects = ps.stats.ws.disconnects;
-    o.stream_fills = ps.stats.fills;
+    o.stream_order_ends = ps.stats.fills;
     o.stream_reconciled = ps.stats.reconciled;
     o.stream_malformed = ps.stats.malformed;
     o.stream_balance_mismatches = ps.stats.balance_mismatches;

@@ -66,7 +66,7 @@ Notice notice(NoticeKind kind, Severity severity, std::string key, std::string t
 // engine would have acted on them.
 std::string reducing_why(const RunReport& r, std::uint64_t broken_before) {
   for (const BalanceReport& b : r.balances) {
-    if (b.confirmed) {
+    if (b.unexplained) {
       return "a balance differs from the ledger (" + std::string(to_string(b.venue)) + " " +
              b.asset + ": held " + to_string(b.held) + ", expected " + to_string(b.expected) + ")";
     }
@@ -114,7 +114,7 @@ void OpsWatch::observe(const RunReport& r, std::int64_t mono_ns, std::int64_t wa
   // Balances against the ledger.
   std::vector<std::string> now_unexplained;
   for (const BalanceReport& b : r.balances) {
-    if (!b.confirmed) continue;
+    if (!b.unexplained) continue;
     std::string key = std::string(to_string(b.venue)) + "/" + b.asset;
     if (std::find(unexplained_.begin(), unexplained_.end(), key) == unexplained_.end()) {
       Notice n = notice(NoticeKind::balance_difference, Severity::page, "balance/" + key,

@@ -160,7 +160,7 @@ bool Reconciler::round(bool settled) {
     for (std::size_t k = 0; k < now.size(); ++k) {
       BalanceReport& b = now[k];
       if (same[k] < 3) continue;
-      b.confirmed = true;
+      b.unexplained = true;
       // The same difference is reported once, whatever trading moved both figures by since.
       const bool known = std::any_of(m.reported.begin(), m.reported.end(), [&](const BalanceReport& r) {
         return r.venue == b.venue && r.asset == b.asset && r.difference() == b.difference();

@@ -4,6 +4,8 @@
 #include <tuple>
 
 #include <xarb/app/report_output.hpp>
+
+#include "field_writers.hpp"
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -51,72 +53,10 @@ void print_status_line(std::ostream& out, const RunReport& r) {
   out.unsetf(std::ios::floatfield);
 }
 
-void print_report(std::ostream& out, const RunReport& r) {
-  out << "== xarb run " << r.run_id << " (" << r.mode << "), " << std::fixed << std::setprecision(1)
-      << r.duration_s << " s ==\n";
-  out << "market data\n";
-  for (const Venue v : r.traded) {
-    const VenueReport& s = r.venues[index(v)];
-    out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "frames " << s.frames
-        << ", dropped " << s.dropped_frames << ", connects " << s.connects << ", disconnects "
-        << s.disconnects << ", resyncs " << s.resyncs << ", snapshot failures "
-        << s.snapshot_failures << ", ring full " << s.ring_full << ", orders " << s.orders
-        << ", order errors " << s.order_errors << (s.healthy ? "" : ", UNHEALTHY") << '\n';
-  }
-  out << "  book updates to the strategy: " << r.book_updates << '\n';
-  for (const Venue v : r.traded) {
-    const VenueReport& s = r.venues[index(v)];
-    if (!s.private_stream) continue;
-    out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "private stream "
-        << (s.stream_up ? "up" : "down") << ", connects " << s.stream_connects << ", disconnects "
-        << s.stream_disconnects << ", order ends pushed " << s.stream_fills << ", reconciled "
-        << s.stream_reconciled << ", malformed " << s.stream_malformed << ", incomplete "
-        << s.stream_incomplete;
-    if (s.stream_requests > 0) out << ", requests sent on it " << s.stream_requests;
-    out << ", balance mismatches " << s.stream_balance_mismatches;
-    if (!s.stream_last_mismatch.empty()) out << " (last: " << s.stream_last_mismatch << ")";
-    out << '\n';
-  }
-  out << "strategy\n";
-  out << "  entries " << r.entries << ", exit intents " << r.exit_intents << ", opened "
-      << r.opened << ", closed " << r.closed << ", open " << r.open_positions << ", broken "
-      << r.broken << ", restored " << r.restored_positions << ", dust write-offs "
-      << r.dust_writeoffs << '\n';
-  out << "  exits by reason:";
-  bool any = false;
-  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
-    if (r.exits[k] == 0) continue;
-    out << ' ' << to_string(static_cast<ExitReason>(k)) << ' ' << r.exits[k];
-    any = true;
-  }
-  out << (any ? "" : " none") << '\n';
-  out << "  blocked intents by reason:";
-  for (const auto& [reason, n] : r.blocked) out << ' ' << reason << ' ' << n;
-  out << (r.blocked.empty() ? " none" : "") << '\n';
-  out << "  execution outcomes:";
-  for (std::size_t k = 0; k < r.outcomes.size(); ++k) {
-    out << ' ' << to_string(static_cast<ExecOutcome>(k)) << ' ' << r.outcomes[k];
-  }
-  out << " (retries " << r.exec_retries << ", unwinds " << r.exec_unwinds << ", queries "
-      << r.exec_queries << ", intents dropped " << r.dropped_intents << ")\n";
-  if (r.exec_settled + r.exec_unsettled > 0) {
-    out << "  orders left unknown: " << r.exec_settled << " settled later by their venue, "
-        << r.exec_unsettled << " still unknown (their positions held BROKEN; the next start asks)\n";
-  }
-  out << "  winrate " << std::setprecision(2) << r.winrate << ", realised PnL "
-      << krw(r.realized_krw) << " KRW, unrealised " << krw(r.unrealized_krw)
-      << " KRW, risk mode " << r.risk_mode << '\n';
-  const auto table = [&](std::string_view what, const std::vector<TradeReport>& rows) {
-    out << "  " << std::left << std::setw(15) << what << std::right
-        << "entries closed wins broken open  realised KRW\n";
-    for (const TradeReport& s : rows) {
-      out << "  " << std::left << std::setw(15) << s.name << std::right << std::setw(7) << s.entries
-          << std::setw(7) << s.closed << std::setw(5) << s.wins << std::setw(7) << s.broken
-          << std::setw(5) << s.open << std::setw(14) << krw(s.realized_krw) << '\n';
-    }
-  };
-  table("symbol", r.symbols);
-  table("pair", r.pairs);
+namespace {
+
+// Latencies, queues and threads: how the engine itself ran.
+void print_engine(std::ostream& out, const RunReport& r) {
   out << "latency (us)          count      p50      p99    p99.9      max\n";
   for (const LatencyReport& l : r.latencies) {
     out << "  " << std::left << std::setw(16) << l.name << std::right << std::setw(10) << l.count
@@ -134,13 +74,76 @@ void print_report(std::ostream& out, const RunReport& r) {
         << "cpu " << (t.cpu < 0 ? std::string("-") : std::to_string(t.cpu)) << ", wait " << t.wait
         << ", cpu time " << std::setprecision(2) << t.cpu_s << " s\n";
   }
+}
+
+}  // namespace
+
+void print_report(std::ostream& out, const RunReport& r) {
+  out << "== xarb run " << r.run_id << " (" << r.mode << "), " << std::fixed << std::setprecision(1)
+      << r.duration_s << " s ==\n";
+  out << "market data\n";
+  for (const Venue v : r.traded) {
+    const VenueReport& s = r.venues[index(v)];
+    out << "  " << std::left << std::setw(8) << to_string(v) << std::right;
+    fields::put_text(out, venue_fields(), s);
+    out << (s.healthy ? "" : ", UNHEALTHY") << '\n';
+  }
+  for (const Venue v : r.traded) {
+    const VenueReport& s = r.venues[index(v)];
+    if (!s.private_stream) continue;
+    out << "  " << std::left << std::setw(8) << to_string(v) << std::right << "private stream "
+        << (s.stream_up ? "up" : "down") << ", ";
+    fields::put_text(out, stream_fields(), s);
+    if (!s.stream_last_mismatch.empty()) out << " (last: " << s.stream_last_mismatch << ")";
+    out << '\n';
+  }
+  out << "strategy\n  ";
+  fields::put_text(out, run_fields(), r);
+  out << "\n  exits by reason:";
+  bool any = false;
+  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+    if (r.exits[k] == 0) continue;
+    out << ' ' << to_string(static_cast<ExitReason>(k)) << ' ' << r.exits[k];
+    any = true;
+  }
+  out << (any ? "" : " none") << '\n';
+  out << "  blocked intents by reason:";
+  for (const auto& [reason, n] : r.blocked) out << ' ' << reason << ' ' << n;
+  out << (r.blocked.empty() ? " none" : "") << '\n';
+  out << "  execution outcomes:";
+  for (std::size_t k = 0; k < r.outcomes.size(); ++k) {
+    out << ' ' << to_string(static_cast<ExecOutcome>(k)) << ' ' << r.outcomes[k];
+  }
+  out << " (";
+  fields::put_text(out, exec_fields(), r);
+  out << ")\n";
+  if (r.exec_settled + r.exec_unsettled > 0) {
+    out << "  orders left unknown: " << r.exec_settled << " settled later by their venue, "
+        << r.exec_unsettled << " still unknown (their positions held BROKEN; the next start asks)\n";
+  }
+  out << "  winrate " << std::setprecision(2) << r.winrate << ", realised PnL "
+      << krw(r.realized_krw) << " KRW, unrealised " << krw(r.unrealized_krw)
+      << " KRW, risk mode " << r.risk_mode << '\n';
+  for (const auto& [what, rows] : {std::pair{"symbol", &r.symbols}, std::pair{"pair", &r.pairs}}) {
+    out << "  " << std::left << std::setw(15) << what << std::right;
+    fields::put_header(out, trade_fields(), 12);
+    out << '\n';
+    for (const TradeReport& s : *rows) {
+      out << "  " << std::left << std::setw(15) << s.name << std::right;
+      fields::put_columns(out, trade_fields(), s, 12);
+      out << '\n';
+    }
+  }
+  print_engine(out, r);
   if (!r.balances.empty()) {
-    out << "balances (" << r.reconciliations << " reconciliations)  held  expected  difference\n";
+    out << "balances (" << r.reconciliations << " reconciliations)";
+    fields::put_header(out, balance_fields(), 0);
+    out << '\n';
     for (const BalanceReport& b : r.balances) {
       out << "  " << std::left << std::setw(8) << to_string(b.venue) << std::setw(5) << b.asset
-          << std::right << ' ' << to_string(b.held) << "  " << to_string(b.expected) << "  "
-          << to_string(b.difference()) << (b.confirmed ? "  (unexplained: REDUCING)" : "")
-          << '\n';
+          << std::right;
+      fields::put_columns(out, balance_fields(), b, 0);
+      out << (b.unexplained ? "  (unexplained: REDUCING)" : "") << '\n';
     }
   }
   if (!r.dust.empty()) {
@@ -152,25 +155,21 @@ void print_report(std::ostream& out, const RunReport& r) {
   }
   print_inventory(out, r);
   out << "memory: peak RSS " << r.peak_rss_kib / 1024 << " MiB, now " << r.rss_kib / 1024
-      << " MiB; journal events " << r.journal_events << ", journal errors " << r.journal_errors
-      << '\n';
+      << " MiB; ";
+  fields::put_text(out, journal_fields(), r);
+  out << '\n';
   out.unsetf(std::ios::floatfield);
 }
 
 void print_inventory(std::ostream& out, const RunReport& r) {
   if (r.inventory.empty()) return;
   out << "inventory\n  " << std::left << std::setw(8) << "venue" << std::setw(6) << "asset";
-  for (const char* column : {"held", "locked", "expected", "difference", "floor"}) {
-    out << ' ' << std::setw(14) << column;
-  }
-  out << " above floor" << std::right << '\n';
+  fields::put_header(out, inventory_fields(), 14);
+  out << std::right << '\n';
   for (const InventoryReport& i : r.inventory) {
     out << "  " << std::left << std::setw(8) << to_string(i.venue) << std::setw(6) << i.asset;
-    for (const Decimal d : {i.held, i.locked, i.expected, i.difference(), i.floor}) {
-      out << ' ' << std::setw(14) << to_string(d);
-    }
-    out << ' ' << to_string(i.above_floor()) << (i.from_venue ? "" : "  (engine's figure)")
-        << std::right << '\n';
+    fields::put_columns(out, inventory_fields(), i, 14);
+    out << (i.from_venue ? "" : "  (engine's figure)") << std::right << '\n';
   }
   if (!r.headroom.empty()) {
     out << "headroom before a floor (or running out)\n";
@@ -207,21 +206,14 @@ nlohmann::json inventory_json(const RunReport& r) {
   json j;
   j["assets"] = json::array();
   for (const InventoryReport& i : r.inventory) {
-    j["assets"].push_back({{"venue", std::string(to_string(i.venue))},
-                           {"asset", i.asset},
-                           {"held", to_string(i.held)},
-                           {"locked", to_string(i.locked)},
-                           {"expected", to_string(i.expected)},
-                           {"difference", to_string(i.difference())},
-                           {"floor", to_string(i.floor)},
-                           {"above_floor", to_string(i.above_floor())},
-                           {"from_venue", i.from_venue}});
+    json one = {{"venue", std::string(to_string(i.venue))}, {"asset", i.asset}};
+    fields::put_json(one, inventory_fields(), i);
+    j["assets"].push_back(std::move(one));
   }
   j["headroom"] = json::array();
   for (const HeadroomReport& h : r.headroom) {
-    json one = {{"pair", h.pair},        {"symbol", h.symbol},      {"direction", h.direction},
-                {"known", h.known},      {"qty", to_string(h.qty)}, {"entries", h.entries},
-                {"bound_by", h.bound_by}};
+    json one = {{"pair", h.pair}, {"symbol", h.symbol}, {"direction", h.direction}};
+    fields::put_json(one, headroom_fields(), h);
     j["headroom"].push_back(std::move(one));
   }
   j["rebalance"] = {{"moves", json::array()}, {"notes", r.rebalance.notes}};
@@ -236,6 +228,18 @@ nlohmann::json inventory_json(const RunReport& r) {
                                        {"to_after", to_string(m.to_after)}});
   }
   return j;
+}
+
+// Rows per venue and asset (balances, dust): the venue and asset, then the row's fields.
+template <class Row>
+nlohmann::json per_asset(const std::vector<Row>& rows, std::span<const ReportField<Row>> table) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Row& row : rows) {
+    nlohmann::json one = {{"venue", std::string(to_string(row.venue))}, {"asset", row.asset}};
+    fields::put_json(one, table, row);
+    out.push_back(std::move(one));
+  }
+  return out;
 }
 
 Decimal decimal_of(const nlohmann::json& j, const char* key) {
@@ -266,16 +270,19 @@ bool read_inventory(const std::string& report_text, RunReport& out, std::string&
     if (root.contains("run_id")) out.run_id = root["run_id"].get<std::uint64_t>();
     if (root.contains("mode")) out.mode = root["mode"].get<std::string>();
     for (const auto& a : j.at("assets")) {
-      out.inventory.push_back({venue_of(a, "venue"), a.at("asset").get<std::string>(),
-                               decimal_of(a, "held"), decimal_of(a, "locked"),
-                               decimal_of(a, "expected"), decimal_of(a, "floor"),
-                               a.at("from_venue").get<bool>()});
+      InventoryReport i;
+      i.venue = venue_of(a, "venue");
+      i.asset = a.at("asset").get<std::string>();
+      fields::read_json(a, inventory_fields(), i);
+      out.inventory.push_back(std::move(i));
     }
     for (const auto& h : j.at("headroom")) {
-      out.headroom.push_back({h.at("pair").get<std::string>(), h.at("symbol").get<std::string>(),
-                              h.at("direction").get<std::string>(), h.at("known").get<bool>(),
-                              decimal_of(h, "qty"), h.at("entries").get<std::uint64_t>(),
-                              h.at("bound_by").get<std::string>()});
+      HeadroomReport one;
+      one.pair = h.at("pair").get<std::string>();
+      one.symbol = h.at("symbol").get<std::string>();
+      one.direction = h.at("direction").get<std::string>();
+      fields::read_json(h, headroom_fields(), one);
+      out.headroom.push_back(std::move(one));
     }
     for (const auto& m : j.at("rebalance").at("moves")) {
       out.rebalance.moves.push_back({m.at("asset").get<std::string>(), venue_of(m, "from"),
@@ -299,34 +306,13 @@ std::string report_json(const RunReport& r) {
   j["duration_s"] = r.duration_s;
   for (const Venue v : r.traded) {
     const VenueReport& s = r.venues[index(v)];
-    j["venues"][std::string(to_string(v))] = {{"frames", s.frames},
-                                              {"bytes", s.bytes},
-                                              {"dropped_frames", s.dropped_frames},
-                                              {"connects", s.connects},
-                                              {"disconnects", s.disconnects},
-                                              {"resyncs", s.resyncs},
-                                              {"snapshot_failures", s.snapshot_failures},
-                                              {"ring_full", s.ring_full},
-                                              {"orders", s.orders},
-                                              {"order_errors", s.order_errors},
-                                              {"healthy", s.healthy}};
-    if (s.private_stream) {
-      j["venues"][std::string(to_string(v))]["private_stream"] = {
-          {"up", s.stream_up},
-          {"connects", s.stream_connects},
-          {"disconnects", s.stream_disconnects},
-          {"order_ends", s.stream_fills},
-          {"reconciled", s.stream_reconciled},
-          {"malformed", s.stream_malformed},
-          {"incomplete", s.stream_incomplete},
-          {"requests", s.stream_requests},
-          {"balance_mismatches", s.stream_balance_mismatches},
-          {"last_mismatch", s.stream_last_mismatch}};
-    }
+    json& one = j["venues"][std::string(to_string(v))];
+    fields::put_json(one, venue_fields(), s);
+    if (s.private_stream) fields::put_json(one["private_stream"], stream_fields(), s);
   }
-  j["book_updates"] = r.book_updates;
-  j["entries"] = r.entries;
-  j["exit_intents"] = r.exit_intents;
+  fields::put_json(j, run_fields(), r);
+  fields::put_json(j["exec"], exec_fields(), r);
+  fields::put_json(j["journal"], journal_fields(), r);
   json exits = json::object();
   for (std::size_t k = 1; k < kExitReasonCount; ++k) {
     exits[std::string(to_string(static_cast<ExitReason>(k)))] = r.exits[k];
@@ -338,32 +324,13 @@ std::string report_json(const RunReport& r) {
     outcomes[std::string(to_string(static_cast<ExecOutcome>(k)))] = r.outcomes[k];
   }
   j["outcomes"] = outcomes;
-  j["opened"] = r.opened;
-  j["closed"] = r.closed;
-  j["wins"] = r.wins;
-  j["broken"] = r.broken;
-  j["open_positions"] = r.open_positions;
-  j["restored_positions"] = r.restored_positions;
-  j["dropped_intents"] = r.dropped_intents;
-  j["dust_writeoffs"] = r.dust_writeoffs;
-  j["winrate"] = r.winrate;
-  // Money as exact decimal strings, never binary floats.
-  j["realized_pnl_krw"] = to_string(r.realized_krw);
-  j["unrealized_pnl_krw"] = to_string(r.unrealized_krw);
-  j["exec"] = {{"retries", r.exec_retries}, {"unwinds", r.exec_unwinds}, {"queries", r.exec_queries},
-               {"settled", r.exec_settled}, {"unsettled", r.exec_unsettled}};
-  j["risk_mode"] = r.risk_mode;
   for (const auto& [key, rows, name] :
        {std::tuple{"symbols", &r.symbols, "symbol"}, std::tuple{"pairs", &r.pairs, "pair"}}) {
     j[key] = json::array();
     for (const TradeReport& s : *rows) {
-      j[key].push_back({{name, s.name},
-                        {"entries", s.entries},
-                        {"closed", s.closed},
-                        {"wins", s.wins},
-                        {"broken", s.broken},
-                        {"open", s.open},
-                        {"realized_pnl_krw", to_string(s.realized_krw)}});
+      json one = {{name, s.name}};
+      fields::put_json(one, trade_fields(), s);
+      j[key].push_back(std::move(one));
     }
   }
   j["latency_ns"] = json::object();
@@ -380,22 +347,8 @@ std::string report_json(const RunReport& r) {
     j["threads"].push_back({{"name", t.name}, {"stages", t.stages}, {"cpu", t.cpu},
                             {"wait", t.wait}, {"cpu_s", t.cpu_s}});
   }
-  j["peak_rss_kib"] = r.peak_rss_kib;
-  j["rss_kib"] = r.rss_kib;
-  j["journal"] = {{"events", r.journal_events}, {"errors", r.journal_errors}};
-  j["reconciliations"] = r.reconciliations;
-  j["balances"] = json::array();
-  for (const BalanceReport& b : r.balances) {
-    j["balances"].push_back({{"venue", std::string(to_string(b.venue))}, {"asset", b.asset},
-                             {"held", to_string(b.held)}, {"expected", to_string(b.expected)},
-                             {"difference", to_string(b.difference())},
-                             {"unexplained", b.confirmed}});
-  }
-  j["dust"] = json::array();
-  for (const DustReport& d : r.dust) {
-    j["dust"].push_back({{"venue", std::string(to_string(d.venue))}, {"asset", d.asset},
-                         {"qty", to_string(d.qty)}, {"positions", d.positions}});
-  }
+  j["balances"] = per_asset(r.balances, balance_fields());
+  j["dust"] = per_asset(r.dust, dust_fields());
   j["inventory"] = inventory_json(r);
   return j.dump(2) + "\n";
 }

@@ -33,7 +33,7 @@ struct VenueReport {
   bool stream_up = false;  // settling orders at the end of the run
   std::uint64_t stream_connects = 0;
   std::uint64_t stream_disconnects = 0;
-  std::uint64_t stream_fills = 0;               // orders whose end came from the stream
+  std::uint64_t stream_order_ends = 0;               // orders whose end came from the stream
   std::uint64_t stream_reconciled = 0;          // orders queried after a (re)connect
   std::uint64_t stream_malformed = 0;           // messages counted and dropped
   std::uint64_t stream_balance_mismatches = 0;  // balances pushed unlike the fills' prediction
@@ -49,7 +49,7 @@ struct BalanceReport {
   Decimal held;      // what the venue says is free
   Decimal expected;  // what the ledger explains
   Decimal tolerance;  // what the ledger's rounding can leave (the quote asset's average prices)
-  bool confirmed = false;  // a difference that persisted: entries stopped
+  bool unexplained = false;  // a difference that persisted: entries stopped (REDUCING)
   [[nodiscard]] Decimal difference() const noexcept {
     return Decimal::from_mantissa(held.mantissa() - expected.mantissa());
   }
