@@ -2,12 +2,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <string>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
 #include <xarb/app/config.hpp>
+#include <xarb/app/live_keys.hpp>
 #include <xarb/app/stage_options.hpp>
 #include <xarb/venues/registry.hpp>
 
@@ -673,6 +676,9 @@ TEST(ConfigCli, CheckPrintsTheEffectiveConfigOrTheErrors) {
       << out;
   EXPECT_NE(out.find("[[symbols]]"), std::string::npos) << out;
   EXPECT_NE(out.find("valid"), std::string::npos);
+  EXPECT_NE(out.find("xarb ctl set changes these while it runs: strategy.entry_bps"),
+            std::string::npos)
+      << out;
 
   const fs::path dir = temp_dir();
   const fs::path bad = dir / "bad.toml";
@@ -792,6 +798,52 @@ trade_qty = "0.01"
   EXPECT_EQ(p.symbols[btc].trade_qty.mantissa(), 1'000'000);
   EXPECT_EQ(p.symbols[btc].max_position_qty.mantissa(), 5'000'000);  // 5 x trade_qty by default
   EXPECT_EQ(p.symbols[eth].trade_qty.mantissa(), 20'000'000);
+}
+
+// The live-settable keys are one table: `ctl set` checks against it, and the README's list of
+// them is that table, no more and no less. Each key changes the config it is applied to.
+TEST(LiveKeys, TheReadmeListsExactlyTheTable) {
+  std::ifstream in(test::source_dir() / "README.md");
+  std::string line, listed;
+  while (std::getline(in, line)) {
+    if (line.starts_with("| `set KEY=VALUE` |")) listed = line;
+  }
+  ASSERT_FALSE(listed.empty()) << "README.md has no row for `set KEY=VALUE`";
+  std::set<std::string> readme;
+  const std::regex key("`([a-z]+\\.[a-z_]+)`");
+  for (auto it = std::sregex_iterator(listed.begin(), listed.end(), key);
+       it != std::sregex_iterator(); ++it) {
+    readme.insert((*it)[1]);
+  }
+  std::set<std::string> table;
+  for (const LiveKey& k : live_keys()) table.insert(std::string(k.key));
+  EXPECT_EQ(readme, table);
+}
+
+TEST(LiveKeys, EachKeyIsAppliedThroughTheConfigsOwnChecks) {
+  const LoadResult base = load_config((test::source_dir() / "configs/paper.toml").string());
+  ASSERT_TRUE(base.ok());
+  // Every key reads back what it is set to (its current value, which the config accepts).
+  for (const LiveKey& k : live_keys()) {
+    const std::string value = live_value_text(k, base.config);
+    Config next;
+    std::string key, error;
+    ASSERT_TRUE(apply_live_setting(base.config, std::string(k.key) + "=" + value, next, key, error))
+        << k.key << ": " << error;
+    EXPECT_EQ(key, k.key);
+    EXPECT_EQ(live_value_text(k, next), value) << k.key;
+  }
+  Config next;
+  std::string key, error;
+  ASSERT_TRUE(apply_live_setting(base.config, "strategy.entry_bps = 35", next, key, error)) << error;
+  EXPECT_DOUBLE_EQ(next.strategy.entry_bps, 35.0);
+  EXPECT_EQ(live_value_text(*find_live_key("strategy.entry_bps"), next), "35.0");
+  EXPECT_FALSE(apply_live_setting(base.config, "strategy.clips=3", next, key, error));
+  EXPECT_NE(error.find("cannot be changed while the engine runs"), std::string::npos) << error;
+  EXPECT_FALSE(apply_live_setting(base.config, "strategy.entry_bps=0", next, key, error));
+  EXPECT_EQ(error, "strategy.entry_bps: must be greater than 0 and at most 10000, got 0");
+  EXPECT_FALSE(apply_live_setting(base.config, "strategy.entry_bps=high", next, key, error));
+  EXPECT_FALSE(apply_live_setting(base.config, "strategy.entry_bps", next, key, error));
 }
 
 }  // namespace

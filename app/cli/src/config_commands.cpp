@@ -2,6 +2,7 @@
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/config_commands.hpp>
+#include <xarb/app/live_keys.hpp>
 
 namespace xarb::app {
 
@@ -14,7 +15,9 @@ int config_check(const std::string& path, std::ostream& out, std::ostream& err) 
     return 2;
   }
   out << dump_config(result.config);
-  err << path << ": valid\n";
+  err << path << ": valid; xarb ctl set changes these while it runs:";
+  for (const LiveKey& k : live_keys()) err << ' ' << k.key;
+  err << '\n';
   return 0;
 }
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <toml++/toml.h>
+#include <xarb/app/live_keys.hpp>
 
 #include "engine_internal.hpp"
 
@@ -13,16 +13,6 @@ namespace xarb::app::engine_detail {
 namespace {
 
 using nlohmann::json;
-
-// What `set` may change while positions are open: thresholds and limits the strategy reads at
-// each decision. Pairs, symbols, sizes, fees, books and FX are not among them.
-constexpr std::array<std::string_view, 16> kLiveKeys = {
-    "strategy.entry_bps",           "strategy.take_profit_bps",  "strategy.stop_loss_bps",
-    "strategy.reversal_bps",        "strategy.timeout_s",        "strategy.cooldown_s",
-    "strategy.max_open_per_symbol", "strategy.max_open_total",   "strategy.min_depth_ratio",
-    "strategy.slippage_bps",        "risk.daily_loss_limit_krw", "risk.max_total_exposure_krw",
-    "risk.max_symbol_exposure_krw", "risk.max_notional_krw",     "risk.max_consecutive_failures",
-    "inventory.prefer_bps"};
 
 // What a command that changes something is answered until the hot threads run.
 constexpr const char* kStarting =
@@ -42,25 +32,15 @@ std::vector<std::string> words(const std::string& line) {
   return out;
 }
 
+// The live-settable keys' values, by section: {"strategy": {"entry_bps": 45, ...}, ...}.
 json live_settings(const Config& c) {
-  return {{"strategy",
-           {{"entry_bps", c.strategy.entry_bps},
-            {"take_profit_bps", c.strategy.take_profit_bps},
-            {"stop_loss_bps", c.strategy.stop_loss_bps},
-            {"reversal_bps", c.strategy.reversal_bps},
-            {"timeout_s", c.strategy.timeout_s},
-            {"cooldown_s", c.strategy.cooldown_s},
-            {"max_open_per_symbol", c.strategy.max_open_per_symbol},
-            {"max_open_total", c.strategy.max_open_total},
-            {"min_depth_ratio", c.strategy.min_depth_ratio},
-            {"slippage_bps", c.strategy.slippage_bps}}},
-          {"risk",
-           {{"daily_loss_limit_krw", c.risk.daily_loss_limit_krw},
-            {"max_total_exposure_krw", c.risk.max_total_exposure_krw},
-            {"max_symbol_exposure_krw", c.risk.max_symbol_exposure_krw},
-            {"max_notional_krw", c.risk.max_notional_krw},
-            {"max_consecutive_failures", c.risk.max_consecutive_failures}}},
-          {"inventory", {{"prefer_bps", c.inventory.prefer_bps}}}};
+  json j = json::object();
+  for (const LiveKey& k : live_keys()) {
+    const std::size_t dot = k.key.find('.');
+    json& v = j[std::string(k.key.substr(0, dot))][std::string(k.key.substr(dot + 1))];
+    std::visit([&](auto x) { v = x; }, k.get(c));
+  }
+  return j;
 }
 
 }  // namespace
@@ -179,46 +159,6 @@ void Engine::apply_control(bool& journal_unsafe, bool& balance_unexplained) {
     control_applied_.store(c.seq, std::memory_order_release);
   }
   if (any) signal_->publish_telemetry();  // the answer shows the new state
-}
-
-bool Engine::validate_set(const std::string& assignment, Config& out, std::string& key,
-                          std::string& error) const {
-  const std::size_t eq = assignment.find('=');
-  if (eq == std::string::npos) {
-    error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
-    return false;
-  }
-  key = trim(std::string_view(assignment).substr(0, eq));
-  const std::string value = trim(std::string_view(assignment).substr(eq + 1));
-  if (std::find(kLiveKeys.begin(), kLiveKeys.end(), key) == kLiveKeys.end()) {
-    error = key + " cannot be changed while the engine runs; these can:";
-    for (const std::string_view k : kLiveKeys) error.append(" ").append(k);
-    return false;
-  }
-  // The config's own checks: the running config with this one value changed, read again.
-  try {
-    toml::table root = toml::parse(dump_config(live_cfg_));
-    const toml::table parsed = toml::parse("v = " + value);
-    const std::size_t dot = key.find('.');
-    toml::table* section = root[key.substr(0, dot)].as_table();
-    if (section == nullptr) {
-      root.insert(key.substr(0, dot), toml::table{});
-      section = root[key.substr(0, dot)].as_table();
-    }
-    section->insert_or_assign(key.substr(dot + 1), *parsed.get("v"));
-    std::ostringstream text;
-    text << root;
-    const LoadResult r = parse_config(text.str(), "set");
-    if (!r.ok()) {
-      error = r.errors[0].key + ": " + r.errors[0].message;
-      return false;
-    }
-    out = r.config;
-  } catch (const toml::parse_error&) {
-    error = key + ": \"" + value + "\" is not a value (a number, as in 35 or 0.5)";
-    return false;
-  }
-  return true;
 }
 
 std::string Engine::control_state(bool with_inventory) const {
@@ -444,16 +384,13 @@ std::string Engine::control(const std::string& line) {
     for (std::size_t k = 1; k < w.size(); ++k) assignment += w[k];
     Config next;
     std::string key;
-    if (validate_set(assignment, next, key, error)) {
+    if (apply_live_setting(live_cfg_, assignment, next, key, error)) {
       c.kind = ControlKind::set_params;
       c.params = strategy_params(next, symbols_);
       if (send_control(c, error)) {
-        const json was = live_settings(live_cfg_);
+        const LiveKey& k = *find_live_key(key);
+        effect = key + ": " + live_value_text(k, live_cfg_) + " -> " + live_value_text(k, next);
         live_cfg_ = next;
-        const json now = live_settings(live_cfg_);
-        const std::size_t dot = key.find('.');
-        const std::string section = key.substr(0, dot), name = key.substr(dot + 1);
-        effect = key + ": " + was[section][name].dump() + " -> " + now[section][name].dump();
       }
     }
   }

@@ -187,8 +187,6 @@ class Engine {
   // `transfer VENUE ASSET AMOUNT`: records an operator's deposit or withdrawal; the effect, or
   // empty with `error`.
   [[nodiscard]] std::string transfer(const std::vector<std::string>& words, std::string& error);
-  [[nodiscard]] bool validate_set(const std::string& assignment, Config& out, std::string& key,
-                                  std::string& error) const;
   void apply_control(bool& journal_unsafe, bool& balance_unexplained);
   [[nodiscard]] bool flatten_at_end() const noexcept {
     return opt_.flatten_on_exit || flatten_on_stop_.load();
