@@ -556,8 +556,7 @@ void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
       any = any || leg.filled > 0;
     }
     // A leg that traded all it could leaves what its step cut off (19.98 asked, 19 sold on a
-    // step of 1): no order on that venue can trade it, it is dust. (Before, the position was left
-    // holding it on one venue only and went BROKEN.)
+    // step of 1): no order on that venue can trade it, it is dust, not a one-legged position.
     for (const Venue v : job.venues) {
       const LegJob& leg = job.legs[index(v)];
       const std::int64_t rest = job.intent.leg(v).quantity.mantissa() - leg.target.mantissa();

@@ -835,8 +835,7 @@ void Strategy::on_report(const ExecReport& report, const Now& now, SignalSink& s
 
   p->exit_in_flight = false;
   // A leg below its venue's minimum or step cannot be closed by any order: its residual is
-  // written off for that venue only (and counted). What the other venue holds stays a position
-  // (before, one small leg wrote the whole position off, the other venue's 0.01 BTC included).
+  // written off for that venue only (and counted). What the other venue holds stays a position.
   bool all_too_small =
       report.outcome == ExecOutcome::blocked && (report.refusal == RefusalReason::min_notional ||
                                                  report.refusal == RefusalReason::trading_rules);

@@ -1135,8 +1135,7 @@ TEST_F(EngineTest, KillNineThenRestartLosesNothing) {
 // A run killed between sending an intent's orders and journaling the intent leaves orders no
 // journal row names: the restart looks up the ids after the last journaled intent. An id without
 // orders (an intent exec refused, or one never sent) does not end the search: here intent 1 sent
-// nothing and intent 2 bought 0.01 BTC on Binance. (Before, the search stopped at intent 1 and
-// the 0.01 BTC stayed at the venue, owned by no position.)
+// nothing and intent 2 bought 0.01 BTC on Binance.
 TEST_F(EngineTest, AnUnjournaledOrderIsFoundPastAnIntentThatSentNothing) {
   LoadResult c;
   ASSERT_NO_FATAL_FAILURE(c = start_after_an_unjournaled_buy(kDeadRun));
@@ -1247,12 +1246,10 @@ TEST_F(EngineTest, ClearReducingLiftsNothingWhileAStartupDifferenceHolds) {
   EXPECT_EQ(r.report.entries, 0u) << "nothing entered with the difference unexplained";
 }
 
-// The same window one run further back: the run that sent the unjournaled order was killed, and
-// so was the next one, while it waited out the venues' grace before searching (it searched
-// nothing and recorded no balances). The third start searches both, finds the first one's order,
-// and its balance check stands on the first run's balances plus the recovered fill: no
-// difference. (Before, a start searched only the run just before it, and that 0.01 BTC stayed at
-// the venue, owned by no position, found by chaos seed 26793.)
+// The same window one run further back: the run that sent the unjournaled order was killed, and so
+// was the next one, while it waited out the venues' grace before searching (it searched nothing and
+// recorded no balances). The third start searches both, finds the first one's order, and its
+// balance check stands on the first run's balances plus the recovered fill: no difference.
 TEST_F(EngineTest, AnUnjournaledOrderOfTheRunBeforeTheLastIsFound) {
   const sim::SimOptions so = sim_options(9);
   start_sim(so);
@@ -1487,9 +1484,9 @@ TEST_F(EngineTest, PaperAndLiveNeverShareAJournalsPositions) {
   expect_balances_match_journal(shared.report.run_id);
 }
 
-// The journal cannot silently lose what reached a venue. Another process holds the journal
-// locked, so the engine's writes fail after its busy timeout: entries stop (REDUCING), the run
-// says so, and the report counts the errors. (Before, a failed write was only counted.)
+// The journal cannot silently lose what reached a venue. Another process holds the journal locked,
+// so the engine's writes fail after its busy timeout: entries stop (REDUCING), the run says so, and
+// the report counts the errors.
 TEST_F(EngineTest, AJournalThatCannotBeWrittenStopsEntries) {
   start_sim(sim_options(42));
   // Entries all the time (a low bar over a zero baseline), so that the journal has something to

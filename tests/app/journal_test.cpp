@@ -352,12 +352,10 @@ TEST(JournalBalances, ARunWithoutBalancesStandsOnTheOneBefore) {
   }
   fs::remove_all(dir);
 }
-// An order a report left unknown settles later in the run: its fills join the intent's row for
-// that venue (quantities add, prices average by quantity, commissions add) and the intent is no
-// longer unresolved. At a restart, what the venues say about every order of an intent replaces
-// its rows: a report may have journaled part of a leg (an earlier attempt) before an unknown one.
-// (Before, the restart's rows were dropped by INSERT OR IGNORE behind the partial row, and the
-// intent stayed unresolved for every later start.)
+// An order a report left unknown settles later in the run: its fills join the intent's row for that
+// venue (quantities add, prices average by quantity, commissions add) and the intent is no longer
+// unresolved. At a restart, what the venues say about every order of an intent replaces its rows: a
+// report may have journaled part of a leg (an earlier attempt) before an unknown one.
 TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
   const fs::path dir = fs::temp_directory_path() / ("xarb-journal-settle-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -509,7 +507,6 @@ TEST(JournalDust, AClosedPositionsRemainderIsJournaledPerVenueAndAsset) {
 
 // A balance the journal cannot explain (a deposit, or a trade someone else made on the account)
 // keeps entries blocked at this start and at every later one, until an operator accepts it with
-// --accept-balances, which is journaled. (Before, the first restart that saw it recorded the new
-// balance as the baseline and the next one had forgotten it.)
+// --accept-balances, which is journaled.
 }  // namespace
 }  // namespace xarb::app

@@ -323,8 +323,7 @@ TEST_F(ExecutorTest, LostAnswerIsResolvedByQueryingTheClientId) {
 }
 
 // Closing a BROKEN position's residuals (independent legs): a leg under its venue's minimum is
-// reported below_minimum and the other leg still goes out. (Before, the whole intent was refused
-// as min_notional, and the strategy wrote the tradable leg off with the small one.)
+// reported below_minimum and the other leg still goes out.
 TEST_F(ExecutorTest, AnIndependentLegUnderItsMinimumDoesNotStopTheOther) {
   start();
   OrderIntent in = kimchi("0.01", {{d("140700000"), d("1")}}, {{d("100000"), d("1")}},
@@ -345,9 +344,7 @@ TEST_F(ExecutorTest, AnIndependentLegUnderItsMinimumDoesNotStopTheOther) {
 }
 
 // An independent leg rounded down to its venue's step leaves what the step cut off: no order on
-// that venue can trade it, so the report counts it as dust and the dust ledger keeps it. (Before,
-// the strategy saw it held on one venue only and marked the position BROKEN: found by the
-// pipeline benchmark, where Binance's commission in the base left 19.98 of a 20-unit leg.)
+// that venue can trade it, so the report counts it as dust and the dust ledger keeps it.
 TEST_F(ExecutorTest, WhatAnIndependentLegsStepCutsOffIsDust) {
   start();
   OrderIntent in =
@@ -367,11 +364,9 @@ TEST_F(ExecutorTest, WhatAnIndependentLegsStepCutsOffIsDust) {
   EXPECT_TRUE(run(in).dust_qty.is_zero());
 }
 
-// Binance documents that an order can still execute after the client gave up on its answer. A
-// "not found" while the venue could still take the request is not proof that nothing traded:
-// the executor asks again until the grace period has passed, and then finds the fill. (Before,
-// the first "not found" was final: the leg counted as unfilled, the other one was unwound, and
-// the order that did execute was owned by nothing.)
+// Binance documents that an order can still execute after the client gave up on its answer. A "not
+// found" while the venue could still take the request is not proof that nothing traded: the
+// executor asks again until the grace period has passed, and then finds the fill.
 TEST_F(ExecutorTest, NotFoundRightAfterALostAnswerIsNotFinal) {
   PaperParams up;
   up.late_accept_ns = 300 * kMs;   // taken 300 ms after it was written
@@ -389,9 +384,8 @@ TEST_F(ExecutorTest, NotFoundRightAfterALostAnswerIsNotFinal) {
 }
 
 // An order still unknown after its queries is not given up: the job reports it unknown (its
-// position BROKEN), and the order stays watched, asked at the slower settle pace, until the
-// venue says what happened. Here the venue took it 10 s late: a settling report brings its fill.
-// (Before, the leg was forgotten until a restart asked.)
+// position BROKEN), and the order stays watched, asked at the slower settle pace, until the venue
+// says what happened. Here the venue took it 10 s late: a settling report brings its fill.
 TEST_F(ExecutorTest, AnOrderLeftUnknownIsWatchedUntilItsVenueSettlesIt) {
   params.max_queries = 2;
   params.settle_interval_ns = 1'000 * kMs;

@@ -324,8 +324,7 @@ TEST_F(RestVenueTest, ServerErrorsAndTimeoutsAreUnknownNeverFilledOrNot) {
 }
 
 // Three transport errors in a row mark a venue unhealthy, and then nothing is sent to it; it is
-// probed with a public request every second until it answers, and is healthy again. (Before, only
-// a successful answer cleared the mark, and nothing was ever sent to get one.)
+// probed with a public request every second until it answers, and is healthy again.
 TEST_F(RestVenueTest, AnUnhealthyVenueIsProbedUntilItAnswers) {
   auto venue = make(venues::kBinance);
   std::string error;

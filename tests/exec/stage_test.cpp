@@ -83,9 +83,8 @@ TEST(ExecStage, IntentsInReportsOutAndToOps) {
   EXPECT_TRUE(std::holds_alternative<ExecReport>(events[0].body));
 }
 
-// The signal side learns each venue's health from exec: every report carries it, and a change
-// with nothing else to report comes as a status-only report (not journaled). (Before, the signal
-// never heard of it and kept deciding entries that exec refused.)
+// The signal side learns each venue's health from exec: every report carries it, and a change with
+// nothing else to report comes as a status-only report (not journaled).
 TEST(ExecStage, AVenuesHealthReachesTheSignalSide) {
   Fixture f;
   SpscRing<OrderIntent> intents(8);

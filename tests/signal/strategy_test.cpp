@@ -706,11 +706,9 @@ TEST_F(StrategyTest, AnUnknownOrderSettledUnfilledLetsTheBrokenPositionClose) {
   EXPECT_TRUE(sink.intents[0].leg(venues::kUpbit).quantity.is_zero());
 }
 
-// A BROKEN position holding +0.01 BTC on Binance and -0.00001 on Upbit: the Upbit residual is
-// under Upbit's minimum, so exec reports that leg below_minimum and closes the Binance one. Only
-// the Upbit residual is written off; the Binance 0.01 is sold, never written off with it (before,
-// one small leg wrote the whole position off and the 0.01 BTC stayed at the venue, owned by
-// nothing).
+// A BROKEN position holding +0.01 BTC on Binance and -0.00001 on Upbit: the Upbit residual is under
+// Upbit's minimum, so exec reports that leg below_minimum and closes the Binance one. Only the
+// Upbit residual is written off; the Binance 0.01 is sold, never written off with it.
 TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly) {
   start();
   binance("99990", "100000", kSecond);
@@ -742,10 +740,10 @@ TEST_F(StrategyTest, AResidualUnderOneVenuesMinimumIsWrittenOffForThatVenueOnly)
 
 }
 
-// A pair exit refused as under the minimum may be under one venue's minimum only (Binance's 10
-// USDT against Upbit's 5,000 KRW): the legs are then closed independently, and only the leg
-// exec reports below_minimum is written off. (Before, both legs were written off.) The split exit
-// goes out on the next update: exec's refusal reached no venue, there is nothing to wait for.
+// A pair exit refused as under the minimum may be under one venue's minimum only (Binance's 10 USDT
+// against Upbit's 5,000 KRW): the legs are then closed independently, and only the leg exec reports
+// below_minimum is written off. The split exit goes out on the next update: exec's refusal reached
+// no venue, there is nothing to wait for.
 TEST_F(StrategyTest, APairExitTooSmallForOneVenueClosesTheOtherLeg) {
   start();
   const std::uint64_t id = enter(kSecond);
