@@ -1,13 +1,15 @@
 #include <cstdio>
+#include <iomanip>
 #include <memory>
 #include <ostream>
 #include <vector>
 
 #include <xarb/app/feed_commands.hpp>
-#include <xarb/core/clock.hpp>
-#include <xarb/venues/registry.hpp>
-
 #include <xarb/app/stop_signals.hpp>
+#include <xarb/core/clock.hpp>
+#include <xarb/signal/fx.hpp>
+#include <xarb/signal/premium.hpp>
+#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -149,11 +151,99 @@ int run_record(const std::string& config_path, const std::string& out_path,
   return 0;
 }
 
+namespace {
+
+// What `xarb watch` has seen: the latest book of each symbol on each venue, when it came, and the
+// FX rate, kept as the strategy keeps them.
+struct WatchState {
+  WatchState(const SymbolMap& s, const signal::StrategyParams& p)
+      : symbols(s), params(p), fx(p.fx), latest(s.size() * kMaxVenues), seen_at(latest.size()) {}
+  const SymbolMap& symbols;
+  const signal::StrategyParams& params;
+  signal::FxTracker fx;
+  std::vector<BookSnapshot> latest;
+  std::vector<std::int64_t> seen_at;
+
+  void on_book(const BookSnapshot& b, std::int64_t now) {
+    if (b.instrument >= symbols.size()) return;
+    latest[b.instrument * kMaxVenues + index(b.venue)] = b;
+    seen_at[b.instrument * kMaxVenues + index(b.venue)] = now;
+    if (b.instrument == symbols.fx()) fx.on_book(b, now);
+  }
+  const BookSnapshot& book(Venue v, InstrumentId id) const {
+    return latest[id * kMaxVenues + index(v)];
+  }
+  std::string age(Venue v, InstrumentId id, std::int64_t now) const {
+    const std::int64_t t = seen_at[id * kMaxVenues + index(v)];
+    return t == 0 ? "-" : std::to_string((now - t) / 1'000'000) + "ms";
+  }
+};
+
+std::string top(const BookSnapshot& b, bool bid) {
+  if (!b.tradable()) return "-";
+  return to_string(bid ? b.bids[0].price : b.asks[0].price);
+}
+
+std::string bps(const signal::Premium& p) {
+  if (!p.valid) return "-";
+  char text[48];
+  std::snprintf(text, sizeof text, "%.1f (%.1f)", p.premium_bps(), p.edge_bps());
+  return text;
+}
+
+// One table per traded pair: each symbol's top of book on both venues, the premium each way at
+// executable prices for its trade size (the strategy's own premium()) and its edge after fees.
+void draw_watch(std::ostream& out, const WatchState& w, const feed::FeedStage& feed,
+                const std::vector<Venue>& venues) {
+  const std::int64_t now = clock::mono_ns();
+  char line[512];
+  out << "\x1b[H\x1b[2J";  // home, clear: refresh in place
+  out << "xarb watch  FX " << std::fixed << std::setprecision(2) << w.fx.last() << " KRW/USDT ";
+  out.unsetf(std::ios::floatfield);
+  for (const Venue v : venues) {
+    out << ' ' << to_string(v) << (feed.connected(v) ? " connected" : " DISCONNECTED");
+  }
+  out << "\npremium and edge after fees in bps, at each symbol's trade size\n";
+  for (std::size_t k = 0; k < w.params.pair_count; ++k) {
+    const signal::PairParams& pp = w.params.pairs[k];
+    const Venue a = pp.pair.first, b = pp.pair.second;
+    const double rate = pp.fx ? w.fx.last() : 1.0;
+    std::snprintf(line, sizeof line, "\n%-8s %14s %14s %14s %14s %18s %18s %8s %8s\n",
+                  to_string(pp.pair).c_str(), (std::string(to_string(a)) + " bid").c_str(),
+                  (std::string(to_string(a)) + " ask").c_str(),
+                  (std::string(to_string(b)) + " bid").c_str(),
+                  (std::string(to_string(b)) + " ask").c_str(), "kimchi", "reverse",
+                  ("age " + std::string(to_string(a).substr(0, 1))).c_str(),
+                  ("age " + std::string(to_string(b).substr(0, 1))).c_str());
+    out << line;
+    for (const Instrument& i : w.symbols) {
+      if (i.is_fx || !i.listed_on(a) || !i.listed_on(b)) continue;
+      const BookSnapshot& first = w.book(a, i.id);
+      const BookSnapshot& second = w.book(b, i.id);
+      const Decimal qty = w.params.symbols[i.id].trade_qty;
+      const signal::Premium kimchi =
+          signal::premium(first, second, rate, Direction::kimchi, qty, pp.fees);
+      const signal::Premium reverse =
+          signal::premium(first, second, rate, Direction::reverse, qty, pp.fees);
+      std::snprintf(line, sizeof line, "%-8s %14s %14s %14s %14s %18s %18s %8s %8s\n",
+                    std::string(i.base.view()).c_str(), top(first, true).c_str(),
+                    top(first, false).c_str(), top(second, true).c_str(),
+                    top(second, false).c_str(), bps(kimchi).c_str(), bps(reverse).c_str(),
+                    w.age(a, i.id, now).c_str(), w.age(b, i.id, now).c_str());
+      out << line;
+    }
+  }
+  out.flush();
+}
+
+}  // namespace
+
 int run_watch(const std::string& config_path, std::chrono::milliseconds duration, std::ostream& out,
               std::ostream& err) {
   Config config;
   if (!load(config_path, config, err)) return kExitBadInput;
   const SymbolMap symbols = build_symbol_map(config);
+  const signal::StrategyParams params = strategy_params(config, symbols);
   SpscRing<BookSnapshot> ring(4096);
   std::unique_ptr<feed::FeedStage> feed;
   try {
@@ -162,8 +252,8 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
     err << e.what() << '\n';
     return kExitBadInput;
   }
-  std::vector<BookSnapshot> latest(symbols.size() * kMaxVenues);
-  std::vector<std::int64_t> seen_at(symbols.size() * kMaxVenues, 0);
+  WatchState state(symbols, params);
+  const std::vector<Venue> venues = config.venues();
   detail::install_stop_signals();
   const std::int64_t start = clock::steady_ns();
   const std::int64_t until =
@@ -171,90 +261,18 @@ int run_watch(const std::string& config_path, std::chrono::milliseconds duration
   std::int64_t next_draw = start;
   (void)clock::calibrate_mono();
   feed->start();
-  auto draw = [&] {
-    const std::int64_t now = clock::mono_ns();
-    auto top = [&](Venue v, InstrumentId id, bool bid) -> double {
-      const BookSnapshot& s = latest[id * kMaxVenues + index(v)];
-      if (!s.tradable()) return 0.0;
-      return bid ? s.bids[0].price.to_double() : s.asks[0].price.to_double();
-    };
-    auto age = [&](Venue v, InstrumentId id) -> std::string {
-      const std::int64_t t = seen_at[id * kMaxVenues + index(v)];
-      return t == 0 ? "-" : std::to_string((now - t) / 1'000'000) + "ms";
-    };
-    double fx = 0.0;
-    if (config.fx.source == FxSource::fixed) {
-      fx = config.fx.fixed_rate.to_double();
-    } else if (symbols.fx() != kNoInstrument) {
-      const double b = top(venues::kUpbit, symbols.fx(), true),
-                   a = top(venues::kUpbit, symbols.fx(), false);
-      if (b > 0 && a > 0)
-        fx = config.fx.side == FxSide::bid ? b : config.fx.side == FxSide::ask ? a : (a + b) / 2;
-    }
-    char line[512];
-    out << "\x1b[H\x1b[2J";  // home, clear: refresh in place
-    std::snprintf(line, sizeof line, "xarb watch  FX %s %.2f KRW/USDT  binance %s  upbit %s\n\n",
-                  config.fx.market.c_str(), fx,
-                  feed->connected(venues::kBinance) ? "connected" : "DISCONNECTED",
-                  feed->connected(venues::kUpbit) ? "connected" : "DISCONNECTED");
-    out << line;
-    std::snprintf(line, sizeof line, "%-8s %16s %16s %12s %12s %10s %10s %8s %8s\n", "symbol",
-                  "upbit bid KRW", "upbit ask KRW", "bnb bid USDT", "bnb ask USDT", "kimchi %",
-                  "reverse %", "age U", "age B");
-    out << line;
-    for (const Instrument& i : symbols) {
-      if (i.is_fx) continue;
-      const double ub = top(venues::kUpbit, i.id, true), ua = top(venues::kUpbit, i.id, false);
-      const double bb = top(venues::kBinance, i.id, true), ba = top(venues::kBinance, i.id, false);
-      const double kimchi = (fx > 0 && ba > 0 && ub > 0) ? (ub / (fx * ba) - 1) * 100 : 0.0;
-      const double reverse = (fx > 0 && bb > 0 && ua > 0) ? (ua / (fx * bb) - 1) * 100 : 0.0;
-      std::snprintf(line, sizeof line, "%-8s %16.0f %16.0f %12.2f %12.2f %10.3f %10.3f %8s %8s\n",
-                    std::string(i.base.view()).c_str(), ub, ua, bb, ba, kimchi, reverse,
-                    age(venues::kUpbit, i.id).c_str(), age(venues::kBinance, i.id).c_str());
-      out << line;
-    }
-    if (config.bithumb) {
-      // Bithumb against Binance (a second kimchi pair) and against Upbit (KRW to KRW, no FX).
-      std::snprintf(line, sizeof line, "\n%-8s %16s %16s %10s %10s %12s %12s %8s  bithumb %s\n",
-                    "symbol", "bithumb bid KRW", "bithumb ask KRW", "kimchi %", "reverse %",
-                    "U->H gap %", "H->U gap %", "age H",
-                    feed->connected(venues::kBithumb) ? "connected" : "DISCONNECTED");
-      out << line;
-      for (const Instrument& i : symbols) {
-        if (i.is_fx || !i.listed_on(venues::kBithumb)) continue;
-        const double hb = top(venues::kBithumb, i.id, true);
-        const double ha = top(venues::kBithumb, i.id, false);
-        const double ub = top(venues::kUpbit, i.id, true), ua = top(venues::kUpbit, i.id, false);
-        const double bb = top(venues::kBinance, i.id, true);
-        const double ba = top(venues::kBinance, i.id, false);
-        const double kimchi = (fx > 0 && ba > 0 && hb > 0) ? (hb / (fx * ba) - 1) * 100 : 0.0;
-        const double reverse = (fx > 0 && bb > 0 && ha > 0) ? (ha / (fx * bb) - 1) * 100 : 0.0;
-        // Sell on one KRW venue, buy on the other: what the gap pays before fees.
-        const double sell_u = (ub > 0 && ha > 0) ? (ub / ha - 1) * 100 : 0.0;
-        const double sell_h = (hb > 0 && ua > 0) ? (hb / ua - 1) * 100 : 0.0;
-        std::snprintf(line, sizeof line, "%-8s %16.0f %16.0f %10.3f %10.3f %12.3f %12.3f %8s\n",
-                      std::string(i.base.view()).c_str(), hb, ha, kimchi, reverse, sell_u, sell_h,
-                      age(venues::kBithumb, i.id).c_str());
-        out << line;
-      }
-    }
-    out.flush();
-  };
   while (!detail::stop_signalled() && clock::steady_ns() < until) {
     feed->run_for(std::chrono::milliseconds(20));
     while (const BookSnapshot* s = ring.front()) {
-      if (s->instrument < symbols.size()) {
-        latest[s->instrument * kMaxVenues + index(s->venue)] = *s;
-        seen_at[s->instrument * kMaxVenues + index(s->venue)] = clock::mono_ns();
-      }
+      state.on_book(*s, clock::mono_ns());
       ring.pop();
     }
     if (clock::steady_ns() >= next_draw) {
-      draw();
+      draw_watch(out, state, *feed, venues);
       next_draw = clock::steady_ns() + 500'000'000;
     }
   }
-  draw();
+  draw_watch(out, state, *feed, venues);
   feed->stop();
   out << '\n';
   print_feed_stats(out, *feed);
