@@ -20,6 +20,7 @@
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/feed/feed_stage.hpp>
+#include <xarb/settings/issue.hpp>
 #include <xarb/signal/params.hpp>
 #include <xarb/venues/registry.hpp>
 
@@ -309,16 +310,7 @@ struct Config {
 [[nodiscard]] std::string to_string(VenuePair pair);
 
 // One problem found in a config file, located by file, line, column and dotted key.
-struct ConfigIssue {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based; 0 when unknown
-  std::string key;
-  std::string message;
-
-  // "paper.toml:12:1: strategy.entry_bps: must be greater than 0"
-  [[nodiscard]] std::string to_string() const;
-};
+using ConfigIssue = settings::Issue;
 
 struct LoadResult {
   Config config;
