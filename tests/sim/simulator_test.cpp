@@ -1248,6 +1248,29 @@ TEST(SimConfig, ReplayFilesAreOneOrAListRelativeToTheConfig) {
   std::filesystem::remove_all(dir);
 }
 
+// The simulator reads its file through the engine's settings reader: every problem at once, each
+// with file, line, column and key, an unknown key with the nearest known one.
+TEST(SimConfig, EveryProblemIsToldWithItsPlace) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("xarb_sim_bad_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "[market]\nlevles = 5\n\n[fees]\nbinance_bps = \"ten\"\n\n"
+                         "[[symbols]]\nbase = \"BTC\"\ntick = \"-1\"\n\n"
+                         "[[accounts]]\nvenue = \"okx\"\nkey = \"k\"\nsecret = \"s\"\n";
+  SimOptions o;
+  std::string error;
+  EXPECT_FALSE(load_sim_options(path.string(), o, error));
+  for (const std::string expected :
+       {":2:1: market.levles: unknown key (did you mean 'levels'?)",
+        ":5:15: fees.binance_bps: expected a number, got a string",
+        ":9:8: symbols.tick: must be greater than 0, got -1",
+        ":12:9: accounts.venue: must be one of binance, upbit, bithumb, not \"okx\""}) {
+    EXPECT_NE(error.find(path.string() + expected), std::string::npos) << expected << " in\n"
+                                                                        << error;
+  }
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 3) << error;
+  std::filesystem::remove(path);
+}
+
 // The latency probe: the premium jumps and falls back on schedule, the jumped Upbit frame reaches
 // the feed, and only a kimchi entry order on the probed symbol (an Upbit ask; not a Binance SELL)
 // is timed against it, once.
