@@ -26,7 +26,7 @@ Errc SymbolMap::append(Instrument item) noexcept {
   return Errc::ok;
 }
 
-Errc SymbolMap::add(std::string_view base, std::initializer_list<VenueSymbol> symbols) noexcept {
+Errc SymbolMap::add(std::string_view base, std::span<const VenueSymbol> symbols) noexcept {
   if (base.empty() || !fits(base) || find_base(base) != kNoInstrument) {
     return Errc::invalid_argument;
   }

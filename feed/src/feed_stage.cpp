@@ -105,7 +105,7 @@ class SnapshotFetcher {
       : impl_(impl),
         venue_(venue),
         client_(
-            impl.io, tls, net::parse_url(base_url, "https://"), client_options(impl.options),
+            impl.io, tls, net::parse_url(base_url, "https://"), client_options(impl.options, venue),
             [this](std::string_view name, std::string_view value) { on_header(name, value); },
             [this] { on_answers(); }),
         prefix_(client_.endpoint().path_prefix()),
@@ -129,10 +129,11 @@ class SnapshotFetcher {
   }
 
  private:
-  static net::HttpsClientOptions client_options(const FeedOptions& o) {
+  static net::HttpsClientOptions client_options(const FeedOptions& o, Venue v) {
     net::HttpsClientOptions c;
-    c.connect_timeout = o.ws.connect_timeout;
-    c.request_timeout = o.ws.connect_timeout;  // a snapshot that takes longer is asked again
+    const std::chrono::milliseconds own = o.endpoint(v).connect_timeout;
+    c.connect_timeout = own.count() > 0 ? own : o.ws.connect_timeout;
+    c.request_timeout = c.connect_timeout;  // a snapshot that takes longer is asked again
     c.max_body_bytes = o.ws.max_message_bytes;
     return c;
   }
@@ -321,6 +322,7 @@ FeedStage::FeedStage(FeedOptions options, const SymbolMap& symbols, SpscRing<Boo
     if (a == nullptr || !endpoint.enabled || !a->lists_any()) continue;
     m.tls[v] = net::make_client_tls(endpoint.ca_file);
     net::WsClientOptions ws = m.options.ws;
+    if (endpoint.connect_timeout.count() > 0) ws.connect_timeout = endpoint.connect_timeout;
     a->tune(ws);
     m.connections[v] = std::make_unique<Connection>(m, venue, a->url(endpoint), *m.tls[v],
                                                     a->subscription(ticket(m.rng)), ws);

@@ -60,8 +60,8 @@ TEST(ConfigFiles, ShippedConfigsAreValid) {
   const LoadResult paper = load_config(test::source_dir() / "configs/paper.toml");
   EXPECT_EQ(paper.config.mode, Mode::paper);
   ASSERT_EQ(paper.config.symbols.size(), 2u);
-  EXPECT_EQ(paper.config.symbols[0].upbit_market, "KRW-BTC");
-  EXPECT_EQ(paper.config.symbols[0].binance_symbol, "BTCUSDT");
+  EXPECT_EQ(paper.config.symbols[0].market(venues::kUpbit), "KRW-BTC");
+  EXPECT_EQ(paper.config.symbols[0].market(venues::kBinance), "BTCUSDT");
   EXPECT_EQ(paper.config.symbols[0].trade_qty, Decimal::from_mantissa(200'000));  // 0.002
   EXPECT_EQ(paper.config.threads.hot.size(), 1u);
   EXPECT_EQ(paper.config.threads.hot[0].wait, WaitStrategy::park);
@@ -89,8 +89,8 @@ TEST(ConfigDefaults, LiveInTheStructAndNowhereElse) {
   Config expected;
   SymbolConfig btc;
   btc.base = "BTC";
-  btc.upbit_market = "KRW-BTC";
-  btc.binance_symbol = "BTCUSDT";
+  btc.market(venues::kUpbit) = "KRW-BTC";
+  btc.market(venues::kBinance) = "BTCUSDT";
   btc.trade_qty = Decimal::from_mantissa(1'000'000);
   btc.max_position_qty = Decimal::from_mantissa(5'000'000);  // 5 x trade_qty
   expected.symbols.push_back(btc);
@@ -431,7 +431,7 @@ TEST(ConfigErrors, FilesAreCheckedBeforeAnythingConnects) {
   const LoadResult tight =
       parse_config(cfg("[venues.binance]\nkey_file = \"binance.key\"\n"), "test.toml", dir);
   EXPECT_TRUE(tight.ok()) << issues(tight);
-  EXPECT_EQ(tight.config.binance.key_file, key.string());
+  EXPECT_EQ(tight.config.venue(venues::kBinance).key_file, key.string());
   fs::remove_all(dir);
 }
 
@@ -473,9 +473,9 @@ TEST(SymbolMapFromConfig, IncludesTheFxInstrument) {
 TEST(ConfigBithumb, ASectionMakesItAVenueWithItsDefaults) {
   const LoadResult plain = parse(cfg(""));
   ASSERT_TRUE(plain.ok()) << issues(plain);
-  EXPECT_FALSE(plain.config.bithumb.has_value());
+  EXPECT_FALSE(plain.config.trades(venues::kBithumb));
   EXPECT_EQ(plain.config.venues(), (std::vector<Venue>{venues::kBinance, venues::kUpbit}));
-  EXPECT_TRUE(plain.config.symbols[0].bithumb_market.empty());
+  EXPECT_TRUE(plain.config.symbols[0].market(venues::kBithumb).empty());
   EXPECT_FALSE(build_symbol_map(plain.config)[0].listed_on(venues::kBithumb));
 
   const LoadResult r = parse(R"([venues.bithumb]
@@ -492,14 +492,14 @@ trade_qty = "100"
 )");
   ASSERT_TRUE(r.ok()) << issues(r);
   const Config& c = r.config;
-  ASSERT_TRUE(c.bithumb.has_value());
+  ASSERT_TRUE(c.trades(venues::kBithumb));
   EXPECT_EQ(c.venues(), (std::vector<Venue>{venues::kBinance, venues::kUpbit, venues::kBithumb}));
   EXPECT_EQ(c.venue(venues::kBithumb).rest_url, "https://api.bithumb.com");
   EXPECT_EQ(c.venue(venues::kBithumb).ws_url, "wss://ws-api.bithumb.com/websocket/v1");
   EXPECT_EQ(c.venue(venues::kBithumb).taker_fee_bps, 4.0);
-  EXPECT_EQ(Config::kBithumbDefaults.taker_fee_bps, 25.0) << "Bithumb's base fee";
-  EXPECT_EQ(c.symbols[0].bithumb_market, "KRW-BTC");
-  EXPECT_EQ(c.symbols[1].bithumb_market, "KRW-XRP2");
+  EXPECT_EQ(venue_defaults(venues::kBithumb).taker_fee_bps, 25.0) << "Bithumb's base fee";
+  EXPECT_EQ(c.symbols[0].market(venues::kBithumb), "KRW-BTC");
+  EXPECT_EQ(c.symbols[1].market(venues::kBithumb), "KRW-XRP2");
   const SymbolMap map = build_symbol_map(c);
   EXPECT_EQ(map.find(venues::kBithumb, "KRW-BTC"), map.find(venues::kUpbit, "KRW-BTC"));
   EXPECT_EQ(map.find(venues::kBithumb, "KRW-XRP2"), map.find(venues::kBinance, "XRPUSDT"));
@@ -516,8 +516,8 @@ base = "BTC"
 bithumb_market = "KRW-BTC"
 trade_qty = "0.01"
 )",
-                      "test.toml:3:18: symbols[0].bithumb_market: names a Bithumb market, but the "
-                      "file has no [venues.bithumb] section");
+                      "test.toml:3:18: symbols[0].bithumb_market: names a market on bithumb, which "
+                      "this config does not trade (no [venues.bithumb] section)");
   const LoadResult bad = parse(cfg("[venues.bithumb]\nrest_url = \"http://api.bithumb.com\"\n"));
   ASSERT_EQ(bad.errors.size(), 1u) << issues(bad);
   EXPECT_EQ(bad.errors[0].key, "venues.bithumb.rest_url");
@@ -532,17 +532,17 @@ TEST(ConfigPrivateStream, BinancesFollowsWsUrlUnlessNamed) {
   const std::string symbols = "\n[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\n";
   const LoadResult plain = parse(symbols);
   ASSERT_TRUE(plain.ok()) << issues(plain);
-  EXPECT_EQ(plain.config.binance.private_ws_url, "wss://ws-api.binance.com:443/ws-api/v3");
+  EXPECT_EQ(plain.config.venue(venues::kBinance).private_ws_url, "wss://ws-api.binance.com:443/ws-api/v3");
   EXPECT_EQ(rest_options(plain.config, venues::kBinance).private_ws_url,
             "wss://ws-api.binance.com:443/ws-api/v3");
-  EXPECT_TRUE(plain.config.upbit.private_ws_url.empty()) << "Upbit's is on ws_url's host";
+  EXPECT_TRUE(plain.config.venue(venues::kUpbit).private_ws_url.empty()) << "Upbit's is on ws_url's host";
 
   const LoadResult moved = parse(R"([venues.binance]
 ws_url = "wss://127.0.0.1:9443"
 rest_url = "https://127.0.0.1:9443"
 )" + symbols);
   ASSERT_TRUE(moved.ok()) << issues(moved);
-  EXPECT_TRUE(moved.config.binance.private_ws_url.empty());
+  EXPECT_TRUE(moved.config.venue(venues::kBinance).private_ws_url.empty());
   const LoadResult again = parse_config(dump_config(moved.config), "dump.toml");
   ASSERT_TRUE(again.ok()) << issues(again);
   EXPECT_EQ(again.config, moved.config);
@@ -552,14 +552,14 @@ ws_url = "wss://127.0.0.1:9443"
 private_ws_url = "wss://127.0.0.1:9444/ws-api/v3"
 )" + symbols);
   ASSERT_TRUE(named.ok()) << issues(named);
-  EXPECT_EQ(named.config.binance.private_ws_url, "wss://127.0.0.1:9444/ws-api/v3");
+  EXPECT_EQ(named.config.venue(venues::kBinance).private_ws_url, "wss://127.0.0.1:9444/ws-api/v3");
 }
 
 TEST(ConfigPrivateStream, OrdersOverTheWebSocketApiOnlyWhereThereIsOne) {
   const std::string symbols = "\n[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\n";
   const LoadResult ws = parse("[venues.binance]\norder_entry = \"ws\"\n" + symbols);
   ASSERT_TRUE(ws.ok()) << issues(ws);
-  EXPECT_EQ(ws.config.binance.order_entry, exec::OrderEntry::ws);
+  EXPECT_EQ(ws.config.venue(venues::kBinance).order_entry, exec::OrderEntry::ws);
   EXPECT_EQ(rest_options(ws.config, venues::kBinance).order_entry, exec::OrderEntry::ws);
   const LoadResult again = parse_config(dump_config(ws.config), "dump.toml");
   ASSERT_TRUE(again.ok()) << issues(again);
@@ -594,10 +594,10 @@ TEST(ConfigPairs, TheVenuesMakeThePairsAndTheStrategyMayPickSome) {
   ASSERT_EQ(p.pair_count, 3u);
   EXPECT_EQ(p.pairs[1].pair, bithumb_binance);
   EXPECT_EQ(p.pairs[1].fees.first_bps, 4.0);
-  EXPECT_EQ(p.pairs[1].fees.second_bps, all.config.binance.taker_fee_bps);
+  EXPECT_EQ(p.pairs[1].fees.second_bps, all.config.venue(venues::kBinance).taker_fee_bps);
   EXPECT_TRUE(p.pairs[1].fx);
   EXPECT_EQ(p.pairs[2].pair, upbit_bithumb);
-  EXPECT_EQ(p.pairs[2].fees.first_bps, all.config.upbit.taker_fee_bps);
+  EXPECT_EQ(p.pairs[2].fees.first_bps, all.config.venue(venues::kUpbit).taker_fee_bps);
   EXPECT_EQ(p.pairs[2].fees.second_bps, 4.0);
   EXPECT_FALSE(p.pairs[2].fx) << "KRW against KRW";
   EXPECT_EQ(to_string(upbit_bithumb), "upbit-bithumb");
@@ -844,6 +844,60 @@ TEST(LiveKeys, EachKeyIsAppliedThroughTheConfigsOwnChecks) {
   EXPECT_EQ(error, "strategy.entry_bps: must be greater than 0 and at most 10000, got 0");
   EXPECT_FALSE(apply_live_setting(base.config, "strategy.entry_bps=high", next, key, error));
   EXPECT_FALSE(apply_live_setting(base.config, "strategy.entry_bps", next, key, error));
+}
+
+// Venues come from the registry: any section [venues.<name>] of a registry row; binance and
+// upbit are on by default and can be turned off, so that any two venues make a pair.
+TEST(ConfigVenues, AnyTwoConfiguredVenuesMakeAPair) {
+  const LoadResult krw = parse(cfg("[venues.binance]\nenabled = false\n[venues.bithumb]\n"));
+  ASSERT_TRUE(krw.ok()) << issues(krw);
+  EXPECT_EQ(krw.config.venues(), (std::vector<Venue>{venues::kUpbit, venues::kBithumb}));
+  EXPECT_EQ(krw.config.pairs(), (std::vector<VenuePair>{{venues::kUpbit, venues::kBithumb}}));
+  EXPECT_TRUE(krw.config.symbols[0].market(venues::kBinance).empty());
+  EXPECT_EQ(krw.config.symbols[0].market(venues::kBithumb), "KRW-BTC");
+  EXPECT_EQ(krw.config.fx_venue(), venues::kUpbit);
+  const SymbolMap map = build_symbol_map(krw.config);
+  EXPECT_FALSE(map[map.find_base("BTC")].listed_on(venues::kBinance));
+  // The effective config reads back the same.
+  const LoadResult again = parse(dump_config(krw.config));
+  ASSERT_TRUE(again.ok()) << issues(again);
+  EXPECT_EQ(again.config, krw.config);
+
+  // One venue is no pair.
+  const LoadResult one = parse(cfg("[venues.upbit]\nenabled = false\n"));
+  ASSERT_FALSE(one.ok());
+  EXPECT_NE(issues(one).find("venues: trades 1 venue(s): a pair needs two"), std::string::npos)
+      << issues(one);
+  // A market on a venue turned off, and the FX rate from a venue not traded, are refused.
+  const LoadResult off = parse(
+      "[venues.upbit]\nenabled = false\n[venues.bithumb]\n[fx]\nvenue = \"upbit\"\n"
+      "[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\nupbit_market = \"KRW-BTC\"\n");
+  EXPECT_NE(issues(off).find("fx.venue: \"upbit\" is not a venue this config trades"),
+            std::string::npos)
+      << issues(off);
+  EXPECT_NE(issues(off).find("symbols[0].upbit_market: names a market on upbit"), std::string::npos)
+      << issues(off);
+}
+
+TEST(ConfigVenues, EachVenuesDefaultsAndKeysComeFromItsRegistryRow) {
+  for (const venues::VenueInfo& v : venues::kRegistry) {
+    const VenueConfig d = venue_defaults(v.id);
+    EXPECT_EQ(d.ws_url, v.defaults.ws_url);
+    EXPECT_EQ(d.taker_fee_bps, v.defaults.taker_fee_bps);
+    EXPECT_EQ(d.enabled, v.defaults.on_by_default);
+    EXPECT_EQ(credential_env(v.id).key, v.defaults.key_env);
+    EXPECT_FALSE(credential_env(v.id).key.empty()) << v.name;
+  }
+  EXPECT_EQ(credential_env(venues::kBithumb).key, "XARB_BITHUMB_ACCESS_KEY");
+  // A venue no row has gets no one's keys.
+  EXPECT_TRUE(credential_env(Venue{3}).key.empty());
+  // Each venue's own connect timeout reaches its websocket and snapshots.
+  const LoadResult r = parse(cfg("[venues.upbit]\nconnect_timeout_ms = 1234\n"));
+  ASSERT_TRUE(r.ok()) << issues(r);
+  const feed::FeedOptions f = feed_options(r.config);
+  EXPECT_EQ(f.endpoint(venues::kUpbit).connect_timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(f.endpoint(venues::kBinance).connect_timeout,
+            std::chrono::milliseconds(r.config.venue(venues::kBinance).connect_timeout_ms));
 }
 
 }  // namespace

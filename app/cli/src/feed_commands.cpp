@@ -1,3 +1,4 @@
+#include <array>
 #include <cstdio>
 #include <iomanip>
 #include <memory>
@@ -68,11 +69,11 @@ class JsonlRecorder : public feed::FrameObserver {
   }
   void on_http(Venue v, std::string_view target, std::int64_t wall_ns,
                std::string_view body) override {
-    line("http", v, rest_base + std::string(target), wall_ns, body);
+    line("http", v, rest_base[index(v)] + std::string(target), wall_ns, body);
   }
 
   std::uint64_t frames = 0;
-  std::string rest_base;
+  std::array<std::string, kMaxVenues> rest_base;  // each venue's REST URL, before the target
 
  private:
   void line(const char* type, Venue v, std::string_view url, std::int64_t wall_ns,
@@ -128,7 +129,7 @@ int run_record(const std::string& config_path, const std::string& out_path,
   }
   const SymbolMap symbols = build_symbol_map(config);
   JsonlRecorder recorder(file.get());
-  recorder.rest_base = config.binance.rest_url;
+  for (const Venue v : config.venues()) recorder.rest_base[index(v)] = config.venue(v).rest_url;
   SpscRing<BookSnapshot> ring(4096);
   std::unique_ptr<feed::FeedStage> feed;
   try {

@@ -90,8 +90,7 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
       continue;
     }
     const auto symbol_of = [&](InstrumentId id) {
-      return std::string(v == venues::kBinance ? symbols[id].symbol(venues::kBinance)
-                                               : symbols[id].symbol(venues::kUpbit));
+      return std::string(symbols[id].symbol(v));
     };
     if (cmd.action == "balances") {
       std::vector<exec::AssetBalance> balances;
@@ -117,8 +116,7 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
       for (const auto& o : orders) {
         print_order(out, v, o.symbol, o.status);
         if (cmd.action != "cancel-all") continue;
-        const InstrumentId id = v == venues::kBinance ? symbols.find(venues::kBinance, o.symbol)
-                                                      : symbols.find(venues::kUpbit, o.symbol);
+        const InstrumentId id = symbols.find(v, o.symbol);
         exec::OrderStatus result;
         if (id == kNoInstrument || !venue->cancel_blocking(id, o.status.client_id, result, error)) {
           err << to_string(v) << ": cancel " << o.status.client_id.view() << ": "

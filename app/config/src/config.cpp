@@ -50,6 +50,16 @@ constexpr std::array<Choice<WaitStrategy>, 4> kWaits = {
      {"park", WaitStrategy::park},
      {"auto", WaitStrategy::automatic}}};
 
+// A symbol into the map with its market on every venue the config lists it on.
+Errc add_symbol(SymbolMap& map, const SymbolConfig& s) {
+  std::array<VenueSymbol, venues::kRegistry.size()> markets{};
+  for (std::size_t k = 0; k < markets.size(); ++k) {
+    const Venue v = venues::kRegistry[k].id;
+    markets[k] = {v, s.market(v)};
+  }
+  return map.add(s.base, markets);
+}
+
 bool has_scheme(std::string_view url, std::initializer_list<std::string_view> schemes) {
   return std::any_of(schemes.begin(), schemes.end(), [&](std::string_view s) {
     return url.starts_with(s) && url.size() > s.size();
@@ -150,6 +160,8 @@ void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueC
   const toml::table* t = parent.table(name);
   if (t == nullptr) return;
   TableReader r(ctx, *t, parent.path(name));
+  v.enabled = true;  // a section names a venue to trade, unless it says otherwise
+  r.boolean("enabled", v.enabled);
   const std::string default_ws_url = v.ws_url;
   r.string("ws_url", v.ws_url);
   r.string("rest_url", v.rest_url);
@@ -183,9 +195,14 @@ void read_symbols(Context& ctx, TableReader& root, Config& c) {
     SymbolConfig s;
     TableReader r(ctx, *node.as_table(), prefix);
     r.string("base", s.base);
-    r.string("upbit_market", s.upbit_market);
-    r.string("binance_symbol", s.binance_symbol);
-    r.string("bithumb_market", s.bithumb_market);
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      r.string(v.defaults.market_key, s.market(v.id));
+      if (!s.market(v.id).empty() && !c.trades(v.id)) {
+        ctx.error_at(prefix + "." + std::string(v.defaults.market_key),
+                     "names a market on " + std::string(v.name) + ", which this config does not "
+                     "trade (no [venues." + std::string(v.name) + "] section)");
+      }
+    }
     r.decimal("trade_qty", s.trade_qty);
     r.decimal("max_position_qty", s.max_position_qty);
     r.finish();
@@ -197,9 +214,12 @@ void read_symbols(Context& ctx, TableReader& root, Config& c) {
       ctx.error(node.source(), prefix + ".trade_qty",
                 "is required (base units per entry, such as \"0.01\")");
     }
-    if (s.upbit_market.empty()) s.upbit_market = "KRW-" + s.base;
-    if (s.binance_symbol.empty()) s.binance_symbol = s.base + "USDT";
-    if (s.bithumb_market.empty() && c.bithumb) s.bithumb_market = "KRW-" + s.base;
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      if (s.market(v.id).empty() && c.trades(v.id)) {
+        s.market(v.id) = std::string(v.defaults.market_prefix) + s.base +
+                         std::string(v.defaults.market_suffix);
+      }
+    }
     if (s.max_position_qty.is_zero()) {
       // The default is five entries' worth; a trade_qty too large for that is refused rather
       // than left with a limit of 0.
@@ -260,12 +280,11 @@ void read_threads(Context& ctx, TableReader& root, ThreadsConfig& t) {
   r.finish();
 }
 
-// Checks that involve several keys, after every key was read.
-void cross_check(Context& ctx, Config& c) {
-  std::vector<std::pair<std::string, VenueConfig*>> sections = {{"venues.binance", &c.binance},
-                                                                {"venues.upbit", &c.upbit}};
-  if (c.bithumb) sections.emplace_back("venues.bithumb", &*c.bithumb);
-  for (const auto& [name, v] : sections) {
+// Each venue traded: TLS URLs, its order entry, its files; the alert channels' files.
+void check_venues(Context& ctx, const Config& c) {
+  for (const Venue id : c.venues()) {
+    const std::string name = "venues." + std::string(to_string(id));
+    const VenueConfig* v = &c.venue(id);
     // TLS always: the local simulator serves TLS too, with a CA file to verify it.
     if (!has_scheme(v->ws_url, {"wss://"})) {
       ctx.error_at(name + ".ws_url",
@@ -275,9 +294,10 @@ void cross_check(Context& ctx, Config& c) {
     if (!v->private_ws_url.empty() && !has_scheme(v->private_ws_url, {"wss://"})) {
       ctx.error_at(name + ".private_ws_url", "must start with wss:// (TLS)");
     }
-    if (v->order_entry == exec::OrderEntry::ws && name != "venues.binance") {
+    if (v->order_entry == exec::OrderEntry::ws && !venues::info(id)->defaults.ws_order_entry) {
       ctx.error_at(name + ".order_entry",
-                   "\"ws\" needs a WebSocket API that takes orders; only binance has one");
+                   "\"ws\" needs a WebSocket API that takes orders; " + std::string(to_string(id)) +
+                       " has none");
     }
     if (v->order_entry == exec::OrderEntry::ws && !v->private_stream) {
       ctx.error_at(name + ".order_entry",
@@ -299,7 +319,10 @@ void cross_check(Context& ctx, Config& c) {
                                  std::pair{"alerts.webhook", &c.alerts.webhook}}) {
     if (ch->enabled) check_secret_file(ctx, std::string(name) + ".secret_file", ch->secret_file);
   }
+}
 
+// The symbols: at least one, within the instrument slots, each market unique and not the FX market.
+void check_symbols(Context& ctx, const Config& c) {
   if (c.symbols.empty() && !ctx.has_issue_under("symbols")) {
     ctx.error_at("symbols", "at least one [[symbols]] entry is required");
   }
@@ -313,25 +336,33 @@ void cross_check(Context& ctx, Config& c) {
   for (std::size_t i = 0; i < c.symbols.size() && i < kMaxInstruments - 1; ++i) {
     const SymbolConfig& s = c.symbols[i];
     if (s.base.empty()) continue;
-    if (map.add(s.base, {{venues::kUpbit, s.upbit_market},
-                         {venues::kBinance, s.binance_symbol},
-                         {venues::kBithumb, s.bithumb_market}}) != Errc::ok) {
+    if (add_symbol(map, s) != Errc::ok) {
       ctx.error_at("symbols[" + std::to_string(i) + "]",
                    "\"" + s.base +
                        "\" repeats a symbol or market already configured, or a "
                        "name is longer than " +
                        std::to_string(SymbolText::kCapacity) + " characters");
     }
-    if (!s.bithumb_market.empty() && !c.bithumb) {
-      ctx.error_at("symbols[" + std::to_string(i) + "].bithumb_market",
-                   "names a Bithumb market, but the file has no [venues.bithumb] section");
-    }
-    if (s.upbit_market == c.fx.market) {
+    if (c.trades(c.fx_venue()) && s.market(c.fx_venue()) == c.fx.market) {
       ctx.error_at("symbols[" + std::to_string(i) + "]",
-                   "market " + s.upbit_market + " is the FX instrument (fx.market)");
+                   "market " + c.fx.market + " is the FX instrument (fx.market)");
     }
   }
+}
 
+// Two venues at least, and an FX rate that can be had.
+void check_fx(Context& ctx, const Config& c) {
+  if (c.venues().size() < 2 && !ctx.has_issue_under("venues")) {
+    ctx.error_at("venues", "trades " + std::to_string(c.venues().size()) +
+                               " venue(s): a pair needs two ([venues.<name>] sections; binance "
+                               "and upbit are on unless enabled = false)");
+  }
+  if (!c.fx.venue.empty() && !c.trades(c.fx_venue())) {
+    ctx.error_at("fx.venue", "\"" + c.fx.venue + "\" is not a venue this config trades");
+  } else if (c.fx_venue() == kNoVenue && c.fx.source == FxSource::upbit_book) {
+    ctx.error_at("fx.source", "no KRW venue is traded to read the rate from; set fx.venue or "
+                              "source = \"fixed\"");
+  }
   if (c.fx.source == FxSource::fixed && c.fx.fixed_rate.is_zero()) {
     ctx.error_at("fx.source", "source = \"fixed\" needs fx.fixed_rate (KRW per USDT)");
   }
@@ -341,7 +372,10 @@ void cross_check(Context& ctx, Config& c) {
   if (c.mode == Mode::live && c.fx.source == FxSource::fixed) {
     ctx.error_at("fx.source", "live mode needs the live rate: use source = \"upbit_book\"");
   }
+}
 
+// The strategy's and the risk limits' keys against each other.
+void check_strategy(Context& ctx, const Config& c) {
   const StrategyConfig& st = c.strategy;
   if (!st.kimchi && !st.reverse) {
     ctx.error_at("strategy.kimchi", "both directions are disabled: enable kimchi or reverse");
@@ -397,9 +431,11 @@ void cross_check(Context& ctx, Config& c) {
       }
     }
   }
+}
 
-  // Inventory tables name this config's venues and the assets each holds: its quote asset and
-  // the symbols' bases.
+// Inventory tables name this config's venues and the assets each holds: its quote asset and
+// the symbols' bases.
+void check_inventory(Context& ctx, const Config& c) {
   for (const auto& [section, amounts] :
        {std::pair{"inventory.floor", &c.inventory.floor},
         std::pair{"inventory.withdrawal_fee", &c.inventory.withdrawal_fee},
@@ -429,8 +465,10 @@ void cross_check(Context& ctx, Config& c) {
       }
     }
   }
+}
 
-  // Threads: every stage hosted exactly once; a CPU shared only by parking threads.
+// Threads: every stage hosted exactly once; a CPU shared only by parking threads.
+void check_threads(Context& ctx, const Config& c) {
   std::map<HotStage, std::string> host;
   std::set<std::string> names;
   for (std::size_t i = 0; i < c.threads.hot.size(); ++i) {
@@ -469,16 +507,23 @@ void cross_check(Context& ctx, Config& c) {
   }
 }
 
+// Checks that involve several keys, after every key was read.
+void cross_check(Context& ctx, const Config& c) {
+  check_venues(ctx, c);
+  check_symbols(ctx, c);
+  check_fx(ctx, c);
+  check_strategy(ctx, c);
+  check_inventory(ctx, c);
+  check_threads(ctx, c);
+}
+
 void read_root(Context& ctx, const toml::table& root, Config& c) {
   TableReader r(ctx, root, "");
   r.choice("mode", c.mode, kModes);
   if (const toml::table* venues = r.table("venues")) {
     TableReader vr(ctx, *venues, "venues");
-    read_venue(ctx, vr, "binance", c.binance);
-    read_venue(ctx, vr, "upbit", c.upbit);
-    if (venues->contains("bithumb")) {
-      c.bithumb = Config::kBithumbDefaults;
-      read_venue(ctx, vr, "bithumb", *c.bithumb);
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      read_venue(ctx, vr, v.name, c.venue(v.id));
     }
     vr.finish();
   }
@@ -486,6 +531,7 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
   if (const toml::table* t = r.table("fx")) {
     TableReader fr(ctx, *t, "fx");
     fr.choice("source", c.fx.source, kFxSources);
+    fr.string("venue", c.fx.venue);
     fr.string("market", c.fx.market);
     fr.choice("side", c.fx.side, kFxSides);
     fr.decimal("fixed_rate", c.fx.fixed_rate);
@@ -600,9 +646,31 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
 
 }  // namespace
 
+VenueConfig venue_defaults(Venue id) {
+  VenueConfig v;
+  const venues::VenueInfo* i = venues::info(id);
+  if (i == nullptr) return v;
+  v.ws_url = i->defaults.ws_url;
+  v.rest_url = i->defaults.rest_url;
+  v.private_ws_url = i->defaults.private_ws_url;
+  v.taker_fee_bps = i->defaults.taker_fee_bps;
+  v.enabled = i->defaults.on_by_default;
+  return v;
+}
+
+Venue Config::fx_venue() const noexcept {
+  if (!fx.venue.empty()) return venues::from_name(fx.venue).value_or(kNoVenue);
+  for (const Venue v : venues()) {
+    if (venues::quote_asset(v) == "KRW") return v;
+  }
+  return kNoVenue;
+}
+
 std::vector<Venue> Config::venues() const {
-  std::vector<Venue> out{venues::kBinance, venues::kUpbit};
-  if (bithumb) out.push_back(venues::kBithumb);
+  std::vector<Venue> out;
+  for (const venues::VenueInfo& v : venues::kRegistry) {
+    if (trades(v.id)) out.push_back(v.id);
+  }
   return out;
 }
 
@@ -640,12 +708,6 @@ std::string to_string(VenuePair pair) {
   return std::string(to_string(pair.first)) + "-" + std::string(to_string(pair.second));
 }
 
-const VenueConfig& Config::venue(Venue v) const {
-  if (v == venues::kBinance) return binance;
-  if (v == venues::kUpbit) return upbit;
-  if (v == venues::kBithumb && bithumb) return *bithumb;
-  throw std::invalid_argument("no config section for venue " + std::string(to_string(v)));
-}
 
 
 LoadResult parse_config(std::string_view text, std::string_view source_name,
@@ -682,11 +744,9 @@ LoadResult load_config(const fs::path& path) {
 SymbolMap build_symbol_map(const Config& config) {
   SymbolMap map;
   for (const SymbolConfig& s : config.symbols) {
-    (void)map.add(s.base, {{venues::kUpbit, s.upbit_market},
-                           {venues::kBinance, s.binance_symbol},
-                           {venues::kBithumb, s.bithumb_market}});  // validated at load
+    (void)add_symbol(map, s);  // validated at load
   }
-  (void)map.add_fx(venues::kUpbit, config.fx.market);
+  (void)map.add_fx(config.fx_venue(), config.fx.market);
   return map;
 }
 
@@ -787,7 +847,8 @@ toml::table venue_table(const VenueConfig& v) {
                 {"max_exposure_krw", v.max_exposure_krw},
                 {"private_stream", v.private_stream},
                 {"private_ws_url", v.private_ws_url},
-                {"order_entry", v.order_entry == exec::OrderEntry::ws ? "ws" : "rest"}};
+                {"order_entry", v.order_entry == exec::OrderEntry::ws ? "ws" : "rest"},
+                {"enabled", v.enabled}};
   // Empty paths mean "not set": leave them out so the dump reads back the same.
   if (v.ca_file.empty()) t.erase("ca_file");
   if (v.key_file.empty()) t.erase("key_file");
@@ -811,17 +872,21 @@ std::string credential_status(Venue v) {
 std::string dump_config(const Config& c) {
   toml::table root;
   root.insert("mode", std::string(to_string(c.mode)));
-  toml::table venues{{"binance", venue_table(c.binance)}, {"upbit", venue_table(c.upbit)}};
-  if (c.bithumb) venues.insert("bithumb", venue_table(*c.bithumb));
+  toml::table venues;
+  for (const venues::VenueInfo& v : venues::kRegistry) {
+    const VenueConfig& section = c.venue(v.id);
+    // A venue on by default and turned off says so; one off by default is left out.
+    if (section.enabled || v.defaults.on_by_default) venues.insert(v.name, venue_table(section));
+  }
   root.insert("venues", std::move(venues));
   toml::array symbols;
   for (const SymbolConfig& s : c.symbols) {
     toml::table t{{"base", s.base},
-                  {"upbit_market", s.upbit_market},
-                  {"binance_symbol", s.binance_symbol},
                   {"trade_qty", to_string(s.trade_qty)},
                   {"max_position_qty", to_string(s.max_position_qty)}};
-    if (c.bithumb) t.insert("bithumb_market", s.bithumb_market);
+    for (const Venue v : c.venues()) {
+      t.insert(venues::info(v)->defaults.market_key, s.market(v));
+    }
     symbols.push_back(std::move(t));
   }
   root.insert("symbols", std::move(symbols));
@@ -830,6 +895,7 @@ std::string dump_config(const Config& c) {
                  {"side", std::string(to_string(c.fx.side))},
                  {"max_age_ms", c.fx.max_age_ms}};
   if (c.fx.source == FxSource::fixed) fx.insert("fixed_rate", to_string(c.fx.fixed_rate));
+  if (!c.fx.venue.empty()) fx.insert("venue", c.fx.venue);
   root.insert("fx", std::move(fx));
   const StrategyConfig& s = c.strategy;
   root.insert("strategy", toml::table{{"baseline", std::string(to_string(s.baseline))},

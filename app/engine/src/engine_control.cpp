@@ -127,11 +127,11 @@ bool Engine::send_control(ControlCommand& c, std::string& error) {
 // The thread hosting signal: applies the operators' commands between two polls.
 void Engine::apply_control(bool& journal_unsafe, bool& balance_unexplained) {
   ControlCommand c;
-  bool any = false;
+  std::uint64_t applied = 0;
   while (control_ring_.try_pop(c)) {
     std::uint64_t before = c.seq - 1;
     if (!control_taken_.compare_exchange_strong(before, c.seq)) continue;  // given up on
-    any = true;
+    applied = c.seq;
     signal::RiskGuard& risk = strategy_->risk();
     switch (c.kind) {
       case ControlKind::pause:
@@ -156,9 +156,12 @@ void Engine::apply_control(bool& journal_unsafe, bool& balance_unexplained) {
         strategy_->inventory().apply_transfer(c.venue, c.instrument, c.qty);
         break;
     }
-    control_applied_.store(c.seq, std::memory_order_release);
   }
-  if (any) signal_->publish_telemetry();  // the answer shows the new state
+  if (applied == 0) return;
+  // The new state is published before the command counts as applied: the operator's answer,
+  // built as soon as it is, shows it.
+  signal_->publish_telemetry();
+  control_applied_.store(applied, std::memory_order_release);
 }
 
 std::string Engine::control_state(bool with_inventory) const {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string_view>
 
 #include <xarb/core/decimal.hpp>
@@ -90,8 +91,11 @@ class SymbolMap {
   // on one venue only, as in a one-venue capture). Fails with invalid_argument when no venue
   // lists it, a venue is out of range or listed twice, a name is too long or already used on
   // its venue, or the map is full (kMaxInstruments).
+  [[nodiscard]] Errc add(std::string_view base, std::span<const VenueSymbol> symbols) noexcept;
   [[nodiscard]] Errc add(std::string_view base,
-                         std::initializer_list<VenueSymbol> symbols) noexcept;
+                         std::initializer_list<VenueSymbol> symbols) noexcept {
+    return add(base, std::span<const VenueSymbol>(symbols.begin(), symbols.size()));
+  }
   // Adds the FX instrument, a market on one venue ("KRW-USDT" on Upbit); at most one.
   [[nodiscard]] Errc add_fx(Venue venue, std::string_view market) noexcept;
 

@@ -23,6 +23,9 @@ struct VenueEndpoint {
   std::string rest_url;  // https://host[:port][/prefix] (book snapshots of diff-synced venues)
   std::string ca_file;   // PEM bundle to verify the venue; empty: the system trust store
   bool enabled = true;
+  // Resolve + TCP + TLS (+ websocket) handshake, for its websocket and its snapshots; zero: the
+  // feed's ws.connect_timeout.
+  std::chrono::milliseconds connect_timeout{0};
 };
 
 struct FeedOptions {

@@ -1,6 +1,6 @@
 #pragma once
 
-// The venue registry: one line per exchange this build trades. A venue's id is its row; core and
+// The venue registry: one row per exchange this build trades. A venue's id is its row; core and
 // the strategy carry only the id, everything venue-specific is looked up from it.
 
 #include <array>
@@ -18,17 +18,45 @@ inline constexpr Venue kBinance{0};
 inline constexpr Venue kUpbit{1};
 inline constexpr Venue kBithumb{2};
 
+// What the config needs to know of a venue: where it is, what it charges, where its keys come
+// from, how it names a market. A config section [venues.<name>] starts from these.
+struct VenueDefaults {
+  std::string_view ws_url;          // public market data
+  std::string_view rest_url;
+  std::string_view private_ws_url;  // empty: the venue's private path on ws_url's host
+  double taker_fee_bps = 0.0;       // the base rate; coupons and tiers lower it
+  bool on_by_default = false;       // traded without a section ([venues.<name>] enabled = false)
+  bool ws_order_entry = false;      // a WebSocket API that takes orders (order_entry = "ws")
+  std::string_view key_env;         // environment variables of its API key and secret
+  std::string_view secret_env;
+  // A symbol's market on it: the [[symbols]] key that names it, and the default from the base
+  // asset (prefix + base + suffix: "KRW-" "BTC" "", "" "BTC" "USDT").
+  std::string_view market_key;
+  std::string_view market_prefix;
+  std::string_view market_suffix;
+};
+
 struct VenueInfo {
   Venue id = kNoVenue;
   std::string_view name;         // config section, journal and report name
   std::string_view quote_asset;  // the currency its markets are quoted in and its orders paid in
   char code = '?';               // in client order ids ("x<run>-<intent>-B0"): unique per venue
+  VenueDefaults defaults;
 };
 
 inline constexpr std::array<VenueInfo, 3> kRegistry = {{
-    {kBinance, "binance", "USDT", 'B'},
-    {kUpbit, "upbit", "KRW", 'U'},
-    {kBithumb, "bithumb", "KRW", 'H'},
+    {kBinance, "binance", "USDT", 'B',
+     {"wss://stream.binance.com:9443", "https://api.binance.com",
+      "wss://ws-api.binance.com:443/ws-api/v3", 10.0, true, true, "XARB_BINANCE_API_KEY",
+      "XARB_BINANCE_API_SECRET", "binance_symbol", "", "USDT"}},
+    {kUpbit, "upbit", "KRW", 'U',
+     {"wss://api.upbit.com/websocket/v1", "https://api.upbit.com", "", 5.0, true, false,
+      "XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY", "upbit_market", "KRW-", ""}},
+    // Bithumb's base taker fee is 0.25 %; coupons lower it (set taker_fee_bps to what the account
+    // pays: a fee assumed lower than the real one turns every entry into a loss).
+    {kBithumb, "bithumb", "KRW", 'H',
+     {"wss://ws-api.bithumb.com/websocket/v1", "https://api.bithumb.com", "", 25.0, false, false,
+      "XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY", "bithumb_market", "KRW-", ""}},
 }};
 static_assert(kRegistry.size() <= kMaxVenues);
 

@@ -68,21 +68,31 @@ struct VenueConfig {
   // Live: orders, queries and cancels over REST, or over the venue's WebSocket API on the
   // private stream's connection (Binance; REST whenever that connection is down).
   exec::OrderEntry order_entry = exec::OrderEntry::rest;
+  // Traded: a venue the registry turns on by default unless its section says enabled = false,
+  // any other when the file has its section.
+  bool enabled = false;
   friend bool operator==(const VenueConfig&, const VenueConfig&) = default;
 };
 
+// A venue's section before the file says anything: its registry row's URLs and fee.
+[[nodiscard]] VenueConfig venue_defaults(Venue v);
+
 struct SymbolConfig {
-  std::string base;            // "BTC"
-  std::string upbit_market;    // default "KRW-" + base
-  std::string binance_symbol;  // default base + "USDT"
-  std::string bithumb_market;  // with [venues.bithumb]: default "KRW-" + base; else empty
-  Decimal trade_qty;           // base units per entry (required)
-  Decimal max_position_qty;    // total open base units; default 5 x trade_qty
+  std::string base;  // "BTC"
+  // Its market on each traded venue, by index(Venue), under the key its registry row names
+  // (upbit_market, binance_symbol, ...); default the row's prefix + base + suffix ("KRW-BTC",
+  // "BTCUSDT"). Empty on a venue the config does not trade.
+  std::array<std::string, kMaxVenues> markets{};
+  Decimal trade_qty;         // base units per entry (required)
+  Decimal max_position_qty;  // total open base units; default 5 x trade_qty
+  [[nodiscard]] const std::string& market(Venue v) const { return markets[index(v)]; }
+  [[nodiscard]] std::string& market(Venue v) { return markets[index(v)]; }
   friend bool operator==(const SymbolConfig&, const SymbolConfig&) = default;
 };
 
 struct FxConfig {
   FxSource source = FxSource::upbit_book;
+  std::string venue;  // whose book gives the rate; empty: the first KRW venue traded
   std::string market = "KRW-USDT";
   FxSide side = defaults::kStrategy.fx.side;
   Decimal fixed_rate;  // KRW per USDT, only with source = "fixed"
@@ -259,27 +269,12 @@ struct AlertsConfig {
 
 struct Config {
   Mode mode = Mode::paper;
-  VenueConfig binance = {.ws_url = "wss://stream.binance.com:9443",
-                         .rest_url = "https://api.binance.com",
-                         .ca_file = {},
-                         .key_file = {},
-                         .taker_fee_bps = 10.0,
-                         .private_ws_url = "wss://ws-api.binance.com:443/ws-api/v3"};
-  VenueConfig upbit = {.ws_url = "wss://api.upbit.com/websocket/v1",
-                       .rest_url = "https://api.upbit.com",
-                       .ca_file = {},
-                       .key_file = {},
-                       .taker_fee_bps = 5.0};
-  // Traded when the file has a [venues.bithumb] section (kBithumbDefaults below it).
-  std::optional<VenueConfig> bithumb;
-  // Bithumb's base taker fee is 0.25 %; coupons lower it (set taker_fee_bps to what the account
-  // pays: a fee assumed lower than the real one turns every entry into a loss).
-  static inline const VenueConfig kBithumbDefaults = {
-      .ws_url = "wss://ws-api.bithumb.com/websocket/v1",
-      .rest_url = "https://api.bithumb.com",
-      .ca_file = {},
-      .key_file = {},
-      .taker_fee_bps = 25.0};
+  // [venues.<name>], by index(Venue): every row of the registry, those enabled traded.
+  std::array<VenueConfig, kMaxVenues> venue_sections = [] {
+    std::array<VenueConfig, kMaxVenues> all{};
+    for (const venues::VenueInfo& v : venues::kRegistry) all[index(v.id)] = venue_defaults(v.id);
+    return all;
+  }();
   std::vector<SymbolConfig> symbols;
   FxConfig fx;
   StrategyConfig strategy;
@@ -296,7 +291,14 @@ struct Config {
 
   // The venues this config trades, in id order, and each one's section.
   [[nodiscard]] std::vector<Venue> venues() const;
-  [[nodiscard]] const VenueConfig& venue(Venue v) const;
+  [[nodiscard]] bool trades(Venue v) const noexcept {
+    return valid(v) && venue_sections[index(v)].enabled;
+  }
+  [[nodiscard]] const VenueConfig& venue(Venue v) const { return venue_sections.at(index(v)); }
+  // The venue whose book gives the FX rate: fx.venue, else the first KRW venue traded
+  // (kNoVenue: none).
+  [[nodiscard]] Venue fx_venue() const noexcept;
+  [[nodiscard]] VenueConfig& venue(Venue v) { return venue_sections.at(index(v)); }
   // The pairs its venues make, each symbol traded on every pair whose venues both list it: every
   // KRW venue against every venue quoted in another currency (priced through the FX rate), first
   // in venue id order, then the KRW venues against each other (no FX). With Bithumb:
@@ -344,10 +346,11 @@ struct CredentialNames {
   std::string_view key;
   std::string_view secret;
 };
+// From the venue's registry row; empty names for a venue no row has.
 [[nodiscard]] constexpr CredentialNames credential_env(Venue v) noexcept {
-  if (v == venues::kBinance) return {"XARB_BINANCE_API_KEY", "XARB_BINANCE_API_SECRET"};
-  if (v == venues::kBithumb) return {"XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY"};
-  return {"XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY"};
+  const venues::VenueInfo* i = venues::info(v);
+  if (i == nullptr) return {};
+  return {i->defaults.key_env, i->defaults.secret_env};
 }
 
 [[nodiscard]] std::string_view to_string(Mode m) noexcept;
