@@ -517,29 +517,9 @@ void cross_check(Context& ctx, const Config& c) {
   check_threads(ctx, c);
 }
 
-void read_root(Context& ctx, const toml::table& root, Config& c) {
-  TableReader r(ctx, root, "");
-  r.choice("mode", c.mode, kModes);
-  if (const toml::table* venues = r.table("venues")) {
-    TableReader vr(ctx, *venues, "venues");
-    for (const venues::VenueInfo& v : venues::kRegistry) {
-      read_venue(ctx, vr, v.name, c.venue(v.id));
-    }
-    vr.finish();
-  }
-  read_symbols(ctx, r, c);
-  if (const toml::table* t = r.table("fx")) {
-    TableReader fr(ctx, *t, "fx");
-    fr.choice("source", c.fx.source, kFxSources);
-    fr.string("venue", c.fx.venue);
-    fr.string("market", c.fx.market);
-    fr.choice("side", c.fx.side, kFxSides);
-    fr.decimal("fixed_rate", c.fx.fixed_rate);
-    fr.integer("max_age_ms", c.fx.max_age_ms, 1, 3'600'000);
-    fr.finish();
-  }
+void read_strategy(Context& ctx, TableReader& r, StrategyConfig& out) {
   if (const toml::table* t = r.table("strategy")) {
-    StrategyConfig& s = c.strategy;
+    StrategyConfig& s = out;
     TableReader sr(ctx, *t, "strategy");
     sr.choice("baseline", s.baseline, kBaselines);
     sr.number("ewma_half_life_s", s.ewma_half_life_s, 0.0, 86'400.0 * 30, true);
@@ -573,8 +553,11 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     }
     sr.finish();
   }
+}
+
+void read_risk(Context& ctx, TableReader& r, RiskConfig& out) {
   if (const toml::table* t = r.table("risk")) {
-    RiskConfig& k = c.risk;
+    RiskConfig& k = out;
     TableReader kr(ctx, *t, "risk");
     kr.boolean("kill_switch", k.kill_switch);
     kr.integer("daily_loss_limit_krw", k.daily_loss_limit_krw, 1, kMaxKrw);
@@ -599,6 +582,31 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
     }
     kr.finish();
   }
+}
+
+void read_root(Context& ctx, const toml::table& root, Config& c) {
+  TableReader r(ctx, root, "");
+  r.choice("mode", c.mode, kModes);
+  if (const toml::table* venues = r.table("venues")) {
+    TableReader vr(ctx, *venues, "venues");
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      read_venue(ctx, vr, v.name, c.venue(v.id));
+    }
+    vr.finish();
+  }
+  read_symbols(ctx, r, c);
+  if (const toml::table* t = r.table("fx")) {
+    TableReader fr(ctx, *t, "fx");
+    fr.choice("source", c.fx.source, kFxSources);
+    fr.string("venue", c.fx.venue);
+    fr.string("market", c.fx.market);
+    fr.choice("side", c.fx.side, kFxSides);
+    fr.decimal("fixed_rate", c.fx.fixed_rate);
+    fr.integer("max_age_ms", c.fx.max_age_ms, 1, 3'600'000);
+    fr.finish();
+  }
+  read_strategy(ctx, r, c.strategy);
+  read_risk(ctx, r, c.risk);
   if (const toml::table* t = r.table("feed")) {
     TableReader fr(ctx, *t, "feed");
     fr.choice("binance_book", c.feed.binance_book, kBinanceBooks);
@@ -867,11 +875,8 @@ std::string credential_status(Venue v) {
          status(names.secret) + " (values are never shown)\n";
 }
 
-}  // namespace
-
-std::string dump_config(const Config& c) {
-  toml::table root;
-  root.insert("mode", std::string(to_string(c.mode)));
+// The effective config's sections, one function each (dump_config puts them together).
+void insert_venues_and_symbols(toml::table& root, const Config& c) {
   toml::table venues;
   for (const venues::VenueInfo& v : venues::kRegistry) {
     const VenueConfig& section = c.venue(v.id);
@@ -890,14 +895,9 @@ std::string dump_config(const Config& c) {
     symbols.push_back(std::move(t));
   }
   root.insert("symbols", std::move(symbols));
-  toml::table fx{{"source", std::string(to_string(c.fx.source))},
-                 {"market", c.fx.market},
-                 {"side", std::string(to_string(c.fx.side))},
-                 {"max_age_ms", c.fx.max_age_ms}};
-  if (c.fx.source == FxSource::fixed) fx.insert("fixed_rate", to_string(c.fx.fixed_rate));
-  if (!c.fx.venue.empty()) fx.insert("venue", c.fx.venue);
-  root.insert("fx", std::move(fx));
-  const StrategyConfig& s = c.strategy;
+}
+
+void insert_strategy(toml::table& root, const StrategyConfig& s) {
   root.insert("strategy", toml::table{{"baseline", std::string(to_string(s.baseline))},
                                       {"ewma_half_life_s", s.ewma_half_life_s},
                                       {"kimchi", s.kimchi},
@@ -921,7 +921,9 @@ std::string dump_config(const Config& c) {
     for (const std::string& p : s.pairs) pairs.push_back(p);
     root["strategy"].as_table()->insert("pairs", std::move(pairs));
   }
-  const RiskConfig& k = c.risk;
+}
+
+void insert_risk(toml::table& root, const RiskConfig& k) {
   root.insert("risk", toml::table{{"kill_switch", k.kill_switch},
                                   {"daily_loss_limit_krw", k.daily_loss_limit_krw},
                                   {"daily_reset_hour_utc", k.daily_reset_hour_utc},
@@ -938,6 +940,66 @@ std::string dump_config(const Config& c) {
     for (const auto& [name, limit] : k.max_pair_exposure_krw) pairs.insert(name, limit);
     root["risk"].as_table()->insert("max_pair_exposure_krw", std::move(pairs));
   }
+}
+
+void insert_alerts(toml::table& root, const AlertsConfig& a) {
+  toml::table alerts{{"stream_down_after_s", a.stream_down_after_s},
+                     {"min_severity", std::string(name_of(kSeverities, a.min_severity))},
+                     {"dedup_s", a.dedup_s},
+                     {"max_per_minute", a.max_per_minute},
+                     {"retries", a.retries},
+                     {"timeout_ms", a.timeout_ms}};
+  if (!a.ca_file.empty()) alerts.insert("ca_file", a.ca_file);
+  for (const auto& [name, ch] :
+       {std::pair{"telegram", &a.telegram}, std::pair{"slack", &a.slack},
+        std::pair{"webhook", &a.webhook}}) {
+    if (!ch->enabled) continue;
+    toml::table t;
+    if (ch == &a.telegram) {
+      t.insert("api_url", ch->api_url);
+      t.insert("chat_id", ch->chat_id);
+    }
+    if (!ch->secret_file.empty()) t.insert("secret_file", ch->secret_file);
+    alerts.insert(name, std::move(t));
+  }
+  root.insert("alerts", std::move(alerts));
+}
+
+void insert_inventory(toml::table& root, const InventoryConfig& inv) {
+  toml::table inventory{{"prefer_bps", inv.prefer_bps},
+                        {"rebalance_at", inv.rebalance_at},
+                        {"max_fee_share", inv.max_fee_share}};
+  for (const auto& [name, amounts] : {std::pair{"floor", &inv.floor},
+                                      std::pair{"withdrawal_fee", &inv.withdrawal_fee},
+                                      std::pair{"paper_balance", &inv.paper_balance}}) {
+    if (amounts->empty()) continue;
+    toml::table by_venue;
+    for (const auto& [venue, assets] : *amounts) {
+      toml::table t;
+      for (const auto& [asset, amount] : assets) t.insert(asset, to_string(amount));
+      by_venue.insert(venue, std::move(t));
+    }
+    inventory.insert(name, std::move(by_venue));
+  }
+  root.insert("inventory", std::move(inventory));
+}
+
+}  // namespace
+
+
+std::string dump_config(const Config& c) {
+  toml::table root;
+  root.insert("mode", std::string(to_string(c.mode)));
+  insert_venues_and_symbols(root, c);
+  toml::table fx{{"source", std::string(to_string(c.fx.source))},
+                 {"market", c.fx.market},
+                 {"side", std::string(to_string(c.fx.side))},
+                 {"max_age_ms", c.fx.max_age_ms}};
+  if (c.fx.source == FxSource::fixed) fx.insert("fixed_rate", to_string(c.fx.fixed_rate));
+  if (!c.fx.venue.empty()) fx.insert("venue", c.fx.venue);
+  root.insert("fx", std::move(fx));
+  insert_strategy(root, c.strategy);
+  insert_risk(root, c.risk);
   toml::array hot;
   for (const ThreadConfig& th : c.threads.hot) {
     toml::array stages;
@@ -961,43 +1023,9 @@ std::string dump_config(const Config& c) {
                                  {"path", c.log.path},
                                  {"max_mib", c.log.max_mib},
                                  {"files", c.log.files}});
-  toml::table alerts{{"stream_down_after_s", c.alerts.stream_down_after_s},
-                     {"min_severity", std::string(name_of(kSeverities, c.alerts.min_severity))},
-                     {"dedup_s", c.alerts.dedup_s},
-                     {"max_per_minute", c.alerts.max_per_minute},
-                     {"retries", c.alerts.retries},
-                     {"timeout_ms", c.alerts.timeout_ms}};
-  if (!c.alerts.ca_file.empty()) alerts.insert("ca_file", c.alerts.ca_file);
-  for (const auto& [name, ch] :
-       {std::pair{"telegram", &c.alerts.telegram}, std::pair{"slack", &c.alerts.slack},
-        std::pair{"webhook", &c.alerts.webhook}}) {
-    if (!ch->enabled) continue;
-    toml::table t;
-    if (ch == &c.alerts.telegram) {
-      t.insert("api_url", ch->api_url);
-      t.insert("chat_id", ch->chat_id);
-    }
-    if (!ch->secret_file.empty()) t.insert("secret_file", ch->secret_file);
-    alerts.insert(name, std::move(t));
-  }
-  root.insert("alerts", std::move(alerts));
+  insert_alerts(root, c.alerts);
   root.insert("control", toml::table{{"enabled", c.control.enabled}, {"socket", c.control.socket}});
-  toml::table inventory{{"prefer_bps", c.inventory.prefer_bps},
-                        {"rebalance_at", c.inventory.rebalance_at},
-                        {"max_fee_share", c.inventory.max_fee_share}};
-  for (const auto& [name, amounts] : {std::pair{"floor", &c.inventory.floor},
-                                      std::pair{"withdrawal_fee", &c.inventory.withdrawal_fee},
-                                      std::pair{"paper_balance", &c.inventory.paper_balance}}) {
-    if (amounts->empty()) continue;
-    toml::table by_venue;
-    for (const auto& [venue, assets] : *amounts) {
-      toml::table t;
-      for (const auto& [asset, amount] : assets) t.insert(asset, to_string(amount));
-      by_venue.insert(venue, std::move(t));
-    }
-    inventory.insert(name, std::move(by_venue));
-  }
-  root.insert("inventory", std::move(inventory));
+  insert_inventory(root, c.inventory);
 
   std::ostringstream out;
   out << "# Effective xarb configuration: defaults plus what the file set.\n";

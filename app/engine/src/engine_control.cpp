@@ -43,6 +43,33 @@ json live_settings(const Config& c) {
   return j;
 }
 
+// What is wrong with a command's words, before anything is done; empty: nothing.
+std::string command_error(const std::vector<std::string>& w) {
+  const std::string command = w.empty() ? std::string() : w[0];
+  std::string error;
+  if (command == "status" || command == "inventory") {
+    if (w.size() != 1) error = command + " takes no argument";
+  } else if (command == "pause" || command == "resume" || command == "kill" ||
+             command == "clear-reducing") {
+    if (w.size() != 1) error = command + " takes no argument";
+  } else if (command == "flatten") {
+    if (w.size() > 2) error = "flatten takes at most one symbol";
+  } else if (command == "set") {
+    if (w.size() < 2) error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
+  } else if (command == "transfer") {
+    if (w.size() != 4) {
+      error =
+          "transfer takes VENUE ASSET AMOUNT (+ into the venue, - out of it), as in "
+          "transfer upbit ETH -0.5";
+    }
+  } else {
+    error = "unknown command \"" + command +
+            "\"; the commands: status, inventory, pause, resume, kill, flatten [SYMBOL], "
+            "clear-reducing, set KEY=VALUE, transfer VENUE ASSET AMOUNT";
+  }
+  return error;
+}
+
 }  // namespace
 
 void Engine::open_control() {
@@ -297,34 +324,95 @@ std::vector<std::string> Engine::reducing_causes() const {
 }
 
 // The ops thread: one command line in, one line of JSON out.
+// `flatten [SYMBOL]`: the effect, or empty with `error`.
+std::string Engine::flatten_command(const std::vector<std::string>& w, std::string& error) {
+  ControlCommand c;
+  c.kind = ControlKind::flatten;
+  if (w.size() == 2) {
+    c.instrument = symbols_.find_base(w[1]);
+    if (c.instrument == kNoInstrument || symbols_[c.instrument].is_fx) {
+      error = "unknown symbol \"" + w[1] + "\"; traded:";
+      for (const Instrument& i : symbols_) {
+        if (!i.is_fx) error.append(" ").append(i.base.view());
+      }
+    }
+  }
+  if (error.empty() && send_control(c, error)) {
+    return std::string("closing the open positions") + (w.size() == 2 ? " of " + w[1] : "") +
+           " (entries continue unless paused)";
+  }
+  return {};
+}
+
+// `clear-reducing`: lifted only when no cause of REDUCING holds; else every cause, with what
+// lifts it.
+std::string Engine::clear_reducing(std::string& error) {
+  ControlCommand c;
+  const signal::SignalTelemetry s = signal_->telemetry();
+  const std::vector<std::string> causes = reducing_causes();
+  if (!trading_.load()) {
+    error = kStarting;
+  } else if (s.risk_mode != signal::RiskMode::reducing) {
+    error =
+        "the engine is not REDUCING (it is " + std::string(signal::to_string(s.risk_mode)) + ")";
+  } else if (!causes.empty()) {
+    error = "REDUCING stays: " + std::to_string(causes.size()) +
+            (causes.size() == 1 ? " cause still holds:" : " causes still hold:");
+    for (std::size_t k = 0; k < causes.size(); ++k) {
+      error += (k == 0 ? " " : "; ") + std::to_string(k + 1) + ") " + causes[k];
+    }
+  } else {
+    c.kind = ControlKind::clear_reducing;
+    if (send_control(c, error)) return "REDUCING cleared: entries allowed again";
+  }
+  return {};
+}
+
+// `set KEY=VALUE`: a live-settable key, through the config's own checks.
+std::string Engine::set_live(const std::vector<std::string>& w, std::string& error) {
+  ControlCommand c;
+  std::string assignment;
+  for (std::size_t k = 1; k < w.size(); ++k) assignment += w[k];
+  Config next;
+  std::string key;
+  if (apply_live_setting(live_cfg_, assignment, next, key, error)) {
+    c.kind = ControlKind::set_params;
+    c.params = strategy_params(next, symbols_);
+    if (send_control(c, error)) {
+      const LiveKey& k = *find_live_key(key);
+      std::string effect =
+          key + ": " + live_value_text(k, live_cfg_) + " -> " + live_value_text(k, next);
+      live_cfg_ = next;
+      return effect;
+    }
+  }
+  return {};
+}
+
+// A command that asked for a change, and what it did: journaled and told as a notice.
+void Engine::tell_control(const std::string& line, const std::string& command, bool ok,
+                          const std::string& what) {
+  journal_->record_control({line, ok, what, clock::wall_ns()});
+  journal_->commit();
+  Notice n;
+  n.kind = NoticeKind::control;
+  n.severity = command == "kill" && ok ? Severity::warn : Severity::info;
+  n.key = "control/" + command;
+  n.text = "operator: " + line + (ok ? " -> " : " refused: ") + what;
+  n.fields = {{"command", line}, {"ok", ok ? "true" : "false"}};
+  n.wall_ns = clock::wall_ns();
+  notices_.push_back(std::move(n));
+  tell(notices_);
+}
+
 std::string Engine::control(const std::string& line) {
   const std::vector<std::string> w = words(line);
   const std::string command = w.empty() ? std::string() : w[0];
-  std::string effect, error;
+  const bool reads = command == "status" || command == "inventory";  // asks for no change
+  std::string effect = reads ? "none" : "", error = command_error(w);
   ControlCommand c;
   const bool stopping = phase_.load() >= 1 || stop_requested_.load();
-  if (command == "status" || command == "inventory") {
-    if (w.size() != 1) error = command + " takes no argument";
-    effect = "none";
-  } else if (command == "pause" || command == "resume" || command == "kill" ||
-             command == "clear-reducing") {
-    if (w.size() != 1) error = command + " takes no argument";
-  } else if (command == "flatten") {
-    if (w.size() > 2) error = "flatten takes at most one symbol";
-  } else if (command == "set") {
-    if (w.size() < 2) error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
-  } else if (command == "transfer") {
-    if (w.size() != 4) {
-      error =
-          "transfer takes VENUE ASSET AMOUNT (+ into the venue, - out of it), as in "
-          "transfer upbit ETH -0.5";
-    }
-  } else {
-    error = "unknown command \"" + command +
-            "\"; the commands: status, inventory, pause, resume, kill, flatten [SYMBOL], "
-            "clear-reducing, set KEY=VALUE, transfer VENUE ASSET AMOUNT";
-  }
-  if (error.empty() && stopping && command != "status" && command != "inventory") {
+  if (error.empty() && stopping && !reads) {
     error = "the run is stopping: only status and inventory are answered";
   }
   if (error.empty() && command == "pause") {
@@ -335,38 +423,9 @@ std::string Engine::control(const std::string& line) {
     c.kind = ControlKind::resume;
     if (send_control(c, error)) effect = "entries resumed";
   } else if (error.empty() && command == "flatten") {
-    c.kind = ControlKind::flatten;
-    if (w.size() == 2) {
-      c.instrument = symbols_.find_base(w[1]);
-      if (c.instrument == kNoInstrument || symbols_[c.instrument].is_fx) {
-        error = "unknown symbol \"" + w[1] + "\"; traded:";
-        for (const Instrument& i : symbols_) {
-          if (!i.is_fx) error.append(" ").append(i.base.view());
-        }
-      }
-    }
-    if (error.empty() && send_control(c, error)) {
-      effect = std::string("closing the open positions") + (w.size() == 2 ? " of " + w[1] : "") +
-               " (entries continue unless paused)";
-    }
+    effect = flatten_command(w, error);
   } else if (error.empty() && command == "clear-reducing") {
-    const signal::SignalTelemetry s = signal_->telemetry();
-    const std::vector<std::string> causes = reducing_causes();
-    if (!trading_.load()) {
-      error = kStarting;
-    } else if (s.risk_mode != signal::RiskMode::reducing) {
-      error =
-          "the engine is not REDUCING (it is " + std::string(signal::to_string(s.risk_mode)) + ")";
-    } else if (!causes.empty()) {
-      error = "REDUCING stays: " + std::to_string(causes.size()) +
-              (causes.size() == 1 ? " cause still holds:" : " causes still hold:");
-      for (std::size_t k = 0; k < causes.size(); ++k) {
-        error += (k == 0 ? " " : "; ") + std::to_string(k + 1) + ") " + causes[k];
-      }
-    } else {
-      c.kind = ControlKind::clear_reducing;
-      if (send_control(c, error)) effect = "REDUCING cleared: entries allowed again";
-    }
+    effect = clear_reducing(error);
   } else if (error.empty() && command == "kill" && !trading_.load()) {
     // During start-up nothing trades yet: the run stops before it does.
     stop_requested_.store(true);
@@ -383,19 +442,7 @@ std::string Engine::control(const std::string& line) {
   } else if (error.empty() && command == "transfer") {
     effect = transfer(w, error);
   } else if (error.empty() && command == "set") {
-    std::string assignment;
-    for (std::size_t k = 1; k < w.size(); ++k) assignment += w[k];
-    Config next;
-    std::string key;
-    if (apply_live_setting(live_cfg_, assignment, next, key, error)) {
-      c.kind = ControlKind::set_params;
-      c.params = strategy_params(next, symbols_);
-      if (send_control(c, error)) {
-        const LiveKey& k = *find_live_key(key);
-        effect = key + ": " + live_value_text(k, live_cfg_) + " -> " + live_value_text(k, next);
-        live_cfg_ = next;
-      }
-    }
+    effect = set_live(w, error);
   }
   const bool ok = error.empty();
   json answer = {{"ok", ok}, {"command", trim(line)}};
@@ -406,19 +453,7 @@ std::string Engine::control(const std::string& line) {
   }
   answer["state"] = json::parse(control_state(command == "inventory" && ok));
   // Every command that asks for a change, and what it did, is journaled and told.
-  if (command != "status" && command != "inventory") {
-    journal_->record_control({trim(line), ok, ok ? effect : error, clock::wall_ns()});
-    journal_->commit();
-    Notice n;
-    n.kind = NoticeKind::control;
-    n.severity = command == "kill" && ok ? Severity::warn : Severity::info;
-    n.key = "control/" + command;
-    n.text = "operator: " + trim(line) + (ok ? " -> " + effect : " refused: " + error);
-    n.fields = {{"command", trim(line)}, {"ok", ok ? "true" : "false"}};
-    n.wall_ns = clock::wall_ns();
-    notices_.push_back(std::move(n));
-    tell(notices_);
-  }
+  if (!reads) tell_control(trim(line), command, ok, ok ? effect : error);
   return answer.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

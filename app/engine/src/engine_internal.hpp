@@ -184,6 +184,15 @@ class Engine {
   [[nodiscard]] std::string control(const std::string& line);
   [[nodiscard]] bool send_control(ControlCommand& c, std::string& error);
   [[nodiscard]] std::string control_state(bool with_inventory = false) const;
+  // The commands that need more than a line of control(): each returns its effect, or empty
+  // with `error`.
+  [[nodiscard]] std::string flatten_command(const std::vector<std::string>& words,
+                                            std::string& error);
+  [[nodiscard]] std::string clear_reducing(std::string& error);
+  [[nodiscard]] std::string set_live(const std::vector<std::string>& words, std::string& error);
+  // A command that asked for a change, and what it did (the effect or the refusal).
+  void tell_control(const std::string& line, const std::string& command, bool ok,
+                    const std::string& what);
   // `transfer VENUE ASSET AMOUNT`: records an operator's deposit or withdrawal; the effect, or
   // empty with `error`.
   [[nodiscard]] std::string transfer(const std::vector<std::string>& words, std::string& error);
