@@ -35,6 +35,141 @@ bool parse_decimal(const std::string& text, const char* what, Decimal& out, std:
 
 }  // namespace
 
+namespace {
+
+// `balances`: what the venue holds, free and locked.
+int venue_balances(exec::RestVenue& venue, Venue v, std::ostream& out, std::ostream& err) {
+  std::vector<exec::AssetBalance> balances;
+  std::string error;
+  if (!venue.read_balances(balances, error)) {
+    err << to_string(v) << ": " << error << '\n';
+    return 1;
+  }
+  out << to_string(v) << " balances\n";
+  for (const auto& b : balances) {
+    if (b.free.is_zero() && b.locked.is_zero()) continue;
+    out << "  " << std::left << std::setw(8) << b.asset << " free " << to_string(b.free)
+        << "  locked " << to_string(b.locked) << '\n';
+  }
+  return 0;
+}
+
+// `open-orders`, and `cancel-all` (each order cancelled on its own market on the venue).
+int open_orders(exec::RestVenue& venue, Venue v, const SymbolMap& symbols, bool cancel,
+                std::ostream& out, std::ostream& err) {
+  std::vector<exec::OpenOrder> orders;
+  std::string error;
+  if (!venue.read_open_orders(orders, error)) {
+    err << to_string(v) << ": " << error << '\n';
+    return 1;
+  }
+  if (orders.empty()) out << to_string(v) << ": no open orders\n";
+  int rc = 0;
+  for (const auto& o : orders) {
+    print_order(out, v, o.symbol, o.status);
+    if (!cancel) continue;
+    const InstrumentId id = symbols.find(v, o.symbol);
+    exec::OrderStatus result;
+    if (id == kNoInstrument || !venue.cancel_blocking(id, o.status.client_id, result, error)) {
+      err << to_string(v) << ": cancel " << o.status.client_id.view() << ": "
+          << (id == kNoInstrument ? "not a configured symbol" : error) << '\n';
+      rc = 1;
+    } else {
+      out << "  cancelled\n";
+    }
+  }
+  return rc;
+}
+
+// `order place`: one limit order, checked against the venue's rules before it is sent.
+int place(exec::RestVenue& venue, Venue v, const SymbolMap& symbols, InstrumentId instrument,
+          const VenueCommand& cmd, std::ostream& out, std::ostream& err) {
+  exec::OrderRequest order;
+  order.instrument = instrument;
+  if (cmd.side != "buy" && cmd.side != "sell") {
+    err << "--side must be buy or sell\n";
+    return 1;
+  }
+  order.side = cmd.side == "buy" ? Side::buy : Side::sell;
+  if (!parse_decimal(cmd.price, "price", order.price, err) ||
+      !parse_decimal(cmd.qty, "qty", order.qty, err)) {
+    return 1;
+  }
+  order.tif = cmd.tif == "gtc"   ? exec::TimeInForce::gtc
+              : cmd.tif == "fok" ? exec::TimeInForce::fok
+                                 : exec::TimeInForce::ioc;
+  const std::string market(symbols[instrument].symbol(v));
+  if (const exec::RuleViolation bad =
+          exec::check_order(venue.rules(instrument), order.price, order.qty);
+      bad != exec::RuleViolation::none) {
+    err << to_string(v) << " " << market << ": " << exec::to_string(bad)
+        << "; nothing was sent\n";
+    return 1;
+  }
+  if (cmd.client_id.empty()) {
+    const auto ms = static_cast<std::uint64_t>(clock::wall_ns() / 1'000'000);
+    order.client_id = exec::TwoLegExecutor::client_id(ms, 0, v, 0);
+  } else if (!order.client_id.assign(cmd.client_id)) {
+    err << "--client-id is longer than 36 characters\n";
+    return 1;
+  }
+  exec::OrderStatus result;
+  std::string error;
+  if (!venue.place_blocking(order, result, error)) {
+    err << to_string(v) << ": place " << order.client_id.view() << ": " << error << '\n';
+    return 1;
+  }
+  print_order(out, v, market, result);
+  return 0;
+}
+
+// `order get` and `order cancel`, by client id.
+int get_or_cancel(exec::RestVenue& venue, Venue v, const SymbolMap& symbols,
+                  InstrumentId instrument, const VenueCommand& cmd, std::ostream& out,
+                  std::ostream& err) {
+  ClientOrderId id;
+  if (cmd.client_id.empty() || !id.assign(cmd.client_id)) {
+    err << "--client-id is required (at most 36 characters)\n";
+    return 1;
+  }
+  exec::OrderStatus result;
+  std::string error;
+  const bool ok = cmd.action == "get" ? venue.get_blocking(instrument, id, result, error)
+                                      : venue.cancel_blocking(instrument, id, result, error);
+  if (!ok) {
+    err << to_string(v) << ": " << cmd.action << " " << cmd.client_id << ": " << error << '\n';
+    return 1;
+  }
+  print_order(out, v, symbols[instrument].symbol(v), result);
+  return 0;
+}
+
+// The venue's REST client with its credentials, started; null (said on `err`) when it cannot be.
+std::unique_ptr<exec::RestVenue> start_venue(const Config& config, const SymbolMap& symbols,
+                                             Venue v, std::ostream& err) {
+  exec::RestVenueOptions options = rest_options(config, v);
+  options.private_stream = false;  // an operator's call: the answers say everything
+  std::string error;
+  if (!options.credentials.present() && !load_credentials(config, v, options.credentials, error)) {
+    err << error << '\n';
+    return nullptr;
+  }
+  std::unique_ptr<exec::RestVenue> venue;
+  try {
+    venue = std::make_unique<exec::RestVenue>(symbols, options);
+  } catch (const std::exception& e) {
+    err << to_string(v) << ": " << e.what() << '\n';
+    return nullptr;
+  }
+  if (!venue->start(error)) {
+    err << error << '\n';
+    return nullptr;
+  }
+  return venue;
+}
+
+}  // namespace
+
 int run_venue_command(const std::string& config_path, const VenueCommand& cmd, std::ostream& out,
                       std::ostream& err) {
   const LoadResult loaded = load_config(config_path);
@@ -44,10 +179,9 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
   }
   const Config& config = loaded.config;
   const SymbolMap symbols = build_symbol_map(config);
-  const std::vector<Venue> traded = config.venues();
-  const std::vector<Venue> venues = cmd.venues.empty() ? traded : cmd.venues;
+  const std::vector<Venue> venues = cmd.venues.empty() ? config.venues() : cmd.venues;
   for (const Venue v : venues) {
-    if (std::find(traded.begin(), traded.end(), v) == traded.end()) {
+    if (!config.trades(v)) {
       err << config_path << ": no [venues." << to_string(v) << "] section: " << to_string(v)
           << " is not traded by this config\n";
       return 2;
@@ -58,122 +192,26 @@ int run_venue_command(const std::string& config_path, const VenueCommand& cmd, s
     err << "venue order " << cmd.action << ": name one --venue\n";
     return 1;
   }
-  InstrumentId instrument = kNoInstrument;
-  if (order_action) {
-    instrument = symbols.find_base(cmd.symbol);
-    if (instrument == kNoInstrument) {
-      err << "--symbol " << cmd.symbol << " is not among the config's [[symbols]]\n";
-      return 1;
-    }
+  const InstrumentId instrument = order_action ? symbols.find_base(cmd.symbol) : kNoInstrument;
+  if (order_action && instrument == kNoInstrument) {
+    err << "--symbol " << cmd.symbol << " is not among the config's [[symbols]]\n";
+    return 1;
   }
   int rc = 0;
   for (const Venue v : venues) {
-    exec::RestVenueOptions options = rest_options(config, v);
-    options.private_stream = false;  // an operator's call: the answers say everything
-    std::string error;
-    if (!options.credentials.present() && !load_credentials(config, v, options.credentials, error)) {
-      err << error << '\n';
+    const std::unique_ptr<exec::RestVenue> venue = start_venue(config, symbols, v, err);
+    if (!venue) {
       rc = 1;
       continue;
     }
-    std::unique_ptr<exec::RestVenue> venue;
-    try {
-      venue = std::make_unique<exec::RestVenue>(symbols, options);
-    } catch (const std::exception& e) {
-      err << to_string(v) << ": " << e.what() << '\n';
-      rc = 1;
-      continue;
-    }
-    if (!venue->start(error)) {
-      err << error << '\n';
-      rc = 1;
-      continue;
-    }
-    const auto symbol_of = [&](InstrumentId id) {
-      return std::string(symbols[id].symbol(v));
-    };
     if (cmd.action == "balances") {
-      std::vector<exec::AssetBalance> balances;
-      if (!venue->read_balances(balances, error)) {
-        err << to_string(v) << ": " << error << '\n';
-        rc = 1;
-        continue;
-      }
-      out << to_string(v) << " balances\n";
-      for (const auto& b : balances) {
-        if (b.free.is_zero() && b.locked.is_zero()) continue;
-        out << "  " << std::left << std::setw(8) << b.asset << " free " << to_string(b.free)
-            << "  locked " << to_string(b.locked) << '\n';
-      }
+      rc |= venue_balances(*venue, v, out, err);
     } else if (cmd.action == "open-orders" || cmd.action == "cancel-all") {
-      std::vector<exec::OpenOrder> orders;
-      if (!venue->read_open_orders(orders, error)) {
-        err << to_string(v) << ": " << error << '\n';
-        rc = 1;
-        continue;
-      }
-      if (orders.empty()) out << to_string(v) << ": no open orders\n";
-      for (const auto& o : orders) {
-        print_order(out, v, o.symbol, o.status);
-        if (cmd.action != "cancel-all") continue;
-        const InstrumentId id = symbols.find(v, o.symbol);
-        exec::OrderStatus result;
-        if (id == kNoInstrument || !venue->cancel_blocking(id, o.status.client_id, result, error)) {
-          err << to_string(v) << ": cancel " << o.status.client_id.view() << ": "
-              << (id == kNoInstrument ? "not a configured symbol" : error) << '\n';
-          rc = 1;
-        } else {
-          out << "  cancelled\n";
-        }
-      }
+      rc |= open_orders(*venue, v, symbols, cmd.action == "cancel-all", out, err);
     } else if (cmd.action == "place") {
-      exec::OrderRequest order;
-      order.instrument = instrument;
-      if (cmd.side != "buy" && cmd.side != "sell") {
-        err << "--side must be buy or sell\n";
-        return 1;
-      }
-      order.side = cmd.side == "buy" ? Side::buy : Side::sell;
-      if (!parse_decimal(cmd.price, "price", order.price, err) ||
-          !parse_decimal(cmd.qty, "qty", order.qty, err)) {
-        return 1;
-      }
-      order.tif = cmd.tif == "gtc" ? exec::TimeInForce::gtc
-                  : cmd.tif == "fok" ? exec::TimeInForce::fok
-                                     : exec::TimeInForce::ioc;
-      if (const exec::RuleViolation bad = exec::check_order(venue->rules(instrument), order.price, order.qty);
-          bad != exec::RuleViolation::none) {
-        err << to_string(v) << " " << symbol_of(instrument) << ": " << exec::to_string(bad)
-            << "; nothing was sent\n";
-        return 1;
-      }
-      if (cmd.client_id.empty()) {
-        const auto ms = static_cast<std::uint64_t>(clock::wall_ns() / 1'000'000);
-        order.client_id = exec::TwoLegExecutor::client_id(ms, 0, v, 0);
-      } else if (!order.client_id.assign(cmd.client_id)) {
-        err << "--client-id is longer than 36 characters\n";
-        return 1;
-      }
-      exec::OrderStatus result;
-      if (!venue->place_blocking(order, result, error)) {
-        err << to_string(v) << ": place " << order.client_id.view() << ": " << error << '\n';
-        return 1;
-      }
-      print_order(out, v, symbol_of(instrument), result);
+      return place(*venue, v, symbols, instrument, cmd, out, err);
     } else if (cmd.action == "get" || cmd.action == "cancel") {
-      ClientOrderId id;
-      if (cmd.client_id.empty() || !id.assign(cmd.client_id)) {
-        err << "--client-id is required (at most 36 characters)\n";
-        return 1;
-      }
-      exec::OrderStatus result;
-      const bool ok = cmd.action == "get" ? venue->get_blocking(instrument, id, result, error)
-                                          : venue->cancel_blocking(instrument, id, result, error);
-      if (!ok) {
-        err << to_string(v) << ": " << cmd.action << " " << cmd.client_id << ": " << error << '\n';
-        return 1;
-      }
-      print_order(out, v, symbol_of(instrument), result);
+      return get_or_cancel(*venue, v, symbols, instrument, cmd, out, err);
     } else {
       err << "unknown venue action \"" << cmd.action << "\"\n";
       return 1;
