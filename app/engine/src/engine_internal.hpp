@@ -201,6 +201,12 @@ class Engine {
     return opt_.flatten_on_exit || flatten_on_stop_.load();
   }
   [[nodiscard]] RunReport build_report() const;
+  // build_report's parts.
+  void add_venues(RunReport& r, const feed::FeedTelemetry& f, const exec::ExecTelemetry& x,
+                  bool has_exec) const;
+  void add_strategy(RunReport& r, const signal::SignalTelemetry& s) const;
+  void add_engine(RunReport& r, const feed::FeedTelemetry& f,
+                  const signal::StrategyStats& st) const;
   void add_inventory(RunReport& r, const signal::SignalTelemetry& s) const;
   void finish(RunResult& result);
   [[nodiscard]] bool ready(std::string& missing) const;

@@ -12,19 +12,9 @@ Decimal krw_of(Int128 e16) noexcept {
 }
 }  // namespace
 
-RunReport Engine::build_report() const {
-  RunReport r;
-  r.run_id = run_id_;
-  r.mode = mode_name();
-  const std::int64_t ended = ended_mono_.load();
-  const std::int64_t end = ended != 0 ? ended : clock::mono_ns();
-  r.duration_s = static_cast<double>(end - started_mono_) * 1e-9;
-  r.traded = venues_;
-  // Each stage's figures as its hosting thread last published them, whole.
-  const feed::FeedTelemetry f = feed_ ? feed_->telemetry() : feed::FeedTelemetry{};
-  const signal::SignalTelemetry s = signal_ ? signal_->telemetry() : signal::SignalTelemetry{};
-  const exec::ExecTelemetry x = exec_ ? exec_->telemetry() : exec::ExecTelemetry{};
-  const signal::StrategyStats& st = s.strategy;
+// Each venue's market data (feed) and private stream and health (exec).
+void Engine::add_venues(RunReport& r, const feed::FeedTelemetry& f, const exec::ExecTelemetry& x,
+                        bool has_exec) const {
   for (const Venue v : venues_) {
     const feed::VenueFeedStats& in = f.venues[index(v)];
     VenueReport& o = r.venues[index(v)];
@@ -37,7 +27,7 @@ RunReport Engine::build_report() const {
     o.snapshot_failures = in.snapshot_failures;
     o.ring_full = in.ring_full;
     const exec::StreamTelemetry& ps = x.streams[index(v)];
-    o.healthy = !exec_ || x.healthy[index(v)];
+    o.healthy = !has_exec || x.healthy[index(v)];
     o.private_stream = ps.present;
     o.stream_up = ps.streaming;
     o.stream_connects = ps.stats.ws.connects;
@@ -50,6 +40,11 @@ RunReport Engine::build_report() const {
     o.stream_incomplete = ps.stats.incomplete;
     o.stream_requests = ps.stats.requests;
   }
+}
+
+// What the strategy did: intents, refusals, outcomes, positions and PnL, per symbol and pair.
+void Engine::add_strategy(RunReport& r, const signal::SignalTelemetry& s) const {
+  const signal::StrategyStats& st = s.strategy;
   r.book_updates = s.stage.books;
   r.entries = st.entries;
   r.exit_intents = st.exit_intents;
@@ -74,11 +69,6 @@ RunReport Engine::build_report() const {
   if (from_double(s.unrealized_krw, Rounding::down, r.unrealized_krw) != Errc::ok) {
     r.unrealized_krw = Decimal{};
   }
-  r.exec_retries = x.executor.retries;
-  r.exec_unwinds = x.executor.unwinds;
-  r.exec_queries = x.executor.queries;
-  r.exec_unsettled = x.unsettled;
-  r.exec_settled = x.executor.settled;
   r.risk_mode = std::string(signal::to_string(s.risk_mode));
   const auto traded = [](std::string name, const signal::TradeStats& t, std::uint64_t open) {
     return TradeReport{std::move(name),       t.entries, t.closed, t.wins, t.broken, open,
@@ -92,6 +82,11 @@ RunReport Engine::build_report() const {
   for (std::size_t k = 0; k < pairs_.size(); ++k) {
     r.pairs.push_back(traded(to_string(pairs_[k]), st.pairs[k], s.open_by_pair[k]));
   }
+}
+
+// How the engine ran: latencies, queues, threads.
+void Engine::add_engine(RunReport& r, const feed::FeedTelemetry& f,
+                        const signal::StrategyStats& st) const {
   for (const auto& [name, h] : latencies_.all()) {
     LatencyReport l{std::string(name),    h->count(), h->percentile(0.5), h->percentile(0.99),
                     h->percentile(0.999), h->max(),   h->sum(),           {}};
@@ -115,6 +110,29 @@ RunReport Engine::build_report() const {
   }
   r.threads.push_back({"ops", "journal+metrics", cfg_.threads.ops_cpu, "sleep",
                        static_cast<double>(ops_cpu_ns_) * 1e-9});
+}
+
+RunReport Engine::build_report() const {
+  RunReport r;
+  r.run_id = run_id_;
+  r.mode = mode_name();
+  const std::int64_t ended = ended_mono_.load();
+  const std::int64_t end = ended != 0 ? ended : clock::mono_ns();
+  r.duration_s = static_cast<double>(end - started_mono_) * 1e-9;
+  r.traded = venues_;
+  // Each stage's figures as its hosting thread last published them, whole.
+  const feed::FeedTelemetry f = feed_ ? feed_->telemetry() : feed::FeedTelemetry{};
+  const signal::SignalTelemetry s = signal_ ? signal_->telemetry() : signal::SignalTelemetry{};
+  const exec::ExecTelemetry x = exec_ ? exec_->telemetry() : exec::ExecTelemetry{};
+  const signal::StrategyStats& st = s.strategy;
+  add_venues(r, f, x, exec_ != nullptr);
+  add_strategy(r, s);
+  r.exec_retries = x.executor.retries;
+  r.exec_unwinds = x.executor.unwinds;
+  r.exec_queries = x.executor.queries;
+  r.exec_unsettled = x.unsettled;
+  r.exec_settled = x.executor.settled;
+  add_engine(r, f, st);
   for (const Venue v : venues_) {
     r.venues[index(v)].orders = tally_.orders[index(v)];
     r.venues[index(v)].order_errors = tally_.order_errors[index(v)];
