@@ -85,7 +85,16 @@ std::string OpsWatch::symbol(InstrumentId i) const {
 void OpsWatch::observe(const RunReport& r, std::int64_t mono_ns, std::int64_t wall_ns,
                        std::vector<Notice>& out) {
   const bool first = std::exchange(first_, false);
-  // Risk mode.
+  watch_risk(r, first, wall_ns, out);
+  watch_balances(r, wall_ns, out);
+  watch_inventory(r, wall_ns, out);
+  watch_venues(r, mono_ns, wall_ns, out);
+  watch_journal(r, wall_ns, out);
+}
+
+// Risk mode: REDUCING, HALTED and their end.
+void OpsWatch::watch_risk(const RunReport& r, bool first, std::int64_t wall_ns,
+                          std::vector<Notice>& out) {
   if (r.risk_mode != risk_mode_ && !(first && r.risk_mode == "normal")) {
     if (r.risk_mode == "reducing") {
       Notice n =
@@ -110,8 +119,10 @@ void OpsWatch::observe(const RunReport& r, std::int64_t mono_ns, std::int64_t wa
   risk_mode_ = r.risk_mode;
   broken_ = r.broken;
   if (r.entries > 0 && risk_mode_ == "normal") daily_loss_told_ = false;
+}
 
-  // Balances against the ledger.
+// Balances against the ledger: a difference confirmed, and its end.
+void OpsWatch::watch_balances(const RunReport& r, std::int64_t wall_ns, std::vector<Notice>& out) {
   std::vector<std::string> now_unexplained;
   for (const BalanceReport& b : r.balances) {
     if (!b.unexplained) continue;
@@ -139,8 +150,10 @@ void OpsWatch::observe(const RunReport& r, std::int64_t mono_ns, std::int64_t wa
     }
   }
   unexplained_ = std::move(now_unexplained);
+}
 
-  // Inventory: a direction that can no longer take a whole entry, and its return.
+// Inventory: a direction that can no longer take a whole entry, and its return.
+void OpsWatch::watch_inventory(const RunReport& r, std::int64_t wall_ns, std::vector<Notice>& out) {
   std::vector<std::string> now_starved;
   for (const HeadroomReport& h : r.headroom) {
     if (!h.known || h.entries > 0) continue;
@@ -169,7 +182,11 @@ void OpsWatch::observe(const RunReport& r, std::int64_t mono_ns, std::int64_t wa
     }
   }
   starved_ = std::move(now_starved);
+}
 
+// Each venue's health and private stream.
+void OpsWatch::watch_venues(const RunReport& r, std::int64_t mono_ns, std::int64_t wall_ns,
+                            std::vector<Notice>& out) {
   for (const Venue v : r.traded) {
     const VenueReport& s = r.venues[index(v)];
     const std::string name(to_string(v));
@@ -209,8 +226,10 @@ void OpsWatch::observe(const RunReport& r, std::int64_t mono_ns, std::int64_t wa
       stream_told_[index(v)] = false;
     }
   }
+}
 
-  // The journal.
+// The journal: writes that failed.
+void OpsWatch::watch_journal(const RunReport& r, std::int64_t wall_ns, std::vector<Notice>& out) {
   if (r.journal_errors > journal_errors_) {
     out.push_back(notice(NoticeKind::journal_error, Severity::page, "journal",
                          "the journal failed to write (" + std::to_string(r.journal_errors) +

@@ -64,6 +64,13 @@ class OpsWatch {
   void on_event(const OpsEvent& e, std::vector<Notice>& out);
 
  private:
+  // observe()'s parts.
+  void watch_risk(const RunReport& r, bool first, std::int64_t wall_ns, std::vector<Notice>& out);
+  void watch_balances(const RunReport& r, std::int64_t wall_ns, std::vector<Notice>& out);
+  void watch_inventory(const RunReport& r, std::int64_t wall_ns, std::vector<Notice>& out);
+  void watch_venues(const RunReport& r, std::int64_t mono_ns, std::int64_t wall_ns,
+                    std::vector<Notice>& out);
+  void watch_journal(const RunReport& r, std::int64_t wall_ns, std::vector<Notice>& out);
   [[nodiscard]] std::string symbol(InstrumentId i) const;
 
   const SymbolMap& symbols_;
