@@ -253,7 +253,10 @@ bool load_sim_options(const std::string& path, SimOptions& out, std::string& err
   toml::table root;
   if (settings::parse(text.str(), ctx, root)) read_root(ctx, root, out);
   error.clear();
-  for (const settings::Issue& i : ctx.issues) error += (error.empty() ? "" : "\n") + i.to_string();
+  for (const settings::Issue& i : ctx.issues) {
+    if (!error.empty()) error.push_back('\n');
+    error.append(i.to_string());
+  }
   return ctx.issues.empty();
 }
 

@@ -294,7 +294,8 @@ void check_venues(Context& ctx, const Config& c) {
     if (!v->private_ws_url.empty() && !has_scheme(v->private_ws_url, {"wss://"})) {
       ctx.error_at(name + ".private_ws_url", "must start with wss:// (TLS)");
     }
-    if (v->order_entry == exec::OrderEntry::ws && !venues::info(id)->defaults.ws_order_entry) {
+    const venues::VenueInfo* row = venues::info(id);  // every traded venue has its row
+    if (v->order_entry == exec::OrderEntry::ws && (row == nullptr || !row->defaults.ws_order_entry)) {
       ctx.error_at(name + ".order_entry",
                    "\"ws\" needs a WebSocket API that takes orders; " + std::string(to_string(id)) +
                        " has none");
@@ -889,8 +890,8 @@ void insert_venues_and_symbols(toml::table& root, const Config& c) {
     toml::table t{{"base", s.base},
                   {"trade_qty", to_string(s.trade_qty)},
                   {"max_position_qty", to_string(s.max_position_qty)}};
-    for (const Venue v : c.venues()) {
-      t.insert(venues::info(v)->defaults.market_key, s.market(v));
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      if (c.trades(v.id)) t.insert(v.defaults.market_key, s.market(v.id));
     }
     symbols.push_back(std::move(t));
   }
