@@ -38,8 +38,8 @@ void read_replay_files(Context& ctx, TableReader& market, SimOptions& out) {
       return;
     }
     const std::filesystem::path file(*f);
-    out.replay_files.push_back(file.is_absolute() ? *f
-                                                  : (ctx.base_dir / file).lexically_normal().string());
+    out.replay_files.push_back(
+        file.is_absolute() ? *f : (ctx.base_dir / file).lexically_normal().string());
   };
   if (const toml::array* list = files->as_array()) {
     for (const toml::node& n : *list) add(n);
@@ -73,7 +73,7 @@ void read_market(Context& ctx, TableReader& market, SimOptions& out) {
     ctx.error_at("market.source", "must be synthetic or replay");
   } else if (source == "replay" && out.replay_files.empty()) {
     ctx.error(ctx.where.count("market.source") != 0 ? ctx.where.at("market.source")
-                                                   : toml::source_region{},
+                                                    : toml::source_region{},
               "market.replay_file", "is required with source = \"replay\"");
   }
   for (const std::string& f : out.replay_files) {
@@ -179,8 +179,8 @@ void read_account(Context& ctx, const toml::table& t, SimOptions& out) {
   r.string("venue", venue);
   r.string("key", a.key);
   r.string("secret", a.secret);
-  for (const auto& [key, value] : {std::pair{"venue", &venue}, std::pair{"key", &a.key},
-                                   std::pair{"secret", &a.secret}}) {
+  for (const auto& [key, value] :
+       {std::pair{"venue", &venue}, std::pair{"key", &a.key}, std::pair{"secret", &a.secret}}) {
     if (value->empty() && !ctx.has_issue_under(std::string("accounts.") + key)) {
       ctx.error(t.source(), std::string("accounts.") + key, "is required");
     }
@@ -189,7 +189,8 @@ void read_account(Context& ctx, const toml::table& t, SimOptions& out) {
     a.venue = *id;
   } else if (!venue.empty()) {
     std::string names;
-    for (const auto& v : venues::kRegistry) names += (names.empty() ? "" : ", ") + std::string(v.name);
+    for (const auto& v : venues::kRegistry)
+      names += (names.empty() ? "" : ", ") + std::string(v.name);
     ctx.error_at("accounts.venue", "must be one of " + names + ", not \"" + venue + "\"");
   }
   r.boolean("bnb_fees", a.bnb_fees);

@@ -1,6 +1,7 @@
 // Controls of a running engine over its socket: commands during start-up, clearing REDUCING.
 
 #include <nlohmann/json.hpp>
+
 #include <sqlite3.h>
 
 #include <xarb/app/ctl_commands.hpp>

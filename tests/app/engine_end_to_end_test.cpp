@@ -3,6 +3,7 @@
 // in every thread layout, under the simulator's faults, and on paper.
 
 #include <nlohmann/json.hpp>
+
 #include <sqlite3.h>
 
 #include <xarb/app/ctl_commands.hpp>

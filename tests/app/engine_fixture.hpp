@@ -84,7 +84,7 @@ struct EngineSettings {
   double reversal_bps = 0;
   int timeout_s = 10;
   int cooldown_s = 2;
-  int reconcile_every_s = -1;  // -1: the default
+  int reconcile_every_s = -1;       // -1: the default
   int journal_busy_timeout_ms = 0;  // 0: the default
   // One hot thread with every stage, or one per stage ("feed", "signal", "exec").
   std::vector<std::string> hot_threads = {"hot"};

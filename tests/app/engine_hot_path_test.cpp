@@ -6,7 +6,6 @@
 #include <xarb/signal/stage.hpp>
 
 #include "alloc_counter.hpp"
-
 #include "engine_fixture.hpp"
 
 namespace xarb::app {

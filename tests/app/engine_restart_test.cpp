@@ -3,6 +3,7 @@
 // balance difference found at start that only an operator's acceptance lifts.
 
 #include <nlohmann/json.hpp>
+
 #include <sqlite3.h>
 
 #include <xarb/app/ctl_commands.hpp>

@@ -63,7 +63,10 @@ TEST(JournalSchema, ReadersOpenReadOnlyAndCreateNothing) {
   const fs::path path = dir / "journal.sqlite";
   EXPECT_THROW(Journal(path, Journal::read_only), std::runtime_error);
   EXPECT_FALSE(fs::exists(path)) << "a reader created the journal";
-  { Journal j(path); j.begin_run(1, 1, "paper", "", SymbolMap{}); }
+  {
+    Journal j(path);
+    j.begin_run(1, 1, "paper", "", SymbolMap{});
+  }
   Journal r(path, Journal::read_only);
   EXPECT_EQ(r.totals().runs, 1u);
   // A reader cannot write: what it would write fails and is counted, nothing changes.
@@ -115,31 +118,34 @@ TEST(JournalSchema, AJournalFromANewerXarbIsRefused) {
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   EXPECT_THROW(Journal(path, Journal::read_only), std::runtime_error);
-  EXPECT_THROW(Journal{path}, std::runtime_error) << "an older writer would write rows it does not know";
+  EXPECT_THROW(Journal{path}, std::runtime_error)
+      << "an older writer would write rows it does not know";
 }
 
 // A journal written before commissions were kept by asset has no fee_base / fee_bnb columns:
 // opening it adds them (its fills count as commission-free in the base), and its fills, its
 // expected balances and new fills all read and write.
 TEST(JournalMigration, AJournalWithoutCommissionColumnsGetsThem) {
-  const fs::path dir = fs::temp_directory_path() / ("xarb-journal-old-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("xarb-journal-old-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path path = dir / "journal.sqlite";
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TABLE fills(run_id INTEGER, intent_id INTEGER, position_id INTEGER,"
-                         " venue TEXT, side TEXT, symbol TEXT, qty TEXT, price TEXT, fee TEXT,"
-                         " unwind INTEGER, wall_ns INTEGER,"
-                         " PRIMARY KEY(run_id, intent_id, venue, unwind));"
-                         "CREATE TABLE balances(run_id INTEGER, venue TEXT, asset TEXT, qty TEXT,"
-                         " PRIMARY KEY(run_id, venue, asset));"
-                         "INSERT INTO fills VALUES(7,1,1,'binance','buy','BTC','0.01','100000',"
-                         "'1',0,1);"
-                         "INSERT INTO balances VALUES(7,'binance','BTC','2');",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "CREATE TABLE fills(run_id INTEGER, intent_id INTEGER, position_id INTEGER,"
+                   " venue TEXT, side TEXT, symbol TEXT, qty TEXT, price TEXT, fee TEXT,"
+                   " unwind INTEGER, wall_ns INTEGER,"
+                   " PRIMARY KEY(run_id, intent_id, venue, unwind));"
+                   "CREATE TABLE balances(run_id INTEGER, venue TEXT, asset TEXT, qty TEXT,"
+                   " PRIMARY KEY(run_id, venue, asset));"
+                   "INSERT INTO fills VALUES(7,1,1,'binance','buy','BTC','0.01','100000',"
+                   "'1',0,1);"
+                   "INSERT INTO balances VALUES(7,'binance','BTC','2');",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   {
     Journal j(path);
@@ -357,7 +363,8 @@ TEST(JournalBalances, ARunWithoutBalancesStandsOnTheOneBefore) {
 // unresolved. At a restart, what the venues say about every order of an intent replaces its rows: a
 // report may have journaled part of a leg (an earlier attempt) before an unknown one.
 TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
-  const fs::path dir = fs::temp_directory_path() / ("xarb-journal-settle-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("xarb-journal-settle-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   SymbolMap symbols;
@@ -461,7 +468,8 @@ TEST(JournalSettlement, LateFillsJoinTheirRowsAndARestartsReadReplacesThem) {
 // fills leave at each venue (net of the commission taken in the base) is journaled per position
 // and venue, summed per venue and asset for the report, and listed by `xarb journal balances`.
 TEST(JournalDust, AClosedPositionsRemainderIsJournaledPerVenueAndAsset) {
-  const fs::path dir = fs::temp_directory_path() / ("xarb-journal-dust-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("xarb-journal-dust-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   SymbolMap symbols;

@@ -3,6 +3,7 @@
 // difference.
 
 #include <nlohmann/json.hpp>
+
 #include <sqlite3.h>
 
 #include <xarb/app/ctl_commands.hpp>

@@ -1,9 +1,8 @@
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/control.hpp>

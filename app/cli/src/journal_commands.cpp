@@ -1,10 +1,9 @@
 #include <filesystem>
 #include <iomanip>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/journal.hpp>
@@ -16,8 +15,8 @@ void print_summary(Journal& j, std::ostream& out) {
   const JournalTotals t = j.totals();
   out << "runs " << t.runs << ", intents " << t.intents << ", orders " << t.orders << ", fills "
       << t.fills << ", refusals " << t.refusals << '\n';
-  out << "positions closed " << t.closed << " (wins " << t.wins << ", winrate "
-      << std::fixed << std::setprecision(2)
+  out << "positions closed " << t.closed << " (wins " << t.wins << ", winrate " << std::fixed
+      << std::setprecision(2)
       << (t.closed == 0 ? 0.0 : static_cast<double>(t.wins) / static_cast<double>(t.closed))
       << "), open " << t.open << ", broken " << t.broken << '\n';
   out << "realised PnL " << t.realized_pnl_krw << " KRW (from fills: " << t.realized_from_fills_krw
@@ -54,9 +53,9 @@ void print_positions(Journal& j, std::ostream& out, bool all) {
   for (const JournalPositionRow& p : j.positions(all)) {
     out << std::setw(8) << p.position_id << ' ' << std::setw(14) << p.run_id << ' ' << std::left
         << std::setw(6) << p.symbol << ' ' << std::setw(9) << p.direction << ' ' << std::setw(7)
-        << p.state << ' ' << std::setw(11) << p.exit_reason << ' ' << std::setw(12) << p.qty
-        << ' ' << std::setw(9) << p.entry_fx << ' ' << std::setw(9) << p.close_fx << std::right
-        << ' ' << std::fixed << std::setprecision(2) << p.realized_pnl_krw;
+        << p.state << ' ' << std::setw(11) << p.exit_reason << ' ' << std::setw(12) << p.qty << ' '
+        << std::setw(9) << p.entry_fx << ' ' << std::setw(9) << p.close_fx << std::right << ' '
+        << std::fixed << std::setprecision(2) << p.realized_pnl_krw;
     out.unsetf(std::ios::floatfield);
     if (!p.note.empty()) out << "  (" << p.note << ')';
     out << '\n';
@@ -73,9 +72,9 @@ void print_differences(std::ostream& out, const char* title,
   }
   out << title << "\n  wall_ns              run            venue   asset expected         held\n";
   for (const JournalDifference& d : rows) {
-    out << "  " << d.wall_ns << ' ' << std::setw(14) << d.run_id << ' ' << std::left
-        << std::setw(7) << d.venue << ' ' << std::setw(5) << d.asset << ' ' << std::setw(16)
-        << d.expected << ' ' << d.held << std::right << '\n';
+    out << "  " << d.wall_ns << ' ' << std::setw(14) << d.run_id << ' ' << std::left << std::setw(7)
+        << d.venue << ' ' << std::setw(5) << d.asset << ' ' << std::setw(16) << d.expected << ' '
+        << d.held << std::right << '\n';
   }
 }
 
@@ -103,7 +102,8 @@ void print_balances(Journal& j, std::ostream& out) {
     return;
   }
   const auto held = held_in(report);
-  out << "run " << run << "\nvenue   asset start            expected         held (last reconciliation)\n";
+  out << "run " << run
+      << "\nvenue   asset start            expected         held (last reconciliation)\n";
   for (const JournalLedgerRow& row : j.ledger(run)) {
     const auto h = held.find({row.venue, row.asset});
     out << std::left << std::setw(8) << row.venue << std::setw(6) << row.asset << std::setw(17)

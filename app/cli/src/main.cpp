@@ -44,8 +44,9 @@ void add_replay(CLI::App& root, int& rc) {
   app::ReplayOptions* o = &options;
   CLI::App* replay = root.add_subcommand(
       "replay", "Feed a recorded capture through the parsers and books, deterministically");
-  replay->add_option("--input", o->input,
-                     "Capture file: JSONL events as xarb record writes them (data/README.md)")
+  replay
+      ->add_option("--input", o->input,
+                   "Capture file: JSONL events as xarb record writes them (data/README.md)")
       ->required();
   replay->add_option("--config", o->config,
                      "Take the symbols from this config (default: those the capture subscribes)");
@@ -137,11 +138,10 @@ void add_venue(CLI::App& root, int& rc) {
   CLI::App* place = order->add_subcommand("place", "Place one limit order");
   CLI::App* get = order->add_subcommand("get", "Show one order by its client id");
   CLI::App* cancel = order->add_subcommand("cancel", "Cancel one order by its client id");
-  for (auto [c, name] : {std::pair{place, "place"}, std::pair{get, "get"},
-                         std::pair{cancel, "cancel"}}) {
+  for (auto [c, name] :
+       {std::pair{place, "place"}, std::pair{get, "get"}, std::pair{cancel, "cancel"}}) {
     action(c, name);
-    c->add_option("--symbol", a->cmd.symbol, "Base asset of a configured symbol (BTC)")
-        ->required();
+    c->add_option("--symbol", a->cmd.symbol, "Base asset of a configured symbol (BTC)")->required();
     c->add_option("--client-id", a->cmd.client_id,
                   c == place ? "Client order id (default: generated)" : "Client order id")
         ->required(c != place);
@@ -216,8 +216,7 @@ void add_ctl(CLI::App& root, int& rc) {
   where(inventory);
   inventory->add_flag("--json", a->json, "The inventory as JSON");
   inventory->callback([&rc, a] {
-    rc = app::inventory_command(a->config, a->socket, a->report_dir, a->json, std::cout,
-                                std::cerr);
+    rc = app::inventory_command(a->config, a->socket, a->report_dir, a->json, std::cout, std::cerr);
   });
 }
 
@@ -263,7 +262,8 @@ void add_journal(CLI::App& root, int& rc) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App root{"xarb: a low-latency arbitrage engine for the price gaps between KRW and USDT venues"};
+  CLI::App root{
+      "xarb: a low-latency arbitrage engine for the price gaps between KRW and USDT venues"};
   root.set_version_flag("--version", std::string("xarb ") + XARB_VERSION);
   root.require_subcommand(1);
   int rc = 0;

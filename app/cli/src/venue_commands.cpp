@@ -16,9 +16,8 @@ namespace {
 std::string_view state_text(OrderState s) { return to_string(s); }
 
 void print_order(std::ostream& out, Venue v, std::string_view symbol, const exec::OrderStatus& s) {
-  out << to_string(v) << "  " << symbol << "  " << s.client_id.view() << "  "
-      << state_text(s.state) << "  filled " << to_string(s.filled_qty) << " of "
-      << to_string(s.orig_qty);
+  out << to_string(v) << "  " << symbol << "  " << s.client_id.view() << "  " << state_text(s.state)
+      << "  filled " << to_string(s.filled_qty) << " of " << to_string(s.orig_qty);
   if (s.filled_qty.is_positive()) out << " at " << to_string(s.avg_price());
   if (s.fee_quote.is_positive()) out << "  fee " << to_string(s.fee_quote);
   if (!s.venue_id.empty()) out << "  venue id " << s.venue_id.view();
@@ -27,7 +26,8 @@ void print_order(std::ostream& out, Venue v, std::string_view symbol, const exec
 
 bool parse_decimal(const std::string& text, const char* what, Decimal& out, std::ostream& err) {
   if (Decimal::parse(text, out) != Errc::ok || !out.is_positive()) {
-    err << "--" << what << " \"" << text << "\" is not a positive decimal with at most 8 decimals\n";
+    err << "--" << what << " \"" << text
+        << "\" is not a positive decimal with at most 8 decimals\n";
     return false;
   }
   return true;
@@ -102,8 +102,7 @@ int place(exec::RestVenue& venue, Venue v, const SymbolMap& symbols, InstrumentI
   if (const exec::RuleViolation bad =
           exec::check_order(venue.rules(instrument), order.price, order.qty);
       bad != exec::RuleViolation::none) {
-    err << to_string(v) << " " << market << ": " << exec::to_string(bad)
-        << "; nothing was sent\n";
+    err << to_string(v) << " " << market << ": " << exec::to_string(bad) << "; nothing was sent\n";
     return 1;
   }
   if (cmd.client_id.empty()) {

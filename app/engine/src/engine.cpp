@@ -1,12 +1,93 @@
 #include <sstream>
 
 #include <xarb/app/engine.hpp>
+#include <xarb/app/stop_signals.hpp>
 
 #include "engine_internal.hpp"
-#include <xarb/app/stop_signals.hpp>
 
 namespace xarb::app {
 namespace engine_detail {
+
+// The hot threads' layout from the config, checked against this host's CPUs.
+bool Engine::plan_threads(std::string& error) {
+  const std::vector<int> allowed = tuning::allowed_cpus();
+  layout_ = cfg_.threads.hot;
+  std::vector<tuning::ThreadPlan> plan;
+  for (const ThreadConfig& t : layout_) {
+    const WaitStrategy w = resolve_wait(t.wait, static_cast<unsigned>(allowed.size()),
+                                        static_cast<unsigned>(layout_.size()));
+    waits_.push_back(w);
+    plan.push_back({t.name, t.cpu, w, true});
+  }
+  plan.push_back({"ops", cfg_.threads.ops_cpu, WaitStrategy::park, false});
+  if (layout_.empty() || layout_.size() > kMaxThreads - 1) {
+    error = "[threads]: between 1 and 7 hot threads";
+    return false;
+  }
+  for (std::size_t k = 0; k < layout_.size(); ++k) {
+    if (hosts(layout_[k], HotStage::feed)) feed_host_ = k;
+    if (hosts(layout_[k], HotStage::signal)) signal_host_ = k;
+    if (hosts(layout_[k], HotStage::exec)) exec_host_ = k;
+  }
+  bool fatal = false;
+  for (const auto& p : tuning::validate_layout(plan, allowed, tuning::online_cpus())) {
+    (p.fatal ? err_ : out_) << (p.fatal ? "error" : "warning") << ": [threads] " << p.thread << ": "
+                            << p.message << '\n';
+    fatal = fatal || p.fatal;
+  }
+  if (fatal) {
+    error = "the thread layout does not fit this host";
+    return false;
+  }
+  return true;
+}
+
+// The journal, refused when it holds runs of the other mode (unless shared), and this run begun.
+bool Engine::open_journal(int& exit_code, std::string& error) {
+  try {
+    journal_ = std::make_unique<Journal>(cfg_.journal.path,
+                                         static_cast<int>(cfg_.journal.busy_timeout_ms));
+    // Paper and live never share positions: a paper run on a live journal would restore the live
+    // positions and "close" them with paper fills, and the next live run would take the paper
+    // run's positions for real ones. The easy slip is forgetting --live on a live config.
+    const std::string_view other = live_ ? "paper" : "live";
+    if (const std::uint64_t n = journal_->runs_of_mode(other); n != 0 && !opt_.share_journal) {
+      exit_code = 2;
+      error = "journal " + cfg_.journal.path + " holds " + std::to_string(n) + " " +
+              std::string(other) + " run" + (n == 1 ? "" : "s") + "; a " + mode_name() +
+              " run does not use it" + (live_ ? "" : " (did you mean --live?)") +
+              ". Give each mode its own [journal] path, or pass --share-journal (the "
+              "modes' positions stay apart)";
+      return false;
+    }
+    open_event_log();
+    journal_->begin_run(run_id_, clock::wall_ns(), mode_name(), opt_.config_text, symbols_);
+  } catch (const std::exception& e) {
+    exit_code = 1;
+    error = e.what();
+    return false;
+  }
+  return true;
+}
+
+// The running reconciliation of the venues' balances against the ledger (live).
+void Engine::start_reconciler() {
+  reconciler_ = std::make_unique<Reconciler>(
+      cfg_, symbols_, cfg_.journal.path, run_id_,
+      // An order no venue has settled yet may still move a balance: no difference in it is
+      // confirmed while one is out. An order moves its instrument's base and the venue's
+      // quote (and Binance's BNB, which its commissions may be paid in).
+      [this](Venue v, const std::string& asset) {
+        const std::uint64_t busy = exec_->telemetry().busy[index(v)];
+        const InstrumentId id = symbols_.find_base(asset);
+        const bool any_order_moves_it = id == kNoInstrument || symbols_[id].is_fx ||
+                                        asset == venues::quote_asset(v) ||
+                                        (v == venues::kBinance && asset == "BNB");
+        return any_order_moves_it ? busy == 0 : ((busy >> id) & 1U) == 0;
+      },
+      err_, out_mu_);
+  reconciler_->start();
+}
 
 RunResult Engine::run() {
   RunResult result;
@@ -24,61 +105,12 @@ RunResult Engine::run() {
   run_id_ = static_cast<std::uint64_t>(clock::wall_ns() / 1'000'000);
 
   // Thread layout: validated before anything connects.
-  const std::vector<int> allowed = tuning::allowed_cpus();
-  layout_ = cfg_.threads.hot;
-  std::vector<tuning::ThreadPlan> plan;
-  for (const ThreadConfig& t : layout_) {
-    const WaitStrategy w = resolve_wait(t.wait, static_cast<unsigned>(allowed.size()),
-                                        static_cast<unsigned>(layout_.size()));
-    waits_.push_back(w);
-    plan.push_back({t.name, t.cpu, w, true});
-  }
-  plan.push_back({"ops", cfg_.threads.ops_cpu, WaitStrategy::park, false});
-  if (layout_.empty() || layout_.size() > kMaxThreads - 1) {
+  if (std::string error; !plan_threads(error)) {
     result.exit_code = 2;
-    result.error = "[threads]: between 1 and 7 hot threads";
+    result.error = error;
     return result;
   }
-  for (std::size_t k = 0; k < layout_.size(); ++k) {
-    if (hosts(layout_[k], HotStage::feed)) feed_host_ = k;
-    if (hosts(layout_[k], HotStage::signal)) signal_host_ = k;
-    if (hosts(layout_[k], HotStage::exec)) exec_host_ = k;
-  }
-  bool fatal = false;
-  for (const auto& p : tuning::validate_layout(plan, allowed, tuning::online_cpus())) {
-    (p.fatal ? err_ : out_) << (p.fatal ? "error" : "warning") << ": [threads] " << p.thread
-                            << ": " << p.message << '\n';
-    fatal = fatal || p.fatal;
-  }
-  if (fatal) {
-    result.exit_code = 2;
-    result.error = "the thread layout does not fit this host";
-    return result;
-  }
-
-  try {
-    journal_ = std::make_unique<Journal>(cfg_.journal.path,
-                                         static_cast<int>(cfg_.journal.busy_timeout_ms));
-    // Paper and live never share positions: a paper run on a live journal would restore the live
-    // positions and "close" them with paper fills, and the next live run would take the paper
-    // run's positions for real ones. The easy slip is forgetting --live on a live config.
-    const std::string_view other = live_ ? "paper" : "live";
-    if (const std::uint64_t n = journal_->runs_of_mode(other); n != 0 && !opt_.share_journal) {
-      result.exit_code = 2;
-      result.error = "journal " + cfg_.journal.path + " holds " + std::to_string(n) + " " +
-                     std::string(other) + " run" + (n == 1 ? "" : "s") + "; a " + mode_name() +
-                     " run does not use it" + (live_ ? "" : " (did you mean --live?)") +
-                     ". Give each mode its own [journal] path, or pass --share-journal (the "
-                     "modes' positions stay apart)";
-      return result;
-    }
-    open_event_log();
-    journal_->begin_run(run_id_, clock::wall_ns(), mode_name(), opt_.config_text, symbols_);
-  } catch (const std::exception& e) {
-    result.exit_code = 1;
-    result.error = e.what();
-    return result;
-  }
+  if (!open_journal(result.exit_code, result.error)) return result;
   out_ << "run " << run_id_ << " (" << mode_name() << "), journal " << cfg_.journal.path << '\n';
 
   std::string error;
@@ -127,28 +159,12 @@ RunResult Engine::run() {
     return result;
   }
   start_threads();
-  if (live_ && cfg_.risk.reconcile_every_s > 0) {
-    reconciler_ = std::make_unique<Reconciler>(
-        cfg_, symbols_, cfg_.journal.path, run_id_,
-        // An order no venue has settled yet may still move a balance: no difference in it is
-        // confirmed while one is out. An order moves its instrument's base and the venue's
-        // quote (and Binance's BNB, which its commissions may be paid in).
-        [this](Venue v, const std::string& asset) {
-          const std::uint64_t busy = exec_->telemetry().busy[index(v)];
-          const InstrumentId id = symbols_.find_base(asset);
-          const bool any_order_moves_it = id == kNoInstrument || symbols_[id].is_fx ||
-                                          asset == venues::quote_asset(v) ||
-                                          (v == venues::kBinance && asset == "BNB");
-          return any_order_moves_it ? busy == 0 : ((busy >> id) & 1U) == 0;
-        },
-        err_, out_mu_);
-    reconciler_->start();
-  }
-
+  if (live_ && cfg_.risk.reconcile_every_s > 0) start_reconciler();
   // The main thread waits for the end: the duration, a signal, or the caller's stop flag.
   const std::int64_t end_ns =
       opt_.duration.count() > 0
-          ? clock::mono_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.duration).count()
+          ? clock::mono_ns() +
+                std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.duration).count()
           : INT64_MAX;
   while (!stop_.load() && !detail::stop_signalled() && !stop_requested_.load() &&
          clock::mono_ns() < end_ns) {
@@ -262,8 +278,8 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
   Doorbell& bell = bells_[k];
   // Threads whose input another thread produces are woken by its doorbell; sockets are polled
   // at least this often when parked.
-  const bool cross_thread_input = (has_signal && (feed_host_ != k || exec_host_ != k)) ||
-                                  (has_exec && signal_host_ != k);
+  const bool cross_thread_input =
+      (has_signal && (feed_host_ != k || exec_host_ != k)) || (has_exec && signal_host_ != k);
   bool entries_stopped = false;
   bool journal_unsafe = false;
   bool balance_unexplained = false;
@@ -334,7 +350,8 @@ void Engine::host_loop(std::size_t k, std::latch& go) {
     const bool orders_out = has_exec && executor_->active() != 0;
     const std::int64_t nap = (orders_out || cross_thread_input) ? 100'000 : 1'000'000;
     if (has_feed) {
-      feed_->wait(std::chrono::nanoseconds(cross_thread_input ? std::min<std::int64_t>(nap, 50'000) : nap));
+      feed_->wait(
+          std::chrono::nanoseconds(cross_thread_input ? std::min<std::int64_t>(nap, 50'000) : nap));
     } else {
       bell.wait(epoch, nap);
     }
@@ -455,8 +472,8 @@ void Engine::drain_ops() {
     // What reached a venue may now be missing from the journal: entries stop (the hot thread
     // that hosts signal sees journal_errors_ / ops_.dropped() and switches to REDUCING).
     std::lock_guard lock(out_mu_);
-    err_ << "error: the journal lost events (" << errors << " write errors, last: "
-         << journal_->last_error() << "; " << ops_.dropped()
+    err_ << "error: the journal lost events (" << errors
+         << " write errors, last: " << journal_->last_error() << "; " << ops_.dropped()
          << " ops events dropped): entries stopped (REDUCING)\n";
     ops_dropped_reported_ = ops_.dropped();
   }
@@ -586,8 +603,8 @@ void Engine::finish(RunResult& result) {
   out_ << "report: " << (opt_.report_dir / "report.json").string() << ", journal "
        << cfg_.journal.path << '\n';
   if (result.report.journal_errors != 0) {
-    err_ << "journal: " << result.report.journal_errors << " write errors, last: "
-         << journal_->last_error() << '\n';
+    err_ << "journal: " << result.report.journal_errors
+         << " write errors, last: " << journal_->last_error() << '\n';
   }
 }
 
@@ -595,8 +612,8 @@ void Engine::finish(RunResult& result) {
 
 using engine_detail::Engine;
 
-RunResult run_engine(const Config& config, const RunOptions& options,
-                     const std::atomic<bool>& stop, std::ostream& out, std::ostream& err) {
+RunResult run_engine(const Config& config, const RunOptions& options, const std::atomic<bool>& stop,
+                     std::ostream& out, std::ostream& err) {
   try {
     Engine engine(config, options, stop, out, err);
     RunResult r = engine.run();

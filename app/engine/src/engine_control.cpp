@@ -299,8 +299,9 @@ std::vector<std::string> Engine::reducing_causes() const {
   // reconciliation round after it finds every balance explained (a transfer recorded).
   if (!startup_differences_.empty() && (!reconciler_ || reconciler_->explained_rounds() == 0)) {
     for (const std::string& d : startup_differences_) {
-      causes.push_back(d + " (not accepted: restart with --accept-balances once understood, or "
-                           "record the transfer that explains it with xarb ctl transfer)");
+      causes.push_back(d +
+                       " (not accepted: restart with --accept-balances once understood, or "
+                       "record the transfer that explains it with xarb ctl transfer)");
     }
   }
   if (reconciler_ && reconciler_->unexplained()) {

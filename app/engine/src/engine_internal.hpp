@@ -142,6 +142,10 @@ class Engine {
   RunResult run();
 
  private:
+  // run()'s steps before the venues: the threads' layout, the journal; after: the reconciler.
+  bool plan_threads(std::string& error);
+  bool open_journal(int& exit_code, std::string& error);
+  void start_reconciler();
   bool start_venues(std::string& error);
   // Restore, in its phases: the strategy from the journal, late orders waited out, unresolved
   // intents read back from the venues, open positions held again, balances checked against the

@@ -128,9 +128,9 @@ void Engine::wait_out_late_orders(const std::vector<UnresolvedIntent>& unresolve
 // The venues' word on each intent the journal left without an outcome: every order of it read
 // back, its fills replacing the journal's. Returns the positions of the intents that could not be
 // read (held BROKEN). Then the unjournaled window of each unsearched run is searched.
-std::vector<std::uint64_t> Engine::resolve_intents(
-    const std::vector<UnresolvedIntent>& unresolved, const std::vector<std::uint64_t>& unsearched,
-    const signal::Now& now) {
+std::vector<std::uint64_t> Engine::resolve_intents(const std::vector<UnresolvedIntent>& unresolved,
+                                                   const std::vector<std::uint64_t>& unsearched,
+                                                   const signal::Now& now) {
   std::vector<std::uint64_t> unreconciled;
   for (const UnresolvedIntent& u : unresolved) {
     const InstrumentId instrument = symbols_.find_base(u.symbol);
@@ -182,7 +182,8 @@ bool Engine::restore_positions(const std::vector<std::uint64_t>& unreconciled,
       err_ << "restore: position " << p.id << " trades " << to_string(p.pair.first) << " against "
            << to_string(p.pair.second)
            << ", a pair this engine does not trade: left in the journal, entries blocked\n";
-      reduce_at_start("position " + std::to_string(p.id) + " trades a pair this config does "
+      reduce_at_start("position " + std::to_string(p.id) +
+                      " trades a pair this config does "
                       "not (restart with a config that trades it)");
       continue;
     }
@@ -228,22 +229,22 @@ void Engine::check_balances() {
   for (const Venue v : venues_) {
     for (const std::string& asset : ledger_assets(symbols_, v)) {
       const InstrumentId id = symbols_.find_base(asset);
-      const Decimal now_held = id != kNoInstrument ? rest_[index(v)]->free_base(id)
-                                                   : rest_[index(v)]->read_free(asset);
+      const Decimal now_held =
+          id != kNoInstrument ? rest_[index(v)]->free_base(id) : rest_[index(v)]->read_free(asset);
       BalanceReport b;
       b.held = now_held;
       Decimal& expected = b.expected;
       Decimal baseline = now_held;
-      if (previous != 0 &&
-          journal_->expected_balance(previous, v, asset, expected, &b.tolerance) && b.differs()) {
+      if (previous != 0 && journal_->expected_balance(previous, v, asset, expected, &b.tolerance) &&
+          b.differs()) {
         if (opt_.accept_balances) {
           journal_->record_acceptance(run_id_, v, asset, expected, now_held, clock::wall_ns());
-          out_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
-               << to_string(now_held) << ", the journal expected " << to_string(expected)
+          out_ << "reconcile: " << to_string(v) << ' ' << asset << " holds " << to_string(now_held)
+               << ", the journal expected " << to_string(expected)
                << ": accepted (--accept-balances), journaled\n";
         } else {
-          err_ << "reconcile: " << to_string(v) << ' ' << asset << " holds "
-               << to_string(now_held) << ", the journal explains " << to_string(expected)
+          err_ << "reconcile: " << to_string(v) << ' ' << asset << " holds " << to_string(now_held)
+               << ", the journal explains " << to_string(expected)
                << ": entries blocked (REDUCING) at this start and every later one until "
                   "accepted with --accept-balances\n";
           strategy_->risk().set_reducing(true);
@@ -353,8 +354,9 @@ void Engine::probe_unjournaled(std::uint64_t run, std::int64_t wall_ns) {
       std::array<VenueOrders, kMaxVenues> first{};
       for (const Venue v : venues_) {
         if (!read_orders(run, intent, v, s.id, first[index(v)], 1)) {
-          reduce_at_start(std::string(to_string(v)) + " did not answer the search for orders of run " +
-                          std::to_string(run) + " never journaled (restart to search again)");
+          reduce_at_start(std::string(to_string(v)) +
+                          " did not answer the search for orders of run " + std::to_string(run) +
+                          " never journaled (restart to search again)");
           answered = false;
         }
       }
@@ -364,8 +366,9 @@ void Engine::probe_unjournaled(std::uint64_t run, std::int64_t wall_ns) {
       std::array<VenueOrders, kMaxVenues> orders{};
       for (const Venue v : venues_) {
         if (!read_orders(run, intent, v, s.id, orders[index(v)])) {
-          reduce_at_start(std::string(to_string(v)) + " did not answer the search for orders of run " +
-                          std::to_string(run) + " never journaled (restart to search again)");
+          reduce_at_start(std::string(to_string(v)) +
+                          " did not answer the search for orders of run " + std::to_string(run) +
+                          " never journaled (restart to search again)");
           answered = false;
         }
       }

@@ -60,11 +60,12 @@ Journal::Journal(const std::filesystem::path& path, ReadOnly, int busy_timeout_m
   sqlite3_busy_timeout(db_->db, busy_timeout_ms);
   const int version = schema_version(db_->db);
   if (version < kSchemaVersion) {
-    throw std::runtime_error(
-        "journal " + path.string() + " is at schema version " + std::to_string(version) +
-        " and this xarb reads version " + std::to_string(kSchemaVersion) +
-        ": `xarb journal migrate --journal " + path.string() + "` (or the next `xarb run` on it) "
-        "upgrades it");
+    throw std::runtime_error("journal " + path.string() + " is at schema version " +
+                             std::to_string(version) + " and this xarb reads version " +
+                             std::to_string(kSchemaVersion) + ": `xarb journal migrate --journal " +
+                             path.string() +
+                             "` (or the next `xarb run` on it) "
+                             "upgrades it");
   }
   if (version > kSchemaVersion) {
     throw std::runtime_error("journal " + path.string() + " is at schema version " +
@@ -121,13 +122,14 @@ void Journal::prepare_writes() {
   db_->position_event = std::make_unique<Stmt>(
       d,
       "INSERT INTO position_events(run_id,position_id,symbol,direction,from_state,to_state,"
-      "exit_reason,qty,fx_rate,realized_pnl_krw,wall_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+      "exit_reason,qty,fx_rate,realized_pnl_krw,wall_ns) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
   db_->refusal = std::make_unique<Stmt>(
       d,
       "INSERT INTO refusals(run_id,reason,symbol,direction,kind,edge_bps,wall_ns,pair) "
       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
-  db_->log = std::make_unique<Stmt>(
-      d, "INSERT INTO logs(run_id,level,text,wall_ns) VALUES(?1,?2,?3,?4)");
+  db_->log =
+      std::make_unique<Stmt>(d, "INSERT INTO logs(run_id,level,text,wall_ns) VALUES(?1,?2,?3,?4)");
   db_->alert = std::make_unique<Stmt>(
       d,
       "INSERT INTO alerts(run_id,channel,kind,severity,key,text,sent,attempts,error,wall_ns) "
@@ -153,9 +155,11 @@ void Journal::begin_run(std::uint64_t run_id, std::int64_t wall_ns, std::string_
   run_id_ = run_id;
   symbol_names_.clear();
   for (const Instrument& s : symbols) symbol_names_.emplace_back(s.base.view());
-  Stmt st(db_->db, "INSERT OR REPLACE INTO runs(run_id,started_ns,mode,config) VALUES(?1,?2,?3,?4)");
+  Stmt st(db_->db,
+          "INSERT OR REPLACE INTO runs(run_id,started_ns,mode,config) VALUES(?1,?2,?3,?4)");
   st.bind(1, run_id).bind(2, wall_ns).bind(3, mode).bind(4, config_text);
-  if (st.step() != SQLITE_DONE) throw std::runtime_error(std::string("journal: ") + sqlite3_errmsg(db_->db));
+  if (st.step() != SQLITE_DONE)
+    throw std::runtime_error(std::string("journal: ") + sqlite3_errmsg(db_->db));
 }
 
 void Journal::end_run(std::int64_t wall_ns, std::string_view report_json) {
@@ -178,7 +182,11 @@ void Journal::record_fill(const JournalFill& f) noexcept {
     Stmt& st = *db_->fill;
     st.bind(1, f.run_id).bind(2, f.intent_id).bind(3, f.position_id);
     st.bind(4, to_string(f.venue)).bind(5, to_string(f.side)).bind(6, std::string_view(f.symbol));
-    st.bind(7, f.qty).bind(8, f.price).bind(9, f.fee).bind(10, f.unwind ? 1 : 0).bind(11, f.wall_ns);
+    st.bind(7, f.qty)
+        .bind(8, f.price)
+        .bind(9, f.fee)
+        .bind(10, f.unwind ? 1 : 0)
+        .bind(11, f.wall_ns);
     st.bind(12, f.fee_base).bind(13, f.fee_bnb);
     if (st.step() != SQLITE_DONE) fail("fill");
     st.reset();
@@ -222,14 +230,26 @@ void Journal::record_settlement(const ExecReport& r, std::int64_t wall_ns) {
     for (const bool unwind : {false, true}) {
       const Decimal q = unwind ? leg.unwound_qty : leg.filled_qty;
       if (!q.is_positive()) continue;
-      JournalFill f{run_id_, r.intent_id, r.position_id, leg.venue,
-                    unwind ? opposite(leg.side) : leg.side, std::string(symbol(leg.instrument)),
-                    q, unwind ? leg.unwind_avg_price : leg.avg_price, leg.fee, unwind, wall_ns,
-                    leg.fee_base, leg.fee_bnb};
+      JournalFill f{run_id_,
+                    r.intent_id,
+                    r.position_id,
+                    leg.venue,
+                    unwind ? opposite(leg.side) : leg.side,
+                    std::string(symbol(leg.instrument)),
+                    q,
+                    unwind ? leg.unwind_avg_price : leg.avg_price,
+                    leg.fee,
+                    unwind,
+                    wall_ns,
+                    leg.fee_base,
+                    leg.fee_bnb};
       Stmt old(db_->db,
                "SELECT qty,price,fee,fee_base,fee_bnb FROM fills WHERE run_id=?1 AND "
                "intent_id=?2 AND venue=?3 AND unwind=?4");
-      old.bind(1, run_id_).bind(2, r.intent_id).bind(3, to_string(leg.venue)).bind(4, unwind ? 1 : 0);
+      old.bind(1, run_id_)
+          .bind(2, r.intent_id)
+          .bind(3, to_string(leg.venue))
+          .bind(4, unwind ? 1 : 0);
       if (old.step() == SQLITE_ROW) {
         const Decimal oq = old.dec(0);
         const Decimal total = Decimal::from_mantissa(oq.mantissa() + q.mantissa());
@@ -245,7 +265,10 @@ void Journal::record_settlement(const ExecReport& r, std::int64_t wall_ns) {
       }
       Stmt del(db_->db,
                "DELETE FROM fills WHERE run_id=?1 AND intent_id=?2 AND venue=?3 AND unwind=?4");
-      del.bind(1, run_id_).bind(2, r.intent_id).bind(3, to_string(leg.venue)).bind(4, unwind ? 1 : 0);
+      del.bind(1, run_id_)
+          .bind(2, r.intent_id)
+          .bind(3, to_string(leg.venue))
+          .bind(4, unwind ? 1 : 0);
       if (del.step() != SQLITE_DONE) fail("settle fill");
       record_fill(f);
     }
@@ -373,11 +396,13 @@ void Journal::record_report(const ExecReport& b, std::int64_t wall_ns) {
     if (st.step() != SQLITE_DONE) fail("order");
     st.reset();
     // The leg's commissions go on its first row, whichever side they were charged on.
-    JournalFill f{run_id_, b.intent_id, b.position_id, leg.venue, leg.side,
-                  std::string(symbol(leg.instrument)), leg.filled_qty, leg.avg_price,
-                  leg.fee, false, wall_ns, leg.fee_base, leg.fee_bnb};
-    if (leg.filled_qty.is_positive() || leg.fee.is_positive() ||
-        leg.fee_base.is_positive() || leg.fee_bnb.is_positive()) {
+    JournalFill f{run_id_,        b.intent_id,   b.position_id,
+                  leg.venue,      leg.side,      std::string(symbol(leg.instrument)),
+                  leg.filled_qty, leg.avg_price, leg.fee,
+                  false,          wall_ns,       leg.fee_base,
+                  leg.fee_bnb};
+    if (leg.filled_qty.is_positive() || leg.fee.is_positive() || leg.fee_base.is_positive() ||
+        leg.fee_bnb.is_positive()) {
       record_fill(f);
     }
     if (leg.unwound_qty.is_positive()) {
@@ -411,9 +436,7 @@ void Journal::record_position(const PositionChange& b, std::int64_t wall_ns) {
   ev.bind(1, run_id_).bind(2, b.position_id).bind(3, symbol(b.instrument));
   ev.bind(4, to_string(b.direction)).bind(5, to_string(b.from));
   ev.bind(6, to_string(b.to)).bind(7, to_string(b.exit_reason)).bind(8, b.qty);
-  ev.bind(9, b.fx_rate)
-      .bind(10, b.realized_krw.to_double())
-      .bind(11, wall_ns);
+  ev.bind(9, b.fx_rate).bind(10, b.realized_krw.to_double()).bind(11, wall_ns);
   if (ev.step() != SQLITE_DONE) fail("position event");
   ev.reset();
   if (b.to == PositionState::closed) record_dust(b.position_id, wall_ns);

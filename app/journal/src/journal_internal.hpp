@@ -3,13 +3,13 @@
 // Internal to the journal: SQLite statements, the schema and its migrations, the helpers the
 // writer, the recovery queries and the ledger share.
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 #include <xarb/app/journal.hpp>
 #include <xarb/venues/registry.hpp>
@@ -113,8 +113,8 @@ namespace xarb::app {
 
 struct Journal::Db {
   sqlite3* db = nullptr;
-  std::unique_ptr<journal_detail::Stmt> intent, intent_leg, order, fill, position_new, position_update,
-      position_event, refusal, log, intent_outcome, alert;
+  std::unique_ptr<journal_detail::Stmt> intent, intent_leg, order, fill, position_new,
+      position_update, position_event, refusal, log, intent_outcome, alert;
 
   ~Db() {
     intent.reset();

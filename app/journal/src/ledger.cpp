@@ -137,8 +137,8 @@ bool Journal::expected_balance(std::uint64_t run_id, Venue venue, std::string_vi
     if (f.text(4) == asset) m += (buy ? q : -q) - f.dec(2).mantissa();
     if (bnb) m -= f.dec(3).mantissa();
     if (quote) {
-      const auto notional = static_cast<std::int64_t>(static_cast<Int128>(q) *
-                                                      f.dec(5).mantissa() / Decimal::kOne);
+      const auto notional =
+          static_cast<std::int64_t>(static_cast<Int128>(q) * f.dec(5).mantissa() / Decimal::kOne);
       m += (buy ? -notional : notional) - f.dec(6).mantissa();
       slack += q / Decimal::kOne + 3;
     }
@@ -182,8 +182,8 @@ std::vector<JournalDifference> differences(sqlite3* db, const char* sql) {
   Stmt q(db, sql);
   std::vector<JournalDifference> out;
   while (q.step() == SQLITE_ROW) {
-    out.push_back({q.i64(0), static_cast<std::uint64_t>(q.i64(1)), q.text(2), q.text(3),
-                   q.text(4), q.text(5)});
+    out.push_back({q.i64(0), static_cast<std::uint64_t>(q.i64(1)), q.text(2), q.text(3), q.text(4),
+                   q.text(5)});
   }
   return out;
 }
@@ -192,14 +192,16 @@ std::vector<JournalDifference> differences(sqlite3* db, const char* sql) {
 
 std::vector<JournalDifference> Journal::confirmed_differences() {
   commit();
-  return differences(db_->db, "SELECT wall_ns, run_id, venue, asset, expected, held FROM "
-                              "reconciliations ORDER BY id");
+  return differences(db_->db,
+                     "SELECT wall_ns, run_id, venue, asset, expected, held FROM "
+                     "reconciliations ORDER BY id");
 }
 
 std::vector<JournalDifference> Journal::accepted_differences() {
   commit();
-  return differences(db_->db, "SELECT wall_ns, run_id, venue, asset, expected, held FROM "
-                              "acceptances ORDER BY wall_ns");
+  return differences(db_->db,
+                     "SELECT wall_ns, run_id, venue, asset, expected, held FROM "
+                     "acceptances ORDER BY wall_ns");
 }
 
 }  // namespace xarb::app

@@ -33,7 +33,7 @@ void Journal::resolve_intent(std::uint64_t run_id, std::uint64_t intent_id,
 }
 
 std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols,
-                                                    std::string_view mode) {
+                                                     std::string_view mode) {
   commit();
   std::vector<JournalPosition> out;
   Stmt st(db_->db,
@@ -44,7 +44,7 @@ std::vector<JournalPosition> Journal::open_positions(const SymbolMap& symbols,
           "ORDER BY position_id");
   st.bind(1, mode);
   Stmt fills(db_->db, std::string("SELECT ") + kFoldColumns +
-                         " FROM fills WHERE position_id=?1 ORDER BY wall_ns, intent_id");
+                          " FROM fills WHERE position_id=?1 ORDER BY wall_ns, intent_id");
   while (st.step() == SQLITE_ROW) {
     JournalPosition jp;
     signal::Position& p = jp.position;

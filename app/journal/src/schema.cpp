@@ -72,8 +72,6 @@ CREATE INDEX IF NOT EXISTS fills_by_position ON fills(position_id);
 CREATE INDEX IF NOT EXISTS positions_by_state ON positions(state);
 )sql";
 
-
-
 // Migration 2: the columns journals written before version 1 may lack, and their intents' legs
 // copied from a column set per venue into rows. Each step looks first: a journal may be at any
 // point of that history.
@@ -94,7 +92,7 @@ void add_columns_of_early_journals(sqlite3* db) {
     has.bind(1, std::string_view(column));
     if (has.step() == SQLITE_ROW && has.i64(0) == 0) {
       exec(db, "ALTER TABLE positions ADD COLUMN " + std::string(column) + " TEXT DEFAULT '" +
-                std::string(to_string(venue)) + "'");
+                   std::string(to_string(venue)) + "'");
     }
   }
   // Journals written before refusals named their pair: theirs were Upbit's against Binance.
@@ -102,7 +100,7 @@ void add_columns_of_early_journals(sqlite3* db) {
     Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('refusals') WHERE name='pair'");
     if (has.step() == SQLITE_ROW && has.i64(0) == 0) {
       exec(db, "ALTER TABLE refusals ADD COLUMN pair TEXT DEFAULT '" +
-                to_string(venues::kUpbitBinance) + "'");
+                   to_string(venues::kUpbitBinance) + "'");
     }
   }
   // Journals written before intents kept their legs as rows had a column set per venue: copy
@@ -112,11 +110,11 @@ void add_columns_of_early_journals(sqlite3* db) {
     if (has.step() == SQLITE_ROW && has.i64(0) != 0) {
       for (const Venue v : {venues::kUpbit, venues::kBinance}) {
         const std::string n(to_string(v));
-        exec(db, 
-            "INSERT OR IGNORE INTO intent_legs(run_id,intent_id,venue,side,qty,limit_price) "
-            "SELECT run_id,intent_id,'" +
-            n + "'," + n + "_side," + n + "_qty," + n + "_limit FROM intents WHERE " + n +
-            "_side IS NOT NULL");
+        exec(db,
+             "INSERT OR IGNORE INTO intent_legs(run_id,intent_id,venue,side,qty,limit_price) "
+             "SELECT run_id,intent_id,'" +
+                 n + "'," + n + "_side," + n + "_qty," + n + "_limit FROM intents WHERE " + n +
+                 "_side IS NOT NULL");
       }
     }
   }

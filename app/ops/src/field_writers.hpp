@@ -4,12 +4,11 @@
 // text report's columns.
 
 #include <iomanip>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <span>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include <xarb/app/report_fields.hpp>
 

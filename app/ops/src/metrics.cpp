@@ -2,9 +2,9 @@
 #include <map>
 #include <mutex>
 #include <span>
-#include <vector>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -39,29 +39,27 @@ struct MetricsServer::Impl {
     auto buffer = std::make_shared<beast::flat_buffer>();
     auto req = std::make_shared<http::request<http::empty_body>>();
     stream->expires_after(std::chrono::seconds(5));
-    http::async_read(*stream, *buffer, *req,
-                     [this, stream, buffer, req](beast::error_code ec, std::size_t) {
-                       if (ec) return;
-                       auto res = std::make_shared<http::response<http::string_body>>();
-                       res->version(req->version());
-                       res->keep_alive(false);
-                       if (req->method() != http::verb::get || req->target() != "/metrics") {
-                         res->result(http::status::not_found);
-                         res->body() = "try /metrics\n";
-                       } else {
-                         res->result(http::status::ok);
-                         res->set(http::field::content_type, "text/plain; version=0.0.4");
-                         std::lock_guard lock(mu);
-                         res->body() = text;
-                       }
-                       res->prepare_payload();
-                       http::async_write(*stream, *res,
-                                         [stream, res](beast::error_code, std::size_t) {
-                                           beast::error_code ignored;
-                                           stream->socket().shutdown(tcp::socket::shutdown_both,
-                                                                     ignored);
-                                         });
-                     });
+    http::async_read(
+        *stream, *buffer, *req, [this, stream, buffer, req](beast::error_code ec, std::size_t) {
+          if (ec) return;
+          auto res = std::make_shared<http::response<http::string_body>>();
+          res->version(req->version());
+          res->keep_alive(false);
+          if (req->method() != http::verb::get || req->target() != "/metrics") {
+            res->result(http::status::not_found);
+            res->body() = "try /metrics\n";
+          } else {
+            res->result(http::status::ok);
+            res->set(http::field::content_type, "text/plain; version=0.0.4");
+            std::lock_guard lock(mu);
+            res->body() = text;
+          }
+          res->prepare_payload();
+          http::async_write(*stream, *res, [stream, res](beast::error_code, std::size_t) {
+            beast::error_code ignored;
+            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+          });
+        });
   }
 };
 
@@ -201,8 +199,8 @@ void holding_metrics(Exposition& e, const RunReport& r) {
     e.table(
         "inventory_headroom_", headroom_fields(), pointers(r.headroom),
         [](const HeadroomReport& h) {
-          return "pair=\"" + h.pair + "\",symbol=\"" + h.symbol + "\",direction=\"" +
-                 h.direction + '"';
+          return "pair=\"" + h.pair + "\",symbol=\"" + h.symbol + "\",direction=\"" + h.direction +
+                 '"';
         },
         [](const HeadroomReport& h) { return h.known; });
   }
@@ -222,8 +220,7 @@ void reason_metrics(Exposition& e, const RunReport& r) {
   }
   e.family("exits_total", "counter", "Exit intents by reason.");
   for (std::size_t k = 1; k < kExitReasonCount; ++k) {
-    e.sample("exits_total",
-             "reason=\"" + std::string(to_string(static_cast<ExitReason>(k))) + '"',
+    e.sample("exits_total", "reason=\"" + std::string(to_string(static_cast<ExitReason>(k))) + '"',
              std::to_string(r.exits[k]));
   }
   e.family("blocked_total", "counter", "Intents refused, by reason.");

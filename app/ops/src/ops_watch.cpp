@@ -1,8 +1,7 @@
-#include <xarb/app/ops_watch.hpp>
-
 #include <algorithm>
 
 #include <xarb/app/config.hpp>
+#include <xarb/app/ops_watch.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {

@@ -4,9 +4,9 @@
 #include <tuple>
 
 #include <xarb/app/report_output.hpp>
+#include <xarb/venues/registry.hpp>
 
 #include "field_writers.hpp"
-#include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
 namespace {
@@ -119,11 +119,12 @@ void print_report(std::ostream& out, const RunReport& r) {
   out << ")\n";
   if (r.exec_settled + r.exec_unsettled > 0) {
     out << "  orders left unknown: " << r.exec_settled << " settled later by their venue, "
-        << r.exec_unsettled << " still unknown (their positions held BROKEN; the next start asks)\n";
+        << r.exec_unsettled
+        << " still unknown (their positions held BROKEN; the next start asks)\n";
   }
   out << "  winrate " << std::setprecision(2) << r.winrate << ", realised PnL "
-      << krw(r.realized_krw) << " KRW, unrealised " << krw(r.unrealized_krw)
-      << " KRW, risk mode " << r.risk_mode << '\n';
+      << krw(r.realized_krw) << " KRW, unrealised " << krw(r.unrealized_krw) << " KRW, risk mode "
+      << r.risk_mode << '\n';
   for (const auto& [what, rows] : {std::pair{"symbol", &r.symbols}, std::pair{"pair", &r.pairs}}) {
     out << "  " << std::left << std::setw(15) << what << std::right;
     fields::put_header(out, trade_fields(), 12);
@@ -335,17 +336,24 @@ std::string report_json(const RunReport& r) {
   }
   j["latency_ns"] = json::object();
   for (const LatencyReport& l : r.latencies) {
-    j["latency_ns"][l.name] = {{"count", l.count}, {"p50", l.p50_ns}, {"p99", l.p99_ns},
-                               {"p99_9", l.p999_ns}, {"max", l.max_ns}};
+    j["latency_ns"][l.name] = {{"count", l.count},
+                               {"p50", l.p50_ns},
+                               {"p99", l.p99_ns},
+                               {"p99_9", l.p999_ns},
+                               {"max", l.max_ns}};
   }
   j["queues"] = json::object();
   for (const QueueReport& q : r.queues) {
-    j["queues"][q.name] = {{"capacity", q.capacity}, {"high_water", q.high_water}, {"drops", q.drops}};
+    j["queues"][q.name] = {
+        {"capacity", q.capacity}, {"high_water", q.high_water}, {"drops", q.drops}};
   }
   j["threads"] = json::array();
   for (const ThreadReport& t : r.threads) {
-    j["threads"].push_back({{"name", t.name}, {"stages", t.stages}, {"cpu", t.cpu},
-                            {"wait", t.wait}, {"cpu_s", t.cpu_s}});
+    j["threads"].push_back({{"name", t.name},
+                            {"stages", t.stages},
+                            {"cpu", t.cpu},
+                            {"wait", t.wait},
+                            {"cpu_s", t.cpu_s}});
   }
   j["balances"] = per_asset(r.balances, balance_fields());
   j["dust"] = per_asset(r.dust, dust_fields());

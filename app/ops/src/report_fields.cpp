@@ -19,10 +19,10 @@ struct MemberOf<T R::*> {
 // A field kept in its row: read and set through the member.
 template <auto M>
 constexpr ReportField<typename MemberOf<decltype(M)>::Row> kept(std::string_view key,
-                                                                  std::string_view label,
-                                                                  std::string_view metric,
-                                                                  MetricType type,
-                                                                  std::string_view help) {
+                                                                std::string_view label,
+                                                                std::string_view metric,
+                                                                MetricType type,
+                                                                std::string_view help) {
   using Row = typename MemberOf<decltype(M)>::Row;
   using T = typename MemberOf<decltype(M)>::Type;
   return {key,
@@ -111,11 +111,9 @@ const std::array kRun = {
                                          "positions_restored_total", counter,
                                          "Positions the journal handed back at start."),
     kept<&RunReport::dust_writeoffs>("dust_writeoffs", "dust write-offs", "dust_writeoffs_total",
-                                     counter,
-                                     "Residuals below the venues' minimums, written off."),
-    kept<&RunReport::dropped_intents>("dropped_intents", "intents dropped",
-                                      "intents_dropped_total", counter,
-                                      "Intents the full queue to exec could not take."),
+                                     counter, "Residuals below the venues' minimums, written off."),
+    kept<&RunReport::dropped_intents>("dropped_intents", "intents dropped", "intents_dropped_total",
+                                      counter, "Intents the full queue to exec could not take."),
     kept<&RunReport::winrate>("winrate", "", "winrate", gauge,
                               "Share of closed positions with a positive PnL."),
     kept<&RunReport::realized_krw>("realized_pnl_krw", "", "realized_pnl_krw", gauge,
@@ -128,16 +126,15 @@ const std::array kRun = {
                                       "Balance reconciliations against the venues."),
     kept<&RunReport::peak_rss_kib>("peak_rss_kib", "", "", none, "Peak resident set size, KiB."),
     kept<&RunReport::rss_kib>("rss_kib", "", "", none, "Resident set size, KiB."),
-    ReportField<RunReport>{
-        "", "", "resident_memory_bytes", gauge, "Resident set size.",
-        [](const RunReport& r) { return FieldValue(r.rss_kib * 1024); }, nullptr},
+    ReportField<RunReport>{"", "", "resident_memory_bytes", gauge, "Resident set size.",
+                           [](const RunReport& r) { return FieldValue(r.rss_kib * 1024); },
+                           nullptr},
     kept<&RunReport::heap_in_use_bytes>("heap_in_use_bytes", "", "heap_in_use_bytes", gauge,
                                         "C heap handed out and not freed."),
     kept<&RunReport::heap_held_bytes>("heap_held_bytes", "", "heap_held_bytes", gauge,
                                       "C heap the allocator holds from the system."),
     kept<&RunReport::journal_memory_bytes>("journal_memory_bytes", "", "journal_memory_bytes",
-                                           gauge,
-                                           "SQLite's allocations (page cache, statements)."),
+                                           gauge, "SQLite's allocations (page cache, statements)."),
 };
 
 const std::array kExec = {
@@ -147,9 +144,9 @@ const std::array kExec = {
                                    "Legs unwound after the other leg failed."),
     kept<&RunReport::exec_queries>("queries", "queries", "exec_queries_total", counter,
                                    "Orders asked for after their answer was lost."),
-    kept<&RunReport::exec_settled>("settled", "settled later", "orders_settled_late_total",
-                                   counter,
-                                   "Orders left unknown that their venue settled later in the run."),
+    kept<&RunReport::exec_settled>(
+        "settled", "settled later", "orders_settled_late_total", counter,
+        "Orders left unknown that their venue settled later in the run."),
     kept<&RunReport::exec_unsettled>(
         "unsettled", "still unknown", "orders_unsettled", gauge,
         "Orders whose outcome no venue has settled yet (their positions held BROKEN)."),
@@ -171,7 +168,8 @@ const std::array kTrade = {
                              "Positions of the pair closed with a profit."),
     kept<&TradeReport::broken>("broken", "broken", "broken_total", counter,
                                "Positions of the pair that went BROKEN."),
-    kept<&TradeReport::open>("open", "open", "open_positions", gauge, "Open positions of the pair."),
+    kept<&TradeReport::open>("open", "open", "open_positions", gauge,
+                             "Open positions of the pair."),
     kept<&TradeReport::realized_krw>("realized_pnl_krw", "realised KRW", "realized_pnl_krw", gauge,
                                      "Realised PnL of the pair in KRW."),
 };

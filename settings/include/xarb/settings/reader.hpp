@@ -24,7 +24,6 @@
 
 namespace xarb::settings {
 
-
 template <class E>
 struct Choice {
   std::string_view name;
@@ -307,7 +306,6 @@ class TableReader {
   std::string prefix_;
   std::set<std::string> known_;
 };
-
 
 // Parses `text` as TOML; on a syntax error, adds it to `ctx` and returns false.
 [[nodiscard]] bool parse(std::string_view text, Context& ctx, toml::table& out);

@@ -14,10 +14,10 @@
 namespace xarb::app {
 
 struct VenueCommand {
-  std::string action;       // balances | open-orders | place | get | cancel | cancel-all
+  std::string action;  // balances | open-orders | place | get | cancel | cancel-all
   std::vector<Venue> venues;
-  std::string symbol;       // base asset ("BTC") for order actions
-  std::string side;         // buy | sell
+  std::string symbol;  // base asset ("BTC") for order actions
+  std::string side;    // buy | sell
   std::string price;
   std::string qty;
   std::string tif = "ioc";  // ioc | fok | gtc
