@@ -76,13 +76,13 @@ void Engine::start_reconciler() {
       cfg_, symbols_, cfg_.journal.path, run_id_,
       // An order no venue has settled yet may still move a balance: no difference in it is
       // confirmed while one is out. An order moves its instrument's base and the venue's
-      // quote (and Binance's BNB, which its commissions may be paid in).
+      // quote (and the asset its commissions may be paid in, Binance's BNB).
       [this](Venue v, const std::string& asset) {
         const std::uint64_t busy = exec_->telemetry().busy[index(v)];
         const InstrumentId id = symbols_.find_base(asset);
         const bool any_order_moves_it = id == kNoInstrument || symbols_[id].is_fx ||
                                         asset == venues::quote_asset(v) ||
-                                        (v == venues::kBinance && asset == "BNB");
+                                        asset == venues::fee_asset(v);
         return any_order_moves_it ? busy == 0 : ((busy >> id) & 1U) == 0;
       },
       err_, out_mu_);

@@ -84,8 +84,9 @@ std::vector<std::string> ledger_assets(const SymbolMap& symbols, Venue venue) {
   for (const Instrument& s : symbols) {
     if (!s.is_fx) assets.emplace_back(s.base.view());
   }
-  if (venue == venues::kBinance && symbols.find_base("BNB") == kNoInstrument) {
-    assets.emplace_back("BNB");
+  if (const std::string_view fee = venues::fee_asset(venue);
+      !fee.empty() && symbols.find_base(fee) == kNoInstrument) {
+    assets.emplace_back(fee);
   }
   assets.emplace_back(venues::quote_asset(venue));
   return assets;

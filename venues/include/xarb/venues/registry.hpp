@@ -27,6 +27,9 @@ struct VenueDefaults {
   double taker_fee_bps = 0.0;       // the base rate; coupons and tiers lower it
   bool on_by_default = false;       // traded without a section ([venues.<name>] enabled = false)
   bool ws_order_entry = false;      // a WebSocket API that takes orders (order_entry = "ws")
+  // An asset besides the traded ones that its commissions may be paid in (Binance's BNB); empty:
+  // none. The ledger keeps it, and any order on the venue may move it.
+  std::string_view fee_asset;
   std::string_view key_env;         // environment variables of its API key and secret
   std::string_view secret_env;
   // A symbol's market on it: the [[symbols]] key that names it, and the default from the base
@@ -47,16 +50,16 @@ struct VenueInfo {
 inline constexpr std::array<VenueInfo, 3> kRegistry = {{
     {kBinance, "binance", "USDT", 'B',
      {"wss://stream.binance.com:9443", "https://api.binance.com",
-      "wss://ws-api.binance.com:443/ws-api/v3", 10.0, true, true, "XARB_BINANCE_API_KEY",
+      "wss://ws-api.binance.com:443/ws-api/v3", 10.0, true, true, "BNB", "XARB_BINANCE_API_KEY",
       "XARB_BINANCE_API_SECRET", "binance_symbol", "", "USDT"}},
     {kUpbit, "upbit", "KRW", 'U',
-     {"wss://api.upbit.com/websocket/v1", "https://api.upbit.com", "", 5.0, true, false,
+     {"wss://api.upbit.com/websocket/v1", "https://api.upbit.com", "", 5.0, true, false, "",
       "XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY", "upbit_market", "KRW-", ""}},
     // Bithumb's base taker fee is 0.25 %; coupons lower it (set taker_fee_bps to what the account
     // pays: a fee assumed lower than the real one turns every entry into a loss).
     {kBithumb, "bithumb", "KRW", 'H',
      {"wss://ws-api.bithumb.com/websocket/v1", "https://api.bithumb.com", "", 25.0, false, false,
-      "XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY", "bithumb_market", "KRW-", ""}},
+      "", "XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY", "bithumb_market", "KRW-", ""}},
 }};
 static_assert(kRegistry.size() <= kMaxVenues);
 
@@ -83,6 +86,12 @@ inline constexpr std::array<Venue, kRegistry.size()> kAll = [] {
     if (i.name == name) return i.id;
   }
   return std::nullopt;
+}
+
+// The asset besides the traded ones a venue's commissions may be paid in ("" for none).
+[[nodiscard]] constexpr std::string_view fee_asset(Venue v) noexcept {
+  const VenueInfo* i = info(v);
+  return i != nullptr ? i->defaults.fee_asset : std::string_view{};
 }
 
 // The asset a venue's markets are quoted in (and its orders paid in).
