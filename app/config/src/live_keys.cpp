@@ -1,11 +1,9 @@
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <sstream>
 
-#include <toml++/toml.h>
-
 #include <xarb/app/live_keys.hpp>
+#include <xarb/settings/reader.hpp>
 
 namespace xarb::app {
 namespace {
@@ -65,9 +63,7 @@ std::string live_value_text(const LiveKey& k, const Config& c) {
   return std::visit(
       [](auto v) {
         if constexpr (std::is_same_v<decltype(v), double>) {
-          char buf[32];
-          const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-          std::string s = ec == std::errc{} ? std::string(buf, end) : std::to_string(v);
+          std::string s = settings::number_text(v);
           // A double reads as one: 7.5, 0.0, 35.0.
           if (s.find_first_of(".eE") == std::string::npos) s += ".0";
           return s;

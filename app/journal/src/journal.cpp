@@ -36,14 +36,17 @@ namespace xarb::app {
 
 using namespace journal_detail;
 
+void Journal::Db::open(const std::filesystem::path& path, int flags, int busy_timeout_ms) {
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    throw std::runtime_error("journal " + path.string() + ": " +
+                             (db != nullptr ? sqlite3_errmsg(db) : "cannot open"));
+  }
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+}
+
 Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
     : db_(std::make_unique<Db>()) {
-  if (sqlite3_open_v2(path.c_str(), &db_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK) {
-    throw std::runtime_error("journal " + path.string() + ": " +
-                             (db_->db != nullptr ? sqlite3_errmsg(db_->db) : "cannot open"));
-  }
-  sqlite3_busy_timeout(db_->db, busy_timeout_ms);
+  db_->open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms);
   // WAL: the ops thread appends, readers (xarb journal) never block it. A small page cache keeps
   // the engine's memory flat however long it runs.
   db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512;");
@@ -53,11 +56,7 @@ Journal::Journal(const std::filesystem::path& path, int busy_timeout_ms)
 
 Journal::Journal(const std::filesystem::path& path, ReadOnly, int busy_timeout_ms)
     : db_(std::make_unique<Db>()) {
-  if (sqlite3_open_v2(path.c_str(), &db_->db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    throw std::runtime_error("journal " + path.string() + ": " +
-                             (db_->db != nullptr ? sqlite3_errmsg(db_->db) : "cannot open"));
-  }
-  sqlite3_busy_timeout(db_->db, busy_timeout_ms);
+  db_->open(path, SQLITE_OPEN_READONLY, busy_timeout_ms);
   const int version = schema_version(db_->db);
   if (version < kSchemaVersion) {
     throw std::runtime_error("journal " + path.string() + " is at schema version " +
@@ -67,11 +66,7 @@ Journal::Journal(const std::filesystem::path& path, ReadOnly, int busy_timeout_m
                              "` (or the next `xarb run` on it) "
                              "upgrades it");
   }
-  if (version > kSchemaVersion) {
-    throw std::runtime_error("journal " + path.string() + " is at schema version " +
-                             std::to_string(version) + ", newer than this xarb's " +
-                             std::to_string(kSchemaVersion) + ": read it with a newer xarb");
-  }
+  refuse_newer(db_->db, version);
   prepare_writes();  // a write then fails on the read-only connection and is counted
 }
 

@@ -4,6 +4,7 @@
 // writer, the recovery queries and the ledger share.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -74,6 +75,9 @@ void exec(sqlite3* db, std::string_view sql);
 inline constexpr int kSchemaVersion = 2;
 // The journal's schema version: 0 for a new file (or one written before versions were kept).
 [[nodiscard]] int schema_version(sqlite3* db);
+// Throws when the journal's schema is newer than this build's: an older xarb neither reads nor
+// writes rows it does not know.
+void refuse_newer(sqlite3* db, int version);
 // Brings the journal up to kSchemaVersion, one numbered migration after another, each in its own
 // transaction. Throws when one fails (the journal stays at the last version that succeeded).
 void migrate(sqlite3* db);
@@ -131,6 +135,8 @@ struct Journal::Db {
     if (db != nullptr) sqlite3_close(db);
   }
   void exec(std::string_view sql) const { journal_detail::exec(db, sql); }
+  // Opens `path` with SQLite's `flags`; throws std::runtime_error with SQLite's message.
+  void open(const std::filesystem::path& path, int flags, int busy_timeout_ms);
 };
 
 }  // namespace xarb::app

@@ -151,12 +151,17 @@ int schema_version(sqlite3* db) {
   return st.step() == SQLITE_ROW ? static_cast<int>(st.i64(0)) : 0;
 }
 
+void refuse_newer(sqlite3* db, int version) {
+  if (version <= kSchemaVersion) return;
+  const char* file = sqlite3_db_filename(db, "main");
+  throw std::runtime_error("journal " + std::string(file != nullptr ? file : "") +
+                           " is at schema version " + std::to_string(version) +
+                           ", newer than this xarb's " + std::to_string(kSchemaVersion) +
+                           ": use the xarb that wrote it, or a newer one");
+}
+
 void migrate(sqlite3* db) {
-  if (const int v = schema_version(db); v > kSchemaVersion) {
-    throw std::runtime_error("journal: schema version " + std::to_string(v) +
-                             ", newer than this xarb's " + std::to_string(kSchemaVersion) +
-                             ": run the xarb that wrote it");
-  }
+  refuse_newer(db, schema_version(db));
   for (int v = schema_version(db); v < kSchemaVersion; ++v) {
     exec(db, "BEGIN IMMEDIATE");
     try {
