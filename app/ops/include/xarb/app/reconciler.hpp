@@ -53,8 +53,9 @@ class Reconciler {
   // What the last round found, per venue and asset.
   [[nodiscard]] std::vector<BalanceReport> last() const;
 
-  // One round: read, and when something differs, confirm. `settled`: nothing can be in flight
-  // (the run has ended), one read is enough. False when a venue could not be read.
+  // One round: read, and when something differs, confirm. `settled`: the run has ended and
+  // nothing new can reach the journal, one read is enough; a balance an unsettled order can
+  // still move is not confirmed even then. False when a venue could not be read.
   bool round(bool settled = false);
 
  private:
