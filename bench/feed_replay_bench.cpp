@@ -27,7 +27,7 @@ void ReplayCapture(benchmark::State& state) {
   std::uint64_t frames = 0;
   NullSink sink;
   for (auto _ : state) {
-    feed::Replayer replayer(symbols, feed::BinanceBookSource::diff_depth);
+    feed::Replayer replayer(symbols, feed::FeedOptions{});
     auto reader = feed::CaptureReader::open(path, error);
     feed::CaptureEvent e;
     while (reader->next(e)) replayer.feed(e, sink);

@@ -75,8 +75,7 @@ Run run(sim::Simulator& sim, const SymbolMap& symbols, bool stream, int entries,
     o.private_stream = stream;
     // The venues' order budgets are the simulator's (lifted above): the client's own would
     // refuse entries at this pace.
-    o.orders_per_10s = 1'000'000;
-    o.upbit_orders_per_second = 1'000'000;
+    o.order_limit = 1'000'000;
     o.credentials = test::sim_credentials(v);
     auto venue = std::make_unique<exec::RestVenue>(symbols, o);
     std::string error;
@@ -181,7 +180,7 @@ std::vector<std::int64_t> binance_answers(sim::Simulator& sim, const SymbolMap& 
   o.ws_url = sim.ws_url(venues::kBinance);
   o.ca_file = sim.ca_file();
   o.credentials = test::kSimBinance;
-  o.orders_per_10s = 1'000'000;
+  o.order_limit = 1'000'000;
   o.order_entry = entry;
   exec::RestVenue venue(symbols, o);
   std::string error;

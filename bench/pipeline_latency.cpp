@@ -214,7 +214,7 @@ class Pipeline {
         intents_, nullptr, nullptr);
     exec_ = std::make_unique<exec::ExecStage>(*executor_, intents_, exec_out_, nullptr, nullptr);
     signal_->set_latencies(&books_);
-    replayer_ = std::make_unique<feed::Replayer>(symbols_, feed::BinanceBookSource::book_ticker);
+    replayer_ = std::make_unique<feed::Replayer>(symbols_, feed::books_from(venues::kBinance, "book_ticker"));
     // The buffer: `messages` frames, the pass repeated with growing bookTicker ids.
     frames_.reserve(messages);
     for (std::size_t k = 0; frames_.size() < messages; ++k) {
@@ -457,7 +457,7 @@ int main(int argc, char** argv) {
   {
     SymbolMap symbols;
     (void)symbols.add("PAIR", {{venues::kUpbit, "KRW-ADA"}, {venues::kBinance, "MANAUSDT"}});
-    feed::Replayer probe(symbols, feed::BinanceBookSource::book_ticker);
+    feed::Replayer probe(symbols, feed::books_from(venues::kBinance, "book_ticker"));
     struct Mids final : feed::SnapshotSink {
       double* u;
       double* b;

@@ -3,18 +3,6 @@
 
 namespace xarb::feed {
 
-std::string_view to_string(BinanceBookSource s) noexcept {
-  switch (s) {
-    case BinanceBookSource::diff_depth:
-      return "diff_depth";
-    case BinanceBookSource::partial_depth:
-      return "partial_depth";
-    case BinanceBookSource::book_ticker:
-      return "book_ticker";
-  }
-  return "unknown";
-}
-
 void fill_snapshot(const book::L2Book& book, std::int64_t received_ns, std::int64_t parsed_ns,
                    BookSnapshot& out) noexcept {
   out.stamps = {};

@@ -5,18 +5,8 @@
 
 namespace xarb::feed {
 
-namespace {
-
-FeedOptions replay_options(BinanceBookSource binance_source) {
-  FeedOptions o;
-  o.binance_source = binance_source;
-  return o;
-}
-
-}  // namespace
-
-Replayer::Replayer(const SymbolMap& symbols, BinanceBookSource binance_source)
-    : adapters_(adapters::make_all(symbols, replay_options(binance_source))),
+Replayer::Replayer(const SymbolMap& symbols, const FeedOptions& options)
+    : adapters_(adapters::make_all(symbols, options)),
       books_(symbols, adapters::syncs(adapters_)) {}
 
 Replayer::~Replayer() = default;

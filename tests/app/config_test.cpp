@@ -300,16 +300,41 @@ TEST(ConfigErrors, EnumsListTheirChoices) {
 }
 
 TEST(ConfigErrors, FeedSettingsAreChecked) {
-  expect_single_error(cfg("[feed]\nbinance_book = \"depth\"\n"),
-                      "test.toml:2:16: feed.binance_book: \"depth\" is not one of \"diff_depth\", "
-                      "\"partial_depth\" or \"book_ticker\"");
   expect_single_error(
       cfg("[feed]\nreconnect_min_ms = 500\nreconnect_max_ms = 100\n"),
       "test.toml:3:20: feed.reconnect_max_ms: must be at least feed.reconnect_min_ms");
-  const LoadResult r = parse(cfg("[feed]\nbinance_book = \"book_ticker\"\nwatchdog_ms = 3000\n"));
+  const LoadResult r = parse(cfg("[feed]\nwatchdog_ms = 3000\n"));
   ASSERT_TRUE(r.ok()) << issues(r);
-  EXPECT_EQ(r.config.feed.binance_book, feed::BinanceBookSource::book_ticker);
   EXPECT_EQ(r.config.feed.watchdog_ms, 3000);
+}
+
+// A venue's book stream and keep-alive are its own section's, checked against what its registry
+// row lists; the [feed] keys an earlier version read them from say where they moved.
+TEST(ConfigErrors, AVenuesBookStreamAndKeepAliveAreItsOwn) {
+  expect_single_error(cfg("[venues.binance]\nbook = \"depth\"\n"),
+                      "test.toml:2:8: venues.binance.book: \"depth\" is not one of \"diff_depth\", "
+                      "\"partial_depth\", \"book_ticker\"");
+  expect_single_error(cfg("[venues.upbit]\nbook = \"book_ticker\"\n"),
+                      "test.toml:2:8: venues.upbit.book: \"book_ticker\" is not one of "
+                      "\"orderbook\"");
+  expect_single_error(cfg("[venues.binance]\nping_ms = 1000\n"),
+                      "test.toml:2:1: venues.binance.ping_ms: unknown key");
+  expect_single_error(cfg("[feed]\nbinance_book = \"book_ticker\"\n"),
+                      "test.toml:2:16: feed.binance_book: moved: set [venues.binance] book instead");
+  expect_single_error(cfg("[feed]\nupbit_ping_ms = 1000\n"),
+                      "test.toml:2:17: feed.upbit_ping_ms: moved: set [venues.upbit] ping_ms instead");
+
+  const LoadResult r = parse(
+      cfg("[venues.binance]\nbook = \"book_ticker\"\n[venues.upbit]\nping_ms = 5000\n"));
+  ASSERT_TRUE(r.ok()) << issues(r);
+  const feed::FeedOptions f = feed_options(r.config);
+  EXPECT_EQ(feed::book_stream(f, venues::kBinance), "book_ticker");
+  EXPECT_EQ(feed::keepalive(f, venues::kUpbit), std::chrono::milliseconds(5000));
+  // The rest from the registry: Upbit's one stream, Bithumb's keep-alive, Binance's lifetime.
+  EXPECT_EQ(feed::book_stream(f, venues::kUpbit), "orderbook");
+  EXPECT_EQ(feed::keepalive(f, venues::kBithumb), std::chrono::milliseconds(30'000));
+  EXPECT_EQ(feed::keepalive(f, venues::kBinance), std::chrono::milliseconds(0));
+  EXPECT_EQ(feed::lifetime(f, venues::kBinance), std::chrono::hours(23) + std::chrono::minutes(50));
 }
 
 TEST(ConfigErrors, DecimalsAreExactOrRejected) {
@@ -745,11 +770,11 @@ trade_qty = "0.01"
 
   const feed::FeedOptions f = feed_options(r.config);
   const feed::FeedOptions fw;
-  EXPECT_EQ(f.binance_source, fw.binance_source);
+  EXPECT_EQ(feed::book_stream(f, venues::kBinance), feed::book_stream(fw, venues::kBinance));
   EXPECT_EQ(f.ws.watchdog, fw.ws.watchdog);
   EXPECT_EQ(f.ws.reconnect_min, fw.ws.reconnect_min);
   EXPECT_EQ(f.ws.reconnect_max, fw.ws.reconnect_max);
-  EXPECT_EQ(f.upbit_ping, fw.upbit_ping);
+  EXPECT_EQ(feed::keepalive(f, venues::kUpbit), feed::keepalive(fw, venues::kUpbit));
   for (const Venue v : r.config.venues()) {
     const exec::RestVenueOptions o = rest_options(r.config, v);
     const exec::RestVenueOptions ow;

@@ -41,11 +41,10 @@ class TwoVenues {
     const fs::path path = dir / "venues.toml";
     std::ofstream(path) << "[venues.binance]\nws_url = \"" << server_.ws_url()
                         << "\"\nrest_url = \"" << server_.https_url() << "\"\nca_file = \""
-                        << server_.ca_file() << "\"\n[venues.upbit]\nws_url = \""
+                        << server_.ca_file() << "\"\nbook = \"book_ticker\"\n[venues.upbit]\nws_url = \""
                         << server_.ws_url() << "/websocket/v1\"\nrest_url = \""
                         << server_.https_url() << "\"\nca_file = \"" << server_.ca_file()
-                        << "\"\n[feed]\nbinance_book = \"book_ticker\"\n"
-                           "[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\n";
+                        << "\"\n[[symbols]]\nbase = \"BTC\"\ntrade_qty = \"0.01\"\n";
     return path;
   }
 
@@ -122,7 +121,7 @@ TEST(RecordCommand, RecordsBothVenuesInTheSharedFormatAndReplaysIt) {
   ReplayOptions replay;
   replay.input = out_file.string();
   replay.config = config.string();
-  replay.binance_book = "book_ticker";
+  replay.books = {"binance=book_ticker"};
   replay.emit_books = (dir / "books.jsonl").string();
   std::ostringstream rout, rerr;
   ASSERT_EQ(run_replay(replay, rout, rerr), 0) << rerr.str();

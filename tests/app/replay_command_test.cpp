@@ -50,9 +50,11 @@ TEST(ReplayCommand, BookTickerSourceBuildsOneLevelBooks) {
   ReplayOptions o;
   o.input = capture("binance/2021-04-05_10sym_bookticker_depth_aggtrade.events.jsonl");
   o.emit_books = out_file("t.jsonl");
-  o.binance_book = "book_ticker";
+  o.books = {"binance=book_ticker"};
   std::ostringstream out, err;
   ASSERT_EQ(run_replay(o, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("books from binance=book_ticker upbit=orderbook"), std::string::npos)
+      << out.str();
   const std::string books = test::read_file(o.emit_books);
   EXPECT_NE(books.find(R"("levels":[1,1])"), std::string::npos);
   EXPECT_EQ(books.find(R"("levels":[10,10])"), std::string::npos);
@@ -75,10 +77,20 @@ TEST(ReplayCommand, BadOptionsAreRejectedBeforeAnythingRuns) {
   EXPECT_NE(err.str().find("cannot open capture /nonexistent/capture.jsonl"), std::string::npos)
       << err.str();
   o.input = capture("upbit/2021-04-17_simple_orderbook_trade.events.jsonl");
-  o.binance_book = "depth9000";
+  o.books = {"binance=depth9000"};
   err.str("");
   EXPECT_EQ(run_replay(o, out, err), 2);
-  EXPECT_NE(err.str().find("--binance-book must be"), std::string::npos);
+  EXPECT_NE(err.str().find("--book binance=depth9000: binance's books are built from one of "
+                           "diff_depth, partial_depth, book_ticker"),
+            std::string::npos)
+      << err.str();
+  o.books = {"kraken=book_ticker"};
+  err.str("");
+  EXPECT_EQ(run_replay(o, out, err), 2);
+  EXPECT_NE(err.str().find("--book takes VENUE=STREAM with a venue this build knows, not "
+                           "\"kraken=book_ticker\""),
+            std::string::npos)
+      << err.str();
 }
 
 }  // namespace

@@ -464,7 +464,7 @@ TEST(FeedStage, BinanceConnectionsAreRenewedBeforeTheirLifetimeEnds) {
   SpscRing<BookSnapshot> ring(8192);
   Consumer consumer{ring};
   FeedOptions o = binance_options(f.server);
-  o.binance_lifetime = 400ms;  // stands in for Binance's 24 h
+  o.endpoint(venues::kBinance).lifetime = 400ms;  // stands in for Binance's 24 h
   FeedStage feed(o, symbols, ring);
   feed.start();
   const bool renewed = test::poll_until(
@@ -550,7 +550,7 @@ TEST(FeedStage, UpbitSubscribesPingsAndReadsBinaryFrames) {
   FeedOptions o;
   o.endpoint(venues::kBinance).enabled = false;
   o.endpoint(venues::kUpbit) = {server.ws_url() + "/websocket/v1", "", server.ca_file(), true};
-  o.upbit_ping = 100ms;
+  o.endpoint(venues::kUpbit).ping = 100ms;
   SpscRing<BookSnapshot> ring(256);
   Consumer consumer{ring};
   FeedStage feed(o, symbols, ring);

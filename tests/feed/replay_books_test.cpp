@@ -116,7 +116,7 @@ CaptureCheck check_capture(const fs::path& path, const std::string& skip_symbol 
   SymbolMap symbols;
   std::string error;
   EXPECT_TRUE(discover_symbols(path.string(), symbols, error)) << error;
-  Replayer replayer(symbols, BinanceBookSource::diff_depth);
+  Replayer replayer(symbols, FeedOptions{});
   std::map<std::string, RefBook> refs;
   simdjson::dom::parser dom;
   RecordingSink sink;
@@ -257,7 +257,7 @@ TEST(CaptureReader, ABithumbCaptureReplaysIntoBithumbsBooks) {
     std::vector<BookSnapshot> seen;
     void on_snapshot(const BookSnapshot& s) noexcept override { seen.push_back(s); }
   } sink;
-  Replayer replayer(map, BinanceBookSource::diff_depth);
+  Replayer replayer(map, FeedOptions{});
   auto reader = CaptureReader::open(path.string(), error);
   ASSERT_TRUE(reader) << error;
   CaptureEvent e;
@@ -325,7 +325,7 @@ TEST(ReplayBooks, ACutMessageIsDetectedAndTheBookStaysStale) {
   SymbolMap symbols;
   std::string error;
   ASSERT_TRUE(discover_symbols(f.string(), symbols, error));
-  Replayer replayer(symbols, BinanceBookSource::diff_depth);
+  Replayer replayer(symbols, FeedOptions{});
   RecordingSink sink;
   auto reader = CaptureReader::open(f.string(), error);
   CaptureEvent e;
@@ -357,7 +357,7 @@ TEST(ReplayBooks, TheWholeReplayPathDoesNotAllocateAfterWarmUp) {
   SymbolMap symbols;
   std::string error;
   ASSERT_TRUE(discover_symbols(f.string(), symbols, error));
-  Replayer replayer(symbols, BinanceBookSource::book_ticker);
+  Replayer replayer(symbols, books_from(venues::kBinance, "book_ticker"));
   RecordingSink sink;
   auto reader = CaptureReader::open(f.string(), error);
   CaptureEvent e;

@@ -121,7 +121,7 @@ TEST(SignalReplay, RealBinanceDepthAgainstASyntheticUpbitPremiumEntersAndExits) 
   std::string error;
   auto reader = feed::CaptureReader::open(path.string(), error);
   ASSERT_TRUE(reader) << error;
-  feed::Replayer replayer(symbols, feed::BinanceBookSource::diff_depth);
+  feed::Replayer replayer(symbols, feed::FeedOptions{});
   StrategyFeeder feeder(symbols, strategy, params.pairs[0].fees);
   feed::CaptureEvent e;
   while (reader->next(e)) replayer.feed(e, feeder);

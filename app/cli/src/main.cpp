@@ -53,8 +53,9 @@ void add_replay(CLI::App& root, int& rc) {
   replay->add_option("--emit-books", o->emit_books,
                      "Write one JSONL line per top-of-book change to this file");
   replay->add_option("--speed", speed, "max (default) or a factor of the recorded speed (1)");
-  replay->add_option("--binance-book", o->binance_book,
-                     "Binance book source: diff_depth (default), partial_depth or book_ticker");
+  replay->add_option("--book", o->books,
+                     "VENUE=STREAM, once per venue: the stream its books are built from (one its "
+                     "registry row lists; default: the config's, else its first)");
   replay->callback([&rc, o] {
     if (speed != "max") {
       try {

@@ -7,6 +7,7 @@
 
 #include <xarb/app/config.hpp>
 #include <xarb/app/replay_command.hpp>
+#include <xarb/app/stage_options.hpp>
 #include <xarb/core/clock.hpp>
 #include <xarb/feed/capture.hpp>
 #include <xarb/feed/replay.hpp>
@@ -102,27 +103,42 @@ void print_stats(std::ostream& out, std::string_view venue, const feed::ParserSt
   }
 }
 
+// --book VENUE=STREAM: the stream a venue's books are built from, one its registry row lists.
+bool set_book(std::string_view text, feed::FeedOptions& feed, std::ostream& err) {
+  const std::size_t eq = text.find('=');
+  const venues::VenueInfo* row =
+      eq == std::string_view::npos
+          ? nullptr
+          : venues::info(venues::from_name(text.substr(0, eq)).value_or(kNoVenue));
+  if (row == nullptr) {
+    err << "--book takes VENUE=STREAM with a venue this build knows, not \"" << text << "\"\n";
+    return false;
+  }
+  const std::string_view stream = text.substr(eq + 1);
+  std::string streams;
+  for (const std::string_view b : row->defaults.books) {
+    if (b.empty()) break;
+    if (b == stream) {
+      feed.endpoint(row->id).book = std::string(stream);
+      return true;
+    }
+    streams += (streams.empty() ? "" : ", ") + std::string(b);
+  }
+  err << "--book " << row->name << "=" << stream << ": " << row->name
+      << "'s books are built from one of " << streams << '\n';
+  return false;
+}
+
 }  // namespace
 
 int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
-  feed::BinanceBookSource source{};
-  if (o.binance_book == "diff_depth")
-    source = feed::BinanceBookSource::diff_depth;
-  else if (o.binance_book == "partial_depth")
-    source = feed::BinanceBookSource::partial_depth;
-  else if (o.binance_book == "book_ticker")
-    source = feed::BinanceBookSource::book_ticker;
-  else {
-    err << "--binance-book must be diff_depth, partial_depth or book_ticker, not \""
-        << o.binance_book << "\"\n";
-    return kExitBadInput;
-  }
   if (o.speed < 0) {
     err << "--speed must be max or a positive factor\n";
     return kExitBadInput;
   }
 
   SymbolMap symbols;
+  feed::FeedOptions feed;  // each venue's book stream: its registry row's, the config's, --book
   std::string error;
   if (!o.config.empty()) {
     const LoadResult config = load_config(o.config);
@@ -131,6 +147,7 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
       return kExitBadInput;
     }
     symbols = build_symbol_map(config.config);
+    feed = feed_options(config.config);
   } else if (!feed::discover_symbols(o.input, symbols, error)) {
     err << error << '\n';
     return kExitBadInput;
@@ -138,6 +155,9 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   if (symbols.size() == 0) {
     err << o.input << ": the capture subscribes to no symbol; pass --config\n";
     return kExitBadInput;
+  }
+  for (const std::string& b : o.books) {
+    if (!set_book(b, feed, err)) return kExitBadInput;
   }
 
   std::unique_ptr<std::FILE, FileCloser> emit;
@@ -155,7 +175,7 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   }
 
   (void)clock::calibrate_mono();
-  feed::Replayer replayer(symbols, source);
+  feed::Replayer replayer(symbols, feed);
   EmitBooksSink sink(symbols, emit.get());
   feed::CaptureEvent event;
   const auto wall_start = std::chrono::steady_clock::now();
@@ -176,7 +196,9 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   out << "replay " << o.input << '\n'
       << "  lines " << reader->lines() << " (malformed " << reader->malformed() << "), frames "
       << st.frames << ", REST snapshots " << st.rest_snapshots << ", instruments " << symbols.size()
-      << ", binance books from " << feed::to_string(source) << '\n';
+      << ", books from";
+  for (const Venue v : venues::kAll) out << ' ' << to_string(v) << '=' << feed::book_stream(feed, v);
+  out << '\n';
   for (const Venue v : venues::kAll) print_stats(out, to_string(v), replayer.parser_stats(v));
   out << "  books published " << st.published << ", top-of-book changes " << sink.emitted
       << ", gaps " << replayer.books().gaps() << ", snapshot requests " << st.snapshot_requests

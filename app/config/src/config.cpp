@@ -27,10 +27,6 @@ using settings::name_of;
 using settings::number_text;
 using settings::type_name;
 
-constexpr std::array<Choice<feed::BinanceBookSource>, 3> kBinanceBooks = {
-    {{"diff_depth", feed::BinanceBookSource::diff_depth},
-     {"partial_depth", feed::BinanceBookSource::partial_depth},
-     {"book_ticker", feed::BinanceBookSource::book_ticker}}};
 constexpr std::array<Choice<exec::OrderEntry>, 2> kOrderEntries = {
     {{"rest", exec::OrderEntry::rest}, {"ws", exec::OrderEntry::ws}}};
 constexpr std::array<Choice<Mode>, 2> kModes = {{{"paper", Mode::paper}, {"live", Mode::live}}};
@@ -179,6 +175,11 @@ void read_venue(Context& ctx, TableReader& parent, std::string_view name, VenueC
   if (v.ws_url != default_ws_url && !t->contains("private_ws_url")) v.private_ws_url.clear();
   r.string("private_ws_url", v.private_ws_url);
   r.choice("order_entry", v.order_entry, kOrderEntries);
+  if (const venues::VenueInfo* row = venues::info(venues::from_name(name).value_or(kNoVenue))) {
+    r.one_of("book", v.book, row->defaults.books);
+    // A venue that pings its clients itself needs no keep-alive: the key is unknown there.
+    if (row->defaults.ping_ms > 0) r.integer("ping_ms", v.ping_ms, 100, 110'000);  // idle close ~120 s
+  }
   r.finish();
 }
 
@@ -610,11 +611,15 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
   read_risk(ctx, r, c.risk);
   if (const toml::table* t = r.table("feed")) {
     TableReader fr(ctx, *t, "feed");
-    fr.choice("binance_book", c.feed.binance_book, kBinanceBooks);
     fr.integer("watchdog_ms", c.feed.watchdog_ms, 100, 600'000);
     fr.integer("reconnect_min_ms", c.feed.reconnect_min_ms, 1, 600'000);
     fr.integer("reconnect_max_ms", c.feed.reconnect_max_ms, 1, 3'600'000);
-    fr.integer("upbit_ping_ms", c.feed.upbit_ping_ms, 100, 110'000);  // Upbit closes idle at ~120 s
+    // A venue's book stream and keep-alive were [feed] <venue>_book and <venue>_ping_ms.
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      const std::string section = "[venues." + std::string(v.name) + "]";
+      fr.moved(std::string(v.name) + "_book", section + " book");
+      fr.moved(std::string(v.name) + "_ping_ms", section + " ping_ms");
+    }
     fr.finish();
     if (c.feed.reconnect_max_ms < c.feed.reconnect_min_ms) {
       ctx.error_at("feed.reconnect_max_ms", "must be at least feed.reconnect_min_ms");
@@ -664,6 +669,8 @@ VenueConfig venue_defaults(Venue id) {
   v.private_ws_url = i->defaults.private_ws_url;
   v.taker_fee_bps = i->defaults.taker_fee_bps;
   v.enabled = i->defaults.on_by_default;
+  v.book = i->defaults.books[0];
+  v.ping_ms = i->defaults.ping_ms;
   return v;
 }
 
@@ -857,11 +864,14 @@ toml::table venue_table(const VenueConfig& v) {
                 {"private_stream", v.private_stream},
                 {"private_ws_url", v.private_ws_url},
                 {"order_entry", v.order_entry == exec::OrderEntry::ws ? "ws" : "rest"},
+                {"book", v.book},
+                {"ping_ms", v.ping_ms},
                 {"enabled", v.enabled}};
   // Empty paths mean "not set": leave them out so the dump reads back the same.
   if (v.ca_file.empty()) t.erase("ca_file");
   if (v.key_file.empty()) t.erase("key_file");
   if (v.private_ws_url.empty()) t.erase("private_ws_url");
+  if (v.ping_ms == 0) t.erase("ping_ms");  // a venue that needs none has no such key
   return t;
 }
 
@@ -1011,11 +1021,9 @@ std::string dump_config(const Config& c) {
                               {"wait", std::string(name_of(kWaits, th.wait))}});
   }
   root.insert("feed",
-              toml::table{{"binance_book", std::string(feed::to_string(c.feed.binance_book))},
-                          {"watchdog_ms", c.feed.watchdog_ms},
+              toml::table{{"watchdog_ms", c.feed.watchdog_ms},
                           {"reconnect_min_ms", c.feed.reconnect_min_ms},
-                          {"reconnect_max_ms", c.feed.reconnect_max_ms},
-                          {"upbit_ping_ms", c.feed.upbit_ping_ms}});
+                          {"reconnect_max_ms", c.feed.reconnect_max_ms}});
   root.insert("threads", toml::table{{"ops_cpu", c.threads.ops_cpu}, {"hot", std::move(hot)}});
   root.insert("journal", toml::table{{"path", c.journal.path},
                                      {"busy_timeout_ms", c.journal.busy_timeout_ms}});

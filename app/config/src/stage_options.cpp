@@ -40,14 +40,18 @@ feed::FeedOptions feed_options(const Config& c) {
   for (feed::VenueEndpoint& e : o.endpoints) e.enabled = false;  // only the config's venues
   for (const Venue v : c.venues()) {
     const VenueConfig& vc = c.venue(v);
-    o.endpoint(v) = {vc.ws_url, vc.rest_url, vc.ca_file, true,
-                     std::chrono::milliseconds(vc.connect_timeout_ms)};
+    o.endpoint(v) = {vc.ws_url,
+                     vc.rest_url,
+                     vc.ca_file,
+                     true,
+                     std::chrono::milliseconds(vc.connect_timeout_ms),
+                     vc.book,
+                     std::chrono::milliseconds(vc.ping_ms),
+                     {}};
   }
-  o.binance_source = c.feed.binance_book;
   o.ws.watchdog = std::chrono::milliseconds(c.feed.watchdog_ms);
   o.ws.reconnect_min = std::chrono::milliseconds(c.feed.reconnect_min_ms);
   o.ws.reconnect_max = std::chrono::milliseconds(c.feed.reconnect_max_ms);
-  o.upbit_ping = std::chrono::milliseconds(c.feed.upbit_ping_ms);
   return o;
 }
 

@@ -199,9 +199,10 @@ class Binance final : public RestAdapter {
     const bool current = rate_seen_ns_ != 0 && now_ns - rate_seen_ns_ < 10 * kSecondNs;
     const std::int64_t counted =
         current ? std::max<std::int64_t>(rate.order_count_10s, 0) + sent_.after(rate_seen_ns_) : 0;
-    out.orders_per_window = options_.orders_per_10s;
-    out.orders_available = options_.orders_per_10s -
-                           std::max(counted, sent_.after(now_ns - 10 * kSecondNs));
+    // The ORDERS limit: 50 per 10 s per account (docs/venues.md).
+    const std::int64_t limit = options_.order_limit > 0 ? options_.order_limit : 50;
+    out.orders_per_window = limit;
+    out.orders_available = limit - std::max(counted, sent_.after(now_ns - 10 * kSecondNs));
   }
   // Binance's limits are per IP over a minute, and cover every request.
   std::int64_t default_block_ns() const noexcept override { return 60 * kSecondNs; }

@@ -42,7 +42,7 @@ class Bithumb final : public KrwVenue {
     return true;
   }
 
-  // No remaining-count header is documented: the budget is the configured rate per second less
+  // No remaining-count header is documented: the budget is the rate per second less
   // the orders written in the last second, so that exec paces itself (its hedge reserve kept)
   // rather than send a burst until a 429 blocks the hedges and unwinds that follow.
   void on_header(std::string_view name, std::string_view value,
@@ -52,8 +52,11 @@ class Bithumb final : public KrwVenue {
   void order_budget(std::int64_t now_ns, const RateLimitState& rate,
                     RateBudget& out) const noexcept override {
     (void)rate;
-    out.orders_per_window = options_.bithumb_orders_per_second;
-    out.orders_available = unsent_this_second(now_ns, options_.bithumb_orders_per_second);
+    // 140 order requests a second per IP, but more than about 20 orders and cancels a second on
+    // one coin may be restricted (docs/venues.md): 20.
+    const std::int64_t limit = options_.order_limit > 0 ? options_.order_limit : 20;
+    out.orders_per_window = limit;
+    out.orders_available = unsent_this_second(now_ns, limit);
   }
 };
 

@@ -94,7 +94,7 @@ class KrwVenue : public RestAdapter {
   std::int64_t default_block_ns() const noexcept override { return 1'000'000'000; }
   bool blocks_by_group() const noexcept override { return true; }
   std::int64_t not_found_grace_ns() const noexcept override {
-    return options_.upbit_not_found_grace_ms * 1'000'000;
+    return options_.not_found_grace_ms * 1'000'000;
   }
 
  protected:

@@ -62,8 +62,10 @@ class Upbit final : public KrwVenue {
     const bool current =
         rate_seen_ns_ != 0 && now_ns - rate_seen_ns_ < kSecondNs && order_remaining_sec_ >= 0;
     // The venue's count when it is this second's, and never more than this process has left.
-    out.orders_per_window = options_.upbit_orders_per_second;
-    const std::int64_t unsent = unsent_this_second(now_ns, options_.upbit_orders_per_second);
+    // The "order" group: 8 a second (docs/venues.md).
+    const std::int64_t limit = options_.order_limit > 0 ? options_.order_limit : 8;
+    out.orders_per_window = limit;
+    const std::int64_t unsent = unsent_this_second(now_ns, limit);
     out.orders_available = current ? std::min(order_remaining_sec_, unsent) : unsent;
   }
 

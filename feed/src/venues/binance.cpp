@@ -1,6 +1,6 @@
 // Binance's market data: combined streams of every configured symbol on one connection (the
-// stream kind follows FeedOptions::binance_source), diff books synchronised with
-// GET /api/v3/depth, and a connection renewed before Binance closes it at 24 h.
+// stream kind follows its endpoint's book: diff_depth, partial_depth or book_ticker), diff books
+// synchronised with GET /api/v3/depth, and a connection renewed before Binance closes it at 24 h.
 
 #include <xarb/feed/binance_parser.hpp>
 #include <xarb/feed/capture.hpp>
@@ -19,16 +19,27 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Which stream builds the books: the diff stream synchronised with REST snapshots (full depth),
+// the top-20 partial book stream (no REST), or bookTicker (best bid and ask only). The names are
+// the registry row's `books`.
+enum class BookSource : std::uint8_t { diff_depth, partial_depth, book_ticker };
+
+BookSource book_source(std::string_view name) noexcept {
+  if (name == "partial_depth") return BookSource::partial_depth;
+  if (name == "book_ticker") return BookSource::book_ticker;
+  return BookSource::diff_depth;
+}
+
 class BinanceFeed final : public FeedAdapter {
  public:
   BinanceFeed(const SymbolMap& symbols, const FeedOptions& options)
       : symbols_(symbols),
         parser_(symbols, options.ws.max_message_bytes),
-        source_(options.binance_source),
-        lifetime_(options.binance_lifetime),
+        source_(book_source(book_stream(options, venues::kBinance))),
+        lifetime_(lifetime(options, venues::kBinance)),
         depth_limit_(options.depth_snapshot_limit) {
-    const char* suffix = source_ == BinanceBookSource::diff_depth      ? "@depth@100ms"
-                         : source_ == BinanceBookSource::partial_depth ? "@depth20@100ms"
+    const char* suffix = source_ == BookSource::diff_depth      ? "@depth@100ms"
+                         : source_ == BookSource::partial_depth ? "@depth20@100ms"
                                                                        : "@bookTicker";
     for (const Instrument& i : symbols) {
       if (!i.listed_on(venues::kBinance)) continue;
@@ -39,11 +50,11 @@ class BinanceFeed final : public FeedAdapter {
 
   BookSync sync() const noexcept override {
     switch (source_) {
-      case BinanceBookSource::diff_depth:
+      case BookSource::diff_depth:
         return BookSync::diff_depth;
-      case BinanceBookSource::partial_depth:
+      case BookSource::partial_depth:
         return BookSync::partial_depth;
-      case BinanceBookSource::book_ticker:
+      case BookSource::book_ticker:
         return BookSync::book_ticker;
     }
     return BookSync::none;
@@ -75,7 +86,7 @@ class BinanceFeed final : public FeedAdapter {
  private:
   const SymbolMap& symbols_;
   BinanceParser parser_;
-  BinanceBookSource source_;
+  BookSource source_;
   std::chrono::milliseconds lifetime_;
   int depth_limit_;
   std::string streams_;

@@ -49,3 +49,27 @@ const ParserStats& parser_stats(const Adapters& adapters, Venue venue) noexcept 
 }
 
 }  // namespace xarb::feed::adapters
+
+namespace xarb::feed {
+
+std::string_view book_stream(const FeedOptions& options, Venue venue) noexcept {
+  if (valid(venue) && !options.endpoint(venue).book.empty()) return options.endpoint(venue).book;
+  const venues::VenueInfo* i = venues::info(venue);
+  return i != nullptr ? i->defaults.books[0] : std::string_view{};
+}
+
+std::chrono::milliseconds keepalive(const FeedOptions& options, Venue venue) noexcept {
+  if (valid(venue) && options.endpoint(venue).ping.count() > 0) return options.endpoint(venue).ping;
+  const venues::VenueInfo* i = venues::info(venue);
+  return std::chrono::milliseconds(i != nullptr ? i->defaults.ping_ms : 0);
+}
+
+std::chrono::milliseconds lifetime(const FeedOptions& options, Venue venue) noexcept {
+  if (valid(venue) && options.endpoint(venue).lifetime.count() > 0) {
+    return options.endpoint(venue).lifetime;
+  }
+  const venues::VenueInfo* i = venues::info(venue);
+  return std::chrono::seconds(i != nullptr ? i->defaults.lifetime_s : 0);
+}
+
+}  // namespace xarb::feed

@@ -1,13 +1,13 @@
-// Upbit's market data: its framing is KrwFeed's (krw_feed.hpp).
+// Upbit's market data: its framing is UpbitFeed's (upbit_feed.hpp).
 
 #include <xarb/venues/registry.hpp>
 
-#include "krw_feed.hpp"
+#include "upbit_feed.hpp"
 
 namespace xarb::feed::adapters {
 
 std::unique_ptr<FeedAdapter> make_upbit(const SymbolMap& symbols, const FeedOptions& options) {
-  return std::make_unique<KrwFeed>(venues::kUpbit, symbols, options);
+  return std::make_unique<UpbitFeed>(venues::kUpbit, symbols, options);
 }
 
 }  // namespace xarb::feed::adapters

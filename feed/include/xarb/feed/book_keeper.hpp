@@ -13,15 +13,9 @@
 
 namespace xarb::feed {
 
-// Which Binance stream builds the Binance books: the diff stream synchronised with REST
-// snapshots (full depth, the default), partial depth (top 5/10/20 every 100 ms), or bookTicker
-// (best bid and ask only). Frames of the other book kinds are counted and ignored, so that two
-// sources never write one book.
-enum class BinanceBookSource : std::uint8_t { diff_depth, partial_depth, book_ticker };
-
-[[nodiscard]] std::string_view to_string(BinanceBookSource s) noexcept;
-
-// How a venue's books are built from its frames; each venue's feed adapter says which.
+// How a venue's books are built from its frames; each venue's feed adapter says which (from the
+// book stream its endpoint names). Frames of the other book kinds are counted and ignored, so
+// that two sources never write one book.
 enum class BookSync : std::uint8_t {
   none,           // the venue has no books here
   whole_book,     // every orderbook frame is the whole book (Upbit, Bithumb)

@@ -26,6 +26,12 @@ struct VenueEndpoint {
   // Resolve + TCP + TLS (+ websocket) handshake, for its websocket and its snapshots; zero: the
   // feed's ws.connect_timeout.
   std::chrono::milliseconds connect_timeout{0};
+  // The stream its books are built from, by one of the names its registry row lists (Binance:
+  // "diff_depth", "partial_depth", "book_ticker"); its text keep-alive; the lifetime after which
+  // its connection is renewed. Empty or zero: the registry row's.
+  std::string book{};  // (initializers: aggregate initializations may omit these)
+  std::chrono::milliseconds ping{0};
+  std::chrono::milliseconds lifetime{0};
 };
 
 struct FeedOptions {
@@ -36,14 +42,23 @@ struct FeedOptions {
   [[nodiscard]] const VenueEndpoint& endpoint(Venue v) const noexcept {
     return endpoints[index(v)];
   }
-  BinanceBookSource binance_source = BinanceBookSource::diff_depth;
-  int depth_snapshot_limit = 1000;  // GET /api/v3/depth?limit=
+  int depth_snapshot_limit = 1000;  // levels asked of a diff-synced venue's book snapshot
   // Every venue's websocket: timeouts, watchdog, backoff, message size (also the limit of a
-  // depth snapshot). Its keep-alive and lifetime are set per venue from the two below.
+  // depth snapshot). Its keep-alive and lifetime are its endpoint's.
   net::WsClientOptions ws;
-  std::chrono::milliseconds upbit_ping{30'000};  // text PING; Upbit and Bithumb drop idle ones
-  std::chrono::milliseconds binance_lifetime{std::chrono::hours(23) + std::chrono::minutes(50)};
 };
+
+// A venue's book stream, keep-alive and lifetime: its endpoint's, else its registry row's.
+[[nodiscard]] std::string_view book_stream(const FeedOptions& options, Venue venue) noexcept;
+[[nodiscard]] std::chrono::milliseconds keepalive(const FeedOptions& options, Venue venue) noexcept;
+[[nodiscard]] std::chrono::milliseconds lifetime(const FeedOptions& options, Venue venue) noexcept;
+
+// Default options but for one venue's book stream (a replay of that stream).
+[[nodiscard]] inline FeedOptions books_from(Venue venue, std::string_view stream) {
+  FeedOptions o;
+  o.endpoint(venue).book = std::string(stream);
+  return o;
+}
 
 // A venue's feed: its websocket's history (net::WsStats: connects, disconnects, watchdog trips,
 // lifetime renewals, pings, last error) and what came over it.

@@ -8,6 +8,7 @@
 #include <xarb/core/messages.hpp>
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/feed/capture.hpp>
+#include <xarb/feed/feed_stage.hpp>
 #include <xarb/feed/parsed_frame.hpp>
 
 namespace xarb::feed {
@@ -37,7 +38,8 @@ struct ReplayStats {
 // warm-up feed() does not allocate.
 class Replayer {
  public:
-  Replayer(const SymbolMap& symbols, BinanceBookSource binance_source);
+  // `options`: each venue's book stream (its endpoint's book; the rest is not used).
+  Replayer(const SymbolMap& symbols, const FeedOptions& options);
   ~Replayer();
   Replayer(const Replayer&) = delete;
   Replayer& operator=(const Replayer&) = delete;

@@ -245,6 +245,33 @@ class TableReader {
     ctx_.error(node->source(), path(key), "\"" + v + "\" is not one of " + list_of(choices));
   }
 
+  // A string that must be one of `names` (an empty name ends the list).
+  template <std::size_t N>
+  void one_of(std::string_view key, std::string& out, const std::array<std::string_view, N>& names) {
+    const toml::node* node = take(key);
+    if (node == nullptr) return;
+    std::string list;
+    for (const std::string_view n : names) {
+      if (n.empty()) break;
+      list += (list.empty() ? "\"" : ", \"") + std::string(n) + "\"";
+    }
+    if (!node->is_string()) return wrong_type(key, *node, "one of " + list);
+    const std::string v = *node->value<std::string>();
+    for (const std::string_view n : names) {
+      if (!n.empty() && n == v) {
+        out = v;
+        return;
+      }
+    }
+    ctx_.error(node->source(), path(key), "\"" + v + "\" is not one of " + list);
+  }
+
+  // A key an earlier version read here: refused with where it is read now.
+  void moved(std::string_view key, const std::string& now) {
+    const toml::node* node = take(key);
+    if (node != nullptr) ctx_.error(node->source(), path(key), "moved: set " + now + " instead");
+  }
+
   // A relative path is taken relative to the config file's directory.
   void file_path(std::string_view key, std::string& out) {
     std::string text;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -37,6 +38,13 @@ struct VenueDefaults {
   std::string_view market_key;
   std::string_view market_prefix;
   std::string_view market_suffix;
+  // Its public websocket: the streams its feed adapter can build books from ([venues.<name>]
+  // book; the first is the default, an empty name ends the list), the text keep-alive it needs
+  // (ping_ms; 0: none, the venue pings), and how long the venue keeps a connection open before it
+  // closes it (lifetime_s; 0: no limit): the feed renews it before then.
+  std::array<std::string_view, 3> books;
+  std::int64_t ping_ms = 0;
+  std::int64_t lifetime_s = 0;
 };
 
 struct VenueInfo {
@@ -51,15 +59,18 @@ inline constexpr std::array<VenueInfo, 3> kRegistry = {{
     {kBinance, "binance", "USDT", 'B',
      {"wss://stream.binance.com:9443", "https://api.binance.com",
       "wss://ws-api.binance.com:443/ws-api/v3", 10.0, true, true, "BNB", "XARB_BINANCE_API_KEY",
-      "XARB_BINANCE_API_SECRET", "binance_symbol", "", "USDT"}},
+      "XARB_BINANCE_API_SECRET", "binance_symbol", "", "USDT",
+      {"diff_depth", "partial_depth", "book_ticker"}, 0, 24 * 3600 - 600}},
     {kUpbit, "upbit", "KRW", 'U',
      {"wss://api.upbit.com/websocket/v1", "https://api.upbit.com", "", 5.0, true, false, "",
-      "XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY", "upbit_market", "KRW-", ""}},
+      "XARB_UPBIT_ACCESS_KEY", "XARB_UPBIT_SECRET_KEY", "upbit_market", "KRW-", "",
+      {"orderbook"}, 30'000, 0}},
     // Bithumb's base taker fee is 0.25 %; coupons lower it (set taker_fee_bps to what the account
     // pays: a fee assumed lower than the real one turns every entry into a loss).
     {kBithumb, "bithumb", "KRW", 'H',
      {"wss://ws-api.bithumb.com/websocket/v1", "https://api.bithumb.com", "", 25.0, false, false,
-      "", "XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY", "bithumb_market", "KRW-", ""}},
+      "", "XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY", "bithumb_market", "KRW-", "",
+      {"orderbook"}, 30'000, 0}},
 }};
 static_assert(kRegistry.size() <= kMaxVenues);
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace xarb::app {
 
@@ -10,7 +11,9 @@ struct ReplayOptions {
   std::string input;       // capture in the data/ JSONL format
   std::string config;      // optional: symbols from this config instead of the capture's
   std::string emit_books;  // optional: one JSONL line per top-of-book change
-  std::string binance_book = "diff_depth";  // diff_depth | partial_depth | book_ticker
+  // VENUE=STREAM: the stream a venue's books are built from (default: the config's, else the
+  // venue's first); one per venue.
+  std::vector<std::string> books;
   double speed = 0.0;  // 0: as fast as possible; 1: recorded speed; 2: twice as fast
 };
 

@@ -68,6 +68,10 @@ struct VenueConfig {
   // Live: orders, queries and cancels over REST, or over the venue's WebSocket API on the
   // private stream's connection (Binance; REST whenever that connection is down).
   exec::OrderEntry order_entry = exec::OrderEntry::rest;
+  // Its market data: the stream its books are built from, one of its registry row's books
+  // (the first by default), and the text keep-alive of its websocket (venues that need one).
+  std::string book{};
+  std::int64_t ping_ms = 0;
   // Traded: a venue the registry turns on by default unless its section says enabled = false,
   // any other when the file has its section.
   bool enabled = false;
@@ -166,11 +170,9 @@ struct ThreadsConfig {
 };
 
 struct FeedConfig {
-  feed::BinanceBookSource binance_book = defaults::feed().binance_source;
   std::int64_t watchdog_ms = defaults::feed().ws.watchdog.count();
   std::int64_t reconnect_min_ms = defaults::feed().ws.reconnect_min.count();
   std::int64_t reconnect_max_ms = defaults::feed().ws.reconnect_max.count();
-  std::int64_t upbit_ping_ms = defaults::feed().upbit_ping.count();
   friend bool operator==(const FeedConfig&, const FeedConfig&) = default;
 };
 

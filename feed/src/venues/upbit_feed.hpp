@@ -12,10 +12,10 @@
 
 namespace xarb::feed::adapters {
 
-class KrwFeed final : public FeedAdapter {
+class UpbitFeed final : public FeedAdapter {
  public:
-  KrwFeed(Venue venue, const SymbolMap& symbols, const FeedOptions& options)
-      : parser_(symbols, options.ws.max_message_bytes, venue), ping_(options.upbit_ping) {
+  UpbitFeed(Venue venue, const SymbolMap& symbols, const FeedOptions& options)
+      : parser_(symbols, options.ws.max_message_bytes, venue), ping_(keepalive(options, venue)) {
     for (const Instrument& i : symbols) {
       if (!i.listed_on(venue)) continue;
       if (!codes_.empty()) codes_ += ',';
