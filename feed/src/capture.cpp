@@ -8,6 +8,7 @@
 #include <xarb/venues/registry.hpp>
 
 #include "json_input.hpp"
+#include "venues/adapter.hpp"
 
 namespace xarb::feed {
 
@@ -49,7 +50,7 @@ struct CaptureReader::Impl {
   char* line = nullptr;  // getline's buffer, kept with room for simdjson's padding
   std::size_t capacity = 0;
   od::parser parser;
-  Venue ws_venue = venues::kBinance;
+  Venue ws_venue = kNoVenue;
   bool ws_venue_known = false;
 };
 
@@ -179,80 +180,14 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
   return true;
 }
 
-namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-void add_binance(SymbolMap& map, std::string_view symbol) {
-  const std::string name = upper(symbol);
-  if (!name.empty() && map.find(venues::kBinance, name) == kNoInstrument) {
-    (void)map.add(name, {{venues::kBinance, name}});
-  }
-}
-
-// A KRW venue's market (Upbit, Bithumb): an instrument named after it, or after venue and market
-// when another venue's capture already named one so ("bithumb:KRW-BTC").
-void add_krw(SymbolMap& map, Venue venue, std::string_view market) {
-  if (market.empty() || map.find(venue, market) != kNoInstrument) return;
-  if (map.find_base(market) == kNoInstrument) {
-    (void)map.add(market, {{venue, market}});
-    return;
-  }
-  const std::string base = std::string(to_string(venue)) + ":" + std::string(market);
-  (void)map.add(base, {{venue, market}});
-}
-
-}  // namespace
-
 bool discover_symbols(const std::string& path, SymbolMap& map, std::string& error) {
   const std::unique_ptr<CaptureReader> reader = CaptureReader::open(path, error);
   if (!reader) return false;
   CaptureEvent e;
-  od::parser parser;
   while (reader->next(e)) {
-    if (e.kind == CaptureKind::ws_connect && e.venue_known && e.venue == venues::kBinance) {
-      // /stream?streams=btcusdt@depth@100ms/ethusdt@bookTicker or /ws/btcusdt@depth
-      std::string_view streams = query_param(e.url, "streams");
-      if (streams.empty()) {
-        const std::size_t ws = e.url.find("/ws/");
-        if (ws != std::string_view::npos) streams = e.url.substr(ws + 4);
-      }
-      while (!streams.empty()) {
-        const std::size_t slash = streams.find('/');
-        const std::string_view stream = streams.substr(0, slash);
-        add_binance(map, stream.substr(0, stream.find('@')));
-        if (slash == std::string_view::npos) break;
-        streams = streams.substr(slash + 1);
-      }
-    } else if (e.kind == CaptureKind::http && e.venue_known && e.venue == venues::kBinance) {
-      add_binance(map, query_param(e.url, "symbol"));
-    } else if (e.kind == CaptureKind::ws_send && e.venue_known && e.venue != venues::kBinance) {
-      // [{"ticket":..},{"type":"orderbook","codes":["KRW-BTC.15",..]},..]
-      simdjson::padded_string text(e.msg);
-      od::document doc;
-      od::array items;
-      if (parser.iterate(text).get(doc) != simdjson::SUCCESS ||
-          doc.get_array().get(items) != simdjson::SUCCESS) {
-        continue;
-      }
-      for (auto item : items) {
-        od::object obj;
-        if (item.get_object().get(obj) != simdjson::SUCCESS) continue;
-        od::array codes;
-        if (obj.find_field_unordered("codes").get_array().get(codes) != simdjson::SUCCESS) continue;
-        for (auto code : codes) {
-          std::string_view c;
-          if (code.get_string().get(c) == simdjson::SUCCESS)
-            add_krw(map, e.venue, c.substr(0, c.find('.')));
-        }
-      }
-    }
+    if (!e.venue_known) continue;
+    // Each venue's adapter reads its own subscriptions (feed/src/venues/).
+    if (const adapters::Discover discover = adapters::discoverer(e.venue)) discover(e, map);
   }
   return true;
 }

@@ -372,7 +372,11 @@ TEST(ConfigErrors, InconsistentCombinationsPointAtTheKey) {
   expect_single_error(cfg("mode = \"live\"\n[fx]\nsource = \"fixed\"\n"
                           "fixed_rate = 1400\n"),
                       "test.toml:3:10: fx.source: live mode needs the live rate: use source = "
-                      "\"upbit_book\"");
+                      "\"book\"");
+  // Before the rate's venue was fx.venue, the source named it.
+  expect_single_error(cfg("[fx]\nsource = \"upbit_book\"\n"),
+                      "test.toml:2:10: fx.source: moved: set source = \"book\" and venue = "
+                      "\"upbit\"");
   expect_single_error(cfg("mode = \"live\"\n[venues.upbit]\n"
                           "ws_url = \"ws://127.0.0.1:9000\"\n"),
                       "test.toml:3:10: venues.upbit.ws_url: must start with wss:// (TLS; point "

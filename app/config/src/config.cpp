@@ -33,7 +33,7 @@ constexpr std::array<Choice<Mode>, 2> kModes = {{{"paper", Mode::paper}, {"live"
 constexpr std::array<Choice<Severity>, 3> kSeverities = {
     {{"info", Severity::info}, {"warn", Severity::warn}, {"page", Severity::page}}};
 constexpr std::array<Choice<FxSource>, 2> kFxSources = {
-    {{"upbit_book", FxSource::upbit_book}, {"fixed", FxSource::fixed}}};
+    {{"book", FxSource::book}, {"fixed", FxSource::fixed}}};
 constexpr std::array<Choice<FxSide>, 3> kFxSides = {
     {{"mid", FxSide::mid}, {"bid", FxSide::bid}, {"ask", FxSide::ask}}};
 constexpr std::array<Choice<Baseline>, 2> kBaselines = {
@@ -355,24 +355,28 @@ void check_symbols(Context& ctx, const Config& c) {
 // Two venues at least, and an FX rate that can be had.
 void check_fx(Context& ctx, const Config& c) {
   if (c.venues().size() < 2 && !ctx.has_issue_under("venues")) {
+    std::string on;  // the venues traded without a section of their own
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      if (v.defaults.on_by_default) on += (on.empty() ? "" : " and ") + std::string(v.name);
+    }
     ctx.error_at("venues", "trades " + std::to_string(c.venues().size()) +
-                               " venue(s): a pair needs two ([venues.<name>] sections; binance "
-                               "and upbit are on unless enabled = false)");
+                               " venue(s): a pair needs two ([venues.<name>] sections; " + on +
+                               " are on unless enabled = false)");
   }
   if (!c.fx.venue.empty() && !c.trades(c.fx_venue())) {
     ctx.error_at("fx.venue", "\"" + c.fx.venue + "\" is not a venue this config trades");
-  } else if (c.fx_venue() == kNoVenue && c.fx.source == FxSource::upbit_book) {
+  } else if (c.fx_venue() == kNoVenue && c.fx.source == FxSource::book) {
     ctx.error_at("fx.source", "no KRW venue is traded to read the rate from; set fx.venue or "
                               "source = \"fixed\"");
   }
   if (c.fx.source == FxSource::fixed && c.fx.fixed_rate.is_zero()) {
     ctx.error_at("fx.source", "source = \"fixed\" needs fx.fixed_rate (KRW per USDT)");
   }
-  if (c.fx.source == FxSource::upbit_book && !c.fx.fixed_rate.is_zero()) {
+  if (c.fx.source == FxSource::book && !c.fx.fixed_rate.is_zero()) {
     ctx.error_at("fx.fixed_rate", "is read only with source = \"fixed\"; remove it or set source");
   }
   if (c.mode == Mode::live && c.fx.source == FxSource::fixed) {
-    ctx.error_at("fx.source", "live mode needs the live rate: use source = \"upbit_book\"");
+    ctx.error_at("fx.source", "live mode needs the live rate: use source = \"book\"");
   }
 }
 
@@ -599,7 +603,17 @@ void read_root(Context& ctx, const toml::table& root, Config& c) {
   read_symbols(ctx, r, c);
   if (const toml::table* t = r.table("fx")) {
     TableReader fr(ctx, *t, "fx");
-    fr.choice("source", c.fx.source, kFxSources);
+    // "<venue>_book" named the venue in the source; it is `venue` now.
+    const toml::node* source = t->get("source");
+    const std::string legacy = source != nullptr ? source->value_or(std::string()) : std::string();
+    const std::size_t book = legacy.rfind("_book");
+    if (book != std::string::npos && book + 5 == legacy.size() &&
+        venues::from_name(legacy.substr(0, book))) {
+      ctx.error(fr.take("source")->source(), "fx.source",
+                "moved: set source = \"book\" and venue = \"" + legacy.substr(0, book) + "\"");
+    } else {
+      fr.choice("source", c.fx.source, kFxSources);
+    }
     fr.string("venue", c.fx.venue);
     fr.string("market", c.fx.market);
     fr.choice("side", c.fx.side, kFxSides);

@@ -15,6 +15,7 @@
 
 #include <xarb/core/ids.hpp>
 #include <xarb/feed/book_keeper.hpp>
+#include <xarb/feed/capture.hpp>
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/feed/parsed_frame.hpp>
 #include <xarb/net/ws_client.hpp>
@@ -55,10 +56,20 @@ class FeedAdapter {
 using MakeFeedAdapter = std::unique_ptr<FeedAdapter> (*)(const SymbolMap& symbols,
                                                          const FeedOptions& options);
 
+// A recording's instruments as the venue's own subscriptions name them (discover_symbols, so
+// that a capture replays without a config): adds to `map` what one captured event of the venue
+// (a websocket connect, a message sent, a REST request) subscribes to.
+using Discover = void (*)(const CaptureEvent& event, SymbolMap& map);
+
 // The venues' adapters (registry.cpp).
 std::unique_ptr<FeedAdapter> make_binance(const SymbolMap& symbols, const FeedOptions& options);
 std::unique_ptr<FeedAdapter> make_upbit(const SymbolMap& symbols, const FeedOptions& options);
 std::unique_ptr<FeedAdapter> make_bithumb(const SymbolMap& symbols, const FeedOptions& options);
+void discover_binance(const CaptureEvent& event, SymbolMap& map);
+void discover_upbit_protocol(const CaptureEvent& event, SymbolMap& map);  // Upbit's, Bithumb's
+
+// The venue's discovery; null for a venue whose market data this build does not read.
+[[nodiscard]] Discover discoverer(Venue venue) noexcept;
 
 // The adapter of `venue`; null for a venue whose market data this build does not read.
 [[nodiscard]] std::unique_ptr<FeedAdapter> make(Venue venue, const SymbolMap& symbols,

@@ -92,7 +92,44 @@ class BinanceFeed final : public FeedAdapter {
   std::string streams_;
 };
 
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+void add_symbol(SymbolMap& map, std::string_view symbol) {
+  const std::string name = upper(symbol);
+  if (!name.empty() && map.find(venues::kBinance, name) == kNoInstrument) {
+    (void)map.add(name, {{venues::kBinance, name}});
+  }
+}
+
 }  // namespace
+
+// The streams of a connect URL (/stream?streams=btcusdt@depth@100ms/ethusdt@bookTicker or
+// /ws/btcusdt@depth) and the symbol of a REST snapshot request.
+void discover_binance(const CaptureEvent& e, SymbolMap& map) {
+  if (e.kind == CaptureKind::http) {
+    add_symbol(map, query_param(e.url, "symbol"));
+    return;
+  }
+  if (e.kind != CaptureKind::ws_connect) return;
+  std::string_view streams = query_param(e.url, "streams");
+  if (streams.empty()) {
+    const std::size_t ws = e.url.find("/ws/");
+    if (ws != std::string_view::npos) streams = e.url.substr(ws + 4);
+  }
+  while (!streams.empty()) {
+    const std::size_t slash = streams.find('/');
+    const std::string_view stream = streams.substr(0, slash);
+    add_symbol(map, stream.substr(0, stream.find('@')));
+    if (slash == std::string_view::npos) break;
+    streams = streams.substr(slash + 1);
+  }
+}
 
 std::unique_ptr<FeedAdapter> make_binance(const SymbolMap& symbols, const FeedOptions& options) {
   return std::make_unique<BinanceFeed>(symbols, options);

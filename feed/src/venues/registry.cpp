@@ -10,15 +10,23 @@ namespace {
 struct FeedVenue {
   Venue id;
   MakeFeedAdapter make;
+  Discover discover;
 };
 
 constexpr FeedVenue kFeedVenues[] = {
-    {venues::kBinance, &make_binance},
-    {venues::kUpbit, &make_upbit},
-    {venues::kBithumb, &make_bithumb},
+    {venues::kBinance, &make_binance, &discover_binance},
+    {venues::kUpbit, &make_upbit, &discover_upbit_protocol},
+    {venues::kBithumb, &make_bithumb, &discover_upbit_protocol},
 };
 
 }  // namespace
+
+Discover discoverer(Venue venue) noexcept {
+  for (const FeedVenue& v : kFeedVenues) {
+    if (v.id == venue) return v.discover;
+  }
+  return nullptr;
+}
 
 std::unique_ptr<FeedAdapter> make(Venue venue, const SymbolMap& symbols,
                                   const FeedOptions& options) {

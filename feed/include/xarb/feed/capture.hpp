@@ -20,7 +20,7 @@ enum class CaptureKind : std::uint8_t { ws, http, ws_connect, ws_send, other, ma
 
 struct CaptureEvent {
   CaptureKind kind = CaptureKind::other;
-  Venue venue = venues::kBinance;  // from the url, or the last ws_connect for frames
+  Venue venue = kNoVenue;  // from the url, or the last ws_connect for frames
   bool venue_known = false;
   std::int64_t recv_ns = 0;  // the "ts" field; 0 when absent
   std::string_view url;

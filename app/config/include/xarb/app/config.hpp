@@ -27,7 +27,7 @@
 namespace xarb::app {
 
 enum class Mode : std::uint8_t { paper, live };
-enum class FxSource : std::uint8_t { upbit_book, fixed };
+enum class FxSource : std::uint8_t { book, fixed };
 // The signal's own enums, so that the config and the strategy name them once.
 using FxSide = signal::FxSide;
 using Baseline = signal::BaselineMode;
@@ -95,7 +95,7 @@ struct SymbolConfig {
 };
 
 struct FxConfig {
-  FxSource source = FxSource::upbit_book;
+  FxSource source = FxSource::book;  // the FX venue's book of `market`, or a fixed rate
   std::string venue;  // whose book gives the rate; empty: the first KRW venue traded
   std::string market = "KRW-USDT";
   FxSide side = defaults::kStrategy.fx.side;
