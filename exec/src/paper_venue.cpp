@@ -4,6 +4,8 @@
 #include <xarb/exec/paper_venue.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "venues/adapter.hpp"
+
 namespace xarb::exec {
 namespace {
 
@@ -27,7 +29,11 @@ std::int64_t fee_of(Int128 notional_e16, double bps) noexcept {
 }  // namespace
 
 PaperVenue::PaperVenue(Venue venue, const RulesTable& rules, PaperParams params)
-    : venue_(venue), rules_(rules), params_(params), rng_(params.seed) {}
+    : venue_(venue), rules_(rules), params_(params), rng_(params.seed) {
+  static constexpr adapters::PaperQuirks kNone{};
+  const adapters::ExecVenue* row = adapters::find(venue);
+  quirks_ = row != nullptr ? &row->paper : &kNone;
+}
 
 void PaperVenue::set_base(InstrumentId instrument, Decimal qty) noexcept {
   if (instrument < kMaxInstruments) base_[instrument] = qty.mantissa();
@@ -93,17 +99,10 @@ PaperVenue::Known* PaperVenue::find(const ClientOrderId& id) noexcept {
   return nullptr;
 }
 
-void PaperVenue::refuse(OrderStatus& out, int code, std::string_view binance_msg,
-                        std::string_view upbit_name) const noexcept {
+void PaperVenue::refuse(OrderStatus& out, PaperRefusal why, Side side) const noexcept {
   out.state = OrderState::rejected;
   out.error.http_status = 400;
-  if (venue_ == venues::kBinance) {
-    out.error.code = code;
-    out.error.message.assign(binance_msg);
-  } else {
-    out.error.name.assign(upbit_name);
-    out.error.message.assign(binance_msg);
-  }
+  if (quirks_->refusal != nullptr) quirks_->refusal(why, side, out.error);
   classify(venue_, out.error);
 }
 
@@ -114,18 +113,15 @@ void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, boo
   const InstrumentRules& r = rules_.at(venue_, o.instrument);
   const bool buy = o.side == Side::buy;
   if (const RuleViolation v = check_order(r, o.price, o.qty); v != RuleViolation::none) {
-    const bool notional = v == RuleViolation::notional_min;
-    refuse(out, -1013, notional ? "Filter failure: NOTIONAL" : "Filter failure: LOT_SIZE",
-           notional ? (buy ? "under_min_total_bid" : "under_min_total_ask")
-                    : (buy ? "invalid_price_bid" : "invalid_price_ask"));
+    refuse(out, v == RuleViolation::notional_min ? PaperRefusal::notional : PaperRefusal::lot_size,
+           o.side);
     return;
   }
   const Int128 worst_cost = notional_e16(o.price, o.qty);
   const bool enough = buy ? quote_e16_ >= worst_cost + fee_of(worst_cost, params_.fee_bps) * Decimal::kOne
                           : base_[o.instrument] >= o.qty.mantissa();
   if (!enough) {
-    refuse(out, -2010, "Account has insufficient balance for requested action.",
-           buy ? "insufficient_funds_bid" : "insufficient_funds_ask");
+    refuse(out, PaperRefusal::insufficient_balance, o.side);
     return;
   }
   // Walk the levels within the limit. Without levels (an unwind or a retry the intent carried
@@ -158,9 +154,9 @@ void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, boo
   out.filled_qty = Decimal::from_mantissa(filled);
   out.filled_notional_e16 = notional;
   out.fills_known = true;
-  // As the venues charge it: Binance takes a buy's commission from the base asset it bought
-  // (the account has no BNB here), everything else pays in the quote.
-  if (buy && venue_ == venues::kBinance) {
+  // As the venue charges it: some take a buy's commission from the base asset it bought (Binance,
+  // whose account has no BNB here); everything else pays in the quote.
+  if (buy && quirks_->buy_fee_in_base) {
     const std::int64_t fee = fee_of(static_cast<Int128>(filled) * Decimal::kOne, params_.fee_bps);
     out.fee_base = Decimal::from_mantissa(fee);
     base_[o.instrument] += filled - fee;
@@ -181,10 +177,9 @@ void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, boo
 
 void PaperVenue::finish_state(const OrderRequest& o, std::int64_t filled,
                               OrderStatus& out) const noexcept {
-  // An IOC ends filled, or with the rest cancelled: EXPIRED on Binance, cancel on Upbit.
-  out.state = filled == o.qty.mantissa()
-                  ? OrderState::filled
-                  : (venue_ == venues::kBinance ? OrderState::expired : OrderState::canceled);
+  // An IOC ends filled, or with the rest ended as the venue ends it (EXPIRED on Binance, cancel
+  // on Upbit).
+  out.state = filled == o.qty.mantissa() ? OrderState::filled : quirks_->ioc_rest;
 }
 
 bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) noexcept {
@@ -213,12 +208,11 @@ bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) n
   }
   if (find(order.client_id) != nullptr) {
     // A client id is used once, ever: the first order stands.
-    refuse(ev.status, -2010, "Duplicate order sent.", "duplicate_identifier");
+    refuse(ev.status, PaperRefusal::duplicate, order.side);
     return enqueue(ev);
   }
   if (fault == PaperFault::reject) {
-    refuse(ev.status, -2010, "Account has insufficient balance for requested action.",
-           order.side == Side::buy ? "insufficient_funds_bid" : "insufficient_funds_ask");
+    refuse(ev.status, PaperRefusal::insufficient_balance, order.side);
   } else {
     execute(order, book, fault != PaperFault::no_fill, ev.status);
   }
@@ -254,7 +248,7 @@ bool PaperVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcep
   if (fault == PaperFault::rate_limit) {
     // The query is refused; the order itself is untouched.
     ev.status.client_id = id;
-    refuse(ev.status, -1003, "Too many requests.", "too_many_requests");
+    refuse(ev.status, PaperRefusal::rate_limited, Side::buy);
     ev.status.error.http_status = 429;
     return enqueue(ev);
   }
@@ -264,7 +258,7 @@ bool PaperVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcep
     ev.status = k->status;
   } else {
     ev.status.client_id = id;
-    refuse(ev.status, -2013, "Order does not exist.", "order_not_found");
+    refuse(ev.status, PaperRefusal::unknown_order, Side::buy);
     ev.status.error.http_status = 404;
   }
   return enqueue(ev);
@@ -281,7 +275,7 @@ bool PaperVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexce
     ev.status.state = OrderState::canceled;
   } else {
     ev.status.client_id = id;
-    refuse(ev.status, -2011, "Unknown order sent.", "order_not_found");
+    refuse(ev.status, PaperRefusal::unknown_cancel, Side::buy);
     ev.status.error.http_status = 400;
   }
   return enqueue(ev);

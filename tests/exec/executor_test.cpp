@@ -582,5 +582,39 @@ TEST_F(ExecutorTest, PaperVenueIsDeterministicUnderASeed) {
   EXPECT_NE(a, c);
 }
 
+// The paper venue says a refusal as the venue it stands in for would: Binance by code, Upbit and
+// Bithumb by name (Bithumb's own where it differs), each classified as its own error kind. Its
+// quirks come from exec's venue registry: a venue with no row would refuse with no words.
+TEST(PaperVenue, RefusesInEachVenuesOwnWords) {
+  const RulesTable rules;
+  constexpr std::int64_t kLater = 1'000'000'000'000;  // past any answer's latency
+  struct Want {
+    Venue venue;
+    int code;
+    std::string_view name;
+  };
+  for (const Want w : {Want{venues::kBinance, -2013, ""}, Want{venues::kUpbit, 0, "order_not_found"},
+                       Want{venues::kBithumb, 0, "order_not_found"}}) {
+    PaperVenue venue(w.venue, rules, PaperParams{});
+    ClientOrderId id;
+    id.assign("x1-1-U0");
+    ASSERT_TRUE(venue.query(0, id));
+    venue.poll(kLater);
+    VenueEvent ev;
+    ASSERT_TRUE(venue.next_event(ev)) << to_string(w.venue);
+    EXPECT_EQ(ev.status.state, OrderState::rejected);
+    EXPECT_EQ(ev.status.error.code, w.code) << to_string(w.venue);
+    EXPECT_EQ(ev.status.error.name.view(), w.name) << to_string(w.venue);
+    EXPECT_EQ(ev.status.error.kind, VenueErrorKind::unknown_order) << to_string(w.venue);
+
+    // A query refused for the rate: the venue's own rate-limit error.
+    venue.inject(VenueOp::query, PaperFault::rate_limit);
+    ASSERT_TRUE(venue.query(0, id));
+    venue.poll(2 * kLater);
+    ASSERT_TRUE(venue.next_event(ev));
+    EXPECT_EQ(ev.status.error.kind, VenueErrorKind::rate_limited) << to_string(w.venue);
+  }
+}
+
 }  // namespace
 }  // namespace xarb::exec

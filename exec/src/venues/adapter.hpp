@@ -19,6 +19,7 @@
 #include <xarb/core/ids.hpp>
 #include <xarb/exec/binance_api.hpp>
 #include <xarb/exec/orders.hpp>
+#include <xarb/exec/paper_venue.hpp>
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/exec/rules.hpp>
 #include <xarb/exec/venue.hpp>
@@ -179,11 +180,20 @@ class RestAdapter {
 };
 
 // What exec knows of a venue, one registry line each (registry.cpp).
+// How the venue behaves where the paper venue stands in for it.
+struct PaperQuirks {
+  // Its error for a refusal (code or name, message; HTTP status set by the caller).
+  void (*refusal)(PaperRefusal why, Side side, VenueError& out) noexcept = nullptr;
+  bool buy_fee_in_base = false;  // a buy's commission is taken from the base asset bought
+  OrderState ioc_rest = OrderState::canceled;  // the state of an IOC whose rest went unfilled
+};
+
 struct ExecVenue {
   Venue id = kNoVenue;
   std::unique_ptr<RestAdapter> (*make_rest)(const RestVenueOptions& options,
                                             const net::Url& endpoint) = nullptr;
   VenueErrorKind (*error_kind)(const VenueError& e) noexcept = nullptr;
+  PaperQuirks paper;
 };
 
 // The venue's line; nullptr for a venue exec cannot trade.
@@ -198,5 +208,8 @@ VenueErrorKind upbit_error_kind(const VenueError& e) noexcept;
 std::unique_ptr<RestAdapter> make_bithumb(const RestVenueOptions& options,
                                           const net::Url& endpoint);
 VenueErrorKind bithumb_error_kind(const VenueError& e) noexcept;
+void binance_paper_refusal(PaperRefusal why, Side side, VenueError& out) noexcept;
+void upbit_paper_refusal(PaperRefusal why, Side side, VenueError& out) noexcept;
+void bithumb_paper_refusal(PaperRefusal why, Side side, VenueError& out) noexcept;
 
 }  // namespace xarb::exec::adapters

@@ -232,6 +232,31 @@ std::unique_ptr<RestAdapter> make_binance(const RestVenueOptions& options,
   return std::make_unique<Binance>(options, endpoint);
 }
 
+// The venue's own codes and messages (docs/venues.md): -1013 filter failures, -2010 a refused
+// new order, -1003 too many requests, -2013 a query and -2011 a cancel of an unknown order.
+void binance_paper_refusal(PaperRefusal why, Side, VenueError& out) noexcept {
+  const auto say = [&](int code, std::string_view message) {
+    out.code = code;
+    out.message.assign(message);
+  };
+  switch (why) {
+    case PaperRefusal::lot_size:
+      return say(-1013, "Filter failure: LOT_SIZE");
+    case PaperRefusal::notional:
+      return say(-1013, "Filter failure: NOTIONAL");
+    case PaperRefusal::insufficient_balance:
+      return say(-2010, "Account has insufficient balance for requested action.");
+    case PaperRefusal::duplicate:
+      return say(-2010, "Duplicate order sent.");
+    case PaperRefusal::rate_limited:
+      return say(-1003, "Too many requests.");
+    case PaperRefusal::unknown_order:
+      return say(-2013, "Order does not exist.");
+    case PaperRefusal::unknown_cancel:
+      return say(-2011, "Unknown order sent.");
+  }
+}
+
 VenueErrorKind binance_error_kind(const VenueError& e) noexcept {
   switch (e.code) {
     case -1021:

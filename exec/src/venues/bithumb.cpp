@@ -67,6 +67,18 @@ std::unique_ptr<RestAdapter> make_bithumb(const RestVenueOptions& options,
   return std::make_unique<Bithumb>(options, endpoint);
 }
 
+// Upbit's names but where Bithumb's own differ: its minimum is under_price_limit_, a reused
+// client id duplicate_client_order_id (docs/venues.md).
+void bithumb_paper_refusal(PaperRefusal why, Side side, VenueError& out) noexcept {
+  upbit_paper_refusal(why, side, out);
+  if (why == PaperRefusal::notional) {
+    out.name.assign(side == Side::buy ? "under_price_limit_bid" : "under_price_limit_ask");
+  } else if (why == PaperRefusal::duplicate) {
+    out.name.assign("duplicate_client_order_id");
+  }
+  out.message.assign(out.name.view());
+}
+
 // docs/venues.md: 400 invalid_parameter, invalid_price(_ask|_bid), under_price_limit_ask|bid,
 // cross_trading; 401 invalid_query_payload, jwt_verification, expired_jwt, NotAllowIP,
 // out_of_scope; 403 blocked_member_id; 404 order_not_found; 422 order_not_ready.

@@ -1,4 +1,5 @@
-// Exec's venue registry: one line per venue it can trade, naming its adapter and error kinds.
+// Exec's venue registry: one line per venue it can trade, naming its adapter, its error kinds and
+// how the paper venue stands in for it.
 
 #include <xarb/venues/registry.hpp>
 
@@ -9,9 +10,12 @@ namespace adapters {
 namespace {
 
 constexpr ExecVenue kExecVenues[] = {
-    {venues::kBinance, &make_binance, &binance_error_kind},
-    {venues::kUpbit, &make_upbit, &upbit_error_kind},
-    {venues::kBithumb, &make_bithumb, &bithumb_error_kind},
+    {venues::kBinance, &make_binance, &binance_error_kind,
+     {&binance_paper_refusal, true, OrderState::expired}},
+    {venues::kUpbit, &make_upbit, &upbit_error_kind,
+     {&upbit_paper_refusal, false, OrderState::canceled}},
+    {venues::kBithumb, &make_bithumb, &bithumb_error_kind,
+     {&bithumb_paper_refusal, false, OrderState::canceled}},
 };
 
 }  // namespace

@@ -80,6 +80,35 @@ std::unique_ptr<RestAdapter> make_upbit(const RestVenueOptions& options, const n
   return std::make_unique<Upbit>(options, endpoint);
 }
 
+// Its error names, per side where it has one (docs/venues.md).
+void upbit_paper_refusal(PaperRefusal why, Side side, VenueError& out) noexcept {
+  const bool buy = side == Side::buy;
+  std::string_view name;
+  switch (why) {
+    case PaperRefusal::lot_size:
+      name = buy ? "invalid_price_bid" : "invalid_price_ask";
+      break;
+    case PaperRefusal::notional:
+      name = buy ? "under_min_total_bid" : "under_min_total_ask";
+      break;
+    case PaperRefusal::insufficient_balance:
+      name = buy ? "insufficient_funds_bid" : "insufficient_funds_ask";
+      break;
+    case PaperRefusal::duplicate:
+      name = "duplicate_identifier";
+      break;
+    case PaperRefusal::rate_limited:
+      name = "too_many_requests";
+      break;
+    case PaperRefusal::unknown_order:
+    case PaperRefusal::unknown_cancel:
+      name = "order_not_found";
+      break;
+  }
+  out.name.assign(name);
+  out.message.assign(name);
+}
+
 VenueErrorKind upbit_error_kind(const VenueError& e) noexcept {
   const std::string_view n = e.name.view();
   if (n.starts_with("insufficient_funds")) return VenueErrorKind::insufficient_balance;

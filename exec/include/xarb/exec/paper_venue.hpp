@@ -13,6 +13,9 @@
 #include <xarb/exec/venue.hpp>
 
 namespace xarb::exec {
+namespace adapters {
+struct PaperQuirks;
+}
 
 struct PaperParams {
   std::int64_t latency_ns = 300'000;  // request -> answer
@@ -35,6 +38,18 @@ enum class PaperFault : std::uint8_t {
   server_error, // 5xx before the order was taken: the event says unknown, nothing executed
   late_accept,  // the answer is lost and the venue takes the order late_accept_ns later: until
                 // then a query finds no such order, after it the order has executed
+};
+
+// Why a paper venue refuses a request. Each venue's exec adapter says it as the venue would (its
+// code or error name, and message), so that a paper run's errors read and classify as its own.
+enum class PaperRefusal : std::uint8_t {
+  lot_size,              // price or quantity off the venue's grid
+  notional,              // under its minimum order value
+  insufficient_balance,
+  duplicate,             // a client order id already used
+  rate_limited,
+  unknown_order,         // a query for an order it never took
+  unknown_cancel,        // a cancel of one
 };
 
 class PaperVenue final : public VenueClient {
@@ -84,14 +99,14 @@ class PaperVenue final : public VenueClient {
   // Fills `order` against `book`; with no levels, at its limit when `liquid`, else not at all.
   void execute(const OrderRequest& order, std::span<const Level> book, bool liquid,
                OrderStatus& out) noexcept;
-  void refuse(OrderStatus& out, int code, std::string_view binance_msg,
-              std::string_view upbit_name) const noexcept;
+  void refuse(OrderStatus& out, PaperRefusal why, Side side) const noexcept;
   bool enqueue(const VenueEvent& event) noexcept;
   [[nodiscard]] Known* find(const ClientOrderId& id) noexcept;
   [[nodiscard]] double uniform() noexcept;
   [[nodiscard]] PaperFault take_fault(VenueOp op) noexcept;
 
   Venue venue_;
+  const adapters::PaperQuirks* quirks_ = nullptr;  // its row's in exec's venue registry
   RulesTable rules_;
   PaperParams params_;
   std::uint64_t rng_;
