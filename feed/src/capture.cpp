@@ -8,7 +8,6 @@
 #include <xarb/venues/registry.hpp>
 
 #include "json_input.hpp"
-#include "venues/adapter.hpp"
 
 namespace xarb::feed {
 
@@ -176,18 +175,6 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
   } else if (event.kind == CaptureKind::ws || event.kind == CaptureKind::ws_send) {
     event.venue = m.ws_venue;
     event.venue_known = m.ws_venue_known;
-  }
-  return true;
-}
-
-bool discover_symbols(const std::string& path, SymbolMap& map, std::string& error) {
-  const std::unique_ptr<CaptureReader> reader = CaptureReader::open(path, error);
-  if (!reader) return false;
-  CaptureEvent e;
-  while (reader->next(e)) {
-    if (!e.venue_known) continue;
-    // Each venue's adapter reads its own subscriptions (feed/src/venues/).
-    if (const adapters::Discover discover = adapters::discoverer(e.venue)) discover(e, map);
   }
   return true;
 }

@@ -15,10 +15,11 @@
 
 #include <xarb/core/ids.hpp>
 #include <xarb/feed/book_keeper.hpp>
-#include <xarb/feed/capture.hpp>
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/feed/parsed_frame.hpp>
 #include <xarb/net/ws_client.hpp>
+
+#include "discover.hpp"
 
 namespace xarb::feed::adapters {
 
@@ -56,17 +57,10 @@ class FeedAdapter {
 using MakeFeedAdapter = std::unique_ptr<FeedAdapter> (*)(const SymbolMap& symbols,
                                                          const FeedOptions& options);
 
-// A recording's instruments as the venue's own subscriptions name them (discover_symbols, so
-// that a capture replays without a config): adds to `map` what one captured event of the venue
-// (a websocket connect, a message sent, a REST request) subscribes to.
-using Discover = void (*)(const CaptureEvent& event, SymbolMap& map);
-
 // The venues' adapters (registry.cpp).
 std::unique_ptr<FeedAdapter> make_binance(const SymbolMap& symbols, const FeedOptions& options);
 std::unique_ptr<FeedAdapter> make_upbit(const SymbolMap& symbols, const FeedOptions& options);
 std::unique_ptr<FeedAdapter> make_bithumb(const SymbolMap& symbols, const FeedOptions& options);
-void discover_binance(const CaptureEvent& event, SymbolMap& map);
-void discover_upbit_protocol(const CaptureEvent& event, SymbolMap& map);  // Upbit's, Bithumb's
 
 // The venue's discovery; null for a venue whose market data this build does not read.
 [[nodiscard]] Discover discoverer(Venue venue) noexcept;

@@ -2,6 +2,9 @@
 
 #include <xarb/venues/registry.hpp>
 
+#include <memory>
+#include <string>
+
 #include "adapter.hpp"
 
 namespace xarb::feed::adapters {
@@ -59,6 +62,18 @@ const ParserStats& parser_stats(const Adapters& adapters, Venue venue) noexcept 
 }  // namespace xarb::feed::adapters
 
 namespace xarb::feed {
+
+bool discover_symbols(const std::string& path, SymbolMap& map, std::string& error) {
+  const std::unique_ptr<CaptureReader> reader = CaptureReader::open(path, error);
+  if (!reader) return false;
+  CaptureEvent e;
+  while (reader->next(e)) {
+    if (!e.venue_known) continue;
+    // Each venue's adapter reads its own subscriptions.
+    if (const adapters::Discover discover = adapters::discoverer(e.venue)) discover(e, map);
+  }
+  return true;
+}
 
 std::string_view book_stream(const FeedOptions& options, Venue venue) noexcept {
   if (valid(venue) && !options.endpoint(venue).book.empty()) return options.endpoint(venue).book;

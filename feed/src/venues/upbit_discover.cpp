@@ -6,7 +6,7 @@
 #include <xarb/venues/registry.hpp>
 
 #include "../json_input.hpp"
-#include "adapter.hpp"
+#include "discover.hpp"
 
 namespace xarb::feed::adapters {
 namespace {
