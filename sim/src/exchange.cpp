@@ -311,7 +311,7 @@ HttpResult Exchange::handle(Venue v, const HttpRequest& r,
                  : upbit_error(503, "server_error", "Service unavailable.");
   } else {
     result =
-        front->protocol == Protocol::krw ? krw(*front->dialect, r, touched) : binance(r, touched);
+        front->protocol == Protocol::upbit ? upbit(*front->dialect, r, touched) : binance(r, touched);
   }
   result.delay_ms += faults_.rest_delay_ms;
   return result;

@@ -509,7 +509,7 @@ TEST(VenueErrors, KindsFromCodesNamesAndStatuses) {
 // and client_order_id; lookups and cancels by client_order_id.
 TEST(BithumbApi, OrdersGoToV2WithTheirOwnNamesAndATimestampClaim) {
   const Credentials keys{"bithumb-access-0123456789", "bithumb-secret-0123456789"};
-  UpbitApi api(keys, endpoint("https://api.bithumb.com"), JwtAlg::hs256, KrwDialect::bithumb);
+  UpbitApi api(keys, endpoint("https://api.bithumb.com"), JwtAlg::hs256, UpbitDialect::bithumb);
   OrderRequest o;
   o.client_id.assign("x7-12-H0");
   o.side = Side::buy;
@@ -554,7 +554,7 @@ TEST(BithumbApi, OrdersGoToV2WithTheirOwnNamesAndATimestampClaim) {
 }
 
 TEST(BithumbParser, AnAckHasNoStateAndAnIocThatFilledInPartEndsDone) {
-  UpbitParser parser(KrwDialect::bithumb);
+  UpbitParser parser(UpbitDialect::bithumb);
   OrderStatus s;
   // POST /v2/orders: an acknowledgement without state or fills (exec then queries the order).
   ASSERT_EQ(parser.parse_order(R"({"order_id":"C0101000003152350309","market":"KRW-BTC",
@@ -695,7 +695,7 @@ TEST(UpbitParser, PrivateStreamOrdersAssetsAndErrors) {
 // Bithumb's v2 names: order_id, client_order_id, side buy/sell, executed_quantity and
 // executed_amount; an IOC that filled in part ends `done`.
 TEST(BithumbParser, PrivateStreamV2Names) {
-  UpbitParser p(KrwDialect::bithumb);
+  UpbitParser p(UpbitDialect::bithumb);
   StreamUpdate u;
   ASSERT_EQ(
       p.parse_stream(

@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   static xarb::exec::BinanceParser binance;
   static xarb::exec::UpbitParser upbit;
-  static xarb::exec::UpbitParser bithumb(xarb::exec::KrwDialect::bithumb);
+  static xarb::exec::UpbitParser bithumb(xarb::exec::UpbitDialect::bithumb);
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   xarb::exec::OrderStatus s;
   xarb::VenueError e;

@@ -6,15 +6,15 @@
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
-#include "krw_venue.hpp"
+#include "upbit_venue.hpp"
 
 namespace xarb::exec::adapters {
 namespace {
 
-class Bithumb final : public KrwVenue {
+class Bithumb final : public UpbitProtocolVenue {
  public:
   Bithumb(const RestVenueOptions& o, const net::Url& endpoint)
-      : KrwVenue(venues::kBithumb, KrwDialect::bithumb, o, endpoint) {}
+      : UpbitProtocolVenue(venues::kBithumb, UpbitDialect::bithumb, o, endpoint) {}
 
   bool probe(HttpRequestText& out) noexcept override {
     return !probe_market_.empty() && api_.orderbook(probe_market_, out);

@@ -6,17 +6,17 @@
 #include <xarb/exec/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
-#include "krw_venue.hpp"
+#include "upbit_venue.hpp"
 
 namespace xarb::exec::adapters {
 namespace {
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 
-class Upbit final : public KrwVenue {
+class Upbit final : public UpbitProtocolVenue {
  public:
   Upbit(const RestVenueOptions& o, const net::Url& endpoint)
-      : KrwVenue(venues::kUpbit, KrwDialect::upbit, o, endpoint) {}
+      : UpbitProtocolVenue(venues::kUpbit, UpbitDialect::upbit, o, endpoint) {}
 
   bool probe(HttpRequestText& out) noexcept override {
     return !probe_market_.empty() && api_.instruments(probe_market_, out);

@@ -50,7 +50,7 @@ OrderState bithumb_order_state(std::string_view state, Decimal executed, Decimal
   return upbit_order_state(state, executed, volume);
 }
 
-UpbitApi::UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg, KrwDialect dialect)
+UpbitApi::UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg, UpbitDialect dialect)
     : credentials_(std::move(credentials)),
       endpoint_(std::move(endpoint)),
       host_header_(endpoint_.host_header()),
@@ -75,7 +75,7 @@ bool UpbitApi::request(std::string_view method, std::string_view path, std::stri
     const std::size_t n = upbit_jwt(
         credentials_.key, *signer_, alg_, *hasher_, std::string_view(nonce.data(), nonce.size()),
         query, std::span<char>(token, sizeof token),
-        dialect_ == KrwDialect::bithumb ? clock::wall_ns() / 1'000'000 : -1);
+        dialect_ == UpbitDialect::bithumb ? clock::wall_ns() / 1'000'000 : -1);
     if (n == 0) return false;
     out.put("Authorization: Bearer ").put(std::string_view(token, n)).put("\r\n");
   }
@@ -95,7 +95,7 @@ std::string UpbitApi::stream_authorization() {
   const std::size_t n = upbit_jwt(
       credentials_.key, *signer_, alg_, *hasher_, std::string_view(nonce.data(), nonce.size()), {},
       std::span<char>(token, sizeof token),
-      dialect_ == KrwDialect::bithumb ? clock::wall_ns() / 1'000'000 : -1);
+      dialect_ == UpbitDialect::bithumb ? clock::wall_ns() / 1'000'000 : -1);
   return n == 0 ? std::string() : "Bearer " + std::string(token, n);
 }
 
@@ -104,7 +104,7 @@ bool UpbitApi::new_order(const OrderRequest& o, std::string_view market,
   // The same parameters twice: as the JSON body, and as key=value& for the query_hash, in the
   // same order and unescaped (docs/venues.md).
   // Bithumb names the type and the client id differently and places on /v2.
-  const bool bithumb = dialect_ == KrwDialect::bithumb;
+  const bool bithumb = dialect_ == UpbitDialect::bithumb;
   const std::string_view type_key = bithumb ? "order_type" : "ord_type";
   const std::string_view id_key = bithumb ? "client_order_id" : "identifier";
   const std::string_view side = o.side == Side::buy ? "bid" : "ask";
@@ -128,12 +128,12 @@ bool UpbitApi::new_order(const OrderRequest& o, std::string_view market,
 
 bool UpbitApi::get_order(std::string_view identifier, HttpRequestText& out) noexcept {
   TextBuffer<256> q;
-  q.put(dialect_ == KrwDialect::bithumb ? "client_order_id=" : "identifier=").put(identifier);
+  q.put(dialect_ == UpbitDialect::bithumb ? "client_order_id=" : "identifier=").put(identifier);
   return !q.overflow() && request("GET", "/v1/order", q.view(), {}, true, out);
 }
 
 bool UpbitApi::cancel_order(std::string_view identifier, HttpRequestText& out) noexcept {
-  const bool bithumb = dialect_ == KrwDialect::bithumb;
+  const bool bithumb = dialect_ == UpbitDialect::bithumb;
   TextBuffer<256> q;
   q.put(bithumb ? "client_order_id=" : "identifier=").put(identifier);
   return !q.overflow() &&
@@ -148,7 +148,7 @@ bool UpbitApi::open_orders(std::string_view market, HttpRequestText& out) noexce
   TextBuffer<256> q;
   if (!market.empty()) q.put("market=").put(market);
   const std::string_view path =
-      dialect_ == KrwDialect::bithumb ? "/v2/orders/pending" : "/v1/orders/open";
+      dialect_ == UpbitDialect::bithumb ? "/v2/orders/pending" : "/v1/orders/open";
   return !q.overflow() && request("GET", path, q.view(), {}, true, out);
 }
 
@@ -167,7 +167,7 @@ bool UpbitApi::orderbook(std::string_view markets_csv, HttpRequestText& out) noe
 // ---------------------------------------------------------------------------------------------
 
 struct UpbitParser::Impl {
-  KrwDialect dialect = KrwDialect::upbit;
+  UpbitDialect dialect = UpbitDialect::upbit;
   od::parser parser;
   net::json::JsonInput input{64 * 1024, 8 << 20};  // grows rarely, up to the largest answer
 
@@ -176,7 +176,7 @@ struct UpbitParser::Impl {
   }
 };
 
-UpbitParser::UpbitParser(KrwDialect dialect) : impl_(std::make_unique<Impl>()) {
+UpbitParser::UpbitParser(UpbitDialect dialect) : impl_(std::make_unique<Impl>()) {
   impl_->dialect = dialect;
   // simdjson sizes its parser to the document: reserve, so answers do not reallocate it.
   // (Should it fail, iterate() allocates when it needs to.)
@@ -187,10 +187,10 @@ UpbitParser::~UpbitParser() = default;
 namespace {
 
 // Reads one order object; `market` receives its market when asked.
-Errc read_order(od::object obj, KrwDialect dialect, OrderStatus& out,
+Errc read_order(od::object obj, UpbitDialect dialect, OrderStatus& out,
                 std::string_view* market) noexcept {
   out = OrderStatus{};
-  const std::string_view id_key = dialect == KrwDialect::bithumb ? "client_order_id" : "identifier";
+  const std::string_view id_key = dialect == UpbitDialect::bithumb ? "client_order_id" : "identifier";
   std::string_view state;
   Decimal volume, limit_price, executed_funds, trades_qty;
   bool have_state = false, have_funds = false, have_trades = false;
@@ -263,7 +263,7 @@ Errc read_order(od::object obj, KrwDialect dialect, OrderStatus& out,
   }
   if (!have_state) {
     // Bithumb acknowledges a placed or cancelled order with its id and no state.
-    if (dialect != KrwDialect::bithumb || out.venue_id.empty()) return Errc::malformed;
+    if (dialect != UpbitDialect::bithumb || out.venue_id.empty()) return Errc::malformed;
     out.state = OrderState::acked;
     out.filled_qty = Decimal{};
     out.filled_notional_e16 = 0;
@@ -289,7 +289,7 @@ Errc read_order(od::object obj, KrwDialect dialect, OrderStatus& out,
     return Errc::malformed;
   }
   out.orig_qty = volume;
-  out.state = dialect == KrwDialect::bithumb ? bithumb_order_state(state, out.filled_qty, volume)
+  out.state = dialect == UpbitDialect::bithumb ? bithumb_order_state(state, out.filled_qty, volume)
                                              : upbit_order_state(state, out.filled_qty, volume);
   return Errc::ok;
 }
@@ -373,7 +373,7 @@ Errc UpbitParser::parse_orders(std::string_view body, std::vector<OrderStatus>& 
   od::array list;
   if (impl_->start(body, doc) != SUCCESS) return Errc::malformed;
   // Bithumb's pending orders come as {"data":[..],"has_next":..,"next_key":..}.
-  const bool wrapped = impl_->dialect == KrwDialect::bithumb;
+  const bool wrapped = impl_->dialect == UpbitDialect::bithumb;
   if ((wrapped ? doc["data"].get_array().get(list) : doc.get_array().get(list)) != SUCCESS) {
     return Errc::malformed;
   }
@@ -433,7 +433,7 @@ Errc UpbitParser::parse_stream(std::string_view frame, StreamUpdate& out) noexce
   if (impl_->start(frame, doc) != SUCCESS || doc.get_object().get(obj) != SUCCESS) {
     return Errc::malformed;
   }
-  const bool bithumb = impl_->dialect == KrwDialect::bithumb;
+  const bool bithumb = impl_->dialect == UpbitDialect::bithumb;
   // The names of the two dialects (docs/venues.md): Upbit v1, Bithumb v2.
   const std::string_view id_key = bithumb ? "client_order_id" : "identifier";
   const std::string_view venue_id_key = bithumb ? "order_id" : "uuid";

@@ -118,6 +118,27 @@ std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
   return out + "}";
 }
 
+namespace {
+
+// A parameter of a signed request; empty when absent.
+std::string param(const std::map<std::string, std::string>& p, const char* key) {
+  const auto it = p.find(key);
+  return it == p.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+// The weight and order counts Binance sends with a signed endpoint's answer.
+HttpResult& Exchange::binance_weights(HttpResult& res, const AccountSpec& account) {
+  const Limiter& l = limiters_[std::string("binance:") + account.key];
+  res.headers.emplace_back("X-MBX-USED-WEIGHT-1M", std::to_string(l.weight_times.size()));
+  res.headers.emplace_back("X-MBX-ORDER-COUNT-10S", std::to_string(l.order_times.size()));
+  res.headers.emplace_back("X-MBX-ORDER-COUNT-1D", std::to_string(l.order_times.size()));
+  return res;
+}
+
+// The router: public endpoints limited per IP, then signed ones (authenticated, limited per
+// account) by path and method.
 HttpResult Exchange::binance(const HttpRequest& r,
                              std::vector<std::pair<Venue, std::size_t>>& touched) {
   const std::string path = r.path();
@@ -155,156 +176,163 @@ HttpResult Exchange::binance(const HttpRequest& r,
   HttpResult error;
   if (!binance_auth(r, all, account, error)) return error;
   const auto p = params_of(all);
-  const auto get = [&](const char* k) {
-    const auto it = p.find(k);
-    return it == p.end() ? std::string() : it->second;
-  };
   const bool order_post = path == "/api/v3/order" && r.method == "POST";
   if (!admit(venues::kBinance, account->key, order_post ? 1 : 4, order_post, limit_error)) {
     return limit_error;
   }
-  const auto headers = [&](HttpResult& res) {
-    const Limiter& l = limiters_[std::string("binance:") + account->key];
-    res.headers.emplace_back("X-MBX-USED-WEIGHT-1M", std::to_string(l.weight_times.size()));
-    res.headers.emplace_back("X-MBX-ORDER-COUNT-10S", std::to_string(l.order_times.size()));
-    res.headers.emplace_back("X-MBX-ORDER-COUNT-1D", std::to_string(l.order_times.size()));
-    return res;
-  };
   if (path == "/ws-api/v3/userDataStream.subscribe.signature") {
     HttpResult res = answer(200, "{}");  // the connection's front end numbers the subscription
-    return headers(res);
+    return binance_weights(res, *account);
   }
-  if (path == "/api/v3/account" && r.method == "GET") {
-    std::string list;
-    for (const auto& [asset, free] : account->balances) {
-      if (!list.empty()) list += ",";
-      list +=
-          R"({"asset":")" + asset + R"(","free":")" + dec8(free) + R"(","locked":"0.00000000"})";
-    }
-    HttpResult res =
-        answer(200, R"({"makerCommission":10,"takerCommission":10,"canTrade":true,)"
-                    R"("canWithdraw":false,"canDeposit":false,"accountType":"SPOT","balances":[)" +
-                        list + R"(],"permissions":["SPOT"]})");
-    return headers(res);
-  }
+  if (path == "/api/v3/account" && r.method == "GET") return binance_account(*account);
   if (path == "/api/v3/openOrders" && (r.method == "GET" || r.method == "DELETE")) {
-    const std::string symbol = get("symbol");
-    std::string list;
-    for (auto& [k, o] : orders_) {
-      if (o.venue != venues::kBinance || o.account != account->key) continue;
-      if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
-      if (!symbol.empty() && market_.specs()[o.symbol].binance_symbol != symbol) continue;
-      if (r.method == "DELETE") {
-        o.status = "CANCELED";
-        private_.push_back({o.venue, o.account, k, -1, "CANCELED", {}, now_ms()});
-      }
-      if (!list.empty()) list += ",";
-      list += binance_order_json(o, false);
-    }
-    HttpResult res = answer(200, "[" + list + "]");
-    return headers(res);
+    return binance_open_orders(r, p, *account);
   }
-  if (path == "/api/v3/myTrades" && r.method == "GET") {
-    // One order's trades (orderId requires the symbol), as Binance lists them.
-    const int i = find_symbol(venues::kBinance, get("symbol"));
-    if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
-    const std::string order_id = get("orderId");
-    std::string list;
-    for (const auto& [k, o] : orders_) {
-      if (o.venue != venues::kBinance || o.account != account->key ||
-          o.symbol != static_cast<std::size_t>(i) || !visible(o) ||
-          (!order_id.empty() && o.venue_id != order_id)) {
-        continue;
-      }
-      for (const Trade& t : o.trades) {
-        if (!list.empty()) list += ",";
-        list += R"({"symbol":")" + market_.specs()[o.symbol].binance_symbol + R"(","id":)" +
-                std::to_string(t.id) + R"(,"orderId":)" + o.venue_id +
-                R"(,"orderListId":-1,"price":")" + dec8(t.price) + R"(","qty":")" + dec8(t.qty) +
-                R"(","quoteQty":")" +
-                dec8(static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / kOne)) +
-                R"(",)" + commission_json(o, t) + R"(,"time":)" + std::to_string(o.time_ms) +
-                R"(,"isBuyer":)" + (o.buy ? "true" : "false") +
-                R"(,"isMaker":false,"isBestMatch":true})";
-      }
-    }
-    HttpResult res = answer(200, "[" + list + "]");
-    return headers(res);
-  }
+  if (path == "/api/v3/myTrades" && r.method == "GET") return binance_my_trades(p, *account);
   if (path != "/api/v3/order") return binance_error(404, -1000, "Unknown endpoint.");
-  const int i = find_symbol(venues::kBinance, get("symbol"));
+  const int i = find_symbol(venues::kBinance, param(p, "symbol"));
   if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
-  if (r.method == "GET" || r.method == "DELETE") {
-    // By client id (origClientOrderId) or by the venue's id (orderId), as Binance accepts either.
-    const std::string id = get("origClientOrderId");
-    const std::string order_id = get("orderId");
-    if (id.empty() && order_id.empty()) {
-      return binance_error(400, -1102,
-                           "Param 'origClientOrderId' or 'orderId' must be sent, but both were "
-                           "empty/null!");
-    }
-    auto it = orders_.end();
-    if (!id.empty()) {
-      // The symbol is part of the lookup: another symbol's order under this id is not found.
-      it = orders_.find("binance:" + account->key + ":" + id);
-      if (it != orders_.end() &&
-          (it->second.symbol != static_cast<std::size_t>(i) || !visible(it->second))) {
-        it = orders_.end();
-      }
-    } else {
-      for (auto o = orders_.begin(); o != orders_.end(); ++o) {
-        if (o->second.venue == venues::kBinance && o->second.account == account->key &&
-            o->second.venue_id == order_id && o->second.symbol == static_cast<std::size_t>(i) &&
-            visible(o->second)) {
-          it = o;
-          break;
-        }
-      }
-    }
-    if (it == orders_.end()) {
-      return r.method == "GET" ? binance_error(400, -2013, "Order does not exist.")
-                               : binance_error(400, -2011, "Unknown order sent.");
-    }
-    SimOrder& o = it->second;
-    if (r.method == "DELETE") {
-      if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") {
-        return binance_error(400, -2011, "Unknown order sent.");
-      }
-      o.status = "CANCELED";
-      private_.push_back({o.venue, o.account, it->first, -1, "CANCELED", {}, now_ms()});
-      // As Binance answers a cancel: the order's id as origClientOrderId, and clientOrderId is
-      // the cancel request's own (newClientOrderId, or one the venue makes up).
-      std::string cancel_id = get("newClientOrderId");
-      if (cancel_id.empty()) cancel_id = "simcancel" + std::to_string(next_order_id_++);
-      std::string body = binance_order_json(o, false);
-      const std::string own = R"("clientOrderId":")" + o.client_id + "\"";
-      body.replace(body.find(own), own.size(), R"("clientOrderId":")" + cancel_id + "\"");
-      const std::size_t after_symbol = body.find(',') + 1;
-      body.insert(after_symbol, R"("origClientOrderId":")" + o.client_id + "\",");
-      HttpResult res = answer(200, body);
-      return headers(res);
-    }
-    HttpResult res = answer(200, binance_order_json(o, false));
-    return headers(res);
-  }
+  if (r.method == "GET" || r.method == "DELETE") return binance_lookup(r, p, *account, i);
   if (r.method != "POST") return binance_error(405, -1000, "Method not allowed.");
-  // New order.
+  return binance_place(p, *account, i, touched);
+}
+
+HttpResult Exchange::binance_account(AccountSpec& account) {
+  std::string list;
+  for (const auto& [asset, free] : account.balances) {
+    if (!list.empty()) list += ",";
+    list +=
+        R"({"asset":")" + asset + R"(","free":")" + dec8(free) + R"(","locked":"0.00000000"})";
+  }
+  HttpResult res =
+      answer(200, R"({"makerCommission":10,"takerCommission":10,"canTrade":true,)"
+                  R"("canWithdraw":false,"canDeposit":false,"accountType":"SPOT","balances":[)" +
+                      list + R"(],"permissions":["SPOT"]})");
+  return binance_weights(res, account);
+}
+
+// Open orders (GET), or all of them cancelled (DELETE).
+HttpResult Exchange::binance_open_orders(const HttpRequest& r, const Params& p, AccountSpec& account) {
+  const std::string symbol = param(p, "symbol");
+  std::string list;
+  for (auto& [k, o] : orders_) {
+    if (o.venue != venues::kBinance || o.account != account.key) continue;
+    if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
+    if (!symbol.empty() && market_.specs()[o.symbol].binance_symbol != symbol) continue;
+    if (r.method == "DELETE") {
+      o.status = "CANCELED";
+      private_.push_back({o.venue, o.account, k, -1, "CANCELED", {}, now_ms()});
+    }
+    if (!list.empty()) list += ",";
+    list += binance_order_json(o, false);
+  }
+  HttpResult res = answer(200, "[" + list + "]");
+  return binance_weights(res, account);
+}
+
+// One order's trades (orderId requires the symbol), as Binance lists them.
+HttpResult Exchange::binance_my_trades(const Params& p, AccountSpec& account) {
+  const int i = find_symbol(venues::kBinance, param(p, "symbol"));
+  if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
+  const std::string order_id = param(p, "orderId");
+  std::string list;
+  for (const auto& [k, o] : orders_) {
+    if (o.venue != venues::kBinance || o.account != account.key ||
+        o.symbol != static_cast<std::size_t>(i) || !visible(o) ||
+        (!order_id.empty() && o.venue_id != order_id)) {
+      continue;
+    }
+    for (const Trade& t : o.trades) {
+      if (!list.empty()) list += ",";
+      list += R"({"symbol":")" + market_.specs()[o.symbol].binance_symbol + R"(","id":)" +
+              std::to_string(t.id) + R"(,"orderId":)" + o.venue_id +
+              R"(,"orderListId":-1,"price":")" + dec8(t.price) + R"(","qty":")" + dec8(t.qty) +
+              R"(","quoteQty":")" +
+              dec8(static_cast<std::int64_t>(static_cast<Int128>(t.price) * t.qty / kOne)) +
+              R"(",)" + commission_json(o, t) + R"(,"time":)" + std::to_string(o.time_ms) +
+              R"(,"isBuyer":)" + (o.buy ? "true" : "false") +
+              R"(,"isMaker":false,"isBestMatch":true})";
+    }
+  }
+  HttpResult res = answer(200, "[" + list + "]");
+  return binance_weights(res, account);
+}
+
+// By client id (origClientOrderId) or by the venue's id (orderId), as Binance accepts either.
+HttpResult Exchange::binance_lookup(const HttpRequest& r, const Params& p, AccountSpec& account,
+                                    int i) {
+  const std::string id = param(p, "origClientOrderId");
+  const std::string order_id = param(p, "orderId");
+  if (id.empty() && order_id.empty()) {
+    return binance_error(400, -1102,
+                         "Param 'origClientOrderId' or 'orderId' must be sent, but both were "
+                         "empty/null!");
+  }
+  auto it = orders_.end();
+  if (!id.empty()) {
+    // The symbol is part of the lookup: another symbol's order under this id is not found.
+    it = orders_.find("binance:" + account.key + ":" + id);
+    if (it != orders_.end() &&
+        (it->second.symbol != static_cast<std::size_t>(i) || !visible(it->second))) {
+      it = orders_.end();
+    }
+  } else {
+    for (auto o = orders_.begin(); o != orders_.end(); ++o) {
+      if (o->second.venue == venues::kBinance && o->second.account == account.key &&
+          o->second.venue_id == order_id && o->second.symbol == static_cast<std::size_t>(i) &&
+          visible(o->second)) {
+        it = o;
+        break;
+      }
+    }
+  }
+  if (it == orders_.end()) {
+    return r.method == "GET" ? binance_error(400, -2013, "Order does not exist.")
+                             : binance_error(400, -2011, "Unknown order sent.");
+  }
+  SimOrder& o = it->second;
+  if (r.method == "DELETE") {
+    if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") {
+      return binance_error(400, -2011, "Unknown order sent.");
+    }
+    o.status = "CANCELED";
+    private_.push_back({o.venue, o.account, it->first, -1, "CANCELED", {}, now_ms()});
+    // As Binance answers a cancel: the order's id as origClientOrderId, and clientOrderId is
+    // the cancel request's own (newClientOrderId, or one the venue makes up).
+    std::string cancel_id = param(p, "newClientOrderId");
+    if (cancel_id.empty()) cancel_id = "simcancel" + std::to_string(next_order_id_++);
+    std::string body = binance_order_json(o, false);
+    const std::string own = R"("clientOrderId":")" + o.client_id + "\"";
+    body.replace(body.find(own), own.size(), R"("clientOrderId":")" + cancel_id + "\"");
+    const std::size_t after_symbol = body.find(',') + 1;
+    body.insert(after_symbol, R"("origClientOrderId":")" + o.client_id + "\",");
+    HttpResult res = answer(200, body);
+    return binance_weights(res, account);
+  }
+  HttpResult res = answer(200, binance_order_json(o, false));
+  return binance_weights(res, account);
+}
+
+// A new order: its parameters checked as Binance checks them, the filters, the balance, then
+// matched.
+HttpResult Exchange::binance_place(const Params& p, AccountSpec& account, int i,
+                                   std::vector<std::pair<Venue, std::size_t>>& touched) {
   SimOrder o;
   o.venue = venues::kBinance;
-  o.account = account->key;
+  o.account = account.key;
   o.symbol = static_cast<std::size_t>(i);
-  o.client_id = get("newClientOrderId");
+  o.client_id = param(p, "newClientOrderId");
   if (o.client_id.empty()) o.client_id = "sim" + std::to_string(next_order_id_);
   o.venue_id = std::to_string(next_order_id_++);
-  o.buy = get("side") == "BUY";
-  o.type = get("type");
-  o.tif = get("timeInForce");
+  o.buy = param(p, "side") == "BUY";
+  o.type = param(p, "type");
+  o.tif = param(p, "timeInForce");
   o.time_ms = now_ms();
-  if (get("side") != "BUY" && get("side") != "SELL") {
+  if (param(p, "side") != "BUY" && param(p, "side") != "SELL") {
     return binance_error(400, -1102,
                          "Mandatory parameter 'side' was not sent, was empty/null, or malformed.");
   }
-  if (orders_.contains("binance:" + account->key + ":" + o.client_id)) {
+  if (orders_.contains("binance:" + account.key + ":" + o.client_id)) {
     return binance_error(400, -2010, "Duplicate order sent.");
   }
   const exec::InstrumentRules rules_i = rules(venues::kBinance, o.symbol);
@@ -313,7 +341,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
       return binance_error(
           400, -1102,
           "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
-    if (!decimal(get("price"), o.price) || !decimal(get("quantity"), o.qty)) {
+    if (!decimal(param(p, "price"), o.price) || !decimal(param(p, "quantity"), o.qty)) {
       return binance_error(
           400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
     }
@@ -332,8 +360,8 @@ HttpResult Exchange::binance(const HttpRequest& r,
     }
   } else if (o.type == "MARKET") {
     o.tif = "IOC";
-    if (!decimal(get("quantity"), o.qty)) {
-      if (!decimal(get("quoteOrderQty"), o.quote_qty)) {
+    if (!decimal(param(p, "quantity"), o.qty)) {
+      if (!decimal(param(p, "quoteOrderQty"), o.quote_qty)) {
         return binance_error(
             400, -1102,
             "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
@@ -349,25 +377,25 @@ HttpResult Exchange::binance(const HttpRequest& r,
                            : o.buy           ? (book.asks.empty() ? 0 : book.asks.rbegin()->first)
                                              : 0;
   const bool enough =
-      o.buy ? account->balances["USDT"] >=
+      o.buy ? account.balances["USDT"] >=
                   static_cast<std::int64_t>(static_cast<Int128>(ref) * o.qty / kOne + o.quote_qty)
-            : account->balances[spec.base] >= o.qty;
+            : account.balances[spec.base] >= o.qty;
   if (!enough || (faults_.reject_share > 0.0 && roll() < faults_.reject_share)) {
     if (enough) ++stats_.faults;
     ++stats_.orders_by_outcome["REJECTED"];
     HttpResult res =
         binance_error(400, -2010, "Account has insufficient balance for requested action.");
-    return headers(res);
+    return binance_weights(res, account);
   }
-  match(o, *account, touched);
+  match(o, account, touched);
   ++stats_.orders_by_outcome[o.status];
-  const std::string key = "binance:" + account->key + ":" + o.client_id;
+  const std::string key = "binance:" + account.key + ":" + o.client_id;
   orders_[key] = o;
-  HttpResult res = answer(200, binance_order_json(o, get("newOrderRespType") != "ACK" &&
-                                                         get("newOrderRespType") != "RESULT"));
+  HttpResult res = answer(200, binance_order_json(o, param(p, "newOrderRespType") != "ACK" &&
+                                                         param(p, "newOrderRespType") != "RESULT"));
   lose_answer(orders_[key], res);
   binance_order_events(key);
-  return headers(res);
+  return binance_weights(res, account);
 }
 
 }  // namespace xarb::sim

@@ -1,14 +1,14 @@
-// Bithumb's front end: its dialect of the KRW protocol (krw.hpp; docs/venues.md). Places on v2
+// Bithumb's front end: its dialect of Upbit's protocol (upbit_protocol.hpp; docs/venues.md). Places on v2
 // (`client_order_id` exists only there) and acknowledges without a state; looks up on v1; its
 // token carries its time, refused a minute stale (the window is not documented).
 
 #include <xarb/venues/registry.hpp>
 
-#include "krw.hpp"
+#include "upbit_protocol.hpp"
 
 namespace xarb::sim {
 
-const KrwDialect kBithumbDialect = {
+const UpbitFront kBithumbDialect = {
     .venue = venues::kBithumb,
     .lists_fx = false,
     .orderbook_instruments = false,

@@ -4,20 +4,20 @@
 
 #include <xarb/venues/registry.hpp>
 
-#include "krw.hpp"
+#include "upbit_protocol.hpp"
 
 namespace xarb::sim {
 
 std::unique_ptr<WsVenueFront> make_binance_ws(SyntheticMarket& market, const Exchange& exchange);
-std::unique_ptr<WsVenueFront> make_krw_ws(const KrwDialect& d, SyntheticMarket& market,
+std::unique_ptr<WsVenueFront> make_upbit_ws(const UpbitFront& d, SyntheticMarket& market,
                                           const Exchange& exchange);
 
 namespace {
 
 constexpr SimVenue kSimVenues[] = {
     {venues::kBinance, Protocol::binance, nullptr, "", ""},
-    {venues::kUpbit, Protocol::krw, &kUpbitDialect, "/websocket/v1", "/websocket/v1/private"},
-    {venues::kBithumb, Protocol::krw, &kBithumbDialect, "/websocket/v1", "/websocket/v2/private"},
+    {venues::kUpbit, Protocol::upbit, &kUpbitDialect, "/websocket/v1", "/websocket/v1/private"},
+    {venues::kBithumb, Protocol::upbit, &kBithumbDialect, "/websocket/v1", "/websocket/v2/private"},
 };
 
 }  // namespace
@@ -34,7 +34,7 @@ std::unique_ptr<WsVenueFront> make_ws_front(Venue v, SyntheticMarket& market,
   const SimVenue* s = find_venue(v);
   if (s == nullptr) return nullptr;
   return s->protocol == Protocol::binance ? make_binance_ws(market, exchange)
-                                          : make_krw_ws(*s->dialect, market, exchange);
+                                          : make_upbit_ws(*s->dialect, market, exchange);
 }
 
 }  // namespace xarb::sim

@@ -1,7 +1,7 @@
 #pragma once
 
 // The simulator's venue registry: one line per venue it serves (registry.cpp), naming the
-// protocol of its front ends and, for the KRW protocol, the venue's dialect.
+// protocol of its front ends and, for Upbit's protocol, the venue's dialect.
 
 #include <cstdint>
 #include <memory>
@@ -13,14 +13,14 @@
 
 namespace xarb::sim {
 
-struct KrwDialect;
+struct UpbitFront;
 
-enum class Protocol : std::uint8_t { binance, krw };
+enum class Protocol : std::uint8_t { binance, upbit };
 
 struct SimVenue {
   Venue id = kNoVenue;
   Protocol protocol = Protocol::binance;
-  const KrwDialect* dialect = nullptr;  // Protocol::krw
+  const UpbitFront* dialect = nullptr;  // Protocol::upbit
   std::string_view ws_path;             // the public websocket's path on its port
   std::string_view private_ws_path;     // the private websocket's (own orders, balances)
 };

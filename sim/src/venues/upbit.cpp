@@ -1,12 +1,12 @@
-// Upbit's front end: its dialect of the KRW protocol (krw.hpp; docs/venues.md).
+// Upbit's front end: its dialect of Upbit's protocol (upbit_protocol.hpp; docs/venues.md).
 
 #include <xarb/venues/registry.hpp>
 
-#include "krw.hpp"
+#include "upbit_protocol.hpp"
 
 namespace xarb::sim {
 
-const KrwDialect kUpbitDialect = {
+const UpbitFront kUpbitDialect = {
     .venue = venues::kUpbit,
     .lists_fx = true,
     .orderbook_instruments = true,

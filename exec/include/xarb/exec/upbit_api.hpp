@@ -4,7 +4,7 @@
 // the parameters), JSON order bodies, written as complete HTTP/1.1 messages into fixed buffers;
 // answers parsed into OrderStatus. No I/O here.
 //
-// Bithumb's JWT API follows Upbit's, and the same classes speak it with KrwDialect::bithumb
+// Bithumb's JWT API follows Upbit's, and the same classes speak it with UpbitDialect::bithumb
 // (docs/venues.md): a timestamp claim; orders placed on POST /v2/orders with order_type and
 // client_order_id, acknowledged without a state; looked up on GET /v1/order and cancelled on
 // DELETE /v2/order by client_order_id; open orders on GET /v2/orders/pending; an IOC order that
@@ -24,7 +24,7 @@
 
 namespace xarb::exec {
 
-enum class KrwDialect : std::uint8_t { upbit, bithumb };
+enum class UpbitDialect : std::uint8_t { upbit, bithumb };
 
 [[nodiscard]] OrderState upbit_order_state(std::string_view state, Decimal executed,
                                            Decimal volume) noexcept;
@@ -36,7 +36,7 @@ enum class KrwDialect : std::uint8_t { upbit, bithumb };
 class UpbitApi {
  public:
   UpbitApi(Credentials credentials, net::Url endpoint, JwtAlg alg = JwtAlg::hs256,
-           KrwDialect dialect = KrwDialect::upbit);
+           UpbitDialect dialect = UpbitDialect::upbit);
 
   // An IOC (or FOK / GTC) limit order: {"market","side","volume","price","ord_type":"limit",
   // "time_in_force","identifier"}; the client id is the identifier.
@@ -65,7 +65,7 @@ class UpbitApi {
   std::string host_header_;
   std::string path_prefix_;
   JwtAlg alg_;
-  KrwDialect dialect_;
+  UpbitDialect dialect_;
   UuidSource nonces_;
   std::unique_ptr<HmacKey> signer_;  // keyed once with the secret
   std::unique_ptr<Sha512> hasher_;
@@ -79,7 +79,7 @@ struct UpbitAccount {
 
 class UpbitParser {
  public:
-  explicit UpbitParser(KrwDialect dialect = KrwDialect::upbit);
+  explicit UpbitParser(UpbitDialect dialect = UpbitDialect::upbit);
   ~UpbitParser();
   UpbitParser(const UpbitParser&) = delete;
   UpbitParser& operator=(const UpbitParser&) = delete;

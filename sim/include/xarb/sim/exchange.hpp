@@ -166,7 +166,7 @@ struct ExchangeStats {
   std::uint64_t faults = 0;
 };
 
-struct KrwDialect;  // sim/src/venues/krw.hpp
+struct UpbitFront;  // sim/src/venues/upbit_protocol.hpp
 
 class Exchange {
  public:
@@ -246,12 +246,35 @@ class Exchange {
 
   // The front ends (sim/src/venues/): Binance's, and Upbit's protocol in a venue's dialect.
   HttpResult binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);
-  HttpResult krw(const KrwDialect& d, const HttpRequest& r,
-                 std::vector<std::pair<Venue, std::size_t>>& touched);
+  // Binance's signed endpoints (binance_rest.cpp).
+  HttpResult& binance_weights(HttpResult& res, const AccountSpec& account);
+  HttpResult binance_account(AccountSpec& account);
+  HttpResult binance_open_orders(const HttpRequest& r, const std::map<std::string, std::string>& p,
+                                 AccountSpec& account);
+  HttpResult binance_my_trades(const std::map<std::string, std::string>& p, AccountSpec& account);
+  HttpResult binance_lookup(const HttpRequest& r, const std::map<std::string, std::string>& p,
+                            AccountSpec& account, int i);
+  HttpResult binance_place(const std::map<std::string, std::string>& p, AccountSpec& account, int i,
+                           std::vector<std::pair<Venue, std::size_t>>& touched);
+  HttpResult upbit(const UpbitFront& d, const HttpRequest& r,
+                   std::vector<std::pair<Venue, std::size_t>>& touched);
+  // Upbit's protocol's endpoints (upbit_rest.cpp), each answering for the dialect `d`.
+  using Params = std::map<std::string, std::string>;
+  HttpResult& upbit_remaining(const UpbitFront& d, HttpResult& res, const std::string& group,
+                              const std::string& key);
+  HttpResult upbit_markets(const UpbitFront& d);
+  HttpResult upbit_orderbook(const UpbitFront& d, const std::string& path, const Params& q);
+  HttpResult upbit_accounts(AccountSpec& account);
+  HttpResult upbit_chance(const UpbitFront& d, const Params& q, AccountSpec& account);
+  HttpResult upbit_list(const UpbitFront& d, const Params& q, AccountSpec& account, bool open_list);
+  HttpResult upbit_lookup(const UpbitFront& d, const Params& q, AccountSpec& account,
+                          bool cancel_order);
+  HttpResult upbit_place(const UpbitFront& d, const HttpRequest& r, AccountSpec& account,
+                         std::vector<std::pair<Venue, std::size_t>>& touched);
   // Empty when the request is signed as Binance requires; else the error answer.
   bool binance_auth(const HttpRequest& r, const std::string& params, AccountSpec*& account,
                     HttpResult& error);
-  bool krw_auth(const KrwDialect& d, const HttpRequest& r, AccountSpec*& account,
+  bool upbit_auth(const UpbitFront& d, const HttpRequest& r, AccountSpec*& account,
                 HttpResult& error);
   // Rate limit for `key` at `weight`; false with the 429/418 answer.
   bool admit(Venue venue, const std::string& key, int weight, bool order, HttpResult& error);
@@ -259,9 +282,9 @@ class Exchange {
   [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
   [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
   // A KRW venue's order object (Upbit's shape, the dialect's client-id name and states).
-  [[nodiscard]] std::string krw_order_json(const KrwDialect& d, const SimOrder& o,
+  [[nodiscard]] std::string upbit_order_json(const UpbitFront& d, const SimOrder& o,
                                            bool with_trades) const;
-  [[nodiscard]] static std::string_view krw_state(const KrwDialect& d, const SimOrder& o);
+  [[nodiscard]] static std::string_view upbit_state(const UpbitFront& d, const SimOrder& o);
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
@@ -271,7 +294,7 @@ class Exchange {
   [[nodiscard]] bool visible(const SimOrder& o) const { return now_ms() >= o.visible_from_ms; }
   // The private stream's events of a KRW order just taken and matched (orders_[key]): taken,
   // each execution, its end unless it rests; then the balances it moved.
-  void krw_order_events(const KrwDialect& d, const std::string& key);
+  void upbit_order_events(const UpbitFront& d, const std::string& key);
   // Binance's user data stream for an order just taken and matched: NEW, each TRADE, EXPIRED
   // when its time in force ended it unfilled or in part; then the balances it moved.
   void binance_order_events(const std::string& key);

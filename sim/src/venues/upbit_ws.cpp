@@ -1,4 +1,4 @@
-// The KRW venues' public websocket (Upbit's framing, each venue's dialect: krw.hpp): one
+// The public websocket of Upbit's protocol (each venue's dialect: upbit_protocol.hpp): one
 // subscription message ([{ticket},{type,codes},{format}]) naming orderbook and trade codes, an
 // orderbook snapshot of each book first and then realtime books, DEFAULT or SIMPLE keys, text
 // PING answered {"status":"UP"}, and a refused subscription answered with the venue's error and
@@ -12,7 +12,7 @@
 #include <simdjson.h>
 
 #include "../text.hpp"
-#include "krw.hpp"
+#include "upbit_protocol.hpp"
 #include "ws_front.hpp"
 
 namespace xarb::sim {
@@ -20,9 +20,9 @@ namespace {
 
 const std::string kFxMarket = "KRW-USDT";
 
-class KrwWsVenue final : public WsVenueFront {
+class UpbitWsVenue final : public WsVenueFront {
  public:
-  KrwWsVenue(const KrwDialect& d, SyntheticMarket& market, const Exchange& exchange)
+  UpbitWsVenue(const UpbitFront& d, SyntheticMarket& market, const Exchange& exchange)
       : d_(d), market_(market), exchange_(exchange) {}
 
   bool book_changed(std::size_t) override { return true; }  // every frame is the whole book
@@ -46,14 +46,14 @@ class KrwWsVenue final : public WsVenueFront {
     return specs.size() + 1;
   }
 
-  const KrwDialect& d_;
+  const UpbitFront& d_;
   SyntheticMarket& market_;
   const Exchange& exchange_;
 };
 
-class KrwWsSession final : public WsSessionFront {
+class UpbitWsSession final : public WsSessionFront {
  public:
-  explicit KrwWsSession(KrwWsVenue& venue) : v_(venue) {}
+  explicit UpbitWsSession(UpbitWsVenue& venue) : v_(venue) {}
 
   void on_open(const WsOpen& open) override {
     private_ = open.private_stream;
@@ -370,7 +370,7 @@ class KrwWsSession final : public WsSessionFront {
            R"(","sequential_id":)" + std::to_string(t.id) + R"(,"stream_type":"REALTIME"})";
   }
 
-  KrwWsVenue& v_;
+  UpbitWsVenue& v_;
   std::vector<std::pair<std::size_t, std::size_t>> codes_;  // (book index, depth)
   std::vector<std::size_t> trade_codes_;
   bool simple_ = false;
@@ -382,15 +382,15 @@ class KrwWsSession final : public WsSessionFront {
   mutable std::uint64_t asset_seq_ = 0;
 };
 
-std::unique_ptr<WsSessionFront> KrwWsVenue::connect() {
-  return std::make_unique<KrwWsSession>(*this);
+std::unique_ptr<WsSessionFront> UpbitWsVenue::connect() {
+  return std::make_unique<UpbitWsSession>(*this);
 }
 
 }  // namespace
 
-std::unique_ptr<WsVenueFront> make_krw_ws(const KrwDialect& d, SyntheticMarket& market,
+std::unique_ptr<WsVenueFront> make_upbit_ws(const UpbitFront& d, SyntheticMarket& market,
                                           const Exchange& exchange) {
-  return std::make_unique<KrwWsVenue>(d, market, exchange);
+  return std::make_unique<UpbitWsVenue>(d, market, exchange);
 }
 
 }  // namespace xarb::sim

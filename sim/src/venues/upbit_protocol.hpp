@@ -2,8 +2,8 @@
 
 // Upbit's protocol, which Bithumb's current API follows (JWT with query_hash, /v1 and /v2 REST,
 // the same public websocket framing), told apart by a dialect: each venue's paths, names,
-// acknowledgements and states. upbit.cpp and bithumb.cpp each hold theirs; krw_rest.cpp and
-// krw_ws.cpp serve any of them.
+// acknowledgements and states. upbit.cpp and bithumb.cpp each hold theirs; upbit_rest.cpp and
+// upbit_ws.cpp serve any of them.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 namespace xarb::sim {
 
-struct KrwDialect {
+struct UpbitFront {
   Venue venue = kNoVenue;
   bool lists_fx = false;               // KRW-USDT traded and streamed (the FX rate: Upbit)
   bool orderbook_instruments = false;  // GET /v1/orderbook/instruments (tick sizes)
@@ -36,7 +36,7 @@ struct KrwDialect {
   bool tif_done = false;  // an IOC order that executed in part ends `done` (cancel_type set)
 };
 
-extern const KrwDialect kUpbitDialect;
-extern const KrwDialect kBithumbDialect;
+extern const UpbitFront kUpbitDialect;
+extern const UpbitFront kBithumbDialect;
 
 }  // namespace xarb::sim

@@ -16,9 +16,9 @@
 
 namespace xarb::exec::adapters {
 
-class KrwVenue : public RestAdapter {
+class UpbitProtocolVenue : public RestAdapter {
  public:
-  KrwVenue(Venue venue, KrwDialect dialect, const RestVenueOptions& o, const net::Url& endpoint)
+  UpbitProtocolVenue(Venue venue, UpbitDialect dialect, const RestVenueOptions& o, const net::Url& endpoint)
       : options_(o),
         api_(o.credentials, endpoint, JwtAlg::hs256, dialect),
         parser_(dialect),
