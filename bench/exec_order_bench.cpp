@@ -15,8 +15,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include <xarb/exec/binance_api.hpp>
-#include <xarb/exec/upbit_api.hpp>
+#include <xarb/exec/venues/binance_api.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 
 #include "alloc_counter.hpp"
 #include "bench_support.hpp"

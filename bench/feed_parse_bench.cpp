@@ -11,8 +11,8 @@
 #include <benchmark/benchmark.h>
 
 #include <xarb/book/order_book.hpp>
-#include <xarb/feed/binance_parser.hpp>
-#include <xarb/feed/upbit_parser.hpp>
+#include <xarb/feed/venues/binance_parser.hpp>
+#include <xarb/feed/venues/upbit_parser.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"

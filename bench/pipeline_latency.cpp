@@ -42,7 +42,7 @@
 #include <xarb/core/spsc_ring.hpp>
 #include <xarb/core/wait.hpp>
 #include <xarb/exec/paper_venue.hpp>
-#include <xarb/exec/rules.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/exec/stage.hpp>
 #include <xarb/feed/replay.hpp>
 #include <xarb/signal/stage.hpp>

@@ -7,6 +7,7 @@
 
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/signing.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/sim/exchange.hpp>
 #include <xarb/venues/registry.hpp>
 

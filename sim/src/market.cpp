@@ -2,7 +2,7 @@
 #include <cmath>
 #include <functional>
 
-#include <xarb/exec/rules.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/sim/market.hpp>
 #include <xarb/venues/registry.hpp>
 

@@ -10,9 +10,9 @@
 #include <simdjson.h>
 
 #include <xarb/core/clock.hpp>
-#include <xarb/exec/binance_api.hpp>
-#include <xarb/exec/rules.hpp>
-#include <xarb/exec/upbit_api.hpp>
+#include <xarb/exec/venues/binance_api.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "alloc_counter.hpp"

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/exec/executor.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/exec/paper_venue.hpp>
 #include <xarb/venues/registry.hpp>
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include <xarb/exec/rules.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <xarb/exec/paper_venue.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/exec/stage.hpp>
 #include <xarb/venues/registry.hpp>
 

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <xarb/feed/binance_parser.hpp>
+#include <xarb/feed/venues/binance_parser.hpp>
 #include <xarb/feed/capture.hpp>
 #include <xarb/venues/registry.hpp>
 

@@ -5,7 +5,7 @@
 
 #include <xarb/book/order_book.hpp>
 #include <xarb/feed/capture.hpp>
-#include <xarb/feed/upbit_parser.hpp>
+#include <xarb/feed/venues/upbit_parser.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "test_support.hpp"

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include <xarb/feed/binance_parser.hpp>
+#include <xarb/feed/venues/binance_parser.hpp>
 #include <xarb/feed/book_keeper.hpp>
 #include <xarb/venues/registry.hpp>
 

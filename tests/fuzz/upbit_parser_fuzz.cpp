@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include <xarb/feed/book_keeper.hpp>
-#include <xarb/feed/upbit_parser.hpp>
+#include <xarb/feed/venues/upbit_parser.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace {

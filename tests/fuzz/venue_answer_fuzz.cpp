@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include <xarb/exec/binance_api.hpp>
-#include <xarb/exec/rules.hpp>
-#include <xarb/exec/upbit_api.hpp>
+#include <xarb/exec/venues/binance_api.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace {

@@ -25,6 +25,7 @@
 
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/executor.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/exec/signing.hpp>
 #include <xarb/feed/feed_stage.hpp>

@@ -17,7 +17,7 @@
 
 #include <xarb/core/errc.hpp>
 #include <xarb/core/ids.hpp>
-#include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/venues/binance_api.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/paper_venue.hpp>
 #include <xarb/exec/rest_venue.hpp>

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include <xarb/core/clock.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "adapter.hpp"

@@ -4,7 +4,7 @@
 
 #include <simdjson.h>
 
-#include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/venues/binance_api.hpp>
 #include <xarb/net/json.hpp>
 
 namespace xarb::exec {

@@ -3,7 +3,8 @@
 // group and per second from Remaining-Req.
 
 #include <xarb/core/clock.hpp>
-#include <xarb/exec/upbit_api.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
+#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "upbit_venue.hpp"

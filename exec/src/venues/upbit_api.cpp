@@ -5,7 +5,7 @@
 #include <simdjson.h>
 
 #include <xarb/core/clock.hpp>
-#include <xarb/exec/upbit_api.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 #include <xarb/net/json.hpp>
 
 namespace xarb::exec {

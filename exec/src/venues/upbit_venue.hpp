@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <xarb/core/clock.hpp>
-#include <xarb/exec/upbit_api.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 
 #include "adapter.hpp"
 

@@ -2,7 +2,7 @@
 // stream kind follows its endpoint's book: diff_depth, partial_depth or book_ticker), diff books
 // synchronised with GET /api/v3/depth, and a connection renewed before Binance closes it at 24 h.
 
-#include <xarb/feed/binance_parser.hpp>
+#include <xarb/feed/venues/binance_parser.hpp>
 #include <xarb/feed/capture.hpp>
 #include <xarb/venues/registry.hpp>
 

@@ -1,6 +1,6 @@
 #include <charconv>
 
-#include <xarb/feed/binance_parser.hpp>
+#include <xarb/feed/venues/binance_parser.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "../json_input.hpp"

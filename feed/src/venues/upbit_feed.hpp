@@ -6,7 +6,7 @@
 // PING as keep-alive (both drop a connection idle for 120 s), and every frame a whole book.
 // upbit.cpp and bithumb.cpp each make one for their venue.
 
-#include <xarb/feed/upbit_parser.hpp>
+#include <xarb/feed/venues/upbit_parser.hpp>
 
 #include "adapter.hpp"
 

@@ -1,4 +1,4 @@
-#include <xarb/feed/upbit_parser.hpp>
+#include <xarb/feed/venues/upbit_parser.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "../json_input.hpp"

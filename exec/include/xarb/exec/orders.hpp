@@ -174,4 +174,9 @@ class TextBuffer {
   bool overflow_ = false;
 };
 
+// A request written whole into a fixed buffer: REST (a complete HTTP/1.1 message) and one
+// WebSocket API request.
+using HttpRequestText = TextBuffer<4096>;
+using WsRequestText = TextBuffer<2048>;
+
 }  // namespace xarb::exec

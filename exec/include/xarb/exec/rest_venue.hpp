@@ -14,7 +14,6 @@
 #include <vector>
 
 #include <xarb/core/ids.hpp>
-#include <xarb/exec/binance_api.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/signing.hpp>
 #include <xarb/exec/venue.hpp>

@@ -30,9 +30,6 @@ struct TickTable {
   // Whether some band of the table has this tick.
   [[nodiscard]] bool has(Decimal tick) const noexcept;
 };
-extern const TickTable kUpbitKrwTicks;        // docs/venues.md, the table of 2025-07-31
-extern const TickTable kUpbitKrwStableTicks;  // KRW-USDT, KRW-USDC: 0.5 from 1,000 to 10,000
-extern const TickTable kBithumbKrwTicks;      // docs/venues.md
 
 struct InstrumentRules {
   bool loaded = false;
@@ -49,9 +46,6 @@ struct InstrumentRules {
   Decimal max_notional;    // zero: none
 };
 
-// Upbit's and Bithumb's KRW tick for a price.
-[[nodiscard]] Decimal upbit_krw_tick(Decimal price) noexcept;
-[[nodiscard]] Decimal bithumb_krw_tick(Decimal price) noexcept;
 // The tick at `price` under `rules`.
 [[nodiscard]] Decimal tick_at(const InstrumentRules& rules, Decimal price) noexcept;
 
@@ -91,30 +85,9 @@ class RulesTable {
   std::array<std::array<InstrumentRules, kMaxInstruments>, kMaxVenues> rules_{};
 };
 
-// Fills the Binance rules of every instrument of `symbols` found in an exchangeInfo body (the
-// whole response, or one symbol object per line as in data/). Returns the number of
-// instruments loaded; `error` names what could not be read.
-std::size_t load_binance_rules(std::string_view body, const SymbolMap& symbols, RulesTable& table,
-                               std::string& error);
-
 // A KRW venue's table-based defaults for every KRW market of `symbols` it lists: its tick table,
 // volumes to 8 decimals, a minimum order of `min_order_krw`.
 void load_krw_default_rules(Venue venue, const TickTable& ticks, std::int64_t min_order_krw,
                             const SymbolMap& symbols, RulesTable& table);
-// Upbit: the KRW defaults, and the stablecoin markets' table (0.5 KRW from 1,000 to 10,000).
-void load_upbit_default_rules(const SymbolMap& symbols, RulesTable& table);
-// Upbit: checks the tick sizes of a /v1/orderbook/instruments body against the tables. The
-// answer gives each market's tick at its price of the moment, so a tick the market's table has
-// changes nothing (the table goes on applying at each order's own price); one it lacks becomes
-// the market's smallest tick. Returns the number of markets read; `exceptions` (when given) the
-// number whose tick the table lacks.
-std::size_t load_upbit_instruments(std::string_view body, const SymbolMap& symbols,
-                                   RulesTable& table, std::string& error,
-                                   std::size_t* exceptions = nullptr);
-
-inline constexpr std::int64_t kUpbitMinOrderKrw = 5'000;
-// Bithumb's minimum order total per market is in /v1/orders/chance (private); 5,000 KRW is the
-// documented figure for KRW markets until it is read (docs/venues.md).
-inline constexpr std::int64_t kBithumbMinOrderKrw = 5'000;
 
 }  // namespace xarb::exec

@@ -20,9 +20,6 @@
 
 namespace xarb::exec {
 
-using HttpRequestText = TextBuffer<4096>;
-using WsRequestText = TextBuffer<2048>;  // one WebSocket API request
-
 [[nodiscard]] OrderState binance_order_state(std::string_view status) noexcept;
 
 class BinanceApi {

@@ -18,7 +18,7 @@
 
 #include <xarb/core/errc.hpp>
 #include <xarb/core/messages.hpp>
-#include <xarb/exec/binance_api.hpp>
+#include <xarb/exec/venues/binance_api.hpp>
 #include <xarb/exec/orders.hpp>
 #include <xarb/exec/signing.hpp>
 
