@@ -129,28 +129,14 @@ bool TwoLegExecutor::below_minimum(Venue v, InstrumentId i, std::int64_t qty,
 // ---------------------------------------------------------------------------------------------
 // Before sending
 
-RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
+// Quantities onto each venue's step; a hedged pair trades the same quantity on both, so the
+// coarser step wins. An exit's legs may differ by the base-asset commission one venue took (each
+// closes what it holds): that difference rides on top of the common quantity, on the leg's own
+// step (job.offset).
+std::array<Decimal, kMaxVenues> TwoLegExecutor::leg_quantities(Job& job) const noexcept {
   const OrderIntent& in = job.intent;
-  // Both legs start clean before any check can return: a refusal on the first venue must not
-  // leave the second with what the slot's previous job traded (its report would repeat it).
-  job.legs = {};
-  job.venues = {in.legs[0].venue, in.legs[1].venue};
-  // The intent's two legs are on two venues this executor has a client for, or nothing is sent.
-  if (!VenuePair{job.venues[0], job.venues[1]}.valid()) {
-    job.venues = {kNoVenue, kNoVenue};
-    return RefusalReason::venue_unhealthy;
-  }
-  for (const Venue v : job.venues) {
-    job.legs[index(v)].intent = in.leg(v);
-    if (venues_[index(v)] == nullptr) return RefusalReason::venue_unhealthy;
-  }
   const LegIntent& l0 = in.legs[0];
   const LegIntent& l1 = in.legs[1];
-  job.hedged = !in.independent_legs && l0.quantity.is_positive() && l1.quantity.is_positive();
-  // Quantities onto each venue's step; a hedged pair trades the same quantity on both, so the
-  // coarser step wins. An exit's legs may differ by the base-asset commission one venue took
-  // (each closes what it holds): that difference rides on top of the common quantity, on the
-  // leg's own step.
   std::array<Decimal, kMaxVenues> qty{};
   const auto rounded = [&](Venue v, Decimal q) {
     return round_qty(venues_[index(v)]->rules(in.leg(v).instrument), q);
@@ -170,6 +156,49 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
       job.offset[index(v)] = qty[index(v)].mantissa() - common.mantissa();
     }
   }
+  return qty;
+}
+
+// Whether the venue takes this leg now. An unhealthy venue takes no entries; an exit is still
+// tried (and retried): it must never be starved by the same fault that made the position worth
+// closing. Then the rate budget (an entry leaves the hedge reserve) and the balance it spends.
+RefusalReason TwoLegExecutor::can_send(IntentKind kind, const LegIntent& l, VenueClient& venue,
+                                       Decimal price, Decimal qty,
+                                       std::int64_t now_ns) const noexcept {
+  if (kind == IntentKind::entry && !venue.healthy()) return RefusalReason::venue_unhealthy;
+  const RateBudget b = venue.budget(now_ns);
+  const std::int64_t reserve = kind == IntentKind::entry ? hedge_reserve(b) : 0;
+  if (b.blocked_until_ns > now_ns || b.orders_available < 1 + reserve) {
+    return RefusalReason::rate_limit;
+  }
+  if (l.side == Side::sell) return venue.free_base(l.instrument) < qty ? RefusalReason::balance
+                                                                      : RefusalReason::none;
+  const Int128 need = notional_e16(price, qty);
+  const auto fee = static_cast<Int128>(std::llround(params_.fee_estimate_bps * 100.0));
+  const Int128 with_fee = need + need * fee / 1'000'000;
+  return static_cast<Int128>(venue.free_quote().mantissa()) * Decimal::kOne < with_fee
+             ? RefusalReason::balance
+             : RefusalReason::none;
+}
+
+RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
+  const OrderIntent& in = job.intent;
+  // Both legs start clean before any check can return: a refusal on the first venue must not
+  // leave the second with what the slot's previous job traded (its report would repeat it).
+  job.legs = {};
+  job.venues = {in.legs[0].venue, in.legs[1].venue};
+  // The intent's two legs are on two venues this executor has a client for, or nothing is sent.
+  if (!VenuePair{job.venues[0], job.venues[1]}.valid()) {
+    job.venues = {kNoVenue, kNoVenue};
+    return RefusalReason::venue_unhealthy;
+  }
+  for (const Venue v : job.venues) {
+    job.legs[index(v)].intent = in.leg(v);
+    if (venues_[index(v)] == nullptr) return RefusalReason::venue_unhealthy;
+  }
+  job.hedged = !in.independent_legs && in.legs[0].quantity.is_positive() &&
+               in.legs[1].quantity.is_positive();
+  const std::array<Decimal, kMaxVenues> qty = leg_quantities(job);
   // Independent legs (a BROKEN position's residuals): one too small for its venue does not stop
   // the other, which may hold a tradable quantity; it is reported below_minimum.
   RefusalReason too_small = RefusalReason::none;
@@ -212,23 +241,9 @@ RefusalReason TwoLegExecutor::prepare(Job& job, std::int64_t now_ns) noexcept {
       if (const RefusalReason r = small(v, violation); r != RefusalReason::none) return r;
       continue;
     }
-    // An unhealthy venue takes no entries; an exit is still tried (and retried): it must never
-    // be starved by the same fault that made the position worth closing.
-    if (in.kind == IntentKind::entry && !venue.healthy()) return RefusalReason::venue_unhealthy;
-    const RateBudget b = venue.budget(now_ns);
-    const std::int64_t reserve = in.kind == IntentKind::entry ? hedge_reserve(b) : 0;
-    if (b.blocked_until_ns > now_ns || b.orders_available < 1 + reserve) {
-      return RefusalReason::rate_limit;
-    }
-    if (l.side == Side::sell) {
-      if (venue.free_base(l.instrument) < qty[index(v)]) return RefusalReason::balance;
-    } else {
-      const Int128 need = notional_e16(price, qty[index(v)]);
-      const auto fee = static_cast<Int128>(std::llround(params_.fee_estimate_bps * 100.0));
-      const Int128 with_fee = need + need * fee / 1'000'000;
-      if (static_cast<Int128>(venue.free_quote().mantissa()) * Decimal::kOne < with_fee) {
-        return RefusalReason::balance;
-      }
+    if (const RefusalReason r = can_send(in.kind, l, venue, price, qty[index(v)], now_ns);
+        r != RefusalReason::none) {
+      return r;
     }
     leg.target = qty[index(v)];
     leg.order.instrument = l.instrument;
@@ -541,37 +556,38 @@ void TwoLegExecutor::settle(Watch& w, const OrderStatus& s, std::int64_t now_ns)
   ++stats_.settled;
 }
 
+// Independent legs (closing what a BROKEN position holds), or a venue that never said what
+// happened (`unresolved`): report what is known; the signal sees any mismatch.
+void TwoLegExecutor::finish_unhedged(Job& job, bool unresolved) noexcept {
+  bool all = true, any = false;
+  for (const LegJob& leg : job.legs) {
+    all = all && (leg.target.is_zero() || leg.filled - leg.unwound >= leg.target.mantissa());
+    any = any || leg.filled > 0;
+  }
+  // A leg that traded all it could leaves what its step cut off (19.98 asked, 19 sold on a step
+  // of 1): no order on that venue can trade it, it is dust, not a one-legged position.
+  for (const Venue v : job.venues) {
+    const LegJob& leg = job.legs[index(v)];
+    const std::int64_t rest = job.intent.leg(v).quantity.mantissa() - leg.target.mantissa();
+    if (unresolved || !leg.target.is_positive() || rest <= 0 ||
+        leg.filled - leg.unwound < leg.target.mantissa() ||
+        !below_minimum(v, leg.order.instrument, rest, leg.order.price)) {
+      continue;
+    }
+    dust_.add(v, leg.order.instrument, rest);
+    job.dust += rest;
+  }
+  finish(job, all && any && !unresolved ? ExecOutcome::success : ExecOutcome::failed,
+         RefusalReason::none);
+}
+
 void TwoLegExecutor::advance(Job& job, std::int64_t now_ns) noexcept {
   for (const LegJob& leg : job.legs) {
     if (leg.phase != LegPhase::idle) return;  // something is still out
   }
   const bool unresolved =
       std::any_of(job.legs.begin(), job.legs.end(), [](const LegJob& l) { return l.unresolved; });
-  if (!job.hedged || unresolved) {
-    // Independent legs (closing what a BROKEN position holds), or a venue that never said what
-    // happened: report what is known; the signal sees any mismatch.
-    bool all = true, any = false;
-    for (const LegJob& leg : job.legs) {
-      all = all && (leg.target.is_zero() || leg.filled - leg.unwound >= leg.target.mantissa());
-      any = any || leg.filled > 0;
-    }
-    // A leg that traded all it could leaves what its step cut off (19.98 asked, 19 sold on a
-    // step of 1): no order on that venue can trade it, it is dust, not a one-legged position.
-    for (const Venue v : job.venues) {
-      const LegJob& leg = job.legs[index(v)];
-      const std::int64_t rest = job.intent.leg(v).quantity.mantissa() - leg.target.mantissa();
-      if (unresolved || !leg.target.is_positive() || rest <= 0 ||
-          leg.filled - leg.unwound < leg.target.mantissa() ||
-          !below_minimum(v, leg.order.instrument, rest, leg.order.price)) {
-        continue;
-      }
-      dust_.add(v, leg.order.instrument, rest);
-      job.dust += rest;
-    }
-    finish(job, all && any && !unresolved ? ExecOutcome::success : ExecOutcome::failed,
-           RefusalReason::none);
-    return;
-  }
+  if (!job.hedged || unresolved) return finish_unhedged(job, unresolved);
   const Venue v0 = job.venues[0], v1 = job.venues[1];
   LegJob& j0 = job.legs[index(v0)];
   LegJob& j1 = job.legs[index(v1)];

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include <simdjson.h>
 
@@ -169,15 +170,64 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
 // ---------------------------------------------------------------------------------------------
 // Matching
 
+namespace {
+
+// Whether the levels within the order's limit hold all it asks (its quantity, or its quote
+// amount for a buy by amount).
+bool fok_fills(const SimOrder& o, const BookSide& side,
+               const std::function<bool(std::int64_t)>& within) {
+  std::int64_t avail = 0;
+  Int128 cost = 0;
+  const auto count = [&](std::int64_t p, std::int64_t q) {
+    if (!within(p)) return false;
+    avail += q;
+    cost += static_cast<Int128>(p) * q;
+    return true;
+  };
+  if (o.buy) {
+    for (auto it = side.begin(); it != side.end() && count(it->first, it->second);) ++it;
+  } else {
+    for (auto it = side.rbegin(); it != side.rend() && count(it->first, it->second);) ++it;
+  }
+  const bool by_quote = o.qty == 0 && o.quote_qty > 0;
+  return by_quote ? cost >= static_cast<Int128>(o.quote_qty) * kOne : avail >= o.qty;
+}
+
+}  // namespace
+
+// One trade of `take` at `price` and its commission, in the asset the venue charges it in
+// (docs/venues.md): Upbit in KRW; Binance in BNB at a quarter off when the account pays fees in
+// BNB and holds enough, else in what the trade brought in (the base on a buy, the quote on a
+// sell). Fees in whole 1e-8 units, rounded up, in integers: no floating-point residue in
+// balances.
+Trade Exchange::charged(const SimOrder& o, const AccountSpec& account, std::int64_t price,
+                        std::int64_t take) const {
+  const auto fee_centi_bps = static_cast<Int128>(std::llround(fee_bps_[index(o.venue)] * 100.0));
+  const Int128 fee_denominator = static_cast<Int128>(1'000'000) * kOne;
+  const Int128 notional = static_cast<Int128>(price) * take;
+  Trade t{price, take, 0, 0, 0, next_trade_id_};
+  const Int128 fee_e16 = notional * fee_centi_bps / 1'000'000;  // quote, 1e-16 units
+  const auto bnb_fee = static_cast<std::int64_t>((fee_e16 * 3 / 4 + bnb_usdt_ - 1) / bnb_usdt_);
+  const auto bnb_held = account.balances.find("BNB");
+  if (o.venue == venues::kBinance && account.bnb_fees && bnb_held != account.balances.end() &&
+      bnb_held->second - o.fee_bnb >= bnb_fee) {
+    t.fee_bnb = bnb_fee;
+  } else if (o.venue == venues::kBinance && o.buy) {
+    t.fee_base = static_cast<std::int64_t>(
+        (static_cast<Int128>(take) * fee_centi_bps + 1'000'000 - 1) / 1'000'000);
+  } else {
+    t.fee = static_cast<std::int64_t>((notional * fee_centi_bps + fee_denominator - 1) /
+                                      fee_denominator);
+  }
+  return t;
+}
+
 void Exchange::match(SimOrder& o, AccountSpec& account,
                      std::vector<std::pair<Venue, std::size_t>>& touched) {
   const bool fx = o.venue == venues::kUpbit && o.symbol == market_.specs().size();
   SimBook& book = fx ? market_.fx_book() : market_.book(o.venue, o.symbol);
   const std::string base = fx ? "USDT" : market_.specs()[o.symbol].base;
   const std::string quote(venues::quote_asset(o.venue));
-  // Fees in whole 1e-8 units, rounded up, in integers: no floating-point residue in balances.
-  const auto fee_centi_bps = static_cast<Int128>(std::llround(fee_bps_[index(o.venue)] * 100.0));
-  const Int128 fee_denominator = static_cast<Int128>(1'000'000) * kOne;
   const bool market_order = o.type == "MARKET" || o.type == "market" || o.type == "price" ||
                             o.type == "best";
   // What the levels can give within the limit.
@@ -189,24 +239,9 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
   Int128 quote_left = static_cast<Int128>(o.quote_qty) * kOne;  // Upbit "price" buys by KRW
   const bool by_quote = o.qty == 0 && o.quote_qty > 0;
   // FOK: all or nothing, decided before touching the book.
-  if (o.tif == "FOK" || o.tif == "fok") {
-    std::int64_t avail = 0;
-    Int128 cost = 0;
-    const auto count = [&](std::int64_t p, std::int64_t q) {
-      if (!within(p)) return false;
-      avail += q;
-      cost += static_cast<Int128>(p) * q;
-      return true;
-    };
-    if (o.buy) {
-      for (auto it = side.begin(); it != side.end() && count(it->first, it->second);) ++it;
-    } else {
-      for (auto it = side.rbegin(); it != side.rend() && count(it->first, it->second);) ++it;
-    }
-    if ((!by_quote && avail < want) || (by_quote && cost < quote_left)) {
-      o.status = "EXPIRED";
-      return;
-    }
+  if ((o.tif == "FOK" || o.tif == "fok") && !fok_fills(o, side, within)) {
+    o.status = "EXPIRED";
+    return;
   }
   // A faulted order fills only part of what it could.
   if (!by_quote && faults_.partial_share > 0.0 && roll() < faults_.partial_share) {
@@ -224,23 +259,7 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
                                  : std::min(it->second, want - filled);
     if (take <= 0) break;
     const Int128 notional = static_cast<Int128>(it->first) * take;
-    // The commission, in the asset the venue charges it in (docs/venues.md): Upbit in KRW;
-    // Binance in BNB at a quarter off when the account pays fees in BNB and holds enough, else
-    // in what the trade brought in (the base on a buy, the quote on a sell).
-    Trade t{it->first, take, 0, 0, 0, next_trade_id_};
-    const Int128 fee_e16 = notional * fee_centi_bps / 1'000'000;  // quote, 1e-16 units
-    const auto bnb_fee = static_cast<std::int64_t>((fee_e16 * 3 / 4 + bnb_usdt_ - 1) / bnb_usdt_);
-    const auto bnb_held = account.balances.find("BNB");
-    if (o.venue == venues::kBinance && account.bnb_fees && bnb_held != account.balances.end() &&
-        bnb_held->second - o.fee_bnb >= bnb_fee) {
-      t.fee_bnb = bnb_fee;
-    } else if (o.venue == venues::kBinance && o.buy) {
-      t.fee_base = static_cast<std::int64_t>(
-          (static_cast<Int128>(take) * fee_centi_bps + 1'000'000 - 1) / 1'000'000);
-    } else {
-      t.fee = static_cast<std::int64_t>((notional * fee_centi_bps + fee_denominator - 1) /
-                                        fee_denominator);
-    }
+    const Trade t = charged(o, account, it->first, take);
     o.trades.push_back(t);
     add_trade({o.venue, o.symbol, it->first, take, o.buy, now_ms(), 0});
     o.notional_e16 += notional;

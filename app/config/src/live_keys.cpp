@@ -41,13 +41,6 @@ const std::array kLiveKeys = {
     LiveKey{"inventory.prefer_bps", [](const Config& c) { return Value(c.inventory.prefer_bps); }},
 };
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return std::string(s);
-}
-
 }  // namespace
 
 std::span<const LiveKey> live_keys() { return kLiveKeys; }
@@ -81,8 +74,8 @@ bool apply_live_setting(const Config& running, const std::string& assignment, Co
     error = "set takes KEY=VALUE, as in set strategy.entry_bps=35";
     return false;
   }
-  key = trim(std::string_view(assignment).substr(0, eq));
-  const std::string value = trim(std::string_view(assignment).substr(eq + 1));
+  key = settings::trim(std::string_view(assignment).substr(0, eq));
+  const std::string value = settings::trim(std::string_view(assignment).substr(eq + 1));
   if (find_live_key(key) == nullptr) {
     error = key + " cannot be changed while the engine runs; these can:";
     for (const LiveKey& k : kLiveKeys) error.append(" ").append(k.key);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <xarb/app/live_keys.hpp>
+#include <xarb/settings/reader.hpp>
 
 #include "engine_internal.hpp"
 
@@ -17,13 +18,6 @@ using nlohmann::json;
 // What a command that changes something is answered until the hot threads run.
 constexpr const char* kStarting =
     "the engine is starting (restoring, books synchronising): try again once it trades";
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::vector<std::string> words(const std::string& line) {
   std::vector<std::string> out;
@@ -446,7 +440,7 @@ std::string Engine::control(const std::string& line) {
     effect = set_live(w, error);
   }
   const bool ok = error.empty();
-  json answer = {{"ok", ok}, {"command", trim(line)}};
+  json answer = {{"ok", ok}, {"command", settings::trim(line)}};
   if (ok) {
     answer["effect"] = effect;
   } else {
@@ -454,7 +448,7 @@ std::string Engine::control(const std::string& line) {
   }
   answer["state"] = json::parse(control_state(command == "inventory" && ok));
   // Every command that asks for a change, and what it did, is journaled and told.
-  if (!reads) tell_control(trim(line), command, ok, ok ? effect : error);
+  if (!reads) tell_control(settings::trim(line), command, ok, ok ? effect : error);
   return answer.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -196,6 +196,10 @@ class TwoLegExecutor {
                                     std::int64_t now_ns) const noexcept;
 
   [[nodiscard]] RefusalReason prepare(Job& job, std::int64_t now_ns) noexcept;
+  [[nodiscard]] std::array<Decimal, kMaxVenues> leg_quantities(Job& job) const noexcept;
+  [[nodiscard]] RefusalReason can_send(IntentKind kind, const LegIntent& leg, VenueClient& venue,
+                                       Decimal price, Decimal qty,
+                                       std::int64_t now_ns) const noexcept;
   void watch(const Job& job, Venue v, const LegJob& leg, std::int64_t now_ns) noexcept;
   void on_watch_event(Watch& w, const VenueEvent& ev, std::int64_t now_ns) noexcept;
   void settle(Watch& w, const OrderStatus& s, std::int64_t now_ns) noexcept;
@@ -203,6 +207,7 @@ class TwoLegExecutor {
   void on_event(const VenueEvent& ev, std::int64_t now_ns) noexcept;
   void apply(LegJob& leg, const OrderStatus& s) noexcept;
   void advance(Job& job, std::int64_t now_ns) noexcept;
+  void finish_unhedged(Job& job, bool unresolved) noexcept;
   void finish(Job& job, ExecOutcome outcome, RefusalReason refusal) noexcept;
   [[nodiscard]] bool below_minimum(Venue v, InstrumentId i, std::int64_t qty,
                                    Decimal price) const noexcept;

@@ -50,6 +50,14 @@ std::string list_of(const std::array<Choice<E>, N>& choices) {
   return out;
 }
 
+// A line or value without its surrounding blanks (and a CR left by a CRLF line end).
+inline std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return std::string(s);
+}
+
 inline std::string number_text(double v) {
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);

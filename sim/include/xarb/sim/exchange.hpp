@@ -279,6 +279,8 @@ class Exchange {
   // Rate limit for `key` at `weight`; false with the 429/418 answer.
   bool admit(Venue venue, const std::string& key, int weight, bool order, HttpResult& error);
   void match(SimOrder& o, AccountSpec& account, std::vector<std::pair<Venue, std::size_t>>& touched);
+  [[nodiscard]] Trade charged(const SimOrder& o, const AccountSpec& account, std::int64_t price,
+                              std::int64_t take) const;
   [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
   [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
   // A KRW venue's order object (Upbit's shape, the dialect's client-id name and states).
