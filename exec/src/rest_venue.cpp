@@ -996,7 +996,9 @@ void RestVenue::note_transfer(InstrumentId instrument, Decimal qty) noexcept {
   impl_->moved.store(true, std::memory_order_release);
 }
 
-std::int64_t RestVenue::time_offset_ms() const noexcept { return impl_->venue->time_offset_ms(); }
+std::optional<std::int64_t> RestVenue::time_offset_ms() const noexcept {
+  return impl_->venue->time_offset_ms();
+}
 
 Decimal RestVenue::read_free(std::string_view asset) const {
   for (const AssetBalance& b : impl_->balances) {

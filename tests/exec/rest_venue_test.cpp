@@ -76,7 +76,7 @@ TEST_F(RestVenueTest, BinanceStartsWithTimeRulesAndBalances) {
   auto venue = make(venues::kBinance);
   std::string error;
   ASSERT_TRUE(venue->start(error)) << error;
-  EXPECT_NEAR(static_cast<double>(venue->time_offset_ms()), 1500.0, 200.0);
+  EXPECT_NEAR(static_cast<double>(venue->time_offset_ms().value_or(0)), 1500.0, 200.0);
   EXPECT_TRUE(venue->rules(0).loaded);
   EXPECT_EQ(venue->rules(0).step, d("0.00001"));
   EXPECT_EQ(venue->free_quote(), d("10000"));
@@ -411,12 +411,12 @@ TEST_F(RestVenueTest, TimestampOutsideRecvWindowResynchronisesTheClock) {
   // then the next order is accepted.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline &&
-         (binance_stub.time_requests.load() == times || venue->time_offset_ms() > -19'000)) {
+         (binance_stub.time_requests.load() == times || venue->time_offset_ms().value_or(0) > -19'000)) {
     venue->poll(clock::mono_ns());
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   EXPECT_GT(binance_stub.time_requests.load(), times);
-  EXPECT_NEAR(static_cast<double>(venue->time_offset_ms()), -20'000.0, 300.0);
+  EXPECT_NEAR(static_cast<double>(venue->time_offset_ms().value_or(0)), -20'000.0, 300.0);
   ASSERT_TRUE(venue->place(order("c-2", Side::buy, "100000", "0.01"), {}));
   ASSERT_TRUE(wait_event(*venue, ev));
   EXPECT_EQ(ev.status.state, OrderState::filled);

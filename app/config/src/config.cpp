@@ -551,7 +551,8 @@ void read_strategy(Context& ctx, TableReader& r, StrategyConfig& out) {
         ctx.where[key] = p.source();
         const auto name = p.value<std::string>();
         if (!p.is_string() || !name) {
-          ctx.error(p.source(), key, "must be a pair name such as \"upbit-binance\"");
+          ctx.error(p.source(), key,
+                    "must be a pair name such as \"" + to_string(venues::kUpbitBinance) + "\"");
           continue;
         }
         s.pairs.push_back(*name);

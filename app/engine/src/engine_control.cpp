@@ -53,8 +53,8 @@ std::string command_error(const std::vector<std::string>& w) {
   } else if (command == "transfer") {
     if (w.size() != 4) {
       error =
-          "transfer takes VENUE ASSET AMOUNT (+ into the venue, - out of it), as in "
-          "transfer upbit ETH -0.5";
+          "transfer takes VENUE ASSET AMOUNT (+ into the venue, - out of it), as in transfer " +
+          std::string(to_string(venues::kUpbitBinance.first)) + " ETH -0.5";
     }
   } else {
     error = "unknown command \"" + command +

@@ -35,8 +35,8 @@ bool Engine::start_venues(std::string& error) {
       return false;
     }
     out_ << "start-up: " << to_string(v) << " reachable, trading rules loaded";
-    if (v == venues::kBinance) {
-      out_ << ", server time offset " << rest_[index(v)]->time_offset_ms() << " ms";
+    if (const auto offset = rest_[index(v)]->time_offset_ms()) {
+      out_ << ", server time offset " << *offset << " ms";  // a venue that signs with its time
     }
     out_ << (live_ ? ", balances read" : "") << '\n';
   }

@@ -225,7 +225,7 @@ const std::array kHeadroom = {
     kept<&HeadroomReport::entries>("entries", "", "entries", gauge,
                                    "Whole trade_qty entries in that headroom."),
     kept<&HeadroomReport::bound_by>("bound_by", "", "", none,
-                                    "The asset that runs out first (\"binance USDT\")."),
+                                    "The asset that runs out first, after its venue."),
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,7 +123,9 @@ class RestAdapter {
   }
   // A refused order request (after parse_error): Binance resynchronises its clock on -1021.
   virtual void on_rejected(const VenueError& e) noexcept { (void)e; }
-  [[nodiscard]] virtual std::int64_t time_offset_ms() const noexcept { return 0; }
+  [[nodiscard]] virtual std::optional<std::int64_t> time_offset_ms() const noexcept {
+    return std::nullopt;
+  }
 
   // Rate limits: a response header; how many orders may go out now; how long a 429 without
   // Retry-After blocks; whether it blocks only its own group (orders, or the rest) rather than

@@ -142,7 +142,7 @@ class Binance final : public RestAdapter {
   void on_rejected(const VenueError& e) noexcept override {
     if (e.code == -1021) next_sync_ns_ = 0;  // timestamp outside recvWindow: resync
   }
-  std::int64_t time_offset_ms() const noexcept override { return offset_ms_; }
+  std::optional<std::int64_t> time_offset_ms() const noexcept override { return offset_ms_; }
 
   // The user data stream: on the WebSocket API's host (ws-api.binance.com), not the market
   // data's, so the config names it (private_ws_url) unless ws_url points elsewhere (a simulator).

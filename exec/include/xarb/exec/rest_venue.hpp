@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ namespace xarb::exec {
 enum class OrderEntry : std::uint8_t { rest, ws };
 
 struct RestVenueOptions {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string rest_url;  // https://api.binance.com, https://api.upbit.com
   std::string ca_file;   // empty: the system trust store
   Credentials credentials;
@@ -118,7 +119,8 @@ class RestVenue final : public VenueClient {
   // What the last read_balances() found free of `asset` (zero when it was not listed): for the
   // assets no instrument trades, such as the BNB Binance charges commissions in.
   [[nodiscard]] Decimal read_free(std::string_view asset) const;
-  [[nodiscard]] std::int64_t time_offset_ms() const noexcept;
+  // The offset of the venue's clock from ours, for a venue that signs with its server's time.
+  [[nodiscard]] std::optional<std::int64_t> time_offset_ms() const noexcept;
   [[nodiscard]] const RateLimitState& rate_limits() const noexcept;
   [[nodiscard]] RulesTable& rules_table() noexcept;
 

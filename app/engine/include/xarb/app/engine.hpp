@@ -41,7 +41,7 @@ struct RunOptions {
 
 // What the strategy believes a venue holds of an asset at the end of the run.
 struct HeldAsset {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string asset;  // "BTC"
   Decimal qty;
 };

@@ -60,7 +60,7 @@ struct JournalFill {
   std::uint64_t run_id = 0;
   std::uint64_t intent_id = 0;
   std::uint64_t position_id = 0;
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   Side side = Side::buy;
   std::string symbol;  // the base, "BTC"
   Decimal qty;

@@ -44,7 +44,7 @@ struct VenueReport {
 
 // One venue's balance of one asset against the ledger (live runs).
 struct BalanceReport {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string asset;
   Decimal held;      // what the venue says is free
   Decimal expected;  // what the ledger explains
@@ -64,7 +64,7 @@ struct BalanceReport {
 // the base, under every venue's minimum (no order could trade it). Held at the venue, owned by
 // no position; the ledger counts it like any other holding.
 struct DustReport {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string asset;
   Decimal qty;  // signed: positive held beyond the positions, negative short of them
   std::uint64_t positions = 0;
@@ -73,7 +73,7 @@ struct DustReport {
 // One venue's holding of one asset (`xarb inventory`): what is there, what intents in flight set
 // aside, what the ledger expects, and the floor entries stop at.
 struct InventoryReport {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string asset;
   Decimal held;      // the venue's balance at the last reconciliation (live); paper: the engine's
   Decimal locked;    // set aside by the engine for intents in flight
@@ -104,8 +104,8 @@ struct HeadroomReport {
 // One transfer the rebalance plan proposes. Nothing is withdrawn: it is a plan for an operator.
 struct RebalanceMove {
   std::string asset;
-  Venue from = venues::kBinance;
-  Venue to = venues::kUpbit;
+  Venue from = kNoVenue;
+  Venue to = kNoVenue;
   Decimal amount;          // what arrives
   Decimal fee;             // the sending venue's withdrawal fee, on top of the amount
   bool fee_known = false;  // [inventory.withdrawal_fee] lists it
