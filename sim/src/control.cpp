@@ -61,10 +61,7 @@ std::string orders_json(const Exchange& exchange) {
 HttpResult transfer(Exchange& exchange, const std::string& query) {
   HttpResult res;
   const std::map<std::string, std::string> q = text::params_of(query);
-  const auto get = [&](const char* k) {
-    const auto it = q.find(k);
-    return it == q.end() ? std::string() : it->second;
-  };
+  const auto get = [&](const char* k) { return text::param(q, k); };
   const std::optional<Venue> v = venues::from_name(get("venue"));
   Decimal amount;
   const std::string asset = get("asset");

@@ -86,6 +86,12 @@ inline std::string url_decode(const std::string& s) {
   return out;
 }
 
+// A request's parameter; empty when absent.
+inline std::string param(const std::map<std::string, std::string>& params, const char* key) {
+  const auto it = params.find(key);
+  return it == params.end() ? std::string() : it->second;
+}
+
 inline std::map<std::string, std::string> params_of(const std::string& text) {
   std::map<std::string, std::string> out;
   std::size_t pos = 0;

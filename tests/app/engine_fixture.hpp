@@ -296,6 +296,14 @@ max_total_exposure_krw = 100000000
   }
 
   // The simulator's balances now, as a live run records them when it starts.
+  // A live run begun in the journal at `started_ns`, with the simulator's balances as its start.
+  void begin_live_run(const SymbolMap& symbols, std::uint64_t run,
+                      std::int64_t started_ns = clock::wall_ns()) {
+    Journal j(dir_ / "journal.sqlite");
+    j.begin_run(run, started_ns, "live", "", symbols);
+    record_start_balances(j, run);
+  }
+
   void record_start_balances(Journal& j, std::uint64_t run) {
     for (const sim::AccountSpec& a : sim_->summary().accounts) {
       const char* key = std::getenv(a.venue == venues::kBinance ? "XARB_BINANCE_API_KEY"

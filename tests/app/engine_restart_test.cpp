@@ -121,11 +121,7 @@ TEST_F(EngineTest, AnUnjournaledOrderOfTheRunBeforeTheLastIsFound) {
   const SymbolMap symbols = build_symbol_map(c.config);
   const std::uint64_t sent = 1'700'000'000'000;
   const std::uint64_t waited = sent + 1'000;
-  {
-    Journal j(dir_ / "journal.sqlite");
-    j.begin_run(sent, clock::wall_ns() - 40'000'000'000, "live", "", symbols);
-    record_start_balances(j, sent);
-  }
+  begin_live_run(symbols, sent, clock::wall_ns() - 40'000'000'000);
   ASSERT_NO_FATAL_FAILURE(buy_without_journaling(c.config, symbols, so, sent, 1));
   {
     Journal j(dir_ / "journal.sqlite");

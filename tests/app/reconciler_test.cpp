@@ -77,11 +77,7 @@ TEST_F(EngineTest, TheReconcilerConfirmsEachVenueAndAssetOnItsOwn) {
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   const SymbolMap symbols = build_symbol_map(c.config);
   const std::uint64_t run = 1'700'000'000'000;
-  {
-    Journal j(dir_ / "journal.sqlite");
-    j.begin_run(run, clock::wall_ns(), "live", "", symbols);
-    record_start_balances(j, run);
-  }
+  begin_live_run(symbols, run);
   std::string upbit_key;
   for (const sim::AccountSpec& a : so.accounts) {
     if (a.venue == venues::kUpbit) upbit_key = a.key;
@@ -121,11 +117,7 @@ TEST_F(EngineTest, TheLastRoundConfirmsNothingAnUnsettledOrderCanStillMove) {
   ASSERT_TRUE(c.ok()) << c.errors[0].to_string();
   const SymbolMap symbols = build_symbol_map(c.config);
   const std::uint64_t run = 1'700'000'000'000;
-  {
-    Journal j(dir_ / "journal.sqlite");
-    j.begin_run(run, clock::wall_ns(), "live", "", symbols);
-    record_start_balances(j, run);
-  }
+  begin_live_run(symbols, run);
   sim_->with_exchange([&](sim::Exchange& x, sim::SyntheticMarket&) {
     for (const sim::AccountSpec& a : so.accounts) {
       if (a.venue == venues::kUpbit || a.venue == venues::kBinance) {

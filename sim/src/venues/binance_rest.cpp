@@ -118,16 +118,6 @@ std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
   return out + "}";
 }
 
-namespace {
-
-// A parameter of a signed request; empty when absent.
-std::string param(const std::map<std::string, std::string>& p, const char* key) {
-  const auto it = p.find(key);
-  return it == p.end() ? std::string() : it->second;
-}
-
-}  // namespace
-
 // The weight and order counts Binance sends with a signed endpoint's answer.
 HttpResult& Exchange::binance_weights(HttpResult& res, const AccountSpec& account) {
   const Limiter& l = limiters_[std::string("binance:") + account.key];
