@@ -46,7 +46,7 @@ sim::SimOptions sim_options() {
   sim::SimOptions o;
   o.symbols = {test::sim_btc()};
   o.updates_per_second = 20.0;  // the books refill between entries
-  test::sim_unlimited(o.limits);
+  test::sim_unlimited(o);
   // (int64 mantissas: at most 9.2e10 of an asset.)
   o.accounts = test::sim_accounts(100'000'000, 10'000'000'000, 100);
   return o;

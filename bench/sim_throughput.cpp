@@ -59,8 +59,6 @@ sim::SimOptions options(double rate) {
     std::fprintf(stderr, "%s\n", error.c_str());
     std::exit(1);
   }
-  o.binance_port = 0;
-  o.upbit_port = 0;
   o.cert_out.clear();
   o.updates_per_second = rate;
   return o;
@@ -169,10 +167,10 @@ Result with_client(double rate, double seconds) {
   tls.load_verify_file(s.ca_file());
   tls.set_verify_mode(ssl::verify_peer);
   Reader binance(io, tls), upbit(io, tls);
-  connect(binance, s.binance_port(),
+  connect(binance, s.port(venues::kBinance),
           "/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker/ethusdt@depth@100ms/"
           "ethusdt@bookTicker");
-  connect(upbit, s.upbit_port(), "/websocket/v1");
+  connect(upbit, s.port(venues::kUpbit), "/websocket/v1");
   upbit.ws.binary(false);
   upbit.ws.write(asio::buffer(std::string(
       R"([{"ticket":"sim-throughput"},{"type":"orderbook","codes":["KRW-BTC","KRW-ETH","KRW-USDT"]},{"format":"SIMPLE"}])")));

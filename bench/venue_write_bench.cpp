@@ -26,7 +26,7 @@ sim::SimOptions sim_options() {
   sim::SimOptions o;
   o.symbols = {test::sim_btc()};
   o.updates_per_second = 0.0;  // a still market: only the orders move
-  test::sim_unlimited(o.limits);
+  test::sim_unlimited(o);
   o.accounts = test::sim_accounts(1'000'000'000, 1'000'000'000, 0);
   return o;
 }

@@ -7,6 +7,8 @@
 #include <xarb/sim/config.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "venues/registry.hpp"
+
 namespace xarb::sim {
 namespace {
 
@@ -16,14 +18,23 @@ using settings::TableReader;
 constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
 constexpr double kHuge = 1e12;
 
+// Calls `fn(row, params, name)` for each venue the simulator has a row for; its keys are named
+// after it ("binance_port").
+template <class Fn>
+void each_venue(SimOptions& out, Fn fn) {
+  for (const venues::VenueInfo& v : venues::kRegistry) {
+    if (const SimVenue* row = find_venue(v.id)) fn(*row, out.venues[index(v.id)], std::string(v.name));
+  }
+}
+
 void read_server(TableReader& server, SimOptions& out) {
-  server.integer("binance_port", out.binance_port, 0, 65'535);
-  server.integer("upbit_port", out.upbit_port, 0, 65'535);
-  server.integer("bithumb_port", out.bithumb_port, 0, 65'535);
+  each_venue(out, [&](const SimVenue&, SimVenueParams& p, const std::string& name) {
+    server.integer(name + "_port", p.port, 0, 65'535);
+  });
   server.string("cert_out", out.cert_out);
   double ping = 20.0;
   server.number("ping_s", ping, 0.0, 3'600.0, true);
-  out.binance_ping = std::chrono::milliseconds(static_cast<std::int64_t>(ping * 1000));
+  out.ping = std::chrono::milliseconds(static_cast<std::int64_t>(ping * 1000));
 }
 
 // replay_file: one capture or a list of them, relative to the config's folder.
@@ -62,9 +73,14 @@ void read_market(Context& ctx, TableReader& market, SimOptions& out) {
   market.number("fx", p.fx, 0.0, kHuge, true);
   market.number("fx_vol", p.fx_vol, 0.0, kHuge);
   market.number("spread_bps", p.spread_bps, 0.0, kHuge);
-  market.boolean("bithumb", p.bithumb);
-  market.number("bithumb_gap_bps", p.bithumb_gap_bps, -kHuge, kHuge);
-  market.number("bithumb_gap_vol_bps", p.bithumb_gap_vol_bps, 0.0, kHuge);
+  // A venue served or not ([market] bithumb = true); one with a gap of its own, its level and
+  // noise.
+  each_venue(out, [&](const SimVenue& row, SimVenueParams& v, const std::string& name) {
+    market.boolean(name, v.served);
+    if (!row.gap) return;
+    market.number(name + "_gap_bps", v.gap_bps, -kHuge, kHuge);
+    market.number(name + "_gap_vol_bps", v.gap_vol_bps, 0.0, kHuge);
+  });
   market.number("replay_speed", out.replay_speed, 0.0, kHuge);
   std::string source = "synthetic";
   market.string("source", source);
@@ -105,14 +121,14 @@ void read_symbols(Context& ctx, TableReader& root, SimOptions& out) {
     if (s.base.empty() && !ctx.has_issue_under("symbols.base")) {
       ctx.error(t->source(), "symbols.base", "is required");
     }
-    s.binance_symbol = s.base + "USDT";
-    s.upbit_market = "KRW-" + s.base;
-    s.bithumb_market = "KRW-" + s.base;
-    r.string("binance_symbol", s.binance_symbol);
-    r.string("upbit_market", s.upbit_market);
-    r.string("bithumb_market", s.bithumb_market);
+    // Its market on each venue (binance_symbol = "BTCUSDT"); the venue's default name otherwise.
+    for (const venues::VenueInfo& v : venues::kRegistry) {
+      std::string& market = s.markets[index(v.id)];
+      market = venues::default_market(v.id, s.base);
+      r.string(std::string(v.defaults.market_key), market);
+    }
     r.number("price_usdt", s.price_usdt, 0.0, kHuge, true);
-    r.decimal("tick", s.binance_tick);
+    r.decimal("tick", s.tick);
     r.decimal("step", s.step);
     r.number("level_qty", s.level_qty, 0.0, kHuge, true);
     r.finish();
@@ -121,20 +137,21 @@ void read_symbols(Context& ctx, TableReader& root, SimOptions& out) {
 }
 
 void read_fees(TableReader& fees, SimOptions& out) {
-  fees.number("binance_bps", out.binance_fee_bps, 0.0, 10'000.0);
-  fees.number("upbit_bps", out.upbit_fee_bps, 0.0, 10'000.0);
-  fees.number("bithumb_bps", out.bithumb_fee_bps, 0.0, 10'000.0);
+  each_venue(out, [&](const SimVenue&, SimVenueParams& p, const std::string& name) {
+    fees.number(name + "_bps", p.fee_bps, 0.0, 10'000.0);
+  });
   fees.decimal("bnb_usdt", out.bnb_usdt);
 }
 
-void read_limits(TableReader& limits, LimitParams& l) {
+// Each venue's two limits under the names its row gives them (binance_weight_1m,
+// upbit_requests_per_second), then what the venues do past them.
+void read_limits(TableReader& limits, SimOptions& out) {
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  limits.integer("binance_weight_1m", l.binance_weight_1m, 1, kMax);
-  limits.integer("binance_orders_10s", l.binance_orders_10s, 1, kMax);
-  limits.integer("upbit_requests_per_second", l.upbit_requests_per_second, 1, kMax);
-  limits.integer("upbit_default_per_second", l.upbit_default_per_second, 1, kMax);
-  limits.integer("bithumb_orders_per_second", l.bithumb_orders_per_second, 1, kMax);
-  limits.integer("bithumb_default_per_second", l.bithumb_default_per_second, 1, kMax);
+  each_venue(out, [&](const SimVenue& row, SimVenueParams& p, const std::string& name) {
+    limits.integer(name + "_" + std::string(row.requests.key), p.request_limit, 1, kMax);
+    limits.integer(name + "_" + std::string(row.orders.key), p.order_limit, 1, kMax);
+  });
+  LimitParams& l = out.limits;
   limits.integer("retry_after_s", l.retry_after_s, 0, kMax);
   limits.integer("ban_s", l.ban_s, 0, kMax);
   limits.integer("ban_after_requests", l.ban_after_requests, 1, kMax);
@@ -194,8 +211,9 @@ void read_account(Context& ctx, const toml::table& t, SimOptions& out) {
     ctx.error_at("accounts.venue", "must be one of " + names + ", not \"" + venue + "\"");
   }
   r.boolean("bnb_fees", a.bnb_fees);
-  if (a.bnb_fees && a.venue != venues::kBinance) {
-    ctx.error_at("accounts.bnb_fees", "is a Binance option");
+  if (a.bnb_fees && venues::fee_asset(a.venue).empty()) {
+    ctx.error_at("accounts.bnb_fees", "is an option of a venue with a fee asset (" +
+                                          std::string(to_string(a.venue)) + " has none)");
   }
   if (const toml::table* b = r.table("balances")) {
     TableReader balances(ctx, *b, "accounts.balances");
@@ -224,7 +242,7 @@ void read_root(Context& ctx, const toml::table& root_table, SimOptions& out) {
   section("market", [&](TableReader& r) { read_market(ctx, r, out); });
   read_symbols(ctx, root, out);
   section("fees", [&](TableReader& r) { read_fees(r, out); });
-  section("limits", [&](TableReader& r) { read_limits(r, out.limits); });
+  section("limits", [&](TableReader& r) { read_limits(r, out); });
   section("probe", [&](TableReader& r) { read_probe(ctx, r, out); });
   section("faults", [&](TableReader& r) { read_faults(r, out.faults); });
   out.accounts.clear();

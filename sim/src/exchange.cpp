@@ -18,11 +18,12 @@
 namespace xarb::sim {
 using namespace text;  // NOLINT(google-build-using-namespace)
 
-Exchange::Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, double binance_fee_bps,
-                   double upbit_fee_bps, LimitParams limits, FaultParams faults, std::uint64_t seed)
+Exchange::Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts,
+                   const SimVenues& venues, LimitParams limits, FaultParams faults,
+                   std::uint64_t seed)
     : market_(market),
       accounts_(std::move(accounts)),
-      fee_bps_{binance_fee_bps, upbit_fee_bps},
+      venues_(venues),
       limits_(limits),
       faults_(faults),
       rng_(seed ^ 0x5EED5EEDULL) {}
@@ -44,88 +45,56 @@ int Exchange::find_symbol(Venue v, const std::string& name) const {
       return static_cast<int>(i);
     }
   }
-  if (v == venues::kUpbit && name == "KRW-USDT") return static_cast<int>(specs.size());
+  const SimVenue* row = find_venue(v);
+  if (row != nullptr && !row->fx_market.empty() && name == row->fx_market) {
+    return static_cast<int>(specs.size());
+  }
   return -1;
 }
 
+// A USDT market's rules are the symbol's (a tick, a step, 10 USDT at least); a KRW market's are
+// its venue's price-unit table and minimum total, its FX market's the FX table.
 exec::InstrumentRules Exchange::rules(Venue v, std::size_t symbol) const {
   exec::InstrumentRules r;
   r.loaded = true;
-  if (v == venues::kBinance) {
+  const SimVenue* row = find_venue(v);
+  if (row == nullptr || row->krw_ticks == nullptr) {
     const SymbolSpec& s = market_.specs()[symbol];
-    r.tick = s.binance_tick;
+    r.tick = s.tick;
     r.step = s.step;
     r.min_qty = s.step;
     r.max_qty = Decimal::from_mantissa(9'000 * kOne);
-    r.min_price = s.binance_tick;
+    r.min_price = s.tick;
     r.max_price = Decimal::from_mantissa(1'000'000 * kOne);
     r.min_notional = Decimal::from_mantissa(10 * kOne);
   } else {
-    const bool bithumb = v == venues::kBithumb;
     r.step = Decimal::from_mantissa(1);
-    // Each venue's own minimum (both 5,000 KRW today).
-    const std::int64_t min_krw =
-        bithumb ? std::int64_t{exec::kBithumbMinOrderKrw} : std::int64_t{exec::kUpbitMinOrderKrw};
-    r.min_notional = Decimal::from_mantissa(min_krw * kOne);
-    if (v == venues::kUpbit && symbol == market_.specs().size()) {
-      r.krw_table = &exec::kUpbitKrwStableTicks;  // KRW-USDT
-    } else {
-      r.krw_table = bithumb ? &exec::kBithumbKrwTicks : &exec::kUpbitKrwTicks;
-    }
+    r.min_notional = Decimal::from_mantissa(row->min_order_krw * kOne);
+    r.krw_table = symbol == market_.specs().size() && row->fx_ticks != nullptr ? row->fx_ticks
+                                                                               : row->krw_ticks;
   }
   return r;
-}
-
-std::string Exchange::exchange_info() const {
-  std::string symbols;
-  for (const SymbolSpec& s : market_.specs()) {
-    if (!symbols.empty()) symbols += ",";
-    const exec::InstrumentRules r =
-        rules(venues::kBinance, static_cast<std::size_t>(&s - market_.specs().data()));
-    symbols += R"({"symbol":")" + s.binance_symbol + R"(","status":"TRADING","baseAsset":")" + s.base +
-               R"(","baseAssetPrecision":8,"quoteAsset":"USDT","quotePrecision":8,"quoteAssetPrecision":8,)" +
-               R"("orderTypes":["LIMIT","LIMIT_MAKER","MARKET"],"icebergAllowed":true,"ocoAllowed":false,)" +
-               R"("isSpotTradingAllowed":true,"isMarginTradingAllowed":false,"filters":[)" +
-               R"({"filterType":"PRICE_FILTER","minPrice":")" + dec8(r.min_price.mantissa()) +
-               R"(","maxPrice":")" + dec8(r.max_price.mantissa()) + R"(","tickSize":")" +
-               dec8(r.tick.mantissa()) + R"("},{"filterType":"LOT_SIZE","minQty":")" +
-               dec8(r.min_qty.mantissa()) + R"(","maxQty":")" + dec8(r.max_qty.mantissa()) +
-               R"(","stepSize":")" + dec8(r.step.mantissa()) +
-               R"("},{"filterType":"NOTIONAL","minNotional":")" + dec8(r.min_notional.mantissa()) +
-               R"(","applyMinToMarket":true,"maxNotional":"9000000.00000000","applyMaxToMarket":false,"avgPriceMins":5}],)" +
-               R"("permissions":["SPOT"]})";
-  }
-  return R"({"timezone":"UTC","serverTime":)" + std::to_string(now_ms()) +
-         R"(,"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":)" +
-         std::to_string(limits_.binance_weight_1m) +
-         R"(},{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":)" +
-         std::to_string(limits_.binance_orders_10s) + R"(}],"exchangeFilters":[],"symbols":[)" +
-         symbols + "]}";
 }
 
 // ---------------------------------------------------------------------------------------------
 // Limits
 
 bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, HttpResult& error) {
+  const SimVenue& row = *find_venue(v);
+  const SimVenueParams& p = venues_[index(v)];
   Limiter& l = limiters_[std::string(to_string(v)) + ":" + key];
   const std::int64_t now = clock::wall_ms();
   if (now < l.blocked_until_ms) {
-    // Still sending after a 429: Binance bans the IP (418); Upbit keeps answering 429.
+    // Still sending after a 429: a venue that bans does (Binance: 418); the others keep
+    // answering 429.
     ++stats_.banned;
-    const bool ban =
-        v == venues::kBinance && (l.banned || ++l.while_blocked >= limits_.ban_after_requests);
+    const bool ban = row.bans && (l.banned || ++l.while_blocked >= limits_.ban_after_requests);
     if (ban && !l.banned) {
       l.banned = true;
       l.blocked_until_ms = now + limits_.ban_s * 1000;
     }
     const std::int64_t wait = (l.blocked_until_ms - now + 999) / 1000;
-    error =
-        v == venues::kBinance
-            ? (ban ? binance_error(418, -1003,
-                                   "Way too much request weight used; IP banned until " +
-                                       std::to_string(l.blocked_until_ms) + ".")
-                   : binance_error(429, -1003, "Too many requests; current request has limited."))
-            : upbit_error(429, "too_many_requests", "Too many API requests.");
+    error = row.refuse(ban ? Refusal::banned : Refusal::too_many, l.blocked_until_ms);
     if (!faults_.omit_retry_after) error.headers.emplace_back("Retry-After", std::to_string(wait));
     return false;
   }
@@ -136,33 +105,29 @@ bool Exchange::admit(Venue v, const std::string& key, int weight, bool order, Ht
                                [&](std::int64_t t) { return t <= now - window; }),
                 times.end());
   };
-  bool over = false;
-  if (v == venues::kBinance) {
-    prune(l.weight_times, 60'000);
-    prune(l.order_times, 10'000);
-    over = static_cast<std::int64_t>(l.weight_times.size()) + weight > limits_.binance_weight_1m ||
-           (order && static_cast<std::int64_t>(l.order_times.size()) + 1 > limits_.binance_orders_10s);
-  } else {
-    prune(l.weight_times, 1'000);
-    // Upbit counts per group: orders apart from everything else (Remaining-Req: group=...).
-    const bool bithumb = v == venues::kBithumb;
-    over =
-        static_cast<std::int64_t>(l.weight_times.size()) + 1 >
-        (order ? (bithumb ? limits_.bithumb_orders_per_second : limits_.upbit_requests_per_second)
-               : (bithumb ? limits_.bithumb_default_per_second : limits_.upbit_default_per_second));
-  }
+  prune(l.weight_times, row.requests.window_ms);
+  prune(l.order_times, row.orders.window_ms);
+  const auto over_by = [](const std::vector<std::int64_t>& times, std::int64_t add,
+                          std::int64_t limit) {
+    return static_cast<std::int64_t>(times.size()) + add > limit;
+  };
+  const bool counts_request = row.weighted || !order;
+  const bool over = (counts_request && over_by(l.weight_times, row.weighted ? weight : 1,
+                                               p.request_limit)) ||
+                    (order && over_by(l.order_times, 1, p.order_limit));
   if (over) {
     ++stats_.rate_limited;
     l.blocked_until_ms = now + limits_.retry_after_s * 1000;
-    error = v == venues::kBinance
-                ? binance_error(429, -1003, "Too many requests; current request has limited.")
-                : upbit_error(429, "too_many_requests", "Too many API requests.");
+    error = row.refuse(Refusal::too_many, 0);
     if (!faults_.omit_retry_after) {
       error.headers.emplace_back("Retry-After", std::to_string(limits_.retry_after_s));
     }
     return false;
   }
-  for (int i = 0; i < (v == venues::kBinance ? weight : 1); ++i) l.weight_times.push_back(now);
+  if (counts_request) {
+    l.weight_times.insert(l.weight_times.end(), static_cast<std::size_t>(row.weighted ? weight : 1),
+                          now);
+  }
   if (order) l.order_times.push_back(now);
   return true;
 }
@@ -196,23 +161,24 @@ bool fok_fills(const SimOrder& o, const BookSide& side,
 }  // namespace
 
 // One trade of `take` at `price` and its commission, in the asset the venue charges it in
-// (docs/venues.md): Upbit in KRW; Binance in BNB at a quarter off when the account pays fees in
-// BNB and holds enough, else in what the trade brought in (the base on a buy, the quote on a
-// sell). Fees in whole 1e-8 units, rounded up, in integers: no floating-point residue in
+// (docs/venues.md): the KRW venues in KRW; a venue with a fee asset (Binance: BNB) in it at a
+// quarter off when the account pays fees in it and holds enough, else in what the trade brought
+// in (the base on a buy, the quote on a sell). Fees in whole 1e-8 units, rounded up, in integers: no floating-point residue in
 // balances.
 Trade Exchange::charged(const SimOrder& o, const AccountSpec& account, std::int64_t price,
                         std::int64_t take) const {
-  const auto fee_centi_bps = static_cast<Int128>(std::llround(fee_bps_[index(o.venue)] * 100.0));
+  const auto fee_centi_bps = static_cast<Int128>(std::llround(venues_[index(o.venue)].fee_bps * 100.0));
   const Int128 fee_denominator = static_cast<Int128>(1'000'000) * kOne;
   const Int128 notional = static_cast<Int128>(price) * take;
   Trade t{price, take, 0, 0, 0, next_trade_id_};
   const Int128 fee_e16 = notional * fee_centi_bps / 1'000'000;  // quote, 1e-16 units
   const auto bnb_fee = static_cast<std::int64_t>((fee_e16 * 3 / 4 + bnb_usdt_ - 1) / bnb_usdt_);
-  const auto bnb_held = account.balances.find("BNB");
-  if (o.venue == venues::kBinance && account.bnb_fees && bnb_held != account.balances.end() &&
+  const std::string_view fee_asset = venues::fee_asset(o.venue);
+  const auto bnb_held = account.balances.find(std::string(fee_asset));
+  if (!fee_asset.empty() && account.bnb_fees && bnb_held != account.balances.end() &&
       bnb_held->second - o.fee_bnb >= bnb_fee) {
     t.fee_bnb = bnb_fee;
-  } else if (o.venue == venues::kBinance && o.buy) {
+  } else if (find_venue(o.venue)->buy_fee_in_base && o.buy) {
     t.fee_base = static_cast<std::int64_t>(
         (static_cast<Int128>(take) * fee_centi_bps + 1'000'000 - 1) / 1'000'000);
   } else {
@@ -224,7 +190,7 @@ Trade Exchange::charged(const SimOrder& o, const AccountSpec& account, std::int6
 
 void Exchange::match(SimOrder& o, AccountSpec& account,
                      std::vector<std::pair<Venue, std::size_t>>& touched) {
-  const bool fx = o.venue == venues::kUpbit && o.symbol == market_.specs().size();
+  const bool fx = o.symbol == market_.specs().size();
   SimBook& book = fx ? market_.fx_book() : market_.book(o.venue, o.symbol);
   const std::string base = fx ? "USDT" : market_.specs()[o.symbol].base;
   const std::string quote(venues::quote_asset(o.venue));
@@ -285,13 +251,14 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
       b -= filled;
       q += quote_m - o.fee;
     }
-    if (o.fee_bnb > 0) account.balances["BNB"] -= o.fee_bnb;
+    if (o.fee_bnb > 0) account.balances[std::string(venues::fee_asset(o.venue))] -= o.fee_bnb;
   }
   const bool complete = by_quote ? quote_left < static_cast<Int128>(kOne) * kOne / 1000 : filled == o.qty;
   if (complete && filled > 0) {
     o.status = "FILLED";
   } else if (o.tif == "GTC" ||
-             (o.venue != venues::kBinance && o.tif.empty() && o.type == "limit")) {
+             (find_venue(o.venue)->protocol == Protocol::upbit && o.tif.empty() &&
+              o.type == "limit")) {
     o.status = filled > 0 ? "PARTIALLY_FILLED" : "NEW";  // rests (not matched again)
   } else {
     o.status = "EXPIRED";
@@ -321,14 +288,10 @@ HttpResult Exchange::handle(Venue v, const HttpRequest& r,
   HttpResult result;
   const SimVenue* front = find_venue(v);
   if (front == nullptr) {
-    result = upbit_error(404, "not_found", "Not found.");
+    result = answer(404, R"({"error":"not found"})");
   } else if (faults_.error_5xx_share > 0.0 && roll() < faults_.error_5xx_share) {
     ++stats_.faults;
-    result = front->protocol == Protocol::binance
-                 ? binance_error(503, -1001,
-                                 "Internal error; unable to process your request. Please try "
-                                 "again.")
-                 : upbit_error(503, "server_error", "Service unavailable.");
+    result = front->refuse(Refusal::unavailable, 0);
   } else {
     result =
         front->protocol == Protocol::upbit ? upbit(*front->dialect, r, touched) : binance(r, touched);

@@ -1,4 +1,6 @@
-// xarb-sim: Binance and Upbit on 127.0.0.1, for the engine's tests, the demo and the soak run.
+// xarb-sim: the venues of its registry on 127.0.0.1, for the engine's tests, the demo and the soak run.
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -21,18 +23,21 @@ void on_signal(int) { g_stop.store(true); }
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "xarb-sim: a local exchange simulator speaking Binance's, Upbit's and Bithumb's real "
-      "protocols"};
+      "xarb-sim: a local exchange simulator speaking its venues' real protocols"};
   std::string config, cert_out;
   double duration_s = 0, rate = -1;
-  int binance_port = -1, upbit_port = -1, bithumb_port = -1, probe_every_ms = -1;
+  int probe_every_ms = -1;
   app.add_option("--config", config, "TOML file (configs/sim.toml)")->required();
   app.add_option("--cert-out", cert_out, "Write the TLS certificate (PEM) here, for clients' CA file");
-  app.add_option("--binance-port", binance_port, "Port of the Binance front end (0: any)");
-  app.add_option("--upbit-port", upbit_port, "Port of the Upbit front end (0: any)");
-  app.add_option(
-      "--bithumb-port", bithumb_port,
-      "Port of the Bithumb front end (0: any); serves Bithumb as [market] bithumb = true does");
+  // --<venue>-port for each venue of the registry: a port asked for is a venue asked for.
+  std::array<int, xarb::kMaxVenues> ports;
+  ports.fill(-1);
+  for (const xarb::venues::VenueInfo& v : xarb::venues::kRegistry) {
+    const std::string name(v.name);
+    app.add_option("--" + name + "-port", ports[xarb::index(v.id)],
+                   "Port of the " + name + " front end (0: any); serves " + name +
+                       " as [market] " + name + " = true does");
+  }
   app.add_option("--rate", rate, "Book updates per second (overrides the config)");
   app.add_option("--probe-every-ms", probe_every_ms,
                  "Latency probe: jump the first symbol's premium this often (0: off; see [probe])");
@@ -47,11 +52,10 @@ int main(int argc, char** argv) {
   }
   if (!cert_out.empty()) options.cert_out = cert_out;
   if (options.cert_out.empty()) options.cert_out = "xarb-sim-ca.pem";
-  if (binance_port >= 0) options.binance_port = static_cast<unsigned short>(binance_port);
-  if (upbit_port >= 0) options.upbit_port = static_cast<unsigned short>(upbit_port);
-  if (bithumb_port >= 0) {
-    options.bithumb_port = static_cast<unsigned short>(bithumb_port);
-    options.market.bithumb = true;  // a port asked for is a venue asked for
+  for (std::size_t v = 0; v < ports.size(); ++v) {
+    if (ports[v] < 0 || !options.venues[v].known) continue;
+    options.venues[v].port = static_cast<unsigned short>(ports[v]);
+    options.venues[v].served = true;
   }
   if (rate >= 0) options.updates_per_second = rate;
   if (probe_every_ms >= 0) options.probe_every_ms = probe_every_ms;
@@ -65,11 +69,11 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::cout << "binance " << sim.binance_ws_url() << " " << sim.binance_rest_url() << "\n"
-            << "upbit   " << sim.upbit_ws_url() << " " << sim.upbit_rest_url() << "\n";
-  if (options.market.bithumb) {
-    std::cout << "bithumb " << sim.ws_url(xarb::venues::kBithumb) << " "
-              << sim.rest_url(xarb::venues::kBithumb) << "\n";
+  for (const xarb::venues::VenueInfo& v : xarb::venues::kRegistry) {
+    if (sim.port(v.id) == 0) continue;
+    std::string name(v.name);
+    name.resize(std::max<std::size_t>(name.size(), 7), ' ');
+    std::cout << name << " " << sim.ws_url(v.id) << " " << sim.rest_url(v.id) << "\n";
   }
   std::cout << "ca_file " << sim.ca_file() << "\n"
             << "ready" << std::endl;

@@ -2,78 +2,76 @@
 #include <cmath>
 #include <functional>
 
-#include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/sim/market.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "venues/registry.hpp"
+
 namespace xarb::sim {
 
-SyntheticMarket::SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams params)
-    : specs_(std::move(specs)), params_(params), rng_(params.seed), fx_(params.fx) {
-  for (const SymbolSpec& s : specs_) {
+SyntheticMarket::SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams params,
+                                 const SimVenues& venues)
+    : specs_(std::move(specs)), params_(params), venues_(venues), rng_(params.seed), fx_(params.fx) {
+  for (const Venue v : venues::kAll) {
+    if (!venues_[index(v)].served || find_venue(v) == nullptr) continue;
+    served_.push_back(v);
+    if (usdt(v) && usdt_ == kNoVenue) usdt_ = v;
+    if (!usdt(v) && krw_lead_ == kNoVenue) krw_lead_ = v;
+  }
+  for (SymbolSpec& s : specs_) {
     mid_.push_back(s.price_usdt);
     premium_.push_back(params_.premium_bps);
-    gap_.push_back(params_.bithumb_gap_bps);
+    for (const Venue v : venues::kAll) {
+      if (s.markets[index(v)].empty()) s.markets[index(v)] = venues::default_market(v, s.base);
+    }
   }
-  for (auto& v : books_) v.resize(specs_.size());
-  replayed_.assign(specs_.size(), false);
-  upbit_replayed_.assign(specs_.size() + 1, false);
+  for (std::size_t v = 0; v < kMaxVenues; ++v) {
+    books_[v].resize(specs_.size());
+    replayed_[v].assign(specs_.size(), false);
+    const SimVenue* row = find_venue(Venue{static_cast<std::uint8_t>(v)});
+    gap_[v].assign(specs_.size(), row != nullptr && row->gap ? venues_[v].gap_bps : 0.0);
+  }
+}
+
+bool SyntheticMarket::usdt(Venue v) const { return venues::quote_asset(v) == "USDT"; }
+
+bool SyntheticMarket::any_replayed(std::size_t i) const {
+  for (const Venue v : served_) {
+    if (replayed_[index(v)][i]) return true;
+  }
+  return false;
 }
 
 const std::string& SyntheticMarket::market_name(Venue v, std::size_t i) const {
   static const std::string none;
-  if (v == venues::kUpbit) return specs_[i].upbit_market;
-  if (v == venues::kBithumb && params_.bithumb) return specs_[i].bithumb_market;
-  if (v == venues::kBinance) return specs_[i].binance_symbol;
-  return none;
+  return valid(v) && venues_[index(v)].served ? specs_[i].markets[index(v)] : none;
 }
 
-void SyntheticMarket::apply_upbit(std::size_t i,
-                                  const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
-                                  const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
-                                  std::int64_t now_ms) {
-  upbit_replayed_[i] = true;
-  SimBook& b = i == specs_.size() ? fx_book_ : books_[index(venues::kUpbit)][i];
-  b.bids.clear();
-  b.asks.clear();
-  for (const auto& [p, q] : bids) b.bids[p] = q;
-  for (const auto& [p, q] : asks) b.asks[p] = q;
-  ++b.update_id;
-  b.time_ms = now_ms;
-  if (b.bids.empty() || b.asks.empty()) return;
-  const double mid = static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
-  if (i == specs_.size()) {
-    fx_ = mid;
-  } else if (!replayed_[i]) {
-    mid_[i] = mid / (fx_ * (1.0 + premium_[i] * 1e-4));
+void SyntheticMarket::apply(Venue v, std::size_t i, const Levels& bids, const Levels& asks,
+                            std::uint64_t update_id, bool snapshot, std::int64_t now_ms) {
+  const bool fx = i == specs_.size();
+  if (fx) {
+    fx_replayed_ = true;
+  } else {
+    replayed_[index(v)][i] = true;
   }
-}
-
-void SyntheticMarket::apply_binance(std::size_t i,
-                                    const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
-                                    const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
-                                    std::uint64_t update_id, bool snapshot, std::int64_t now_ms) {
-  replayed_[i] = true;
-  SimBook& b = books_[index(venues::kBinance)][i];
+  SimBook& b = fx ? fx_book_ : books_[index(v)][i];
   if (snapshot) {
     b.bids.clear();
     b.asks.clear();
   }
-  const auto apply = [](BookSide& side, const std::vector<std::pair<std::int64_t, std::int64_t>>& levels) {
-    for (const auto& [p, q] : levels) {
-      if (q == 0) {
-        side.erase(p);
-      } else {
-        side[p] = q;
-      }
-    }
-  };
-  apply(b.bids, bids);
-  apply(b.asks, asks);
-  b.update_id = update_id;
+  apply_diff(b.bids, bids);
+  apply_diff(b.asks, asks);
+  b.update_id = update_id != 0 ? update_id : b.update_id + 1;
   b.time_ms = now_ms;
-  if (!b.bids.empty() && !b.asks.empty()) {
-    mid_[i] = static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
+  if (b.bids.empty() || b.asks.empty()) return;
+  const double mid = static_cast<double>(b.bids.rbegin()->first + b.asks.begin()->first) / 2e8;
+  if (fx) {
+    fx_ = mid;
+  } else if (usdt(v)) {
+    mid_[i] = mid;
+  } else if (usdt_ == kNoVenue || !replayed_[index(usdt_)][i]) {
+    mid_[i] = mid / krw_factor(v, i);
   }
 }
 
@@ -161,16 +159,14 @@ void SyntheticMarket::fill(SimBook& b, double mid, double tick, double half_spre
 void SyntheticMarket::rebuild(Venue v, std::size_t i, std::int64_t now_ms) {
   const SymbolSpec& s = specs_[i];
   const double half = params_.spread_bps * 1e-4;
-  if (v == venues::kBinance) {
-    fill(books_[index(v)][i], mid_[i], s.binance_tick.to_double(), mid_[i] * half, s.level_qty,
+  const SimVenue* row = find_venue(v);
+  if (usdt(v) || row == nullptr || row->krw_ticks == nullptr) {
+    fill(books_[index(v)][i], mid_[i], s.tick.to_double(), mid_[i] * half, s.level_qty,
          s.step.mantissa(), now_ms);
   } else {
-    const bool bithumb = v == venues::kBithumb;
-    const double premium = premium_[i] + (bithumb ? gap_[i] : 0.0);
-    const double krw = mid_[i] * fx_ * (1.0 + premium * 1e-4);
-    const Decimal at = Decimal::from_mantissa(static_cast<std::int64_t>(krw * 1e8));
+    const double krw = mid_[i] * krw_factor(v, i);
     const double tick =
-        (bithumb ? exec::bithumb_krw_tick(at) : exec::upbit_krw_tick(at)).to_double();
+        row->krw_ticks->at(Decimal::from_mantissa(static_cast<std::int64_t>(krw * 1e8))).to_double();
     fill(books_[index(v)][i], krw, tick, krw * half, s.level_qty, 1, now_ms);
   }
 }
@@ -181,73 +177,73 @@ void SyntheticMarket::rebuild_fx(std::int64_t now_ms) {
 
 void SyntheticMarket::rebuild_all(std::int64_t now_ms) {
   for (std::size_t i = 0; i < specs_.size(); ++i) {
-    rebuild(venues::kBinance, i, now_ms);
-    rebuild(venues::kUpbit, i, now_ms);
-    if (params_.bithumb) rebuild(venues::kBithumb, i, now_ms);
+    for (const Venue v : served_) rebuild(v, i, now_ms);
   }
   rebuild_fx(now_ms);
 }
 
 BookUpdate SyntheticMarket::jump(std::size_t symbol, double bps, std::int64_t now_ms) {
   premium_[symbol] += bps;
-  if (!upbit_replayed_[symbol]) {
-    rebuild(venues::kUpbit, symbol, now_ms);
-    return {venues::kUpbit, symbol};
+  const Venue lead = krw_lead_;
+  if (lead == kNoVenue) return {kNoVenue, BookUpdate::kNone};
+  if (!replayed(lead, symbol)) {
+    rebuild(lead, symbol, now_ms);
+    return {lead, symbol};
   }
-  // The Upbit book is the capture's: the Binance book moves the other way instead.
-  const SimBook& u = books_[index(venues::kUpbit)][symbol];
-  if (replayed_[symbol] || u.bids.empty() || u.asks.empty()) {
-    return {venues::kUpbit, BookUpdate::kNone};
+  // The KRW book is the capture's: the USDT book moves the other way instead.
+  const SimBook& k = books_[index(lead)][symbol];
+  if (usdt_ == kNoVenue || replayed(usdt_, symbol) || k.bids.empty() || k.asks.empty()) {
+    return {lead, BookUpdate::kNone};
   }
-  mid_[symbol] = static_cast<double>(u.bids.rbegin()->first + u.asks.begin()->first) / 2e8 /
-                 (fx_ * (1.0 + premium_[symbol] * 1e-4));
-  rebuild(venues::kBinance, symbol, now_ms);
-  return {venues::kBinance, symbol};
+  mid_[symbol] = static_cast<double>(k.bids.rbegin()->first + k.asks.begin()->first) / 2e8 /
+                 krw_factor(lead, symbol);
+  rebuild(usdt_, symbol, now_ms);
+  return {usdt_, symbol};
 }
 
 BookUpdate SyntheticMarket::step(double dt, std::int64_t now_ms) {
   const double sq = std::sqrt(std::max(dt, 0.0));
   for (std::size_t i = 0; i < specs_.size(); ++i) {
-    if (!replayed_[i] && !upbit_replayed_[i]) mid_[i] *= std::exp(params_.price_vol * sq * normal_(rng_));
+    if (!any_replayed(i)) mid_[i] *= std::exp(params_.price_vol * sq * normal_(rng_));
     // Ornstein-Uhlenbeck around the level, plus rare jumps either way.
     premium_[i] += params_.premium_reversion * (params_.premium_bps - premium_[i]) * dt +
                    params_.premium_vol_bps * sq * normal_(rng_);
     if (uniform_(rng_) < params_.jump_probability * dt) {
       premium_[i] += (uniform_(rng_) < 0.5 ? -1.0 : 1.0) * params_.jump_bps;
     }
-    if (params_.bithumb) {
-      gap_[i] += params_.premium_reversion * (params_.bithumb_gap_bps - gap_[i]) * dt +
-                 params_.bithumb_gap_vol_bps * sq * normal_(rng_);
+    // A venue with a gap of its own: the same process around its level.
+    for (const Venue v : served_) {
+      if (!find_venue(v)->gap) continue;
+      const SimVenueParams& p = venues_[index(v)];
+      double& gap = gap_[index(v)][i];
+      gap += params_.premium_reversion * (p.gap_bps - gap) * dt + p.gap_vol_bps * sq * normal_(rng_);
       if (uniform_(rng_) < params_.jump_probability * dt) {
-        gap_[i] += (uniform_(rng_) < 0.5 ? -1.0 : 1.0) * params_.jump_bps;
+        gap += (uniform_(rng_) < 0.5 ? -1.0 : 1.0) * params_.jump_bps;
       }
     }
   }
   const double fx_move = std::exp(params_.fx_vol * sq * normal_(rng_));
-  if (!upbit_replayed_[specs_.size()]) fx_ *= fx_move;
-  // The next book round robin that no capture drives: a symbol's other venue stands in for a
+  if (!fx_replayed_) fx_ *= fx_move;
+  // The next book round robin that no capture drives: a symbol's next venue stands in for a
   // replayed one (so it follows the capture as often as a synthetic book would move).
-  const std::size_t per_symbol = params_.bithumb ? 3 : 2;
+  const std::size_t per_symbol = served_.size();
   const std::size_t books = per_symbol * specs_.size() + 1;
   for (std::size_t tries = 0; tries < books; ++tries) {
     const std::size_t k = next_++ % books;
     if (k == books - 1) {
-      if (upbit_replayed_[specs_.size()]) continue;
+      if (fx_replayed_) continue;
       rebuild_fx(now_ms);
-      return {venues::kUpbit, specs_.size()};
+      return {fx_venue(), specs_.size()};
     }
     const std::size_t i = k / per_symbol;
-    if (k % per_symbol == 2) {  // Bithumb: never replayed (captures hold Binance and Upbit)
-      rebuild(venues::kBithumb, i, now_ms);
-      return {venues::kBithumb, i};
+    for (std::size_t j = 0; j < per_symbol; ++j) {
+      const Venue v = served_[(k + j) % per_symbol];
+      if (replayed(v, i)) continue;
+      rebuild(v, i, now_ms);
+      return {v, i};
     }
-    Venue v = k % per_symbol == 0 ? venues::kBinance : venues::kUpbit;
-    if (replayed(v, i)) v = v == venues::kBinance ? venues::kUpbit : venues::kBinance;
-    if (replayed(v, i)) continue;
-    rebuild(v, i, now_ms);
-    return {v, i};
   }
-  return {venues::kUpbit, BookUpdate::kNone};
+  return {fx_venue(), BookUpdate::kNone};
 }
 
 }  // namespace xarb::sim

@@ -11,7 +11,7 @@
 namespace xarb::sim {
 
 void Simulator::Impl::broadcast(Venue v, std::size_t i) {
-  if (i == BookUpdate::kNone) return;
+  if (i == BookUpdate::kNone || !valid(v)) return;
   ++counts.book_updates;
   // Drop sessions that have gone.
   sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
@@ -112,7 +112,7 @@ void Simulator::Impl::on_tick() {
         const bool buy = uni(fault_rng) < 0.5;
         if (!b.bids.empty() && !b.asks.empty()) {
           const std::int64_t step =
-              u.venue == venues::kBinance ? market.specs()[u.symbol].step.mantissa() : 1;
+              u.venue == market.usdt_venue() ? market.specs()[u.symbol].step.mantissa() : 1;
           const std::int64_t qty = std::max<std::int64_t>(
               step, static_cast<std::int64_t>(uni(fault_rng) * 1e6) / step * step);
           exchange.add_trade({u.venue, u.symbol,

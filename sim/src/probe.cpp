@@ -1,10 +1,9 @@
-// The latency probe (SimOptions::probe_every_ms): the first symbol's Upbit premium jumps and
-// falls back on schedule; the time from the first jumped frame written to the engine's first
+// The latency probe (SimOptions::probe_every_ms): the first symbol's premium on the first KRW
+// venue jumps and falls back on schedule; the time from the first jumped frame written to the engine's first
 // entry order read is recorded.
 
-#include <xarb/venues/registry.hpp>
-
 #include "simulator_internal.hpp"
+#include "venues/registry.hpp"
 
 namespace xarb::sim {
 
@@ -40,21 +39,14 @@ void Simulator::Impl::on_probe(std::chrono::steady_clock::time_point now) {
   probe.armed = false;
 }
 
-// The first kimchi entry order on the probed symbol after a jumped frame went out: sell on Upbit
-// (side=ask) or buy on Binance (side=BUY).
+// The first kimchi entry order on the probed symbol after a jumped frame went out: a sell on the
+// KRW venue whose premium jumped, or a buy on the USDT venue.
 void Simulator::Impl::match_probe(Venue v, const HttpRequest& r, std::int64_t received_ns) {
-  if (probe.written_ns == 0 || r.method != "POST" || market.specs().empty()) return;
-  const SymbolSpec& s = market.specs()[0];
-  const std::string text = r.target + "&" + r.body;
-  const bool entry = v == venues::kBinance
-                         ? r.path() == "/api/v3/order" &&
-                               text.find("side=BUY") != std::string::npos &&
-                               text.find("symbol=" + s.binance_symbol) != std::string::npos
-                         : r.path() == "/v1/orders" &&
-                               (text.find(R"("side":"ask")") != std::string::npos ||
-                                text.find("side=ask") != std::string::npos) &&
-                               text.find(s.upbit_market) != std::string::npos;
-  if (!entry) return;
+  if (probe.written_ns == 0 || market.specs().empty()) return;
+  const bool krw = v == market.krw_lead();
+  if (!krw && v != market.usdt_venue()) return;
+  const SimVenue* row = find_venue(v);
+  if (row == nullptr || !row->places(*row, r, market.market_name(v, 0), !krw)) return;
   probe.stats.latencies_ns.push_back(received_ns - probe.written_ns);
   ++probe.stats.answered;
   probe.written_ns = 0;

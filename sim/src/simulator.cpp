@@ -58,14 +58,13 @@ std::string SimSummary::text() const {
 
 Simulator::Impl::Impl(SimOptions o)
     : options(std::move(o)),
-      market(options.symbols, options.market),
-      exchange(market, options.accounts, options.binance_fee_bps, options.upbit_fee_bps,
-               options.limits, options.faults, options.market.seed),
+      market(options.symbols, options.market, options.venues),
+      exchange(market, options.accounts, options.venues, options.limits, options.faults,
+               options.market.seed),
       tick(io),
       ping(io),
       drop(io) {
   exchange.set_bnb_usdt(options.bnb_usdt.mantissa());
-  exchange.set_fee_bps(venues::kBithumb, options.bithumb_fee_bps);
 }
 
 void Simulator::Impl::accept(Venue v) {
@@ -113,13 +112,11 @@ void Simulator::start() {
   }
   m.tls.use_certificate_chain(asio::buffer(pem.cert));
   m.tls.use_private_key(asio::buffer(pem.key), ssl::context::pem);
-  const unsigned short ports[kMaxVenues] = {m.options.binance_port, m.options.upbit_port,
-                                            m.options.bithumb_port};
-  for (const Venue v : venues::kAll) {
-    if (v == venues::kBithumb && !m.options.market.bithumb) continue;
+  for (const Venue v : m.market.served()) {
     m.fronts[index(v)] = make_ws_front(v, m.market, m.exchange);
     if (!m.fronts[index(v)]) continue;
-    const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), ports[index(v)]);
+    const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"),
+                                 m.options.venues[index(v)].port);
     auto a = std::make_unique<tcp::acceptor>(m.io);
     a->open(loopback.protocol());
     a->set_option(asio::socket_base::reuse_address(true));
@@ -143,7 +140,7 @@ void Simulator::start() {
   m.tick.async_wait([&m](error_code ec) {
     if (!ec) m.on_tick();
   });
-  // Binance pings every connection every 20 s.
+  // A venue that pings (WsVenueFront::pings) pings every connection every SimOptions::ping.
   struct Pinger {
     Impl& m;
     void operator()(error_code ec) const {
@@ -151,11 +148,11 @@ void Simulator::start() {
       for (const auto& w : m.sessions) {
         if (auto s = w.lock()) s->ping();
       }
-      m.ping.expires_after(m.options.binance_ping);
+      m.ping.expires_after(m.options.ping);
       m.ping.async_wait(*this);
     }
   };
-  m.ping.expires_after(m.options.binance_ping);
+  m.ping.expires_after(m.options.ping);
   m.ping.async_wait(Pinger{m});
   if (m.options.faults.drop_ws_every_s > 0.0) {
     struct Dropper {
@@ -207,12 +204,6 @@ std::string Simulator::ws_url(Venue v) const {
 std::string Simulator::rest_url(Venue v) const {
   return "https://127.0.0.1:" + std::to_string(port(v));
 }
-unsigned short Simulator::binance_port() const noexcept { return port(venues::kBinance); }
-unsigned short Simulator::upbit_port() const noexcept { return port(venues::kUpbit); }
-std::string Simulator::binance_ws_url() const { return ws_url(venues::kBinance); }
-std::string Simulator::binance_rest_url() const { return rest_url(venues::kBinance); }
-std::string Simulator::upbit_ws_url() const { return ws_url(venues::kUpbit); }
-std::string Simulator::upbit_rest_url() const { return rest_url(venues::kUpbit); }
 const std::string& Simulator::ca_file() const noexcept { return impl_->ca_file; }
 
 void Simulator::with_exchange(const std::function<void(Exchange&, SyntheticMarket&)>& fn) {

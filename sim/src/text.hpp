@@ -120,14 +120,6 @@ inline HttpResult answer(int status, std::string body) {
   return r;
 }
 
-inline HttpResult binance_error(int status, int code, const std::string& msg) {
-  return answer(status, R"({"code":)" + std::to_string(code) + R"(,"msg":")" + msg + R"("})");
-}
-
-inline HttpResult upbit_error(int status, const std::string& name, const std::string& msg) {
-  return answer(status, R"({"error":{"name":")" + name + R"(","message":")" + msg + R"("}})");
-}
-
 // "a,b,c" -> {"a", "b", "c"}.
 inline std::vector<std::string> split_csv(const std::string& csv) {
   std::vector<std::string> out;

@@ -64,8 +64,7 @@ TEST_F(EngineTest, TradesOverRealSocketsAndTheReportMatchesTheJournal) {
 // the operator's `xarb venue --venue bithumb balances` reads Bithumb's.
 TEST_F(EngineTest, AThirdVenueTradesThreePairsEachReported) {
   sim::SimOptions so = sim_options(42);
-  so.market.bithumb = true;
-  for (sim::SymbolSpec& s : so.symbols) s.bithumb_market = "KRW-" + s.base;
+  so.venues[index(venues::kBithumb)].served = true;
   for (sim::AccountSpec& a : so.accounts) {  // configs/sim.toml's Bithumb account, poorer
     if (a.venue == venues::kBithumb) {
       a.balances = {{"KRW", 50'000'000 * Decimal::kOne}, {"BTC", 2 * Decimal::kOne}};

@@ -46,10 +46,8 @@ inline sim::SimOptions sim_options(std::uint64_t seed) {
   std::string error;
   EXPECT_TRUE(sim::load_sim_options(std::string(XARB_SOURCE_DIR) + "/configs/sim.toml", o, error))
       << error;
-  o.binance_port = 0;
-  o.upbit_port = 0;
   o.market.seed = seed;
-  o.limits.upbit_requests_per_second = 30;
+  o.venues[index(venues::kUpbit)].order_limit = 30;
   return o;
 }
 

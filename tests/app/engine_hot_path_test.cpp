@@ -23,10 +23,10 @@ void EngineTest::hot_path(bool live) {
   o.updates_per_second = 1500;
   // Live: orders as often as the strategy wants them; the venues' real limits would turn most
   // of the window into refusals.
-  o.limits.binance_orders_10s = 100'000;
-  o.limits.binance_weight_1m = 1'000'000;
-  o.limits.upbit_requests_per_second = 100'000;
-  o.limits.upbit_default_per_second = 100'000;
+  o.venues[index(venues::kBinance)].order_limit = 100'000;
+  o.venues[index(venues::kBinance)].request_limit = 1'000'000;
+  o.venues[index(venues::kUpbit)].order_limit = 100'000;
+  o.venues[index(venues::kUpbit)].request_limit = 100'000;
   start_sim(o);
   // Trade often: a low bar over a zero baseline, short timeouts, so the window sees entries,
   // fills and exits.

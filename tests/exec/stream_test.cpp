@@ -29,11 +29,11 @@ constexpr std::int64_t kMs = 1'000'000;
 sim::SimOptions sim_options() {
   sim::SimOptions o;
   o.symbols = {test::sim_btc()};
-  o.market.bithumb = true;
+  o.venues[index(venues::kBithumb)].served = true;
   o.market.seed = 7;
   o.updates_per_second = 100.0;
-  o.limits.upbit_requests_per_second = 50;
-  o.limits.upbit_default_per_second = 100;
+  o.venues[index(venues::kUpbit)].order_limit = 50;
+  o.venues[index(venues::kUpbit)].request_limit = 100;
   o.accounts = test::sim_accounts(1'000'000, 1'000'000'000, 10);
   return o;
 }

@@ -72,24 +72,24 @@ class AuthTest : public ::testing::Test {
     SimOptions o;
     SymbolSpec btc;
     btc.base = "BTC";
-    btc.binance_symbol = "BTCUSDT";
-    btc.upbit_market = "KRW-BTC";
-    btc.bithumb_market = "KRW-BTC";
+    btc.markets[index(venues::kBinance)] = "BTCUSDT";
+    btc.markets[index(venues::kUpbit)] = "KRW-BTC";
+    btc.markets[index(venues::kBithumb)] = "KRW-BTC";
     o.symbols = {btc};
     o.updates_per_second = 0;
-    o.market.bithumb = true;
+    o.venues[index(venues::kBithumb)].served = true;
     o.accounts = {{venues::kBinance, "bkey", "bsecret", {{"USDT", 1'000 * Decimal::kOne}}},
                   {venues::kUpbit, "ukey", "usecret", {{"KRW", 1'000'000 * Decimal::kOne}}},
                   {venues::kBithumb, "hkey", "hsecret", {{"KRW", 1'000'000 * Decimal::kOne}}}};
     return o;
   }
   Answer binance(http::verb m, const std::string& target, const std::string& key = "bkey") {
-    return request(sim.ca_file(), sim.binance_port(), m, target, {{"X-MBX-APIKEY", key}});
+    return request(sim.ca_file(), sim.port(venues::kBinance), m, target, {{"X-MBX-APIKEY", key}});
   }
   Answer upbit(http::verb m, const std::string& target, const std::string& auth, const std::string& body = {}) {
     std::vector<std::pair<std::string, std::string>> h = {{"Authorization", auth}};
     if (!body.empty()) h.emplace_back("Content-Type", "application/json; charset=utf-8");
-    return request(sim.ca_file(), sim.upbit_port(), m, target, h, body);
+    return request(sim.ca_file(), sim.port(venues::kUpbit), m, target, h, body);
   }
   Answer bithumb(http::verb m, const std::string& target, const std::string& auth) {
     return request(sim.ca_file(), sim.port(venues::kBithumb), m, target, {{"Authorization", auth}});

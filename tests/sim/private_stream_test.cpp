@@ -86,11 +86,11 @@ std::string token(const char* access, const char* secret, const char* nonce,
 SimOptions options() {
   SimOptions o;
   o.symbols = {test::sim_btc()};
-  o.market.bithumb = true;
+  o.venues[index(venues::kBithumb)].served = true;
   o.market.seed = 11;
   o.updates_per_second = 100.0;
-  o.limits.upbit_requests_per_second = 50;
-  o.limits.upbit_default_per_second = 100;
+  o.venues[index(venues::kUpbit)].order_limit = 50;
+  o.venues[index(venues::kUpbit)].request_limit = 100;
   o.accounts = test::sim_accounts(1'000'000, 1'000'000'000, 10);
   // A second Upbit account: its stream sees nothing of the first one's orders.
   o.accounts.push_back({venues::kUpbit,

@@ -65,8 +65,8 @@ SimOptions options() {
   SimOptions o;
   SymbolSpec btc;
   btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
+  btc.markets[index(venues::kBinance)] = "BTCUSDT";
+  btc.markets[index(venues::kUpbit)] = "KRW-BTC";
   o.symbols = {btc};
   o.updates_per_second = 300.0;
   return o;
@@ -80,7 +80,7 @@ class ProtocolTest : public ::testing::Test {
 };
 
 TEST_F(ProtocolTest, BinanceRawStreamsSubscribeAndCombinedWrapper) {
-  Client raw(sim.ca_file(), sim.binance_port(), "/ws/btcusdt@bookTicker");
+  Client raw(sim.ca_file(), sim.port(venues::kBinance), "/ws/btcusdt@bookTicker");
   const std::string ticker = raw.read();
   simdjson::dom::element t = parser.parse(ticker);
   EXPECT_EQ(std::string_view(t["s"].get_string()), "BTCUSDT");
@@ -103,7 +103,7 @@ TEST_F(ProtocolTest, BinanceRawStreamsSubscribeAndCombinedWrapper) {
   EXPECT_TRUE(answered);
   EXPECT_TRUE(depth5);
 
-  Client combined(sim.ca_file(), sim.binance_port(), "/stream?streams=btcusdt@depth@100ms");
+  Client combined(sim.ca_file(), sim.port(venues::kBinance), "/stream?streams=btcusdt@depth@100ms");
   std::uint64_t last_u = 0;
   for (int i = 0; i < 20; ++i) {
     simdjson::dom::element e = parser.parse(combined.read());
@@ -120,7 +120,7 @@ TEST_F(ProtocolTest, BinanceRawStreamsSubscribeAndCombinedWrapper) {
 }
 
 TEST_F(ProtocolTest, UpbitSubscriptionFormatsDepthPingAndErrors) {
-  Client c(sim.ca_file(), sim.upbit_port(), "/websocket/v1");
+  Client c(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1");
   c.send(R"([{"ticket":"t1"},{"type":"orderbook","codes":["KRW-BTC.5","KRW-USDT"]},{"format":"SIMPLE"}])");
   bool binary = false;
   simdjson::dom::element first = parser.parse(c.read(&binary));
@@ -134,14 +134,14 @@ TEST_F(ProtocolTest, UpbitSubscriptionFormatsDepthPingAndErrors) {
   for (int i = 0; i < 500 && !pong; ++i) pong = c.read() == R"({"status":"UP"})";
   EXPECT_TRUE(pong);
 
-  Client def(sim.ca_file(), sim.upbit_port(), "/websocket/v1");
+  Client def(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1");
   def.send(R"([{"ticket":"t2"},{"type":"orderbook","codes":["KRW-BTC"]}])");
   simdjson::dom::element d = parser.parse(def.read());
   EXPECT_EQ(std::string_view(d["type"].get_string()), "orderbook");
   EXPECT_EQ(simdjson::dom::array(d["orderbook_units"]).size(), 20u) << "all the sim's levels, up to 30";
   EXPECT_TRUE(d["total_ask_size"].is_number());
 
-  Client bad(sim.ca_file(), sim.upbit_port(), "/websocket/v1");
+  Client bad(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1");
   bad.send(R"([{"type":"orderbook","codes":["KRW-BTC"]}])");
   simdjson::dom::element err = parser.parse(bad.read());
   EXPECT_EQ(std::string_view(err["error"]["name"].get_string()), "NO_TICKET");
@@ -149,7 +149,7 @@ TEST_F(ProtocolTest, UpbitSubscriptionFormatsDepthPingAndErrors) {
 }
 
 TEST_F(ProtocolTest, TradeStreamsOnBothVenues) {
-  Client b(sim.ca_file(), sim.binance_port(), "/stream?streams=btcusdt@trade/btcusdt@aggTrade");
+  Client b(sim.ca_file(), sim.port(venues::kBinance), "/stream?streams=btcusdt@trade/btcusdt@aggTrade");
   bool trade = false, agg = false;
   for (int i = 0; i < 2'000 && !(trade && agg); ++i) {
     simdjson::dom::element e = parser.parse(b.read());
@@ -163,7 +163,7 @@ TEST_F(ProtocolTest, TradeStreamsOnBothVenues) {
   }
   EXPECT_TRUE(trade);
   EXPECT_TRUE(agg);
-  Client u(sim.ca_file(), sim.upbit_port(), "/websocket/v1");
+  Client u(sim.ca_file(), sim.port(venues::kUpbit), "/websocket/v1");
   u.send(R"([{"ticket":"t3"},{"type":"trade","codes":["KRW-BTC"]}])");
   simdjson::dom::element t = parser.parse(u.read());
   EXPECT_EQ(std::string_view(t["type"].get_string()), "trade");

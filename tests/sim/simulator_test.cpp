@@ -46,21 +46,21 @@ SimOptions options() {
   SimOptions o;
   SymbolSpec btc;
   btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
+  btc.markets[index(venues::kBinance)] = "BTCUSDT";
+  btc.markets[index(venues::kUpbit)] = "KRW-BTC";
   btc.price_usdt = 60'000.0;
   SymbolSpec eth;
   eth.base = "ETH";
-  eth.binance_symbol = "ETHUSDT";
-  eth.upbit_market = "KRW-ETH";
+  eth.markets[index(venues::kBinance)] = "ETHUSDT";
+  eth.markets[index(venues::kUpbit)] = "KRW-ETH";
   eth.price_usdt = 3'000.0;
   eth.step = Decimal::from_mantissa(10'000);
   eth.level_qty = 5.0;
   o.symbols = {btc, eth};
   o.market.seed = 7;
   o.updates_per_second = 400.0;
-  o.limits.upbit_requests_per_second = 50;  // the real 8/s (30/s for the rest) would throttle
-  o.limits.upbit_default_per_second = 100;  // a fast test run
+  o.venues[index(venues::kUpbit)].order_limit = 50;  // the real 8/s (30/s for the rest) would throttle
+  o.venues[index(venues::kUpbit)].request_limit = 100;  // a fast test run
   o.accounts = {{venues::kBinance,
                  "bkey-0123456789",
                  "bsecret",
@@ -170,9 +170,9 @@ void settle(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>& ring
 // The engine's feed pointed at `sim`, both venues.
 feed::FeedOptions feed_options_for(const Simulator& sim) {
   feed::FeedOptions f;
-  f.endpoint(venues::kBinance) = {sim.binance_ws_url(), sim.binance_rest_url(), sim.ca_file(),
+  f.endpoint(venues::kBinance) = {sim.ws_url(venues::kBinance), sim.rest_url(venues::kBinance), sim.ca_file(),
                                   true};
-  f.endpoint(venues::kUpbit) = {sim.upbit_ws_url(), sim.upbit_rest_url(), sim.ca_file(), true};
+  f.endpoint(venues::kUpbit) = {sim.ws_url(venues::kUpbit), sim.rest_url(venues::kUpbit), sim.ca_file(), true};
   return f;
 }
 
@@ -181,7 +181,7 @@ exec::RestVenueOptions venue_options_for(const Simulator& sim, Venue v,
                                          const char* secret = nullptr) {
   exec::RestVenueOptions o;
   o.venue = v;
-  o.rest_url = v == venues::kBinance ? sim.binance_rest_url() : sim.upbit_rest_url();
+  o.rest_url = v == venues::kBinance ? sim.rest_url(venues::kBinance) : sim.rest_url(venues::kUpbit);
   o.ca_file = sim.ca_file();
   o.credentials = v == venues::kBinance
                       ? exec::Credentials{"bkey-0123456789", secret ? secret : "bsecret"}
@@ -766,8 +766,7 @@ void play_replay(Simulator& sim, feed::FeedStage& stage, SpscRing<BookSnapshot>&
 // is what the venue's accounts hold, to the last unit.
 TEST(SimulatorBithumb, OrdersFillAndTheEnginesBalancesAreTheVenues) {
   SimOptions o = options();
-  o.market.bithumb = true;
-  for (SymbolSpec& s : o.symbols) s.bithumb_market = "KRW-" + s.base;
+  o.venues[index(venues::kBithumb)].served = true;
   o.accounts.push_back({venues::kBithumb,
                         "hkey-0123456789",
                         "hsecret",
@@ -892,14 +891,14 @@ void walk_every_band(Venue v) {
   SimOptions o = options();
   SymbolSpec coin;
   coin.base = "XRP";
-  coin.binance_symbol = "XRPUSDT";
-  coin.upbit_market = "KRW-XRP";
-  coin.bithumb_market = "KRW-XRP";
+  coin.markets[index(venues::kBinance)] = "XRPUSDT";
+  coin.markets[index(venues::kUpbit)] = "KRW-XRP";
+  coin.markets[index(venues::kBithumb)] = "KRW-XRP";
   coin.price_usdt = 4'985.0 / (1'400.0 * 1.025);
-  coin.binance_tick = d("0.0001");
+  coin.tick = d("0.0001");
   coin.step = d("0.1");
   o.symbols = {coin};
-  o.market.bithumb = v == venues::kBithumb;
+  o.venues[index(venues::kBithumb)].served = v == venues::kBithumb;
   o.market.price_vol = 0.0;
   o.market.premium_vol_bps = 0.0;
   o.market.jump_probability = 0.0;
@@ -986,8 +985,7 @@ TEST(SimulatorPriceUnits, BithumbOrdersArePricedOnTheUnitOfTheirOwnPriceAcrossEv
 // and its premium differs from Upbit's (a KRW <-> KRW spread to trade).
 TEST(SimulatorBithumb, TheFeedsBithumbBooksAreTheSimulators) {
   SimOptions o = options();
-  o.market.bithumb = true;
-  for (SymbolSpec& s : o.symbols) s.bithumb_market = "KRW-" + s.base;
+  o.venues[index(venues::kBithumb)].served = true;
   Simulator sim(o);
   sim.start();
   SymbolMap map;
@@ -1095,10 +1093,10 @@ TEST(SimulatorReplay, RecordedUpbitBooksDriveTheUpbitBooksTheEngineSees) {
   SimOptions o = options();
   SymbolSpec ada;
   ada.base = "ADA";
-  ada.binance_symbol = "ADAUSDT";
-  ada.upbit_market = "KRW-ADA";
+  ada.markets[index(venues::kBinance)] = "ADAUSDT";
+  ada.markets[index(venues::kUpbit)] = "KRW-ADA";
   ada.price_usdt = 1.0;  // the capture moves it to its own level (1,585 KRW in April 2021)
-  ada.binance_tick = Decimal::from_mantissa(1'000);  // 0.00001
+  ada.tick = Decimal::from_mantissa(1'000);  // 0.00001
   ada.step = Decimal::from_mantissa(10'000'000);     // 0.1
   ada.level_qty = 1'000.0;
   o.symbols = {o.symbols[0], ada};
@@ -1185,7 +1183,7 @@ TEST(SimConfig, ShippedConfigsLoadAndReplayTheProjectsOwnCaptures) {
     std::ofstream(copy) << text;
     SimOptions with_port;
     EXPECT_TRUE(load_sim_options(copy.string(), with_port, error)) << error;
-    EXPECT_EQ(with_port.bithumb_port, 12345);
+    EXPECT_EQ(with_port.venues[index(venues::kBithumb)].port, 12345);
     std::filesystem::remove(copy);
   }
   ASSERT_TRUE(load_sim_options((test::source_dir() / "configs/sim-replay.toml").string(), o, error))
@@ -1399,7 +1397,7 @@ TEST(SyntheticMarket, BooksKeepTheirShapeOverManyUpdates) {
     ASSERT_EQ(b.asks.size(), static_cast<std::size_t>(o.market.levels)) << k;
     ASSERT_LT(b.bids.rbegin()->first, b.asks.begin()->first) << k;
     if (u.venue == venues::kBinance) {
-      const std::int64_t tick = o.symbols[u.symbol].binance_tick.mantissa();
+      const std::int64_t tick = o.symbols[u.symbol].tick.mantissa();
       const std::int64_t step = o.symbols[u.symbol].step.mantissa();
       for (const auto& [p, q] : b.bids) {
         ASSERT_EQ(p % tick, 0) << k;

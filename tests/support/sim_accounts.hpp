@@ -27,9 +27,9 @@ inline const exec::Credentials& sim_credentials(Venue v) {
 inline sim::SymbolSpec sim_btc(double price_usdt = 60'000.0) {
   sim::SymbolSpec btc;
   btc.base = "BTC";
-  btc.binance_symbol = "BTCUSDT";
-  btc.upbit_market = "KRW-BTC";
-  btc.bithumb_market = "KRW-BTC";
+  btc.markets[index(venues::kBinance)] = "BTCUSDT";
+  btc.markets[index(venues::kUpbit)] = "KRW-BTC";
+  btc.markets[index(venues::kBithumb)] = "KRW-BTC";
   btc.price_usdt = price_usdt;
   return btc;
 }
@@ -48,11 +48,11 @@ inline std::vector<sim::AccountSpec> sim_accounts(std::int64_t usdt, std::int64_
 }
 
 // The venues' rate limits lifted: they do not pace a benchmark.
-inline void sim_unlimited(sim::LimitParams& l) {
-  l.binance_weight_1m = 1'000'000'000;
-  l.binance_orders_10s = 1'000'000'000;
-  l.upbit_requests_per_second = 1'000'000'000;
-  l.upbit_default_per_second = 1'000'000'000;
+inline void sim_unlimited(sim::SimOptions& o) {
+  for (sim::SimVenueParams& v : o.venues) {
+    v.request_limit = 1'000'000'000;
+    v.order_limit = 1'000'000'000;
+  }
 }
 
 }  // namespace xarb::test

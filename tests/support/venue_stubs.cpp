@@ -9,7 +9,7 @@
 
 #include <simdjson.h>
 
-#include <xarb/sim/auth.hpp>
+#include <xarb/sim/venues/auth.hpp>
 
 #include "test_support.hpp"
 

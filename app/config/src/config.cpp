@@ -217,8 +217,7 @@ void read_symbols(Context& ctx, TableReader& root, Config& c) {
     }
     for (const venues::VenueInfo& v : venues::kRegistry) {
       if (s.market(v.id).empty() && c.trades(v.id)) {
-        s.market(v.id) = std::string(v.defaults.market_prefix) + s.base +
-                         std::string(v.defaults.market_suffix);
+        s.market(v.id) = venues::default_market(v.id, s.base);
       }
     }
     if (s.max_position_qty.is_zero()) {

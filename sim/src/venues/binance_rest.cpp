@@ -8,15 +8,25 @@
 #include <simdjson.h>
 
 #include <xarb/exec/signing.hpp>
-#include <xarb/sim/auth.hpp>
+#include <xarb/sim/venues/auth.hpp>
 #include <xarb/sim/exchange.hpp>
 #include <xarb/venues/registry.hpp>
 
 #include "../text.hpp"
+#include "registry.hpp"
 
 namespace xarb::sim {
 
 using namespace text;  // NOLINT(google-build-using-namespace): this file is the helpers' user
+
+namespace {
+
+// An error answer in the venue's shape.
+HttpResult binance_error(int status, int code, const std::string& msg) {
+  return answer(status, R"({"code":)" + std::to_string(code) + R"(,"msg":")" + msg + R"("})");
+}
+
+}  // namespace
 
 bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, AccountSpec*& account,
                             HttpResult& error) {
@@ -64,6 +74,56 @@ bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, Accoun
   return true;
 }
 
+HttpResult binance_refusal(Refusal why, std::int64_t banned_until_ms) {
+  switch (why) {
+    case Refusal::banned:
+      return binance_error(418, -1003,
+                           "Way too much request weight used; IP banned until " +
+                               std::to_string(banned_until_ms) + ".");
+    case Refusal::unavailable:
+      return binance_error(503, -1001,
+                           "Internal error; unable to process your request. Please try again.");
+    case Refusal::too_many:
+      break;
+  }
+  return binance_error(429, -1003, "Too many requests; current request has limited.");
+}
+
+bool binance_places(const SimVenue& /*row*/, const HttpRequest& r, const std::string& market,
+                    bool buy) {
+  const std::string text = r.target + "&" + r.body;
+  return r.method == "POST" && r.path() == "/api/v3/order" &&
+         text.find(buy ? "side=BUY" : "side=SELL") != std::string::npos &&
+         text.find("symbol=" + market) != std::string::npos;
+}
+
+std::string Exchange::exchange_info() const {
+  std::string symbols;
+  for (std::size_t i = 0; i < market_.specs().size(); ++i) {
+    if (!symbols.empty()) symbols += ",";
+    const exec::InstrumentRules r = rules(venues::kBinance, i);
+    symbols += R"({"symbol":")" + market_.market_name(venues::kBinance, i) +
+               R"(","status":"TRADING","baseAsset":")" + market_.specs()[i].base +
+               R"(","baseAssetPrecision":8,"quoteAsset":"USDT","quotePrecision":8,"quoteAssetPrecision":8,)" +
+               R"("orderTypes":["LIMIT","LIMIT_MAKER","MARKET"],"icebergAllowed":true,"ocoAllowed":false,)" +
+               R"("isSpotTradingAllowed":true,"isMarginTradingAllowed":false,"filters":[)" +
+               R"({"filterType":"PRICE_FILTER","minPrice":")" + dec8(r.min_price.mantissa()) +
+               R"(","maxPrice":")" + dec8(r.max_price.mantissa()) + R"(","tickSize":")" +
+               dec8(r.tick.mantissa()) + R"("},{"filterType":"LOT_SIZE","minQty":")" +
+               dec8(r.min_qty.mantissa()) + R"(","maxQty":")" + dec8(r.max_qty.mantissa()) +
+               R"(","stepSize":")" + dec8(r.step.mantissa()) +
+               R"("},{"filterType":"NOTIONAL","minNotional":")" + dec8(r.min_notional.mantissa()) +
+               R"(","applyMinToMarket":true,"maxNotional":"9000000.00000000","applyMaxToMarket":false,"avgPriceMins":5}],)" +
+               R"("permissions":["SPOT"]})";
+  }
+  return R"({"timezone":"UTC","serverTime":)" + std::to_string(now_ms()) +
+         R"(,"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":)" +
+         std::to_string(venues_[index(venues::kBinance)].request_limit) +
+         R"(},{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":)" +
+         std::to_string(venues_[index(venues::kBinance)].order_limit) + R"(}],"exchangeFilters":[],"symbols":[)" +
+         symbols + "]}";
+}
+
 std::pair<std::int64_t, std::string> Exchange::binance_commission(const SimOrder& o,
                                                                   const Trade& t) const {
   if (t.fee_bnb > 0) return {t.fee_bnb, "BNB"};
@@ -95,8 +155,8 @@ void Exchange::binance_order_events(const std::string& key) {
 }
 
 std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
-  const SymbolSpec& s = market_.specs()[o.symbol];
-  std::string out = R"({"symbol":")" + s.binance_symbol + R"(","orderId":)" + o.venue_id +
+  std::string out = R"({"symbol":")" + market_.market_name(venues::kBinance, o.symbol) +
+                    R"(","orderId":)" + o.venue_id +
                     R"(,"orderListId":-1,"clientOrderId":")" + o.client_id +
                     R"(","transactTime":)" + std::to_string(o.time_ms) + R"(,"price":")" +
                     dec8(o.price) + R"(","origQty":")" + dec8(o.qty) + R"(","executedQty":")" +
@@ -208,7 +268,7 @@ HttpResult Exchange::binance_open_orders(const HttpRequest& r, const Params& p, 
   for (auto& [k, o] : orders_) {
     if (o.venue != venues::kBinance || o.account != account.key) continue;
     if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
-    if (!symbol.empty() && market_.specs()[o.symbol].binance_symbol != symbol) continue;
+    if (!symbol.empty() && market_.market_name(venues::kBinance, o.symbol) != symbol) continue;
     if (r.method == "DELETE") {
       o.status = "CANCELED";
       private_.push_back({o.venue, o.account, k, -1, "CANCELED", {}, now_ms()});
@@ -234,7 +294,7 @@ HttpResult Exchange::binance_my_trades(const Params& p, AccountSpec& account) {
     }
     for (const Trade& t : o.trades) {
       if (!list.empty()) list += ",";
-      list += R"({"symbol":")" + market_.specs()[o.symbol].binance_symbol + R"(","id":)" +
+      list += R"({"symbol":")" + market_.market_name(venues::kBinance, o.symbol) + R"(","id":)" +
               std::to_string(t.id) + R"(,"orderId":)" + o.venue_id +
               R"(,"orderListId":-1,"price":")" + dec8(t.price) + R"(","qty":")" + dec8(t.qty) +
               R"(","quoteQty":")" +

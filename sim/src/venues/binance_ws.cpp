@@ -38,7 +38,9 @@ class BinanceWsVenue final : public WsVenueFront {
  public:
   BinanceWsVenue(SyntheticMarket& market, const Exchange& exchange)
       : market_(market), exchange_(exchange) {
-    for (const SymbolSpec& s : market_.specs()) lower_symbols_.push_back(lower(s.binance_symbol));
+    for (std::size_t i = 0; i < market_.specs().size(); ++i) {
+      lower_symbols_.push_back(lower(market_.market_name(venues::kBinance, i)));
+    }
     sent_.assign(market_.specs().size(), SimBook{});
   }
 
@@ -51,7 +53,7 @@ class BinanceWsVenue final : public WsVenueFront {
     SimBook& book = market_.book(venues::kBinance, i);
     SimBook& sent = sent_[i];
     if (book.update_id == sent.update_id) return false;
-    const std::string& sym = market_.specs()[i].binance_symbol;
+    const std::string& sym = market_.market_name(venues::kBinance, i);
     diff_.clear();
     diff_ += R"({"e":"depthUpdate","E":)";
     text::append_int(diff_, exchange_.now_ms());
@@ -94,7 +96,7 @@ class BinanceWsVenue final : public WsVenueFront {
 
   void trade(const PublicTrade& t) override {
     using text::dec8;
-    const std::string& sym = market_.specs()[t.symbol].binance_symbol;
+    const std::string& sym = market_.market_name(venues::kBinance, t.symbol);
     const char* maker = t.buyer_is_taker ? "false" : "true";
     trade_ = R"({"e":"trade","E":)" + std::to_string(t.time_ms) + R"(,"s":")" + sym + R"(","t":)" +
              std::to_string(t.id) + R"(,"p":")" + dec8(t.price) + R"(","q":")" + dec8(t.qty) +

@@ -207,13 +207,13 @@ class BinanceWsApiSession final : public WsSessionFront {
       if (name == "X-MBX-ORDER-COUNT-1D") orders1d = value;
     }
     if (weight.empty()) return {};
-    const LimitParams& l = x_.limits();
+    const SimVenueParams& l = x_.venue(venues::kBinance);
     std::string out = R"([{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,)"
                       R"("limit":)" +
-                      std::to_string(l.binance_weight_1m) + R"(,"count":)" + weight + "}";
+                      std::to_string(l.request_limit) + R"(,"count":)" + weight + "}";
     if (order && !orders10s.empty()) {
       out += R"(,{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":)" +
-             std::to_string(l.binance_orders_10s) + R"(,"count":)" + orders10s + "}";
+             std::to_string(l.order_limit) + R"(,"count":)" + orders10s + "}";
       out += R"(,{"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":)" +
              std::to_string(kOrdersPerDay) + R"(,"count":)" + orders1d + "}";
     }

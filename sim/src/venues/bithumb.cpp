@@ -10,7 +10,6 @@ namespace xarb::sim {
 
 const UpbitFront kBithumbDialect = {
     .venue = venues::kBithumb,
-    .lists_fx = false,
     .orderbook_instruments = false,
     .remaining_req = false,  // documents no remaining-count header
     .token_window_ms = 60'000,
@@ -29,6 +28,7 @@ const UpbitFront kBithumbDialect = {
     .c_ids = true,
     .client_id_max = 36,
     .tif_done = true,
+    .order_events_v2 = true,
 };
 
 }  // namespace xarb::sim

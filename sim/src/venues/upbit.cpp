@@ -8,7 +8,6 @@ namespace xarb::sim {
 
 const UpbitFront kUpbitDialect = {
     .venue = venues::kUpbit,
-    .lists_fx = true,
     .orderbook_instruments = true,
     .remaining_req = true,
     .token_window_ms = 0,
@@ -27,6 +26,7 @@ const UpbitFront kUpbitDialect = {
     .c_ids = false,
     .client_id_max = 0,
     .tif_done = false,
+    .order_events_v2 = false,
 };
 
 }  // namespace xarb::sim

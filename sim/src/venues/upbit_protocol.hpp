@@ -15,7 +15,6 @@ namespace xarb::sim {
 
 struct UpbitFront {
   Venue venue = kNoVenue;
-  bool lists_fx = false;               // KRW-USDT traded and streamed (the FX rate: Upbit)
   bool orderbook_instruments = false;  // GET /v1/orderbook/instruments (tick sizes)
   bool remaining_req = false;          // answers carry the Remaining-Req header
   std::int64_t token_window_ms = 0;    // the JWT must carry `timestamp` this fresh; 0: none
@@ -34,6 +33,7 @@ struct UpbitFront {
   bool c_ids = false;  // venue order ids "C0101…" (else uuid-like)
   std::size_t client_id_max = 0;  // client ids limited to this many [A-Za-z0-9_-]; 0: any
   bool tif_done = false;  // an IOC order that executed in part ends `done` (cancel_type set)
+  bool order_events_v2 = false;  // private myOrder events in Bithumb's v2 shape
 };
 
 extern const UpbitFront kUpbitDialect;

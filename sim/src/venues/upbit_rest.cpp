@@ -10,7 +10,7 @@
 
 #include <simdjson.h>
 
-#include <xarb/sim/auth.hpp>
+#include <xarb/sim/venues/auth.hpp>
 #include <xarb/sim/exchange.hpp>
 #include <xarb/venues/registry.hpp>
 
@@ -21,6 +21,15 @@
 namespace xarb::sim {
 
 using namespace text;  // NOLINT(google-build-using-namespace): this file is the helpers' user
+
+namespace {
+
+// An error answer in the venue's shape.
+HttpResult upbit_error(int status, const std::string& name, const std::string& msg) {
+  return answer(status, R"({"error":{"name":")" + name + R"(","message":")" + msg + R"("}})");
+}
+
+}  // namespace
 
 bool Exchange::upbit_auth(const UpbitFront& d, const HttpRequest& r, AccountSpec*& account,
                         HttpResult& error) {
@@ -171,11 +180,11 @@ HttpResult& Exchange::upbit_remaining(const UpbitFront& d, HttpResult& res, cons
                                       const std::string& key) {
   if (!d.remaining_req) return res;
   const bool orders = group == "order";
-  const Limiter& l = limiters_["upbit:" + key + (orders ? ":order" : "")];
-  const std::int64_t limit =
-      orders ? limits_.upbit_requests_per_second : limits_.upbit_default_per_second;
-  const std::int64_t left =
-      std::max<std::int64_t>(limit - static_cast<std::int64_t>(l.weight_times.size()), 0);
+  const Limiter& l = limiters_[std::string(to_string(d.venue)) + ":" + key];
+  const SimVenueParams& p = venues_[index(d.venue)];
+  const std::int64_t limit = orders ? p.order_limit : p.request_limit;
+  const auto used = static_cast<std::int64_t>((orders ? l.order_times : l.weight_times).size());
+  const std::int64_t left = std::max<std::int64_t>(limit - used, 0);
   res.headers.emplace_back("Remaining-Req",
                            "group=" + group + "; min=1800; sec=" + std::to_string(left));
   return res;
@@ -222,6 +231,21 @@ HttpResult Exchange::upbit(const UpbitFront& d, const HttpRequest& r,
   return upbit_remaining(d, res, order_post ? "order" : "default", account->key);
 }
 
+HttpResult upbit_refusal(Refusal why, std::int64_t /*unused*/) {
+  return why == Refusal::unavailable
+             ? upbit_error(503, "server_error", "Service unavailable.")
+             : upbit_error(429, "too_many_requests", "Too many API requests.");
+}
+
+bool upbit_places(const SimVenue& row, const HttpRequest& r, const std::string& market, bool buy) {
+  const std::string text = r.target + "&" + r.body;
+  const std::string side = buy ? "bid" : "ask";
+  return r.method == "POST" && r.path() == row.dialect->place_path &&
+         (text.find(R"("side":")" + side + '"') != std::string::npos ||
+          text.find("side=" + side) != std::string::npos) &&
+         text.find(market) != std::string::npos;
+}
+
 HttpResult Exchange::upbit_markets(const UpbitFront& d) {
   const Venue v = d.venue;
   std::string list;
@@ -232,8 +256,10 @@ HttpResult Exchange::upbit_markets(const UpbitFront& d) {
     list += R"({"market":")" + m + R"(","korean_name":")" + market_.specs()[i].base +
             R"(","english_name":")" + market_.specs()[i].base + R"("})";
   }
-  if (d.lists_fx)
-    list += R"(,{"market":"KRW-USDT","korean_name":"테더","english_name":"Tether"})";
+  const std::string_view fx = find_venue(v)->fx_market;
+  if (!fx.empty()) {
+    list += R"(,{"market":")" + std::string(fx) + R"(","korean_name":"테더","english_name":"Tether"})";
+  }
   HttpResult res = answer(200, "[" + list + "]");
   return res;
 }
@@ -300,7 +326,7 @@ HttpResult Exchange::upbit_chance(const UpbitFront& d, const Params& q, AccountS
   if (i < 0) return upbit_error(404, "not_found", "market not found");
   const bool fx = static_cast<std::size_t>(i) == market_.specs().size();
   const std::string base = fx ? "USDT" : market_.specs()[static_cast<std::size_t>(i)].base;
-  const double fee = fee_bps_[index(v)] * 1e-4;
+  const double fee = venues_[index(v)].fee_bps * 1e-4;
   char fees[64];
   std::snprintf(fees, sizeof fees, "%.4f", fee);
   HttpResult res = answer(

@@ -12,18 +12,17 @@
 #include <simdjson.h>
 
 #include "../text.hpp"
+#include "registry.hpp"
 #include "upbit_protocol.hpp"
 #include "ws_front.hpp"
 
 namespace xarb::sim {
 namespace {
 
-const std::string kFxMarket = "KRW-USDT";
-
 class UpbitWsVenue final : public WsVenueFront {
  public:
   UpbitWsVenue(const UpbitFront& d, SyntheticMarket& market, const Exchange& exchange)
-      : d_(d), market_(market), exchange_(exchange) {}
+      : d_(d), fx_market_(find_venue(d.venue)->fx_market), market_(market), exchange_(exchange) {}
 
   bool book_changed(std::size_t) override { return true; }  // every frame is the whole book
   std::unique_ptr<WsSessionFront> connect() override;
@@ -31,7 +30,7 @@ class UpbitWsVenue final : public WsVenueFront {
 
   [[nodiscard]] bool fx(std::size_t i) const noexcept { return i == market_.specs().size(); }
   [[nodiscard]] const std::string& code(std::size_t i) const {
-    return fx(i) ? kFxMarket : market_.market_name(d_.venue, i);
+    return fx(i) ? fx_market_ : market_.market_name(d_.venue, i);
   }
   [[nodiscard]] const SimBook& book(std::size_t i) {
     return fx(i) ? market_.fx_book() : market_.book(d_.venue, i);
@@ -39,7 +38,7 @@ class UpbitWsVenue final : public WsVenueFront {
   // The book index of a market code; specs().size() + 1 when the venue does not list it.
   [[nodiscard]] std::size_t find(std::string_view code) const {
     const auto& specs = market_.specs();
-    if (code == kFxMarket && d_.lists_fx) return specs.size();
+    if (!fx_market_.empty() && code == fx_market_) return specs.size();
     for (std::size_t i = 0; i < specs.size(); ++i) {
       if (market_.market_name(d_.venue, i) == code) return i;
     }
@@ -47,6 +46,7 @@ class UpbitWsVenue final : public WsVenueFront {
   }
 
   const UpbitFront& d_;
+  const std::string fx_market_;  // KRW-USDT where the venue lists it
   SyntheticMarket& market_;
   const Exchange& exchange_;
 };
@@ -155,7 +155,7 @@ class UpbitWsSession final : public WsSessionFront {
                                            v_.code(o.symbol)) == order_codes_.end()) {
       return;
     }
-    out.send(v_.d_.venue == venues::kUpbit ? upbit_order(o, e) : bithumb_order(o, e), true);
+    out.send(v_.d_.order_events_v2 ? bithumb_order(o, e) : upbit_order(o, e), true);
   }
 
  private:

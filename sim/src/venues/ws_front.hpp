@@ -62,7 +62,7 @@ class WsVenueFront {
   // A trade on this venue: prepares what every connection shares.
   virtual void trade(const PublicTrade&) {}
   [[nodiscard]] virtual std::unique_ptr<WsSessionFront> connect() = 0;
-  // Whether the venue pings its connections (Binance: every SimOptions::binance_ping).
+  // Whether the venue pings its connections (Binance: every SimOptions::ping).
   [[nodiscard]] virtual bool pings() const noexcept = 0;
 };
 

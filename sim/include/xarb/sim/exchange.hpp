@@ -22,7 +22,7 @@
 namespace xarb::sim {
 
 struct AccountSpec {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string key;     // Binance API key / Upbit access key
   std::string secret;  // Binance secret / Upbit secret key
   std::map<std::string, std::int64_t> balances;  // asset -> free, Decimal mantissa
@@ -58,17 +58,12 @@ struct FaultParams {
   int stall_private_ms = 0;
 };
 
+// What a venue does past its limits (each venue's own limits: SimVenueParams).
 struct LimitParams {
-  std::int64_t binance_weight_1m = 1200;
-  std::int64_t binance_orders_10s = 50;
-  std::int64_t upbit_requests_per_second = 8;   // Upbit's `order` group: POST /v1/orders
-  std::int64_t upbit_default_per_second = 30;   // Upbit's `default` group: other private calls
-  std::int64_t bithumb_orders_per_second = 20;  // per coin, before Bithumb restricts (docs)
-  std::int64_t bithumb_default_per_second = 140;
   std::int64_t retry_after_s = 10;
   std::int64_t ban_s = 120;
-  // Binance bans (418) a client that keeps sending while a 429 is in force: "repeatedly", in
-  // its words. Requests already in flight when the 429 was written are not a client ignoring
+  // A venue that bans (Binance: 418) does so to a client that keeps sending while a 429 is in
+  // force: "repeatedly", in Binance's words. Requests already in flight when the 429 was written are not a client ignoring
   // it, so the ban comes with the ban_after_requests-th request during the block.
   std::int64_t ban_after_requests = 3;
 };
@@ -108,7 +103,7 @@ struct Trade {
 };
 
 struct SimOrder {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string account;  // key
   std::string client_id;
   std::string venue_id;  // Binance orderId, Upbit uuid
@@ -132,7 +127,7 @@ struct SimOrder {
 
 // One execution, for the public trade streams.
 struct PublicTrade {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::size_t symbol = 0;
   std::int64_t price = 0;
   std::int64_t qty = 0;
@@ -144,7 +139,7 @@ struct PublicTrade {
 // What a venue pushes on an account's private stream: an order's change (taken, one execution,
 // done or cancelled) or the balances of some assets. Rendered by the venue's front end.
 struct PrivateEvent {
-  Venue venue = venues::kBinance;
+  Venue venue = kNoVenue;
   std::string account;    // key
   std::string order_key;  // into Exchange::orders(); empty: balances only
   int trade = -1;         // the order's execution this event is (index into trades); -1: none
@@ -170,8 +165,8 @@ struct UpbitFront;  // sim/src/venues/upbit_protocol.hpp
 
 class Exchange {
  public:
-  Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, double binance_fee_bps,
-           double upbit_fee_bps, LimitParams limits, FaultParams faults, std::uint64_t seed);
+  Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, const SimVenues& venues,
+           LimitParams limits, FaultParams faults, std::uint64_t seed);
 
   // One REST request to a venue's front end. `touched` receives the books an order changed.
   HttpResult handle(Venue venue, const HttpRequest& request,
@@ -215,11 +210,12 @@ class Exchange {
     }
     private_.push_back({venue, key, {}, -1, "balanceUpdate", {asset}, now_ms(), delta});
   }
-  void set_fee_bps(Venue v, double bps) noexcept { fee_bps_[index(v)] = bps; }
+  void set_fee_bps(Venue v, double bps) noexcept { venues_[index(v)].fee_bps = bps; }
   // BNB's price in USDT, for commissions paid in BNB (mantissa).
   void set_bnb_usdt(std::int64_t price) noexcept { bnb_usdt_ = price; }
   [[nodiscard]] exec::InstrumentRules rules(Venue venue, std::size_t symbol) const;
   [[nodiscard]] const LimitParams& limits() const noexcept { return limits_; }
+  [[nodiscard]] const SimVenueParams& venue(Venue v) const noexcept { return venues_[index(v)]; }
   // A symbol's name on a venue (BTCUSDT, KRW-BTC).
   [[nodiscard]] const std::string& symbol_of(Venue venue, std::size_t symbol) const {
     return market_.market_name(venue, symbol);
@@ -237,8 +233,8 @@ class Exchange {
 
  private:
   struct Limiter {
-    std::vector<std::int64_t> weight_times;  // Binance weights in the last minute (one per unit)
-    std::vector<std::int64_t> order_times;   // order requests
+    std::vector<std::int64_t> weight_times;  // requests in the window (a weighted venue: one per unit)
+    std::vector<std::int64_t> order_times;   // order requests in the order window
     std::int64_t blocked_until_ms = 0;
     bool banned = false;
     std::int64_t while_blocked = 0;  // requests during the current block
@@ -303,7 +299,7 @@ class Exchange {
 
   SyntheticMarket& market_;
   std::vector<AccountSpec> accounts_;
-  double fee_bps_[kMaxVenues]{};
+  SimVenues venues_;
   LimitParams limits_;
   FaultParams faults_;
   std::mt19937_64 rng_;
@@ -314,7 +310,7 @@ class Exchange {
   std::uint64_t next_order_id_ = 1;
   std::uint64_t next_trade_id_ = 1;
   std::int64_t bnb_usdt_ = 600 * Decimal::kOne;
-  std::string usdt_ = "USDT";  // the base of Upbit's FX market
+  std::string usdt_ = "USDT";  // the base of the FX market
   std::vector<PublicTrade> trades_;
   std::vector<PrivateEvent> private_;
   ExchangeStats stats_;

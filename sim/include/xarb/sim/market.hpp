@@ -1,9 +1,11 @@
 #pragma once
 
-// The simulator's market: one price path per symbol shared by both venues, an Upbit premium that
-// mean-reverts around a configured level with occasional jumps, a KRW-USDT rate, and books of
-// realistic shape around them. Deterministic under a seed.
+// The simulator's market: one price path per symbol shared by every venue, a KRW premium that
+// mean-reverts around a configured level with occasional jumps (each KRW venue at that premium,
+// or at a gap of its own to it), a KRW-USDT rate, and books of realistic shape around them.
+// Deterministic under a seed.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -27,20 +29,38 @@ struct SimBook {
 };
 
 struct SymbolSpec {
-  std::string base;            // BTC
-  std::string binance_symbol;  // BTCUSDT
-  std::string upbit_market;    // KRW-BTC
-  std::string bithumb_market;  // KRW-BTC (with MarketParams::bithumb)
+  std::string base;  // BTC
+  // Its market on each venue, by venue id ("BTCUSDT", "KRW-BTC"); empty: the registry's default
+  // for the base (venues::market_name).
+  std::array<std::string, kMaxVenues> markets;
   double price_usdt = 60'000.0;
-  Decimal binance_tick = Decimal::from_mantissa(1'000'000);  // 0.01
+  Decimal tick = Decimal::from_mantissa(1'000'000);  // 0.01: the USDT market's price step
   Decimal step = Decimal::from_mantissa(1'000);              // 0.00001
   double level_qty = 0.5;  // base units at the best level; deeper levels grow
 };
 
+// One venue as the simulator runs it (SimOptions::venues, by id). Defaults: the venue's row in
+// the simulator's registry (sim/src/venues/registry.cpp); configs/sim.toml names each key.
+struct SimVenueParams {
+  bool known = false;   // the simulator has a row for it
+  bool served = false;  // its front ends listen and its books move
+  unsigned short port = 0;  // 0: any free port
+  double fee_bps = 0.0;
+  // A KRW venue whose row keeps a gap: its premium is the market's plus this gap, which reverts
+  // to gap_bps with gap_vol_bps noise per sqrt(second) and the premium's jumps.
+  double gap_bps = 0.0;
+  double gap_vol_bps = 0.0;
+  std::int64_t request_limit = 0;  // per the row's window (a weighted venue: weight)
+  std::int64_t order_limit = 0;    // orders per the row's order window
+};
+using SimVenues = std::array<SimVenueParams, kMaxVenues>;
+// Every venue of the simulator's registry at its row's defaults.
+[[nodiscard]] SimVenues default_sim_venues();
+
 struct MarketParams {
   std::uint64_t seed = 1;
   int levels = 20;
-  double premium_bps = 250.0;       // level the Upbit premium reverts to
+  double premium_bps = 250.0;       // level the KRW premium reverts to
   double premium_reversion = 0.2;   // per second
   double premium_vol_bps = 15.0;    // per sqrt(second)
   double jump_probability = 0.01;   // per second
@@ -49,19 +69,13 @@ struct MarketParams {
   double fx = 1400.0;               // KRW per USDT
   double fx_vol = 0.0001;
   double spread_bps = 1.0;          // half-spread at the top
-  // Bithumb books too: its premium reverts to Upbit's plus this gap (so Upbit <-> Bithumb has a
-  // spread of its own to trade), with its own noise and jumps. Off: the model and its random
-  // sequence are what they were with two venues.
-  bool bithumb = false;
-  double bithumb_gap_bps = -60.0;
-  double bithumb_gap_vol_bps = 10.0;  // per sqrt(second)
 };
 
 // A venue book update produced by a market step.
 struct BookUpdate {
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);  // no book changed
-  Venue venue = venues::kBinance;
-  std::size_t symbol = 0;  // index into the specs; specs.size() = the KRW-USDT book (Upbit)
+  Venue venue = kNoVenue;
+  std::size_t symbol = 0;  // index into the specs; specs.size() = the FX book (its venue's)
 };
 
 // Levels that differ between two versions of a book side: (price, new qty), qty 0 = removed.
@@ -72,64 +86,78 @@ void apply_diff(BookSide& side, const std::vector<std::pair<std::int64_t, std::i
 
 class SyntheticMarket {
  public:
-  SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams params);
+  using Levels = std::vector<std::pair<std::int64_t, std::int64_t>>;  // (price, qty) mantissas
+
+  // The books of every venue `venues` serves; a symbol's market left empty takes the venue's
+  // default name.
+  SyntheticMarket(std::vector<SymbolSpec> specs, MarketParams params,
+                  const SimVenues& venues = default_sim_venues());
 
   // Advances the model by `dt_s` seconds and rebuilds one book, chosen round robin over every
   // (venue, symbol) book and the FX book, skipping books a capture drives. Returns which
   // (symbol kNone when a capture drives every book).
   BookUpdate step(double dt_s, std::int64_t now_ms);
-  // The KRW market of `symbol` on venue `v` ("" when that venue does not list it).
+  // The market of `symbol` on venue `v` ("" when the simulator does not serve that venue).
   [[nodiscard]] const std::string& market_name(Venue v, std::size_t symbol) const;
-  // Moves symbol's Upbit premium by `bps` at once and rebuilds its Upbit book (the latency probe);
-  // if a capture drives that book, the Binance book moves instead.
+  // Moves symbol's premium by `bps` at once and rebuilds its book on the first KRW venue served
+  // (the latency probe's); if a capture drives that book, the USDT book moves instead.
   BookUpdate jump(std::size_t symbol, double bps, std::int64_t now_ms);
   // Rebuilds every book (start-up).
   void rebuild_all(std::int64_t now_ms);
 
-  // Replay: Binance book `symbol` is driven by recorded depth (snapshot or diff) instead of the
-  // model; its mid then drives the symbol's Upbit book (unless a capture drives that too). Levels
-  // are (price, qty) mantissas, qty 0 removes a level.
-  void apply_binance(std::size_t symbol,
-                     const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
-                     const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
-                     std::uint64_t update_id, bool snapshot, std::int64_t now_ms);
-  // Replay: Upbit book `symbol` (specs().size(): KRW-USDT) becomes the recorded book, whole.
-  // Its mid then drives the symbol's Binance book through the model's premium and FX rate
-  // (unless a capture drives that too); a recorded KRW-USDT book drives the FX rate.
-  void apply_upbit(std::size_t symbol, const std::vector<std::pair<std::int64_t, std::int64_t>>& bids,
-                   const std::vector<std::pair<std::int64_t, std::int64_t>>& asks,
-                   std::int64_t now_ms);
+  // Replay: venue `v`'s book `symbol` (specs().size(): the FX book) is driven by a capture
+  // instead of the model: a snapshot replaces it, a diff changes its levels (qty 0 removes one);
+  // update_id 0 counts on from the book's own. Its mid then drives the symbol's other books
+  // through the model's premium and FX rate (a USDT book first, unless a capture drives none);
+  // a recorded FX book drives the FX rate.
+  void apply(Venue v, std::size_t symbol, const Levels& bids, const Levels& asks,
+             std::uint64_t update_id, bool snapshot, std::int64_t now_ms);
   [[nodiscard]] bool replayed(Venue v, std::size_t symbol) const {
-    if (v == venues::kBithumb) return false;  // captures hold Binance and Upbit only
-    return v == venues::kBinance ? replayed_[symbol] : upbit_replayed_[symbol];
+    return symbol < specs_.size() ? replayed_[index(v)][symbol] : fx_replayed_;
   }
 
   [[nodiscard]] SimBook& book(Venue v, std::size_t symbol) { return books_[index(v)][symbol]; }
   [[nodiscard]] SimBook& fx_book() { return fx_book_; }
   [[nodiscard]] const std::vector<SymbolSpec>& specs() const noexcept { return specs_; }
   [[nodiscard]] double premium_bps(std::size_t symbol) const { return premium_[symbol]; }
-  [[nodiscard]] double bithumb_gap_bps(std::size_t symbol) const { return gap_[symbol]; }
+  // A venue's gap to the premium (0 for a venue quoting the premium itself).
+  [[nodiscard]] double gap_bps(Venue v, std::size_t symbol) const { return gap_[index(v)][symbol]; }
   [[nodiscard]] double fx() const noexcept { return fx_; }
   [[nodiscard]] double mid_usdt(std::size_t symbol) const { return mid_[symbol]; }
+  // The venues served, in id order; the first KRW one (the probe's); the one whose USDT book
+  // drives the mid.
+  [[nodiscard]] const std::vector<Venue>& served() const noexcept { return served_; }
+  [[nodiscard]] Venue krw_lead() const noexcept { return krw_lead_; }
+  [[nodiscard]] Venue usdt_venue() const noexcept { return usdt_; }
 
  private:
   void rebuild(Venue v, std::size_t symbol, std::int64_t now_ms);
   void rebuild_fx(std::int64_t now_ms);
   void fill(SimBook& b, double mid, double tick, double half_spread, double qty, std::int64_t step_m,
             std::int64_t now_ms);
+  [[nodiscard]] bool usdt(Venue v) const;
+  [[nodiscard]] bool any_replayed(std::size_t symbol) const;
+  // The KRW price of symbol's mid on `v`, at the premium and v's gap.
+  [[nodiscard]] double krw_factor(Venue v, std::size_t symbol) const {
+    return fx_ * (1.0 + (premium_[symbol] + gap_[index(v)][symbol]) * 1e-4);
+  }
 
   std::vector<SymbolSpec> specs_;
   MarketParams params_;
+  SimVenues venues_;
+  std::vector<Venue> served_;
+  Venue krw_lead_ = kNoVenue;
+  Venue usdt_ = kNoVenue;
   std::mt19937_64 rng_;
   std::normal_distribution<double> normal_{0.0, 1.0};
   std::uniform_real_distribution<double> uniform_{0.0, 1.0};
   std::vector<double> mid_;
   std::vector<double> premium_;
-  std::vector<double> gap_;  // Bithumb's premium over Upbit's
+  std::vector<double> gap_[kMaxVenues];  // each venue's gap to the premium
   double fx_;
   std::vector<SimBook> books_[kMaxVenues];
-  std::vector<bool> replayed_;        // Binance books driven by a capture
-  std::vector<bool> upbit_replayed_;  // Upbit books (and, last, KRW-USDT) driven by a capture
+  std::vector<bool> replayed_[kMaxVenues];  // books driven by a capture
+  bool fx_replayed_ = false;
   SimBook fx_book_;
   std::vector<std::int64_t> grid_bids_, grid_asks_;  // fill()'s scratch: the new price grid
   std::size_t next_ = 0;

@@ -1,7 +1,8 @@
 #pragma once
 
 // Replay as a market source: captures in the data/ JSONL format drive the simulator's
-// books at the recorded speed or a multiple of it.
+// books at the recorded speed or a multiple of it (sim/src/venues/replay.cpp: it reads each
+// venue's frames).
 // - Binance depth (REST snapshots, then the diffs that continue them) drives the Binance books.
 // - Upbit orderbook frames (SIMPLE or DEFAULT; each one a whole book) drive the Upbit books, and
 //   KRW-USDT frames the FX book.
@@ -49,7 +50,7 @@ class CaptureReplay {
   bool read_next(Source& s);
   void apply(std::string_view line, SyntheticMarket& market, std::int64_t now_ms,
              std::vector<BookUpdate>& changed);
-  bool apply_upbit(simdjson::dom::element data, SyntheticMarket& market, std::int64_t now_ms,
+  bool apply_orderbook(simdjson::dom::element data, SyntheticMarket& market, std::int64_t now_ms,
                    std::vector<BookUpdate>& changed);
 
   std::vector<Source> sources_;

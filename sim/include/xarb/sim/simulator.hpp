@@ -1,11 +1,9 @@
 #pragma once
 
-// xarb-sim: both venues on 127.0.0.1 over TLS, speaking their real protocols. Binance: websocket
-// /ws/<streams> and /stream?streams= (bookTicker, diff depth with consistent U/u, partial depth),
-// SUBSCRIBE messages, pings every 20 s, and the REST API of exchange.hpp. Upbit: websocket
-// /websocket/v1 with the JSON-array subscription (orderbook, DEFAULT or SIMPLE, requested depth,
-// binary frames, PING -> {"status":"UP"}, error objects for bad subscriptions) and its REST API.
-// One I/O thread runs everything; the market advances on a timer at the configured rate.
+// xarb-sim: the venues of its registry (sim/src/venues/) on 127.0.0.1 over TLS, each on a port of
+// its own, speaking their real protocols: public and private websockets and the REST API of
+// exchange.hpp. One I/O thread runs everything; the market advances on a timer at the configured
+// rate.
 
 #include <chrono>
 #include <cstdint>
@@ -23,29 +21,25 @@ struct SimOptions {
   std::vector<SymbolSpec> symbols;
   MarketParams market;
   std::vector<AccountSpec> accounts;
-  double binance_fee_bps = 10.0;
-  double upbit_fee_bps = 5.0;
-  double bithumb_fee_bps = 4.0;
+  SimVenues venues = default_sim_venues();  // which are served, where, and what they charge
   Decimal bnb_usdt = Decimal::from_mantissa(600 * Decimal::kOne);  // for fees paid in BNB
   LimitParams limits;
   FaultParams faults;
   double updates_per_second = 200.0;  // book updates the market makes (each reaches every
                                       // subscribed stream)
-  std::chrono::milliseconds binance_ping{20'000};
-  unsigned short binance_port = 0;  // 0: any free port
-  unsigned short upbit_port = 0;
-  unsigned short bithumb_port = 0;  // served when market.bithumb is on
+  std::chrono::milliseconds ping{20'000};  // how often a venue that pings its connections does
   std::string cert_out;  // where to write the certificate (PEM), for clients' CA file
-  // Market source: empty = synthetic; else captures (replay.hpp) whose Binance depth drives the
-  // Binance books and whose Upbit orderbooks drive the Upbit books, side by side, at
-  // `replay_speed` x recorded speed. A book no capture drives follows the model.
+  // Market source: empty = synthetic; else captures (replay.hpp) whose frames drive the books of
+  // the venues they were recorded on, side by side, at `replay_speed` x recorded speed. A book no
+  // capture drives follows the model.
   std::vector<std::string> replay_files;
   double replay_speed = 1.0;
-  // Latency probe: every probe_every_ms the first symbol's Upbit premium jumps by probe_jump_bps
-  // (a kimchi entry for any strategy watching), and falls back probe_hold_ms later. The
-  // simulator stamps when the jumped Upbit frame is handed to the socket and when the next
-  // kimchi entry order (an Upbit ask or a Binance BUY on that symbol) has been read: the
-  // engine's frame-to-order latency over loopback, on the simulator's clock. 0: off.
+  // Latency probe: every probe_every_ms the first symbol's premium on the first KRW venue served
+  // jumps by probe_jump_bps (a kimchi entry for any strategy watching), and falls back
+  // probe_hold_ms later. The simulator stamps when the jumped frame is handed to the socket and
+  // when the next entry order (a sell on that KRW venue or a buy on the USDT venue, on that
+  // symbol) has been read: the engine's frame-to-order latency over loopback, on the
+  // simulator's clock. 0: off.
   int probe_every_ms = 0;
   double probe_jump_bps = 400.0;
   int probe_hold_ms = 300;
@@ -86,20 +80,15 @@ class Simulator {
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
 
-  // Binds both ports, writes the certificate and starts the I/O thread. Throws on failure.
+  // Binds each served venue's port, writes the certificate and starts the I/O thread. Throws on
+  // failure.
   void start();
   void stop();
 
-  [[nodiscard]] unsigned short binance_port() const noexcept;
-  [[nodiscard]] unsigned short upbit_port() const noexcept;
-  // Any venue's front end (Bithumb's with market.bithumb); port 0 when it is not served.
+  // A venue's front end; port 0 when it is not served.
   [[nodiscard]] unsigned short port(Venue v) const noexcept;
   [[nodiscard]] std::string ws_url(Venue v) const;
   [[nodiscard]] std::string rest_url(Venue v) const;
-  [[nodiscard]] std::string binance_ws_url() const;
-  [[nodiscard]] std::string binance_rest_url() const;
-  [[nodiscard]] std::string upbit_ws_url() const;
-  [[nodiscard]] std::string upbit_rest_url() const;
   [[nodiscard]] const std::string& ca_file() const noexcept;
 
   // Runs `fn` on the I/O thread and waits for it (tests reading or changing the state).

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <xarb/core/ids.hpp>
@@ -55,7 +56,7 @@ struct VenueInfo {
   VenueDefaults defaults;
 };
 
-inline constexpr std::array<VenueInfo, 3> kRegistry = {{
+inline constexpr auto kRegistry = std::to_array<VenueInfo>({
     {kBinance, "binance", "USDT", 'B',
      {"wss://stream.binance.com:9443", "https://api.binance.com",
       "wss://ws-api.binance.com:443/ws-api/v3", 10.0, true, true, "BNB", "XARB_BINANCE_API_KEY",
@@ -71,7 +72,7 @@ inline constexpr std::array<VenueInfo, 3> kRegistry = {{
      {"wss://ws-api.bithumb.com/websocket/v1", "https://api.bithumb.com", "", 25.0, false, false,
       "", "XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY", "bithumb_market", "KRW-", "",
       {"orderbook"}, 30'000, 0}},
-}};
+});
 static_assert(kRegistry.size() <= kMaxVenues);
 
 // The pair the engine trades: Upbit (KRW) against Binance (USDT), priced through the FX rate.
@@ -109,6 +110,16 @@ inline constexpr std::array<Venue, kRegistry.size()> kAll = [] {
 [[nodiscard]] constexpr std::string_view quote_asset(Venue v) noexcept {
   const VenueInfo* i = info(v);
   return i != nullptr ? i->quote_asset : std::string_view{};
+}
+
+// A base asset's market on a venue by the venue's naming ("KRW-" "BTC", "BTC" "USDT"); empty for
+// an id no row has.
+[[nodiscard]] inline std::string default_market(Venue v, std::string_view base) {
+  const VenueInfo* i = info(v);
+  if (i == nullptr) return {};
+  std::string out(i->defaults.market_prefix);
+  out.append(base).append(i->defaults.market_suffix);
+  return out;
 }
 
 }  // namespace venues

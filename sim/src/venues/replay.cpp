@@ -6,6 +6,8 @@
 #include <xarb/sim/replay.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "registry.hpp"
+
 namespace xarb::sim {
 namespace {
 
@@ -117,7 +119,7 @@ void CaptureReplay::apply(std::string_view line, SyntheticMarket& market, std::i
   if (e["msg"].get(msg) != simdjson::SUCCESS) return;
   const auto symbol_index = [&](std::string_view sym) -> int {
     for (std::size_t i = 0; i < specs.size(); ++i) {
-      if (specs[i].binance_symbol == sym) return static_cast<int>(i);
+      if (market.market_name(venues::kBinance, i) == sym) return static_cast<int>(i);
     }
     return -1;
   };
@@ -136,8 +138,8 @@ void CaptureReplay::apply(std::string_view line, SyntheticMarket& market, std::i
       ++skipped_;
       return;
     }
-    market.apply_binance(static_cast<std::size_t>(i), bids, asks, static_cast<std::uint64_t>(last),
-                         true, now_ms);
+    market.apply(venues::kBinance, static_cast<std::size_t>(i), bids, asks,
+                 static_cast<std::uint64_t>(last), true, now_ms);
     synced_[static_cast<std::size_t>(i)] = true;
     last_u_[static_cast<std::size_t>(i)] = static_cast<std::uint64_t>(last);
     changed.push_back({venues::kBinance, static_cast<std::size_t>(i)});
@@ -148,7 +150,7 @@ void CaptureReplay::apply(std::string_view line, SyntheticMarket& market, std::i
   simdjson::dom::element data = msg;
   simdjson::dom::element wrapped;
   if (msg["data"].get(wrapped) == simdjson::SUCCESS) data = wrapped;
-  if (apply_upbit(data, market, now_ms, changed)) return;
+  if (apply_orderbook(data, market, now_ms, changed)) return;
   std::string_view event, sym;
   if (data["e"].get(event) != simdjson::SUCCESS || event != "depthUpdate" ||
       data["s"].get(sym) != simdjson::SUCCESS) {
@@ -169,7 +171,7 @@ void CaptureReplay::apply(std::string_view line, SyntheticMarket& market, std::i
     ++skipped_;
     return;
   }
-  market.apply_binance(k, bids, asks, static_cast<std::uint64_t>(last), false, now_ms);
+  market.apply(venues::kBinance, k, bids, asks, static_cast<std::uint64_t>(last), false, now_ms);
   last_u_[k] = static_cast<std::uint64_t>(last);
   changed.push_back({venues::kBinance, k});
   ++applied_;
@@ -178,7 +180,7 @@ void CaptureReplay::apply(std::string_view line, SyntheticMarket& market, std::i
 // An Upbit orderbook frame, SIMPLE ({"ty":"orderbook","cd":..,"obu":[{"ap","bp","as","bs"}]}) or
 // DEFAULT ({"type":"orderbook","code":..,"orderbook_units":[{"ask_price",..}]}). Returns false
 // for anything that is not an Upbit orderbook (the caller then tries Binance).
-bool CaptureReplay::apply_upbit(simdjson::dom::element data, SyntheticMarket& market,
+bool CaptureReplay::apply_orderbook(simdjson::dom::element data, SyntheticMarket& market,
                                 std::int64_t now_ms, std::vector<BookUpdate>& changed) {
   std::string_view type, code;
   bool simple = true;
@@ -196,9 +198,9 @@ bool CaptureReplay::apply_upbit(simdjson::dom::element data, SyntheticMarket& ma
   const auto& specs = market.specs();
   std::size_t i = std::numeric_limits<std::size_t>::max();
   for (std::size_t k = 0; k < specs.size(); ++k) {
-    if (specs[k].upbit_market == code) i = k;
+    if (market.market_name(venues::kUpbit, k) == code) i = k;
   }
-  if (code == "KRW-USDT") i = specs.size();
+  if (code == find_venue(venues::kUpbit)->fx_market) i = specs.size();
   if (i == std::numeric_limits<std::size_t>::max()) return true;  // a market not simulated
   Levels bids, asks;
   for (auto unit : units) {
@@ -217,7 +219,7 @@ bool CaptureReplay::apply_upbit(simdjson::dom::element data, SyntheticMarket& ma
     ++skipped_;
     return true;
   }
-  market.apply_upbit(i, bids, asks, now_ms);
+  market.apply(venues::kUpbit, i, bids, asks, 0, true, now_ms);
   changed.push_back({venues::kUpbit, i});
   ++applied_;
   return true;

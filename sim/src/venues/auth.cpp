@@ -1,7 +1,7 @@
 #include <simdjson.h>
 
 #include <xarb/exec/signing.hpp>
-#include <xarb/sim/auth.hpp>
+#include <xarb/sim/venues/auth.hpp>
 
 namespace xarb::sim {
 
