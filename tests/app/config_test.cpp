@@ -919,7 +919,7 @@ TEST(ConfigVenues, EachVenuesDefaultsAndKeysComeFromItsRegistryRow) {
   }
   EXPECT_EQ(credential_env(venues::kBithumb).key, "XARB_BITHUMB_ACCESS_KEY");
   // A venue no row has gets no one's keys.
-  EXPECT_TRUE(credential_env(Venue{3}).key.empty());
+  EXPECT_TRUE(credential_env(kNoVenue).key.empty());
   // Each venue's own connect timeout reaches its websocket and snapshots.
   const LoadResult r = parse(cfg("[venues.upbit]\nconnect_timeout_ms = 1234\n"));
   ASSERT_TRUE(r.ok()) << issues(r);
