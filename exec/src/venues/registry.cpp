@@ -7,6 +7,10 @@
 
 namespace xarb::exec {
 namespace adapters {
+
+std::unique_ptr<RestAdapter> make_krwcopy(const RestVenueOptions& options,
+                                          const net::Url& endpoint);
+
 namespace {
 
 constexpr ExecVenue kExecVenues[] = {
@@ -16,6 +20,8 @@ constexpr ExecVenue kExecVenues[] = {
      {&upbit_paper_refusal, false, OrderState::canceled}},
     {venues::kBithumb, &make_bithumb, &bithumb_error_kind,
      {&bithumb_paper_refusal, false, OrderState::canceled}},
+    {*venues::from_name("krwcopy"), &make_krwcopy, &upbit_error_kind,
+     {&upbit_paper_refusal, false, OrderState::canceled}},
 };
 
 }  // namespace

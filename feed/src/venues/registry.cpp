@@ -8,6 +8,9 @@
 #include "adapter.hpp"
 
 namespace xarb::feed::adapters {
+
+std::unique_ptr<FeedAdapter> make_krwcopy(const SymbolMap& symbols, const FeedOptions& options);
+
 namespace {
 
 struct FeedVenue {
@@ -20,6 +23,7 @@ constexpr FeedVenue kFeedVenues[] = {
     {venues::kBinance, &make_binance, &discover_binance},
     {venues::kUpbit, &make_upbit, &discover_upbit_protocol},
     {venues::kBithumb, &make_bithumb, &discover_upbit_protocol},
+    {*venues::from_name("krwcopy"), &make_krwcopy, &discover_upbit_protocol},
 };
 
 }  // namespace

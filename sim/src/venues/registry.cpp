@@ -14,6 +14,8 @@ std::unique_ptr<WsVenueFront> make_binance_ws(SyntheticMarket& market, const Exc
 std::unique_ptr<WsVenueFront> make_upbit_ws(const UpbitFront& d, SyntheticMarket& market,
                                             const Exchange& exchange);
 
+extern const UpbitFront kKrwCopyDialect;
+
 namespace {
 
 // Binance: 1,200 weight a minute and 50 orders per 10 s (its exchangeInfo). Upbit: 8 orders and 30
@@ -34,6 +36,12 @@ constexpr SimVenue kSimVenues[] = {
      .krw_ticks = &exec::kBithumbKrwTicks, .min_order_krw = exec::kBithumbMinOrderKrw,
      .gap = true, .gap_bps = -60.0, .gap_vol_bps = 10.0,
      .requests = {"default_per_second", 140}, .orders = {"orders_per_second", 20},
+     .refuse = upbit_refusal, .places = upbit_places},
+    {.id = *venues::from_name("krwcopy"), .protocol = Protocol::upbit,
+     .dialect = &kKrwCopyDialect, .ws_path = "/websocket/v1",
+     .private_ws_path = "/websocket/v1/private", .fee_bps = 5.0,
+     .krw_ticks = &exec::kUpbitKrwTicks, .min_order_krw = exec::kUpbitMinOrderKrw,
+     .requests = {"default_per_second", 30}, .orders = {"requests_per_second", 8},
      .refuse = upbit_refusal, .places = upbit_places},
 };
 

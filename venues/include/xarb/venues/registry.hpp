@@ -72,6 +72,12 @@ inline constexpr auto kRegistry = std::to_array<VenueInfo>({
      {"wss://ws-api.bithumb.com/websocket/v1", "https://api.bithumb.com", "", 25.0, false, false,
       "", "XARB_BITHUMB_ACCESS_KEY", "XARB_BITHUMB_SECRET_KEY", "bithumb_market", "KRW-", "",
       {"orderbook"}, 30'000, 0}},
+    // A test fixture (tests/app/fourth_venue_test.cpp): Upbit's protocol under another name and
+    // id, made of its own files and one row per registry. Loopback only, never on by default.
+    {Venue{3}, "krwcopy", "KRW", 'K',
+     {"wss://127.0.0.1:1/websocket/v1", "https://127.0.0.1:1", "", 5.0, false, false, "",
+      "XARB_KRWCOPY_ACCESS_KEY", "XARB_KRWCOPY_SECRET_KEY", "krwcopy_market", "KRW-", "",
+      {"orderbook"}, 30'000, 0}},
 });
 static_assert(kRegistry.size() <= kMaxVenues);
 
