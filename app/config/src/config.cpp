@@ -551,7 +551,7 @@ void read_strategy(Context& ctx, TableReader& r, StrategyConfig& out) {
         const auto name = p.value<std::string>();
         if (!p.is_string() || !name) {
           ctx.error(p.source(), key,
-                    "must be a pair name such as \"" + to_string(venues::kUpbitBinance) + "\"");
+                    "must be a pair name such as \"" + to_string(venues::kLegacyPair) + "\"");
           continue;
         }
         s.pairs.push_back(*name);

@@ -54,7 +54,7 @@ std::string command_error(const std::vector<std::string>& w) {
     if (w.size() != 4) {
       error =
           "transfer takes VENUE ASSET AMOUNT (+ into the venue, - out of it), as in transfer " +
-          std::string(to_string(venues::kUpbitBinance.first)) + " ETH -0.5";
+          std::string(to_string(venues::kLegacyPair.first)) + " ETH -0.5";
     }
   } else {
     error = "unknown command \"" + command +

@@ -85,9 +85,9 @@ void add_columns_of_early_journals(sqlite3* db) {
       exec(db, "ALTER TABLE fills ADD COLUMN " + std::string(column) + " TEXT DEFAULT '0'");
     }
   }
-  // Journals written before positions named their pair traded Upbit against Binance.
-  for (const auto& [column, venue] : {std::pair{"first_venue", venues::kUpbitBinance.first},
-                                      std::pair{"second_venue", venues::kUpbitBinance.second}}) {
+  // Journals written before positions named their pair traded the registry's legacy pair.
+  for (const auto& [column, venue] : {std::pair{"first_venue", venues::kLegacyPair.first},
+                                      std::pair{"second_venue", venues::kLegacyPair.second}}) {
     Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('positions') WHERE name=?1");
     has.bind(1, std::string_view(column));
     if (has.step() == SQLITE_ROW && has.i64(0) == 0) {
@@ -95,20 +95,23 @@ void add_columns_of_early_journals(sqlite3* db) {
                    std::string(to_string(venue)) + "'");
     }
   }
-  // Journals written before refusals named their pair: theirs were Upbit's against Binance.
+  // Journals written before refusals named their pair: theirs were the legacy pair's.
   {
     Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('refusals') WHERE name='pair'");
     if (has.step() == SQLITE_ROW && has.i64(0) == 0) {
       exec(db, "ALTER TABLE refusals ADD COLUMN pair TEXT DEFAULT '" +
-                   to_string(venues::kUpbitBinance) + "'");
+                   to_string(venues::kLegacyPair) + "'");
     }
   }
   // Journals written before intents kept their legs as rows had a column set per venue: copy
-  // them into intent_legs (idempotent; rows written since leave those columns empty).
+  // them into intent_legs (idempotent; rows written since leave those columns empty). Those
+  // columns were named after the legacy pair's venues (<venue>_side, _qty, _limit).
   {
-    Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('intents') WHERE name='upbit_side'");
+    Stmt has(db, "SELECT COUNT(*) FROM pragma_table_info('intents') WHERE name=?1");
+    const std::string legacy_column = std::string(to_string(venues::kLegacyPair.first)) + "_side";
+    has.bind(1, std::string_view(legacy_column));
     if (has.step() == SQLITE_ROW && has.i64(0) != 0) {
-      for (const Venue v : {venues::kUpbit, venues::kBinance}) {
+      for (const Venue v : {venues::kLegacyPair.first, venues::kLegacyPair.second}) {
         const std::string n(to_string(v));
         exec(db,
              "INSERT OR IGNORE INTO intent_legs(run_id,intent_id,venue,side,qty,limit_price) "

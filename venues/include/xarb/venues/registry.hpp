@@ -81,8 +81,11 @@ inline constexpr auto kRegistry = std::to_array<VenueInfo>({
 });
 static_assert(kRegistry.size() <= kMaxVenues);
 
-// The pair the engine trades: Upbit (KRW) against Binance (USDT), priced through the FX rate.
+// The first pair the engine trades: Upbit (KRW) against Binance (USDT), priced through the FX
+// rate. Journals written before positions named their pair traded only it (their migration
+// fills it in), and messages cite it as the example of a pair.
 inline constexpr VenuePair kUpbitBinance{kUpbit, kBinance};
+inline constexpr VenuePair kLegacyPair = kUpbitBinance;
 
 // Every venue of the registry, in id order.
 inline constexpr std::array<Venue, kRegistry.size()> kAll = [] {
