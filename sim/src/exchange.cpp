@@ -14,6 +14,7 @@
 
 #include "text.hpp"
 #include "venues/registry.hpp"
+#include "venues/rest_front.hpp"
 
 namespace xarb::sim {
 using namespace text;  // NOLINT(google-build-using-namespace)
@@ -26,7 +27,21 @@ Exchange::Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts,
       venues_(venues),
       limits_(limits),
       faults_(faults),
-      rng_(seed ^ 0x5EED5EEDULL) {}
+      rng_(seed ^ 0x5EED5EEDULL) {
+  for (const Venue v : venues::kAll) rest_[index(v)] = make_rest_front(v, *this);
+}
+
+Exchange::~Exchange() = default;
+
+std::pair<std::int64_t, std::string> Exchange::commission(const SimOrder& o, const Trade& t) const {
+  if (t.fee_bnb > 0) return {t.fee_bnb, std::string(venues::fee_asset(o.venue))};
+  if (t.fee_base > 0) return {t.fee_base, base_of(o.symbol)};
+  return {t.fee, std::string(venues::quote_asset(o.venue))};
+}
+
+std::string Exchange::stream_account(Venue v, const HttpRequest& upgrade) {
+  return valid(v) && rest_[index(v)] ? rest_[index(v)]->stream_account(upgrade) : std::string();
+}
 
 std::int64_t Exchange::now_ms() const { return clock::wall_ms() + faults_.clock_skew_ms; }
 
@@ -188,8 +203,7 @@ Trade Exchange::charged(const SimOrder& o, const AccountSpec& account, std::int6
   return t;
 }
 
-void Exchange::match(SimOrder& o, AccountSpec& account,
-                     std::vector<std::pair<Venue, std::size_t>>& touched) {
+void Exchange::match(SimOrder& o, AccountSpec& account, Touched& touched) {
   const bool fx = o.symbol == market_.specs().size();
   SimBook& book = fx ? market_.fx_book() : market_.book(o.venue, o.symbol);
   const std::string base = fx ? "USDT" : market_.specs()[o.symbol].base;
@@ -256,10 +270,10 @@ void Exchange::match(SimOrder& o, AccountSpec& account,
   const bool complete = by_quote ? quote_left < static_cast<Int128>(kOne) * kOne / 1000 : filled == o.qty;
   if (complete && filled > 0) {
     o.status = "FILLED";
-  } else if (o.tif == "GTC" ||
-             (find_venue(o.venue)->protocol == Protocol::upbit && o.tif.empty() &&
-              o.type == "limit")) {
-    o.status = filled > 0 ? "PARTIALLY_FILLED" : "NEW";  // rests (not matched again)
+  } else if (o.tif == "GTC" || (o.tif.empty() && o.type == "limit")) {
+    // Rests (not matched again): good-till-cancel, or a plain "limit" with no time in force
+    // (Upbit's protocol; Binance's LIMIT always carries one).
+    o.status = filled > 0 ? "PARTIALLY_FILLED" : "NEW";
   } else {
     o.status = "EXPIRED";
   }
@@ -282,19 +296,17 @@ void Exchange::lose_answer(SimOrder& stored, HttpResult& res) {
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
-HttpResult Exchange::handle(Venue v, const HttpRequest& r,
-                            std::vector<std::pair<Venue, std::size_t>>& touched) {
+HttpResult Exchange::handle(Venue v, const HttpRequest& r, Touched& touched) {
   ++stats_.requests;
   HttpResult result;
   const SimVenue* front = find_venue(v);
-  if (front == nullptr) {
+  if (front == nullptr || !rest_[index(v)]) {
     result = answer(404, R"({"error":"not found"})");
   } else if (faults_.error_5xx_share > 0.0 && roll() < faults_.error_5xx_share) {
     ++stats_.faults;
     result = front->refuse(Refusal::unavailable, 0);
   } else {
-    result =
-        front->protocol == Protocol::upbit ? upbit(*front->dialect, r, touched) : binance(r, touched);
+    result = rest_[index(v)]->handle(r, touched);
   }
   result.delay_ms += faults_.rest_delay_ms;
   return result;

@@ -14,6 +14,7 @@
 
 #include "../text.hpp"
 #include "registry.hpp"
+#include "rest_front.hpp"
 
 namespace xarb::sim {
 
@@ -26,9 +27,34 @@ HttpResult binance_error(int status, int code, const std::string& msg) {
   return answer(status, R"({"code":)" + std::to_string(code) + R"(,"msg":")" + msg + R"("})");
 }
 
+// Binance's REST API (docs/venues.md): the router, its signed endpoints and its answers.
+class BinanceRest final : public RestFront {
+ public:
+  explicit BinanceRest(Exchange& x) : RestFront(x) {}
+  HttpResult handle(const HttpRequest& r, Touched& touched) override;
+
+ private:
+  HttpResult& binance_weights(HttpResult& res, const AccountSpec& account);
+  HttpResult binance_account(AccountSpec& account);
+  HttpResult binance_open_orders(const HttpRequest& r, const Params& p, AccountSpec& account);
+  HttpResult binance_my_trades(const Params& p, AccountSpec& account);
+  HttpResult binance_lookup(const HttpRequest& r, const Params& p, AccountSpec& account, int i);
+  HttpResult binance_place(const Params& p, AccountSpec& account, int i, Touched& touched);
+  // True when the request is signed as Binance requires; else false with the error answer.
+  bool binance_auth(const HttpRequest& r, const std::string& params, AccountSpec*& account,
+                    HttpResult& error);
+  [[nodiscard]] std::string exchange_info() const;
+  [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
+  [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
+  // The user data stream for an order just taken and matched: NEW, each TRADE, EXPIRED when its
+  // time in force ended it unfilled or in part; then the balances it moved.
+  void binance_order_events(const std::string& key);
+};
+
+
 }  // namespace
 
-bool Exchange::binance_auth(const HttpRequest& r, const std::string& all, AccountSpec*& account,
+bool BinanceRest::binance_auth(const HttpRequest& r, const std::string& all, AccountSpec*& account,
                             HttpResult& error) {
   account = nullptr;
   const std::string key = r.header("x-mbx-apikey");
@@ -97,7 +123,7 @@ bool binance_places(const SimVenue& /*row*/, const HttpRequest& r, const std::st
          text.find("symbol=" + market) != std::string::npos;
 }
 
-std::string Exchange::exchange_info() const {
+std::string BinanceRest::exchange_info() const {
   std::string symbols;
   for (std::size_t i = 0; i < market_.specs().size(); ++i) {
     if (!symbols.empty()) symbols += ",";
@@ -124,20 +150,13 @@ std::string Exchange::exchange_info() const {
          symbols + "]}";
 }
 
-std::pair<std::int64_t, std::string> Exchange::binance_commission(const SimOrder& o,
-                                                                  const Trade& t) const {
-  if (t.fee_bnb > 0) return {t.fee_bnb, "BNB"};
-  if (t.fee_base > 0) return {t.fee_base, market_.specs()[o.symbol].base};
-  return {t.fee, std::string(venues::quote_asset(o.venue))};
-}
-
 // "commission":"...","commissionAsset":"..." of one Binance trade.
-std::string Exchange::commission_json(const SimOrder& o, const Trade& t) const {
-  const auto [amount, asset] = binance_commission(o, t);
+std::string BinanceRest::commission_json(const SimOrder& o, const Trade& t) const {
+  const auto [amount, asset] = commission(o, t);
   return R"("commission":")" + dec8(amount) + R"(","commissionAsset":")" + asset + "\"";
 }
 
-void Exchange::binance_order_events(const std::string& key) {
+void BinanceRest::binance_order_events(const std::string& key) {
   const SimOrder& o = orders_.at(key);
   const std::int64_t at = std::max(now_ms(), o.visible_from_ms);
   const auto order_event = [&](int trade, const char* type) {
@@ -154,7 +173,7 @@ void Exchange::binance_order_events(const std::string& key) {
   }
 }
 
-std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
+std::string BinanceRest::binance_order_json(const SimOrder& o, bool full) const {
   std::string out = R"({"symbol":")" + market_.market_name(venues::kBinance, o.symbol) +
                     R"(","orderId":)" + o.venue_id +
                     R"(,"orderListId":-1,"clientOrderId":")" + o.client_id +
@@ -179,7 +198,7 @@ std::string Exchange::binance_order_json(const SimOrder& o, bool full) const {
 }
 
 // The weight and order counts Binance sends with a signed endpoint's answer.
-HttpResult& Exchange::binance_weights(HttpResult& res, const AccountSpec& account) {
+HttpResult& BinanceRest::binance_weights(HttpResult& res, const AccountSpec& account) {
   const Limiter& l = limiters_[std::string("binance:") + account.key];
   res.headers.emplace_back("X-MBX-USED-WEIGHT-1M", std::to_string(l.weight_times.size()));
   res.headers.emplace_back("X-MBX-ORDER-COUNT-10S", std::to_string(l.order_times.size()));
@@ -189,8 +208,7 @@ HttpResult& Exchange::binance_weights(HttpResult& res, const AccountSpec& accoun
 
 // The router: public endpoints limited per IP, then signed ones (authenticated, limited per
 // account) by path and method.
-HttpResult Exchange::binance(const HttpRequest& r,
-                             std::vector<std::pair<Venue, std::size_t>>& touched) {
+HttpResult BinanceRest::handle(const HttpRequest& r, Touched& touched) {
   const std::string path = r.path();
   const std::string query = r.query();
   HttpResult limit_error;
@@ -247,7 +265,7 @@ HttpResult Exchange::binance(const HttpRequest& r,
   return binance_place(p, *account, i, touched);
 }
 
-HttpResult Exchange::binance_account(AccountSpec& account) {
+HttpResult BinanceRest::binance_account(AccountSpec& account) {
   std::string list;
   for (const auto& [asset, free] : account.balances) {
     if (!list.empty()) list += ",";
@@ -262,7 +280,7 @@ HttpResult Exchange::binance_account(AccountSpec& account) {
 }
 
 // Open orders (GET), or all of them cancelled (DELETE).
-HttpResult Exchange::binance_open_orders(const HttpRequest& r, const Params& p, AccountSpec& account) {
+HttpResult BinanceRest::binance_open_orders(const HttpRequest& r, const Params& p, AccountSpec& account) {
   const std::string symbol = param(p, "symbol");
   std::string list;
   for (auto& [k, o] : orders_) {
@@ -281,7 +299,7 @@ HttpResult Exchange::binance_open_orders(const HttpRequest& r, const Params& p, 
 }
 
 // One order's trades (orderId requires the symbol), as Binance lists them.
-HttpResult Exchange::binance_my_trades(const Params& p, AccountSpec& account) {
+HttpResult BinanceRest::binance_my_trades(const Params& p, AccountSpec& account) {
   const int i = find_symbol(venues::kBinance, param(p, "symbol"));
   if (i < 0) return binance_error(400, -1121, "Invalid symbol.");
   const std::string order_id = param(p, "orderId");
@@ -309,7 +327,7 @@ HttpResult Exchange::binance_my_trades(const Params& p, AccountSpec& account) {
 }
 
 // By client id (origClientOrderId) or by the venue's id (orderId), as Binance accepts either.
-HttpResult Exchange::binance_lookup(const HttpRequest& r, const Params& p, AccountSpec& account,
+HttpResult BinanceRest::binance_lookup(const HttpRequest& r, const Params& p, AccountSpec& account,
                                     int i) {
   const std::string id = param(p, "origClientOrderId");
   const std::string order_id = param(p, "orderId");
@@ -365,8 +383,8 @@ HttpResult Exchange::binance_lookup(const HttpRequest& r, const Params& p, Accou
 
 // A new order: its parameters checked as Binance checks them, the filters, the balance, then
 // matched.
-HttpResult Exchange::binance_place(const Params& p, AccountSpec& account, int i,
-                                   std::vector<std::pair<Venue, std::size_t>>& touched) {
+HttpResult BinanceRest::binance_place(const Params& p, AccountSpec& account, int i,
+                                   Touched& touched) {
   SimOrder o;
   o.venue = venues::kBinance;
   o.account = account.key;
@@ -446,6 +464,10 @@ HttpResult Exchange::binance_place(const Params& p, AccountSpec& account, int i,
   lose_answer(orders_[key], res);
   binance_order_events(key);
   return binance_weights(res, account);
+}
+
+std::unique_ptr<RestFront> make_binance_rest(Exchange& exchange) {
+  return std::make_unique<BinanceRest>(exchange);
 }
 
 }  // namespace xarb::sim

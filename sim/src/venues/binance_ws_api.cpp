@@ -239,7 +239,7 @@ class BinanceWsApiSession final : public WsSessionFront {
     const bool canceled = e.state == "CANCELED";
     std::string commission = "0", asset = "null";
     if (fill) {
-      const auto [amount, name] = x_.binance_commission(o, *t);
+      const auto [amount, name] = x_.commission(o, *t);
       commission = dec8(amount);
       asset = "\"" + name + "\"";
     }

@@ -6,10 +6,13 @@
 #include <xarb/sim/market.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "rest_front.hpp"
 #include "upbit_protocol.hpp"
 
 namespace xarb::sim {
 
+std::unique_ptr<RestFront> make_binance_rest(Exchange& exchange);
+std::unique_ptr<RestFront> make_upbit_rest(const UpbitFront& d, Exchange& exchange);
 std::unique_ptr<WsVenueFront> make_binance_ws(SyntheticMarket& market, const Exchange& exchange);
 std::unique_ptr<WsVenueFront> make_upbit_ws(const UpbitFront& d, SyntheticMarket& market,
                                             const Exchange& exchange);
@@ -74,6 +77,13 @@ SimVenues default_sim_venues() {
     p.order_limit = s.orders.limit;
   }
   return out;
+}
+
+std::unique_ptr<RestFront> make_rest_front(Venue v, Exchange& exchange) {
+  const SimVenue* s = find_venue(v);
+  if (s == nullptr) return nullptr;
+  return s->protocol == Protocol::binance ? make_binance_rest(exchange)
+                                          : make_upbit_rest(*s->dialect, exchange);
 }
 
 std::unique_ptr<WsVenueFront> make_ws_front(Venue v, SyntheticMarket& market,

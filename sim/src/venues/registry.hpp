@@ -17,6 +17,7 @@
 namespace xarb::sim {
 
 struct UpbitFront;
+class RestFront;
 
 enum class Protocol : std::uint8_t { binance, upbit };
 
@@ -72,6 +73,9 @@ struct SimVenue {
 [[nodiscard]] const SimVenue* find_venue(Venue v) noexcept;
 // The venue that lists the FX market (KRW-USDT); kNoVenue for none.
 [[nodiscard]] Venue fx_venue() noexcept;
+
+// The venue's REST front end over `exchange`'s state (rest_front.hpp); null for no row.
+[[nodiscard]] std::unique_ptr<RestFront> make_rest_front(Venue v, Exchange& exchange);
 
 // The venue's public websocket market data (ws_front.hpp).
 [[nodiscard]] std::unique_ptr<WsVenueFront> make_ws_front(Venue v, SyntheticMarket& market,

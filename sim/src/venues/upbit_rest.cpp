@@ -17,6 +17,7 @@
 #include "../text.hpp"
 #include "upbit_protocol.hpp"
 #include "registry.hpp"
+#include "rest_front.hpp"
 
 namespace xarb::sim {
 
@@ -29,9 +30,43 @@ HttpResult upbit_error(int status, const std::string& name, const std::string& m
   return answer(status, R"({"error":{"name":")" + name + R"(","message":")" + msg + R"("}})");
 }
 
+// Upbit's protocol's REST API in one venue's dialect `d_` (upbit_protocol.hpp): the router, its
+// endpoints, its authentication and its answers.
+class UpbitRest final : public RestFront {
+ public:
+  UpbitRest(const UpbitFront& d, Exchange& x) : RestFront(x), d_(d) {}
+  HttpResult handle(const HttpRequest& r, Touched& touched) override;
+  std::string stream_account(const HttpRequest& upgrade) override;
+
+ private:
+  HttpResult& upbit_remaining(const UpbitFront& d, HttpResult& res, const std::string& group,
+                              const std::string& key);
+  HttpResult upbit_markets(const UpbitFront& d);
+  HttpResult upbit_orderbook(const UpbitFront& d, const std::string& path, const Params& q);
+  HttpResult upbit_accounts(AccountSpec& account);
+  HttpResult upbit_chance(const UpbitFront& d, const Params& q, AccountSpec& account);
+  HttpResult upbit_list(const UpbitFront& d, const Params& q, AccountSpec& account, bool open_list);
+  HttpResult upbit_lookup(const UpbitFront& d, const Params& q, AccountSpec& account,
+                          bool cancel_order);
+  HttpResult upbit_place(const UpbitFront& d, const HttpRequest& r, AccountSpec& account,
+                         Touched& touched);
+  // True when the request's token verifies as the dialect requires; else false with the error.
+  bool upbit_auth(const UpbitFront& d, const HttpRequest& r, AccountSpec*& account,
+                  HttpResult& error);
+  // An order object (Upbit's shape, the dialect's client-id name and states).
+  [[nodiscard]] std::string upbit_order_json(const UpbitFront& d, const SimOrder& o,
+                                             bool with_trades) const;
+  [[nodiscard]] static std::string_view upbit_state(const UpbitFront& d, const SimOrder& o);
+  // The private stream's events of an order just taken and matched (orders_[key]): taken, each
+  // execution, its end unless it rests; then the balances it moved.
+  void upbit_order_events(const UpbitFront& d, const std::string& key);
+
+  const UpbitFront& d_;
+};
+
 }  // namespace
 
-bool Exchange::upbit_auth(const UpbitFront& d, const HttpRequest& r, AccountSpec*& account,
+bool UpbitRest::upbit_auth(const UpbitFront& d, const HttpRequest& r, AccountSpec*& account,
                         HttpResult& error) {
   account = nullptr;
   const UpbitAuth auth = verify_upbit(r.header("authorization"), url_decode(r.query()), r.body,
@@ -61,15 +96,13 @@ bool Exchange::upbit_auth(const UpbitFront& d, const HttpRequest& r, AccountSpec
   return false;
 }
 
-std::string Exchange::stream_account(Venue v, const HttpRequest& upgrade) {
-  const SimVenue* s = find_venue(v);
-  if (s == nullptr || s->protocol != Protocol::upbit) return {};
+std::string UpbitRest::stream_account(const HttpRequest& upgrade) {
   AccountSpec* account = nullptr;
   HttpResult error;
-  return upbit_auth(*s->dialect, upgrade, account, error) ? account->key : std::string();
+  return upbit_auth(d_, upgrade, account, error) ? account->key : std::string();
 }
 
-void Exchange::upbit_order_events(const UpbitFront& d, const std::string& key) {
+void UpbitRest::upbit_order_events(const UpbitFront& d, const std::string& key) {
   const SimOrder& o = orders_.at(key);
   const std::int64_t at = std::max(now_ms(), o.visible_from_ms);
   const auto order_event = [&](int trade, std::string_view state) {
@@ -85,13 +118,13 @@ void Exchange::upbit_order_events(const UpbitFront& d, const std::string& key) {
 
 // States: wait (working), done (fully executed), cancel (the rest cancelled); with tif_done
 // (Bithumb) an order whose rest its time in force cancelled is `done` once anything executed.
-std::string_view Exchange::upbit_state(const UpbitFront& d, const SimOrder& o) {
+std::string_view UpbitRest::upbit_state(const UpbitFront& d, const SimOrder& o) {
   if (o.status == "NEW" || o.status == "PARTIALLY_FILLED") return "wait";
   if (o.status == "FILLED") return "done";
   return d.tif_done && o.status == "EXPIRED" && o.executed > 0 ? "done" : "cancel";
 }
 
-std::string Exchange::upbit_order_json(const UpbitFront& d, const SimOrder& o,
+std::string UpbitRest::upbit_order_json(const UpbitFront& d, const SimOrder& o,
                                      bool with_trades) const {
   const bool fx = o.symbol == market_.specs().size();
   const std::string market = fx ? "KRW-USDT" : market_.market_name(o.venue, o.symbol);
@@ -176,11 +209,12 @@ std::optional<HttpResult> read_amounts(const UpbitFront& d, const exec::Instrume
 }  // namespace
 
 // Remaining-Req (dialects that send it): what is left of this second's budget of `group`.
-HttpResult& Exchange::upbit_remaining(const UpbitFront& d, HttpResult& res, const std::string& group,
+HttpResult& UpbitRest::upbit_remaining(const UpbitFront& d, HttpResult& res, const std::string& group,
                                       const std::string& key) {
   if (!d.remaining_req) return res;
+  // The router limits orders under "<key>:order", apart from the account's other requests.
   const bool orders = group == "order";
-  const Limiter& l = limiters_[std::string(to_string(d.venue)) + ":" + key];
+  const Limiter& l = limiters_[std::string(to_string(d.venue)) + ":" + key + (orders ? ":order" : "")];
   const SimVenueParams& p = venues_[index(d.venue)];
   const std::int64_t limit = orders ? p.order_limit : p.request_limit;
   const auto used = static_cast<std::int64_t>((orders ? l.order_times : l.weight_times).size());
@@ -192,8 +226,8 @@ HttpResult& Exchange::upbit_remaining(const UpbitFront& d, HttpResult& res, cons
 
 // The router: public market data; then authentication and the rate limit; then the account's
 // endpoints at the dialect's paths. A 2xx answer carries Remaining-Req.
-HttpResult Exchange::upbit(const UpbitFront& d, const HttpRequest& r,
-                           std::vector<std::pair<Venue, std::size_t>>& touched) {
+HttpResult UpbitRest::handle(const HttpRequest& r, Touched& touched) {
+  const UpbitFront& d = d_;
   const std::string path = r.path();
   const Params q = params_of(r.query());
   if (path == "/v1/market/all") {
@@ -246,7 +280,7 @@ bool upbit_places(const SimVenue& row, const HttpRequest& r, const std::string& 
          text.find(market) != std::string::npos;
 }
 
-HttpResult Exchange::upbit_markets(const UpbitFront& d) {
+HttpResult UpbitRest::upbit_markets(const UpbitFront& d) {
   const Venue v = d.venue;
   std::string list;
   for (std::size_t i = 0; i < market_.specs().size(); ++i) {
@@ -265,7 +299,7 @@ HttpResult Exchange::upbit_markets(const UpbitFront& d) {
 }
 
 // The books (or, where the dialect has it, each market's tick at its price of this moment).
-HttpResult Exchange::upbit_orderbook(const UpbitFront& d, const std::string& path, const Params& q) {
+HttpResult UpbitRest::upbit_orderbook(const UpbitFront& d, const std::string& path, const Params& q) {
   const Venue v = d.venue;
   const auto it = q.find("markets");
   if (it == q.end()) return upbit_error(400, std::string(d.invalid), "markets is required.");
@@ -307,7 +341,7 @@ HttpResult Exchange::upbit_orderbook(const UpbitFront& d, const std::string& pat
   return res;
 }
 
-HttpResult Exchange::upbit_accounts(AccountSpec& account) {
+HttpResult UpbitRest::upbit_accounts(AccountSpec& account) {
   std::string list;
   for (const auto& [cur, bal] : account.balances) {
     if (!list.empty()) list += ",";
@@ -319,7 +353,7 @@ HttpResult Exchange::upbit_accounts(AccountSpec& account) {
   return res;
 }
 
-HttpResult Exchange::upbit_chance(const UpbitFront& d, const Params& q, AccountSpec& account) {
+HttpResult UpbitRest::upbit_chance(const UpbitFront& d, const Params& q, AccountSpec& account) {
   const Venue v = d.venue;
   const auto it = q.find("market");
   const int i = it == q.end() ? -1 : find_symbol(v, it->second);
@@ -343,7 +377,7 @@ HttpResult Exchange::upbit_chance(const UpbitFront& d, const Params& q, AccountS
 
   // Lists: open orders, and (state_list: Bithumb) the v1 list by state
   // (`state=wait|watch|done|cancel`, default wait), an array as Upbit's was.
-HttpResult Exchange::upbit_list(const UpbitFront& d, const Params& q, AccountSpec& account,
+HttpResult UpbitRest::upbit_list(const UpbitFront& d, const Params& q, AccountSpec& account,
                                 bool open_list) {
   const Venue v = d.venue;
   const bool state_list = !open_list;
@@ -369,7 +403,7 @@ HttpResult Exchange::upbit_list(const UpbitFront& d, const Params& q, AccountSpe
 }
 
   // Look-ups: GET /v1/order on both; cancels at the dialect's path.
-HttpResult Exchange::upbit_lookup(const UpbitFront& d, const Params& q, AccountSpec& account,
+HttpResult UpbitRest::upbit_lookup(const UpbitFront& d, const Params& q, AccountSpec& account,
                                   bool cancel_order) {
   const Venue v = d.venue;
   const bool get_order = !cancel_order;
@@ -404,8 +438,8 @@ HttpResult Exchange::upbit_lookup(const UpbitFront& d, const Params& q, AccountS
 }
 
 // A new order: the body checked as the venue checks it, the rules, the balance, then matched.
-HttpResult Exchange::upbit_place(const UpbitFront& d, const HttpRequest& r, AccountSpec& account,
-                                 std::vector<std::pair<Venue, std::size_t>>& touched) {
+HttpResult UpbitRest::upbit_place(const UpbitFront& d, const HttpRequest& r, AccountSpec& account,
+                                 Touched& touched) {
   const Venue v = d.venue;
   const std::string name(to_string(v));
   simdjson::dom::parser bp;
@@ -485,6 +519,10 @@ HttpResult Exchange::upbit_place(const UpbitFront& d, const HttpRequest& r, Acco
   lose_answer(orders_[key], res);
   upbit_order_events(d, key);
   return res;
+}
+
+std::unique_ptr<RestFront> make_upbit_rest(const UpbitFront& d, Exchange& exchange) {
+  return std::make_unique<UpbitRest>(d, exchange);
 }
 
 }  // namespace xarb::sim

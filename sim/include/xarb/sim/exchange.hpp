@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -161,16 +162,21 @@ struct ExchangeStats {
   std::uint64_t faults = 0;
 };
 
-struct UpbitFront;  // sim/src/venues/upbit_protocol.hpp
+// The books an order changed: (venue, symbol).
+using Touched = std::vector<std::pair<Venue, std::size_t>>;
+
+class RestFront;  // a venue's REST front end (sim/src/venues/rest_front.hpp)
 
 class Exchange {
  public:
   Exchange(SyntheticMarket& market, std::vector<AccountSpec> accounts, const SimVenues& venues,
            LimitParams limits, FaultParams faults, std::uint64_t seed);
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
 
   // One REST request to a venue's front end. `touched` receives the books an order changed.
-  HttpResult handle(Venue venue, const HttpRequest& request,
-                    std::vector<std::pair<Venue, std::size_t>>& touched);
+  HttpResult handle(Venue venue, const HttpRequest& request, Touched& touched);
 
   [[nodiscard]] std::int64_t now_ms() const;  // the venues' clock, skew included
   // A private websocket's upgrade request, authenticated as the venue does it: the account's key,
@@ -220,10 +226,10 @@ class Exchange {
   [[nodiscard]] const std::string& symbol_of(Venue venue, std::size_t symbol) const {
     return market_.market_name(venue, symbol);
   }
-  // What one Binance trade of an order was charged, and in which asset.
-  [[nodiscard]] std::pair<std::int64_t, std::string> binance_commission(const SimOrder& o,
-                                                                        const Trade& t) const;
-  [[nodiscard]] std::string exchange_info() const;
+  // What one trade of an order was charged, and in which asset (the venue's fee asset, the base
+  // of a buy on a venue that takes it from the coin bought, else the quote).
+  [[nodiscard]] std::pair<std::int64_t, std::string> commission(const SimOrder& o,
+                                                                const Trade& t) const;
   // Executions since the last call (orders' fills and the market's own trades).
   std::vector<PublicTrade> take_trades() { return std::exchange(trades_, {}); }
   void add_trade(PublicTrade t) {
@@ -240,49 +246,13 @@ class Exchange {
     std::int64_t while_blocked = 0;  // requests during the current block
   };
 
-  // The front ends (sim/src/venues/): Binance's, and Upbit's protocol in a venue's dialect.
-  HttpResult binance(const HttpRequest& r, std::vector<std::pair<Venue, std::size_t>>& touched);
-  // Binance's signed endpoints (binance_rest.cpp).
-  HttpResult& binance_weights(HttpResult& res, const AccountSpec& account);
-  HttpResult binance_account(AccountSpec& account);
-  HttpResult binance_open_orders(const HttpRequest& r, const std::map<std::string, std::string>& p,
-                                 AccountSpec& account);
-  HttpResult binance_my_trades(const std::map<std::string, std::string>& p, AccountSpec& account);
-  HttpResult binance_lookup(const HttpRequest& r, const std::map<std::string, std::string>& p,
-                            AccountSpec& account, int i);
-  HttpResult binance_place(const std::map<std::string, std::string>& p, AccountSpec& account, int i,
-                           std::vector<std::pair<Venue, std::size_t>>& touched);
-  HttpResult upbit(const UpbitFront& d, const HttpRequest& r,
-                   std::vector<std::pair<Venue, std::size_t>>& touched);
-  // Upbit's protocol's endpoints (upbit_rest.cpp), each answering for the dialect `d`.
-  using Params = std::map<std::string, std::string>;
-  HttpResult& upbit_remaining(const UpbitFront& d, HttpResult& res, const std::string& group,
-                              const std::string& key);
-  HttpResult upbit_markets(const UpbitFront& d);
-  HttpResult upbit_orderbook(const UpbitFront& d, const std::string& path, const Params& q);
-  HttpResult upbit_accounts(AccountSpec& account);
-  HttpResult upbit_chance(const UpbitFront& d, const Params& q, AccountSpec& account);
-  HttpResult upbit_list(const UpbitFront& d, const Params& q, AccountSpec& account, bool open_list);
-  HttpResult upbit_lookup(const UpbitFront& d, const Params& q, AccountSpec& account,
-                          bool cancel_order);
-  HttpResult upbit_place(const UpbitFront& d, const HttpRequest& r, AccountSpec& account,
-                         std::vector<std::pair<Venue, std::size_t>>& touched);
-  // Empty when the request is signed as Binance requires; else the error answer.
-  bool binance_auth(const HttpRequest& r, const std::string& params, AccountSpec*& account,
-                    HttpResult& error);
-  bool upbit_auth(const UpbitFront& d, const HttpRequest& r, AccountSpec*& account,
-                HttpResult& error);
+  friend class RestFront;  // the venues' front ends work on the state below
+
   // Rate limit for `key` at `weight`; false with the 429/418 answer.
   bool admit(Venue venue, const std::string& key, int weight, bool order, HttpResult& error);
-  void match(SimOrder& o, AccountSpec& account, std::vector<std::pair<Venue, std::size_t>>& touched);
+  void match(SimOrder& o, AccountSpec& account, Touched& touched);
   [[nodiscard]] Trade charged(const SimOrder& o, const AccountSpec& account, std::int64_t price,
                               std::int64_t take) const;
-  [[nodiscard]] std::string binance_order_json(const SimOrder& o, bool full) const;
-  [[nodiscard]] std::string commission_json(const SimOrder& o, const Trade& t) const;
-  // A KRW venue's order object (Upbit's shape, the dialect's client-id name and states).
-  [[nodiscard]] std::string upbit_order_json(const UpbitFront& d, const SimOrder& o,
-                                           bool with_trades) const;
-  [[nodiscard]] static std::string_view upbit_state(const UpbitFront& d, const SimOrder& o);
   [[nodiscard]] int find_symbol(Venue v, const std::string& name) const;
   [[nodiscard]] double roll() { return uniform_(rng_); }
   // The answer of a new order under the lost-answer faults: dropped (executed, the answer never
@@ -290,12 +260,6 @@ class Exchange {
   // after the client's timeout.
   void lose_answer(SimOrder& stored, HttpResult& res);
   [[nodiscard]] bool visible(const SimOrder& o) const { return now_ms() >= o.visible_from_ms; }
-  // The private stream's events of a KRW order just taken and matched (orders_[key]): taken,
-  // each execution, its end unless it rests; then the balances it moved.
-  void upbit_order_events(const UpbitFront& d, const std::string& key);
-  // Binance's user data stream for an order just taken and matched: NEW, each TRADE, EXPIRED
-  // when its time in force ended it unfilled or in part; then the balances it moved.
-  void binance_order_events(const std::string& key);
 
   SyntheticMarket& market_;
   std::vector<AccountSpec> accounts_;
@@ -314,6 +278,7 @@ class Exchange {
   std::vector<PublicTrade> trades_;
   std::vector<PrivateEvent> private_;
   ExchangeStats stats_;
+  std::unique_ptr<RestFront> rest_[kMaxVenues];  // by venue: each front end of the registry
 };
 
 }  // namespace xarb::sim
