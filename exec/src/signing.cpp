@@ -208,40 +208,16 @@ UuidSource::Text UuidSource::next() noexcept {
   return out;
 }
 
-std::size_t upbit_jwt(std::string_view access_key, HmacKey& key, JwtAlg alg, Sha512& hasher,
-                      std::string_view nonce, std::string_view query, std::span<char> out,
-                      std::int64_t timestamp_ms) noexcept {
+std::size_t hmac_jwt(std::string_view payload, HmacKey& key, JwtAlg alg,
+                     std::span<char> out) noexcept {
   // base64url of {"alg":"HS256","typ":"JWT"} and {"alg":"HS512","typ":"JWT"}.
   constexpr std::string_view kHs256 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
   constexpr std::string_view kHs512 = "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9";
-  std::array<char, 512> payload{};
-  std::size_t p = 0;
-  const std::span<char> pay(payload);
-  p = put(pay, p, R"({"access_key":")");
-  p = put(pay, p, access_key);
-  p = put(pay, p, R"(","nonce":")");
-  p = put(pay, p, nonce);
-  p = put(pay, p, R"(")");
-  if (timestamp_ms >= 0) {
-    char digits[24];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, timestamp_ms);
-    p = put(pay, p, R"(,"timestamp":)");
-    p = put(pay, p, std::string_view(digits, static_cast<std::size_t>(end - digits)));
-  }
-  if (!query.empty()) {
-    const Hex512 hash = hasher.hex(query);
-    p = put(pay, p, R"(,"query_hash":")");
-    p = put(pay, p, std::string_view(hash.data(), hash.size()));
-    p = put(pay, p, R"(","query_hash_alg":"SHA512")");
-  }
-  p = put(pay, p, R"(})");
-  if (p == kNoRoom) return 0;
-
   std::size_t o = put(out, 0, alg == JwtAlg::hs256 ? kHs256 : kHs512);
   o = put(out, o, ".");
   if (o == kNoRoom) return 0;
   const std::size_t n = base64url(
-      {reinterpret_cast<const unsigned char*>(payload.data()), p}, out.subspan(o));
+      {reinterpret_cast<const unsigned char*>(payload.data()), payload.size()}, out.subspan(o));
   if (n == 0) return 0;
   o += n;
   unsigned char mac[64];
@@ -252,14 +228,6 @@ std::size_t upbit_jwt(std::string_view access_key, HmacKey& key, JwtAlg alg, Sha
   const std::size_t s = base64url({mac, mac_len}, out.subspan(o));
   if (s == 0) return 0;
   return o + s;
-}
-
-std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
-                      std::string_view nonce, std::string_view query, JwtAlg alg,
-                      std::span<char> out, std::int64_t timestamp_ms) noexcept {
-  HmacKey key(secret_key, alg == JwtAlg::hs256 ? HmacKey::Hash::sha256 : HmacKey::Hash::sha512);
-  Sha512 hasher;
-  return upbit_jwt(access_key, key, alg, hasher, nonce, query, out, timestamp_ms);
 }
 
 std::string Credentials::redacted_key() const {

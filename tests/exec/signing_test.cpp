@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include <xarb/exec/signing.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 
 #include "test_support.hpp"
 

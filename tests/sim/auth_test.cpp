@@ -14,6 +14,7 @@
 #include <xarb/net/names.hpp>
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/signing.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 #include <xarb/sim/simulator.hpp>
 #include <xarb/venues/registry.hpp>
 

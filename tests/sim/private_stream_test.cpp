@@ -25,6 +25,7 @@
 #include <xarb/core/clock.hpp>
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/exec/signing.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 #include <xarb/net/names.hpp>
 #include <xarb/sim/simulator.hpp>
 #include <xarb/venues/registry.hpp>

@@ -28,6 +28,7 @@
 #include <xarb/exec/venues/venue_rules.hpp>
 #include <xarb/exec/rest_venue.hpp>
 #include <xarb/exec/signing.hpp>
+#include <xarb/exec/venues/upbit_api.hpp>
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/sim/config.hpp>
 #include <xarb/sim/simulator.hpp>

@@ -9,6 +9,31 @@
 #include <xarb/net/json.hpp>
 
 namespace xarb::exec {
+
+std::size_t upbit_jwt(std::string_view access_key, HmacKey& key, JwtAlg alg, Sha512& hasher,
+                      std::string_view nonce, std::string_view query, std::span<char> out,
+                      std::int64_t timestamp_ms) noexcept {
+  TextBuffer<512> payload;
+  payload.put(R"({"access_key":")").put(access_key).put(R"(","nonce":")").put(nonce).put(R"(")");
+  if (timestamp_ms >= 0) payload.put(R"(,"timestamp":)").put(timestamp_ms);
+  if (!query.empty()) {
+    const Hex512 hash = hasher.hex(query);
+    payload.put(R"(,"query_hash":")")
+        .put(std::string_view(hash.data(), hash.size()))
+        .put(R"(","query_hash_alg":"SHA512")");
+  }
+  payload.put(R"(})");
+  if (payload.overflow()) return 0;
+  return hmac_jwt(payload.view(), key, alg, out);
+}
+
+std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
+                      std::string_view nonce, std::string_view query, JwtAlg alg,
+                      std::span<char> out, std::int64_t timestamp_ms) noexcept {
+  HmacKey key(secret_key, alg == JwtAlg::hs256 ? HmacKey::Hash::sha256 : HmacKey::Hash::sha512);
+  Sha512 hasher;
+  return upbit_jwt(access_key, key, alg, hasher, nonce, query, out, timestamp_ms);
+}
 namespace {
 
 using simdjson::SUCCESS;

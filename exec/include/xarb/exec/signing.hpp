@@ -80,21 +80,11 @@ class UuidSource {
 
 enum class JwtAlg : std::uint8_t { hs256, hs512 };
 
-// Upbit's bearer token (and Bithumb's, which adds the timestamp claim): header.payload.signature,
-// base64url, with the payload
-//   {"access_key":"..","nonce":".."}                                  (no parameters)
-//   {"access_key":"..","nonce":"..","query_hash":"..","query_hash_alg":"SHA512"}
-// where query_hash is the SHA-512 hex of `query` (the parameters as key=value&key=value, in the
-// order sent, unescaped). `timestamp_ms` >= 0 adds "timestamp":<ms> after the nonce (Bithumb).
-// Returns the token's length in `out`, or 0 when it does not fit.
-[[nodiscard]] std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
-                                    std::string_view nonce, std::string_view query, JwtAlg alg,
-                                    std::span<char> out, std::int64_t timestamp_ms = -1) noexcept;
-// The same with a prepared key (HS256: Hash::sha256, HS512: Hash::sha512) and hasher: what the
-// venue uses for every request.
-[[nodiscard]] std::size_t upbit_jwt(std::string_view access_key, HmacKey& key, JwtAlg alg,
-                                    Sha512& hasher, std::string_view nonce, std::string_view query,
-                                    std::span<char> out, std::int64_t timestamp_ms = -1) noexcept;
+// A JWT signed with HMAC: base64url of the algorithm's header, ".", base64url of `payload` (the
+// claims as JSON, as given), ".", base64url of the HMAC of what precedes (HS256: a Hash::sha256
+// key, HS512: Hash::sha512). Returns the token's length in `out`, or 0 when it does not fit.
+[[nodiscard]] std::size_t hmac_jwt(std::string_view payload, HmacKey& key, JwtAlg alg,
+                                   std::span<char> out) noexcept;
 
 // API credentials. The secret never leaves this struct except into the HMAC; printing it is not
 // possible through any function here.

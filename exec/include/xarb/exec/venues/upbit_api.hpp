@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,22 @@
 namespace xarb::exec {
 
 enum class UpbitDialect : std::uint8_t { upbit, bithumb };
+
+// Upbit's bearer token (and Bithumb's, which adds the timestamp claim): an HMAC JWT (hmac_jwt)
+// with the payload
+//   {"access_key":"..","nonce":".."}                                  (no parameters)
+//   {"access_key":"..","nonce":"..","query_hash":"..","query_hash_alg":"SHA512"}
+// where query_hash is the SHA-512 hex of `query` (the parameters as key=value&key=value, in the
+// order sent, unescaped). `timestamp_ms` >= 0 adds "timestamp":<ms> after the nonce (Bithumb).
+// Returns the token's length in `out`, or 0 when it does not fit.
+[[nodiscard]] std::size_t upbit_jwt(std::string_view access_key, std::string_view secret_key,
+                                    std::string_view nonce, std::string_view query, JwtAlg alg,
+                                    std::span<char> out, std::int64_t timestamp_ms = -1) noexcept;
+// The same with a prepared key (HS256: Hash::sha256, HS512: Hash::sha512) and hasher: what the
+// venue uses for every request.
+[[nodiscard]] std::size_t upbit_jwt(std::string_view access_key, HmacKey& key, JwtAlg alg,
+                                    Sha512& hasher, std::string_view nonce, std::string_view query,
+                                    std::span<char> out, std::int64_t timestamp_ms = -1) noexcept;
 
 [[nodiscard]] OrderState upbit_order_state(std::string_view state, Decimal executed,
                                            Decimal volume) noexcept;
