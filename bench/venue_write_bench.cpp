@@ -41,8 +41,7 @@ void Place(benchmark::State& state, Venue venue) {
   (void)symbols.add("BTC", {{venues::kUpbit, "KRW-BTC"}, {venues::kBinance, "BTCUSDT"}});
   exec::RestVenueOptions o;
   o.venue = venue;
-  o.rest_url =
-      venue == venues::kBinance ? simulator->binance_rest_url() : simulator->upbit_rest_url();
+  o.rest_url = simulator->rest_url(venue);
   o.ca_file = simulator->ca_file();
   o.credentials = test::sim_credentials(venue);
   exec::RestVenue rest(symbols, o);
