@@ -65,28 +65,31 @@ std::int64_t percentile(std::vector<std::int64_t> v, double q) {
   return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
 }
 
+// `v`'s adapter on the simulator, started (its private stream with `stream`).
+std::unique_ptr<exec::RestVenue> start_venue(sim::Simulator& sim, const SymbolMap& symbols, Venue v,
+                                             bool stream) {
+  exec::RestVenueOptions o;
+  o.venue = v;
+  o.rest_url = sim.rest_url(v);
+  o.ws_url = sim.ws_url(v);
+  o.ca_file = sim.ca_file();
+  o.private_stream = stream;
+  // The venues' order budgets are the simulator's (lifted above): the client's own would
+  // refuse entries at this pace.
+  o.order_limit = 1'000'000;
+  o.credentials = test::sim_credentials(v);
+  auto venue = std::make_unique<exec::RestVenue>(symbols, o);
+  std::string error;
+  if (!venue->start(error)) {
+    std::fprintf(stderr, "start: %s\n", error.c_str());
+    std::exit(1);
+  }
+  return venue;
+}
+
 Run run(sim::Simulator& sim, const SymbolMap& symbols, bool stream, int entries, int rep) {
-  auto make = [&](Venue v) {
-    exec::RestVenueOptions o;
-    o.venue = v;
-    o.rest_url = sim.rest_url(v);
-    o.ws_url = sim.ws_url(v);
-    o.ca_file = sim.ca_file();
-    o.private_stream = stream;
-    // The venues' order budgets are the simulator's (lifted above): the client's own would
-    // refuse entries at this pace.
-    o.order_limit = 1'000'000;
-    o.credentials = test::sim_credentials(v);
-    auto venue = std::make_unique<exec::RestVenue>(symbols, o);
-    std::string error;
-    if (!venue->start(error)) {
-      std::fprintf(stderr, "start: %s\n", error.c_str());
-      std::exit(1);
-    }
-    return venue;
-  };
-  auto binance = make(venues::kBinance);
-  auto upbit = make(venues::kUpbit);
+  auto binance = start_venue(sim, symbols, venues::kBinance, stream);
+  auto upbit = start_venue(sim, symbols, venues::kUpbit, stream);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (stream && !upbit->streaming() && std::chrono::steady_clock::now() < until) {
     upbit->poll(clock::mono_ns());

@@ -412,6 +412,74 @@ class Pipeline {
 }  // namespace
 }  // namespace xarb::bench
 
+namespace xarb::bench {
+
+// The first Upbit mid (KRW) and the first Binance mid (USDT) of the captures' frames: their ratio
+// is the run's fixed rate.
+void first_mids(const std::vector<Frame>& pass, double& upbit_mid, double& binance_mid) {
+  SymbolMap symbols;
+  (void)symbols.add("PAIR", {{venues::kUpbit, "KRW-ADA"}, {venues::kBinance, "MANAUSDT"}});
+  feed::Replayer probe(symbols, feed::books_from(venues::kBinance, "book_ticker"));
+  struct Mids final : feed::SnapshotSink {
+    double* u;
+    double* b;
+    void on_snapshot(const BookSnapshot& s) noexcept override {
+      double& m = s.venue == venues::kUpbit ? *u : *b;
+      if (m == 0 && s.bid_count > 0 && s.ask_count > 0) m = mid_of(s);
+    }
+  } mids;
+  mids.u = &upbit_mid;
+  mids.b = &binance_mid;
+  for (const Frame& f : pass) {
+    feed::CaptureEvent e;
+    e.kind = feed::CaptureKind::ws;
+    e.venue_known = true;
+    e.venue = f.venue;
+    e.msg = f.text;
+    probe.feed(e, mids);
+  }
+}
+
+// One layout's result: the exact per-intent hops and the per-book histograms, printed and into
+// `json`.
+void report(Layout layout, Result& r, nlohmann::json& json) {
+  std::printf("\n%s: %zu messages in %.2f s, %zu intents, %llu ring drops, %llu allocations "
+              "while measuring\n",
+              std::string(name_of(layout)).c_str(), r.messages, r.seconds, r.intents,
+              static_cast<unsigned long long>(r.drops),
+              static_cast<unsigned long long>(r.allocations));
+  std::printf("  %-34s %9s %9s %9s %9s\n", "per intent (exact), us", "p50", "p99", "p99.9",
+              "max");
+  nlohmann::json& out = json["layouts"][std::string(name_of(layout))];
+  out = {{"messages", r.messages}, {"intents", r.intents}, {"allocations", r.allocations},
+         {"drops", r.drops}, {"seconds", r.seconds}};
+  for (std::size_t h = 0; h < r.hops.size(); ++h) {
+    const std::int64_t p50 = pct(r.hops[h], 0.5), p99 = pct(r.hops[h], 0.99),
+                       p999 = pct(r.hops[h], 0.999), mx = pct(r.hops[h], 1.0);
+    std::printf("  %-34s %9.2f %9.2f %9.2f %9.2f\n", kHopNames[h], us(p50), us(p99), us(p999),
+                us(mx));
+    out["intent_ns"][kHopNames[h]] = {{"p50", p50}, {"p99", p99}, {"p999", p999}, {"max", mx}};
+  }
+  std::printf("  %-34s %9s %9s %9s %9s\n", "per book (histogram, 3 %), us", "p50", "p99",
+              "p99.9", "max");
+  const auto warm = r.books_warmup.all();
+  const auto all = r.books.all();
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    const LatencyHistogram& h = *all[k].histogram;
+    const LatencyHistogram& w = *warm[k].histogram;
+    if (h.count() == w.count()) continue;
+    const std::int64_t p50 = delta_pct(h, w, 0.5), p99 = delta_pct(h, w, 0.99),
+                       p999 = delta_pct(h, w, 0.999), mx = delta_pct(h, w, 1.0);
+    std::printf("  %-34s %9.2f %9.2f %9.2f %9.2f\n", std::string(all[k].name).c_str(),
+                us(p50), us(p99), us(p999), us(mx));
+    out["book_ns"][std::string(all[k].name)] = {
+        {"p50", p50}, {"p99", p99}, {"p999", p999}, {"max", mx}, {"count", h.count() - w.count()}};
+  }
+
+}
+
+}  // namespace xarb::bench
+
 int main(int argc, char** argv) {
   using namespace xarb;
   using namespace xarb::bench;
@@ -454,29 +522,7 @@ int main(int argc, char** argv) {
   const std::vector<Frame> pass = load_frames();
   // The fixed rate: the ratio of the first Upbit mid (KRW) to the first Binance mid (USDT).
   double upbit_mid = 0, binance_mid = 0;
-  {
-    SymbolMap symbols;
-    (void)symbols.add("PAIR", {{venues::kUpbit, "KRW-ADA"}, {venues::kBinance, "MANAUSDT"}});
-    feed::Replayer probe(symbols, feed::books_from(venues::kBinance, "book_ticker"));
-    struct Mids final : feed::SnapshotSink {
-      double* u;
-      double* b;
-      void on_snapshot(const BookSnapshot& s) noexcept override {
-        double& m = s.venue == venues::kUpbit ? *u : *b;
-        if (m == 0 && s.bid_count > 0 && s.ask_count > 0) m = mid_of(s);
-      }
-    } mids;
-    mids.u = &upbit_mid;
-    mids.b = &binance_mid;
-    for (const Frame& f : pass) {
-      feed::CaptureEvent e;
-      e.kind = feed::CaptureKind::ws;
-      e.venue_known = true;
-      e.venue = f.venue;
-      e.msg = f.text;
-      probe.feed(e, mids);
-    }
-  }
+  first_mids(pass, upbit_mid, binance_mid);
   if (upbit_mid <= 0 || binance_mid <= 0) {
     std::fprintf(stderr, "pipeline_latency: the captures gave no book for the pair\n");
     return 1;
@@ -491,38 +537,7 @@ int main(int argc, char** argv) {
   for (const Layout layout : layouts) {
     Pipeline pipeline(pass, messages, fx);
     Result r = pipeline.run(layout, static_cast<std::int64_t>(gap_us * 1000.0));
-    std::printf("\n%s: %zu messages in %.2f s, %zu intents, %llu ring drops, %llu allocations "
-                "while measuring\n",
-                std::string(name_of(layout)).c_str(), r.messages, r.seconds, r.intents,
-                static_cast<unsigned long long>(r.drops),
-                static_cast<unsigned long long>(r.allocations));
-    std::printf("  %-34s %9s %9s %9s %9s\n", "per intent (exact), us", "p50", "p99", "p99.9",
-                "max");
-    nlohmann::json& out = json["layouts"][std::string(name_of(layout))];
-    out = {{"messages", r.messages}, {"intents", r.intents}, {"allocations", r.allocations},
-           {"drops", r.drops}, {"seconds", r.seconds}};
-    for (std::size_t h = 0; h < r.hops.size(); ++h) {
-      const std::int64_t p50 = pct(r.hops[h], 0.5), p99 = pct(r.hops[h], 0.99),
-                         p999 = pct(r.hops[h], 0.999), mx = pct(r.hops[h], 1.0);
-      std::printf("  %-34s %9.2f %9.2f %9.2f %9.2f\n", kHopNames[h], us(p50), us(p99), us(p999),
-                  us(mx));
-      out["intent_ns"][kHopNames[h]] = {{"p50", p50}, {"p99", p99}, {"p999", p999}, {"max", mx}};
-    }
-    std::printf("  %-34s %9s %9s %9s %9s\n", "per book (histogram, 3 %), us", "p50", "p99",
-                "p99.9", "max");
-    const auto warm = r.books_warmup.all();
-    const auto all = r.books.all();
-    for (std::size_t k = 0; k < all.size(); ++k) {
-      const LatencyHistogram& h = *all[k].histogram;
-      const LatencyHistogram& w = *warm[k].histogram;
-      if (h.count() == w.count()) continue;
-      const std::int64_t p50 = delta_pct(h, w, 0.5), p99 = delta_pct(h, w, 0.99),
-                         p999 = delta_pct(h, w, 0.999), mx = delta_pct(h, w, 1.0);
-      std::printf("  %-34s %9.2f %9.2f %9.2f %9.2f\n", std::string(all[k].name).c_str(),
-                  us(p50), us(p99), us(p999), us(mx));
-      out["book_ns"][std::string(all[k].name)] = {
-          {"p50", p50}, {"p99", p99}, {"p999", p999}, {"max", mx}, {"count", h.count() - w.count()}};
-    }
+    report(layout, r, json);
   }
   if (!json_path.empty()) std::ofstream(json_path) << json.dump(2) << '\n';
   return 0;
