@@ -156,6 +156,8 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
     event.kind = CaptureKind::ws_connect;
   else if (type == "ws_send")
     event.kind = CaptureKind::ws_send;
+  else if (type == "recording")
+    event.kind = CaptureKind::recording;
   else
     event.kind = CaptureKind::other;
 
@@ -175,6 +177,167 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
   } else if (event.kind == CaptureKind::ws || event.kind == CaptureKind::ws_send) {
     event.venue = m.ws_venue;
     event.venue_known = m.ws_venue_known;
+  }
+  return true;
+}
+
+namespace {
+
+// `text` as a JSON string literal.
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+// Appended piece by piece (GCC 12 at -O3 warns falsely on chains of operator+ here).
+std::string RecordingHeader::line() const {
+  std::string out = R"({"t":"recording","msg":{"version":)";
+  out += std::to_string(version);
+  out += R"(,"recorder":)";
+  out += json_string(recorder);
+  out += R"(,"venues":[)";
+  for (std::size_t i = 0; i < venues.size(); ++i) {
+    if (i != 0) out += ',';
+    out += R"({"venue":)";
+    out += json_string(to_string(venues[i].venue));
+    out += R"(,"book":)";
+    out += json_string(venues[i].book);
+    out += '}';
+  }
+  out += R"(],"symbols":[)";
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    if (i != 0) out += ',';
+    out += R"({"base":)";
+    out += json_string(symbols[i].base);
+    out += R"(,"markets":{)";
+    bool first = true;
+    for (const Venue v : venues::kAll) {
+      const std::string& m = symbols[i].markets[index(v)];
+      if (m.empty()) continue;
+      if (!first) out += ',';
+      out += json_string(to_string(v));
+      out += ':';
+      out += json_string(m);
+      first = false;
+    }
+    out += "}}";
+  }
+  out += ']';
+  if (fx_venue != kNoVenue) {
+    out += R"(,"fx":{"venue":)";
+    out += json_string(to_string(fx_venue));
+    out += R"(,"market":)";
+    out += json_string(fx_market);
+    out += '}';
+  }
+  out += "}}";
+  return out;
+}
+
+std::string RecordingHeader::summary() const {
+  std::string out;
+  for (const VenueBook& v : venues) {
+    if (!out.empty()) out += ", ";
+    out += to_string(v.venue);
+    out += " (";
+    out += v.book;
+    out += ')';
+  }
+  out += "; ";
+  out += std::to_string(symbols.size());
+  out += symbols.size() == 1 ? " symbol" : " symbols";
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    out += i == 0 ? ": " : ", ";
+    out += symbols[i].base;
+  }
+  if (fx_venue != kNoVenue) {
+    out += "; FX ";
+    out += to_string(fx_venue);
+    out += ' ';
+    out += fx_market;
+  }
+  return out;
+}
+
+bool parse_recording_header(std::string_view msg, RecordingHeader& out, std::string& error) {
+  out = RecordingHeader{};
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(msg.data(), msg.size()).get(root) != simdjson::SUCCESS) {
+    error = "the recording header is not a JSON object";
+    return false;
+  }
+  const auto venue_of = [&](std::string_view name, const char* where, Venue& v) {
+    const std::optional<Venue> id = venues::from_name(name);
+    if (!id) error = std::string(where) + " names \"" + std::string(name) + "\", a venue this build does not know";
+    if (id) v = *id;
+    return id.has_value();
+  };
+  std::int64_t version = 0;
+  std::string_view recorder;
+  simdjson::dom::array list, symbols;
+  if (root["version"].get(version) != simdjson::SUCCESS ||
+      root["recorder"].get(recorder) != simdjson::SUCCESS ||
+      root["venues"].get(list) != simdjson::SUCCESS ||
+      root["symbols"].get(symbols) != simdjson::SUCCESS) {
+    error = "the recording header lacks version, recorder, venues or symbols";
+    return false;
+  }
+  if (version < 1 || version > RecordingHeader::kVersion) {
+    error = "the recording header's version " + std::to_string(version) +
+            " is not one this build reads (1 to " + std::to_string(RecordingHeader::kVersion) + ")";
+    return false;
+  }
+  out.version = static_cast<int>(version);
+  out.recorder = std::string(recorder);
+  for (simdjson::dom::element e : list) {
+    std::string_view name, book;
+    RecordingHeader::VenueBook vb;
+    if (e["venue"].get(name) != simdjson::SUCCESS || e["book"].get(book) != simdjson::SUCCESS) {
+      error = "a venue of the recording header lacks venue or book";
+      return false;
+    }
+    if (!venue_of(name, "the recording header's venues", vb.venue)) return false;
+    vb.book = std::string(book);
+    out.venues.push_back(std::move(vb));
+  }
+  for (simdjson::dom::element e : symbols) {
+    std::string_view base;
+    simdjson::dom::object markets;
+    if (e["base"].get(base) != simdjson::SUCCESS || e["markets"].get(markets) != simdjson::SUCCESS) {
+      error = "a symbol of the recording header lacks base or markets";
+      return false;
+    }
+    RecordingHeader::Symbol s;
+    s.base = std::string(base);
+    for (const auto field : markets) {
+      Venue v = kNoVenue;
+      std::string_view market;
+      if (!venue_of(field.key, "the recording header's markets", v)) return false;
+      if (field.value.get(market) != simdjson::SUCCESS) {
+        error = "the market of " + s.base + " on " + std::string(field.key) + " is not a string";
+        return false;
+      }
+      s.markets[index(v)] = std::string(market);
+    }
+    out.symbols.push_back(std::move(s));
+  }
+  simdjson::dom::object fx;
+  if (root["fx"].get(fx) == simdjson::SUCCESS) {
+    std::string_view name, market;
+    if (fx["venue"].get(name) != simdjson::SUCCESS || fx["market"].get(market) != simdjson::SUCCESS) {
+      error = "the recording header's fx lacks venue or market";
+      return false;
+    }
+    if (!venue_of(name, "the recording header's fx", out.fx_venue)) return false;
+    out.fx_market = std::string(market);
   }
   return true;
 }

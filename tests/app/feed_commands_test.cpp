@@ -96,11 +96,39 @@ TEST(RecordCommand, RecordsBothVenuesInTheSharedFormatAndReplaysIt) {
   ASSERT_EQ(run_record(config.string(), out_file.string(), 3s, out, err), 0) << err.str();
   EXPECT_NE(out.str().find("recorded "), std::string::npos) << out.str();
 
-  // Every line reads back as a capture event with its venue known.
+  // The first line says what the recording holds: the config's venues with their book streams,
+  // its symbols with their markets, and the FX book.
   std::string error;
   auto reader = feed::CaptureReader::open(out_file.string(), error);
   ASSERT_TRUE(reader) << error;
   feed::CaptureEvent e;
+  ASSERT_TRUE(reader->next(e));
+  ASSERT_EQ(e.kind, feed::CaptureKind::recording);
+  feed::RecordingHeader header;
+  ASSERT_TRUE(feed::parse_recording_header(e.msg, header, error)) << error;
+  EXPECT_EQ(header.version, feed::RecordingHeader::kVersion);
+  EXPECT_EQ(header.recorder, "xarb record");
+  ASSERT_EQ(header.venues.size(), 2u);
+  EXPECT_EQ(header.venues[0].venue, venues::kBinance);
+  EXPECT_EQ(header.venues[0].book, "book_ticker");
+  EXPECT_EQ(header.venues[1].venue, venues::kUpbit);
+  EXPECT_EQ(header.venues[1].book, "orderbook");
+  ASSERT_EQ(header.symbols.size(), 1u);
+  EXPECT_EQ(header.symbols[0].base, "BTC");
+  EXPECT_EQ(header.symbols[0].markets[index(venues::kBinance)], "BTCUSDT");
+  EXPECT_EQ(header.symbols[0].markets[index(venues::kUpbit)], "KRW-BTC");
+  EXPECT_EQ(header.fx_venue, venues::kUpbit);
+  EXPECT_EQ(header.fx_market, "KRW-USDT");
+  // The header reads back as it was written.
+  feed::RecordingHeader again;
+  const std::string line = header.line();
+  ASSERT_TRUE(feed::parse_recording_header(
+      std::string_view(line).substr(line.find(R"("msg":)") + 6, line.size() - line.find(R"("msg":)") - 7),
+      again, error))
+      << error;
+  EXPECT_EQ(again.line(), line);
+
+  // Every other line reads back as a capture event with its venue known.
   int connects = 0, sends = 0, frames[2] = {0, 0};
   while (reader->next(e)) {
     ASSERT_NE(e.kind, feed::CaptureKind::malformed) << "line " << reader->lines();
@@ -130,6 +158,47 @@ TEST(RecordCommand, RecordsBothVenuesInTheSharedFormatAndReplaysIt) {
       << books.substr(0, 300);
   EXPECT_NE(books.find(R"({"venue":"upbit","symbol":"KRW-BTC")"), std::string::npos);
   EXPECT_NE(books.find(R"("ask_px":"110000")"), std::string::npos);
+
+  // Without a config, the replay takes the recording's own symbols and book streams, and says so.
+  ReplayOptions bare;
+  bare.input = out_file.string();
+  bare.emit_books = (dir / "bare_books.jsonl").string();
+  std::ostringstream bout, berr;
+  ASSERT_EQ(run_replay(bare, bout, berr), 0) << berr.str();
+  EXPECT_NE(bout.str().find("recording (xarb record): binance (book_ticker), upbit (orderbook); 1 "
+                            "symbol: BTC; FX upbit KRW-USDT"),
+            std::string::npos)
+      << bout.str();
+  EXPECT_NE(bout.str().find("instruments 2"), std::string::npos) << "BTC and the FX market\n"
+                                                                  << bout.str();
+  EXPECT_EQ(test::read_file(bare.emit_books), books) << "the same books as with the config";
+  fs::remove_all(dir);
+}
+
+// A recording whose header is wrong is refused with its file and line, before anything replays.
+TEST(RecordCommand, AWrongHeaderIsToldWithItsFileAndLine) {
+  const fs::path dir = temp_dir();
+  const fs::path file = dir / "bad_header.jsonl";
+  {
+    std::ofstream(file) << R"({"t":"recording","msg":{"version":1,"recorder":"xarb record","venues":[{"venue":"okx","book":"depth"}],"symbols":[]}})"
+                        << "\n";
+  }
+  ReplayOptions o;
+  o.input = file.string();
+  std::ostringstream out, err;
+  EXPECT_EQ(run_replay(o, out, err), 2);
+  EXPECT_NE(err.str().find(file.string() + ":1: the recording header's venues names \"okx\""),
+            std::string::npos)
+      << err.str();
+  {
+    std::ofstream(file) << R"({"t":"recording","msg":{"version":9,"recorder":"x","venues":[],"symbols":[]}})"
+                        << "\n";
+  }
+  std::ostringstream out2, err2;
+  EXPECT_EQ(run_replay(o, out2, err2), 2);
+  EXPECT_NE(err2.str().find(":1: the recording header's version 9 is not one this build reads"),
+            std::string::npos)
+      << err2.str();
   fs::remove_all(dir);
 }
 

@@ -8,6 +8,7 @@
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/app/stop_signals.hpp>
 #include <xarb/core/clock.hpp>
+#include <xarb/feed/capture.hpp>
 #include <xarb/signal/fx.hpp>
 #include <xarb/signal/premium.hpp>
 #include <xarb/venues/registry.hpp>
@@ -91,6 +92,22 @@ class JsonlRecorder : public feed::FrameObserver {
   std::string url_[kMaxVenues];
 };
 
+feed::RecordingHeader recording_header(const Config& config, std::string recorder) {
+  feed::RecordingHeader h;
+  h.version = feed::RecordingHeader::kVersion;
+  h.recorder = std::move(recorder);
+  const feed::FeedOptions options = feed_options(config);
+  for (const Venue v : config.venues()) {
+    h.venues.push_back({v, std::string(feed::book_stream(options, v))});
+  }
+  for (const SymbolConfig& s : config.symbols) h.symbols.push_back({s.base, s.markets});
+  if (config.fx.source == FxSource::book) {
+    h.fx_venue = config.fx_venue();
+    h.fx_market = config.fx.market;
+  }
+  return h;
+}
+
 bool load(const std::string& path, Config& config, std::ostream& err) {
   const LoadResult r = load_config(path);
   if (!r.ok()) {
@@ -128,6 +145,9 @@ int run_record(const std::string& config_path, const std::string& out_path,
     return kExitBadInput;
   }
   const SymbolMap symbols = build_symbol_map(config);
+  // First, what the recording holds: its venues and their book streams, symbols and FX book.
+  std::fputs(recording_header(config, "xarb record").line().c_str(), file.get());
+  std::fputc('\n', file.get());
   JsonlRecorder recorder(file.get());
   for (const Venue v : config.venues()) recorder.rest_base[index(v)] = config.venue(v).rest_url;
   SpscRing<BookSnapshot> ring(4096);

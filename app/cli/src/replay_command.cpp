@@ -129,6 +129,46 @@ bool set_book(std::string_view text, feed::FeedOptions& feed, std::ostream& err)
   return false;
 }
 
+// A recording's own header (its first line, when xarb made it): what it holds. False with `err`
+// told when the header is there but wrong; `found` says whether there was one.
+bool read_header(const std::string& path, feed::RecordingHeader& header, bool& found,
+                 std::ostream& err) {
+  found = false;
+  std::string error;
+  auto reader = feed::CaptureReader::open(path, error);
+  if (!reader) return true;  // told by the caller's own open
+  feed::CaptureEvent e;
+  if (!reader->next(e) || e.kind != feed::CaptureKind::recording) return true;
+  found = true;
+  if (!feed::parse_recording_header(e.msg, header, error)) {
+    err << path << ":1: " << error << '\n';
+    return false;
+  }
+  return true;
+}
+
+// The instruments and book streams a recording's header names (the symbols of the config that
+// recorded it).
+bool from_header(const feed::RecordingHeader& h, SymbolMap& symbols, feed::FeedOptions& feed,
+                 std::ostream& err) {
+  for (const feed::RecordingHeader::Symbol& s : h.symbols) {
+    std::vector<VenueSymbol> markets;
+    for (const Venue v : venues::kAll) {
+      if (!s.markets[index(v)].empty()) markets.push_back({v, s.markets[index(v)]});
+    }
+    if (symbols.add(s.base, markets) != Errc::ok) {
+      err << "the recording's symbol " << s.base << " cannot be added (a market named twice?)\n";
+      return false;
+    }
+  }
+  if (h.fx_venue != kNoVenue && symbols.add_fx(h.fx_venue, h.fx_market) != Errc::ok) {
+    err << "the recording's FX market " << h.fx_market << " cannot be added\n";
+    return false;
+  }
+  for (const feed::RecordingHeader::VenueBook& v : h.venues) feed.endpoint(v.venue).book = v.book;
+  return true;
+}
+
 }  // namespace
 
 int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
@@ -140,6 +180,9 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   SymbolMap symbols;
   feed::FeedOptions feed;  // each venue's book stream: its registry row's, the config's, --book
   std::string error;
+  feed::RecordingHeader header;
+  bool recorded = false;  // the capture has xarb's header
+  if (!read_header(o.input, header, recorded, err)) return kExitBadInput;
   if (!o.config.empty()) {
     const LoadResult config = load_config(o.config);
     if (!config.ok()) {
@@ -148,6 +191,8 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
     }
     symbols = build_symbol_map(config.config);
     feed = feed_options(config.config);
+  } else if (recorded) {
+    if (!from_header(header, symbols, feed, err)) return kExitBadInput;
   } else if (!feed::discover_symbols(o.input, symbols, error)) {
     err << error << '\n';
     return kExitBadInput;
@@ -193,7 +238,9 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   const double seconds = static_cast<double>(clock::mono_ns() - t0) / 1e9;
 
   const feed::ReplayStats& st = replayer.stats();
-  out << "replay " << o.input << '\n'
+  out << "replay " << o.input << '\n';
+  if (recorded) out << "  recording (" << header.recorder << "): " << header.summary() << '\n';
+  out
       << "  lines " << reader->lines() << " (malformed " << reader->malformed() << "), frames "
       << st.frames << ", REST snapshots " << st.rest_snapshots << ", instruments " << symbols.size()
       << ", books from";

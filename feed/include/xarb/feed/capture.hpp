@@ -1,10 +1,12 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <xarb/core/ids.hpp>
 #include <xarb/venues/registry.hpp>
@@ -13,10 +15,19 @@ namespace xarb::feed {
 
 // One line of a capture in the JSONL format of data/ (see its README):
 //   {"t":"ws","ts":<epoch seconds>,"msg":<frame>}, {"t":"http","url":..,"ts":..,"msg":<body>},
-//   {"t":"ws_connect","url":..}, {"t":"ws_send","msg":..}, {"t":"config",...}.
+//   {"t":"ws_connect","url":..}, {"t":"ws_send","msg":..}, {"t":"config",...}, and first in a
+//   recording made by xarb, {"t":"recording","msg":<what it holds: RecordingHeader>}.
 // An optional "venue":"binance"|"upbit" (written by xarb record) names the venue outright;
 // otherwise it comes from the URL's host.
-enum class CaptureKind : std::uint8_t { ws, http, ws_connect, ws_send, other, malformed };
+enum class CaptureKind : std::uint8_t {
+  ws,
+  http,
+  ws_connect,
+  ws_send,
+  recording,  // xarb's recording header (RecordingHeader)
+  other,
+  malformed
+};
 
 struct CaptureEvent {
   CaptureKind kind = CaptureKind::other;
@@ -62,6 +73,40 @@ class CaptureReader {
   std::uint64_t lines_ = 0;
   std::uint64_t malformed_ = 0;
 };
+
+// What a recording made by xarb (`xarb record`) holds, as its first line says:
+//   {"t":"recording","msg":{"version":1,"recorder":"xarb record",
+//     "venues":[{"venue":"binance","book":"diff_depth"},{"venue":"upbit","book":"orderbook"}],
+//     "symbols":[{"base":"BTC","markets":{"binance":"BTCUSDT","upbit":"KRW-BTC"}}],
+//     "fx":{"venue":"upbit","market":"KRW-USDT"}}}
+struct RecordingHeader {
+  static constexpr int kVersion = 1;
+  struct VenueBook {
+    Venue venue = kNoVenue;
+    std::string book;  // the stream its books were built from (its registry row's names)
+  };
+  struct Symbol {
+    std::string base;
+    std::array<std::string, kMaxVenues> markets{};  // by venue; empty: not recorded there
+  };
+  int version = 0;
+  std::string recorder;
+  std::vector<VenueBook> venues;
+  std::vector<Symbol> symbols;
+  Venue fx_venue = kNoVenue;  // whose book gave the FX rate; kNoVenue: none recorded
+  std::string fx_market;
+
+  // The header's line ({"t":"recording","msg":{...}}), without a line break.
+  [[nodiscard]] std::string line() const;
+  // One line for people: "binance (diff_depth), upbit (orderbook); 2 symbols: BTC, ETH; FX upbit
+  // KRW-USDT".
+  [[nodiscard]] std::string summary() const;
+};
+
+// Reads a header's "msg" object (CaptureKind::recording). False with `error` naming what is wrong
+// (a field missing or of the wrong type, a venue no registry row has, a newer version).
+[[nodiscard]] bool parse_recording_header(std::string_view msg, RecordingHeader& out,
+                                          std::string& error);
 
 // The instruments a capture subscribes to, from its ws_connect URLs (Binance stream lists),
 // ws_send subscriptions (Upbit codes) and REST URLs (symbol=), so that a capture can be replayed
