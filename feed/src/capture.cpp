@@ -115,14 +115,15 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
       ok = value.get_string().get(event.url) == simdjson::SUCCESS;
     } else if (key == "venue") {  // written by xarb record, whose URLs may be loopback ones
       ok = value.get_string().get(venue_name) == simdjson::SUCCESS;
-    } else if (key == "ts") {
-      // Receive time in epoch seconds with up to 7 decimals: exact as a Decimal, then ns.
-      // Past year 2262 the nanoseconds do not fit an int64: refused, never wrapped.
+    } else if (key == "ts" || key == "et") {
+      // Receive ("ts") or the venue's event time ("et") in epoch seconds with up to 7 decimals:
+      // exact as a Decimal, then ns. Past year 2262 the nanoseconds do not fit an int64: refused,
+      // never wrapped.
       Decimal seconds;
       ok = Decimal::parse(detail::number_text(value.raw_json_token()), Rounding::down, seconds) ==
                Errc::ok &&
            seconds.mantissa() >= 0 && seconds.mantissa() <= INT64_MAX / 10;
-      event.recv_ns = ok ? seconds.mantissa() * 10 : 0;
+      (key == "ts" ? event.recv_ns : event.exch_ns) = ok ? seconds.mantissa() * 10 : 0;
     } else if (key == "msg") {
       od::json_type t;
       if (value.type().get(t) != simdjson::SUCCESS) {

@@ -275,9 +275,9 @@ void FeedStage::Impl::on_frame(Venue venue, std::string_view frame, std::int64_t
   VenueFeedStats& st = stats[index(venue)];
   ++st.frames;
   st.bytes += frame.size();
-  if (observer != nullptr) observer->on_frame(venue, wall_ns, frame);
   const ParsedFrame f = adapters[index(venue)]->parse(frame);  // a connection has an adapter
   const std::int64_t parsed = clock::mono_ns();
+  if (observer != nullptr) observer->on_frame(venue, wall_ns, f.exchange_ns, frame);
   const ApplyOutcome outcome = books.apply(venue, f);
   if (outcome.sync == book::SyncResult::gap || outcome.sync == book::SyncResult::crossed) {
     ++st.resyncs;

@@ -138,6 +138,13 @@ TEST(RecordCommand, RecordsBothVenuesInTheSharedFormatAndReplaysIt) {
     if (e.kind == feed::CaptureKind::ws) {
       ++frames[index(e.venue)];
       EXPECT_GT(e.recv_ns, 1'700'000'000'000'000'000);
+      // The venue's own event time beside the receive time: Upbit's "timestamp" (ms) in each
+      // orderbook frame; Binance's bookTicker carries none.
+      if (e.venue == venues::kUpbit) {
+        EXPECT_EQ(e.exch_ns, 1'758'857'403'123'000'000) << "line " << reader->lines();
+      } else {
+        EXPECT_EQ(e.exch_ns, 0) << "line " << reader->lines();
+      }
     }
   }
   EXPECT_EQ(connects, 2);

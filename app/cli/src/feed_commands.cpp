@@ -64,9 +64,10 @@ class JsonlRecorder : public feed::FrameObserver {
   void on_send(Venue v, std::string_view message) override {
     line("ws_send", v, url_[index(v)], clock::wall_ns(), message);
   }
-  void on_frame(Venue v, std::int64_t wall_ns, std::string_view frame) override {
+  void on_frame(Venue v, std::int64_t wall_ns, std::int64_t exchange_ns,
+                std::string_view frame) override {
     ++frames;
-    line("ws", v, url_[index(v)], wall_ns, frame);
+    line("ws", v, url_[index(v)], wall_ns, frame, exchange_ns);
   }
   void on_http(Venue v, std::string_view target, std::int64_t wall_ns,
                std::string_view body) override {
@@ -77,12 +78,17 @@ class JsonlRecorder : public feed::FrameObserver {
   std::array<std::string, kMaxVenues> rest_base;  // each venue's REST URL, before the target
 
  private:
+  // `exchange_ns` (the venue's event time), when the frame carries one, as "et" beside "ts".
   void line(const char* type, Venue v, std::string_view url, std::int64_t wall_ns,
-            std::string_view msg) {
+            std::string_view msg, std::int64_t exchange_ns = 0) {
     std::fprintf(f_, "{\"t\":\"%s\",\"venue\":\"%s\",\"url\":", type, to_string(v).data());
     write_json_value(f_, url);
     std::fputs(",\"ts\":", f_);
     write_ts(f_, wall_ns);
+    if (exchange_ns > 0) {
+      std::fputs(",\"et\":", f_);
+      write_ts(f_, exchange_ns);
+    }
     std::fputs(",\"msg\":", f_);
     write_json_value(f_, msg);
     std::fputs("}\n", f_);

@@ -34,6 +34,7 @@ struct CaptureEvent {
   Venue venue = kNoVenue;  // from the url, or the last ws_connect for frames
   bool venue_known = false;
   std::int64_t recv_ns = 0;  // the "ts" field; 0 when absent
+  std::int64_t exch_ns = 0;  // the "et" field (the venue's own event time); 0 when absent
   std::string_view url;
   std::string_view msg;  // the message text exactly as captured
 };

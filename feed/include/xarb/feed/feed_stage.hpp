@@ -84,7 +84,10 @@ class FrameObserver {
   virtual ~FrameObserver() = default;
   virtual void on_connect(Venue venue, std::string_view url) = 0;
   virtual void on_send(Venue venue, std::string_view message) = 0;
-  virtual void on_frame(Venue venue, std::int64_t recv_wall_ns, std::string_view frame) = 0;
+  // A frame as received, with its receive time and the venue's own event time in it (epoch ns;
+  // 0 when the frame carries none), after the feed has parsed it.
+  virtual void on_frame(Venue venue, std::int64_t recv_wall_ns, std::int64_t exchange_ns,
+                        std::string_view frame) = 0;
   virtual void on_http(Venue venue, std::string_view url, std::int64_t recv_wall_ns,
                        std::string_view body) = 0;
 };
