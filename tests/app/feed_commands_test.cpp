@@ -182,6 +182,37 @@ TEST(RecordCommand, RecordsBothVenuesInTheSharedFormatAndReplaysIt) {
   fs::remove_all(dir);
 }
 
+// A recording made for another config is refused against this one, with the file, the line and
+// what it lacks: a venue the config trades, a symbol, a market named otherwise.
+TEST(RecordCommand, ARecordingThatLacksWhatTheConfigTradesIsRefused) {
+  TwoVenues venues(2);
+  const fs::path dir = temp_dir();
+  const fs::path config = venues.write_config(dir);
+  const fs::path recording = dir / "recording.jsonl";
+  std::ostringstream out, err;
+  ASSERT_EQ(run_record(config.string(), recording.string(), 1s, out, err), 0) << err.str();
+  const std::string base = test::read_file(config);
+  const auto refused = [&](const std::string& extra, const std::string& expected) {
+    const fs::path other = dir / "other.toml";
+    std::ofstream(other) << base << extra;
+    ReplayOptions o;
+    o.input = recording.string();
+    o.config = other.string();
+    std::ostringstream rout, rerr;
+    EXPECT_EQ(run_replay(o, rout, rerr), 2) << extra;
+    EXPECT_NE(rerr.str().find(recording.string() + ":1: " + expected), std::string::npos)
+        << rerr.str();
+  };
+  refused("[[symbols]]\nbase = \"ETH\"\ntrade_qty = \"0.1\"\n",
+          "the config's symbol ETH is not in the recording (it holds BTC)");
+  refused("upbit_market = \"KRW-XBT\"\n",
+          "BTC's market on upbit is KRW-XBT in the config and KRW-BTC in the recording");
+  refused("[venues.bithumb]\nws_url = \"" + venues.server().ws_url() + "\"\nrest_url = \"" +
+              venues.server().https_url() + "\"\n",
+          "the config trades bithumb, which the recording does not hold (it holds binance, upbit)");
+  fs::remove_all(dir);
+}
+
 // A recording whose header is wrong is refused with its file and line, before anything replays.
 TEST(RecordCommand, AWrongHeaderIsToldWithItsFileAndLine) {
   const fs::path dir = temp_dir();

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -169,6 +170,41 @@ bool from_header(const feed::RecordingHeader& h, SymbolMap& symbols, feed::FeedO
   return true;
 }
 
+// What a config needs of a recording that the recording does not hold: a venue it trades, a
+// symbol, or a market named otherwise; empty when the recording covers the config.
+std::string not_covered(const feed::RecordingHeader& h, const Config& c) {
+  std::string held;
+  for (const feed::RecordingHeader::VenueBook& v : h.venues) {
+    held += (held.empty() ? "" : ", ") + std::string(to_string(v.venue));
+  }
+  for (const Venue v : c.venues()) {
+    const bool recorded = std::any_of(h.venues.begin(), h.venues.end(),
+                                      [&](const auto& r) { return r.venue == v; });
+    if (!recorded) {
+      return "the config trades " + std::string(to_string(v)) +
+             ", which the recording does not hold (it holds " + held + ")";
+    }
+  }
+  for (const SymbolConfig& s : c.symbols) {
+    const auto it = std::find_if(h.symbols.begin(), h.symbols.end(),
+                                 [&](const auto& r) { return r.base == s.base; });
+    if (it == h.symbols.end()) {
+      std::string bases;
+      for (const auto& r : h.symbols) bases += (bases.empty() ? "" : ", ") + r.base;
+      return "the config's symbol " + s.base + " is not in the recording (it holds " + bases + ")";
+    }
+    for (const Venue v : c.venues()) {
+      const std::string& want = s.market(v);
+      const std::string& got = it->markets[index(v)];
+      if (!want.empty() && want != got) {
+        return s.base + "'s market on " + std::string(to_string(v)) + " is " + want +
+               " in the config and " + (got.empty() ? "absent" : got) + " in the recording";
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
@@ -188,6 +224,13 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
     if (!config.ok()) {
       for (const auto& issue : config.errors) err << issue.to_string() << '\n';
       return kExitBadInput;
+    }
+    // A recording made for another config: refused, since its books would be missing.
+    if (recorded) {
+      if (const std::string gap = not_covered(header, config.config); !gap.empty()) {
+        err << o.input << ":1: " << gap << '\n';
+        return kExitBadInput;
+      }
     }
     symbols = build_symbol_map(config.config);
     feed = feed_options(config.config);
