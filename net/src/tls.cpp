@@ -35,7 +35,9 @@ void TlsConnector::start(TlsStream& stream, const Url& url, std::chrono::millise
   timeout_ = timeout;
   done_ = std::move(done);
   resolver_.async_resolve(url.host, url.port,
-                          [this, epoch](error_code ec, const tcp::resolver::results_type& r) {
+                          [this, epoch, alive = std::weak_ptr<const bool>(alive_)](
+                              error_code ec, const tcp::resolver::results_type& r) {
+                            if (alive.expired()) return;  // the connector has gone
                             on_resolved(epoch, ec, r);
                           });
 }

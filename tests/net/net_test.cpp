@@ -465,5 +465,24 @@ TEST(WsClient, FramesAfterTheServersPingsAllocateNothing) {
   EXPECT_EQ(allocations, 0u) << first;
 }
 
+// A resolve runs on the resolver's own thread and its handler comes after it ends, even when the
+// connector that started it has gone (a venue client destroyed during its first connect: the
+// engine stopping at start-up). The late handler touches nothing of the connector's, and `done`
+// is not called. Under AddressSanitizer, the old handler read the freed connector.
+TEST(TlsConnector, AResolveThatEndsAfterTheConnectorIsGoneTouchesNothing) {
+  asio::io_context io;
+  auto tls = make_client_tls("");
+  TlsStream stream(io, *tls);
+  bool called = false;
+  {
+    TlsConnector connector(io);
+    connector.start(stream, parse_url("https://127.0.0.1:1/", "https://"),
+                    std::chrono::milliseconds(1000),
+                    [&](error_code, const char*) { called = true; });
+  }
+  io.run_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(called);
+}
+
 }  // namespace
 }  // namespace xarb::net

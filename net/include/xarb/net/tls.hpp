@@ -135,6 +135,10 @@ class TlsConnector {
   std::chrono::milliseconds timeout_{};
   Done done_;
   unsigned epoch_ = 0;
+  // A resolve runs on the resolver's own thread and its handler is posted when it ends, even
+  // after cancel() or this object's end: the handler holds this token and touches nothing of
+  // ours once it has gone.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 }  // namespace xarb::net
