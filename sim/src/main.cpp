@@ -14,6 +14,8 @@
 #include <xarb/sim/simulator.hpp>
 #include <xarb/venues/registry.hpp>
 
+#include "venues/registry.hpp"
+
 namespace {
 
 std::atomic<bool> g_stop{false};
@@ -29,10 +31,11 @@ int main(int argc, char** argv) {
   int probe_every_ms = -1;
   app.add_option("--config", config, "TOML file (configs/sim.toml)")->required();
   app.add_option("--cert-out", cert_out, "Write the TLS certificate (PEM) here, for clients' CA file");
-  // --<venue>-port for each venue of the registry: a port asked for is a venue asked for.
+  // --<venue>-port for each venue the simulator serves: a port asked for is a venue asked for.
   std::array<int, xarb::kMaxVenues> ports;
   ports.fill(-1);
   for (const xarb::venues::VenueInfo& v : xarb::venues::kRegistry) {
+    if (xarb::sim::find_venue(v.id) == nullptr) continue;
     const std::string name(v.name);
     app.add_option("--" + name + "-port", ports[xarb::index(v.id)],
                    "Port of the " + name + " front end (0: any); serves " + name +
@@ -53,7 +56,7 @@ int main(int argc, char** argv) {
   if (!cert_out.empty()) options.cert_out = cert_out;
   if (options.cert_out.empty()) options.cert_out = "xarb-sim-ca.pem";
   for (std::size_t v = 0; v < ports.size(); ++v) {
-    if (ports[v] < 0 || !options.venues[v].known) continue;
+    if (ports[v] < 0) continue;
     options.venues[v].port = static_cast<unsigned short>(ports[v]);
     options.venues[v].served = true;
   }

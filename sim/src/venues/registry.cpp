@@ -26,7 +26,8 @@ namespace {
 // 140 requests a second before it restricts (docs/venues.md).
 constexpr SimVenue kSimVenues[] = {
     {.id = venues::kBinance, .protocol = Protocol::binance, .served = true, .fee_bps = 10.0,
-     .buy_fee_in_base = true,     .requests = {"weight_1m", 1'200, 60'000}, .orders = {"orders_10s", 50, 10'000},
+     .buy_fee_in_base = true,
+     .requests = {"weight_1m", 1'200, 60'000}, .orders = {"orders_10s", 50, 10'000},
      .weighted = true, .bans = true, .refuse = binance_refusal, .places = binance_places},
     {.id = venues::kUpbit, .protocol = Protocol::upbit, .dialect = &kUpbitDialect,
      .ws_path = "/websocket/v1", .private_ws_path = "/websocket/v1/private", .served = true,
@@ -68,7 +69,6 @@ SimVenues default_sim_venues() {
   SimVenues out{};
   for (const SimVenue& s : kSimVenues) {
     SimVenueParams& p = out[index(s.id)];
-    p.known = true;
     p.served = s.served;
     p.fee_bps = s.fee_bps;
     p.gap_bps = s.gap_bps;

@@ -42,7 +42,6 @@ struct SymbolSpec {
 // One venue as the simulator runs it (SimOptions::venues, by id). Defaults: the venue's row in
 // the simulator's registry (sim/src/venues/registry.cpp); configs/sim.toml names each key.
 struct SimVenueParams {
-  bool known = false;   // the simulator has a row for it
   bool served = false;  // its front ends listen and its books move
   unsigned short port = 0;  // 0: any free port
   double fee_bps = 0.0;
