@@ -67,13 +67,84 @@ RateBudget PaperVenue::budget(std::int64_t now_ns) const noexcept {
   b.blocked_until_ns = blocked_until_ns_ > now_ns ? blocked_until_ns_ : 0;
   b.orders_available = params_.orders_per_window;
   b.orders_per_window = params_.orders_per_window;
+  if (params_.order_window_ns > 0) {
+    for (const std::int64_t t : sent_at_) {
+      b.orders_available -= t != 0 && t > now_ns - params_.order_window_ns ? 1 : 0;
+    }
+  }
   return b;
 }
 
-bool PaperVenue::enqueue(const VenueEvent& event) noexcept {
+bool PaperVenue::rate_limited() noexcept {
+  if (params_.order_window_ns <= 0) return false;
+  if (budget(now_ns_).orders_available <= 0) return true;
+  sent_at_[sent_next_++ % sent_at_.size()] = now_ns_;
+  return false;
+}
+
+std::int64_t PaperVenue::draw_latency(VenueOp op) noexcept {
+  const auto k = static_cast<std::size_t>(op);
+  if (k >= params_.latency_samples.size() || params_.latency_samples[k].empty()) {
+    return params_.latency_ns;
+  }
+  const std::span<const std::int64_t> s = params_.latency_samples[k];
+  ++drawn_;
+  const auto at = static_cast<std::size_t>(uniform() * static_cast<double>(s.size()));
+  return s[std::min(at, s.size() - 1)];
+}
+
+bool PaperVenue::enqueue(const VenueEvent& event, std::int64_t latency_ns) noexcept {
   if (pending_count_ == kPending) return false;
-  pending_[pending_count_++] = {now_ns_ + params_.latency_ns, event};
+  Pending& p = pending_[pending_count_++];
+  p = Pending{};
+  p.due_ns = now_ns_ + latency_ns;
+  p.event = event;
+  p.event.latency_ns = latency_ns;
   return true;
+}
+
+std::int64_t PaperVenue::next_due_ns() const noexcept {
+  std::int64_t t = INT64_MAX;
+  for (std::size_t i = 0; i < pending_count_; ++i) {
+    t = std::min(t, pending_[i].deferred ? pending_[i].arrive_ns : pending_[i].due_ns);
+  }
+  return t;
+}
+
+std::span<const Level> PaperVenue::market_levels(const OrderRequest& o) noexcept {
+  const std::span<const Level> book = params_.market->levels(venue_, o.instrument, o.side);
+  Taken& t = taken_[o.instrument][o.side == Side::buy ? 0 : 1];
+  if (const std::uint64_t v = params_.market->version(venue_, o.instrument); v != t.version) {
+    t.version = v;
+    t.count = 0;
+  }
+  std::size_t n = 0;
+  for (const Level& l : book) {
+    if (n == scratch_levels_.size()) break;
+    std::int64_t left = l.qty.mantissa();
+    for (std::size_t k = 0; k < t.count; ++k) {
+      if (t.levels[k].price == l.price) left -= t.levels[k].qty.mantissa();
+    }
+    if (left > 0) scratch_levels_[n++] = {l.price, Decimal::from_mantissa(left)};
+  }
+  return {scratch_levels_.data(), n};
+}
+
+void PaperVenue::take(const OrderRequest& o, std::span<const Level> levels,
+                      std::int64_t filled) noexcept {
+  Taken& t = taken_[o.instrument][o.side == Side::buy ? 0 : 1];
+  for (const Level& l : levels) {
+    if (filled <= 0) break;
+    const std::int64_t q = std::min(filled, l.qty.mantissa());
+    filled -= q;
+    std::size_t k = 0;
+    while (k < t.count && t.levels[k].price != l.price) ++k;
+    if (k == t.count) {
+      if (t.count == t.levels.size()) break;
+      t.levels[t.count++] = {l.price, Decimal{}};
+    }
+    t.levels[k].qty = Decimal::from_mantissa(t.levels[k].qty.mantissa() + q);
+  }
 }
 
 namespace {
@@ -118,7 +189,9 @@ void PaperVenue::execute(const OrderRequest& o, std::span<const Level> book, boo
     return;
   }
   const Int128 worst_cost = notional_e16(o.price, o.qty);
-  const bool enough = buy ? quote_e16_ >= worst_cost + fee_of(worst_cost, params_.fee_bps) * Decimal::kOne
+  // The fee in 1e-16 units: a fee above 922 KRW overflows int64 there.
+  const Int128 worst_fee = static_cast<Int128>(fee_of(worst_cost, params_.fee_bps)) * Decimal::kOne;
+  const bool enough = buy ? quote_e16_ >= worst_cost + worst_fee
                           : base_[o.instrument] >= o.qty.mantissa();
   if (!enough) {
     refuse(out, PaperRefusal::insufficient_balance, o.side);
@@ -187,30 +260,47 @@ bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) n
   VenueEvent ev;
   ev.op = VenueOp::place;
   ev.instrument = order.instrument;
-  ev.latency_ns = params_.latency_ns;
   ev.status.client_id = order.client_id;
   const PaperFault fault = take_fault(VenueOp::place);
+  const std::int64_t latency = draw_latency(VenueOp::place);
   ++orders_;
-  if (fault == PaperFault::rate_limit || now_ns_ < blocked_until_ns_) {
-    blocked_until_ns_ = std::max(blocked_until_ns_, now_ns_ + 10'000'000'000);
+  if (fault == PaperFault::rate_limit || now_ns_ < blocked_until_ns_ || rate_limited()) {
+    blocked_until_ns_ = std::max(blocked_until_ns_, now_ns_ + params_.rate_block_ns);
     ev.status.state = OrderState::rejected;
     ev.status.error.http_status = 429;
     ev.status.error.code = -1003;
     ev.status.error.name.assign("too_many_requests");
     ev.status.error.message.assign("Too many requests; current request has limited.");
     classify(venue_, ev.status.error);
-    return enqueue(ev);
+    return enqueue(ev, latency);
   }
   if (fault == PaperFault::server_error) {
     ev.status.state = OrderState::unknown;
     ev.status.error.http_status = 503;
-    return enqueue(ev);
+    return enqueue(ev, latency);
   }
   if (find(order.client_id) != nullptr) {
     // A client id is used once, ever: the first order stands.
     refuse(ev.status, PaperRefusal::duplicate, order.side);
-    return enqueue(ev);
+    return enqueue(ev, latency);
   }
+  if (params_.market != nullptr) {
+    // It executes when it reaches the venue, against the book as it stands then.
+    if (!enqueue(ev, latency)) return false;
+    Pending& p = pending_[pending_count_ - 1];
+    p.deferred = true;
+    p.arrive_ns = now_ns_ + static_cast<std::int64_t>(static_cast<double>(latency) *
+                                                      std::clamp(params_.arrival_share, 0.0, 1.0));
+    p.order = order;
+    p.fault = fault;
+    return true;
+  }
+  accept(order, book, fault, ev);
+  return enqueue(ev, latency);
+}
+
+void PaperVenue::accept(const OrderRequest& order, std::span<const Level> book, PaperFault fault,
+                        VenueEvent& ev) noexcept {
   if (fault == PaperFault::reject) {
     refuse(ev.status, PaperRefusal::insufficient_balance, order.side);
   } else {
@@ -230,27 +320,49 @@ bool PaperVenue::place(const OrderRequest& order, std::span<const Level> book) n
     ev.status.error = VenueError{};
     ev.status.error.http_status = 504;
   }
-  return enqueue(ev);
+}
+
+void PaperVenue::arrive() noexcept {
+  for (;;) {
+    // The earliest order due at the venue, in the order sent when due together.
+    std::size_t best = pending_count_;
+    for (std::size_t i = 0; i < pending_count_; ++i) {
+      const Pending& p = pending_[i];
+      if (p.deferred && p.arrive_ns <= now_ns_ &&
+          (best == pending_count_ || p.arrive_ns < pending_[best].arrive_ns)) {
+        best = i;
+      }
+    }
+    if (best == pending_count_) return;
+    Pending& p = pending_[best];
+    p.deferred = false;
+    const std::span<const Level> levels = market_levels(p.order);
+    // An empty book meets nothing: the IOC expires unfilled.
+    accept(p.order, levels, levels.empty() ? PaperFault::no_fill : p.fault, p.event);
+    if (p.event.status.filled_qty.is_positive()) {
+      take(p.order, levels, p.event.status.filled_qty.mantissa());
+    }
+  }
 }
 
 bool PaperVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcept {
   VenueEvent ev;
   ev.op = VenueOp::query;
   ev.instrument = instrument;
-  ev.latency_ns = params_.latency_ns;
   const PaperFault fault = take_fault(VenueOp::query);
+  const std::int64_t latency = draw_latency(VenueOp::query);
   if (fault == PaperFault::lost_answer) {
     ev.status.client_id = id;
     ev.status.state = OrderState::unknown;
     ev.status.error.http_status = 504;
-    return enqueue(ev);
+    return enqueue(ev, latency);
   }
   if (fault == PaperFault::rate_limit) {
     // The query is refused; the order itself is untouched.
     ev.status.client_id = id;
     refuse(ev.status, PaperRefusal::rate_limited, Side::buy);
     ev.status.error.http_status = 429;
-    return enqueue(ev);
+    return enqueue(ev, latency);
   }
   // An order is found by (symbol, client id), and only once the venue has taken it.
   if (const Known* k = find(id);
@@ -261,7 +373,7 @@ bool PaperVenue::query(InstrumentId instrument, const ClientOrderId& id) noexcep
     refuse(ev.status, PaperRefusal::unknown_order, Side::buy);
     ev.status.error.http_status = 404;
   }
-  return enqueue(ev);
+  return enqueue(ev, latency);
 }
 
 bool PaperVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexcept {
@@ -269,7 +381,7 @@ bool PaperVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexce
   VenueEvent ev;
   ev.op = VenueOp::cancel;
   ev.instrument = instrument;
-  ev.latency_ns = params_.latency_ns;
+  const std::int64_t latency = draw_latency(VenueOp::cancel);
   if (const Known* k = find(id); k != nullptr && !k->status.final()) {
     ev.status = k->status;
     ev.status.state = OrderState::canceled;
@@ -278,16 +390,19 @@ bool PaperVenue::cancel(InstrumentId instrument, const ClientOrderId& id) noexce
     refuse(ev.status, PaperRefusal::unknown_cancel, Side::buy);
     ev.status.error.http_status = 400;
   }
-  return enqueue(ev);
+  return enqueue(ev, latency);
 }
 
-void PaperVenue::poll(std::int64_t now_ns) noexcept { now_ns_ = now_ns; }
+void PaperVenue::poll(std::int64_t now_ns) noexcept {
+  now_ns_ = now_ns;
+  arrive();
+}
 
 bool PaperVenue::next_event(VenueEvent& out) noexcept {
   // The earliest due answer, in the order sent when due together.
   std::size_t best = pending_count_;
   for (std::size_t i = 0; i < pending_count_; ++i) {
-    if (pending_[i].due_ns <= now_ns_ && (best == pending_count_ || pending_[i].due_ns < pending_[best].due_ns)) {
+    if (!pending_[i].deferred && pending_[i].due_ns <= now_ns_ && (best == pending_count_ || pending_[i].due_ns < pending_[best].due_ns)) {
       best = i;
     }
   }
