@@ -33,6 +33,10 @@ PaperVenue::PaperVenue(Venue venue, const RulesTable& rules, PaperParams params)
   static constexpr adapters::PaperQuirks kNone{};
   const adapters::ExecVenue* row = adapters::find(venue);
   quirks_ = row != nullptr ? &row->paper : &kNone;
+  if (params_.venue_order_limit && quirks_->orders.window_ns > 0) {
+    params_.orders_per_window = quirks_->orders.orders;
+    params_.order_window_ns = quirks_->orders.window_ns;
+  }
 }
 
 void PaperVenue::set_base(InstrumentId instrument, Decimal qty) noexcept {

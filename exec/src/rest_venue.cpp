@@ -733,6 +733,35 @@ struct RestVenue::Impl {
   }
 };
 
+std::string_view request_target(std::string_view request) noexcept {
+  const std::size_t from = request.find(' ');
+  if (from == std::string_view::npos) return {};
+  const std::size_t to = request.find(' ', from + 1);
+  return request.substr(from + 1, to == std::string_view::npos ? to : to - from - 1);
+}
+
+bool load_recorded_rules(const SymbolMap& symbols, const RestVenueOptions& options,
+                         const RecordedAnswer& answer, RulesTable& rules, std::string& error) {
+  const adapters::ExecVenue* row = adapters::find(options.venue);
+  net::Url endpoint;
+  if (row == nullptr || !net::parse_url(options.rest_url, "https://", endpoint, error)) {
+    if (row == nullptr) error = "no REST adapter for venue " + std::string(to_string(options.venue));
+    return false;
+  }
+  const std::unique_ptr<adapters::RestAdapter> adapter = row->make_rest(options, endpoint);
+  HttpRequestText scratch;
+  const adapters::Roundtrip roundtrip = [&](int& status, std::string& body, std::string& e) {
+    const std::string_view target = request_target(scratch.view());
+    if (!answer(target, body)) {
+      e = "the recording holds no answer to " + std::string(target.substr(0, target.find('?')));
+      return false;
+    }
+    status = 200;
+    return true;
+  };
+  return adapter->start(symbols, rules, scratch, roundtrip, error);
+}
+
 RestVenue::RestVenue(const SymbolMap& symbols, RestVenueOptions options)
     : impl_(std::make_unique<Impl>(symbols, std::move(options))) {
   Impl& m = *impl_;
@@ -788,7 +817,11 @@ bool RestVenue::start(std::string& error) {
   m.order_lane->connect();
   m.query_lane->connect();
   const adapters::Roundtrip roundtrip = [&m](int& status, std::string& body, std::string& e) {
-    return m.roundtrip(Op::start, body, status, e);
+    if (!m.roundtrip(Op::start, body, status, e)) return false;
+    if (status == 200 && m.options.on_startup_answer) {
+      m.options.on_startup_answer(request_target(m.scratch.view()), body);
+    }
+    return true;
   };
   if (!m.venue->start(m.symbols, m.rules, m.scratch, roundtrip, error)) {
     error = where + ": " + error;

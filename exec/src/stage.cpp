@@ -42,7 +42,7 @@ std::size_t ExecStage::poll(std::int64_t now_ns, std::size_t budget) noexcept {
       slot->venue_healthy[index(v)] = told_healthy_[index(v)] = executor_.venue_healthy(v);
     }
     if (ops_ != nullptr && producer_ != nullptr) {
-      scratch_.wall_ns = clock::wall_ns();
+      scratch_.wall_ns = manual_ != nullptr ? manual_->ns : clock::wall_ns();
       scratch_.body = *slot;
     }
     reports_.publish();  // the slot is the signal's from here on

@@ -4,11 +4,10 @@
 #include <xarb/signal/stage.hpp>
 
 namespace xarb::signal {
-namespace {
-
-Now now_from_clocks() noexcept { return {clock::mono_ns(), clock::wall_ns()}; }
-
-}  // namespace
+Now SignalStage::now() const noexcept {
+  if (manual_ != nullptr) return {manual_->ns, manual_->ns};
+  return {clock::mono_ns(), clock::wall_ns()};
+}
 
 SignalStage::SignalStage(Strategy& strategy, std::span<SpscRing<BookSnapshot>* const> book_rings,
                          SpscRing<ExecReport>& reports, SpscRing<OrderIntent>& intents,
@@ -68,7 +67,7 @@ void SignalStage::publish_telemetry() noexcept {
 std::size_t SignalStage::poll(std::size_t budget) noexcept {
   std::size_t handled = 0;
   while (const ExecReport* r = reports_.front()) {
-    strategy_.on_report(*r, now_from_clocks(), *this);
+    strategy_.on_report(*r, now(), *this);
     reports_.pop();
     ++stats_.reports;
     ++handled;
@@ -84,7 +83,7 @@ std::size_t SignalStage::poll(std::size_t budget) noexcept {
       continue;
     }
     idle = 0;
-    const Now now = now_from_clocks();
+    const Now now = this->now();
     if (latencies_ != nullptr) {
       const StageStamps& st = s->stamps;
       if (const std::int64_t d = st.between(Stage::received, Stage::parsed); d >= 0) {
@@ -107,7 +106,7 @@ std::size_t SignalStage::poll(std::size_t budget) noexcept {
     ++stats_.books;
     ++handled;
   }
-  const Now now = now_from_clocks();
+  const Now now = this->now();
   if (timer_period_ns_ > 0 && now.mono_ns >= next_timer_ns_) {
     next_timer_ns_ = now.mono_ns + timer_period_ns_;
     strategy_.on_timer(now, *this);
@@ -133,7 +132,7 @@ void SignalStage::publish_intent() noexcept {
 template <class T>
 void SignalStage::to_ops(const T& body) noexcept {
   if (ops_ == nullptr || producer_ == nullptr) return;
-  scratch_.wall_ns = clock::wall_ns();
+  scratch_.wall_ns = now().wall_ns;
   scratch_.body = body;
   if (!ops_->try_push(*producer_, scratch_)) ++stats_.ops_dropped;
 }

@@ -182,6 +182,18 @@ class RestAdapter {
   [[nodiscard]] std::string describe(int status, std::string_view body);
 };
 
+// A venue's documented order limit (docs/venues.md): its adapter's budget, and the paper
+// venue's window in a backtest.
+struct OrderLimit {
+  std::int64_t orders = 0;
+  std::int64_t window_ns = 0;
+};
+inline constexpr OrderLimit kBinanceOrders{50, 10'000'000'000};  // ORDERS: 50 per 10 s
+inline constexpr OrderLimit kUpbitOrders{8, 1'000'000'000};      // order group: 8 per second
+// 140 order requests a second per IP, but more than about 20 orders and cancels a second on one
+// coin may be restricted: 20.
+inline constexpr OrderLimit kBithumbOrders{20, 1'000'000'000};
+
 // What exec knows of a venue, one registry line each (registry.cpp).
 // How the venue behaves where the paper venue stands in for it.
 struct PaperQuirks {
@@ -189,6 +201,7 @@ struct PaperQuirks {
   void (*refusal)(PaperRefusal why, Side side, VenueError& out) noexcept = nullptr;
   bool buy_fee_in_base = false;  // a buy's commission is taken from the base asset bought
   OrderState ioc_rest = OrderState::canceled;  // the state of an IOC whose rest went unfilled
+  OrderLimit orders;  // its documented order limit
 };
 
 struct ExecVenue {

@@ -201,9 +201,11 @@ class Binance final : public RestAdapter {
     const std::int64_t counted =
         current ? std::max<std::int64_t>(rate.order_count_10s, 0) + sent_.after(rate_seen_ns_) : 0;
     // The ORDERS limit: 50 per 10 s per account (docs/venues.md).
-    const std::int64_t limit = options_.order_limit > 0 ? options_.order_limit : 50;
+    const std::int64_t limit =
+        options_.order_limit > 0 ? options_.order_limit : kBinanceOrders.orders;
     out.orders_per_window = limit;
-    out.orders_available = limit - std::max(counted, sent_.after(now_ns - 10 * kSecondNs));
+    out.orders_available =
+        limit - std::max(counted, sent_.after(now_ns - kBinanceOrders.window_ns));
   }
   // Binance's limits are per IP over a minute, and cover every request.
   std::int64_t default_block_ns() const noexcept override { return 60 * kSecondNs; }

@@ -53,9 +53,9 @@ class Bithumb final : public UpbitProtocolVenue {
   void order_budget(std::int64_t now_ns, const RateLimitState& rate,
                     RateBudget& out) const noexcept override {
     (void)rate;
-    // 140 order requests a second per IP, but more than about 20 orders and cancels a second on
-    // one coin may be restricted (docs/venues.md): 20.
-    const std::int64_t limit = options_.order_limit > 0 ? options_.order_limit : 20;
+    // kBithumbOrders (docs/venues.md).
+    const std::int64_t limit =
+        options_.order_limit > 0 ? options_.order_limit : kBithumbOrders.orders;
     out.orders_per_window = limit;
     out.orders_available = unsent_this_second(now_ns, limit);
   }

@@ -38,7 +38,8 @@ class KrwCopy final : public UpbitProtocolVenue {
   void order_budget(std::int64_t now_ns, const RateLimitState& rate,
                     RateBudget& out) const noexcept override {
     (void)rate;
-    const std::int64_t limit = options_.order_limit > 0 ? options_.order_limit : 8;
+    const std::int64_t limit =
+        options_.order_limit > 0 ? options_.order_limit : kUpbitOrders.orders;
     out.orders_per_window = limit;
     out.orders_available = unsent_this_second(now_ns, limit);
   }

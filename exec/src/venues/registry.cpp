@@ -15,13 +15,13 @@ namespace {
 
 constexpr ExecVenue kExecVenues[] = {
     {venues::kBinance, &make_binance, &binance_error_kind,
-     {&binance_paper_refusal, true, OrderState::expired}},
+     {&binance_paper_refusal, true, OrderState::expired, kBinanceOrders}},
     {venues::kUpbit, &make_upbit, &upbit_error_kind,
-     {&upbit_paper_refusal, false, OrderState::canceled}},
+     {&upbit_paper_refusal, false, OrderState::canceled, kUpbitOrders}},
     {venues::kBithumb, &make_bithumb, &bithumb_error_kind,
-     {&bithumb_paper_refusal, false, OrderState::canceled}},
+     {&bithumb_paper_refusal, false, OrderState::canceled, kBithumbOrders}},
     {*venues::from_name("krwcopy"), &make_krwcopy, &upbit_error_kind,
-     {&upbit_paper_refusal, false, OrderState::canceled}},
+     {&upbit_paper_refusal, false, OrderState::canceled, kUpbitOrders}},
 };
 
 }  // namespace

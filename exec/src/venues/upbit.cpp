@@ -64,7 +64,8 @@ class Upbit final : public UpbitProtocolVenue {
         rate_seen_ns_ != 0 && now_ns - rate_seen_ns_ < kSecondNs && order_remaining_sec_ >= 0;
     // The venue's count when it is this second's, and never more than this process has left.
     // The "order" group: 8 a second (docs/venues.md).
-    const std::int64_t limit = options_.order_limit > 0 ? options_.order_limit : 8;
+    const std::int64_t limit =
+        options_.order_limit > 0 ? options_.order_limit : kUpbitOrders.orders;
     out.orders_per_window = limit;
     const std::int64_t unsent = unsent_this_second(now_ns, limit);
     out.orders_available = current ? std::min(order_remaining_sec_, unsent) : unsent;

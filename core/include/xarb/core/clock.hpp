@@ -40,4 +40,10 @@ MonoCalibration calibrate_mono(std::chrono::nanoseconds window = std::chrono::mi
 
 [[nodiscard]] MonoSource mono_source() noexcept;
 
+// A backtest's time, which its driver moves: a stage given one reads it for both clocks (mono
+// and wall), so that its decisions and the times it journals are the recording's.
+struct ManualClock {
+  std::int64_t ns = 0;
+};
+
 }  // namespace xarb::clock

@@ -49,6 +49,9 @@ struct PaperParams {
   // rate_block_ns.
   std::int64_t order_window_ns = 0;
   std::int64_t rate_block_ns = 10'000'000'000;
+  // Enforce the venue's own documented order limit and window (its adapter's), as a backtest
+  // does, in place of the two above.
+  bool venue_order_limit = false;
   // Round trips (request written -> answer read) to draw from, by VenueOp (place, query,
   // cancel), uniformly with the seed; empty: latency_ns. The caller keeps them alive.
   std::array<std::span<const std::int64_t>, 3> latency_samples{};

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,9 @@ struct RestVenueOptions {
   std::string ws_url;
   std::string private_ws_url;
   OrderEntry order_entry = OrderEntry::rest;
+  // Told each answer start() read (server time, trading rules): its request target and body.
+  // `xarb record` keeps them, so that a backtest loads the rules the venue gave then.
+  std::function<void(std::string_view target, std::string_view body)> on_startup_answer;
 };
 
 struct AssetBalance {
@@ -66,6 +70,19 @@ struct OpenOrder {
   std::string symbol;  // the venue's symbol or market
   OrderStatus status;
 };
+
+// Start-up's answers from elsewhere than the network (a recording's): the body recorded for a
+// request target, matched by its path. False when there is none.
+using RecordedAnswer = std::function<bool(std::string_view target, std::string& body)>;
+
+// The trading rules start() would load for `options.venue`, read through `answer` instead of
+// the venue: the same adapter and loaders. False with `error` naming what was missing.
+[[nodiscard]] bool load_recorded_rules(const SymbolMap& symbols, const RestVenueOptions& options,
+                                       const RecordedAnswer& answer, RulesTable& rules,
+                                       std::string& error);
+
+// The target of an HTTP request's text ("/api/v3/time" of "GET /api/v3/time HTTP/1.1...").
+[[nodiscard]] std::string_view request_target(std::string_view request) noexcept;
 
 class RestVenue final : public VenueClient {
  public:

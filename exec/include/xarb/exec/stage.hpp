@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <xarb/core/clock.hpp>
 #include <xarb/core/latency_histogram.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/core/ops_queue.hpp>
@@ -73,6 +74,8 @@ class ExecStage {
   [[nodiscard]] ExecTelemetry telemetry() const noexcept { return published_.read(); }
   // Records the intent hops of every report (intent_queue, exec, tick_to_order); null: none.
   void set_latencies(PipelineLatencies* latencies) noexcept { latencies_ = latencies; }
+  // A backtest's clock: the ops events carry its time (poll's now_ns) instead of the system's.
+  void set_clock(const clock::ManualClock* manual) noexcept { manual_ = manual; }
 
  private:
   TwoLegExecutor& executor_;
@@ -86,6 +89,7 @@ class ExecStage {
   std::array<bool, kMaxVenues> told_healthy_{true, true, true,
                                              true};  // what the signal was last told
   PipelineLatencies* latencies_ = nullptr;
+  const clock::ManualClock* manual_ = nullptr;
 };
 
 }  // namespace xarb::exec

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 
+#include <xarb/core/clock.hpp>
 #include <xarb/core/latency_histogram.hpp>
 #include <xarb/core/messages.hpp>
 #include <xarb/core/ops_queue.hpp>
@@ -73,6 +74,8 @@ class SignalStage final : public SignalSink {
   // Records the book hops (parse, apply, book_queue) and the decisions into `latencies`; null:
   // nothing recorded.
   void set_latencies(PipelineLatencies* latencies) noexcept { latencies_ = latencies; }
+  // A backtest's clock, read instead of the system's; null: the system's.
+  void set_clock(const clock::ManualClock* manual) noexcept { manual_ = manual; }
 
   // SignalSink: the exec ring and the ops queue.
   OrderIntent* claim_intent() noexcept override { return intents_.try_claim(); }
@@ -83,6 +86,7 @@ class SignalStage final : public SignalSink {
  private:
   template <class T>
   void to_ops(const T& body) noexcept;
+  [[nodiscard]] Now now() const noexcept;
 
   Strategy& strategy_;
   std::array<SpscRing<BookSnapshot>*, kMaxBookRings> books_{};
@@ -99,6 +103,7 @@ class SignalStage final : public SignalSink {
   OpsEvent scratch_{};
   PipelineLatencies* latencies_ = nullptr;
   std::int64_t taken_ns_ = 0;  // when the book being handled was taken from its ring
+  const clock::ManualClock* manual_ = nullptr;
 };
 
 }  // namespace xarb::signal
