@@ -24,6 +24,7 @@ endif()
 # Boost 1.74 (Asio, Beast) with OpenSSL, compiled once: link xarb::boost to use them.
 find_package(Boost 1.74 REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)  # recordings kept gzip-compressed
 add_library(xarb_boost STATIC ${CMAKE_CURRENT_LIST_DIR}/boost_asio_impl.cpp)
 add_library(xarb::boost ALIAS xarb_boost)
 target_compile_features(xarb_boost PUBLIC cxx_std_20)

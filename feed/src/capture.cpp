@@ -1,7 +1,12 @@
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <utility>
+
+#include <zlib.h>
 
 #include <xarb/core/decimal.hpp>
 #include <xarb/feed/capture.hpp>
@@ -44,57 +49,101 @@ bool venue_of_url(std::string_view url, Venue& venue) noexcept {
   return false;
 }
 
+// Lines are read through zlib, which reads a gzip-compressed recording (.gz) and a plain one
+// alike, in chunks into one buffer; a line is parsed in place there, the bytes after it (or the
+// reserve kept at the buffer's end) serving as simdjson's padding.
 struct CaptureReader::Impl {
-  std::FILE* file = nullptr;
-  char* line = nullptr;  // getline's buffer, kept with room for simdjson's padding
+  static constexpr std::size_t kChunk = 1 << 20;
+  gzFile file = nullptr;
+  std::unique_ptr<char[]> buffer;
   std::size_t capacity = 0;
+  std::size_t begin = 0;  // the next line starts here
+  std::size_t end = 0;    // bytes read so far end here
+  bool eof = false;
   od::parser parser;
   Venue ws_venue = kNoVenue;
   bool ws_venue_known = false;
+
+  // The next line (without its line break) into `line`, `length`; false at the end.
+  bool next_line(char*& line, std::size_t& length) noexcept {
+    for (;;) {
+      if (const void* nl = std::memchr(buffer.get() + begin, '\n', end - begin); nl != nullptr) {
+        line = buffer.get() + begin;
+        length = static_cast<std::size_t>(static_cast<const char*>(nl) - line);
+        begin += length + 1;
+        return true;
+      }
+      if (eof) {
+        if (begin == end) return false;
+        line = buffer.get() + begin;  // a last line without a line break
+        length = end - begin;
+        begin = end;
+        return true;
+      }
+      std::memmove(buffer.get(), buffer.get() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+      if (capacity - end < kChunk + simdjson::SIMDJSON_PADDING) {
+        // Rare: a line longer than the buffer. Grow it (this allocates).
+        const std::size_t grown = std::max(capacity * 2, end + kChunk + simdjson::SIMDJSON_PADDING);
+        auto bigger = std::unique_ptr<char[]>(new (std::nothrow) char[grown]);
+        if (!bigger) return false;
+        std::memcpy(bigger.get(), buffer.get(), end);
+        buffer = std::move(bigger);
+        capacity = grown;
+      }
+      const int n = gzread(file, buffer.get() + end, static_cast<unsigned>(kChunk));
+      if (n <= 0) {
+        eof = true;  // the end, or a damaged file: what was read is handed out, then the end
+      } else {
+        end += static_cast<std::size_t>(n);
+      }
+    }
+  }
 };
 
 CaptureReader::CaptureReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 std::unique_ptr<CaptureReader> CaptureReader::open(const std::string& path, std::string& error) {
   auto impl = std::make_unique<Impl>();
-  impl->file = std::fopen(path.c_str(), "rb");
+  errno = 0;
+  impl->file = gzopen(path.c_str(), "rb");
   if (impl->file == nullptr) {
-    error = "cannot open capture " + path + ": " + std::strerror(errno);
+    error = "cannot open capture " + path + ": " +
+            (errno != 0 ? std::strerror(errno) : "out of memory");
     return nullptr;
   }
+  gzbuffer(impl->file, 256 * 1024);
+  impl->capacity = 2 * Impl::kChunk + simdjson::SIMDJSON_PADDING;
+  impl->buffer = std::make_unique<char[]>(impl->capacity);
   return std::unique_ptr<CaptureReader>(new CaptureReader(std::move(impl)));
 }
 
 void CaptureReader::rewind() noexcept {
-  std::rewind(impl_->file);
+  gzrewind(impl_->file);
+  impl_->begin = impl_->end = 0;
+  impl_->eof = false;
   impl_->ws_venue_known = false;
+  lines_ = 0;
+  malformed_ = 0;
 }
 
-CaptureReader::~CaptureReader() {
-  std::fclose(impl_->file);
-  std::free(impl_->line);
-}
+CaptureReader::~CaptureReader() { gzclose(impl_->file); }
 
 bool CaptureReader::next(CaptureEvent& event) noexcept {
   Impl& m = *impl_;
-  const ssize_t read = ::getline(&m.line, &m.capacity, m.file);
-  if (read < 0) return false;
+  char* line = nullptr;
+  std::size_t length = 0;
+  if (!m.next_line(line, length)) return false;
   ++lines_;
-  auto length = static_cast<std::size_t>(read);
-  while (length > 0 && (m.line[length - 1] == '\n' || m.line[length - 1] == '\r')) --length;
-  if (m.capacity < length + simdjson::SIMDJSON_PADDING) {
-    // Rare: grow once so that this and shorter lines parse in place.
-    const std::size_t wanted = length + simdjson::SIMDJSON_PADDING;
-    char* grown = static_cast<char*>(std::realloc(m.line, wanted));
-    if (grown == nullptr) return false;
-    m.line = grown;
-    m.capacity = wanted;
-  }
+  while (length > 0 && line[length - 1] == '\r') --length;
+  // Room after the line: the rest of the buffer, never less than the padding kept at its end.
+  const std::size_t room = m.capacity - static_cast<std::size_t>(line - m.buffer.get());
   event = CaptureEvent{};
   event.kind = CaptureKind::malformed;
   od::document doc;
   od::object root;
-  if (length == 0 || m.parser.iterate(m.line, length, m.capacity).get(doc) != simdjson::SUCCESS ||
+  if (length == 0 || m.parser.iterate(line, length, room).get(doc) != simdjson::SUCCESS ||
       doc.get_object().get(root) != simdjson::SUCCESS) {
     ++malformed_;
     return true;

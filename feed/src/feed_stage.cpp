@@ -277,7 +277,6 @@ void FeedStage::Impl::on_frame(Venue venue, std::string_view frame, std::int64_t
   st.bytes += frame.size();
   const ParsedFrame f = adapters[index(venue)]->parse(frame);  // a connection has an adapter
   const std::int64_t parsed = clock::mono_ns();
-  if (observer != nullptr) observer->on_frame(venue, wall_ns, f.exchange_ns, frame);
   const ApplyOutcome outcome = books.apply(venue, f);
   if (outcome.sync == book::SyncResult::gap || outcome.sync == book::SyncResult::crossed) {
     ++st.resyncs;
@@ -285,6 +284,8 @@ void FeedStage::Impl::on_frame(Venue venue, std::string_view frame, std::int64_t
   SnapshotFetcher* fetcher = fetchers[index(venue)].get();
   if (outcome.needs_snapshot && fetcher != nullptr) fetcher->request(outcome.instrument);
   if (outcome.book != nullptr) publish(*outcome.book, recv_ns, parsed);
+  // A recorder sees the frame once its book is out: it delays no decision.
+  if (observer != nullptr) observer->on_frame(venue, wall_ns, f.exchange_ns, frame);
 }
 
 void FeedStage::Impl::on_snapshot(Venue venue, InstrumentId id, std::string_view url,

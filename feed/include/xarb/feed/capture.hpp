@@ -46,8 +46,9 @@ struct CaptureEvent {
 // Venue of a URL by its host, if it names one.
 [[nodiscard]] bool venue_of_url(std::string_view url, Venue& venue) noexcept;
 
-// Reads a capture line by line through one reused buffer: after the longest line has been seen,
-// next() does not allocate. Views in the event are valid until the next call. Single-threaded.
+// Reads a capture line by line through one reused buffer, plain or gzip-compressed (.gz): after
+// the longest line has been seen, next() does not allocate. Views in the event are valid until
+// the next call. Single-threaded.
 class CaptureReader {
  public:
   // Opens `path`; null with `error` set when it cannot.
@@ -61,7 +62,8 @@ class CaptureReader {
   // as CaptureKind::malformed (counted), never an exception.
   [[nodiscard]] bool next(CaptureEvent& event) noexcept;
 
-  // Back to the first line (the buffer is kept, so a second pass does not allocate).
+  // Back to the first line, the counts to zero (the buffer is kept, so a second pass does not
+  // allocate).
   void rewind() noexcept;
 
   [[nodiscard]] std::uint64_t lines() const noexcept { return lines_; }

@@ -78,14 +78,15 @@ struct FeedTelemetry {
   std::array<ParserStats, kMaxVenues> parsers{};
 };
 
-// Observes raw traffic, for `xarb record`. Called on the feed thread; may allocate and block.
+// Observes raw traffic, for `xarb record` (which may allocate and block in it) and `xarb run
+// --record` (which copies into a ring and returns). Called on the feed thread.
 class FrameObserver {
  public:
   virtual ~FrameObserver() = default;
   virtual void on_connect(Venue venue, std::string_view url) = 0;
   virtual void on_send(Venue venue, std::string_view message) = 0;
   // A frame as received, with its receive time and the venue's own event time in it (epoch ns;
-  // 0 when the frame carries none), after the feed has parsed it.
+  // 0 when the frame carries none), after the feed has applied it and published its book.
   virtual void on_frame(Venue venue, std::int64_t recv_wall_ns, std::int64_t exchange_ns,
                         std::string_view frame) = 0;
   virtual void on_http(Venue venue, std::string_view url, std::int64_t recv_wall_ns,
