@@ -6,8 +6,10 @@
 #include <vector>
 
 #include <xarb/app/feed_commands.hpp>
+#include <xarb/app/recorder.hpp>
 #include <xarb/app/stop_signals.hpp>
 #include <xarb/core/clock.hpp>
+#include <xarb/exec/rest_venue.hpp>
 #include <xarb/feed/capture.hpp>
 #include <xarb/signal/fx.hpp>
 #include <xarb/signal/premium.hpp>
@@ -18,101 +20,26 @@ namespace {
 
 constexpr int kExitBadInput = 2;
 
-// Writes JSON text as it is when it is a JSON object or array, else as a JSON string. A raw
-// line break in JSON text can only be whitespace between tokens (strings cannot hold one), so it
-// is written as a space: one record stays one line.
-void write_json_value(std::FILE* f, std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size() &&
-         (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
-    ++i;
-  if (i < text.size() && (text[i] == '{' || text[i] == '[')) {
-    for (const char c : text) std::fputc(c == '\n' || c == '\r' ? ' ' : c, f);
-    return;
-  }
-  std::fputc('"', f);
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      std::fputc('\\', f);
-      std::fputc(c, f);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      std::fprintf(f, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-    } else {
-      std::fputc(c, f);
-    }
-  }
-  std::fputc('"', f);
-}
-
-void write_ts(std::FILE* f, std::int64_t wall_ns) {
-  std::fprintf(f, "%lld.%06lld", static_cast<long long>(wall_ns / 1'000'000'000),
-               static_cast<long long>((wall_ns % 1'000'000'000) / 1000));
-}
-
-class JsonlRecorder : public feed::FrameObserver {
+// `xarb record`'s observer: every event straight to the file, on the feed's thread.
+class DirectRecorder : public feed::FrameObserver {
  public:
-  explicit JsonlRecorder(std::FILE* f) : f_(f) {}
-
-  void on_connect(Venue v, std::string_view url) override {
-    url_[index(v)] = std::string(url);
-    std::fprintf(f_, "{\"t\":\"ws_connect\",\"venue\":\"%s\",\"url\":", to_string(v).data());
-    write_json_value(f_, url);
-    std::fputs(",\"ts\":", f_);
-    write_ts(f_, clock::wall_ns());
-    std::fputs("}\n", f_);
-  }
+  explicit DirectRecorder(RecordingWriter& w) : w_(w) {}
+  void on_connect(Venue v, std::string_view url) override { w_.connect(v, url, clock::wall_ns()); }
   void on_send(Venue v, std::string_view message) override {
-    line("ws_send", v, url_[index(v)], clock::wall_ns(), message);
+    w_.send(v, message, clock::wall_ns());
   }
   void on_frame(Venue v, std::int64_t wall_ns, std::int64_t exchange_ns,
                 std::string_view frame) override {
-    ++frames;
-    line("ws", v, url_[index(v)], wall_ns, frame, exchange_ns);
+    w_.frame(v, wall_ns, exchange_ns, frame);
   }
   void on_http(Venue v, std::string_view target, std::int64_t wall_ns,
                std::string_view body) override {
-    line("http", v, rest_base[index(v)] + std::string(target), wall_ns, body);
+    w_.http(v, target, wall_ns, body);
   }
-
-  std::uint64_t frames = 0;
-  std::array<std::string, kMaxVenues> rest_base;  // each venue's REST URL, before the target
 
  private:
-  // `exchange_ns` (the venue's event time), when the frame carries one, as "et" beside "ts".
-  void line(const char* type, Venue v, std::string_view url, std::int64_t wall_ns,
-            std::string_view msg, std::int64_t exchange_ns = 0) {
-    std::fprintf(f_, "{\"t\":\"%s\",\"venue\":\"%s\",\"url\":", type, to_string(v).data());
-    write_json_value(f_, url);
-    std::fputs(",\"ts\":", f_);
-    write_ts(f_, wall_ns);
-    if (exchange_ns > 0) {
-      std::fputs(",\"et\":", f_);
-      write_ts(f_, exchange_ns);
-    }
-    std::fputs(",\"msg\":", f_);
-    write_json_value(f_, msg);
-    std::fputs("}\n", f_);
-  }
-
-  std::FILE* f_;
-  std::string url_[kMaxVenues];
+  RecordingWriter& w_;
 };
-
-feed::RecordingHeader recording_header(const Config& config, std::string recorder) {
-  feed::RecordingHeader h;
-  h.version = feed::RecordingHeader::kVersion;
-  h.recorder = std::move(recorder);
-  const feed::FeedOptions options = feed_options(config);
-  for (const Venue v : config.venues()) {
-    h.venues.push_back({v, std::string(feed::book_stream(options, v))});
-  }
-  for (const SymbolConfig& s : config.symbols) h.symbols.push_back({s.base, s.markets});
-  if (config.fx.source == FxSource::book) {
-    h.fx_venue = config.fx_venue();
-    h.fx_market = config.fx.market;
-  }
-  return h;
-}
 
 bool load(const std::string& path, Config& config, std::ostream& err) {
   const LoadResult r = load_config(path);
@@ -144,18 +71,35 @@ int run_record(const std::string& config_path, const std::string& out_path,
                std::chrono::milliseconds duration, std::ostream& out, std::ostream& err) {
   Config config;
   if (!load(config_path, config, err)) return kExitBadInput;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(out_path.c_str(), "w"),
-                                                       &std::fclose);
-  if (!file) {
-    err << "cannot write " << out_path << '\n';
+  RecordingWriter writer;
+  std::string error;
+  if (!writer.open(out_path, error)) {
+    err << error << '\n';
     return kExitBadInput;
   }
   const SymbolMap symbols = build_symbol_map(config);
   // First, what the recording holds: its venues and their book streams, symbols and FX book.
-  std::fputs(recording_header(config, "xarb record").line().c_str(), file.get());
-  std::fputc('\n', file.get());
-  JsonlRecorder recorder(file.get());
-  for (const Venue v : config.venues()) recorder.rest_base[index(v)] = config.venue(v).rest_url;
+  writer.header(recording_header(config, "xarb record"), config);
+  DirectRecorder recorder(writer);
+  // Then each venue's start-up answers (server time, trading rules), as the engine reads them:
+  // a backtest of the recording trades by these rules.
+  for (const Venue v : config.venues()) {
+    exec::RestVenueOptions o = rest_options(config, v);
+    o.credentials = {};
+    o.private_stream = false;
+    o.on_startup_answer = [&writer, v](std::string_view target, std::string_view body) {
+      writer.http(v, target, clock::wall_ns(), body);
+    };
+    try {
+      exec::RestVenue venue(symbols, o);
+      if (!venue.start(error)) {
+        out << "warning: " << to_string(v) << "'s trading rules not recorded (" << error
+            << "): xarb backtest cannot use this recording\n";
+      }
+    } catch (const std::exception& e) {
+      out << "warning: " << to_string(v) << "'s trading rules not recorded: " << e.what() << '\n';
+    }
+  }
   SpscRing<BookSnapshot> ring(4096);
   std::unique_ptr<feed::FeedStage> feed;
   try {
@@ -172,8 +116,8 @@ int run_record(const std::string& config_path, const std::string& out_path,
     while (ring.front() != nullptr) ring.pop();  // recording only: the books are not used
   }
   feed->stop();
-  std::fflush(file.get());
-  out << "recorded " << recorder.frames << " frames to " << out_path << '\n';
+  writer.flush();
+  out << "recorded " << writer.frames() << " frames to " << out_path << '\n';
   print_feed_stats(out, *feed);
   return 0;
 }

@@ -137,9 +137,21 @@ void print_balances(Journal& j, std::ostream& out) {
   }
 }
 
+bool print_latency(Journal& journal, std::ostream& out, std::ostream& err, std::uint64_t run_id) {
+  if (run_id == 0) run_id = journal.last_run_id();
+  const std::vector<std::pair<Venue, std::int64_t>> rows = journal.order_latencies(run_id);
+  if (rows.empty()) {
+    err << "run " << run_id << " journaled no order with a latency\n";
+    return false;
+  }
+  out << "venue,action,latency_ns\n";
+  for (const auto& [venue, ns] : rows) out << to_string(venue) << ",place," << ns << '\n';
+  return true;
+}
+
 int journal_command(const std::string& config_path, const std::string& journal_path,
                     JournalAction action, bool all, std::size_t limit, std::ostream& out,
-                    std::ostream& err) {
+                    std::ostream& err, std::uint64_t run_id) {
   std::string path = journal_path;
   if (path.empty()) {
     const LoadResult loaded = load_config(config_path);
@@ -174,6 +186,9 @@ int journal_command(const std::string& config_path, const std::string& journal_p
         print_balances(j, out);
         break;
       case JournalAction::migrate:  // done above, by a writer
+        break;
+      case JournalAction::latency:
+        if (!print_latency(j, out, err, run_id)) return 1;
         break;
     }
   } catch (const std::exception& e) {

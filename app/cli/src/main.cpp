@@ -11,6 +11,7 @@
 #include <xarb/app/ctl_commands.hpp>
 #include <xarb/app/feed_commands.hpp>
 #include <xarb/app/journal_commands.hpp>
+#include <xarb/app/backtest_command.hpp>
 #include <xarb/app/replay_command.hpp>
 #include <xarb/app/run_commands.hpp>
 #include <xarb/app/venue_commands.hpp>
@@ -103,6 +104,28 @@ void add_feed(CLI::App& root, int& rc) {
   });
 }
 
+void add_backtest(CLI::App& root, int& rc) {
+  static app::BacktestArgs args;
+  app::BacktestArgs* a = &args;
+  CLI::App* b = root.add_subcommand(
+      "backtest",
+      "Run the strategy, risk guard and executor over recordings against simulated venues "
+      "(latency, book-walking fills, fees, rules, rate limits): deterministic");
+  b->add_option("--config", a->config, "Config file (TOML): what to trade and how")->required();
+  b->add_option("--capture", a->captures,
+                "A recording (xarb record); repeat to merge several by receive time")
+      ->required();
+  b->add_option("--seed", a->seed, "Seed of the latency draws (1)");
+  b->add_option("--latency", a->latency,
+                "VENUE=MS: a constant round trip for a venue (default: the paper venue's)");
+  b->add_option("--latency-from", a->latency_from,
+                "Round trips measured live: the CSV of xarb journal latency");
+  b->add_option("--out-dir", a->out_dir,
+                "Where report.txt, report.json, trades.csv and backtest.sqlite go (backtest)");
+  b->add_option("--journal", a->journal, "Journal the backtest here instead (backtests only)");
+  b->callback([&rc, a] { rc = app::backtest_command(*a, std::cout, std::cerr); });
+}
+
 void add_venue(CLI::App& root, int& rc) {
   struct Args {
     app::VenueCommand cmd;
@@ -175,6 +198,9 @@ void add_run(CLI::App& root, int& rc) {
                 "Accept a journal that holds runs of the other mode (paper/live); their "
                 "positions stay apart");
   run->add_option("--report-dir", a->report_dir, "Where report.json and report.txt go");
+  run->add_option("--record", a->options.record_path,
+                  "Record the frames this run receives (and the venues' trading rules) to FILE, "
+                  "for xarb backtest; written by the ops thread, off the hot path");
   run->add_option("--status-every", a->status_every, "Status line period (10s)");
   run->callback([&rc, a] {
     if (!duration("--duration", a->run_for, a->options.duration) ||
@@ -226,6 +252,7 @@ void add_journal(CLI::App& root, int& rc) {
     std::string config, path;
     bool all = false;
     std::size_t limit = 50;
+    std::uint64_t run = 0;
   };
   static Args args;
   Args* a = &args;
@@ -240,7 +267,8 @@ void add_journal(CLI::App& root, int& rc) {
         rc = kExitBadInput;
         return;
       }
-      rc = app::journal_command(a->config, a->path, what, a->all, a->limit, std::cout, std::cerr);
+      rc = app::journal_command(a->config, a->path, what, a->all, a->limit, std::cout, std::cerr,
+                                a->run);
     });
     return c;
   };
@@ -255,6 +283,11 @@ void add_journal(CLI::App& root, int& rc) {
                                  "The ledger of the latest live run: start, expected, held; "
                                  "confirmed and accepted differences"),
          app::JournalAction::balances);
+  action(journal->add_subcommand("latency",
+                                 "Each order's round trip in a run, as CSV (venue,action,"
+                                 "latency_ns): the latency model of xarb backtest --latency-from"),
+         app::JournalAction::latency)
+      ->add_option("--run", a->run, "The run (default: the latest)");
   action(journal->add_subcommand(
              "migrate", "Bring an older journal's schema up to this xarb's (the one that writes)"),
          app::JournalAction::migrate);
@@ -270,6 +303,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   add_config(root, rc);
   add_replay(root, rc);
+  add_backtest(root, rc);
   add_feed(root, rc);
   add_venue(root, rc);
   add_run(root, rc);

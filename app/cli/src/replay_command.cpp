@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include <xarb/app/backtest.hpp>
 #include <xarb/app/config.hpp>
 #include <xarb/app/replay_command.hpp>
 #include <xarb/app/stage_options.hpp>
@@ -130,24 +131,6 @@ bool set_book(std::string_view text, feed::FeedOptions& feed, std::ostream& err)
   return false;
 }
 
-// A recording's own header (its first line, when xarb made it): what it holds. False with `err`
-// told when the header is there but wrong; `found` says whether there was one.
-bool read_header(const std::string& path, feed::RecordingHeader& header, bool& found,
-                 std::ostream& err) {
-  found = false;
-  std::string error;
-  auto reader = feed::CaptureReader::open(path, error);
-  if (!reader) return true;  // told by the caller's own open
-  feed::CaptureEvent e;
-  if (!reader->next(e) || e.kind != feed::CaptureKind::recording) return true;
-  found = true;
-  if (!feed::parse_recording_header(e.msg, header, error)) {
-    err << path << ":1: " << error << '\n';
-    return false;
-  }
-  return true;
-}
-
 // The instruments and book streams a recording's header names (the symbols of the config that
 // recorded it).
 bool from_header(const feed::RecordingHeader& h, SymbolMap& symbols, feed::FeedOptions& feed,
@@ -170,41 +153,6 @@ bool from_header(const feed::RecordingHeader& h, SymbolMap& symbols, feed::FeedO
   return true;
 }
 
-// What a config needs of a recording that the recording does not hold: a venue it trades, a
-// symbol, or a market named otherwise; empty when the recording covers the config.
-std::string not_covered(const feed::RecordingHeader& h, const Config& c) {
-  std::string held;
-  for (const feed::RecordingHeader::VenueBook& v : h.venues) {
-    held += (held.empty() ? "" : ", ") + std::string(to_string(v.venue));
-  }
-  for (const Venue v : c.venues()) {
-    const bool recorded = std::any_of(h.venues.begin(), h.venues.end(),
-                                      [&](const auto& r) { return r.venue == v; });
-    if (!recorded) {
-      return "the config trades " + std::string(to_string(v)) +
-             ", which the recording does not hold (it holds " + held + ")";
-    }
-  }
-  for (const SymbolConfig& s : c.symbols) {
-    const auto it = std::find_if(h.symbols.begin(), h.symbols.end(),
-                                 [&](const auto& r) { return r.base == s.base; });
-    if (it == h.symbols.end()) {
-      std::string bases;
-      for (const auto& r : h.symbols) bases += (bases.empty() ? "" : ", ") + r.base;
-      return "the config's symbol " + s.base + " is not in the recording (it holds " + bases + ")";
-    }
-    for (const Venue v : c.venues()) {
-      const std::string& want = s.market(v);
-      const std::string& got = it->markets[index(v)];
-      if (!want.empty() && want != got) {
-        return s.base + "'s market on " + std::string(to_string(v)) + " is " + want +
-               " in the config and " + (got.empty() ? "absent" : got) + " in the recording";
-      }
-    }
-  }
-  return {};
-}
-
 }  // namespace
 
 int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
@@ -218,7 +166,7 @@ int run_replay(const ReplayOptions& o, std::ostream& out, std::ostream& err) {
   std::string error;
   feed::RecordingHeader header;
   bool recorded = false;  // the capture has xarb's header
-  if (!read_header(o.input, header, recorded, err)) return kExitBadInput;
+  if (!read_recording_header(o.input, header, recorded, err)) return kExitBadInput;
   if (!o.config.empty()) {
     const LoadResult config = load_config(o.config);
     if (!config.ok()) {

@@ -110,6 +110,16 @@ RunResult Engine::run() {
     result.error = error;
     return result;
   }
+  if (!opt_.record_path.empty()) {
+    recording_ = std::make_unique<RecordingWriter>();
+    if (std::string why; !recording_->open(opt_.record_path, why)) {
+      result.exit_code = 2;
+      result.error = "--record: " + why;
+      return result;
+    }
+    recording_->header(recording_header(cfg_, "xarb run"), cfg_);
+    tap_ = std::make_unique<RecordingTap>(opt_.record_buffer_bytes);
+  }
   if (!open_journal(result.exit_code, result.error)) return result;
   out_ << "run " << run_id_ << " (" << mode_name() << "), journal " << cfg_.journal.path << '\n';
 
@@ -494,6 +504,7 @@ void Engine::ops_loop() {
   std::int64_t next_second = 0;
   while (!ops_stop_.load()) {
     drain_ops();
+    if (tap_) tap_->drain(*recording_);
     serve_control();
     const std::int64_t now = clock::mono_ns();
     if (trading_.load() && now >= next_status) {
@@ -509,6 +520,7 @@ void Engine::ops_loop() {
       watch(r, now);
       collect_alerts();
       if (metrics_) metrics_->publish(prometheus_text(r));
+      if (recording_) recording_->flush();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -548,6 +560,15 @@ void Engine::finish(RunResult& result) {
   ops_stop_.store(true);
   if (ops_thread_.joinable()) ops_thread_.join();
   if (feed_) feed_->stop();
+  if (tap_) {
+    tap_->drain(*recording_);
+    recording_->flush();
+    out_ << "recorded " << recording_->frames() << " frames to " << opt_.record_path;
+    if (tap_->dropped() != 0) {
+      out_ << " (" << tap_->dropped() << " left out: the recording buffer was full)";
+    }
+    out_ << '\n';
+  }
   if (reconciler_) {
     // Everything is journaled: a last reconciliation for the report.
     reconciler_->stop();

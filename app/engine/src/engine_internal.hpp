@@ -26,6 +26,7 @@
 #include <xarb/app/metrics.hpp>
 #include <xarb/app/ops_watch.hpp>
 #include <xarb/app/reconciler.hpp>
+#include <xarb/app/recorder.hpp>
 #include <xarb/app/report_output.hpp>
 #include <xarb/app/stage_options.hpp>
 #include <xarb/app/stop_signals.hpp>
@@ -52,6 +53,23 @@ inline constexpr std::int64_t kPublishEveryNs = 100'000'000;
 inline constexpr std::chrono::milliseconds kAlertsDrain{
     5'000};                                           // the end waits this long for alerts
 inline constexpr std::size_t kOpsPerProducer = 4096;  // the ops thread drains every 5 ms
+
+// The run report's parts that a backtest fills as a run does: what the strategy did (intents,
+// refusals, outcomes, positions and PnL by symbol and pair), and the inventory (each venue's
+// quote asset and bases, each direction's headroom, the rebalance plan).
+struct ReportScope {
+  const Config& config;
+  const std::vector<Venue>& venues;
+  const SymbolMap& symbols;
+  const std::vector<VenuePair>& pairs;
+};
+void report_strategy(RunReport& r, const signal::SignalTelemetry& s, const ReportScope& scope,
+                     std::uint64_t restored);
+void report_inventory(RunReport& r, const signal::SignalTelemetry& s, const ReportScope& scope);
+// Paper balances: [inventory.paper_balance], else ten times each symbol's position limit, and
+// quote to match (1,000,000,000 KRW or 1,000,000 USDT).
+void set_paper_balances(const Config& config, Venue v, const SymbolMap& symbols,
+                        exec::PaperVenue& venue);
 
 // What the ops thread learns from the events it journals.
 struct OpsTally {
@@ -248,6 +266,9 @@ class Engine {
   std::unique_ptr<signal::SignalStage> signal_;
   std::unique_ptr<exec::ExecStage> exec_;
   std::unique_ptr<feed::FeedStage> feed_;
+  // --record: the feed's tap (feed thread) and the file the ops thread writes it to.
+  std::unique_ptr<RecordingTap> tap_;
+  std::unique_ptr<RecordingWriter> recording_;
   PipelineLatencies latencies_;
   // Each hot thread's CPU time, published by it every 100 ms (the stages publish their own).
   std::array<std::atomic<std::uint64_t>, kMaxThreads> thread_cpu_ns_{};

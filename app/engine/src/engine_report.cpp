@@ -43,7 +43,8 @@ void Engine::add_venues(RunReport& r, const feed::FeedTelemetry& f, const exec::
 }
 
 // What the strategy did: intents, refusals, outcomes, positions and PnL, per symbol and pair.
-void Engine::add_strategy(RunReport& r, const signal::SignalTelemetry& s) const {
+void report_strategy(RunReport& r, const signal::SignalTelemetry& s, const ReportScope& scope,
+                     std::uint64_t restored) {
   const signal::StrategyStats& st = s.strategy;
   r.book_updates = s.stage.books;
   r.entries = st.entries;
@@ -61,7 +62,7 @@ void Engine::add_strategy(RunReport& r, const signal::SignalTelemetry& s) const 
   r.wins = st.wins;
   r.broken = st.broken;
   r.open_positions = s.open_positions;
-  r.restored_positions = restored_;
+  r.restored_positions = restored;
   r.dropped_intents = st.dropped;
   r.dust_writeoffs = st.dust_writeoffs;
   r.winrate = st.winrate();
@@ -74,14 +75,18 @@ void Engine::add_strategy(RunReport& r, const signal::SignalTelemetry& s) const 
     return TradeReport{std::move(name),       t.entries, t.closed, t.wins, t.broken, open,
                        krw_of(t.realized_e16)};
   };
-  for (const Instrument& i : symbols_) {
+  for (const Instrument& i : scope.symbols) {
     if (i.is_fx) continue;
     r.symbols.push_back(
         traded(std::string(i.base.view()), st.symbols[i.id], s.open_by_symbol[i.id]));
   }
-  for (std::size_t k = 0; k < pairs_.size(); ++k) {
-    r.pairs.push_back(traded(to_string(pairs_[k]), st.pairs[k], s.open_by_pair[k]));
+  for (std::size_t k = 0; k < scope.pairs.size(); ++k) {
+    r.pairs.push_back(traded(to_string(scope.pairs[k]), st.pairs[k], s.open_by_pair[k]));
   }
+}
+
+void Engine::add_strategy(RunReport& r, const signal::SignalTelemetry& s) const {
+  report_strategy(r, s, {cfg_, venues_, symbols_, pairs_}, restored_);
 }
 
 // How the engine ran: latencies, queues, threads.
@@ -160,7 +165,8 @@ RunReport Engine::build_report() const {
 
 // Every venue's quote asset and the bases of the symbols it lists: the engine's figures, the
 // venue's at the last reconciliation (live), the floors, each direction's headroom and the plan.
-void Engine::add_inventory(RunReport& r, const signal::SignalTelemetry& s) const {
+void report_inventory(RunReport& r, const signal::SignalTelemetry& s, const ReportScope& scope) {
+  const Config& cfg_ = scope.config;
   const auto add = [&](Venue v, std::string asset, Decimal expected, Decimal locked) {
     InventoryReport row{v, std::move(asset), expected, locked, expected, {}, false};
     row.floor = find_amount(cfg_.inventory.floor, v, row.asset).value_or(Decimal{});
@@ -173,26 +179,26 @@ void Engine::add_inventory(RunReport& r, const signal::SignalTelemetry& s) const
     }
     r.inventory.push_back(std::move(row));
   };
-  for (const Venue v : venues_) {
+  for (const Venue v : scope.venues) {
     Decimal locked;
     if (from_e16(s.reserved_quote_e16[index(v)], Rounding::up, locked) != Errc::ok) locked = {};
     add(v, std::string(venues::quote_asset(v)), krw_of(s.quote_e16[index(v)]), locked);
-    for (const Instrument& i : symbols_) {
+    for (const Instrument& i : scope.symbols) {
       if (i.is_fx || !i.listed_on(v)) continue;
       add(v, std::string(i.base.view()), Decimal::from_mantissa(s.base[index(v)][i.id]),
           Decimal::from_mantissa(s.reserved_base[index(v)][i.id]));
     }
   }
-  for (std::size_t k = 0; k < pairs_.size() && k < kMaxPairs; ++k) {
-    for (const Instrument& i : symbols_) {
-      if (i.is_fx || !i.listed_on(pairs_[k].first) || !i.listed_on(pairs_[k].second)) continue;
+  for (std::size_t k = 0; k < scope.pairs.size() && k < kMaxPairs; ++k) {
+    for (const Instrument& i : scope.symbols) {
+      if (i.is_fx || !i.listed_on(scope.pairs[k].first) || !i.listed_on(scope.pairs[k].second)) continue;
       const auto sc = std::find_if(cfg_.symbols.begin(), cfg_.symbols.end(),
                                    [&](const SymbolConfig& c) { return c.base == i.base.view(); });
       const std::int64_t trade = sc == cfg_.symbols.end() ? 0 : sc->trade_qty.mantissa();
       for (const Direction d : {Direction::kimchi, Direction::reverse}) {
         const signal::Strategy::Headroom& h = s.headroom[k][i.id][static_cast<std::size_t>(d)];
         HeadroomReport row;
-        row.pair = to_string(pairs_[k]);
+        row.pair = to_string(scope.pairs[k]);
         row.symbol = std::string(i.base.view());
         row.direction = std::string(to_string(d));
         row.known = h.known;
@@ -207,6 +213,10 @@ void Engine::add_inventory(RunReport& r, const signal::SignalTelemetry& s) const
     }
   }
   r.rebalance = plan_rebalance(r.inventory, r.headroom, cfg_.inventory);
+}
+
+void Engine::add_inventory(RunReport& r, const signal::SignalTelemetry& s) const {
+  report_inventory(r, s, {cfg_, venues_, symbols_, pairs_});
 }
 
 }  // namespace xarb::app::engine_detail

@@ -2,9 +2,28 @@
 
 namespace xarb::app::engine_detail {
 
+void set_paper_balances(const Config& config, Venue v, const SymbolMap& symbols,
+                        exec::PaperVenue& venue) {
+  const auto balance = [&](std::string_view asset, Decimal otherwise) {
+    return find_amount(config.inventory.paper_balance, v, asset).value_or(otherwise);
+  };
+  for (const SymbolConfig& s : config.symbols) {
+    const InstrumentId i = symbols.find_base(s.base);
+    venue.set_base(i, balance(s.base, Decimal::from_mantissa(s.max_position_qty.mantissa() * 10)));
+  }
+  const bool krw = venues::quote_asset(v) == "KRW";
+  venue.set_quote(balance(venues::quote_asset(v), Decimal::from_mantissa(
+                                                      (krw ? 1'000'000'000 : 1'000'000) * Decimal::kOne)));
+}
+
 bool Engine::start_venues(std::string& error) {
   for (const Venue v : venues_) {
     exec::RestVenueOptions o = rest_options(cfg_, v);
+    if (recording_) {  // start-up is single-threaded: the ops thread writes the rest later
+      o.on_startup_answer = [this, v](std::string_view target, std::string_view body) {
+        recording_->http(v, target, clock::wall_ns(), body);
+      };
+    }
     if (live_) {
       if (!o.credentials.present() && !load_credentials(cfg_, v, o.credentials, error)) {
         return false;
@@ -49,20 +68,7 @@ bool Engine::start_venues(std::string& error) {
       p.fee_bps = cfg_.venue(v).taker_fee_bps;
       p.seed = run_id_ + index(v);
       auto venue = std::make_unique<exec::PaperVenue>(v, rest_[index(v)]->rules_table(), p);
-      // Paper balances: [inventory.paper_balance], else ten times each symbol's position
-      // limit, and quote to match (1,000,000,000 KRW or 1,000,000 USDT).
-      const auto balance = [&](std::string_view asset, Decimal otherwise) {
-        return find_amount(cfg_.inventory.paper_balance, v, asset).value_or(otherwise);
-      };
-      for (const SymbolConfig& s : cfg_.symbols) {
-        const InstrumentId i = symbols_.find_base(s.base);
-        venue->set_base(
-            i, balance(s.base, Decimal::from_mantissa(s.max_position_qty.mantissa() * 10)));
-      }
-      const bool krw = venues::quote_asset(v) == "KRW";
-      venue->set_quote(
-          balance(venues::quote_asset(v),
-                  Decimal::from_mantissa((krw ? 1'000'000'000 : 1'000'000) * Decimal::kOne)));
+      set_paper_balances(cfg_, v, symbols_, *venue);
       clients[index(v)] = venue.get();
       paper_[index(v)] = std::move(venue);
     }
@@ -282,7 +288,7 @@ void Engine::build_stages() {
   signal_->set_latencies(&latencies_);
   exec_ = std::make_unique<exec::ExecStage>(*executor_, intents_, reports_, &ops_, &exec_producer_);
   exec_->set_latencies(&latencies_);
-  feed_ = std::make_unique<feed::FeedStage>(feed_options(cfg_), symbols_, books_);
+  feed_ = std::make_unique<feed::FeedStage>(feed_options(cfg_), symbols_, books_, tap_.get());
 }
 
 // Every order the executor may have sent for an intent on one venue: the first, retries, unwinds;

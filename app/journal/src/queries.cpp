@@ -49,6 +49,16 @@ std::vector<JournalFill> Journal::fills(std::uint64_t run_id) {
   return out;
 }
 
+std::vector<std::pair<Venue, std::int64_t>> Journal::order_latencies(std::uint64_t run_id) {
+  Stmt st(db_->db,
+          "SELECT venue, latency_ns FROM orders WHERE run_id=?1 AND latency_ns > 0 "
+          "ORDER BY wall_ns, intent_id, venue");
+  st.bind(1, run_id);
+  std::vector<std::pair<Venue, std::int64_t>> out;
+  while (st.step() == SQLITE_ROW) out.emplace_back(parse_venue(st.text(0)), st.i64(1));
+  return out;
+}
+
 JournalTotals Journal::totals(std::uint64_t run_id) {
   commit();
   JournalTotals t;

@@ -68,7 +68,7 @@ void print_engine(std::ostream& out, const RunReport& r) {
     out << "  " << std::left << std::setw(16) << q.name << std::right << std::setw(10) << q.capacity
         << std::setw(11) << q.high_water << std::setw(7) << q.drops << '\n';
   }
-  out << "threads\n";
+  if (!r.threads.empty()) out << "threads\n";  // none in a backtest
   for (const ThreadReport& t : r.threads) {
     out << "  " << std::left << std::setw(8) << t.name << std::setw(18) << t.stages << std::right
         << "cpu " << (t.cpu < 0 ? std::string("-") : std::to_string(t.cpu)) << ", wait " << t.wait
@@ -155,8 +155,10 @@ void print_report(std::ostream& out, const RunReport& r) {
     }
   }
   print_inventory(out, r);
-  out << "memory: peak RSS " << r.peak_rss_kib / 1024 << " MiB, now " << r.rss_kib / 1024
-      << " MiB; ";
+  if (r.peak_rss_kib > 0) {  // not measured in a backtest, whose report must repeat exactly
+    out << "memory: peak RSS " << r.peak_rss_kib / 1024 << " MiB, now " << r.rss_kib / 1024
+        << " MiB; ";
+  }
   fields::put_text(out, journal_fields(), r);
   out << '\n';
   out.unsetf(std::ios::floatfield);

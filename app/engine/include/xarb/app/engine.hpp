@@ -37,6 +37,12 @@ struct RunOptions {
   // it expected; each difference accepted is journaled with the time. Without it a difference
   // puts the engine in REDUCING, at this start and at every later one until it is accepted.
   bool accept_balances = false;
+  // --record FILE: the frames this run's feed receives, with each venue's start-up answers, as a
+  // recording (xarb backtest reads it). The feed copies each frame into a ring of
+  // record_buffer_bytes that the ops thread writes out; a frame the ring has no room for is
+  // counted and left out, never waited for.
+  std::string record_path;
+  std::size_t record_buffer_bytes = 64u << 20;
 };
 
 // What the strategy believes a venue holds of an asset at the end of the run.

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <xarb/app/report.hpp>
@@ -270,6 +271,9 @@ class Journal {
   [[nodiscard]] bool expected_balance(std::uint64_t run_id, Venue venue, std::string_view asset,
                                       Decimal& out, Decimal* tolerance = nullptr);
   [[nodiscard]] std::vector<JournalFill> fills(std::uint64_t run_id = 0);
+  // Each order's round trip as exec measured it (request written -> outcome known) in `run_id`,
+  // by venue, in the order journaled: what a backtest draws from (`xarb journal latency`).
+  [[nodiscard]] std::vector<std::pair<Venue, std::int64_t>> order_latencies(std::uint64_t run_id);
   // Per pair, in the order the pairs first traded.
   [[nodiscard]] std::vector<JournalPairTotals> pair_totals();
   // Totals over every run (run_id 0) or one run.

@@ -1,0 +1,552 @@
+// `xarb backtest` (backtest.hpp): the signal and exec stages of a run, driven on the recording's
+// clock by one thread. Time moves from one thing due to the next: a recorded frame, an order
+// reaching its venue or its answer coming back, the strategy's 100 ms timer, and while the
+// executor has something in flight, every millisecond (its own timers: queries, retries).
+
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include <xarb/app/backtest.hpp>
+#include <xarb/feed/replay.hpp>
+
+#include "engine_internal.hpp"
+
+namespace xarb::app {
+namespace engine_detail {
+namespace {
+
+constexpr int kExitBadInput = 2;
+constexpr std::int64_t kMs = 1'000'000;
+constexpr std::int64_t kTimerNs = 100 * kMs;  // the signal stage's default timer period
+// A capture's receive times may step back this much (a clock slewed) and are taken as in order.
+constexpr std::int64_t kReorderSlackNs = kMs;
+
+// One capture being read, its next replayable line held.
+struct Source {
+  std::string path;
+  std::unique_ptr<feed::CaptureReader> reader;
+  feed::CaptureEvent event;
+  bool has = false;
+  std::int64_t last_ns = 0;  // the latest receive time read
+};
+
+std::string seconds_text(std::int64_t ns) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%" PRId64 ".%06" PRId64, ns / 1'000'000'000,
+                (ns % 1'000'000'000) / 1000);
+  return text;
+}
+
+// The venues' books as the replay has them, for the paper venues to fill against; each snapshot
+// goes on to the signal stage's ring.
+class Market final : public exec::PaperMarket, public feed::SnapshotSink {
+ public:
+  explicit Market(SpscRing<BookSnapshot>& ring) : ring_(ring) {}
+
+  std::span<const Level> levels(Venue v, InstrumentId i, Side side) const noexcept override {
+    if (!valid(v) || i >= kMaxInstruments) return {};
+    const BookSnapshot& b = books_[index(v)][i];
+    return side == Side::buy ? std::span<const Level>(b.asks.data(), b.ask_count)
+                             : std::span<const Level>(b.bids.data(), b.bid_count);
+  }
+  std::uint64_t version(Venue v, InstrumentId i) const noexcept override {
+    return valid(v) && i < kMaxInstruments ? versions_[index(v)][i] : 0;
+  }
+
+  void on_snapshot(const BookSnapshot& s) noexcept override {
+    if (valid(s.venue) && s.instrument < kMaxInstruments) {
+      BookSnapshot& b = books_[index(s.venue)][s.instrument];
+      b = s;
+      if (!s.tradable()) b.bid_count = b.ask_count = 0;  // an unsynchronised book fills nothing
+      ++versions_[index(s.venue)][s.instrument];
+    }
+    if (BookSnapshot* slot = ring_.try_claim(); slot != nullptr) {
+      *slot = s;
+      ring_.publish();
+    } else {
+      ++dropped;
+    }
+  }
+
+  std::uint64_t dropped = 0;
+
+ private:
+  SpscRing<BookSnapshot>& ring_;
+  std::array<std::array<BookSnapshot, kMaxInstruments>, kMaxVenues> books_{};
+  std::array<std::array<std::uint64_t, kMaxInstruments>, kMaxVenues> versions_{};
+};
+
+// One closed (or still open) position, for trades.csv.
+struct TradeRow {
+  std::uint64_t position_id = 0;
+  InstrumentId instrument = kNoInstrument;
+  VenuePair pair;
+  Direction direction = Direction::kimchi;
+  std::int64_t opened_ns = 0;
+  std::int64_t closed_ns = 0;
+  ExitReason exit_reason = ExitReason::none;
+  PositionState state = PositionState::opening;
+  Decimal qty;
+  Decimal realized_krw;
+};
+
+class Backtest {
+ public:
+  Backtest(const Config& config, const BacktestOptions& options, std::ostream& out,
+           std::ostream& err)
+      : cfg_(config),
+        opt_(options),
+        out_(out),
+        err_(err),
+        venues_(config.venues()),
+        pairs_(config.pairs()),
+        symbols_(build_symbol_map(config)),
+        market_(books_) {}
+
+  int run(BacktestResult& result);
+
+ private:
+  bool open_sources();
+  bool load_rules();
+  bool open_journal(std::int64_t first_ns);
+  void build();
+  // The next line of a source; false at its end or on an error (error_ set).
+  bool advance(Source& s);
+  // Runs the stages at the current time until none has anything more to do.
+  void settle();
+  void drain_ops();
+  void handle(const OpsEvent& e);
+  [[nodiscard]] std::int64_t next_due() const noexcept;
+  // Whether an order is in flight, unsettled, or due at a venue.
+  [[nodiscard]] bool busy() const noexcept;
+  RunReport report(std::int64_t first_ns, std::int64_t last_ns);
+  bool write_outputs(const RunReport& r);
+
+  const Config& cfg_;
+  const BacktestOptions& opt_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::vector<Venue> venues_;
+  std::vector<VenuePair> pairs_;
+  SymbolMap symbols_;
+  std::vector<Source> sources_;
+  std::map<std::string, std::string, std::less<>> answers_;  // start-up answers by request path
+  exec::RulesTable rules_;
+  SpscRing<BookSnapshot> books_{4096};
+  SpscRing<OrderIntent> intents_{1024};
+  SpscRing<ExecReport> reports_{1024};
+  OpsQueue ops_{kOpsPerProducer, 2};
+  std::unique_ptr<OpsQueue::Producer> signal_producer_, exec_producer_;
+  Market market_;
+  std::unique_ptr<feed::Replayer> replayer_;
+  std::array<std::unique_ptr<exec::PaperVenue>, kMaxVenues> paper_{};
+  std::unique_ptr<exec::TwoLegExecutor> executor_;
+  std::unique_ptr<signal::Strategy> strategy_;
+  std::unique_ptr<signal::SignalStage> signal_;
+  std::unique_ptr<exec::ExecStage> exec_;
+  std::unique_ptr<Journal> journal_;
+  clock::ManualClock clock_;
+  std::uint64_t run_id_ = 0;
+  std::string error_;
+  std::uint64_t lines_ = 0;
+  std::array<std::uint64_t, kMaxVenues> frames_{};
+  OpsTally tally_;
+  LatencyHistogram tick_to_fill_;
+  std::array<LatencyHistogram, kMaxVenues> order_latency_{};
+  std::map<std::uint64_t, TradeRow> trades_;
+};
+
+bool Backtest::open_sources() {
+  for (const std::string& path : opt_.captures) {
+    Source s;
+    s.path = path;
+    std::string error;
+    s.reader = feed::CaptureReader::open(path, error);
+    if (!s.reader) {
+      err_ << error << '\n';
+      return false;
+    }
+    sources_.push_back(std::move(s));
+  }
+  // The start-up answers each recording kept (trading rules, server time), before its frames.
+  for (Source& s : sources_) {
+    feed::CaptureEvent e;
+    while (s.reader->next(e) && e.kind != feed::CaptureKind::ws) {
+      if (e.kind != feed::CaptureKind::http) continue;
+      std::string_view path = e.url;
+      if (const std::size_t scheme = path.find("://"); scheme != std::string_view::npos) {
+        path.remove_prefix(std::min(path.size(), path.find('/', scheme + 3)));
+      }
+      path = path.substr(0, path.find('?'));
+      const std::string key = std::string(to_string(e.venue)) + ' ' + std::string(path);
+      answers_.emplace(key, std::string(e.msg));
+    }
+    s.reader->rewind();
+  }
+  for (Source& s : sources_) {
+    s.has = advance(s);
+    if (!error_.empty()) {
+      err_ << error_ << '\n';
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Backtest::advance(Source& s) {
+  while (s.reader->next(s.event)) {
+    ++lines_;
+    const std::uint64_t line = s.reader->lines();
+    if (s.event.kind == feed::CaptureKind::malformed) {
+      error_ = s.path + ":" + std::to_string(line) +
+               ": not a capture record (the line is truncated or is not JSON of the capture "
+               "format)";
+      return false;
+    }
+    if (s.event.kind == feed::CaptureKind::recording || s.event.kind == feed::CaptureKind::other) {
+      continue;
+    }
+    if (s.event.recv_ns == 0) {
+      s.event.recv_ns = s.last_ns;  // a subscription or connect without a time: where it stands
+    } else if (s.event.recv_ns < s.last_ns - kReorderSlackNs) {
+      error_ = s.path + ":" + std::to_string(line) + ": out of order: received at " +
+               seconds_text(s.event.recv_ns) + ", " +
+               seconds_text(s.last_ns - s.event.recv_ns) + " s before the line before it";
+      return false;
+    }
+    s.last_ns = std::max(s.last_ns, s.event.recv_ns);
+    s.event.recv_ns = s.last_ns;
+    return true;
+  }
+  return false;
+}
+
+bool Backtest::load_rules() {
+  for (const Venue v : venues_) {
+    const exec::RecordedAnswer answer = [&](std::string_view target, std::string& body) {
+      const std::string key = std::string(to_string(v)) + ' ' +
+                              std::string(target.substr(0, target.find('?')));
+      const auto it = answers_.find(key);
+      if (it == answers_.end()) return false;
+      body = it->second;
+      return true;
+    };
+    std::string error;
+    if (!exec::load_recorded_rules(symbols_, rest_options(cfg_, v), answer, rules_, error)) {
+      err_ << "backtest: " << to_string(v) << "'s trading rules: " << error
+           << " (record with this version of xarb record, which keeps them)\n";
+      return false;
+    }
+    for (const Instrument& i : symbols_) {
+      if (!i.is_fx && i.listed_on(v) && !rules_.at(v, i.id).loaded) {
+        err_ << "backtest: the recording holds no trading rules of " << i.base.view() << " on "
+             << to_string(v) << '\n';
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool Backtest::open_journal(std::int64_t first_ns) {
+  std::filesystem::path path = opt_.journal;
+  std::error_code ec;
+  std::filesystem::create_directories(opt_.out_dir, ec);
+  if (path.empty()) {
+    path = opt_.out_dir / "backtest.sqlite";
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(path.string() + suffix, ec);
+    }
+  }
+  try {
+    journal_ = std::make_unique<Journal>(path);
+    for (const JournalRun& r : journal_->runs()) {
+      if (r.mode != "backtest") {
+        err_ << "backtest: " << path.string() << " holds " << r.mode << " run " << r.run_id
+             << ": a backtest journals only beside other backtests\n";
+        return false;
+      }
+    }
+    // The recording's first millisecond, after the journal's own runs.
+    run_id_ = std::max<std::uint64_t>(static_cast<std::uint64_t>(first_ns / kMs),
+                                      journal_->last_run_id() + 1);
+    journal_->begin_run(run_id_, first_ns, "backtest", dump_config(cfg_), symbols_);
+  } catch (const std::exception& e) {
+    err_ << "backtest: " << e.what() << '\n';
+    return false;
+  }
+  return true;
+}
+
+void Backtest::build() {
+  replayer_ = std::make_unique<feed::Replayer>(symbols_, feed_options(cfg_));
+  std::array<exec::VenueClient*, kMaxVenues> clients{};
+  for (const Venue v : venues_) {
+    exec::PaperParams p;
+    p.fee_bps = cfg_.venue(v).taker_fee_bps;
+    p.seed = opt_.seed + index(v);
+    if (const std::int64_t c = opt_.latency.constant_ns[index(v)]; c > 0) p.latency_ns = c;
+    p.latency_samples[0] = opt_.latency.samples[index(v)];
+    p.market = &market_;
+    p.venue_order_limit = true;
+    paper_[index(v)] = std::make_unique<exec::PaperVenue>(v, rules_, p);
+    set_paper_balances(cfg_, v, symbols_, *paper_[index(v)]);
+    clients[index(v)] = paper_[index(v)].get();
+  }
+  exec::ExecParams xp;
+  xp.run_id = run_id_;
+  xp.hedge_reserve_ratio = cfg_.risk.hedge_reserve_ratio;
+  executor_ = std::make_unique<exec::TwoLegExecutor>(clients, xp);
+  signal::StrategyParams params = strategy_params(cfg_, symbols_);
+  params.first_position_id = journal_->max_position_id() + 1;
+  strategy_ = std::make_unique<signal::Strategy>(symbols_, params);
+  for (const Venue v : venues_) {
+    for (const Instrument& s : symbols_) {
+      if (!s.is_fx) strategy_->inventory().set_base(v, s.id, paper_[index(v)]->free_base(s.id));
+    }
+    strategy_->inventory().set_quote(v, paper_[index(v)]->free_quote());
+  }
+  signal_producer_ = std::make_unique<OpsQueue::Producer>(ops_);
+  exec_producer_ = std::make_unique<OpsQueue::Producer>(ops_);
+  std::array<SpscRing<BookSnapshot>*, 1> rings = {&books_};
+  signal_ = std::make_unique<signal::SignalStage>(*strategy_, rings, reports_, intents_, &ops_,
+                                                  signal_producer_.get(), kTimerNs);
+  signal_->set_clock(&clock_);
+  exec_ = std::make_unique<exec::ExecStage>(*executor_, intents_, reports_, &ops_,
+                                            exec_producer_.get());
+  exec_->set_clock(&clock_);
+}
+
+void Backtest::settle() {
+  // As the one hot thread of a run hosts them: exec (answers in, reports out), then signal
+  // (reports, books, timer), until neither has work.
+  for (int round = 0; round < 1000; ++round) {
+    std::size_t work = exec_->poll(clock_.ns, 64);
+    work += signal_->poll(4096);
+    work += exec_->poll(clock_.ns, 64);
+    if (work == 0) break;
+  }
+  drain_ops();
+}
+
+void Backtest::drain_ops() {
+  std::array<OpsEvent, 64> batch;
+  for (;;) {
+    const std::size_t n = ops_.try_pop_bulk(batch.data(), batch.size());
+    for (std::size_t i = 0; i < n; ++i) handle(batch[i]);
+    if (n < batch.size()) break;
+  }
+}
+
+void Backtest::handle(const OpsEvent& e) {
+  journal_->record(e);
+  if (const auto* r = std::get_if<ExecReport>(&e.body)) {
+    for (const LegReport& leg : r->legs) {
+      if (leg.status == LegStatus::not_sent) continue;
+      ++tally_.orders[index(leg.venue)];
+      if (leg.error.present()) ++tally_.order_errors[index(leg.venue)];
+      if (leg.latency_ns > 0) order_latency_[index(leg.venue)].record(leg.latency_ns);
+    }
+    if (const std::int64_t t = r->stamps.get(Stage::received);
+        !r->status_only && !r->settles && t != 0) {
+      tick_to_fill_.record(e.wall_ns - t);
+    }
+  } else if (const auto* p = std::get_if<PositionChange>(&e.body)) {
+    TradeRow& t = trades_[p->position_id];
+    if (t.position_id == 0) {
+      t = {p->position_id, p->instrument, p->pair, p->direction, e.wall_ns, 0, ExitReason::none,
+           p->to, p->qty, Decimal{}};
+    }
+    t.state = p->to;
+    if (p->exit_reason != ExitReason::none) t.exit_reason = p->exit_reason;
+    if (p->to == PositionState::open && t.qty.mantissa() == 0) t.qty = p->qty;
+    if (p->to == PositionState::closed) {
+      t.closed_ns = e.wall_ns;
+      t.realized_krw = p->realized_krw;
+    }
+  }
+}
+
+std::int64_t Backtest::next_due() const noexcept {
+  std::int64_t t = INT64_MAX;
+  for (const Venue v : venues_) t = std::min(t, paper_[index(v)]->next_due_ns());
+  // The executor's own timers (a query after a lost answer, a retry) are followed in 1 ms steps.
+  if (executor_->active() > 0 || executor_->unsettled() > 0) t = std::min(t, clock_.ns + kMs);
+  return t;
+}
+
+bool Backtest::busy() const noexcept {
+  if (executor_->active() > 0 || executor_->unsettled() > 0) return true;
+  for (const Venue v : venues_) {
+    if (paper_[index(v)]->next_due_ns() != INT64_MAX) return true;
+  }
+  return false;
+}
+
+RunReport Backtest::report(std::int64_t first_ns, std::int64_t last_ns) {
+  signal_->publish_telemetry();
+  exec_->publish_telemetry();
+  const signal::SignalTelemetry s = signal_->telemetry();
+  const exec::ExecTelemetry x = exec_->telemetry();
+  RunReport r;
+  r.run_id = run_id_;
+  r.mode = "backtest";
+  r.duration_s = static_cast<double>(last_ns - first_ns) * 1e-9;
+  r.traded = venues_;
+  for (const Venue v : venues_) {
+    VenueReport& o = r.venues[index(v)];
+    o.frames = frames_[index(v)];
+    o.dropped_frames = replayer_->parser_stats(v).count(feed::MsgKind::dropped);
+    o.healthy = true;
+    o.orders = tally_.orders[index(v)];
+    o.order_errors = tally_.order_errors[index(v)];
+  }
+  const ReportScope scope{cfg_, venues_, symbols_, pairs_};
+  report_strategy(r, s, scope, 0);
+  r.exec_retries = x.executor.retries;
+  r.exec_unwinds = x.executor.unwinds;
+  r.exec_queries = x.executor.queries;
+  r.exec_unsettled = x.unsettled;
+  r.exec_settled = x.executor.settled;
+  // The latencies the model drew, on the recording's clock: frame received -> outcome known,
+  // and each venue's round trips.
+  const auto add = [&](std::string name, const LatencyHistogram& h) {
+    LatencyReport l{std::move(name), h.count(), h.percentile(0.5), h.percentile(0.99),
+                    h.percentile(0.999), h.max(), h.sum(), {}};
+    for (const std::int64_t le : kLatencyBucketsNs) l.at_most.push_back(h.count_at_most(le));
+    r.latencies.push_back(std::move(l));
+  };
+  add("tick_to_fill", tick_to_fill_);
+  for (const Venue v : venues_) add("order_" + std::string(to_string(v)), order_latency_[index(v)]);
+  r.queues.push_back({"books", books_.capacity(), books_.high_water(), market_.dropped});
+  r.queues.push_back({"ops", kOpsPerProducer, 0, ops_.dropped()});
+  r.journal_events = journal_->events();
+  r.journal_errors = journal_->write_errors();
+  r.dust = journal_->dust(run_id_);
+  report_inventory(r, s, scope);
+  return r;
+}
+
+bool Backtest::write_outputs(const RunReport& r) {
+  const std::string json = report_json(r);
+  std::ofstream(opt_.out_dir / "report.json") << json << '\n';
+  {
+    std::ofstream text(opt_.out_dir / "report.txt");
+    print_report(text, r);
+  }
+  std::ofstream csv(opt_.out_dir / "trades.csv");
+  csv << "position_id,symbol,pair,direction,opened,closed,state,exit_reason,qty,realized_krw\n";
+  for (const auto& [id, t] : trades_) {
+    const Instrument* i = t.instrument < symbols_.size() ? &symbols_[t.instrument] : nullptr;
+    csv << id << ',' << (i != nullptr ? i->base.view() : std::string_view("?")) << ','
+        << to_string(t.pair) << ',' << to_string(t.direction) << ',' << seconds_text(t.opened_ns)
+        << ',' << (t.closed_ns != 0 ? seconds_text(t.closed_ns) : std::string()) << ','
+        << to_string(t.state) << ',' << to_string(t.exit_reason) << ',' << to_string(t.qty)
+        << ',' << to_string(t.realized_krw) << '\n';
+  }
+  if (!csv) {
+    err_ << "backtest: cannot write " << (opt_.out_dir / "trades.csv").string() << '\n';
+    return false;
+  }
+  return true;
+}
+
+int Backtest::run(BacktestResult& result) {
+  const std::int64_t started = clock::steady_ns();
+  if (!open_sources() || !load_rules()) return kExitBadInput;
+  std::int64_t first_ns = INT64_MAX;
+  for (const Source& s : sources_) {
+    if (s.has) first_ns = std::min(first_ns, s.event.recv_ns);
+  }
+  if (first_ns == INT64_MAX) {
+    err_ << "backtest: the captures hold no frames\n";
+    return kExitBadInput;
+  }
+  if (!open_journal(first_ns)) return 1;
+  build();
+  clock_.ns = first_ns;
+  std::int64_t next_timer = first_ns;
+  std::int64_t last_frame = first_ns;
+  for (;;) {
+    // The next frame across the captures (the earliest receive time; the first capture on a tie).
+    Source* next = nullptr;
+    for (Source& s : sources_) {
+      if (s.has && (next == nullptr || s.event.recv_ns < next->event.recv_ns)) next = &s;
+    }
+    std::int64_t t = std::min(next_due(), next_timer);
+    if (next != nullptr) t = std::min(t, next->event.recv_ns);
+    if (next == nullptr && (!busy() || t > last_frame + opt_.drain_ns)) {
+      break;  // the recording is over, and nothing is in flight (or it has been followed long enough)
+    }
+    clock_.ns = std::max(clock_.ns, t);
+    if (next != nullptr && next->event.recv_ns <= clock_.ns) {
+      if (next->event.venue_known && next->event.kind == feed::CaptureKind::ws) {
+        ++frames_[index(next->event.venue)];
+      }
+      replayer_->feed(next->event, market_);
+      last_frame = clock_.ns;
+      next->has = advance(*next);
+      if (!error_.empty()) {
+        err_ << error_ << '\n';
+        return kExitBadInput;
+      }
+    }
+    if (clock_.ns >= next_timer) next_timer = clock_.ns + kTimerNs;
+    settle();
+  }
+  drain_ops();
+  result.report = report(first_ns, last_frame);
+  journal_->end_run(clock_.ns, report_json(result.report));
+  journal_->commit();
+  result.frames = lines_;
+  result.wall_s = static_cast<double>(clock::steady_ns() - started) * 1e-9;
+  if (!write_outputs(result.report)) return 1;
+  if (!opt_.quiet) print_report(out_, result.report);
+  return 0;
+}
+
+}  // namespace
+}  // namespace engine_detail
+
+bool read_latency_csv(const std::string& path, LatencyModel& out, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = "cannot read " + path;
+    return false;
+  }
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (n == 1 && line.rfind("venue,", 0) == 0) continue;  // the header
+    if (line.empty()) continue;
+    const std::size_t a = line.find(','), b = line.find(',', a == std::string::npos ? a : a + 1);
+    const auto venue = a == std::string::npos ? std::nullopt
+                                              : venues::from_name(std::string_view(line).substr(0, a));
+    if (!venue || b == std::string::npos) {
+      error = path + ":" + std::to_string(n) + ": expected venue,action,latency_ns with a known venue";
+      return false;
+    }
+    const std::string action = line.substr(a + 1, b - a - 1);
+    char* end = nullptr;
+    const long long ns = std::strtoll(line.c_str() + b + 1, &end, 10);
+    if (end == line.c_str() + b + 1 || *end != '\0' || ns <= 0) {
+      error = path + ":" + std::to_string(n) + ": latency_ns must be a positive integer";
+      return false;
+    }
+    if (action == "place") out.samples[index(*venue)].push_back(ns);
+  }
+  return true;
+}
+
+BacktestResult run_backtest(const Config& config, const BacktestOptions& options,
+                            std::ostream& out, std::ostream& err) {
+  BacktestResult result;
+  const auto backtest = std::make_unique<engine_detail::Backtest>(config, options, out, err);
+  result.exit_code = backtest->run(result);
+  return result;
+}
+
+}  // namespace xarb::app
