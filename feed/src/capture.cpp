@@ -208,6 +208,8 @@ bool CaptureReader::next(CaptureEvent& event) noexcept {
     event.kind = CaptureKind::ws_send;
   else if (type == "recording")
     event.kind = CaptureKind::recording;
+  else if (type == "control")
+    event.kind = CaptureKind::control;
   else
     event.kind = CaptureKind::other;
 

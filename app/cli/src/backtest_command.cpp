@@ -1,9 +1,12 @@
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <ostream>
 
 #include <xarb/app/backtest.hpp>
 #include <xarb/app/backtest_command.hpp>
+#include <xarb/app/journal.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -88,12 +91,56 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
       return kExitBadInput;
     }
   }
+  if (!args.compare_journal.empty()) {
+    // The live run's starting balances: its headroom is the backtest's.
+    if (!std::filesystem::exists(args.compare_journal)) {
+      err << "--compare-journal: no journal at " << args.compare_journal << '\n';
+      return kExitBadInput;
+    }
+    try {
+      Journal live(args.compare_journal, Journal::read_only);
+      std::uint64_t run = args.compare_run;
+      for (const JournalRun& r : live.runs()) {
+        if (args.compare_run == 0 && r.mode != "backtest") run = std::max(run, r.run_id);
+      }
+      for (const JournalLedgerRow& row : live.ledger(run)) {
+        Decimal qty;
+        const auto v = venues::from_name(row.venue);
+        if (v && Decimal::parse(row.start, Rounding::down, qty) == Errc::ok) {
+          o.balances.push_back({*v, row.asset, qty});
+        }
+      }
+    } catch (const std::exception& e) {
+      err << "--compare-journal: " << e.what() << '\n';
+      return kExitBadInput;
+    }
+  }
   const BacktestResult r = run_backtest(loaded.config, o, out, err);
   if (r.exit_code != 0) return r.exit_code;
   out << "backtest: " << r.frames << " capture lines in " << r.wall_s << " s ("
       << static_cast<double>(r.frames) / std::max(r.wall_s, 1e-9) << " lines/s); report, "
       << "trades.csv and backtest journal in " << args.out_dir << '\n';
-  return 0;
+  if (args.compare_journal.empty()) return 0;
+  AgreementOptions a;
+  a.journal = args.compare_journal;
+  a.run_id = args.compare_run;
+  a.window_ns = static_cast<std::int64_t>(args.match_ms * 1e6);
+  a.min_match_pct = args.min_match;
+  a.max_pnl_diff_pct = args.max_pnl_diff;
+  a.pnl_floor_bps = args.pnl_floor_bps;
+  a.max_extra = args.max_extra;
+  Agreement agreement;
+  std::string error;
+  const std::filesystem::path journal =
+      args.journal.empty() ? std::filesystem::path(args.out_dir) / "backtest.sqlite"
+                           : std::filesystem::path(args.journal);
+  if (!compare_with_journal(a, journal, r.report.run_id, agreement, error)) {
+    err << "--compare-journal: " << error << '\n';
+    return 1;
+  }
+  agreement.print(out);
+  std::ofstream(std::filesystem::path(args.out_dir) / "agreement.json") << agreement.json() << '\n';
+  return agreement.met() ? 0 : 1;
 }
 
 }  // namespace xarb::app

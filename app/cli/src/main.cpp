@@ -123,6 +123,18 @@ void add_backtest(CLI::App& root, int& rc) {
   b->add_option("--out-dir", a->out_dir,
                 "Where report.txt, report.json, trades.csv and backtest.sqlite go (backtest)");
   b->add_option("--journal", a->journal, "Journal the backtest here instead (backtests only)");
+  b->add_option("--compare-journal", a->compare_journal,
+                "The journal of the live run that recorded the capture (xarb run --record): "
+                "match entries and PnL, exit 1 when short of the targets");
+  b->add_option("--compare-run", a->compare_run,
+                "That journal's run (default: its latest run that is not a backtest)");
+  b->add_option("--match-ms", a->match_ms, "Entries match when decided this close (50)");
+  b->add_option("--min-match", a->min_match, "Least share of live entries matched, % (95)");
+  b->add_option("--max-extra", a->max_extra, "Most entries the live run did not make (0)");
+  b->add_option("--max-pnl-diff", a->max_pnl_diff,
+                "Most realised PnL difference, % of the live PnL (5) ...");
+  b->add_option("--pnl-floor-bps", a->pnl_floor_bps,
+                "... or this many bps of the live traded notional, the larger (1)");
   b->callback([&rc, a] { rc = app::backtest_command(*a, std::cout, std::cerr); });
 }
 

@@ -156,6 +156,13 @@ class Backtest {
   LatencyHistogram tick_to_fill_;
   std::array<LatencyHistogram, kMaxVenues> order_latency_{};
   std::map<std::uint64_t, TradeRow> trades_;
+  // When the recorded run stopped taking entries, and whether it closed its positions then.
+  struct Stop {
+    std::int64_t at_ns = 0;
+    bool flatten = false;
+  };
+  std::vector<Stop> stops_;
+  bool stopped_ = false;
 };
 
 bool Backtest::open_sources() {
@@ -206,6 +213,14 @@ bool Backtest::advance(Source& s) {
       return false;
     }
     if (s.event.kind == feed::CaptureKind::recording || s.event.kind == feed::CaptureKind::other) {
+      continue;
+    }
+    if (s.event.kind == feed::CaptureKind::control) {
+      // In its place among the frames (the recorder writes it between those before and after).
+      if (s.event.msg.find("\"stop\":true") != std::string_view::npos) {
+        stops_.push_back({s.event.recv_ns,
+                          s.event.msg.find("\"flatten\":true") != std::string_view::npos});
+      }
       continue;
     }
     if (s.event.recv_ns == 0) {
@@ -293,6 +308,14 @@ void Backtest::build() {
     p.venue_order_limit = true;
     paper_[index(v)] = std::make_unique<exec::PaperVenue>(v, rules_, p);
     set_paper_balances(cfg_, v, symbols_, *paper_[index(v)]);
+    for (const BacktestOptions::Balance& b : opt_.balances) {
+      if (b.venue != v) continue;
+      if (b.asset == venues::quote_asset(v)) {
+        paper_[index(v)]->set_quote(b.qty);
+      } else if (const InstrumentId i = symbols_.find_base(b.asset); i != kNoInstrument) {
+        paper_[index(v)]->set_base(i, b.qty);
+      }
+    }
     clients[index(v)] = paper_[index(v)].get();
   }
   exec::ExecParams xp;
@@ -477,10 +500,17 @@ int Backtest::run(BacktestResult& result) {
     }
     std::int64_t t = std::min(next_due(), next_timer);
     if (next != nullptr) t = std::min(t, next->event.recv_ns);
+    if (!stopped_ && !stops_.empty()) t = std::min(t, stops_.front().at_ns);
     if (next == nullptr && (!busy() || t > last_frame + opt_.drain_ns)) {
       break;  // the recording is over, and nothing is in flight (or it has been followed long enough)
     }
     clock_.ns = std::max(clock_.ns, t);
+    if (!stopped_ && !stops_.empty() && stops_.front().at_ns <= clock_.ns) {
+      // As the run's hot thread did at its wind-down: no entries, and a flatten if it closed.
+      stopped_ = true;
+      strategy_->risk().set_kill_switch(true);
+      if (stops_.front().flatten) strategy_->close_all(ExitReason::flatten);
+    }
     if (next != nullptr && next->event.recv_ns <= clock_.ns) {
       if (next->event.venue_known && next->event.kind == feed::CaptureKind::ws) {
         ++frames_[index(next->event.venue)];

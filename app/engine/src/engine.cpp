@@ -504,7 +504,15 @@ void Engine::ops_loop() {
   std::int64_t next_second = 0;
   while (!ops_stop_.load()) {
     drain_ops();
-    if (tap_) tap_->drain(*recording_);
+    if (tap_) {
+      // The stop goes in between the frames received before it and those after.
+      if (const std::int64_t at = stop_wall_ns_.load(); at != 0 && !stop_recorded_) {
+        tap_->drain(*recording_, at);
+        recording_->stopped(at, flatten_at_end());
+        stop_recorded_ = true;
+      }
+      tap_->drain(*recording_);
+    }
     serve_control();
     const std::int64_t now = clock::mono_ns();
     if (trading_.load() && now >= next_status) {
@@ -533,6 +541,7 @@ void Engine::wind_down() {
   out_ << "stopping: no new entries" << (flatten_at_end() ? ", closing open positions" : "")
        << ", draining the queues\n";
   lock.unlock();
+  stop_wall_ns_.store(clock::wall_ns());
   phase_.store(1);
   const std::int64_t deadline =
       clock::mono_ns() +
@@ -561,6 +570,10 @@ void Engine::finish(RunResult& result) {
   if (ops_thread_.joinable()) ops_thread_.join();
   if (feed_) feed_->stop();
   if (tap_) {
+    if (const std::int64_t at = stop_wall_ns_.load(); at != 0 && !stop_recorded_) {
+      tap_->drain(*recording_, at);
+      recording_->stopped(at, flatten_at_end());
+    }
     tap_->drain(*recording_);
     recording_->flush();
     out_ << "recorded " << recording_->frames() << " frames to " << opt_.record_path;

@@ -269,6 +269,8 @@ class Engine {
   // --record: the feed's tap (feed thread) and the file the ops thread writes it to.
   std::unique_ptr<RecordingTap> tap_;
   std::unique_ptr<RecordingWriter> recording_;
+  std::atomic<std::int64_t> stop_wall_ns_{0};  // when wind-down stopped entries (wall clock)
+  bool stop_recorded_ = false;                 // the ops thread wrote it to the recording
   PipelineLatencies latencies_;
   // Each hot thread's CPU time, published by it every 100 ms (the stages publish their own).
   std::array<std::atomic<std::uint64_t>, kMaxThreads> thread_cpu_ns_{};

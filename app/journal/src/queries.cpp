@@ -59,6 +59,48 @@ std::vector<std::pair<Venue, std::int64_t>> Journal::order_latencies(std::uint64
   return out;
 }
 
+std::vector<JournalEntry> Journal::entries(std::uint64_t run_id) {
+  commit();
+  Stmt st(db_->db,
+          "SELECT i.intent_id, i.position_id, i.symbol, i.direction, COALESCE(p.first_venue,''), "
+          "COALESCE(p.second_venue,''), i.wall_ns, COALESCE(p.state,''), "
+          "COALESCE(p.exit_reason,''), COALESCE(p.realized_pnl_krw,0), COALESCE(p.closed_ns,0), "
+          "COALESCE(p.entry_fx,'') FROM intents i LEFT JOIN positions p "
+          "ON p.position_id=i.position_id WHERE i.run_id=?1 AND i.kind='entry' "
+          "ORDER BY i.wall_ns, i.intent_id");
+  st.bind(1, run_id);
+  std::vector<JournalEntry> out;
+  while (st.step() == SQLITE_ROW) {
+    JournalEntry e;
+    e.intent_id = static_cast<std::uint64_t>(st.i64(0));
+    e.position_id = static_cast<std::uint64_t>(st.i64(1));
+    e.symbol = st.text(2);
+    e.direction = st.text(3);
+    e.first_venue = st.text(4);
+    e.second_venue = st.text(5);
+    e.wall_ns = st.i64(6);
+    e.state = st.text(7);
+    e.exit_reason = st.text(8);
+    e.realized_pnl_krw = st.real(9);
+    e.closed_ns = st.i64(10);
+    e.entry_fx = st.text(11);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string Journal::refusal_near(std::uint64_t run_id, std::string_view symbol,
+                                  std::string_view direction, std::string_view pair,
+                                  std::int64_t at_ns, std::int64_t window_ns) {
+  Stmt st(db_->db,
+          "SELECT reason FROM refusals WHERE run_id=?1 AND symbol=?2 AND direction=?3 AND "
+          "pair=?4 AND kind='entry' AND wall_ns BETWEEN ?5 - ?6 AND ?5 + ?6 "
+          "ORDER BY ABS(wall_ns - ?5) LIMIT 1");
+  st.bind(1, run_id).bind(2, symbol).bind(3, direction).bind(4, pair).bind(5, at_ns);
+  st.bind(6, window_ns);
+  return st.step() == SQLITE_ROW ? st.text(0) : std::string();
+}
+
 JournalTotals Journal::totals(std::uint64_t run_id) {
   commit();
   JournalTotals t;

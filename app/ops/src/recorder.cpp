@@ -98,6 +98,13 @@ void RecordingWriter::http(Venue v, std::string_view target, std::int64_t wall_n
   line("http", v, rest_base_[index(v)] + std::string(target), wall_ns, body);
 }
 
+void RecordingWriter::stopped(std::int64_t wall_ns, bool flatten) {
+  std::FILE* f = file_.get();
+  std::fputs("{\"t\":\"control\",\"ts\":", f);
+  write_ts(f, wall_ns);
+  std::fprintf(f, ",\"msg\":{\"stop\":true,\"flatten\":%s}}\n", flatten ? "true" : "false");
+}
+
 void RecordingWriter::flush() { std::fflush(file_.get()); }
 
 void RecordingWriter::line(const char* type, Venue v, std::string_view url, std::int64_t wall_ns,
@@ -184,7 +191,7 @@ void RecordingTap::on_http(Venue venue, std::string_view url, std::int64_t recv_
   put(Kind::http, venue, recv_wall_ns, 0, target, body.empty() ? std::string_view(" ") : body);
 }
 
-std::size_t RecordingTap::drain(RecordingWriter& out) {
+std::size_t RecordingTap::drain(RecordingWriter& out, std::int64_t until_wall_ns) {
   std::size_t tail = tail_.load(std::memory_order_relaxed);
   const std::size_t head = head_.load(std::memory_order_acquire);
   std::size_t n = 0;
@@ -196,6 +203,7 @@ std::size_t RecordingTap::drain(RecordingWriter& out) {
       tail += capacity_ - pos;
       continue;
     }
+    if (r.wall_ns > until_wall_ns) break;
     const std::string_view payload(ring_.get() + pos + sizeof r, r.size);
     switch (r.kind) {
       case Kind::connect:

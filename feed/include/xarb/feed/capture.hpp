@@ -15,8 +15,9 @@ namespace xarb::feed {
 
 // One line of a capture in the JSONL format of data/ (see its README):
 //   {"t":"ws","ts":<epoch seconds>,"msg":<frame>}, {"t":"http","url":..,"ts":..,"msg":<body>},
-//   {"t":"ws_connect","url":..}, {"t":"ws_send","msg":..}, {"t":"config",...}, and first in a
-//   recording made by xarb, {"t":"recording","msg":<what it holds: RecordingHeader>}.
+//   {"t":"ws_connect","url":..}, {"t":"ws_send","msg":..}, {"t":"config",...}, first in a
+//   recording made by xarb, {"t":"recording","msg":<what it holds: RecordingHeader>}, and in one
+//   made by `xarb run --record`, {"t":"control","ts":..,"msg":{..}} (CaptureKind::control).
 // An optional "venue":"binance"|"upbit" (written by xarb record) names the venue outright;
 // otherwise it comes from the URL's host.
 enum class CaptureKind : std::uint8_t {
@@ -25,6 +26,9 @@ enum class CaptureKind : std::uint8_t {
   ws_connect,
   ws_send,
   recording,  // xarb's recording header (RecordingHeader)
+  // What the recording run did besides receiving (`xarb run --record`): {"t":"control","ts":..,
+  // "msg":{"stop":true,"flatten":true}} when it stopped taking entries (and closed its positions).
+  control,
   other,
   malformed
 };

@@ -17,10 +17,20 @@ struct BacktestArgs {
   std::string latency_from;          // `xarb journal latency`'s CSV
   std::string out_dir = "backtest";
   std::string journal;
+  // --compare-journal: the live run that made the recording, and the targets of the agreement.
+  std::string compare_journal;
+  std::uint64_t compare_run = 0;
+  double match_ms = 50.0;
+  double min_match = 95.0;
+  double max_pnl_diff = 5.0;
+  double pnl_floor_bps = 1.0;
+  std::uint64_t max_extra = 0;
 };
 
 // Checks the config and the captures (each recording's header must hold every venue, symbol and
-// market the config trades), then runs the backtest. Returns the exit code: 0 ok, 2 bad input.
+// market the config trades), then runs the backtest, and with compare_journal measures its
+// agreement with that run (agreement.json beside the report). Returns the exit code: 0 ok, 2 bad
+// input, 1 a failure or an agreement short of its targets.
 int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace xarb::app

@@ -43,6 +43,14 @@ struct BacktestOptions {
   // The backtest's journal; empty: <out_dir>/backtest.sqlite, replaced at each run. A journal
   // holding runs other than backtests is refused.
   std::filesystem::path journal;
+  // What the venues hold at the start (a live run's, from its journal); an asset not named here
+  // starts with the paper run's default ([inventory] paper_balance, else ten position limits).
+  struct Balance {
+    Venue venue = kNoVenue;
+    std::string asset;
+    Decimal qty;
+  };
+  std::vector<Balance> balances;
   // After the last frame, in-flight orders are followed this long (recording time) at most.
   std::int64_t drain_ns = 60'000'000'000;
   bool quiet = false;  // no report text on `out` (a sweep's variants)
@@ -57,6 +65,52 @@ struct BacktestResult {
 
 [[nodiscard]] BacktestResult run_backtest(const Config& config, const BacktestOptions& options,
                                           std::ostream& out, std::ostream& err);
+
+// `xarb backtest --compare-journal`: the backtest's entries and PnL against the live run that
+// made the recording, from both journals.
+struct AgreementOptions {
+  std::filesystem::path journal;   // the live run's journal
+  std::uint64_t run_id = 0;        // 0: its latest run that is not a backtest
+  std::int64_t window_ns = 50'000'000;  // an entry matches one decided this close
+  double min_match_pct = 95.0;     // of the live entries
+  std::uint64_t max_extra = 0;     // backtest entries the live run did not make
+  double max_pnl_diff_pct = 5.0;   // of the live realised PnL ...
+  double pnl_floor_bps = 1.0;      // ... or this share of the live traded notional, the larger
+};
+
+// Where the PnL difference comes from.
+struct AgreementCause {
+  std::string name;  // fill, fee, exit, missed:<why>, extra:<why>
+  std::uint64_t entries = 0;
+  double pnl_krw = 0.0;  // backtest minus live
+};
+
+struct Agreement {
+  std::uint64_t live_run = 0, backtest_run = 0;
+  std::uint64_t live_entries = 0, backtest_entries = 0;
+  std::uint64_t matched = 0, missed = 0, extra = 0;
+  double live_pnl_krw = 0.0, backtest_pnl_krw = 0.0;
+  double traded_notional_krw = 0.0;  // the live run's fills, in KRW
+  double allowed_pnl_diff_krw = 0.0;
+  std::vector<AgreementCause> causes;
+  std::vector<std::string> shortfalls;  // each target not met; empty: agreed
+
+  [[nodiscard]] double match_pct() const noexcept {
+    return live_entries == 0 ? 100.0 : 100.0 * static_cast<double>(matched) /
+                                           static_cast<double>(live_entries);
+  }
+  [[nodiscard]] bool met() const noexcept { return shortfalls.empty(); }
+  void print(std::ostream& out) const;
+  [[nodiscard]] std::string json() const;
+};
+
+// Matches the entries of `backtest_run` in `backtest_journal` against the live run's: same
+// symbol, direction and pair, decided within the window (each used once, nearest first). False
+// with `error` when a journal or run cannot be read.
+[[nodiscard]] bool compare_with_journal(const AgreementOptions& options,
+                                        const std::filesystem::path& backtest_journal,
+                                        std::uint64_t backtest_run, Agreement& out,
+                                        std::string& error);
 
 // A recording's own header (its first line, when xarb made it): false with `err` told (file:1)
 // when the header is there but unreadable; `found` says whether there was one.

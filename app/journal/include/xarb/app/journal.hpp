@@ -145,6 +145,18 @@ struct JournalPositionRow {
   std::string note;
 };
 
+// An entry a run decided, with the position it opened (`xarb backtest --compare-journal`).
+struct JournalEntry {
+  std::uint64_t intent_id = 0;
+  std::uint64_t position_id = 0;
+  std::string symbol, direction, first_venue, second_venue;
+  std::int64_t wall_ns = 0;  // when it was decided
+  std::string state, exit_reason;
+  double realized_pnl_krw = 0.0;
+  std::int64_t closed_ns = 0;  // 0: not closed
+  std::string entry_fx;
+};
+
 // What a run started with on a venue, and what its fills explain now (unknown: none recorded).
 struct JournalLedgerRow {
   std::string venue, asset, start;
@@ -274,6 +286,13 @@ class Journal {
   // Each order's round trip as exec measured it (request written -> outcome known) in `run_id`,
   // by venue, in the order journaled: what a backtest draws from (`xarb journal latency`).
   [[nodiscard]] std::vector<std::pair<Venue, std::int64_t>> order_latencies(std::uint64_t run_id);
+  // The entries `run_id` decided, in time order, each with its position as it stands.
+  [[nodiscard]] std::vector<JournalEntry> entries(std::uint64_t run_id);
+  // The reason of `run_id`'s entry refusal for `symbol`, `direction` and `pair` nearest to
+  // `at_ns` within `window_ns`; empty when there was none.
+  [[nodiscard]] std::string refusal_near(std::uint64_t run_id, std::string_view symbol,
+                                         std::string_view direction, std::string_view pair,
+                                         std::int64_t at_ns, std::int64_t window_ns);
   // Per pair, in the order the pairs first traded.
   [[nodiscard]] std::vector<JournalPairTotals> pair_totals();
   // Totals over every run (run_id 0) or one run.

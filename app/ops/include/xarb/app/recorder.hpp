@@ -6,6 +6,7 @@
 // thread) that the ops thread drains into the file.
 
 #include <atomic>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -36,6 +37,9 @@ class RecordingWriter {
   void frame(Venue v, std::int64_t wall_ns, std::int64_t exchange_ns, std::string_view frame);
   // A REST answer: `target` is the request's path and query on the venue's REST URL.
   void http(Venue v, std::string_view target, std::int64_t wall_ns, std::string_view body);
+  // The run stopped taking entries at `wall_ns` (and closed its positions when `flatten`): a
+  // backtest of the recording does the same then.
+  void stopped(std::int64_t wall_ns, bool flatten);
   void flush();
   [[nodiscard]] std::uint64_t frames() const noexcept { return frames_; }
 
@@ -63,8 +67,9 @@ class RecordingTap final : public feed::FrameObserver {
   void on_http(Venue venue, std::string_view url, std::int64_t recv_wall_ns,
                std::string_view body) override;
 
-  // Writes every event in the ring to `out`; returns how many.
-  std::size_t drain(RecordingWriter& out);
+  // Writes the events in the ring to `out`, up to the first one after `until_wall_ns`; returns
+  // how many.
+  std::size_t drain(RecordingWriter& out, std::int64_t until_wall_ns = INT64_MAX);
   [[nodiscard]] std::uint64_t dropped() const noexcept {
     return dropped_.load(std::memory_order_relaxed);
   }
