@@ -7,6 +7,7 @@
 #include <xarb/app/backtest.hpp>
 #include <xarb/app/backtest_command.hpp>
 #include <xarb/app/journal.hpp>
+#include <xarb/app/live_keys.hpp>
 #include <xarb/venues/registry.hpp>
 
 namespace xarb::app {
@@ -58,8 +59,22 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
     for (const auto& issue : loaded.errors) err << issue.to_string() << '\n';
     return kExitBadInput;
   }
+  Config config = loaded.config;
+  for (const std::string& set : args.sets) {
+    const std::size_t eq = set.find('=');
+    std::string error;
+    if (eq == std::string::npos ||
+        !apply_setting(config, set.substr(0, eq), set.substr(eq + 1), config, error)) {
+      err << "--set " << set << ": " << (eq == std::string::npos ? "expected KEY=VALUE" : error)
+          << '\n';
+      return kExitBadInput;
+    }
+  }
   BacktestOptions o;
   o.captures = args.captures;
+  o.trade_from_ns = args.trade_from_ns;
+  o.trade_until_ns = args.trade_until_ns;
+  o.quiet = args.quiet;
   o.seed = args.seed;
   o.out_dir = args.out_dir;
   o.journal = args.journal;
@@ -86,7 +101,7 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
     }
   }
   if (with_header == args.captures.size()) {
-    if (const std::string gap = not_covered(held, loaded.config); !gap.empty()) {
+    if (const std::string gap = not_covered(held, config); !gap.empty()) {
       err << args.captures.front() << ":1: " << gap << '\n';
       return kExitBadInput;
     }
@@ -115,8 +130,14 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
       return kExitBadInput;
     }
   }
-  const BacktestResult r = run_backtest(loaded.config, o, out, err);
+  const BacktestResult r = run_backtest(config, o, out, err);
   if (r.exit_code != 0) return r.exit_code;
+  {
+    // What this variant changed, for `xarb sweep --merge`.
+    std::ofstream variant(std::filesystem::path(args.out_dir) / "variant.txt");
+    for (const std::string& set : args.sets) variant << set << '\n';
+  }
+  if (args.quiet) return 0;
   out << "backtest: " << r.frames << " capture lines in " << r.wall_s << " s ("
       << static_cast<double>(r.frames) / std::max(r.wall_s, 1e-9) << " lines/s); report, "
       << "trades.csv and backtest journal in " << args.out_dir << '\n';

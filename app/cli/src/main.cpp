@@ -13,6 +13,7 @@
 #include <xarb/app/journal_commands.hpp>
 #include <xarb/app/backtest_command.hpp>
 #include <xarb/app/replay_command.hpp>
+#include <xarb/app/sweep_command.hpp>
 #include <xarb/app/run_commands.hpp>
 #include <xarb/app/venue_commands.hpp>
 #include <xarb/venues/registry.hpp>
@@ -123,6 +124,12 @@ void add_backtest(CLI::App& root, int& rc) {
   b->add_option("--out-dir", a->out_dir,
                 "Where report.txt, report.json, trades.csv and backtest.sqlite go (backtest)");
   b->add_option("--journal", a->journal, "Journal the backtest here instead (backtests only)");
+  b->add_option("--set", a->sets, "KEY=VALUE: run the config with this key changed (repeat)");
+  b->add_option("--trade-from", a->trade_from_ns,
+                "Trade from this receive time (epoch ns); before it books and baselines warm up");
+  b->add_option("--trade-until", a->trade_until_ns,
+                "Stop entries and close positions at this receive time (epoch ns)");
+  b->add_flag("--quiet", a->quiet, "No report on the output (report.txt is still written)");
   b->add_option("--compare-journal", a->compare_journal,
                 "The journal of the live run that recorded the capture (xarb run --record): "
                 "match entries and PnL, exit 1 when short of the targets");
@@ -136,6 +143,30 @@ void add_backtest(CLI::App& root, int& rc) {
   b->add_option("--pnl-floor-bps", a->pnl_floor_bps,
                 "... or this many bps of the live traded notional, the larger (1)");
   b->callback([&rc, a] { rc = app::backtest_command(*a, std::cout, std::cerr); });
+}
+
+void add_sweep(CLI::App& root, int& rc) {
+  static app::SweepArgs args;
+  app::SweepArgs* a = &args;
+  CLI::App* s = root.add_subcommand(
+      "sweep", "Backtest every combination of config values over the same recordings: a table, "
+               "a heat map for two keys, a walk-forward split");
+  s->add_option("--config", a->config, "Config file (TOML): the base of every variant")
+      ->required();
+  s->add_option("--capture", a->captures, "A recording (repeat to merge several)")->required();
+  s->add_option("--set", a->sets, "KEY=FROM:TO:STEP or KEY=A,B,C (repeat: every combination)")
+      ->required();
+  s->add_option("--threads", a->threads, "Variants run at once (default: every core)");
+  s->add_option("--walk-forward", a->walk_forward,
+                "Choose on this first share of the recording (0.5), report the choice on the rest");
+  s->add_option("--out-dir", a->out_dir, "A folder per variant, the table and the heat map (sweep)");
+  s->add_option("--emit-jobs", a->emit_jobs,
+                "Write one xarb backtest command per variant to FILE instead (GNU parallel, Slurm)");
+  s->add_option("--merge", a->merge, "Build the table from the emitted jobs' outputs in DIR");
+  s->add_option("--seed", a->seed, "Seed of the latency draws (1)");
+  s->add_option("--latency", a->latency, "VENUE=MS: a constant round trip for a venue");
+  s->add_option("--latency-from", a->latency_from, "Round trips measured live (xarb journal latency)");
+  s->callback([&rc, a] { rc = app::sweep_command(*a, std::cout, std::cerr); });
 }
 
 void add_venue(CLI::App& root, int& rc) {
@@ -316,6 +347,7 @@ int main(int argc, char** argv) {
   add_config(root, rc);
   add_replay(root, rc);
   add_backtest(root, rc);
+  add_sweep(root, rc);
   add_feed(root, rc);
   add_venue(root, rc);
   add_run(root, rc);

@@ -81,16 +81,28 @@ bool apply_live_setting(const Config& running, const std::string& assignment, Co
     for (const LiveKey& k : kLiveKeys) error.append(" ").append(k.key);
     return false;
   }
+  return apply_setting(running, key, value, out, error);
+}
+
+bool apply_setting(const Config& config, std::string_view key, std::string_view value,
+                   Config& out, std::string& error) {
   try {
-    toml::table root = toml::parse(dump_config(running));
-    const toml::table parsed = toml::parse("v = " + value);
-    const std::size_t dot = key.find('.');
-    toml::table* section = root[key.substr(0, dot)].as_table();
-    if (section == nullptr) {
-      root.insert(key.substr(0, dot), toml::table{});
-      section = root[key.substr(0, dot)].as_table();
+    toml::table root = toml::parse(dump_config(config));
+    const toml::table parsed = toml::parse("v = " + std::string(value));
+    // Down the dotted path, making the tables it names.
+    toml::table* section = &root;
+    std::string_view rest = key;
+    for (std::size_t dot = rest.find('.'); dot != std::string_view::npos; dot = rest.find('.')) {
+      const std::string name(rest.substr(0, dot));
+      if (section->get(name) == nullptr) section->insert(name, toml::table{});
+      section = section->get(name)->as_table();
+      if (section == nullptr) {
+        error = std::string(key) + ": " + name + " is not a table";
+        return false;
+      }
+      rest.remove_prefix(dot + 1);
     }
-    section->insert_or_assign(key.substr(dot + 1), *parsed.get("v"));
+    section->insert_or_assign(std::string(rest), *parsed.get("v"));
     std::ostringstream text;
     text << root;
     const LoadResult r = parse_config(text.str(), "set");
@@ -100,7 +112,8 @@ bool apply_live_setting(const Config& running, const std::string& assignment, Co
     }
     out = r.config;
   } catch (const toml::parse_error&) {
-    error = key + ": \"" + value + "\" is not a value (a number, as in 35 or 0.5)";
+    error = std::string(key) + ": \"" + std::string(value) +
+            "\" is not a value (a number, as in 35 or 0.5, or a quoted string)";
     return false;
   }
   return true;

@@ -11,6 +11,8 @@
 #include <xarb/app/backtest.hpp>
 #include <xarb/feed/replay.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "engine_internal.hpp"
 
 namespace xarb::app {
@@ -163,6 +165,8 @@ class Backtest {
   };
   std::vector<Stop> stops_;
   bool stopped_ = false;
+  BacktestSummary summary_;
+  double realized_ = 0.0, peak_ = 0.0;  // the realised PnL curve, for the drawdown
 };
 
 bool Backtest::open_sources() {
@@ -218,8 +222,11 @@ bool Backtest::advance(Source& s) {
     if (s.event.kind == feed::CaptureKind::control) {
       // In its place among the frames (the recorder writes it between those before and after).
       if (s.event.msg.find("\"stop\":true") != std::string_view::npos) {
-        stops_.push_back({s.event.recv_ns,
-                          s.event.msg.find("\"flatten\":true") != std::string_view::npos});
+        const Stop stop{s.event.recv_ns,
+                        s.event.msg.find("\"flatten\":true") != std::string_view::npos};
+        stops_.insert(std::upper_bound(stops_.begin(), stops_.end(), stop.at_ns,
+                                       [](std::int64_t t, const Stop& x) { return t < x.at_ns; }),
+                      stop);
       }
       continue;
     }
@@ -366,7 +373,16 @@ void Backtest::drain_ops() {
 void Backtest::handle(const OpsEvent& e) {
   journal_->record(e);
   if (const auto* r = std::get_if<ExecReport>(&e.body)) {
+    const double fx = strategy_->fx().last();
     for (const LegReport& leg : r->legs) {
+      if (leg.venue != kNoVenue && !r->status_only) {
+        const double rate = venues::quote_asset(leg.venue) == "KRW" ? 1.0 : fx;
+        const double px = leg.avg_price.to_double();
+        summary_.turnover_krw += (leg.filled_qty.to_double() * px +
+                                  leg.unwound_qty.to_double() * leg.unwind_avg_price.to_double()) *
+                                 rate;
+        summary_.fees_krw += (leg.fee.to_double() + leg.fee_base.to_double() * px) * rate;
+      }
       if (leg.status == LegStatus::not_sent) continue;
       ++tally_.orders[index(leg.venue)];
       if (leg.error.present()) ++tally_.order_errors[index(leg.venue)];
@@ -388,6 +404,9 @@ void Backtest::handle(const OpsEvent& e) {
     if (p->to == PositionState::closed) {
       t.closed_ns = e.wall_ns;
       t.realized_krw = p->realized_krw;
+      realized_ += p->realized_krw.to_double();
+      peak_ = std::max(peak_, realized_);
+      summary_.max_drawdown_krw = std::max(summary_.max_drawdown_krw, peak_ - realized_);
     }
   }
 }
@@ -490,6 +509,14 @@ int Backtest::run(BacktestResult& result) {
   if (!open_journal(first_ns)) return 1;
   build();
   clock_.ns = first_ns;
+  // The trading window: entries off before it; its end a stop that closes what is open.
+  bool waiting = opt_.trade_from_ns > first_ns;
+  if (waiting) strategy_->risk().set_kill_switch(true);
+  if (opt_.trade_until_ns > 0) {
+    stops_.insert(std::upper_bound(stops_.begin(), stops_.end(), opt_.trade_until_ns,
+                                   [](std::int64_t t, const Stop& s) { return t < s.at_ns; }),
+                  Stop{opt_.trade_until_ns, true});
+  }
   std::int64_t next_timer = first_ns;
   std::int64_t last_frame = first_ns;
   for (;;) {
@@ -501,10 +528,17 @@ int Backtest::run(BacktestResult& result) {
     std::int64_t t = std::min(next_due(), next_timer);
     if (next != nullptr) t = std::min(t, next->event.recv_ns);
     if (!stopped_ && !stops_.empty()) t = std::min(t, stops_.front().at_ns);
-    if (next == nullptr && (!busy() || t > last_frame + opt_.drain_ns)) {
-      break;  // the recording is over, and nothing is in flight (or it has been followed long enough)
+    if (waiting) t = std::min(t, opt_.trade_from_ns);
+    const bool over = next == nullptr || (stopped_ && strategy_->open_positions() == 0 &&
+                                          clock_.ns >= opt_.trade_until_ns && opt_.trade_until_ns > 0);
+    if (over && (!busy() || t > last_frame + opt_.drain_ns)) {
+      break;  // the recording (or the window) is over, and nothing is in flight
     }
     clock_.ns = std::max(clock_.ns, t);
+    if (waiting && clock_.ns >= opt_.trade_from_ns) {
+      waiting = false;
+      if (!stopped_) strategy_->risk().set_kill_switch(false);
+    }
     if (!stopped_ && !stops_.empty() && stops_.front().at_ns <= clock_.ns) {
       // As the run's hot thread did at its wind-down: no entries, and a flatten if it closed.
       stopped_ = true;
@@ -528,17 +562,86 @@ int Backtest::run(BacktestResult& result) {
   }
   drain_ops();
   result.report = report(first_ns, last_frame);
+  summary_.entries = result.report.entries;
+  summary_.closed = result.report.closed;
+  summary_.wins = result.report.wins;
+  summary_.exits = result.report.exits;
+  summary_.winrate = result.report.winrate;
+  summary_.pnl_krw = result.report.realized_krw.to_double();
+  result.summary = summary_;
   journal_->end_run(clock_.ns, report_json(result.report));
   journal_->commit();
   result.frames = lines_;
   result.wall_s = static_cast<double>(clock::steady_ns() - started) * 1e-9;
   if (!write_outputs(result.report)) return 1;
+  std::ofstream(opt_.out_dir / "summary.json") << summary_.json() << '\n';
   if (!opt_.quiet) print_report(out_, result.report);
   return 0;
 }
 
 }  // namespace
 }  // namespace engine_detail
+
+bool capture_span(const std::vector<std::string>& captures, std::int64_t& first_ns,
+                  std::int64_t& last_ns, std::string& error) {
+  first_ns = INT64_MAX;
+  last_ns = 0;
+  for (const std::string& path : captures) {
+    const auto reader = feed::CaptureReader::open(path, error);
+    if (!reader) return false;
+    feed::CaptureEvent e;
+    while (reader->next(e)) {
+      if (e.kind != feed::CaptureKind::ws || e.recv_ns == 0) continue;
+      first_ns = std::min(first_ns, e.recv_ns);
+      last_ns = std::max(last_ns, e.recv_ns);
+    }
+  }
+  if (last_ns == 0) {
+    error = "the captures hold no frames";
+    return false;
+  }
+  return true;
+}
+
+std::string BacktestSummary::json() const {
+  nlohmann::json j;
+  j["entries"] = entries;
+  j["closed"] = closed;
+  j["wins"] = wins;
+  nlohmann::json ex = nlohmann::json::object();
+  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+    ex[std::string(to_string(static_cast<ExitReason>(k)))] = exits[k];
+  }
+  j["exits"] = ex;
+  j["winrate"] = winrate;
+  j["pnl_krw"] = pnl_krw;
+  j["fees_krw"] = fees_krw;
+  j["turnover_krw"] = turnover_krw;
+  j["max_drawdown_krw"] = max_drawdown_krw;
+  return j.dump(2);
+}
+
+bool BacktestSummary::parse(const std::string& text, BacktestSummary& out, std::string& error) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    out.entries = j.at("entries").get<std::uint64_t>();
+    out.closed = j.at("closed").get<std::uint64_t>();
+    out.wins = j.at("wins").get<std::uint64_t>();
+    for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+      out.exits[k] = j.at("exits").at(std::string(to_string(static_cast<ExitReason>(k))))
+                         .get<std::uint64_t>();
+    }
+    out.winrate = j.at("winrate").get<double>();
+    out.pnl_krw = j.at("pnl_krw").get<double>();
+    out.fees_krw = j.at("fees_krw").get<double>();
+    out.turnover_krw = j.at("turnover_krw").get<double>();
+    out.max_drawdown_krw = j.at("max_drawdown_krw").get<double>();
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+  return true;
+}
 
 bool read_latency_csv(const std::string& path, LatencyModel& out, std::string& error) {
   std::ifstream in(path);

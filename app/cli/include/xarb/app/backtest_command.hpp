@@ -17,6 +17,10 @@ struct BacktestArgs {
   std::string latency_from;          // `xarb journal latency`'s CSV
   std::string out_dir = "backtest";
   std::string journal;
+  std::vector<std::string> sets;  // KEY=VALUE: the config with these changed (a sweep's variant)
+  std::int64_t trade_from_ns = 0;   // the trading window (BacktestOptions)
+  std::int64_t trade_until_ns = 0;
+  bool quiet = false;               // no report on the output
   // --compare-journal: the live run that made the recording, and the targets of the agreement.
   std::string compare_journal;
   std::uint64_t compare_run = 0;

@@ -23,6 +23,12 @@ struct LiveKey {
 [[nodiscard]] std::span<const LiveKey> live_keys();
 [[nodiscard]] const LiveKey* find_live_key(std::string_view key);
 
+// `key` (a dotted path: strategy.entry_bps, venues.binance.taker_fee_bps) set to `value` (TOML:
+// 35, 0.5, "ewma") in `config`, read again through the config's own checks into `out`. False with
+// `error` (the config's words) when the key or the value is refused. What `xarb sweep` varies.
+[[nodiscard]] bool apply_setting(const Config& config, std::string_view key, std::string_view value,
+                                 Config& out, std::string& error);
+
 // "KEY=VALUE" applied to `running`: the running config with that one value changed, read again
 // through the config's own checks, into `out`. False with `error` (the config's words, or which
 // keys can change) when the key is not live-settable or the value is refused; `key` names it.

@@ -51,20 +51,48 @@ struct BacktestOptions {
     Decimal qty;
   };
   std::vector<Balance> balances;
+  // Trading window on the recording's clock (epoch ns; 0: its start, its end). Before it the
+  // books and the baselines warm up with entries off; at its end entries stop, open positions
+  // are closed (as --flatten-on-exit), and the backtest ends once they are.
+  std::int64_t trade_from_ns = 0;
+  std::int64_t trade_until_ns = 0;
   // After the last frame, in-flight orders are followed this long (recording time) at most.
   std::int64_t drain_ns = 60'000'000'000;
   bool quiet = false;  // no report text on `out` (a sweep's variants)
 };
 
+// What a sweep compares variants by (summary.json beside each report).
+struct BacktestSummary {
+  std::uint64_t entries = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t wins = 0;
+  std::array<std::uint64_t, kExitReasonCount> exits{};  // exit intents by reason
+  double winrate = 0.0;
+  double pnl_krw = 0.0;           // realised
+  double fees_krw = 0.0;          // every fill's fee, in KRW at the FX rate of the moment
+  double turnover_krw = 0.0;      // every fill's notional, in KRW
+  double max_drawdown_krw = 0.0;  // the deepest fall of realised PnL from a high
+  // The summary as JSON, and read back (false with `error` when it is not one).
+  [[nodiscard]] std::string json() const;
+  [[nodiscard]] static bool parse(const std::string& text, BacktestSummary& out,
+                                  std::string& error);
+};
+
 struct BacktestResult {
   int exit_code = 0;  // 0 ok, 2 bad input (a capture, the config, the options), 1 failure
   RunReport report;
+  BacktestSummary summary;
   std::uint64_t frames = 0;  // capture lines replayed
   double wall_s = 0.0;       // how long it took
 };
 
 [[nodiscard]] BacktestResult run_backtest(const Config& config, const BacktestOptions& options,
                                           std::ostream& out, std::ostream& err);
+
+// The receive times of the first and the last frame of the captures (a full read). False with
+// `error` when one cannot be read.
+[[nodiscard]] bool capture_span(const std::vector<std::string>& captures, std::int64_t& first_ns,
+                                std::int64_t& last_ns, std::string& error);
 
 // `xarb backtest --compare-journal`: the backtest's entries and PnL against the live run that
 // made the recording, from both journals.
