@@ -3,6 +3,7 @@
 // for byte on every run, a journal `xarb journal` reads and marks as a backtest, the latency model
 // read back from that journal, and every kind of bad capture refused with its file and line.
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -118,6 +119,18 @@ TEST(Backtest, TheSameInputsGiveTheSameReportByteForByte) {
       EXPECT_GT(l.count, 0u);
       EXPECT_LE(l.max_ns, 30'500'000);
       EXPECT_GE(l.p50_ns, 1'900'000);
+    }
+  }
+  // The plots: each pair's premium per symbol, PnL and drawdown, the round trips drawn; their
+  // data always, the PNGs where gnuplot is installed (scripts/install-deps installs it).
+  const fs::path plots = scratch("first") / "plots";
+  EXPECT_NE(test::read_file(plots / "premium-upbit-bithumb-ETH-marks.dat").find('\n'),
+            std::string::npos);
+  EXPECT_GT(fs::file_size(plots / "pnl.dat"), 100u);
+  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+    for (const char* png : {"premium-upbit-binance-BTC.png", "premium-bithumb-binance-ETH.png",
+                            "pnl.png", "latency.png"}) {
+      EXPECT_TRUE(fs::exists(plots / png)) << png;
     }
   }
   // One row per position in trades.csv.

@@ -75,6 +75,7 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
   o.trade_from_ns = args.trade_from_ns;
   o.trade_until_ns = args.trade_until_ns;
   o.quiet = args.quiet;
+  o.plots = !args.quiet;  // a sweep's variants draw none
   o.seed = args.seed;
   o.out_dir = args.out_dir;
   o.journal = args.journal;

@@ -4,12 +4,15 @@
 // executor has something in flight, every millisecond (its own timers: queries, retries).
 
 #include <cinttypes>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <map>
 
 #include <xarb/app/backtest.hpp>
 #include <xarb/feed/replay.hpp>
+#include <xarb/signal/premium.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -167,6 +170,31 @@ class Backtest {
   bool stopped_ = false;
   BacktestSummary summary_;
   double realized_ = 0.0, peak_ = 0.0;  // the realised PnL curve, for the drawdown
+
+  // What the plots show (opt_.plots): the premium of every pair and symbol each timer tick, the
+  // intents, the realised PnL curve, the round trips drawn.
+  struct Sample {
+    std::int64_t t = 0;
+    std::size_t pair = 0;
+    InstrumentId instrument = kNoInstrument;
+    std::array<double, 2> edge{};      // by direction; NaN: no premium
+    std::array<double, 2> baseline{};  // by direction
+  };
+  struct Mark {
+    std::int64_t t = 0;
+    std::size_t pair = 0;
+    InstrumentId instrument = kNoInstrument;
+    Direction direction = Direction::kimchi;
+    bool entry = true;
+    double edge = 0.0;
+  };
+  void sample_premiums();
+  [[nodiscard]] double edge_now(std::size_t k, InstrumentId i, Direction d) const noexcept;
+  void write_plots(std::int64_t first_ns);
+  std::vector<Sample> samples_;
+  std::vector<Mark> marks_;
+  std::vector<std::pair<std::int64_t, double>> pnl_curve_;  // (t, realised so far)
+  std::vector<std::pair<Venue, std::int64_t>> drawn_;        // each order's round trip
 };
 
 bool Backtest::open_sources() {
@@ -372,6 +400,12 @@ void Backtest::drain_ops() {
 
 void Backtest::handle(const OpsEvent& e) {
   journal_->record(e);
+  if (const auto* in = std::get_if<OrderIntent>(&e.body); in != nullptr && opt_.plots) {
+    const std::size_t k = strategy_->pair_index({in->legs[0].venue, in->legs[1].venue});
+    const InstrumentId i = in->legs[0].instrument;
+    marks_.push_back({e.wall_ns, k, i, in->direction, in->kind == IntentKind::entry,
+                      in->kind == IntentKind::entry ? in->edge_bps : edge_now(k, i, in->direction)});
+  }
   if (const auto* r = std::get_if<ExecReport>(&e.body)) {
     const double fx = strategy_->fx().last();
     for (const LegReport& leg : r->legs) {
@@ -386,7 +420,10 @@ void Backtest::handle(const OpsEvent& e) {
       if (leg.status == LegStatus::not_sent) continue;
       ++tally_.orders[index(leg.venue)];
       if (leg.error.present()) ++tally_.order_errors[index(leg.venue)];
-      if (leg.latency_ns > 0) order_latency_[index(leg.venue)].record(leg.latency_ns);
+      if (leg.latency_ns > 0) {
+        order_latency_[index(leg.venue)].record(leg.latency_ns);
+        if (opt_.plots) drawn_.emplace_back(leg.venue, leg.latency_ns);
+      }
     }
     if (const std::int64_t t = r->stamps.get(Stage::received);
         !r->status_only && !r->settles && t != 0) {
@@ -407,6 +444,7 @@ void Backtest::handle(const OpsEvent& e) {
       realized_ += p->realized_krw.to_double();
       peak_ = std::max(peak_, realized_);
       summary_.max_drawdown_krw = std::max(summary_.max_drawdown_krw, peak_ - realized_);
+      if (opt_.plots) pnl_curve_.emplace_back(e.wall_ns, realized_);
     }
   }
 }
@@ -417,6 +455,131 @@ std::int64_t Backtest::next_due() const noexcept {
   // The executor's own timers (a query after a lost answer, a retry) are followed in 1 ms steps.
   if (executor_->active() > 0 || executor_->unsettled() > 0) t = std::min(t, clock_.ns + kMs);
   return t;
+}
+
+double Backtest::edge_now(std::size_t k, InstrumentId i, Direction d) const noexcept {
+  if (k >= strategy_->pairs().size() || i >= symbols_.size()) return std::nan("");
+  const signal::PairParams& pp = strategy_->pairs()[k];
+  const VenuePair pair = pp.pair;
+  if (!strategy_->have_book(i, pair.first) || !strategy_->have_book(i, pair.second)) {
+    return std::nan("");
+  }
+  const signal::Premium p = signal::premium(
+      strategy_->book(i, pair.first), strategy_->book(i, pair.second),
+      pp.fx ? strategy_->fx().last() : 1.0, d, strategy_->params().symbols[i].trade_qty, pp.fees);
+  return p.valid ? p.edge_bps() : std::nan("");
+}
+
+void Backtest::sample_premiums() {
+  for (std::size_t k = 0; k < strategy_->pairs().size(); ++k) {
+    for (const Instrument& i : symbols_) {
+      if (i.is_fx) continue;
+      Sample s{clock_.ns, k, i.id, {}, {}};
+      for (const Direction d : {Direction::kimchi, Direction::reverse}) {
+        const auto n = static_cast<std::size_t>(d);
+        s.edge[n] = edge_now(k, i.id, d);
+        s.baseline[n] = strategy_->params().baseline == signal::BaselineMode::zero
+                            ? 0.0
+                            : strategy_->baseline_bps(i.id, d, k);
+      }
+      samples_.push_back(s);
+    }
+  }
+}
+
+// Data files and gnuplot scripts in <out_dir>/plots, then gnuplot once over the scripts. Times
+// are seconds from the recording's start.
+void Backtest::write_plots(std::int64_t first_ns) {
+  const std::filesystem::path dir = opt_.out_dir / "plots";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto secs = [&](std::int64_t t) { return static_cast<double>(t - first_ns) * 1e-9; };
+  const double entry = strategy_->params().entry_bps;
+  std::vector<std::string> scripts;
+  const auto script = [&](const std::string& name, const std::string& body) {
+    std::ofstream(dir / (name + ".gp"))
+        << "set terminal png size 1100,600 noenhanced\nset output '" << (dir / (name + ".png")).string()
+        << "'\nset grid\nset key outside right top\n" << body;
+    scripts.push_back((dir / (name + ".gp")).string());
+  };
+  for (std::size_t k = 0; k < strategy_->pairs().size(); ++k) {
+    const std::string pair = to_string(strategy_->pairs()[k].pair);
+    for (const Instrument& i : symbols_) {
+      if (i.is_fx) continue;
+      const std::string name = "premium-" + pair + "-" + std::string(i.base.view());
+      {
+        std::ofstream d(dir / (name + ".dat"));
+        d << "# t_s kimchi_edge_bps reverse_edge_bps kimchi_baseline reverse_baseline\n";
+        for (const Sample& s : samples_) {
+          if (s.pair != k || s.instrument != i.id) continue;
+          d << secs(s.t) << ' ' << s.edge[0] << ' ' << s.edge[1] << ' ' << s.baseline[0] << ' '
+            << s.baseline[1] << '\n';
+        }
+      }
+      {
+        std::ofstream m(dir / (name + "-marks.dat"));
+        m << "# t_s edge_bps entry(1)/exit(0) kimchi(0)/reverse(1)\n";
+        for (const Mark& x : marks_) {
+          if (x.pair != k || x.instrument != i.id) continue;
+          m << secs(x.t) << ' ' << x.edge << ' ' << (x.entry ? 1 : 0) << ' '
+            << static_cast<int>(x.direction) << '\n';
+        }
+      }
+      const std::string d = (dir / (name + ".dat")).string();
+      const std::string m = (dir / (name + "-marks.dat")).string();
+      std::ostringstream body;
+      body << "set title '" << pair << " " << i.base.view()
+           << ": edge after fees (bps), baseline and entry threshold'\nset xlabel 'seconds'\n"
+           << "set ylabel 'bps'\nplot '" << d << "' using 1:2 with lines lc rgb '#1f77b4' title "
+           << "'kimchi edge', '" << d << "' using 1:3 with lines lc rgb '#ff7f0e' title 'reverse "
+           << "edge', '" << d << "' using 1:($4+" << entry << ") with lines dt 2 lc rgb '#1f77b4' "
+           << "title 'kimchi entry (baseline + " << entry << ")', '" << d << "' using 1:($5+"
+           << entry << ") with lines dt 2 lc rgb '#ff7f0e' title 'reverse entry', '" << m
+           << "' using 1:($3==1?$2:1/0) with points pt 9 ps 1.5 lc rgb 'forest-green' title "
+           << "'entries', '" << m << "' using 1:($3==0?$2:1/0) with points pt 11 ps 1.5 lc rgb "
+           << "'red' title 'exits'\n";
+      script(name, body.str());
+    }
+  }
+  {
+    std::ofstream d(dir / "pnl.dat");
+    d << "# t_s realised_krw drawdown_krw\n0 0 0\n";
+    double peak = 0.0;
+    for (const auto& [t, v] : pnl_curve_) {
+      peak = std::max(peak, v);
+      d << secs(t) << ' ' << v << ' ' << v - peak << '\n';
+    }
+  }
+  const std::string pnl = (dir / "pnl.dat").string();
+  script("pnl", "set multiplot layout 2,1\nset xlabel 'seconds'\nset ylabel 'KRW'\n"
+                "set title 'cumulative realised PnL (KRW)'\nplot '" + pnl +
+                    "' using 1:2 with steps lw 2 notitle\nset title 'drawdown from the high (KRW)'"
+                    "\nplot '" + pnl + "' using 1:3 with steps lw 2 lc rgb 'red' notitle\n"
+                    "unset multiplot\n");
+  {
+    std::ofstream d(dir / "latency.dat");
+    d << "# venue_index round_trip_ms (each order's, as the model drew it)\n";
+    for (const auto& [v, ns] : drawn_) d << index(v) << ' ' << static_cast<double>(ns) * 1e-6 << '\n';
+  }
+  std::string plot = "set title 'order round trips the latency model drew'\nset xlabel 'ms'\n"
+                     "set ylabel 'share of orders at or under'\nset yrange [0:1]\nplot ";
+  bool first = true;
+  for (const Venue v : venues_) {
+    if (order_latency_[index(v)].count() == 0) continue;
+    plot += std::string(first ? "" : ", ") + "'" + (dir / "latency.dat").string() +
+            "' using ($1==" + std::to_string(index(v)) + "?$2:1/0):(1.0/" +
+            std::to_string(order_latency_[index(v)].count()) +
+            ") smooth cumulative lw 2 title '" + std::string(to_string(v)) + "'";
+    first = false;
+  }
+  if (!first) script("latency", plot + "\n");
+  std::string command = "gnuplot";
+  for (const std::string& s : scripts) command += " '" + s + "'";
+  command += " > '" + (dir / "gnuplot.log").string() + "' 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    err_ << "backtest: plots not drawn (is gnuplot installed? " << (dir / "gnuplot.log").string()
+         << "); their data is in " << dir.string() << '\n';
+  }
 }
 
 bool Backtest::busy() const noexcept {
@@ -557,8 +720,10 @@ int Backtest::run(BacktestResult& result) {
         return kExitBadInput;
       }
     }
-    if (clock_.ns >= next_timer) next_timer = clock_.ns + kTimerNs;
+    const bool tick = clock_.ns >= next_timer;
+    if (tick) next_timer = clock_.ns + kTimerNs;
     settle();
+    if (tick && opt_.plots) sample_premiums();
   }
   drain_ops();
   result.report = report(first_ns, last_frame);
@@ -574,6 +739,7 @@ int Backtest::run(BacktestResult& result) {
   result.frames = lines_;
   result.wall_s = static_cast<double>(clock::steady_ns() - started) * 1e-9;
   if (!write_outputs(result.report)) return 1;
+  if (opt_.plots) write_plots(first_ns);
   std::ofstream(opt_.out_dir / "summary.json") << summary_.json() << '\n';
   if (!opt_.quiet) print_report(out_, result.report);
   return 0;

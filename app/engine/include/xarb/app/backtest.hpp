@@ -59,6 +59,9 @@ struct BacktestOptions {
   // After the last frame, in-flight orders are followed this long (recording time) at most.
   std::int64_t drain_ns = 60'000'000'000;
   bool quiet = false;  // no report text on `out` (a sweep's variants)
+  // PNG plots in <out_dir>/plots (gnuplot): each pair's premium per symbol with its baseline,
+  // entry thresholds, entries and exits; cumulative PnL and drawdown; the round trips drawn.
+  bool plots = true;
 };
 
 // What a sweep compares variants by (summary.json beside each report).
