@@ -202,9 +202,11 @@ max_total_exposure_krw = 100000000
   // most 60 s more. What a run achieves in a fixed time depends on how fast this machine is;
   // the property a test asserts does not, so the run lasts until the property had its chance.
   RunResult run(const Config& c, std::chrono::milliseconds at_least, bool flatten,
-                const std::function<bool(const JournalTotals&)>& enough = {}) {
+                const std::function<bool(const JournalTotals&)>& enough = {},
+                const std::string& record = {}) {
     RunOptions o;
     o.live = true;
+    o.record_path = record;
     o.duration = enough ? at_least + 60s : at_least;
     o.flatten_on_exit = flatten;
     o.report_dir = dir_;

@@ -75,7 +75,7 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
   o.trade_from_ns = args.trade_from_ns;
   o.trade_until_ns = args.trade_until_ns;
   o.quiet = args.quiet;
-  o.plots = !args.quiet;  // a sweep's variants draw none
+  o.plots = args.plots;
   o.seed = args.seed;
   o.out_dir = args.out_dir;
   o.journal = args.journal;
@@ -138,10 +138,11 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
     std::ofstream variant(std::filesystem::path(args.out_dir) / "variant.txt");
     for (const std::string& set : args.sets) variant << set << '\n';
   }
-  if (args.quiet) return 0;
-  out << "backtest: " << r.frames << " capture lines in " << r.wall_s << " s ("
-      << static_cast<double>(r.frames) / std::max(r.wall_s, 1e-9) << " lines/s); report, "
-      << "trades.csv and backtest journal in " << args.out_dir << '\n';
+  if (!args.quiet) {
+    out << "backtest: " << r.frames << " capture lines in " << r.wall_s << " s ("
+        << static_cast<double>(r.frames) / std::max(r.wall_s, 1e-9) << " lines/s); report, "
+        << "trades.csv and backtest journal in " << args.out_dir << '\n';
+  }
   if (args.compare_journal.empty()) return 0;
   AgreementOptions a;
   a.journal = args.compare_journal;

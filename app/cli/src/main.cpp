@@ -130,6 +130,7 @@ void add_backtest(CLI::App& root, int& rc) {
   b->add_option("--trade-until", a->trade_until_ns,
                 "Stop entries and close positions at this receive time (epoch ns)");
   b->add_flag("--quiet", a->quiet, "No report on the output (report.txt is still written)");
+  b->add_flag("!--no-plots", a->plots, "Draw no plots");
   b->add_option("--compare-journal", a->compare_journal,
                 "The journal of the live run that recorded the capture (xarb run --record): "
                 "match entries and PnL, exit 1 when short of the targets");

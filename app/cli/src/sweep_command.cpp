@@ -123,6 +123,7 @@ BacktestArgs backtest_args(const SweepArgs& a, const Run& r) {
   b.trade_from_ns = r.from_ns;
   b.trade_until_ns = r.until_ns;
   b.quiet = true;
+  b.plots = false;
   return b;
 }
 
@@ -138,7 +139,7 @@ std::string job_line(const SweepArgs& a, const Run& r) {
   for (const std::string& s : b.sets) line += " --set " + quoted(s);
   if (b.trade_from_ns != 0) line += " --trade-from " + std::to_string(b.trade_from_ns);
   if (b.trade_until_ns != 0) line += " --trade-until " + std::to_string(b.trade_until_ns);
-  return line + " --out-dir " + quoted(absolute(b.out_dir)) + " --quiet";
+  return line + " --out-dir " + quoted(absolute(b.out_dir)) + " --quiet --no-plots";
 }
 
 // A variant's figures, read back from its folder.
@@ -163,28 +164,37 @@ bool read_row(const SweepArgs& a, const Run& r, BacktestSummary& out, std::strin
 
 std::string value_of(const std::string& set) { return set.substr(set.find('=') + 1); }
 
+// The exit reasons some row has (the table leaves out the columns that are zero throughout).
+std::vector<std::size_t> exit_columns(const std::vector<BacktestSummary>& rows) {
+  std::vector<std::size_t> out;
+  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+    if (std::any_of(rows.begin(), rows.end(), [k](const BacktestSummary& s) { return s.exits[k] != 0; })) {
+      out.push_back(k);
+    }
+  }
+  return out;
+}
+
 void print_table(std::ostream& out, const std::vector<Axis>& axes,
                  const std::vector<std::vector<std::string>>& variants,
-                 const std::vector<BacktestSummary>& rows) {
-  for (const Axis& a : axes) out << std::setw(std::max<int>(12, static_cast<int>(a.key.size()) + 1)) << a.key;
+                 const std::vector<BacktestSummary>& rows, const std::vector<std::size_t>& exits) {
+  const auto width = [](const Axis& a) { return std::max<int>(8, static_cast<int>(a.key.size()) + 1); };
+  for (const Axis& a : axes) out << std::setw(width(a)) << a.key;
   out << std::setw(8) << "entries";
-  for (std::size_t k = 1; k < kExitReasonCount; ++k) {
+  for (const std::size_t k : exits) {
     out << std::setw(12) << to_string(static_cast<ExitReason>(k));
   }
-  out << std::setw(9) << "winrate" << std::setw(14) << "pnl_krw" << std::setw(12) << "fees_krw"
-      << std::setw(14) << "max_dd_krw" << std::setw(16) << "turnover_krw" << '\n';
+  out << std::setw(8) << "winrate" << std::setw(12) << "pnl_krw" << std::setw(11) << "fees_krw"
+      << std::setw(12) << "max_dd_krw" << std::setw(14) << "turnover_krw" << '\n';
   out << std::fixed;
   for (std::size_t v = 0; v < variants.size(); ++v) {
-    for (std::size_t k = 0; k < axes.size(); ++k) {
-      out << std::setw(std::max<int>(12, static_cast<int>(axes[k].key.size()) + 1))
-          << value_of(variants[v][k]);
-    }
+    for (std::size_t k = 0; k < axes.size(); ++k) out << std::setw(width(axes[k])) << value_of(variants[v][k]);
     const BacktestSummary& s = rows[v];
     out << std::setw(8) << s.entries;
-    for (std::size_t k = 1; k < kExitReasonCount; ++k) out << std::setw(12) << s.exits[k];
-    out << std::setprecision(2) << std::setw(9) << s.winrate << std::setw(14) << s.pnl_krw
-        << std::setw(12) << s.fees_krw << std::setw(14) << s.max_drawdown_krw << std::setw(16)
-        << std::setprecision(0) << s.turnover_krw << '\n';
+    for (const std::size_t k : exits) out << std::setw(12) << s.exits[k];
+    out << std::setprecision(2) << std::setw(8) << s.winrate << std::setprecision(0)
+        << std::setw(12) << s.pnl_krw << std::setw(11) << s.fees_krw << std::setw(12)
+        << s.max_drawdown_krw << std::setw(14) << s.turnover_krw << '\n';
   }
   out.unsetf(std::ios::floatfield);
 }
@@ -390,9 +400,12 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
     for (const BacktestSummary& s : out_rows) rank += s.pnl_krw > out_rows[best].pnl_krw ? 1u : 0u;
     table << "in sample (the first " << std::setprecision(3) << args.walk_forward * 100
           << " % of the recording)\n";
-    print_table(table, axes, variants, in_rows);
+    std::vector<BacktestSummary> both = in_rows;
+    both.insert(both.end(), out_rows.begin(), out_rows.end());
+    const std::vector<std::size_t> exits = exit_columns(both);
+    print_table(table, axes, variants, in_rows, exits);
     table << "\nout of sample (the rest)\n";
-    print_table(table, axes, variants, out_rows);
+    print_table(table, axes, variants, out_rows, exits);
     table << std::fixed << std::setprecision(2) << "\nchosen in sample: ";
     for (const std::string& s : variants[best]) table << s << ' ';
     table << "(PnL " << in_rows[best].pnl_krw << " KRW in sample); out of sample: PnL "
@@ -401,7 +414,7 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
     write_csv(dir / "sweep.csv", axes, variants, in_rows, "in");
     write_csv(dir / "sweep.csv", axes, variants, out_rows, "out");
   } else {
-    print_table(table, axes, variants, in_rows);
+    print_table(table, axes, variants, in_rows, exit_columns(in_rows));
     write_csv(dir / "sweep.csv", axes, variants, in_rows, "all");
   }
   std::ofstream(dir / "sweep.txt") << table.str();

@@ -195,6 +195,7 @@ class Backtest {
   std::vector<Mark> marks_;
   std::vector<std::pair<std::int64_t, double>> pnl_curve_;  // (t, realised so far)
   std::vector<std::pair<Venue, std::int64_t>> drawn_;        // each order's round trip
+  std::array<OpsEvent, 64> batch_{};  // drain_ops' (a member: 64 events are worth not zeroing per frame)
 };
 
 bool Backtest::open_sources() {
@@ -390,11 +391,10 @@ void Backtest::settle() {
 }
 
 void Backtest::drain_ops() {
-  std::array<OpsEvent, 64> batch;
   for (;;) {
-    const std::size_t n = ops_.try_pop_bulk(batch.data(), batch.size());
-    for (std::size_t i = 0; i < n; ++i) handle(batch[i]);
-    if (n < batch.size()) break;
+    const std::size_t n = ops_.try_pop_bulk(batch_.data(), batch_.size());
+    for (std::size_t i = 0; i < n; ++i) handle(batch_[i]);
+    if (n < batch_.size()) break;
   }
 }
 

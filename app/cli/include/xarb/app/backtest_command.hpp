@@ -21,6 +21,7 @@ struct BacktestArgs {
   std::int64_t trade_from_ns = 0;   // the trading window (BacktestOptions)
   std::int64_t trade_until_ns = 0;
   bool quiet = false;               // no report on the output
+  bool plots = true;                // --no-plots: none (a sweep's variants)
   // --compare-journal: the live run that made the recording, and the targets of the agreement.
   std::string compare_journal;
   std::uint64_t compare_run = 0;
