@@ -511,6 +511,9 @@ Strategy::InFlight* Strategy::find_in_flight(std::uint64_t intent_id) noexcept {
 
 void Strategy::stamp(OrderIntent& intent, const Position& p, IntentKind kind, Decimal fx,
                      const StageStamps& trigger, const Now& now) noexcept {
+  // A ring slot holds what the intent before it left there (its legs' venues, independent legs):
+  // every intent starts from a clean one.
+  intent = OrderIntent{};
   intent.intent_id = next_intent_id_++;
   intent.position_id = p.id;
   intent.kind = kind;

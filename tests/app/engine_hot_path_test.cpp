@@ -1,11 +1,13 @@
-// The hot path allocates nothing in steady state, on paper and live.
+// The hot path allocates nothing in steady state, on paper and live, with xarb run --record on.
 
+#include <xarb/app/recorder.hpp>
 #include <xarb/exec/paper_venue.hpp>
 #include <xarb/exec/stage.hpp>
 #include <xarb/feed/feed_stage.hpp>
 #include <xarb/signal/stage.hpp>
 
 #include "alloc_counter.hpp"
+
 #include "engine_fixture.hpp"
 
 namespace xarb::app {
@@ -97,7 +99,23 @@ void EngineTest::hot_path(bool live) {
   PipelineLatencies latencies;
   sig.set_latencies(&latencies);
   ex.set_latencies(&latencies);
-  feed::FeedStage feed(feed_options(c), symbols, books);
+  // As xarb run --record does: the feed copies every frame into a ring that another thread (the
+  // ops thread in a run) writes to a file. The window below counts the feed's side too.
+  RecordingTap tap(64u << 20);
+  RecordingWriter writer;
+  std::string record_error;
+  ASSERT_TRUE(writer.open((dir_ / "recording.jsonl").string(), record_error)) << record_error;
+  writer.header(recording_header(c, "hot path test"), c);
+  std::atomic<bool> recording{true};
+  std::thread ops_side([&] {
+    while (recording.load()) {
+      tap.drain(writer);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    tap.drain(writer);
+    writer.flush();
+  });
+  feed::FeedStage feed(feed_options(c), symbols, books, &tap);
   feed.start();
   std::array<OpsEvent, 64> drained;
   const auto round = [&] {
@@ -175,6 +193,10 @@ void EngineTest::hot_path(bool live) {
                 steady ? "" : " (disturbed: a reconnect, resync or lost answer; measured again)");
   }
   feed.stop();
+  recording.store(false);
+  ops_side.join();
+  EXPECT_EQ(tap.dropped(), 0u);
+  EXPECT_GT(writer.frames(), n_books) << "the recording holds every frame of the window";
   ASSERT_TRUE(steady) << "three windows in a row saw a reconnect, a resync or a lost answer";
   EXPECT_GE(n_books, 20'000u);
   EXPECT_GT(n_intents, 0u) << "orders went out during the window: " << refusals();

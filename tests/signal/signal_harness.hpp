@@ -59,6 +59,9 @@ class RecordingSink final : public SignalSink {
     refusals.clear();
   }
 
+  // The one slot claim_intent hands out, as a ring slot is: what an earlier intent left in it.
+  OrderIntent& slot() noexcept { return slot_; }
+
   bool full = false;  // a full ring: claim_intent fails
   std::vector<OrderIntent> intents;
   std::vector<PositionChange> changes;

@@ -176,6 +176,48 @@ TEST(StrategyPairs, KrwAgainstKrwTradesWithoutARateBesideAPairThatNeedsOne) {
   EXPECT_EQ(s.pairs[0].closed, 0u);
 }
 
+// The intent ring's slots are reused: a slot last written for Bithumb <-> Binance, as an exit
+// with independent legs, is claimed for an Upbit <-> Bithumb entry. The entry is written whole:
+// its legs are Upbit's and Bithumb's only (finding no free leg for Upbit once aborted the engine
+// after 256 intents on three venues), and it is a pair, not two independent legs.
+TEST(StrategyPairs, AnIntentSlotLastUsedByAnotherPairIsWrittenWhole) {
+  const Venue up = venues::kUpbit, bt = venues::kBithumb, bn = venues::kBinance;
+  SymbolMap symbols;
+  ASSERT_EQ(symbols.add("BTC", {{up, "KRW-BTC"}, {bt, "KRW-BTC"}, {bn, "BTCUSDT"}}), Errc::ok);
+  ASSERT_EQ(symbols.add_fx(up, "KRW-USDT"), Errc::ok);
+  StrategyParams params;
+  params.pairs[0] = {{up, bt}, {5.0, 4.0}, false};
+  params.pair_count = 1;
+  params.baseline = BaselineMode::zero;
+  params.risk.check_balances = false;
+  params.symbols[0].trade_qty = d("0.01");
+  params.symbols[0].max_position_qty = d("0.05");
+  Strategy strategy(symbols, params);
+  test::RecordingSink sink;
+  OrderIntent& left = sink.slot();
+  left.legs[0].venue = bt;
+  left.legs[0].quantity = d("7");
+  left.legs[1].venue = bn;
+  left.legs[1].quantity = d("7");
+  left.independent_legs = true;
+  left.exit_reason = ExitReason::stop_loss;
+  const auto at = [](std::int64_t t) { return Now{t, test::kWall + t}; };
+  strategy.on_book(book(bt, 0, {{"139990000", "1"}}, {{"140000000", "1"}}, kSecond), at(kSecond),
+                   sink);
+  strategy.on_book(book(up, 0, {{"140700000", "1"}}, {{"140800000", "1"}}, kSecond), at(kSecond),
+                   sink);
+  ASSERT_EQ(sink.intents.size(), 1u);
+  const OrderIntent& entry = sink.intents[0];
+  EXPECT_EQ(entry.kind, IntentKind::entry);
+  EXPECT_FALSE(entry.independent_legs);
+  EXPECT_EQ(entry.exit_reason, ExitReason::none);
+  EXPECT_FALSE(entry.has_leg(bn));
+  EXPECT_EQ(entry.leg(up).side, Side::sell);
+  EXPECT_EQ(entry.leg(up).quantity, d("0.01"));
+  EXPECT_EQ(entry.leg(bt).side, Side::buy);
+  EXPECT_EQ(entry.leg(bt).quantity, d("0.01"));
+}
+
 // Limits of a venue and of a pair: Upbit <-> Bithumb (KRW against KRW) holds BTC worth
 // 1,407,000 KRW (0.01 at Upbit's 140,700,000). An ETH entry of 503,000 KRW (0.1 at 5,030,000)
 // would take the pair, and each of its venues, to 1,910,000 KRW: over a 1,600,000 limit on
