@@ -115,11 +115,7 @@ int backtest_command(const BacktestArgs& args, std::ostream& out, std::ostream& 
     }
     try {
       Journal live(args.compare_journal, Journal::read_only);
-      std::uint64_t run = args.compare_run;
-      for (const JournalRun& r : live.runs()) {
-        if (args.compare_run == 0 && r.mode != "backtest") run = std::max(run, r.run_id);
-      }
-      for (const JournalLedgerRow& row : live.ledger(run)) {
+      for (const JournalLedgerRow& row : live.ledger(compared_run(live, args.compare_run))) {
         Decimal qty;
         const auto v = venues::from_name(row.venue);
         if (v && Decimal::parse(row.start, Rounding::down, qty) == Errc::ok) {

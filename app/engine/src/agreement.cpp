@@ -41,17 +41,20 @@ FillTotals fill_totals(Journal& j, std::uint64_t run, const std::vector<JournalE
 
 }  // namespace
 
+std::uint64_t compared_run(Journal& journal, std::uint64_t run_id) {
+  if (run_id != 0) return run_id;
+  for (const JournalRun& r : journal.runs()) {
+    if (r.mode != "backtest") run_id = std::max(run_id, r.run_id);
+  }
+  return run_id;
+}
+
 bool compare_with_journal(const AgreementOptions& o, const std::filesystem::path& backtest_journal,
                           std::uint64_t backtest_run, Agreement& out, std::string& error) {
   try {
     Journal live(o.journal, Journal::read_only);
     Journal back(backtest_journal, Journal::read_only);
-    out.live_run = o.run_id;
-    if (out.live_run == 0) {
-      for (const JournalRun& r : live.runs()) {
-        if (r.mode != "backtest") out.live_run = std::max(out.live_run, r.run_id);
-      }
-    }
+    out.live_run = compared_run(live, o.run_id);
     if (out.live_run == 0) {
       error = o.journal.string() + " holds no run to compare with (only backtests, or none)";
       return false;

@@ -23,6 +23,8 @@
 
 namespace xarb::app {
 
+class Journal;
+
 // The round trips a backtest draws, by venue index: samples measured live (`xarb journal
 // latency`), else the constant.
 struct LatencyModel {
@@ -134,6 +136,10 @@ struct Agreement {
   void print(std::ostream& out) const;
   [[nodiscard]] std::string json() const;
 };
+
+// The run of `journal` a comparison is with: `run_id`, or (0) its latest run that is not a
+// backtest; 0 when it has none.
+[[nodiscard]] std::uint64_t compared_run(Journal& journal, std::uint64_t run_id);
 
 // Matches the entries of `backtest_run` in `backtest_journal` against the live run's: same
 // symbol, direction and pair, decided within the window (each used once, nearest first). False
